@@ -1,0 +1,70 @@
+//! The engine crate's one error type. User errors (not found, conflict,
+//! invalid) are kept apart from internal ones (storage, corruption) so that
+//! the server can map each to its own status and code.
+
+/// Everything the engine can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No row of this kind has this id.
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// The entity's name, e.g. `booking`.
+        entity: &'static str,
+        /// The id asked for.
+        id: u64,
+    },
+    /// A unique value is already taken by another row.
+    #[error("{field} {value:?} is already taken")]
+    Conflict {
+        /// The unique field, e.g. `email`.
+        field: &'static str,
+        /// The value that clashed.
+        value: String,
+    },
+    /// A value failed the domain's validation.
+    #[error(transparent)]
+    Model(#[from] droply_models::Error),
+    /// A request made no sense (bad cursor, bad reference, ...).
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// The store was written by a newer Droply and cannot be read safely.
+    #[error("store schema {found} is newer than this build supports ({supported}); upgrade droply")]
+    SchemaTooNew {
+        /// The schema found on disk.
+        found: u32,
+        /// The newest schema this build knows.
+        supported: u32,
+    },
+    /// Stored bytes could not be read back.
+    #[error("corrupt store: {0}")]
+    Corrupt(String),
+    /// The underlying storage failed.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// A file could not be read or written.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// True for errors caused by the caller's input rather than by the engine.
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            Error::NotFound { .. } | Error::Conflict { .. } | Error::Model(_) | Error::Invalid(_)
+        )
+    }
+}
+
+impl From<sled::Error> for Error {
+    fn from(err: sled::Error) -> Self {
+        match err {
+            sled::Error::Io(io) => Error::Io(io),
+            sled::Error::Corruption { .. } => Error::Corrupt(err.to_string()),
+            other => Error::Storage(other.to_string()),
+        }
+    }
+}
+
+/// Result with the engine crate's error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,171 @@
+//! Loading rows from JSON lines: one row per line, `{"kind": "user", "row": {...}}`,
+//! written under the ids they carry (so relations in the file hold), in
+//! transactions of a few hundred rows. A bad line stops the import with its
+//! line number; the rows committed before it stay.
+
+use std::io::BufRead;
+
+use droply_models::{
+    AiMatch, AvailabilityException, AvailabilityRule, Booking, Category, Content, ContentPurchase,
+    DropinMessage, DropinParticipant, DropinSession, Favorite, Payout, Referral, ReferralReward,
+    User, UserInteraction,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{EntityKind, Store, Txn};
+use crate::{Error, Result};
+
+/// Rows committed per transaction.
+const CHUNK: usize = 500;
+
+/// One line of an import file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "row", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)]
+pub enum ImportRow {
+    /// A user or expert.
+    User(User),
+    /// A booking.
+    Booking(Booking),
+    /// A favorite.
+    Favorite(Favorite),
+    /// An interaction.
+    Interaction(UserInteraction),
+    /// A weekly availability rule.
+    AvailabilityRule(AvailabilityRule),
+    /// An availability exception.
+    AvailabilityException(AvailabilityException),
+    /// A payout.
+    Payout(Payout),
+    /// A referral.
+    Referral(Referral),
+    /// A referral reward.
+    ReferralReward(ReferralReward),
+    /// A piece of content.
+    Content(Content),
+    /// A content purchase.
+    ContentPurchase(ContentPurchase),
+    /// A drop-in session.
+    DropinSession(DropinSession),
+    /// A drop-in participant.
+    DropinParticipant(DropinParticipant),
+    /// A drop-in message.
+    DropinMessage(DropinMessage),
+    /// An AI match.
+    AiMatch(AiMatch),
+    /// A category.
+    Category(Category),
+}
+
+impl ImportRow {
+    /// The kind of row this line holds.
+    pub fn kind(&self) -> EntityKind {
+        match self {
+            ImportRow::User(_) => EntityKind::User,
+            ImportRow::Booking(_) => EntityKind::Booking,
+            ImportRow::Favorite(_) => EntityKind::Favorite,
+            ImportRow::Interaction(_) => EntityKind::Interaction,
+            ImportRow::AvailabilityRule(_) => EntityKind::AvailabilityRule,
+            ImportRow::AvailabilityException(_) => EntityKind::AvailabilityException,
+            ImportRow::Payout(_) => EntityKind::Payout,
+            ImportRow::Referral(_) => EntityKind::Referral,
+            ImportRow::ReferralReward(_) => EntityKind::ReferralReward,
+            ImportRow::Content(_) => EntityKind::Content,
+            ImportRow::ContentPurchase(_) => EntityKind::ContentPurchase,
+            ImportRow::DropinSession(_) => EntityKind::DropinSession,
+            ImportRow::DropinParticipant(_) => EntityKind::DropinParticipant,
+            ImportRow::DropinMessage(_) => EntityKind::DropinMessage,
+            ImportRow::AiMatch(_) => EntityKind::AiMatch,
+            ImportRow::Category(_) => EntityKind::Category,
+        }
+    }
+
+    /// Writes the row under its own id.
+    pub fn put(self, txn: &mut Txn<'_>) -> Result<()> {
+        match self {
+            ImportRow::User(row) => txn.put(row).map(drop),
+            ImportRow::Booking(row) => txn.put(row).map(drop),
+            ImportRow::Favorite(row) => txn.put(row).map(drop),
+            ImportRow::Interaction(row) => txn.put(row).map(drop),
+            ImportRow::AvailabilityRule(row) => txn.put(row).map(drop),
+            ImportRow::AvailabilityException(row) => txn.put(row).map(drop),
+            ImportRow::Payout(row) => txn.put(row).map(drop),
+            ImportRow::Referral(row) => txn.put(row).map(drop),
+            ImportRow::ReferralReward(row) => txn.put(row).map(drop),
+            ImportRow::Content(row) => txn.put(row).map(drop),
+            ImportRow::ContentPurchase(row) => txn.put(row).map(drop),
+            ImportRow::DropinSession(row) => txn.put(row).map(drop),
+            ImportRow::DropinParticipant(row) => txn.put(row).map(drop),
+            ImportRow::DropinMessage(row) => txn.put(row).map(drop),
+            ImportRow::AiMatch(row) => txn.put(row).map(drop),
+            ImportRow::Category(row) => txn.put(row).map(drop),
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportStats {
+    /// Rows written, per kind, in [`EntityKind::ALL`] order.
+    pub rows_by_kind: Vec<(EntityKind, u64)>,
+    /// Rows written in all.
+    pub rows: u64,
+    /// Input bytes read.
+    pub bytes: u64,
+}
+
+impl ImportStats {
+    fn count(&mut self, kind: EntityKind) {
+        self.rows += 1;
+        match self.rows_by_kind.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => self.rows_by_kind.push((kind, 1)),
+        }
+    }
+}
+
+/// Imports every line of `input`; `progress` is told the bytes read so far after each chunk.
+pub fn import_lines(
+    store: &Store,
+    input: impl BufRead,
+    mut progress: impl FnMut(u64),
+) -> Result<ImportStats> {
+    let mut stats = ImportStats::default();
+    let mut chunk: Vec<ImportRow> = Vec::with_capacity(CHUNK);
+    for (index, line) in input.lines().enumerate() {
+        let line = line?;
+        stats.bytes += line.len() as u64 + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: ImportRow = serde_json::from_str(&line)
+            .map_err(|err| Error::Invalid(format!("line {}: {err}", index + 1)))?;
+        chunk.push(row);
+        if chunk.len() == CHUNK {
+            commit_chunk(store, &mut chunk, &mut stats, index + 1)?;
+            progress(stats.bytes);
+        }
+    }
+    commit_chunk(store, &mut chunk, &mut stats, 0)?;
+    progress(stats.bytes);
+    stats.rows_by_kind.sort_by_key(|(kind, _)| *kind);
+    Ok(stats)
+}
+
+fn commit_chunk(store: &Store, chunk: &mut Vec<ImportRow>, stats: &mut ImportStats, last_line: usize) -> Result<()> {
+    if chunk.is_empty() {
+        return Ok(());
+    }
+    let rows = std::mem::take(chunk);
+    let kinds: Vec<EntityKind> = rows.iter().map(ImportRow::kind).collect();
+    store
+        .write(|txn| rows.into_iter().try_for_each(|row| row.put(txn)))
+        .map_err(|err| match err {
+            Error::Model(_) | Error::Conflict { .. } | Error::Invalid(_) if last_line > 0 => {
+                Error::Invalid(format!("in the rows ending at line {last_line}: {err}"))
+            }
+            other => other,
+        })?;
+    kinds.into_iter().for_each(|kind| stats.count(kind));
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! Droply's engine: the sled store (the source of truth) with a typed
+//! repository per entity, and the demo marketplace generator. Matching and the
+//! domain services build on these.
+
+pub mod error;
+pub mod import;
+pub mod records;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use store::{Page, PageRequest, Store};

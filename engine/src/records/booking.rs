@@ -1,0 +1,38 @@
+//! Bookings as records: listed by booker and by provider, in start-time order.
+
+use droply_models::{Booking, BookingId, UserId};
+
+use super::Repo;
+use crate::store::{EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record};
+use crate::Result;
+
+impl Record for Booking {
+    type Id = BookingId;
+    const KIND: EntityKind = EntityKind::Booking;
+
+    record_basics!(BookingId);
+    fn index_entries(&self) -> Vec<IndexEntry> {
+        vec![
+            IndexEntry {
+                index: IndexName::BookingsByBooker,
+                prefix: KeyBuilder::new().u64(self.user_id.get()).time(self.start_time).build(),
+            },
+            IndexEntry {
+                index: IndexName::BookingsByProvider,
+                prefix: KeyBuilder::new().u64(self.provider_id.get()).time(self.start_time).build(),
+            },
+        ]
+    }
+}
+
+impl Repo<'_, Booking> {
+    /// Bookings made by `booker`, by start time.
+    pub fn by_booker(&self, booker: UserId, page: &PageRequest) -> Result<Page<Booking>> {
+        self.by_index(IndexName::BookingsByBooker, &booker.to_be_bytes(), page)
+    }
+
+    /// Bookings with `provider`, by start time.
+    pub fn by_provider(&self, provider: UserId, page: &PageRequest) -> Result<Page<Booking>> {
+        self.by_index(IndexName::BookingsByProvider, &provider.to_be_bytes(), page)
+    }
+}

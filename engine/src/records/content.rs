@@ -1,0 +1,62 @@
+//! Content and content purchases as records: content by creator; purchases by
+//! buyer and by content, in time order. Purchases are never deleted.
+
+use droply_models::{Content, ContentId, ContentPurchase, ContentPurchaseId, UserId};
+
+use super::Repo;
+use super::repo::Deletable;
+use crate::store::{EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record};
+use crate::Result;
+
+impl Record for Content {
+    type Id = ContentId;
+    const KIND: EntityKind = EntityKind::Content;
+    record_basics!(ContentId);
+
+    fn index_entries(&self) -> Vec<IndexEntry> {
+        vec![IndexEntry {
+            index: IndexName::ContentByCreator,
+            prefix: KeyBuilder::new().u64(self.user_id.get()).time(self.created_at).build(),
+        }]
+    }
+}
+
+impl Deletable for Content {}
+
+impl Record for ContentPurchase {
+    type Id = ContentPurchaseId;
+    const KIND: EntityKind = EntityKind::ContentPurchase;
+    record_basics!(ContentPurchaseId);
+
+    fn index_entries(&self) -> Vec<IndexEntry> {
+        vec![
+            IndexEntry {
+                index: IndexName::PurchasesByBuyer,
+                prefix: KeyBuilder::new().u64(self.buyer_id.get()).time(self.created_at).build(),
+            },
+            IndexEntry {
+                index: IndexName::PurchasesByContent,
+                prefix: KeyBuilder::new().u64(self.content_id.get()).time(self.created_at).build(),
+            },
+        ]
+    }
+}
+
+impl Repo<'_, Content> {
+    /// The content `creator` made, in time order.
+    pub fn by_creator(&self, creator: UserId, page: &PageRequest) -> Result<Page<Content>> {
+        self.by_index(IndexName::ContentByCreator, &creator.to_be_bytes(), page)
+    }
+}
+
+impl Repo<'_, ContentPurchase> {
+    /// What `buyer` bought, in time order.
+    pub fn by_buyer(&self, buyer: UserId, page: &PageRequest) -> Result<Page<ContentPurchase>> {
+        self.by_index(IndexName::PurchasesByBuyer, &buyer.to_be_bytes(), page)
+    }
+
+    /// The sales of `content`, in time order.
+    pub fn by_content(&self, content: ContentId, page: &PageRequest) -> Result<Page<ContentPurchase>> {
+        self.by_index(IndexName::PurchasesByContent, &content.to_be_bytes(), page)
+    }
+}

@@ -1,0 +1,27 @@
+//! Payouts as records, listed by user in time order. Never deleted.
+
+use droply_models::{Payout, PayoutId, UserId};
+
+use super::Repo;
+use crate::store::{EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record};
+use crate::Result;
+
+impl Record for Payout {
+    type Id = PayoutId;
+    const KIND: EntityKind = EntityKind::Payout;
+    record_basics!(PayoutId);
+
+    fn index_entries(&self) -> Vec<IndexEntry> {
+        vec![IndexEntry {
+            index: IndexName::PayoutsByUser,
+            prefix: KeyBuilder::new().u64(self.user_id.get()).time(self.created_at).build(),
+        }]
+    }
+}
+
+impl Repo<'_, Payout> {
+    /// The payouts of `user`, in time order.
+    pub fn by_user(&self, user: UserId, page: &PageRequest) -> Result<Page<Payout>> {
+        self.by_index(IndexName::PayoutsByUser, &user.to_be_bytes(), page)
+    }
+}

@@ -1,0 +1,68 @@
+//! Users as records: unique username, email and referral code; lookups by each.
+
+use droply_models::{Email, User, UserId, Username};
+
+use super::Repo;
+use super::repo::Deletable;
+use crate::store::{EntityKind, Record, UniqueEntry, UniqueName};
+use crate::Result;
+
+impl Record for User {
+    type Id = UserId;
+    const KIND: EntityKind = EntityKind::User;
+
+    record_basics!(UserId);
+    fn unique_entries(&self) -> Vec<UniqueEntry> {
+        vec![
+            UniqueEntry {
+                unique: UniqueName::Username,
+                key: username_key(&self.username),
+                shown: self.username.as_str().to_owned(),
+            },
+            UniqueEntry {
+                unique: UniqueName::Email,
+                key: email_key(&self.email),
+                shown: self.email.as_str().to_owned(),
+            },
+            UniqueEntry {
+                unique: UniqueName::ReferralCode,
+                key: self.referral_code.as_str().as_bytes().to_vec(),
+                shown: self.referral_code.as_str().to_owned(),
+            },
+        ]
+    }
+}
+
+impl Deletable for User {}
+
+fn username_key(username: &Username) -> Vec<u8> {
+    username.as_str().to_lowercase().into_bytes()
+}
+
+fn email_key(email: &Email) -> Vec<u8> {
+    email.normalized().into_bytes()
+}
+
+impl Repo<'_, User> {
+    /// The user with this username (case-insensitive), if any.
+    pub fn by_username(&self, username: &Username) -> Result<Option<User>> {
+        self.by_unique(UniqueName::Username, &username_key(username))
+    }
+
+    /// The user with this email (case-insensitive), if any.
+    pub fn by_email(&self, email: &Email) -> Result<Option<User>> {
+        self.by_unique(UniqueName::Email, &email_key(email))
+    }
+
+    /// The user owning this referral code, if any.
+    pub fn by_referral_code(&self, code: &str) -> Result<Option<User>> {
+        self.by_unique(UniqueName::ReferralCode, code.as_bytes())
+    }
+
+    fn by_unique(&self, unique: UniqueName, key: &[u8]) -> Result<Option<User>> {
+        match self.store.lookup_unique(unique, key)? {
+            Some(raw) => self.find(UserId::new(raw)),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The schema version of a store and the migrations that bring an older store
+//! up to date when it is opened. A store written by a newer Droply is refused
+//! rather than misread.
+
+use super::Store;
+use super::tree_id::TreeId;
+use crate::{Error, Result};
+
+/// The schema this build writes.
+pub const CURRENT_SCHEMA: u32 = 1;
+
+const META_SCHEMA: &[u8] = b"schema_version";
+
+/// A step from schema `from` to `from + 1`.
+struct Migration {
+    from: u32,
+    run: fn(&Store) -> Result<()>,
+}
+
+/// Every migration, in order. Schema 1 is the first; later layouts add steps here.
+const MIGRATIONS: &[Migration] = &[];
+
+/// Reads the stored schema version, runs the migrations it needs and records
+/// the current version.
+pub(super) fn check_and_migrate(store: &Store) -> Result<()> {
+    let meta = store.tree(TreeId::Meta);
+    let found = match meta.get(META_SCHEMA)? {
+        Some(bytes) => {
+            let bytes: [u8; 4] = bytes
+                .as_ref()
+                .try_into()
+                .map_err(|_| Error::Corrupt("malformed schema version".to_owned()))?;
+            u32::from_be_bytes(bytes)
+        }
+        None => CURRENT_SCHEMA,
+    };
+    if found > CURRENT_SCHEMA {
+        return Err(Error::SchemaTooNew {
+            found,
+            supported: CURRENT_SCHEMA,
+        });
+    }
+    let mut version = found;
+    while version < CURRENT_SCHEMA {
+        let step = MIGRATIONS
+            .iter()
+            .find(|m| m.from == version)
+            .ok_or_else(|| Error::Corrupt(format!("no migration from schema {version}")))?;
+        tracing::info!(from = version, to = version + 1, "migrating store");
+        (step.run)(store)?;
+        version += 1;
+    }
+    meta.insert(META_SCHEMA, &CURRENT_SCHEMA.to_be_bytes())?;
+    store.flush()
+}
+
+impl Store {
+    /// The schema version recorded in the store.
+    pub fn schema_version(&self) -> Result<Option<u32>> {
+        let store = self;
+    Ok(store
+        .tree(TreeId::Meta)
+        .get(META_SCHEMA)?
+        .and_then(|bytes| <[u8; 4]>::try_from(bytes.as_ref()).ok())
+        .map(u32::from_be_bytes))
+}
+}

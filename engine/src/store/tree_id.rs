@@ -1,0 +1,267 @@
+//! The names of every sled tree the store keeps: one per entity, one per
+//! relationship index, one per unique key, plus the change feed and metadata.
+//! Adding a tree means adding a variant here; nothing else names trees.
+
+/// The kinds of rows the store holds, one per entity of the data model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum EntityKind {
+    /// `User`: accounts and expert profiles.
+    User = 1,
+    /// `Booking`: a booked session between a client and a provider.
+    Booking = 2,
+    /// `Favorite`: a user saving an expert.
+    Favorite = 3,
+    /// `UserInteraction`: views, clicks and other behaviour.
+    Interaction = 4,
+    /// `AvailabilityRule`: weekly working hours.
+    AvailabilityRule = 5,
+    /// `AvailabilityException`: blocked or extra available time.
+    AvailabilityException = 6,
+    /// `Payout`: money sent to an expert.
+    Payout = 7,
+    /// `Referral`: one user bringing another.
+    Referral = 8,
+    /// `ReferralReward`: what a referral earned.
+    ReferralReward = 9,
+    /// `Content`: something an expert sells.
+    Content = 10,
+    /// `ContentPurchase`: a sale of content.
+    ContentPurchase = 11,
+    /// `DropinSession`: a live Q&A session.
+    DropinSession = 12,
+    /// `DropinParticipant`: someone in a live session.
+    DropinParticipant = 13,
+    /// `DropinMessage`: a message in a live session.
+    DropinMessage = 14,
+    /// `AIMatch`: a ranked answer given to a user.
+    AiMatch = 15,
+    /// `Category`: content and expertise categories.
+    Category = 16,
+}
+
+impl EntityKind {
+    /// Every kind, in tag order.
+    pub const ALL: [EntityKind; 16] = [
+        EntityKind::User,
+        EntityKind::Booking,
+        EntityKind::Favorite,
+        EntityKind::Interaction,
+        EntityKind::AvailabilityRule,
+        EntityKind::AvailabilityException,
+        EntityKind::Payout,
+        EntityKind::Referral,
+        EntityKind::ReferralReward,
+        EntityKind::Content,
+        EntityKind::ContentPurchase,
+        EntityKind::DropinSession,
+        EntityKind::DropinParticipant,
+        EntityKind::DropinMessage,
+        EntityKind::AiMatch,
+        EntityKind::Category,
+    ];
+
+    /// The tree holding rows of this kind.
+    pub fn tree(self) -> TreeId {
+        TreeId::Entity(self)
+    }
+
+    /// A stable lowercase name, used in tree names, errors and the change feed.
+    pub fn name(self) -> &'static str {
+        match self {
+            EntityKind::User => "user",
+            EntityKind::Booking => "booking",
+            EntityKind::Favorite => "favorite",
+            EntityKind::Interaction => "interaction",
+            EntityKind::AvailabilityRule => "availability_rule",
+            EntityKind::AvailabilityException => "availability_exception",
+            EntityKind::Payout => "payout",
+            EntityKind::Referral => "referral",
+            EntityKind::ReferralReward => "referral_reward",
+            EntityKind::Content => "content",
+            EntityKind::ContentPurchase => "content_purchase",
+            EntityKind::DropinSession => "dropin_session",
+            EntityKind::DropinParticipant => "dropin_participant",
+            EntityKind::DropinMessage => "dropin_message",
+            EntityKind::AiMatch => "ai_match",
+            EntityKind::Category => "category",
+        }
+    }
+
+    /// The kind with this tag, if any.
+    pub fn from_tag(tag: u8) -> Option<EntityKind> {
+        EntityKind::ALL.into_iter().find(|kind| *kind as u8 == tag)
+    }
+}
+
+/// A secondary index: keys are `owner id ++ sort part ++ row id`, values empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IndexName {
+    /// Bookings by booker (`user_id`), then start time.
+    BookingsByBooker,
+    /// Bookings by provider, then start time.
+    BookingsByProvider,
+    /// Favorites by the user who saved, newest last.
+    FavoritesByUser,
+    /// Favorites by the expert saved.
+    FavoritesByTarget,
+    /// Interactions by the acting user, in time order.
+    InteractionsByUser,
+    /// Interactions by the user acted upon, in time order.
+    InteractionsByTarget,
+    /// Availability rules by owner, then weekday and start.
+    RulesByUser,
+    /// Availability exceptions by owner, then start.
+    ExceptionsByUser,
+    /// Payouts by user, in time order.
+    PayoutsByUser,
+    /// Referrals by referrer, in time order.
+    ReferralsByReferrer,
+    /// Referrals by the referred user.
+    ReferralsByReferred,
+    /// Referral rewards by the booking that earned them.
+    RewardsByBooking,
+    /// Referral rewards by referrer, in time order.
+    RewardsByReferrer,
+    /// Content by creator, in time order.
+    ContentByCreator,
+    /// Purchases by buyer, in time order.
+    PurchasesByBuyer,
+    /// Purchases by content, in time order.
+    PurchasesByContent,
+    /// Drop-in sessions by host, in time order.
+    DropinsByHost,
+    /// Participants by session, in join order.
+    ParticipantsBySession,
+    /// Messages by session, in time order.
+    MessagesBySession,
+    /// AI matches by the user they were made for, in time order.
+    MatchesByUser,
+}
+
+impl IndexName {
+    /// Every index.
+    pub const ALL: [IndexName; 20] = [
+        IndexName::BookingsByBooker,
+        IndexName::BookingsByProvider,
+        IndexName::FavoritesByUser,
+        IndexName::FavoritesByTarget,
+        IndexName::InteractionsByUser,
+        IndexName::InteractionsByTarget,
+        IndexName::RulesByUser,
+        IndexName::ExceptionsByUser,
+        IndexName::PayoutsByUser,
+        IndexName::ReferralsByReferrer,
+        IndexName::ReferralsByReferred,
+        IndexName::RewardsByBooking,
+        IndexName::RewardsByReferrer,
+        IndexName::ContentByCreator,
+        IndexName::PurchasesByBuyer,
+        IndexName::PurchasesByContent,
+        IndexName::DropinsByHost,
+        IndexName::ParticipantsBySession,
+        IndexName::MessagesBySession,
+        IndexName::MatchesByUser,
+    ];
+
+    /// The tree's name on disk.
+    pub fn name(self) -> &'static str {
+        match self {
+            IndexName::BookingsByBooker => "idx/bookings_by_booker",
+            IndexName::BookingsByProvider => "idx/bookings_by_provider",
+            IndexName::FavoritesByUser => "idx/favorites_by_user",
+            IndexName::FavoritesByTarget => "idx/favorites_by_target",
+            IndexName::InteractionsByUser => "idx/interactions_by_user",
+            IndexName::InteractionsByTarget => "idx/interactions_by_target",
+            IndexName::RulesByUser => "idx/rules_by_user",
+            IndexName::ExceptionsByUser => "idx/exceptions_by_user",
+            IndexName::PayoutsByUser => "idx/payouts_by_user",
+            IndexName::ReferralsByReferrer => "idx/referrals_by_referrer",
+            IndexName::ReferralsByReferred => "idx/referrals_by_referred",
+            IndexName::RewardsByBooking => "idx/rewards_by_booking",
+            IndexName::RewardsByReferrer => "idx/rewards_by_referrer",
+            IndexName::ContentByCreator => "idx/content_by_creator",
+            IndexName::PurchasesByBuyer => "idx/purchases_by_buyer",
+            IndexName::PurchasesByContent => "idx/purchases_by_content",
+            IndexName::DropinsByHost => "idx/dropins_by_host",
+            IndexName::ParticipantsBySession => "idx/participants_by_session",
+            IndexName::MessagesBySession => "idx/messages_by_session",
+            IndexName::MatchesByUser => "idx/matches_by_user",
+        }
+    }
+}
+
+/// A unique key: keys are the normalised value, values the owning row id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UniqueName {
+    /// `User.username`, lowercase.
+    Username,
+    /// `User.email`, lowercase.
+    Email,
+    /// `User.referral_code`.
+    ReferralCode,
+    /// `DropinSession.session_code`.
+    SessionCode,
+    /// One favorite per (user, expert) pair.
+    FavoritePair,
+}
+
+impl UniqueName {
+    /// Every unique key.
+    pub const ALL: [UniqueName; 5] = [
+        UniqueName::Username,
+        UniqueName::Email,
+        UniqueName::ReferralCode,
+        UniqueName::SessionCode,
+        UniqueName::FavoritePair,
+    ];
+
+    /// The field name shown in conflict errors, and the tree's name on disk after `uniq/`.
+    pub fn field(self) -> &'static str {
+        match self {
+            UniqueName::Username => "username",
+            UniqueName::Email => "email",
+            UniqueName::ReferralCode => "referral_code",
+            UniqueName::SessionCode => "session_code",
+            UniqueName::FavoritePair => "favorite",
+        }
+    }
+}
+
+/// Any tree of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TreeId {
+    /// Rows of one entity, keyed by big-endian id.
+    Entity(EntityKind),
+    /// A relationship index.
+    Index(IndexName),
+    /// A unique key.
+    Unique(UniqueName),
+    /// The change feed, keyed by big-endian sequence number.
+    Changes,
+    /// Store metadata: schema version, id and sequence counters.
+    Meta,
+}
+
+impl TreeId {
+    /// Every tree the store opens.
+    pub fn all() -> impl Iterator<Item = TreeId> {
+        EntityKind::ALL
+            .into_iter()
+            .map(TreeId::Entity)
+            .chain(IndexName::ALL.into_iter().map(TreeId::Index))
+            .chain(UniqueName::ALL.into_iter().map(TreeId::Unique))
+            .chain([TreeId::Changes, TreeId::Meta])
+    }
+
+    /// The tree's name on disk.
+    pub fn name(self) -> String {
+        match self {
+            TreeId::Entity(kind) => format!("rows/{}", kind.name()),
+            TreeId::Index(index) => index.name().to_owned(),
+            TreeId::Unique(unique) => format!("uniq/{}", unique.field()),
+            TreeId::Changes => "changes".to_owned(),
+            TreeId::Meta => "meta".to_owned(),
+        }
+    }
+}

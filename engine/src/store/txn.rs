@@ -1,0 +1,206 @@
+//! A write transaction: reads see the committed store plus the transaction's
+//! own writes; writes are staged and committed all at once (rows, their index
+//! and unique entries, and their change-feed entries) in one sled transaction.
+//! Only one transaction runs at a time (the store's writer lock), so checks made
+//! inside it, such as "is this slot still free", hold until it commits.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+
+use droply_models::Timestamp;
+
+use super::change_feed::ChangeOp;
+use super::key::{read_u64, trailing_u64};
+use super::record::{Record, RecordId};
+use super::tree_id::{EntityKind, TreeId};
+use super::StoreInner;
+use crate::{Error, Result};
+
+/// A staged write: `None` removes the key.
+type Staged = BTreeMap<(TreeId, Vec<u8>), Option<Vec<u8>>>;
+
+/// A write transaction; see the module docs. Made by [`super::Store::write`].
+pub struct Txn<'s> {
+    store: &'s StoreInner,
+    staged: Staged,
+    changes: Vec<(EntityKind, u64, ChangeOp)>,
+    next_id: u64,
+    now: Timestamp,
+}
+
+impl<'s> Txn<'s> {
+    pub(super) fn new(store: &'s StoreInner, next_id: u64) -> Self {
+        Txn {
+            store,
+            staged: BTreeMap::new(),
+            changes: Vec::new(),
+            next_id,
+            now: Timestamp::now(),
+        }
+    }
+
+    /// The instant this transaction runs at; use it for `created_at` fields.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// The row with this id, if it exists.
+    pub fn get<R: Record>(&self, id: R::Id) -> Result<Option<R>> {
+        self.get_raw(R::KIND.tree(), &id.raw().to_be_bytes())?
+            .map(|bytes| R::decode(&bytes))
+            .transpose()
+    }
+
+    /// The row with this id, or `NotFound`.
+    pub fn require<R: Record>(&self, id: R::Id) -> Result<R> {
+        self.get::<R>(id)?.ok_or(Error::NotFound {
+            entity: R::KIND.name(),
+            id: id.raw(),
+        })
+    }
+
+    /// Writes a new row under a freshly allocated id and returns it.
+    pub fn create<R: Record>(&mut self, mut row: R) -> Result<R> {
+        let id = self.allocate_id();
+        row.set_id(R::Id::from_raw(id));
+        self.write_row(None, &row)?;
+        Ok(row)
+    }
+
+    /// Writes a row under the id it carries, replacing any row with that id.
+    /// Used by import, where ids come from the input and relations refer to them.
+    pub fn put<R: Record>(&mut self, row: R) -> Result<R> {
+        let raw = row.id().raw();
+        if raw == 0 {
+            return Err(Error::Invalid(format!("{} id 0 is reserved", R::KIND.name())));
+        }
+        self.next_id = self.next_id.max(raw + 1);
+        let old = self.get::<R>(row.id())?;
+        self.write_row(old.as_ref(), &row)?;
+        Ok(row)
+    }
+
+    /// Replaces an existing row; `NotFound` if it does not exist.
+    pub fn update<R: Record>(&mut self, row: R) -> Result<R> {
+        let old = self.require::<R>(row.id())?;
+        self.write_row(Some(&old), &row)?;
+        Ok(row)
+    }
+
+    /// Deletes a row and its index entries; returns what was deleted.
+    pub fn delete<R: Record>(&mut self, id: R::Id) -> Result<R> {
+        let old = self.require::<R>(id)?;
+        let key = id.raw().to_be_bytes().to_vec();
+        for entry in old.index_entries() {
+            self.stage(TreeId::Index(entry.index), index_key(&entry.prefix, id.raw()), None);
+        }
+        for entry in old.unique_entries() {
+            self.stage(TreeId::Unique(entry.unique), entry.key, None);
+        }
+        self.stage(R::KIND.tree(), key, None);
+        self.changes.push((R::KIND, id.raw(), ChangeOp::Delete));
+        Ok(old)
+    }
+
+    /// Rows listed in `index` under `prefix`, in key order, including this
+    /// transaction's own writes.
+    pub fn list_index<R: Record>(&self, index: super::IndexName, prefix: &[u8]) -> Result<Vec<R>> {
+        let tree = TreeId::Index(index);
+        let mut keys: BTreeSet<Vec<u8>> = BTreeSet::new();
+        for item in self.store.tree(tree).scan_prefix(prefix) {
+            let (key, _) = item?;
+            keys.insert(key.to_vec());
+        }
+        let start = (tree, prefix.to_vec());
+        for ((staged_tree, key), value) in self.staged.range((Bound::Included(start), Bound::Unbounded)) {
+            if *staged_tree != tree || !key.starts_with(prefix) {
+                break;
+            }
+            match value {
+                Some(_) => keys.insert(key.clone()),
+                None => keys.remove(key),
+            };
+        }
+        let mut rows = Vec::with_capacity(keys.len());
+        for key in keys {
+            let id = trailing_u64(&key)
+                .ok_or_else(|| Error::Corrupt(format!("short key in {}", index.name())))?;
+            rows.push(self.require::<R>(R::Id::from_raw(id))?);
+        }
+        Ok(rows)
+    }
+
+    /// The id of the row holding `key` in a unique index, if any.
+    pub fn lookup_unique(&self, unique: super::UniqueName, key: &[u8]) -> Result<Option<u64>> {
+        Ok(self
+            .get_raw(TreeId::Unique(unique), key)?
+            .as_deref()
+            .and_then(read_u64))
+    }
+
+    fn write_row<R: Record>(&mut self, old: Option<&R>, new: &R) -> Result<()> {
+        new.validate()?;
+        let raw = new.id().raw();
+        let old_index: BTreeSet<_> = old.map(|o| o.index_entries()).unwrap_or_default().into_iter().collect();
+        let new_index: BTreeSet<_> = new.index_entries().into_iter().collect();
+        let old_unique: BTreeSet<_> = old.map(|o| o.unique_entries()).unwrap_or_default().into_iter().collect();
+        let new_unique: BTreeSet<_> = new.unique_entries().into_iter().collect();
+
+        for entry in new_unique.difference(&old_unique) {
+            if let Some(holder) = self.lookup_unique(entry.unique, &entry.key)? {
+                if holder != raw {
+                    return Err(Error::Conflict {
+                        field: entry.unique.field(),
+                        value: entry.shown.clone(),
+                    });
+                }
+            }
+        }
+        for entry in old_unique.difference(&new_unique) {
+            self.stage(TreeId::Unique(entry.unique), entry.key.clone(), None);
+        }
+        for entry in new_unique.difference(&old_unique) {
+            let value = raw.to_be_bytes().to_vec();
+            self.stage(TreeId::Unique(entry.unique), entry.key.clone(), Some(value));
+        }
+        for entry in old_index.difference(&new_index) {
+            self.stage(TreeId::Index(entry.index), index_key(&entry.prefix, raw), None);
+        }
+        for entry in new_index.difference(&old_index) {
+            self.stage(TreeId::Index(entry.index), index_key(&entry.prefix, raw), Some(Vec::new()));
+        }
+        self.stage(R::KIND.tree(), raw.to_be_bytes().to_vec(), Some(new.encode()?));
+        self.changes.push((R::KIND, raw, ChangeOp::Put));
+        Ok(())
+    }
+
+    fn allocate_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn stage(&mut self, tree: TreeId, key: Vec<u8>, value: Option<Vec<u8>>) {
+        self.staged.insert((tree, key), value);
+    }
+
+    fn get_raw(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        if let Some(staged) = self.staged.get(&(tree, key.to_vec())) {
+            return Ok(staged.clone());
+        }
+        Ok(self.store.tree(tree).get(key)?.map(|v| v.to_vec()))
+    }
+
+    /// Everything the commit needs: staged writes, the rows changed, the next free id.
+    pub(super) fn into_parts(self) -> (Staged, Vec<(EntityKind, u64, ChangeOp)>, u64) {
+        (self.staged, self.changes, self.next_id)
+    }
+}
+
+/// The full key of an index entry: its prefix, then the row id.
+pub(crate) fn index_key(prefix: &[u8], row: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(prefix.len() + 8);
+    key.extend_from_slice(prefix);
+    key.extend_from_slice(&row.to_be_bytes());
+    key
+}

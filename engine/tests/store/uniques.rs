@@ -1,0 +1,105 @@
+//! Every unique key refuses a duplicate with a conflict naming the field, and
+//! frees its value when the row changes or goes.
+
+use droply_engine::Error;
+use droply_models::{Email, ReferralCode, SessionCode, Username};
+
+use crate::fixtures::*;
+
+fn assert_conflict(err: Error, field: &str) {
+    match err {
+        Error::Conflict { field: got, .. } => assert_eq!(got, field),
+        other => panic!("expected a conflict on {field}, got {other}"),
+    }
+}
+
+#[test]
+fn username_is_unique_case_insensitively() {
+    let (_dir, store) = temp_store();
+    store.users().create(full_user("ada")).expect("first");
+    let mut twin = full_user("ada");
+    twin.email = Email::parse("other@example.com").expect("email");
+    twin.referral_code = ReferralCode::parse("OTHER123").expect("code");
+    assert_conflict(store.users().create(twin).expect_err("duplicate"), "username");
+    let found = store.users().by_username(&Username::parse("ADA").expect("name")).expect("lookup");
+    assert!(found.is_some());
+}
+
+#[test]
+fn email_is_unique_case_insensitively() {
+    let (_dir, store) = temp_store();
+    store.users().create(full_user("ada")).expect("first");
+    let mut twin = full_user("bob");
+    twin.email = Email::parse("ADA@Example.com").expect("email");
+    assert_conflict(store.users().create(twin).expect_err("duplicate"), "email");
+    let found = store.users().by_email(&Email::parse("ada@EXAMPLE.com").expect("email")).expect("lookup");
+    assert_eq!(found.map(|u| u.username.as_str().to_owned()), Some("ada".to_owned()));
+}
+
+#[test]
+fn referral_code_is_unique() {
+    let (_dir, store) = temp_store();
+    let ada = store.users().create(full_user("ada")).expect("first");
+    let mut bob = full_user("bob");
+    bob.referral_code = ada.referral_code.clone();
+    assert_conflict(store.users().create(bob).expect_err("duplicate"), "referral_code");
+    assert_eq!(store.users().by_referral_code(ada.referral_code.as_str()).expect("lookup").map(|u| u.id), Some(ada.id));
+}
+
+#[test]
+fn session_code_is_unique() {
+    let (_dir, store) = temp_store();
+    let (_, host) = two_users(&store);
+    store.dropin_sessions().create(dropin(host.id, "ROOM42", "2026-10-01T00:00:00Z")).expect("first");
+    let err = store.dropin_sessions().create(dropin(host.id, "ROOM42", "2026-10-02T00:00:00Z")).expect_err("dup");
+    assert_conflict(err, "session_code");
+    let code = SessionCode::parse("ROOM42").expect("code");
+    assert!(store.dropin_sessions().by_code(&code).expect("lookup").is_some());
+}
+
+#[test]
+fn a_user_favorites_an_expert_once() {
+    let (_dir, store) = temp_store();
+    let (client, expert) = two_users(&store);
+    store.favorites().create(favorite(client.id, expert.id, "2026-10-01T00:00:00Z")).expect("first");
+    let err = store.favorites().create(favorite(client.id, expert.id, "2026-10-02T00:00:00Z")).expect_err("dup");
+    assert_conflict(err, "favorite");
+}
+
+#[test]
+fn changing_a_unique_value_frees_the_old_one() {
+    let (_dir, store) = temp_store();
+    let ada = store.users().create(full_user("ada")).expect("ada");
+    store
+        .users()
+        .modify(ada.id, |u| {
+            u.username = Username::parse("ada_l").expect("name");
+            Ok(())
+        })
+        .expect("rename");
+    // Updating a row that keeps its own unique values is no conflict.
+    store.users().modify(ada.id, |u| {
+        u.bio = "still me".to_owned();
+        Ok(())
+    }).expect("same keys");
+    let mut newcomer = full_user("ada");
+    newcomer.email = Email::parse("new@example.com").expect("email");
+    newcomer.referral_code = ReferralCode::parse("NEWCOMER1").expect("code");
+    store.users().create(newcomer).expect("old name is free");
+    assert!(store.verify_integrity().expect("check").is_consistent());
+}
+
+#[test]
+fn a_failed_write_leaves_nothing_behind() {
+    let (_dir, store) = temp_store();
+    store.users().create(full_user("ada")).expect("ada");
+    let seq = store.last_seq();
+    let result = store.write(|txn| {
+        txn.create(full_user("bob"))?;
+        txn.create(full_user("ada"))
+    });
+    assert!(result.is_err());
+    assert_eq!(store.users().count(), 1, "bob was not written either");
+    assert_eq!(store.last_seq(), seq, "no change-feed entry");
+    assert!(store.verify_integrity().expect("check").is_consistent());
+}

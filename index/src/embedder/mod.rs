@@ -1,0 +1,155 @@
+//! The sentence embedder: sentence-transformers' all-MiniLM-L6-v2 (BERT, 6 layers, 384
+//! dimensions) run with candle, with the reference pipeline's output: WordPiece tokens
+//! truncated at 256, the BERT forward pass, mean pooling over the tokens, L2
+//! normalisation.
+//!
+//! [`Embedder`] is the entry point. `model_files` finds, fetches and verifies the weights;
+//! `tokenize` sets up the tokenizer; `weights`, `forward`, `attention`, `fused_ops`,
+//! `kernels` and `pooling` are an inference-only forward pass written for the CPU: texts
+//! sorted by length, packed without padding, one batch per thread, candle matmuls and one
+//! fused pass for everything in between; `query_cache` keeps recent query embeddings.
+
+mod attention;
+mod forward;
+mod fused_ops;
+mod kernels;
+pub mod model_files;
+mod pooling;
+mod pypi_wheel;
+mod query_cache;
+mod simd;
+mod tokenize;
+mod weights;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rayon::prelude::*;
+
+pub use model_files::{
+    ModelFiles, ModelSources, WEIGHTS_SHA256, default_data_dir, default_model_dir, ensure_model,
+    model_dir_in,
+};
+pub use query_cache::QueryCache;
+pub use tokenize::MAX_TOKENS;
+
+use crate::{Error, Result};
+
+/// Length of every embedding.
+pub const DIMENSION: usize = 384;
+/// Texts per forward pass unless [`Embedder::with_batch_size`] says otherwise.
+pub const DEFAULT_BATCH_SIZE: usize = 32;
+/// Query embeddings kept unless [`Embedder::with_query_cache`] says otherwise.
+pub const DEFAULT_QUERY_CACHE: usize = 4096;
+
+/// Turns texts into unit-length 384-dimensional embeddings with all-MiniLM-L6-v2.
+///
+/// Cheap to share: every method takes `&self`, and one embedder serves many threads.
+#[derive(Debug)]
+pub struct Embedder {
+    weights: weights::BertWeights,
+    tokenizer: tokenize::TextTokenizer,
+    model_id: String,
+    batch_size: usize,
+    cache: Mutex<QueryCache>,
+}
+
+impl Embedder {
+    /// Loads the model from `dir`, first fetching it there from this machine's sources
+    /// ([`ModelSources::from_env`]) if `dir` does not hold it.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let files = ensure_model(dir, &ModelSources::from_env())?;
+        Self::from_files(&files)
+    }
+
+    /// Loads the model from verified files.
+    pub fn from_files(files: &ModelFiles) -> Result<Self> {
+        let config = weights::BertConfig::from_file(&files.config())?;
+        if config.hidden_size != DIMENSION {
+            return Err(Error::ModelFormat(format!(
+                "hidden size {}, expected {DIMENSION}",
+                config.hidden_size
+            )));
+        }
+        let weights = weights::BertWeights::load(&files.weights(), config)?;
+        let tokenizer = tokenize::TextTokenizer::from_file(&files.tokenizer())?;
+        Ok(Embedder {
+            weights,
+            tokenizer,
+            model_id: format!("{}@sha256:{WEIGHTS_SHA256}", model_files::MODEL_NAME),
+            batch_size: DEFAULT_BATCH_SIZE,
+            cache: Mutex::new(QueryCache::new(DEFAULT_QUERY_CACHE)),
+        })
+    }
+
+    /// Sets how many texts go through one forward pass (at least 1).
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// Sets how many query embeddings [`Embedder::embed_query`] keeps (0 keeps none).
+    pub fn with_query_cache(self, capacity: usize) -> Self {
+        Embedder { cache: Mutex::new(QueryCache::new(capacity)), ..self }
+    }
+
+    /// Which model this is: its name and the sha256 of its weights, e.g.
+    /// `all-MiniLM-L6-v2@sha256:53aa…`. An index records it to know which model built it.
+    pub fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
+    /// The number of tokens the model sees for `text`: `[CLS]` and `[SEP]` included,
+    /// at most [`MAX_TOKENS`].
+    pub fn token_count(&self, text: &str) -> Result<usize> {
+        Ok(self.tokenizer.encode(text)?.len())
+    }
+
+    /// The embeddings of `texts`, in the same order, each [`DIMENSION`] values of unit
+    /// length (all zeros only for a text the model sees as empty of meaning, never NaN).
+    ///
+    /// The texts are sorted by length and cut into batches of similar lengths, and the
+    /// batches run in parallel on rayon's pool; the result does not depend on the batching.
+    pub fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let sequences: Vec<Vec<u32>> =
+            texts.par_iter().map(|text| self.tokenizer.encode(text)).collect::<Result<_>>()?;
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        // Longest first: the costliest batches start first and the short ones fill in.
+        order.sort_by_key(|&i| std::cmp::Reverse(sequences[i].len()));
+        let batches: Vec<&[usize]> = order.chunks(self.batch_size).collect();
+        let embedded: Vec<Vec<Vec<f32>>> = batches
+            .par_iter()
+            .map(|batch| {
+                let ids: Vec<&[u32]> = batch.iter().map(|&i| sequences[i].as_slice()).collect();
+                forward::embed_sequences(&self.weights, &ids)
+            })
+            .collect::<Result<_>>()?;
+        let mut out = vec![Vec::new(); texts.len()];
+        for (batch, vectors) in batches.iter().zip(embedded) {
+            for (&i, vector) in batch.iter().zip(vectors) {
+                out[i] = vector;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The embedding of one text, computed now.
+    pub fn embed(&self, text: &str) -> Result<Vec<f32>> {
+        let ids = self.tokenizer.encode(text)?;
+        let mut vectors = forward::embed_sequences(&self.weights, &[&ids])?;
+        vectors.pop().ok_or_else(|| Error::ModelFormat("the forward pass returned nothing".to_owned()))
+    }
+
+    /// The embedding of a search query, from the query cache when it was embedded recently.
+    pub fn embed_query(&self, text: &str) -> Result<Arc<[f32]>> {
+        if let Some(hit) = self.cache.lock().unwrap_or_else(PoisonError::into_inner).get(text) {
+            return Ok(hit);
+        }
+        let vector: Arc<[f32]> = Arc::from(self.embed(text)?);
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(text.to_owned(), Arc::clone(&vector));
+        Ok(vector)
+    }
+}

@@ -1,0 +1,63 @@
+//! Runtime CPU-feature dispatch for the forward pass's hand-written loops.
+//!
+//! The loops are plain safe Rust written so that LLVM vectorises them. The crate is built
+//! for the baseline x86-64 target (SSE2), so [`simd_dispatch!`] compiles each loop three
+//! times: for AVX-512, for AVX2 + FMA and for the baseline, and picks one at run time from
+//! what the CPU reports. Calling a `#[target_feature]` function is `unsafe` only because
+//! the CPU must support the features; the macro checks that right before each call, which
+//! is the one unsafe use in the crate.
+
+/// Defines a function whose body is compiled for AVX-512, AVX2 + FMA and the baseline,
+/// and which runs the best version the CPU supports.
+macro_rules! simd_dispatch {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$meta])*
+        #[allow(unsafe_code)]
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn generic($($arg: $ty),*) $(-> $ret)? $body
+
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+                fn avx512($($arg: $ty),*) $(-> $ret)? {
+                    generic($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2($($arg: $ty),*) $(-> $ret)? {
+                    generic($($arg),*)
+                }
+                if $crate::embedder::simd::has_avx512() {
+                    // SAFETY: the CPU supports every feature `avx512` is compiled for
+                    // (checked by `has_avx512` just above).
+                    return unsafe { avx512($($arg),*) };
+                }
+                if $crate::embedder::simd::has_avx2_fma() {
+                    // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            generic($($arg),*)
+        }
+    };
+}
+
+pub(crate) use simd_dispatch;
+
+/// Whether the CPU runs the AVX-512 versions (F, VL, BW, DQ, plus AVX2 and FMA).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn has_avx512() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512dq")
+        && has_avx2_fma()
+}
+
+/// Whether the CPU runs the AVX2 + FMA versions.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn has_avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}

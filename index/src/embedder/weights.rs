@@ -1,0 +1,185 @@
+//! The BERT weights, loaded from `model.safetensors` into the layout the forward pass wants.
+//!
+//! Linear layers keep their weight as a candle [`Tensor`] transposed once at load time to
+//! `[in, out]`, so every matmul reads it row-major; the query, key and value projections
+//! are concatenated into one `[hidden, 3 * hidden]` matrix so a layer starts with one matmul.
+//! Biases, layer-norm parameters and the embedding tables are plain `Vec<f32>`: the fused
+//! kernels read them directly.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+use serde::Deserialize;
+
+use super::kernels::LayerNormParams;
+use crate::{Error, Result};
+
+/// The parts of `config.json` the forward pass uses.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct BertConfig {
+    pub(crate) hidden_size: usize,
+    pub(crate) num_attention_heads: usize,
+    pub(crate) num_hidden_layers: usize,
+    pub(crate) intermediate_size: usize,
+    pub(crate) max_position_embeddings: usize,
+    pub(crate) vocab_size: usize,
+    pub(crate) layer_norm_eps: f64,
+    pub(crate) hidden_act: String,
+}
+
+impl BertConfig {
+    /// Reads and checks `config.json`.
+    pub(crate) fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(Error::file(path))?;
+        let config: BertConfig = serde_json::from_str(&text)
+            .map_err(|err| Error::ModelFormat(format!("{}: {err}", path.display())))?;
+        if config.hidden_act != "gelu" {
+            return Err(Error::ModelFormat(format!("unsupported activation {}", config.hidden_act)));
+        }
+        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
+            return Err(Error::ModelFormat("hidden size not divisible by the head count".to_owned()));
+        }
+        Ok(config)
+    }
+}
+
+/// A linear layer: `y = x W^T + b`, with `W^T` stored.
+#[derive(Debug, Clone)]
+pub(crate) struct Linear {
+    /// `W^T`, `[in, out]`, contiguous.
+    pub(crate) weight_t: Tensor,
+    /// `b`, `out` values.
+    pub(crate) bias: Vec<f32>,
+}
+
+/// One transformer encoder layer.
+#[derive(Debug, Clone)]
+pub(crate) struct EncoderLayer {
+    /// Query, key and value projections, concatenated on the output side.
+    pub(crate) qkv: Linear,
+    /// Projection of the attention output.
+    pub(crate) attention_out: Linear,
+    /// Layer norm after the attention block.
+    pub(crate) attention_norm: LayerNormParams,
+    /// Feed-forward expansion (`hidden -> intermediate`), followed by GELU.
+    pub(crate) ff_in: Linear,
+    /// Feed-forward projection back (`intermediate -> hidden`).
+    pub(crate) ff_out: Linear,
+    /// Layer norm after the feed-forward block.
+    pub(crate) ff_norm: LayerNormParams,
+}
+
+/// Every weight of the model.
+#[derive(Debug, Clone)]
+pub(crate) struct BertWeights {
+    pub(crate) config: BertConfig,
+    /// `[vocab, hidden]` word embeddings.
+    pub(crate) word_embeddings: Vec<f32>,
+    /// `[max_positions, hidden]` position embeddings.
+    pub(crate) position_embeddings: Vec<f32>,
+    /// Token-type 0 embedding (every text is a single segment).
+    pub(crate) token_type_embedding: Vec<f32>,
+    /// Layer norm of the embeddings.
+    pub(crate) embedding_norm: LayerNormParams,
+    /// The encoder layers, in order.
+    pub(crate) layers: Vec<EncoderLayer>,
+}
+
+impl BertWeights {
+    /// Loads `model.safetensors` and checks every shape against the configuration.
+    pub(crate) fn load(path: &Path, config: BertConfig) -> Result<Self> {
+        let tensors = candle_core::safetensors::load(path, &Device::Cpu)?;
+        let store = Store { tensors, config: &config };
+        let hidden = config.hidden_size;
+        let word_embeddings = store.vec("embeddings.word_embeddings.weight", &[config.vocab_size, hidden])?;
+        let position_embeddings = store
+            .vec("embeddings.position_embeddings.weight", &[config.max_position_embeddings, hidden])?;
+        let token_types = store.tensor("embeddings.token_type_embeddings.weight")?;
+        let token_type_embedding = token_types.get(0)?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+        if token_type_embedding.len() != hidden {
+            return Err(Error::ModelFormat("token type embedding of the wrong width".to_owned()));
+        }
+        let embedding_norm = store.layer_norm("embeddings.LayerNorm")?;
+        let layers = (0..config.num_hidden_layers)
+            .map(|i| store.encoder_layer(&format!("encoder.layer.{i}")))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(BertWeights {
+            word_embeddings,
+            position_embeddings,
+            token_type_embedding,
+            embedding_norm,
+            layers,
+            config,
+        })
+    }
+}
+
+/// The loaded tensors, looked up by name with shape checks.
+struct Store<'a> {
+    tensors: HashMap<String, Tensor>,
+    config: &'a BertConfig,
+}
+
+impl Store<'_> {
+    fn tensor(&self, name: &str) -> Result<Tensor> {
+        let tensor = self
+            .tensors
+            .get(name)
+            .ok_or_else(|| Error::ModelFormat(format!("missing tensor {name}")))?;
+        Ok(tensor.to_dtype(DType::F32)?)
+    }
+
+    fn checked(&self, name: &str, dims: &[usize]) -> Result<Tensor> {
+        let tensor = self.tensor(name)?;
+        if tensor.dims() != dims {
+            return Err(Error::ModelFormat(format!(
+                "tensor {name} has shape {:?}, expected {dims:?}",
+                tensor.dims()
+            )));
+        }
+        Ok(tensor)
+    }
+
+    fn vec(&self, name: &str, dims: &[usize]) -> Result<Vec<f32>> {
+        Ok(self.checked(name, dims)?.flatten_all()?.to_vec1::<f32>()?)
+    }
+
+    fn layer_norm(&self, prefix: &str) -> Result<LayerNormParams> {
+        let hidden = self.config.hidden_size;
+        Ok(LayerNormParams {
+            gamma: self.vec(&format!("{prefix}.weight"), &[hidden])?,
+            beta: self.vec(&format!("{prefix}.bias"), &[hidden])?,
+            eps: self.config.layer_norm_eps as f32,
+        })
+    }
+
+    /// The linear layers `names` (each `[out_i, in]`), stacked on the output side.
+    fn linear(&self, names: &[String], input: usize, output: usize) -> Result<Linear> {
+        let weights = names
+            .iter()
+            .map(|name| self.checked(&format!("{name}.weight"), &[output, input]))
+            .collect::<Result<Vec<_>>>()?;
+        let weight = Tensor::cat(&weights, 0)?;
+        let mut bias = Vec::with_capacity(output * names.len());
+        for name in names {
+            bias.extend(self.vec(&format!("{name}.bias"), &[output])?);
+        }
+        Ok(Linear { weight_t: weight.t()?.contiguous()?, bias })
+    }
+
+    fn encoder_layer(&self, prefix: &str) -> Result<EncoderLayer> {
+        let hidden = self.config.hidden_size;
+        let inter = self.config.intermediate_size;
+        let qkv_names: Vec<String> =
+            ["query", "key", "value"].iter().map(|p| format!("{prefix}.attention.self.{p}")).collect();
+        Ok(EncoderLayer {
+            qkv: self.linear(&qkv_names, hidden, hidden)?,
+            attention_out: self.linear(&[format!("{prefix}.attention.output.dense")], hidden, hidden)?,
+            attention_norm: self.layer_norm(&format!("{prefix}.attention.output.LayerNorm"))?,
+            ff_in: self.linear(&[format!("{prefix}.intermediate.dense")], hidden, inter)?,
+            ff_out: self.linear(&[format!("{prefix}.output.dense")], inter, hidden)?,
+            ff_norm: self.layer_norm(&format!("{prefix}.output.LayerNorm"))?,
+        })
+    }
+}

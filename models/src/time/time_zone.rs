@@ -1,0 +1,157 @@
+//! `TimeZone`: a validated IANA time zone such as `Europe/Berlin`, the zone
+//! a user's availability is written in.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{NaiveDate, Offset, TimeZone as _};
+use chrono_tz::Tz;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::{Error, LocalTime, Result, Timestamp};
+
+/// An IANA time zone (`"Europe/Berlin"`); defaults to UTC.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TimeZone(Tz);
+
+impl TimeZone {
+    /// Coordinated Universal Time.
+    pub const UTC: Self = Self(Tz::UTC);
+
+    /// Parses an IANA zone name, e.g. `"America/New_York"`.
+    pub fn parse(name: &str) -> Result<Self> {
+        Tz::from_str(name).map(Self).map_err(|_| {
+            Error::invalid(
+                "timezone",
+                format!("{name:?} is not a known IANA time zone"),
+            )
+        })
+    }
+
+    /// The zone's IANA name.
+    pub fn as_str(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The chrono-tz zone.
+    pub const fn as_tz(self) -> Tz {
+        self.0
+    }
+
+    /// The instant at which the wall clock in this zone shows `time` on
+    /// `date` (`24:00` means midnight at the end of the day). In a DST gap
+    /// there is no such instant and this returns `None`; in a DST overlap
+    /// the earlier instant is taken.
+    pub fn at_local(self, date: NaiveDate, time: LocalTime) -> Option<Timestamp> {
+        let (date, naive_time) = match time.to_naive_time() {
+            Some(t) => (date, t),
+            None => (date.succ_opt()?, chrono::NaiveTime::MIN),
+        };
+        let local = self
+            .0
+            .from_local_datetime(&date.and_time(naive_time))
+            .earliest()?;
+        Some(Timestamp::from_datetime(local.to_utc()))
+    }
+
+    /// The calendar date the wall clock in this zone shows at `instant`.
+    pub fn local_date(self, instant: Timestamp) -> NaiveDate {
+        instant.as_datetime().with_timezone(&self.0).date_naive()
+    }
+
+    /// The zone's UTC offset at `instant`, in seconds east of UTC.
+    pub fn offset_seconds_at(self, instant: Timestamp) -> i32 {
+        self.0
+            .offset_from_utc_datetime(&instant.as_datetime().naive_utc())
+            .fix()
+            .local_minus_utc()
+    }
+}
+
+impl Default for TimeZone {
+    fn default() -> Self {
+        Self::UTC
+    }
+}
+
+impl fmt::Debug for TimeZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TimeZone({})", self.as_str())
+    }
+}
+
+impl fmt::Display for TimeZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TimeZone {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Self::parse(s)
+    }
+}
+
+impl Serialize for TimeZone {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeZone {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::parse(&name).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+    }
+
+    #[test]
+    fn parses_known_names() {
+        let berlin = TimeZone::parse("Europe/Berlin").expect("Berlin");
+        assert_eq!(berlin.as_str(), "Europe/Berlin");
+        assert_eq!(TimeZone::default(), TimeZone::UTC);
+        assert_eq!(TimeZone::UTC.as_str(), "UTC");
+    }
+
+    #[test]
+    fn rejects_unknown_names() {
+        let err = TimeZone::parse("Mars/Olympus").expect_err("unknown");
+        assert!(err.to_string().starts_with("invalid timezone:"));
+        assert!(TimeZone::parse("").is_err());
+    }
+
+    #[test]
+    fn local_to_utc_handles_dst() {
+        let berlin = TimeZone::parse("Europe/Berlin").expect("Berlin");
+        let nine = LocalTime::from_hm(9, 0).expect("09:00");
+        // 2027-03-28 is the day Berlin moves to summer time (UTC+2).
+        let t = berlin.at_local(date(2027, 3, 28), nine).expect("exists");
+        assert_eq!(t.to_string(), "2027-03-28T07:00:00Z");
+        let gap = LocalTime::from_hm(2, 30).expect("02:30");
+        assert_eq!(berlin.at_local(date(2027, 3, 28), gap), None);
+        let end = LocalTime::parse("24:00").expect("24:00");
+        let midnight = berlin.at_local(date(2027, 3, 27), end).expect("exists");
+        assert_eq!(midnight.to_string(), "2027-03-27T23:00:00Z");
+        assert_eq!(berlin.local_date(midnight), date(2027, 3, 28));
+        assert_eq!(berlin.offset_seconds_at(t), 7200);
+    }
+
+    #[test]
+    fn serde_as_name() {
+        let tz = TimeZone::parse("America/New_York").expect("NY");
+        let json = serde_json::to_string(&tz).expect("serialize");
+        assert_eq!(json, "\"America/New_York\"");
+        assert_eq!(serde_json::from_str::<TimeZone>(&json).ok(), Some(tz));
+        assert!(serde_json::from_str::<TimeZone>("\"Nowhere\"").is_err());
+    }
+}

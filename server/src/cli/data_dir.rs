@@ -1,0 +1,31 @@
+//! The data directory shared by every command: where the store, the indexes
+//! and the model files live. Flag `--data-dir`, or `DROPLY_DATA_DIR`, or
+//! `./droply-data`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use droply_engine::Store;
+
+use crate::Result;
+
+/// The `--data-dir` option.
+#[derive(Debug, Clone, Args)]
+pub struct DataDirArgs {
+    /// The data directory (store, indexes, model files).
+    #[arg(long, env = "DROPLY_DATA_DIR", default_value = "droply-data")]
+    pub data_dir: PathBuf,
+}
+
+impl DataDirArgs {
+    /// Where the sled store lives inside the data directory.
+    pub fn store_path(&self) -> PathBuf {
+        self.data_dir.join("store")
+    }
+
+    /// Creates the data directory if needed and opens the store in it.
+    pub fn open_store(&self) -> Result<Store> {
+        std::fs::create_dir_all(&self.data_dir)?;
+        Ok(Store::open(self.store_path())?)
+    }
+}

@@ -1,0 +1,41 @@
+//! `droply import FILE`: loads a JSON-lines file of users and related rows
+//! into the store, with a progress bar on stderr.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::PathBuf;
+
+use clap::Args;
+use droply_engine::import::import_lines;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::data_dir::DataDirArgs;
+use crate::Result;
+
+/// Arguments of `droply import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The JSON-lines file: one `{"kind": "...", "row": {...}}` per line.
+    pub file: PathBuf,
+    /// Where the store lives.
+    #[command(flatten)]
+    pub data: DataDirArgs,
+}
+
+/// Runs `droply import`.
+pub fn run(args: ImportArgs) -> Result<()> {
+    let store = args.data.open_store()?;
+    let file = File::open(&args.file)?;
+    let total = file.metadata()?.len();
+    let bar = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template("{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let stats = import_lines(&store, BufReader::new(file), |bytes| bar.set_position(bytes))?;
+    bar.finish_and_clear();
+    for (kind, rows) in &stats.rows_by_kind {
+        println!("{:<24} {rows}", kind.name());
+    }
+    println!("imported {} rows from {}", stats.rows, args.file.display());
+    Ok(())
+}

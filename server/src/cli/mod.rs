@@ -1,0 +1,34 @@
+//! The `droply` command line: one module per command.
+
+mod embed;
+mod model;
+
+use clap::{Parser, Subcommand};
+
+use crate::Result;
+
+/// Droply: find, book and pay experts. Search engine, store and HTTP service.
+#[derive(Debug, Parser)]
+#[command(name = "droply", version, about)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands of `droply`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Embed JSON lines `{"text": ...}` from stdin into `{"embedding": [...]}` lines on stdout.
+    Embed(embed::EmbedArgs),
+    /// Manage the sentence model files.
+    Model(model::ModelArgs),
+}
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Embed(args) => embed::run(args),
+        Command::Model(args) => model::run(args),
+    }
+}
