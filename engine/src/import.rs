@@ -152,6 +152,28 @@ pub fn import_lines(
     Ok(stats)
 }
 
+/// Imports rows already in memory (the demo marketplace); `progress` is told
+/// the rows written so far after each chunk.
+pub fn import_rows(
+    store: &Store,
+    rows: impl IntoIterator<Item = ImportRow>,
+    mut progress: impl FnMut(u64),
+) -> Result<ImportStats> {
+    let mut stats = ImportStats::default();
+    let mut chunk: Vec<ImportRow> = Vec::with_capacity(CHUNK);
+    for row in rows {
+        chunk.push(row);
+        if chunk.len() == CHUNK {
+            commit_chunk(store, &mut chunk, &mut stats, 0)?;
+            progress(stats.rows);
+        }
+    }
+    commit_chunk(store, &mut chunk, &mut stats, 0)?;
+    progress(stats.rows);
+    stats.rows_by_kind.sort_by_key(|(kind, _)| *kind);
+    Ok(stats)
+}
+
 fn commit_chunk(store: &Store, chunk: &mut Vec<ImportRow>, stats: &mut ImportStats, last_line: usize) -> Result<()> {
     if chunk.is_empty() {
         return Ok(());

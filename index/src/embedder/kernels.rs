@@ -79,11 +79,54 @@ pub(crate) struct LayerNormParams {
     pub(crate) eps: f32,
 }
 
+/// Values summed side by side, so that sums vectorise (a float sum in one accumulator
+/// must keep its order, which forbids vectors).
+const LANES: usize = 16;
+
+/// The sum of `values`, accumulated in [`LANES`] partial sums.
+#[inline(always)]
+pub(crate) fn sum(values: &[f32]) -> f32 {
+    let (chunks, rest) = values.as_chunks::<LANES>();
+    let mut acc = [0f32; LANES];
+    for chunk in chunks {
+        for (a, v) in acc.iter_mut().zip(chunk) {
+            *a += v;
+        }
+    }
+    acc.iter().sum::<f32>() + rest.iter().sum::<f32>()
+}
+
+/// The sum of `(v - mean)^2` over `values`, in [`LANES`] partial sums.
+#[inline(always)]
+fn sum_squared_deviations(values: &[f32], mean: f32) -> f32 {
+    let (chunks, rest) = values.as_chunks::<LANES>();
+    let mut acc = [0f32; LANES];
+    for chunk in chunks {
+        for (a, v) in acc.iter_mut().zip(chunk) {
+            *a += (v - mean) * (v - mean);
+        }
+    }
+    acc.iter().sum::<f32>() + rest.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>()
+}
+
+/// The largest of `values` (NaN-free inputs), in [`LANES`] partial maxima.
+#[inline(always)]
+fn max(values: &[f32]) -> f32 {
+    let (chunks, rest) = values.as_chunks::<LANES>();
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    for chunk in chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a = if v > *a { v } else { *a };
+        }
+    }
+    acc.iter().chain(rest).fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m })
+}
+
 #[inline(always)]
 fn normalize_row(row: &mut [f32], norm: &LayerNormParams) {
     let n = row.len() as f32;
-    let mean = row.iter().sum::<f32>() / n;
-    let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let mean = sum(row) / n;
+    let var = sum_squared_deviations(row, mean) / n;
     let inv_std = 1.0 / (var + norm.eps).sqrt();
     for ((value, g), b) in row.iter_mut().zip(&norm.gamma).zip(&norm.beta) {
         *value = (*value - mean) * inv_std * g + b;
@@ -120,13 +163,11 @@ simd_dispatch! {
 /// Softmax of one row in place.
 #[inline(always)]
 pub(crate) fn softmax(row: &mut [f32]) {
-    let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    let mut sum = 0.0;
+    let max = max(row);
     for value in row.iter_mut() {
         *value = exp(*value - max);
-        sum += *value;
     }
-    let inv = 1.0 / sum;
+    let inv = 1.0 / sum(row);
     for value in row.iter_mut() {
         *value *= inv;
     }
@@ -169,6 +210,14 @@ mod tests {
             assert!(((got - want) / want).abs() < 1e-6, "exp({x}) = {got}, want {want}");
         }
         assert!(exp(-1000.0) < 1e-37);
+    }
+
+    #[test]
+    fn lane_sums_and_maxima_cover_every_value() {
+        let values: Vec<f32> = (0..37).map(|i| i as f32).collect();
+        assert_eq!(sum(&values), 666.0);
+        assert_eq!(max(&values), 36.0);
+        assert_eq!(max(&values[..3]), 2.0);
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! The `droply` command line: one module per command.
 
+mod data_dir;
+mod demo;
 mod embed;
+mod import;
 mod model;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +27,12 @@ pub enum Command {
     Embed(embed::EmbedArgs),
     /// Manage the sentence model files.
     Model(model::ModelArgs),
+    /// Run the HTTP service.
+    Serve(serve::ServeArgs),
+    /// Load a JSON-lines file of users and related rows into the store.
+    Import(import::ImportArgs),
+    /// Write the generated demo marketplace as JSON lines.
+    Demo(demo::DemoArgs),
 }
 
 /// Runs one parsed command line.
@@ -30,5 +40,8 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Embed(args) => embed::run(args),
         Command::Model(args) => model::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Demo(args) => demo::run(args),
     }
 }
