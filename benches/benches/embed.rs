@@ -20,7 +20,9 @@ fn workspace() -> PathBuf {
 }
 
 fn model_dir() -> PathBuf {
-    if std::env::var_os("DROPLY_MODEL_DIR").is_some() || std::env::var_os("DROPLY_DATA_DIR").is_some() {
+    if std::env::var_os("DROPLY_MODEL_DIR").is_some()
+        || std::env::var_os("DROPLY_DATA_DIR").is_some()
+    {
         droply_index::embedder::default_model_dir()
     } else {
         droply_index::embedder::model_dir_in(&workspace().join("droply-data"))
@@ -29,11 +31,16 @@ fn model_dir() -> PathBuf {
 
 fn profile_texts() -> Vec<String> {
     let path = workspace().join("data/fixtures/profile_texts.jsonl");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
     text.lines()
         .map(|line| {
-            let value: serde_json::Value = serde_json::from_str(line).expect("fixture line is JSON");
-            value["text"].as_str().expect("fixture line has a text").to_owned()
+            let value: serde_json::Value =
+                serde_json::from_str(line).expect("fixture line is JSON");
+            value["text"]
+                .as_str()
+                .expect("fixture line has a text")
+                .to_owned()
         })
         .collect()
 }
@@ -61,7 +68,10 @@ fn embed(c: &mut Criterion) {
     assert_eq!(embedder.token_count(QUERY).expect("tokenize"), 8);
 
     let mut group = c.benchmark_group("embed");
-    group.sample_size(10).measurement_time(Duration::from_secs(30)).warm_up_time(Duration::from_secs(3));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(30))
+        .warm_up_time(Duration::from_secs(3));
     group.throughput(Throughput::Elements(refs.len() as u64));
     group.bench_function("profile_texts_2000", |b| {
         b.iter(|| {
@@ -73,7 +83,9 @@ fn embed(c: &mut Criterion) {
     group.finish();
 
     let mut group = c.benchmark_group("embed");
-    group.sample_size(200).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(200)
+        .measurement_time(Duration::from_secs(5));
     group.throughput(Throughput::Elements(1));
     group.bench_function("query_8_tokens", |b| {
         b.iter(|| {

@@ -174,7 +174,12 @@ pub fn import_rows(
     Ok(stats)
 }
 
-fn commit_chunk(store: &Store, chunk: &mut Vec<ImportRow>, stats: &mut ImportStats, last_line: usize) -> Result<()> {
+fn commit_chunk(
+    store: &Store,
+    chunk: &mut Vec<ImportRow>,
+    stats: &mut ImportStats,
+    last_line: usize,
+) -> Result<()> {
     if chunk.is_empty() {
         return Ok(());
     }

@@ -56,6 +56,20 @@ pub enum Error {
     /// The tensor engine (candle) failed.
     #[error("candle: {0}")]
     Candle(#[from] candle_core::Error),
+    /// The text index (tantivy) failed.
+    #[error("text index: {0}")]
+    Text(#[from] tantivy::TantivyError),
+    /// A search index on disk is damaged, incomplete or of another format: rebuild it.
+    #[error("index {}: {reason}", path.display())]
+    IndexCorrupt {
+        /// The index directory or file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A caller passed something the index cannot take (wrong vector length, bad setting).
+    #[error("invalid: {0}")]
+    Invalid(String),
 }
 
 /// Result with the index crate's error.

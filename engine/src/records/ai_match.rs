@@ -4,8 +4,8 @@ use droply_models::{AiMatch, AiMatchId, UserId};
 
 use super::Repo;
 use super::repo::Deletable;
-use crate::store::{EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record};
 use crate::Result;
+use crate::store::{EntityKind, IndexEntry, IndexName, Page, PageRequest, Record};
 
 impl Record for AiMatch {
     type Id = AiMatchId;
@@ -13,10 +13,11 @@ impl Record for AiMatch {
     record_basics!(AiMatchId);
 
     fn index_entries(&self) -> Vec<IndexEntry> {
-        vec![IndexEntry {
-            index: IndexName::MatchesByUser,
-            prefix: KeyBuilder::new().u64(self.user_id.get()).time(self.created_at).build(),
-        }]
+        vec![IndexEntry::owner_at(
+            IndexName::MatchesByUser,
+            self.user_id.get(),
+            self.created_at,
+        )]
     }
 }
 

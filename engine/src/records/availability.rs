@@ -7,8 +7,8 @@ use droply_models::{
 
 use super::Repo;
 use super::repo::Deletable;
-use crate::store::{EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record};
 use crate::Result;
+use crate::store::{EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record};
 
 impl Record for AvailabilityRule {
     type Id = AvailabilityRuleId;
@@ -35,10 +35,11 @@ impl Record for AvailabilityException {
     record_basics!(AvailabilityExceptionId);
 
     fn index_entries(&self) -> Vec<IndexEntry> {
-        vec![IndexEntry {
-            index: IndexName::ExceptionsByUser,
-            prefix: KeyBuilder::new().u64(self.user_id.get()).time(self.start).build(),
-        }]
+        vec![IndexEntry::owner_at(
+            IndexName::ExceptionsByUser,
+            self.user_id.get(),
+            self.start,
+        )]
     }
 }
 

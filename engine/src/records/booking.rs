@@ -3,8 +3,8 @@
 use droply_models::{Booking, BookingId, UserId};
 
 use super::Repo;
-use crate::store::{EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record};
 use crate::Result;
+use crate::store::{EntityKind, IndexEntry, IndexName, Page, PageRequest, Record};
 
 impl Record for Booking {
     type Id = BookingId;
@@ -13,14 +13,16 @@ impl Record for Booking {
     record_basics!(BookingId);
     fn index_entries(&self) -> Vec<IndexEntry> {
         vec![
-            IndexEntry {
-                index: IndexName::BookingsByBooker,
-                prefix: KeyBuilder::new().u64(self.user_id.get()).time(self.start_time).build(),
-            },
-            IndexEntry {
-                index: IndexName::BookingsByProvider,
-                prefix: KeyBuilder::new().u64(self.provider_id.get()).time(self.start_time).build(),
-            },
+            IndexEntry::owner_at(
+                IndexName::BookingsByBooker,
+                self.user_id.get(),
+                self.start_time,
+            ),
+            IndexEntry::owner_at(
+                IndexName::BookingsByProvider,
+                self.provider_id.get(),
+                self.start_time,
+            ),
         ]
     }
 }

@@ -5,8 +5,8 @@ use droply_models::{Content, ContentId, ContentPurchase, ContentPurchaseId, User
 
 use super::Repo;
 use super::repo::Deletable;
-use crate::store::{EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record};
 use crate::Result;
+use crate::store::{EntityKind, IndexEntry, IndexName, Page, PageRequest, Record};
 
 impl Record for Content {
     type Id = ContentId;
@@ -14,10 +14,11 @@ impl Record for Content {
     record_basics!(ContentId);
 
     fn index_entries(&self) -> Vec<IndexEntry> {
-        vec![IndexEntry {
-            index: IndexName::ContentByCreator,
-            prefix: KeyBuilder::new().u64(self.user_id.get()).time(self.created_at).build(),
-        }]
+        vec![IndexEntry::owner_at(
+            IndexName::ContentByCreator,
+            self.user_id.get(),
+            self.created_at,
+        )]
     }
 }
 
@@ -30,14 +31,16 @@ impl Record for ContentPurchase {
 
     fn index_entries(&self) -> Vec<IndexEntry> {
         vec![
-            IndexEntry {
-                index: IndexName::PurchasesByBuyer,
-                prefix: KeyBuilder::new().u64(self.buyer_id.get()).time(self.created_at).build(),
-            },
-            IndexEntry {
-                index: IndexName::PurchasesByContent,
-                prefix: KeyBuilder::new().u64(self.content_id.get()).time(self.created_at).build(),
-            },
+            IndexEntry::owner_at(
+                IndexName::PurchasesByBuyer,
+                self.buyer_id.get(),
+                self.created_at,
+            ),
+            IndexEntry::owner_at(
+                IndexName::PurchasesByContent,
+                self.content_id.get(),
+                self.created_at,
+            ),
         ]
     }
 }
@@ -56,7 +59,11 @@ impl Repo<'_, ContentPurchase> {
     }
 
     /// The sales of `content`, in time order.
-    pub fn by_content(&self, content: ContentId, page: &PageRequest) -> Result<Page<ContentPurchase>> {
+    pub fn by_content(
+        &self,
+        content: ContentId,
+        page: &PageRequest,
+    ) -> Result<Page<ContentPurchase>> {
         self.by_index(IndexName::PurchasesByContent, &content.to_be_bytes(), page)
     }
 }

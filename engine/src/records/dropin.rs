@@ -8,11 +8,10 @@ use droply_models::{
 
 use super::Repo;
 use super::repo::Deletable;
-use crate::store::{
-    EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record, UniqueEntry,
-    UniqueName,
-};
 use crate::Result;
+use crate::store::{
+    EntityKind, IndexEntry, IndexName, Page, PageRequest, Record, UniqueEntry, UniqueName,
+};
 
 impl Record for DropinSession {
     type Id = DropinSessionId;
@@ -20,10 +19,11 @@ impl Record for DropinSession {
     record_basics!(DropinSessionId);
 
     fn index_entries(&self) -> Vec<IndexEntry> {
-        vec![IndexEntry {
-            index: IndexName::DropinsByHost,
-            prefix: KeyBuilder::new().u64(self.host_id.get()).time(self.created_at).build(),
-        }]
+        vec![IndexEntry::owner_at(
+            IndexName::DropinsByHost,
+            self.host_id.get(),
+            self.created_at,
+        )]
     }
     fn unique_entries(&self) -> Vec<UniqueEntry> {
         vec![UniqueEntry {
@@ -40,10 +40,11 @@ impl Record for DropinParticipant {
     record_basics!(DropinParticipantId);
 
     fn index_entries(&self) -> Vec<IndexEntry> {
-        vec![IndexEntry {
-            index: IndexName::ParticipantsBySession,
-            prefix: KeyBuilder::new().u64(self.session_id.get()).time(self.joined_at).build(),
-        }]
+        vec![IndexEntry::owner_at(
+            IndexName::ParticipantsBySession,
+            self.session_id.get(),
+            self.joined_at,
+        )]
     }
 }
 
@@ -55,10 +56,11 @@ impl Record for DropinMessage {
     record_basics!(DropinMessageId);
 
     fn index_entries(&self) -> Vec<IndexEntry> {
-        vec![IndexEntry {
-            index: IndexName::MessagesBySession,
-            prefix: KeyBuilder::new().u64(self.session_id.get()).time(self.created_at).build(),
-        }]
+        vec![IndexEntry::owner_at(
+            IndexName::MessagesBySession,
+            self.session_id.get(),
+            self.created_at,
+        )]
     }
 }
 
@@ -72,7 +74,10 @@ impl Repo<'_, DropinSession> {
 
     /// The session with this code, if any.
     pub fn by_code(&self, code: &SessionCode) -> Result<Option<DropinSession>> {
-        match self.store.lookup_unique(UniqueName::SessionCode, code.as_str().as_bytes())? {
+        match self
+            .store
+            .lookup_unique(UniqueName::SessionCode, code.as_str().as_bytes())?
+        {
             Some(raw) => self.find(DropinSessionId::new(raw)),
             None => Ok(None),
         }
@@ -81,14 +86,26 @@ impl Repo<'_, DropinSession> {
 
 impl Repo<'_, DropinParticipant> {
     /// The participants of `session`, in join order.
-    pub fn by_session(&self, session: DropinSessionId, page: &PageRequest) -> Result<Page<DropinParticipant>> {
-        self.by_index(IndexName::ParticipantsBySession, &session.to_be_bytes(), page)
+    pub fn by_session(
+        &self,
+        session: DropinSessionId,
+        page: &PageRequest,
+    ) -> Result<Page<DropinParticipant>> {
+        self.by_index(
+            IndexName::ParticipantsBySession,
+            &session.to_be_bytes(),
+            page,
+        )
     }
 }
 
 impl Repo<'_, DropinMessage> {
     /// The messages of `session`, in time order.
-    pub fn by_session(&self, session: DropinSessionId, page: &PageRequest) -> Result<Page<DropinMessage>> {
+    pub fn by_session(
+        &self,
+        session: DropinSessionId,
+        page: &PageRequest,
+    ) -> Result<Page<DropinMessage>> {
         self.by_index(IndexName::MessagesBySession, &session.to_be_bytes(), page)
     }
 }

@@ -4,11 +4,11 @@ use droply_models::{Favorite, FavoriteId, UserId};
 
 use super::Repo;
 use super::repo::Deletable;
+use crate::Result;
 use crate::store::{
     EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record, UniqueEntry,
     UniqueName,
 };
-use crate::Result;
 
 impl Record for Favorite {
     type Id = FavoriteId;
@@ -17,17 +17,16 @@ impl Record for Favorite {
     record_basics!(FavoriteId);
     fn index_entries(&self) -> Vec<IndexEntry> {
         vec![
-            IndexEntry {
-                index: IndexName::FavoritesByUser,
-                prefix: KeyBuilder::new().u64(self.user_id.get()).time(self.created_at).build(),
-            },
-            IndexEntry {
-                index: IndexName::FavoritesByTarget,
-                prefix: KeyBuilder::new()
-                    .u64(self.favorited_user_id.get())
-                    .time(self.created_at)
-                    .build(),
-            },
+            IndexEntry::owner_at(
+                IndexName::FavoritesByUser,
+                self.user_id.get(),
+                self.created_at,
+            ),
+            IndexEntry::owner_at(
+                IndexName::FavoritesByTarget,
+                self.favorited_user_id.get(),
+                self.created_at,
+            ),
         ]
     }
     fn unique_entries(&self) -> Vec<UniqueEntry> {
@@ -58,7 +57,10 @@ impl Repo<'_, Favorite> {
 
     /// The favorite of `user` for `expert`, if any.
     pub fn find_pair(&self, user: UserId, expert: UserId) -> Result<Option<Favorite>> {
-        match self.store.lookup_unique(UniqueName::FavoritePair, &pair_key(user, expert))? {
+        match self
+            .store
+            .lookup_unique(UniqueName::FavoritePair, &pair_key(user, expert))?
+        {
             Some(raw) => self.find(FavoriteId::new(raw)),
             None => Ok(None),
         }
@@ -66,6 +68,7 @@ impl Repo<'_, Favorite> {
 
     /// How many users saved `expert`.
     pub fn count_for(&self, expert: UserId) -> Result<usize> {
-        self.store.count_index(IndexName::FavoritesByTarget, &expert.to_be_bytes())
+        self.store
+            .count_index(IndexName::FavoritesByTarget, &expert.to_be_bytes())
     }
 }

@@ -3,8 +3,8 @@
 use droply_models::{InteractionId, UserId, UserInteraction};
 
 use super::Repo;
-use crate::store::{EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record};
 use crate::Result;
+use crate::store::{EntityKind, IndexEntry, IndexName, Page, PageRequest, Record};
 
 impl Record for UserInteraction {
     type Id = InteractionId;
@@ -13,17 +13,16 @@ impl Record for UserInteraction {
     record_basics!(InteractionId);
     fn index_entries(&self) -> Vec<IndexEntry> {
         vec![
-            IndexEntry {
-                index: IndexName::InteractionsByUser,
-                prefix: KeyBuilder::new().u64(self.user_id.get()).time(self.created_at).build(),
-            },
-            IndexEntry {
-                index: IndexName::InteractionsByTarget,
-                prefix: KeyBuilder::new()
-                    .u64(self.target_user_id.get())
-                    .time(self.created_at)
-                    .build(),
-            },
+            IndexEntry::owner_at(
+                IndexName::InteractionsByUser,
+                self.user_id.get(),
+                self.created_at,
+            ),
+            IndexEntry::owner_at(
+                IndexName::InteractionsByTarget,
+                self.target_user_id.get(),
+                self.created_at,
+            ),
         ]
     }
 }

@@ -2,7 +2,6 @@
 //! indexed and kept unique, plus a typed repository per entity with its
 //! relationship queries (`store.bookings().by_provider(...)`).
 
-
 /// The parts of a `Record` impl every entity shares: the id accessors and
 /// validation through the model's own `validate`.
 macro_rules! record_basics {
@@ -37,15 +36,15 @@ use droply_models::{
     AvailabilityRuleId, Booking, BookingId, Category, CategoryId, Content, ContentId,
     ContentPurchase, ContentPurchaseId, DropinMessage, DropinMessageId, DropinParticipant,
     DropinParticipantId, DropinSession, DropinSessionId, Favorite, FavoriteId, InteractionId,
-    Payout, PayoutId, Referral, ReferralId, ReferralReward, ReferralRewardId, User,
-    UserId, UserInteraction,
+    Payout, PayoutId, Referral, ReferralId, ReferralReward, ReferralRewardId, User, UserId,
+    UserInteraction,
 };
 
 pub use repo::{Deletable, Repo};
 
 use crate::Result;
-use crate::store::{IntegrityReport, RecordId, Store};
 use crate::store::IntegrityCheck;
+use crate::store::{IntegrityReport, RecordId, Store};
 
 macro_rules! record_ids {
     ($($id:ty),* $(,)?) => {$(
@@ -61,9 +60,22 @@ macro_rules! record_ids {
 }
 
 record_ids!(
-    UserId, BookingId, FavoriteId, InteractionId, AvailabilityRuleId, AvailabilityExceptionId,
-    PayoutId, ReferralId, ReferralRewardId, ContentId, ContentPurchaseId, DropinSessionId,
-    DropinParticipantId, DropinMessageId, AiMatchId, CategoryId,
+    UserId,
+    BookingId,
+    FavoriteId,
+    InteractionId,
+    AvailabilityRuleId,
+    AvailabilityExceptionId,
+    PayoutId,
+    ReferralId,
+    ReferralRewardId,
+    ContentId,
+    ContentPurchaseId,
+    DropinSessionId,
+    DropinParticipantId,
+    DropinMessageId,
+    AiMatchId,
+    CategoryId,
 );
 
 impl Store {

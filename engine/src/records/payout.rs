@@ -3,8 +3,8 @@
 use droply_models::{Payout, PayoutId, UserId};
 
 use super::Repo;
-use crate::store::{EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record};
 use crate::Result;
+use crate::store::{EntityKind, IndexEntry, IndexName, Page, PageRequest, Record};
 
 impl Record for Payout {
     type Id = PayoutId;
@@ -12,10 +12,11 @@ impl Record for Payout {
     record_basics!(PayoutId);
 
     fn index_entries(&self) -> Vec<IndexEntry> {
-        vec![IndexEntry {
-            index: IndexName::PayoutsByUser,
-            prefix: KeyBuilder::new().u64(self.user_id.get()).time(self.created_at).build(),
-        }]
+        vec![IndexEntry::owner_at(
+            IndexName::PayoutsByUser,
+            self.user_id.get(),
+            self.created_at,
+        )]
     }
 }
 

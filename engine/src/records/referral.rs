@@ -4,8 +4,8 @@
 use droply_models::{BookingId, Referral, ReferralId, ReferralReward, ReferralRewardId, UserId};
 
 use super::Repo;
-use crate::store::{EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record};
 use crate::Result;
+use crate::store::{EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record};
 
 impl Record for Referral {
     type Id = ReferralId;
@@ -14,17 +14,16 @@ impl Record for Referral {
 
     fn index_entries(&self) -> Vec<IndexEntry> {
         vec![
-            IndexEntry {
-                index: IndexName::ReferralsByReferrer,
-                prefix: KeyBuilder::new().u64(self.referrer_id.get()).time(self.created_at).build(),
-            },
-            IndexEntry {
-                index: IndexName::ReferralsByReferred,
-                prefix: KeyBuilder::new()
-                    .u64(self.referred_user_id.get())
-                    .time(self.created_at)
-                    .build(),
-            },
+            IndexEntry::owner_at(
+                IndexName::ReferralsByReferrer,
+                self.referrer_id.get(),
+                self.created_at,
+            ),
+            IndexEntry::owner_at(
+                IndexName::ReferralsByReferred,
+                self.referred_user_id.get(),
+                self.created_at,
+            ),
         ]
     }
 }
@@ -35,10 +34,11 @@ impl Record for ReferralReward {
     record_basics!(ReferralRewardId);
 
     fn index_entries(&self) -> Vec<IndexEntry> {
-        let mut entries = vec![IndexEntry {
-            index: IndexName::RewardsByReferrer,
-            prefix: KeyBuilder::new().u64(self.referrer_id.get()).time(self.created_at).build(),
-        }];
+        let mut entries = vec![IndexEntry::owner_at(
+            IndexName::RewardsByReferrer,
+            self.referrer_id.get(),
+            self.created_at,
+        )];
         if let Some(booking) = self.booking_id {
             entries.push(IndexEntry {
                 index: IndexName::RewardsByBooking,
@@ -52,7 +52,11 @@ impl Record for ReferralReward {
 impl Repo<'_, Referral> {
     /// The referrals `referrer` made, in time order.
     pub fn by_referrer(&self, referrer: UserId, page: &PageRequest) -> Result<Page<Referral>> {
-        self.by_index(IndexName::ReferralsByReferrer, &referrer.to_be_bytes(), page)
+        self.by_index(
+            IndexName::ReferralsByReferrer,
+            &referrer.to_be_bytes(),
+            page,
+        )
     }
 
     /// The referrals that brought `user`.
@@ -63,12 +67,20 @@ impl Repo<'_, Referral> {
 
 impl Repo<'_, ReferralReward> {
     /// The rewards earned by `booking`.
-    pub fn by_booking(&self, booking: BookingId, page: &PageRequest) -> Result<Page<ReferralReward>> {
+    pub fn by_booking(
+        &self,
+        booking: BookingId,
+        page: &PageRequest,
+    ) -> Result<Page<ReferralReward>> {
         self.by_index(IndexName::RewardsByBooking, &booking.to_be_bytes(), page)
     }
 
     /// The rewards of `referrer`, in time order.
-    pub fn by_referrer(&self, referrer: UserId, page: &PageRequest) -> Result<Page<ReferralReward>> {
+    pub fn by_referrer(
+        &self,
+        referrer: UserId,
+        page: &PageRequest,
+    ) -> Result<Page<ReferralReward>> {
         self.by_index(IndexName::RewardsByReferrer, &referrer.to_be_bytes(), page)
     }
 }

@@ -65,7 +65,12 @@ impl<'s, R: Record> Repo<'s, R> {
         self.store.count::<R>()
     }
 
-    pub(super) fn by_index(&self, index: IndexName, prefix: &[u8], page: &PageRequest) -> Result<Page<R>> {
+    pub(super) fn by_index(
+        &self,
+        index: IndexName,
+        prefix: &[u8],
+        page: &PageRequest,
+    ) -> Result<Page<R>> {
         self.store.list_index::<R>(index, prefix, page)
     }
 }

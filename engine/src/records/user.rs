@@ -4,8 +4,8 @@ use droply_models::{Email, User, UserId, Username};
 
 use super::Repo;
 use super::repo::Deletable;
-use crate::store::{EntityKind, Record, UniqueEntry, UniqueName};
 use crate::Result;
+use crate::store::{EntityKind, Record, UniqueEntry, UniqueName};
 
 impl Record for User {
     type Id = UserId;

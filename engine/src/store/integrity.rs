@@ -46,18 +46,22 @@ impl IntegrityCheck {
             let row = match R::decode(&value) {
                 Ok(row) => row,
                 Err(err) => {
-                    self.report.problems.push(format!("{} row {key:?}: {err}", R::KIND.name()));
+                    self.report
+                        .problems
+                        .push(format!("{} row {key:?}: {err}", R::KIND.name()));
                     continue;
                 }
             };
             let raw = row.id().raw();
             if read_u64(&key) != Some(raw) {
-                self.report
-                    .problems
-                    .push(format!("{} row stored under {key:?} has id {raw}", R::KIND.name()));
+                self.report.problems.push(format!(
+                    "{} row stored under {key:?} has id {raw}",
+                    R::KIND.name()
+                ));
             }
             for entry in row.index_entries() {
-                self.index.insert((entry.index, index_key(&entry.prefix, raw)));
+                self.index
+                    .insert((entry.index, index_key(&entry.prefix, raw)));
             }
             for entry in row.unique_entries() {
                 if let Some(other) = self.unique.insert((entry.unique, entry.key), raw) {
@@ -109,9 +113,10 @@ impl IntegrityCheck {
             }
         }
         for ((unique, key), owner) in &self.unique {
-            self.report
-                .problems
-                .push(format!("{} {key:?} of row {owner} is missing", unique.field()));
+            self.report.problems.push(format!(
+                "{} {key:?} of row {owner} is missing",
+                unique.field()
+            ));
         }
         Ok(self.report)
     }

@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use change_feed::{Change, ChangeOp};
-pub use integrity::IntegrityReport;
 pub(crate) use integrity::IntegrityCheck;
+pub use integrity::IntegrityReport;
 pub use key::KeyBuilder;
 pub use page::{Cursor, MAX_PAGE_SIZE, Order, Page, PageRequest};
 pub use record::{IndexEntry, Record, RecordId, UniqueEntry};
@@ -65,7 +65,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.inner.path).finish()
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .finish()
     }
 }
 
@@ -105,7 +107,8 @@ fn open_when_unlocked(config: &sled::Config) -> Result<sled::Db> {
         match config.open() {
             Ok(db) => return Ok(db),
             Err(sled::Error::Io(err))
-                if err.to_string().contains("could not acquire lock") && started.elapsed() < LOCK_WAIT =>
+                if err.to_string().contains("could not acquire lock")
+                    && started.elapsed() < LOCK_WAIT =>
             {
                 std::thread::sleep(Duration::from_millis(20));
             }
@@ -143,8 +146,16 @@ impl Store {
             trees.insert(id, db.open_tree(id.name())?);
         }
         let meta = &trees[&TreeId::Meta];
-        let next_id = meta.get(META_NEXT_ID)?.as_deref().and_then(read_u64).unwrap_or(1);
-        let last_seq = meta.get(META_LAST_SEQ)?.as_deref().and_then(read_u64).unwrap_or(0);
+        let next_id = meta
+            .get(META_NEXT_ID)?
+            .as_deref()
+            .and_then(read_u64)
+            .unwrap_or(1);
+        let last_seq = meta
+            .get(META_LAST_SEQ)?
+            .as_deref()
+            .and_then(read_u64)
+            .unwrap_or(0);
         let store = Store {
             inner: Arc::new(StoreInner {
                 db,
@@ -179,11 +190,26 @@ impl Store {
         let mut writes = staged;
         for (kind, id, op) in changes {
             seq += 1;
-            let change = Change { seq, at: now, kind, id, op };
-            writes.insert((TreeId::Changes, change.key().to_vec()), Some(change.encode_value()));
+            let change = Change {
+                seq,
+                at: now,
+                kind,
+                id,
+                op,
+            };
+            writes.insert(
+                (TreeId::Changes, change.key().to_vec()),
+                Some(change.encode_value()),
+            );
         }
-        writes.insert((TreeId::Meta, META_NEXT_ID.to_vec()), Some(next_id.to_be_bytes().to_vec()));
-        writes.insert((TreeId::Meta, META_LAST_SEQ.to_vec()), Some(seq.to_be_bytes().to_vec()));
+        writes.insert(
+            (TreeId::Meta, META_NEXT_ID.to_vec()),
+            Some(next_id.to_be_bytes().to_vec()),
+        );
+        writes.insert(
+            (TreeId::Meta, META_LAST_SEQ.to_vec()),
+            Some(seq.to_be_bytes().to_vec()),
+        );
         self.commit(&writes)?;
         writer.next_id = next_id;
         writer.last_seq = seq;
@@ -195,11 +221,17 @@ impl Store {
         Ok(out)
     }
 
-    fn commit(&self, writes: &std::collections::BTreeMap<(TreeId, Vec<u8>), Option<Vec<u8>>>) -> Result<()> {
+    fn commit(
+        &self,
+        writes: &std::collections::BTreeMap<(TreeId, Vec<u8>), Option<Vec<u8>>>,
+    ) -> Result<()> {
         use sled::transaction::{TransactionError, Transactional};
         let mut touched: Vec<TreeId> = writes.keys().map(|(tree, _)| *tree).collect();
         touched.dedup();
-        let trees: Vec<sled::Tree> = touched.iter().map(|id| self.inner.tree(*id).clone()).collect();
+        let trees: Vec<sled::Tree> = touched
+            .iter()
+            .map(|id| self.inner.tree(*id).clone())
+            .collect();
         let result: std::result::Result<(), TransactionError<()>> = trees[..].transaction(|txs| {
             let mut position = 0;
             for ((tree, key), value) in writes {
@@ -217,13 +249,19 @@ impl Store {
         match result {
             Ok(()) => Ok(()),
             Err(TransactionError::Storage(err)) => Err(err.into()),
-            Err(TransactionError::Abort(())) => Err(Error::Storage("transaction aborted".to_owned())),
+            Err(TransactionError::Abort(())) => {
+                Err(Error::Storage("transaction aborted".to_owned()))
+            }
         }
     }
 
     /// The sequence number of the last committed change (0 when none).
     pub fn last_seq(&self) -> u64 {
-        self.inner.writer.lock().unwrap_or_else(|e| e.into_inner()).last_seq
+        self.inner
+            .writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .last_seq
     }
 
     /// Change-feed entries after `after`, at most `limit`, in order.
@@ -239,7 +277,12 @@ impl Store {
 
     /// The oldest sequence number still in the feed, if any; a reader behind it must rebuild.
     pub fn oldest_change(&self) -> Result<Option<u64>> {
-        Ok(self.inner.tree(TreeId::Changes).first()?.as_ref().and_then(|(key, _)| read_u64(key)))
+        Ok(self
+            .inner
+            .tree(TreeId::Changes)
+            .first()?
+            .as_ref()
+            .and_then(|(key, _)| read_u64(key)))
     }
 
     /// Drops feed entries up to and including `through`, once every reader has applied them.

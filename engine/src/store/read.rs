@@ -4,11 +4,11 @@
 
 use std::ops::Bound;
 
+use super::Store;
 use super::key::{read_u64, trailing_u64};
 use super::page::{Cursor, Order, Page, PageRequest};
 use super::record::{Record, RecordId};
 use super::tree_id::{IndexName, TreeId, UniqueName};
-use super::Store;
 use crate::{Error, Result};
 
 impl Store {
@@ -78,10 +78,11 @@ impl Store {
             (None, _) => (Bound::Unbounded, Bound::Unbounded),
         };
         let iter = tree.range::<Vec<u8>, _>(range);
-        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match page.order {
-            Order::Asc => Box::new(iter),
-            Order::Desc => Box::new(iter.rev()),
-        };
+        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
+            match page.order {
+                Order::Asc => Box::new(iter),
+                Order::Desc => Box::new(iter.rev()),
+            };
         let mut items = Vec::new();
         let mut last_key = None;
         for item in iter.take(limit) {
@@ -89,7 +90,11 @@ impl Store {
             items.push(R::decode(&value)?);
             last_key = Some(key.to_vec());
         }
-        let next = if items.len() == limit { last_key.map(Cursor) } else { None };
+        let next = if items.len() == limit {
+            last_key.map(Cursor)
+        } else {
+            None
+        };
         Ok(Page { items, next })
     }
 
@@ -123,10 +128,11 @@ impl Store {
             _ => prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded),
         };
         let iter = self.tree(tree).range::<Vec<u8>, _>((lower, upper));
-        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match page.order {
-            Order::Asc => Box::new(iter),
-            Order::Desc => Box::new(iter.rev()),
-        };
+        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
+            match page.order {
+                Order::Asc => Box::new(iter),
+                Order::Desc => Box::new(iter.rev()),
+            };
         let mut items = Vec::new();
         for item in iter.take(limit) {
             let (key, _) = item?;

@@ -9,7 +9,9 @@ use super::tree_id::{EntityKind, IndexName, UniqueName};
 use crate::{Error, Result};
 
 /// A typed id that the store can turn into a key.
-pub trait RecordId: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug + Send + Sync + 'static {
+pub trait RecordId:
+    Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug + Send + Sync + 'static
+{
     /// The raw number.
     fn raw(self) -> u64;
     /// The id for a raw number.
@@ -23,6 +25,16 @@ pub struct IndexEntry {
     pub index: IndexName,
     /// Owner id and sort parts; the store appends the row id.
     pub prefix: Vec<u8>,
+}
+
+impl IndexEntry {
+    /// The common entry: rows of one owner, in time order.
+    pub fn owner_at(index: IndexName, owner: u64, at: droply_models::Timestamp) -> Self {
+        IndexEntry {
+            index,
+            prefix: super::KeyBuilder::new().u64(owner).time(at).build(),
+        }
+    }
 }
 
 /// One unique value of a row: no two rows may hold the same key.

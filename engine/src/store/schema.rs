@@ -58,10 +58,10 @@ impl Store {
     /// The schema version recorded in the store.
     pub fn schema_version(&self) -> Result<Option<u32>> {
         let store = self;
-    Ok(store
-        .tree(TreeId::Meta)
-        .get(META_SCHEMA)?
-        .and_then(|bytes| <[u8; 4]>::try_from(bytes.as_ref()).ok())
-        .map(u32::from_be_bytes))
-}
+        Ok(store
+            .tree(TreeId::Meta)
+            .get(META_SCHEMA)?
+            .and_then(|bytes| <[u8; 4]>::try_from(bytes.as_ref()).ok())
+            .map(u32::from_be_bytes))
+    }
 }

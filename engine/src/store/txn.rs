@@ -9,11 +9,11 @@ use std::ops::Bound;
 
 use droply_models::Timestamp;
 
+use super::StoreInner;
 use super::change_feed::ChangeOp;
 use super::key::{read_u64, trailing_u64};
 use super::record::{Record, RecordId};
 use super::tree_id::{EntityKind, TreeId};
-use super::StoreInner;
 use crate::{Error, Result};
 
 /// A staged write: `None` removes the key.
@@ -72,7 +72,10 @@ impl<'s> Txn<'s> {
     pub fn put<R: Record>(&mut self, row: R) -> Result<R> {
         let raw = row.id().raw();
         if raw == 0 {
-            return Err(Error::Invalid(format!("{} id 0 is reserved", R::KIND.name())));
+            return Err(Error::Invalid(format!(
+                "{} id 0 is reserved",
+                R::KIND.name()
+            )));
         }
         self.next_id = self.next_id.max(raw + 1);
         let old = self.get::<R>(row.id())?;
@@ -92,7 +95,11 @@ impl<'s> Txn<'s> {
         let old = self.require::<R>(id)?;
         let key = id.raw().to_be_bytes().to_vec();
         for entry in old.index_entries() {
-            self.stage(TreeId::Index(entry.index), index_key(&entry.prefix, id.raw()), None);
+            self.stage(
+                TreeId::Index(entry.index),
+                index_key(&entry.prefix, id.raw()),
+                None,
+            );
         }
         for entry in old.unique_entries() {
             self.stage(TreeId::Unique(entry.unique), entry.key, None);
@@ -112,7 +119,10 @@ impl<'s> Txn<'s> {
             keys.insert(key.to_vec());
         }
         let start = (tree, prefix.to_vec());
-        for ((staged_tree, key), value) in self.staged.range((Bound::Included(start), Bound::Unbounded)) {
+        for ((staged_tree, key), value) in self
+            .staged
+            .range((Bound::Included(start), Bound::Unbounded))
+        {
             if *staged_tree != tree || !key.starts_with(prefix) {
                 break;
             }
@@ -141,9 +151,17 @@ impl<'s> Txn<'s> {
     fn write_row<R: Record>(&mut self, old: Option<&R>, new: &R) -> Result<()> {
         new.validate()?;
         let raw = new.id().raw();
-        let old_index: BTreeSet<_> = old.map(|o| o.index_entries()).unwrap_or_default().into_iter().collect();
+        let old_index: BTreeSet<_> = old
+            .map(|o| o.index_entries())
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         let new_index: BTreeSet<_> = new.index_entries().into_iter().collect();
-        let old_unique: BTreeSet<_> = old.map(|o| o.unique_entries()).unwrap_or_default().into_iter().collect();
+        let old_unique: BTreeSet<_> = old
+            .map(|o| o.unique_entries())
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         let new_unique: BTreeSet<_> = new.unique_entries().into_iter().collect();
 
         for entry in new_unique.difference(&old_unique) {
@@ -164,12 +182,24 @@ impl<'s> Txn<'s> {
             self.stage(TreeId::Unique(entry.unique), entry.key.clone(), Some(value));
         }
         for entry in old_index.difference(&new_index) {
-            self.stage(TreeId::Index(entry.index), index_key(&entry.prefix, raw), None);
+            self.stage(
+                TreeId::Index(entry.index),
+                index_key(&entry.prefix, raw),
+                None,
+            );
         }
         for entry in new_index.difference(&old_index) {
-            self.stage(TreeId::Index(entry.index), index_key(&entry.prefix, raw), Some(Vec::new()));
+            self.stage(
+                TreeId::Index(entry.index),
+                index_key(&entry.prefix, raw),
+                Some(Vec::new()),
+            );
         }
-        self.stage(R::KIND.tree(), raw.to_be_bytes().to_vec(), Some(new.encode()?));
+        self.stage(
+            R::KIND.tree(),
+            raw.to_be_bytes().to_vec(),
+            Some(new.encode()?),
+        );
         self.changes.push((R::KIND, raw, ChangeOp::Put));
         Ok(())
     }

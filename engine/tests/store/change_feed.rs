@@ -16,14 +16,20 @@ fn every_write_gets_the_next_sequence_number() {
         let store = Store::open(&path).expect("open");
         assert_eq!(store.last_seq(), 0);
         let (client, expert) = two_users(&store);
-        let fav = store.favorites().create(favorite(client.id, expert.id, "2026-10-01T00:00:00Z")).expect("fav");
+        let fav = store
+            .favorites()
+            .create(favorite(client.id, expert.id, "2026-10-01T00:00:00Z"))
+            .expect("fav");
         store.favorites().delete(fav.id).expect("delete");
         (client, expert, fav)
     };
     let store = Store::open(&path).expect("reopen");
     assert_eq!(store.last_seq(), 4);
     let changes = store.changes_since(0, 100).expect("feed");
-    let summary: Vec<_> = changes.iter().map(|c| (c.seq, c.kind, c.id, c.op)).collect();
+    let summary: Vec<_> = changes
+        .iter()
+        .map(|c| (c.seq, c.kind, c.id, c.op))
+        .collect();
     assert_eq!(
         summary,
         vec![
@@ -65,7 +71,11 @@ fn readers_wake_when_a_write_lands() {
     let seq = store.wait_for_changes(0, Duration::from_secs(10));
     assert_eq!(seq, 1);
     handle.join().expect("writer");
-    assert_eq!(store.wait_for_changes(1, Duration::from_millis(10)), 1, "times out without news");
+    assert_eq!(
+        store.wait_for_changes(1, Duration::from_millis(10)),
+        1,
+        "times out without news"
+    );
 }
 
 #[test]

@@ -22,9 +22,15 @@ const KILLS: usize = 50;
 /// The child's body: does nothing unless started by `acknowledged_writes_survive_sigkill`.
 #[test]
 fn crash_child_writer() {
-    let Ok(path) = std::env::var(CHILD_ENV) else { return };
+    let Ok(path) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let store = Store::open(&path).expect("child opens the store");
-    let expert = match store.users().by_username(&droply_models::Username::parse("expert").expect("name")).expect("lookup") {
+    let expert = match store
+        .users()
+        .by_username(&droply_models::Username::parse("expert").expect("name"))
+        .expect("lookup")
+    {
         Some(expert) => expert,
         None => store.users().create(full_user("expert")).expect("expert"),
     };
@@ -34,12 +40,22 @@ fn crash_child_writer() {
         let user = store
             .write(|txn| {
                 let mut user = full_user(&name);
-                user.referral_code = droply_models::ReferralCode::parse(&format!("C{}", start + n)).map_err(droply_engine::Error::from)?;
+                user.referral_code = droply_models::ReferralCode::parse(&format!("C{}", start + n))
+                    .map_err(droply_engine::Error::from)?;
                 let user = txn.create(user)?;
                 txn.create(favorite(user.id, expert.id, "2026-10-01T00:00:00Z"))?;
-                txn.create(interaction(user.id, expert.id, InteractionType::View, "2026-10-01T00:00:00Z"))?;
+                txn.create(interaction(
+                    user.id,
+                    expert.id,
+                    InteractionType::View,
+                    "2026-10-01T00:00:00Z",
+                ))?;
                 let day = 1 + (n % 27);
-                txn.create(full_booking(user.id, expert.id, &format!("2026-11-{day:02}T10:00:00Z")))?;
+                txn.create(full_booking(
+                    user.id,
+                    expert.id,
+                    &format!("2026-11-{day:02}T10:00:00Z"),
+                ))?;
                 Ok(user)
             })
             .expect("child write");
@@ -56,7 +72,12 @@ fn acknowledged_writes_survive_sigkill() {
     let mut acknowledged: Vec<UserId> = Vec::new();
     for round in 0..KILLS {
         let mut child = Command::new(&exe)
-            .args(["crash::crash_child_writer", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "crash::crash_child_writer",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, &path)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -90,16 +111,29 @@ fn acknowledged_writes_survive_sigkill() {
             }
         }
         child.wait().expect("reap");
-        assert!(acked_now > 0, "round {round}: the child acknowledged nothing");
+        assert!(
+            acked_now > 0,
+            "round {round}: the child acknowledged nothing"
+        );
 
         let store = Store::open(&path).expect("reopen after kill");
         for id in &acknowledged {
-            assert!(store.users().find(*id).expect("read").is_some(), "round {round}: acknowledged user {id} lost");
+            assert!(
+                store.users().find(*id).expect("read").is_some(),
+                "round {round}: acknowledged user {id} lost"
+            );
         }
         let report = store.verify_integrity().expect("check");
-        assert!(report.is_consistent(), "round {round}: {:?}", report.problems);
+        assert!(
+            report.is_consistent(),
+            "round {round}: {:?}",
+            report.problems
+        );
         let feed = store.changes_since(0, usize::MAX).expect("feed");
-        assert!(feed.windows(2).all(|w| w[1].seq == w[0].seq + 1), "round {round}: gap in the change feed");
+        assert!(
+            feed.windows(2).all(|w| w[1].seq == w[0].seq + 1),
+            "round {round}: gap in the change feed"
+        );
         assert_eq!(feed.last().map(|c| c.seq).unwrap_or(0), store.last_seq());
     }
     assert!(acknowledged.len() >= KILLS);

@@ -28,7 +28,11 @@ pub fn full_user(name: &str) -> User {
             currency: Currency::EUR,
             timezone: TimeZone::parse("Europe/Berlin").expect("zone"),
             language: LanguageCode::parse("de-DE").expect("language"),
-            referral_code: ReferralCode::parse(&format!("REF{}", name.to_uppercase().replace(['_', '.'], ""))).expect("code"),
+            referral_code: ReferralCode::parse(&format!(
+                "REF{}",
+                name.to_uppercase().replace(['_', '.'], "")
+            ))
+            .expect("code"),
             referred_by: Some(UserId::new(999)),
         },
         UserId::new(0),
@@ -115,11 +119,27 @@ pub fn full_booking(booker: UserId, provider: UserId, start: &str) -> Booking {
 }
 
 pub fn favorite(user: UserId, expert: UserId, created: &str) -> Favorite {
-    Favorite { id: FavoriteId::new(0), user_id: user, favorited_user_id: expert, created_at: at(created) }
+    Favorite {
+        id: FavoriteId::new(0),
+        user_id: user,
+        favorited_user_id: expert,
+        created_at: at(created),
+    }
 }
 
-pub fn interaction(user: UserId, target: UserId, kind: InteractionType, created: &str) -> UserInteraction {
-    UserInteraction { id: InteractionId::new(0), user_id: user, target_user_id: target, interaction_type: kind, created_at: at(created) }
+pub fn interaction(
+    user: UserId,
+    target: UserId,
+    kind: InteractionType,
+    created: &str,
+) -> UserInteraction {
+    UserInteraction {
+        id: InteractionId::new(0),
+        user_id: user,
+        target_user_id: target,
+        interaction_type: kind,
+        created_at: at(created),
+    }
 }
 
 pub fn rule(user: UserId, weekday: u8, start: &str, end: &str) -> AvailabilityRule {
@@ -171,14 +191,23 @@ pub fn referral(referrer: UserId, referred: UserId, created: &str) -> Referral {
     }
 }
 
-pub fn reward(referrer: UserId, referred: UserId, booking: Option<BookingId>, created: &str) -> ReferralReward {
+pub fn reward(
+    referrer: UserId,
+    referred: UserId,
+    booking: Option<BookingId>,
+    created: &str,
+) -> ReferralReward {
     ReferralReward {
         id: ReferralRewardId::new(0),
         referrer_id: referrer,
         referred_user_id: referred,
         booking_id: booking,
         reward_amount: eur(1_000),
-        reward_type: if booking.is_some() { RewardType::FirstBooking } else { RewardType::Signup },
+        reward_type: if booking.is_some() {
+            RewardType::FirstBooking
+        } else {
+            RewardType::Signup
+        },
         status: RewardStatus::Paid,
         created_at: at(created),
         paid_at: Some(at(created).plus_days(1)),
@@ -237,7 +266,11 @@ pub fn dropin(host: UserId, code: &str, created: &str) -> DropinSession {
     }
 }
 
-pub fn participant(session: DropinSessionId, user: Option<UserId>, joined: &str) -> DropinParticipant {
+pub fn participant(
+    session: DropinSessionId,
+    user: Option<UserId>,
+    joined: &str,
+) -> DropinParticipant {
     DropinParticipant {
         id: DropinParticipantId::new(0),
         session_id: session,
@@ -249,7 +282,11 @@ pub fn participant(session: DropinSessionId, user: Option<UserId>, joined: &str)
     }
 }
 
-pub fn message(session: DropinSessionId, participant: DropinParticipantId, created: &str) -> DropinMessage {
+pub fn message(
+    session: DropinSessionId,
+    participant: DropinParticipantId,
+    created: &str,
+) -> DropinMessage {
     DropinMessage {
         id: DropinMessageId::new(0),
         session_id: session,
@@ -281,7 +318,12 @@ pub fn ai_match(user: UserId, expert: UserId, created: &str) -> AiMatch {
 }
 
 pub fn category(name: &str) -> Category {
-    Category { id: CategoryId::new(0), name: name.to_owned(), category_type: CategoryType::Content, is_active: false }
+    Category {
+        id: CategoryId::new(0),
+        name: name.to_owned(),
+        category_type: CategoryType::Content,
+        is_active: false,
+    }
 }
 
 /// A store in a fresh temporary directory (kept alive by the returned guard).

@@ -79,9 +79,14 @@ fn apply(store: &Store, model: &mut Model, op: &Op) {
             }
         }
         Op::RenameUser(u, n) => {
-            let Some(id) = pick(&model.users, u) else { return };
+            let Some(id) = pick(&model.users, u) else {
+                return;
+            };
             let name = format!("user_{n}");
-            let taken = model.users.iter().any(|(other, v)| *v == name && *other != id);
+            let taken = model
+                .users
+                .iter()
+                .any(|(other, v)| *v == name && *other != id);
             let result = store.users().modify(id, |user| {
                 user.username = Username::parse(&name).map_err(Error::from)?;
                 Ok(())
@@ -96,16 +101,23 @@ fn apply(store: &Store, model: &mut Model, op: &Op) {
             }
         }
         Op::DeleteUser(u) => {
-            let Some(id) = pick(&model.users, u) else { return };
+            let Some(id) = pick(&model.users, u) else {
+                return;
+            };
             store.users().delete(id).expect("delete");
             model.users.remove(&id);
         }
         Op::Favorite(u, e) => {
-            let (Some(user), Some(expert)) = (pick(&model.users, u), pick(&model.users, e)) else { return };
+            let (Some(user), Some(expert)) = (pick(&model.users, u), pick(&model.users, e)) else {
+                return;
+            };
             model.clock += 1;
             let mut row = favorite(user, expert, "2026-10-01T00:00:00Z");
             row.created_at = row.created_at.plus_minutes(model.clock);
-            let exists = model.favorites.values().any(|(a, b, _)| *a == user && *b == expert);
+            let exists = model
+                .favorites
+                .values()
+                .any(|(a, b, _)| *a == user && *b == expert);
             match store.favorites().create(row) {
                 Ok(fav) => {
                     assert!(!exists && user != expert);
@@ -117,20 +129,29 @@ fn apply(store: &Store, model: &mut Model, op: &Op) {
             }
         }
         Op::Unfavorite(f) => {
-            let Some(id) = pick(&model.favorites, f) else { return };
+            let Some(id) = pick(&model.favorites, f) else {
+                return;
+            };
             store.favorites().delete(id).expect("delete");
             model.favorites.remove(&id);
         }
         Op::Book(u, e, d) => {
-            let (Some(user), Some(expert)) = (pick(&model.users, u), pick(&model.users, e)) else { return };
+            let (Some(user), Some(expert)) = (pick(&model.users, u), pick(&model.users, e)) else {
+                return;
+            };
             if user == expert {
                 return;
             }
-            let booking = store.bookings().create(full_booking(user, expert, &day(d))).expect("book");
+            let booking = store
+                .bookings()
+                .create(full_booking(user, expert, &day(d)))
+                .expect("book");
             model.bookings.insert(booking.id, (user, expert, d));
         }
         Op::MoveBooking(b, d) => {
-            let Some(id) = pick(&model.bookings, b) else { return };
+            let Some(id) = pick(&model.bookings, b) else {
+                return;
+            };
             store
                 .bookings()
                 .modify(id, |booking| {
@@ -159,16 +180,46 @@ fn assert_agree(store: &Store, model: &Model) {
         .collect();
     assert_eq!(users, model.users);
     for (id, name) in &model.users {
-        let found = store.users().by_username(&Username::parse(name).expect("name")).expect("lookup");
+        let found = store
+            .users()
+            .by_username(&Username::parse(name).expect("name"))
+            .expect("lookup");
         assert_eq!(found.map(|u| u.id), Some(*id));
-        let mut favs: Vec<_> = model.favorites.iter().filter(|(_, f)| f.0 == *id).map(|(k, f)| (f.2, *k)).collect();
+        let mut favs: Vec<_> = model
+            .favorites
+            .iter()
+            .filter(|(_, f)| f.0 == *id)
+            .map(|(k, f)| (f.2, *k))
+            .collect();
         favs.sort();
-        let listed: Vec<FavoriteId> = store.favorites().by_user(*id, &all).expect("favs").items.iter().map(|f| f.id).collect();
+        let listed: Vec<FavoriteId> = store
+            .favorites()
+            .by_user(*id, &all)
+            .expect("favs")
+            .items
+            .iter()
+            .map(|f| f.id)
+            .collect();
         assert_eq!(listed, favs.into_iter().map(|(_, k)| k).collect::<Vec<_>>());
-        let mut booked: Vec<_> = model.bookings.iter().filter(|(_, b)| b.1 == *id).map(|(k, b)| (b.2, *k)).collect();
+        let mut booked: Vec<_> = model
+            .bookings
+            .iter()
+            .filter(|(_, b)| b.1 == *id)
+            .map(|(k, b)| (b.2, *k))
+            .collect();
         booked.sort();
-        let listed: Vec<BookingId> = store.bookings().by_provider(*id, &all).expect("bookings").items.iter().map(|b| b.id).collect();
-        assert_eq!(listed, booked.into_iter().map(|(_, k)| k).collect::<Vec<_>>());
+        let listed: Vec<BookingId> = store
+            .bookings()
+            .by_provider(*id, &all)
+            .expect("bookings")
+            .items
+            .iter()
+            .map(|b| b.id)
+            .collect();
+        assert_eq!(
+            listed,
+            booked.into_iter().map(|(_, k)| k).collect::<Vec<_>>()
+        );
     }
     assert_eq!(store.favorites().count(), model.favorites.len());
     assert_eq!(store.bookings().count(), model.bookings.len());

@@ -17,7 +17,10 @@ fn round_trip<R: Record + PartialEq + std::fmt::Debug>(dir: &std::path::Path, ro
         stored
     };
     let store = Store::open(dir).expect("reopen");
-    let read: R = store.get(stored.id()).expect("read").expect("present after reopen");
+    let read: R = store
+        .get(stored.id())
+        .expect("read")
+        .expect("present after reopen");
     assert_eq!(read, stored);
     stored
 }
@@ -31,17 +34,37 @@ fn every_entity_round_trips_with_every_field() {
     let (c, e) = (client.id, expert.id);
     let booking = round_trip(&path, full_booking(c, e, "2026-10-05T09:00:00Z"));
     round_trip(&path, favorite(c, e, "2026-10-01T00:00:00Z"));
-    round_trip(&path, interaction(c, e, droply_models::InteractionType::Click, "2026-10-01T00:00:00Z"));
+    round_trip(
+        &path,
+        interaction(
+            c,
+            e,
+            droply_models::InteractionType::Click,
+            "2026-10-01T00:00:00Z",
+        ),
+    );
     round_trip(&path, rule(e, 2, "09:00", "17:30"));
-    round_trip(&path, exception(e, "2026-12-24T00:00:00Z", "2026-12-27T00:00:00Z"));
+    round_trip(
+        &path,
+        exception(e, "2026-12-24T00:00:00Z", "2026-12-27T00:00:00Z"),
+    );
     round_trip(&path, payout(e, "2026-10-01T00:00:00Z"));
     round_trip(&path, referral(e, c, "2026-10-01T00:00:00Z"));
-    round_trip(&path, reward(e, c, Some(booking.id), "2026-10-01T00:00:00Z"));
+    round_trip(
+        &path,
+        reward(e, c, Some(booking.id), "2026-10-01T00:00:00Z"),
+    );
     let content = round_trip(&path, content(e, "2026-10-01T00:00:00Z"));
     round_trip(&path, purchase(c, content.id, "2026-10-02T00:00:00Z"));
     let session = round_trip(&path, dropin(e, "QA2026X", "2026-10-01T00:00:00Z"));
-    let participant = round_trip(&path, participant(session.id, Some(c), "2026-10-01T00:10:00Z"));
-    round_trip(&path, message(session.id, participant.id, "2026-10-01T00:11:00Z"));
+    let participant = round_trip(
+        &path,
+        participant(session.id, Some(c), "2026-10-01T00:10:00Z"),
+    );
+    round_trip(
+        &path,
+        message(session.id, participant.id, "2026-10-01T00:11:00Z"),
+    );
     round_trip(&path, ai_match(c, e, "2026-10-01T00:00:00Z"));
     round_trip(&path, category("Engineering"));
     let store = Store::open(&path).expect("reopen");
@@ -52,7 +75,10 @@ fn every_entity_round_trips_with_every_field() {
 fn updates_replace_rows_and_move_index_entries() {
     let (_dir, store) = temp_store();
     let (client, expert) = two_users(&store);
-    let booking = store.bookings().create(full_booking(client.id, expert.id, "2026-10-05T09:00:00Z")).expect("booking");
+    let booking = store
+        .bookings()
+        .create(full_booking(client.id, expert.id, "2026-10-05T09:00:00Z"))
+        .expect("booking");
     let moved = store
         .bookings()
         .modify(booking.id, |b| {
@@ -62,7 +88,10 @@ fn updates_replace_rows_and_move_index_entries() {
         })
         .expect("modify");
     assert_eq!(store.bookings().get(booking.id).expect("get"), moved);
-    let listed = store.bookings().by_provider(expert.id, &Default::default()).expect("list");
+    let listed = store
+        .bookings()
+        .by_provider(expert.id, &Default::default())
+        .expect("list");
     assert_eq!(listed.items, vec![moved]);
     assert!(store.verify_integrity().expect("check").is_consistent());
 }
@@ -71,23 +100,60 @@ fn updates_replace_rows_and_move_index_entries() {
 fn deletes_remove_rows_index_entries_and_unique_keys() {
     let (_dir, store) = temp_store();
     let (client, expert) = two_users(&store);
-    let fav = store.favorites().create(favorite(client.id, expert.id, "2026-10-01T00:00:00Z")).expect("fav");
+    let fav = store
+        .favorites()
+        .create(favorite(client.id, expert.id, "2026-10-01T00:00:00Z"))
+        .expect("fav");
     store.favorites().delete(fav.id).expect("delete");
     assert!(store.favorites().find(fav.id).expect("find").is_none());
-    assert!(store.favorites().by_user(client.id, &Default::default()).expect("list").items.is_empty());
-    assert!(store.favorites().find_pair(client.id, expert.id).expect("pair").is_none());
+    assert!(
+        store
+            .favorites()
+            .by_user(client.id, &Default::default())
+            .expect("list")
+            .items
+            .is_empty()
+    );
+    assert!(
+        store
+            .favorites()
+            .find_pair(client.id, expert.id)
+            .expect("pair")
+            .is_none()
+    );
     // The pair is free again.
-    store.favorites().create(favorite(client.id, expert.id, "2026-10-02T00:00:00Z")).expect("again");
+    store
+        .favorites()
+        .create(favorite(client.id, expert.id, "2026-10-02T00:00:00Z"))
+        .expect("again");
     assert!(store.verify_integrity().expect("check").is_consistent());
 }
 
 #[test]
 fn missing_rows_are_not_found_and_invalid_rows_are_refused() {
     let (_dir, store) = temp_store();
-    let err = store.bookings().get(droply_models::BookingId::new(12345)).expect_err("missing");
-    assert!(matches!(err, droply_engine::Error::NotFound { entity: "booking", id: 12345 }), "{err}");
-    let err = store.users().update(full_user("ghost")).expect_err("update of a missing row");
-    assert!(matches!(err, droply_engine::Error::NotFound { .. }), "{err}");
+    let err = store
+        .bookings()
+        .get(droply_models::BookingId::new(12345))
+        .expect_err("missing");
+    assert!(
+        matches!(
+            err,
+            droply_engine::Error::NotFound {
+                entity: "booking",
+                id: 12345
+            }
+        ),
+        "{err}"
+    );
+    let err = store
+        .users()
+        .update(full_user("ghost"))
+        .expect_err("update of a missing row");
+    assert!(
+        matches!(err, droply_engine::Error::NotFound { .. }),
+        "{err}"
+    );
     let (client, _) = two_users(&store);
     let mut bad = full_booking(client.id, client.id, "2026-10-05T09:00:00Z");
     bad.duration = 30;

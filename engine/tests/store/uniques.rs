@@ -20,8 +20,14 @@ fn username_is_unique_case_insensitively() {
     let mut twin = full_user("ada");
     twin.email = Email::parse("other@example.com").expect("email");
     twin.referral_code = ReferralCode::parse("OTHER123").expect("code");
-    assert_conflict(store.users().create(twin).expect_err("duplicate"), "username");
-    let found = store.users().by_username(&Username::parse("ADA").expect("name")).expect("lookup");
+    assert_conflict(
+        store.users().create(twin).expect_err("duplicate"),
+        "username",
+    );
+    let found = store
+        .users()
+        .by_username(&Username::parse("ADA").expect("name"))
+        .expect("lookup");
     assert!(found.is_some());
 }
 
@@ -32,8 +38,14 @@ fn email_is_unique_case_insensitively() {
     let mut twin = full_user("bob");
     twin.email = Email::parse("ADA@Example.com").expect("email");
     assert_conflict(store.users().create(twin).expect_err("duplicate"), "email");
-    let found = store.users().by_email(&Email::parse("ada@EXAMPLE.com").expect("email")).expect("lookup");
-    assert_eq!(found.map(|u| u.username.as_str().to_owned()), Some("ada".to_owned()));
+    let found = store
+        .users()
+        .by_email(&Email::parse("ada@EXAMPLE.com").expect("email"))
+        .expect("lookup");
+    assert_eq!(
+        found.map(|u| u.username.as_str().to_owned()),
+        Some("ada".to_owned())
+    );
 }
 
 #[test]
@@ -42,27 +54,55 @@ fn referral_code_is_unique() {
     let ada = store.users().create(full_user("ada")).expect("first");
     let mut bob = full_user("bob");
     bob.referral_code = ada.referral_code.clone();
-    assert_conflict(store.users().create(bob).expect_err("duplicate"), "referral_code");
-    assert_eq!(store.users().by_referral_code(ada.referral_code.as_str()).expect("lookup").map(|u| u.id), Some(ada.id));
+    assert_conflict(
+        store.users().create(bob).expect_err("duplicate"),
+        "referral_code",
+    );
+    assert_eq!(
+        store
+            .users()
+            .by_referral_code(ada.referral_code.as_str())
+            .expect("lookup")
+            .map(|u| u.id),
+        Some(ada.id)
+    );
 }
 
 #[test]
 fn session_code_is_unique() {
     let (_dir, store) = temp_store();
     let (_, host) = two_users(&store);
-    store.dropin_sessions().create(dropin(host.id, "ROOM42", "2026-10-01T00:00:00Z")).expect("first");
-    let err = store.dropin_sessions().create(dropin(host.id, "ROOM42", "2026-10-02T00:00:00Z")).expect_err("dup");
+    store
+        .dropin_sessions()
+        .create(dropin(host.id, "ROOM42", "2026-10-01T00:00:00Z"))
+        .expect("first");
+    let err = store
+        .dropin_sessions()
+        .create(dropin(host.id, "ROOM42", "2026-10-02T00:00:00Z"))
+        .expect_err("dup");
     assert_conflict(err, "session_code");
     let code = SessionCode::parse("ROOM42").expect("code");
-    assert!(store.dropin_sessions().by_code(&code).expect("lookup").is_some());
+    assert!(
+        store
+            .dropin_sessions()
+            .by_code(&code)
+            .expect("lookup")
+            .is_some()
+    );
 }
 
 #[test]
 fn a_user_favorites_an_expert_once() {
     let (_dir, store) = temp_store();
     let (client, expert) = two_users(&store);
-    store.favorites().create(favorite(client.id, expert.id, "2026-10-01T00:00:00Z")).expect("first");
-    let err = store.favorites().create(favorite(client.id, expert.id, "2026-10-02T00:00:00Z")).expect_err("dup");
+    store
+        .favorites()
+        .create(favorite(client.id, expert.id, "2026-10-01T00:00:00Z"))
+        .expect("first");
+    let err = store
+        .favorites()
+        .create(favorite(client.id, expert.id, "2026-10-02T00:00:00Z"))
+        .expect_err("dup");
     assert_conflict(err, "favorite");
 }
 
@@ -78,10 +118,13 @@ fn changing_a_unique_value_frees_the_old_one() {
         })
         .expect("rename");
     // Updating a row that keeps its own unique values is no conflict.
-    store.users().modify(ada.id, |u| {
-        u.bio = "still me".to_owned();
-        Ok(())
-    }).expect("same keys");
+    store
+        .users()
+        .modify(ada.id, |u| {
+            u.bio = "still me".to_owned();
+            Ok(())
+        })
+        .expect("same keys");
     let mut newcomer = full_user("ada");
     newcomer.email = Email::parse("new@example.com").expect("email");
     newcomer.referral_code = ReferralCode::parse("NEWCOMER1").expect("code");

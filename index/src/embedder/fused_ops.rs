@@ -7,26 +7,36 @@ use candle_core::{CpuStorage, InplaceOp1, InplaceOp2, Layout};
 use super::kernels::{self, LayerNormParams};
 
 /// The contiguous `f32` values of a tensor's storage.
-pub(crate) fn f32_slice<'a>(storage: &'a CpuStorage, layout: &Layout) -> candle_core::Result<&'a [f32]> {
+pub(crate) fn f32_slice<'a>(
+    storage: &'a CpuStorage,
+    layout: &Layout,
+) -> candle_core::Result<&'a [f32]> {
     let (start, end) = layout
         .contiguous_offsets()
         .ok_or_else(|| candle_core::Error::Msg("fused op on a non-contiguous tensor".to_owned()))?;
     Ok(&storage.as_slice::<f32>()?[start..end])
 }
 
-fn f32_slice_mut<'a>(storage: &'a mut CpuStorage, layout: &Layout) -> candle_core::Result<&'a mut [f32]> {
+fn f32_slice_mut<'a>(
+    storage: &'a mut CpuStorage,
+    layout: &Layout,
+) -> candle_core::Result<&'a mut [f32]> {
     let (start, end) = layout
         .contiguous_offsets()
         .ok_or_else(|| candle_core::Error::Msg("fused op on a non-contiguous tensor".to_owned()))?;
     match storage {
         CpuStorage::F32(values) => Ok(&mut values[start..end]),
-        _ => Err(candle_core::Error::Msg("fused op on a non-f32 tensor".to_owned())),
+        _ => Err(candle_core::Error::Msg(
+            "fused op on a non-f32 tensor".to_owned(),
+        )),
     }
 }
 
 fn check_width(values: usize, width: usize) -> candle_core::Result<()> {
     if width == 0 || values % width != 0 {
-        return Err(candle_core::Error::Msg(format!("{values} values are not rows of {width}")));
+        return Err(candle_core::Error::Msg(format!(
+            "{values} values are not rows of {width}"
+        )));
     }
     Ok(())
 }
@@ -71,7 +81,9 @@ impl InplaceOp2 for BiasResidualNorm<'_> {
         let rows = f32_slice_mut(storage, layout)?;
         check_width(rows.len(), self.bias.len())?;
         if residual.len() != rows.len() || self.norm.gamma.len() != self.bias.len() {
-            return Err(candle_core::Error::Msg("residual of another shape".to_owned()));
+            return Err(candle_core::Error::Msg(
+                "residual of another shape".to_owned(),
+            ));
         }
         kernels::bias_residual_layer_norm(rows, residual, self.bias, self.norm);
         Ok(())

@@ -119,7 +119,9 @@ fn max(values: &[f32]) -> f32 {
             *a = if v > *a { v } else { *a };
         }
     }
-    acc.iter().chain(rest).fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m })
+    acc.iter()
+        .chain(rest)
+        .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m })
 }
 
 #[inline(always)]
@@ -207,7 +209,10 @@ mod tests {
             let x = i as f32 / 100.0;
             let want = f64::from(x).exp();
             let got = f64::from(exp(x));
-            assert!(((got - want) / want).abs() < 1e-6, "exp({x}) = {got}, want {want}");
+            assert!(
+                ((got - want) / want).abs() < 1e-6,
+                "exp({x}) = {got}, want {want}"
+            );
         }
         assert!(exp(-1000.0) < 1e-37);
     }
@@ -230,7 +235,11 @@ mod tests {
 
     #[test]
     fn layer_norm_centres_and_scales() {
-        let norm = LayerNormParams { gamma: vec![1.0; 4], beta: vec![0.5; 4], eps: 1e-12 };
+        let norm = LayerNormParams {
+            gamma: vec![1.0; 4],
+            beta: vec![0.5; 4],
+            eps: 1e-12,
+        };
         let mut rows = vec![1.0, 2.0, 3.0, 4.0];
         bias_residual_layer_norm(&mut rows, &[0.0; 4], &[0.0; 4], &norm);
         let mean: f32 = rows.iter().sum::<f32>() / 4.0;

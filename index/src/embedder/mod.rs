@@ -18,6 +18,7 @@ mod pooling;
 mod pypi_wheel;
 mod query_cache;
 mod simd;
+mod small_matmul;
 mod tokenize;
 mod weights;
 
@@ -90,7 +91,10 @@ impl Embedder {
 
     /// Sets how many query embeddings [`Embedder::embed_query`] keeps (0 keeps none).
     pub fn with_query_cache(self, capacity: usize) -> Self {
-        Embedder { cache: Mutex::new(QueryCache::new(capacity)), ..self }
+        Embedder {
+            cache: Mutex::new(QueryCache::new(capacity)),
+            ..self
+        }
     }
 
     /// Which model this is: its name and the sha256 of its weights, e.g.
@@ -111,8 +115,10 @@ impl Embedder {
     /// The texts are sorted by length and cut into batches of similar lengths, and the
     /// batches run in parallel on rayon's pool; the result does not depend on the batching.
     pub fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let sequences: Vec<Vec<u32>> =
-            texts.par_iter().map(|text| self.tokenizer.encode(text)).collect::<Result<_>>()?;
+        let sequences: Vec<Vec<u32>> = texts
+            .par_iter()
+            .map(|text| self.tokenizer.encode(text))
+            .collect::<Result<_>>()?;
         let mut order: Vec<usize> = (0..texts.len()).collect();
         // Longest first: the costliest batches start first and the short ones fill in.
         order.sort_by_key(|&i| std::cmp::Reverse(sequences[i].len()));
@@ -137,12 +143,19 @@ impl Embedder {
     pub fn embed(&self, text: &str) -> Result<Vec<f32>> {
         let ids = self.tokenizer.encode(text)?;
         let mut vectors = forward::embed_sequences(&self.weights, &[&ids])?;
-        vectors.pop().ok_or_else(|| Error::ModelFormat("the forward pass returned nothing".to_owned()))
+        vectors
+            .pop()
+            .ok_or_else(|| Error::ModelFormat("the forward pass returned nothing".to_owned()))
     }
 
     /// The embedding of a search query, from the query cache when it was embedded recently.
     pub fn embed_query(&self, text: &str) -> Result<Arc<[f32]>> {
-        if let Some(hit) = self.cache.lock().unwrap_or_else(PoisonError::into_inner).get(text) {
+        if let Some(hit) = self
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(text)
+        {
             return Ok(hit);
         }
         let vector: Arc<[f32]> = Arc::from(self.embed(text)?);

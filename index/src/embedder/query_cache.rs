@@ -76,14 +76,24 @@ impl QueryCache {
             return;
         }
         let slot = if self.slots.len() < self.capacity {
-            self.slots.push(Slot { key: key.clone(), value, prev: NIL, next: NIL });
+            self.slots.push(Slot {
+                key: key.clone(),
+                value,
+                prev: NIL,
+                next: NIL,
+            });
             self.slots.len() - 1
         } else {
             let lru = self.tail;
             self.unlink(lru);
             let old = std::mem::replace(
                 &mut self.slots[lru],
-                Slot { key: key.clone(), value, prev: NIL, next: NIL },
+                Slot {
+                    key: key.clone(),
+                    value,
+                    prev: NIL,
+                    next: NIL,
+                },
             );
             self.index.remove(&old.key);
             lru
@@ -163,7 +173,9 @@ mod tests {
             assert!(cache.len() <= 3);
         }
         assert_eq!(cache.len(), 3);
-        let kept: Vec<Option<f32>> = (97..100).map(|i| cached(&mut cache, &format!("q{i}"))).collect();
+        let kept: Vec<Option<f32>> = (97..100)
+            .map(|i| cached(&mut cache, &format!("q{i}")))
+            .collect();
         assert_eq!(kept, vec![Some(97.0), Some(98.0), Some(99.0)]);
         assert_eq!(cached(&mut cache, "q96"), None);
     }

@@ -24,8 +24,8 @@ pub(crate) struct TextTokenizer {
 impl TextTokenizer {
     /// Loads `tokenizer.json`, truncating at [`MAX_TOKENS`] without padding.
     pub(crate) fn from_file(path: &Path) -> Result<Self> {
-        let mut inner =
-            Tokenizer::from_file(path).map_err(|err| Error::Tokenizer(format!("{}: {err}", path.display())))?;
+        let mut inner = Tokenizer::from_file(path)
+            .map_err(|err| Error::Tokenizer(format!("{}: {err}", path.display())))?;
         inner.with_padding(None);
         inner
             .with_truncation(Some(TruncationParams {
@@ -40,7 +40,10 @@ impl TextTokenizer {
 
     /// The token ids of one text, `[CLS]` and `[SEP]` included.
     pub(crate) fn encode(&self, text: &str) -> Result<Vec<u32>> {
-        let encoding = self.inner.encode_fast(text, true).map_err(|err| Error::Tokenizer(err.to_string()))?;
+        let encoding = self
+            .inner
+            .encode_fast(text, true)
+            .map_err(|err| Error::Tokenizer(err.to_string()))?;
         Ok(encoding.get_ids().to_vec())
     }
 }

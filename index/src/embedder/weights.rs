@@ -1,8 +1,9 @@
 //! The BERT weights, loaded from `model.safetensors` into the layout the forward pass wants.
 //!
 //! Linear layers keep their weight as a candle [`Tensor`] transposed once at load time to
-//! `[in, out]`, so every matmul reads it row-major; the query, key and value projections
-//! are concatenated into one `[hidden, 3 * hidden]` matrix so a layer starts with one matmul.
+//! `[in, out]`, so every matmul reads it row-major; the query and value projections are
+//! concatenated into one `[hidden, 2 * hidden]` matrix, and the key projection stays
+//! `[out, in]` to compute the keys transposed.
 //! Biases, layer-norm parameters and the embedding tables are plain `Vec<f32>`: the fused
 //! kernels read them directly.
 
@@ -12,7 +13,9 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use serde::Deserialize;
 
+use super::attention::LANES;
 use super::kernels::LayerNormParams;
+use super::small_matmul::{self, PanelWeight};
 use crate::{Error, Result};
 
 /// The parts of `config.json` the forward pass uses.
@@ -35,10 +38,20 @@ impl BertConfig {
         let config: BertConfig = serde_json::from_str(&text)
             .map_err(|err| Error::ModelFormat(format!("{}: {err}", path.display())))?;
         if config.hidden_act != "gelu" {
-            return Err(Error::ModelFormat(format!("unsupported activation {}", config.hidden_act)));
+            return Err(Error::ModelFormat(format!(
+                "unsupported activation {}",
+                config.hidden_act
+            )));
         }
-        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
-            return Err(Error::ModelFormat("hidden size not divisible by the head count".to_owned()));
+        let heads = config.num_attention_heads;
+        if heads == 0
+            || config.hidden_size % heads != 0
+            || (config.hidden_size / heads) % LANES != 0
+        {
+            return Err(Error::ModelFormat(format!(
+                "unsupported attention shape: {heads} heads over {} dimensions",
+                config.hidden_size
+            )));
         }
         Ok(config)
     }
@@ -51,13 +64,38 @@ pub(crate) struct Linear {
     pub(crate) weight_t: Tensor,
     /// `b`, `out` values.
     pub(crate) bias: Vec<f32>,
+    /// `W^T` again, laid out for the few-rows kernel.
+    pub(crate) panels: PanelWeight,
+}
+
+impl Linear {
+    fn new(weight_t: Tensor, bias: Vec<f32>) -> Result<Self> {
+        let (inner, out) = weight_t.dims2()?;
+        let panels = PanelWeight::new(&weight_t.flatten_all()?.to_vec1::<f32>()?, inner, out);
+        Ok(Linear {
+            weight_t,
+            bias,
+            panels,
+        })
+    }
+
+    /// `x W^T` (no bias).
+    pub(crate) fn matmul(&self, x: &Tensor) -> Result<Tensor> {
+        small_matmul::matmul(x, &self.weight_t, &self.panels)
+    }
 }
 
 /// One transformer encoder layer.
 #[derive(Debug, Clone)]
 pub(crate) struct EncoderLayer {
-    /// Query, key and value projections, concatenated on the output side.
-    pub(crate) qkv: Linear,
+    /// Query and value projections, concatenated on the output side.
+    pub(crate) query_value: Linear,
+    /// Key projection weight `W_k`, `[out, in]` as stored: `W_k X^T` gives the keys
+    /// transposed. Its bias is not needed (see [`super::attention`]).
+    pub(crate) key_weight: Tensor,
+    /// `W_k^T`, `[in, out]`: the few-rows path computes the keys row by row, then
+    /// transposes them.
+    pub(crate) key_t: Linear,
     /// Projection of the attention output.
     pub(crate) attention_out: Linear,
     /// Layer norm after the attention block.
@@ -90,15 +128,25 @@ impl BertWeights {
     /// Loads `model.safetensors` and checks every shape against the configuration.
     pub(crate) fn load(path: &Path, config: BertConfig) -> Result<Self> {
         let tensors = candle_core::safetensors::load(path, &Device::Cpu)?;
-        let store = Store { tensors, config: &config };
+        let store = Store {
+            tensors,
+            config: &config,
+        };
         let hidden = config.hidden_size;
-        let word_embeddings = store.vec("embeddings.word_embeddings.weight", &[config.vocab_size, hidden])?;
-        let position_embeddings = store
-            .vec("embeddings.position_embeddings.weight", &[config.max_position_embeddings, hidden])?;
+        let word_embeddings = store.vec(
+            "embeddings.word_embeddings.weight",
+            &[config.vocab_size, hidden],
+        )?;
+        let position_embeddings = store.vec(
+            "embeddings.position_embeddings.weight",
+            &[config.max_position_embeddings, hidden],
+        )?;
         let token_types = store.tensor("embeddings.token_type_embeddings.weight")?;
         let token_type_embedding = token_types.get(0)?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
         if token_type_embedding.len() != hidden {
-            return Err(Error::ModelFormat("token type embedding of the wrong width".to_owned()));
+            return Err(Error::ModelFormat(
+                "token type embedding of the wrong width".to_owned(),
+            ));
         }
         let embedding_norm = store.layer_norm("embeddings.LayerNorm")?;
         let layers = (0..config.num_hidden_layers)
@@ -165,17 +213,36 @@ impl Store<'_> {
         for name in names {
             bias.extend(self.vec(&format!("{name}.bias"), &[output])?);
         }
-        Ok(Linear { weight_t: weight.t()?.contiguous()?, bias })
+        Linear::new(weight.t()?.contiguous()?, bias)
     }
 
     fn encoder_layer(&self, prefix: &str) -> Result<EncoderLayer> {
         let hidden = self.config.hidden_size;
         let inter = self.config.intermediate_size;
-        let qkv_names: Vec<String> =
-            ["query", "key", "value"].iter().map(|p| format!("{prefix}.attention.self.{p}")).collect();
+        let qv_names: Vec<String> = ["query", "value"]
+            .iter()
+            .map(|p| format!("{prefix}.attention.self.{p}"))
+            .collect();
         Ok(EncoderLayer {
-            qkv: self.linear(&qkv_names, hidden, hidden)?,
-            attention_out: self.linear(&[format!("{prefix}.attention.output.dense")], hidden, hidden)?,
+            query_value: self.linear(&qv_names, hidden, hidden)?,
+            key_weight: self.checked(
+                &format!("{prefix}.attention.self.key.weight"),
+                &[hidden, hidden],
+            )?,
+            key_t: Linear::new(
+                self.checked(
+                    &format!("{prefix}.attention.self.key.weight"),
+                    &[hidden, hidden],
+                )?
+                .t()?
+                .contiguous()?,
+                Vec::new(),
+            )?,
+            attention_out: self.linear(
+                &[format!("{prefix}.attention.output.dense")],
+                hidden,
+                hidden,
+            )?,
             attention_norm: self.layer_norm(&format!("{prefix}.attention.output.LayerNorm"))?,
             ff_in: self.linear(&[format!("{prefix}.intermediate.dense")], hidden, inter)?,
             ff_out: self.linear(&[format!("{prefix}.output.dense")], inter, hidden)?,

@@ -8,7 +8,8 @@ use crate::support::{cosine, embedder};
 
 #[test]
 fn a_mixed_batch_equals_one_by_one_embedding() {
-    let long = "Senior data engineer in Berlin building streaming pipelines with Kafka and Flink. ".repeat(6);
+    let long = "Senior data engineer in Berlin building streaming pipelines with Kafka and Flink. "
+        .repeat(6);
     let texts = [
         "a",
         "tax advice",
@@ -32,7 +33,10 @@ fn a_mixed_batch_equals_one_by_one_embedding() {
 #[test]
 fn texts_beyond_the_limit_are_truncated() {
     let words = "consulting ".repeat(400);
-    assert_eq!(embedder().token_count(&words).expect("tokenize"), MAX_TOKENS);
+    assert_eq!(
+        embedder().token_count(&words).expect("tokenize"),
+        MAX_TOKENS
+    );
     let longer = format!("{words} and a tail the model never sees");
     let a = embedder().embed(&words).expect("embed");
     let b = embedder().embed(&longer).expect("embed");
@@ -41,8 +45,21 @@ fn texts_beyond_the_limit_are_truncated() {
 
 #[test]
 fn embed_query_serves_repeats_from_the_cache() {
-    let first = embedder().embed_query("pottery class near me").expect("embed");
-    let second = embedder().embed_query("pottery class near me").expect("embed");
-    assert!(Arc::ptr_eq(&first, &second), "the second call should be a cache hit");
-    assert_eq!(embedder().model_id(), format!("all-MiniLM-L6-v2@sha256:{}", droply_index::embedder::WEIGHTS_SHA256));
+    let first = embedder()
+        .embed_query("pottery class near me")
+        .expect("embed");
+    let second = embedder()
+        .embed_query("pottery class near me")
+        .expect("embed");
+    assert!(
+        Arc::ptr_eq(&first, &second),
+        "the second call should be a cache hit"
+    );
+    assert_eq!(
+        embedder().model_id(),
+        format!(
+            "all-MiniLM-L6-v2@sha256:{}",
+            droply_index::embedder::WEIGHTS_SHA256
+        )
+    );
 }

@@ -13,9 +13,13 @@ struct Reference {
 
 fn references() -> Vec<Reference> {
     let path = shared_dir().join("golden/minilm_reference.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
     let json: Value = serde_json::from_str(&text).expect("golden file is JSON");
-    assert_eq!(json["model_safetensors_sha256"], droply_index::embedder::WEIGHTS_SHA256);
+    assert_eq!(
+        json["model_safetensors_sha256"],
+        droply_index::embedder::WEIGHTS_SHA256
+    );
     json["texts"]
         .as_array()
         .expect("texts array")
@@ -43,13 +47,22 @@ fn every_golden_text_matches_its_reference() {
     let mut failures = Vec::new();
     for (reference, got) in references.iter().zip(&batch) {
         assert_eq!(got.len(), droply_index::DIMENSION);
-        assert_eq!(embedder.token_count(&reference.text).expect("tokenize"), reference.tokens, "{:?}", reference.text);
+        assert_eq!(
+            embedder.token_count(&reference.text).expect("tokenize"),
+            reference.tokens,
+            "{:?}",
+            reference.text
+        );
         let similarity = cosine(got, &reference.embedding);
         if similarity < 0.999 {
             failures.push(format!("{similarity:.6} {:?}", reference.text));
         }
     }
-    assert!(failures.is_empty(), "below cosine 0.999:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "below cosine 0.999:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -15,7 +15,9 @@ pub fn shared_dir() -> PathBuf {
 /// The model directory the tests use: `$DROPLY_MODEL_DIR`, else the model directory of
 /// `$DROPLY_DATA_DIR`, else `droply-data/` at the workspace root.
 pub fn model_dir() -> PathBuf {
-    if std::env::var_os("DROPLY_MODEL_DIR").is_some() || std::env::var_os("DROPLY_DATA_DIR").is_some() {
+    if std::env::var_os("DROPLY_MODEL_DIR").is_some()
+        || std::env::var_os("DROPLY_DATA_DIR").is_some()
+    {
         return droply_index::embedder::default_model_dir();
     }
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");

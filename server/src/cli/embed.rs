@@ -54,7 +54,9 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     let embedder = Embedder::load(&dir)?.with_batch_size(args.batch_size);
     let window = args.batch_size * BATCHES_PER_WINDOW;
     let stdout = io::BufWriter::new(io::stdout().lock());
-    embed_lines(io::stdin().lock(), stdout, window, |texts| Ok(embedder.embed_batch(texts)?))
+    embed_lines(io::stdin().lock(), stdout, window, |texts| {
+        Ok(embedder.embed_batch(texts)?)
+    })
 }
 
 /// Reads `{"text": ...}` lines from `reader` and writes one `{"embedding": [...]}` line per
@@ -76,7 +78,10 @@ pub(crate) fn embed_lines<R: BufRead, W: Write>(
                 // Everything before the bad line is still embedded and written.
                 write_window(&mut texts, &mut writer, &mut embed)?;
                 writer.flush()?;
-                return Err(Error::Json { line: index as u64 + 1, source });
+                return Err(Error::Json {
+                    line: index as u64 + 1,
+                    source,
+                });
             }
         }
         if texts.len() == window {
@@ -121,7 +126,11 @@ mod tests {
 
     /// A stand-in embedder: the vector of a text is `[its length, its index in the call]`.
     fn fake(texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        Ok(texts.iter().enumerate().map(|(i, t)| vec![t.len() as f32, i as f32]).collect())
+        Ok(texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| vec![t.len() as f32, i as f32])
+            .collect())
     }
 
     fn run_lines(input: &str, window: usize) -> (Result<()>, Vec<serde_json::Value>) {
@@ -138,7 +147,10 @@ mod tests {
     #[test]
     fn writes_one_line_per_input_line_in_input_order() {
         let texts: Vec<String> = (0..23).map(|i| "x".repeat((i * 7) % 11 + 1)).collect();
-        let input: String = texts.iter().map(|t| format!("{{\"text\": \"{t}\"}}\n")).collect();
+        let input: String = texts
+            .iter()
+            .map(|t| format!("{{\"text\": \"{t}\"}}\n"))
+            .collect();
         let (result, lines) = run_lines(&input, 5);
         assert!(result.is_ok());
         assert_eq!(lines.len(), texts.len());
@@ -178,6 +190,9 @@ mod tests {
     fn output_is_the_documented_shape() {
         let mut out = Vec::new();
         embed_lines("{\"text\":\"hi\"}\n".as_bytes(), &mut out, 8, fake).expect("embed");
-        assert_eq!(String::from_utf8(out).expect("utf-8"), "{\"embedding\":[2.0,0.0]}\n");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "{\"embedding\":[2.0,0.0]}\n"
+        );
     }
 }

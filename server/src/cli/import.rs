@@ -28,10 +28,14 @@ pub fn run(args: ImportArgs) -> Result<()> {
     let file = File::open(&args.file)?;
     let total = file.metadata()?.len();
     let bar = ProgressBar::new(total).with_style(
-        ProgressStyle::with_template("{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let stats = import_lines(&store, BufReader::new(file), |bytes| bar.set_position(bytes))?;
+    let stats = import_lines(&store, BufReader::new(file), |bytes| {
+        bar.set_position(bytes)
+    })?;
     bar.finish_and_clear();
     for (kind, rows) in &stats.rows_by_kind {
         println!("{:<24} {rows}", kind.name());

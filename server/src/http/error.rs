@@ -27,11 +27,19 @@ impl ErrorCode {
     /// The stable code, the error type and the HTTP status.
     pub fn describe(self) -> (&'static str, &'static str, StatusCode) {
         match self {
-            ErrorCode::RouteNotFound => ("route_not_found", "invalid_request", StatusCode::NOT_FOUND),
+            ErrorCode::RouteNotFound => {
+                ("route_not_found", "invalid_request", StatusCode::NOT_FOUND)
+            }
             ErrorCode::NotFound => ("not_found", "invalid_request", StatusCode::NOT_FOUND),
             ErrorCode::Conflict => ("conflict", "invalid_request", StatusCode::CONFLICT),
-            ErrorCode::InvalidInput => ("invalid_input", "invalid_request", StatusCode::BAD_REQUEST),
-            ErrorCode::InvalidParameter => ("invalid_parameter", "invalid_request", StatusCode::BAD_REQUEST),
+            ErrorCode::InvalidInput => {
+                ("invalid_input", "invalid_request", StatusCode::BAD_REQUEST)
+            }
+            ErrorCode::InvalidParameter => (
+                "invalid_parameter",
+                "invalid_request",
+                StatusCode::BAD_REQUEST,
+            ),
             ErrorCode::Internal => ("internal", "internal", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
@@ -74,7 +82,9 @@ impl From<droply_engine::Error> for ApiError {
             E::NotFound { .. } => ApiError::new(ErrorCode::NotFound, err.to_string()),
             E::Conflict { .. } => ApiError::new(ErrorCode::Conflict, err.to_string()),
             E::Model(_) | E::Invalid(_) => ApiError::new(ErrorCode::InvalidInput, err.to_string()),
-            E::SchemaTooNew { .. } | E::Corrupt(_) | E::Storage(_) | E::Io(_) => ApiError::internal(err),
+            E::SchemaTooNew { .. } | E::Corrupt(_) | E::Storage(_) | E::Io(_) => {
+                ApiError::internal(err)
+            }
         }
     }
 }

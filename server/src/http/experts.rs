@@ -15,13 +15,19 @@ pub async fn get_expert(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<PublicProfile>, ApiError> {
-    let id: UserId = id
-        .parse()
-        .map_err(|_| ApiError::new(ErrorCode::InvalidParameter, format!("{id:?} is not an expert id")))?;
+    let id: UserId = id.parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("{id:?} is not an expert id"),
+        )
+    })?;
     let store = state.store.clone();
     let user = blocking(move || store.users().get(id)).await?;
     if user.profession.is_empty() {
-        return Err(ApiError::new(ErrorCode::NotFound, format!("expert {id} not found")));
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("expert {id} not found"),
+        ));
     }
     Ok(Json(PublicProfile::from(&user)))
 }
@@ -45,20 +51,31 @@ pub async fn list_experts(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<ExpertPage>, ApiError> {
-    let Query(query) = query.map_err(|err| ApiError::new(ErrorCode::InvalidParameter, err.body_text()))?;
+    let Query(query) =
+        query.map_err(|err| ApiError::new(ErrorCode::InvalidParameter, err.body_text()))?;
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::new(ErrorCode::InvalidParameter, "limit must be between 1 and 100"));
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
+            "limit must be between 1 and 100",
+        ));
     }
-    let cursor = query
-        .cursor
-        .map(|c| c.parse())
-        .transpose()
-        .map_err(|_| ApiError::new(ErrorCode::InvalidParameter, "cursor is not one this API returned"))?;
+    let cursor = query.cursor.map(|c| c.parse()).transpose().map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            "cursor is not one this API returned",
+        )
+    })?;
     let store = state.store.clone();
-    let page = blocking(move || store.users().list(&PageRequest::first(limit).after(cursor))).await?;
+    let page =
+        blocking(move || store.users().list(&PageRequest::first(limit).after(cursor))).await?;
     Ok(Json(ExpertPage {
-        experts: page.items.iter().filter(|u| !u.profession.is_empty()).map(PublicProfile::from).collect(),
+        experts: page
+            .items
+            .iter()
+            .filter(|u| !u.profession.is_empty())
+            .map(PublicProfile::from)
+            .collect(),
         next_cursor: page.next.map(|c| c.to_string()),
     }))
 }

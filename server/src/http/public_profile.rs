@@ -74,7 +74,11 @@ impl From<&User> for PublicProfile {
             industry: user.industry.clone(),
             location: user.location.clone(),
             bio: user.bio.clone(),
-            skills: [&user.skills_1, &user.skills_2, &user.skills_3].into_iter().flatten().cloned().collect(),
+            skills: [&user.skills_1, &user.skills_2, &user.skills_3]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
             specialty_tags: user.specialty_tags.clone(),
             service_description: user.service_description.clone(),
             hourly_rate: user.hourly_rate,
@@ -85,7 +89,10 @@ impl From<&User> for PublicProfile {
             is_featured_user: user.is_featured_user,
             timezone: user.timezone.as_str().to_owned(),
             language: user.language.as_str().to_owned(),
-            profile_picture: user.profile_picture.as_ref().map(|url| url.as_str().to_owned()),
+            profile_picture: user
+                .profile_picture
+                .as_ref()
+                .map(|url| url.as_str().to_owned()),
             links,
         }
     }

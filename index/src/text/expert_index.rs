@@ -1,0 +1,233 @@
+//! [`ExpertTextIndex`]: experts' profiles in tantivy, searched with BM25 over boosted
+//! fields and filtered on fast fields. One writer (the indexer) upserts, removes and
+//! commits with a sequence number; any number of readers search the last commit.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use droply_models::UserId;
+use tantivy::collector::{DocSetCollector, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::schema::Field;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use super::analyzer::{self, keyword};
+use super::commit_payload::CommitPayload;
+use super::expert_doc::{ExpertDoc, ExpertFilters};
+use super::expert_schema::{EXPERT_SCHEMA_VERSION, ExpertFields, expert_schema, searched_fields};
+use super::query_builder::{combine, filter_query, text_query};
+use super::search_hits::{hits_with_ids, ids_of};
+use crate::{Error, ExternalId, Result};
+
+/// Memory the writer buffers before flushing a segment.
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+/// The expert text index.
+pub struct ExpertTextIndex {
+    dir: PathBuf,
+    index: Index,
+    fields: ExpertFields,
+    searched: Vec<(Field, f32, bool)>,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    committed_seq: AtomicU64,
+}
+
+impl std::fmt::Debug for ExpertTextIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExpertTextIndex").field("dir", &self.dir).finish()
+    }
+}
+
+impl ExpertTextIndex {
+    /// Creates an empty index in `dir`, replacing whatever was there.
+    pub fn create(dir: &Path) -> Result<Self> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(Error::file(dir))?;
+        }
+        std::fs::create_dir_all(dir).map_err(Error::file(dir))?;
+        let (schema, _) = expert_schema();
+        let directory = MmapDirectory::open(dir).map_err(|err| Error::Text(err.into()))?;
+        let index = Index::create(directory, schema, Default::default())?;
+        let text = Self::assemble(dir, index, 0)?;
+        text.commit(0)?;
+        Ok(text)
+    }
+
+    /// Opens the index in `dir`. A missing or damaged index, or one of another schema
+    /// version, is an [`Error::IndexCorrupt`].
+    pub fn open(dir: &Path) -> Result<Self> {
+        let corrupt = |reason: String| Error::IndexCorrupt { path: dir.to_owned(), reason };
+        if !dir.join("meta.json").is_file() {
+            return Err(corrupt("no index".to_owned()));
+        }
+        let index = Index::open_in_dir(dir).map_err(|err| corrupt(err.to_string()))?;
+        let (schema, _) = expert_schema();
+        if index.schema() != schema {
+            return Err(corrupt("another schema".to_owned()));
+        }
+        let payload = CommitPayload::read(&index).map_err(|err| corrupt(err.to_string()))?;
+        let seq = match payload {
+            Some(payload) if payload.schema == EXPERT_SCHEMA_VERSION => payload.seq,
+            Some(payload) => return Err(corrupt(format!("schema version {}, expected {EXPERT_SCHEMA_VERSION}", payload.schema))),
+            None => return Err(corrupt("never committed".to_owned())),
+        };
+        let text = Self::assemble(dir, index, seq).map_err(|err| corrupt(err.to_string()))?;
+        // Reading every segment's id column catches damaged segment files now, not mid-search.
+        text.entries().map_err(|err| corrupt(err.to_string()))?;
+        Ok(text)
+    }
+
+    fn assemble(dir: &Path, index: Index, seq: u64) -> Result<Self> {
+        analyzer::register(&index);
+        let (_, fields) = expert_schema();
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        Ok(ExpertTextIndex {
+            dir: dir.to_owned(),
+            searched: searched_fields(&fields),
+            index,
+            fields,
+            reader,
+            writer: Mutex::new(writer),
+            committed_seq: AtomicU64::new(seq),
+        })
+    }
+
+    /// Where the index lives.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The sequence number of the last commit.
+    pub fn committed_seq(&self) -> u64 {
+        self.committed_seq.load(Ordering::SeqCst)
+    }
+
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn document(&self, doc: &ExpertDoc) -> TantivyDocument {
+        let f = &self.fields;
+        let mut d = TantivyDocument::default();
+        d.add_u64(f.id, doc.id.to_raw());
+        d.add_u64(f.version, doc.version);
+        d.add_text(f.name, &doc.name);
+        d.add_text(f.profession, &doc.profession);
+        d.add_text(f.bio, &doc.bio);
+        for (field, skill) in f.skill.iter().zip(&doc.ranked_skills) {
+            d.add_text(*field, skill);
+            if !skill.trim().is_empty() {
+                d.add_text(f.skill_kw, keyword(skill));
+            }
+        }
+        d.add_text(f.skills_text, &doc.skills_text);
+        for tag in &doc.specialty_tags {
+            d.add_text(f.tags, tag);
+            d.add_text(f.tag_kw, keyword(tag));
+        }
+        d.add_text(f.industry, &doc.industry);
+        d.add_text(f.location, &doc.location);
+        d.add_text(f.service, &doc.service_description);
+        d.add_text(f.content, &doc.content_description);
+        for name in &doc.category_names {
+            d.add_text(f.categories, name);
+        }
+        for id in &doc.category_ids {
+            d.add_u64(f.category_id, id.get());
+        }
+        d.add_text(f.industry_kw, keyword(&doc.industry));
+        d.add_text(f.profession_kw, keyword(&doc.profession));
+        d.add_text(f.location_kw, keyword(&doc.location));
+        if let Some(currency) = doc.currency {
+            d.add_text(f.currency, currency.as_str());
+        }
+        if let Some(rate) = doc.hourly_rate_minor {
+            d.add_i64(f.hourly_rate, rate);
+        }
+        d.add_f64(f.rating, doc.rating.map_or(0.0, f64::from));
+        d.add_u64(f.rating_count, u64::from(doc.rating_count));
+        d.add_bool(f.is_available, doc.is_available);
+        d.add_bool(f.is_bookable, doc.is_bookable);
+        d.add_bool(f.is_featured, doc.is_featured);
+        d
+    }
+
+    /// Adds or replaces documents (visible after the next commit).
+    pub fn upsert(&self, docs: &[ExpertDoc]) -> Result<()> {
+        let writer = self.lock_writer();
+        for doc in docs {
+            writer.delete_term(Term::from_field_u64(self.fields.id, doc.id.to_raw()));
+            writer.add_document(self.document(doc))?;
+        }
+        Ok(())
+    }
+
+    /// Removes documents (absent ids are ignored; visible after the next commit).
+    pub fn remove(&self, ids: &[UserId]) -> Result<()> {
+        let writer = self.lock_writer();
+        for id in ids {
+            writer.delete_term(Term::from_field_u64(self.fields.id, id.to_raw()));
+        }
+        Ok(())
+    }
+
+    /// Commits every change so far as the state at sequence number `seq` (durable and
+    /// atomic with the sequence number) and makes it visible to searches.
+    pub fn commit(&self, seq: u64) -> Result<()> {
+        let mut writer = self.lock_writer();
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&CommitPayload { seq, schema: EXPERT_SCHEMA_VERSION }.to_json());
+        prepared.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        self.committed_seq.store(seq, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Experts matching `text` (BM25 over the boosted fields, typo tolerant) and the
+    /// filters, best first, at most `limit`. An empty `text` lists the experts the
+    /// filters allow, with score 0.
+    pub fn search(&self, text: &str, filters: &ExpertFilters, limit: usize) -> Result<Vec<(UserId, f32)>> {
+        let query = combine(text_query(text, &self.searched, true), filter_query(filters, &self.fields));
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&*query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+        hits_with_ids(&searcher, top)
+    }
+
+    /// Every expert the filters allow (all of them for empty filters), in no order.
+    pub fn matching_ids(&self, filters: &ExpertFilters) -> Result<Vec<UserId>> {
+        let query = combine(None, filter_query(filters, &self.fields));
+        let searcher = self.reader.searcher();
+        let docs = searcher.search(&*query, &DocSetCollector)?;
+        ids_of(&searcher, docs)
+    }
+
+    /// Every indexed expert with the version of its document.
+    pub fn entries(&self) -> Result<Vec<(UserId, u64)>> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::with_capacity(searcher.num_docs() as usize);
+        for segment in searcher.segment_readers() {
+            let ids = segment.fast_fields().u64("id")?;
+            let versions = segment.fast_fields().u64("version")?;
+            for doc in segment.doc_ids_alive() {
+                if let (Some(id), Some(version)) = (ids.first(doc), versions.first(doc)) {
+                    out.push((UserId::from_raw(id), version));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The number of indexed experts.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether no expert is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,137 @@
+//! Turning a user's words and filters into tantivy queries: every analysed term is
+//! looked up in every searched field with that field's boost and BM25 scoring (the
+//! scores add up); words of five letters or more also match with one typo (nine or
+//! more: two), at a quarter of the field's boost. Filters never change scores.
+
+use std::ops::Bound;
+
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::Term;
+
+use super::analyzer::{keyword, terms};
+use super::expert_doc::ExpertFilters;
+use super::expert_schema::ExpertFields;
+
+/// Words at least this long (in characters) match with one typo.
+const ONE_TYPO_FROM: usize = 5;
+/// Words at least this long match with two typos.
+const TWO_TYPOS_FROM: usize = 9;
+/// The share of a field's boost a typo-tolerant match gets.
+const TYPO_BOOST: f32 = 0.25;
+
+/// The BM25 query for `text` over `fields` (field, boost, typo tolerant), `None` when
+/// the text has no searchable term.
+pub(crate) fn text_query(text: &str, fields: &[(Field, f32, bool)], typos: bool) -> Option<Box<dyn Query>> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (term, word_len) in terms(text) {
+        if !seen.insert(term.clone()) {
+            continue;
+        }
+        for &(field, boost, fuzzy_field) in fields {
+            let exact = TermQuery::new(Term::from_field_text(field, &term), IndexRecordOption::WithFreqs);
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(exact), boost))));
+            if typos && fuzzy_field && word_len >= ONE_TYPO_FROM {
+                let distance = if word_len >= TWO_TYPOS_FROM { 2 } else { 1 };
+                let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, &term), distance, true);
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), boost * TYPO_BOOST))));
+            }
+        }
+    }
+    if clauses.is_empty() {
+        return None;
+    }
+    Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+fn any_keyword(field: Field, values: &[String]) -> Box<dyn Query> {
+    let clauses = values
+        .iter()
+        .map(|value| {
+            let query: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(field, &keyword(value)), IndexRecordOption::Basic));
+            (Occur::Should, query)
+        })
+        .collect();
+    Box::new(BooleanQuery::new(clauses))
+}
+
+fn is_true(field: Field) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_bool(field, true), IndexRecordOption::Basic))
+}
+
+/// The filters as one query matching the experts they allow, `None` when they allow all.
+pub(crate) fn filter_query(filters: &ExpertFilters, f: &ExpertFields) -> Option<Box<dyn Query>> {
+    let mut must: Vec<Box<dyn Query>> = Vec::new();
+    for (field, values) in [
+        (f.industry_kw, &filters.industries),
+        (f.profession_kw, &filters.professions),
+        (f.location_kw, &filters.locations),
+        (f.skill_kw, &filters.skills),
+        (f.tag_kw, &filters.specialty_tags),
+    ] {
+        if !values.is_empty() {
+            must.push(any_keyword(field, values));
+        }
+    }
+    if !filters.categories.is_empty() {
+        let clauses = filters
+            .categories
+            .iter()
+            .map(|id| {
+                let query: Box<dyn Query> =
+                    Box::new(TermQuery::new(Term::from_field_u64(f.category_id, id.get()), IndexRecordOption::Basic));
+                (Occur::Should, query)
+            })
+            .collect();
+        must.push(Box::new(BooleanQuery::new(clauses)));
+    }
+    if !filters.prices.is_empty() {
+        let clauses = filters
+            .prices
+            .iter()
+            .map(|range| {
+                let currency: Box<dyn Query> =
+                    Box::new(TermQuery::new(Term::from_field_text(f.currency, range.currency.as_str()), IndexRecordOption::Basic));
+                let lower = range.min_minor.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.hourly_rate, v)));
+                let upper = range.max_minor.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.hourly_rate, v)));
+                let rate: Box<dyn Query> = Box::new(RangeQuery::new(lower, upper));
+                let both: Box<dyn Query> = Box::new(BooleanQuery::new(vec![(Occur::Must, currency), (Occur::Must, rate)]));
+                (Occur::Should, both)
+            })
+            .collect();
+        must.push(Box::new(BooleanQuery::new(clauses)));
+    }
+    if let Some(min) = filters.min_rating {
+        let lower = Bound::Included(Term::from_field_f64(f.rating, f64::from(min)));
+        must.push(Box::new(RangeQuery::new(lower, Bound::Unbounded)));
+    }
+    if let Some(min) = filters.min_rating_count {
+        let lower = Bound::Included(Term::from_field_u64(f.rating_count, u64::from(min)));
+        must.push(Box::new(RangeQuery::new(lower, Bound::Unbounded)));
+    }
+    if filters.available_only {
+        must.push(is_true(f.is_available));
+    }
+    if filters.bookable_only {
+        must.push(is_true(f.is_bookable));
+    }
+    if filters.featured_only {
+        must.push(is_true(f.is_featured));
+    }
+    if must.is_empty() {
+        return None;
+    }
+    let clauses = must.into_iter().map(|q| (Occur::Must, q)).collect();
+    Some(Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(clauses)), 0.0)))
+}
+
+/// `text` (scored) restricted by `filter` (unscored); all documents when both are absent.
+pub(crate) fn combine(text: Option<Box<dyn Query>>, filter: Option<Box<dyn Query>>) -> Box<dyn Query> {
+    match (text, filter) {
+        (Some(text), Some(filter)) => Box::new(BooleanQuery::new(vec![(Occur::Must, text), (Occur::Must, filter)])),
+        (Some(text), None) => text,
+        (None, Some(filter)) => filter,
+        (None, None) => Box::new(AllQuery),
+    }
+}

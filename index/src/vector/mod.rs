@@ -1,0 +1,19 @@
+//! The vector index: unit vectors in an HNSW graph (hnsw_rs), keyed by external ids.
+//!
+//! [`VectorIndex`] is the entry point. `distance` is the clamped dot-product distance and
+//! its vectorised dot product; `graph` owns the hnsw_rs graph, built or reloaded;
+//! `exact_scan` is the brute-force search used for small or heavily filtered candidate
+//! sets; `wal` and `snapshot` make the index durable (a write-ahead log of changes and
+//! periodic snapshots of the points and the graph). Ids are mapped by [`crate::id_map`].
+
+mod config;
+mod distance;
+mod exact_scan;
+mod graph;
+mod snapshot;
+mod vector_index;
+mod wal;
+
+pub use config::VectorConfig;
+pub use distance::{UnitDot, dot, normalize};
+pub use vector_index::{VectorEntry, VectorHit, VectorIndex, VectorStats};

@@ -1,0 +1,591 @@
+//! [`VectorIndex`]: unit vectors keyed by external ids, searched through an HNSW graph
+//! or by exact scan, updated in place (tombstones), durable through a write-ahead log
+//! and snapshots.
+//!
+//! Concurrency: any number of searches run alongside one writer. A write reserves
+//! internal slots, inserts the vectors into the graph without blocking searches, then
+//! publishes the slots in one short critical section; until then searches skip them.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::{Mutex, PoisonError, RwLock};
+
+use hnsw_rs::prelude::FilterT;
+
+use super::config::VectorConfig;
+use super::distance::normalize;
+use super::exact_scan::top_k;
+use super::graph::Graph;
+use super::snapshot::{
+    GRAPH_BASENAME, STATE_FILE, SnapshotState, read_points, snapshot_dir, snapshot_name, sync_dir, write_points,
+};
+use super::wal::{Wal, WalRecord};
+use crate::id_map::{IdMap, Slot};
+use crate::{Error, ExternalId, Result};
+
+const WAL_FILE: &str = "wal.log";
+
+/// One vector to insert or replace.
+#[derive(Debug, Clone, Copy)]
+pub struct VectorEntry<'a, K> {
+    /// Whose vector it is.
+    pub key: K,
+    /// The version of the document it was made from (compared by the caller to skip
+    /// re-embedding unchanged documents, and by parity checks).
+    pub version: u64,
+    /// The vector; normalised on the way in.
+    pub vector: &'a [f32],
+}
+
+/// One search result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VectorHit<K> {
+    /// The matching id.
+    pub key: K,
+    /// Cosine similarity with the query, -1 to 1 (higher is closer).
+    pub score: f32,
+}
+
+/// Counts describing the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VectorStats {
+    /// Live vectors.
+    pub live: usize,
+    /// Replaced or deleted vectors still in the graph.
+    pub tombstones: usize,
+    /// Vector changes in the write-ahead log since the last snapshot.
+    pub unsaved_changes: usize,
+}
+
+struct Points<K: ExternalId> {
+    ids: IdMap<K>,
+    /// Slot `i`'s vector at `i * dimension`.
+    vectors: Vec<f32>,
+}
+
+/// What only the writer touches: where the index lives and its log.
+struct Writer {
+    dir: Option<PathBuf>,
+    wal: Option<Wal>,
+    generation: u64,
+}
+
+/// Unit vectors keyed by `K`, with nearest-neighbour search.
+pub struct VectorIndex<K: ExternalId> {
+    dimension: usize,
+    config: VectorConfig,
+    points: RwLock<Points<K>>,
+    graph: RwLock<Graph>,
+    writer: Mutex<Writer>,
+    committed_seq: AtomicU64,
+}
+
+impl<K: ExternalId> std::fmt::Debug for VectorIndex<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VectorIndex")
+            .field("dimension", &self.dimension)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The internal ids a search may return, as a bitset.
+struct AllowedSet {
+    bits: Vec<u64>,
+}
+
+impl AllowedSet {
+    fn new(len: usize) -> Self {
+        AllowedSet { bits: vec![0; len.div_ceil(64)] }
+    }
+    fn insert(&mut self, internal: usize) {
+        if let Some(word) = self.bits.get_mut(internal / 64) {
+            *word |= 1 << (internal % 64);
+        }
+    }
+    fn contains(&self, internal: usize) -> bool {
+        self.bits.get(internal / 64).is_some_and(|word| word & (1 << (internal % 64)) != 0)
+    }
+}
+
+impl FilterT for AllowedSet {
+    fn hnsw_filter(&self, id: &usize) -> bool {
+        self.contains(*id)
+    }
+}
+
+impl<K: ExternalId> VectorIndex<K> {
+    /// An empty index held in memory only (see [`VectorIndex::save_to`]).
+    pub fn in_memory(dimension: usize, config: VectorConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Self::assemble(dimension, config, IdMap::new(), Vec::new(), None, 0))
+    }
+
+    fn assemble(
+        dimension: usize,
+        config: VectorConfig,
+        ids: IdMap<K>,
+        vectors: Vec<f32>,
+        graph: Option<Graph>,
+        seq: u64,
+    ) -> Self {
+        let graph = graph.unwrap_or_else(|| Graph::new(config.m, config.ef_construction, ids.len()));
+        VectorIndex {
+            dimension,
+            points: RwLock::new(Points { ids, vectors }),
+            graph: RwLock::new(graph),
+            writer: Mutex::new(Writer { dir: None, wal: None, generation: 0 }),
+            committed_seq: AtomicU64::new(seq),
+            config,
+        }
+    }
+
+    /// Whether `dir` holds a saved index (it may still turn out damaged on open).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(STATE_FILE).is_file()
+    }
+
+    /// Opens the index saved in `dir`: its latest snapshot plus the committed changes of
+    /// its log. A graph that cannot be reloaded is rebuilt from the saved vectors; damaged
+    /// points or state are an [`Error::IndexCorrupt`].
+    pub fn open(dir: &Path, dimension: usize, config: VectorConfig) -> Result<Self> {
+        config.validate()?;
+        let state = SnapshotState::read(dir)?;
+        if state.dimension != dimension {
+            return Err(Error::IndexCorrupt {
+                path: dir.to_owned(),
+                reason: format!("vectors of {} values, expected {dimension}", state.dimension),
+            });
+        }
+        let snap = snapshot_dir(dir, &state.snapshot);
+        let (slots, vectors) = read_points::<K>(&snap, dimension)?;
+        let ids = IdMap::from_slots(slots);
+        let graph = match Graph::load(&snap, GRAPH_BASENAME) {
+            Ok(graph) if graph.len() == ids.len() => Some(graph),
+            Ok(graph) => {
+                tracing::warn!(dir = %dir.display(), graph = graph.len(), points = ids.len(), "vector graph does not match its points; rebuilding it");
+                None
+            }
+            Err(err) => {
+                tracing::warn!(dir = %dir.display(), %err, "vector graph unreadable; rebuilding it from the saved vectors");
+                None
+            }
+        };
+        let rebuild_graph = graph.is_none();
+        let index = Self::assemble(dimension, config, ids, vectors, graph, state.seq);
+        if rebuild_graph {
+            index.rebuild_graph_from_points();
+        }
+        let wal_path = dir.join(WAL_FILE);
+        let (records, committed_len) = Wal::read_committed(&wal_path)?;
+        Wal::cut(&wal_path, committed_len)?;
+        let replayed = index.replay(&records)?;
+        let mut wal = Wal::open(&wal_path)?;
+        wal.add_replayed(replayed);
+        {
+            let mut writer = index.lock_writer();
+            writer.dir = Some(dir.to_owned());
+            writer.wal = Some(wal);
+            writer.generation = state.generation();
+        }
+        Ok(index)
+    }
+
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, Writer> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn replay(&self, records: &[WalRecord]) -> Result<usize> {
+        let mut changes = 0;
+        let mut upserts: Vec<(K, u64, Vec<f32>)> = Vec::new();
+        let flush = |upserts: &mut Vec<(K, u64, Vec<f32>)>| -> Result<()> {
+            let entries: Vec<VectorEntry<'_, K>> = upserts
+                .iter()
+                .map(|(key, version, vector)| VectorEntry { key: *key, version: *version, vector })
+                .collect();
+            self.apply_upserts(&entries)?;
+            upserts.clear();
+            Ok(())
+        };
+        for record in records {
+            match record {
+                WalRecord::Upsert { key, version, vector } => {
+                    changes += 1;
+                    upserts.push((K::from_raw(*key), *version, vector.clone()));
+                }
+                WalRecord::Delete { key } => {
+                    changes += 1;
+                    flush(&mut upserts)?;
+                    write(&self.points).ids.remove(K::from_raw(*key));
+                }
+                WalRecord::Commit { seq } => {
+                    flush(&mut upserts)?;
+                    self.committed_seq.store(*seq, AtomicOrdering::SeqCst);
+                }
+            }
+        }
+        flush(&mut upserts)?;
+        Ok(changes)
+    }
+
+    /// The length of every vector.
+    pub fn dimension(&self) -> usize {
+        self.dimension
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &VectorConfig {
+        &self.config
+    }
+
+    /// The sequence number of the last [`VectorIndex::commit`] (0 before any).
+    pub fn committed_seq(&self) -> u64 {
+        self.committed_seq.load(AtomicOrdering::SeqCst)
+    }
+
+    /// Live vectors, tombstones and unsaved changes.
+    pub fn stats(&self) -> VectorStats {
+        let points = read(&self.points);
+        let unsaved_changes = self.writer.try_lock().ok().and_then(|w| w.wal.as_ref().map(Wal::changes)).unwrap_or(0);
+        VectorStats { live: points.ids.live(), tombstones: points.ids.tombstones(), unsaved_changes }
+    }
+
+    /// The number of live vectors.
+    pub fn len(&self) -> usize {
+        read(&self.points).ids.live()
+    }
+
+    /// Whether there is no live vector.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The version of `key`'s vector, if it has one.
+    pub fn version(&self, key: K) -> Option<u64> {
+        read(&self.points).ids.version(key)
+    }
+
+    /// Every live id with its version, in no particular order.
+    pub fn entries(&self) -> Vec<(K, u64)> {
+        read(&self.points).ids.live_entries().map(|(_, key, version)| (key, version)).collect()
+    }
+
+    /// A copy of `key`'s (normalised) vector.
+    pub fn vector(&self, key: K) -> Option<Vec<f32>> {
+        let points = read(&self.points);
+        let internal = points.ids.internal(key)?;
+        points.vectors.get(internal * self.dimension..(internal + 1) * self.dimension).map(<[f32]>::to_vec)
+    }
+
+    /// Inserts or replaces vectors. Durable after the next [`VectorIndex::commit`].
+    pub fn upsert(&self, entries: &[VectorEntry<'_, K>]) -> Result<()> {
+        let mut writer = self.lock_writer();
+        let normalized = self.normalized(entries)?;
+        if let Some(wal) = writer.wal.as_mut() {
+            let records: Vec<WalRecord> = entries
+                .iter()
+                .zip(&normalized)
+                .map(|(entry, vector)| WalRecord::Upsert {
+                    key: entry.key.to_raw(),
+                    version: entry.version,
+                    vector: vector.clone(),
+                })
+                .collect();
+            wal.append(&records)?;
+        }
+        let entries: Vec<VectorEntry<'_, K>> = entries
+            .iter()
+            .zip(&normalized)
+            .map(|(entry, vector)| VectorEntry { key: entry.key, version: entry.version, vector })
+            .collect();
+        self.apply_upserts_unchecked(&entries);
+        drop(writer);
+        Ok(())
+    }
+
+    fn normalized(&self, entries: &[VectorEntry<'_, K>]) -> Result<Vec<Vec<f32>>> {
+        entries
+            .iter()
+            .map(|entry| {
+                if entry.vector.len() != self.dimension {
+                    return Err(Error::Invalid(format!(
+                        "vector of {} values for {:?}, expected {}",
+                        entry.vector.len(),
+                        entry.key,
+                        self.dimension
+                    )));
+                }
+                let mut vector = entry.vector.to_vec();
+                normalize(&mut vector);
+                Ok(vector)
+            })
+            .collect()
+    }
+
+    fn apply_upserts(&self, entries: &[VectorEntry<'_, K>]) -> Result<()> {
+        let normalized = self.normalized(entries)?;
+        let entries: Vec<VectorEntry<'_, K>> = entries
+            .iter()
+            .zip(&normalized)
+            .map(|(entry, vector)| VectorEntry { key: entry.key, version: entry.version, vector })
+            .collect();
+        self.apply_upserts_unchecked(&entries);
+        Ok(())
+    }
+
+    /// Reserve, insert into the graph, publish. The caller holds the writer lock (or is
+    /// still constructing the index) and has checked the vectors.
+    fn apply_upserts_unchecked(&self, entries: &[VectorEntry<'_, K>]) {
+        // The last entry for a key wins; an identical live vector is kept as is.
+        let mut last: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+        for (position, entry) in entries.iter().enumerate() {
+            last.insert(entry.key, position);
+        }
+        let wanted: Vec<&VectorEntry<'_, K>> = {
+            let points = read(&self.points);
+            entries
+                .iter()
+                .enumerate()
+                .filter(|(position, entry)| {
+                    last.get(&entry.key) == Some(position)
+                        && !points.ids.internal(entry.key).is_some_and(|internal| {
+                            points.ids.slots()[internal].version == entry.version
+                                && points.vectors.get(internal * self.dimension..(internal + 1) * self.dimension)
+                                    == Some(entry.vector)
+                        })
+                })
+                .map(|(_, entry)| entry)
+                .collect()
+        };
+        if wanted.is_empty() {
+            return;
+        }
+        let reserved: Vec<usize> = {
+            let mut points = write(&self.points);
+            wanted
+                .iter()
+                .map(|entry| {
+                    points.vectors.extend_from_slice(entry.vector);
+                    points.ids.reserve(entry.key, entry.version)
+                })
+                .collect()
+        };
+        let batch: Vec<(&[f32], usize)> = wanted.iter().zip(&reserved).map(|(entry, &id)| (entry.vector, id)).collect();
+        read(&self.graph).insert(&batch);
+        let mut points = write(&self.points);
+        for internal in reserved {
+            points.ids.publish(internal);
+        }
+    }
+
+    /// Removes vectors (absent keys are ignored). Durable after the next commit.
+    pub fn remove(&self, keys: &[K]) -> Result<()> {
+        let mut writer = self.lock_writer();
+        if let Some(wal) = writer.wal.as_mut() {
+            let records: Vec<WalRecord> = keys.iter().map(|key| WalRecord::Delete { key: key.to_raw() }).collect();
+            wal.append(&records)?;
+        }
+        let mut points = write(&self.points);
+        for key in keys {
+            points.ids.remove(*key);
+        }
+        Ok(())
+    }
+
+    /// Makes every change so far durable as the state at sequence number `seq`, then
+    /// saves a snapshot when the log has grown past `checkpoint_every` changes and
+    /// compacts the graph when tombstones pile up.
+    pub fn commit(&self, seq: u64) -> Result<()> {
+        let (checkpoint, persistent) = {
+            let mut writer = self.lock_writer();
+            match writer.wal.as_mut() {
+                Some(wal) => {
+                    wal.append(&[WalRecord::Commit { seq }])?;
+                    wal.sync()?;
+                    (wal.changes() >= self.config.checkpoint_every, true)
+                }
+                None => (false, false),
+            }
+        };
+        self.committed_seq.store(seq, AtomicOrdering::SeqCst);
+        let compacted = self.needs_compaction() && {
+            self.compact();
+            true
+        };
+        if persistent && (checkpoint || compacted) {
+            self.save()?;
+        }
+        Ok(())
+    }
+
+    /// Whether tombstones exceed the configured share and count.
+    pub fn needs_compaction(&self) -> bool {
+        let points = read(&self.points);
+        let tombstones = points.ids.tombstones();
+        tombstones >= self.config.min_tombstones_to_compact
+            && tombstones as f32 > self.config.max_tombstone_ratio * points.ids.len() as f32
+    }
+
+    /// Rebuilds the graph over the live vectors only, renumbering them. Searches go on
+    /// against the old graph meanwhile; writes wait.
+    pub fn compact(&self) {
+        let _writer = self.lock_writer();
+        let (ids, vectors) = {
+            let points = read(&self.points);
+            let mut slots = Vec::with_capacity(points.ids.live());
+            let mut vectors = Vec::with_capacity(points.ids.live() * self.dimension);
+            for (internal, key, version) in points.ids.live_entries() {
+                slots.push(Slot { key, version, live: true });
+                vectors.extend_from_slice(&points.vectors[internal * self.dimension..(internal + 1) * self.dimension]);
+            }
+            (IdMap::from_slots(slots), vectors)
+        };
+        let graph = self.build_graph(&vectors, ids.len());
+        let mut graph_slot = write(&self.graph);
+        let mut points = write(&self.points);
+        tracing::info!(live = ids.len(), dropped = points.ids.len() - ids.len(), "vector graph compacted");
+        *graph_slot = graph;
+        *points = Points { ids, vectors };
+    }
+
+    fn build_graph(&self, vectors: &[f32], count: usize) -> Graph {
+        let mut graph = Graph::new(self.config.m, self.config.ef_construction, count);
+        let batch: Vec<(&[f32], usize)> = vectors.chunks_exact(self.dimension).enumerate().map(|(i, v)| (v, i)).collect();
+        graph.insert(&batch);
+        graph.finish_bulk_insert();
+        graph
+    }
+
+    fn rebuild_graph_from_points(&self) {
+        let points = read(&self.points);
+        let graph = self.build_graph(&points.vectors, points.ids.len());
+        *write(&self.graph) = graph;
+    }
+
+    /// The `k` live vectors closest to `query`, best first. With `allowed`, only those
+    /// ids are considered. Small candidate sets (fewer than `exact_scan_below`) are
+    /// scanned exactly; larger ones walk the graph with `ef_search` (at least `k`).
+    pub fn search(&self, query: &[f32], k: usize, allowed: Option<&[K]>) -> Result<Vec<VectorHit<K>>> {
+        self.search_with_ef(query, k, allowed, self.config.ef_search)
+    }
+
+    /// [`VectorIndex::search`] with an explicit `ef` for the graph walk.
+    pub fn search_with_ef(&self, query: &[f32], k: usize, allowed: Option<&[K]>, ef: usize) -> Result<Vec<VectorHit<K>>> {
+        if query.len() != self.dimension {
+            return Err(Error::Invalid(format!("query of {} values, expected {}", query.len(), self.dimension)));
+        }
+        let mut query = query.to_vec();
+        normalize(&mut query);
+        let points = read(&self.points);
+        if k == 0 || points.ids.live() == 0 {
+            return Ok(Vec::new());
+        }
+        let hits: Vec<(usize, f32)> = match allowed {
+            Some(keys) => {
+                let mut internals: Vec<usize> = keys.iter().filter_map(|key| points.ids.internal(*key)).collect();
+                internals.sort_unstable();
+                internals.dedup();
+                if internals.len() < self.config.exact_scan_below {
+                    top_k(&query, &points.vectors, self.dimension, internals.into_iter(), k)
+                } else {
+                    let mut set = AllowedSet::new(points.ids.len());
+                    for internal in internals {
+                        set.insert(internal);
+                    }
+                    self.graph_search(&query, k, ef, Some(&set))
+                }
+            }
+            None if points.ids.live() < self.config.exact_scan_below => {
+                let live = points.ids.live_entries().map(|(internal, _, _)| internal);
+                top_k(&query, &points.vectors, self.dimension, live, k)
+            }
+            None if points.ids.tombstones() == 0 => self.graph_search(&query, k, ef, None),
+            None => {
+                let ids = &points.ids;
+                let live = |id: &usize| ids.is_live(*id);
+                self.graph_search(&query, k, ef, Some(&live))
+            }
+        };
+        Ok(hits
+            .into_iter()
+            .filter_map(|(internal, score)| points.ids.live_slot(internal).map(|slot| VectorHit { key: slot.key, score }))
+            .collect())
+    }
+
+    fn graph_search(&self, query: &[f32], k: usize, ef: usize, filter: Option<&dyn FilterT>) -> Vec<(usize, f32)> {
+        read(&self.graph)
+            .search(query, k, ef.max(k), filter)
+            .into_iter()
+            .map(|n| (n.get_origin_id(), 1.0 - n.get_distance()))
+            .collect()
+    }
+
+    /// Writes a snapshot into `dir` (created if needed) as the state at `seq`, and keeps
+    /// the index there from now on: later changes go to its log.
+    pub fn save_to(&self, dir: &Path, seq: u64) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(Error::file(dir))?;
+        {
+            let mut writer = self.lock_writer();
+            if writer.dir.as_deref() != Some(dir) {
+                writer.dir = Some(dir.to_owned());
+                writer.generation = SnapshotState::read(dir).map(|s| s.generation()).unwrap_or(0);
+                let wal_path = dir.join(WAL_FILE);
+                let mut wal = Wal::open(&wal_path)?;
+                wal.truncate()?;
+                writer.wal = Some(wal);
+            }
+        }
+        self.committed_seq.store(seq, AtomicOrdering::SeqCst);
+        self.save()
+    }
+
+    /// Writes a snapshot of the committed state and empties the log. Does nothing for an
+    /// index held in memory only.
+    pub fn save(&self) -> Result<()> {
+        let mut writer = self.lock_writer();
+        let Some(dir) = writer.dir.clone() else { return Ok(()) };
+        let generation = writer.generation + 1;
+        let name = snapshot_name(generation);
+        let snap = snapshot_dir(&dir, &name);
+        if snap.exists() {
+            std::fs::remove_dir_all(&snap).map_err(Error::file(&snap))?;
+        }
+        std::fs::create_dir_all(&snap).map_err(Error::file(&snap))?;
+        {
+            let points = read(&self.points);
+            write_points(&snap, self.dimension, points.ids.slots(), &points.vectors)?;
+            read(&self.graph).dump(&snap, GRAPH_BASENAME)?;
+        }
+        for file in [format!("{GRAPH_BASENAME}.hnsw.graph"), format!("{GRAPH_BASENAME}.hnsw.data")] {
+            let path = snap.join(file);
+            std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(Error::file(&path))?;
+        }
+        sync_dir(&snap)?;
+        SnapshotState { snapshot: name.clone(), seq: self.committed_seq(), dimension: self.dimension }.write(&dir)?;
+        writer.generation = generation;
+        if let Some(wal) = writer.wal.as_mut() {
+            wal.truncate()?;
+        }
+        // Older snapshots are no longer referenced.
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                let file_name = entry.file_name();
+                let file_name = file_name.to_string_lossy();
+                if file_name.starts_with("snap-") && file_name != name.as_str() {
+                    if let Err(err) = std::fs::remove_dir_all(entry.path()) {
+                        tracing::warn!(%err, path = %entry.path().display(), "could not remove an old vector snapshot");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

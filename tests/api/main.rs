@@ -1,0 +1,7 @@
+//! Integration tests through the `droply` command line and the HTTP API.
+//! Each test spawns the real router on `127.0.0.1:0` with its own data dir.
+
+mod app;
+mod cli_import;
+mod experts;
+mod health;
