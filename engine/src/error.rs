@@ -24,6 +24,9 @@ pub enum Error {
     /// A value failed the domain's validation.
     #[error(transparent)]
     Model(#[from] droply_models::Error),
+    /// The asked time is not open (taken, blocked, outside working hours or too soon).
+    #[error("that time is not available")]
+    SlotUnavailable,
     /// A request made no sense (bad cursor, bad reference, ...).
     #[error("invalid: {0}")]
     Invalid(String),
@@ -51,7 +54,11 @@ impl Error {
     pub fn is_user_error(&self) -> bool {
         matches!(
             self,
-            Error::NotFound { .. } | Error::Conflict { .. } | Error::Model(_) | Error::Invalid(_)
+            Error::NotFound { .. }
+                | Error::Conflict { .. }
+                | Error::SlotUnavailable
+                | Error::Model(_)
+                | Error::Invalid(_)
         )
     }
 }

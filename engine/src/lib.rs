@@ -3,10 +3,14 @@
 //! domain services build on these.
 
 pub mod demo;
+pub mod availability;
+pub mod booking;
 pub mod error;
 pub mod import;
 pub mod records;
+pub mod search_index;
 pub mod store;
 
 pub use error::{Error, Result};
+pub use search_index::SearchIndex;
 pub use store::{Page, PageRequest, Store};

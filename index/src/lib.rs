@@ -1,8 +1,19 @@
 //! Turning text into something searchable: the sentence embedder (candle,
-//! all-MiniLM-L6-v2), and later the tantivy text index and the hnsw_rs vector index.
+//! all-MiniLM-L6-v2), the tantivy text index (`text`), the hnsw_rs vector index (`vector`)
+//! with the id map between external and internal ids (`id_map`), and the
+//! [`TextEmbedder`] trait the indexes embed through.
 
 pub mod embedder;
 pub mod error;
+pub mod external_id;
+pub(crate) mod id_map;
+pub mod text;
+pub mod text_embedder;
+pub mod vector;
 
 pub use embedder::{DIMENSION, Embedder};
 pub use error::{Error, Result};
+pub use external_id::{DocNumber, ExternalId};
+pub use text::{DocumentIndex, ExpertDoc, ExpertFilters, ExpertTextIndex, PriceRange};
+pub use text_embedder::TextEmbedder;
+pub use vector::{VectorConfig, VectorEntry, VectorHit, VectorIndex};

@@ -80,8 +80,9 @@ pub(crate) fn expert(
         .collect();
     let skill_names: Vec<&str> = skills.iter().map(|&s| vocab.skill(s)).collect();
 
-    let years = 2 + (rng.random::<f64>().powf(1.6) * 28.0) as u32;
-    let seniority = f64::from(years - 2) / 28.0;
+    // Skewed towards the junior end: median about eight years.
+    let years = 2 + (rng.random::<f64>().powf(2.2) * 27.0) as u32;
+    let seniority = f64::from(years - 2) / 27.0;
     let quality = reviews::quality(rng);
 
     user.industry = industry.name.clone();

@@ -32,13 +32,19 @@ pub(crate) fn fill(template: &str, vars: &[(&str, &str)]) -> String {
     out
 }
 
-/// `noun` with its indefinite article: "an Accountant", "a UX Researcher".
+/// `noun` with its indefinite article: "an Accountant", "a UX Researcher",
+/// "an SEO Specialist" (acronyms go by how their first letter sounds).
 pub(crate) fn with_article(noun: &str) -> String {
-    let vowel = noun
-        .chars()
-        .next()
-        .is_some_and(|c| matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o'));
-    format!("{} {noun}", if vowel { "an" } else { "a" })
+    let first_word = noun.split_whitespace().next().unwrap_or("");
+    let acronym = first_word.len() >= 2 && first_word.bytes().all(|b| b.is_ascii_uppercase());
+    let vowel_sound = first_word.chars().next().is_some_and(|c| {
+        if acronym {
+            "AEFHILMNORSX".contains(c)
+        } else {
+            matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o')
+        }
+    });
+    format!("{} {noun}", if vowel_sound { "an" } else { "a" })
 }
 
 /// `text` with its first letter upper-cased.
@@ -69,6 +75,10 @@ mod tests {
         assert_eq!(with_article("Accountant"), "an Accountant");
         assert_eq!(with_article("UX Researcher"), "a UX Researcher");
         assert_eq!(with_article("AI Consultant"), "an AI Consultant");
+        assert_eq!(with_article("SEO Specialist"), "an SEO Specialist");
+        assert_eq!(with_article("CFO Consultant"), "a CFO Consultant");
+        assert_eq!(with_article("HR Consultant"), "an HR Consultant");
+        assert_eq!(with_article("Tax Advisor"), "a Tax Advisor");
         assert_eq!(capitalize("rust"), "Rust");
     }
 }

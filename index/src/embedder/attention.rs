@@ -57,8 +57,8 @@ impl CustomOp2 for PackedAttention<'_> {
         let fits = width == 2 * hidden
             && self.value_bias.len() == hidden
             && keys_layout.shape().dims2()? == (hidden, tokens)
-            && hidden % self.heads == 0
-            && (hidden / self.heads) % LANES == 0
+            && hidden.is_multiple_of(self.heads)
+            && (hidden / self.heads).is_multiple_of(LANES)
             && self.seq_lens.iter().sum::<usize>() == tokens;
         if !fits {
             return Err(candle_core::Error::Msg(

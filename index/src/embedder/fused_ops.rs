@@ -33,7 +33,7 @@ fn f32_slice_mut<'a>(
 }
 
 fn check_width(values: usize, width: usize) -> candle_core::Result<()> {
-    if width == 0 || values % width != 0 {
+    if width == 0 || !values.is_multiple_of(width) {
         return Err(candle_core::Error::Msg(format!(
             "{values} values are not rows of {width}"
         )));

@@ -45,8 +45,8 @@ impl BertConfig {
         }
         let heads = config.num_attention_heads;
         if heads == 0
-            || config.hidden_size % heads != 0
-            || (config.hidden_size / heads) % LANES != 0
+            || !config.hidden_size.is_multiple_of(heads)
+            || !(config.hidden_size / heads).is_multiple_of(LANES)
         {
             return Err(Error::ModelFormat(format!(
                 "unsupported attention shape: {heads} heads over {} dimensions",

@@ -26,7 +26,6 @@ const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// The expert text index.
 pub struct ExpertTextIndex {
     dir: PathBuf,
-    index: Index,
     fields: ExpertFields,
     searched: Vec<(Field, f32, bool)>,
     reader: IndexReader,
@@ -87,7 +86,6 @@ impl ExpertTextIndex {
         Ok(ExpertTextIndex {
             dir: dir.to_owned(),
             searched: searched_fields(&fields),
-            index,
             fields,
             reader,
             writer: Mutex::new(writer),

@@ -93,7 +93,8 @@ pub(crate) fn filter_query(filters: &ExpertFilters, f: &ExpertFields) -> Option<
             .map(|range| {
                 let currency: Box<dyn Query> =
                     Box::new(TermQuery::new(Term::from_field_text(f.currency, range.currency.as_str()), IndexRecordOption::Basic));
-                let lower = range.min_minor.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.hourly_rate, v)));
+                // An unbounded range still requires a rate (tantivy refuses a range with no bound).
+                let lower = Bound::Included(Term::from_field_i64(f.hourly_rate, range.min_minor.unwrap_or(i64::MIN)));
                 let upper = range.max_minor.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.hourly_rate, v)));
                 let rate: Box<dyn Query> = Box::new(RangeQuery::new(lower, upper));
                 let both: Box<dyn Query> = Box::new(BooleanQuery::new(vec![(Occur::Must, currency), (Occur::Must, rate)]));

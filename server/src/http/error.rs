@@ -15,6 +15,8 @@ pub enum ErrorCode {
     NotFound,
     /// A unique value is taken.
     Conflict,
+    /// The asked booking time is not open.
+    SlotUnavailable,
     /// A value failed validation.
     InvalidInput,
     /// A path or query parameter is malformed.
@@ -32,6 +34,9 @@ impl ErrorCode {
             }
             ErrorCode::NotFound => ("not_found", "invalid_request", StatusCode::NOT_FOUND),
             ErrorCode::Conflict => ("conflict", "invalid_request", StatusCode::CONFLICT),
+            ErrorCode::SlotUnavailable => {
+                ("slot_unavailable", "invalid_request", StatusCode::CONFLICT)
+            }
             ErrorCode::InvalidInput => {
                 ("invalid_input", "invalid_request", StatusCode::BAD_REQUEST)
             }
@@ -81,6 +86,7 @@ impl From<droply_engine::Error> for ApiError {
         match err {
             E::NotFound { .. } => ApiError::new(ErrorCode::NotFound, err.to_string()),
             E::Conflict { .. } => ApiError::new(ErrorCode::Conflict, err.to_string()),
+            E::SlotUnavailable => ApiError::new(ErrorCode::SlotUnavailable, err.to_string()),
             E::Model(_) | E::Invalid(_) => ApiError::new(ErrorCode::InvalidInput, err.to_string()),
             E::SchemaTooNew { .. } | E::Corrupt(_) | E::Storage(_) | E::Io(_) => {
                 ApiError::internal(err)

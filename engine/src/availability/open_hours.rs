@@ -1,0 +1,74 @@
+//! An expert's open hours over a window: weekly rules placed on each local
+//! date in the expert's time zone, plus available exceptions, minus blocked
+//! exceptions and booked time (with buffers).
+
+use chrono::{Datelike, Days};
+use droply_models::{AvailabilityException, AvailabilityRule, Booking, TimeZone, Weekday};
+
+use super::interval::{Interval, IntervalSet};
+
+/// Everything that decides when one expert is free.
+#[derive(Debug, Clone)]
+pub struct ExpertCalendar {
+    /// The zone the expert's weekly rules are written in.
+    pub timezone: TimeZone,
+    /// Weekly rules; inactive ones are ignored.
+    pub rules: Vec<AvailabilityRule>,
+    /// Extra available or blocked time.
+    pub exceptions: Vec<AvailabilityException>,
+    /// Existing bookings; only those whose status holds the slot count.
+    pub bookings: Vec<Booking>,
+}
+
+/// The open intervals of `calendar` inside `window`, with `buffer_minutes`
+/// kept free before and after every booking.
+pub fn open_hours(calendar: &ExpertCalendar, window: Interval, buffer_minutes: u16) -> IntervalSet {
+    let tz = calendar.timezone;
+    // Local dates that can touch the window, one day of margin on each side.
+    let first = tz.local_date(window.start).checked_sub_days(Days::new(1));
+    let last = tz.local_date(window.end).checked_add_days(Days::new(1));
+    let mut weekly = Vec::new();
+    if let (Some(first), Some(last)) = (first, last) {
+        for date in first.iter_days().take_while(|d| *d <= last) {
+            let weekday = Weekday::from(date.weekday());
+            for rule in calendar
+                .rules
+                .iter()
+                .filter(|r| r.is_active && r.weekday == weekday)
+            {
+                // A rule boundary inside a DST gap has no instant; that rule
+                // instance is skipped rather than guessed.
+                if let (Some(start), Some(end)) =
+                    (tz.at_local(date, rule.start), tz.at_local(date, rule.end))
+                {
+                    weekly.extend(Interval::new(start, end));
+                }
+            }
+        }
+    }
+    let extra = calendar
+        .exceptions
+        .iter()
+        .filter(|x| !x.is_blocked)
+        .filter_map(|x| Interval::new(x.start, x.end));
+    let blocked = calendar
+        .exceptions
+        .iter()
+        .filter(|x| x.is_blocked)
+        .filter_map(|x| Interval::new(x.start, x.end));
+    let buffer = i64::from(buffer_minutes);
+    let booked = calendar
+        .bookings
+        .iter()
+        .filter(|b| b.status.blocks_slot())
+        .filter_map(|b| {
+            Interval::new(
+                b.start_time.plus_minutes(-buffer),
+                b.end_time.plus_minutes(buffer),
+            )
+        });
+    IntervalSet::from_intervals(weekly)
+        .union(extra)
+        .subtract(blocked.chain(booked))
+        .clip(window)
+}

@@ -1,0 +1,161 @@
+//! The indexer thread: opens or rebuilds the indexes, then follows the change feed.
+//!
+//! Each round takes up to `batch_changes` feed entries after the applied sequence
+//! number, reads the current row of every user they touch (a category change touches
+//! its experts), and applies the result: experts are upserted (re-embedded only when
+//! their embedded text changed), everyone else removed. The vector index commits first,
+//! then the text index; the applied number is the smaller of the two, so a crash
+//! between them replays the batch, which is harmless because applying reads current
+//! rows.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use droply_index::ExpertDoc;
+use droply_models::{CategoryId, User, UserId};
+
+use super::expert_document::{expert_document, has_category};
+use super::profile_text::is_expert;
+use super::rebuild::{embed_into, open_saved, rebuild};
+use super::search_index::{Indexes, Shared};
+use super::status::IndexState;
+use crate::store::{Change, EntityKind};
+use crate::{Error, Result};
+
+/// Runs until `shared.stop` is set.
+pub(crate) fn run(shared: &Arc<Shared>) {
+    while !shared.stop.load(Ordering::SeqCst) {
+        let indexes = match shared.indexes() {
+            Some(indexes) => indexes,
+            None => match load_or_rebuild(shared) {
+                Ok(indexes) => indexes,
+                Err(err) => {
+                    tracing::error!(%err, "the search index could not be built; retrying");
+                    shared.set_error(Some(err.to_string()));
+                    std::thread::sleep(Duration::from_secs(1));
+                    continue;
+                }
+            },
+        };
+        match follow_once(shared, &indexes) {
+            Ok(()) => {}
+            Err(FollowError::Rebuild(reason)) => {
+                tracing::warn!(%reason, "the search index must be rebuilt");
+                shared.install(None);
+                if let Err(err) = rebuild_now(shared, &reason) {
+                    shared.set_error(Some(err.to_string()));
+                }
+            }
+            Err(FollowError::Failed(err)) => {
+                tracing::error!(%err, "applying changes to the search index failed; retrying");
+                shared.set_error(Some(err.to_string()));
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+fn load_or_rebuild(shared: &Arc<Shared>) -> Result<Arc<Indexes>> {
+    shared.set_state(IndexState::Opening);
+    match open_saved(&shared.dir, shared.embedder.as_ref(), &shared.config) {
+        Ok(indexes) => {
+            let indexes = Arc::new(indexes);
+            tracing::info!(applied_seq = indexes.applied_seq(), experts = indexes.text.len(), "search index loaded");
+            shared.set_state(IndexState::Following);
+            shared.install(Some(Arc::clone(&indexes)));
+            Ok(indexes)
+        }
+        Err(reason) => rebuild_now(shared, &reason),
+    }
+}
+
+fn rebuild_now(shared: &Arc<Shared>, reason: &str) -> Result<Arc<Indexes>> {
+    tracing::info!(%reason, "rebuilding the search index from the store");
+    let progress = |p| shared.report_progress(reason, p);
+    let indexes = Arc::new(rebuild(&shared.dir, &shared.store, shared.embedder.as_ref(), &shared.config, &progress)?);
+    shared.set_state(IndexState::Following);
+    shared.set_error(None);
+    shared.install(Some(Arc::clone(&indexes)));
+    Ok(indexes)
+}
+
+enum FollowError {
+    Rebuild(String),
+    Failed(Error),
+}
+
+impl<E: Into<Error>> From<E> for FollowError {
+    fn from(err: E) -> Self {
+        FollowError::Failed(err.into())
+    }
+}
+
+/// Waits for changes and applies one batch of them.
+fn follow_once(shared: &Shared, indexes: &Indexes) -> std::result::Result<(), FollowError> {
+    let applied = indexes.applied_seq();
+    let store = &shared.store;
+    let last = store.wait_for_changes(applied, shared.config.poll_interval);
+    if last <= applied {
+        return Ok(());
+    }
+    let changes = store.changes_since(applied, shared.config.batch_changes.max(1))?;
+    let contiguous = changes.first().is_some_and(|c| c.seq == applied + 1);
+    if !contiguous {
+        return Err(FollowError::Rebuild(format!("the change feed no longer holds sequence number {}", applied + 1)));
+    }
+    let up_to = changes.last().map_or(applied, |c| c.seq);
+    let users = touched_users(shared, &changes)?;
+    apply(shared, indexes, &users, up_to)?;
+    shared.publish_applied(indexes.applied_seq());
+    shared.set_error(None);
+    Ok(())
+}
+
+/// The users whose index entries a batch of changes may alter.
+fn touched_users(shared: &Shared, changes: &[Change]) -> Result<BTreeSet<UserId>> {
+    let mut users = BTreeSet::new();
+    let mut categories: Vec<CategoryId> = Vec::new();
+    for change in changes {
+        match change.kind {
+            EntityKind::User => {
+                users.insert(UserId::new(change.id));
+            }
+            EntityKind::Category => categories.push(CategoryId::new(change.id)),
+            _ => {}
+        }
+    }
+    if !categories.is_empty() {
+        // Rare: a renamed category changes the documents of every expert listing it.
+        for user in shared.store.iter::<User>() {
+            let user = user?;
+            if categories.iter().any(|c| has_category(&user, *c)) {
+                users.insert(user.id);
+            }
+        }
+    }
+    Ok(users)
+}
+
+/// Brings the entries of `users` in line with their current rows and commits both
+/// indexes as the state at `up_to`.
+pub(crate) fn apply(shared: &Shared, indexes: &Indexes, users: &BTreeSet<UserId>, up_to: u64) -> Result<()> {
+    let mut experts: Vec<User> = Vec::new();
+    let mut gone: Vec<UserId> = Vec::new();
+    for id in users {
+        match shared.store.users().find(*id)? {
+            Some(user) if is_expert(&user) => experts.push(user),
+            _ => gone.push(*id),
+        }
+    }
+    let docs: Vec<ExpertDoc> = experts.iter().map(|user| expert_document(&shared.store, user)).collect::<Result<_>>()?;
+    let refs: Vec<&User> = experts.iter().collect();
+    embed_into(&indexes.vectors, shared.embedder.as_ref(), &refs)?;
+    indexes.vectors.remove(&gone)?;
+    indexes.vectors.commit(up_to)?;
+    indexes.text.upsert(&docs)?;
+    indexes.text.remove(&gone)?;
+    indexes.text.commit(up_to)?;
+    Ok(())
+}

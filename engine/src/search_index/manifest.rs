@@ -1,0 +1,61 @@
+//! `search/manifest.json`: what built the indexes in a data directory (schema version,
+//! embedder fingerprint, vector length). Written last by a rebuild and removed first,
+//! so an index whose rebuild did not finish, or that another model or schema built, is
+//! rebuilt on open.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The search index's own schema version (document layout, profile text, file layout).
+/// Bump it to have every index rebuilt.
+pub const SEARCH_SCHEMA_VERSION: u32 = 1;
+
+const FILE: &str = "manifest.json";
+
+/// What built an index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`SEARCH_SCHEMA_VERSION`] of the build that made it.
+    pub schema_version: u32,
+    /// The text index's schema version.
+    pub text_schema_version: u32,
+    /// The embedder's fingerprint.
+    pub embedder: String,
+    /// The vectors' length.
+    pub dimension: usize,
+}
+
+impl Manifest {
+    fn path(dir: &Path) -> PathBuf {
+        dir.join(FILE)
+    }
+
+    /// Reads the manifest in `dir`, `None` when missing or unreadable.
+    pub fn read(dir: &Path) -> Option<Manifest> {
+        let text = std::fs::read_to_string(Self::path(dir)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Writes the manifest into `dir` atomically.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let tmp = dir.join("manifest.json.tmp");
+        let text = serde_json::to_vec_pretty(self).map_err(|err| Error::Storage(err.to_string()))?;
+        std::fs::write(&tmp, text)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, Self::path(dir))?;
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok(())
+    }
+
+    /// Removes the manifest from `dir` (before a rebuild).
+    pub fn remove(dir: &Path) -> Result<()> {
+        match std::fs::remove_file(Self::path(dir)) {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(err.into()),
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! The search index: the tantivy text index and the hnsw_rs vector index of every
+//! expert, derived from the store and kept in step with it.
+//!
+//! A background indexer follows the store's change feed: it batches the users that
+//! changed, builds their text documents, embeds the profiles whose embedded text
+//! changed (off the request path, many at once), and commits both indexes with the last
+//! sequence number applied. After a restart it resumes from that number. An index that
+//! is missing, damaged, or was built by another model or schema version is rebuilt from
+//! the store, reporting progress; `droply reindex` forces a rebuild.
+//!
+//! `profile_text` decides what is embedded and who is an expert; `expert_document` what
+//! the text index holds; `manifest` what built the indexes; `indexer` follows the feed;
+//! `rebuild` builds from scratch; `status` and `config` are what they say.
+
+mod config;
+mod expert_document;
+mod index_error;
+mod indexer;
+mod manifest;
+mod profile_text;
+mod rebuild;
+mod search_index;
+mod status;
+
+pub use config::{ProgressCallback, SearchIndexConfig};
+pub use expert_document::{document_version, expert_document};
+pub use manifest::{Manifest, SEARCH_SCHEMA_VERSION};
+pub use profile_text::{embedding_text, embedding_version, is_expert, stable_hash};
+pub use search_index::SearchIndex;
+pub use status::{IndexState, IndexStatus, RebuildProgress};

@@ -1,0 +1,6 @@
+//! Index tests: the vector index (recall against an exact scan, tombstones, save and
+//! reload, the write-ahead log) and the expert text index (BM25 ranking, typos, filters,
+//! only ids kept).
+
+mod expert_text;
+mod vectors;
