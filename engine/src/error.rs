@@ -27,6 +27,24 @@ pub enum Error {
     /// The asked time is not open (taken, blocked, outside working hours or too soon).
     #[error("that time is not available")]
     SlotUnavailable,
+    /// No valid bearer token: missing, unknown or expired.
+    #[error("sign in first")]
+    Unauthorized,
+    /// The email and password do not match an account.
+    #[error("email or password is wrong")]
+    InvalidCredentials,
+    /// Too many failed sign-ins for one email; try again later.
+    #[error("too many failed attempts; try again in {retry_after_secs} seconds")]
+    TooManyAttempts {
+        /// Seconds until the next attempt is accepted.
+        retry_after_secs: u64,
+    },
+    /// The caller may see the row but not do this to it.
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    /// The row's state does not allow this (e.g. confirming a cancelled booking).
+    #[error("invalid state: {0}")]
+    InvalidState(String),
     /// A request made no sense (bad cursor, bad reference, ...).
     #[error("invalid: {0}")]
     Invalid(String),
@@ -59,6 +77,11 @@ impl Error {
                 | Error::SlotUnavailable
                 | Error::Model(_)
                 | Error::Invalid(_)
+                | Error::Unauthorized
+                | Error::InvalidCredentials
+                | Error::TooManyAttempts { .. }
+                | Error::Forbidden(_)
+                | Error::InvalidState(_)
         )
     }
 }

@@ -2,6 +2,7 @@
 //! repository per entity, and the demo marketplace generator. Matching and the
 //! domain services build on these.
 
+pub mod accounts;
 pub mod demo;
 pub mod availability;
 pub mod booking;

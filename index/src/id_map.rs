@@ -30,7 +30,10 @@ pub(crate) struct IdMap<K: ExternalId> {
 impl<K: ExternalId> IdMap<K> {
     /// An empty map.
     pub fn new() -> Self {
-        IdMap { slots: Vec::new(), by_key: HashMap::new() }
+        IdMap {
+            slots: Vec::new(),
+            by_key: HashMap::new(),
+        }
     }
 
     /// Rebuilds the map from saved slots (live ones are reachable by key again).
@@ -81,19 +84,25 @@ impl<K: ExternalId> IdMap<K> {
 
     /// Adds a slot that is not live yet (its vector is being inserted); returns its id.
     pub fn reserve(&mut self, key: K, version: u64) -> usize {
-        self.slots.push(Slot { key, version, live: false });
+        self.slots.push(Slot {
+            key,
+            version,
+            live: false,
+        });
         self.slots.len() - 1
     }
 
     /// Makes a reserved slot the live one for its key, tombstoning the previous one.
     pub fn publish(&mut self, internal: usize) {
-        let Some(slot) = self.slots.get_mut(internal) else { return };
+        let Some(slot) = self.slots.get_mut(internal) else {
+            return;
+        };
         slot.live = true;
         let key = slot.key;
-        if let Some(previous) = self.by_key.insert(key, internal as u32) {
-            if previous as usize != internal {
-                self.slots[previous as usize].live = false;
-            }
+        if let Some(previous) = self.by_key.insert(key, internal as u32)
+            && previous as usize != internal
+        {
+            self.slots[previous as usize].live = false;
         }
     }
 

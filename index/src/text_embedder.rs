@@ -20,7 +20,8 @@ pub trait TextEmbedder: Send + Sync {
     /// The embedding of a search query (implementations may cache it).
     fn embed_query_text(&self, text: &str) -> Result<Vec<f32>> {
         let mut out = self.embed_texts(&[text])?;
-        out.pop().ok_or_else(|| crate::Error::Invalid("the embedder returned nothing".to_owned()))
+        out.pop()
+            .ok_or_else(|| crate::Error::Invalid("the embedder returned nothing".to_owned()))
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Mutex;
 
 use droply_engine::Store;
 use droply_server::http::{AppState, router};
@@ -14,6 +15,10 @@ pub struct TestApp {
     pub store: Store,
     pub _dir: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
+    /// Every exchange: the bearer token sent (if any), the path, the raw body.
+    pub seen: Mutex<Vec<(Option<String>, String, String)>>,
+    /// Users signed up through the API: (id, email, token).
+    pub users: Mutex<Vec<(u64, String, String)>>,
 }
 
 /// Starts the API over a store in a new temporary data dir.
@@ -33,9 +38,7 @@ pub fn spawn_app_on(store: Store, dir: tempfile::TempDir) -> TestApp {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
-    let app = router(AppState {
-        store: store.clone(),
-    });
+    let app = router(AppState::new(store.clone()));
     runtime.spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
         axum::serve(listener, app).await.expect("serve");
@@ -45,6 +48,8 @@ pub fn spawn_app_on(store: Store, dir: tempfile::TempDir) -> TestApp {
         store,
         _dir: dir,
         _runtime: runtime,
+        seen: Mutex::new(Vec::new()),
+        users: Mutex::new(Vec::new()),
     }
 }
 
@@ -54,6 +59,7 @@ pub struct Response {
     pub status: u16,
     pub body: Value,
     pub raw: String,
+    pub head: String,
 }
 
 impl TestApp {
@@ -62,14 +68,54 @@ impl TestApp {
     }
 
     pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> Response {
+        self.send(method, path, body, None, &[])
+    }
+
+    /// A request signed in with `token`.
+    pub fn authed(&self, method: &str, path: &str, token: &str, body: Option<&str>) -> Response {
+        self.send(method, path, body, Some(token), &[])
+    }
+
+    /// A request with optional token and extra headers; every answer is kept in `seen`.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut extra = String::new();
+        if let Some(token) = token {
+            extra.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        if !headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        {
+            extra.push_str("Content-Type: application/json\r\n");
+        }
+        for (name, value) in headers {
+            extra.push_str(&format!("{name}: {value}\r\n"));
+        }
+        let response = self.exchange(method, path, body.unwrap_or(""), &extra);
+        self.seen.lock().expect("log").push((
+            token.map(str::to_owned),
+            path.to_owned(),
+            response.raw.clone(),
+        ));
+        response
+    }
+
+    fn exchange(&self, method: &str, path: &str, body: &str, extra: &str) -> Response {
         let mut stream = TcpStream::connect(self.addr).expect("connect");
-        let body = body.unwrap_or("");
         let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{extra}Content-Length: {}\r\n\r\n{body}",
             self.addr,
             body.len()
         );
-        stream.write_all(request.as_bytes()).expect("send");
+        // The server may answer (e.g. 413) before reading a large body.
+        let _ = stream.write_all(request.as_bytes());
         let mut raw = String::new();
         stream.read_to_string(&mut raw).expect("read");
         let (head, rest) = raw.split_once("\r\n\r\n").expect("http response");
@@ -90,6 +136,68 @@ impl TestApp {
             status,
             body: serde_json::from_str(&body).unwrap_or(Value::Null),
             raw: body,
+            head: head.to_owned(),
+        }
+    }
+
+    /// Signs up `name` (email `name@example.com`, password `password-<name>`);
+    /// returns (id, token).
+    pub fn register(&self, name: &str) -> (u64, String) {
+        let body = format!(
+            r#"{{"username":"{name}","email":"{name}@example.com","password":"password-{name}","full_name":"{name} Person"}}"#
+        );
+        let response = self.request("POST", "/v1/auth/register", Some(&body));
+        assert_eq!(response.status, 201, "{}", response.raw);
+        let id = response.body["user"]["id"].as_u64().expect("id");
+        let token = response.body["token"].as_str().expect("token").to_owned();
+        self.users
+            .lock()
+            .expect("users")
+            .push((id, format!("{name}@example.com"), token.clone()));
+        (id, token)
+    }
+
+    /// Makes user `id` a bookable expert in `zone` at 90 USD an hour.
+    pub fn make_expert(&self, id: u64, zone: &str) {
+        self.store
+            .users()
+            .modify(droply_models::UserId::new(id), |user| {
+                user.profession = "Tax Advisor".to_owned();
+                user.hourly_rate = Some(droply_models::Money::new(
+                    9_000,
+                    droply_models::Currency::USD,
+                ));
+                user.timezone = droply_models::TimeZone::parse(zone).expect("zone");
+                user.stripe_account_id = Some("acct_SECRET".to_owned());
+                Ok(())
+            })
+            .expect("expert");
+    }
+
+    /// Scans every answer this app gave: no password hash, no Stripe id, and
+    /// no user's email or token in an answer to anyone but that user.
+    pub fn assert_no_leaks(&self) {
+        let users = self.users.lock().expect("users").clone();
+        for (sent, path, raw) in self.seen.lock().expect("log").iter() {
+            for needle in [
+                "$argon2",
+                "argon2id",
+                "acct_",
+                "pi_",
+                "cs_",
+                "password_hash",
+            ] {
+                assert!(!raw.contains(needle), "{path} leaks {needle}: {raw}");
+            }
+            let own_signup = path.starts_with("/v1/auth/");
+            for (_, email, token) in &users {
+                let is_owner = sent.as_deref() == Some(token.as_str())
+                    || (own_signup && raw.contains(token.as_str()));
+                if !is_owner {
+                    assert!(!raw.contains(email.as_str()), "{path} leaks {email}: {raw}");
+                    assert!(!raw.contains(token.as_str()), "{path} leaks a token: {raw}");
+                }
+            }
         }
     }
 }

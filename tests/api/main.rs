@@ -2,6 +2,9 @@
 //! Each test spawns the real router on `127.0.0.1:0` with its own data dir.
 
 mod app;
+mod auth;
+mod availability;
+mod bookings;
 mod cli_import;
 mod experts;
 mod health;

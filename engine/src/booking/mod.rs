@@ -1,6 +1,18 @@
 //! Booking an expert: the slot is re-checked inside the same store
 //! transaction that writes the booking, so of many concurrent requests for one
-//! slot exactly one wins and the rest get `SlotUnavailable`.
+//! slot exactly one wins and the rest get `SlotUnavailable`. Also: who may see
+//! and move a booking ([`booking_for`], [`act`]), rescheduling, idempotent
+//! booking requests and the iCalendar export.
+
+mod access;
+mod ics;
+mod idempotency;
+mod reschedule;
+
+pub use access::{BookingAction, BookingRole, act, booking_for, bookings_of};
+pub use ics::to_ics;
+pub use idempotency::{BookingIdempotency, BookingIdempotencyId, book_idempotent};
+pub use reschedule::reschedule;
 
 use droply_models::{Booking, BookingId, BookingStatus, PaymentStatus, Timestamp, User, UserId};
 
@@ -25,7 +37,18 @@ pub struct BookingRequest {
 
 /// Books a session if the slot is open now; the new booking awaits payment.
 pub fn book(store: &Store, request: &BookingRequest, policy: &SlotPolicy) -> Result<Booking> {
-    store.write(|txn| {
+    store.write(|txn| book_in(txn, request, policy, None))
+}
+
+/// Books inside an open transaction, so callers can check and write more in
+/// the same commit; `rescheduled_from` links a replacement to its original.
+pub(crate) fn book_in(
+    txn: &mut Txn<'_>,
+    request: &BookingRequest,
+    policy: &SlotPolicy,
+    rescheduled_from: Option<BookingId>,
+) -> Result<Booking> {
+    {
         let provider: User = txn.require(request.provider)?;
         let booker: User = txn.require(request.booker)?;
         if provider.profession.is_empty() || !provider.is_available {
@@ -79,10 +102,10 @@ pub fn book(store: &Store, request: &BookingRequest, policy: &SlotPolicy) -> Res
             meeting_ended_at: None,
             meeting_duration: None,
             recording_url: None,
-            rescheduled_from: None,
+            rescheduled_from,
             cancellation_reason: None,
         })
-    })
+    }
 }
 
 /// Moves a booking to `next`, refusing transitions the lifecycle forbids.

@@ -163,6 +163,8 @@ impl Store {
         check.add::<DropinMessage>(self)?;
         check.add::<AiMatch>(self)?;
         check.add::<Category>(self)?;
+        check.add::<crate::accounts::AuthSession>(self)?;
+        check.add::<crate::booking::BookingIdempotency>(self)?;
         check.finish(self)
     }
 }

@@ -17,9 +17,9 @@ use droply_index::ExpertDoc;
 use droply_models::{CategoryId, User, UserId};
 
 use super::expert_document::{expert_document, has_category};
+use super::handle::{Indexes, Shared};
 use super::profile_text::is_expert;
 use super::rebuild::{embed_into, open_saved, rebuild};
-use super::search_index::{Indexes, Shared};
 use super::status::IndexState;
 use crate::store::{Change, EntityKind};
 use crate::{Error, Result};
@@ -62,7 +62,11 @@ fn load_or_rebuild(shared: &Arc<Shared>) -> Result<Arc<Indexes>> {
     match open_saved(&shared.dir, shared.embedder.as_ref(), &shared.config) {
         Ok(indexes) => {
             let indexes = Arc::new(indexes);
-            tracing::info!(applied_seq = indexes.applied_seq(), experts = indexes.text.len(), "search index loaded");
+            tracing::info!(
+                applied_seq = indexes.applied_seq(),
+                experts = indexes.text.len(),
+                "search index loaded"
+            );
             shared.set_state(IndexState::Following);
             shared.install(Some(Arc::clone(&indexes)));
             Ok(indexes)
@@ -74,7 +78,13 @@ fn load_or_rebuild(shared: &Arc<Shared>) -> Result<Arc<Indexes>> {
 fn rebuild_now(shared: &Arc<Shared>, reason: &str) -> Result<Arc<Indexes>> {
     tracing::info!(%reason, "rebuilding the search index from the store");
     let progress = |p| shared.report_progress(reason, p);
-    let indexes = Arc::new(rebuild(&shared.dir, &shared.store, shared.embedder.as_ref(), &shared.config, &progress)?);
+    let indexes = Arc::new(rebuild(
+        &shared.dir,
+        &shared.store,
+        shared.embedder.as_ref(),
+        &shared.config,
+        &progress,
+    )?);
     shared.set_state(IndexState::Following);
     shared.set_error(None);
     shared.install(Some(Arc::clone(&indexes)));
@@ -103,7 +113,10 @@ fn follow_once(shared: &Shared, indexes: &Indexes) -> std::result::Result<(), Fo
     let changes = store.changes_since(applied, shared.config.batch_changes.max(1))?;
     let contiguous = changes.first().is_some_and(|c| c.seq == applied + 1);
     if !contiguous {
-        return Err(FollowError::Rebuild(format!("the change feed no longer holds sequence number {}", applied + 1)));
+        return Err(FollowError::Rebuild(format!(
+            "the change feed no longer holds sequence number {}",
+            applied + 1
+        )));
     }
     let up_to = changes.last().map_or(applied, |c| c.seq);
     let users = touched_users(shared, &changes)?;
@@ -140,7 +153,12 @@ fn touched_users(shared: &Shared, changes: &[Change]) -> Result<BTreeSet<UserId>
 
 /// Brings the entries of `users` in line with their current rows and commits both
 /// indexes as the state at `up_to`.
-pub(crate) fn apply(shared: &Shared, indexes: &Indexes, users: &BTreeSet<UserId>, up_to: u64) -> Result<()> {
+pub(crate) fn apply(
+    shared: &Shared,
+    indexes: &Indexes,
+    users: &BTreeSet<UserId>,
+    up_to: u64,
+) -> Result<()> {
     let mut experts: Vec<User> = Vec::new();
     let mut gone: Vec<UserId> = Vec::new();
     for id in users {
@@ -149,7 +167,10 @@ pub(crate) fn apply(shared: &Shared, indexes: &Indexes, users: &BTreeSet<UserId>
             _ => gone.push(*id),
         }
     }
-    let docs: Vec<ExpertDoc> = experts.iter().map(|user| expert_document(&shared.store, user)).collect::<Result<_>>()?;
+    let docs: Vec<ExpertDoc> = experts
+        .iter()
+        .map(|user| expert_document(&shared.store, user))
+        .collect::<Result<_>>()?;
     let refs: Vec<&User> = experts.iter().collect();
     embed_into(&indexes.vectors, shared.embedder.as_ref(), &refs)?;
     indexes.vectors.remove(&gone)?;

@@ -42,7 +42,8 @@ impl Manifest {
     /// Writes the manifest into `dir` atomically.
     pub fn write(&self, dir: &Path) -> Result<()> {
         let tmp = dir.join("manifest.json.tmp");
-        let text = serde_json::to_vec_pretty(self).map_err(|err| Error::Storage(err.to_string()))?;
+        let text =
+            serde_json::to_vec_pretty(self).map_err(|err| Error::Storage(err.to_string()))?;
         std::fs::write(&tmp, text)?;
         std::fs::File::open(&tmp)?.sync_all()?;
         std::fs::rename(&tmp, Self::path(dir))?;

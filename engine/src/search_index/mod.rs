@@ -10,21 +10,22 @@
 //!
 //! `profile_text` decides what is embedded and who is an expert; `expert_document` what
 //! the text index holds; `manifest` what built the indexes; `indexer` follows the feed;
-//! `rebuild` builds from scratch; `status` and `config` are what they say.
+//! `rebuild` builds from scratch; `handle` is the [`SearchIndex`] callers hold; `status` and
+//! `config` are what they say.
 
 mod config;
 mod expert_document;
+mod handle;
 mod index_error;
 mod indexer;
 mod manifest;
 mod profile_text;
 mod rebuild;
-mod search_index;
 mod status;
 
 pub use config::{ProgressCallback, SearchIndexConfig};
 pub use expert_document::{document_version, expert_document};
+pub use handle::{SearchIndex, VersionedIds, search_dir};
 pub use manifest::{Manifest, SEARCH_SCHEMA_VERSION};
 pub use profile_text::{embedding_text, embedding_version, is_expert, stable_hash};
-pub use search_index::SearchIndex;
 pub use status::{IndexState, IndexStatus, RebuildProgress};

@@ -16,16 +16,37 @@ pub fn is_expert(user: &User) -> bool {
 /// The text embedded for `user`'s profile: profession, skills, specialty tags, bio and
 /// service description, one per line, empty parts left out.
 pub fn embedding_text(user: &User) -> String {
-    let skills: Vec<&str> = user.ranked_skills().map(str::trim).filter(|s| !s.is_empty()).collect();
-    let tags: Vec<&str> = user.specialty_tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).collect();
+    let skills: Vec<&str> = user
+        .ranked_skills()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let tags: Vec<&str> = user
+        .specialty_tags
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .collect();
     let parts = [
         user.profession.trim().to_owned(),
-        if skills.is_empty() { String::new() } else { format!("Skills: {}", skills.join(", ")) },
-        if tags.is_empty() { String::new() } else { format!("Specialties: {}", tags.join(", ")) },
+        if skills.is_empty() {
+            String::new()
+        } else {
+            format!("Skills: {}", skills.join(", "))
+        },
+        if tags.is_empty() {
+            String::new()
+        } else {
+            format!("Specialties: {}", tags.join(", "))
+        },
         user.bio.trim().to_owned(),
         user.service_description.trim().to_owned(),
     ];
-    parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n")
+    parts
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A stable 64-bit FNV-1a hash: document versions that survive restarts and builds.

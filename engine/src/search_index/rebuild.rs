@@ -10,9 +10,9 @@ use droply_models::{User, UserId};
 
 use super::config::SearchIndexConfig;
 use super::expert_document::expert_document;
+use super::handle::Indexes;
 use super::manifest::{Manifest, SEARCH_SCHEMA_VERSION};
 use super::profile_text::{embedding_text, embedding_version, is_expert};
-use super::search_index::Indexes;
 use super::status::RebuildProgress;
 use crate::{Result, Store};
 
@@ -33,7 +33,11 @@ pub(crate) fn expected_manifest(embedder: &dyn TextEmbedder) -> Manifest {
 
 /// Embeds the profiles of `users` and puts them into `vectors` (skipping those whose
 /// embedding is already current).
-pub(crate) fn embed_into(vectors: &VectorIndex<UserId>, embedder: &dyn TextEmbedder, users: &[&User]) -> Result<()> {
+pub(crate) fn embed_into(
+    vectors: &VectorIndex<UserId>,
+    embedder: &dyn TextEmbedder,
+    users: &[&User],
+) -> Result<()> {
     let stale: Vec<(&User, u64, String)> = users
         .iter()
         .map(|user| (*user, embedding_version(user), embedding_text(user)))
@@ -47,7 +51,11 @@ pub(crate) fn embed_into(vectors: &VectorIndex<UserId>, embedder: &dyn TextEmbed
     let entries: Vec<VectorEntry<'_, UserId>> = stale
         .iter()
         .zip(&embedded)
-        .map(|((user, version, _), vector)| VectorEntry { key: user.id, version: *version, vector })
+        .map(|((user, version, _), vector)| VectorEntry {
+            key: user.id,
+            version: *version,
+            vector,
+        })
         .collect();
     vectors.upsert(&entries)?;
     Ok(())
@@ -72,7 +80,10 @@ pub(crate) fn rebuild(
     let mut batch: Vec<User> = Vec::with_capacity(config.rebuild_batch);
     let flush = |batch: &mut Vec<User>| -> Result<()> {
         let experts: Vec<&User> = batch.iter().filter(|user| is_expert(user)).collect();
-        let docs: Vec<ExpertDoc> = experts.iter().map(|user| expert_document(store, user)).collect::<Result<_>>()?;
+        let docs: Vec<ExpertDoc> = experts
+            .iter()
+            .map(|user| expert_document(store, user))
+            .collect::<Result<_>>()?;
         text.upsert(&docs)?;
         embed_into(&vectors, embedder, &experts)?;
         batch.clear();
@@ -83,12 +94,18 @@ pub(crate) fn rebuild(
         if batch.len() >= config.rebuild_batch.max(1) {
             done += batch.len() as u64;
             flush(&mut batch)?;
-            progress(RebuildProgress { done, total: total.max(done) });
+            progress(RebuildProgress {
+                done,
+                total: total.max(done),
+            });
         }
     }
     done += batch.len() as u64;
     flush(&mut batch)?;
-    progress(RebuildProgress { done, total: total.max(done) });
+    progress(RebuildProgress {
+        done,
+        total: total.max(done),
+    });
     text.commit(seq)?;
     let vector_dir = dir.join(VECTOR_DIR);
     if vector_dir.exists() {
@@ -96,22 +113,41 @@ pub(crate) fn rebuild(
     }
     vectors.save_to(&vector_dir, seq)?;
     expected_manifest(embedder).write(dir)?;
-    tracing::info!(experts = text.len(), seq, elapsed_ms = started.elapsed().as_millis() as u64, "search index rebuilt");
+    tracing::info!(
+        experts = text.len(),
+        seq,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "search index rebuilt"
+    );
     Ok(Indexes { text, vectors })
 }
 
 /// Opens the saved indexes in `dir` if they were built by this schema and `embedder`;
 /// `Err(reason)` says why they must be rebuilt.
-pub(crate) fn open_saved(dir: &Path, embedder: &dyn TextEmbedder, config: &SearchIndexConfig) -> std::result::Result<Indexes, String> {
+pub(crate) fn open_saved(
+    dir: &Path,
+    embedder: &dyn TextEmbedder,
+    config: &SearchIndexConfig,
+) -> std::result::Result<Indexes, String> {
     let manifest = Manifest::read(dir).ok_or_else(|| "missing or unfinished index".to_owned())?;
     let expected = expected_manifest(embedder);
-    if manifest.schema_version != expected.schema_version || manifest.text_schema_version != expected.text_schema_version {
-        return Err(format!("built with schema {}/{}", manifest.schema_version, manifest.text_schema_version));
+    if manifest.schema_version != expected.schema_version
+        || manifest.text_schema_version != expected.text_schema_version
+    {
+        return Err(format!(
+            "built with schema {}/{}",
+            manifest.schema_version, manifest.text_schema_version
+        ));
     }
     if manifest.embedder != expected.embedder || manifest.dimension != expected.dimension {
         return Err(format!("built by another model ({})", manifest.embedder));
     }
     let text = ExpertTextIndex::open(&dir.join(TEXT_DIR)).map_err(|err| err.to_string())?;
-    let vectors = VectorIndex::open(&dir.join(VECTOR_DIR), expected.dimension, config.vector.clone()).map_err(|err| err.to_string())?;
+    let vectors = VectorIndex::open(
+        &dir.join(VECTOR_DIR),
+        expected.dimension,
+        config.vector.clone(),
+    )
+    .map_err(|err| err.to_string())?;
     Ok(Indexes { text, vectors })
 }

@@ -38,11 +38,15 @@ pub enum EntityKind {
     AiMatch = 15,
     /// `Category`: content and expertise categories.
     Category = 16,
+    /// `AuthSession`: a signed-in bearer token (engine-internal, not a data-model entity).
+    AuthSession = 17,
+    /// `BookingIdempotency`: an `Idempotency-Key` and the booking it made (engine-internal).
+    BookingIdempotency = 18,
 }
 
 impl EntityKind {
     /// Every kind, in tag order.
-    pub const ALL: [EntityKind; 16] = [
+    pub const ALL: [EntityKind; 18] = [
         EntityKind::User,
         EntityKind::Booking,
         EntityKind::Favorite,
@@ -59,6 +63,8 @@ impl EntityKind {
         EntityKind::DropinMessage,
         EntityKind::AiMatch,
         EntityKind::Category,
+        EntityKind::AuthSession,
+        EntityKind::BookingIdempotency,
     ];
 
     /// The tree holding rows of this kind.
@@ -85,6 +91,8 @@ impl EntityKind {
             EntityKind::DropinMessage => "dropin_message",
             EntityKind::AiMatch => "ai_match",
             EntityKind::Category => "category",
+            EntityKind::AuthSession => "auth_session",
+            EntityKind::BookingIdempotency => "booking_idempotency",
         }
     }
 
@@ -204,16 +212,22 @@ pub enum UniqueName {
     SessionCode,
     /// One favorite per (user, expert) pair.
     FavoritePair,
+    /// `AuthSession.token_hash`: the SHA-256 of a bearer token.
+    TokenHash,
+    /// `BookingIdempotency`: one booking per (booker, `Idempotency-Key`).
+    IdempotencyKey,
 }
 
 impl UniqueName {
     /// Every unique key.
-    pub const ALL: [UniqueName; 5] = [
+    pub const ALL: [UniqueName; 7] = [
         UniqueName::Username,
         UniqueName::Email,
         UniqueName::ReferralCode,
         UniqueName::SessionCode,
         UniqueName::FavoritePair,
+        UniqueName::TokenHash,
+        UniqueName::IdempotencyKey,
     ];
 
     /// The field name shown in conflict errors, and the tree's name on disk after `uniq/`.
@@ -224,6 +238,8 @@ impl UniqueName {
             UniqueName::ReferralCode => "referral_code",
             UniqueName::SessionCode => "session_code",
             UniqueName::FavoritePair => "favorite",
+            UniqueName::TokenHash => "token_hash",
+            UniqueName::IdempotencyKey => "idempotency_key",
         }
     }
 }

@@ -13,7 +13,9 @@ use droply_index::{Embedder, ExpertFilters, TextEmbedder};
 use crate::support::expert;
 
 fn model_dir() -> PathBuf {
-    if std::env::var_os("DROPLY_MODEL_DIR").is_some() || std::env::var_os("DROPLY_DATA_DIR").is_some() {
+    if std::env::var_os("DROPLY_MODEL_DIR").is_some()
+        || std::env::var_os("DROPLY_DATA_DIR").is_some()
+    {
         return droply_index::embedder::default_model_dir();
     }
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -29,11 +31,27 @@ fn a_profile_update_is_searchable_within_one_second() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path().join("store")).expect("store");
     for i in 0..40 {
-        store.users().create(expert(&format!("seed{i}"), "Tax Advisor", "Accounting")).expect("seed");
+        store
+            .users()
+            .create(expert(&format!("seed{i}"), "Tax Advisor", "Accounting"))
+            .expect("seed");
     }
-    let target = store.users().create(expert("target", "Gardener", "Roses")).expect("target");
-    let index = SearchIndex::open(dir.path(), store.clone(), Arc::clone(&embedder), SearchIndexConfig::default()).expect("open");
-    assert!(index.wait_until_applied(store.last_seq(), Duration::from_secs(120)), "{:?}", index.status());
+    let target = store
+        .users()
+        .create(expert("target", "Gardener", "Roses"))
+        .expect("target");
+    let index = SearchIndex::open(
+        dir.path(),
+        store.clone(),
+        Arc::clone(&embedder),
+        SearchIndexConfig::default(),
+    )
+    .expect("open");
+    assert!(
+        index.wait_until_applied(store.last_seq(), Duration::from_secs(120)),
+        "{:?}",
+        index.status()
+    );
 
     let query = "underwater volcano photography";
     let query_vector = embedder.embed_query_text(query).expect("embed query");
@@ -51,16 +69,38 @@ fn a_profile_update_is_searchable_within_one_second() {
     let (mut text_at, mut vector_at) = (None, None);
     while started.elapsed() < Duration::from_secs(5) && (text_at.is_none() || vector_at.is_none()) {
         let filters = ExpertFilters::default();
-        if text_at.is_none() && index.text_search(query, &filters, 3).expect("text").first().map(|h| h.0) == Some(target.id) {
+        if text_at.is_none()
+            && index
+                .text_search(query, &filters, 3)
+                .expect("text")
+                .first()
+                .map(|h| h.0)
+                == Some(target.id)
+        {
             text_at = Some(started.elapsed());
         }
-        if vector_at.is_none() && index.vector_search(&query_vector, &filters, 3).expect("vector").first().map(|h| h.0) == Some(target.id) {
+        if vector_at.is_none()
+            && index
+                .vector_search(&query_vector, &filters, 3)
+                .expect("vector")
+                .first()
+                .map(|h| h.0)
+                == Some(target.id)
+        {
             vector_at = Some(started.elapsed());
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    println!("freshness: write took {written:?}; found by text search after {text_at:?}, by vector search after {vector_at:?}");
+    println!(
+        "freshness: write took {written:?}; found by text search after {text_at:?}, by vector search after {vector_at:?}"
+    );
     let limit = Duration::from_secs(1);
-    assert!(text_at.is_some_and(|t| t <= limit), "text search found the update after {text_at:?}");
-    assert!(vector_at.is_some_and(|t| t <= limit), "vector search found the update after {vector_at:?}");
+    assert!(
+        text_at.is_some_and(|t| t <= limit),
+        "text search found the update after {text_at:?}"
+    );
+    assert!(
+        vector_at.is_some_and(|t| t <= limit),
+        "vector search found the update after {vector_at:?}"
+    );
 }

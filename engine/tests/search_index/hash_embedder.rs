@@ -14,7 +14,9 @@ pub struct HashEmbedder {
 
 impl Default for HashEmbedder {
     fn default() -> Self {
-        HashEmbedder { fingerprint: "hash-bow-384@1".to_owned() }
+        HashEmbedder {
+            fingerprint: "hash-bow-384@1".to_owned(),
+        }
     }
 }
 
@@ -32,7 +34,10 @@ impl TextEmbedder for HashEmbedder {
             .iter()
             .map(|text| {
                 let mut v = vec![0.0f32; 384];
-                for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+                for word in text
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                {
                     let h = stable_hash(word.to_lowercase().as_bytes());
                     v[(h % 384) as usize] += if h & (1 << 40) == 0 { 1.0 } else { -1.0 };
                 }

@@ -15,16 +15,40 @@ use crate::support::{assert_parity, expert, open_hashed};
 
 const CHILD_ENV: &str = "DROPLY_SEARCH_CRASH_CHILD";
 const WORDS: &[&str] = &[
-    "rust", "kubernetes", "tax", "law", "yoga", "design", "marketing", "payments", "cloud", "nutrition",
-    "photography", "finance", "startup", "sales", "python", "security", "music", "coaching", "data", "mobile",
+    "rust",
+    "kubernetes",
+    "tax",
+    "law",
+    "yoga",
+    "design",
+    "marketing",
+    "payments",
+    "cloud",
+    "nutrition",
+    "photography",
+    "finance",
+    "startup",
+    "sales",
+    "python",
+    "security",
+    "music",
+    "coaching",
+    "data",
+    "mobile",
 ];
 
 fn words(rng: &mut StdRng, n: usize) -> String {
-    (0..n).map(|_| WORDS[rng.random_range(0..WORDS.len())]).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|_| WORDS[rng.random_range(0..WORDS.len())])
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn ensure_categories(store: &Store) -> Vec<CategoryId> {
-    let existing: Vec<CategoryId> = store.iter::<Category>().map(|c| c.expect("category").id).collect();
+    let existing: Vec<CategoryId> = store
+        .iter::<Category>()
+        .map(|c| c.expect("category").id)
+        .collect();
     if !existing.is_empty() {
         return existing;
     }
@@ -90,11 +114,14 @@ fn random_write(store: &Store, rng: &mut StdRng, prefix: &str, n: &mut u64) {
         _ => {
             let category = categories[rng.random_range(0..categories.len())];
             let name = format!("Renamed {}", words(rng, 1));
-            store.categories().modify(category, |c| {
-                c.name = name;
-                Ok(())
-            }).map(|_| ())
-            .and_then(|()| store.users().get(id))
+            store
+                .categories()
+                .modify(category, |c| {
+                    c.name = name;
+                    Ok(())
+                })
+                .map(|_| ())
+                .and_then(|()| store.users().get(id))
         }
     }
     .expect("write");
@@ -127,7 +154,9 @@ fn parity_after_random_writes_deletes_and_restarts() {
 /// `ACK` after each write, until killed. Does nothing unless started by the test below.
 #[test]
 fn search_crash_child() {
-    let Ok(path) = std::env::var(CHILD_ENV) else { return };
+    let Ok(path) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let dir = std::path::PathBuf::from(path);
     let store = Store::open(dir.join("store")).expect("child store");
     let _index = open_hashed(&dir, &store);
@@ -147,7 +176,12 @@ fn parity_after_sigkill_mid_indexing() {
     let mut rng = StdRng::seed_from_u64(0xC4A5);
     for round in 0..8 {
         let mut child = Command::new(&exe)
-            .args(["parity::search_crash_child", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "parity::search_crash_child",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

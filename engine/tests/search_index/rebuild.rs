@@ -30,17 +30,30 @@ fn open_with(dir: &std::path::Path, store: &Store, fingerprint: &str) -> Opened 
         })),
         ..busy_config()
     };
-    let embedder: Arc<dyn TextEmbedder> = Arc::new(HashEmbedder { fingerprint: fingerprint.to_owned() });
+    let embedder: Arc<dyn TextEmbedder> = Arc::new(HashEmbedder {
+        fingerprint: fingerprint.to_owned(),
+    });
     let index = SearchIndex::open(dir, store.clone(), embedder, config).expect("open");
-    assert!(index.wait_until_applied(store.last_seq(), Duration::from_secs(60)), "{:?}", index.status());
-    Opened { index, progress_calls: calls, last_progress: last }
+    assert!(
+        index.wait_until_applied(store.last_seq(), Duration::from_secs(60)),
+        "{:?}",
+        index.status()
+    );
+    Opened {
+        index,
+        progress_calls: calls,
+        last_progress: last,
+    }
 }
 
 fn seeded() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path().join("store")).expect("store");
     for i in 0..30 {
-        store.users().create(expert(&format!("rb{i}x"), "Lawyer", "Contracts")).expect("seed");
+        store
+            .users()
+            .create(expert(&format!("rb{i}x"), "Lawyer", "Contracts"))
+            .expect("seed");
     }
     (dir, store)
 }
@@ -129,7 +142,10 @@ fn a_damaged_graph_is_rebuilt_from_saved_vectors() {
         }
     }
     let reopened = open_with(dir.path(), &store, "m1");
-    assert!(!rebuilt(&reopened), "the vectors were intact: no re-embedding needed");
+    assert!(
+        !rebuilt(&reopened),
+        "the vectors were intact: no re-embedding needed"
+    );
     assert_parity(&reopened.index, &store, "damaged graph");
 }
 

@@ -5,7 +5,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use droply_engine::search_index::{SearchIndexConfig, embedding_version, expert_document, is_expert};
+use droply_engine::search_index::{
+    SearchIndexConfig, embedding_version, expert_document, is_expert,
+};
 use droply_engine::{SearchIndex, Store};
 use droply_index::{TextEmbedder, VectorConfig};
 use droply_models::{User, UserId};
@@ -72,8 +74,22 @@ pub fn assert_parity(index: &SearchIndex, store: &Store, context: &str) {
     let vectors_len = vectors.len();
     let text: BTreeMap<UserId, u64> = text.into_iter().collect();
     let vectors: BTreeMap<UserId, u64> = vectors.into_iter().collect();
-    assert_eq!(text_len, text.len(), "{context}: an expert is in the text index twice");
-    assert_eq!(vectors_len, vectors.len(), "{context}: an expert is in the vector index twice");
-    assert_eq!(text, want_text, "{context}: text index differs from the store");
-    assert_eq!(vectors, want_vectors, "{context}: vector index differs from the store");
+    assert_eq!(
+        text_len,
+        text.len(),
+        "{context}: an expert is in the text index twice"
+    );
+    assert_eq!(
+        vectors_len,
+        vectors.len(),
+        "{context}: an expert is in the vector index twice"
+    );
+    assert_eq!(
+        text, want_text,
+        "{context}: text index differs from the store"
+    );
+    assert_eq!(
+        vectors, want_vectors,
+        "{context}: vector index differs from the store"
+    );
 }

@@ -5,9 +5,11 @@
 //!
 //! [`Embedder`] is the entry point. `model_files` finds, fetches and verifies the weights;
 //! `tokenize` sets up the tokenizer; `weights`, `forward`, `attention`, `fused_ops`,
-//! `kernels` and `pooling` are an inference-only forward pass written for the CPU: texts
-//! sorted by length, packed without padding, one batch per thread, candle matmuls and one
-//! fused pass for everything in between; `query_cache` keeps recent query embeddings.
+//! `kernels`, `small_matmul` and `pooling` are an inference-only forward pass written for
+//! the CPU: texts sorted by length, packed without padding, one batch per thread, candle
+//! matmuls (a weight-streaming kernel for a query's few rows) and one fused pass for
+//! everything in between; `simd` compiles those passes for the CPU's vector width; and
+//! `query_cache` keeps recent query embeddings.
 
 mod attention;
 mod forward;

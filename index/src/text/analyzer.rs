@@ -3,8 +3,8 @@
 
 use tantivy::Index;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
-    TextAnalyzer, TokenStream,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    StopWordFilter, TextAnalyzer, TokenStream,
 };
 
 /// The analyzer's name in tantivy's tokenizer manager.
@@ -21,7 +21,9 @@ pub fn analyzer() -> TextAnalyzer {
         Some(stop_words) => builder.filter_dynamic(stop_words),
         None => builder,
     };
-    builder.filter_dynamic(Stemmer::new(Language::English)).build()
+    builder
+        .filter_dynamic(Stemmer::new(Language::English))
+        .build()
 }
 
 /// Registers the analyzer with `index` (needed on every open).
@@ -37,7 +39,9 @@ pub fn terms(text: &str) -> Vec<(String, usize)> {
     let mut out = Vec::new();
     while stream.advance() {
         let token = stream.token();
-        let original = text.get(token.offset_from..token.offset_to).map_or(0, |w| w.chars().count());
+        let original = text
+            .get(token.offset_from..token.offset_to)
+            .map_or(0, |w| w.chars().count());
         out.push((token.text.clone(), original));
     }
     out
@@ -54,7 +58,10 @@ mod tests {
 
     #[test]
     fn stems_lowercases_and_drops_stop_words() {
-        let terms: Vec<String> = terms("The Consultants of Zürich").into_iter().map(|t| t.0).collect();
+        let terms: Vec<String> = terms("The Consultants of Zürich")
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
         assert_eq!(terms, vec!["consult", "zurich"]);
     }
 }

@@ -8,7 +8,9 @@ use std::sync::{Mutex, PoisonError};
 
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
+};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 
 use super::analyzer::{self, ANALYZER};
@@ -36,7 +38,9 @@ impl DocumentIndex {
         let mut b = Schema::builder();
         let key = b.add_u64_field("key", INDEXED | FAST);
         let text = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            TextFieldIndexing::default()
+                .set_tokenizer(ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         );
         let contents = b.add_text_field("contents", text);
         (b.build(), key, contents)
@@ -57,10 +61,21 @@ impl DocumentIndex {
             None => Index::create_in_ram(schema),
         };
         analyzer::register(&index);
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4);
         let writer = index.writer_with_num_threads(threads, 64 * 1024 * 1024 * threads)?;
-        Ok(DocumentIndex { index, key, contents, reader, writer: Mutex::new(writer) })
+        Ok(DocumentIndex {
+            index,
+            key,
+            contents,
+            reader,
+            writer: Mutex::new(writer),
+        })
     }
 
     /// Adds one document (searchable after [`DocumentIndex::commit`]).
@@ -69,13 +84,19 @@ impl DocumentIndex {
         doc.add_u64(self.key, key.to_raw());
         doc.add_text(self.contents, title);
         doc.add_text(self.contents, text);
-        self.writer.lock().unwrap_or_else(PoisonError::into_inner).add_document(doc)?;
+        self.writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .add_document(doc)?;
         Ok(())
     }
 
     /// Makes the added documents searchable.
     pub fn commit(&self) -> Result<()> {
-        self.writer.lock().unwrap_or_else(PoisonError::into_inner).commit()?;
+        self.writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .commit()?;
         self.reader.reload()?;
         Ok(())
     }

@@ -35,7 +35,9 @@ pub struct ExpertTextIndex {
 
 impl std::fmt::Debug for ExpertTextIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ExpertTextIndex").field("dir", &self.dir).finish()
+        f.debug_struct("ExpertTextIndex")
+            .field("dir", &self.dir)
+            .finish()
     }
 }
 
@@ -57,7 +59,10 @@ impl ExpertTextIndex {
     /// Opens the index in `dir`. A missing or damaged index, or one of another schema
     /// version, is an [`Error::IndexCorrupt`].
     pub fn open(dir: &Path) -> Result<Self> {
-        let corrupt = |reason: String| Error::IndexCorrupt { path: dir.to_owned(), reason };
+        let corrupt = |reason: String| Error::IndexCorrupt {
+            path: dir.to_owned(),
+            reason,
+        };
         if !dir.join("meta.json").is_file() {
             return Err(corrupt("no index".to_owned()));
         }
@@ -69,7 +74,12 @@ impl ExpertTextIndex {
         let payload = CommitPayload::read(&index).map_err(|err| corrupt(err.to_string()))?;
         let seq = match payload {
             Some(payload) if payload.schema == EXPERT_SCHEMA_VERSION => payload.seq,
-            Some(payload) => return Err(corrupt(format!("schema version {}, expected {EXPERT_SCHEMA_VERSION}", payload.schema))),
+            Some(payload) => {
+                return Err(corrupt(format!(
+                    "schema version {}, expected {EXPERT_SCHEMA_VERSION}",
+                    payload.schema
+                )));
+            }
             None => return Err(corrupt("never committed".to_owned())),
         };
         let text = Self::assemble(dir, index, seq).map_err(|err| corrupt(err.to_string()))?;
@@ -81,7 +91,10 @@ impl ExpertTextIndex {
     fn assemble(dir: &Path, index: Index, seq: u64) -> Result<Self> {
         analyzer::register(&index);
         let (_, fields) = expert_schema();
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
         Ok(ExpertTextIndex {
             dir: dir.to_owned(),
@@ -177,7 +190,13 @@ impl ExpertTextIndex {
     pub fn commit(&self, seq: u64) -> Result<()> {
         let mut writer = self.lock_writer();
         let mut prepared = writer.prepare_commit()?;
-        prepared.set_payload(&CommitPayload { seq, schema: EXPERT_SCHEMA_VERSION }.to_json());
+        prepared.set_payload(
+            &CommitPayload {
+                seq,
+                schema: EXPERT_SCHEMA_VERSION,
+            }
+            .to_json(),
+        );
         prepared.commit()?;
         drop(writer);
         self.reader.reload()?;
@@ -188,8 +207,16 @@ impl ExpertTextIndex {
     /// Experts matching `text` (BM25 over the boosted fields, typo tolerant) and the
     /// filters, best first, at most `limit`. An empty `text` lists the experts the
     /// filters allow, with score 0.
-    pub fn search(&self, text: &str, filters: &ExpertFilters, limit: usize) -> Result<Vec<(UserId, f32)>> {
-        let query = combine(text_query(text, &self.searched, true), filter_query(filters, &self.fields));
+    pub fn search(
+        &self,
+        text: &str,
+        filters: &ExpertFilters,
+        limit: usize,
+    ) -> Result<Vec<(UserId, f32)>> {
+        let query = combine(
+            text_query(text, &self.searched, true),
+            filter_query(filters, &self.fields),
+        );
         let searcher = self.reader.searcher();
         let top = searcher.search(&*query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         hits_with_ids(&searcher, top)

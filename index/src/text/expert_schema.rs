@@ -3,7 +3,8 @@
 //! Nothing is stored: a hit is read back as its id from a fast field.
 
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, NumericOptions, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, NumericOptions, STRING, Schema, TextFieldIndexing,
+    TextOptions,
 };
 
 use super::analyzer::ANALYZER;
@@ -67,7 +68,9 @@ pub(crate) fn searched_fields(f: &ExpertFields) -> Vec<(Field, f32, bool)> {
 pub(crate) fn expert_schema() -> (Schema, ExpertFields) {
     let mut b = Schema::builder();
     let text = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let keyword = STRING | FAST;
     let number = NumericOptions::default().set_indexed().set_fast();

@@ -5,9 +5,12 @@
 
 use std::ops::Bound;
 
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery,
+    TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
 
 use super::analyzer::{keyword, terms};
 use super::expert_doc::ExpertFilters;
@@ -22,7 +25,11 @@ const TYPO_BOOST: f32 = 0.25;
 
 /// The BM25 query for `text` over `fields` (field, boost, typo tolerant), `None` when
 /// the text has no searchable term.
-pub(crate) fn text_query(text: &str, fields: &[(Field, f32, bool)], typos: bool) -> Option<Box<dyn Query>> {
+pub(crate) fn text_query(
+    text: &str,
+    fields: &[(Field, f32, bool)],
+    typos: bool,
+) -> Option<Box<dyn Query>> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (term, word_len) in terms(text) {
@@ -30,12 +37,22 @@ pub(crate) fn text_query(text: &str, fields: &[(Field, f32, bool)], typos: bool)
             continue;
         }
         for &(field, boost, fuzzy_field) in fields {
-            let exact = TermQuery::new(Term::from_field_text(field, &term), IndexRecordOption::WithFreqs);
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(exact), boost))));
+            let exact = TermQuery::new(
+                Term::from_field_text(field, &term),
+                IndexRecordOption::WithFreqs,
+            );
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(exact), boost)),
+            ));
             if typos && fuzzy_field && word_len >= ONE_TYPO_FROM {
                 let distance = if word_len >= TWO_TYPOS_FROM { 2 } else { 1 };
-                let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, &term), distance, true);
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), boost * TYPO_BOOST))));
+                let fuzzy =
+                    FuzzyTermQuery::new(Term::from_field_text(field, &term), distance, true);
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(fuzzy), boost * TYPO_BOOST)),
+                ));
             }
         }
     }
@@ -49,7 +66,10 @@ fn any_keyword(field: Field, values: &[String]) -> Box<dyn Query> {
     let clauses = values
         .iter()
         .map(|value| {
-            let query: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(field, &keyword(value)), IndexRecordOption::Basic));
+            let query: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(field, &keyword(value)),
+                IndexRecordOption::Basic,
+            ));
             (Occur::Should, query)
         })
         .collect();
@@ -57,7 +77,10 @@ fn any_keyword(field: Field, values: &[String]) -> Box<dyn Query> {
 }
 
 fn is_true(field: Field) -> Box<dyn Query> {
-    Box::new(TermQuery::new(Term::from_field_bool(field, true), IndexRecordOption::Basic))
+    Box::new(TermQuery::new(
+        Term::from_field_bool(field, true),
+        IndexRecordOption::Basic,
+    ))
 }
 
 /// The filters as one query matching the experts they allow, `None` when they allow all.
@@ -79,8 +102,10 @@ pub(crate) fn filter_query(filters: &ExpertFilters, f: &ExpertFields) -> Option<
             .categories
             .iter()
             .map(|id| {
-                let query: Box<dyn Query> =
-                    Box::new(TermQuery::new(Term::from_field_u64(f.category_id, id.get()), IndexRecordOption::Basic));
+                let query: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_u64(f.category_id, id.get()),
+                    IndexRecordOption::Basic,
+                ));
                 (Occur::Should, query)
             })
             .collect();
@@ -91,13 +116,23 @@ pub(crate) fn filter_query(filters: &ExpertFilters, f: &ExpertFields) -> Option<
             .prices
             .iter()
             .map(|range| {
-                let currency: Box<dyn Query> =
-                    Box::new(TermQuery::new(Term::from_field_text(f.currency, range.currency.as_str()), IndexRecordOption::Basic));
+                let currency: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(f.currency, range.currency.as_str()),
+                    IndexRecordOption::Basic,
+                ));
                 // An unbounded range still requires a rate (tantivy refuses a range with no bound).
-                let lower = Bound::Included(Term::from_field_i64(f.hourly_rate, range.min_minor.unwrap_or(i64::MIN)));
-                let upper = range.max_minor.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.hourly_rate, v)));
+                let lower = Bound::Included(Term::from_field_i64(
+                    f.hourly_rate,
+                    range.min_minor.unwrap_or(i64::MIN),
+                ));
+                let upper = range.max_minor.map_or(Bound::Unbounded, |v| {
+                    Bound::Included(Term::from_field_i64(f.hourly_rate, v))
+                });
                 let rate: Box<dyn Query> = Box::new(RangeQuery::new(lower, upper));
-                let both: Box<dyn Query> = Box::new(BooleanQuery::new(vec![(Occur::Must, currency), (Occur::Must, rate)]));
+                let both: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, currency),
+                    (Occur::Must, rate),
+                ]));
                 (Occur::Should, both)
             })
             .collect();
@@ -124,13 +159,22 @@ pub(crate) fn filter_query(filters: &ExpertFilters, f: &ExpertFields) -> Option<
         return None;
     }
     let clauses = must.into_iter().map(|q| (Occur::Must, q)).collect();
-    Some(Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(clauses)), 0.0)))
+    Some(Box::new(ConstScoreQuery::new(
+        Box::new(BooleanQuery::new(clauses)),
+        0.0,
+    )))
 }
 
 /// `text` (scored) restricted by `filter` (unscored); all documents when both are absent.
-pub(crate) fn combine(text: Option<Box<dyn Query>>, filter: Option<Box<dyn Query>>) -> Box<dyn Query> {
+pub(crate) fn combine(
+    text: Option<Box<dyn Query>>,
+    filter: Option<Box<dyn Query>>,
+) -> Box<dyn Query> {
     match (text, filter) {
-        (Some(text), Some(filter)) => Box::new(BooleanQuery::new(vec![(Occur::Must, text), (Occur::Must, filter)])),
+        (Some(text), Some(filter)) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, text),
+            (Occur::Must, filter),
+        ])),
         (Some(text), None) => text,
         (None, Some(filter)) => filter,
         (None, None) => Box::new(AllQuery),

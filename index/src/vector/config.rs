@@ -30,7 +30,7 @@ impl Default for VectorConfig {
         VectorConfig {
             m: 16,
             ef_construction: 200,
-            ef_search: 64,
+            ef_search: 128,
             exact_scan_below: 4096,
             max_tombstone_ratio: 0.2,
             min_tombstones_to_compact: 1024,
@@ -46,10 +46,14 @@ impl VectorConfig {
             return Err(Error::Invalid(format!("m must be 2-256, got {}", self.m)));
         }
         if self.ef_construction == 0 || self.ef_search == 0 {
-            return Err(Error::Invalid("ef_construction and ef_search must be positive".to_owned()));
+            return Err(Error::Invalid(
+                "ef_construction and ef_search must be positive".to_owned(),
+            ));
         }
         if !(0.0..=1.0).contains(&self.max_tombstone_ratio) {
-            return Err(Error::Invalid("max_tombstone_ratio must be within 0-1".to_owned()));
+            return Err(Error::Invalid(
+                "max_tombstone_ratio must be within 0-1".to_owned(),
+            ));
         }
         Ok(())
     }

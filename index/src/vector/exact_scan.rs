@@ -29,7 +29,10 @@ impl Ord for Scored {
     fn cmp(&self, other: &Self) -> Ordering {
         // Reversed: higher score is "smaller", so the heap's top is the lowest score;
         // ties go to the lower internal id.
-        other.score.total_cmp(&self.score).then(self.internal.cmp(&other.internal))
+        other
+            .score
+            .total_cmp(&self.score)
+            .then(self.internal.cmp(&other.internal))
     }
 }
 
@@ -47,18 +50,26 @@ pub(crate) fn top_k(
     }
     let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
     for internal in candidates {
-        let Some(vector) = vectors.get(internal * dimension..(internal + 1) * dimension) else { continue };
-        let candidate = Scored { score: dot(query, vector), internal };
+        let Some(vector) = vectors.get(internal * dimension..(internal + 1) * dimension) else {
+            continue;
+        };
+        let candidate = Scored {
+            score: dot(query, vector),
+            internal,
+        };
         if heap.len() < k {
             heap.push(candidate);
-        } else if let Some(worst) = heap.peek() {
-            if candidate < *worst {
-                heap.pop();
-                heap.push(candidate);
-            }
+        } else if let Some(worst) = heap.peek()
+            && candidate < *worst
+        {
+            heap.pop();
+            heap.push(candidate);
         }
     }
-    heap.into_sorted_vec().into_iter().map(|s| (s.internal, s.score)).collect()
+    heap.into_sorted_vec()
+        .into_iter()
+        .map(|s| (s.internal, s.score))
+        .collect()
 }
 
 #[cfg(test)]

@@ -38,7 +38,9 @@ pub(crate) struct Graph {
 
 impl std::fmt::Debug for Graph {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Graph").field("points", &self.len()).finish()
+        f.debug_struct("Graph")
+            .field("points", &self.len())
+            .finish()
     }
 }
 
@@ -46,13 +48,18 @@ impl Graph {
     /// An empty graph expecting about `capacity` points.
     pub fn new(m: usize, ef_construction: usize, capacity: usize) -> Self {
         let hnsw = Hnsw::new(m, capacity.max(1024), MAX_LAYERS, ef_construction, UnitDot);
-        Graph { inner: Inner::Built(hnsw) }
+        Graph {
+            inner: Inner::Built(hnsw),
+        }
     }
 
     /// Reloads the graph dumped as `basename` in `dir`. hnsw_rs panics on some damaged
     /// files: such a panic is caught and reported as a corrupt index.
     pub fn load(dir: &Path, basename: &str) -> Result<Self> {
-        let corrupt = |reason: String| Error::IndexCorrupt { path: dir.join(basename), reason };
+        let corrupt = |reason: String| Error::IndexCorrupt {
+            path: dir.join(basename),
+            reason,
+        };
         let io = HnswIo::new(dir, basename);
         let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             LoadedGraph::try_new(io, |io| io.load_hnsw_with_dist::<f32, UnitDot>(UnitDot))
@@ -60,7 +67,9 @@ impl Graph {
         match loaded {
             Ok(Ok(mut graph)) => {
                 graph.with_dependent_mut(|_, hnsw| hnsw.set_searching_mode(true));
-                Ok(Graph { inner: Inner::Loaded(graph) })
+                Ok(Graph {
+                    inner: Inner::Loaded(graph),
+                })
             }
             Ok(Err(err)) => Err(corrupt(format!("cannot reload the graph: {err}"))),
             Err(_) => Err(corrupt("the graph file is damaged".to_owned())),
@@ -106,7 +115,13 @@ impl Graph {
     }
 
     /// The `k` nearest points to `query` among those `filter` accepts.
-    pub fn search(&self, query: &[f32], k: usize, ef: usize, filter: Option<&dyn FilterT>) -> Vec<Neighbour> {
+    pub fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        filter: Option<&dyn FilterT>,
+    ) -> Vec<Neighbour> {
         self.with(|hnsw| hnsw.search_filter(query, k, ef, filter))
     }
 
@@ -116,7 +131,9 @@ impl Graph {
             .with(|hnsw| hnsw.file_dump(dir, basename))
             .map_err(|err| Error::Invalid(format!("dumping the graph: {err}")))?;
         if written != basename {
-            return Err(Error::Invalid(format!("the graph was dumped as {written}, not {basename}")));
+            return Err(Error::Invalid(format!(
+                "the graph was dumped as {written}, not {basename}"
+            )));
         }
         Ok(())
     }

@@ -39,13 +39,17 @@ impl SnapshotState {
             path: path.clone(),
             reason: format!("no readable state: {err}"),
         })?;
-        serde_json::from_str(&text).map_err(|err| Error::IndexCorrupt { path, reason: err.to_string() })
+        serde_json::from_str(&text).map_err(|err| Error::IndexCorrupt {
+            path,
+            reason: err.to_string(),
+        })
     }
 
     /// Writes `state.json` in `dir` atomically.
     pub fn write(&self, dir: &Path) -> Result<()> {
         let tmp = dir.join("state.json.tmp");
-        let text = serde_json::to_vec_pretty(self).map_err(|err| Error::Invalid(err.to_string()))?;
+        let text =
+            serde_json::to_vec_pretty(self).map_err(|err| Error::Invalid(err.to_string()))?;
         write_synced(&tmp, &text)?;
         let path = dir.join(STATE_FILE);
         std::fs::rename(&tmp, &path).map_err(Error::file(&path))?;
@@ -54,7 +58,10 @@ impl SnapshotState {
 
     /// The generation number in the snapshot's name.
     pub fn generation(&self) -> u64 {
-        self.snapshot.strip_prefix("snap-").and_then(|n| n.parse().ok()).unwrap_or(0)
+        self.snapshot
+            .strip_prefix("snap-")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
     }
 }
 
@@ -72,14 +79,24 @@ pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Syncs a directory so that renames in it are durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(Error::file(dir))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(Error::file(dir))
 }
 
 /// Writes the slots and their vectors (`vectors[i * dimension..]` for slot `i`).
-pub(crate) fn write_points<K: ExternalId>(dir: &Path, dimension: usize, slots: &[Slot<K>], vectors: &[f32]) -> Result<()> {
+pub(crate) fn write_points<K: ExternalId>(
+    dir: &Path,
+    dimension: usize,
+    slots: &[Slot<K>],
+    vectors: &[f32],
+) -> Result<()> {
     let path = dir.join(POINTS_FILE);
     let file = File::create(&path).map_err(Error::file(&path))?;
-    let mut out = HashingWriter { inner: BufWriter::with_capacity(1 << 20, file), hasher: crc32fast::Hasher::new() };
+    let mut out = HashingWriter {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        hasher: crc32fast::Hasher::new(),
+    };
     let mut header = Vec::with_capacity(20);
     header.extend_from_slice(MAGIC);
     header.extend_from_slice(&(dimension as u32).to_le_bytes());
@@ -104,17 +121,28 @@ pub(crate) fn write_points<K: ExternalId>(dir: &Path, dimension: usize, slots: &
     }
     let crc = out.hasher.clone().finalize();
     let mut file = out.inner;
-    file.write_all(&crc.to_le_bytes()).map_err(Error::file(&path))?;
-    let file = file.into_inner().map_err(|err| Error::file(&path)(err.into_error()))?;
+    file.write_all(&crc.to_le_bytes())
+        .map_err(Error::file(&path))?;
+    let file = file
+        .into_inner()
+        .map_err(|err| Error::file(&path)(err.into_error()))?;
     file.sync_all().map_err(Error::file(&path))
 }
 
 /// Reads what [`write_points`] wrote, checking magic, dimension and CRC.
-pub(crate) fn read_points<K: ExternalId>(dir: &Path, dimension: usize) -> Result<(Vec<Slot<K>>, Vec<f32>)> {
+pub(crate) fn read_points<K: ExternalId>(
+    dir: &Path,
+    dimension: usize,
+) -> Result<(Vec<Slot<K>>, Vec<f32>)> {
     let path = dir.join(POINTS_FILE);
-    let corrupt = |reason: &str| Error::IndexCorrupt { path: path.clone(), reason: reason.to_owned() };
+    let corrupt = |reason: &str| Error::IndexCorrupt {
+        path: path.clone(),
+        reason: reason.to_owned(),
+    };
     let mut bytes = Vec::new();
-    File::open(&path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(Error::file(&path))?;
+    File::open(&path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(Error::file(&path))?;
     if bytes.len() < 24 || &bytes[..8] != MAGIC {
         return Err(corrupt("not a vector snapshot"));
     }
@@ -124,7 +152,9 @@ pub(crate) fn read_points<K: ExternalId>(dir: &Path, dimension: usize) -> Result
     }
     let stored_dimension = u32::from_le_bytes([body[8], body[9], body[10], body[11]]) as usize;
     if stored_dimension != dimension {
-        return Err(corrupt(&format!("vectors of {stored_dimension} values, expected {dimension}")));
+        return Err(corrupt(&format!(
+            "vectors of {stored_dimension} values, expected {dimension}"
+        )));
     }
     let mut count_bytes = [0u8; 8];
     count_bytes.copy_from_slice(&body[12..20]);
@@ -140,9 +170,16 @@ pub(crate) fn read_points<K: ExternalId>(dir: &Path, dimension: usize) -> Result
     };
     let slots = body[20..slots_end]
         .chunks_exact(17)
-        .map(|b| Slot { key: K::from_raw(read_u64(&b[..8])), version: read_u64(&b[8..16]), live: b[16] == 1 })
+        .map(|b| Slot {
+            key: K::from_raw(read_u64(&b[..8])),
+            version: read_u64(&b[8..16]),
+            live: b[16] == 1,
+        })
         .collect();
-    let vectors = body[slots_end..].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let vectors = body[slots_end..]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
     Ok((slots, vectors))
 }
 

@@ -17,7 +17,8 @@ use super::distance::normalize;
 use super::exact_scan::top_k;
 use super::graph::Graph;
 use super::snapshot::{
-    GRAPH_BASENAME, STATE_FILE, SnapshotState, read_points, snapshot_dir, snapshot_name, sync_dir, write_points,
+    GRAPH_BASENAME, STATE_FILE, SnapshotState, read_points, snapshot_dir, snapshot_name, sync_dir,
+    write_points,
 };
 use super::wal::{Wal, WalRecord};
 use crate::id_map::{IdMap, Slot};
@@ -104,7 +105,9 @@ struct AllowedSet {
 
 impl AllowedSet {
     fn new(len: usize) -> Self {
-        AllowedSet { bits: vec![0; len.div_ceil(64)] }
+        AllowedSet {
+            bits: vec![0; len.div_ceil(64)],
+        }
     }
     fn insert(&mut self, internal: usize) {
         if let Some(word) = self.bits.get_mut(internal / 64) {
@@ -112,7 +115,9 @@ impl AllowedSet {
         }
     }
     fn contains(&self, internal: usize) -> bool {
-        self.bits.get(internal / 64).is_some_and(|word| word & (1 << (internal % 64)) != 0)
+        self.bits
+            .get(internal / 64)
+            .is_some_and(|word| word & (1 << (internal % 64)) != 0)
     }
 }
 
@@ -126,7 +131,14 @@ impl<K: ExternalId> VectorIndex<K> {
     /// An empty index held in memory only (see [`VectorIndex::save_to`]).
     pub fn in_memory(dimension: usize, config: VectorConfig) -> Result<Self> {
         config.validate()?;
-        Ok(Self::assemble(dimension, config, IdMap::new(), Vec::new(), None, 0))
+        Ok(Self::assemble(
+            dimension,
+            config,
+            IdMap::new(),
+            Vec::new(),
+            None,
+            0,
+        ))
     }
 
     fn assemble(
@@ -137,12 +149,17 @@ impl<K: ExternalId> VectorIndex<K> {
         graph: Option<Graph>,
         seq: u64,
     ) -> Self {
-        let graph = graph.unwrap_or_else(|| Graph::new(config.m, config.ef_construction, ids.len()));
+        let graph =
+            graph.unwrap_or_else(|| Graph::new(config.m, config.ef_construction, ids.len()));
         VectorIndex {
             dimension,
             points: RwLock::new(Points { ids, vectors }),
             graph: RwLock::new(graph),
-            writer: Mutex::new(Writer { dir: None, wal: None, generation: 0 }),
+            writer: Mutex::new(Writer {
+                dir: None,
+                wal: None,
+                generation: 0,
+            }),
             committed_seq: AtomicU64::new(seq),
             config,
         }
@@ -162,7 +179,10 @@ impl<K: ExternalId> VectorIndex<K> {
         if state.dimension != dimension {
             return Err(Error::IndexCorrupt {
                 path: dir.to_owned(),
-                reason: format!("vectors of {} values, expected {dimension}", state.dimension),
+                reason: format!(
+                    "vectors of {} values, expected {dimension}",
+                    state.dimension
+                ),
             });
         }
         let snap = snapshot_dir(dir, &state.snapshot);
@@ -209,7 +229,11 @@ impl<K: ExternalId> VectorIndex<K> {
         let flush = |upserts: &mut Vec<(K, u64, Vec<f32>)>| -> Result<()> {
             let entries: Vec<VectorEntry<'_, K>> = upserts
                 .iter()
-                .map(|(key, version, vector)| VectorEntry { key: *key, version: *version, vector })
+                .map(|(key, version, vector)| VectorEntry {
+                    key: *key,
+                    version: *version,
+                    vector,
+                })
                 .collect();
             self.apply_upserts(&entries)?;
             upserts.clear();
@@ -217,7 +241,11 @@ impl<K: ExternalId> VectorIndex<K> {
         };
         for record in records {
             match record {
-                WalRecord::Upsert { key, version, vector } => {
+                WalRecord::Upsert {
+                    key,
+                    version,
+                    vector,
+                } => {
                     changes += 1;
                     upserts.push((K::from_raw(*key), *version, vector.clone()));
                 }
@@ -254,8 +282,17 @@ impl<K: ExternalId> VectorIndex<K> {
     /// Live vectors, tombstones and unsaved changes.
     pub fn stats(&self) -> VectorStats {
         let points = read(&self.points);
-        let unsaved_changes = self.writer.try_lock().ok().and_then(|w| w.wal.as_ref().map(Wal::changes)).unwrap_or(0);
-        VectorStats { live: points.ids.live(), tombstones: points.ids.tombstones(), unsaved_changes }
+        let unsaved_changes = self
+            .writer
+            .try_lock()
+            .ok()
+            .and_then(|w| w.wal.as_ref().map(Wal::changes))
+            .unwrap_or(0);
+        VectorStats {
+            live: points.ids.live(),
+            tombstones: points.ids.tombstones(),
+            unsaved_changes,
+        }
     }
 
     /// The number of live vectors.
@@ -275,14 +312,21 @@ impl<K: ExternalId> VectorIndex<K> {
 
     /// Every live id with its version, in no particular order.
     pub fn entries(&self) -> Vec<(K, u64)> {
-        read(&self.points).ids.live_entries().map(|(_, key, version)| (key, version)).collect()
+        read(&self.points)
+            .ids
+            .live_entries()
+            .map(|(_, key, version)| (key, version))
+            .collect()
     }
 
     /// A copy of `key`'s (normalised) vector.
     pub fn vector(&self, key: K) -> Option<Vec<f32>> {
         let points = read(&self.points);
         let internal = points.ids.internal(key)?;
-        points.vectors.get(internal * self.dimension..(internal + 1) * self.dimension).map(<[f32]>::to_vec)
+        points
+            .vectors
+            .get(internal * self.dimension..(internal + 1) * self.dimension)
+            .map(<[f32]>::to_vec)
     }
 
     /// Inserts or replaces vectors. Durable after the next [`VectorIndex::commit`].
@@ -304,7 +348,11 @@ impl<K: ExternalId> VectorIndex<K> {
         let entries: Vec<VectorEntry<'_, K>> = entries
             .iter()
             .zip(&normalized)
-            .map(|(entry, vector)| VectorEntry { key: entry.key, version: entry.version, vector })
+            .map(|(entry, vector)| VectorEntry {
+                key: entry.key,
+                version: entry.version,
+                vector,
+            })
             .collect();
         self.apply_upserts_unchecked(&entries);
         drop(writer);
@@ -335,7 +383,11 @@ impl<K: ExternalId> VectorIndex<K> {
         let entries: Vec<VectorEntry<'_, K>> = entries
             .iter()
             .zip(&normalized)
-            .map(|(entry, vector)| VectorEntry { key: entry.key, version: entry.version, vector })
+            .map(|(entry, vector)| VectorEntry {
+                key: entry.key,
+                version: entry.version,
+                vector,
+            })
             .collect();
         self.apply_upserts_unchecked(&entries);
         Ok(())
@@ -358,7 +410,9 @@ impl<K: ExternalId> VectorIndex<K> {
                     last.get(&entry.key) == Some(position)
                         && !points.ids.internal(entry.key).is_some_and(|internal| {
                             points.ids.slots()[internal].version == entry.version
-                                && points.vectors.get(internal * self.dimension..(internal + 1) * self.dimension)
+                                && points
+                                    .vectors
+                                    .get(internal * self.dimension..(internal + 1) * self.dimension)
                                     == Some(entry.vector)
                         })
                 })
@@ -378,7 +432,11 @@ impl<K: ExternalId> VectorIndex<K> {
                 })
                 .collect()
         };
-        let batch: Vec<(&[f32], usize)> = wanted.iter().zip(&reserved).map(|(entry, &id)| (entry.vector, id)).collect();
+        let batch: Vec<(&[f32], usize)> = wanted
+            .iter()
+            .zip(&reserved)
+            .map(|(entry, &id)| (entry.vector, id))
+            .collect();
         read(&self.graph).insert(&batch);
         let mut points = write(&self.points);
         for internal in reserved {
@@ -390,7 +448,10 @@ impl<K: ExternalId> VectorIndex<K> {
     pub fn remove(&self, keys: &[K]) -> Result<()> {
         let mut writer = self.lock_writer();
         if let Some(wal) = writer.wal.as_mut() {
-            let records: Vec<WalRecord> = keys.iter().map(|key| WalRecord::Delete { key: key.to_raw() }).collect();
+            let records: Vec<WalRecord> = keys
+                .iter()
+                .map(|key| WalRecord::Delete { key: key.to_raw() })
+                .collect();
             wal.append(&records)?;
         }
         let mut points = write(&self.points);
@@ -443,22 +504,36 @@ impl<K: ExternalId> VectorIndex<K> {
             let mut slots = Vec::with_capacity(points.ids.live());
             let mut vectors = Vec::with_capacity(points.ids.live() * self.dimension);
             for (internal, key, version) in points.ids.live_entries() {
-                slots.push(Slot { key, version, live: true });
-                vectors.extend_from_slice(&points.vectors[internal * self.dimension..(internal + 1) * self.dimension]);
+                slots.push(Slot {
+                    key,
+                    version,
+                    live: true,
+                });
+                vectors.extend_from_slice(
+                    &points.vectors[internal * self.dimension..(internal + 1) * self.dimension],
+                );
             }
             (IdMap::from_slots(slots), vectors)
         };
         let graph = self.build_graph(&vectors, ids.len());
         let mut graph_slot = write(&self.graph);
         let mut points = write(&self.points);
-        tracing::info!(live = ids.len(), dropped = points.ids.len() - ids.len(), "vector graph compacted");
+        tracing::info!(
+            live = ids.len(),
+            dropped = points.ids.len() - ids.len(),
+            "vector graph compacted"
+        );
         *graph_slot = graph;
         *points = Points { ids, vectors };
     }
 
     fn build_graph(&self, vectors: &[f32], count: usize) -> Graph {
         let mut graph = Graph::new(self.config.m, self.config.ef_construction, count);
-        let batch: Vec<(&[f32], usize)> = vectors.chunks_exact(self.dimension).enumerate().map(|(i, v)| (v, i)).collect();
+        let batch: Vec<(&[f32], usize)> = vectors
+            .chunks_exact(self.dimension)
+            .enumerate()
+            .map(|(i, v)| (v, i))
+            .collect();
         graph.insert(&batch);
         graph.finish_bulk_insert();
         graph
@@ -473,14 +548,29 @@ impl<K: ExternalId> VectorIndex<K> {
     /// The `k` live vectors closest to `query`, best first. With `allowed`, only those
     /// ids are considered. Small candidate sets (fewer than `exact_scan_below`) are
     /// scanned exactly; larger ones walk the graph with `ef_search` (at least `k`).
-    pub fn search(&self, query: &[f32], k: usize, allowed: Option<&[K]>) -> Result<Vec<VectorHit<K>>> {
+    pub fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        allowed: Option<&[K]>,
+    ) -> Result<Vec<VectorHit<K>>> {
         self.search_with_ef(query, k, allowed, self.config.ef_search)
     }
 
     /// [`VectorIndex::search`] with an explicit `ef` for the graph walk.
-    pub fn search_with_ef(&self, query: &[f32], k: usize, allowed: Option<&[K]>, ef: usize) -> Result<Vec<VectorHit<K>>> {
+    pub fn search_with_ef(
+        &self,
+        query: &[f32],
+        k: usize,
+        allowed: Option<&[K]>,
+        ef: usize,
+    ) -> Result<Vec<VectorHit<K>>> {
         if query.len() != self.dimension {
-            return Err(Error::Invalid(format!("query of {} values, expected {}", query.len(), self.dimension)));
+            return Err(Error::Invalid(format!(
+                "query of {} values, expected {}",
+                query.len(),
+                self.dimension
+            )));
         }
         let mut query = query.to_vec();
         normalize(&mut query);
@@ -490,11 +580,20 @@ impl<K: ExternalId> VectorIndex<K> {
         }
         let hits: Vec<(usize, f32)> = match allowed {
             Some(keys) => {
-                let mut internals: Vec<usize> = keys.iter().filter_map(|key| points.ids.internal(*key)).collect();
+                let mut internals: Vec<usize> = keys
+                    .iter()
+                    .filter_map(|key| points.ids.internal(*key))
+                    .collect();
                 internals.sort_unstable();
                 internals.dedup();
                 if internals.len() < self.config.exact_scan_below {
-                    top_k(&query, &points.vectors, self.dimension, internals.into_iter(), k)
+                    top_k(
+                        &query,
+                        &points.vectors,
+                        self.dimension,
+                        internals.into_iter(),
+                        k,
+                    )
                 } else {
                     let mut set = AllowedSet::new(points.ids.len());
                     for internal in internals {
@@ -516,11 +615,22 @@ impl<K: ExternalId> VectorIndex<K> {
         };
         Ok(hits
             .into_iter()
-            .filter_map(|(internal, score)| points.ids.live_slot(internal).map(|slot| VectorHit { key: slot.key, score }))
+            .filter_map(|(internal, score)| {
+                points.ids.live_slot(internal).map(|slot| VectorHit {
+                    key: slot.key,
+                    score,
+                })
+            })
             .collect())
     }
 
-    fn graph_search(&self, query: &[f32], k: usize, ef: usize, filter: Option<&dyn FilterT>) -> Vec<(usize, f32)> {
+    fn graph_search(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        filter: Option<&dyn FilterT>,
+    ) -> Vec<(usize, f32)> {
         read(&self.graph)
             .search(query, k, ef.max(k), filter)
             .into_iter()
@@ -536,7 +646,9 @@ impl<K: ExternalId> VectorIndex<K> {
             let mut writer = self.lock_writer();
             if writer.dir.as_deref() != Some(dir) {
                 writer.dir = Some(dir.to_owned());
-                writer.generation = SnapshotState::read(dir).map(|s| s.generation()).unwrap_or(0);
+                writer.generation = SnapshotState::read(dir)
+                    .map(|s| s.generation())
+                    .unwrap_or(0);
                 let wal_path = dir.join(WAL_FILE);
                 let mut wal = Wal::open(&wal_path)?;
                 wal.truncate()?;
@@ -551,7 +663,9 @@ impl<K: ExternalId> VectorIndex<K> {
     /// index held in memory only.
     pub fn save(&self) -> Result<()> {
         let mut writer = self.lock_writer();
-        let Some(dir) = writer.dir.clone() else { return Ok(()) };
+        let Some(dir) = writer.dir.clone() else {
+            return Ok(());
+        };
         let generation = writer.generation + 1;
         let name = snapshot_name(generation);
         let snap = snapshot_dir(&dir, &name);
@@ -564,12 +678,22 @@ impl<K: ExternalId> VectorIndex<K> {
             write_points(&snap, self.dimension, points.ids.slots(), &points.vectors)?;
             read(&self.graph).dump(&snap, GRAPH_BASENAME)?;
         }
-        for file in [format!("{GRAPH_BASENAME}.hnsw.graph"), format!("{GRAPH_BASENAME}.hnsw.data")] {
+        for file in [
+            format!("{GRAPH_BASENAME}.hnsw.graph"),
+            format!("{GRAPH_BASENAME}.hnsw.data"),
+        ] {
             let path = snap.join(file);
-            std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(Error::file(&path))?;
+            std::fs::File::open(&path)
+                .and_then(|f| f.sync_all())
+                .map_err(Error::file(&path))?;
         }
         sync_dir(&snap)?;
-        SnapshotState { snapshot: name.clone(), seq: self.committed_seq(), dimension: self.dimension }.write(&dir)?;
+        SnapshotState {
+            snapshot: name.clone(),
+            seq: self.committed_seq(),
+            dimension: self.dimension,
+        }
+        .write(&dir)?;
         writer.generation = generation;
         if let Some(wal) = writer.wal.as_mut() {
             wal.truncate()?;
@@ -579,10 +703,11 @@ impl<K: ExternalId> VectorIndex<K> {
             for entry in entries.flatten() {
                 let file_name = entry.file_name();
                 let file_name = file_name.to_string_lossy();
-                if file_name.starts_with("snap-") && file_name != name.as_str() {
-                    if let Err(err) = std::fs::remove_dir_all(entry.path()) {
-                        tracing::warn!(%err, path = %entry.path().display(), "could not remove an old vector snapshot");
-                    }
+                if file_name.starts_with("snap-")
+                    && file_name != name.as_str()
+                    && let Err(err) = std::fs::remove_dir_all(entry.path())
+                {
+                    tracing::warn!(%err, path = %entry.path().display(), "could not remove an old vector snapshot");
                 }
             }
         }

@@ -40,7 +40,11 @@ pub(crate) enum WalRecord {
 impl WalRecord {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
-            WalRecord::Upsert { key, version, vector } => {
+            WalRecord::Upsert {
+                key,
+                version,
+                vector,
+            } => {
                 out.push(UPSERT);
                 out.extend_from_slice(&key.to_le_bytes());
                 out.extend_from_slice(&version.to_le_bytes());
@@ -62,7 +66,11 @@ impl WalRecord {
 
     fn decode(payload: &[u8]) -> Option<WalRecord> {
         let (&tag, rest) = payload.split_first()?;
-        let u64_at = |at: usize| rest.get(at..at + 8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes);
+        let u64_at = |at: usize| {
+            rest.get(at..at + 8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_le_bytes)
+        };
         match tag {
             UPSERT => {
                 let key = u64_at(0)?;
@@ -76,7 +84,11 @@ impl WalRecord {
                     .chunks_exact(4)
                     .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                     .collect();
-                Some(WalRecord::Upsert { key, version, vector })
+                Some(WalRecord::Upsert {
+                    key,
+                    version,
+                    vector,
+                })
             }
             DELETE if rest.len() == 8 => Some(WalRecord::Delete { key: u64_at(0)? }),
             COMMIT if rest.len() == 8 => Some(WalRecord::Commit { seq: u64_at(0)? }),
@@ -97,8 +109,16 @@ pub(crate) struct Wal {
 impl Wal {
     /// Opens (or creates) the log at `path` for appending.
     pub fn open(path: &Path) -> Result<Self> {
-        let file = OpenOptions::new().create(true).append(true).open(path).map_err(Error::file(path))?;
-        Ok(Wal { path: path.to_owned(), file: BufWriter::new(file), changes: 0 })
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(Error::file(path))?;
+        Ok(Wal {
+            path: path.to_owned(),
+            file: BufWriter::new(file),
+            changes: 0,
+        })
     }
 
     /// Reads the committed records of the log at `path` (none when it does not exist):
@@ -120,11 +140,15 @@ impl Wal {
         while let Some(header) = bytes.get(at..at + 8) {
             let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
             let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-            let Some(payload) = bytes.get(at + 8..at + 8 + len) else { break };
+            let Some(payload) = bytes.get(at + 8..at + 8 + len) else {
+                break;
+            };
             if crc32fast::hash(payload) != crc {
                 break;
             }
-            let Some(record) = WalRecord::decode(payload) else { break };
+            let Some(record) = WalRecord::decode(payload) else {
+                break;
+            };
             let is_commit = matches!(record, WalRecord::Commit { .. });
             records.push(record);
             at += 8 + len;
@@ -163,7 +187,9 @@ impl Wal {
             frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
             frame.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
             frame.extend_from_slice(&payload);
-            self.file.write_all(&frame).map_err(Error::file(&self.path))?;
+            self.file
+                .write_all(&frame)
+                .map_err(Error::file(&self.path))?;
             if !matches!(record, WalRecord::Commit { .. }) {
                 self.changes += 1;
             }
@@ -174,7 +200,10 @@ impl Wal {
     /// Writes buffered records through to disk.
     pub fn sync(&mut self) -> Result<()> {
         self.file.flush().map_err(Error::file(&self.path))?;
-        self.file.get_ref().sync_data().map_err(Error::file(&self.path))
+        self.file
+            .get_ref()
+            .sync_data()
+            .map_err(Error::file(&self.path))
     }
 
     /// Vector changes written since the log was last emptied (or opened).
@@ -207,8 +236,17 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("wal.log");
         let mut wal = Wal::open(&path).expect("open");
-        let upsert = WalRecord::Upsert { key: 1, version: 9, vector: vec![0.6, 0.8] };
-        wal.append(&[upsert.clone(), WalRecord::Commit { seq: 4 }, WalRecord::Delete { key: 1 }]).expect("append");
+        let upsert = WalRecord::Upsert {
+            key: 1,
+            version: 9,
+            vector: vec![0.6, 0.8],
+        };
+        wal.append(&[
+            upsert.clone(),
+            WalRecord::Commit { seq: 4 },
+            WalRecord::Delete { key: 1 },
+        ])
+        .expect("append");
         wal.sync().expect("sync");
         let (records, len) = Wal::read_committed(&path).expect("read");
         assert_eq!(records, vec![upsert.clone(), WalRecord::Commit { seq: 4 }]);

@@ -24,9 +24,9 @@ fn doc(id: u64, profession: &str, skill: &str, bio: &str) -> ExpertDoc {
         hourly_rate_minor: Some(id as i64 * 1000),
         rating: Some(4.0),
         rating_count: id as u32,
-        is_available: id % 2 == 0,
+        is_available: id.is_multiple_of(2),
         is_featured: false,
-        is_bookable: id % 2 == 0,
+        is_bookable: id.is_multiple_of(2),
         session_minutes: 60,
     }
 }
@@ -37,7 +37,12 @@ fn index() -> (tempfile::TempDir, ExpertTextIndex) {
     index
         .upsert(&[
             doc(1, "Kubernetes Consultant", "Kubernetes", "I run clusters."),
-            doc(2, "Tax Advisor", "Accounting", "Kubernetes is mentioned only in my bio."),
+            doc(
+                2,
+                "Tax Advisor",
+                "Accounting",
+                "Kubernetes is mentioned only in my bio.",
+            ),
             doc(3, "Yoga Teacher", "Meditation", "Calm."),
             doc(4, "Photographer", "Portraits", "Weddings and portraits."),
         ])
@@ -53,37 +58,85 @@ fn ids(hits: Vec<(UserId, f32)>) -> Vec<u64> {
 #[test]
 fn profession_and_skills_outrank_the_bio() {
     let (_dir, index) = index();
-    assert_eq!(ids(index.search("kubernetes", &ExpertFilters::default(), 10).expect("search")), vec![1, 2]);
+    assert_eq!(
+        ids(index
+            .search("kubernetes", &ExpertFilters::default(), 10)
+            .expect("search")),
+        vec![1, 2]
+    );
 }
 
 #[test]
 fn longer_words_forgive_a_typo() {
     let (_dir, index) = index();
-    assert_eq!(ids(index.search("photographr", &ExpertFilters::default(), 10).expect("search")).first(), Some(&4));
-    assert!(index.search("yogo", &ExpertFilters::default(), 10).expect("search").is_empty(), "short words stay exact");
+    assert_eq!(
+        ids(index
+            .search("photographr", &ExpertFilters::default(), 10)
+            .expect("search"))
+        .first(),
+        Some(&4)
+    );
+    assert!(
+        index
+            .search("yogo", &ExpertFilters::default(), 10)
+            .expect("search")
+            .is_empty(),
+        "short words stay exact"
+    );
 }
 
 #[test]
 fn filters_restrict_without_changing_the_order() {
     let (_dir, index) = index();
-    let available = ExpertFilters { available_only: true, ..ExpertFilters::default() };
-    assert_eq!(ids(index.search("kubernetes", &available, 10).expect("search")), vec![2]);
+    let available = ExpertFilters {
+        available_only: true,
+        ..ExpertFilters::default()
+    };
+    assert_eq!(
+        ids(index.search("kubernetes", &available, 10).expect("search")),
+        vec![2]
+    );
     let price = ExpertFilters {
-        prices: vec![PriceRange { currency: Currency::EUR, min_minor: Some(2000), max_minor: Some(3000) }],
+        prices: vec![PriceRange {
+            currency: Currency::EUR,
+            min_minor: Some(2000),
+            max_minor: Some(3000),
+        }],
         ..ExpertFilters::default()
     };
     let mut in_range = ids(index.search("", &price, 10).expect("search"));
     in_range.sort();
     assert_eq!(in_range, vec![2, 3]);
     let other_currency = ExpertFilters {
-        prices: vec![PriceRange { currency: Currency::USD, min_minor: None, max_minor: None }],
+        prices: vec![PriceRange {
+            currency: Currency::USD,
+            min_minor: None,
+            max_minor: None,
+        }],
         ..ExpertFilters::default()
     };
-    assert!(index.search("", &other_currency, 10).expect("search").is_empty());
-    let skill = ExpertFilters { skills: vec!["MEDITATION".to_owned()], ..ExpertFilters::default() };
+    assert!(
+        index
+            .search("", &other_currency, 10)
+            .expect("search")
+            .is_empty()
+    );
+    let skill = ExpertFilters {
+        skills: vec!["MEDITATION".to_owned()],
+        ..ExpertFilters::default()
+    };
     assert_eq!(ids(index.search("", &skill, 10).expect("search")), vec![3]);
-    let category = ExpertFilters { categories: vec![CategoryId::new(1)], min_rating_count: Some(3), ..ExpertFilters::default() };
-    let mut matching: Vec<u64> = index.matching_ids(&category).expect("ids").into_iter().map(|id| id.get()).collect();
+    let category = ExpertFilters {
+        categories: vec![CategoryId::new(1)],
+        min_rating_count: Some(3),
+        ..ExpertFilters::default()
+    };
+    let mut matching: Vec<u64> = index
+        .matching_ids(&category)
+        .expect("ids")
+        .into_iter()
+        .map(|id| id.get())
+        .collect();
     matching.sort();
     assert_eq!(matching, vec![4]);
 }
@@ -91,15 +144,34 @@ fn filters_restrict_without_changing_the_order() {
 #[test]
 fn updates_replace_and_removals_delete_and_the_sequence_survives_reopening() {
     let (dir, index) = index();
-    index.upsert(&[doc(3, "Rust Developer", "Rust", "")]).expect("update");
+    index
+        .upsert(&[doc(3, "Rust Developer", "Rust", "")])
+        .expect("update");
     index.remove(&[UserId::new(4)]).expect("remove");
     index.commit(9).expect("commit");
-    assert_eq!(ids(index.search("rust", &ExpertFilters::default(), 10).expect("search")), vec![3]);
-    assert!(index.search("yoga", &ExpertFilters::default(), 10).expect("search").is_empty());
+    assert_eq!(
+        ids(index
+            .search("rust", &ExpertFilters::default(), 10)
+            .expect("search")),
+        vec![3]
+    );
+    assert!(
+        index
+            .search("yoga", &ExpertFilters::default(), 10)
+            .expect("search")
+            .is_empty()
+    );
     drop(index);
     let reopened = ExpertTextIndex::open(&dir.path().join("text")).expect("reopen");
     assert_eq!(reopened.committed_seq(), 9);
     let mut entries = reopened.entries().expect("entries");
     entries.sort();
-    assert_eq!(entries, vec![(UserId::new(1), 10), (UserId::new(2), 20), (UserId::new(3), 30)]);
+    assert_eq!(
+        entries,
+        vec![
+            (UserId::new(1), 10),
+            (UserId::new(2), 20),
+            (UserId::new(3), 30)
+        ]
+    );
 }

@@ -6,14 +6,32 @@ use rand::{Rng, SeedableRng};
 
 const DIM: usize = 384;
 
-/// `n` unit vectors around `clusters` random centres (deterministic).
+/// `n` unit vectors around `clusters` random centres (deterministic). Each cluster
+/// spreads along 16 directions of its own plus a little isotropic noise: a low intrinsic
+/// dimension, as sentence embeddings have.
 fn clustered(n: usize, clusters: usize, seed: u64) -> Vec<Vec<f32>> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let centres: Vec<Vec<f32>> = (0..clusters).map(|_| (0..DIM).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
+    let random_vector = |rng: &mut StdRng| -> Vec<f32> {
+        (0..DIM).map(|_| rng.random_range(-1.0f32..1.0)).collect()
+    };
+    let centres: Vec<(Vec<f32>, Vec<Vec<f32>>)> = (0..clusters)
+        .map(|_| {
+            (
+                random_vector(&mut rng),
+                (0..16).map(|_| random_vector(&mut rng)).collect(),
+            )
+        })
+        .collect();
     (0..n)
         .map(|_| {
-            let c = &centres[rng.random_range(0..clusters)];
-            let mut v: Vec<f32> = c.iter().map(|x| x + rng.random_range(-0.6..0.6)).collect();
+            let (centre, directions) = &centres[rng.random_range(0..clusters)];
+            let mut v = centre.clone();
+            for direction in directions {
+                let a = rng.random_range(-0.5f32..0.5);
+                v.iter_mut().zip(direction).for_each(|(x, d)| *x += a * d);
+            }
+            v.iter_mut()
+                .for_each(|x| *x += rng.random_range(-0.1f32..0.1));
             let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
             v.iter_mut().for_each(|x| *x /= norm);
             v
@@ -22,20 +40,44 @@ fn clustered(n: usize, clusters: usize, seed: u64) -> Vec<Vec<f32>> {
 }
 
 fn graph_only() -> VectorConfig {
-    VectorConfig { exact_scan_below: 0, ..VectorConfig::default() }
+    VectorConfig {
+        exact_scan_below: 0,
+        ..VectorConfig::default()
+    }
 }
 
 fn fill(index: &VectorIndex<DocNumber>, vectors: &[Vec<f32>]) {
-    let entries: Vec<VectorEntry<'_, DocNumber>> =
-        vectors.iter().enumerate().map(|(i, v)| VectorEntry { key: DocNumber(i as u64), version: 1, vector: v }).collect();
+    let entries: Vec<VectorEntry<'_, DocNumber>> = vectors
+        .iter()
+        .enumerate()
+        .map(|(i, v)| VectorEntry {
+            key: DocNumber(i as u64),
+            version: 1,
+            vector: v,
+        })
+        .collect();
     index.upsert(&entries).expect("upsert");
 }
 
-fn recall_at_10(index: &VectorIndex<DocNumber>, exact: &VectorIndex<DocNumber>, queries: &[Vec<f32>]) -> f32 {
+fn recall_at_10(
+    index: &VectorIndex<DocNumber>,
+    exact: &VectorIndex<DocNumber>,
+    queries: &[Vec<f32>],
+) -> f32 {
     let mut found = 0;
     for q in queries {
-        let truth: Vec<DocNumber> = exact.search(q, 10, None).expect("exact").into_iter().map(|h| h.key).collect();
-        let got: Vec<DocNumber> = index.search(q, 10, None).expect("graph").into_iter().map(|h| h.key).collect();
+        let truth: Vec<DocNumber> = exact
+            .search(q, 10, None)
+            .expect("exact")
+            .into_iter()
+            .map(|h| h.key)
+            .collect();
+        let got: Vec<DocNumber> = index
+            .search(q, 10, None)
+            .expect("graph")
+            .into_iter()
+            .map(|h| h.key)
+            .collect();
         found += truth.iter().filter(|k| got.contains(k)).count();
     }
     found as f32 / (queries.len() * 10) as f32
@@ -46,17 +88,37 @@ fn graph_search_recalls_the_exact_neighbours() {
     let vectors = clustered(4000, 40, 1);
     let queries = clustered(100, 40, 2);
     let graph = VectorIndex::in_memory(DIM, graph_only()).expect("index");
-    let exact = VectorIndex::in_memory(DIM, VectorConfig { exact_scan_below: usize::MAX, ..VectorConfig::default() }).expect("index");
+    let exact = VectorIndex::in_memory(
+        DIM,
+        VectorConfig {
+            exact_scan_below: usize::MAX,
+            ..VectorConfig::default()
+        },
+    )
+    .expect("index");
     fill(&graph, &vectors);
     fill(&exact, &vectors);
     for ef in [16, 32, 64, 128, 256] {
         let mut found = 0;
         for q in &queries {
-            let truth: Vec<DocNumber> = exact.search(q, 10, None).expect("exact").into_iter().map(|h| h.key).collect();
-            let got: Vec<DocNumber> = graph.search_with_ef(q, 10, None, ef).expect("graph").into_iter().map(|h| h.key).collect();
+            let truth: Vec<DocNumber> = exact
+                .search(q, 10, None)
+                .expect("exact")
+                .into_iter()
+                .map(|h| h.key)
+                .collect();
+            let got: Vec<DocNumber> = graph
+                .search_with_ef(q, 10, None, ef)
+                .expect("graph")
+                .into_iter()
+                .map(|h| h.key)
+                .collect();
             found += truth.iter().filter(|k| got.contains(k)).count();
         }
-        println!("ef {ef}: recall@10 {:.4}", found as f32 / (queries.len() * 10) as f32);
+        println!(
+            "ef {ef}: recall@10 {:.4}",
+            found as f32 / (queries.len() * 10) as f32
+        );
     }
     let recall = recall_at_10(&graph, &exact, &queries);
     println!("recall@10 at default settings over 4000 clustered vectors: {recall:.4}");
@@ -81,12 +143,27 @@ fn updates_and_deletes_are_never_returned_stale() {
     let index = VectorIndex::in_memory(DIM, graph_only()).expect("index");
     fill(&index, &vectors);
     // Move doc 0 onto doc 1's vector, delete doc 2.
-    index.upsert(&[VectorEntry { key: DocNumber(0), version: 2, vector: &vectors[1] }]).expect("update");
+    index
+        .upsert(&[VectorEntry {
+            key: DocNumber(0),
+            version: 2,
+            vector: &vectors[1],
+        }])
+        .expect("update");
     index.remove(&[DocNumber(2)]).expect("remove");
     let hits = index.search(&vectors[0], 600, None).expect("search");
     assert!(hits.iter().all(|h| h.key != DocNumber(2)));
-    assert_eq!(hits.iter().filter(|h| h.key == DocNumber(0)).count(), 1, "one entry per id");
-    let near_1: Vec<DocNumber> = index.search(&vectors[1], 2, None).expect("search").into_iter().map(|h| h.key).collect();
+    assert_eq!(
+        hits.iter().filter(|h| h.key == DocNumber(0)).count(),
+        1,
+        "one entry per id"
+    );
+    let near_1: Vec<DocNumber> = index
+        .search(&vectors[1], 2, None)
+        .expect("search")
+        .into_iter()
+        .map(|h| h.key)
+        .collect();
     assert!(near_1.contains(&DocNumber(0)) && near_1.contains(&DocNumber(1)));
     assert_eq!(index.version(DocNumber(0)), Some(2));
     assert_eq!(index.len(), 599);
@@ -97,10 +174,19 @@ fn updates_and_deletes_are_never_returned_stale() {
 fn filtered_search_returns_only_allowed_ids() {
     let vectors = clustered(3000, 10, 5);
     for exact_scan_below in [0, 4096] {
-        let index = VectorIndex::in_memory(DIM, VectorConfig { exact_scan_below, ..VectorConfig::default() }).expect("index");
+        let index = VectorIndex::in_memory(
+            DIM,
+            VectorConfig {
+                exact_scan_below,
+                ..VectorConfig::default()
+            },
+        )
+        .expect("index");
         fill(&index, &vectors);
         let allowed: Vec<DocNumber> = (0..3000).step_by(7).map(DocNumber).collect();
-        let hits = index.search(&vectors[0], 10, Some(&allowed)).expect("search");
+        let hits = index
+            .search(&vectors[0], 10, Some(&allowed))
+            .expect("search");
         assert_eq!(hits.len(), 10);
         assert!(hits.iter().all(|h| h.key.0 % 7 == 0));
         assert_eq!(hits[0].key, DocNumber(0));
@@ -116,8 +202,13 @@ fn save_reload_and_log_replay_keep_every_vector() {
     fill(&index, &vectors[..1000]);
     index.save_to(&path, 10).expect("save");
     // After the snapshot: changes that only the log holds.
-    let more: Vec<VectorEntry<'_, DocNumber>> =
-        (1000..1500).map(|i| VectorEntry { key: DocNumber(i as u64), version: 1, vector: &vectors[i] }).collect();
+    let more: Vec<VectorEntry<'_, DocNumber>> = (1000..1500)
+        .map(|i| VectorEntry {
+            key: DocNumber(i as u64),
+            version: 1,
+            vector: &vectors[i],
+        })
+        .collect();
     index.upsert(&more).expect("upsert");
     index.remove(&[DocNumber(3)]).expect("remove");
     index.commit(11).expect("commit");
@@ -134,7 +225,10 @@ fn save_reload_and_log_replay_keep_every_vector() {
     after.sort();
     assert_eq!(after, before);
     for i in [0usize, 999, 1000, 1499] {
-        assert_eq!(reloaded.search(&vectors[i], 1, None).expect("search")[0].key, DocNumber(i as u64));
+        assert_eq!(
+            reloaded.search(&vectors[i], 1, None).expect("search")[0].key,
+            DocNumber(i as u64)
+        );
     }
     // A reloaded index can be saved and reloaded again.
     reloaded.save().expect("save again");
@@ -146,8 +240,15 @@ fn save_reload_and_log_replay_keep_every_vector() {
 #[test]
 fn compaction_drops_tombstones_and_keeps_answers() {
     let vectors = clustered(800, 8, 7);
-    let index = VectorIndex::in_memory(DIM, VectorConfig { exact_scan_below: 0, min_tombstones_to_compact: 10, ..VectorConfig::default() })
-        .expect("index");
+    let index = VectorIndex::in_memory(
+        DIM,
+        VectorConfig {
+            exact_scan_below: 0,
+            min_tombstones_to_compact: 10,
+            ..VectorConfig::default()
+        },
+    )
+    .expect("index");
     fill(&index, &vectors);
     let doomed: Vec<DocNumber> = (0..400).map(DocNumber).collect();
     index.remove(&doomed).expect("remove");
@@ -155,5 +256,8 @@ fn compaction_drops_tombstones_and_keeps_answers() {
     index.commit(1).expect("commit compacts");
     assert_eq!(index.stats().tombstones, 0);
     assert_eq!(index.len(), 400);
-    assert_eq!(index.search(&vectors[500], 1, None).expect("search")[0].key, DocNumber(500));
+    assert_eq!(
+        index.search(&vectors[500], 1, None).expect("search")[0].key,
+        DocNumber(500)
+    );
 }

@@ -5,6 +5,7 @@ mod demo;
 mod embed;
 mod import;
 mod model;
+mod reindex;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Write the generated demo marketplace as JSON lines.
     Demo(demo::DemoArgs),
+    /// Rebuild the search indexes from the store.
+    Reindex(reindex::ReindexArgs),
 }
 
 /// Runs one parsed command line.
@@ -43,5 +46,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Import(args) => import::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Reindex(args) => reindex::run(args),
     }
 }

@@ -31,14 +31,22 @@ pub fn run(args: ReindexArgs) -> Result<()> {
     let store = args.data.open_store()?;
     let embedder = Embedder::load(&model_dir(args.model_dir.as_deref(), &args.data.data_dir))?;
     let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{spinner} indexing [{bar:40}] {pos}/{len} users ({per_sec}, {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} indexing [{bar:40}] {pos}/{len} users ({per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
-    let status = SearchIndex::reindex(&args.data.data_dir, &store, &embedder, &SearchIndexConfig::default(), &|p| {
-        bar.set_length(p.total);
-        bar.set_position(p.done);
-    })?;
+    let status = SearchIndex::reindex(
+        &args.data.data_dir,
+        &store,
+        &embedder,
+        &SearchIndexConfig::default(),
+        &|p| {
+            bar.set_length(p.total);
+            bar.set_position(p.done);
+        },
+    )?;
     bar.finish_and_clear();
     println!(
         "indexed {} experts ({} vectors) up to change {} in {:.1} s",

@@ -45,7 +45,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .await
             .map_err(|err| Error::Config(format!("cannot listen on {}: {err}", args.addr)))?;
         tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data.data_dir.display(), "droply listening");
-        axum::serve(listener, router(AppState { store: store.clone() }))
+        axum::serve(listener, router(AppState::new(store.clone())))
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         Ok::<(), Error>(())

@@ -11,6 +11,8 @@ use serde::Serialize;
 pub enum ErrorCode {
     /// The path matches no route.
     RouteNotFound,
+    /// The route exists but not for this method.
+    MethodNotAllowed,
     /// The requested row does not exist (or is not visible to the caller).
     NotFound,
     /// A unique value is taken.
@@ -23,6 +25,22 @@ pub enum ErrorCode {
     InvalidParameter,
     /// Something failed on our side.
     Internal,
+    /// No valid bearer token: missing, unknown or expired.
+    Unauthorized,
+    /// Sign-in with an email and password that do not match.
+    InvalidCredentials,
+    /// Too many failed sign-ins for one email.
+    TooManyAttempts,
+    /// The body is not well-formed JSON.
+    InvalidJson,
+    /// The body is over the size limit.
+    PayloadTooLarge,
+    /// The body is not sent as `application/json`.
+    UnsupportedMediaType,
+    /// The caller sees the row but may not do this to it.
+    Forbidden,
+    /// The row's state does not allow this.
+    InvalidState,
 }
 
 impl ErrorCode {
@@ -32,6 +50,11 @@ impl ErrorCode {
             ErrorCode::RouteNotFound => {
                 ("route_not_found", "invalid_request", StatusCode::NOT_FOUND)
             }
+            ErrorCode::MethodNotAllowed => (
+                "method_not_allowed",
+                "invalid_request",
+                StatusCode::METHOD_NOT_ALLOWED,
+            ),
             ErrorCode::NotFound => ("not_found", "invalid_request", StatusCode::NOT_FOUND),
             ErrorCode::Conflict => ("conflict", "invalid_request", StatusCode::CONFLICT),
             ErrorCode::SlotUnavailable => {
@@ -46,6 +69,26 @@ impl ErrorCode {
                 StatusCode::BAD_REQUEST,
             ),
             ErrorCode::Internal => ("internal", "internal", StatusCode::INTERNAL_SERVER_ERROR),
+            ErrorCode::Unauthorized => ("unauthorized", "auth", StatusCode::UNAUTHORIZED),
+            ErrorCode::InvalidCredentials => {
+                ("invalid_credentials", "auth", StatusCode::UNAUTHORIZED)
+            }
+            ErrorCode::TooManyAttempts => {
+                ("too_many_attempts", "auth", StatusCode::TOO_MANY_REQUESTS)
+            }
+            ErrorCode::InvalidJson => ("invalid_json", "invalid_request", StatusCode::BAD_REQUEST),
+            ErrorCode::PayloadTooLarge => (
+                "payload_too_large",
+                "invalid_request",
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            ErrorCode::UnsupportedMediaType => (
+                "unsupported_media_type",
+                "invalid_request",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            ErrorCode::Forbidden => ("forbidden", "invalid_request", StatusCode::FORBIDDEN),
+            ErrorCode::InvalidState => ("invalid_state", "invalid_request", StatusCode::CONFLICT),
         }
     }
 }
@@ -55,6 +98,7 @@ impl ErrorCode {
 pub struct ApiError {
     code: ErrorCode,
     message: String,
+    retry_after_secs: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -70,7 +114,13 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            retry_after_secs: None,
         }
+    }
+
+    /// The error's code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
     }
 
     /// An internal failure; the details go to the log, not to the caller.
@@ -88,6 +138,14 @@ impl From<droply_engine::Error> for ApiError {
             E::Conflict { .. } => ApiError::new(ErrorCode::Conflict, err.to_string()),
             E::SlotUnavailable => ApiError::new(ErrorCode::SlotUnavailable, err.to_string()),
             E::Model(_) | E::Invalid(_) => ApiError::new(ErrorCode::InvalidInput, err.to_string()),
+            E::Unauthorized => ApiError::new(ErrorCode::Unauthorized, err.to_string()),
+            E::InvalidCredentials => ApiError::new(ErrorCode::InvalidCredentials, err.to_string()),
+            E::TooManyAttempts { retry_after_secs } => ApiError {
+                retry_after_secs: Some(retry_after_secs),
+                ..ApiError::new(ErrorCode::TooManyAttempts, err.to_string())
+            },
+            E::Forbidden(_) => ApiError::new(ErrorCode::Forbidden, err.to_string()),
+            E::InvalidState(_) => ApiError::new(ErrorCode::InvalidState, err.to_string()),
             E::SchemaTooNew { .. } | E::Corrupt(_) | E::Storage(_) | E::Io(_) => {
                 ApiError::internal(err)
             }
@@ -103,11 +161,30 @@ impl IntoResponse for ApiError {
             r#type: kind,
             message: &self.message,
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        } else if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }
 
 /// The answer for paths no route matches.
 pub async fn not_found() -> ApiError {
     ApiError::new(ErrorCode::RouteNotFound, "no such route")
+}
+
+/// The answer for a known path asked with a method it does not serve.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "this route does not take that method",
+    )
 }

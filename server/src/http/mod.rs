@@ -2,24 +2,60 @@
 //! module per resource. Handlers stay thin: they parse input, call the engine
 //! off the async threads, and shape the answer.
 
+mod account_view;
+mod auth;
+mod availability;
+mod bearer;
+mod booking_view;
+mod bookings;
 mod error;
 mod experts;
 mod health;
+mod json_body;
 mod public_profile;
+mod query;
+
+use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, patch, post};
 use droply_engine::Store;
+use droply_engine::accounts::LoginThrottle;
+use droply_engine::availability::SlotPolicy;
 
+pub use account_view::AccountView;
+pub use bearer::{BearerToken, SignedIn};
+pub use booking_view::BookingView;
 pub use error::{ApiError, ErrorCode};
+pub use json_body::ApiJson;
 pub use public_profile::PublicProfile;
+pub use query::ApiQuery;
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// The store.
     pub store: Store,
+    /// Failed sign-ins per email, shared by every request.
+    pub login_throttle: Arc<LoginThrottle>,
+    /// Buffers, notice and step of bookable slots.
+    pub slot_policy: SlotPolicy,
 }
+
+impl AppState {
+    /// State over `store` with the default slot policy.
+    pub fn new(store: Store) -> Self {
+        AppState {
+            store,
+            login_throttle: Arc::new(LoginThrottle::new()),
+            slot_policy: SlotPolicy::default(),
+        }
+    }
+}
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
@@ -28,7 +64,51 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(health::ready))
         .route("/v1/experts", get(experts::list_experts))
         .route("/v1/experts/{id}", get(experts::get_expert))
+        .route(
+            "/v1/experts/{id}/slots",
+            get(availability::list_expert_slots),
+        )
+        .route("/v1/auth/register", post(auth::register_account))
+        .route("/v1/auth/login", post(auth::login))
+        .route("/v1/auth/logout", post(auth::logout))
+        .route(
+            "/v1/availability/rules",
+            post(availability::create_rule).get(availability::list_own_rules),
+        )
+        .route(
+            "/v1/availability/rules/{id}",
+            patch(availability::patch_rule).delete(availability::remove_rule),
+        )
+        .route(
+            "/v1/availability/exceptions",
+            post(availability::create_exception).get(availability::list_own_exceptions),
+        )
+        .route(
+            "/v1/availability/exceptions/{id}",
+            patch(availability::patch_exception).delete(availability::remove_exception),
+        )
+        .route(
+            "/v1/bookings",
+            post(bookings::create_booking).get(bookings::list_bookings),
+        )
+        .route("/v1/bookings/{id}", get(bookings::get_booking))
+        .route("/v1/bookings/{id}/confirm", post(bookings::confirm_booking))
+        .route("/v1/bookings/{id}/cancel", post(bookings::cancel_booking))
+        .route(
+            "/v1/bookings/{id}/complete",
+            post(bookings::complete_booking),
+        )
+        .route(
+            "/v1/bookings/{id}/no_show",
+            post(bookings::mark_booking_no_show),
+        )
+        .route(
+            "/v1/bookings/{id}/reschedule",
+            post(bookings::reschedule_booking),
+        )
         .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 

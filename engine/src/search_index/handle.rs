@@ -44,7 +44,10 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub fn indexes(&self) -> Option<Arc<Indexes>> {
-        self.indexes.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.indexes
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn install(&self, indexes: Option<Arc<Indexes>>) {
@@ -66,11 +69,18 @@ impl Shared {
     }
 
     pub fn set_error(&self, error: Option<String>) {
-        *self.last_error.lock().unwrap_or_else(PoisonError::into_inner) = error;
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = error;
     }
 
     pub fn report_progress(&self, reason: &str, progress: RebuildProgress) {
-        self.set_state(IndexState::Rebuilding { reason: reason.to_owned(), done: progress.done, total: progress.total });
+        self.set_state(IndexState::Rebuilding {
+            reason: reason.to_owned(),
+            done: progress.done,
+            total: progress.total,
+        });
         if let Some(callback) = &self.config.progress {
             callback(progress);
         }
@@ -88,9 +98,14 @@ pub struct SearchIndex {
 
 impl std::fmt::Debug for SearchIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SearchIndex").field("dir", &self.shared.dir).finish_non_exhaustive()
+        f.debug_struct("SearchIndex")
+            .field("dir", &self.shared.dir)
+            .finish_non_exhaustive()
     }
 }
+
+/// Ids with the version of their indexed document or embedding.
+pub type VersionedIds = Vec<(UserId, u64)>;
 
 /// The directory of the search indexes inside a data directory.
 pub fn search_dir(data_dir: &Path) -> PathBuf {
@@ -102,7 +117,12 @@ impl SearchIndex {
     /// loads them (or rebuilds them from `store` when missing, damaged, or built by
     /// another model or schema) and then follows the store's change feed. Returns at
     /// once; [`SearchIndex::wait_until_applied`] waits for the indexes to catch up.
-    pub fn open(data_dir: &Path, store: Store, embedder: Arc<dyn TextEmbedder>, config: SearchIndexConfig) -> Result<Self> {
+    pub fn open(
+        data_dir: &Path,
+        store: Store,
+        embedder: Arc<dyn TextEmbedder>,
+        config: SearchIndexConfig,
+    ) -> Result<Self> {
         config.vector.validate()?;
         let dir = search_dir(data_dir);
         std::fs::create_dir_all(&dir)?;
@@ -122,7 +142,10 @@ impl SearchIndex {
         let worker = std::thread::Builder::new()
             .name("search-indexer".to_owned())
             .spawn(move || indexer::run(&worker_shared))?;
-        Ok(SearchIndex { shared, worker: Mutex::new(Some(worker)) })
+        Ok(SearchIndex {
+            shared,
+            worker: Mutex::new(Some(worker)),
+        })
     }
 
     /// Rebuilds the indexes under `data_dir/search` from `store` now, on this thread,
@@ -158,7 +181,12 @@ impl SearchIndex {
     /// Experts matching `query` by BM25 (typo tolerant) within `filters`, best first, at
     /// most `limit`; an empty query lists the experts the filters allow. Empty while
     /// the indexes are being rebuilt.
-    pub fn text_search(&self, query: &str, filters: &ExpertFilters, limit: usize) -> Result<Vec<(UserId, f32)>> {
+    pub fn text_search(
+        &self,
+        query: &str,
+        filters: &ExpertFilters,
+        limit: usize,
+    ) -> Result<Vec<(UserId, f32)>> {
         match self.shared.indexes() {
             Some(indexes) => Ok(indexes.text.search(query, filters, limit)?),
             None => Ok(Vec::new()),
@@ -168,8 +196,15 @@ impl SearchIndex {
     /// The `k` experts whose profile vectors are closest to `vector` (cosine, best
     /// first) within `filters`. Selective filters are resolved through the text index
     /// and scanned exactly.
-    pub fn vector_search(&self, vector: &[f32], filters: &ExpertFilters, k: usize) -> Result<Vec<(UserId, f32)>> {
-        let Some(indexes) = self.shared.indexes() else { return Ok(Vec::new()) };
+    pub fn vector_search(
+        &self,
+        vector: &[f32],
+        filters: &ExpertFilters,
+        k: usize,
+    ) -> Result<Vec<(UserId, f32)>> {
+        let Some(indexes) = self.shared.indexes() else {
+            return Ok(Vec::new());
+        };
         let hits: Vec<VectorHit<UserId>> = if filters.is_empty() {
             indexes.vectors.search(vector, k, None)?
         } else {
@@ -194,7 +229,7 @@ impl SearchIndex {
 
     /// Every expert in the text index with its document version, and every expert in the
     /// vector index with its embedding version (parity checks).
-    pub fn entries(&self) -> Result<(Vec<(UserId, u64)>, Vec<(UserId, u64)>)> {
+    pub fn entries(&self) -> Result<(VersionedIds, VersionedIds)> {
         match self.shared.indexes() {
             Some(indexes) => Ok((indexes.text.entries()?, indexes.vectors.entries())),
             None => Ok((Vec::new(), Vec::new())),
@@ -203,14 +238,22 @@ impl SearchIndex {
 
     /// The last store sequence number both indexes reflect.
     pub fn applied_seq(&self) -> u64 {
-        *self.shared.applied.lock().unwrap_or_else(PoisonError::into_inner)
+        *self
+            .shared
+            .applied
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Waits until both indexes reflect the store up to `seq` (a write's changes are
     /// searchable once `store.last_seq()` read after it is applied); false on timeout.
     pub fn wait_until_applied(&self, seq: u64, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        let mut applied = self.shared.applied.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut applied = self
+            .shared
+            .applied
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         while *applied < seq {
             let now = Instant::now();
             if now >= deadline {
@@ -230,30 +273,45 @@ impl SearchIndex {
     pub fn status(&self) -> IndexStatus {
         let indexes = self.shared.indexes();
         IndexStatus {
-            state: self.shared.state.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+            state: self
+                .shared
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
             applied_seq: self.applied_seq(),
             store_seq: self.shared.store.last_seq(),
             text_documents: indexes.as_ref().map_or(0, |i| i.text.len()),
             vectors: indexes.as_ref().map_or(0, |i| i.vectors.len()),
             vector_tombstones: indexes.as_ref().map_or(0, |i| i.vectors.stats().tombstones),
             embedder: self.shared.embedder.fingerprint().to_owned(),
-            last_error: self.shared.last_error.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+            last_error: self
+                .shared
+                .last_error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
         }
     }
 
     /// Stops the indexer and saves the vector index (also done on drop).
     pub fn shutdown(&self) {
         self.shared.stop.store(true, Ordering::SeqCst);
-        let worker = self.worker.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(worker) = worker {
-            if worker.join().is_err() {
-                tracing::error!("the search indexer panicked");
-            }
+        let worker = self
+            .worker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(worker) = worker
+            && worker.join().is_err()
+        {
+            tracing::error!("the search indexer panicked");
         }
-        if let Some(indexes) = self.shared.indexes().filter(|i| i.vectors.stats().unsaved_changes > 0) {
-            if let Err(err) = indexes.vectors.save() {
-                tracing::warn!(%err, "could not save the vector index on shutdown");
-            }
+        if let Some(indexes) = self.shared.indexes()
+            && indexes.vectors.stats().unsaved_changes > 0
+            && let Err(err) = indexes.vectors.save()
+        {
+            tracing::warn!(%err, "could not save the vector index on shutdown");
         }
         self.shared.set_state(IndexState::Stopped);
     }

@@ -1,0 +1,102 @@
+//! Signing in and out and recognising a bearer token.
+
+use droply_models::{Email, Timestamp, UserId};
+
+use super::auth_session::{AuthSession, AuthSessionId, SESSION_DAYS, token_hash};
+use super::login_throttle::LoginThrottle;
+use super::password::verify_password;
+use crate::store::{Store, Txn, UniqueName};
+use crate::{Error, Result};
+
+/// A freshly issued bearer token: shown to its owner once, stored only hashed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The token to send as `Authorization: Bearer ...`.
+    pub token: String,
+    /// When it stops working.
+    pub expires_at: Timestamp,
+}
+
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("token", &"(redacted)")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// A PHC string no password matches, verified when the email is unknown so
+/// that unknown and known emails take about as long.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$ZHVtbXlzYWx0ZHVtbXk$ucoDGZ6qTmd1TwT4XJtVULJGzxBrgvMAE1bJ1PDBm0Q";
+
+/// Makes a random token, stores its hash for `user` and returns it.
+pub(super) fn issue_token(txn: &mut Txn<'_>, user: UserId) -> Result<IssuedToken> {
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    let token = hex::encode(bytes);
+    let now = txn.now();
+    let expires_at = now.plus_days(SESSION_DAYS);
+    txn.create(AuthSession {
+        id: AuthSessionId::new(0),
+        user_id: user,
+        token_hash: token_hash(&token),
+        created_at: now,
+        expires_at,
+    })?;
+    Ok(IssuedToken { token, expires_at })
+}
+
+/// Checks the email and password and issues a token. `InvalidCredentials`
+/// when they do not match; `TooManyAttempts` after repeated failures.
+pub fn login(
+    store: &Store,
+    throttle: &LoginThrottle,
+    email: &str,
+    password: &str,
+) -> Result<IssuedToken> {
+    let email = Email::parse(email).map_err(|_| Error::InvalidCredentials)?;
+    let key = email.normalized();
+    throttle.check(&key)?;
+    let user = store.users().by_email(&email)?;
+    let matches = match &user {
+        Some(user) => verify_password(password, &user.password_hash),
+        None => {
+            verify_password(password, DUMMY_HASH);
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| matches) else {
+        throttle.record_failure(&key);
+        return Err(Error::InvalidCredentials);
+    };
+    throttle.reset(&key);
+    store.write(|txn| issue_token(txn, user.id))
+}
+
+fn find_session(store: &Store, token: &str) -> Result<Option<AuthSession>> {
+    match store.lookup_unique(UniqueName::TokenHash, token_hash(token).as_bytes())? {
+        Some(raw) => store.get::<AuthSession>(AuthSessionId::new(raw)),
+        None => Ok(None),
+    }
+}
+
+/// The user a bearer token belongs to; `Unauthorized` when it is unknown or expired.
+pub fn authenticate(store: &Store, token: &str) -> Result<UserId> {
+    match find_session(store, token)? {
+        Some(session) if session.is_live(Timestamp::now()) => Ok(session.user_id),
+        _ => Err(Error::Unauthorized),
+    }
+}
+
+/// Ends the session of `token`; `Unauthorized` when there is none.
+pub fn logout(store: &Store, token: &str) -> Result<()> {
+    let hash = token_hash(token);
+    store.write(|txn| {
+        let raw = txn
+            .lookup_unique(UniqueName::TokenHash, hash.as_bytes())?
+            .ok_or(Error::Unauthorized)?;
+        txn.delete::<AuthSession>(AuthSessionId::new(raw))?;
+        Ok(())
+    })
+}

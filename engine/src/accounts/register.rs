@@ -1,0 +1,96 @@
+//! Sign-up: validate the input, hash the password, create the user with a
+//! fresh unique referral code, and sign them in.
+
+use droply_models::{
+    Currency, Email, LanguageCode, NewUser, ReferralCode, TimeZone, User, UserId, Username, text,
+};
+use rand::Rng;
+
+use super::login::{IssuedToken, issue_token};
+use super::password::{check_password, hash_password};
+use crate::store::{Store, UniqueName};
+use crate::{Error, Result};
+
+/// What sign-up asks for; optional settings default to USD, UTC and English.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// Wanted username.
+    pub username: String,
+    /// Login email.
+    pub email: String,
+    /// Plain password (8 to 128 characters); only its hash is kept.
+    pub password: String,
+    /// Display name.
+    pub full_name: String,
+    /// ISO 4217 currency code; USD when absent.
+    pub currency: Option<String>,
+    /// IANA time zone; UTC when absent.
+    pub timezone: Option<String>,
+    /// Language code; English when absent.
+    pub language: Option<String>,
+}
+
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+const CODE_LEN: usize = 10;
+
+fn random_referral_code() -> Result<ReferralCode> {
+    let mut rng = rand::rng();
+    let code: String = (0..CODE_LEN)
+        .map(|_| char::from(CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())]))
+        .collect();
+    Ok(ReferralCode::parse(&code)?)
+}
+
+/// Creates the account and signs it in. `Conflict` when the username or email is taken.
+pub fn register(store: &Store, input: &Registration) -> Result<(User, IssuedToken)> {
+    let username = Username::parse(&input.username)?;
+    let email = Email::parse(&input.email)?;
+    check_password(&input.password)?;
+    text::check_required("full_name", &input.full_name, text::NAME_MAX)?;
+    let currency = match &input.currency {
+        Some(code) => Currency::parse(code)?,
+        None => Currency::USD,
+    };
+    let timezone = match &input.timezone {
+        Some(zone) => TimeZone::parse(zone)?,
+        None => TimeZone::UTC,
+    };
+    let language = match &input.language {
+        Some(code) => LanguageCode::parse(code)?,
+        None => LanguageCode::english(),
+    };
+    // Hashing is the slow part: do it before taking the writer lock.
+    let password_hash = hash_password(&input.password)?;
+    store.write(|txn| {
+        let mut referral_code = random_referral_code()?;
+        let mut tries = 0;
+        while txn
+            .lookup_unique(UniqueName::ReferralCode, referral_code.as_str().as_bytes())?
+            .is_some()
+        {
+            tries += 1;
+            if tries > 8 {
+                return Err(Error::Storage("no free referral code".to_owned()));
+            }
+            referral_code = random_referral_code()?;
+        }
+        let now = txn.now();
+        let user = txn.create(User::new(
+            NewUser {
+                username,
+                email,
+                password_hash,
+                full_name: input.full_name.trim().to_owned(),
+                currency,
+                timezone,
+                language,
+                referral_code,
+                referred_by: None,
+            },
+            UserId::new(0),
+            now,
+        ))?;
+        let token = issue_token(txn, user.id)?;
+        Ok((user, token))
+    })
+}

@@ -1,0 +1,235 @@
+//! An expert editing their own availability (weekly rules and exceptions),
+//! and the slots anyone may see. Another user's rule or exception is
+//! `NotFound`, exactly as if it did not exist.
+
+use droply_models::{
+    AvailabilityException, AvailabilityExceptionId, AvailabilityRule, AvailabilityRuleId,
+    LocalTime, Timestamp, User, UserId, Weekday,
+};
+
+use super::{ExpertCalendar, Slot, SlotPolicy, SlotQuery, find_slots};
+use crate::store::{IndexName, MAX_PAGE_SIZE, PageRequest, Record, Store};
+use crate::{Error, Result};
+
+/// A new weekly rule, in the owner's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewRule {
+    /// Day of the week.
+    pub weekday: Weekday,
+    /// Local start.
+    pub start: LocalTime,
+    /// Local end (after start; `24:00` allowed).
+    pub end: LocalTime,
+}
+
+/// Changes to a rule; `None` keeps a field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RulePatch {
+    /// New day of the week.
+    pub weekday: Option<Weekday>,
+    /// New local start.
+    pub start: Option<LocalTime>,
+    /// New local end.
+    pub end: Option<LocalTime>,
+    /// Switch the rule on or off.
+    pub is_active: Option<bool>,
+}
+
+/// A new exception: blocked or extra open time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewException {
+    /// Start of the range.
+    pub start: Timestamp,
+    /// End of the range.
+    pub end: Timestamp,
+    /// Blocks the range when true, opens it when false.
+    pub is_blocked: bool,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// Changes to an exception; `None` keeps a field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExceptionPatch {
+    /// New start.
+    pub start: Option<Timestamp>,
+    /// New end.
+    pub end: Option<Timestamp>,
+    /// New blocked flag.
+    pub is_blocked: Option<bool>,
+    /// New reason (`Some(None)` clears it).
+    pub reason: Option<Option<String>>,
+}
+
+fn not_found(entity: &'static str, id: u64) -> Error {
+    Error::NotFound { entity, id }
+}
+
+/// Every row of `owner` in `index`, page by page.
+fn all_of<R: Record>(store: &Store, index: IndexName, owner: UserId) -> Result<Vec<R>> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.list_index::<R>(
+            index,
+            &owner.to_be_bytes(),
+            &PageRequest::first(MAX_PAGE_SIZE).after(cursor),
+        )?;
+        out.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Adds a weekly rule for `owner`.
+pub fn add_rule(store: &Store, owner: UserId, new: NewRule) -> Result<AvailabilityRule> {
+    store.write(|txn| {
+        txn.require::<User>(owner)?;
+        let now = txn.now();
+        txn.create(AvailabilityRule {
+            id: AvailabilityRuleId::new(0),
+            user_id: owner,
+            weekday: new.weekday,
+            start: new.start,
+            end: new.end,
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+        })
+    })
+}
+
+/// The weekly rules of `owner`, by weekday and start.
+pub fn list_rules(store: &Store, owner: UserId) -> Result<Vec<AvailabilityRule>> {
+    all_of(store, IndexName::RulesByUser, owner)
+}
+
+/// Changes `owner`'s rule `id`.
+pub fn update_rule(
+    store: &Store,
+    owner: UserId,
+    id: AvailabilityRuleId,
+    patch: RulePatch,
+) -> Result<AvailabilityRule> {
+    store.write(|txn| {
+        let mut rule: AvailabilityRule = txn
+            .get(id)?
+            .filter(|r: &AvailabilityRule| r.user_id == owner)
+            .ok_or_else(|| not_found("availability_rule", id.get()))?;
+        if let Some(weekday) = patch.weekday {
+            rule.weekday = weekday;
+        }
+        if let Some(start) = patch.start {
+            rule.start = start;
+        }
+        if let Some(end) = patch.end {
+            rule.end = end;
+        }
+        if let Some(active) = patch.is_active {
+            rule.is_active = active;
+        }
+        rule.updated_at = txn.now();
+        txn.update(rule)
+    })
+}
+
+/// Deletes `owner`'s rule `id`.
+pub fn delete_rule(store: &Store, owner: UserId, id: AvailabilityRuleId) -> Result<()> {
+    store.write(|txn| {
+        txn.get::<AvailabilityRule>(id)?
+            .filter(|r| r.user_id == owner)
+            .ok_or_else(|| not_found("availability_rule", id.get()))?;
+        txn.delete::<AvailabilityRule>(id).map(drop)
+    })
+}
+
+/// Adds an exception for `owner`.
+pub fn add_exception(
+    store: &Store,
+    owner: UserId,
+    new: NewException,
+) -> Result<AvailabilityException> {
+    store.write(|txn| {
+        txn.require::<User>(owner)?;
+        let now = txn.now();
+        txn.create(AvailabilityException {
+            id: AvailabilityExceptionId::new(0),
+            user_id: owner,
+            start: new.start,
+            end: new.end,
+            reason: new.reason,
+            is_blocked: new.is_blocked,
+            created_at: now,
+        })
+    })
+}
+
+/// The exceptions of `owner`, by start.
+pub fn list_exceptions(store: &Store, owner: UserId) -> Result<Vec<AvailabilityException>> {
+    all_of(store, IndexName::ExceptionsByUser, owner)
+}
+
+/// Changes `owner`'s exception `id`.
+pub fn update_exception(
+    store: &Store,
+    owner: UserId,
+    id: AvailabilityExceptionId,
+    patch: ExceptionPatch,
+) -> Result<AvailabilityException> {
+    store.write(|txn| {
+        let mut exception: AvailabilityException = txn
+            .get(id)?
+            .filter(|x: &AvailabilityException| x.user_id == owner)
+            .ok_or_else(|| not_found("availability_exception", id.get()))?;
+        if let Some(start) = patch.start {
+            exception.start = start;
+        }
+        if let Some(end) = patch.end {
+            exception.end = end;
+        }
+        if let Some(blocked) = patch.is_blocked {
+            exception.is_blocked = blocked;
+        }
+        if let Some(reason) = patch.reason {
+            exception.reason = reason;
+        }
+        txn.update(exception)
+    })
+}
+
+/// Deletes `owner`'s exception `id`.
+pub fn delete_exception(store: &Store, owner: UserId, id: AvailabilityExceptionId) -> Result<()> {
+    store.write(|txn| {
+        txn.get::<AvailabilityException>(id)?
+            .filter(|x| x.user_id == owner)
+            .ok_or_else(|| not_found("availability_exception", id.get()))?;
+        txn.delete::<AvailabilityException>(id).map(drop)
+    })
+}
+
+/// The committed calendar of `expert`: zone, rules, exceptions and bookings.
+pub fn expert_calendar(store: &Store, expert: &User) -> Result<ExpertCalendar> {
+    Ok(ExpertCalendar {
+        timezone: expert.timezone,
+        rules: all_of(store, IndexName::RulesByUser, expert.id)?,
+        exceptions: all_of(store, IndexName::ExceptionsByUser, expert.id)?,
+        bookings: all_of(store, IndexName::BookingsByProvider, expert.id)?,
+    })
+}
+
+/// The bookable slots of expert `id`; `NotFound` when `id` is no expert.
+pub fn expert_slots(
+    store: &Store,
+    id: UserId,
+    query: &SlotQuery,
+    policy: &SlotPolicy,
+) -> Result<Vec<Slot>> {
+    let expert = store
+        .users()
+        .find(id)?
+        .filter(|u| !u.profession.is_empty())
+        .ok_or_else(|| not_found("expert", id.get()))?;
+    find_slots(&expert_calendar(store, &expert)?, query, policy)
+}

@@ -1,0 +1,136 @@
+//! Who may see and move a booking: only its booker and its provider see it
+//! (to anyone else it does not exist); the provider confirms, completes and
+//! marks no-shows; either side cancels, with a reason.
+
+use droply_models::{Booking, BookingId, BookingStatus, UserId, text};
+
+use crate::store::{Page, PageRequest, Store};
+use crate::{Error, Result};
+
+/// Which side of a booking a user is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingRole {
+    /// The one who booked (`user_id`).
+    Client,
+    /// The expert booked (`provider_id`).
+    Provider,
+}
+
+/// A move along the booking lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingAction {
+    /// Provider: the session is on.
+    Confirm,
+    /// Either side: call it off (needs a reason).
+    Cancel,
+    /// Provider: the session took place.
+    Complete,
+    /// Provider: the client did not show up.
+    NoShow,
+}
+
+impl BookingAction {
+    /// The status the action leads to.
+    pub fn target(self) -> BookingStatus {
+        match self {
+            BookingAction::Confirm => BookingStatus::Confirmed,
+            BookingAction::Cancel => BookingStatus::Cancelled,
+            BookingAction::Complete => BookingStatus::Completed,
+            BookingAction::NoShow => BookingStatus::NoShow,
+        }
+    }
+
+    fn allowed_for(self, role: BookingRole) -> bool {
+        match self {
+            BookingAction::Cancel => true,
+            BookingAction::Confirm | BookingAction::Complete | BookingAction::NoShow => {
+                role == BookingRole::Provider
+            }
+        }
+    }
+}
+
+/// The side `viewer` is on, if any.
+pub(crate) fn role_of(booking: &Booking, viewer: UserId) -> Option<BookingRole> {
+    if booking.provider_id == viewer {
+        Some(BookingRole::Provider)
+    } else if booking.user_id == viewer {
+        Some(BookingRole::Client)
+    } else {
+        None
+    }
+}
+
+fn not_found(id: BookingId) -> Error {
+    Error::NotFound {
+        entity: "booking",
+        id: id.get(),
+    }
+}
+
+/// The booking, if `viewer` is its booker or provider; `NotFound` otherwise.
+pub fn booking_for(store: &Store, id: BookingId, viewer: UserId) -> Result<Booking> {
+    let booking = store.bookings().find(id)?.ok_or_else(|| not_found(id))?;
+    role_of(&booking, viewer).ok_or_else(|| not_found(id))?;
+    Ok(booking)
+}
+
+/// One page of the bookings `user` made (client) or received (provider), by start time.
+pub fn bookings_of(
+    store: &Store,
+    user: UserId,
+    role: BookingRole,
+    page: &PageRequest,
+) -> Result<Page<Booking>> {
+    match role {
+        BookingRole::Client => store.bookings().by_booker(user, page),
+        BookingRole::Provider => store.bookings().by_provider(user, page),
+    }
+}
+
+/// Applies `action` for `actor` in one transaction. `NotFound` for strangers,
+/// `Forbidden` for the wrong side, `InvalidState` when the lifecycle forbids it.
+pub fn act(
+    store: &Store,
+    id: BookingId,
+    actor: UserId,
+    action: BookingAction,
+    reason: Option<String>,
+) -> Result<Booking> {
+    let reason = match action {
+        BookingAction::Cancel => {
+            let reason = reason.unwrap_or_default();
+            text::check_required("reason", &reason, text::NOTE_MAX)?;
+            Some(reason.trim().to_owned())
+        }
+        _ => None,
+    };
+    store.write(|txn| {
+        let mut booking: Booking = txn.get(id)?.ok_or_else(|| not_found(id))?;
+        let role = role_of(&booking, actor).ok_or_else(|| not_found(id))?;
+        if !action.allowed_for(role) {
+            return Err(Error::Forbidden(format!(
+                "only the provider may {}",
+                match action {
+                    BookingAction::Confirm => "confirm",
+                    BookingAction::Complete => "complete",
+                    BookingAction::NoShow => "mark a no-show",
+                    BookingAction::Cancel => "cancel",
+                }
+            )));
+        }
+        let next = action.target();
+        if !booking.status.can_transition_to(next) {
+            return Err(Error::InvalidState(format!(
+                "a {} booking cannot become {}",
+                booking.status.as_str(),
+                next.as_str()
+            )));
+        }
+        booking.status = next;
+        if reason.is_some() {
+            booking.cancellation_reason = reason;
+        }
+        txn.update(booking)
+    })
+}

@@ -1,0 +1,47 @@
+//! Rescheduling: the old booking is cancelled and a new one, linked to it by
+//! `rescheduled_from`, is booked in the same transaction; if the new time is
+//! not open nothing changes.
+
+use droply_models::{Booking, BookingId, BookingStatus, Timestamp, UserId};
+
+use super::access::role_of;
+use super::{BookingRequest, book_in};
+use crate::availability::SlotPolicy;
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// Moves booking `id` to `new_start` (same length, same people) for `actor`,
+/// its booker or provider. Returns the new booking.
+pub fn reschedule(
+    store: &Store,
+    id: BookingId,
+    actor: UserId,
+    new_start: Timestamp,
+    policy: &SlotPolicy,
+) -> Result<Booking> {
+    let not_found = || Error::NotFound {
+        entity: "booking",
+        id: id.get(),
+    };
+    store.write(|txn| {
+        let mut old: Booking = txn.get(id)?.ok_or_else(not_found)?;
+        role_of(&old, actor).ok_or_else(not_found)?;
+        if !old.status.blocks_slot() {
+            return Err(Error::InvalidState(format!(
+                "a {} booking cannot be rescheduled",
+                old.status.as_str()
+            )));
+        }
+        old.status = BookingStatus::Cancelled;
+        old.cancellation_reason = Some("rescheduled".to_owned());
+        let old = txn.update(old)?;
+        let request = BookingRequest {
+            booker: old.user_id,
+            provider: old.provider_id,
+            start: new_start,
+            duration_minutes: old.duration,
+            client_message: old.client_message.clone(),
+        };
+        book_in(txn, &request, policy, Some(old.id))
+    })
+}

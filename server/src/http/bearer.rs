@@ -1,0 +1,58 @@
+//! Signing in on a request: `Authorization: Bearer <token>`. Without a valid
+//! token the request is answered `401 unauthorized` in the one error format.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use droply_engine::accounts::authenticate;
+use droply_models::UserId;
+
+use super::error::{ApiError, ErrorCode};
+use super::{AppState, blocking};
+
+/// The bearer token a request carries.
+#[derive(Clone)]
+pub struct BearerToken(pub String);
+
+impl std::fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BearerToken(..)")
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let unauthorized = || ApiError::new(ErrorCode::Unauthorized, "sign in first");
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .ok_or_else(unauthorized)?;
+        let (scheme, token) = header.split_once(' ').ok_or_else(unauthorized)?;
+        let token = token.trim();
+        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > 256 {
+            return Err(unauthorized());
+        }
+        Ok(BearerToken(token.to_owned()))
+    }
+}
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedIn(pub UserId);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let BearerToken(token) = BearerToken::from_request_parts(parts, state).await?;
+        let store = state.store.clone();
+        let user = blocking(move || authenticate(&store, &token)).await?;
+        Ok(SignedIn(user))
+    }
+}

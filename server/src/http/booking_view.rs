@@ -1,0 +1,62 @@
+//! A booking as its booker and provider see it: times, state, price and the
+//! client's note; never payment-provider ids or the client's email.
+
+use droply_models::{Booking, BookingId, Money, Timestamp, UserId};
+use serde::Serialize;
+
+/// A booking over the API.
+#[derive(Debug, Clone, Serialize)]
+pub struct BookingView {
+    /// The booking's id.
+    pub id: BookingId,
+    /// Who booked.
+    pub client_id: UserId,
+    /// Whom they booked.
+    pub provider_id: UserId,
+    /// Start (RFC 3339).
+    pub start_time: Timestamp,
+    /// End (RFC 3339).
+    pub end_time: Timestamp,
+    /// Minutes.
+    pub duration: u16,
+    /// Lifecycle state.
+    pub status: &'static str,
+    /// Payment state.
+    pub payment_status: &'static str,
+    /// Price.
+    pub payment_amount: Money,
+    /// The client's name.
+    pub client_name: String,
+    /// The client's note.
+    pub client_message: Option<String>,
+    /// Link to join the call.
+    pub meeting_url: Option<String>,
+    /// The booking this one replaced.
+    pub rescheduled_from: Option<BookingId>,
+    /// Why it was cancelled.
+    pub cancellation_reason: Option<String>,
+    /// When it was booked.
+    pub created_at: Timestamp,
+}
+
+impl From<&Booking> for BookingView {
+    fn from(b: &Booking) -> Self {
+        BookingView {
+            id: b.id,
+            client_id: b.user_id,
+            provider_id: b.provider_id,
+            start_time: b.start_time,
+            end_time: b.end_time,
+            duration: b.duration,
+            status: b.status.as_str(),
+            payment_status: b.payment_status.as_str(),
+            payment_amount: b.payment_amount,
+            client_name: b.client_name.clone(),
+            client_message: b.client_message.clone(),
+            meeting_url: b.meeting_url.as_ref().map(|u| u.as_str().to_owned()),
+            rescheduled_from: b.rescheduled_from,
+            cancellation_reason: b.cancellation_reason.clone(),
+            created_at: b.created_at,
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! `ApiQuery`: axum's `Query` extractor answering `invalid_parameter` in the
+//! one error format; and parsing of ids in paths.
+
+use std::str::FromStr;
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, ErrorCode};
+
+/// A query string of type `T`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// Parses an id from a path segment; `invalid_parameter` when it is not one.
+pub(crate) fn parse_id<T: FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("{raw:?} is not a {what} id"),
+        )
+    })
+}

@@ -1,0 +1,272 @@
+//! Availability over HTTP: one's own rules and exceptions, others' rows
+//! hidden, and slots across DST and in the viewer's zone.
+
+use crate::app::{TestApp, error_code, spawn_app};
+
+/// An expert in `zone` working `start`-`end` every day; returns (id, token).
+pub fn expert_working(
+    app: &TestApp,
+    name: &str,
+    zone: &str,
+    start: &str,
+    end: &str,
+) -> (u64, String) {
+    let (id, token) = app.register(name);
+    app.make_expert(id, zone);
+    for weekday in 0..7 {
+        let body = format!(r#"{{"weekday":{weekday},"start":"{start}","end":"{end}"}}"#);
+        let response = app.authed("POST", "/v1/availability/rules", &token, Some(&body));
+        assert_eq!(response.status, 201, "{}", response.raw);
+    }
+    (id, token)
+}
+
+fn first_slot_on(slots: &serde_json::Value, day: &str) -> Option<String> {
+    slots["slots"]
+        .as_array()
+        .expect("slots")
+        .iter()
+        .filter_map(|s| s["start"].as_str())
+        .find(|s| s.starts_with(day))
+        .map(str::to_owned)
+}
+
+#[test]
+fn berlin_nine_oclock_is_eight_then_seven_utc_across_dst() {
+    let app = spawn_app();
+    let (id, _) = expert_working(&app, "berta", "Europe/Berlin", "09:00", "17:00");
+    let slots = app.get(&format!(
+        "/v1/experts/{id}/slots?from=2027-03-26&to=2027-03-29&tz=Europe/Berlin&duration=60"
+    ));
+    assert_eq!(slots.status, 200, "{}", slots.raw);
+    assert_eq!(
+        first_slot_on(&slots.body, "2027-03-26").as_deref(),
+        Some("2027-03-26T08:00:00Z")
+    );
+    assert_eq!(
+        first_slot_on(&slots.body, "2027-03-27").as_deref(),
+        Some("2027-03-27T08:00:00Z")
+    );
+    assert_eq!(
+        first_slot_on(&slots.body, "2027-03-29").as_deref(),
+        Some("2027-03-29T07:00:00Z")
+    );
+    app.assert_no_leaks();
+}
+
+#[test]
+fn a_new_york_viewer_gets_the_new_york_day() {
+    let app = spawn_app();
+    let (id, _) = expert_working(&app, "uma", "UTC", "00:00", "24:00");
+    let slots = app.get(&format!(
+        "/v1/experts/{id}/slots?from=2027-01-05&to=2027-01-05&tz=America/New_York&duration=60"
+    ));
+    assert_eq!(slots.status, 200, "{}", slots.raw);
+    let list = slots.body["slots"].as_array().expect("slots");
+    assert_eq!(
+        list.first().and_then(|s| s["start"].as_str()),
+        Some("2027-01-05T05:00:00Z")
+    );
+    assert_eq!(
+        list.last().and_then(|s| s["end"].as_str()),
+        Some("2027-01-06T05:00:00Z")
+    );
+}
+
+#[test]
+fn rules_and_exceptions_are_the_owners_own() {
+    let app = spawn_app();
+    let (_, ann) = app.register("ann");
+    let (_, bob) = app.register("bob");
+    let rule = app.authed(
+        "POST",
+        "/v1/availability/rules",
+        &ann,
+        Some(r#"{"weekday":0,"start":"09:00","end":"12:00"}"#),
+    );
+    assert_eq!(rule.status, 201, "{}", rule.raw);
+    assert_eq!(rule.body["start"], "09:00");
+    let rule_id = rule.body["id"].as_u64().expect("id");
+
+    let patched = app.authed(
+        "PATCH",
+        &format!("/v1/availability/rules/{rule_id}"),
+        &ann,
+        Some(r#"{"end":"13:30","is_active":false}"#),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.raw);
+    assert_eq!(patched.body["end"], "13:30");
+    assert_eq!(patched.body["is_active"], false);
+
+    // Bob sees none of it and cannot touch it.
+    let bobs = app.authed("GET", "/v1/availability/rules", &bob, None);
+    assert_eq!(bobs.body["rules"].as_array().map(Vec::len), Some(0));
+    for (method, body) in [("PATCH", Some(r#"{"end":"14:00"}"#)), ("DELETE", None)] {
+        let response = app.authed(
+            method,
+            &format!("/v1/availability/rules/{rule_id}"),
+            &bob,
+            body,
+        );
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (404, "not_found")
+        );
+    }
+
+    let exception = app.authed(
+        "POST",
+        "/v1/availability/exceptions",
+        &ann,
+        Some(r#"{"start":"2027-02-01T00:00:00Z","end":"2027-02-08T00:00:00Z","is_blocked":true,"reason":"Holiday"}"#),
+    );
+    assert_eq!(exception.status, 201, "{}", exception.raw);
+    let exception_id = exception.body["id"].as_u64().expect("id");
+    let cleared = app.authed(
+        "PATCH",
+        &format!("/v1/availability/exceptions/{exception_id}"),
+        &ann,
+        Some(r#"{"reason":null,"is_blocked":false}"#),
+    );
+    assert_eq!(cleared.status, 200, "{}", cleared.raw);
+    assert!(cleared.body["reason"].is_null());
+    let listed = app.authed("GET", "/v1/availability/exceptions", &ann, None);
+    assert_eq!(listed.body["exceptions"].as_array().map(Vec::len), Some(1));
+    let stolen = app.authed(
+        "DELETE",
+        &format!("/v1/availability/exceptions/{exception_id}"),
+        &bob,
+        None,
+    );
+    assert_eq!(stolen.status, 404);
+
+    let deleted = app.authed(
+        "DELETE",
+        &format!("/v1/availability/rules/{rule_id}"),
+        &ann,
+        None,
+    );
+    assert_eq!(deleted.status, 204);
+    let gone = app.authed(
+        "DELETE",
+        &format!("/v1/availability/rules/{rule_id}"),
+        &ann,
+        None,
+    );
+    assert_eq!(gone.status, 404);
+    let removed = app.authed(
+        "DELETE",
+        &format!("/v1/availability/exceptions/{exception_id}"),
+        &ann,
+        None,
+    );
+    assert_eq!(removed.status, 204);
+    assert!(app.store.verify_integrity().expect("check").is_consistent());
+    app.assert_no_leaks();
+}
+
+#[test]
+fn bad_availability_input_gets_clear_errors() {
+    let app = spawn_app();
+    let (_, token) = app.register("ann");
+    let cases = [
+        (
+            "/v1/availability/rules",
+            r#"{"weekday":7,"start":"09:00","end":"10:00"}"#,
+            "invalid_input",
+        ),
+        (
+            "/v1/availability/rules",
+            r#"{"weekday":1,"start":"10:00","end":"09:00"}"#,
+            "invalid_input",
+        ),
+        (
+            "/v1/availability/rules",
+            r#"{"weekday":1,"start":"9am","end":"10:00"}"#,
+            "invalid_input",
+        ),
+        (
+            "/v1/availability/rules",
+            r#"{"weekday":"monday","start":"09:00","end":"10:00"}"#,
+            "invalid_input",
+        ),
+        (
+            "/v1/availability/rules",
+            r#"{"weekday":1,"start":"09:00""#,
+            "invalid_json",
+        ),
+        (
+            "/v1/availability/rules",
+            r#"{"weekday":1}"#,
+            "invalid_input",
+        ),
+        (
+            "/v1/availability/exceptions",
+            r#"{"start":"2027-02-02T00:00:00Z","end":"2027-02-01T00:00:00Z","is_blocked":true}"#,
+            "invalid_input",
+        ),
+        (
+            "/v1/availability/exceptions",
+            r#"{"start":"tomorrow","end":"2027-02-01T00:00:00Z","is_blocked":true}"#,
+            "invalid_input",
+        ),
+        (
+            "/v1/availability/exceptions",
+            r#"{"start":"2027-02-01T00:00:00Z""#,
+            "invalid_json",
+        ),
+    ];
+    for (path, body, code) in cases {
+        let response = app.authed("POST", path, &token, Some(body));
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (400, code),
+            "{body}"
+        );
+    }
+    let no_token = app.request(
+        "POST",
+        "/v1/availability/rules",
+        Some(r#"{"weekday":1,"start":"09:00","end":"10:00"}"#),
+    );
+    assert_eq!(no_token.status, 401);
+    let bad_id = app.authed("PATCH", "/v1/availability/rules/abc", &token, Some("{}"));
+    assert_eq!(error_code(&bad_id), "invalid_parameter");
+    let unknown = app.authed("DELETE", "/v1/availability/exceptions/999999", &token, None);
+    assert_eq!(unknown.status, 404);
+    let huge = format!(
+        r#"{{"weekday":1,"start":"09:00","end":"{}"}}"#,
+        "1".repeat(100_000)
+    );
+    let too_big = app.authed("POST", "/v1/availability/rules", &token, Some(&huge));
+    assert_eq!(error_code(&too_big), "payload_too_large");
+
+    let (expert, _) = expert_working(&app, "exp", "Europe/Berlin", "09:00", "17:00");
+    for query in [
+        "from=2027-01-05",
+        "from=2027-13-01&to=2027-13-02",
+        "from=2027-01-05&to=2027-01-05&tz=Mars/Olympus",
+        "from=2027-01-05&to=2027-01-05&duration=lots",
+    ] {
+        let response = app.get(&format!("/v1/experts/{expert}/slots?{query}"));
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (400, "invalid_parameter"),
+            "{query}"
+        );
+    }
+    for query in [
+        "from=2027-01-05&to=2027-01-01",
+        "from=2027-01-01&to=2027-12-31",
+        "from=2027-01-05&to=2027-01-05&duration=1",
+    ] {
+        let response = app.get(&format!("/v1/experts/{expert}/slots?{query}"));
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (400, "invalid_input"),
+            "{query}"
+        );
+    }
+    let nobody = app.get("/v1/experts/999999/slots?from=2027-01-05&to=2027-01-05");
+    assert_eq!(nobody.status, 404);
+}

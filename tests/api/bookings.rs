@@ -1,0 +1,339 @@
+//! Bookings over HTTP: one winner among 50 concurrent requests, idempotency,
+//! who sees and moves what, rescheduling and the iCalendar export.
+
+use crate::app::{error_code, spawn_app};
+use crate::availability::expert_working;
+
+/// Monday 2027-01-04 10:00 in Berlin.
+const SLOT: &str = "2027-01-04T09:00:00Z";
+
+fn booking_body(expert: u64, start: &str) -> String {
+    format!(
+        r#"{{"provider_id":{expert},"start_time":"{start}","duration":60,"client_message":"Hi, VAT; please"}}"#
+    )
+}
+
+#[test]
+fn fifty_concurrent_bookings_of_one_slot_make_exactly_one() {
+    let app = spawn_app();
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let clients: Vec<String> = (0..50)
+        .map(|i| app.register(&format!("client{i}")).1)
+        .collect();
+    let body = booking_body(expert, SLOT);
+    let barrier = std::sync::Barrier::new(clients.len());
+    let statuses: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = clients
+            .iter()
+            .map(|token| {
+                let (app, body, barrier) = (&app, &body, &barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    let r = app.authed("POST", "/v1/bookings", token, Some(body));
+                    let code = r.body["code"].as_str().unwrap_or_default().to_owned();
+                    (r.status, code)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let created = statuses.iter().filter(|(s, _)| *s == 201).count();
+    let refused = statuses
+        .iter()
+        .filter(|(s, c)| *s == 409 && c == "slot_unavailable")
+        .count();
+    assert_eq!((created, refused), (1, 49), "{statuses:?}");
+    assert_eq!(app.store.bookings().count(), 1);
+    app.assert_no_leaks();
+}
+
+#[test]
+fn the_same_idempotency_key_returns_the_same_booking() {
+    let app = spawn_app();
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let body = booking_body(expert, SLOT);
+    let headers = [("Idempotency-Key", "order-42")];
+    let first = app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers);
+    assert_eq!(first.status, 201, "{}", first.raw);
+    let again = app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers);
+    assert_eq!(again.status, 200, "{}", again.raw);
+    assert_eq!(again.body["id"], first.body["id"]);
+    // Without the key the slot is taken.
+    let plain = app.authed("POST", "/v1/bookings", &client, Some(&body));
+    assert_eq!(
+        (plain.status, error_code(&plain).as_str()),
+        (409, "slot_unavailable")
+    );
+    // Another booker's identical key is their own.
+    let (_, dora) = app.register("dora");
+    let other = app.send("POST", "/v1/bookings", Some(&body), Some(&dora), &headers);
+    assert_eq!(error_code(&other), "slot_unavailable");
+    assert_eq!(app.store.bookings().count(), 1);
+    assert!(app.store.verify_integrity().expect("check").is_consistent());
+}
+
+#[test]
+fn only_the_booker_and_provider_see_and_move_a_booking() {
+    let app = spawn_app();
+    let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let (_, stranger) = app.register("mallory");
+    let created = app.authed(
+        "POST",
+        "/v1/bookings",
+        &client,
+        Some(&booking_body(expert, SLOT)),
+    );
+    assert_eq!(created.status, 201, "{}", created.raw);
+    assert_eq!(created.body["status"], "pending_payment");
+    let id = created.body["id"].as_u64().expect("id");
+    // Stripe ids on the stored row must never show.
+    app.store
+        .bookings()
+        .modify(droply_models::BookingId::new(id), |b| {
+            b.stripe_payment_intent_id = Some("pi_SECRET".to_owned());
+            b.stripe_session_id = Some("cs_SECRET".to_owned());
+            Ok(())
+        })
+        .expect("stripe");
+
+    let path = format!("/v1/bookings/{id}");
+    assert_eq!(app.authed("GET", &path, &client, None).status, 200);
+    assert_eq!(app.authed("GET", &path, &provider, None).status, 200);
+    let hidden = app.authed("GET", &path, &stranger, None);
+    assert_eq!(
+        (hidden.status, error_code(&hidden).as_str()),
+        (404, "not_found")
+    );
+    assert_eq!(app.get(&path).status, 401);
+    assert_eq!(
+        app.authed("GET", "/v1/bookings/424242", &client, None)
+            .status,
+        404
+    );
+    assert_eq!(
+        error_code(&app.authed("GET", "/v1/bookings/xyz", &client, None)),
+        "invalid_parameter"
+    );
+
+    let mine = app.authed("GET", "/v1/bookings?role=client", &client, None);
+    assert_eq!(mine.body["bookings"].as_array().map(Vec::len), Some(1));
+    let theirs = app.authed("GET", "/v1/bookings?role=provider", &provider, None);
+    assert_eq!(theirs.body["bookings"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        app.authed("GET", "/v1/bookings?role=provider", &client, None)
+            .body["bookings"]
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(
+        error_code(&app.authed("GET", "/v1/bookings?role=boss", &client, None)),
+        "invalid_parameter"
+    );
+
+    // The client may not confirm; strangers do not see it.
+    let by_client = app.authed("POST", &format!("{path}/confirm"), &client, None);
+    assert_eq!(
+        (by_client.status, error_code(&by_client).as_str()),
+        (403, "forbidden")
+    );
+    let by_stranger = app.authed("POST", &format!("{path}/confirm"), &stranger, None);
+    assert_eq!(by_stranger.status, 404);
+    let early = app.authed("POST", &format!("{path}/complete"), &provider, None);
+    assert_eq!(
+        (early.status, error_code(&early).as_str()),
+        (409, "invalid_state")
+    );
+    let confirmed = app.authed("POST", &format!("{path}/confirm"), &provider, None);
+    assert_eq!(confirmed.body["status"], "confirmed", "{}", confirmed.raw);
+
+    // Cancelling needs a reason.
+    let no_reason = app.authed("POST", &format!("{path}/cancel"), &client, Some("{}"));
+    assert_eq!(error_code(&no_reason), "invalid_input");
+    let blank = app.authed(
+        "POST",
+        &format!("{path}/cancel"),
+        &client,
+        Some(r#"{"reason":" "}"#),
+    );
+    assert_eq!(error_code(&blank), "invalid_input");
+    let bad_json = app.authed("POST", &format!("{path}/cancel"), &client, Some("{"));
+    assert_eq!(error_code(&bad_json), "invalid_json");
+    let cancelled = app.authed(
+        "POST",
+        &format!("{path}/cancel"),
+        &client,
+        Some(r#"{"reason":"ill"}"#),
+    );
+    assert_eq!(cancelled.body["status"], "cancelled", "{}", cancelled.raw);
+    assert_eq!(cancelled.body["cancellation_reason"], "ill");
+    let twice = app.authed("POST", &format!("{path}/no_show"), &provider, None);
+    assert_eq!(error_code(&twice), "invalid_state");
+    app.assert_no_leaks();
+}
+
+#[test]
+fn rescheduling_links_a_new_booking_and_frees_the_old_slot() {
+    let app = spawn_app();
+    let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let (_, other) = app.register("olga");
+    let first = app.authed(
+        "POST",
+        "/v1/bookings",
+        &client,
+        Some(&booking_body(expert, SLOT)),
+    );
+    let old_id = first.body["id"].as_u64().expect("id");
+    let path = format!("/v1/bookings/{old_id}/reschedule");
+    let stranger = app.authed(
+        "POST",
+        &path,
+        &other,
+        Some(r#"{"start_time":"2027-01-04T11:00:00Z"}"#),
+    );
+    assert_eq!(stranger.status, 404);
+    let closed = app.authed(
+        "POST",
+        &path,
+        &client,
+        Some(r#"{"start_time":"2027-01-04T20:00:00Z"}"#),
+    );
+    assert_eq!(error_code(&closed), "slot_unavailable");
+    let bad = app.authed("POST", &path, &client, Some(r#"{"start_time":42}"#));
+    assert_eq!(error_code(&bad), "invalid_input");
+    let moved = app.authed(
+        "POST",
+        &path,
+        &client,
+        Some(r#"{"start_time":"2027-01-04T11:00:00Z"}"#),
+    );
+    assert_eq!(moved.status, 201, "{}", moved.raw);
+    assert_eq!(moved.body["rescheduled_from"], old_id);
+    let old = app.authed("GET", &format!("/v1/bookings/{old_id}"), &provider, None);
+    assert_eq!(old.body["status"], "cancelled");
+    // The old time is open again.
+    let rebook = app.authed(
+        "POST",
+        "/v1/bookings",
+        &other,
+        Some(&booking_body(expert, SLOT)),
+    );
+    assert_eq!(rebook.status, 201, "{}", rebook.raw);
+    assert!(app.store.verify_integrity().expect("check").is_consistent());
+}
+
+#[test]
+fn bad_booking_requests_get_clear_errors() {
+    let app = spawn_app();
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (me, client) = app.register("carl");
+    let cases = [
+        (
+            booking_body(expert, "2027-01-04T20:00:00Z"),
+            409,
+            "slot_unavailable",
+        ),
+        (
+            booking_body(expert, "2020-01-06T09:00:00Z"),
+            409,
+            "slot_unavailable",
+        ),
+        (booking_body(999_999, SLOT), 404, "not_found"),
+        (booking_body(me, SLOT), 400, "invalid_input"),
+        (
+            format!(r#"{{"provider_id":"{expert}","start_time":"{SLOT}","duration":60}}"#),
+            400,
+            "invalid_input",
+        ),
+        (
+            format!(r#"{{"provider_id":{expert},"start_time":"soon","duration":60}}"#),
+            400,
+            "invalid_input",
+        ),
+        (
+            format!(r#"{{"provider_id":{expert},"start_time":"{SLOT}","duration":-5}}"#),
+            400,
+            "invalid_input",
+        ),
+        (
+            format!(r#"{{"provider_id":{expert},"start_time":"{SLOT}"}}"#),
+            400,
+            "invalid_input",
+        ),
+        (format!(r#"{{"provider_id":{expert},"#), 400, "invalid_json"),
+        (
+            format!(
+                r#"{{"provider_id":{expert},"start_time":"{SLOT}","duration":60,"client_message":"{}"}}"#,
+                "x".repeat(70_000)
+            ),
+            413,
+            "payload_too_large",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let response = app.authed("POST", "/v1/bookings", &client, Some(&body));
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (status, code),
+            "{}: {}",
+            &body[..body.len().min(120)],
+            response.raw
+        );
+    }
+    let no_token = app.request("POST", "/v1/bookings", Some(&booking_body(expert, SLOT)));
+    assert_eq!(no_token.status, 401);
+    let bad_key = app.send(
+        "POST",
+        "/v1/bookings",
+        Some(&booking_body(expert, SLOT)),
+        Some(&client),
+        &[("Idempotency-Key", &"k".repeat(300))],
+    );
+    assert_eq!(error_code(&bad_key), "invalid_input");
+    assert_eq!(app.store.bookings().count(), 0);
+}
+
+#[test]
+fn a_booking_exports_as_icalendar() {
+    let app = spawn_app();
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let (_, stranger) = app.register("mallory");
+    let created = app.authed(
+        "POST",
+        "/v1/bookings",
+        &client,
+        Some(&booking_body(expert, SLOT)),
+    );
+    let id = created.body["id"].as_u64().expect("id");
+    let ics = app.authed("GET", &format!("/v1/bookings/{id}.ics"), &client, None);
+    assert_eq!(ics.status, 200);
+    assert!(
+        ics.head
+            .to_ascii_lowercase()
+            .contains("content-type: text/calendar")
+    );
+    let text = &ics.raw;
+    assert!(
+        text.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("END:VEVENT\r\nEND:VCALENDAR\r\n"), "{text}");
+    assert!(text.contains("\r\nDTSTART:20270104T090000Z\r\n"));
+    assert!(text.contains("\r\nDTEND:20270104T100000Z\r\n"));
+    assert!(
+        text.contains("DESCRIPTION:Hi\\, VAT\\; please\r\n"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("UID:booking-{id}@droply")));
+    assert!(!text.replace("\r\n", "").contains('\n'));
+    let hidden = app.authed("GET", &format!("/v1/bookings/{id}.ics"), &stranger, None);
+    assert_eq!(hidden.status, 404);
+    app.assert_no_leaks();
+}
