@@ -1,3 +1,4 @@
+#![allow(missing_docs)] // criterion_group! generates undocumented items
 //! Sentence-embedder benches: batch throughput on the profile-text fixture, and the
 //! latency of one short (8-token) query.
 //!

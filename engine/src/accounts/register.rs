@@ -12,7 +12,8 @@ use crate::store::{Store, UniqueName};
 use crate::{Error, Result};
 
 /// What sign-up asks for; optional settings default to USD, UTC and English.
-#[derive(Debug, Clone)]
+/// Its `Debug` output leaves the password out.
+#[derive(Clone)]
 pub struct Registration {
     /// Wanted username.
     pub username: String,
@@ -28,6 +29,20 @@ pub struct Registration {
     pub timezone: Option<String>,
     /// Language code; English when absent.
     pub language: Option<String>,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .field("full_name", &self.full_name)
+            .field("currency", &self.currency)
+            .field("timezone", &self.timezone)
+            .field("language", &self.language)
+            .finish()
+    }
 }
 
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";

@@ -15,8 +15,8 @@ use super::error::ApiError;
 use super::json_body::ApiJson;
 use super::{AppState, blocking};
 
-/// Body of `POST /v1/auth/register`.
-#[derive(Debug, Deserialize)]
+/// Body of `POST /v1/auth/register`. No `Debug`: it holds a password.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
     username: String,
@@ -62,8 +62,8 @@ pub async fn register_account(
     ))
 }
 
-/// Body of `POST /v1/auth/login`.
-#[derive(Debug, Deserialize)]
+/// Body of `POST /v1/auth/login`. No `Debug`: it holds a password.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     email: String,

@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use droply_engine::PageRequest;
 use droply_engine::booking::{
     BookingAction, BookingRequest, BookingRole, act, book_idempotent, booking_for, bookings_of,
     reschedule, to_ics,
@@ -17,6 +16,7 @@ use super::bearer::SignedIn;
 use super::booking_view::BookingView;
 use super::error::{ApiError, ErrorCode};
 use super::json_body::ApiJson;
+use super::paging::page_request;
 use super::query::{ApiQuery, parse_id};
 use super::{AppState, blocking};
 
@@ -134,23 +134,9 @@ pub async fn list_bookings(
             ));
         }
     };
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::new(
-            ErrorCode::InvalidParameter,
-            "limit must be between 1 and 100",
-        ));
-    }
-    let cursor = query.cursor.map(|c| c.parse()).transpose().map_err(|_| {
-        ApiError::new(
-            ErrorCode::InvalidParameter,
-            "cursor is not one this API returned",
-        )
-    })?;
+    let page_request = page_request(query.limit, query.cursor)?;
     let store = state.store.clone();
-    let page =
-        blocking(move || bookings_of(&store, user, role, &PageRequest::first(limit).after(cursor)))
-            .await?;
+    let page = blocking(move || bookings_of(&store, user, role, &page_request)).await?;
     Ok(Json(BookingPage {
         bookings: page.items.iter().map(BookingView::from).collect(),
         next_cursor: page.next.map(|c| c.to_string()),

@@ -3,11 +3,11 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use droply_engine::PageRequest;
 use droply_models::UserId;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ErrorCode};
+use super::paging::page_request;
 use super::{AppState, PublicProfile, blocking};
 
 /// `GET /v1/experts/{id}`: the public profile of an expert.
@@ -53,22 +53,9 @@ pub async fn list_experts(
 ) -> Result<Json<ExpertPage>, ApiError> {
     let Query(query) =
         query.map_err(|err| ApiError::new(ErrorCode::InvalidParameter, err.body_text()))?;
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::new(
-            ErrorCode::InvalidParameter,
-            "limit must be between 1 and 100",
-        ));
-    }
-    let cursor = query.cursor.map(|c| c.parse()).transpose().map_err(|_| {
-        ApiError::new(
-            ErrorCode::InvalidParameter,
-            "cursor is not one this API returned",
-        )
-    })?;
+    let page_request = page_request(query.limit, query.cursor)?;
     let store = state.store.clone();
-    let page =
-        blocking(move || store.users().list(&PageRequest::first(limit).after(cursor))).await?;
+    let page = blocking(move || store.users().list(&page_request)).await?;
     Ok(Json(ExpertPage {
         experts: page
             .items

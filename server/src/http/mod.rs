@@ -11,6 +11,7 @@ mod bookings;
 mod error;
 mod experts;
 mod health;
+mod paging;
 mod json_body;
 mod public_profile;
 mod query;
