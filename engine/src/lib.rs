@@ -3,9 +3,9 @@
 //! domain services build on these.
 
 pub mod accounts;
-pub mod demo;
 pub mod availability;
 pub mod booking;
+pub mod demo;
 pub mod error;
 pub mod import;
 pub mod records;

@@ -60,7 +60,10 @@ fn every_golden_text_matches_its_reference() {
             failures.push(format!("{similarity:.6} {:?}", reference.text));
         }
     }
-    eprintln!("{} golden texts, lowest cosine {worst:.6}", references.len());
+    eprintln!(
+        "{} golden texts, lowest cosine {worst:.6}",
+        references.len()
+    );
     assert!(
         failures.is_empty(),
         "below cosine 0.999:\n{}",

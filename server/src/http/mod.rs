@@ -11,8 +11,8 @@ mod bookings;
 mod error;
 mod experts;
 mod health;
-mod paging;
 mod json_body;
+mod paging;
 mod public_profile;
 mod query;
 
