@@ -7,4 +7,6 @@ mod availability;
 mod bookings;
 mod cli_import;
 mod experts;
+mod favorites;
 mod health;
+mod profile;

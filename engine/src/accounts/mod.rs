@@ -4,15 +4,23 @@
 //! of which only the SHA-256 is stored, in an [`AuthSession`] row with an
 //! expiry. Repeated failed sign-ins for one email are refused for a while by
 //! the [`LoginThrottle`].
+//!
+//! An owner changes their own profile through the [`ProfileUpdate`]
+//! allowlist, saves experts as favorites and records interactions with
+//! other profiles.
 
 mod auth_session;
+mod favorites;
 mod login;
 mod login_throttle;
 mod password;
+mod profile_update;
 mod register;
 
 pub use auth_session::{AuthSession, AuthSessionId, SESSION_DAYS};
+pub use favorites::{add_favorite, favorite_experts, record_interaction, remove_favorite};
 pub use login::{IssuedToken, authenticate, login, logout};
 pub use login_throttle::LoginThrottle;
 pub use password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
+pub use profile_update::{ProfileUpdate, update_profile};
 pub use register::{Registration, register};

@@ -27,7 +27,7 @@ impl FromStr for Cursor {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let invalid = || Error::Invalid(format!("cursor {s:?} is not one this API returned"));
-        if s.len() % 2 != 0 || s.len() > 512 {
+        if !s.len().is_multiple_of(2) || s.len() > 512 {
             return Err(invalid());
         }
         let bytes = (0..s.len())

@@ -114,10 +114,10 @@ impl Store {
     /// The keys of one page of a tree under `prefix`.
     fn page_keys(&self, tree: TreeId, prefix: &[u8], page: &PageRequest) -> Result<Page<Vec<u8>>> {
         let limit = page.capped_limit();
-        if let Some(cursor) = &page.after {
-            if !cursor.0.starts_with(prefix) {
-                return Err(Error::Invalid("cursor belongs to another list".to_owned()));
-            }
+        if let Some(cursor) = &page.after
+            && !cursor.0.starts_with(prefix)
+        {
+            return Err(Error::Invalid("cursor belongs to another list".to_owned()));
         }
         let lower = match (&page.after, page.order) {
             (Some(cursor), Order::Asc) => Bound::Excluded(cursor.0.clone()),

@@ -165,13 +165,13 @@ impl<'s> Txn<'s> {
         let new_unique: BTreeSet<_> = new.unique_entries().into_iter().collect();
 
         for entry in new_unique.difference(&old_unique) {
-            if let Some(holder) = self.lookup_unique(entry.unique, &entry.key)? {
-                if holder != raw {
-                    return Err(Error::Conflict {
-                        field: entry.unique.field(),
-                        value: entry.shown.clone(),
-                    });
-                }
+            if let Some(holder) = self.lookup_unique(entry.unique, &entry.key)?
+                && holder != raw
+            {
+                return Err(Error::Conflict {
+                    field: entry.unique.field(),
+                    value: entry.shown.clone(),
+                });
             }
         }
         for entry in old_unique.difference(&new_unique) {

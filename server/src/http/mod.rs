@@ -10,9 +10,12 @@ mod booking_view;
 mod bookings;
 mod error;
 mod experts;
+mod favorites;
 mod health;
+mod interactions;
 mod json_body;
 mod paging;
+mod profile;
 mod public_profile;
 mod query;
 
@@ -72,6 +75,16 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/register", post(auth::register_account))
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/auth/logout", post(auth::logout))
+        .route(
+            "/v1/users/me",
+            get(profile::get_own_account).patch(profile::update_own_account),
+        )
+        .route("/v1/favorites", get(favorites::list_favorites))
+        .route(
+            "/v1/favorites/{expert_id}",
+            post(favorites::add_favorite_expert).delete(favorites::remove_favorite_expert),
+        )
+        .route("/v1/interactions", post(interactions::create_interaction))
         .route(
             "/v1/availability/rules",
             post(availability::create_rule).get(availability::list_own_rules),

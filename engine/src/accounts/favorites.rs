@@ -1,0 +1,110 @@
+//! Saving experts: favorite and unfavorite, each recorded as an interaction
+//! in the same transaction, and the caller's saved experts page by page.
+
+use droply_models::{
+    Error as ModelError, Favorite, FavoriteId, InteractionId, InteractionType, Timestamp, User,
+    UserId, UserInteraction,
+};
+
+use crate::store::{Page, PageRequest, Txn};
+use crate::{Error, Result, Store};
+
+/// The expert `id`, or `NotFound` when there is no such user or the user
+/// does not offer sessions (has no profession).
+fn require_expert(txn: &Txn<'_>, id: UserId) -> Result<User> {
+    match txn.get::<User>(id)? {
+        Some(user) if !user.profession.is_empty() => Ok(user),
+        _ => Err(Error::NotFound {
+            entity: "expert",
+            id: id.get(),
+        }),
+    }
+}
+
+fn interaction(
+    user: UserId,
+    target: UserId,
+    kind: InteractionType,
+    now: Timestamp,
+) -> UserInteraction {
+    UserInteraction {
+        id: InteractionId::new(0),
+        user_id: user,
+        target_user_id: target,
+        interaction_type: kind,
+        created_at: now,
+    }
+}
+
+/// `user` saves `expert`: `Invalid` for oneself, `NotFound` for an unknown
+/// user or a non-expert, `Conflict` when already saved. Records a
+/// `favorite` interaction in the same transaction.
+pub fn add_favorite(store: &Store, user: UserId, expert: UserId) -> Result<Favorite> {
+    if user == expert {
+        return Err(ModelError::invalid("expert_id", "you cannot save yourself").into());
+    }
+    let now = Timestamp::now();
+    store.write(|txn| {
+        require_expert(txn, expert)?;
+        let favorite = txn.create(Favorite {
+            id: FavoriteId::new(0),
+            user_id: user,
+            favorited_user_id: expert,
+            created_at: now,
+        })?;
+        txn.create(interaction(user, expert, InteractionType::Favorite, now))?;
+        Ok(favorite)
+    })
+}
+
+/// `user` forgets `expert`: `NotFound` when it was not saved. Records an
+/// `unfavorite` interaction in the same transaction.
+pub fn remove_favorite(store: &Store, user: UserId, expert: UserId) -> Result<Favorite> {
+    let not_saved = || Error::NotFound {
+        entity: "favorite",
+        id: expert.get(),
+    };
+    let saved = store
+        .favorites()
+        .find_pair(user, expert)?
+        .ok_or_else(not_saved)?;
+    let now = Timestamp::now();
+    store.write(|txn| {
+        let removed = txn.delete::<Favorite>(saved.id).map_err(|err| match err {
+            Error::NotFound { .. } => not_saved(),
+            other => other,
+        })?;
+        txn.create(interaction(user, expert, InteractionType::Unfavorite, now))?;
+        Ok(removed)
+    })
+}
+
+/// One page of the experts `user` saved, oldest first; experts deleted
+/// since are skipped.
+pub fn favorite_experts(store: &Store, user: UserId, page: &PageRequest) -> Result<Page<User>> {
+    let favorites = store.favorites().by_user(user, page)?;
+    let mut experts = Vec::with_capacity(favorites.items.len());
+    for favorite in &favorites.items {
+        if let Some(expert) = store.users().find(favorite.favorited_user_id)? {
+            experts.push(expert);
+        }
+    }
+    Ok(Page {
+        items: experts,
+        next: favorites.next,
+    })
+}
+
+/// Records that `user` did `kind` to `target`; `NotFound` for an unknown target.
+pub fn record_interaction(
+    store: &Store,
+    user: UserId,
+    target: UserId,
+    kind: InteractionType,
+) -> Result<UserInteraction> {
+    let now = Timestamp::now();
+    store.write(|txn| {
+        txn.require::<User>(target)?;
+        txn.create(interaction(user, target, kind, now))
+    })
+}

@@ -1,0 +1,210 @@
+//! [`ProfileUpdate`]: the allowlist of fields an owner may change on their
+//! own account, and [`update_profile`], which applies one in a single store
+//! transaction. Fields only the system sets (ratings, money totals, Stripe,
+//! Google, referral counts, the featured flag, credentials) have no place
+//! here, and unknown fields are refused when deserialising.
+
+use droply_models::{
+    Currency, Error as ModelError, FontFamily, FontSize, HexColor, HttpUrl, LanguageCode, Money,
+    ProfileLayout, TimeZone, Timestamp, User, UserId,
+};
+use serde::{Deserialize, Deserializer};
+
+use crate::Result;
+
+/// A partial change to one's own profile. An absent field is left as it is;
+/// for the fields that may be empty (`skills_1..3`, `profile_picture`,
+/// `hourly_rate` and the social links) `null` clears the value.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileUpdate {
+    /// Display name.
+    pub full_name: Option<String>,
+    /// Biography.
+    pub bio: Option<String>,
+    /// Industry.
+    pub industry: Option<String>,
+    /// Headline profession.
+    pub profession: Option<String>,
+    /// Free-text location.
+    pub location: Option<String>,
+    /// Legacy free-text skills list.
+    pub skills: Option<String>,
+    /// Primary skill; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub skills_1: Option<Option<String>>,
+    /// Secondary skill; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub skills_2: Option<Option<String>>,
+    /// Tertiary skill; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub skills_3: Option<Option<String>>,
+    /// Specialty tags (replaces the whole list).
+    pub specialty_tags: Option<Vec<String>>,
+    /// Profile picture URL; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub profile_picture: Option<Option<HttpUrl>>,
+    /// Page background colour.
+    pub background_color: Option<HexColor>,
+    /// Primary brand colour.
+    pub primary_color: Option<HexColor>,
+    /// Secondary brand colour.
+    pub secondary_color: Option<HexColor>,
+    /// Typeface, by snake_case or display name (`"Open Sans"`).
+    pub font_family: Option<String>,
+    /// Base font size in pixels.
+    pub font_size: Option<FontSize>,
+    /// Layout of the profile page.
+    pub profile_layout: Option<ProfileLayout>,
+    /// Price of one hour in minor units of the user's currency; `null`
+    /// stops selling sessions.
+    #[serde(default, deserialize_with = "present")]
+    pub hourly_rate: Option<Option<i64>>,
+    /// The currency the user prices and earns in; only before any money was
+    /// earned, and together with `hourly_rate` when the user has a rate.
+    pub currency: Option<Currency>,
+    /// Accepting bookings.
+    pub is_available: Option<bool>,
+    /// What a session offers.
+    pub service_description: Option<String>,
+    /// Minutes per session, 15–480.
+    pub session_duration: Option<u16>,
+    /// What the user's content is about.
+    pub content_description: Option<String>,
+    /// IANA time zone.
+    pub timezone: Option<TimeZone>,
+    /// Preferred language.
+    pub language: Option<LanguageCode>,
+    /// Whether to send notification e-mails.
+    pub email_notifications: Option<bool>,
+    /// LinkedIn profile; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub linkedin_url: Option<Option<HttpUrl>>,
+    /// Twitter / X profile; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub twitter_url: Option<Option<HttpUrl>>,
+    /// GitHub profile; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub github_url: Option<Option<HttpUrl>>,
+    /// Instagram profile; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub instagram_url: Option<Option<HttpUrl>>,
+    /// Facebook profile; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub facebook_url: Option<Option<HttpUrl>>,
+    /// YouTube channel; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub youtube_url: Option<Option<HttpUrl>>,
+    /// Snapchat profile; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub snapchat_url: Option<Option<HttpUrl>>,
+    /// Personal website; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub website_url: Option<Option<HttpUrl>>,
+}
+
+/// A field that is present in the body: `null` becomes `Some(None)`.
+fn present<'de, T, D>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *target = value;
+    }
+}
+
+impl ProfileUpdate {
+    /// Applies the change to `user` and validates the result with
+    /// [`User::validate`]; `now` becomes `updated_at`. On error `user` may be
+    /// partly changed and must be discarded.
+    pub fn apply(self, user: &mut User, now: Timestamp) -> Result<()> {
+        if let Some(currency) = self.currency {
+            change_currency(user, currency, self.hourly_rate.is_some())?;
+        }
+        if let Some(rate) = self.hourly_rate {
+            user.hourly_rate = rate.map(|amount| Money::new(amount, user.currency));
+        }
+        if let Some(name) = self.font_family {
+            user.font_family = FontFamily::parse_lenient(&name)?;
+        }
+        set(&mut user.full_name, self.full_name);
+        set(&mut user.bio, self.bio);
+        set(&mut user.industry, self.industry);
+        set(&mut user.profession, self.profession);
+        set(&mut user.location, self.location);
+        set(&mut user.skills, self.skills);
+        set(&mut user.skills_1, self.skills_1);
+        set(&mut user.skills_2, self.skills_2);
+        set(&mut user.skills_3, self.skills_3);
+        set(&mut user.specialty_tags, self.specialty_tags);
+        set(&mut user.profile_picture, self.profile_picture);
+        set(&mut user.background_color, self.background_color);
+        set(&mut user.primary_color, self.primary_color);
+        set(&mut user.secondary_color, self.secondary_color);
+        set(&mut user.font_size, self.font_size);
+        set(&mut user.profile_layout, self.profile_layout);
+        set(&mut user.is_available, self.is_available);
+        set(&mut user.service_description, self.service_description);
+        set(&mut user.session_duration, self.session_duration);
+        set(&mut user.content_description, self.content_description);
+        set(&mut user.timezone, self.timezone);
+        set(&mut user.language, self.language);
+        set(&mut user.email_notifications, self.email_notifications);
+        set(&mut user.linkedin_url, self.linkedin_url);
+        set(&mut user.twitter_url, self.twitter_url);
+        set(&mut user.github_url, self.github_url);
+        set(&mut user.instagram_url, self.instagram_url);
+        set(&mut user.facebook_url, self.facebook_url);
+        set(&mut user.youtube_url, self.youtube_url);
+        set(&mut user.snapchat_url, self.snapchat_url);
+        set(&mut user.website_url, self.website_url);
+        user.updated_at = now.max(user.created_at);
+        user.validate()?;
+        Ok(())
+    }
+}
+
+/// Moves the user to `currency`: only while every money total is zero, and
+/// only with a new hourly rate when the user has one.
+fn change_currency(user: &mut User, currency: Currency, rate_given: bool) -> Result<()> {
+    if currency == user.currency {
+        return Ok(());
+    }
+    let totals = [
+        &mut user.total_earnings,
+        &mut user.total_payouts,
+        &mut user.pending_balance,
+        &mut user.total_referral_earnings,
+    ];
+    if totals.iter().any(|total| total.amount_minor != 0) {
+        return Err(ModelError::invalid(
+            "currency",
+            "cannot change once money has been earned or paid out",
+        )
+        .into());
+    }
+    if user.hourly_rate.is_some() && !rate_given {
+        return Err(ModelError::invalid(
+            "currency",
+            "change hourly_rate in the same request so that it matches the new currency",
+        )
+        .into());
+    }
+    for total in totals {
+        *total = Money::zero(currency);
+    }
+    user.currency = currency;
+    Ok(())
+}
+
+/// Applies `update` to `user`'s own account in one transaction and returns
+/// the stored result.
+pub fn update_profile(store: &crate::Store, user: UserId, update: ProfileUpdate) -> Result<User> {
+    let now = Timestamp::now();
+    store.users().modify(user, |row| update.apply(row, now))
+}

@@ -1,0 +1,246 @@
+//! Favorites and interactions over HTTP: saving and forgetting experts, the
+//! list of saved experts, and recording interactions.
+
+use droply_models::InteractionType;
+
+use crate::app::{TestApp, error_code, spawn_app};
+
+fn interactions_of(app: &TestApp, user: u64) -> Vec<(u64, InteractionType)> {
+    app.store
+        .interactions()
+        .by_user(
+            droply_models::UserId::new(user),
+            &droply_engine::PageRequest::first(100),
+        )
+        .expect("interactions")
+        .items
+        .iter()
+        .map(|i| (i.target_user_id.get(), i.interaction_type))
+        .collect()
+}
+
+#[test]
+fn save_list_and_forget_an_expert() {
+    let app = spawn_app();
+    let (grace, _) = app.register("grace");
+    app.make_expert(grace, "Europe/Berlin");
+    let (carl, token) = app.register("carl");
+
+    let saved = app.authed("POST", &format!("/v1/favorites/{grace}"), &token, None);
+    assert_eq!(saved.status, 201, "{}", saved.raw);
+    assert_eq!(saved.body["expert_id"].as_u64(), Some(grace));
+
+    let again = app.authed("POST", &format!("/v1/favorites/{grace}"), &token, None);
+    assert_eq!(
+        (again.status, error_code(&again).as_str()),
+        (409, "conflict")
+    );
+
+    let list = app.authed("GET", "/v1/favorites", &token, None);
+    assert_eq!(list.status, 200, "{}", list.raw);
+    let experts = list.body["experts"].as_array().expect("experts");
+    assert_eq!(experts.len(), 1);
+    assert_eq!(experts[0]["id"].as_u64(), Some(grace));
+    assert_eq!(experts[0]["profession"], "Tax Advisor");
+    assert!(experts[0].get("email").is_none());
+
+    let gone = app.authed("DELETE", &format!("/v1/favorites/{grace}"), &token, None);
+    assert_eq!(gone.status, 204, "{}", gone.raw);
+    let twice = app.authed("DELETE", &format!("/v1/favorites/{grace}"), &token, None);
+    assert_eq!(
+        (twice.status, error_code(&twice).as_str()),
+        (404, "not_found")
+    );
+
+    let empty = app.authed("GET", "/v1/favorites", &token, None);
+    assert_eq!(empty.body["experts"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        interactions_of(&app, carl),
+        vec![
+            (grace, InteractionType::Favorite),
+            (grace, InteractionType::Unfavorite)
+        ]
+    );
+    assert!(app.store.verify_integrity().expect("check").is_consistent());
+    app.assert_no_leaks();
+}
+
+#[test]
+fn favorites_page_with_a_cursor() {
+    let app = spawn_app();
+    let (_, token) = app.register("carl");
+    let mut experts = Vec::new();
+    for name in ["expert1", "expert2", "expert3"] {
+        let (id, _) = app.register(name);
+        app.make_expert(id, "Europe/Berlin");
+        let r = app.authed("POST", &format!("/v1/favorites/{id}"), &token, None);
+        assert_eq!(r.status, 201, "{}", r.raw);
+        experts.push(id);
+    }
+    let first = app.authed("GET", "/v1/favorites?limit=2", &token, None);
+    assert_eq!(first.status, 200, "{}", first.raw);
+    assert_eq!(first.body["experts"].as_array().map(Vec::len), Some(2));
+    let cursor = first.body["next_cursor"]
+        .as_str()
+        .expect("cursor")
+        .to_owned();
+    let second = app.authed(
+        "GET",
+        &format!("/v1/favorites?limit=2&cursor={cursor}"),
+        &token,
+        None,
+    );
+    assert_eq!(second.status, 200, "{}", second.raw);
+    let rest = second.body["experts"].as_array().expect("experts");
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0]["id"].as_u64(), Some(experts[2]));
+    for bad in [
+        "/v1/favorites?limit=0",
+        "/v1/favorites?limit=101",
+        "/v1/favorites?limit=many",
+        "/v1/favorites?cursor=nonsense",
+    ] {
+        let r = app.authed("GET", bad, &token, None);
+        assert_eq!(
+            (r.status, error_code(&r).as_str()),
+            (400, "invalid_parameter"),
+            "{bad}"
+        );
+    }
+    app.assert_no_leaks();
+}
+
+#[test]
+fn favorites_refuse_bad_targets() {
+    let app = spawn_app();
+    let (grace, _) = app.register("grace");
+    app.make_expert(grace, "Europe/Berlin");
+    let (carl, token) = app.register("carl");
+    let (dora, _) = app.register("dora"); // not an expert
+
+    let unknown = app.authed("POST", "/v1/favorites/999999", &token, None);
+    assert_eq!(
+        (unknown.status, error_code(&unknown).as_str()),
+        (404, "not_found")
+    );
+    let client = app.authed("POST", &format!("/v1/favorites/{dora}"), &token, None);
+    assert_eq!(
+        (client.status, error_code(&client).as_str()),
+        (404, "not_found")
+    );
+    let own = app.authed("POST", &format!("/v1/favorites/{carl}"), &token, None);
+    assert_eq!(
+        (own.status, error_code(&own).as_str()),
+        (400, "invalid_input")
+    );
+    app.make_expert(carl, "Europe/Berlin");
+    let own_expert = app.authed("POST", &format!("/v1/favorites/{carl}"), &token, None);
+    assert_eq!(own_expert.status, 400, "{}", own_expert.raw);
+    for method in ["POST", "DELETE"] {
+        let bad = app.authed(method, "/v1/favorites/abc", &token, None);
+        assert_eq!(
+            (bad.status, error_code(&bad).as_str()),
+            (400, "invalid_parameter")
+        );
+    }
+    let never = app.authed("DELETE", "/v1/favorites/999999", &token, None);
+    assert_eq!(
+        (never.status, error_code(&never).as_str()),
+        (404, "not_found")
+    );
+    assert_eq!(app.store.favorites().count(), 0);
+    assert!(interactions_of(&app, carl).is_empty());
+    app.assert_no_leaks();
+}
+
+#[test]
+fn favorites_are_private_to_their_owner() {
+    let app = spawn_app();
+    let (grace, _) = app.register("grace");
+    app.make_expert(grace, "Europe/Berlin");
+    let (_, carl) = app.register("carl");
+    let (_, dora) = app.register("dora");
+    let saved = app.authed("POST", &format!("/v1/favorites/{grace}"), &carl, None);
+    assert_eq!(saved.status, 201);
+    // Dora sees none of Carl's favorites and cannot remove them.
+    let list = app.authed("GET", "/v1/favorites", &dora, None);
+    assert_eq!(list.body["experts"].as_array().map(Vec::len), Some(0));
+    let remove = app.authed("DELETE", &format!("/v1/favorites/{grace}"), &dora, None);
+    assert_eq!(
+        (remove.status, error_code(&remove).as_str()),
+        (404, "not_found")
+    );
+    assert_eq!(app.store.favorites().count(), 1);
+    // No token: 401 on every favorites route.
+    for (method, path) in [
+        ("GET", "/v1/favorites".to_owned()),
+        ("POST", format!("/v1/favorites/{grace}")),
+        ("DELETE", format!("/v1/favorites/{grace}")),
+    ] {
+        let r = app.request(method, &path, None);
+        assert_eq!((r.status, error_code(&r).as_str()), (401, "unauthorized"));
+    }
+    app.assert_no_leaks();
+}
+
+#[test]
+fn interactions_are_recorded() {
+    let app = spawn_app();
+    let (grace, _) = app.register("grace");
+    let (carl, token) = app.register("carl");
+    for kind in ["view", "click", "share", "search_impression"] {
+        let body = format!(r#"{{"target_user_id":{grace},"interaction_type":"{kind}"}}"#);
+        let r = app.authed("POST", "/v1/interactions", &token, Some(&body));
+        assert_eq!(r.status, 201, "{}", r.raw);
+        assert_eq!(r.body["interaction_type"], kind);
+        assert_eq!(r.body["target_user_id"].as_u64(), Some(grace));
+    }
+    assert_eq!(interactions_of(&app, carl).len(), 4);
+    app.assert_no_leaks();
+}
+
+#[test]
+fn interactions_refuse_bad_input() {
+    let app = spawn_app();
+    let (grace, _) = app.register("grace");
+    let (carl, token) = app.register("carl");
+    let unknown = app.authed(
+        "POST",
+        "/v1/interactions",
+        &token,
+        Some(r#"{"target_user_id":999999,"interaction_type":"view"}"#),
+    );
+    assert_eq!(
+        (unknown.status, error_code(&unknown).as_str()),
+        (404, "not_found")
+    );
+    for body in [
+        format!(r#"{{"target_user_id":{grace},"interaction_type":"stalk"}}"#),
+        format!(r#"{{"target_user_id":"{grace}","interaction_type":"view"}}"#),
+        format!(r#"{{"target_user_id":{grace}}}"#),
+        r#"{"interaction_type":"view"}"#.to_owned(),
+        format!(r#"{{"target_user_id":{grace},"interaction_type":"view","user_id":1}}"#),
+        format!(r#"{{"target_user_id":-{grace},"interaction_type":"view"}}"#),
+    ] {
+        let r = app.authed("POST", "/v1/interactions", &token, Some(&body));
+        assert_eq!(
+            (r.status, error_code(&r).as_str()),
+            (400, "invalid_input"),
+            "{body}: {}",
+            r.raw
+        );
+    }
+    let malformed = app.authed("POST", "/v1/interactions", &token, Some("{not json"));
+    assert_eq!(
+        (malformed.status, error_code(&malformed).as_str()),
+        (400, "invalid_json")
+    );
+    let body = format!(r#"{{"target_user_id":{grace},"interaction_type":"view"}}"#);
+    let anonymous = app.request("POST", "/v1/interactions", Some(&body));
+    assert_eq!(
+        (anonymous.status, error_code(&anonymous).as_str()),
+        (401, "unauthorized")
+    );
+    assert!(interactions_of(&app, carl).is_empty());
+    app.assert_no_leaks();
+}
