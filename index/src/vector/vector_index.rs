@@ -10,17 +10,17 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Mutex, PoisonError, RwLock};
 
-use hnsw_rs::prelude::FilterT;
-
 use super::config::VectorConfig;
 use super::distance::normalize;
-use super::exact_scan::top_k;
 use super::graph::Graph;
 use super::snapshot::{
     GRAPH_BASENAME, STATE_FILE, SnapshotState, read_points, snapshot_dir, snapshot_name, sync_dir,
     write_points,
 };
 use super::wal::{Wal, WalRecord};
+
+mod allowed_set;
+mod search;
 use crate::id_map::{IdMap, Slot};
 use crate::{Error, ExternalId, Result};
 
@@ -96,35 +96,6 @@ fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The internal ids a search may return, as a bitset.
-struct AllowedSet {
-    bits: Vec<u64>,
-}
-
-impl AllowedSet {
-    fn new(len: usize) -> Self {
-        AllowedSet {
-            bits: vec![0; len.div_ceil(64)],
-        }
-    }
-    fn insert(&mut self, internal: usize) {
-        if let Some(word) = self.bits.get_mut(internal / 64) {
-            *word |= 1 << (internal % 64);
-        }
-    }
-    fn contains(&self, internal: usize) -> bool {
-        self.bits
-            .get(internal / 64)
-            .is_some_and(|word| word & (1 << (internal % 64)) != 0)
-    }
-}
-
-impl FilterT for AllowedSet {
-    fn hnsw_filter(&self, id: &usize) -> bool {
-        self.contains(*id)
-    }
 }
 
 impl<K: ExternalId> VectorIndex<K> {
@@ -543,99 +514,6 @@ impl<K: ExternalId> VectorIndex<K> {
         let points = read(&self.points);
         let graph = self.build_graph(&points.vectors, points.ids.len());
         *write(&self.graph) = graph;
-    }
-
-    /// The `k` live vectors closest to `query`, best first. With `allowed`, only those
-    /// ids are considered. Small candidate sets (fewer than `exact_scan_below`) are
-    /// scanned exactly; larger ones walk the graph with `ef_search` (at least `k`).
-    pub fn search(
-        &self,
-        query: &[f32],
-        k: usize,
-        allowed: Option<&[K]>,
-    ) -> Result<Vec<VectorHit<K>>> {
-        self.search_with_ef(query, k, allowed, self.config.ef_search)
-    }
-
-    /// [`VectorIndex::search`] with an explicit `ef` for the graph walk.
-    pub fn search_with_ef(
-        &self,
-        query: &[f32],
-        k: usize,
-        allowed: Option<&[K]>,
-        ef: usize,
-    ) -> Result<Vec<VectorHit<K>>> {
-        if query.len() != self.dimension {
-            return Err(Error::Invalid(format!(
-                "query of {} values, expected {}",
-                query.len(),
-                self.dimension
-            )));
-        }
-        let mut query = query.to_vec();
-        normalize(&mut query);
-        let points = read(&self.points);
-        if k == 0 || points.ids.live() == 0 {
-            return Ok(Vec::new());
-        }
-        let hits: Vec<(usize, f32)> = match allowed {
-            Some(keys) => {
-                let mut internals: Vec<usize> = keys
-                    .iter()
-                    .filter_map(|key| points.ids.internal(*key))
-                    .collect();
-                internals.sort_unstable();
-                internals.dedup();
-                if internals.len() < self.config.exact_scan_below {
-                    top_k(
-                        &query,
-                        &points.vectors,
-                        self.dimension,
-                        internals.into_iter(),
-                        k,
-                    )
-                } else {
-                    let mut set = AllowedSet::new(points.ids.len());
-                    for internal in internals {
-                        set.insert(internal);
-                    }
-                    self.graph_search(&query, k, ef, Some(&set))
-                }
-            }
-            None if points.ids.live() < self.config.exact_scan_below => {
-                let live = points.ids.live_entries().map(|(internal, _, _)| internal);
-                top_k(&query, &points.vectors, self.dimension, live, k)
-            }
-            None if points.ids.tombstones() == 0 => self.graph_search(&query, k, ef, None),
-            None => {
-                let ids = &points.ids;
-                let live = |id: &usize| ids.is_live(*id);
-                self.graph_search(&query, k, ef, Some(&live))
-            }
-        };
-        Ok(hits
-            .into_iter()
-            .filter_map(|(internal, score)| {
-                points.ids.live_slot(internal).map(|slot| VectorHit {
-                    key: slot.key,
-                    score,
-                })
-            })
-            .collect())
-    }
-
-    fn graph_search(
-        &self,
-        query: &[f32],
-        k: usize,
-        ef: usize,
-        filter: Option<&dyn FilterT>,
-    ) -> Vec<(usize, f32)> {
-        read(&self.graph)
-            .search(query, k, ef.max(k), filter)
-            .into_iter()
-            .map(|n| (n.get_origin_id(), 1.0 - n.get_distance()))
-            .collect()
     }
 
     /// Writes a snapshot into `dir` (created if needed) as the state at `seq`, and keeps

@@ -1,0 +1,105 @@
+//! Searching a [`VectorIndex`]: exact scan for small or heavily filtered candidate
+//! sets, the HNSW graph otherwise, tombstoned ids always skipped.
+
+use hnsw_rs::prelude::FilterT;
+
+use super::allowed_set::AllowedSet;
+use super::{VectorHit, VectorIndex, read};
+use crate::vector::distance::normalize;
+use crate::vector::exact_scan::top_k;
+use crate::{Error, ExternalId, Result};
+
+impl<K: ExternalId> VectorIndex<K> {
+    /// The `k` live vectors closest to `query`, best first. With `allowed`, only those
+    /// ids are considered. Small candidate sets (fewer than `exact_scan_below`) are
+    /// scanned exactly; larger ones walk the graph with `ef_search` (at least `k`).
+    pub fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        allowed: Option<&[K]>,
+    ) -> Result<Vec<VectorHit<K>>> {
+        self.search_with_ef(query, k, allowed, self.config.ef_search)
+    }
+
+    /// [`VectorIndex::search`] with an explicit `ef` for the graph walk.
+    pub fn search_with_ef(
+        &self,
+        query: &[f32],
+        k: usize,
+        allowed: Option<&[K]>,
+        ef: usize,
+    ) -> Result<Vec<VectorHit<K>>> {
+        if query.len() != self.dimension {
+            return Err(Error::Invalid(format!(
+                "query of {} values, expected {}",
+                query.len(),
+                self.dimension
+            )));
+        }
+        let mut query = query.to_vec();
+        normalize(&mut query);
+        let points = read(&self.points);
+        if k == 0 || points.ids.live() == 0 {
+            return Ok(Vec::new());
+        }
+        let hits: Vec<(usize, f32)> = match allowed {
+            Some(keys) => {
+                let mut internals: Vec<usize> = keys
+                    .iter()
+                    .filter_map(|key| points.ids.internal(*key))
+                    .collect();
+                internals.sort_unstable();
+                internals.dedup();
+                if internals.len() < self.config.exact_scan_below {
+                    top_k(
+                        &query,
+                        &points.vectors,
+                        self.dimension,
+                        internals.into_iter(),
+                        k,
+                    )
+                } else {
+                    let mut set = AllowedSet::new(points.ids.len());
+                    for internal in internals {
+                        set.insert(internal);
+                    }
+                    self.graph_search(&query, k, ef, Some(&set))
+                }
+            }
+            None if points.ids.live() < self.config.exact_scan_below => {
+                let live = points.ids.live_entries().map(|(internal, _, _)| internal);
+                top_k(&query, &points.vectors, self.dimension, live, k)
+            }
+            None if points.ids.tombstones() == 0 => self.graph_search(&query, k, ef, None),
+            None => {
+                let ids = &points.ids;
+                let live = |id: &usize| ids.is_live(*id);
+                self.graph_search(&query, k, ef, Some(&live))
+            }
+        };
+        Ok(hits
+            .into_iter()
+            .filter_map(|(internal, score)| {
+                points.ids.live_slot(internal).map(|slot| VectorHit {
+                    key: slot.key,
+                    score,
+                })
+            })
+            .collect())
+    }
+
+    fn graph_search(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        filter: Option<&dyn FilterT>,
+    ) -> Vec<(usize, f32)> {
+        read(&self.graph)
+            .search(query, k, ef.max(k), filter)
+            .into_iter()
+            .map(|n| (n.get_origin_id(), 1.0 - n.get_distance()))
+            .collect()
+    }
+}
