@@ -18,11 +18,11 @@ use super::snapshot::{
     write_points,
 };
 use super::wal::{Wal, WalRecord};
+use crate::id_map::{IdMap, Slot};
+use crate::{Error, ExternalId, Result};
 
 mod allowed_set;
 mod search;
-use crate::id_map::{IdMap, Slot};
-use crate::{Error, ExternalId, Result};
 
 const WAL_FILE: &str = "wal.log";
 
