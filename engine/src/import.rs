@@ -125,13 +125,14 @@ impl ImportStats {
 }
 
 /// Imports every line of `input`; `progress` is told the bytes read so far after each chunk.
+/// A row that fails validation or clashes with a unique key is reported with its line.
 pub fn import_lines(
     store: &Store,
     input: impl BufRead,
     mut progress: impl FnMut(u64),
 ) -> Result<ImportStats> {
     let mut stats = ImportStats::default();
-    let mut chunk: Vec<ImportRow> = Vec::with_capacity(CHUNK);
+    let mut chunk: Vec<(Option<usize>, ImportRow)> = Vec::with_capacity(CHUNK);
     for (index, line) in input.lines().enumerate() {
         let line = line?;
         stats.bytes += line.len() as u64 + 1;
@@ -140,13 +141,13 @@ pub fn import_lines(
         }
         let row: ImportRow = serde_json::from_str(&line)
             .map_err(|err| Error::Invalid(format!("line {}: {err}", index + 1)))?;
-        chunk.push(row);
+        chunk.push((Some(index + 1), row));
         if chunk.len() == CHUNK {
-            commit_chunk(store, &mut chunk, &mut stats, index + 1)?;
+            commit_chunk(store, &mut chunk, &mut stats)?;
             progress(stats.bytes);
         }
     }
-    commit_chunk(store, &mut chunk, &mut stats, 0)?;
+    commit_chunk(store, &mut chunk, &mut stats)?;
     progress(stats.bytes);
     stats.rows_by_kind.sort_by_key(|(kind, _)| *kind);
     Ok(stats)
@@ -160,39 +161,39 @@ pub fn import_rows(
     mut progress: impl FnMut(u64),
 ) -> Result<ImportStats> {
     let mut stats = ImportStats::default();
-    let mut chunk: Vec<ImportRow> = Vec::with_capacity(CHUNK);
+    let mut chunk: Vec<(Option<usize>, ImportRow)> = Vec::with_capacity(CHUNK);
     for row in rows {
-        chunk.push(row);
+        chunk.push((None, row));
         if chunk.len() == CHUNK {
-            commit_chunk(store, &mut chunk, &mut stats, 0)?;
+            commit_chunk(store, &mut chunk, &mut stats)?;
             progress(stats.rows);
         }
     }
-    commit_chunk(store, &mut chunk, &mut stats, 0)?;
+    commit_chunk(store, &mut chunk, &mut stats)?;
     progress(stats.rows);
     stats.rows_by_kind.sort_by_key(|(kind, _)| *kind);
     Ok(stats)
 }
 
+/// Writes one chunk in one transaction; a row's user error names its input line.
 fn commit_chunk(
     store: &Store,
-    chunk: &mut Vec<ImportRow>,
+    chunk: &mut Vec<(Option<usize>, ImportRow)>,
     stats: &mut ImportStats,
-    last_line: usize,
 ) -> Result<()> {
     if chunk.is_empty() {
         return Ok(());
     }
     let rows = std::mem::take(chunk);
-    let kinds: Vec<EntityKind> = rows.iter().map(ImportRow::kind).collect();
-    store
-        .write(|txn| rows.into_iter().try_for_each(|row| row.put(txn)))
-        .map_err(|err| match err {
-            Error::Model(_) | Error::Conflict { .. } | Error::Invalid(_) if last_line > 0 => {
-                Error::Invalid(format!("in the rows ending at line {last_line}: {err}"))
-            }
-            other => other,
-        })?;
+    let kinds: Vec<EntityKind> = rows.iter().map(|(_, row)| row.kind()).collect();
+    store.write(|txn| {
+        rows.into_iter().try_for_each(|(line, row)| {
+            row.put(txn).map_err(|err| match line {
+                Some(line) if err.is_user_error() => Error::Invalid(format!("line {line}: {err}")),
+                _ => err,
+            })
+        })
+    })?;
     kinds.into_iter().for_each(|kind| stats.count(kind));
     Ok(())
 }

@@ -79,3 +79,18 @@ fn a_bad_line_is_refused_with_its_number() {
     let err = import(&file, dir.path()).expect_err("bad line");
     assert!(err.to_string().contains("line 2"), "{err}");
 }
+
+#[test]
+fn a_row_that_breaks_a_rule_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut ann = secretive_expert("ann");
+    ann.id = UserId::new(1);
+    let ann = serde_json::to_string(&ImportRow::User(ann)).expect("json");
+    let mut twin = secretive_expert("ann");
+    twin.id = UserId::new(77);
+    let twin = serde_json::to_string(&ImportRow::User(twin)).expect("json");
+    let file = dir.path().join("rows.jsonl");
+    std::fs::write(&file, format!("{ann}\n\n{twin}\n")).expect("write");
+    let err = import(&file, dir.path()).expect_err("duplicate username");
+    assert!(err.to_string().contains("line 3"), "{err}");
+}

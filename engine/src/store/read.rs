@@ -7,7 +7,7 @@ use std::ops::Bound;
 use super::Store;
 use super::key::{read_u64, trailing_u64};
 use super::page::{Cursor, Order, Page, PageRequest};
-use super::record::{Record, RecordId};
+use super::record::{Record, RecordId, not_found};
 use super::tree_id::{IndexName, TreeId, UniqueName};
 use crate::{Error, Result};
 
@@ -22,10 +22,7 @@ impl Store {
 
     /// The row with this id, or `NotFound`.
     pub fn require<R: Record>(&self, id: R::Id) -> Result<R> {
-        self.get::<R>(id)?.ok_or(Error::NotFound {
-            entity: R::KIND.name(),
-            id: id.raw(),
-        })
+        self.get::<R>(id)?.ok_or_else(|| not_found::<R>(id))
     }
 
     /// The id holding `key` in a unique index, if any.

@@ -48,6 +48,14 @@ pub struct UniqueEntry {
     pub shown: String,
 }
 
+/// The `NotFound` error for row `id` of `R`.
+pub(crate) fn not_found<R: Record>(id: R::Id) -> Error {
+    Error::NotFound {
+        entity: R::KIND.name(),
+        id: id.raw(),
+    }
+}
+
 /// An entity the store keeps in a tree of its own.
 ///
 /// Contract: `index_entries` and `unique_entries` depend only on the row's

@@ -12,7 +12,7 @@ use droply_models::Timestamp;
 use super::StoreInner;
 use super::change_feed::ChangeOp;
 use super::key::{read_u64, trailing_u64};
-use super::record::{Record, RecordId};
+use super::record::{Record, RecordId, not_found};
 use super::tree_id::{EntityKind, TreeId};
 use crate::{Error, Result};
 
@@ -53,10 +53,7 @@ impl<'s> Txn<'s> {
 
     /// The row with this id, or `NotFound`.
     pub fn require<R: Record>(&self, id: R::Id) -> Result<R> {
-        self.get::<R>(id)?.ok_or(Error::NotFound {
-            entity: R::KIND.name(),
-            id: id.raw(),
-        })
+        self.get::<R>(id)?.ok_or_else(|| not_found::<R>(id))
     }
 
     /// Writes a new row under a freshly allocated id and returns it.

@@ -316,16 +316,7 @@ impl<K: ExternalId> VectorIndex<K> {
                 .collect();
             wal.append(&records)?;
         }
-        let entries: Vec<VectorEntry<'_, K>> = entries
-            .iter()
-            .zip(&normalized)
-            .map(|(entry, vector)| VectorEntry {
-                key: entry.key,
-                version: entry.version,
-                vector,
-            })
-            .collect();
-        self.apply_upserts_unchecked(&entries);
+        self.apply_normalized(entries, &normalized);
         drop(writer);
         Ok(())
     }
@@ -351,9 +342,15 @@ impl<K: ExternalId> VectorIndex<K> {
 
     fn apply_upserts(&self, entries: &[VectorEntry<'_, K>]) -> Result<()> {
         let normalized = self.normalized(entries)?;
+        self.apply_normalized(entries, &normalized);
+        Ok(())
+    }
+
+    /// Applies `entries` with their vectors replaced by `normalized` (same order).
+    fn apply_normalized(&self, entries: &[VectorEntry<'_, K>], normalized: &[Vec<f32>]) {
         let entries: Vec<VectorEntry<'_, K>> = entries
             .iter()
-            .zip(&normalized)
+            .zip(normalized)
             .map(|(entry, vector)| VectorEntry {
                 key: entry.key,
                 version: entry.version,
@@ -361,7 +358,6 @@ impl<K: ExternalId> VectorIndex<K> {
             })
             .collect();
         self.apply_upserts_unchecked(&entries);
-        Ok(())
     }
 
     /// Reserve, insert into the graph, publish. The caller holds the writer lock (or is
