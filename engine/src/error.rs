@@ -45,6 +45,10 @@ pub enum Error {
     /// The row's state does not allow this (e.g. confirming a cancelled booking).
     #[error("invalid state: {0}")]
     InvalidState(String),
+    /// An idempotency key was sent again with a different request than the
+    /// one it first came with.
+    #[error("this Idempotency-Key was already used with a different request")]
+    IdempotencyKeyReused,
     /// A request made no sense (bad cursor, bad reference, ...).
     #[error("invalid: {0}")]
     Invalid(String),
@@ -82,6 +86,7 @@ impl Error {
                 | Error::TooManyAttempts { .. }
                 | Error::Forbidden(_)
                 | Error::InvalidState(_)
+                | Error::IdempotencyKeyReused
         )
     }
 }

@@ -1,13 +1,15 @@
 //! Droply's engine: the sled store (the source of truth) with a typed
-//! repository per entity, and the demo marketplace generator. Matching and the
-//! domain services build on these.
+//! repository per entity, the demo marketplace generator, the search index that
+//! follows the store, the matching engine over it, and the domain services.
 
 pub mod accounts;
 pub mod availability;
 pub mod booking;
 pub mod demo;
 pub mod error;
+pub mod eval;
 pub mod import;
+pub mod matching;
 pub mod records;
 pub mod search_index;
 pub mod store;

@@ -62,6 +62,18 @@ pub struct Response {
     pub head: String,
 }
 
+impl Response {
+    /// The value of header `name` (case-insensitive), if the answer has it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then_some(value.trim())
+        })
+    }
+}
+
 impl TestApp {
     pub fn get(&self, path: &str) -> Response {
         self.request("GET", path, None)

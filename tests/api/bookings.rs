@@ -337,3 +337,52 @@ fn a_booking_exports_as_icalendar() {
     assert_eq!(hidden.status, 404);
     app.assert_no_leaks();
 }
+
+#[test]
+fn an_idempotency_key_reused_with_a_different_request_is_refused() {
+    let app = spawn_app();
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (other_expert, _) = expert_working(&app, "hedy", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let headers = [("Idempotency-Key", "order-7")];
+    let body = booking_body(expert, SLOT);
+    let first = app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers);
+    assert_eq!(first.status, 201, "{}", first.raw);
+
+    let changed = [
+        booking_body(other_expert, SLOT),
+        booking_body(expert, "2027-01-04T10:00:00Z"),
+        body.replace(r#""duration":60"#, r#""duration":30"#),
+        body.replace("Hi, VAT; please", "Hi, VAT please"),
+        format!(r#"{{"provider_id":{expert},"start_time":"{SLOT}","duration":60}}"#),
+    ];
+    for other in &changed {
+        let reused = app.send("POST", "/v1/bookings", Some(other), Some(&client), &headers);
+        assert_eq!(
+            (reused.status, error_code(&reused).as_str()),
+            (422, "idempotency_key_reused"),
+            "{other}: {}",
+            reused.raw
+        );
+    }
+    // The same request with the same key still answers the first booking;
+    // nothing else was booked.
+    let again = app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers);
+    assert_eq!(again.status, 200, "{}", again.raw);
+    assert_eq!(again.body["id"], first.body["id"]);
+    // The same request written differently (field order, spacing) is the same request.
+    let reordered = format!(
+        r#"{{ "duration": 60, "client_message": "Hi, VAT; please", "start_time": "2027-01-04T10:00:00+01:00", "provider_id": {expert} }}"#
+    );
+    let same = app.send(
+        "POST",
+        "/v1/bookings",
+        Some(&reordered),
+        Some(&client),
+        &headers,
+    );
+    assert_eq!(same.status, 200, "{}", same.raw);
+    assert_eq!(same.body["id"], first.body["id"]);
+    assert_eq!(app.store.bookings().count(), 1);
+    app.assert_no_leaks();
+}

@@ -9,4 +9,7 @@ mod cli_import;
 mod experts;
 mod favorites;
 mod health;
+mod metrics;
+mod openapi;
 mod profile;
+mod request_id;

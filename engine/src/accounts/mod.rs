@@ -3,7 +3,8 @@
 //! Passwords are hashed with argon2id; a sign-in issues an opaque random token
 //! of which only the SHA-256 is stored, in an [`AuthSession`] row with an
 //! expiry. Repeated failed sign-ins for one email are refused for a while by
-//! the [`LoginThrottle`].
+//! the [`LoginThrottle`]. Expired sessions are deleted by
+//! [`sweep_expired_sessions`], which the service runs periodically.
 //!
 //! An owner changes their own profile through the [`ProfileUpdate`]
 //! allowlist, saves experts as favorites and records interactions with
@@ -16,6 +17,7 @@ mod login_throttle;
 mod password;
 mod profile_update;
 mod register;
+mod session_sweep;
 
 pub use auth_session::{AuthSession, AuthSessionId, SESSION_DAYS};
 pub use favorites::{add_favorite, favorite_experts, record_interaction, remove_favorite};
@@ -24,3 +26,4 @@ pub use login_throttle::LoginThrottle;
 pub use password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 pub use profile_update::{ProfileUpdate, update_profile};
 pub use register::{Registration, register};
+pub use session_sweep::{SWEEP_BATCH, sweep_expired_sessions};

@@ -6,7 +6,9 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use droply_index::{ExpertFilters, ExpertTextIndex, TextEmbedder, VectorHit, VectorIndex};
+use droply_index::{
+    ExpertFilters, ExpertTextIndex, FacetCounts, FacetField, TextEmbedder, VectorHit, VectorIndex,
+};
 use droply_models::UserId;
 
 use super::config::SearchIndexConfig;
@@ -219,6 +221,24 @@ impl SearchIndex {
         match self.shared.indexes() {
             Some(indexes) => Ok(indexes.text.matching_ids(filters)?),
             None => Ok(Vec::new()),
+        }
+    }
+
+    /// Counts the experts matching `text` or listed in `also` within `filters`, and the
+    /// values of `fields` among them (see [`ExpertTextIndex::facet_counts`]).
+    pub fn facet_counts(
+        &self,
+        text: &str,
+        filters: &ExpertFilters,
+        also: &[UserId],
+        fields: &[FacetField],
+        max_values: usize,
+    ) -> Result<FacetCounts> {
+        match self.shared.indexes() {
+            Some(indexes) => Ok(indexes
+                .text
+                .facet_counts(text, filters, also, fields, max_values)?),
+            None => Ok(FacetCounts::default()),
         }
     }
 

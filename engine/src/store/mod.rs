@@ -7,7 +7,7 @@
 //! acknowledged survives a crash. Reads never block on writers.
 
 mod change_feed;
-mod codec;
+pub(crate) mod codec;
 mod integrity;
 mod key;
 mod page;

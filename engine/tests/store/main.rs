@@ -1,5 +1,6 @@
 //! Store tests: round trips of every entity, relationship queries, unique
-//! keys, the change feed, a model-based property test and a crash test.
+//! keys, the change feed, a model-based property test, a crash test and the
+//! sweep of expired sign-in sessions.
 
 mod change_feed;
 mod crash;
@@ -7,4 +8,5 @@ mod fixtures;
 mod model_check;
 mod relationships;
 mod roundtrip;
+mod session_sweep;
 mod uniques;

@@ -9,6 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use droply_models::UserId;
 use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
+use tantivy::query::{BooleanQuery, Occur, TermSetQuery};
 use tantivy::schema::Field;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -16,6 +17,7 @@ use super::analyzer::{self, keyword};
 use super::commit_payload::CommitPayload;
 use super::expert_doc::{ExpertDoc, ExpertFilters};
 use super::expert_schema::{EXPERT_SCHEMA_VERSION, ExpertFields, expert_schema, searched_fields};
+use super::facets::{FacetCollector, FacetCounts, FacetField};
 use super::query_builder::{combine, filter_query, text_query};
 use super::search_hits::{hits_with_ids, ids_of};
 use crate::{Error, ExternalId, Result};
@@ -132,12 +134,14 @@ impl ExpertTextIndex {
             d.add_text(*field, skill);
             if !skill.trim().is_empty() {
                 d.add_text(f.skill_kw, keyword(skill));
+                d.add_text(f.skill_facet, skill.trim());
             }
         }
         d.add_text(f.skills_text, &doc.skills_text);
         for tag in &doc.specialty_tags {
             d.add_text(f.tags, tag);
             d.add_text(f.tag_kw, keyword(tag));
+            d.add_text(f.tag_facet, tag.trim());
         }
         d.add_text(f.industry, &doc.industry);
         d.add_text(f.location, &doc.location);
@@ -152,6 +156,15 @@ impl ExpertTextIndex {
         d.add_text(f.industry_kw, keyword(&doc.industry));
         d.add_text(f.profession_kw, keyword(&doc.profession));
         d.add_text(f.location_kw, keyword(&doc.location));
+        for (field, value) in [
+            (f.industry_facet, &doc.industry),
+            (f.profession_facet, &doc.profession),
+            (f.location_facet, &doc.location),
+        ] {
+            if !value.trim().is_empty() {
+                d.add_text(field, value.trim());
+            }
+        }
         if let Some(currency) = doc.currency {
             d.add_text(f.currency, currency.as_str());
         }
@@ -220,6 +233,40 @@ impl ExpertTextIndex {
         let searcher = self.reader.searcher();
         let top = searcher.search(&*query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         hits_with_ids(&searcher, top)
+    }
+
+    /// Counts the experts matching `text` (any of its terms, typo tolerant) or listed in
+    /// `also`, within `filters`, and the values of `fields` among them (at most
+    /// `max_values` per field). An empty `text` with no `also` counts every expert the
+    /// filters allow.
+    pub fn facet_counts(
+        &self,
+        text: &str,
+        filters: &ExpertFilters,
+        also: &[UserId],
+        fields: &[FacetField],
+        max_values: usize,
+    ) -> Result<FacetCounts> {
+        let mut matched = text_query(text, &self.searched, true);
+        if !also.is_empty() {
+            let ids = TermSetQuery::new(
+                also.iter()
+                    .map(|id| Term::from_field_u64(self.fields.id, id.to_raw())),
+            );
+            matched = Some(match matched {
+                Some(text) => Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, text),
+                    (Occur::Should, Box::new(ids)),
+                ])),
+                None => Box::new(ids),
+            });
+        }
+        let query = combine(matched, filter_query(filters, &self.fields));
+        let collector = FacetCollector {
+            fields: fields.to_vec(),
+            max_values,
+        };
+        Ok(self.reader.searcher().search(&*query, &collector)?)
     }
 
     /// Every expert the filters allow (all of them for empty filters), in no order.

@@ -1,5 +1,6 @@
 //! The expert index's tantivy schema: analysed text fields with their BM25 boosts,
-//! keyword and numeric fast fields for filtering and sorting, and the id and version.
+//! keyword and numeric fast fields for filtering and sorting, facet columns holding the
+//! values as written, and the id and version.
 //! Nothing is stored: a hit is read back as its id from a fast field.
 
 use tantivy::schema::{
@@ -11,7 +12,7 @@ use super::analyzer::ANALYZER;
 
 /// Bumped whenever the schema or the analyzer changes; an index of another version
 /// is rebuilt.
-pub const EXPERT_SCHEMA_VERSION: u32 = 1;
+pub const EXPERT_SCHEMA_VERSION: u32 = 2;
 
 /// Handles of every field.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +43,11 @@ pub(crate) struct ExpertFields {
     pub is_available: Field,
     pub is_bookable: Field,
     pub is_featured: Field,
+    pub industry_facet: Field,
+    pub profession_facet: Field,
+    pub location_facet: Field,
+    pub skill_facet: Field,
+    pub tag_facet: Field,
 }
 
 /// The text fields a query searches, with their boosts, and whether typos are forgiven
@@ -73,6 +79,8 @@ pub(crate) fn expert_schema() -> (Schema, ExpertFields) {
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let keyword = STRING | FAST;
+    // Facet values as written (trimmed), read from columns only: never searched.
+    let facet = TextOptions::default().set_fast("raw");
     let number = NumericOptions::default().set_indexed().set_fast();
     let fields = ExpertFields {
         id: b.add_u64_field("id", INDEXED | FAST),
@@ -105,6 +113,11 @@ pub(crate) fn expert_schema() -> (Schema, ExpertFields) {
         is_available: b.add_bool_field("is_available", number.clone()),
         is_bookable: b.add_bool_field("is_bookable", number.clone()),
         is_featured: b.add_bool_field("is_featured", number),
+        industry_facet: b.add_text_field("industry_facet", facet.clone()),
+        profession_facet: b.add_text_field("profession_facet", facet.clone()),
+        location_facet: b.add_text_field("location_facet", facet.clone()),
+        skill_facet: b.add_text_field("skill_facet", facet.clone()),
+        tag_facet: b.add_text_field("tag_facet", facet),
     };
     (b.build(), fields)
 }

@@ -5,7 +5,8 @@
 //! `analyzer` is the one analyzer of every text field; `expert_schema` the fields and
 //! their boosts; `expert_doc` what goes in and the filters; `query_builder` turns words
 //! and filters into queries; `commit_payload` keeps the sequence number atomic with a
-//! commit; `search_hits` reads hits back as ids (only ids are kept, nothing is stored).
+//! commit; `search_hits` reads hits back as ids (only ids are kept, nothing is stored);
+//! `facets` counts values among the matched experts.
 
 mod analyzer;
 mod commit_payload;
@@ -13,6 +14,7 @@ mod document_index;
 mod expert_doc;
 mod expert_index;
 mod expert_schema;
+mod facets;
 mod query_builder;
 mod search_hits;
 
@@ -21,3 +23,4 @@ pub use document_index::DocumentIndex;
 pub use expert_doc::{ExpertDoc, ExpertFilters, PriceRange};
 pub use expert_index::ExpertTextIndex;
 pub use expert_schema::EXPERT_SCHEMA_VERSION;
+pub use facets::{FacetCounts, FacetField};

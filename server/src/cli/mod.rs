@@ -3,6 +3,7 @@
 mod data_dir;
 mod demo;
 mod embed;
+mod eval;
 mod import;
 mod model;
 mod reindex;
@@ -36,6 +37,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Rebuild the search indexes from the store.
     Reindex(reindex::ReindexArgs),
+    /// Measure ranking quality on a BEIR dataset or the demo marketplace.
+    Eval(eval::EvalArgs),
 }
 
 /// Runs one parsed command line.
@@ -47,5 +50,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => import::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Reindex(args) => reindex::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }

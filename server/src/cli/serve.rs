@@ -1,11 +1,13 @@
 //! `droply serve`: opens the store (loading the demo marketplace into an empty
 //! one with `--demo`), serves the HTTP API until Ctrl-C or SIGTERM, then
-//! flushes the store.
+//! flushes the store. Expired sign-in sessions are swept every 10 minutes.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Args;
 use droply_engine::Store;
+use droply_engine::accounts::sweep_expired_sessions;
 use droply_engine::demo::{DemoConfig, generate};
 use droply_engine::import::import_rows;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -45,9 +47,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .await
             .map_err(|err| Error::Config(format!("cannot listen on {}: {err}", args.addr)))?;
         tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data.data_dir.display(), "droply listening");
+        let sweeper = tokio::spawn(sweep_sessions_periodically(store.clone()));
         axum::serve(listener, router(AppState::new(store.clone())))
             .with_graceful_shutdown(shutdown_signal())
             .await?;
+        sweeper.abort();
         Ok::<(), Error>(())
     })?;
     store.flush()?;
@@ -71,6 +75,30 @@ fn load_demo(store: &Store, experts: usize) -> Result<()> {
     bar.finish_and_clear();
     tracing::info!(rows = stats.rows, "demo marketplace loaded");
     Ok(())
+}
+
+/// How often expired sign-in sessions are deleted.
+const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
+
+/// Deletes expired sign-in sessions now and then every
+/// [`SESSION_SWEEP_EVERY`], on the blocking pool; a failed sweep is logged
+/// and retried at the next tick.
+async fn sweep_sessions_periodically(store: Store) {
+    let mut every = tokio::time::interval(SESSION_SWEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let store = store.clone();
+        let swept = tokio::task::spawn_blocking(move || {
+            sweep_expired_sessions(&store, droply_models::Timestamp::now())
+        })
+        .await;
+        match swept {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => tracing::warn!(%err, "sweeping expired sessions failed"),
+            Err(err) => tracing::warn!(%err, "the session sweep did not finish"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -4,11 +4,15 @@
 
 use droply_models::{HttpUrl, Money, Timestamp, User, UserId};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::model_schemas::MoneySchema;
 
 /// An account as its owner sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AccountView {
     /// The user's id.
+    #[schema(value_type = u64)]
     pub id: UserId,
     /// Username.
     pub username: String,
@@ -29,8 +33,10 @@ pub struct AccountView {
     /// Accepting bookings.
     pub is_available: bool,
     /// When the account was made.
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     /// When the account last changed.
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
     /// Short biography.
     pub bio: String,
@@ -63,6 +69,7 @@ pub struct AccountView {
     /// Layout of the profile page.
     pub profile_layout: String,
     /// Price of one hour, in `currency`.
+    #[schema(value_type = Option<MoneySchema>)]
     pub hourly_rate: Option<Money>,
     /// What a session offers.
     pub service_description: String,

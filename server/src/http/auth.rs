@@ -8,35 +8,66 @@ use droply_engine::accounts::{
 };
 use droply_models::Timestamp;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::account_view::AccountView;
 use super::bearer::BearerToken;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::json_body::ApiJson;
 use super::{AppState, blocking};
 
 /// Body of `POST /v1/auth/register`. No `Debug`: it holds a password.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
+    /// Wanted username.
     username: String,
+    /// Login email.
     email: String,
+    /// 8 to 128 characters; only a slow salted hash of it is kept.
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
+    /// Display name.
     full_name: String,
+    /// ISO 4217 code; USD when absent.
+    #[schema(nullable = false)]
     currency: Option<String>,
+    /// IANA time zone; UTC when absent.
+    #[schema(nullable = false)]
     timezone: Option<String>,
+    /// Language code; English when absent.
+    #[schema(nullable = false)]
     language: Option<String>,
 }
 
 /// Answer of `POST /v1/auth/register`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RegisteredAnswer {
+    /// Bearer token for `Authorization: Bearer ...`.
     token: String,
+    /// When the token stops working.
+    #[schema(value_type = String, format = DateTime)]
     expires_at: Timestamp,
+    /// The new account, as its owner sees it.
     user: AccountView,
 }
 
 /// `POST /v1/auth/register`: creates an account and signs it in.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/register",
+    tag = "accounts",
+    summary = "Sign up",
+    description = "Creates an account and signs it in.",
+    request_body = RegisterBody,
+    responses(
+        (status = 201, description = "Signed up and signed in", body = RegisteredAnswer),
+        (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
+        (status = 409, description = "`conflict`: the username or email is taken", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
+    )
+)]
 pub async fn register_account(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterBody>,
@@ -63,21 +94,40 @@ pub async fn register_account(
 }
 
 /// Body of `POST /v1/auth/login`. No `Debug`: it holds a password.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
+    /// Login email.
     email: String,
+    /// The password.
     password: String,
 }
 
 /// Answer of `POST /v1/auth/login`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenAnswer {
+    /// Bearer token for `Authorization: Bearer ...`.
     token: String,
+    /// When the token stops working.
+    #[schema(value_type = String, format = DateTime)]
     expires_at: Timestamp,
 }
 
 /// `POST /v1/auth/login`: a new bearer token for a matching email and password.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/login",
+    tag = "accounts",
+    summary = "Sign in",
+    description = "A new bearer token for a matching email and password. Five failures for one email in 15 minutes answer 429 with `Retry-After`.",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in", body = TokenAnswer),
+        (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`; see `Retry-After`", body = ErrorBody),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LoginBody>,
@@ -93,6 +143,15 @@ pub async fn login(
 }
 
 /// `POST /v1/auth/logout`: ends the session of the token sent.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout",
+    tag = "accounts",
+    summary = "Sign out",
+    description = "Ends the session of the bearer token sent.",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Signed out"))
+)]
 pub async fn logout(
     State(state): State<AppState>,
     BearerToken(token): BearerToken,

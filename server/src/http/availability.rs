@@ -15,35 +15,53 @@ use droply_models::{
     LocalTime, TimeZone, Timestamp, UserId, Weekday,
 };
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::bearer::SignedIn;
-use super::error::{ApiError, ErrorCode};
+use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::json_body::ApiJson;
+use super::model_schemas::{AvailabilityExceptionSchema, AvailabilityRuleSchema};
 use super::query::{ApiQuery, parse_id};
 use super::{AppState, blocking};
 
 /// Body of `POST /v1/availability/rules`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleBody {
+    /// Day of the week, 0 = Monday to 6 = Sunday.
+    #[schema(minimum = 0, maximum = 6)]
     weekday: u8,
+    /// Local start time `HH:MM` in one's own time zone.
+    #[schema(example = "09:00")]
     start: String,
+    /// Local end time `HH:MM` (up to `24:00`).
+    #[schema(example = "17:00")]
     end: String,
 }
 
 /// Body of `PATCH /v1/availability/rules/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RulePatchBody {
+    /// Day of the week, 0 = Monday to 6 = Sunday.
+    #[schema(minimum = 0, maximum = 6, nullable = false)]
     weekday: Option<u8>,
+    /// Local start time `HH:MM`.
+    #[schema(nullable = false)]
     start: Option<String>,
+    /// Local end time `HH:MM`.
+    #[schema(nullable = false)]
     end: Option<String>,
+    /// Whether the rule is in force.
+    #[schema(nullable = false)]
     is_active: Option<bool>,
 }
 
 /// A list of rules.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RuleList {
+    /// The caller's rules.
+    #[schema(value_type = Vec<AvailabilityRuleSchema>)]
     rules: Vec<AvailabilityRule>,
 }
 
@@ -56,6 +74,18 @@ fn weekday(day: u8) -> Result<Weekday, ApiError> {
 }
 
 /// `POST /v1/availability/rules`: adds a weekly rule.
+#[utoipa::path(
+    post,
+    path = "/v1/availability/rules",
+    tag = "availability",
+    summary = "Add a weekly rule",
+    security(("bearer" = [])),
+    request_body = RuleBody,
+    responses(
+        (status = 201, description = "The new rule", body = AvailabilityRuleSchema),
+        (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
+    )
+)]
 pub async fn create_rule(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -72,6 +102,14 @@ pub async fn create_rule(
 }
 
 /// `GET /v1/availability/rules`: the caller's rules.
+#[utoipa::path(
+    get,
+    path = "/v1/availability/rules",
+    tag = "availability",
+    summary = "List one's weekly rules",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The caller's rules", body = RuleList))
+)]
 pub async fn list_own_rules(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -82,6 +120,20 @@ pub async fn list_own_rules(
 }
 
 /// `PATCH /v1/availability/rules/{id}`: changes one of the caller's rules.
+#[utoipa::path(
+    patch,
+    path = "/v1/availability/rules/{id}",
+    tag = "availability",
+    summary = "Change one of one's weekly rules",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The rule's id")),
+    request_body = RulePatchBody,
+    responses(
+        (status = 200, description = "The changed rule", body = AvailabilityRuleSchema),
+        (status = 400, description = "`invalid_parameter`, `invalid_input` or `invalid_json`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such rule of the caller's", body = ErrorBody),
+    )
+)]
 pub async fn patch_rule(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -102,6 +154,19 @@ pub async fn patch_rule(
 }
 
 /// `DELETE /v1/availability/rules/{id}`: removes one of the caller's rules.
+#[utoipa::path(
+    delete,
+    path = "/v1/availability/rules/{id}",
+    tag = "availability",
+    summary = "Remove one of one's weekly rules",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The rule's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "`invalid_parameter`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such rule of the caller's", body = ErrorBody),
+    )
+)]
 pub async fn remove_rule(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -114,23 +179,37 @@ pub async fn remove_rule(
 }
 
 /// Body of `POST /v1/availability/exceptions`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionBody {
+    /// Start of the range (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
     start: Timestamp,
+    /// End of the range (RFC 3339), after `start`.
+    #[schema(value_type = String, format = DateTime)]
     end: Timestamp,
+    /// `true` blocks the range, `false` opens it.
     is_blocked: bool,
+    /// Why, at most 500 characters.
     reason: Option<String>,
 }
 
 /// Body of `PATCH /v1/availability/exceptions/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionPatchBody {
+    /// Start of the range (RFC 3339).
+    #[schema(value_type = Option<String>, format = DateTime, nullable = false)]
     start: Option<Timestamp>,
+    /// End of the range (RFC 3339).
+    #[schema(value_type = Option<String>, format = DateTime, nullable = false)]
     end: Option<Timestamp>,
+    /// `true` blocks the range, `false` opens it.
+    #[schema(nullable = false)]
     is_blocked: Option<bool>,
+    /// Why; `null` clears it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     reason: Option<Option<String>>,
 }
 
@@ -144,12 +223,27 @@ where
 }
 
 /// A list of exceptions.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ExceptionList {
+    /// The caller's exceptions.
+    #[schema(value_type = Vec<AvailabilityExceptionSchema>)]
     exceptions: Vec<AvailabilityException>,
 }
 
 /// `POST /v1/availability/exceptions`: blocks or opens a time range.
+#[utoipa::path(
+    post,
+    path = "/v1/availability/exceptions",
+    tag = "availability",
+    summary = "Add an exception",
+    description = "Blocks (`is_blocked: true`) or opens a time range.",
+    security(("bearer" = [])),
+    request_body = ExceptionBody,
+    responses(
+        (status = 201, description = "The new exception", body = AvailabilityExceptionSchema),
+        (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
+    )
+)]
 pub async fn create_exception(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -167,6 +261,14 @@ pub async fn create_exception(
 }
 
 /// `GET /v1/availability/exceptions`: the caller's exceptions.
+#[utoipa::path(
+    get,
+    path = "/v1/availability/exceptions",
+    tag = "availability",
+    summary = "List one's exceptions",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The caller's exceptions", body = ExceptionList))
+)]
 pub async fn list_own_exceptions(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -177,6 +279,20 @@ pub async fn list_own_exceptions(
 }
 
 /// `PATCH /v1/availability/exceptions/{id}`: changes one of the caller's exceptions.
+#[utoipa::path(
+    patch,
+    path = "/v1/availability/exceptions/{id}",
+    tag = "availability",
+    summary = "Change one of one's exceptions",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The exception's id")),
+    request_body = ExceptionPatchBody,
+    responses(
+        (status = 200, description = "The changed exception", body = AvailabilityExceptionSchema),
+        (status = 400, description = "`invalid_parameter`, `invalid_input` or `invalid_json`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such exception of the caller's", body = ErrorBody),
+    )
+)]
 pub async fn patch_exception(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -197,6 +313,19 @@ pub async fn patch_exception(
 }
 
 /// `DELETE /v1/availability/exceptions/{id}`: removes one of the caller's exceptions.
+#[utoipa::path(
+    delete,
+    path = "/v1/availability/exceptions/{id}",
+    tag = "availability",
+    summary = "Remove one of one's exceptions",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The exception's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "`invalid_parameter`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such exception of the caller's", body = ErrorBody),
+    )
+)]
 pub async fn remove_exception(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -209,24 +338,34 @@ pub async fn remove_exception(
 }
 
 /// Query of `GET /v1/experts/{id}/slots`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SlotsQuery {
+    /// First day `YYYY-MM-DD`, in the viewer's zone.
     from: String,
+    /// Last day `YYYY-MM-DD`, in the viewer's zone.
     to: String,
+    /// The viewer's IANA time zone (default UTC).
     tz: Option<String>,
+    /// Session length in minutes (default 60).
     duration: Option<u16>,
 }
 
 /// One bookable slot.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SlotView {
+    /// Start (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
     start: Timestamp,
+    /// End (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
     end: Timestamp,
 }
 
 /// Answer of `GET /v1/experts/{id}/slots`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SlotList {
+    /// The bookable slots, in time order.
     slots: Vec<SlotView>,
 }
 
@@ -241,6 +380,19 @@ fn date(text: &str, name: &str) -> Result<NaiveDate, ApiError> {
 
 /// `GET /v1/experts/{id}/slots?from=&to=&tz=&duration=`: bookable slots, the
 /// days read in the viewer's zone `tz` (UTC when absent).
+#[utoipa::path(
+    get,
+    path = "/v1/experts/{id}/slots",
+    tag = "availability",
+    summary = "An expert's bookable slots",
+    description = "Weekly rules read in the expert's own zone, minus blocked exceptions and bookings, plus open exceptions; the days are read in the viewer's `tz`.",
+    params(("id" = u64, Path, description = "The expert's user id"), SlotsQuery),
+    responses(
+        (status = 200, description = "The bookable slots", body = SlotList),
+        (status = 400, description = "`invalid_parameter` or `invalid_input`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such expert", body = ErrorBody),
+    )
+)]
 pub async fn list_expert_slots(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -3,27 +3,38 @@
 
 use droply_models::{Booking, BookingId, Money, Timestamp, UserId};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::model_schemas::{BookingStatusSchema, MoneySchema, PaymentStatusSchema};
 
 /// A booking over the API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BookingView {
     /// The booking's id.
+    #[schema(value_type = u64)]
     pub id: BookingId,
     /// Who booked.
+    #[schema(value_type = u64)]
     pub client_id: UserId,
     /// Whom they booked.
+    #[schema(value_type = u64)]
     pub provider_id: UserId,
     /// Start (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
     pub start_time: Timestamp,
     /// End (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
     pub end_time: Timestamp,
     /// Minutes.
     pub duration: u16,
     /// Lifecycle state.
+    #[schema(value_type = BookingStatusSchema)]
     pub status: &'static str,
     /// Payment state.
+    #[schema(value_type = PaymentStatusSchema)]
     pub payment_status: &'static str,
     /// Price.
+    #[schema(value_type = MoneySchema)]
     pub payment_amount: Money,
     /// The client's name.
     pub client_name: String,
@@ -32,10 +43,12 @@ pub struct BookingView {
     /// Link to join the call.
     pub meeting_url: Option<String>,
     /// The booking this one replaced.
+    #[schema(value_type = Option<u64>)]
     pub rescheduled_from: Option<BookingId>,
     /// Why it was cancelled.
     pub cancellation_reason: Option<String>,
     /// When it was booked.
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 

@@ -11,27 +11,53 @@ use droply_engine::booking::{
 };
 use droply_models::{BookingId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::bearer::SignedIn;
 use super::booking_view::BookingView;
-use super::error::{ApiError, ErrorCode};
+use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::json_body::ApiJson;
 use super::paging::page_request;
 use super::query::{ApiQuery, parse_id};
 use super::{AppState, blocking};
 
 /// Body of `POST /v1/bookings`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBookingBody {
+    /// The expert to book.
+    #[schema(value_type = u64)]
     provider_id: UserId,
+    /// Start (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
     start_time: Timestamp,
+    /// Minutes.
     duration: u16,
+    /// A note for the expert.
     client_message: Option<String>,
 }
 
 /// `POST /v1/bookings`: books a slot; 201 for a new booking, 200 when an
-/// `Idempotency-Key` the caller already used returns its booking.
+/// `Idempotency-Key` the caller already used returns its booking, 422
+/// `idempotency_key_reused` when that key came with a different request.
+#[utoipa::path(
+    post,
+    path = "/v1/bookings",
+    tag = "bookings",
+    summary = "Book an expert",
+    description = "The slot is re-checked in the transaction that writes the booking. With an `Idempotency-Key`, the same key and request from the same booker answer 200 with the first booking; the same key with a different request answers 422 `idempotency_key_reused`.",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters, unique per request the caller means")),
+    request_body = CreateBookingBody,
+    responses(
+        (status = 201, description = "Booked", body = BookingView),
+        (status = 200, description = "The booking an earlier request with this Idempotency-Key made", body = BookingView),
+        (status = 400, description = "`invalid_input`, `invalid_parameter` or `invalid_json`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such expert", body = ErrorBody),
+        (status = 409, description = "`slot_unavailable`: the time is not open", body = ErrorBody),
+        (status = 422, description = "`idempotency_key_reused`: the key came with a different request", body = ErrorBody),
+    )
+)]
 pub async fn create_booking(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -70,6 +96,23 @@ pub async fn create_booking(
 
 /// `GET /v1/bookings/{id}` (JSON) and `GET /v1/bookings/{id}.ics` (iCalendar):
 /// for the booker and the provider only.
+#[utoipa::path(
+    get,
+    path = "/v1/bookings/{id}",
+    tag = "bookings",
+    summary = "One booking, or its iCalendar event",
+    description = "For the booker and the provider only (others get 404). An id ending in `.ics` (`/v1/bookings/42.ics`) answers the booking as an iCalendar event.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The booking's id, optionally followed by `.ics`")),
+    responses(
+        (status = 200, description = "The booking (JSON), or with `.ics` an iCalendar event", content(
+            (BookingView = "application/json"),
+            (String = "text/calendar")
+        )),
+        (status = 400, description = "`invalid_parameter`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    )
+)]
 pub async fn get_booking(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -103,22 +146,40 @@ pub async fn get_booking(
 }
 
 /// Query of `GET /v1/bookings`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListBookingsQuery {
+    /// `client` (default) or `provider`.
     role: Option<String>,
+    /// Page size, 1 to 100 (default 20).
     limit: Option<usize>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// A page of bookings.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BookingPage {
+    /// The bookings, by start time.
     bookings: Vec<BookingView>,
+    /// Cursor of the next page, if any.
     next_cursor: Option<String>,
 }
 
 /// `GET /v1/bookings?role=client|provider&limit=&cursor=`: the caller's
 /// bookings as client (default) or as provider, by start time.
+#[utoipa::path(
+    get,
+    path = "/v1/bookings",
+    tag = "bookings",
+    summary = "List one's bookings",
+    security(("bearer" = [])),
+    params(ListBookingsQuery),
+    responses(
+        (status = 200, description = "A page of bookings", body = BookingPage),
+        (status = 400, description = "`invalid_parameter`", body = ErrorBody),
+    )
+)]
 pub async fn list_bookings(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -157,6 +218,20 @@ async fn run_action(
 }
 
 /// `POST /v1/bookings/{id}/confirm`: the provider confirms.
+#[utoipa::path(
+    post,
+    path = "/v1/bookings/{id}/confirm",
+    tag = "bookings",
+    summary = "Confirm a booking (provider)",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The booking's id")),
+    responses(
+        (status = 200, description = "The confirmed booking", body = BookingView),
+        (status = 403, description = "`forbidden`: only the provider confirms", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`invalid_state`", body = ErrorBody),
+    )
+)]
 pub async fn confirm_booking(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -166,6 +241,20 @@ pub async fn confirm_booking(
 }
 
 /// `POST /v1/bookings/{id}/complete`: the provider marks the session done.
+#[utoipa::path(
+    post,
+    path = "/v1/bookings/{id}/complete",
+    tag = "bookings",
+    summary = "Mark a booking completed (provider)",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The booking's id")),
+    responses(
+        (status = 200, description = "The completed booking", body = BookingView),
+        (status = 403, description = "`forbidden`: only the provider completes", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`invalid_state`", body = ErrorBody),
+    )
+)]
 pub async fn complete_booking(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -175,6 +264,20 @@ pub async fn complete_booking(
 }
 
 /// `POST /v1/bookings/{id}/no_show`: the provider marks the client absent.
+#[utoipa::path(
+    post,
+    path = "/v1/bookings/{id}/no_show",
+    tag = "bookings",
+    summary = "Mark the client absent (provider)",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The booking's id")),
+    responses(
+        (status = 200, description = "The booking, marked no-show", body = BookingView),
+        (status = 403, description = "`forbidden`: only the provider marks a no-show", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`invalid_state`", body = ErrorBody),
+    )
+)]
 pub async fn mark_booking_no_show(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -184,13 +287,29 @@ pub async fn mark_booking_no_show(
 }
 
 /// Body of `POST /v1/bookings/{id}/cancel`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
+    /// Why the booking is called off.
     reason: String,
 }
 
 /// `POST /v1/bookings/{id}/cancel` `{reason}`: either side calls it off.
+#[utoipa::path(
+    post,
+    path = "/v1/bookings/{id}/cancel",
+    tag = "bookings",
+    summary = "Cancel a booking (either side)",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The booking's id")),
+    request_body = CancelBody,
+    responses(
+        (status = 200, description = "The cancelled booking", body = BookingView),
+        (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`invalid_state`", body = ErrorBody),
+    )
+)]
 pub async fn cancel_booking(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -201,14 +320,32 @@ pub async fn cancel_booking(
 }
 
 /// Body of `POST /v1/bookings/{id}/reschedule`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RescheduleBody {
+    /// The new start (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
     start_time: Timestamp,
 }
 
 /// `POST /v1/bookings/{id}/reschedule` `{start_time}`: a new booking linked to
 /// the old one, which is cancelled in the same transaction.
+#[utoipa::path(
+    post,
+    path = "/v1/bookings/{id}/reschedule",
+    tag = "bookings",
+    summary = "Reschedule a booking",
+    description = "A new booking linked by `rescheduled_from`; the old one is cancelled in the same transaction.",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The booking's id")),
+    request_body = RescheduleBody,
+    responses(
+        (status = 201, description = "The new booking", body = BookingView),
+        (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`slot_unavailable` or `invalid_state`", body = ErrorBody),
+    )
+)]
 pub async fn reschedule_booking(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,

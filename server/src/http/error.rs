@@ -5,6 +5,8 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
 
 /// Every error code the API answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,9 +43,32 @@ pub enum ErrorCode {
     Forbidden,
     /// The row's state does not allow this.
     InvalidState,
+    /// An `Idempotency-Key` was sent again with a different request.
+    IdempotencyKeyReused,
 }
 
 impl ErrorCode {
+    /// Every code, in table order.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::RouteNotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::SlotUnavailable,
+        ErrorCode::InvalidInput,
+        ErrorCode::InvalidParameter,
+        ErrorCode::Internal,
+        ErrorCode::Unauthorized,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::TooManyAttempts,
+        ErrorCode::InvalidJson,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::Forbidden,
+        ErrorCode::InvalidState,
+        ErrorCode::IdempotencyKeyReused,
+    ];
+
     /// The stable code, the error type and the HTTP status.
     pub fn describe(self) -> (&'static str, &'static str, StatusCode) {
         match self {
@@ -89,7 +114,51 @@ impl ErrorCode {
             ),
             ErrorCode::Forbidden => ("forbidden", "invalid_request", StatusCode::FORBIDDEN),
             ErrorCode::InvalidState => ("invalid_state", "invalid_request", StatusCode::CONFLICT),
+            ErrorCode::IdempotencyKeyReused => (
+                "idempotency_key_reused",
+                "invalid_request",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
         }
+    }
+}
+
+/// The schema of every error body in the OpenAPI document: `code` is one of
+/// [`ErrorCode::ALL`], `type` one of their types.
+#[derive(Debug)]
+pub struct ErrorBody;
+
+impl utoipa::PartialSchema for ErrorBody {
+    fn schema() -> RefOr<Schema> {
+        let mut codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.describe().0).collect();
+        let mut types: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.describe().1).collect();
+        codes.sort_unstable();
+        types.sort_unstable();
+        types.dedup();
+        let text = |description: &str, values: Option<Vec<&str>>| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+                .enum_values(values)
+        };
+        ObjectBuilder::new()
+            .description(Some(
+                "Every failure has this shape; `code` is stable and snake_case.",
+            ))
+            .property("code", text("The stable error code.", Some(codes)))
+            .required("code")
+            .property("type", text("The error's kind.", Some(types)))
+            .required("type")
+            .property("message", text("What went wrong, for people.", None))
+            .required("message")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ErrorBody {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Error")
     }
 }
 
@@ -146,6 +215,9 @@ impl From<droply_engine::Error> for ApiError {
             },
             E::Forbidden(_) => ApiError::new(ErrorCode::Forbidden, err.to_string()),
             E::InvalidState(_) => ApiError::new(ErrorCode::InvalidState, err.to_string()),
+            E::IdempotencyKeyReused => {
+                ApiError::new(ErrorCode::IdempotencyKeyReused, err.to_string())
+            }
             E::SchemaTooNew { .. } | E::Corrupt(_) | E::Storage(_) | E::Io(_) => {
                 ApiError::internal(err)
             }

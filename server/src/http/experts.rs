@@ -5,12 +5,26 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use droply_models::UserId;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::error::{ApiError, ErrorCode};
+use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::paging::page_request;
 use super::{AppState, PublicProfile, blocking};
 
 /// `GET /v1/experts/{id}`: the public profile of an expert.
+#[utoipa::path(
+    get,
+    path = "/v1/experts/{id}",
+    tag = "experts",
+    summary = "An expert's public profile",
+    description = "Never the email, phone, password hash, tokens, Stripe ids or balances.",
+    params(("id" = u64, Path, description = "The expert's user id")),
+    responses(
+        (status = 200, description = "The public profile", body = PublicProfile),
+        (status = 400, description = "`invalid_parameter`: the id is not a number", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such user, or not an expert", body = ErrorBody),
+    )
+)]
 pub async fn get_expert(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -33,20 +47,35 @@ pub async fn get_expert(
 }
 
 /// Query of `GET /v1/experts`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Page size, 1 to 100 (default 20).
     limit: Option<usize>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// A page of experts.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ExpertPage {
     experts: Vec<PublicProfile>,
     next_cursor: Option<String>,
 }
 
 /// `GET /v1/experts?limit=&cursor=`: experts in id order.
+#[utoipa::path(
+    get,
+    path = "/v1/experts",
+    tag = "experts",
+    summary = "List experts",
+    description = "Public profiles of experts in id order, a page at a time.",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of experts", body = ExpertPage),
+        (status = 400, description = "`invalid_parameter`: bad limit or cursor", body = ErrorBody),
+    )
+)]
 pub async fn list_experts(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,

@@ -6,24 +6,42 @@ use axum::http::StatusCode;
 use droply_engine::accounts::{add_favorite, favorite_experts, remove_favorite};
 use droply_models::{Timestamp, UserId};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::bearer::SignedIn;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::paging::page_request;
 use super::query::{ApiQuery, parse_id};
 use super::{AppState, PublicProfile, blocking};
 
 /// A saved expert, as answered by `POST /v1/favorites/{expert_id}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FavoriteView {
     /// The saved expert's id.
+    #[schema(value_type = u64)]
     expert_id: UserId,
     /// When it was saved.
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
 }
 
 /// `POST /v1/favorites/{expert_id}`: saves an expert; 201, or 409 when
 /// already saved.
+#[utoipa::path(
+    post,
+    path = "/v1/favorites/{expert_id}",
+    tag = "favorites",
+    summary = "Save an expert",
+    description = "Records a `favorite` interaction in the same transaction.",
+    security(("bearer" = [])),
+    params(("expert_id" = u64, Path, description = "The expert's user id")),
+    responses(
+        (status = 201, description = "Saved", body = FavoriteView),
+        (status = 400, description = "`invalid_parameter`, or `invalid_input` for oneself", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such user, or not an expert", body = ErrorBody),
+        (status = 409, description = "`conflict`: already saved", body = ErrorBody),
+    )
+)]
 pub async fn add_favorite_expert(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -43,6 +61,20 @@ pub async fn add_favorite_expert(
 
 /// `DELETE /v1/favorites/{expert_id}`: forgets a saved expert; 204, or 404
 /// when it was not saved.
+#[utoipa::path(
+    delete,
+    path = "/v1/favorites/{expert_id}",
+    tag = "favorites",
+    summary = "Forget a saved expert",
+    description = "Records an `unfavorite` interaction in the same transaction.",
+    security(("bearer" = [])),
+    params(("expert_id" = u64, Path, description = "The expert's user id")),
+    responses(
+        (status = 204, description = "Forgotten"),
+        (status = 400, description = "`invalid_parameter`", body = ErrorBody),
+        (status = 404, description = "`not_found`: not saved", body = ErrorBody),
+    )
+)]
 pub async fn remove_favorite_expert(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -55,15 +87,18 @@ pub async fn remove_favorite_expert(
 }
 
 /// Query of `GET /v1/favorites`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListFavoritesQuery {
+    /// Page size, 1 to 100 (default 20).
     limit: Option<usize>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// A page of saved experts.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FavoritePage {
     experts: Vec<PublicProfile>,
     next_cursor: Option<String>,
@@ -71,6 +106,19 @@ pub struct FavoritePage {
 
 /// `GET /v1/favorites?limit=&cursor=`: the caller's saved experts as public
 /// profiles, oldest saved first.
+#[utoipa::path(
+    get,
+    path = "/v1/favorites",
+    tag = "favorites",
+    summary = "List saved experts",
+    description = "The caller's saved experts as public profiles, oldest saved first.",
+    security(("bearer" = [])),
+    params(ListFavoritesQuery),
+    responses(
+        (status = 200, description = "A page of saved experts", body = FavoritePage),
+        (status = 400, description = "`invalid_parameter`: bad limit or cursor", body = ErrorBody),
+    )
+)]
 pub async fn list_favorites(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,

@@ -6,34 +6,58 @@ use axum::http::StatusCode;
 use droply_engine::accounts::record_interaction;
 use droply_models::{InteractionId, InteractionType, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::bearer::SignedIn;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::json_body::ApiJson;
+use super::model_schemas::InteractionTypeSchema;
 use super::{AppState, blocking};
 
 /// Body of `POST /v1/interactions`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInteractionBody {
+    /// Whose profile was acted on.
+    #[schema(value_type = u64)]
     target_user_id: UserId,
+    /// What happened.
+    #[schema(value_type = InteractionTypeSchema)]
     interaction_type: InteractionType,
 }
 
 /// A recorded interaction, as its author sees it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct InteractionView {
     /// The interaction's id.
+    #[schema(value_type = u64)]
     id: InteractionId,
     /// Whose profile was acted on.
+    #[schema(value_type = u64)]
     target_user_id: UserId,
     /// What happened.
+    #[schema(value_type = InteractionTypeSchema)]
     interaction_type: InteractionType,
     /// When.
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
 }
 
 /// `POST /v1/interactions` `{target_user_id, interaction_type}`: 201.
+#[utoipa::path(
+    post,
+    path = "/v1/interactions",
+    tag = "favorites",
+    summary = "Record an interaction",
+    description = "Records what the caller did to another profile.",
+    security(("bearer" = [])),
+    request_body = CreateInteractionBody,
+    responses(
+        (status = 201, description = "Recorded", body = InteractionView),
+        (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
+        (status = 404, description = "`not_found`: unknown target", body = ErrorBody),
+    )
+)]
 pub async fn create_interaction(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,

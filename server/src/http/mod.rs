@@ -1,28 +1,37 @@
 //! The HTTP API: the router, its shared state, the one error format, and one
 //! module per resource. Handlers stay thin: they parse input, call the engine
-//! off the async threads, and shape the answer.
+//! off the async threads, and shape the answer. Every request runs through
+//! one layer that gives it an id and a span, counts it for `/metrics` and
+//! logs it; `/openapi.json` and `/docs` are generated from the handlers.
 
+mod access_log;
 mod account_view;
 mod auth;
 mod availability;
 mod bearer;
 mod booking_view;
 mod bookings;
+mod docs_page;
 mod error;
 mod experts;
 mod favorites;
 mod health;
 mod interactions;
 mod json_body;
+mod metrics;
+mod model_schemas;
+mod openapi;
 mod paging;
 mod profile;
 mod public_profile;
 mod query;
+mod request_id;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, patch, post};
 use droply_engine::Store;
 use droply_engine::accounts::LoginThrottle;
@@ -33,8 +42,11 @@ pub use bearer::{BearerToken, SignedIn};
 pub use booking_view::BookingView;
 pub use error::{ApiError, ErrorCode};
 pub use json_body::ApiJson;
+pub use metrics::Metrics;
+pub use openapi::ApiDoc;
 pub use public_profile::PublicProfile;
 pub use query::ApiQuery;
+pub use request_id::RequestId;
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -45,15 +57,20 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     /// Buffers, notice and step of bookable slots.
     pub slot_policy: SlotPolicy,
+    /// Request counters, timings and gauges served at `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
     /// State over `store` with the default slot policy.
     pub fn new(store: Store) -> Self {
+        let metrics = Arc::new(Metrics::new());
+        metrics::register_state_gauges(&metrics, &store);
         AppState {
             store,
             login_throttle: Arc::new(LoginThrottle::new()),
             slot_policy: SlotPolicy::default(),
+            metrics,
         }
     }
 }
@@ -61,11 +78,15 @@ impl AppState {
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The whole API.
+/// The whole API. Every route is also listed in [`ApiDoc`] (the API tests
+/// check both ways); add routes before the layers so they are observed.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .route("/metrics", get(metrics::get_metrics))
+        .route("/openapi.json", get(openapi::get_openapi))
+        .route("/docs", get(docs_page::get_docs))
         .route("/v1/experts", get(experts::list_experts))
         .route("/v1/experts/{id}", get(experts::get_expert))
         .route(
@@ -123,6 +144,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(from_fn_with_state(
+            state.metrics.clone(),
+            access_log::observe_request,
+        ))
         .with_state(state)
 }
 

@@ -6,11 +6,21 @@ use droply_engine::accounts::{ProfileUpdate, update_profile};
 
 use super::account_view::AccountView;
 use super::bearer::SignedIn;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::json_body::ApiJson;
+use super::model_schemas::ProfileUpdateSchema;
 use super::{AppState, blocking};
 
 /// `GET /v1/users/me`: the caller's account as its owner sees it.
+#[utoipa::path(
+    get,
+    path = "/v1/users/me",
+    tag = "accounts",
+    summary = "One's own account",
+    description = "Profile, branding, pricing and settings; never the password hash, tokens, Stripe or Google credentials.",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The owner's view", body = AccountView))
+)]
 pub async fn get_own_account(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -22,6 +32,19 @@ pub async fn get_own_account(
 
 /// `PATCH /v1/users/me`: changes allowlisted profile fields; any other
 /// field (system-set or unknown) is refused with `invalid_input`.
+#[utoipa::path(
+    patch,
+    path = "/v1/users/me",
+    tag = "accounts",
+    summary = "Change one's own account",
+    description = "Changes only the allowlisted fields; any other field is refused with 400 `invalid_input` naming it. `null` clears the optional ones.",
+    security(("bearer" = [])),
+    request_body = ProfileUpdateSchema,
+    responses(
+        (status = 200, description = "The changed account", body = AccountView),
+        (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
+    )
+)]
 pub async fn update_own_account(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,

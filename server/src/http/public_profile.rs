@@ -4,9 +4,12 @@
 
 use droply_models::{Money, User};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::model_schemas::MoneySchema;
 
 /// An expert as the public sees them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PublicProfile {
     /// The expert's id.
     pub id: u64,
@@ -29,6 +32,7 @@ pub struct PublicProfile {
     /// What a session offers.
     pub service_description: String,
     /// Price of one hour.
+    #[schema(value_type = Option<MoneySchema>)]
     pub hourly_rate: Option<Money>,
     /// Minutes per session.
     pub session_duration: u16,

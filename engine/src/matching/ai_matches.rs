@@ -1,0 +1,95 @@
+//! Stored matches: a signed-in match request keeps one [`AiMatch`] row per returned
+//! expert (query, score, structured reasons), in one transaction. Marking a match viewed
+//! or acted upon is the owner's alone and is recorded as a `view` or `click` interaction
+//! on the expert in the same transaction, so it feeds the popularity signal.
+
+use droply_models::{
+    AiMatch, AiMatchId, InteractionId, InteractionType, Timestamp, UserId, UserInteraction,
+};
+
+use super::ranker::RankedExpert;
+use crate::{Error, Result, Store};
+
+/// Stores a match row for each of `hits` found for `viewer`'s `query`.
+pub fn record_matches(
+    store: &Store,
+    viewer: UserId,
+    query: &str,
+    hits: &[RankedExpert],
+) -> Result<Vec<AiMatch>> {
+    let now = Timestamp::now();
+    let query = if query.trim().is_empty() {
+        "(browse)".to_owned()
+    } else {
+        query.trim().to_owned()
+    };
+    store.write(|txn| {
+        let mut rows = Vec::with_capacity(hits.len());
+        for hit in hits {
+            rows.push(txn.create(AiMatch {
+                id: AiMatchId::new(0),
+                user_id: viewer,
+                matched_user_id: hit.expert.id,
+                query: query.clone(),
+                match_score: hit.match_score,
+                match_reasons: hit.reasons.clone(),
+                created_at: now,
+                is_viewed: false,
+                is_acted_upon: false,
+            })?);
+        }
+        Ok(rows)
+    })
+}
+
+/// What the owner did with a match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchFeedback {
+    /// Opened the matched profile.
+    Viewed,
+    /// Acted on it (contacted, booked, ...); implies viewed.
+    Acted,
+}
+
+/// Records `feedback` on match `id` for `viewer`; another user's match is `NotFound`.
+/// Idempotent: repeating it changes nothing and records no second interaction.
+pub fn record_feedback(
+    store: &Store,
+    viewer: UserId,
+    id: AiMatchId,
+    feedback: MatchFeedback,
+) -> Result<AiMatch> {
+    let now = Timestamp::now();
+    store.write(|txn| {
+        let mut row = txn
+            .get::<AiMatch>(id)?
+            .filter(|m| m.user_id == viewer)
+            .ok_or(Error::NotFound {
+                entity: "match",
+                id: id.get(),
+            })?;
+        let already = match feedback {
+            MatchFeedback::Viewed => row.is_viewed,
+            MatchFeedback::Acted => row.is_acted_upon,
+        };
+        if already {
+            return Ok(row);
+        }
+        row.is_viewed = true;
+        if feedback == MatchFeedback::Acted {
+            row.is_acted_upon = true;
+        }
+        let kind = match feedback {
+            MatchFeedback::Viewed => InteractionType::View,
+            MatchFeedback::Acted => InteractionType::Click,
+        };
+        txn.create(UserInteraction {
+            id: InteractionId::new(0),
+            user_id: viewer,
+            target_user_id: row.matched_user_id,
+            interaction_type: kind,
+            created_at: now,
+        })?;
+        txn.update(row)
+    })
+}

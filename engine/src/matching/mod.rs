@@ -1,0 +1,33 @@
+//! The matching engine: hybrid search over the search index (BM25 and vectors, fused),
+//! re-ranked with what the marketplace knows (ratings, engagement, booking outcomes,
+//! availability, the viewer's history), explained with reasons, stored as AIMatch rows,
+//! and recommendations without a query.
+//!
+//! `query` is what a request asks; `rates` reads budgets across currencies; `fusion`
+//! merges the two rankings; `stats` and `viewer` gather what the signals need; `signals`
+//! scores it; `reasons` says it in words; `ranker` runs a request; `recommend` answers
+//! without a query; `ai_matches` stores matches and feedback.
+
+mod ai_matches;
+mod fusion;
+mod query;
+mod ranker;
+mod rates;
+mod reasons;
+mod recommend;
+mod signals;
+mod stats;
+mod viewer;
+
+pub use ai_matches::{MatchFeedback, record_feedback, record_matches};
+pub use fusion::{FusedHit, Fusion, fuse};
+pub use query::{
+    Budget, MAX_BOOKABLE_DAYS, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS, MatchFilters, MatchQuery,
+};
+pub use ranker::{MatchResults, Matcher, MatcherConfig, RankedExpert, display_score};
+pub use rates::RateTable;
+pub use reasons::free_on;
+pub use recommend::MAX_RECOMMENDATIONS;
+pub use signals::{Contribution, Signal, SignalWeights, smoothed_rating};
+pub use stats::{ExpertStats, SLOT_HORIZON_DAYS};
+pub use viewer::{SeedKind, ViewerContext};

@@ -1,0 +1,168 @@
+//! What a match request asks for ([`MatchQuery`]): the text, the filters, how much the
+//! meaning weighs against the words, which page, which facets, and whether to explain.
+//! [`MatchQuery::validate`] enforces the limits every caller shares.
+
+use droply_index::FacetField;
+use droply_models::{CategoryId, Currency, UserId};
+
+use super::fusion::Fusion;
+use crate::{Error, Result};
+
+/// The most results one page may hold.
+pub const MAX_LIMIT: usize = 100;
+/// The deepest offset a page may start at.
+pub const MAX_OFFSET: usize = 1000;
+/// The longest query text, in characters.
+pub const MAX_QUERY_CHARS: usize = 500;
+/// The most values of one filter list.
+pub const MAX_FILTER_VALUES: usize = 50;
+/// The furthest ahead "bookable within N days" may look.
+pub const MAX_BOOKABLE_DAYS: u16 = 60;
+
+/// A budget: what the searcher is willing to pay per hour, in one currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// The currency the bounds are in; rates in other currencies are converted.
+    pub currency: Currency,
+    /// Lowest hourly rate in minor units, if bounded.
+    pub min_minor: Option<i64>,
+    /// Highest hourly rate in minor units, if bounded.
+    pub max_minor: Option<i64>,
+}
+
+/// Which experts may be returned. Lists match any of their values (case-insensitive,
+/// whole value); the fields combine with AND.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MatchFilters {
+    /// Industries.
+    pub industries: Vec<String>,
+    /// Professions.
+    pub professions: Vec<String>,
+    /// Locations.
+    pub locations: Vec<String>,
+    /// Ranked skills.
+    pub skills: Vec<String>,
+    /// Specialty tags.
+    pub specialty_tags: Vec<String>,
+    /// Content categories.
+    pub categories: Vec<CategoryId>,
+    /// Hourly-rate budget.
+    pub budget: Option<Budget>,
+    /// Lowest average rating (0–5).
+    pub min_rating: Option<f32>,
+    /// Only experts accepting bookings.
+    pub available_only: bool,
+    /// Only experts with an open slot within this many days.
+    pub bookable_within_days: Option<u16>,
+    /// Only featured experts.
+    pub featured_only: bool,
+}
+
+/// A search or match request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchQuery {
+    /// What the searcher typed; empty lists experts by the other signals.
+    pub text: String,
+    /// Restrictions.
+    pub filters: MatchFilters,
+    /// 0 ranks by words only (BM25), 1 by meaning only (vectors).
+    pub semantic_ratio: f32,
+    /// How the two rankings are fused.
+    pub fusion: Fusion,
+    /// Results skipped.
+    pub offset: usize,
+    /// Results returned, at most [`MAX_LIMIT`].
+    pub limit: usize,
+    /// Fields to count values of among the matched experts.
+    pub facets: Vec<FacetField>,
+    /// Who is searching (personalizes the ranking).
+    pub viewer: Option<UserId>,
+    /// Whether behaviour, quality and personal signals re-rank the fused list.
+    pub rerank: bool,
+}
+
+impl Default for MatchQuery {
+    fn default() -> Self {
+        MatchQuery {
+            text: String::new(),
+            filters: MatchFilters::default(),
+            semantic_ratio: 0.5,
+            fusion: Fusion::default(),
+            offset: 0,
+            limit: 20,
+            facets: Vec::new(),
+            viewer: None,
+            rerank: true,
+        }
+    }
+}
+
+impl MatchQuery {
+    /// A query for `text` with the defaults.
+    pub fn text(text: impl Into<String>) -> Self {
+        MatchQuery {
+            text: text.into(),
+            ..MatchQuery::default()
+        }
+    }
+
+    /// Checks every limit; the error names the field.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |message: String| Err(Error::Invalid(message));
+        if self.text.chars().count() > MAX_QUERY_CHARS {
+            return invalid(format!("q: at most {MAX_QUERY_CHARS} characters"));
+        }
+        if !(0.0..=1.0).contains(&self.semantic_ratio) {
+            return invalid("semanticRatio: must be between 0 and 1".to_owned());
+        }
+        if self.limit == 0 || self.limit > MAX_LIMIT {
+            return invalid(format!("limit: must be between 1 and {MAX_LIMIT}"));
+        }
+        if self.offset > MAX_OFFSET {
+            return invalid(format!("offset: at most {MAX_OFFSET}"));
+        }
+        let f = &self.filters;
+        for (name, values) in [
+            ("industry", &f.industries),
+            ("profession", &f.professions),
+            ("location", &f.locations),
+            ("skills", &f.skills),
+            ("specialty_tags", &f.specialty_tags),
+        ] {
+            if values.len() > MAX_FILTER_VALUES {
+                return invalid(format!("{name}: at most {MAX_FILTER_VALUES} values"));
+            }
+            if values.iter().any(|v| v.trim().is_empty() || v.len() > 200) {
+                return invalid(format!("{name}: values must be 1 to 200 characters"));
+            }
+        }
+        if f.categories.len() > MAX_FILTER_VALUES {
+            return invalid(format!("category: at most {MAX_FILTER_VALUES} values"));
+        }
+        if let Some(budget) = &f.budget {
+            let negative =
+                budget.min_minor.is_some_and(|v| v < 0) || budget.max_minor.is_some_and(|v| v < 0);
+            if negative {
+                return invalid("price: bounds cannot be negative".to_owned());
+            }
+            if let (Some(min), Some(max)) = (budget.min_minor, budget.max_minor)
+                && min > max
+            {
+                return invalid("price: the lower bound is above the upper bound".to_owned());
+            }
+        }
+        if let Some(min) = f.min_rating
+            && !(0.0..=5.0).contains(&min)
+        {
+            return invalid("min_rating: must be between 0 and 5".to_owned());
+        }
+        if let Some(days) = f.bookable_within_days
+            && !(1..=MAX_BOOKABLE_DAYS).contains(&days)
+        {
+            return invalid(format!(
+                "bookable_within_days: must be between 1 and {MAX_BOOKABLE_DAYS}"
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,464 @@
+//! [`Matcher`]: the matching engine. A request runs in five steps:
+//!
+//! 1. **retrieve**: BM25 and vector candidates within the filters (a budget becomes one
+//!    price range per currency through the rate table), a pool deeper than the page;
+//! 2. **fuse** them by the request's semantic ratio and fusion method;
+//! 3. **re-rank** the head of the pool: relevance plus each signal's contribution
+//!    (quality, behaviour, availability, the viewer's history), and the filters that
+//!    need the calendar (bookable within N days);
+//! 4. **arrange**: diversity (one profession does not fill the page) and guaranteed
+//!    exposure for a new expert on the first page;
+//! 5. **explain**: reasons per hit, facet counts and the estimated total.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use droply_index::text::terms;
+use droply_index::{ExpertFilters, FacetField};
+use droply_models::{MatchReason, TimeZone, Timestamp, User, UserId};
+
+use super::fusion::{FusedHit, fuse};
+use super::query::{MatchFilters, MatchQuery};
+use super::rates::RateTable;
+use super::reasons::reasons;
+use super::recommend::TrendingCache;
+use super::signals::{Contribution, Signal, SignalWeights, expert_signals, personal_signals};
+use super::stats::{ExpertStats, StatsCache};
+use super::viewer::ViewerContext;
+use crate::availability::SlotPolicy;
+use crate::search_index::is_expert;
+use crate::{Result, SearchIndex, Store};
+
+/// The fewest candidates retrieved from each index.
+const MIN_POOL: usize = 100;
+/// Candidates re-ranked beyond the requested page.
+const RERANK_EXTRA: usize = 40;
+/// Facet values returned per field at most.
+const FACET_VALUES: usize = 100;
+/// The first page's size for the new-expert guarantee.
+const FIRST_PAGE: usize = 10;
+/// Where on the first page a new expert is placed when none made it on merit.
+const NEW_EXPERT_SLOT: usize = 4;
+
+/// How the matcher ranks.
+#[derive(Debug, Clone)]
+pub struct MatcherConfig {
+    /// Exchange rates for budgets.
+    pub rates: RateTable,
+    /// How much each signal weighs.
+    pub weights: SignalWeights,
+    /// Slot rules for "earliest open slot".
+    pub slot_policy: SlotPolicy,
+    /// How long an expert's stats are reused.
+    pub stats_ttl: Duration,
+    /// A fixed present (evaluations on generated data); `None` is the real clock.
+    pub now: Option<Timestamp>,
+}
+
+impl Default for MatcherConfig {
+    fn default() -> Self {
+        MatcherConfig {
+            rates: RateTable::default(),
+            weights: SignalWeights::default(),
+            slot_policy: SlotPolicy::default(),
+            stats_ttl: Duration::from_secs(30),
+            now: None,
+        }
+    }
+}
+
+/// One ranked expert.
+#[derive(Debug, Clone)]
+pub struct RankedExpert {
+    /// The expert.
+    pub expert: User,
+    /// The final score (relevance plus signals; comparable within one request).
+    pub score: f32,
+    /// The score mapped into `0..=1` for display and storage.
+    pub match_score: f32,
+    /// Where the expert stood in each retrieval list.
+    pub fused: FusedHit<UserId>,
+    /// Every contribution to `score`.
+    pub contributions: Vec<Contribution>,
+    /// The contributions as sentences, strongest first.
+    pub reasons: Vec<MatchReason>,
+}
+
+/// The answer to a request.
+#[derive(Debug, Clone)]
+pub struct MatchResults {
+    /// The requested page.
+    pub hits: Vec<RankedExpert>,
+    /// How many experts matched the words, the meaning and the filters (estimated: the
+    /// calendar filter is applied to the ranked head only).
+    pub total: u64,
+    /// Facet counts over the matched experts, per requested field.
+    pub facets: Vec<(FacetField, Vec<(String, u64)>)>,
+    /// Time spent, in microseconds.
+    pub took_micros: u64,
+}
+
+/// The matching engine over a store and its search index.
+#[derive(Debug)]
+pub struct Matcher {
+    store: Store,
+    index: Arc<SearchIndex>,
+    config: MatcherConfig,
+    stats: StatsCache,
+    pub(crate) trending: TrendingCache,
+}
+
+/// What every candidate of one request shares.
+pub(crate) struct Context<'a> {
+    pub query_terms: HashSet<String>,
+    pub viewer: &'a ViewerContext,
+    pub budget: Option<&'a super::query::Budget>,
+    pub rerank: bool,
+    pub now: Timestamp,
+}
+
+impl Matcher {
+    /// A matcher over `store` and `index`.
+    pub fn new(store: Store, index: Arc<SearchIndex>, config: MatcherConfig) -> Self {
+        let stats = StatsCache::new(config.stats_ttl);
+        Matcher {
+            store,
+            index,
+            config,
+            stats,
+            trending: TrendingCache::default(),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The search index.
+    pub fn index(&self) -> &Arc<SearchIndex> {
+        &self.index
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &MatcherConfig {
+        &self.config
+    }
+
+    /// The present, as the matcher sees it.
+    pub fn now(&self) -> Timestamp {
+        self.config.now.unwrap_or_else(Timestamp::now)
+    }
+
+    /// Forgets cached stats (after bulk changes, or in tests).
+    pub fn clear_cache(&self) {
+        self.stats.clear();
+    }
+
+    /// Answers `query`.
+    pub fn search(&self, query: &MatchQuery) -> Result<MatchResults> {
+        let started = Instant::now();
+        query.validate()?;
+        let filters = self.index_filters(&query.filters);
+        let text = query.text.trim();
+        let ratio = if text.is_empty() {
+            0.0
+        } else {
+            query.semantic_ratio
+        };
+        let want = query.offset + query.limit;
+        let pool = (want * 2).max(MIN_POOL);
+        let text_hits = if ratio < 1.0 {
+            self.index.text_search(text, &filters, pool)?
+        } else {
+            Vec::new()
+        };
+        let vector_hits = if ratio > 0.0 {
+            let vector = self.index.embedder().embed_query_text(text)?;
+            self.index.vector_search(&vector, &filters, pool)?
+        } else {
+            Vec::new()
+        };
+        let fused = fuse(&text_hits, &vector_hits, ratio, query.fusion);
+        let viewer = match query.viewer {
+            Some(viewer) if query.rerank => ViewerContext::load(&self.store, &self.index, viewer)?,
+            Some(viewer) => ViewerContext {
+                viewer: Some(viewer),
+                ..ViewerContext::anonymous()
+            },
+            None => ViewerContext::anonymous(),
+        };
+        let context = Context {
+            query_terms: terms(text).into_iter().map(|(t, _)| t).collect(),
+            viewer: &viewer,
+            budget: query.filters.budget.as_ref(),
+            rerank: query.rerank,
+            now: self.now(),
+        };
+        let window = want + RERANK_EXTRA;
+        let mut ranked = self.rank(fused, window, &context, &query.filters)?;
+        if query.rerank {
+            diversify(&mut ranked, self.config.weights.diversity);
+            guarantee_new_expert(&mut ranked);
+        }
+        let mut hits: Vec<RankedExpert> = ranked
+            .into_iter()
+            .skip(query.offset)
+            .take(query.limit)
+            .collect();
+        for hit in &mut hits {
+            let tz = viewer.timezone.unwrap_or(hit.expert.timezone);
+            hit.reasons = reasons(&hit.contributions, context.now, tz);
+        }
+        let (total_text, also): (&str, Vec<UserId>) = if ratio >= 1.0 {
+            ("", vector_hits.iter().map(|h| h.0).collect())
+        } else if ratio > 0.0 {
+            (text, vector_hits.iter().map(|h| h.0).collect())
+        } else {
+            (text, Vec::new())
+        };
+        let counts =
+            self.index
+                .facet_counts(total_text, &filters, &also, &query.facets, FACET_VALUES)?;
+        Ok(MatchResults {
+            hits,
+            total: counts.total,
+            facets: counts.fields,
+            took_micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// The filters the indexes apply (everything but the calendar).
+    pub(crate) fn index_filters(&self, filters: &MatchFilters) -> ExpertFilters {
+        ExpertFilters {
+            industries: filters.industries.clone(),
+            professions: filters.professions.clone(),
+            locations: filters.locations.clone(),
+            skills: filters.skills.clone(),
+            specialty_tags: filters.specialty_tags.clone(),
+            categories: filters.categories.clone(),
+            prices: filters
+                .budget
+                .map(|budget| self.config.rates.ranges(&budget))
+                .unwrap_or_default(),
+            min_rating: filters.min_rating,
+            min_rating_count: None,
+            available_only: filters.available_only || filters.bookable_within_days.is_some(),
+            bookable_only: filters.bookable_within_days.is_some(),
+            featured_only: filters.featured_only,
+        }
+    }
+
+    /// The stats of `expert`, cached.
+    pub(crate) fn stats_of(&self, expert: &User) -> Result<Arc<ExpertStats>> {
+        self.stats.get_or_load(expert.id, || {
+            ExpertStats::load(&self.store, expert, self.now(), &self.config.slot_policy)
+        })
+    }
+
+    /// Scores the first `window` live candidates of `fused` (best first).
+    pub(crate) fn rank(
+        &self,
+        fused: Vec<FusedHit<UserId>>,
+        window: usize,
+        context: &Context<'_>,
+        filters: &MatchFilters,
+    ) -> Result<Vec<RankedExpert>> {
+        let mut ranked = Vec::with_capacity(window.min(fused.len()));
+        for hit in fused {
+            if ranked.len() >= window {
+                break;
+            }
+            let Some(expert) = self.store.users().find(hit.key)? else {
+                continue; // deleted since it was indexed
+            };
+            if !is_expert(&expert) || Some(expert.id) == context.viewer.viewer {
+                continue;
+            }
+            let stats = if context.rerank || filters.bookable_within_days.is_some() {
+                Some(self.stats_of(&expert)?)
+            } else {
+                None
+            };
+            if let (Some(days), Some(stats)) = (filters.bookable_within_days, &stats) {
+                let deadline = context.now.plus_days(i64::from(days));
+                if stats.earliest_slot.is_none_or(|slot| slot > deadline) {
+                    continue;
+                }
+            }
+            ranked.push(self.score(expert, hit, stats.as_deref(), context));
+        }
+        ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+        Ok(ranked)
+    }
+
+    /// Relevance plus signals for one candidate.
+    pub(crate) fn score(
+        &self,
+        expert: User,
+        hit: FusedHit<UserId>,
+        stats: Option<&ExpertStats>,
+        context: &Context<'_>,
+    ) -> RankedExpert {
+        let mut contributions = Vec::new();
+        if hit.text.is_some() {
+            contributions.push(Contribution {
+                signal: Signal::Keyword,
+                value: matched_words(&expert, &context.query_terms),
+                weight: hit.text_part,
+            });
+        }
+        if hit.vector.is_some() {
+            contributions.push(Contribution {
+                signal: Signal::Semantic,
+                value: hit.vector.map_or(String::new(), |(_, s)| format!("{s:.3}")),
+                weight: hit.score - hit.text_part,
+            });
+        }
+        if let Some(stats) = stats
+            && context.rerank
+        {
+            let weights = &self.config.weights;
+            contributions.extend(expert_signals(&expert, stats, context.now, weights));
+            if context.viewer.viewer.is_some() {
+                let vector = self.index.expert_vector(expert.id);
+                contributions.extend(personal_signals(
+                    &expert,
+                    vector.as_deref(),
+                    context.viewer,
+                    weights,
+                ));
+            }
+        }
+        if let (Some(budget), Some(rate)) = (context.budget, expert.hourly_rate)
+            && self
+                .config
+                .rates
+                .within(budget, rate.amount_minor, rate.currency)
+        {
+            contributions.push(Contribution {
+                signal: Signal::Budget,
+                value: format!("{} {}", rate.amount_minor, rate.currency.as_str()),
+                weight: 0.0,
+            });
+        }
+        let score = contributions.iter().map(|c| c.weight).sum::<f32>();
+        RankedExpert {
+            expert,
+            score,
+            match_score: display_score(score),
+            fused: hit,
+            contributions,
+            reasons: Vec::new(),
+        }
+    }
+
+    /// Reasons for `hits` read in `tz` (or each expert's own zone).
+    pub(crate) fn explain(&self, hits: &mut [RankedExpert], tz: Option<TimeZone>) {
+        let now = self.now();
+        for hit in hits {
+            hit.reasons = reasons(&hit.contributions, now, tz.unwrap_or(hit.expert.timezone));
+        }
+    }
+}
+
+/// A score mapped monotonically into `0..=1` (a logistic curve centred on 0.5).
+pub fn display_score(score: f32) -> f32 {
+    let value = 1.0 / (1.0 + (-4.0 * (score - 0.5)).exp());
+    if value.is_finite() {
+        value.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// What of the expert's profile the query's words matched, for the keyword reason:
+/// skills and tags first, else the profession, else the words themselves.
+fn matched_words(expert: &User, query_terms: &HashSet<String>) -> String {
+    let hits = |value: &str| terms(value).iter().any(|(t, _)| query_terms.contains(t));
+    let mut skills: Vec<&str> = [&expert.skills_1, &expert.skills_2, &expert.skills_3]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .chain(expert.specialty_tags.iter().map(String::as_str))
+        .filter(|value| hits(value))
+        .collect();
+    skills.dedup();
+    if !skills.is_empty() {
+        return format!("skills: {}", skills.join(", "));
+    }
+    if hits(&expert.profession) {
+        return format!("profession: {}", expert.profession);
+    }
+    if hits(&expert.location) {
+        return format!("location: {}", expert.location);
+    }
+    String::new()
+}
+
+/// Re-orders `ranked` greedily: each pick loses `penalty` per earlier pick of the same
+/// profession, and the loss is recorded as a diversity contribution.
+fn diversify(ranked: &mut Vec<RankedExpert>, penalty: f32) {
+    if penalty <= 0.0 || ranked.len() < 2 {
+        return;
+    }
+    let mut remaining = std::mem::take(ranked);
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    while !remaining.is_empty() {
+        let effective = |hit: &RankedExpert| {
+            let repeats = seen
+                .get(&hit.expert.profession.to_lowercase())
+                .copied()
+                .unwrap_or(0);
+            hit.score - penalty * repeats as f32
+        };
+        let best = (0..remaining.len())
+            .max_by(|&a, &b| {
+                effective(&remaining[a])
+                    .total_cmp(&effective(&remaining[b]))
+                    .then(b.cmp(&a))
+            })
+            .unwrap_or(0);
+        let mut hit = remaining.remove(best);
+        let key = hit.expert.profession.to_lowercase();
+        let repeats = seen.get(&key).copied().unwrap_or(0);
+        if repeats > 0 {
+            let loss = penalty * repeats as f32;
+            hit.contributions.push(Contribution {
+                signal: Signal::Diversity,
+                value: format!("{repeats} {} above", hit.expert.profession),
+                weight: -loss,
+            });
+            hit.score -= loss;
+            hit.match_score = display_score(hit.score);
+        }
+        *seen.entry(key).or_default() += 1;
+        ranked.push(hit);
+    }
+}
+
+/// Makes sure the first page shows a new expert when one is among the candidates and
+/// reasonably relevant: the best such is moved up to [`NEW_EXPERT_SLOT`].
+fn guarantee_new_expert(ranked: &mut Vec<RankedExpert>) {
+    let is_new = |hit: &RankedExpert| {
+        hit.contributions
+            .iter()
+            .any(|c| c.signal == Signal::NewExpert)
+    };
+    let page = ranked.len().min(FIRST_PAGE);
+    if page < FIRST_PAGE || ranked[..page].iter().any(is_new) {
+        return;
+    }
+    let top_relevance = ranked.iter().map(|h| h.fused.score).fold(0.0f32, f32::max);
+    let candidate = ranked
+        .iter()
+        .enumerate()
+        .skip(page)
+        .find(|(_, hit)| is_new(hit) && hit.fused.score >= 0.5 * top_relevance)
+        .map(|(i, _)| i);
+    if let Some(i) = candidate {
+        let hit = ranked.remove(i);
+        ranked.insert(NEW_EXPERT_SLOT.min(ranked.len()), hit);
+    }
+}

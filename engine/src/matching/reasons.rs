@@ -1,0 +1,195 @@
+//! Turning contributions into the reasons people read: one short phrase per signal
+//! ("skills: Rust, Kubernetes", "similar to 2 experts you saved", "within your budget",
+//! "free this Thursday"), strongest first, as stored on an AIMatch.
+
+use chrono::Datelike;
+use droply_models::{AiMatch, MatchReason, TimeZone, Timestamp};
+
+use super::signals::{Contribution, Signal};
+
+/// The reasons for a ranked expert, strongest first. Dates read in `tz`.
+pub fn reasons(contributions: &[Contribution], now: Timestamp, tz: TimeZone) -> Vec<MatchReason> {
+    let mut sorted: Vec<&Contribution> = contributions.iter().collect();
+    sorted.sort_by(|a, b| {
+        (b.weight >= 0.0)
+            .cmp(&(a.weight >= 0.0))
+            .then(b.weight.abs().total_cmp(&a.weight.abs()))
+    });
+    sorted
+        .into_iter()
+        .filter_map(|c| {
+            render(c, now, tz).map(|text| MatchReason {
+                signal: c.signal.name().to_owned(),
+                value: clip(&c.value, 200),
+                weight: c.weight,
+                text,
+            })
+        })
+        .take(AiMatch::MAX_REASONS)
+        .collect()
+}
+
+fn render(c: &Contribution, now: Timestamp, tz: TimeZone) -> Option<String> {
+    let positive = c.weight > 0.0;
+    let text = match c.signal {
+        Signal::Keyword if c.value.is_empty() => "matches your words".to_owned(),
+        Signal::Keyword => c.value.clone(),
+        Signal::Semantic => "close in meaning to your search".to_owned(),
+        Signal::Rating if positive => format!("rated {}", c.value),
+        Signal::Rating => format!("rated {}, below most", c.value),
+        Signal::Popularity => "popular lately".to_owned(),
+        Signal::Bookings if positive => {
+            let completed = c.value.split(' ').next().unwrap_or("0");
+            format!("{completed} completed sessions")
+        }
+        Signal::Bookings => "some sessions did not take place".to_owned(),
+        Signal::Personal => match c.value.as_str() {
+            "0" => "close to experts you looked at".to_owned(),
+            "1" => "similar to an expert you saved".to_owned(),
+            n => format!("similar to {n} experts you saved"),
+        },
+        Signal::AlsoSaved => match c.value.as_str() {
+            "1" => "saved by someone who saved the same experts as you".to_owned(),
+            n => format!("saved by {n} people who saved the same experts as you"),
+        },
+        Signal::Availability if positive => match Timestamp::parse_rfc3339(&c.value) {
+            Ok(slot) => free_on(slot, now, tz),
+            Err(_) => return None,
+        },
+        Signal::Availability if c.value == "no open slot" => {
+            "no open slot in the coming weeks".to_owned()
+        }
+        Signal::Availability => "first opening is weeks away".to_owned(),
+        Signal::Featured => "featured on Droply".to_owned(),
+        Signal::NewExpert => "new on Droply".to_owned(),
+        Signal::Budget => "within your budget".to_owned(),
+        Signal::Diversity => "placed lower to vary the results".to_owned(),
+    };
+    Some(text)
+}
+
+/// "free today", "free tomorrow", "free this Thursday", or "next opening on 3 Dec".
+pub fn free_on(slot: Timestamp, now: Timestamp, tz: TimeZone) -> String {
+    let today = tz.local_date(now);
+    let day = tz.local_date(slot);
+    match (day - today).num_days() {
+        i64::MIN..=0 => "free today".to_owned(),
+        1 => "free tomorrow".to_owned(),
+        2..=6 => format!("free this {}", day.weekday_name()),
+        _ => format!(
+            "next opening on {} {}",
+            day.day(),
+            month_abbrev(day.month())
+        ),
+    }
+}
+
+trait WeekdayName {
+    fn weekday_name(&self) -> &'static str;
+}
+
+impl WeekdayName for chrono::NaiveDate {
+    fn weekday_name(&self) -> &'static str {
+        match self.weekday() {
+            chrono::Weekday::Mon => "Monday",
+            chrono::Weekday::Tue => "Tuesday",
+            chrono::Weekday::Wed => "Wednesday",
+            chrono::Weekday::Thu => "Thursday",
+            chrono::Weekday::Fri => "Friday",
+            chrono::Weekday::Sat => "Saturday",
+            chrono::Weekday::Sun => "Sunday",
+        }
+    }
+}
+
+fn month_abbrev(month: u32) -> &'static str {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    MONTHS
+        .get(month.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or("")
+}
+
+fn clip(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(text).expect("instant")
+    }
+
+    #[test]
+    fn free_days_read_in_the_viewers_zone() {
+        let berlin = TimeZone::parse("Europe/Berlin").expect("zone");
+        // Tuesday 2026-11-24 10:00 in Berlin.
+        let now = at("2026-11-24T09:00:00Z");
+        assert_eq!(
+            free_on(at("2026-11-24T15:00:00Z"), now, berlin),
+            "free today"
+        );
+        assert_eq!(
+            free_on(at("2026-11-25T08:00:00Z"), now, berlin),
+            "free tomorrow"
+        );
+        assert_eq!(
+            free_on(at("2026-11-26T08:00:00Z"), now, berlin),
+            "free this Thursday"
+        );
+        assert_eq!(
+            free_on(at("2026-12-03T08:00:00Z"), now, berlin),
+            "next opening on 3 Dec"
+        );
+        // 23:30 UTC on Tuesday is already Wednesday in Berlin.
+        assert_eq!(
+            free_on(at("2026-11-24T23:30:00Z"), now, berlin),
+            "free tomorrow"
+        );
+    }
+
+    #[test]
+    fn reasons_put_the_strongest_lift_first_and_render_text() {
+        let utc = TimeZone::parse("UTC").expect("zone");
+        let now = at("2026-11-24T09:00:00Z");
+        let contributions = [
+            Contribution {
+                signal: Signal::Bookings,
+                value: "0 completed, 0 returning clients, 2 no-shows".to_owned(),
+                weight: -0.03,
+            },
+            Contribution {
+                signal: Signal::Keyword,
+                value: "skills: Rust, Kubernetes".to_owned(),
+                weight: 0.4,
+            },
+            Contribution {
+                signal: Signal::Personal,
+                value: "2".to_owned(),
+                weight: 0.1,
+            },
+            Contribution {
+                signal: Signal::Budget,
+                value: "EUR 80.00".to_owned(),
+                weight: 0.0,
+            },
+        ];
+        let reasons = reasons(&contributions, now, utc);
+        let texts: Vec<&str> = reasons.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "skills: Rust, Kubernetes",
+                "similar to 2 experts you saved",
+                "within your budget",
+                "some sessions did not take place",
+            ]
+        );
+        assert_eq!(reasons[0].signal, "keyword");
+        assert!((reasons[3].weight + 0.03).abs() < 1e-6);
+    }
+}

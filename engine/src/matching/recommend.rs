@@ -1,0 +1,215 @@
+//! Recommendations without a query: **similar** to an expert (nearest profile vectors,
+//! re-ranked by quality), **trending** (engagement in the last week, decayed), and **for
+//! you** (nearest to the viewer's saved, booked and viewed experts, plus what people
+//! who saved the same experts saved; trending when there is no history yet). Experts
+//! the viewer already saved are left out of "for you".
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+use droply_models::{InteractionType, UserId, UserInteraction};
+
+use super::fusion::{FusedHit, Fusion, fuse};
+use super::ranker::{Context, Matcher, RankedExpert};
+use super::viewer::ViewerContext;
+use crate::store::{Cursor, PageRequest};
+use crate::{Error, Result};
+
+/// Candidates considered per recommendation list.
+const CANDIDATES: usize = 200;
+/// Trending looks back this many days.
+const TRENDING_DAYS: i64 = 7;
+/// Interactions read for trending at most.
+const TRENDING_SCAN: usize = 50_000;
+/// How long a trending list is reused, in seconds.
+const TRENDING_TTL_SECS: u64 = 60;
+/// The most recommendations per request.
+pub const MAX_RECOMMENDATIONS: usize = 50;
+
+/// Experts with their trending scores, best first.
+type Scores = Vec<(UserId, f32)>;
+
+/// A cached trending list and when it was computed.
+#[derive(Debug, Default)]
+pub(crate) struct TrendingCache {
+    entry: Mutex<Option<(Instant, Scores)>>,
+}
+
+impl Matcher {
+    /// Experts like `expert`: its nearest profile vectors, re-ranked by quality.
+    pub fn similar(
+        &self,
+        expert: UserId,
+        limit: usize,
+        viewer: Option<UserId>,
+    ) -> Result<Vec<RankedExpert>> {
+        let limit = check_limit(limit)?;
+        let source = self
+            .store()
+            .users()
+            .find(expert)?
+            .filter(crate::search_index::is_expert)
+            .ok_or(Error::NotFound {
+                entity: "expert",
+                id: expert.get(),
+            })?;
+        let Some(vector) = self.index().expert_vector(source.id) else {
+            return Ok(Vec::new()); // not indexed yet
+        };
+        let neighbours: Vec<(UserId, f32)> = self
+            .index()
+            .vector_search(&vector, &Default::default(), CANDIDATES + 1)?
+            .into_iter()
+            .filter(|(id, _)| *id != source.id)
+            .collect();
+        let fused = fuse(&[], &neighbours, 1.0, Fusion::Normalized);
+        let viewer_context = self.viewer_context(viewer)?;
+        self.rank_list(fused, limit, &viewer_context)
+    }
+
+    /// Experts with the most engagement in the last week.
+    pub fn trending(&self, limit: usize, viewer: Option<UserId>) -> Result<Vec<RankedExpert>> {
+        let limit = check_limit(limit)?;
+        let scores = self.trending_scores()?;
+        let fused = fuse(&scores, &[], 0.0, Fusion::Normalized);
+        let viewer_context = self.viewer_context(viewer)?;
+        self.rank_list(fused, limit, &viewer_context)
+    }
+
+    /// Recommendations for `viewer` from their history; trending without one.
+    pub fn for_you(&self, viewer: UserId, limit: usize) -> Result<Vec<RankedExpert>> {
+        let limit = check_limit(limit)?;
+        let context = ViewerContext::load(self.store(), self.index(), viewer)?;
+        if context.seeds.is_empty() && context.co_saved.is_empty() {
+            return self.trending(limit, Some(viewer));
+        }
+        let mut near: HashMap<UserId, f32> = HashMap::new();
+        for seed in &context.seeds {
+            let hits = self.index().vector_search(
+                &seed.vector,
+                &Default::default(),
+                CANDIDATES / context.seeds.len().clamp(1, 4),
+            )?;
+            for (id, cosine) in hits {
+                let score = cosine * seed.kind.strength();
+                let entry = near.entry(id).or_insert(score);
+                *entry = entry.max(score);
+            }
+        }
+        let mut vector_list: Vec<(UserId, f32)> = near
+            .into_iter()
+            .filter(|(id, _)| !context.saved.contains(id))
+            .collect();
+        vector_list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut co_list: Vec<(UserId, f32)> = context
+            .co_saved
+            .iter()
+            .map(|(id, n)| (*id, *n as f32))
+            .collect();
+        co_list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        co_list.truncate(CANDIDATES);
+        let fused = fuse(&co_list, &vector_list, 0.7, Fusion::Rrf { k: 60.0 });
+        self.rank_list(fused, limit, &context)
+    }
+
+    fn viewer_context(&self, viewer: Option<UserId>) -> Result<ViewerContext> {
+        Ok(match viewer {
+            Some(viewer) => ViewerContext {
+                viewer: Some(viewer),
+                timezone: self.store().users().find(viewer)?.map(|u| u.timezone),
+                ..ViewerContext::anonymous()
+            },
+            None => ViewerContext::anonymous(),
+        })
+    }
+
+    /// Re-ranks a candidate list with every signal and explains the top `limit`.
+    fn rank_list(
+        &self,
+        fused: Vec<FusedHit<UserId>>,
+        limit: usize,
+        viewer: &ViewerContext,
+    ) -> Result<Vec<RankedExpert>> {
+        let context = Context {
+            query_terms: HashSet::new(),
+            viewer,
+            budget: None,
+            rerank: true,
+            now: self.now(),
+        };
+        let mut ranked = self.rank(fused, limit * 3, &context, &Default::default())?;
+        ranked.truncate(limit);
+        self.explain(&mut ranked, viewer.timezone);
+        Ok(ranked)
+    }
+
+    /// Engagement per expert over the last week, decayed by age, best first.
+    fn trending_scores(&self) -> Result<Vec<(UserId, f32)>> {
+        let mut cache = self
+            .trending
+            .entry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((at, scores)) = cache.as_ref()
+            && at.elapsed().as_secs() < TRENDING_TTL_SECS
+        {
+            return Ok(scores.clone());
+        }
+        let now = self.now();
+        let since = now.plus_days(-TRENDING_DAYS);
+        let mut scores: HashMap<UserId, f32> = HashMap::new();
+        let mut after: Option<Cursor> = None;
+        let mut read = 0;
+        'pages: loop {
+            let page = self
+                .store()
+                .scan::<UserInteraction>(&PageRequest::first(1000).desc().after(after))?;
+            for interaction in &page.items {
+                read += 1;
+                if read > TRENDING_SCAN {
+                    break 'pages;
+                }
+                // Ids follow creation order only roughly (imports), so old rows are skipped,
+                // not taken as the end.
+                if interaction.created_at < since
+                    || interaction.created_at > now
+                    || interaction.is_self()
+                {
+                    continue;
+                }
+                let age_days = now.minutes_since(interaction.created_at) as f32 / 1440.0;
+                let weight = match interaction.interaction_type {
+                    InteractionType::Book => 6.0,
+                    InteractionType::Favorite => 4.0,
+                    InteractionType::Message | InteractionType::Share => 3.0,
+                    InteractionType::Click => 2.0,
+                    InteractionType::View => 1.0,
+                    InteractionType::Unfavorite => -4.0,
+                    InteractionType::SearchImpression => 0.0,
+                };
+                *scores.entry(interaction.target_user_id).or_default() +=
+                    weight * 0.5f32.powf(age_days / 3.5);
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let mut list: Vec<(UserId, f32)> = scores.into_iter().filter(|(_, s)| *s > 0.0).collect();
+        list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        list.truncate(CANDIDATES);
+        *cache = Some((Instant::now(), list.clone()));
+        Ok(list)
+    }
+}
+
+fn check_limit(limit: usize) -> Result<usize> {
+    if (1..=MAX_RECOMMENDATIONS).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(Error::Invalid(format!(
+            "limit: must be between 1 and {MAX_RECOMMENDATIONS}"
+        )))
+    }
+}

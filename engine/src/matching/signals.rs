@@ -1,0 +1,268 @@
+//! The re-ranking signals. Each turns one thing we know about an expert into a
+//! contribution to the score (a weight times a value in `-1..=1`), kept with what it
+//! was computed from so the ranking can explain itself.
+//!
+//! - **rating**: the average rating smoothed towards the marketplace prior by the number
+//!   of reviews (Bayesian average), so 5 stars from 1 review do not beat 4.8 from 200.
+//! - **popularity**: recent engagement (views, clicks, saves, bookings, messages, each
+//!   decayed with a 30-day half-life), saturating.
+//! - **bookings**: completed sessions and returning clients lift; sessions that did not
+//!   take place (a no-show, whoever missed it) pull down hard.
+//! - **personal**: closeness of the expert's profile vector to experts the viewer saved,
+//!   booked or viewed; **also_saved**: people who saved what the viewer saved saved this
+//!   expert too.
+//! - **availability**: an early open slot lifts; a fully blocked calendar pulls down.
+//! - **featured** and **new_expert** (cold start: new and barely seen yet) lift a little.
+
+use droply_models::{Timestamp, User};
+
+use super::stats::ExpertStats;
+use super::viewer::ViewerContext;
+
+/// A signal's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Signal {
+    /// The words matched (BM25).
+    Keyword,
+    /// The meaning matched (vectors).
+    Semantic,
+    /// Smoothed rating.
+    Rating,
+    /// Recent engagement.
+    Popularity,
+    /// Booking outcomes.
+    Bookings,
+    /// Close to the viewer's history.
+    Personal,
+    /// Saved by people who saved the same experts.
+    AlsoSaved,
+    /// Earliest open slot.
+    Availability,
+    /// Featured by Droply.
+    Featured,
+    /// New on Droply, guaranteed some exposure.
+    NewExpert,
+    /// Within the searcher's budget (explains, does not score).
+    Budget,
+    /// Moved down so one kind of profile does not fill the page.
+    Diversity,
+}
+
+impl Signal {
+    /// The snake_case name used in reasons.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Keyword => "keyword",
+            Signal::Semantic => "semantic",
+            Signal::Rating => "rating",
+            Signal::Popularity => "popularity",
+            Signal::Bookings => "bookings",
+            Signal::Personal => "personal",
+            Signal::AlsoSaved => "also_saved",
+            Signal::Availability => "availability",
+            Signal::Featured => "featured",
+            Signal::NewExpert => "new_expert",
+            Signal::Budget => "budget",
+            Signal::Diversity => "diversity",
+        }
+    }
+}
+
+/// One signal's part of a score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contribution {
+    /// Which signal.
+    pub signal: Signal,
+    /// What it was computed from, for people ("Rust, Kubernetes", "4.8 from 37 reviews").
+    pub value: String,
+    /// Its contribution to the score.
+    pub weight: f32,
+}
+
+/// How much each signal may move a score (relevance spans `0..=1`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SignalWeights {
+    /// Smoothed rating.
+    pub rating: f32,
+    /// Engagement.
+    pub popularity: f32,
+    /// Booking outcomes.
+    pub bookings: f32,
+    /// Closeness to the viewer's history.
+    pub personal: f32,
+    /// Co-saves.
+    pub also_saved: f32,
+    /// Earliest slot.
+    pub availability: f32,
+    /// Featured.
+    pub featured: f32,
+    /// New expert.
+    pub new_expert: f32,
+    /// Penalty per earlier result of the same profession on the page.
+    pub diversity: f32,
+}
+
+impl Default for SignalWeights {
+    fn default() -> Self {
+        SignalWeights {
+            rating: 0.06,
+            popularity: 0.04,
+            bookings: 0.05,
+            personal: 0.25,
+            also_saved: 0.10,
+            availability: 0.04,
+            featured: 0.02,
+            new_expert: 0.03,
+            diversity: 0.03,
+        }
+    }
+}
+
+/// The marketplace's prior rating, and how many reviews weigh as much as it.
+const RATING_PRIOR: f32 = 4.2;
+const RATING_PRIOR_REVIEWS: f32 = 5.0;
+/// Engagement at which popularity is half way to its maximum.
+const POPULARITY_HALF: f32 = 20.0;
+/// Completed sessions at which the track record is half way to its maximum.
+const SESSIONS_HALF: f32 = 5.0;
+/// An expert newer than this, and barely seen, gets the cold-start lift.
+pub const NEW_EXPERT_DAYS: i64 = 30;
+/// Engagement below which a new expert counts as barely seen.
+const NEW_EXPERT_ENGAGEMENT: f32 = 5.0;
+/// An earliest slot further than this many days lifts nothing.
+const SLOT_LIFT_DAYS: f32 = 14.0;
+/// Cosine above which an expert counts as similar to one the viewer saved.
+pub const SIMILAR_ABOVE: f32 = 0.75;
+
+/// Rating smoothed towards the prior: `(C·m + n·r) / (C + n)`.
+pub fn smoothed_rating(rating: Option<f32>, count: u32) -> f32 {
+    let n = count as f32;
+    match rating {
+        Some(r) if count > 0 => {
+            (RATING_PRIOR_REVIEWS * RATING_PRIOR + n * r) / (RATING_PRIOR_REVIEWS + n)
+        }
+        _ => RATING_PRIOR,
+    }
+}
+
+/// The quality and behaviour signals of `expert` (everything but relevance, personal
+/// signals and diversity).
+pub fn expert_signals(
+    expert: &User,
+    stats: &ExpertStats,
+    now: Timestamp,
+    weights: &SignalWeights,
+) -> Vec<Contribution> {
+    let mut out = Vec::new();
+    let mut push = |signal, value: String, raw: f32, weight: f32| {
+        let weight = weight * raw.clamp(-1.0, 1.0);
+        if weight.abs() > 1e-6 {
+            out.push(Contribution {
+                signal,
+                value,
+                weight,
+            });
+        }
+    };
+    let smoothed = smoothed_rating(expert.rating(), expert.rating_count());
+    if let Some(rating) = expert.rating() {
+        push(
+            Signal::Rating,
+            format!("{rating:.1} from {} reviews", expert.rating_count()),
+            (smoothed - RATING_PRIOR) / 0.8,
+            weights.rating,
+        );
+    }
+    push(
+        Signal::Popularity,
+        format!("{:.0}", stats.engagement),
+        stats.engagement / (stats.engagement + POPULARITY_HALF),
+        weights.popularity,
+    );
+    let done = stats.completed as f32;
+    let missed = stats.no_shows as f32;
+    let record = 0.6 * done / (done + SESSIONS_HALF)
+        + 0.4 * stats.repeat_clients as f32 / (stats.clients as f32 + 2.0)
+        - 1.5 * missed / (done + missed + 2.0);
+    push(
+        Signal::Bookings,
+        format!(
+            "{} completed, {} returning clients, {} no-shows",
+            stats.completed, stats.repeat_clients, stats.no_shows
+        ),
+        record,
+        weights.bookings,
+    );
+    let availability = match stats.earliest_slot {
+        _ if !expert.is_available => -1.0,
+        Some(slot) => 1.0 - (slot.minutes_since(now).max(0) as f32 / 1440.0) / SLOT_LIFT_DAYS,
+        None => -0.5,
+    };
+    push(
+        Signal::Availability,
+        stats
+            .earliest_slot
+            .map_or_else(|| "no open slot".to_owned(), Timestamp::to_rfc3339),
+        availability,
+        weights.availability,
+    );
+    if expert.is_featured_user {
+        push(Signal::Featured, String::new(), 1.0, weights.featured);
+    }
+    let age_days = now.minutes_since(expert.created_at) / 1440;
+    if (0..NEW_EXPERT_DAYS).contains(&age_days) && stats.engagement < NEW_EXPERT_ENGAGEMENT {
+        push(
+            Signal::NewExpert,
+            format!("joined {age_days} days ago"),
+            1.0,
+            weights.new_expert,
+        );
+    }
+    out
+}
+
+/// The personal signals of an expert with profile `vector` for `viewer`.
+pub fn personal_signals(
+    expert: &User,
+    vector: Option<&[f32]>,
+    viewer: &ViewerContext,
+    weights: &SignalWeights,
+) -> Vec<Contribution> {
+    let mut out = Vec::new();
+    if let Some(vector) = vector
+        && !viewer.seeds.is_empty()
+    {
+        let (best, similar) = viewer.closeness(vector, SIMILAR_ABOVE);
+        let raw = ((best - 0.5) / 0.4).clamp(0.0, 1.0);
+        if raw > 0.0 {
+            out.push(Contribution {
+                signal: Signal::Personal,
+                value: similar.to_string(),
+                weight: weights.personal * raw,
+            });
+        }
+    }
+    if let Some(&people) = viewer.co_saved.get(&expert.id) {
+        let raw = people as f32 / (people as f32 + 2.0);
+        out.push(Contribution {
+            signal: Signal::AlsoSaved,
+            value: people.to_string(),
+            weight: weights.also_saved * raw,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smoothing_pulls_few_reviews_towards_the_prior() {
+        let one_perfect = smoothed_rating(Some(5.0), 1);
+        let many_good = smoothed_rating(Some(4.8), 200);
+        assert!(many_good > one_perfect, "{many_good} vs {one_perfect}");
+        assert!((smoothed_rating(None, 0) - RATING_PRIOR).abs() < 1e-6);
+        assert!((smoothed_rating(Some(3.0), 5) - 3.6).abs() < 1e-5);
+    }
+}

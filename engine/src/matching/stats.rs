@@ -1,0 +1,188 @@
+//! What the marketplace knows about an expert's track record ([`ExpertStats`]): recent
+//! engagement with recency decay, bookings by outcome, repeat clients, saves, and the
+//! earliest open slot. Read from the store's relationship indexes and kept in a
+//! [`StatsCache`] for a short time, so a busy result page does not re-read them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use droply_models::{Booking, BookingStatus, InteractionType, Timestamp, User, UserId};
+
+use crate::availability::{SlotPolicy, SlotQuery, expert_calendar, find_slots};
+use crate::store::PageRequest;
+use crate::{Result, Store};
+
+/// Interactions read per expert at most (the most recent).
+const RECENT_INTERACTIONS: usize = 2000;
+/// Bookings read per expert at most (the most recent).
+const RECENT_BOOKINGS: usize = 2000;
+/// Engagement loses half its weight in this many days.
+const HALF_LIFE_DAYS: f32 = 30.0;
+/// How far ahead the earliest open slot is looked for.
+pub const SLOT_HORIZON_DAYS: u16 = 60;
+/// Experts kept in a cache at most (it is cleared when full).
+const CACHE_CAPACITY: usize = 200_000;
+
+/// An expert's track record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExpertStats {
+    /// Profile views, decayed.
+    pub views: f32,
+    /// Clicks in result lists (and acted-upon matches), decayed.
+    pub clicks: f32,
+    /// Times shown in results, decayed.
+    pub impressions: f32,
+    /// Every interaction weighted by what it says about interest, decayed.
+    pub engagement: f32,
+    /// People who have the expert in their favourites now.
+    pub saves: u32,
+    /// Sessions that took place.
+    pub completed: u32,
+    /// Sessions that did not take place because someone did not show up.
+    pub no_shows: u32,
+    /// Sessions called off.
+    pub cancelled: u32,
+    /// Distinct clients with a completed session.
+    pub clients: u32,
+    /// Clients who came back for a second completed session.
+    pub repeat_clients: u32,
+    /// The first open slot within [`SLOT_HORIZON_DAYS`], if any.
+    pub earliest_slot: Option<Timestamp>,
+}
+
+impl ExpertStats {
+    /// Reads the stats of `expert` as of `now`.
+    pub fn load(store: &Store, expert: &User, now: Timestamp, policy: &SlotPolicy) -> Result<Self> {
+        let mut stats = ExpertStats {
+            saves: u32::try_from(store.favorites().count_for(expert.id)?).unwrap_or(u32::MAX),
+            ..ExpertStats::default()
+        };
+        let interactions = store
+            .interactions()
+            .by_target(expert.id, &PageRequest::first(RECENT_INTERACTIONS).desc())?;
+        for interaction in interactions.items {
+            if interaction.is_self() {
+                continue;
+            }
+            let age_days = now.minutes_since(interaction.created_at).max(0) as f32 / 1440.0;
+            let decay = 0.5f32.powf(age_days / HALF_LIFE_DAYS);
+            match interaction.interaction_type {
+                InteractionType::View => stats.views += decay,
+                InteractionType::Click => stats.clicks += decay,
+                InteractionType::SearchImpression => stats.impressions += decay,
+                _ => {}
+            }
+            stats.engagement += decay * interest_weight(interaction.interaction_type);
+        }
+        stats.engagement = stats.engagement.max(0.0);
+        let bookings = store
+            .bookings()
+            .by_provider(expert.id, &PageRequest::first(RECENT_BOOKINGS).desc())?;
+        stats.add_bookings(&bookings.items);
+        stats.earliest_slot = earliest_slot(store, expert, now, policy)?;
+        Ok(stats)
+    }
+
+    fn add_bookings(&mut self, bookings: &[Booking]) {
+        let mut sessions_per_client: HashMap<UserId, u32> = HashMap::new();
+        for booking in bookings {
+            match booking.status {
+                BookingStatus::Completed => {
+                    self.completed += 1;
+                    *sessions_per_client.entry(booking.user_id).or_default() += 1;
+                }
+                BookingStatus::NoShow => self.no_shows += 1,
+                BookingStatus::Cancelled => self.cancelled += 1,
+                BookingStatus::PendingPayment | BookingStatus::Confirmed => {}
+            }
+        }
+        self.clients = u32::try_from(sessions_per_client.len()).unwrap_or(u32::MAX);
+        self.repeat_clients =
+            u32::try_from(sessions_per_client.values().filter(|n| **n >= 2).count())
+                .unwrap_or(u32::MAX);
+    }
+}
+
+/// How much one interaction says about interest in the expert.
+fn interest_weight(kind: InteractionType) -> f32 {
+    match kind {
+        InteractionType::View => 1.0,
+        InteractionType::Click => 2.0,
+        InteractionType::Message | InteractionType::Share => 3.0,
+        InteractionType::Favorite => 4.0,
+        InteractionType::Unfavorite => -4.0,
+        InteractionType::Book => 6.0,
+        InteractionType::SearchImpression => 0.0,
+    }
+}
+
+/// The first bookable slot of `expert` after `now` (in the expert's own days), if the
+/// expert takes bookings.
+fn earliest_slot(
+    store: &Store,
+    expert: &User,
+    now: Timestamp,
+    policy: &SlotPolicy,
+) -> Result<Option<Timestamp>> {
+    if !expert.is_available {
+        return Ok(None);
+    }
+    let from = expert.timezone.local_date(now);
+    let query = SlotQuery {
+        from,
+        to: from + chrono::Days::new(u64::from(SLOT_HORIZON_DAYS) - 1),
+        viewer_tz: expert.timezone,
+        duration_minutes: expert.session_duration.clamp(5, 480),
+        now,
+    };
+    let slots = find_slots(&expert_calendar(store, expert)?, &query, policy)?;
+    Ok(slots.first().map(|slot| slot.start))
+}
+
+/// Stats of recently ranked experts, each kept for a time to live.
+#[derive(Debug)]
+pub struct StatsCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<UserId, (Instant, Arc<ExpertStats>)>>,
+}
+
+impl StatsCache {
+    /// An empty cache whose entries live `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        StatsCache {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The stats of `expert`, from the cache while fresh, else read with `load`.
+    pub fn get_or_load(
+        &self,
+        expert: UserId,
+        load: impl FnOnce() -> Result<ExpertStats>,
+    ) -> Result<Arc<ExpertStats>> {
+        let now = Instant::now();
+        if let Some((at, stats)) = self.lock().get(&expert)
+            && now.duration_since(*at) < self.ttl
+        {
+            return Ok(Arc::clone(stats));
+        }
+        let stats = Arc::new(load()?);
+        let mut entries = self.lock();
+        if entries.len() >= CACHE_CAPACITY {
+            entries.clear();
+        }
+        entries.insert(expert, (now, Arc::clone(&stats)));
+        Ok(stats)
+    }
+
+    /// Forgets everything.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, (Instant, Arc<ExpertStats>)>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,357 @@
+//! Every filter, the facet counts, pagination and the query limits.
+
+use droply_engine::Error;
+use droply_engine::matching::{Budget, MatchFilters, MatchQuery};
+use droply_index::FacetField;
+use droply_models::{CategoryId, Currency};
+
+use crate::fixtures::exception;
+use crate::market::{Market, Profile, days_from_now};
+
+fn filtered(filters: MatchFilters) -> MatchQuery {
+    MatchQuery {
+        text: "engineer".to_owned(),
+        filters,
+        limit: 50,
+        ..MatchQuery::default()
+    }
+}
+
+#[test]
+fn list_filters_keep_only_matching_experts() {
+    let mut m = Market::new();
+    let base = m.expert(&Profile::default());
+    let finance = m.expert(&Profile {
+        industry: "Finance",
+        profession: "Data Engineer",
+        skills: ["Python", "Spark", "SQL"],
+        tags: vec!["risk"],
+        location: "London",
+        ..Profile::default()
+    });
+    let cases: Vec<(MatchFilters, Vec<_>)> = vec![
+        (
+            MatchFilters {
+                industries: vec!["finance".to_owned()],
+                ..Default::default()
+            },
+            vec![finance],
+        ),
+        (
+            MatchFilters {
+                professions: vec!["Backend Engineer".to_owned()],
+                ..Default::default()
+            },
+            vec![base],
+        ),
+        (
+            MatchFilters {
+                locations: vec!["LONDON".to_owned()],
+                ..Default::default()
+            },
+            vec![finance],
+        ),
+        (
+            MatchFilters {
+                skills: vec!["Spark".to_owned()],
+                ..Default::default()
+            },
+            vec![finance],
+        ),
+        (
+            MatchFilters {
+                specialty_tags: vec!["payments".to_owned()],
+                ..Default::default()
+            },
+            vec![base],
+        ),
+        (
+            MatchFilters {
+                skills: vec!["Rust".to_owned(), "SQL".to_owned()],
+                ..Default::default()
+            },
+            vec![base, finance],
+        ),
+        (
+            MatchFilters {
+                industries: vec!["Finance".to_owned()],
+                skills: vec!["Rust".to_owned()],
+                ..Default::default()
+            },
+            vec![],
+        ),
+    ];
+    for (filters, expected) in cases {
+        let mut ids = m.ids(&filtered(filters.clone()));
+        ids.sort();
+        assert_eq!(ids, expected, "{filters:?}");
+    }
+}
+
+#[test]
+fn categories_ratings_availability_and_featured_filter() {
+    let mut m = Market::new();
+    let rated = m.expert(&Profile {
+        rating: Some((46, 10)),
+        featured: true,
+        ..Profile::default()
+    });
+    let unrated = m.expert(&Profile {
+        available: false,
+        ..Profile::default()
+    });
+    let mut user = m.store.users().get(rated).expect("user");
+    user.content_categories = vec![CategoryId::new(7)];
+    m.store.users().update(user).expect("update");
+    let only = |filters: MatchFilters| m.ids(&filtered(filters));
+    assert_eq!(
+        only(MatchFilters {
+            min_rating: Some(4.5),
+            ..Default::default()
+        }),
+        [rated]
+    );
+    assert_eq!(
+        only(MatchFilters {
+            available_only: true,
+            ..Default::default()
+        }),
+        [rated]
+    );
+    assert_eq!(
+        only(MatchFilters {
+            featured_only: true,
+            ..Default::default()
+        }),
+        [rated]
+    );
+    assert_eq!(
+        only(MatchFilters {
+            categories: vec![CategoryId::new(7)],
+            ..Default::default()
+        }),
+        [rated]
+    );
+    assert_eq!(m.ids(&filtered(MatchFilters::default())).len(), 2);
+    let _ = unrated;
+}
+
+#[test]
+fn a_budget_in_one_currency_reads_rates_in_others() {
+    let mut m = Market::new();
+    // Default table: 1 EUR = 1.08 USD, 1 GBP = 1.27 USD.
+    let cheap_eur = m.expert(&Profile {
+        rate: Some((5_000, Currency::EUR)),
+        ..Profile::default()
+    });
+    let usd_100 = m.expert(&Profile {
+        rate: Some((10_000, Currency::USD)),
+        ..Profile::default()
+    });
+    let dear_gbp = m.expert(&Profile {
+        rate: Some((20_000, Currency::GBP)),
+        ..Profile::default()
+    });
+    let _unpriced = m.expert(&Profile {
+        rate: None,
+        ..Profile::default()
+    });
+    let budget = |min, max| MatchFilters {
+        budget: Some(Budget {
+            currency: Currency::EUR,
+            min_minor: min,
+            max_minor: max,
+        }),
+        ..Default::default()
+    };
+    let mut ids = m.ids(&filtered(budget(None, Some(10_000))));
+    ids.sort();
+    // 100 USD = 92.59 EUR is within 100 EUR; 200 GBP = 235 EUR is not.
+    assert_eq!(ids, [cheap_eur, usd_100]);
+    assert_eq!(m.ids(&filtered(budget(Some(20_000), None))), [dear_gbp]);
+    let results = m.search(&filtered(budget(None, Some(10_000))));
+    for hit in &results.hits {
+        assert!(
+            hit.reasons.iter().any(|r| r.text == "within your budget"),
+            "{:?}",
+            hit.reasons
+        );
+    }
+}
+
+#[test]
+fn bookable_within_days_needs_an_open_slot_in_time() {
+    let mut m = Market::new();
+    let open = m.expert(&Profile::default());
+    m.open_weekdays(open);
+    let blocked = m.expert(&Profile::default());
+    m.open_weekdays(blocked);
+    let mut block = exception(blocked, "2026-11-01T00:00:00Z", "2026-12-08T00:00:00Z");
+    block.is_blocked = true;
+    m.store
+        .availability_exceptions()
+        .create(block)
+        .expect("exception");
+    let _no_rules = m.expert(&Profile::default());
+    let within = |days| {
+        m.ids(&filtered(MatchFilters {
+            bookable_within_days: Some(days),
+            ..Default::default()
+        }))
+    };
+    assert_eq!(within(7), [open], "blocked until 8 Dec, no rules at all");
+    let mut both = within(30);
+    both.sort();
+    assert_eq!(both, [open, blocked]);
+    assert!(days_from_now(14) > days_from_now(7));
+}
+
+#[test]
+fn facets_count_values_among_matched_experts() {
+    let mut m = Market::new();
+    for location in ["Berlin", "Berlin", "Paris"] {
+        m.expert(&Profile {
+            location,
+            ..Profile::default()
+        });
+    }
+    m.expert(&Profile {
+        profession: "Gardener",
+        industry: "Home",
+        skills: ["Roses", "Hedges", "Lawns"],
+        tags: vec!["outdoor"],
+        location: "Paris",
+        ..Profile::default()
+    });
+    let results = m.search(&MatchQuery {
+        text: "engineer".to_owned(),
+        semantic_ratio: 0.0,
+        facets: vec![
+            FacetField::Location,
+            FacetField::Skills,
+            FacetField::Currency,
+        ],
+        ..MatchQuery::default()
+    });
+    assert_eq!(results.total, 3);
+    let facet = |field| {
+        results
+            .facets
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, values)| values.clone())
+            .expect("facet")
+    };
+    assert_eq!(
+        facet(FacetField::Location),
+        [("Berlin".to_owned(), 2), ("Paris".to_owned(), 1)]
+    );
+    assert_eq!(
+        facet(FacetField::Skills),
+        [
+            ("Kubernetes".to_owned(), 3),
+            ("PostgreSQL".to_owned(), 3),
+            ("Rust".to_owned(), 3)
+        ]
+    );
+    assert_eq!(facet(FacetField::Currency), [("EUR".to_owned(), 3)]);
+    // Filters narrow the counts too.
+    let paris = m.search(&MatchQuery {
+        filters: MatchFilters {
+            locations: vec!["Paris".to_owned()],
+            ..Default::default()
+        },
+        facets: vec![FacetField::Industry],
+        ..MatchQuery::default()
+    });
+    assert_eq!(paris.total, 2);
+    assert_eq!(
+        paris.facets[0].1,
+        [("Home".to_owned(), 1), ("Technology".to_owned(), 1)]
+    );
+}
+
+#[test]
+fn pages_split_one_ranking_without_overlap() {
+    let mut m = Market::new();
+    for i in 0..25 {
+        let rating = Some((30 + i % 20, 10));
+        m.expert(&Profile {
+            rating,
+            ..Profile::default()
+        });
+    }
+    let page = |offset, limit| {
+        m.ids(&MatchQuery {
+            text: "rust engineer".to_owned(),
+            offset,
+            limit,
+            ..MatchQuery::default()
+        })
+    };
+    let all = page(0, 25);
+    assert_eq!(all.len(), 25);
+    let mut joined = page(0, 10);
+    joined.extend(page(10, 10));
+    joined.extend(page(20, 10));
+    assert_eq!(joined, all);
+    assert!(page(30, 10).is_empty());
+}
+
+#[test]
+fn out_of_range_requests_are_invalid() {
+    let m = Market::new();
+    let bad = [
+        MatchQuery {
+            limit: 0,
+            ..MatchQuery::default()
+        },
+        MatchQuery {
+            limit: 101,
+            ..MatchQuery::default()
+        },
+        MatchQuery {
+            offset: 1001,
+            ..MatchQuery::default()
+        },
+        MatchQuery {
+            semantic_ratio: 1.5,
+            ..MatchQuery::default()
+        },
+        MatchQuery {
+            text: "x".repeat(501),
+            ..MatchQuery::default()
+        },
+        MatchQuery {
+            filters: MatchFilters {
+                min_rating: Some(6.0),
+                ..Default::default()
+            },
+            ..MatchQuery::default()
+        },
+        MatchQuery {
+            filters: MatchFilters {
+                budget: Some(Budget {
+                    currency: Currency::EUR,
+                    min_minor: Some(10),
+                    max_minor: Some(5),
+                }),
+                ..Default::default()
+            },
+            ..MatchQuery::default()
+        },
+        MatchQuery {
+            filters: MatchFilters {
+                bookable_within_days: Some(0),
+                ..Default::default()
+            },
+            ..MatchQuery::default()
+        },
+    ];
+    for query in bad {
+        match m.matcher.search(&query) {
+            Err(Error::Invalid(message)) => assert!(!message.is_empty()),
+            other => panic!("{query:?} gave {other:?}"),
+        }
+    }
+}

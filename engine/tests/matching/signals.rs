@@ -1,0 +1,320 @@
+//! Each re-ranking signal moves experts the right way, and reasons name what matched.
+
+use droply_engine::matching::{MatchQuery, Signal};
+use droply_models::{BookingStatus, UserId};
+
+use crate::fixtures::{exception, favorite, full_booking};
+use crate::market::{Market, Profile, days_from_now, rank_of};
+
+fn query(text: &str) -> MatchQuery {
+    MatchQuery {
+        text: text.to_owned(),
+        limit: 50,
+        ..MatchQuery::default()
+    }
+}
+
+fn tax_profile() -> Profile {
+    Profile {
+        profession: "Consultant",
+        industry: "Finance",
+        skills: ["Tax", "Accounting", "VAT"],
+        tags: vec!["audit"],
+        bio: "Tax returns and audits for small companies.",
+        ..Profile::default()
+    }
+}
+
+fn garden_profile() -> Profile {
+    Profile {
+        profession: "Consultant",
+        industry: "Home",
+        skills: ["Garden", "Design", "Roses"],
+        tags: vec!["outdoor"],
+        bio: "Designs gardens for city courtyards.",
+        ..Profile::default()
+    }
+}
+
+fn score(m: &Market, query: &MatchQuery, id: UserId) -> f32 {
+    m.search(query)
+        .hits
+        .iter()
+        .find(|h| h.expert.id == id)
+        .map(|h| h.score)
+        .expect("hit")
+}
+
+#[test]
+fn closeness_to_saved_experts_lifts_and_is_explained() {
+    let mut m = Market::new();
+    let saved = [m.expert(&tax_profile()), m.expert(&tax_profile())];
+    let like_saved = m.expert(&tax_profile());
+    let unlike = m.expert(&garden_profile());
+    let viewer = m.client();
+    for expert in saved {
+        m.store
+            .favorites()
+            .create(favorite(viewer, expert, "2026-11-20T10:00:00Z"))
+            .expect("favorite");
+    }
+    let anonymous = query("consultant");
+    let personal = MatchQuery {
+        viewer: Some(viewer),
+        ..query("consultant")
+    };
+    let gap_anonymous = score(&m, &anonymous, like_saved) - score(&m, &anonymous, unlike);
+    let gap_personal = score(&m, &personal, like_saved) - score(&m, &personal, unlike);
+    assert!(
+        gap_personal > gap_anonymous + 0.05,
+        "{gap_personal} vs {gap_anonymous}"
+    );
+    // With words alike (BM25 only, both "Consultant"), closeness decides the order.
+    let words_only = MatchQuery {
+        semantic_ratio: 0.0,
+        ..personal.clone()
+    };
+    let ids = m.ids(&words_only);
+    assert!(rank_of(&ids, like_saved) < rank_of(&ids, unlike), "{ids:?}");
+    let hit = m
+        .search(&personal)
+        .hits
+        .into_iter()
+        .find(|h| h.expert.id == like_saved)
+        .expect("hit");
+    assert!(
+        hit.reasons
+            .iter()
+            .any(|r| r.text == "similar to 2 experts you saved"),
+        "{:?}",
+        hit.reasons
+    );
+}
+
+#[test]
+fn clients_who_saved_the_same_expert_lift_what_they_also_saved() {
+    let mut m = Market::new();
+    let shared = m.expert(&tax_profile());
+    let also = m.expert(&garden_profile());
+    let twin = m.expert(&garden_profile());
+    let viewer = m.client();
+    let other = m.client();
+    for (user, expert) in [(viewer, shared), (other, shared), (other, also)] {
+        m.store
+            .favorites()
+            .create(favorite(user, expert, "2026-11-20T10:00:00Z"))
+            .expect("favorite");
+    }
+    let personal = MatchQuery {
+        viewer: Some(viewer),
+        ..query("garden consultant")
+    };
+    let ids = m.ids(&personal);
+    assert!(rank_of(&ids, also) < rank_of(&ids, twin), "{ids:?}");
+    let hit = m
+        .search(&personal)
+        .hits
+        .into_iter()
+        .find(|h| h.expert.id == also)
+        .expect("hit");
+    assert!(
+        hit.contributions
+            .iter()
+            .any(|c| c.signal == Signal::AlsoSaved)
+    );
+    assert!(
+        hit.reasons
+            .iter()
+            .any(|r| r.text.starts_with("saved by someone who saved"))
+    );
+}
+
+#[test]
+fn a_no_show_ranks_lower_and_completed_sessions_rank_higher() {
+    let mut m = Market::new();
+    let clean = m.expert(&Profile::default());
+    let no_show = m.expert(&Profile::default());
+    let proven = m.expert(&Profile::default());
+    let client = m.client();
+    let mut missed = full_booking(client, no_show, "2026-11-10T10:00:00Z");
+    missed.status = BookingStatus::NoShow;
+    m.store.bookings().create(missed).expect("booking");
+    for day in 10..15 {
+        let done = full_booking(client, proven, &format!("2026-11-{day}T10:00:00Z"));
+        m.store.bookings().create(done).expect("booking");
+    }
+    let ids = m.ids(&query("rust engineer"));
+    assert!(rank_of(&ids, clean) < rank_of(&ids, no_show), "{ids:?}");
+    assert!(rank_of(&ids, proven) < rank_of(&ids, clean), "{ids:?}");
+    let results = m.search(&query("rust engineer"));
+    let reasons = |id| {
+        results
+            .hits
+            .iter()
+            .find(|h| h.expert.id == id)
+            .expect("hit")
+            .reasons
+            .clone()
+    };
+    assert!(
+        reasons(no_show)
+            .iter()
+            .any(|r| r.text == "some sessions did not take place")
+    );
+    assert!(
+        reasons(proven)
+            .iter()
+            .any(|r| r.text == "5 completed sessions")
+    );
+}
+
+#[test]
+fn a_blocked_calendar_ranks_lower_and_an_early_slot_is_named() {
+    let mut m = Market::new();
+    let open = m.expert(&Profile::default());
+    let blocked = m.expert(&Profile::default());
+    for expert in [open, blocked] {
+        m.open_weekdays(expert);
+    }
+    let mut block = exception(blocked, "2026-11-01T00:00:00Z", "2027-03-01T00:00:00Z");
+    block.is_blocked = true;
+    m.store
+        .availability_exceptions()
+        .create(block)
+        .expect("exception");
+    let ids = m.ids(&query("rust engineer"));
+    assert!(rank_of(&ids, open) < rank_of(&ids, blocked), "{ids:?}");
+    let results = m.search(&query("rust engineer"));
+    let reasons = |id| {
+        results
+            .hits
+            .iter()
+            .find(|h| h.expert.id == id)
+            .expect("hit")
+            .reasons
+            .clone()
+    };
+    // Tuesday 09:00 UTC is 10:00 in Berlin: with an hour's notice, free today.
+    assert!(
+        reasons(open).iter().any(|r| r.text == "free today"),
+        "{:?}",
+        reasons(open)
+    );
+    assert!(
+        reasons(blocked)
+            .iter()
+            .any(|r| r.text == "no open slot in the coming weeks")
+    );
+}
+
+#[test]
+fn many_good_reviews_beat_one_perfect_review() {
+    let mut m = Market::new();
+    let one_perfect = m.expert(&Profile {
+        rating: Some((5, 1)),
+        ..Profile::default()
+    });
+    let many_good = m.expert(&Profile {
+        rating: Some((245, 50)),
+        ..Profile::default()
+    });
+    let ids = m.ids(&query("rust engineer"));
+    assert!(
+        rank_of(&ids, many_good) < rank_of(&ids, one_perfect),
+        "{ids:?}"
+    );
+    let results = m.search(&query("rust engineer"));
+    let top = &results.hits[0];
+    assert!(
+        top.reasons
+            .iter()
+            .any(|r| r.text == "rated 4.9 from 50 reviews"),
+        "{:?}",
+        top.reasons
+    );
+}
+
+#[test]
+fn one_profession_does_not_fill_the_page() {
+    let mut m = Market::new();
+    let backends: Vec<UserId> = (0..6).map(|_| m.expert(&Profile::default())).collect();
+    let data = m.expert(&Profile {
+        profession: "Data Engineer",
+        ..Profile::default()
+    });
+    let results = m.search(&query("rust engineer"));
+    let ids: Vec<UserId> = results.hits.iter().map(|h| h.expert.id).collect();
+    assert!(
+        rank_of(&ids, data) <= 1,
+        "the other profession comes up: {ids:?}"
+    );
+    let penalised = results
+        .hits
+        .iter()
+        .filter(|h| {
+            h.contributions
+                .iter()
+                .any(|c| c.signal == Signal::Diversity)
+        })
+        .count();
+    assert_eq!(penalised, backends.len() - 1);
+}
+
+#[test]
+fn a_new_expert_is_shown_on_the_first_page() {
+    let mut m = Market::new();
+    for _ in 0..12 {
+        m.expert(&Profile::default());
+    }
+    let new = m.expert(&Profile {
+        tags: vec!["onboarding"],
+        ..Profile::default()
+    });
+    let mut user = m.store.users().get(new).expect("user");
+    user.created_at = days_from_now(-2);
+    user.updated_at = days_from_now(-2);
+    m.store.users().update(user).expect("update");
+    m.expert(&Profile {
+        profession: "Civil Engineer",
+        skills: ["Bridges", "Concrete", "Steel"],
+        tags: vec!["infrastructure"],
+        ..Profile::default()
+    });
+    let results = m.search(&query("rust kubernetes postgresql engineer payments"));
+    let ids: Vec<UserId> = results.hits.iter().map(|h| h.expert.id).collect();
+    let hit = results
+        .hits
+        .iter()
+        .find(|h| h.expert.id == new)
+        .expect("hit");
+    let better_relevance = results
+        .hits
+        .iter()
+        .filter(|h| h.fused.score > hit.fused.score)
+        .count();
+    assert!(
+        better_relevance >= 10,
+        "on merit alone it would not make the first page"
+    );
+    assert!(rank_of(&ids, new) < 10, "{ids:?}");
+    assert!(hit.reasons.iter().any(|r| r.text == "new on Droply"));
+}
+
+#[test]
+fn reasons_name_the_matched_skills() {
+    let mut m = Market::new();
+    m.expert(&Profile::default());
+    let results = m.search(&query("kubernetes and rust"));
+    let reasons: Vec<&str> = results.hits[0]
+        .reasons
+        .iter()
+        .map(|r| r.text.as_str())
+        .collect();
+    assert!(reasons.contains(&"skills: Rust, Kubernetes"), "{reasons:?}");
+    let keyword = &results.hits[0]
+        .reasons
+        .iter()
+        .find(|r| r.signal == "keyword")
+        .expect("keyword");
+    assert!(keyword.weight > 0.0);
+}

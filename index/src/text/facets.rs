@@ -1,0 +1,182 @@
+//! Facet counts: how many of the experts a search matches have each industry,
+//! profession, location, skill, specialty tag or currency. Counted by a tantivy
+//! collector over the facet columns (term ordinals per segment, merged by value), so a
+//! count never reads a stored document.
+
+use std::collections::HashMap;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::StrColumn;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+/// A field facets can be counted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FacetField {
+    /// The expert's industry.
+    Industry,
+    /// The expert's profession.
+    Profession,
+    /// The expert's location.
+    Location,
+    /// Ranked skills (`skills_1..3`).
+    Skills,
+    /// Specialty tags.
+    SpecialtyTags,
+    /// The currency the expert prices in.
+    Currency,
+}
+
+impl FacetField {
+    /// Every facet field.
+    pub const ALL: [FacetField; 6] = [
+        FacetField::Industry,
+        FacetField::Profession,
+        FacetField::Location,
+        FacetField::Skills,
+        FacetField::SpecialtyTags,
+        FacetField::Currency,
+    ];
+
+    /// The name callers use (`industry`, `specialty_tags`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            FacetField::Industry => "industry",
+            FacetField::Profession => "profession",
+            FacetField::Location => "location",
+            FacetField::Skills => "skills",
+            FacetField::SpecialtyTags => "specialty_tags",
+            FacetField::Currency => "currency",
+        }
+    }
+
+    /// The field named `name`, if any.
+    pub fn parse(name: &str) -> Option<FacetField> {
+        FacetField::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The column holding the field's values.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            FacetField::Industry => "industry_facet",
+            FacetField::Profession => "profession_facet",
+            FacetField::Location => "location_facet",
+            FacetField::Skills => "skill_facet",
+            FacetField::SpecialtyTags => "tag_facet",
+            FacetField::Currency => "currency",
+        }
+    }
+}
+
+/// The facet counts of one search.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FacetCounts {
+    /// How many experts matched.
+    pub total: u64,
+    /// Per requested field, values with their counts: most frequent first, ties by value.
+    pub fields: Vec<(FacetField, Vec<(String, u64)>)>,
+}
+
+/// Counts matched documents and the values of `fields` among them.
+pub(crate) struct FacetCollector {
+    pub fields: Vec<FacetField>,
+    /// Values kept per field (the most frequent).
+    pub max_values: usize,
+}
+
+/// One segment's counts: per field, a count per term ordinal.
+pub(crate) struct SegmentFacets {
+    total: u64,
+    columns: Vec<Option<StrColumn>>,
+    counts: Vec<Vec<u64>>,
+}
+
+impl SegmentCollector for SegmentFacets {
+    type Fruit = (u64, Vec<HashMap<String, u64>>);
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        self.total += 1;
+        for (column, counts) in self.columns.iter().zip(&mut self.counts) {
+            if let Some(column) = column {
+                for ord in column.term_ords(doc) {
+                    if let Some(count) = counts.get_mut(ord as usize) {
+                        *count += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        let mut out = Vec::with_capacity(self.columns.len());
+        let mut value = String::new();
+        for (column, counts) in self.columns.iter().zip(self.counts) {
+            let mut by_value = HashMap::new();
+            if let Some(column) = column {
+                for (ord, count) in counts.into_iter().enumerate() {
+                    if count > 0 && matches!(column.ord_to_str(ord as u64, &mut value), Ok(true)) {
+                        by_value.insert(value.clone(), count);
+                    }
+                }
+            }
+            out.push(by_value);
+        }
+        (self.total, out)
+    }
+}
+
+impl Collector for FacetCollector {
+    type Fruit = FacetCounts;
+    type Child = SegmentFacets;
+
+    fn for_segment(
+        &self,
+        _segment_local_id: SegmentOrdinal,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<SegmentFacets> {
+        let mut columns = Vec::with_capacity(self.fields.len());
+        let mut counts = Vec::with_capacity(self.fields.len());
+        for field in &self.fields {
+            let column = segment.fast_fields().str(field.column())?;
+            let terms = column.as_ref().map_or(0, |c| c.num_terms());
+            counts.push(vec![0; terms]);
+            columns.push(column);
+        }
+        Ok(SegmentFacets {
+            total: 0,
+            columns,
+            counts,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(
+        &self,
+        segment_fruits: Vec<(u64, Vec<HashMap<String, u64>>)>,
+    ) -> tantivy::Result<FacetCounts> {
+        let mut total = 0;
+        let mut merged: Vec<HashMap<String, u64>> = vec![HashMap::new(); self.fields.len()];
+        for (segment_total, fields) in segment_fruits {
+            total += segment_total;
+            for (into, from) in merged.iter_mut().zip(fields) {
+                for (value, count) in from {
+                    *into.entry(value).or_default() += count;
+                }
+            }
+        }
+        let fields = self
+            .fields
+            .iter()
+            .zip(merged)
+            .map(|(field, counts)| {
+                let mut values: Vec<(String, u64)> = counts.into_iter().collect();
+                values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                values.truncate(self.max_values);
+                (*field, values)
+            })
+            .collect();
+        Ok(FacetCounts { total, fields })
+    }
+}

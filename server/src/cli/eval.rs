@@ -1,0 +1,156 @@
+//! `droply eval`: measures ranking quality and prints one JSON line per run.
+//!
+//! - `--dataset DIR --qrels FILE` indexes a BEIR-format collection through the product's
+//!   text and vector indexes and fusion, runs its judged queries and reports nDCG@10,
+//!   recall@100, MRR@10 and latency percentiles. Document embeddings are cached under
+//!   `<data-dir>/eval`. Several `--semantic-ratio` values (comma-separated) print one
+//!   line each, for tuning.
+//! - `--demo` generates the demo marketplace into `<data-dir>/eval-demo`, indexes it and
+//!   runs the domain evaluation (search modes, signals, personalization).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use droply_engine::demo::{DemoConfig, generate};
+use droply_engine::eval::{BeirDataset, BeirIndexes, EvalMode, evaluate_demo};
+use droply_engine::import::import_rows;
+use droply_engine::matching::{Fusion, Matcher, MatcherConfig};
+use droply_engine::search_index::SearchIndexConfig;
+use droply_engine::{SearchIndex, Store};
+use droply_index::{Embedder, TextEmbedder};
+
+use super::data_dir::DataDirArgs;
+use super::model::model_dir;
+use crate::{Error, Result};
+
+/// Arguments of `droply eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A BEIR-format folder (corpus.jsonl, queries.jsonl).
+    #[arg(long, required_unless_present = "demo")]
+    pub dataset: Option<PathBuf>,
+    /// The judgements (TSV: query-id, corpus-id, score).
+    #[arg(long, required_unless_present = "demo")]
+    pub qrels: Option<PathBuf>,
+    /// Evaluate the matcher on the generated demo marketplace instead.
+    #[arg(long, conflicts_with_all = ["dataset", "qrels"])]
+    pub demo: bool,
+    /// Experts in the demo marketplace.
+    #[arg(long, default_value_t = 2000)]
+    pub demo_experts: usize,
+    /// Where caches and the demo store go.
+    #[command(flatten)]
+    pub data: DataDirArgs,
+    /// bm25, vector or hybrid.
+    #[arg(long, default_value = "hybrid")]
+    pub mode: String,
+    /// rrf or normalized.
+    #[arg(long, default_value = "normalized")]
+    pub fusion: String,
+    /// The vector share in hybrid mode; a comma-separated list runs each.
+    #[arg(long, default_value = "0.5")]
+    pub semantic_ratio: String,
+    /// Directory of the model files.
+    #[arg(long, env = "DROPLY_MODEL_DIR")]
+    pub model_dir: Option<PathBuf>,
+}
+
+/// Runs `droply eval`.
+pub fn run(args: EvalArgs) -> Result<()> {
+    let embedder = Embedder::load(&model_dir(args.model_dir.as_deref(), &args.data.data_dir))?
+        .with_query_cache(4096);
+    if args.demo {
+        return run_demo(&args, Arc::new(embedder));
+    }
+    let (Some(dataset), Some(qrels)) = (&args.dataset, &args.qrels) else {
+        return Err(Error::Config(
+            "--dataset and --qrels are required".to_owned(),
+        ));
+    };
+    let mode = EvalMode::parse(&args.mode).ok_or_else(|| {
+        Error::Config(format!(
+            "--mode {:?}: use bm25, vector or hybrid",
+            args.mode
+        ))
+    })?;
+    let fusion = Fusion::parse(&args.fusion).ok_or_else(|| {
+        Error::Config(format!("--fusion {:?}: use rrf or normalized", args.fusion))
+    })?;
+    let ratios = args
+        .semantic_ratio
+        .split(',')
+        .map(|r| match r.trim().parse::<f32>() {
+            Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+            _ => Err(Error::Config(format!(
+                "--semantic-ratio {r:?}: use numbers from 0 to 1"
+            ))),
+        })
+        .collect::<Result<Vec<f32>>>()?;
+    let data = BeirDataset::load(dataset, qrels)?;
+    let name = dataset.file_name().map_or_else(
+        || "dataset".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let cache = args.data.data_dir.join("eval");
+    let indexes = BeirIndexes::build(&name, &data, &embedder, Some(&cache), &|done, total| {
+        if done % 512 < 64 || done == total {
+            eprintln!("embedded {done}/{total} documents");
+        }
+    })?;
+    for ratio in ratios {
+        let report = indexes.evaluate(&data, &embedder, mode, fusion, ratio)?;
+        println!(
+            "{}",
+            serde_json::to_string(&report).map_err(|e| Error::Config(e.to_string()))?
+        );
+    }
+    Ok(())
+}
+
+fn run_demo(args: &EvalArgs, embedder: Arc<dyn TextEmbedder>) -> Result<()> {
+    let dir = args.data.data_dir.join("eval-demo");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    let config = DemoConfig {
+        experts: args.demo_experts,
+        clients: (args.demo_experts / 5).max(100),
+        ..DemoConfig::default()
+    };
+    let market = generate(&config);
+    let store = Store::open(dir.join("store"))?;
+    import_rows(&store, market.rows(), |_| {})?;
+    eprintln!(
+        "imported the demo marketplace; indexing {} experts",
+        config.experts
+    );
+    let index = Arc::new(SearchIndex::open(
+        &dir,
+        store.clone(),
+        embedder,
+        SearchIndexConfig::default(),
+    )?);
+    if !index.wait_until_applied(store.last_seq(), Duration::from_secs(3600)) {
+        return Err(Error::Config(
+            "indexing the demo marketplace did not finish".to_owned(),
+        ));
+    }
+    let matcher = Matcher::new(
+        store,
+        Arc::clone(&index),
+        MatcherConfig {
+            now: Some(config.now),
+            stats_ttl: Duration::from_secs(3600),
+            ..MatcherConfig::default()
+        },
+    );
+    let report = evaluate_demo(&matcher, &market.truth)?;
+    println!(
+        "{}",
+        serde_json::to_string(&report).map_err(|e| Error::Config(e.to_string()))?
+    );
+    Ok(())
+}

@@ -1,0 +1,323 @@
+//! The in-process metrics registry and `GET /metrics` in the Prometheus text
+//! exposition format (0.0.4). Requests are counted by method, matched route
+//! template and status, and timed per route in a histogram with fixed
+//! buckets; routes are templates such as `/v1/bookings/{id}` (never raw paths,
+//! so ids cannot blow up the label set), and requests no route matched are
+//! `unmatched`. Gauges are registered by name: set to a value, or read at
+//! each scrape from a function (e.g. a cheap store statistic).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+
+use super::error::ApiError;
+use super::{AppState, blocking};
+
+/// The content type of the text exposition format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Upper bounds (seconds) of the request-duration histogram's buckets.
+pub const DURATION_BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The route label of requests no route matched.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+type GaugeFn = Box<dyn Fn() -> f64 + Send + Sync>;
+
+enum GaugeValue {
+    Set(f64),
+    Read(GaugeFn),
+}
+
+struct Gauge {
+    help: &'static str,
+    value: GaugeValue,
+}
+
+#[derive(Default)]
+struct Histogram {
+    buckets: [u64; DURATION_BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+/// The registry: request counters, duration histograms and named gauges.
+/// Shared by every request through [`AppState`]; cheap to update.
+pub struct Metrics {
+    started: Instant,
+    requests: Mutex<BTreeMap<(&'static str, String, u16), u64>>,
+    durations: Mutex<BTreeMap<String, Histogram>>,
+    gauges: Mutex<BTreeMap<&'static str, Gauge>>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("started", &self.started)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The method label: the standard methods by name, anything else `other`
+/// (a client must not be able to add label values at will).
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Escapes a label value: backslash, double quote and newline.
+fn escape_label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// A sample value as the exposition format writes it.
+fn sample(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".to_owned()
+    } else if value.is_infinite() {
+        if value > 0.0 { "+Inf" } else { "-Inf" }.to_owned()
+    } else {
+        value.to_string()
+    }
+}
+
+/// Whether `name` is a valid metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`).
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+impl Metrics {
+    /// An empty registry; uptime counts from now.
+    pub fn new() -> Self {
+        Metrics {
+            started: Instant::now(),
+            requests: Mutex::new(BTreeMap::new()),
+            durations: Mutex::new(BTreeMap::new()),
+            gauges: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Counts one answered request and times it under its route template.
+    pub fn observe_request(
+        &self,
+        method: &axum::http::Method,
+        route: &str,
+        status: u16,
+        elapsed: Duration,
+    ) {
+        *lock(&self.requests)
+            .entry((method_label(method), route.to_owned(), status))
+            .or_default() += 1;
+        let seconds = elapsed.as_secs_f64();
+        let mut durations = lock(&self.durations);
+        let histogram = durations.entry(route.to_owned()).or_default();
+        for (count, bound) in histogram.buckets.iter_mut().zip(DURATION_BUCKETS) {
+            if seconds <= bound {
+                *count += 1;
+            }
+        }
+        histogram.sum += seconds;
+        histogram.count += 1;
+    }
+
+    /// Sets gauge `name` to `value`, registering it on first use. The name
+    /// must match `[a-zA-Z_:][a-zA-Z0-9_:]*`; an invalid one is ignored.
+    pub fn set_gauge(&self, name: &'static str, help: &'static str, value: f64) {
+        self.put_gauge(name, help, GaugeValue::Set(value));
+    }
+
+    /// Registers gauge `name`, read from `read` at every scrape (which runs
+    /// off the async threads, so `read` may do cheap blocking work such as a
+    /// store lookup). Replaces an earlier gauge of that name.
+    pub fn gauge_fn(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        read: impl Fn() -> f64 + Send + Sync + 'static,
+    ) {
+        self.put_gauge(name, help, GaugeValue::Read(Box::new(read)));
+    }
+
+    fn put_gauge(&self, name: &'static str, help: &'static str, value: GaugeValue) {
+        if !valid_name(name) {
+            tracing::warn!(name, "ignoring a gauge with an invalid metric name");
+            return;
+        }
+        lock(&self.gauges).insert(name, Gauge { help, value });
+    }
+
+    /// Every metric in the text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.render_requests(&mut out);
+        self.render_durations(&mut out);
+        let uptime = self.started.elapsed().as_secs_f64();
+        write_gauge_head(
+            &mut out,
+            "process_uptime_seconds",
+            "Seconds since the service started.",
+        );
+        let _ = writeln!(out, "process_uptime_seconds {}", sample(uptime));
+        write_gauge_head(
+            &mut out,
+            "droply_build_info",
+            "The running build: always 1, labelled with the version.",
+        );
+        let _ = writeln!(
+            out,
+            "droply_build_info{{version=\"{}\"}} 1",
+            escape_label(env!("CARGO_PKG_VERSION"))
+        );
+        for (name, gauge) in lock(&self.gauges).iter() {
+            let value = match &gauge.value {
+                GaugeValue::Set(value) => *value,
+                GaugeValue::Read(read) => read(),
+            };
+            write_gauge_head(&mut out, name, gauge.help);
+            let _ = writeln!(out, "{name} {}", sample(value));
+        }
+        out
+    }
+
+    fn render_requests(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP http_requests_total HTTP requests answered, by method, route template and status."
+        );
+        let _ = writeln!(out, "# TYPE http_requests_total counter");
+        for ((method, route, status), count) in lock(&self.requests).iter() {
+            let _ = writeln!(
+                out,
+                "http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {count}",
+                escape_label(route)
+            );
+        }
+    }
+
+    fn render_durations(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP http_request_duration_seconds Time to answer a request, by route template."
+        );
+        let _ = writeln!(out, "# TYPE http_request_duration_seconds histogram");
+        for (route, histogram) in lock(&self.durations).iter() {
+            let route = escape_label(route);
+            for (count, bound) in histogram.buckets.iter().zip(DURATION_BUCKETS) {
+                let _ = writeln!(
+                    out,
+                    "http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {count}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                histogram.count
+            );
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                sample(histogram.sum)
+            );
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                histogram.count
+            );
+        }
+    }
+}
+
+fn write_gauge_head(out: &mut String, name: &str, help: &str) {
+    let help = help.replace('\\', "\\\\").replace('\n', "\\n");
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+}
+
+/// Registers the gauges the state can provide cheaply.
+pub(crate) fn register_state_gauges(metrics: &Metrics, store: &droply_engine::Store) {
+    let store = store.clone();
+    metrics.gauge_fn(
+        "droply_store_last_change_seq",
+        "Sequence number of the store's last committed change.",
+        move || store.last_seq() as f64,
+    );
+}
+
+/// `GET /metrics`: every metric in the Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    summary = "Prometheus metrics",
+    description = "Request counts by method, route template and status, request durations by route, uptime, build info and store gauges, in the Prometheus text exposition format 0.0.4.",
+    responses((status = 200, description = "The metrics", body = String, content_type = "text/plain; version=0.0.4"))
+)]
+pub async fn get_metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let metrics: Arc<Metrics> = state.metrics.clone();
+    let text = blocking(move || Ok(metrics.render())).await?;
+    Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_and_histograms_render_by_route() {
+        let metrics = Metrics::new();
+        let get = axum::http::Method::GET;
+        metrics.observe_request(&get, "/v1/x/{id}", 200, Duration::from_millis(3));
+        metrics.observe_request(&get, "/v1/x/{id}", 200, Duration::from_millis(30));
+        metrics.set_gauge("answer", "The answer.", 42.0);
+        metrics.set_gauge("bad name", "Ignored.", 1.0);
+        let text = metrics.render();
+        assert!(text.contains(
+            "http_requests_total{method=\"GET\",route=\"/v1/x/{id}\",status=\"200\"} 2\n"
+        ));
+        assert!(text.contains(
+            "http_request_duration_seconds_bucket{route=\"/v1/x/{id}\",le=\"0.005\"} 1\n"
+        ));
+        assert!(text.contains(
+            "http_request_duration_seconds_bucket{route=\"/v1/x/{id}\",le=\"0.05\"} 2\n"
+        ));
+        assert!(text.contains("\nanswer 42\n"));
+        assert!(!text.contains("bad name"));
+        assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        assert_eq!(sample(f64::INFINITY), "+Inf");
+    }
+}

@@ -1,0 +1,309 @@
+//! `GET /openapi.json` and `GET /docs`: the document covers exactly the
+//! routes the router serves, marks exactly the routes that need a bearer
+//! token, and its schemas match what the API really sends and accepts.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::app::{TestApp, error_code, spawn_app};
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// The router's source, where every route is registered.
+const ROUTER_SOURCE: &str = include_str!("../../server/src/http/mod.rs");
+
+/// (METHOD, path) of every `.route(...)` in the router's source.
+fn routes_in_router_source() -> BTreeSet<(String, String)> {
+    let start = ROUTER_SOURCE.find("pub fn router(").expect("router fn");
+    let body = &ROUTER_SOURCE[start..];
+    let body = &body[..body.find("\n}\n").expect("router fn end")];
+    assert!(
+        !body.contains(".nest(") && !body.contains(".merge("),
+        "teach this test about nested routers"
+    );
+    let mut routes = BTreeSet::new();
+    for chunk in body.split(".route(").skip(1) {
+        let path = chunk
+            .split('"')
+            .nth(1)
+            .expect("a route's path literal")
+            .to_owned();
+        let bytes = chunk.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            if bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_' {
+                let from = at;
+                while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_') {
+                    at += 1;
+                }
+                let ident = &chunk[from..at];
+                let called = bytes.get(at) == Some(&b'(');
+                let qualified = from > 0 && bytes[from - 1] == b':';
+                if called && !qualified && METHODS.contains(&ident) {
+                    routes.insert((ident.to_uppercase(), path.clone()));
+                }
+            } else {
+                at += 1;
+            }
+        }
+    }
+    routes
+}
+
+fn document(app: &TestApp) -> Value {
+    let response = app.get("/openapi.json");
+    assert_eq!(response.status, 200, "{}", response.raw);
+    assert!(
+        response
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/json"))
+    );
+    response.body
+}
+
+/// (METHOD, path, operation) of every operation in the document.
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            if METHODS.contains(&method.as_str()) {
+                out.push((method.to_uppercase(), path.clone(), operation.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// A concrete path for a template: every `{param}` becomes `1`.
+fn concrete(template: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for c in template.chars() {
+        match c {
+            '{' => inside = true,
+            '}' => {
+                inside = false;
+                out.push('1');
+            }
+            c if !inside => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn body_for(method: &str) -> Option<&'static str> {
+    matches!(method, "POST" | "PATCH" | "PUT").then_some("{}")
+}
+
+#[test]
+fn the_document_lists_exactly_the_routes_the_router_serves() {
+    let app = spawn_app();
+    let doc = document(&app);
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        doc["openapi"]
+    );
+    assert!(
+        doc["components"]["schemas"]
+            .as_object()
+            .is_some_and(|s| s.len() > 10)
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+
+    let documented: BTreeSet<(String, String)> = operations(&doc)
+        .into_iter()
+        .map(|(method, path, _)| (method, path))
+        .collect();
+    let served = routes_in_router_source();
+    assert!(served.len() >= 30, "{served:?}");
+    let undocumented: Vec<_> = served.difference(&documented).collect();
+    let unserved: Vec<_> = documented.difference(&served).collect();
+    assert!(
+        undocumented.is_empty() && unserved.is_empty(),
+        "routes missing from the document: {undocumented:?}; documented but not routed: {unserved:?}"
+    );
+
+    // Every documented operation reaches a handler; other methods on a
+    // documented path are refused as such.
+    let paths: BTreeSet<&String> = documented.iter().map(|(_, path)| path).collect();
+    for path in paths {
+        let target = concrete(path);
+        for method in METHODS {
+            let method = method.to_uppercase();
+            let response = app.request(&method, &target, body_for(&method));
+            if documented.contains(&(method.clone(), path.clone())) {
+                let code = response.body["code"].as_str().unwrap_or_default();
+                assert!(
+                    response.status != 405 && code != "route_not_found",
+                    "{method} {target}: {} {}",
+                    response.status,
+                    response.raw
+                );
+            } else {
+                assert_eq!(
+                    (response.status, error_code(&response).as_str()),
+                    (405, "method_not_allowed"),
+                    "{method} {target} is served but not documented"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn exactly_the_operations_that_need_a_token_declare_bearer_security() {
+    let app = spawn_app();
+    let doc = document(&app);
+    for (method, path, operation) in operations(&doc) {
+        let secured = operation["security"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+        let response = app.request(&method, &concrete(&path), body_for(&method));
+        let unauthorized = response.body["code"] == "unauthorized";
+        assert_eq!(
+            secured, unauthorized,
+            "{method} {path}: security {secured}, answered {} without a token",
+            response.raw
+        );
+        let responses = &operation["responses"];
+        assert!(responses["500"].is_object(), "{method} {path}");
+        if secured {
+            assert!(responses["401"].is_object(), "{method} {path}");
+        }
+        assert!(
+            operation["summary"].as_str().is_some_and(|s| !s.is_empty()),
+            "{method} {path} has no summary"
+        );
+    }
+}
+
+fn properties(doc: &Value, schema: &str) -> BTreeSet<String> {
+    doc["components"]["schemas"][schema]["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("schema {schema}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+fn keys(value: &Value) -> BTreeSet<String> {
+    value.as_object().expect("object").keys().cloned().collect()
+}
+
+#[test]
+fn the_schemas_match_what_the_api_sends_and_takes() {
+    let app = spawn_app();
+    let doc = document(&app);
+
+    let codes: BTreeSet<&str> = doc["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+        .as_array()
+        .expect("error codes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for code in [
+        "route_not_found",
+        "unauthorized",
+        "idempotency_key_reused",
+        "slot_unavailable",
+    ] {
+        assert!(codes.contains(code), "{code}");
+    }
+
+    let (expert, token) =
+        crate::availability::expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let me = app.authed("GET", "/v1/users/me", &token, None);
+    assert_eq!(keys(&me.body), properties(&doc, "AccountView"));
+    let rules = app.authed("GET", "/v1/availability/rules", &token, None);
+    assert_eq!(
+        keys(&rules.body["rules"][0]),
+        properties(&doc, "AvailabilityRule")
+    );
+    let exception = app.authed(
+        "POST",
+        "/v1/availability/exceptions",
+        &token,
+        Some(r#"{"start":"2027-02-01T00:00:00Z","end":"2027-02-02T00:00:00Z","is_blocked":true,"reason":"ski"}"#),
+    );
+    assert_eq!(exception.status, 201, "{}", exception.raw);
+    assert_eq!(
+        keys(&exception.body),
+        properties(&doc, "AvailabilityException")
+    );
+    let profile = app.get(&format!("/v1/experts/{expert}"));
+    assert_eq!(keys(&profile.body), properties(&doc, "PublicProfile"));
+    assert_eq!(
+        keys(&profile.body["hourly_rate"]),
+        properties(&doc, "Money")
+    );
+    let (_, client) = app.register("carl");
+    let booking = app.authed(
+        "POST",
+        "/v1/bookings",
+        &client,
+        Some(&format!(
+            r#"{{"provider_id":{expert},"start_time":"2027-01-04T09:00:00Z","duration":60}}"#
+        )),
+    );
+    assert_eq!(booking.status, 201, "{}", booking.raw);
+    assert_eq!(keys(&booking.body), properties(&doc, "BookingView"));
+
+    // The PATCH /v1/users/me schema is exactly the engine's allowlist, which
+    // serde names when it refuses an unknown field.
+    let refused = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &token,
+        Some(r#"{"zzz_unknown":1}"#),
+    );
+    assert_eq!(error_code(&refused), "invalid_input");
+    let message = refused.body["message"].as_str().expect("message");
+    let expected = message
+        .split_once("expected one of")
+        .expect("serde lists the allowed fields")
+        .1;
+    let allowlist: BTreeSet<String> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(allowlist, properties(&doc, "ProfileUpdate"));
+    app.assert_no_leaks();
+}
+
+#[test]
+fn the_docs_page_renders_the_document_as_plain_html() {
+    let app = spawn_app();
+    let page = app.get("/docs");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{}",
+        page.head
+    );
+    for needle in [
+        "<!DOCTYPE html>",
+        "<code>/v1/bookings/{id}/reschedule</code>",
+        "<code>/v1/auth/login</code>",
+        "<code>/v1/experts/{id}/slots</code>",
+        "<code>/metrics</code>",
+        "idempotency_key_reused",
+        "Authorization: Bearer &lt;token&gt;",
+        "AvailabilityRule",
+    ] {
+        assert!(page.raw.contains(needle), "no {needle} in /docs");
+    }
+    for outside in ["<script", "src=\"http", "href=\"http", "cdn"] {
+        assert!(!page.raw.contains(outside), "/docs refers to {outside}");
+    }
+}
