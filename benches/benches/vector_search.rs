@@ -8,49 +8,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use droply_index::vector::{dot, normalize};
+use droply_benches::{DIMENSION, clustered, exact_top10};
 use droply_index::{VectorConfig, VectorEntry, VectorIndex};
 use droply_models::UserId;
-use rand::{Rng, SeedableRng};
 
-const DIMENSION: usize = 384;
 const POINTS: usize = 10_000;
 const QUERIES: usize = 200;
-const CLUSTERS: usize = 50;
-
-/// Deterministic clustered unit vectors: points scattered around random centres.
-fn clustered(count: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    let centres: Vec<Vec<f32>> = (0..CLUSTERS)
-        .map(|_| {
-            (0..DIMENSION)
-                .map(|_| rng.random_range(-1.0f32..1.0))
-                .collect()
-        })
-        .collect();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    (0..count)
-        .map(|_| {
-            let centre = &centres[rng.random_range(0..CLUSTERS)];
-            let mut v: Vec<f32> = centre
-                .iter()
-                .map(|c| c + rng.random_range(-0.35f32..0.35))
-                .collect();
-            normalize(&mut v);
-            v
-        })
-        .collect()
-}
-
-fn exact_top10(points: &[Vec<f32>], query: &[f32]) -> Vec<u64> {
-    let mut scored: Vec<(f32, u64)> = points
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (dot(p, query), i as u64 + 1))
-        .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    scored.into_iter().take(10).map(|(_, id)| id).collect()
-}
 
 fn recall_at_10(
     index: &VectorIndex<UserId>,

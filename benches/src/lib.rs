@@ -1,1 +1,99 @@
-//! Benches live in `benches/`; this library is empty.
+//! Helpers shared by the benches: a bag-of-words stand-in for the sentence model, so
+//! that marketplaces of 100,000 experts can be indexed in a bench's setup (the real
+//! model's cost is measured on its own in `benches/embed.rs`), the clustered unit
+//! vectors the vector benches and the hnswlib comparison share, exact top-10 answers,
+//! and the latency percentiles the benches print beside criterion's means.
+
+use droply_index::vector::{dot, normalize};
+use droply_index::{Result, TextEmbedder};
+use rand::{Rng, SeedableRng};
+
+/// Dimensions of the benches' vectors (as all-MiniLM-L6-v2's).
+pub const DIMENSION: usize = 384;
+/// Clusters the points scatter around.
+const CLUSTERS: usize = 50;
+
+/// `count` deterministic clustered unit vectors: points scattered around 50 random
+/// centres (the same centres for every seed).
+pub fn clustered(count: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let centres: Vec<Vec<f32>> = (0..CLUSTERS)
+        .map(|_| {
+            (0..DIMENSION)
+                .map(|_| rng.random_range(-1.0f32..1.0))
+                .collect()
+        })
+        .collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| {
+            let centre = &centres[rng.random_range(0..CLUSTERS)];
+            let mut v: Vec<f32> = centre
+                .iter()
+                .map(|c| c + rng.random_range(-0.35f32..0.35))
+                .collect();
+            normalize(&mut v);
+            v
+        })
+        .collect()
+}
+
+/// The 1-based ids of the 10 points closest to `query` by an exact scan.
+pub fn exact_top10(points: &[Vec<f32>], query: &[f32]) -> Vec<u64> {
+    let mut scored: Vec<(f32, u64)> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (dot(p, query), i as u64 + 1))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.into_iter().take(10).map(|(_, id)| id).collect()
+}
+
+/// Each word hashed (FNV-1a) into one of 384 dimensions with a sign, normalised: texts
+/// that share words are close. Deterministic and nearly free.
+#[derive(Debug, Clone, Default)]
+pub struct WordHashEmbedder;
+
+impl TextEmbedder for WordHashEmbedder {
+    fn fingerprint(&self) -> &str {
+        "bench-word-hash-384@1"
+    }
+
+    fn dimension(&self) -> usize {
+        384
+    }
+
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        Ok(texts.iter().map(|text| embed_words(text)).collect())
+    }
+}
+
+fn embed_words(text: &str) -> Vec<f32> {
+    let mut v = vec![0.0f32; 384];
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in word.to_lowercase().bytes() {
+            h = (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        let slot = (h % 384) as usize;
+        v[slot] += if h & (1 << 40) == 0 { 1.0 } else { -1.0 };
+    }
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
+}
+
+/// The `p`-th percentile (0–100) of `samples` by nearest rank.
+pub fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    samples.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
+    samples[rank.clamp(1, samples.len()) - 1]
+}

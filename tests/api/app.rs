@@ -1,11 +1,17 @@
 //! `spawn_app`: the real router on a free loopback port over a fresh data
 //! dir, and a minimal HTTP/1.1 client so the tests need no HTTP client crate.
+//! `spawn_app_with_search` adds the search index and the matcher over the real
+//! sentence model, loaded once per test binary.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
-use droply_engine::Store;
+use droply_engine::matching::{Matcher, MatcherConfig};
+use droply_engine::search_index::SearchIndexConfig;
+use droply_engine::{SearchIndex, Store};
+use droply_index::{Embedder, TextEmbedder};
 use droply_server::http::{AppState, router};
 use serde_json::Value;
 
@@ -13,6 +19,8 @@ use serde_json::Value;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub store: Store,
+    /// The search index, when the app serves search.
+    pub index: Option<Arc<SearchIndex>>,
     pub _dir: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
     /// Every exchange: the bearer token sent (if any), the path, the raw body.
@@ -30,6 +38,57 @@ pub fn spawn_app() -> TestApp {
 
 /// Starts the API over an existing store.
 pub fn spawn_app_on(store: Store, dir: tempfile::TempDir) -> TestApp {
+    serve(AppState::new(store.clone()), store, dir, None)
+}
+
+/// The sentence model, loaded once per test binary.
+pub fn embedder() -> Arc<Embedder> {
+    static EMBEDDER: OnceLock<Arc<Embedder>> = OnceLock::new();
+    Arc::clone(EMBEDDER.get_or_init(|| {
+        let dir = droply_index::embedder::default_model_dir();
+        match Embedder::load(&dir) {
+            Ok(embedder) => Arc::new(embedder.with_query_cache(1024)),
+            Err(err) => panic!(
+                "the search tests need the sentence model in {} (set DROPLY_MODEL_DIR; CI runs \
+                 `droply model fetch` into it first): {err}",
+                dir.display()
+            ),
+        }
+    }))
+}
+
+/// Starts the API with search: a search index over a fresh store, following it,
+/// and the matcher over both.
+pub fn spawn_app_with_search() -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path().join("store")).expect("store");
+    spawn_app_with_search_on(store, dir, embedder())
+}
+
+/// Starts the API with search over an existing store, embedding with `embedder`.
+pub fn spawn_app_with_search_on(
+    store: Store,
+    dir: tempfile::TempDir,
+    embedder: Arc<dyn TextEmbedder>,
+) -> TestApp {
+    let config = SearchIndexConfig {
+        poll_interval: Duration::from_millis(50),
+        ..SearchIndexConfig::default()
+    };
+    let index = Arc::new(
+        SearchIndex::open(dir.path(), store.clone(), embedder, config).expect("search index"),
+    );
+    let matcher = Matcher::new(store.clone(), Arc::clone(&index), MatcherConfig::default());
+    let state = AppState::new(store.clone()).with_matcher(Arc::new(matcher));
+    serve(state, store, dir, Some(index))
+}
+
+fn serve(
+    state: AppState,
+    store: Store,
+    dir: tempfile::TempDir,
+    index: Option<Arc<SearchIndex>>,
+) -> TestApp {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -38,7 +97,7 @@ pub fn spawn_app_on(store: Store, dir: tempfile::TempDir) -> TestApp {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
-    let app = router(AppState::new(store.clone()));
+    let app = router(state);
     runtime.spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
         axum::serve(listener, app).await.expect("serve");
@@ -46,6 +105,7 @@ pub fn spawn_app_on(store: Store, dir: tempfile::TempDir) -> TestApp {
     TestApp {
         addr,
         store,
+        index,
         _dir: dir,
         _runtime: runtime,
         seen: Mutex::new(Vec::new()),
@@ -74,7 +134,26 @@ impl Response {
     }
 }
 
+impl Drop for TestApp {
+    /// Stops the search indexer before the data dir goes.
+    fn drop(&mut self) {
+        if let Some(index) = &self.index {
+            index.shutdown();
+        }
+    }
+}
+
 impl TestApp {
+    /// Waits until the search index reflects every write so far.
+    pub fn wait_for_index(&self) {
+        let index = self.index.as_ref().expect("an app with search");
+        assert!(
+            index.wait_until_applied(self.store.last_seq(), Duration::from_secs(10)),
+            "the search index did not catch up: {:?}",
+            index.status()
+        );
+    }
+
     pub fn get(&self, path: &str) -> Response {
         self.request("GET", path, None)
     }

@@ -27,7 +27,7 @@ pub struct DomainReport {
     /// Clients with held-out favourites evaluated.
     pub clients: usize,
     /// Held-out favourites: nDCG@10 and recall@50 of a search for the client's
-    /// interest, anonymous and personalized, and of the recommendations (trending and
+    /// industry, anonymous and personalized, and of the recommendations (trending and
     /// for you).
     pub held_out: HashMap<&'static str, HeldOut>,
 }
@@ -91,11 +91,9 @@ pub fn evaluate_demo(matcher: &Matcher, truth: &DemoTruth) -> Result<DomainRepor
     let mut held_out: HashMap<&'static str, HeldOut> = HashMap::new();
     for client in &clients {
         let grades: HashMap<UserId, u32> = client.held_out.iter().map(|id| (*id, 1)).collect();
-        let interest = format!(
-            "{} {}",
-            client.professions.first().cloned().unwrap_or_default(),
-            client.skills.first().cloned().unwrap_or_default()
-        );
+        // A broad query (the client's industry): the words say little about which
+        // experts this client wants, so what the ranking knows about them must.
+        let interest = client.industry.clone();
         let mut lists: Vec<(&'static str, Vec<UserId>)> = Vec::new();
         for (name, viewer) in [
             ("search_anonymous", None),

@@ -79,8 +79,10 @@ pub struct Contribution {
     pub weight: f32,
 }
 
-/// How much each signal may move a score (relevance spans `0..=1`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// How much each signal may move a score (relevance spans `0..=1`). Reads from JSON
+/// with any subset of the fields (`{"diversity": 0.01}`), the rest default.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SignalWeights {
     /// Smoothed rating.
     pub rating: f32,
@@ -108,12 +110,12 @@ impl Default for SignalWeights {
             rating: 0.06,
             popularity: 0.04,
             bookings: 0.05,
-            personal: 0.25,
-            also_saved: 0.10,
+            personal: 0.5,
+            also_saved: 0.2,
             availability: 0.04,
             featured: 0.02,
             new_expert: 0.03,
-            diversity: 0.03,
+            diversity: 0.005,
         }
     }
 }

@@ -36,7 +36,7 @@ impl std::fmt::Debug for DocumentIndex {
 impl DocumentIndex {
     fn schema() -> (Schema, Field, Field) {
         let mut b = Schema::builder();
-        let key = b.add_u64_field("key", INDEXED | FAST);
+        let key = b.add_u64_field("id", INDEXED | FAST);
         let text = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(ANALYZER)

@@ -165,6 +165,8 @@ impl<K: ExternalId> VectorIndex<K> {
                 tracing::warn!(dir = %dir.display(), graph = graph.len(), points = ids.len(), "vector graph does not match its points; rebuilding it");
                 None
             }
+            // Saved empty: a snapshot without graph files (see `save`).
+            Err(_) if ids.len() == 0 => None,
             Err(err) => {
                 tracing::warn!(dir = %dir.display(), %err, "vector graph unreadable; rebuilding it from the saved vectors");
                 None
@@ -547,15 +549,23 @@ impl<K: ExternalId> VectorIndex<K> {
             std::fs::remove_dir_all(&snap).map_err(Error::file(&snap))?;
         }
         std::fs::create_dir_all(&snap).map_err(Error::file(&snap))?;
-        {
+        // hnsw_rs cannot dump a graph without points: an empty index's snapshot holds
+        // its (empty) points only, and `open` starts it with an empty graph.
+        let with_graph = {
             let points = read(&self.points);
             write_points(&snap, self.dimension, points.ids.slots(), &points.vectors)?;
-            read(&self.graph).dump(&snap, GRAPH_BASENAME)?;
-        }
-        for file in [
+            let graph = read(&self.graph);
+            let with_graph = graph.len() > 0;
+            if with_graph {
+                graph.dump(&snap, GRAPH_BASENAME)?;
+            }
+            with_graph
+        };
+        let graph_files = [
             format!("{GRAPH_BASENAME}.hnsw.graph"),
             format!("{GRAPH_BASENAME}.hnsw.data"),
-        ] {
+        ];
+        for file in graph_files.iter().filter(|_| with_graph) {
             let path = snap.join(file);
             std::fs::File::open(&path)
                 .and_then(|f| f.sync_all())

@@ -2,5 +2,6 @@
 //! reload, the write-ahead log) and the expert text index (BM25 ranking, typos, filters,
 //! only ids kept).
 
+mod documents;
 mod expert_text;
 mod vectors;

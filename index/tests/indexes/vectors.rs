@@ -261,3 +261,33 @@ fn compaction_drops_tombstones_and_keeps_answers() {
         DocNumber(500)
     );
 }
+
+/// hnsw_rs cannot dump an empty graph: saving an empty index (a marketplace with no
+/// experts yet) failed, so the search index could never be built from an empty store.
+#[test]
+fn an_empty_index_saves_and_reopens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("vectors");
+    let index = VectorIndex::<DocNumber>::in_memory(DIM, graph_only()).expect("index");
+    index.save_to(&path, 3).expect("save empty");
+    drop(index);
+    let reopened = VectorIndex::<DocNumber>::open(&path, DIM, graph_only()).expect("reopen");
+    assert_eq!((reopened.len(), reopened.committed_seq()), (0, 3));
+    let vectors = clustered(2, 1, 9);
+    reopened
+        .upsert(&[VectorEntry {
+            key: DocNumber(7),
+            version: 1,
+            vector: &vectors[0],
+        }])
+        .expect("upsert");
+    reopened.commit(4).expect("commit");
+    reopened.save().expect("save one");
+    drop(reopened);
+    let again = VectorIndex::<DocNumber>::open(&path, DIM, graph_only()).expect("reopen");
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        again.search(&vectors[0], 1, None).expect("search")[0].key,
+        DocNumber(7)
+    );
+}

@@ -5,8 +5,9 @@
 //!   recall@100, MRR@10 and latency percentiles. Document embeddings are cached under
 //!   `<data-dir>/eval`. Several `--semantic-ratio` values (comma-separated) print one
 //!   line each, for tuning.
-//! - `--demo` generates the demo marketplace into `<data-dir>/eval-demo`, indexes it and
-//!   runs the domain evaluation (search modes, signals, personalization).
+//! - `--demo` generates the demo marketplace into `<data-dir>/eval-demo-<experts>-<seed>`
+//!   (kept for the next run of the same size), indexes it and runs the domain evaluation
+//!   (search modes, signals, personalization).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use clap::Args;
 use droply_engine::demo::{DemoConfig, generate};
 use droply_engine::eval::{BeirDataset, BeirIndexes, EvalMode, evaluate_demo};
 use droply_engine::import::import_rows;
-use droply_engine::matching::{Fusion, Matcher, MatcherConfig};
+use droply_engine::matching::{Fusion, Matcher, MatcherConfig, SignalWeights};
 use droply_engine::search_index::SearchIndexConfig;
 use droply_engine::{SearchIndex, Store};
 use droply_index::{Embedder, TextEmbedder};
@@ -52,6 +53,9 @@ pub struct EvalArgs {
     /// The vector share in hybrid mode; a comma-separated list runs each.
     #[arg(long, default_value = "0.5")]
     pub semantic_ratio: String,
+    /// Signal weights for the demo evaluation, as JSON (`{"diversity": 0.01}`).
+    #[arg(long)]
+    pub signal_weights: Option<String>,
     /// Directory of the model files.
     #[arg(long, env = "DROPLY_MODEL_DIR")]
     pub model_dir: Option<PathBuf>,
@@ -110,23 +114,34 @@ pub fn run(args: EvalArgs) -> Result<()> {
 }
 
 fn run_demo(args: &EvalArgs, embedder: Arc<dyn TextEmbedder>) -> Result<()> {
-    let dir = args.data.data_dir.join("eval-demo");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)?;
-    }
-    std::fs::create_dir_all(&dir)?;
+    let weights = match &args.signal_weights {
+        Some(json) => serde_json::from_str(json)
+            .map_err(|err| Error::Config(format!("--signal-weights: {err}")))?,
+        None => SignalWeights::default(),
+    };
     let config = DemoConfig {
         experts: args.demo_experts,
         clients: (args.demo_experts / 5).max(100),
         ..DemoConfig::default()
     };
     let market = generate(&config);
-    let store = Store::open(dir.join("store"))?;
-    import_rows(&store, market.rows(), |_| {})?;
-    eprintln!(
-        "imported the demo marketplace; indexing {} experts",
-        config.experts
-    );
+    // The store and indexes are kept between runs of the same size (re-ranking settings
+    // can then be compared without re-embedding); another size starts over.
+    let dir = args
+        .data
+        .data_dir
+        .join(format!("eval-demo-{}-{}", config.experts, config.seed));
+    let mut store = Store::open(dir.join("store"))?;
+    if store.users().count() != config.experts + config.clients {
+        drop(store);
+        std::fs::remove_dir_all(&dir)?;
+        store = Store::open(dir.join("store"))?;
+        import_rows(&store, market.rows(), |_| {})?;
+        eprintln!(
+            "imported the demo marketplace; indexing {} experts",
+            config.experts
+        );
+    }
     let index = Arc::new(SearchIndex::open(
         &dir,
         store.clone(),
@@ -144,6 +159,7 @@ fn run_demo(args: &EvalArgs, embedder: Arc<dyn TextEmbedder>) -> Result<()> {
         MatcherConfig {
             now: Some(config.now),
             stats_ttl: Duration::from_secs(3600),
+            weights,
             ..MatcherConfig::default()
         },
     );

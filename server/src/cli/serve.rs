@@ -1,18 +1,27 @@
 //! `droply serve`: opens the store (loading the demo marketplace into an empty
-//! one with `--demo`), serves the HTTP API until Ctrl-C or SIGTERM, then
-//! flushes the store. Expired sign-in sessions are swept every 10 minutes.
+//! one with `--demo`), loads the sentence model (fetching it into the model
+//! directory when missing, as `droply reindex` does), opens the search index
+//! and the matcher over it, serves the HTTP API until Ctrl-C or SIGTERM, then
+//! stops the search indexer and flushes the store. Expired sign-in sessions are
+//! swept every 10 minutes.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use droply_engine::Store;
 use droply_engine::accounts::sweep_expired_sessions;
 use droply_engine::demo::{DemoConfig, generate};
 use droply_engine::import::import_rows;
+use droply_engine::matching::{Matcher, MatcherConfig};
+use droply_engine::search_index::SearchIndexConfig;
+use droply_engine::{SearchIndex, Store};
+use droply_index::Embedder;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dir::DataDirArgs;
+use super::model::model_dir;
 use crate::http::{AppState, router};
 use crate::{Error, Result};
 
@@ -31,7 +40,14 @@ pub struct ServeArgs {
     /// How many experts the demo marketplace has.
     #[arg(long, env = "DROPLY_DEMO_EXPERTS", default_value_t = 10_000)]
     pub demo_experts: usize,
+    /// Directory of the sentence model files, fetched there if missing
+    /// [default: <data-dir>/models/all-MiniLM-L6-v2].
+    #[arg(long, env = "DROPLY_MODEL_DIR")]
+    pub model_dir: Option<PathBuf>,
 }
+
+/// Query embeddings kept in the embedder's cache.
+const QUERY_CACHE: usize = 4096;
 
 /// Runs `droply serve`.
 pub fn run(args: ServeArgs) -> Result<()> {
@@ -39,24 +55,60 @@ pub fn run(args: ServeArgs) -> Result<()> {
     if args.demo && store.users().count() == 0 {
         load_demo(&store, args.demo_experts)?;
     }
+    let index = open_search(&args, &store)?;
+    let matcher = Arc::new(Matcher::new(
+        store.clone(),
+        Arc::clone(&index),
+        MatcherConfig::default(),
+    ));
+    let state = AppState::new(store.clone()).with_matcher(matcher);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .map_err(|err| Error::Config(format!("cannot listen on {}: {err}", args.addr)))?;
         tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data.data_dir.display(), "droply listening");
         let sweeper = tokio::spawn(sweep_sessions_periodically(store.clone()));
-        axum::serve(listener, router(AppState::new(store.clone())))
+        axum::serve(listener, router(state))
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         sweeper.abort();
         Ok::<(), Error>(())
-    })?;
+    });
+    // Let go of the request threads (and the state they hold) before stopping the
+    // indexer, so that nothing searches a stopped index; stop it even if serving failed.
+    drop(runtime);
+    index.shutdown();
+    drop(index);
+    served?;
     store.flush()?;
     tracing::info!("store flushed, bye");
     Ok(())
+}
+
+/// Loads the sentence model and opens the search index over `store`; the index
+/// loads or rebuilds itself and follows the store in the background (`/ready`
+/// answers 503 until it has caught up).
+fn open_search(args: &ServeArgs, store: &Store) -> Result<Arc<SearchIndex>> {
+    let dir = model_dir(args.model_dir.as_deref(), &args.data.data_dir);
+    tracing::info!(model_dir = %dir.display(), "loading the sentence model");
+    let embedder = Embedder::load(&dir)
+        .map_err(|err| {
+            Error::Config(format!(
+                "search needs the sentence model (run `droply model fetch --dir {}` first): {err}",
+                dir.display()
+            ))
+        })?
+        .with_query_cache(QUERY_CACHE);
+    let index = SearchIndex::open(
+        &args.data.data_dir,
+        store.clone(),
+        Arc::new(embedder),
+        SearchIndexConfig::default(),
+    )?;
+    Ok(Arc::new(index))
 }
 
 fn load_demo(store: &Store, experts: usize) -> Result<()> {

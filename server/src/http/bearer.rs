@@ -1,5 +1,7 @@
 //! Signing in on a request: `Authorization: Bearer <token>`. Without a valid
-//! token the request is answered `401 unauthorized` in the one error format.
+//! token the request is answered `401 unauthorized` in the one error format;
+//! routes open to anonymous callers take [`MaybeSignedIn`], which lets a
+//! request without the header through but still refuses a bad token.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -54,5 +56,26 @@ impl FromRequestParts<AppState> for SignedIn {
         let store = state.store.clone();
         let user = blocking(move || authenticate(&store, &token)).await?;
         Ok(SignedIn(user))
+    }
+}
+
+/// The signed-in user of a request that may also come anonymously: no
+/// `Authorization` header is `None`; a header without a valid bearer token is
+/// refused with `401 unauthorized`, never taken as anonymous.
+#[derive(Debug, Clone, Copy)]
+pub struct MaybeSignedIn(pub Option<UserId>);
+
+impl FromRequestParts<AppState> for MaybeSignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Ok(MaybeSignedIn(None));
+        }
+        let SignedIn(user) = SignedIn::from_request_parts(parts, state).await?;
+        Ok(MaybeSignedIn(Some(user)))
     }
 }

@@ -45,6 +45,12 @@ pub enum ErrorCode {
     InvalidState,
     /// An `Idempotency-Key` was sent again with a different request.
     IdempotencyKeyReused,
+    /// This server runs without the search index (or it is not open yet).
+    SearchUnavailable,
+    /// A search `filter` cannot be parsed or names what cannot be filtered.
+    InvalidSearchFilter,
+    /// A search asks for facets of an unknown field.
+    InvalidSearchFacets,
 }
 
 impl ErrorCode {
@@ -67,6 +73,9 @@ impl ErrorCode {
         ErrorCode::Forbidden,
         ErrorCode::InvalidState,
         ErrorCode::IdempotencyKeyReused,
+        ErrorCode::SearchUnavailable,
+        ErrorCode::InvalidSearchFilter,
+        ErrorCode::InvalidSearchFacets,
     ];
 
     /// The stable code, the error type and the HTTP status.
@@ -118,6 +127,21 @@ impl ErrorCode {
                 "idempotency_key_reused",
                 "invalid_request",
                 StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            ErrorCode::SearchUnavailable => (
+                "search_unavailable",
+                "system",
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            ErrorCode::InvalidSearchFilter => (
+                "invalid_search_filter",
+                "invalid_request",
+                StatusCode::BAD_REQUEST,
+            ),
+            ErrorCode::InvalidSearchFacets => (
+                "invalid_search_facets",
+                "invalid_request",
+                StatusCode::BAD_REQUEST,
             ),
         }
     }

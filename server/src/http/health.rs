@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
+use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::{AppState, blocking};
-use crate::http::ApiError;
 
 /// `GET /health`: the process answers.
 #[utoipa::path(
@@ -19,16 +19,44 @@ pub async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /ready`: the store is open and readable.
+/// `GET /ready`: the store is open and readable, and the search index (when
+/// this server serves search) has caught up with the store once.
 #[utoipa::path(
     get,
     path = "/ready",
     tag = "operations",
     summary = "Readiness probe",
-    responses((status = 200, description = "The store is open and readable: `{\"status\": \"ready\", \"users\": N}`", body = Object))
+    responses(
+        (status = 200, description = "The store is open and readable and search has caught up: `{\"status\": \"ready\", \"users\": N}`, with `\"search\": {\"applied_seq\": N, \"indexed_experts\": N}` when the server serves search", body = Object),
+        (status = 503, description = "`search_unavailable`: the search index is still loading or catching up with the store", body = ErrorBody),
+    )
 )]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let store = state.store.clone();
-    let experts = blocking(move || Ok(store.users().count())).await?;
-    Ok(Json(json!({"status": "ready", "users": experts})))
+    let search = state.matcher.clone().zip(state.search_readiness.clone());
+    let (users, search) = blocking(move || {
+        let users = store.users().count();
+        let Some((matcher, readiness)) = search else {
+            return Ok((users, Ok(None)));
+        };
+        let index = matcher.index();
+        Ok((
+            users,
+            readiness.check(index).map(|()| {
+                let status = index.status();
+                Some(json!({
+                    "applied_seq": status.applied_seq,
+                    "indexed_experts": status.text_documents,
+                }))
+            }),
+        ))
+    })
+    .await?;
+    match search {
+        Ok(None) => Ok(Json(json!({"status": "ready", "users": users}))),
+        Ok(Some(search)) => Ok(Json(
+            json!({"status": "ready", "users": users, "search": search}),
+        )),
+        Err(doing) => Err(ApiError::new(ErrorCode::SearchUnavailable, doing)),
+    }
 }

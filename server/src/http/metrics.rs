@@ -278,6 +278,32 @@ pub(crate) fn register_state_gauges(metrics: &Metrics, store: &droply_engine::St
     );
 }
 
+/// Registers the search index's gauges: the last store change it reflects and the
+/// experts it holds. They read the index through a weak reference, so the registry
+/// does not keep a shut-down index alive (and reads 0 once it is gone).
+pub(crate) fn register_search_gauges(metrics: &Metrics, index: &Arc<droply_engine::SearchIndex>) {
+    let applied = Arc::downgrade(index);
+    metrics.gauge_fn(
+        "droply_search_applied_seq",
+        "Last store change both search indexes reflect.",
+        move || {
+            applied
+                .upgrade()
+                .map_or(0.0, |index| index.applied_seq() as f64)
+        },
+    );
+    let indexed = Arc::downgrade(index);
+    metrics.gauge_fn(
+        "droply_search_indexed_experts",
+        "Experts in the text search index.",
+        move || {
+            indexed
+                .upgrade()
+                .map_or(0.0, |index| index.status().text_documents as f64)
+        },
+    );
+}
+
 /// `GET /metrics`: every metric in the Prometheus text format.
 #[utoipa::path(
     get,

@@ -2,7 +2,9 @@
 //! module per resource. Handlers stay thin: they parse input, call the engine
 //! off the async threads, and shape the answer. Every request runs through
 //! one layer that gives it an id and a span, counts it for `/metrics` and
-//! logs it; `/openapi.json` and `/docs` are generated from the handlers.
+//! logs it; `/openapi.json` and `/docs` are generated from the handlers. The
+//! search routes need the matcher ([`AppState::with_matcher`]); without it they
+//! answer `503 search_unavailable`.
 
 mod access_log;
 mod account_view;
@@ -18,6 +20,7 @@ mod favorites;
 mod health;
 mod interactions;
 mod json_body;
+mod matches;
 mod metrics;
 mod model_schemas;
 mod openapi;
@@ -25,7 +28,12 @@ mod paging;
 mod profile;
 mod public_profile;
 mod query;
+mod ranked_expert_view;
+mod recommendations;
 mod request_id;
+mod search;
+mod search_filter;
+mod search_readiness;
 
 use std::sync::Arc;
 
@@ -36,9 +44,10 @@ use axum::routing::{get, patch, post};
 use droply_engine::Store;
 use droply_engine::accounts::LoginThrottle;
 use droply_engine::availability::SlotPolicy;
+use droply_engine::matching::Matcher;
 
 pub use account_view::AccountView;
-pub use bearer::{BearerToken, SignedIn};
+pub use bearer::{BearerToken, MaybeSignedIn, SignedIn};
 pub use booking_view::BookingView;
 pub use error::{ApiError, ErrorCode};
 pub use json_body::ApiJson;
@@ -47,6 +56,8 @@ pub use openapi::ApiDoc;
 pub use public_profile::PublicProfile;
 pub use query::ApiQuery;
 pub use request_id::RequestId;
+pub use search_filter::{FilterError, SearchFilter};
+pub use search_readiness::SearchReadiness;
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -59,6 +70,10 @@ pub struct AppState {
     pub slot_policy: SlotPolicy,
     /// Request counters, timings and gauges served at `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The matching engine over the search index; `None` serves no search.
+    pub matcher: Option<Arc<Matcher>>,
+    /// Whether the search index has caught up once (`/ready`).
+    pub search_readiness: Option<Arc<SearchReadiness>>,
 }
 
 impl AppState {
@@ -71,7 +86,28 @@ impl AppState {
             login_throttle: Arc::new(LoginThrottle::new()),
             slot_policy: SlotPolicy::default(),
             metrics,
+            matcher: None,
+            search_readiness: None,
         }
+    }
+
+    /// The same state serving search with `matcher`: `/ready` waits until its index
+    /// reflects the store as it is now, and `/metrics` reports the index's progress.
+    pub fn with_matcher(mut self, matcher: Arc<Matcher>) -> Self {
+        metrics::register_search_gauges(&self.metrics, matcher.index());
+        self.search_readiness = Some(Arc::new(SearchReadiness::new(self.store.last_seq())));
+        self.matcher = Some(matcher);
+        self
+    }
+
+    /// The matcher, or `503 search_unavailable` when this server has none.
+    pub(crate) fn require_matcher(&self) -> Result<Arc<Matcher>, ApiError> {
+        self.matcher.clone().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::SearchUnavailable,
+                "search is not available on this server",
+            )
+        })
     }
 }
 
@@ -93,6 +129,18 @@ pub fn router(state: AppState) -> Router {
             "/v1/experts/{id}/slots",
             get(availability::list_expert_slots),
         )
+        .route(
+            "/v1/experts/{id}/similar",
+            get(recommendations::list_similar_experts),
+        )
+        .route(
+            "/v1/recommendations",
+            get(recommendations::list_recommendations),
+        )
+        .route("/v1/search", post(search::search_experts))
+        .route("/v1/matches", post(matches::create_matches))
+        .route("/v1/matches/{id}/viewed", post(matches::mark_match_viewed))
+        .route("/v1/matches/{id}/acted", post(matches::mark_match_acted))
         .route("/v1/auth/register", post(auth::register_account))
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/auth/logout", post(auth::logout))

@@ -14,8 +14,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::ErrorBody;
 use super::{
-    auth, availability, bookings, docs_page, experts, favorites, health, interactions, metrics,
-    profile,
+    auth, availability, bookings, docs_page, experts, favorites, health, interactions, matches,
+    metrics, profile, recommendations, search,
 };
 
 /// The API's operations and the schemas they use.
@@ -59,6 +59,12 @@ use super::{
         bookings::complete_booking,
         bookings::mark_booking_no_show,
         bookings::reschedule_booking,
+        search::search_experts,
+        matches::create_matches,
+        matches::mark_match_viewed,
+        matches::mark_match_acted,
+        recommendations::list_similar_experts,
+        recommendations::list_recommendations,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -69,6 +75,7 @@ use super::{
         (name = "favorites", description = "Saved experts and interactions"),
         (name = "availability", description = "Weekly rules, exceptions and bookable slots"),
         (name = "bookings", description = "Booking experts and moving bookings on"),
+        (name = "search", description = "Search, stored matches, similar experts and recommendations"),
     )
 )]
 pub struct ApiDoc;

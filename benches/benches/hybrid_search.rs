@@ -1,0 +1,235 @@
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+//! The matching engine end to end over the demo marketplace: BM25 only, vectors only,
+//! hybrid, hybrid with filters, hybrid with the re-ranking signals, and a full match
+//! request for a signed-in client (personalization and reasons); then rebuilding and
+//! reopening the search index.
+//!
+//! `DROPLY_BENCH_EXPERTS` sets the size (default 10,000; the README's 100,000 row is
+//! `DROPLY_BENCH_EXPERTS=100000`). Profile vectors come from the bag-of-words stand-in
+//! (indexing 100,000 profiles with the real model takes half an hour here), so a query's
+//! embedding costs nothing: these numbers are for a cached query embedding; a fresh one
+//! adds the model's query time from `benches/embed.rs`. Before criterion runs, the bench
+//! prints p50/p99 of each mode over the evaluation queries and checks that hybrid
+//! search answers most of them with a relevant expert, so a fast wrong answer fails.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use droply_benches::{WordHashEmbedder, percentile};
+use droply_engine::demo::{DemoConfig, DemoMarketplace, generate};
+use droply_engine::import::import_rows;
+use droply_engine::matching::{MatchFilters, MatchQuery, Matcher, MatcherConfig};
+use droply_engine::search_index::SearchIndexConfig;
+use droply_engine::{SearchIndex, Store};
+use droply_index::TextEmbedder;
+
+fn experts() -> usize {
+    std::env::var("DROPLY_BENCH_EXPERTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    market: DemoMarketplace,
+    matcher: Matcher,
+}
+
+fn setup(experts: usize) -> Setup {
+    let config = DemoConfig {
+        experts,
+        clients: (experts / 5).max(100),
+        ..DemoConfig::default()
+    };
+    let market = generate(&config);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path().join("store")).expect("store");
+    let started = Instant::now();
+    import_rows(&store, market.rows(), |_| {}).expect("import");
+    eprintln!(
+        "imported {experts} experts in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let embedder: Arc<dyn TextEmbedder> = Arc::new(WordHashEmbedder);
+    let started = Instant::now();
+    let index = Arc::new(
+        SearchIndex::open(
+            dir.path(),
+            store.clone(),
+            embedder,
+            SearchIndexConfig::default(),
+        )
+        .expect("index"),
+    );
+    assert!(index.wait_until_applied(store.last_seq(), Duration::from_secs(3600)));
+    eprintln!(
+        "indexed {experts} experts in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let matcher = Matcher::new(
+        store,
+        index,
+        MatcherConfig {
+            now: Some(config.now),
+            stats_ttl: Duration::from_secs(3600),
+            ..MatcherConfig::default()
+        },
+    );
+    Setup {
+        _dir: dir,
+        market,
+        matcher,
+    }
+}
+
+/// The bench's request shapes.
+fn modes(market: &DemoMarketplace) -> Vec<(&'static str, Box<dyn Fn(&str, &str) -> MatchQuery>)> {
+    let viewer = market.truth.clients.first().map(|c| c.user_id);
+    let plain = |ratio: f32, rerank: bool| {
+        move |text: &str, _: &str| MatchQuery {
+            text: text.to_owned(),
+            semantic_ratio: ratio,
+            rerank,
+            limit: 10,
+            ..MatchQuery::default()
+        }
+    };
+    vec![
+        ("bm25", Box::new(plain(0.0, false))),
+        ("vector", Box::new(plain(1.0, false))),
+        ("hybrid", Box::new(plain(0.5, false))),
+        (
+            "hybrid_filtered",
+            Box::new(|text: &str, industry: &str| MatchQuery {
+                text: text.to_owned(),
+                rerank: false,
+                limit: 10,
+                filters: MatchFilters {
+                    industries: vec![industry.to_owned()],
+                    available_only: true,
+                    ..MatchFilters::default()
+                },
+                ..MatchQuery::default()
+            }),
+        ),
+        ("hybrid_signals", Box::new(plain(0.5, true))),
+        (
+            "match_request",
+            Box::new(move |text: &str, _: &str| MatchQuery {
+                text: text.to_owned(),
+                limit: 10,
+                viewer,
+                facets: vec![droply_index::FacetField::Industry],
+                ..MatchQuery::default()
+            }),
+        ),
+    ]
+}
+
+fn hybrid_search(c: &mut Criterion) {
+    let n = experts();
+    let setup = setup(n);
+    let queries = &setup.market.truth.queries;
+    let modes = modes(&setup.market);
+
+    // Quality gate and latency percentiles (each query once to warm the stats cache).
+    for (name, make) in &modes {
+        let mut answered = 0;
+        let mut samples = Vec::new();
+        for round in 0..3 {
+            for query in queries {
+                let request = make(&query.text, &query.industry);
+                let started = Instant::now();
+                let results = setup.matcher.search(&request).expect("search");
+                if round > 0 {
+                    samples.push(started.elapsed().as_secs_f64() * 1000.0);
+                } else if results
+                    .hits
+                    .iter()
+                    .any(|h| query.relevance.grade(h.expert.id) > 0)
+                {
+                    answered += 1;
+                }
+            }
+        }
+        eprintln!(
+            "{n} experts, {name}: p50 {:.2} ms, p99 {:.2} ms, {answered}/{} queries with a relevant expert in the top 10",
+            percentile(&mut samples, 50.0),
+            percentile(&mut samples, 99.0),
+            queries.len()
+        );
+        assert!(
+            answered * 10 >= queries.len() * 7,
+            "{name}: only {answered} answered"
+        );
+    }
+
+    let mut group = c.benchmark_group(format!("matching_{n}"));
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(4));
+    for (name, make) in &modes {
+        group.bench_function(*name, |b| {
+            let mut next = 0;
+            b.iter(|| {
+                let query = &queries[next % queries.len()];
+                next += 1;
+                setup
+                    .matcher
+                    .search(black_box(&make(&query.text, &query.industry)))
+                    .expect("search")
+            })
+        });
+    }
+    group.finish();
+}
+
+fn index_build(c: &mut Criterion) {
+    let experts = 2_000;
+    let config = DemoConfig {
+        experts,
+        clients: 400,
+        ..DemoConfig::default()
+    };
+    let market = generate(&config);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path().join("store")).expect("store");
+    import_rows(&store, market.rows(), |_| {}).expect("import");
+    let embedder = WordHashEmbedder;
+    let mut group = c.benchmark_group(format!("search_index_{experts}"));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    group.bench_function("rebuild", |b| {
+        b.iter(|| {
+            SearchIndex::reindex(
+                dir.path(),
+                &store,
+                &embedder,
+                &SearchIndexConfig::default(),
+                &|_| {},
+            )
+            .expect("reindex")
+        })
+    });
+    group.bench_function("reopen", |b| {
+        b.iter(|| {
+            let index = SearchIndex::open(
+                dir.path(),
+                store.clone(),
+                Arc::new(WordHashEmbedder),
+                SearchIndexConfig::default(),
+            )
+            .expect("open");
+            assert!(index.wait_until_applied(store.last_seq(), Duration::from_secs(60)));
+            index.shutdown();
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, hybrid_search, index_build);
+criterion_main!(benches);

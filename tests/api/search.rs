@@ -1,0 +1,599 @@
+//! `POST /v1/search` over the real sentence model: found by words and by
+//! meaning, every filter form, facets, pages, the limits and the error format of
+//! bad requests, ranking details only when asked, a profile change searchable
+//! within a second, `/ready` and `/metrics` with search, and 503 without it.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use droply_engine::Store;
+use droply_engine::accounts::{Registration, register};
+use droply_index::{Embedder, TextEmbedder};
+use serde_json::json;
+
+use crate::app::{
+    TestApp, embedder, error_code, spawn_app, spawn_app_with_search, spawn_app_with_search_on,
+};
+use crate::search_market::{Profile, add_expert, hit_ids, search, set};
+
+/// Four experts of different trades; returns the app and their ids
+/// (tax advisor, engineer, yoga teacher, lawyer).
+fn four_trades() -> (TestApp, [u64; 4]) {
+    let app = spawn_app_with_search();
+    let (tax, _) = add_expert(
+        &app,
+        "tina",
+        &Profile {
+            profession: "Tax Advisor",
+            industry: "Finance",
+            skills: ["Tax Planning", "Bookkeeping", "VAT Returns"],
+            tags: &["freelancers", "small business"],
+            location: "Paris",
+            bio: "Files income tax returns and keeps the books of freelancers.",
+            rate: Some(9_000),
+            rating: Some((49, 10)),
+            featured: true,
+            categories: &[3],
+            ..Profile::default()
+        },
+    );
+    let (engineer, _) = add_expert(
+        &app,
+        "eddie",
+        &Profile {
+            rating: Some((40, 10)),
+            ..Profile::default()
+        },
+    );
+    let (yoga, _) = add_expert(
+        &app,
+        "yara",
+        &Profile {
+            profession: "Yoga Teacher",
+            industry: "Health",
+            skills: ["Yoga", "Meditation", "Breathing"],
+            tags: &["stress"],
+            location: "New York",
+            bio: "Calm morning classes for busy people.",
+            rate: Some(6_000),
+            available: false,
+            ..Profile::default()
+        },
+    );
+    let (lawyer, _) = add_expert(
+        &app,
+        "lars",
+        &Profile {
+            profession: "Family Lawyer",
+            industry: "Legal",
+            skills: ["Divorce", "Custody", "Mediation"],
+            tags: &["families"],
+            location: "Berlin",
+            bio: "Guides families through divorce and custody.",
+            rate: Some(25_000),
+            ..Profile::default()
+        },
+    );
+    app.wait_for_index();
+    (app, [tax, engineer, yoga, lawyer])
+}
+
+#[test]
+fn search_finds_experts_by_words_and_by_meaning() {
+    let (app, [tax, engineer, ..]) = four_trades();
+
+    let words = search(&app, &json!({"q": "Kubernetes", "semanticRatio": 0.0}));
+    assert_eq!(hit_ids(&words), vec![engineer], "{}", words.raw);
+
+    let meaning = search(&app, &json!({"q": "someone to help with my taxes"}));
+    assert_eq!(hit_ids(&meaning).first(), Some(&tax), "{}", meaning.raw);
+    let only_meaning = search(
+        &app,
+        &json!({"q": "someone to help with my taxes", "semanticRatio": 1.0, "fusion": "rrf"}),
+    );
+    assert_eq!(hit_ids(&only_meaning).first(), Some(&tax));
+
+    let body = &meaning.body;
+    assert_eq!(body["query"], "someone to help with my taxes");
+    assert_eq!(
+        (body["offset"].as_u64(), body["limit"].as_u64()),
+        (Some(0), Some(20))
+    );
+    assert_eq!(body["semanticRatio"].as_f64(), Some(0.5));
+    assert!(body["estimatedTotalHits"].as_u64().is_some_and(|n| n >= 1));
+    assert!(body["processingTimeMs"].is_u64());
+    assert_eq!(body["facetDistribution"], json!({}));
+    let first = &body["hits"][0];
+    assert_eq!(first["profession"], "Tax Advisor");
+    assert_eq!(first["username"], "tina");
+    for absent in [
+        "email",
+        "phone",
+        "password_hash",
+        "_rankingScore",
+        "_rankingScoreDetails",
+    ] {
+        assert!(first.get(absent).is_none(), "{absent} in {first}");
+    }
+
+    let explained = search(
+        &app,
+        &json!({"q": "tax returns", "showRankingScore": true, "showRankingScoreDetails": true}),
+    );
+    let hit = &explained.body["hits"][0];
+    assert_eq!(hit["id"].as_u64(), Some(tax), "{}", explained.raw);
+    let score = hit["_rankingScore"].as_f64().expect("score");
+    assert!((0.0..=1.0).contains(&score), "{score}");
+    let details = hit["_rankingScoreDetails"].as_object().expect("details");
+    for signal in ["keyword", "semantic"] {
+        assert!(details[signal]["weight"].is_number(), "{signal}: {hit}");
+        assert!(details[signal]["value"].is_string(), "{signal}: {hit}");
+    }
+    let score_only = search(&app, &json!({"q": "tax", "showRankingScore": true}));
+    assert!(score_only.body["hits"][0]["_rankingScore"].is_number());
+    assert!(
+        score_only.body["hits"][0]
+            .get("_rankingScoreDetails")
+            .is_none()
+    );
+    app.assert_no_leaks();
+}
+
+#[test]
+fn every_filter_form_restricts_the_hits() {
+    let (app, [tax, engineer, yoga, lawyer]) = four_trades();
+    let all = set(&[tax, engineer, yoga, lawyer]);
+    let browse = search(&app, &json!({"limit": 100}));
+    assert_eq!(set(&hit_ids(&browse)), all);
+
+    let cases = [
+        (json!("industry = Finance"), vec![tax]),
+        (json!(r#"profession = "Backend Engineer""#), vec![engineer]),
+        (
+            json!(r#"location IN [Berlin, "New York"]"#),
+            vec![engineer, yoga, lawyer],
+        ),
+        (
+            json!("(location = Paris OR location = 'New York')"),
+            vec![tax, yoga],
+        ),
+        (json!("skills = Yoga"), vec![yoga]),
+        (json!("specialty_tags = payments"), vec![engineer]),
+        (json!("category = 3"), vec![tax]),
+        (json!("rating >= 4.5"), vec![tax]),
+        (json!("rating > 3.9"), vec![tax, engineer]),
+        (json!("is_featured = true"), vec![tax]),
+        (json!("is_available = true"), vec![tax, engineer, lawyer]),
+        (json!("hourly_rate <= 10000"), vec![tax, yoga]),
+        (
+            json!("hourly_rate >= 10000 AND hourly_rate <= 20000"),
+            vec![engineer],
+        ),
+        (
+            json!("location = Berlin and industry = Legal"),
+            vec![lawyer],
+        ),
+        (json!("location = Paris AND industry = Legal"), vec![]),
+        (
+            json!([["skills = Rust", "skills = Yoga"], "is_available = true"]),
+            vec![engineer],
+        ),
+        (
+            json!(["location = Berlin", ["industry = Legal"]]),
+            vec![lawyer],
+        ),
+    ];
+    for (filter, expected) in cases {
+        let response = search(
+            &app,
+            &json!({"filter": filter, "currency": "USD", "limit": 100}),
+        );
+        assert_eq!(
+            set(&hit_ids(&response)),
+            set(&expected),
+            "filter {filter}: {}",
+            response.raw
+        );
+        assert_eq!(
+            response.body["estimatedTotalHits"].as_u64(),
+            Some(expected.len() as u64),
+            "filter {filter}"
+        );
+    }
+
+    for (filter, needle) in [
+        (json!("price >= 5"), "unknown field `price`"),
+        (
+            json!("industry = Finance OR location = Berlin"),
+            "different fields",
+        ),
+        (json!("rating >= high"), "rating"),
+        (json!(r#"profession = "Tax Advisor"#), "unterminated string"),
+        (json!("is_available = false"), "is_available"),
+        (json!(7), "a string or an array"),
+    ] {
+        let response = search(&app, &json!({"filter": filter, "currency": "USD"}));
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (400, "invalid_search_filter"),
+            "{filter}: {}",
+            response.raw
+        );
+        let message = response.body["message"].as_str().unwrap_or_default();
+        assert!(message.contains(needle), "{filter}: {message}");
+    }
+    let no_currency = search(&app, &json!({"filter": "hourly_rate <= 100"}));
+    assert_eq!(error_code(&no_currency), "invalid_search_filter");
+    assert!(no_currency.raw.contains("currency"), "{}", no_currency.raw);
+    let bad_currency = search(
+        &app,
+        &json!({"filter": "hourly_rate <= 100", "currency": "ZZZ"}),
+    );
+    assert_eq!(
+        (bad_currency.status, error_code(&bad_currency).as_str()),
+        (400, "invalid_input")
+    );
+    app.assert_no_leaks();
+}
+
+#[test]
+fn bookable_within_days_needs_an_open_slot() {
+    let app = spawn_app_with_search();
+    let (open, token) = add_expert(&app, "olga", &Profile::default());
+    let (closed, _) = add_expert(&app, "carla", &Profile::default());
+    for weekday in 0..7 {
+        let body = format!(r#"{{"weekday":{weekday},"start":"08:00","end":"18:00"}}"#);
+        let rule = app.authed("POST", "/v1/availability/rules", &token, Some(&body));
+        assert_eq!(rule.status, 201, "{}", rule.raw);
+    }
+    app.wait_for_index();
+    let everyone = search(&app, &json!({"q": "Rust"}));
+    assert_eq!(set(&hit_ids(&everyone)), set(&[open, closed]));
+    let bookable = search(
+        &app,
+        &json!({"q": "Rust", "filter": "bookable_within_days <= 7"}),
+    );
+    assert_eq!(hit_ids(&bookable), vec![open], "{}", bookable.raw);
+    app.assert_no_leaks();
+}
+
+#[test]
+fn facets_count_the_values_of_matching_experts() {
+    let (app, _) = four_trades();
+    let response = search(
+        &app,
+        &json!({"facets": ["industry", "location", "location"], "limit": 1}),
+    );
+    assert_eq!(response.status, 200, "{}", response.raw);
+    let facets = response.body["facetDistribution"]
+        .as_object()
+        .expect("facets");
+    assert_eq!(facets.len(), 2, "{}", response.raw);
+    let count = |field: &str, value: &str| {
+        facets[field]
+            .as_object()
+            .expect("field")
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(value))
+            .and_then(|(_, n)| n.as_u64())
+    };
+    assert_eq!(count("location", "Berlin"), Some(2), "{}", response.raw);
+    assert_eq!(count("location", "Paris"), Some(1));
+    assert_eq!(count("industry", "Finance"), Some(1));
+    assert_eq!(response.body["hits"].as_array().map(Vec::len), Some(1));
+
+    let filtered = search(
+        &app,
+        &json!({"facets": ["industry"], "filter": "location = Berlin"}),
+    );
+    let industries = filtered.body["facetDistribution"]["industry"]
+        .as_object()
+        .expect("industry");
+    assert_eq!(
+        industries.values().filter_map(|n| n.as_u64()).sum::<u64>(),
+        2
+    );
+
+    let every = search(&app, &json!({"facets": ["*"]}));
+    assert_eq!(
+        every.body["facetDistribution"].as_object().map(|f| f.len()),
+        Some(6),
+        "{}",
+        every.raw
+    );
+    let unknown = search(&app, &json!({"facets": ["email"]}));
+    assert_eq!(
+        (unknown.status, error_code(&unknown).as_str()),
+        (400, "invalid_search_facets")
+    );
+    app.assert_no_leaks();
+}
+
+#[test]
+fn pages_are_disjoint_and_limits_are_checked() {
+    let app = spawn_app_with_search();
+    let mut ids = Vec::new();
+    for name in ["eng1", "eng2", "eng3", "eng4", "eng5"] {
+        ids.push(add_expert(&app, name, &Profile::default()).0);
+    }
+    app.wait_for_index();
+    let mut seen = Vec::new();
+    for offset in [0, 2, 4] {
+        let page = search(
+            &app,
+            &json!({"q": "backend engineer", "offset": offset, "limit": 2}),
+        );
+        let page_ids = hit_ids(&page);
+        assert_eq!(page_ids.len(), if offset == 4 { 1 } else { 2 });
+        assert_eq!(page.body["offset"].as_u64(), Some(offset));
+        assert_eq!(page.body["estimatedTotalHits"].as_u64(), Some(5));
+        seen.extend(page_ids);
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert_eq!(set(&seen), set(&ids));
+    let beyond = search(&app, &json!({"q": "backend engineer", "offset": 10}));
+    assert_eq!(hit_ids(&beyond), Vec::<u64>::new());
+
+    for (body, code) in [
+        (json!({"limit": 101}), "invalid_input"),
+        (json!({"limit": 0}), "invalid_input"),
+        (json!({"offset": 1001}), "invalid_input"),
+        (json!({"semanticRatio": 1.5}), "invalid_input"),
+        (json!({"semanticRatio": -0.1}), "invalid_input"),
+        (json!({"q": "x".repeat(501)}), "invalid_input"),
+        (json!({"q": 5}), "invalid_input"),
+        (json!({"limit": "ten"}), "invalid_input"),
+        (json!({"showRankingScore": "yes"}), "invalid_input"),
+        (json!({"query": "tax"}), "invalid_input"),
+        (json!({"fusion": "average"}), "invalid_input"),
+    ] {
+        let response = search(&app, &body);
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (400, code),
+            "{body}: {}",
+            response.raw
+        );
+    }
+    let unknown = search(&app, &json!({"query": "tax"}));
+    assert!(unknown.raw.contains("query"), "{}", unknown.raw);
+    let malformed = app.request("POST", "/v1/search", Some(r#"{"q": "tax"#));
+    assert_eq!(
+        (malformed.status, error_code(&malformed).as_str()),
+        (400, "invalid_json")
+    );
+    let not_json = app.send(
+        "POST",
+        "/v1/search",
+        Some("{}"),
+        None,
+        &[("Content-Type", "text/plain")],
+    );
+    assert_eq!(
+        (not_json.status, error_code(&not_json).as_str()),
+        (415, "unsupported_media_type")
+    );
+    let bad_token = app.send("POST", "/v1/search", Some("{}"), Some("not-a-token"), &[]);
+    assert_eq!(
+        (bad_token.status, error_code(&bad_token).as_str()),
+        (401, "unauthorized")
+    );
+    app.assert_no_leaks();
+}
+
+#[test]
+fn a_signed_in_search_is_served_too() {
+    let (app, [tax, ..]) = four_trades();
+    let (_, token) = app.register("carl");
+    let response = app.authed(
+        "POST",
+        "/v1/search",
+        &token,
+        Some(r#"{"q": "help with my taxes"}"#),
+    );
+    assert_eq!(hit_ids(&response).first(), Some(&tax), "{}", response.raw);
+    app.assert_no_leaks();
+}
+
+#[test]
+fn a_profile_change_is_searchable_within_a_second() {
+    let app = spawn_app_with_search();
+    let (_, _) = add_expert(&app, "eddie", &Profile::default());
+    let (gardener, token) = add_expert(
+        &app,
+        "gert",
+        &Profile {
+            profession: "Gardener",
+            industry: "Home",
+            skills: ["Roses", "Hedges", "Lawns"],
+            tags: &["gardens"],
+            bio: "Keeps gardens green.",
+            ..Profile::default()
+        },
+    );
+    app.wait_for_index();
+    let query = json!({"q": "volcano", "semanticRatio": 0.0});
+    assert_eq!(hit_ids(&search(&app, &query)), Vec::<u64>::new());
+
+    let patch = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &token,
+        Some(r#"{"profession": "Underwater Photographer", "skills_1": "Volcano Photography", "skills": "Volcano Photography, Diving"}"#),
+    );
+    assert_eq!(patch.status, 200, "{}", patch.raw);
+    let written = Instant::now();
+    let found = loop {
+        let hits = hit_ids(&search(&app, &query));
+        if hits == vec![gardener] {
+            break written.elapsed();
+        }
+        assert!(
+            written.elapsed() < Duration::from_secs(5),
+            "not found after 5 s: {hits:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    println!("a profile change was found by POST /v1/search {found:?} after the PATCH returned");
+    assert!(found < Duration::from_secs(1), "took {found:?}");
+    let by_filter = search(
+        &app,
+        &json!({"filter": r#"profession = "Underwater Photographer""#}),
+    );
+    assert_eq!(hit_ids(&by_filter), vec![gardener]);
+    app.assert_no_leaks();
+}
+
+#[test]
+fn ready_and_metrics_report_the_search_index() {
+    let (app, _) = four_trades();
+    let ready = app.get("/ready");
+    assert_eq!(ready.status, 200, "{}", ready.raw);
+    assert_eq!(ready.body["search"]["indexed_experts"].as_u64(), Some(4));
+    assert!(
+        ready.body["search"]["applied_seq"]
+            .as_u64()
+            .is_some_and(|s| s > 0)
+    );
+    let metrics = app.get("/metrics");
+    assert!(
+        metrics.raw.contains("\ndroply_search_indexed_experts 4\n"),
+        "{}",
+        metrics.raw
+    );
+    assert!(metrics.raw.contains("\ndroply_search_applied_seq "));
+}
+
+/// The real embedder behind a gate: embedding waits until the gate opens (or
+/// 10 s pass, so a failing test cannot hang the indexer's shutdown).
+struct GatedEmbedder {
+    inner: Arc<Embedder>,
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl GatedEmbedder {
+    fn wait(&self) {
+        let open = self.open.lock().expect("gate");
+        let _open = self
+            .opened
+            .wait_timeout_while(open, Duration::from_secs(10), |open| !*open)
+            .expect("gate");
+    }
+
+    fn open(&self) {
+        *self.open.lock().expect("gate") = true;
+        self.opened.notify_all();
+    }
+}
+
+impl TextEmbedder for GatedEmbedder {
+    fn fingerprint(&self) -> &str {
+        self.inner.fingerprint()
+    }
+
+    fn dimension(&self) -> usize {
+        self.inner.dimension()
+    }
+
+    fn embed_texts(&self, texts: &[&str]) -> droply_index::Result<Vec<Vec<f32>>> {
+        self.wait();
+        self.inner.embed_texts(texts)
+    }
+}
+
+#[test]
+fn ready_waits_until_the_search_index_caught_up_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path().join("store")).expect("store");
+    let (expert, _) = register(
+        &store,
+        &Registration {
+            username: "tina".to_owned(),
+            email: "tina@example.com".to_owned(),
+            password: "password-tina".to_owned(),
+            full_name: "Tina Person".to_owned(),
+            currency: None,
+            timezone: None,
+            language: None,
+        },
+    )
+    .expect("register");
+    store
+        .users()
+        .modify(expert.id, |user| {
+            user.profession = "Tax Advisor".to_owned();
+            Ok(())
+        })
+        .expect("expert");
+    let gated = Arc::new(GatedEmbedder {
+        inner: embedder(),
+        open: Mutex::new(false),
+        opened: Condvar::new(),
+    });
+    let app = spawn_app_with_search_on(store, dir, Arc::clone(&gated) as Arc<dyn TextEmbedder>);
+
+    let starting = app.get("/ready");
+    assert_eq!(
+        (starting.status, error_code(&starting).as_str()),
+        (503, "search_unavailable"),
+        "{}",
+        starting.raw
+    );
+    gated.open();
+    app.wait_for_index();
+    let ready = app.get("/ready");
+    assert_eq!(ready.status, 200, "{}", ready.raw);
+    assert_eq!(ready.body["search"]["indexed_experts"].as_u64(), Some(1));
+    let found = search(&app, &json!({"q": "tax advisor"}));
+    assert_eq!(hit_ids(&found), vec![expert.id.get()]);
+}
+
+/// An empty marketplace's vector index could not be saved, so a fresh server
+/// never became ready.
+#[test]
+fn an_empty_marketplace_becomes_ready() {
+    let app = spawn_app_with_search();
+    let started = Instant::now();
+    while app.get("/ready").status != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "not ready: {:?}",
+            app.index.as_ref().map(|index| index.status())
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let nothing = search(&app, &json!({"q": "tax"}));
+    assert_eq!(hit_ids(&nothing), Vec::<u64>::new());
+    assert_eq!(nothing.body["estimatedTotalHits"].as_u64(), Some(0));
+}
+
+#[test]
+fn without_a_search_index_search_routes_answer_503() {
+    let app = spawn_app();
+    let (_, token) = app.register("carl");
+    for (method, path, body, token) in [
+        ("POST", "/v1/search", Some(r#"{"q":"tax"}"#), None),
+        (
+            "POST",
+            "/v1/matches",
+            Some(r#"{"q":"tax"}"#),
+            Some(token.as_str()),
+        ),
+        ("GET", "/v1/experts/1/similar", None, None),
+        ("GET", "/v1/recommendations", None, None),
+        ("GET", "/v1/recommendations", None, Some(token.as_str())),
+    ] {
+        let response = app.send(method, path, body, token, &[]);
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (503, "search_unavailable"),
+            "{method} {path}: {}",
+            response.raw
+        );
+    }
+    let ready = app.get("/ready");
+    assert_eq!(ready.status, 200);
+    assert!(ready.body.get("search").is_none());
+    app.assert_no_leaks();
+}
