@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use droply_benches::{WordHashEmbedder, percentile};
+use droply_benches::{WordHashEmbedder, latency_report, request_shapes};
 use droply_engine::demo::{DemoConfig, DemoMarketplace, generate};
 use droply_engine::import::import_rows;
-use droply_engine::matching::{MatchFilters, MatchQuery, Matcher, MatcherConfig};
+use droply_engine::matching::{Matcher, MatcherConfig};
 use droply_engine::search_index::SearchIndexConfig;
 use droply_engine::{SearchIndex, Store};
 use droply_index::TextEmbedder;
@@ -85,86 +85,15 @@ fn setup(experts: usize) -> Setup {
     }
 }
 
-/// The bench's request shapes.
-fn modes(market: &DemoMarketplace) -> Vec<(&'static str, Box<dyn Fn(&str, &str) -> MatchQuery>)> {
-    let viewer = market.truth.clients.first().map(|c| c.user_id);
-    let plain = |ratio: f32, rerank: bool| {
-        move |text: &str, _: &str| MatchQuery {
-            text: text.to_owned(),
-            semantic_ratio: ratio,
-            rerank,
-            limit: 10,
-            ..MatchQuery::default()
-        }
-    };
-    vec![
-        ("bm25", Box::new(plain(0.0, false))),
-        ("vector", Box::new(plain(1.0, false))),
-        ("hybrid", Box::new(plain(0.5, false))),
-        (
-            "hybrid_filtered",
-            Box::new(|text: &str, industry: &str| MatchQuery {
-                text: text.to_owned(),
-                rerank: false,
-                limit: 10,
-                filters: MatchFilters {
-                    industries: vec![industry.to_owned()],
-                    available_only: true,
-                    ..MatchFilters::default()
-                },
-                ..MatchQuery::default()
-            }),
-        ),
-        ("hybrid_signals", Box::new(plain(0.5, true))),
-        (
-            "match_request",
-            Box::new(move |text: &str, _: &str| MatchQuery {
-                text: text.to_owned(),
-                limit: 10,
-                viewer,
-                facets: vec![droply_index::FacetField::Industry],
-                ..MatchQuery::default()
-            }),
-        ),
-    ]
-}
-
 fn hybrid_search(c: &mut Criterion) {
     let n = experts();
     let setup = setup(n);
     let queries = &setup.market.truth.queries;
-    let modes = modes(&setup.market);
+    let modes = request_shapes(&setup.market.truth);
 
-    // Quality gate and latency percentiles (each query once to warm the stats cache).
-    for (name, make) in &modes {
-        let mut answered = 0;
-        let mut samples = Vec::new();
-        for round in 0..3 {
-            for query in queries {
-                let request = make(&query.text, &query.industry);
-                let started = Instant::now();
-                let results = setup.matcher.search(&request).expect("search");
-                if round > 0 {
-                    samples.push(started.elapsed().as_secs_f64() * 1000.0);
-                } else if results
-                    .hits
-                    .iter()
-                    .any(|h| query.relevance.grade(h.expert.id) > 0)
-                {
-                    answered += 1;
-                }
-            }
-        }
-        eprintln!(
-            "{n} experts, {name}: p50 {:.2} ms, p99 {:.2} ms, {answered}/{} queries with a relevant expert in the top 10",
-            percentile(&mut samples, 50.0),
-            percentile(&mut samples, 99.0),
-            queries.len()
-        );
-        assert!(
-            answered * 10 >= queries.len() * 7,
-            "{name}: only {answered} answered"
-        );
+    // Quality gate and latency percentiles.
+    for line in latency_report(&setup.matcher, &setup.market.truth, &modes, n) {
+        eprintln!("{line}");
     }
 
     let mut group = c.benchmark_group(format!("matching_{n}"));

@@ -4,6 +4,10 @@
 //! vectors the vector benches and the hnswlib comparison share, exact top-10 answers,
 //! and the latency percentiles the benches print beside criterion's means.
 
+use std::time::Instant;
+
+use droply_engine::demo::DemoTruth;
+use droply_engine::matching::{MatchFilters, MatchQuery, Matcher};
 use droply_index::vector::{dot, normalize};
 use droply_index::{Result, TextEmbedder};
 use rand::{Rng, SeedableRng};
@@ -96,4 +100,97 @@ pub fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples.sort_by(f64::total_cmp);
     let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
     samples[rank.clamp(1, samples.len()) - 1]
+}
+
+/// Builds one request from a query's text and industry.
+pub type RequestShape = Box<dyn Fn(&str, &str) -> MatchQuery>;
+
+/// The request shapes the matching benches time: BM25 only, vectors only, hybrid,
+/// hybrid within an industry and available only, hybrid re-ranked by the signals, and a
+/// full match request for a signed-in client (personalization, facets, reasons).
+pub fn request_shapes(truth: &DemoTruth) -> Vec<(&'static str, RequestShape)> {
+    let viewer = truth.clients.first().map(|c| c.user_id);
+    let plain = |ratio: f32, rerank: bool| -> RequestShape {
+        Box::new(move |text: &str, _: &str| MatchQuery {
+            text: text.to_owned(),
+            semantic_ratio: ratio,
+            rerank,
+            limit: 10,
+            ..MatchQuery::default()
+        })
+    };
+    vec![
+        ("bm25", plain(0.0, false)),
+        ("vector", plain(1.0, false)),
+        ("hybrid", plain(0.5, false)),
+        (
+            "hybrid_filtered",
+            Box::new(|text: &str, industry: &str| MatchQuery {
+                text: text.to_owned(),
+                rerank: false,
+                limit: 10,
+                filters: MatchFilters {
+                    industries: vec![industry.to_owned()],
+                    available_only: true,
+                    ..MatchFilters::default()
+                },
+                ..MatchQuery::default()
+            }),
+        ),
+        ("hybrid_signals", plain(0.5, true)),
+        (
+            "match_request",
+            Box::new(move |text: &str, _: &str| MatchQuery {
+                text: text.to_owned(),
+                limit: 10,
+                viewer,
+                facets: vec![droply_index::FacetField::Industry],
+                ..MatchQuery::default()
+            }),
+        ),
+    ]
+}
+
+/// Runs every evaluation query of `truth` in each shape three times (the first warms
+/// the caches and checks quality: at least 70% must put a relevant expert in the top
+/// 10, else this panics) and returns one line per shape with p50 and p99 in ms.
+pub fn latency_report(
+    matcher: &Matcher,
+    truth: &DemoTruth,
+    shapes: &[(&'static str, RequestShape)],
+    experts: usize,
+) -> Vec<String> {
+    let queries = &truth.queries;
+    let mut lines = Vec::new();
+    for (name, make) in shapes {
+        let mut answered = 0;
+        let mut samples = Vec::new();
+        for round in 0..3 {
+            for query in queries {
+                let request = make(&query.text, &query.industry);
+                let started = Instant::now();
+                let results = matcher.search(&request).expect("search");
+                if round > 0 {
+                    samples.push(started.elapsed().as_secs_f64() * 1000.0);
+                } else if results
+                    .hits
+                    .iter()
+                    .any(|h| query.relevance.grade(h.expert.id) > 0)
+                {
+                    answered += 1;
+                }
+            }
+        }
+        assert!(
+            answered * 10 >= queries.len() * 7,
+            "{name}: only {answered} answered"
+        );
+        lines.push(format!(
+            "{experts} experts, {name}: p50 {:.2} ms, p99 {:.2} ms, {answered}/{} queries with a relevant expert in the top 10",
+            percentile(&mut samples, 50.0),
+            percentile(&mut samples, 99.0),
+            queries.len()
+        ));
+    }
+    lines
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use droply_index::text::terms;
-use droply_index::{ExpertFilters, FacetField};
+use droply_index::{ExpertFilters, FacetCounts, FacetField};
 use droply_models::{MatchReason, TimeZone, Timestamp, User, UserId};
 
 use super::fusion::{FusedHit, fuse};
@@ -30,10 +30,12 @@ use crate::availability::SlotPolicy;
 use crate::search_index::is_expert;
 use crate::{Result, SearchIndex, Store};
 
-/// The fewest candidates retrieved from each index.
-const MIN_POOL: usize = 100;
+/// The fewest candidates retrieved by words.
+const MIN_TEXT_POOL: usize = 100;
+/// The fewest candidates retrieved by meaning (the graph walk's cost grows with it).
+const MIN_VECTOR_POOL: usize = 50;
 /// Candidates re-ranked beyond the requested page.
-const RERANK_EXTRA: usize = 40;
+const RERANK_EXTRA: usize = 20;
 /// Facet values returned per field at most.
 const FACET_VALUES: usize = 100;
 /// The first page's size for the new-expert guarantee.
@@ -168,15 +170,26 @@ impl Matcher {
             query.semantic_ratio
         };
         let want = query.offset + query.limit;
-        let pool = (want * 2).max(MIN_POOL);
-        let text_hits = if ratio < 1.0 {
-            self.index.text_search(text, &filters, pool)?
+        let text_pool = (want * 2).max(MIN_TEXT_POOL);
+        let vector_pool = (want * 2).max(MIN_VECTOR_POOL);
+        // Words only: the text pass also counts the total and the facets. Otherwise the
+        // facets need the union of both lists (one more pass), and the total without
+        // facets is estimated as the text matches plus the vector hits they miss.
+        let count_in_text_pass: &[FacetField] = if ratio == 0.0 { &query.facets } else { &[] };
+        let (text_hits, text_counts) = if ratio < 1.0 {
+            self.index.text_search_counted(
+                text,
+                &filters,
+                text_pool,
+                count_in_text_pass,
+                FACET_VALUES,
+            )?
         } else {
-            Vec::new()
+            (Vec::new(), FacetCounts::default())
         };
         let vector_hits = if ratio > 0.0 {
             let vector = self.index.embedder().embed_query_text(text)?;
-            self.index.vector_search(&vector, &filters, pool)?
+            self.index.vector_search(&vector, &filters, vector_pool)?
         } else {
             Vec::new()
         };
@@ -196,7 +209,12 @@ impl Matcher {
             rerank: query.rerank,
             now: self.now(),
         };
-        let window = want + RERANK_EXTRA;
+        // Only re-ranking looks past the page.
+        let window = if query.rerank {
+            want + RERANK_EXTRA
+        } else {
+            want
+        };
         let mut ranked = self.rank(fused, window, &context, &query.filters)?;
         if query.rerank {
             diversify(&mut ranked, self.config.weights.diversity);
@@ -208,19 +226,27 @@ impl Matcher {
             .take(query.limit)
             .collect();
         for hit in &mut hits {
-            let tz = viewer.timezone.unwrap_or(hit.expert.timezone);
-            hit.reasons = reasons(&hit.contributions, context.now, tz);
+            name_matched_words(hit, &context.query_terms);
         }
-        let (total_text, also): (&str, Vec<UserId>) = if ratio >= 1.0 {
-            ("", vector_hits.iter().map(|h| h.0).collect())
-        } else if ratio > 0.0 {
-            (text, vector_hits.iter().map(|h| h.0).collect())
-        } else {
-            (text, Vec::new())
-        };
-        let counts =
+        self.explain(&mut hits, viewer.timezone);
+        let counts = if ratio == 0.0 {
+            text_counts
+        } else if !query.facets.is_empty() {
+            let also: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
+            let words = if ratio >= 1.0 { "" } else { text };
             self.index
-                .facet_counts(total_text, &filters, &also, &query.facets, FACET_VALUES)?;
+                .facet_counts(words, &filters, &also, &query.facets, FACET_VALUES)?
+        } else {
+            let in_text: HashSet<UserId> = text_hits.iter().map(|h| h.0).collect();
+            let extra = vector_hits
+                .iter()
+                .filter(|h| !in_text.contains(&h.0))
+                .count();
+            FacetCounts {
+                total: text_counts.total + extra as u64,
+                fields: Vec::new(),
+            }
+        };
         Ok(MatchResults {
             hits,
             total: counts.total,
@@ -305,7 +331,7 @@ impl Matcher {
         if hit.text.is_some() {
             contributions.push(Contribution {
                 signal: Signal::Keyword,
-                value: matched_words(&expert, &context.query_terms),
+                value: String::new(), // named for the returned page only
                 weight: hit.text_part,
             });
         }
@@ -370,6 +396,16 @@ pub fn display_score(score: f32) -> f32 {
         value.clamp(0.0, 1.0)
     } else {
         0.0
+    }
+}
+
+/// Names what the words matched in `hit`'s keyword contribution.
+fn name_matched_words(hit: &mut RankedExpert, query_terms: &HashSet<String>) {
+    let words = matched_words(&hit.expert, query_terms);
+    for contribution in &mut hit.contributions {
+        if contribution.signal == Signal::Keyword {
+            contribution.value.clone_from(&words);
+        }
     }
 }
 

@@ -195,6 +195,24 @@ impl SearchIndex {
         }
     }
 
+    /// [`SearchIndex::text_search`] that also counts, in the same pass, every expert the
+    /// words match within `filters` and the values of `fields` among them.
+    pub fn text_search_counted(
+        &self,
+        query: &str,
+        filters: &ExpertFilters,
+        limit: usize,
+        fields: &[FacetField],
+        max_values: usize,
+    ) -> Result<(Vec<(UserId, f32)>, FacetCounts)> {
+        match self.shared.indexes() {
+            Some(indexes) => Ok(indexes
+                .text
+                .search_counted(query, filters, limit, fields, max_values)?),
+            None => Ok((Vec::new(), FacetCounts::default())),
+        }
+    }
+
     /// The `k` experts whose profile vectors are closest to `vector` (cosine, best
     /// first) within `filters`. Selective filters are resolved through the text index
     /// and scanned exactly.

@@ -31,10 +31,22 @@ pub fn register(index: &Index) {
     index.tokenizers().register(ANALYZER, analyzer());
 }
 
+thread_local! {
+    /// One analyzer per thread: building one (stop-word set, stemmer) costs more than
+    /// analysing a query.
+    static ANALYZER_CACHE: std::cell::RefCell<TextAnalyzer> = std::cell::RefCell::new(analyzer());
+}
+
 /// The analysed terms of `text`, each with the length of the word it came from (in
 /// characters), in order.
 pub fn terms(text: &str) -> Vec<(String, usize)> {
-    let mut analyzer = analyzer();
+    ANALYZER_CACHE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut analyzer) => terms_with(&mut analyzer, text),
+        Err(_) => terms_with(&mut analyzer(), text),
+    })
+}
+
+fn terms_with(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize)> {
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
     while stream.advance() {

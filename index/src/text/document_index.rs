@@ -103,7 +103,7 @@ impl DocumentIndex {
 
     /// The `limit` best documents for `query` by BM25, best first.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<(DocNumber, f32)>> {
-        let Some(query) = text_query(query, &[(self.contents, 1.0, false)], false) else {
+        let Some(query) = text_query(query, &[(self.contents, 1.0, false)], None) else {
             return Ok(Vec::new());
         };
         let searcher = self.reader.searcher();

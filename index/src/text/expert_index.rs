@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use droply_models::UserId;
-use tantivy::collector::{DocSetCollector, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{BooleanQuery, Occur, TermSetQuery};
 use tantivy::schema::Field;
@@ -19,7 +19,7 @@ use super::expert_doc::{ExpertDoc, ExpertFilters};
 use super::expert_schema::{EXPERT_SCHEMA_VERSION, ExpertFields, expert_schema, searched_fields};
 use super::facets::{FacetCollector, FacetCounts, FacetField};
 use super::query_builder::{combine, filter_query, text_query};
-use super::search_hits::{hits_with_ids, ids_of};
+use super::search_hits::{IdCollector, hits_with_ids};
 use crate::{Error, ExternalId, Result};
 
 /// Memory the writer buffers before flushing a segment.
@@ -226,13 +226,51 @@ impl ExpertTextIndex {
         filters: &ExpertFilters,
         limit: usize,
     ) -> Result<Vec<(UserId, f32)>> {
+        Ok(self.search_counted(text, filters, limit, &[], 0)?.0)
+    }
+
+    /// [`ExpertTextIndex::search`] that also counts, in the same pass, every expert the
+    /// query matches and the values of `fields` among them.
+    pub fn search_counted(
+        &self,
+        text: &str,
+        filters: &ExpertFilters,
+        limit: usize,
+        fields: &[FacetField],
+        max_values: usize,
+    ) -> Result<(Vec<(UserId, f32)>, FacetCounts)> {
+        let searcher = self.reader.searcher();
+        let unknown = |term: &str| !self.is_known(&searcher, term);
         let query = combine(
-            text_query(text, &self.searched, true),
+            text_query(text, &self.searched, Some(&unknown)),
             filter_query(filters, &self.fields),
         );
-        let searcher = self.reader.searcher();
-        let top = searcher.search(&*query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
-        hits_with_ids(&searcher, top)
+        let collectors = (
+            TopDocs::with_limit(limit.max(1)).order_by_score(),
+            FacetCollector {
+                fields: fields.to_vec(),
+                max_values,
+            },
+        );
+        let (top, counts) = searcher.search(&*query, &collectors)?;
+        Ok((hits_with_ids(&searcher, top)?, counts))
+    }
+
+    /// Whether an analysed `term` occurs in any typo-tolerant field (a known word is
+    /// taken as spelled right, sparing the typo automaton).
+    fn is_known(&self, searcher: &tantivy::Searcher, term: &str) -> bool {
+        searcher.segment_readers().iter().any(|segment| {
+            self.searched
+                .iter()
+                .filter(|(_, _, fuzzy)| *fuzzy)
+                .any(|(field, _, _)| {
+                    segment
+                        .inverted_index(*field)
+                        .ok()
+                        .and_then(|index| index.terms().get(term.as_bytes()).ok().flatten())
+                        .is_some()
+                })
+        })
     }
 
     /// Counts the experts matching `text` (any of its terms, typo tolerant) or listed in
@@ -247,7 +285,9 @@ impl ExpertTextIndex {
         fields: &[FacetField],
         max_values: usize,
     ) -> Result<FacetCounts> {
-        let mut matched = text_query(text, &self.searched, true);
+        let searcher = self.reader.searcher();
+        let unknown = |term: &str| !self.is_known(&searcher, term);
+        let mut matched = text_query(text, &self.searched, Some(&unknown));
         if !also.is_empty() {
             let ids = TermSetQuery::new(
                 also.iter()
@@ -266,15 +306,14 @@ impl ExpertTextIndex {
             fields: fields.to_vec(),
             max_values,
         };
-        Ok(self.reader.searcher().search(&*query, &collector)?)
+        Ok(searcher.search(&*query, &collector)?)
     }
 
     /// Every expert the filters allow (all of them for empty filters), in no order.
     pub fn matching_ids(&self, filters: &ExpertFilters) -> Result<Vec<UserId>> {
         let query = combine(None, filter_query(filters, &self.fields));
-        let searcher = self.reader.searcher();
-        let docs = searcher.search(&*query, &DocSetCollector)?;
-        ids_of(&searcher, docs)
+        let ids = self.reader.searcher().search(&*query, &IdCollector)?;
+        Ok(ids.into_iter().map(UserId::from_raw).collect())
     }
 
     /// Every indexed expert with the version of its document.

@@ -1,7 +1,8 @@
 //! Turning a user's words and filters into tantivy queries: every analysed term is
 //! looked up in every searched field with that field's boost and BM25 scoring (the
-//! scores add up); words of five letters or more also match with one typo (nine or
-//! more: two), at a quarter of the field's boost. Filters never change scores.
+//! scores add up); words of five letters or more that the index does not know (a likely
+//! typo) also match with one typo (nine or more: two), at a quarter of the field's
+//! boost. Filters never change scores.
 
 use std::ops::Bound;
 
@@ -24,11 +25,12 @@ const TWO_TYPOS_FROM: usize = 9;
 const TYPO_BOOST: f32 = 0.25;
 
 /// The BM25 query for `text` over `fields` (field, boost, typo tolerant), `None` when
-/// the text has no searchable term.
+/// the text has no searchable term. `forgive_typos` says which terms also match with
+/// typos (`None`: none do).
 pub(crate) fn text_query(
     text: &str,
     fields: &[(Field, f32, bool)],
-    typos: bool,
+    forgive_typos: Option<&dyn Fn(&str) -> bool>,
 ) -> Option<Box<dyn Query>> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -36,6 +38,7 @@ pub(crate) fn text_query(
         if !seen.insert(term.clone()) {
             continue;
         }
+        let typos = word_len >= ONE_TYPO_FROM && forgive_typos.is_some_and(|f| f(&term));
         for &(field, boost, fuzzy_field) in fields {
             let exact = TermQuery::new(
                 Term::from_field_text(field, &term),
@@ -45,7 +48,7 @@ pub(crate) fn text_query(
                 Occur::Should,
                 Box::new(BoostQuery::new(Box::new(exact), boost)),
             ));
-            if typos && fuzzy_field && word_len >= ONE_TYPO_FROM {
+            if typos && fuzzy_field {
                 let distance = if word_len >= TWO_TYPOS_FROM { 2 } else { 1 };
                 let fuzzy =
                     FuzzyTermQuery::new(Term::from_field_text(field, &term), distance, true);

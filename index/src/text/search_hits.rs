@@ -1,6 +1,5 @@
-//! Reading hits back as external ids, from the `id` fast field of each segment.
-
-use std::collections::HashSet;
+//! Reading hits back as external ids, from the `id` fast field of each segment, and a
+//! collector of the ids of every matching document.
 
 use tantivy::{DocAddress, Score, Searcher};
 
@@ -26,22 +25,49 @@ pub(crate) fn hits_with_ids<K: ExternalId>(
         .collect())
 }
 
-/// The ids of a set of documents.
-pub(crate) fn ids_of<K: ExternalId>(
-    searcher: &Searcher,
-    docs: HashSet<DocAddress>,
-) -> Result<Vec<K>> {
-    let mut columns = Vec::new();
-    for segment in searcher.segment_readers() {
-        columns.push(segment.fast_fields().u64("id")?);
+/// Collects the `id` of every matching document, straight from the fast field.
+pub(crate) struct IdCollector;
+
+/// One segment's ids.
+pub(crate) struct SegmentIds {
+    column: Option<tantivy::columnar::Column<u64>>,
+    ids: Vec<u64>,
+}
+
+impl tantivy::collector::SegmentCollector for SegmentIds {
+    type Fruit = Vec<u64>;
+
+    fn collect(&mut self, doc: tantivy::DocId, _score: Score) {
+        if let Some(id) = self.column.as_ref().and_then(|c| c.first(doc)) {
+            self.ids.push(id);
+        }
     }
-    Ok(docs
-        .into_iter()
-        .filter_map(|address| {
-            columns
-                .get(address.segment_ord as usize)?
-                .first(address.doc_id)
-                .map(K::from_raw)
+
+    fn harvest(self) -> Vec<u64> {
+        self.ids
+    }
+}
+
+impl tantivy::collector::Collector for IdCollector {
+    type Fruit = Vec<u64>;
+    type Child = SegmentIds;
+
+    fn for_segment(
+        &self,
+        _segment_local_id: tantivy::SegmentOrdinal,
+        segment: &tantivy::SegmentReader,
+    ) -> tantivy::Result<SegmentIds> {
+        Ok(SegmentIds {
+            column: segment.fast_fields().u64("id").ok(),
+            ids: Vec::new(),
         })
-        .collect())
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<u64>>) -> tantivy::Result<Vec<u64>> {
+        Ok(fruits.concat())
+    }
 }

@@ -1,4 +1,4 @@
-//! Searching a [`VectorIndex`]: exact scan for small or heavily filtered candidate
+//! Searching a [`VectorIndex`]: exact scan for small or selectively filtered candidate
 //! sets, the HNSW graph otherwise, tombstoned ids always skipped.
 
 use hnsw_rs::prelude::FilterT;
@@ -9,10 +9,14 @@ use crate::vector::distance::normalize;
 use crate::vector::exact_scan::top_k;
 use crate::{Error, ExternalId, Result};
 
+/// A filter allowing fewer than one id in this many is scanned exactly.
+const SELECTIVE_SHARE: usize = 5;
+
 impl<K: ExternalId> VectorIndex<K> {
     /// The `k` live vectors closest to `query`, best first. With `allowed`, only those
-    /// ids are considered. Small candidate sets (fewer than `exact_scan_below`) are
-    /// scanned exactly; larger ones walk the graph with `ef_search` (at least `k`).
+    /// ids are considered. Small candidate sets (fewer than `exact_scan_below`, or under
+    /// a fifth of the collection) are scanned exactly; larger ones walk the graph with
+    /// `ef_search` (at least `k`).
     pub fn search(
         &self,
         query: &[f32],
@@ -51,7 +55,11 @@ impl<K: ExternalId> VectorIndex<K> {
                     .collect();
                 internals.sort_unstable();
                 internals.dedup();
-                if internals.len() < self.config.exact_scan_below {
+                // The graph walk slows with the share of ids filtered out (it must visit
+                // about ef / share nodes); a scan costs one dot product per allowed id.
+                // Below a fifth of the collection, scanning is the cheaper of the two.
+                let selective = internals.len() * SELECTIVE_SHARE < points.ids.live();
+                if internals.len() < self.config.exact_scan_below || selective {
                     top_k(
                         &query,
                         &points.vectors,

@@ -1,0 +1,83 @@
+//! Startup of the whole search index (tantivy and hnsw_rs) over a large marketplace:
+//! the first run builds `DIR` (demo marketplace of EXPERTS experts, indexed with the
+//! bag-of-words stand-in embedder); every later run only opens it and reports how long
+//! until searches see every expert, which must be a reload, not a rebuild.
+//!
+//!     cargo run --release -p droply-benches --example search_startup -- DIR [EXPERTS]
+//!
+//! With `DROPLY_LATENCY=1` it then times every request shape of the matching bench over
+//! the evaluation queries (p50 and p99): a quick loop for tuning at 100,000 experts.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use droply_benches::{WordHashEmbedder, latency_report, request_shapes};
+use droply_engine::demo::{DemoConfig, generate};
+use droply_engine::import::import_rows;
+use droply_engine::matching::{Matcher, MatcherConfig};
+use droply_engine::search_index::SearchIndexConfig;
+use droply_engine::{SearchIndex, Store};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let dir = std::path::PathBuf::from(args.next().ok_or("usage: search_startup DIR [EXPERTS]")?);
+    let experts: usize = args.next().map_or(Ok(100_000), |v| v.parse())?;
+    let started = Instant::now();
+    let store = Store::open(dir.join("store"))?;
+    let opened_store = started.elapsed();
+    if store.users().count() == 0 {
+        let config = DemoConfig {
+            experts,
+            clients: experts / 5,
+            ..DemoConfig::default()
+        };
+        import_rows(&store, generate(&config).rows(), |_| {})?;
+        eprintln!(
+            "imported {experts} experts in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let rebuilt = Arc::new(AtomicBool::new(false));
+    let heard = Arc::clone(&rebuilt);
+    let config = SearchIndexConfig {
+        progress: Some(Arc::new(move |_| heard.store(true, Ordering::Relaxed))),
+        ..SearchIndexConfig::default()
+    };
+    let started = Instant::now();
+    let index = SearchIndex::open(&dir, store.clone(), Arc::new(WordHashEmbedder), config)?;
+    let caught_up = index.wait_until_applied(store.last_seq(), Duration::from_secs(3600));
+    let elapsed = started.elapsed().as_secs_f64();
+    let status = index.status();
+    println!(
+        r#"{{"experts":{},"vectors":{},"store_open_s":{:.2},"index_ready_s":{elapsed:.2},"caught_up":{caught_up},"rebuilt":{}}}"#,
+        status.text_documents,
+        status.vectors,
+        opened_store.as_secs_f64(),
+        rebuilt.load(Ordering::Relaxed),
+    );
+    if std::env::var_os("DROPLY_LATENCY").is_some() {
+        let config = DemoConfig {
+            experts,
+            clients: experts / 5,
+            ..DemoConfig::default()
+        };
+        let truth = generate(&config).truth;
+        let matcher = Matcher::new(
+            store,
+            Arc::new(index),
+            MatcherConfig {
+                now: Some(config.now),
+                stats_ttl: Duration::from_secs(3600),
+                ..MatcherConfig::default()
+            },
+        );
+        for line in latency_report(&matcher, &truth, &request_shapes(&truth), experts) {
+            println!("{line}");
+        }
+        matcher.index().shutdown();
+    } else {
+        index.shutdown();
+    }
+    Ok(())
+}
