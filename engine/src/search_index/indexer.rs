@@ -6,7 +6,8 @@
 //! their embedded text changed), everyone else removed. The vector index commits first,
 //! then the text index; the applied number is the smaller of the two, so a crash
 //! between them replays the batch, which is harmless because applying reads current
-//! rows.
+//! rows. When replaced and removed vectors pile up, the vector graph is compacted on a
+//! thread of its own while the indexer goes on following the feed.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -40,7 +41,7 @@ pub(crate) fn run(shared: &Arc<Shared>) {
             },
         };
         match follow_once(shared, &indexes) {
-            Ok(()) => {}
+            Ok(()) => compact_in_background(&indexes),
             Err(FollowError::Rebuild(reason)) => {
                 tracing::warn!(%reason, "the search index must be rebuilt");
                 shared.install(None);
@@ -54,6 +55,23 @@ pub(crate) fn run(shared: &Arc<Shared>) {
                 std::thread::sleep(Duration::from_secs(1));
             }
         }
+    }
+}
+
+/// Starts compacting the vector graph on its own thread when tombstones have piled up,
+/// so that following the store never waits for a rebuild of the graph.
+fn compact_in_background(indexes: &Arc<Indexes>) {
+    if !indexes.vectors.needs_compaction() || indexes.vectors.is_compacting() {
+        return;
+    }
+    let indexes = Arc::clone(indexes);
+    let started = std::thread::Builder::new()
+        .name("vector-compaction".to_owned())
+        .spawn(move || {
+            indexes.vectors.compact();
+        });
+    if let Err(err) = started {
+        tracing::warn!(%err, "could not start compacting the vector graph");
     }
 }
 

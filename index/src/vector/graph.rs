@@ -9,6 +9,7 @@ use std::path::Path;
 use hnsw_rs::api::AnnT;
 use hnsw_rs::prelude::{FilterT, Hnsw, HnswIo, Neighbour};
 
+use super::VectorConfig;
 use super::distance::UnitDot;
 use crate::{Error, Result};
 
@@ -46,8 +47,15 @@ impl std::fmt::Debug for Graph {
 
 impl Graph {
     /// An empty graph expecting about `capacity` points.
-    pub fn new(m: usize, ef_construction: usize, capacity: usize) -> Self {
-        let hnsw = Hnsw::new(m, capacity.max(1024), MAX_LAYERS, ef_construction, UnitDot);
+    pub fn new(config: &VectorConfig, capacity: usize) -> Self {
+        let mut hnsw = Hnsw::new(
+            config.m,
+            capacity.max(1024),
+            MAX_LAYERS,
+            config.ef_construction,
+            UnitDot,
+        );
+        hnsw.set_extend_candidates(config.extend_candidates);
         Graph {
             inner: Inner::Built(hnsw),
         }

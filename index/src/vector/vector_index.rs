@@ -5,9 +5,14 @@
 //! Concurrency: any number of searches run alongside one writer. A write reserves
 //! internal slots, inserts the vectors into the graph without blocking searches, then
 //! publishes the slots in one short critical section; until then searches skip them.
+//! Compaction (a new graph over the live vectors only) runs beside both: it copies the
+//! live vectors, builds the new graph with no lock held while writes go on and note the
+//! keys they touch, then, under the writer lock, adds the touched keys' current
+//! vectors to the new graph and swaps it in.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use super::config::VectorConfig;
@@ -79,6 +84,12 @@ pub struct VectorIndex<K: ExternalId> {
     graph: RwLock<Graph>,
     writer: Mutex<Writer>,
     committed_seq: AtomicU64,
+    /// While a compaction runs: the keys written since it copied the live vectors.
+    touched: Mutex<Option<HashSet<K>>>,
+    /// Whether a compaction is running.
+    compacting: AtomicBool,
+    /// Whether a finished compaction awaits a snapshot (taken at the next commit).
+    compacted_unsaved: AtomicBool,
 }
 
 impl<K: ExternalId> std::fmt::Debug for VectorIndex<K> {
@@ -87,6 +98,15 @@ impl<K: ExternalId> std::fmt::Debug for VectorIndex<K> {
             .field("dimension", &self.dimension)
             .field("stats", &self.stats())
             .finish()
+    }
+}
+
+/// Sets a flag back to false when dropped.
+struct ClearOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for ClearOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, AtomicOrdering::SeqCst);
     }
 }
 
@@ -120,8 +140,7 @@ impl<K: ExternalId> VectorIndex<K> {
         graph: Option<Graph>,
         seq: u64,
     ) -> Self {
-        let graph =
-            graph.unwrap_or_else(|| Graph::new(config.m, config.ef_construction, ids.len()));
+        let graph = graph.unwrap_or_else(|| Graph::new(&config, ids.len()));
         VectorIndex {
             dimension,
             points: RwLock::new(Points { ids, vectors }),
@@ -132,6 +151,9 @@ impl<K: ExternalId> VectorIndex<K> {
                 generation: 0,
             }),
             committed_seq: AtomicU64::new(seq),
+            touched: Mutex::new(None),
+            compacting: AtomicBool::new(false),
+            compacted_unsaved: AtomicBool::new(false),
             config,
         }
     }
@@ -319,8 +341,21 @@ impl<K: ExternalId> VectorIndex<K> {
             wal.append(&records)?;
         }
         self.apply_normalized(entries, &normalized);
+        self.note_touched(entries.iter().map(|entry| entry.key));
         drop(writer);
         Ok(())
+    }
+
+    /// Notes written keys for a running compaction. The caller holds the writer lock.
+    fn note_touched(&self, keys: impl Iterator<Item = K>) {
+        if let Some(touched) = self
+            .touched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            touched.extend(keys);
+        }
     }
 
     fn normalized(&self, entries: &[VectorEntry<'_, K>]) -> Result<Vec<Vec<f32>>> {
@@ -427,12 +462,15 @@ impl<K: ExternalId> VectorIndex<K> {
         for key in keys {
             points.ids.remove(*key);
         }
+        drop(points);
+        self.note_touched(keys.iter().copied());
         Ok(())
     }
 
     /// Makes every change so far durable as the state at sequence number `seq`, then
-    /// saves a snapshot when the log has grown past `checkpoint_every` changes and
-    /// compacts the graph when tombstones pile up.
+    /// saves a snapshot when the log has grown past `checkpoint_every` changes or a
+    /// compaction finished since the last one. Compacting is the caller's to start
+    /// ([`VectorIndex::needs_compaction`], [`VectorIndex::compact`]), on any thread.
     pub fn commit(&self, seq: u64) -> Result<()> {
         let (checkpoint, persistent) = {
             let mut writer = self.lock_writer();
@@ -446,10 +484,7 @@ impl<K: ExternalId> VectorIndex<K> {
             }
         };
         self.committed_seq.store(seq, AtomicOrdering::SeqCst);
-        let compacted = self.needs_compaction() && {
-            self.compact();
-            true
-        };
+        let compacted = self.compacted_unsaved.swap(false, AtomicOrdering::SeqCst);
         if persistent && (checkpoint || compacted) {
             self.save()?;
         }
@@ -464,11 +499,28 @@ impl<K: ExternalId> VectorIndex<K> {
             && tombstones as f32 > self.config.max_tombstone_ratio * points.ids.len() as f32
     }
 
-    /// Rebuilds the graph over the live vectors only, renumbering them. Searches go on
-    /// against the old graph meanwhile; writes wait.
-    pub fn compact(&self) {
-        let _writer = self.lock_writer();
-        let (ids, vectors) = {
+    /// Whether a compaction is running.
+    pub fn is_compacting(&self) -> bool {
+        self.compacting.load(AtomicOrdering::SeqCst)
+    }
+
+    /// Rebuilds the graph over the live vectors only, renumbering them; false when
+    /// another compaction is already running. Searches and writes go on meanwhile
+    /// (writes wait only for the final catch-up and swap); the next commit saves a
+    /// snapshot of the result.
+    pub fn compact(&self) -> bool {
+        if self
+            .compacting
+            .compare_exchange(false, true, AtomicOrdering::SeqCst, AtomicOrdering::SeqCst)
+            .is_err()
+        {
+            return false;
+        }
+        // Cleared however this ends, a panic included.
+        let _running = ClearOnDrop(&self.compacting);
+        let (slots, mut vectors) = {
+            let _writer = self.lock_writer();
+            *self.touched.lock().unwrap_or_else(PoisonError::into_inner) = Some(HashSet::new());
             let points = read(&self.points);
             let mut slots = Vec::with_capacity(points.ids.live());
             let mut vectors = Vec::with_capacity(points.ids.live() * self.dimension);
@@ -482,22 +534,55 @@ impl<K: ExternalId> VectorIndex<K> {
                     &points.vectors[internal * self.dimension..(internal + 1) * self.dimension],
                 );
             }
-            (IdMap::from_slots(slots), vectors)
+            (slots, vectors)
         };
+        let mut ids = IdMap::from_slots(slots);
         let graph = self.build_graph(&vectors, ids.len());
+
+        let _writer = self.lock_writer();
+        let touched = self
+            .touched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .unwrap_or_default();
+        let mut added = Vec::new();
+        {
+            let points = read(&self.points);
+            for key in touched {
+                ids.remove(key);
+                if let Some(internal) = points.ids.internal(key) {
+                    let version = points.ids.slots()[internal].version;
+                    vectors.extend_from_slice(
+                        &points.vectors[internal * self.dimension..(internal + 1) * self.dimension],
+                    );
+                    added.push(ids.reserve(key, version));
+                }
+            }
+        }
+        let batch: Vec<(&[f32], usize)> = added
+            .iter()
+            .map(|&id| (&vectors[id * self.dimension..(id + 1) * self.dimension], id))
+            .collect();
+        graph.insert(&batch);
+        for id in added {
+            ids.publish(id);
+        }
         let mut graph_slot = write(&self.graph);
         let mut points = write(&self.points);
         tracing::info!(
-            live = ids.len(),
-            dropped = points.ids.len() - ids.len(),
+            live = ids.live(),
+            dropped = points.ids.len() - points.ids.live(),
             "vector graph compacted"
         );
         *graph_slot = graph;
         *points = Points { ids, vectors };
+        self.compacted_unsaved.store(true, AtomicOrdering::SeqCst);
+        true
     }
 
     fn build_graph(&self, vectors: &[f32], count: usize) -> Graph {
-        let mut graph = Graph::new(self.config.m, self.config.ef_construction, count);
+        let mut graph = Graph::new(&self.config, count);
         let batch: Vec<(&[f32], usize)> = vectors
             .chunks_exact(self.dimension)
             .enumerate()

@@ -253,7 +253,13 @@ fn compaction_drops_tombstones_and_keeps_answers() {
     let doomed: Vec<DocNumber> = (0..400).map(DocNumber).collect();
     index.remove(&doomed).expect("remove");
     assert!(index.needs_compaction());
-    index.commit(1).expect("commit compacts");
+    index.commit(1).expect("commit");
+    assert_eq!(
+        index.stats().tombstones,
+        400,
+        "commits leave compacting to the caller"
+    );
+    assert!(index.compact());
     assert_eq!(index.stats().tombstones, 0);
     assert_eq!(index.len(), 400);
     assert_eq!(
@@ -290,4 +296,67 @@ fn an_empty_index_saves_and_reopens() {
         again.search(&vectors[0], 1, None).expect("search")[0].key,
         DocNumber(7)
     );
+}
+
+#[test]
+fn writes_during_a_compaction_are_kept() {
+    let vectors = clustered(6000, 8, 11);
+    let index = VectorIndex::in_memory(
+        DIM,
+        VectorConfig {
+            exact_scan_below: 0,
+            min_tombstones_to_compact: 10,
+            ..VectorConfig::default()
+        },
+    )
+    .expect("index");
+    fill(&index, &vectors);
+    let doomed: Vec<DocNumber> = (0..2000).map(DocNumber).collect();
+    index.remove(&doomed).expect("remove");
+    let replacement = clustered(1, 8, 99).remove(0);
+    std::thread::scope(|scope| {
+        let compaction = scope.spawn(|| index.compact());
+        // Writes while the new graph is being built: the ones touching copied keys
+        // and fresh ones must all survive the swap.
+        for round in 0..200u64 {
+            let key = DocNumber(2000 + round);
+            if round % 2 == 0 {
+                index.remove(&[key]).expect("remove");
+            } else {
+                index
+                    .upsert(&[VectorEntry {
+                        key,
+                        version: 7,
+                        vector: &replacement,
+                    }])
+                    .expect("upsert");
+            }
+            index
+                .upsert(&[VectorEntry {
+                    key: DocNumber(10_000 + round),
+                    version: 1,
+                    vector: &vectors[(round as usize) % vectors.len()],
+                }])
+                .expect("insert");
+        }
+        assert!(compaction.join().expect("compaction thread"));
+    });
+    assert!(!index.is_compacting());
+    // 4000 left after the bulk delete, 100 more removed, 200 new ones.
+    assert_eq!(index.len(), 4000 - 100 + 200);
+    assert_eq!(index.version(DocNumber(2001)), Some(7));
+    assert_eq!(index.version(DocNumber(2000)), None);
+    assert_eq!(index.version(DocNumber(10_199)), Some(1));
+    let hits = index.search(&replacement, 100, None).expect("search");
+    assert!(
+        hits.iter().any(|h| h.key == DocNumber(2001)),
+        "an updated vector is found by its new value"
+    );
+    assert!(
+        hits.iter().all(|h| h.key != DocNumber(2000)),
+        "a removed one is gone"
+    );
+    assert!(index.compact(), "a second compaction can run");
+    assert_eq!(index.stats().tombstones, 0);
+    assert_eq!(index.len(), 4100);
 }
