@@ -8,8 +8,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use droply_benches::{DIMENSION, clustered, exact_top10};
-use droply_index::{VectorConfig, VectorEntry, VectorIndex};
+use droply_benches::{clustered, exact_top10, vector_index};
+use droply_index::{VectorConfig, VectorIndex};
 use droply_models::UserId;
 
 const POINTS: usize = 10_000;
@@ -36,22 +36,8 @@ fn vector_search(c: &mut Criterion) {
     let points = clustered(POINTS, 1);
     let queries = clustered(QUERIES, 2);
     let truth: Vec<Vec<u64>> = queries.iter().map(|q| exact_top10(&points, q)).collect();
-    let index =
-        VectorIndex::<UserId>::in_memory(DIMENSION, VectorConfig::default()).expect("index");
     let started = Instant::now();
-    let entries: Vec<VectorEntry<'_, UserId>> = points
-        .iter()
-        .enumerate()
-        .map(|(i, v)| VectorEntry {
-            key: UserId::new(i as u64 + 1),
-            version: 1,
-            vector: v,
-        })
-        .collect();
-    for chunk in entries.chunks(1000) {
-        index.upsert(chunk).expect("upsert");
-    }
-    index.commit(1).expect("commit");
+    let index = vector_index(&points).expect("index");
     eprintln!(
         "built {POINTS} vectors in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -10,9 +10,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use droply_benches::{DIMENSION, clustered, exact_top10};
-use droply_index::{VectorConfig, VectorEntry, VectorIndex};
-use droply_models::UserId;
+use droply_benches::{DIMENSION, clustered, exact_top10, vector_index};
 
 const QUERIES: usize = 200;
 const EFS: [usize; 4] = [16, 32, 64, 128];
@@ -28,21 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write_vectors(&file, &data, &queries)?;
     let truth: Vec<Vec<u64>> = queries.iter().map(|q| exact_top10(&data, q)).collect();
 
-    let index = VectorIndex::<UserId>::in_memory(DIMENSION, VectorConfig::default())?;
     let started = Instant::now();
-    let entries: Vec<VectorEntry<'_, UserId>> = data
-        .iter()
-        .enumerate()
-        .map(|(i, v)| VectorEntry {
-            key: UserId::new(i as u64 + 1),
-            version: 1,
-            vector: v,
-        })
-        .collect();
-    for chunk in entries.chunks(10_000) {
-        index.upsert(chunk)?;
-    }
-    index.commit(1)?;
+    let index = vector_index(&data)?;
     let build_s = started.elapsed().as_secs_f64();
 
     let mut per_ef = Vec::new();

@@ -9,7 +9,8 @@ use std::time::Instant;
 use droply_engine::demo::DemoTruth;
 use droply_engine::matching::{MatchFilters, MatchQuery, Matcher};
 use droply_index::vector::{dot, normalize};
-use droply_index::{Result, TextEmbedder};
+use droply_index::{Result, TextEmbedder, VectorConfig, VectorEntry, VectorIndex};
+use droply_models::UserId;
 use rand::{Rng, SeedableRng};
 
 /// Dimensions of the benches' vectors (as all-MiniLM-L6-v2's).
@@ -40,6 +41,25 @@ pub fn clustered(count: usize, seed: u64) -> Vec<Vec<f32>> {
             v
         })
         .collect()
+}
+
+/// An in-memory vector index (default settings) holding `points` under ids `1..=n`.
+pub fn vector_index(points: &[Vec<f32>]) -> Result<VectorIndex<UserId>> {
+    let index = VectorIndex::<UserId>::in_memory(DIMENSION, VectorConfig::default())?;
+    let entries: Vec<VectorEntry<'_, UserId>> = points
+        .iter()
+        .enumerate()
+        .map(|(i, v)| VectorEntry {
+            key: UserId::new(i as u64 + 1),
+            version: 1,
+            vector: v,
+        })
+        .collect();
+    for chunk in entries.chunks(10_000) {
+        index.upsert(chunk)?;
+    }
+    index.commit(1)?;
+    Ok(index)
 }
 
 /// The 1-based ids of the 10 points closest to `query` by an exact scan.
