@@ -119,6 +119,7 @@ fn matches_are_stored_with_reasons_and_only_their_owner_gives_feedback() {
 fn bad_match_requests_get_the_error_format() {
     let app = spawn_app_with_search();
     let (_, token) = app.register("carl");
+    app.wait_for_index();
     for (body, status, code) in [
         (
             r#"{"q": "tax", "filter": "price < 3"}"#,

@@ -540,6 +540,14 @@ fn ready_waits_until_the_search_index_caught_up_once() {
         "{}",
         starting.raw
     );
+    // Searching before the index exists says so, rather than "nothing matches".
+    let early = app.request("POST", "/v1/search", Some(r#"{"q":"tax advisor"}"#));
+    assert_eq!(
+        (early.status, error_code(&early).as_str()),
+        (503, "search_unavailable"),
+        "{}",
+        early.raw
+    );
     gated.open();
     app.wait_for_index();
     let ready = app.get("/ready");

@@ -64,6 +64,9 @@ fn render(c: &Contribution, now: Timestamp, tz: TimeZone) -> Option<String> {
         Signal::NewExpert => "new on Droply".to_owned(),
         Signal::Budget => "within your budget".to_owned(),
         Signal::Diversity => "placed lower to vary the results".to_owned(),
+        Signal::Similar => "a similar profile".to_owned(),
+        Signal::Trending => "in demand lately".to_owned(),
+        Signal::ForYou => "picked from the experts you saved, booked and viewed".to_owned(),
     };
     Some(text)
 }

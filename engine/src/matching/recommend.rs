@@ -1,5 +1,6 @@
 //! Recommendations without a query: **similar** to an expert (nearest profile vectors,
-//! re-ranked by quality), **trending** (engagement in the last week, decayed), and **for
+//! re-ranked by quality), **trending** (engagement in the last week, decayed; the last
+//! month or quarter when the week was quiet), and **for
 //! you** (nearest to the viewer's saved, booked and viewed experts, plus what people
 //! who saved the same experts saved; trending when there is no history yet). Experts
 //! the viewer already saved are left out of "for you".
@@ -8,18 +9,25 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use droply_models::{InteractionType, UserId, UserInteraction};
+use droply_models::{UserId, UserInteraction};
 
 use super::fusion::{FusedHit, Fusion, fuse};
 use super::ranker::{Context, Matcher, RankedExpert};
+use super::signals::{Contribution, Signal};
+use super::stats::interest_weight;
 use super::viewer::ViewerContext;
 use crate::store::{Cursor, PageRequest};
 use crate::{Error, Result};
 
 /// Candidates considered per recommendation list.
 const CANDIDATES: usize = 200;
-/// Trending looks back this many days.
-const TRENDING_DAYS: i64 = 7;
+/// Trending looks back this many days, widening while fewer than
+/// [`TRENDING_ENOUGH`] experts had engagement.
+const TRENDING_WINDOWS_DAYS: [i64; 3] = [7, 30, 90];
+/// Engagement halves every this many days.
+const TRENDING_HALF_LIFE_DAYS: f32 = 3.5;
+/// Experts with engagement that make a window worth showing.
+const TRENDING_ENOUGH: usize = 10;
 /// Interactions read for trending at most.
 const TRENDING_SCAN: usize = 50_000;
 /// How long a trending list is reused, in seconds.
@@ -65,7 +73,7 @@ impl Matcher {
             .collect();
         let fused = fuse(&[], &neighbours, 1.0, Fusion::Normalized);
         let viewer_context = self.viewer_context(viewer)?;
-        self.rank_list(fused, limit, &viewer_context)
+        self.rank_list(fused, limit, &viewer_context, Signal::Similar)
     }
 
     /// Experts with the most engagement in the last week.
@@ -74,7 +82,7 @@ impl Matcher {
         let scores = self.trending_scores()?;
         let fused = fuse(&scores, &[], 0.0, Fusion::Normalized);
         let viewer_context = self.viewer_context(viewer)?;
-        self.rank_list(fused, limit, &viewer_context)
+        self.rank_list(fused, limit, &viewer_context, Signal::Trending)
     }
 
     /// Recommendations for `viewer` from their history; trending without one.
@@ -110,7 +118,7 @@ impl Matcher {
         co_list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         co_list.truncate(CANDIDATES);
         let fused = fuse(&co_list, &vector_list, 0.7, Fusion::Rrf { k: 60.0 });
-        self.rank_list(fused, limit, &context)
+        self.rank_list(fused, limit, &context, Signal::ForYou)
     }
 
     fn viewer_context(&self, viewer: Option<UserId>) -> Result<ViewerContext> {
@@ -125,11 +133,13 @@ impl Matcher {
     }
 
     /// Re-ranks a candidate list with every signal and explains the top `limit`.
+    /// The candidates' relevance is credited to `source` (why they are on the list).
     fn rank_list(
         &self,
         fused: Vec<FusedHit<UserId>>,
         limit: usize,
         viewer: &ViewerContext,
+        source: Signal,
     ) -> Result<Vec<RankedExpert>> {
         let context = Context {
             query_terms: HashSet::new(),
@@ -140,6 +150,9 @@ impl Matcher {
         };
         let mut ranked = self.rank(fused, limit * 3, &context, &Default::default())?;
         ranked.truncate(limit);
+        for hit in &mut ranked {
+            credit_relevance(&mut hit.contributions, source);
+        }
         self.explain(&mut ranked, viewer.timezone);
         Ok(ranked)
     }
@@ -157,8 +170,10 @@ impl Matcher {
             return Ok(scores.clone());
         }
         let now = self.now();
-        let since = now.plus_days(-TRENDING_DAYS);
-        let mut scores: HashMap<UserId, f32> = HashMap::new();
+        let longest = TRENDING_WINDOWS_DAYS[TRENDING_WINDOWS_DAYS.len() - 1];
+        let since = now.plus_days(-longest);
+        // (expert, age in days, weight) of every recent interaction on someone else.
+        let mut recent: Vec<(UserId, f32, f32)> = Vec::new();
         let mut after: Option<Cursor> = None;
         let mut read = 0;
         'pages: loop {
@@ -179,21 +194,28 @@ impl Matcher {
                     continue;
                 }
                 let age_days = now.minutes_since(interaction.created_at) as f32 / 1440.0;
-                let weight = match interaction.interaction_type {
-                    InteractionType::Book => 6.0,
-                    InteractionType::Favorite => 4.0,
-                    InteractionType::Message | InteractionType::Share => 3.0,
-                    InteractionType::Click => 2.0,
-                    InteractionType::View => 1.0,
-                    InteractionType::Unfavorite => -4.0,
-                    InteractionType::SearchImpression => 0.0,
-                };
-                *scores.entry(interaction.target_user_id).or_default() +=
-                    weight * 0.5f32.powf(age_days / 3.5);
+                recent.push((
+                    interaction.target_user_id,
+                    age_days,
+                    interest_weight(interaction.interaction_type),
+                ));
             }
             match page.next {
                 Some(next) => after = Some(next),
                 None => break,
+            }
+        }
+        // The last week; a quiet week widens to the last month, then the last quarter.
+        // Engagement halves every few days whatever the window, so recent beats plentiful.
+        let mut scores: HashMap<UserId, f32> = HashMap::new();
+        for days in TRENDING_WINDOWS_DAYS {
+            scores.clear();
+            for &(expert, age, weight) in recent.iter().filter(|r| r.1 <= days as f32) {
+                *scores.entry(expert).or_default() +=
+                    weight * 0.5f32.powf(age / TRENDING_HALF_LIFE_DAYS);
+            }
+            if scores.values().filter(|s| **s > 0.0).count() >= TRENDING_ENOUGH {
+                break;
             }
         }
         let mut list: Vec<(UserId, f32)> = scores.into_iter().filter(|(_, s)| *s > 0.0).collect();
@@ -202,6 +224,25 @@ impl Matcher {
         *cache = Some((Instant::now(), list.clone()));
         Ok(list)
     }
+}
+
+/// Replaces the keyword and semantic contributions (there is no query) by one of
+/// `source` carrying their summed weight.
+fn credit_relevance(contributions: &mut Vec<Contribution>, source: Signal) {
+    let weight: f32 = contributions
+        .iter()
+        .filter(|c| matches!(c.signal, Signal::Keyword | Signal::Semantic))
+        .map(|c| c.weight)
+        .sum();
+    contributions.retain(|c| !matches!(c.signal, Signal::Keyword | Signal::Semantic));
+    contributions.insert(
+        0,
+        Contribution {
+            signal: source,
+            value: String::new(),
+            weight,
+        },
+    );
 }
 
 fn check_limit(limit: usize) -> Result<usize> {

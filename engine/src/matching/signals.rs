@@ -46,6 +46,12 @@ pub enum Signal {
     Budget,
     /// Moved down so one kind of profile does not fill the page.
     Diversity,
+    /// Close to the expert a "similar" list is for.
+    Similar,
+    /// Engaged with lately (a trending list).
+    Trending,
+    /// Picked from the viewer's history (a "for you" list).
+    ForYou,
 }
 
 impl Signal {
@@ -64,6 +70,9 @@ impl Signal {
             Signal::NewExpert => "new_expert",
             Signal::Budget => "budget",
             Signal::Diversity => "diversity",
+            Signal::Similar => "similar",
+            Signal::Trending => "trending",
+            Signal::ForYou => "for_you",
         }
     }
 }
@@ -170,7 +179,10 @@ pub fn expert_signals(
     if let Some(rating) = expert.rating() {
         push(
             Signal::Rating,
-            format!("{rating:.1} from {} reviews", expert.rating_count()),
+            match expert.rating_count() {
+                1 => format!("{rating:.1} from 1 review"),
+                n => format!("{rating:.1} from {n} reviews"),
+            },
             (smoothed - RATING_PRIOR) / 0.8,
             weights.rating,
         );

@@ -105,7 +105,7 @@ impl ExpertStats {
 }
 
 /// How much one interaction says about interest in the expert.
-fn interest_weight(kind: InteractionType) -> f32 {
+pub(crate) fn interest_weight(kind: InteractionType) -> f32 {
     match kind {
         InteractionType::View => 1.0,
         InteractionType::Click => 2.0,

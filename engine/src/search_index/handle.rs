@@ -175,6 +175,12 @@ impl SearchIndex {
         })
     }
 
+    /// Whether searches are answered from loaded indexes (false while the first load
+    /// or a rebuild runs: searches then return nothing).
+    pub fn is_loaded(&self) -> bool {
+        self.shared.indexes().is_some()
+    }
+
     /// The embedder that made the vectors (embed queries with it).
     pub fn embedder(&self) -> &Arc<dyn TextEmbedder> {
         &self.shared.embedder

@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clap::Args;
@@ -15,7 +16,7 @@ use droply_engine::accounts::sweep_expired_sessions;
 use droply_engine::demo::{DemoConfig, generate};
 use droply_engine::import::import_rows;
 use droply_engine::matching::{Matcher, MatcherConfig};
-use droply_engine::search_index::SearchIndexConfig;
+use droply_engine::search_index::{RebuildProgress, SearchIndexConfig};
 use droply_engine::{SearchIndex, Store};
 use droply_index::Embedder;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -102,13 +103,34 @@ fn open_search(args: &ServeArgs, store: &Store) -> Result<Arc<SearchIndex>> {
             ))
         })?
         .with_query_cache(QUERY_CACHE);
+    let config = SearchIndexConfig {
+        progress: Some(Arc::new(log_rebuild_progress())),
+        ..SearchIndexConfig::default()
+    };
     let index = SearchIndex::open(
         &args.data.data_dir,
         store.clone(),
         Arc::new(embedder),
-        SearchIndexConfig::default(),
+        config,
     )?;
     Ok(Arc::new(index))
+}
+
+/// Logs a rebuild's progress at every tenth of the way (search answers 503 until done).
+fn log_rebuild_progress() -> impl Fn(RebuildProgress) + Send + Sync {
+    let last_tenth = AtomicU64::new(u64::MAX);
+    move |progress: RebuildProgress| {
+        let tenth = (progress.done * 10)
+            .checked_div(progress.total)
+            .unwrap_or(10);
+        if last_tenth.swap(tenth, Ordering::Relaxed) != tenth {
+            tracing::info!(
+                done = progress.done,
+                total = progress.total,
+                "building the search index"
+            );
+        }
+    }
 }
 
 fn load_demo(store: &Store, experts: usize) -> Result<()> {

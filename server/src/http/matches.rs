@@ -100,7 +100,6 @@ pub async fn create_matches(
     SignedIn(user): SignedIn,
     ApiJson(body): ApiJson<MatchBody>,
 ) -> Result<Json<MatchList>, ApiError> {
-    let matcher = state.require_matcher()?;
     let mut query = QueryParts {
         q: body.q,
         filter: body.filter,
@@ -111,6 +110,8 @@ pub async fn create_matches(
     }
     .into_query()?;
     query.viewer = Some(user);
+    query.validate()?;
+    let matcher = state.require_matcher()?;
     let (hits, rows) = blocking(move || {
         let results = matcher.search(&query)?;
         let rows = record_matches(matcher.store(), user, &query.text, &results.hits)?;

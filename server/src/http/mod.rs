@@ -102,12 +102,20 @@ impl AppState {
 
     /// The matcher, or `503 search_unavailable` when this server has none.
     pub(crate) fn require_matcher(&self) -> Result<Arc<Matcher>, ApiError> {
-        self.matcher.clone().ok_or_else(|| {
+        let matcher = self.matcher.clone().ok_or_else(|| {
             ApiError::new(
                 ErrorCode::SearchUnavailable,
                 "search is not available on this server",
             )
-        })
+        })?;
+        if !matcher.index().is_loaded() {
+            // Answering from no index would look like "nothing matches".
+            return Err(ApiError::new(
+                ErrorCode::SearchUnavailable,
+                "the search index is still being built; try again shortly",
+            ));
+        }
+        Ok(matcher)
     }
 }
 

@@ -242,7 +242,6 @@ pub async fn search_experts(
     MaybeSignedIn(viewer): MaybeSignedIn,
     ApiJson(body): ApiJson<SearchBody>,
 ) -> Result<Json<SearchResponse>, ApiError> {
-    let matcher = state.require_matcher()?;
     let fusion = match body.fusion.as_deref() {
         None => Fusion::default(),
         Some(name) => Fusion::parse(name).ok_or_else(|| {
@@ -272,6 +271,9 @@ pub async fn search_experts(
         query.limit,
         query.semantic_ratio,
     );
+    // Bad requests are told so even while the index is still being built.
+    query.validate()?;
+    let matcher = state.require_matcher()?;
     let results = blocking(move || matcher.search(&query)).await?;
     Ok(Json(SearchResponse {
         hits: results

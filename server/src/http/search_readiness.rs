@@ -30,19 +30,19 @@ impl SearchReadiness {
             return Ok(());
         }
         let status = index.status();
-        let doing = match &status.state {
+        let at_change = || format!("at change {} of {}", status.applied_seq, self.target_seq);
+        let (doing, progress) = match &status.state {
             IndexState::Following if status.applied_seq >= self.target_seq => {
                 self.reached.store(true, Ordering::Release);
                 return Ok(());
             }
-            IndexState::Following => "catching up",
-            IndexState::Opening => "opening",
-            IndexState::Rebuilding { .. } => "rebuilding",
-            IndexState::Stopped => "stopped",
+            IndexState::Following => ("catching up", at_change()),
+            IndexState::Opening => ("opening", at_change()),
+            IndexState::Rebuilding { done, total, .. } => {
+                ("being built", format!("{done} of {total} users read"))
+            }
+            IndexState::Stopped => ("stopped", at_change()),
         };
-        Err(format!(
-            "the search index is {doing}: at change {} of {}",
-            status.applied_seq, self.target_seq
-        ))
+        Err(format!("the search index is {doing}: {progress}"))
     }
 }
