@@ -4,11 +4,13 @@
 //! and recommendations without a query.
 //!
 //! `query` is what a request asks; `rates` reads budgets across currencies; `fusion`
-//! merges the two rankings; `stats` and `viewer` gather what the signals need; `signals`
+//! merges the two rankings; `stats` and `viewer` gather what the signals need, and
+//! `freshness` forgets cached stats when the store changes them; `signals`
 //! scores it; `reasons` says it in words; `ranker` runs a request; `recommend` answers
 //! without a query; `ai_matches` stores matches and feedback.
 
 mod ai_matches;
+mod freshness;
 mod fusion;
 mod query;
 mod ranker;

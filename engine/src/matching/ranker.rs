@@ -11,13 +11,14 @@
 //! 5. **explain**: reasons per hit, facet counts and the estimated total.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use droply_index::text::terms;
 use droply_index::{ExpertFilters, FacetCounts, FacetField};
 use droply_models::{MatchReason, TimeZone, Timestamp, User, UserId};
 
+use super::freshness::{Forget, changes_to_forget};
 use super::fusion::{FusedHit, fuse};
 use super::query::{MatchFilters, MatchQuery};
 use super::rates::RateTable;
@@ -52,7 +53,8 @@ pub struct MatcherConfig {
     pub weights: SignalWeights,
     /// Slot rules for "earliest open slot".
     pub slot_policy: SlotPolicy,
-    /// How long an expert's stats are reused.
+    /// How long an expert's stats are reused at most (changes touching the expert
+    /// forget them at once).
     pub stats_ttl: Duration,
     /// A fixed present (evaluations on generated data); `None` is the real clock.
     pub now: Option<Timestamp>,
@@ -64,7 +66,7 @@ impl Default for MatcherConfig {
             rates: RateTable::default(),
             weights: SignalWeights::default(),
             slot_policy: SlotPolicy::default(),
-            stats_ttl: Duration::from_secs(30),
+            stats_ttl: Duration::from_secs(600),
             now: None,
         }
     }
@@ -109,6 +111,8 @@ pub struct Matcher {
     config: MatcherConfig,
     stats: StatsCache,
     pub(crate) trending: TrendingCache,
+    /// The last store change whose experts' stats were forgotten.
+    seen_seq: Mutex<u64>,
 }
 
 /// What every candidate of one request shares.
@@ -124,7 +128,9 @@ impl Matcher {
     /// A matcher over `store` and `index`.
     pub fn new(store: Store, index: Arc<SearchIndex>, config: MatcherConfig) -> Self {
         let stats = StatsCache::new(config.stats_ttl);
+        let seen_seq = Mutex::new(store.last_seq());
         Matcher {
+            seen_seq,
             store,
             index,
             config,
@@ -162,6 +168,7 @@ impl Matcher {
     pub fn search(&self, query: &MatchQuery) -> Result<MatchResults> {
         let started = Instant::now();
         query.validate()?;
+        self.forget_changed()?;
         let filters = self.index_filters(&query.filters);
         let text = query.text.trim();
         let ratio = if text.is_empty() {
@@ -276,11 +283,28 @@ impl Matcher {
         }
     }
 
-    /// The stats of `expert`, cached.
+    /// The stats of `expert`, cached until a change touches the expert or its
+    /// earliest slot passes.
     pub(crate) fn stats_of(&self, expert: &User) -> Result<Arc<ExpertStats>> {
-        self.stats.get_or_load(expert.id, || {
-            ExpertStats::load(&self.store, expert, self.now(), &self.config.slot_policy)
-        })
+        let now = self.now();
+        self.stats.get_or_load(
+            expert.id,
+            |stats| stats.earliest_slot.is_none_or(|slot| slot > now),
+            || ExpertStats::load(&self.store, expert, now, &self.config.slot_policy),
+        )
+    }
+
+    /// Forgets the stats of experts that changed since the last request.
+    pub(crate) fn forget_changed(&self) -> Result<()> {
+        let mut seen = self.seen_seq.lock().unwrap_or_else(PoisonError::into_inner);
+        let (forget, upto) = changes_to_forget(&self.store, *seen)?;
+        match forget {
+            Forget::Nothing => {}
+            Forget::Experts(experts) => self.stats.invalidate(&experts),
+            Forget::Everything => self.stats.clear(),
+        }
+        *seen = upto;
+        Ok(())
     }
 
     /// Scores the first `window` live candidates of `fused` (best first).

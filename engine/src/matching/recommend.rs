@@ -141,6 +141,7 @@ impl Matcher {
         viewer: &ViewerContext,
         source: Signal,
     ) -> Result<Vec<RankedExpert>> {
+        self.forget_changed()?;
         let context = Context {
             query_terms: HashSet::new(),
             viewer,

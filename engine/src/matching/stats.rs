@@ -1,7 +1,8 @@
 //! What the marketplace knows about an expert's track record ([`ExpertStats`]): recent
 //! engagement with recency decay, bookings by outcome, repeat clients, saves, and the
 //! earliest open slot. Read from the store's relationship indexes and kept in a
-//! [`StatsCache`] for a short time, so a busy result page does not re-read them.
+//! [`StatsCache`] until a change touches the expert (see `freshness`), its earliest
+//! slot has passed, or the time to live (for the decay) runs out.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -156,15 +157,18 @@ impl StatsCache {
         }
     }
 
-    /// The stats of `expert`, from the cache while fresh, else read with `load`.
+    /// The stats of `expert`, from the cache while fresh (younger than the time to live
+    /// and `still_true`), else read with `load`.
     pub fn get_or_load(
         &self,
         expert: UserId,
+        still_true: impl FnOnce(&ExpertStats) -> bool,
         load: impl FnOnce() -> Result<ExpertStats>,
     ) -> Result<Arc<ExpertStats>> {
         let now = Instant::now();
         if let Some((at, stats)) = self.lock().get(&expert)
             && now.duration_since(*at) < self.ttl
+            && still_true(stats)
         {
             return Ok(Arc::clone(stats));
         }
@@ -175,6 +179,11 @@ impl StatsCache {
         }
         entries.insert(expert, (now, Arc::clone(&stats)));
         Ok(stats)
+    }
+
+    /// Forgets `experts` (their next ranking re-reads them).
+    pub fn invalidate(&self, experts: &std::collections::HashSet<UserId>) {
+        self.lock().retain(|id, _| !experts.contains(id));
     }
 
     /// Forgets everything.

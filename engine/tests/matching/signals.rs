@@ -1,10 +1,13 @@
 //! Each re-ranking signal moves experts the right way, and reasons name what matched.
 
-use droply_engine::matching::{MatchQuery, Signal};
+use std::sync::Arc;
+use std::time::Duration;
+
+use droply_engine::matching::{MatchQuery, Matcher, MatcherConfig, Signal};
 use droply_models::{BookingStatus, UserId};
 
-use crate::fixtures::{exception, favorite, full_booking};
-use crate::market::{Market, Profile, days_from_now, rank_of};
+use crate::fixtures::{at, exception, favorite, full_booking};
+use crate::market::{Market, NOW, Profile, days_from_now, rank_of};
 
 fn query(text: &str) -> MatchQuery {
     MatchQuery {
@@ -317,4 +320,55 @@ fn reasons_name_the_matched_skills() {
         .find(|r| r.signal == "keyword")
         .expect("keyword");
     assert!(keyword.weight > 0.0);
+}
+
+#[test]
+fn cached_stats_are_forgotten_when_the_store_changes_them() {
+    let mut m = Market::new();
+    let first = m.expert(&Profile::default());
+    let second = m.expert(&Profile::default());
+    let client = m.client();
+    m.settle();
+    // Stats kept for an hour: only the change feed can refresh them.
+    let matcher = Matcher::new(
+        m.store.clone(),
+        Arc::clone(&m.index),
+        MatcherConfig {
+            now: Some(at(NOW)),
+            stats_ttl: Duration::from_secs(3600),
+            ..MatcherConfig::default()
+        },
+    );
+    let ids = |matcher: &Matcher| -> Vec<UserId> {
+        let results = matcher.search(&query("rust engineer")).expect("search");
+        results.hits.iter().map(|h| h.expert.id).collect()
+    };
+    assert_eq!(ids(&matcher), [first, second], "ties break by id");
+    let mut missed = full_booking(client, first, "2026-11-10T10:00:00Z");
+    missed.status = BookingStatus::NoShow;
+    m.store.bookings().create(missed).expect("booking");
+    assert_eq!(ids(&matcher), [second, first], "the no-show counts at once");
+    m.store
+        .interactions()
+        .create(crate::fixtures::interaction(
+            client,
+            first,
+            droply_models::InteractionType::Book,
+            "2026-11-23T10:00:00Z",
+        ))
+        .expect("interaction");
+    let results = matcher.search(&query("rust engineer")).expect("search");
+    let engaged = results
+        .hits
+        .iter()
+        .find(|h| h.expert.id == first)
+        .expect("hit");
+    assert!(
+        engaged
+            .contributions
+            .iter()
+            .any(|c| c.signal == Signal::Popularity),
+        "the new interaction is seen: {:?}",
+        engaged.contributions
+    );
 }

@@ -5,11 +5,19 @@ use std::sync::OnceLock;
 
 use droply_index::Embedder;
 
+/// This package's directory: as cargo says when it runs the test, else as it was at
+/// build time (a shared target directory may hold a binary built from another clone).
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 /// The shared data directory: `$DROPLY_SHARED_DIR`, else `shared/` beside the repository.
 pub fn shared_dir() -> PathBuf {
     std::env::var_os("DROPLY_SHARED_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+        .unwrap_or_else(|| manifest_dir().join("../../shared"))
 }
 
 /// The model directory the tests use: `$DROPLY_MODEL_DIR`, else the model directory of
@@ -20,7 +28,7 @@ pub fn model_dir() -> PathBuf {
     {
         return droply_index::embedder::default_model_dir();
     }
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = manifest_dir().join("..");
     droply_index::embedder::model_dir_in(&workspace.join("droply-data"))
 }
 
