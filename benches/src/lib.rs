@@ -174,6 +174,7 @@ pub fn request_shapes(truth: &DemoTruth) -> Vec<(&'static str, RequestShape)> {
 /// Runs every evaluation query of `truth` in each shape three times (the first warms
 /// the caches and checks quality: at least 70% must put a relevant expert in the top
 /// 10, else this panics) and returns one line per shape with p50 and p99 in ms.
+/// `DROPLY_LATENCY_ONLY=<shape>` runs just that shape (for profiling).
 pub fn latency_report(
     matcher: &Matcher,
     truth: &DemoTruth,
@@ -182,7 +183,11 @@ pub fn latency_report(
 ) -> Vec<String> {
     let queries = &truth.queries;
     let mut lines = Vec::new();
+    let only = std::env::var("DROPLY_LATENCY_ONLY").ok();
     for (name, make) in shapes {
+        if only.as_deref().is_some_and(|only| only != *name) {
+            continue;
+        }
         let mut answered = 0;
         let mut samples = Vec::new();
         for round in 0..3 {

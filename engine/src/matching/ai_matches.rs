@@ -1,5 +1,7 @@
 //! Stored matches: a signed-in match request keeps one [`AiMatch`] row per returned
-//! expert (query, score, structured reasons), in one transaction. Marking a match viewed
+//! expert (query, score, structured reasons), each with a `search_impression`
+//! interaction on the expert (what click-through is measured against), in one
+//! transaction. Marking a match viewed
 //! or acted upon is the owner's alone and is recorded as a `view` or `click` interaction
 //! on the expert in the same transaction, so it feeds the popularity signal.
 
@@ -26,6 +28,13 @@ pub fn record_matches(
     store.write(|txn| {
         let mut rows = Vec::with_capacity(hits.len());
         for hit in hits {
+            txn.create(UserInteraction {
+                id: InteractionId::new(0),
+                user_id: viewer,
+                target_user_id: hit.expert.id,
+                interaction_type: InteractionType::SearchImpression,
+                created_at: now,
+            })?;
             rows.push(txn.create(AiMatch {
                 id: AiMatchId::new(0),
                 user_id: viewer,

@@ -38,6 +38,8 @@ fn render(c: &Contribution, now: Timestamp, tz: TimeZone) -> Option<String> {
         Signal::Rating if positive => format!("rated {}", c.value),
         Signal::Rating => format!("rated {}, below most", c.value),
         Signal::Popularity => "popular lately".to_owned(),
+        Signal::ClickThrough if positive => "often chosen when shown".to_owned(),
+        Signal::ClickThrough => "often passed over when shown".to_owned(),
         Signal::Bookings if positive => {
             let completed = c.value.split(' ').next().unwrap_or("0");
             format!("{completed} completed sessions")

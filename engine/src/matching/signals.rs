@@ -5,7 +5,9 @@
 //! - **rating**: the average rating smoothed towards the marketplace prior by the number
 //!   of reviews (Bayesian average), so 5 stars from 1 review do not beat 4.8 from 200.
 //! - **popularity**: recent engagement (views, clicks, saves, bookings, messages, each
-//!   decayed with a 30-day half-life), saturating.
+//!   decayed with a 30-day half-life), saturating; **click_through**: clicks per time
+//!   shown in results or matches, smoothed towards a 10% prior over 20 showings, so an
+//!   expert people keep passing over drifts down.
 //! - **bookings**: completed sessions and returning clients lift; sessions that did not
 //!   take place (a no-show, whoever missed it) pull down hard.
 //! - **personal**: closeness of the expert's profile vector to experts the viewer saved,
@@ -30,6 +32,8 @@ pub enum Signal {
     Rating,
     /// Recent engagement.
     Popularity,
+    /// Clicks per showing, against a prior.
+    ClickThrough,
     /// Booking outcomes.
     Bookings,
     /// Close to the viewer's history.
@@ -62,6 +66,7 @@ impl Signal {
             Signal::Semantic => "semantic",
             Signal::Rating => "rating",
             Signal::Popularity => "popularity",
+            Signal::ClickThrough => "click_through",
             Signal::Bookings => "bookings",
             Signal::Personal => "personal",
             Signal::AlsoSaved => "also_saved",
@@ -97,6 +102,8 @@ pub struct SignalWeights {
     pub rating: f32,
     /// Engagement.
     pub popularity: f32,
+    /// Click-through against the prior.
+    pub click_through: f32,
     /// Booking outcomes.
     pub bookings: f32,
     /// Closeness to the viewer's history.
@@ -118,6 +125,7 @@ impl Default for SignalWeights {
         SignalWeights {
             rating: 0.06,
             popularity: 0.04,
+            click_through: 0.04,
             bookings: 0.05,
             personal: 0.5,
             also_saved: 0.2,
@@ -134,6 +142,10 @@ const RATING_PRIOR: f32 = 4.2;
 const RATING_PRIOR_REVIEWS: f32 = 5.0;
 /// Engagement at which popularity is half way to its maximum.
 const POPULARITY_HALF: f32 = 20.0;
+/// The click-through rate an expert is assumed to have before being shown...
+const CTR_PRIOR: f32 = 0.1;
+/// ...and how many showings that assumption weighs.
+const CTR_PRIOR_SHOWINGS: f32 = 20.0;
 /// Completed sessions at which the track record is half way to its maximum.
 const SESSIONS_HALF: f32 = 5.0;
 /// An expert newer than this, and barely seen, gets the cold-start lift.
@@ -193,6 +205,19 @@ pub fn expert_signals(
         stats.engagement / (stats.engagement + POPULARITY_HALF),
         weights.popularity,
     );
+    if stats.impressions > 0.0 {
+        let ctr = (stats.clicks + CTR_PRIOR * CTR_PRIOR_SHOWINGS)
+            / (stats.impressions + CTR_PRIOR_SHOWINGS);
+        push(
+            Signal::ClickThrough,
+            format!(
+                "{:.0} clicks in {:.0} showings",
+                stats.clicks, stats.impressions
+            ),
+            (ctr - CTR_PRIOR) / CTR_PRIOR,
+            weights.click_through,
+        );
+    }
     let done = stats.completed as f32;
     let missed = stats.no_shows as f32;
     let record = 0.6 * done / (done + SESSIONS_HALF)

@@ -74,7 +74,15 @@ fn feedback_is_recorded_once_and_only_by_the_owner() {
         .iter()
         .map(|i| i.interaction_type)
         .collect();
-    assert_eq!(kinds, [InteractionType::View, InteractionType::Click]);
+    assert_eq!(
+        kinds,
+        [
+            InteractionType::SearchImpression,
+            InteractionType::View,
+            InteractionType::Click
+        ],
+        "shown, then viewed, then acted upon, each once"
+    );
     let stored: AiMatch = m.store.ai_matches().get(row.id).expect("row");
     assert!(stored.is_acted_upon);
 }

@@ -372,3 +372,66 @@ fn cached_stats_are_forgotten_when_the_store_changes_them() {
         engaged.contributions
     );
 }
+
+#[test]
+fn experts_chosen_when_shown_rank_above_experts_passed_over() {
+    let mut m = Market::new();
+    let chosen = m.expert(&Profile::default());
+    let passed_over = m.expert(&Profile::default());
+    let client = m.client();
+    for expert in [chosen, passed_over] {
+        for day in 10..20 {
+            let at = format!("2026-11-{day}T10:00:00Z");
+            for kind in [
+                droply_models::InteractionType::SearchImpression,
+                droply_models::InteractionType::SearchImpression,
+            ] {
+                m.store
+                    .interactions()
+                    .create(crate::fixtures::interaction(client, expert, kind, &at))
+                    .expect("impression");
+            }
+        }
+    }
+    for day in 10..16 {
+        let at = format!("2026-11-{day}T10:05:00Z");
+        m.store
+            .interactions()
+            .create(crate::fixtures::interaction(
+                client,
+                chosen,
+                droply_models::InteractionType::Click,
+                &at,
+            ))
+            .expect("click");
+    }
+    // Both were shown 20 times; one was clicked 6 times (the clicks also add a little
+    // popularity), the other never.
+    let results = m.search(&query("rust engineer"));
+    let ids: Vec<UserId> = results.hits.iter().map(|h| h.expert.id).collect();
+    assert!(
+        rank_of(&ids, chosen) < rank_of(&ids, passed_over),
+        "{ids:?}"
+    );
+    let reasons = |id| {
+        results
+            .hits
+            .iter()
+            .find(|h| h.expert.id == id)
+            .expect("hit")
+            .reasons
+            .clone()
+    };
+    assert!(
+        reasons(chosen)
+            .iter()
+            .any(|r| r.text == "often chosen when shown")
+    );
+    assert!(
+        reasons(passed_over)
+            .iter()
+            .any(|r| r.text == "often passed over when shown"),
+        "{:?}",
+        reasons(passed_over)
+    );
+}
