@@ -35,8 +35,11 @@ use crate::{Result, SearchIndex, Store};
 const MIN_TEXT_POOL: usize = 100;
 /// The fewest candidates retrieved by meaning (the graph walk's cost grows with it).
 const MIN_VECTOR_POOL: usize = 50;
-/// Candidates re-ranked beyond the requested page.
+/// Candidates re-ranked beyond the requested page...
 const RERANK_EXTRA: usize = 20;
+/// ...and at least this many, whatever the page, so that the first pages of a query
+/// come from one ranking (no hit twice, none skipped, when paging through them).
+const RERANK_MIN: usize = 50;
 /// Facet values returned per field at most.
 const FACET_VALUES: usize = 100;
 /// The first page's size for the new-expert guarantee.
@@ -218,7 +221,7 @@ impl Matcher {
         };
         // Only re-ranking looks past the page.
         let window = if query.rerank {
-            want + RERANK_EXTRA
+            (want + RERANK_EXTRA).max(RERANK_MIN)
         } else {
             want
         };
@@ -463,16 +466,22 @@ fn diversify(ranked: &mut Vec<RankedExpert>, penalty: f32) {
     if penalty <= 0.0 || ranked.len() < 2 {
         return;
     }
-    let mut remaining = std::mem::take(ranked);
-    let mut seen: HashMap<String, u32> = HashMap::new();
+    // Professions as small numbers, compared case-insensitively, computed once.
+    let mut kinds: HashMap<String, usize> = HashMap::new();
+    let mut remaining: Vec<(usize, RankedExpert)> = std::mem::take(ranked)
+        .into_iter()
+        .map(|hit| {
+            let next = kinds.len();
+            let kind = *kinds
+                .entry(hit.expert.profession.to_lowercase())
+                .or_insert(next);
+            (kind, hit)
+        })
+        .collect();
+    let mut seen = vec![0u32; kinds.len()];
     while !remaining.is_empty() {
-        let effective = |hit: &RankedExpert| {
-            let repeats = seen
-                .get(&hit.expert.profession.to_lowercase())
-                .copied()
-                .unwrap_or(0);
-            hit.score - penalty * repeats as f32
-        };
+        let effective =
+            |(kind, hit): &(usize, RankedExpert)| hit.score - penalty * seen[*kind] as f32;
         let best = (0..remaining.len())
             .max_by(|&a, &b| {
                 effective(&remaining[a])
@@ -480,9 +489,8 @@ fn diversify(ranked: &mut Vec<RankedExpert>, penalty: f32) {
                     .then(b.cmp(&a))
             })
             .unwrap_or(0);
-        let mut hit = remaining.remove(best);
-        let key = hit.expert.profession.to_lowercase();
-        let repeats = seen.get(&key).copied().unwrap_or(0);
+        let (kind, mut hit) = remaining.remove(best);
+        let repeats = seen[kind];
         if repeats > 0 {
             let loss = penalty * repeats as f32;
             hit.contributions.push(Contribution {
@@ -493,7 +501,7 @@ fn diversify(ranked: &mut Vec<RankedExpert>, penalty: f32) {
             hit.score -= loss;
             hit.match_score = display_score(hit.score);
         }
-        *seen.entry(key).or_default() += 1;
+        seen[kind] += 1;
         ranked.push(hit);
     }
 }

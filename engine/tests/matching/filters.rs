@@ -274,8 +274,10 @@ fn facets_count_values_among_matched_experts() {
 #[test]
 fn pages_split_one_ranking_without_overlap() {
     let mut m = Market::new();
-    for i in 0..25 {
-        let rating = Some((30 + i % 20, 10));
+    // More candidates than one re-ranking covers, with ratings (a signal) that reorder
+    // them, and words that give the same relevance to all.
+    for i in 0..70 {
+        let rating = Some((10 + (i * 7) % 41, 10));
         m.expert(&Profile {
             rating,
             ..Profile::default()
@@ -289,13 +291,16 @@ fn pages_split_one_ranking_without_overlap() {
             ..MatchQuery::default()
         })
     };
-    let all = page(0, 25);
-    assert_eq!(all.len(), 25);
+    let first_thirty = page(0, 30);
+    assert_eq!(first_thirty.len(), 30);
     let mut joined = page(0, 10);
     joined.extend(page(10, 10));
     joined.extend(page(20, 10));
-    assert_eq!(joined, all);
-    assert!(page(30, 10).is_empty());
+    assert_eq!(joined, first_thirty, "paging through is one ranking");
+    let unique: std::collections::HashSet<_> = joined.iter().collect();
+    assert_eq!(unique.len(), 30, "no expert twice");
+    assert_eq!(page(60, 10).len(), 10);
+    assert!(page(70, 10).is_empty());
 }
 
 #[test]
