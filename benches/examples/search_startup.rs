@@ -23,16 +23,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(args.next().ok_or("usage: search_startup DIR [EXPERTS]")?);
     let experts: usize = args.next().map_or(Ok(100_000), |v| v.parse())?;
+    let demo = DemoConfig {
+        experts,
+        clients: experts / 5,
+        ..DemoConfig::default()
+    };
     let started = Instant::now();
     let store = Store::open(dir.join("store"))?;
     let opened_store = started.elapsed();
     if store.users().count() == 0 {
-        let config = DemoConfig {
-            experts,
-            clients: experts / 5,
-            ..DemoConfig::default()
-        };
-        import_rows(&store, generate(&config).rows(), |_| {})?;
+        import_rows(&store, generate(&demo).rows(), |_| {})?;
         eprintln!(
             "imported {experts} experts in {:.1} s",
             started.elapsed().as_secs_f64()
@@ -57,17 +57,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rebuilt.load(Ordering::Relaxed),
     );
     if std::env::var_os("DROPLY_LATENCY").is_some() {
-        let config = DemoConfig {
-            experts,
-            clients: experts / 5,
-            ..DemoConfig::default()
-        };
-        let truth = generate(&config).truth;
+        let truth = generate(&demo).truth;
         let matcher = Matcher::new(
             store,
             Arc::new(index),
             MatcherConfig {
-                now: Some(config.now),
+                now: Some(demo.now),
                 stats_ttl: Duration::from_secs(3600),
                 ..MatcherConfig::default()
             },

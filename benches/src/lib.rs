@@ -2,11 +2,12 @@
 //! that marketplaces of 100,000 experts can be indexed in a bench's setup (the real
 //! model's cost is measured on its own in `benches/embed.rs`), the clustered unit
 //! vectors the vector benches and the hnswlib comparison share, exact top-10 answers,
-//! and the latency percentiles the benches print beside criterion's means.
+//! and the latency report the benches print beside criterion's means.
 
 use std::time::Instant;
 
 use droply_engine::demo::DemoTruth;
+use droply_engine::eval::percentile;
 use droply_engine::matching::{MatchFilters, MatchQuery, Matcher};
 use droply_index::vector::{dot, normalize};
 use droply_index::{Result, TextEmbedder, VectorConfig, VectorEntry, VectorIndex};
@@ -112,16 +113,6 @@ fn embed_words(text: &str) -> Vec<f32> {
     v
 }
 
-/// The `p`-th percentile (0–100) of `samples` by nearest rank.
-pub fn percentile(samples: &mut [f64], p: f64) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    samples.sort_by(f64::total_cmp);
-    let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
-    samples[rank.clamp(1, samples.len()) - 1]
-}
-
 /// Builds one request from a query's text and industry.
 pub type RequestShape = Box<dyn Fn(&str, &str) -> MatchQuery>;
 
@@ -212,8 +203,8 @@ pub fn latency_report(
         );
         lines.push(format!(
             "{experts} experts, {name}: p50 {:.2} ms, p99 {:.2} ms, {answered}/{} queries with a relevant expert in the top 10",
-            percentile(&mut samples, 50.0),
-            percentile(&mut samples, 99.0),
+            percentile(&samples, 50.0),
+            percentile(&samples, 99.0),
             queries.len()
         ));
     }

@@ -17,3 +17,4 @@ mod recommendations;
 mod request_id;
 mod search;
 mod search_market;
+mod search_readiness;

@@ -11,17 +11,7 @@ use crate::search_market::{Profile, add_expert};
 #[test]
 fn matches_are_stored_with_reasons_and_only_their_owner_gives_feedback() {
     let app = spawn_app_with_search();
-    let (tax, _) = add_expert(
-        &app,
-        "tina",
-        &Profile {
-            profession: "Tax Advisor",
-            industry: "Finance",
-            skills: ["Tax Planning", "Bookkeeping", "VAT Returns"],
-            bio: "Files income tax returns for freelancers.",
-            ..Profile::default()
-        },
-    );
+    let (tax, _) = add_expert(&app, "tina", &Profile::tax_advisor());
     add_expert(&app, "eddie", &Profile::default());
     app.wait_for_index();
     let (carl, token) = app.register("carl");

@@ -7,17 +7,7 @@ use crate::search_market::{Profile, add_expert, listed_ids};
 #[test]
 fn similar_experts_are_close_in_meaning() {
     let app = spawn_app_with_search();
-    let (tax, _) = add_expert(
-        &app,
-        "tina",
-        &Profile {
-            profession: "Tax Advisor",
-            industry: "Finance",
-            skills: ["Tax Planning", "Bookkeeping", "VAT Returns"],
-            bio: "Files income tax returns for freelancers.",
-            ..Profile::default()
-        },
-    );
+    let (tax, _) = add_expert(&app, "tina", &Profile::tax_advisor());
     let (accountant, _) = add_expert(
         &app,
         "anna",

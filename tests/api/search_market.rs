@@ -44,6 +44,19 @@ impl Default for Profile {
     }
 }
 
+impl Profile {
+    /// A tax advisor for freelancers, in finance.
+    pub fn tax_advisor() -> Self {
+        Profile {
+            profession: "Tax Advisor",
+            industry: "Finance",
+            skills: ["Tax Planning", "Bookkeeping", "VAT Returns"],
+            bio: "Files income tax returns for freelancers.",
+            ..Profile::default()
+        }
+    }
+}
+
 /// Signs up `name` and makes them an expert with `profile` (and a Stripe account id
 /// that must never be served); returns (id, token). Call `app.wait_for_index()` after.
 pub fn add_expert(app: &TestApp, name: &str, profile: &Profile) -> (u64, String) {

@@ -52,10 +52,26 @@ pub fn evaluate_demo(matcher: &Matcher, truth: &DemoTruth) -> Result<DomainRepor
         ("hybrid", 0.5, false),
         ("hybrid_signals", 0.5, true),
     ];
+    // Each query's judgements, once for every mode.
+    let judged: Vec<HashMap<UserId, u32>> = truth
+        .queries
+        .iter()
+        .map(|query| {
+            let relevance = &query.relevance;
+            let graded = |ids: &[UserId], grade: u32| {
+                ids.iter().map(move |id| (*id, grade)).collect::<Vec<_>>()
+            };
+            graded(&relevance.exact, 3)
+                .into_iter()
+                .chain(graded(&relevance.partial, 2))
+                .chain(graded(&relevance.related, 1))
+                .collect()
+        })
+        .collect();
     let mut search = HashMap::new();
     for (name, ratio, rerank) in modes {
         let mut total = 0.0;
-        for query in &truth.queries {
+        for (query, grades) in truth.queries.iter().zip(&judged) {
             let results = matcher.search(&MatchQuery {
                 text: query.text.clone(),
                 semantic_ratio: ratio,
@@ -64,20 +80,7 @@ pub fn evaluate_demo(matcher: &Matcher, truth: &DemoTruth) -> Result<DomainRepor
                 ..MatchQuery::default()
             })?;
             let ranked: Vec<UserId> = results.hits.iter().map(|h| h.expert.id).collect();
-            let grades: HashMap<UserId, u32> = ranked
-                .iter()
-                .map(|id| (*id, u32::from(query.relevance.grade(*id))))
-                .chain(
-                    query
-                        .relevance
-                        .exact
-                        .iter()
-                        .map(|id| (*id, 3))
-                        .chain(query.relevance.partial.iter().map(|id| (*id, 2)))
-                        .chain(query.relevance.related.iter().map(|id| (*id, 1))),
-                )
-                .collect();
-            total += ndcg_at(&ranked, &grades, 10);
+            total += ndcg_at(&ranked, grades, 10);
         }
         search.insert(name, total / truth.queries.len().max(1) as f64);
     }

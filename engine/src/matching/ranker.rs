@@ -162,11 +162,6 @@ impl Matcher {
         self.config.now.unwrap_or_else(Timestamp::now)
     }
 
-    /// Forgets cached stats (after bulk changes, or in tests).
-    pub fn clear_cache(&self) {
-        self.stats.clear();
-    }
-
     /// Answers `query`.
     pub fn search(&self, query: &MatchQuery) -> Result<MatchResults> {
         let started = Instant::now();

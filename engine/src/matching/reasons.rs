@@ -2,7 +2,6 @@
 //! ("skills: Rust, Kubernetes", "similar to 2 experts you saved", "within your budget",
 //! "free this Thursday"), strongest first, as stored on an AIMatch.
 
-use chrono::Datelike;
 use droply_models::{AiMatch, MatchReason, TimeZone, Timestamp};
 
 use super::signals::{Contribution, Signal};
@@ -80,41 +79,9 @@ pub fn free_on(slot: Timestamp, now: Timestamp, tz: TimeZone) -> String {
     match (day - today).num_days() {
         i64::MIN..=0 => "free today".to_owned(),
         1 => "free tomorrow".to_owned(),
-        2..=6 => format!("free this {}", day.weekday_name()),
-        _ => format!(
-            "next opening on {} {}",
-            day.day(),
-            month_abbrev(day.month())
-        ),
+        2..=6 => format!("free this {}", day.format("%A")),
+        _ => format!("next opening on {}", day.format("%-d %b")),
     }
-}
-
-trait WeekdayName {
-    fn weekday_name(&self) -> &'static str;
-}
-
-impl WeekdayName for chrono::NaiveDate {
-    fn weekday_name(&self) -> &'static str {
-        match self.weekday() {
-            chrono::Weekday::Mon => "Monday",
-            chrono::Weekday::Tue => "Tuesday",
-            chrono::Weekday::Wed => "Wednesday",
-            chrono::Weekday::Thu => "Thursday",
-            chrono::Weekday::Fri => "Friday",
-            chrono::Weekday::Sat => "Saturday",
-            chrono::Weekday::Sun => "Sunday",
-        }
-    }
-}
-
-fn month_abbrev(month: u32) -> &'static str {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    MONTHS
-        .get(month.saturating_sub(1) as usize)
-        .copied()
-        .unwrap_or("")
 }
 
 fn clip(text: &str, max_chars: usize) -> String {

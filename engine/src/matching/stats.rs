@@ -1,6 +1,6 @@
 //! What the marketplace knows about an expert's track record ([`ExpertStats`]): recent
-//! engagement with recency decay, bookings by outcome, repeat clients, saves, and the
-//! earliest open slot. Read from the store's relationship indexes and kept in a
+//! engagement with recency decay, bookings by outcome, repeat clients, and the earliest
+//! open slot. Read from the store's relationship indexes and kept in a
 //! [`StatsCache`] until a change touches the expert (see `freshness`), its earliest
 //! slot has passed, or the time to live (for the decay) runs out.
 
@@ -10,14 +10,12 @@ use std::time::{Duration, Instant};
 
 use droply_models::{Booking, BookingStatus, InteractionType, Timestamp, User, UserId};
 
-use crate::availability::{SlotPolicy, SlotQuery, expert_calendar, find_slots};
+use crate::availability::{ExpertCalendar, SlotPolicy, SlotQuery, expert_calendar, find_slots};
 use crate::store::PageRequest;
 use crate::{Result, Store};
 
 /// Interactions read per expert at most (the most recent).
 const RECENT_INTERACTIONS: usize = 2000;
-/// Bookings read per expert at most (the most recent).
-const RECENT_BOOKINGS: usize = 2000;
 /// Engagement loses half its weight in this many days.
 const HALF_LIFE_DAYS: f32 = 30.0;
 /// How far ahead the earliest open slot is looked for.
@@ -28,22 +26,16 @@ const CACHE_CAPACITY: usize = 200_000;
 /// An expert's track record.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExpertStats {
-    /// Profile views, decayed.
-    pub views: f32,
     /// Clicks in result lists (and acted-upon matches), decayed.
     pub clicks: f32,
     /// Times shown in results, decayed.
     pub impressions: f32,
     /// Every interaction weighted by what it says about interest, decayed.
     pub engagement: f32,
-    /// People who have the expert in their favourites now.
-    pub saves: u32,
     /// Sessions that took place.
     pub completed: u32,
     /// Sessions that did not take place because someone did not show up.
     pub no_shows: u32,
-    /// Sessions called off.
-    pub cancelled: u32,
     /// Distinct clients with a completed session.
     pub clients: u32,
     /// Clients who came back for a second completed session.
@@ -55,10 +47,7 @@ pub struct ExpertStats {
 impl ExpertStats {
     /// Reads the stats of `expert` as of `now`.
     pub fn load(store: &Store, expert: &User, now: Timestamp, policy: &SlotPolicy) -> Result<Self> {
-        let mut stats = ExpertStats {
-            saves: u32::try_from(store.favorites().count_for(expert.id)?).unwrap_or(u32::MAX),
-            ..ExpertStats::default()
-        };
+        let mut stats = ExpertStats::default();
         let interactions = store
             .interactions()
             .by_target(expert.id, &PageRequest::first(RECENT_INTERACTIONS).desc())?;
@@ -69,7 +58,6 @@ impl ExpertStats {
             let age_days = now.minutes_since(interaction.created_at).max(0) as f32 / 1440.0;
             let decay = 0.5f32.powf(age_days / HALF_LIFE_DAYS);
             match interaction.interaction_type {
-                InteractionType::View => stats.views += decay,
                 InteractionType::Click => stats.clicks += decay,
                 InteractionType::SearchImpression => stats.impressions += decay,
                 _ => {}
@@ -77,11 +65,10 @@ impl ExpertStats {
             stats.engagement += decay * interest_weight(interaction.interaction_type);
         }
         stats.engagement = stats.engagement.max(0.0);
-        let bookings = store
-            .bookings()
-            .by_provider(expert.id, &PageRequest::first(RECENT_BOOKINGS).desc())?;
-        stats.add_bookings(&bookings.items);
-        stats.earliest_slot = earliest_slot(store, expert, now, policy)?;
+        // One read of the calendar serves both the booking record and the earliest slot.
+        let calendar = expert_calendar(store, expert)?;
+        stats.add_bookings(&calendar.bookings);
+        stats.earliest_slot = earliest_slot(expert, &calendar, now, policy)?;
         Ok(stats)
     }
 
@@ -94,8 +81,9 @@ impl ExpertStats {
                     *sessions_per_client.entry(booking.user_id).or_default() += 1;
                 }
                 BookingStatus::NoShow => self.no_shows += 1,
-                BookingStatus::Cancelled => self.cancelled += 1,
-                BookingStatus::PendingPayment | BookingStatus::Confirmed => {}
+                BookingStatus::Cancelled
+                | BookingStatus::PendingPayment
+                | BookingStatus::Confirmed => {}
             }
         }
         self.clients = u32::try_from(sessions_per_client.len()).unwrap_or(u32::MAX);
@@ -121,8 +109,8 @@ pub(crate) fn interest_weight(kind: InteractionType) -> f32 {
 /// The first bookable slot of `expert` after `now` (in the expert's own days), if the
 /// expert takes bookings.
 fn earliest_slot(
-    store: &Store,
     expert: &User,
+    calendar: &ExpertCalendar,
     now: Timestamp,
     policy: &SlotPolicy,
 ) -> Result<Option<Timestamp>> {
@@ -137,7 +125,7 @@ fn earliest_slot(
         duration_minutes: expert.session_duration.clamp(5, 480),
         now,
     };
-    let slots = find_slots(&expert_calendar(store, expert)?, &query, policy)?;
+    let slots = find_slots(calendar, &query, policy)?;
     Ok(slots.first().map(|slot| slot.start))
 }
 

@@ -8,7 +8,7 @@ use droply_engine::matching::{MatchQuery, MatchResults, Matcher, MatcherConfig};
 use droply_engine::search_index::SearchIndexConfig;
 use droply_engine::{SearchIndex, Store};
 use droply_index::TextEmbedder;
-use droply_models::{Currency, Money, Rating, Timestamp, User, UserId};
+use droply_models::{Currency, MatchReason, Money, Rating, Timestamp, User, UserId};
 
 use crate::fixtures::{at, full_user, rule};
 use crate::hash_embedder::HashEmbedder;
@@ -186,4 +186,15 @@ pub fn rank_of(ids: &[UserId], id: UserId) -> usize {
     ids.iter()
         .position(|x| *x == id)
         .unwrap_or_else(|| panic!("{id:?} is not in {ids:?}"))
+}
+
+/// The reasons `results` give for `id` (which must be among the hits).
+pub fn reasons_of(results: &MatchResults, id: UserId) -> Vec<MatchReason> {
+    results
+        .hits
+        .iter()
+        .find(|h| h.expert.id == id)
+        .unwrap_or_else(|| panic!("{id:?} is not among the hits"))
+        .reasons
+        .clone()
 }

@@ -7,7 +7,7 @@ use droply_engine::matching::{MatchQuery, Matcher, MatcherConfig, Signal};
 use droply_models::{BookingStatus, UserId};
 
 use crate::fixtures::{at, exception, favorite, full_booking};
-use crate::market::{Market, NOW, Profile, days_from_now, rank_of};
+use crate::market::{Market, NOW, Profile, days_from_now, rank_of, reasons_of};
 
 fn query(text: &str) -> MatchQuery {
     MatchQuery {
@@ -150,15 +150,7 @@ fn a_no_show_ranks_lower_and_completed_sessions_rank_higher() {
     assert!(rank_of(&ids, clean) < rank_of(&ids, no_show), "{ids:?}");
     assert!(rank_of(&ids, proven) < rank_of(&ids, clean), "{ids:?}");
     let results = m.search(&query("rust engineer"));
-    let reasons = |id| {
-        results
-            .hits
-            .iter()
-            .find(|h| h.expert.id == id)
-            .expect("hit")
-            .reasons
-            .clone()
-    };
+    let reasons = |id| reasons_of(&results, id);
     assert!(
         reasons(no_show)
             .iter()
@@ -188,15 +180,7 @@ fn a_blocked_calendar_ranks_lower_and_an_early_slot_is_named() {
     let ids = m.ids(&query("rust engineer"));
     assert!(rank_of(&ids, open) < rank_of(&ids, blocked), "{ids:?}");
     let results = m.search(&query("rust engineer"));
-    let reasons = |id| {
-        results
-            .hits
-            .iter()
-            .find(|h| h.expert.id == id)
-            .expect("hit")
-            .reasons
-            .clone()
-    };
+    let reasons = |id| reasons_of(&results, id);
     // Tuesday 09:00 UTC is 10:00 in Berlin: with an hour's notice, free today.
     assert!(
         reasons(open).iter().any(|r| r.text == "free today"),
@@ -413,15 +397,7 @@ fn experts_chosen_when_shown_rank_above_experts_passed_over() {
         rank_of(&ids, chosen) < rank_of(&ids, passed_over),
         "{ids:?}"
     );
-    let reasons = |id| {
-        results
-            .hits
-            .iter()
-            .find(|h| h.expert.id == id)
-            .expect("hit")
-            .reasons
-            .clone()
-    };
+    let reasons = |id| reasons_of(&results, id);
     assert!(
         reasons(chosen)
             .iter()

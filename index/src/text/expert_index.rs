@@ -9,7 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use droply_models::UserId;
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, Occur, TermSetQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, TermSetQuery};
 use tantivy::schema::Field;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -226,7 +226,19 @@ impl ExpertTextIndex {
         filters: &ExpertFilters,
         limit: usize,
     ) -> Result<Vec<(UserId, f32)>> {
-        Ok(self.search_counted(text, filters, limit, &[], 0)?.0)
+        let searcher = self.reader.searcher();
+        let query = combine(
+            self.words_query(&searcher, text),
+            filter_query(filters, &self.fields),
+        );
+        let top = searcher.search(&*query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+        hits_with_ids(&searcher, top)
+    }
+
+    /// The scored query for `text`, typo tolerant for the words the index does not know.
+    fn words_query(&self, searcher: &tantivy::Searcher, text: &str) -> Option<Box<dyn Query>> {
+        let unknown = |term: &str| !self.is_known(searcher, term);
+        text_query(text, &self.searched, Some(&unknown))
     }
 
     /// [`ExpertTextIndex::search`] that also counts, in the same pass, every expert the
@@ -240,9 +252,8 @@ impl ExpertTextIndex {
         max_values: usize,
     ) -> Result<(Vec<(UserId, f32)>, FacetCounts)> {
         let searcher = self.reader.searcher();
-        let unknown = |term: &str| !self.is_known(&searcher, term);
         let query = combine(
-            text_query(text, &self.searched, Some(&unknown)),
+            self.words_query(&searcher, text),
             filter_query(filters, &self.fields),
         );
         let collectors = (
@@ -286,8 +297,7 @@ impl ExpertTextIndex {
         max_values: usize,
     ) -> Result<FacetCounts> {
         let searcher = self.reader.searcher();
-        let unknown = |term: &str| !self.is_known(&searcher, term);
-        let mut matched = text_query(text, &self.searched, Some(&unknown));
+        let mut matched = self.words_query(&searcher, text);
         if !also.is_empty() {
             let ids = TermSetQuery::new(
                 also.iter()

@@ -5,7 +5,7 @@
 //! Concurrency: any number of searches run alongside one writer. A write reserves
 //! internal slots, inserts the vectors into the graph without blocking searches, then
 //! publishes the slots in one short critical section; until then searches skip them.
-//! Compaction (a new graph over the live vectors only) runs beside both: it copies the
+//! Compaction (`compaction`: a new graph over the live vectors only) runs beside both: it copies the
 //! live vectors, builds the new graph with no lock held while writes go on and note the
 //! keys they touch, then, under the writer lock, adds the touched keys' current
 //! vectors to the new graph and swaps it in.
@@ -23,10 +23,11 @@ use super::snapshot::{
     write_points,
 };
 use super::wal::{Wal, WalRecord};
-use crate::id_map::{IdMap, Slot};
+use crate::id_map::IdMap;
 use crate::{Error, ExternalId, Result};
 
 mod allowed_set;
+mod compaction;
 mod search;
 
 const WAL_FILE: &str = "wal.log";
@@ -98,15 +99,6 @@ impl<K: ExternalId> std::fmt::Debug for VectorIndex<K> {
             .field("dimension", &self.dimension)
             .field("stats", &self.stats())
             .finish()
-    }
-}
-
-/// Sets a flag back to false when dropped.
-struct ClearOnDrop<'a>(&'a AtomicBool);
-
-impl Drop for ClearOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, AtomicOrdering::SeqCst);
     }
 }
 
@@ -346,18 +338,6 @@ impl<K: ExternalId> VectorIndex<K> {
         Ok(())
     }
 
-    /// Notes written keys for a running compaction. The caller holds the writer lock.
-    fn note_touched(&self, keys: impl Iterator<Item = K>) {
-        if let Some(touched) = self
-            .touched
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_mut()
-        {
-            touched.extend(keys);
-        }
-    }
-
     fn normalized(&self, entries: &[VectorEntry<'_, K>]) -> Result<Vec<Vec<f32>>> {
         entries
             .iter()
@@ -489,96 +469,6 @@ impl<K: ExternalId> VectorIndex<K> {
             self.save()?;
         }
         Ok(())
-    }
-
-    /// Whether tombstones exceed the configured share and count.
-    pub fn needs_compaction(&self) -> bool {
-        let points = read(&self.points);
-        let tombstones = points.ids.tombstones();
-        tombstones >= self.config.min_tombstones_to_compact
-            && tombstones as f32 > self.config.max_tombstone_ratio * points.ids.len() as f32
-    }
-
-    /// Whether a compaction is running.
-    pub fn is_compacting(&self) -> bool {
-        self.compacting.load(AtomicOrdering::SeqCst)
-    }
-
-    /// Rebuilds the graph over the live vectors only, renumbering them; false when
-    /// another compaction is already running. Searches and writes go on meanwhile
-    /// (writes wait only for the final catch-up and swap); the next commit saves a
-    /// snapshot of the result.
-    pub fn compact(&self) -> bool {
-        if self
-            .compacting
-            .compare_exchange(false, true, AtomicOrdering::SeqCst, AtomicOrdering::SeqCst)
-            .is_err()
-        {
-            return false;
-        }
-        // Cleared however this ends, a panic included.
-        let _running = ClearOnDrop(&self.compacting);
-        let (slots, mut vectors) = {
-            let _writer = self.lock_writer();
-            *self.touched.lock().unwrap_or_else(PoisonError::into_inner) = Some(HashSet::new());
-            let points = read(&self.points);
-            let mut slots = Vec::with_capacity(points.ids.live());
-            let mut vectors = Vec::with_capacity(points.ids.live() * self.dimension);
-            for (internal, key, version) in points.ids.live_entries() {
-                slots.push(Slot {
-                    key,
-                    version,
-                    live: true,
-                });
-                vectors.extend_from_slice(
-                    &points.vectors[internal * self.dimension..(internal + 1) * self.dimension],
-                );
-            }
-            (slots, vectors)
-        };
-        let mut ids = IdMap::from_slots(slots);
-        let graph = self.build_graph(&vectors, ids.len());
-
-        let _writer = self.lock_writer();
-        let touched = self
-            .touched
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .unwrap_or_default();
-        let mut added = Vec::new();
-        {
-            let points = read(&self.points);
-            for key in touched {
-                ids.remove(key);
-                if let Some(internal) = points.ids.internal(key) {
-                    let version = points.ids.slots()[internal].version;
-                    vectors.extend_from_slice(
-                        &points.vectors[internal * self.dimension..(internal + 1) * self.dimension],
-                    );
-                    added.push(ids.reserve(key, version));
-                }
-            }
-        }
-        let batch: Vec<(&[f32], usize)> = added
-            .iter()
-            .map(|&id| (&vectors[id * self.dimension..(id + 1) * self.dimension], id))
-            .collect();
-        graph.insert(&batch);
-        for id in added {
-            ids.publish(id);
-        }
-        let mut graph_slot = write(&self.graph);
-        let mut points = write(&self.points);
-        tracing::info!(
-            live = ids.live(),
-            dropped = points.ids.len() - points.ids.live(),
-            "vector graph compacted"
-        );
-        *graph_slot = graph;
-        *points = Points { ids, vectors };
-        self.compacted_unsaved.store(true, AtomicOrdering::SeqCst);
-        true
     }
 
     fn build_graph(&self, vectors: &[f32], count: usize) -> Graph {
