@@ -3,7 +3,17 @@
 
 use serde_json::Value;
 
-use crate::support::{cosine, embedder, shared_dir};
+use crate::support::{cosine, embedder, golden_copy, golden_file};
+
+#[test]
+fn the_kept_copy_of_the_golden_file_is_the_shared_one() {
+    let copy = std::fs::read(golden_copy()).expect("data/fixtures/minilm_reference.json");
+    let used = std::fs::read(golden_file()).expect("golden file");
+    assert_eq!(
+        copy, used,
+        "data/fixtures/minilm_reference.json differs from shared/golden"
+    );
+}
 
 struct Reference {
     text: String,
@@ -12,7 +22,7 @@ struct Reference {
 }
 
 fn references() -> Vec<Reference> {
-    let path = shared_dir().join("golden/minilm_reference.json");
+    let path = golden_file();
     let text =
         std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
     let json: Value = serde_json::from_str(&text).expect("golden file is JSON");

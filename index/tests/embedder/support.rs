@@ -20,6 +20,22 @@ pub fn shared_dir() -> PathBuf {
         .unwrap_or_else(|| manifest_dir().join("../../shared"))
 }
 
+/// The golden reference file: the shared one when this checkout sits beside `shared/`,
+/// else the copy kept in `data/fixtures` (a clone anywhere else still runs the test).
+pub fn golden_file() -> PathBuf {
+    let shared = shared_dir().join("golden/minilm_reference.json");
+    if shared.is_file() {
+        shared
+    } else {
+        golden_copy()
+    }
+}
+
+/// The copy of the golden file kept in the repository.
+pub fn golden_copy() -> PathBuf {
+    manifest_dir().join("../data/fixtures/minilm_reference.json")
+}
+
 /// The model directory the tests use: `$DROPLY_MODEL_DIR`, else the model directory of
 /// `$DROPLY_DATA_DIR`, else `droply-data/` at the workspace root.
 pub fn model_dir() -> PathBuf {
