@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use droply_engine::demo::DemoTruth;
 use droply_engine::eval::percentile;
-use droply_engine::matching::{MatchFilters, MatchQuery, Matcher};
+use droply_engine::matching::{ExpertFilters, MatchFilters, MatchQuery, Matcher};
 use droply_index::vector::{dot, normalize};
 use droply_index::{Result, TextEmbedder, VectorConfig, VectorEntry, VectorIndex};
 use droply_models::UserId;
@@ -140,11 +140,11 @@ pub fn request_shapes(truth: &DemoTruth) -> Vec<(&'static str, RequestShape)> {
                 text: text.to_owned(),
                 rerank: false,
                 limit: 10,
-                filters: MatchFilters {
+                filters: MatchFilters::experts(ExpertFilters {
                     industries: vec![industry.to_owned()],
                     available_only: true,
-                    ..MatchFilters::default()
-                },
+                    ..ExpertFilters::default()
+                }),
                 ..MatchQuery::default()
             }),
         ),

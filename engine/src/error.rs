@@ -52,6 +52,18 @@ pub enum Error {
     /// A request made no sense (bad cursor, bad reference, ...).
     #[error("invalid: {0}")]
     Invalid(String),
+    /// A search filter cannot be parsed or names what cannot be filtered.
+    #[error("{0}")]
+    InvalidFilter(String),
+    /// A search asks for facet counts of a field that has none.
+    #[error("{0}")]
+    InvalidFacets(String),
+    /// Search is off on this engine, or its index is still being built.
+    #[error("{0}")]
+    SearchUnavailable(String),
+    /// The engine cannot start with this configuration (e.g. a missing model).
+    #[error("configuration: {0}")]
+    Config(String),
     /// The store was written by a newer Droply and cannot be read safely.
     #[error("store schema {found} is newer than this build supports ({supported}); upgrade droply")]
     SchemaTooNew {
@@ -81,6 +93,8 @@ impl Error {
                 | Error::SlotUnavailable
                 | Error::Model(_)
                 | Error::Invalid(_)
+                | Error::InvalidFilter(_)
+                | Error::InvalidFacets(_)
                 | Error::Unauthorized
                 | Error::InvalidCredentials
                 | Error::TooManyAttempts { .. }

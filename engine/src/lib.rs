@@ -1,11 +1,16 @@
 //! Droply's engine: the sled store (the source of truth) with a typed
-//! repository per entity, the demo marketplace generator, the search index that
-//! follows the store, the matching engine over it, and the domain services.
+//! repository per entity, the search index that follows the store, the
+//! matching engine over it, and the domain services, all behind one
+//! [`Engine`] opened from one [`EngineConfig`]. The modules stay public for
+//! the engine's own tests, benches and the lab; the service uses the
+//! [`Engine`].
 
 pub mod accounts;
 pub mod availability;
 pub mod booking;
 pub mod demo;
+pub mod embedding;
+mod engine;
 pub mod error;
 pub mod eval;
 pub mod import;
@@ -14,6 +19,9 @@ pub mod records;
 pub mod search_index;
 pub mod store;
 
+pub use engine::{
+    DataDir, Engine, EngineConfig, Readiness, Recommendation, SearchReadinessInfo, SearchSetup,
+};
 pub use error::{Error, Result};
 pub use search_index::SearchIndex;
 pub use store::{Page, PageRequest, Store};

@@ -63,7 +63,60 @@ pub struct Booking {
     pub cancellation_reason: Option<String>,
 }
 
+/// What a new booking is made of; everything else (payment ids, the call,
+/// rescheduling and cancellation) starts empty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewBooking {
+    /// The client who books.
+    pub user_id: UserId,
+    /// The expert who is booked.
+    pub provider_id: UserId,
+    /// Start of the session.
+    pub start_time: Timestamp,
+    /// Length in minutes.
+    pub duration: u16,
+    /// What the client pays.
+    pub payment_amount: Money,
+    /// The client's name.
+    pub client_name: String,
+    /// Where confirmations go.
+    pub client_email: Email,
+    /// The client's note to the provider.
+    pub client_message: Option<String>,
+    /// When the booking is made.
+    pub created_at: Timestamp,
+}
+
 impl Booking {
+    /// A booking awaiting payment, made of `new`; the store assigns the id.
+    pub fn new(new: NewBooking) -> Self {
+        Booking {
+            id: BookingId::new(0),
+            user_id: new.user_id,
+            provider_id: new.provider_id,
+            start_time: new.start_time,
+            end_time: new.start_time.plus_minutes(i64::from(new.duration)),
+            duration: new.duration,
+            status: BookingStatus::PendingPayment,
+            created_at: new.created_at,
+            payment_status: PaymentStatus::Pending,
+            payment_amount: new.payment_amount,
+            stripe_payment_intent_id: None,
+            stripe_session_id: None,
+            client_name: new.client_name,
+            client_email: new.client_email,
+            client_message: new.client_message,
+            meeting_room_id: None,
+            meeting_url: None,
+            meeting_started_at: None,
+            meeting_ended_at: None,
+            meeting_duration: None,
+            recording_url: None,
+            rescheduled_from: None,
+            cancellation_reason: None,
+        }
+    }
+
     /// Whether this booking's time overlaps `[start, end)`.
     pub fn overlaps(&self, start: Timestamp, end: Timestamp) -> bool {
         self.start_time < end && start < self.end_time
@@ -135,31 +188,28 @@ mod tests {
 
     fn sample() -> Booking {
         let start = Timestamp::parse_rfc3339("2027-03-29T09:00:00Z").expect("ts");
-        Booking {
-            id: BookingId::new(1),
+        let mut booking = Booking::new(NewBooking {
             user_id: UserId::new(2),
             provider_id: UserId::new(3),
             start_time: start,
-            end_time: start.plus_minutes(60),
             duration: 60,
-            status: BookingStatus::PendingPayment,
-            created_at: start.plus_days(-1),
-            payment_status: PaymentStatus::Pending,
             payment_amount: Money::new(9000, Currency::EUR),
-            stripe_payment_intent_id: None,
-            stripe_session_id: None,
             client_name: "Ben".into(),
             client_email: Email::parse("ben@example.com").expect("email"),
             client_message: Some("Rust lifetimes".into()),
-            meeting_room_id: None,
-            meeting_url: None,
-            meeting_started_at: None,
-            meeting_ended_at: None,
-            meeting_duration: None,
-            recording_url: None,
-            rescheduled_from: None,
-            cancellation_reason: None,
-        }
+            created_at: start.plus_days(-1),
+        });
+        booking.id = BookingId::new(1);
+        booking
+    }
+
+    #[test]
+    fn a_new_booking_awaits_payment_and_ends_after_its_duration() {
+        let b = sample();
+        assert_eq!(b.status, BookingStatus::PendingPayment);
+        assert_eq!(b.payment_status, PaymentStatus::Pending);
+        assert_eq!(b.end_time, b.start_time.plus_minutes(60));
+        assert!(b.stripe_payment_intent_id.is_none() && b.rescheduled_from.is_none());
     }
 
     fn field_of(b: &Booking) -> Option<&'static str> {

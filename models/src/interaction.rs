@@ -21,6 +21,23 @@ pub struct UserInteraction {
 }
 
 impl UserInteraction {
+    /// A new interaction of `user_id` on `target_user_id` at `at`; the store
+    /// assigns the id.
+    pub fn new(
+        user_id: UserId,
+        target_user_id: UserId,
+        interaction_type: InteractionType,
+        at: Timestamp,
+    ) -> Self {
+        UserInteraction {
+            id: InteractionId::new(0),
+            user_id,
+            target_user_id,
+            interaction_type,
+            created_at: at,
+        }
+    }
+
     /// There are no cross-field rules (acting on one's own profile is
     /// recorded too; consumers may ignore it); always `Ok`.
     pub fn validate(&self) -> Result<()> {

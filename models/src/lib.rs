@@ -32,7 +32,7 @@ pub use serde as __serde;
 
 pub use ai_match::{AiMatch, MatchReason};
 pub use availability::{AvailabilityException, AvailabilityRule};
-pub use booking::Booking;
+pub use booking::{Booking, NewBooking};
 pub use category::Category;
 pub use content::{Content, ContentPurchase};
 pub use currency::Currency;

@@ -6,9 +6,9 @@ pub enum Error {
     /// The store or a domain service refused or failed.
     #[error(transparent)]
     Engine(#[from] droply_engine::Error),
-    /// The embedder or a search index failed.
+    /// The sentence model could not be fetched, loaded or run.
     #[error(transparent)]
-    Index(#[from] droply_index::Error),
+    Embedding(#[from] droply_engine::embedding::Error),
     /// Reading input or writing output failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),

@@ -1,23 +1,25 @@
 //! `spawn_app`: the real router on a free loopback port over a fresh data
 //! dir, and a minimal HTTP/1.1 client so the tests need no HTTP client crate.
 //! `spawn_app_with_search` adds the search index and the matcher over the real
-//! sentence model, loaded once per test binary.
+//! sentence model, loaded once per test binary. Both open an engine and serve
+//! it through `droply_server::startup`, as `droply serve` does.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use droply_engine::matching::{Matcher, MatcherConfig};
+use droply_engine::embedding::{Embedder, TextEmbedder, default_model_dir};
 use droply_engine::search_index::SearchIndexConfig;
-use droply_engine::{SearchIndex, Store};
-use droply_index::{Embedder, TextEmbedder};
-use droply_server::http::{AppState, router};
+use droply_engine::{Engine, EngineConfig, SearchIndex, SearchSetup, Store};
+use droply_server::startup::serve_until;
 use serde_json::Value;
 
 /// A running app and what it runs on.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The engine the app serves.
+    pub engine: Engine,
     pub store: Store,
     /// The search index, when the app serves search.
     pub index: Option<Arc<SearchIndex>>,
@@ -32,20 +34,21 @@ pub struct TestApp {
 /// Starts the API over a store in a new temporary data dir.
 pub fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path().join("store")).expect("store");
-    spawn_app_on(store, dir)
+    let engine = Engine::open(EngineConfig::new(dir.path())).expect("engine");
+    serve(engine, dir)
 }
 
 /// Starts the API over an existing store.
 pub fn spawn_app_on(store: Store, dir: tempfile::TempDir) -> TestApp {
-    serve(AppState::new(store.clone()), store, dir, None)
+    let engine = Engine::over(store, EngineConfig::new(dir.path())).expect("engine");
+    serve(engine, dir)
 }
 
 /// The sentence model, loaded once per test binary.
 pub fn embedder() -> Arc<Embedder> {
     static EMBEDDER: OnceLock<Arc<Embedder>> = OnceLock::new();
     Arc::clone(EMBEDDER.get_or_init(|| {
-        let dir = droply_index::embedder::default_model_dir();
+        let dir = default_model_dir();
         match Embedder::load(&dir) {
             Ok(embedder) => Arc::new(embedder.with_query_cache(1024)),
             Err(err) => panic!(
@@ -71,24 +74,20 @@ pub fn spawn_app_with_search_on(
     dir: tempfile::TempDir,
     embedder: Arc<dyn TextEmbedder>,
 ) -> TestApp {
-    let config = SearchIndexConfig {
-        poll_interval: Duration::from_millis(50),
-        ..SearchIndexConfig::default()
+    let config = EngineConfig {
+        search: SearchSetup::Embedder(embedder),
+        search_index: SearchIndexConfig {
+            poll_interval: Duration::from_millis(50),
+            ..SearchIndexConfig::default()
+        },
+        ..EngineConfig::new(dir.path())
     };
-    let index = Arc::new(
-        SearchIndex::open(dir.path(), store.clone(), embedder, config).expect("search index"),
-    );
-    let matcher = Matcher::new(store.clone(), Arc::clone(&index), MatcherConfig::default());
-    let state = AppState::new(store.clone()).with_matcher(Arc::new(matcher));
-    serve(state, store, dir, Some(index))
+    let engine = Engine::over(store, config).expect("engine");
+    serve(engine, dir)
 }
 
-fn serve(
-    state: AppState,
-    store: Store,
-    dir: tempfile::TempDir,
-    index: Option<Arc<SearchIndex>>,
-) -> TestApp {
+/// Serves `engine` the way `droply serve` does, on a free loopback port.
+fn serve(engine: Engine, dir: tempfile::TempDir) -> TestApp {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -97,15 +96,18 @@ fn serve(
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
-    let app = router(state);
+    let served = engine.clone();
     runtime.spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-        axum::serve(listener, app).await.expect("serve");
+        serve_until(listener, served, std::future::pending())
+            .await
+            .expect("serve");
     });
     TestApp {
         addr,
-        store,
-        index,
+        store: engine.store().clone(),
+        index: engine.search_index().cloned(),
+        engine,
         _dir: dir,
         _runtime: runtime,
         seen: Mutex::new(Vec::new()),
@@ -135,11 +137,9 @@ impl Response {
 }
 
 impl Drop for TestApp {
-    /// Stops the search indexer before the data dir goes.
+    /// Stops the engine (the search indexer) before the data dir goes.
     fn drop(&mut self) {
-        if let Some(index) = &self.index {
-            index.shutdown();
-        }
+        let _ = self.engine.shutdown();
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use droply_engine::Store;
 use droply_engine::accounts::{Registration, register};
-use droply_index::{Embedder, TextEmbedder};
+use droply_engine::embedding::{Embedder, Error as EmbeddingError, TextEmbedder};
 use serde_json::json;
 
 use crate::app::{
@@ -48,7 +48,7 @@ impl TextEmbedder for GatedEmbedder {
         self.inner.dimension()
     }
 
-    fn embed_texts(&self, texts: &[&str]) -> droply_index::Result<Vec<Vec<f32>>> {
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbeddingError> {
         self.wait();
         self.inner.embed_texts(texts)
     }

@@ -2,8 +2,8 @@
 //! in the same transaction, and the caller's saved experts page by page.
 
 use droply_models::{
-    Error as ModelError, Favorite, FavoriteId, InteractionId, InteractionType, Timestamp, User,
-    UserId, UserInteraction,
+    Error as ModelError, Favorite, FavoriteId, InteractionType, Timestamp, User, UserId,
+    UserInteraction,
 };
 
 use crate::store::{Page, PageRequest, Txn};
@@ -13,26 +13,11 @@ use crate::{Error, Result, Store};
 /// does not offer sessions (has no profession).
 fn require_expert(txn: &Txn<'_>, id: UserId) -> Result<User> {
     match txn.get::<User>(id)? {
-        Some(user) if !user.profession.is_empty() => Ok(user),
+        Some(user) if user.is_expert() => Ok(user),
         _ => Err(Error::NotFound {
             entity: "expert",
             id: id.get(),
         }),
-    }
-}
-
-fn interaction(
-    user: UserId,
-    target: UserId,
-    kind: InteractionType,
-    now: Timestamp,
-) -> UserInteraction {
-    UserInteraction {
-        id: InteractionId::new(0),
-        user_id: user,
-        target_user_id: target,
-        interaction_type: kind,
-        created_at: now,
     }
 }
 
@@ -52,7 +37,12 @@ pub fn add_favorite(store: &Store, user: UserId, expert: UserId) -> Result<Favor
             favorited_user_id: expert,
             created_at: now,
         })?;
-        txn.create(interaction(user, expert, InteractionType::Favorite, now))?;
+        txn.create(UserInteraction::new(
+            user,
+            expert,
+            InteractionType::Favorite,
+            now,
+        ))?;
         Ok(favorite)
     })
 }
@@ -74,7 +64,12 @@ pub fn remove_favorite(store: &Store, user: UserId, expert: UserId) -> Result<Fa
             Error::NotFound { .. } => not_saved(),
             other => other,
         })?;
-        txn.create(interaction(user, expert, InteractionType::Unfavorite, now))?;
+        txn.create(UserInteraction::new(
+            user,
+            expert,
+            InteractionType::Unfavorite,
+            now,
+        ))?;
         Ok(removed)
     })
 }
@@ -105,6 +100,6 @@ pub fn record_interaction(
     let now = Timestamp::now();
     store.write(|txn| {
         txn.require::<User>(target)?;
-        txn.create(interaction(user, target, kind, now))
+        txn.create(UserInteraction::new(user, target, kind, now))
     })
 }

@@ -229,7 +229,7 @@ pub fn expert_slots(
     let expert = store
         .users()
         .find(id)?
-        .filter(|u| !u.profession.is_empty())
+        .filter(User::is_expert)
         .ok_or_else(|| not_found("expert", id.get()))?;
     find_slots(&expert_calendar(store, &expert)?, query, policy)
 }

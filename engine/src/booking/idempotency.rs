@@ -125,6 +125,24 @@ impl Record for BookingIdempotency {
     }
 }
 
+/// An `Idempotency-Key` as a booker sent it, checked once: 1 to
+/// [`MAX_KEY_LEN`] visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// The key in `raw`, or `Invalid` naming the rule it breaks.
+    pub fn parse(raw: &str) -> Result<Self> {
+        check_key(raw)?;
+        Ok(IdempotencyKey(raw.to_owned()))
+    }
+
+    /// The key as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 fn check_key(key: &str) -> Result<()> {
     if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Error::Invalid(format!(
@@ -142,12 +160,10 @@ fn check_key(key: &str) -> Result<()> {
 pub fn book_idempotent(
     store: &Store,
     request: &BookingRequest,
-    key: Option<&str>,
+    key: Option<&IdempotencyKey>,
     policy: &SlotPolicy,
 ) -> Result<(Booking, bool)> {
-    if let Some(key) = key {
-        check_key(key)?;
-    }
+    let key = key.map(IdempotencyKey::as_str);
     let fingerprint = request_fingerprint(request);
     store.write(|txn| {
         if let Some(key) = key {

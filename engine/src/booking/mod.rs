@@ -11,10 +11,12 @@ mod reschedule;
 
 pub use access::{BookingAction, BookingRole, act, booking_for, bookings_of};
 pub use ics::to_ics;
-pub use idempotency::{BookingIdempotency, BookingIdempotencyId, book_idempotent};
+pub use idempotency::{
+    BookingIdempotency, BookingIdempotencyId, IdempotencyKey, MAX_KEY_LEN, book_idempotent,
+};
 pub use reschedule::reschedule;
 
-use droply_models::{Booking, BookingId, BookingStatus, PaymentStatus, Timestamp, User, UserId};
+use droply_models::{Booking, BookingId, BookingStatus, NewBooking, Timestamp, User, UserId};
 
 use crate::availability::{ExpertCalendar, SlotPolicy, fits_open_hours};
 use crate::store::{IndexName, Store, Txn};
@@ -51,7 +53,7 @@ pub(crate) fn book_in(
     {
         let provider: User = txn.require(request.provider)?;
         let booker: User = txn.require(request.booker)?;
-        if provider.profession.is_empty() || !provider.is_available {
+        if !provider.is_expert() || !provider.is_available {
             return Err(Error::Invalid(format!(
                 "user {} takes no bookings",
                 provider.id
@@ -80,31 +82,19 @@ pub(crate) fn book_in(
             .hourly_rate
             .ok_or_else(|| Error::Invalid(format!("user {} has no rate", provider.id)))?
             .checked_mul_ratio(i64::from(request.duration_minutes), 60)?;
-        txn.create(Booking {
-            id: BookingId::new(0),
+        let mut booking = Booking::new(NewBooking {
             user_id: booker.id,
             provider_id: provider.id,
             start_time: request.start,
-            end_time: end,
             duration: request.duration_minutes,
-            status: BookingStatus::PendingPayment,
-            created_at: txn.now(),
-            payment_status: PaymentStatus::Pending,
             payment_amount: price,
-            stripe_payment_intent_id: None,
-            stripe_session_id: None,
             client_name: booker.full_name.clone(),
             client_email: booker.email.clone(),
             client_message: request.client_message.clone(),
-            meeting_room_id: None,
-            meeting_url: None,
-            meeting_started_at: None,
-            meeting_ended_at: None,
-            meeting_duration: None,
-            recording_url: None,
-            rescheduled_from,
-            cancellation_reason: None,
-        })
+            created_at: txn.now(),
+        });
+        booking.rescheduled_from = rescheduled_from;
+        txn.create(booking)
     }
 }
 

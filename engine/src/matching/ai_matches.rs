@@ -5,9 +5,7 @@
 //! or acted upon is the owner's alone and is recorded as a `view` or `click` interaction
 //! on the expert in the same transaction, so it feeds the popularity signal.
 
-use droply_models::{
-    AiMatch, AiMatchId, InteractionId, InteractionType, Timestamp, UserId, UserInteraction,
-};
+use droply_models::{AiMatch, AiMatchId, InteractionType, Timestamp, UserId, UserInteraction};
 
 use super::ranker::RankedExpert;
 use crate::{Error, Result, Store};
@@ -28,13 +26,12 @@ pub fn record_matches(
     store.write(|txn| {
         let mut rows = Vec::with_capacity(hits.len());
         for hit in hits {
-            txn.create(UserInteraction {
-                id: InteractionId::new(0),
-                user_id: viewer,
-                target_user_id: hit.expert.id,
-                interaction_type: InteractionType::SearchImpression,
-                created_at: now,
-            })?;
+            txn.create(UserInteraction::new(
+                viewer,
+                hit.expert.id,
+                InteractionType::SearchImpression,
+                now,
+            ))?;
             rows.push(txn.create(AiMatch {
                 id: AiMatchId::new(0),
                 user_id: viewer,
@@ -92,13 +89,7 @@ pub fn record_feedback(
             MatchFeedback::Viewed => InteractionType::View,
             MatchFeedback::Acted => InteractionType::Click,
         };
-        txn.create(UserInteraction {
-            id: InteractionId::new(0),
-            user_id: viewer,
-            target_user_id: row.matched_user_id,
-            interaction_type: kind,
-            created_at: now,
-        })?;
+        txn.create(UserInteraction::new(viewer, row.matched_user_id, kind, now))?;
         txn.update(row)
     })
 }

@@ -3,13 +3,15 @@
 //! availability, the viewer's history), explained with reasons, stored as AIMatch rows,
 //! and recommendations without a query.
 //!
-//! `query` is what a request asks; `rates` reads budgets across currencies; `fusion`
+//! `request` is a request as a client sent it, checked once into a `query`, whose
+//! filter language lives in `filter`; `rates` reads budgets across currencies; `fusion`
 //! merges the two rankings; `stats` and `viewer` gather what the signals need, and
 //! `freshness` forgets cached stats when the store changes them; `signals`
 //! scores it; `reasons` says it in words; `ranker` runs a request; `recommend` answers
-//! without a query; `ai_matches` stores matches and feedback.
+//! without a query (its trending list cached in `trending_cache`); `ai_matches` stores matches and feedback.
 
 mod ai_matches;
+mod filter;
 mod freshness;
 mod fusion;
 mod query;
@@ -17,11 +19,15 @@ mod ranker;
 mod rates;
 mod reasons;
 mod recommend;
+mod request;
 mod signals;
 mod stats;
+mod trending_cache;
 mod viewer;
 
 pub use ai_matches::{MatchFeedback, record_feedback, record_matches};
+pub use droply_index::{ExpertFilters, FacetField};
+pub use filter::FILTERABLE;
 pub use fusion::{FusedHit, Fusion, fuse};
 pub use query::{
     Budget, MAX_BOOKABLE_DAYS, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS, MatchFilters, MatchQuery,
@@ -30,6 +36,7 @@ pub use ranker::{MatchResults, Matcher, MatcherConfig, RankedExpert, display_sco
 pub use rates::RateTable;
 pub use reasons::free_on;
 pub use recommend::MAX_RECOMMENDATIONS;
+pub use request::SearchRequest;
 pub use signals::{Contribution, Signal, SignalWeights, smoothed_rating};
 pub use stats::{ExpertStats, SLOT_HORIZON_DAYS};
 pub use viewer::{SeedKind, ViewerContext};

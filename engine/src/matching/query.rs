@@ -2,8 +2,8 @@
 //! meaning weighs against the words, which page, which facets, and whether to explain.
 //! [`MatchQuery::validate`] enforces the limits every caller shares.
 
-use droply_index::FacetField;
-use droply_models::{CategoryId, Currency, UserId};
+use droply_index::{ExpertFilters, FacetField, PriceRange};
+use droply_models::UserId;
 
 use super::fusion::Fusion;
 use crate::{Error, Result};
@@ -19,43 +19,32 @@ pub const MAX_FILTER_VALUES: usize = 50;
 /// The furthest ahead "bookable within N days" may look.
 pub const MAX_BOOKABLE_DAYS: u16 = 60;
 
-/// A budget: what the searcher is willing to pay per hour, in one currency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
-    /// The currency the bounds are in; rates in other currencies are converted.
-    pub currency: Currency,
-    /// Lowest hourly rate in minor units, if bounded.
-    pub min_minor: Option<i64>,
-    /// Highest hourly rate in minor units, if bounded.
-    pub max_minor: Option<i64>,
-}
+/// A budget: what the searcher is willing to pay per hour, in one currency (rates
+/// in other currencies are converted through the matcher's rate table).
+pub type Budget = PriceRange;
 
-/// Which experts may be returned. Lists match any of their values (case-insensitive,
-/// whole value); the fields combine with AND.
+/// Which experts may be returned: what the indexes apply, plus what needs the
+/// matcher (a budget read across currencies, and the calendar). The fields
+/// combine with AND.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MatchFilters {
-    /// Industries.
-    pub industries: Vec<String>,
-    /// Professions.
-    pub professions: Vec<String>,
-    /// Locations.
-    pub locations: Vec<String>,
-    /// Ranked skills.
-    pub skills: Vec<String>,
-    /// Specialty tags.
-    pub specialty_tags: Vec<String>,
-    /// Content categories.
-    pub categories: Vec<CategoryId>,
+    /// What the indexes apply. A `budget` replaces its `prices`, and
+    /// `bookable_within_days` implies its `available_only` and `bookable_only`.
+    pub experts: ExpertFilters,
     /// Hourly-rate budget.
     pub budget: Option<Budget>,
-    /// Lowest average rating (0–5).
-    pub min_rating: Option<f32>,
-    /// Only experts accepting bookings.
-    pub available_only: bool,
     /// Only experts with an open slot within this many days.
     pub bookable_within_days: Option<u16>,
-    /// Only featured experts.
-    pub featured_only: bool,
+}
+
+impl MatchFilters {
+    /// Only the index's filters `experts`.
+    pub fn experts(experts: ExpertFilters) -> Self {
+        MatchFilters {
+            experts,
+            ..MatchFilters::default()
+        }
+    }
 }
 
 /// A search or match request.
@@ -121,7 +110,7 @@ impl MatchQuery {
         if self.offset > MAX_OFFSET {
             return invalid(format!("offset: at most {MAX_OFFSET}"));
         }
-        let f = &self.filters;
+        let f = &self.filters.experts;
         for (name, values) in [
             ("industry", &f.industries),
             ("profession", &f.professions),
@@ -139,7 +128,7 @@ impl MatchQuery {
         if f.categories.len() > MAX_FILTER_VALUES {
             return invalid(format!("category: at most {MAX_FILTER_VALUES} values"));
         }
-        if let Some(budget) = &f.budget {
+        if let Some(budget) = &self.filters.budget {
             let negative =
                 budget.min_minor.is_some_and(|v| v < 0) || budget.max_minor.is_some_and(|v| v < 0);
             if negative {
@@ -156,7 +145,7 @@ impl MatchQuery {
         {
             return invalid("min_rating: must be between 0 and 5".to_owned());
         }
-        if let Some(days) = f.bookable_within_days
+        if let Some(days) = self.filters.bookable_within_days
             && !(1..=MAX_BOOKABLE_DAYS).contains(&days)
         {
             return invalid(format!(

@@ -20,15 +20,14 @@ use droply_models::{MatchReason, TimeZone, Timestamp, User, UserId};
 
 use super::freshness::{Forget, changes_to_forget};
 use super::fusion::{FusedHit, fuse};
-use super::query::{MatchFilters, MatchQuery};
+use super::query::{Budget, MatchFilters, MatchQuery};
 use super::rates::RateTable;
 use super::reasons::reasons;
-use super::recommend::TrendingCache;
 use super::signals::{Contribution, Signal, SignalWeights, expert_signals, personal_signals};
 use super::stats::{ExpertStats, StatsCache};
+use super::trending_cache::TrendingCache;
 use super::viewer::ViewerContext;
 use crate::availability::SlotPolicy;
-use crate::search_index::is_expert;
 use crate::{Result, SearchIndex, Store};
 
 /// The fewest candidates retrieved by words.
@@ -122,7 +121,7 @@ pub struct Matcher {
 pub(crate) struct Context<'a> {
     pub query_terms: HashSet<String>,
     pub viewer: &'a ViewerContext,
-    pub budget: Option<&'a super::query::Budget>,
+    pub budget: Option<&'a Budget>,
     pub rerank: bool,
     pub now: Timestamp,
 }
@@ -262,23 +261,15 @@ impl Matcher {
 
     /// The filters the indexes apply (everything but the calendar).
     pub(crate) fn index_filters(&self, filters: &MatchFilters) -> ExpertFilters {
-        ExpertFilters {
-            industries: filters.industries.clone(),
-            professions: filters.professions.clone(),
-            locations: filters.locations.clone(),
-            skills: filters.skills.clone(),
-            specialty_tags: filters.specialty_tags.clone(),
-            categories: filters.categories.clone(),
-            prices: filters
-                .budget
-                .map(|budget| self.config.rates.ranges(&budget))
-                .unwrap_or_default(),
-            min_rating: filters.min_rating,
-            min_rating_count: None,
-            available_only: filters.available_only || filters.bookable_within_days.is_some(),
-            bookable_only: filters.bookable_within_days.is_some(),
-            featured_only: filters.featured_only,
+        let mut experts = filters.experts.clone();
+        if let Some(budget) = &filters.budget {
+            experts.prices = self.config.rates.ranges(budget);
         }
+        if filters.bookable_within_days.is_some() {
+            experts.available_only = true;
+            experts.bookable_only = true;
+        }
+        experts
     }
 
     /// The stats of `expert`, cached until a change touches the expert or its
@@ -321,7 +312,7 @@ impl Matcher {
             let Some(expert) = self.store.users().find(hit.key)? else {
                 continue; // deleted since it was indexed
             };
-            if !is_expert(&expert) || Some(expert.id) == context.viewer.viewer {
+            if !expert.is_expert() || Some(expert.id) == context.viewer.viewer {
                 continue;
             }
             let stats = if context.rerank || filters.bookable_within_days.is_some() {

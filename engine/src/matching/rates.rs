@@ -94,11 +94,7 @@ impl RateTable {
     /// The budget as one hourly-rate range per currency: its own exactly, every other
     /// known currency converted and rounded outwards.
     pub fn ranges(&self, budget: &Budget) -> Vec<PriceRange> {
-        let mut out = vec![PriceRange {
-            currency: budget.currency,
-            min_minor: budget.min_minor,
-            max_minor: budget.max_minor,
-        }];
+        let mut out = vec![*budget];
         if !self.per_unit.contains_key(&budget.currency) {
             return out;
         }

@@ -6,7 +6,7 @@
 //! the viewer already saved are left out of "for you".
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, PoisonError};
+use std::sync::PoisonError;
 use std::time::Instant;
 
 use droply_models::{UserId, UserInteraction};
@@ -35,15 +35,6 @@ const TRENDING_TTL_SECS: u64 = 60;
 /// The most recommendations per request.
 pub const MAX_RECOMMENDATIONS: usize = 50;
 
-/// Experts with their trending scores, best first.
-type Scores = Vec<(UserId, f32)>;
-
-/// A cached trending list and when it was computed.
-#[derive(Debug, Default)]
-pub(crate) struct TrendingCache {
-    entry: Mutex<Option<(Instant, Scores)>>,
-}
-
 impl Matcher {
     /// Experts like `expert`: its nearest profile vectors, re-ranked by quality.
     pub fn similar(
@@ -57,7 +48,7 @@ impl Matcher {
             .store()
             .users()
             .find(expert)?
-            .filter(crate::search_index::is_expert)
+            .filter(|user| user.is_expert())
             .ok_or(Error::NotFound {
                 entity: "expert",
                 id: expert.get(),

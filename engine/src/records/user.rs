@@ -1,17 +1,30 @@
-//! Users as records: unique username, email and referral code; lookups by each.
+//! Users as records: unique username, email and referral code; lookups by
+//! each; the experts among them, in id order.
 
 use droply_models::{Email, User, UserId, Username};
 
 use super::Repo;
 use super::repo::Deletable;
 use crate::Result;
-use crate::store::{EntityKind, Record, UniqueEntry, UniqueName};
+use crate::store::{
+    EntityKind, IndexEntry, IndexName, Page, PageRequest, Record, UniqueEntry, UniqueName,
+};
 
 impl Record for User {
     type Id = UserId;
     const KIND: EntityKind = EntityKind::User;
 
     record_basics!(UserId);
+    fn index_entries(&self) -> Vec<IndexEntry> {
+        if self.is_expert() {
+            vec![IndexEntry {
+                index: IndexName::Experts,
+                prefix: Vec::new(),
+            }]
+        } else {
+            Vec::new()
+        }
+    }
     fn unique_entries(&self) -> Vec<UniqueEntry> {
         vec![
             UniqueEntry {
@@ -44,6 +57,12 @@ fn email_key(email: &Email) -> Vec<u8> {
 }
 
 impl Repo<'_, User> {
+    /// One page of experts, in id order: every page is full but the last
+    /// (clients are never counted against the limit).
+    pub fn experts(&self, page: &PageRequest) -> Result<Page<User>> {
+        self.by_index(IndexName::Experts, &[], page)
+    }
+
     /// The user with this username (case-insensitive), if any.
     pub fn by_username(&self, username: &Username) -> Result<Option<User>> {
         self.by_unique(UniqueName::Username, &username_key(username))

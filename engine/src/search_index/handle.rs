@@ -6,88 +6,15 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use droply_index::{
-    ExpertFilters, ExpertTextIndex, FacetCounts, FacetField, TextEmbedder, VectorHit, VectorIndex,
-};
+use droply_index::{ExpertFilters, FacetCounts, FacetField, TextEmbedder, VectorHit};
 use droply_models::UserId;
 
 use super::config::SearchIndexConfig;
 use super::indexer;
 use super::rebuild;
+use super::shared::Shared;
 use super::status::{IndexState, IndexStatus, RebuildProgress};
 use crate::{Result, Store};
-
-/// The two indexes, installed together once loaded or rebuilt.
-pub(crate) struct Indexes {
-    pub text: ExpertTextIndex,
-    pub vectors: VectorIndex<UserId>,
-}
-
-impl Indexes {
-    /// The last sequence number both reflect.
-    pub fn applied_seq(&self) -> u64 {
-        self.text.committed_seq().min(self.vectors.committed_seq())
-    }
-}
-
-/// State shared between the handle and the indexer thread.
-pub(crate) struct Shared {
-    pub store: Store,
-    pub embedder: Arc<dyn TextEmbedder>,
-    pub config: SearchIndexConfig,
-    pub dir: PathBuf,
-    pub indexes: RwLock<Option<Arc<Indexes>>>,
-    pub applied: Mutex<u64>,
-    pub applied_changed: Condvar,
-    pub state: Mutex<IndexState>,
-    pub last_error: Mutex<Option<String>>,
-    pub stop: AtomicBool,
-}
-
-impl Shared {
-    pub fn indexes(&self) -> Option<Arc<Indexes>> {
-        self.indexes
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    pub fn install(&self, indexes: Option<Arc<Indexes>>) {
-        let seq = indexes.as_ref().map(|i| i.applied_seq());
-        *self.indexes.write().unwrap_or_else(PoisonError::into_inner) = indexes;
-        if let Some(seq) = seq {
-            self.publish_applied(seq);
-        }
-    }
-
-    pub fn publish_applied(&self, seq: u64) {
-        let mut applied = self.applied.lock().unwrap_or_else(PoisonError::into_inner);
-        *applied = seq;
-        self.applied_changed.notify_all();
-    }
-
-    pub fn set_state(&self, state: IndexState) {
-        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = state;
-    }
-
-    pub fn set_error(&self, error: Option<String>) {
-        *self
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = error;
-    }
-
-    pub fn report_progress(&self, reason: &str, progress: RebuildProgress) {
-        self.set_state(IndexState::Rebuilding {
-            reason: reason.to_owned(),
-            done: progress.done,
-            total: progress.total,
-        });
-        if let Some(callback) = &self.config.progress {
-            callback(progress);
-        }
-    }
-}
 
 /// Full-text and vector search over the store's experts, following the store.
 ///

@@ -18,9 +18,8 @@ use droply_index::ExpertDoc;
 use droply_models::{CategoryId, User, UserId};
 
 use super::expert_document::{expert_document, has_category};
-use super::handle::{Indexes, Shared};
-use super::profile_text::is_expert;
 use super::rebuild::{embed_into, open_saved, rebuild};
+use super::shared::{Indexes, Shared};
 use super::status::IndexState;
 use crate::store::{Change, EntityKind};
 use crate::{Error, Result};
@@ -181,7 +180,7 @@ pub(crate) fn apply(
     let mut gone: Vec<UserId> = Vec::new();
     for id in users {
         match shared.store.users().find(*id)? {
-            Some(user) if is_expert(&user) => experts.push(user),
+            Some(user) if user.is_expert() => experts.push(user),
             _ => gone.push(*id),
         }
     }

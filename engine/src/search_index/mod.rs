@@ -10,7 +10,8 @@
 //!
 //! `profile_text` decides what is embedded and who is an expert; `expert_document` what
 //! the text index holds; `manifest` what built the indexes; `indexer` follows the feed;
-//! `rebuild` builds from scratch; `handle` is the [`SearchIndex`] callers hold; `status` and
+//! `rebuild` builds from scratch; `shared` is what the indexer thread and the handle
+//! share; `handle` is the [`SearchIndex`] callers hold; `status` and
 //! `config` are what they say.
 
 mod config;
@@ -21,11 +22,12 @@ mod indexer;
 mod manifest;
 mod profile_text;
 mod rebuild;
+mod shared;
 mod status;
 
 pub use config::{ProgressCallback, SearchIndexConfig};
 pub use expert_document::{document_version, expert_document};
 pub use handle::{SearchIndex, VersionedIds, search_dir};
 pub use manifest::{Manifest, SEARCH_SCHEMA_VERSION};
-pub use profile_text::{embedding_text, embedding_version, is_expert, stable_hash};
+pub use profile_text::{embedding_text, embedding_version, stable_hash};
 pub use status::{IndexState, IndexStatus, RebuildProgress};

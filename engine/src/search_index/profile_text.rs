@@ -1,4 +1,4 @@
-//! What is embedded for an expert, and who counts as one.
+//! What is embedded for an expert (who counts as one is [`User::is_expert`]).
 //!
 //! The embedded text is the profile's meaning in the expert's own words: profession,
 //! the three ranked skills, specialty tags, bio and service description, in that order
@@ -7,11 +7,6 @@
 //! the text index and the filters: they say nothing about what the expert knows.
 
 use droply_models::User;
-
-/// Whether `user` is an expert: only experts (users with a profession) are indexed.
-pub fn is_expert(user: &User) -> bool {
-    !user.profession.trim().is_empty()
-}
 
 /// The text embedded for `user`'s profile: profession, skills, specialty tags, bio and
 /// service description, one per line, empty parts left out.

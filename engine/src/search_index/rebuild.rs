@@ -10,9 +10,9 @@ use droply_models::{User, UserId};
 
 use super::config::SearchIndexConfig;
 use super::expert_document::expert_document;
-use super::handle::Indexes;
 use super::manifest::{Manifest, SEARCH_SCHEMA_VERSION};
-use super::profile_text::{embedding_text, embedding_version, is_expert};
+use super::profile_text::{embedding_text, embedding_version};
+use super::shared::Indexes;
 use super::status::RebuildProgress;
 use crate::{Result, Store};
 
@@ -79,7 +79,7 @@ pub(crate) fn rebuild(
     progress(RebuildProgress { done, total });
     let mut batch: Vec<User> = Vec::with_capacity(config.rebuild_batch);
     let flush = |batch: &mut Vec<User>| -> Result<()> {
-        let experts: Vec<&User> = batch.iter().filter(|user| is_expert(user)).collect();
+        let experts: Vec<&User> = batch.iter().filter(|user| user.is_expert()).collect();
         let docs: Vec<ExpertDoc> = experts
             .iter()
             .map(|user| expert_document(store, user))

@@ -2,12 +2,16 @@
 //! up to date when it is opened. A store written by a newer Droply is refused
 //! rather than misread.
 
+use droply_models::User;
+
+use super::Record;
 use super::Store;
-use super::tree_id::TreeId;
+use super::tree_id::{EntityKind, IndexName, TreeId};
+use super::txn::index_key;
 use crate::{Error, Result};
 
 /// The schema this build writes.
-pub const CURRENT_SCHEMA: u32 = 1;
+pub const CURRENT_SCHEMA: u32 = 2;
 
 const META_SCHEMA: &[u8] = b"schema_version";
 
@@ -18,7 +22,24 @@ struct Migration {
 }
 
 /// Every migration, in order. Schema 1 is the first; later layouts add steps here.
-const MIGRATIONS: &[Migration] = &[];
+const MIGRATIONS: &[Migration] = &[Migration {
+    from: 1,
+    run: index_experts,
+}];
+
+/// Schema 2 lists experts through the `idx/experts` index: enter every
+/// existing expert (a key per user, so running it twice is harmless).
+fn index_experts(store: &Store) -> Result<()> {
+    let experts = store.tree(TreeId::Index(IndexName::Experts));
+    for row in store.tree(TreeId::Entity(EntityKind::User)).iter() {
+        let (_, value) = row?;
+        let user = User::decode(&value)?;
+        if user.is_expert() {
+            experts.insert(index_key(&[], user.id.get()), &[])?;
+        }
+    }
+    Ok(())
+}
 
 /// Reads the stored schema version, runs the migrations it needs and records
 /// the current version.

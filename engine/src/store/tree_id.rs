@@ -145,11 +145,13 @@ pub enum IndexName {
     MessagesBySession,
     /// AI matches by the user they were made for, in time order.
     MatchesByUser,
+    /// Every expert ([`droply_models::User::is_expert`]), in id order (no owner part).
+    Experts,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 20] = [
+    pub const ALL: [IndexName; 21] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -170,6 +172,7 @@ impl IndexName {
         IndexName::ParticipantsBySession,
         IndexName::MessagesBySession,
         IndexName::MatchesByUser,
+        IndexName::Experts,
     ];
 
     /// The tree's name on disk.
@@ -195,6 +198,7 @@ impl IndexName {
             IndexName::ParticipantsBySession => "idx/participants_by_session",
             IndexName::MessagesBySession => "idx/messages_by_session",
             IndexName::MatchesByUser => "idx/matches_by_user",
+            IndexName::Experts => "idx/experts",
         }
     }
 }

@@ -2,9 +2,7 @@
 //! exceptions, buffers and notice, and exactly one winner among concurrent
 //! bookings of one slot.
 
-#[path = "../store/fixtures.rs"]
-#[allow(dead_code)]
-mod fixtures;
+use droply_test_support::fixtures;
 
 use std::sync::{Arc, Barrier};
 

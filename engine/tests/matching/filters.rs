@@ -1,7 +1,7 @@
 //! Every filter, the facet counts, pagination and the query limits.
 
 use droply_engine::Error;
-use droply_engine::matching::{Budget, MatchFilters, MatchQuery};
+use droply_engine::matching::{Budget, ExpertFilters, MatchFilters, MatchQuery};
 use droply_index::FacetField;
 use droply_models::{CategoryId, Currency};
 
@@ -31,53 +31,53 @@ fn list_filters_keep_only_matching_experts() {
     });
     let cases: Vec<(MatchFilters, Vec<_>)> = vec![
         (
-            MatchFilters {
+            MatchFilters::experts(ExpertFilters {
                 industries: vec!["finance".to_owned()],
                 ..Default::default()
-            },
+            }),
             vec![finance],
         ),
         (
-            MatchFilters {
+            MatchFilters::experts(ExpertFilters {
                 professions: vec!["Backend Engineer".to_owned()],
                 ..Default::default()
-            },
+            }),
             vec![base],
         ),
         (
-            MatchFilters {
+            MatchFilters::experts(ExpertFilters {
                 locations: vec!["LONDON".to_owned()],
                 ..Default::default()
-            },
+            }),
             vec![finance],
         ),
         (
-            MatchFilters {
+            MatchFilters::experts(ExpertFilters {
                 skills: vec!["Spark".to_owned()],
                 ..Default::default()
-            },
+            }),
             vec![finance],
         ),
         (
-            MatchFilters {
+            MatchFilters::experts(ExpertFilters {
                 specialty_tags: vec!["payments".to_owned()],
                 ..Default::default()
-            },
+            }),
             vec![base],
         ),
         (
-            MatchFilters {
+            MatchFilters::experts(ExpertFilters {
                 skills: vec!["Rust".to_owned(), "SQL".to_owned()],
                 ..Default::default()
-            },
+            }),
             vec![base, finance],
         ),
         (
-            MatchFilters {
+            MatchFilters::experts(ExpertFilters {
                 industries: vec!["Finance".to_owned()],
                 skills: vec!["Rust".to_owned()],
                 ..Default::default()
-            },
+            }),
             vec![],
         ),
     ];
@@ -105,31 +105,31 @@ fn categories_ratings_availability_and_featured_filter() {
     m.store.users().update(user).expect("update");
     let only = |filters: MatchFilters| m.ids(&filtered(filters));
     assert_eq!(
-        only(MatchFilters {
+        only(MatchFilters::experts(ExpertFilters {
             min_rating: Some(4.5),
             ..Default::default()
-        }),
+        })),
         [rated]
     );
     assert_eq!(
-        only(MatchFilters {
+        only(MatchFilters::experts(ExpertFilters {
             available_only: true,
             ..Default::default()
-        }),
+        })),
         [rated]
     );
     assert_eq!(
-        only(MatchFilters {
+        only(MatchFilters::experts(ExpertFilters {
             featured_only: true,
             ..Default::default()
-        }),
+        })),
         [rated]
     );
     assert_eq!(
-        only(MatchFilters {
+        only(MatchFilters::experts(ExpertFilters {
             categories: vec![CategoryId::new(7)],
             ..Default::default()
-        }),
+        })),
         [rated]
     );
     assert_eq!(m.ids(&filtered(MatchFilters::default())).len(), 2);
@@ -257,10 +257,10 @@ fn facets_count_values_among_matched_experts() {
     assert_eq!(facet(FacetField::Currency), [("EUR".to_owned(), 3)]);
     // Filters narrow the counts too.
     let paris = m.search(&MatchQuery {
-        filters: MatchFilters {
+        filters: MatchFilters::experts(ExpertFilters {
             locations: vec!["Paris".to_owned()],
             ..Default::default()
-        },
+        }),
         facets: vec![FacetField::Industry],
         ..MatchQuery::default()
     });
@@ -328,10 +328,10 @@ fn out_of_range_requests_are_invalid() {
             ..MatchQuery::default()
         },
         MatchQuery {
-            filters: MatchFilters {
+            filters: MatchFilters::experts(ExpertFilters {
                 min_rating: Some(6.0),
                 ..Default::default()
-            },
+            }),
             ..MatchQuery::default()
         },
         MatchQuery {

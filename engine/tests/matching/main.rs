@@ -2,12 +2,9 @@
 //! stand-in embedder): every filter, facet counts, pagination, each signal's direction,
 //! reasons, stored matches with feedback, and recommendations.
 
-#[path = "../store/fixtures.rs"]
-#[allow(dead_code)]
-mod fixtures;
+use droply_test_support::fixtures;
 
-#[path = "../search_index/hash_embedder.rs"]
-mod hash_embedder;
+use droply_test_support::hash_embedder;
 
 mod market;
 

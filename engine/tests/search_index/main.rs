@@ -2,12 +2,11 @@
 //! SIGKILLs; freshness of a profile update; rebuilds on a model or schema mismatch and on
 //! a damaged or missing index.
 
-#[path = "../store/fixtures.rs"]
-#[allow(dead_code)]
-mod fixtures;
+use droply_test_support::fixtures;
+
+use droply_test_support::hash_embedder;
 
 mod freshness;
-mod hash_embedder;
 mod parity;
 mod rebuild;
 mod support;

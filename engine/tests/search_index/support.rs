@@ -5,9 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use droply_engine::search_index::{
-    SearchIndexConfig, embedding_version, expert_document, is_expert,
-};
+use droply_engine::search_index::{SearchIndexConfig, embedding_version, expert_document};
 use droply_engine::{SearchIndex, Store};
 use droply_index::{TextEmbedder, VectorConfig};
 use droply_models::{User, UserId};
@@ -51,7 +49,7 @@ pub fn expected(store: &Store) -> (BTreeMap<UserId, u64>, BTreeMap<UserId, u64>)
     let mut vectors = BTreeMap::new();
     for user in store.iter::<User>() {
         let user = user.expect("read user");
-        if is_expert(&user) {
+        if user.is_expert() {
             text.insert(user.id, expert_document(store, &user).expect("doc").version);
             vectors.insert(user.id, embedding_version(&user));
         }

@@ -2,9 +2,10 @@
 //! keys, the change feed, a model-based property test, a crash test and the
 //! sweep of expired sign-in sessions.
 
+use droply_test_support::fixtures;
+
 mod change_feed;
 mod crash;
-mod fixtures;
 mod model_check;
 mod relationships;
 mod roundtrip;

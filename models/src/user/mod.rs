@@ -166,6 +166,13 @@ pub struct User {
 }
 
 impl User {
+    /// Whether the user offers sessions: an expert has a profession (spaces
+    /// alone are none). The one definition search, booking, favorites and
+    /// the expert routes share.
+    pub fn is_expert(&self) -> bool {
+        !self.profession.trim().is_empty()
+    }
+
     /// Average stars (the spec's `rating`), `None` before the first review.
     pub fn rating(&self) -> Option<f32> {
         self.rating.average()

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use droply_engine::Store;
+use droply_engine::{DataDir, Engine, Store};
 
 use crate::Result;
 
@@ -18,14 +18,13 @@ pub struct DataDirArgs {
 }
 
 impl DataDirArgs {
-    /// Where the sled store lives inside the data directory.
-    pub fn store_path(&self) -> PathBuf {
-        self.data_dir.join("store")
+    /// The data directory and its layout.
+    pub fn layout(&self) -> DataDir {
+        DataDir::new(&self.data_dir)
     }
 
     /// Creates the data directory if needed and opens the store in it.
     pub fn open_store(&self) -> Result<Store> {
-        std::fs::create_dir_all(&self.data_dir)?;
-        Ok(Store::open(self.store_path())?)
+        Ok(Engine::open_store(&self.layout())?)
     }
 }

@@ -10,8 +10,7 @@ use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use droply_index::Embedder;
-use droply_index::embedder::DEFAULT_BATCH_SIZE;
+use droply_engine::embedding::{DEFAULT_BATCH_SIZE, Embedder};
 use serde::{Deserialize, Serialize};
 
 use super::model::model_dir;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use droply_index::embedder::{ModelSources, ensure_model, model_dir_in};
+use droply_engine::embedding::{ModelSources, ensure_model, model_dir_in};
 
 use crate::Result;
 

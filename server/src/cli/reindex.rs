@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use droply_engine::SearchIndex;
 use droply_engine::search_index::SearchIndexConfig;
-use droply_index::Embedder;
+use droply_engine::embedding::Embedder;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dir::DataDirArgs;

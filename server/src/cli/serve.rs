@@ -1,9 +1,8 @@
 //! `droply serve`: opens the store (loading the demo marketplace into an empty
-//! one with `--demo`), loads the sentence model (fetching it into the model
-//! directory when missing, as `droply reindex` does), opens the search index
-//! and the matcher over it, serves the HTTP API until Ctrl-C or SIGTERM, then
-//! stops the search indexer and flushes the store. Expired sign-in sessions are
-//! swept every 10 minutes.
+//! one with `--demo`), opens the engine over it (the sentence model, the
+//! search index following the store, the background jobs), serves the HTTP
+//! API until Ctrl-C or SIGTERM, then shuts the engine down: the indexer stops
+//! and the store is flushed.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,18 +11,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clap::Args;
-use droply_engine::accounts::sweep_expired_sessions;
 use droply_engine::demo::{DemoConfig, generate};
 use droply_engine::import::import_rows;
-use droply_engine::matching::{Matcher, MatcherConfig};
 use droply_engine::search_index::{RebuildProgress, SearchIndexConfig};
-use droply_engine::{SearchIndex, Store};
-use droply_index::Embedder;
+use droply_engine::{Engine, EngineConfig, SearchSetup, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dir::DataDirArgs;
-use super::model::model_dir;
-use crate::http::{AppState, router};
+use crate::startup::serve_until;
 use crate::{Error, Result};
 
 /// Arguments of `droply serve`.
@@ -41,14 +36,14 @@ pub struct ServeArgs {
     /// How many experts the demo marketplace has.
     #[arg(long, env = "DROPLY_DEMO_EXPERTS", default_value_t = 10_000)]
     pub demo_experts: usize,
-    /// Directory of the sentence model files, fetched there if missing
+    /// Directory of the sentence model files
     /// [default: <data-dir>/models/all-MiniLM-L6-v2].
     #[arg(long, env = "DROPLY_MODEL_DIR")]
     pub model_dir: Option<PathBuf>,
 }
 
-/// Query embeddings kept in the embedder's cache.
-const QUERY_CACHE: usize = 4096;
+/// How often expired sign-in sessions are deleted.
+const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// Runs `droply serve`.
 pub fn run(args: ServeArgs) -> Result<()> {
@@ -56,13 +51,16 @@ pub fn run(args: ServeArgs) -> Result<()> {
     if args.demo && store.users().count() == 0 {
         load_demo(&store, args.demo_experts)?;
     }
-    let index = open_search(&args, &store)?;
-    let matcher = Arc::new(Matcher::new(
-        store.clone(),
-        Arc::clone(&index),
-        MatcherConfig::default(),
-    ));
-    let state = AppState::new(store.clone()).with_matcher(matcher);
+    let config = EngineConfig {
+        search: SearchSetup::Model(args.model_dir.clone()),
+        search_index: SearchIndexConfig {
+            progress: Some(Arc::new(log_rebuild_progress())),
+            ..SearchIndexConfig::default()
+        },
+        session_sweep_every: Some(SESSION_SWEEP_EVERY),
+        ..EngineConfig::new(&args.data.data_dir)
+    };
+    let engine = Engine::over(store, config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -71,49 +69,16 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .await
             .map_err(|err| Error::Config(format!("cannot listen on {}: {err}", args.addr)))?;
         tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data.data_dir.display(), "droply listening");
-        let sweeper = tokio::spawn(sweep_sessions_periodically(store.clone()));
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
-        sweeper.abort();
-        Ok::<(), Error>(())
+        serve_until(listener, engine.clone(), shutdown_signal()).await
     });
     // Let go of the request threads (and the state they hold) before stopping the
-    // indexer, so that nothing searches a stopped index; stop it even if serving failed.
+    // engine, so that nothing searches a stopped index; stop it even if serving failed.
     drop(runtime);
-    index.shutdown();
-    drop(index);
+    let stopped = engine.shutdown();
     served?;
-    store.flush()?;
+    stopped?;
     tracing::info!("store flushed, bye");
     Ok(())
-}
-
-/// Loads the sentence model and opens the search index over `store`; the index
-/// loads or rebuilds itself and follows the store in the background (`/ready`
-/// answers 503 until it has caught up).
-fn open_search(args: &ServeArgs, store: &Store) -> Result<Arc<SearchIndex>> {
-    let dir = model_dir(args.model_dir.as_deref(), &args.data.data_dir);
-    tracing::info!(model_dir = %dir.display(), "loading the sentence model");
-    let embedder = Embedder::load(&dir)
-        .map_err(|err| {
-            Error::Config(format!(
-                "search needs the sentence model (run `droply model fetch --dir {}` first): {err}",
-                dir.display()
-            ))
-        })?
-        .with_query_cache(QUERY_CACHE);
-    let config = SearchIndexConfig {
-        progress: Some(Arc::new(log_rebuild_progress())),
-        ..SearchIndexConfig::default()
-    };
-    let index = SearchIndex::open(
-        &args.data.data_dir,
-        store.clone(),
-        Arc::new(embedder),
-        config,
-    )?;
-    Ok(Arc::new(index))
 }
 
 /// Logs a rebuild's progress at every tenth of the way (search answers 503 until done).
@@ -149,30 +114,6 @@ fn load_demo(store: &Store, experts: usize) -> Result<()> {
     bar.finish_and_clear();
     tracing::info!(rows = stats.rows, "demo marketplace loaded");
     Ok(())
-}
-
-/// How often expired sign-in sessions are deleted.
-const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
-
-/// Deletes expired sign-in sessions now and then every
-/// [`SESSION_SWEEP_EVERY`], on the blocking pool; a failed sweep is logged
-/// and retried at the next tick.
-async fn sweep_sessions_periodically(store: Store) {
-    let mut every = tokio::time::interval(SESSION_SWEEP_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        let store = store.clone();
-        let swept = tokio::task::spawn_blocking(move || {
-            sweep_expired_sessions(&store, droply_models::Timestamp::now())
-        })
-        .await;
-        match swept {
-            Ok(Ok(_)) => {}
-            Ok(Err(err)) => tracing::warn!(%err, "sweeping expired sessions failed"),
-            Err(err) => tracing::warn!(%err, "the session sweep did not finish"),
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -1,7 +1,7 @@
 //! The filter parser: every supported form, and a refusal naming the problem for
 //! each unsupported one.
 
-use droply_engine::matching::{Budget, MatchFilters};
+use crate::matching::{Budget, MatchFilters};
 use droply_models::{CategoryId, Currency};
 use serde_json::{Value, json};
 
@@ -42,12 +42,12 @@ fn equality_on_list_fields_quoted_or_bare() {
     let filters = ok(json!(
         r#"industry = Finance AND profession = "Tax Advisor" and location='Berlin'"#
     ));
-    assert_eq!(filters.industries, strings(&["Finance"]));
-    assert_eq!(filters.professions, strings(&["Tax Advisor"]));
-    assert_eq!(filters.locations, strings(&["Berlin"]));
+    assert_eq!(filters.experts.industries, strings(&["Finance"]));
+    assert_eq!(filters.experts.professions, strings(&["Tax Advisor"]));
+    assert_eq!(filters.experts.locations, strings(&["Berlin"]));
     let filters = ok(json!(r#"skills = "C\"++\\" AND specialty_tags = payments"#));
-    assert_eq!(filters.skills, strings(&["C\"++\\"]));
-    assert_eq!(filters.specialty_tags, strings(&["payments"]));
+    assert_eq!(filters.experts.skills, strings(&["C\"++\\"]));
+    assert_eq!(filters.experts.specialty_tags, strings(&["payments"]));
 }
 
 #[test]
@@ -55,16 +55,22 @@ fn in_lists_and_or_groups_on_one_field() {
     let filters = ok(json!(
         r#"skills IN [Rust, "Machine Learning"] AND category in [3, 4]"#
     ));
-    assert_eq!(filters.skills, strings(&["Rust", "Machine Learning"]));
     assert_eq!(
-        filters.categories,
+        filters.experts.skills,
+        strings(&["Rust", "Machine Learning"])
+    );
+    assert_eq!(
+        filters.experts.categories,
         vec![CategoryId::new(3), CategoryId::new(4)]
     );
     let filters = ok(json!(
         r#"(industry = Finance OR industry = "Legal" OR industry IN [Health]) AND is_available = true"#
     ));
-    assert_eq!(filters.industries, strings(&["Finance", "Legal", "Health"]));
-    assert!(filters.available_only);
+    assert_eq!(
+        filters.experts.industries,
+        strings(&["Finance", "Legal", "Health"])
+    );
+    assert!(filters.experts.available_only);
 }
 
 #[test]
@@ -74,9 +80,9 @@ fn the_array_form_ands_items_and_ors_inner_arrays() {
         "rating >= 4.5",
         "is_featured = true"
     ]));
-    assert_eq!(filters.locations, strings(&["Berlin", "Paris"]));
-    assert_eq!(filters.min_rating, Some(4.5));
-    assert!(filters.featured_only);
+    assert_eq!(filters.experts.locations, strings(&["Berlin", "Paris"]));
+    assert_eq!(filters.experts.min_rating, Some(4.5));
+    assert!(filters.experts.featured_only);
 }
 
 #[test]
@@ -84,7 +90,12 @@ fn numeric_conditions() {
     let filters = ok(json!(
         "rating > 4 AND bookable_within_days <= 7 AND hourly_rate >= 5000 AND hourly_rate <= 9000"
     ));
-    assert!(filters.min_rating.is_some_and(|r| r > 4.0 && r < 4.001));
+    assert!(
+        filters
+            .experts
+            .min_rating
+            .is_some_and(|r| r > 4.0 && r < 4.001)
+    );
     assert_eq!(filters.bookable_within_days, Some(7));
     assert_eq!(
         filters.budget,
@@ -177,5 +188,5 @@ fn deep_nesting_is_refused_not_overflowing() {
     let deep = format!("{}industry = a{}", "(".repeat(5000), ")".repeat(5000));
     assert!(refused(json!(deep)).contains("nest deeper"));
     let fine = format!("{}industry = a{}", "(".repeat(10), ")".repeat(10));
-    assert_eq!(ok(json!(fine)).industries, strings(&["a"]));
+    assert_eq!(ok(json!(fine)).experts.industries, strings(&["a"]));
 }

@@ -9,7 +9,7 @@
 //! only `=` / `IN` on one list field (it becomes one `IN`); anything else is refused
 //! with a message naming the problem.
 
-use droply_engine::matching::{Budget, MAX_BOOKABLE_DAYS, MatchFilters};
+use super::query::{Budget, MAX_BOOKABLE_DAYS, MatchFilters};
 use droply_models::{CategoryId, Currency};
 use serde_json::Value;
 
@@ -99,7 +99,7 @@ impl SearchFilter {
                 "`{name}` is restricted twice with AND; use `{name} IN [a, b]` for any of several values"
             ))
         };
-        let f = &mut self.filters;
+        let f = &mut self.filters.experts;
         match condition {
             Condition::AnyOf(field, values) => {
                 let list = match field {
@@ -129,10 +129,10 @@ impl SearchFilter {
             Condition::Available => f.available_only = true,
             Condition::Featured => f.featured_only = true,
             Condition::BookableWithin(days) => {
-                if f.bookable_within_days.is_some() {
+                if self.filters.bookable_within_days.is_some() {
                     return fail("`bookable_within_days` has two bounds");
                 }
-                f.bookable_within_days = Some(days);
+                self.filters.bookable_within_days = Some(days);
             }
             Condition::Rate { min, max } => {
                 if (min.is_some() && self.rate_min.is_some())

@@ -3,12 +3,13 @@
 //! searches behave plausibly, and it costs nothing, so parity tests can write thousands
 //! of profiles. The freshness test uses the real model.
 
+use droply_engine::embedding::{Error, TextEmbedder};
 use droply_engine::search_index::stable_hash;
-use droply_index::{Result, TextEmbedder};
 
 /// The bag-of-words embedder; `fingerprint` names its "model".
 #[derive(Debug, Clone)]
 pub struct HashEmbedder {
+    /// The "model" name the indexes record; another one forces a rebuild.
     pub fingerprint: String,
 }
 
@@ -29,7 +30,7 @@ impl TextEmbedder for HashEmbedder {
         384
     }
 
-    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, Error> {
         Ok(texts
             .iter()
             .map(|text| {

@@ -1,13 +1,16 @@
 //! Rows with every field set to a non-default value, so a round trip that
-//! dropped or mixed up a field would show.
+//! dropped or mixed up a field would show, and a store in a fresh temporary
+//! directory.
 
 use droply_engine::Store;
 use droply_models::*;
 
+/// The instant written in RFC 3339 `text`.
 pub fn at(text: &str) -> Timestamp {
     Timestamp::parse_rfc3339(text).expect("valid instant")
 }
 
+/// `minor` euro cents.
 pub fn eur(minor: i64) -> Money {
     Money::new(minor, Currency::EUR)
 }
@@ -89,35 +92,37 @@ pub fn full_user(name: &str) -> User {
     user
 }
 
+/// A completed, paid booking of `provider` by `booker` at `start`, one hour,
+/// with every field set.
 pub fn full_booking(booker: UserId, provider: UserId, start: &str) -> Booking {
     let start_time = at(start);
-    Booking {
-        id: BookingId::new(0),
+    let mut booking = Booking::new(NewBooking {
         user_id: booker,
         provider_id: provider,
         start_time,
-        end_time: start_time.plus_minutes(60),
         duration: 60,
-        status: BookingStatus::Completed,
-        created_at: at("2026-09-01T10:00:00Z"),
-        payment_status: PaymentStatus::Succeeded,
         payment_amount: eur(12_500),
-        stripe_payment_intent_id: Some("pi_123".to_owned()),
-        stripe_session_id: Some("cs_123".to_owned()),
         client_name: "Ada Client".to_owned(),
         client_email: Email::parse("ada@example.org").expect("email"),
         client_message: Some("Let's review my service mesh.".to_owned()),
-        meeting_room_id: Some("room-1".to_owned()),
-        meeting_url: Some(url("https://droply.daily.co/room-1")),
-        meeting_started_at: Some(start_time.plus_minutes(1)),
-        meeting_ended_at: Some(start_time.plus_minutes(58)),
-        meeting_duration: Some(57),
-        recording_url: Some(url("https://cdn.example.com/rec/1.mp4")),
-        rescheduled_from: Some(BookingId::new(9_000_000_000)),
-        cancellation_reason: Some("none, kept".to_owned()),
-    }
+        created_at: at("2026-09-01T10:00:00Z"),
+    });
+    booking.status = BookingStatus::Completed;
+    booking.payment_status = PaymentStatus::Succeeded;
+    booking.stripe_payment_intent_id = Some("pi_123".to_owned());
+    booking.stripe_session_id = Some("cs_123".to_owned());
+    booking.meeting_room_id = Some("room-1".to_owned());
+    booking.meeting_url = Some(url("https://droply.daily.co/room-1"));
+    booking.meeting_started_at = Some(start_time.plus_minutes(1));
+    booking.meeting_ended_at = Some(start_time.plus_minutes(58));
+    booking.meeting_duration = Some(57);
+    booking.recording_url = Some(url("https://cdn.example.com/rec/1.mp4"));
+    booking.rescheduled_from = Some(BookingId::new(9_000_000_000));
+    booking.cancellation_reason = Some("none, kept".to_owned());
+    booking
 }
 
+/// `user` saved `expert` at `created`.
 pub fn favorite(user: UserId, expert: UserId, created: &str) -> Favorite {
     Favorite {
         id: FavoriteId::new(0),
@@ -127,21 +132,17 @@ pub fn favorite(user: UserId, expert: UserId, created: &str) -> Favorite {
     }
 }
 
+/// `user` did `kind` to `target` at `created`.
 pub fn interaction(
     user: UserId,
     target: UserId,
     kind: InteractionType,
     created: &str,
 ) -> UserInteraction {
-    UserInteraction {
-        id: InteractionId::new(0),
-        user_id: user,
-        target_user_id: target,
-        interaction_type: kind,
-        created_at: at(created),
-    }
+    UserInteraction::new(user, target, kind, at(created))
 }
 
+/// A weekly rule of `user` on `weekday` (0 Monday) from `start` to `end`, inactive.
 pub fn rule(user: UserId, weekday: u8, start: &str, end: &str) -> AvailabilityRule {
     AvailabilityRule {
         id: AvailabilityRuleId::new(0),
@@ -155,6 +156,7 @@ pub fn rule(user: UserId, weekday: u8, start: &str, end: &str) -> AvailabilityRu
     }
 }
 
+/// A blocking exception of `user` from `start` to `end`.
 pub fn exception(user: UserId, start: &str, end: &str) -> AvailabilityException {
     AvailabilityException {
         id: AvailabilityExceptionId::new(0),
@@ -167,6 +169,7 @@ pub fn exception(user: UserId, start: &str, end: &str) -> AvailabilityException 
     }
 }
 
+/// A payout to `user` made at `created`, every field set.
 pub fn payout(user: UserId, created: &str) -> Payout {
     Payout {
         id: PayoutId::new(0),
@@ -180,6 +183,7 @@ pub fn payout(user: UserId, created: &str) -> Payout {
     }
 }
 
+/// `referrer` brought `referred` in at `created`.
 pub fn referral(referrer: UserId, referred: UserId, created: &str) -> Referral {
     Referral {
         id: ReferralId::new(0),
@@ -191,6 +195,7 @@ pub fn referral(referrer: UserId, referred: UserId, created: &str) -> Referral {
     }
 }
 
+/// A referral reward, every field set.
 pub fn reward(
     referrer: UserId,
     referred: UserId,
@@ -214,6 +219,7 @@ pub fn reward(
     }
 }
 
+/// A piece of content by `creator`, every field set.
 pub fn content(creator: UserId, created: &str) -> Content {
     Content {
         id: ContentId::new(0),
@@ -236,6 +242,7 @@ pub fn content(creator: UserId, created: &str) -> Content {
     }
 }
 
+/// `buyer` bought `content` at `created`.
 pub fn purchase(buyer: UserId, content: ContentId, created: &str) -> ContentPurchase {
     ContentPurchase {
         id: ContentPurchaseId::new(0),
@@ -248,6 +255,7 @@ pub fn purchase(buyer: UserId, content: ContentId, created: &str) -> ContentPurc
     }
 }
 
+/// A drop-in session hosted by `host` with `code`.
 pub fn dropin(host: UserId, code: &str, created: &str) -> DropinSession {
     DropinSession {
         id: DropinSessionId::new(0),
@@ -266,6 +274,7 @@ pub fn dropin(host: UserId, code: &str, created: &str) -> DropinSession {
     }
 }
 
+/// A participant of a drop-in session.
 pub fn participant(
     session: DropinSessionId,
     user: Option<UserId>,
@@ -282,6 +291,7 @@ pub fn participant(
     }
 }
 
+/// A message in a drop-in session.
 pub fn message(
     session: DropinSessionId,
     participant: DropinParticipantId,
@@ -298,6 +308,7 @@ pub fn message(
     }
 }
 
+/// A stored match of `expert` for `user`.
 pub fn ai_match(user: UserId, expert: UserId, created: &str) -> AiMatch {
     AiMatch {
         id: AiMatchId::new(0),
@@ -317,6 +328,7 @@ pub fn ai_match(user: UserId, expert: UserId, created: &str) -> AiMatch {
     }
 }
 
+/// A category named `name`.
 pub fn category(name: &str) -> Category {
     Category {
         id: CategoryId::new(0),

@@ -5,19 +5,19 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use droply_engine::SearchIndex;
-use droply_engine::search_index::IndexState;
+use crate::SearchIndex;
+use crate::search_index::IndexState;
 
 /// The change the index must reach once, and whether it has.
 #[derive(Debug)]
-pub struct SearchReadiness {
+pub(crate) struct SearchReadiness {
     target_seq: u64,
     reached: AtomicBool,
 }
 
 impl SearchReadiness {
     /// Ready once the index follows the store and reflects change `target_seq`.
-    pub fn new(target_seq: u64) -> Self {
+    pub(crate) fn new(target_seq: u64) -> Self {
         SearchReadiness {
             target_seq,
             reached: AtomicBool::new(false),
@@ -25,7 +25,7 @@ impl SearchReadiness {
     }
 
     /// `Ok` once `index` has caught up; else what it is doing, for people.
-    pub fn check(&self, index: &SearchIndex) -> Result<(), String> {
+    pub(crate) fn check(&self, index: &SearchIndex) -> Result<(), String> {
         if self.reached.load(Ordering::Acquire) {
             return Ok(());
         }

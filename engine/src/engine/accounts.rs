@@ -1,0 +1,92 @@
+//! The engine's account use cases: signing up, in and out, recognising a
+//! token, one's own profile, public expert profiles, favorites and
+//! interactions. Each delegates to the domain module that holds its rules
+//! ([`crate::accounts`]); the engine adds the shared state (the sign-in
+//! throttle) so callers pass none.
+
+use droply_models::{Favorite, InteractionType, Timestamp, User, UserId, UserInteraction};
+
+use super::Engine;
+use crate::accounts::{self, IssuedToken, ProfileUpdate, Registration};
+use crate::{Error, Page, PageRequest, Result};
+
+impl Engine {
+    /// Signs up a new user and signs them in.
+    pub fn register(&self, registration: &Registration) -> Result<(User, IssuedToken)> {
+        accounts::register(self.store(), registration)
+    }
+
+    /// Checks an email and password and issues a token; failures count
+    /// against the email in the engine's sign-in throttle.
+    pub fn login(&self, email: &str, password: &str) -> Result<IssuedToken> {
+        accounts::login(self.store(), &self.inner.login_throttle, email, password)
+    }
+
+    /// Ends the session of `token`.
+    pub fn logout(&self, token: &str) -> Result<()> {
+        accounts::logout(self.store(), token)
+    }
+
+    /// The user a bearer token belongs to; `Unauthorized` when unknown or expired.
+    pub fn authenticate(&self, token: &str) -> Result<UserId> {
+        accounts::authenticate(self.store(), token)
+    }
+
+    /// The signed-in user's own account.
+    pub fn account(&self, user: UserId) -> Result<User> {
+        self.store().users().get(user)
+    }
+
+    /// Changes the signed-in user's own profile through the allowlist.
+    pub fn update_profile(&self, user: UserId, update: ProfileUpdate) -> Result<User> {
+        accounts::update_profile(self.store(), user, update)
+    }
+
+    /// The expert `id`; `NotFound` (as an expert) for a missing user or one
+    /// who offers no sessions.
+    pub fn expert(&self, id: UserId) -> Result<User> {
+        self.store()
+            .users()
+            .find(id)?
+            .filter(User::is_expert)
+            .ok_or(Error::NotFound {
+                entity: "expert",
+                id: id.get(),
+            })
+    }
+
+    /// One page of experts in id order; every page but the last is full.
+    pub fn list_experts(&self, page: &PageRequest) -> Result<Page<User>> {
+        self.store().users().experts(page)
+    }
+
+    /// `user` saves `expert`.
+    pub fn add_favorite(&self, user: UserId, expert: UserId) -> Result<Favorite> {
+        accounts::add_favorite(self.store(), user, expert)
+    }
+
+    /// `user` forgets `expert`.
+    pub fn remove_favorite(&self, user: UserId, expert: UserId) -> Result<Favorite> {
+        accounts::remove_favorite(self.store(), user, expert)
+    }
+
+    /// One page of the experts `user` saved, oldest first.
+    pub fn favorite_experts(&self, user: UserId, page: &PageRequest) -> Result<Page<User>> {
+        accounts::favorite_experts(self.store(), user, page)
+    }
+
+    /// Records that `user` did `kind` to `target`.
+    pub fn record_interaction(
+        &self,
+        user: UserId,
+        target: UserId,
+        kind: InteractionType,
+    ) -> Result<UserInteraction> {
+        accounts::record_interaction(self.store(), user, target, kind)
+    }
+
+    /// Deletes sign-in sessions that expired before now; how many went.
+    pub fn sweep_expired_sessions(&self) -> Result<usize> {
+        accounts::sweep_expired_sessions(self.store(), Timestamp::now())
+    }
+}

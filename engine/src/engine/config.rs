@@ -1,0 +1,107 @@
+//! How an [`Engine`](super::Engine) is opened: the data directory's layout,
+//! whether and with which sentence model it serves search, and the policies
+//! every use case shares. Defaults are the product's; every field can be set
+//! by the binary's configuration or by a test.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use droply_index::TextEmbedder;
+use droply_index::embedder::model_dir_in;
+
+use crate::availability::SlotPolicy;
+use crate::matching::MatcherConfig;
+use crate::search_index::SearchIndexConfig;
+
+/// Where everything of one Droply lives: `store/` (the sled store),
+/// `search/` (the derived indexes) and `models/` (sentence model files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDir(PathBuf);
+
+impl DataDir {
+    /// The data directory at `path` (created when the engine opens).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        DataDir(path.into())
+    }
+
+    /// The directory itself.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Where the sled store lives.
+    pub fn store(&self) -> PathBuf {
+        self.0.join("store")
+    }
+
+    /// Where the search indexes live.
+    pub fn search(&self) -> PathBuf {
+        crate::search_index::search_dir(&self.0)
+    }
+
+    /// Where the sentence model's files are kept by default.
+    pub fn model(&self) -> PathBuf {
+        model_dir_in(&self.0)
+    }
+}
+
+/// Whether the engine serves search, and with what embedder.
+#[derive(Clone, Default)]
+pub enum SearchSetup {
+    /// No search index: search routes answer `SearchUnavailable`.
+    #[default]
+    Off,
+    /// Load all-MiniLM-L6-v2 from this directory (`None`: the data
+    /// directory's `models/all-MiniLM-L6-v2`).
+    Model(Option<PathBuf>),
+    /// Embed with this embedder (tests, evaluations).
+    Embedder(Arc<dyn TextEmbedder>),
+}
+
+impl std::fmt::Debug for SearchSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SearchSetup::Off => f.write_str("Off"),
+            SearchSetup::Model(dir) => f.debug_tuple("Model").field(dir).finish(),
+            SearchSetup::Embedder(_) => f.write_str("Embedder(..)"),
+        }
+    }
+}
+
+/// Everything [`Engine::open`](super::Engine::open) needs.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The data directory.
+    pub data_dir: DataDir,
+    /// Search on or off, and the embedder.
+    pub search: SearchSetup,
+    /// How the search index is built and follows the store.
+    pub search_index: SearchIndexConfig,
+    /// Query embeddings kept in the embedder's cache (a loaded model only).
+    pub query_cache: usize,
+    /// Ranking settings. Its `slot_policy` is replaced by [`EngineConfig::slot_policy`],
+    /// so that bookings and ranking read one policy.
+    pub matcher: MatcherConfig,
+    /// Buffers, notice and grid of bookable slots.
+    pub slot_policy: SlotPolicy,
+    /// How often expired sign-in sessions are deleted in the background
+    /// (`None`: never; the binary sets it, tests usually do not).
+    pub session_sweep_every: Option<Duration>,
+}
+
+impl EngineConfig {
+    /// The product's defaults over `data_dir`, without search and without
+    /// background jobs.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        EngineConfig {
+            data_dir: DataDir::new(data_dir),
+            search: SearchSetup::Off,
+            search_index: SearchIndexConfig::default(),
+            query_cache: 4096,
+            matcher: MatcherConfig::default(),
+            slot_policy: SlotPolicy::default(),
+            session_sweep_every: None,
+        }
+    }
+}

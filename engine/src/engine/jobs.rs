@@ -1,0 +1,68 @@
+//! The engine's background jobs: threads that run a task every so often
+//! until the engine shuts down. Today the only one deletes expired sign-in
+//! sessions; a failed run is logged and retried at the next tick.
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::Result;
+
+/// A running periodic job; [`Job::stop`] wakes and joins it.
+#[derive(Debug)]
+pub(crate) struct Job {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Job {
+    /// Runs `task` now and then every `every` on a thread named `name`.
+    pub(crate) fn every(
+        name: &str,
+        every: Duration,
+        task: impl Fn() -> Result<()> + Send + 'static,
+    ) -> Result<Job> {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let flag = Arc::clone(&stop);
+        let job_name = name.to_owned();
+        let thread = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                let (stopped, wake) = &*flag;
+                loop {
+                    if let Err(err) = task() {
+                        tracing::warn!(job = %job_name, %err, "background job failed");
+                    }
+                    let guard = stopped.lock().unwrap_or_else(PoisonError::into_inner);
+                    let (guard, _) = wake
+                        .wait_timeout_while(guard, every, |stopped| !*stopped)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    if *guard {
+                        return;
+                    }
+                }
+            })?;
+        Ok(Job {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the job and waits for its thread.
+    pub(crate) fn stop(&mut self) {
+        let (stopped, wake) = &*self.stop;
+        *stopped.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        wake.notify_all();
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::warn!("a background job panicked");
+        }
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

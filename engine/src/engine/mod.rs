@@ -1,0 +1,197 @@
+//! [`Engine`]: the one object the service talks to. It owns the store, the
+//! search index and the matcher over it, the sign-in throttle, the slot
+//! policy and the background jobs, all opened from one [`EngineConfig`], and
+//! offers one method per use case (`register`, `search`, `create_booking`,
+//! ...). Callers never wire the parts themselves; the server adds only HTTP.
+//!
+//! Every method is blocking (sled, tantivy and candle are): async callers run
+//! them on a blocking pool. Cloning an engine is cheap and shares everything.
+//!
+//! The use cases are grouped by what they touch: `accounts` (sign-up, sign-in,
+//! profiles, favorites, interactions), `availability` (rules, exceptions,
+//! slots), `bookings`, and `search` (search, matches, recommendations).
+//! `config` is how an engine is opened, `jobs` its background threads and
+//! `readiness` whether search has caught up once.
+
+mod accounts;
+mod availability;
+mod bookings;
+mod config;
+mod jobs;
+mod readiness;
+mod search;
+
+pub use config::{DataDir, EngineConfig, SearchSetup};
+pub use search::{Readiness, Recommendation, SearchReadinessInfo};
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use droply_index::Embedder;
+
+use crate::accounts::{LoginThrottle, sweep_expired_sessions};
+use crate::availability::SlotPolicy;
+use crate::matching::Matcher;
+use crate::{Error, Result, SearchIndex, Store};
+use jobs::Job;
+use readiness::SearchReadiness;
+
+/// The engine: the store of record and everything derived from it.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    data_dir: DataDir,
+    search: Option<Search>,
+    login_throttle: LoginThrottle,
+    slot_policy: SlotPolicy,
+    jobs: Mutex<Vec<Job>>,
+}
+
+/// The search index, the matcher over it, and whether it has caught up once.
+#[derive(Debug)]
+struct Search {
+    index: Arc<SearchIndex>,
+    matcher: Arc<Matcher>,
+    readiness: SearchReadiness,
+}
+
+impl Engine {
+    /// Opens the store in the data directory (creating both when missing),
+    /// then the engine over it; see [`Engine::over`].
+    pub fn open(config: EngineConfig) -> Result<Engine> {
+        let store = Engine::open_store(&config.data_dir)?;
+        Engine::over(store, config)
+    }
+
+    /// Opens (or creates) only the store of `data_dir`: for commands that
+    /// load rows before the engine starts (`droply import`, `serve --demo`).
+    pub fn open_store(data_dir: &DataDir) -> Result<Store> {
+        std::fs::create_dir_all(data_dir.path())?;
+        Store::open(data_dir.store())
+    }
+
+    /// The engine over an open `store`: loads the sentence model and opens
+    /// the search index (which loads or rebuilds itself and then follows the
+    /// store in the background) when search is on, and starts the background
+    /// jobs. A missing model is an [`Error::Config`] that says how to fetch it.
+    pub fn over(store: Store, config: EngineConfig) -> Result<Engine> {
+        let search = open_search(&store, &config)?;
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                store,
+                data_dir: config.data_dir,
+                search,
+                login_throttle: LoginThrottle::new(),
+                slot_policy: config.slot_policy,
+                jobs: Mutex::new(Vec::new()),
+            }),
+        };
+        if let Some(every) = config.session_sweep_every {
+            let store = engine.inner.store.clone();
+            let job = Job::every("session-sweep", every, move || {
+                sweep_expired_sessions(&store, droply_models::Timestamp::now()).map(drop)
+            })?;
+            engine.jobs().push(job);
+        }
+        Ok(engine)
+    }
+
+    /// The store of record.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &DataDir {
+        &self.inner.data_dir
+    }
+
+    /// The search index, when this engine serves search.
+    pub fn search_index(&self) -> Option<&Arc<SearchIndex>> {
+        self.inner.search.as_ref().map(|search| &search.index)
+    }
+
+    /// The buffers, notice and grid of bookable slots.
+    pub fn slot_policy(&self) -> &SlotPolicy {
+        &self.inner.slot_policy
+    }
+
+    /// The matcher, or [`Error::SearchUnavailable`] when this engine has no
+    /// search or its index is still being built (answering from no index
+    /// would look like "nothing matches").
+    pub fn matcher(&self) -> Result<&Arc<Matcher>> {
+        let search = self.inner.search.as_ref().ok_or_else(|| {
+            Error::SearchUnavailable("search is not available on this server".to_owned())
+        })?;
+        if !search.index.is_loaded() {
+            return Err(Error::SearchUnavailable(
+                "the search index is still being built; try again shortly".to_owned(),
+            ));
+        }
+        Ok(&search.matcher)
+    }
+
+    /// Stops the background jobs and the search indexer, then flushes the
+    /// store. Safe to call more than once; the engine answers nothing that
+    /// needs search afterwards.
+    pub fn shutdown(&self) -> Result<()> {
+        for mut job in self.jobs().drain(..) {
+            job.stop();
+        }
+        if let Some(search) = &self.inner.search {
+            search.index.shutdown();
+        }
+        self.inner.store.flush()
+    }
+
+    fn jobs(&self) -> std::sync::MutexGuard<'_, Vec<Job>> {
+        self.inner
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Loads the embedder and opens the search index and the matcher, as the
+/// configuration says.
+fn open_search(store: &Store, config: &EngineConfig) -> Result<Option<Search>> {
+    let embedder: Arc<dyn droply_index::TextEmbedder> = match &config.search {
+        config::SearchSetup::Off => return Ok(None),
+        config::SearchSetup::Embedder(embedder) => Arc::clone(embedder),
+        config::SearchSetup::Model(dir) => {
+            let dir = dir.clone().unwrap_or_else(|| config.data_dir.model());
+            tracing::info!(model_dir = %dir.display(), "loading the sentence model");
+            let embedder = Embedder::load(&dir).map_err(|err| {
+                Error::Config(format!(
+                    "search needs the sentence model (run `droply model fetch --dir {}` first): {err}",
+                    dir.display()
+                ))
+            })?;
+            Arc::new(embedder.with_query_cache(config.query_cache))
+        }
+    };
+    let index = Arc::new(SearchIndex::open(
+        config.data_dir.path(),
+        store.clone(),
+        embedder,
+        config.search_index.clone(),
+    )?);
+    let matcher_config = crate::matching::MatcherConfig {
+        slot_policy: config.slot_policy,
+        ..config.matcher.clone()
+    };
+    let matcher = Arc::new(Matcher::new(
+        store.clone(),
+        Arc::clone(&index),
+        matcher_config,
+    ));
+    Ok(Some(Search {
+        readiness: SearchReadiness::new(store.last_seq()),
+        index,
+        matcher,
+    }))
+}
