@@ -83,8 +83,26 @@ pub fn spawn_app_with_search_on(
     serve(state, store, dir, Some(index))
 }
 
+/// Starts the router `make` builds over a fresh store's state in place of the
+/// real one, for tests of what checks the router itself.
+pub fn spawn_router(make: impl FnOnce(AppState) -> axum::Router) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path().join("store")).expect("store");
+    let app = make(AppState::new(store.clone()));
+    serve_router(app, store, dir, None)
+}
+
 fn serve(
     state: AppState,
+    store: Store,
+    dir: tempfile::TempDir,
+    index: Option<Arc<SearchIndex>>,
+) -> TestApp {
+    serve_router(router(state), store, dir, index)
+}
+
+fn serve_router(
+    app: axum::Router,
     store: Store,
     dir: tempfile::TempDir,
     index: Option<Arc<SearchIndex>>,
@@ -97,7 +115,6 @@ fn serve(
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
-    let app = router(state);
     runtime.spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
         axum::serve(listener, app).await.expect("serve");

@@ -9,12 +9,21 @@ use droply_engine::accounts::{
 use droply_models::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::account_view::AccountView;
-use super::bearer::BearerToken;
-use super::error::{ApiError, ErrorBody};
-use super::json_body::ApiJson;
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, BearerToken};
+use crate::http::views::AccountView;
+use crate::http::{AppState, blocking};
+
+/// `POST /v1/auth/register`, `/login` and `/logout`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_account))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+}
 
 /// Body of `POST /v1/auth/register`. No `Debug`: it holds a password.
 #[derive(Deserialize, ToSchema)]

@@ -9,8 +9,8 @@ use axum::http::request::Parts;
 use droply_engine::accounts::authenticate;
 use droply_models::UserId;
 
-use super::error::{ApiError, ErrorCode};
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::{AppState, blocking};
 
 /// The bearer token a request carries.
 #[derive(Clone)]

@@ -16,13 +16,23 @@ use droply_models::{
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::bearer::SignedIn;
-use super::error::{ApiError, ErrorBody, ErrorCode};
-use super::json_body::ApiJson;
-use super::model_schemas::{AvailabilityExceptionSchema, AvailabilityRuleSchema};
-use super::query::{ApiQuery, parse_id};
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::{ApiJson, ApiQuery, SignedIn, parse_id};
+use crate::http::views::model_schemas::{AvailabilityExceptionSchema, AvailabilityRuleSchema};
+use crate::http::{AppState, blocking};
+
+/// One's own weekly rules and exceptions, and an expert's bookable slots.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_rule, list_own_rules))
+        .routes(routes!(patch_rule, remove_rule))
+        .routes(routes!(create_exception, list_own_exceptions))
+        .routes(routes!(patch_exception, remove_exception))
+        .routes(routes!(list_expert_slots))
+}
 
 /// Body of `POST /v1/availability/rules`.
 #[derive(Debug, Deserialize, ToSchema)]

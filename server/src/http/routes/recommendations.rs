@@ -7,12 +7,20 @@ use droply_engine::matching::MAX_RECOMMENDATIONS;
 use droply_models::UserId;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::bearer::MaybeSignedIn;
-use super::error::{ApiError, ErrorBody, ErrorCode};
-use super::query::{ApiQuery, parse_id};
-use super::ranked_expert_view::RankedExpertList;
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::{ApiQuery, MaybeSignedIn, parse_id};
+use crate::http::views::RankedExpertList;
+use crate::http::{AppState, blocking};
+
+/// `GET /v1/experts/{id}/similar` and `GET /v1/recommendations`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_similar_experts))
+        .routes(routes!(list_recommendations))
+}
 
 /// How many experts a list holds when the request names no limit.
 const DEFAULT_LIMIT: usize = 10;

@@ -7,12 +7,18 @@ use droply_engine::accounts::record_interaction;
 use droply_models::{InteractionId, InteractionType, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::bearer::SignedIn;
-use super::error::{ApiError, ErrorBody};
-use super::json_body::ApiJson;
-use super::model_schemas::InteractionTypeSchema;
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, SignedIn};
+use crate::http::views::model_schemas::InteractionTypeSchema;
+use crate::http::{AppState, blocking};
+
+/// `POST /v1/interactions`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_interaction))
+}
 
 /// Body of `POST /v1/interactions`.
 #[derive(Debug, Deserialize, ToSchema)]

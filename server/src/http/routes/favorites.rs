@@ -7,12 +7,20 @@ use droply_engine::accounts::{add_favorite, favorite_experts, remove_favorite};
 use droply_models::{Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::bearer::SignedIn;
-use super::error::{ApiError, ErrorBody};
-use super::paging::page_request;
-use super::query::{ApiQuery, parse_id};
-use super::{AppState, PublicProfile, blocking};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiQuery, SignedIn, page_request, parse_id};
+use crate::http::views::PublicProfile;
+use crate::http::{AppState, blocking};
+
+/// `/v1/favorites`: the caller's saved experts.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_favorites))
+        .routes(routes!(add_favorite_expert, remove_favorite_expert))
+}
 
 /// A saved expert, as answered by `POST /v1/favorites/{expert_id}`.
 #[derive(Debug, Serialize, ToSchema)]

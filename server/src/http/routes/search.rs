@@ -16,12 +16,19 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::bearer::MaybeSignedIn;
-use super::error::{ApiError, ErrorBody, ErrorCode};
-use super::json_body::ApiJson;
-use super::search_filter::SearchFilter;
-use super::{AppState, PublicProfile, blocking};
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::{ApiJson, MaybeSignedIn};
+use crate::http::search_filter::SearchFilter;
+use crate::http::views::PublicProfile;
+use crate::http::{AppState, blocking};
+
+/// `POST /v1/search`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search_experts))
+}
 
 /// The page size when a request names none.
 pub const DEFAULT_LIMIT: usize = 20;
@@ -159,7 +166,7 @@ impl QueryParts {
                 })
             })
             .transpose()?;
-        let invalid_filter = |err: super::search_filter::FilterError| {
+        let invalid_filter = |err: crate::http::search_filter::FilterError| {
             ApiError::new(ErrorCode::InvalidSearchFilter, err.to_string())
         };
         let filters = SearchFilter::parse(self.filter.as_ref())

@@ -12,14 +12,25 @@ use droply_engine::booking::{
 use droply_models::{BookingId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::bearer::SignedIn;
-use super::booking_view::BookingView;
-use super::error::{ApiError, ErrorBody, ErrorCode};
-use super::json_body::ApiJson;
-use super::paging::page_request;
-use super::query::{ApiQuery, parse_id};
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::{ApiJson, ApiQuery, SignedIn, page_request, parse_id};
+use crate::http::views::BookingView;
+use crate::http::{AppState, blocking};
+
+/// `/v1/bookings`: booking, reading and moving bookings on.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_booking, list_bookings))
+        .routes(routes!(get_booking))
+        .routes(routes!(confirm_booking))
+        .routes(routes!(cancel_booking))
+        .routes(routes!(complete_booking))
+        .routes(routes!(mark_booking_no_show))
+        .routes(routes!(reschedule_booking))
+}
 
 /// Body of `POST /v1/bookings`.
 #[derive(Debug, Deserialize, ToSchema)]

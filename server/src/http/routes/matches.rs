@@ -8,14 +8,23 @@ use droply_models::{AiMatch, AiMatchId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::bearer::SignedIn;
-use super::error::{ApiError, ErrorBody};
-use super::json_body::ApiJson;
-use super::query::parse_id;
-use super::ranked_expert_view::{MatchReasonView, reason_views};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, SignedIn, parse_id};
+use crate::http::views::{MatchReasonView, PublicProfile, reason_views};
+use crate::http::{AppState, blocking};
+
 use super::search::{FilterSchema, QueryParts};
-use super::{AppState, PublicProfile, blocking};
+
+/// `POST /v1/matches` and the feedback on a stored match.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_matches))
+        .routes(routes!(mark_match_viewed))
+        .routes(routes!(mark_match_acted))
+}
 
 /// Body of `POST /v1/matches`.
 #[derive(Debug, Deserialize, ToSchema)]

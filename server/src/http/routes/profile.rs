@@ -3,13 +3,19 @@
 use axum::Json;
 use axum::extract::State;
 use droply_engine::accounts::{ProfileUpdate, update_profile};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::account_view::AccountView;
-use super::bearer::SignedIn;
-use super::error::{ApiError, ErrorBody};
-use super::json_body::ApiJson;
-use super::model_schemas::ProfileUpdateSchema;
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, SignedIn};
+use crate::http::views::AccountView;
+use crate::http::views::model_schemas::ProfileUpdateSchema;
+use crate::http::{AppState, blocking};
+
+/// `GET` and `PATCH /v1/users/me`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_own_account, update_own_account))
+}
 
 /// `GET /v1/users/me`: the caller's account as its owner sees it.
 #[utoipa::path(

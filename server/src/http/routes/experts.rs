@@ -6,10 +6,20 @@ use axum::extract::{Path, Query, State};
 use droply_models::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::error::{ApiError, ErrorBody, ErrorCode};
-use super::paging::page_request;
-use super::{AppState, PublicProfile, blocking};
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::page_request;
+use crate::http::views::PublicProfile;
+use crate::http::{AppState, blocking};
+
+/// `GET /v1/experts` and `GET /v1/experts/{id}`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_experts))
+        .routes(routes!(get_expert))
+}
 
 /// `GET /v1/experts/{id}`: the public profile of an expert.
 #[utoipa::path(

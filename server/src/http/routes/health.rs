@@ -3,9 +3,18 @@
 use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::error::{ApiError, ErrorBody, ErrorCode};
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::{AppState, blocking};
+
+/// `GET /health` and `GET /ready`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
+}
 
 /// `GET /health`: the process answers.
 #[utoipa::path(
