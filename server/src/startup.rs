@@ -24,7 +24,17 @@ pub async fn serve_until(
     engine: Engine,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    axum::serve(listener, app(engine))
+    serve_app(listener, app(engine), shutdown).await
+}
+
+/// Serves `app` on `listener` until `shutdown` completes (tests serve a
+/// router they changed through this too).
+pub async fn serve_app(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())

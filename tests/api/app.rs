@@ -12,7 +12,8 @@ use std::time::Duration;
 use droply_engine::embedding::{Embedder, TextEmbedder, default_model_dir};
 use droply_engine::search_index::SearchIndexConfig;
 use droply_engine::{Engine, EngineConfig, SearchIndex, SearchSetup, Store};
-use droply_server::startup::serve_until;
+use droply_server::http::AppState;
+use droply_server::startup;
 use serde_json::Value;
 
 /// A running app and what it runs on.
@@ -86,8 +87,21 @@ pub fn spawn_app_with_search_on(
     serve(engine, dir)
 }
 
+/// Starts the router `make` builds over a fresh engine's state in place of
+/// the real one, for tests of what checks the router itself.
+pub fn spawn_router(make: impl FnOnce(AppState) -> axum::Router) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = Engine::open(EngineConfig::new(dir.path())).expect("engine");
+    let app = make(AppState::new(engine.clone()));
+    serve_router(app, engine, dir)
+}
+
 /// Serves `engine` the way `droply serve` does, on a free loopback port.
 fn serve(engine: Engine, dir: tempfile::TempDir) -> TestApp {
+    serve_router(startup::app(engine.clone()), engine, dir)
+}
+
+fn serve_router(app: axum::Router, engine: Engine, dir: tempfile::TempDir) -> TestApp {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -96,10 +110,9 @@ fn serve(engine: Engine, dir: tempfile::TempDir) -> TestApp {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
-    let served = engine.clone();
     runtime.spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-        serve_until(listener, served, std::future::pending())
+        startup::serve_app(listener, app, std::future::pending())
             .await
             .expect("serve");
     });

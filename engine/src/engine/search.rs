@@ -5,7 +5,6 @@
 //! still being built.
 
 use droply_models::{AiMatch, AiMatchId, UserId};
-use serde_json::{Value, json};
 
 use super::Engine;
 use crate::matching::{
@@ -43,23 +42,6 @@ pub struct SearchReadinessInfo {
     pub applied_seq: u64,
     /// Experts in the text index.
     pub indexed_experts: u64,
-}
-
-impl Readiness {
-    /// The JSON body of a ready answer.
-    pub fn to_json(&self) -> Value {
-        match &self.search {
-            None => json!({"status": "ready", "users": self.users}),
-            Some(search) => json!({
-                "status": "ready",
-                "users": self.users,
-                "search": {
-                    "applied_seq": search.applied_seq,
-                    "indexed_experts": search.indexed_experts,
-                },
-            }),
-        }
-    }
 }
 
 impl Engine {

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use droply_engine::SearchIndex;
-use droply_engine::search_index::SearchIndexConfig;
 use droply_engine::embedding::Embedder;
+use droply_engine::search_index::SearchIndexConfig;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dir::DataDirArgs;

@@ -1,5 +1,10 @@
 //! The API's one error format, `{"code": "...", "type": "...", "message": "..."}`,
-//! from one table of stable codes. Engine errors map to codes exhaustively.
+//! from one table of stable codes (`error_codes!`): the enum, each code's
+//! type, status and meaning, the OpenAPI `Error` schema and README's table
+//! ([`ErrorCode::markdown_table`]) all come from it. Engine errors map to codes
+//! exhaustively.
+
+use std::fmt::Write as _;
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -8,142 +13,101 @@ use serde::Serialize;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
 
-/// Every error code the API answers with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    /// The path matches no route.
-    RouteNotFound,
-    /// The route exists but not for this method.
-    MethodNotAllowed,
-    /// The requested row does not exist (or is not visible to the caller).
-    NotFound,
-    /// A unique value is taken.
-    Conflict,
-    /// The asked booking time is not open.
-    SlotUnavailable,
-    /// A value failed validation.
-    InvalidInput,
-    /// A path or query parameter is malformed.
-    InvalidParameter,
-    /// Something failed on our side.
-    Internal,
-    /// No valid bearer token: missing, unknown or expired.
-    Unauthorized,
-    /// Sign-in with an email and password that do not match.
-    InvalidCredentials,
-    /// Too many failed sign-ins for one email.
-    TooManyAttempts,
-    /// The body is not well-formed JSON.
-    InvalidJson,
-    /// The body is over the size limit.
-    PayloadTooLarge,
-    /// The body is not sent as `application/json`.
-    UnsupportedMediaType,
-    /// The caller sees the row but may not do this to it.
-    Forbidden,
-    /// The row's state does not allow this.
-    InvalidState,
-    /// An `Idempotency-Key` was sent again with a different request.
-    IdempotencyKeyReused,
-    /// This server runs without the search index (or it is not open yet).
-    SearchUnavailable,
-    /// A search `filter` cannot be parsed or names what cannot be filtered.
-    InvalidSearchFilter,
-    /// A search asks for facets of an unknown field.
-    InvalidSearchFacets,
+/// Declares [`ErrorCode`] from one table: each row is a variant, its stable
+/// code, its type, its HTTP status and what it means. [`ErrorCode::ALL`],
+/// [`ErrorCode::describe`], [`ErrorCode::meaning`], the `Error` schema's
+/// enums and [`ErrorCode::markdown_table`] are all read from it.
+macro_rules! error_codes {
+    ($($variant:ident => $code:literal, $kind:literal, $status:ident, $meaning:literal;)*) => {
+        /// Every error code the API answers with.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $(
+                #[doc = concat!("`", $code, "`: ", $meaning, ".")]
+                $variant,
+            )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The stable code, the error type and the HTTP status.
+            pub fn describe(self) -> (&'static str, &'static str, StatusCode) {
+                match self {
+                    $(ErrorCode::$variant => ($code, $kind, StatusCode::$status),)*
+                }
+            }
+
+            /// When the code is answered, for people.
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $meaning,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    RouteNotFound => "route_not_found", "invalid_request", NOT_FOUND,
+        "no route matches the path";
+    MethodNotAllowed => "method_not_allowed", "invalid_request", METHOD_NOT_ALLOWED,
+        "the path exists but not for this method";
+    NotFound => "not_found", "invalid_request", NOT_FOUND,
+        "the row does not exist (or is not visible to the caller)";
+    Conflict => "conflict", "invalid_request", CONFLICT,
+        "a unique value is taken";
+    SlotUnavailable => "slot_unavailable", "invalid_request", CONFLICT,
+        "the asked booking time is not open";
+    InvalidInput => "invalid_input", "invalid_request", BAD_REQUEST,
+        "a value failed validation";
+    InvalidParameter => "invalid_parameter", "invalid_request", BAD_REQUEST,
+        "a path or query parameter is malformed";
+    Internal => "internal", "internal", INTERNAL_SERVER_ERROR,
+        "a failure on our side (details in the log only)";
+    Unauthorized => "unauthorized", "auth", UNAUTHORIZED,
+        "no valid bearer token (missing, unknown, expired or signed out)";
+    InvalidCredentials => "invalid_credentials", "auth", UNAUTHORIZED,
+        "sign-in with an email and password that do not match";
+    TooManyAttempts => "too_many_attempts", "auth", TOO_MANY_REQUESTS,
+        "too many failed sign-ins for one email; see `Retry-After`";
+    InvalidJson => "invalid_json", "invalid_request", BAD_REQUEST,
+        "the body is not well-formed JSON";
+    PayloadTooLarge => "payload_too_large", "invalid_request", PAYLOAD_TOO_LARGE,
+        "the body is over 64 KiB";
+    UnsupportedMediaType => "unsupported_media_type", "invalid_request", UNSUPPORTED_MEDIA_TYPE,
+        "the body is not sent as `application/json`";
+    Forbidden => "forbidden", "invalid_request", FORBIDDEN,
+        "the caller sees the row but may not do this to it (e.g. the client confirming a booking)";
+    InvalidState => "invalid_state", "invalid_request", CONFLICT,
+        "the row's state does not allow this (e.g. this move of the booking)";
+    IdempotencyKeyReused => "idempotency_key_reused", "invalid_request", UNPROCESSABLE_ENTITY,
+        "an `Idempotency-Key` sent again with a different booking request";
+    SearchUnavailable => "search_unavailable", "system", SERVICE_UNAVAILABLE,
+        "the server runs without the search index, the index is still being built (search routes), or (`/ready`) it has not caught up yet";
+    InvalidSearchFilter => "invalid_search_filter", "invalid_request", BAD_REQUEST,
+        "a search `filter` that cannot be parsed or asks for what cannot be filtered (the message names the problem)";
+    InvalidSearchFacets => "invalid_search_facets", "invalid_request", BAD_REQUEST,
+        "a search asks for facets of an unknown field";
 }
 
 impl ErrorCode {
-    /// Every code, in table order.
-    pub const ALL: &'static [ErrorCode] = &[
-        ErrorCode::RouteNotFound,
-        ErrorCode::MethodNotAllowed,
-        ErrorCode::NotFound,
-        ErrorCode::Conflict,
-        ErrorCode::SlotUnavailable,
-        ErrorCode::InvalidInput,
-        ErrorCode::InvalidParameter,
-        ErrorCode::Internal,
-        ErrorCode::Unauthorized,
-        ErrorCode::InvalidCredentials,
-        ErrorCode::TooManyAttempts,
-        ErrorCode::InvalidJson,
-        ErrorCode::PayloadTooLarge,
-        ErrorCode::UnsupportedMediaType,
-        ErrorCode::Forbidden,
-        ErrorCode::InvalidState,
-        ErrorCode::IdempotencyKeyReused,
-        ErrorCode::SearchUnavailable,
-        ErrorCode::InvalidSearchFilter,
-        ErrorCode::InvalidSearchFacets,
-    ];
-
-    /// The stable code, the error type and the HTTP status.
-    pub fn describe(self) -> (&'static str, &'static str, StatusCode) {
-        match self {
-            ErrorCode::RouteNotFound => {
-                ("route_not_found", "invalid_request", StatusCode::NOT_FOUND)
-            }
-            ErrorCode::MethodNotAllowed => (
-                "method_not_allowed",
-                "invalid_request",
-                StatusCode::METHOD_NOT_ALLOWED,
-            ),
-            ErrorCode::NotFound => ("not_found", "invalid_request", StatusCode::NOT_FOUND),
-            ErrorCode::Conflict => ("conflict", "invalid_request", StatusCode::CONFLICT),
-            ErrorCode::SlotUnavailable => {
-                ("slot_unavailable", "invalid_request", StatusCode::CONFLICT)
-            }
-            ErrorCode::InvalidInput => {
-                ("invalid_input", "invalid_request", StatusCode::BAD_REQUEST)
-            }
-            ErrorCode::InvalidParameter => (
-                "invalid_parameter",
-                "invalid_request",
-                StatusCode::BAD_REQUEST,
-            ),
-            ErrorCode::Internal => ("internal", "internal", StatusCode::INTERNAL_SERVER_ERROR),
-            ErrorCode::Unauthorized => ("unauthorized", "auth", StatusCode::UNAUTHORIZED),
-            ErrorCode::InvalidCredentials => {
-                ("invalid_credentials", "auth", StatusCode::UNAUTHORIZED)
-            }
-            ErrorCode::TooManyAttempts => {
-                ("too_many_attempts", "auth", StatusCode::TOO_MANY_REQUESTS)
-            }
-            ErrorCode::InvalidJson => ("invalid_json", "invalid_request", StatusCode::BAD_REQUEST),
-            ErrorCode::PayloadTooLarge => (
-                "payload_too_large",
-                "invalid_request",
-                StatusCode::PAYLOAD_TOO_LARGE,
-            ),
-            ErrorCode::UnsupportedMediaType => (
-                "unsupported_media_type",
-                "invalid_request",
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ),
-            ErrorCode::Forbidden => ("forbidden", "invalid_request", StatusCode::FORBIDDEN),
-            ErrorCode::InvalidState => ("invalid_state", "invalid_request", StatusCode::CONFLICT),
-            ErrorCode::IdempotencyKeyReused => (
-                "idempotency_key_reused",
-                "invalid_request",
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ),
-            ErrorCode::SearchUnavailable => (
-                "search_unavailable",
-                "system",
-                StatusCode::SERVICE_UNAVAILABLE,
-            ),
-            ErrorCode::InvalidSearchFilter => (
-                "invalid_search_filter",
-                "invalid_request",
-                StatusCode::BAD_REQUEST,
-            ),
-            ErrorCode::InvalidSearchFacets => (
-                "invalid_search_facets",
-                "invalid_request",
-                StatusCode::BAD_REQUEST,
-            ),
+    /// The error codes as a Markdown table (code, type, HTTP status,
+    /// meaning), one row per code in table order; README.md holds a copy.
+    pub fn markdown_table() -> String {
+        let mut table =
+            String::from("| code | type | HTTP status | meaning |\n| --- | --- | --- | --- |\n");
+        for code in ErrorCode::ALL {
+            let (name, kind, status) = code.describe();
+            let meaning = code.meaning().replace('|', "\\|");
+            let _ = writeln!(
+                table,
+                "| `{name}` | `{kind}` | {} | {meaning} |",
+                status.as_u16()
+            );
         }
+        table
     }
 }
 
@@ -242,7 +206,10 @@ impl From<droply_engine::Error> for ApiError {
             E::IdempotencyKeyReused => {
                 ApiError::new(ErrorCode::IdempotencyKeyReused, err.to_string())
             }
-            E::SchemaTooNew { .. } | E::Corrupt(_) | E::Storage(_) | E::Io(_) => {
+            E::InvalidFilter(_) => ApiError::new(ErrorCode::InvalidSearchFilter, err.to_string()),
+            E::InvalidFacets(_) => ApiError::new(ErrorCode::InvalidSearchFacets, err.to_string()),
+            E::SearchUnavailable(_) => ApiError::new(ErrorCode::SearchUnavailable, err.to_string()),
+            E::SchemaTooNew { .. } | E::Corrupt(_) | E::Storage(_) | E::Io(_) | E::Config(_) => {
                 ApiError::internal(err)
             }
         }
@@ -283,4 +250,46 @@ pub async fn method_not_allowed() -> ApiError {
         ErrorCode::MethodNotAllowed,
         "this route does not take that method",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+
+    #[test]
+    fn the_readme_holds_the_error_code_table() {
+        let readme = std::fs::read_to_string(README).expect("README.md");
+        let table = ErrorCode::markdown_table();
+        assert!(
+            readme.contains(&table),
+            "README.md must hold the error-code table exactly as generated:\n\n{table}"
+        );
+    }
+
+    #[test]
+    fn codes_are_unique_snake_case_and_statuses_are_errors() {
+        let mut names: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.describe().0).collect();
+        assert!(
+            names.iter().all(|n| {
+                !n.is_empty() && n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+            })
+        );
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+        for code in ErrorCode::ALL {
+            let status = code.describe().2;
+            assert!(
+                status.is_client_error() || status.is_server_error(),
+                "{code:?}"
+            );
+        }
+        assert_eq!(
+            ErrorCode::markdown_table().lines().count(),
+            ErrorCode::ALL.len() + 2,
+            "one row per code"
+        );
+    }
 }

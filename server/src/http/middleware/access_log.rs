@@ -67,7 +67,7 @@ mod tests {
     use std::io::{Read, Write};
     use std::sync::{Arc, Mutex};
 
-    use droply_engine::Store;
+    use droply_engine::{Engine, EngineConfig, Store};
 
     use crate::http::{AppState, router};
 
@@ -109,7 +109,8 @@ mod tests {
                 .expect("runtime");
             runtime.block_on(async {
                 let store = Store::open_temporary().expect("store");
-                let app = router(AppState::new(store));
+                let engine = Engine::over(store, EngineConfig::new("unused")).expect("engine");
+                let app = router(AppState::new(engine));
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await
                     .expect("bind");

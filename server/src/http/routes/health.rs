@@ -3,9 +3,18 @@
 use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::error::{ApiError, ErrorBody, ErrorCode};
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::{AppState, blocking};
+
+/// `GET /health` and `GET /ready`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
+}
 
 /// `GET /health`: the process answers.
 #[utoipa::path(
@@ -32,31 +41,13 @@ pub async fn health() -> Json<Value> {
     )
 )]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let store = state.store.clone();
-    let search = state.matcher.clone().zip(state.search_readiness.clone());
-    let (users, search) = blocking(move || {
-        let users = store.users().count();
-        let Some((matcher, readiness)) = search else {
-            return Ok((users, Ok(None)));
-        };
-        let index = matcher.index();
-        Ok((
-            users,
-            readiness.check(index).map(|()| {
-                let status = index.status();
-                Some(json!({
-                    "applied_seq": status.applied_seq,
-                    "indexed_experts": status.text_documents,
-                }))
-            }),
-        ))
-    })
-    .await?;
-    match search {
-        Ok(None) => Ok(Json(json!({"status": "ready", "users": users}))),
-        Ok(Some(search)) => Ok(Json(
-            json!({"status": "ready", "users": users, "search": search}),
-        )),
-        Err(doing) => Err(ApiError::new(ErrorCode::SearchUnavailable, doing)),
+    let readiness = blocking(&state, |engine| engine.readiness()).await?;
+    let mut body = json!({"status": "ready", "users": readiness.users});
+    if let Some(search) = readiness.search {
+        body["search"] = json!({
+            "applied_seq": search.applied_seq,
+            "indexed_experts": search.indexed_experts,
+        });
     }
+    Ok(Json(body))
 }

@@ -1,5 +1,5 @@
-//! The in-process metrics registry and `GET /metrics` in the Prometheus text
-//! exposition format (0.0.4). Requests are counted by method, matched route
+//! The in-process metrics registry, rendered by `GET /metrics` in the Prometheus
+//! text exposition format (0.0.4). Requests are counted by method, matched route
 //! template and status, and timed per route in a histogram with fixed
 //! buckets; routes are templates such as `/v1/bookings/{id}` (never raw paths,
 //! so ids cannot blow up the label set), and requests no route matched are
@@ -10,13 +10,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
-
-use super::error::ApiError;
-use super::{AppState, blocking};
 
 /// The content type of the text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -49,7 +42,7 @@ struct Histogram {
 }
 
 /// The registry: request counters, duration histograms and named gauges.
-/// Shared by every request through [`AppState`]; cheap to update.
+/// Shared by every request through [`AppState`](crate::http::AppState); cheap to update.
 pub struct Metrics {
     started: Instant,
     requests: Mutex<BTreeMap<(&'static str, String, u16), u64>>,
@@ -302,21 +295,6 @@ pub(crate) fn register_search_gauges(metrics: &Metrics, index: &Arc<droply_engin
                 .map_or(0.0, |index| index.status().text_documents as f64)
         },
     );
-}
-
-/// `GET /metrics`: every metric in the Prometheus text format.
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    tag = "operations",
-    summary = "Prometheus metrics",
-    description = "Request counts by method, route template and status, request durations by route, uptime, build info and store gauges, in the Prometheus text exposition format 0.0.4.",
-    responses((status = 200, description = "The metrics", body = String, content_type = "text/plain; version=0.0.4"))
-)]
-pub async fn get_metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    let metrics: Arc<Metrics> = state.metrics.clone();
-    let text = blocking(move || Ok(metrics.render())).await?;
-    Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], text))
 }
 
 #[cfg(test)]

@@ -5,21 +5,29 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use droply_engine::booking::{
-    BookingAction, BookingRequest, BookingRole, act, book_idempotent, booking_for, bookings_of,
-    reschedule, to_ics,
-};
+use droply_engine::booking::{BookingAction, BookingRequest, BookingRole, IdempotencyKey};
 use droply_models::{BookingId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::bearer::SignedIn;
-use super::booking_view::BookingView;
-use super::error::{ApiError, ErrorBody, ErrorCode};
-use super::json_body::ApiJson;
-use super::paging::page_request;
-use super::query::{ApiQuery, parse_id};
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::{ApiJson, ApiQuery, SignedIn, page_request, parse_id};
+use crate::http::views::BookingView;
+use crate::http::{AppState, blocking};
+
+/// `/v1/bookings`: booking, reading and moving bookings on.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_booking, list_bookings))
+        .routes(routes!(get_booking))
+        .routes(routes!(confirm_booking))
+        .routes(routes!(cancel_booking))
+        .routes(routes!(complete_booking))
+        .routes(routes!(mark_booking_no_show))
+        .routes(routes!(reschedule_booking))
+}
 
 /// Body of `POST /v1/bookings`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -65,14 +73,9 @@ pub async fn create_booking(
     ApiJson(body): ApiJson<CreateBookingBody>,
 ) -> Result<(StatusCode, Json<BookingView>), ApiError> {
     let key = match headers.get("idempotency-key") {
-        Some(value) => Some(
-            value
-                .to_str()
-                .map_err(|_| {
-                    ApiError::new(ErrorCode::InvalidParameter, "Idempotency-Key must be ASCII")
-                })?
-                .to_owned(),
-        ),
+        Some(value) => Some(IdempotencyKey::parse(value.to_str().map_err(|_| {
+            ApiError::new(ErrorCode::InvalidParameter, "Idempotency-Key must be ASCII")
+        })?)?),
         None => None,
     };
     let request = BookingRequest {
@@ -82,10 +85,10 @@ pub async fn create_booking(
         duration_minutes: body.duration,
         client_message: body.client_message,
     };
-    let policy = state.slot_policy;
-    let store = state.store.clone();
-    let (booking, created) =
-        blocking(move || book_idempotent(&store, &request, key.as_deref(), &policy)).await?;
+    let (booking, created) = blocking(&state, move |engine| {
+        engine.create_booking(&request, key.as_ref())
+    })
+    .await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -123,21 +126,11 @@ pub async fn get_booking(
         None => (raw.as_str(), false),
     };
     let id: BookingId = parse_id(raw_id, "booking")?;
-    let store = state.store.clone();
     if !ics {
-        let booking = blocking(move || booking_for(&store, id, user)).await?;
+        let booking = blocking(&state, move |engine| engine.booking(id, user)).await?;
         return Ok(Json(BookingView::from(&booking)).into_response());
     }
-    let text = blocking(move || {
-        let booking = booking_for(&store, id, user)?;
-        let provider = store.users().get(booking.provider_id)?;
-        Ok(to_ics(
-            &booking,
-            &format!("Droply session with {}", provider.full_name),
-            Timestamp::now(),
-        ))
-    })
-    .await?;
+    let text = blocking(&state, move |engine| engine.booking_ics(id, user)).await?;
     Ok((
         [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
         text,
@@ -196,8 +189,10 @@ pub async fn list_bookings(
         }
     };
     let page_request = page_request(query.limit, query.cursor)?;
-    let store = state.store.clone();
-    let page = blocking(move || bookings_of(&store, user, role, &page_request)).await?;
+    let page = blocking(&state, move |engine| {
+        engine.bookings_of(user, role, &page_request)
+    })
+    .await?;
     Ok(Json(BookingPage {
         bookings: page.items.iter().map(BookingView::from).collect(),
         next_cursor: page.next.map(|c| c.to_string()),
@@ -212,8 +207,10 @@ async fn run_action(
     reason: Option<String>,
 ) -> Result<Json<BookingView>, ApiError> {
     let id: BookingId = parse_id(raw, "booking")?;
-    let store = state.store.clone();
-    let booking = blocking(move || act(&store, id, user, action, reason)).await?;
+    let booking = blocking(&state, move |engine| {
+        engine.act_on_booking(id, user, action, reason)
+    })
+    .await?;
     Ok(Json(BookingView::from(&booking)))
 }
 
@@ -353,8 +350,9 @@ pub async fn reschedule_booking(
     ApiJson(body): ApiJson<RescheduleBody>,
 ) -> Result<(StatusCode, Json<BookingView>), ApiError> {
     let id: BookingId = parse_id(&id, "booking")?;
-    let policy = state.slot_policy;
-    let store = state.store.clone();
-    let booking = blocking(move || reschedule(&store, id, user, body.start_time, &policy)).await?;
+    let booking = blocking(&state, move |engine| {
+        engine.reschedule_booking(id, user, body.start_time)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(BookingView::from(&booking))))
 }

@@ -2,14 +2,20 @@
 
 use axum::Json;
 use axum::extract::State;
-use droply_engine::accounts::{ProfileUpdate, update_profile};
+use droply_engine::accounts::ProfileUpdate;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::account_view::AccountView;
-use super::bearer::SignedIn;
-use super::error::{ApiError, ErrorBody};
-use super::json_body::ApiJson;
-use super::model_schemas::ProfileUpdateSchema;
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, SignedIn};
+use crate::http::views::AccountView;
+use crate::http::views::model_schemas::ProfileUpdateSchema;
+use crate::http::{AppState, blocking};
+
+/// `GET` and `PATCH /v1/users/me`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_own_account, update_own_account))
+}
 
 /// `GET /v1/users/me`: the caller's account as its owner sees it.
 #[utoipa::path(
@@ -25,8 +31,7 @@ pub async fn get_own_account(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<Json<AccountView>, ApiError> {
-    let store = state.store.clone();
-    let row = blocking(move || store.users().get(user)).await?;
+    let row = blocking(&state, move |engine| engine.account(user)).await?;
     Ok(Json(AccountView::from(&row)))
 }
 
@@ -50,7 +55,6 @@ pub async fn update_own_account(
     SignedIn(user): SignedIn,
     ApiJson(update): ApiJson<ProfileUpdate>,
 ) -> Result<Json<AccountView>, ApiError> {
-    let store = state.store.clone();
-    let row = blocking(move || update_profile(&store, user, update)).await?;
+    let row = blocking(&state, move |engine| engine.update_profile(user, update)).await?;
     Ok(Json(AccountView::from(&row)))
 }

@@ -3,16 +3,23 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use droply_engine::accounts::{add_favorite, favorite_experts, remove_favorite};
 use droply_models::{Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::bearer::SignedIn;
-use super::error::{ApiError, ErrorBody};
-use super::paging::page_request;
-use super::query::{ApiQuery, parse_id};
-use super::{AppState, PublicProfile, blocking};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiQuery, SignedIn, page_request, parse_id};
+use crate::http::views::PublicProfile;
+use crate::http::{AppState, blocking};
+
+/// `/v1/favorites`: the caller's saved experts.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_favorites))
+        .routes(routes!(add_favorite_expert, remove_favorite_expert))
+}
 
 /// A saved expert, as answered by `POST /v1/favorites/{expert_id}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,8 +55,7 @@ pub async fn add_favorite_expert(
     Path(raw): Path<String>,
 ) -> Result<(StatusCode, Json<FavoriteView>), ApiError> {
     let expert: UserId = parse_id(&raw, "expert")?;
-    let store = state.store.clone();
-    let favorite = blocking(move || add_favorite(&store, user, expert)).await?;
+    let favorite = blocking(&state, move |engine| engine.add_favorite(user, expert)).await?;
     Ok((
         StatusCode::CREATED,
         Json(FavoriteView {
@@ -81,8 +87,7 @@ pub async fn remove_favorite_expert(
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let expert: UserId = parse_id(&raw, "expert")?;
-    let store = state.store.clone();
-    blocking(move || remove_favorite(&store, user, expert)).await?;
+    blocking(&state, move |engine| engine.remove_favorite(user, expert)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -125,8 +130,10 @@ pub async fn list_favorites(
     ApiQuery(query): ApiQuery<ListFavoritesQuery>,
 ) -> Result<Json<FavoritePage>, ApiError> {
     let page_request = page_request(query.limit, query.cursor)?;
-    let store = state.store.clone();
-    let page = blocking(move || favorite_experts(&store, user, &page_request)).await?;
+    let page = blocking(&state, move |engine| {
+        engine.favorite_experts(user, &page_request)
+    })
+    .await?;
     Ok(Json(FavoritePage {
         experts: page.items.iter().map(PublicProfile::from).collect(),
         next_cursor: page.next.map(|c| c.to_string()),

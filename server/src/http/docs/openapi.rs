@@ -1,70 +1,29 @@
 //! The OpenAPI 3.1 document, generated from the code: every handler carries a
-//! `#[utoipa::path]` and every request and answer type a schema, and
-//! [`ApiDoc`] lists the handlers. The errors every operation can meet (a
-//! failure on our side; `unauthorized` where a bearer token is needed; the
-//! body errors of `ApiJson`) are added to each operation here, once. Served
-//! at `GET /openapi.json` and rendered by `GET /docs`.
+//! `#[utoipa::path]` and every request and answer type a schema. [`ApiDoc`]
+//! holds what is not a route (info, tags, the `Error` schema, the bearer
+//! scheme); the routes come from the per-resource routers that
+//! [`api`](crate::http::api) merges over it, so the document lists exactly the
+//! routes served. The errors every operation can meet (a failure on our side;
+//! `unauthorized` where a bearer token is needed; the body errors of
+//! `ApiJson`) are added to each operation here, once. Served at
+//! `GET /openapi.json` and rendered by `GET /docs`.
 
 use std::sync::LazyLock;
 
-use axum::Json;
 use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::error::ErrorBody;
-use super::{
-    auth, availability, bookings, docs_page, experts, favorites, health, interactions, matches,
-    metrics, profile, recommendations, search,
-};
+use crate::http::error::ErrorBody;
 
-/// The API's operations and the schemas they use.
+/// What the document says besides its operations: info, tags, the `Error`
+/// schema and the bearer scheme. The operations (and the schemas they use)
+/// are added by the routers [`api`](crate::http::api) merges over it.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Droply API",
         description = "Find, book and pay experts. Signed-in routes take `Authorization: Bearer <token>`; every error has the shape of the `Error` schema."
-    ),
-    paths(
-        health::health,
-        health::ready,
-        metrics::get_metrics,
-        get_openapi,
-        docs_page::get_docs,
-        experts::list_experts,
-        experts::get_expert,
-        availability::list_expert_slots,
-        auth::register_account,
-        auth::login,
-        auth::logout,
-        profile::get_own_account,
-        profile::update_own_account,
-        favorites::list_favorites,
-        favorites::add_favorite_expert,
-        favorites::remove_favorite_expert,
-        interactions::create_interaction,
-        availability::create_rule,
-        availability::list_own_rules,
-        availability::patch_rule,
-        availability::remove_rule,
-        availability::create_exception,
-        availability::list_own_exceptions,
-        availability::patch_exception,
-        availability::remove_exception,
-        bookings::create_booking,
-        bookings::list_bookings,
-        bookings::get_booking,
-        bookings::confirm_booking,
-        bookings::cancel_booking,
-        bookings::complete_booking,
-        bookings::mark_booking_no_show,
-        bookings::reschedule_booking,
-        search::search_experts,
-        matches::create_matches,
-        matches::mark_match_viewed,
-        matches::mark_match_acted,
-        recommendations::list_similar_experts,
-        recommendations::list_recommendations,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -164,10 +123,12 @@ fn add_common_errors(document: &mut Value) {
     }
 }
 
-/// The whole document, built once.
+/// The whole document, built once from the routes [`api`](crate::http::api)
+/// registers, with the common errors added.
 pub fn document() -> &'static Value {
     static DOCUMENT: LazyLock<Value> = LazyLock::new(|| {
-        let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|err| {
+        let (_, openapi) = crate::http::api().split_for_parts();
+        let mut document = serde_json::to_value(openapi).unwrap_or_else(|err| {
             tracing::error!(%err, "cannot serialise the OpenAPI document");
             Value::Null
         });
@@ -175,17 +136,4 @@ pub fn document() -> &'static Value {
         document
     });
     &DOCUMENT
-}
-
-/// `GET /openapi.json`: this document.
-#[utoipa::path(
-    get,
-    path = "/openapi.json",
-    tag = "operations",
-    summary = "The OpenAPI document",
-    description = "This API's OpenAPI 3.1 document, generated from the code.",
-    responses((status = 200, description = "The document", body = Object))
-)]
-pub async fn get_openapi() -> Json<&'static Value> {
-    Json(document())
 }

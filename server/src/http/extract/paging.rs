@@ -3,7 +3,7 @@
 
 use droply_engine::PageRequest;
 
-use super::error::{ApiError, ErrorCode};
+use crate::http::error::{ApiError, ErrorCode};
 
 /// The largest page a list route serves.
 pub const MAX_LIMIT: usize = 100;

@@ -3,16 +3,21 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use droply_engine::accounts::record_interaction;
 use droply_models::{InteractionId, InteractionType, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::bearer::SignedIn;
-use super::error::{ApiError, ErrorBody};
-use super::json_body::ApiJson;
-use super::model_schemas::InteractionTypeSchema;
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, SignedIn};
+use crate::http::views::model_schemas::InteractionTypeSchema;
+use crate::http::{AppState, blocking};
+
+/// `POST /v1/interactions`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_interaction))
+}
 
 /// Body of `POST /v1/interactions`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -63,9 +68,8 @@ pub async fn create_interaction(
     SignedIn(user): SignedIn,
     ApiJson(body): ApiJson<CreateInteractionBody>,
 ) -> Result<(StatusCode, Json<InteractionView>), ApiError> {
-    let store = state.store.clone();
-    let row = blocking(move || {
-        record_interaction(&store, user, body.target_user_id, body.interaction_type)
+    let row = blocking(&state, move |engine| {
+        engine.record_interaction(user, body.target_user_id, body.interaction_type)
     })
     .await?;
     Ok((

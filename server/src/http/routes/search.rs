@@ -1,30 +1,32 @@
 //! `POST /v1/search`, shaped like Meilisearch's search: words and meaning mixed
 //! by `semanticRatio`, a `filter` expression, facet counts, offset and limit, and
 //! optionally each hit's ranking score and its details. Open to anonymous callers;
-//! a valid bearer token personalizes the ranking. Also the request parts that
-//! `POST /v1/matches` shares, checked into the engine's [`MatchQuery`] here.
+//! a valid bearer token personalizes the ranking. The body maps onto the
+//! engine's `SearchRequest`, which the engine checks (one place for every
+//! rule of a query, shared with `POST /v1/matches`).
 
 use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use droply_engine::matching::{Fusion, MatchQuery, RankedExpert};
-use droply_index::FacetField;
-use droply_models::Currency;
+use droply_engine::matching::{RankedExpert, SearchRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::bearer::MaybeSignedIn;
-use super::error::{ApiError, ErrorBody, ErrorCode};
-use super::json_body::ApiJson;
-use super::search_filter::SearchFilter;
-use super::{AppState, PublicProfile, blocking};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, MaybeSignedIn};
+use crate::http::views::PublicProfile;
+use crate::http::{AppState, blocking};
 
-/// The page size when a request names none.
-pub const DEFAULT_LIMIT: usize = 20;
+/// `POST /v1/search`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search_experts))
+}
 
 /// Body of `POST /v1/search`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -136,73 +138,6 @@ pub struct SearchResponse {
     pub semantic_ratio: f32,
 }
 
-/// The request parts search and matches share, before checking.
-#[derive(Debug, Default)]
-pub(crate) struct QueryParts {
-    pub q: Option<String>,
-    pub filter: Option<Value>,
-    pub currency: Option<String>,
-    pub limit: Option<usize>,
-    pub offset: Option<usize>,
-    pub semantic_ratio: Option<f32>,
-}
-
-impl QueryParts {
-    /// The engine's query, every limit checked: a bad filter is
-    /// `invalid_search_filter`, any other bad value `invalid_input`.
-    pub(crate) fn into_query(self) -> Result<MatchQuery, ApiError> {
-        let currency = self
-            .currency
-            .map(|code| {
-                Currency::parse(&code).map_err(|err| {
-                    ApiError::new(ErrorCode::InvalidInput, format!("currency: {err}"))
-                })
-            })
-            .transpose()?;
-        let invalid_filter = |err: super::search_filter::FilterError| {
-            ApiError::new(ErrorCode::InvalidSearchFilter, err.to_string())
-        };
-        let filters = SearchFilter::parse(self.filter.as_ref())
-            .and_then(|filter| filter.into_match_filters(currency))
-            .map_err(invalid_filter)?;
-        let query = MatchQuery {
-            text: self.q.unwrap_or_default(),
-            filters,
-            semantic_ratio: self.semantic_ratio.unwrap_or(0.5),
-            limit: self.limit.unwrap_or(DEFAULT_LIMIT),
-            offset: self.offset.unwrap_or(0),
-            ..MatchQuery::default()
-        };
-        query.validate()?;
-        Ok(query)
-    }
-}
-
-/// The facet fields named in a request; `*` is all of them.
-fn facet_fields(names: Option<Vec<String>>) -> Result<Vec<FacetField>, ApiError> {
-    let mut fields = Vec::new();
-    for name in names.unwrap_or_default() {
-        if name == "*" {
-            fields.extend(FacetField::ALL);
-            continue;
-        }
-        let field = FacetField::parse(&name).ok_or_else(|| {
-            let known: Vec<&str> = FacetField::ALL.iter().map(|f| f.name()).collect();
-            ApiError::new(
-                ErrorCode::InvalidSearchFacets,
-                format!(
-                    "facets: `{name}` cannot be counted; use {} or *",
-                    known.join(", ")
-                ),
-            )
-        })?;
-        fields.push(field);
-    }
-    fields.sort_unstable();
-    fields.dedup();
-    Ok(fields)
-}
-
 fn hit(ranked: &RankedExpert, score: bool, details: bool) -> SearchHit {
     SearchHit {
         profile: PublicProfile::from(&ranked.expert),
@@ -242,39 +177,18 @@ pub async fn search_experts(
     MaybeSignedIn(viewer): MaybeSignedIn,
     ApiJson(body): ApiJson<SearchBody>,
 ) -> Result<Json<SearchResponse>, ApiError> {
-    let fusion = match body.fusion.as_deref() {
-        None => Fusion::default(),
-        Some(name) => Fusion::parse(name).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::InvalidInput,
-                format!("fusion: {name:?} is not `rrf` or `normalized`"),
-            )
-        })?,
-    };
-    let facets = facet_fields(body.facets)?;
-    let mut query = QueryParts {
+    let (score, details) = (body.show_ranking_score, body.show_ranking_score_details);
+    let request = SearchRequest {
         q: body.q,
         filter: body.filter,
         currency: body.currency,
+        facets: body.facets,
         limit: body.limit,
         offset: body.offset,
         semantic_ratio: body.semantic_ratio,
-    }
-    .into_query()?;
-    query.fusion = fusion;
-    query.facets = facets;
-    query.viewer = viewer;
-    let (score, details) = (body.show_ranking_score, body.show_ranking_score_details);
-    let (text, offset, limit, ratio) = (
-        query.text.clone(),
-        query.offset,
-        query.limit,
-        query.semantic_ratio,
-    );
-    // Bad requests are told so even while the index is still being built.
-    query.validate()?;
-    let matcher = state.require_matcher()?;
-    let results = blocking(move || matcher.search(&query)).await?;
+        fusion: body.fusion,
+    };
+    let (query, results) = blocking(&state, move |engine| engine.search(request, viewer)).await?;
     Ok(Json(SearchResponse {
         hits: results
             .hits
@@ -287,10 +201,10 @@ pub async fn search_experts(
             .into_iter()
             .map(|(field, counts)| (field.name().to_owned(), counts.into_iter().collect()))
             .collect(),
-        offset,
-        limit,
-        query: text,
+        offset: query.offset,
+        limit: query.limit,
+        query: query.text,
         processing_time_ms: results.took_micros / 1000,
-        semantic_ratio: ratio,
+        semantic_ratio: query.semantic_ratio,
     }))
 }

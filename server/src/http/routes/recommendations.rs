@@ -3,16 +3,25 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use droply_engine::Recommendation;
 use droply_engine::matching::MAX_RECOMMENDATIONS;
 use droply_models::UserId;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::bearer::MaybeSignedIn;
-use super::error::{ApiError, ErrorBody, ErrorCode};
-use super::query::{ApiQuery, parse_id};
-use super::ranked_expert_view::RankedExpertList;
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::{ApiQuery, MaybeSignedIn, parse_id};
+use crate::http::views::RankedExpertList;
+use crate::http::{AppState, blocking};
+
+/// `GET /v1/experts/{id}/similar` and `GET /v1/recommendations`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_similar_experts))
+        .routes(routes!(list_recommendations))
+}
 
 /// How many experts a list holds when the request names no limit.
 const DEFAULT_LIMIT: usize = 10;
@@ -62,8 +71,10 @@ pub async fn list_similar_experts(
 ) -> Result<Json<RankedExpertList>, ApiError> {
     let expert: UserId = parse_id(&id, "expert")?;
     let limit = list_limit(query.limit)?;
-    let matcher = state.require_matcher()?;
-    let similar = blocking(move || matcher.similar(expert, limit, viewer)).await?;
+    let similar = blocking(&state, move |engine| {
+        engine.similar_experts(expert, limit, viewer)
+    })
+    .await?;
     Ok(Json(RankedExpertList::of(&similar)))
 }
 
@@ -115,21 +126,16 @@ pub async fn list_recommendations(
     } else {
         RecommendationKind::Trending
     });
-    let for_you = match (kind, viewer) {
-        (RecommendationKind::ForYou, Some(viewer)) => Some(viewer),
+    let kind = match (kind, viewer) {
+        (RecommendationKind::ForYou, Some(viewer)) => Recommendation::ForYou(viewer),
         (RecommendationKind::ForYou, None) => {
             return Err(ApiError::new(
                 ErrorCode::Unauthorized,
                 "sign in first: `for_you` recommendations come from one's own history",
             ));
         }
-        (RecommendationKind::Trending, _) => None,
+        (RecommendationKind::Trending, viewer) => Recommendation::Trending { viewer },
     };
-    let matcher = state.require_matcher()?;
-    let experts = blocking(move || match for_you {
-        Some(viewer) => matcher.for_you(viewer, limit),
-        None => matcher.trending(limit, viewer),
-    })
-    .await?;
+    let experts = blocking(&state, move |engine| engine.recommendations(kind, limit)).await?;
     Ok(Json(RankedExpertList::of(&experts)))
 }

@@ -5,24 +5,30 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use droply_engine::availability::{
-    ExceptionPatch, NewException, NewRule, RulePatch, SlotQuery, add_exception, add_rule,
-    delete_exception, delete_rule, expert_slots, list_exceptions, list_rules, update_exception,
-    update_rule,
-};
+use droply_engine::availability::{ExceptionPatch, NewException, NewRule, RulePatch, SlotQuery};
 use droply_models::{
     AvailabilityException, AvailabilityExceptionId, AvailabilityRule, AvailabilityRuleId,
     LocalTime, TimeZone, Timestamp, UserId, Weekday,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::bearer::SignedIn;
-use super::error::{ApiError, ErrorBody, ErrorCode};
-use super::json_body::ApiJson;
-use super::model_schemas::{AvailabilityExceptionSchema, AvailabilityRuleSchema};
-use super::query::{ApiQuery, parse_id};
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::{ApiJson, ApiQuery, SignedIn, parse_id};
+use crate::http::views::model_schemas::{AvailabilityExceptionSchema, AvailabilityRuleSchema};
+use crate::http::{AppState, blocking};
+
+/// One's own weekly rules and exceptions, and an expert's bookable slots.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_rule, list_own_rules))
+        .routes(routes!(patch_rule, remove_rule))
+        .routes(routes!(create_exception, list_own_exceptions))
+        .routes(routes!(patch_exception, remove_exception))
+        .routes(routes!(list_expert_slots))
+}
 
 /// Body of `POST /v1/availability/rules`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -96,8 +102,7 @@ pub async fn create_rule(
         start: time(&body.start)?,
         end: time(&body.end)?,
     };
-    let store = state.store.clone();
-    let rule = blocking(move || add_rule(&store, user, new)).await?;
+    let rule = blocking(&state, move |engine| engine.add_rule(user, new)).await?;
     Ok((StatusCode::CREATED, Json(rule)))
 }
 
@@ -114,8 +119,7 @@ pub async fn list_own_rules(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<Json<RuleList>, ApiError> {
-    let store = state.store.clone();
-    let rules = blocking(move || list_rules(&store, user)).await?;
+    let rules = blocking(&state, move |engine| engine.list_rules(user)).await?;
     Ok(Json(RuleList { rules }))
 }
 
@@ -147,9 +151,8 @@ pub async fn patch_rule(
         end: body.end.as_deref().map(time).transpose()?,
         is_active: body.is_active,
     };
-    let store = state.store.clone();
     Ok(Json(
-        blocking(move || update_rule(&store, user, id, patch)).await?,
+        blocking(&state, move |engine| engine.update_rule(user, id, patch)).await?,
     ))
 }
 
@@ -173,8 +176,7 @@ pub async fn remove_rule(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id: AvailabilityRuleId = parse_id(&id, "rule")?;
-    let store = state.store.clone();
-    blocking(move || delete_rule(&store, user, id)).await?;
+    blocking(&state, move |engine| engine.delete_rule(user, id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -255,8 +257,7 @@ pub async fn create_exception(
         is_blocked: body.is_blocked,
         reason: body.reason,
     };
-    let store = state.store.clone();
-    let exception = blocking(move || add_exception(&store, user, new)).await?;
+    let exception = blocking(&state, move |engine| engine.add_exception(user, new)).await?;
     Ok((StatusCode::CREATED, Json(exception)))
 }
 
@@ -273,8 +274,7 @@ pub async fn list_own_exceptions(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<Json<ExceptionList>, ApiError> {
-    let store = state.store.clone();
-    let exceptions = blocking(move || list_exceptions(&store, user)).await?;
+    let exceptions = blocking(&state, move |engine| engine.list_exceptions(user)).await?;
     Ok(Json(ExceptionList { exceptions }))
 }
 
@@ -306,9 +306,11 @@ pub async fn patch_exception(
         is_blocked: body.is_blocked,
         reason: body.reason,
     };
-    let store = state.store.clone();
     Ok(Json(
-        blocking(move || update_exception(&store, user, id, patch)).await?,
+        blocking(&state, move |engine| {
+            engine.update_exception(user, id, patch)
+        })
+        .await?,
     ))
 }
 
@@ -332,8 +334,7 @@ pub async fn remove_exception(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id: AvailabilityExceptionId = parse_id(&id, "exception")?;
-    let store = state.store.clone();
-    blocking(move || delete_exception(&store, user, id)).await?;
+    blocking(&state, move |engine| engine.delete_exception(user, id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -415,9 +416,7 @@ pub async fn list_expert_slots(
         duration_minutes: query.duration.unwrap_or(60),
         now: Timestamp::now(),
     };
-    let policy = state.slot_policy;
-    let store = state.store.clone();
-    let slots = blocking(move || expert_slots(&store, id, &slot_query, &policy)).await?;
+    let slots = blocking(&state, move |engine| engine.expert_slots(id, &slot_query)).await?;
     Ok(Json(SlotList {
         slots: slots
             .into_iter()

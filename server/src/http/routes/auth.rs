@@ -3,18 +3,25 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use droply_engine::accounts::{
-    Registration, login as engine_login, logout as engine_logout, register,
-};
+use droply_engine::accounts::Registration;
 use droply_models::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::account_view::AccountView;
-use super::bearer::BearerToken;
-use super::error::{ApiError, ErrorBody};
-use super::json_body::ApiJson;
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, BearerToken};
+use crate::http::views::AccountView;
+use crate::http::{AppState, blocking};
+
+/// `POST /v1/auth/register`, `/login` and `/logout`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_account))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+}
 
 /// Body of `POST /v1/auth/register`. No `Debug`: it holds a password.
 #[derive(Deserialize, ToSchema)]
@@ -81,8 +88,7 @@ pub async fn register_account(
         timezone: body.timezone,
         language: body.language,
     };
-    let store = state.store.clone();
-    let (user, token) = blocking(move || register(&store, &registration)).await?;
+    let (user, token) = blocking(&state, move |engine| engine.register(&registration)).await?;
     Ok((
         StatusCode::CREATED,
         Json(RegisteredAnswer {
@@ -132,10 +138,10 @@ pub async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Json<TokenAnswer>, ApiError> {
-    let store = state.store.clone();
-    let throttle = state.login_throttle.clone();
-    let token =
-        blocking(move || engine_login(&store, &throttle, &body.email, &body.password)).await?;
+    let token = blocking(&state, move |engine| {
+        engine.login(&body.email, &body.password)
+    })
+    .await?;
     Ok(Json(TokenAnswer {
         token: token.token,
         expires_at: token.expires_at,
@@ -156,7 +162,6 @@ pub async fn logout(
     State(state): State<AppState>,
     BearerToken(token): BearerToken,
 ) -> Result<StatusCode, ApiError> {
-    let store = state.store.clone();
-    blocking(move || engine_logout(&store, &token)).await?;
+    blocking(&state, move |engine| engine.logout(&token)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

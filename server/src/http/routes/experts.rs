@@ -6,10 +6,20 @@ use axum::extract::{Path, Query, State};
 use droply_models::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::error::{ApiError, ErrorBody, ErrorCode};
-use super::paging::page_request;
-use super::{AppState, PublicProfile, blocking};
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::page_request;
+use crate::http::views::PublicProfile;
+use crate::http::{AppState, blocking};
+
+/// `GET /v1/experts` and `GET /v1/experts/{id}`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_experts))
+        .routes(routes!(get_expert))
+}
 
 /// `GET /v1/experts/{id}`: the public profile of an expert.
 #[utoipa::path(
@@ -35,14 +45,7 @@ pub async fn get_expert(
             format!("{id:?} is not an expert id"),
         )
     })?;
-    let store = state.store.clone();
-    let user = blocking(move || store.users().get(id)).await?;
-    if user.profession.is_empty() {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            format!("expert {id} not found"),
-        ));
-    }
+    let user = blocking(&state, move |engine| engine.expert(id)).await?;
     Ok(Json(PublicProfile::from(&user)))
 }
 
@@ -83,15 +86,9 @@ pub async fn list_experts(
     let Query(query) =
         query.map_err(|err| ApiError::new(ErrorCode::InvalidParameter, err.body_text()))?;
     let page_request = page_request(query.limit, query.cursor)?;
-    let store = state.store.clone();
-    let page = blocking(move || store.users().list(&page_request)).await?;
+    let page = blocking(&state, move |engine| engine.list_experts(&page_request)).await?;
     Ok(Json(ExpertPage {
-        experts: page
-            .items
-            .iter()
-            .filter(|u| !u.profession.is_empty())
-            .map(PublicProfile::from)
-            .collect(),
+        experts: page.items.iter().map(PublicProfile::from).collect(),
         next_cursor: page.next.map(|c| c.to_string()),
     }))
 }

@@ -6,11 +6,10 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use droply_engine::accounts::authenticate;
 use droply_models::UserId;
 
-use super::error::{ApiError, ErrorCode};
-use super::{AppState, blocking};
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::{AppState, blocking};
 
 /// The bearer token a request carries.
 #[derive(Clone)]
@@ -53,8 +52,7 @@ impl FromRequestParts<AppState> for SignedIn {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let BearerToken(token) = BearerToken::from_request_parts(parts, state).await?;
-        let store = state.store.clone();
-        let user = blocking(move || authenticate(&store, &token)).await?;
+        let user = blocking(state, move |engine| engine.authenticate(&token)).await?;
         Ok(SignedIn(user))
     }
 }

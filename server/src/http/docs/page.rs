@@ -1,15 +1,13 @@
-//! `GET /docs`: a self-contained HTML page rendered from the OpenAPI
+//! The page `GET /docs` serves: a self-contained HTML page rendered from the OpenAPI
 //! document (no scripts, no outside assets): every operation with its method,
 //! path, summary, parameters, request body and responses, then every schema.
 //! All text taken from the document is HTML-escaped.
 
 use std::fmt::Write as _;
-use std::sync::LazyLock;
 
-use axum::response::Html;
 use serde_json::Value;
 
-use super::openapi::{METHODS, document};
+use super::openapi::METHODS;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -240,20 +238,6 @@ pub fn render(document: &Value) -> String {
     }
     out.push_str("</body></html>");
     out
-}
-
-/// `GET /docs`: the API reference as one HTML page.
-#[utoipa::path(
-    get,
-    path = "/docs",
-    tag = "operations",
-    summary = "The API reference page",
-    description = "A self-contained HTML page rendered from the OpenAPI document.",
-    responses((status = 200, description = "The page", body = String, content_type = "text/html"))
-)]
-pub async fn get_docs() -> Html<&'static str> {
-    static PAGE: LazyLock<String> = LazyLock::new(|| render(document()));
-    Html(PAGE.as_str())
 }
 
 #[cfg(test)]

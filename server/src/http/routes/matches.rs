@@ -3,19 +3,28 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use droply_engine::matching::{MatchFeedback, record_feedback, record_matches};
+use droply_engine::matching::{MatchFeedback, SearchRequest};
 use droply_models::{AiMatch, AiMatchId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::bearer::SignedIn;
-use super::error::{ApiError, ErrorBody};
-use super::json_body::ApiJson;
-use super::query::parse_id;
-use super::ranked_expert_view::{MatchReasonView, reason_views};
-use super::search::{FilterSchema, QueryParts};
-use super::{AppState, PublicProfile, blocking};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, SignedIn, parse_id};
+use crate::http::views::{MatchReasonView, PublicProfile, reason_views};
+use crate::http::{AppState, blocking};
+
+use super::search::FilterSchema;
+
+/// `POST /v1/matches` and the feedback on a stored match.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_matches))
+        .routes(routes!(mark_match_viewed))
+        .routes(routes!(mark_match_acted))
+}
 
 /// Body of `POST /v1/matches`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -100,27 +109,18 @@ pub async fn create_matches(
     SignedIn(user): SignedIn,
     ApiJson(body): ApiJson<MatchBody>,
 ) -> Result<Json<MatchList>, ApiError> {
-    let mut query = QueryParts {
+    let request = SearchRequest {
         q: body.q,
         filter: body.filter,
         currency: body.currency,
         limit: body.limit,
         offset: body.offset,
         semantic_ratio: body.semantic_ratio,
-    }
-    .into_query()?;
-    query.viewer = Some(user);
-    query.validate()?;
-    let matcher = state.require_matcher()?;
-    let (hits, rows) = blocking(move || {
-        let results = matcher.search(&query)?;
-        let rows = record_matches(matcher.store(), user, &query.text, &results.hits)?;
-        Ok((results.hits, rows))
-    })
-    .await?;
-    let matches = hits
+        ..SearchRequest::default()
+    };
+    let matched = blocking(&state, move |engine| engine.create_matches(request, user)).await?;
+    let matches = matched
         .iter()
-        .zip(&rows)
         .map(|(hit, row)| MatchView {
             id: row.id.get(),
             expert: PublicProfile::from(&hit.expert),
@@ -138,8 +138,10 @@ async fn feedback(
     feedback: MatchFeedback,
 ) -> Result<Json<MatchFeedbackView>, ApiError> {
     let id: AiMatchId = parse_id(id, "match")?;
-    let store = state.store.clone();
-    let row = blocking(move || record_feedback(&store, user.0, id, feedback)).await?;
+    let row = blocking(&state, move |engine| {
+        engine.match_feedback(user.0, id, feedback)
+    })
+    .await?;
     Ok(Json(MatchFeedbackView::from(&row)))
 }
 

@@ -1,0 +1,52 @@
+//! The whole API: every resource's routes merged over [`ApiDoc`], then the
+//! fallbacks, the body limit and the access-log layer. [`api`] is the one
+//! list of routers; it gives both the axum router ([`router`]) and the
+//! OpenAPI document ([`document`](super::docs::document)), so what is served
+//! and what is documented come from the same registrations.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use super::docs::ApiDoc;
+use super::middleware::access_log;
+use super::{AppState, MAX_BODY_BYTES, error, routes};
+
+/// Every route with its OpenAPI operation, over [`ApiDoc`]'s info, tags and
+/// shared schemas. [`OpenApiRouter::split_for_parts`] gives the routes and
+/// the document; add a resource's router here, its routes in its module.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::health::router())
+        .merge(routes::metrics::router())
+        .merge(routes::docs::router())
+        .merge(routes::experts::router())
+        .merge(routes::availability::router())
+        .merge(routes::auth::router())
+        .merge(routes::profile::router())
+        .merge(routes::favorites::router())
+        .merge(routes::interactions::router())
+        .merge(routes::bookings::router())
+        .merge(routes::search::router())
+        .merge(routes::matches::router())
+        .merge(routes::recommendations::router())
+}
+
+/// The whole API over `state`: the routes of [`api`], answering unknown
+/// paths `route_not_found` and unserved methods `method_not_allowed`, with
+/// the body limit and the access log (added after the routes, so they are
+/// observed).
+pub fn router(state: AppState) -> Router {
+    let (routes, _) = api().split_for_parts();
+    routes
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(from_fn_with_state(
+            state.metrics.clone(),
+            access_log::observe_request,
+        ))
+        .with_state(state)
+}

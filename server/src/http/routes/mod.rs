@@ -1,0 +1,23 @@
+//! The handlers, one module per resource. Each module's `router()` registers
+//! its handlers with utoipa-axum's `routes!`, which reads the handler's
+//! `#[utoipa::path]`: the route and its OpenAPI operation come from one
+//! declaration, written beside the handler, so a route cannot be served
+//! undocumented (a handler without the attribute does not compile into
+//! `routes!`) nor documented unserved. Every handler in one `routes!` call
+//! must share one path (utoipa-axum routes the call's methods on each path
+//! it names); the API tests probe every method of every served path against
+//! the document. [`api`](crate::http::api) merges these routers.
+
+pub mod auth;
+pub mod availability;
+pub mod bookings;
+pub mod docs;
+pub mod experts;
+pub mod favorites;
+pub mod health;
+pub mod interactions;
+pub mod matches;
+pub mod metrics;
+pub mod profile;
+pub mod recommendations;
+pub mod search;

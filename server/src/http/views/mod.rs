@@ -1,0 +1,14 @@
+//! What the API sends back: the shapes of rows as callers may see them
+//! (one's own account, a public profile, a booking, a ranked expert), and
+//! the OpenAPI schemas of the model types the API sends or takes as they are.
+
+mod account_view;
+mod booking_view;
+pub mod model_schemas;
+mod public_profile;
+mod ranked_expert_view;
+
+pub use account_view::AccountView;
+pub use booking_view::BookingView;
+pub use public_profile::PublicProfile;
+pub use ranked_expert_view::{MatchReasonView, RankedExpertList, reason_views};
