@@ -117,3 +117,57 @@ fn bad_ids_and_parameters_get_clear_errors() {
         (400, "invalid_parameter")
     );
 }
+
+/// Regression: `GET /v1/experts` paged through every user and dropped the
+/// clients afterwards, so a page between experts came back short (or empty
+/// with a cursor). Experts are now paged by their own index.
+#[test]
+fn expert_pages_are_full_when_clients_sign_up_between_experts() {
+    let app = spawn_app();
+    for (n, name) in ["ann", "bea", "cat", "dan", "eve"].into_iter().enumerate() {
+        app.store
+            .users()
+            .create(secretive_expert(name))
+            .expect("expert");
+        app.register(&format!("client{n}"));
+        app.register(&format!("other{n}"));
+    }
+    // A profession of spaces offers nothing: not listed, not an expert.
+    let mut blank = secretive_expert("blank");
+    blank.profession = "   ".to_owned();
+    let blank = app.store.users().create(blank).expect("user");
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(cursor) => format!("/v1/experts?limit=2&cursor={cursor}"),
+            None => "/v1/experts?limit=2".to_owned(),
+        };
+        let page = app.get(&path);
+        assert_eq!(page.status, 200, "{}", page.raw);
+        let experts = page.body["experts"].as_array().expect("experts").clone();
+        cursor = page.body["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_some() {
+            assert_eq!(
+                experts.len(),
+                2,
+                "a page with a cursor is full: {}",
+                page.raw
+            );
+        }
+        seen.extend(
+            experts
+                .iter()
+                .map(|e| e["username"].as_str().unwrap_or("").to_owned()),
+        );
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, ["ann", "bea", "cat", "dan", "eve"]);
+    let blank = app.get(&format!("/v1/experts/{}", blank.id));
+    assert_eq!(
+        (blank.status, error_code(&blank).as_str()),
+        (404, "not_found")
+    );
+}

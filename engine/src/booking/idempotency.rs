@@ -212,6 +212,22 @@ mod tests {
     }
 
     #[test]
+    fn a_key_is_one_to_255_visible_ascii_characters() {
+        assert_eq!(
+            IdempotencyKey::parse("order-42").expect("valid").as_str(),
+            "order-42"
+        );
+        assert!(IdempotencyKey::parse(&"k".repeat(MAX_KEY_LEN)).is_ok());
+        for bad in ["", "with space", "tab\t", "naïve"] {
+            assert!(
+                matches!(IdempotencyKey::parse(bad), Err(Error::Invalid(_))),
+                "{bad:?}"
+            );
+        }
+        assert!(IdempotencyKey::parse(&"k".repeat(MAX_KEY_LEN + 1)).is_err());
+    }
+
+    #[test]
     fn format_1_rows_upgrade_without_a_fingerprint() {
         let old = BookingIdempotencyV1 {
             id: BookingIdempotencyId::new(7),

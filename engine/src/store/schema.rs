@@ -86,3 +86,79 @@ impl Store {
             .map(u32::from_be_bytes))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use droply_models::{
+        Currency, Email, LanguageCode, NewUser, ReferralCode, TimeZone, Timestamp, UserId, Username,
+    };
+
+    use super::*;
+    use crate::store::PageRequest;
+
+    fn user(name: &str, profession: &str) -> User {
+        let mut user = User::new(
+            NewUser {
+                username: Username::parse(name).expect("username"),
+                email: Email::parse(&format!("{name}@example.com")).expect("email"),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+                full_name: name.into(),
+                currency: Currency::EUR,
+                timezone: TimeZone::parse("Europe/Berlin").expect("zone"),
+                language: LanguageCode::parse("en").expect("language"),
+                referral_code: ReferralCode::parse(&format!("REF{}", name.to_uppercase()))
+                    .expect("code"),
+                referred_by: None,
+            },
+            UserId::new(0),
+            Timestamp::parse_rfc3339("2027-01-01T00:00:00Z").expect("instant"),
+        );
+        user.profession = profession.into();
+        user
+    }
+
+    #[test]
+    fn opening_a_schema_1_store_indexes_its_experts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store");
+        let expert = {
+            let store = Store::open(&path).expect("open");
+            let expert = store
+                .users()
+                .create(user("ann", "Tax Advisor"))
+                .expect("ann");
+            store.users().create(user("bob", "")).expect("bob");
+            // What a schema-1 store looks like: no experts index yet.
+            store
+                .tree(TreeId::Index(IndexName::Experts))
+                .clear()
+                .expect("clear");
+            store
+                .tree(TreeId::Meta)
+                .insert(META_SCHEMA, &1u32.to_be_bytes())
+                .expect("schema 1");
+            store.flush().expect("flush");
+            assert!(
+                store
+                    .users()
+                    .experts(&PageRequest::first(10))
+                    .expect("experts")
+                    .items
+                    .is_empty()
+            );
+            expert
+        };
+        let store = Store::open(&path).expect("reopen");
+        assert_eq!(
+            store.schema_version().expect("schema"),
+            Some(CURRENT_SCHEMA)
+        );
+        let experts = store
+            .users()
+            .experts(&PageRequest::first(10))
+            .expect("experts");
+        let ids: Vec<UserId> = experts.items.iter().map(|u| u.id).collect();
+        assert_eq!(ids, [expert.id]);
+        assert!(store.verify_integrity().expect("verify").is_consistent());
+    }
+}

@@ -157,6 +157,16 @@ mod tests {
     }
 
     #[test]
+    fn an_expert_has_a_profession_and_spaces_are_none() {
+        let mut user = sample_user();
+        assert!(!user.is_expert());
+        user.profession = "   ".into();
+        assert!(!user.is_expert(), "a profession of spaces is no profession");
+        user.profession = "Tax Advisor".into();
+        assert!(user.is_expert());
+    }
+
+    #[test]
     fn session_price_follows_duration() {
         let mut user = sample_user();
         user.hourly_rate = Some(Money::new(12_000, Currency::EUR));
