@@ -13,12 +13,12 @@ use std::time::Duration;
 
 use clap::Args;
 use droply_engine::accounts::sweep_expired_sessions;
-use droply_engine::demo::{DemoConfig, generate};
 use droply_engine::import::import_rows;
 use droply_engine::matching::{Matcher, MatcherConfig};
 use droply_engine::search_index::{RebuildProgress, SearchIndexConfig};
 use droply_engine::{SearchIndex, Store};
 use droply_index::Embedder;
+use droply_lab::demo::{DemoConfig, generate};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dir::DataDirArgs;

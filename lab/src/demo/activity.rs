@@ -17,7 +17,7 @@ use super::instants;
 use super::interest_model::Pools;
 use super::schedule::Schedule;
 use super::vocab::Vocab;
-use crate::Result;
+use droply_engine::Result;
 
 /// How many held-out next favourites each client gets.
 pub(crate) const HELD_OUT: usize = 10;

@@ -42,8 +42,8 @@ use droply_models::{
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::Result;
-use crate::import::ImportRow;
+use droply_engine::Result;
+use droply_engine::import::ImportRow;
 
 pub use profile_text::profile_text;
 pub use truth::{ClientTruth, DemoTruth, EvalQuery, Relevance};

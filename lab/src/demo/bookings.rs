@@ -13,7 +13,7 @@ use super::schedule::Schedule;
 use super::slots::find_slot;
 use super::template::fill;
 use super::vocab::Vocab;
-use crate::Result;
+use droply_engine::Result;
 
 /// Every provider's booked time, so that no two bookings overlap.
 #[derive(Debug, Default)]
