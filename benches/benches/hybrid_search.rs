@@ -18,12 +18,12 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use droply_benches::{WordHashEmbedder, latency_report, request_shapes};
-use droply_engine::demo::{DemoConfig, DemoMarketplace, generate};
 use droply_engine::import::import_rows;
 use droply_engine::matching::{Matcher, MatcherConfig};
 use droply_engine::search_index::SearchIndexConfig;
 use droply_engine::{SearchIndex, Store};
 use droply_index::TextEmbedder;
+use droply_lab::demo::{DemoConfig, DemoMarketplace, generate};
 
 fn experts() -> usize {
     std::env::var("DROPLY_BENCH_EXPERTS")

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use droply_engine::Store;
-use droply_engine::demo::{DemoConfig, generate};
 use droply_engine::import::import_rows;
 use droply_engine::search_index::expert_document;
 use droply_index::{ExpertFilters, ExpertTextIndex};
+use droply_lab::demo::{DemoConfig, generate};
 
 fn text_search(c: &mut Criterion) {
     let market = generate(&DemoConfig::default());

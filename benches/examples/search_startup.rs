@@ -13,11 +13,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use droply_benches::{WordHashEmbedder, latency_report, request_shapes};
-use droply_engine::demo::{DemoConfig, generate};
 use droply_engine::import::import_rows;
 use droply_engine::matching::{Matcher, MatcherConfig};
 use droply_engine::search_index::SearchIndexConfig;
 use droply_engine::{SearchIndex, Store};
+use droply_lab::demo::{DemoConfig, generate};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

@@ -6,11 +6,11 @@
 
 use std::time::Instant;
 
-use droply_engine::demo::DemoTruth;
-use droply_engine::eval::percentile;
 use droply_engine::matching::{ExpertFilters, MatchFilters, MatchQuery, Matcher};
 use droply_index::vector::{dot, normalize};
 use droply_index::{Result, TextEmbedder, VectorConfig, VectorEntry, VectorIndex};
+use droply_lab::demo::DemoTruth;
+use droply_lab::eval::percentile;
 use droply_models::UserId;
 use rand::{Rng, SeedableRng};
 

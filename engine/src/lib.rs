@@ -2,17 +2,16 @@
 //! repository per entity, the search index that follows the store, the
 //! matching engine over it, and the domain services, all behind one
 //! [`Engine`] opened from one [`EngineConfig`]. The modules stay public for
-//! the engine's own tests, benches and the lab; the service uses the
-//! [`Engine`].
+//! the engine's own tests, the benches and the lab (the demo marketplace
+//! generator and the evaluation, in the `droply-lab` crate on top of this
+//! one); the service uses the [`Engine`].
 
 pub mod accounts;
 pub mod availability;
 pub mod booking;
-pub mod demo;
 pub mod embedding;
 mod engine;
 pub mod error;
-pub mod eval;
 pub mod import;
 pub mod matching;
 pub mod records;

@@ -1,6 +1,11 @@
 //! Parity: after random profile writes, deletes, category renames, clean restarts and
 //! SIGKILLs of a process that was writing and indexing, the text and vector indexes hold
 //! exactly the store's current experts, each at its current version.
+//!
+//! The process killed is this same test binary, started with
+//! `DROPLY_SEARCH_CRASH_CHILD` set and asked to run only the SIGKILL test, which then
+//! becomes the writer ([`crash_child`]) and never returns; there is no separate child
+//! test that would pass without doing anything.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -14,6 +19,8 @@ use rand::{Rng, SeedableRng};
 use crate::support::{assert_parity, expert, open_hashed};
 
 const CHILD_ENV: &str = "DROPLY_SEARCH_CRASH_CHILD";
+/// The test the child process runs: the SIGKILL test itself, in child mode.
+const CHILD_TEST: &str = "parity::parity_after_sigkill_mid_indexing";
 const WORDS: &[&str] = &[
     "rust",
     "kubernetes",
@@ -150,16 +157,11 @@ fn parity_after_random_writes_deletes_and_restarts() {
     assert!(status.text_documents > 50, "{status:?}");
 }
 
-/// The child's body: writes random profiles while its search index follows, printing
-/// `ACK` after each write, until killed. Does nothing unless started by the test below.
-#[test]
-fn search_crash_child() {
-    let Ok(path) = std::env::var(CHILD_ENV) else {
-        return;
-    };
-    let dir = std::path::PathBuf::from(path);
+/// The child's body: writes random profiles into the store under `dir` while its search
+/// index follows, printing `ACK` after each write, until killed.
+fn crash_child(dir: &std::path::Path) -> ! {
     let store = Store::open(dir.join("store")).expect("child store");
-    let _index = open_hashed(&dir, &store);
+    let _index = open_hashed(dir, &store);
     let mut rng = StdRng::seed_from_u64(u64::from(std::process::id()));
     let prefix = format!("c{}", std::process::id());
     let mut n = 0;
@@ -171,17 +173,15 @@ fn search_crash_child() {
 
 #[test]
 fn parity_after_sigkill_mid_indexing() {
+    if let Some(dir) = std::env::var_os(CHILD_ENV) {
+        crash_child(std::path::Path::new(&dir));
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let exe = std::env::current_exe().expect("test binary");
     let mut rng = StdRng::seed_from_u64(0xC4A5);
     for round in 0..8 {
         let mut child = Command::new(&exe)
-            .args([
-                "parity::search_crash_child",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args([CHILD_TEST, "--exact", "--nocapture", "--test-threads=1"])
             .env(CHILD_ENV, dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -4,7 +4,9 @@
 //! index tree agreeing with the rows.
 //!
 //! The child is this same test binary, started with `DROPLY_CRASH_CHILD` set
-//! and asked to run only `crash::crash_child_writer`.
+//! and asked to run only the test itself, which then becomes the writer
+//! ([`child_writer`]) and never returns; there is no separate child test that
+//! would pass without doing anything.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -17,15 +19,14 @@ use rand::{Rng, SeedableRng};
 use crate::fixtures::*;
 
 const CHILD_ENV: &str = "DROPLY_CRASH_CHILD";
+/// The test the child process runs: the parent test itself, in child mode.
+const CHILD_TEST: &str = "crash::acknowledged_writes_survive_sigkill";
 const KILLS: usize = 50;
 
-/// The child's body: does nothing unless started by `acknowledged_writes_survive_sigkill`.
-#[test]
-fn crash_child_writer() {
-    let Ok(path) = std::env::var(CHILD_ENV) else {
-        return;
-    };
-    let store = Store::open(&path).expect("child opens the store");
+/// The child's body: writes rows into the store at `path`, printing `ACK <id>`
+/// after each write returned, until it is killed.
+fn child_writer(path: &str) -> ! {
+    let store = Store::open(path).expect("child opens the store");
     let expert = match store
         .users()
         .by_username(&droply_models::Username::parse("expert").expect("name"))
@@ -35,7 +36,8 @@ fn crash_child_writer() {
         None => store.users().create(full_user("expert")).expect("expert"),
     };
     let start = std::process::id() as u64 * 1_000_000;
-    for n in 0.. {
+    let mut n = 0;
+    loop {
         let name = format!("w{}", start + n);
         let user = store
             .write(|txn| {
@@ -60,11 +62,15 @@ fn crash_child_writer() {
             })
             .expect("child write");
         println!("ACK {}", user.id);
+        n += 1;
     }
 }
 
 #[test]
 fn acknowledged_writes_survive_sigkill() {
+    if let Ok(path) = std::env::var(CHILD_ENV) {
+        child_writer(&path);
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("store");
     let exe = std::env::current_exe().expect("test binary");
@@ -72,12 +78,7 @@ fn acknowledged_writes_survive_sigkill() {
     let mut acknowledged: Vec<UserId> = Vec::new();
     for round in 0..KILLS {
         let mut child = Command::new(&exe)
-            .args([
-                "crash::crash_child_writer",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args([CHILD_TEST, "--exact", "--nocapture", "--test-threads=1"])
             .env(CHILD_ENV, &path)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

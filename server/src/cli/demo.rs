@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use droply_engine::demo::{DemoConfig, DemoMarketplace, profile_text, try_generate};
+use droply_lab::demo::{DemoConfig, DemoMarketplace, profile_text, try_generate};
 use serde::Serialize;
 
 use crate::{Error, Result};

@@ -14,13 +14,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use droply_engine::demo::{DemoConfig, generate};
 use droply_engine::embedding::{Embedder, TextEmbedder};
-use droply_engine::eval::{BeirDataset, BeirIndexes, EvalMode, evaluate_demo};
 use droply_engine::import::import_rows;
 use droply_engine::matching::{Fusion, Matcher, MatcherConfig, SignalWeights};
 use droply_engine::search_index::SearchIndexConfig;
 use droply_engine::{SearchIndex, Store};
+use droply_lab::demo::{DemoConfig, generate};
+use droply_lab::eval::{BeirDataset, BeirIndexes, EvalMode, evaluate_demo};
 
 use super::data_dir::DataDirArgs;
 use super::model::model_dir;

@@ -12,11 +12,22 @@ mod serve;
 use clap::{Parser, Subcommand};
 
 use crate::Result;
+use crate::telemetry::LogFormat;
 
 /// Droply: find, book and pay experts. Search engine, store and HTTP service.
 #[derive(Debug, Parser)]
 #[command(name = "droply", version, about)]
 pub struct Cli {
+    /// How log lines on stderr are written: `text` for people, `json` (one object
+    /// per line) for log collectors.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = LogFormat::Text,
+        env = "DROPLY_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,

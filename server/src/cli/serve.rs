@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clap::Args;
-use droply_engine::demo::{DemoConfig, generate};
 use droply_engine::import::import_rows;
 use droply_engine::search_index::{RebuildProgress, SearchIndexConfig};
 use droply_engine::{Engine, EngineConfig, SearchSetup, Store};
+use droply_lab::demo::{DemoConfig, generate};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dir::DataDirArgs;

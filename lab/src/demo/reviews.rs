@@ -5,7 +5,7 @@
 use droply_models::Rating;
 use rand::Rng;
 
-use crate::Result;
+use droply_engine::Result;
 
 /// A review history for an expert with `seniority` in `0..=1` whose
 /// typical review is `quality` stars (about 3.5 to 5).

@@ -5,7 +5,7 @@ use droply_models::{FontFamily, FontSize, HexColor, ProfileLayout, User};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 
-use crate::Result;
+use droply_engine::Result;
 
 /// (background, primary, secondary) colours.
 const PALETTES: &[([u8; 3], [u8; 3], [u8; 3])] = &[

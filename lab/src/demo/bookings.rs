@@ -3,7 +3,9 @@
 //! completed, some cancelled or missed; future ones confirmed or waiting
 //! for payment), and the payment and call details follow from it.
 
-use droply_models::{Booking, BookingId, BookingStatus, HttpUrl, PaymentStatus, Timestamp, User};
+use droply_models::{
+    Booking, BookingId, BookingStatus, HttpUrl, NewBooking, PaymentStatus, Timestamp, User,
+};
 use rand::Rng;
 
 use super::bio::pick_text;
@@ -13,7 +15,7 @@ use super::schedule::Schedule;
 use super::slots::find_slot;
 use super::template::fill;
 use super::vocab::Vocab;
-use crate::Result;
+use droply_engine::Result;
 
 /// Every provider's booked time, so that no two bookings overlap.
 #[derive(Debug, Default)]
@@ -133,29 +135,26 @@ pub(crate) fn book(
             (None, None, None)
         };
 
-    Ok(Some(Booking {
-        id,
+    let mut booking = Booking::new(NewBooking {
         user_id: request.client.id,
         provider_id: provider.id,
         start_time: start,
-        end_time: end,
         duration: minutes,
-        status,
-        created_at: request.created_at,
-        payment_status,
         payment_amount: price,
-        stripe_payment_intent_id: None,
-        stripe_session_id: None,
         client_name: request.client.full_name.clone(),
         client_email: request.client.email.clone(),
         client_message,
-        meeting_room_id,
-        meeting_url,
-        meeting_started_at,
-        meeting_ended_at,
-        meeting_duration,
-        recording_url: None,
-        rescheduled_from: None,
-        cancellation_reason,
-    }))
+        created_at: request.created_at,
+    });
+    debug_assert_eq!(booking.end_time, end);
+    booking.id = id;
+    booking.status = status;
+    booking.payment_status = payment_status;
+    booking.meeting_room_id = meeting_room_id;
+    booking.meeting_url = meeting_url;
+    booking.meeting_started_at = meeting_started_at;
+    booking.meeting_ended_at = meeting_ended_at;
+    booking.meeting_duration = meeting_duration;
+    booking.cancellation_reason = cancellation_reason;
+    Ok(Some(booking))
 }

@@ -12,7 +12,7 @@ use super::experts::ExpertFacts;
 use super::template::{fill, with_article};
 use super::truth::{EvalQuery, Relevance};
 use super::vocab::Vocab;
-use crate::{Error, Result};
+use droply_engine::{Error, Result};
 
 /// Query kinds, the facets each names and how common it is:
 /// (kind, profession, skill, tag, city, weight).

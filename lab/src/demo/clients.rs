@@ -10,7 +10,7 @@ use super::accounts::{Signup, account};
 use super::identity::{Handles, Persona};
 use super::instants;
 use super::vocab::Vocab;
-use crate::Result;
+use droply_engine::Result;
 
 /// What a client is looking for.
 #[derive(Debug, Clone)]

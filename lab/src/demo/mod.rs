@@ -42,8 +42,8 @@ use droply_models::{
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::Result;
-use crate::import::ImportRow;
+use droply_engine::Result;
+use droply_engine::import::ImportRow;
 
 pub use profile_text::profile_text;
 pub use truth::{ClientTruth, DemoTruth, EvalQuery, Relevance};
@@ -288,7 +288,7 @@ impl DemoMarketplace {
 
     /// The experts: the users with a profession.
     pub fn experts(&self) -> impl Iterator<Item = &User> + '_ {
-        self.users.iter().filter(|u| !u.profession.is_empty())
+        self.users.iter().filter(|u| u.is_expert())
     }
 
     /// Writes [`rows`](Self::rows) as JSON lines for `droply import`;

@@ -10,7 +10,7 @@ use droply_models::{Currency, LanguageCode, TimeZone};
 use rand::distr::weighted::WeightedIndex;
 use serde::Deserialize;
 
-use crate::{Error, Result};
+use droply_engine::{Error, Result};
 
 const INDUSTRIES_JSON: &str = include_str!("../../../data/vocab/industries.json");
 const CITIES_JSON: &str = include_str!("../../../data/vocab/cities.json");

@@ -360,7 +360,7 @@ fn experts_look_like_experts() {
         available > 8_500 && featured > 10 && featured < 500,
         "{available} {featured}"
     );
-    for client in m.users.iter().filter(|u| u.profession.is_empty()) {
+    for client in m.users.iter().filter(|u| !u.is_expert()) {
         assert!(client.hourly_rate.is_none());
     }
 }

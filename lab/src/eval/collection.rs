@@ -16,9 +16,9 @@ use serde::Serialize;
 
 use super::beir::BeirDataset;
 use super::metrics::{mrr_at, ndcg_at, percentile, recall_at};
-use crate::matching::{Fusion, fuse};
-use crate::search_index::stable_hash;
-use crate::{Error, Result};
+use droply_engine::matching::{Fusion, fuse};
+use droply_engine::search_index::stable_hash;
+use droply_engine::{Error, Result};
 
 /// Candidates taken from each index per query (recall is measured at 100).
 const DEPTH: usize = 100;

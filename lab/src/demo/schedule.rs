@@ -16,7 +16,7 @@ use super::bio::pick_text;
 use super::id_counter::IdCounter;
 use super::instants;
 use super::vocab::Vocab;
-use crate::{Error, Result};
+use droply_engine::{Error, Result};
 
 const MON_FRI: &[u8] = &[0, 1, 2, 3, 4];
 

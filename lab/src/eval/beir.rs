@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::{Error, Result};
+use droply_engine::{Error, Result};
 
 /// One document of the corpus.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -10,9 +10,9 @@ use droply_models::UserId;
 use serde::Serialize;
 
 use super::metrics::{ndcg_at, recall_at};
-use crate::Result;
 use crate::demo::DemoTruth;
-use crate::matching::{MatchQuery, Matcher};
+use droply_engine::Result;
+use droply_engine::matching::{MatchQuery, Matcher};
 
 /// Clients evaluated for personalization at most.
 const CLIENTS: usize = 300;

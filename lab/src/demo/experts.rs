@@ -11,7 +11,7 @@ use super::categories::Categories;
 use super::identity::{Handles, Persona};
 use super::vocab::Vocab;
 use super::{instants, pricing, reviews};
-use crate::Result;
+use droply_engine::Result;
 
 /// Session lengths experts offer, weighted towards an hour.
 const SESSION_MINUTES: &[u16] = &[30, 45, 45, 60, 60, 60, 60, 90];

@@ -8,7 +8,7 @@ use rand::Rng;
 use super::identity::{self, DEMO_PASSWORD_HASH, Handles, Persona};
 use super::instants;
 use super::vocab::Vocab;
-use crate::Result;
+use droply_engine::Result;
 
 /// When and under which id and e-mail domain an account signs up.
 #[derive(Debug, Clone, Copy)]

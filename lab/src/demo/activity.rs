@@ -17,7 +17,7 @@ use super::instants;
 use super::interest_model::Pools;
 use super::schedule::Schedule;
 use super::vocab::Vocab;
-use crate::Result;
+use droply_engine::Result;
 
 /// How many held-out next favourites each client gets.
 pub(crate) const HELD_OUT: usize = 10;
@@ -93,13 +93,10 @@ struct ClientSim<'w, 'm> {
 
 impl ClientSim<'_, '_> {
     fn interact(&mut self, expert: usize, kind: InteractionType, at: Timestamp) {
-        self.out.interactions.push(UserInteraction {
-            id: InteractionId::new(self.ids.next()),
-            user_id: self.client.id,
-            target_user_id: self.world.experts[expert].id,
-            interaction_type: kind,
-            created_at: at,
-        });
+        let mut interaction =
+            UserInteraction::new(self.client.id, self.world.experts[expert].id, kind, at);
+        interaction.id = InteractionId::new(self.ids.next());
+        self.out.interactions.push(interaction);
     }
 
     fn sessions(&mut self, rng: &mut impl Rng) -> Result<()> {

@@ -9,7 +9,7 @@ use rand::Rng;
 use rand::distr::Distribution;
 
 use super::vocab::Vocab;
-use crate::Result;
+use droply_engine::Result;
 
 /// The fixed, clearly fake password hash every demo account carries.
 pub(crate) const DEMO_PASSWORD_HASH: &str =
