@@ -17,6 +17,8 @@ pub mod matching;
 pub mod records;
 pub mod search_index;
 pub mod store;
+#[cfg(test)]
+mod test_rows;
 
 pub use engine::{
     DataDir, Engine, EngineConfig, Readiness, Recommendation, SearchReadinessInfo, SearchSetup,

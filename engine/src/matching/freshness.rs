@@ -1,8 +1,9 @@
 //! Keeping cached expert stats honest: before each request the matcher reads the
 //! store's change feed since the last one it saw and forgets the stats of every expert
 //! a change touched (a booking or interaction names its expert, availability its owner,
-//! a profile itself). A deleted row no longer says whose it was, so such a delete, or a
-//! backlog too long to read, forgets everything. Favourites need no entry of their own:
+//! a profile itself); a deleted row is named with its owner in the feed, so deleting
+//! one's own availability rule forgets only one's own stats. A delete from before
+//! the feed named owners, or a backlog too long to read, forgets everything. Favourites need no entry of their own:
 //! saving and unsaving also record an interaction on the expert.
 
 use std::collections::HashSet;
@@ -57,7 +58,14 @@ pub(crate) fn changes_to_forget(store: &Store, seen: u64) -> Result<(Forget, u64
             continue;
         }
         if change.op == ChangeOp::Delete && change.kind != EntityKind::User {
-            return Ok((Forget::Everything, last));
+            match change.owner {
+                Some(owner) => {
+                    experts.insert(UserId::new(owner));
+                    continue;
+                }
+                // Written before the feed named owners: whose it was is unknown.
+                None => return Ok((Forget::Everything, last)),
+            }
         }
         let expert = match change.kind {
             EntityKind::User => Some(UserId::new(change.id)),
@@ -79,8 +87,8 @@ pub(crate) fn changes_to_forget(store: &Store, seen: u64) -> Result<(Forget, u64
             Some(expert) => {
                 experts.insert(expert);
             }
-            // Deleted since: its owner is unknown.
-            None => return Ok((Forget::Everything, last)),
+            // Deleted since: the delete, later in this same read, names its owner.
+            None => {}
         }
     }
     let forget = if experts.is_empty() {
@@ -89,4 +97,49 @@ pub(crate) fn changes_to_forget(store: &Store, seen: u64) -> Result<(Forget, u64
         Forget::Experts(experts)
     };
     Ok((forget, upto))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_rows::{monday_rule, user};
+
+    #[test]
+    fn deleting_ones_own_availability_rule_forgets_only_ones_own_stats() {
+        let store = Store::open_temporary().expect("store");
+        let ann = store
+            .users()
+            .create(user("ann", "Tax Advisor"))
+            .expect("ann");
+        store
+            .users()
+            .create(user("bob", "Tax Advisor"))
+            .expect("bob");
+        let rule = store
+            .availability_rules()
+            .create(monday_rule(ann.id))
+            .expect("rule");
+        let seen = store.last_seq();
+        store.availability_rules().delete(rule.id).expect("delete");
+        let (forget, upto) = changes_to_forget(&store, seen).expect("changes");
+        assert_eq!(forget, Forget::Experts(HashSet::from([ann.id])));
+        assert_eq!(upto, store.last_seq());
+    }
+
+    #[test]
+    fn a_row_written_and_deleted_since_forgets_its_owner_only() {
+        let store = Store::open_temporary().expect("store");
+        let ann = store
+            .users()
+            .create(user("ann", "Tax Advisor"))
+            .expect("ann");
+        let seen = store.last_seq();
+        let rule = store
+            .availability_rules()
+            .create(monday_rule(ann.id))
+            .expect("rule");
+        store.availability_rules().delete(rule.id).expect("delete");
+        let (forget, _) = changes_to_forget(&store, seen).expect("changes");
+        assert_eq!(forget, Forget::Experts(HashSet::from([ann.id])));
+    }
 }

@@ -14,6 +14,9 @@ impl Record for AvailabilityRule {
     type Id = AvailabilityRuleId;
     const KIND: EntityKind = EntityKind::AvailabilityRule;
     record_basics!(AvailabilityRuleId);
+    fn owner(&self) -> Option<u64> {
+        Some(self.user_id.get())
+    }
 
     fn index_entries(&self) -> Vec<IndexEntry> {
         vec![IndexEntry {
@@ -33,6 +36,9 @@ impl Record for AvailabilityException {
     type Id = AvailabilityExceptionId;
     const KIND: EntityKind = EntityKind::AvailabilityException;
     record_basics!(AvailabilityExceptionId);
+    fn owner(&self) -> Option<u64> {
+        Some(self.user_id.get())
+    }
 
     fn index_entries(&self) -> Vec<IndexEntry> {
         vec![IndexEntry::owner_at(

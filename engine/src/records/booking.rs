@@ -11,6 +11,9 @@ impl Record for Booking {
     const KIND: EntityKind = EntityKind::Booking;
 
     record_basics!(BookingId);
+    fn owner(&self) -> Option<u64> {
+        Some(self.provider_id.get())
+    }
     fn index_entries(&self) -> Vec<IndexEntry> {
         vec![
             IndexEntry::owner_at(

@@ -11,6 +11,9 @@ impl Record for UserInteraction {
     const KIND: EntityKind = EntityKind::Interaction;
 
     record_basics!(InteractionId);
+    fn owner(&self) -> Option<u64> {
+        Some(self.target_user_id.get())
+    }
     fn index_entries(&self) -> Vec<IndexEntry> {
         vec![
             IndexEntry::owner_at(

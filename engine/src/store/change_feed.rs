@@ -33,9 +33,15 @@ pub struct Change {
     pub id: u64,
     /// What happened to it.
     pub op: ChangeOp,
+    /// For a delete, the user the row belonged to ([`super::Record::owner`]),
+    /// since the row itself can no longer be read.
+    pub owner: Option<u64>,
 }
 
+/// An entry without an owner (as all were before owners were kept).
 const ENTRY_LEN: usize = 1 + 1 + 8 + 8;
+/// An entry with its owner.
+const ENTRY_WITH_OWNER_LEN: usize = ENTRY_LEN + 8;
 
 impl Change {
     /// The feed key of this entry.
@@ -43,9 +49,9 @@ impl Change {
         self.seq.to_be_bytes()
     }
 
-    /// Fixed-size encoding: kind, op, id, commit time.
+    /// Fixed-size encoding: kind, op, id, commit time, then the owner if any.
     pub(crate) fn encode_value(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(ENTRY_LEN);
+        let mut out = Vec::with_capacity(ENTRY_WITH_OWNER_LEN);
         out.push(self.kind as u8);
         out.push(match self.op {
             ChangeOp::Put => 0,
@@ -53,6 +59,9 @@ impl Change {
         });
         out.extend_from_slice(&self.id.to_be_bytes());
         out.extend_from_slice(&self.at.as_micros().to_be_bytes());
+        if let Some(owner) = self.owner {
+            out.extend_from_slice(&owner.to_be_bytes());
+        }
         out
     }
 
@@ -60,9 +69,11 @@ impl Change {
     pub(crate) fn decode(key: &[u8], value: &[u8]) -> Result<Change> {
         let corrupt = || Error::Corrupt("malformed change-feed entry".to_owned());
         let seq = read_u64(key).ok_or_else(corrupt)?;
-        if value.len() != ENTRY_LEN {
-            return Err(corrupt());
-        }
+        let owner = match value.len() {
+            ENTRY_LEN => None,
+            ENTRY_WITH_OWNER_LEN => Some(read_u64(&value[ENTRY_LEN..]).ok_or_else(corrupt)?),
+            _ => return Err(corrupt()),
+        };
         let kind = EntityKind::from_tag(value[0]).ok_or_else(corrupt)?;
         let op = match value[1] {
             0 => ChangeOp::Put,
@@ -78,6 +89,7 @@ impl Change {
             kind,
             id,
             op,
+            owner,
         })
     }
 }
@@ -129,9 +141,22 @@ mod tests {
             kind: EntityKind::Booking,
             id: 7,
             op: ChangeOp::Delete,
+            owner: Some(3),
         };
         let decoded = Change::decode(&change.key(), &change.encode_value()).expect("decodes");
         assert_eq!(decoded, change);
+        let put = Change {
+            op: ChangeOp::Put,
+            owner: None,
+            ..change
+        };
+        let value = put.encode_value();
+        assert_eq!(
+            value.len(),
+            ENTRY_LEN,
+            "entries without an owner keep the old size"
+        );
+        assert_eq!(Change::decode(&put.key(), &value).expect("decodes"), put);
     }
 
     #[test]

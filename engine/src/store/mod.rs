@@ -188,14 +188,15 @@ impl Store {
         }
         let mut seq = writer.last_seq;
         let mut writes = staged;
-        for (kind, id, op) in changes {
+        for row in changes {
             seq += 1;
             let change = Change {
                 seq,
                 at: now,
-                kind,
-                id,
-                op,
+                kind: row.kind,
+                id: row.id,
+                op: row.op,
+                owner: row.owner,
             };
             writes.insert(
                 (TreeId::Changes, change.key().to_vec()),

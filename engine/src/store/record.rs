@@ -75,6 +75,12 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     fn set_id(&mut self, id: Self::Id);
     /// Checks the row's own rules before it is written.
     fn validate(&self) -> Result<()>;
+    /// The user whose derived data this row feeds (the expert of a booking or
+    /// an interaction, the owner of availability), named in the change feed
+    /// when the row is deleted so that followers still know whose it was.
+    fn owner(&self) -> Option<u64> {
+        None
+    }
     /// The row's relationship-index entries.
     fn index_entries(&self) -> Vec<IndexEntry> {
         Vec::new()

@@ -89,33 +89,11 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use droply_models::{
-        Currency, Email, LanguageCode, NewUser, ReferralCode, TimeZone, Timestamp, UserId, Username,
-    };
+    use droply_models::UserId;
 
     use super::*;
     use crate::store::PageRequest;
-
-    fn user(name: &str, profession: &str) -> User {
-        let mut user = User::new(
-            NewUser {
-                username: Username::parse(name).expect("username"),
-                email: Email::parse(&format!("{name}@example.com")).expect("email"),
-                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-                full_name: name.into(),
-                currency: Currency::EUR,
-                timezone: TimeZone::parse("Europe/Berlin").expect("zone"),
-                language: LanguageCode::parse("en").expect("language"),
-                referral_code: ReferralCode::parse(&format!("REF{}", name.to_uppercase()))
-                    .expect("code"),
-                referred_by: None,
-            },
-            UserId::new(0),
-            Timestamp::parse_rfc3339("2027-01-01T00:00:00Z").expect("instant"),
-        );
-        user.profession = profession.into();
-        user
-    }
+    use crate::test_rows::user;
 
     #[test]
     fn opening_a_schema_1_store_indexes_its_experts() {

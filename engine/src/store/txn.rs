@@ -23,7 +23,7 @@ type Staged = BTreeMap<(TreeId, Vec<u8>), Option<Vec<u8>>>;
 pub struct Txn<'s> {
     store: &'s StoreInner,
     staged: Staged,
-    changes: Vec<(EntityKind, u64, ChangeOp)>,
+    changes: Vec<ChangedRow>,
     next_id: u64,
     now: Timestamp,
 }
@@ -102,7 +102,12 @@ impl<'s> Txn<'s> {
             self.stage(TreeId::Unique(entry.unique), entry.key, None);
         }
         self.stage(R::KIND.tree(), key, None);
-        self.changes.push((R::KIND, id.raw(), ChangeOp::Delete));
+        self.changes.push(ChangedRow {
+            kind: R::KIND,
+            id: id.raw(),
+            op: ChangeOp::Delete,
+            owner: old.owner(),
+        });
         Ok(old)
     }
 
@@ -197,7 +202,12 @@ impl<'s> Txn<'s> {
             raw.to_be_bytes().to_vec(),
             Some(new.encode()?),
         );
-        self.changes.push((R::KIND, raw, ChangeOp::Put));
+        self.changes.push(ChangedRow {
+            kind: R::KIND,
+            id: raw,
+            op: ChangeOp::Put,
+            owner: None,
+        });
         Ok(())
     }
 
@@ -219,9 +229,19 @@ impl<'s> Txn<'s> {
     }
 
     /// Everything the commit needs: staged writes, the rows changed, the next free id.
-    pub(super) fn into_parts(self) -> (Staged, Vec<(EntityKind, u64, ChangeOp)>, u64) {
+    pub(super) fn into_parts(self) -> (Staged, Vec<ChangedRow>, u64) {
         (self.staged, self.changes, self.next_id)
     }
+}
+
+/// A row a transaction changed, for the change feed.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ChangedRow {
+    pub kind: EntityKind,
+    pub id: u64,
+    pub op: ChangeOp,
+    /// For a delete, whose the row was ([`Record::owner`]).
+    pub owner: Option<u64>,
 }
 
 /// The full key of an index entry: its prefix, then the row id.

@@ -1,0 +1,43 @@
+//! Rows for the engine's unit tests (integration tests use the
+//! `droply-test-support` crate, which cannot serve the crate's own tests).
+
+use droply_models::{
+    AvailabilityRule, AvailabilityRuleId, Currency, Email, LanguageCode, LocalTime, NewUser,
+    ReferralCode, TimeZone, Timestamp, User, UserId, Username, Weekday,
+};
+
+/// A valid user called `name` with `profession` (empty: a client).
+pub(crate) fn user(name: &str, profession: &str) -> User {
+    let mut user = User::new(
+        NewUser {
+            username: Username::parse(name).expect("username"),
+            email: Email::parse(&format!("{name}@example.com")).expect("email"),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            full_name: name.into(),
+            currency: Currency::EUR,
+            timezone: TimeZone::parse("Europe/Berlin").expect("zone"),
+            language: LanguageCode::parse("en").expect("language"),
+            referral_code: ReferralCode::parse(&format!("REF{}", name.to_uppercase()))
+                .expect("code"),
+            referred_by: None,
+        },
+        UserId::new(0),
+        Timestamp::parse_rfc3339("2027-01-01T00:00:00Z").expect("instant"),
+    );
+    user.profession = profession.into();
+    user
+}
+
+/// A weekly rule of `owner`: Mondays 09:00 to 17:00.
+pub(crate) fn monday_rule(owner: UserId) -> AvailabilityRule {
+    AvailabilityRule {
+        id: AvailabilityRuleId::new(0),
+        user_id: owner,
+        weekday: Weekday::new(0).expect("monday"),
+        start: LocalTime::parse("09:00").expect("start"),
+        end: LocalTime::parse("17:00").expect("end"),
+        is_active: true,
+        created_at: Timestamp::parse_rfc3339("2027-01-01T00:00:00Z").expect("instant"),
+        updated_at: Timestamp::parse_rfc3339("2027-01-01T00:00:00Z").expect("instant"),
+    }
+}
