@@ -10,8 +10,9 @@ use crate::{Error, Result};
 
 /// The most results one page may hold.
 pub const MAX_LIMIT: usize = 100;
-/// The deepest offset a page may start at.
-pub const MAX_OFFSET: usize = 1000;
+/// The deepest offset a page may start at: a page that deep re-ranks every
+/// expert before it, so deeper pages would cost without bound.
+pub const MAX_OFFSET: usize = 200;
 /// The longest query text, in characters.
 pub const MAX_QUERY_CHARS: usize = 500;
 /// The most values of one filter list.

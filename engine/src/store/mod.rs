@@ -19,6 +19,7 @@ mod txn;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -75,6 +76,11 @@ pub(crate) struct StoreInner {
     db: sled::Db,
     trees: HashMap<TreeId, sled::Tree>,
     writer: Mutex<WriterState>,
+    /// The last committed change, readable without the writer lock.
+    committed_seq: AtomicU64,
+    /// Rows per entity, counted at open and
+    /// kept by every commit, so counting is O(1).
+    row_counts: HashMap<EntityKind, AtomicI64>,
     feed: FeedSignal,
     path: PathBuf,
 }
@@ -156,11 +162,23 @@ impl Store {
             .as_deref()
             .and_then(read_u64)
             .unwrap_or(0);
+        let row_counts = EntityKind::ALL
+            .into_iter()
+            .map(|kind| {
+                let rows = trees[&kind.tree()].len();
+                (
+                    kind,
+                    AtomicI64::new(i64::try_from(rows).unwrap_or(i64::MAX)),
+                )
+            })
+            .collect();
         let store = Store {
             inner: Arc::new(StoreInner {
                 db,
                 trees,
                 writer: Mutex::new(WriterState { next_id, last_seq }),
+                committed_seq: AtomicU64::new(last_seq),
+                row_counts,
                 feed: FeedSignal::new(last_seq),
                 path: config.path,
             }),
@@ -188,7 +206,7 @@ impl Store {
         }
         let mut seq = writer.last_seq;
         let mut writes = staged;
-        for row in changes {
+        for row in &changes {
             seq += 1;
             let change = Change {
                 seq,
@@ -214,6 +232,12 @@ impl Store {
         self.commit(&writes)?;
         writer.next_id = next_id;
         writer.last_seq = seq;
+        for row in &changes {
+            if let Some(count) = self.inner.row_counts.get(&row.kind) {
+                count.fetch_add(row.rows_added, Ordering::AcqRel);
+            }
+        }
+        self.inner.committed_seq.store(seq, Ordering::Release);
         drop(writer);
         // Group commit: the flush runs outside the writer lock, so writers that
         // committed meanwhile share one disk sync.
@@ -258,11 +282,8 @@ impl Store {
 
     /// The sequence number of the last committed change (0 when none).
     pub fn last_seq(&self) -> u64 {
-        self.inner
-            .writer
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .last_seq
+        // An atomic, not the writer lock: readers never wait behind a write.
+        self.inner.committed_seq.load(Ordering::Acquire)
     }
 
     /// Change-feed entries after `after`, at most `limit`, in order.

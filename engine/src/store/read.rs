@@ -3,6 +3,7 @@
 //! committed before them and never wait for the writer.
 
 use std::ops::Bound;
+use std::sync::atomic::Ordering;
 
 use super::Store;
 use super::key::{read_u64, trailing_u64};
@@ -105,7 +106,9 @@ impl Store {
 
     /// How many rows of an entity exist.
     pub fn count<R: Record>(&self) -> usize {
-        self.tree(R::KIND.tree()).len()
+        self.inner.row_counts.get(&R::KIND).map_or(0, |count| {
+            usize::try_from(count.load(Ordering::Acquire)).unwrap_or(0)
+        })
     }
 
     /// The keys of one page of a tree under `prefix`.

@@ -107,6 +107,7 @@ impl<'s> Txn<'s> {
             id: id.raw(),
             op: ChangeOp::Delete,
             owner: old.owner(),
+            rows_added: -1,
         });
         Ok(old)
     }
@@ -207,6 +208,7 @@ impl<'s> Txn<'s> {
             id: raw,
             op: ChangeOp::Put,
             owner: None,
+            rows_added: i64::from(old.is_none()),
         });
         Ok(())
     }
@@ -242,6 +244,9 @@ pub(super) struct ChangedRow {
     pub op: ChangeOp,
     /// For a delete, whose the row was ([`Record::owner`]).
     pub owner: Option<u64>,
+    /// How the entity's row count moves: 1 for a new row, -1 for a deleted
+    /// one, 0 for an update.
+    pub rows_added: i64,
 }
 
 /// The full key of an index entry: its prefix, then the row id.

@@ -360,3 +360,18 @@ fn out_of_range_requests_are_invalid() {
         }
     }
 }
+
+/// Regression: an anonymous search at offset 1000 re-ranked ~1,100 experts
+/// from cold; pages now end at offset 200.
+#[test]
+fn a_search_deeper_than_offset_200_is_refused() {
+    let at = |offset| {
+        MatchQuery {
+            offset,
+            ..MatchQuery::default()
+        }
+        .validate()
+    };
+    assert!(at(200).is_ok());
+    assert!(matches!(at(201), Err(droply_engine::Error::Invalid(m)) if m.contains("offset")));
+}

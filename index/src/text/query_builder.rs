@@ -23,6 +23,10 @@ const ONE_TYPO_FROM: usize = 5;
 const TWO_TYPOS_FROM: usize = 9;
 /// The share of a field's boost a typo-tolerant match gets.
 const TYPO_BOOST: f32 = 0.25;
+/// The most words of one query that also match with typos: each builds a
+/// Levenshtein automaton per typo-tolerant field, so a long query of unknown
+/// words would otherwise cost hundreds of them.
+pub(crate) const MAX_TYPO_WORDS: usize = 8;
 
 /// The BM25 query for `text` over `fields` (field, boost, typo tolerant), `None` when
 /// the text has no searchable term. `forgive_typos` says which terms also match with
@@ -34,11 +38,15 @@ pub(crate) fn text_query(
 ) -> Option<Box<dyn Query>> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    let mut typo_words = 0;
     for (term, word_len) in terms(text) {
         if !seen.insert(term.clone()) {
             continue;
         }
-        let typos = word_len >= ONE_TYPO_FROM && forgive_typos.is_some_and(|f| f(&term));
+        let typos = typo_words < MAX_TYPO_WORDS
+            && word_len >= ONE_TYPO_FROM
+            && forgive_typos.is_some_and(|f| f(&term));
+        typo_words += usize::from(typos);
         for &(field, boost, fuzzy_field) in fields {
             let exact = TermQuery::new(
                 Term::from_field_text(field, &term),
@@ -181,5 +189,30 @@ pub(crate) fn combine(
         (Some(text), None) => text,
         (None, Some(filter)) => filter,
         (None, None) => Box::new(AllQuery),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::schema::{Schema, TEXT};
+
+    use super::*;
+
+    /// Regression: a 500-character query of unknown long words built a typo
+    /// automaton for every word in every typo-tolerant field (~400).
+    #[test]
+    fn a_long_query_of_unknown_words_builds_few_typo_automata() {
+        let mut schema = Schema::builder();
+        let name = schema.add_text_field("name", TEXT);
+        let bio = schema.add_text_field("bio", TEXT);
+        let fields = [(name, 2.0, true), (bio, 1.0, true)];
+        let words: Vec<String> = (0..60).map(|n| format!("unknownword{n:03}")).collect();
+        let text = words.join(" ");
+        let everything_unknown = |_: &str| true;
+        let query = text_query(&text, &fields, Some(&everything_unknown)).expect("a query");
+        let automata = format!("{query:?}").matches("FuzzyTermQuery").count();
+        assert_eq!(automata, MAX_TYPO_WORDS * fields.len());
+        let short = text_query("unknownword", &fields, Some(&everything_unknown)).expect("query");
+        assert_eq!(format!("{short:?}").matches("FuzzyTermQuery").count(), 2);
     }
 }

@@ -37,7 +37,7 @@ pub struct MatchBody {
     filter: Option<Value>,
     /// Matches returned, 1 to 100 (default 20).
     limit: Option<usize>,
-    /// Matches skipped, at most 1000 (default 0).
+    /// Matches skipped, at most 200 (default 0).
     offset: Option<usize>,
     /// 0 ranks by words only, 1 by meaning only (default 0.5).
     semantic_ratio: Option<f32>,

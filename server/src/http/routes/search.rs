@@ -42,7 +42,7 @@ pub struct SearchBody {
     facets: Option<Vec<String>>,
     /// Hits per page, 1 to 100 (default 20).
     limit: Option<usize>,
-    /// Hits skipped, at most 1000 (default 0).
+    /// Hits skipped, at most 200 (default 0).
     offset: Option<usize>,
     /// 0 ranks by words only, 1 by meaning only (default 0.5).
     semantic_ratio: Option<f32>,
