@@ -26,8 +26,24 @@ pub const DISPLAY_NAME_MAX: usize = 50;
 /// Longest opaque external identifier (Stripe ids, paths, tokens).
 pub const EXTERNAL_ID_MAX: usize = 2048;
 
-/// Fails when `value` has more than `max` characters.
+/// Whether `c` may not appear in text people write: control characters
+/// other than tab and line breaks, and the bidirectional overrides and
+/// isolates that make text display in another order than it reads
+/// (U+202A-U+202E, U+2066-U+2069).
+fn is_forbidden(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Fails when `value` has more than `max` characters, or a control or
+/// bidirectional-override character.
 pub fn check_max(field: &'static str, value: &str, max: usize) -> Result<()> {
+    if value.chars().any(is_forbidden) {
+        return Err(Error::invalid(
+            field,
+            "must not contain control or bidirectional-override characters",
+        ));
+    }
     if value.chars().count() > max {
         return Err(Error::invalid(
             field,
@@ -77,6 +93,15 @@ mod tests {
     fn counts_characters_not_bytes() {
         assert!(check_max("bio", &"é".repeat(5), 5).is_ok());
         assert!(check_max("bio", &"é".repeat(6), 5).is_err());
+    }
+
+    #[test]
+    fn text_refuses_bidi_overrides_and_control_characters() {
+        for bad in ["evil\u{202E}gpj.exe", "a\u{2066}b", "nul\u{0}", "bell\u{7}"] {
+            assert!(check_max("bio", bad, BIO_MAX).is_err(), "{bad:?}");
+        }
+        assert!(check_max("bio", "line one\nline two\ttabbed\r\n", BIO_MAX).is_ok());
+        assert!(check_max("bio", "Zürich, 東京, עברית", BIO_MAX).is_ok());
     }
 
     #[test]

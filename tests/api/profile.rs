@@ -383,3 +383,33 @@ fn a_patch_changes_only_the_callers_account() {
     assert_eq!(other.status, 404);
     app.assert_no_leaks();
 }
+
+/// Regression: links accepted loopback and cloud-metadata hosts, and text
+/// accepted bidirectional overrides that make a name read backwards.
+#[test]
+fn links_inside_the_network_and_bidi_overrides_are_refused() {
+    let app = spawn_app();
+    let (_, token) = app.register("mallory");
+    for body in [
+        r#"{"website_url": "http://169.254.169.254/latest/meta-data"}"#,
+        r#"{"linkedin_url": "http://localhost:8080/admin"}"#,
+        r#"{"profile_picture": "http://10.0.0.7/p.png"}"#,
+        r#"{"bio": "totally normal \u202Etxt.exe"}"#,
+        r#"{"full_name": "Nul\u0000Name"}"#,
+    ] {
+        let response = app.authed("PATCH", "/v1/users/me", &token, Some(body));
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (400, "invalid_input"),
+            "{body}: {}",
+            response.raw
+        );
+    }
+    let fine = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &token,
+        Some(r#"{"website_url": "https://example.com/me", "bio": "line one\nline two"}"#),
+    );
+    assert_eq!(fine.status, 200, "{}", fine.raw);
+}

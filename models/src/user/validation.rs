@@ -11,8 +11,24 @@ impl User {
 
     /// Checks the rules no single field type can: text lengths, tags,
     /// money in the user's own currency (hourly rate positive, totals not
-    /// negative), session length 15–480 minutes, no self-referral, and
-    /// `updated_at` not before `created_at`.
+    /// negative), session length 15–480 minutes, links to the public
+    /// internet only, no self-referral, and `updated_at` not before
+    /// `created_at`.
+    /// The links the user gives (picture and social), by field name.
+    pub fn links(&self) -> [(&'static str, Option<&crate::HttpUrl>); 9] {
+        [
+            ("profile_picture", self.profile_picture.as_ref()),
+            ("linkedin_url", self.linkedin_url.as_ref()),
+            ("twitter_url", self.twitter_url.as_ref()),
+            ("github_url", self.github_url.as_ref()),
+            ("instagram_url", self.instagram_url.as_ref()),
+            ("facebook_url", self.facebook_url.as_ref()),
+            ("youtube_url", self.youtube_url.as_ref()),
+            ("snapchat_url", self.snapchat_url.as_ref()),
+            ("website_url", self.website_url.as_ref()),
+        ]
+    }
+
     pub fn validate(&self) -> Result<()> {
         text::check_required("password_hash", &self.password_hash, EXTERNAL_ID_MAX)?;
         text::check_required("full_name", &self.full_name, NAME_MAX)?;
@@ -37,6 +53,15 @@ impl User {
             ("google_calendar_id", &self.google_calendar_id),
         ] {
             text::check_optional_required(field, value.as_deref(), EXTERNAL_ID_MAX)?;
+        }
+
+        for (field, url) in self.links() {
+            if url.is_some_and(|url| !url.is_public()) {
+                return Err(Error::invalid(
+                    field,
+                    "must link to the public internet (not localhost, a private or a metadata address)",
+                ));
+            }
         }
 
         if let Some(rate) = self.hourly_rate {

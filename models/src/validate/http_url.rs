@@ -44,6 +44,52 @@ impl HttpUrl {
         self.0.split_once("://").map_or("", |(scheme, _)| scheme)
     }
 
+    /// The host without its port (IPv6 without brackets), e.g. `"example.com"`.
+    pub fn host(&self) -> &str {
+        let authority = self.authority();
+        if let Some(v6) = authority.strip_prefix('[') {
+            return v6.split(']').next().unwrap_or("");
+        }
+        authority.split(':').next().unwrap_or("")
+    }
+
+    /// Whether the link points at the public internet: not this machine
+    /// (`localhost`, loopback), not a private, link-local (cloud metadata at
+    /// 169.254.169.254) or unspecified address, and not an internal name
+    /// (`*.internal`, `*.local`, `*.localhost`). User-supplied links must be
+    /// public: a server that fetches or shows them must not be pointed inside.
+    pub fn is_public(&self) -> bool {
+        let host = self.host();
+        if host == "localhost"
+            || [".localhost", ".internal", ".local", ".localdomain"]
+                .iter()
+                .any(|suffix| host.ends_with(suffix))
+        {
+            return false;
+        }
+        match host.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(ip)) => {
+                !(ip.is_loopback()
+                    || ip.is_private()
+                    || ip.is_link_local()
+                    || ip.is_unspecified()
+                    || ip.is_broadcast()
+                    || ip.octets()[0] == 0
+                    || (ip.octets()[0] == 100 && (64..128).contains(&ip.octets()[1])))
+            }
+            Ok(std::net::IpAddr::V6(ip)) => {
+                let first = ip.segments()[0];
+                !(ip.is_loopback()
+                    || ip.is_unspecified()
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80
+                    || ip.to_ipv4_mapped().is_some())
+            }
+            // A name, or a number-only host that is no address (e.g. `2130706433`).
+            Err(_) => !host.bytes().all(|b| b.is_ascii_digit() || b == b'.'),
+        }
+    }
+
     /// The host (and port, if any), e.g. `"example.com:8080"`.
     pub fn authority(&self) -> &str {
         let rest = self.0.split_once("://").map_or("", |(_, rest)| rest);
@@ -125,6 +171,51 @@ mod tests {
         ] {
             assert!(HttpUrl::parse(ok).is_ok(), "{ok} rejected");
         }
+    }
+
+    #[test]
+    fn only_links_to_the_public_internet_are_public() {
+        for inside in [
+            "http://localhost:8080/",
+            "http://api.localhost/",
+            "http://127.0.0.1/",
+            "http://127.1.2.3/",
+            "http://[::1]/",
+            "http://10.0.0.5/",
+            "http://172.16.0.1/",
+            "http://192.168.1.1/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://metadata.google.internal/",
+            "http://0.0.0.0/",
+            "http://100.64.0.1/",
+            "http://[fd00::1]/",
+            "http://[fe80::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://2130706433/",
+            "http://printer.local/",
+        ] {
+            let url = HttpUrl::parse(inside).expect("a valid url");
+            assert!(!url.is_public(), "{inside} counted as public");
+        }
+        for public in [
+            "https://example.com/a",
+            "https://linkedin.com/in/anna",
+            "http://93.184.216.34/",
+            "https://[2606:4700::1111]/",
+        ] {
+            assert!(
+                HttpUrl::parse(public).expect("valid").is_public(),
+                "{public}"
+            );
+        }
+        assert_eq!(
+            HttpUrl::parse("http://[::1]:8080/").expect("valid").host(),
+            "::1"
+        );
+        assert_eq!(
+            HttpUrl::parse("http://a.com:81/").expect("valid").host(),
+            "a.com"
+        );
     }
 
     #[test]
