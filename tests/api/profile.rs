@@ -413,3 +413,18 @@ fn links_inside_the_network_and_bidi_overrides_are_refused() {
     );
     assert_eq!(fine.status, 200, "{}", fine.raw);
 }
+
+/// Regression: answers to signed-in requests carried no `Cache-Control`, so a
+/// shared cache or a browser could keep someone's account.
+#[test]
+fn signed_in_answers_are_not_stored_by_caches() {
+    let app = spawn_app();
+    let (_, token) = app.register("carol");
+    let own = app.authed("GET", "/v1/users/me", &token, None);
+    assert_eq!(own.status, 200);
+    assert_eq!(own.header("cache-control"), Some("no-store"));
+    let refused = app.authed("GET", "/v1/users/me", "not-a-token", None);
+    assert_eq!(refused.header("cache-control"), Some("no-store"));
+    let public = app.get("/health");
+    assert_eq!(public.header("cache-control"), None);
+}

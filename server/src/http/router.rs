@@ -6,12 +6,12 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use super::docs::ApiDoc;
-use super::middleware::access_log;
+use super::middleware::{access_log, cache_control};
 use super::{AppState, MAX_BODY_BYTES, error, routes};
 
 /// Every route with its OpenAPI operation, over [`ApiDoc`]'s info, tags and
@@ -36,14 +36,15 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// The whole API over `state`: the routes of [`api`], answering unknown
 /// paths `route_not_found` and unserved methods `method_not_allowed`, with
-/// the body limit and the access log (added after the routes, so they are
-/// observed).
+/// the body limit, `no-store` on signed-in answers and the access log
+/// (added after the routes, so they are observed).
 pub fn router(state: AppState) -> Router {
     let (routes, _) = api().split_for_parts();
     routes
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(from_fn(cache_control::no_store_when_signed_in))
         .layer(from_fn_with_state(
             state.metrics.clone(),
             access_log::observe_request,
