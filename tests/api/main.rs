@@ -4,6 +4,7 @@
 mod app;
 mod auth;
 mod availability;
+mod bola;
 mod bookings;
 mod cli_import;
 mod experts;

@@ -80,7 +80,8 @@ fn add_common_errors(document: &mut Value) {
     let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
-    for item in paths.values_mut() {
+    for (path, item) in paths.iter_mut() {
+        let has_path_parameters = path.contains('{');
         for method in METHODS {
             let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) else {
                 continue;
@@ -105,6 +106,12 @@ fn add_common_errors(document: &mut Value) {
                 add(
                     "401",
                     "`unauthorized`: no valid bearer token (missing, unknown, expired or signed out)",
+                );
+            }
+            if has_path_parameters {
+                add(
+                    "400",
+                    "`invalid_parameter`: a malformed path parameter (e.g. an id that is not a number)",
                 );
             }
             if has_body {

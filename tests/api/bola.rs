@@ -1,0 +1,177 @@
+//! The object-level authorization matrix, derived from the OpenAPI document:
+//! every signed-in operation whose path names a row (`{id}`) is called by the
+//! row's owner, by the other party (a booking's provider), by a stranger and
+//! anonymously. The API's convention: anonymous callers get 401, strangers
+//! 404 (a row they may not see does not exist for them), and the owner and
+//! the other party never 401 or 404. A new id-bearing operation fails this
+//! test until the matrix knows whose rows it names. Every answer of the run
+//! then goes through the exposure scan.
+
+use std::collections::BTreeSet;
+
+use droply_models::{AiMatch, AiMatchId, Timestamp, UserId};
+
+use crate::app::{TestApp, spawn_app};
+use crate::availability::expert_working;
+
+/// A Monday 10:00 in Berlin, on the slot grid.
+const SLOT: &str = "2027-01-04T09:00:00Z";
+
+/// The rows of one route's world and who is who.
+struct World {
+    owner: String,
+    other_party: Option<String>,
+    stranger: String,
+    id: u64,
+}
+
+/// Whose rows a path template names: a fresh world for each call sequence.
+fn world_for(app: &TestApp, template: &str, n: usize) -> Option<World> {
+    let name = |role: &str| format!("{role}{n}");
+    let (_, stranger) = app.register(&name("stranger"));
+    if template.starts_with("/v1/bookings/") {
+        let (expert, provider) =
+            expert_working(app, &name("provider"), "Europe/Berlin", "09:00", "17:00");
+        let (_, client) = app.register(&name("client"));
+        let body = format!(r#"{{"provider_id":{expert},"start_time":"{SLOT}","duration":60}}"#);
+        let booked = app.authed("POST", "/v1/bookings", &client, Some(&body));
+        assert_eq!(booked.status, 201, "{}", booked.raw);
+        return Some(World {
+            owner: client,
+            other_party: Some(provider),
+            stranger,
+            id: booked.body["id"].as_u64().expect("booking id"),
+        });
+    }
+    if let Some(kind) = template
+        .strip_prefix("/v1/availability/")
+        .and_then(|rest| rest.split('/').next())
+    {
+        let (_, expert) = expert_working(app, &name("expert"), "Europe/Berlin", "09:00", "17:00");
+        let body = match kind {
+            "rules" => r#"{"weekday":6,"start":"18:00","end":"19:00"}"#,
+            _ => {
+                r#"{"start":"2027-02-01T10:00:00Z","end":"2027-02-01T12:00:00Z","is_blocked":true}"#
+            }
+        };
+        let created = app.authed(
+            "POST",
+            &format!("/v1/availability/{kind}"),
+            &expert,
+            Some(body),
+        );
+        assert_eq!(created.status, 201, "{}", created.raw);
+        return Some(World {
+            owner: expert,
+            other_party: None,
+            stranger,
+            id: created.body["id"].as_u64().expect("row id"),
+        });
+    }
+    if template.starts_with("/v1/matches/") {
+        let (client_id, client) = app.register(&name("seeker"));
+        let (expert_id, _) = app.register(&name("matched"));
+        app.make_expert(expert_id, "Europe/Berlin");
+        let row = app
+            .store
+            .ai_matches()
+            .create(AiMatch {
+                id: AiMatchId::new(0),
+                user_id: UserId::new(client_id),
+                matched_user_id: UserId::new(expert_id),
+                query: "tax help".to_owned(),
+                match_score: 0.8,
+                match_reasons: Vec::new(),
+                created_at: Timestamp::now(),
+                is_viewed: false,
+                is_acted_upon: false,
+            })
+            .expect("match");
+        return Some(World {
+            owner: client,
+            other_party: None,
+            stranger,
+            id: row.id.get(),
+        });
+    }
+    None
+}
+
+/// A body the operation accepts in shape, so a refusal is about who asks.
+fn body_for(method: &str, template: &str) -> Option<&'static str> {
+    match (method, template.rsplit('/').next()) {
+        ("POST", Some("cancel")) => Some(r#"{"reason":"plans changed"}"#),
+        ("POST", Some("reschedule")) => Some(r#"{"start_time":"2027-01-04T13:00:00Z"}"#),
+        ("PATCH", _) if template.contains("/rules/") => Some(r#"{"end":"19:30"}"#),
+        ("PATCH", _) => Some(r#"{"reason":"moved"}"#),
+        ("POST", _) => Some("{}"),
+        _ => None,
+    }
+}
+
+/// (METHOD, template) of every signed-in operation whose path names a row.
+fn id_operations(doc: &serde_json::Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        if !path.contains('{') {
+            continue;
+        }
+        for (method, operation) in item.as_object().expect("item") {
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            if secured {
+                out.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_row_route_answers_owner_other_party_stranger_and_anonymous_by_the_convention() {
+    let app = spawn_app();
+    let doc = app.get("/openapi.json").body;
+    let operations = id_operations(&doc);
+    assert!(operations.len() >= 12, "{operations:?}");
+    // Rows named by the caller's own id space: nobody else's row is reachable.
+    let self_scoped: BTreeSet<&str> = ["/v1/favorites/{expert_id}"].into();
+    for (n, (method, template)) in operations.iter().enumerate() {
+        if self_scoped.contains(template.as_str()) {
+            continue;
+        }
+        let world = world_for(&app, template, n)
+            .unwrap_or_else(|| panic!("the matrix does not know whose rows {template} names"));
+        let path = template
+            .replace("{id}", &world.id.to_string())
+            .replace("{expert_id}", &world.id.to_string());
+        let body = body_for(method, template);
+        let anonymous = app.request(method, &path, body);
+        assert_eq!(
+            anonymous.status, 401,
+            "anonymous {method} {path}: {}",
+            anonymous.raw
+        );
+        let stranger = app.authed(method, &path, &world.stranger, body);
+        assert_eq!(
+            stranger.status, 404,
+            "stranger {method} {path}: {}",
+            stranger.raw
+        );
+        for (who, token) in world
+            .other_party
+            .iter()
+            .map(|t| ("other party", t))
+            .chain([("owner", &world.owner)])
+        {
+            let answer = app.authed(method, &path, token, body);
+            assert!(
+                !matches!(answer.status, 401 | 404) && answer.status < 500,
+                "{who} {method} {path}: {} {}",
+                answer.status,
+                answer.raw
+            );
+        }
+    }
+    app.assert_no_leaks();
+}
