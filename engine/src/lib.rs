@@ -22,6 +22,7 @@ mod test_rows;
 
 pub use engine::{
     DataDir, Engine, EngineConfig, Readiness, Recommendation, SearchReadinessInfo, SearchSetup,
+    VerifyReport,
 };
 pub use error::{Error, Result};
 pub use search_index::SearchIndex;

@@ -10,8 +10,9 @@
 //! The use cases are grouped by what they touch: `accounts` (sign-up, sign-in,
 //! profiles, favorites, interactions), `availability` (rules, exceptions,
 //! slots), `bookings`, and `search` (search, matches, recommendations).
-//! `config` is how an engine is opened, `jobs` its background threads and
-//! `readiness` whether search has caught up once.
+//! `config` is how an engine is opened, `jobs` its background threads,
+//! `readiness` whether search has caught up once, and `verify` whether
+//! everything derived agrees with the rows.
 
 mod accounts;
 mod availability;
@@ -20,9 +21,11 @@ mod config;
 mod jobs;
 mod readiness;
 mod search;
+mod verify;
 
 pub use config::{DataDir, EngineConfig, SearchSetup};
 pub use search::{Readiness, Recommendation, SearchReadinessInfo};
+pub use verify::VerifyReport;
 
 use std::sync::{Arc, Mutex, PoisonError};
 

@@ -11,8 +11,8 @@
 //! `profile_text` decides what is embedded and who is an expert; `expert_document` what
 //! the text index holds; `manifest` what built the indexes; `indexer` follows the feed;
 //! `rebuild` builds from scratch; `shared` is what the indexer thread and the handle
-//! share; `handle` is the [`SearchIndex`] callers hold; `status` and
-//! `config` are what they say.
+//! share; `handle` is the [`SearchIndex`] callers hold; `parity` compares it
+//! with a rebuild; `status` and `config` are what they say.
 
 mod config;
 mod expert_document;
@@ -20,6 +20,7 @@ mod handle;
 mod index_error;
 mod indexer;
 mod manifest;
+mod parity;
 mod profile_text;
 mod rebuild;
 mod shared;
@@ -29,5 +30,6 @@ pub use config::{ProgressCallback, SearchIndexConfig};
 pub use expert_document::{document_version, expert_document};
 pub use handle::{SearchIndex, VersionedIds, search_dir};
 pub use manifest::{Manifest, SEARCH_SCHEMA_VERSION};
+pub use parity::{IndexParity, expected_entries};
 pub use profile_text::{embedding_text, embedding_version, stable_hash};
 pub use status::{IndexState, IndexStatus, RebuildProgress};

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use droply_engine::search_index::{SearchIndexConfig, embedding_version, expert_document};
+use droply_engine::search_index::{SearchIndexConfig, expected_entries};
 use droply_engine::{SearchIndex, Store};
 use droply_index::{TextEmbedder, VectorConfig};
 use droply_models::{User, UserId};
@@ -45,16 +45,7 @@ pub fn expert(name: &str, profession: &str, skill: &str) -> User {
 
 /// What the indexes must hold for the store: (text versions, vector versions).
 pub fn expected(store: &Store) -> (BTreeMap<UserId, u64>, BTreeMap<UserId, u64>) {
-    let mut text = BTreeMap::new();
-    let mut vectors = BTreeMap::new();
-    for user in store.iter::<User>() {
-        let user = user.expect("read user");
-        if user.is_expert() {
-            text.insert(user.id, expert_document(store, &user).expect("doc").version);
-            vectors.insert(user.id, embedding_version(&user));
-        }
-    }
-    (text, vectors)
+    expected_entries(store).expect("expected entries")
 }
 
 /// Waits for the index to apply everything in the store, then checks it holds exactly

@@ -9,11 +9,6 @@ impl User {
     /// Longest bookable session in minutes.
     pub const MAX_SESSION_DURATION: u16 = 8 * 60;
 
-    /// Checks the rules no single field type can: text lengths, tags,
-    /// money in the user's own currency (hourly rate positive, totals not
-    /// negative), session length 15–480 minutes, links to the public
-    /// internet only, no self-referral, and `updated_at` not before
-    /// `created_at`.
     /// The links the user gives (picture and social), by field name.
     pub fn links(&self) -> [(&'static str, Option<&crate::HttpUrl>); 9] {
         [
@@ -29,6 +24,11 @@ impl User {
         ]
     }
 
+    /// Checks the rules no single field type can: text lengths, tags,
+    /// money in the user's own currency (hourly rate positive, totals not
+    /// negative), session length 15–480 minutes, links to the public
+    /// internet only, no self-referral, and `updated_at` not before
+    /// `created_at`.
     pub fn validate(&self) -> Result<()> {
         text::check_required("password_hash", &self.password_hash, EXTERNAL_ID_MAX)?;
         text::check_required("full_name", &self.full_name, NAME_MAX)?;

@@ -8,6 +8,7 @@ mod import;
 mod model;
 mod reindex;
 mod serve;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -50,6 +51,8 @@ pub enum Command {
     Reindex(reindex::ReindexArgs),
     /// Measure ranking quality on a BEIR dataset or the demo marketplace.
     Eval(eval::EvalArgs),
+    /// Check that the store's indexes and the search index agree with the rows.
+    Verify(verify::VerifyArgs),
 }
 
 /// Runs one parsed command line.
@@ -62,5 +65,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo::run(args),
         Command::Reindex(args) => reindex::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }

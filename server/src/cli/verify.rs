@@ -1,0 +1,71 @@
+//! `droply verify`: opens a data directory (the service must not be running)
+//! and checks that everything derived agrees with the rows: the store's
+//! relationship indexes and unique keys, and, unless `--no-search`, the
+//! search index against a rebuild once it has caught up. Prints one JSON
+//! line; fails when anything disagrees. Crash tests run it after each kill.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use droply_engine::{Engine, EngineConfig, SearchSetup};
+
+use super::data_dir::DataDirArgs;
+use crate::{Error, Result};
+
+/// Arguments of `droply verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Where the store and the indexes live.
+    #[command(flatten)]
+    pub data: DataDirArgs,
+    /// Directory of the model files [default: <data-dir>/models/all-MiniLM-L6-v2].
+    #[arg(long, env = "DROPLY_MODEL_DIR")]
+    pub model_dir: Option<PathBuf>,
+    /// Check the store only.
+    #[arg(long)]
+    pub no_search: bool,
+    /// How long the search index may take to catch up, in seconds.
+    #[arg(long, default_value_t = 120)]
+    pub wait_secs: u64,
+}
+
+/// Runs `droply verify`.
+pub fn run(args: VerifyArgs) -> Result<()> {
+    let store = args.data.open_store()?;
+    let search = if args.no_search {
+        SearchSetup::Off
+    } else {
+        SearchSetup::Model(args.model_dir.clone())
+    };
+    let config = EngineConfig {
+        search,
+        ..EngineConfig::new(&args.data.data_dir)
+    };
+    let engine = Engine::over(store, config)?;
+    let verified = engine.verify(Duration::from_secs(args.wait_secs));
+    engine.shutdown()?;
+    let report = verified?;
+    let search_problems: &[String] = report
+        .search
+        .as_ref()
+        .map_or(&[], |parity| parity.problems.as_slice());
+    println!(
+        "{}",
+        serde_json::json!({
+            "consistent": report.is_consistent(),
+            "rows": report.store.rows,
+            "entries": report.store.entries,
+            "store_problems": report.store.problems,
+            "experts": report.search.as_ref().map(|parity| parity.experts),
+            "search_problems": search_problems,
+        })
+    );
+    if report.is_consistent() {
+        Ok(())
+    } else {
+        Err(Error::Config(
+            "the data directory is inconsistent (see the report)".to_owned(),
+        ))
+    }
+}
