@@ -50,7 +50,10 @@ impl SearchIndex {
         let (want_text, want_vectors) = expected_entries(store)?;
         let (text, vectors) = self.entries()?;
         let mut problems = Vec::new();
-        for (name, got, want) in [("text", text, &want_text), ("vector", vectors, &want_vectors)] {
+        for (name, got, want) in [
+            ("text", text, &want_text),
+            ("vector", vectors, &want_vectors),
+        ] {
             let entries = got.len();
             let got: BTreeMap<UserId, u64> = got.into_iter().collect();
             if got.len() != entries {

