@@ -49,6 +49,9 @@ pub enum Error {
     /// one it first came with.
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyKeyReused,
+    /// The caller already holds as many rows of a kind as one may.
+    #[error("limit reached: {0}")]
+    LimitReached(String),
     /// A request made no sense (bad cursor, bad reference, ...).
     #[error("invalid: {0}")]
     Invalid(String),
@@ -101,6 +104,7 @@ impl Error {
                 | Error::Forbidden(_)
                 | Error::InvalidState(_)
                 | Error::IdempotencyKeyReused
+                | Error::LimitReached(_)
         )
     }
 }

@@ -21,8 +21,8 @@ pub mod store;
 mod test_rows;
 
 pub use engine::{
-    DataDir, Engine, EngineConfig, Readiness, Recommendation, SearchReadinessInfo, SearchSetup,
-    VerifyReport,
+    DataDir, Engine, EngineConfig, MAX_MATCHES_PER_CALL, Readiness, Recommendation,
+    SearchReadinessInfo, SearchSetup, VerifyReport,
 };
 pub use error::{Error, Result};
 pub use search_index::SearchIndex;

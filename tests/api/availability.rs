@@ -270,3 +270,25 @@ fn bad_availability_input_gets_clear_errors() {
     let nobody = app.get("/v1/experts/999999/slots?from=2027-01-05&to=2027-01-05");
     assert_eq!(nobody.status, 404);
 }
+
+/// Regression: an expert could add availability rules without end, and every
+/// slot search reads them all.
+#[test]
+fn an_expert_cannot_add_more_than_fifty_rules() {
+    let app = spawn_app();
+    let (id, token) = app.register("ruth");
+    app.make_expert(id, "Europe/Berlin");
+    for n in 0..50 {
+        let body = format!(r#"{{"weekday":{},"start":"08:00","end":"09:00"}}"#, n % 7);
+        let created = app.authed("POST", "/v1/availability/rules", &token, Some(&body));
+        assert_eq!(created.status, 201, "rule {n}: {}", created.raw);
+    }
+    let body = r#"{"weekday":0,"start":"10:00","end":"11:00"}"#;
+    let refused = app.authed("POST", "/v1/availability/rules", &token, Some(body));
+    assert_eq!(
+        (refused.status, error_code(&refused).as_str()),
+        (409, "limit_reached"),
+        "{}",
+        refused.raw
+    );
+}

@@ -8,7 +8,7 @@ use droply_models::{
 };
 
 use super::{ExpertCalendar, Slot, SlotPolicy, SlotQuery, find_slots};
-use crate::store::{IndexName, MAX_PAGE_SIZE, PageRequest, Record, Store};
+use crate::store::{IndexName, MAX_PAGE_SIZE, PageRequest, Record, Store, Txn};
 use crate::{Error, Result};
 
 /// A new weekly rule, in the owner's time zone.
@@ -83,10 +83,39 @@ fn all_of<R: Record>(store: &Store, index: IndexName, owner: UserId) -> Result<V
     }
 }
 
-/// Adds a weekly rule for `owner`.
+/// The most weekly rules one expert may have.
+pub const MAX_RULES: usize = 50;
+/// The most exceptions one expert may have.
+pub const MAX_EXCEPTIONS: usize = 500;
+
+/// `LimitReached` when `owner` already has `max` rows in `index`.
+fn check_room(
+    txn: &Txn<'_>,
+    index: IndexName,
+    owner: UserId,
+    max: usize,
+    what: &str,
+) -> Result<()> {
+    let held = txn.count_index(index, &owner.to_be_bytes())?;
+    if held >= max {
+        return Err(Error::LimitReached(format!(
+            "at most {max} {what} per expert; delete one first"
+        )));
+    }
+    Ok(())
+}
+
+/// Adds a weekly rule for `owner` (at most [`MAX_RULES`]).
 pub fn add_rule(store: &Store, owner: UserId, new: NewRule) -> Result<AvailabilityRule> {
     store.write(|txn| {
         txn.require::<User>(owner)?;
+        check_room(
+            txn,
+            IndexName::RulesByUser,
+            owner,
+            MAX_RULES,
+            "availability rules",
+        )?;
         let now = txn.now();
         txn.create(AvailabilityRule {
             id: AvailabilityRuleId::new(0),
@@ -145,7 +174,7 @@ pub fn delete_rule(store: &Store, owner: UserId, id: AvailabilityRuleId) -> Resu
     })
 }
 
-/// Adds an exception for `owner`.
+/// Adds an exception for `owner` (at most [`MAX_EXCEPTIONS`]).
 pub fn add_exception(
     store: &Store,
     owner: UserId,
@@ -153,6 +182,13 @@ pub fn add_exception(
 ) -> Result<AvailabilityException> {
     store.write(|txn| {
         txn.require::<User>(owner)?;
+        check_room(
+            txn,
+            IndexName::ExceptionsByUser,
+            owner,
+            MAX_EXCEPTIONS,
+            "availability exceptions",
+        )?;
         let now = txn.now();
         txn.create(AvailabilityException {
             id: AvailabilityExceptionId::new(0),

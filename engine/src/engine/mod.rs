@@ -24,7 +24,7 @@ mod search;
 mod verify;
 
 pub use config::{DataDir, EngineConfig, SearchSetup};
-pub use search::{Readiness, Recommendation, SearchReadinessInfo};
+pub use search::{MAX_MATCHES_PER_CALL, Readiness, Recommendation, SearchReadinessInfo};
 pub use verify::VerifyReport;
 
 use std::sync::{Arc, Mutex, PoisonError};

@@ -13,6 +13,9 @@ use crate::matching::{
 };
 use crate::{Error, Result};
 
+/// The most matches one `create_matches` call stores.
+pub const MAX_MATCHES_PER_CALL: usize = 20;
+
 /// What a recommendation request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recommendation {
@@ -56,13 +59,19 @@ impl Engine {
         Ok((query, results))
     }
 
-    /// Runs `user`'s search and stores one AIMatch per returned expert.
+    /// Runs `user`'s search and stores one AIMatch per returned expert (at
+    /// most [`MAX_MATCHES_PER_CALL`]: each is two rows).
     pub fn create_matches(
         &self,
         request: SearchRequest,
         user: UserId,
     ) -> Result<Vec<(RankedExpert, AiMatch)>> {
         let query = request.into_query(Some(user))?;
+        if query.limit > MAX_MATCHES_PER_CALL {
+            return Err(Error::Invalid(format!(
+                "limit: at most {MAX_MATCHES_PER_CALL} matches are stored per call"
+            )));
+        }
         let matcher = self.matcher()?;
         let results = matcher.search(&query)?;
         let rows = record_matches(self.store(), user, &query.text, &results.hits)?;

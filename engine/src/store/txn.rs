@@ -115,6 +115,24 @@ impl<'s> Txn<'s> {
     /// Rows listed in `index` under `prefix`, in key order, including this
     /// transaction's own writes.
     pub fn list_index<R: Record>(&self, index: super::IndexName, prefix: &[u8]) -> Result<Vec<R>> {
+        let keys = self.index_keys(index, prefix)?;
+        let mut rows = Vec::with_capacity(keys.len());
+        for key in keys {
+            let id = trailing_u64(&key)
+                .ok_or_else(|| Error::Corrupt(format!("short key in {}", index.name())))?;
+            rows.push(self.require::<R>(R::Id::from_raw(id))?);
+        }
+        Ok(rows)
+    }
+
+    /// How many entries `index` holds under `prefix`, including this
+    /// transaction's own writes (no row is read).
+    pub fn count_index(&self, index: super::IndexName, prefix: &[u8]) -> Result<usize> {
+        Ok(self.index_keys(index, prefix)?.len())
+    }
+
+    /// The keys of `index` under `prefix` as this transaction sees them.
+    fn index_keys(&self, index: super::IndexName, prefix: &[u8]) -> Result<BTreeSet<Vec<u8>>> {
         let tree = TreeId::Index(index);
         let mut keys: BTreeSet<Vec<u8>> = BTreeSet::new();
         for item in self.store.tree(tree).scan_prefix(prefix) {
@@ -134,13 +152,7 @@ impl<'s> Txn<'s> {
                 None => keys.remove(key),
             };
         }
-        let mut rows = Vec::with_capacity(keys.len());
-        for key in keys {
-            let id = trailing_u64(&key)
-                .ok_or_else(|| Error::Corrupt(format!("short key in {}", index.name())))?;
-            rows.push(self.require::<R>(R::Id::from_raw(id))?);
-        }
-        Ok(rows)
+        Ok(keys)
     }
 
     /// The id of the row holding `key` in a unique index, if any.

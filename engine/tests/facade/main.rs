@@ -70,6 +70,15 @@ fn a_bad_request_is_refused_before_search_is_asked() {
         engine.create_matches(bad_limit, droply_models::UserId::new(1)),
         Err(Error::Invalid(_))
     ));
+    // Regression: one call could store 100 matches (200 rows).
+    let too_many = SearchRequest {
+        limit: Some(21),
+        ..SearchRequest::default()
+    };
+    assert!(matches!(
+        engine.create_matches(too_many, droply_models::UserId::new(1)),
+        Err(Error::Invalid(m)) if m.contains("at most 20")
+    ));
 }
 
 #[test]

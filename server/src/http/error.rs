@@ -84,6 +84,8 @@ error_codes! {
         "the row's state does not allow this (e.g. this move of the booking)";
     IdempotencyKeyReused => "idempotency_key_reused", "invalid_request", UNPROCESSABLE_ENTITY,
         "an `Idempotency-Key` sent again with a different booking request";
+    LimitReached => "limit_reached", "invalid_request", CONFLICT,
+        "the caller already holds as many rows of this kind as one may (e.g. availability rules)";
     SearchUnavailable => "search_unavailable", "system", SERVICE_UNAVAILABLE,
         "the server runs without the search index, the index is still being built (search routes), or (`/ready`) it has not caught up yet";
     InvalidSearchFilter => "invalid_search_filter", "invalid_request", BAD_REQUEST,
@@ -203,6 +205,7 @@ impl From<droply_engine::Error> for ApiError {
             },
             E::Forbidden(_) => ApiError::new(ErrorCode::Forbidden, err.to_string()),
             E::InvalidState(_) => ApiError::new(ErrorCode::InvalidState, err.to_string()),
+            E::LimitReached(_) => ApiError::new(ErrorCode::LimitReached, err.to_string()),
             E::IdempotencyKeyReused => {
                 ApiError::new(ErrorCode::IdempotencyKeyReused, err.to_string())
             }

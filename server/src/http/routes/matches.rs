@@ -35,7 +35,7 @@ pub struct MatchBody {
     /// A filter, as in `POST /v1/search`.
     #[schema(value_type = Option<FilterSchema>)]
     filter: Option<Value>,
-    /// Matches returned, 1 to 100 (default 20).
+    /// Matches returned and stored, 1 to 20 (default 20).
     limit: Option<usize>,
     /// Matches skipped, at most 200 (default 0).
     offset: Option<usize>,
