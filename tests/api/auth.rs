@@ -204,3 +204,27 @@ fn bearer_tokens_are_checked() {
     let logout = app.request("POST", "/v1/auth/logout", None);
     assert_eq!(logout.status, 401);
 }
+
+/// Regression: every sign-in added a session row without bound; a user keeps
+/// at most 20, and signing in once more ends the oldest.
+#[test]
+fn signing_in_past_twenty_sessions_ends_the_oldest() {
+    let app = spawn_app();
+    let (_, first) = app.register("sam");
+    let login = r#"{"email":"sam@example.com","password":"password-sam"}"#;
+    let mut tokens = vec![first];
+    for _ in 0..20 {
+        let response = app.request("POST", "/v1/auth/login", Some(login));
+        assert_eq!(response.status, 200, "{}", response.raw);
+        tokens.push(response.body["token"].as_str().expect("token").to_owned());
+    }
+    let oldest = app.authed("GET", "/v1/users/me", &tokens[0], None);
+    assert_eq!(
+        oldest.status, 401,
+        "the oldest session ended: {}",
+        oldest.raw
+    );
+    for token in &tokens[1..] {
+        assert_eq!(app.authed("GET", "/v1/users/me", token, None).status, 200);
+    }
+}

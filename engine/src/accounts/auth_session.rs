@@ -5,7 +5,7 @@ use droply_models::{Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::store::{EntityKind, Record, RecordId, UniqueEntry, UniqueName};
+use crate::store::{EntityKind, IndexEntry, IndexName, Record, RecordId, UniqueEntry, UniqueName};
 use crate::{Error, Result};
 
 droply_models::typed_id! {
@@ -67,6 +67,13 @@ impl Record for AuthSession {
             return Err(Error::Invalid("malformed auth session".to_owned()));
         }
         Ok(())
+    }
+    fn index_entries(&self) -> Vec<IndexEntry> {
+        vec![IndexEntry::owner_at(
+            IndexName::SessionsByUser,
+            self.user_id.get(),
+            self.created_at,
+        )]
     }
     fn unique_entries(&self) -> Vec<UniqueEntry> {
         vec![UniqueEntry {

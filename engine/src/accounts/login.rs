@@ -5,7 +5,7 @@ use droply_models::{Email, Timestamp, UserId};
 use super::auth_session::{AuthSession, AuthSessionId, SESSION_DAYS, token_hash};
 use super::login_throttle::LoginThrottle;
 use super::password::verify_password;
-use crate::store::{Store, Txn, UniqueName};
+use crate::store::{IndexName, Store, Txn, UniqueName};
 use crate::{Error, Result};
 
 /// A freshly issued bearer token: shown to its owner once, stored only hashed.
@@ -30,6 +30,10 @@ impl std::fmt::Debug for IssuedToken {
 /// that unknown and known emails take about as long.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$ZHVtbXlzYWx0ZHVtbXk$ucoDGZ6qTmd1TwT4XJtVULJGzxBrgvMAE1bJ1PDBm0Q";
 
+/// The most sign-in sessions one user keeps; signing in once more ends the
+/// oldest.
+pub const MAX_SESSIONS_PER_USER: usize = 20;
+
 /// Makes a random token, stores its hash for `user` and returns it.
 pub(super) fn issue_token(txn: &mut Txn<'_>, user: UserId) -> Result<IssuedToken> {
     let mut bytes = [0u8; 32];
@@ -37,6 +41,13 @@ pub(super) fn issue_token(txn: &mut Txn<'_>, user: UserId) -> Result<IssuedToken
     let token = hex::encode(bytes);
     let now = txn.now();
     let expires_at = now.plus_days(SESSION_DAYS);
+    // Bounded sessions per user: the oldest make room for the new one.
+    let sessions: Vec<AuthSession> =
+        txn.list_index(IndexName::SessionsByUser, &user.to_be_bytes())?;
+    let surplus = (sessions.len() + 1).saturating_sub(MAX_SESSIONS_PER_USER);
+    for old in sessions.into_iter().take(surplus) {
+        txn.delete::<AuthSession>(old.id)?;
+    }
     txn.create(AuthSession {
         id: AuthSessionId::new(0),
         user_id: user,

@@ -21,7 +21,7 @@ mod session_sweep;
 
 pub use auth_session::{AuthSession, AuthSessionId, SESSION_DAYS};
 pub use favorites::{add_favorite, favorite_experts, record_interaction, remove_favorite};
-pub use login::{IssuedToken, authenticate, login, logout};
+pub use login::{IssuedToken, MAX_SESSIONS_PER_USER, authenticate, login, logout};
 pub use login_throttle::LoginThrottle;
 pub use password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 pub use profile_update::{ProfileUpdate, update_profile};

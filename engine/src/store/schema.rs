@@ -4,14 +4,15 @@
 
 use droply_models::User;
 
-use super::Record;
 use super::Store;
-use super::tree_id::{EntityKind, IndexName, TreeId};
+use super::tree_id::{IndexName, TreeId};
 use super::txn::index_key;
+use super::{Record, RecordId};
+use crate::accounts::AuthSession;
 use crate::{Error, Result};
 
 /// The schema this build writes.
-pub const CURRENT_SCHEMA: u32 = 2;
+pub const CURRENT_SCHEMA: u32 = 3;
 
 const META_SCHEMA: &[u8] = b"schema_version";
 
@@ -22,20 +23,27 @@ struct Migration {
 }
 
 /// Every migration, in order. Schema 1 is the first; later layouts add steps here.
-const MIGRATIONS: &[Migration] = &[Migration {
-    from: 1,
-    run: index_experts,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        from: 1,
+        run: |store| backfill_index::<User>(store, IndexName::Experts),
+    },
+    Migration {
+        from: 2,
+        run: |store| backfill_index::<AuthSession>(store, IndexName::SessionsByUser),
+    },
+];
 
-/// Schema 2 lists experts through the `idx/experts` index: enter every
-/// existing expert (a key per user, so running it twice is harmless).
-fn index_experts(store: &Store) -> Result<()> {
-    let experts = store.tree(TreeId::Index(IndexName::Experts));
-    for row in store.tree(TreeId::Entity(EntityKind::User)).iter() {
+/// Enters every existing row of `R` into `index`, a relationship index added
+/// by a later schema (schema 2: experts; schema 3: sessions by user). Each
+/// row writes its own key, so running it twice is harmless.
+fn backfill_index<R: Record>(store: &Store, index: IndexName) -> Result<()> {
+    let tree = store.tree(TreeId::Index(index));
+    for row in store.tree(R::KIND.tree()).iter() {
         let (_, value) = row?;
-        let user = User::decode(&value)?;
-        if user.is_expert() {
-            experts.insert(index_key(&[], user.id.get()), &[])?;
+        let row = R::decode(&value)?;
+        for entry in row.index_entries().into_iter().filter(|e| e.index == index) {
+            tree.insert(index_key(&entry.prefix, row.id().raw()), &[])?;
         }
     }
     Ok(())
@@ -96,7 +104,7 @@ mod tests {
     use crate::test_rows::user;
 
     #[test]
-    fn opening_a_schema_1_store_indexes_its_experts() {
+    fn opening_a_schema_1_store_indexes_its_experts_and_sessions() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("store");
         let expert = {
@@ -105,12 +113,24 @@ mod tests {
                 .users()
                 .create(user("ann", "Tax Advisor"))
                 .expect("ann");
-            store.users().create(user("bob", "")).expect("bob");
-            // What a schema-1 store looks like: no experts index yet.
+            let bob = store.users().create(user("bob", "")).expect("bob");
+            let now = droply_models::Timestamp::now();
             store
-                .tree(TreeId::Index(IndexName::Experts))
-                .clear()
-                .expect("clear");
+                .write(|txn| {
+                    txn.create(AuthSession {
+                        id: crate::accounts::AuthSessionId::new(0),
+                        user_id: bob.id,
+                        token_hash: "0".repeat(64),
+                        created_at: now,
+                        expires_at: now.plus_days(1),
+                    })
+                })
+                .expect("a session");
+            // What a schema-1 store looks like: neither the experts nor the
+            // sessions-by-user index yet.
+            for index in [IndexName::Experts, IndexName::SessionsByUser] {
+                store.tree(TreeId::Index(index)).clear().expect("clear");
+            }
             store
                 .tree(TreeId::Meta)
                 .insert(META_SCHEMA, &1u32.to_be_bytes())
@@ -137,6 +157,7 @@ mod tests {
             .expect("experts");
         let ids: Vec<UserId> = experts.items.iter().map(|u| u.id).collect();
         assert_eq!(ids, [expert.id]);
-        assert!(store.verify_integrity().expect("verify").is_consistent());
+        let report = store.verify_integrity().expect("verify");
+        assert!(report.is_consistent(), "{:?}", report.problems);
     }
 }

@@ -147,11 +147,13 @@ pub enum IndexName {
     MatchesByUser,
     /// Every expert ([`droply_models::User::is_expert`]), in id order (no owner part).
     Experts,
+    /// Sign-in sessions by user, oldest first.
+    SessionsByUser,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 21] = [
+    pub const ALL: [IndexName; 22] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -173,6 +175,7 @@ impl IndexName {
         IndexName::MessagesBySession,
         IndexName::MatchesByUser,
         IndexName::Experts,
+        IndexName::SessionsByUser,
     ];
 
     /// The tree's name on disk.
@@ -199,6 +202,7 @@ impl IndexName {
             IndexName::MessagesBySession => "idx/messages_by_session",
             IndexName::MatchesByUser => "idx/matches_by_user",
             IndexName::Experts => "idx/experts",
+            IndexName::SessionsByUser => "idx/sessions_by_user",
         }
     }
 }
