@@ -49,6 +49,15 @@ pub enum Error {
     /// one it first came with.
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyKeyReused,
+    /// The booker already holds as many bookings awaiting payment as the
+    /// slot policy allows.
+    #[error(
+        "you already hold {max} bookings awaiting payment; pay for or cancel one before booking another"
+    )]
+    TooManyUnpaidBookings {
+        /// The policy's `max_unpaid_holds`.
+        max: u16,
+    },
     /// A request made no sense (bad cursor, bad reference, ...).
     #[error("invalid: {0}")]
     Invalid(String),
@@ -101,6 +110,7 @@ impl Error {
                 | Error::Forbidden(_)
                 | Error::InvalidState(_)
                 | Error::IdempotencyKeyReused
+                | Error::TooManyUnpaidBookings { .. }
         )
     }
 }

@@ -84,6 +84,8 @@ error_codes! {
         "the row's state does not allow this (e.g. this move of the booking)";
     IdempotencyKeyReused => "idempotency_key_reused", "invalid_request", UNPROCESSABLE_ENTITY,
         "an `Idempotency-Key` sent again with a different booking request";
+    TooManyUnpaidBookings => "too_many_unpaid_bookings", "invalid_request", CONFLICT,
+        "the booker already holds as many bookings awaiting payment as allowed (3 by default); pay for or cancel one first";
     SearchUnavailable => "search_unavailable", "system", SERVICE_UNAVAILABLE,
         "the server runs without the search index, the index is still being built (search routes), or (`/ready`) it has not caught up yet";
     InvalidSearchFilter => "invalid_search_filter", "invalid_request", BAD_REQUEST,
@@ -205,6 +207,9 @@ impl From<droply_engine::Error> for ApiError {
             E::InvalidState(_) => ApiError::new(ErrorCode::InvalidState, err.to_string()),
             E::IdempotencyKeyReused => {
                 ApiError::new(ErrorCode::IdempotencyKeyReused, err.to_string())
+            }
+            E::TooManyUnpaidBookings { .. } => {
+                ApiError::new(ErrorCode::TooManyUnpaidBookings, err.to_string())
             }
             E::InvalidFilter(_) => ApiError::new(ErrorCode::InvalidSearchFilter, err.to_string()),
             E::InvalidFacets(_) => ApiError::new(ErrorCode::InvalidSearchFacets, err.to_string()),
