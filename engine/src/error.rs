@@ -52,6 +52,15 @@ pub enum Error {
     /// The caller already holds as many rows of a kind as one may.
     #[error("limit reached: {0}")]
     LimitReached(String),
+    /// The booker already holds as many bookings awaiting payment as the
+    /// slot policy allows.
+    #[error(
+        "you already hold {max} bookings awaiting payment; pay for or cancel one before booking another"
+    )]
+    TooManyUnpaidBookings {
+        /// The policy's `max_unpaid_holds`.
+        max: u16,
+    },
     /// A request made no sense (bad cursor, bad reference, ...).
     #[error("invalid: {0}")]
     Invalid(String),
@@ -105,6 +114,7 @@ impl Error {
                 | Error::InvalidState(_)
                 | Error::IdempotencyKeyReused
                 | Error::LimitReached(_)
+                | Error::TooManyUnpaidBookings { .. }
         )
     }
 }

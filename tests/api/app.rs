@@ -34,8 +34,16 @@ pub struct TestApp {
 
 /// Starts the API over a store in a new temporary data dir.
 pub fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {})
+}
+
+/// Starts the API over a store in a new temporary data dir, with `change`
+/// made to the default engine config (a policy, a background job).
+pub fn spawn_app_with(change: impl FnOnce(&mut EngineConfig)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = Engine::open(EngineConfig::new(dir.path())).expect("engine");
+    let mut config = EngineConfig::new(dir.path());
+    change(&mut config);
+    let engine = Engine::open(config).expect("engine");
     serve(engine, dir)
 }
 

@@ -1,7 +1,15 @@
 //! Bookings over HTTP: one winner among 50 concurrent requests, idempotency,
-//! who sees and moves what, rescheduling and the iCalendar export.
+//! who sees and moves what, rescheduling and the iCalendar export; and the
+//! booking rules, each test named after what a review found: whole sessions
+//! on the slot grid, few and short unpaid holds, confirmed only once paid,
+//! completed or marked a no-show only once started.
 
-use crate::app::{error_code, spawn_app};
+use std::time::{Duration, Instant};
+
+use droply_engine::availability::SlotPolicy;
+use droply_models::{BookingId, PaymentStatus};
+
+use crate::app::{TestApp, error_code, spawn_app, spawn_app_with};
 use crate::availability::expert_working;
 
 /// Monday 2027-01-04 10:00 in Berlin.
@@ -11,6 +19,21 @@ fn booking_body(expert: u64, start: &str) -> String {
     format!(
         r#"{{"provider_id":{expert},"start_time":"{start}","duration":60,"client_message":"Hi, VAT; please"}}"#
     )
+}
+
+fn booking_of(expert: u64, start: &str, minutes: u16) -> String {
+    format!(r#"{{"provider_id":{expert},"start_time":"{start}","duration":{minutes}}}"#)
+}
+
+/// Marks booking `id` paid, as the payment provider's confirmation would.
+fn pay(app: &TestApp, id: u64) {
+    app.store
+        .bookings()
+        .modify(BookingId::new(id), |b| {
+            b.payment_status = PaymentStatus::Succeeded;
+            Ok(())
+        })
+        .expect("paid");
 }
 
 #[test]
@@ -149,6 +172,8 @@ fn only_the_booker_and_provider_see_and_move_a_booking() {
         (early.status, error_code(&early).as_str()),
         (409, "invalid_state")
     );
+    // Confirmed once paid.
+    pay(&app, id);
     let confirmed = app.authed("POST", &format!("{path}/confirm"), &provider, None);
     assert_eq!(confirmed.body["status"], "confirmed", "{}", confirmed.raw);
 
@@ -385,4 +410,288 @@ fn an_idempotency_key_reused_with_a_different_request_is_refused() {
     assert_eq!(same.body["id"], first.body["id"]);
     assert_eq!(app.store.bookings().count(), 1);
     app.assert_no_leaks();
+}
+
+#[test]
+fn a_one_minute_booking_inside_a_slot_is_refused() {
+    let app = spawn_app();
+    // Sessions of 60 minutes (the default length).
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    for (start, minutes) in [
+        ("2027-01-04T09:07:00Z", 1),
+        (SLOT, 1),
+        (SLOT, 30),
+        (SLOT, 90),
+        (SLOT, 300),
+    ] {
+        let r = app.authed(
+            "POST",
+            "/v1/bookings",
+            &client,
+            Some(&booking_of(expert, start, minutes)),
+        );
+        assert_eq!(
+            (r.status, error_code(&r).as_str()),
+            (400, "invalid_input"),
+            "{minutes} minutes at {start}: {}",
+            r.raw
+        );
+        let message = r.body["message"].as_str().expect("message");
+        assert!(message.contains("duration"), "{message}");
+    }
+    assert_eq!(app.store.bookings().count(), 0, "nothing was held");
+    // Up to four whole sessions.
+    let long = app.authed(
+        "POST",
+        "/v1/bookings",
+        &client,
+        Some(&booking_of(expert, SLOT, 240)),
+    );
+    assert_eq!(long.status, 201, "{}", long.raw);
+    assert_eq!(long.body["payment_amount"]["amount_minor"], 36_000);
+}
+
+#[test]
+fn a_start_off_the_slot_grid_is_refused() {
+    let app = spawn_app();
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    for start in [
+        "2027-01-04T09:07:00Z",
+        "2027-01-04T09:15:00Z",
+        "2027-01-04T09:00:30Z",
+    ] {
+        let r = app.authed(
+            "POST",
+            "/v1/bookings",
+            &client,
+            Some(&booking_of(expert, start, 60)),
+        );
+        assert_eq!(
+            (r.status, error_code(&r).as_str()),
+            (400, "invalid_input"),
+            "{start}: {}",
+            r.raw
+        );
+        let message = r.body["message"].as_str().expect("message");
+        assert!(message.contains("start_time"), "{message}");
+    }
+    // What the slots offer can be booked.
+    let slots = app.get(&format!(
+        "/v1/experts/{expert}/slots?from=2027-01-04&to=2027-01-04&tz=Europe/Berlin&duration=60"
+    ));
+    let offered: Vec<&str> = slots.body["slots"]
+        .as_array()
+        .expect("slots")
+        .iter()
+        .filter_map(|slot| slot["start"].as_str())
+        .collect();
+    assert_eq!(offered.first(), Some(&"2027-01-04T08:00:00Z"));
+    assert_eq!(offered.get(1), Some(&"2027-01-04T08:30:00Z"));
+    let booked = app.authed(
+        "POST",
+        "/v1/bookings",
+        &client,
+        Some(&booking_of(expert, offered[1], 60)),
+    );
+    assert_eq!(booked.status, 201, "{}", booked.raw);
+}
+
+#[test]
+fn a_booker_cannot_hold_more_than_three_unpaid_slots() {
+    let app = spawn_app();
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let (_, other) = app.register("olga");
+    let starts = [
+        "2027-01-04T08:00:00Z",
+        "2027-01-04T09:00:00Z",
+        "2027-01-04T10:00:00Z",
+        "2027-01-04T11:00:00Z",
+    ];
+    let mut held = Vec::new();
+    for start in &starts[..3] {
+        let r = app.authed(
+            "POST",
+            "/v1/bookings",
+            &client,
+            Some(&booking_of(expert, start, 60)),
+        );
+        assert_eq!(r.status, 201, "{}", r.raw);
+        held.push(r.body["id"].as_u64().expect("id"));
+    }
+    let fourth = app.authed(
+        "POST",
+        "/v1/bookings",
+        &client,
+        Some(&booking_of(expert, starts[3], 60)),
+    );
+    assert_eq!(
+        (fourth.status, error_code(&fourth).as_str()),
+        (409, "too_many_unpaid_bookings"),
+        "{}",
+        fourth.raw
+    );
+    // The limit is the booker's own.
+    let theirs = app.authed(
+        "POST",
+        "/v1/bookings",
+        &other,
+        Some(&booking_of(expert, starts[3], 60)),
+    );
+    assert_eq!(theirs.status, 201, "{}", theirs.raw);
+    // Cancelling one hold makes room again.
+    let cancelled = app.authed(
+        "POST",
+        &format!("/v1/bookings/{}/cancel", held[0]),
+        &client,
+        Some(r#"{"reason":"wrong day"}"#),
+    );
+    assert_eq!(cancelled.status, 200, "{}", cancelled.raw);
+    let again = app.authed(
+        "POST",
+        "/v1/bookings",
+        &client,
+        Some(&booking_of(expert, "2027-01-04T12:00:00Z", 60)),
+    );
+    assert_eq!(again.status, 201, "{}", again.raw);
+    app.assert_no_leaks();
+}
+
+#[test]
+fn an_unpaid_hold_expires_and_frees_the_slot() {
+    let app = spawn_app_with(|config| {
+        config.slot_policy = SlotPolicy {
+            unpaid_hold_ttl: Duration::from_secs(1),
+            ..SlotPolicy::default()
+        };
+        config.hold_sweep_every = Some(Duration::from_millis(200));
+    });
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let (_, other) = app.register("olga");
+    let held = app.authed(
+        "POST",
+        "/v1/bookings",
+        &client,
+        Some(&booking_body(expert, SLOT)),
+    );
+    assert_eq!(held.status, 201, "{}", held.raw);
+    let id = held.body["id"].as_u64().expect("id");
+    let taken = app.authed(
+        "POST",
+        "/v1/bookings",
+        &other,
+        Some(&booking_body(expert, SLOT)),
+    );
+    assert_eq!(error_code(&taken), "slot_unavailable");
+    std::thread::sleep(Duration::from_millis(1100));
+    // The lapsed hold blocks nobody, swept or not.
+    let rebooked = app.authed(
+        "POST",
+        "/v1/bookings",
+        &other,
+        Some(&booking_body(expert, SLOT)),
+    );
+    assert_eq!(rebooked.status, 201, "{}", rebooked.raw);
+    // And the sweep cancels it.
+    let started = Instant::now();
+    let lapsed = loop {
+        let seen = app.authed("GET", &format!("/v1/bookings/{id}"), &client, None);
+        if seen.body["status"] == "cancelled" {
+            break seen;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never swept: {}",
+            seen.raw
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(lapsed.body["payment_status"], "failed");
+    assert_eq!(
+        lapsed.body["cancellation_reason"],
+        "payment not received in time"
+    );
+    app.assert_no_leaks();
+}
+
+#[test]
+fn a_provider_cannot_confirm_an_unpaid_booking() {
+    let app = spawn_app();
+    let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let created = app.authed(
+        "POST",
+        "/v1/bookings",
+        &client,
+        Some(&booking_body(expert, SLOT)),
+    );
+    let id = created.body["id"].as_u64().expect("id");
+    let path = format!("/v1/bookings/{id}/confirm");
+    let unpaid = app.authed("POST", &path, &provider, None);
+    assert_eq!(
+        (unpaid.status, error_code(&unpaid).as_str()),
+        (409, "invalid_state"),
+        "{}",
+        unpaid.raw
+    );
+    assert!(
+        unpaid.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("awaiting payment")),
+        "{}",
+        unpaid.raw
+    );
+    pay(&app, id);
+    let confirmed = app.authed("POST", &path, &provider, None);
+    assert_eq!(confirmed.status, 200, "{}", confirmed.raw);
+    assert_eq!(confirmed.body["status"], "confirmed");
+}
+
+#[test]
+fn a_booking_cannot_be_completed_or_marked_no_show_before_it_starts() {
+    let app = spawn_app();
+    let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let created = app.authed(
+        "POST",
+        "/v1/bookings",
+        &client,
+        Some(&booking_body(expert, SLOT)),
+    );
+    let id = created.body["id"].as_u64().expect("id");
+    pay(&app, id);
+    let path = format!("/v1/bookings/{id}");
+    let confirmed = app.authed("POST", &format!("{path}/confirm"), &provider, None);
+    assert_eq!(confirmed.status, 200, "{}", confirmed.raw);
+    for action in ["complete", "no_show"] {
+        let early = app.authed("POST", &format!("{path}/{action}"), &provider, None);
+        assert_eq!(
+            (early.status, error_code(&early).as_str()),
+            (409, "invalid_state"),
+            "{action}: {}",
+            early.raw
+        );
+        assert!(
+            early.body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("not started")),
+            "{}",
+            early.raw
+        );
+    }
+    // Once the session has started, the provider completes it.
+    app.store
+        .bookings()
+        .modify(BookingId::new(id), |b| {
+            b.start_time = droply_models::Timestamp::now().plus_minutes(-90);
+            b.end_time = b.start_time.plus_minutes(60);
+            Ok(())
+        })
+        .expect("moved into the past");
+    let done = app.authed("POST", &format!("{path}/complete"), &provider, None);
+    assert_eq!(done.status, 200, "{}", done.raw);
+    assert_eq!(done.body["status"], "completed");
 }

@@ -1,5 +1,6 @@
 //! Favorites and interactions over HTTP: saving and forgetting experts, the
-//! list of saved experts, and recording interactions.
+//! list of saved experts, and recording interactions (only the kinds a
+//! client may record, once a day each).
 
 use droply_models::InteractionType;
 
@@ -188,7 +189,7 @@ fn interactions_are_recorded() {
     let app = spawn_app();
     let (grace, _) = app.register("grace");
     let (carl, token) = app.register("carl");
-    for kind in ["view", "click", "share", "search_impression"] {
+    for kind in ["view", "click", "share", "message"] {
         let body = format!(r#"{{"target_user_id":{grace},"interaction_type":"{kind}"}}"#);
         let r = app.authed("POST", "/v1/interactions", &token, Some(&body));
         assert_eq!(r.status, 201, "{}", r.raw);
@@ -242,5 +243,67 @@ fn interactions_refuse_bad_input() {
         (401, "unauthorized")
     );
     assert!(interactions_of(&app, carl).is_empty());
+    app.assert_no_leaks();
+}
+
+#[test]
+fn a_client_cannot_record_book_or_favorite_interactions() {
+    let app = spawn_app();
+    let (grace, _) = app.register("grace");
+    app.make_expert(grace, "Europe/Berlin");
+    let (carl, token) = app.register("carl");
+    for kind in ["book", "favorite", "unfavorite", "search_impression"] {
+        let body = format!(r#"{{"target_user_id":{grace},"interaction_type":"{kind}"}}"#);
+        let r = app.authed("POST", "/v1/interactions", &token, Some(&body));
+        assert_eq!(
+            (r.status, error_code(&r).as_str()),
+            (400, "invalid_input"),
+            "{kind}: {}",
+            r.raw
+        );
+        let message = r.body["message"].as_str().expect("message");
+        assert!(
+            message.contains("interaction_type")
+                && message.contains("view, click, share or message"),
+            "{message}"
+        );
+    }
+    assert!(interactions_of(&app, carl).is_empty());
+    // Saving still records its own `favorite`, through the favorite itself.
+    let saved = app.authed("POST", &format!("/v1/favorites/{grace}"), &token, None);
+    assert_eq!(saved.status, 201, "{}", saved.raw);
+    assert_eq!(
+        interactions_of(&app, carl),
+        vec![(grace, InteractionType::Favorite)]
+    );
+    app.assert_no_leaks();
+}
+
+#[test]
+fn a_flood_of_views_is_recorded_once_a_day() {
+    let app = spawn_app();
+    let (grace, _) = app.register("grace");
+    let (carl, token) = app.register("carl");
+    let body = format!(r#"{{"target_user_id":{grace},"interaction_type":"view"}}"#);
+    let first = app.authed("POST", "/v1/interactions", &token, Some(&body));
+    assert_eq!(first.status, 201, "{}", first.raw);
+    for _ in 0..20 {
+        let again = app.authed("POST", "/v1/interactions", &token, Some(&body));
+        assert_eq!(again.status, 200, "{}", again.raw);
+        assert_eq!(again.body["id"], first.body["id"]);
+    }
+    let click = format!(r#"{{"target_user_id":{grace},"interaction_type":"click"}}"#);
+    assert_eq!(
+        app.authed("POST", "/v1/interactions", &token, Some(&click))
+            .status,
+        201
+    );
+    assert_eq!(
+        interactions_of(&app, carl),
+        vec![
+            (grace, InteractionType::View),
+            (grace, InteractionType::Click)
+        ]
+    );
     app.assert_no_leaks();
 }

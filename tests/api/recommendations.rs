@@ -105,10 +105,11 @@ fn trending_is_open_and_for_you_needs_a_sign_in() {
     );
     add_expert(&app, "eddie", &Profile::default());
     let (_, token) = app.register("carl");
-    for _ in 0..3 {
+    for expected in [201, 200, 200] {
+        // Recorded once a day; the repeats answer the day's row.
         let body = format!(r#"{{"target_user_id":{tax},"interaction_type":"view"}}"#);
         let viewed = app.authed("POST", "/v1/interactions", &token, Some(&body));
-        assert_eq!(viewed.status, 201, "{}", viewed.raw);
+        assert_eq!(viewed.status, expected, "{}", viewed.raw);
     }
     app.wait_for_index();
 

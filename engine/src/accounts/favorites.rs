@@ -89,17 +89,3 @@ pub fn favorite_experts(store: &Store, user: UserId, page: &PageRequest) -> Resu
         next: favorites.next,
     })
 }
-
-/// Records that `user` did `kind` to `target`; `NotFound` for an unknown target.
-pub fn record_interaction(
-    store: &Store,
-    user: UserId,
-    target: UserId,
-    kind: InteractionType,
-) -> Result<UserInteraction> {
-    let now = Timestamp::now();
-    store.write(|txn| {
-        txn.require::<User>(target)?;
-        txn.create(UserInteraction::new(user, target, kind, now))
-    })
-}

@@ -7,11 +7,13 @@
 //! [`sweep_expired_sessions`], which the service runs periodically.
 //!
 //! An owner changes their own profile through the [`ProfileUpdate`]
-//! allowlist, saves experts as favorites and records interactions with
-//! other profiles.
+//! allowlist, saves experts as favorites and records the interactions a
+//! client may record itself (views, clicks, shares, messages) with other
+//! profiles.
 
 mod auth_session;
 mod favorites;
+mod interactions;
 mod login;
 mod login_throttle;
 mod password;
@@ -20,7 +22,8 @@ mod register;
 mod session_sweep;
 
 pub use auth_session::{AuthSession, AuthSessionId, SESSION_DAYS};
-pub use favorites::{add_favorite, favorite_experts, record_interaction, remove_favorite};
+pub use favorites::{add_favorite, favorite_experts, remove_favorite};
+pub use interactions::{CLIENT_INTERACTIONS, record_interaction};
 pub use login::{IssuedToken, MAX_SESSIONS_PER_USER, authenticate, login, logout};
 pub use login_throttle::LoginThrottle;
 pub use password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};

@@ -1,11 +1,15 @@
 //! An expert's open hours over a window: weekly rules placed on each local
 //! date in the expert's time zone, plus available exceptions, minus blocked
-//! exceptions and booked time (with buffers).
+//! exceptions and booked time (with buffers). Booked time is what holds its
+//! slot at the moment asked about: a lapsed unpaid hold is open again.
 
 use chrono::{Datelike, Days};
-use droply_models::{AvailabilityException, AvailabilityRule, Booking, TimeZone, Weekday};
+use droply_models::{
+    AvailabilityException, AvailabilityRule, Booking, TimeZone, Timestamp, Weekday,
+};
 
 use super::interval::{Interval, IntervalSet};
+use super::policy::SlotPolicy;
 
 /// Everything that decides when one expert is free.
 #[derive(Debug, Clone)]
@@ -16,13 +20,20 @@ pub struct ExpertCalendar {
     pub rules: Vec<AvailabilityRule>,
     /// Extra available or blocked time.
     pub exceptions: Vec<AvailabilityException>,
-    /// Existing bookings; only those whose status holds the slot count.
+    /// Existing bookings; only those holding their slot (see
+    /// [`SlotPolicy::holds_slot`]) count.
     pub bookings: Vec<Booking>,
 }
 
-/// The open intervals of `calendar` inside `window`, with `buffer_minutes`
-/// kept free before and after every booking.
-pub fn open_hours(calendar: &ExpertCalendar, window: Interval, buffer_minutes: u16) -> IntervalSet {
+/// The open intervals of `calendar` inside `window` as of `now`, with the
+/// policy's buffer kept free before and after every booking that holds its
+/// slot at `now`.
+pub fn open_hours(
+    calendar: &ExpertCalendar,
+    window: Interval,
+    policy: &SlotPolicy,
+    now: Timestamp,
+) -> IntervalSet {
     let tz = calendar.timezone;
     // Local dates that can touch the window, one day of margin on each side.
     let first = tz.local_date(window.start).checked_sub_days(Days::new(1));
@@ -56,11 +67,11 @@ pub fn open_hours(calendar: &ExpertCalendar, window: Interval, buffer_minutes: u
         .iter()
         .filter(|x| x.is_blocked)
         .filter_map(|x| Interval::new(x.start, x.end));
-    let buffer = i64::from(buffer_minutes);
+    let buffer = i64::from(policy.buffer_minutes);
     let booked = calendar
         .bookings
         .iter()
-        .filter(|b| b.status.blocks_slot())
+        .filter(|b| policy.holds_slot(b, now))
         .filter_map(|b| {
             Interval::new(
                 b.start_time.plus_minutes(-buffer),

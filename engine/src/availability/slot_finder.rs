@@ -1,37 +1,14 @@
-//! Bookable slots: open hours cut into sessions of the asked duration, on a
-//! fixed step, after a minimum notice, over a date range read in the viewer's
-//! own time zone.
+//! Bookable slots: open hours cut into sessions of the asked duration, on
+//! the policy's clock grid, after a minimum notice, over a date range read in
+//! the viewer's own time zone.
 
 use chrono::{Days, NaiveDate};
 use droply_models::{TimeZone, Timestamp};
 
 use super::interval::Interval;
 use super::open_hours::{ExpertCalendar, open_hours};
+use super::policy::{MAX_BOOKING_MINUTES, SlotPolicy};
 use crate::{Error, Result};
-
-/// The shop rules every slot obeys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SlotPolicy {
-    /// Minutes kept free before and after each booking.
-    pub buffer_minutes: u16,
-    /// How far ahead of now the first slot may start.
-    pub min_notice_minutes: u32,
-    /// Slots start on this clock grid (minutes past the hour), inside open stretches.
-    pub step_minutes: u16,
-    /// The longest date range one query may ask for.
-    pub max_days: u16,
-}
-
-impl Default for SlotPolicy {
-    fn default() -> Self {
-        SlotPolicy {
-            buffer_minutes: 0,
-            min_notice_minutes: 60,
-            step_minutes: 30,
-            max_days: 62,
-        }
-    }
-}
 
 /// What a viewer asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,10 +50,10 @@ pub fn find_slots(
             policy.max_days
         )));
     }
-    if !(5..=480).contains(&query.duration_minutes) {
-        return Err(Error::Invalid(
-            "duration must be between 5 and 480 minutes".to_owned(),
-        ));
+    if !(5..=MAX_BOOKING_MINUTES).contains(&query.duration_minutes) {
+        return Err(Error::Invalid(format!(
+            "duration must be between 5 and {MAX_BOOKING_MINUTES} minutes"
+        )));
     }
     let window = viewer_window(query)?;
     let earliest = query.now.plus_minutes(i64::from(policy.min_notice_minutes));
@@ -84,10 +61,10 @@ pub fn find_slots(
         return Ok(Vec::new());
     };
     let duration = i64::from(query.duration_minutes);
-    let step = i64::from(policy.step_minutes.max(5));
+    let step = policy.grid_minutes();
     let mut slots = Vec::new();
-    for part in open_hours(calendar, window, policy.buffer_minutes).parts() {
-        let mut start = align_up(part.start, step);
+    for part in open_hours(calendar, window, policy, query.now).parts() {
+        let mut start = policy.align_up(part.start);
         while start.plus_minutes(duration) <= part.end {
             slots.push(Slot {
                 start,
@@ -97,21 +74,6 @@ pub fn find_slots(
         }
     }
     Ok(slots)
-}
-
-/// The first instant at or after `at` on the clock grid of `step` minutes
-/// (09:00, 09:30, ... for a 30-minute step), so slots read well.
-fn align_up(at: Timestamp, step_minutes: i64) -> Timestamp {
-    const MINUTE: i64 = 60_000_000;
-    let step = step_minutes * MINUTE;
-    let micros = at.as_micros();
-    let aligned = micros.div_euclid(step) * step;
-    let aligned = if aligned < micros {
-        aligned + step
-    } else {
-        aligned
-    };
-    Timestamp::from_micros(aligned).unwrap_or(at)
 }
 
 /// True when `[start, start + duration)` lies inside the open hours, with the
@@ -133,7 +95,7 @@ pub fn fits_open_hours(
     let Some(window) = Interval::new(start.plus_minutes(-1440), end.plus_minutes(1440)) else {
         return false;
     };
-    open_hours(calendar, window, policy.buffer_minutes).covers(&wanted)
+    open_hours(calendar, window, policy, now).covers(&wanted)
 }
 
 /// The query's days as instants: from the viewer's midnight of `from` to the

@@ -1,9 +1,11 @@
 //! Who may see and move a booking: only its booker and its provider see it
-//! (to anyone else it does not exist); the provider confirms, completes and
-//! marks no-shows; either side cancels, with a reason.
+//! (to anyone else it does not exist); the provider confirms (once it is
+//! paid, or when it is free), completes and marks no-shows (once it has
+//! started); either side cancels, with a reason.
 
-use droply_models::{Booking, BookingId, BookingStatus, UserId, text};
+use droply_models::{Booking, BookingId, BookingStatus, Timestamp, UserId, text};
 
+use crate::availability::awaits_payment;
 use crate::store::{Page, PageRequest, Store};
 use crate::{Error, Result};
 
@@ -88,8 +90,28 @@ pub fn bookings_of(
     }
 }
 
+/// The booking rules on a move the lifecycle allows, as of `now`: a booking
+/// is confirmed only once paid (or when it costs nothing), and completed or
+/// marked a no-show only once its session has started. `InvalidState`
+/// naming the rule otherwise.
+pub fn check_move(booking: &Booking, next: BookingStatus, now: Timestamp) -> Result<()> {
+    match next {
+        BookingStatus::Confirmed if awaits_payment(booking) => Err(Error::InvalidState(
+            "awaiting payment: a booking is confirmed once it is paid".to_owned(),
+        )),
+        BookingStatus::Completed | BookingStatus::NoShow if now < booking.start_time => {
+            Err(Error::InvalidState(format!(
+                "the session has not started yet (it starts at {})",
+                booking.start_time.to_rfc3339()
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Applies `action` for `actor` in one transaction. `NotFound` for strangers,
-/// `Forbidden` for the wrong side, `InvalidState` when the lifecycle forbids it.
+/// `Forbidden` for the wrong side, `InvalidState` when the lifecycle or the
+/// booking rules ([`check_move`]) forbid it.
 pub fn act(
     store: &Store,
     id: BookingId,
@@ -127,6 +149,7 @@ pub fn act(
                 next.as_str()
             )));
         }
+        check_move(&booking, next, txn.now())?;
         booking.status = next;
         if reason.is_some() {
             booking.cancellation_reason = reason;

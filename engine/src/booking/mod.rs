@@ -1,24 +1,33 @@
 //! Booking an expert: the slot is re-checked inside the same store
 //! transaction that writes the booking, so of many concurrent requests for one
-//! slot exactly one wins and the rest get `SlotUnavailable`. Also: who may see
-//! and move a booking ([`booking_for`], [`act`]), rescheduling, idempotent
-//! booking requests and the iCalendar export.
+//! slot exactly one wins and the rest get `SlotUnavailable`. A booking lasts
+//! whole sessions of the expert's length, starts on the slot grid, and while
+//! unpaid holds its slot only for the policy's hold time (a booker may hold a
+//! few at once); the hold sweep cancels lapsed ones ([`expire_unpaid_holds`]).
+//! Also: who may see and move a booking ([`booking_for`], [`act`]: confirmed
+//! only once paid or free, completed or marked a no-show only once started),
+//! rescheduling, idempotent booking requests and the iCalendar export.
 
 mod access;
+mod hold_sweep;
 mod ics;
 mod idempotency;
 mod reschedule;
 
-pub use access::{BookingAction, BookingRole, act, booking_for, bookings_of};
+pub use access::{BookingAction, BookingRole, act, booking_for, bookings_of, check_move};
+pub use hold_sweep::{EXPIRED_HOLD_REASON, SWEEP_BATCH, expire_unpaid_holds};
 pub use ics::to_ics;
 pub use idempotency::{
     BookingIdempotency, BookingIdempotencyId, IdempotencyKey, MAX_KEY_LEN, book_idempotent,
 };
 pub use reschedule::reschedule;
 
-use droply_models::{Booking, BookingId, BookingStatus, NewBooking, Timestamp, User, UserId};
+use droply_models::{
+    Booking, BookingId, BookingStatus, Error as ModelError, InteractionType, NewBooking,
+    PaymentStatus, Timestamp, User, UserId, UserInteraction,
+};
 
-use crate::availability::{ExpertCalendar, SlotPolicy, fits_open_hours};
+use crate::availability::{ExpertCalendar, MAX_BOOKING_MINUTES, SlotPolicy, fits_open_hours};
 use crate::store::{IndexName, Store, Txn};
 use crate::{Error, Result};
 
@@ -43,68 +52,146 @@ pub fn book(store: &Store, request: &BookingRequest, policy: &SlotPolicy) -> Res
 }
 
 /// Books inside an open transaction, so callers can check and write more in
-/// the same commit; `rescheduled_from` links a replacement to its original.
+/// the same commit; `replacing` is the booking a reschedule replaces (already
+/// cancelled in `txn`): the new one is linked to it by `rescheduled_from` and
+/// keeps its payment when it was paid.
+/// The rules, in the order they are checked: the provider takes bookings;
+/// the length is whole sessions of the provider's `session_duration`
+/// ([`SlotPolicy::allows_duration`], else `invalid duration`); the start is
+/// on the slot grid ([`SlotPolicy::on_grid`], else `invalid start_time`);
+/// the booker holds fewer than [`SlotPolicy::max_unpaid_holds`] unpaid
+/// bookings, unless this one is paid already ([`Error::TooManyUnpaidBookings`]);
+/// the booker is free then and
+/// the time lies in the provider's open hours ([`Error::SlotUnavailable`]).
+/// A new booking (not a replacement) also records a `book` interaction.
 pub(crate) fn book_in(
     txn: &mut Txn<'_>,
     request: &BookingRequest,
     policy: &SlotPolicy,
-    rescheduled_from: Option<BookingId>,
+    replacing: Option<&Booking>,
 ) -> Result<Booking> {
-    {
-        let provider: User = txn.require(request.provider)?;
-        let booker: User = txn.require(request.booker)?;
-        if !provider.is_expert() || !provider.is_available {
-            return Err(Error::Invalid(format!(
-                "user {} takes no bookings",
-                provider.id
-            )));
-        }
-        let calendar = calendar_in(txn, &provider)?;
-        let end = request
-            .start
-            .plus_minutes(i64::from(request.duration_minutes));
-        let booker_busy = txn
-            .list_index::<Booking>(IndexName::BookingsByBooker, &booker.id.to_be_bytes())?
-            .iter()
-            .any(|b| b.status.blocks_slot() && b.overlaps(request.start, end));
-        if booker_busy
-            || !fits_open_hours(
-                &calendar,
-                request.start,
-                request.duration_minutes,
-                txn.now(),
-                policy,
-            )
-        {
-            return Err(Error::SlotUnavailable);
-        }
-        let price = provider
-            .hourly_rate
-            .ok_or_else(|| Error::Invalid(format!("user {} has no rate", provider.id)))?
-            .checked_mul_ratio(i64::from(request.duration_minutes), 60)?;
-        let mut booking = Booking::new(NewBooking {
-            user_id: booker.id,
-            provider_id: provider.id,
-            start_time: request.start,
-            duration: request.duration_minutes,
-            payment_amount: price,
-            client_name: booker.full_name.clone(),
-            client_email: booker.email.clone(),
-            client_message: request.client_message.clone(),
-            created_at: txn.now(),
-        });
-        booking.rescheduled_from = rescheduled_from;
-        txn.create(booking)
+    let paid = replacing.filter(|old| old.payment_status == PaymentStatus::Succeeded);
+    let provider: User = txn.require(request.provider)?;
+    let booker: User = txn.require(request.booker)?;
+    if !provider.is_expert() || !provider.is_available {
+        return Err(Error::Invalid(format!(
+            "user {} takes no bookings",
+            provider.id
+        )));
     }
+    check_duration(&provider, request.duration_minutes, policy)?;
+    check_grid(request.start, policy)?;
+    let now = txn.now();
+    let end = request
+        .start
+        .plus_minutes(i64::from(request.duration_minutes));
+    let booker_bookings =
+        txn.list_index::<Booking>(IndexName::BookingsByBooker, &booker.id.to_be_bytes())?;
+    let open_holds = booker_bookings
+        .iter()
+        .filter(|b| policy.is_open_hold(b, now))
+        .count();
+    if paid.is_none() && open_holds >= usize::from(policy.max_unpaid_holds) {
+        return Err(Error::TooManyUnpaidBookings {
+            max: policy.max_unpaid_holds,
+        });
+    }
+    let booker_busy = booker_bookings
+        .iter()
+        .any(|b| policy.holds_slot(b, now) && b.overlaps(request.start, end));
+    let calendar = calendar_in(txn, &provider)?;
+    if booker_busy
+        || !fits_open_hours(
+            &calendar,
+            request.start,
+            request.duration_minutes,
+            now,
+            policy,
+        )
+    {
+        return Err(Error::SlotUnavailable);
+    }
+    let price = provider
+        .hourly_rate
+        .ok_or_else(|| Error::Invalid(format!("user {} has no rate", provider.id)))?
+        .checked_mul_ratio(i64::from(request.duration_minutes), 60)?;
+    let mut booking = Booking::new(NewBooking {
+        user_id: booker.id,
+        provider_id: provider.id,
+        start_time: request.start,
+        duration: request.duration_minutes,
+        payment_amount: price,
+        client_name: booker.full_name.clone(),
+        client_email: booker.email.clone(),
+        client_message: request.client_message.clone(),
+        created_at: now,
+    });
+    booking.rescheduled_from = replacing.map(|old| old.id);
+    if let Some(old) = paid {
+        booking.payment_status = old.payment_status;
+        booking.payment_amount = old.payment_amount;
+        booking.stripe_payment_intent_id = old.stripe_payment_intent_id.clone();
+        booking.stripe_session_id = old.stripe_session_id.clone();
+    }
+    let booking = txn.create(booking)?;
+    if replacing.is_none() {
+        txn.create(UserInteraction::new(
+            booker.id,
+            provider.id,
+            InteractionType::Book,
+            now,
+        ))?;
+    }
+    Ok(booking)
 }
 
-/// Moves a booking to `next`, refusing transitions the lifecycle forbids.
+/// `Invalid duration` unless `minutes` is whole sessions of `provider`'s
+/// `session_duration`, within the policy's cap.
+fn check_duration(provider: &User, minutes: u16, policy: &SlotPolicy) -> Result<()> {
+    let session = provider.session_duration;
+    if policy.allows_duration(session, minutes) {
+        return Ok(());
+    }
+    let sessions =
+        (MAX_BOOKING_MINUTES / session.max(1)).min(policy.max_sessions_per_booking.max(1));
+    let longest = session.saturating_mul(sessions);
+    Err(ModelError::invalid(
+        "duration",
+        format!(
+            "must be the expert's session length of {session} minutes or a whole multiple of it, \
+             at most {longest} minutes"
+        ),
+    )
+    .into())
+}
+
+/// `Invalid start_time` unless `start` lies on the slot grid.
+fn check_grid(start: Timestamp, policy: &SlotPolicy) -> Result<()> {
+    if policy.on_grid(start) {
+        return Ok(());
+    }
+    Err(ModelError::invalid(
+        "start_time",
+        format!(
+            "must be a start the expert's slots offer: on the {}-minute grid counted \
+             from 00:00 UTC, with no seconds",
+            policy.grid_minutes()
+        ),
+    )
+    .into())
+}
+
+/// Moves a booking to `next`, refusing transitions the lifecycle forbids
+/// (`Invalid`) and moves the booking rules forbid ([`check_move`]:
+/// `InvalidState`), whoever asks; the API goes through [`act`], which also
+/// checks who asks.
 pub fn transition(
     store: &Store,
     id: BookingId,
     next: BookingStatus,
     reason: Option<String>,
 ) -> Result<Booking> {
+    let now = Timestamp::now();
     store.bookings().modify(id, |booking| {
         if !booking.status.can_transition_to(next) {
             return Err(Error::Invalid(format!(
@@ -113,6 +200,7 @@ pub fn transition(
                 next.as_str()
             )));
         }
+        check_move(booking, next, now)?;
         booking.status = next;
         if next == BookingStatus::Cancelled {
             booking.cancellation_reason = reason;

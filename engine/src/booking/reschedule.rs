@@ -1,6 +1,8 @@
 //! Rescheduling: the old booking is cancelled and a new one, linked to it by
-//! `rescheduled_from`, is booked in the same transaction; if the new time is
-//! not open nothing changes.
+//! `rescheduled_from`, is booked in the same transaction under the same
+//! rules as a new booking; if the new time is not open nothing changes. A
+//! paid booking's payment moves to the replacement (which therefore does not
+//! lapse); a lapsed unpaid hold cannot be moved (it is booked anew).
 
 use droply_models::{Booking, BookingId, BookingStatus, Timestamp, UserId};
 
@@ -32,6 +34,11 @@ pub fn reschedule(
                 old.status.as_str()
             )));
         }
+        if policy.hold_lapsed(&old, txn.now()) {
+            return Err(Error::InvalidState(
+                "the unpaid hold has expired; book the session again".to_owned(),
+            ));
+        }
         old.status = BookingStatus::Cancelled;
         old.cancellation_reason = Some("rescheduled".to_owned());
         let old = txn.update(old)?;
@@ -42,6 +49,6 @@ pub fn reschedule(
             duration_minutes: old.duration,
             client_message: old.client_message.clone(),
         };
-        book_in(txn, &request, policy, Some(old.id))
+        book_in(txn, &request, policy, Some(&old))
     })
 }

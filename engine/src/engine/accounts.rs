@@ -75,13 +75,15 @@ impl Engine {
         accounts::favorite_experts(self.store(), user, page)
     }
 
-    /// Records that `user` did `kind` to `target`.
+    /// Records that `user` did `kind` to `target`, for the kinds a client
+    /// may record itself; `false` when the same was already recorded today
+    /// and that row is returned.
     pub fn record_interaction(
         &self,
         user: UserId,
         target: UserId,
         kind: InteractionType,
-    ) -> Result<UserInteraction> {
+    ) -> Result<(UserInteraction, bool)> {
         accounts::record_interaction(self.store(), user, target, kind)
     }
 

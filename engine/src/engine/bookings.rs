@@ -1,7 +1,8 @@
 //! The engine's booking use cases: book an expert (idempotently), read and
 //! list one's bookings, move them through their lifecycle, reschedule, and
-//! export one as iCalendar. The rules live in [`crate::booking`]; the slot
-//! policy is the engine's.
+//! export one as iCalendar, and cancel lapsed unpaid holds. The rules live in
+//! [`crate::booking`]; the slot policy (which also holds the booking rules'
+//! numbers) is the engine's.
 
 use droply_models::{Booking, BookingId, Timestamp, UserId};
 
@@ -59,6 +60,11 @@ impl Engine {
         reason: Option<String>,
     ) -> Result<Booking> {
         booking::act(self.store(), id, actor, action, reason)
+    }
+
+    /// Cancels the bookings whose unpaid hold lapsed before now; how many.
+    pub fn expire_unpaid_holds(&self) -> Result<usize> {
+        booking::expire_unpaid_holds(self.store(), Timestamp::now(), self.slot_policy())
     }
 
     /// `actor` moves booking `id` to `new_start`; the new booking.

@@ -83,11 +83,16 @@ pub struct EngineConfig {
     /// Ranking settings. Its `slot_policy` is replaced by [`EngineConfig::slot_policy`],
     /// so that bookings and ranking read one policy.
     pub matcher: MatcherConfig,
-    /// Buffers, notice and grid of bookable slots.
+    /// The rules of slots and bookings: buffers, notice and grid, booking
+    /// lengths, and how long and how many unpaid bookings may hold slots.
     pub slot_policy: SlotPolicy,
     /// How often expired sign-in sessions are deleted in the background
     /// (`None`: never; the binary sets it, tests usually do not).
     pub session_sweep_every: Option<Duration>,
+    /// How often bookings whose unpaid hold lapsed are cancelled in the
+    /// background (`None`: never; the binary sets it). A lapsed hold blocks
+    /// nobody even before the sweep cancels it.
+    pub hold_sweep_every: Option<Duration>,
 }
 
 impl EngineConfig {
@@ -102,6 +107,7 @@ impl EngineConfig {
             matcher: MatcherConfig::default(),
             slot_policy: SlotPolicy::default(),
             session_sweep_every: None,
+            hold_sweep_every: None,
         }
     }
 }

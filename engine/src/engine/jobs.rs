@@ -1,6 +1,7 @@
 //! The engine's background jobs: threads that run a task every so often
-//! until the engine shuts down. Today the only one deletes expired sign-in
-//! sessions; a failed run is logged and retried at the next tick.
+//! until the engine shuts down: one deletes expired sign-in sessions, one
+//! cancels bookings whose unpaid hold lapsed; a failed run is logged and
+//! retried at the next tick.
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;

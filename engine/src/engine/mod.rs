@@ -33,6 +33,7 @@ use droply_index::Embedder;
 
 use crate::accounts::{LoginThrottle, sweep_expired_sessions};
 use crate::availability::SlotPolicy;
+use crate::booking::expire_unpaid_holds;
 use crate::matching::Matcher;
 use crate::{Error, Result, SearchIndex, Store};
 use jobs::Job;
@@ -80,7 +81,8 @@ impl Engine {
     /// The engine over an open `store`: loads the sentence model and opens
     /// the search index (which loads or rebuilds itself and then follows the
     /// store in the background) when search is on, and starts the background
-    /// jobs. A missing model is an [`Error::Config`] that says how to fetch it.
+    /// jobs (the session sweep and the hold sweep, when configured). A
+    /// missing model is an [`Error::Config`] that says how to fetch it.
     pub fn over(store: Store, config: EngineConfig) -> Result<Engine> {
         let search = open_search(&store, &config)?;
         let engine = Engine {
@@ -97,6 +99,14 @@ impl Engine {
             let store = engine.inner.store.clone();
             let job = Job::every("session-sweep", every, move || {
                 sweep_expired_sessions(&store, droply_models::Timestamp::now()).map(drop)
+            })?;
+            engine.jobs().push(job);
+        }
+        if let Some(every) = config.hold_sweep_every {
+            let store = engine.inner.store.clone();
+            let policy = config.slot_policy;
+            let job = Job::every("hold-sweep", every, move || {
+                expire_unpaid_holds(&store, droply_models::Timestamp::now(), &policy).map(drop)
             })?;
             engine.jobs().push(job);
         }
@@ -118,7 +128,8 @@ impl Engine {
         self.inner.search.as_ref().map(|search| &search.index)
     }
 
-    /// The buffers, notice and grid of bookable slots.
+    /// The rules of slots and bookings (buffers, notice, grid, booking
+    /// lengths, unpaid holds).
     pub fn slot_policy(&self) -> &SlotPolicy {
         &self.inner.slot_policy
     }

@@ -37,6 +37,6 @@ pub use rates::RateTable;
 pub use reasons::free_on;
 pub use recommend::MAX_RECOMMENDATIONS;
 pub use request::SearchRequest;
-pub use signals::{Contribution, Signal, SignalWeights, smoothed_rating};
+pub use signals::{CO_SAVE_MIN_PEOPLE, Contribution, Signal, SignalWeights, smoothed_rating};
 pub use stats::{ExpertStats, SLOT_HORIZON_DAYS};
 pub use viewer::{SeedKind, ViewerContext};

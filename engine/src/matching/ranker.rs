@@ -342,18 +342,15 @@ impl Matcher {
     ) -> RankedExpert {
         let mut contributions = Vec::new();
         if hit.text.is_some() {
-            contributions.push(Contribution {
-                signal: Signal::Keyword,
-                value: String::new(), // named for the returned page only
-                weight: hit.text_part,
-            });
+            // The value is named for the returned page only.
+            contributions.push(Contribution::new(Signal::Keyword, "", hit.text_part));
         }
         if hit.vector.is_some() {
-            contributions.push(Contribution {
-                signal: Signal::Semantic,
-                value: hit.vector.map_or(String::new(), |(_, s)| format!("{s:.3}")),
-                weight: hit.score - hit.text_part,
-            });
+            contributions.push(Contribution::new(
+                Signal::Semantic,
+                hit.vector.map_or(String::new(), |(_, s)| format!("{s:.3}")),
+                hit.score - hit.text_part,
+            ));
         }
         if let Some(stats) = stats
             && context.rerank
@@ -376,11 +373,11 @@ impl Matcher {
                 .rates
                 .within(budget, rate.amount_minor, rate.currency)
         {
-            contributions.push(Contribution {
-                signal: Signal::Budget,
-                value: format!("{} {}", rate.amount_minor, rate.currency.as_str()),
-                weight: 0.0,
-            });
+            contributions.push(Contribution::new(
+                Signal::Budget,
+                format!("{} {}", rate.amount_minor, rate.currency.as_str()),
+                0.0,
+            ));
         }
         let score = contributions.iter().map(|c| c.weight).sum::<f32>();
         RankedExpert {
@@ -479,11 +476,11 @@ fn diversify(ranked: &mut Vec<RankedExpert>, penalty: f32) {
         let repeats = seen[kind];
         if repeats > 0 {
             let loss = penalty * repeats as f32;
-            hit.contributions.push(Contribution {
-                signal: Signal::Diversity,
-                value: format!("{repeats} {} above", hit.expert.profession),
-                weight: -loss,
-            });
+            hit.contributions.push(Contribution::new(
+                Signal::Diversity,
+                format!("{repeats} {} above", hit.expert.profession),
+                -loss,
+            ));
             hit.score -= loss;
             hit.match_score = display_score(hit.score);
         }

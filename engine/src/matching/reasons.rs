@@ -1,10 +1,12 @@
 //! Turning contributions into the reasons people read: one short phrase per signal
 //! ("skills: Rust, Kubernetes", "similar to 2 experts you saved", "within your budget",
-//! "free this Thursday"), strongest first, as stored on an AIMatch.
+//! "free this Thursday", "in demand lately", "reliable: sessions take place"),
+//! strongest first, as stored on an AIMatch. Contributions that may not be shown are
+//! left out, and no phrase carries another user's private counts (see `signals`).
 
 use droply_models::{AiMatch, MatchReason, TimeZone, Timestamp};
 
-use super::signals::{Contribution, Signal};
+use super::signals::{Contribution, SOME_MISSED, Signal};
 
 /// The reasons for a ranked expert, strongest first. Dates read in `tz`.
 pub fn reasons(contributions: &[Contribution], now: Timestamp, tz: TimeZone) -> Vec<MatchReason> {
@@ -16,6 +18,7 @@ pub fn reasons(contributions: &[Contribution], now: Timestamp, tz: TimeZone) -> 
     });
     sorted
         .into_iter()
+        .filter(|c| c.shown)
         .filter_map(|c| {
             render(c, now, tz).map(|text| MatchReason {
                 signal: c.signal.name().to_owned(),
@@ -36,23 +39,17 @@ fn render(c: &Contribution, now: Timestamp, tz: TimeZone) -> Option<String> {
         Signal::Semantic => "close in meaning to your search".to_owned(),
         Signal::Rating if positive => format!("rated {}", c.value),
         Signal::Rating => format!("rated {}, below most", c.value),
-        Signal::Popularity => "popular lately".to_owned(),
+        Signal::Popularity => format!("{} lately", c.value),
         Signal::ClickThrough if positive => "often chosen when shown".to_owned(),
         Signal::ClickThrough => "often passed over when shown".to_owned(),
-        Signal::Bookings if positive => {
-            let completed = c.value.split(' ').next().unwrap_or("0");
-            format!("{completed} completed sessions")
-        }
-        Signal::Bookings => "some sessions did not take place".to_owned(),
+        Signal::Bookings if positive => "reliable: sessions take place as booked".to_owned(),
+        Signal::Bookings => SOME_MISSED.to_owned(),
         Signal::Personal => match c.value.as_str() {
             "0" => "close to experts you looked at".to_owned(),
             "1" => "similar to an expert you saved".to_owned(),
             n => format!("similar to {n} experts you saved"),
         },
-        Signal::AlsoSaved => match c.value.as_str() {
-            "1" => "saved by someone who saved the same experts as you".to_owned(),
-            n => format!("saved by {n} people who saved the same experts as you"),
-        },
+        Signal::AlsoSaved => "people with similar taste saved this".to_owned(),
         Signal::Availability if positive => match Timestamp::parse_rfc3339(&c.value) {
             Ok(slot) => free_on(slot, now, tz),
             Err(_) => return None,
@@ -129,25 +126,13 @@ mod tests {
         let utc = TimeZone::parse("UTC").expect("zone");
         let now = at("2026-11-24T09:00:00Z");
         let contributions = [
+            Contribution::new(Signal::Bookings, SOME_MISSED, -0.03),
+            Contribution::new(Signal::Keyword, "skills: Rust, Kubernetes", 0.4),
+            Contribution::new(Signal::Personal, "2", 0.1),
+            Contribution::new(Signal::Budget, "EUR 80.00", 0.0),
             Contribution {
-                signal: Signal::Bookings,
-                value: "0 completed, 0 returning clients, 2 no-shows".to_owned(),
-                weight: -0.03,
-            },
-            Contribution {
-                signal: Signal::Keyword,
-                value: "skills: Rust, Kubernetes".to_owned(),
-                weight: 0.4,
-            },
-            Contribution {
-                signal: Signal::Personal,
-                value: "2".to_owned(),
-                weight: 0.1,
-            },
-            Contribution {
-                signal: Signal::Budget,
-                value: "EUR 80.00".to_owned(),
-                weight: 0.0,
+                shown: false,
+                ..Contribution::new(Signal::AlsoSaved, "", 0.2)
             },
         ];
         let reasons = reasons(&contributions, now, utc);

@@ -1,6 +1,7 @@
 //! Recommendations without a query: **similar** to an expert (nearest profile vectors,
-//! re-ranked by quality), **trending** (engagement in the last week, decayed; the last
-//! month or quarter when the week was quiet), and **for
+//! re-ranked by quality), **trending** (engagement in the last week, decayed, each user
+//! counted once a day per kind of interaction; the last month or quarter when the week
+//! was quiet), and **for
 //! you** (nearest to the viewer's saved, booked and viewed experts, plus what people
 //! who saved the same experts saved; trending when there is no history yet). Experts
 //! the viewer already saved are left out of "for you".
@@ -14,7 +15,7 @@ use droply_models::{UserId, UserInteraction};
 use super::fusion::{FusedHit, Fusion, fuse};
 use super::ranker::{Context, Matcher, RankedExpert};
 use super::signals::{Contribution, Signal};
-use super::stats::interest_weight;
+use super::stats::{OncePerDay, interest_weight};
 use super::viewer::ViewerContext;
 use crate::store::{Cursor, PageRequest};
 use crate::{Error, Result};
@@ -164,8 +165,10 @@ impl Matcher {
         let now = self.now();
         let longest = TRENDING_WINDOWS_DAYS[TRENDING_WINDOWS_DAYS.len() - 1];
         let since = now.plus_days(-longest);
-        // (expert, age in days, weight) of every recent interaction on someone else.
+        // (expert, age in days, weight) of every recent interaction on someone else,
+        // each user counted once a day per kind and expert.
         let mut recent: Vec<(UserId, f32, f32)> = Vec::new();
+        let mut counted = OncePerDay::default();
         let mut after: Option<Cursor> = None;
         let mut read = 0;
         'pages: loop {
@@ -182,6 +185,7 @@ impl Matcher {
                 if interaction.created_at < since
                     || interaction.created_at > now
                     || interaction.is_self()
+                    || !counted.first(interaction)
                 {
                     continue;
                 }
@@ -227,14 +231,7 @@ fn credit_relevance(contributions: &mut Vec<Contribution>, source: Signal) {
         .map(|c| c.weight)
         .sum();
     contributions.retain(|c| !matches!(c.signal, Signal::Keyword | Signal::Semantic));
-    contributions.insert(
-        0,
-        Contribution {
-            signal: source,
-            value: String::new(),
-            weight,
-        },
-    );
+    contributions.insert(0, Contribution::new(source, "", weight));
 }
 
 fn check_limit(limit: usize) -> Result<usize> {

@@ -5,7 +5,7 @@
 //! - **rating**: the average rating smoothed towards the marketplace prior by the number
 //!   of reviews (Bayesian average), so 5 stars from 1 review do not beat 4.8 from 200.
 //! - **popularity**: recent engagement (views, clicks, saves, bookings, messages, each
-//!   decayed with a 30-day half-life), saturating; **click_through**: clicks per time
+//!   user counted once a day per kind, decayed with a 30-day half-life), saturating; **click_through**: clicks per time
 //!   shown in results or matches, smoothed towards a 10% prior over 20 showings, so an
 //!   expert people keep passing over drifts down.
 //! - **bookings**: completed sessions and returning clients lift; sessions that did not
@@ -15,6 +15,15 @@
 //!   expert too.
 //! - **availability**: an early open slot lifts; a fully blocked calendar pulls down.
 //! - **featured** and **new_expert** (cold start: new and barely seen yet) lift a little.
+//!
+//! What a contribution says about itself (`value`) is shown to whoever asked, who is
+//! never the expert ranked (a viewer is left out of their own rankings). So the values
+//! of the private track record are words, never counts: popularity "in demand",
+//! click-through "chosen more often than most", bookings "reliable"; never no-shows,
+//! completed sessions, returning clients or clicks. A co-save is explained only when
+//! at least [`CO_SAVE_MIN_PEOPLE`] people account for it, and never with a number, so
+//! it cannot point at what one other user saved. The weights are exactly those of the
+//! ranking: only what is shown changed.
 
 use droply_models::{Timestamp, User};
 
@@ -87,11 +96,30 @@ impl Signal {
 pub struct Contribution {
     /// Which signal.
     pub signal: Signal,
-    /// What it was computed from, for people ("Rust, Kubernetes", "4.8 from 37 reviews").
+    /// What it was computed from, in words anyone may read ("Rust, Kubernetes",
+    /// "4.8 from 37 reviews", "reliable"); never another user's private counts.
     pub value: String,
     /// Its contribution to the score.
     pub weight: f32,
+    /// Whether it may be explained (in reasons and score details). False when saying
+    /// it would reveal what a few other users did; it counts in the score either way.
+    pub shown: bool,
 }
+
+impl Contribution {
+    /// A contribution that may be explained.
+    pub fn new(signal: Signal, value: impl Into<String>, weight: f32) -> Self {
+        Contribution {
+            signal,
+            value: value.into(),
+            weight,
+            shown: true,
+        }
+    }
+}
+
+/// The fewest distinct people behind a co-save for it to be explained at all.
+pub const CO_SAVE_MIN_PEOPLE: u32 = 3;
 
 /// How much each signal may move a score (relevance spans `0..=1`). Reads from JSON
 /// with any subset of the fields (`{"diversity": 0.01}`), the rest default.
@@ -180,11 +208,7 @@ pub fn expert_signals(
     let mut push = |signal, value: String, raw: f32, weight: f32| {
         let weight = weight * raw.clamp(-1.0, 1.0);
         if weight.abs() > 1e-6 {
-            out.push(Contribution {
-                signal,
-                value,
-                weight,
-            });
+            out.push(Contribution::new(signal, value, weight));
         }
     };
     let smoothed = smoothed_rating(expert.rating(), expert.rating_count());
@@ -201,7 +225,7 @@ pub fn expert_signals(
     }
     push(
         Signal::Popularity,
-        format!("{:.0}", stats.engagement),
+        interest_label(stats.engagement).to_owned(),
         stats.engagement / (stats.engagement + POPULARITY_HALF),
         weights.popularity,
     );
@@ -210,10 +234,12 @@ pub fn expert_signals(
             / (stats.impressions + CTR_PRIOR_SHOWINGS);
         push(
             Signal::ClickThrough,
-            format!(
-                "{:.0} clicks in {:.0} showings",
-                stats.clicks, stats.impressions
-            ),
+            if ctr >= CTR_PRIOR {
+                "chosen more often than most"
+            } else {
+                "passed over more often than most"
+            }
+            .to_owned(),
             (ctr - CTR_PRIOR) / CTR_PRIOR,
             weights.click_through,
         );
@@ -225,10 +251,7 @@ pub fn expert_signals(
         - 1.5 * missed / (done + missed + 2.0);
     push(
         Signal::Bookings,
-        format!(
-            "{} completed, {} returning clients, {} no-shows",
-            stats.completed, stats.repeat_clients, stats.no_shows
-        ),
+        if record >= 0.0 { RELIABLE } else { SOME_MISSED }.to_owned(),
         record,
         weights.bookings,
     );
@@ -274,22 +297,38 @@ pub fn personal_signals(
         let (best, similar) = viewer.closeness(vector, SIMILAR_ABOVE);
         let raw = ((best - 0.5) / 0.4).clamp(0.0, 1.0);
         if raw > 0.0 {
-            out.push(Contribution {
-                signal: Signal::Personal,
-                value: similar.to_string(),
-                weight: weights.personal * raw,
-            });
+            out.push(Contribution::new(
+                Signal::Personal,
+                similar.to_string(),
+                weights.personal * raw,
+            ));
         }
     }
     if let Some(&people) = viewer.co_saved.get(&expert.id) {
         let raw = people as f32 / (people as f32 + 2.0);
         out.push(Contribution {
-            signal: Signal::AlsoSaved,
-            value: people.to_string(),
-            weight: weights.also_saved * raw,
+            shown: people >= CO_SAVE_MIN_PEOPLE,
+            ..Contribution::new(Signal::AlsoSaved, "", weights.also_saved * raw)
         });
     }
     out
+}
+
+/// The value of a track record that lifts.
+pub(crate) const RELIABLE: &str = "reliable";
+/// The value of a track record that pulls down.
+pub(crate) const SOME_MISSED: &str = "some sessions did not take place";
+
+/// Recent engagement in words: "in demand" from [`POPULARITY_HALF`] (where the
+/// popularity signal is half way), "growing interest" from a quarter of it.
+fn interest_label(engagement: f32) -> &'static str {
+    if engagement >= POPULARITY_HALF {
+        "in demand"
+    } else if engagement >= POPULARITY_HALF / 4.0 {
+        "growing interest"
+    } else {
+        "some interest"
+    }
 }
 
 #[cfg(test)]

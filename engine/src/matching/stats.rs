@@ -1,14 +1,17 @@
 //! What the marketplace knows about an expert's track record ([`ExpertStats`]): recent
-//! engagement with recency decay, bookings by outcome, repeat clients, and the earliest
-//! open slot. Read from the store's relationship indexes and kept in a
+//! engagement with recency decay, each user counted once a day per kind of interaction
+//! (so a flood of views from one account weighs what one view does), bookings by
+//! outcome, repeat clients, and the earliest open slot. Read from the store's relationship indexes and kept in a
 //! [`StatsCache`] until a change touches the expert (see `freshness`), its earliest
 //! slot has passed, or the time to live (for the decay) runs out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use droply_models::{Booking, BookingStatus, InteractionType, Timestamp, User, UserId};
+use droply_models::{
+    Booking, BookingStatus, InteractionType, Timestamp, User, UserId, UserInteraction,
+};
 
 use crate::availability::{ExpertCalendar, SlotPolicy, SlotQuery, expert_calendar, find_slots};
 use crate::store::PageRequest;
@@ -51,8 +54,9 @@ impl ExpertStats {
         let interactions = store
             .interactions()
             .by_target(expert.id, &PageRequest::first(RECENT_INTERACTIONS).desc())?;
+        let mut counted = OncePerDay::default();
         for interaction in interactions.items {
-            if interaction.is_self() {
+            if interaction.is_self() || !counted.first(&interaction) {
                 continue;
             }
             let age_days = now.minutes_since(interaction.created_at).max(0) as f32 / 1440.0;
@@ -90,6 +94,25 @@ impl ExpertStats {
         self.repeat_clients =
             u32::try_from(sessions_per_client.values().filter(|n| **n >= 2).count())
                 .unwrap_or(u32::MAX);
+    }
+}
+
+/// Which (user, target, kind, UTC day) were counted already: engagement, clicks and
+/// impressions count each user once a day per kind, however often they repeat it.
+#[derive(Debug, Default)]
+pub(crate) struct OncePerDay {
+    seen: HashSet<(UserId, UserId, InteractionType, i64)>,
+}
+
+impl OncePerDay {
+    /// True the first time `interaction`'s user, target, kind and UTC day are seen.
+    pub(crate) fn first(&mut self, interaction: &UserInteraction) -> bool {
+        self.seen.insert((
+            interaction.user_id,
+            interaction.target_user_id,
+            interaction.interaction_type,
+            interaction.created_at.utc_day(),
+        ))
     }
 }
 

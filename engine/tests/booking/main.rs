@@ -1,8 +1,12 @@
 //! Availability and booking: slots across a DST change, the viewer's own days,
 //! exceptions, buffers and notice, and exactly one winner among concurrent
-//! bookings of one slot.
+//! bookings of one slot; the booking rules (lengths, the grid, unpaid holds,
+//! when a booking may be confirmed, completed or marked a no-show) are in
+//! `rules`.
 
 use droply_test_support::fixtures;
+
+mod rules;
 
 use std::sync::{Arc, Barrier};
 
@@ -191,11 +195,13 @@ fn bad_slot_queries_are_refused() {
     ));
 }
 
-/// A store with a bookable Berlin expert (every day 09:00-17:00) and clients.
+/// A store with a bookable Berlin expert (every day 09:00-17:00, 30-minute
+/// sessions at 125 EUR an hour) and clients.
 fn bookable_store(clients: usize) -> (tempfile::TempDir, Store, User, Vec<User>) {
     let (dir, store) = temp_store();
     let mut expert = full_user("expert");
     expert.is_available = true;
+    expert.session_duration = 30;
     let expert = store.users().create(expert).expect("expert");
     for weekday in 0..7 {
         let mut r = rule(expert.id, weekday, "09:00", "17:00");
@@ -271,6 +277,8 @@ fn bookings_follow_their_lifecycle() {
         book(&store, &request, &SlotPolicy::default()),
         Err(Error::SlotUnavailable)
     ));
+    // Confirmed once paid.
+    pay(&store, booking.id);
     let confirmed =
         transition(&store, booking.id, BookingStatus::Confirmed, None).expect("confirm");
     assert_eq!(confirmed.status, BookingStatus::Confirmed);
@@ -297,6 +305,17 @@ fn bookings_follow_their_lifecycle() {
         book(&store, &night, &SlotPolicy::default()),
         Err(Error::SlotUnavailable)
     ));
+}
+
+/// Marks booking `id` paid, as the payment provider's confirmation would.
+fn pay(store: &Store, id: droply_models::BookingId) {
+    store
+        .bookings()
+        .modify(id, |b| {
+            b.payment_status = droply_models::PaymentStatus::Succeeded;
+            Ok(())
+        })
+        .expect("paid");
 }
 
 /// A helper trait so tests can say "three days from now at 10:00 UTC".

@@ -1,16 +1,17 @@
 //! The `Engine` facade: opened from one config (the data directory's
 //! layout, search on or off, background jobs), a request checked before the
 //! search index is asked, a model that cannot load reported with the fix, the
-//! session sweep running in the background, and a clean shutdown.
+//! session sweep running in the background, a clean shutdown, and the
+//! interactions a client may record.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use droply_engine::accounts::{AuthSession, AuthSessionId, Registration};
+use droply_engine::accounts::{AuthSession, AuthSessionId, CLIENT_INTERACTIONS, Registration};
 use droply_engine::matching::SearchRequest;
 use droply_engine::search_index::SearchIndexConfig;
 use droply_engine::{Engine, EngineConfig, Error, SearchSetup};
-use droply_models::{Currency, Money, Timestamp};
+use droply_models::{Currency, InteractionType, Money, Timestamp, UserInteraction};
 use droply_test_support::fixtures::full_user;
 use droply_test_support::hash_embedder::HashEmbedder;
 use serde_json::json;
@@ -169,4 +170,47 @@ fn with_search_the_engine_finds_a_new_expert() {
     );
     assert!(engine.readiness().expect("ready").search.is_some());
     engine.shutdown().expect("shutdown");
+}
+
+#[test]
+fn a_client_cannot_record_book_or_favorite_interactions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = Engine::open(EngineConfig::new(dir.path())).expect("open");
+    let (client, _) = engine.register(&registration("carl")).expect("register");
+    let (expert, _) = engine.register(&registration("grace")).expect("register");
+    for kind in [
+        InteractionType::Book,
+        InteractionType::Favorite,
+        InteractionType::Unfavorite,
+        InteractionType::SearchImpression,
+    ] {
+        match engine.record_interaction(client.id, expert.id, kind) {
+            Err(Error::Model(droply_models::Error::Invalid { field, reason })) => {
+                assert_eq!(field, "interaction_type");
+                assert!(reason.contains("view, click, share or message"), "{reason}");
+            }
+            other => panic!("{kind} recorded by a client: {other:?}"),
+        }
+    }
+    // The kinds a client may record are recorded once a day each.
+    for kind in CLIENT_INTERACTIONS {
+        let (first, created) = engine
+            .record_interaction(client.id, expert.id, kind)
+            .expect("record");
+        assert!(created, "{kind}");
+        let (again, created) = engine
+            .record_interaction(client.id, expert.id, kind)
+            .expect("repeat");
+        assert!(!created, "{kind}");
+        assert_eq!(again.id, first.id);
+    }
+    assert_eq!(
+        engine.store().count::<UserInteraction>(),
+        CLIENT_INTERACTIONS.len()
+    );
+    // Another target is another interaction.
+    let (_, created) = engine
+        .record_interaction(expert.id, client.id, InteractionType::View)
+        .expect("record");
+    assert!(created);
 }

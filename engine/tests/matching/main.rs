@@ -1,6 +1,7 @@
 //! Matching-engine tests over a real store and search index (with the bag-of-words
 //! stand-in embedder): every filter, facet counts, pagination, each signal's direction,
-//! reasons, stored matches with feedback, and recommendations.
+//! reasons (which never tell another user's counts), stored matches with feedback, and
+//! recommendations.
 
 use droply_test_support::fixtures;
 
@@ -9,6 +10,7 @@ use droply_test_support::hash_embedder;
 mod market;
 
 mod filters;
+mod honest;
 mod matches;
 mod recommendations;
 mod signals;

@@ -39,6 +39,12 @@ impl Timestamp {
         self.0.timestamp_micros()
     }
 
+    /// Whole days since the Unix epoch in UTC: two instants share it when
+    /// they fall on the same UTC calendar day.
+    pub fn utc_day(self) -> i64 {
+        self.as_micros().div_euclid(86_400_000_000)
+    }
+
     /// The underlying `DateTime<Utc>`.
     pub const fn as_datetime(self) -> DateTime<Utc> {
         self.0
@@ -151,6 +157,21 @@ mod tests {
 
     fn ts(text: &str) -> Timestamp {
         Timestamp::parse_rfc3339(text).expect(text)
+    }
+
+    #[test]
+    fn utc_day_changes_at_utc_midnight() {
+        assert_eq!(ts("1970-01-01T23:59:59Z").utc_day(), 0);
+        assert_eq!(ts("1970-01-02T00:00:00Z").utc_day(), 1);
+        assert_eq!(ts("1969-12-31T23:59:59Z").utc_day(), -1);
+        assert_eq!(
+            ts("2027-01-04T23:30:00Z").utc_day(),
+            ts("2027-01-04T00:00:00Z").utc_day()
+        );
+        assert_ne!(
+            ts("2027-01-05T00:30:00+01:00").utc_day(),
+            ts("2027-01-05T00:30:00Z").utc_day()
+        );
     }
 
     #[test]

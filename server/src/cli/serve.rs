@@ -1,8 +1,8 @@
 //! `droply serve`: opens the store (loading the demo marketplace into an empty
 //! one with `--demo`), opens the engine over it (the sentence model, the
-//! search index following the store, the background jobs), serves the HTTP
-//! API until Ctrl-C or SIGTERM, then shuts the engine down: the indexer stops
-//! and the store is flushed.
+//! search index following the store, the background jobs: the session sweep
+//! and the hold sweep), serves the HTTP API until Ctrl-C or SIGTERM, then
+//! shuts the engine down: the indexer stops and the store is flushed.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,6 +45,9 @@ pub struct ServeArgs {
 /// How often expired sign-in sessions are deleted.
 const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
 
+/// How often bookings whose unpaid hold lapsed are cancelled.
+const HOLD_SWEEP_EVERY: Duration = Duration::from_secs(60);
+
 /// Runs `droply serve`.
 pub fn run(args: ServeArgs) -> Result<()> {
     let store = args.data.open_store()?;
@@ -58,6 +61,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             ..SearchIndexConfig::default()
         },
         session_sweep_every: Some(SESSION_SWEEP_EVERY),
+        hold_sweep_every: Some(HOLD_SWEEP_EVERY),
         ..EngineConfig::new(&args.data.data_dir)
     };
     let engine = Engine::over(store, config)?;

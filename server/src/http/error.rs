@@ -86,6 +86,8 @@ error_codes! {
         "an `Idempotency-Key` sent again with a different booking request";
     LimitReached => "limit_reached", "invalid_request", CONFLICT,
         "the caller already holds as many rows of this kind as one may (e.g. availability rules)";
+    TooManyUnpaidBookings => "too_many_unpaid_bookings", "invalid_request", CONFLICT,
+        "the booker already holds as many bookings awaiting payment as allowed (3 by default); pay for or cancel one first";
     SearchUnavailable => "search_unavailable", "system", SERVICE_UNAVAILABLE,
         "the server runs without the search index, the index is still being built (search routes), or (`/ready`) it has not caught up yet";
     InvalidSearchFilter => "invalid_search_filter", "invalid_request", BAD_REQUEST,
@@ -208,6 +210,9 @@ impl From<droply_engine::Error> for ApiError {
             E::LimitReached(_) => ApiError::new(ErrorCode::LimitReached, err.to_string()),
             E::IdempotencyKeyReused => {
                 ApiError::new(ErrorCode::IdempotencyKeyReused, err.to_string())
+            }
+            E::TooManyUnpaidBookings { .. } => {
+                ApiError::new(ErrorCode::TooManyUnpaidBookings, err.to_string())
             }
             E::InvalidFilter(_) => ApiError::new(ErrorCode::InvalidSearchFilter, err.to_string()),
             E::InvalidFacets(_) => ApiError::new(ErrorCode::InvalidSearchFacets, err.to_string()),

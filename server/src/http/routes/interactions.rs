@@ -1,4 +1,6 @@
-//! Interactions: recording what the caller did to another profile.
+//! Interactions: recording what the caller did to another profile: `view`,
+//! `click`, `share` or `message` only (Droply records bookings, saves and
+//! impressions itself); a repeat the same UTC day answers the day's row.
 
 use axum::Json;
 use axum::extract::State;
@@ -26,7 +28,7 @@ pub struct CreateInteractionBody {
     /// Whose profile was acted on.
     #[schema(value_type = u64)]
     target_user_id: UserId,
-    /// What happened.
+    /// What happened: `view`, `click`, `share` or `message`.
     #[schema(value_type = InteractionTypeSchema)]
     interaction_type: InteractionType,
 }
@@ -48,18 +50,20 @@ pub struct InteractionView {
     created_at: Timestamp,
 }
 
-/// `POST /v1/interactions` `{target_user_id, interaction_type}`: 201.
+/// `POST /v1/interactions` `{target_user_id, interaction_type}`: 201, or 200
+/// with the day's row when it was already recorded today.
 #[utoipa::path(
     post,
     path = "/v1/interactions",
     tag = "favorites",
     summary = "Record an interaction",
-    description = "Records what the caller did to another profile.",
+    description = "Records what the caller did to another profile. Clients record only `view`, `click`, `share` and `message`; `book`, `favorite`, `unfavorite` and `search_impression` are recorded by Droply itself when the booking, the save or the match happens, and are refused here with 400 `invalid_input`. The same interaction with the same profile is recorded once per UTC day: a repeat answers 200 with that day's row.",
     security(("bearer" = [])),
     request_body = CreateInteractionBody,
     responses(
         (status = 201, description = "Recorded", body = InteractionView),
-        (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
+        (status = 200, description = "Already recorded today; the day's row", body = InteractionView),
+        (status = 400, description = "`invalid_input` (also for a type only Droply records) or `invalid_json`", body = ErrorBody),
         (status = 404, description = "`not_found`: unknown target", body = ErrorBody),
     )
 )]
@@ -68,12 +72,16 @@ pub async fn create_interaction(
     SignedIn(user): SignedIn,
     ApiJson(body): ApiJson<CreateInteractionBody>,
 ) -> Result<(StatusCode, Json<InteractionView>), ApiError> {
-    let row = blocking(&state, move |engine| {
+    let (row, created) = blocking(&state, move |engine| {
         engine.record_interaction(user, body.target_user_id, body.interaction_type)
     })
     .await?;
     Ok((
-        StatusCode::CREATED,
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
         Json(InteractionView {
             id: row.id,
             target_user_id: row.target_user_id,

@@ -95,7 +95,8 @@ impl ToSchema for FilterSchema {
 pub struct ScoreDetail {
     /// Its contribution to the score.
     pub weight: f32,
-    /// What it was computed from.
+    /// What it was computed from, in words anyone may read ("reliable", "in
+    /// demand"); never another user's counts.
     pub value: String,
 }
 
@@ -108,7 +109,8 @@ pub struct SearchHit {
     /// How good a match, 0 to 1 (with `showRankingScore`).
     #[serde(rename = "_rankingScore", skip_serializing_if = "Option::is_none")]
     pub ranking_score: Option<f32>,
-    /// Each signal's part, keyed by its name (with `showRankingScoreDetails`).
+    /// Each signal's part, keyed by its name (with `showRankingScoreDetails`);
+    /// a part that would reveal what a few other users did is left out.
     #[serde(
         rename = "_rankingScoreDetails",
         skip_serializing_if = "Option::is_none"
@@ -144,7 +146,7 @@ fn hit(ranked: &RankedExpert, score: bool, details: bool) -> SearchHit {
         ranking_score: score.then_some(ranked.match_score),
         ranking_score_details: details.then(|| {
             let mut parts = BTreeMap::new();
-            for c in &ranked.contributions {
+            for c in ranked.contributions.iter().filter(|c| c.shown) {
                 parts
                     .entry(c.signal.name().to_owned())
                     .or_insert_with(|| ScoreDetail {

@@ -9,7 +9,8 @@
 
 use std::borrow::Cow;
 
-use droply_models::{BookingStatus, InteractionType, PaymentStatus, ProfileLayout};
+use droply_engine::accounts::CLIENT_INTERACTIONS;
+use droply_models::{BookingStatus, PaymentStatus, ProfileLayout};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
@@ -54,12 +55,24 @@ string_enum_schema!(
     PaymentStatus,
     "A booking's payment state."
 );
-string_enum_schema!(
-    /// `InteractionType` as sent and taken.
-    InteractionTypeSchema = "InteractionType",
-    InteractionType,
-    "What a user did to another profile."
-);
+/// `InteractionType` as sent and taken by `POST /v1/interactions`: only the
+/// kinds a client may record (the engine records the others itself).
+pub struct InteractionTypeSchema;
+
+impl PartialSchema for InteractionTypeSchema {
+    fn schema() -> RefOr<Schema> {
+        string_enum(
+            "What a client did to another profile; `book`, `favorite`, `unfavorite` and `search_impression` are recorded by Droply itself.",
+            CLIENT_INTERACTIONS.iter().map(|kind| kind.as_str()),
+        )
+    }
+}
+
+impl ToSchema for InteractionTypeSchema {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("InteractionType")
+    }
+}
 string_enum_schema!(
     /// `ProfileLayout` as taken.
     ProfileLayoutSchema = "ProfileLayout",

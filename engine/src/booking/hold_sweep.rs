@@ -1,0 +1,63 @@
+//! Sweeping lapsed unpaid holds: a booking still awaiting payment when its
+//! hold time ([`SlotPolicy::unpaid_hold_ttl`]) runs out is cancelled, with
+//! [`EXPIRED_HOLD_REASON`] and a failed payment. A lapsed hold already blocks
+//! nobody before this runs (see `availability::holds`); the sweep makes the
+//! stored state say so, for the booker, the provider and the ranking. Rows
+//! are read page by page and changed in bounded write transactions, each
+//! re-checking the row, so a payment or cancellation that landed in between
+//! wins.
+
+use droply_models::{Booking, BookingStatus, PaymentStatus, Timestamp};
+
+use crate::Result;
+use crate::availability::SlotPolicy;
+use crate::store::{PageRequest, Store};
+
+/// The most bookings one write transaction cancels.
+pub const SWEEP_BATCH: usize = 500;
+
+/// The cancellation reason of a lapsed hold.
+pub const EXPIRED_HOLD_REASON: &str = "payment not received in time";
+
+/// Cancels every booking whose unpaid hold lapsed at or before `now`;
+/// returns how many were cancelled.
+pub fn expire_unpaid_holds(store: &Store, now: Timestamp, policy: &SlotPolicy) -> Result<usize> {
+    let mut cancelled = 0;
+    let mut page_request = PageRequest::first(SWEEP_BATCH);
+    loop {
+        let page = store.scan::<Booking>(&page_request)?;
+        let lapsed: Vec<_> = page
+            .items
+            .iter()
+            .filter(|booking| policy.hold_lapsed(booking, now))
+            .map(|booking| booking.id)
+            .collect();
+        if !lapsed.is_empty() {
+            cancelled += store.write(|txn| {
+                let mut changed = 0;
+                for id in &lapsed {
+                    let Some(mut booking) = txn.get::<Booking>(*id)? else {
+                        continue;
+                    };
+                    if !policy.hold_lapsed(&booking, now) {
+                        continue;
+                    }
+                    booking.status = BookingStatus::Cancelled;
+                    booking.payment_status = PaymentStatus::Failed;
+                    booking.cancellation_reason = Some(EXPIRED_HOLD_REASON.to_owned());
+                    txn.update(booking)?;
+                    changed += 1;
+                }
+                Ok(changed)
+            })?;
+        }
+        match page.next {
+            Some(cursor) => page_request = PageRequest::first(SWEEP_BATCH).after(Some(cursor)),
+            None => break,
+        }
+    }
+    if cancelled > 0 {
+        tracing::info!(cancelled, "lapsed unpaid holds cancelled");
+    }
+    Ok(cancelled)
+}
