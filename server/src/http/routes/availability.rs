@@ -89,6 +89,7 @@ fn weekday(day: u8) -> Result<Weekday, ApiError> {
     request_body = RuleBody,
     responses(
         (status = 201, description = "The new rule", body = AvailabilityRuleSchema),
+        (status = 409, description = "`limit_reached`: the caller already has 50 rules", body = ErrorBody),
         (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
     )
 )]
@@ -243,6 +244,7 @@ pub struct ExceptionList {
     request_body = ExceptionBody,
     responses(
         (status = 201, description = "The new exception", body = AvailabilityExceptionSchema),
+        (status = 409, description = "`limit_reached`: the caller already has 500 exceptions", body = ErrorBody),
         (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
     )
 )]
