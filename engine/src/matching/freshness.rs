@@ -83,12 +83,9 @@ pub(crate) fn changes_to_forget(store: &Store, seen: u64) -> Result<(Forget, u64
                 .map(|x| x.user_id),
             _ => None,
         };
-        match expert {
-            Some(expert) => {
-                experts.insert(expert);
-            }
-            // Deleted since: the delete, later in this same read, names its owner.
-            None => {}
+        // None: deleted since, and the delete, later in this same read, names its owner.
+        if let Some(expert) = expert {
+            experts.insert(expert);
         }
     }
     let forget = if experts.is_empty() {
