@@ -9,6 +9,7 @@ mod cli_import;
 mod experts;
 mod favorites;
 mod health;
+mod limits;
 mod matches;
 mod metrics;
 mod openapi;

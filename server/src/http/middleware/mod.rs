@@ -1,10 +1,15 @@
 //! What runs around every request: its id ([`RequestId`]), its span and
-//! access-log line ([`access_log`]), and the request counters and timings of
-//! the [`Metrics`] registry.
+//! access-log line ([`access_log`]), the request counters and timings of
+//! the [`Metrics`] registry, the rate limits per client ([`rate_limit`]),
+//! and the in-flight limit and request timeout ([`request_budget`]).
 
 pub mod access_log;
 pub mod metrics;
+pub mod rate_limit;
+pub mod request_budget;
 pub mod request_id;
 
 pub use metrics::Metrics;
+pub use rate_limit::{RateLimiters, RouteClass};
+pub use request_budget::RequestBudget;
 pub use request_id::RequestId;
