@@ -39,6 +39,15 @@ pub enum Error {
         /// Seconds until the next attempt is accepted.
         retry_after_secs: u64,
     },
+    /// The engine is too busy to do this now (e.g. every password-hashing
+    /// permit is taken); try again shortly.
+    #[error("the server is too busy ({what}); try again in {retry_after_secs} seconds")]
+    Overloaded {
+        /// What is saturated, e.g. `password hashing`.
+        what: &'static str,
+        /// Seconds after which trying again makes sense.
+        retry_after_secs: u64,
+    },
     /// The caller may see the row but not do this to it.
     #[error("not allowed: {0}")]
     Forbidden(String),

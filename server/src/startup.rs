@@ -2,40 +2,68 @@
 //! `droply serve` and the API tests both come through here, so what the
 //! tests exercise is what runs. The engine is opened by the caller (from the
 //! command line's configuration, or a test's); this adds the state, the
-//! router and the listener.
+//! router and the accept loop, all under one set of [`Limits`].
 
 use std::future::Future;
+use std::time::Duration;
 
 use axum::Router;
 use droply_engine::Engine;
 
 use crate::Result;
+use crate::connection_slots::ConnectionSlots;
 use crate::http::{AppState, router};
+use crate::limits::Limits;
+use crate::serve_loop::{ConnectionSettings, serve_connections};
 
-/// The whole HTTP application over `engine`.
-pub fn app(engine: Engine) -> Router {
-    router(AppState::new(engine))
+/// The whole HTTP application over `engine`, under `limits`' request and
+/// rate limits.
+pub fn app(engine: Engine, limits: &Limits) -> Router {
+    router(AppState::with_limits(engine, limits))
 }
 
-/// Serves `engine` on `listener` until `shutdown` completes, then lets
-/// requests in flight finish.
+/// Serves `engine` on `listener` under `limits` until `shutdown` completes,
+/// then lets requests in flight finish. `/metrics` also reports the
+/// connections.
 pub async fn serve_until(
     listener: tokio::net::TcpListener,
     engine: Engine,
+    limits: &Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    serve_app(listener, app(engine), shutdown).await
+    let state = AppState::with_limits(engine, limits);
+    let slots = ConnectionSlots::new(limits.max_connections);
+    crate::http::register_connection_gauges(&state.metrics, &slots);
+    serve_connections(
+        listener,
+        router(state),
+        slots,
+        connection_settings(limits),
+        shutdown,
+    )
+    .await;
+    Ok(())
 }
 
-/// Serves `app` on `listener` until `shutdown` completes (tests serve a
-/// router they changed through this too).
+/// Serves `app` on `listener` under `limits`' connection limits until
+/// `shutdown` completes (tests serve a router they changed through this too).
 pub async fn serve_app(
     listener: tokio::net::TcpListener,
     app: Router,
+    limits: &Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let slots = ConnectionSlots::new(limits.max_connections);
+    serve_connections(listener, app, slots, connection_settings(limits), shutdown).await;
     Ok(())
+}
+
+/// The header read timeout, and a shutdown grace long enough for any
+/// request still within its time limit.
+fn connection_settings(limits: &Limits) -> ConnectionSettings {
+    ConnectionSettings {
+        header_read_timeout: limits.header_read_timeout,
+        shutdown_grace: limits.request_timeout.max(limits.header_read_timeout)
+            + Duration::from_secs(1),
+    }
 }

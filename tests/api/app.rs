@@ -2,17 +2,23 @@
 //! dir, and a minimal HTTP/1.1 client so the tests need no HTTP client crate.
 //! `spawn_app_with_search` adds the search index and the matcher over the real
 //! sentence model, loaded once per test binary. Both open an engine and serve
-//! it through `droply_server::startup`, as `droply serve` does.
+//! it through `droply_server::startup`, as `droply serve` does, under
+//! [`test_limits`]: every request comes from 127.0.0.1, so the rate limits
+//! are off; `spawn_app_limited` and `spawn_router_limited` take other limits
+//! (the tests of the limits themselves). Requests can be sent from another
+//! loopback address (`send_from`) to stand for another client.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use droply_engine::accounts::HashingLimits;
 use droply_engine::embedding::{Embedder, TextEmbedder, default_model_dir};
 use droply_engine::search_index::SearchIndexConfig;
 use droply_engine::{Engine, EngineConfig, SearchIndex, SearchSetup, Store};
 use droply_server::http::AppState;
+use droply_server::limits::Limits;
 use droply_server::startup;
 use serde_json::Value;
 
@@ -32,24 +38,55 @@ pub struct TestApp {
     pub users: Mutex<Vec<(u64, String, String)>>,
 }
 
+/// The limits the tests run under: the defaults without rate limits (every
+/// test client is 127.0.0.1).
+pub fn test_limits() -> Limits {
+    Limits::without_rate_limits()
+}
+
+/// The engine's configuration for tests over `dir`: the defaults, but a
+/// sign-up waits up to a minute for a hashing permit, since many tests
+/// sign up at once on a small machine.
+pub fn engine_config(dir: &std::path::Path) -> EngineConfig {
+    let config = EngineConfig::new(dir);
+    EngineConfig {
+        password_hashing: HashingLimits {
+            wait: Duration::from_secs(60),
+            ..config.password_hashing
+        },
+        ..config
+    }
+}
+
 /// Starts the API over a store in a new temporary data dir.
 pub fn spawn_app() -> TestApp {
     spawn_app_with(|_| {})
 }
 
 /// Starts the API over a store in a new temporary data dir, with `change`
-/// made to the default engine config (a policy, a background job).
+/// made to the test engine config (a policy, a background job).
 pub fn spawn_app_with(change: impl FnOnce(&mut EngineConfig)) -> TestApp {
+    spawn_app_limited(test_limits(), |mut config| {
+        change(&mut config);
+        config
+    })
+}
+
+/// Starts the API under `limits`, over an engine whose configuration
+/// `configure` changed.
+pub fn spawn_app_limited(
+    limits: Limits,
+    configure: impl FnOnce(EngineConfig) -> EngineConfig,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = EngineConfig::new(dir.path());
-    change(&mut config);
-    let engine = Engine::open(config).expect("engine");
-    serve(engine, dir)
+    let engine = Engine::open(configure(engine_config(dir.path()))).expect("engine");
+    let app = startup::app(engine.clone(), &limits);
+    serve_router(app, &limits, engine, dir)
 }
 
 /// Starts the API over an existing store.
 pub fn spawn_app_on(store: Store, dir: tempfile::TempDir) -> TestApp {
-    let engine = Engine::over(store, EngineConfig::new(dir.path())).expect("engine");
+    let engine = Engine::over(store, engine_config(dir.path())).expect("engine");
     serve(engine, dir)
 }
 
@@ -89,7 +126,7 @@ pub fn spawn_app_with_search_on(
             poll_interval: Duration::from_millis(50),
             ..SearchIndexConfig::default()
         },
-        ..EngineConfig::new(dir.path())
+        ..engine_config(dir.path())
     };
     let engine = Engine::over(store, config).expect("engine");
     serve(engine, dir)
@@ -98,18 +135,32 @@ pub fn spawn_app_with_search_on(
 /// Starts the router `make` builds over a fresh engine's state in place of
 /// the real one, for tests of what checks the router itself.
 pub fn spawn_router(make: impl FnOnce(AppState) -> axum::Router) -> TestApp {
+    spawn_router_limited(test_limits(), make)
+}
+
+/// [`spawn_router`] under `limits` (the state is built with them too).
+pub fn spawn_router_limited(
+    limits: Limits,
+    make: impl FnOnce(AppState) -> axum::Router,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = Engine::open(EngineConfig::new(dir.path())).expect("engine");
-    let app = make(AppState::new(engine.clone()));
-    serve_router(app, engine, dir)
+    let engine = Engine::open(engine_config(dir.path())).expect("engine");
+    let app = make(AppState::with_limits(engine.clone(), &limits));
+    serve_router(app, &limits, engine, dir)
 }
 
 /// Serves `engine` the way `droply serve` does, on a free loopback port.
 fn serve(engine: Engine, dir: tempfile::TempDir) -> TestApp {
-    serve_router(startup::app(engine.clone()), engine, dir)
+    let limits = test_limits();
+    serve_router(startup::app(engine.clone(), &limits), &limits, engine, dir)
 }
 
-fn serve_router(app: axum::Router, engine: Engine, dir: tempfile::TempDir) -> TestApp {
+fn serve_router(
+    app: axum::Router,
+    limits: &Limits,
+    engine: Engine,
+    dir: tempfile::TempDir,
+) -> TestApp {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -118,9 +169,10 @@ fn serve_router(app: axum::Router, engine: Engine, dir: tempfile::TempDir) -> Te
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
+    let limits = limits.clone();
     runtime.spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-        startup::serve_app(listener, app, std::future::pending())
+        startup::serve_app(listener, app, &limits, std::future::pending())
             .await
             .expect("serve");
     });
@@ -197,6 +249,20 @@ impl TestApp {
         token: Option<&str>,
         headers: &[(&str, &str)],
     ) -> Response {
+        self.send_from(None, method, path, body, token, headers)
+    }
+
+    /// [`TestApp::send`] from the loopback address `from` (e.g. 127.0.0.2,
+    /// standing for another client) when given.
+    pub fn send_from(
+        &self,
+        from: Option<IpAddr>,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Response {
         let mut extra = String::new();
         if let Some(token) = token {
             extra.push_str(&format!("Authorization: Bearer {token}\r\n"));
@@ -210,7 +276,7 @@ impl TestApp {
         for (name, value) in headers {
             extra.push_str(&format!("{name}: {value}\r\n"));
         }
-        let response = self.exchange(method, path, body.unwrap_or(""), &extra);
+        let response = self.exchange(from, method, path, body.unwrap_or(""), &extra);
         self.seen.lock().expect("log").push((
             token.map(str::to_owned),
             path.to_owned(),
@@ -219,8 +285,29 @@ impl TestApp {
         response
     }
 
-    fn exchange(&self, method: &str, path: &str, body: &str, extra: &str) -> Response {
-        let mut stream = TcpStream::connect(self.addr).expect("connect");
+    /// A new connection to the app, from `from` when given.
+    pub fn connect(&self, from: Option<IpAddr>) -> TcpStream {
+        let Some(from) = from else {
+            return TcpStream::connect(self.addr).expect("connect");
+        };
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("socket");
+        socket
+            .bind(&SocketAddr::new(from, 0).into())
+            .expect("bind the client address");
+        socket.connect(&self.addr.into()).expect("connect");
+        socket.into()
+    }
+
+    fn exchange(
+        &self,
+        from: Option<IpAddr>,
+        method: &str,
+        path: &str,
+        body: &str,
+        extra: &str,
+    ) -> Response {
+        let mut stream = self.connect(from);
         let request = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{extra}Content-Length: {}\r\n\r\n{body}",
             self.addr,
@@ -230,26 +317,7 @@ impl TestApp {
         let _ = stream.write_all(request.as_bytes());
         let mut raw = String::new();
         stream.read_to_string(&mut raw).expect("read");
-        let (head, rest) = raw.split_once("\r\n\r\n").expect("http response");
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .expect("status");
-        let body = if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            dechunk(rest)
-        } else {
-            rest.to_owned()
-        };
-        Response {
-            status,
-            body: serde_json::from_str(&body).unwrap_or(Value::Null),
-            raw: body,
-            head: head.to_owned(),
-        }
+        parse_response(&raw)
     }
 
     /// Signs up `name` (email `name@example.com`, password `password-<name>`);
@@ -311,6 +379,30 @@ impl TestApp {
                 }
             }
         }
+    }
+}
+
+/// Parses a whole HTTP/1.1 answer.
+pub fn parse_response(raw: &str) -> Response {
+    let (head, rest) = raw.split_once("\r\n\r\n").expect("http response");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_owned()
+    };
+    Response {
+        status,
+        body: serde_json::from_str(&body).unwrap_or(Value::Null),
+        raw: body,
+        head: head.to_owned(),
     }
 }
 

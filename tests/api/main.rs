@@ -10,6 +10,7 @@ mod cli_import;
 mod experts;
 mod favorites;
 mod health;
+mod limits;
 mod matches;
 mod metrics;
 mod openapi;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use droply_engine::Store;
-use droply_engine::accounts::{Registration, register};
+use droply_engine::accounts::{HashingLimits, HashingPermits, Registration, register};
 use droply_engine::embedding::{Embedder, Error as EmbeddingError, TextEmbedder};
 use serde_json::json;
 
@@ -60,6 +60,7 @@ fn ready_waits_until_the_search_index_caught_up_once() {
     let store = Store::open(dir.path().join("store")).expect("store");
     let (expert, _) = register(
         &store,
+        &HashingPermits::new(HashingLimits::default()),
         &Registration {
             username: "tina".to_owned(),
             email: "tina@example.com".to_owned(),

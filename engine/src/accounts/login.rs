@@ -1,8 +1,11 @@
 //! Signing in and out and recognising a bearer token.
 
+use std::net::IpAddr;
+
 use droply_models::{Email, Timestamp, UserId};
 
 use super::auth_session::{AuthSession, AuthSessionId, SESSION_DAYS, token_hash};
+use super::hashing_permits::HashingPermits;
 use super::login_throttle::LoginThrottle;
 use super::password::verify_password;
 use crate::store::{IndexName, Store, Txn, UniqueName};
@@ -58,30 +61,43 @@ pub(super) fn issue_token(txn: &mut Txn<'_>, user: UserId) -> Result<IssuedToken
     Ok(IssuedToken { token, expires_at })
 }
 
-/// Checks the email and password and issues a token. `InvalidCredentials`
-/// when they do not match; `TooManyAttempts` after repeated failures.
+/// Checks the email and password of a sign-in from `client` (its address,
+/// when known) and issues a token. The attempt counts against the (client,
+/// email) pair in `throttle` before the password is checked; the check runs
+/// under one of the `hashing` permits. `InvalidCredentials` when they do not
+/// match; `TooManyAttempts` after repeated failures; `Overloaded` when no
+/// hashing permit came free in time (that attempt does not count).
 pub fn login(
     store: &Store,
     throttle: &LoginThrottle,
+    hashing: &HashingPermits,
+    client: Option<IpAddr>,
     email: &str,
     password: &str,
 ) -> Result<IssuedToken> {
     let email = Email::parse(email).map_err(|_| Error::InvalidCredentials)?;
-    let key = email.normalized();
-    throttle.check(&key)?;
-    let user = store.users().by_email(&email)?;
-    let matches = match &user {
-        Some(user) => verify_password(password, &user.password_hash),
-        None => {
-            verify_password(password, DUMMY_HASH);
-            false
+    let attempt = throttle.begin(client, &email.normalized())?;
+    let checked = store.users().by_email(&email).and_then(|user| {
+        let _permit = hashing.acquire()?;
+        let matches = match &user {
+            Some(user) => verify_password(password, &user.password_hash),
+            None => {
+                verify_password(password, DUMMY_HASH);
+                false
+            }
+        };
+        Ok(user.filter(|_| matches))
+    });
+    let user = match checked {
+        Ok(Some(user)) => user,
+        // The attempt stays counted.
+        Ok(None) => return Err(Error::InvalidCredentials),
+        Err(err) => {
+            throttle.undo(attempt);
+            return Err(err);
         }
     };
-    let Some(user) = user.filter(|_| matches) else {
-        throttle.record_failure(&key);
-        return Err(Error::InvalidCredentials);
-    };
-    throttle.reset(&key);
+    throttle.succeeded(attempt);
     store.write(|txn| issue_token(txn, user.id))
 }
 

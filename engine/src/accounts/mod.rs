@@ -2,8 +2,10 @@
 //!
 //! Passwords are hashed with argon2id; a sign-in issues an opaque random token
 //! of which only the SHA-256 is stored, in an [`AuthSession`] row with an
-//! expiry. Repeated failed sign-ins for one email are refused for a while by
-//! the [`LoginThrottle`]. Expired sessions are deleted by
+//! expiry. Hashing runs under one of a few [`HashingPermits`], so a flood of
+//! sign-ins cannot take unbounded memory. Repeated failed sign-ins on one
+//! email from one client are refused for a while by the [`LoginThrottle`],
+//! which counts each attempt before checking it. Expired sessions are deleted by
 //! [`sweep_expired_sessions`], which the service runs periodically.
 //!
 //! An owner changes their own profile through the [`ProfileUpdate`]
@@ -13,6 +15,7 @@
 
 mod auth_session;
 mod favorites;
+mod hashing_permits;
 mod interactions;
 mod login;
 mod login_throttle;
@@ -23,9 +26,10 @@ mod session_sweep;
 
 pub use auth_session::{AuthSession, AuthSessionId, SESSION_DAYS};
 pub use favorites::{add_favorite, favorite_experts, remove_favorite};
+pub use hashing_permits::{HashingLimits, HashingPermit, HashingPermits};
 pub use interactions::{CLIENT_INTERACTIONS, record_interaction};
 pub use login::{IssuedToken, MAX_SESSIONS_PER_USER, authenticate, login, logout};
-pub use login_throttle::LoginThrottle;
+pub use login_throttle::{Attempt, LoginThrottle, LoginThrottleConfig};
 pub use password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 pub use profile_update::{ProfileUpdate, update_profile};
 pub use register::{Registration, register};

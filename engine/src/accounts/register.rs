@@ -1,11 +1,12 @@
-//! Sign-up: validate the input, hash the password, create the user with a
-//! fresh unique referral code, and sign them in.
+//! Sign-up: validate the input, hash the password (under a hashing permit),
+//! create the user with a fresh unique referral code, and sign them in.
 
 use droply_models::{
     Currency, Email, LanguageCode, NewUser, ReferralCode, TimeZone, User, UserId, Username, text,
 };
 use rand::Rng;
 
+use super::hashing_permits::HashingPermits;
 use super::login::{IssuedToken, issue_token};
 use super::password::{check_password, hash_password};
 use crate::store::{Store, UniqueName};
@@ -56,8 +57,14 @@ fn random_referral_code() -> Result<ReferralCode> {
     Ok(ReferralCode::parse(&code)?)
 }
 
-/// Creates the account and signs it in. `Conflict` when the username or email is taken.
-pub fn register(store: &Store, input: &Registration) -> Result<(User, IssuedToken)> {
+/// Creates the account and signs it in, hashing under one of the `hashing`
+/// permits. `Conflict` when the username or email is taken; `Overloaded`
+/// when no hashing permit came free in time.
+pub fn register(
+    store: &Store,
+    hashing: &HashingPermits,
+    input: &Registration,
+) -> Result<(User, IssuedToken)> {
     let username = Username::parse(&input.username)?;
     let email = Email::parse(&input.email)?;
     check_password(&input.password)?;
@@ -75,7 +82,10 @@ pub fn register(store: &Store, input: &Registration) -> Result<(User, IssuedToke
         None => LanguageCode::english(),
     };
     // Hashing is the slow part: do it before taking the writer lock.
-    let password_hash = hash_password(&input.password)?;
+    let password_hash = {
+        let _permit = hashing.acquire()?;
+        hash_password(&input.password)?
+    };
     store.write(|txn| {
         let mut referral_code = random_referral_code()?;
         let mut tries = 0;

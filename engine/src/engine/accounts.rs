@@ -2,7 +2,9 @@
 //! token, one's own profile, public expert profiles, favorites and
 //! interactions. Each delegates to the domain module that holds its rules
 //! ([`crate::accounts`]); the engine adds the shared state (the sign-in
-//! throttle) so callers pass none.
+//! throttle, the password-hashing permits) so callers pass none.
+
+use std::net::IpAddr;
 
 use droply_models::{Favorite, InteractionType, Timestamp, User, UserId, UserInteraction};
 
@@ -11,15 +13,42 @@ use crate::accounts::{self, IssuedToken, ProfileUpdate, Registration};
 use crate::{Error, Page, PageRequest, Result};
 
 impl Engine {
-    /// Signs up a new user and signs them in.
+    /// Signs up a new user and signs them in. [`Error::Overloaded`] when
+    /// every password-hashing permit stays taken for the configured wait.
     pub fn register(&self, registration: &Registration) -> Result<(User, IssuedToken)> {
-        accounts::register(self.store(), registration)
+        accounts::register(self.store(), &self.inner.password_hashing, registration)
     }
 
-    /// Checks an email and password and issues a token; failures count
-    /// against the email in the engine's sign-in throttle.
-    pub fn login(&self, email: &str, password: &str) -> Result<IssuedToken> {
-        accounts::login(self.store(), &self.inner.login_throttle, email, password)
+    /// Checks an email and password sent from `client` (its address, when
+    /// known) and issues a token. Each attempt counts against the (client,
+    /// email) pair in the engine's sign-in throttle before the password is
+    /// checked; [`Error::Overloaded`] when no password-hashing permit came
+    /// free in time.
+    pub fn login(
+        &self,
+        client: Option<IpAddr>,
+        email: &str,
+        password: &str,
+    ) -> Result<IssuedToken> {
+        accounts::login(
+            self.store(),
+            &self.inner.login_throttle,
+            &self.inner.password_hashing,
+            client,
+            email,
+            password,
+        )
+    }
+
+    /// Password hashes (sign-up, sign-in) running now.
+    pub fn password_hashes_running(&self) -> usize {
+        let permits = &self.inner.password_hashing;
+        permits.limits().permits.saturating_sub(permits.available())
+    }
+
+    /// How many (client, email) pairs the sign-in throttle remembers now.
+    pub fn login_throttle_tracked(&self) -> usize {
+        self.inner.login_throttle.tracked()
     }
 
     /// Ends the session of `token`.

@@ -10,6 +10,7 @@ use std::time::Duration;
 use droply_index::TextEmbedder;
 use droply_index::embedder::model_dir_in;
 
+use crate::accounts::{HashingLimits, LoginThrottleConfig};
 use crate::availability::SlotPolicy;
 use crate::matching::MatcherConfig;
 use crate::search_index::SearchIndexConfig;
@@ -93,6 +94,12 @@ pub struct EngineConfig {
     /// background (`None`: never; the binary sets it). A lapsed hold blocks
     /// nobody even before the sweep cancels it.
     pub hold_sweep_every: Option<Duration>,
+    /// How many password hashes (sign-up, sign-in) run at once, and how long
+    /// one waits for a turn before it is refused as overloaded.
+    pub password_hashing: HashingLimits,
+    /// Failed sign-ins allowed per (client, email) pair, for how long, and
+    /// how many pairs are remembered.
+    pub login_throttle: LoginThrottleConfig,
 }
 
 impl EngineConfig {
@@ -108,6 +115,8 @@ impl EngineConfig {
             slot_policy: SlotPolicy::default(),
             session_sweep_every: None,
             hold_sweep_every: None,
+            password_hashing: HashingLimits::default(),
+            login_throttle: LoginThrottleConfig::default(),
         }
     }
 }

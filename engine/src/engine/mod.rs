@@ -1,6 +1,6 @@
 //! [`Engine`]: the one object the service talks to. It owns the store, the
-//! search index and the matcher over it, the sign-in throttle, the slot
-//! policy and the background jobs, all opened from one [`EngineConfig`], and
+//! search index and the matcher over it, the sign-in throttle, the permits
+//! that bound password hashing, the slot policy and the background jobs, all opened from one [`EngineConfig`], and
 //! offers one method per use case (`register`, `search`, `create_booking`,
 //! ...). Callers never wire the parts themselves; the server adds only HTTP.
 //!
@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use droply_index::Embedder;
 
-use crate::accounts::{LoginThrottle, sweep_expired_sessions};
+use crate::accounts::{HashingPermits, LoginThrottle, sweep_expired_sessions};
 use crate::availability::SlotPolicy;
 use crate::booking::expire_unpaid_holds;
 use crate::matching::Matcher;
@@ -51,6 +51,7 @@ struct Inner {
     data_dir: DataDir,
     search: Option<Search>,
     login_throttle: LoginThrottle,
+    password_hashing: HashingPermits,
     slot_policy: SlotPolicy,
     jobs: Mutex<Vec<Job>>,
 }
@@ -90,7 +91,8 @@ impl Engine {
                 store,
                 data_dir: config.data_dir,
                 search,
-                login_throttle: LoginThrottle::new(),
+                login_throttle: LoginThrottle::new(config.login_throttle),
+                password_hashing: HashingPermits::new(config.password_hashing),
                 slot_policy: config.slot_policy,
                 jobs: Mutex::new(Vec::new()),
             }),

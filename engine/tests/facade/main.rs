@@ -124,7 +124,7 @@ fn the_session_sweep_runs_in_the_background_until_shutdown() {
             })
         })
         .expect("an expired session");
-    assert_eq!(engine.store().count::<AuthSession>(), 2);
+    // The sweep may already have run (every 20 ms): wait for one session left.
     let started = Instant::now();
     while engine.store().count::<AuthSession>() != 1 {
         assert!(

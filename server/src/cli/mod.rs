@@ -5,6 +5,7 @@ mod demo;
 mod embed;
 mod eval;
 mod import;
+mod limits;
 mod model;
 mod reindex;
 mod serve;

@@ -1,8 +1,9 @@
 //! `droply serve`: opens the store (loading the demo marketplace into an empty
 //! one with `--demo`), opens the engine over it (the sentence model, the
 //! search index following the store, the background jobs: the session sweep
-//! and the hold sweep), serves the HTTP API until Ctrl-C or SIGTERM, then
-//! shuts the engine down: the indexer stops and the store is flushed.
+//! and the hold sweep), serves the HTTP API under the limits of its flags
+//! ([`LimitArgs`]) until Ctrl-C or SIGTERM, then shuts the engine down: the
+//! indexer stops and the store is flushed.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use droply_lab::demo::{DemoConfig, generate};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dir::DataDirArgs;
+use super::limits::LimitArgs;
 use crate::startup::serve_until;
 use crate::{Error, Result};
 
@@ -40,6 +42,9 @@ pub struct ServeArgs {
     /// [default: <data-dir>/models/all-MiniLM-L6-v2].
     #[arg(long, env = "DROPLY_MODEL_DIR")]
     pub model_dir: Option<PathBuf>,
+    /// The limits on connections, requests, rates and password hashing.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// How often expired sign-in sessions are deleted.
@@ -54,7 +59,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     if args.demo && store.users().count() == 0 {
         load_demo(&store, args.demo_experts)?;
     }
-    let config = EngineConfig {
+    let config = args.limits.apply_to(EngineConfig {
         search: SearchSetup::Model(args.model_dir.clone()),
         search_index: SearchIndexConfig {
             progress: Some(Arc::new(log_rebuild_progress())),
@@ -63,7 +68,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
         session_sweep_every: Some(SESSION_SWEEP_EVERY),
         hold_sweep_every: Some(HOLD_SWEEP_EVERY),
         ..EngineConfig::new(&args.data.data_dir)
-    };
+    });
+    let limits = args.limits.limits();
     let engine = Engine::over(store, config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -73,7 +79,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .await
             .map_err(|err| Error::Config(format!("cannot listen on {}: {err}", args.addr)))?;
         tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data.data_dir.display(), "droply listening");
-        serve_until(listener, engine.clone(), shutdown_signal()).await
+        serve_until(listener, engine.clone(), &limits, shutdown_signal()).await
     });
     // Let go of the request threads (and the state they hold) before stopping the
     // engine, so that nothing searches a stopped index; stop it even if serving failed.

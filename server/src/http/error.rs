@@ -71,7 +71,7 @@ error_codes! {
     InvalidCredentials => "invalid_credentials", "auth", UNAUTHORIZED,
         "sign-in with an email and password that do not match";
     TooManyAttempts => "too_many_attempts", "auth", TOO_MANY_REQUESTS,
-        "too many failed sign-ins for one email; see `Retry-After`";
+        "too many failed sign-ins on one email from one client address; see `Retry-After`";
     InvalidJson => "invalid_json", "invalid_request", BAD_REQUEST,
         "the body is not well-formed JSON";
     PayloadTooLarge => "payload_too_large", "invalid_request", PAYLOAD_TOO_LARGE,
@@ -94,6 +94,12 @@ error_codes! {
         "a search `filter` that cannot be parsed or asks for what cannot be filtered (the message names the problem)";
     InvalidSearchFacets => "invalid_search_facets", "invalid_request", BAD_REQUEST,
         "a search asks for facets of an unknown field";
+    RateLimited => "rate_limited", "rate_limit", TOO_MANY_REQUESTS,
+        "too many sign-in, search or write requests from one client address (or writes from one account) within the rate limit; see `Retry-After`";
+    Overloaded => "overloaded", "system", SERVICE_UNAVAILABLE,
+        "the server is handling as many requests (or password hashes) as it allows; see `Retry-After`";
+    RequestTimeout => "request_timeout", "system", SERVICE_UNAVAILABLE,
+        "the request was not answered within the request timeout (its body included)";
 }
 
 impl ErrorCode {
@@ -184,6 +190,19 @@ impl ApiError {
         self.code
     }
 
+    /// The same error, answered with `Retry-After: secs`.
+    pub fn with_retry_after(self, secs: u64) -> Self {
+        ApiError {
+            retry_after_secs: Some(secs),
+            ..self
+        }
+    }
+
+    /// The `Retry-After` seconds the answer carries, if any.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after_secs
+    }
+
     /// An internal failure; the details go to the log, not to the caller.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(%detail, "internal error");
@@ -201,10 +220,14 @@ impl From<droply_engine::Error> for ApiError {
             E::Model(_) | E::Invalid(_) => ApiError::new(ErrorCode::InvalidInput, err.to_string()),
             E::Unauthorized => ApiError::new(ErrorCode::Unauthorized, err.to_string()),
             E::InvalidCredentials => ApiError::new(ErrorCode::InvalidCredentials, err.to_string()),
-            E::TooManyAttempts { retry_after_secs } => ApiError {
-                retry_after_secs: Some(retry_after_secs),
-                ..ApiError::new(ErrorCode::TooManyAttempts, err.to_string())
-            },
+            E::TooManyAttempts { retry_after_secs } => {
+                ApiError::new(ErrorCode::TooManyAttempts, err.to_string())
+                    .with_retry_after(retry_after_secs)
+            }
+            E::Overloaded {
+                retry_after_secs, ..
+            } => ApiError::new(ErrorCode::Overloaded, err.to_string())
+                .with_retry_after(retry_after_secs),
             E::Forbidden(_) => ApiError::new(ErrorCode::Forbidden, err.to_string()),
             E::InvalidState(_) => ApiError::new(ErrorCode::InvalidState, err.to_string()),
             E::LimitReached(_) => ApiError::new(ErrorCode::LimitReached, err.to_string()),

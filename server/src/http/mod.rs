@@ -4,7 +4,8 @@
 //! its OpenAPI operation; `extract/` what handlers take from a request (the
 //! signed-in user, JSON bodies, queries, pages); `views/` what they send back;
 //! `middleware/` what runs around every request (its id, span, access-log
-//! line and metrics); `docs/` the OpenAPI document and the `/docs` page.
+//! line and metrics, the rate limits, the in-flight limit and the request
+//! timeout); `docs/` the OpenAPI document and the `/docs` page.
 //! Handlers stay thin: they parse input, call the engine off the async
 //! threads, and shape the answer. `/openapi.json` and `/docs` are generated
 //! from the routes the router serves. Search routes answer
@@ -25,32 +26,59 @@ use tracing::Instrument;
 
 use middleware::metrics;
 
+pub(crate) use middleware::metrics::register_connection_gauges;
+
+use crate::limits::Limits;
+
 pub use docs::ApiDoc;
 pub use error::{ApiError, ErrorCode};
-pub use extract::{ApiJson, ApiQuery, BearerToken, MaybeSignedIn, SignedIn};
-pub use middleware::{Metrics, RequestId};
+pub use extract::{ApiJson, ApiQuery, BearerToken, ClientAddr, MaybeSignedIn, SignedIn};
+pub use middleware::{Metrics, RateLimiters, RequestBudget, RequestId, RouteClass};
 pub use router::{api, router};
 pub use views::{AccountView, BookingView, PublicProfile};
 
-/// What every handler can reach: the engine, and the request metrics.
+/// What every handler can reach: the engine, the request metrics, and the
+/// request limits.
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// The engine every use case goes through.
     pub engine: Engine,
     /// Request counters, timings and gauges served at `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The rate limits per client address and per account.
+    pub rate_limits: Arc<RateLimiters>,
+    /// The in-flight limit and the request timeout.
+    pub budget: Arc<RequestBudget>,
 }
 
 impl AppState {
-    /// State over `engine`; `/metrics` reports the store and, when the
-    /// engine serves search, the index's progress.
+    /// State over `engine` with the default [`Limits`].
     pub fn new(engine: Engine) -> Self {
+        AppState::with_limits(engine, &Limits::default())
+    }
+
+    /// State over `engine` under `limits`; `/metrics` reports the store,
+    /// the requests in flight and, when the engine serves search, the
+    /// index's progress.
+    pub fn with_limits(engine: Engine, limits: &Limits) -> Self {
         let metrics = Arc::new(Metrics::new());
+        let rate_limits = Arc::new(RateLimiters::new(limits));
+        let budget = Arc::new(RequestBudget::new(
+            limits.max_in_flight,
+            limits.request_timeout,
+        ));
         metrics::register_state_gauges(&metrics, engine.store());
+        metrics::register_limit_gauges(&metrics, &budget, &rate_limits);
+        metrics::register_engine_gauges(&metrics, &engine);
         if let Some(index) = engine.search_index() {
             metrics::register_search_gauges(&metrics, index);
         }
-        AppState { engine, metrics }
+        AppState {
+            engine,
+            metrics,
+            rate_limits,
+            budget,
+        }
     }
 }
 

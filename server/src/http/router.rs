@@ -1,5 +1,6 @@
 //! The whole API: every resource's routes merged over [`ApiDoc`], then the
-//! fallbacks, the body limit and the access-log layer. [`api`] is the one
+//! fallbacks, the body limit, the request budget (in-flight limit and
+//! timeout), the rate limits and the access-log layer. [`api`] is the one
 //! list of routers; it gives both the axum router ([`router`]) and the
 //! OpenAPI document ([`document`](super::docs::document)), so what is served
 //! and what is documented come from the same registrations.
@@ -11,7 +12,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use super::docs::ApiDoc;
-use super::middleware::{access_log, cache_control};
+use super::middleware::{access_log, cache_control, rate_limit, request_budget};
 use super::{AppState, MAX_BODY_BYTES, error, routes};
 
 /// Every route with its OpenAPI operation, over [`ApiDoc`]'s info, tags and
@@ -36,8 +37,10 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// The whole API over `state`: the routes of [`api`], answering unknown
 /// paths `route_not_found` and unserved methods `method_not_allowed`, with
-/// the body limit, `no-store` on signed-in answers and the access log
-/// (added after the routes, so they are observed).
+/// the body limit, `no-store` on signed-in answers, the request budget, the
+/// rate limits and the access log (added after the routes, so they see the
+/// matched route; a request meets them in the opposite order: logged, rate
+/// limited, budgeted, then handled).
 pub fn router(state: AppState) -> Router {
     let (routes, _) = api().split_for_parts();
     routes
@@ -45,6 +48,14 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(from_fn(cache_control::no_store_when_signed_in))
+        .layer(from_fn_with_state(
+            state.budget.clone(),
+            request_budget::within_budget,
+        ))
+        .layer(from_fn_with_state(
+            state.rate_limits.clone(),
+            rate_limit::limit_rate,
+        ))
         .layer(from_fn_with_state(
             state.metrics.clone(),
             access_log::observe_request,

@@ -1,15 +1,16 @@
 //! Signing in on a request: `Authorization: Bearer <token>`. Without a valid
 //! token the request is answered `401 unauthorized` in the one error format;
 //! routes open to anonymous callers take [`MaybeSignedIn`], which lets a
-//! request without the header through but still refuses a bad token.
+//! request without the header through but still refuses a bad token. A
+//! signed-in write also counts against the account's write rate limit.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use droply_models::UserId;
 
 use crate::http::error::{ApiError, ErrorCode};
-use crate::http::{AppState, blocking};
+use crate::http::{AppState, RouteClass, blocking};
 
 /// The bearer token a request carries.
 #[derive(Clone)]
@@ -40,7 +41,9 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
     }
 }
 
-/// The signed-in user of a request.
+/// The signed-in user of a request. On a write route (see [`RouteClass`])
+/// the request counts against the account's write rate limit, and is
+/// refused `429 rate_limited` over it.
 #[derive(Debug, Clone, Copy)]
 pub struct SignedIn(pub UserId);
 
@@ -53,6 +56,13 @@ impl FromRequestParts<AppState> for SignedIn {
     ) -> Result<Self, Self::Rejection> {
         let BearerToken(token) = BearerToken::from_request_parts(parts, state).await?;
         let user = blocking(state, move |engine| engine.authenticate(&token)).await?;
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        if RouteClass::of(&parts.method, route) == RouteClass::Write {
+            state.rate_limits.check_account_write(user)?;
+        }
         Ok(SignedIn(user))
     }
 }

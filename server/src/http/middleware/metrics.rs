@@ -271,6 +271,70 @@ pub(crate) fn register_state_gauges(metrics: &Metrics, store: &droply_engine::St
     );
 }
 
+/// Registers the gauges of the request limits: requests in flight and the
+/// clients the rate limiters remember.
+pub(crate) fn register_limit_gauges(
+    metrics: &Metrics,
+    budget: &Arc<super::RequestBudget>,
+    rate_limits: &Arc<super::RateLimiters>,
+) {
+    let budget = Arc::clone(budget);
+    metrics.gauge_fn(
+        "droply_requests_in_flight",
+        "Requests being handled now (health, readiness and metrics not counted).",
+        move || budget.in_flight() as f64,
+    );
+    let rate_limits = Arc::clone(rate_limits);
+    metrics.gauge_fn(
+        "droply_rate_limit_keys",
+        "Client addresses and accounts the rate limiters remember.",
+        move || rate_limits.tracked() as f64,
+    );
+}
+
+/// Registers the engine's gauges of its sign-in limits: password hashes
+/// running and (client, email) pairs the sign-in throttle remembers.
+pub(crate) fn register_engine_gauges(metrics: &Metrics, engine: &droply_engine::Engine) {
+    let hashing = engine.clone();
+    metrics.gauge_fn(
+        "droply_password_hashes_running",
+        "Password hashes (sign-up, sign-in) running now.",
+        move || hashing.password_hashes_running() as f64,
+    );
+    let throttle = engine.clone();
+    metrics.gauge_fn(
+        "droply_login_throttle_pairs",
+        "(client, email) pairs the sign-in throttle remembers.",
+        move || throttle.login_throttle_tracked() as f64,
+    );
+}
+
+/// Registers the connection gauges of the accept loop's cap: connections
+/// open, and those refused or closed to make room since start.
+pub(crate) fn register_connection_gauges(
+    metrics: &Metrics,
+    slots: &Arc<crate::connection_slots::ConnectionSlots>,
+) {
+    let open = Arc::clone(slots);
+    metrics.gauge_fn(
+        "droply_connections_open",
+        "Connections open now.",
+        move || open.open() as f64,
+    );
+    let refused = Arc::clone(slots);
+    metrics.gauge_fn(
+        "droply_connections_refused",
+        "Connections closed at once since start because every connection was handling a request.",
+        move || refused.refused() as f64,
+    );
+    let evicted = Arc::clone(slots);
+    metrics.gauge_fn(
+        "droply_connections_evicted",
+        "Idle connections closed since start to make room for new ones.",
+        move || evicted.evicted() as f64,
+    );
+}
+
 /// Registers the search index's gauges: the last store change it reflects and the
 /// experts it holds. They read the index through a weak reference, so the registry
 /// does not keep a shut-down index alive (and reads 0 once it is gone).

@@ -1,12 +1,17 @@
 //! What runs around every request: its id ([`RequestId`]), its span and
-//! access-log line ([`access_log`]), and the request counters and timings of
-//! the [`Metrics`] registry, and `no-store` on answers to signed-in requests
-//! ([`cache_control`]).
+//! access-log line ([`access_log`]), the request counters and timings of
+//! the [`Metrics`] registry, the rate limits per client ([`rate_limit`]),
+//! the in-flight limit and request timeout ([`request_budget`]), and
+//! `no-store` on answers to signed-in requests ([`cache_control`]).
 
 pub mod access_log;
 pub mod cache_control;
 pub mod metrics;
+pub mod rate_limit;
+pub mod request_budget;
 pub mod request_id;
 
 pub use metrics::Metrics;
+pub use rate_limit::{RateLimiters, RouteClass};
+pub use request_budget::RequestBudget;
 pub use request_id::RequestId;

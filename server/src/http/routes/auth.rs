@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, BearerToken};
+use crate::http::extract::{ApiJson, BearerToken, ClientAddr};
 use crate::http::views::AccountView;
 use crate::http::{AppState, blocking};
 
@@ -73,6 +73,8 @@ pub struct RegisteredAnswer {
         (status = 409, description = "`conflict`: the username or email is taken", body = ErrorBody),
         (status = 413, description = "`payload_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many sign-ups and sign-ins from this address; see `Retry-After`", body = ErrorBody),
+        (status = 503, description = "`overloaded`: every password-hashing slot stayed busy; see `Retry-After`", body = ErrorBody),
     )
 )]
 pub async fn register_account(
@@ -125,21 +127,23 @@ pub struct TokenAnswer {
     path = "/v1/auth/login",
     tag = "accounts",
     summary = "Sign in",
-    description = "A new bearer token for a matching email and password. Five failures for one email in 15 minutes answer 429 with `Retry-After`.",
+    description = "A new bearer token for a matching email and password. Each attempt counts before the password is checked; five failed attempts on one email from one client address in 15 minutes answer 429 `too_many_attempts` with `Retry-After`.",
     request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in", body = TokenAnswer),
         (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
         (status = 401, description = "`invalid_credentials`", body = ErrorBody),
-        (status = 429, description = "`too_many_attempts`; see `Retry-After`", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts` or `rate_limited`; see `Retry-After`", body = ErrorBody),
+        (status = 503, description = "`overloaded`: every password-hashing slot stayed busy; see `Retry-After`", body = ErrorBody),
     )
 )]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Json<TokenAnswer>, ApiError> {
     let token = blocking(&state, move |engine| {
-        engine.login(&body.email, &body.password)
+        engine.login(client, &body.email, &body.password)
     })
     .await?;
     Ok(Json(TokenAnswer {

@@ -1,0 +1,180 @@
+//! The limit flags of `droply serve`: the server's edge [`Limits`]
+//! (connections, header and request timeouts, requests in flight, rate
+//! limits) and the engine's sign-in limits (password-hashing permits, the
+//! sign-in throttle). Each flag has a `DROPLY_...` variable; durations are
+//! written like `500ms`, `10s`, `15m` or `1h`; a rate of 0 turns that rate
+//! limit off.
+
+use std::time::Duration;
+
+use clap::Args;
+use droply_engine::EngineConfig;
+use droply_engine::accounts::{HashingLimits, LoginThrottleConfig};
+
+use crate::limits::{Limits, Rate};
+
+/// The limit flags.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Connections served at once; when all are taken, the connection idle
+    /// longest is closed to make room, or the new one when none is idle.
+    #[arg(long, env = "DROPLY_MAX_CONNECTIONS", default_value_t = 2048)]
+    pub max_connections: usize,
+    /// How long a connection may take to send a request's headers.
+    #[arg(long, env = "DROPLY_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+    /// How long a request may take (body included) before `503 request_timeout`.
+    #[arg(long, env = "DROPLY_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Requests handled at once; more are answered `503 overloaded`.
+    #[arg(long, env = "DROPLY_MAX_IN_FLIGHT", default_value_t = 512)]
+    pub max_in_flight: usize,
+    /// Sign-ups and sign-ins a minute per client address (0: no limit).
+    #[arg(long, env = "DROPLY_AUTH_RATE", default_value_t = 10)]
+    pub auth_rate: u32,
+    /// Sign-ups and sign-ins in one burst per client address.
+    #[arg(long, env = "DROPLY_AUTH_BURST", default_value_t = 20)]
+    pub auth_burst: u32,
+    /// Searches (search, matches, similar, recommendations) a minute per
+    /// client address (0: no limit).
+    #[arg(long, env = "DROPLY_SEARCH_RATE", default_value_t = 600)]
+    pub search_rate: u32,
+    /// Searches in one burst per client address.
+    #[arg(long, env = "DROPLY_SEARCH_BURST", default_value_t = 100)]
+    pub search_burst: u32,
+    /// Other writes (POST, PUT, PATCH, DELETE) a minute per client address (0: no limit).
+    #[arg(long, env = "DROPLY_WRITE_RATE", default_value_t = 120)]
+    pub write_rate: u32,
+    /// Other writes in one burst per client address.
+    #[arg(long, env = "DROPLY_WRITE_BURST", default_value_t = 60)]
+    pub write_burst: u32,
+    /// Other writes a minute per signed-in account (0: no limit).
+    #[arg(long, env = "DROPLY_ACCOUNT_WRITE_RATE", default_value_t = 60)]
+    pub account_write_rate: u32,
+    /// Other writes in one burst per signed-in account.
+    #[arg(long, env = "DROPLY_ACCOUNT_WRITE_BURST", default_value_t = 30)]
+    pub account_write_burst: u32,
+    /// Password hashes (sign-up, sign-in) running at once [default: twice the cores].
+    #[arg(long, env = "DROPLY_HASH_PERMITS")]
+    pub hash_permits: Option<usize>,
+    /// How long a sign-up or sign-in waits for a hashing permit before `503 overloaded`.
+    #[arg(long, env = "DROPLY_HASH_WAIT", default_value = "1s", value_parser = parse_duration)]
+    pub hash_wait: Duration,
+    /// Failed sign-ins allowed per (client address, email) within the login window.
+    #[arg(long, env = "DROPLY_LOGIN_FAILURES", default_value_t = 5)]
+    pub login_failures: usize,
+    /// How long a failed sign-in counts.
+    #[arg(long, env = "DROPLY_LOGIN_WINDOW", default_value = "15m", value_parser = parse_duration)]
+    pub login_window: Duration,
+    /// (client address, email) pairs the sign-in throttle remembers at most.
+    #[arg(long, env = "DROPLY_LOGIN_TRACKED", default_value_t = 100_000)]
+    pub login_tracked: usize,
+}
+
+impl LimitArgs {
+    /// The server's edge limits.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_connections: self.max_connections,
+            header_read_timeout: self.header_read_timeout,
+            request_timeout: self.request_timeout,
+            max_in_flight: self.max_in_flight,
+            auth_rate: Rate::new(self.auth_rate, self.auth_burst),
+            search_rate: Rate::new(self.search_rate, self.search_burst),
+            write_rate: Rate::new(self.write_rate, self.write_burst),
+            account_write_rate: Rate::new(self.account_write_rate, self.account_write_burst),
+        }
+    }
+
+    /// `config` with the engine's sign-in limits set from the flags.
+    pub fn apply_to(&self, config: EngineConfig) -> EngineConfig {
+        EngineConfig {
+            password_hashing: HashingLimits {
+                permits: self
+                    .hash_permits
+                    .unwrap_or_else(HashingLimits::default_permits),
+                wait: self.hash_wait,
+            },
+            login_throttle: LoginThrottleConfig {
+                max_failures: self.login_failures,
+                window: self.login_window,
+                max_tracked: self.login_tracked,
+            },
+            ..config
+        }
+    }
+}
+
+/// A duration written as a number and a unit (`ms`, `s`, `m`, `h`), or a
+/// bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 500ms, 10s, 15m or 1h"))?;
+    let unit_ms: u64 = match unit.trim() {
+        "ms" => 1,
+        "" | "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        other => {
+            return Err(format!(
+                "unknown duration unit {other:?} (use ms, s, m or h)"
+            ));
+        }
+    };
+    Ok(Duration::from_millis(number.saturating_mul(unit_ms)))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Command {
+        #[command(flatten)]
+        limits: LimitArgs,
+    }
+
+    #[test]
+    fn the_flag_defaults_are_the_default_limits() {
+        let parsed = Command::try_parse_from(["droply"]).expect("parse");
+        assert_eq!(parsed.limits.limits(), Limits::default());
+        let engine = parsed.limits.apply_to(EngineConfig::new("unused"));
+        let defaults = EngineConfig::new("unused");
+        assert_eq!(engine.login_throttle, defaults.login_throttle);
+        assert_eq!(engine.password_hashing, defaults.password_hashing);
+    }
+
+    #[test]
+    fn a_rate_of_zero_is_no_limit() {
+        let parsed = Command::try_parse_from([
+            "droply",
+            "--search-rate",
+            "0",
+            "--header-read-timeout",
+            "1500ms",
+        ])
+        .expect("parse");
+        let limits = parsed.limits.limits();
+        assert_eq!(limits.search_rate, None);
+        assert_eq!(limits.header_read_timeout, Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("10 parsecs").is_err());
+        assert!(parse_duration("s").is_err());
+    }
+}

@@ -1,0 +1,90 @@
+//! The limits the server enforces at its edge, in one struct with the
+//! product's defaults: how many connections it serves at once and how long
+//! one may take to send its request headers (the accept loop,
+//! [`crate::serve_loop`]); how long a request may take and how many are
+//! handled at once (the request budget); and how many requests one client
+//! may send per minute to the sign-in, search and write routes (the rate
+//! limits). `droply serve` sets every field from its flags; tests set them
+//! in code. The engine's own limits (password hashing, the sign-in
+//! throttle) live in its `EngineConfig`.
+
+use std::time::Duration;
+
+/// A rate limit: `per_minute` requests a minute on average, and up to
+/// `burst` at once after a quiet spell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Requests allowed a minute, sustained (at least 1).
+    pub per_minute: u32,
+    /// Requests allowed in one burst (at least 1).
+    pub burst: u32,
+}
+
+impl Rate {
+    /// `per_minute` with bursts of `burst`; `None` (no limit) when
+    /// `per_minute` is 0. A burst of 0 is taken as 1.
+    pub fn new(per_minute: u32, burst: u32) -> Option<Rate> {
+        (per_minute > 0).then(|| Rate {
+            per_minute,
+            burst: burst.max(1),
+        })
+    }
+}
+
+/// Every limit enforced at the server's edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections served at once. When all are taken, a new connection
+    /// replaces the one idle longest (no request being handled); when every
+    /// one is handling a request, the new one is closed at once.
+    pub max_connections: usize,
+    /// How long a connection may take to send a request's headers, counted
+    /// from when the server starts waiting for them (also between requests
+    /// on a kept-alive connection); then it is closed.
+    pub header_read_timeout: Duration,
+    /// How long a request may take, body included, before it is answered
+    /// `503 request_timeout`.
+    pub request_timeout: Duration,
+    /// Requests handled at once; more are answered `503 overloaded` with
+    /// `Retry-After` (health, readiness and metrics are never refused).
+    pub max_in_flight: usize,
+    /// Sign-up and sign-in requests per client address.
+    pub auth_rate: Option<Rate>,
+    /// Search requests (search, matches, similar experts, recommendations)
+    /// per client address.
+    pub search_rate: Option<Rate>,
+    /// Other writes (POST, PUT, PATCH, DELETE) per client address.
+    pub write_rate: Option<Rate>,
+    /// Other writes per signed-in account, wherever they come from.
+    pub account_write_rate: Option<Rate>,
+}
+
+impl Limits {
+    /// The limits without any rate limit (the connection and request limits
+    /// stay at their defaults): for tests that send many requests from one
+    /// address, and for load measurements.
+    pub fn without_rate_limits() -> Limits {
+        Limits {
+            auth_rate: None,
+            search_rate: None,
+            write_rate: None,
+            account_write_rate: None,
+            ..Limits::default()
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 2048,
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_in_flight: 512,
+            auth_rate: Rate::new(10, 20),
+            search_rate: Rate::new(600, 100),
+            write_rate: Rate::new(120, 60),
+            account_write_rate: Rate::new(60, 30),
+        }
+    }
+}

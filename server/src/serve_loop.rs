@@ -1,0 +1,151 @@
+//! The accept loop: serves a router over HTTP/1.1 on a TCP listener with
+//! hyper, under the connection limits. Each accepted connection takes a slot
+//! of the [`ConnectionSlots`] cap (or is closed at once), gets hyper's header
+//! read timeout (a connection that does not finish its request headers in
+//! time, also between requests on a kept-alive connection, is closed), and
+//! hands every request its peer address as axum's `ConnectInfo<SocketAddr>`
+//! (what the rate limits key on; forwarded headers are not trusted). When
+//! the shutdown future completes the loop stops accepting, lets requests in
+//! flight finish, and closes what is still open after the grace period.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use axum::response::Response;
+use hyper::body::Incoming;
+use hyper::server::conn::http1::{Builder as Http1Builder, Connection};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, TcpStream};
+use tower::ServiceExt;
+
+use crate::connection_slots::{ConnectionSlots, SlotHandle};
+
+/// The largest buffer a connection reads a request into; request headers
+/// larger than this are refused by hyper (431).
+pub const MAX_READ_BUFFER_BYTES: usize = 64 * 1024;
+
+/// How a connection is served.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionSettings {
+    /// See [`crate::limits::Limits::header_read_timeout`].
+    pub header_read_timeout: Duration,
+    /// How long shutdown waits for open connections before closing them.
+    pub shutdown_grace: Duration,
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, each connection
+/// under a slot of `slots`; then lets the requests in flight finish, for at
+/// most the grace period.
+pub async fn serve_connections(
+    listener: TcpListener,
+    app: Router,
+    slots: Arc<ConnectionSlots>,
+    settings: ConnectionSettings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let mut http = Http1Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(settings.header_read_timeout)
+        .max_buf_size(MAX_READ_BUFFER_BYTES);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    wait_after_accept_error(&err).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Some(lease) = slots.admit() else {
+            tracing::debug!(%peer, "connection refused: every connection is busy");
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = serve_one(&http, stream, peer, app.clone(), lease.handle());
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            tokio::select! {
+                biased;
+                () = lease.evicted() => tracing::debug!(%peer, "idle connection closed to make room"),
+                served = connection => {
+                    if let Err(err) = served {
+                        tracing::debug!(%peer, error = %err, "connection ended with an error");
+                    }
+                }
+            }
+            drop(lease);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(settings.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after the shutdown grace period; closing them");
+    }
+}
+
+/// The hyper connection serving `app` on `stream` from `peer`.
+fn serve_one(
+    http: &Http1Builder,
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: Router,
+    slot: SlotHandle,
+) -> Connection<TokioIo<TcpStream>, ConnectionService> {
+    http.serve_connection(TokioIo::new(stream), ConnectionService { app, peer, slot })
+}
+
+/// The router as one connection's hyper service: every request gets the
+/// peer address and counts as busy on the connection's slot until answered.
+#[derive(Debug, Clone)]
+struct ConnectionService {
+    app: Router,
+    peer: SocketAddr,
+    slot: SlotHandle,
+}
+
+impl hyper::service::Service<Request<Incoming>> for ConnectionService {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        let busy = self.slot.busy();
+        let answer = self.app.clone().oneshot(request.map(Body::new));
+        Box::pin(async move {
+            let answer = answer.await;
+            drop(busy);
+            answer
+        })
+    }
+}
+
+/// Accept errors: a connection that failed before it was accepted is
+/// skipped; anything else (e.g. out of file descriptors) is logged and
+/// retried after a short pause, so the loop does not spin.
+async fn wait_after_accept_error(err: &std::io::Error) {
+    use std::io::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %err, "accept failed; retrying shortly");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
