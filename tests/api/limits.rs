@@ -329,9 +329,11 @@ fn an_account_over_its_write_limit_answers_rate_limited_from_anywhere() {
     let (_, token) = app.register("wes");
     let (expert, _) = app.register("xia");
     app.make_expert(expert, "UTC");
+    // Two different kinds: a repeat of one kind the same day records nothing new.
     let view = format!(r#"{{"target_user_id":{expert},"interaction_type":"view"}}"#);
-    for _ in 0..2 {
-        let write = app.authed("POST", "/v1/interactions", &token, Some(&view));
+    for kind in ["view", "click"] {
+        let body = format!(r#"{{"target_user_id":{expert},"interaction_type":"{kind}"}}"#);
+        let write = app.authed("POST", "/v1/interactions", &token, Some(&body));
         assert_eq!(write.status, 201, "{}", write.raw);
     }
     let limited = app.send_from(
