@@ -127,20 +127,22 @@ impl ConnectionSlots {
 
 /// The id of the connection idle longest, marked as taken over so that no
 /// request starts on it any more; `None` when all are handling requests.
+/// One pass over the slots; another only when a request started on the
+/// chosen one meanwhile.
 fn take_idlest(open: &HashMap<u64, Arc<Slot>>) -> Option<u64> {
-    let mut idle: Vec<(u64, u64)> = open
-        .iter()
-        .filter(|(_, slot)| slot.busy.load(Ordering::Acquire) == 0)
-        .map(|(id, slot)| (slot.last_active.load(Ordering::Relaxed), *id))
-        .collect();
-    idle.sort_unstable();
-    idle.into_iter().find_map(|(_, id)| {
-        let slot = open.get(&id)?;
-        slot.busy
+    loop {
+        let (id, slot) = open
+            .iter()
+            .filter(|(_, slot)| slot.busy.load(Ordering::Acquire) == 0)
+            .min_by_key(|(_, slot)| slot.last_active.load(Ordering::Relaxed))?;
+        if slot
+            .busy
             .compare_exchange(0, EVICTED, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
-            .then_some(id)
-    })
+        {
+            return Some(*id);
+        }
+    }
 }
 
 fn micros_since(epoch: Instant) -> u64 {

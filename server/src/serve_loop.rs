@@ -4,7 +4,8 @@
 //! read timeout (a connection that does not finish its request headers in
 //! time, also between requests on a kept-alive connection, is closed), and
 //! hands every request its peer address as axum's `ConnectInfo<SocketAddr>`
-//! (what the rate limits key on; forwarded headers are not trusted). When
+//! (what the rate limits key on; forwarded headers are not trusted).
+//! [`bind`] makes a listener with a deep accept queue. When
 //! the shutdown future completes the loop stops accepting, lets requests in
 //! flight finish, and closes what is still open after the grace period.
 
@@ -32,6 +33,26 @@ use crate::connection_slots::{ConnectionSlots, SlotHandle};
 /// The largest buffer a connection reads a request into; request headers
 /// larger than this are refused by hyper (431).
 pub const MAX_READ_BUFFER_BYTES: usize = 64 * 1024;
+
+/// Connections the kernel may hold completed but not yet accepted (capped by
+/// `net.core.somaxconn`). Larger than tokio's 1,024, so that a burst of
+/// connections, e.g. a flood the cap then sorts out, does not overflow the
+/// queue and leave other clients' connection attempts to be retried a
+/// second later.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with [`LISTEN_BACKLOG`] (and `SO_REUSEADDR`, so a
+/// restart need not wait for old connections to time out).
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
 
 /// How a connection is served.
 #[derive(Debug, Clone, Copy)]

@@ -1,13 +1,16 @@
 //! Bounding password hashing. One argon2id hash takes 19 MiB and tens of
 //! milliseconds of a core, so sign-ups and sign-ins hash only while holding
-//! one of a fixed number of [`HashingPermits`]. A caller that gets none
-//! within a short wait is refused with [`Error::Overloaded`] instead of
-//! queuing: a flood of sign-ins can then neither exhaust memory (at most
-//! `permits` hashes at once) nor keep threads waiting for long.
+//! one of a fixed number of [`HashingPermits`], each owning the memory its
+//! hashes run in ([`HashMemory`], allocated on first use and kept). A caller
+//! that gets none within a short wait is refused with [`Error::Overloaded`]
+//! instead of queuing: a flood of sign-ins can then neither take more than
+//! `permits` x 19 MiB nor keep threads waiting for long.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::password::HashMemory;
 use crate::{Error, Result};
 
 /// How many password hashes may run at once, and how long a caller waits
@@ -36,18 +39,21 @@ impl Default for HashingLimits {
     }
 }
 
-/// A counting semaphore over password hashing, with a bounded wait.
+/// A counting semaphore over password hashing, with a bounded wait: the
+/// free permits are the hash memories not in use.
 #[derive(Debug)]
 pub struct HashingPermits {
     limits: HashingLimits,
-    free: Mutex<usize>,
+    free: Mutex<Vec<HashMemory>>,
     freed: Condvar,
 }
 
-/// One turn to hash; the permit goes back when this is dropped.
+/// One turn to hash, with the memory to hash in; the permit goes back when
+/// this is dropped.
 #[derive(Debug)]
 pub struct HashingPermit<'a> {
     permits: &'a HashingPermits,
+    memory: HashMemory,
 }
 
 impl HashingPermits {
@@ -61,7 +67,7 @@ impl HashingPermits {
             ..limits
         };
         HashingPermits {
-            free: Mutex::new(limits.permits),
+            free: Mutex::new((0..limits.permits).map(|_| HashMemory::default()).collect()),
             freed: Condvar::new(),
             limits,
         }
@@ -77,7 +83,13 @@ impl HashingPermits {
     pub fn acquire(&self) -> Result<HashingPermit<'_>> {
         let deadline = Instant::now() + self.limits.wait;
         let mut free = self.lock();
-        while *free == 0 {
+        loop {
+            if let Some(memory) = free.pop() {
+                return Ok(HashingPermit {
+                    permits: self,
+                    memory,
+                });
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(Error::Overloaded {
@@ -91,23 +103,35 @@ impl HashingPermits {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
-        *free -= 1;
-        Ok(HashingPermit { permits: self })
     }
 
     /// Permits free right now.
     pub fn available(&self) -> usize {
-        *self.lock()
+        self.lock().len()
     }
 
-    fn lock(&self) -> MutexGuard<'_, usize> {
+    fn lock(&self) -> MutexGuard<'_, Vec<HashMemory>> {
         self.free.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Deref for HashingPermit<'_> {
+    type Target = HashMemory;
+
+    fn deref(&self) -> &HashMemory {
+        &self.memory
+    }
+}
+
+impl DerefMut for HashingPermit<'_> {
+    fn deref_mut(&mut self) -> &mut HashMemory {
+        &mut self.memory
     }
 }
 
 impl Drop for HashingPermit<'_> {
     fn drop(&mut self) {
-        *self.permits.lock() += 1;
+        self.permits.lock().push(std::mem::take(&mut self.memory));
         self.permits.freed.notify_one();
     }
 }

@@ -78,11 +78,11 @@ pub fn login(
     let email = Email::parse(email).map_err(|_| Error::InvalidCredentials)?;
     let attempt = throttle.begin(client, &email.normalized())?;
     let checked = store.users().by_email(&email).and_then(|user| {
-        let _permit = hashing.acquire()?;
+        let mut permit = hashing.acquire()?;
         let matches = match &user {
-            Some(user) => verify_password(password, &user.password_hash),
+            Some(user) => verify_password(password, &user.password_hash, &mut permit),
             None => {
-                verify_password(password, DUMMY_HASH);
+                verify_password(password, DUMMY_HASH, &mut permit);
                 false
             }
         };

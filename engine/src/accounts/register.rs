@@ -83,8 +83,8 @@ pub fn register(
     };
     // Hashing is the slow part: do it before taking the writer lock.
     let password_hash = {
-        let _permit = hashing.acquire()?;
-        hash_password(&input.password)?
+        let mut permit = hashing.acquire()?;
+        hash_password(&input.password, &mut permit)?
     };
     store.write(|txn| {
         let mut referral_code = random_referral_code()?;

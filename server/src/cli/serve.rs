@@ -75,8 +75,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .enable_all()
         .build()?;
     let served = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.addr)
-            .await
+        let listener = crate::serve_loop::bind(args.addr)
             .map_err(|err| Error::Config(format!("cannot listen on {}: {err}", args.addr)))?;
         tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data.data_dir.display(), "droply listening");
         serve_until(listener, engine.clone(), &limits, shutdown_signal()).await
