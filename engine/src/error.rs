@@ -70,6 +70,26 @@ pub enum Error {
         /// The policy's `max_unpaid_holds`.
         max: u16,
     },
+    /// A paid booking or a payout was asked of a service running without
+    /// Stripe.
+    #[error("payments are not configured on this server; only free sessions can be booked")]
+    PaymentsNotConfigured,
+    /// A webhook's `Stripe-Signature` is missing, malformed, stale or wrong.
+    #[error("invalid webhook signature: {0}")]
+    InvalidSignature(String),
+    /// Stripe could not be reached or refused what we asked.
+    #[error("payment provider: {0}")]
+    PaymentProvider(String),
+    /// A payout larger than what can be paid out now.
+    #[error("the amount is more than the {available} available for payout")]
+    InsufficientBalance {
+        /// What can be paid out now.
+        available: droply_models::Money,
+    },
+    /// The expert cannot be paid out yet (no connected account, or it is
+    /// not enabled for payouts).
+    #[error("payouts are not enabled: {0}")]
+    PayoutsNotEnabled(String),
     /// A request made no sense (bad cursor, bad reference, ...).
     #[error("invalid: {0}")]
     Invalid(String),
@@ -124,6 +144,9 @@ impl Error {
                 | Error::IdempotencyKeyReused
                 | Error::LimitReached(_)
                 | Error::TooManyUnpaidBookings { .. }
+                | Error::InvalidSignature(_)
+                | Error::InsufficientBalance { .. }
+                | Error::PayoutsNotEnabled(_)
         )
     }
 }

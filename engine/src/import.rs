@@ -1,7 +1,8 @@
 //! Loading rows from JSON lines: one row per line, `{"kind": "user", "row": {...}}`,
 //! written under the ids they carry (so relations in the file hold), in
 //! transactions of a few hundred rows. A bad line stops the import with its
-//! line number; the rows committed before it stay.
+//! line number; the rows committed before it stay. Imported balances get
+//! opening ledger rows, so they agree with the ledger.
 
 use std::io::BufRead;
 
@@ -148,6 +149,7 @@ pub fn import_lines(
         }
     }
     commit_chunk(store, &mut chunk, &mut stats)?;
+    crate::payments::ledger::open_imported_balances(store)?;
     progress(stats.bytes);
     stats.rows_by_kind.sort_by_key(|(kind, _)| *kind);
     Ok(stats)
@@ -171,6 +173,7 @@ pub fn import_rows(
     }
     commit_chunk(store, &mut chunk, &mut stats)?;
     progress(stats.rows);
+    crate::payments::ledger::open_imported_balances(store)?;
     stats.rows_by_kind.sort_by_key(|(kind, _)| *kind);
     Ok(stats)
 }

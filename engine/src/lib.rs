@@ -14,6 +14,7 @@ mod engine;
 pub mod error;
 pub mod import;
 pub mod matching;
+pub mod payments;
 pub mod records;
 pub mod search_index;
 pub mod store;
@@ -21,8 +22,8 @@ pub mod store;
 mod test_rows;
 
 pub use engine::{
-    DataDir, Engine, EngineConfig, MAX_MATCHES_PER_CALL, Readiness, Recommendation,
-    SearchReadinessInfo, SearchSetup, VerifyReport,
+    BookingCreated, DataDir, Earnings, Engine, EngineConfig, MAX_MATCHES_PER_CALL, Readiness,
+    Recommendation, SearchReadinessInfo, SearchSetup, VerifyReport,
 };
 pub use error::{Error, Result};
 pub use search_index::SearchIndex;

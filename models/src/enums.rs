@@ -54,8 +54,40 @@ string_enum! {
         Succeeded => "succeeded",
         /// The payment failed.
         Failed => "failed",
-        /// Paid, then refunded.
+        /// Paid, then part of it refunded.
+        PartiallyRefunded => "partially_refunded",
+        /// Paid, then refunded in full.
         Refunded => "refunded",
+    }
+}
+
+impl PaymentStatus {
+    /// Whether a payment may move from `self` to `next`: before money
+    /// arrives it may wait for an extra step, fail, or (retried) succeed;
+    /// once paid it can only be refunded, in parts and then in full;
+    /// refunded in full is terminal. Staying put is not a move.
+    pub const fn can_transition_to(self, next: Self) -> bool {
+        matches!(
+            (self, next),
+            (
+                Self::Pending | Self::RequiresAction | Self::Failed,
+                Self::RequiresAction | Self::Succeeded | Self::Failed
+            ) | (
+                Self::Succeeded | Self::PartiallyRefunded,
+                Self::PartiallyRefunded | Self::Refunded
+            )
+        ) && !matches!(
+            (self, next),
+            (Self::RequiresAction, Self::RequiresAction) | (Self::Failed, Self::Failed)
+        )
+    }
+
+    /// Whether money was received (refunded or not).
+    pub const fn is_paid(self) -> bool {
+        matches!(
+            self,
+            Self::Succeeded | Self::PartiallyRefunded | Self::Refunded
+        )
     }
 }
 
@@ -321,5 +353,34 @@ mod tests {
             err.to_string()
                 .starts_with("invalid booking_status: unknown value \"done\"")
         );
+    }
+
+    #[test]
+    fn payment_moves() {
+        use PaymentStatus::*;
+        let allowed = [
+            (Pending, RequiresAction),
+            (Pending, Succeeded),
+            (Pending, Failed),
+            (RequiresAction, Succeeded),
+            (RequiresAction, Failed),
+            (Failed, Succeeded),
+            (Failed, RequiresAction),
+            (Succeeded, PartiallyRefunded),
+            (Succeeded, Refunded),
+            (PartiallyRefunded, PartiallyRefunded),
+            (PartiallyRefunded, Refunded),
+        ];
+        for from in PaymentStatus::ALL {
+            for to in PaymentStatus::ALL {
+                assert_eq!(
+                    from.can_transition_to(*to),
+                    allowed.contains(&(*from, *to)),
+                    "{from:?} -> {to:?}"
+                );
+            }
+        }
+        assert!(!Refunded.can_transition_to(Succeeded));
+        assert!(Refunded.is_paid() && PartiallyRefunded.is_paid() && !Failed.is_paid());
     }
 }

@@ -1,7 +1,9 @@
 //! What the workspace's tests share: rows with every field set
-//! ([`fixtures`]), a temporary store, and a deterministic stand-in for the
-//! sentence model ([`hash_embedder`]). A dev-dependency only; nothing here
-//! ships in the binary.
+//! ([`fixtures`]), a temporary store, a deterministic stand-in for the
+//! sentence model ([`hash_embedder`]), and Stripe on loopback ([`stripe`]:
+//! localstripe, a Connect fake in front of it, signed webhook deliveries).
+//! A dev-dependency only; nothing here ships in the binary.
 
 pub mod fixtures;
 pub mod hash_embedder;
+pub mod stripe;

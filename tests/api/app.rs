@@ -15,11 +15,13 @@ use std::time::Duration;
 
 use droply_engine::accounts::HashingLimits;
 use droply_engine::embedding::{Embedder, TextEmbedder, default_model_dir};
+use droply_engine::payments::StripeConfig;
 use droply_engine::search_index::SearchIndexConfig;
 use droply_engine::{Engine, EngineConfig, SearchIndex, SearchSetup, Store};
 use droply_server::http::AppState;
 use droply_server::limits::Limits;
 use droply_server::startup;
+use droply_test_support::stripe::{LocalStripe, SECRET_KEY, StripeFake};
 use serde_json::Value;
 
 /// A running app and what it runs on.
@@ -36,6 +38,48 @@ pub struct TestApp {
     pub seen: Mutex<Vec<(Option<String>, String, String)>>,
     /// Users signed up through the API: (id, email, token).
     pub users: Mutex<Vec<(u64, String, String)>>,
+    /// Stripe on loopback, when the app takes payments.
+    pub stripe: Option<Stripe>,
+}
+
+/// Stripe on loopback for one app: localstripe (PaymentIntents, refunds,
+/// webhooks) behind the Connect fake (accounts, links, transfers), which
+/// the app's Stripe client talks to.
+pub struct Stripe {
+    /// The Connect fake, the app's `DROPLY_STRIPE_API_BASE`.
+    pub fake: StripeFake,
+    /// localstripe, sending its webhooks to the app.
+    pub local: LocalStripe,
+}
+
+/// The webhook signing secret the paying test apps use.
+pub const WEBHOOK_SECRET: &str = "whsec_droply_tests";
+
+/// Starts the API taking payments: its own localstripe (its webhooks go to
+/// this app only) with the Connect fake in front, and `change` made to the
+/// test engine config.
+pub fn spawn_app_paying_with(change: impl FnOnce(&mut EngineConfig)) -> TestApp {
+    let local = LocalStripe::start();
+    let fake = StripeFake::start(Some(local.base_url()));
+    let api_base = fake.base_url();
+    let mut app = spawn_app_with(|config| {
+        config.payments.stripe = Some(StripeConfig {
+            api_base,
+            ..StripeConfig::new(SECRET_KEY.into(), WEBHOOK_SECRET.into())
+        });
+        change(config);
+    });
+    local.register_webhook(
+        &format!("http://{}/v1/webhooks/stripe", app.addr),
+        WEBHOOK_SECRET,
+    );
+    app.stripe = Some(Stripe { fake, local });
+    app
+}
+
+/// [`spawn_app_paying_with`] with the test defaults.
+pub fn spawn_app_paying() -> TestApp {
+    spawn_app_paying_with(|_| {})
 }
 
 /// The limits the tests run under: the defaults without rate limits (every
@@ -185,6 +229,7 @@ fn serve_router(
         _runtime: runtime,
         seen: Mutex::new(Vec::new()),
         users: Mutex::new(Vec::new()),
+        stripe: None,
     }
 }
 
@@ -337,7 +382,8 @@ impl TestApp {
         (id, token)
     }
 
-    /// Makes user `id` a bookable expert in `zone` at 90 USD an hour.
+    /// Makes user `id` a bookable expert in `zone` at 90 USD an hour, with
+    /// an active Stripe account (booking them needs an app taking payments).
     pub fn make_expert(&self, id: u64, zone: &str) {
         self.store
             .users()
@@ -349,23 +395,77 @@ impl TestApp {
                 ));
                 user.timezone = droply_models::TimeZone::parse(zone).expect("zone");
                 user.stripe_account_id = Some("acct_SECRET".to_owned());
+                user.stripe_account_status = droply_models::StripeAccountStatus::Active;
+                user.payout_enabled = true;
                 Ok(())
             })
             .expect("expert");
     }
 
-    /// Scans every answer this app gave: no password hash, no Stripe id, and
-    /// no user's email or token in an answer to anyone but that user.
+    /// Pays booking `id` as its client would: confirms its PaymentIntent at
+    /// localstripe with a test card, then waits (up to 15 s) for
+    /// localstripe's `payment_intent.succeeded` webhook to reach the app.
+    /// Returns the booking row.
+    pub fn pay_booking(&self, id: u64) -> droply_models::Booking {
+        let stripe = self.stripe.as_ref().expect("an app taking payments");
+        let booking_id = droply_models::BookingId::new(id);
+        let intent = self
+            .store
+            .bookings()
+            .get(booking_id)
+            .expect("booking")
+            .stripe_payment_intent_id
+            .expect("a PaymentIntent");
+        let paid = stripe.local.pay(&intent);
+        assert_eq!(paid["status"], "succeeded", "{paid}");
+        self.wait_for_booking(id, |b| b.payment_status.is_paid())
+    }
+
+    /// Waits (up to 15 s) until booking `id` satisfies `done`; returns it.
+    pub fn wait_for_booking(
+        &self,
+        id: u64,
+        done: impl Fn(&droply_models::Booking) -> bool,
+    ) -> droply_models::Booking {
+        let started = std::time::Instant::now();
+        loop {
+            let booking = self
+                .store
+                .bookings()
+                .get(droply_models::BookingId::new(id))
+                .expect("booking");
+            if done(&booking) {
+                return booking;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "booking {id} never got there: {booking:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Scans every answer this app gave: no password hash, no Stripe id or
+    /// key, and no user's email or token in an answer to anyone but that
+    /// user. The Stripe values a caller may see are their own new
+    /// booking's `client_secret` (only its booker can create it) and their
+    /// own onboarding link; they are taken out before the scan.
     pub fn assert_no_leaks(&self) {
         let users = self.users.lock().expect("users").clone();
         for (sent, path, raw) in self.seen.lock().expect("log").iter() {
+            let raw = &without_owner_secrets(path, raw);
             for needle in [
                 "$argon2",
                 "argon2id",
                 "acct_",
                 "pi_",
                 "cs_",
+                "\"tr_",
+                "sk_test",
+                "sk_live",
+                "whsec_",
                 "password_hash",
+                "droply_instance",
             ] {
                 assert!(!raw.contains(needle), "{path} leaks {needle}: {raw}");
             }
@@ -379,6 +479,27 @@ impl TestApp {
                 }
             }
         }
+    }
+}
+
+/// `raw` with the values its owner alone may see blanked: a new booking's
+/// `"client_secret"` (its booker's), and the onboarding link (Stripe's
+/// links name the expert's own account).
+fn without_owner_secrets(path: &str, raw: &str) -> String {
+    let field = if path == "/v1/payouts/onboarding" {
+        "\"url\":\""
+    } else {
+        "\"client_secret\":\""
+    };
+    match raw.find(field) {
+        Some(at) => {
+            let value_start = at + field.len();
+            let value_end = raw[value_start..]
+                .find('"')
+                .map_or(raw.len(), |end| value_start + end);
+            format!("{}{}", &raw[..value_start], &raw[value_end..])
+        }
+        None => raw.to_owned(),
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use droply_models::{AiMatch, AiMatchId, Timestamp, UserId};
 
-use crate::app::{TestApp, spawn_app};
+use crate::app::{TestApp, spawn_app_paying};
 use crate::availability::expert_working;
 
 /// A Monday 10:00 in Berlin, on the slot grid.
@@ -130,7 +130,7 @@ fn id_operations(doc: &serde_json::Value) -> Vec<(String, String)> {
 
 #[test]
 fn every_row_route_answers_owner_other_party_stranger_and_anonymous_by_the_convention() {
-    let app = spawn_app();
+    let app = spawn_app_paying();
     let doc = app.get("/openapi.json").body;
     let operations = id_operations(&doc);
     assert!(operations.len() >= 12, "{operations:?}");

@@ -7,9 +7,9 @@
 use std::time::{Duration, Instant};
 
 use droply_engine::availability::SlotPolicy;
-use droply_models::{BookingId, PaymentStatus};
+use droply_models::BookingId;
 
-use crate::app::{TestApp, error_code, spawn_app, spawn_app_with};
+use crate::app::{error_code, spawn_app_paying, spawn_app_paying_with};
 use crate::availability::expert_working;
 
 /// Monday 2027-01-04 10:00 in Berlin.
@@ -25,20 +25,9 @@ fn booking_of(expert: u64, start: &str, minutes: u16) -> String {
     format!(r#"{{"provider_id":{expert},"start_time":"{start}","duration":{minutes}}}"#)
 }
 
-/// Marks booking `id` paid, as the payment provider's confirmation would.
-fn pay(app: &TestApp, id: u64) {
-    app.store
-        .bookings()
-        .modify(BookingId::new(id), |b| {
-            b.payment_status = PaymentStatus::Succeeded;
-            Ok(())
-        })
-        .expect("paid");
-}
-
 #[test]
 fn fifty_concurrent_bookings_of_one_slot_make_exactly_one() {
-    let app = spawn_app();
+    let app = spawn_app_paying();
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let clients: Vec<String> = (0..50)
         .map(|i| app.register(&format!("client{i}")).1)
@@ -75,7 +64,7 @@ fn fifty_concurrent_bookings_of_one_slot_make_exactly_one() {
 
 #[test]
 fn the_same_idempotency_key_returns_the_same_booking() {
-    let app = spawn_app();
+    let app = spawn_app_paying();
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let body = booking_body(expert, SLOT);
@@ -101,7 +90,7 @@ fn the_same_idempotency_key_returns_the_same_booking() {
 
 #[test]
 fn only_the_booker_and_provider_see_and_move_a_booking() {
-    let app = spawn_app();
+    let app = spawn_app_paying();
     let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let (_, stranger) = app.register("mallory");
@@ -114,15 +103,20 @@ fn only_the_booker_and_provider_see_and_move_a_booking() {
     assert_eq!(created.status, 201, "{}", created.raw);
     assert_eq!(created.body["status"], "pending_payment");
     let id = created.body["id"].as_u64().expect("id");
-    // Stripe ids on the stored row must never show.
-    app.store
+    // Stripe ids on the stored row (a real PaymentIntent's) must never show.
+    let stored = app
+        .store
         .bookings()
         .modify(droply_models::BookingId::new(id), |b| {
-            b.stripe_payment_intent_id = Some("pi_SECRET".to_owned());
             b.stripe_session_id = Some("cs_SECRET".to_owned());
             Ok(())
         })
         .expect("stripe");
+    assert!(
+        stored
+            .stripe_payment_intent_id
+            .is_some_and(|intent| intent.starts_with("pi_"))
+    );
 
     let path = format!("/v1/bookings/{id}");
     assert_eq!(app.authed("GET", &path, &client, None).status, 200);
@@ -172,10 +166,11 @@ fn only_the_booker_and_provider_see_and_move_a_booking() {
         (early.status, error_code(&early).as_str()),
         (409, "invalid_state")
     );
-    // Confirmed once paid.
-    pay(&app, id);
-    let confirmed = app.authed("POST", &format!("{path}/confirm"), &provider, None);
+    // Confirmed once paid, by the payment itself.
+    app.pay_booking(id);
+    let confirmed = app.authed("GET", &path, &provider, None);
     assert_eq!(confirmed.body["status"], "confirmed", "{}", confirmed.raw);
+    assert_eq!(confirmed.body["payment_status"], "succeeded");
 
     // Cancelling needs a reason.
     let no_reason = app.authed("POST", &format!("{path}/cancel"), &client, Some("{}"));
@@ -204,7 +199,7 @@ fn only_the_booker_and_provider_see_and_move_a_booking() {
 
 #[test]
 fn rescheduling_links_a_new_booking_and_frees_the_old_slot() {
-    let app = spawn_app();
+    let app = spawn_app_paying();
     let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let (_, other) = app.register("olga");
@@ -255,7 +250,7 @@ fn rescheduling_links_a_new_booking_and_frees_the_old_slot() {
 
 #[test]
 fn bad_booking_requests_get_clear_errors() {
-    let app = spawn_app();
+    let app = spawn_app_paying();
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (me, client) = app.register("carl");
     let cases = [
@@ -326,7 +321,7 @@ fn bad_booking_requests_get_clear_errors() {
 
 #[test]
 fn a_booking_exports_as_icalendar() {
-    let app = spawn_app();
+    let app = spawn_app_paying();
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let (_, stranger) = app.register("mallory");
@@ -365,7 +360,7 @@ fn a_booking_exports_as_icalendar() {
 
 #[test]
 fn an_idempotency_key_reused_with_a_different_request_is_refused() {
-    let app = spawn_app();
+    let app = spawn_app_paying();
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (other_expert, _) = expert_working(&app, "hedy", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
@@ -414,7 +409,7 @@ fn an_idempotency_key_reused_with_a_different_request_is_refused() {
 
 #[test]
 fn a_one_minute_booking_inside_a_slot_is_refused() {
-    let app = spawn_app();
+    let app = spawn_app_paying();
     // Sessions of 60 minutes (the default length).
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
@@ -454,7 +449,7 @@ fn a_one_minute_booking_inside_a_slot_is_refused() {
 
 #[test]
 fn a_start_off_the_slot_grid_is_refused() {
-    let app = spawn_app();
+    let app = spawn_app_paying();
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     for start in [
@@ -500,7 +495,7 @@ fn a_start_off_the_slot_grid_is_refused() {
 
 #[test]
 fn a_booker_cannot_hold_more_than_three_unpaid_slots() {
-    let app = spawn_app();
+    let app = spawn_app_paying();
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let (_, other) = app.register("olga");
@@ -561,7 +556,7 @@ fn a_booker_cannot_hold_more_than_three_unpaid_slots() {
 
 #[test]
 fn an_unpaid_hold_expires_and_frees_the_slot() {
-    let app = spawn_app_with(|config| {
+    let app = spawn_app_paying_with(|config| {
         config.slot_policy = SlotPolicy {
             unpaid_hold_ttl: Duration::from_secs(1),
             ..SlotPolicy::default()
@@ -619,7 +614,7 @@ fn an_unpaid_hold_expires_and_frees_the_slot() {
 
 #[test]
 fn a_provider_cannot_confirm_an_unpaid_booking() {
-    let app = spawn_app();
+    let app = spawn_app_paying();
     let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let created = app.authed(
@@ -644,15 +639,16 @@ fn a_provider_cannot_confirm_an_unpaid_booking() {
         "{}",
         unpaid.raw
     );
-    pay(&app, id);
-    let confirmed = app.authed("POST", &path, &provider, None);
-    assert_eq!(confirmed.status, 200, "{}", confirmed.raw);
-    assert_eq!(confirmed.body["status"], "confirmed");
+    // Paying confirms it; the provider has nothing left to confirm.
+    let paid = app.pay_booking(id);
+    assert_eq!(paid.status, droply_models::BookingStatus::Confirmed);
+    let again = app.authed("POST", &path, &provider, None);
+    assert_eq!(error_code(&again), "invalid_state", "{}", again.raw);
 }
 
 #[test]
 fn a_booking_cannot_be_completed_or_marked_no_show_before_it_starts() {
-    let app = spawn_app();
+    let app = spawn_app_paying();
     let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let created = app.authed(
@@ -662,10 +658,9 @@ fn a_booking_cannot_be_completed_or_marked_no_show_before_it_starts() {
         Some(&booking_body(expert, SLOT)),
     );
     let id = created.body["id"].as_u64().expect("id");
-    pay(&app, id);
+    let paid = app.pay_booking(id);
+    assert_eq!(paid.status, droply_models::BookingStatus::Confirmed);
     let path = format!("/v1/bookings/{id}");
-    let confirmed = app.authed("POST", &format!("{path}/confirm"), &provider, None);
-    assert_eq!(confirmed.status, 200, "{}", confirmed.raw);
     for action in ["complete", "no_show"] {
         let early = app.authed("POST", &format!("{path}/{action}"), &provider, None);
         assert_eq!(

@@ -31,6 +31,8 @@ pub fn secretive_expert(name: &str) -> User {
     user.stripe_account_id = Some("acct_SECRETSTRIPE".to_owned());
     user.google_calendar_token = Some("ya29.SECRETTOKEN".to_owned());
     user.google_calendar_refresh_token = Some("1//SECRETREFRESH".to_owned());
+    // Earned and owed (the ledger's opening row makes it so on import).
+    user.total_earnings = Money::new(777_777, Currency::EUR);
     user.pending_balance = Money::new(777_777, Currency::EUR);
     user
 }

@@ -14,6 +14,7 @@ mod limits;
 mod matches;
 mod metrics;
 mod openapi;
+mod payments;
 mod profile;
 mod recommendations;
 mod request_id;

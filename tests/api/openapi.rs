@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use droply_server::http::{AppState, api, router};
 use serde_json::Value;
 
-use crate::app::{TestApp, error_code, spawn_app, spawn_router};
+use crate::app::{TestApp, error_code, spawn_app, spawn_app_paying, spawn_router};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
@@ -272,7 +272,7 @@ fn keys(value: &Value) -> BTreeSet<String> {
 
 #[test]
 fn the_schemas_match_what_the_api_sends_and_takes() {
-    let app = spawn_app();
+    let app = spawn_app_paying();
     let doc = document(&app);
 
     let codes: BTreeSet<&str> = doc["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
@@ -326,7 +326,16 @@ fn the_schemas_match_what_the_api_sends_and_takes() {
         )),
     );
     assert_eq!(booking.status, 201, "{}", booking.raw);
-    assert_eq!(keys(&booking.body), properties(&doc, "BookingView"));
+    let mut booked = keys(&booking.body);
+    assert!(
+        booked.remove("payment"),
+        "a priced booking answers how to pay"
+    );
+    assert_eq!(booked, properties(&doc, "BookingView"));
+    assert_eq!(
+        keys(&booking.body["payment"]),
+        properties(&doc, "PaymentView")
+    );
 
     // The PATCH /v1/users/me schema is exactly the engine's allowlist, which
     // serde names when it refuses an unknown field.

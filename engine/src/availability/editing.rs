@@ -255,7 +255,8 @@ pub fn expert_calendar(store: &Store, expert: &User) -> Result<ExpertCalendar> {
     })
 }
 
-/// The bookable slots of expert `id`; `NotFound` when `id` is no expert.
+/// The bookable slots of expert `id`; `NotFound` when `id` is no expert;
+/// none when they cannot be booked now ([`User::is_bookable`]).
 pub fn expert_slots(
     store: &Store,
     id: UserId,
@@ -267,5 +268,10 @@ pub fn expert_slots(
         .find(id)?
         .filter(User::is_expert)
         .ok_or_else(|| not_found("expert", id.get()))?;
+    if !expert.is_bookable() {
+        // Not available, or priced without an active payout account: what
+        // is offered is what can be booked, so nothing.
+        return Ok(Vec::new());
+    }
     find_slots(&expert_calendar(store, &expert)?, query, policy)
 }

@@ -6,6 +6,7 @@
 use droply_models::{Booking, BookingId, BookingStatus, Timestamp, UserId, text};
 
 use crate::availability::awaits_payment;
+use crate::payments::{RefundOrder, RefundPolicy, refund_on_cancel};
 use crate::store::{Page, PageRequest, Store};
 use crate::{Error, Result};
 
@@ -112,13 +113,16 @@ pub fn check_move(booking: &Booking, next: BookingStatus, now: Timestamp) -> Res
 /// Applies `action` for `actor` in one transaction. `NotFound` for strangers,
 /// `Forbidden` for the wrong side, `InvalidState` when the lifecycle or the
 /// booking rules ([`check_move`]) forbid it.
+/// Cancelling a paid booking records the refund `refunds` grants, in the
+/// same transaction; the caller sends it ([`crate::payments::send_refund`]).
 pub fn act(
     store: &Store,
     id: BookingId,
     actor: UserId,
     action: BookingAction,
     reason: Option<String>,
-) -> Result<Booking> {
+    refunds: &RefundPolicy,
+) -> Result<(Booking, Option<RefundOrder>)> {
     let reason = match action {
         BookingAction::Cancel => {
             let reason = reason.unwrap_or_default();
@@ -154,6 +158,12 @@ pub fn act(
         if reason.is_some() {
             booking.cancellation_reason = reason;
         }
-        txn.update(booking)
+        let booking = txn.update(booking)?;
+        let refund = if next == BookingStatus::Cancelled {
+            refund_on_cancel(txn, refunds, &booking, role)?
+        } else {
+            None
+        };
+        Ok((booking, refund))
     })
 }

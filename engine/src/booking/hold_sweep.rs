@@ -11,6 +11,7 @@ use droply_models::{Booking, BookingStatus, PaymentStatus, Timestamp};
 
 use crate::Result;
 use crate::availability::SlotPolicy;
+use crate::payments::payment_of;
 use crate::store::{PageRequest, Store};
 
 /// The most bookings one write transaction cancels.
@@ -45,7 +46,13 @@ pub fn expire_unpaid_holds(store: &Store, now: Timestamp, policy: &SlotPolicy) -
                     booking.status = BookingStatus::Cancelled;
                     booking.payment_status = PaymentStatus::Failed;
                     booking.cancellation_reason = Some(EXPIRED_HOLD_REASON.to_owned());
-                    txn.update(booking)?;
+                    let booking = txn.update(booking)?;
+                    if let Some(mut payment) = payment_of(txn, booking.id)?
+                        && payment.status.can_transition_to(PaymentStatus::Failed)
+                    {
+                        payment.status = PaymentStatus::Failed;
+                        txn.update(payment)?;
+                    }
                     changed += 1;
                 }
                 Ok(changed)

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::{BookingRequest, book_in};
 use crate::availability::SlotPolicy;
+use crate::payments::ChargeTerms;
 use crate::store::{
     EntityKind, KeyBuilder, Record, RecordId, Store, UniqueEntry, UniqueName, codec,
 };
@@ -162,6 +163,7 @@ pub fn book_idempotent(
     request: &BookingRequest,
     key: Option<&IdempotencyKey>,
     policy: &SlotPolicy,
+    terms: &ChargeTerms,
 ) -> Result<(Booking, bool)> {
     let key = key.map(IdempotencyKey::as_str);
     let fingerprint = request_fingerprint(request);
@@ -181,7 +183,7 @@ pub fn book_idempotent(
                 return Ok((txn.require(record.booking_id)?, false));
             }
         }
-        let booking = book_in(txn, request, policy, None)?;
+        let booking = book_in(txn, request, policy, terms, None)?;
         if let Some(key) = key {
             txn.create(BookingIdempotency {
                 id: BookingIdempotencyId::new(0),

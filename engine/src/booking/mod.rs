@@ -23,11 +23,12 @@ pub use idempotency::{
 pub use reschedule::reschedule;
 
 use droply_models::{
-    Booking, BookingId, BookingStatus, Error as ModelError, InteractionType, NewBooking,
-    PaymentStatus, Timestamp, User, UserId, UserInteraction,
+    Booking, BookingId, BookingStatus, Error as ModelError, InteractionType, Money, NewBooking,
+    Timestamp, User, UserId, UserInteraction,
 };
 
 use crate::availability::{ExpertCalendar, MAX_BOOKING_MINUTES, SlotPolicy, fits_open_hours};
+use crate::payments::{AmountUse, ChargeTerms, Payment, payment_of, round_down_for};
 use crate::store::{IndexName, Store, Txn};
 use crate::{Error, Result};
 
@@ -46,9 +47,15 @@ pub struct BookingRequest {
     pub client_message: Option<String>,
 }
 
-/// Books a session if the slot is open now; the new booking awaits payment.
-pub fn book(store: &Store, request: &BookingRequest, policy: &SlotPolicy) -> Result<Booking> {
-    store.write(|txn| book_in(txn, request, policy, None))
+/// Books a session if the slot is open now; a paid one awaits payment, a
+/// free one is confirmed.
+pub fn book(
+    store: &Store,
+    request: &BookingRequest,
+    policy: &SlotPolicy,
+    terms: &ChargeTerms,
+) -> Result<Booking> {
+    store.write(|txn| book_in(txn, request, policy, terms, None))
 }
 
 /// Books inside an open transaction, so callers can check and write more in
@@ -64,19 +71,32 @@ pub fn book(store: &Store, request: &BookingRequest, policy: &SlotPolicy) -> Res
 /// the booker is free then and
 /// the time lies in the provider's open hours ([`Error::SlotUnavailable`]).
 /// A new booking (not a replacement) also records a `book` interaction.
+/// A session that costs money needs payments ([`Error::PaymentsNotConfigured`])
+/// and an expert who can be paid ([`User::is_bookable`]); it gets a
+/// [`Payment`] row in the same transaction (a replacement takes over the
+/// old booking's). A free one (no rate) is confirmed at once.
 pub(crate) fn book_in(
     txn: &mut Txn<'_>,
     request: &BookingRequest,
     policy: &SlotPolicy,
+    terms: &ChargeTerms,
     replacing: Option<&Booking>,
 ) -> Result<Booking> {
-    let paid = replacing.filter(|old| old.payment_status == PaymentStatus::Succeeded);
+    let paid = replacing.filter(|old| old.payment_status.is_paid());
     let provider: User = txn.require(request.provider)?;
     let booker: User = txn.require(request.booker)?;
-    if !provider.is_expert() || !provider.is_available {
+    if replacing.is_none() && provider.charges_for_sessions() && !terms.payments_on {
+        return Err(Error::PaymentsNotConfigured);
+    }
+    if !provider.is_bookable() {
         return Err(Error::Invalid(format!(
-            "user {} takes no bookings",
-            provider.id
+            "user {} takes no bookings{}",
+            provider.id,
+            if provider.is_expert() && provider.is_available {
+                " until their payouts are set up"
+            } else {
+                ""
+            }
         )));
     }
     check_duration(&provider, request.duration_minutes, policy)?;
@@ -111,10 +131,20 @@ pub(crate) fn book_in(
     {
         return Err(Error::SlotUnavailable);
     }
-    let price = provider
-        .hourly_rate
-        .ok_or_else(|| Error::Invalid(format!("user {} has no rate", provider.id)))?
-        .checked_mul_ratio(i64::from(request.duration_minutes), 60)?;
+    let price = match provider.hourly_rate {
+        Some(rate) => round_down_for(
+            rate.checked_mul_ratio(i64::from(request.duration_minutes), 60)?,
+            AmountUse::Charge,
+        ),
+        None => Money::zero(provider.currency),
+    };
+    let moved_payment = match replacing {
+        Some(old) => payment_of(txn, old.id)?,
+        None => None,
+    };
+    let price = moved_payment
+        .as_ref()
+        .map_or(price, |payment| payment.amount);
     let mut booking = Booking::new(NewBooking {
         user_id: booker.id,
         provider_id: provider.id,
@@ -127,13 +157,26 @@ pub(crate) fn book_in(
         created_at: now,
     });
     booking.rescheduled_from = replacing.map(|old| old.id);
-    if let Some(old) = paid {
+    if let Some(old) = paid.or(moved_payment.as_ref().and(replacing)) {
         booking.payment_status = old.payment_status;
         booking.payment_amount = old.payment_amount;
         booking.stripe_payment_intent_id = old.stripe_payment_intent_id.clone();
         booking.stripe_session_id = old.stripe_session_id.clone();
     }
+    if price.is_zero() || paid.is_some() {
+        booking.status = BookingStatus::Confirmed;
+    }
     let booking = txn.create(booking)?;
+    match moved_payment {
+        Some(mut payment) => {
+            payment.booking_id = booking.id;
+            txn.update(payment)?;
+        }
+        None if !price.is_zero() && replacing.is_none() => {
+            txn.create(Payment::for_booking(&booking, terms)?)?;
+        }
+        None => {}
+    }
     if replacing.is_none() {
         txn.create(UserInteraction::new(
             booker.id,

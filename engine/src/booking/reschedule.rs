@@ -9,6 +9,7 @@ use droply_models::{Booking, BookingId, BookingStatus, Timestamp, UserId};
 use super::access::role_of;
 use super::{BookingRequest, book_in};
 use crate::availability::SlotPolicy;
+use crate::payments::ChargeTerms;
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -20,6 +21,7 @@ pub fn reschedule(
     actor: UserId,
     new_start: Timestamp,
     policy: &SlotPolicy,
+    terms: &ChargeTerms,
 ) -> Result<Booking> {
     let not_found = || Error::NotFound {
         entity: "booking",
@@ -49,6 +51,6 @@ pub fn reschedule(
             duration_minutes: old.duration,
             client_message: old.client_message.clone(),
         };
-        book_in(txn, &request, policy, Some(&old))
+        book_in(txn, &request, policy, terms, Some(&old))
     })
 }

@@ -1,5 +1,7 @@
-//! The engine's booking use cases: book an expert (idempotently), read and
-//! list one's bookings, move them through their lifecycle, reschedule, and
+//! The engine's booking use cases: book an expert (idempotently, starting
+//! the payment of a priced session), read and
+//! list one's bookings, move them through their lifecycle (a cancellation
+//! refunds what the refund policy grants), reschedule, and
 //! export one as iCalendar, and cancel lapsed unpaid holds. The rules live in
 //! [`crate::booking`]; the slot policy (which also holds the booking rules'
 //! numbers) is the engine's.
@@ -10,19 +12,42 @@ use super::Engine;
 use crate::booking::{
     self, BookingAction, BookingRequest, BookingRole, IdempotencyKey, book_idempotent,
 };
+use crate::payments::{PaymentStart, send_refund, start_payment};
 use crate::{Page, PageRequest, Result};
+
+/// A booking as its creation answers it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingCreated {
+    /// The booking.
+    pub booking: Booking,
+    /// False when an `Idempotency-Key` repeat returned an earlier booking.
+    pub created: bool,
+    /// What the booker needs to pay (a priced session not yet paid).
+    pub payment: Option<PaymentStart>,
+}
 
 impl Engine {
     /// Books a session if the slot is open (re-checked in the transaction
     /// that writes it). With a key, the same booker's repeat of the same
-    /// request returns the first booking (`false`: not created now), and a
-    /// different request is `IdempotencyKeyReused`.
+    /// request returns the first booking (`created: false`), and a
+    /// different request is `IdempotencyKeyReused`. A priced session gets
+    /// a PaymentIntent after the booking commits (`payment`); if Stripe
+    /// cannot make one the booking is cancelled and the error returned. A
+    /// free one is confirmed at once.
     pub fn create_booking(
         &self,
         request: &BookingRequest,
         key: Option<&IdempotencyKey>,
-    ) -> Result<(Booking, bool)> {
-        book_idempotent(self.store(), request, key, self.slot_policy())
+    ) -> Result<BookingCreated> {
+        let terms = self.payments().terms();
+        let (booking, created) =
+            book_idempotent(self.store(), request, key, self.slot_policy(), &terms)?;
+        let payment = start_payment(self.payments(), self.store(), &booking)?;
+        Ok(BookingCreated {
+            booking,
+            created,
+            payment,
+        })
     }
 
     /// Booking `id` as `viewer` sees it; `NotFound` unless they are on it.
@@ -59,7 +84,16 @@ impl Engine {
         action: BookingAction,
         reason: Option<String>,
     ) -> Result<Booking> {
-        booking::act(self.store(), id, actor, action, reason)
+        let refunds = &self.payments().config().refund_policy;
+        let (booking, refund) = booking::act(self.store(), id, actor, action, reason, refunds)?;
+        let Some(order) = refund else {
+            return Ok(booking);
+        };
+        if let Err(err) = send_refund(self.payments(), self.store(), order) {
+            // Recorded as requested: the payment sweep sends it again.
+            tracing::warn!(booking = %booking.id, %err, "refund not sent yet");
+        }
+        self.store().bookings().get(booking.id)
     }
 
     /// Cancels the bookings whose unpaid hold lapsed before now; how many.
@@ -74,6 +108,14 @@ impl Engine {
         actor: UserId,
         new_start: Timestamp,
     ) -> Result<Booking> {
-        booking::reschedule(self.store(), id, actor, new_start, self.slot_policy())
+        let terms = self.payments().terms();
+        booking::reschedule(
+            self.store(),
+            id,
+            actor,
+            new_start,
+            self.slot_policy(),
+            &terms,
+        )
     }
 }

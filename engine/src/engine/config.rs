@@ -13,6 +13,7 @@ use droply_index::embedder::model_dir_in;
 use crate::accounts::{HashingLimits, LoginThrottleConfig};
 use crate::availability::SlotPolicy;
 use crate::matching::MatcherConfig;
+use crate::payments::PaymentsConfig;
 use crate::search_index::SearchIndexConfig;
 
 /// Where everything of one Droply lives: `store/` (the sled store),
@@ -100,6 +101,9 @@ pub struct EngineConfig {
     /// Failed sign-ins allowed per (client, email) pair, for how long, and
     /// how many pairs are remembered.
     pub login_throttle: LoginThrottleConfig,
+    /// Stripe (or none), the platform fee, the earnings hold, the refund
+    /// policy and the payment sweeps.
+    pub payments: PaymentsConfig,
 }
 
 impl EngineConfig {
@@ -117,6 +121,7 @@ impl EngineConfig {
             hold_sweep_every: None,
             password_hashing: HashingLimits::default(),
             login_throttle: LoginThrottleConfig::default(),
+            payments: PaymentsConfig::default(),
         }
     }
 }

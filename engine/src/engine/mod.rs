@@ -1,6 +1,7 @@
 //! [`Engine`]: the one object the service talks to. It owns the store, the
 //! search index and the matcher over it, the sign-in throttle, the permits
-//! that bound password hashing, the slot policy and the background jobs, all opened from one [`EngineConfig`], and
+//! that bound password hashing, the slot policy, payments and the background
+//! jobs, all opened from one [`EngineConfig`], and
 //! offers one method per use case (`register`, `search`, `create_booking`,
 //! ...). Callers never wire the parts themselves; the server adds only HTTP.
 //!
@@ -10,6 +11,7 @@
 //! The use cases are grouped by what they touch: `accounts` (sign-up, sign-in,
 //! profiles, favorites, interactions), `availability` (rules, exceptions,
 //! slots), `bookings`, and `search` (search, matches, recommendations).
+//! `payments` holds the money use cases (onboarding, webhooks, payouts).
 //! `config` is how an engine is opened, `jobs` its background threads,
 //! `readiness` whether search has caught up once, and `verify` whether
 //! everything derived agrees with the rows.
@@ -19,11 +21,14 @@ mod availability;
 mod bookings;
 mod config;
 mod jobs;
+mod payments;
 mod readiness;
 mod search;
 mod verify;
 
+pub use bookings::BookingCreated;
 pub use config::{DataDir, EngineConfig, SearchSetup};
+pub use payments::Earnings;
 pub use search::{MAX_MATCHES_PER_CALL, Readiness, Recommendation, SearchReadinessInfo};
 pub use verify::VerifyReport;
 
@@ -35,6 +40,7 @@ use crate::accounts::{HashingPermits, LoginThrottle, sweep_expired_sessions};
 use crate::availability::SlotPolicy;
 use crate::booking::expire_unpaid_holds;
 use crate::matching::Matcher;
+use crate::payments::{Payments, payout_sweep, scheduled_payouts};
 use crate::{Error, Result, SearchIndex, Store};
 use jobs::Job;
 use readiness::SearchReadiness;
@@ -53,6 +59,7 @@ struct Inner {
     login_throttle: LoginThrottle,
     password_hashing: HashingPermits,
     slot_policy: SlotPolicy,
+    payments: Payments,
     jobs: Mutex<Vec<Job>>,
 }
 
@@ -86,6 +93,7 @@ impl Engine {
     /// missing model is an [`Error::Config`] that says how to fetch it.
     pub fn over(store: Store, config: EngineConfig) -> Result<Engine> {
         let search = open_search(&store, &config)?;
+        let payments = Payments::new(&store, config.payments.clone())?;
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
@@ -94,6 +102,7 @@ impl Engine {
                 login_throttle: LoginThrottle::new(config.login_throttle),
                 password_hashing: HashingPermits::new(config.password_hashing),
                 slot_policy: config.slot_policy,
+                payments,
                 jobs: Mutex::new(Vec::new()),
             }),
         };
@@ -109,6 +118,16 @@ impl Engine {
             let policy = config.slot_policy;
             let job = Job::every("hold-sweep", every, move || {
                 expire_unpaid_holds(&store, droply_models::Timestamp::now(), &policy).map(drop)
+            })?;
+            engine.jobs().push(job);
+        }
+        if let Some(every) = config.payments.sweep_every {
+            let store = engine.inner.store.clone();
+            let payments = engine.inner.payments.clone();
+            let job = Job::every("payments-sweep", every, move || {
+                let now = droply_models::Timestamp::now();
+                payout_sweep(&payments, &store, now)?;
+                scheduled_payouts(&payments, &store, now).map(drop)
             })?;
             engine.jobs().push(job);
         }
@@ -134,6 +153,11 @@ impl Engine {
     /// lengths, unpaid holds).
     pub fn slot_policy(&self) -> &SlotPolicy {
         &self.inner.slot_policy
+    }
+
+    /// Payments: the configuration and the Stripe gateway.
+    pub fn payments(&self) -> &Payments {
+        &self.inner.payments
     }
 
     /// The matcher, or [`Error::SearchUnavailable`] when this engine has no

@@ -256,7 +256,7 @@ pub fn expert_signals(
         weights.bookings,
     );
     let availability = match stats.earliest_slot {
-        _ if !expert.is_available => -1.0,
+        _ if !expert.is_bookable() => -1.0,
         Some(slot) => 1.0 - (slot.minutes_since(now).max(0) as f32 / 1440.0) / SLOT_LIFT_DAYS,
         None => -0.5,
     };

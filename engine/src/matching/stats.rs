@@ -130,14 +130,14 @@ pub(crate) fn interest_weight(kind: InteractionType) -> f32 {
 }
 
 /// The first bookable slot of `expert` after `now` (in the expert's own days), if the
-/// expert takes bookings.
+/// expert can be booked ([`User::is_bookable`]).
 fn earliest_slot(
     expert: &User,
     calendar: &ExpertCalendar,
     now: Timestamp,
     policy: &SlotPolicy,
 ) -> Result<Option<Timestamp>> {
-    if !expert.is_available {
+    if !expert.is_bookable() {
         return Ok(None);
     }
     let from = expert.timezone.local_date(now);

@@ -144,7 +144,8 @@ impl Store {
         Repo::new(self)
     }
 
-    /// Checks that every index and unique tree agrees with the rows of every entity.
+    /// Checks that every index and unique tree agrees with the rows of every
+    /// entity, and that every balance agrees with the ledger.
     pub fn verify_integrity(&self) -> Result<IntegrityReport> {
         let mut check = IntegrityCheck::default();
         check.add::<User>(self)?;
@@ -165,6 +166,11 @@ impl Store {
         check.add::<Category>(self)?;
         check.add::<crate::accounts::AuthSession>(self)?;
         check.add::<crate::booking::BookingIdempotency>(self)?;
-        check.finish(self)
+        check.add::<crate::payments::Payment>(self)?;
+        check.add::<crate::payments::LedgerEntry>(self)?;
+        check.add::<crate::payments::StripeEvent>(self)?;
+        let mut report = check.finish(self)?;
+        crate::payments::ledger::check_ledger(self, &mut report)?;
+        Ok(report)
     }
 }

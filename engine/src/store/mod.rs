@@ -8,6 +8,7 @@
 
 mod change_feed;
 pub(crate) mod codec;
+mod instance;
 mod integrity;
 mod key;
 mod page;

@@ -42,11 +42,17 @@ pub enum EntityKind {
     AuthSession = 17,
     /// `BookingIdempotency`: an `Idempotency-Key` and the booking it made (engine-internal).
     BookingIdempotency = 18,
+    /// `Payment`: one booking's money from its client (engine-internal).
+    Payment = 19,
+    /// `LedgerEntry`: one movement of money, append-only (engine-internal).
+    LedgerEntry = 20,
+    /// `StripeEvent`: a Stripe webhook event already applied (engine-internal).
+    StripeEvent = 21,
 }
 
 impl EntityKind {
     /// Every kind, in tag order.
-    pub const ALL: [EntityKind; 18] = [
+    pub const ALL: [EntityKind; 21] = [
         EntityKind::User,
         EntityKind::Booking,
         EntityKind::Favorite,
@@ -65,6 +71,9 @@ impl EntityKind {
         EntityKind::Category,
         EntityKind::AuthSession,
         EntityKind::BookingIdempotency,
+        EntityKind::Payment,
+        EntityKind::LedgerEntry,
+        EntityKind::StripeEvent,
     ];
 
     /// The tree holding rows of this kind.
@@ -93,6 +102,9 @@ impl EntityKind {
             EntityKind::Category => "category",
             EntityKind::AuthSession => "auth_session",
             EntityKind::BookingIdempotency => "booking_idempotency",
+            EntityKind::Payment => "payment",
+            EntityKind::LedgerEntry => "ledger_entry",
+            EntityKind::StripeEvent => "stripe_event",
         }
     }
 
@@ -149,11 +161,15 @@ pub enum IndexName {
     Experts,
     /// Sign-in sessions by user, oldest first.
     SessionsByUser,
+    /// Payments by the booking they pay for.
+    PaymentsByBooking,
+    /// Ledger entries by the user whose money moved, in time order.
+    LedgerByUser,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 22] = [
+    pub const ALL: [IndexName; 24] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -176,6 +192,8 @@ impl IndexName {
         IndexName::MatchesByUser,
         IndexName::Experts,
         IndexName::SessionsByUser,
+        IndexName::PaymentsByBooking,
+        IndexName::LedgerByUser,
     ];
 
     /// The tree's name on disk.
@@ -203,6 +221,8 @@ impl IndexName {
             IndexName::MatchesByUser => "idx/matches_by_user",
             IndexName::Experts => "idx/experts",
             IndexName::SessionsByUser => "idx/sessions_by_user",
+            IndexName::PaymentsByBooking => "idx/payments_by_booking",
+            IndexName::LedgerByUser => "idx/ledger_by_user",
         }
     }
 }
@@ -224,11 +244,15 @@ pub enum UniqueName {
     TokenHash,
     /// `BookingIdempotency`: one booking per (booker, `Idempotency-Key`).
     IdempotencyKey,
+    /// `Payment.intent_id`: one payment per Stripe PaymentIntent.
+    PaymentIntent,
+    /// `StripeEvent.event_id`: each webhook event applied once.
+    StripeEventId,
 }
 
 impl UniqueName {
     /// Every unique key.
-    pub const ALL: [UniqueName; 7] = [
+    pub const ALL: [UniqueName; 9] = [
         UniqueName::Username,
         UniqueName::Email,
         UniqueName::ReferralCode,
@@ -236,6 +260,8 @@ impl UniqueName {
         UniqueName::FavoritePair,
         UniqueName::TokenHash,
         UniqueName::IdempotencyKey,
+        UniqueName::PaymentIntent,
+        UniqueName::StripeEventId,
     ];
 
     /// The field name shown in conflict errors, and the tree's name on disk after `uniq/`.
@@ -248,6 +274,8 @@ impl UniqueName {
             UniqueName::FavoritePair => "favorite",
             UniqueName::TokenHash => "token_hash",
             UniqueName::IdempotencyKey => "idempotency_key",
+            UniqueName::PaymentIntent => "payment_intent",
+            UniqueName::StripeEventId => "stripe_event",
         }
     }
 }

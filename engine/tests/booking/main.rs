@@ -12,11 +12,47 @@ use std::sync::{Arc, Barrier};
 
 use chrono::NaiveDate;
 use droply_engine::availability::{ExpertCalendar, SlotPolicy, SlotQuery, find_slots};
-use droply_engine::booking::{BookingRequest, book, transition};
+use droply_engine::booking::{self, BookingAction, BookingRequest, transition};
+use droply_engine::payments::{ChargeTerms, RefundPolicy};
 use droply_engine::{Error, Store};
-use droply_models::{BookingStatus, TimeZone, User};
+use droply_models::{Booking, BookingId, BookingStatus, TimeZone, Timestamp, User, UserId};
 
 use fixtures::*;
+
+/// Payments on, as a server with Stripe runs them: these store-level tests
+/// never reach Stripe (a booking's payment starts in the engine).
+const TERMS: ChargeTerms = ChargeTerms {
+    payments_on: true,
+    platform_fee_bps: 1500,
+    earnings_hold_days: 7,
+};
+
+/// [`booking::book`] under [`TERMS`].
+fn book(store: &Store, request: &BookingRequest, policy: &SlotPolicy) -> Result<Booking, Error> {
+    booking::book(store, request, policy, &TERMS)
+}
+
+/// [`booking::act`] under the default refund policy, without the refund order.
+fn act(
+    store: &Store,
+    id: BookingId,
+    actor: UserId,
+    action: BookingAction,
+    reason: Option<String>,
+) -> Result<Booking, Error> {
+    booking::act(store, id, actor, action, reason, &RefundPolicy::default()).map(|(b, _)| b)
+}
+
+/// [`booking::reschedule`] under [`TERMS`].
+fn reschedule(
+    store: &Store,
+    id: BookingId,
+    actor: UserId,
+    new_start: Timestamp,
+    policy: &SlotPolicy,
+) -> Result<Booking, Error> {
+    booking::reschedule(store, id, actor, new_start, policy, &TERMS)
+}
 
 fn date(text: &str) -> NaiveDate {
     text.parse().expect("date")
@@ -331,5 +367,3 @@ impl NowPlusDays for droply_models::Timestamp {
         at(&text)
     }
 }
-
-use droply_models::Timestamp;

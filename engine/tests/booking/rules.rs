@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use droply_engine::availability::{SlotPolicy, SlotQuery};
 use droply_engine::booking::{
-    BookingAction, BookingRequest, EXPIRED_HOLD_REASON, act, book, expire_unpaid_holds, reschedule,
-    transition,
+    BookingAction, BookingRequest, EXPIRED_HOLD_REASON, expire_unpaid_holds, transition,
 };
 use droply_engine::{Engine, EngineConfig, Error, PageRequest, Store};
 use droply_models::{
@@ -18,7 +17,7 @@ use droply_models::{
 };
 
 use super::fixtures::{eur, full_booking};
-use super::{NowPlusDays, bookable_store, pay};
+use super::{NowPlusDays, act, book, bookable_store, pay, reschedule};
 
 fn request(booker: &User, expert: &User, start: Timestamp, minutes: u16) -> BookingRequest {
     BookingRequest {
@@ -227,10 +226,9 @@ fn the_hold_sweep_runs_in_the_background() {
         hold_sweep_every: Some(Duration::from_millis(50)),
         ..EngineConfig::new(dir.path())
     };
-    let engine = Engine::over(store, config).expect("engine");
     let asked = request(&clients[0], &expert, Timestamp::now_plus_days(2), 30);
-    let (held, created) = engine.create_booking(&asked, None).expect("book");
-    assert!(created);
+    let held = book(&store, &asked, &config.slot_policy).expect("book");
+    let engine = Engine::over(store, config).expect("engine");
     let started = Instant::now();
     while engine
         .store()
@@ -374,8 +372,7 @@ fn rescheduling_a_paid_booking_keeps_its_payment() {
     assert_eq!(moved.payment_amount, paid.payment_amount);
     assert_eq!(moved.rescheduled_from, Some(paid.id));
     assert_eq!(policy.hold_expires_at(&moved), None);
-    let confirmed = act(&store, moved.id, expert.id, BookingAction::Confirm, None).expect("paid");
-    assert_eq!(confirmed.status, BookingStatus::Confirmed);
+    assert_eq!(moved.status, BookingStatus::Confirmed, "paid, so confirmed");
     // An unpaid hold moves as an unpaid hold, within the cap.
     let holds = store
         .bookings()

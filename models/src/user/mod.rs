@@ -173,6 +173,21 @@ impl User {
         !self.profession.trim().is_empty()
     }
 
+    /// Whether a session with this user costs money: a positive hourly rate.
+    pub fn charges_for_sessions(&self) -> bool {
+        self.hourly_rate.is_some_and(|rate| rate.is_positive())
+    }
+
+    /// Whether this user can be booked now: an expert who takes bookings
+    /// and, when sessions cost money, whose Stripe account is active (paid
+    /// out to). The one definition search, slots and booking share.
+    pub fn is_bookable(&self) -> bool {
+        self.is_expert()
+            && self.is_available
+            && (!self.charges_for_sessions()
+                || self.stripe_account_status == StripeAccountStatus::Active)
+    }
+
     /// Average stars (the spec's `rating`), `None` before the first review.
     pub fn rating(&self) -> Option<f32> {
         self.rating.average()
@@ -188,14 +203,6 @@ impl User {
         [&self.skills_1, &self.skills_2, &self.skills_3]
             .into_iter()
             .filter_map(|s| s.as_deref())
-    }
-
-    /// Whether the user can be booked right now: available, priced, and
-    /// able to receive money.
-    pub fn is_bookable(&self) -> bool {
-        self.is_available
-            && self.hourly_rate.is_some()
-            && self.stripe_account_status == StripeAccountStatus::Active
     }
 
     /// The price of one session of `session_duration` minutes, rounded

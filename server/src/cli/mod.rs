@@ -7,6 +7,7 @@ mod eval;
 mod import;
 mod limits;
 mod model;
+mod payments;
 mod reindex;
 mod serve;
 mod verify;

@@ -1,7 +1,7 @@
 //! `droply serve`: opens the store (loading the demo marketplace into an empty
 //! one with `--demo`), opens the engine over it (the sentence model, the
 //! search index following the store, the background jobs: the session sweep
-//! and the hold sweep), serves the HTTP API under the limits of its flags
+//! the hold sweep and, with Stripe configured, the payment sweep), serves the HTTP API under the limits of its flags
 //! ([`LimitArgs`]) until Ctrl-C or SIGTERM, then shuts the engine down: the
 //! indexer stops and the store is flushed.
 
@@ -20,6 +20,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dir::DataDirArgs;
 use super::limits::LimitArgs;
+use super::payments::PaymentArgs;
 use crate::startup::serve_until;
 use crate::{Error, Result};
 
@@ -45,6 +46,9 @@ pub struct ServeArgs {
     /// The limits on connections, requests, rates and password hashing.
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Stripe and the money rules.
+    #[command(flatten)]
+    pub payments: PaymentArgs,
 }
 
 /// How often expired sign-in sessions are deleted.
@@ -67,6 +71,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         },
         session_sweep_every: Some(SESSION_SWEEP_EVERY),
         hold_sweep_every: Some(HOLD_SWEEP_EVERY),
+        payments: args.payments.config()?,
         ..EngineConfig::new(&args.data.data_dir)
     });
     let limits = args.limits.limits();

@@ -100,6 +100,16 @@ error_codes! {
         "the server is handling as many requests (or password hashes) as it allows; see `Retry-After`";
     RequestTimeout => "request_timeout", "system", SERVICE_UNAVAILABLE,
         "the request was not answered within the request timeout (its body included)";
+    PaymentsNotConfigured => "payments_not_configured", "system", SERVICE_UNAVAILABLE,
+        "a paid booking or a payout on a server running without Stripe (free sessions still book)";
+    InvalidSignature => "invalid_signature", "invalid_request", BAD_REQUEST,
+        "a Stripe webhook whose `Stripe-Signature` is missing, malformed, stale (over 300 s) or does not match; nothing was changed";
+    PaymentProviderError => "payment_provider_error", "system", BAD_GATEWAY,
+        "Stripe could not be reached or refused the call; a booking whose payment could not start is cancelled";
+    InsufficientBalance => "insufficient_balance", "invalid_request", CONFLICT,
+        "a payout larger than what is available now (earnings past their hold, minus payouts)";
+    PayoutsNotEnabled => "payouts_not_enabled", "invalid_request", CONFLICT,
+        "a payout before the expert's Stripe account was onboarded and enabled for payouts";
 }
 
 impl ErrorCode {
@@ -240,6 +250,17 @@ impl From<droply_engine::Error> for ApiError {
             E::InvalidFilter(_) => ApiError::new(ErrorCode::InvalidSearchFilter, err.to_string()),
             E::InvalidFacets(_) => ApiError::new(ErrorCode::InvalidSearchFacets, err.to_string()),
             E::SearchUnavailable(_) => ApiError::new(ErrorCode::SearchUnavailable, err.to_string()),
+            E::PaymentsNotConfigured => {
+                ApiError::new(ErrorCode::PaymentsNotConfigured, err.to_string())
+            }
+            E::InvalidSignature(_) => ApiError::new(ErrorCode::InvalidSignature, err.to_string()),
+            E::PaymentProvider(_) => {
+                ApiError::new(ErrorCode::PaymentProviderError, err.to_string())
+            }
+            E::InsufficientBalance { .. } => {
+                ApiError::new(ErrorCode::InsufficientBalance, err.to_string())
+            }
+            E::PayoutsNotEnabled(_) => ApiError::new(ErrorCode::PayoutsNotEnabled, err.to_string()),
             E::SchemaTooNew { .. } | E::Corrupt(_) | E::Storage(_) | E::Io(_) | E::Config(_) => {
                 ApiError::internal(err)
             }

@@ -33,6 +33,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routes::search::router())
         .merge(routes::matches::router())
         .merge(routes::recommendations::router())
+        .merge(routes::payouts::router())
+        .merge(routes::webhooks::router())
 }
 
 /// The whole API over `state`: the routes of [`api`], answering unknown

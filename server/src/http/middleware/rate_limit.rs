@@ -55,6 +55,8 @@ impl RouteClass {
             | (&Method::GET, Some("/v1/experts/{id}/similar" | "/v1/recommendations")) => {
                 RouteClass::Search
             }
+            // Stripe's deliveries: verified by their signature, never throttled.
+            (&Method::POST, Some("/v1/webhooks/stripe")) => RouteClass::Read,
             (&Method::POST | &Method::PUT | &Method::PATCH | &Method::DELETE, _) => {
                 RouteClass::Write
             }

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{ApiJson, ApiQuery, SignedIn, page_request, parse_id};
-use crate::http::views::BookingView;
+use crate::http::views::{BookingView, CreatedBookingView, PaymentView};
 use crate::http::{AppState, blocking};
 
 /// `/v1/bookings`: booking, reading and moving bookings on.
@@ -53,17 +53,19 @@ pub struct CreateBookingBody {
     path = "/v1/bookings",
     tag = "bookings",
     summary = "Book an expert",
-    description = "The slot is re-checked in the transaction that writes the booking. With an `Idempotency-Key`, the same key and request from the same booker answer 200 with the first booking; the same key with a different request answers 422 `idempotency_key_reused`.",
+    description = "The slot is re-checked in the transaction that writes the booking. A free session (no rate) is confirmed at once; a priced one waits in `pending_payment` for its PaymentIntent to succeed (the unpaid hold lapses after 15 minutes). With an `Idempotency-Key`, the same key and request from the same booker answer 200 with the first booking; the same key with a different request answers 422 `idempotency_key_reused`.",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters, unique per request the caller means")),
     request_body = CreateBookingBody,
     responses(
-        (status = 201, description = "Booked", body = BookingView),
-        (status = 200, description = "The booking an earlier request with this Idempotency-Key made", body = BookingView),
+        (status = 201, description = "Booked: a free session is `confirmed`; a priced one is `pending_payment` with `payment` (the PaymentIntent's client secret and the amount)", body = CreatedBookingView),
+        (status = 200, description = "The booking an earlier request with this Idempotency-Key made", body = CreatedBookingView),
         (status = 400, description = "`invalid_input`, `invalid_parameter` or `invalid_json`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such expert", body = ErrorBody),
         (status = 409, description = "`slot_unavailable`: the time is not open", body = ErrorBody),
         (status = 422, description = "`idempotency_key_reused`: the key came with a different request", body = ErrorBody),
+        (status = 502, description = "`payment_provider_error`: Stripe could not start the payment (the booking is cancelled)", body = ErrorBody),
+        (status = 503, description = "`payments_not_configured`: a priced session on a server without Stripe", body = ErrorBody),
     )
 )]
 pub async fn create_booking(
@@ -71,7 +73,7 @@ pub async fn create_booking(
     SignedIn(user): SignedIn,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateBookingBody>,
-) -> Result<(StatusCode, Json<BookingView>), ApiError> {
+) -> Result<(StatusCode, Json<CreatedBookingView>), ApiError> {
     let key = match headers.get("idempotency-key") {
         Some(value) => Some(IdempotencyKey::parse(value.to_str().map_err(|_| {
             ApiError::new(ErrorCode::InvalidParameter, "Idempotency-Key must be ASCII")
@@ -85,16 +87,22 @@ pub async fn create_booking(
         duration_minutes: body.duration,
         client_message: body.client_message,
     };
-    let (booking, created) = blocking(&state, move |engine| {
+    let made = blocking(&state, move |engine| {
         engine.create_booking(&request, key.as_ref())
     })
     .await?;
-    let status = if created {
+    let status = if made.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(BookingView::from(&booking))))
+    Ok((
+        status,
+        Json(CreatedBookingView {
+            booking: BookingView::from(&made.booking),
+            payment: made.payment.as_ref().map(PaymentView::from),
+        }),
+    ))
 }
 
 /// `GET /v1/bookings/{id}` (JSON) and `GET /v1/bookings/{id}.ics` (iCalendar):

@@ -18,6 +18,8 @@ pub mod health;
 pub mod interactions;
 pub mod matches;
 pub mod metrics;
+pub mod payouts;
 pub mod profile;
 pub mod recommendations;
 pub mod search;
+pub mod webhooks;

@@ -1,14 +1,19 @@
 //! What the API sends back: the shapes of rows as callers may see them
-//! (one's own account, a public profile, a booking, a ranked expert), and
+//! (one's own account, a public profile, a booking, a ranked expert, one's
+//! payouts and earnings), and
 //! the OpenAPI schemas of the model types the API sends or takes as they are.
 
 mod account_view;
 mod booking_view;
 pub mod model_schemas;
+mod money_views;
 mod public_profile;
 mod ranked_expert_view;
 
 pub use account_view::AccountView;
 pub use booking_view::BookingView;
+pub use money_views::{
+    CreatedBookingView, EarningsView, PaymentView, PayoutAccountView, PayoutView,
+};
 pub use public_profile::PublicProfile;
 pub use ranked_expert_view::{MatchReasonView, RankedExpertList, reason_views};

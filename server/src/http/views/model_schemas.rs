@@ -10,7 +10,9 @@
 use std::borrow::Cow;
 
 use droply_engine::accounts::CLIENT_INTERACTIONS;
-use droply_models::{BookingStatus, PaymentStatus, ProfileLayout};
+use droply_models::{
+    BookingStatus, PaymentStatus, PayoutStatus, ProfileLayout, StripeAccountStatus,
+};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
@@ -54,6 +56,18 @@ string_enum_schema!(
     PaymentStatusSchema = "PaymentStatus",
     PaymentStatus,
     "A booking's payment state."
+);
+string_enum_schema!(
+    /// `PayoutStatus` as sent.
+    PayoutStatusSchema = "PayoutStatus",
+    PayoutStatus,
+    "A payout's state."
+);
+string_enum_schema!(
+    /// `StripeAccountStatus` as sent.
+    StripeAccountStatusSchema = "StripeAccountStatus",
+    StripeAccountStatus,
+    "The state of an expert's Stripe connected account."
 );
 /// `InteractionType` as sent and taken by `POST /v1/interactions`: only the
 /// kinds a client may record (the engine records the others itself).

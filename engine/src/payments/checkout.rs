@@ -1,0 +1,123 @@
+//! Starting a booking's payment: after the booking and its [`Payment`] are
+//! committed, a PaymentIntent is created for it (idempotency key: the
+//! store's instance key and the payment id, so a retry makes no second
+//! intent) and recorded on both rows; the booker gets its client secret.
+//! If Stripe cannot be reached or refuses, the booking is cancelled (its
+//! slot freed) and the caller learns why: nobody is left holding a slot
+//! that cannot be paid for.
+
+use droply_models::{Booking, BookingStatus, Money, PaymentStatus};
+
+use super::gateway::IntentRequest;
+use super::{
+    AmountUse, META_BOOKING, META_PAYMENT, Payment, Payments, payment_of, stored_payment_of,
+    stripe_currency, to_stripe,
+};
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// What the booker needs to pay: the intent's client secret and the amount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentStart {
+    /// Stripe's `client_secret` of the PaymentIntent (for the booker only).
+    pub client_secret: String,
+    /// What will be charged.
+    pub amount: Money,
+}
+
+/// The cancellation reason when a payment could not be started.
+pub const PAYMENT_NOT_STARTED: &str = "the payment could not be started";
+
+/// Makes sure `booking`'s payment has a PaymentIntent and returns what the
+/// booker needs to pay it; `None` when nothing is owed (free, or paid).
+pub fn start_payment(
+    payments: &Payments,
+    store: &Store,
+    booking: &Booking,
+) -> Result<Option<PaymentStart>> {
+    let Some(payment) = stored_payment_of(store, booking.id)? else {
+        return Ok(None);
+    };
+    if payment.status.is_paid() || booking.status != BookingStatus::PendingPayment {
+        return Ok(None);
+    }
+    let gateway = payments.gateway()?;
+    let intent = match &payment.intent_id {
+        Some(id) => gateway.intent(id),
+        None => gateway.create_intent(
+            &intent_request(payments, &payment)?,
+            &payment.intent_key(payments.instance()),
+        ),
+    };
+    let intent = match intent {
+        Ok(intent) => intent,
+        Err(err) => {
+            tracing::warn!(booking = %booking.id, error = %err.message, "payment could not be started");
+            give_up(store, &payment)?;
+            return Err(err.into());
+        }
+    };
+    let stored = store.write(|txn| {
+        let mut payment: Payment = txn.require(payment.id)?;
+        if payment.intent_id.is_none() {
+            payment.intent_id = Some(intent.id.clone());
+            let mut booking: Booking = txn.require(payment.booking_id)?;
+            booking.stripe_payment_intent_id = Some(intent.id.clone());
+            txn.update(booking)?;
+            payment = txn.update(payment)?;
+        }
+        Ok(payment)
+    })?;
+    if stored.intent_id.as_deref() != Some(intent.id.as_str()) {
+        // Two concurrent first requests each made an intent (only possible
+        // where idempotency keys are not honoured): answer the recorded one.
+        let id = stored.intent_id.as_deref().unwrap_or_default();
+        return start_with(gateway.intent(id).map_err(Error::from)?, &stored);
+    }
+    start_with(intent, &stored)
+}
+
+fn start_with(intent: super::gateway::Intent, payment: &Payment) -> Result<Option<PaymentStart>> {
+    let client_secret = intent.client_secret.ok_or_else(|| {
+        Error::PaymentProvider("Stripe returned a PaymentIntent without a client secret".to_owned())
+    })?;
+    Ok(Some(PaymentStart {
+        client_secret,
+        amount: payment.amount,
+    }))
+}
+
+fn intent_request(payments: &Payments, payment: &Payment) -> Result<IntentRequest> {
+    Ok(IntentRequest {
+        amount: to_stripe(payment.amount, AmountUse::Charge)?,
+        currency: stripe_currency(payment.amount.currency),
+        metadata: payments.metadata(&[
+            (META_PAYMENT, payment.id.to_string()),
+            (META_BOOKING, payment.booking_id.to_string()),
+        ]),
+    })
+}
+
+/// Cancels the booking of a payment that could not be started, unless it
+/// got an intent or was paid meanwhile.
+fn give_up(store: &Store, payment: &Payment) -> Result<()> {
+    store.write(|txn| {
+        let mut payment: Payment = txn.require(payment.id)?;
+        if payment.intent_id.is_some() || payment.status.is_paid() {
+            return Ok(());
+        }
+        let mut booking: Booking = txn.require(payment.booking_id)?;
+        if payment_of(txn, booking.id)?.map(|p| p.id) != Some(payment.id) {
+            return Ok(());
+        }
+        if booking.status == BookingStatus::PendingPayment {
+            booking.status = BookingStatus::Cancelled;
+            booking.cancellation_reason = Some(PAYMENT_NOT_STARTED.to_owned());
+        }
+        booking.payment_status = PaymentStatus::Failed;
+        txn.update(booking)?;
+        payment.status = PaymentStatus::Failed;
+        txn.update(payment)?;
+        Ok(())
+    })
+}

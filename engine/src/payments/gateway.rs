@@ -1,0 +1,292 @@
+//! The Stripe gateway: every call the service makes to Stripe, through
+//! async-stripe's typed requests and its hyper/rustls client, with an
+//! idempotency key on every call that creates something. Responses are read
+//! into lean types holding only the fields we use (Stripe adds fields
+//! often; fakes such as localstripe omit some), never into floats.
+//!
+//! The engine is blocking, so the gateway owns a small runtime ("stripe-io")
+//! and waits for each call on it; no call is ever made inside a store write
+//! transaction. A call's failure says whether it is worth retrying
+//! ([`GatewayError::retryable`]): Stripe refusing the request is final, a
+//! network error, a timeout or a 5xx may succeed later with the same key.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::mpsc;
+
+use secrecy::ExposeSecret;
+use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_connect::account::{CreateAccount, CreateAccountType, RetrieveAccount};
+use stripe_connect::account_link::{CreateAccountLink, CreateAccountLinkType};
+use stripe_connect::transfer::CreateTransfer;
+use stripe_core::payment_intent::{CreatePaymentIntent, RetrievePaymentIntent};
+use stripe_core::refund::CreateRefund;
+
+use super::config::StripeConfig;
+use crate::{Error, Result};
+
+/// A failed call to Stripe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayError {
+    /// What went wrong, safe to log (never a key).
+    pub message: String,
+    /// Whether the same call (same idempotency key) may succeed later.
+    pub retryable: bool,
+}
+
+impl From<GatewayError> for Error {
+    fn from(err: GatewayError) -> Self {
+        Error::PaymentProvider(err.message)
+    }
+}
+
+fn classify(err: StripeError) -> GatewayError {
+    match err {
+        StripeError::Stripe(details, status) => GatewayError {
+            message: format!(
+                "Stripe refused the request ({status}): {}",
+                details
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| "no message".to_owned())
+            ),
+            retryable: status == 409 || status == 429 || status >= 500,
+        },
+        StripeError::Timeout => GatewayError {
+            message: "Stripe did not answer in time".to_owned(),
+            retryable: true,
+        },
+        StripeError::ClientError(why) => GatewayError {
+            message: format!("Stripe could not be reached: {why}"),
+            retryable: true,
+        },
+        StripeError::JSONDeserialize(why) => GatewayError {
+            message: format!("Stripe's answer could not be read: {why}"),
+            retryable: true,
+        },
+        StripeError::ConfigError(why) => GatewayError {
+            message: format!("the Stripe client is misconfigured: {why}"),
+            retryable: false,
+        },
+    }
+}
+
+/// A PaymentIntent as far as we read it.
+#[derive(Debug, Clone, miniserde::Deserialize)]
+pub struct Intent {
+    /// `pi_...`.
+    pub id: String,
+    /// What the paying client needs to confirm it.
+    pub client_secret: Option<String>,
+    /// Stripe's status (`requires_payment_method`, `succeeded`, ...).
+    pub status: String,
+    /// In Stripe's integer amount.
+    pub amount: i64,
+    /// Lower-case currency code.
+    pub currency: String,
+}
+
+/// A refund as far as we read it.
+#[derive(Debug, Clone, miniserde::Deserialize)]
+pub struct RefundReply {
+    /// `re_...`.
+    pub id: String,
+    /// In Stripe's integer amount.
+    pub amount: i64,
+    /// `pending`, `succeeded`, `failed`, `canceled`, `requires_action`.
+    pub status: Option<String>,
+}
+
+/// A connected account as far as we read it.
+#[derive(Debug, Clone, miniserde::Deserialize)]
+pub struct AccountReply {
+    /// `acct_...`.
+    pub id: String,
+    /// Whether it may take charges.
+    pub charges_enabled: Option<bool>,
+    /// Whether it may be paid out.
+    pub payouts_enabled: Option<bool>,
+    /// Whether onboarding was finished.
+    pub details_submitted: Option<bool>,
+}
+
+#[derive(Debug, Clone, miniserde::Deserialize)]
+struct LinkReply {
+    url: String,
+}
+
+/// A transfer as far as we read it.
+#[derive(Debug, Clone, miniserde::Deserialize)]
+pub struct TransferReply {
+    /// `tr_...`.
+    pub id: String,
+}
+
+/// What a new PaymentIntent asks for.
+#[derive(Debug, Clone)]
+pub struct IntentRequest {
+    /// Stripe's integer amount.
+    pub amount: i64,
+    /// Lower-case currency code.
+    pub currency: String,
+    /// Our ids and the store's tag, read back from webhooks.
+    pub metadata: HashMap<String, String>,
+}
+
+/// The client and the runtime its calls run on.
+#[derive(Debug)]
+pub struct Gateway {
+    client: Client,
+    runtime: tokio::runtime::Runtime,
+    onboarding_return_url: String,
+    onboarding_refresh_url: String,
+}
+
+impl Gateway {
+    /// A gateway to the Stripe account `config` names.
+    pub fn new(config: &StripeConfig) -> Result<Gateway> {
+        let mut api_base = config.api_base.clone();
+        if !api_base.ends_with('/') {
+            api_base.push('/');
+        }
+        let client = ClientBuilder::new(config.secret_key.expose_secret())
+            .url(api_base)
+            .timeout(config.timeout)
+            .app_info("droply", Some(env!("CARGO_PKG_VERSION").to_owned()), None)
+            .build()
+            .map_err(|err| Error::Config(classify(err).message))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("stripe-io")
+            .enable_all()
+            .build()?;
+        Ok(Gateway {
+            client,
+            runtime,
+            onboarding_return_url: config.onboarding_return_url.clone(),
+            onboarding_refresh_url: config.onboarding_refresh_url.clone(),
+        })
+    }
+
+    /// Runs `call` on the gateway's runtime and waits for it; works from
+    /// any thread, async or not.
+    fn wait<T: Send + 'static>(
+        &self,
+        call: impl Future<Output = Result<T, StripeError>> + Send + 'static,
+    ) -> Result<T, GatewayError> {
+        let (answer, answered) = mpsc::channel();
+        self.runtime.spawn(async move {
+            let _ = answer.send(call.await);
+        });
+        answered
+            .recv()
+            .map_err(|_| GatewayError {
+                message: "the Stripe call was dropped".to_owned(),
+                retryable: true,
+            })?
+            .map_err(classify)
+    }
+
+    fn send<T: miniserde::Deserialize + Send + 'static>(
+        &self,
+        request: &impl StripeRequest,
+        key: Option<&str>,
+    ) -> Result<T, GatewayError> {
+        let mut customized = request.build().customize::<T>();
+        if let Some(key) = key {
+            let key = IdempotencyKey::new(key).map_err(|err| GatewayError {
+                message: format!("bad idempotency key: {err}"),
+                retryable: false,
+            })?;
+            customized = customized.request_strategy(RequestStrategy::Idempotent(key));
+        }
+        let client = self.client.clone();
+        self.wait(async move { customized.send(&client).await })
+    }
+
+    /// Creates a PaymentIntent, once per `key`.
+    pub fn create_intent(
+        &self,
+        request: &IntentRequest,
+        key: &str,
+    ) -> Result<Intent, GatewayError> {
+        let create = CreatePaymentIntent::new(
+            request.amount,
+            request
+                .currency
+                .parse::<stripe_types::Currency>()
+                .unwrap_or_default(),
+        )
+        .metadata(request.metadata.clone());
+        self.send(&create, Some(key))
+    }
+
+    /// The PaymentIntent `id` as it is now.
+    pub fn intent(&self, id: &str) -> Result<Intent, GatewayError> {
+        self.send(&RetrievePaymentIntent::new(id), None)
+    }
+
+    /// Refunds `amount` of PaymentIntent `intent`, once per `key`.
+    pub fn refund(
+        &self,
+        intent: &str,
+        amount: i64,
+        metadata: HashMap<String, String>,
+        key: &str,
+    ) -> Result<RefundReply, GatewayError> {
+        let create = CreateRefund::new()
+            .payment_intent(intent)
+            .amount(amount)
+            .metadata(metadata);
+        self.send(&create, Some(key))
+    }
+
+    /// Creates an Express connected account, once per `key`.
+    pub fn create_account(
+        &self,
+        email: &str,
+        metadata: HashMap<String, String>,
+        key: &str,
+    ) -> Result<AccountReply, GatewayError> {
+        let create = CreateAccount::new()
+            .type_(CreateAccountType::Express)
+            .email(email)
+            .metadata(metadata);
+        self.send(&create, Some(key))
+    }
+
+    /// The connected account `id` as it is now.
+    pub fn account(&self, id: &str) -> Result<AccountReply, GatewayError> {
+        self.send(&RetrieveAccount::new(id), None)
+    }
+
+    /// A one-time onboarding link for account `id`.
+    pub fn onboarding_link(&self, id: &str) -> Result<String, GatewayError> {
+        let create = CreateAccountLink::new(id, CreateAccountLinkType::AccountOnboarding)
+            .refresh_url(self.onboarding_refresh_url.clone())
+            .return_url(self.onboarding_return_url.clone());
+        self.send::<LinkReply>(&create, None).map(|link| link.url)
+    }
+
+    /// Moves `amount` to connected account `destination`, once per `key`.
+    pub fn transfer(
+        &self,
+        amount: i64,
+        currency: &str,
+        destination: &str,
+        group: &str,
+        metadata: HashMap<String, String>,
+        key: &str,
+    ) -> Result<TransferReply, GatewayError> {
+        let create = CreateTransfer::new(
+            currency
+                .parse::<stripe_types::Currency>()
+                .unwrap_or_default(),
+            destination,
+        )
+        .amount(amount)
+        .transfer_group(group)
+        .metadata(metadata);
+        self.send(&create, Some(key))
+    }
+}

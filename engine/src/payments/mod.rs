@@ -1,0 +1,196 @@
+//! Money: Stripe payments for bookings, refunds, webhooks, the ledger and
+//! payouts to experts' connected accounts.
+//!
+//! The shape of every money path is the same: decide and record in one store
+//! transaction (a booking and its [`Payment`], a requested refund, a reserved
+//! payout with its ledger row), then call Stripe outside any transaction with
+//! an idempotency key made from the store's instance key and our id, then
+//! record what Stripe answered in another transaction. A crash between the
+//! call and the record leaves a row that says "requested"; the sweep repeats
+//! the call with the same key, so Stripe does it once. Webhooks
+//! ([`webhook`]) are verified, applied with their event id in one
+//! transaction (a redelivery changes nothing), and written so that any order
+//! of a payment's events ends in the same state.
+//!
+//! Parts: `amount` (Money ⇄ Stripe's integers), `config`, `gateway` (the
+//! async-stripe client), `signature`, the records (`payment`, `ledger`,
+//! `stripe_event`), and the use cases `checkout`, `refunds`, `webhook`,
+//! `payouts` and `onboarding`.
+
+mod amount;
+mod checkout;
+mod config;
+mod gateway;
+pub mod ledger;
+mod onboarding;
+mod payment;
+mod payouts;
+mod refunds;
+mod signature;
+mod stripe_event;
+mod webhook;
+
+pub use amount::{
+    AmountUse, currency_from_stripe, from_stripe, round_down_for, stripe_currency, to_stripe,
+};
+pub use checkout::{PaymentStart, start_payment};
+pub use config::{PaymentsConfig, RefundPolicy, STRIPE_API_BASE, StripeConfig};
+pub use gateway::{Gateway, GatewayError};
+pub use ledger::{Balances, LedgerEntry, LedgerEntryId, LedgerKind};
+pub use onboarding::{PayoutAccount, account_status_from, payout_account, start_onboarding};
+pub use payment::{Payment, PaymentId, PaymentRefund, RefundState};
+pub use payouts::{payout_sweep, request_payout, scheduled_payouts};
+pub use refunds::{RefundOrder, refund_on_cancel, send_refund};
+pub use signature::TOLERANCE_SECS;
+pub use stripe_event::{StripeEvent, StripeEventRowId};
+pub use webhook::{WebhookReceipt, handle_webhook};
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use droply_models::{Booking, BookingId, PaymentStatus};
+
+use crate::store::{IndexName, KeyBuilder, PageRequest, Store, Txn};
+use crate::{Error, Result};
+
+/// What a new payment gets: whether payments are on at all, the platform's
+/// fee and the earnings hold. Copied from [`PaymentsConfig`] for the
+/// booking rules, which need nothing else of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChargeTerms {
+    /// Whether paid bookings can be taken.
+    pub payments_on: bool,
+    /// The platform's share, in basis points.
+    pub platform_fee_bps: u32,
+    /// Days after a session's end before its earning can be paid out.
+    pub earnings_hold_days: u32,
+}
+
+impl PaymentsConfig {
+    /// The terms new payments get.
+    pub fn terms(&self) -> ChargeTerms {
+        ChargeTerms {
+            payments_on: self.stripe.is_some(),
+            platform_fee_bps: self.platform_fee_bps,
+            earnings_hold_days: self.earnings_hold_days,
+        }
+    }
+}
+
+impl Payment {
+    /// A new, unpaid payment for `booking` under `terms`.
+    pub fn for_booking(booking: &Booking, terms: &ChargeTerms) -> Result<Payment> {
+        let amount = booking.payment_amount;
+        let fee = amount.checked_mul_ratio(i64::from(terms.platform_fee_bps), 10_000)?;
+        let hold = chrono::TimeDelta::days(i64::from(terms.earnings_hold_days));
+        Ok(Payment {
+            id: PaymentId::new(0),
+            booking_id: booking.id,
+            payer: booking.user_id,
+            payee: booking.provider_id,
+            amount,
+            fee,
+            status: PaymentStatus::Pending,
+            intent_id: None,
+            refunds: Vec::new(),
+            earning_available_at: booking
+                .start_time
+                .plus_minutes(i64::from(booking.duration))
+                .saturating_add(hold),
+            created_at: booking.created_at,
+        })
+    }
+}
+
+/// The payment of booking `booking`, if it has one.
+pub fn payment_of(txn: &Txn<'_>, booking: BookingId) -> Result<Option<Payment>> {
+    let prefix = KeyBuilder::new().u64(booking.get()).build();
+    Ok(txn
+        .list_index::<Payment>(IndexName::PaymentsByBooking, &prefix)?
+        .into_iter()
+        .next())
+}
+
+/// The payment of booking `booking` read outside a transaction.
+pub fn stored_payment_of(store: &Store, booking: BookingId) -> Result<Option<Payment>> {
+    let prefix = KeyBuilder::new().u64(booking.get()).build();
+    Ok(store
+        .list_index::<Payment>(
+            IndexName::PaymentsByBooking,
+            &prefix,
+            &PageRequest::first(1),
+        )?
+        .items
+        .into_iter()
+        .next())
+}
+
+/// Payments as the engine runs them: the configuration, the gateway when
+/// Stripe is configured, and the store's instance key.
+#[derive(Debug, Clone)]
+pub struct Payments {
+    config: PaymentsConfig,
+    gateway: Option<Arc<Gateway>>,
+    instance: String,
+}
+
+impl Payments {
+    /// Payments over `store` as `config` says (the gateway is built now).
+    pub fn new(store: &Store, config: PaymentsConfig) -> Result<Payments> {
+        let gateway = config
+            .stripe
+            .as_ref()
+            .map(Gateway::new)
+            .transpose()?
+            .map(Arc::new);
+        Ok(Payments {
+            config,
+            gateway,
+            instance: store.instance_key()?,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PaymentsConfig {
+        &self.config
+    }
+
+    /// The terms new payments get.
+    pub fn terms(&self) -> ChargeTerms {
+        self.config.terms()
+    }
+
+    /// The gateway, or [`Error::PaymentsNotConfigured`].
+    pub fn gateway(&self) -> Result<&Gateway> {
+        self.gateway.as_deref().ok_or(Error::PaymentsNotConfigured)
+    }
+
+    /// The store's instance key, part of every idempotency key and of the
+    /// tag on what we create at Stripe.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Metadata for an object we create at Stripe: our ids plus the tag.
+    fn metadata(&self, ids: &[(&str, String)]) -> HashMap<String, String> {
+        let mut metadata: HashMap<String, String> = ids
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), value.clone()))
+            .collect();
+        metadata.insert(META_INSTANCE.to_owned(), self.instance.clone());
+        metadata
+    }
+}
+
+/// Metadata key of the store tag.
+pub(crate) const META_INSTANCE: &str = "droply_instance";
+/// Metadata key of our payment id.
+pub(crate) const META_PAYMENT: &str = "droply_payment";
+/// Metadata key of our booking id.
+pub(crate) const META_BOOKING: &str = "droply_booking";
+/// Metadata key of our payout id.
+pub(crate) const META_PAYOUT: &str = "droply_payout";
+/// Metadata key of our user id.
+pub(crate) const META_USER: &str = "droply_user";
+/// Metadata key of a refund's number within its payment.
+pub(crate) const META_REFUND: &str = "droply_refund";

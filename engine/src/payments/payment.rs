@@ -1,0 +1,192 @@
+//! `Payment`: the money one booking's client owes and pays, kept beside the
+//! booking (engine-internal). It holds what the model's booking fields
+//! cannot: the platform's fee fixed when the price was, the Stripe
+//! PaymentIntent (unique: one payment per intent), each refund with its own
+//! state, and when the expert's earning becomes available. A reschedule
+//! moves a payment to the new booking; the booking's `payment_status` and
+//! `stripe_payment_intent_id` mirror it, written in the same transaction.
+
+use droply_models::{BookingId, Money, PaymentStatus, Timestamp, UserId};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{
+    EntityKind, IndexEntry, IndexName, KeyBuilder, Record, RecordId, UniqueEntry, UniqueName,
+};
+use crate::{Error, Result};
+
+droply_models::typed_id! {
+    /// Identifies a [`Payment`].
+    pub struct PaymentId;
+}
+
+impl RecordId for PaymentId {
+    fn raw(self) -> u64 {
+        self.get()
+    }
+    fn from_raw(raw: u64) -> Self {
+        PaymentId::new(raw)
+    }
+}
+
+/// Where one refund is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RefundState {
+    /// Decided and recorded; Stripe not told yet (or the call failed and
+    /// the sweep retries it with the same key).
+    Requested,
+    /// Stripe accepted it; the money is on its way back.
+    Pending,
+    /// The money is back with the client.
+    Succeeded,
+    /// Stripe could not refund it; nothing moved.
+    Failed,
+}
+
+impl RefundState {
+    /// Whether the refund's money counts as returned (in the ledger).
+    pub fn counts(self) -> bool {
+        matches!(self, RefundState::Pending | RefundState::Succeeded)
+    }
+}
+
+/// One refund of a payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRefund {
+    /// 1, 2, ... within the payment: part of its idempotency key.
+    pub number: u32,
+    /// How much.
+    pub amount: Money,
+    /// Where it is.
+    pub state: RefundState,
+    /// Stripe's `re_...`, once known.
+    pub stripe_id: Option<String>,
+    /// Why (shown to the owner).
+    pub reason: String,
+    /// When it was decided.
+    pub requested_at: Timestamp,
+}
+
+/// One booking's payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// Primary key.
+    pub id: PaymentId,
+    /// The booking it pays for now.
+    pub booking_id: BookingId,
+    /// The client.
+    pub payer: UserId,
+    /// The expert.
+    pub payee: UserId,
+    /// What the client pays.
+    pub amount: Money,
+    /// The platform's share of `amount`.
+    pub fee: Money,
+    /// Where the payment is.
+    pub status: PaymentStatus,
+    /// Stripe's PaymentIntent (`pi_...`), once created.
+    pub intent_id: Option<String>,
+    /// Refunds, oldest first.
+    pub refunds: Vec<PaymentRefund>,
+    /// When the expert's earning can be paid out.
+    pub earning_available_at: Timestamp,
+    /// When the payment was set up.
+    pub created_at: Timestamp,
+}
+
+impl Payment {
+    /// The expert's share: `amount - fee`.
+    pub fn earning(&self) -> Result<Money> {
+        Ok(self.amount.checked_sub(self.fee)?)
+    }
+
+    /// What was given back (refunds Stripe accepted).
+    pub fn refunded(&self) -> Result<Money> {
+        self.refunds
+            .iter()
+            .filter(|refund| refund.state.counts())
+            .try_fold(Money::zero(self.amount.currency), |sum, refund| {
+                sum.checked_add(refund.amount)
+            })
+            .map_err(Error::from)
+    }
+
+    /// What was decided to give back, sent or not (every refund but the failed).
+    pub fn committed_refunds(&self) -> Result<Money> {
+        self.refunds
+            .iter()
+            .filter(|refund| refund.state != RefundState::Failed)
+            .try_fold(Money::zero(self.amount.currency), |sum, refund| {
+                sum.checked_add(refund.amount)
+            })
+            .map_err(Error::from)
+    }
+
+    /// The status the refunds imply for a paid payment: succeeded, partly
+    /// or fully refunded.
+    pub fn paid_status(&self) -> Result<PaymentStatus> {
+        let refunded = self.refunded()?;
+        Ok(if refunded.is_zero() {
+            PaymentStatus::Succeeded
+        } else if refunded.amount_minor >= self.amount.amount_minor {
+            PaymentStatus::Refunded
+        } else {
+            PaymentStatus::PartiallyRefunded
+        })
+    }
+
+    /// The idempotency key of this payment's PaymentIntent.
+    pub fn intent_key(&self, instance: &str) -> String {
+        format!("droply-{instance}-payment-{}", self.id)
+    }
+
+    /// The idempotency key of refund `number`.
+    pub fn refund_key(&self, instance: &str, number: u32) -> String {
+        format!("droply-{instance}-payment-{}-refund-{number}", self.id)
+    }
+}
+
+impl Record for Payment {
+    type Id = PaymentId;
+    const KIND: EntityKind = EntityKind::Payment;
+
+    fn id(&self) -> PaymentId {
+        self.id
+    }
+    fn set_id(&mut self, id: PaymentId) {
+        self.id = id;
+    }
+    fn validate(&self) -> Result<()> {
+        if !self.amount.is_positive() || self.fee.is_negative() || self.earning()?.is_negative() {
+            return Err(Error::Invalid(format!(
+                "payment of {} with a fee of {} is not a valid split",
+                self.amount, self.fee
+            )));
+        }
+        if self.committed_refunds()?.amount_minor > self.amount.amount_minor {
+            return Err(Error::Invalid(format!(
+                "refunds of payment {} exceed its amount",
+                self.id
+            )));
+        }
+        Ok(())
+    }
+    fn owner(&self) -> Option<u64> {
+        Some(self.payee.get())
+    }
+    fn index_entries(&self) -> Vec<IndexEntry> {
+        vec![IndexEntry {
+            index: IndexName::PaymentsByBooking,
+            prefix: KeyBuilder::new().u64(self.booking_id.get()).build(),
+        }]
+    }
+    fn unique_entries(&self) -> Vec<UniqueEntry> {
+        self.intent_id
+            .iter()
+            .map(|intent| UniqueEntry {
+                unique: UniqueName::PaymentIntent,
+                key: intent.as_bytes().to_vec(),
+                shown: intent.clone(),
+            })
+            .collect()
+    }
+}

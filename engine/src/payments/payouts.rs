@@ -1,0 +1,221 @@
+//! Payouts: an expert asks for an amount (or everything available); the
+//! payout row and its ledger row are written in one transaction that reads
+//! the available balance first (the single writer makes concurrent
+//! requests queue, so together they never take more than is there). Then a
+//! Stripe transfer moves the money to the expert's connected account with
+//! the payout's idempotency key; its answer moves the payout to
+//! `in_transit` (or, refused, to `failed` with the money given back in the
+//! ledger). A payout left `pending` by a crash or a failed call is sent
+//! again by [`payout_sweep`] with the same key, so Stripe transfers it
+//! once. [`scheduled_payouts`] pays out experts on a daily, weekly or
+//! monthly schedule.
+
+use droply_models::{
+    Money, Payout, PayoutId, PayoutSchedule, PayoutStatus, Timestamp, User, UserId,
+};
+
+use super::{
+    AmountUse, META_PAYOUT, Payment, Payments, RefundOrder, RefundState, ledger, round_down_for,
+    send_refund, stripe_currency, to_stripe,
+};
+use crate::store::{IndexName, PageRequest, Store};
+use crate::{Error, Result};
+
+/// Reserves a payout of `amount` (everything available when `None`) for
+/// `user` and sends it. `PayoutsNotEnabled` before onboarding finished,
+/// `InsufficientBalance` above what is available.
+pub fn request_payout(
+    payments: &Payments,
+    store: &Store,
+    user: UserId,
+    amount: Option<Money>,
+) -> Result<Payout> {
+    payments.gateway()?;
+    let payout = store.write(|txn| {
+        let row: User = txn.require(user)?;
+        if row.stripe_account_id.is_none() || !row.payout_enabled {
+            return Err(Error::PayoutsNotEnabled(
+                "finish payout onboarding first (POST /v1/payouts/onboarding)".to_owned(),
+            ));
+        }
+        let available = ledger::available_in(txn, &row, txn.now())?;
+        let wanted = match amount {
+            Some(amount) => amount,
+            None => round_down_for(available, AmountUse::Payout),
+        };
+        if wanted.currency != available.currency {
+            return Err(Error::Invalid(format!(
+                "payouts are made in {}, not {}",
+                available.currency, wanted.currency
+            )));
+        }
+        if !wanted.is_positive() {
+            return Err(Error::InsufficientBalance { available });
+        }
+        to_stripe(wanted, AmountUse::Payout)?;
+        if wanted.amount_minor > available.amount_minor {
+            return Err(Error::InsufficientBalance { available });
+        }
+        let payout = txn.create(Payout {
+            id: PayoutId::new(0),
+            user_id: user,
+            amount: wanted,
+            stripe_transfer_id: None,
+            stripe_payout_id: None,
+            status: PayoutStatus::Pending,
+            created_at: txn.now(),
+            paid_at: None,
+        })?;
+        ledger::record_payout(txn, user, payout.id, wanted, true)?;
+        Ok(payout)
+    })?;
+    send_transfer(payments, store, payout.id)
+}
+
+/// Sends payout `id`'s transfer if it is still pending, and records the answer.
+pub fn send_transfer(payments: &Payments, store: &Store, id: PayoutId) -> Result<Payout> {
+    let payout: Payout = store.require(id)?;
+    if payout.status != PayoutStatus::Pending {
+        return Ok(payout);
+    }
+    let user: User = store.require(payout.user_id)?;
+    let account = user.stripe_account_id.clone().ok_or_else(|| {
+        Error::PayoutsNotEnabled(format!("user {} has no connected account", user.id))
+    })?;
+    let answer = payments.gateway()?.transfer(
+        to_stripe(payout.amount, AmountUse::Payout)?,
+        &stripe_currency(payout.amount.currency),
+        &account,
+        &format!("payout-{}", payout.id),
+        payments.metadata(&[(META_PAYOUT, payout.id.to_string())]),
+        &format!("droply-{}-payout-{}", payments.instance(), payout.id),
+    );
+    match answer {
+        Ok(transfer) => store.write(|txn| {
+            let mut payout: Payout = txn.require(id)?;
+            if payout.status == PayoutStatus::Pending {
+                payout.status = PayoutStatus::InTransit;
+                payout.stripe_transfer_id = Some(transfer.id.clone());
+                payout = txn.update(payout)?;
+            }
+            Ok(payout)
+        }),
+        Err(err) if err.retryable => {
+            tracing::warn!(payout = %id, error = %err.message, "payout transfer will be retried");
+            Ok(payout)
+        }
+        Err(err) => {
+            tracing::warn!(payout = %id, error = %err.message, "payout transfer refused");
+            store.write(|txn| {
+                let mut payout: Payout = txn.require(id)?;
+                if payout.status == PayoutStatus::Pending {
+                    payout.status = PayoutStatus::Failed;
+                    payout = txn.update(payout)?;
+                    ledger::record_payout(txn, payout.user_id, payout.id, payout.amount, false)?;
+                }
+                Ok(payout)
+            })?;
+            Err(err.into())
+        }
+    }
+}
+
+/// Repeats every Stripe call left unfinished for longer than the
+/// configured `retry_after`: pending payouts' transfers and requested
+/// refunds. Returns how many were sent again.
+pub fn payout_sweep(payments: &Payments, store: &Store, now: Timestamp) -> Result<usize> {
+    if payments.gateway().is_err() {
+        return Ok(0);
+    }
+    let cutoff = now.saturating_add(
+        -chrono::TimeDelta::from_std(payments.config().retry_after).unwrap_or_default(),
+    );
+    let mut retried = 0;
+    let stale_payouts: Vec<PayoutId> = store
+        .iter::<Payout>()
+        .filter_map(|row| row.ok())
+        .filter(|payout| payout.status == PayoutStatus::Pending && payout.created_at <= cutoff)
+        .map(|payout| payout.id)
+        .collect();
+    for id in stale_payouts {
+        retried += 1;
+        if let Err(err) = send_transfer(payments, store, id) {
+            tracing::warn!(payout = %id, %err, "payout retry failed");
+        }
+    }
+    let stale_refunds: Vec<RefundOrder> = store
+        .iter::<Payment>()
+        .filter_map(|row| row.ok())
+        .flat_map(|payment| {
+            payment
+                .refunds
+                .iter()
+                .filter(|refund| {
+                    refund.state == RefundState::Requested && refund.requested_at <= cutoff
+                })
+                .map(|refund| RefundOrder {
+                    payment: payment.id,
+                    number: refund.number,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for order in stale_refunds {
+        retried += 1;
+        if let Err(err) = send_refund(payments, store, order) {
+            tracing::warn!(payment = %order.payment, %err, "refund retry failed");
+        }
+    }
+    Ok(retried)
+}
+
+/// How long after the last payout a schedule pays out again.
+fn period(schedule: PayoutSchedule) -> Option<chrono::TimeDelta> {
+    match schedule {
+        PayoutSchedule::Daily => Some(chrono::TimeDelta::days(1)),
+        PayoutSchedule::Weekly => Some(chrono::TimeDelta::days(7)),
+        PayoutSchedule::Monthly => Some(chrono::TimeDelta::days(30)),
+        PayoutSchedule::Manual => None,
+    }
+}
+
+/// Pays out everything available to each expert whose schedule is due at
+/// `now` (the last payout is a period old, or there is none); returns how
+/// many payouts were made.
+pub fn scheduled_payouts(payments: &Payments, store: &Store, now: Timestamp) -> Result<usize> {
+    if payments.gateway().is_err() {
+        return Ok(0);
+    }
+    let mut made = 0;
+    let mut page = PageRequest::first(500);
+    loop {
+        let experts = store.list_index::<User>(IndexName::Experts, &[], &page)?;
+        for expert in &experts.items {
+            let Some(every) = period(expert.payout_schedule) else {
+                continue;
+            };
+            if !expert.payout_enabled || !expert.pending_balance.is_positive() {
+                continue;
+            }
+            let last = store
+                .payouts()
+                .by_user(expert.id, &PageRequest::first(1).desc())?
+                .items
+                .first()
+                .map(|payout| payout.created_at);
+            if last.is_some_and(|last| last.saturating_add(every) > now) {
+                continue;
+            }
+            match request_payout(payments, store, expert.id, None) {
+                Ok(_) => made += 1,
+                Err(Error::InsufficientBalance { .. }) => {}
+                Err(err) => tracing::warn!(user = %expert.id, %err, "scheduled payout failed"),
+            }
+        }
+        match experts.next {
+            Some(cursor) => page = PageRequest::first(500).after(Some(cursor)),
+            None => break,
+        }
+    }
+    Ok(made)
+}

@@ -1,0 +1,201 @@
+//! Refunds: deciding one (a cancellation under the [`RefundPolicy`], or a
+//! payment that arrived for a booking no longer held) records it as
+//! `requested` in the transaction that made the decision; [`send_refund`]
+//! then asks Stripe with the refund's own idempotency key and records the
+//! answer, writing the ledger rows once Stripe accepted it. A refund still
+//! `requested` after a crash or a failed call is sent again by the sweep.
+
+use droply_models::{Booking, Money, Timestamp};
+
+use super::{
+    AmountUse, META_PAYMENT, META_REFUND, Payment, PaymentId, PaymentRefund, Payments,
+    RefundPolicy, RefundState, ledger, payment_of, to_stripe,
+};
+use crate::booking::BookingRole;
+use crate::store::{Store, Txn};
+use crate::{Error, Result};
+
+/// A refund recorded as requested, to be sent once its transaction commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefundOrder {
+    /// The payment refunded.
+    pub payment: PaymentId,
+    /// The refund's number within it.
+    pub number: u32,
+}
+
+/// What a cancellation by `role` at `now` gives back of what was paid: the
+/// expert cancelling always refunds in full; the client in full up to the
+/// policy's hours before the start, nothing later.
+pub fn refund_due(
+    policy: &RefundPolicy,
+    booking: &Booking,
+    role: BookingRole,
+    paid: Money,
+    now: Timestamp,
+) -> Money {
+    let deadline = booking
+        .start_time
+        .plus_minutes(-60 * i64::from(policy.full_refund_hours_before));
+    match role {
+        BookingRole::Provider => paid,
+        BookingRole::Client if now <= deadline => paid,
+        BookingRole::Client => Money::zero(paid.currency),
+    }
+}
+
+/// Inside the transaction cancelling `booking` (by `role`): records the
+/// refund the policy grants, if the booking was paid and anything is due.
+pub fn refund_on_cancel(
+    txn: &mut Txn<'_>,
+    policy: &RefundPolicy,
+    booking: &Booking,
+    role: BookingRole,
+) -> Result<Option<RefundOrder>> {
+    let Some(payment) = payment_of(txn, booking.id)? else {
+        return Ok(None);
+    };
+    if !payment.status.is_paid() {
+        return Ok(None);
+    }
+    let left = payment.amount.checked_sub(payment.committed_refunds()?)?;
+    let due = refund_due(policy, booking, role, left, txn.now());
+    if !due.is_positive() {
+        return Ok(None);
+    }
+    let reason = match role {
+        BookingRole::Provider => "cancelled by the expert",
+        BookingRole::Client => "cancelled in time for a refund",
+    };
+    request_refund(txn, payment, due, reason).map(Some)
+}
+
+/// Records a refund of `amount` of `payment` as requested.
+pub(crate) fn request_refund(
+    txn: &mut Txn<'_>,
+    mut payment: Payment,
+    amount: Money,
+    reason: &str,
+) -> Result<RefundOrder> {
+    let number = u32::try_from(payment.refunds.len() + 1).unwrap_or(u32::MAX);
+    payment.refunds.push(PaymentRefund {
+        number,
+        amount,
+        state: RefundState::Requested,
+        stripe_id: None,
+        reason: reason.to_owned(),
+        requested_at: txn.now(),
+    });
+    let payment = txn.update(payment)?;
+    Ok(RefundOrder {
+        payment: payment.id,
+        number,
+    })
+}
+
+/// Moves refund `number` of `payment` to `state` (with Stripe's id when
+/// known), writing or undoing its ledger rows and the payment's and
+/// booking's statuses to match. Nothing changes if it is there already.
+pub(crate) fn settle_refund(
+    txn: &mut Txn<'_>,
+    mut payment: Payment,
+    number: u32,
+    state: RefundState,
+    stripe_id: Option<&str>,
+) -> Result<Payment> {
+    let refund = payment
+        .refunds
+        .iter_mut()
+        .find(|refund| refund.number == number)
+        .ok_or_else(|| Error::Invalid(format!("payment {} has no refund {number}", payment.id)))?;
+    if stripe_id.is_some() && refund.stripe_id.is_none() {
+        refund.stripe_id = stripe_id.map(str::to_owned);
+    }
+    let before = refund.state;
+    let amount = refund.amount;
+    if before == state || before == RefundState::Failed && state != RefundState::Failed {
+        return txn.update(payment);
+    }
+    refund.state = state;
+    if before.counts() != state.counts() {
+        ledger::record_refund(txn, &payment, amount, state.counts())?;
+    }
+    mirror_status(txn, &mut payment)?;
+    txn.update(payment)
+}
+
+/// Sets the payment's and its booking's payment status from its refunds.
+pub(crate) fn mirror_status(txn: &mut Txn<'_>, payment: &mut Payment) -> Result<()> {
+    if !payment.status.is_paid() {
+        return Ok(());
+    }
+    payment.status = payment.paid_status()?;
+    let mut booking: Booking = txn.require(payment.booking_id)?;
+    if booking.payment_status != payment.status {
+        booking.payment_status = payment.status;
+        txn.update(booking)?;
+    }
+    Ok(())
+}
+
+/// Sends refund `order` to Stripe and records the answer. A failure worth
+/// retrying leaves it requested (the sweep sends it again); a refusal marks
+/// it failed.
+pub fn send_refund(payments: &Payments, store: &Store, order: RefundOrder) -> Result<()> {
+    let payment: Payment = store.require(order.payment)?;
+    let Some(refund) = payment.refunds.iter().find(|r| r.number == order.number) else {
+        return Ok(());
+    };
+    if refund.state != RefundState::Requested {
+        return Ok(());
+    }
+    let intent = payment.intent_id.clone().ok_or_else(|| {
+        Error::InvalidState(format!(
+            "payment {} has no PaymentIntent to refund",
+            payment.id
+        ))
+    })?;
+    let gateway = payments.gateway()?;
+    let metadata = payments.metadata(&[
+        (META_PAYMENT, payment.id.to_string()),
+        (META_REFUND, order.number.to_string()),
+    ]);
+    let answer = gateway.refund(
+        &intent,
+        to_stripe(refund.amount, AmountUse::Charge)?,
+        metadata,
+        &payment.refund_key(payments.instance(), order.number),
+    );
+    match answer {
+        Ok(reply) => {
+            let state = refund_state(reply.status.as_deref());
+            store.write(|txn| {
+                let payment: Payment = txn.require(order.payment)?;
+                settle_refund(txn, payment, order.number, state, Some(&reply.id)).map(drop)
+            })?;
+            tracing::info!(payment = %payment.id, refund = order.number, "refund sent");
+            Ok(())
+        }
+        Err(err) if err.retryable => {
+            tracing::warn!(payment = %payment.id, refund = order.number, error = %err.message, "refund will be retried");
+            Ok(())
+        }
+        Err(err) => {
+            tracing::warn!(payment = %payment.id, refund = order.number, error = %err.message, "refund refused");
+            store.write(|txn| {
+                let payment: Payment = txn.require(order.payment)?;
+                settle_refund(txn, payment, order.number, RefundState::Failed, None).map(drop)
+            })?;
+            Err(err.into())
+        }
+    }
+}
+
+/// Our state for Stripe's refund status.
+pub(crate) fn refund_state(status: Option<&str>) -> RefundState {
+    match status {
+        Some("failed" | "canceled") => RefundState::Failed,
+        Some("succeeded") => RefundState::Succeeded,
+        _ => RefundState::Pending,
+    }
+}

@@ -1,0 +1,93 @@
+//! The payment flags of `droply serve`: Stripe's keys and API base (none:
+//! payments off, free sessions only), the platform fee, the earnings hold,
+//! the refund policy and the payment sweep. Keys are read into secret
+//! values (`--help` and debug output never show them).
+
+use std::time::Duration;
+
+use clap::Args;
+use droply_engine::payments::{PaymentsConfig, RefundPolicy, STRIPE_API_BASE, StripeConfig};
+use secrecy::SecretString;
+
+use super::limits::parse_duration;
+use crate::{Error, Result};
+
+/// The payment flags.
+#[derive(Debug, Clone, Args)]
+pub struct PaymentArgs {
+    /// Stripe secret API key (`sk_...`); without it paid bookings and
+    /// payouts answer `payments_not_configured`.
+    #[arg(long, env = "DROPLY_STRIPE_SECRET_KEY", hide_env_values = true, value_parser = parse_secret)]
+    pub stripe_secret_key: Option<SecretString>,
+    /// The webhook endpoint's signing secret (`whsec_...`); required with a key.
+    #[arg(long, env = "DROPLY_STRIPE_WEBHOOK_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub stripe_webhook_secret: Option<SecretString>,
+    /// Stripe's API base URL (tests point it at a fake on loopback).
+    #[arg(long, env = "DROPLY_STRIPE_API_BASE", default_value = STRIPE_API_BASE)]
+    pub stripe_api_base: String,
+    /// The platform's fee in basis points (1500 = 15 %).
+    #[arg(long, env = "DROPLY_PLATFORM_FEE_BPS", default_value_t = 1500, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub platform_fee_bps: u32,
+    /// Days after a session before its earning can be paid out.
+    #[arg(long, env = "DROPLY_EARNINGS_HOLD_DAYS", default_value_t = 7)]
+    pub earnings_hold_days: u32,
+    /// A client cancelling at least this many hours ahead gets a full
+    /// refund; later, none (an expert cancelling always refunds in full).
+    #[arg(long, env = "DROPLY_FULL_REFUND_HOURS", default_value_t = 24)]
+    pub full_refund_hours: u32,
+    /// How often unfinished Stripe calls are retried and scheduled payouts made.
+    #[arg(long, env = "DROPLY_PAYMENTS_SWEEP_EVERY", default_value = "60s", value_parser = parse_duration)]
+    pub payments_sweep_every: Duration,
+    /// How old an unfinished Stripe call must be before the sweep repeats it.
+    #[arg(long, env = "DROPLY_PAYMENTS_RETRY_AFTER", default_value = "60s", value_parser = parse_duration)]
+    pub payments_retry_after: Duration,
+    /// The service's public base URL, where Stripe's onboarding returns.
+    #[arg(
+        long,
+        env = "DROPLY_PUBLIC_URL",
+        default_value = "http://localhost:8080"
+    )]
+    pub public_url: String,
+}
+
+fn parse_secret(text: &str) -> std::result::Result<SecretString, String> {
+    if text.trim().is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    Ok(SecretString::from(text.to_owned()))
+}
+
+impl PaymentArgs {
+    /// The engine's payment configuration; a key without a webhook secret
+    /// (or the reverse) is a configuration error.
+    pub fn config(&self) -> Result<PaymentsConfig> {
+        let stripe = match (&self.stripe_secret_key, &self.stripe_webhook_secret) {
+            (Some(key), Some(webhook)) => {
+                let base = self.public_url.trim_end_matches('/');
+                Some(StripeConfig {
+                    api_base: self.stripe_api_base.clone(),
+                    onboarding_return_url: format!("{base}/payouts/onboarded"),
+                    onboarding_refresh_url: format!("{base}/payouts/onboarding"),
+                    ..StripeConfig::new(key.clone(), webhook.clone())
+                })
+            }
+            (None, None) => None,
+            _ => {
+                return Err(Error::Config(
+                    "set both DROPLY_STRIPE_SECRET_KEY and DROPLY_STRIPE_WEBHOOK_SECRET, or neither"
+                        .to_owned(),
+                ));
+            }
+        };
+        Ok(PaymentsConfig {
+            stripe,
+            platform_fee_bps: self.platform_fee_bps,
+            earnings_hold_days: self.earnings_hold_days,
+            refund_policy: RefundPolicy {
+                full_refund_hours_before: self.full_refund_hours,
+            },
+            sweep_every: Some(self.payments_sweep_every),
+            retry_after: self.payments_retry_after,
+        })
+    }
+}
