@@ -8,8 +8,14 @@
 #   tests/harness/schemathesis.sh            # the long run (random seed)
 #   tests/harness/schemathesis.sh --ci       # the bounded run CI does (fixed seed)
 #
+# The server takes payments against a localstripe of its own (PaymentIntents,
+# refunds; webhooks are checked for their signature), as production would
+# against Stripe; `schemathesis.toml` beside this script holds the one
+# per-operation exception (Connect onboarding, which localstripe lacks).
+#
 # Needs: a built `droply` ($DROPLY_BIN, default $CARGO_TARGET_DIR/debug/droply),
-# the sentence model ($DROPLY_MODEL_DIR) and schemathesis ($ST, default `st`).
+# the sentence model ($DROPLY_MODEL_DIR), schemathesis ($ST, default `st`) and
+# localstripe ($DROPLY_LOCALSTRIPE, default the venv `.ci/run` installs).
 set -euo pipefail
 
 MODE="${1:-long}"
@@ -17,6 +23,9 @@ TARGET="${CARGO_TARGET_DIR:-target}"
 BIN="${DROPLY_BIN:-$TARGET/debug/droply}"
 ST="${ST:-st}"
 PORT="${DROPLY_HARNESS_PORT:-18431}"
+STRIPE_PORT="${DROPLY_HARNESS_STRIPE_PORT:-18432}"
+LOCALSTRIPE="${DROPLY_LOCALSTRIPE:-/var/cache/droply/localstripe-venv/bin/localstripe}"
+HERE="$(cd "$(dirname "$0")" && pwd)"
 BASE="http://127.0.0.1:$PORT"
 DATA="$(mktemp -d)"
 
@@ -30,14 +39,22 @@ fi
 export DROPLY_AUTH_RATE=1000000 DROPLY_AUTH_BURST=1000000 DROPLY_WRITE_RATE=1000000 \
   DROPLY_WRITE_BURST=1000000 DROPLY_SEARCH_RATE=1000000 DROPLY_SEARCH_BURST=1000000 \
   DROPLY_ACCOUNT_WRITE_RATE=1000000 DROPLY_ACCOUNT_WRITE_BURST=1000000
+"$LOCALSTRIPE" --port "$STRIPE_PORT" --from-scratch >"$DATA/localstripe.log" 2>&1 &
+STRIPE=$!
+export DROPLY_STRIPE_SECRET_KEY=sk_test_harness DROPLY_STRIPE_WEBHOOK_SECRET=whsec_harness \
+  DROPLY_STRIPE_API_BASE="http://127.0.0.1:$STRIPE_PORT/"
 "$BIN" serve --data-dir "$DATA" --addr "127.0.0.1:$PORT" >"$DATA/serve.log" 2>&1 &
 SERVER=$!
 cleanup() {
-  kill "$SERVER" 2>/dev/null || true
-  wait "$SERVER" 2>/dev/null || true
+  kill "$SERVER" "$STRIPE" 2>/dev/null || true
+  wait "$SERVER" "$STRIPE" 2>/dev/null || true
   rm -rf "$DATA"
 }
 trap cleanup EXIT
+for _ in $(seq 1 100); do
+  if curl -fs -u sk_test_harness: "http://127.0.0.1:$STRIPE_PORT/v1/payment_intents" >/dev/null 2>&1; then break; fi
+  sleep 0.1
+done
 
 for _ in $(seq 1 300); do
   if curl -fsS "$BASE/ready" >/dev/null 2>&1; then break; fi
@@ -55,7 +72,7 @@ TOKEN="$(register harness)"
 register other >/dev/null
 
 # Logout is left out: it would end the session the run signs in with.
-"$ST" run "$BASE/openapi.json" \
+"$ST" --config-file "$HERE/schemathesis.toml" run "$BASE/openapi.json" \
   -H "Authorization: Bearer $TOKEN" \
   --exclude-path /v1/auth/logout \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
