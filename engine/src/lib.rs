@@ -6,6 +6,26 @@
 //! generator and the evaluation, in the `droply-lab` crate on top of this
 //! one); the service uses the [`Engine`].
 
+/// Declares the id of an engine-internal row (sessions, payments, ledger
+/// entries, ...): a typed id like the model's, that the store keys rows by.
+macro_rules! engine_record_id {
+    ($(#[$meta:meta])* pub struct $name:ident;) => {
+        droply_models::typed_id! {
+            $(#[$meta])*
+            pub struct $name;
+        }
+
+        impl $crate::store::RecordId for $name {
+            fn raw(self) -> u64 {
+                self.get()
+            }
+            fn from_raw(raw: u64) -> Self {
+                $name::new(raw)
+            }
+        }
+    };
+}
+
 pub mod accounts;
 pub mod availability;
 pub mod booking;

@@ -482,6 +482,27 @@ impl TestApp {
     }
 }
 
+/// Runs `work(i)` for `i` in `0..n` on `n` threads released together (a
+/// barrier), and returns the answers in `i` order.
+pub fn at_once<T: Send>(n: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let barrier = std::sync::Barrier::new(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (barrier, work) = (&barrier, &work);
+                scope.spawn(move || {
+                    barrier.wait();
+                    work(i)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    })
+}
+
 /// `raw` with the values its owner alone may see blanked: a new booking's
 /// `"client_secret"` (its booker's), and the onboarding link (Stripe's
 /// links name the expert's own account).

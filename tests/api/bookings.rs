@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use droply_engine::availability::SlotPolicy;
 use droply_models::BookingId;
 
-use crate::app::{error_code, spawn_app_paying, spawn_app_paying_with};
+use crate::app::{at_once, error_code, spawn_app_paying, spawn_app_paying_with};
 use crate::availability::expert_working;
 
 /// Monday 2027-01-04 10:00 in Berlin.
@@ -33,24 +33,10 @@ fn fifty_concurrent_bookings_of_one_slot_make_exactly_one() {
         .map(|i| app.register(&format!("client{i}")).1)
         .collect();
     let body = booking_body(expert, SLOT);
-    let barrier = std::sync::Barrier::new(clients.len());
-    let statuses: Vec<(u16, String)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = clients
-            .iter()
-            .map(|token| {
-                let (app, body, barrier) = (&app, &body, &barrier);
-                scope.spawn(move || {
-                    barrier.wait();
-                    let r = app.authed("POST", "/v1/bookings", token, Some(body));
-                    let code = r.body["code"].as_str().unwrap_or_default().to_owned();
-                    (r.status, code)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("thread"))
-            .collect()
+    let statuses: Vec<(u16, String)> = at_once(clients.len(), |i| {
+        let r = app.authed("POST", "/v1/bookings", &clients[i], Some(&body));
+        let code = r.body["code"].as_str().unwrap_or_default().to_owned();
+        (r.status, code)
     });
     let created = statuses.iter().filter(|(s, _)| *s == 201).count();
     let refused = statuses

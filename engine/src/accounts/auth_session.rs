@@ -5,21 +5,12 @@ use droply_models::{Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::store::{EntityKind, IndexEntry, IndexName, Record, RecordId, UniqueEntry, UniqueName};
+use crate::store::{EntityKind, IndexEntry, IndexName, Record, UniqueEntry, UniqueName};
 use crate::{Error, Result};
 
-droply_models::typed_id! {
+engine_record_id! {
     /// Identifies an [`AuthSession`].
     pub struct AuthSessionId;
-}
-
-impl RecordId for AuthSessionId {
-    fn raw(self) -> u64 {
-        self.get()
-    }
-    fn from_raw(raw: u64) -> Self {
-        AuthSessionId::new(raw)
-    }
 }
 
 /// How long a token stays valid.

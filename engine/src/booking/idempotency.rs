@@ -11,23 +11,12 @@ use sha2::{Digest, Sha256};
 use super::{BookingRequest, book_in};
 use crate::availability::SlotPolicy;
 use crate::payments::ChargeTerms;
-use crate::store::{
-    EntityKind, KeyBuilder, Record, RecordId, Store, UniqueEntry, UniqueName, codec,
-};
+use crate::store::{EntityKind, KeyBuilder, Record, Store, UniqueEntry, UniqueName, codec};
 use crate::{Error, Result};
 
-droply_models::typed_id! {
+engine_record_id! {
     /// Identifies a [`BookingIdempotency`].
     pub struct BookingIdempotencyId;
-}
-
-impl RecordId for BookingIdempotencyId {
-    fn raw(self) -> u64 {
-        self.get()
-    }
-    fn from_raw(raw: u64) -> Self {
-        BookingIdempotencyId::new(raw)
-    }
 }
 
 /// The longest accepted key.

@@ -137,9 +137,20 @@ pub struct IntentRequest {
 #[derive(Debug)]
 pub struct Gateway {
     client: Client,
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until dropped.
+    runtime: Option<tokio::runtime::Runtime>,
     onboarding_return_url: String,
     onboarding_refresh_url: String,
+}
+
+impl Drop for Gateway {
+    /// Lets the runtime go without blocking: the last engine handle may be
+    /// dropped on another runtime's worker thread, where blocking is refused.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl Gateway {
@@ -162,7 +173,7 @@ impl Gateway {
             .build()?;
         Ok(Gateway {
             client,
-            runtime,
+            runtime: Some(runtime),
             onboarding_return_url: config.onboarding_return_url.clone(),
             onboarding_refresh_url: config.onboarding_refresh_url.clone(),
         })
@@ -175,9 +186,11 @@ impl Gateway {
         call: impl Future<Output = Result<T, StripeError>> + Send + 'static,
     ) -> Result<T, GatewayError> {
         let (answer, answered) = mpsc::channel();
-        self.runtime.spawn(async move {
-            let _ = answer.send(call.await);
-        });
+        if let Some(runtime) = &self.runtime {
+            runtime.spawn(async move {
+                let _ = answer.send(call.await);
+            });
+        }
         answered
             .recv()
             .map_err(|_| GatewayError {

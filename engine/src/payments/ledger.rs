@@ -20,23 +20,12 @@ use droply_models::{BookingId, Money, Payout, PayoutId, PayoutStatus, Timestamp,
 use serde::{Deserialize, Serialize};
 
 use super::payment::{Payment, PaymentId};
-use crate::store::{
-    EntityKind, IndexEntry, IndexName, IntegrityReport, Record, RecordId, Store, Txn,
-};
+use crate::store::{EntityKind, IndexEntry, IndexName, IntegrityReport, Record, Store, Txn};
 use crate::{Error, Result};
 
-droply_models::typed_id! {
+engine_record_id! {
     /// Identifies a [`LedgerEntry`].
     pub struct LedgerEntryId;
-}
-
-impl RecordId for LedgerEntryId {
-    fn raw(self) -> u64 {
-        self.get()
-    }
-    fn from_raw(raw: u64) -> Self {
-        LedgerEntryId::new(raw)
-    }
 }
 
 /// What moved.

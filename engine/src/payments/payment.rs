@@ -10,22 +10,13 @@ use droply_models::{BookingId, Money, PaymentStatus, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{
-    EntityKind, IndexEntry, IndexName, KeyBuilder, Record, RecordId, UniqueEntry, UniqueName,
+    EntityKind, IndexEntry, IndexName, KeyBuilder, Record, UniqueEntry, UniqueName,
 };
 use crate::{Error, Result};
 
-droply_models::typed_id! {
+engine_record_id! {
     /// Identifies a [`Payment`].
     pub struct PaymentId;
-}
-
-impl RecordId for PaymentId {
-    fn raw(self) -> u64 {
-        self.get()
-    }
-    fn from_raw(raw: u64) -> Self {
-        PaymentId::new(raw)
-    }
 }
 
 /// Where one refund is.
@@ -132,6 +123,20 @@ impl Payment {
         } else {
             PaymentStatus::PartiallyRefunded
         })
+    }
+
+    /// Appends a refund of `amount`, `requested` at `at`; its number.
+    pub fn push_refund(&mut self, amount: Money, reason: &str, at: Timestamp) -> u32 {
+        let number = u32::try_from(self.refunds.len() + 1).unwrap_or(u32::MAX);
+        self.refunds.push(PaymentRefund {
+            number,
+            amount,
+            state: RefundState::Requested,
+            stripe_id: None,
+            reason: reason.to_owned(),
+            requested_at: at,
+        });
+        number
     }
 
     /// The idempotency key of this payment's PaymentIntent.

@@ -8,8 +8,8 @@
 use droply_models::{Booking, Money, Timestamp};
 
 use super::{
-    AmountUse, META_PAYMENT, META_REFUND, Payment, PaymentId, PaymentRefund, Payments,
-    RefundPolicy, RefundState, ledger, payment_of, to_stripe,
+    AmountUse, META_PAYMENT, META_REFUND, Payment, PaymentId, Payments, RefundPolicy, RefundState,
+    ledger, payment_of, to_stripe,
 };
 use crate::booking::BookingRole;
 use crate::store::{Store, Txn};
@@ -77,15 +77,7 @@ pub(crate) fn request_refund(
     amount: Money,
     reason: &str,
 ) -> Result<RefundOrder> {
-    let number = u32::try_from(payment.refunds.len() + 1).unwrap_or(u32::MAX);
-    payment.refunds.push(PaymentRefund {
-        number,
-        amount,
-        state: RefundState::Requested,
-        stripe_id: None,
-        reason: reason.to_owned(),
-        requested_at: txn.now(),
-    });
+    let number = payment.push_refund(amount, reason, txn.now());
     let payment = txn.update(payment)?;
     Ok(RefundOrder {
         payment: payment.id,

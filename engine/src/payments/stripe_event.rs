@@ -6,20 +6,11 @@ use droply_models::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
-use crate::store::{EntityKind, Record, RecordId, UniqueEntry, UniqueName};
+use crate::store::{EntityKind, Record, UniqueEntry, UniqueName};
 
-droply_models::typed_id! {
+engine_record_id! {
     /// Identifies a [`StripeEvent`].
     pub struct StripeEventRowId;
-}
-
-impl RecordId for StripeEventRowId {
-    fn raw(self) -> u64 {
-        self.get()
-    }
-    fn from_raw(raw: u64) -> Self {
-        StripeEventRowId::new(raw)
-    }
 }
 
 /// One applied event.

@@ -21,9 +21,9 @@ use serde_json::Value;
 
 use super::refunds::{mirror_status, refund_state, request_refund, settle_refund};
 use super::{
-    META_INSTANCE, META_PAYMENT, META_PAYOUT, META_REFUND, META_USER, Payment, PaymentId,
-    PaymentRefund, Payments, RefundOrder, RefundState, StripeEvent, StripeEventRowId,
-    account_status_from, currency_from_stripe, from_stripe, ledger, send_refund, signature,
+    META_INSTANCE, META_PAYMENT, META_PAYOUT, META_REFUND, META_USER, Payment, PaymentId, Payments,
+    RefundOrder, RefundState, StripeEvent, StripeEventRowId, account_status_from,
+    currency_from_stripe, from_stripe, ledger, send_refund, signature,
 };
 use crate::availability::SlotPolicy;
 use crate::booking::EXPIRED_HOLD_REASON;
@@ -464,15 +464,7 @@ fn add_settled_refund(
     stripe_id: Option<&str>,
     state: RefundState,
 ) -> Result<Payment> {
-    let number = u32::try_from(payment.refunds.len() + 1).unwrap_or(u32::MAX);
-    payment.refunds.push(PaymentRefund {
-        number,
-        amount,
-        state: RefundState::Requested,
-        stripe_id: None,
-        reason: "refunded at Stripe".to_owned(),
-        requested_at: txn.now(),
-    });
+    let number = payment.push_refund(amount, "refunded at Stripe", txn.now());
     let mut payment = txn.update(payment)?;
     if state == RefundState::Requested {
         mirror_status(txn, &mut payment)?;
