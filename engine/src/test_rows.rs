@@ -2,8 +2,8 @@
 //! `droply-test-support` crate, which cannot serve the crate's own tests).
 
 use droply_models::{
-    AvailabilityRule, AvailabilityRuleId, Currency, Email, LanguageCode, LocalTime, NewUser,
-    ReferralCode, TimeZone, Timestamp, User, UserId, Username, Weekday,
+    AvailabilityRule, AvailabilityRuleId, Booking, Currency, Email, LanguageCode, LocalTime, Money,
+    NewBooking, NewUser, ReferralCode, TimeZone, Timestamp, User, UserId, Username, Weekday,
 };
 
 /// A valid user called `name` with `profession` (empty: a client).
@@ -40,4 +40,19 @@ pub(crate) fn monday_rule(owner: UserId) -> AvailabilityRule {
         created_at: Timestamp::parse_rfc3339("2027-01-01T00:00:00Z").expect("instant"),
         updated_at: Timestamp::parse_rfc3339("2027-01-01T00:00:00Z").expect("instant"),
     }
+}
+
+/// A new, unpaid one-hour booking of `provider` by `booker` (EUR 125).
+pub(crate) fn booking(booker: UserId, provider: UserId) -> Booking {
+    Booking::new(NewBooking {
+        user_id: booker,
+        provider_id: provider,
+        start_time: Timestamp::parse_rfc3339("2027-01-04T09:00:00Z").expect("instant"),
+        duration: 60,
+        payment_amount: Money::new(12_500, Currency::EUR),
+        client_name: "Bob".to_owned(),
+        client_email: Email::parse("bob@example.com").expect("email"),
+        client_message: None,
+        created_at: Timestamp::parse_rfc3339("2027-01-01T00:00:00Z").expect("instant"),
+    })
 }

@@ -57,6 +57,9 @@ pub struct Limits {
     pub write_rate: Option<Rate>,
     /// Other writes per signed-in account, wherever they come from.
     pub account_write_rate: Option<Rate>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none: the
+    /// peer address is the client, and forwarded headers are ignored).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Limits {
@@ -85,6 +88,7 @@ impl Default for Limits {
             search_rate: Rate::new(600, 100),
             write_rate: Rate::new(120, 60),
             account_write_rate: Rate::new(60, 30),
+            trusted_proxies: Vec::new(),
         }
     }
 }

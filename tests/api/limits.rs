@@ -294,6 +294,54 @@ fn searches_over_the_rate_limit_answer_rate_limited() {
 }
 
 #[test]
+fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let search = |app: &TestApp, forwarded: &str| {
+        app.send(
+            "POST",
+            "/v1/search",
+            Some(r#"{"q":"tax"}"#),
+            None,
+            &[("X-Forwarded-For", forwarded)],
+        )
+        .status
+    };
+    let limits = Limits {
+        search_rate: Rate::new(60, 2),
+        ..test_limits()
+    };
+    // Untrusted (the default): the header is ignored, everyone is 127.0.0.1.
+    let open = spawn_app_limited(limits.clone(), |config| config);
+    let statuses: Vec<u16> = ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+        .iter()
+        .map(|client| search(&open, client))
+        .collect();
+    assert_eq!(
+        statuses,
+        [503, 503, 429],
+        "a forged header buys no new bucket"
+    );
+    // Behind a trusted proxy (the test client at 127.0.0.1), the client is
+    // the right-most forwarded address; what the client wrote left of it
+    // does not count.
+    let proxied = spawn_app_limited(
+        Limits {
+            trusted_proxies: vec!["127.0.0.1".parse().expect("ip")],
+            ..limits
+        },
+        |config| config,
+    );
+    for _ in 0..2 {
+        assert_eq!(search(&proxied, "198.51.100.9, 203.0.113.1"), 503);
+    }
+    assert_eq!(
+        search(&proxied, "198.51.100.8, 203.0.113.1"),
+        429,
+        "the same client"
+    );
+    assert_eq!(search(&proxied, "203.0.113.2"), 503, "another client");
+}
+
+#[test]
 fn writes_over_the_rate_limit_answer_rate_limited() {
     let app = spawn_app_limited(
         Limits {

@@ -29,7 +29,7 @@ use droply_models::{
 
 use crate::availability::{ExpertCalendar, MAX_BOOKING_MINUTES, SlotPolicy, fits_open_hours};
 use crate::payments::{AmountUse, ChargeTerms, Payment, payment_of, round_down_for};
-use crate::store::{IndexName, Store, Txn};
+use crate::store::{IndexName, KeyBuilder, Store, Txn};
 use crate::{Error, Result};
 
 /// What a client asks for.
@@ -105,8 +105,19 @@ pub(crate) fn book_in(
     let end = request
         .start
         .plus_minutes(i64::from(request.duration_minutes));
-    let booker_bookings =
-        txn.list_index::<Booking>(IndexName::BookingsByBooker, &booker.id.to_be_bytes())?;
+    // Only what can matter is read under the writer lock: the booker's
+    // bookings that may still be open holds or overlap (those starting
+    // after a booking made now could have started), not their history.
+    let earliest_relevant = now
+        .saturating_add(-chrono::TimeDelta::from_std(policy.unpaid_hold_ttl).unwrap_or_default())
+        .plus_minutes(-i64::from(MAX_BOOKING_MINUTES));
+    let booker_bookings = owner_window(
+        txn,
+        IndexName::BookingsByBooker,
+        booker.id,
+        earliest_relevant,
+        None,
+    )?;
     let open_holds = booker_bookings
         .iter()
         .filter(|b| policy.is_open_hold(b, now))
@@ -119,7 +130,7 @@ pub(crate) fn book_in(
     let booker_busy = booker_bookings
         .iter()
         .any(|b| policy.holds_slot(b, now) && b.overlaps(request.start, end));
-    let calendar = calendar_in(txn, &provider)?;
+    let calendar = calendar_around(txn, &provider, request.start, end)?;
     if booker_busy
         || !fits_open_hours(
             &calendar,
@@ -252,13 +263,46 @@ pub fn transition(
     })
 }
 
-/// The expert's rules, exceptions and bookings as seen inside `txn`.
-pub fn calendar_in(txn: &Txn<'_>, expert: &User) -> Result<ExpertCalendar> {
+/// The rows of `index` owned by `owner` whose time lies in `[from, to)`
+/// (`to`: none, every later one), read as a key range.
+fn owner_window(
+    txn: &Txn<'_>,
+    index: IndexName,
+    owner: UserId,
+    from: Timestamp,
+    to: Option<Timestamp>,
+) -> Result<Vec<Booking>> {
+    let lower = KeyBuilder::new().u64(owner.get()).time(from).build();
+    let upper = match to {
+        Some(to) => KeyBuilder::new().u64(owner.get()).time(to).build(),
+        // The next owner's first key.
+        None => KeyBuilder::new().u64(owner.get().saturating_add(1)).build(),
+    };
+    txn.list_index_range(index, &lower, &upper)
+}
+
+/// The expert's rules, exceptions, and the bookings that can touch
+/// `[start, end)` (what [`fits_open_hours`] looks at: a day either side,
+/// plus the longest booking that could reach in), as seen inside `txn`.
+pub fn calendar_around(
+    txn: &Txn<'_>,
+    expert: &User,
+    start: Timestamp,
+    end: Timestamp,
+) -> Result<ExpertCalendar> {
     let owner = expert.id.to_be_bytes();
+    let from = start.plus_minutes(-1440 - i64::from(MAX_BOOKING_MINUTES));
+    let to = end.plus_minutes(1440);
     Ok(ExpertCalendar {
         timezone: expert.timezone,
         rules: txn.list_index(IndexName::RulesByUser, &owner)?,
         exceptions: txn.list_index(IndexName::ExceptionsByUser, &owner)?,
-        bookings: txn.list_index(IndexName::BookingsByProvider, &owner)?,
+        bookings: owner_window(
+            txn,
+            IndexName::BookingsByProvider,
+            expert.id,
+            from,
+            Some(to),
+        )?,
     })
 }

@@ -23,7 +23,7 @@ pub fn reasons(contributions: &[Contribution], now: Timestamp, tz: TimeZone) -> 
             render(c, now, tz).map(|text| MatchReason {
                 signal: c.signal.name().to_owned(),
                 value: clip(&c.value, 200),
-                weight: c.weight,
+                weight: c.shown_weight(),
                 text,
             })
         })

@@ -106,7 +106,24 @@ pub struct Contribution {
     pub shown: bool,
 }
 
+/// The step shown contributions are rounded to: coarse enough that a
+/// shown weight does not give away the exact counts behind it (a signal
+/// computed from how many people did something), fine enough to read.
+pub const SHOWN_WEIGHT_STEP: f32 = 0.01;
+
 impl Contribution {
+    /// The weight as it may be shown (reasons, score details): rounded to
+    /// [`SHOWN_WEIGHT_STEP`], and never to zero when it is not (a signal
+    /// that helped shows as helping). The score uses the exact weight.
+    pub fn shown_weight(&self) -> f32 {
+        let steps = (self.weight / SHOWN_WEIGHT_STEP).round();
+        if steps == 0.0 && self.weight != 0.0 {
+            SHOWN_WEIGHT_STEP.copysign(self.weight)
+        } else {
+            steps * SHOWN_WEIGHT_STEP
+        }
+    }
+
     /// A contribution that may be explained.
     pub fn new(signal: Signal, value: impl Into<String>, weight: f32) -> Self {
         Contribution {
@@ -334,6 +351,22 @@ fn interest_label(engagement: f32) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_weights_are_coarse_but_keep_their_sign() {
+        let shown =
+            |weight: f32| Contribution::new(Signal::Popularity, "in demand", weight).shown_weight();
+        assert!((shown(0.123_456) - 0.12).abs() < 1e-6);
+        assert!((shown(-0.031) + 0.03).abs() < 1e-6);
+        assert!(
+            (shown(0.002) - 0.01).abs() < 1e-6,
+            "a helping signal shows as helping"
+        );
+        assert!((shown(-0.002) + 0.01).abs() < 1e-6);
+        assert_eq!(shown(0.0), 0.0);
+        // Two nearby exact weights (say from 41 and 42 bookings) look the same.
+        assert_eq!(shown(0.2011), shown(0.2034));
+    }
 
     #[test]
     fn smoothing_pulls_few_reviews_towards_the_prior() {

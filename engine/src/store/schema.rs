@@ -2,7 +2,7 @@
 //! up to date when it is opened. A store written by a newer Droply is refused
 //! rather than misread.
 
-use droply_models::User;
+use droply_models::{Booking, User};
 
 use super::Store;
 use super::tree_id::{IndexName, TreeId};
@@ -12,7 +12,7 @@ use crate::accounts::AuthSession;
 use crate::{Error, Result};
 
 /// The schema this build writes.
-pub const CURRENT_SCHEMA: u32 = 3;
+pub const CURRENT_SCHEMA: u32 = 4;
 
 const META_SCHEMA: &[u8] = b"schema_version";
 
@@ -32,10 +32,15 @@ const MIGRATIONS: &[Migration] = &[
         from: 2,
         run: |store| backfill_index::<AuthSession>(store, IndexName::SessionsByUser),
     },
+    Migration {
+        from: 3,
+        run: |store| backfill_index::<Booking>(store, IndexName::UnpaidHolds),
+    },
 ];
 
 /// Enters every existing row of `R` into `index`, a relationship index added
-/// by a later schema (schema 2: experts; schema 3: sessions by user). Each
+/// by a later schema (schema 2: experts; schema 3: sessions by user; schema
+/// 4: bookings awaiting payment). Each
 /// row writes its own key, so running it twice is harmless.
 fn backfill_index<R: Record>(store: &Store, index: IndexName) -> Result<()> {
     let tree = store.tree(TreeId::Index(index));
@@ -104,7 +109,7 @@ mod tests {
     use crate::test_rows::user;
 
     #[test]
-    fn opening_a_schema_1_store_indexes_its_experts_and_sessions() {
+    fn opening_a_schema_1_store_indexes_its_experts_sessions_and_holds() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("store");
         let expert = {
@@ -126,9 +131,18 @@ mod tests {
                     })
                 })
                 .expect("a session");
-            // What a schema-1 store looks like: neither the experts nor the
-            // sessions-by-user index yet.
-            for index in [IndexName::Experts, IndexName::SessionsByUser] {
+            let mut hold = crate::test_rows::booking(bob.id, expert.id);
+            hold.status = droply_models::BookingStatus::PendingPayment;
+            hold.payment_status = droply_models::PaymentStatus::Pending;
+            let hold = store.bookings().create(hold).expect("an unpaid hold");
+            assert!(crate::availability::awaits_payment(&hold));
+            // What a schema-1 store looks like: none of the experts, the
+            // sessions-by-user and the unpaid-holds indexes yet.
+            for index in [
+                IndexName::Experts,
+                IndexName::SessionsByUser,
+                IndexName::UnpaidHolds,
+            ] {
                 store.tree(TreeId::Index(index)).clear().expect("clear");
             }
             store
@@ -157,6 +171,11 @@ mod tests {
             .expect("experts");
         let ids: Vec<UserId> = experts.items.iter().map(|u| u.id).collect();
         assert_eq!(ids, [expert.id]);
+        let holds = store
+            .bookings()
+            .unpaid_holds(&PageRequest::first(10))
+            .expect("holds");
+        assert_eq!(holds.items.len(), 1, "the hold was indexed");
         let report = store.verify_integrity().expect("verify");
         assert!(report.is_consistent(), "{:?}", report.problems);
     }

@@ -165,11 +165,14 @@ pub enum IndexName {
     PaymentsByBooking,
     /// Ledger entries by the user whose money moved, in time order.
     LedgerByUser,
+    /// Bookings awaiting payment, by when they were made (no owner part):
+    /// what the hold sweep reads, oldest first.
+    UnpaidHolds,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 24] = [
+    pub const ALL: [IndexName; 25] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -194,6 +197,7 @@ impl IndexName {
         IndexName::SessionsByUser,
         IndexName::PaymentsByBooking,
         IndexName::LedgerByUser,
+        IndexName::UnpaidHolds,
     ];
 
     /// The tree's name on disk.
@@ -223,6 +227,7 @@ impl IndexName {
             IndexName::SessionsByUser => "idx/sessions_by_user",
             IndexName::PaymentsByBooking => "idx/payments_by_booking",
             IndexName::LedgerByUser => "idx/ledger_by_user",
+            IndexName::UnpaidHolds => "idx/unpaid_holds",
         }
     }
 }

@@ -125,6 +125,41 @@ impl<'s> Txn<'s> {
         Ok(rows)
     }
 
+    /// Rows of `index` whose keys lie in `[lower, upper)`, in key order,
+    /// including this transaction's own writes: for an index keyed by owner
+    /// and time, one owner's rows within a time window, read without
+    /// loading the owner's whole history.
+    pub fn list_index_range<R: Record>(
+        &self,
+        index: super::IndexName,
+        lower: &[u8],
+        upper: &[u8],
+    ) -> Result<Vec<R>> {
+        let tree = TreeId::Index(index);
+        let mut keys: BTreeSet<Vec<u8>> = BTreeSet::new();
+        for item in self.store.tree(tree).range(lower..upper) {
+            let (key, _) = item?;
+            keys.insert(key.to_vec());
+        }
+        let bounds = (
+            Bound::Included((tree, lower.to_vec())),
+            Bound::Excluded((tree, upper.to_vec())),
+        );
+        for ((_, key), value) in self.staged.range(bounds) {
+            match value {
+                Some(_) => keys.insert(key.clone()),
+                None => keys.remove(key),
+            };
+        }
+        let mut rows = Vec::with_capacity(keys.len());
+        for key in keys {
+            let id = trailing_u64(&key)
+                .ok_or_else(|| Error::Corrupt(format!("short key in {}", index.name())))?;
+            rows.push(self.require::<R>(R::Id::from_raw(id))?);
+        }
+        Ok(rows)
+    }
+
     /// How many entries `index` holds under `prefix`, including this
     /// transaction's own writes (no row is read).
     pub fn count_index(&self, index: super::IndexName, prefix: &[u8]) -> Result<usize> {

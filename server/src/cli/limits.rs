@@ -69,6 +69,11 @@ pub struct LimitArgs {
     /// (client address, email) pairs the sign-in throttle remembers at most.
     #[arg(long, env = "DROPLY_LOGIN_TRACKED", default_value_t = 100_000)]
     pub login_tracked: usize,
+    /// Reverse proxies (IP addresses, comma-separated) whose
+    /// `X-Forwarded-For` names the client; without any, forwarded headers
+    /// are ignored and the peer address is the client.
+    #[arg(long, env = "DROPLY_TRUST_FORWARDED_FOR", value_delimiter = ',')]
+    pub trust_forwarded_for: Vec<std::net::IpAddr>,
 }
 
 impl LimitArgs {
@@ -83,6 +88,7 @@ impl LimitArgs {
             search_rate: Rate::new(self.search_rate, self.search_burst),
             write_rate: Rate::new(self.write_rate, self.write_burst),
             account_write_rate: Rate::new(self.account_write_rate, self.account_write_burst),
+            trusted_proxies: self.trust_forwarded_for.clone(),
         }
     }
 

@@ -33,7 +33,7 @@ use crate::limits::Limits;
 pub use docs::ApiDoc;
 pub use error::{ApiError, ErrorCode};
 pub use extract::{ApiJson, ApiQuery, BearerToken, ClientAddr, MaybeSignedIn, SignedIn};
-pub use middleware::{Metrics, RateLimiters, RequestBudget, RequestId, RouteClass};
+pub use middleware::{Metrics, RateLimiters, RequestBudget, RequestId, RouteClass, TrustedProxies};
 pub use router::{api, router};
 pub use views::{AccountView, BookingView, PublicProfile};
 
@@ -49,6 +49,8 @@ pub struct AppState {
     pub rate_limits: Arc<RateLimiters>,
     /// The in-flight limit and the request timeout.
     pub budget: Arc<RequestBudget>,
+    /// The proxies whose forwarded client address is believed.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl AppState {
@@ -78,6 +80,7 @@ impl AppState {
             metrics,
             rate_limits,
             budget,
+            trusted_proxies: TrustedProxies(limits.trusted_proxies.clone().into()),
         }
     }
 }

@@ -12,7 +12,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use super::docs::ApiDoc;
-use super::middleware::{access_log, cache_control, rate_limit, request_budget};
+use super::middleware::{access_log, cache_control, client_ip, rate_limit, request_budget};
 use super::{AppState, MAX_BODY_BYTES, error, routes};
 
 /// Every route with its OpenAPI operation, over [`ApiDoc`]'s info, tags and
@@ -40,9 +40,10 @@ pub fn api() -> OpenApiRouter<AppState> {
 /// The whole API over `state`: the routes of [`api`], answering unknown
 /// paths `route_not_found` and unserved methods `method_not_allowed`, with
 /// the body limit, `no-store` on signed-in answers, the request budget, the
-/// rate limits and the access log (added after the routes, so they see the
-/// matched route; a request meets them in the opposite order: logged, rate
-/// limited, budgeted, then handled).
+/// rate limits, the client-address resolution and the access log (added
+/// after the routes, so they see the matched route; a request meets them in
+/// the opposite order: logged, its client resolved, rate limited, budgeted,
+/// then handled).
 pub fn router(state: AppState) -> Router {
     let (routes, _) = api().split_for_parts();
     routes
@@ -57,6 +58,10 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(
             state.rate_limits.clone(),
             rate_limit::limit_rate,
+        ))
+        .layer(from_fn_with_state(
+            state.trusted_proxies.clone(),
+            client_ip::resolve_client,
         ))
         .layer(from_fn_with_state(
             state.metrics.clone(),

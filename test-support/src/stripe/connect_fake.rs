@@ -71,7 +71,8 @@ impl SeenRequest {
 struct Saved {
     method: String,
     target: String,
-    body: Vec<u8>,
+    /// The decoded form: Stripe compares parameters, not their order.
+    params: Params,
     reply: Reply,
 }
 
@@ -120,7 +121,8 @@ impl Shared {
 /// Idempotency (the POSTs above): a request whose `Idempotency-Key` was
 /// already answered with success gets that first answer again (same
 /// status and body, header `Idempotent-Replayed: true`, no new object)
-/// when its method, path and body are the same, and 400
+/// when its method, path and parameters are the same (in any order, as
+/// at Stripe: metadata from a hash map comes in any order), and 400
 /// `idempotency_error` otherwise. Keys live as long as the fake. As at
 /// Stripe, requests that fail validation (400/404) are not saved, nor are
 /// failures injected by [`fail_transfers`](Self::fail_transfers) (they
@@ -487,7 +489,6 @@ async fn handle(
         key.as_deref(),
         method.as_str(),
         &target,
-        &body,
     );
     match outcome {
         Outcome::Now(reply, replayed) => respond(&reply, key.as_deref(), replayed),
@@ -509,11 +510,10 @@ fn serve_locked(
     key: Option<&str>,
     method: &str,
     target: &str,
-    body: &[u8],
 ) -> Outcome {
     let mut state = shared.lock();
     if let Some(saved) = key.and_then(|k| state.idempotency.get(k)) {
-        if saved.method == method && saved.target == target && saved.body == body {
+        if saved.method == method && saved.target == target && saved.params == *params {
             return Outcome::Now(saved.reply.clone(), true);
         }
         let key = key.unwrap_or_default();
@@ -551,7 +551,7 @@ fn serve_locked(
             Saved {
                 method: method.to_owned(),
                 target: target.to_owned(),
-                body: body.to_vec(),
+                params: params.clone(),
                 reply: reply.clone(),
             },
         );

@@ -1,12 +1,14 @@
-//! The client's address: the connection's peer address, which the accept
-//! loop hands every request as axum's `ConnectInfo<SocketAddr>`. Forwarded
-//! headers (`X-Forwarded-For`, `Forwarded`) are not trusted.
+//! The client's address as the client-address middleware resolved it: the
+//! connection's peer, or behind trusted proxies the forwarded address (see
+//! [`crate::http::middleware::client_ip`]).
 
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+
+use crate::http::middleware::ResolvedClient;
 
 /// The address a request came from; `None` when the router was called
 /// without a connection (e.g. directly in a test).
@@ -20,8 +22,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
         Ok(ClientAddr(
             parts
                 .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(peer)| peer.ip()),
+                .get::<ResolvedClient>()
+                .map(|ResolvedClient(client)| *client),
         ))
     }
 }

@@ -6,26 +6,28 @@
 //! ([`RateLimiters::check_account_write`]). A request over a limit is
 //! answered `429 rate_limited` with `Retry-After`.
 //!
-//! The client address is the connection's peer address (axum's
-//! `ConnectInfo<SocketAddr>`, set by the accept loop); forwarded headers are
-//! not trusted. IPv6 clients are limited per /64, since one host may hold a
+//! The client address is the one [`super::client_ip`] resolved: the
+//! connection's peer, or behind trusted proxies the forwarded address. IPv6
+//! clients are limited per /64, since one host may hold a
 //! whole /64. Limiters forget clients that are back to a full burst about
 //! once a minute, so their memory follows the active clients.
 
 use std::hash::Hash;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use droply_models::UserId;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use super::client_ip::ResolvedClient;
 
 use crate::http::error::{ApiError, ErrorCode};
 use crate::limits::{Limits, Rate};
@@ -216,8 +218,8 @@ pub async fn limit_rate(
     let class = RouteClass::of(request.method(), route);
     let client = request
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| peer.ip());
+        .get::<ResolvedClient>()
+        .map(|ResolvedClient(client)| *client);
     if let Some(client) = client
         && let Err(refused) = limiters.check_client(class, client)
     {

@@ -93,7 +93,8 @@ impl ToSchema for FilterSchema {
 /// One signal's part in a hit's ranking score.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ScoreDetail {
-    /// Its contribution to the score.
+    /// Its contribution to the score, rounded to 0.01 (so that it does not
+    /// give away the counts behind it).
     pub weight: f32,
     /// What it was computed from, in words anyone may read ("reliable", "in
     /// demand"); never another user's counts.
@@ -150,7 +151,7 @@ fn hit(ranked: &RankedExpert, score: bool, details: bool) -> SearchHit {
                 parts
                     .entry(c.signal.name().to_owned())
                     .or_insert_with(|| ScoreDetail {
-                        weight: c.weight,
+                        weight: c.shown_weight(),
                         value: c.value.clone(),
                     });
             }

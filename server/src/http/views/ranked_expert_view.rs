@@ -17,7 +17,7 @@ pub struct MatchReasonView {
     pub signal: String,
     /// What it was computed from, e.g. the matched skill.
     pub value: String,
-    /// Its contribution to the score.
+    /// Its contribution to the score, rounded to 0.01.
     pub weight: f32,
     /// The reason as a sentence.
     pub text: String,
