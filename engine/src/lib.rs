@@ -36,6 +36,7 @@ pub mod import;
 pub mod matching;
 pub mod payments;
 pub mod records;
+pub mod reviews;
 pub mod search_index;
 pub mod store;
 #[cfg(test)]

@@ -68,6 +68,23 @@ fn world_for(app: &TestApp, template: &str, n: usize) -> Option<World> {
             id: created.body["id"].as_u64().expect("row id"),
         });
     }
+    if template.starts_with("/v1/reviews/") {
+        // The expert of a reviewed session owns the right to answer it.
+        let (_, provider, client, booking) = crate::reviews::completed_session(app, n, 0);
+        let review = app.authed(
+            "POST",
+            &format!("/v1/bookings/{booking}/review"),
+            &client,
+            Some(r#"{"rating":4}"#),
+        );
+        assert_eq!(review.status, 201, "{}", review.raw);
+        return Some(World {
+            owner: provider,
+            other_party: Some(client),
+            stranger,
+            id: review.body["id"].as_u64().expect("review id"),
+        });
+    }
     if template.starts_with("/v1/matches/") {
         let (client_id, client) = app.register(&name("seeker"));
         let (expert_id, _) = app.register(&name("matched"));
@@ -102,6 +119,8 @@ fn body_for(method: &str, template: &str) -> Option<&'static str> {
     match (method, template.rsplit('/').next()) {
         ("POST", Some("cancel")) => Some(r#"{"reason":"plans changed"}"#),
         ("POST", Some("reschedule")) => Some(r#"{"start_time":"2027-01-04T13:00:00Z"}"#),
+        ("POST", Some("review")) => Some(r#"{"rating":4}"#),
+        ("POST", Some("answer")) => Some(r#"{"answer":"thanks"}"#),
         ("PATCH", _) if template.contains("/rules/") => Some(r#"{"end":"19:30"}"#),
         ("PATCH", _) => Some(r#"{"reason":"moved"}"#),
         ("POST", _) => Some("{}"),

@@ -18,6 +18,7 @@ mod payments;
 mod profile;
 mod recommendations;
 mod request_id;
+mod reviews;
 mod search;
 mod search_market;
 mod search_readiness;

@@ -14,6 +14,7 @@ mod ics;
 mod idempotency;
 mod reschedule;
 
+pub(crate) use access::role_of;
 pub use access::{BookingAction, BookingRole, act, booking_for, bookings_of, check_move};
 pub use hold_sweep::{EXPIRED_HOLD_REASON, SWEEP_BATCH, expire_unpaid_holds};
 pub use ics::to_ics;

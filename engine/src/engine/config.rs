@@ -14,6 +14,7 @@ use crate::accounts::{HashingLimits, LoginThrottleConfig};
 use crate::availability::SlotPolicy;
 use crate::matching::MatcherConfig;
 use crate::payments::PaymentsConfig;
+use crate::reviews::ReviewPolicy;
 use crate::search_index::SearchIndexConfig;
 
 /// Where everything of one Droply lives: `store/` (the sled store),
@@ -104,6 +105,8 @@ pub struct EngineConfig {
     /// Stripe (or none), the platform fee, the earnings hold, the refund
     /// policy and the payment sweeps.
     pub payments: PaymentsConfig,
+    /// How long after a session it may be reviewed.
+    pub reviews: ReviewPolicy,
 }
 
 impl EngineConfig {
@@ -122,6 +125,7 @@ impl EngineConfig {
             password_hashing: HashingLimits::default(),
             login_throttle: LoginThrottleConfig::default(),
             payments: PaymentsConfig::default(),
+            reviews: ReviewPolicy::default(),
         }
     }
 }

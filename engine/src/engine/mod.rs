@@ -11,7 +11,8 @@
 //! The use cases are grouped by what they touch: `accounts` (sign-up, sign-in,
 //! profiles, favorites, interactions), `availability` (rules, exceptions,
 //! slots), `bookings`, and `search` (search, matches, recommendations).
-//! `payments` holds the money use cases (onboarding, webhooks, payouts).
+//! `payments` holds the money use cases (onboarding, webhooks, payouts),
+//! `reviews` the clients' ratings of their sessions.
 //! `config` is how an engine is opened, `jobs` its background threads,
 //! `readiness` whether search has caught up once, and `verify` whether
 //! everything derived agrees with the rows.
@@ -23,6 +24,7 @@ mod config;
 mod jobs;
 mod payments;
 mod readiness;
+mod reviews;
 mod search;
 mod verify;
 
@@ -41,6 +43,7 @@ use crate::availability::SlotPolicy;
 use crate::booking::expire_unpaid_holds;
 use crate::matching::Matcher;
 use crate::payments::{Payments, payout_sweep, scheduled_payouts};
+use crate::reviews::ReviewPolicy;
 use crate::{Error, Result, SearchIndex, Store};
 use jobs::Job;
 use readiness::SearchReadiness;
@@ -60,6 +63,7 @@ struct Inner {
     password_hashing: HashingPermits,
     slot_policy: SlotPolicy,
     payments: Payments,
+    reviews: ReviewPolicy,
     jobs: Mutex<Vec<Job>>,
 }
 
@@ -103,6 +107,7 @@ impl Engine {
                 password_hashing: HashingPermits::new(config.password_hashing),
                 slot_policy: config.slot_policy,
                 payments,
+                reviews: config.reviews,
                 jobs: Mutex::new(Vec::new()),
             }),
         };

@@ -48,11 +48,13 @@ pub enum EntityKind {
     LedgerEntry = 20,
     /// `StripeEvent`: a Stripe webhook event already applied (engine-internal).
     StripeEvent = 21,
+    /// `Review`: a client's rating of a completed session (engine-internal).
+    Review = 22,
 }
 
 impl EntityKind {
     /// Every kind, in tag order.
-    pub const ALL: [EntityKind; 21] = [
+    pub const ALL: [EntityKind; 22] = [
         EntityKind::User,
         EntityKind::Booking,
         EntityKind::Favorite,
@@ -74,6 +76,7 @@ impl EntityKind {
         EntityKind::Payment,
         EntityKind::LedgerEntry,
         EntityKind::StripeEvent,
+        EntityKind::Review,
     ];
 
     /// The tree holding rows of this kind.
@@ -105,6 +108,7 @@ impl EntityKind {
             EntityKind::Payment => "payment",
             EntityKind::LedgerEntry => "ledger_entry",
             EntityKind::StripeEvent => "stripe_event",
+            EntityKind::Review => "review",
         }
     }
 
@@ -168,11 +172,13 @@ pub enum IndexName {
     /// Bookings awaiting payment, by when they were made (no owner part):
     /// what the hold sweep reads, oldest first.
     UnpaidHolds,
+    /// Reviews by the expert reviewed, in time order.
+    ReviewsByExpert,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 25] = [
+    pub const ALL: [IndexName; 26] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -198,6 +204,7 @@ impl IndexName {
         IndexName::PaymentsByBooking,
         IndexName::LedgerByUser,
         IndexName::UnpaidHolds,
+        IndexName::ReviewsByExpert,
     ];
 
     /// The tree's name on disk.
@@ -228,6 +235,7 @@ impl IndexName {
             IndexName::PaymentsByBooking => "idx/payments_by_booking",
             IndexName::LedgerByUser => "idx/ledger_by_user",
             IndexName::UnpaidHolds => "idx/unpaid_holds",
+            IndexName::ReviewsByExpert => "idx/reviews_by_expert",
         }
     }
 }
@@ -253,11 +261,13 @@ pub enum UniqueName {
     PaymentIntent,
     /// `StripeEvent.event_id`: each webhook event applied once.
     StripeEventId,
+    /// `Review.booking_id`: one review per booking.
+    ReviewedBooking,
 }
 
 impl UniqueName {
     /// Every unique key.
-    pub const ALL: [UniqueName; 9] = [
+    pub const ALL: [UniqueName; 10] = [
         UniqueName::Username,
         UniqueName::Email,
         UniqueName::ReferralCode,
@@ -267,6 +277,7 @@ impl UniqueName {
         UniqueName::IdempotencyKey,
         UniqueName::PaymentIntent,
         UniqueName::StripeEventId,
+        UniqueName::ReviewedBooking,
     ];
 
     /// The field name shown in conflict errors, and the tree's name on disk after `uniq/`.
@@ -281,6 +292,7 @@ impl UniqueName {
             UniqueName::IdempotencyKey => "idempotency_key",
             UniqueName::PaymentIntent => "payment_intent",
             UniqueName::StripeEventId => "stripe_event",
+            UniqueName::ReviewedBooking => "review",
         }
     }
 }

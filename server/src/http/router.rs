@@ -35,6 +35,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routes::recommendations::router())
         .merge(routes::payouts::router())
         .merge(routes::webhooks::router())
+        .merge(routes::reviews::router())
 }
 
 /// The whole API over `state`: the routes of [`api`], answering unknown

@@ -35,6 +35,9 @@ use crate::http::error::ErrorBody;
         (name = "availability", description = "Weekly rules, exceptions and bookable slots"),
         (name = "bookings", description = "Booking experts and moving bookings on"),
         (name = "search", description = "Search, stored matches, similar experts and recommendations"),
+        (name = "payouts", description = "An expert's Stripe account, earnings and payouts"),
+        (name = "payments", description = "Stripe's webhook endpoint"),
+        (name = "reviews", description = "Clients' reviews of their sessions and experts' answers"),
     )
 )]
 pub struct ApiDoc;

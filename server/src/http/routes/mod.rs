@@ -21,5 +21,6 @@ pub mod metrics;
 pub mod payouts;
 pub mod profile;
 pub mod recommendations;
+pub mod reviews;
 pub mod search;
 pub mod webhooks;

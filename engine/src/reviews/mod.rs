@@ -1,0 +1,178 @@
+//! Reviews: the client of a completed booking rates it once, 1 to 5 stars
+//! with an optional comment, within the review window after the session;
+//! the expert's `rating` moves in the same transaction (so the ranking's
+//! Bayesian rating uses it at once), and the expert may answer once. A
+//! review is an engine-internal record, one per booking (a unique key),
+//! listed per expert newest first; it shows its author by a public name
+//! only ("Carl P."), never their id or email.
+
+mod record;
+
+pub use record::{Review, ReviewId};
+
+use droply_models::{Booking, BookingId, BookingStatus, User, UserId, text};
+
+use crate::booking::BookingRole;
+use crate::store::{IndexName, KeyBuilder, Page, PageRequest, Store, UniqueName};
+use crate::{Error, Result};
+
+/// The longest comment or answer.
+pub const REVIEW_TEXT_MAX: usize = 2000;
+
+/// How long after a session it may be reviewed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReviewPolicy {
+    /// Days after the session's end.
+    pub window_days: u32,
+}
+
+impl Default for ReviewPolicy {
+    fn default() -> Self {
+        ReviewPolicy { window_days: 30 }
+    }
+}
+
+/// What a client writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReview {
+    /// 1 to 5 stars.
+    pub rating: u8,
+    /// What they say, if anything.
+    pub comment: Option<String>,
+}
+
+fn not_found(entity: &'static str, id: u64) -> Error {
+    Error::NotFound { entity, id }
+}
+
+/// `author`'s review of booking `booking`: only its client (the provider is
+/// `Forbidden`, anyone else `NotFound`), only once it is completed and within
+/// the window (`InvalidState`), only once (`Conflict`).
+pub fn review_booking(
+    store: &Store,
+    booking: BookingId,
+    author: UserId,
+    review: &NewReview,
+    policy: &ReviewPolicy,
+) -> Result<Review> {
+    if !(1..=5).contains(&review.rating) {
+        return Err(droply_models::Error::invalid("rating", "must be 1 to 5 stars").into());
+    }
+    let comment = review
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    text::check_optional("comment", comment, REVIEW_TEXT_MAX)?;
+    store.write(|txn| {
+        let row: Booking = txn
+            .get(booking)?
+            .ok_or_else(|| not_found("booking", booking.get()))?;
+        match crate::booking::role_of(&row, author) {
+            None => return Err(not_found("booking", booking.get())),
+            Some(BookingRole::Provider) => {
+                return Err(Error::Forbidden(
+                    "only the client reviews a session".to_owned(),
+                ));
+            }
+            Some(BookingRole::Client) => {}
+        }
+        if row.status != BookingStatus::Completed {
+            return Err(Error::InvalidState(
+                "a session is reviewed once it took place (completed)".to_owned(),
+            ));
+        }
+        let closes = row.end_time.plus_days(i64::from(policy.window_days));
+        if txn.now() > closes {
+            return Err(Error::InvalidState(format!(
+                "the review window closed {} days after the session",
+                policy.window_days
+            )));
+        }
+        if txn
+            .lookup_unique(UniqueName::ReviewedBooking, &booking.to_be_bytes())?
+            .is_some()
+        {
+            return Err(Error::Conflict {
+                field: "review",
+                value: format!("booking {booking}"),
+            });
+        }
+        let client: User = txn.require(author)?;
+        let mut expert: User = txn.require(row.provider_id)?;
+        expert.rating.add_review(review.rating)?;
+        txn.update(expert)?;
+        txn.create(Review {
+            id: ReviewId::new(0),
+            booking_id: booking,
+            author_id: author,
+            expert_id: row.provider_id,
+            author_name: public_name(&client.full_name),
+            rating: review.rating,
+            comment: comment.map(str::to_owned),
+            answer: None,
+            created_at: txn.now(),
+            answered_at: None,
+        })
+    })
+}
+
+/// The expert answers review `id`, once.
+pub fn answer_review(store: &Store, id: ReviewId, expert: UserId, answer: &str) -> Result<Review> {
+    let answer = answer.trim();
+    text::check_required("answer", answer, REVIEW_TEXT_MAX)?;
+    store.write(|txn| {
+        let mut review: Review = txn.get(id)?.ok_or_else(|| not_found("review", id.get()))?;
+        if review.expert_id != expert {
+            return Err(if review.author_id == expert {
+                Error::Forbidden("only the expert answers a review".to_owned())
+            } else {
+                not_found("review", id.get())
+            });
+        }
+        if review.answer.is_some() {
+            return Err(Error::Conflict {
+                field: "answer",
+                value: format!("review {id}"),
+            });
+        }
+        review.answer = Some(answer.to_owned());
+        review.answered_at = Some(txn.now());
+        txn.update(review)
+    })
+}
+
+/// Reviews of `expert`, newest first; `NotFound` when `expert` is no expert.
+pub fn reviews_of(store: &Store, expert: UserId, page: &PageRequest) -> Result<Page<Review>> {
+    store
+        .users()
+        .find(expert)?
+        .filter(User::is_expert)
+        .ok_or_else(|| not_found("expert", expert.get()))?;
+    let prefix = KeyBuilder::new().u64(expert.get()).build();
+    store.list_index(IndexName::ReviewsByExpert, &prefix, &page.clone().desc())
+}
+
+/// How a reviewer is shown: their first name and the initial of their last
+/// ("Carl Person" → "Carl P."), or the one name they gave.
+pub fn public_name(full_name: &str) -> String {
+    let mut words = full_name.split_whitespace();
+    let first = words.next().unwrap_or("A client");
+    match words.last().and_then(|last| last.chars().next()) {
+        Some(initial) => format!("{first} {initial}."),
+        None => first.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_names_keep_a_first_name_and_an_initial() {
+        assert_eq!(public_name("Carl Person"), "Carl P.");
+        assert_eq!(public_name("  Ada  Lovelace  King "), "Ada K.");
+        assert_eq!(public_name("Cher"), "Cher");
+        assert_eq!(public_name("   "), "A client");
+    }
+}
