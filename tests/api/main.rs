@@ -17,6 +17,7 @@ mod openapi;
 mod payments;
 mod profile;
 mod recommendations;
+mod referrals;
 mod request_id;
 mod reviews;
 mod search;

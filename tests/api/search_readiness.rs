@@ -69,6 +69,7 @@ fn ready_waits_until_the_search_index_caught_up_once() {
             currency: None,
             timezone: None,
             language: None,
+            referral_code: None,
         },
     )
     .expect("register");

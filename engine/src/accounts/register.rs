@@ -1,15 +1,19 @@
 //! Sign-up: validate the input, hash the password (under a hashing permit),
-//! create the user with a fresh unique referral code, and sign them in.
+//! create the user with a fresh unique referral code, and sign them in. A
+//! referral code given at sign-up records the `Referral` and moves the
+//! referrer's count in the same write (one's own code cannot be given: it
+//! is made in that write).
 
 use droply_models::{
-    Currency, Email, LanguageCode, NewUser, ReferralCode, TimeZone, User, UserId, Username, text,
+    Currency, Email, LanguageCode, NewUser, Referral, ReferralCode, ReferralId, ReferralStatus,
+    TimeZone, User, UserId, Username, text,
 };
 use rand::Rng;
 
 use super::hashing_permits::HashingPermits;
 use super::login::{IssuedToken, issue_token};
 use super::password::{check_password, hash_password};
-use crate::store::{Store, UniqueName};
+use crate::store::{Store, Txn, UniqueName};
 use crate::{Error, Result};
 
 /// What sign-up asks for; optional settings default to USD, UTC and English.
@@ -30,6 +34,8 @@ pub struct Registration {
     pub timezone: Option<String>,
     /// Language code; English when absent.
     pub language: Option<String>,
+    /// The referral code of whoever brought the user, if any.
+    pub referral_code: Option<String>,
 }
 
 impl std::fmt::Debug for Registration {
@@ -42,6 +48,7 @@ impl std::fmt::Debug for Registration {
             .field("currency", &self.currency)
             .field("timezone", &self.timezone)
             .field("language", &self.language)
+            .field("referral_code", &self.referral_code)
             .finish()
     }
 }
@@ -81,6 +88,11 @@ pub fn register(
         Some(code) => LanguageCode::parse(code)?,
         None => LanguageCode::english(),
     };
+    let referred_with = input
+        .referral_code
+        .as_deref()
+        .map(|code| ReferralCode::parse(code.trim()))
+        .transpose()?;
     // Hashing is the slow part: do it before taking the writer lock.
     let password_hash = {
         let mut permit = hashing.acquire()?;
@@ -100,6 +112,10 @@ pub fn register(
             referral_code = random_referral_code()?;
         }
         let now = txn.now();
+        let referrer = match &referred_with {
+            Some(code) => Some(referrer_of(txn, code)?),
+            None => None,
+        };
         let user = txn.create(User::new(
             NewUser {
                 username,
@@ -110,12 +126,35 @@ pub fn register(
                 timezone,
                 language,
                 referral_code,
-                referred_by: None,
+                referred_by: referrer.as_ref().map(|r| r.id),
             },
             UserId::new(0),
             now,
         ))?;
+        if let (Some(mut referrer), Some(code)) = (referrer, referred_with.clone()) {
+            txn.create(Referral {
+                id: ReferralId::new(0),
+                referrer_id: referrer.id,
+                referred_user_id: user.id,
+                referral_code: code,
+                created_at: now,
+                status: ReferralStatus::Pending,
+            })?;
+            referrer.referral_count = referrer.referral_count.saturating_add(1);
+            txn.update(referrer)?;
+        }
         let token = issue_token(txn, user.id)?;
         Ok((user, token))
     })
+}
+
+/// The owner of referral `code`; `Invalid` naming `referral_code` when no
+/// account has it.
+fn referrer_of(txn: &Txn<'_>, code: &ReferralCode) -> Result<User> {
+    let owner = txn
+        .lookup_unique(UniqueName::ReferralCode, code.as_str().as_bytes())?
+        .ok_or_else(|| {
+            droply_models::Error::invalid("referral_code", "no account has this referral code")
+        })?;
+    txn.require(UserId::new(owner))
 }

@@ -1,12 +1,14 @@
 //! The engine's account use cases: signing up, in and out, recognising a
-//! token, one's own profile, public expert profiles, favorites and
-//! interactions. Each delegates to the domain module that holds its rules
+//! token, one's own profile, public expert profiles, favorites,
+//! interactions and one's referrals. Each delegates to the domain module that holds its rules
 //! ([`crate::accounts`]); the engine adds the shared state (the sign-in
 //! throttle, the password-hashing permits) so callers pass none.
 
 use std::net::IpAddr;
 
-use droply_models::{Favorite, InteractionType, Timestamp, User, UserId, UserInteraction};
+use droply_models::{
+    Favorite, InteractionType, Referral, Timestamp, User, UserId, UserInteraction,
+};
 
 use super::Engine;
 use crate::accounts::{self, IssuedToken, ProfileUpdate, Registration};
@@ -119,5 +121,24 @@ impl Engine {
     /// Deletes sign-in sessions that expired before now; how many went.
     pub fn sweep_expired_sessions(&self) -> Result<usize> {
         accounts::sweep_expired_sessions(self.store(), Timestamp::now())
+    }
+
+    /// The referrals `user` made, oldest first, each with the referred
+    /// user's public name ("Carl P.").
+    pub fn referrals_of(
+        &self,
+        user: UserId,
+        page: &PageRequest,
+    ) -> Result<Page<(Referral, String)>> {
+        let referrals = self.store().referrals().by_referrer(user, page)?;
+        let mut items = Vec::with_capacity(referrals.items.len());
+        for referral in referrals.items {
+            let referred: User = self.store().users().get(referral.referred_user_id)?;
+            items.push((referral, referred.public_name()));
+        }
+        Ok(Page {
+            items,
+            next: referrals.next,
+        })
     }
 }

@@ -102,10 +102,14 @@ pub fn fuse<K: Copy + Eq + Hash + Ord>(
         hit.score = text_part + vector_part;
     }
     let mut out: Vec<FusedHit<K>> = hits.into_values().collect();
+    // Ties go to the stronger words, then to the key: never to the text
+    // index's own order among equal scores, which changes when its segments
+    // merge, so that the same query over the same rows ranks the same way
+    // on every page.
     out.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
-            .then_with(|| rank_of(a.text).cmp(&rank_of(b.text)))
+            .then_with(|| b.text_part.total_cmp(&a.text_part))
             .then_with(|| a.key.cmp(&b.key))
     });
     out
@@ -119,10 +123,6 @@ fn empty<K>(key: K) -> FusedHit<K> {
         vector: None,
         text_part: 0.0,
     }
-}
-
-fn rank_of(side: Option<(usize, f32)>) -> usize {
-    side.map_or(usize::MAX, |(rank, _)| rank)
 }
 
 /// Min-max scaling of one list's scores.

@@ -107,7 +107,7 @@ pub fn review_booking(
             booking_id: booking,
             author_id: author,
             expert_id: row.provider_id,
-            author_name: public_name(&client.full_name),
+            author_name: client.public_name(),
             rating: review.rating,
             comment: comment.map(str::to_owned),
             answer: None,
@@ -151,28 +151,4 @@ pub fn reviews_of(store: &Store, expert: UserId, page: &PageRequest) -> Result<P
         .ok_or_else(|| not_found("expert", expert.get()))?;
     let prefix = KeyBuilder::new().u64(expert.get()).build();
     store.list_index(IndexName::ReviewsByExpert, &prefix, &page.clone().desc())
-}
-
-/// How a reviewer is shown: their first name and the initial of their last
-/// ("Carl Person" → "Carl P."), or the one name they gave.
-pub fn public_name(full_name: &str) -> String {
-    let mut words = full_name.split_whitespace();
-    let first = words.next().unwrap_or("A client");
-    match words.last().and_then(|last| last.chars().next()) {
-        Some(initial) => format!("{first} {initial}."),
-        None => first.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn public_names_keep_a_first_name_and_an_initial() {
-        assert_eq!(public_name("Carl Person"), "Carl P.");
-        assert_eq!(public_name("  Ada  Lovelace  King "), "Ada K.");
-        assert_eq!(public_name("Cher"), "Cher");
-        assert_eq!(public_name("   "), "A client");
-    }
 }

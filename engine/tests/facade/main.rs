@@ -25,6 +25,7 @@ fn registration(name: &str) -> Registration {
         currency: None,
         timezone: None,
         language: None,
+        referral_code: None,
     }
 }
 

@@ -173,6 +173,18 @@ impl User {
         !self.profession.trim().is_empty()
     }
 
+    /// How the user is named to other users where only a public name may
+    /// show (reviews, referrals): the first name and the initial of the
+    /// last ("Carl Person" → "Carl P."), or the one name they gave.
+    pub fn public_name(&self) -> String {
+        let mut words = self.full_name.split_whitespace();
+        let first = words.next().unwrap_or("A client");
+        match words.last().and_then(|last| last.chars().next()) {
+            Some(initial) => format!("{first} {initial}."),
+            None => first.to_owned(),
+        }
+    }
+
     /// Whether a session with this user costs money: a positive hourly rate.
     pub fn charges_for_sessions(&self) -> bool {
         self.hourly_rate.is_some_and(|rate| rate.is_positive())

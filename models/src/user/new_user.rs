@@ -167,6 +167,35 @@ mod tests {
     }
 
     #[test]
+    fn public_names_keep_a_first_name_and_an_initial() {
+        let mut user = sample_user();
+        for (full, shown) in [
+            ("Carl Person", "Carl P."),
+            ("  Ada  Lovelace  King ", "Ada K."),
+            ("Cher", "Cher"),
+            ("   ", "A client"),
+        ] {
+            user.full_name = full.into();
+            assert_eq!(user.public_name(), shown, "{full:?}");
+        }
+    }
+
+    #[test]
+    fn a_priced_expert_is_bookable_only_with_an_active_account() {
+        let mut user = sample_user();
+        user.profession = "Tax Advisor".into();
+        user.is_available = true;
+        user.hourly_rate = None;
+        assert!(user.is_bookable(), "free sessions need no payout account");
+        user.hourly_rate = Some(crate::Money::new(9_000, user.currency));
+        assert!(!user.is_bookable());
+        user.stripe_account_status = crate::StripeAccountStatus::Active;
+        assert!(user.is_bookable());
+        user.is_available = false;
+        assert!(!user.is_bookable());
+    }
+
+    #[test]
     fn session_price_follows_duration() {
         let mut user = sample_user();
         user.hourly_rate = Some(Money::new(12_000, Currency::EUR));

@@ -36,6 +36,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routes::payouts::router())
         .merge(routes::webhooks::router())
         .merge(routes::reviews::router())
+        .merge(routes::referrals::router())
 }
 
 /// The whole API over `state`: the routes of [`api`], answering unknown

@@ -45,6 +45,9 @@ pub struct RegisterBody {
     /// Language code; English when absent.
     #[schema(nullable = false)]
     language: Option<String>,
+    /// The referral code of whoever brought you (from their `?ref=` link).
+    #[schema(nullable = false)]
+    referral_code: Option<String>,
 }
 
 /// Answer of `POST /v1/auth/register`.
@@ -89,6 +92,7 @@ pub async fn register_account(
         currency: body.currency,
         timezone: body.timezone,
         language: body.language,
+        referral_code: body.referral_code,
     };
     let (user, token) = blocking(&state, move |engine| engine.register(&registration)).await?;
     Ok((

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod payouts;
 pub mod profile;
 pub mod recommendations;
+pub mod referrals;
 pub mod reviews;
 pub mod search;
 pub mod webhooks;
