@@ -402,6 +402,18 @@ impl TestApp {
             .expect("expert");
     }
 
+    /// Makes expert `id` offer free sessions (no rate): booked and
+    /// confirmed without payments.
+    pub fn make_free(&self, id: u64) {
+        self.store
+            .users()
+            .modify(droply_models::UserId::new(id), |user| {
+                user.hourly_rate = None;
+                Ok(())
+            })
+            .expect("free");
+    }
+
     /// Pays booking `id` as its client would: confirms its PaymentIntent at
     /// localstripe with a test card, then waits (up to 15 s) for
     /// localstripe's `payment_intent.succeeded` webhook to reach the app.

@@ -610,13 +610,7 @@ fn without_stripe_paid_sessions_and_payouts_answer_503_and_free_ones_confirm() {
         &[("Stripe-Signature", "t=1,v1=00")],
     );
     assert_eq!(error_code(&hook), "payments_not_configured");
-    app.store
-        .users()
-        .modify(UserId::new(expert), |u| {
-            u.hourly_rate = None;
-            Ok(())
-        })
-        .expect("free");
+    app.make_free(expert);
     let free = book(&app, &client, expert, SLOT);
     assert_eq!(free.status, 201, "{}", free.raw);
     assert_eq!(free.body["status"], "confirmed");

@@ -13,13 +13,7 @@ use crate::availability::expert_working;
 pub fn completed_session(app: &TestApp, n: usize, days_ago: i64) -> (u64, String, String, u64) {
     let (expert, provider) =
         expert_working(app, &format!("ruth{n}"), "Europe/Berlin", "09:00", "17:00");
-    app.store
-        .users()
-        .modify(UserId::new(expert), |u| {
-            u.hourly_rate = None;
-            Ok(())
-        })
-        .expect("free");
+    app.make_free(expert);
     let (_, client) = app.register(&format!("carl{n}"));
     let booked = app.authed(
         "POST",
