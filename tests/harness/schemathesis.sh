@@ -10,8 +10,9 @@
 #
 # The server takes payments against a localstripe of its own (PaymentIntents,
 # refunds; webhooks are checked for their signature), as production would
-# against Stripe; `schemathesis.toml` beside this script holds the one
-# per-operation exception (Connect onboarding, which localstripe lacks).
+# against Stripe. Connect onboarding is left out: localstripe has no Connect,
+# so it would answer its documented 502; tests/api/payments.rs tests it
+# against the Connect fake.
 #
 # Needs: a built `droply` ($DROPLY_BIN, default $CARGO_TARGET_DIR/debug/droply),
 # the sentence model ($DROPLY_MODEL_DIR), schemathesis ($ST, default `st`) and
@@ -25,7 +26,6 @@ ST="${ST:-st}"
 PORT="${DROPLY_HARNESS_PORT:-18431}"
 STRIPE_PORT="${DROPLY_HARNESS_STRIPE_PORT:-18432}"
 LOCALSTRIPE="${DROPLY_LOCALSTRIPE:-/var/cache/droply/localstripe-venv/bin/localstripe}"
-HERE="$(cd "$(dirname "$0")" && pwd)"
 BASE="http://127.0.0.1:$PORT"
 DATA="$(mktemp -d)"
 
@@ -71,9 +71,11 @@ register() {
 TOKEN="$(register harness)"
 register other >/dev/null
 
-# Logout is left out: it would end the session the run signs in with.
-"$ST" --config-file "$HERE/schemathesis.toml" run "$BASE/openapi.json" \
+# Logout is left out: it would end the session the run signs in with;
+# onboarding: see above.
+"$ST" run "$BASE/openapi.json" \
   -H "Authorization: Bearer $TOKEN" \
   --exclude-path /v1/auth/logout \
+  --exclude-path /v1/payouts/onboarding \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --workers 2 "${BOUNDS[@]}"

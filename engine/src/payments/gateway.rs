@@ -16,7 +16,7 @@ use std::sync::mpsc;
 
 use secrecy::ExposeSecret;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
-use stripe_connect::account::{CreateAccount, CreateAccountType, RetrieveAccount};
+use stripe_connect::account::{CreateAccount, CreateAccountType};
 use stripe_connect::account_link::{CreateAccountLink, CreateAccountLinkType};
 use stripe_connect::transfer::CreateTransfer;
 use stripe_core::payment_intent::{CreatePaymentIntent, RetrievePaymentIntent};
@@ -97,17 +97,12 @@ pub struct RefundReply {
     pub status: Option<String>,
 }
 
-/// A connected account as far as we read it.
+/// A new connected account as far as we read it: its id (its state comes
+/// from `account.updated` webhooks).
 #[derive(Debug, Clone, miniserde::Deserialize)]
 pub struct AccountReply {
     /// `acct_...`.
     pub id: String,
-    /// Whether it may take charges.
-    pub charges_enabled: Option<bool>,
-    /// Whether it may be paid out.
-    pub payouts_enabled: Option<bool>,
-    /// Whether onboarding was finished.
-    pub details_submitted: Option<bool>,
 }
 
 #[derive(Debug, Clone, miniserde::Deserialize)]
@@ -266,11 +261,6 @@ impl Gateway {
             .email(email)
             .metadata(metadata);
         self.send(&create, Some(key))
-    }
-
-    /// The connected account `id` as it is now.
-    pub fn account(&self, id: &str) -> Result<AccountReply, GatewayError> {
-        self.send(&RetrieveAccount::new(id), None)
     }
 
     /// A one-time onboarding link for account `id`.

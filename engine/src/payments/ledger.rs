@@ -20,8 +20,8 @@ use droply_models::{BookingId, Money, Payout, PayoutId, PayoutStatus, Timestamp,
 use serde::{Deserialize, Serialize};
 
 use super::payment::{Payment, PaymentId};
+use crate::Result;
 use crate::store::{EntityKind, IndexEntry, IndexName, IntegrityReport, Record, Store, Txn};
-use crate::{Error, Result};
 
 engine_record_id! {
     /// Identifies a [`LedgerEntry`].
@@ -475,15 +475,4 @@ pub fn check_ledger(store: &Store, report: &mut IntegrityReport) -> Result<()> {
             .push(format!("ledger rows for user {user}, who does not exist"));
     }
     Ok(())
-}
-
-/// `Invalid` unless `amount` is positive.
-pub fn require_positive(amount: Money, what: &str) -> Result<()> {
-    if amount.is_positive() {
-        Ok(())
-    } else {
-        Err(Error::Invalid(format!(
-            "{what} must be positive, not {amount}"
-        )))
-    }
 }
