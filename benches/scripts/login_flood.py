@@ -21,11 +21,10 @@ import argparse
 import ipaddress
 import json
 import secrets
-import socket
 import threading
 import time
 
-from overload_probe import HealthPoller, RssSampler, summary_ms
+from overload_probe import HealthPoller, RssSampler, exchange, print_report, summary_ms
 
 
 def source_address(first, index, sources):
@@ -46,15 +45,7 @@ def login(host, port, source, barrier, results):
         pass
     started = time.perf_counter()
     try:
-        with socket.create_connection((host, port), timeout=30,
-                                      source_address=(source, 0)) as sock:
-            sock.sendall(request)
-            answer = b""
-            while True:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                answer += chunk
+        answer = exchange(host, port, request, timeout=30, source=source)
         elapsed = time.perf_counter() - started
         status = int(answer[9:12]) if answer.startswith(b"HTTP/1.1 ") else 0
         code = ""
@@ -134,11 +125,8 @@ def main():
             "latency_of_refused": summary_ms(
                 [elapsed for status, _, elapsed in results if status in (429, 503)]),
         },
-        "health": health.report(),
     }
-    if rss:
-        report["server_rss"] = rss.report()
-    print(json.dumps(report, indent=2))
+    print_report(report, health, rss)
 
 
 if __name__ == "__main__":

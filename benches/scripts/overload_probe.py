@@ -7,6 +7,7 @@ server's resident memory (VmRSS of /proc/<pid>/status) every `every` seconds, fr
 thread. Both stop when told. Standard library only; loopback only.
 """
 
+import json
 import multiprocessing
 import socket
 import statistics
@@ -36,18 +37,25 @@ def summary_ms(values):
     }
 
 
-def http_get(host, port, path, timeout=5.0, source=None):
-    """One GET on a new connection; (status, seconds) or raises OSError."""
-    started = time.perf_counter()
+def exchange(host, port, request, timeout=5.0, source=None):
+    """Sends raw `request` bytes on a new connection and reads the whole
+    answer (the request asks to close); raises OSError."""
     with socket.create_connection((host, port), timeout=timeout,
                                   source_address=(source, 0) if source else None) as sock:
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(request)
         answer = b""
         while True:
             chunk = sock.recv(65536)
             if not chunk:
-                break
+                return answer
             answer += chunk
+
+
+def http_get(host, port, path, timeout=5.0, source=None):
+    """One GET on a new connection; (status, seconds) or raises OSError."""
+    started = time.perf_counter()
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+    answer = exchange(host, port, request, timeout, source)
     elapsed = time.perf_counter() - started
     if not answer.startswith(b"HTTP/1.1 "):
         raise OSError(f"no HTTP answer ({len(answer)} bytes)")
@@ -97,6 +105,15 @@ class HealthPoller:
                 kinds[failure] = kinds.get(failure, 0) + 1
             out["failure_kinds"] = kinds
         return out
+
+
+def print_report(report, health, rss):
+    """Prints `report` as JSON with the health poller's and, when sampled,
+    the server's memory findings added."""
+    report["health"] = health.report()
+    if rss:
+        report["server_rss"] = rss.report()
+    print(json.dumps(report, indent=2))
 
 
 def rss_kib(pid):

@@ -22,13 +22,12 @@ closed within 100 ms (refused at once), and how many outlived
 """
 
 import argparse
-import json
 import resource
 import selectors
 import socket
 import time
 
-from overload_probe import HealthPoller, RssSampler, percentile
+from overload_probe import HealthPoller, RssSampler, percentile, print_report
 
 HEAD = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slowloris\r\n"
 
@@ -156,11 +155,8 @@ def main():
             "still_open_at_end": still_open,
             "oldest_open_at_end_s": round(max(open_ages, default=0.0), 2),
         },
-        "health": health.report(),
     }
-    if rss:
-        report["server_rss"] = rss.report()
-    print(json.dumps(report, indent=2))
+    print_report(report, health, rss)
 
 
 if __name__ == "__main__":

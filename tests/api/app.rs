@@ -402,6 +402,11 @@ impl TestApp {
             .expect("expert");
     }
 
+    /// `POST /v1/bookings` with `body`, as the holder of `token`.
+    pub fn post_booking(&self, token: &str, body: &str) -> Response {
+        self.authed("POST", "/v1/bookings", token, Some(body))
+    }
+
     /// Makes expert `id` offer free sessions (no rate): booked and
     /// confirmed without payments.
     pub fn make_free(&self, id: u64) {

@@ -34,7 +34,7 @@ fn world_for(app: &TestApp, template: &str, n: usize) -> Option<World> {
             expert_working(app, &name("provider"), "Europe/Berlin", "09:00", "17:00");
         let (_, client) = app.register(&name("client"));
         let body = format!(r#"{{"provider_id":{expert},"start_time":"{SLOT}","duration":60}}"#);
-        let booked = app.authed("POST", "/v1/bookings", &client, Some(&body));
+        let booked = app.post_booking(&client, &body);
         assert_eq!(booked.status, 201, "{}", booked.raw);
         return Some(World {
             owner: client,

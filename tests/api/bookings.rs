@@ -34,7 +34,7 @@ fn fifty_concurrent_bookings_of_one_slot_make_exactly_one() {
         .collect();
     let body = booking_body(expert, SLOT);
     let statuses: Vec<(u16, String)> = at_once(clients.len(), |i| {
-        let r = app.authed("POST", "/v1/bookings", &clients[i], Some(&body));
+        let r = app.post_booking(&clients[i], &body);
         let code = r.body["code"].as_str().unwrap_or_default().to_owned();
         (r.status, code)
     });
@@ -61,7 +61,7 @@ fn the_same_idempotency_key_returns_the_same_booking() {
     assert_eq!(again.status, 200, "{}", again.raw);
     assert_eq!(again.body["id"], first.body["id"]);
     // Without the key the slot is taken.
-    let plain = app.authed("POST", "/v1/bookings", &client, Some(&body));
+    let plain = app.post_booking(&client, &body);
     assert_eq!(
         (plain.status, error_code(&plain).as_str()),
         (409, "slot_unavailable")
@@ -80,12 +80,7 @@ fn only_the_booker_and_provider_see_and_move_a_booking() {
     let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let (_, stranger) = app.register("mallory");
-    let created = app.authed(
-        "POST",
-        "/v1/bookings",
-        &client,
-        Some(&booking_body(expert, SLOT)),
-    );
+    let created = app.post_booking(&client, &booking_body(expert, SLOT));
     assert_eq!(created.status, 201, "{}", created.raw);
     assert_eq!(created.body["status"], "pending_payment");
     let id = created.body["id"].as_u64().expect("id");
@@ -189,12 +184,7 @@ fn rescheduling_links_a_new_booking_and_frees_the_old_slot() {
     let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let (_, other) = app.register("olga");
-    let first = app.authed(
-        "POST",
-        "/v1/bookings",
-        &client,
-        Some(&booking_body(expert, SLOT)),
-    );
+    let first = app.post_booking(&client, &booking_body(expert, SLOT));
     let old_id = first.body["id"].as_u64().expect("id");
     let path = format!("/v1/bookings/{old_id}/reschedule");
     let stranger = app.authed(
@@ -224,12 +214,7 @@ fn rescheduling_links_a_new_booking_and_frees_the_old_slot() {
     let old = app.authed("GET", &format!("/v1/bookings/{old_id}"), &provider, None);
     assert_eq!(old.body["status"], "cancelled");
     // The old time is open again.
-    let rebook = app.authed(
-        "POST",
-        "/v1/bookings",
-        &other,
-        Some(&booking_body(expert, SLOT)),
-    );
+    let rebook = app.post_booking(&other, &booking_body(expert, SLOT));
     assert_eq!(rebook.status, 201, "{}", rebook.raw);
     assert!(app.store.verify_integrity().expect("check").is_consistent());
 }
@@ -283,7 +268,7 @@ fn bad_booking_requests_get_clear_errors() {
         ),
     ];
     for (body, status, code) in cases {
-        let response = app.authed("POST", "/v1/bookings", &client, Some(&body));
+        let response = app.post_booking(&client, &body);
         assert_eq!(
             (response.status, error_code(&response).as_str()),
             (status, code),
@@ -311,12 +296,7 @@ fn a_booking_exports_as_icalendar() {
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let (_, stranger) = app.register("mallory");
-    let created = app.authed(
-        "POST",
-        "/v1/bookings",
-        &client,
-        Some(&booking_body(expert, SLOT)),
-    );
+    let created = app.post_booking(&client, &booking_body(expert, SLOT));
     let id = created.body["id"].as_u64().expect("id");
     let ics = app.authed("GET", &format!("/v1/bookings/{id}.ics"), &client, None);
     assert_eq!(ics.status, 200);
@@ -406,12 +386,7 @@ fn a_one_minute_booking_inside_a_slot_is_refused() {
         (SLOT, 90),
         (SLOT, 300),
     ] {
-        let r = app.authed(
-            "POST",
-            "/v1/bookings",
-            &client,
-            Some(&booking_of(expert, start, minutes)),
-        );
+        let r = app.post_booking(&client, &booking_of(expert, start, minutes));
         assert_eq!(
             (r.status, error_code(&r).as_str()),
             (400, "invalid_input"),
@@ -423,12 +398,7 @@ fn a_one_minute_booking_inside_a_slot_is_refused() {
     }
     assert_eq!(app.store.bookings().count(), 0, "nothing was held");
     // Up to four whole sessions.
-    let long = app.authed(
-        "POST",
-        "/v1/bookings",
-        &client,
-        Some(&booking_of(expert, SLOT, 240)),
-    );
+    let long = app.post_booking(&client, &booking_of(expert, SLOT, 240));
     assert_eq!(long.status, 201, "{}", long.raw);
     assert_eq!(long.body["payment_amount"]["amount_minor"], 36_000);
 }
@@ -443,12 +413,7 @@ fn a_start_off_the_slot_grid_is_refused() {
         "2027-01-04T09:15:00Z",
         "2027-01-04T09:00:30Z",
     ] {
-        let r = app.authed(
-            "POST",
-            "/v1/bookings",
-            &client,
-            Some(&booking_of(expert, start, 60)),
-        );
+        let r = app.post_booking(&client, &booking_of(expert, start, 60));
         assert_eq!(
             (r.status, error_code(&r).as_str()),
             (400, "invalid_input"),
@@ -470,12 +435,7 @@ fn a_start_off_the_slot_grid_is_refused() {
         .collect();
     assert_eq!(offered.first(), Some(&"2027-01-04T08:00:00Z"));
     assert_eq!(offered.get(1), Some(&"2027-01-04T08:30:00Z"));
-    let booked = app.authed(
-        "POST",
-        "/v1/bookings",
-        &client,
-        Some(&booking_of(expert, offered[1], 60)),
-    );
+    let booked = app.post_booking(&client, &booking_of(expert, offered[1], 60));
     assert_eq!(booked.status, 201, "{}", booked.raw);
 }
 
@@ -493,21 +453,11 @@ fn a_booker_cannot_hold_more_than_three_unpaid_slots() {
     ];
     let mut held = Vec::new();
     for start in &starts[..3] {
-        let r = app.authed(
-            "POST",
-            "/v1/bookings",
-            &client,
-            Some(&booking_of(expert, start, 60)),
-        );
+        let r = app.post_booking(&client, &booking_of(expert, start, 60));
         assert_eq!(r.status, 201, "{}", r.raw);
         held.push(r.body["id"].as_u64().expect("id"));
     }
-    let fourth = app.authed(
-        "POST",
-        "/v1/bookings",
-        &client,
-        Some(&booking_of(expert, starts[3], 60)),
-    );
+    let fourth = app.post_booking(&client, &booking_of(expert, starts[3], 60));
     assert_eq!(
         (fourth.status, error_code(&fourth).as_str()),
         (409, "too_many_unpaid_bookings"),
@@ -515,12 +465,7 @@ fn a_booker_cannot_hold_more_than_three_unpaid_slots() {
         fourth.raw
     );
     // The limit is the booker's own.
-    let theirs = app.authed(
-        "POST",
-        "/v1/bookings",
-        &other,
-        Some(&booking_of(expert, starts[3], 60)),
-    );
+    let theirs = app.post_booking(&other, &booking_of(expert, starts[3], 60));
     assert_eq!(theirs.status, 201, "{}", theirs.raw);
     // Cancelling one hold makes room again.
     let cancelled = app.authed(
@@ -530,12 +475,7 @@ fn a_booker_cannot_hold_more_than_three_unpaid_slots() {
         Some(r#"{"reason":"wrong day"}"#),
     );
     assert_eq!(cancelled.status, 200, "{}", cancelled.raw);
-    let again = app.authed(
-        "POST",
-        "/v1/bookings",
-        &client,
-        Some(&booking_of(expert, "2027-01-04T12:00:00Z", 60)),
-    );
+    let again = app.post_booking(&client, &booking_of(expert, "2027-01-04T12:00:00Z", 60));
     assert_eq!(again.status, 201, "{}", again.raw);
     app.assert_no_leaks();
 }
@@ -552,29 +492,14 @@ fn an_unpaid_hold_expires_and_frees_the_slot() {
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let (_, other) = app.register("olga");
-    let held = app.authed(
-        "POST",
-        "/v1/bookings",
-        &client,
-        Some(&booking_body(expert, SLOT)),
-    );
+    let held = app.post_booking(&client, &booking_body(expert, SLOT));
     assert_eq!(held.status, 201, "{}", held.raw);
     let id = held.body["id"].as_u64().expect("id");
-    let taken = app.authed(
-        "POST",
-        "/v1/bookings",
-        &other,
-        Some(&booking_body(expert, SLOT)),
-    );
+    let taken = app.post_booking(&other, &booking_body(expert, SLOT));
     assert_eq!(error_code(&taken), "slot_unavailable");
     std::thread::sleep(Duration::from_millis(1100));
     // The lapsed hold blocks nobody, swept or not.
-    let rebooked = app.authed(
-        "POST",
-        "/v1/bookings",
-        &other,
-        Some(&booking_body(expert, SLOT)),
-    );
+    let rebooked = app.post_booking(&other, &booking_body(expert, SLOT));
     assert_eq!(rebooked.status, 201, "{}", rebooked.raw);
     // And the sweep cancels it.
     let started = Instant::now();
@@ -603,12 +528,7 @@ fn a_provider_cannot_confirm_an_unpaid_booking() {
     let app = spawn_app_paying();
     let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
-    let created = app.authed(
-        "POST",
-        "/v1/bookings",
-        &client,
-        Some(&booking_body(expert, SLOT)),
-    );
+    let created = app.post_booking(&client, &booking_body(expert, SLOT));
     let id = created.body["id"].as_u64().expect("id");
     let path = format!("/v1/bookings/{id}/confirm");
     let unpaid = app.authed("POST", &path, &provider, None);
@@ -637,12 +557,7 @@ fn a_booking_cannot_be_completed_or_marked_no_show_before_it_starts() {
     let app = spawn_app_paying();
     let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
-    let created = app.authed(
-        "POST",
-        "/v1/bookings",
-        &client,
-        Some(&booking_body(expert, SLOT)),
-    );
+    let created = app.post_booking(&client, &booking_body(expert, SLOT));
     let id = created.body["id"].as_u64().expect("id");
     let paid = app.pay_booking(id);
     assert_eq!(paid.status, droply_models::BookingStatus::Confirmed);

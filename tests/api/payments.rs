@@ -34,13 +34,9 @@ fn usd(minor: i64) -> Money {
 }
 
 fn book(app: &TestApp, client: &str, expert: u64, start: &str) -> crate::app::Response {
-    app.authed(
-        "POST",
-        "/v1/bookings",
+    app.post_booking(
         client,
-        Some(&format!(
-            r#"{{"provider_id":{expert},"start_time":"{start}","duration":60}}"#
-        )),
+        &format!(r#"{{"provider_id":{expert},"start_time":"{start}","duration":60}}"#),
     )
 }
 

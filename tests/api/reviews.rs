@@ -15,13 +15,9 @@ pub fn completed_session(app: &TestApp, n: usize, days_ago: i64) -> (u64, String
         expert_working(app, &format!("ruth{n}"), "Europe/Berlin", "09:00", "17:00");
     app.make_free(expert);
     let (_, client) = app.register(&format!("carl{n}"));
-    let booked = app.authed(
-        "POST",
-        "/v1/bookings",
+    let booked = app.post_booking(
         &client,
-        Some(&format!(
-            r#"{{"provider_id":{expert},"start_time":"2027-01-04T09:00:00Z","duration":60}}"#
-        )),
+        &format!(r#"{{"provider_id":{expert},"start_time":"2027-01-04T09:00:00Z","duration":60}}"#),
     );
     assert_eq!(booked.status, 201, "{}", booked.raw);
     assert_eq!(
@@ -166,13 +162,9 @@ fn reviews_are_listed_newest_first() {
     );
     assert_eq!(r.status, 201, "{}", r.raw);
     // A second session with the same expert, reviewed later.
-    let booked = app.authed(
-        "POST",
-        "/v1/bookings",
+    let booked = app.post_booking(
         &client,
-        Some(&format!(
-            r#"{{"provider_id":{expert},"start_time":"2027-01-05T09:00:00Z","duration":60}}"#
-        )),
+        &format!(r#"{{"provider_id":{expert},"start_time":"2027-01-05T09:00:00Z","duration":60}}"#),
     );
     assert_eq!(booked.status, 201, "{}", booked.raw);
     let second = booked.body["id"].as_u64().expect("id");

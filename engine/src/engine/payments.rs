@@ -47,12 +47,10 @@ impl Engine {
 
     /// `user`'s balances and what can be paid out now.
     pub fn earnings(&self, user: UserId) -> Result<Earnings> {
-        self.store().write(|txn| {
-            let row: User = txn.require(user)?;
-            Ok(Earnings {
-                balances: Balances::of_user(&row),
-                available: ledger::available_in(txn, &row, Timestamp::now())?,
-            })
+        let row: User = self.store().require(user)?;
+        Ok(Earnings {
+            balances: Balances::of_user(&row),
+            available: ledger::available_now(self.store(), &row, Timestamp::now())?,
         })
     }
 

@@ -21,7 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use super::payment::{Payment, PaymentId};
 use crate::Result;
-use crate::store::{EntityKind, IndexEntry, IndexName, IntegrityReport, Record, Store, Txn};
+use crate::store::{
+    EntityKind, IndexEntry, IndexName, IntegrityReport, MAX_PAGE_SIZE, PageRequest, Record, Store,
+    Txn,
+};
 
 engine_record_id! {
     /// Identifies a [`LedgerEntry`].
@@ -394,8 +397,30 @@ impl Balances {
 /// inside the transaction that reserves a payout, so concurrent requests
 /// cannot both spend it.
 pub fn available_in(txn: &Txn<'_>, user: &User, now: Timestamp) -> Result<Money> {
-    let currency = user.pending_balance.currency;
     let rows: Vec<LedgerEntry> = txn.list_index(IndexName::LedgerByUser, &user.id.to_be_bytes())?;
+    available_of(user, &rows, now)
+}
+
+/// [`available_in`] for showing, read outside any transaction (no writer
+/// lock), page by page.
+pub fn available_now(store: &Store, user: &User, now: Timestamp) -> Result<Money> {
+    let prefix = user.id.to_be_bytes();
+    let mut rows = Vec::new();
+    let mut page = PageRequest::first(MAX_PAGE_SIZE);
+    loop {
+        let got = store.list_index::<LedgerEntry>(IndexName::LedgerByUser, &prefix, &page)?;
+        rows.extend(got.items);
+        match got.next {
+            Some(cursor) => page = PageRequest::first(MAX_PAGE_SIZE).after(Some(cursor)),
+            None => break,
+        }
+    }
+    available_of(user, &rows, now)
+}
+
+/// The sum of `rows` that can be paid out at `now`.
+fn available_of(user: &User, rows: &[LedgerEntry], now: Timestamp) -> Result<Money> {
+    let currency = user.pending_balance.currency;
     let mut available = Money::zero(currency);
     for row in rows.iter().filter(|row| row.amount.currency == currency) {
         let counts = (row.kind.is_earning()

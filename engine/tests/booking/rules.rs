@@ -36,6 +36,29 @@ fn invalid_field<T: std::fmt::Debug>(result: Result<T, Error>) -> &'static str {
     }
 }
 
+/// The half-hour slots `expert` offers now on the day (in their zone) of `at`.
+fn half_hours_on(
+    store: &Store,
+    expert: &User,
+    at: Timestamp,
+    policy: &SlotPolicy,
+) -> Vec<droply_engine::availability::Slot> {
+    let day = expert.timezone.local_date(at);
+    droply_engine::availability::expert_slots(
+        store,
+        expert.id,
+        &SlotQuery {
+            from: day,
+            to: day,
+            viewer_tz: expert.timezone,
+            duration_minutes: 30,
+            now: Timestamp::now(),
+        },
+        policy,
+    )
+    .expect("slots")
+}
+
 /// A policy whose unpaid holds lapse after `ttl`.
 fn holding_for(ttl: Duration) -> SlotPolicy {
     SlotPolicy {
@@ -90,20 +113,7 @@ fn a_start_off_the_slot_grid_is_refused() {
         );
     }
     // Every start the slot finder offers is on the grid and bookable.
-    let day = expert.timezone.local_date(slot);
-    let offered = droply_engine::availability::expert_slots(
-        &store,
-        expert.id,
-        &SlotQuery {
-            from: day,
-            to: day,
-            viewer_tz: expert.timezone,
-            duration_minutes: 30,
-            now: Timestamp::now(),
-        },
-        &policy,
-    )
-    .expect("slots");
+    let offered = half_hours_on(&store, &expert, slot, &policy);
     assert_eq!(offered.len(), 16, "09:00-17:00 in half hours");
     assert!(offered.iter().all(|s| policy.on_grid(s.start)));
     let first = offered.first().expect("a slot").start;
@@ -172,20 +182,7 @@ fn an_unpaid_hold_expires_and_frees_the_slot() {
 
     // Before any sweep: the slot is offered and bookable again, and the
     // lapsed hold no longer counts towards its booker's cap.
-    let day = expert.timezone.local_date(start);
-    let slots = droply_engine::availability::expert_slots(
-        &store,
-        expert.id,
-        &SlotQuery {
-            from: day,
-            to: day,
-            viewer_tz: expert.timezone,
-            duration_minutes: 30,
-            now: Timestamp::now(),
-        },
-        &policy,
-    )
-    .expect("slots");
+    let slots = half_hours_on(&store, &expert, start, &policy);
     assert!(slots.iter().any(|s| s.start == start), "the slot is open");
     let rebooked = book(&store, &request(other, &expert, start, 30), &policy).expect("rebook");
     assert!(matches!(
