@@ -4,9 +4,30 @@ use serde::{Deserialize, Serialize};
 
 use crate::text::{self, BIO_MAX, EXTERNAL_ID_MAX, TOPIC_MAX};
 use crate::{
-    ContentId, ContentPurchaseId, ContentStatus, ContentType, Error, Money, PaymentStatus, Result,
-    Timestamp, UserId,
+    CategoryId, ContentId, ContentPurchaseId, ContentStatus, ContentType, Error, Money,
+    PaymentStatus, Result, Timestamp, UserId,
 };
+
+/// What a stored file is, read from its bytes when it was uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileMeta {
+    /// The media type its first bytes show (`application/pdf`, `video/mp4`).
+    pub media_type: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its SHA-256, lower-case hex.
+    pub sha256: String,
+}
+
+impl FileMeta {
+    fn validate(&self, field: &'static str) -> Result<()> {
+        let hex = self.sha256.len() == 64 && self.sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        if !hex || self.media_type.is_empty() {
+            return Err(Error::invalid(field, "needs a media type and a SHA-256"));
+        }
+        Ok(())
+    }
+}
 
 /// A piece of content a user sells (video, document, course, ...).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,7 +44,8 @@ pub struct Content {
     pub content_type: ContentType,
     /// Price (zero means free, never negative).
     pub price: Money,
-    /// Where the file is stored (opaque storage path).
+    /// Where the file is stored (opaque storage path; empty in a draft
+    /// whose file is not uploaded yet).
     pub file_path: String,
     /// Size of the file in bytes.
     pub file_size: u64,
@@ -45,12 +67,19 @@ pub struct Content {
     pub created_at: Timestamp,
     /// When it last changed.
     pub updated_at: Timestamp,
+    /// The content category it is filed under.
+    pub category_id: Option<CategoryId>,
+    /// What the file is; set exactly when `file_path` is.
+    pub file_meta: Option<FileMeta>,
+    /// What the preview is; set exactly when `preview_path` is.
+    pub preview_meta: Option<FileMeta>,
 }
 
 impl Content {
     /// Checks: title and description lengths, price and earnings not
-    /// negative and in the same currency, a file path, a preview path when
-    /// a preview is offered, and `updated_at` not before `created_at`.
+    /// negative and in the same currency, a file (path and metadata) unless
+    /// it is a draft, a preview path when a preview is offered, and
+    /// `updated_at` not before `created_at`.
     pub fn validate(&self) -> Result<()> {
         text::check_required("title", &self.title, TOPIC_MAX)?;
         text::check_max("description", &self.description, BIO_MAX)?;
@@ -66,7 +95,35 @@ impl Content {
         if self.earnings.is_negative() {
             return Err(Error::invalid("earnings", "must not be negative"));
         }
-        text::check_required("file_path", &self.file_path, EXTERNAL_ID_MAX)?;
+        text::check_max("file_path", &self.file_path, EXTERNAL_ID_MAX)?;
+        match &self.file_meta {
+            Some(meta) if !self.file_path.trim().is_empty() => {
+                meta.validate("file_meta")?;
+                if meta.size != self.file_size {
+                    return Err(Error::invalid("file_size", "must be the file's size"));
+                }
+            }
+            None if self.file_path.is_empty() => {
+                if self.status != ContentStatus::Draft {
+                    return Err(Error::invalid("file_path", "is required once published"));
+                }
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "file_meta",
+                    "must be set exactly when file_path is",
+                ));
+            }
+        }
+        if self.preview_meta.is_some() != self.preview_path.is_some() {
+            return Err(Error::invalid(
+                "preview_meta",
+                "must be set exactly when preview_path is",
+            ));
+        }
+        if let Some(meta) = &self.preview_meta {
+            meta.validate("preview_meta")?;
+        }
         text::check_optional_required(
             "thumbnail_path",
             self.thumbnail_path.as_deref(),
@@ -95,6 +152,11 @@ impl Content {
     /// Whether buyers can see and buy it.
     pub fn is_published(&self) -> bool {
         self.status == ContentStatus::Published
+    }
+
+    /// Whether its file has been uploaded.
+    pub fn has_file(&self) -> bool {
+        self.file_meta.is_some()
     }
 }
 
@@ -147,6 +209,13 @@ mod tests {
             price: Money::new(1900, Currency::EUR),
             file_path: "content/1/video.mp4".into(),
             file_size: 1 << 20,
+            file_meta: Some(FileMeta {
+                media_type: "video/mp4".into(),
+                size: 1 << 20,
+                sha256: "ab".repeat(32),
+            }),
+            category_id: None,
+            preview_meta: None,
             thumbnail_path: None,
             preview_available: false,
             preview_path: None,
@@ -169,7 +238,19 @@ mod tests {
         c.preview_available = true;
         assert!(c.validate().is_err());
         c.preview_path = Some("content/1/preview.mp4".into());
+        assert!(c.validate().is_err(), "a preview needs its metadata");
+        c.preview_meta = c.file_meta.clone();
         assert_eq!(c.validate(), Ok(()));
+        let mut c = sample();
+        c.file_path = String::new();
+        c.file_meta = None;
+        c.file_size = 0;
+        assert_eq!(c.validate(), Ok(()), "a draft may wait for its file");
+        c.status = ContentStatus::Published;
+        assert!(c.validate().is_err(), "published content needs a file");
+        let mut c = sample();
+        c.file_size = 3;
+        assert!(c.validate().is_err(), "the size is the file's");
         let mut c = sample();
         c.earnings = Money::zero(Currency::USD);
         assert!(c.validate().is_err());

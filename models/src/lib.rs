@@ -34,7 +34,7 @@ pub use ai_match::{AiMatch, MatchReason};
 pub use availability::{AvailabilityException, AvailabilityRule};
 pub use booking::{Booking, NewBooking};
 pub use category::Category;
-pub use content::{Content, ContentPurchase};
+pub use content::{Content, ContentPurchase, FileMeta};
 pub use currency::Currency;
 pub use dropin::{DropinMessage, DropinParticipant, DropinSession};
 pub use enums::{

@@ -241,6 +241,17 @@ pub fn content(creator: UserId, created: &str) -> Content {
         earnings: eur(161_700),
         created_at: at(created),
         updated_at: at(created).plus_days(3),
+        category_id: None,
+        file_meta: Some(FileMeta {
+            media_type: "application/zip".to_owned(),
+            size: 1_234_567_890,
+            sha256: "0f".repeat(32),
+        }),
+        preview_meta: Some(FileMeta {
+            media_type: "video/mp4".to_owned(),
+            size: 4_096,
+            sha256: "a1".repeat(32),
+        }),
     }
 }
 
