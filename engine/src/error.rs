@@ -90,6 +90,21 @@ pub enum Error {
     /// not enabled for payouts).
     #[error("payouts are not enabled: {0}")]
     PayoutsNotEnabled(String),
+    /// An uploaded file is larger than its limit.
+    #[error("the file is larger than the limit of {limit} bytes")]
+    FileTooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// An uploaded file's bytes are not of a type allowed here.
+    #[error("{0}")]
+    UnsupportedFile(String),
+    /// The buyer already holds this content (or is paying for it).
+    #[error("you already bought this content")]
+    AlreadyPurchased,
+    /// Content someone bought cannot be deleted (archive it instead).
+    #[error("content that someone bought cannot be deleted; archive it instead")]
+    ContentHasBuyers,
     /// A request made no sense (bad cursor, bad reference, ...).
     #[error("invalid: {0}")]
     Invalid(String),
@@ -147,6 +162,10 @@ impl Error {
                 | Error::InvalidSignature(_)
                 | Error::InsufficientBalance { .. }
                 | Error::PayoutsNotEnabled(_)
+                | Error::FileTooLarge { .. }
+                | Error::UnsupportedFile(_)
+                | Error::AlreadyPurchased
+                | Error::ContentHasBuyers
         )
     }
 }

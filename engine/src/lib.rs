@@ -29,6 +29,7 @@ macro_rules! engine_record_id {
 pub mod accounts;
 pub mod availability;
 pub mod booking;
+pub mod content;
 pub mod embedding;
 mod engine;
 pub mod error;
@@ -43,8 +44,9 @@ pub mod store;
 mod test_rows;
 
 pub use engine::{
-    BookingCreated, DataDir, Earnings, Engine, EngineConfig, MAX_MATCHES_PER_CALL, Readiness,
-    Recommendation, SearchReadinessInfo, SearchSetup, VerifyReport,
+    BookingCreated, ContentBought, ContentDetails, ContentFile, DataDir, Earnings, Engine,
+    EngineConfig, MAX_MATCHES_PER_CALL, Readiness, Recommendation, SearchReadinessInfo,
+    SearchSetup, VerifyReport,
 };
 pub use error::{Error, Result};
 pub use search_index::SearchIndex;

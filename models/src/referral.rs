@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BookingId, Error, Money, ReferralCode, ReferralId, ReferralRewardId, ReferralStatus, Result,
-    RewardStatus, RewardType, Timestamp, UserId,
+    BookingId, ContentPurchaseId, Error, Money, ReferralCode, ReferralId, ReferralRewardId,
+    ReferralStatus, Result, RewardStatus, RewardType, Timestamp, UserId,
 };
 
 /// One user referring another.
@@ -60,6 +60,9 @@ pub struct ReferralReward {
     pub created_at: Timestamp,
     /// When it was paid; set exactly when `status` is `paid`.
     pub paid_at: Option<Timestamp>,
+    /// The content purchase that earned it; required for content-sale
+    /// rewards.
+    pub content_purchase_id: Option<ContentPurchaseId>,
 }
 
 impl ReferralReward {
@@ -79,6 +82,12 @@ impl ReferralReward {
             return Err(Error::invalid(
                 "booking_id",
                 "is required for booking rewards",
+            ));
+        }
+        if self.reward_type == RewardType::ContentSale && self.content_purchase_id.is_none() {
+            return Err(Error::invalid(
+                "content_purchase_id",
+                "is required for content-sale rewards",
             ));
         }
         let paid = self.status == RewardStatus::Paid;
@@ -132,7 +141,12 @@ mod tests {
             status: RewardStatus::Pending,
             created_at: now,
             paid_at: None,
+            content_purchase_id: None,
         };
+        assert_eq!(r.validate(), Ok(()));
+        r.reward_type = RewardType::ContentSale;
+        assert!(r.validate().is_err());
+        r.content_purchase_id = Some(ContentPurchaseId::new(4));
         assert_eq!(r.validate(), Ok(()));
         r.reward_type = RewardType::FirstBooking;
         assert!(r.validate().is_err());

@@ -45,6 +45,9 @@ pub struct Limits {
     /// How long a request may take, body included, before it is answered
     /// `503 request_timeout`.
     pub request_timeout: Duration,
+    /// How long a content file upload may take, body included (instead of
+    /// `request_timeout`: 100 MiB needs minutes on a slow link).
+    pub upload_timeout: Duration,
     /// Requests handled at once; more are answered `503 overloaded` with
     /// `Retry-After` (health, readiness and metrics are never refused).
     pub max_in_flight: usize,
@@ -83,6 +86,7 @@ impl Default for Limits {
             max_connections: 2048,
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            upload_timeout: Duration::from_secs(15 * 60),
             max_in_flight: 512,
             auth_rate: Rate::new(10, 20),
             search_rate: Rate::new(600, 100),

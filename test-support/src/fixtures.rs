@@ -218,6 +218,7 @@ pub fn reward(
         status: RewardStatus::Paid,
         created_at: at(created),
         paid_at: Some(at(created).plus_days(1)),
+        content_purchase_id: None,
     }
 }
 

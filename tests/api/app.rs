@@ -463,8 +463,8 @@ impl TestApp {
     }
 
     /// Scans every answer this app gave: no password hash, no Stripe id or
-    /// key, and no user's email or token in an answer to anyone but that
-    /// user. The Stripe values a caller may see are their own new
+    /// key, no stored file path or hash, and no user's email or token in an
+    /// answer to anyone but that user. The Stripe values a caller may see are their own new
     /// booking's `client_secret` (only its booker can create it) and their
     /// own onboarding link; they are taken out before the scan.
     pub fn assert_no_leaks(&self) {
@@ -483,6 +483,10 @@ impl TestApp {
                 "whsec_",
                 "password_hash",
                 "droply_instance",
+                "file_path",
+                "preview_path",
+                "sha256",
+                "\"content/",
             ] {
                 assert!(!raw.contains(needle), "{path} leaks {needle}: {raw}");
             }

@@ -6,7 +6,7 @@
 use droply_models::{Booking, BookingId, BookingStatus, Timestamp, UserId, text};
 
 use crate::availability::awaits_payment;
-use crate::payments::{RefundOrder, RefundPolicy, refund_on_cancel};
+use crate::payments::{PaymentsConfig, RefundOrder, on_booking_completed, refund_on_cancel};
 use crate::store::{Page, PageRequest, Store};
 use crate::{Error, Result};
 
@@ -113,15 +113,17 @@ pub fn check_move(booking: &Booking, next: BookingStatus, now: Timestamp) -> Res
 /// Applies `action` for `actor` in one transaction. `NotFound` for strangers,
 /// `Forbidden` for the wrong side, `InvalidState` when the lifecycle or the
 /// booking rules ([`check_move`]) forbid it.
-/// Cancelling a paid booking records the refund `refunds` grants, in the
-/// same transaction; the caller sends it ([`crate::payments::send_refund`]).
+/// Cancelling a paid booking records the refund the refund policy grants,
+/// in the same transaction; the caller sends it
+/// ([`crate::payments::send_refund`]). Completing one creates the client's
+/// referrer's first-booking reward, if due.
 pub fn act(
     store: &Store,
     id: BookingId,
     actor: UserId,
     action: BookingAction,
     reason: Option<String>,
-    refunds: &RefundPolicy,
+    money: &PaymentsConfig,
 ) -> Result<(Booking, Option<RefundOrder>)> {
     let reason = match action {
         BookingAction::Cancel => {
@@ -160,10 +162,13 @@ pub fn act(
         }
         let booking = txn.update(booking)?;
         let refund = if next == BookingStatus::Cancelled {
-            refund_on_cancel(txn, refunds, &booking, role)?
+            refund_on_cancel(txn, &money.refund_policy, &booking, role)?
         } else {
             None
         };
+        if next == BookingStatus::Completed {
+            on_booking_completed(txn, &money.referrals, &booking)?;
+        }
         Ok((booking, refund))
     })
 }

@@ -181,7 +181,7 @@ pub(crate) fn book_in(
     let booking = txn.create(booking)?;
     match moved_payment {
         Some(mut payment) => {
-            payment.booking_id = booking.id;
+            payment.pays_for = crate::payments::PaymentFor::Booking(booking.id);
             txn.update(payment)?;
         }
         None if !price.is_zero() && replacing.is_none() => {

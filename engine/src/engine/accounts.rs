@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 use droply_models::{
-    Favorite, InteractionType, Referral, Timestamp, User, UserId, UserInteraction,
+    Favorite, InteractionType, Referral, ReferralReward, Timestamp, User, UserId, UserInteraction,
 };
 
 use super::Engine;
@@ -121,6 +121,21 @@ impl Engine {
     /// Deletes sign-in sessions that expired before now; how many went.
     pub fn sweep_expired_sessions(&self) -> Result<usize> {
         accounts::sweep_expired_sessions(self.store(), Timestamp::now())
+    }
+
+    /// The newest referral rewards of `user` (up to a page), each with the
+    /// referred user's public name.
+    pub fn referral_rewards_of(&self, user: UserId) -> Result<Vec<(ReferralReward, String)>> {
+        let page = PageRequest::first(crate::store::MAX_PAGE_SIZE).desc();
+        let rewards = self.store().referral_rewards().by_referrer(user, &page)?;
+        rewards
+            .items
+            .into_iter()
+            .map(|reward| {
+                let referred: User = self.store().users().get(reward.referred_user_id)?;
+                Ok((reward, referred.public_name()))
+            })
+            .collect()
     }
 
     /// The referrals `user` made, oldest first, each with the referred

@@ -84,8 +84,8 @@ impl Engine {
         action: BookingAction,
         reason: Option<String>,
     ) -> Result<Booking> {
-        let refunds = &self.payments().config().refund_policy;
-        let (booking, refund) = booking::act(self.store(), id, actor, action, reason, refunds)?;
+        let money = self.payments().config();
+        let (booking, refund) = booking::act(self.store(), id, actor, action, reason, money)?;
         let Some(order) = refund else {
             return Ok(booking);
         };

@@ -12,13 +12,15 @@ use droply_index::embedder::model_dir_in;
 
 use crate::accounts::{HashingLimits, LoginThrottleConfig};
 use crate::availability::SlotPolicy;
+use crate::content::ContentConfig;
 use crate::matching::MatcherConfig;
 use crate::payments::PaymentsConfig;
 use crate::reviews::ReviewPolicy;
 use crate::search_index::SearchIndexConfig;
 
 /// Where everything of one Droply lives: `store/` (the sled store),
-/// `search/` (the derived indexes) and `models/` (sentence model files).
+/// `search/` (the derived indexes), `content/` (files creators sell) and
+/// `models/` (sentence model files).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataDir(PathBuf);
 
@@ -107,6 +109,8 @@ pub struct EngineConfig {
     pub payments: PaymentsConfig,
     /// How long after a session it may be reviewed.
     pub reviews: ReviewPolicy,
+    /// Content file limits and view counting.
+    pub content: ContentConfig,
 }
 
 impl EngineConfig {
@@ -126,6 +130,7 @@ impl EngineConfig {
             login_throttle: LoginThrottleConfig::default(),
             payments: PaymentsConfig::default(),
             reviews: ReviewPolicy::default(),
+            content: ContentConfig::default(),
         }
     }
 }

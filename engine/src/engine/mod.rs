@@ -12,7 +12,8 @@
 //! profiles, favorites, interactions), `availability` (rules, exceptions,
 //! slots), `bookings`, and `search` (search, matches, recommendations).
 //! `payments` holds the money use cases (onboarding, webhooks, payouts),
-//! `reviews` the clients' ratings of their sessions.
+//! `reviews` the clients' ratings of their sessions, `content` the content
+//! creators sell.
 //! `config` is how an engine is opened, `jobs` its background threads,
 //! `readiness` whether search has caught up once, and `verify` whether
 //! everything derived agrees with the rows.
@@ -21,6 +22,7 @@ mod accounts;
 mod availability;
 mod bookings;
 mod config;
+mod content;
 mod jobs;
 mod payments;
 mod readiness;
@@ -30,6 +32,7 @@ mod verify;
 
 pub use bookings::BookingCreated;
 pub use config::{DataDir, EngineConfig, SearchSetup};
+pub use content::{ContentBought, ContentDetails, ContentFile};
 pub use payments::Earnings;
 pub use search::{MAX_MATCHES_PER_CALL, Readiness, Recommendation, SearchReadinessInfo};
 pub use verify::VerifyReport;
@@ -41,8 +44,9 @@ use droply_index::Embedder;
 use crate::accounts::{HashingPermits, LoginThrottle, sweep_expired_sessions};
 use crate::availability::SlotPolicy;
 use crate::booking::expire_unpaid_holds;
+use crate::content::{ContentConfig, ContentFiles, ViewCounter};
 use crate::matching::Matcher;
-use crate::payments::{Payments, payout_sweep, scheduled_payouts};
+use crate::payments::{Payments, payout_sweep, reward_sweep, scheduled_payouts};
 use crate::reviews::ReviewPolicy;
 use crate::{Error, Result, SearchIndex, Store};
 use jobs::Job;
@@ -64,6 +68,9 @@ struct Inner {
     slot_policy: SlotPolicy,
     payments: Payments,
     reviews: ReviewPolicy,
+    content: ContentConfig,
+    content_files: ContentFiles,
+    content_views: ViewCounter,
     jobs: Mutex<Vec<Job>>,
 }
 
@@ -98,6 +105,11 @@ impl Engine {
     pub fn over(store: Store, config: EngineConfig) -> Result<Engine> {
         let search = open_search(&store, &config)?;
         let payments = Payments::new(&store, config.payments.clone())?;
+        let content_files = ContentFiles::open(config.data_dir.path())?;
+        let orphans = content_files.sweep_orphans(&store)?;
+        if orphans > 0 {
+            tracing::info!(orphans, "deleted content files no row points at");
+        }
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
@@ -108,6 +120,9 @@ impl Engine {
                 slot_policy: config.slot_policy,
                 payments,
                 reviews: config.reviews,
+                content: config.content,
+                content_files,
+                content_views: ViewCounter::new(config.content.daily_viewers),
                 jobs: Mutex::new(Vec::new()),
             }),
         };
@@ -132,6 +147,7 @@ impl Engine {
             let job = Job::every("payments-sweep", every, move || {
                 let now = droply_models::Timestamp::now();
                 payout_sweep(&payments, &store, now)?;
+                reward_sweep(&store, &payments.config().referrals, now)?;
                 scheduled_payouts(&payments, &store, now).map(drop)
             })?;
             engine.jobs().push(job);

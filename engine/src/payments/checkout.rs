@@ -4,14 +4,16 @@
 //! intent) and recorded on both rows; the booker gets its client secret.
 //! If Stripe cannot be reached or refuses, the booking is cancelled (its
 //! slot freed) and the caller learns why: nobody is left holding a slot
-//! that cannot be paid for.
+//! that cannot be paid for. A content purchase is started the same way; if
+//! Stripe fails it is marked failed and can be bought again.
 
-use droply_models::{Booking, BookingStatus, Money, PaymentStatus};
+use droply_models::{Booking, BookingStatus, ContentPurchase, Money, PaymentStatus};
 
 use super::gateway::IntentRequest;
+use super::subject::mirror_onto;
 use super::{
-    AmountUse, META_BOOKING, META_PAYMENT, Payment, Payments, payment_of, stored_payment_of,
-    stripe_currency, to_stripe,
+    AmountUse, META_PAYMENT, Payment, PaymentFor, Payments, payment_of, stored_payment_for,
+    stored_payment_of, stripe_currency, to_stripe,
 };
 use crate::store::Store;
 use crate::{Error, Result};
@@ -41,6 +43,27 @@ pub fn start_payment(
     if payment.status.is_paid() || booking.status != BookingStatus::PendingPayment {
         return Ok(None);
     }
+    start(payments, store, payment).map(Some)
+}
+
+/// Makes sure content `purchase`'s payment has a PaymentIntent and returns
+/// what the buyer needs to pay it; `None` when nothing is owed (free, paid,
+/// or given up).
+pub fn start_purchase_payment(
+    payments: &Payments,
+    store: &Store,
+    purchase: &ContentPurchase,
+) -> Result<Option<PaymentStart>> {
+    let Some(payment) = stored_payment_for(store, PaymentFor::Purchase(purchase.id))? else {
+        return Ok(None);
+    };
+    if payment.status.is_paid() || payment.status == PaymentStatus::Failed {
+        return Ok(None);
+    }
+    start(payments, store, payment).map(Some)
+}
+
+fn start(payments: &Payments, store: &Store, payment: Payment) -> Result<PaymentStart> {
     let gateway = payments.gateway()?;
     let intent = match &payment.intent_id {
         Some(id) => gateway.intent(id),
@@ -52,7 +75,7 @@ pub fn start_payment(
     let intent = match intent {
         Ok(intent) => intent,
         Err(err) => {
-            tracing::warn!(booking = %booking.id, error = %err.message, "payment could not be started");
+            tracing::warn!(paying_for = %payment.pays_for, error = %err.message, "payment could not be started");
             give_up(store, &payment)?;
             return Err(err.into());
         }
@@ -61,10 +84,8 @@ pub fn start_payment(
         let mut payment: Payment = txn.require(payment.id)?;
         if payment.intent_id.is_none() {
             payment.intent_id = Some(intent.id.clone());
-            let mut booking: Booking = txn.require(payment.booking_id)?;
-            booking.stripe_payment_intent_id = Some(intent.id.clone());
-            txn.update(booking)?;
             payment = txn.update(payment)?;
+            mirror_onto(txn, &payment)?;
         }
         Ok(payment)
     })?;
@@ -77,14 +98,14 @@ pub fn start_payment(
     start_with(intent, &stored)
 }
 
-fn start_with(intent: super::gateway::Intent, payment: &Payment) -> Result<Option<PaymentStart>> {
+fn start_with(intent: super::gateway::Intent, payment: &Payment) -> Result<PaymentStart> {
     let client_secret = intent.client_secret.ok_or_else(|| {
         Error::PaymentProvider("Stripe returned a PaymentIntent without a client secret".to_owned())
     })?;
-    Ok(Some(PaymentStart {
+    Ok(PaymentStart {
         client_secret,
         amount: payment.amount,
-    }))
+    })
 }
 
 fn intent_request(payments: &Payments, payment: &Payment) -> Result<IntentRequest> {
@@ -93,31 +114,33 @@ fn intent_request(payments: &Payments, payment: &Payment) -> Result<IntentReques
         currency: stripe_currency(payment.amount.currency),
         metadata: payments.metadata(&[
             (META_PAYMENT, payment.id.to_string()),
-            (META_BOOKING, payment.booking_id.to_string()),
+            payment.pays_for.metadata(),
         ]),
     })
 }
 
-/// Cancels the booking of a payment that could not be started, unless it
-/// got an intent or was paid meanwhile.
+/// Gives up a payment that could not be started, unless it got an intent
+/// or was paid meanwhile: a booking is cancelled (its slot freed), a
+/// purchase marked failed (the buyer may try again).
 fn give_up(store: &Store, payment: &Payment) -> Result<()> {
     store.write(|txn| {
         let mut payment: Payment = txn.require(payment.id)?;
         if payment.intent_id.is_some() || payment.status.is_paid() {
             return Ok(());
         }
-        let mut booking: Booking = txn.require(payment.booking_id)?;
-        if payment_of(txn, booking.id)?.map(|p| p.id) != Some(payment.id) {
-            return Ok(());
+        if let PaymentFor::Booking(id) = payment.pays_for {
+            let mut booking: Booking = txn.require(id)?;
+            if payment_of(txn, booking.id)?.map(|p| p.id) != Some(payment.id) {
+                return Ok(());
+            }
+            if booking.status == BookingStatus::PendingPayment {
+                booking.status = BookingStatus::Cancelled;
+                booking.cancellation_reason = Some(PAYMENT_NOT_STARTED.to_owned());
+                txn.update(booking)?;
+            }
         }
-        if booking.status == BookingStatus::PendingPayment {
-            booking.status = BookingStatus::Cancelled;
-            booking.cancellation_reason = Some(PAYMENT_NOT_STARTED.to_owned());
-        }
-        booking.payment_status = PaymentStatus::Failed;
-        txn.update(booking)?;
         payment.status = PaymentStatus::Failed;
-        txn.update(payment)?;
-        Ok(())
+        let payment = txn.update(payment)?;
+        mirror_onto(txn, &payment)
     })
 }

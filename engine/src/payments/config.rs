@@ -79,6 +79,8 @@ pub struct PaymentsConfig {
     /// How old an unfinished call must be before the sweep retries it, so
     /// that it does not race the request still making it.
     pub retry_after: Duration,
+    /// What referrers earn when the people they brought pay.
+    pub referrals: super::ReferralRules,
 }
 
 impl Default for PaymentsConfig {
@@ -90,6 +92,7 @@ impl Default for PaymentsConfig {
             refund_policy: RefundPolicy::default(),
             sweep_every: None,
             retry_after: Duration::from_secs(60),
+            referrals: super::ReferralRules::default(),
         }
     }
 }

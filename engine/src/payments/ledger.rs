@@ -11,7 +11,10 @@
 //! writes the opposite rows (`refund`, `fee_reversal`, `earning_reversal`),
 //! split between platform and expert in the fee's proportion; a payout
 //! writes `payout` (expert, -amount) when it is reserved and
-//! `payout_reversal` (+amount) if the money comes back. Per payment, fee
+//! `payout_reversal` (+amount) if the money comes back. A content purchase
+//! writes the same rows as a booking. A referral reward credited writes
+//! `referral_reward` (referrer, +amount) and `referral_cost` (platform,
+//! -amount), and the opposite when it is taken back. Per payment, fee
 //! and earning rows always sum to the charge and refund rows.
 
 use std::collections::BTreeMap;
@@ -20,6 +23,7 @@ use droply_models::{BookingId, Money, Payout, PayoutId, PayoutStatus, Timestamp,
 use serde::{Deserialize, Serialize};
 
 use super::payment::{Payment, PaymentId};
+use super::subject;
 use crate::Result;
 use crate::store::{
     EntityKind, IndexEntry, IndexName, IntegrityReport, MAX_PAGE_SIZE, PageRequest, Record, Store,
@@ -53,6 +57,10 @@ pub enum LedgerKind {
     PayoutReversal,
     /// Earnings carried over from before the ledger (imports, the demo).
     OpeningBalance,
+    /// A referral reward credited to its referrer (negative: taken back).
+    ReferralReward,
+    /// The platform's side of a referral reward (negative: paid out).
+    ReferralCost,
 }
 
 impl LedgerKind {
@@ -60,7 +68,10 @@ impl LedgerKind {
     fn is_earning(self) -> bool {
         matches!(
             self,
-            LedgerKind::Earning | LedgerKind::EarningReversal | LedgerKind::OpeningBalance
+            LedgerKind::Earning
+                | LedgerKind::EarningReversal
+                | LedgerKind::OpeningBalance
+                | LedgerKind::ReferralReward
         )
     }
 
@@ -137,13 +148,14 @@ fn write_payment_rows(txn: &mut Txn<'_>, payment: &Payment, rows: &[Row]) -> Res
             kind: row.kind,
             amount: row.amount,
             payment_id: Some(payment.id),
-            booking_id: Some(payment.booking_id),
+            booking_id: payment.pays_for.booking(),
             payout_id: None,
             available_at: row.available_at.unwrap_or(now),
             created_at: now,
         })?;
         if row.account == Some(payment.payee) && row.kind.is_earning() {
             apply_to_caches(txn, payment.payee, row.kind, row.amount)?;
+            subject::add_content_earning(txn, payment, row.amount)?;
         }
     }
     Ok(())
@@ -249,6 +261,38 @@ pub fn record_payout(
         created_at: now,
     })?;
     apply_to_caches(txn, user, kind, signed)
+}
+
+/// Referral `reward` credited to its referrer out of the platform's fees
+/// (`credit`), or taken back (`!credit`).
+pub fn record_referral_reward(
+    txn: &mut Txn<'_>,
+    reward: &droply_models::ReferralReward,
+    credit: bool,
+) -> Result<()> {
+    let now = txn.now();
+    let signed = if credit {
+        reward.reward_amount
+    } else {
+        reward.reward_amount.checked_mul(-1)?
+    };
+    for (account, kind, amount) in [
+        (Some(reward.referrer_id), LedgerKind::ReferralReward, signed),
+        (None, LedgerKind::ReferralCost, signed.checked_mul(-1)?),
+    ] {
+        txn.create(LedgerEntry {
+            id: LedgerEntryId::new(0),
+            account,
+            kind,
+            amount,
+            payment_id: None,
+            booking_id: reward.booking_id,
+            payout_id: None,
+            available_at: now,
+            created_at: now,
+        })?;
+    }
+    apply_to_caches(txn, reward.referrer_id, LedgerKind::ReferralReward, signed)
 }
 
 /// Earnings from before the ledger (the demo, imports), available at `at`.

@@ -25,32 +25,39 @@ pub mod ledger;
 mod onboarding;
 mod payment;
 mod payouts;
+mod referral_rewards;
 mod refunds;
 mod signature;
 mod stripe_event;
+mod subject;
 mod webhook;
 
 pub use amount::{
     AmountUse, currency_from_stripe, from_stripe, round_down_for, stripe_currency, to_stripe,
 };
-pub use checkout::{PaymentStart, start_payment};
+pub use checkout::{PaymentStart, start_payment, start_purchase_payment};
 pub use config::{PaymentsConfig, RefundPolicy, STRIPE_API_BASE, StripeConfig};
 pub use gateway::{Gateway, GatewayError};
 pub use ledger::{Balances, LedgerEntry, LedgerEntryId, LedgerKind};
 pub use onboarding::{PayoutAccount, account_status_from, payout_account, start_onboarding};
 pub use payment::{Payment, PaymentId, PaymentRefund, RefundState};
 pub use payouts::{payout_sweep, request_payout, scheduled_payouts};
+pub(crate) use referral_rewards::on_booking_completed;
+pub use referral_rewards::{ReferralRules, reward_sweep};
+pub(crate) use refunds::request_refund;
 pub use refunds::{RefundOrder, refund_on_cancel, send_refund};
 pub use signature::TOLERANCE_SECS;
 pub use stripe_event::{StripeEvent, StripeEventRowId};
+pub(crate) use subject::count_purchase;
+pub use subject::{PaymentFor, grants_access};
 pub use webhook::{WebhookReceipt, handle_webhook};
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use droply_models::{Booking, BookingId, PaymentStatus};
+use droply_models::{Booking, BookingId, ContentPurchase, ContentPurchaseId, PaymentStatus};
 
-use crate::store::{IndexName, KeyBuilder, PageRequest, Store, Txn};
+use crate::store::{PageRequest, Store, Txn};
 use crate::{Error, Result};
 
 /// What a new payment gets: whether payments are on at all, the platform's
@@ -85,7 +92,7 @@ impl Payment {
         let hold = chrono::TimeDelta::days(i64::from(terms.earnings_hold_days));
         Ok(Payment {
             id: PaymentId::new(0),
-            booking_id: booking.id,
+            pays_for: PaymentFor::Booking(booking.id),
             payer: booking.user_id,
             payee: booking.provider_id,
             amount,
@@ -100,29 +107,68 @@ impl Payment {
             created_at: booking.created_at,
         })
     }
+
+    /// A new, unpaid payment for content `purchase` under `terms`: the
+    /// creator's earning is available after the hold, counted from now.
+    pub fn for_purchase(
+        purchase: &ContentPurchase,
+        creator: droply_models::UserId,
+        terms: &ChargeTerms,
+    ) -> Result<Payment> {
+        let amount = purchase.amount_paid;
+        let fee = amount.checked_mul_ratio(i64::from(terms.platform_fee_bps), 10_000)?;
+        let hold = chrono::TimeDelta::days(i64::from(terms.earnings_hold_days));
+        Ok(Payment {
+            id: PaymentId::new(0),
+            pays_for: PaymentFor::Purchase(purchase.id),
+            payer: purchase.buyer_id,
+            payee: creator,
+            amount,
+            fee,
+            status: PaymentStatus::Pending,
+            intent_id: None,
+            refunds: Vec::new(),
+            earning_available_at: purchase.created_at.saturating_add(hold),
+            created_at: purchase.created_at,
+        })
+    }
+}
+
+/// The payment of `subject`, if it has one.
+pub fn payment_for(txn: &Txn<'_>, subject: PaymentFor) -> Result<Option<Payment>> {
+    let entry = subject.index_entry();
+    Ok(txn
+        .list_index::<Payment>(entry.index, &entry.prefix)?
+        .into_iter()
+        .next())
 }
 
 /// The payment of booking `booking`, if it has one.
 pub fn payment_of(txn: &Txn<'_>, booking: BookingId) -> Result<Option<Payment>> {
-    let prefix = KeyBuilder::new().u64(booking.get()).build();
-    Ok(txn
-        .list_index::<Payment>(IndexName::PaymentsByBooking, &prefix)?
+    payment_for(txn, PaymentFor::Booking(booking))
+}
+
+/// The payment of `subject` read outside a transaction.
+pub fn stored_payment_for(store: &Store, subject: PaymentFor) -> Result<Option<Payment>> {
+    let entry = subject.index_entry();
+    Ok(store
+        .list_index::<Payment>(entry.index, &entry.prefix, &PageRequest::first(1))?
+        .items
         .into_iter()
         .next())
 }
 
 /// The payment of booking `booking` read outside a transaction.
 pub fn stored_payment_of(store: &Store, booking: BookingId) -> Result<Option<Payment>> {
-    let prefix = KeyBuilder::new().u64(booking.get()).build();
-    Ok(store
-        .list_index::<Payment>(
-            IndexName::PaymentsByBooking,
-            &prefix,
-            &PageRequest::first(1),
-        )?
-        .items
-        .into_iter()
-        .next())
+    stored_payment_for(store, PaymentFor::Booking(booking))
+}
+
+/// The payment of content purchase `purchase` read outside a transaction.
+pub fn stored_payment_of_purchase(
+    store: &Store,
+    purchase: ContentPurchaseId,
+) -> Result<Option<Payment>> {
+    stored_payment_for(store, PaymentFor::Purchase(purchase))
 }
 
 /// Payments as the engine runs them: the configuration, the gateway when
@@ -188,6 +234,8 @@ pub(crate) const META_INSTANCE: &str = "droply_instance";
 pub(crate) const META_PAYMENT: &str = "droply_payment";
 /// Metadata key of our booking id.
 pub(crate) const META_BOOKING: &str = "droply_booking";
+/// Metadata key of our content purchase id.
+pub(crate) const META_PURCHASE: &str = "droply_purchase";
 /// Metadata key of our payout id.
 pub(crate) const META_PAYOUT: &str = "droply_payout";
 /// Metadata key of our user id.

@@ -1,17 +1,18 @@
-//! `Payment`: the money one booking's client owes and pays, kept beside the
-//! booking (engine-internal). It holds what the model's booking fields
-//! cannot: the platform's fee fixed when the price was, the Stripe
-//! PaymentIntent (unique: one payment per intent), each refund with its own
-//! state, and when the expert's earning becomes available. A reschedule
-//! moves a payment to the new booking; the booking's `payment_status` and
-//! `stripe_payment_intent_id` mirror it, written in the same transaction.
+//! `Payment`: the money a client owes and pays for a booking or a content
+//! purchase ([`PaymentFor`]), kept beside it (engine-internal). It holds what
+//! the model's fields cannot: the platform's fee fixed when the price was,
+//! the Stripe PaymentIntent (unique: one payment per intent), each refund
+//! with its own state, and when the seller's earning becomes available. A
+//! reschedule moves a payment to the new booking; the booking's or
+//! purchase's `payment_status` and `stripe_payment_intent_id` mirror it,
+//! written in the same transaction. Format-1 rows (bookings only) are read
+//! as format 2.
 
 use droply_models::{BookingId, Money, PaymentStatus, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{
-    EntityKind, IndexEntry, IndexName, KeyBuilder, Record, UniqueEntry, UniqueName,
-};
+use super::subject::PaymentFor;
+use crate::store::{EntityKind, IndexEntry, Record, UniqueEntry, UniqueName, codec};
 use crate::{Error, Result};
 
 engine_record_id! {
@@ -57,16 +58,16 @@ pub struct PaymentRefund {
     pub requested_at: Timestamp,
 }
 
-/// One booking's payment.
+/// One booking's or purchase's payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
     /// Primary key.
     pub id: PaymentId,
-    /// The booking it pays for now.
-    pub booking_id: BookingId,
+    /// What it pays for now.
+    pub pays_for: PaymentFor,
     /// The client.
     pub payer: UserId,
-    /// The expert.
+    /// The expert or creator.
     pub payee: UserId,
     /// What the client pays.
     pub amount: Money,
@@ -150,9 +151,48 @@ impl Payment {
     }
 }
 
+/// A payment row as format 1 wrote it (bookings only).
+#[derive(Deserialize)]
+struct PaymentV1 {
+    id: PaymentId,
+    booking_id: BookingId,
+    payer: UserId,
+    payee: UserId,
+    amount: Money,
+    fee: Money,
+    status: PaymentStatus,
+    intent_id: Option<String>,
+    refunds: Vec<PaymentRefund>,
+    earning_available_at: Timestamp,
+    created_at: Timestamp,
+}
+
 impl Record for Payment {
     type Id = PaymentId;
     const KIND: EntityKind = EntityKind::Payment;
+    const FORMAT: u8 = 2;
+
+    fn upgrade(format: u8, payload: &[u8]) -> Result<Self> {
+        if format != 1 {
+            return Err(Error::Corrupt(format!(
+                "payment row has unknown format {format}"
+            )));
+        }
+        let old: PaymentV1 = codec::decode_payload(payload)?;
+        Ok(Payment {
+            id: old.id,
+            pays_for: PaymentFor::Booking(old.booking_id),
+            payer: old.payer,
+            payee: old.payee,
+            amount: old.amount,
+            fee: old.fee,
+            status: old.status,
+            intent_id: old.intent_id,
+            refunds: old.refunds,
+            earning_available_at: old.earning_available_at,
+            created_at: old.created_at,
+        })
+    }
 
     fn id(&self) -> PaymentId {
         self.id
@@ -179,10 +219,7 @@ impl Record for Payment {
         Some(self.payee.get())
     }
     fn index_entries(&self) -> Vec<IndexEntry> {
-        vec![IndexEntry {
-            index: IndexName::PaymentsByBooking,
-            prefix: KeyBuilder::new().u64(self.booking_id.get()).build(),
-        }]
+        vec![self.pays_for.index_entry()]
     }
     fn unique_entries(&self) -> Vec<UniqueEntry> {
         self.intent_id
@@ -193,5 +230,56 @@ impl Record for Payment {
                 shown: intent.clone(),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use droply_models::{BookingId, Currency, Money, PaymentStatus, Timestamp, UserId};
+    use serde::Serialize;
+
+    use super::*;
+
+    /// What format 1 wrote, field for field.
+    #[derive(Serialize)]
+    struct WrittenV1 {
+        id: PaymentId,
+        booking_id: BookingId,
+        payer: UserId,
+        payee: UserId,
+        amount: Money,
+        fee: Money,
+        status: PaymentStatus,
+        intent_id: Option<String>,
+        refunds: Vec<PaymentRefund>,
+        earning_available_at: Timestamp,
+        created_at: Timestamp,
+    }
+
+    #[test]
+    fn a_format_1_row_reads_as_a_bookings_payment() {
+        let now = Timestamp::now();
+        let old = WrittenV1 {
+            id: PaymentId::new(3),
+            booking_id: BookingId::new(42),
+            payer: UserId::new(1),
+            payee: UserId::new(2),
+            amount: Money::new(9_000, Currency::USD),
+            fee: Money::new(1_350, Currency::USD),
+            status: PaymentStatus::Succeeded,
+            intent_id: Some("pi_1".to_owned()),
+            refunds: Vec::new(),
+            earning_available_at: now,
+            created_at: now,
+        };
+        let bytes = codec::encode(1, &old).expect("encode");
+        let payment = Payment::decode(&bytes).expect("decode");
+        assert_eq!(payment.pays_for, PaymentFor::Booking(BookingId::new(42)));
+        assert_eq!(
+            payment.earning().expect("earning"),
+            Money::new(7_650, Currency::USD)
+        );
+        let again = Payment::decode(&payment.encode().expect("encode")).expect("decode");
+        assert_eq!(again, payment);
     }
 }

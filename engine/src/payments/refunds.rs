@@ -7,6 +7,7 @@
 
 use droply_models::{Booking, Money, Timestamp};
 
+use super::subject::mirror_onto;
 use super::{
     AmountUse, META_PAYMENT, META_REFUND, Payment, PaymentId, Payments, RefundPolicy, RefundState,
     ledger, payment_of, to_stripe,
@@ -116,18 +117,13 @@ pub(crate) fn settle_refund(
     txn.update(payment)
 }
 
-/// Sets the payment's and its booking's payment status from its refunds.
+/// Sets the payment's status, and that of what it pays for, from its refunds.
 pub(crate) fn mirror_status(txn: &mut Txn<'_>, payment: &mut Payment) -> Result<()> {
     if !payment.status.is_paid() {
         return Ok(());
     }
     payment.status = payment.paid_status()?;
-    let mut booking: Booking = txn.require(payment.booking_id)?;
-    if booking.payment_status != payment.status {
-        booking.payment_status = payment.status;
-        txn.update(booking)?;
-    }
-    Ok(())
+    mirror_onto(txn, payment)
 }
 
 /// Sends refund `order` to Stripe and records the answer. A failure worth

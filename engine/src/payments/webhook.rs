@@ -13,17 +13,18 @@
 //! object tagged as ours that names a row we do not have is an error.
 
 use droply_models::{
-    Booking, BookingStatus, PaymentStatus, Payout, PayoutId, PayoutStatus, StripeAccountStatus,
-    Timestamp, User, UserId,
+    Booking, BookingId, BookingStatus, ContentPurchase, ContentPurchaseId, PaymentStatus, Payout,
+    PayoutId, PayoutStatus, StripeAccountStatus, Timestamp, User, UserId,
 };
 use secrecy::SecretString;
 use serde_json::Value;
 
 use super::refunds::{mirror_status, refund_state, request_refund, settle_refund};
+use super::subject::{grants_access, mirror_onto, set_purchase};
 use super::{
-    META_INSTANCE, META_PAYMENT, META_PAYOUT, META_REFUND, META_USER, Payment, PaymentId, Payments,
-    RefundOrder, RefundState, StripeEvent, StripeEventRowId, account_status_from,
-    currency_from_stripe, from_stripe, ledger, send_refund, signature,
+    META_INSTANCE, META_PAYMENT, META_PAYOUT, META_REFUND, META_USER, Payment, PaymentFor,
+    PaymentId, Payments, RefundOrder, RefundState, StripeEvent, StripeEventRowId,
+    account_status_from, currency_from_stripe, from_stripe, ledger, send_refund, signature,
 };
 use crate::availability::SlotPolicy;
 use crate::booking::EXPIRED_HOLD_REASON;
@@ -190,17 +191,16 @@ impl Context<'_> {
         check_amount(&payment, intent, "amount")?;
         let (payment, order) = self.mark_paid(txn, payment, intent_id)?;
         Ok((
-            format!(
-                "payment {} succeeded (booking {})",
-                payment.id, payment.booking_id
-            ),
+            format!("payment {} succeeded ({})", payment.id, payment.pays_for),
             order,
         ))
     }
 
-    /// Records `payment` as paid through `intent_id`, once: ledger rows, the
-    /// booking confirmed, or, when the booking is no longer held, a full
-    /// refund requested.
+    /// Records `payment` as paid through `intent_id`, once: ledger rows,
+    /// then what it paid for: a booking confirmed, a purchase's download
+    /// right granted, or, when the booking is no longer held or the buyer
+    /// meanwhile holds the content through another purchase, a full refund
+    /// requested.
     fn mark_paid(
         &self,
         txn: &mut Txn<'_>,
@@ -214,7 +214,27 @@ impl Context<'_> {
         payment.intent_id = Some(intent_id.to_owned());
         let payment = txn.update(payment)?;
         ledger::record_charge(txn, &payment)?;
-        let mut booking: Booking = txn.require(payment.booking_id)?;
+        let released = match payment.pays_for {
+            PaymentFor::Booking(id) => self.confirm_booking(txn, id, intent_id)?,
+            PaymentFor::Purchase(id) => {
+                grant_purchase(txn, &payment, id, &self.payments.config().referrals)?
+            }
+        };
+        if !released {
+            return Ok((payment, None));
+        }
+        let left = payment.amount.checked_sub(payment.committed_refunds()?)?;
+        if !left.is_positive() {
+            return Ok((payment, None));
+        }
+        let order = request_refund(txn, payment, left, LATE_PAYMENT_REASON)?;
+        Ok((txn.require(order.payment)?, Some(order)))
+    }
+
+    /// Marks booking `id` paid and confirms it while it is held; true when
+    /// it was released meanwhile (cancelled, or its hold lapsed).
+    fn confirm_booking(&self, txn: &mut Txn<'_>, id: BookingId, intent_id: &str) -> Result<bool> {
+        let mut booking: Booking = txn.require(id)?;
         let lapsed = self.policy.hold_lapsed(&booking, txn.now());
         booking.stripe_payment_intent_id = Some(intent_id.to_owned());
         booking.payment_status = PaymentStatus::Succeeded;
@@ -228,15 +248,7 @@ impl Context<'_> {
             }
         }
         txn.update(booking)?;
-        if !released {
-            return Ok((payment, None));
-        }
-        let left = payment.amount.checked_sub(payment.committed_refunds()?)?;
-        if !left.is_positive() {
-            return Ok((payment, None));
-        }
-        let order = request_refund(txn, payment, left, LATE_PAYMENT_REASON)?;
-        Ok((txn.require(order.payment)?, Some(order)))
+        Ok(released)
     }
 
     fn intent_unpaid(
@@ -264,9 +276,7 @@ impl Context<'_> {
             .intent_id
             .get_or_insert_with(|| intent_id.to_owned());
         let payment = txn.update(payment)?;
-        let mut booking: Booking = txn.require(payment.booking_id)?;
-        booking.payment_status = next;
-        txn.update(booking)?;
+        mirror_onto(txn, &payment)?;
         Ok((format!("payment {} is {}", payment.id, next.as_str()), None))
     }
 
@@ -442,6 +452,30 @@ impl Context<'_> {
             None,
         ))
     }
+}
+
+/// Grants purchase `id` paid by `payment`; true when the buyer already
+/// held the content through another purchase (this one is then refunded
+/// in full, which takes the extra right back).
+fn grant_purchase(
+    txn: &mut Txn<'_>,
+    payment: &Payment,
+    id: ContentPurchaseId,
+    rules: &super::ReferralRules,
+) -> Result<bool> {
+    let purchase: ContentPurchase = txn.require(id)?;
+    let held =
+        crate::content::ContentReads::purchases_of(txn, purchase.buyer_id, purchase.content_id)?
+            .iter()
+            .any(|other| other.id != id && grants_access(other.payment_status));
+    let mut next = purchase.clone();
+    next.stripe_payment_intent_id = payment.intent_id.clone();
+    next.payment_status = payment.status;
+    let granted = set_purchase(txn, &purchase, next)?;
+    if !held {
+        super::referral_rewards::on_purchase_paid(txn, rules, &granted, payment)?;
+    }
+    Ok(held)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

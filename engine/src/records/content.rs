@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::Repo;
 use super::repo::Deletable;
 use crate::Result;
-use crate::store::{EntityKind, IndexEntry, IndexName, Page, PageRequest, Record};
+use crate::store::{EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record};
 
 impl Record for Content {
     type Id = ContentId;
@@ -102,6 +102,13 @@ impl Record for ContentPurchase {
                 self.buyer_id.get(),
                 self.created_at,
             ),
+            IndexEntry {
+                index: IndexName::PurchasesByBuyerContent,
+                prefix: KeyBuilder::new()
+                    .u64(self.buyer_id.get())
+                    .u64(self.content_id.get())
+                    .build(),
+            },
             IndexEntry::owner_at(
                 IndexName::PurchasesByContent,
                 self.content_id.get(),

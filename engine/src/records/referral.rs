@@ -1,11 +1,19 @@
 //! Referrals and their rewards as records: referrals by referrer and by the
-//! referred user; rewards by booking and by referrer.
+//! referred user; rewards by booking, by content purchase, by referrer, and
+//! while pending (oldest first, what the reward sweep reads). Reward rows
+//! of format 1 (before content-sale rewards) are read as format 2.
 
-use droply_models::{BookingId, Referral, ReferralId, ReferralReward, ReferralRewardId, UserId};
+use droply_models::{
+    BookingId, Money, Referral, ReferralId, ReferralReward, ReferralRewardId, RewardStatus,
+    RewardType, Timestamp, UserId,
+};
+use serde::Deserialize;
 
 use super::Repo;
-use crate::Result;
-use crate::store::{EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record};
+use crate::store::{
+    EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record, codec,
+};
+use crate::{Error, Result};
 
 impl Record for Referral {
     type Id = ReferralId;
@@ -31,6 +39,7 @@ impl Record for Referral {
 impl Record for ReferralReward {
     type Id = ReferralRewardId;
     const KIND: EntityKind = EntityKind::ReferralReward;
+    const FORMAT: u8 = 2;
     record_basics!(ReferralRewardId);
 
     fn index_entries(&self) -> Vec<IndexEntry> {
@@ -45,8 +54,55 @@ impl Record for ReferralReward {
                 prefix: KeyBuilder::new().u64(booking.get()).build(),
             });
         }
+        if let Some(purchase) = self.content_purchase_id {
+            entries.push(IndexEntry {
+                index: IndexName::RewardsByPurchase,
+                prefix: KeyBuilder::new().u64(purchase.get()).build(),
+            });
+        }
+        if self.status == RewardStatus::Pending {
+            entries.push(IndexEntry {
+                index: IndexName::PendingRewards,
+                prefix: KeyBuilder::new().time(self.created_at).build(),
+            });
+        }
         entries
     }
+
+    fn upgrade(format: u8, payload: &[u8]) -> Result<Self> {
+        if format != 1 {
+            return Err(Error::Corrupt(format!(
+                "referral reward row has unknown format {format}"
+            )));
+        }
+        let old: RewardV1 = codec::decode_payload(payload)?;
+        Ok(ReferralReward {
+            id: old.id,
+            referrer_id: old.referrer_id,
+            referred_user_id: old.referred_user_id,
+            booking_id: old.booking_id,
+            reward_amount: old.reward_amount,
+            reward_type: old.reward_type,
+            status: old.status,
+            created_at: old.created_at,
+            paid_at: old.paid_at,
+            content_purchase_id: None,
+        })
+    }
+}
+
+/// A reward row as format 1 wrote it.
+#[derive(Deserialize)]
+struct RewardV1 {
+    id: ReferralRewardId,
+    referrer_id: UserId,
+    referred_user_id: UserId,
+    booking_id: Option<BookingId>,
+    reward_amount: Money,
+    reward_type: RewardType,
+    status: RewardStatus,
+    created_at: Timestamp,
+    paid_at: Option<Timestamp>,
 }
 
 impl Repo<'_, Referral> {

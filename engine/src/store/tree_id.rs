@@ -174,11 +174,19 @@ pub enum IndexName {
     UnpaidHolds,
     /// Reviews by the expert reviewed, in time order.
     ReviewsByExpert,
+    /// Payments by the content purchase they pay for.
+    PaymentsByPurchase,
+    /// Purchases by (buyer, content): whether a buyer already holds one.
+    PurchasesByBuyerContent,
+    /// Referral rewards by the content purchase that earned them.
+    RewardsByPurchase,
+    /// Referral rewards not yet credited, oldest first (no owner part).
+    PendingRewards,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 26] = [
+    pub const ALL: [IndexName; 30] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -205,6 +213,10 @@ impl IndexName {
         IndexName::LedgerByUser,
         IndexName::UnpaidHolds,
         IndexName::ReviewsByExpert,
+        IndexName::PaymentsByPurchase,
+        IndexName::PurchasesByBuyerContent,
+        IndexName::RewardsByPurchase,
+        IndexName::PendingRewards,
     ];
 
     /// The tree's name on disk.
@@ -236,6 +248,10 @@ impl IndexName {
             IndexName::LedgerByUser => "idx/ledger_by_user",
             IndexName::UnpaidHolds => "idx/unpaid_holds",
             IndexName::ReviewsByExpert => "idx/reviews_by_expert",
+            IndexName::PaymentsByPurchase => "idx/payments_by_purchase",
+            IndexName::PurchasesByBuyerContent => "idx/purchases_by_buyer_content",
+            IndexName::RewardsByPurchase => "idx/rewards_by_purchase",
+            IndexName::PendingRewards => "idx/pending_rewards",
         }
     }
 }

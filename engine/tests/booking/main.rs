@@ -13,7 +13,7 @@ use std::sync::{Arc, Barrier};
 use chrono::NaiveDate;
 use droply_engine::availability::{ExpertCalendar, SlotPolicy, SlotQuery, find_slots};
 use droply_engine::booking::{self, BookingAction, BookingRequest, transition};
-use droply_engine::payments::{ChargeTerms, RefundPolicy};
+use droply_engine::payments::{ChargeTerms, PaymentsConfig};
 use droply_engine::{Error, Store};
 use droply_models::{Booking, BookingId, BookingStatus, TimeZone, Timestamp, User, UserId};
 
@@ -40,7 +40,7 @@ fn act(
     action: BookingAction,
     reason: Option<String>,
 ) -> Result<Booking, Error> {
-    booking::act(store, id, actor, action, reason, &RefundPolicy::default()).map(|(b, _)| b)
+    booking::act(store, id, actor, action, reason, &PaymentsConfig::default()).map(|(b, _)| b)
 }
 
 /// [`booking::reschedule`] under [`TERMS`].

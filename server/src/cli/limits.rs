@@ -26,6 +26,9 @@ pub struct LimitArgs {
     /// How long a request may take (body included) before `503 request_timeout`.
     #[arg(long, env = "DROPLY_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
+    /// How long a content upload may take (instead of the request timeout).
+    #[arg(long, env = "DROPLY_UPLOAD_TIMEOUT", default_value = "15m", value_parser = parse_duration)]
+    pub upload_timeout: Duration,
     /// Requests handled at once; more are answered `503 overloaded`.
     #[arg(long, env = "DROPLY_MAX_IN_FLIGHT", default_value_t = 512)]
     pub max_in_flight: usize,
@@ -83,6 +86,7 @@ impl LimitArgs {
             max_connections: self.max_connections,
             header_read_timeout: self.header_read_timeout,
             request_timeout: self.request_timeout,
+            upload_timeout: self.upload_timeout,
             max_in_flight: self.max_in_flight,
             auth_rate: Rate::new(self.auth_rate, self.auth_burst),
             search_rate: Rate::new(self.search_rate, self.search_burst),

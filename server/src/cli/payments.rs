@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use clap::Args;
-use droply_engine::payments::{PaymentsConfig, RefundPolicy, STRIPE_API_BASE, StripeConfig};
+use droply_engine::payments::{
+    PaymentsConfig, ReferralRules, RefundPolicy, STRIPE_API_BASE, StripeConfig,
+};
 use secrecy::SecretString;
 
 use super::limits::parse_duration;
@@ -41,6 +43,23 @@ pub struct PaymentArgs {
     /// How old an unfinished Stripe call must be before the sweep repeats it.
     #[arg(long, env = "DROPLY_PAYMENTS_RETRY_AFTER", default_value = "60s", value_parser = parse_duration)]
     pub payments_retry_after: Duration,
+    /// The referrer's share of the platform fee on a referred client's
+    /// first completed paid booking, in basis points.
+    #[arg(long, env = "DROPLY_REFERRAL_FIRST_BOOKING_SHARE_BPS", default_value_t = ReferralRules::default().first_booking_fee_share_bps, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub referral_first_booking_share_bps: u32,
+    /// The referrer's share of the platform fee on a referred user's
+    /// content purchases, in basis points.
+    #[arg(long, env = "DROPLY_REFERRAL_CONTENT_SHARE_BPS", default_value_t = ReferralRules::default().content_fee_share_bps, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub referral_content_share_bps: u32,
+    /// Months after sign-up during which content purchases earn rewards.
+    #[arg(long, env = "DROPLY_REFERRAL_CONTENT_MONTHS", default_value_t = ReferralRules::default().content_months)]
+    pub referral_content_months: u32,
+    /// The most one referral earns, in minor units.
+    #[arg(long, env = "DROPLY_REFERRAL_CAP_MINOR", default_value_t = ReferralRules::default().cap_minor)]
+    pub referral_cap_minor: i64,
+    /// Days a reward waits before it is credited.
+    #[arg(long, env = "DROPLY_REFERRAL_HOLD_DAYS", default_value_t = ReferralRules::default().hold_days)]
+    pub referral_hold_days: u32,
     /// The service's public base URL, where Stripe's onboarding returns.
     #[arg(
         long,
@@ -88,6 +107,13 @@ impl PaymentArgs {
             },
             sweep_every: Some(self.payments_sweep_every),
             retry_after: self.payments_retry_after,
+            referrals: ReferralRules {
+                first_booking_fee_share_bps: self.referral_first_booking_share_bps,
+                content_fee_share_bps: self.referral_content_share_bps,
+                content_months: self.referral_content_months,
+                cap_minor: self.referral_cap_minor,
+                hold_days: self.referral_hold_days,
+            },
         })
     }
 }

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clap::Args;
+use droply_engine::content::ContentConfig;
 use droply_engine::import::import_rows;
 use droply_engine::search_index::{RebuildProgress, SearchIndexConfig};
 use droply_engine::{Engine, EngineConfig, SearchSetup, Store};
@@ -49,6 +50,12 @@ pub struct ServeArgs {
     /// Stripe and the money rules.
     #[command(flatten)]
     pub payments: PaymentArgs,
+    /// The largest content file one may upload, in bytes.
+    #[arg(long, env = "DROPLY_CONTENT_MAX_FILE_BYTES", default_value_t = ContentConfig::default().max_file_bytes)]
+    pub content_max_file_bytes: u64,
+    /// The largest content preview one may upload, in bytes.
+    #[arg(long, env = "DROPLY_CONTENT_MAX_PREVIEW_BYTES", default_value_t = ContentConfig::default().max_preview_bytes)]
+    pub content_max_preview_bytes: u64,
 }
 
 /// How often expired sign-in sessions are deleted.
@@ -72,6 +79,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
         session_sweep_every: Some(SESSION_SWEEP_EVERY),
         hold_sweep_every: Some(HOLD_SWEEP_EVERY),
         payments: args.payments.config()?,
+        content: ContentConfig {
+            max_file_bytes: args.content_max_file_bytes,
+            max_preview_bytes: args.content_max_preview_bytes,
+            ..ContentConfig::default()
+        },
         ..EngineConfig::new(&args.data.data_dir)
     });
     let limits = args.limits.limits();

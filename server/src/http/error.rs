@@ -75,9 +75,9 @@ error_codes! {
     InvalidJson => "invalid_json", "invalid_request", BAD_REQUEST,
         "the body is not well-formed JSON";
     PayloadTooLarge => "payload_too_large", "invalid_request", PAYLOAD_TOO_LARGE,
-        "the body is over 64 KiB";
+        "a JSON body over 64 KiB, or an uploaded content file over its limit (100 MiB file, 5 MiB preview by default); nothing is kept";
     UnsupportedMediaType => "unsupported_media_type", "invalid_request", UNSUPPORTED_MEDIA_TYPE,
-        "the body is not sent as `application/json`";
+        "a JSON body not sent as `application/json`, or an uploaded file whose bytes are not an allowed type for it (PDF, images, audio, video, ZIP)";
     Forbidden => "forbidden", "invalid_request", FORBIDDEN,
         "the caller sees the row but may not do this to it (e.g. the client confirming a booking)";
     InvalidState => "invalid_state", "invalid_request", CONFLICT,
@@ -109,7 +109,13 @@ error_codes! {
     InsufficientBalance => "insufficient_balance", "invalid_request", CONFLICT,
         "a payout larger than what is available now (earnings past their hold, minus payouts)";
     PayoutsNotEnabled => "payouts_not_enabled", "invalid_request", CONFLICT,
-        "a payout before the expert's Stripe account was onboarded and enabled for payouts";
+        "a payout, or publishing content with a price, before the Stripe account was onboarded and enabled";
+    AlreadyPurchased => "already_purchased", "invalid_request", CONFLICT,
+        "buying content the caller already holds (a purchase whose payment is still open is answered again instead)";
+    ContentHasBuyers => "content_has_buyers", "invalid_request", CONFLICT,
+        "deleting content someone bought or started to buy; archive it instead (buyers keep their access)";
+    RangeNotSatisfiable => "range_not_satisfiable", "invalid_request", RANGE_NOT_SATISFIABLE,
+        "a `Range` that starts past the end of the file; `Content-Range` gives the size";
 }
 
 impl ErrorCode {
@@ -261,6 +267,12 @@ impl From<droply_engine::Error> for ApiError {
                 ApiError::new(ErrorCode::InsufficientBalance, err.to_string())
             }
             E::PayoutsNotEnabled(_) => ApiError::new(ErrorCode::PayoutsNotEnabled, err.to_string()),
+            E::FileTooLarge { .. } => ApiError::new(ErrorCode::PayloadTooLarge, err.to_string()),
+            E::UnsupportedFile(_) => {
+                ApiError::new(ErrorCode::UnsupportedMediaType, err.to_string())
+            }
+            E::AlreadyPurchased => ApiError::new(ErrorCode::AlreadyPurchased, err.to_string()),
+            E::ContentHasBuyers => ApiError::new(ErrorCode::ContentHasBuyers, err.to_string()),
             E::SchemaTooNew { .. } | E::Corrupt(_) | E::Storage(_) | E::Io(_) | E::Config(_) => {
                 ApiError::internal(err)
             }

@@ -14,6 +14,7 @@
 mod docs;
 mod error;
 mod extract;
+mod file_response;
 mod middleware;
 mod router;
 mod routes;
@@ -68,6 +69,7 @@ impl AppState {
         let budget = Arc::new(RequestBudget::new(
             limits.max_in_flight,
             limits.request_timeout,
+            limits.upload_timeout,
         ));
         metrics::register_state_gauges(&metrics, engine.store());
         metrics::register_limit_gauges(&metrics, &budget, &rate_limits);

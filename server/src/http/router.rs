@@ -37,6 +37,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routes::webhooks::router())
         .merge(routes::reviews::router())
         .merge(routes::referrals::router())
+        .merge(routes::content::router())
+        .merge(routes::content_files::router())
+        .merge(routes::purchases::router())
 }
 
 /// The whole API over `state`: the routes of [`api`], answering unknown

@@ -2,8 +2,9 @@
 //! once, and each gets at most the request timeout. A request over the
 //! in-flight limit is answered `503 overloaded` with `Retry-After` at once
 //! rather than queued; one that runs out of time (reading its body
-//! included) is answered `503 request_timeout`. Health, readiness and
-//! metrics are never refused, so probes and scrapes still answer under load.
+//! included) is answered `503 request_timeout`. Content uploads get the
+//! longer upload timeout instead. Health, readiness and metrics are never
+//! refused, so probes and scrapes still answer under load.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,23 +22,28 @@ pub const OVERLOADED_RETRY_AFTER_SECS: u64 = 1;
 /// Routes answered whatever the load.
 const ALWAYS_ANSWERED: &[&str] = &["/health", "/ready", "/metrics"];
 
+/// Routes that take a file upload as their body.
+const UPLOADS: &[&str] = &["/v1/content/{id}/file", "/v1/content/{id}/preview"];
+
 /// The in-flight permits and the per-request time limit.
 #[derive(Debug)]
 pub struct RequestBudget {
     in_flight: Arc<Semaphore>,
     max_in_flight: usize,
     timeout: Duration,
+    upload_timeout: Duration,
 }
 
 impl RequestBudget {
     /// At most `max_in_flight` requests at once (at least 1), each for at
-    /// most `timeout`.
-    pub fn new(max_in_flight: usize, timeout: Duration) -> Self {
+    /// most `timeout` (uploads: `upload_timeout`).
+    pub fn new(max_in_flight: usize, timeout: Duration, upload_timeout: Duration) -> Self {
         let max_in_flight = max_in_flight.max(1);
         RequestBudget {
             in_flight: Arc::new(Semaphore::new(max_in_flight)),
             max_in_flight,
             timeout,
+            upload_timeout,
         }
     }
 
@@ -55,10 +61,22 @@ pub async fn within_budget(
     request: Request,
     next: Next,
 ) -> Response {
-    let exempt = request
+    let route = request
         .extensions()
         .get::<MatchedPath>()
-        .is_some_and(|route| ALWAYS_ANSWERED.contains(&route.as_str()));
+        .map(|route| route.as_str().to_owned());
+    let exempt = route
+        .as_deref()
+        .is_some_and(|route| ALWAYS_ANSWERED.contains(&route));
+    let timeout = if request.method() == axum::http::Method::PUT
+        && route
+            .as_deref()
+            .is_some_and(|route| UPLOADS.contains(&route))
+    {
+        budget.upload_timeout
+    } else {
+        budget.timeout
+    };
     let _permit = if exempt {
         None
     } else {
@@ -74,13 +92,13 @@ pub async fn within_budget(
             }
         }
     };
-    match tokio::time::timeout(budget.timeout, next.run(request)).await {
+    match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::new(
             ErrorCode::RequestTimeout,
             format!(
                 "the request was not answered within {} ms",
-                budget.timeout.as_millis()
+                timeout.as_millis()
             ),
         )
         .into_response(),

@@ -11,6 +11,8 @@
 pub mod auth;
 pub mod availability;
 pub mod bookings;
+pub mod content;
+pub mod content_files;
 pub mod docs;
 pub mod experts;
 pub mod favorites;
@@ -20,6 +22,7 @@ pub mod matches;
 pub mod metrics;
 pub mod payouts;
 pub mod profile;
+pub mod purchases;
 pub mod recommendations;
 pub mod referrals;
 pub mod reviews;

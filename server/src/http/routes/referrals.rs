@@ -1,9 +1,9 @@
-//! One's referrals: the code to share and the people it brought, by public
-//! name only.
+//! One's referrals: the code to share, the people it brought, and the
+//! rewards they earned (by status, with totals), by public name only.
 
 use axum::Json;
 use axum::extract::State;
-use droply_models::Timestamp;
+use droply_models::{Money, ReferralReward, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiQuery, SignedIn, page_request};
+use crate::http::views::model_schemas::MoneySchema;
 use crate::http::{AppState, blocking};
 
 /// `/v1/referrals`.
@@ -30,6 +31,37 @@ pub struct ReferredView {
     joined_at: Timestamp,
 }
 
+/// One reward the caller earned.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RewardView {
+    /// Whose activity earned it (their public name).
+    referred_name: String,
+    /// `first_booking` or `content_sale`.
+    reward_type: &'static str,
+    /// How much.
+    #[schema(value_type = MoneySchema)]
+    amount: Money,
+    /// `pending` (waiting out the hold), `paid` (credited to the balance)
+    /// or `cancelled` (its payment was refunded).
+    status: &'static str,
+    /// When it was earned.
+    #[schema(value_type = String, format = DateTime)]
+    created_at: Timestamp,
+    /// When it was credited.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    paid_at: Option<Timestamp>,
+}
+
+/// The sum of the caller's rewards in one status and currency.
+#[derive(Debug, Serialize, ToSchema, PartialEq)]
+pub struct RewardTotal {
+    /// `pending`, `paid` or `cancelled`.
+    status: &'static str,
+    /// The sum.
+    #[schema(value_type = MoneySchema)]
+    amount: Money,
+}
+
 /// The caller's referrals.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReferralsView {
@@ -41,6 +73,30 @@ pub struct ReferralsView {
     referred: Vec<ReferredView>,
     /// Cursor of the next page, if any.
     next_cursor: Option<String>,
+    /// The latest 100 rewards, newest first.
+    rewards: Vec<RewardView>,
+    /// Their sums by status (and currency).
+    reward_totals: Vec<RewardTotal>,
+}
+
+/// Sums `rewards` by status and currency, in status order.
+fn totals(rewards: &[(ReferralReward, String)]) -> Vec<RewardTotal> {
+    let mut totals: Vec<RewardTotal> = Vec::new();
+    for (reward, _) in rewards {
+        let status = reward.status.as_str();
+        let amount = reward.reward_amount;
+        match totals
+            .iter_mut()
+            .find(|t| t.status == status && t.amount.currency == amount.currency)
+        {
+            Some(total) => total.amount.amount_minor += amount.amount_minor,
+            None => totals.push(RewardTotal { status, amount }),
+        }
+    }
+    totals.sort_by(|a, b| {
+        (a.status, a.amount.currency.as_str()).cmp(&(b.status, b.amount.currency.as_str()))
+    });
+    totals
 }
 
 /// Query of `GET /v1/referrals`.
@@ -58,7 +114,8 @@ pub struct ReferralsQuery {
     get,
     path = "/v1/referrals",
     tag = "accounts",
-    summary = "One's referral code and referrals",
+    summary = "One's referral code, referrals and rewards",
+    description = "Rewards: a share of the platform's fee on a referred client's first completed paid booking and on their content purchases in their first months, up to a cap per referral; pending through the hold, then credited to the balance (`GET /v1/earnings`); cancelled if the payment is refunded.",
     security(("bearer" = [])),
     params(ReferralsQuery),
     responses(
@@ -72,10 +129,11 @@ pub async fn list_referrals(
     ApiQuery(query): ApiQuery<ReferralsQuery>,
 ) -> Result<Json<ReferralsView>, ApiError> {
     let page_request = page_request(query.limit, query.cursor)?;
-    let (me, page) = blocking(&state, move |engine| {
+    let (me, page, rewards) = blocking(&state, move |engine| {
         Ok((
             engine.account(user)?,
             engine.referrals_of(user, &page_request)?,
+            engine.referral_rewards_of(user)?,
         ))
     })
     .await?;
@@ -92,5 +150,17 @@ pub async fn list_referrals(
             })
             .collect(),
         next_cursor: page.next.map(|c| c.to_string()),
+        reward_totals: totals(&rewards),
+        rewards: rewards
+            .iter()
+            .map(|(reward, name)| RewardView {
+                referred_name: name.clone(),
+                reward_type: reward.reward_type.as_str(),
+                amount: reward.reward_amount,
+                status: reward.status.as_str(),
+                created_at: reward.created_at,
+                paid_at: reward.paid_at,
+            })
+            .collect(),
     }))
 }

@@ -11,7 +11,8 @@ use std::borrow::Cow;
 
 use droply_engine::accounts::CLIENT_INTERACTIONS;
 use droply_models::{
-    BookingStatus, PaymentStatus, PayoutStatus, ProfileLayout, StripeAccountStatus,
+    BookingStatus, ContentStatus, ContentType, PaymentStatus, PayoutStatus, ProfileLayout,
+    StripeAccountStatus,
 };
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -56,6 +57,18 @@ string_enum_schema!(
     PaymentStatusSchema = "PaymentStatus",
     PaymentStatus,
     "A booking's payment state."
+);
+string_enum_schema!(
+    /// `ContentType` as sent.
+    ContentTypeSchema = "ContentType",
+    ContentType,
+    "What kind of content it is."
+);
+string_enum_schema!(
+    /// `ContentStatus` as sent.
+    ContentStatusSchema = "ContentStatus",
+    ContentStatus,
+    "Where content is in its life: a draft only its creator sees, published (for sale), or archived (off sale; buyers keep access)."
 );
 string_enum_schema!(
     /// `PayoutStatus` as sent.

@@ -1,0 +1,314 @@
+//! Where content files live: `<data-dir>/content/<content id>/`, each file
+//! named by the engine (`file-<hash prefix>-<random>.<extension>`), never by
+//! anything the client sent. An upload streams into `content/tmp/` while
+//! it is hashed, measured against its limit and typed from its first bytes;
+//! only a complete, allowed file is synced and renamed into place, and only
+//! then does a row point at it. A failed upload deletes its partial file;
+//! what a crash leaves behind (partials, a file renamed but never recorded)
+//! is swept when the engine opens.
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+use droply_models::{Content, ContentId, FileMeta};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::sniff::{FileType, SNIFF_BYTES, sniff};
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// The directory under the data directory that holds content files.
+pub const CONTENT_DIR: &str = "content";
+
+/// Which of a content item's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileRole {
+    /// What buyers download.
+    File,
+    /// The free preview.
+    Preview,
+}
+
+impl FileRole {
+    fn name(self) -> &'static str {
+        match self {
+            FileRole::File => "file",
+            FileRole::Preview => "preview",
+        }
+    }
+}
+
+/// A complete upload waiting in `tmp/`; deleted when dropped unless kept.
+#[derive(Debug)]
+pub struct Received {
+    temp: PathBuf,
+    kept: bool,
+    /// What the bytes are.
+    pub file_type: FileType,
+    /// Its size and hash.
+    pub meta: FileMeta,
+}
+
+impl Drop for Received {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// The content file directory.
+#[derive(Debug, Clone)]
+pub struct ContentFiles {
+    data_dir: PathBuf,
+}
+
+impl ContentFiles {
+    /// The content files of `data_dir`; creates `content/tmp/` and empties
+    /// it (what is there is what an interrupted upload left).
+    pub fn open(data_dir: &Path) -> Result<ContentFiles> {
+        let files = ContentFiles {
+            data_dir: data_dir.to_owned(),
+        };
+        let tmp = files.tmp_dir();
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp)?;
+        }
+        fs::create_dir_all(&tmp)?;
+        Ok(files)
+    }
+
+    fn root(&self) -> PathBuf {
+        self.data_dir.join(CONTENT_DIR)
+    }
+
+    fn tmp_dir(&self) -> PathBuf {
+        self.root().join("tmp")
+    }
+
+    /// Streams `body` into a temporary file: at most `limit` bytes
+    /// ([`Error::FileTooLarge`] past it), of an allowed type that `accept`
+    /// agrees to ([`Error::UnsupportedFile`] otherwise). Nothing is left
+    /// behind on any error.
+    pub fn receive(
+        &self,
+        body: &mut dyn Read,
+        limit: u64,
+        accept: &dyn Fn(FileType) -> Result<()>,
+    ) -> Result<Received> {
+        let temp = self.tmp_dir().join(format!("{}.part", random_name()));
+        let mut out = File::create(&temp)?;
+        let mut received = Received {
+            temp,
+            kept: false,
+            file_type: super::sniff::ALLOWED[0],
+            meta: FileMeta {
+                media_type: String::new(),
+                size: 0,
+                sha256: String::new(),
+            },
+        };
+        let mut hasher = Sha256::new();
+        let mut head = Vec::with_capacity(SNIFF_BYTES);
+        let mut typed = None;
+        let mut size: u64 = 0;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match body.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(err) => {
+                    return Err(Error::Invalid(format!("the upload was interrupted: {err}")));
+                }
+            };
+            let chunk = &buf[..n];
+            size += n as u64;
+            if size > limit {
+                return Err(Error::FileTooLarge { limit });
+            }
+            if typed.is_none() {
+                let want = SNIFF_BYTES - head.len();
+                head.extend_from_slice(&chunk[..want.min(n)]);
+                if head.len() == SNIFF_BYTES {
+                    typed = Some(check_type(&head, accept)?);
+                }
+            }
+            hasher.update(chunk);
+            out.write_all(chunk)?;
+        }
+        let file_type = match typed {
+            Some(file_type) => file_type,
+            None => check_type(&head, accept)?,
+        };
+        out.sync_all()?;
+        received.file_type = file_type;
+        received.meta = FileMeta {
+            media_type: file_type.media_type.to_owned(),
+            size,
+            sha256: hex::encode(hasher.finalize()),
+        };
+        Ok(received)
+    }
+
+    /// Moves `received` into `content`'s directory as its `role` file; the
+    /// path to record (relative to the data directory).
+    pub fn keep(
+        &self,
+        mut received: Received,
+        content: ContentId,
+        role: FileRole,
+    ) -> Result<String> {
+        let dir = self.root().join(content.to_string());
+        fs::create_dir_all(&dir)?;
+        let name = format!(
+            "{}-{}-{}.{}",
+            role.name(),
+            &received.meta.sha256[..16],
+            random_name(),
+            received.file_type.extension
+        );
+        fs::rename(&received.temp, dir.join(&name))?;
+        received.kept = true;
+        File::open(&dir)?.sync_all()?;
+        Ok(format!("{CONTENT_DIR}/{content}/{name}"))
+    }
+
+    /// The file at `stored` (a path this module made), opened for reading.
+    pub fn open_file(&self, stored: &str) -> Result<File> {
+        Ok(File::open(self.resolve(stored)?)?)
+    }
+
+    /// Deletes the file at `stored`; a file already gone is fine.
+    pub fn remove(&self, stored: &str) {
+        let Ok(path) = self.resolve(stored) else {
+            return;
+        };
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => {
+                tracing::warn!(path = %path.display(), %err, "a content file could not be deleted")
+            }
+        }
+    }
+
+    /// The absolute path of `stored`, which must be a relative path under
+    /// `content/` without `..` or other escapes.
+    fn resolve(&self, stored: &str) -> Result<PathBuf> {
+        let path = Path::new(stored);
+        let safe = path.starts_with(CONTENT_DIR)
+            && path.components().all(|c| matches!(c, Component::Normal(_)));
+        if !safe {
+            return Err(Error::Corrupt(format!(
+                "content file path {stored:?} is not ours"
+            )));
+        }
+        Ok(self.data_dir.join(path))
+    }
+
+    /// Deletes files under `content/` that no content row points at (an
+    /// upload renamed into place whose row was never written, or a replaced
+    /// file a crash kept from being deleted). Returns how many.
+    pub fn sweep_orphans(&self, store: &Store) -> Result<usize> {
+        let mut known = HashSet::new();
+        for item in store.iter::<Content>() {
+            let content = item?;
+            known.extend(
+                [Some(content.file_path), content.preview_path]
+                    .into_iter()
+                    .flatten()
+                    .filter(|path| !path.is_empty()),
+            );
+        }
+        let mut removed = 0;
+        for dir in fs::read_dir(self.root())? {
+            let dir = dir?;
+            if dir.file_name() == "tmp" || !dir.file_type()?.is_dir() {
+                continue;
+            }
+            let name = dir.file_name().to_string_lossy().into_owned();
+            for file in fs::read_dir(dir.path())? {
+                let file = file?;
+                let stored = format!(
+                    "{CONTENT_DIR}/{name}/{}",
+                    file.file_name().to_string_lossy()
+                );
+                if !known.contains(&stored) {
+                    fs::remove_file(file.path())?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// The allowed type `head` shows, if `accept` takes it.
+fn check_type(head: &[u8], accept: &dyn Fn(FileType) -> Result<()>) -> Result<FileType> {
+    let file_type = sniff(head).ok_or_else(|| {
+        Error::UnsupportedFile(
+            "the file is not of an allowed type (PDF, PNG, JPEG, GIF, WebP, MP3, AAC, M4A, Ogg, FLAC, WAV, MP4, QuickTime, WebM, Matroska, ZIP)"
+                .to_owned(),
+        )
+    })?;
+    accept(file_type)?;
+    Ok(file_type)
+}
+
+/// 16 random hex digits.
+fn random_name() -> String {
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn any(_: FileType) -> Result<()> {
+        Ok(())
+    }
+
+    #[test]
+    fn a_file_is_typed_hashed_and_kept_and_a_bad_one_leaves_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = ContentFiles::open(dir.path()).expect("open");
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        pdf.extend(std::iter::repeat_n(b'x', 200_000));
+        let got = files
+            .receive(&mut pdf.as_slice(), 1 << 20, &any)
+            .expect("a pdf");
+        assert_eq!(got.meta.media_type, "application/pdf");
+        assert_eq!(got.meta.size, pdf.len() as u64);
+        assert_eq!(got.meta.sha256, hex::encode(Sha256::digest(&pdf)));
+        let stored = files
+            .keep(got, ContentId::new(7), FileRole::File)
+            .expect("keep");
+        assert!(stored.starts_with("content/7/file-") && stored.ends_with(".pdf"));
+        let mut back = Vec::new();
+        files
+            .open_file(&stored)
+            .expect("open")
+            .read_to_end(&mut back)
+            .expect("read");
+        assert_eq!(back, pdf);
+
+        let too_big = files.receive(&mut pdf.as_slice(), 1000, &any);
+        assert!(matches!(too_big, Err(Error::FileTooLarge { limit: 1000 })));
+        let script = b"#!/bin/sh\necho hi\n".repeat(10);
+        let refused = files.receive(&mut script.as_slice(), 1 << 20, &any);
+        assert!(matches!(refused, Err(Error::UnsupportedFile(_))));
+        assert_eq!(
+            fs::read_dir(files.tmp_dir()).expect("tmp").count(),
+            0,
+            "no partial left"
+        );
+        assert!(files.open_file("content/../store/db").is_err());
+        assert!(files.open_file("/etc/passwd").is_err());
+    }
+}

@@ -1,0 +1,116 @@
+//! Buying content: one purchase row per attempt, found by (buyer, content).
+//! Free content is granted at once; content with a price gets a [`Payment`]
+//! in the same transaction, and the buyer's right to download comes with
+//! the payment's success (the webhook), goes with a full refund. A buyer
+//! who holds the content is refused another purchase; one whose payment is
+//! still open gets that purchase back, so a retry never makes a second.
+
+use droply_models::{
+    Content, ContentId, ContentPurchase, ContentPurchaseId, Money, PaymentStatus, UserId,
+};
+
+use super::lifecycle::visible;
+use super::reads::ContentReads;
+use crate::payments::{
+    ChargeTerms, Payment, PaymentFor, RefundOrder, grants_access, payment_for, request_refund,
+};
+use crate::store::{RecordId, Txn};
+use crate::{Error, Result};
+
+/// Whether `buyer` may download `content` through a purchase.
+pub fn holds(reads: &impl ContentReads, buyer: UserId, content: ContentId) -> Result<bool> {
+    Ok(reads
+        .purchases_of(buyer, content)?
+        .iter()
+        .any(|purchase| grants_access(purchase.payment_status)))
+}
+
+/// `buyer` buys content `id`: the purchase and whether it is new. Free
+/// content is granted now; priced content needs payments on and waits for
+/// its payment.
+pub fn begin_purchase(
+    txn: &mut Txn<'_>,
+    buyer: UserId,
+    id: ContentId,
+    terms: &ChargeTerms,
+) -> Result<(ContentPurchase, bool)> {
+    let content = visible(txn, id, Some(buyer))?;
+    if content.user_id == buyer {
+        return Err(Error::InvalidState(
+            "you created this content; it is yours already".to_owned(),
+        ));
+    }
+    let earlier = txn.purchases_of(buyer, id)?;
+    if earlier.iter().any(|p| grants_access(p.payment_status)) {
+        return Err(Error::AlreadyPurchased);
+    }
+    if !content.is_published() {
+        return Err(Error::InvalidState(
+            "the content is not for sale".to_owned(),
+        ));
+    }
+    if let Some(open) = earlier.into_iter().find(|p| is_open(p.payment_status)) {
+        return Ok((open, false));
+    }
+    let free = content.price.is_zero();
+    if !free && !terms.payments_on {
+        return Err(Error::PaymentsNotConfigured);
+    }
+    let purchase = txn.create(ContentPurchase {
+        id: ContentPurchaseId::new(0),
+        buyer_id: buyer,
+        content_id: id,
+        amount_paid: content.price,
+        payment_status: if free {
+            PaymentStatus::Succeeded
+        } else {
+            PaymentStatus::Pending
+        },
+        stripe_payment_intent_id: None,
+        created_at: txn.now(),
+    })?;
+    if free {
+        crate::payments::count_purchase(txn, &purchase, true)?;
+    } else {
+        txn.create(Payment::for_purchase(&purchase, content.user_id, terms)?)?;
+    }
+    Ok((purchase, true))
+}
+
+/// A payment not yet decided: the buyer may still pay it.
+fn is_open(status: PaymentStatus) -> bool {
+    matches!(
+        status,
+        PaymentStatus::Pending | PaymentStatus::RequiresAction
+    )
+}
+
+/// The creator of its content refunds purchase `id` in full; the refund to
+/// send once the transaction commits (the right goes when Stripe accepts).
+pub fn refund_purchase(
+    txn: &mut Txn<'_>,
+    id: ContentPurchaseId,
+    creator: UserId,
+) -> Result<RefundOrder> {
+    let purchase: ContentPurchase = txn.get(id)?.ok_or(Error::NotFound {
+        entity: "purchase",
+        id: id.raw(),
+    })?;
+    let content: Content = txn.require(purchase.content_id)?;
+    if content.user_id != creator {
+        return Err(Error::NotFound {
+            entity: "purchase",
+            id: id.raw(),
+        });
+    }
+    let payment = payment_for(txn, PaymentFor::Purchase(id))?
+        .filter(|payment| payment.status.is_paid())
+        .ok_or_else(|| Error::InvalidState("nothing was paid for this purchase".to_owned()))?;
+    let left: Money = payment.amount.checked_sub(payment.committed_refunds()?)?;
+    if !left.is_positive() {
+        return Err(Error::InvalidState(
+            "the purchase was refunded already".to_owned(),
+        ));
+    }
+    request_refund(txn, payment, left, "refunded by the creator")
+}

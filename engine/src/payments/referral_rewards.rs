@@ -1,0 +1,261 @@
+//! Referral rewards: what a referrer earns when the people they brought
+//! pay. Two rules, each a share of the platform's fee: the referred
+//! client's first completed paid booking, and their content purchases
+//! within some months of signing up; a referral earns at most a cap.
+//! A reward is created exactly once per (rule, booking or purchase), in
+//! the transaction that completes the booking or applies the payment;
+//! it waits `pending` through the hold (the refund window), then the
+//! reward sweep credits it to the referrer through the ledger (the
+//! platform pays it out of its fees). A full refund of the payment behind
+//! it cancels a pending reward and takes a credited one back.
+
+use droply_models::{
+    Booking, ContentPurchase, Money, PaymentStatus, Referral, ReferralReward, ReferralRewardId,
+    ReferralStatus, RewardStatus, RewardType, Timestamp, UserId,
+};
+
+use super::ledger;
+use super::payment::Payment;
+use super::subject::PaymentFor;
+use crate::Result;
+use crate::store::{IndexName, KeyBuilder, MAX_PAGE_SIZE, PageRequest, Store, Txn};
+
+/// The reward rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReferralRules {
+    /// The referrer's share, in basis points of the platform's fee, of the
+    /// referred client's first completed paid booking (0: no reward).
+    pub first_booking_fee_share_bps: u32,
+    /// The referrer's share, in basis points of the platform's fee, of the
+    /// referred user's content purchases (0: no reward).
+    pub content_fee_share_bps: u32,
+    /// For how many months after sign-up content purchases earn rewards.
+    pub content_months: u32,
+    /// The most one referral earns its referrer, in minor units of the
+    /// rewards' currency.
+    pub cap_minor: i64,
+    /// Days a reward waits, pending, before it is credited.
+    pub hold_days: u32,
+}
+
+impl Default for ReferralRules {
+    fn default() -> Self {
+        ReferralRules {
+            first_booking_fee_share_bps: 5_000,
+            content_fee_share_bps: 2_000,
+            content_months: 12,
+            cap_minor: 10_000,
+            hold_days: 14,
+        }
+    }
+}
+
+/// The referral that brought `user`, if any.
+fn referral_of(txn: &Txn<'_>, user: UserId) -> Result<Option<Referral>> {
+    Ok(txn
+        .list_index::<Referral>(IndexName::ReferralsByReferred, &user.to_be_bytes())?
+        .into_iter()
+        .next())
+}
+
+/// The rewards `referral` earned so far, any status.
+fn rewards_of(txn: &Txn<'_>, referral: &Referral) -> Result<Vec<ReferralReward>> {
+    Ok(txn
+        .list_index::<ReferralReward>(
+            IndexName::RewardsByReferrer,
+            &referral.referrer_id.to_be_bytes(),
+        )?
+        .into_iter()
+        .filter(|reward| reward.referred_user_id == referral.referred_user_id)
+        .collect())
+}
+
+/// `share_bps` of `fee`, within what is left of the referral's cap.
+fn amount_for(
+    rules: &ReferralRules,
+    earned: &[ReferralReward],
+    fee: Money,
+    share_bps: u32,
+) -> Result<Money> {
+    let share = fee.checked_mul_ratio(i64::from(share_bps), 10_000)?;
+    let used: i64 = earned
+        .iter()
+        .filter(|r| r.status != RewardStatus::Cancelled && r.reward_amount.currency == fee.currency)
+        .map(|r| r.reward_amount.amount_minor)
+        .sum();
+    let left = (rules.cap_minor - used).max(0);
+    Ok(Money::new(share.amount_minor.min(left), fee.currency))
+}
+
+fn create(
+    txn: &mut Txn<'_>,
+    mut referral: Referral,
+    kind: RewardType,
+    amount: Money,
+    source: PaymentFor,
+) -> Result<()> {
+    if !amount.is_positive() {
+        return Ok(());
+    }
+    txn.create(ReferralReward {
+        id: ReferralRewardId::new(0),
+        referrer_id: referral.referrer_id,
+        referred_user_id: referral.referred_user_id,
+        booking_id: source.booking(),
+        reward_amount: amount,
+        reward_type: kind,
+        status: RewardStatus::Pending,
+        created_at: txn.now(),
+        paid_at: None,
+        content_purchase_id: source.purchase(),
+    })?;
+    if referral.status == ReferralStatus::Pending {
+        referral.status = ReferralStatus::Qualified;
+        txn.update(referral)?;
+    }
+    Ok(())
+}
+
+/// Inside the transaction completing `booking`: the first-booking reward
+/// of its client's referrer, when the session was paid and is the client's
+/// first to earn one.
+pub(crate) fn on_booking_completed(
+    txn: &mut Txn<'_>,
+    rules: &ReferralRules,
+    booking: &Booking,
+) -> Result<()> {
+    if rules.first_booking_fee_share_bps == 0 {
+        return Ok(());
+    }
+    let Some(referral) = referral_of(txn, booking.user_id)? else {
+        return Ok(());
+    };
+    let Some(payment) = super::payment_of(txn, booking.id)? else {
+        return Ok(());
+    };
+    if !matches!(
+        payment.status,
+        PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded
+    ) {
+        return Ok(());
+    }
+    let earned = rewards_of(txn, &referral)?;
+    if earned
+        .iter()
+        .any(|r| r.reward_type == RewardType::FirstBooking)
+    {
+        return Ok(());
+    }
+    let amount = amount_for(
+        rules,
+        &earned,
+        payment.fee,
+        rules.first_booking_fee_share_bps,
+    )?;
+    create(
+        txn,
+        referral,
+        RewardType::FirstBooking,
+        amount,
+        payment.pays_for,
+    )
+}
+
+/// Inside the transaction granting `purchase` (paid by `payment`): the
+/// content-sale reward of its buyer's referrer, within the window.
+pub(crate) fn on_purchase_paid(
+    txn: &mut Txn<'_>,
+    rules: &ReferralRules,
+    purchase: &ContentPurchase,
+    payment: &Payment,
+) -> Result<()> {
+    if rules.content_fee_share_bps == 0 {
+        return Ok(());
+    }
+    let Some(referral) = referral_of(txn, purchase.buyer_id)? else {
+        return Ok(());
+    };
+    let window_end = referral.created_at.saturating_add(chrono::TimeDelta::days(
+        30 * i64::from(rules.content_months),
+    ));
+    if purchase.created_at > window_end {
+        return Ok(());
+    }
+    let prefix = KeyBuilder::new().u64(purchase.id.get()).build();
+    if txn.count_index(IndexName::RewardsByPurchase, &prefix)? > 0 {
+        return Ok(());
+    }
+    let earned = rewards_of(txn, &referral)?;
+    let amount = amount_for(rules, &earned, payment.fee, rules.content_fee_share_bps)?;
+    create(
+        txn,
+        referral,
+        RewardType::ContentSale,
+        amount,
+        payment.pays_for,
+    )
+}
+
+/// Inside the transaction that refunded `payment` in full: its rewards are
+/// cancelled, and those already credited taken back through the ledger.
+pub(crate) fn on_refunded(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
+    let (index, id) = match payment.pays_for {
+        PaymentFor::Booking(id) => (IndexName::RewardsByBooking, id.get()),
+        PaymentFor::Purchase(id) => (IndexName::RewardsByPurchase, id.get()),
+    };
+    let prefix = KeyBuilder::new().u64(id).build();
+    for mut reward in txn.list_index::<ReferralReward>(index, &prefix)? {
+        match reward.status {
+            RewardStatus::Cancelled => continue,
+            RewardStatus::Paid => ledger::record_referral_reward(txn, &reward, false)?,
+            RewardStatus::Pending => {}
+        }
+        reward.status = RewardStatus::Cancelled;
+        reward.paid_at = None;
+        txn.update(reward)?;
+    }
+    Ok(())
+}
+
+/// Credits every pending reward whose hold is over at `now`; how many.
+pub fn reward_sweep(store: &Store, rules: &ReferralRules, now: Timestamp) -> Result<usize> {
+    let hold = chrono::TimeDelta::days(i64::from(rules.hold_days));
+    let due: Vec<ReferralRewardId> = store
+        .list_index::<ReferralReward>(
+            IndexName::PendingRewards,
+            &[],
+            &PageRequest::first(MAX_PAGE_SIZE),
+        )?
+        .items
+        .into_iter()
+        .filter(|reward| reward.created_at.saturating_add(hold) <= now)
+        .map(|reward| reward.id)
+        .collect();
+    let mut credited = 0;
+    for id in due {
+        credited += store.write(|txn| {
+            let mut reward: ReferralReward = txn.require(id)?;
+            if reward.status != RewardStatus::Pending {
+                return Ok(0);
+            }
+            ledger::record_referral_reward(txn, &reward, true)?;
+            reward.status = RewardStatus::Paid;
+            reward.paid_at = Some(txn.now());
+            let reward = txn.update(reward)?;
+            if let Some(mut referral) = txn
+                .list_index::<Referral>(
+                    IndexName::ReferralsByReferred,
+                    &reward.referred_user_id.to_be_bytes(),
+                )?
+                .into_iter()
+                .next()
+                && referral.status != ReferralStatus::Rewarded
+            {
+                referral.status = ReferralStatus::Rewarded;
+                txn.update(referral)?;
+            }
+            Ok(1)
+        })?;
+    }
+    Ok(credited)
+}

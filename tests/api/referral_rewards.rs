@@ -1,0 +1,205 @@
+//! Referral rewards over HTTP: the referred client's first completed paid
+//! booking and their content purchases earn the referrer a share of the
+//! platform's fee, once per booking or purchase however often Stripe
+//! delivers, within a cap per referral; pending through the hold, then
+//! credited through the ledger; taken back when the payment is refunded.
+
+use droply_engine::payments::ledger::{LedgerEntry, LedgerKind};
+use droply_engine::payments::reward_sweep;
+use droply_models::{
+    BookingId, ContentPurchase, ContentPurchaseId, PaymentStatus, Timestamp, UserId,
+};
+use serde_json::json;
+
+use crate::app::{TestApp, spawn_app_paying_with};
+use crate::availability::expert_working;
+use crate::content::published_guide;
+
+fn sign_up_with(app: &TestApp, name: &str, code: &str) -> (u64, String) {
+    let body = json!({"username": name, "email": format!("{name}@example.com"), "password": format!("password-{name}"),
+                      "full_name": format!("{name} Person"), "referral_code": code});
+    let made = app.request("POST", "/v1/auth/register", Some(&body.to_string()));
+    assert_eq!(made.status, 201, "{}", made.raw);
+    let token = made.body["token"].as_str().expect("token").to_owned();
+    let id = made.body["user"]["id"].as_u64().expect("id");
+    app.users
+        .lock()
+        .expect("users")
+        .push((id, format!("{name}@example.com"), token.clone()));
+    (id, token)
+}
+
+fn rewards(app: &TestApp, token: &str) -> serde_json::Value {
+    let seen = app.authed("GET", "/v1/referrals", token, None);
+    assert_eq!(seen.status, 200, "{}", seen.raw);
+    seen.body
+}
+
+fn reward_rows(app: &TestApp, user: u64) -> Vec<(LedgerKind, i64)> {
+    app.store
+        .iter::<LedgerEntry>()
+        .map(|row| row.expect("row"))
+        .filter(|row| {
+            row.account == Some(UserId::new(user)) || matches!(row.kind, LedgerKind::ReferralCost)
+        })
+        .map(|row| (row.kind, row.amount.amount_minor))
+        .collect()
+}
+
+#[test]
+fn referred_payments_earn_capped_rewards_once_credited_after_the_hold_and_taken_back_on_refund() {
+    let app = spawn_app_paying_with(|config| config.payments.referrals.cap_minor = 700);
+    let (rita, rita_token) = app.register("rita");
+    let code = app.authed("GET", "/v1/users/me", &rita_token, None).body["referral_code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let (_, carl) = sign_up_with(&app, "carl", &code);
+    let (_, ruth) = expert_working(&app, "ruth", "Europe/Berlin", "09:00", "17:00");
+    let ruth_id = app.authed("GET", "/v1/users/me", &ruth, None).body["id"]
+        .as_u64()
+        .expect("id");
+
+    // Carl's first paid session, completed: half the 13.50 fee, 6.75.
+    let booked = app.post_booking(
+        &carl,
+        &format!(
+            r#"{{"provider_id":{ruth_id},"start_time":"2027-01-04T09:00:00Z","duration":60}}"#
+        ),
+    );
+    assert_eq!(booked.status, 201, "{}", booked.raw);
+    let booking = booked.body["id"].as_u64().expect("id");
+    app.pay_booking(booking);
+    app.store
+        .bookings()
+        .modify(BookingId::new(booking), |b| {
+            b.start_time = Timestamp::now().plus_minutes(-180);
+            b.end_time = b.start_time.plus_minutes(60);
+            Ok(())
+        })
+        .expect("in the past");
+    let done = app.authed(
+        "POST",
+        &format!("/v1/bookings/{booking}/complete"),
+        &ruth,
+        None,
+    );
+    assert_eq!(done.status, 200, "{}", done.raw);
+    let seen = rewards(&app, &rita_token);
+    assert_eq!(seen["rewards"][0]["reward_type"], "first_booking", "{seen}");
+    assert_eq!(seen["rewards"][0]["amount"]["amount_minor"], 675);
+    assert_eq!(seen["rewards"][0]["status"], "pending");
+    assert_eq!(seen["rewards"][0]["referred_name"], "carl P.");
+    assert_eq!(seen["referred"][0]["status"], "qualified");
+
+    // A content purchase: 20 % of the 2.85 fee is 0.57, but the cap leaves 0.25.
+    let guide = published_guide(&app, &ruth, "Ruth's guide", 1_900);
+    let started = app.authed(
+        "POST",
+        &format!("/v1/content/{guide}/purchase"),
+        &carl,
+        None,
+    );
+    assert_eq!(started.status, 201, "{}", started.raw);
+    let purchase = started.body["id"].as_u64().expect("id");
+    let intent = loop {
+        let row: ContentPurchase = app
+            .store
+            .require(ContentPurchaseId::new(purchase))
+            .expect("row");
+        if let Some(intent) = row.stripe_payment_intent_id {
+            break intent;
+        }
+    };
+    let stripe = app.stripe.as_ref().expect("stripe");
+    assert_eq!(stripe.local.pay(&intent)["status"], "succeeded");
+    let started = std::time::Instant::now();
+    while rewards(&app, &rita_token)["rewards"]
+        .as_array()
+        .map(Vec::len)
+        != Some(2)
+    {
+        assert!(started.elapsed().as_secs() < 15, "no content reward");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let seen = rewards(&app, &rita_token);
+    assert_eq!(seen["rewards"][0]["reward_type"], "content_sale", "{seen}");
+    assert_eq!(seen["rewards"][0]["amount"]["amount_minor"], 25, "capped");
+    assert_eq!(
+        seen["reward_totals"],
+        json!([{"status": "pending", "amount": {"amount_minor": 700, "currency": "USD"}}])
+    );
+    assert!(
+        reward_rows(&app, rita).is_empty(),
+        "nothing credited during the hold"
+    );
+
+    // The hold passes: both credited, once, through the ledger.
+    let rules = app.engine.payments().config().referrals;
+    let later = Timestamp::now().plus_days(i64::from(rules.hold_days) + 1);
+    assert_eq!(reward_sweep(&app.store, &rules, later).expect("sweep"), 2);
+    assert_eq!(
+        reward_sweep(&app.store, &rules, later).expect("sweep"),
+        0,
+        "once"
+    );
+    let rows = reward_rows(&app, rita);
+    assert_eq!(
+        rows.iter()
+            .filter(|(k, _)| *k == LedgerKind::ReferralReward)
+            .map(|(_, a)| a)
+            .sum::<i64>(),
+        700
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|(k, _)| *k == LedgerKind::ReferralCost)
+            .map(|(_, a)| a)
+            .sum::<i64>(),
+        -700
+    );
+    let earnings = app.authed("GET", "/v1/earnings", &rita_token, None);
+    assert_eq!(
+        earnings.body["total_earnings"]["amount_minor"], 700,
+        "{}",
+        earnings.raw
+    );
+    let seen = rewards(&app, &rita_token);
+    assert_eq!(
+        seen["reward_totals"],
+        json!([{"status": "paid", "amount": {"amount_minor": 700, "currency": "USD"}}])
+    );
+    assert_eq!(seen["referred"][0]["status"], "rewarded");
+
+    // Ruth refunds the purchase: its reward is taken back.
+    let refunded = app.authed(
+        "POST",
+        &format!("/v1/purchases/{purchase}/refund"),
+        &ruth,
+        None,
+    );
+    assert_eq!(refunded.status, 200, "{}", refunded.raw);
+    let started = std::time::Instant::now();
+    loop {
+        let row: ContentPurchase = app
+            .store
+            .require(ContentPurchaseId::new(purchase))
+            .expect("row");
+        if row.payment_status == PaymentStatus::Refunded {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 15, "never refunded: {row:?}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let seen = rewards(&app, &rita_token);
+    assert_eq!(seen["rewards"][0]["status"], "cancelled", "{seen}");
+    let earnings = app.authed("GET", "/v1/earnings", &rita_token, None);
+    assert_eq!(
+        earnings.body["total_earnings"]["amount_minor"], 675,
+        "{}",
+        earnings.raw
+    );
+    let report = app.store.verify_integrity().expect("verify");
+    assert!(report.is_consistent(), "{:?}", report.problems);
+    app.assert_no_leaks();
+}
