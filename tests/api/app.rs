@@ -245,13 +245,18 @@ pub struct Response {
 impl Response {
     /// The value of header `name` (case-insensitive), if the answer has it.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().skip(1).find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.trim()
-                .eq_ignore_ascii_case(name)
-                .then_some(value.trim())
-        })
+        header_in(&self.head, name)
     }
+}
+
+/// The value of header `name` (case-insensitive) in an answer's `head`.
+pub fn header_in<'h>(head: &'h str, name: &str) -> Option<&'h str> {
+    head.lines().skip(1).find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then_some(value.trim())
+    })
 }
 
 impl Drop for TestApp {
@@ -360,9 +365,10 @@ impl TestApp {
         );
         // The server may answer (e.g. 413) before reading a large body.
         let _ = stream.write_all(request.as_bytes());
-        let mut raw = String::new();
-        stream.read_to_string(&mut raw).expect("read");
-        parse_response(&raw)
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).expect("read");
+        // A file's bytes need not be UTF-8; `fetch` reads those exactly.
+        parse_response(&String::from_utf8_lossy(&raw))
     }
 
     /// Signs up `name` (email `name@example.com`, password `password-<name>`);

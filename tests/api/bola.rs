@@ -85,6 +85,44 @@ fn world_for(app: &TestApp, template: &str, n: usize) -> Option<World> {
             id: review.body["id"].as_u64().expect("review id"),
         });
     }
+    if template.starts_with("/v1/content/") || template.starts_with("/v1/purchases/") {
+        // A draft with its file: only its creator may see it. A purchase
+        // (of other content) is refunded by the content's creator only.
+        let (_, creator) = app.register(&name("creator"));
+        let id = crate::content::create(
+            app,
+            &creator,
+            serde_json::json!({"title": "Draft", "content_type": "document",
+                               "price": {"amount_minor": 0, "currency": "EUR"}}),
+        );
+        let file = crate::content::pdf(2_000);
+        let path = format!("/v1/content/{id}/file");
+        let uploaded = app.upload(&path, &creator, &file, crate::file_client::Framing::Length);
+        assert_eq!(uploaded.status, 200, "{:?}", uploaded.json());
+        if template.starts_with("/v1/content/") {
+            return Some(World {
+                owner: creator,
+                other_party: None,
+                stranger,
+                id,
+            });
+        }
+        let sold = crate::content::published_guide(app, &creator, "Sold guide", 0);
+        let (_, buyer) = app.register(&name("buyer"));
+        let bought = app.authed(
+            "POST",
+            &format!("/v1/content/{sold}/purchase"),
+            &buyer,
+            None,
+        );
+        assert_eq!(bought.status, 201, "{}", bought.raw);
+        return Some(World {
+            owner: creator,
+            other_party: None,
+            stranger,
+            id: bought.body["id"].as_u64().expect("purchase id"),
+        });
+    }
     if template.starts_with("/v1/matches/") {
         let (client_id, client) = app.register(&name("seeker"));
         let (expert_id, _) = app.register(&name("matched"));
@@ -122,6 +160,7 @@ fn body_for(method: &str, template: &str) -> Option<&'static str> {
         ("POST", Some("review")) => Some(r#"{"rating":4}"#),
         ("POST", Some("answer")) => Some(r#"{"answer":"thanks"}"#),
         ("PATCH", _) if template.contains("/rules/") => Some(r#"{"end":"19:30"}"#),
+        ("PATCH", _) if template.starts_with("/v1/content/") => Some(r#"{"title":"Renamed"}"#),
         ("PATCH", _) => Some(r#"{"reason":"moved"}"#),
         ("POST", _) => Some("{}"),
         _ => None,

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 
 use serde_json::Value;
 
-use crate::app::TestApp;
+use crate::app::{TestApp, header_in};
 
 /// An answer read as bytes.
 #[derive(Debug)]
@@ -20,12 +20,7 @@ pub struct BinaryResponse {
 impl BinaryResponse {
     /// The value of header `name` (case-insensitive), if the answer has it.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().skip(1).find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.trim()
-                .eq_ignore_ascii_case(name)
-                .then_some(value.trim())
-        })
+        header_in(&self.head, name)
     }
 
     /// The body as JSON (`Null` when it is not).

@@ -132,7 +132,8 @@ pub fn create(txn: &mut Txn<'_>, creator: UserId, new: NewContent) -> Result<Con
 }
 
 /// Applies `creator`'s `edit` to content `id`. A price in another currency
-/// is refused once the content has earned anything.
+/// is refused once anyone bought or started to buy it (their payments are
+/// in the old one).
 pub fn edit(
     txn: &mut Txn<'_>,
     id: ContentId,
@@ -148,9 +149,10 @@ pub fn edit(
     }
     if let Some(price) = edit.price {
         if price.currency != content.earnings.currency {
-            if !content.earnings.is_zero() {
+            if txn.has_purchases(id)? {
                 return Err(Error::InvalidState(
-                    "the price's currency cannot change once the content has earned".to_owned(),
+                    "the price's currency cannot change once someone bought (or is buying) it"
+                        .to_owned(),
                 ));
             }
             content.earnings = Money::zero(price.currency);

@@ -153,6 +153,7 @@ impl Payment {
 
 /// A payment row as format 1 wrote it (bookings only).
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 struct PaymentV1 {
     id: PaymentId,
     booking_id: BookingId,
@@ -235,31 +236,14 @@ impl Record for Payment {
 
 #[cfg(test)]
 mod tests {
-    use droply_models::{BookingId, Currency, Money, PaymentStatus, Timestamp, UserId};
-    use serde::Serialize;
+    use droply_models::{Currency, Money};
 
     use super::*;
-
-    /// What format 1 wrote, field for field.
-    #[derive(Serialize)]
-    struct WrittenV1 {
-        id: PaymentId,
-        booking_id: BookingId,
-        payer: UserId,
-        payee: UserId,
-        amount: Money,
-        fee: Money,
-        status: PaymentStatus,
-        intent_id: Option<String>,
-        refunds: Vec<PaymentRefund>,
-        earning_available_at: Timestamp,
-        created_at: Timestamp,
-    }
 
     #[test]
     fn a_format_1_row_reads_as_a_bookings_payment() {
         let now = Timestamp::now();
-        let old = WrittenV1 {
+        let old = PaymentV1 {
             id: PaymentId::new(3),
             booking_id: BookingId::new(42),
             payer: UserId::new(1),

@@ -44,7 +44,7 @@ pub enum Command {
     /// Manage the sentence model files.
     Model(model::ModelArgs),
     /// Run the HTTP service.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Load a JSON-lines file of users and related rows into the store.
     Import(import::ImportArgs),
     /// Write the generated demo marketplace as JSON lines.
@@ -62,7 +62,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Embed(args) => embed::run(args),
         Command::Model(args) => model::run(args),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Import(args) => import::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Reindex(args) => reindex::run(args),
