@@ -311,4 +311,54 @@ mod tests {
         assert!(files.open_file("content/../store/db").is_err());
         assert!(files.open_file("/etc/passwd").is_err());
     }
+
+    #[test]
+    fn what_a_crash_left_is_swept_and_recorded_files_stay() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open_temporary().expect("store");
+        let files = ContentFiles::open(dir.path()).expect("open");
+        let creator = store
+            .users()
+            .create(crate::test_rows::user("ann", "Writer"))
+            .expect("ann");
+        let kept = store
+            .write(|txn| {
+                crate::content::create(
+                    txn,
+                    creator.id,
+                    crate::content::NewContent {
+                        title: "Guide".into(),
+                        description: String::new(),
+                        content_type: droply_models::ContentType::Document,
+                        price: droply_models::Money::zero(droply_models::Currency::EUR),
+                        category_id: None,
+                    },
+                )
+            })
+            .expect("content");
+        let pdf = b"%PDF-1.7 recorded".to_vec();
+        let got = files.receive(&mut pdf.as_slice(), 1 << 20, &any).expect("pdf");
+        let meta = got.meta.clone();
+        let recorded = files.keep(got, kept.id, FileRole::File).expect("keep");
+        store
+            .contents()
+            .modify(kept.id, |row| {
+                row.file_path = recorded.clone();
+                row.file_size = meta.size;
+                row.file_meta = Some(meta.clone());
+                Ok(())
+            })
+            .expect("recorded");
+        // Renamed into place but never recorded, and a partial in tmp/.
+        let orphan = files
+            .receive(&mut b"%PDF-1.7 orphan".as_slice(), 1 << 20, &any)
+            .expect("pdf");
+        let orphan = files.keep(orphan, ContentId::new(99), FileRole::File).expect("keep");
+        fs::write(files.tmp_dir().join("cut.part"), b"%PDF-1.7 cut short").expect("partial");
+        assert_eq!(files.sweep_orphans(&store).expect("sweep"), 1);
+        let reopened = ContentFiles::open(dir.path()).expect("reopen");
+        assert_eq!(fs::read_dir(reopened.tmp_dir()).expect("tmp").count(), 0);
+        assert!(reopened.open_file(&orphan).is_err(), "the orphan is gone");
+        assert!(reopened.open_file(&recorded).is_ok(), "the recorded file stays");
+    }
 }
