@@ -337,7 +337,9 @@ mod tests {
             })
             .expect("content");
         let pdf = b"%PDF-1.7 recorded".to_vec();
-        let got = files.receive(&mut pdf.as_slice(), 1 << 20, &any).expect("pdf");
+        let got = files
+            .receive(&mut pdf.as_slice(), 1 << 20, &any)
+            .expect("pdf");
         let meta = got.meta.clone();
         let recorded = files.keep(got, kept.id, FileRole::File).expect("keep");
         store
@@ -353,12 +355,17 @@ mod tests {
         let orphan = files
             .receive(&mut b"%PDF-1.7 orphan".as_slice(), 1 << 20, &any)
             .expect("pdf");
-        let orphan = files.keep(orphan, ContentId::new(99), FileRole::File).expect("keep");
+        let orphan = files
+            .keep(orphan, ContentId::new(99), FileRole::File)
+            .expect("keep");
         fs::write(files.tmp_dir().join("cut.part"), b"%PDF-1.7 cut short").expect("partial");
         assert_eq!(files.sweep_orphans(&store).expect("sweep"), 1);
         let reopened = ContentFiles::open(dir.path()).expect("reopen");
         assert_eq!(fs::read_dir(reopened.tmp_dir()).expect("tmp").count(), 0);
         assert!(reopened.open_file(&orphan).is_err(), "the orphan is gone");
-        assert!(reopened.open_file(&recorded).is_ok(), "the recorded file stays");
+        assert!(
+            reopened.open_file(&recorded).is_ok(),
+            "the recorded file stays"
+        );
     }
 }

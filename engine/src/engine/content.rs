@@ -271,8 +271,15 @@ impl Engine {
         } else {
             ""
         };
+        let file = match self.inner.content_files.open_file(path) {
+            Err(Error::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => {
+                tracing::warn!(content = %row.id, "a recorded content file is missing");
+                return Err(not_found(row.id));
+            }
+            other => other?,
+        };
         Ok(ContentFile {
-            file: self.inner.content_files.open_file(path)?,
+            file,
             meta: meta.clone(),
             download_name: format!("{}{suffix}.{extension}", file_stem(&row.title)),
         })

@@ -14,6 +14,7 @@ mod bookings;
 mod branding;
 mod categories;
 mod clients;
+mod content;
 mod experts;
 mod id_counter;
 mod identity;
@@ -36,8 +37,8 @@ mod tests;
 use std::io::Write;
 
 use droply_models::{
-    AvailabilityException, AvailabilityRule, Booking, Category, Favorite, Timestamp, User, UserId,
-    UserInteraction,
+    AvailabilityException, AvailabilityRule, Booking, Category, Content, ContentPurchase, Favorite,
+    Timestamp, User, UserId, UserInteraction,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -45,6 +46,7 @@ use rand_chacha::ChaCha8Rng;
 use droply_engine::Result;
 use droply_engine::import::ImportRow;
 
+pub use content::content_file;
 pub use profile_text::profile_text;
 pub use truth::{ClientTruth, DemoTruth, EvalQuery, Relevance};
 
@@ -105,6 +107,10 @@ pub struct DemoMarketplace {
     pub availability_exceptions: Vec<AvailabilityException>,
     /// Past and upcoming sessions.
     pub bookings: Vec<Booking>,
+    /// Content experts sell (each with a file, [`content_file`]).
+    pub content: Vec<Content>,
+    /// Clients' purchases of free content.
+    pub content_purchases: Vec<ContentPurchase>,
     /// The ground truth for ranking evaluation (not imported).
     pub truth: DemoTruth,
 }
@@ -119,6 +125,7 @@ enum Stream {
     Schedules = 4,
     Activity = 5,
     Queries = 6,
+    Content = 7,
 }
 
 fn rng(seed: u64, stream: Stream) -> ChaCha8Rng {
@@ -143,6 +150,8 @@ pub fn generate(config: &DemoConfig) -> DemoMarketplace {
             availability_rules: Vec::new(),
             availability_exceptions: Vec::new(),
             bookings: Vec::new(),
+            content: Vec::new(),
+            content_purchases: Vec::new(),
             truth: DemoTruth {
                 seed: config.seed,
                 clients: Vec::new(),
@@ -237,6 +246,15 @@ pub fn try_generate(config: &DemoConfig) -> Result<DemoMarketplace> {
         })
         .collect();
 
+    let (expert_users, client_users) = users.split_at(config.experts);
+    let sold = content::content(
+        &mut rng(config.seed, Stream::Content),
+        expert_users,
+        client_users,
+        &categories.content,
+        &mut ids,
+        now,
+    );
     Ok(DemoMarketplace {
         users,
         categories: categories.rows,
@@ -245,6 +263,8 @@ pub fn try_generate(config: &DemoConfig) -> Result<DemoMarketplace> {
         availability_rules,
         availability_exceptions,
         bookings: activity.bookings,
+        content: sold.content,
+        content_purchases: sold.purchases,
         truth: DemoTruth {
             seed: config.seed,
             clients,
@@ -255,8 +275,8 @@ pub fn try_generate(config: &DemoConfig) -> Result<DemoMarketplace> {
 
 impl DemoMarketplace {
     /// Every row in import order: users and categories first (everything
-    /// else refers to them), then availability, favourites, interactions
-    /// and bookings.
+    /// else refers to them), then availability, favourites, interactions,
+    /// bookings, content and its purchases.
     pub fn rows(&self) -> impl Iterator<Item = ImportRow> + '_ {
         let users = self.users.iter().cloned().map(ImportRow::User);
         let categories = self.categories.iter().cloned().map(ImportRow::Category);
@@ -277,6 +297,12 @@ impl DemoMarketplace {
             .cloned()
             .map(ImportRow::Interaction);
         let bookings = self.bookings.iter().cloned().map(ImportRow::Booking);
+        let content = self.content.iter().cloned().map(ImportRow::Content);
+        let purchases = self
+            .content_purchases
+            .iter()
+            .cloned()
+            .map(ImportRow::ContentPurchase);
         users
             .chain(categories)
             .chain(rules)
@@ -284,6 +310,8 @@ impl DemoMarketplace {
             .chain(favorites)
             .chain(interactions)
             .chain(bookings)
+            .chain(content)
+            .chain(purchases)
     }
 
     /// The experts: the users with a profession.

@@ -413,3 +413,36 @@ fn activity_mostly_follows_interests() {
         m.favorites.len()
     );
 }
+
+#[test]
+fn demo_content_is_valid_with_its_files_and_counts_its_purchases() {
+    let market = default_market();
+    assert!(
+        market.content.len() > market.experts().count() / 10,
+        "{} items",
+        market.content.len()
+    );
+    let experts: HashSet<UserId> = market.experts().map(|u| u.id).collect();
+    for content in &market.content {
+        content.validate().expect("valid content");
+        assert!(experts.contains(&content.user_id));
+        let file = content_file(content);
+        assert!(file.starts_with(b"%PDF-"));
+        let meta = content.file_meta.as_ref().expect("a file");
+        assert_eq!(meta.size, file.len() as u64);
+        let held = market
+            .content_purchases
+            .iter()
+            .filter(|p| p.content_id == content.id)
+            .count() as u64;
+        assert_eq!(content.purchases, held, "{}", content.title);
+        if held > 0 {
+            assert!(
+                content.price.is_zero(),
+                "only free content is held in the demo"
+            );
+        }
+    }
+    assert!(market.content.iter().any(|c| c.price.is_zero()));
+    assert!(market.content.iter().any(|c| c.price.is_positive()));
+}

@@ -16,7 +16,7 @@ use droply_engine::content::ContentConfig;
 use droply_engine::import::import_rows;
 use droply_engine::search_index::{RebuildProgress, SearchIndexConfig};
 use droply_engine::{Engine, EngineConfig, SearchSetup, Store};
-use droply_lab::demo::{DemoConfig, generate};
+use droply_lab::demo::{DemoConfig, content_file, generate};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dir::DataDirArgs;
@@ -68,7 +68,7 @@ const HOLD_SWEEP_EVERY: Duration = Duration::from_secs(60);
 pub fn run(args: ServeArgs) -> Result<()> {
     let store = args.data.open_store()?;
     if args.demo && store.users().count() == 0 {
-        load_demo(&store, args.demo_experts)?;
+        load_demo(&store, &args.data.data_dir, args.demo_experts)?;
     }
     let config = args.limits.apply_to(EngineConfig {
         search: SearchSetup::Model(args.model_dir.clone()),
@@ -124,7 +124,10 @@ fn log_rebuild_progress() -> impl Fn(RebuildProgress) + Send + Sync {
     }
 }
 
-fn load_demo(store: &Store, experts: usize) -> Result<()> {
+/// Generates the demo marketplace into `store`, and the files of its
+/// content under `data_dir` (written before the engine opens, so its sweep
+/// of unrecorded files finds them recorded).
+fn load_demo(store: &Store, data_dir: &std::path::Path, experts: usize) -> Result<()> {
     let config = DemoConfig {
         experts,
         ..DemoConfig::default()
@@ -138,7 +141,18 @@ fn load_demo(store: &Store, experts: usize) -> Result<()> {
     );
     let stats = import_rows(store, rows, |done| bar.set_position(done))?;
     bar.finish_and_clear();
-    tracing::info!(rows = stats.rows, "demo marketplace loaded");
+    for content in &market.content {
+        let path = data_dir.join(&content.file_path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, content_file(content))?;
+    }
+    tracing::info!(
+        rows = stats.rows,
+        files = market.content.len(),
+        "demo marketplace loaded"
+    );
     Ok(())
 }
 
