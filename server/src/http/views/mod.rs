@@ -1,10 +1,11 @@
 //! What the API sends back: the shapes of rows as callers may see them
-//! (one's own account, a public profile, a booking, a ranked expert, one's
-//! payouts and earnings), and
+//! (one's own account, a public profile, a content item in search results, a
+//! booking, a ranked expert, one's payouts and earnings), and
 //! the OpenAPI schemas of the model types the API sends or takes as they are.
 
 mod account_view;
 mod booking_view;
+mod content_hit_view;
 pub mod model_schemas;
 mod money_views;
 mod public_profile;
@@ -12,6 +13,7 @@ mod ranked_expert_view;
 
 pub use account_view::AccountView;
 pub use booking_view::BookingView;
+pub use content_hit_view::ContentHitView;
 pub use money_views::{
     CreatedBookingView, EarningsView, PaymentView, PayoutAccountView, PayoutView,
 };

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use droply_engine::accounts::CLIENT_INTERACTIONS;
 use droply_models::{
-    BookingStatus, PaymentStatus, PayoutStatus, ProfileLayout, StripeAccountStatus,
+    BookingStatus, ContentType, PaymentStatus, PayoutStatus, ProfileLayout, StripeAccountStatus,
 };
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -50,6 +50,12 @@ string_enum_schema!(
     BookingStatusSchema = "BookingStatus",
     BookingStatus,
     "A booking's lifecycle state."
+);
+string_enum_schema!(
+    /// `ContentType` as sent.
+    ContentTypeSchema = "ContentType",
+    ContentType,
+    "What kind of content an item is."
 );
 string_enum_schema!(
     /// `PaymentStatus` as sent.
