@@ -165,6 +165,28 @@ fn content_hits_are_the_public_view_only() {
         .filter(|k| !["kind", "_rankingScore"].contains(k))
         .collect();
     assert_eq!(documented, without_tags);
+    let schemas = &doc.body["components"]["schemas"];
+    let union: Vec<&str> = schemas["SearchHit"]["oneOf"]
+        .as_array()
+        .expect("hits are a documented union")
+        .iter()
+        .filter_map(|variant| variant["$ref"].as_str())
+        .collect();
+    assert_eq!(
+        union,
+        [
+            "#/components/schemas/ExpertHit",
+            "#/components/schemas/ContentHit"
+        ]
+    );
+    for variant in ["ExpertHit", "ContentHit"] {
+        let tagged = schemas[variant]["allOf"]
+            .as_array()
+            .expect("allOf")
+            .iter()
+            .any(|part| part["properties"]["kind"].is_object());
+        assert!(tagged, "{variant} documents kind: {}", schemas[variant]);
+    }
 
     let by_words = search(
         &app,

@@ -182,7 +182,8 @@ pub struct ContentHit {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum SearchHit {
-    /// An expert (boxed: the larger of the two).
+    /// An expert.
+    // Boxed: the larger of the two.
     Expert(Box<ExpertHit>),
     /// A content item.
     Content(ContentHit),
