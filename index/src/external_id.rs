@@ -1,10 +1,12 @@
 //! The ids callers give the indexes. Each index keys its documents by an [`ExternalId`]
-//! (a `UserId` for experts, a [`DocNumber`] for an arbitrary document collection) and
-//! keeps its own internal numbering (tantivy doc addresses, hnsw data ids) to itself.
+//! (a `UserId` for experts, a `ContentId` for content, a [`DocNumber`] for an arbitrary
+//! document collection) and keeps its own internal numbering (tantivy doc addresses,
+//! hnsw data ids) to itself. Experts and content live in indexes of their own, so the
+//! two id spaces never meet.
 
 use std::hash::Hash;
 
-use droply_models::UserId;
+use droply_models::{ContentId, UserId};
 
 /// An id an index can be keyed by: a newtype around a `u64`.
 pub trait ExternalId: Copy + Eq + Hash + Ord + Send + Sync + std::fmt::Debug + 'static {
@@ -20,6 +22,15 @@ impl ExternalId for UserId {
     }
     fn from_raw(raw: u64) -> Self {
         UserId::new(raw)
+    }
+}
+
+impl ExternalId for ContentId {
+    fn to_raw(self) -> u64 {
+        self.get()
+    }
+    fn from_raw(raw: u64) -> Self {
+        ContentId::new(raw)
     }
 }
 

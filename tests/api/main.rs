@@ -25,5 +25,6 @@ mod referrals;
 mod request_id;
 mod reviews;
 mod search;
+mod search_content;
 mod search_market;
 mod search_readiness;

@@ -197,7 +197,8 @@ fn every_filter_form_restricts_the_hits() {
     }
 
     for (filter, needle) in [
-        (json!("price >= 5"), "unknown field `price`"),
+        (json!("salary >= 5"), "unknown field `salary`"),
+        (json!("price >= 5"), "`price` applies to content only"),
         (
             json!("industry = Finance OR location = Berlin"),
             "different fields",

@@ -8,7 +8,7 @@ use droply_models::{AiMatch, AiMatchId, UserId};
 
 use super::Engine;
 use crate::matching::{
-    MatchFeedback, MatchQuery, MatchResults, RankedExpert, SearchRequest, record_feedback,
+    MatchFeedback, MatchQuery, RankedExpert, SearchRequest, SearchResults, record_feedback,
     record_matches,
 };
 use crate::{Error, Result};
@@ -48,14 +48,15 @@ pub struct SearchReadinessInfo {
 }
 
 impl Engine {
-    /// Runs a search; the checked query comes back with the results.
+    /// Runs a search over the kinds of result it asks for (experts by default), as
+    /// one ranking; the checked query comes back with the results.
     pub fn search(
         &self,
         request: SearchRequest,
         viewer: Option<UserId>,
-    ) -> Result<(MatchQuery, MatchResults)> {
+    ) -> Result<(MatchQuery, SearchResults)> {
         let query = request.into_query(viewer)?;
-        let results = self.matcher()?.search(&query)?;
+        let results = self.matcher()?.search_kinds(&query)?;
         Ok((query, results))
     }
 
@@ -67,6 +68,11 @@ impl Engine {
         user: UserId,
     ) -> Result<Vec<(RankedExpert, AiMatch)>> {
         let query = request.into_query(Some(user))?;
+        if !query.experts_only() {
+            return Err(Error::Invalid(
+                "kinds: matches are made with experts only".to_owned(),
+            ));
+        }
         if query.limit > MAX_MATCHES_PER_CALL {
             return Err(Error::Invalid(format!(
                 "limit: at most {MAX_MATCHES_PER_CALL} matches are stored per call"

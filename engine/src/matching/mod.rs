@@ -1,7 +1,8 @@
 //! The matching engine: hybrid search over the search index (BM25 and vectors, fused),
 //! re-ranked with what the marketplace knows (ratings, engagement, booking outcomes,
 //! availability, the viewer's history), explained with reasons, stored as AIMatch rows,
-//! and recommendations without a query.
+//! and recommendations without a query. A search may ask for experts, content or both
+//! (`kind`), answered as one ranking (`merged_search`, its hits in `ranked_hit`).
 //!
 //! `request` is a request as a client sent it, checked once into a `query`, whose
 //! filter language lives in `filter`; `rates` reads budgets across currencies; `fusion`
@@ -14,7 +15,10 @@ mod ai_matches;
 mod filter;
 mod freshness;
 mod fusion;
+mod kind;
+mod merged_search;
 mod query;
+mod ranked_hit;
 mod ranker;
 mod rates;
 mod reasons;
@@ -26,12 +30,14 @@ mod trending_cache;
 mod viewer;
 
 pub use ai_matches::{MatchFeedback, record_feedback, record_matches};
-pub use droply_index::{ExpertFilters, FacetField};
+pub use droply_index::{ContentFacet, ContentFilters, ExpertFilters, FacetField};
 pub use filter::FILTERABLE;
 pub use fusion::{FusedHit, Fusion, fuse};
+pub use kind::SearchKind;
 pub use query::{
     Budget, MAX_BOOKABLE_DAYS, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS, MatchFilters, MatchQuery,
 };
+pub use ranked_hit::{RankedContent, RankedHit, SearchResults};
 pub use ranker::{MatchResults, Matcher, MatcherConfig, RankedExpert, display_score};
 pub use rates::RateTable;
 pub use reasons::free_on;

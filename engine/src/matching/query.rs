@@ -1,11 +1,13 @@
-//! What a match request asks for ([`MatchQuery`]): the text, the filters, how much the
-//! meaning weighs against the words, which page, which facets, and whether to explain.
-//! [`MatchQuery::validate`] enforces the limits every caller shares.
+//! What a match request asks for ([`MatchQuery`]): which kinds of result, the text,
+//! the filters, how much the meaning weighs against the words, which page, which
+//! facets, and whether to explain. [`MatchQuery::validate`] enforces the limits every
+//! caller shares.
 
-use droply_index::{ExpertFilters, FacetField, PriceRange};
+use droply_index::{ContentFacet, ContentFilters, ExpertFilters, FacetField, PriceRange};
 use droply_models::UserId;
 
 use super::fusion::Fusion;
+use super::kind::SearchKind;
 use crate::{Error, Result};
 
 /// The most results one page may hold.
@@ -24,9 +26,9 @@ pub const MAX_BOOKABLE_DAYS: u16 = 60;
 /// in other currencies are converted through the matcher's rate table).
 pub type Budget = PriceRange;
 
-/// Which experts may be returned: what the indexes apply, plus what needs the
-/// matcher (a budget read across currencies, and the calendar). The fields
-/// combine with AND.
+/// Which experts and content may be returned: what the indexes apply, plus what needs
+/// the matcher (budgets read across currencies, and the calendar). The fields combine
+/// with AND; each kind of result is restricted by its own fields only.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MatchFilters {
     /// What the indexes apply. A `budget` replaces its `prices`, and
@@ -36,6 +38,10 @@ pub struct MatchFilters {
     pub budget: Option<Budget>,
     /// Only experts with an open slot within this many days.
     pub bookable_within_days: Option<u16>,
+    /// What the content indexes apply. A `content_price` replaces its `prices`.
+    pub content: ContentFilters,
+    /// Content price budget.
+    pub content_price: Option<Budget>,
 }
 
 impl MatchFilters {
@@ -51,6 +57,8 @@ impl MatchFilters {
 /// A search or match request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatchQuery {
+    /// The kinds of result asked for, sorted, each once (experts only by default).
+    pub kinds: Vec<SearchKind>,
     /// What the searcher typed; empty lists experts by the other signals.
     pub text: String,
     /// Restrictions.
@@ -65,6 +73,8 @@ pub struct MatchQuery {
     pub limit: usize,
     /// Fields to count values of among the matched experts.
     pub facets: Vec<FacetField>,
+    /// Fields to count values of among the matched content.
+    pub content_facets: Vec<ContentFacet>,
     /// Who is searching (personalizes the ranking).
     pub viewer: Option<UserId>,
     /// Whether behaviour, quality and personal signals re-rank the fused list.
@@ -74,6 +84,7 @@ pub struct MatchQuery {
 impl Default for MatchQuery {
     fn default() -> Self {
         MatchQuery {
+            kinds: vec![SearchKind::Experts],
             text: String::new(),
             filters: MatchFilters::default(),
             semantic_ratio: 0.5,
@@ -81,6 +92,7 @@ impl Default for MatchQuery {
             offset: 0,
             limit: 20,
             facets: Vec::new(),
+            content_facets: Vec::new(),
             viewer: None,
             rerank: true,
         }
@@ -96,9 +108,23 @@ impl MatchQuery {
         }
     }
 
+    /// Whether the query asks for experts only (the shape every caller had before
+    /// other kinds could be searched).
+    pub fn experts_only(&self) -> bool {
+        self.kinds == [SearchKind::Experts]
+    }
+
+    /// Whether the query asks for `kind`.
+    pub fn wants(&self, kind: SearchKind) -> bool {
+        self.kinds.contains(&kind)
+    }
+
     /// Checks every limit; the error names the field.
     pub fn validate(&self) -> Result<()> {
         let invalid = |message: String| Err(Error::Invalid(message));
+        if self.kinds.is_empty() {
+            return invalid("kinds: name at least one kind of result".to_owned());
+        }
         if self.text.chars().count() > MAX_QUERY_CHARS {
             return invalid(format!("q: at most {MAX_QUERY_CHARS} characters"));
         }
@@ -129,16 +155,29 @@ impl MatchQuery {
         if f.categories.len() > MAX_FILTER_VALUES {
             return invalid(format!("category: at most {MAX_FILTER_VALUES} values"));
         }
-        if let Some(budget) = &self.filters.budget {
+        let c = &self.filters.content;
+        for (name, count) in [
+            ("content_type", c.content_types.len()),
+            ("creator", c.creators.len()),
+        ] {
+            if count > MAX_FILTER_VALUES {
+                return invalid(format!("{name}: at most {MAX_FILTER_VALUES} values"));
+            }
+        }
+        for (name, budget) in [
+            ("hourly_rate", &self.filters.budget),
+            ("price", &self.filters.content_price),
+        ] {
+            let Some(budget) = budget else { continue };
             let negative =
                 budget.min_minor.is_some_and(|v| v < 0) || budget.max_minor.is_some_and(|v| v < 0);
             if negative {
-                return invalid("price: bounds cannot be negative".to_owned());
+                return invalid(format!("{name}: bounds cannot be negative"));
             }
             if let (Some(min), Some(max)) = (budget.min_minor, budget.max_minor)
                 && min > max
             {
-                return invalid("price: the lower bound is above the upper bound".to_owned());
+                return invalid(format!("{name}: the lower bound is above the upper bound"));
             }
         }
         if let Some(min) = f.min_rating

@@ -40,7 +40,7 @@ const RERANK_EXTRA: usize = 20;
 /// come from one ranking (no hit twice, none skipped, when paging through them).
 const RERANK_MIN: usize = 50;
 /// Facet values returned per field at most.
-const FACET_VALUES: usize = 100;
+pub(super) const FACET_VALUES: usize = 100;
 /// The first page's size for the new-expert guarantee.
 const FIRST_PAGE: usize = 10;
 /// Where on the first page a new expert is placed when none made it on merit.
@@ -73,6 +73,9 @@ impl Default for MatcherConfig {
         }
     }
 }
+
+/// Expert candidates by words, by meaning, and the counts of the experts matched.
+pub(super) type RetrievedExperts = (Vec<(UserId, f32)>, Vec<(UserId, f32)>, FacetCounts);
 
 /// One ranked expert.
 #[derive(Debug, Clone)]
@@ -161,51 +164,19 @@ impl Matcher {
         self.config.now.unwrap_or_else(Timestamp::now)
     }
 
-    /// Answers `query`.
+    /// Answers `query` (experts only: [`Matcher::search_kinds`] answers every kind).
     pub fn search(&self, query: &MatchQuery) -> Result<MatchResults> {
         let started = Instant::now();
         query.validate()?;
         self.forget_changed()?;
         let filters = self.index_filters(&query.filters);
         let text = query.text.trim();
-        let ratio = if text.is_empty() {
-            0.0
-        } else {
-            query.semantic_ratio
-        };
-        let want = query.offset + query.limit;
-        let text_pool = (want * 2).max(MIN_TEXT_POOL);
-        let vector_pool = (want * 2).max(MIN_VECTOR_POOL);
-        // Words only: the text pass also counts the total and the facets. Otherwise the
-        // facets need the union of both lists (one more pass), and the total without
-        // facets is estimated as the text matches plus the vector hits they miss.
-        let count_in_text_pass: &[FacetField] = if ratio == 0.0 { &query.facets } else { &[] };
-        let (text_hits, text_counts) = if ratio < 1.0 {
-            self.index.text_search_counted(
-                text,
-                &filters,
-                text_pool,
-                count_in_text_pass,
-                FACET_VALUES,
-            )?
-        } else {
-            (Vec::new(), FacetCounts::default())
-        };
-        let vector_hits = if ratio > 0.0 {
-            let vector = self.index.embedder().embed_query_text(text)?;
-            self.index.vector_search(&vector, &filters, vector_pool)?
-        } else {
-            Vec::new()
-        };
+        let ratio = effective_ratio(query);
+        let vector = self.query_vector(text, ratio)?;
+        let (text_hits, vector_hits, counts) =
+            self.retrieve_experts(query, &filters, ratio, vector.as_deref())?;
         let fused = fuse(&text_hits, &vector_hits, ratio, query.fusion);
-        let viewer = match query.viewer {
-            Some(viewer) if query.rerank => ViewerContext::load(&self.store, &self.index, viewer)?,
-            Some(viewer) => ViewerContext {
-                viewer: Some(viewer),
-                ..ViewerContext::anonymous()
-            },
-            None => ViewerContext::anonymous(),
-        };
+        let viewer = self.query_viewer(query)?;
         let context = Context {
             query_terms: terms(text).into_iter().map(|(t, _)| t).collect(),
             viewer: &viewer,
@@ -213,13 +184,7 @@ impl Matcher {
             rerank: query.rerank,
             now: self.now(),
         };
-        // Only re-ranking looks past the page.
-        let window = if query.rerank {
-            (want + RERANK_EXTRA).max(RERANK_MIN)
-        } else {
-            want
-        };
-        let mut ranked = self.rank(fused, window, &context, &query.filters)?;
+        let mut ranked = self.rank(fused, rank_window(query), &context, &query.filters)?;
         if query.rerank {
             diversify(&mut ranked, self.config.weights.diversity);
             guarantee_new_expert(&mut ranked);
@@ -233,13 +198,74 @@ impl Matcher {
             name_matched_words(hit, &context.query_terms);
         }
         self.explain(&mut hits, viewer.timezone);
+        Ok(MatchResults {
+            hits,
+            total: counts.total,
+            facets: counts.fields,
+            took_micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// The query's vector when meaning counts (`ratio` above 0).
+    pub(super) fn query_vector(&self, text: &str, ratio: f32) -> Result<Option<Vec<f32>>> {
+        if ratio > 0.0 {
+            Ok(Some(self.index.embedder().embed_query_text(text)?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Who is searching, with their history when the ranking is personalized.
+    pub(super) fn query_viewer(&self, query: &MatchQuery) -> Result<ViewerContext> {
+        Ok(match query.viewer {
+            Some(viewer) if query.rerank => ViewerContext::load(&self.store, &self.index, viewer)?,
+            Some(viewer) => ViewerContext {
+                viewer: Some(viewer),
+                ..ViewerContext::anonymous()
+            },
+            None => ViewerContext::anonymous(),
+        })
+    }
+
+    /// The experts' candidates by words and by meaning (`vector`, when meaning counts)
+    /// within `filters`, pools deeper than the page, and the total and facet counts of
+    /// the experts matched.
+    ///
+    /// Words only: the text pass also counts the total and the facets. Otherwise the
+    /// facets need the union of both lists (one more pass), and the total without
+    /// facets is estimated as the text matches plus the vector hits they miss.
+    pub(super) fn retrieve_experts(
+        &self,
+        query: &MatchQuery,
+        filters: &ExpertFilters,
+        ratio: f32,
+        vector: Option<&[f32]>,
+    ) -> Result<RetrievedExperts> {
+        let text = query.text.trim();
+        let (text_pool, vector_pool) = pools(query);
+        let count_in_text_pass: &[FacetField] = if ratio == 0.0 { &query.facets } else { &[] };
+        let (text_hits, text_counts) = if ratio < 1.0 {
+            self.index.text_search_counted(
+                text,
+                filters,
+                text_pool,
+                count_in_text_pass,
+                FACET_VALUES,
+            )?
+        } else {
+            (Vec::new(), FacetCounts::default())
+        };
+        let vector_hits = match vector {
+            Some(vector) => self.index.vector_search(vector, filters, vector_pool)?,
+            None => Vec::new(),
+        };
         let counts = if ratio == 0.0 {
             text_counts
         } else if !query.facets.is_empty() {
             let also: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
             let words = if ratio >= 1.0 { "" } else { text };
             self.index
-                .facet_counts(words, &filters, &also, &query.facets, FACET_VALUES)?
+                .facet_counts(words, filters, &also, &query.facets, FACET_VALUES)?
         } else {
             let in_text: HashSet<UserId> = text_hits.iter().map(|h| h.0).collect();
             let extra = vector_hits
@@ -251,12 +277,7 @@ impl Matcher {
                 fields: Vec::new(),
             }
         };
-        Ok(MatchResults {
-            hits,
-            total: counts.total,
-            facets: counts.fields,
-            took_micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        })
+        Ok((text_hits, vector_hits, counts))
     }
 
     /// The filters the indexes apply (everything but the calendar).
@@ -399,6 +420,35 @@ impl Matcher {
     }
 }
 
+/// The semantic ratio a query runs with: words only when there are no words to mean
+/// anything.
+pub(super) fn effective_ratio(query: &MatchQuery) -> f32 {
+    if query.text.trim().is_empty() {
+        0.0
+    } else {
+        query.semantic_ratio
+    }
+}
+
+/// How many candidates are retrieved by words and by meaning for `query`'s page.
+pub(super) fn pools(query: &MatchQuery) -> (usize, usize) {
+    let want = query.offset + query.limit;
+    (
+        (want * 2).max(MIN_TEXT_POOL),
+        (want * 2).max(MIN_VECTOR_POOL),
+    )
+}
+
+/// How many of the fused candidates are scored: only re-ranking looks past the page.
+pub(super) fn rank_window(query: &MatchQuery) -> usize {
+    let want = query.offset + query.limit;
+    if query.rerank {
+        (want + RERANK_EXTRA).max(RERANK_MIN)
+    } else {
+        want
+    }
+}
+
 /// A score mapped monotonically into `0..=1` (a logistic curve centred on 0.5).
 pub fn display_score(score: f32) -> f32 {
     let value = 1.0 / (1.0 + (-4.0 * (score - 0.5)).exp());
@@ -410,7 +460,7 @@ pub fn display_score(score: f32) -> f32 {
 }
 
 /// Names what the words matched in `hit`'s keyword contribution.
-fn name_matched_words(hit: &mut RankedExpert, query_terms: &HashSet<String>) {
+pub(super) fn name_matched_words(hit: &mut RankedExpert, query_terms: &HashSet<String>) {
     let words = matched_words(&hit.expert, query_terms);
     for contribution in &mut hit.contributions {
         if contribution.signal == Signal::Keyword {
@@ -445,7 +495,7 @@ fn matched_words(expert: &User, query_terms: &HashSet<String>) -> String {
 
 /// Re-orders `ranked` greedily: each pick loses `penalty` per earlier pick of the same
 /// profession, and the loss is recorded as a diversity contribution.
-fn diversify(ranked: &mut Vec<RankedExpert>, penalty: f32) {
+pub(super) fn diversify(ranked: &mut Vec<RankedExpert>, penalty: f32) {
     if penalty <= 0.0 || ranked.len() < 2 {
         return;
     }

@@ -21,7 +21,7 @@ use crate::{Result, Store};
 /// Cheap to share behind an `Arc`; searches never wait for indexing. Dropping it stops
 /// the indexer and saves the vector index.
 pub struct SearchIndex {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -278,11 +278,17 @@ impl SearchIndex {
         {
             tracing::error!("the search indexer panicked");
         }
-        if let Some(indexes) = self.shared.indexes()
-            && indexes.vectors.stats().unsaved_changes > 0
-            && let Err(err) = indexes.vectors.save()
-        {
-            tracing::warn!(%err, "could not save the vector index on shutdown");
+        if let Some(indexes) = self.shared.indexes() {
+            if indexes.vectors.stats().unsaved_changes > 0
+                && let Err(err) = indexes.vectors.save()
+            {
+                tracing::warn!(%err, "could not save the expert vector index on shutdown");
+            }
+            if indexes.content_vectors.stats().unsaved_changes > 0
+                && let Err(err) = indexes.content_vectors.save()
+            {
+                tracing::warn!(%err, "could not save the content vector index on shutdown");
+            }
         }
         self.shared.set_state(IndexState::Stopped);
     }

@@ -1,12 +1,13 @@
 //! The indexer thread: opens or rebuilds the indexes, then follows the change feed.
 //!
 //! Each round takes up to `batch_changes` feed entries after the applied sequence
-//! number, reads the current row of every user they touch (a category change touches
-//! its experts), and applies the result: experts are upserted (re-embedded only when
-//! their embedded text changed), everyone else removed. The vector index commits first,
-//! then the text index; the applied number is the smaller of the two, so a crash
-//! between them replays the batch, which is harmless because applying reads current
-//! rows. When replaced and removed vectors pile up, the vector graph is compacted on a
+//! number, reads the current row of every user and content item they touch (a category
+//! change touches its experts), and applies the result: experts are upserted
+//! (re-embedded only when their embedded text changed), everyone else removed; published
+//! content is upserted (re-embedded only when its title or description changed), drafts,
+//! archived and deleted items removed. The vector indexes commit first, then the text
+//! indexes; the applied number is the smallest of the four, so a crash between them
+//! replays the batch, which is harmless because applying reads current rows. When replaced and removed vectors pile up, the vector graph is compacted on a
 //! thread of its own while the indexer goes on following the feed.
 
 use std::collections::BTreeSet;
@@ -14,11 +15,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use droply_index::ExpertDoc;
-use droply_models::{CategoryId, User, UserId};
+use droply_index::{ContentDoc, ExpertDoc};
+use droply_models::{CategoryId, Content, ContentId, User, UserId};
 
+use super::content_document::{content_document, is_searchable};
 use super::expert_document::{expert_document, has_category};
-use super::rebuild::{embed_into, open_saved, rebuild};
+use super::rebuild::{embed_content_into, embed_into, open_saved, rebuild};
 use super::shared::{Indexes, Shared};
 use super::status::IndexState;
 use crate::store::{Change, EntityKind};
@@ -60,14 +62,22 @@ pub(crate) fn run(shared: &Arc<Shared>) {
 /// Starts compacting the vector graph on its own thread when tombstones have piled up,
 /// so that following the store never waits for a rebuild of the graph.
 fn compact_in_background(indexes: &Arc<Indexes>) {
-    if !indexes.vectors.needs_compaction() || indexes.vectors.is_compacting() {
+    let experts = indexes.vectors.needs_compaction() && !indexes.vectors.is_compacting();
+    let content =
+        indexes.content_vectors.needs_compaction() && !indexes.content_vectors.is_compacting();
+    if !experts && !content {
         return;
     }
     let indexes = Arc::clone(indexes);
     let started = std::thread::Builder::new()
         .name("vector-compaction".to_owned())
         .spawn(move || {
-            indexes.vectors.compact();
+            if experts {
+                indexes.vectors.compact();
+            }
+            if content {
+                indexes.content_vectors.compact();
+            }
         });
     if let Err(err) = started {
         tracing::warn!(%err, "could not start compacting the vector graph");
@@ -136,21 +146,33 @@ fn follow_once(shared: &Shared, indexes: &Indexes) -> std::result::Result<(), Fo
         )));
     }
     let up_to = changes.last().map_or(applied, |c| c.seq);
-    let users = touched_users(shared, &changes)?;
-    apply(shared, indexes, &users, up_to)?;
+    let touched = touched(shared, &changes)?;
+    apply(shared, indexes, &touched, up_to)?;
     shared.publish_applied(indexes.applied_seq());
     shared.set_error(None);
     Ok(())
 }
 
-/// The users whose index entries a batch of changes may alter.
-fn touched_users(shared: &Shared, changes: &[Change]) -> Result<BTreeSet<UserId>> {
+/// The users and content items whose index entries a batch of changes may alter.
+#[derive(Debug, Default)]
+pub(crate) struct Touched {
+    pub users: BTreeSet<UserId>,
+    pub content: BTreeSet<ContentId>,
+}
+
+/// What a batch of changes touches. Content documents hold nothing of other rows (the
+/// creator and category are ids), so only content changes touch content.
+fn touched(shared: &Shared, changes: &[Change]) -> Result<Touched> {
     let mut users = BTreeSet::new();
+    let mut content = BTreeSet::new();
     let mut categories: Vec<CategoryId> = Vec::new();
     for change in changes {
         match change.kind {
             EntityKind::User => {
                 users.insert(UserId::new(change.id));
+            }
+            EntityKind::Content => {
+                content.insert(ContentId::new(change.id));
             }
             EntityKind::Category => categories.push(CategoryId::new(change.id)),
             _ => {}
@@ -165,35 +187,52 @@ fn touched_users(shared: &Shared, changes: &[Change]) -> Result<BTreeSet<UserId>
             }
         }
     }
-    Ok(users)
+    Ok(Touched { users, content })
 }
 
-/// Brings the entries of `users` in line with their current rows and commits both
-/// indexes as the state at `up_to`.
+/// Brings the entries of what was `touched` in line with their current rows and
+/// commits every index as the state at `up_to`: the vector indexes first, then the
+/// text indexes.
 pub(crate) fn apply(
     shared: &Shared,
     indexes: &Indexes,
-    users: &BTreeSet<UserId>,
+    touched: &Touched,
     up_to: u64,
 ) -> Result<()> {
     let mut experts: Vec<User> = Vec::new();
     let mut gone: Vec<UserId> = Vec::new();
-    for id in users {
+    for id in &touched.users {
         match shared.store.users().find(*id)? {
             Some(user) if user.is_expert() => experts.push(user),
             _ => gone.push(*id),
+        }
+    }
+    let mut published: Vec<Content> = Vec::new();
+    let mut unlisted: Vec<ContentId> = Vec::new();
+    for id in &touched.content {
+        match shared.store.contents().find(*id)? {
+            Some(content) if is_searchable(&content) => published.push(content),
+            _ => unlisted.push(*id),
         }
     }
     let docs: Vec<ExpertDoc> = experts
         .iter()
         .map(|user| expert_document(&shared.store, user))
         .collect::<Result<_>>()?;
+    let content_docs: Vec<ContentDoc> = published.iter().map(content_document).collect();
     let refs: Vec<&User> = experts.iter().collect();
     embed_into(&indexes.vectors, shared.embedder.as_ref(), &refs)?;
     indexes.vectors.remove(&gone)?;
     indexes.vectors.commit(up_to)?;
+    let refs: Vec<&Content> = published.iter().collect();
+    embed_content_into(&indexes.content_vectors, shared.embedder.as_ref(), &refs)?;
+    indexes.content_vectors.remove(&unlisted)?;
+    indexes.content_vectors.commit(up_to)?;
     indexes.text.upsert(&docs)?;
     indexes.text.remove(&gone)?;
     indexes.text.commit(up_to)?;
+    indexes.content_text.upsert(&content_docs)?;
+    indexes.content_text.remove(&unlisted)?;
+    indexes.content_text.commit(up_to)?;
     Ok(())
 }

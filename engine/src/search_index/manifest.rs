@@ -1,5 +1,6 @@
-//! `search/manifest.json`: what built the indexes in a data directory (schema version,
-//! embedder fingerprint, vector length). Written last by a rebuild and removed first,
+//! `search/manifest.json`: what built the indexes in a data directory (schema versions
+//! of the search index and of its expert and content text indexes, embedder
+//! fingerprint, vector length). Written last by a rebuild and removed first,
 //! so an index whose rebuild did not finish, or that another model or schema built, is
 //! rebuilt on open.
 
@@ -10,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::{Error, Result};
 
 /// The search index's own schema version (document layout, profile text, file layout).
-/// Bump it to have every index rebuilt.
-pub const SEARCH_SCHEMA_VERSION: u32 = 1;
+/// Bump it to have every index rebuilt. Version 2 added the content indexes.
+pub const SEARCH_SCHEMA_VERSION: u32 = 2;
 
 const FILE: &str = "manifest.json";
 
@@ -20,8 +21,12 @@ const FILE: &str = "manifest.json";
 pub struct Manifest {
     /// [`SEARCH_SCHEMA_VERSION`] of the build that made it.
     pub schema_version: u32,
-    /// The text index's schema version.
+    /// The expert text index's schema version.
     pub text_schema_version: u32,
+    /// The content text index's schema version (0 in manifests written before content
+    /// was indexed).
+    #[serde(default)]
+    pub content_schema_version: u32,
     /// The embedder's fingerprint.
     pub embedder: String,
     /// The vectors' length.

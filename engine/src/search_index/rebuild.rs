@@ -1,34 +1,75 @@
-//! Building both indexes from the store: every expert's document and embedding, in
-//! batches, with progress. The store's last sequence number is read before the scan, so
-//! changes made during the rebuild are applied again afterwards (applying is idempotent).
+//! Building the indexes from the store: every expert's document and embedding, then
+//! every published content item's, in batches, with progress. The store's last sequence
+//! number is read before the scan, so changes made during the rebuild are applied again
+//! afterwards (applying is idempotent).
 
 use std::path::Path;
 
-use droply_index::text::EXPERT_SCHEMA_VERSION;
-use droply_index::{ExpertDoc, ExpertTextIndex, TextEmbedder, VectorEntry, VectorIndex};
-use droply_models::{User, UserId};
+use droply_index::text::{CONTENT_SCHEMA_VERSION, EXPERT_SCHEMA_VERSION};
+use droply_index::{
+    ContentDoc, ContentTextIndex, ExpertDoc, ExpertTextIndex, ExternalId, TextEmbedder,
+    VectorEntry, VectorIndex,
+};
+use droply_models::{Content, ContentId, User, UserId};
 
 use super::config::SearchIndexConfig;
+use super::content_document::{
+    content_document, content_embedding_text, content_embedding_version, is_searchable,
+};
 use super::expert_document::expert_document;
 use super::manifest::{Manifest, SEARCH_SCHEMA_VERSION};
 use super::profile_text::{embedding_text, embedding_version};
 use super::shared::Indexes;
 use super::status::RebuildProgress;
+use crate::store::Record;
 use crate::{Result, Store};
 
-/// The text index's directory under the search directory.
+/// The expert text index's directory under the search directory.
 pub(crate) const TEXT_DIR: &str = "text";
-/// The vector index's directory under the search directory.
+/// The expert vector index's directory under the search directory.
 pub(crate) const VECTOR_DIR: &str = "vectors";
+/// The content text index's directory under the search directory.
+pub(crate) const CONTENT_TEXT_DIR: &str = "content_text";
+/// The content vector index's directory under the search directory.
+pub(crate) const CONTENT_VECTOR_DIR: &str = "content_vectors";
 
 /// The manifest an index built now with `embedder` gets.
 pub(crate) fn expected_manifest(embedder: &dyn TextEmbedder) -> Manifest {
     Manifest {
         schema_version: SEARCH_SCHEMA_VERSION,
         text_schema_version: EXPERT_SCHEMA_VERSION,
+        content_schema_version: CONTENT_SCHEMA_VERSION,
         embedder: embedder.fingerprint().to_owned(),
         dimension: embedder.dimension(),
     }
+}
+
+/// Embeds the texts of `items` (id, embedding version, text) whose vector is not at
+/// that version yet, and puts them into `vectors`.
+fn embed_stale<K: ExternalId>(
+    vectors: &VectorIndex<K>,
+    embedder: &dyn TextEmbedder,
+    items: impl Iterator<Item = (K, u64, String)>,
+) -> Result<()> {
+    let stale: Vec<(K, u64, String)> = items
+        .filter(|(key, version, _)| vectors.version(*key) != Some(*version))
+        .collect();
+    if stale.is_empty() {
+        return Ok(());
+    }
+    let texts: Vec<&str> = stale.iter().map(|(_, _, text)| text.as_str()).collect();
+    let embedded = embedder.embed_texts(&texts)?;
+    let entries: Vec<VectorEntry<'_, K>> = stale
+        .iter()
+        .zip(&embedded)
+        .map(|((key, version, _), vector)| VectorEntry {
+            key: *key,
+            version: *version,
+            vector,
+        })
+        .collect();
+    vectors.upsert(&entries)?;
+    Ok(())
 }
 
 /// Embeds the profiles of `users` and puts them into `vectors` (skipping those whose
@@ -38,30 +79,68 @@ pub(crate) fn embed_into(
     embedder: &dyn TextEmbedder,
     users: &[&User],
 ) -> Result<()> {
-    let stale: Vec<(&User, u64, String)> = users
+    let items = users
         .iter()
-        .map(|user| (*user, embedding_version(user), embedding_text(user)))
-        .filter(|(user, version, _)| vectors.version(user.id) != Some(*version))
-        .collect();
-    if stale.is_empty() {
-        return Ok(());
+        .map(|user| (user.id, embedding_version(user), embedding_text(user)));
+    embed_stale(vectors, embedder, items)
+}
+
+/// Embeds the title and description of `items` and puts them into `vectors` (skipping
+/// those whose embedding is already current: a change to counters embeds nothing).
+pub(crate) fn embed_content_into(
+    vectors: &VectorIndex<ContentId>,
+    embedder: &dyn TextEmbedder,
+    items: &[&Content],
+) -> Result<()> {
+    let items = items.iter().map(|content| {
+        (
+            content.id,
+            content_embedding_version(content),
+            content_embedding_text(content),
+        )
+    });
+    embed_stale(vectors, embedder, items)
+}
+
+/// Counts rows done across both scans and reports them.
+struct Progress<'a> {
+    done: u64,
+    total: u64,
+    report: &'a dyn Fn(RebuildProgress),
+}
+
+impl Progress<'_> {
+    fn advance(&mut self, rows: usize) {
+        self.done += rows as u64;
+        (self.report)(RebuildProgress {
+            done: self.done,
+            total: self.total.max(self.done),
+        });
     }
-    let texts: Vec<&str> = stale.iter().map(|(_, _, text)| text.as_str()).collect();
-    let embedded = embedder.embed_texts(&texts)?;
-    let entries: Vec<VectorEntry<'_, UserId>> = stale
-        .iter()
-        .zip(&embedded)
-        .map(|((user, version, _), vector)| VectorEntry {
-            key: user.id,
-            version: *version,
-            vector,
-        })
-        .collect();
-    vectors.upsert(&entries)?;
+}
+
+/// Reads every row of `R` in batches of `batch_size` and hands each batch to `flush`.
+fn scan_in_batches<R: Record>(
+    store: &Store,
+    batch_size: usize,
+    progress: &mut Progress<'_>,
+    mut flush: impl FnMut(&[R]) -> Result<()>,
+) -> Result<()> {
+    let mut batch: Vec<R> = Vec::with_capacity(batch_size);
+    for row in store.iter::<R>() {
+        batch.push(row?);
+        if batch.len() >= batch_size {
+            flush(&batch)?;
+            progress.advance(batch.len());
+            batch.clear();
+        }
+    }
+    flush(&batch)?;
+    progress.advance(batch.len());
     Ok(())
 }
 
-/// Rebuilds both indexes in `dir` from `store`.
+/// Rebuilds every index in `dir` from `store`.
 pub(crate) fn rebuild(
     dir: &Path,
     store: &Store,
@@ -72,54 +151,61 @@ pub(crate) fn rebuild(
     let started = std::time::Instant::now();
     Manifest::remove(dir)?;
     let seq = store.last_seq();
-    let total = store.count::<User>() as u64;
+    let mut progress = Progress {
+        done: 0,
+        total: (store.count::<User>() + store.count::<Content>()) as u64,
+        report: progress,
+    };
+    progress.advance(0);
+    let batch_size = config.rebuild_batch.max(1);
     let text = ExpertTextIndex::create(&dir.join(TEXT_DIR))?;
     let vectors = VectorIndex::in_memory(embedder.dimension(), config.vector.clone())?;
-    let mut done = 0u64;
-    progress(RebuildProgress { done, total });
-    let mut batch: Vec<User> = Vec::with_capacity(config.rebuild_batch);
-    let flush = |batch: &mut Vec<User>| -> Result<()> {
+    scan_in_batches::<User>(store, batch_size, &mut progress, |batch| {
         let experts: Vec<&User> = batch.iter().filter(|user| user.is_expert()).collect();
         let docs: Vec<ExpertDoc> = experts
             .iter()
             .map(|user| expert_document(store, user))
             .collect::<Result<_>>()?;
         text.upsert(&docs)?;
-        embed_into(&vectors, embedder, &experts)?;
-        batch.clear();
-        Ok(())
-    };
-    for user in store.iter::<User>() {
-        batch.push(user?);
-        if batch.len() >= config.rebuild_batch.max(1) {
-            done += batch.len() as u64;
-            flush(&mut batch)?;
-            progress(RebuildProgress {
-                done,
-                total: total.max(done),
-            });
-        }
-    }
-    done += batch.len() as u64;
-    flush(&mut batch)?;
-    progress(RebuildProgress {
-        done,
-        total: total.max(done),
-    });
+        embed_into(&vectors, embedder, &experts)
+    })?;
+    let content_text = ContentTextIndex::create(&dir.join(CONTENT_TEXT_DIR))?;
+    let content_vectors = VectorIndex::in_memory(embedder.dimension(), config.vector.clone())?;
+    scan_in_batches::<Content>(store, batch_size, &mut progress, |batch| {
+        let published: Vec<&Content> = batch.iter().filter(|c| is_searchable(c)).collect();
+        let docs: Vec<ContentDoc> = published.iter().map(|c| content_document(c)).collect();
+        content_text.upsert(&docs)?;
+        embed_content_into(&content_vectors, embedder, &published)
+    })?;
     text.commit(seq)?;
-    let vector_dir = dir.join(VECTOR_DIR);
-    if vector_dir.exists() {
-        std::fs::remove_dir_all(&vector_dir)?;
-    }
-    vectors.save_to(&vector_dir, seq)?;
+    content_text.commit(seq)?;
+    save_fresh(&dir.join(VECTOR_DIR), |at| vectors.save_to(at, seq))?;
+    save_fresh(&dir.join(CONTENT_VECTOR_DIR), |at| {
+        content_vectors.save_to(at, seq)
+    })?;
     expected_manifest(embedder).write(dir)?;
     tracing::info!(
         experts = text.len(),
+        content = content_text.len(),
         seq,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "search index rebuilt"
     );
-    Ok(Indexes { text, vectors })
+    Ok(Indexes {
+        text,
+        vectors,
+        content_text,
+        content_vectors,
+    })
+}
+
+/// Saves a freshly built vector index into `dir`, replacing whatever was there.
+fn save_fresh(dir: &Path, save: impl FnOnce(&Path) -> droply_index::Result<()>) -> Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    save(dir)?;
+    Ok(())
 }
 
 /// Opens the saved indexes in `dir` if they were built by this schema and `embedder`;
@@ -133,10 +219,11 @@ pub(crate) fn open_saved(
     let expected = expected_manifest(embedder);
     if manifest.schema_version != expected.schema_version
         || manifest.text_schema_version != expected.text_schema_version
+        || manifest.content_schema_version != expected.content_schema_version
     {
         return Err(format!(
-            "built with schema {}/{}",
-            manifest.schema_version, manifest.text_schema_version
+            "built with schema {}/{}/{}",
+            manifest.schema_version, manifest.text_schema_version, manifest.content_schema_version
         ));
     }
     if manifest.embedder != expected.embedder || manifest.dimension != expected.dimension {
@@ -149,5 +236,18 @@ pub(crate) fn open_saved(
         config.vector.clone(),
     )
     .map_err(|err| err.to_string())?;
-    Ok(Indexes { text, vectors })
+    let content_text =
+        ContentTextIndex::open(&dir.join(CONTENT_TEXT_DIR)).map_err(|err| err.to_string())?;
+    let content_vectors = VectorIndex::open(
+        &dir.join(CONTENT_VECTOR_DIR),
+        expected.dimension,
+        config.vector.clone(),
+    )
+    .map_err(|err| err.to_string())?;
+    Ok(Indexes {
+        text,
+        vectors,
+        content_text,
+        content_vectors,
+    })
 }

@@ -8,23 +8,31 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 
-use droply_index::{ExpertTextIndex, TextEmbedder, VectorIndex};
-use droply_models::UserId;
+use droply_index::{ContentTextIndex, ExpertTextIndex, TextEmbedder, VectorIndex};
+use droply_models::{ContentId, UserId};
 
 use super::config::SearchIndexConfig;
 use super::status::{IndexState, RebuildProgress};
 use crate::Store;
 
-/// The two indexes, installed together once loaded or rebuilt.
+/// The indexes, installed together once loaded or rebuilt: experts' text and vectors,
+/// and content's text and vectors (content ids and user ids are separate id spaces, so
+/// each kind has indexes of its own).
 pub(crate) struct Indexes {
     pub text: ExpertTextIndex,
     pub vectors: VectorIndex<UserId>,
+    pub content_text: ContentTextIndex,
+    pub content_vectors: VectorIndex<ContentId>,
 }
 
 impl Indexes {
-    /// The last sequence number both reflect.
+    /// The last sequence number all four reflect.
     pub fn applied_seq(&self) -> u64 {
-        self.text.committed_seq().min(self.vectors.committed_seq())
+        self.text
+            .committed_seq()
+            .min(self.vectors.committed_seq())
+            .min(self.content_text.committed_seq())
+            .min(self.content_vectors.committed_seq())
     }
 }
 

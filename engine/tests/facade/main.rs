@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use droply_engine::accounts::{AuthSession, AuthSessionId, CLIENT_INTERACTIONS, Registration};
-use droply_engine::matching::SearchRequest;
+use droply_engine::matching::{RankedHit, SearchRequest};
 use droply_engine::search_index::SearchIndexConfig;
 use droply_engine::{Engine, EngineConfig, Error, SearchSetup};
 use droply_models::{Currency, InteractionType, Money, Timestamp, UserInteraction};
@@ -166,7 +166,10 @@ fn with_search_the_engine_finds_a_new_expert() {
         .expect("search");
     assert_eq!(query.text, "tax advisor");
     assert_eq!(
-        results.hits.first().map(|hit| hit.expert.id),
+        results.hits.first().and_then(|hit| match hit {
+            RankedHit::Expert(hit) => Some(hit.expert.id),
+            RankedHit::Content(_) => None,
+        }),
         Some(expert.id)
     );
     assert!(engine.readiness().expect("ready").search.is_some());

@@ -1,6 +1,8 @@
-//! Parity: after random profile writes, deletes, category renames, clean restarts and
-//! SIGKILLs of a process that was writing and indexing, the text and vector indexes hold
-//! exactly the store's current experts, each at its current version.
+//! Parity: after random profile writes, deletes, category renames, content writes
+//! (created in any status, published, archived, counted, retitled, deleted), clean
+//! restarts and SIGKILLs of a process that was writing and indexing, the text and vector
+//! indexes hold exactly the store's current experts and published content, each at its
+//! current version.
 //!
 //! The process killed is this same test binary, started with
 //! `DROPLY_SEARCH_CRASH_CHILD` set and asked to run only the SIGKILL test, which then
@@ -12,10 +14,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use droply_engine::Store;
-use droply_models::{Category, CategoryId, CategoryType, Rating, User, UserId};
+use droply_models::{
+    Category, CategoryId, CategoryType, Content, ContentId, ContentStatus, Rating, User, UserId,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::fixtures::content;
 use crate::support::{assert_parity, expert, open_hashed};
 
 const CHILD_ENV: &str = "DROPLY_SEARCH_CRASH_CHILD";
@@ -75,9 +80,58 @@ fn ensure_categories(store: &Store) -> Vec<CategoryId> {
         .collect()
 }
 
-/// One random write: create, update, demote, delete, or rename a category.
+fn random_status(rng: &mut StdRng) -> ContentStatus {
+    ContentStatus::ALL[rng.random_range(0..ContentStatus::ALL.len())]
+}
+
+/// One random content write by one of `creators`: create (in any status), change the
+/// status, count views and purchases, retitle, or delete.
+fn random_content_write(store: &Store, rng: &mut StdRng, creators: &[UserId]) {
+    let items: Vec<ContentId> = store
+        .iter::<Content>()
+        .map(|c| c.expect("content").id)
+        .collect();
+    let roll = rng.random_range(0..100);
+    if items.is_empty() || roll < 30 {
+        let creator = creators[rng.random_range(0..creators.len())];
+        let mut row = content(creator, "2026-10-01T10:00:00Z");
+        row.title = words(rng, 3);
+        row.description = words(rng, 8);
+        row.status = random_status(rng);
+        store.contents().create(row).expect("create content");
+        return;
+    }
+    let id = items[rng.random_range(0..items.len())];
+    let status = random_status(rng);
+    let title = words(rng, 3);
+    match roll {
+        30..=54 => store.contents().modify(id, move |c| {
+            c.status = status;
+            Ok(())
+        }),
+        55..=74 => store.contents().modify(id, |c| {
+            c.views += 1;
+            c.purchases += 1;
+            Ok(())
+        }),
+        75..=89 => store.contents().modify(id, move |c| {
+            c.title = title;
+            Ok(())
+        }),
+        _ => store.contents().delete(id),
+    }
+    .map(|_| ())
+    .expect("content write");
+}
+
+/// One random write: create, update, demote, delete, rename a category, or (three
+/// times in ten) a content write.
 fn random_write(store: &Store, rng: &mut StdRng, prefix: &str, n: &mut u64) {
     let ids: Vec<UserId> = store.iter::<User>().map(|u| u.expect("user").id).collect();
+    if !ids.is_empty() && rng.random_bool(0.3) {
+        random_content_write(store, rng, &ids);
+        return;
+    }
     let categories = ensure_categories(store);
     let roll = rng.random_range(0..100);
     if ids.is_empty() || roll < 35 {

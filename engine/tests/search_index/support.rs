@@ -81,4 +81,6 @@ pub fn assert_parity(index: &SearchIndex, store: &Store, context: &str) {
         vectors, want_vectors,
         "{context}: vector index differs from the store"
     );
+    let parity = index.parity_with(store).expect("parity");
+    assert!(parity.is_consistent(), "{context}: {:?}", parity.problems);
 }

@@ -8,17 +8,16 @@ use std::sync::{Mutex, PoisonError};
 
 use droply_models::UserId;
 use tantivy::collector::TopDocs;
-use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, Occur, Query, TermSetQuery};
+use tantivy::query::Query;
 use tantivy::schema::Field;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use super::analyzer::{self, keyword};
-use super::commit_payload::CommitPayload;
 use super::expert_doc::{ExpertDoc, ExpertFilters};
 use super::expert_schema::{EXPERT_SCHEMA_VERSION, ExpertFields, expert_schema, searched_fields};
 use super::facets::{FacetCollector, FacetCounts, FacetField};
-use super::query_builder::{combine, filter_query, text_query};
+use super::index_files::{commit_with_seq, create_in_dir, open_in_dir, versioned_entries};
+use super::query_builder::{combine, filter_query, or_ids, typo_tolerant_query};
 use super::search_hits::{IdCollector, hits_with_ids};
 use crate::{Error, ExternalId, Result};
 
@@ -46,13 +45,8 @@ impl std::fmt::Debug for ExpertTextIndex {
 impl ExpertTextIndex {
     /// Creates an empty index in `dir`, replacing whatever was there.
     pub fn create(dir: &Path) -> Result<Self> {
-        if dir.exists() {
-            std::fs::remove_dir_all(dir).map_err(Error::file(dir))?;
-        }
-        std::fs::create_dir_all(dir).map_err(Error::file(dir))?;
         let (schema, _) = expert_schema();
-        let directory = MmapDirectory::open(dir).map_err(|err| Error::Text(err.into()))?;
-        let index = Index::create(directory, schema, Default::default())?;
+        let index = create_in_dir(dir, schema)?;
         let text = Self::assemble(dir, index, 0)?;
         text.commit(0)?;
         Ok(text)
@@ -65,25 +59,8 @@ impl ExpertTextIndex {
             path: dir.to_owned(),
             reason,
         };
-        if !dir.join("meta.json").is_file() {
-            return Err(corrupt("no index".to_owned()));
-        }
-        let index = Index::open_in_dir(dir).map_err(|err| corrupt(err.to_string()))?;
         let (schema, _) = expert_schema();
-        if index.schema() != schema {
-            return Err(corrupt("another schema".to_owned()));
-        }
-        let payload = CommitPayload::read(&index).map_err(|err| corrupt(err.to_string()))?;
-        let seq = match payload {
-            Some(payload) if payload.schema == EXPERT_SCHEMA_VERSION => payload.seq,
-            Some(payload) => {
-                return Err(corrupt(format!(
-                    "schema version {}, expected {EXPERT_SCHEMA_VERSION}",
-                    payload.schema
-                )));
-            }
-            None => return Err(corrupt("never committed".to_owned())),
-        };
+        let (index, seq) = open_in_dir(dir, &schema, EXPERT_SCHEMA_VERSION)?;
         let text = Self::assemble(dir, index, seq).map_err(|err| corrupt(err.to_string()))?;
         // Reading every segment's id column catches damaged segment files now, not mid-search.
         text.entries().map_err(|err| corrupt(err.to_string()))?;
@@ -201,17 +178,7 @@ impl ExpertTextIndex {
     /// Commits every change so far as the state at sequence number `seq` (durable and
     /// atomic with the sequence number) and makes it visible to searches.
     pub fn commit(&self, seq: u64) -> Result<()> {
-        let mut writer = self.lock_writer();
-        let mut prepared = writer.prepare_commit()?;
-        prepared.set_payload(
-            &CommitPayload {
-                seq,
-                schema: EXPERT_SCHEMA_VERSION,
-            }
-            .to_json(),
-        );
-        prepared.commit()?;
-        drop(writer);
+        commit_with_seq(&mut self.lock_writer(), seq, EXPERT_SCHEMA_VERSION)?;
         self.reader.reload()?;
         self.committed_seq.store(seq, Ordering::SeqCst);
         Ok(())
@@ -237,8 +204,7 @@ impl ExpertTextIndex {
 
     /// The scored query for `text`, typo tolerant for the words the index does not know.
     fn words_query(&self, searcher: &tantivy::Searcher, text: &str) -> Option<Box<dyn Query>> {
-        let unknown = |term: &str| !self.is_known(searcher, term);
-        text_query(text, &self.searched, Some(&unknown))
+        typo_tolerant_query(searcher, text, &self.searched)
     }
 
     /// [`ExpertTextIndex::search`] that also counts, in the same pass, every expert the
@@ -267,23 +233,6 @@ impl ExpertTextIndex {
         Ok((hits_with_ids(&searcher, top)?, counts))
     }
 
-    /// Whether an analysed `term` occurs in any typo-tolerant field (a known word is
-    /// taken as spelled right, sparing the typo automaton).
-    fn is_known(&self, searcher: &tantivy::Searcher, term: &str) -> bool {
-        searcher.segment_readers().iter().any(|segment| {
-            self.searched
-                .iter()
-                .filter(|(_, _, fuzzy)| *fuzzy)
-                .any(|(field, _, _)| {
-                    segment
-                        .inverted_index(*field)
-                        .ok()
-                        .and_then(|index| index.terms().get(term.as_bytes()).ok().flatten())
-                        .is_some()
-                })
-        })
-    }
-
     /// Counts the experts matching `text` (any of its terms, typo tolerant) or listed in
     /// `also`, within `filters`, and the values of `fields` among them (at most
     /// `max_values` per field). An empty `text` with no `also` counts every expert the
@@ -297,20 +246,11 @@ impl ExpertTextIndex {
         max_values: usize,
     ) -> Result<FacetCounts> {
         let searcher = self.reader.searcher();
-        let mut matched = self.words_query(&searcher, text);
-        if !also.is_empty() {
-            let ids = TermSetQuery::new(
-                also.iter()
-                    .map(|id| Term::from_field_u64(self.fields.id, id.to_raw())),
-            );
-            matched = Some(match matched {
-                Some(text) => Box::new(BooleanQuery::new(vec![
-                    (Occur::Should, text),
-                    (Occur::Should, Box::new(ids)),
-                ])),
-                None => Box::new(ids),
-            });
-        }
+        let matched = or_ids(
+            self.words_query(&searcher, text),
+            self.fields.id,
+            also.iter().map(|id| id.to_raw()),
+        );
         let query = combine(matched, filter_query(filters, &self.fields));
         let collector = FacetCollector {
             fields: fields.to_vec(),
@@ -328,18 +268,7 @@ impl ExpertTextIndex {
 
     /// Every indexed expert with the version of its document.
     pub fn entries(&self) -> Result<Vec<(UserId, u64)>> {
-        let searcher = self.reader.searcher();
-        let mut out = Vec::with_capacity(searcher.num_docs() as usize);
-        for segment in searcher.segment_readers() {
-            let ids = segment.fast_fields().u64("id")?;
-            let versions = segment.fast_fields().u64("version")?;
-            for doc in segment.doc_ids_alive() {
-                if let (Some(id), Some(version)) = (ids.first(doc), versions.first(doc)) {
-                    out.push((UserId::from_raw(id), version));
-                }
-            }
-        }
-        Ok(out)
+        versioned_entries(&self.reader.searcher())
     }
 
     /// The number of indexed experts.

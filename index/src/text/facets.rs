@@ -1,7 +1,8 @@
 //! Facet counts: how many of the experts a search matches have each industry,
-//! profession, location, skill, specialty tag or currency. Counted by a tantivy
-//! collector over the facet columns (term ordinals per segment, merged by value), so a
-//! count never reads a stored document.
+//! profession, location, skill, specialty tag or currency ([`FacetField`]), and how
+//! many of the content items have each content type or category ([`ContentFacet`]).
+//! Counted by a tantivy collector over the facet columns (term ordinals per segment,
+//! merged by value), so a count never reads a stored document.
 
 use std::collections::HashMap;
 
@@ -53,9 +54,16 @@ impl FacetField {
     pub fn parse(name: &str) -> Option<FacetField> {
         FacetField::ALL.into_iter().find(|f| f.name() == name)
     }
+}
 
+/// A field whose values sit in a string column that facets are counted on.
+pub trait FacetColumn: Copy + Send + Sync + 'static {
     /// The column holding the field's values.
-    pub(crate) fn column(self) -> &'static str {
+    fn column(self) -> &'static str;
+}
+
+impl FacetColumn for FacetField {
+    fn column(self) -> &'static str {
         match self {
             FacetField::Industry => "industry_facet",
             FacetField::Profession => "profession_facet",
@@ -67,18 +75,63 @@ impl FacetField {
     }
 }
 
+/// A field facets can be counted on among content hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ContentFacet {
+    /// What kind of content it is (`video`, `course`, ...).
+    ContentType,
+    /// The content category's id.
+    CategoryId,
+}
+
+impl ContentFacet {
+    /// Every content facet field.
+    pub const ALL: [ContentFacet; 2] = [ContentFacet::ContentType, ContentFacet::CategoryId];
+
+    /// The name callers use (`content_type`, `category_id`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ContentFacet::ContentType => "content_type",
+            ContentFacet::CategoryId => "category_id",
+        }
+    }
+
+    /// The field named `name`, if any.
+    pub fn parse(name: &str) -> Option<ContentFacet> {
+        ContentFacet::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+impl FacetColumn for ContentFacet {
+    fn column(self) -> &'static str {
+        match self {
+            ContentFacet::ContentType => "content_type",
+            ContentFacet::CategoryId => "category_facet",
+        }
+    }
+}
+
 /// The facet counts of one search.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FacetCounts {
-    /// How many experts matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FacetCounts<F = FacetField> {
+    /// How many documents matched.
     pub total: u64,
     /// Per requested field, values with their counts: most frequent first, ties by value.
-    pub fields: Vec<(FacetField, Vec<(String, u64)>)>,
+    pub fields: Vec<(F, Vec<(String, u64)>)>,
+}
+
+impl<F> Default for FacetCounts<F> {
+    fn default() -> Self {
+        FacetCounts {
+            total: 0,
+            fields: Vec::new(),
+        }
+    }
 }
 
 /// Counts matched documents and the values of `fields` among them.
-pub(crate) struct FacetCollector {
-    pub fields: Vec<FacetField>,
+pub(crate) struct FacetCollector<F = FacetField> {
+    pub fields: Vec<F>,
     /// Values kept per field (the most frequent).
     pub max_values: usize,
 }
@@ -124,8 +177,8 @@ impl SegmentCollector for SegmentFacets {
     }
 }
 
-impl Collector for FacetCollector {
-    type Fruit = FacetCounts;
+impl<F: FacetColumn> Collector for FacetCollector<F> {
+    type Fruit = FacetCounts<F>;
     type Child = SegmentFacets;
 
     fn for_segment(
@@ -155,7 +208,7 @@ impl Collector for FacetCollector {
     fn merge_fruits(
         &self,
         segment_fruits: Vec<(u64, Vec<HashMap<String, u64>>)>,
-    ) -> tantivy::Result<FacetCounts> {
+    ) -> tantivy::Result<FacetCounts<F>> {
         let mut total = 0;
         let mut merged: Vec<HashMap<String, u64>> = vec![HashMap::new(); self.fields.len()];
         for (segment_total, fields) in segment_fruits {

@@ -6,15 +6,15 @@
 
 use std::ops::Bound;
 
-use tantivy::Term;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery,
-    TermQuery,
+    TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
 
 use super::analyzer::{keyword, terms};
-use super::expert_doc::ExpertFilters;
+use super::expert_doc::{ExpertFilters, PriceRange};
 use super::expert_schema::ExpertFields;
 
 /// Words at least this long (in characters) match with one typo.
@@ -73,7 +73,109 @@ pub(crate) fn text_query(
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
-fn any_keyword(field: Field, values: &[String]) -> Box<dyn Query> {
+/// [`text_query`] in which the words that no typo-tolerant field of the index behind
+/// `searcher` knows (a likely typo) also match with typos; a known word is taken as
+/// spelled right, sparing the typo automaton.
+pub(crate) fn typo_tolerant_query(
+    searcher: &Searcher,
+    text: &str,
+    fields: &[(Field, f32, bool)],
+) -> Option<Box<dyn Query>> {
+    let unknown = |term: &str| {
+        !searcher.segment_readers().iter().any(|segment| {
+            fields
+                .iter()
+                .filter(|(_, _, fuzzy)| *fuzzy)
+                .any(|(field, _, _)| {
+                    segment
+                        .inverted_index(*field)
+                        .ok()
+                        .and_then(|index| index.terms().get(term.as_bytes()).ok().flatten())
+                        .is_some()
+                })
+        })
+    };
+    text_query(text, fields, Some(&unknown))
+}
+
+/// `matched` or any document whose `id_field` is one of `ids` (facet counts over the
+/// words' matches plus the vector hits); `matched` alone when `ids` is empty.
+pub(crate) fn or_ids(
+    matched: Option<Box<dyn Query>>,
+    id_field: Field,
+    ids: impl Iterator<Item = u64>,
+) -> Option<Box<dyn Query>> {
+    let terms: Vec<Term> = ids.map(|id| Term::from_field_u64(id_field, id)).collect();
+    if terms.is_empty() {
+        return matched;
+    }
+    let ids = Box::new(TermSetQuery::new(terms));
+    Some(match matched {
+        Some(text) => Box::new(BooleanQuery::new(vec![
+            (Occur::Should, text),
+            (Occur::Should, ids),
+        ])),
+        None => ids,
+    })
+}
+
+/// Any document whose u64 `field` holds one of `values`.
+pub(crate) fn any_u64(field: Field, values: impl Iterator<Item = u64>) -> Box<dyn Query> {
+    let clauses = values
+        .map(|value| {
+            let query: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_u64(field, value),
+                IndexRecordOption::Basic,
+            ));
+            (Occur::Should, query)
+        })
+        .collect();
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// Any document priced within one of `ranges`: its `currency` keyword is the range's
+/// currency and its i64 `amount` lies within the bounds.
+pub(crate) fn any_price(ranges: &[PriceRange], currency: Field, amount: Field) -> Box<dyn Query> {
+    let clauses = ranges
+        .iter()
+        .map(|range| {
+            let currency: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(currency, range.currency.as_str()),
+                IndexRecordOption::Basic,
+            ));
+            // An unbounded range still requires an amount (tantivy refuses a range with no bound).
+            let lower = Bound::Included(Term::from_field_i64(
+                amount,
+                range.min_minor.unwrap_or(i64::MIN),
+            ));
+            let upper = range.max_minor.map_or(Bound::Unbounded, |v| {
+                Bound::Included(Term::from_field_i64(amount, v))
+            });
+            let within: Box<dyn Query> = Box::new(RangeQuery::new(lower, upper));
+            let both: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                (Occur::Must, currency),
+                (Occur::Must, within),
+            ]));
+            (Occur::Should, both)
+        })
+        .collect();
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// `must` as one unscored query, `None` when it is empty (everything allowed).
+pub(crate) fn all_of(must: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
+    if must.is_empty() {
+        return None;
+    }
+    let clauses = must.into_iter().map(|q| (Occur::Must, q)).collect();
+    Some(Box::new(ConstScoreQuery::new(
+        Box::new(BooleanQuery::new(clauses)),
+        0.0,
+    )))
+}
+
+/// Any document whose keyword `field` holds one of `values` (compared as keywords).
+pub(crate) fn any_keyword(field: Field, values: &[String]) -> Box<dyn Query> {
     let clauses = values
         .iter()
         .map(|value| {
@@ -109,45 +211,13 @@ pub(crate) fn filter_query(filters: &ExpertFilters, f: &ExpertFields) -> Option<
         }
     }
     if !filters.categories.is_empty() {
-        let clauses = filters
-            .categories
-            .iter()
-            .map(|id| {
-                let query: Box<dyn Query> = Box::new(TermQuery::new(
-                    Term::from_field_u64(f.category_id, id.get()),
-                    IndexRecordOption::Basic,
-                ));
-                (Occur::Should, query)
-            })
-            .collect();
-        must.push(Box::new(BooleanQuery::new(clauses)));
+        must.push(any_u64(
+            f.category_id,
+            filters.categories.iter().map(|id| id.get()),
+        ));
     }
     if !filters.prices.is_empty() {
-        let clauses = filters
-            .prices
-            .iter()
-            .map(|range| {
-                let currency: Box<dyn Query> = Box::new(TermQuery::new(
-                    Term::from_field_text(f.currency, range.currency.as_str()),
-                    IndexRecordOption::Basic,
-                ));
-                // An unbounded range still requires a rate (tantivy refuses a range with no bound).
-                let lower = Bound::Included(Term::from_field_i64(
-                    f.hourly_rate,
-                    range.min_minor.unwrap_or(i64::MIN),
-                ));
-                let upper = range.max_minor.map_or(Bound::Unbounded, |v| {
-                    Bound::Included(Term::from_field_i64(f.hourly_rate, v))
-                });
-                let rate: Box<dyn Query> = Box::new(RangeQuery::new(lower, upper));
-                let both: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, currency),
-                    (Occur::Must, rate),
-                ]));
-                (Occur::Should, both)
-            })
-            .collect();
-        must.push(Box::new(BooleanQuery::new(clauses)));
+        must.push(any_price(&filters.prices, f.currency, f.hourly_rate));
     }
     if let Some(min) = filters.min_rating {
         let lower = Bound::Included(Term::from_field_f64(f.rating, f64::from(min)));
@@ -166,14 +236,7 @@ pub(crate) fn filter_query(filters: &ExpertFilters, f: &ExpertFields) -> Option<
     if filters.featured_only {
         must.push(is_true(f.is_featured));
     }
-    if must.is_empty() {
-        return None;
-    }
-    let clauses = must.into_iter().map(|q| (Occur::Must, q)).collect();
-    Some(Box::new(ConstScoreQuery::new(
-        Box::new(BooleanQuery::new(clauses)),
-        0.0,
-    )))
+    all_of(must)
 }
 
 /// `text` (scored) restricted by `filter` (unscored); all documents when both are absent.

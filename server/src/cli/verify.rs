@@ -58,6 +58,7 @@ pub fn run(args: VerifyArgs) -> Result<()> {
             "entries": report.store.entries,
             "store_problems": report.store.problems,
             "experts": report.search.as_ref().map(|parity| parity.experts),
+            "content": report.search.as_ref().map(|parity| parity.content),
             "search_problems": search_problems,
         })
     );

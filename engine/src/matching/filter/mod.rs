@@ -5,16 +5,24 @@
 //! parentheses: `industry = Finance`, `skills IN [Rust, "Machine Learning"]`,
 //! `category = 3`, `rating >= 4.5`, `is_available = true`, `is_featured = true`,
 //! `bookable_within_days <= 7`, `hourly_rate >= 5000` (minor units of the request's
-//! `currency`). What the engine can run is an AND of conditions in which an OR joins
-//! only `=` / `IN` on one list field (it becomes one `IN`); anything else is refused
-//! with a message naming the problem.
+//! `currency`), and for content `content_type = video`, `price <= 2000` (minor units of
+//! `currency`), `creator = 42`. What the engine can run is an AND of conditions in which
+//! an OR joins only `=` / `IN` on one list field (it becomes one `IN`); anything else is
+//! refused with a message naming the problem, and so is a field that does not apply to
+//! every kind of result the request asks for ([`SearchFilter::check_kinds`]).
+//!
+//! `fields` holds the fields, the kinds each applies to and how a condition is built;
+//! `tokens` splits an expression into tokens.
 
-use super::query::{Budget, MAX_BOOKABLE_DAYS, MatchFilters};
-use droply_models::{CategoryId, Currency};
+use super::kind::SearchKind;
+use super::query::{Budget, MatchFilters};
+use droply_models::Currency;
 use serde_json::Value;
 
-use tokens::{Op, Token, tokenize};
+use fields::{Condition, Field, ListField, condition};
+use tokens::{Token, tokenize};
 
+mod fields;
 mod tokens;
 
 /// Why a filter was refused, for people.
@@ -35,18 +43,64 @@ fn fail<T>(message: impl Into<String>) -> Parsed<T> {
 
 /// The fields a filter may name.
 pub const FILTERABLE: &str = "industry, profession, location, skills, specialty_tags, category, \
-                              rating, is_available, is_featured, bookable_within_days, hourly_rate";
+                              rating, is_available, is_featured, bookable_within_days, \
+                              hourly_rate (experts); content_type, price, creator (content); \
+                              category (both)";
 
 /// How deeply parentheses may nest.
 const MAX_DEPTH: usize = 16;
 
-/// A parsed filter: the engine's filters without the budget, and the hourly-rate
-/// bounds, which need the request's currency to become a [`Budget`].
+/// Lower and upper bounds on an amount in minor units, before the currency is known.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Bounds {
+    min: Option<i64>,
+    max: Option<i64>,
+}
+
+impl Bounds {
+    /// Adds `min` and `max`; an error when a side is bounded twice.
+    fn add(&mut self, name: &str, min: Option<i64>, max: Option<i64>) -> Parsed<()> {
+        if (min.is_some() && self.min.is_some()) || (max.is_some() && self.max.is_some()) {
+            return fail(format!("`{name}` has two bounds on the same side"));
+        }
+        self.min = self.min.or(min);
+        self.max = self.max.or(max);
+        Ok(())
+    }
+
+    /// The bounds as a budget in `currency`, `None` when unbounded; `currency` is
+    /// required when they are bounded.
+    fn budget(self, name: &str, currency: Option<Currency>) -> Parsed<Option<Budget>> {
+        if self.min.is_none() && self.max.is_none() {
+            return Ok(None);
+        }
+        let Some(currency) = currency else {
+            return fail(format!(
+                "{name} is in minor units of the request's `currency`, which is missing"
+            ));
+        };
+        if let (Some(min), Some(max)) = (self.min, self.max)
+            && min > max
+        {
+            return fail(format!("the {name} bounds leave nothing between them"));
+        }
+        Ok(Some(Budget {
+            currency,
+            min_minor: self.min,
+            max_minor: self.max,
+        }))
+    }
+}
+
+/// A parsed filter: the engine's filters without the budgets, the hourly-rate and
+/// price bounds, which need the request's currency to become [`Budget`]s, and the
+/// fields used with the kinds each applies to.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SearchFilter {
     filters: MatchFilters,
-    rate_min: Option<i64>,
-    rate_max: Option<i64>,
+    rate: Bounds,
+    price: Bounds,
+    used: Vec<(&'static str, &'static [SearchKind])>,
 }
 
 impl SearchFilter {
@@ -69,31 +123,36 @@ impl SearchFilter {
         Ok(filter)
     }
 
-    /// The engine's filters; `currency` prices the hourly-rate bounds, and is required
-    /// when there are any.
+    /// Refuses a field that does not apply to every kind in `kinds` (a filter on
+    /// `content_type` cannot restrict experts, nor `industry` content), naming it.
+    pub fn check_kinds(&self, kinds: &[SearchKind]) -> Parsed<()> {
+        for (name, applies) in &self.used {
+            if let Some(kind) = kinds.iter().find(|kind| !applies.contains(kind)) {
+                let names: Vec<&str> = applies.iter().map(|k| k.name()).collect();
+                return fail(format!(
+                    "`{name}` applies to {} only, and `kinds` asks for {}",
+                    names.join(" and "),
+                    kind.name()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The engine's filters; `currency` prices the hourly-rate and price bounds, and is
+    /// required when there are any.
     pub fn into_match_filters(self, currency: Option<Currency>) -> Parsed<MatchFilters> {
         let mut filters = self.filters;
-        if self.rate_min.is_some() || self.rate_max.is_some() {
-            let Some(currency) = currency else {
-                return fail(
-                    "hourly_rate is in minor units of the request's `currency`, which is missing",
-                );
-            };
-            if let (Some(min), Some(max)) = (self.rate_min, self.rate_max)
-                && min > max
-            {
-                return fail("the hourly_rate bounds leave nothing between them");
-            }
-            filters.budget = Some(Budget {
-                currency,
-                min_minor: self.rate_min,
-                max_minor: self.rate_max,
-            });
-        }
+        filters.budget = self.rate.budget("hourly_rate", currency)?;
+        filters.content_price = self.price.budget("price", currency)?;
         Ok(filters)
     }
 
     fn add(&mut self, condition: Condition) -> Parsed<()> {
+        let name = condition.name();
+        if !self.used.iter().any(|(used, _)| *used == name) {
+            self.used.push((name, condition.kinds()));
+        }
         let twice = |name: &str| {
             fail(format!(
                 "`{name}` is restricted twice with AND; use `{name} IN [a, b]` for any of several values"
@@ -118,7 +177,8 @@ impl SearchFilter {
                 if !f.categories.is_empty() {
                     return twice("category");
                 }
-                f.categories = ids;
+                f.categories.clone_from(&ids);
+                self.filters.content.categories = ids;
             }
             Condition::MinRating(min) => {
                 if f.min_rating.is_some() {
@@ -134,96 +194,24 @@ impl SearchFilter {
                 }
                 self.filters.bookable_within_days = Some(days);
             }
-            Condition::Rate { min, max } => {
-                if (min.is_some() && self.rate_min.is_some())
-                    || (max.is_some() && self.rate_max.is_some())
-                {
-                    return fail("`hourly_rate` has two bounds on the same side");
+            Condition::Rate { min, max } => self.rate.add("hourly_rate", min, max)?,
+            Condition::Price { min, max } => self.price.add("price", min, max)?,
+            Condition::ContentTypes(types) => {
+                let list = &mut self.filters.content.content_types;
+                if !list.is_empty() {
+                    return twice("content_type");
                 }
-                self.rate_min = self.rate_min.or(min);
-                self.rate_max = self.rate_max.or(max);
+                *list = types;
+            }
+            Condition::Creators(ids) => {
+                let list = &mut self.filters.content.creators;
+                if !list.is_empty() {
+                    return twice("creator");
+                }
+                *list = ids;
             }
         }
         Ok(())
-    }
-}
-
-/// A field holding a list of values to match any of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ListField {
-    Industry,
-    Profession,
-    Location,
-    Skills,
-    SpecialtyTags,
-}
-
-impl ListField {
-    fn name(self) -> &'static str {
-        match self {
-            ListField::Industry => "industry",
-            ListField::Profession => "profession",
-            ListField::Location => "location",
-            ListField::Skills => "skills",
-            ListField::SpecialtyTags => "specialty_tags",
-        }
-    }
-}
-
-/// A field a filter may name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    List(ListField),
-    Category,
-    Rating,
-    IsAvailable,
-    IsFeatured,
-    BookableWithinDays,
-    HourlyRate,
-}
-
-impl Field {
-    fn parse(name: &str) -> Option<Field> {
-        Some(match name {
-            "industry" => Field::List(ListField::Industry),
-            "profession" => Field::List(ListField::Profession),
-            "location" => Field::List(ListField::Location),
-            "skills" => Field::List(ListField::Skills),
-            "specialty_tags" => Field::List(ListField::SpecialtyTags),
-            "category" => Field::Category,
-            "rating" => Field::Rating,
-            "is_available" => Field::IsAvailable,
-            "is_featured" | "is_featured_user" => Field::IsFeatured,
-            "bookable_within_days" => Field::BookableWithinDays,
-            "hourly_rate" => Field::HourlyRate,
-            _ => return None,
-        })
-    }
-}
-
-/// One condition the engine can run.
-#[derive(Debug, Clone, PartialEq)]
-enum Condition {
-    AnyOf(ListField, Vec<String>),
-    Categories(Vec<CategoryId>),
-    MinRating(f32),
-    Available,
-    Featured,
-    BookableWithin(u16),
-    Rate { min: Option<i64>, max: Option<i64> },
-}
-
-impl Condition {
-    fn name(&self) -> &'static str {
-        match self {
-            Condition::AnyOf(field, _) => field.name(),
-            Condition::Categories(_) => "category",
-            Condition::MinRating(_) => "rating",
-            Condition::Available => "is_available",
-            Condition::Featured => "is_featured",
-            Condition::BookableWithin(_) => "bookable_within_days",
-            Condition::Rate { .. } => "hourly_rate",
-        }
     }
 }
 
@@ -282,6 +270,14 @@ fn merge_or(options: Vec<Condition>) -> Parsed<Condition> {
             (Some(Condition::Categories(mut ids)), Condition::Categories(more)) => {
                 ids.extend(more);
                 Condition::Categories(ids)
+            }
+            (Some(Condition::ContentTypes(mut types)), Condition::ContentTypes(more)) => {
+                types.extend(more);
+                Condition::ContentTypes(types)
+            }
+            (Some(Condition::Creators(mut ids)), Condition::Creators(more)) => {
+                ids.extend(more);
+                Condition::Creators(ids)
             }
             (Some(first), option) => {
                 let (a, b) = (first.name(), option.name());
@@ -486,109 +482,6 @@ fn is_keyword(word: &str) -> bool {
     ["and", "or", "not", "in"]
         .iter()
         .any(|k| word.eq_ignore_ascii_case(k))
-}
-
-/// Builds the condition `name op values` (`op` is `None` for IN).
-fn condition(field: Field, name: &str, op: Option<Op>, values: Vec<String>) -> Parsed<Condition> {
-    let single = || values.first().cloned().unwrap_or_default();
-    let unsupported = |supported: &str| {
-        let used = op.map_or("IN", Op::symbol);
-        fail(format!("`{name}` takes {supported}, not `{used}`"))
-    };
-    match (field, op) {
-        (Field::List(list), None | Some(Op::Eq)) => Ok(Condition::AnyOf(list, values)),
-        (Field::List(_), _) => unsupported("`=` or IN"),
-        (Field::Category, None | Some(Op::Eq)) => values
-            .iter()
-            .map(|value| {
-                value
-                    .parse::<u64>()
-                    .map(CategoryId::new)
-                    .map_err(|_| FilterError(format!("category: `{value}` is not a category id")))
-            })
-            .collect::<Parsed<Vec<_>>>()
-            .map(Condition::Categories),
-        (Field::Category, _) => unsupported("`=` or IN"),
-        (Field::Rating, Some(op @ (Op::Ge | Op::Gt))) => {
-            let raw = single();
-            let value = raw
-                .parse::<f32>()
-                .ok()
-                .filter(|v| (0.0..=5.0).contains(v))
-                .ok_or_else(|| {
-                    FilterError(format!("rating: `{raw}` is not a number from 0 to 5"))
-                })?;
-            Ok(Condition::MinRating(if op == Op::Gt {
-                value.next_up()
-            } else {
-                value
-            }))
-        }
-        (Field::Rating, _) => unsupported("`>=` or `>`"),
-        (Field::IsAvailable | Field::IsFeatured, Some(Op::Eq)) => {
-            let raw = single();
-            if raw.eq_ignore_ascii_case("true") {
-                Ok(if field == Field::IsAvailable {
-                    Condition::Available
-                } else {
-                    Condition::Featured
-                })
-            } else if raw.eq_ignore_ascii_case("false") {
-                fail(format!(
-                    "`{name} = false` is not supported, only `{name} = true`"
-                ))
-            } else {
-                fail(format!("`{name}` compares with true, not `{raw}`"))
-            }
-        }
-        (Field::IsAvailable | Field::IsFeatured, _) => unsupported("`= true`"),
-        (Field::BookableWithinDays, Some(op @ (Op::Le | Op::Lt))) => {
-            let raw = single();
-            let days = raw
-                .parse::<u16>()
-                .ok()
-                .map(|days| {
-                    if op == Op::Lt {
-                        days.saturating_sub(1)
-                    } else {
-                        days
-                    }
-                })
-                .filter(|days| (1..=MAX_BOOKABLE_DAYS).contains(days))
-                .ok_or_else(|| {
-                    FilterError(format!(
-                        "bookable_within_days: `{raw}` must allow 1 to {MAX_BOOKABLE_DAYS} days"
-                    ))
-                })?;
-            Ok(Condition::BookableWithin(days))
-        }
-        (Field::BookableWithinDays, _) => unsupported("`<=` or `<`"),
-        (Field::HourlyRate, Some(op @ (Op::Eq | Op::Ge | Op::Gt | Op::Le | Op::Lt))) => {
-            let raw = single();
-            let bad = || {
-                FilterError(format!(
-                    "hourly_rate: `{raw}` is not a whole, non-negative amount in minor units"
-                ))
-            };
-            let value = raw
-                .parse::<i64>()
-                .ok()
-                .filter(|v| *v >= 0)
-                .ok_or_else(bad)?;
-            let (min, max) = match op {
-                Op::Eq => (Some(value), Some(value)),
-                Op::Ge => (Some(value), None),
-                Op::Gt => (Some(value.checked_add(1).ok_or_else(bad)?), None),
-                Op::Le => (None, Some(value)),
-                _ => (
-                    None,
-                    Some(value.checked_sub(1).filter(|v| *v >= 0).ok_or_else(bad)?),
-                ),
-            };
-            Ok(Condition::Rate { min, max })
-        }
-        (Field::HourlyRate, _) => unsupported("`>=`, `>`, `<=`, `<` or `=`"),
-    }
 }
 
 #[cfg(test)]

@@ -120,7 +120,7 @@ fn an_hourly_rate_needs_a_currency() {
 #[test]
 fn refusals_name_the_problem() {
     for (filter, needle) in [
-        (json!("price >= 5"), "unknown field `price`"),
+        (json!("salary >= 5"), "unknown field `salary`"),
         (
             json!("industry = Finance OR location = Berlin"),
             "different fields",

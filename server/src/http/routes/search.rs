@@ -4,12 +4,18 @@
 //! a valid bearer token personalizes the ranking. The body maps onto the
 //! engine's `SearchRequest`, which the engine checks (one place for every
 //! rule of a query, shared with `POST /v1/matches`).
+//!
+//! `kinds` asks for experts (the default), content, or both in one ranking. A
+//! request without `kinds` gets the answer it always got; one that names `kinds`
+//! gets every hit tagged with its `kind` (`expert`, `content`) and the facet
+//! counts grouped by kind.
 
 use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use droply_engine::matching::{RankedExpert, SearchRequest};
+use droply_engine::matching::{Contribution, MatchQuery};
+use droply_engine::matching::{RankedHit, SearchKind, SearchRequest, SearchResults};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -20,7 +26,7 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, MaybeSignedIn};
-use crate::http::views::PublicProfile;
+use crate::http::views::{ContentHitView, PublicProfile};
 use crate::http::{AppState, blocking};
 
 /// `POST /v1/search`.
@@ -32,13 +38,18 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SearchBody {
+    /// The kinds of result: `["experts"]` (the default), `["content"]` or
+    /// `["experts", "content"]` (one ranking). Naming `kinds` tags every hit
+    /// with its `kind` and groups `facetDistribution` by kind.
+    kinds: Option<Vec<String>>,
     /// What the searcher typed; empty or absent lists experts by the other signals.
     q: Option<String>,
     /// A filter expression, or an array of them (items AND, inner arrays OR).
     #[schema(value_type = Option<FilterSchema>)]
     filter: Option<Value>,
-    /// Fields to count values of: `industry`, `profession`, `location`, `skills`,
-    /// `specialty_tags`, `currency`, or `*` for all.
+    /// Fields to count values of: for experts `industry`, `profession`,
+    /// `location`, `skills`, `specialty_tags`, `currency`; for content
+    /// `content_type`, `category_id`; or `*` for every field of the requested kinds.
     facets: Option<Vec<String>>,
     /// Hits per page, 1 to 100 (default 20).
     limit: Option<usize>,
@@ -52,7 +63,7 @@ pub struct SearchBody {
     /// Adds `_rankingScoreDetails` (each signal's weight and value) to each hit.
     #[serde(default)]
     show_ranking_score_details: bool,
-    /// The currency of `hourly_rate` bounds in `filter` (ISO 4217).
+    /// The currency of `hourly_rate` and `price` bounds in `filter` (ISO 4217).
     currency: Option<String>,
     /// How words and meaning are fused: `rrf` or `normalized` (default).
     fusion: Option<String>,
@@ -101,12 +112,9 @@ pub struct ScoreDetail {
     pub value: String,
 }
 
-/// One hit: the public profile, with the score when asked.
+/// A hit's ranking score and its details, when asked.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SearchHit {
-    /// The expert.
-    #[serde(flatten)]
-    pub profile: PublicProfile,
+pub struct HitRanking {
     /// How good a match, 0 to 1 (with `showRankingScore`).
     #[serde(rename = "_rankingScore", skip_serializing_if = "Option::is_none")]
     pub ranking_score: Option<f32>,
@@ -119,16 +127,92 @@ pub struct SearchHit {
     pub ranking_score_details: Option<BTreeMap<String, ScoreDetail>>,
 }
 
+impl HitRanking {
+    fn new(match_score: f32, contributions: &[Contribution], score: bool, details: bool) -> Self {
+        HitRanking {
+            ranking_score: score.then_some(match_score),
+            ranking_score_details: details.then(|| {
+                let mut parts = BTreeMap::new();
+                for c in contributions.iter().filter(|c| c.shown) {
+                    parts
+                        .entry(c.signal.name().to_owned())
+                        .or_insert_with(|| ScoreDetail {
+                            weight: c.shown_weight(),
+                            value: c.value.clone(),
+                        });
+                }
+                parts
+            }),
+        }
+    }
+}
+
+/// An expert hit: the public profile, with the score when asked.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExpertHit {
+    /// `expert`, when the request named `kinds` (absent otherwise, as before
+    /// `kinds` existed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "expert")]
+    pub kind: Option<&'static str>,
+    /// The expert.
+    #[serde(flatten)]
+    pub profile: PublicProfile,
+    /// The score, when asked.
+    #[serde(flatten)]
+    pub ranking: HitRanking,
+}
+
+/// A content hit: the item's public view, with the score when asked.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ContentHit {
+    /// Always `content`.
+    #[schema(value_type = String, example = "content")]
+    pub kind: &'static str,
+    /// The item.
+    #[serde(flatten)]
+    pub content: ContentHitView,
+    /// The score, when asked.
+    #[serde(flatten)]
+    pub ranking: HitRanking,
+}
+
+/// One hit, of the kind its `kind` names (`expert` hits carry `kind` only when
+/// the request named `kinds`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SearchHit {
+    /// An expert.
+    // Boxed: the larger of the two.
+    Expert(Box<ExpertHit>),
+    /// A content item.
+    Content(ContentHit),
+}
+
+/// Facet counts: value counts per field, grouped by kind when the request named
+/// `kinds`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum FacetDistribution {
+    /// Without `kinds`: field, then value, then how many matching experts have it.
+    Experts(BTreeMap<String, BTreeMap<String, u64>>),
+    /// With `kinds`: kind (`experts`, `content`), then field, then value, then how
+    /// many matching results of that kind have it.
+    ByKind(BTreeMap<String, BTreeMap<String, BTreeMap<String, u64>>>),
+}
+
 /// The answer of `POST /v1/search`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchResponse {
-    /// The page of hits, best first.
+    /// The page of hits, best first (one ranking across the requested kinds).
     pub hits: Vec<SearchHit>,
-    /// How many experts match (an estimate when calendar filters apply).
+    /// How many results of the requested kinds match (an estimate when calendar
+    /// filters apply).
     pub estimated_total_hits: u64,
-    /// For each requested facet, its values and how many matching experts have each.
-    pub facet_distribution: BTreeMap<String, BTreeMap<String, u64>>,
+    /// For each requested facet, its values and how many matching results have
+    /// each; grouped by kind when the request named `kinds`.
+    pub facet_distribution: FacetDistribution,
     /// Hits skipped.
     pub offset: usize,
     /// Page size.
@@ -141,36 +225,79 @@ pub struct SearchResponse {
     pub semantic_ratio: f32,
 }
 
-fn hit(ranked: &RankedExpert, score: bool, details: bool) -> SearchHit {
-    SearchHit {
-        profile: PublicProfile::from(&ranked.expert),
-        ranking_score: score.then_some(ranked.match_score),
-        ranking_score_details: details.then(|| {
-            let mut parts = BTreeMap::new();
-            for c in ranked.contributions.iter().filter(|c| c.shown) {
-                parts
-                    .entry(c.signal.name().to_owned())
-                    .or_insert_with(|| ScoreDetail {
-                        weight: c.shown_weight(),
-                        value: c.value.clone(),
-                    });
-            }
-            parts
+/// How hits are shown: with their score, its details, and their `kind` tag.
+#[derive(Debug, Clone, Copy)]
+struct HitStyle {
+    score: bool,
+    details: bool,
+    tagged: bool,
+}
+
+fn hit(ranked: &RankedHit, style: HitStyle) -> SearchHit {
+    let ranking = HitRanking::new(
+        ranked.match_score(),
+        ranked.contributions(),
+        style.score,
+        style.details,
+    );
+    match ranked {
+        RankedHit::Expert(expert) => SearchHit::Expert(Box::new(ExpertHit {
+            kind: style.tagged.then(|| SearchKind::Experts.hit_tag()),
+            profile: PublicProfile::from(&expert.expert),
+            ranking,
+        })),
+        RankedHit::Content(content) => SearchHit::Content(ContentHit {
+            kind: SearchKind::Content.hit_tag(),
+            content: ContentHitView::new(&content.content, &content.creator),
+            ranking,
         }),
     }
 }
 
-/// `POST /v1/search`: experts by words and meaning, filtered, faceted, paged.
+/// The facet counts of `results`: flat for experts without `kinds` (`tagged`
+/// false), else grouped under each requested kind's name.
+fn facet_distribution(
+    query: &MatchQuery,
+    results: SearchResults,
+    tagged: bool,
+) -> FacetDistribution {
+    fn counts<F>(
+        fields: Vec<(F, Vec<(String, u64)>)>,
+        name: fn(F) -> &'static str,
+    ) -> BTreeMap<String, BTreeMap<String, u64>> {
+        fields
+            .into_iter()
+            .map(|(field, counts)| (name(field).to_owned(), counts.into_iter().collect()))
+            .collect()
+    }
+    let experts = counts(results.facets, |f| f.name());
+    if !tagged {
+        return FacetDistribution::Experts(experts);
+    }
+    let content = counts(results.content_facets, |f| f.name());
+    let mut grouped = BTreeMap::new();
+    for kind in &query.kinds {
+        let fields = match kind {
+            SearchKind::Experts => experts.clone(),
+            SearchKind::Content => content.clone(),
+        };
+        grouped.insert(kind.name().to_owned(), fields);
+    }
+    FacetDistribution::ByKind(grouped)
+}
+
+/// `POST /v1/search`: experts and content by words and meaning, filtered,
+/// faceted, paged.
 #[utoipa::path(
     post,
     path = "/v1/search",
     tag = "search",
-    summary = "Search experts",
-    description = "Meilisearch-style: `q` is matched by words (BM25, typo tolerant) and by meaning (sentence vectors), mixed by `semanticRatio`, then re-ranked by quality, engagement and availability (and, with a valid bearer token, the caller's history). `filter` examples: `industry = Finance`, `skills IN [Rust, \"Machine Learning\"]`, `(location = Berlin OR location = Paris) AND rating >= 4.5`, `is_available = true`, `is_featured = true`, `bookable_within_days <= 7`, `hourly_rate <= 9000` (minor units of `currency`). Anonymous callers are served; a bearer token that is sent must be valid.",
+    summary = "Search experts and content",
+    description = "Meilisearch-style: `q` is matched by words (BM25, typo tolerant) and by meaning (sentence vectors), mixed by `semanticRatio`, then re-ranked by quality, engagement and availability (and, with a valid bearer token, the caller's history). `kinds` asks for `experts` (the default), `content` (published items), or both in one ranking whose scores are comparable across kinds; naming `kinds` tags every hit with `kind` (`expert` or `content`) and groups `facetDistribution` by kind. `filter` examples for experts: `industry = Finance`, `skills IN [Rust, \"Machine Learning\"]`, `(location = Berlin OR location = Paris) AND rating >= 4.5`, `is_available = true`, `is_featured = true`, `bookable_within_days <= 7`, `hourly_rate <= 9000` (minor units of `currency`); for content: `content_type = video`, `content_type IN [course, document]`, `price <= 2000` (minor units of `currency`), `creator = 42`; for both: `category = 3` (or `category_id`). A filter on a field that does not apply to every requested kind is refused. Anonymous callers are served; a bearer token that is sent must be valid.",
     request_body = SearchBody,
     responses(
         (status = 200, description = "A page of hits", body = SearchResponse),
-        (status = 400, description = "`invalid_search_filter`, `invalid_search_facets`, `invalid_input` (limit, offset, semanticRatio, q, currency, fusion or an unknown field) or `invalid_json`", body = ErrorBody),
+        (status = 400, description = "`invalid_search_filter` (also a field that does not apply to a requested kind), `invalid_search_facets`, `invalid_input` (kinds, limit, offset, semanticRatio, q, currency, fusion or an unknown field) or `invalid_json`", body = ErrorBody),
         (status = 401, description = "`unauthorized`: a bearer token was sent but is not valid", body = ErrorBody),
         (status = 503, description = "`search_unavailable`: this server runs without search", body = ErrorBody),
     )
@@ -180,8 +307,13 @@ pub async fn search_experts(
     MaybeSignedIn(viewer): MaybeSignedIn,
     ApiJson(body): ApiJson<SearchBody>,
 ) -> Result<Json<SearchResponse>, ApiError> {
-    let (score, details) = (body.show_ranking_score, body.show_ranking_score_details);
+    let style = HitStyle {
+        score: body.show_ranking_score,
+        details: body.show_ranking_score_details,
+        tagged: body.kinds.is_some(),
+    };
     let request = SearchRequest {
+        kinds: body.kinds,
         q: body.q,
         filter: body.filter,
         currency: body.currency,
@@ -192,22 +324,20 @@ pub async fn search_experts(
         fusion: body.fusion,
     };
     let (query, results) = blocking(&state, move |engine| engine.search(request, viewer)).await?;
+    let hits = results
+        .hits
+        .iter()
+        .map(|ranked| hit(ranked, style))
+        .collect();
+    let (estimated_total_hits, took_micros) = (results.total, results.took_micros);
     Ok(Json(SearchResponse {
-        hits: results
-            .hits
-            .iter()
-            .map(|ranked| hit(ranked, score, details))
-            .collect(),
-        estimated_total_hits: results.total,
-        facet_distribution: results
-            .facets
-            .into_iter()
-            .map(|(field, counts)| (field.name().to_owned(), counts.into_iter().collect()))
-            .collect(),
+        hits,
+        estimated_total_hits,
+        facet_distribution: facet_distribution(&query, results, style.tagged),
         offset: query.offset,
         limit: query.limit,
         query: query.text,
-        processing_time_ms: results.took_micros / 1000,
+        processing_time_ms: took_micros / 1000,
         semantic_ratio: query.semantic_ratio,
     }))
 }

@@ -53,16 +53,16 @@ string_enum_schema!(
     "A booking's lifecycle state."
 );
 string_enum_schema!(
+    /// `ContentType` as sent.
+    ContentTypeSchema = "ContentType",
+    ContentType,
+    "What kind of content an item is."
+);
+string_enum_schema!(
     /// `PaymentStatus` as sent.
     PaymentStatusSchema = "PaymentStatus",
     PaymentStatus,
     "A booking's payment state."
-);
-string_enum_schema!(
-    /// `ContentType` as sent.
-    ContentTypeSchema = "ContentType",
-    ContentType,
-    "What kind of content it is."
 );
 string_enum_schema!(
     /// `ContentStatus` as sent.
