@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::schema::{
+    AnyOfBuilder, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -98,6 +100,47 @@ impl utoipa::PartialSchema for FilterSchema {
 impl ToSchema for FilterSchema {
     fn name() -> std::borrow::Cow<'static, str> {
         std::borrow::Cow::Borrowed("SearchFilter")
+    }
+}
+
+/// The schema of `facetDistribution`: field, value, count; or, when the
+/// request named `kinds`, kind, field, value, count.
+#[derive(Debug)]
+pub struct FacetDistributionSchema;
+
+impl utoipa::PartialSchema for FacetDistributionSchema {
+    fn schema() -> RefOr<Schema> {
+        let counts = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .additional_properties(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0)),
+                ))
+        };
+        let by_field = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .additional_properties(Some(counts()))
+        };
+        AnyOfBuilder::new()
+            .description(Some(
+                "Without `kinds`: field, then value, then how many matching experts have it. With `kinds`: kind (`experts`, `content`), then field, value and count for results of that kind.",
+            ))
+            .item(by_field())
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .additional_properties(Some(by_field())),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for FacetDistributionSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("FacetDistribution")
     }
 }
 
@@ -190,8 +233,9 @@ pub enum SearchHit {
 }
 
 /// Facet counts: value counts per field, grouped by kind when the request named
-/// `kinds`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// `kinds`. Documented by [`FacetDistributionSchema`]: the two shapes overlap
+/// (an empty object is both), so the document says `anyOf`, not `oneOf`.
+#[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum FacetDistribution {
     /// Without `kinds`: field, then value, then how many matching experts have it.
@@ -212,6 +256,7 @@ pub struct SearchResponse {
     pub estimated_total_hits: u64,
     /// For each requested facet, its values and how many matching results have
     /// each; grouped by kind when the request named `kinds`.
+    #[schema(value_type = FacetDistributionSchema)]
     pub facet_distribution: FacetDistribution,
     /// Hits skipped.
     pub offset: usize,
