@@ -105,6 +105,12 @@ pub enum Error {
     /// Content someone bought cannot be deleted (archive it instead).
     #[error("content that someone bought cannot be deleted; archive it instead")]
     ContentHasBuyers,
+    /// The drop-in has as many participants as its host allows.
+    #[error("this drop-in is full ({max} participants)")]
+    DropinFull {
+        /// The session's capacity.
+        max: u32,
+    },
     /// A request made no sense (bad cursor, bad reference, ...).
     #[error("invalid: {0}")]
     Invalid(String),
@@ -166,6 +172,7 @@ impl Error {
                 | Error::UnsupportedFile(_)
                 | Error::AlreadyPurchased
                 | Error::ContentHasBuyers
+                | Error::DropinFull { .. }
         )
     }
 }

@@ -29,7 +29,9 @@ macro_rules! engine_record_id {
 pub mod accounts;
 pub mod availability;
 pub mod booking;
+pub mod codes;
 pub mod content;
+pub mod dropins;
 pub mod embedding;
 mod engine;
 pub mod error;

@@ -143,6 +143,13 @@ pub struct DropinMessage {
     pub is_anonymous: bool,
     /// When it was sent.
     pub created_at: Timestamp,
+    /// The message this one answers or concerns: the question of an
+    /// answer, the message a system notice of a removal names.
+    #[serde(default)]
+    pub reply_to: Option<DropinMessageId>,
+    /// When the host removed it; a removed message's text is never shown.
+    #[serde(default)]
+    pub removed_at: Option<Timestamp>,
 }
 
 impl DropinMessage {
@@ -221,6 +228,8 @@ mod tests {
             content: "How do lifetimes work?".into(),
             is_anonymous: false,
             created_at: Timestamp::now(),
+            reply_to: None,
+            removed_at: None,
         };
         assert_eq!(m.validate(), Ok(()));
         m.content = "x".repeat(4001);

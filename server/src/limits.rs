@@ -5,8 +5,9 @@
 //! handled at once (the request budget); and how many requests one client
 //! may send per minute to the sign-in, search and write routes (the rate
 //! limits). `droply serve` sets every field from its flags; tests set them
-//! in code. The engine's own limits (password hashing, the sign-in
-//! throttle) live in its `EngineConfig`.
+//! in code. The live connections (drop-in rooms, the WebRTC signal relay)
+//! have their own [`LiveLimits`]. The engine's own limits (password
+//! hashing, the sign-in throttle) live in its `EngineConfig`.
 
 use std::time::Duration;
 
@@ -60,6 +61,11 @@ pub struct Limits {
     pub write_rate: Option<Rate>,
     /// Other writes per signed-in account, wherever they come from.
     pub account_write_rate: Option<Rate>,
+    /// Drop-in joins per client address (join codes are short: this is
+    /// what makes guessing one hopeless).
+    pub join_rate: Option<Rate>,
+    /// The limits of live connections.
+    pub live: LiveLimits,
     /// Reverse proxies whose `X-Forwarded-For` names the client (none: the
     /// peer address is the client, and forwarded headers are ignored).
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -75,6 +81,7 @@ impl Limits {
             search_rate: None,
             write_rate: None,
             account_write_rate: None,
+            join_rate: None,
             ..Limits::default()
         }
     }
@@ -92,7 +99,53 @@ impl Default for Limits {
             search_rate: Rate::new(600, 100),
             write_rate: Rate::new(120, 60),
             account_write_rate: Rate::new(60, 30),
+            join_rate: Rate::new(20, 10),
+            live: LiveLimits::default(),
             trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// The limits of live WebSocket connections: drop-in rooms and the WebRTC
+/// signal relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveLimits {
+    /// Live connections open at once, over all rooms; more are refused
+    /// `503 overloaded` before the upgrade.
+    pub max_connections: usize,
+    /// Drop-in rooms (and signal relays) with someone connected at once.
+    pub max_rooms: usize,
+    /// The largest message a client may send, in bytes; a larger one closes
+    /// the connection (1009).
+    pub max_frame_bytes: usize,
+    /// Messages one participant may send, a minute and in one burst.
+    pub message_rate: Rate,
+    /// How often the server pings an idle connection.
+    pub ping_every: Duration,
+    /// A connection that sends nothing (not even a pong) this long is closed.
+    pub idle_timeout: Duration,
+    /// Messages waiting for one slow client; a client further behind is
+    /// disconnected (it reconnects with the last id it saw), never stalling
+    /// the room.
+    pub send_buffer: usize,
+    /// How long one send to a client may take before it is disconnected.
+    pub send_timeout: Duration,
+}
+
+impl Default for LiveLimits {
+    fn default() -> Self {
+        LiveLimits {
+            max_connections: 10_000,
+            max_rooms: 1_000,
+            max_frame_bytes: 16 * 1024,
+            message_rate: Rate {
+                per_minute: 60,
+                burst: 20,
+            },
+            ping_every: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(60),
+            send_buffer: 1024,
+            send_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -5,7 +5,9 @@
 //! time, also between requests on a kept-alive connection, is closed), and
 //! hands every request its peer address as axum's `ConnectInfo<SocketAddr>`
 //! (what the rate limits key on; forwarded headers are not trusted).
-//! [`bind`] makes a listener with a deep accept queue. When
+//! [`bind`] makes a listener with a deep accept queue. A request may upgrade
+//! its connection (the live WebSocket routes): the upgraded connection then
+//! leaves the slot cap and counts against the live limits instead. When
 //! the shutdown future completes the loop stops accepting, lets requests in
 //! flight finish, and closes what is still open after the grace period.
 
@@ -22,10 +24,11 @@ use axum::extract::ConnectInfo;
 use axum::http::Request;
 use axum::response::Response;
 use hyper::body::Incoming;
-use hyper::server::conn::http1::{Builder as Http1Builder, Connection};
+use hyper::server::conn::http1::{Builder as Http1Builder, UpgradeableConnection};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use crate::connection_slots::{ConnectionSlots, SlotHandle};
@@ -77,7 +80,10 @@ pub async fn serve_connections(
     http.timer(TokioTimer::new())
         .header_read_timeout(settings.header_read_timeout)
         .max_buf_size(MAX_READ_BUFFER_BYTES);
-    let graceful = GracefulShutdown::new();
+    // hyper-util's `GracefulShutdown` cannot watch an upgradeable
+    // connection, so shutdown is a flag every connection task watches.
+    let (stopping, stop) = watch::channel(false);
+    let connections = TaskTracker::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -96,22 +102,31 @@ pub async fn serve_connections(
         };
         let _ = stream.set_nodelay(true);
         let connection = serve_one(&http, stream, peer, app.clone(), lease.handle());
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            tokio::select! {
+        let mut stop = stop.clone();
+        connections.spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            let served = tokio::select! {
                 biased;
-                () = lease.evicted() => tracing::debug!(%peer, "idle connection closed to make room"),
-                served = connection => {
-                    if let Err(err) = served {
-                        tracing::debug!(%peer, error = %err, "connection ended with an error");
-                    }
+                () = lease.evicted() => {
+                    tracing::debug!(%peer, "idle connection closed to make room");
+                    Ok(())
                 }
+                served = &mut connection => served,
+                () = stopped(&mut stop) => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(err) = served {
+                tracing::debug!(%peer, error = %err, "connection ended with an error");
             }
             drop(lease);
         });
     }
     drop(listener);
-    if tokio::time::timeout(settings.shutdown_grace, graceful.shutdown())
+    let _ = stopping.send(true);
+    connections.close();
+    if tokio::time::timeout(settings.shutdown_grace, connections.wait())
         .await
         .is_err()
     {
@@ -119,15 +134,22 @@ pub async fn serve_connections(
     }
 }
 
-/// The hyper connection serving `app` on `stream` from `peer`.
+/// Resolves once the loop is shutting down (or its flag is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopping| *stopping).await.map(|_| ());
+}
+
+/// The hyper connection serving `app` on `stream` from `peer`, which a
+/// request may upgrade (to a WebSocket).
 fn serve_one(
     http: &Http1Builder,
     stream: TcpStream,
     peer: SocketAddr,
     app: Router,
     slot: SlotHandle,
-) -> Connection<TokioIo<TcpStream>, ConnectionService> {
+) -> UpgradeableConnection<TokioIo<TcpStream>, ConnectionService> {
     http.serve_connection(TokioIo::new(stream), ConnectionService { app, peer, slot })
+        .with_upgrades()
 }
 
 /// The router as one connection's hyper service: every request gets the

@@ -319,6 +319,8 @@ pub fn message(
         content: "How do you size pods?".to_owned(),
         is_anonymous: true,
         created_at: at(created),
+        reply_to: None,
+        removed_at: None,
     }
 }
 

@@ -39,7 +39,7 @@ impl AuthSession {
 }
 
 /// The stored form of a token: its SHA-256 in hex.
-pub(super) fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 

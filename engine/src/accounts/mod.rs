@@ -25,6 +25,7 @@ mod register;
 mod session_sweep;
 
 pub use auth_session::{AuthSession, AuthSessionId, SESSION_DAYS};
+pub(crate) use auth_session::token_hash;
 pub use favorites::{add_favorite, favorite_experts, remove_favorite};
 pub use hashing_permits::{HashingLimits, HashingPermit, HashingPermits};
 pub use interactions::{CLIENT_INTERACTIONS, record_interaction};

@@ -8,7 +8,6 @@ use droply_models::{
     Currency, Email, LanguageCode, NewUser, Referral, ReferralCode, ReferralId, ReferralStatus,
     TimeZone, User, UserId, Username, text,
 };
-use rand::Rng;
 
 use super::hashing_permits::HashingPermits;
 use super::login::{IssuedToken, issue_token};
@@ -53,15 +52,10 @@ impl std::fmt::Debug for Registration {
     }
 }
 
-const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 const CODE_LEN: usize = 10;
 
 fn random_referral_code() -> Result<ReferralCode> {
-    let mut rng = rand::rng();
-    let code: String = (0..CODE_LEN)
-        .map(|_| char::from(CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())]))
-        .collect();
-    Ok(ReferralCode::parse(&code)?)
+    Ok(ReferralCode::parse(&crate::codes::random_code(CODE_LEN))?)
 }
 
 /// Creates the account and signs it in, hashing under one of the `hashing`

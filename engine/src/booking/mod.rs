@@ -12,6 +12,7 @@ mod access;
 mod hold_sweep;
 mod ics;
 mod idempotency;
+mod meeting_window;
 mod reschedule;
 
 pub(crate) use access::role_of;
@@ -21,6 +22,7 @@ pub use ics::to_ics;
 pub use idempotency::{
     BookingIdempotency, BookingIdempotencyId, IdempotencyKey, MAX_KEY_LEN, book_idempotent,
 };
+pub use meeting_window::{MeetingAccess, OPENS_MINUTES_BEFORE, meeting_access};
 pub use reschedule::reschedule;
 
 use droply_models::{

@@ -13,7 +13,7 @@
 //! slots), `bookings`, and `search` (search, matches, recommendations).
 //! `payments` holds the money use cases (onboarding, webhooks, payouts),
 //! `reviews` the clients' ratings of their sessions, `content` the content
-//! creators sell.
+//! creators sell, `dropins` the live Q&A sessions experts host.
 //! `config` is how an engine is opened, `jobs` its background threads,
 //! `readiness` whether search has caught up once, and `verify` whether
 //! everything derived agrees with the rows.
@@ -23,6 +23,7 @@ mod availability;
 mod bookings;
 mod config;
 mod content;
+mod dropins;
 mod jobs;
 mod payments;
 mod readiness;

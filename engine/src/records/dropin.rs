@@ -1,16 +1,20 @@
 //! Drop-in Q&A sessions, participants and messages as records: sessions by
-//! host and unique session code; participants and messages by session.
+//! host and unique session code; participants by session; messages by
+//! session in id order (the order a room delivers them in). Message rows of
+//! format 1 (before answers and removals) are read as format 2 with neither.
 
 use droply_models::{
-    DropinMessage, DropinMessageId, DropinParticipant, DropinParticipantId, DropinSession,
-    DropinSessionId, SessionCode, UserId,
+    DropinMessage, DropinMessageId, DropinMessageType, DropinParticipant, DropinParticipantId,
+    DropinSession, DropinSessionId, SessionCode, Timestamp, UserId,
 };
+use serde::Deserialize;
 
 use super::Repo;
 use super::repo::Deletable;
 use crate::Result;
 use crate::store::{
-    EntityKind, IndexEntry, IndexName, Page, PageRequest, Record, UniqueEntry, UniqueName,
+    Cursor, EntityKind, IndexEntry, IndexName, KeyBuilder, Page, PageRequest, Record, UniqueEntry,
+    UniqueName,
 };
 
 impl Record for DropinSession {
@@ -53,15 +57,47 @@ impl Deletable for DropinParticipant {}
 impl Record for DropinMessage {
     type Id = DropinMessageId;
     const KIND: EntityKind = EntityKind::DropinMessage;
+    const FORMAT: u8 = 2;
     record_basics!(DropinMessageId);
 
-    fn index_entries(&self) -> Vec<IndexEntry> {
-        vec![IndexEntry::owner_at(
-            IndexName::MessagesBySession,
-            self.session_id.get(),
-            self.created_at,
-        )]
+    fn upgrade(format: u8, payload: &[u8]) -> Result<Self> {
+        if format != 1 {
+            return Err(crate::Error::Corrupt(format!(
+                "drop-in message row has unknown format {format}"
+            )));
+        }
+        let old: DropinMessageV1 = crate::store::codec::decode_payload(payload)?;
+        Ok(DropinMessage {
+            id: old.id,
+            session_id: old.session_id,
+            participant_id: old.participant_id,
+            message_type: old.message_type,
+            content: old.content,
+            is_anonymous: old.is_anonymous,
+            created_at: old.created_at,
+            reply_to: None,
+            removed_at: None,
+        })
     }
+
+    fn index_entries(&self) -> Vec<IndexEntry> {
+        vec![IndexEntry {
+            index: IndexName::MessagesBySession,
+            prefix: self.session_id.to_be_bytes().to_vec(),
+        }]
+    }
+}
+
+/// A message row as format 1 wrote it.
+#[derive(Deserialize)]
+struct DropinMessageV1 {
+    id: DropinMessageId,
+    session_id: DropinSessionId,
+    participant_id: DropinParticipantId,
+    message_type: DropinMessageType,
+    content: String,
+    is_anonymous: bool,
+    created_at: Timestamp,
 }
 
 impl Deletable for DropinMessage {}
@@ -100,12 +136,29 @@ impl Repo<'_, DropinParticipant> {
 }
 
 impl Repo<'_, DropinMessage> {
-    /// The messages of `session`, in time order.
+    /// The messages of `session`, in id order (the order they were sent).
     pub fn by_session(
         &self,
         session: DropinSessionId,
         page: &PageRequest,
     ) -> Result<Page<DropinMessage>> {
         self.by_index(IndexName::MessagesBySession, &session.to_be_bytes(), page)
+    }
+
+    /// Up to `limit` messages of `session` sent after message `after`, in id
+    /// order: what a reconnecting client missed.
+    pub fn after(
+        &self,
+        session: DropinSessionId,
+        after: DropinMessageId,
+        limit: usize,
+    ) -> Result<Page<DropinMessage>> {
+        let cursor = KeyBuilder::new().u64(session.get()).u64(after.get()).build();
+        let page = PageRequest {
+            limit,
+            after: Some(Cursor(cursor)),
+            ..PageRequest::default()
+        };
+        self.by_session(session, &page)
     }
 }

@@ -170,6 +170,7 @@ impl Store {
         check.add::<crate::payments::LedgerEntry>(self)?;
         check.add::<crate::payments::StripeEvent>(self)?;
         check.add::<crate::reviews::Review>(self)?;
+        check.add::<crate::dropins::DropinPass>(self)?;
         let mut report = check.finish(self)?;
         crate::payments::ledger::check_ledger(self, &mut report)?;
         Ok(report)

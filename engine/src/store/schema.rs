@@ -2,7 +2,7 @@
 //! up to date when it is opened. A store written by a newer Droply is refused
 //! rather than misread.
 
-use droply_models::{Booking, ContentPurchase, ReferralReward, User};
+use droply_models::{Booking, ContentPurchase, DropinMessage, ReferralReward, User};
 
 use super::Store;
 use super::tree_id::{IndexName, TreeId};
@@ -12,7 +12,7 @@ use crate::accounts::AuthSession;
 use crate::{Error, Result};
 
 /// The schema this build writes.
-pub const CURRENT_SCHEMA: u32 = 5;
+pub const CURRENT_SCHEMA: u32 = 6;
 
 const META_SCHEMA: &[u8] = b"schema_version";
 
@@ -43,12 +43,21 @@ const MIGRATIONS: &[Migration] = &[
             backfill_index::<ReferralReward>(store, IndexName::PendingRewards)
         },
     },
+    Migration {
+        from: 5,
+        run: |store| {
+            store.tree(TreeId::Index(IndexName::MessagesBySession)).clear()?;
+            backfill_index::<DropinMessage>(store, IndexName::MessagesBySession)
+        },
+    },
 ];
 
 /// Enters every existing row of `R` into `index`, a relationship index added
 /// by a later schema (schema 2: experts; schema 3: sessions by user; schema
-/// 4: bookings awaiting payment; 5: purchases by buyer and content, pending referral rewards). Each
-/// row writes its own key, so running it twice is harmless.
+/// 4: bookings awaiting payment; 5: purchases by buyer and content, pending
+/// referral rewards; 6: drop-in messages by session in id order, after the
+/// old time-ordered keys are cleared). Each row writes its own key, so
+/// running it twice is harmless.
 fn backfill_index<R: Record>(store: &Store, index: IndexName) -> Result<()> {
     let tree = store.tree(TreeId::Index(index));
     for row in store.tree(R::KIND.tree()).iter() {

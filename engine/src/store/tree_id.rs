@@ -50,11 +50,13 @@ pub enum EntityKind {
     StripeEvent = 21,
     /// `Review`: a client's rating of a completed session (engine-internal).
     Review = 22,
+    /// `DropinPass`: a drop-in participant's token (engine-internal).
+    DropinPass = 23,
 }
 
 impl EntityKind {
     /// Every kind, in tag order.
-    pub const ALL: [EntityKind; 22] = [
+    pub const ALL: [EntityKind; 23] = [
         EntityKind::User,
         EntityKind::Booking,
         EntityKind::Favorite,
@@ -77,6 +79,7 @@ impl EntityKind {
         EntityKind::LedgerEntry,
         EntityKind::StripeEvent,
         EntityKind::Review,
+        EntityKind::DropinPass,
     ];
 
     /// The tree holding rows of this kind.
@@ -109,6 +112,7 @@ impl EntityKind {
             EntityKind::LedgerEntry => "ledger_entry",
             EntityKind::StripeEvent => "stripe_event",
             EntityKind::Review => "review",
+            EntityKind::DropinPass => "dropin_pass",
         }
     }
 
@@ -279,11 +283,13 @@ pub enum UniqueName {
     StripeEventId,
     /// `Review.booking_id`: one review per booking.
     ReviewedBooking,
+    /// `DropinPass.token_hash`: the SHA-256 of a participant token.
+    DropinToken,
 }
 
 impl UniqueName {
     /// Every unique key.
-    pub const ALL: [UniqueName; 10] = [
+    pub const ALL: [UniqueName; 11] = [
         UniqueName::Username,
         UniqueName::Email,
         UniqueName::ReferralCode,
@@ -294,6 +300,7 @@ impl UniqueName {
         UniqueName::PaymentIntent,
         UniqueName::StripeEventId,
         UniqueName::ReviewedBooking,
+        UniqueName::DropinToken,
     ];
 
     /// The field name shown in conflict errors, and the tree's name on disk after `uniq/`.
@@ -309,6 +316,7 @@ impl UniqueName {
             UniqueName::PaymentIntent => "payment_intent",
             UniqueName::StripeEventId => "stripe_event",
             UniqueName::ReviewedBooking => "review",
+            UniqueName::DropinToken => "dropin_token",
         }
     }
 }

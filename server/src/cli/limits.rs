@@ -11,7 +11,7 @@ use clap::Args;
 use droply_engine::EngineConfig;
 use droply_engine::accounts::{HashingLimits, LoginThrottleConfig};
 
-use crate::limits::{Limits, Rate};
+use crate::limits::{LiveLimits, Limits, Rate};
 
 /// The limit flags.
 #[derive(Debug, Clone, Args)]
@@ -57,6 +57,36 @@ pub struct LimitArgs {
     /// Other writes in one burst per signed-in account.
     #[arg(long, env = "DROPLY_ACCOUNT_WRITE_BURST", default_value_t = 30)]
     pub account_write_burst: u32,
+    /// Drop-in joins a minute per client address (0: no limit).
+    #[arg(long, env = "DROPLY_JOIN_RATE", default_value_t = 20)]
+    pub join_rate: u32,
+    /// Drop-in joins in one burst per client address.
+    #[arg(long, env = "DROPLY_JOIN_BURST", default_value_t = 10)]
+    pub join_burst: u32,
+    /// Live connections (drop-in rooms, signal relays) open at once.
+    #[arg(long, env = "DROPLY_LIVE_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub live_max_connections: usize,
+    /// Drop-in rooms and signal relays with someone connected, at once.
+    #[arg(long, env = "DROPLY_LIVE_MAX_ROOMS", default_value_t = 1_000)]
+    pub live_max_rooms: usize,
+    /// The largest live message a client may send, in bytes.
+    #[arg(long, env = "DROPLY_LIVE_MAX_FRAME_BYTES", default_value_t = 16 * 1024)]
+    pub live_max_frame_bytes: usize,
+    /// Live messages a minute per participant.
+    #[arg(long, env = "DROPLY_LIVE_MESSAGE_RATE", default_value_t = 60)]
+    pub live_message_rate: u32,
+    /// Live messages in one burst per participant.
+    #[arg(long, env = "DROPLY_LIVE_MESSAGE_BURST", default_value_t = 20)]
+    pub live_message_burst: u32,
+    /// How often an idle live connection is pinged.
+    #[arg(long, env = "DROPLY_LIVE_PING_EVERY", default_value = "20s", value_parser = parse_duration)]
+    pub live_ping_every: Duration,
+    /// A live connection silent this long (not even a pong) is closed.
+    #[arg(long, env = "DROPLY_LIVE_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub live_idle_timeout: Duration,
+    /// Messages buffered for one slow live client before it is disconnected.
+    #[arg(long, env = "DROPLY_LIVE_SEND_BUFFER", default_value_t = 1024)]
+    pub live_send_buffer: usize,
     /// Password hashes (sign-up, sign-in) running at once [default: twice the cores].
     #[arg(long, env = "DROPLY_HASH_PERMITS")]
     pub hash_permits: Option<usize>,
@@ -92,6 +122,18 @@ impl LimitArgs {
             search_rate: Rate::new(self.search_rate, self.search_burst),
             write_rate: Rate::new(self.write_rate, self.write_burst),
             account_write_rate: Rate::new(self.account_write_rate, self.account_write_burst),
+            join_rate: Rate::new(self.join_rate, self.join_burst),
+            live: LiveLimits {
+                max_connections: self.live_max_connections,
+                max_rooms: self.live_max_rooms,
+                max_frame_bytes: self.live_max_frame_bytes,
+                message_rate: Rate::new(self.live_message_rate, self.live_message_burst)
+                    .unwrap_or(LiveLimits::default().message_rate),
+                ping_every: self.live_ping_every,
+                idle_timeout: self.live_idle_timeout,
+                send_buffer: self.live_send_buffer.max(1),
+                ..LiveLimits::default()
+            },
             trusted_proxies: self.trust_forwarded_for.clone(),
         }
     }

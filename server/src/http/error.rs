@@ -116,6 +116,10 @@ error_codes! {
         "deleting content someone bought or started to buy; archive it instead (buyers keep their access)";
     RangeNotSatisfiable => "range_not_satisfiable", "invalid_request", RANGE_NOT_SATISFIABLE,
         "a `Range` that starts past the end of the file; `Content-Range` gives the size";
+    DropinFull => "dropin_full", "invalid_request", CONFLICT,
+        "joining a drop-in whose every seat is taken";
+    UpgradeRequired => "upgrade_required", "invalid_request", UPGRADE_REQUIRED,
+        "a live route (drop-in room, signal relay) called without a WebSocket upgrade";
 }
 
 impl ErrorCode {
@@ -206,6 +210,11 @@ impl ApiError {
         self.code
     }
 
+    /// What went wrong, for people.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// The same error, answered with `Retry-After: secs`.
     pub fn with_retry_after(self, secs: u64) -> Self {
         ApiError {
@@ -273,6 +282,7 @@ impl From<droply_engine::Error> for ApiError {
             }
             E::AlreadyPurchased => ApiError::new(ErrorCode::AlreadyPurchased, err.to_string()),
             E::ContentHasBuyers => ApiError::new(ErrorCode::ContentHasBuyers, err.to_string()),
+            E::DropinFull { .. } => ApiError::new(ErrorCode::DropinFull, err.to_string()),
             E::SchemaTooNew { .. } | E::Corrupt(_) | E::Storage(_) | E::Io(_) | E::Config(_) => {
                 ApiError::internal(err)
             }

@@ -15,6 +15,7 @@ mod docs;
 mod error;
 mod extract;
 mod file_response;
+mod live;
 mod middleware;
 mod router;
 mod routes;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub budget: Arc<RequestBudget>,
     /// The proxies whose forwarded client address is believed.
     pub trusted_proxies: TrustedProxies,
+    /// The live rooms and relays, under the live limits.
+    pub live: Arc<live::LiveHub>,
 }
 
 impl AppState {
@@ -83,6 +86,7 @@ impl AppState {
             rate_limits,
             budget,
             trusted_proxies: TrustedProxies(limits.trusted_proxies.clone().into()),
+            live: live::LiveHub::new(&limits.live),
         }
     }
 }

@@ -40,6 +40,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routes::content::router())
         .merge(routes::content_files::router())
         .merge(routes::purchases::router())
+        .merge(routes::dropins::router())
+        .merge(routes::meeting_signal::router())
 }
 
 /// The whole API over `state`: the routes of [`api`], answering unknown

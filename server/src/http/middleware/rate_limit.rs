@@ -42,6 +42,8 @@ pub enum RouteClass {
     Auth,
     /// Search, matches, similar experts and recommendations: they run the matcher.
     Search,
+    /// `POST /v1/dropins/join`: join codes are short, so joins are few.
+    Join,
     /// Every other `POST`, `PUT`, `PATCH` and `DELETE`.
     Write,
     /// Everything else: not rate limited.
@@ -57,6 +59,7 @@ impl RouteClass {
             | (&Method::GET, Some("/v1/experts/{id}/similar" | "/v1/recommendations")) => {
                 RouteClass::Search
             }
+            (&Method::POST, Some("/v1/dropins/join")) => RouteClass::Join,
             // Stripe's deliveries: verified by their signature, never throttled.
             (&Method::POST, Some("/v1/webhooks/stripe")) => RouteClass::Read,
             (&Method::POST | &Method::PUT | &Method::PATCH | &Method::DELETE, _) => {
@@ -114,6 +117,7 @@ pub struct RateLimiters {
     auth: Option<Limiter<IpAddr>>,
     search: Option<Limiter<IpAddr>>,
     write: Option<Limiter<IpAddr>>,
+    join: Option<Limiter<IpAddr>>,
     account_write: Option<Limiter<UserId>>,
     created: Instant,
     /// Seconds after `created` of the last sweep.
@@ -127,6 +131,7 @@ impl RateLimiters {
             auth: Limiter::new("sign-in", limits.auth_rate),
             search: Limiter::new("search", limits.search_rate),
             write: Limiter::new("write", limits.write_rate),
+            join: Limiter::new("drop-in join", limits.join_rate),
             account_write: Limiter::new("write", limits.account_write_rate),
             created: Instant::now(),
             swept_at: AtomicU64::new(0),
@@ -141,6 +146,7 @@ impl RateLimiters {
             RouteClass::Auth => &self.auth,
             RouteClass::Search => &self.search,
             RouteClass::Write => &self.write,
+            RouteClass::Join => &self.join,
             RouteClass::Read => &None,
         };
         match limiter {
@@ -160,7 +166,7 @@ impl RateLimiters {
 
     /// Clients and accounts the limiters remember now.
     pub fn tracked(&self) -> usize {
-        [&self.auth, &self.search, &self.write]
+        [&self.auth, &self.search, &self.write, &self.join]
             .into_iter()
             .flatten()
             .map(Limiter::len)
@@ -180,7 +186,7 @@ impl RateLimiters {
         {
             return;
         }
-        for limiter in [&self.auth, &self.search, &self.write]
+        for limiter in [&self.auth, &self.search, &self.write, &self.join]
             .into_iter()
             .flatten()
         {

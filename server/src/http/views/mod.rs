@@ -1,12 +1,13 @@
 //! What the API sends back: the shapes of rows as callers may see them
 //! (one's own account, a public profile, a booking, a ranked expert, one's
-//! payouts and earnings, content, its purchases and its search hits), and
+//! payouts and earnings, content, its purchases and its search hits, drop-ins and their messages), and
 //! the OpenAPI schemas of the model types the API sends or takes as they are.
 
 mod account_view;
 mod booking_view;
 mod content_hit_view;
 mod content_views;
+mod dropin_views;
 pub mod model_schemas;
 mod money_views;
 mod public_profile;
@@ -16,6 +17,7 @@ pub use account_view::AccountView;
 pub use booking_view::BookingView;
 pub use content_hit_view::ContentHitView;
 pub use content_views::{BoughtView, ContentView, PurchaseView};
+pub use dropin_views::{AuthorView, DropinView, JoinedView, MessageView};
 pub use money_views::{
     CreatedBookingView, EarningsView, PaymentView, PayoutAccountView, PayoutView,
 };

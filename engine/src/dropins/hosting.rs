@@ -1,0 +1,246 @@
+//! Opening and ending drop-ins. An expert opens a session now or for later
+//! (at most 90 days ahead, for 5 minutes to 8 hours), with a fresh join
+//! code; the host takes part as a participant of their own who does not
+//! count against the capacity. Ending it records when it ended and how long
+//! it ran, lets every participant out, and leaves a system notice in the
+//! room's history. A session is upcoming before its start, live until it
+//! ends, then over.
+
+use droply_models::{
+    DropinMessage, DropinMessageId, DropinMessageType, DropinParticipant, DropinParticipantId,
+    DropinSession, DropinSessionId, SessionCode, Timestamp, UserId,
+};
+
+use super::authors::author_of;
+use super::messages::Posted;
+use crate::codes::random_code;
+use crate::store::{IndexName, Store, Txn};
+use crate::{Error, Result};
+
+/// Join codes are this long: 32^8 codes, so guessing one is hopeless under
+/// the join rate limit.
+const CODE_LEN: usize = 8;
+/// How far ahead a drop-in may be scheduled.
+const MAX_DAYS_AHEAD: i64 = 90;
+/// The shortest and longest planned session, in minutes.
+const MINUTES: std::ops::RangeInclusive<u32> = 5..=480;
+/// How many sessions one host may have open (upcoming or live) at once.
+pub const MAX_OPEN_PER_HOST: usize = 10;
+
+/// What a host asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDropin {
+    /// What it is about, 1–200 characters.
+    pub topic: String,
+    /// More detail, at most 5,000 characters.
+    pub description: String,
+    /// How many may join, 1–500.
+    pub max_participants: u32,
+    /// Whether people may join without signing in, and appear without names.
+    pub is_anonymous: bool,
+    /// When it starts; `None` is now.
+    pub starts_at: Option<Timestamp>,
+    /// How long it is planned to run, 5–480 minutes.
+    pub duration_minutes: u32,
+}
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropinState {
+    /// Scheduled, not started yet.
+    Upcoming,
+    /// Running now.
+    Live,
+    /// Ended.
+    Ended,
+}
+
+impl DropinState {
+    /// The state's name in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropinState::Upcoming => "upcoming",
+            DropinState::Live => "live",
+            DropinState::Ended => "ended",
+        }
+    }
+}
+
+/// The state of `session` at `now`.
+pub fn state_of(session: &DropinSession, now: Timestamp) -> DropinState {
+    if !session.is_active || session.ended_at.is_some() {
+        DropinState::Ended
+    } else if session.started_at.is_some_and(|start| start > now) {
+        DropinState::Upcoming
+    } else {
+        DropinState::Live
+    }
+}
+
+/// `host` opens a drop-in. `Forbidden` unless the host is an expert;
+/// `LimitReached` with [`MAX_OPEN_PER_HOST`] open already.
+pub fn open_dropin(store: &Store, host: UserId, new: &NewDropin) -> Result<DropinSession> {
+    if !MINUTES.contains(&new.duration_minutes) {
+        return Err(Error::Invalid(
+            "duration_minutes must be 5 to 480".to_owned(),
+        ));
+    }
+    for attempt in 0.. {
+        let code = SessionCode::parse(&random_code(CODE_LEN))?;
+        match store.write(|txn| open_in(txn, host, new, code.clone())) {
+            Err(Error::Conflict { field, .. }) if field == "session_code" && attempt < 4 => {}
+            other => return other,
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+fn open_in(
+    txn: &mut Txn<'_>,
+    host: UserId,
+    new: &NewDropin,
+    code: SessionCode,
+) -> Result<DropinSession> {
+    let user = txn.require::<droply_models::User>(host)?;
+    if !user.is_expert() {
+        return Err(Error::Forbidden(
+            "only experts host drop-ins; add a profession to your profile".to_owned(),
+        ));
+    }
+    let now = txn.now();
+    let starts_at = match new.starts_at {
+        Some(at) if at < now.plus_minutes(-1) => {
+            return Err(Error::Invalid("starts_at must not be in the past".to_owned()));
+        }
+        Some(at) if at > now.plus_days(MAX_DAYS_AHEAD) => {
+            return Err(Error::Invalid(
+                "starts_at must be within 90 days".to_owned(),
+            ));
+        }
+        Some(at) => at.max(now),
+        None => now,
+    };
+    let open = txn
+        .list_index::<DropinSession>(IndexName::DropinsByHost, &host.to_be_bytes())?
+        .into_iter()
+        .filter(|s| state_of(s, now) != DropinState::Ended)
+        .count();
+    if open >= MAX_OPEN_PER_HOST {
+        return Err(Error::LimitReached(format!(
+            "at most {MAX_OPEN_PER_HOST} open drop-ins per host; end one first"
+        )));
+    }
+    let session = txn.create(DropinSession {
+        id: DropinSessionId::new(0),
+        host_id: host,
+        topic: new.topic.trim().to_owned(),
+        description: new.description.trim().to_owned(),
+        max_participants: new.max_participants,
+        current_participants: 0,
+        is_active: true,
+        is_anonymous: new.is_anonymous,
+        session_code: code,
+        created_at: now,
+        started_at: Some(starts_at),
+        ended_at: None,
+        duration_minutes: new.duration_minutes,
+    })?;
+    txn.create(DropinParticipant {
+        id: DropinParticipantId::new(0),
+        session_id: session.id,
+        user_id: Some(host),
+        anonymous_name: None,
+        joined_at: now,
+        left_at: None,
+        is_active: true,
+    })?;
+    Ok(session)
+}
+
+/// The host ends drop-in `id`: ended now, its duration the minutes it ran
+/// (a session ended before it started is cancelled: no start, its planned
+/// length kept), every participant out. Answers the session and the
+/// "ended" notice to deliver to the room. `Forbidden` for anyone but the
+/// host; `InvalidState` when it has ended already.
+pub fn end_dropin(
+    store: &Store,
+    id: DropinSessionId,
+    host: UserId,
+) -> Result<(DropinSession, Posted)> {
+    store.write(|txn| {
+        let mut session = txn.require::<DropinSession>(id)?;
+        if session.host_id != host {
+            return Err(Error::Forbidden("only the host ends a drop-in".to_owned()));
+        }
+        let now = txn.now();
+        if state_of(&session, now) == DropinState::Ended {
+            return Err(Error::InvalidState("the drop-in has ended already".to_owned()));
+        }
+        match session.started_at {
+            Some(start) if start <= now => {
+                let seconds = now.signed_duration_since(start).num_seconds().max(0);
+                session.duration_minutes = u32::try_from(((seconds + 59) / 60).max(1))
+                    .unwrap_or(u32::MAX);
+            }
+            _ => session.started_at = None,
+        }
+        session.is_active = false;
+        session.ended_at = Some(now);
+        session.current_participants = 0;
+        let participants =
+            txn.list_index::<DropinParticipant>(IndexName::ParticipantsBySession, &id.to_be_bytes())?;
+        let mut host_row = None;
+        for mut participant in participants {
+            if participant.user_id == Some(host) && host_row.is_none() {
+                host_row = Some(participant.clone());
+            }
+            if participant.is_active {
+                participant.is_active = false;
+                participant.left_at = Some(now.max(participant.joined_at));
+                txn.update(participant)?;
+            }
+        }
+        let host_row = host_row.ok_or_else(|| {
+            Error::Corrupt(format!("drop-in {id} has no host participant"))
+        })?;
+        let session = txn.update(session)?;
+        let notice = txn.create(DropinMessage {
+            id: DropinMessageId::new(0),
+            session_id: id,
+            participant_id: host_row.id,
+            message_type: DropinMessageType::System,
+            content: "ended".to_owned(),
+            is_anonymous: session.is_anonymous,
+            created_at: now,
+            reply_to: None,
+            removed_at: None,
+        })?;
+        let user = txn.get::<droply_models::User>(host)?;
+        let author = author_of(&session, &host_row, user.as_ref());
+        Ok((
+            session,
+            Posted {
+                message: notice,
+                author,
+            },
+        ))
+    })
+}
+
+/// The open (upcoming or live) drop-ins of `host`, soonest first.
+pub fn open_dropins_of(store: &Store, host: UserId) -> Result<Vec<DropinSession>> {
+    let now = Timestamp::now();
+    let all = crate::PageRequest {
+        limit: crate::store::MAX_PAGE_SIZE,
+        ..crate::PageRequest::default()
+    };
+    let mut open: Vec<DropinSession> = store
+        .dropin_sessions()
+        .by_host(host, &all)?
+        .items
+        .into_iter()
+        .filter(|s| state_of(s, now) != DropinState::Ended)
+        .collect();
+    open.sort_by_key(|s| (s.started_at, s.id));
+    Ok(open)
+}

@@ -1,0 +1,171 @@
+//! Joining a drop-in with its code. Signed-in people may always join an
+//! open session; anonymous guests only where the host allows it. Each join
+//! hands out a random participant token, stored only as its hash; joining
+//! again signed in keeps the same participant (a new token, no second seat).
+//! Capacity is checked and taken in the same write transaction, so two
+//! people can never take the last seat together.
+
+use droply_models::{
+    DropinParticipant, DropinParticipantId, DropinSession, SessionCode, Timestamp, UserId, text,
+};
+
+use super::authors::{Author, author_of};
+use super::hosting::{DropinState, state_of};
+use super::pass::{DropinPass, DropinPassId};
+use crate::accounts::token_hash;
+use crate::codes::random_code;
+use crate::store::{IndexName, Store, Txn, UniqueName};
+use crate::{Error, Result};
+
+/// Someone asking to join.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Joining {
+    /// The code they were given.
+    pub code: String,
+    /// Their account, when signed in.
+    pub user: Option<UserId>,
+    /// The name to appear under where they appear anonymously, 1–50 characters.
+    pub display_name: Option<String>,
+}
+
+/// A successful join.
+#[derive(Clone, PartialEq)]
+pub struct Joined {
+    /// The session.
+    pub session: DropinSession,
+    /// The participant row.
+    pub participant: DropinParticipant,
+    /// How the room sees them.
+    pub author: Author,
+    /// The participant token: shown once, stored only hashed.
+    pub token: String,
+}
+
+impl std::fmt::Debug for Joined {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Joined")
+            .field("session", &self.session.id)
+            .field("participant", &self.participant.id)
+            .field("token", &"(redacted)")
+            .finish()
+    }
+}
+
+/// Joins the session with `joining.code`. `NotFound` for a code no session
+/// has; `InvalidState` once it ended or for its host; `Unauthorized` for an
+/// anonymous guest where the host asks people to sign in; `DropinFull`
+/// when every seat is taken.
+pub fn join_dropin(store: &Store, joining: &Joining) -> Result<Joined> {
+    let code = SessionCode::parse(&joining.code)?;
+    let display_name = match joining.display_name.as_deref().map(str::trim) {
+        Some(name) => {
+            text::check_required("display_name", name, text::DISPLAY_NAME_MAX)?;
+            Some(name.to_owned())
+        }
+        None => None,
+    };
+    store.write(|txn| {
+        let id = txn
+            .lookup_unique(UniqueName::SessionCode, code.as_str().as_bytes())?
+            .ok_or(Error::NotFound {
+                entity: "drop-in",
+                id: 0,
+            })?;
+        let mut session = txn.require::<DropinSession>(droply_models::DropinSessionId::new(id))?;
+        let now = txn.now();
+        if state_of(&session, now) == DropinState::Ended {
+            return Err(Error::InvalidState("this drop-in has ended".to_owned()));
+        }
+        if joining.user == Some(session.host_id) {
+            return Err(Error::InvalidState(
+                "you host this drop-in; connect to it with your own sign-in".to_owned(),
+            ));
+        }
+        if joining.user.is_none() && !session.is_anonymous {
+            return Err(Error::Unauthorized);
+        }
+        let anonymous_name = (session.is_anonymous || joining.user.is_none())
+            .then(|| display_name.clone().unwrap_or_else(guest_name));
+        let participant = match returning(txn, &session, joining.user)? {
+            Some(mut participant) => {
+                if anonymous_name.is_some() && display_name.is_some() {
+                    participant.anonymous_name = anonymous_name;
+                }
+                txn.update(participant)?
+            }
+            None => {
+                if !session.has_room() {
+                    return Err(Error::DropinFull {
+                        max: session.max_participants,
+                    });
+                }
+                session.current_participants += 1;
+                session = txn.update(session)?;
+                txn.create(DropinParticipant {
+                    id: DropinParticipantId::new(0),
+                    session_id: session.id,
+                    user_id: joining.user,
+                    anonymous_name,
+                    joined_at: now,
+                    left_at: None,
+                    is_active: true,
+                })?
+            }
+        };
+        let token = issue_pass(txn, &session, &participant, now)?;
+        let user = match joining.user {
+            Some(user) => txn.get::<droply_models::User>(user)?,
+            None => None,
+        };
+        let author = author_of(&session, &participant, user.as_ref());
+        Ok(Joined {
+            session,
+            participant,
+            author,
+            token,
+        })
+    })
+}
+
+/// The active participant `user` already is in `session`, if any.
+fn returning(
+    txn: &Txn<'_>,
+    session: &DropinSession,
+    user: Option<UserId>,
+) -> Result<Option<DropinParticipant>> {
+    let Some(user) = user else {
+        return Ok(None);
+    };
+    Ok(txn
+        .list_index::<DropinParticipant>(
+            IndexName::ParticipantsBySession,
+            &session.id.to_be_bytes(),
+        )?
+        .into_iter()
+        .find(|p| p.is_active && p.user_id == Some(user)))
+}
+
+/// Stores the hash of a new random token for `participant` and returns the token.
+fn issue_pass(
+    txn: &mut Txn<'_>,
+    session: &DropinSession,
+    participant: &DropinParticipant,
+    now: Timestamp,
+) -> Result<String> {
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    let token = hex::encode(bytes);
+    txn.create(DropinPass {
+        id: DropinPassId::new(0),
+        session_id: session.id,
+        participant_id: participant.id,
+        token_hash: token_hash(&token),
+        created_at: now,
+    })?;
+    Ok(token)
+}
+
+/// A name for a guest who gave none: "Guest" and four code characters.
+fn guest_name() -> String {
+    format!("Guest {}", random_code(4))
+}

@@ -1,0 +1,30 @@
+//! Drop-in Q&A: an expert hosts a live session that people join with a
+//! short code, signed in or (when the host allows it) anonymously; what they
+//! write is stored in order and delivered live by the server.
+//!
+//! `hosting` opens and ends sessions and says whether one is upcoming, live
+//! or over; `joining` lets people in and hands each a participant token,
+//! kept only as its hash in a `pass`; `members` recognises the token of a
+//! live connection as the host's or a participant's; `messages` validates
+//! and stores what members send (questions, answers, comments, reactions,
+//! removals, presence); `authors` says who wrote a message the way others
+//! may see it, without any identity in an anonymous session.
+
+mod authors;
+mod hosting;
+mod joining;
+mod members;
+mod messages;
+mod pass;
+
+pub use authors::{Author, Role};
+pub use hosting::{
+    DropinState, MAX_OPEN_PER_HOST, NewDropin, end_dropin, open_dropin, open_dropins_of, state_of,
+};
+pub use joining::{Joined, Joining, join_dropin};
+pub use members::{Member, member_by_token};
+pub use messages::{
+    MAX_REACTION_CHARS, NewMessage, Posted, Presence, messages_after, post_message,
+    record_presence, remove_message,
+};
+pub use pass::{DropinPass, DropinPassId};

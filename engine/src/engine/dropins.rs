@@ -1,0 +1,69 @@
+//! The engine's drop-in use cases: hosts open and end sessions, people join
+//! with a code, and live connections are recognised, send messages and
+//! read what they missed. The rules live in [`crate::dropins`]; delivering
+//! messages live is the server's.
+
+use droply_models::{DropinMessageId, DropinSession, DropinSessionId, UserId};
+
+use super::Engine;
+use crate::Result;
+use crate::dropins::{
+    self, Joined, Joining, Member, NewDropin, NewMessage, Posted, Presence,
+};
+
+impl Engine {
+    /// `host` opens a drop-in, now or later.
+    pub fn open_dropin(&self, host: UserId, new: &NewDropin) -> Result<DropinSession> {
+        dropins::open_dropin(self.store(), host, new)
+    }
+
+    /// The host ends drop-in `id`; answers the session and the notice for the room.
+    pub fn end_dropin(&self, id: DropinSessionId, host: UserId) -> Result<(DropinSession, Posted)> {
+        dropins::end_dropin(self.store(), id, host)
+    }
+
+    /// Drop-in `id`, in whatever state.
+    pub fn dropin(&self, id: DropinSessionId) -> Result<DropinSession> {
+        self.store().dropin_sessions().get(id)
+    }
+
+    /// The upcoming and live drop-ins `host` runs, soonest first.
+    pub fn open_dropins_of(&self, host: UserId) -> Result<Vec<DropinSession>> {
+        dropins::open_dropins_of(self.store(), host)
+    }
+
+    /// Someone joins a drop-in with its code.
+    pub fn join_dropin(&self, joining: &Joining) -> Result<Joined> {
+        dropins::join_dropin(self.store(), joining)
+    }
+
+    /// The member of drop-in `id` that `token` belongs to.
+    pub fn dropin_member(&self, id: DropinSessionId, token: &str) -> Result<Member> {
+        dropins::member_by_token(self.store(), id, token)
+    }
+
+    /// `member` sends a message; stored before it is answered.
+    pub fn post_dropin_message(&self, member: &Member, message: NewMessage) -> Result<Posted> {
+        dropins::post_message(self.store(), member, message)
+    }
+
+    /// The host removes message `target`.
+    pub fn remove_dropin_message(&self, member: &Member, target: DropinMessageId) -> Result<Posted> {
+        dropins::remove_message(self.store(), member, target)
+    }
+
+    /// Stores that `member` connected or left.
+    pub fn dropin_presence(&self, member: &Member, presence: Presence) -> Result<Posted> {
+        dropins::record_presence(self.store(), member, presence)
+    }
+
+    /// Up to `limit` messages of `session` after `after`, in order.
+    pub fn dropin_messages_after(
+        &self,
+        session: DropinSessionId,
+        after: DropinMessageId,
+        limit: usize,
+    ) -> Result<Vec<Posted>> {
+        dropins::messages_after(self.store(), session, after, limit)
+    }
+}

@@ -1,0 +1,249 @@
+//! One connection to a drop-in room. It subscribes to the room first, says
+//! who it is (`welcome`), announces itself (a stored `joined` notice), then
+//! sends what the client has not seen from the store (everything after the
+//! `after` id it gave, or the whole history) and from then on the room's
+//! frames, skipping any id it already sent: so every message arrives once,
+//! in id order, even across a reconnect. What the client sends is checked,
+//! rate limited, stored and broadcast under the room's posting lock; a
+//! client's mistake answers an `error` frame to it alone. The connection
+//! ends when the client leaves, falls behind the room's buffer (close 1013:
+//! reconnect with the last id seen), stays silent past the idle timeout
+//! (1001), or the host ends the session (1000).
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use droply_engine::Engine;
+use droply_engine::dropins::{Member, NewMessage, Posted, Presence};
+use droply_models::{DropinMessageId, DropinMessageType};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::hub::{Room, RoomFrame, Seat};
+use super::socket::{Beat, Outbox, Pulse, close, error_frame};
+use crate::http::error::ApiError;
+use crate::http::views::{AuthorView, MessageView};
+use crate::http::{AppState, blocking};
+
+/// Messages read from the store per page when catching a client up.
+const CATCH_UP_PAGE: usize = 500;
+
+/// The first frame: who the client is in the room.
+#[derive(Serialize)]
+struct Welcome<'a> {
+    kind: &'static str,
+    session_id: u64,
+    you: &'a AuthorView,
+}
+
+/// What a client sends: a message (`question`, `answer`, `comment`,
+/// `reaction`) or, from the host, `remove`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientFrame {
+    #[serde(rename = "type")]
+    kind: String,
+    content: Option<String>,
+    reply_to: Option<u64>,
+    message_id: Option<u64>,
+}
+
+/// Why a connection ended.
+enum Ending {
+    /// The client left or could not be written to.
+    Gone,
+    /// The host ended the session.
+    Ended,
+    /// The client fell behind the room.
+    TooSlow,
+    /// The client was silent too long.
+    Silent,
+}
+
+/// Serves `member` on `socket` in the room of `seat`, starting after
+/// message `after` (0: from the beginning).
+pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u64, seat: Seat) {
+    let limits = state.live.limits().clone();
+    let (sink, mut stream) = socket.split();
+    let mut out = Outbox::new(sink, limits.send_timeout);
+    let room = Arc::clone(&seat.room);
+    let mut frames = room.subscribe();
+    let you = AuthorView::from(&member.author);
+    let welcome = Welcome {
+        kind: "welcome",
+        session_id: member.session.id.get(),
+        you: &you,
+    };
+    if !out.text(json(&welcome)).await {
+        return;
+    }
+    let joined = member.clone();
+    if publish(&state, &room, move |engine| engine.dropin_presence(&joined, Presence::Joined))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let Some(mut last) = catch_up(&state, &member, after, &mut out).await else {
+        return;
+    };
+    let mut pulse = Pulse::new(&limits);
+    let ending = loop {
+        tokio::select! {
+            frame = frames.recv() => match frame {
+                Ok(frame) => {
+                    if frame.id > last {
+                        if !out.text(frame.json.clone()).await {
+                            break Ending::Gone;
+                        }
+                        last = frame.id;
+                    }
+                    if frame.ends_room {
+                        break Ending::Ended;
+                    }
+                }
+                Err(RecvError::Lagged(_)) => break Ending::TooSlow,
+                Err(RecvError::Closed) => break Ending::Gone,
+            },
+            incoming = stream.next() => {
+                let Some(Ok(message)) = incoming else { break Ending::Gone };
+                pulse.heard();
+                match message {
+                    Message::Text(text) => {
+                        if let Err(err) = handle(&state, &room, &member, text.as_str()).await {
+                            let frame = error_frame(&err);
+                            if !out.text(frame).await {
+                                break Ending::Gone;
+                            }
+                        }
+                    }
+                    Message::Binary(_) => {
+                        let err = ApiError::new(
+                            crate::http::error::ErrorCode::InvalidInput,
+                            "send JSON text frames",
+                        );
+                        if !out.text(error_frame(&err)).await {
+                            break Ending::Gone;
+                        }
+                    }
+                    Message::Close(_) => break Ending::Gone,
+                    Message::Ping(_) | Message::Pong(_) => {}
+                }
+            },
+            beat = pulse.beat() => match beat {
+                Beat::Ping => {
+                    if !out.ping().await {
+                        break Ending::Gone;
+                    }
+                }
+                Beat::Silent => break Ending::Silent,
+            },
+        }
+    };
+    match ending {
+        Ending::Ended => out.close(close::NORMAL, "the drop-in ended").await,
+        Ending::TooSlow => {
+            out.close(close::TRY_AGAIN_LATER, "too far behind; reconnect with after=<last id>")
+                .await;
+        }
+        Ending::Silent => out.close(close::GOING_AWAY, "idle").await,
+        Ending::Gone => {}
+    }
+    if !matches!(ending, Ending::Ended) {
+        let left = member.clone();
+        // The session may have ended meanwhile: then nobody needs the notice.
+        let _ = publish(&state, &room, move |engine| engine.dropin_presence(&left, Presence::Left))
+            .await;
+    }
+    drop(seat);
+}
+
+/// Sends the client everything after `after` from the store; the last id
+/// sent, or `None` when the client is gone.
+async fn catch_up(state: &AppState, member: &Member, after: u64, out: &mut Outbox) -> Option<u64> {
+    let session = member.session.id;
+    let mut last = after;
+    loop {
+        let from = DropinMessageId::new(last);
+        let page = blocking(state, move |engine| {
+            engine.dropin_messages_after(session, from, CATCH_UP_PAGE)
+        })
+        .await
+        .ok()?;
+        for posted in &page {
+            if !out.text(json(&MessageView::from(posted))).await {
+                return None;
+            }
+            last = posted.message.id.get();
+        }
+        if page.len() < CATCH_UP_PAGE {
+            return Some(last);
+        }
+    }
+}
+
+/// Checks, rate limits, stores and broadcasts one client frame.
+async fn handle(state: &AppState, room: &Room, member: &Member, text: &str) -> Result<(), ApiError> {
+    let frame: ClientFrame = serde_json::from_str(text).map_err(|err| {
+        ApiError::new(
+            crate::http::error::ErrorCode::InvalidInput,
+            format!("a message is {{\"type\", \"content\", \"reply_to\"?}}: {err}"),
+        )
+    })?;
+    state
+        .live
+        .check_message_rate(member.session.id.get(), member.participant.id.get())?;
+    let member = member.clone();
+    if frame.kind == "remove" {
+        let target = frame.message_id.ok_or_else(|| {
+            ApiError::new(
+                crate::http::error::ErrorCode::InvalidInput,
+                "remove names the message_id",
+            )
+        })?;
+        return publish(state, room, move |engine| {
+            engine.remove_dropin_message(&member, DropinMessageId::new(target))
+        })
+        .await;
+    }
+    let message_type: DropinMessageType = frame.kind.parse().map_err(|_| {
+        ApiError::new(
+            crate::http::error::ErrorCode::InvalidInput,
+            "type must be question, answer, comment, reaction or remove",
+        )
+    })?;
+    let message = NewMessage {
+        message_type,
+        content: frame.content.unwrap_or_default(),
+        reply_to: frame.reply_to.map(DropinMessageId::new),
+    };
+    publish(state, room, move |engine| engine.post_dropin_message(&member, message)).await
+}
+
+/// Stores through `work` and broadcasts what it stored, in the room's
+/// posting order.
+pub async fn publish(
+    state: &AppState,
+    room: &Room,
+    work: impl FnOnce(&Engine) -> droply_engine::Result<Posted> + Send + 'static,
+) -> Result<(), ApiError> {
+    let _order = room.posting().await;
+    let posted = blocking(state, work).await?;
+    room.broadcast(room_frame(&posted));
+    Ok(())
+}
+
+/// The room frame of a stored message.
+pub fn room_frame(posted: &Posted) -> RoomFrame {
+    RoomFrame {
+        id: posted.message.id.get(),
+        json: json(&MessageView::from(posted)),
+        ends_room: posted.message.message_type == DropinMessageType::System
+            && posted.message.content == "ended",
+    }
+}
+
+fn json(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned())
+}

@@ -1,0 +1,224 @@
+//! The live hub: every drop-in room and signal relay with someone
+//! connected, the cap on live connections and rooms, and the message rate
+//! per participant. A drop-in room is a broadcast channel of frames in id
+//! order plus a lock held while a message is stored and broadcast, so ids
+//! and delivery order agree; a slow receiver falls behind the channel's
+//! bounded buffer and is dropped, never holding the room up. A room lives
+//! while someone is connected.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use droply_models::{BookingId, DropinSessionId};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
+
+use super::signal_relay::Relay;
+use crate::http::error::{ApiError, ErrorCode};
+use crate::limits::LiveLimits;
+
+/// One frame for a drop-in room: its message id (0 for none) and its JSON.
+#[derive(Debug)]
+pub struct RoomFrame {
+    /// The stored message's id; clients skip what they already have.
+    pub id: u64,
+    /// The frame as sent.
+    pub json: String,
+    /// Whether the session ended with it: connections close after it.
+    pub ends_room: bool,
+}
+
+/// A drop-in room: its broadcast channel and its posting lock.
+#[derive(Debug)]
+pub struct Room {
+    sender: broadcast::Sender<Arc<RoomFrame>>,
+    posting: tokio::sync::Mutex<()>,
+}
+
+impl Room {
+    /// A receiver of every frame broadcast from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<RoomFrame>> {
+        self.sender.subscribe()
+    }
+
+    /// Holds the room's posting order: store, then [`Room::broadcast`],
+    /// then let go.
+    pub async fn posting(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.posting.lock().await
+    }
+
+    /// Sends `frame` to everyone connected (nobody connected is fine).
+    pub fn broadcast(&self, frame: RoomFrame) {
+        let _ = self.sender.send(Arc::new(frame));
+    }
+}
+
+/// A place in a room: while it is held the room stays, and the connection
+/// counts against the cap.
+#[derive(Debug)]
+pub struct Seat {
+    /// The room.
+    pub room: Arc<Room>,
+    session: DropinSessionId,
+    hub: Arc<LiveHub>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut rooms = self.hub.rooms();
+        if let Some(entry) = rooms.get(&self.session)
+            && Arc::ptr_eq(&entry.room, &self.room)
+        {
+            let left = entry.seats.saturating_sub(1);
+            if left == 0 {
+                rooms.remove(&self.session);
+            } else if let Some(entry) = rooms.get_mut(&self.session) {
+                entry.seats = left;
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct RoomEntry {
+    room: Arc<Room>,
+    seats: usize,
+}
+
+/// Every live room and relay of one server.
+#[derive(Debug)]
+pub struct LiveHub {
+    limits: LiveLimits,
+    connections: Arc<Semaphore>,
+    rooms: Mutex<HashMap<DropinSessionId, RoomEntry>>,
+    relays: Mutex<HashMap<BookingId, Arc<Relay>>>,
+    messages: DefaultKeyedRateLimiter<(u64, u64)>,
+}
+
+impl LiveHub {
+    /// An empty hub under `limits`.
+    pub fn new(limits: &LiveLimits) -> Arc<LiveHub> {
+        let per_minute = NonZeroU32::new(limits.message_rate.per_minute).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.message_rate.burst).unwrap_or(NonZeroU32::MIN);
+        Arc::new(LiveHub {
+            limits: limits.clone(),
+            connections: Arc::new(Semaphore::new(limits.max_connections)),
+            rooms: Mutex::new(HashMap::new()),
+            relays: Mutex::new(HashMap::new()),
+            messages: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+        })
+    }
+
+    /// The limits live connections run under.
+    pub fn limits(&self) -> &LiveLimits {
+        &self.limits
+    }
+
+    /// A live connection's permit; `503 overloaded` when every one is taken.
+    pub fn admit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        Arc::clone(&self.connections)
+            .try_acquire_owned()
+            .map_err(|_| overloaded("live connections"))
+    }
+
+    /// A seat in the room of drop-in `session`, opening the room if needed;
+    /// `503 overloaded` when the connection or room cap is reached.
+    pub fn enter(self: &Arc<Self>, session: DropinSessionId) -> Result<Seat, ApiError> {
+        let permit = self.admit()?;
+        let mut rooms = self.rooms();
+        let room = match rooms.get_mut(&session) {
+            Some(entry) => {
+                entry.seats += 1;
+                Arc::clone(&entry.room)
+            }
+            None => {
+                if rooms.len() + self.relays().len() >= self.limits.max_rooms {
+                    return Err(overloaded("live rooms"));
+                }
+                let (sender, _) = broadcast::channel(self.limits.send_buffer.max(1));
+                let room = Arc::new(Room {
+                    sender,
+                    posting: tokio::sync::Mutex::new(()),
+                });
+                rooms.insert(
+                    session,
+                    RoomEntry {
+                        room: Arc::clone(&room),
+                        seats: 1,
+                    },
+                );
+                room
+            }
+        };
+        Ok(Seat {
+            room,
+            session,
+            hub: Arc::clone(self),
+            _permit: permit,
+        })
+    }
+
+    /// The room of drop-in `session` if anyone is connected to it.
+    pub fn room(&self, session: DropinSessionId) -> Option<Arc<Room>> {
+        self.rooms().get(&session).map(|entry| Arc::clone(&entry.room))
+    }
+
+    /// The relay of booking `booking`, opened if needed; `503 overloaded`
+    /// at the room cap.
+    pub fn relay(&self, booking: BookingId) -> Result<Arc<Relay>, ApiError> {
+        let rooms = self.rooms().len();
+        let mut relays = self.relays();
+        if let Some(relay) = relays.get(&booking) {
+            return Ok(Arc::clone(relay));
+        }
+        if rooms + relays.len() >= self.limits.max_rooms {
+            return Err(overloaded("live rooms"));
+        }
+        let relay = Arc::new(Relay::default());
+        relays.insert(booking, Arc::clone(&relay));
+        Ok(relay)
+    }
+
+    /// Forgets the relay of `booking` once nobody is connected to it.
+    pub fn release_relay(&self, booking: BookingId, relay: &Arc<Relay>) {
+        let mut relays = self.relays();
+        if relays.get(&booking).is_some_and(|r| Arc::ptr_eq(r, relay)) && relay.is_empty() {
+            relays.remove(&booking);
+        }
+    }
+
+    /// Counts a message from `who` (a participant id, a user id) in `scope`
+    /// (a drop-in's id, a booking's: ids are unique across kinds);
+    /// `429 rate_limited` over the rate.
+    pub fn check_message_rate(&self, scope: u64, who: u64) -> Result<(), ApiError> {
+        self.messages.check_key(&(scope, who)).map_err(|_| {
+            ApiError::new(
+                ErrorCode::RateLimited,
+                "too many messages; slow down",
+            )
+        })
+    }
+
+    /// Live connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.limits.max_connections - self.connections.available_permits()
+    }
+
+    fn rooms(&self) -> MutexGuard<'_, HashMap<DropinSessionId, RoomEntry>> {
+        self.rooms.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn relays(&self) -> MutexGuard<'_, HashMap<BookingId, Arc<Relay>>> {
+        self.relays.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn overloaded(what: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::Overloaded,
+        format!("too many {what} open; try again shortly"),
+    )
+    .with_retry_after(5)
+}

@@ -1,0 +1,97 @@
+//! The WebRTC fallback's signal relay: a confirmed booking's two parties
+//! trade offer, answer and ICE candidates through it, each told when the
+//! other is there; a stranger, an unconfirmed booking and a meeting outside
+//! its window are refused before the upgrade; a malformed signal gets an
+//! error frame.
+
+use droply_models::{Booking, BookingStatus, Currency, Email, Money, NewBooking, PaymentStatus, Timestamp, UserId};
+use serde_json::json;
+
+use crate::app::{TestApp, spawn_app};
+use crate::live_client::{connect, runtime};
+
+/// A booking between `client` and `provider` starting `minutes` from now, in `status`.
+fn booking(app: &TestApp, client: u64, provider: u64, minutes: i64, status: BookingStatus) -> u64 {
+    let start = Timestamp::now().plus_minutes(minutes);
+    let mut booking = Booking::new(NewBooking {
+        user_id: UserId::new(client),
+        provider_id: UserId::new(provider),
+        start_time: start,
+        duration: 60,
+        payment_amount: Money::new(9_000, Currency::USD),
+        client_name: "A Client".to_owned(),
+        client_email: Email::parse("client@example.org").expect("email"),
+        client_message: None,
+        created_at: Timestamp::now(),
+    });
+    booking.status = status;
+    booking.payment_status = PaymentStatus::Succeeded;
+    app.store.bookings().create(booking).expect("booking").id.get()
+}
+
+fn signal_path(id: u64) -> String {
+    format!("/v1/bookings/{id}/signal")
+}
+
+#[test]
+fn the_two_parties_trade_offer_answer_and_ice() {
+    let app = spawn_app();
+    let (client_id, client) = app.register("carl");
+    let (provider_id, provider) = app.register("hana");
+    let id = booking(&app, client_id, provider_id, 5, BookingStatus::Confirmed);
+    let addr = app.addr;
+    runtime().block_on(async move {
+        let mut carl = connect(addr, &signal_path(id), Some(&client)).await.expect("client");
+        assert_eq!(carl.next().await.expect("presence"), json!({"type": "peer", "present": false}));
+        carl.send(&json!({"type": "offer", "sdp": "v=0 early"})).await;
+        assert_eq!(carl.next_kind("error").await["code"], "invalid_state", "nobody to send to yet");
+
+        let mut hana = connect(addr, &format!("{}?token={provider}", signal_path(id)), None)
+            .await
+            .expect("provider");
+        assert_eq!(hana.next().await.expect("presence"), json!({"type": "peer", "present": true}));
+        assert_eq!(carl.next().await.expect("presence"), json!({"type": "peer", "present": true}));
+
+        carl.send(&json!({"type": "offer", "sdp": "v=0 offer"})).await;
+        assert_eq!(hana.next().await.expect("offer"), json!({"type": "offer", "sdp": "v=0 offer", "from": "client"}));
+        hana.send(&json!({"type": "answer", "sdp": "v=0 answer"})).await;
+        assert_eq!(carl.next().await.expect("answer"), json!({"type": "answer", "sdp": "v=0 answer", "from": "provider"}));
+        let candidate = json!({"candidate": "candidate:1 1 udp 2122260223 10.0.0.2 54400 typ host", "sdpMid": "0"});
+        hana.send(&json!({"type": "ice", "candidate": candidate})).await;
+        assert_eq!(carl.next().await.expect("ice")["candidate"], candidate);
+        carl.send(&json!({"type": "ice", "candidate": candidate})).await;
+        assert_eq!(hana.next().await.expect("ice")["from"], "client");
+
+        carl.send(&json!({"type": "shout", "sdp": "x"})).await;
+        assert_eq!(carl.next_kind("error").await["code"], "invalid_input");
+        carl.send(&json!({"type": "offer"})).await;
+        assert_eq!(carl.next_kind("error").await["code"], "invalid_input");
+
+        hana.close().await;
+        assert_eq!(carl.next().await.expect("presence"), json!({"type": "peer", "present": false}));
+    });
+}
+
+#[test]
+fn strangers_unconfirmed_bookings_and_closed_windows_are_refused() {
+    let app = spawn_app();
+    let (client_id, client) = app.register("carl");
+    let (provider_id, _) = app.register("hana");
+    let (_, stranger) = app.register("sam");
+    let open = booking(&app, client_id, provider_id, 5, BookingStatus::Confirmed);
+    let pending = booking(&app, client_id, provider_id, 5, BookingStatus::PendingPayment);
+    let later = booking(&app, client_id, provider_id, 120, BookingStatus::Confirmed);
+    let over = booking(&app, client_id, provider_id, -90, BookingStatus::Confirmed);
+    let plain = app.authed("GET", &signal_path(open), &client, None);
+    assert_eq!((plain.status, crate::app::error_code(&plain).as_str()), (426, "upgrade_required"));
+    let addr = app.addr;
+    runtime().block_on(async move {
+        let refused = |r: Result<crate::live_client::LiveClient, (u16, String)>| r.err().expect("refused");
+        assert_eq!(refused(connect(addr, &signal_path(open), Some(&stranger)).await), (404, "not_found".to_owned()));
+        assert_eq!(refused(connect(addr, &signal_path(open), None).await), (401, "unauthorized".to_owned()));
+        for closed in [pending, later, over] {
+            assert_eq!(refused(connect(addr, &signal_path(closed), Some(&client)).await), (409, "invalid_state".to_owned()));
+        }
+        assert_eq!(refused(connect(addr, &signal_path(9_999_999), Some(&client)).await).0, 404);
+    });
+}
