@@ -3,7 +3,8 @@
 //! row's owner, by the other party (a booking's provider), by a stranger and
 //! anonymously. The API's convention: anonymous callers get 401, strangers
 //! 404 (a row they may not see does not exist for them), and the owner and
-//! the other party never 401 or 404. A new id-bearing operation fails this
+//! the other party never 401 or 404 (public drop-ins differ: see
+//! `stranger_status`). A new id-bearing operation fails this
 //! test until the matrix knows whose rows it names. Every answer of the run
 //! then goes through the exposure scan.
 
@@ -123,6 +124,18 @@ fn world_for(app: &TestApp, template: &str, n: usize) -> Option<World> {
             id: bought.body["id"].as_u64().expect("purchase id"),
         });
     }
+    if template.starts_with("/v1/dropins/") {
+        let (host_id, host) = app.register(&name("host"));
+        app.make_expert(host_id, "Europe/Berlin");
+        let opened = app.authed("POST", "/v1/dropins", &host, Some(r#"{"topic":"Open hour"}"#));
+        assert_eq!(opened.status, 201, "{}", opened.raw);
+        return Some(World {
+            owner: host,
+            other_party: None,
+            stranger,
+            id: opened.body["id"].as_u64().expect("drop-in id"),
+        });
+    }
     if template.starts_with("/v1/matches/") {
         let (client_id, client) = app.register(&name("seeker"));
         let (expert_id, _) = app.register(&name("matched"));
@@ -150,6 +163,17 @@ fn world_for(app: &TestApp, template: &str, n: usize) -> Option<World> {
         });
     }
     None
+}
+
+/// What a stranger gets: 404 for a row they may not see; a drop-in is
+/// public, so its host-only end answers 403, and its live room 401 (a
+/// sign-in token opens only the rooms one hosts).
+fn stranger_status(template: &str) -> u16 {
+    match template {
+        "/v1/dropins/{id}/end" => 403,
+        "/v1/dropins/{id}/live" => 401,
+        _ => 404,
+    }
 }
 
 /// A body the operation accepts in shape, so a refusal is about who asks.
@@ -212,7 +236,8 @@ fn every_row_route_answers_owner_other_party_stranger_and_anonymous_by_the_conve
         );
         let stranger = app.authed(method, &path, &world.stranger, body);
         assert_eq!(
-            stranger.status, 404,
+            stranger.status,
+            stranger_status(template),
             "stranger {method} {path}: {}",
             stranger.raw
         );

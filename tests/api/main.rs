@@ -30,5 +30,6 @@ mod request_id;
 mod reviews;
 mod search;
 mod search_content;
+mod search_dropins;
 mod search_market;
 mod search_readiness;

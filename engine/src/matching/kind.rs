@@ -1,8 +1,7 @@
-//! [`SearchKind`]: the kinds of result one search can return (experts, content), as a
-//! request names them in `kinds`. Each kind has its own indexes, filters and facets;
-//! a search over several kinds returns one ranking with each hit tagged by its kind.
-//! A new kind (drop-in sessions) is one more variant here, with its indexes, its
-//! filter fields and its facets.
+//! [`SearchKind`]: the kinds of result one search can return (experts, content, live
+//! drop-ins), as a request names them in `kinds`. Each kind has its own retrieval,
+//! filters and facets; a search over several kinds returns one ranking with each hit
+//! tagged by its kind.
 
 use crate::{Error, Result};
 
@@ -13,25 +12,29 @@ pub enum SearchKind {
     Experts,
     /// Published content for sale.
     Content,
+    /// Drop-ins live now.
+    Dropins,
 }
 
 impl SearchKind {
     /// Every kind, in the order results of equal score are listed.
-    pub const ALL: [SearchKind; 2] = [SearchKind::Experts, SearchKind::Content];
+    pub const ALL: [SearchKind; 3] = [SearchKind::Experts, SearchKind::Content, SearchKind::Dropins];
 
-    /// The name a request uses in `kinds` (`experts`, `content`).
+    /// The name a request uses in `kinds` (`experts`, `content`, `dropins`).
     pub fn name(self) -> &'static str {
         match self {
             SearchKind::Experts => "experts",
             SearchKind::Content => "content",
+            SearchKind::Dropins => "dropins",
         }
     }
 
-    /// The tag one hit of this kind carries (`expert`, `content`).
+    /// The tag one hit of this kind carries (`expert`, `content`, `dropin`).
     pub fn hit_tag(self) -> &'static str {
         match self {
             SearchKind::Experts => "expert",
             SearchKind::Content => "content",
+            SearchKind::Dropins => "dropin",
         }
     }
 
@@ -95,7 +98,7 @@ mod tests {
             SearchKind::parse_list(Some(&both)).expect("both"),
             [SearchKind::Experts, SearchKind::Content]
         );
-        for bad in [vec![], vec!["dropins".to_owned()]] {
+        for bad in [vec![], vec!["webinars".to_owned()]] {
             let err = SearchKind::parse_list(Some(&bad)).expect_err("refused");
             assert!(
                 matches!(err, Error::Invalid(ref m) if m.starts_with("kinds:")),

@@ -15,7 +15,8 @@
 //! The fused relevance (`0..=1`, by the request's semantic ratio and fusion method) is
 //! then re-ranked per kind: experts get their signals (quality, behaviour,
 //! availability, the viewer's history) and the profession diversity penalty, exactly
-//! as in an experts-only search; content is ranked by its relevance alone. The lists
+//! as in an experts-only search; content and live drop-ins (retrieved as
+//! `dropin_search` says) are ranked by their relevance alone. The lists
 //! are merged by final score (ties: experts first, then each kind's own order) and the
 //! page (`offset`, `limit`) is cut from the merged list. The new-expert guarantee of
 //! the first page is a rule of experts-only pages and is not applied here.
@@ -25,7 +26,7 @@ use std::time::Instant;
 
 use droply_index::text::terms;
 use droply_index::{ContentFacet, ContentFilters, FacetCounts};
-use droply_models::{ContentId, UserId};
+use droply_models::{ContentId, DropinSessionId, UserId};
 
 use super::fusion::{FusedHit, fuse};
 use super::kind::SearchKind;
@@ -52,6 +53,7 @@ type RetrievedContent = (
 enum HitKey {
     Expert(UserId),
     Content(ContentId),
+    Dropin(DropinSessionId),
 }
 
 impl Matcher {
@@ -89,20 +91,29 @@ impl Matcher {
         } else {
             (Vec::new(), Vec::new(), FacetCounts::default())
         };
-        let text_list = merged(
+        let (dropin_text, dropin_vector, dropin_total) = if query.wants(SearchKind::Dropins) {
+            self.retrieve_dropins(query, ratio, vector.as_deref())?
+        } else {
+            (Vec::new(), Vec::new(), 0)
+        };
+        let text_list = merged(vec![
             scaled(&expert_text, HitKey::Expert),
             scaled(&content_text, HitKey::Content),
-        );
-        let vector_list = merged(
+            scaled(&dropin_text, HitKey::Dropin),
+        ]);
+        let vector_list = merged(vec![
             tagged(&expert_vector, HitKey::Expert),
             tagged(&content_vector, HitKey::Content),
-        );
+            tagged(&dropin_vector, HitKey::Dropin),
+        ]);
         let mut experts_fused = Vec::new();
         let mut content_fused = Vec::new();
+        let mut dropins_fused = Vec::new();
         for hit in fuse(&text_list, &vector_list, ratio, query.fusion) {
             match hit.key {
                 HitKey::Expert(id) => experts_fused.push(rekeyed(&hit, id)),
                 HitKey::Content(id) => content_fused.push(rekeyed(&hit, id)),
+                HitKey::Dropin(id) => dropins_fused.push(rekeyed(&hit, id)),
             }
         }
         let viewer = self.query_viewer(query)?;
@@ -119,10 +130,12 @@ impl Matcher {
             diversify(&mut experts, self.config().weights.diversity);
         }
         let content = self.rank_content(content_fused, window, &context.query_terms)?;
+        let dropins = self.rank_dropins(dropins_fused, window, &context.query_terms)?;
         let mut ranked: Vec<RankedHit> = experts
             .into_iter()
             .map(|e| RankedHit::Expert(Box::new(e)))
             .chain(content.into_iter().map(|c| RankedHit::Content(Box::new(c))))
+            .chain(dropins.into_iter().map(|d| RankedHit::Dropin(Box::new(d))))
             .collect();
         // Stable: equal scores keep experts first, and each kind's own order.
         ranked.sort_by(|a, b| b.score().total_cmp(&a.score()));
@@ -141,7 +154,7 @@ impl Matcher {
         }
         Ok(SearchResults {
             hits,
-            total: expert_counts.total + content_counts.total,
+            total: expert_counts.total + content_counts.total + dropin_total,
             facets: expert_counts.fields,
             content_facets: content_counts.fields,
             took_micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
@@ -215,23 +228,10 @@ impl Matcher {
             let Some(creator) = store.users().find(content.user_id)? else {
                 continue;
             };
-            let mut contributions = Vec::new();
-            if hit.text.is_some() {
-                let hits = |value: &str| terms(value).iter().any(|(t, _)| query_terms.contains(t));
-                let matched = if hits(&content.title) {
-                    "title"
-                } else {
-                    "description"
-                };
-                contributions.push(Contribution::new(Signal::Keyword, matched, hit.text_part));
-            }
-            if let Some((_, cosine)) = hit.vector {
-                contributions.push(Contribution::new(
-                    Signal::Semantic,
-                    format!("{cosine:.3}"),
-                    hit.score - hit.text_part,
-                ));
-            }
+            let in_title = terms(&content.title)
+                .iter()
+                .any(|(t, _)| query_terms.contains(t));
+            let contributions = relevance(&hit, if in_title { "title" } else { "description" });
             let score = hit.score;
             ranked.push(RankedContent {
                 content,
@@ -244,6 +244,23 @@ impl Matcher {
         }
         Ok(ranked)
     }
+}
+
+/// What a hit ranked by relevance alone owes its score to: its words
+/// (naming the field they matched in, `matched`) and its meaning (the cosine).
+pub(super) fn relevance<K>(hit: &FusedHit<K>, matched: &str) -> Vec<Contribution> {
+    let mut contributions = Vec::new();
+    if hit.text.is_some() {
+        contributions.push(Contribution::new(Signal::Keyword, matched, hit.text_part));
+    }
+    if let Some((_, cosine)) = hit.vector {
+        contributions.push(Contribution::new(
+            Signal::Semantic,
+            format!("{cosine:.3}"),
+            hit.score - hit.text_part,
+        ));
+    }
+    contributions
 }
 
 /// `hits` with each score min-max scaled into `0..=1` within the list (a list whose
@@ -270,11 +287,11 @@ fn tagged<K: Copy>(hits: &[(K, f32)], key: fn(K) -> HitKey) -> Vec<(HitKey, f32)
     hits.iter().map(|&(id, score)| (key(id), score)).collect()
 }
 
-/// Two lists as one, best first (ties by key, so the order is deterministic).
-fn merged(mut a: Vec<(HitKey, f32)>, b: Vec<(HitKey, f32)>) -> Vec<(HitKey, f32)> {
-    a.extend(b);
-    a.sort_by(|x, y| y.1.total_cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
-    a
+/// Several lists as one, best first (ties by key, so the order is deterministic).
+fn merged(lists: Vec<Vec<(HitKey, f32)>>) -> Vec<(HitKey, f32)> {
+    let mut all: Vec<(HitKey, f32)> = lists.into_iter().flatten().collect();
+    all.sort_by(|x, y| y.1.total_cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+    all
 }
 
 /// A fused hit of the merged lists as a hit of one kind.
@@ -296,10 +313,10 @@ mod tests {
     fn text_scores_are_scaled_per_kind_and_vectors_kept() {
         let experts = [(UserId::new(1), 12.0), (UserId::new(2), 4.0)];
         let content = [(ContentId::new(1), 0.9)];
-        let text = merged(
+        let text = merged(vec![
             scaled(&experts, HitKey::Expert),
             scaled(&content, HitKey::Content),
-        );
+        ]);
         assert_eq!(
             text,
             [
@@ -308,10 +325,10 @@ mod tests {
                 (HitKey::Expert(UserId::new(2)), 0.0),
             ]
         );
-        let vectors = merged(
+        let vectors = merged(vec![
             tagged(&[(UserId::new(2), 0.4)], HitKey::Expert),
             tagged(&content, HitKey::Content),
-        );
+        ]);
         assert_eq!(vectors[0], (HitKey::Content(ContentId::new(1)), 0.9));
     }
 }

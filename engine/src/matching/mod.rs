@@ -12,6 +12,7 @@
 //! without a query (its trending list cached in `trending_cache`); `ai_matches` stores matches and feedback.
 
 mod ai_matches;
+mod dropin_search;
 mod filter;
 mod freshness;
 mod fusion;
@@ -37,7 +38,7 @@ pub use kind::SearchKind;
 pub use query::{
     Budget, MAX_BOOKABLE_DAYS, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS, MatchFilters, MatchQuery,
 };
-pub use ranked_hit::{RankedContent, RankedHit, SearchResults};
+pub use ranked_hit::{RankedContent, RankedDropin, RankedHit, SearchResults};
 pub use ranker::{MatchResults, Matcher, MatcherConfig, RankedExpert, display_score};
 pub use rates::RateTable;
 pub use reasons::free_on;

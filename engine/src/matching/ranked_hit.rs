@@ -1,10 +1,11 @@
 //! What a search over several kinds of result returns: [`RankedContent`] (a content
-//! item with its creator and its relevance), [`RankedHit`] (an expert or a content
-//! item, tagged by its kind) and [`SearchResults`] (one ranked page over every kind
+//! item with its creator and its relevance), [`RankedDropin`] (a live drop-in with
+//! its host), [`RankedHit`] (an expert, a content item or a drop-in, tagged by its
+//! kind) and [`SearchResults`] (one ranked page over every kind
 //! asked for, the total, and the facet counts of each kind).
 
 use droply_index::{ContentFacet, FacetField};
-use droply_models::{Content, ContentId, User};
+use droply_models::{Content, ContentId, DropinSession, DropinSessionId, User};
 
 use super::fusion::FusedHit;
 use super::kind::SearchKind;
@@ -29,6 +30,23 @@ pub struct RankedContent {
     pub contributions: Vec<Contribution>,
 }
 
+/// One ranked live drop-in.
+#[derive(Debug, Clone)]
+pub struct RankedDropin {
+    /// The session.
+    pub session: DropinSession,
+    /// Who hosts it.
+    pub host: User,
+    /// The final score: its fused relevance, comparable with the other kinds'.
+    pub score: f32,
+    /// The score mapped into `0..=1` for display.
+    pub match_score: f32,
+    /// Where it stood in each retrieval list.
+    pub fused: FusedHit<DropinSessionId>,
+    /// Every contribution to `score` (words and meaning).
+    pub contributions: Vec<Contribution>,
+}
+
 /// One hit of a search over several kinds.
 #[derive(Debug, Clone)]
 pub enum RankedHit {
@@ -36,6 +54,8 @@ pub enum RankedHit {
     Expert(Box<RankedExpert>),
     /// A content item.
     Content(Box<RankedContent>),
+    /// A live drop-in.
+    Dropin(Box<RankedDropin>),
 }
 
 impl RankedHit {
@@ -44,6 +64,7 @@ impl RankedHit {
         match self {
             RankedHit::Expert(_) => SearchKind::Experts,
             RankedHit::Content(_) => SearchKind::Content,
+            RankedHit::Dropin(_) => SearchKind::Dropins,
         }
     }
 
@@ -52,6 +73,7 @@ impl RankedHit {
         match self {
             RankedHit::Expert(hit) => hit.score,
             RankedHit::Content(hit) => hit.score,
+            RankedHit::Dropin(hit) => hit.score,
         }
     }
 
@@ -60,6 +82,7 @@ impl RankedHit {
         match self {
             RankedHit::Expert(hit) => hit.match_score,
             RankedHit::Content(hit) => hit.match_score,
+            RankedHit::Dropin(hit) => hit.match_score,
         }
     }
 
@@ -68,6 +91,7 @@ impl RankedHit {
         match self {
             RankedHit::Expert(hit) => &hit.contributions,
             RankedHit::Content(hit) => &hit.contributions,
+            RankedHit::Dropin(hit) => &hit.contributions,
         }
     }
 }

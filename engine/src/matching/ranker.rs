@@ -116,6 +116,8 @@ pub struct Matcher {
     config: MatcherConfig,
     stats: StatsCache,
     pub(crate) trending: TrendingCache,
+    /// The vectors of open drop-ins' texts.
+    pub(super) dropin_vectors: super::dropin_search::DropinVectors,
     /// The last store change whose experts' stats were forgotten.
     seen_seq: Mutex<u64>,
 }
@@ -141,6 +143,7 @@ impl Matcher {
             config,
             stats,
             trending: TrendingCache::default(),
+            dropin_vectors: Default::default(),
         }
     }
 

@@ -1,5 +1,5 @@
 //! Drop-in Q&A sessions, participants and messages as records: sessions by
-//! host and unique session code; participants by session; messages by
+//! host, the open ones (for search) and by unique session code; participants by session; messages by
 //! session in id order (the order a room delivers them in). Message rows of
 //! format 1 (before answers and removals) are read as format 2 with neither.
 
@@ -23,11 +23,18 @@ impl Record for DropinSession {
     record_basics!(DropinSessionId);
 
     fn index_entries(&self) -> Vec<IndexEntry> {
-        vec![IndexEntry::owner_at(
+        let mut entries = vec![IndexEntry::owner_at(
             IndexName::DropinsByHost,
             self.host_id.get(),
             self.created_at,
-        )]
+        )];
+        if self.is_active && self.ended_at.is_none() {
+            entries.push(IndexEntry {
+                index: IndexName::OpenDropins,
+                prefix: Vec::new(),
+            });
+        }
+        entries
     }
     fn unique_entries(&self) -> Vec<UniqueEntry> {
         vec![UniqueEntry {
@@ -106,6 +113,15 @@ impl Repo<'_, DropinSession> {
     /// The sessions `host` created, in time order.
     pub fn by_host(&self, host: UserId, page: &PageRequest) -> Result<Page<DropinSession>> {
         self.by_index(IndexName::DropinsByHost, &host.to_be_bytes(), page)
+    }
+
+    /// Up to `limit` sessions not yet ended (upcoming or live), oldest first.
+    pub fn open(&self, limit: usize) -> Result<Vec<DropinSession>> {
+        let page = PageRequest {
+            limit,
+            ..PageRequest::default()
+        };
+        Ok(self.by_index(IndexName::OpenDropins, &[], &page)?.items)
     }
 
     /// The session with this code, if any.

@@ -2,7 +2,7 @@
 //! up to date when it is opened. A store written by a newer Droply is refused
 //! rather than misread.
 
-use droply_models::{Booking, ContentPurchase, DropinMessage, ReferralReward, User};
+use droply_models::{Booking, ContentPurchase, DropinMessage, DropinSession, ReferralReward, User};
 
 use super::Store;
 use super::tree_id::{IndexName, TreeId};
@@ -47,7 +47,8 @@ const MIGRATIONS: &[Migration] = &[
         from: 5,
         run: |store| {
             store.tree(TreeId::Index(IndexName::MessagesBySession)).clear()?;
-            backfill_index::<DropinMessage>(store, IndexName::MessagesBySession)
+            backfill_index::<DropinMessage>(store, IndexName::MessagesBySession)?;
+            backfill_index::<DropinSession>(store, IndexName::OpenDropins)
         },
     },
 ];
@@ -56,7 +57,7 @@ const MIGRATIONS: &[Migration] = &[
 /// by a later schema (schema 2: experts; schema 3: sessions by user; schema
 /// 4: bookings awaiting payment; 5: purchases by buyer and content, pending
 /// referral rewards; 6: drop-in messages by session in id order, after the
-/// old time-ordered keys are cleared). Each row writes its own key, so
+/// old time-ordered keys are cleared, and the open drop-ins). Each row writes its own key, so
 /// running it twice is harmless.
 fn backfill_index<R: Record>(store: &Store, index: IndexName) -> Result<()> {
     let tree = store.tree(TreeId::Index(index));

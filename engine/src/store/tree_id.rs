@@ -186,11 +186,13 @@ pub enum IndexName {
     RewardsByPurchase,
     /// Referral rewards not yet credited, oldest first (no owner part).
     PendingRewards,
+    /// Drop-ins not yet ended (no owner part): what search looks through.
+    OpenDropins,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 30] = [
+    pub const ALL: [IndexName; 31] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -221,6 +223,7 @@ impl IndexName {
         IndexName::PurchasesByBuyerContent,
         IndexName::RewardsByPurchase,
         IndexName::PendingRewards,
+        IndexName::OpenDropins,
     ];
 
     /// The tree's name on disk.
@@ -256,6 +259,7 @@ impl IndexName {
             IndexName::PurchasesByBuyerContent => "idx/purchases_by_buyer_content",
             IndexName::RewardsByPurchase => "idx/rewards_by_purchase",
             IndexName::PendingRewards => "idx/pending_rewards",
+            IndexName::OpenDropins => "idx/open_dropins",
         }
     }
 }

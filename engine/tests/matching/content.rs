@@ -50,6 +50,7 @@ fn tagged(results: &SearchResults) -> Vec<(SearchKind, u64)> {
         .map(|hit| match hit {
             RankedHit::Expert(e) => (SearchKind::Experts, e.expert.id.get()),
             RankedHit::Content(c) => (SearchKind::Content, c.content.id.get()),
+            RankedHit::Dropin(d) => (SearchKind::Dropins, d.session.id.get()),
         })
         .collect()
 }

@@ -5,10 +5,10 @@
 //! engine's `SearchRequest`, which the engine checks (one place for every
 //! rule of a query, shared with `POST /v1/matches`).
 //!
-//! `kinds` asks for experts (the default), content, or both in one ranking. A
-//! request without `kinds` gets the answer it always got; one that names `kinds`
-//! gets every hit tagged with its `kind` (`expert`, `content`) and the facet
-//! counts grouped by kind.
+//! `kinds` asks for experts (the default), content, live drop-ins, or several
+//! in one ranking. A request without `kinds` gets the answer it always got;
+//! one that names `kinds` gets every hit tagged with its `kind` (`expert`,
+//! `content`, `dropin`) and the facet counts grouped by kind (drop-ins have none).
 
 use std::collections::BTreeMap;
 
@@ -28,7 +28,7 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, MaybeSignedIn};
-use crate::http::views::{ContentHitView, PublicProfile};
+use crate::http::views::{ContentHitView, CreatorView, DropinView, PublicProfile};
 use crate::http::{AppState, blocking};
 
 /// `POST /v1/search`.
@@ -40,9 +40,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SearchBody {
-    /// The kinds of result: `["experts"]` (the default), `["content"]` or
-    /// `["experts", "content"]` (one ranking). Naming `kinds` tags every hit
-    /// with its `kind` and groups `facetDistribution` by kind.
+    /// The kinds of result: `experts` (the default), `content`, `dropins`
+    /// (live drop-ins), or several (one ranking). Naming `kinds` tags every
+    /// hit with its `kind` and groups `facetDistribution` by kind.
     kinds: Option<Vec<String>>,
     /// What the searcher typed; empty or absent lists experts by the other signals.
     q: Option<String>,
@@ -220,6 +220,22 @@ pub struct ContentHit {
     pub ranking: HitRanking,
 }
 
+/// A live drop-in hit: the session and its host, with the score when asked.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DropinHit {
+    /// Always `dropin`.
+    #[schema(value_type = String, example = "dropin")]
+    pub kind: &'static str,
+    /// The session (join with its `session_code`).
+    #[serde(flatten)]
+    pub dropin: DropinView,
+    /// Who hosts it.
+    pub host: CreatorView,
+    /// The score, when asked.
+    #[serde(flatten)]
+    pub ranking: HitRanking,
+}
+
 /// One hit, of the kind its `kind` names (`expert` hits carry `kind` only when
 /// the request named `kinds`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -230,6 +246,8 @@ pub enum SearchHit {
     Expert(Box<ExpertHit>),
     /// A content item.
     Content(ContentHit),
+    /// A live drop-in.
+    Dropin(DropinHit),
 }
 
 /// Facet counts: value counts per field, grouped by kind when the request named
@@ -296,6 +314,12 @@ fn hit(ranked: &RankedHit, style: HitStyle) -> SearchHit {
             content: ContentHitView::new(&content.content, &content.creator),
             ranking,
         }),
+        RankedHit::Dropin(dropin) => SearchHit::Dropin(DropinHit {
+            kind: SearchKind::Dropins.hit_tag(),
+            dropin: DropinView::from(&dropin.session),
+            host: CreatorView::from(&dropin.host),
+            ranking,
+        }),
     }
 }
 
@@ -325,6 +349,8 @@ fn facet_distribution(
         let fields = match kind {
             SearchKind::Experts => experts.clone(),
             SearchKind::Content => content.clone(),
+            // Drop-ins have no facets of their own.
+            SearchKind::Dropins => BTreeMap::new(),
         };
         grouped.insert(kind.name().to_owned(), fields);
     }
@@ -337,8 +363,8 @@ fn facet_distribution(
     post,
     path = "/v1/search",
     tag = "search",
-    summary = "Search experts and content",
-    description = "Meilisearch-style: `q` is matched by words (BM25, typo tolerant) and by meaning (sentence vectors), mixed by `semanticRatio`, then re-ranked by quality, engagement and availability (and, with a valid bearer token, the caller's history). `kinds` asks for `experts` (the default), `content` (published items), or both in one ranking whose scores are comparable across kinds; naming `kinds` tags every hit with `kind` (`expert` or `content`) and groups `facetDistribution` by kind. `filter` examples for experts: `industry = Finance`, `skills IN [Rust, \"Machine Learning\"]`, `(location = Berlin OR location = Paris) AND rating >= 4.5`, `is_available = true`, `is_featured = true`, `bookable_within_days <= 7`, `hourly_rate <= 9000` (minor units of `currency`); for content: `content_type = video`, `content_type IN [course, document]`, `price <= 2000` (minor units of `currency`), `creator = 42`; for both: `category = 3` (or `category_id`). A filter on a field that does not apply to every requested kind is refused. Anonymous callers are served; a bearer token that is sent must be valid.",
+    summary = "Search experts, content and live drop-ins",
+    description = "Meilisearch-style: `q` is matched by words (BM25, typo tolerant) and by meaning (sentence vectors), mixed by `semanticRatio`, then re-ranked by quality, engagement and availability (and, with a valid bearer token, the caller's history). `kinds` asks for `experts` (the default), `content` (published items), `dropins` (drop-ins live now, with their join code), or several in one ranking whose scores are comparable across kinds; naming `kinds` tags every hit with `kind` (`expert`, `content` or `dropin`) and groups `facetDistribution` by kind (drop-ins have no filters or facets). `filter` examples for experts: `industry = Finance`, `skills IN [Rust, \"Machine Learning\"]`, `(location = Berlin OR location = Paris) AND rating >= 4.5`, `is_available = true`, `is_featured = true`, `bookable_within_days <= 7`, `hourly_rate <= 9000` (minor units of `currency`); for content: `content_type = video`, `content_type IN [course, document]`, `price <= 2000` (minor units of `currency`), `creator = 42`; for both: `category = 3` (or `category_id`). A filter on a field that does not apply to every requested kind is refused. Anonymous callers are served; a bearer token that is sent must be valid.",
     request_body = SearchBody,
     responses(
         (status = 200, description = "A page of hits", body = SearchResponse),

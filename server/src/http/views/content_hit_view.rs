@@ -50,10 +50,7 @@ impl ContentHitView {
             category_id: content.category_id.map(|id| id.get()),
             preview_available: content.preview_available,
             purchases: content.purchases,
-            creator: CreatorView {
-                id: creator.id,
-                name: creator.public_name(),
-            },
+            creator: CreatorView::from(creator),
             created_at: content.created_at,
         }
     }

@@ -26,6 +26,15 @@ pub struct CreatorView {
     pub name: String,
 }
 
+impl From<&droply_models::User> for CreatorView {
+    fn from(user: &droply_models::User) -> Self {
+        CreatorView {
+            id: user.id,
+            name: user.public_name(),
+        }
+    }
+}
+
 /// A stored file as callers see it: what it is and how big.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FileView {

@@ -16,7 +16,7 @@ mod ranked_expert_view;
 pub use account_view::AccountView;
 pub use booking_view::BookingView;
 pub use content_hit_view::ContentHitView;
-pub use content_views::{BoughtView, ContentView, PurchaseView};
+pub use content_views::{BoughtView, ContentView, CreatorView, PurchaseView};
 pub use dropin_views::{AuthorView, DropinView, JoinedView, MessageView};
 pub use money_views::{
     CreatedBookingView, EarningsView, PaymentView, PayoutAccountView, PayoutView,
