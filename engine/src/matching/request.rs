@@ -199,7 +199,7 @@ mod tests {
             Err(Error::InvalidFacets(_))
         ));
         let unknown = SearchRequest {
-            kinds: Some(vec!["dropins".to_owned()]),
+            kinds: Some(vec!["webinars".to_owned()]),
             ..SearchRequest::default()
         };
         assert!(
