@@ -105,6 +105,19 @@ pub enum Error {
     /// Content someone bought cannot be deleted (archive it instead).
     #[error("content that someone bought cannot be deleted; archive it instead")]
     ContentHasBuyers,
+    /// A meeting was asked of a booking that is not confirmed (its status).
+    #[error("only a confirmed booking has a meeting (this one is {0})")]
+    MeetingNeedsConfirmation(String),
+    /// A meeting was asked outside its window (what the window is).
+    #[error("the meeting is not open: {0}")]
+    MeetingNotOpen(String),
+    /// Daily.co could not be reached or refused what we asked.
+    #[error("video provider: {0}")]
+    VideoProvider(String),
+    /// Something that needs Daily.co (a webhook, a recording link) was
+    /// asked of a service running without it.
+    #[error("video (Daily.co) is not configured on this server")]
+    VideoNotConfigured,
     /// A request made no sense (bad cursor, bad reference, ...).
     #[error("invalid: {0}")]
     Invalid(String),
@@ -166,6 +179,8 @@ impl Error {
                 | Error::UnsupportedFile(_)
                 | Error::AlreadyPurchased
                 | Error::ContentHasBuyers
+                | Error::MeetingNeedsConfirmation(_)
+                | Error::MeetingNotOpen(_)
         )
     }
 }

@@ -9,9 +9,11 @@
 
 use std::collections::BTreeSet;
 
-use droply_models::{AiMatch, AiMatchId, Timestamp, UserId};
+use droply_engine::video::{DailyConfig, Recording, RecordingRowId};
+use droply_models::{AiMatch, AiMatchId, BookingId, Timestamp, UserId};
+use droply_test_support::daily_fake::{DAILY_API_KEY, DailyFake};
 
-use crate::app::{TestApp, spawn_app_paying};
+use crate::app::{TestApp, spawn_app_paying_with};
 use crate::availability::expert_working;
 
 /// A Monday 10:00 in Berlin, on the slot grid.
@@ -36,11 +38,25 @@ fn world_for(app: &TestApp, template: &str, n: usize) -> Option<World> {
         let body = format!(r#"{{"provider_id":{expert},"start_time":"{SLOT}","duration":60}}"#);
         let booked = app.post_booking(&client, &body);
         assert_eq!(booked.status, 201, "{}", booked.raw);
+        let id = booked.body["id"].as_u64().expect("booking id");
+        // A recording of its call, for the recording routes.
+        app.store
+            .write(|txn| {
+                txn.create(Recording {
+                    id: RecordingRowId::new(0),
+                    booking_id: BookingId::new(id),
+                    recording_id: recording_of(n),
+                    started_at: None,
+                    duration_secs: None,
+                    received_at: Timestamp::now(),
+                })
+            })
+            .expect("a recording");
         return Some(World {
             owner: client,
             other_party: Some(provider),
             stranger,
-            id: booked.body["id"].as_u64().expect("booking id"),
+            id,
         });
     }
     if let Some(kind) = template
@@ -152,6 +168,11 @@ fn world_for(app: &TestApp, template: &str, n: usize) -> Option<World> {
     None
 }
 
+/// The recording id of world `n`'s booking.
+fn recording_of(n: usize) -> String {
+    format!("rec-{n}")
+}
+
 /// A body the operation accepts in shape, so a refusal is about who asks.
 fn body_for(method: &str, template: &str) -> Option<&'static str> {
     match (method, template.rsplit('/').next()) {
@@ -188,7 +209,14 @@ fn id_operations(doc: &serde_json::Value) -> Vec<(String, String)> {
 
 #[test]
 fn every_row_route_answers_owner_other_party_stranger_and_anonymous_by_the_convention() {
-    let app = spawn_app_paying();
+    // Daily on loopback, so the recording routes reach their answer.
+    let daily = DailyFake::start();
+    let app = spawn_app_paying_with(|config| {
+        config.video.daily = Some(DailyConfig {
+            api_base: daily.base_url(),
+            ..DailyConfig::new(DAILY_API_KEY.into())
+        });
+    });
     let doc = app.get("/openapi.json").body;
     let operations = id_operations(&doc);
     assert!(operations.len() >= 12, "{operations:?}");
@@ -202,7 +230,8 @@ fn every_row_route_answers_owner_other_party_stranger_and_anonymous_by_the_conve
             .unwrap_or_else(|| panic!("the matrix does not know whose rows {template} names"));
         let path = template
             .replace("{id}", &world.id.to_string())
-            .replace("{expert_id}", &world.id.to_string());
+            .replace("{expert_id}", &world.id.to_string())
+            .replace("{recording_id}", &recording_of(n));
         let body = body_for(method, template);
         let anonymous = app.request(method, &path, body);
         assert_eq!(

@@ -28,3 +28,4 @@ mod search;
 mod search_content;
 mod search_market;
 mod search_readiness;
+mod video;

@@ -12,7 +12,7 @@ use crate::accounts::AuthSession;
 use crate::{Error, Result};
 
 /// The schema this build writes.
-pub const CURRENT_SCHEMA: u32 = 5;
+pub const CURRENT_SCHEMA: u32 = 6;
 
 const META_SCHEMA: &[u8] = b"schema_version";
 
@@ -43,11 +43,16 @@ const MIGRATIONS: &[Migration] = &[
             backfill_index::<ReferralReward>(store, IndexName::PendingRewards)
         },
     },
+    Migration {
+        from: 5,
+        run: crate::video::enqueue_rooms_of_confirmed,
+    },
 ];
 
 /// Enters every existing row of `R` into `index`, a relationship index added
 /// by a later schema (schema 2: experts; schema 3: sessions by user; schema
-/// 4: bookings awaiting payment; 5: purchases by buyer and content, pending referral rewards). Each
+/// 4: bookings awaiting payment; 5: purchases by buyer and content, pending referral rewards;
+/// schema 6 adds video rooms, see `crate::video::enqueue_rooms_of_confirmed`). Each
 /// row writes its own key, so running it twice is harmless.
 fn backfill_index<R: Record>(store: &Store, index: IndexName) -> Result<()> {
     let tree = store.tree(TreeId::Index(index));
@@ -185,5 +190,42 @@ mod tests {
         assert_eq!(holds.items.len(), 1, "the hold was indexed");
         let report = store.verify_integrity().expect("verify");
         assert!(report.is_consistent(), "{:?}", report.problems);
+    }
+
+    #[test]
+    fn opening_a_schema_5_store_queues_rooms_for_confirmed_bookings_ahead() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store");
+        let (ahead, cancelled) = {
+            let store = Store::open(&path).expect("open");
+            let ann = store
+                .users()
+                .create(user("ann", "Tax Advisor"))
+                .expect("ann");
+            let bob = store.users().create(user("bob", "")).expect("bob");
+            let mut confirmed = crate::test_rows::booking(bob.id, ann.id);
+            confirmed.status = droply_models::BookingStatus::Confirmed;
+            let ahead = store.bookings().create(confirmed.clone()).expect("ahead");
+            confirmed.status = droply_models::BookingStatus::Cancelled;
+            confirmed.start_time = confirmed.start_time.plus_days(1);
+            confirmed.end_time = confirmed.end_time.plus_days(1);
+            let cancelled = store.bookings().create(confirmed).expect("cancelled");
+            store
+                .tree(TreeId::Meta)
+                .insert(META_SCHEMA, &5u32.to_be_bytes())
+                .expect("schema 5");
+            store.flush().expect("flush");
+            (ahead, cancelled)
+        };
+        let store = Store::open(&path).expect("reopen");
+        let rooms: Vec<crate::video::VideoRoom> = store
+            .iter::<crate::video::VideoRoom>()
+            .collect::<Result<_>>()
+            .expect("rooms");
+        assert_eq!(rooms.len(), 1, "{rooms:?}");
+        assert_eq!(rooms[0].booking_id, ahead.id);
+        assert_ne!(rooms[0].booking_id, cancelled.id);
+        assert_eq!(rooms[0].state, crate::video::RoomState::Pending);
+        assert!(store.verify_integrity().expect("verify").is_consistent());
     }
 }

@@ -50,11 +50,17 @@ pub enum EntityKind {
     StripeEvent = 21,
     /// `Review`: a client's rating of a completed session (engine-internal).
     Review = 22,
+    /// `VideoRoom`: a confirmed booking's Daily room, the room job's outbox row (engine-internal).
+    VideoRoom = 23,
+    /// `DailyEvent`: a Daily webhook event already applied (engine-internal).
+    DailyEvent = 24,
+    /// `Recording`: a recording of a booking's call, by Daily's id (engine-internal).
+    Recording = 25,
 }
 
 impl EntityKind {
     /// Every kind, in tag order.
-    pub const ALL: [EntityKind; 22] = [
+    pub const ALL: [EntityKind; 25] = [
         EntityKind::User,
         EntityKind::Booking,
         EntityKind::Favorite,
@@ -77,6 +83,9 @@ impl EntityKind {
         EntityKind::LedgerEntry,
         EntityKind::StripeEvent,
         EntityKind::Review,
+        EntityKind::VideoRoom,
+        EntityKind::DailyEvent,
+        EntityKind::Recording,
     ];
 
     /// The tree holding rows of this kind.
@@ -109,6 +118,9 @@ impl EntityKind {
             EntityKind::LedgerEntry => "ledger_entry",
             EntityKind::StripeEvent => "stripe_event",
             EntityKind::Review => "review",
+            EntityKind::VideoRoom => "video_room",
+            EntityKind::DailyEvent => "daily_event",
+            EntityKind::Recording => "recording",
         }
     }
 
@@ -182,11 +194,16 @@ pub enum IndexName {
     RewardsByPurchase,
     /// Referral rewards not yet credited, oldest first (no owner part).
     PendingRewards,
+    /// Video rooms still to be made, by when the next attempt is due (no
+    /// owner part): what the room job reads, oldest first.
+    VideoRoomsDue,
+    /// Recordings by the booking whose call they recorded, in time order.
+    RecordingsByBooking,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 30] = [
+    pub const ALL: [IndexName; 32] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -217,6 +234,8 @@ impl IndexName {
         IndexName::PurchasesByBuyerContent,
         IndexName::RewardsByPurchase,
         IndexName::PendingRewards,
+        IndexName::VideoRoomsDue,
+        IndexName::RecordingsByBooking,
     ];
 
     /// The tree's name on disk.
@@ -252,6 +271,8 @@ impl IndexName {
             IndexName::PurchasesByBuyerContent => "idx/purchases_by_buyer_content",
             IndexName::RewardsByPurchase => "idx/rewards_by_purchase",
             IndexName::PendingRewards => "idx/pending_rewards",
+            IndexName::VideoRoomsDue => "idx/video_rooms_due",
+            IndexName::RecordingsByBooking => "idx/recordings_by_booking",
         }
     }
 }
@@ -279,11 +300,17 @@ pub enum UniqueName {
     StripeEventId,
     /// `Review.booking_id`: one review per booking.
     ReviewedBooking,
+    /// `VideoRoom.booking_id`: one room per booking.
+    VideoRoomBooking,
+    /// `DailyEvent.event_id`: each Daily webhook event applied once.
+    DailyEventId,
+    /// `Recording.recording_id`: each Daily recording kept once.
+    RecordingId,
 }
 
 impl UniqueName {
     /// Every unique key.
-    pub const ALL: [UniqueName; 10] = [
+    pub const ALL: [UniqueName; 13] = [
         UniqueName::Username,
         UniqueName::Email,
         UniqueName::ReferralCode,
@@ -294,6 +321,9 @@ impl UniqueName {
         UniqueName::PaymentIntent,
         UniqueName::StripeEventId,
         UniqueName::ReviewedBooking,
+        UniqueName::VideoRoomBooking,
+        UniqueName::DailyEventId,
+        UniqueName::RecordingId,
     ];
 
     /// The field name shown in conflict errors, and the tree's name on disk after `uniq/`.
@@ -309,6 +339,9 @@ impl UniqueName {
             UniqueName::PaymentIntent => "payment_intent",
             UniqueName::StripeEventId => "stripe_event",
             UniqueName::ReviewedBooking => "review",
+            UniqueName::VideoRoomBooking => "video_room",
+            UniqueName::DailyEventId => "daily_event",
+            UniqueName::RecordingId => "recording",
         }
     }
 }

@@ -38,6 +38,7 @@ use crate::http::error::ErrorBody;
         (name = "payouts", description = "An expert's Stripe account, earnings and payouts"),
         (name = "payments", description = "Stripe's webhook endpoint"),
         (name = "reviews", description = "Clients' reviews of their sessions and experts' answers"),
+        (name = "video", description = "Booked sessions' calls: Daily.co rooms and meeting tokens, the WebRTC fallback, Daily's webhook endpoint, recordings"),
     )
 )]
 pub struct ApiDoc;

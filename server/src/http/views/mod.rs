@@ -7,6 +7,7 @@ mod account_view;
 mod booking_view;
 mod content_hit_view;
 mod content_views;
+mod meeting_view;
 pub mod model_schemas;
 mod money_views;
 mod public_profile;
@@ -16,6 +17,7 @@ pub use account_view::AccountView;
 pub use booking_view::BookingView;
 pub use content_hit_view::ContentHitView;
 pub use content_views::{BoughtView, ContentView, PurchaseView};
+pub use meeting_view::{MeetingView, RecordingLinkView, RecordingList, RecordingView};
 pub use money_views::{
     CreatedBookingView, EarningsView, PaymentView, PayoutAccountView, PayoutView,
 };

@@ -1,0 +1,74 @@
+//! The video flags of `droply serve`: Daily.co's API key, API base and
+//! webhook secret (no key: Daily is off and every meeting uses the WebRTC
+//! fallback), how often the room job runs, and when a meeting opens before
+//! its start. Secrets are read into secret values (`--help` and debug
+//! output never show them).
+
+use std::time::Duration;
+
+use clap::Args;
+use droply_engine::video::{DAILY_API_BASE, DailyConfig, VideoConfig};
+use secrecy::SecretString;
+
+use super::limits::parse_duration;
+use crate::{Error, Result};
+
+/// The video flags.
+#[derive(Debug, Clone, Args)]
+pub struct VideoArgs {
+    /// Daily.co API key; without it meetings use the WebRTC fallback.
+    #[arg(long, env = "DROPLY_DAILY_API_KEY", hide_env_values = true, value_parser = parse_secret)]
+    pub daily_api_key: Option<SecretString>,
+    /// Daily's API base URL (tests point it at a fake on loopback).
+    #[arg(long, env = "DROPLY_DAILY_API_BASE", default_value = DAILY_API_BASE)]
+    pub daily_api_base: String,
+    /// Daily's webhook signing secret (base64, as Daily shows it); without
+    /// it `POST /v1/webhooks/daily` answers `video_not_configured`.
+    #[arg(long, env = "DROPLY_DAILY_WEBHOOK_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub daily_webhook_secret: Option<SecretString>,
+    /// How often the room job makes the rooms that are due.
+    #[arg(long, env = "DROPLY_VIDEO_SWEEP_EVERY", default_value = "15s", value_parser = parse_duration)]
+    pub video_sweep_every: Duration,
+    /// How long before its start a meeting may be joined.
+    #[arg(long, env = "DROPLY_MEETING_OPENS_BEFORE", default_value = "10m", value_parser = parse_duration)]
+    pub meeting_opens_before: Duration,
+}
+
+fn parse_secret(text: &str) -> std::result::Result<SecretString, String> {
+    if text.trim().is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    Ok(SecretString::from(text.to_owned()))
+}
+
+impl VideoArgs {
+    /// The engine's video configuration; a webhook secret without a key,
+    /// or an API base that is not http(s), is a configuration error.
+    pub fn config(&self) -> Result<VideoConfig> {
+        let base = self.daily_api_base.trim();
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            return Err(Error::Config(
+                "DROPLY_DAILY_API_BASE must be an http(s) URL".to_owned(),
+            ));
+        }
+        let daily = match (&self.daily_api_key, &self.daily_webhook_secret) {
+            (Some(key), secret) => Some(DailyConfig {
+                api_base: base.to_owned(),
+                webhook_secret: secret.clone(),
+                ..DailyConfig::new(key.clone())
+            }),
+            (None, None) => None,
+            (None, Some(_)) => {
+                return Err(Error::Config(
+                    "DROPLY_DAILY_WEBHOOK_SECRET is set without DROPLY_DAILY_API_KEY".to_owned(),
+                ));
+            }
+        };
+        Ok(VideoConfig {
+            daily,
+            sweep_every: Some(self.video_sweep_every),
+            open_before: self.meeting_opens_before,
+            ..VideoConfig::default()
+        })
+    }
+}
