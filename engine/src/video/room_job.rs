@@ -165,3 +165,129 @@ fn finish(
         Ok(on_booking)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use droply_models::{BookingStatus, PaymentStatus};
+
+    use super::*;
+    use crate::booking::{BookingAction, act};
+    use crate::payments::PaymentsConfig;
+    use crate::test_rows::{booking, user};
+    use crate::video::{DailyConfig, RetryPolicy, meeting_for};
+
+    /// A store with a paid booking awaiting its provider's confirmation.
+    fn paid_unconfirmed() -> (Store, Booking) {
+        let store = Store::open_temporary().expect("store");
+        let ann = store
+            .users()
+            .create(user("ann", "Tax Advisor"))
+            .expect("ann");
+        let bob = store.users().create(user("bob", "")).expect("bob");
+        let mut row = booking(bob.id, ann.id);
+        row.status = BookingStatus::PendingPayment;
+        row.payment_status = PaymentStatus::Succeeded;
+        let row = store.bookings().create(row).expect("booking");
+        (store, row)
+    }
+
+    /// Daily at an address where nothing listens: every call is a network
+    /// error (retryable).
+    fn unreachable() -> VideoConfig {
+        let mut daily = DailyConfig::new("key".to_owned().into());
+        daily.api_base = "http://127.0.0.1:9/v1".to_owned();
+        daily.timeout = std::time::Duration::from_secs(2);
+        VideoConfig {
+            daily: Some(daily),
+            open_before: std::time::Duration::from_secs(3 * 365 * 24 * 3600),
+            retry: RetryPolicy {
+                first_delay: std::time::Duration::from_secs(60),
+                max_delay: std::time::Duration::from_secs(60),
+                max_attempts: 2,
+            },
+            ..VideoConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_provider_confirming_queues_the_room_and_failed_attempts_end_in_webrtc() {
+        let (store, row) = paid_unconfirmed();
+        assert_eq!(store.iter::<VideoRoom>().count(), 0);
+        let (confirmed, _) = act(
+            &store,
+            row.id,
+            row.provider_id,
+            BookingAction::Confirm,
+            None,
+            &PaymentsConfig::default(),
+        )
+        .expect("confirm");
+        assert_eq!(confirmed.status, BookingStatus::Confirmed);
+        let config = unreachable();
+        let client = DailyClient::new(config.daily.as_ref().expect("daily")).expect("client");
+        let now = Timestamp::now();
+
+        let first = room_sweep(&store, &client, &config, now).expect("first");
+        assert_eq!(first.retried, 1, "{first:?}");
+        let rooms: Vec<VideoRoom> = store.iter().collect::<Result<_>>().expect("rooms");
+        assert_eq!(rooms.len(), 1);
+        assert_eq!(rooms[0].attempts, 1);
+        assert_eq!(rooms[0].next_attempt_at, now.plus_minutes(1));
+        assert!(
+            rooms[0]
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("reached"))
+        );
+
+        // The second and last attempt fails too: given up.
+        let second = room_sweep(&store, &client, &config, now.plus_minutes(1)).expect("second");
+        assert_eq!(second.failed, 1, "{second:?}");
+        let rooms: Vec<VideoRoom> = store.iter().collect::<Result<_>>().expect("rooms");
+        assert_eq!((rooms[0].state, rooms[0].attempts), (RoomState::Failed, 2));
+        assert!(
+            store
+                .list_index::<VideoRoom>(IndexName::VideoRoomsDue, &[], &PageRequest::first(10))
+                .expect("due")
+                .items
+                .is_empty()
+        );
+
+        let access =
+            meeting_for(&store, Some(&client), &config, row.id, row.user_id, now).expect("meeting");
+        assert!(
+            matches!(&access.path, super::super::MeetingPath::WebRtc { signal_url } if signal_url.ends_with("/signal"))
+        );
+        assert!(store.verify_integrity().expect("verify").is_consistent());
+    }
+
+    #[test]
+    fn a_cancelled_booking_s_room_is_abandoned_without_a_call() {
+        let (store, row) = paid_unconfirmed();
+        act(
+            &store,
+            row.id,
+            row.provider_id,
+            BookingAction::Confirm,
+            None,
+            &PaymentsConfig::default(),
+        )
+        .expect("confirm");
+        store
+            .bookings()
+            .modify(row.id, |b| {
+                b.status = BookingStatus::Cancelled;
+                Ok(())
+            })
+            .expect("cancel");
+        let config = unreachable();
+        let client = DailyClient::new(config.daily.as_ref().expect("daily")).expect("client");
+        let sweep = room_sweep(&store, &client, &config, Timestamp::now()).expect("sweep");
+        assert_eq!(sweep.abandoned, 1, "{sweep:?}");
+        let rooms: Vec<VideoRoom> = store.iter().collect::<Result<_>>().expect("rooms");
+        assert_eq!(
+            (rooms[0].state, rooms[0].attempts),
+            (RoomState::Abandoned, 0)
+        );
+    }
+}
