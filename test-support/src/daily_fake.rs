@@ -5,7 +5,8 @@
 //! fetch by name), meeting tokens (each token remembered with the claims it
 //! was made with, so tests can read `is_owner` or `room_name`), and
 //! recording download links. It checks the API key, counts every call, and
-//! can fail the next room creations with a 500. [`DailyFake::send_webhook`]
+//! can fail the next room creations with a 500 (nothing made) or make them
+//! and lose the answer (a 504). [`DailyFake::send_webhook`]
 //! signs and posts a webhook event to a server as Daily does
 //! (`X-Webhook-Signature`: base64 HMAC-SHA256 of `timestamp.body` keyed by
 //! the base64-decoded secret; `X-Webhook-Timestamp`: unix seconds).
@@ -40,6 +41,7 @@ struct State {
     rooms: HashMap<String, Value>,
     room_creates: usize,
     fail_creates: usize,
+    lose_creates: usize,
     tokens: HashMap<String, Value>,
     link_requests: Vec<String>,
     unauthorized: usize,
@@ -131,6 +133,13 @@ async fn create_room(
         "config": body["properties"].clone(),
     });
     state.rooms.insert(name, room.clone());
+    if state.lose_creates > 0 {
+        state.lose_creates -= 1;
+        return reply(
+            StatusCode::GATEWAY_TIMEOUT,
+            json!({"error": "server-error", "info": "injected: made, answer lost"}),
+        );
+    }
     reply(StatusCode::OK, room)
 }
 
@@ -251,6 +260,12 @@ impl DailyFake {
     /// Answers the next `n` room creations with a 500 (nothing made).
     pub fn fail_next_room_creates(&self, n: usize) {
         lock(&self.state).fail_creates = n;
+    }
+
+    /// Makes the next `n` rooms asked for but answers a 504, as when the
+    /// answer is lost on the way back (a retry must not make a second one).
+    pub fn lose_next_room_answers(&self, n: usize) {
+        lock(&self.state).lose_creates = n;
     }
 
     /// How many room creations were asked (failed ones included).

@@ -179,6 +179,33 @@ fn a_confirmed_booking_gets_one_room_after_a_500_and_a_retry() {
 }
 
 #[test]
+fn a_room_made_whose_answer_was_lost_is_found_by_name_not_made_twice() {
+    let fake = DailyFake::start();
+    let app = spawn_app_with_daily(&fake);
+    let session = confirmed_session(&app, "l");
+    fake.lose_next_room_answers(1);
+    let first = app.engine.run_video_sweep().expect("sweep");
+    assert_eq!(first.retried, 1, "{first:?}");
+    assert_eq!(fake.rooms().len(), 1, "Daily made it");
+    assert!(booking_row(&app, session.booking).meeting_room_id.is_none());
+    let client =
+        DailyClient::new(app.engine.video_config().daily.as_ref().expect("daily")).expect("client");
+    let later = Timestamp::now().plus_minutes(1);
+    let second =
+        room_sweep(&app.store, &client, app.engine.video_config(), later).expect("second pass");
+    assert_eq!(second.created, 1, "{second:?}");
+    assert_eq!(fake.room_create_calls(), 2);
+    let rooms = fake.rooms();
+    assert_eq!(rooms.len(), 1, "{rooms:?}");
+    assert_eq!(
+        booking_row(&app, session.booking)
+            .meeting_room_id
+            .as_deref(),
+        rooms[0]["name"].as_str()
+    );
+}
+
+#[test]
 fn a_paid_booking_gets_its_room_once_stripe_confirms_it() {
     let fake = DailyFake::start();
     let app = spawn_app_paying_with(|config| daily_config(&fake, config));

@@ -72,3 +72,67 @@ impl VideoArgs {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Flags {
+        #[command(flatten)]
+        video: VideoArgs,
+    }
+
+    fn flags(args: &[&str]) -> VideoArgs {
+        let mut argv = vec!["droply"];
+        argv.extend_from_slice(args);
+        Flags::try_parse_from(argv).expect("flags").video
+    }
+
+    #[test]
+    fn without_a_key_daily_is_off_and_the_defaults_hold() {
+        let config = flags(&[]).config().expect("config");
+        assert!(config.daily.is_none());
+        assert_eq!(config.sweep_every, Some(Duration::from_secs(15)));
+        assert_eq!(config.open_before, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn a_key_turns_daily_on_and_no_secret_shows_in_debug() {
+        let args = flags(&[
+            "--daily-api-key",
+            "daily-key-123",
+            "--daily-webhook-secret",
+            "c2VjcmV0LXh5eg==",
+            "--daily-api-base",
+            "http://127.0.0.1:9/v1",
+            "--meeting-opens-before",
+            "5m",
+        ]);
+        let config = args.config().expect("config");
+        let daily = config.daily.as_ref().expect("daily on");
+        assert_eq!(daily.api_base, "http://127.0.0.1:9/v1");
+        assert!(daily.webhook_secret.is_some());
+        assert_eq!(config.open_before, Duration::from_secs(300));
+        for debug in [format!("{args:?}"), format!("{config:?}")] {
+            assert!(!debug.contains("daily-key-123"), "{debug}");
+            assert!(!debug.contains("c2VjcmV0LXh5eg=="), "{debug}");
+        }
+    }
+
+    #[test]
+    fn a_secret_without_a_key_or_a_bad_base_is_refused() {
+        assert!(
+            flags(&["--daily-webhook-secret", "c2VjcmV0"])
+                .config()
+                .is_err()
+        );
+        assert!(
+            flags(&["--daily-api-key", "k", "--daily-api-base", "ftp://x"])
+                .config()
+                .is_err()
+        );
+    }
+}

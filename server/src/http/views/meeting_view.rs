@@ -142,3 +142,37 @@ impl From<&RecordingLink> for RecordingLinkView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use droply_engine::video::MeetingPath;
+    use secrecy::SecretString;
+
+    use super::*;
+
+    #[test]
+    fn the_token_and_the_link_never_show_in_debug() {
+        let now = Timestamp::now();
+        let access = MeetingAccess {
+            path: MeetingPath::Daily {
+                room_url: "https://x.daily.co/r".to_owned(),
+                token: SecretString::from("tok-secret-1".to_owned()),
+            },
+            starts_at: now,
+            ends_at: now,
+        };
+        let view = MeetingView::from(&access);
+        assert_eq!(view.token.as_deref(), Some("tok-secret-1"));
+        for debug in [format!("{view:?}"), format!("{access:?}")] {
+            assert!(!debug.contains("tok-secret-1"), "{debug}");
+        }
+        let link = RecordingLink {
+            url: "https://rec.test/secret-link".to_owned(),
+            expires_at: None,
+        };
+        let view = RecordingLinkView::from(&link);
+        for debug in [format!("{view:?}"), format!("{link:?}")] {
+            assert!(!debug.contains("secret-link"), "{debug}");
+        }
+    }
+}
