@@ -7,9 +7,12 @@
 
 use std::time::Duration;
 
-use secrecy::SecretString;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::backoff::RetryPolicy;
+use crate::{Error, Result};
 
 /// Daily's REST API, where requests go unless configured otherwise.
 pub const DAILY_API_BASE: &str = "https://api.daily.co/v1";
@@ -39,6 +42,25 @@ impl DailyConfig {
             webhook_secret: None,
             timeout: Duration::from_secs(15),
         }
+    }
+
+    /// Checks what can be checked before the first call: an http(s) API
+    /// base and a base64 webhook secret; [`Error::Config`] otherwise.
+    pub fn check(&self) -> Result<()> {
+        let base = self.api_base.trim();
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            return Err(Error::Config(
+                "the Daily API base must be an http(s) URL".to_owned(),
+            ));
+        }
+        if let Some(secret) = &self.webhook_secret
+            && STANDARD.decode(secret.expose_secret().trim()).is_err()
+        {
+            return Err(Error::Config(
+                "the Daily webhook secret must be base64, as Daily shows it".to_owned(),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -123,8 +123,10 @@ fn unix(at: Timestamp) -> i64 {
 }
 
 impl DailyClient {
-    /// A client of the Daily account `config` names.
+    /// A client of the Daily account `config` names; [`Error::Config`]
+    /// when the configuration fails [`DailyConfig::check`].
     pub fn new(config: &DailyConfig) -> Result<DailyClient> {
+        config.check()?;
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .user_agent(concat!("droply/", env!("CARGO_PKG_VERSION")))

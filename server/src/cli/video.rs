@@ -42,18 +42,13 @@ fn parse_secret(text: &str) -> std::result::Result<SecretString, String> {
 }
 
 impl VideoArgs {
-    /// The engine's video configuration; a webhook secret without a key,
-    /// or an API base that is not http(s), is a configuration error.
+    /// The engine's video configuration; a webhook secret without a key or
+    /// that is not base64, or an API base that is not http(s), is a
+    /// configuration error.
     pub fn config(&self) -> Result<VideoConfig> {
-        let base = self.daily_api_base.trim();
-        if !(base.starts_with("https://") || base.starts_with("http://")) {
-            return Err(Error::Config(
-                "DROPLY_DAILY_API_BASE must be an http(s) URL".to_owned(),
-            ));
-        }
         let daily = match (&self.daily_api_key, &self.daily_webhook_secret) {
             (Some(key), secret) => Some(DailyConfig {
-                api_base: base.to_owned(),
+                api_base: self.daily_api_base.trim().to_owned(),
                 webhook_secret: secret.clone(),
                 ..DailyConfig::new(key.clone())
             }),
@@ -64,6 +59,11 @@ impl VideoArgs {
                 ));
             }
         };
+        if let Some(daily) = &daily {
+            daily
+                .check()
+                .map_err(|err| Error::Config(err.to_string()))?;
+        }
         Ok(VideoConfig {
             daily,
             sweep_every: Some(self.video_sweep_every),
@@ -133,6 +133,16 @@ mod tests {
             flags(&["--daily-api-key", "k", "--daily-api-base", "ftp://x"])
                 .config()
                 .is_err()
+        );
+        assert!(
+            flags(&[
+                "--daily-api-key",
+                "k",
+                "--daily-webhook-secret",
+                "not base64!"
+            ])
+            .config()
+            .is_err()
         );
     }
 }
