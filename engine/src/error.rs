@@ -111,6 +111,19 @@ pub enum Error {
         /// The session's capacity.
         max: u32,
     },
+    /// A meeting was asked of a booking that is not confirmed (its status).
+    #[error("only a confirmed booking has a meeting (this one is {0})")]
+    MeetingNeedsConfirmation(String),
+    /// A meeting was asked outside its window (what the window is).
+    #[error("the meeting is not open: {0}")]
+    MeetingNotOpen(String),
+    /// Daily.co could not be reached or refused what we asked.
+    #[error("video provider: {0}")]
+    VideoProvider(String),
+    /// Something that needs Daily.co (a webhook, a recording link) was
+    /// asked of a service running without it.
+    #[error("video (Daily.co) is not configured on this server")]
+    VideoNotConfigured,
     /// A request made no sense (bad cursor, bad reference, ...).
     #[error("invalid: {0}")]
     Invalid(String),
@@ -173,6 +186,8 @@ impl Error {
                 | Error::AlreadyPurchased
                 | Error::ContentHasBuyers
                 | Error::DropinFull { .. }
+                | Error::MeetingNeedsConfirmation(_)
+                | Error::MeetingNotOpen(_)
         )
     }
 }

@@ -44,6 +44,7 @@ pub mod search_index;
 pub mod store;
 #[cfg(test)]
 mod test_rows;
+pub mod video;
 
 pub use engine::{
     BookingCreated, ContentBought, ContentDetails, ContentFile, DataDir, Earnings, Engine,

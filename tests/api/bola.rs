@@ -10,9 +10,11 @@
 
 use std::collections::BTreeSet;
 
-use droply_models::{AiMatch, AiMatchId, Timestamp, UserId};
+use droply_engine::video::{DailyConfig, Recording, RecordingRowId};
+use droply_models::{AiMatch, AiMatchId, BookingId, Timestamp, UserId};
+use droply_test_support::daily_fake::{DAILY_API_KEY, DailyFake};
 
-use crate::app::{TestApp, spawn_app_paying};
+use crate::app::{TestApp, spawn_app_paying_with};
 use crate::availability::expert_working;
 
 /// A Monday 10:00 in Berlin, on the slot grid.
@@ -37,11 +39,25 @@ fn world_for(app: &TestApp, template: &str, n: usize) -> Option<World> {
         let body = format!(r#"{{"provider_id":{expert},"start_time":"{SLOT}","duration":60}}"#);
         let booked = app.post_booking(&client, &body);
         assert_eq!(booked.status, 201, "{}", booked.raw);
+        let id = booked.body["id"].as_u64().expect("booking id");
+        // A recording of its call, for the recording routes.
+        app.store
+            .write(|txn| {
+                txn.create(Recording {
+                    id: RecordingRowId::new(0),
+                    booking_id: BookingId::new(id),
+                    recording_id: recording_of(n),
+                    started_at: None,
+                    duration_secs: None,
+                    received_at: Timestamp::now(),
+                })
+            })
+            .expect("a recording");
         return Some(World {
             owner: client,
             other_party: Some(provider),
             stranger,
-            id: booked.body["id"].as_u64().expect("booking id"),
+            id,
         });
     }
     if let Some(kind) = template
@@ -127,7 +143,12 @@ fn world_for(app: &TestApp, template: &str, n: usize) -> Option<World> {
     if template.starts_with("/v1/dropins/") {
         let (host_id, host) = app.register(&name("host"));
         app.make_expert(host_id, "Europe/Berlin");
-        let opened = app.authed("POST", "/v1/dropins", &host, Some(r#"{"topic":"Open hour"}"#));
+        let opened = app.authed(
+            "POST",
+            "/v1/dropins",
+            &host,
+            Some(r#"{"topic":"Open hour"}"#),
+        );
         assert_eq!(opened.status, 201, "{}", opened.raw);
         return Some(World {
             owner: host,
@@ -176,6 +197,11 @@ fn stranger_status(template: &str) -> u16 {
     }
 }
 
+/// The recording id of world `n`'s booking.
+fn recording_of(n: usize) -> String {
+    format!("rec-{n}")
+}
+
 /// A body the operation accepts in shape, so a refusal is about who asks.
 fn body_for(method: &str, template: &str) -> Option<&'static str> {
     match (method, template.rsplit('/').next()) {
@@ -212,7 +238,14 @@ fn id_operations(doc: &serde_json::Value) -> Vec<(String, String)> {
 
 #[test]
 fn every_row_route_answers_owner_other_party_stranger_and_anonymous_by_the_convention() {
-    let app = spawn_app_paying();
+    // Daily on loopback, so the recording routes reach their answer.
+    let daily = DailyFake::start();
+    let app = spawn_app_paying_with(|config| {
+        config.video.daily = Some(DailyConfig {
+            api_base: daily.base_url(),
+            ..DailyConfig::new(DAILY_API_KEY.into())
+        });
+    });
     let doc = app.get("/openapi.json").body;
     let operations = id_operations(&doc);
     assert!(operations.len() >= 12, "{operations:?}");
@@ -226,7 +259,8 @@ fn every_row_route_answers_owner_other_party_stranger_and_anonymous_by_the_conve
             .unwrap_or_else(|| panic!("the matrix does not know whose rows {template} names"));
         let path = template
             .replace("{id}", &world.id.to_string())
-            .replace("{expert_id}", &world.id.to_string());
+            .replace("{expert_id}", &world.id.to_string())
+            .replace("{recording_id}", &recording_of(n));
         let body = body_for(method, template);
         let anonymous = app.request(method, &path, body);
         assert_eq!(

@@ -27,7 +27,13 @@ fn live_app(change: impl FnOnce(&mut LiveLimits)) -> TestApp {
         ..LiveLimits::default()
     };
     change(&mut live);
-    spawn_app_limited(Limits { live, ..test_limits() }, |config| config)
+    spawn_app_limited(
+        Limits {
+            live,
+            ..test_limits()
+        },
+        |config| config,
+    )
 }
 
 fn live_path(id: u64) -> String {
@@ -36,10 +42,18 @@ fn live_path(id: u64) -> String {
 
 /// Reads frames until `want` messages of type `kind` came; answers them
 /// all and their ids, and everything read (for leak checks).
-async fn read_messages(client: &mut LiveClient, kind: &str, want: usize, seen: &mut Vec<Value>) -> Vec<u64> {
+async fn read_messages(
+    client: &mut LiveClient,
+    kind: &str,
+    want: usize,
+    seen: &mut Vec<Value>,
+) -> Vec<u64> {
     let mut ids = Vec::new();
     while ids.len() < want {
-        let frame = client.next().await.unwrap_or_else(|end| panic!("ended early: {end:?} after {}", ids.len()));
+        let frame = client
+            .next()
+            .await
+            .unwrap_or_else(|end| panic!("ended early: {end:?} after {}", ids.len()));
         if frame["kind"] == "message" && frame["type"] == kind {
             ids.push(frame["id"].as_u64().expect("id"));
         }
@@ -54,23 +68,37 @@ fn fifty_participants_get_every_message_once_in_one_order() {
     const EACH: usize = 20;
     let app = live_app(|live| live.send_buffer = 4096);
     let (_, host) = expert(&app, "hana");
-    let session = open(&app, &host, json!({"topic": "Big room", "max_participants": PEOPLE, "is_anonymous": true}));
+    let session = open(
+        &app,
+        &host,
+        json!({"topic": "Big room", "max_participants": PEOPLE, "is_anonymous": true}),
+    );
     let id = session["id"].as_u64().expect("id");
     let code = session["session_code"].as_str().expect("code").to_owned();
     let (carl_id, carl) = app.register("carl");
-    let mut tokens = vec![join(&app, &code, Some(&carl), None).body["token"].as_str().expect("token").to_owned()];
+    let mut tokens = vec![
+        join(&app, &code, Some(&carl), None).body["token"]
+            .as_str()
+            .expect("token")
+            .to_owned(),
+    ];
     for i in 1..PEOPLE {
         let joined = join(&app, &code, None, Some(&format!("Guest number {i}")));
         assert_eq!(joined.status, 200, "{}", joined.raw);
         tokens.push(joined.body["token"].as_str().expect("token").to_owned());
     }
     let over = join(&app, &code, None, Some("One too many"));
-    assert_eq!((over.status, crate::app::error_code(&over).as_str()), (409, "dropin_full"));
+    assert_eq!(
+        (over.status, crate::app::error_code(&over).as_str()),
+        (409, "dropin_full")
+    );
 
     let addr = app.addr;
     let total = PEOPLE * EACH;
     let (host_ids, host_frames, orders) = runtime().block_on(async move {
-        let mut host_client = connect(addr, &live_path(id), Some(&host)).await.expect("host");
+        let mut host_client = connect(addr, &live_path(id), Some(&host))
+            .await
+            .expect("host");
         host_client.next_kind("welcome").await;
         let mut clients = Vec::new();
         for (i, token) in tokens.iter().enumerate() {
@@ -91,7 +119,9 @@ fn fifty_participants_get_every_message_once_in_one_order() {
             let token = tokens[i].clone();
             tasks.push(tokio::spawn(async move {
                 for j in 0..EACH {
-                    client.send(&json!({"type": "comment", "content": format!("from {i}: {j}")})).await;
+                    client
+                        .send(&json!({"type": "comment", "content": format!("from {i}: {j}")}))
+                        .await;
                 }
                 let mut seen = Vec::new();
                 if i != 0 {
@@ -99,12 +129,20 @@ fn fifty_participants_get_every_message_once_in_one_order() {
                 }
                 // Participant 0 drops mid-way and comes back with the last id it saw.
                 let mut ids = read_messages(&mut client, "comment", total / 3, &mut seen).await;
-                let last = seen.iter().filter_map(|f| f["id"].as_u64()).max().expect("an id");
+                let last = seen
+                    .iter()
+                    .filter_map(|f| f["id"].as_u64())
+                    .max()
+                    .expect("an id");
                 client.close().await;
                 tokio::time::sleep(Duration::from_millis(200)).await;
-                let mut back = connect(addr, &format!("{}?token={token}&after={last}", live_path(id)), None)
-                    .await
-                    .expect("reconnect");
+                let mut back = connect(
+                    addr,
+                    &format!("{}?token={token}&after={last}", live_path(id)),
+                    None,
+                )
+                .await
+                .expect("reconnect");
                 ids.extend(read_messages(&mut back, "comment", total - ids.len(), &mut seen).await);
                 ids
             }));
@@ -119,7 +157,11 @@ fn fifty_participants_get_every_message_once_in_one_order() {
     });
 
     assert_eq!(host_ids.len(), total);
-    assert_eq!(host_ids.iter().collect::<HashSet<_>>().len(), total, "no duplicates");
+    assert_eq!(
+        host_ids.iter().collect::<HashSet<_>>().len(),
+        total,
+        "no duplicates"
+    );
     assert!(host_ids.windows(2).all(|w| w[0] < w[1]), "id order");
     for (i, order) in orders.iter().enumerate() {
         assert_eq!(order, &host_ids, "participant {i} saw another order");
@@ -128,16 +170,25 @@ fn fifty_participants_get_every_message_once_in_one_order() {
     for frame in &host_frames {
         let text = frame.to_string();
         assert!(frame["author"].get("user_id").is_none(), "{text}");
-        assert!(!text.contains("carl") && !text.contains("example.com"), "{text}");
+        assert!(
+            !text.contains("carl") && !text.contains("example.com"),
+            "{text}"
+        );
         assert!(!text.contains(&format!("\"user_id\":{carl_id}")), "{text}");
     }
     // Every message delivered was stored first.
     let mut stored = Vec::new();
     loop {
-        let after = stored.last().map_or(0, |p: &droply_engine::dropins::Posted| p.message.id.get());
+        let after = stored
+            .last()
+            .map_or(0, |p: &droply_engine::dropins::Posted| p.message.id.get());
         let page = app
             .engine
-            .dropin_messages_after(droply_models::DropinSessionId::new(id), droply_models::DropinMessageId::new(after), 1000)
+            .dropin_messages_after(
+                droply_models::DropinSessionId::new(id),
+                droply_models::DropinMessageId::new(after),
+                1000,
+            )
             .expect("messages");
         if page.is_empty() {
             break;
@@ -160,40 +211,76 @@ fn the_host_answers_and_removes_and_a_named_room_shows_who_wrote() {
     let id = session["id"].as_u64().expect("id");
     let code = session["session_code"].as_str().expect("code").to_owned();
     let (carl_id, carl) = app.register("carl");
-    let token = join(&app, &code, Some(&carl), None).body["token"].as_str().expect("token").to_owned();
+    let token = join(&app, &code, Some(&carl), None).body["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     let addr = app.addr;
     runtime().block_on(async move {
-        let mut host_client = connect(addr, &live_path(id), Some(&host)).await.expect("host");
+        let mut host_client = connect(addr, &live_path(id), Some(&host))
+            .await
+            .expect("host");
         let welcome = host_client.next_kind("welcome").await;
         assert_eq!(welcome["you"]["role"], "host");
-        let mut carl_client = connect(addr, &live_path(id), Some(&token)).await.expect("carl");
+        let mut carl_client = connect(addr, &live_path(id), Some(&token))
+            .await
+            .expect("carl");
         carl_client.next_kind("welcome").await;
 
-        carl_client.send(&json!({"type": "question", "content": "How do I file late?"})).await;
+        carl_client
+            .send(&json!({"type": "question", "content": "How do I file late?"}))
+            .await;
         let question = loop {
             let frame = host_client.next_kind("message").await;
             if frame["type"] == "question" {
                 break frame;
             }
         };
-        assert_eq!(question["author"]["user_id"], carl_id, "a named room shows signed-in people");
+        assert_eq!(
+            question["author"]["user_id"], carl_id,
+            "a named room shows signed-in people"
+        );
         assert_eq!(question["author"]["display_name"], "carl Person");
         let qid = question["id"].as_u64().expect("id");
 
-        carl_client.send(&json!({"type": "answer", "content": "I answer myself", "reply_to": qid})).await;
+        carl_client
+            .send(&json!({"type": "answer", "content": "I answer myself", "reply_to": qid}))
+            .await;
         let refused = carl_client.next_kind("error").await;
         assert_eq!(refused["code"], "forbidden");
-        carl_client.send(&json!({"type": "system", "content": "fake"})).await;
-        assert_eq!(carl_client.next_kind("error").await["code"], "invalid_input");
-        carl_client.send(&json!({"type": "comment", "content": ""})).await;
-        assert_eq!(carl_client.next_kind("error").await["code"], "invalid_input");
-        carl_client.send(&json!({"type": "comment", "content": "x".repeat(4001)})).await;
-        assert_eq!(carl_client.next_kind("error").await["code"], "invalid_input");
+        carl_client
+            .send(&json!({"type": "system", "content": "fake"}))
+            .await;
+        assert_eq!(
+            carl_client.next_kind("error").await["code"],
+            "invalid_input"
+        );
+        carl_client
+            .send(&json!({"type": "comment", "content": ""}))
+            .await;
+        assert_eq!(
+            carl_client.next_kind("error").await["code"],
+            "invalid_input"
+        );
+        carl_client
+            .send(&json!({"type": "comment", "content": "x".repeat(4001)}))
+            .await;
+        assert_eq!(
+            carl_client.next_kind("error").await["code"],
+            "invalid_input"
+        );
         carl_client.send_text("not json".to_owned()).await;
-        assert_eq!(carl_client.next_kind("error").await["code"], "invalid_input");
+        assert_eq!(
+            carl_client.next_kind("error").await["code"],
+            "invalid_input"
+        );
 
-        host_client.send(&json!({"type": "answer", "content": "Within 30 days.", "reply_to": qid})).await;
-        host_client.send(&json!({"type": "remove", "message_id": qid})).await;
+        host_client
+            .send(&json!({"type": "answer", "content": "Within 30 days.", "reply_to": qid}))
+            .await;
+        host_client
+            .send(&json!({"type": "remove", "message_id": qid}))
+            .await;
         let mut answer = None;
         let mut removal = None;
         while answer.is_none() || removal.is_none() {
@@ -205,15 +292,26 @@ fn the_host_answers_and_removes_and_a_named_room_shows_who_wrote() {
             }
         }
         let answer = answer.expect("answer");
-        assert_eq!((answer["reply_to"].as_u64(), answer["author"]["role"].as_str()), (Some(qid), Some("host")));
+        assert_eq!(
+            (
+                answer["reply_to"].as_u64(),
+                answer["author"]["role"].as_str()
+            ),
+            (Some(qid), Some("host"))
+        );
         assert_eq!(removal.expect("removal")["reply_to"].as_u64(), Some(qid));
 
         // A late reader sees the question removed, its text gone.
-        let mut late = connect(addr, &live_path(id), Some(&token)).await.expect("late");
+        let mut late = connect(addr, &live_path(id), Some(&token))
+            .await
+            .expect("late");
         loop {
             let frame = late.next_kind("message").await;
             if frame["id"].as_u64() == Some(qid) {
-                assert_eq!((frame["removed"].as_bool(), frame["content"].as_str()), (Some(true), Some("")));
+                assert_eq!(
+                    (frame["removed"].as_bool(), frame["content"].as_str()),
+                    (Some(true), Some(""))
+                );
                 break;
             }
         }
@@ -226,14 +324,26 @@ fn the_live_room_refuses_before_the_upgrade() {
     let (_, host) = expert(&app, "hana");
     let first = open(&app, &host, json!({"topic": "One", "is_anonymous": true}));
     let second = open(&app, &host, json!({"topic": "Two", "is_anonymous": true}));
-    let (one, two) = (first["id"].as_u64().expect("id"), second["id"].as_u64().expect("id"));
-    let guest = join(&app, first["session_code"].as_str().expect("code"), None, None).body["token"]
+    let (one, two) = (
+        first["id"].as_u64().expect("id"),
+        second["id"].as_u64().expect("id"),
+    );
+    let guest = join(
+        &app,
+        first["session_code"].as_str().expect("code"),
+        None,
+        None,
+    )
+    .body["token"]
         .as_str()
         .expect("token")
         .to_owned();
     let (_, stranger) = app.register("sam");
     let plain = app.authed("GET", &live_path(one), &guest, None);
-    assert_eq!((plain.status, crate::app::error_code(&plain).as_str()), (426, "upgrade_required"));
+    assert_eq!(
+        (plain.status, crate::app::error_code(&plain).as_str()),
+        (426, "upgrade_required")
+    );
     let addr = app.addr;
     let ended = {
         let response = app.authed("POST", &format!("/v1/dropins/{two}/end"), &host, None);
@@ -242,53 +352,95 @@ fn the_live_room_refuses_before_the_upgrade() {
     };
     runtime().block_on(async move {
         let refused = |r: Result<LiveClient, (u16, String)>| r.err().expect("refused");
-        assert_eq!(refused(connect(addr, &live_path(one), None).await), (401, "unauthorized".to_owned()));
-        assert_eq!(refused(connect(addr, &live_path(one), Some("f00d")).await), (401, "unauthorized".to_owned()));
-        assert_eq!(refused(connect(addr, &live_path(one), Some(&stranger)).await), (401, "unauthorized".to_owned()));
-        assert_eq!(refused(connect(addr, &live_path(ended), Some(&host)).await), (409, "invalid_state".to_owned()));
-        assert_eq!(refused(connect(addr, &live_path(987_654), Some(&guest)).await), (404, "not_found".to_owned()));
-        assert_eq!(refused(connect(addr, &live_path(ended), Some(&guest)).await).0, 409);
+        assert_eq!(
+            refused(connect(addr, &live_path(one), None).await),
+            (401, "unauthorized".to_owned())
+        );
+        assert_eq!(
+            refused(connect(addr, &live_path(one), Some("f00d")).await),
+            (401, "unauthorized".to_owned())
+        );
+        assert_eq!(
+            refused(connect(addr, &live_path(one), Some(&stranger)).await),
+            (401, "unauthorized".to_owned())
+        );
+        assert_eq!(
+            refused(connect(addr, &live_path(ended), Some(&host)).await),
+            (409, "invalid_state".to_owned())
+        );
+        assert_eq!(
+            refused(connect(addr, &live_path(987_654), Some(&guest)).await),
+            (404, "not_found".to_owned())
+        );
+        assert_eq!(
+            refused(connect(addr, &live_path(ended), Some(&guest)).await).0,
+            409
+        );
     });
 }
 
 #[test]
 fn the_limits_hold_rate_frame_size_idle_and_slow_clients() {
     let app = live_app(|live| {
-        live.message_rate = Rate { per_minute: 60, burst: 5 };
+        live.message_rate = Rate {
+            per_minute: 60,
+            burst: 5,
+        };
         live.max_frame_bytes = 8 * 1024;
         live.ping_every = Duration::from_millis(100);
         live.idle_timeout = Duration::from_millis(400);
     });
     let (_, host) = expert(&app, "hana");
-    let session = open(&app, &host, json!({"topic": "Limits", "is_anonymous": true}));
+    let session = open(
+        &app,
+        &host,
+        json!({"topic": "Limits", "is_anonymous": true}),
+    );
     let id = session["id"].as_u64().expect("id");
     let code = session["session_code"].as_str().expect("code").to_owned();
-    let token = |name: &str| join(&app, &code, None, Some(name)).body["token"].as_str().expect("token").to_owned();
+    let token = |name: &str| {
+        join(&app, &code, None, Some(name)).body["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    };
     let (chatty, big, quiet) = (token("Chatty"), token("Big"), token("Quiet"));
     let addr = app.addr;
     runtime().block_on(async move {
-        let mut client = connect(addr, &live_path(id), Some(&chatty)).await.expect("chatty");
+        let mut client = connect(addr, &live_path(id), Some(&chatty))
+            .await
+            .expect("chatty");
         for i in 0..8 {
-            client.send(&json!({"type": "comment", "content": format!("spam {i}")})).await;
+            client
+                .send(&json!({"type": "comment", "content": format!("spam {i}")}))
+                .await;
         }
         let limited = client.next_kind("error").await;
         assert_eq!(limited["code"], "rate_limited");
 
-        let mut oversized = connect(addr, &live_path(id), Some(&big)).await.expect("big");
+        let mut oversized = connect(addr, &live_path(id), Some(&big))
+            .await
+            .expect("big");
         oversized.next_kind("welcome").await;
         oversized.send_text("x".repeat(16 * 1024)).await;
         loop {
             match oversized.next().await {
                 Ok(_) => continue,
                 Err(end) => {
-                    assert_ne!(end, Ended::TimedOut, "an oversized frame ends the connection");
+                    assert_ne!(
+                        end,
+                        Ended::TimedOut,
+                        "an oversized frame ends the connection"
+                    );
                     break;
                 }
             }
         }
 
         // A client that never reads (so never answers pings) is closed as idle.
-        let mut silent = connect(addr, &live_path(id), Some(&quiet)).await.expect("quiet");
+        let mut silent = connect(addr, &live_path(id), Some(&quiet))
+            .await
+            .expect("quiet");
         tokio::time::sleep(Duration::from_millis(1200)).await;
         loop {
             match silent.next_within(Duration::from_secs(5)).await {
@@ -296,7 +448,10 @@ fn the_limits_hold_rate_frame_size_idle_and_slow_clients() {
                 Err(end) => {
                     // A close (1001), or a reset when the client's queued
                     // pongs meet the closed socket first.
-                    assert!(matches!(end, Ended::Closed(Some(1001)) | Ended::Dropped), "{end:?}");
+                    assert!(
+                        matches!(end, Ended::Closed(Some(1001)) | Ended::Dropped),
+                        "{end:?}"
+                    );
                     break;
                 }
             }
@@ -314,28 +469,45 @@ fn a_slow_client_is_dropped_and_never_stalls_the_room() {
     let session = open(&app, &host, json!({"topic": "Slow", "is_anonymous": true}));
     let id = session["id"].as_u64().expect("id");
     let code = session["session_code"].as_str().expect("code").to_owned();
-    let token = |name: &str| join(&app, &code, None, Some(name)).body["token"].as_str().expect("token").to_owned();
+    let token = |name: &str| {
+        join(&app, &code, None, Some(name)).body["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    };
     let (sender, slow) = (token("Sender"), token("Slow"));
     let addr = app.addr;
     const SENT: usize = 400;
     runtime().block_on(async move {
-        let mut host_client = connect(addr, &live_path(id), Some(&host)).await.expect("host");
+        let mut host_client = connect(addr, &live_path(id), Some(&host))
+            .await
+            .expect("host");
         host_client.next_kind("welcome").await;
         let mut slow_client = connect_small_buffer(addr, &live_path(id), &slow).await;
-        let mut sending = connect(addr, &live_path(id), Some(&sender)).await.expect("sender");
+        let mut sending = connect(addr, &live_path(id), Some(&sender))
+            .await
+            .expect("sender");
         // 16 kB a message: more than the kernel buffers between the server
         // and a client that stopped reading.
         let text = "\u{1F600}".repeat(4000);
         let host_reader = tokio::spawn(async move {
             let mut seen = Vec::new();
-            read_messages(&mut host_client, "comment", SENT, &mut seen).await.len()
+            read_messages(&mut host_client, "comment", SENT, &mut seen)
+                .await
+                .len()
         });
         for _ in 0..SENT {
-            sending.send(&json!({"type": "comment", "content": text})).await;
+            sending
+                .send(&json!({"type": "comment", "content": text}))
+                .await;
             // The sender reads what comes back, as a client does.
             while sending.next_within(Duration::from_millis(1)).await.is_ok() {}
         }
-        assert_eq!(host_reader.await.expect("host"), SENT, "the room kept going");
+        assert_eq!(
+            host_reader.await.expect("host"),
+            SENT,
+            "the room kept going"
+        );
         let mut got = 0;
         let end = loop {
             match slow_client.next_within(Duration::from_secs(5)).await {
@@ -343,7 +515,10 @@ fn a_slow_client_is_dropped_and_never_stalls_the_room() {
                 Err(end) => break end,
             }
         };
-        assert!(got < SENT, "the slow client was dropped before it got everything ({got})");
+        assert!(
+            got < SENT,
+            "the slow client was dropped before it got everything ({got})"
+        );
         assert_ne!(end, Ended::TimedOut);
     });
 }
@@ -352,15 +527,29 @@ fn a_slow_client_is_dropped_and_never_stalls_the_room() {
 fn ending_the_dropin_closes_the_room_after_the_notice() {
     let app = live_app(|_| {});
     let (_, host) = expert(&app, "hana");
-    let session = open(&app, &host, json!({"topic": "Ending", "is_anonymous": true}));
+    let session = open(
+        &app,
+        &host,
+        json!({"topic": "Ending", "is_anonymous": true}),
+    );
     let id = session["id"].as_u64().expect("id");
-    let token = join(&app, session["session_code"].as_str().expect("code"), None, None).body["token"]
+    let token = join(
+        &app,
+        session["session_code"].as_str().expect("code"),
+        None,
+        None,
+    )
+    .body["token"]
         .as_str()
         .expect("token")
         .to_owned();
     let addr = app.addr;
     let rt = runtime();
-    let mut guest = rt.block_on(async { connect(addr, &live_path(id), Some(&token)).await.expect("guest") });
+    let mut guest = rt.block_on(async {
+        connect(addr, &live_path(id), Some(&token))
+            .await
+            .expect("guest")
+    });
     rt.block_on(async { guest.next_kind("welcome").await });
     let ended = app.authed("POST", &format!("/v1/dropins/{id}/end"), &host, None);
     assert_eq!(ended.status, 200);

@@ -26,22 +26,41 @@ pub fn open(app: &TestApp, token: &str, body: Value) -> Value {
 }
 
 /// Joins with `code` (signed in with `token` when given) as `name`.
-pub fn join(app: &TestApp, code: &str, token: Option<&str>, name: Option<&str>) -> crate::app::Response {
+pub fn join(
+    app: &TestApp,
+    code: &str,
+    token: Option<&str>,
+    name: Option<&str>,
+) -> crate::app::Response {
     let body = match name {
         Some(name) => json!({"code": code, "display_name": name}),
         None => json!({"code": code}),
     };
-    app.send("POST", "/v1/dropins/join", Some(&body.to_string()), token, &[])
+    app.send(
+        "POST",
+        "/v1/dropins/join",
+        Some(&body.to_string()),
+        token,
+        &[],
+    )
 }
 
 #[test]
 fn an_expert_opens_a_dropin_with_a_code_and_anyone_reads_it() {
     let app = spawn_app();
     let (host, token) = expert(&app, "hana");
-    let session = open(&app, &token, json!({"topic": "Ask me about VAT", "max_participants": 5}));
+    let session = open(
+        &app,
+        &token,
+        json!({"topic": "Ask me about VAT", "max_participants": 5}),
+    );
     let code = session["session_code"].as_str().expect("code");
     assert_eq!(code.len(), 8);
-    assert!(code.bytes().all(|b| droply_engine::codes::CODE_ALPHABET.contains(&b)), "{code}");
+    assert!(
+        code.bytes()
+            .all(|b| droply_engine::codes::CODE_ALPHABET.contains(&b)),
+        "{code}"
+    );
     assert_eq!(session["state"], "live");
     assert_eq!(session["host_id"], host);
     assert_eq!(session["max_participants"], 5);
@@ -52,7 +71,11 @@ fn an_expert_opens_a_dropin_with_a_code_and_anyone_reads_it() {
     assert_eq!(read.body["topic"], "Ask me about VAT");
 
     let later = (droply_models::Timestamp::now().plus_days(2)).to_string();
-    let upcoming = open(&app, &token, json!({"topic": "Office hours", "starts_at": later, "duration_minutes": 45}));
+    let upcoming = open(
+        &app,
+        &token,
+        json!({"topic": "Office hours", "starts_at": later, "duration_minutes": 45}),
+    );
     assert_eq!(upcoming["state"], "upcoming");
     let listed = app.get(&format!("/v1/experts/{host}/dropins"));
     assert_eq!(listed.status, 200);
@@ -62,7 +85,11 @@ fn an_expert_opens_a_dropin_with_a_code_and_anyone_reads_it() {
         .iter()
         .map(|d| d["topic"].as_str().expect("topic"))
         .collect();
-    assert_eq!(topics, ["Ask me about VAT", "Office hours"], "soonest first");
+    assert_eq!(
+        topics,
+        ["Ask me about VAT", "Office hours"],
+        "soonest first"
+    );
 }
 
 #[test]
@@ -70,8 +97,15 @@ fn only_experts_host_and_bad_input_is_refused() {
     let app = spawn_app();
     let (_, client) = app.register("carl");
     let response = app.authed("POST", "/v1/dropins", &client, Some(r#"{"topic":"Hi"}"#));
-    assert_eq!((response.status, error_code(&response).as_str()), (403, "forbidden"));
-    assert_eq!(app.request("POST", "/v1/dropins", Some(r#"{"topic":"Hi"}"#)).status, 401);
+    assert_eq!(
+        (response.status, error_code(&response).as_str()),
+        (403, "forbidden")
+    );
+    assert_eq!(
+        app.request("POST", "/v1/dropins", Some(r#"{"topic":"Hi"}"#))
+            .status,
+        401
+    );
 
     let (_, token) = expert(&app, "hana");
     let past = droply_models::Timestamp::now().plus_days(-1).to_string();
@@ -94,15 +128,28 @@ fn only_experts_host_and_bad_input_is_refused() {
 fn joining_needs_the_right_code_a_seat_and_sign_in_where_asked() {
     let app = spawn_app();
     let (_, host) = expert(&app, "hana");
-    let named = open(&app, &host, json!({"topic": "Named", "max_participants": 2}));
+    let named = open(
+        &app,
+        &host,
+        json!({"topic": "Named", "max_participants": 2}),
+    );
     let code = named["session_code"].as_str().expect("code").to_owned();
 
     let wrong = join(&app, "ZZZZZZZZ", None, None);
-    assert_eq!((wrong.status, error_code(&wrong).as_str()), (404, "not_found"));
+    assert_eq!(
+        (wrong.status, error_code(&wrong).as_str()),
+        (404, "not_found")
+    );
     let anonymous = join(&app, &code, None, Some("Fox"));
-    assert_eq!((anonymous.status, error_code(&anonymous).as_str()), (401, "unauthorized"));
+    assert_eq!(
+        (anonymous.status, error_code(&anonymous).as_str()),
+        (401, "unauthorized")
+    );
     let own = join(&app, &code, Some(&host), None);
-    assert_eq!((own.status, error_code(&own).as_str()), (409, "invalid_state"));
+    assert_eq!(
+        (own.status, error_code(&own).as_str()),
+        (409, "invalid_state")
+    );
 
     let (carl_id, carl) = app.register("carl");
     let joined = join(&app, &code.to_lowercase(), Some(&carl), None);
@@ -113,14 +160,20 @@ fn joining_needs_the_right_code_a_seat_and_sign_in_where_asked() {
     // Joining again keeps the seat.
     let again = join(&app, &code, Some(&carl), None);
     assert_eq!(again.status, 200);
-    assert_eq!(again.body["participant"]["participant_id"], joined.body["participant"]["participant_id"]);
+    assert_eq!(
+        again.body["participant"]["participant_id"],
+        joined.body["participant"]["participant_id"]
+    );
     assert_eq!(again.body["dropin"]["current_participants"], 1);
 
     let (_, dora) = app.register("dora");
     assert_eq!(join(&app, &code, Some(&dora), None).status, 200);
     let (_, erin) = app.register("erin");
     let full = join(&app, &code, Some(&erin), None);
-    assert_eq!((full.status, error_code(&full).as_str()), (409, "dropin_full"));
+    assert_eq!(
+        (full.status, error_code(&full).as_str()),
+        (409, "dropin_full")
+    );
     app.assert_no_leaks();
 }
 
@@ -128,18 +181,31 @@ fn joining_needs_the_right_code_a_seat_and_sign_in_where_asked() {
 fn an_anonymous_dropin_takes_guests_and_shows_nobody_s_identity() {
     let app = spawn_app();
     let (_, host) = expert(&app, "hana");
-    let session = open(&app, &host, json!({"topic": "Anonymous", "is_anonymous": true}));
+    let session = open(
+        &app,
+        &host,
+        json!({"topic": "Anonymous", "is_anonymous": true}),
+    );
     let code = session["session_code"].as_str().expect("code");
     let guest = join(&app, code, None, Some("Curious Fox"));
     assert_eq!(guest.status, 200, "{}", guest.raw);
     assert_eq!(guest.body["participant"]["display_name"], "Curious Fox");
     assert!(guest.body["participant"].get("user_id").is_none());
     let unnamed = join(&app, code, None, None);
-    assert!(unnamed.body["participant"]["display_name"].as_str().expect("name").starts_with("Guest "));
+    assert!(
+        unnamed.body["participant"]["display_name"]
+            .as_str()
+            .expect("name")
+            .starts_with("Guest ")
+    );
     let (_, carl) = app.register("carl");
     let signed_in = join(&app, code, Some(&carl), None);
     assert_eq!(signed_in.status, 200);
-    assert!(signed_in.body["participant"].get("user_id").is_none(), "{}", signed_in.raw);
+    assert!(
+        signed_in.body["participant"].get("user_id").is_none(),
+        "{}",
+        signed_in.raw
+    );
     assert!(!signed_in.raw.contains("carl"), "{}", signed_in.raw);
     let long = join(&app, code, None, Some(&"x".repeat(51)));
     assert_eq!(long.status, 400);
@@ -164,9 +230,15 @@ fn ending_a_dropin_records_its_end_and_closes_joining() {
     assert_eq!(ended.body["duration_minutes"], 1, "ran under a minute");
     assert!(ended.body["ended_at"].is_string());
     let twice = app.authed("POST", &format!("/v1/dropins/{id}/end"), &host, None);
-    assert_eq!((twice.status, error_code(&twice).as_str()), (409, "invalid_state"));
+    assert_eq!(
+        (twice.status, error_code(&twice).as_str()),
+        (409, "invalid_state")
+    );
     let late = join(&app, code, Some(&carl), None);
-    assert_eq!((late.status, error_code(&late).as_str()), (409, "invalid_state"));
+    assert_eq!(
+        (late.status, error_code(&late).as_str()),
+        (409, "invalid_state")
+    );
     let participants = app
         .store
         .dropin_participants()
@@ -174,7 +246,11 @@ fn ending_a_dropin_records_its_end_and_closes_joining() {
         .expect("participants")
         .items;
     assert_eq!(participants.len(), 2, "the host and carl");
-    assert!(participants.iter().all(|p| !p.is_active && p.left_at.is_some()));
+    assert!(
+        participants
+            .iter()
+            .all(|p| !p.is_active && p.left_at.is_some())
+    );
     let listed = app.get(&format!("/v1/experts/{host_id}/dropins"));
     assert_eq!(listed.body["dropins"], json!([]));
 }
@@ -187,7 +263,11 @@ fn joins_are_rate_limited_per_client_address() {
     };
     let app = spawn_app_limited(limits, |config| config);
     let (_, host) = expert(&app, "hana");
-    let session = open(&app, &host, json!({"topic": "Guessable?", "is_anonymous": true}));
+    let session = open(
+        &app,
+        &host,
+        json!({"topic": "Guessable?", "is_anonymous": true}),
+    );
     let code = session["session_code"].as_str().expect("code");
     let guess = |from: u8, code: &str| {
         let body = json!({"code": code}).to_string();

@@ -67,8 +67,8 @@ pub async fn connect(
 /// Connects like [`connect`], over a socket whose receive buffer is a few
 /// kilobytes: a client that stops reading is soon behind.
 pub async fn connect_small_buffer(addr: SocketAddr, path: &str, bearer: &str) -> LiveClient {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-        .expect("socket");
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
     socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
     socket.connect(&addr.into()).expect("connect");
     socket.set_nonblocking(true).expect("nonblocking");

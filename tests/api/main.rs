@@ -33,3 +33,4 @@ mod search_content;
 mod search_dropins;
 mod search_market;
 mod search_readiness;
+mod video;

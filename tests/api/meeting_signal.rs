@@ -4,7 +4,9 @@
 //! its window are refused before the upgrade; a malformed signal gets an
 //! error frame.
 
-use droply_models::{Booking, BookingStatus, Currency, Email, Money, NewBooking, PaymentStatus, Timestamp, UserId};
+use droply_models::{
+    Booking, BookingStatus, Currency, Email, Money, NewBooking, PaymentStatus, Timestamp, UserId,
+};
 use serde_json::json;
 
 use crate::app::{TestApp, spawn_app};
@@ -26,7 +28,12 @@ fn booking(app: &TestApp, client: u64, provider: u64, minutes: i64, status: Book
     });
     booking.status = status;
     booking.payment_status = PaymentStatus::Succeeded;
-    app.store.bookings().create(booking).expect("booking").id.get()
+    app.store
+        .bookings()
+        .create(booking)
+        .expect("booking")
+        .id
+        .get()
 }
 
 fn signal_path(id: u64) -> String {
@@ -79,19 +86,45 @@ fn strangers_unconfirmed_bookings_and_closed_windows_are_refused() {
     let (provider_id, _) = app.register("hana");
     let (_, stranger) = app.register("sam");
     let open = booking(&app, client_id, provider_id, 5, BookingStatus::Confirmed);
-    let pending = booking(&app, client_id, provider_id, 5, BookingStatus::PendingPayment);
+    let pending = booking(
+        &app,
+        client_id,
+        provider_id,
+        5,
+        BookingStatus::PendingPayment,
+    );
     let later = booking(&app, client_id, provider_id, 120, BookingStatus::Confirmed);
     let over = booking(&app, client_id, provider_id, -90, BookingStatus::Confirmed);
     let plain = app.authed("GET", &signal_path(open), &client, None);
-    assert_eq!((plain.status, crate::app::error_code(&plain).as_str()), (426, "upgrade_required"));
+    assert_eq!(
+        (plain.status, crate::app::error_code(&plain).as_str()),
+        (426, "upgrade_required")
+    );
     let addr = app.addr;
     runtime().block_on(async move {
-        let refused = |r: Result<crate::live_client::LiveClient, (u16, String)>| r.err().expect("refused");
-        assert_eq!(refused(connect(addr, &signal_path(open), Some(&stranger)).await), (404, "not_found".to_owned()));
-        assert_eq!(refused(connect(addr, &signal_path(open), None).await), (401, "unauthorized".to_owned()));
-        for closed in [pending, later, over] {
-            assert_eq!(refused(connect(addr, &signal_path(closed), Some(&client)).await), (409, "invalid_state".to_owned()));
+        let refused =
+            |r: Result<crate::live_client::LiveClient, (u16, String)>| r.err().expect("refused");
+        assert_eq!(
+            refused(connect(addr, &signal_path(open), Some(&stranger)).await),
+            (404, "not_found".to_owned())
+        );
+        assert_eq!(
+            refused(connect(addr, &signal_path(open), None).await),
+            (401, "unauthorized".to_owned())
+        );
+        assert_eq!(
+            refused(connect(addr, &signal_path(pending), Some(&client)).await),
+            (409, "booking_not_confirmed".to_owned())
+        );
+        for closed in [later, over] {
+            assert_eq!(
+                refused(connect(addr, &signal_path(closed), Some(&client)).await),
+                (409, "meeting_not_open".to_owned())
+            );
         }
-        assert_eq!(refused(connect(addr, &signal_path(9_999_999), Some(&client)).await).0, 404);
+        assert_eq!(
+            refused(connect(addr, &signal_path(9_999_999), Some(&client)).await).0,
+            404
+        );
     });
 }

@@ -24,8 +24,8 @@ mod profile_update;
 mod register;
 mod session_sweep;
 
-pub use auth_session::{AuthSession, AuthSessionId, SESSION_DAYS};
 pub(crate) use auth_session::token_hash;
+pub use auth_session::{AuthSession, AuthSessionId, SESSION_DAYS};
 pub use favorites::{add_favorite, favorite_experts, remove_favorite};
 pub use hashing_permits::{HashingLimits, HashingPermit, HashingPermits};
 pub use interactions::{CLIENT_INTERACTIONS, record_interaction};

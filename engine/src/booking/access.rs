@@ -116,7 +116,8 @@ pub fn check_move(booking: &Booking, next: BookingStatus, now: Timestamp) -> Res
 /// Cancelling a paid booking records the refund the refund policy grants,
 /// in the same transaction; the caller sends it
 /// ([`crate::payments::send_refund`]). Completing one creates the client's
-/// referrer's first-booking reward, if due.
+/// referrer's first-booking reward, if due. Confirming one puts its video
+/// room in the outbox.
 pub fn act(
     store: &Store,
     id: BookingId,
@@ -168,6 +169,9 @@ pub fn act(
         };
         if next == BookingStatus::Completed {
             on_booking_completed(txn, &money.referrals, &booking)?;
+        }
+        if next == BookingStatus::Confirmed {
+            crate::video::enqueue_room(txn, &booking)?;
         }
         Ok((booking, refund))
     })

@@ -12,7 +12,6 @@ mod access;
 mod hold_sweep;
 mod ics;
 mod idempotency;
-mod meeting_window;
 mod reschedule;
 
 pub(crate) use access::role_of;
@@ -22,7 +21,6 @@ pub use ics::to_ics;
 pub use idempotency::{
     BookingIdempotency, BookingIdempotencyId, IdempotencyKey, MAX_KEY_LEN, book_idempotent,
 };
-pub use meeting_window::{MeetingAccess, OPENS_MINUTES_BEFORE, meeting_access};
 pub use reschedule::reschedule;
 
 use droply_models::{
@@ -77,7 +75,8 @@ pub fn book(
 /// A session that costs money needs payments ([`Error::PaymentsNotConfigured`])
 /// and an expert who can be paid ([`User::is_bookable`]); it gets a
 /// [`Payment`] row in the same transaction (a replacement takes over the
-/// old booking's). A free one (no rate) is confirmed at once.
+/// old booking's). A free one (no rate) is confirmed at once. A booking
+/// confirmed here gets its video room in the outbox in the same transaction.
 pub(crate) fn book_in(
     txn: &mut Txn<'_>,
     request: &BookingRequest,
@@ -181,6 +180,9 @@ pub(crate) fn book_in(
         booking.status = BookingStatus::Confirmed;
     }
     let booking = txn.create(booking)?;
+    if booking.status == BookingStatus::Confirmed {
+        crate::video::enqueue_room(txn, &booking)?;
+    }
     match moved_payment {
         Some(mut payment) => {
             payment.pays_for = crate::payments::PaymentFor::Booking(booking.id);

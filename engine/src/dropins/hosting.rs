@@ -110,7 +110,9 @@ fn open_in(
     let now = txn.now();
     let starts_at = match new.starts_at {
         Some(at) if at < now.plus_minutes(-1) => {
-            return Err(Error::Invalid("starts_at must not be in the past".to_owned()));
+            return Err(Error::Invalid(
+                "starts_at must not be in the past".to_owned(),
+            ));
         }
         Some(at) if at > now.plus_days(MAX_DAYS_AHEAD) => {
             return Err(Error::Invalid(
@@ -174,21 +176,23 @@ pub fn end_dropin(
         }
         let now = txn.now();
         if state_of(&session, now) == DropinState::Ended {
-            return Err(Error::InvalidState("the drop-in has ended already".to_owned()));
+            return Err(Error::InvalidState(
+                "the drop-in has ended already".to_owned(),
+            ));
         }
         match session.started_at {
             Some(start) if start <= now => {
                 let seconds = now.signed_duration_since(start).num_seconds().max(0);
-                session.duration_minutes = u32::try_from(((seconds + 59) / 60).max(1))
-                    .unwrap_or(u32::MAX);
+                session.duration_minutes =
+                    u32::try_from(((seconds + 59) / 60).max(1)).unwrap_or(u32::MAX);
             }
             _ => session.started_at = None,
         }
         session.is_active = false;
         session.ended_at = Some(now);
         session.current_participants = 0;
-        let participants =
-            txn.list_index::<DropinParticipant>(IndexName::ParticipantsBySession, &id.to_be_bytes())?;
+        let participants = txn
+            .list_index::<DropinParticipant>(IndexName::ParticipantsBySession, &id.to_be_bytes())?;
         let mut host_row = None;
         for mut participant in participants {
             if participant.user_id == Some(host) && host_row.is_none() {
@@ -200,9 +204,8 @@ pub fn end_dropin(
                 txn.update(participant)?;
             }
         }
-        let host_row = host_row.ok_or_else(|| {
-            Error::Corrupt(format!("drop-in {id} has no host participant"))
-        })?;
+        let host_row = host_row
+            .ok_or_else(|| Error::Corrupt(format!("drop-in {id} has no host participant")))?;
         let session = txn.update(session)?;
         let notice = txn.create(DropinMessage {
             id: DropinMessageId::new(0),

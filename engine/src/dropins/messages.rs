@@ -64,7 +64,9 @@ pub fn post_message(store: &Store, member: &Member, new: NewMessage) -> Result<P
             ));
         }
         DropinMessageType::Answer if !member.is_host() => {
-            return Err(Error::Forbidden("only the host answers questions".to_owned()));
+            return Err(Error::Forbidden(
+                "only the host answers questions".to_owned(),
+            ));
         }
         DropinMessageType::Answer if new.reply_to.is_none() => {
             return Err(Error::Invalid(
@@ -97,16 +99,22 @@ pub fn post_message(store: &Store, member: &Member, new: NewMessage) -> Result<P
 /// the host; `InvalidState` when it was removed already.
 pub fn remove_message(store: &Store, member: &Member, target: DropinMessageId) -> Result<Posted> {
     if !member.is_host() {
-        return Err(Error::Forbidden("only the host removes messages".to_owned()));
+        return Err(Error::Forbidden(
+            "only the host removes messages".to_owned(),
+        ));
     }
     store.write(|txn| {
         let now = open_session(txn, member.session.id)?;
         let mut message = message_of_session(txn, member.session.id, target)?;
         if message.message_type == DropinMessageType::System {
-            return Err(Error::Invalid("system notices cannot be removed".to_owned()));
+            return Err(Error::Invalid(
+                "system notices cannot be removed".to_owned(),
+            ));
         }
         if message.removed_at.is_some() {
-            return Err(Error::InvalidState("that message was removed already".to_owned()));
+            return Err(Error::InvalidState(
+                "that message was removed already".to_owned(),
+            ));
         }
         message.removed_at = Some(now);
         txn.update(message)?;
@@ -129,7 +137,14 @@ pub fn record_presence(store: &Store, member: &Member, presence: Presence) -> Re
     };
     store.write(|txn| {
         let now = txn.now();
-        append(txn, member, DropinMessageType::System, event.to_owned(), None, now)
+        append(
+            txn,
+            member,
+            DropinMessageType::System,
+            event.to_owned(),
+            None,
+            now,
+        )
     })
 }
 

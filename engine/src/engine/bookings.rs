@@ -27,12 +27,6 @@ pub struct BookingCreated {
 }
 
 impl Engine {
-    /// `user`'s way into the meeting of booking `id` now: its parties only,
-    /// confirmed, from shortly before the start until the end.
-    pub fn meeting_access(&self, id: BookingId, user: UserId) -> Result<crate::booking::MeetingAccess> {
-        crate::booking::meeting_access(self.store(), id, user, Timestamp::now())
-    }
-
     /// Books a session if the slot is open (re-checked in the transaction
     /// that writes it). With a key, the same booker's repeat of the same
     /// request returns the first booking (`created: false`), and a

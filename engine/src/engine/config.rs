@@ -17,6 +17,7 @@ use crate::matching::MatcherConfig;
 use crate::payments::PaymentsConfig;
 use crate::reviews::ReviewPolicy;
 use crate::search_index::SearchIndexConfig;
+use crate::video::VideoConfig;
 
 /// Where everything of one Droply lives: `store/` (the sled store),
 /// `search/` (the derived indexes), `content/` (files creators sell) and
@@ -111,6 +112,9 @@ pub struct EngineConfig {
     pub reviews: ReviewPolicy,
     /// Content file limits and view counting.
     pub content: ContentConfig,
+    /// Daily.co (or none: the WebRTC fallback), the meeting window and the
+    /// room job.
+    pub video: VideoConfig,
 }
 
 impl EngineConfig {
@@ -131,6 +135,7 @@ impl EngineConfig {
             payments: PaymentsConfig::default(),
             reviews: ReviewPolicy::default(),
             content: ContentConfig::default(),
+            video: VideoConfig::default(),
         }
     }
 }

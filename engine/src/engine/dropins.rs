@@ -7,9 +7,7 @@ use droply_models::{DropinMessageId, DropinSession, DropinSessionId, UserId};
 
 use super::Engine;
 use crate::Result;
-use crate::dropins::{
-    self, Joined, Joining, Member, NewDropin, NewMessage, Posted, Presence,
-};
+use crate::dropins::{self, Joined, Joining, Member, NewDropin, NewMessage, Posted, Presence};
 
 impl Engine {
     /// `host` opens a drop-in, now or later.
@@ -48,7 +46,11 @@ impl Engine {
     }
 
     /// The host removes message `target`.
-    pub fn remove_dropin_message(&self, member: &Member, target: DropinMessageId) -> Result<Posted> {
+    pub fn remove_dropin_message(
+        &self,
+        member: &Member,
+        target: DropinMessageId,
+    ) -> Result<Posted> {
         dropins::remove_message(self.store(), member, target)
     }
 

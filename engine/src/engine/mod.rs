@@ -13,7 +13,9 @@
 //! slots), `bookings`, and `search` (search, matches, recommendations).
 //! `payments` holds the money use cases (onboarding, webhooks, payouts),
 //! `reviews` the clients' ratings of their sessions, `content` the content
-//! creators sell, `dropins` the live Q&A sessions experts host.
+//! creators sell, `dropins` the live Q&A sessions experts host, `video`
+//! the calls of booked sessions (Daily rooms, meeting tokens, webhooks,
+//! recordings, the WebRTC fallback).
 //! `config` is how an engine is opened, `jobs` its background threads,
 //! `readiness` whether search has caught up once, and `verify` whether
 //! everything derived agrees with the rows.
@@ -30,6 +32,7 @@ mod readiness;
 mod reviews;
 mod search;
 mod verify;
+mod video;
 
 pub use bookings::BookingCreated;
 pub use config::{DataDir, EngineConfig, SearchSetup};
@@ -49,6 +52,7 @@ use crate::content::{ContentConfig, ContentFiles, ViewCounter};
 use crate::matching::Matcher;
 use crate::payments::{Payments, payout_sweep, reward_sweep, scheduled_payouts};
 use crate::reviews::ReviewPolicy;
+use crate::video::{DailyClient, VideoConfig, room_sweep};
 use crate::{Error, Result, SearchIndex, Store};
 use jobs::Job;
 use readiness::SearchReadiness;
@@ -72,7 +76,15 @@ struct Inner {
     content: ContentConfig,
     content_files: ContentFiles,
     content_views: ViewCounter,
+    video: Video,
     jobs: Mutex<Vec<Job>>,
+}
+
+/// Video: its configuration and, when Daily is on, the Daily client.
+#[derive(Debug)]
+struct Video {
+    config: VideoConfig,
+    daily: Option<Arc<DailyClient>>,
 }
 
 /// The search index, the matcher over it, and whether it has caught up once.
@@ -107,6 +119,10 @@ impl Engine {
         let search = open_search(&store, &config)?;
         let payments = Payments::new(&store, config.payments.clone())?;
         let content_files = ContentFiles::open(config.data_dir.path())?;
+        let daily = match &config.video.daily {
+            Some(daily) => Some(Arc::new(DailyClient::new(daily)?)),
+            None => None,
+        };
         let orphans = content_files.sweep_orphans(&store)?;
         if orphans > 0 {
             tracing::info!(orphans, "deleted content files no row points at");
@@ -124,6 +140,10 @@ impl Engine {
                 content: config.content,
                 content_files,
                 content_views: ViewCounter::new(config.content.daily_viewers),
+                video: Video {
+                    config: config.video.clone(),
+                    daily,
+                },
                 jobs: Mutex::new(Vec::new()),
             }),
         };
@@ -150,6 +170,15 @@ impl Engine {
                 payout_sweep(&payments, &store, now)?;
                 reward_sweep(&store, &payments.config().referrals, now)?;
                 scheduled_payouts(&payments, &store, now).map(drop)
+            })?;
+            engine.jobs().push(job);
+        }
+        if let (Some(every), Some(daily)) = (config.video.sweep_every, &engine.inner.video.daily) {
+            let store = engine.inner.store.clone();
+            let daily = Arc::clone(daily);
+            let video = config.video.clone();
+            let job = Job::every("video-rooms", every, move || {
+                room_sweep(&store, &daily, &video, droply_models::Timestamp::now()).map(drop)
             })?;
             engine.jobs().push(job);
         }

@@ -45,7 +45,11 @@ pub(crate) struct DropinVectors {
 impl DropinVectors {
     /// The vector of each of `sessions`, in order: kept ones reused, the
     /// others embedded in one batch; vectors of sessions not listed are forgotten.
-    fn of(&self, embedder: &dyn TextEmbedder, sessions: &[DropinSession]) -> Result<Vec<Arc<[f32]>>> {
+    fn of(
+        &self,
+        embedder: &dyn TextEmbedder,
+        sessions: &[DropinSession],
+    ) -> Result<Vec<Arc<[f32]>>> {
         let missing: Vec<(DropinSessionId, String)> = {
             let kept = self.vectors.lock().unwrap_or_else(PoisonError::into_inner);
             sessions
@@ -112,7 +116,9 @@ impl Matcher {
         };
         let vector_hits = match vector {
             Some(query_vector) => {
-                let vectors = self.dropin_vectors.of(self.index().embedder().as_ref(), &live)?;
+                let vectors = self
+                    .dropin_vectors
+                    .of(self.index().embedder().as_ref(), &live)?;
                 let mut hits: Vec<(DropinSessionId, f32)> = live
                     .iter()
                     .zip(vectors)
@@ -158,8 +164,10 @@ impl Matcher {
             let in_topic = terms(&session.topic)
                 .iter()
                 .any(|(t, _)| query_terms.contains(t));
-            let contributions: Vec<Contribution> =
-                super::merged_search::relevance(&hit, if in_topic { "topic" } else { "description" });
+            let contributions: Vec<Contribution> = super::merged_search::relevance(
+                &hit,
+                if in_topic { "topic" } else { "description" },
+            );
             ranked.push(RankedDropin {
                 session,
                 host,

@@ -18,7 +18,11 @@ pub enum SearchKind {
 
 impl SearchKind {
     /// Every kind, in the order results of equal score are listed.
-    pub const ALL: [SearchKind; 3] = [SearchKind::Experts, SearchKind::Content, SearchKind::Dropins];
+    pub const ALL: [SearchKind; 3] = [
+        SearchKind::Experts,
+        SearchKind::Content,
+        SearchKind::Dropins,
+    ];
 
     /// The name a request uses in `kinds` (`experts`, `content`, `dropins`).
     pub fn name(self) -> &'static str {

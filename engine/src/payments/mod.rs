@@ -46,7 +46,7 @@ pub(crate) use referral_rewards::on_booking_completed;
 pub use referral_rewards::{ReferralRules, reward_sweep};
 pub(crate) use refunds::request_refund;
 pub use refunds::{RefundOrder, refund_on_cancel, send_refund};
-pub use signature::TOLERANCE_SECS;
+pub use signature::{TOLERANCE_SECS, verify_timestamped_hmac};
 pub use stripe_event::{StripeEvent, StripeEventRowId};
 pub(crate) use subject::count_purchase;
 pub use subject::{PaymentFor, grants_access};

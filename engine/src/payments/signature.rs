@@ -5,6 +5,12 @@
 //! while a secret is being rolled). Comparison is constant-time (`hmac`'s
 //! `verify_slice`), and a timestamp further than the tolerance from now
 //! either way is refused, so an old delivery cannot be replayed.
+//!
+//! The timestamp check and the MAC comparison are shared
+//! ([`verify_timestamped_hmac`]) with other senders that sign
+//! `"{timestamp}.{body}"` with HMAC-SHA256, such as Daily.co's webhooks
+//! (`crate::video`), which carry the timestamp and signature in headers of
+//! their own.
 
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
@@ -49,12 +55,39 @@ pub fn verify(
     if candidates.is_empty() {
         return Err(bad("the signature has no v1 value"));
     }
-    if (now_unix - timestamp).abs() > TOLERANCE_SECS {
+    verify_timestamped_hmac(
+        secret.expose_secret().as_bytes(),
+        &timestamp.to_string(),
+        timestamp,
+        payload,
+        &candidates,
+        now_unix,
+    )
+}
+
+/// Checks that one of `candidates` is the HMAC-SHA256 under `key` of
+/// `"{signed_timestamp}.{payload}"` (the timestamp as the sender wrote it;
+/// constant-time) and that `timestamp` (the same instant in unix seconds)
+/// is within [`TOLERANCE_SECS`] of `now_unix` either way;
+/// [`Error::InvalidSignature`] otherwise. Each sender parses its own
+/// headers into the timestamp and `candidates`.
+pub fn verify_timestamped_hmac(
+    key: &[u8],
+    signed_timestamp: &str,
+    timestamp: i64,
+    payload: &[u8],
+    candidates: &[Vec<u8>],
+    now_unix: i64,
+) -> Result<()> {
+    if candidates.is_empty() {
+        return Err(bad("the signature has no value"));
+    }
+    if now_unix.saturating_sub(timestamp).saturating_abs() > TOLERANCE_SECS {
         return Err(bad("the signature's timestamp is outside the tolerance"));
     }
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
+    let mut mac = Hmac::<Sha256>::new_from_slice(key)
         .map_err(|_| Error::Config("the webhook secret cannot key an HMAC".to_owned()))?;
-    mac.update(timestamp.to_string().as_bytes());
+    mac.update(signed_timestamp.as_bytes());
     mac.update(b".");
     mac.update(payload);
     if candidates

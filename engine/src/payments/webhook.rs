@@ -231,7 +231,8 @@ impl Context<'_> {
         Ok((txn.require(order.payment)?, Some(order)))
     }
 
-    /// Marks booking `id` paid and confirms it while it is held; true when
+    /// Marks booking `id` paid and confirms it while it is held (its video
+    /// room goes in the outbox in the same transaction); true when
     /// it was released meanwhile (cancelled, or its hold lapsed).
     fn confirm_booking(&self, txn: &mut Txn<'_>, id: BookingId, intent_id: &str) -> Result<bool> {
         let mut booking: Booking = txn.require(id)?;
@@ -247,7 +248,10 @@ impl Context<'_> {
                 booking.status = BookingStatus::Confirmed;
             }
         }
-        txn.update(booking)?;
+        let booking = txn.update(booking)?;
+        if booking.status == BookingStatus::Confirmed {
+            crate::video::enqueue_room(txn, &booking)?;
+        }
         Ok(released)
     }
 

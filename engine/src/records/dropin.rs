@@ -169,7 +169,10 @@ impl Repo<'_, DropinMessage> {
         after: DropinMessageId,
         limit: usize,
     ) -> Result<Page<DropinMessage>> {
-        let cursor = KeyBuilder::new().u64(session.get()).u64(after.get()).build();
+        let cursor = KeyBuilder::new()
+            .u64(session.get())
+            .u64(after.get())
+            .build();
         let page = PageRequest {
             limit,
             after: Some(Cursor(cursor)),

@@ -169,6 +169,9 @@ impl Store {
         check.add::<crate::payments::Payment>(self)?;
         check.add::<crate::payments::LedgerEntry>(self)?;
         check.add::<crate::payments::StripeEvent>(self)?;
+        check.add::<crate::video::VideoRoom>(self)?;
+        check.add::<crate::video::DailyEvent>(self)?;
+        check.add::<crate::video::Recording>(self)?;
         check.add::<crate::reviews::Review>(self)?;
         check.add::<crate::dropins::DropinPass>(self)?;
         let mut report = check.finish(self)?;

@@ -46,9 +46,12 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         from: 5,
         run: |store| {
-            store.tree(TreeId::Index(IndexName::MessagesBySession)).clear()?;
+            store
+                .tree(TreeId::Index(IndexName::MessagesBySession))
+                .clear()?;
             backfill_index::<DropinMessage>(store, IndexName::MessagesBySession)?;
-            backfill_index::<DropinSession>(store, IndexName::OpenDropins)
+            backfill_index::<DropinSession>(store, IndexName::OpenDropins)?;
+            crate::video::enqueue_rooms_of_confirmed(store)
         },
     },
 ];
@@ -57,8 +60,9 @@ const MIGRATIONS: &[Migration] = &[
 /// by a later schema (schema 2: experts; schema 3: sessions by user; schema
 /// 4: bookings awaiting payment; 5: purchases by buyer and content, pending
 /// referral rewards; 6: drop-in messages by session in id order, after the
-/// old time-ordered keys are cleared, and the open drop-ins). Each row writes its own key, so
-/// running it twice is harmless.
+/// old time-ordered keys are cleared, and the open drop-ins; schema 6 also
+/// queues video rooms, see `crate::video::enqueue_rooms_of_confirmed`).
+/// Each row writes its own key, so running it twice is harmless.
 fn backfill_index<R: Record>(store: &Store, index: IndexName) -> Result<()> {
     let tree = store.tree(TreeId::Index(index));
     for row in store.tree(R::KIND.tree()).iter() {
@@ -195,5 +199,42 @@ mod tests {
         assert_eq!(holds.items.len(), 1, "the hold was indexed");
         let report = store.verify_integrity().expect("verify");
         assert!(report.is_consistent(), "{:?}", report.problems);
+    }
+
+    #[test]
+    fn opening_a_schema_5_store_queues_rooms_for_confirmed_bookings_ahead() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store");
+        let (ahead, cancelled) = {
+            let store = Store::open(&path).expect("open");
+            let ann = store
+                .users()
+                .create(user("ann", "Tax Advisor"))
+                .expect("ann");
+            let bob = store.users().create(user("bob", "")).expect("bob");
+            let mut confirmed = crate::test_rows::booking(bob.id, ann.id);
+            confirmed.status = droply_models::BookingStatus::Confirmed;
+            let ahead = store.bookings().create(confirmed.clone()).expect("ahead");
+            confirmed.status = droply_models::BookingStatus::Cancelled;
+            confirmed.start_time = confirmed.start_time.plus_days(1);
+            confirmed.end_time = confirmed.end_time.plus_days(1);
+            let cancelled = store.bookings().create(confirmed).expect("cancelled");
+            store
+                .tree(TreeId::Meta)
+                .insert(META_SCHEMA, &5u32.to_be_bytes())
+                .expect("schema 5");
+            store.flush().expect("flush");
+            (ahead, cancelled)
+        };
+        let store = Store::open(&path).expect("reopen");
+        let rooms: Vec<crate::video::VideoRoom> = store
+            .iter::<crate::video::VideoRoom>()
+            .collect::<Result<_>>()
+            .expect("rooms");
+        assert_eq!(rooms.len(), 1, "{rooms:?}");
+        assert_eq!(rooms[0].booking_id, ahead.id);
+        assert_ne!(rooms[0].booking_id, cancelled.id);
+        assert_eq!(rooms[0].state, crate::video::RoomState::Pending);
+        assert!(store.verify_integrity().expect("verify").is_consistent());
     }
 }

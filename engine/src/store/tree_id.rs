@@ -52,11 +52,17 @@ pub enum EntityKind {
     Review = 22,
     /// `DropinPass`: a drop-in participant's token (engine-internal).
     DropinPass = 23,
+    /// `VideoRoom`: a confirmed booking's Daily room, the room job's outbox row (engine-internal).
+    VideoRoom = 24,
+    /// `DailyEvent`: a Daily webhook event already applied (engine-internal).
+    DailyEvent = 25,
+    /// `Recording`: a recording of a booking's call, by Daily's id (engine-internal).
+    Recording = 26,
 }
 
 impl EntityKind {
     /// Every kind, in tag order.
-    pub const ALL: [EntityKind; 23] = [
+    pub const ALL: [EntityKind; 26] = [
         EntityKind::User,
         EntityKind::Booking,
         EntityKind::Favorite,
@@ -80,6 +86,9 @@ impl EntityKind {
         EntityKind::StripeEvent,
         EntityKind::Review,
         EntityKind::DropinPass,
+        EntityKind::VideoRoom,
+        EntityKind::DailyEvent,
+        EntityKind::Recording,
     ];
 
     /// The tree holding rows of this kind.
@@ -113,6 +122,9 @@ impl EntityKind {
             EntityKind::StripeEvent => "stripe_event",
             EntityKind::Review => "review",
             EntityKind::DropinPass => "dropin_pass",
+            EntityKind::VideoRoom => "video_room",
+            EntityKind::DailyEvent => "daily_event",
+            EntityKind::Recording => "recording",
         }
     }
 
@@ -188,11 +200,16 @@ pub enum IndexName {
     PendingRewards,
     /// Drop-ins not yet ended (no owner part): what search looks through.
     OpenDropins,
+    /// Video rooms still to be made, by when the next attempt is due (no
+    /// owner part): what the room job reads, oldest first.
+    VideoRoomsDue,
+    /// Recordings by the booking whose call they recorded, in time order.
+    RecordingsByBooking,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 31] = [
+    pub const ALL: [IndexName; 33] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -224,6 +241,8 @@ impl IndexName {
         IndexName::RewardsByPurchase,
         IndexName::PendingRewards,
         IndexName::OpenDropins,
+        IndexName::VideoRoomsDue,
+        IndexName::RecordingsByBooking,
     ];
 
     /// The tree's name on disk.
@@ -260,6 +279,8 @@ impl IndexName {
             IndexName::RewardsByPurchase => "idx/rewards_by_purchase",
             IndexName::PendingRewards => "idx/pending_rewards",
             IndexName::OpenDropins => "idx/open_dropins",
+            IndexName::VideoRoomsDue => "idx/video_rooms_due",
+            IndexName::RecordingsByBooking => "idx/recordings_by_booking",
         }
     }
 }
@@ -289,11 +310,17 @@ pub enum UniqueName {
     ReviewedBooking,
     /// `DropinPass.token_hash`: the SHA-256 of a participant token.
     DropinToken,
+    /// `VideoRoom.booking_id`: one room per booking.
+    VideoRoomBooking,
+    /// `DailyEvent.event_id`: each Daily webhook event applied once.
+    DailyEventId,
+    /// `Recording.recording_id`: each Daily recording kept once.
+    RecordingId,
 }
 
 impl UniqueName {
     /// Every unique key.
-    pub const ALL: [UniqueName; 11] = [
+    pub const ALL: [UniqueName; 14] = [
         UniqueName::Username,
         UniqueName::Email,
         UniqueName::ReferralCode,
@@ -305,6 +332,9 @@ impl UniqueName {
         UniqueName::StripeEventId,
         UniqueName::ReviewedBooking,
         UniqueName::DropinToken,
+        UniqueName::VideoRoomBooking,
+        UniqueName::DailyEventId,
+        UniqueName::RecordingId,
     ];
 
     /// The field name shown in conflict errors, and the tree's name on disk after `uniq/`.
@@ -321,6 +351,9 @@ impl UniqueName {
             UniqueName::StripeEventId => "stripe_event",
             UniqueName::ReviewedBooking => "review",
             UniqueName::DropinToken => "dropin_token",
+            UniqueName::VideoRoomBooking => "video_room",
+            UniqueName::DailyEventId => "daily_event",
+            UniqueName::RecordingId => "recording",
         }
     }
 }

@@ -11,7 +11,7 @@ use clap::Args;
 use droply_engine::EngineConfig;
 use droply_engine::accounts::{HashingLimits, LoginThrottleConfig};
 
-use crate::limits::{LiveLimits, Limits, Rate};
+use crate::limits::{Limits, LiveLimits, Rate};
 
 /// The limit flags.
 #[derive(Debug, Clone, Args)]

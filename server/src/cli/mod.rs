@@ -11,6 +11,7 @@ mod payments;
 mod reindex;
 mod serve;
 mod verify;
+mod video;
 
 use clap::{Parser, Subcommand};
 

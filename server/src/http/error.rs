@@ -103,7 +103,7 @@ error_codes! {
     PaymentsNotConfigured => "payments_not_configured", "system", SERVICE_UNAVAILABLE,
         "a paid booking or a payout on a server running without Stripe (free sessions still book)";
     InvalidSignature => "invalid_signature", "invalid_request", BAD_REQUEST,
-        "a Stripe webhook whose `Stripe-Signature` is missing, malformed, stale (over 300 s) or does not match; nothing was changed";
+        "a Stripe or Daily.co webhook whose signature (`Stripe-Signature`; `X-Webhook-Signature` with `X-Webhook-Timestamp`) is missing, malformed, stale (over 300 s) or does not match; nothing was changed";
     PaymentProviderError => "payment_provider_error", "system", BAD_GATEWAY,
         "Stripe could not be reached or refused the call; a booking whose payment could not start is cancelled";
     InsufficientBalance => "insufficient_balance", "invalid_request", CONFLICT,
@@ -120,6 +120,14 @@ error_codes! {
         "joining a drop-in whose every seat is taken";
     UpgradeRequired => "upgrade_required", "invalid_request", UPGRADE_REQUIRED,
         "a live route (drop-in room, signal relay) called without a WebSocket upgrade";
+    BookingNotConfirmed => "booking_not_confirmed", "invalid_request", CONFLICT,
+        "a booking's meeting asked while the booking is not `confirmed` (awaiting payment, cancelled, completed, ...)";
+    MeetingNotOpen => "meeting_not_open", "invalid_request", CONFLICT,
+        "a booking's meeting asked before it opens (10 minutes before the start by default) or after the session's end";
+    VideoProviderError => "video_provider_error", "system", BAD_GATEWAY,
+        "Daily.co could not be reached or refused the call (a meeting token or a recording link)";
+    VideoNotConfigured => "video_not_configured", "system", SERVICE_UNAVAILABLE,
+        "a Daily.co webhook or a recording link on a server running without Daily (meetings then use the WebRTC fallback)";
 }
 
 impl ErrorCode {
@@ -283,6 +291,12 @@ impl From<droply_engine::Error> for ApiError {
             E::AlreadyPurchased => ApiError::new(ErrorCode::AlreadyPurchased, err.to_string()),
             E::ContentHasBuyers => ApiError::new(ErrorCode::ContentHasBuyers, err.to_string()),
             E::DropinFull { .. } => ApiError::new(ErrorCode::DropinFull, err.to_string()),
+            E::MeetingNeedsConfirmation(_) => {
+                ApiError::new(ErrorCode::BookingNotConfirmed, err.to_string())
+            }
+            E::MeetingNotOpen(_) => ApiError::new(ErrorCode::MeetingNotOpen, err.to_string()),
+            E::VideoProvider(_) => ApiError::new(ErrorCode::VideoProviderError, err.to_string()),
+            E::VideoNotConfigured => ApiError::new(ErrorCode::VideoNotConfigured, err.to_string()),
             E::SchemaTooNew { .. } | E::Corrupt(_) | E::Storage(_) | E::Io(_) | E::Config(_) => {
                 ApiError::internal(err)
             }

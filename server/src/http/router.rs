@@ -35,6 +35,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routes::recommendations::router())
         .merge(routes::payouts::router())
         .merge(routes::webhooks::router())
+        .merge(routes::daily_webhook::router())
+        .merge(routes::video::router())
         .merge(routes::reviews::router())
         .merge(routes::referrals::router())
         .merge(routes::content::router())

@@ -101,7 +101,7 @@
 mod connect_api;
 pub mod connect_fake;
 mod form;
-mod http;
+pub(crate) mod http;
 pub mod localstripe;
 mod upstream_fixups;
 pub mod webhook_sender;

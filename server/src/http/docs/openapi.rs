@@ -39,6 +39,7 @@ use crate::http::error::ErrorBody;
         (name = "payments", description = "Stripe's webhook endpoint"),
         (name = "reviews", description = "Clients' reviews of their sessions and experts' answers"),
         (name = "dropins", description = "Live drop-in Q&A: hosting, joining and the live room"),
+        (name = "video", description = "Booked sessions' calls: Daily.co rooms and meeting tokens, the WebRTC fallback, Daily's webhook endpoint, recordings"),
     )
 )]
 pub struct ApiDoc;

@@ -79,9 +79,11 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
         return;
     }
     let joined = member.clone();
-    if publish(&state, &room, move |engine| engine.dropin_presence(&joined, Presence::Joined))
-        .await
-        .is_err()
+    if publish(&state, &room, move |engine| {
+        engine.dropin_presence(&joined, Presence::Joined)
+    })
+    .await
+    .is_err()
     {
         return;
     }
@@ -144,8 +146,11 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
     match ending {
         Ending::Ended => out.close(close::NORMAL, "the drop-in ended").await,
         Ending::TooSlow => {
-            out.close(close::TRY_AGAIN_LATER, "too far behind; reconnect with after=<last id>")
-                .await;
+            out.close(
+                close::TRY_AGAIN_LATER,
+                "too far behind; reconnect with after=<last id>",
+            )
+            .await;
         }
         Ending::Silent => out.close(close::GOING_AWAY, "idle").await,
         Ending::Gone => {}
@@ -153,8 +158,10 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
     if !matches!(ending, Ending::Ended) {
         let left = member.clone();
         // The session may have ended meanwhile: then nobody needs the notice.
-        let _ = publish(&state, &room, move |engine| engine.dropin_presence(&left, Presence::Left))
-            .await;
+        let _ = publish(&state, &room, move |engine| {
+            engine.dropin_presence(&left, Presence::Left)
+        })
+        .await;
     }
     drop(seat);
 }
@@ -184,7 +191,12 @@ async fn catch_up(state: &AppState, member: &Member, after: u64, out: &mut Outbo
 }
 
 /// Checks, rate limits, stores and broadcasts one client frame.
-async fn handle(state: &AppState, room: &Room, member: &Member, text: &str) -> Result<(), ApiError> {
+async fn handle(
+    state: &AppState,
+    room: &Room,
+    member: &Member,
+    text: &str,
+) -> Result<(), ApiError> {
     let frame: ClientFrame = serde_json::from_str(text).map_err(|err| {
         ApiError::new(
             crate::http::error::ErrorCode::InvalidInput,
@@ -218,7 +230,10 @@ async fn handle(state: &AppState, room: &Room, member: &Member, text: &str) -> R
         content: frame.content.unwrap_or_default(),
         reply_to: frame.reply_to.map(DropinMessageId::new),
     };
-    publish(state, room, move |engine| engine.post_dropin_message(&member, message)).await
+    publish(state, room, move |engine| {
+        engine.post_dropin_message(&member, message)
+    })
+    .await
 }
 
 /// Stores through `work` and broadcasts what it stored, in the room's

@@ -162,7 +162,9 @@ impl LiveHub {
 
     /// The room of drop-in `session` if anyone is connected to it.
     pub fn room(&self, session: DropinSessionId) -> Option<Arc<Room>> {
-        self.rooms().get(&session).map(|entry| Arc::clone(&entry.room))
+        self.rooms()
+            .get(&session)
+            .map(|entry| Arc::clone(&entry.room))
     }
 
     /// The relay of booking `booking`, opened if needed; `503 overloaded`
@@ -193,12 +195,9 @@ impl LiveHub {
     /// (a drop-in's id, a booking's: ids are unique across kinds);
     /// `429 rate_limited` over the rate.
     pub fn check_message_rate(&self, scope: u64, who: u64) -> Result<(), ApiError> {
-        self.messages.check_key(&(scope, who)).map_err(|_| {
-            ApiError::new(
-                ErrorCode::RateLimited,
-                "too many messages; slow down",
-            )
-        })
+        self.messages
+            .check_key(&(scope, who))
+            .map_err(|_| ApiError::new(ErrorCode::RateLimited, "too many messages; slow down"))
     }
 
     /// Live connections open now.

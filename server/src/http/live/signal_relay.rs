@@ -69,7 +69,10 @@ impl Relay {
     /// Frees `side` if `connection` still holds it, and tells the other side.
     fn leave(&self, side: usize, connection: u64) {
         let mut sides = self.sides();
-        if sides[side].as_ref().is_some_and(|s| s.connection == connection) {
+        if sides[side]
+            .as_ref()
+            .is_some_and(|s| s.connection == connection)
+        {
             sides[side] = None;
             if let Some(peer) = &sides[1 - side] {
                 let _ = peer.inbox.try_send(presence(false));
@@ -127,7 +130,10 @@ pub async fn serve(
     let (inbox_tx, mut inbox) = mpsc::channel(INBOX);
     relay.take(side, connection, inbox_tx);
     let mut pulse = Pulse::new(&limits);
-    let until_end = closes_at.signed_duration_since(Timestamp::now()).to_std().unwrap_or_default();
+    let until_end = closes_at
+        .signed_duration_since(Timestamp::now())
+        .to_std()
+        .unwrap_or_default();
     let session_over = tokio::time::sleep(until_end);
     tokio::pin!(session_over);
     loop {
@@ -194,7 +200,10 @@ fn signal(
     let Ok(Value::Object(mut frame)) = serde_json::from_str::<Value>(text) else {
         return Err(invalid("a signal is a JSON object with a type"));
     };
-    let kind = frame.get("type").and_then(Value::as_str).unwrap_or_default();
+    let kind = frame
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !SIGNALS.contains(&kind) {
         return Err(invalid("type must be offer, answer, ice or bye"));
     }

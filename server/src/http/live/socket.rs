@@ -43,7 +43,12 @@ pub fn live_token(headers: &HeaderMap, query_token: Option<String>) -> Result<St
     from_header
         .or(query_token)
         .filter(|token| !token.is_empty() && token.len() <= 256)
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "sign in first (a bearer token or ?token=)"))
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                "sign in first (a bearer token or ?token=)",
+            )
+        })
 }
 
 /// The upgrade, with the message size capped; `426 upgrade_required` when

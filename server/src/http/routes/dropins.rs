@@ -189,11 +189,16 @@ pub async fn end_dropin(
     let ended = match state.live.room(id) {
         Some(room) => {
             let _order = room.posting().await;
-            let (session, notice) = blocking(&state, move |engine| engine.end_dropin(id, host)).await?;
+            let (session, notice) =
+                blocking(&state, move |engine| engine.end_dropin(id, host)).await?;
             room.broadcast(dropin_room::room_frame(&notice));
             session
         }
-        None => blocking(&state, move |engine| engine.end_dropin(id, host)).await?.0,
+        None => {
+            blocking(&state, move |engine| engine.end_dropin(id, host))
+                .await?
+                .0
+        }
     };
     Ok(Json(DropinView::from(&ended)))
 }

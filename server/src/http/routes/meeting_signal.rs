@@ -49,7 +49,7 @@ pub struct SignalQuery {
         (status = 400, description = "`invalid_parameter`", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such booking, or not the caller's", body = ErrorBody),
-        (status = 409, description = "`invalid_state`: not confirmed, or outside the meeting's window", body = ErrorBody),
+        (status = 409, description = "`booking_not_confirmed`, or `meeting_not_open` outside the meeting's window", body = ErrorBody),
         (status = 426, description = "`upgrade_required`: not a WebSocket handshake", body = ErrorBody),
         (status = 503, description = "`overloaded`: too many live connections or rooms", body = ErrorBody),
     )
@@ -65,7 +65,7 @@ pub async fn booking_signal(
     let token = socket::live_token(&headers, query.token)?;
     let access = blocking(&state, move |engine| {
         let user = engine.authenticate(&token)?;
-        Ok((user, engine.meeting_access(id, user)?))
+        Ok((user, engine.signal_party(id, user)?))
     })
     .await?;
     let (user, access) = access;

@@ -34,6 +34,16 @@ pub struct WebhookAnswer {
     applied: bool,
 }
 
+impl WebhookAnswer {
+    /// A verified, recorded event; `applied` false for a redelivery.
+    pub fn new(applied: bool) -> Self {
+        WebhookAnswer {
+            received: true,
+            applied,
+        }
+    }
+}
+
 /// `POST /v1/webhooks/stripe`.
 #[utoipa::path(
     post,

@@ -40,8 +40,17 @@ pub struct BookingView {
     pub client_name: String,
     /// The client's note.
     pub client_message: Option<String>,
-    /// Link to join the call.
+    /// Link to join the call (a Daily room, once made; join through
+    /// `POST /v1/bookings/{id}/meeting`, which gives the token).
     pub meeting_url: Option<String>,
+    /// When the call actually started (from Daily's webhooks).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub meeting_started_at: Option<Timestamp>,
+    /// When the call actually ended (from Daily's webhooks).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub meeting_ended_at: Option<Timestamp>,
+    /// The call's measured length in minutes, rounded up.
+    pub meeting_duration: Option<u32>,
     /// The booking this one replaced.
     #[schema(value_type = Option<u64>)]
     pub rescheduled_from: Option<BookingId>,
@@ -67,6 +76,9 @@ impl From<&Booking> for BookingView {
             client_name: b.client_name.clone(),
             client_message: b.client_message.clone(),
             meeting_url: b.meeting_url.as_ref().map(|u| u.as_str().to_owned()),
+            meeting_started_at: b.meeting_started_at,
+            meeting_ended_at: b.meeting_ended_at,
+            meeting_duration: b.meeting_duration,
             rescheduled_from: b.rescheduled_from,
             cancellation_reason: b.cancellation_reason.clone(),
             created_at: b.created_at,

@@ -8,6 +8,7 @@ mod booking_view;
 mod content_hit_view;
 mod content_views;
 mod dropin_views;
+mod meeting_view;
 pub mod model_schemas;
 mod money_views;
 mod public_profile;
@@ -18,6 +19,7 @@ pub use booking_view::BookingView;
 pub use content_hit_view::ContentHitView;
 pub use content_views::{BoughtView, ContentView, CreatorView, PurchaseView};
 pub use dropin_views::{AuthorView, DropinView, JoinedView, MessageView};
+pub use meeting_view::{MeetingView, RecordingLinkView, RecordingList, RecordingView};
 pub use money_views::{
     CreatedBookingView, EarningsView, PaymentView, PayoutAccountView, PayoutView,
 };

@@ -1,0 +1,293 @@
+//! The room job: one pass over the rooms that are due
+//! (`idx/video_rooms_due`, oldest first), each made at Daily outside any
+//! store transaction, then the outcome written in one: the room's name and
+//! URL on the booking and the row `created`; or, for a failure worth
+//! retrying (a 5xx, a timeout, a network error), the next attempt per the
+//! [`RetryPolicy`](super::RetryPolicy); or `failed` when Daily refused or
+//! the attempts ran out (the meeting then uses WebRTC). A booking that is
+//! no longer confirmed, or whose session is over, is abandoned without a
+//! call. The booking is re-read in the writing transaction, so a room made
+//! while a party was told to use WebRTC is not put on the booking.
+
+use std::time::Duration;
+
+use droply_models::{Booking, BookingStatus, HttpUrl, Timestamp};
+
+use super::config::VideoConfig;
+use super::daily_client::{DailyClient, DailyError, DailyRoom};
+use super::rooms::{RoomState, VideoRoom};
+use crate::Result;
+use crate::store::{IndexName, PageRequest, Store};
+
+/// Rooms looked at in one pass at most.
+pub const ROOM_BATCH: usize = 100;
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoomSweep {
+    /// Rooms made (or found made) and written on their booking.
+    pub created: usize,
+    /// Attempts that failed and were scheduled again.
+    pub retried: usize,
+    /// Rooms given up (Daily refused, or the attempts ran out).
+    pub failed: usize,
+    /// Rooms no longer needed.
+    pub abandoned: usize,
+}
+
+fn delta(duration: Duration) -> chrono::TimeDelta {
+    chrono::TimeDelta::from_std(duration).unwrap_or(chrono::TimeDelta::MAX)
+}
+
+/// Runs one pass at `now`: every room due by then, at most [`ROOM_BATCH`].
+pub fn room_sweep(
+    store: &Store,
+    client: &DailyClient,
+    config: &VideoConfig,
+    now: Timestamp,
+) -> Result<RoomSweep> {
+    let due = store.list_index::<VideoRoom>(
+        IndexName::VideoRoomsDue,
+        &[],
+        &PageRequest::first(ROOM_BATCH),
+    )?;
+    let instance = store.instance_key()?;
+    let mut sweep = RoomSweep::default();
+    for room in due.items.into_iter().filter(|r| r.next_attempt_at <= now) {
+        let booking: Booking = store.require(room.booking_id)?;
+        if booking.status != BookingStatus::Confirmed || booking.end_time <= now {
+            finish(store, &room, RoomState::Abandoned, None, None)?;
+            sweep.abandoned += 1;
+            continue;
+        }
+        let name = VideoRoom::name_for(&instance, booking.id);
+        let not_before = booking
+            .start_time
+            .saturating_add(-delta(config.open_before))
+            .plus_minutes(-5);
+        let expires_at = booking.end_time.saturating_add(delta(config.room_grace));
+        match client.create_room(&name, not_before, expires_at) {
+            Ok(made) => {
+                if finish(store, &room, RoomState::Created, Some(&made), None)? {
+                    sweep.created += 1;
+                }
+            }
+            Err(err) => {
+                let failed = room.attempts.saturating_add(1);
+                let next = err
+                    .retryable
+                    .then(|| config.retry.delay_after(failed))
+                    .flatten();
+                tracing::warn!(
+                    booking = %booking.id,
+                    attempts = failed,
+                    retry_in_secs = next.map(|d| d.as_secs()),
+                    error = %err.message,
+                    "video room not created"
+                );
+                match next {
+                    Some(wait) => {
+                        retry_at(store, &room, now.saturating_add(delta(wait)), &err)?;
+                        sweep.retried += 1;
+                    }
+                    None => {
+                        finish(store, &room, RoomState::Failed, None, Some(&err))?;
+                        sweep.failed += 1;
+                    }
+                }
+            }
+        }
+    }
+    Ok(sweep)
+}
+
+/// Records a failed attempt and when the next one is due (if the row is
+/// still pending).
+fn retry_at(store: &Store, room: &VideoRoom, next: Timestamp, err: &DailyError) -> Result<()> {
+    store.write(|txn| {
+        let mut row: VideoRoom = txn.require(room.id)?;
+        if row.state != RoomState::Pending {
+            return Ok(());
+        }
+        row.attempts = row.attempts.saturating_add(1);
+        row.next_attempt_at = next;
+        row.last_error = Some(err.message.clone());
+        row.updated_at = txn.now();
+        txn.update(row)?;
+        Ok(())
+    })
+}
+
+/// Moves a pending row to `state`; with a room made, writes its name and
+/// URL on the booking in the same transaction (while the booking is still
+/// confirmed and the row pending). True when the room went on the booking.
+fn finish(
+    store: &Store,
+    room: &VideoRoom,
+    state: RoomState,
+    made: Option<&DailyRoom>,
+    err: Option<&DailyError>,
+) -> Result<bool> {
+    let url = made.map(|made| HttpUrl::parse(&made.url)).transpose();
+    store.write(|txn| {
+        let mut row: VideoRoom = txn.require(room.id)?;
+        if row.state != RoomState::Pending {
+            return Ok(false);
+        }
+        row.updated_at = txn.now();
+        row.state = state;
+        if made.is_some() || err.is_some() {
+            row.attempts = row.attempts.saturating_add(1);
+        }
+        if let Some(err) = err {
+            row.last_error = Some(err.message.clone());
+        }
+        let mut on_booking = false;
+        if let Some(made) = made {
+            row.daily_room_id = Some(made.id.clone());
+            let mut booking: Booking = txn.require(row.booking_id)?;
+            match &url {
+                Ok(Some(url)) if booking.status == BookingStatus::Confirmed => {
+                    booking.meeting_room_id = Some(made.name.clone());
+                    booking.meeting_url = Some(url.clone());
+                    txn.update(booking)?;
+                    on_booking = true;
+                }
+                Ok(_) => row.state = RoomState::Abandoned,
+                Err(why) => {
+                    row.state = RoomState::Failed;
+                    row.last_error =
+                        Some(format!("Daily answered a room URL we cannot use: {why}"));
+                }
+            }
+        }
+        txn.update(row)?;
+        Ok(on_booking)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use droply_models::{BookingStatus, PaymentStatus};
+
+    use super::*;
+    use crate::booking::{BookingAction, act};
+    use crate::payments::PaymentsConfig;
+    use crate::test_rows::{booking, user};
+    use crate::video::{DailyConfig, RetryPolicy, meeting_for};
+
+    /// A store with a paid booking awaiting its provider's confirmation.
+    fn paid_unconfirmed() -> (Store, Booking) {
+        let store = Store::open_temporary().expect("store");
+        let ann = store
+            .users()
+            .create(user("ann", "Tax Advisor"))
+            .expect("ann");
+        let bob = store.users().create(user("bob", "")).expect("bob");
+        let mut row = booking(bob.id, ann.id);
+        row.status = BookingStatus::PendingPayment;
+        row.payment_status = PaymentStatus::Succeeded;
+        let row = store.bookings().create(row).expect("booking");
+        (store, row)
+    }
+
+    /// Daily at an address where nothing listens: every call is a network
+    /// error (retryable).
+    fn unreachable() -> VideoConfig {
+        let mut daily = DailyConfig::new("key".to_owned().into());
+        daily.api_base = "http://127.0.0.1:9/v1".to_owned();
+        daily.timeout = std::time::Duration::from_secs(2);
+        VideoConfig {
+            daily: Some(daily),
+            open_before: std::time::Duration::from_secs(3 * 365 * 24 * 3600),
+            retry: RetryPolicy {
+                first_delay: std::time::Duration::from_secs(60),
+                max_delay: std::time::Duration::from_secs(60),
+                max_attempts: 2,
+            },
+            ..VideoConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_provider_confirming_queues_the_room_and_failed_attempts_end_in_webrtc() {
+        let (store, row) = paid_unconfirmed();
+        assert_eq!(store.iter::<VideoRoom>().count(), 0);
+        let (confirmed, _) = act(
+            &store,
+            row.id,
+            row.provider_id,
+            BookingAction::Confirm,
+            None,
+            &PaymentsConfig::default(),
+        )
+        .expect("confirm");
+        assert_eq!(confirmed.status, BookingStatus::Confirmed);
+        let config = unreachable();
+        let client = DailyClient::new(config.daily.as_ref().expect("daily")).expect("client");
+        let now = Timestamp::now();
+
+        let first = room_sweep(&store, &client, &config, now).expect("first");
+        assert_eq!(first.retried, 1, "{first:?}");
+        let rooms: Vec<VideoRoom> = store.iter().collect::<Result<_>>().expect("rooms");
+        assert_eq!(rooms.len(), 1);
+        assert_eq!(rooms[0].attempts, 1);
+        assert_eq!(rooms[0].next_attempt_at, now.plus_minutes(1));
+        assert!(
+            rooms[0]
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("reached"))
+        );
+
+        // The second and last attempt fails too: given up.
+        let second = room_sweep(&store, &client, &config, now.plus_minutes(1)).expect("second");
+        assert_eq!(second.failed, 1, "{second:?}");
+        let rooms: Vec<VideoRoom> = store.iter().collect::<Result<_>>().expect("rooms");
+        assert_eq!((rooms[0].state, rooms[0].attempts), (RoomState::Failed, 2));
+        assert!(
+            store
+                .list_index::<VideoRoom>(IndexName::VideoRoomsDue, &[], &PageRequest::first(10))
+                .expect("due")
+                .items
+                .is_empty()
+        );
+
+        let access =
+            meeting_for(&store, Some(&client), &config, row.id, row.user_id, now).expect("meeting");
+        assert!(
+            matches!(&access.path, super::super::MeetingPath::WebRtc { signal_url } if signal_url.ends_with("/signal"))
+        );
+        assert!(store.verify_integrity().expect("verify").is_consistent());
+    }
+
+    #[test]
+    fn a_cancelled_booking_s_room_is_abandoned_without_a_call() {
+        let (store, row) = paid_unconfirmed();
+        act(
+            &store,
+            row.id,
+            row.provider_id,
+            BookingAction::Confirm,
+            None,
+            &PaymentsConfig::default(),
+        )
+        .expect("confirm");
+        store
+            .bookings()
+            .modify(row.id, |b| {
+                b.status = BookingStatus::Cancelled;
+                Ok(())
+            })
+            .expect("cancel");
+        let config = unreachable();
+        let client = DailyClient::new(config.daily.as_ref().expect("daily")).expect("client");
+        let sweep = room_sweep(&store, &client, &config, Timestamp::now()).expect("sweep");
+        assert_eq!(sweep.abandoned, 1, "{sweep:?}");
+        let rooms: Vec<VideoRoom> = store.iter().collect::<Result<_>>().expect("rooms");
+        assert_eq!(
+            (rooms[0].state, rooms[0].attempts),
+            (RoomState::Abandoned, 0)
+        );
+    }
+}
