@@ -1,9 +1,11 @@
 //! What the workspace's tests share: rows with every field set
 //! ([`fixtures`]), a temporary store, a deterministic stand-in for the
 //! sentence model ([`hash_embedder`]), and Stripe on loopback ([`stripe`]:
-//! localstripe, a Connect fake in front of it, signed webhook deliveries).
+//! localstripe, a Connect fake in front of it, signed webhook deliveries), and Google's OAuth and Calendar endpoints
+//! faked in process ([`google_fake`]).
 //! A dev-dependency only; nothing here ships in the binary.
 
 pub mod fixtures;
+pub mod google_fake;
 pub mod hash_embedder;
 pub mod stripe;

@@ -12,6 +12,7 @@ use droply_index::embedder::model_dir_in;
 
 use crate::accounts::{HashingLimits, LoginThrottleConfig};
 use crate::availability::SlotPolicy;
+use crate::calendar::CalendarConfig;
 use crate::content::ContentConfig;
 use crate::matching::MatcherConfig;
 use crate::payments::PaymentsConfig;
@@ -111,6 +112,8 @@ pub struct EngineConfig {
     pub reviews: ReviewPolicy,
     /// Content file limits and view counting.
     pub content: ContentConfig,
+    /// Google Calendar (or none), the token key and the sync's timing.
+    pub calendar: CalendarConfig,
 }
 
 impl EngineConfig {
@@ -131,6 +134,7 @@ impl EngineConfig {
             payments: PaymentsConfig::default(),
             reviews: ReviewPolicy::default(),
             content: ContentConfig::default(),
+            calendar: CalendarConfig::default(),
         }
     }
 }

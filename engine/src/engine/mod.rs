@@ -13,7 +13,7 @@
 //! slots), `bookings`, and `search` (search, matches, recommendations).
 //! `payments` holds the money use cases (onboarding, webhooks, payouts),
 //! `reviews` the clients' ratings of their sessions, `content` the content
-//! creators sell.
+//! creators sell, `calendar` the Google Calendar connection and sync.
 //! `config` is how an engine is opened, `jobs` its background threads,
 //! `readiness` whether search has caught up once, and `verify` whether
 //! everything derived agrees with the rows.
@@ -21,6 +21,7 @@
 mod accounts;
 mod availability;
 mod bookings;
+mod calendar;
 mod config;
 mod content;
 mod jobs;
@@ -44,6 +45,7 @@ use droply_index::Embedder;
 use crate::accounts::{HashingPermits, LoginThrottle, sweep_expired_sessions};
 use crate::availability::SlotPolicy;
 use crate::booking::expire_unpaid_holds;
+use crate::calendar::CalendarSync;
 use crate::content::{ContentConfig, ContentFiles, ViewCounter};
 use crate::matching::Matcher;
 use crate::payments::{Payments, payout_sweep, reward_sweep, scheduled_payouts};
@@ -71,6 +73,7 @@ struct Inner {
     content: ContentConfig,
     content_files: ContentFiles,
     content_views: ViewCounter,
+    calendar: Arc<CalendarSync>,
     jobs: Mutex<Vec<Job>>,
 }
 
@@ -105,6 +108,7 @@ impl Engine {
     pub fn over(store: Store, config: EngineConfig) -> Result<Engine> {
         let search = open_search(&store, &config)?;
         let payments = Payments::new(&store, config.payments.clone())?;
+        let calendar = Arc::new(CalendarSync::new(config.calendar.clone())?);
         let content_files = ContentFiles::open(config.data_dir.path())?;
         let orphans = content_files.sweep_orphans(&store)?;
         if orphans > 0 {
@@ -123,6 +127,7 @@ impl Engine {
                 content: config.content,
                 content_files,
                 content_views: ViewCounter::new(config.content.daily_viewers),
+                calendar,
                 jobs: Mutex::new(Vec::new()),
             }),
         };
@@ -149,6 +154,18 @@ impl Engine {
                 payout_sweep(&payments, &store, now)?;
                 reward_sweep(&store, &payments.config().referrals, now)?;
                 scheduled_payouts(&payments, &store, now).map(drop)
+            })?;
+            engine.jobs().push(job);
+        }
+        if let Some(every) = config.calendar.sync_every
+            && engine.inner.calendar.is_on()
+        {
+            let store = engine.inner.store.clone();
+            let calendar = Arc::clone(&engine.inner.calendar);
+            let job = Job::every("calendar-sync", every, move || {
+                calendar
+                    .sync_all(&store, droply_models::Timestamp::now())
+                    .map(drop)
             })?;
             engine.jobs().push(job);
         }

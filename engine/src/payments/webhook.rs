@@ -235,6 +235,7 @@ impl Context<'_> {
     /// it was released meanwhile (cancelled, or its hold lapsed).
     fn confirm_booking(&self, txn: &mut Txn<'_>, id: BookingId, intent_id: &str) -> Result<bool> {
         let mut booking: Booking = txn.require(id)?;
+        let before = booking.clone();
         let lapsed = self.policy.hold_lapsed(&booking, txn.now());
         booking.stripe_payment_intent_id = Some(intent_id.to_owned());
         booking.payment_status = PaymentStatus::Succeeded;
@@ -247,7 +248,8 @@ impl Context<'_> {
                 booking.status = BookingStatus::Confirmed;
             }
         }
-        txn.update(booking)?;
+        let booking = txn.update(booking)?;
+        crate::calendar::booking_changed(txn, Some(&before), &booking)?;
         Ok(released)
     }
 

@@ -170,6 +170,11 @@ impl Store {
         check.add::<crate::payments::LedgerEntry>(self)?;
         check.add::<crate::payments::StripeEvent>(self)?;
         check.add::<crate::reviews::Review>(self)?;
+        check.add::<crate::calendar::CalendarConnection>(self)?;
+        check.add::<crate::calendar::OAuthState>(self)?;
+        check.add::<crate::calendar::BusyTimes>(self)?;
+        check.add::<crate::calendar::CalendarOp>(self)?;
+        check.add::<crate::calendar::CalendarEvent>(self)?;
         let mut report = check.finish(self)?;
         crate::payments::ledger::check_ledger(self, &mut report)?;
         Ok(report)

@@ -50,11 +50,21 @@ pub enum EntityKind {
     StripeEvent = 21,
     /// `Review`: a client's rating of a completed session (engine-internal).
     Review = 22,
+    /// `CalendarConnection`: an expert's sealed Google tokens (engine-internal, keyed by user id).
+    CalendarConnection = 23,
+    /// `OAuthState`: a Google consent in progress (engine-internal).
+    OAuthState = 24,
+    /// `BusyTimes`: an expert's busy intervals from Google (engine-internal, keyed by user id).
+    BusyTimes = 25,
+    /// `CalendarOp`: a pending calendar event operation, the outbox (engine-internal).
+    CalendarOp = 26,
+    /// `CalendarEvent`: Google's event id for a booking (engine-internal, keyed by booking id).
+    CalendarEvent = 27,
 }
 
 impl EntityKind {
     /// Every kind, in tag order.
-    pub const ALL: [EntityKind; 22] = [
+    pub const ALL: [EntityKind; 27] = [
         EntityKind::User,
         EntityKind::Booking,
         EntityKind::Favorite,
@@ -77,6 +87,11 @@ impl EntityKind {
         EntityKind::LedgerEntry,
         EntityKind::StripeEvent,
         EntityKind::Review,
+        EntityKind::CalendarConnection,
+        EntityKind::OAuthState,
+        EntityKind::BusyTimes,
+        EntityKind::CalendarOp,
+        EntityKind::CalendarEvent,
     ];
 
     /// The tree holding rows of this kind.
@@ -109,6 +124,11 @@ impl EntityKind {
             EntityKind::LedgerEntry => "ledger_entry",
             EntityKind::StripeEvent => "stripe_event",
             EntityKind::Review => "review",
+            EntityKind::CalendarConnection => "calendar_connection",
+            EntityKind::OAuthState => "oauth_state",
+            EntityKind::BusyTimes => "busy_times",
+            EntityKind::CalendarOp => "calendar_op",
+            EntityKind::CalendarEvent => "calendar_event",
         }
     }
 
@@ -279,11 +299,13 @@ pub enum UniqueName {
     StripeEventId,
     /// `Review.booking_id`: one review per booking.
     ReviewedBooking,
+    /// `OAuthState.state_hash`: each consent state used once.
+    OAuthState,
 }
 
 impl UniqueName {
     /// Every unique key.
-    pub const ALL: [UniqueName; 10] = [
+    pub const ALL: [UniqueName; 11] = [
         UniqueName::Username,
         UniqueName::Email,
         UniqueName::ReferralCode,
@@ -294,6 +316,7 @@ impl UniqueName {
         UniqueName::PaymentIntent,
         UniqueName::StripeEventId,
         UniqueName::ReviewedBooking,
+        UniqueName::OAuthState,
     ];
 
     /// The field name shown in conflict errors, and the tree's name on disk after `uniq/`.
@@ -309,6 +332,7 @@ impl UniqueName {
             UniqueName::PaymentIntent => "payment_intent",
             UniqueName::StripeEventId => "stripe_event",
             UniqueName::ReviewedBooking => "review",
+            UniqueName::OAuthState => "oauth_state",
         }
     }
 }

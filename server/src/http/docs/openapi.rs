@@ -38,6 +38,7 @@ use crate::http::error::ErrorBody;
         (name = "payouts", description = "An expert's Stripe account, earnings and payouts"),
         (name = "payments", description = "Stripe's webhook endpoint"),
         (name = "reviews", description = "Clients' reviews of their sessions and experts' answers"),
+        (name = "calendar", description = "An expert's Google Calendar: connecting, status, disconnecting"),
     )
 )]
 pub struct ApiDoc;
