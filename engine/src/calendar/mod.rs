@@ -33,3 +33,6 @@ pub use oauth::{OAuthState, OAuthStateId, pkce_challenge};
 pub use outbox::{CalendarEvent, CalendarOp, CalendarOpId, CalendarOpKind, has_event};
 pub(crate) use outbox::{booking_changed, booking_rescheduled};
 pub use sync::{CalendarSync, SyncReport};
+
+#[cfg(test)]
+mod tests;

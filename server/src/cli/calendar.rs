@@ -15,6 +15,7 @@ use droply_engine::calendar::{
 use secrecy::{ExposeSecret, SecretString};
 
 use super::limits::parse_duration;
+use super::payments::parse_secret;
 use crate::{Error, Result};
 
 /// The calendar flags.
@@ -51,13 +52,6 @@ pub struct CalendarArgs {
     /// How often busy times are read and calendar events written.
     #[arg(long, env = "DROPLY_CALENDAR_SYNC_EVERY", default_value = "5m", value_parser = parse_duration)]
     pub calendar_sync_every: Duration,
-}
-
-fn parse_secret(text: &str) -> std::result::Result<SecretString, String> {
-    if text.trim().is_empty() {
-        return Err("must not be empty".to_owned());
-    }
-    Ok(SecretString::from(text.to_owned()))
 }
 
 impl CalendarArgs {
