@@ -8,7 +8,8 @@
 //! busy intervals set by the test, and events can be created, patched and
 //! deleted. Access tokens are checked on every API call (401 otherwise),
 //! expire after a configurable time, and a switch makes the next refresh
-//! answer `invalid_grant`. Every request is logged by kind.
+//! answer `invalid_grant`, and another makes the next API calls answer
+//! 503. Every request is logged by kind.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -63,6 +64,8 @@ struct Inner {
     counter: u64,
     /// Tokens revoked.
     revoked: Vec<String>,
+    /// How many Calendar API calls still answer 503.
+    failing_api_calls: u32,
 }
 
 impl Inner {
@@ -224,6 +227,11 @@ impl GoogleFake {
         lock(&self.inner).fail_next_refresh = true;
     }
 
+    /// The next `n` Calendar API calls (FreeBusy, events) answer 503.
+    pub fn fail_next_api_calls(&self, n: u32) {
+        lock(&self.inner).failing_api_calls = n;
+    }
+
     /// FreeBusy answers these busy intervals (RFC 3339).
     pub fn set_busy(&self, busy: &[(&str, &str)]) {
         lock(&self.inner).busy = busy
@@ -364,6 +372,16 @@ async fn revoke(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> Response
     StatusCode::OK.into_response()
 }
 
+/// A 503 while failures are asked for (counted down), logged as `failed`.
+fn injected_failure(inner: &mut Inner) -> Option<Response> {
+    if inner.failing_api_calls == 0 {
+        return None;
+    }
+    inner.failing_api_calls -= 1;
+    inner.log.push(("failed".to_owned(), String::new()));
+    Some(api_error(StatusCode::SERVICE_UNAVAILABLE, "Backend Error"))
+}
+
 /// The bearer token, if it is a valid access token.
 fn authorized(inner: &Inner, headers: &HeaderMap) -> Option<String> {
     let token = headers
@@ -381,6 +399,9 @@ async fn free_busy(
     body: Bytes,
 ) -> Response {
     let mut inner = lock(&inner);
+    if let Some(failure) = injected_failure(&mut inner) {
+        return failure;
+    }
     let Some(token) = authorized(&inner, &headers) else {
         inner.log.push(("unauthorized".to_owned(), String::new()));
         return api_error(StatusCode::UNAUTHORIZED, "Invalid Credentials");
@@ -426,6 +447,9 @@ async fn create_event(
     body: Bytes,
 ) -> Response {
     let mut inner = lock(&inner);
+    if let Some(failure) = injected_failure(&mut inner) {
+        return failure;
+    }
     let Some(token) = authorized(&inner, &headers) else {
         inner.log.push(("unauthorized".to_owned(), String::new()));
         return api_error(StatusCode::UNAUTHORIZED, "Invalid Credentials");
@@ -451,6 +475,9 @@ async fn patch_event(
     body: Bytes,
 ) -> Response {
     let mut inner = lock(&inner);
+    if let Some(failure) = injected_failure(&mut inner) {
+        return failure;
+    }
     let Some(token) = authorized(&inner, &headers) else {
         inner.log.push(("unauthorized".to_owned(), String::new()));
         return api_error(StatusCode::UNAUTHORIZED, "Invalid Credentials");
@@ -471,6 +498,9 @@ async fn delete_event(
     headers: HeaderMap,
 ) -> Response {
     let mut inner = lock(&inner);
+    if let Some(failure) = injected_failure(&mut inner) {
+        return failure;
+    }
     let Some(token) = authorized(&inner, &headers) else {
         inner.log.push(("unauthorized".to_owned(), String::new()));
         return api_error(StatusCode::UNAUTHORIZED, "Invalid Credentials");
