@@ -177,6 +177,21 @@ fn a_wrong_or_reused_state_is_refused() {
     ));
     assert_eq!(again.status, 400, "{}", again.raw);
     assert_eq!(error_code(&again), "invalid_oauth_state");
+    // Only the newest consent's state is good.
+    let older = app.authed("GET", "/v1/calendar/google/connect", &token, None);
+    let (older_code, older_state) = fake.authorize(older.body["url"].as_str().expect("url"));
+    let newer = app.authed("GET", "/v1/calendar/google/connect", &token, None);
+    let (newer_code, newer_state) = fake.authorize(newer.body["url"].as_str().expect("url"));
+    let replaced = app.get(&format!(
+        "/v1/calendar/google/callback?code={}&state={older_state}",
+        older_code.replace('/', "%2F")
+    ));
+    assert_eq!(error_code(&replaced), "invalid_oauth_state");
+    let newest = app.get(&format!(
+        "/v1/calendar/google/callback?code={}&state={newer_state}",
+        newer_code.replace('/', "%2F")
+    ));
+    assert_eq!(newest.status, 200, "{}", newest.raw);
     let missing = app.get("/v1/calendar/google/callback?state=x");
     assert_eq!(missing.status, 400);
     assert_eq!(error_code(&missing), "invalid_parameter");

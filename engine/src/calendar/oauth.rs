@@ -1,7 +1,8 @@
 //! The consent step of OAuth 2.0 with PKCE (RFC 7636, S256): a random
 //! `state` bound to the signed-in expert, stored only as its SHA-256 with
 //! the PKCE verifier sealed beside it, valid for a few minutes and used at
-//! most once (the callback deletes it in the transaction that reads it);
+//! most once (the callback deletes it in the transaction that reads it),
+//! one per expert (a new consent replaces the one before);
 //! the consent URL carries the state and the verifier's S256 challenge.
 
 use droply_models::{Timestamp, UserId};
@@ -12,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::config::{GOOGLE_SCOPES, GoogleConfig};
 use super::crypto::base64url;
-use crate::store::{EntityKind, Record, UniqueEntry, UniqueName};
+use crate::store::{EntityKind, IndexEntry, IndexName, Record, UniqueEntry, UniqueName};
 use crate::{Error, Result};
 
 engine_record_id! {
@@ -60,6 +61,13 @@ impl Record for OAuthState {
     }
     fn owner(&self) -> Option<u64> {
         Some(self.user_id.get())
+    }
+    fn index_entries(&self) -> Vec<IndexEntry> {
+        vec![IndexEntry::owner_at(
+            IndexName::OAuthStatesByUser,
+            self.user_id.get(),
+            self.expires_at,
+        )]
     }
     fn unique_entries(&self) -> Vec<UniqueEntry> {
         vec![UniqueEntry {

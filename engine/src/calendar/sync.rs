@@ -21,7 +21,7 @@ use super::google_client::{EventBody, GoogleClient, GoogleError, GoogleFailure, 
 use super::oauth::{OAuthState, OAuthStateId, consent_url, random_token, state_hash, verifier_aad};
 use super::outbox::{CalendarEvent, CalendarOp, CalendarOpKind, has_event};
 use crate::availability::Interval;
-use crate::store::{Store, UniqueName};
+use crate::store::{IndexName, Store, UniqueName};
 use crate::{Error, Result};
 
 /// The longest `code` or `state` the callback accepts.
@@ -107,6 +107,12 @@ impl CalendarSync {
         )?;
         let ttl = chrono::TimeDelta::from_std(self.config.state_ttl).unwrap_or_default();
         store.write(|txn| {
+            // One consent in progress per expert: the newest.
+            let earlier: Vec<OAuthState> =
+                txn.list_index(IndexName::OAuthStatesByUser, &user.to_be_bytes())?;
+            for state in earlier {
+                txn.delete::<OAuthState>(state.id)?;
+            }
             let expires_at = txn.now().saturating_add(ttl);
             txn.create(OAuthState {
                 id: OAuthStateId::new(0),

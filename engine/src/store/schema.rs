@@ -43,9 +43,9 @@ const MIGRATIONS: &[Migration] = &[
             backfill_index::<ReferralReward>(store, IndexName::PendingRewards)
         },
     },
-    // Schema 6: Google Calendar's trees (connections, consent states, busy
-    // times, the event outbox and event ids, the unique consent state), all
-    // empty in an older store: opening them is the whole step.
+    // Schema 6: Google Calendar's trees (connections, consent states with
+    // their index by user and unique hash, busy times, the event outbox and
+    // event ids), all empty in an older store: opening them is the whole step.
     Migration {
         from: 5,
         run: |_| Ok(()),

@@ -202,11 +202,13 @@ pub enum IndexName {
     RewardsByPurchase,
     /// Referral rewards not yet credited, oldest first (no owner part).
     PendingRewards,
+    /// Google consent states by the user who asked, by expiry.
+    OAuthStatesByUser,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 30] = [
+    pub const ALL: [IndexName; 31] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -237,6 +239,7 @@ impl IndexName {
         IndexName::PurchasesByBuyerContent,
         IndexName::RewardsByPurchase,
         IndexName::PendingRewards,
+        IndexName::OAuthStatesByUser,
     ];
 
     /// The tree's name on disk.
@@ -272,6 +275,7 @@ impl IndexName {
             IndexName::PurchasesByBuyerContent => "idx/purchases_by_buyer_content",
             IndexName::RewardsByPurchase => "idx/rewards_by_purchase",
             IndexName::PendingRewards => "idx/pending_rewards",
+            IndexName::OAuthStatesByUser => "idx/oauth_states_by_user",
         }
     }
 }
