@@ -90,6 +90,16 @@ pub enum Error {
     /// not enabled for payouts).
     #[error("payouts are not enabled: {0}")]
     PayoutsNotEnabled(String),
+    /// Google Calendar is asked for on a server running without it.
+    #[error("Google Calendar is not configured on this server")]
+    CalendarNotConfigured,
+    /// An OAuth callback's `state` is unknown, expired or already used, or
+    /// Google refused its code.
+    #[error("{0}")]
+    InvalidOAuthState(String),
+    /// Google could not be reached or refused what we asked.
+    #[error("calendar provider: {0}")]
+    CalendarProvider(String),
     /// An uploaded file is larger than its limit.
     #[error("the file is larger than the limit of {limit} bytes")]
     FileTooLarge {
@@ -188,6 +198,7 @@ impl Error {
                 | Error::DropinFull { .. }
                 | Error::MeetingNeedsConfirmation(_)
                 | Error::MeetingNotOpen(_)
+                | Error::InvalidOAuthState(_)
         )
     }
 }

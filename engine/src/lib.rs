@@ -29,6 +29,7 @@ macro_rules! engine_record_id {
 pub mod accounts;
 pub mod availability;
 pub mod booking;
+pub mod calendar;
 pub mod codes;
 pub mod content;
 pub mod dropins;

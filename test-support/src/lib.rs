@@ -2,10 +2,12 @@
 //! ([`fixtures`]), a temporary store, a deterministic stand-in for the
 //! sentence model ([`hash_embedder`]), and Stripe on loopback ([`stripe`]:
 //! localstripe, a Connect fake in front of it, signed webhook deliveries),
-//! and Daily.co on loopback ([`daily_fake`]).
+//! Daily.co on loopback ([`daily_fake`]), and Google's OAuth and Calendar
+//! endpoints faked in process ([`google_fake`]).
 //! A dev-dependency only; nothing here ships in the binary.
 
 pub mod daily_fake;
 pub mod fixtures;
+pub mod google_fake;
 pub mod hash_embedder;
 pub mod stripe;

@@ -6,6 +6,7 @@ mod auth;
 mod availability;
 mod bola;
 mod bookings;
+mod calendar;
 mod cli_import;
 mod content;
 mod content_purchases;

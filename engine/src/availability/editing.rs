@@ -245,13 +245,15 @@ pub fn delete_exception(store: &Store, owner: UserId, id: AvailabilityExceptionI
     })
 }
 
-/// The committed calendar of `expert`: zone, rules, exceptions and bookings.
+/// The committed calendar of `expert`: zone, rules, exceptions, bookings
+/// and busy times from their outside calendar.
 pub fn expert_calendar(store: &Store, expert: &User) -> Result<ExpertCalendar> {
     Ok(ExpertCalendar {
         timezone: expert.timezone,
         rules: all_of(store, IndexName::RulesByUser, expert.id)?,
         exceptions: all_of(store, IndexName::ExceptionsByUser, expert.id)?,
         bookings: all_of(store, IndexName::BookingsByProvider, expert.id)?,
+        busy: crate::calendar::busy_of(store, expert.id)?,
     })
 }
 

@@ -1,6 +1,7 @@
 //! An expert's open hours over a window: weekly rules placed on each local
 //! date in the expert's time zone, plus available exceptions, minus blocked
-//! exceptions and booked time (with buffers). Booked time is what holds its
+//! exceptions, booked time (with buffers) and busy time from the expert's
+//! outside calendar. Booked time is what holds its
 //! slot at the moment asked about: a lapsed unpaid hold is open again.
 
 use chrono::{Datelike, Days};
@@ -23,6 +24,9 @@ pub struct ExpertCalendar {
     /// Existing bookings; only those holding their slot (see
     /// [`SlotPolicy::holds_slot`]) count.
     pub bookings: Vec<Booking>,
+    /// Busy times read from the expert's outside calendar (Google): taken
+    /// away like blocked exceptions, without buffers.
+    pub busy: Vec<Interval>,
 }
 
 /// The open intervals of `calendar` inside `window` as of `now`, with the
@@ -80,6 +84,6 @@ pub fn open_hours(
         });
     IntervalSet::from_intervals(weekly)
         .union(extra)
-        .subtract(blocked.chain(booked))
+        .subtract(blocked.chain(booked).chain(calendar.busy.iter().copied()))
         .clip(window)
 }

@@ -157,11 +157,13 @@ pub fn act(
             )));
         }
         check_move(&booking, next, txn.now())?;
+        let before = booking.clone();
         booking.status = next;
         if reason.is_some() {
             booking.cancellation_reason = reason;
         }
         let booking = txn.update(booking)?;
+        crate::calendar::booking_changed(txn, Some(&before), &booking)?;
         let refund = if next == BookingStatus::Cancelled {
             refund_on_cancel(txn, &money.refund_policy, &booking, role)?
         } else {

@@ -194,6 +194,7 @@ pub(crate) fn book_in(
         None => {}
     }
     if replacing.is_none() {
+        crate::calendar::booking_changed(txn, None, &booking)?;
         txn.create(UserInteraction::new(
             booker.id,
             provider.id,
@@ -286,7 +287,7 @@ fn owner_window(
     txn.list_index_range(index, &lower, &upper)
 }
 
-/// The expert's rules, exceptions, and the bookings that can touch
+/// The expert's rules, exceptions, busy times, and the bookings that can touch
 /// `[start, end)` (what [`fits_open_hours`] looks at: a day either side,
 /// plus the longest booking that could reach in), as seen inside `txn`.
 pub fn calendar_around(
@@ -309,5 +310,6 @@ pub fn calendar_around(
             from,
             Some(to),
         )?,
+        busy: crate::calendar::busy_in(txn, expert.id)?,
     })
 }

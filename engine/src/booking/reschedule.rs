@@ -41,6 +41,7 @@ pub fn reschedule(
                 "the unpaid hold has expired; book the session again".to_owned(),
             ));
         }
+        let before = old.clone();
         old.status = BookingStatus::Cancelled;
         old.cancellation_reason = Some("rescheduled".to_owned());
         let old = txn.update(old)?;
@@ -51,6 +52,8 @@ pub fn reschedule(
             duration_minutes: old.duration,
             client_message: old.client_message.clone(),
         };
-        book_in(txn, &request, policy, terms, Some(&old))
+        let new = book_in(txn, &request, policy, terms, Some(&old))?;
+        crate::calendar::booking_rescheduled(txn, &before, &new)?;
+        Ok(new)
     })
 }

@@ -12,6 +12,7 @@ use droply_index::embedder::model_dir_in;
 
 use crate::accounts::{HashingLimits, LoginThrottleConfig};
 use crate::availability::SlotPolicy;
+use crate::calendar::CalendarConfig;
 use crate::content::ContentConfig;
 use crate::matching::MatcherConfig;
 use crate::payments::PaymentsConfig;
@@ -115,6 +116,8 @@ pub struct EngineConfig {
     /// Daily.co (or none: the WebRTC fallback), the meeting window and the
     /// room job.
     pub video: VideoConfig,
+    /// Google Calendar (or none), the token key and the sync's timing.
+    pub calendar: CalendarConfig,
 }
 
 impl EngineConfig {
@@ -136,6 +139,7 @@ impl EngineConfig {
             reviews: ReviewPolicy::default(),
             content: ContentConfig::default(),
             video: VideoConfig::default(),
+            calendar: CalendarConfig::default(),
         }
     }
 }

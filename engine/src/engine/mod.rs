@@ -15,7 +15,8 @@
 //! `reviews` the clients' ratings of their sessions, `content` the content
 //! creators sell, `dropins` the live Q&A sessions experts host, `video`
 //! the calls of booked sessions (Daily rooms, meeting tokens, webhooks,
-//! recordings, the WebRTC fallback).
+//! recordings, the WebRTC fallback), `calendar` the Google Calendar
+//! connection and sync.
 //! `config` is how an engine is opened, `jobs` its background threads,
 //! `readiness` whether search has caught up once, and `verify` whether
 //! everything derived agrees with the rows.
@@ -23,6 +24,7 @@
 mod accounts;
 mod availability;
 mod bookings;
+mod calendar;
 mod config;
 mod content;
 mod dropins;
@@ -48,6 +50,7 @@ use droply_index::Embedder;
 use crate::accounts::{HashingPermits, LoginThrottle, sweep_expired_sessions};
 use crate::availability::SlotPolicy;
 use crate::booking::expire_unpaid_holds;
+use crate::calendar::CalendarSync;
 use crate::content::{ContentConfig, ContentFiles, ViewCounter};
 use crate::matching::Matcher;
 use crate::payments::{Payments, payout_sweep, reward_sweep, scheduled_payouts};
@@ -77,6 +80,7 @@ struct Inner {
     content_files: ContentFiles,
     content_views: ViewCounter,
     video: Video,
+    calendar: Arc<CalendarSync>,
     jobs: Mutex<Vec<Job>>,
 }
 
@@ -118,6 +122,7 @@ impl Engine {
     pub fn over(store: Store, config: EngineConfig) -> Result<Engine> {
         let search = open_search(&store, &config)?;
         let payments = Payments::new(&store, config.payments.clone())?;
+        let calendar = Arc::new(CalendarSync::new(config.calendar.clone())?);
         let content_files = ContentFiles::open(config.data_dir.path())?;
         let daily = match &config.video.daily {
             Some(daily) => Some(Arc::new(DailyClient::new(daily)?)),
@@ -144,6 +149,7 @@ impl Engine {
                     config: config.video.clone(),
                     daily,
                 },
+                calendar,
                 jobs: Mutex::new(Vec::new()),
             }),
         };
@@ -179,6 +185,18 @@ impl Engine {
             let video = config.video.clone();
             let job = Job::every("video-rooms", every, move || {
                 room_sweep(&store, &daily, &video, droply_models::Timestamp::now()).map(drop)
+            })?;
+            engine.jobs().push(job);
+        }
+        if let Some(every) = config.calendar.sync_every
+            && engine.inner.calendar.is_on()
+        {
+            let store = engine.inner.store.clone();
+            let calendar = Arc::clone(&engine.inner.calendar);
+            let job = Job::every("calendar-sync", every, move || {
+                calendar
+                    .sync_all(&store, droply_models::Timestamp::now())
+                    .map(drop)
             })?;
             engine.jobs().push(job);
         }

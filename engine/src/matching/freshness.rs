@@ -1,7 +1,7 @@
 //! Keeping cached expert stats honest: before each request the matcher reads the
 //! store's change feed since the last one it saw and forgets the stats of every expert
 //! a change touched (a booking or interaction names its expert, availability its owner,
-//! a profile itself); a deleted row is named with its owner in the feed, so deleting
+//! a profile itself, busy times from an outside calendar their expert); a deleted row is named with its owner in the feed, so deleting
 //! one's own availability rule forgets only one's own stats. A delete from before
 //! the feed named owners, or a backlog too long to read, forgets everything. Favourites need no entry of their own:
 //! saving and unsaving also record an interaction on the expert.
@@ -53,6 +53,7 @@ pub(crate) fn changes_to_forget(store: &Store, seen: u64) -> Result<(Forget, u64
                 | EntityKind::Interaction
                 | EntityKind::AvailabilityRule
                 | EntityKind::AvailabilityException
+                | EntityKind::BusyTimes
         );
         if !relevant {
             continue;
@@ -68,7 +69,8 @@ pub(crate) fn changes_to_forget(store: &Store, seen: u64) -> Result<(Forget, u64
             }
         }
         let expert = match change.kind {
-            EntityKind::User => Some(UserId::new(change.id)),
+            // Busy times are keyed by their expert's id.
+            EntityKind::User | EntityKind::BusyTimes => Some(UserId::new(change.id)),
             EntityKind::Booking => store
                 .get::<Booking>(BookingId::new(change.id))?
                 .map(|b| b.provider_id),
@@ -136,6 +138,37 @@ mod tests {
             .create(monday_rule(ann.id))
             .expect("rule");
         store.availability_rules().delete(rule.id).expect("delete");
+        let (forget, _) = changes_to_forget(&store, seen).expect("changes");
+        assert_eq!(forget, Forget::Experts(HashSet::from([ann.id])));
+    }
+
+    #[test]
+    fn a_change_of_busy_times_forgets_its_experts_stats() {
+        let store = Store::open_temporary().expect("store");
+        let ann = store
+            .users()
+            .create(user("ann", "Tax Advisor"))
+            .expect("ann");
+        let seen = store.last_seq();
+        let now = droply_models::Timestamp::now();
+        store
+            .write(|txn| {
+                txn.put(crate::calendar::BusyTimes {
+                    user_id: ann.id,
+                    spans: vec![crate::calendar::BusySpan {
+                        start: now.plus_days(1),
+                        end: now.plus_days(1).plus_minutes(60),
+                    }],
+                    synced_at: now,
+                })
+            })
+            .expect("busy");
+        let (forget, upto) = changes_to_forget(&store, seen).expect("changes");
+        assert_eq!(forget, Forget::Experts(HashSet::from([ann.id])));
+        let seen = upto;
+        store
+            .write(|txn| txn.delete::<crate::calendar::BusyTimes>(ann.id))
+            .expect("delete");
         let (forget, _) = changes_to_forget(&store, seen).expect("changes");
         assert_eq!(forget, Forget::Experts(HashSet::from([ann.id])));
     }

@@ -236,6 +236,7 @@ impl Context<'_> {
     /// it was released meanwhile (cancelled, or its hold lapsed).
     fn confirm_booking(&self, txn: &mut Txn<'_>, id: BookingId, intent_id: &str) -> Result<bool> {
         let mut booking: Booking = txn.require(id)?;
+        let before = booking.clone();
         let lapsed = self.policy.hold_lapsed(&booking, txn.now());
         booking.stripe_payment_intent_id = Some(intent_id.to_owned());
         booking.payment_status = PaymentStatus::Succeeded;
@@ -252,6 +253,7 @@ impl Context<'_> {
         if booking.status == BookingStatus::Confirmed {
             crate::video::enqueue_room(txn, &booking)?;
         }
+        crate::calendar::booking_changed(txn, Some(&before), &booking)?;
         Ok(released)
     }
 

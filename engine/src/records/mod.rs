@@ -174,6 +174,11 @@ impl Store {
         check.add::<crate::video::Recording>(self)?;
         check.add::<crate::reviews::Review>(self)?;
         check.add::<crate::dropins::DropinPass>(self)?;
+        check.add::<crate::calendar::CalendarConnection>(self)?;
+        check.add::<crate::calendar::OAuthState>(self)?;
+        check.add::<crate::calendar::BusyTimes>(self)?;
+        check.add::<crate::calendar::CalendarOp>(self)?;
+        check.add::<crate::calendar::CalendarEvent>(self)?;
         let mut report = check.finish(self)?;
         crate::payments::ledger::check_ledger(self, &mut report)?;
         Ok(report)

@@ -43,6 +43,10 @@ const MIGRATIONS: &[Migration] = &[
             backfill_index::<ReferralReward>(store, IndexName::PendingRewards)
         },
     },
+    // Schema 6: drop-in messages keyed in id order and the open drop-ins;
+    // video rooms queued for confirmed bookings; Google Calendar's trees
+    // (connections, consent states, busy times, the event outbox and event
+    // ids) start empty, so opening them is all they need.
     Migration {
         from: 5,
         run: |store| {

@@ -58,11 +58,21 @@ pub enum EntityKind {
     DailyEvent = 25,
     /// `Recording`: a recording of a booking's call, by Daily's id (engine-internal).
     Recording = 26,
+    /// `CalendarConnection`: an expert's sealed Google tokens (engine-internal, keyed by user id).
+    CalendarConnection = 27,
+    /// `OAuthState`: a Google consent in progress (engine-internal).
+    OAuthState = 28,
+    /// `BusyTimes`: an expert's busy intervals from Google (engine-internal, keyed by user id).
+    BusyTimes = 29,
+    /// `CalendarOp`: a pending calendar event operation, the outbox (engine-internal).
+    CalendarOp = 30,
+    /// `CalendarEvent`: Google's event id for a booking (engine-internal, keyed by booking id).
+    CalendarEvent = 31,
 }
 
 impl EntityKind {
     /// Every kind, in tag order.
-    pub const ALL: [EntityKind; 26] = [
+    pub const ALL: [EntityKind; 31] = [
         EntityKind::User,
         EntityKind::Booking,
         EntityKind::Favorite,
@@ -89,6 +99,11 @@ impl EntityKind {
         EntityKind::VideoRoom,
         EntityKind::DailyEvent,
         EntityKind::Recording,
+        EntityKind::CalendarConnection,
+        EntityKind::OAuthState,
+        EntityKind::BusyTimes,
+        EntityKind::CalendarOp,
+        EntityKind::CalendarEvent,
     ];
 
     /// The tree holding rows of this kind.
@@ -125,6 +140,11 @@ impl EntityKind {
             EntityKind::VideoRoom => "video_room",
             EntityKind::DailyEvent => "daily_event",
             EntityKind::Recording => "recording",
+            EntityKind::CalendarConnection => "calendar_connection",
+            EntityKind::OAuthState => "oauth_state",
+            EntityKind::BusyTimes => "busy_times",
+            EntityKind::CalendarOp => "calendar_op",
+            EntityKind::CalendarEvent => "calendar_event",
         }
     }
 
@@ -205,11 +225,13 @@ pub enum IndexName {
     VideoRoomsDue,
     /// Recordings by the booking whose call they recorded, in time order.
     RecordingsByBooking,
+    /// Google consent states by the user who asked, by expiry.
+    OAuthStatesByUser,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 33] = [
+    pub const ALL: [IndexName; 34] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -243,6 +265,7 @@ impl IndexName {
         IndexName::OpenDropins,
         IndexName::VideoRoomsDue,
         IndexName::RecordingsByBooking,
+        IndexName::OAuthStatesByUser,
     ];
 
     /// The tree's name on disk.
@@ -281,6 +304,7 @@ impl IndexName {
             IndexName::OpenDropins => "idx/open_dropins",
             IndexName::VideoRoomsDue => "idx/video_rooms_due",
             IndexName::RecordingsByBooking => "idx/recordings_by_booking",
+            IndexName::OAuthStatesByUser => "idx/oauth_states_by_user",
         }
     }
 }
@@ -316,11 +340,13 @@ pub enum UniqueName {
     DailyEventId,
     /// `Recording.recording_id`: each Daily recording kept once.
     RecordingId,
+    /// `OAuthState.state_hash`: each consent state used once.
+    OAuthState,
 }
 
 impl UniqueName {
     /// Every unique key.
-    pub const ALL: [UniqueName; 14] = [
+    pub const ALL: [UniqueName; 15] = [
         UniqueName::Username,
         UniqueName::Email,
         UniqueName::ReferralCode,
@@ -335,6 +361,7 @@ impl UniqueName {
         UniqueName::VideoRoomBooking,
         UniqueName::DailyEventId,
         UniqueName::RecordingId,
+        UniqueName::OAuthState,
     ];
 
     /// The field name shown in conflict errors, and the tree's name on disk after `uniq/`.
@@ -354,6 +381,7 @@ impl UniqueName {
             UniqueName::VideoRoomBooking => "video_room",
             UniqueName::DailyEventId => "daily_event",
             UniqueName::RecordingId => "recording",
+            UniqueName::OAuthState => "oauth_state",
         }
     }
 }

@@ -75,6 +75,7 @@ fn berlin_calendar(expert: &User) -> ExpertCalendar {
         rules,
         exceptions: Vec::new(),
         bookings: Vec::new(),
+        busy: Vec::new(),
     }
 }
 

@@ -168,7 +168,7 @@ fn with_search_the_engine_finds_a_new_expert() {
     assert_eq!(
         results.hits.first().and_then(|hit| match hit {
             RankedHit::Expert(hit) => Some(hit.expert.id),
-            RankedHit::Content(_) => None,
+            RankedHit::Content(_) | RankedHit::Dropin(_) => None,
         }),
         Some(expert.id)
     );

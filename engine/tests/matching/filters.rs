@@ -1,12 +1,19 @@
-//! Every filter, the facet counts, pagination and the query limits.
+//! Every filter, the facet counts, pagination and the query limits; busy
+//! times from an outside calendar follow `bookable_within_days` at once.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use droply_engine::Error;
-use droply_engine::matching::{Budget, ExpertFilters, MatchFilters, MatchQuery};
+use droply_engine::calendar::{BusySpan, BusyTimes};
+use droply_engine::matching::{
+    Budget, ExpertFilters, MatchFilters, MatchQuery, Matcher, MatcherConfig,
+};
 use droply_index::FacetField;
-use droply_models::{CategoryId, Currency};
+use droply_models::{CategoryId, Currency, UserId};
 
-use crate::fixtures::exception;
-use crate::market::{Market, Profile, days_from_now};
+use crate::fixtures::{at, exception};
+use crate::market::{Market, NOW, Profile, days_from_now};
 
 fn filtered(filters: MatchFilters) -> MatchQuery {
     MatchQuery {
@@ -204,6 +211,53 @@ fn bookable_within_days_needs_an_open_slot_in_time() {
     both.sort();
     assert_eq!(both, [open, blocked]);
     assert!(days_from_now(14) > days_from_now(7));
+}
+
+#[test]
+fn busy_times_from_google_follow_bookable_within_days_at_once() {
+    let mut m = Market::new();
+    let busy = m.expert(&Profile::default());
+    m.open_weekdays(busy);
+    m.settle();
+    // Stats kept for an hour: only the change feed can refresh them.
+    let matcher = Matcher::new(
+        m.store.clone(),
+        Arc::clone(&m.index),
+        MatcherConfig {
+            now: Some(at(NOW)),
+            stats_ttl: Duration::from_secs(3600),
+            ..MatcherConfig::default()
+        },
+    );
+    let within_a_week = || -> Vec<UserId> {
+        let query = filtered(MatchFilters {
+            bookable_within_days: Some(7),
+            ..Default::default()
+        });
+        let results = matcher.search(&query).expect("search");
+        results.hits.iter().map(|h| h.expert.id).collect()
+    };
+    assert_eq!(within_a_week(), [busy]);
+    // A sync stores Google's busy times: the whole next two weeks.
+    let spans = vec![BusySpan {
+        start: at("2026-11-01T00:00:00Z"),
+        end: at("2026-12-08T00:00:00Z"),
+    }];
+    m.store
+        .write(|txn| {
+            txn.put(BusyTimes {
+                user_id: busy,
+                spans,
+                synced_at: at(NOW),
+            })
+        })
+        .expect("busy times");
+    assert!(within_a_week().is_empty(), "busy until 8 Dec");
+    // Disconnecting forgets them: bookable again at once.
+    m.store
+        .write(|txn| txn.delete::<BusyTimes>(busy))
+        .expect("forget");
+    assert_eq!(within_a_week(), [busy]);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The `droply` command line: one module per command.
 
+mod calendar;
 mod data_dir;
 mod demo;
 mod embed;

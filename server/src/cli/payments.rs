@@ -69,7 +69,8 @@ pub struct PaymentArgs {
     pub public_url: String,
 }
 
-fn parse_secret(text: &str) -> std::result::Result<SecretString, String> {
+/// A secret flag's value: anything but blank.
+pub(super) fn parse_secret(text: &str) -> std::result::Result<SecretString, String> {
     if text.trim().is_empty() {
         return Err("must not be empty".to_owned());
     }

@@ -1,8 +1,9 @@
 //! `droply serve`: opens the store (loading the demo marketplace into an empty
 //! one with `--demo`), opens the engine over it (the sentence model, the
 //! search index following the store, the background jobs: the session sweep
-//! the hold sweep and, with Stripe configured, the payment sweep, with
-//! Daily.co configured, the video room job), serves the HTTP API under the limits of its flags
+//! the hold sweep and, with Stripe configured, the payment sweep; with
+//! Daily.co configured, the video room job; with Google configured, the
+//! calendar sync), serves the HTTP API under the limits of its flags
 //! ([`LimitArgs`]) until Ctrl-C or SIGTERM, then shuts the engine down: the
 //! indexer stops and the store is flushed.
 
@@ -20,6 +21,7 @@ use droply_engine::{Engine, EngineConfig, SearchSetup, Store};
 use droply_lab::demo::{DemoConfig, content_file, generate};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::calendar::CalendarArgs;
 use super::data_dir::DataDirArgs;
 use super::limits::LimitArgs;
 use super::payments::PaymentArgs;
@@ -55,6 +57,9 @@ pub struct ServeArgs {
     /// Daily.co and the meeting window.
     #[command(flatten)]
     pub video: VideoArgs,
+    /// Google Calendar and the token key.
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
     /// The largest content file one may upload, in bytes.
     #[arg(long, env = "DROPLY_CONTENT_MAX_FILE_BYTES", default_value_t = ContentConfig::default().max_file_bytes)]
     pub content_max_file_bytes: u64,
@@ -85,6 +90,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         hold_sweep_every: Some(HOLD_SWEEP_EVERY),
         payments: args.payments.config()?,
         video: args.video.config()?,
+        calendar: args.calendar.config()?,
         content: ContentConfig {
             max_file_bytes: args.content_max_file_bytes,
             max_preview_bytes: args.content_max_preview_bytes,

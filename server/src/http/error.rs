@@ -114,6 +114,12 @@ error_codes! {
         "buying content the caller already holds (a purchase whose payment is still open is answered again instead)";
     ContentHasBuyers => "content_has_buyers", "invalid_request", CONFLICT,
         "deleting content someone bought or started to buy; archive it instead (buyers keep their access)";
+    CalendarNotConfigured => "calendar_not_configured", "system", SERVICE_UNAVAILABLE,
+        "a Google Calendar route on a server running without Google (no client id and secret)";
+    InvalidOauthState => "invalid_oauth_state", "invalid_request", BAD_REQUEST,
+        "a calendar callback whose `state` is unknown, expired or already used, or whose code Google refused; start connecting again";
+    CalendarProviderError => "calendar_provider_error", "system", BAD_GATEWAY,
+        "Google could not be reached or refused the call";
     RangeNotSatisfiable => "range_not_satisfiable", "invalid_request", RANGE_NOT_SATISFIABLE,
         "a `Range` that starts past the end of the file; `Content-Range` gives the size";
     DropinFull => "dropin_full", "invalid_request", CONFLICT,
@@ -297,6 +303,13 @@ impl From<droply_engine::Error> for ApiError {
             E::MeetingNotOpen(_) => ApiError::new(ErrorCode::MeetingNotOpen, err.to_string()),
             E::VideoProvider(_) => ApiError::new(ErrorCode::VideoProviderError, err.to_string()),
             E::VideoNotConfigured => ApiError::new(ErrorCode::VideoNotConfigured, err.to_string()),
+            E::CalendarNotConfigured => {
+                ApiError::new(ErrorCode::CalendarNotConfigured, err.to_string())
+            }
+            E::InvalidOAuthState(_) => ApiError::new(ErrorCode::InvalidOauthState, err.to_string()),
+            E::CalendarProvider(_) => {
+                ApiError::new(ErrorCode::CalendarProviderError, err.to_string())
+            }
             E::SchemaTooNew { .. } | E::Corrupt(_) | E::Storage(_) | E::Io(_) | E::Config(_) => {
                 ApiError::internal(err)
             }

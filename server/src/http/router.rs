@@ -30,6 +30,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routes::favorites::router())
         .merge(routes::interactions::router())
         .merge(routes::bookings::router())
+        .merge(routes::calendar::router())
         .merge(routes::search::router())
         .merge(routes::matches::router())
         .merge(routes::recommendations::router())

@@ -40,6 +40,7 @@ use crate::http::error::ErrorBody;
         (name = "reviews", description = "Clients' reviews of their sessions and experts' answers"),
         (name = "dropins", description = "Live drop-in Q&A: hosting, joining and the live room"),
         (name = "video", description = "Booked sessions' calls: Daily.co rooms and meeting tokens, the WebRTC fallback, Daily's webhook endpoint, recordings"),
+        (name = "calendar", description = "An expert's Google Calendar: connecting, status, disconnecting"),
     )
 )]
 pub struct ApiDoc;

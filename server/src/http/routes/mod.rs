@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod availability;
 pub mod bookings;
+pub mod calendar;
 pub mod content;
 pub mod content_files;
 pub mod daily_webhook;

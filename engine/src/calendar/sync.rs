@@ -1,0 +1,613 @@
+//! [`CalendarSync`]: Google Calendar's use cases over the store. Connecting
+//! (a consent URL with a single-use state and PKCE; the callback exchanges
+//! the code and stores the tokens sealed), the owner's status view,
+//! disconnecting (the row goes in one transaction, the revocation is sent
+//! after it), and one sync pass: each connected expert's access token is
+//! refreshed when it is about to expire (`invalid_grant` marks the
+//! connection broken), FreeBusy is read for the next 90 days and written
+//! in one transaction after the call, then the outbox of event operations
+//! is sent, each operation's result recorded in a transaction of its own.
+
+use std::time::Duration;
+
+use droply_models::{Booking, Timestamp, User, UserId};
+use secrecy::SecretString;
+
+use super::busy::{clear_busy, normalise, replace_busy};
+use super::config::{CalendarConfig, GoogleConfig};
+use super::connection::{CalendarConnection, CalendarStatus, LinkState, token_aad};
+use super::crypto::SecretKey;
+use super::google_client::{EventBody, GoogleClient, GoogleError, GoogleFailure, TokenGrant};
+use super::oauth::{OAuthState, OAuthStateId, consent_url, random_token, state_hash, verifier_aad};
+use super::outbox::{CalendarEvent, CalendarOp, CalendarOpKind, has_event};
+use crate::availability::Interval;
+use crate::store::{IndexName, Store, UniqueName};
+use crate::{Error, Result};
+
+/// The longest `code` or `state` the callback accepts.
+const MAX_PARAM_LEN: usize = 2048;
+
+/// What one sync pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Experts whose busy times were read.
+    pub synced: usize,
+    /// Connections found broken in this pass.
+    pub broken: usize,
+    /// Access tokens refreshed.
+    pub refreshed: usize,
+    /// Event operations sent.
+    pub events_sent: usize,
+    /// Event operations that failed (retried later or given up).
+    pub events_failed: usize,
+}
+
+/// Google and the key, when calendar sync is on.
+#[derive(Debug)]
+struct Google {
+    client: GoogleClient,
+    key: SecretKey,
+}
+
+/// Calendar sync: its configuration and, when Google is configured, the
+/// client and the key.
+#[derive(Debug)]
+pub struct CalendarSync {
+    config: CalendarConfig,
+    google: Option<Google>,
+}
+
+impl CalendarSync {
+    /// Calendar sync as `config` says (checked: Google needs a key).
+    pub fn new(config: CalendarConfig) -> Result<CalendarSync> {
+        config.validate()?;
+        let google = match (&config.google, &config.secret_key) {
+            (Some(google), Some(key)) => Some(Google {
+                client: GoogleClient::new(google)?,
+                key: key.clone(),
+            }),
+            _ => None,
+        };
+        Ok(CalendarSync { config, google })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &CalendarConfig {
+        &self.config
+    }
+
+    /// Whether Google is configured.
+    pub fn is_on(&self) -> bool {
+        self.google.is_some()
+    }
+
+    fn google(&self) -> Result<&Google> {
+        self.google.as_ref().ok_or(Error::CalendarNotConfigured)
+    }
+
+    fn google_config(&self) -> Result<&GoogleConfig> {
+        Ok(self.google()?.client.config())
+    }
+
+    /// A consent URL for expert `user`, with a new state bound to them.
+    pub fn connect_url(&self, store: &Store, user: UserId) -> Result<String> {
+        let google = self.google()?;
+        let owner = store.users().get(user)?;
+        if !owner.is_expert() {
+            return Err(Error::Forbidden(
+                "only experts connect a calendar (set a profession first)".to_owned(),
+            ));
+        }
+        let state = random_token();
+        let verifier = random_token();
+        let hash = state_hash(secrecy::ExposeSecret::expose_secret(&state));
+        let sealed = google.key.seal(
+            secrecy::ExposeSecret::expose_secret(&verifier),
+            &verifier_aad(&hash),
+        )?;
+        let ttl = chrono::TimeDelta::from_std(self.config.state_ttl).unwrap_or_default();
+        store.write(|txn| {
+            // One consent in progress per expert: the newest.
+            let earlier: Vec<OAuthState> =
+                txn.list_index(IndexName::OAuthStatesByUser, &user.to_be_bytes())?;
+            for state in earlier {
+                txn.delete::<OAuthState>(state.id)?;
+            }
+            let expires_at = txn.now().saturating_add(ttl);
+            txn.create(OAuthState {
+                id: OAuthStateId::new(0),
+                state_hash: hash.clone(),
+                user_id: user,
+                verifier: sealed.clone(),
+                expires_at,
+            })
+        })?;
+        consent_url(self.google_config()?, &state, &verifier)
+    }
+
+    /// Google's redirect: takes `state` (once), exchanges `code` with its
+    /// PKCE verifier and stores the tokens sealed; the owner's new status.
+    pub fn complete(
+        &self,
+        store: &Store,
+        code: &str,
+        state: &str,
+    ) -> Result<(UserId, CalendarStatus)> {
+        let google = self.google()?;
+        let bad_state = || {
+            Error::InvalidOAuthState(
+                "unknown, expired or already used state; start connecting again".to_owned(),
+            )
+        };
+        if state.is_empty() || state.len() > MAX_PARAM_LEN {
+            return Err(bad_state());
+        }
+        if code.is_empty() || code.len() > MAX_PARAM_LEN {
+            return Err(Error::Invalid("`code` is missing or too long".to_owned()));
+        }
+        let hash = state_hash(state);
+        // Single use: the state is deleted before anything else happens.
+        let taken = store.write(|txn| {
+            let Some(id) = txn.lookup_unique(UniqueName::OAuthState, hash.as_bytes())? else {
+                return Ok(None);
+            };
+            let row = txn.delete::<OAuthState>(OAuthStateId::new(id))?;
+            Ok(Some((row, txn.now())))
+        })?;
+        let Some((row, now)) = taken else {
+            return Err(bad_state());
+        };
+        if row.expires_at <= now {
+            return Err(bad_state());
+        }
+        let verifier = google.key.open(&row.verifier, &verifier_aad(&hash))?;
+        let grant = google
+            .client
+            .exchange_code(code, &verifier)
+            .map_err(|err| {
+                if err.failure == GoogleFailure::InvalidGrant {
+                    Error::InvalidOAuthState(
+                        "Google refused the authorization code; start connecting again".to_owned(),
+                    )
+                } else {
+                    Error::from(err)
+                }
+            })?;
+        let user = row.user_id;
+        let connection = store.write(|txn| {
+            txn.require::<User>(user)?;
+            let old = txn.get::<CalendarConnection>(user)?;
+            let refresh_token = match &grant.refresh_token {
+                Some(token) => Some(google.key.seal(
+                    secrecy::ExposeSecret::expose_secret(token),
+                    &token_aad(user, "refresh"),
+                )?),
+                None => old.as_ref().and_then(|o| o.refresh_token.clone()),
+            };
+            let now = txn.now();
+            let connection = CalendarConnection {
+                user_id: user,
+                state: LinkState::Connected,
+                access_token: google.key.seal(
+                    secrecy::ExposeSecret::expose_secret(&grant.access_token),
+                    &token_aad(user, "access"),
+                )?,
+                refresh_token,
+                access_expires_at: now.saturating_add(chrono::TimeDelta::seconds(grant.expires_in)),
+                connected_at: now,
+                last_sync_at: old.as_ref().and_then(|o| o.last_sync_at),
+                problem: None,
+            };
+            if old.is_some() {
+                txn.update(connection)
+            } else {
+                txn.put(connection)
+            }
+        })?;
+        tracing::info!(user = %user, "Google calendar connected");
+        Ok((user, CalendarStatus::of(Some(&connection))))
+    }
+
+    /// What `user` sees of their connection.
+    pub fn status(&self, store: &Store, user: UserId) -> Result<CalendarStatus> {
+        self.google()?;
+        Ok(CalendarStatus::of(
+            store.get::<CalendarConnection>(user)?.as_ref(),
+        ))
+    }
+
+    /// Disconnects `user`: the connection, their busy times and pending
+    /// event operations go in one transaction; then the grant is revoked
+    /// at Google (a failure is logged: the tokens are already forgotten).
+    pub fn disconnect(&self, store: &Store, user: UserId) -> Result<()> {
+        let google = self.google()?;
+        let removed = store.write(|txn| {
+            let Some(connection) = txn.get::<CalendarConnection>(user)? else {
+                return Err(Error::NotFound {
+                    entity: "calendar_connection",
+                    id: user.get(),
+                });
+            };
+            txn.delete::<CalendarConnection>(user)?;
+            clear_busy(txn, user)?;
+            Ok(connection)
+        })?;
+        self.drop_ops_of(store, user)?;
+        let token = match &removed.refresh_token {
+            Some(sealed) => google.key.open(sealed, &token_aad(user, "refresh")),
+            None => google
+                .key
+                .open(&removed.access_token, &token_aad(user, "access")),
+        }?;
+        if let Err(err) = google.client.revoke(&token) {
+            tracing::warn!(user = %user, err = %err.message, "the Google grant was not revoked");
+        }
+        tracing::info!(user = %user, "Google calendar disconnected");
+        Ok(())
+    }
+
+    fn drop_ops_of(&self, store: &Store, user: UserId) -> Result<()> {
+        let ops: Vec<CalendarOp> = store
+            .iter::<CalendarOp>()
+            .filter(|op| op.as_ref().map_or(true, |op| op.expert_id == user))
+            .collect::<Result<_>>()?;
+        if ops.is_empty() {
+            return Ok(());
+        }
+        store.write(|txn| {
+            for op in &ops {
+                if txn.get::<CalendarOp>(op.id)?.is_some() {
+                    txn.delete::<CalendarOp>(op.id)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// One pass: busy times of every connected expert, then the outbox,
+    /// then expired consent states. Off without Google (an empty report).
+    pub fn sync_all(&self, store: &Store, now: Timestamp) -> Result<SyncReport> {
+        let mut report = SyncReport::default();
+        let Some(google) = &self.google else {
+            return Ok(report);
+        };
+        let connections: Vec<CalendarConnection> =
+            store.iter::<CalendarConnection>().collect::<Result<_>>()?;
+        for connection in connections {
+            if connection.state != LinkState::Connected {
+                continue;
+            }
+            let user = connection.user_id;
+            match self.read_busy(google, store, &connection, now, &mut report) {
+                Ok(true) => report.synced += 1,
+                Ok(false) => {}
+                Err(err) => tracing::warn!(user = %user, %err, "busy times not read"),
+            }
+        }
+        self.drain_outbox(google, store, now, &mut report)?;
+        self.forget_expired_states(store, now)?;
+        Ok(report)
+    }
+
+    /// Reads `connection`'s busy times and stores them; false when the
+    /// connection turned out broken.
+    fn read_busy(
+        &self,
+        google: &Google,
+        store: &Store,
+        connection: &CalendarConnection,
+        now: Timestamp,
+        report: &mut SyncReport,
+    ) -> Result<bool> {
+        let user = connection.user_id;
+        let window_end = now.plus_days(i64::from(self.config.busy_window_days));
+        let Some(window) = Interval::new(now, window_end) else {
+            return Ok(false);
+        };
+        let busy = match self.with_access(google, store, user, now, report, |access| {
+            google.client.free_busy(access, window)
+        })? {
+            Some(busy) => busy,
+            None => return Ok(false),
+        };
+        let spans = normalise(busy);
+        store.write(|txn| {
+            let Some(mut connection) = txn.get::<CalendarConnection>(user)? else {
+                return Ok(());
+            };
+            replace_busy(txn, user, spans.clone())?;
+            connection.last_sync_at = Some(txn.now());
+            txn.update(connection).map(drop)
+        })?;
+        Ok(true)
+    }
+
+    /// Runs `call` with `user`'s access token, refreshed first when it
+    /// expires within the margin, and once more after a refresh when
+    /// Google refuses it. `None` when the connection is gone or broken
+    /// (`invalid_grant` marks it so).
+    fn with_access<T>(
+        &self,
+        google: &Google,
+        store: &Store,
+        user: UserId,
+        now: Timestamp,
+        report: &mut SyncReport,
+        call: impl Fn(&SecretString) -> std::result::Result<T, GoogleError>,
+    ) -> Result<Option<T>> {
+        let Some(connection) = store.get::<CalendarConnection>(user)? else {
+            return Ok(None);
+        };
+        if connection.state != LinkState::Connected {
+            return Ok(None);
+        }
+        let margin = chrono::TimeDelta::from_std(self.config.refresh_margin).unwrap_or_default();
+        let fresh = connection.access_expires_at > now.saturating_add(margin);
+        let access = if fresh {
+            google
+                .key
+                .open(&connection.access_token, &token_aad(user, "access"))?
+        } else {
+            match self.refresh(google, store, &connection, report)? {
+                Some(access) => access,
+                None => return Ok(None),
+            }
+        };
+        match call(&access) {
+            Ok(value) => Ok(Some(value)),
+            Err(err) if err.failure == GoogleFailure::Unauthorized => {
+                let Some(access) = self.refresh(google, store, &connection, report)? else {
+                    return Ok(None);
+                };
+                call(&access).map(Some).map_err(Error::from)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Refreshes `connection`'s access token and stores it (after the
+    /// call); `invalid_grant` (or no refresh token) marks it broken.
+    fn refresh(
+        &self,
+        google: &Google,
+        store: &Store,
+        connection: &CalendarConnection,
+        report: &mut SyncReport,
+    ) -> Result<Option<SecretString>> {
+        let user = connection.user_id;
+        let Some(sealed) = &connection.refresh_token else {
+            self.mark_broken(store, user, "Google gave no refresh token; connect again")?;
+            report.broken += 1;
+            return Ok(None);
+        };
+        let refresh_token = google.key.open(sealed, &token_aad(user, "refresh"))?;
+        let grant: TokenGrant = match google.client.refresh(&refresh_token) {
+            Ok(grant) => grant,
+            Err(err) if err.failure == GoogleFailure::InvalidGrant => {
+                self.mark_broken(
+                    store,
+                    user,
+                    "Google refused the stored grant (revoked or expired); connect again",
+                )?;
+                report.broken += 1;
+                tracing::warn!(user = %user, "Google calendar connection broken: invalid_grant");
+                return Ok(None);
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let access_sealed = google.key.seal(
+            secrecy::ExposeSecret::expose_secret(&grant.access_token),
+            &token_aad(user, "access"),
+        )?;
+        let refresh_sealed = grant
+            .refresh_token
+            .as_ref()
+            .map(|token| {
+                google.key.seal(
+                    secrecy::ExposeSecret::expose_secret(token),
+                    &token_aad(user, "refresh"),
+                )
+            })
+            .transpose()?;
+        store.write(|txn| {
+            let Some(mut row) = txn.get::<CalendarConnection>(user)? else {
+                return Ok(());
+            };
+            row.access_token = access_sealed.clone();
+            if let Some(sealed) = &refresh_sealed {
+                row.refresh_token = Some(sealed.clone());
+            }
+            row.access_expires_at = txn
+                .now()
+                .saturating_add(chrono::TimeDelta::seconds(grant.expires_in));
+            txn.update(row).map(drop)
+        })?;
+        report.refreshed += 1;
+        Ok(Some(grant.access_token))
+    }
+
+    fn mark_broken(&self, store: &Store, user: UserId, why: &str) -> Result<()> {
+        store.write(|txn| {
+            let Some(mut row) = txn.get::<CalendarConnection>(user)? else {
+                return Ok(());
+            };
+            row.state = LinkState::Broken;
+            row.problem = Some(why.to_owned());
+            txn.update(row)?;
+            clear_busy(txn, user)
+        })
+    }
+
+    /// Sends the due event operations in id order.
+    fn drain_outbox(
+        &self,
+        google: &Google,
+        store: &Store,
+        now: Timestamp,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let ops: Vec<CalendarOp> = store
+            .iter::<CalendarOp>()
+            .filter(|op| op.as_ref().map_or(true, |op| op.not_before <= now))
+            .collect::<Result<_>>()?;
+        for op in ops {
+            match self.send_op(google, store, &op, now, report) {
+                Ok(()) => {
+                    report.events_sent += 1;
+                }
+                Err(err) => {
+                    report.events_failed += 1;
+                    self.retry_later(store, &op, now, &err)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends one operation and records its result (the op deleted, the
+    /// event link written or removed) in one transaction after the call.
+    fn send_op(
+        &self,
+        google: &Google,
+        store: &Store,
+        op: &CalendarOp,
+        now: Timestamp,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let booking = store.get::<Booking>(op.booking_id)?;
+        let link = store
+            .get::<CalendarEvent>(op.booking_id)?
+            .or(match op.replaces {
+                Some(old) => store.get::<CalendarEvent>(old)?,
+                None => None,
+            });
+        let user = op.expert_id;
+        let connected = store
+            .get::<CalendarConnection>(user)?
+            .is_some_and(|c| c.state == LinkState::Connected);
+        let outcome: Option<Option<String>> = match (op.kind, booking) {
+            _ if !connected => None,
+            (CalendarOpKind::Upsert, Some(booking)) if has_event(booking.status) => {
+                let body = event_body(&booking);
+                self.with_access(google, store, user, now, report, |access| match &link {
+                    Some(link) => match google.client.patch_event(access, &link.event_id, &body) {
+                        Err(err) if err.failure == GoogleFailure::Gone => {
+                            google.client.create_event(access, &body)
+                        }
+                        other => other.map(|()| link.event_id.clone()),
+                    },
+                    None => google.client.create_event(access, &body),
+                })?
+                .map(Some)
+            }
+            (CalendarOpKind::Upsert, _) => Some(link.as_ref().map(|l| l.event_id.clone())),
+            (CalendarOpKind::Remove, _) => match &link {
+                Some(link) => self
+                    .with_access(google, store, user, now, report, |access| {
+                        google.client.delete_event(access, &link.event_id)
+                    })?
+                    .map(|()| None),
+                None => Some(None),
+            },
+        };
+        store.write(|txn| {
+            if txn.get::<CalendarOp>(op.id)?.is_some() {
+                txn.delete::<CalendarOp>(op.id)?;
+            }
+            let Some(event) = &outcome else {
+                // Not connected (or broken): nothing can be written there.
+                return Ok(());
+            };
+            if let Some(old) = op.replaces
+                && txn.get::<CalendarEvent>(old)?.is_some()
+            {
+                txn.delete::<CalendarEvent>(old)?;
+            }
+            let current = txn.get::<CalendarEvent>(op.booking_id)?;
+            match (event, current) {
+                (Some(event_id), Some(mut row)) => {
+                    row.event_id = event_id.clone();
+                    txn.update(row).map(drop)
+                }
+                (Some(event_id), None) if op.kind == CalendarOpKind::Upsert => txn
+                    .put(CalendarEvent {
+                        booking_id: op.booking_id,
+                        expert_id: user,
+                        event_id: event_id.clone(),
+                    })
+                    .map(drop),
+                (None, Some(_)) if op.kind == CalendarOpKind::Remove => {
+                    txn.delete::<CalendarEvent>(op.booking_id).map(drop)
+                }
+                _ => Ok(()),
+            }
+        })
+    }
+
+    /// Records a failed attempt: tried again after a backoff (30 s,
+    /// doubling, at most an hour), given up after `max_attempts`.
+    fn retry_later(
+        &self,
+        store: &Store,
+        op: &CalendarOp,
+        now: Timestamp,
+        err: &Error,
+    ) -> Result<()> {
+        let attempts = op.attempts.saturating_add(1);
+        let give_up = attempts >= self.config.max_attempts;
+        if give_up {
+            tracing::warn!(op = %op.id, booking = %op.booking_id, %err, "calendar event given up");
+        } else {
+            tracing::info!(op = %op.id, booking = %op.booking_id, %err, "calendar event retried later");
+        }
+        let backoff = Duration::from_secs(30)
+            .saturating_mul(1u32 << attempts.min(7))
+            .min(Duration::from_secs(3600));
+        let message = err.to_string();
+        store.write(|txn| {
+            let Some(mut row) = txn.get::<CalendarOp>(op.id)? else {
+                return Ok(());
+            };
+            if give_up {
+                return txn.delete::<CalendarOp>(op.id).map(drop);
+            }
+            row.attempts = attempts;
+            row.last_error = Some(message.clone());
+            row.not_before =
+                now.saturating_add(chrono::TimeDelta::from_std(backoff).unwrap_or_default());
+            txn.update(row).map(drop)
+        })
+    }
+
+    fn forget_expired_states(&self, store: &Store, now: Timestamp) -> Result<()> {
+        let expired: Vec<OAuthStateId> = store
+            .iter::<OAuthState>()
+            .filter_map(|row| match row {
+                Ok(row) if row.expires_at <= now => Some(Ok(row.id)),
+                Ok(_) => None,
+                Err(err) => Some(Err(err)),
+            })
+            .collect::<Result<_>>()?;
+        if expired.is_empty() {
+            return Ok(());
+        }
+        store.write(|txn| {
+            for id in &expired {
+                if txn.get::<OAuthState>(*id)?.is_some() {
+                    txn.delete::<OAuthState>(*id)?;
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The event a booking shows in its expert's calendar.
+fn event_body(booking: &Booking) -> EventBody {
+    EventBody {
+        summary: format!("Droply session with {}", booking.client_name),
+        description: format!("Booked on Droply (booking {}).", booking.id),
+        start: booking.start_time,
+        end: booking.end_time,
+    }
+}

@@ -1,0 +1,186 @@
+//! The calendar use cases end to end against the Google fake: with the
+//! engine's log captured at TRACE, connecting, a refresh, a sync, a broken
+//! grant and disconnecting never put a token, the client secret or the key
+//! in a log line or in `Debug` output; and a failed event operation stays
+//! in the outbox and is sent again once its backoff has passed.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use droply_models::UserId;
+use droply_test_support::google_fake::{CLIENT_ID, CLIENT_SECRET, GoogleFake};
+
+use super::{CalendarConfig, CalendarOp, CalendarSync, GoogleConfig, SecretKey, booking_changed};
+use crate::test_rows::user;
+use crate::{Engine, EngineConfig, Store};
+
+/// Held by each test here: a test capturing the log must not share the
+/// engine's log call sites with another running at the same time (tracing
+/// caches per call site whether anyone listens).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Log output collected in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn no_token_secret_or_key_reaches_the_log_or_debug_output() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fake = GoogleFake::start();
+    let key_hex = "5a".repeat(32);
+    let config = EngineConfig {
+        calendar: CalendarConfig {
+            google: Some(GoogleConfig {
+                auth_url: fake.auth_url(),
+                token_url: fake.token_url(),
+                revoke_url: fake.revoke_url(),
+                api_base: fake.base_url(),
+                ..GoogleConfig::new(CLIENT_ID, CLIENT_SECRET.into())
+            }),
+            secret_key: Some(SecretKey::parse(&key_hex).expect("key")),
+            ..CalendarConfig::default()
+        },
+        ..EngineConfig::new("unused")
+    };
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::TRACE)
+        .finish();
+    let debug = tracing::subscriber::with_default(subscriber, || {
+        let store = Store::open_temporary().expect("store");
+        let ann: UserId = store
+            .users()
+            .create(user("ann", "Tax Advisor"))
+            .expect("ann")
+            .id;
+        let engine = Engine::over(store, config).expect("engine");
+        fake.set_expires_in(60);
+        let url = engine.google_connect_url(ann).expect("consent url");
+        let (code, state) = fake.authorize(&url);
+        engine.google_callback(&code, &state).expect("connected");
+        let report = engine.sync_calendars().expect("sync");
+        assert_eq!((report.refreshed, report.synced), (1, 1), "{report:?}");
+        let row = engine
+            .store()
+            .get::<super::CalendarConnection>(ann)
+            .expect("read")
+            .expect("row");
+        fake.fail_next_refresh();
+        fake.set_expires_in(60);
+        // The refreshed token lives a minute too: the next sync refreshes
+        // again, and Google answers invalid_grant.
+        let report = engine.sync_calendars().expect("sync");
+        assert_eq!(report.broken, 1, "{report:?}");
+        engine.google_disconnect(ann).expect("disconnect");
+        let debug = format!("{engine:?} {row:?}");
+        engine.shutdown().expect("shutdown");
+        debug
+    });
+    let log = String::from_utf8(captured.0.lock().expect("log").clone()).expect("utf-8");
+    assert!(log.contains("Google calendar connected"), "{log}");
+    assert!(log.contains("invalid_grant"), "{log}");
+    let mut secrets = fake.issued_tokens();
+    assert!(secrets.len() >= 3, "{secrets:?}");
+    secrets.push(CLIENT_SECRET.to_owned());
+    secrets.push(key_hex);
+    for secret in &secrets {
+        assert!(
+            !log.contains(secret.as_str()),
+            "the log holds a secret: {log}"
+        );
+        assert!(
+            !debug.contains(secret.as_str()),
+            "Debug shows a secret: {debug}"
+        );
+    }
+}
+
+fn google_on(fake: &GoogleFake) -> CalendarConfig {
+    CalendarConfig {
+        google: Some(GoogleConfig {
+            auth_url: fake.auth_url(),
+            token_url: fake.token_url(),
+            revoke_url: fake.revoke_url(),
+            api_base: fake.base_url(),
+            ..GoogleConfig::new(CLIENT_ID, CLIENT_SECRET.into())
+        }),
+        secret_key: Some(SecretKey::from_bytes([9; 32])),
+        ..CalendarConfig::default()
+    }
+}
+
+#[test]
+fn a_failed_event_stays_in_the_outbox_and_is_sent_after_its_backoff() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fake = GoogleFake::start();
+    let store = Store::open_temporary().expect("store");
+    let ann = store
+        .users()
+        .create(user("ann", "Tax Advisor"))
+        .expect("ann");
+    let bob = store.users().create(user("bob", "")).expect("bob");
+    let sync = CalendarSync::new(google_on(&fake)).expect("sync");
+    let url = sync.connect_url(&store, ann.id).expect("consent url");
+    let (code, state) = fake.authorize(&url);
+    sync.complete(&store, &code, &state).expect("connected");
+    let mut booking = crate::test_rows::booking(bob.id, ann.id);
+    booking.status = droply_models::BookingStatus::Confirmed;
+    let booking = store.bookings().create(booking).expect("booking");
+    store
+        .write(|txn| booking_changed(txn, None, &booking))
+        .expect("queued");
+    assert_eq!(store.count::<CalendarOp>(), 1);
+
+    // FreeBusy and the event both meet a 503.
+    fake.fail_next_api_calls(2);
+    let now = droply_models::Timestamp::now();
+    let report = sync.sync_all(&store, now).expect("sync");
+    assert_eq!(
+        (report.events_sent, report.events_failed),
+        (0, 1),
+        "{report:?}"
+    );
+    let op = store
+        .iter::<CalendarOp>()
+        .next()
+        .expect("kept")
+        .expect("op");
+    assert_eq!(op.attempts, 1);
+    assert!(op.not_before > now, "{op:?}");
+    assert!(
+        op.last_error.as_deref().is_some_and(|e| e.contains("503")),
+        "{op:?}"
+    );
+    // Not due yet: nothing is sent.
+    let report = sync.sync_all(&store, now).expect("sync");
+    assert_eq!(report.events_sent + report.events_failed, 0, "{report:?}");
+    assert!(fake.events().is_empty());
+    // After the backoff it goes out, once.
+    let later = now.plus_minutes(2);
+    let report = sync.sync_all(&store, later).expect("sync");
+    assert_eq!(report.events_sent, 1, "{report:?}");
+    assert_eq!(fake.events().len(), 1);
+    assert_eq!(store.count::<CalendarOp>(), 0);
+    let link = store
+        .get::<super::CalendarEvent>(booking.id)
+        .expect("read")
+        .expect("the event id");
+    assert_eq!(link.event_id, fake.events()[0].id);
+}

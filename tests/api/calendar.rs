@@ -1,0 +1,446 @@
+//! Google Calendar over HTTP, against the in-process Google fake reached by
+//! the real client through the configured URLs: connecting (a consent URL
+//! with a state and an S256 challenge, the callback exchanging the code
+//! with its verifier), a wrong or reused state refused, busy times removing
+//! exactly the slots they overlap and refusing bookings over them, tokens
+//! refreshed before expiry, `invalid_grant` marking the connection broken,
+//! a confirmed booking's event created, moved on reschedule and deleted on
+//! cancel, disconnecting revoking the grant, the routes without Google, and
+//! no token or client secret in any answer or `Debug` output.
+
+use droply_engine::calendar::{
+    CalendarConfig, CalendarConnection, CalendarEvent, GoogleConfig, LinkState, SecretKey,
+};
+use droply_models::{BookingId, Timestamp, UserId};
+use droply_test_support::google_fake::{CLIENT_ID, CLIENT_SECRET, GoogleFake};
+
+use crate::app::{TestApp, error_code, spawn_app, spawn_app_with};
+use crate::availability::expert_working;
+
+/// An app with Google pointed at a fresh fake.
+fn spawn_app_with_google() -> (TestApp, GoogleFake) {
+    let fake = GoogleFake::start();
+    let google = GoogleConfig {
+        auth_url: fake.auth_url(),
+        token_url: fake.token_url(),
+        revoke_url: fake.revoke_url(),
+        api_base: fake.base_url(),
+        redirect_url: "http://127.0.0.1/v1/calendar/google/callback".to_owned(),
+        ..GoogleConfig::new(CLIENT_ID, CLIENT_SECRET.into())
+    };
+    let app = spawn_app_with(|config| {
+        config.calendar = CalendarConfig {
+            google: Some(google),
+            secret_key: Some(SecretKey::from_bytes([42; 32])),
+            ..CalendarConfig::default()
+        };
+    });
+    (app, fake)
+}
+
+/// A free expert in UTC working 09:00-17:00 every day; (id, token).
+fn free_expert(app: &TestApp, name: &str) -> (u64, String) {
+    let (id, token) = expert_working(app, name, "UTC", "09:00", "17:00");
+    app.make_free(id);
+    (id, token)
+}
+
+/// Connects `token`'s calendar through the consent URL and the callback.
+fn connect(app: &TestApp, fake: &GoogleFake, token: &str) {
+    let consent = app.authed("GET", "/v1/calendar/google/connect", token, None);
+    assert_eq!(consent.status, 200, "{}", consent.raw);
+    let url = consent.body["url"].as_str().expect("url");
+    let (code, state) = fake.authorize(url);
+    let back = app.get(&format!(
+        "/v1/calendar/google/callback?code={}&state={state}",
+        code.replace('/', "%2F")
+    ));
+    assert_eq!(back.status, 200, "{}", back.raw);
+    assert_eq!(back.body["status"], "connected", "{}", back.raw);
+}
+
+/// A day ten days from now, `YYYY-MM-DD` (inside the 90-day busy window).
+fn day_ahead() -> String {
+    Timestamp::now().plus_days(10).to_rfc3339()[..10].to_owned()
+}
+
+fn slot_starts(app: &TestApp, expert: u64, day: &str) -> Vec<String> {
+    let slots = app.get(&format!(
+        "/v1/experts/{expert}/slots?from={day}&to={day}&duration=60"
+    ));
+    assert_eq!(slots.status, 200, "{}", slots.raw);
+    slots.body["slots"]
+        .as_array()
+        .expect("slots")
+        .iter()
+        .map(|s| s["start"].as_str().expect("start")[11..16].to_owned())
+        .collect()
+}
+
+fn book(app: &TestApp, client: &str, expert: u64, start: &str) -> crate::app::Response {
+    app.post_booking(
+        client,
+        &format!(r#"{{"provider_id":{expert},"start_time":"{start}","duration":60}}"#),
+    )
+}
+
+/// No answer carries a token the fake issued or the client secret.
+fn assert_no_tokens(app: &TestApp, fake: &GoogleFake) {
+    let mut secrets = fake.issued_tokens();
+    secrets.push(CLIENT_SECRET.to_owned());
+    for (_, path, raw) in app.seen.lock().expect("log").iter() {
+        for secret in &secrets {
+            assert!(
+                !raw.contains(secret.as_str()),
+                "{path} leaks a token: {raw}"
+            );
+        }
+    }
+}
+
+#[test]
+fn connecting_stores_the_tokens_encrypted_and_never_shows_them() {
+    let (app, fake) = spawn_app_with_google();
+    let (expert, token) = free_expert(&app, "grace");
+    let none = app.authed("GET", "/v1/calendar/google", &token, None);
+    assert_eq!(none.status, 200, "{}", none.raw);
+    assert_eq!(none.body["status"], "none");
+
+    let consent = app.authed("GET", "/v1/calendar/google/connect", &token, None);
+    assert_eq!(consent.status, 200, "{}", consent.raw);
+    let url = consent.body["url"].as_str().expect("url").to_owned();
+    assert!(url.starts_with(&fake.auth_url()), "{url}");
+    for part in [
+        "state=",
+        "code_challenge=",
+        "code_challenge_method=S256",
+        "access_type=offline",
+    ] {
+        assert!(url.contains(part), "{url} lacks {part}");
+    }
+    assert!(!url.contains("code_verifier"), "{url}");
+    let (code, state) = fake.authorize(&url);
+    let back = app.get(&format!(
+        "/v1/calendar/google/callback?code={}&state={state}",
+        code.replace('/', "%2F")
+    ));
+    assert_eq!(back.status, 200, "{}", back.raw);
+    assert_eq!(back.body["status"], "connected");
+    assert_eq!(fake.count("exchange"), 1);
+
+    let status = app.authed("GET", "/v1/calendar/google", &token, None);
+    assert_eq!(status.body["status"], "connected", "{}", status.raw);
+    assert!(status.body["connected_at"].is_string());
+
+    // The stored row holds no token in clear, nor does its Debug output.
+    let row: CalendarConnection = app
+        .store
+        .get(UserId::new(expert))
+        .expect("read")
+        .expect("a connection");
+    assert_eq!(row.state, LinkState::Connected);
+    let debug = format!("{row:?}");
+    for issued in fake.issued_tokens() {
+        assert!(!debug.contains(&issued), "{debug}");
+        let bytes = issued.as_bytes();
+        assert!(!row.access_token.windows(bytes.len()).any(|w| w == bytes));
+        let refresh = row.refresh_token.as_deref().expect("a refresh token");
+        assert!(!refresh.windows(bytes.len()).any(|w| w == bytes));
+    }
+    let config = format!("{:?}", app.engine);
+    assert!(
+        !config.contains(CLIENT_SECRET),
+        "the engine's Debug shows the secret"
+    );
+    assert_no_tokens(&app, &fake);
+    app.assert_no_leaks();
+}
+
+#[test]
+fn a_wrong_or_reused_state_is_refused() {
+    let (app, fake) = spawn_app_with_google();
+    let (_, token) = free_expert(&app, "grace");
+    let consent = app.authed("GET", "/v1/calendar/google/connect", &token, None);
+    let (code, state) = fake.authorize(consent.body["url"].as_str().expect("url"));
+    let code = code.replace('/', "%2F");
+    let wrong = app.get(&format!(
+        "/v1/calendar/google/callback?code={code}&state=not-the-state"
+    ));
+    assert_eq!(wrong.status, 400, "{}", wrong.raw);
+    assert_eq!(error_code(&wrong), "invalid_oauth_state");
+    let first = app.get(&format!(
+        "/v1/calendar/google/callback?code={code}&state={state}"
+    ));
+    assert_eq!(first.status, 200, "{}", first.raw);
+    let again = app.get(&format!(
+        "/v1/calendar/google/callback?code={code}&state={state}"
+    ));
+    assert_eq!(again.status, 400, "{}", again.raw);
+    assert_eq!(error_code(&again), "invalid_oauth_state");
+    // Only the newest consent's state is good.
+    let older = app.authed("GET", "/v1/calendar/google/connect", &token, None);
+    let (older_code, older_state) = fake.authorize(older.body["url"].as_str().expect("url"));
+    let newer = app.authed("GET", "/v1/calendar/google/connect", &token, None);
+    let (newer_code, newer_state) = fake.authorize(newer.body["url"].as_str().expect("url"));
+    let replaced = app.get(&format!(
+        "/v1/calendar/google/callback?code={}&state={older_state}",
+        older_code.replace('/', "%2F")
+    ));
+    assert_eq!(error_code(&replaced), "invalid_oauth_state");
+    let newest = app.get(&format!(
+        "/v1/calendar/google/callback?code={}&state={newer_state}",
+        newer_code.replace('/', "%2F")
+    ));
+    assert_eq!(newest.status, 200, "{}", newest.raw);
+    let missing = app.get("/v1/calendar/google/callback?state=x");
+    assert_eq!(missing.status, 400);
+    assert_eq!(error_code(&missing), "invalid_parameter");
+    let denied = app.get("/v1/calendar/google/callback?error=access_denied&state=x");
+    assert_eq!(denied.status, 400);
+    assert_eq!(error_code(&denied), "invalid_input");
+    // A client (no profession) cannot connect.
+    let (_, client) = app.register("carl");
+    let refused = app.authed("GET", "/v1/calendar/google/connect", &client, None);
+    assert_eq!(refused.status, 403, "{}", refused.raw);
+    let anonymous = app.get("/v1/calendar/google/connect");
+    assert_eq!(anonymous.status, 401);
+    assert_no_tokens(&app, &fake);
+}
+
+#[test]
+fn a_busy_event_removes_exactly_the_slots_it_overlaps_and_blocks_booking() {
+    let (app, fake) = spawn_app_with_google();
+    let (expert, token) = free_expert(&app, "grace");
+    connect(&app, &fake, &token);
+    let day = day_ahead();
+    let before = slot_starts(&app, expert, &day);
+    assert_eq!(before.len(), 15, "{before:?}");
+    fake.set_busy(&[(
+        format!("{day}T11:00:00Z").as_str(),
+        format!("{day}T12:15:00Z").as_str(),
+    )]);
+    let report = app.engine.sync_calendars().expect("sync");
+    assert_eq!(report.synced, 1, "{report:?}");
+    let after = slot_starts(&app, expert, &day);
+    let removed: Vec<&String> = before.iter().filter(|s| !after.contains(s)).collect();
+    assert_eq!(removed, ["10:30", "11:00", "11:30", "12:00"]);
+    assert_eq!(after.len(), 11);
+
+    let (_, client) = app.register("carl");
+    let over = book(&app, &client, expert, &format!("{day}T11:30:00Z"));
+    assert_eq!(over.status, 409, "{}", over.raw);
+    assert_eq!(error_code(&over), "slot_unavailable");
+    let beside = book(&app, &client, expert, &format!("{day}T12:30:00Z"));
+    assert_eq!(beside.status, 201, "{}", beside.raw);
+
+    // The next sync replaces the busy times in place: the calendar freed up.
+    fake.set_busy(&[]);
+    app.engine.sync_calendars().expect("sync");
+    let freed = slot_starts(&app, expert, &day);
+    assert!(freed.contains(&"11:00".to_owned()), "{freed:?}");
+    let status = app.authed("GET", "/v1/calendar/google", &token, None);
+    assert!(status.body["last_sync_at"].is_string(), "{}", status.raw);
+    assert!(
+        app.store
+            .verify_integrity()
+            .expect("verify")
+            .is_consistent()
+    );
+    assert_no_tokens(&app, &fake);
+}
+
+#[test]
+fn an_access_token_about_to_expire_is_refreshed_and_the_new_one_used() {
+    let (app, fake) = spawn_app_with_google();
+    let (_, token) = free_expert(&app, "grace");
+    // The first access token lives a minute: inside the 5-minute margin.
+    fake.set_expires_in(60);
+    connect(&app, &fake, &token);
+    fake.set_expires_in(3600);
+    let report = app.engine.sync_calendars().expect("sync");
+    assert_eq!((report.refreshed, report.synced), (1, 1), "{report:?}");
+    assert_eq!(fake.count("refresh"), 1);
+    let issued = fake.issued_tokens();
+    // access 1, refresh 1, then the refreshed access token.
+    assert_eq!(issued.len(), 3, "{issued:?}");
+    let fresh = issued[2].clone();
+    let used: Vec<String> = fake
+        .log()
+        .into_iter()
+        .filter(|(kind, _)| kind == "freebusy")
+        .map(|(_, token)| token)
+        .collect();
+    assert_eq!(used, std::slice::from_ref(&fresh));
+    // The new token lasts an hour: the next sync uses it without refreshing.
+    app.engine.sync_calendars().expect("sync");
+    assert_eq!(fake.count("refresh"), 1);
+    assert_eq!(fake.count("unauthorized"), 0);
+    assert_eq!(
+        fake.log()
+            .last()
+            .map(|(kind, token)| (kind.clone(), token.clone())),
+        Some(("freebusy".to_owned(), fresh))
+    );
+    assert_no_tokens(&app, &fake);
+}
+
+#[test]
+fn invalid_grant_marks_the_connection_broken_for_its_owner() {
+    let (app, fake) = spawn_app_with_google();
+    let (expert, token) = free_expert(&app, "grace");
+    fake.set_expires_in(60);
+    connect(&app, &fake, &token);
+    let day = day_ahead();
+    fake.set_busy(&[(
+        format!("{day}T09:00:00Z").as_str(),
+        format!("{day}T17:00:00Z").as_str(),
+    )]);
+    fake.fail_next_refresh();
+    let report = app.engine.sync_calendars().expect("sync");
+    assert_eq!((report.broken, report.synced), (1, 0), "{report:?}");
+    let status = app.authed("GET", "/v1/calendar/google", &token, None);
+    assert_eq!(status.status, 200, "{}", status.raw);
+    assert_eq!(status.body["status"], "broken", "{}", status.raw);
+    assert!(status.body["problem"].is_string());
+    // A broken connection blocks nothing and is not tried again.
+    assert_eq!(slot_starts(&app, expert, &day).len(), 15);
+    app.engine.sync_calendars().expect("sync");
+    assert_eq!(fake.count("refresh"), 1);
+    // Connecting again mends it.
+    connect(&app, &fake, &token);
+    let status = app.authed("GET", "/v1/calendar/google", &token, None);
+    assert_eq!(status.body["status"], "connected");
+    assert!(status.body["problem"].is_null());
+    assert_no_tokens(&app, &fake);
+}
+
+#[test]
+fn a_confirmed_booking_gets_an_event_moved_on_reschedule_and_deleted_on_cancel() {
+    let (app, fake) = spawn_app_with_google();
+    let (expert, token) = free_expert(&app, "grace");
+    connect(&app, &fake, &token);
+    let (_, client) = app.register("carl");
+    let day = day_ahead();
+    let booked = book(&app, &client, expert, &format!("{day}T09:00:00Z"));
+    assert_eq!(booked.status, 201, "{}", booked.raw);
+    assert_eq!(booked.body["status"], "confirmed");
+    let first = booked.body["id"].as_u64().expect("id");
+    // Nothing is sent inside the booking's transaction: only the sync sends.
+    assert_eq!(fake.count("create"), 0);
+    let report = app.engine.sync_calendars().expect("sync");
+    assert_eq!(report.events_sent, 1, "{report:?}");
+    let events = fake.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(
+        events[0].start.starts_with(&format!("{day}T09:00:00")),
+        "{events:?}"
+    );
+    assert!(events[0].summary.contains("carl Person"), "{events:?}");
+    let link: CalendarEvent = app
+        .store
+        .get(BookingId::new(first))
+        .expect("read")
+        .expect("the event id is stored");
+    assert_eq!(link.event_id, events[0].id);
+
+    let moved = app.authed(
+        "POST",
+        &format!("/v1/bookings/{first}/reschedule"),
+        &client,
+        Some(&format!(r#"{{"start_time":"{day}T14:00:00Z"}}"#)),
+    );
+    assert_eq!(moved.status, 201, "{}", moved.raw);
+    let second = moved.body["id"].as_u64().expect("id");
+    app.engine.sync_calendars().expect("sync");
+    let events = fake.events();
+    assert_eq!(events.len(), 1, "moved, not copied: {events:?}");
+    assert_eq!(events[0].id, link.event_id);
+    assert!(
+        events[0].start.starts_with(&format!("{day}T14:00:00")),
+        "{events:?}"
+    );
+    assert_eq!(fake.count("patch"), 1);
+
+    let cancelled = app.authed(
+        "POST",
+        &format!("/v1/bookings/{second}/cancel"),
+        &client,
+        Some(r#"{"reason":"plans changed"}"#),
+    );
+    assert_eq!(cancelled.status, 200, "{}", cancelled.raw);
+    app.engine.sync_calendars().expect("sync");
+    assert!(fake.events().is_empty());
+    assert_eq!(fake.count("delete"), 1);
+    assert!(
+        app.store
+            .get::<CalendarEvent>(BookingId::new(second))
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        app.store
+            .verify_integrity()
+            .expect("verify")
+            .is_consistent()
+    );
+    assert_no_tokens(&app, &fake);
+    app.assert_no_leaks();
+}
+
+#[test]
+fn disconnecting_revokes_the_grant_and_forgets_the_tokens() {
+    let (app, fake) = spawn_app_with_google();
+    let (expert, token) = free_expert(&app, "grace");
+    connect(&app, &fake, &token);
+    let day = day_ahead();
+    fake.set_busy(&[(
+        format!("{day}T09:00:00Z").as_str(),
+        format!("{day}T12:00:00Z").as_str(),
+    )]);
+    app.engine.sync_calendars().expect("sync");
+    assert_eq!(slot_starts(&app, expert, &day).len(), 9);
+    let gone = app.authed("DELETE", "/v1/calendar/google", &token, None);
+    assert_eq!(gone.status, 204, "{}", gone.raw);
+    assert_eq!(fake.count("revoke"), 1);
+    let issued = fake.issued_tokens();
+    assert_eq!(
+        fake.revoked(),
+        [issued[1].clone()],
+        "the refresh token is revoked"
+    );
+    assert!(
+        app.store
+            .get::<CalendarConnection>(UserId::new(expert))
+            .expect("read")
+            .is_none()
+    );
+    // Its busy times go with it.
+    assert_eq!(slot_starts(&app, expert, &day).len(), 15);
+    let status = app.authed("GET", "/v1/calendar/google", &token, None);
+    assert_eq!(status.body["status"], "none");
+    let again = app.authed("DELETE", "/v1/calendar/google", &token, None);
+    assert_eq!(again.status, 404);
+    assert_no_tokens(&app, &fake);
+}
+
+#[test]
+fn without_google_the_calendar_routes_answer_calendar_not_configured() {
+    let app = spawn_app();
+    let (_, token) = free_expert(&app, "grace");
+    for (method, path, signed_in) in [
+        ("GET", "/v1/calendar/google/connect", true),
+        ("GET", "/v1/calendar/google", true),
+        ("DELETE", "/v1/calendar/google", true),
+        ("GET", "/v1/calendar/google/callback?code=c&state=s", false),
+    ] {
+        let answer = if signed_in {
+            app.authed(method, path, &token, None)
+        } else {
+            app.request(method, path, None)
+        };
+        assert_eq!(answer.status, 503, "{path}: {}", answer.raw);
+        assert_eq!(error_code(&answer), "calendar_not_configured");
+    }
+    let report = app.engine.sync_calendars().expect("sync is off");
+    assert_eq!(report.synced, 0);
+}
