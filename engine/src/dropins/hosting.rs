@@ -85,14 +85,17 @@ pub fn open_dropin(store: &Store, host: UserId, new: &NewDropin) -> Result<Dropi
             "duration_minutes must be 5 to 480".to_owned(),
         ));
     }
-    for attempt in 0.. {
+    // A fresh code clashes with an open one about never; retry a few times.
+    let mut attempts = 0;
+    loop {
         let code = SessionCode::parse(&random_code(CODE_LEN))?;
-        match store.write(|txn| open_in(txn, host, new, code.clone())) {
-            Err(Error::Conflict { field, .. }) if field == "session_code" && attempt < 4 => {}
+        match store.write(|txn| open_in(txn, host, new, code)) {
+            Err(Error::Conflict { field, .. }) if field == "session_code" && attempts < 4 => {
+                attempts += 1;
+            }
             other => return other,
         }
     }
-    unreachable!("the loop returns")
 }
 
 fn open_in(
