@@ -44,6 +44,16 @@ export DROPLY_AUTH_RATE=1000000 DROPLY_AUTH_BURST=1000000 DROPLY_WRITE_RATE=1000
 STRIPE=$!
 export DROPLY_STRIPE_SECRET_KEY=sk_test_harness DROPLY_STRIPE_WEBHOOK_SECRET=whsec_harness \
   DROPLY_STRIPE_API_BASE="http://127.0.0.1:$STRIPE_PORT/"
+# Daily and Google on: their routes answer as configured (a dead loopback
+# port stands for the providers; no fuzzed request reaches them), instead
+# of 503 "not configured", which the server-error check would flag.
+DEAD="http://127.0.0.1:9"
+export DROPLY_DAILY_API_KEY=daily_harness DROPLY_DAILY_API_BASE="$DEAD" \
+  DROPLY_DAILY_WEBHOOK_SECRET="$(printf 'harness-daily-secret' | base64)" \
+  DROPLY_GOOGLE_CLIENT_ID=harness.apps.googleusercontent.com DROPLY_GOOGLE_CLIENT_SECRET=harness \
+  DROPLY_SECRET_KEY="$(printf '%064d' 7)" DROPLY_GOOGLE_AUTH_URL="$DEAD/auth" \
+  DROPLY_GOOGLE_TOKEN_URL="$DEAD/token" DROPLY_GOOGLE_REVOKE_URL="$DEAD/revoke" \
+  DROPLY_GOOGLE_API_BASE="$DEAD"
 "$BIN" serve --data-dir "$DATA" --addr "127.0.0.1:$PORT" >"$DATA/serve.log" 2>&1 &
 SERVER=$!
 cleanup() {
