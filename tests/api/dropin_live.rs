@@ -62,6 +62,25 @@ async fn read_messages(
     ids
 }
 
+/// An anonymous drop-in on `topic` opened by a new expert, and the tokens
+/// of guests who joined it as `names`: (host token, session id, tokens).
+fn anonymous_room(app: &TestApp, topic: &str, names: &[&str]) -> (String, u64, Vec<String>) {
+    let (_, host) = expert(app, "hana");
+    let session = open(app, &host, json!({"topic": topic, "is_anonymous": true}));
+    let id = session["id"].as_u64().expect("id");
+    let code = session["session_code"].as_str().expect("code");
+    let tokens = names
+        .iter()
+        .map(|name| {
+            join(app, code, None, Some(name)).body["token"]
+                .as_str()
+                .expect("token")
+                .to_owned()
+        })
+        .collect();
+    (host, id, tokens)
+}
+
 #[test]
 fn fifty_participants_get_every_message_once_in_one_order() {
     const PEOPLE: usize = 50;
@@ -390,21 +409,8 @@ fn the_limits_hold_rate_frame_size_idle_and_slow_clients() {
         live.ping_every = Duration::from_millis(100);
         live.idle_timeout = Duration::from_millis(400);
     });
-    let (_, host) = expert(&app, "hana");
-    let session = open(
-        &app,
-        &host,
-        json!({"topic": "Limits", "is_anonymous": true}),
-    );
-    let id = session["id"].as_u64().expect("id");
-    let code = session["session_code"].as_str().expect("code").to_owned();
-    let token = |name: &str| {
-        join(&app, &code, None, Some(name)).body["token"]
-            .as_str()
-            .expect("token")
-            .to_owned()
-    };
-    let (chatty, big, quiet) = (token("Chatty"), token("Big"), token("Quiet"));
+    let (_, id, tokens) = anonymous_room(&app, "Limits", &["Chatty", "Big", "Quiet"]);
+    let (chatty, big, quiet) = (tokens[0].clone(), tokens[1].clone(), tokens[2].clone());
     let addr = app.addr;
     runtime().block_on(async move {
         let mut client = connect(addr, &live_path(id), Some(&chatty))
@@ -465,17 +471,8 @@ fn a_slow_client_is_dropped_and_never_stalls_the_room() {
         live.send_buffer = 64;
         live.send_timeout = Duration::from_millis(300);
     });
-    let (_, host) = expert(&app, "hana");
-    let session = open(&app, &host, json!({"topic": "Slow", "is_anonymous": true}));
-    let id = session["id"].as_u64().expect("id");
-    let code = session["session_code"].as_str().expect("code").to_owned();
-    let token = |name: &str| {
-        join(&app, &code, None, Some(name)).body["token"]
-            .as_str()
-            .expect("token")
-            .to_owned()
-    };
-    let (sender, slow) = (token("Sender"), token("Slow"));
+    let (host, id, tokens) = anonymous_room(&app, "Slow", &["Sender", "Slow"]);
+    let (sender, slow) = (tokens[0].clone(), tokens[1].clone());
     let addr = app.addr;
     const SENT: usize = 400;
     runtime().block_on(async move {
@@ -526,23 +523,8 @@ fn a_slow_client_is_dropped_and_never_stalls_the_room() {
 #[test]
 fn ending_the_dropin_closes_the_room_after_the_notice() {
     let app = live_app(|_| {});
-    let (_, host) = expert(&app, "hana");
-    let session = open(
-        &app,
-        &host,
-        json!({"topic": "Ending", "is_anonymous": true}),
-    );
-    let id = session["id"].as_u64().expect("id");
-    let token = join(
-        &app,
-        session["session_code"].as_str().expect("code"),
-        None,
-        None,
-    )
-    .body["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let (host, id, tokens) = anonymous_room(&app, "Ending", &["Guest"]);
+    let token = tokens[0].clone();
     let addr = app.addr;
     let rt = runtime();
     let mut guest = rt.block_on(async {
