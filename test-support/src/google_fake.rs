@@ -461,7 +461,17 @@ async fn create_event(
     {
         return api_error(StatusCode::BAD_REQUEST, "start is required");
     }
-    let id = inner.next("evt");
+    // An id the caller chose is kept, and taken only once (409 after).
+    let id = match body.get("id").and_then(Value::as_str) {
+        Some(id) if inner.events.contains_key(id) => {
+            return api_error(
+                StatusCode::CONFLICT,
+                "The requested identifier already exists.",
+            );
+        }
+        Some(id) => id.to_owned(),
+        None => inner.next("evt"),
+    };
     inner.log.push(("create".to_owned(), token));
     let event = event_from(&id, &body, None);
     inner.events.insert(id.clone(), event);

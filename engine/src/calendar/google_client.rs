@@ -361,18 +361,30 @@ impl GoogleClient {
         Ok(busy)
     }
 
-    /// Creates `event` in the primary calendar; Google's event id.
+    /// Creates `event` in the primary calendar; Google's event id. With
+    /// `id` (chosen by us, the first time a booking gets an event) the call
+    /// is idempotent: a retry after a lost answer meets 409 and keeps the
+    /// event the first call made.
     pub fn create_event(
         &self,
         access: &SecretString,
         event: &EventBody,
+        id: Option<&str>,
     ) -> std::result::Result<String, GoogleError> {
+        let mut body = event.json();
+        if let (Some(id), Some(fields)) = (id, body.as_object_mut()) {
+            fields.insert("id".to_owned(), Value::String(id.to_owned()));
+        }
         let request = self
             .http
             .post(self.api("/calendar/v3/calendars/primary/events"))
             .bearer_auth(access.expose_secret())
-            .json(&event.json());
-        let body = Self::expect_success(self.send(request))?;
+            .json(&body);
+        let answer = self.send(request)?;
+        if let (StatusCode::CONFLICT, Some(id)) = (answer.0, id) {
+            return Ok(id.to_owned());
+        }
+        let body = Self::expect_success(Ok(answer))?;
         body.get("id")
             .and_then(Value::as_str)
             .filter(|id| !id.is_empty() && id.len() <= 1024)

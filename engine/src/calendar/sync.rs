@@ -491,12 +491,16 @@ impl CalendarSync {
                 let body = event_body(&booking);
                 self.with_access(google, store, user, now, report, |access| match &link {
                     Some(link) => match google.client.patch_event(access, &link.event_id, &body) {
+                        // Deleted at Google: a new event, with an id of
+                        // Google's (ours stays taken by the deleted one).
                         Err(err) if err.failure == GoogleFailure::Gone => {
-                            google.client.create_event(access, &body)
+                            google.client.create_event(access, &body, None)
                         }
                         other => other.map(|()| link.event_id.clone()),
                     },
-                    None => google.client.create_event(access, &body),
+                    None => google
+                        .client
+                        .create_event(access, &body, Some(&event_id_of(&booking))),
                 })?
                 .map(Some)
             }
@@ -603,6 +607,13 @@ impl CalendarSync {
 }
 
 /// The event a booking shows in its expert's calendar.
+/// The event id we ask Google to use for a booking's first event, so that
+/// a retried create cannot make a second one (Google's ids are 5-1024
+/// characters of `a`-`v` and `0`-`9`).
+fn event_id_of(booking: &Booking) -> String {
+    format!("dropb{:012}", booking.id.get())
+}
+
 fn event_body(booking: &Booking) -> EventBody {
     EventBody {
         summary: format!("Droply session with {}", booking.client_name),
