@@ -14,6 +14,7 @@ use crate::Result;
 use crate::connection_slots::ConnectionSlots;
 use crate::http::{AppState, router};
 use crate::limits::Limits;
+use crate::pages::PageSettings;
 use crate::serve_loop::{ConnectionSettings, serve_connections};
 
 /// The whole HTTP application over `engine`, under `limits`' request and
@@ -22,16 +23,17 @@ pub fn app(engine: Engine, limits: &Limits) -> Router {
     router(AppState::with_limits(engine, limits))
 }
 
-/// Serves `engine` on `listener` under `limits` until `shutdown` completes,
+/// Serves `engine` (and its pages, under `pages`) on `listener` under `limits` until `shutdown` completes,
 /// then lets requests in flight finish. `/metrics` also reports the
 /// connections.
 pub async fn serve_until(
     listener: tokio::net::TcpListener,
     engine: Engine,
     limits: &Limits,
+    pages: PageSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let state = AppState::with_limits(engine, limits);
+    let state = AppState::with_limits(engine, limits).with_pages(pages);
     let slots = ConnectionSlots::new(limits.max_connections);
     crate::http::register_connection_gauges(&state.metrics, &slots);
     serve_connections(

@@ -12,6 +12,7 @@ use droply_engine::payments::{
 use secrecy::SecretString;
 
 use super::limits::parse_duration;
+use crate::pages::PageSettings;
 use crate::{Error, Result};
 
 /// The payment flags.
@@ -24,6 +25,10 @@ pub struct PaymentArgs {
     /// The webhook endpoint's signing secret (`whsec_...`); required with a key.
     #[arg(long, env = "DROPLY_STRIPE_WEBHOOK_SECRET", hide_env_values = true, value_parser = parse_secret)]
     pub stripe_webhook_secret: Option<SecretString>,
+    /// Stripe's publishable key (`pk_...`), for the pages' card form
+    /// (Stripe.js is loaded only with payments configured and this set).
+    #[arg(long, env = "DROPLY_STRIPE_PUBLISHABLE_KEY")]
+    pub stripe_publishable_key: Option<String>,
     /// Stripe's API base URL (tests point it at a fake on loopback).
     #[arg(long, env = "DROPLY_STRIPE_API_BASE", default_value = STRIPE_API_BASE)]
     pub stripe_api_base: String,
@@ -78,6 +83,16 @@ pub(super) fn parse_secret(text: &str) -> std::result::Result<SecretString, Stri
 }
 
 impl PaymentArgs {
+    /// How the pages are served: `Secure` cookies behind an HTTPS public
+    /// URL, and Stripe.js only with payments configured and a publishable key.
+    pub fn page_settings(&self) -> PageSettings {
+        let publishable = self
+            .stripe_publishable_key
+            .clone()
+            .filter(|key| !key.trim().is_empty() && self.stripe_secret_key.is_some());
+        PageSettings::for_public_url(&self.public_url, publishable)
+    }
+
     /// The engine's payment configuration; a key without a webhook secret
     /// (or the reverse) is a configuration error.
     pub fn config(&self) -> Result<PaymentsConfig> {

@@ -99,6 +99,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         ..EngineConfig::new(&args.data.data_dir)
     });
     let limits = args.limits.limits();
+    let pages = args.payments.page_settings();
     let engine = Engine::over(store, config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -107,7 +108,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let listener = crate::serve_loop::bind(args.addr)
             .map_err(|err| Error::Config(format!("cannot listen on {}: {err}", args.addr)))?;
         tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data.data_dir.display(), "droply listening");
-        serve_until(listener, engine.clone(), &limits, shutdown_signal()).await
+        serve_until(listener, engine.clone(), &limits, pages, shutdown_signal()).await
     });
     // Let go of the request threads (and the state they hold) before stopping the
     // engine, so that nothing searches a stopped index; stop it even if serving failed.

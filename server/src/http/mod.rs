@@ -31,6 +31,7 @@ use middleware::metrics;
 pub(crate) use middleware::metrics::register_connection_gauges;
 
 use crate::limits::Limits;
+use crate::pages::PageSettings;
 
 pub use docs::ApiDoc;
 pub use error::{ApiError, ErrorCode};
@@ -55,6 +56,8 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// The live rooms and relays, under the live limits.
     pub live: Arc<live::LiveHub>,
+    /// How the web pages are served.
+    pub pages: Arc<PageSettings>,
 }
 
 impl AppState {
@@ -87,6 +90,15 @@ impl AppState {
             budget,
             trusted_proxies: TrustedProxies(limits.trusted_proxies.clone().into()),
             live: live::LiveHub::new(&limits.live),
+            pages: Arc::new(PageSettings::default()),
+        }
+    }
+
+    /// The same state, serving the pages under `pages`.
+    pub fn with_pages(self, pages: PageSettings) -> Self {
+        AppState {
+            pages: Arc::new(pages),
+            ..self
         }
     }
 }

@@ -54,8 +54,12 @@ impl RouteClass {
     /// The class of a request for `route` (the matched template, if any).
     pub fn of(method: &Method, route: Option<&str>) -> RouteClass {
         match (method, route) {
-            (&Method::POST, Some("/v1/auth/register" | "/v1/auth/login")) => RouteClass::Auth,
+            (
+                &Method::POST,
+                Some("/v1/auth/register" | "/v1/auth/login" | "/signup" | "/signin"),
+            ) => RouteClass::Auth,
             (&Method::POST, Some("/v1/search" | "/v1/matches"))
+            | (&Method::GET, Some("/"))
             | (&Method::GET, Some("/v1/experts/{id}/similar" | "/v1/recommendations")) => {
                 RouteClass::Search
             }

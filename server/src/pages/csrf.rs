@@ -1,0 +1,188 @@
+//! CSRF protection for the pages: every browser gets a random token in an
+//! HttpOnly, `SameSite=Strict` cookie; every page repeats it (a hidden
+//! `_csrf` field in each form, a `<meta>` that scripts send back as
+//! `X-CSRF-Token`), and every state-changing request must carry the same
+//! value and, when the browser says where it comes from (`Origin`,
+//! `Sec-Fetch-Site`), come from this site. One middleware checks it all
+//! before any handler runs; handlers read the token from [`CsrfToken`].
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::cookies;
+use super::page::PageError;
+use crate::http::{AppState, MAX_BODY_BYTES};
+
+/// The header scripts send the token in.
+pub const HEADER: &str = "x-csrf-token";
+/// The form field that carries the token.
+pub const FIELD: &str = "_csrf";
+
+/// This browser's CSRF token, for the page to repeat.
+#[derive(Clone)]
+pub struct CsrfToken(pub String);
+
+impl std::fmt::Debug for CsrfToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CsrfToken(..)")
+    }
+}
+
+/// Checks the token of every state-changing request, and gives a browser
+/// without one its token.
+pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let known = cookies::read(request.headers(), cookies::CSRF)
+        .filter(|token| well_formed(token))
+        .map(str::to_owned);
+    let mut request = if is_safe(request.method()) {
+        request
+    } else {
+        match checked(request, known.as_deref()).await {
+            Ok(request) => request,
+            Err(refusal) => return refusal.into_response(),
+        }
+    };
+    let (token, fresh) = match known {
+        Some(token) => (token, false),
+        None => (hex::encode(rand::random::<[u8; 32]>()), true),
+    };
+    request.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut response = next.run(request).await;
+    if fresh {
+        let cookie = cookies::set(
+            cookies::CSRF,
+            &token,
+            "Strict",
+            None,
+            state.pages.secure_cookies,
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn well_formed(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The request, its body restored, when it comes from this site and carries
+/// the browser's token (in the header, or the form's `_csrf` field).
+async fn checked(request: Request, expected: Option<&str>) -> Result<Request, PageError> {
+    let refused = || {
+        PageError::forbidden(
+            "This form has expired or did not come from this site. Reload the page and try again.",
+        )
+    };
+    if !same_site(request.headers()) {
+        return Err(refused());
+    }
+    let expected = expected.ok_or_else(refused)?;
+    if let Some(sent) = request.headers().get(HEADER) {
+        return match sent.to_str() {
+            Ok(sent) if equal(sent, expected) => Ok(request),
+            _ => Err(refused()),
+        };
+    }
+    let is_form = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(refused());
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| PageError::bad_request("The form is too large."))?;
+    let sent = form_field(&bytes, FIELD).ok_or_else(refused)?;
+    if !equal(&sent, expected) {
+        return Err(refused());
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// False when the browser says the request comes from another site.
+fn same_site(headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    if let Some(site) = header("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
+    }
+    match (header(ORIGIN.as_str()), header(HOST.as_str())) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
+/// The first value of `name` in a URL-encoded form (the token is hex, so it
+/// needs no decoding; anything else in the field fails the comparison).
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    text.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Compares in time independent of where the values differ.
+fn equal(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn requests_from_another_site_are_refused() {
+        assert!(same_site(&headers(&[
+            ("host", "a.test"),
+            ("origin", "http://a.test")
+        ])));
+        assert!(same_site(&headers(&[("host", "a.test")])));
+        assert!(!same_site(&headers(&[
+            ("host", "a.test"),
+            ("origin", "http://evil.test")
+        ])));
+        assert!(!same_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(same_site(&headers(&[("sec-fetch-site", "same-origin")])));
+    }
+
+    #[test]
+    fn the_token_is_read_from_the_form() {
+        assert_eq!(
+            form_field(b"a=1&_csrf=abc&b=2", FIELD).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(form_field(b"a=1", FIELD), None);
+        assert!(equal("abc", "abc") && !equal("abc", "abd") && !equal("abc", "ab"));
+        assert!(well_formed(&"a".repeat(64)) && !well_formed("zz"));
+    }
+}

@@ -1,0 +1,113 @@
+//! How the pages write values people read: money with its currency's
+//! symbol and minor digits, instants in the viewer's zone, ratings as
+//! stars. Never floats for money: the minor units are split by integer
+//! arithmetic.
+
+use chrono::{DateTime, Utc};
+use droply_models::{Money, TimeZone, Timestamp};
+
+/// `$90.00`, `€12.50`, `¥900`, `CHF 90.00`.
+pub fn money(amount: Money) -> String {
+    let digits = u32::from(amount.currency.minor_unit_digits());
+    let scale = 10i64.pow(digits);
+    let sign = if amount.amount_minor < 0 { "-" } else { "" };
+    let abs = amount.amount_minor.unsigned_abs();
+    let whole = grouped(abs / scale.unsigned_abs());
+    let number = if digits == 0 {
+        whole
+    } else {
+        let fraction = abs % scale.unsigned_abs();
+        format!("{whole}.{fraction:0width$}", width = digits as usize)
+    };
+    let code = amount.currency.as_str();
+    match code {
+        "USD" => format!("{sign}${number}"),
+        "EUR" => format!("{sign}€{number}"),
+        "GBP" => format!("{sign}£{number}"),
+        "JPY" => format!("{sign}¥{number}"),
+        _ => format!("{sign}{code} {number}"),
+    }
+}
+
+/// `795000` as `795,000`.
+fn grouped(number: u64) -> String {
+    let digits = number.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+fn in_zone(instant: Timestamp, zone: TimeZone) -> DateTime<chrono_tz::Tz> {
+    let utc: DateTime<Utc> = instant.as_datetime();
+    let tz: chrono_tz::Tz = zone.as_str().parse().unwrap_or(chrono_tz::UTC);
+    utc.with_timezone(&tz)
+}
+
+/// `Thu 3 Dec 2026, 14:00` in `zone`.
+pub fn date_time(instant: Timestamp, zone: TimeZone) -> String {
+    in_zone(instant, zone)
+        .format("%a %-d %b %Y, %H:%M")
+        .to_string()
+}
+
+/// `14:00` in `zone`.
+pub fn clock(instant: Timestamp, zone: TimeZone) -> String {
+    in_zone(instant, zone).format("%H:%M").to_string()
+}
+
+/// `Thursday 3 December` in `zone`.
+pub fn day(instant: Timestamp, zone: TimeZone) -> String {
+    in_zone(instant, zone).format("%A %-d %B").to_string()
+}
+
+/// The local date in `zone`, as `2026-12-03`.
+pub fn iso_day(instant: Timestamp, zone: TimeZone) -> String {
+    in_zone(instant, zone).format("%Y-%m-%d").to_string()
+}
+
+/// `★ 4.8 (12)`, or `New` without reviews.
+pub fn rating(average: Option<f32>, count: u32) -> String {
+    match average {
+        Some(stars) if count > 0 => format!("★ {stars:.1} ({count})"),
+        _ => "New".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use droply_models::Currency;
+
+    #[test]
+    fn money_uses_integer_minor_units() {
+        let usd = Currency::parse("USD").unwrap();
+        assert_eq!(money(Money::new(9000, usd)), "$90.00");
+        assert_eq!(money(Money::new(5, usd)), "$0.05");
+        assert_eq!(money(Money::new(-1250, usd)), "-$12.50");
+        assert_eq!(
+            money(Money::new(900, Currency::parse("JPY").unwrap())),
+            "¥900"
+        );
+        assert_eq!(money(Money::new(123_456_789, usd)), "$1,234,567.89");
+        assert_eq!(
+            money(Money::new(9000, Currency::parse("CHF").unwrap())),
+            "CHF 90.00"
+        );
+    }
+
+    #[test]
+    fn times_read_in_the_viewers_zone() {
+        let instant = Timestamp::parse_rfc3339("2026-12-03T13:00:00Z").unwrap();
+        let paris = TimeZone::parse("Europe/Paris").unwrap();
+        assert_eq!(date_time(instant, paris), "Thu 3 Dec 2026, 14:00");
+        assert_eq!(clock(instant, TimeZone::default()), "13:00");
+        assert_eq!(day(instant, paris), "Thursday 3 December");
+        assert_eq!(rating(Some(4.75), 12), "★ 4.8 (12)");
+        assert_eq!(rating(None, 0), "New");
+    }
+}

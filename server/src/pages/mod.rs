@@ -1,0 +1,39 @@
+//! The web pages people use: server-rendered HTML from compile-time checked
+//! templates (maud), served by the same binary as the API, over the same
+//! engine. `routes/` holds one module per page or group of pages; `layout`
+//! the frame they share; `viewer` who is looking (the cookie session, the
+//! CSRF token, the time zone); `page` how a page or its error is answered;
+//! `format` money, times and ratings as people read them; `assets` the
+//! embedded stylesheet and scripts. Every page passes through `csrf` (a
+//! token in an HttpOnly cookie that each form repeats) and
+//! `security_headers` (a Content-Security-Policy without inline scripts,
+//! no framing, no sniffing). The API keeps its bearer tokens; pages keep
+//! the session in an HttpOnly cookie, so no script ever holds it.
+
+mod assets;
+mod cookies;
+mod csrf;
+mod format;
+mod layout;
+mod page;
+mod routes;
+mod security_headers;
+mod settings;
+mod viewer;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+
+pub use settings::PageSettings;
+
+use crate::http::AppState;
+
+/// Every page and asset, under the CSRF check and the security headers.
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .merge(routes::search::router())
+        .merge(routes::auth::router())
+        .merge(assets::router())
+        .layer(from_fn_with_state(state.clone(), csrf::protect))
+        .layer(from_fn_with_state(state.clone(), security_headers::add))
+}

@@ -1,0 +1,287 @@
+//! Signing up, in and out in a browser: the same accounts engine as the
+//! API, with the session token kept in an HttpOnly cookie instead of handed
+//! to scripts. Sign-up takes a referral code from a `?ref=` link and the
+//! time zone the browser reports; a failed form is shown again with its
+//! error and what was typed (never the password).
+
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::HeaderValue;
+use axum::http::header::SET_COOKIE;
+use axum::response::Response;
+use axum::routing::{get, post};
+use droply_engine::accounts::Registration;
+use droply_models::{Currency, Timestamp};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::http::ClientAddr;
+use crate::http::{AppState, blocking};
+use crate::pages::cookies;
+use crate::pages::layout::{Head, csrf_field, page};
+use crate::pages::page::{html, html_with, local_path, see_other, status_of};
+use crate::pages::viewer::Viewer;
+
+/// `/signin`, `/signup` and `/signout`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/signin", get(sign_in_page).post(sign_in))
+        .route("/signup", get(sign_up_page).post(sign_up))
+        .route("/signout", post(sign_out))
+}
+
+#[derive(Debug, Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+    #[serde(rename = "ref")]
+    referral: Option<String>,
+}
+
+/// The sign-in form. No `Debug`: it holds a password.
+#[derive(Deserialize)]
+struct SignInForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// The sign-up form. No `Debug`: it holds a password.
+#[derive(Deserialize)]
+struct SignUpForm {
+    username: String,
+    email: String,
+    password: String,
+    full_name: String,
+    currency: Option<String>,
+    timezone: Option<String>,
+    referral_code: Option<String>,
+}
+
+/// What a form shows again after an error.
+#[derive(Debug, Default)]
+struct Typed<'a> {
+    error: Option<&'a str>,
+    username: &'a str,
+    email: &'a str,
+    full_name: &'a str,
+    currency: &'a str,
+    referral_code: &'a str,
+    next: &'a str,
+}
+
+async fn sign_in_page(viewer: Viewer, Query(query): Query<NextQuery>) -> Response {
+    let next = local_path(query.next.as_deref());
+    if viewer.user.is_some() {
+        return see_other(&next);
+    }
+    html(sign_in_markup(
+        &viewer,
+        &Typed {
+            next: &next,
+            ..Typed::default()
+        },
+    ))
+}
+
+fn sign_in_markup(viewer: &Viewer, typed: &Typed<'_>) -> Markup {
+    let content = html! {
+        section class="narrow card" {
+            h1 { "Sign in" }
+            (error_alert(typed.error))
+            form method="post" action="/signin" class="stack" {
+                (csrf_field(viewer))
+                input type="hidden" name="next" value=(typed.next);
+                label for="email" { "Email" }
+                input id="email" name="email" type="email" autocomplete="email" required value=(typed.email);
+                label for="password" { "Password" }
+                input id="password" name="password" type="password" autocomplete="current-password" required minlength="8";
+                button type="submit" { "Sign in" }
+            }
+            p { "New here? " a href="/signup" { "Create an account" } }
+        }
+    };
+    page(
+        viewer,
+        Head {
+            title: "Sign in",
+            ..Head::default()
+        },
+        content,
+    )
+}
+
+fn error_alert(error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(error) = error {
+            p class="alert" role="alert" { (error) }
+        }
+    }
+}
+
+/// A response that sets the session cookie for `token` and goes to `next`.
+fn signed_in(state: &AppState, token: &str, expires_at: Timestamp, next: &str) -> Response {
+    let max_age = expires_at
+        .signed_duration_since(Timestamp::now())
+        .num_seconds();
+    let cookie = cookies::set(
+        cookies::SESSION,
+        token,
+        "Lax",
+        Some(max_age),
+        state.pages.secure_cookies,
+    );
+    let mut response = see_other(next);
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    viewer: Viewer,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let next = local_path(form.next.as_deref());
+    let email = form.email.clone();
+    let issued = blocking(&state, move |engine| {
+        engine.login(client, &form.email, &form.password)
+    })
+    .await;
+    match issued {
+        Ok(issued) => signed_in(&state, &issued.token, issued.expires_at, &next),
+        Err(err) => {
+            let status = status_of(&err);
+            html_with(
+                status,
+                sign_in_markup(
+                    &viewer,
+                    &Typed {
+                        error: Some(err.message()),
+                        email: &email,
+                        next: &next,
+                        ..Typed::default()
+                    },
+                ),
+            )
+        }
+    }
+}
+
+async fn sign_up_page(viewer: Viewer, Query(query): Query<NextQuery>) -> Response {
+    if viewer.user.is_some() {
+        return see_other("/account");
+    }
+    let code = query.referral.unwrap_or_default();
+    html(sign_up_markup(
+        &viewer,
+        &Typed {
+            referral_code: &code,
+            currency: "USD",
+            ..Typed::default()
+        },
+    ))
+}
+
+fn sign_up_markup(viewer: &Viewer, typed: &Typed<'_>) -> Markup {
+    let content = html! {
+        section class="narrow card" {
+            h1 { "Create your account" }
+            (error_alert(typed.error))
+            form method="post" action="/signup" class="stack" {
+                (csrf_field(viewer))
+                input type="hidden" name="timezone" data-detect-zone value=(viewer.time_zone().as_str());
+                label for="full_name" { "Your name" }
+                input id="full_name" name="full_name" autocomplete="name" required maxlength="100" value=(typed.full_name);
+                label for="username" { "Username" }
+                input id="username" name="username" autocomplete="username" required pattern="[A-Za-z0-9_]{3,30}" aria-describedby="username-help" value=(typed.username);
+                small id="username-help" { "3 to 30 letters, digits or _; your page will be droply/@username." }
+                label for="email" { "Email" }
+                input id="email" name="email" type="email" autocomplete="email" required value=(typed.email);
+                label for="password" { "Password" }
+                input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128" aria-describedby="password-help";
+                small id="password-help" { "At least 8 characters." }
+                label for="currency" { "Currency" }
+                select id="currency" name="currency" {
+                    @for currency in Currency::all() {
+                        option value=(currency.as_str()) selected[currency.as_str() == typed.currency] { (currency.as_str()) }
+                    }
+                }
+                label for="referral_code" { "Referral code (optional)" }
+                input id="referral_code" name="referral_code" autocomplete="off" maxlength="32" value=(typed.referral_code);
+                button type="submit" { "Sign up" }
+            }
+            p { "Already have an account? " a href="/signin" { "Sign in" } }
+        }
+    };
+    page(
+        viewer,
+        Head {
+            title: "Sign up",
+            ..Head::default()
+        },
+        content,
+    )
+}
+
+async fn sign_up(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<SignUpForm>,
+) -> Response {
+    let blank_is_none = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+    let (username, email, full_name) = (
+        form.username.clone(),
+        form.email.clone(),
+        form.full_name.clone(),
+    );
+    let currency = form.currency.clone().unwrap_or_default();
+    let referral = form.referral_code.clone().unwrap_or_default();
+    let registration = Registration {
+        username: form.username,
+        email: form.email,
+        password: form.password,
+        full_name: form.full_name,
+        currency: blank_is_none(form.currency),
+        timezone: blank_is_none(form.timezone),
+        language: None,
+        referral_code: blank_is_none(form.referral_code),
+    };
+    match blocking(&state, move |engine| engine.register(&registration)).await {
+        Ok((_, issued)) => signed_in(&state, &issued.token, issued.expires_at, "/account"),
+        Err(err) => {
+            let status = status_of(&err);
+            html_with(
+                status,
+                sign_up_markup(
+                    &viewer,
+                    &Typed {
+                        error: Some(err.message()),
+                        username: &username,
+                        email: &email,
+                        full_name: &full_name,
+                        currency: &currency,
+                        referral_code: &referral,
+                        ..Typed::default()
+                    },
+                ),
+            )
+        }
+    }
+}
+
+async fn sign_out(State(state): State<AppState>, viewer: Viewer) -> Response {
+    if let Some(token) = viewer.session_token().map(str::to_owned) {
+        // Signing out of a session that has just expired is still signing out.
+        let _ = blocking(&state, move |engine| engine.logout(&token)).await;
+    }
+    let mut response = see_other("/");
+    if let Ok(value) = HeaderValue::from_str(&cookies::clear(
+        cookies::SESSION,
+        state.pages.secure_cookies,
+    )) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
