@@ -107,9 +107,29 @@ fn search_finds_experts_by_words_and_by_meaning() {
         "password_hash",
         "_rankingScore",
         "_rankingScoreDetails",
+        "_reasons",
     ] {
         assert!(first.get(absent).is_none(), "{absent} in {first}");
     }
+
+    // Reasons in words, on request: the matched skill is named.
+    let reasoned = search(&app, &json!({"q": "tax returns", "showReasons": true}));
+    let reasons = reasoned.body["hits"][0]["_reasons"]
+        .as_array()
+        .expect("reasons");
+    assert!(!reasons.is_empty(), "{}", reasoned.raw);
+    assert!(
+        reasons
+            .iter()
+            .all(|r| r["signal"].is_string() && r["text"].is_string())
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r["text"].as_str() == Some("skills: Tax Planning, VAT Returns")),
+        "{}",
+        reasoned.raw
+    );
 
     let explained = search(
         &app,

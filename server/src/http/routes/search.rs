@@ -1,6 +1,7 @@
 //! `POST /v1/search`, shaped like Meilisearch's search: words and meaning mixed
 //! by `semanticRatio`, a `filter` expression, facet counts, offset and limit, and
-//! optionally each hit's ranking score and its details. Open to anonymous callers;
+//! optionally each hit's ranking score and its details, and each expert's
+//! reasons in words (`showReasons`, what the search page shows). Open to anonymous callers;
 //! a valid bearer token personalizes the ranking. The body maps onto the
 //! engine's `SearchRequest`, which the engine checks (one place for every
 //! rule of a query, shared with `POST /v1/matches`).
@@ -28,7 +29,9 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, MaybeSignedIn};
-use crate::http::views::{ContentHitView, CreatorView, DropinView, PublicProfile};
+use crate::http::views::{
+    ContentHitView, CreatorView, DropinView, MatchReasonView, PublicProfile, reason_views,
+};
 use crate::http::{AppState, blocking};
 
 /// `POST /v1/search`.
@@ -65,6 +68,10 @@ pub struct SearchBody {
     /// Adds `_rankingScoreDetails` (each signal's weight and value) to each hit.
     #[serde(default)]
     show_ranking_score_details: bool,
+    /// Adds `_reasons` to each expert hit: why it matched, in words people
+    /// read ("skills: Rust, Kubernetes", "free this Thursday"), strongest first.
+    #[serde(default)]
+    show_reasons: bool,
     /// The currency of `hourly_rate` and `price` bounds in `filter` (ISO 4217).
     currency: Option<String>,
     /// How words and meaning are fused: `rrf` or `normalized` (default).
@@ -204,6 +211,9 @@ pub struct ExpertHit {
     /// The score, when asked.
     #[serde(flatten)]
     pub ranking: HitRanking,
+    /// Why it matched, in words, strongest first (with `showReasons`).
+    #[serde(rename = "_reasons", skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<MatchReasonView>>,
 }
 
 /// A content hit: the item's public view, with the score when asked.
@@ -293,6 +303,7 @@ pub struct SearchResponse {
 struct HitStyle {
     score: bool,
     details: bool,
+    reasons: bool,
     tagged: bool,
 }
 
@@ -308,6 +319,7 @@ fn hit(ranked: &RankedHit, style: HitStyle) -> SearchHit {
             kind: style.tagged.then(|| SearchKind::Experts.hit_tag()),
             profile: PublicProfile::from(&expert.expert),
             ranking,
+            reasons: style.reasons.then(|| reason_views(&expert.reasons)),
         })),
         RankedHit::Content(content) => SearchHit::Content(ContentHit {
             kind: SearchKind::Content.hit_tag(),
@@ -381,6 +393,7 @@ pub async fn search_experts(
     let style = HitStyle {
         score: body.show_ranking_score,
         details: body.show_ranking_score_details,
+        reasons: body.show_reasons,
         tagged: body.kinds.is_some(),
     };
     let request = SearchRequest {

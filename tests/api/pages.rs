@@ -1,0 +1,245 @@
+//! The web pages' foundation over HTTP: security headers, the embedded
+//! assets, the CSRF check on every form, signing in and out with an
+//! HttpOnly session cookie, and the search page's reasons and errors.
+
+use crate::app::{Response, TestApp, spawn_app_with_search};
+use crate::search_market::{Profile, add_expert};
+
+/// Every `Set-Cookie` value of an answer.
+fn set_cookies(response: &Response) -> Vec<String> {
+    response
+        .head
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, value)| value.trim().to_owned())
+        .collect()
+}
+
+/// The value of cookie `name` set by `response`.
+fn cookie(response: &Response, name: &str) -> Option<String> {
+    set_cookies(response).into_iter().find_map(|line| {
+        let pair = line.split(';').next()?;
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| value.to_owned())
+    })
+}
+
+/// A browser's first visit: its CSRF token.
+fn csrf_of(app: &TestApp) -> String {
+    let page = app.get("/signin");
+    assert_eq!(page.status, 200, "{}", page.raw);
+    cookie(&page, "droply_csrf").expect("a CSRF cookie")
+}
+
+fn form(app: &TestApp, path: &str, body: &str, cookies: &str, extra: &[(&str, &str)]) -> Response {
+    let mut headers = vec![
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Cookie", cookies),
+    ];
+    headers.extend_from_slice(extra);
+    app.send("POST", path, Some(body), None, &headers)
+}
+
+#[test]
+fn pages_carry_the_security_headers_and_assets_are_cached_by_version() {
+    let app = spawn_app_with_search();
+    let started = std::time::Instant::now();
+    while app.get("/ready").status != 200 {
+        assert!(started.elapsed().as_secs() < 5, "search never became ready");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let page = app.get("/");
+    assert_eq!(page.status, 200, "{}", page.raw);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let csp = page.header("content-security-policy").expect("a CSP");
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("stripe"),
+        "{csp}"
+    );
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(
+        page.header("referrer-policy"),
+        Some("strict-origin-when-cross-origin")
+    );
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    let csrf = set_cookies(&page)
+        .into_iter()
+        .find(|c| c.starts_with("droply_csrf="))
+        .expect("a CSRF cookie");
+    assert!(
+        csrf.contains("HttpOnly") && csrf.contains("SameSite=Strict"),
+        "{csrf}"
+    );
+    // No inline script: every <script> has a src on this site.
+    assert!(!page.raw.contains("<script>"), "an inline script");
+
+    let start = page
+        .raw
+        .find("/assets/app.css?v=")
+        .expect("the stylesheet link");
+    let link = &page.raw[start..start + "/assets/app.css?v=".len() + 16];
+    let css = app.get(link);
+    assert_eq!(css.status, 200);
+    assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
+    assert!(
+        css.header("cache-control")
+            .is_some_and(|c| c.contains("immutable"))
+    );
+    let etag = css.header("etag").expect("an ETag").to_owned();
+    let again = app.send("GET", link, None, None, &[("If-None-Match", &etag)]);
+    assert_eq!(again.status, 304);
+    assert_eq!(app.get("/assets/nope.js").status, 404);
+}
+
+#[test]
+fn a_form_without_this_sites_csrf_token_is_refused() {
+    let app = spawn_app_with_search();
+    app.register("carol");
+    let token = csrf_of(&app);
+    let jar = format!("droply_csrf={token}");
+    let login = "email=carol%40example.com&password=password-carol";
+
+    // No token, a wrong token, or the right token from another site: 403.
+    let missing = form(&app, "/signin", login, &jar, &[]);
+    assert_eq!(missing.status, 403, "{}", missing.raw);
+    assert!(cookie(&missing, "droply_session").is_none());
+    let wrong = format!("{login}&_csrf={}", "0".repeat(64));
+    assert_eq!(form(&app, "/signin", &wrong, &jar, &[]).status, 403);
+    let signed = format!("{login}&_csrf={token}");
+    let cross = form(
+        &app,
+        "/signin",
+        &signed,
+        &jar,
+        &[("Origin", "http://evil.example")],
+    );
+    assert_eq!(cross.status, 403);
+    let no_cookie = form(&app, "/signin", &signed, "", &[]);
+    assert_eq!(no_cookie.status, 403);
+
+    // The same form with the token signs in.
+    let ok = form(
+        &app,
+        "/signin",
+        &format!("{signed}&next=%2Faccount"),
+        &jar,
+        &[],
+    );
+    assert_eq!(ok.status, 303, "{}", ok.raw);
+    assert_eq!(ok.header("location"), Some("/account"));
+    assert!(cookie(&ok, "droply_session").is_some());
+}
+
+#[test]
+fn signing_in_sets_an_http_only_session_that_signing_out_ends() {
+    let app = spawn_app_with_search();
+    app.register("dora");
+    let token = csrf_of(&app);
+    let jar = format!("droply_csrf={token}");
+
+    let bad = form(
+        &app,
+        "/signin",
+        &format!("email=dora%40example.com&password=wrong-password&_csrf={token}"),
+        &jar,
+        &[],
+    );
+    assert_eq!(bad.status, 401, "{}", bad.raw);
+    assert!(bad.raw.contains("role=\"alert\""));
+    assert!(bad.raw.contains("dora@example.com"), "the email is kept");
+    assert!(!bad.raw.contains("wrong-password"), "never the password");
+
+    // A way back to another site is not followed.
+    let ok = form(
+        &app,
+        "/signin",
+        &format!(
+            "email=dora%40example.com&password=password-dora&next=%2F%2Fevil.example&_csrf={token}"
+        ),
+        &jar,
+        &[],
+    );
+    assert_eq!(ok.status, 303);
+    assert_eq!(ok.header("location"), Some("/"));
+    let line = set_cookies(&ok)
+        .into_iter()
+        .find(|c| c.starts_with("droply_session="))
+        .expect("a session cookie");
+    assert!(
+        line.contains("HttpOnly") && line.contains("SameSite=Lax"),
+        "{line}"
+    );
+    assert!(
+        line.contains("Max-Age=") && !line.contains("Secure"),
+        "{line}"
+    );
+    let session = cookie(&ok, "droply_session").expect("session");
+
+    let jar = format!("droply_csrf={token}; droply_session={session}");
+    let home = app.send("GET", "/", None, None, &[("Cookie", &jar)]);
+    assert!(
+        home.raw.contains("Sign out (dora)"),
+        "signed in: {}",
+        home.raw
+    );
+    // The cookie's token is an API token of the same account engine.
+    assert_eq!(
+        app.authed("GET", "/v1/users/me", &session, None).status,
+        200
+    );
+
+    let out = form(&app, "/signout", &format!("_csrf={token}"), &jar, &[]);
+    assert_eq!(out.status, 303);
+    assert!(
+        set_cookies(&out)
+            .iter()
+            .any(|c| c.starts_with("droply_session=;") && c.contains("Max-Age=0"))
+    );
+    assert_eq!(
+        app.authed("GET", "/v1/users/me", &session, None).status,
+        401
+    );
+    let after = app.send("GET", "/", None, None, &[("Cookie", &jar)]);
+    assert!(after.raw.contains("Sign in"), "a stale cookie is anonymous");
+}
+
+#[test]
+fn the_search_page_shows_reasons_and_tells_bad_filters() {
+    let app = spawn_app_with_search();
+    add_expert(
+        &app,
+        "tina",
+        &Profile {
+            profession: "Tax Advisor",
+            industry: "Finance",
+            skills: ["Tax Planning", "Bookkeeping", "VAT Returns"],
+            bio: "Files income <b>tax</b> returns for freelancers.",
+            rate: Some(9_000),
+            ..Profile::default()
+        },
+    );
+    app.wait_for_index();
+    let page = app.get("/?q=tax+planning&show=experts");
+    assert_eq!(page.status, 200, "{}", page.raw);
+    assert!(page.raw.contains("href=\"/@tina\""), "{}", page.raw);
+    assert!(page.raw.contains("class=\"reasons\""), "reasons are shown");
+    assert!(page.raw.contains("$90.00 / hour"));
+    let filtered = app.get("/?q=tax&industry=Finance");
+    assert!(filtered.raw.contains("href=\"/@tina\""));
+    assert!(filtered.raw.contains("class=\"facet\""), "facet counts");
+    let none = app.get("/?q=tax&industry=Legal");
+    assert!(!none.raw.contains("href=\"/@tina\""));
+
+    let bad = app.get("/?min_price=lots");
+    assert_eq!(bad.status, 400);
+    assert!(bad.raw.contains("The lowest price must be an amount"));
+    let injected = app.get("/?industry=%22%20OR%20industry%20%3D%20%22x");
+    assert_eq!(injected.status, 200, "a quote in a value stays a value");
+    assert!(!injected.raw.contains("href=\"/@tina\""));
+}
