@@ -136,10 +136,8 @@ def new_context(browser, server):
     contexts = []
 
     def open_context(timezone_id="Europe/Berlin", **options):
-        context = browser.new_context(
-            base_url=server.base, timezone_id=timezone_id,
-            viewport={"width": 1280, "height": 900}, **options
-        )
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        context = browser.new_context(base_url=server.base, timezone_id=timezone_id, **options)
         context.set_default_timeout(15000)
         contexts.append(context)
         return context
