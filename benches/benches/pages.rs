@@ -162,7 +162,9 @@ fn pages(c: &mut Criterion) {
     }
 
     let mut group = c.benchmark_group(format!("pages_{n}"));
-    group.sample_size(30).measurement_time(Duration::from_secs(4));
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(4));
     for kind in &kinds {
         group.bench_function(kind.name, |b| {
             let mut next = 0;

@@ -63,13 +63,7 @@ pub(crate) fn content(
         if !rng.random_bool(0.2) {
             continue;
         }
-        let skill = expert
-            .skills
-            .split(',')
-            .map(str::trim)
-            .find(|s| !s.is_empty())
-            .unwrap_or(expert.profession.as_str())
-            .to_owned();
+        let skill = content_skill(expert);
         let (kind, title, description) = KINDS[rng.random_range(0..KINDS.len())];
         let fill = |text: &str| {
             text.replace("{skill}", &skill)
@@ -142,6 +136,18 @@ pub(crate) fn content(
         out.content.push(row);
     }
     out
+}
+
+/// The skill an expert's demo content is about: their first listed skill,
+/// else their profession.
+pub(crate) fn content_skill(expert: &User) -> String {
+    expert
+        .skills
+        .split(',')
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+        .unwrap_or(expert.profession.as_str())
+        .to_owned()
 }
 
 /// The demo file of `content`: a one-page PDF with its title.

@@ -3,7 +3,7 @@
 //! across many industries, professions and cities (local currency, time
 //! zone, rate and review history), clients with interests, ninety days of
 //! their activity (views, clicks, favourites, bookings that fit each
-//! provider's availability), and the ground truth behind it
+//! provider's availability), content some experts sell, and the ground truth behind it
 //! ([`DemoTruth`]). The vocabulary lives in `data/vocab/*.json`, embedded
 //! at build time; the same config always yields byte-identical output.
 
@@ -15,6 +15,7 @@ mod branding;
 mod categories;
 mod clients;
 mod content;
+mod content_queries;
 mod experts;
 mod id_counter;
 mod identity;
@@ -48,7 +49,7 @@ use droply_engine::import::ImportRow;
 
 pub use content::content_file;
 pub use profile_text::profile_text;
-pub use truth::{ClientTruth, DemoTruth, EvalQuery, Relevance};
+pub use truth::{ClientTruth, ContentEvalQuery, ContentRelevance, DemoTruth, EvalQuery, Relevance};
 
 use activity::World;
 use id_counter::IdCounter;
@@ -156,6 +157,7 @@ pub fn generate(config: &DemoConfig) -> DemoMarketplace {
                 seed: config.seed,
                 clients: Vec::new(),
                 queries: Vec::new(),
+                content_queries: Vec::new(),
             },
         }
     })
@@ -255,6 +257,7 @@ pub fn try_generate(config: &DemoConfig) -> Result<DemoMarketplace> {
         &mut ids,
         now,
     );
+    let content_queries = content_queries::content_queries(&sold.content, expert_users);
     Ok(DemoMarketplace {
         users,
         categories: categories.rows,
@@ -269,6 +272,7 @@ pub fn try_generate(config: &DemoConfig) -> Result<DemoMarketplace> {
             seed: config.seed,
             clients,
             queries,
+            content_queries,
         },
     })
 }

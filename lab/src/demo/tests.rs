@@ -446,3 +446,43 @@ fn demo_content_is_valid_with_its_files_and_counts_its_purchases() {
     assert!(market.content.iter().any(|c| c.price.is_zero()));
     assert!(market.content.iter().any(|c| c.price.is_positive()));
 }
+
+#[test]
+fn content_queries_are_judged_by_the_skill_and_kind_their_content_is_about() {
+    let market = default_market();
+    let queries = &market.truth.content_queries;
+    assert_eq!(queries.len(), content_queries::CONTENT_QUERIES);
+    let by_id: std::collections::HashMap<_, _> = market.content.iter().map(|c| (c.id, c)).collect();
+    let mut texts = HashSet::new();
+    for query in queries {
+        assert!(texts.insert(query.text.clone()), "twice: {}", query.text);
+        assert!(!query.relevance.exact.is_empty(), "{}", query.text);
+        let skill = query.skill.to_lowercase();
+        for id in &query.relevance.exact {
+            let item = by_id[id];
+            assert_eq!(item.content_type.as_str(), query.content_type);
+            assert!(item.title.to_lowercase().contains(&skill), "{}", item.title);
+        }
+        for id in &query.relevance.partial {
+            let item = by_id[id];
+            assert_ne!(item.content_type.as_str(), query.content_type);
+            assert!(item.title.to_lowercase().contains(&skill), "{}", item.title);
+        }
+        let judged: HashSet<_> = query
+            .relevance
+            .exact
+            .iter()
+            .chain(&query.relevance.partial)
+            .chain(&query.relevance.related)
+            .collect();
+        let listed = query.relevance.exact.len()
+            + query.relevance.partial.len()
+            + query.relevance.related.len();
+        assert_eq!(judged.len(), listed, "one grade per item");
+        assert!(
+            !query.experts.is_empty(),
+            "{}: who wrote it lists it",
+            query.text
+        );
+    }
+}

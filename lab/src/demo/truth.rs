@@ -1,11 +1,13 @@
 //! The generator's ground truth for ranking evaluation, kept apart from
 //! the imported rows: every client's interest profile with the experts it
 //! would favourite next (held out, never written as rows), and a set of
-//! natural-language search queries with graded relevance per expert.
+//! natural-language search queries with graded relevance per expert, and
+//! content queries with graded relevance per content item (and the
+//! experts who could help, for mixed-kind search).
 
 use std::io::Write;
 
-use droply_models::UserId;
+use droply_models::{ContentId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// The truth behind one generated marketplace.
@@ -17,6 +19,41 @@ pub struct DemoTruth {
     pub clients: Vec<ClientTruth>,
     /// The evaluation queries.
     pub queries: Vec<EvalQuery>,
+    /// The content evaluation queries (absent from truths written before
+    /// the demo had content).
+    #[serde(default)]
+    pub content_queries: Vec<ContentEvalQuery>,
+}
+
+/// A search query for content, with its judgements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContentEvalQuery {
+    /// Its number.
+    pub id: u32,
+    /// What the searcher types.
+    pub text: String,
+    /// The kind of content asked for (`document`, `template`, ...).
+    pub content_type: String,
+    /// The skill it is about.
+    pub skill: String,
+    /// Graded content.
+    pub relevance: ContentRelevance,
+    /// Experts who list the skill: relevant (grade 1) in a mixed-kind search.
+    pub experts: Vec<UserId>,
+}
+
+/// Content judged for one query, by grade.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContentRelevance {
+    /// The skill and the kind asked for.
+    #[serde(rename = "3")]
+    pub exact: Vec<ContentId>,
+    /// The skill, in another kind.
+    #[serde(rename = "2")]
+    pub partial: Vec<ContentId>,
+    /// By a creator of the same profession.
+    #[serde(rename = "1")]
+    pub related: Vec<ContentId>,
 }
 
 /// What a client is interested in and whom it would favourite next.
