@@ -22,6 +22,7 @@ mod matches;
 mod meeting_signal;
 mod metrics;
 mod openapi;
+mod pages_account;
 mod payments;
 mod profile;
 mod recommendations;

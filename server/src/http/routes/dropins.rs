@@ -272,7 +272,12 @@ pub async fn live_dropin(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let id: DropinSessionId = parse_id(&id, "drop-in")?;
-    let token = socket::live_token(&headers, query.token)?;
+    // The pages' participant cookie, else the host's session cookie.
+    let token = socket::live_token_or_cookie(
+        &headers,
+        query.token,
+        &[crate::pages::cookies::DROPIN, crate::pages::cookies::SESSION],
+    )?;
     let member = blocking(&state, move |engine| engine.dropin_member(id, &token)).await?;
     let ws = socket::upgrade(ws, state.live.limits())?;
     let seat = state.live.enter(id)?;
