@@ -259,7 +259,11 @@ fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
 }
 
 /// A WebSocket handshake to `path` with `headers`; the status it got.
-fn handshake(app: &TestApp, path: &str, headers: &[(&'static str, String)]) -> (u16, Option<Value>) {
+fn handshake(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&'static str, String)],
+) -> (u16, Option<Value>) {
     let mut request = format!("ws://{}{path}", app.addr)
         .into_client_request()
         .expect("request");
@@ -402,5 +406,125 @@ fn a_content_file_downloads_for_its_buyer_and_is_404_to_anyone_else() {
     );
     assert_eq!(creator.status, 200, "the creator");
     let shown = get_with(&app, &format!("/c/{id}"), &cookie);
-    assert!(shown.raw.contains(&download), "a download link for the buyer");
+    assert!(
+        shown.raw.contains(&download),
+        "a download link for the buyer"
+    );
+}
+
+#[test]
+fn paid_content_without_payments_says_so_and_offers_no_buy_button() {
+    let app = spawn_app();
+    let (ann_id, ann) = app.register("annseller");
+    app.make_expert(ann_id, "Europe/Berlin");
+    let (_, bob) = app.register("bobwould");
+    let id = published_guide(&app, &ann, "Paid tax guide", 1500);
+    let (cookie, _) = browser(&app, &bob);
+    let page = get_with(&app, &format!("/c/{id}"), &cookie);
+    assert_eq!(page.status, 200, "{}", page.raw);
+    assert!(page.raw.contains("$15.00"), "{}", page.raw);
+    assert!(
+        page.raw.contains("Payments are unavailable"),
+        "{}",
+        page.raw
+    );
+    assert!(!page.raw.contains(&format!("action=\"/c/{id}/buy\"")));
+    assert!(
+        !page.raw.contains("js.stripe.com"),
+        "no Stripe.js without payments"
+    );
+}
+
+#[test]
+fn availability_rules_and_exceptions_are_added_and_deleted_and_a_refused_payout_shows_why() {
+    let app = spawn_app();
+    let (id, token) = app.register("avery");
+    let (cookie, csrf) = browser(&app, &token);
+    let added = post_form(
+        &app,
+        "/account/availability/rules",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("weekday", "1"),
+            ("start", "09:00"),
+            ("end", "12:30"),
+        ],
+    );
+    assert_eq!(added.status, 303, "{}", added.raw);
+    let rules = app.engine.list_rules(UserId::new(id)).expect("rules");
+    assert_eq!(rules.len(), 1);
+    let backwards = post_form(
+        &app,
+        "/account/availability/rules",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("weekday", "2"),
+            ("start", "17:00"),
+            ("end", "09:00"),
+        ],
+    );
+    assert_eq!(backwards.status, 400, "{}", backwards.raw);
+    assert!(backwards.raw.contains("role=\"alert\""));
+    let exception = post_form(
+        &app,
+        "/account/availability/exceptions",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("start", "2030-01-02T09:00"),
+            ("end", "2030-01-02T18:00"),
+            ("kind", "blocked"),
+            ("reason", "Dentist"),
+        ],
+    );
+    assert_eq!(exception.status, 303, "{}", exception.raw);
+    let page = get_with(&app, "/account/availability", &cookie);
+    assert!(
+        page.raw.contains("Dentist") && page.raw.contains("12:30"),
+        "{}",
+        page.raw
+    );
+    let rule = rules[0].id.get();
+    let deleted = post_form(
+        &app,
+        &format!("/account/availability/rules/{rule}/delete"),
+        &cookie,
+        &[("_csrf", &csrf)],
+    );
+    assert_eq!(deleted.status, 303, "{}", deleted.raw);
+    assert!(
+        app.engine
+            .list_rules(UserId::new(id))
+            .expect("rules")
+            .is_empty()
+    );
+    let exception = app
+        .engine
+        .list_exceptions(UserId::new(id))
+        .expect("exceptions")[0]
+        .id
+        .get();
+    let deleted = post_form(
+        &app,
+        &format!("/account/availability/exceptions/{exception}/delete"),
+        &cookie,
+        &[("_csrf", &csrf)],
+    );
+    assert_eq!(deleted.status, 303, "{}", deleted.raw);
+    assert!(
+        app.engine
+            .list_exceptions(UserId::new(id))
+            .expect("exceptions")
+            .is_empty()
+    );
+
+    let earnings = get_with(&app, "/account/earnings", &cookie);
+    assert_eq!(earnings.status, 200, "{}", earnings.raw);
+    let payout = post_form(&app, "/account/payouts", &cookie, &[("_csrf", &csrf)]);
+    // Payments are off in this app: the engine says so (503), shown on the page.
+    assert!(payout.status >= 400, "{} {}", payout.status, payout.raw);
+    assert!(payout.raw.contains("role=\"alert\""), "{}", payout.raw);
+    assert!(payout.raw.contains("Request payout"), "the form stays");
 }

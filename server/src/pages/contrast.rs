@@ -51,7 +51,7 @@ mod tests {
     use super::*;
 
     fn color(text: &str) -> HexColor {
-        HexColor::parse(text).unwrap()
+        HexColor::parse(text).expect("valid")
     }
 
     #[test]

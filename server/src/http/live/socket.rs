@@ -229,13 +229,16 @@ mod tests {
             ("origin", "https://droply.test:8080"),
             ("cookie", "droply_session=host; droply_dropin=guest"),
         ]);
-        assert_eq!(live_token_or_cookie(&same, None, COOKIES).unwrap(), "guest");
+        assert_eq!(
+            live_token_or_cookie(&same, None, COOKIES).expect("valid"),
+            "guest"
+        );
         let foreign = headers(&[
             ("host", "droply.test"),
             ("origin", "https://evil.test"),
             ("cookie", "droply_dropin=guest"),
         ]);
-        let err = live_token_or_cookie(&foreign, None, COOKIES).unwrap_err();
+        let err = live_token_or_cookie(&foreign, None, COOKIES).expect_err("refused");
         assert_eq!(err.code().describe().0, "forbidden");
         let no_origin = headers(&[("host", "droply.test"), ("cookie", "droply_dropin=guest")]);
         assert!(live_token_or_cookie(&no_origin, None, COOKIES).is_err());
@@ -248,13 +251,16 @@ mod tests {
             ("origin", "https://evil.test"),
             ("cookie", "droply_dropin=guest"),
         ]);
-        assert_eq!(live_token_or_cookie(&bearer, None, COOKIES).unwrap(), "abc");
+        assert_eq!(
+            live_token_or_cookie(&bearer, None, COOKIES).expect("valid"),
+            "abc"
+        );
         let none = headers(&[("host", "droply.test")]);
         assert_eq!(
-            live_token_or_cookie(&none, Some("q".into()), COOKIES).unwrap(),
+            live_token_or_cookie(&none, Some("q".into()), COOKIES).expect("valid"),
             "q"
         );
-        let err = live_token_or_cookie(&none, None, COOKIES).unwrap_err();
+        let err = live_token_or_cookie(&none, None, COOKIES).expect_err("refused");
         assert_eq!(err.code().describe().0, "unauthorized");
     }
 }

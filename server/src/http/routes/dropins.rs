@@ -276,7 +276,10 @@ pub async fn live_dropin(
     let token = socket::live_token_or_cookie(
         &headers,
         query.token,
-        &[crate::pages::cookies::DROPIN, crate::pages::cookies::SESSION],
+        &[
+            crate::pages::cookies::DROPIN,
+            crate::pages::cookies::SESSION,
+        ],
     )?;
     let member = blocking(&state, move |engine| engine.dropin_member(id, &token)).await?;
     let ws = socket::upgrade(ws, state.live.limits())?;

@@ -212,7 +212,7 @@ fn content_page(
     };
     let body = html! {
         article class="content-page narrow" {
-            p class="kind-badge" { (content.content_type.as_str()) }
+            p class="muted" { "Content · " (content.content_type.as_str()) }
             h1 { (content.title) }
             p class="content-meta" {
                 "By " a href=(format!("/@{creator}")) { (details.creator_name) }
@@ -250,7 +250,7 @@ mod tests {
 
     #[test]
     fn only_positive_numbers_are_content_ids() {
-        assert_eq!(content_id("7").unwrap(), ContentId::new(7));
+        assert_eq!(content_id("7").expect("valid"), ContentId::new(7));
         assert!(content_id("0").is_err());
         assert!(content_id("x").is_err());
     }

@@ -9,8 +9,8 @@
 
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::HeaderValue;
 use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use droply_engine::dropins::{DropinState, Joining, state_of};
@@ -21,6 +21,7 @@ use serde::Deserialize;
 use crate::http::{AppState, blocking};
 use crate::pages::assets;
 use crate::pages::cookies;
+use crate::pages::format;
 use crate::pages::layout::{Head, csrf_field, page};
 use crate::pages::page::{PageError, html, html_with, see_other, status_of};
 use crate::pages::viewer::Viewer;
@@ -52,9 +53,22 @@ fn here(code: &str) -> String {
     format!("/d/{}", crate::pages::page::url_encode(code))
 }
 
+/// The drop-in with `code`; a 404 that says what was not found.
 async fn find(state: &AppState, code: &str) -> Result<DropinSession, PageError> {
     let code = code.to_owned();
-    Ok(blocking(state, move |engine| engine.dropin_by_code(&code)).await?)
+    blocking(state, move |engine| engine.dropin_by_code(&code))
+        .await
+        .map_err(|err| {
+            let error = PageError::from(err);
+            if error.status() == StatusCode::NOT_FOUND {
+                PageError::new(
+                    StatusCode::NOT_FOUND,
+                    "No drop-in has this code. Check the link you were given.",
+                )
+            } else {
+                error
+            }
+        })
 }
 
 async fn show_dropin(
@@ -128,7 +142,12 @@ async fn join_dropin(
     }
 }
 
-fn frame(viewer: &Viewer, session: &DropinSession, scripts: &[&'static str], content: Markup) -> Markup {
+fn frame(
+    viewer: &Viewer,
+    session: &DropinSession,
+    scripts: &[&'static str],
+    content: Markup,
+) -> Markup {
     page(
         viewer,
         Head {
@@ -136,15 +155,27 @@ fn frame(viewer: &Viewer, session: &DropinSession, scripts: &[&'static str], con
             scripts,
             stylesheets: vec![assets::url("room.css")],
             body_class: "dropin",
+            zone_sensitive: true,
             ..Head::default()
         },
         content,
     )
 }
 
-fn heading(session: &DropinSession) -> Markup {
+fn heading(viewer: &Viewer, session: &DropinSession) -> Markup {
+    let zone = viewer.time_zone();
+    let upcoming = match (state_of(session, Timestamp::now()), session.started_at) {
+        (DropinState::Upcoming, Some(start)) => Some(start),
+        _ => None,
+    };
     html! {
-        p class="kind-badge live" { "Drop-in" }
+        @if let Some(start) = upcoming {
+            p class="live-label upcoming" {
+                "Starts " (format::day(start, zone)) " at " (format::clock(start, zone)) " (" (zone.as_str()) ")"
+            }
+        } @else {
+            p class="live-label" { "Live drop-in" }
+        }
         h1 { (session.topic) }
         @if !session.description.is_empty() {
             p class="room-description" { (session.description) }
@@ -159,7 +190,7 @@ fn ended_page(viewer: &Viewer, session: &DropinSession) -> Markup {
         &[],
         html! {
             section class="narrow card" {
-                (heading(session))
+                (heading(viewer, session))
                 p role="status" { "This drop-in has ended." }
             }
         },
@@ -175,7 +206,7 @@ fn join_page(
     let action = format!("{}/join", here(session.session_code.as_str()));
     let content = html! {
         section class="narrow card" {
-            (heading(session))
+            (heading(viewer, session))
             p class="muted" { (session.current_participants) " of " (session.max_participants) " seats taken." }
             @if let Some(error) = error {
                 p class="alert" role="alert" { (error) }
@@ -213,7 +244,7 @@ fn room_page(viewer: &Viewer, session: &DropinSession, is_host: bool) -> Markup 
     let content = html! {
         div class="room" id="room" data-session-id=(session.id.get()) data-host[is_host] data-rejoin=(rejoin) {
             header class="room-head" {
-                (heading(session))
+                (heading(viewer, session))
                 p id="room-status" class="room-status" role="status" aria-live="polite" { "Connecting…" }
             }
             aside class="room-people" aria-labelledby="present-title" {

@@ -214,6 +214,7 @@ fn availability_page(
     error: Option<&str>,
 ) -> Markup {
     let zone = viewer.time_zone();
+    let today = format!("{}T00:00", format::iso_day(Timestamp::now(), zone));
     let account_zone = viewer
         .user
         .as_ref()
@@ -276,9 +277,9 @@ fn availability_page(
             form method="post" action="/account/availability/exceptions" class="row-form" {
                 (csrf_field(viewer))
                 label for="exception-start" { "From" }
-                input id="exception-start" name="start" type="datetime-local" required;
+                input id="exception-start" name="start" type="datetime-local" required min=(today);
                 label for="exception-end" { "To" }
-                input id="exception-end" name="end" type="datetime-local" required;
+                input id="exception-end" name="end" type="datetime-local" required min=(today);
                 label for="exception-kind" { "Kind" }
                 select id="exception-kind" name="kind" {
                     option value="blocked" { "Blocked (away)" }
@@ -299,8 +300,8 @@ mod tests {
 
     #[test]
     fn a_local_date_time_is_read_in_the_viewers_zone() {
-        let paris = TimeZone::parse("Europe/Paris").unwrap();
-        let instant = local_instant("2026-12-03T14:00", paris).unwrap();
+        let paris = TimeZone::parse("Europe/Paris").expect("valid");
+        let instant = local_instant("2026-12-03T14:00", paris).expect("valid");
         assert_eq!(instant.to_rfc3339(), "2026-12-03T13:00:00Z");
         assert!(local_instant("tomorrow", paris).is_err());
     }

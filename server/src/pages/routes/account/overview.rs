@@ -53,5 +53,11 @@ async fn show_account(viewer: Viewer) -> Result<Response, PageError> {
             p class="muted" { (user.referral_count) " people joined through your link." }
         }
     };
-    Ok(html(account_page(&viewer, "My account", "/account", &[], content)))
+    Ok(html(account_page(
+        &viewer,
+        "My account",
+        "/account",
+        &[],
+        content,
+    )))
 }

@@ -78,7 +78,9 @@ fn decimal(amount: Money) -> String {
 }
 
 fn link(url: &Option<HttpUrl>) -> String {
-    url.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default()
+    url.as_ref()
+        .map(|u| u.as_str().to_owned())
+        .unwrap_or_default()
 }
 
 impl ProfileForm {
@@ -169,7 +171,12 @@ async fn show_profile_form(
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?;
     let saved = query.saved.is_some().then_some("Your profile is saved.");
-    Ok(html(profile_page(&viewer, &ProfileForm::of(user), None, saved)))
+    Ok(html(profile_page(
+        &viewer,
+        &ProfileForm::of(user),
+        None,
+        saved,
+    )))
 }
 
 async fn save_profile(
@@ -292,11 +299,11 @@ mod tests {
 
     #[test]
     fn rates_show_as_decimals_of_their_minor_units() {
-        let usd = Currency::parse("USD").unwrap();
+        let usd = Currency::parse("USD").expect("valid");
         assert_eq!(decimal(Money::new(9050, usd)), "90.50");
         assert_eq!(decimal(Money::new(5, usd)), "0.05");
         assert_eq!(
-            decimal(Money::new(900, Currency::parse("JPY").unwrap())),
+            decimal(Money::new(900, Currency::parse("JPY").expect("valid"))),
             "900"
         );
     }
