@@ -19,7 +19,7 @@ def test_two_browsers_in_one_dropin_see_each_others_messages(server, new_context
     a = new_context().new_page()
     sign_up(a, "alice")
     a.goto(room)
-    a.get_by_role("button", name="Join as").click()
+    a.get_by_role("button", name="Join anonymously").click()
     a.wait_for_url(f"**{room}")
     a.get_by_text("Connected as").wait_for()
     # In an anonymous drop-in even a signed-in person appears under a guest name.

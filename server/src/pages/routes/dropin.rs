@@ -219,7 +219,11 @@ fn join_page(
                         label for="display_name" { "Display name (optional)" }
                         input id="display_name" name="display_name" maxlength="50" value=(typed_name);
                     }
-                    button type="submit" { "Join as " (user.full_name) }
+                    @if session.is_anonymous {
+                        button type="submit" { "Join anonymously" }
+                    } @else {
+                        button type="submit" { "Join as " (user.full_name) }
+                    }
                 }
             } @else if session.is_anonymous {
                 form method="post" action=(action) class="stack" {
