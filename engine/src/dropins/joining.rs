@@ -51,6 +51,20 @@ impl std::fmt::Debug for Joined {
     }
 }
 
+/// The session whose join code is `code`, in whatever state; `NotFound`
+/// for a code no session has (or one that is not a code at all).
+pub fn session_by_code(store: &Store, code: &str) -> Result<DropinSession> {
+    let not_found = || Error::NotFound {
+        entity: "drop-in",
+        id: 0,
+    };
+    let code = SessionCode::parse(code).map_err(|_| not_found())?;
+    let id = store
+        .lookup_unique(UniqueName::SessionCode, code.as_str().as_bytes())?
+        .ok_or_else(not_found)?;
+    store.require::<DropinSession>(droply_models::DropinSessionId::new(id))
+}
+
 /// Joins the session with `joining.code`. `NotFound` for a code no session
 /// has; `InvalidState` once it ended or for its host; `Unauthorized` for an
 /// anonymous guest where the host asks people to sign in; `DropinFull`

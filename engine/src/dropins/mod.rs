@@ -21,7 +21,7 @@ pub use authors::{Author, Role};
 pub use hosting::{
     DropinState, MAX_OPEN_PER_HOST, NewDropin, end_dropin, open_dropin, open_dropins_of, state_of,
 };
-pub use joining::{Joined, Joining, join_dropin};
+pub use joining::{Joined, Joining, join_dropin, session_by_code};
 pub use members::{Member, member_by_token};
 pub use messages::{
     MAX_REACTION_CHARS, NewMessage, Posted, Presence, messages_after, post_message,

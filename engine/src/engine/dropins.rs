@@ -25,6 +25,11 @@ impl Engine {
         self.store().dropin_sessions().get(id)
     }
 
+    /// The drop-in people join with `code`, in whatever state.
+    pub fn dropin_by_code(&self, code: &str) -> Result<DropinSession> {
+        dropins::session_by_code(self.store(), code)
+    }
+
     /// The upcoming and live drop-ins `host` runs, soonest first.
     pub fn open_dropins_of(&self, host: UserId) -> Result<Vec<DropinSession>> {
         dropins::open_dropins_of(self.store(), host)

@@ -14,7 +14,7 @@
 mod docs;
 mod error;
 mod extract;
-mod file_response;
+pub(crate) mod file_response;
 mod live;
 mod middleware;
 mod router;

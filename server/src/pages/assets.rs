@@ -44,6 +44,31 @@ const ASSETS: &[Asset] = &[
         mime: JS,
         bytes: include_bytes!("assets/app.js"),
     },
+    Asset {
+        name: "account.css",
+        mime: CSS,
+        bytes: include_bytes!("assets/account.css"),
+    },
+    Asset {
+        name: "branding.js",
+        mime: JS,
+        bytes: include_bytes!("assets/branding.js"),
+    },
+    Asset {
+        name: "room.css",
+        mime: CSS,
+        bytes: include_bytes!("assets/room.css"),
+    },
+    Asset {
+        name: "room.js",
+        mime: JS,
+        bytes: include_bytes!("assets/room.js"),
+    },
+    Asset {
+        name: "content_pay.js",
+        mime: JS,
+        bytes: include_bytes!("assets/content_pay.js"),
+    },
 ];
 
 /// `GET /assets/{name}`.

@@ -11,6 +11,10 @@ pub const SESSION: &str = "droply_session";
 pub const CSRF: &str = "droply_csrf";
 /// The IANA time zone the viewer sees times in.
 pub const TIME_ZONE: &str = "droply_tz";
+/// A drop-in participant token, sent only to that drop-in's live socket.
+pub const DROPIN: &str = "droply_dropin";
+/// That this browser joined a drop-in (no secret: the room page reads it).
+pub const DROPIN_JOINED: &str = "droply_dropin_joined";
 
 /// The value of cookie `name`, if the request carries it.
 pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -30,7 +34,19 @@ pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// signed in) and `Strict` for the CSRF token; `max_age` in seconds, `None`
 /// for a cookie that ends with the browser session.
 pub fn set(name: &str, value: &str, same_site: &str, max_age: Option<i64>, secure: bool) -> String {
-    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}");
+    set_on_path(name, value, "/", same_site, max_age, secure)
+}
+
+/// [`set`] for a cookie the browser sends only to URLs under `path`.
+pub fn set_on_path(
+    name: &str,
+    value: &str,
+    path: &str,
+    same_site: &str,
+    max_age: Option<i64>,
+    secure: bool,
+) -> String {
+    let mut cookie = format!("{name}={value}; Path={path}; HttpOnly; SameSite={same_site}");
     if let Some(seconds) = max_age {
         cookie.push_str(&format!("; Max-Age={}", seconds.max(0)));
     }
@@ -71,5 +87,9 @@ mod tests {
             "droply_session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure"
         );
         assert!(clear(SESSION, false).contains("Max-Age=0"));
+        assert_eq!(
+            set_on_path(DROPIN, "t", "/v1/dropins/7/live", "Strict", None, false),
+            "droply_dropin=t; Path=/v1/dropins/7/live; HttpOnly; SameSite=Strict"
+        );
     }
 }

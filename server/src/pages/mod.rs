@@ -11,7 +11,8 @@
 //! the session in an HttpOnly cookie, so no script ever holds it.
 
 mod assets;
-mod cookies;
+mod contrast;
+pub(crate) mod cookies;
 mod csrf;
 mod format;
 mod layout;
@@ -33,6 +34,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(routes::search::router())
         .merge(routes::auth::router())
+        .merge(routes::account::router())
+        .merge(routes::dropin::router())
+        .merge(routes::content::router())
         .merge(assets::router())
         .layer(from_fn_with_state(state.clone(), csrf::protect))
         .layer(from_fn_with_state(state.clone(), security_headers::add))

@@ -1,6 +1,8 @@
 //! What every live connection shares: finding its token (the
 //! `Authorization: Bearer` header, or a `token` query parameter for
-//! browsers, which cannot set headers on a WebSocket), refusing a request
+//! browsers, which cannot set headers on a WebSocket, or for the web pages
+//! an HttpOnly cookie, accepted only when the `Origin` is this site so
+//! another site cannot open the socket in the viewer's name), refusing a request
 //! that is not a WebSocket upgrade with the API's error format, capping
 //! message size, and the connection's pulse: a ping when it is quiet, a
 //! close when it has been silent past the idle timeout, and a timeout on
@@ -11,7 +13,7 @@ use std::time::Duration;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
@@ -49,6 +51,47 @@ pub fn live_token(headers: &HeaderMap, query_token: Option<String>) -> Result<St
                 "sign in first (a bearer token or ?token=)",
             )
         })
+}
+
+/// [`live_token`], else the first of the `cookies` (by name) the request
+/// carries. A cookie counts only when the request's `Origin` names this
+/// site's host: a browser always sends `Origin` on a WebSocket, and a page
+/// on another site must not ride on this site's cookies (`403 forbidden`).
+pub fn live_token_or_cookie(
+    headers: &HeaderMap,
+    query_token: Option<String>,
+    cookies: &[&str],
+) -> Result<String, ApiError> {
+    let explicit = live_token(headers, query_token);
+    if explicit.is_ok() {
+        return explicit;
+    }
+    let Some(token) = cookies
+        .iter()
+        .find_map(|name| crate::pages::cookies::read(headers, name))
+        .filter(|token| token.len() <= 256)
+    else {
+        return explicit;
+    };
+    if !origin_is_host(headers) {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "a cookie opens this socket only from this site's own pages",
+        ));
+    }
+    Ok(token.to_owned())
+}
+
+/// Whether the `Origin` header is present and names the `Host` the request
+/// was sent to.
+fn origin_is_host(headers: &HeaderMap) -> bool {
+    let header = |name| headers.get(name).and_then(|value| value.to_str().ok());
+    match (header(ORIGIN), header(HOST)) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        _ => false,
+    }
 }
 
 /// The upgrade, with the message size capped; `426 upgrade_required` when
@@ -161,5 +204,63 @@ impl Pulse {
         } else {
             Beat::Ping
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    const COOKIES: &[&str] = &["droply_dropin", "droply_session"];
+
+    #[test]
+    fn a_cookie_is_taken_from_this_sites_origin_only() {
+        let same = headers(&[
+            ("host", "droply.test:8080"),
+            ("origin", "https://droply.test:8080"),
+            ("cookie", "droply_session=host; droply_dropin=guest"),
+        ]);
+        assert_eq!(
+            live_token_or_cookie(&same, None, COOKIES).expect("valid"),
+            "guest"
+        );
+        let foreign = headers(&[
+            ("host", "droply.test"),
+            ("origin", "https://evil.test"),
+            ("cookie", "droply_dropin=guest"),
+        ]);
+        let err = live_token_or_cookie(&foreign, None, COOKIES).expect_err("refused");
+        assert_eq!(err.code().describe().0, "forbidden");
+        let no_origin = headers(&[("host", "droply.test"), ("cookie", "droply_dropin=guest")]);
+        assert!(live_token_or_cookie(&no_origin, None, COOKIES).is_err());
+    }
+
+    #[test]
+    fn a_bearer_or_query_token_needs_no_origin_and_nothing_is_unauthorized() {
+        let bearer = headers(&[
+            ("authorization", "Bearer abc"),
+            ("origin", "https://evil.test"),
+            ("cookie", "droply_dropin=guest"),
+        ]);
+        assert_eq!(
+            live_token_or_cookie(&bearer, None, COOKIES).expect("valid"),
+            "abc"
+        );
+        let none = headers(&[("host", "droply.test")]);
+        assert_eq!(
+            live_token_or_cookie(&none, Some("q".into()), COOKIES).expect("valid"),
+            "q"
+        );
+        let err = live_token_or_cookie(&none, None, COOKIES).expect_err("refused");
+        assert_eq!(err.code().describe().0, "unauthorized");
     }
 }

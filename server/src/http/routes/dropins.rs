@@ -251,13 +251,14 @@ pub struct LiveQuery {
     path = "/v1/dropins/{id}/live",
     tag = "dropins",
     summary = "The live room (WebSocket)",
-    description = "Upgrade with a participant token, or the host's sign-in token, as `Authorization: Bearer` or `?token=`. The server sends `{\"kind\":\"welcome\",\"session_id\",\"you\"}`, then messages `{\"kind\":\"message\",\"id\",\"type\",\"content\",\"author\",\"reply_to\",\"removed\",\"created_at\"}` in id order (the history after `after`, then live), and `{\"kind\":\"error\",\"code\",\"message\"}` for the client's own mistakes. Clients send `{\"type\":\"question|comment|reaction|answer\",\"content\",\"reply_to\"?}`; the host also `{\"type\":\"remove\",\"message_id\"}`. See README for limits and close codes.",
+    description = "Upgrade with a participant token, or the host's sign-in token, as `Authorization: Bearer` or `?token=`; the web pages send the participant cookie `droply_dropin` (or the host's session cookie), taken only when `Origin` is this site. The server sends `{\"kind\":\"welcome\",\"session_id\",\"you\"}`, then messages `{\"kind\":\"message\",\"id\",\"type\",\"content\",\"author\",\"reply_to\",\"removed\",\"created_at\"}` in id order (the history after `after`, then live), and `{\"kind\":\"error\",\"code\",\"message\"}` for the client's own mistakes. Clients send `{\"type\":\"question|comment|reaction|answer\",\"content\",\"reply_to\"?}`; the host also `{\"type\":\"remove\",\"message_id\"}`. See README for limits and close codes.",
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "The session's id"), LiveQuery),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 400, description = "`invalid_parameter`", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no token, or one that does not open this room", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a cookie sent from another site's page (or without `Origin`)", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`invalid_state`: the drop-in ended", body = ErrorBody),
         (status = 426, description = "`upgrade_required`: not a WebSocket handshake", body = ErrorBody),
@@ -272,7 +273,15 @@ pub async fn live_dropin(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let id: DropinSessionId = parse_id(&id, "drop-in")?;
-    let token = socket::live_token(&headers, query.token)?;
+    // The pages' participant cookie, else the host's session cookie.
+    let token = socket::live_token_or_cookie(
+        &headers,
+        query.token,
+        &[
+            crate::pages::cookies::DROPIN,
+            crate::pages::cookies::SESSION,
+        ],
+    )?;
     let member = blocking(&state, move |engine| engine.dropin_member(id, &token)).await?;
     let ws = socket::upgrade(ws, state.live.limits())?;
     let seat = state.live.enter(id)?;

@@ -1,0 +1,308 @@
+//! `/account/availability`: an expert's weekly rules (a weekday and local
+//! hours in the account's zone) and exceptions (a range blocked or opened,
+//! entered and shown in the viewer's zone), listed with a delete button
+//! each, and a form to add either. A refused change is shown with its
+//! error and status 400.
+
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use chrono::{NaiveDateTime, TimeZone as _};
+use droply_engine::availability::{NewException, NewRule};
+use droply_models::{
+    AvailabilityException, AvailabilityExceptionId, AvailabilityRule, AvailabilityRuleId,
+    LocalTime, TimeZone, Timestamp, Weekday,
+};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::frame::{account_page, api_error, failure, notices};
+use crate::http::{ApiError, AppState, blocking};
+use crate::pages::format;
+use crate::pages::layout::csrf_field;
+use crate::pages::page::{PageError, html, html_with, see_other};
+use crate::pages::viewer::Viewer;
+
+const HERE: &str = "/account/availability";
+
+/// `/account/availability` and its add and delete forms.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(HERE, get(show_availability))
+        .route("/account/availability/rules", post(add_rule))
+        .route("/account/availability/rules/{id}/delete", post(delete_rule))
+        .route("/account/availability/exceptions", post(add_exception))
+        .route(
+            "/account/availability/exceptions/{id}/delete",
+            post(delete_exception),
+        )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RuleForm {
+    weekday: String,
+    start: String,
+    end: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ExceptionForm {
+    start: String,
+    end: String,
+    kind: String,
+    reason: String,
+}
+
+/// A `datetime-local` value (`2026-12-03T14:00`) in `zone` as an instant.
+fn local_instant(text: &str, zone: TimeZone) -> Result<Timestamp, ApiError> {
+    let invalid = || {
+        api_error(droply_models::Error::invalid(
+            "start",
+            format!("{text:?} is not a date and time"),
+        ))
+    };
+    let naive = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| invalid())?;
+    let local = zone
+        .as_tz()
+        .from_local_datetime(&naive)
+        .earliest()
+        .ok_or_else(invalid)?;
+    Ok(Timestamp::from_datetime(local.with_timezone(&chrono::Utc)))
+}
+
+fn parse_rule(form: &RuleForm) -> Result<NewRule, ApiError> {
+    let day = form.weekday.trim().parse::<u8>().map_err(|_| {
+        api_error(droply_models::Error::invalid(
+            "weekday",
+            "choose a day of the week",
+        ))
+    })?;
+    Ok(NewRule {
+        weekday: Weekday::new(day).map_err(api_error)?,
+        start: LocalTime::parse(form.start.trim()).map_err(api_error)?,
+        end: LocalTime::parse(form.end.trim()).map_err(api_error)?,
+    })
+}
+
+fn parse_exception(form: &ExceptionForm, zone: TimeZone) -> Result<NewException, ApiError> {
+    let reason = form.reason.trim();
+    Ok(NewException {
+        start: local_instant(&form.start, zone)?,
+        end: local_instant(&form.end, zone)?,
+        is_blocked: form.kind != "open",
+        reason: (!reason.is_empty()).then(|| reason.to_owned()),
+    })
+}
+
+async fn show_availability(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
+    viewer.require(HERE)?;
+    Ok(html(render(&state, &viewer, None).await?))
+}
+
+/// The page with `error`, or the failure to read the lists.
+async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    error: Option<&str>,
+) -> Result<Markup, PageError> {
+    let user = viewer.require(HERE)?.id;
+    let (rules, exceptions) = blocking(state, move |engine| {
+        Ok((engine.list_rules(user)?, engine.list_exceptions(user)?))
+    })
+    .await?;
+    Ok(availability_page(viewer, &rules, &exceptions, error))
+}
+
+/// Answers a form: back to the page when `result` is Ok, else the page
+/// with the error (400 for the person's mistakes).
+async fn answer(
+    state: &AppState,
+    viewer: &Viewer,
+    result: Result<(), ApiError>,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(()) => Ok(see_other(HERE)),
+        Err(err) => {
+            let (status, message) = failure(&err);
+            let status = if status.is_server_error() {
+                status
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            Ok(html_with(
+                status,
+                render(state, viewer, Some(&message)).await?,
+            ))
+        }
+    }
+}
+
+async fn add_rule(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<RuleForm>,
+) -> Result<Response, PageError> {
+    let user = viewer.require(HERE)?.id;
+    let result = match parse_rule(&form) {
+        Ok(new) => blocking(&state, move |engine| engine.add_rule(user, new))
+            .await
+            .map(|_| ()),
+        Err(err) => Err(err),
+    };
+    answer(&state, &viewer, result).await
+}
+
+async fn delete_rule(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<u64>,
+) -> Result<Response, PageError> {
+    let user = viewer.require(HERE)?.id;
+    let id = AvailabilityRuleId::new(id);
+    let result = blocking(&state, move |engine| engine.delete_rule(user, id)).await;
+    answer(&state, &viewer, result).await
+}
+
+async fn add_exception(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<ExceptionForm>,
+) -> Result<Response, PageError> {
+    let user = viewer.require(HERE)?.id;
+    let result = match parse_exception(&form, viewer.time_zone()) {
+        Ok(new) => blocking(&state, move |engine| engine.add_exception(user, new))
+            .await
+            .map(|_| ()),
+        Err(err) => Err(err),
+    };
+    answer(&state, &viewer, result).await
+}
+
+async fn delete_exception(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<u64>,
+) -> Result<Response, PageError> {
+    let user = viewer.require(HERE)?.id;
+    let id = AvailabilityExceptionId::new(id);
+    let result = blocking(&state, move |engine| engine.delete_exception(user, id)).await;
+    answer(&state, &viewer, result).await
+}
+
+fn delete_button(viewer: &Viewer, action: &str, label: &str) -> Markup {
+    html! {
+        form method="post" action=(action) class="inline" {
+            (csrf_field(viewer))
+            button type="submit" class="secondary" aria-label=(label) { "Delete" }
+        }
+    }
+}
+
+fn availability_page(
+    viewer: &Viewer,
+    rules: &[AvailabilityRule],
+    exceptions: &[AvailabilityException],
+    error: Option<&str>,
+) -> Markup {
+    let zone = viewer.time_zone();
+    let today = format!("{}T00:00", format::iso_day(Timestamp::now(), zone));
+    let account_zone = viewer
+        .user
+        .as_ref()
+        .map_or(TimeZone::default(), |user| user.timezone);
+    let content = html! {
+        h1 { "Availability" }
+        (notices(error, None))
+        section class="card" aria-labelledby="rules-title" {
+            h2 id="rules-title" { "Weekly hours" }
+            p class="muted" { "In your account's time zone, " (account_zone.as_str()) "." }
+            @if rules.is_empty() {
+                p { "No weekly hours yet: people cannot book you until you add some." }
+            } @else {
+                ul class="plain-list" {
+                    @for rule in rules {
+                        li {
+                            span { (rule.weekday.name()) " " (rule.start) "–" (rule.end) }
+                            @if !rule.is_active { " " span class="muted" { "(off)" } }
+                            (delete_button(viewer, &format!("/account/availability/rules/{}/delete", rule.id.get()),
+                                &format!("Delete {} {}–{}", rule.weekday.name(), rule.start, rule.end)))
+                        }
+                    }
+                }
+            }
+            form method="post" action="/account/availability/rules" class="row-form" {
+                (csrf_field(viewer))
+                label for="rule-weekday" { "Day" }
+                select id="rule-weekday" name="weekday" {
+                    @for day in Weekday::all() {
+                        option value=(day.get()) { (day.name()) }
+                    }
+                }
+                label for="rule-start" { "From" }
+                input id="rule-start" name="start" type="time" required value="09:00";
+                label for="rule-end" { "To" }
+                input id="rule-end" name="end" type="time" required value="17:00";
+                button type="submit" { "Add hours" }
+            }
+        }
+        section class="card" aria-labelledby="exceptions-title" {
+            h2 id="exceptions-title" { "Exceptions" }
+            p class="muted" { "Times in " (zone.as_str()) "." }
+            @if exceptions.is_empty() {
+                p { "No exceptions." }
+            } @else {
+                ul class="plain-list" {
+                    @for exception in exceptions {
+                        li {
+                            span {
+                                (if exception.is_blocked { "Blocked" } else { "Open" }) ": "
+                                (format::date_time(exception.start, zone)) " – " (format::date_time(exception.end, zone))
+                                @if let Some(reason) = &exception.reason { " (" (reason) ")" }
+                            }
+                            (delete_button(viewer, &format!("/account/availability/exceptions/{}/delete", exception.id.get()),
+                                &format!("Delete the exception from {}", format::date_time(exception.start, zone))))
+                        }
+                    }
+                }
+            }
+            form method="post" action="/account/availability/exceptions" class="row-form" {
+                (csrf_field(viewer))
+                label for="exception-start" { "From" }
+                input id="exception-start" name="start" type="datetime-local" required min=(today);
+                label for="exception-end" { "To" }
+                input id="exception-end" name="end" type="datetime-local" required min=(today);
+                label for="exception-kind" { "Kind" }
+                select id="exception-kind" name="kind" {
+                    option value="blocked" { "Blocked (away)" }
+                    option value="open" { "Open (extra hours)" }
+                }
+                label for="exception-reason" { "Reason (optional)" }
+                input id="exception-reason" name="reason" maxlength="200";
+                button type="submit" { "Add exception" }
+            }
+        }
+    };
+    account_page(viewer, "Availability", HERE, &[], content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_local_date_time_is_read_in_the_viewers_zone() {
+        let paris = TimeZone::parse("Europe/Paris").expect("valid");
+        let instant = local_instant("2026-12-03T14:00", paris).expect("valid");
+        assert_eq!(instant.to_rfc3339(), "2026-12-03T13:00:00Z");
+        assert!(local_instant("tomorrow", paris).is_err());
+    }
+}

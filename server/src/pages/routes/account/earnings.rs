@@ -1,0 +1,231 @@
+//! `/account/earnings`: what the signed-in person earned, was paid and may
+//! withdraw now, their payouts, their referrals and referral rewards, and
+//! the form that requests a payout (all of what is available, or an
+//! amount). A refused request (no payout account yet, nothing available)
+//! is shown with its error. Parts the engine cannot answer (payments not
+//! configured) say so instead of failing the page.
+
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use droply_engine::Earnings;
+use droply_engine::PageRequest;
+use droply_models::{Money, Payout, Referral, ReferralReward, User};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::frame::{account_page, api_error, failure, notices};
+use crate::http::{ApiError, AppState, blocking};
+use crate::pages::format;
+use crate::pages::layout::csrf_field;
+use crate::pages::page::{PageError, html, html_with, see_other};
+use crate::pages::viewer::Viewer;
+
+const HERE: &str = "/account/earnings";
+
+/// How many payouts and referrals the page lists.
+const LISTED: usize = 50;
+
+/// `/account/earnings` and `POST /account/payouts`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(HERE, get(show_earnings))
+        .route("/account/payouts", post(request_payout))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PayoutForm {
+    amount: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct RequestedQuery {
+    requested: Option<String>,
+}
+
+/// What the page shows; each part is `Err` with a sentence when the engine
+/// could not answer it.
+struct Ledger {
+    earnings: Result<Earnings, String>,
+    payouts: Result<Vec<Payout>, String>,
+    referrals: Result<Vec<(Referral, String)>, String>,
+    rewards: Result<Vec<(ReferralReward, String)>, String>,
+}
+
+async fn ledger(state: &AppState, user: &User) -> Ledger {
+    let id = user.id;
+    let text = |err: ApiError| err.message().to_owned();
+    let earnings = blocking(state, move |engine| engine.earnings(id))
+        .await
+        .map_err(text);
+    let payouts = blocking(state, move |engine| {
+        engine.payouts_of(id, &PageRequest::first(LISTED).desc())
+    })
+    .await
+    .map(|page| page.items)
+    .map_err(text);
+    let referrals = blocking(state, move |engine| {
+        engine.referrals_of(id, &PageRequest::first(LISTED))
+    })
+    .await
+    .map(|page| page.items)
+    .map_err(text);
+    let rewards = blocking(state, move |engine| engine.referral_rewards_of(id))
+        .await
+        .map_err(text);
+    Ledger {
+        earnings,
+        payouts,
+        referrals,
+        rewards,
+    }
+}
+
+async fn show_earnings(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<RequestedQuery>,
+) -> Result<Response, PageError> {
+    let user = viewer.require(HERE)?;
+    let ledger = ledger(&state, user).await;
+    let saved = query
+        .requested
+        .is_some()
+        .then_some("Your payout is requested.");
+    Ok(html(earnings_page(&viewer, user, &ledger, None, saved)))
+}
+
+async fn request_payout(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<PayoutForm>,
+) -> Result<Response, PageError> {
+    let user = viewer.require(HERE)?;
+    let (id, currency) = (user.id, user.currency);
+    let amount = form.amount.trim();
+    let amount = if amount.is_empty() {
+        Ok(None)
+    } else {
+        Money::from_decimal_str(amount, currency)
+            .map(Some)
+            .map_err(api_error)
+    };
+    let result = match amount {
+        Ok(amount) => blocking(&state, move |engine| engine.request_payout(id, amount))
+            .await
+            .map(|_| ()),
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(()) => Ok(see_other("/account/earnings?requested=1")),
+        Err(err) => {
+            let (status, message) = failure(&err);
+            let status = if status.is_server_error() {
+                status
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            let ledger = ledger(&state, user).await;
+            Ok(html_with(
+                status,
+                earnings_page(&viewer, user, &ledger, Some(&message), None),
+            ))
+        }
+    }
+}
+
+fn unavailable(reason: &str) -> Markup {
+    html! { p class="muted" { "Not available: " (reason) } }
+}
+
+fn earnings_page(
+    viewer: &Viewer,
+    user: &User,
+    ledger: &Ledger,
+    error: Option<&str>,
+    saved: Option<&str>,
+) -> Markup {
+    let zone = viewer.time_zone();
+    let content = html! {
+        h1 { "Earnings" }
+        (notices(error, saved))
+        section class="card" aria-labelledby="balance-title" {
+            h2 id="balance-title" { "Balance" }
+            @match &ledger.earnings {
+                Ok(earnings) => {
+                    dl class="facts" {
+                        dt { "Earned" } dd { (format::money(earnings.balances.total_earnings)) }
+                        dt { "Paid out" } dd { (format::money(earnings.balances.total_payouts)) }
+                        dt { "Owed to you" } dd { (format::money(earnings.balances.pending_balance)) }
+                        dt { "Available now" } dd class="available" { (format::money(earnings.available)) }
+                    }
+                }
+                Err(reason) => { (unavailable(reason)) }
+            }
+            form method="post" action="/account/payouts" class="row-form" {
+                (csrf_field(viewer))
+                label for="payout-amount" { "Amount (" (user.currency.as_str()) ", empty for all available)" }
+                input id="payout-amount" name="amount" inputmode="decimal" pattern="[0-9]+([.][0-9]{1,3})?";
+                button type="submit" { "Request payout" }
+            }
+        }
+        section class="card" aria-labelledby="payouts-title" {
+            h2 id="payouts-title" { "Payouts" }
+            @match &ledger.payouts {
+                Ok(payouts) if payouts.is_empty() => { p { "No payouts yet." } }
+                Ok(payouts) => {
+                    div class="table-wrap" {
+                        table {
+                            thead { tr { th { "Requested" } th { "Amount" } th { "Status" } th { "Paid" } } }
+                            tbody {
+                                @for payout in payouts {
+                                    tr {
+                                        td { (format::date_time(payout.created_at, zone)) }
+                                        td { (format::money(payout.amount)) }
+                                        td { (payout.status.as_str()) }
+                                        td { @if let Some(paid) = payout.paid_at { (format::date_time(paid, zone)) } @else { "—" } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(reason) => { (unavailable(reason)) }
+            }
+        }
+        section class="card" aria-labelledby="referrals-title" {
+            h2 id="referrals-title" { "Referrals" }
+            p {
+                (user.referral_count) " people joined through your link; rewards so far: "
+                (format::money(user.total_referral_earnings)) "."
+            }
+            @match &ledger.referrals {
+                Ok(referrals) if referrals.is_empty() => { p { "Nobody has joined through your link yet." } }
+                Ok(referrals) => {
+                    ul class="plain-list" {
+                        @for (referral, name) in referrals {
+                            li { (name) " · joined " (format::date_time(referral.created_at, zone)) " · " (referral.status.as_str()) }
+                        }
+                    }
+                }
+                Err(reason) => { (unavailable(reason)) }
+            }
+            h3 { "Rewards" }
+            @match &ledger.rewards {
+                Ok(rewards) if rewards.is_empty() => { p { "No rewards yet." } }
+                Ok(rewards) => {
+                    ul class="plain-list" {
+                        @for (reward, name) in rewards {
+                            li { (format::money(reward.reward_amount)) " for " (name) " · " (reward.status.as_str()) }
+                        }
+                    }
+                }
+                Err(reason) => { (unavailable(reason)) }
+            }
+        }
+    };
+    account_page(viewer, "Earnings", HERE, &[], content)
+}

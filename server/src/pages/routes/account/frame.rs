@@ -1,0 +1,85 @@
+//! What the account pages share: the account navigation (with the bookings
+//! page, served elsewhere), the account stylesheet, the one-line notices
+//! (an error as an alert, a saved note as a status), and how an engine
+//! error becomes a status and a sentence for a form.
+
+use axum::http::StatusCode;
+use maud::{Markup, html};
+
+use crate::http::ApiError;
+use crate::pages::assets;
+use crate::pages::layout::{Head, page};
+use crate::pages::page::status_of;
+use crate::pages::viewer::Viewer;
+
+/// The sections of the account, in the navigation's order.
+const SECTIONS: &[(&str, &str)] = &[
+    ("/account", "Overview"),
+    ("/account/profile", "Profile"),
+    ("/account/branding", "Branding"),
+    ("/account/availability", "Availability"),
+    ("/account/earnings", "Earnings"),
+    ("/account/bookings", "Bookings"),
+];
+
+/// An account page: `content` under the account navigation, `here` marked
+/// as the current section.
+pub fn account_page(
+    viewer: &Viewer,
+    title: &str,
+    here: &str,
+    scripts: &[&'static str],
+    content: Markup,
+) -> Markup {
+    let body = html! {
+        div class="account" {
+            nav class="account-nav" aria-label="Account" {
+                ul {
+                    @for (path, name) in SECTIONS {
+                        li {
+                            @if *path == here {
+                                a href=(path) aria-current="page" { (name) }
+                            } @else {
+                                a href=(path) { (name) }
+                            }
+                        }
+                    }
+                }
+            }
+            div class="account-body" { (content) }
+        }
+    };
+    page(
+        viewer,
+        Head {
+            title,
+            scripts,
+            stylesheets: vec![assets::url("account.css")],
+            zone_sensitive: true,
+            ..Head::default()
+        },
+        body,
+    )
+}
+
+/// An error (`role="alert"`) or a saved note (`role="status"`), if any.
+pub fn notices(error: Option<&str>, saved: Option<&str>) -> Markup {
+    html! {
+        @if let Some(error) = error {
+            p class="alert" role="alert" { (error) }
+        }
+        @if let Some(saved) = saved {
+            p class="success" role="status" { (saved) }
+        }
+    }
+}
+
+/// The status and sentence a form shows for `err`.
+pub fn failure(err: &ApiError) -> (StatusCode, String) {
+    (status_of(err), err.message().to_owned())
+}
+
+/// An engine or model error as the API would answer it.
+pub fn api_error(err: impl Into<droply_engine::Error>) -> ApiError {
+    ApiError::from(err.into())
+}

@@ -1,0 +1,27 @@
+//! The signed-in person's own pages under `/account`: the overview (who
+//! they are, their referral link), the profile form, the branding editor
+//! with its live preview and contrast check, weekly availability and its
+//! exceptions, and earnings with payouts and referrals. Each page sends an
+//! anonymous viewer to sign in first; `frame` draws the account navigation
+//! they share.
+
+mod availability;
+mod branding;
+mod earnings;
+mod frame;
+mod overview;
+mod profile;
+
+use axum::Router;
+
+use crate::http::AppState;
+
+/// Every `/account...` page this module serves.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(overview::router())
+        .merge(profile::router())
+        .merge(branding::router())
+        .merge(availability::router())
+        .merge(earnings::router())
+}

@@ -1,0 +1,63 @@
+//! `GET /account`: who the signed-in person is (name, username, their
+//! public page), their referral link to share, and where to go next.
+
+use axum::Router;
+use axum::response::Response;
+use axum::routing::get;
+use maud::html;
+
+use super::frame::account_page;
+use crate::http::AppState;
+use crate::pages::format;
+use crate::pages::page::{PageError, html};
+use crate::pages::viewer::Viewer;
+
+/// `/account`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/account", get(show_account))
+}
+
+async fn show_account(viewer: Viewer) -> Result<Response, PageError> {
+    let user = viewer.require("/account")?;
+    let referral = format!("/signup?ref={}", user.referral_code.as_str());
+    let content = html! {
+        h1 { "My account" }
+        section class="card account-summary" aria-labelledby="who" {
+            h2 id="who" { (user.full_name) }
+            dl class="facts" {
+                dt { "Username" }
+                dd { "@" (user.username.as_str()) }
+                dt { "Public page" }
+                dd { a href=(format!("/@{}", user.username.as_str())) { "/@" (user.username.as_str()) } }
+                dt { "Time zone" }
+                dd { (user.timezone.as_str()) }
+                dt { "Currency" }
+                dd { (user.currency.as_str()) }
+                dt { "Hourly rate" }
+                dd {
+                    @match user.hourly_rate {
+                        Some(rate) => { (format::money(rate)) }
+                        None => { "Not offering sessions" }
+                    }
+                }
+            }
+        }
+        section class="card" aria-labelledby="refer" {
+            h2 id="refer" { "Invite people" }
+            p { "Share your referral link; you earn a reward when people you invite book." }
+            p {
+                label for="referral-link" { "Your referral link" }
+                input id="referral-link" readonly value=(referral) class="referral-link";
+            }
+            p { a href=(referral) { (referral) } }
+            p class="muted" { (user.referral_count) " people joined through your link." }
+        }
+    };
+    Ok(html(account_page(
+        &viewer,
+        "My account",
+        "/account",
+        &[],
+        content,
+    )))
+}

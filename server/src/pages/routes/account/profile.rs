@@ -1,0 +1,310 @@
+//! `/account/profile`: the form for what people see and book: name, bio,
+//! industry, profession, location, skills, tags, links, time zone,
+//! currency, and to offer sessions the hourly rate (a decimal in the
+//! account's currency, kept as integer minor units), session length,
+//! service description and availability. A save goes through the same
+//! allowlist as the API (`ProfileUpdate`); a refused one is shown again,
+//! as typed, with its error and status 400.
+
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use droply_engine::accounts::ProfileUpdate;
+use droply_models::{Currency, HttpUrl, Money, TimeZone, User};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::frame::{account_page, api_error, failure, notices};
+use crate::http::{ApiError, AppState, blocking};
+use crate::pages::layout::csrf_field;
+use crate::pages::page::{PageError, html, html_with, see_other};
+use crate::pages::viewer::Viewer;
+
+const HERE: &str = "/account/profile";
+
+/// `/account/profile`.
+pub fn router() -> Router<AppState> {
+    Router::new().route(HERE, get(show_profile_form).post(save_profile))
+}
+
+/// The profile form as typed (every field text, as the browser sends it).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ProfileForm {
+    full_name: String,
+    bio: String,
+    industry: String,
+    profession: String,
+    location: String,
+    skills_1: String,
+    skills_2: String,
+    skills_3: String,
+    tags: String,
+    website_url: String,
+    linkedin_url: String,
+    github_url: String,
+    twitter_url: String,
+    timezone: String,
+    currency: String,
+    hourly_rate: String,
+    session_duration: String,
+    service_description: String,
+    is_available: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SavedQuery {
+    saved: Option<String>,
+}
+
+/// `1234` minor units of a two-digit currency as `12.34` (no symbol).
+fn decimal(amount: Money) -> String {
+    let digits = u32::from(amount.currency.minor_unit_digits());
+    let scale = 10u64.pow(digits);
+    let abs = amount.amount_minor.unsigned_abs();
+    let sign = if amount.amount_minor < 0 { "-" } else { "" };
+    if digits == 0 {
+        format!("{sign}{abs}")
+    } else {
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / scale,
+            abs % scale,
+            width = digits as usize
+        )
+    }
+}
+
+fn link(url: &Option<HttpUrl>) -> String {
+    url.as_ref()
+        .map(|u| u.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+impl ProfileForm {
+    fn of(user: &User) -> Self {
+        ProfileForm {
+            full_name: user.full_name.clone(),
+            bio: user.bio.clone(),
+            industry: user.industry.clone(),
+            profession: user.profession.clone(),
+            location: user.location.clone(),
+            skills_1: user.skills_1.clone().unwrap_or_default(),
+            skills_2: user.skills_2.clone().unwrap_or_default(),
+            skills_3: user.skills_3.clone().unwrap_or_default(),
+            tags: user.specialty_tags.join(", "),
+            website_url: link(&user.website_url),
+            linkedin_url: link(&user.linkedin_url),
+            github_url: link(&user.github_url),
+            twitter_url: link(&user.twitter_url),
+            timezone: user.timezone.as_str().to_owned(),
+            currency: user.currency.as_str().to_owned(),
+            hourly_rate: user.hourly_rate.map(decimal).unwrap_or_default(),
+            session_duration: user.session_duration.to_string(),
+            service_description: user.service_description.clone(),
+            is_available: user.is_available.then(|| "on".to_owned()),
+        }
+    }
+
+    /// The change this form asks of `user`'s profile.
+    fn update(&self, user: &User) -> Result<ProfileUpdate, ApiError> {
+        let optional = |text: &str| {
+            let text = text.trim();
+            (!text.is_empty()).then(|| text.to_owned())
+        };
+        let url = |text: &str| -> Result<Option<HttpUrl>, ApiError> {
+            optional(text)
+                .map(|text| HttpUrl::parse(&text).map_err(api_error))
+                .transpose()
+        };
+        let currency = Currency::parse(self.currency.trim()).map_err(api_error)?;
+        let hourly_rate = optional(&self.hourly_rate)
+            .map(|text| {
+                Money::from_decimal_str(&text, currency)
+                    .map(|money| money.amount_minor)
+                    .map_err(api_error)
+            })
+            .transpose()?;
+        let session_duration = self.session_duration.trim().parse::<u16>().map_err(|_| {
+            api_error(droply_models::Error::invalid(
+                "session_duration",
+                "must be a whole number of minutes".to_owned(),
+            ))
+        })?;
+        Ok(ProfileUpdate {
+            full_name: Some(self.full_name.trim().to_owned()),
+            bio: Some(self.bio.clone()),
+            industry: Some(self.industry.trim().to_owned()),
+            profession: Some(self.profession.trim().to_owned()),
+            location: Some(self.location.trim().to_owned()),
+            skills_1: Some(optional(&self.skills_1)),
+            skills_2: Some(optional(&self.skills_2)),
+            skills_3: Some(optional(&self.skills_3)),
+            specialty_tags: Some(
+                self.tags
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|tag| !tag.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            website_url: Some(url(&self.website_url)?),
+            linkedin_url: Some(url(&self.linkedin_url)?),
+            github_url: Some(url(&self.github_url)?),
+            twitter_url: Some(url(&self.twitter_url)?),
+            timezone: Some(TimeZone::parse(self.timezone.trim()).map_err(api_error)?),
+            currency: (currency != user.currency).then_some(currency),
+            hourly_rate: Some(hourly_rate),
+            session_duration: Some(session_duration),
+            service_description: Some(self.service_description.clone()),
+            is_available: Some(self.is_available.is_some()),
+            ..ProfileUpdate::default()
+        })
+    }
+}
+
+async fn show_profile_form(
+    viewer: Viewer,
+    Query(query): Query<SavedQuery>,
+) -> Result<Response, PageError> {
+    let user = viewer.require(HERE)?;
+    let saved = query.saved.is_some().then_some("Your profile is saved.");
+    Ok(html(profile_page(
+        &viewer,
+        &ProfileForm::of(user),
+        None,
+        saved,
+    )))
+}
+
+async fn save_profile(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, PageError> {
+    let user = viewer.require(HERE)?;
+    let id = user.id;
+    let result = match form.update(user) {
+        Ok(update) => blocking(&state, move |engine| engine.update_profile(id, update))
+            .await
+            .map(|_| ()),
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(()) => Ok(see_other("/account/profile?saved=1")),
+        Err(err) => {
+            let (status, message) = failure(&err);
+            let status = if status.is_server_error() {
+                status
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            Ok(html_with(
+                status,
+                profile_page(&viewer, &form, Some(&message), None),
+            ))
+        }
+    }
+}
+
+fn text_field(id: &str, label: &str, value: &str, max: usize) -> Markup {
+    html! {
+        label for=(id) { (label) }
+        input id=(id) name=(id) maxlength=(max) value=(value);
+    }
+}
+
+fn url_field(id: &str, label: &str, value: &str) -> Markup {
+    html! {
+        label for=(id) { (label) }
+        input id=(id) name=(id) type="url" inputmode="url" placeholder="https://" value=(value);
+    }
+}
+
+fn profile_page(
+    viewer: &Viewer,
+    form: &ProfileForm,
+    error: Option<&str>,
+    saved: Option<&str>,
+) -> Markup {
+    let content = html! {
+        h1 { "Profile" }
+        (notices(error, saved))
+        form method="post" action=(HERE) class="stack profile-form" {
+            (csrf_field(viewer))
+            fieldset {
+                legend { "About you" }
+                label for="full_name" { "Full name" }
+                input id="full_name" name="full_name" required maxlength="100" autocomplete="name" value=(form.full_name);
+                label for="bio" { "Bio" }
+                textarea id="bio" name="bio" rows="5" maxlength="5000" { (form.bio) }
+                (text_field("industry", "Industry", &form.industry, 100))
+                (text_field("profession", "Profession", &form.profession, 100))
+                small { "A profession makes you an expert people can find and book." }
+                (text_field("location", "Location", &form.location, 100))
+            }
+            fieldset {
+                legend { "Skills and tags" }
+                (text_field("skills_1", "Main skill", &form.skills_1, 100))
+                (text_field("skills_2", "Second skill", &form.skills_2, 100))
+                (text_field("skills_3", "Third skill", &form.skills_3, 100))
+                label for="tags" { "Tags" }
+                input id="tags" name="tags" aria-describedby="tags-help" value=(form.tags);
+                small id="tags-help" { "Separated by commas." }
+            }
+            fieldset {
+                legend { "Links" }
+                (url_field("website_url", "Website", &form.website_url))
+                (url_field("linkedin_url", "LinkedIn", &form.linkedin_url))
+                (url_field("github_url", "GitHub", &form.github_url))
+                (url_field("twitter_url", "X / Twitter", &form.twitter_url))
+            }
+            fieldset {
+                legend { "Time and money" }
+                label for="timezone" { "Time zone" }
+                input id="timezone" name="timezone" required aria-describedby="timezone-help" value=(form.timezone);
+                small id="timezone-help" { "An IANA zone, such as Europe/Berlin." }
+                label for="currency" { "Currency" }
+                select id="currency" name="currency" {
+                    @for currency in Currency::all() {
+                        option value=(currency.as_str()) selected[currency.as_str() == form.currency] { (currency.as_str()) }
+                    }
+                }
+            }
+            fieldset {
+                legend { "Sessions you offer" }
+                label for="hourly_rate" { "Hourly rate" }
+                input id="hourly_rate" name="hourly_rate" inputmode="decimal" pattern="[0-9]+([.][0-9]{1,3})?" aria-describedby="rate-help" value=(form.hourly_rate);
+                small id="rate-help" { "In your currency, e.g. 90 or 90.50. Leave empty to stop selling sessions." }
+                label for="session_duration" { "Session length (minutes)" }
+                input id="session_duration" name="session_duration" type="number" min="15" max="480" step="5" required value=(form.session_duration);
+                label for="service_description" { "What a session offers" }
+                textarea id="service_description" name="service_description" rows="4" maxlength="5000" { (form.service_description) }
+                label class="check" {
+                    input type="checkbox" name="is_available" checked[form.is_available.is_some()];
+                    " Accepting bookings"
+                }
+            }
+            button type="submit" { "Save profile" }
+        }
+    };
+    account_page(viewer, "Profile", HERE, &[], content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_show_as_decimals_of_their_minor_units() {
+        let usd = Currency::parse("USD").expect("valid");
+        assert_eq!(decimal(Money::new(9050, usd)), "90.50");
+        assert_eq!(decimal(Money::new(5, usd)), "0.05");
+        assert_eq!(
+            decimal(Money::new(900, Currency::parse("JPY").expect("valid"))),
+            "900"
+        );
+    }
+}

@@ -1,0 +1,530 @@
+//! The account, drop-in and content pages through HTTP as a browser sends
+//! it (forms, cookies, the CSRF token): signing up sets an HttpOnly,
+//! `SameSite=Lax` session cookie that `/account` then recognises; the
+//! profile form saves (the rate as minor units) and shows a refusal with
+//! 400; a form without its CSRF token is refused with 403 and changes
+//! nothing; the drop-in socket takes the participant cookie from this
+//! site's origin only; a content file downloads for a buyer and is 404 to
+//! anyone else.
+
+use droply_models::UserId;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio_tungstenite::connect_async;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::app::{Response, TestApp, spawn_app};
+use crate::content::published_guide;
+use crate::dropins::{expert, open};
+use crate::live_client::runtime;
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Every `Set-Cookie` value of an answer.
+fn set_cookies(response: &Response) -> Vec<String> {
+    response
+        .head
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, value)| value.trim().to_owned())
+        .collect()
+}
+
+/// The value cookie `name` is set to in `response`.
+fn cookie_value(response: &Response, name: &str) -> Option<String> {
+    set_cookies(response).into_iter().find_map(|cookie| {
+        let (pair, _) = cookie.split_once(';').unwrap_or((&cookie, ""));
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| value.to_owned())
+    })
+}
+
+/// A browser's CSRF token, from its first page.
+fn csrf(app: &TestApp) -> String {
+    let page = app.send("GET", "/signin", None, None, &[]);
+    assert_eq!(page.status, 200, "{}", page.raw);
+    cookie_value(&page, "droply_csrf").expect("a CSRF cookie")
+}
+
+/// `POST path` as a form with `fields`, the cookies in `cookie`.
+fn post_form(app: &TestApp, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Response {
+    let body = fields
+        .iter()
+        .map(|(key, value)| format!("{key}={}", encode(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    app.send(
+        "POST",
+        path,
+        Some(&body),
+        None,
+        &[("Content-Type", FORM), ("Cookie", cookie)],
+    )
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A GET with the cookies in `cookie`.
+fn get_with(app: &TestApp, path: &str, cookie: &str) -> Response {
+    app.send("GET", path, None, None, &[("Cookie", cookie)])
+}
+
+/// A signed-in browser: its cookie header and CSRF token, for an account
+/// made through the API.
+fn browser(app: &TestApp, token: &str) -> (String, String) {
+    let csrf = csrf(app);
+    (format!("droply_csrf={csrf}; droply_session={token}"), csrf)
+}
+
+fn profile_fields<'a>(csrf: &'a str, rate: &'a str, website: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("_csrf", csrf),
+        ("full_name", "Paula Pages"),
+        ("bio", "I answer questions about taxes."),
+        ("industry", "Finance"),
+        ("profession", "Tax Advisor"),
+        ("location", "Berlin"),
+        ("skills_1", "VAT"),
+        ("skills_2", ""),
+        ("skills_3", ""),
+        ("tags", "tax, vat ,  freelancers"),
+        ("website_url", website),
+        ("linkedin_url", ""),
+        ("github_url", ""),
+        ("twitter_url", ""),
+        ("timezone", "Europe/Berlin"),
+        ("currency", "USD"),
+        ("hourly_rate", rate),
+        ("session_duration", "45"),
+        ("service_description", "A review of your return."),
+        ("is_available", "on"),
+    ]
+}
+
+#[test]
+fn signing_up_sets_an_http_only_lax_session_cookie_and_the_account_shows_the_user() {
+    let app = spawn_app();
+    let csrf = csrf(&app);
+    let cookie = format!("droply_csrf={csrf}");
+    let signed_up = post_form(
+        &app,
+        "/signup",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("full_name", "Sam Signup"),
+            ("username", "sam_signup"),
+            ("email", "sam@example.com"),
+            ("password", "a-long-password"),
+            ("currency", "EUR"),
+            ("timezone", "Europe/Paris"),
+        ],
+    );
+    assert_eq!(signed_up.status, 303, "{}", signed_up.raw);
+    assert_eq!(signed_up.header("location"), Some("/account"));
+    let session_cookie = set_cookies(&signed_up)
+        .into_iter()
+        .find(|c| c.starts_with("droply_session="))
+        .expect("a session cookie");
+    assert!(session_cookie.contains("HttpOnly"), "{session_cookie}");
+    assert!(session_cookie.contains("SameSite=Lax"), "{session_cookie}");
+    let session = cookie_value(&signed_up, "droply_session").expect("session");
+
+    let account = get_with(
+        &app,
+        "/account",
+        &format!("droply_csrf={csrf}; droply_session={session}"),
+    );
+    assert_eq!(account.status, 200, "{}", account.raw);
+    assert!(account.raw.contains("Sam Signup"), "{}", account.raw);
+    assert!(account.raw.contains("@sam_signup"));
+    assert!(account.raw.contains("/signup?ref="), "the referral link");
+    assert!(!account.raw.contains(&session), "no token in the page");
+
+    let anonymous = app.get("/account");
+    assert_eq!(anonymous.status, 303);
+    assert_eq!(anonymous.header("location"), Some("/signin?next=/account"));
+}
+
+#[test]
+fn the_profile_form_saves_rates_as_minor_units_and_shows_a_refusal_with_400() {
+    let app = spawn_app();
+    let (id, token) = app.register("paula");
+    let (cookie, csrf) = browser(&app, &token);
+    let form = get_with(&app, "/account/profile", &cookie);
+    assert_eq!(form.status, 200, "{}", form.raw);
+
+    let saved = post_form(
+        &app,
+        "/account/profile",
+        &cookie,
+        &profile_fields(&csrf, "90.50", "https://paula.example"),
+    );
+    assert_eq!(saved.status, 303, "{}", saved.raw);
+    assert_eq!(saved.header("location"), Some("/account/profile?saved=1"));
+    let user = app.engine.account(UserId::new(id)).expect("account");
+    assert_eq!(user.full_name, "Paula Pages");
+    assert_eq!(user.hourly_rate.map(|m| m.amount_minor), Some(9050));
+    assert_eq!(user.session_duration, 45);
+    assert_eq!(user.specialty_tags, ["tax", "vat", "freelancers"]);
+    assert_eq!(user.timezone.as_str(), "Europe/Berlin");
+    assert!(user.is_available);
+    let shown = get_with(&app, "/account/profile?saved=1", &cookie);
+    assert!(shown.raw.contains("value=\"90.50\""), "{}", shown.raw);
+
+    let refused = post_form(
+        &app,
+        "/account/profile",
+        &cookie,
+        &profile_fields(&csrf, "90.505", "https://paula.example"),
+    );
+    assert_eq!(refused.status, 400, "{}", refused.raw);
+    assert!(refused.raw.contains("role=\"alert\""), "{}", refused.raw);
+    assert!(refused.raw.contains("90.505"), "what was typed stays");
+    let bad_link = post_form(
+        &app,
+        "/account/profile",
+        &cookie,
+        &profile_fields(&csrf, "80", "not a link"),
+    );
+    assert_eq!(bad_link.status, 400, "{}", bad_link.raw);
+    let user = app.engine.account(UserId::new(id)).expect("account");
+    assert_eq!(user.hourly_rate.map(|m| m.amount_minor), Some(9050));
+}
+
+#[test]
+fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
+    let app = spawn_app();
+    let (id, token) = app.register("carl");
+    let (cookie, csrf) = browser(&app, &token);
+    let mut fields = profile_fields(&csrf, "70", "");
+    fields.retain(|(key, _)| *key != "_csrf");
+    let refused = post_form(&app, "/account/profile", &cookie, &fields);
+    assert_eq!(refused.status, 403, "{}", refused.raw);
+    let wrong = post_form(
+        &app,
+        "/account/branding",
+        &cookie,
+        &[
+            ("_csrf", &"0".repeat(64)),
+            ("background_color", "#000000"),
+            ("primary_color", "#FFFFFF"),
+            ("secondary_color", "#FFFFFF"),
+            ("font_family", "lato"),
+            ("font_size", "20"),
+            ("profile_layout", "grid"),
+        ],
+    );
+    assert_eq!(wrong.status, 403, "{}", wrong.raw);
+    let user = app.engine.account(UserId::new(id)).expect("account");
+    assert_eq!(user.full_name, "carl Person");
+    assert_eq!(user.hourly_rate, None);
+    assert_ne!(user.background_color.as_str(), "#000000");
+
+    let branded = post_form(
+        &app,
+        "/account/branding",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("background_color", "#888888"),
+            ("primary_color", "#3B4CCA"),
+            ("secondary_color", "#777777"),
+            ("font_family", "lato"),
+            ("font_size", "20"),
+            ("profile_layout", "grid"),
+        ],
+    );
+    assert_eq!(branded.status, 303, "{}", branded.raw);
+    let user = app.engine.account(UserId::new(id)).expect("account");
+    assert_eq!(user.background_color.as_str(), "#888888");
+    assert_eq!(user.profile_layout.as_str(), "grid");
+    let page = get_with(&app, "/account/branding?saved=1", &cookie);
+    assert!(
+        page.raw.contains("contrast-warning"),
+        "the saved colours are checked: {}",
+        page.raw
+    );
+}
+
+/// A WebSocket handshake to `path` with `headers`; the status it got.
+fn handshake(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&'static str, String)],
+) -> (u16, Option<Value>) {
+    let mut request = format!("ws://{}{path}", app.addr)
+        .into_client_request()
+        .expect("request");
+    for (name, value) in headers {
+        request
+            .headers_mut()
+            .insert(*name, value.parse().expect("header"));
+    }
+    runtime().block_on(async {
+        match connect_async(request).await {
+            Ok((mut ws, response)) => {
+                let first = ws.next().await.and_then(|m| m.ok()).and_then(|m| {
+                    m.into_text()
+                        .ok()
+                        .and_then(|t| serde_json::from_str(&t).ok())
+                });
+                (response.status().as_u16(), first)
+            }
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                (response.status().as_u16(), None)
+            }
+            Err(err) => panic!("handshake {path}: {err}"),
+        }
+    })
+}
+
+#[test]
+fn the_dropin_cookie_opens_the_socket_from_this_site_only() {
+    let app = spawn_app();
+    let (_, host) = expert(&app, "hosta");
+    let dropin = open(
+        &app,
+        &host,
+        json!({"topic": "Taxes, live", "is_anonymous": true}),
+    );
+    let (id, code) = (
+        dropin["id"].as_u64().expect("id"),
+        dropin["session_code"].as_str().expect("code").to_owned(),
+    );
+    let csrf = csrf(&app);
+    let cookie = format!("droply_csrf={csrf}");
+    let page = get_with(&app, &format!("/d/{code}"), &cookie);
+    assert_eq!(page.status, 200, "{}", page.raw);
+    assert!(page.raw.contains("Display name"), "an anonymous join form");
+    let joined = post_form(
+        &app,
+        &format!("/d/{code}/join"),
+        &cookie,
+        &[("_csrf", &csrf), ("display_name", "Quiet Guest")],
+    );
+    assert_eq!(joined.status, 303, "{}", joined.raw);
+    let token_cookie = set_cookies(&joined)
+        .into_iter()
+        .find(|c| c.starts_with("droply_dropin="))
+        .expect("the participant cookie");
+    assert!(
+        token_cookie.contains(&format!("Path=/v1/dropins/{id}/live"))
+            && token_cookie.contains("HttpOnly")
+            && token_cookie.contains("SameSite=Strict"),
+        "{token_cookie}"
+    );
+    let participant = cookie_value(&joined, "droply_dropin").expect("token");
+    let marker = cookie_value(&joined, "droply_dropin_joined").expect("marker");
+    let room = get_with(
+        &app,
+        &format!("/d/{code}"),
+        &format!("{cookie}; droply_dropin_joined={marker}"),
+    );
+    assert!(room.raw.contains("id=\"messages\""), "{}", room.raw);
+    assert!(!room.raw.contains(&participant), "no token in the page");
+
+    let live = format!("/v1/dropins/{id}/live");
+    let with_cookie = ("Cookie", format!("droply_dropin={participant}"));
+    let foreign = handshake(
+        &app,
+        &live,
+        &[
+            with_cookie.clone(),
+            ("Origin", "https://evil.example".to_owned()),
+        ],
+    );
+    assert_eq!(foreign.0, 403, "cross-site WebSocket hijacking");
+    assert_eq!(
+        handshake(&app, &live, std::slice::from_ref(&with_cookie)).0,
+        403,
+        "a cookie without an Origin"
+    );
+    let (status, welcome) = handshake(
+        &app,
+        &live,
+        &[with_cookie, ("Origin", format!("http://{}", app.addr))],
+    );
+    assert_eq!(status, 101);
+    let welcome = welcome.expect("a welcome frame");
+    assert_eq!(welcome["kind"], "welcome");
+    assert_eq!(welcome["you"]["display_name"], "Quiet Guest");
+    assert!(welcome["you"].get("user_id").is_none());
+}
+
+#[test]
+fn a_content_file_downloads_for_its_buyer_and_is_404_to_anyone_else() {
+    let app = spawn_app();
+    let (_, ann) = app.register("anncreator");
+    let (_, bob) = app.register("bobbuyer");
+    let (_, eve) = app.register("evestranger");
+    let id = published_guide(&app, &ann, "Free tax guide", 0);
+    let download = format!("/c/{id}/download");
+
+    let page = app.get(&format!("/c/{id}"));
+    assert_eq!(page.status, 200, "{}", page.raw);
+    assert!(page.raw.contains("Free tax guide") && page.raw.contains("/@anncreator"));
+    assert!(!page.raw.contains("file_path") && !page.raw.contains("sha256"));
+    assert_eq!(app.fetch(&download, None, &[]).status, 404, "anonymous");
+    let eve_cookie = format!("droply_session={eve}");
+    let stranger = app.fetch(&download, None, &[("Cookie", &eve_cookie)]);
+    assert_eq!(stranger.status, 404, "a stranger");
+    let bearer_only = app.fetch(&download, Some(&bob), &[]);
+    assert_eq!(bearer_only.status, 404, "the page takes the cookie only");
+
+    let (cookie, csrf) = browser(&app, &bob);
+    let bought = post_form(&app, &format!("/c/{id}/buy"), &cookie, &[("_csrf", &csrf)]);
+    assert_eq!(bought.status, 303, "{}", bought.raw);
+    assert_eq!(
+        bought.header("location").map(str::to_owned),
+        Some(format!("/c/{id}?bought=1"))
+    );
+    let file = app.fetch(&download, None, &[("Cookie", &cookie)]);
+    assert_eq!(file.status, 200, "{}", file.head);
+    assert_eq!(file.body, crate::content::pdf(3 << 20));
+    assert!(
+        file.header("content-disposition")
+            .is_some_and(|d| d.starts_with("attachment")),
+        "{}",
+        file.head
+    );
+    let creator = app.fetch(
+        &download,
+        None,
+        &[("Cookie", &format!("droply_session={ann}"))],
+    );
+    assert_eq!(creator.status, 200, "the creator");
+    let shown = get_with(&app, &format!("/c/{id}"), &cookie);
+    assert!(
+        shown.raw.contains(&download),
+        "a download link for the buyer"
+    );
+}
+
+#[test]
+fn paid_content_without_payments_says_so_and_offers_no_buy_button() {
+    let app = spawn_app();
+    let (ann_id, ann) = app.register("annseller");
+    app.make_expert(ann_id, "Europe/Berlin");
+    let (_, bob) = app.register("bobwould");
+    let id = published_guide(&app, &ann, "Paid tax guide", 1500);
+    let (cookie, _) = browser(&app, &bob);
+    let page = get_with(&app, &format!("/c/{id}"), &cookie);
+    assert_eq!(page.status, 200, "{}", page.raw);
+    assert!(page.raw.contains("$15.00"), "{}", page.raw);
+    assert!(
+        page.raw.contains("Payments are unavailable"),
+        "{}",
+        page.raw
+    );
+    assert!(!page.raw.contains(&format!("action=\"/c/{id}/buy\"")));
+    assert!(
+        !page.raw.contains("js.stripe.com"),
+        "no Stripe.js without payments"
+    );
+}
+
+#[test]
+fn availability_rules_and_exceptions_are_added_and_deleted_and_a_refused_payout_shows_why() {
+    let app = spawn_app();
+    let (id, token) = app.register("avery");
+    let (cookie, csrf) = browser(&app, &token);
+    let added = post_form(
+        &app,
+        "/account/availability/rules",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("weekday", "1"),
+            ("start", "09:00"),
+            ("end", "12:30"),
+        ],
+    );
+    assert_eq!(added.status, 303, "{}", added.raw);
+    let rules = app.engine.list_rules(UserId::new(id)).expect("rules");
+    assert_eq!(rules.len(), 1);
+    let backwards = post_form(
+        &app,
+        "/account/availability/rules",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("weekday", "2"),
+            ("start", "17:00"),
+            ("end", "09:00"),
+        ],
+    );
+    assert_eq!(backwards.status, 400, "{}", backwards.raw);
+    assert!(backwards.raw.contains("role=\"alert\""));
+    let exception = post_form(
+        &app,
+        "/account/availability/exceptions",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("start", "2030-01-02T09:00"),
+            ("end", "2030-01-02T18:00"),
+            ("kind", "blocked"),
+            ("reason", "Dentist"),
+        ],
+    );
+    assert_eq!(exception.status, 303, "{}", exception.raw);
+    let page = get_with(&app, "/account/availability", &cookie);
+    assert!(
+        page.raw.contains("Dentist") && page.raw.contains("12:30"),
+        "{}",
+        page.raw
+    );
+    let rule = rules[0].id.get();
+    let deleted = post_form(
+        &app,
+        &format!("/account/availability/rules/{rule}/delete"),
+        &cookie,
+        &[("_csrf", &csrf)],
+    );
+    assert_eq!(deleted.status, 303, "{}", deleted.raw);
+    assert!(
+        app.engine
+            .list_rules(UserId::new(id))
+            .expect("rules")
+            .is_empty()
+    );
+    let exception = app
+        .engine
+        .list_exceptions(UserId::new(id))
+        .expect("exceptions")[0]
+        .id
+        .get();
+    let deleted = post_form(
+        &app,
+        &format!("/account/availability/exceptions/{exception}/delete"),
+        &cookie,
+        &[("_csrf", &csrf)],
+    );
+    assert_eq!(deleted.status, 303, "{}", deleted.raw);
+    assert!(
+        app.engine
+            .list_exceptions(UserId::new(id))
+            .expect("exceptions")
+            .is_empty()
+    );
+
+    let earnings = get_with(&app, "/account/earnings", &cookie);
+    assert_eq!(earnings.status, 200, "{}", earnings.raw);
+    let payout = post_form(&app, "/account/payouts", &cookie, &[("_csrf", &csrf)]);
+    // Payments are off in this app: the engine says so (503), shown on the page.
+    assert!(payout.status >= 400, "{} {}", payout.status, payout.raw);
+    assert!(payout.raw.contains("role=\"alert\""), "{}", payout.raw);
+    assert!(payout.raw.contains("Request payout"), "the form stays");
+}
