@@ -9,7 +9,7 @@ from conftest import sign_up
 
 # Pages anyone can open, and pages that need a signed-in viewer.
 PUBLIC = ["/", "/?q=tax+advice", "/signin", "/signup"]
-SIGNED_IN = []
+SIGNED_IN = ["/account", "/account/profile", "/account/branding", "/account/availability", "/account/earnings"]
 
 AUDIT = """() => {
   const problems = [];

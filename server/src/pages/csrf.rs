@@ -120,13 +120,19 @@ fn same_site(headers: &HeaderMap) -> bool {
     {
         return false;
     }
-    match (header(ORIGIN.as_str()), header(HOST.as_str())) {
-        (Some(origin), Some(host)) => origin
+    origin_matches_host(headers).unwrap_or(true)
+}
+
+/// Whether the `Origin` header names the host the request was sent to;
+/// `None` when the request has no `Origin`.
+pub fn origin_matches_host(headers: &HeaderMap) -> Option<bool> {
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let origin = header(ORIGIN.as_str())?;
+    Some(header(HOST.as_str()).is_some_and(|host| {
+        origin
             .split_once("://")
-            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
-        (Some(_), None) => false,
-        (None, _) => true,
-    }
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+    }))
 }
 
 /// The first value of `name` in a URL-encoded form (the token is hex, so it

@@ -13,7 +13,7 @@
 mod assets;
 mod contrast;
 pub(crate) mod cookies;
-mod csrf;
+pub(crate) mod csrf;
 mod format;
 mod layout;
 mod page;

@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
+use axum::http::header::AUTHORIZATION;
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
@@ -73,25 +73,13 @@ pub fn live_token_or_cookie(
     else {
         return explicit;
     };
-    if !origin_is_host(headers) {
+    if crate::pages::csrf::origin_matches_host(headers) != Some(true) {
         return Err(ApiError::new(
             ErrorCode::Forbidden,
             "a cookie opens this socket only from this site's own pages",
         ));
     }
     Ok(token.to_owned())
-}
-
-/// Whether the `Origin` header is present and names the `Host` the request
-/// was sent to.
-fn origin_is_host(headers: &HeaderMap) -> bool {
-    let header = |name| headers.get(name).and_then(|value| value.to_str().ok());
-    match (header(ORIGIN), header(HOST)) {
-        (Some(origin), Some(host)) => origin
-            .split_once("://")
-            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
-        _ => false,
-    }
 }
 
 /// The upgrade, with the message size capped; `426 upgrade_required` when
