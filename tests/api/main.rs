@@ -23,6 +23,7 @@ mod meeting_signal;
 mod metrics;
 mod openapi;
 mod pages;
+mod pages_profile;
 mod payments;
 mod profile;
 mod recommendations;

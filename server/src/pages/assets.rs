@@ -44,6 +44,16 @@ const ASSETS: &[Asset] = &[
         mime: JS,
         bytes: include_bytes!("assets/app.js"),
     },
+    Asset {
+        name: "profile.css",
+        mime: CSS,
+        bytes: include_bytes!("assets/profile.css"),
+    },
+    Asset {
+        name: "pay.js",
+        mime: JS,
+        bytes: include_bytes!("assets/pay.js"),
+    },
 ];
 
 /// `GET /assets/{name}`.

@@ -1,0 +1,229 @@
+//! An expert's branding as a stylesheet: the CSS custom properties their
+//! profile page is drawn with, generated from the validated branding only
+//! (colours are `#RRGGBB`, the typeface maps to a fixed font stack, the
+//! size is a number of pixels), so nothing an expert types reaches CSS.
+//! Text colours are chosen for contrast against the expert's background
+//! and primary colour, and the surfaces and lines are mixed from them, so
+//! a dark background still reads.
+
+use droply_models::{FontFamily, HexColor, User};
+use sha2::{Digest, Sha256};
+
+/// Dark text, for light backgrounds.
+const DARK: Rgb = Rgb(0x1D, 0x23, 0x30);
+/// Light text, for dark backgrounds.
+const LIGHT: Rgb = Rgb(0xF5, 0xF7, 0xFA);
+/// White, that light surfaces lean to.
+const WHITE: Rgb = Rgb(0xFF, 0xFF, 0xFF);
+
+/// A colour as red, green and blue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rgb(u8, u8, u8);
+
+impl Rgb {
+    /// The colour of a validated `#RRGGBB` (black if it were ever not).
+    fn of(color: &HexColor) -> Rgb {
+        let hex = color.as_str().trim_start_matches('#');
+        let channel = |at: usize| {
+            hex.get(at..at + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .unwrap_or(0)
+        };
+        Rgb(channel(0), channel(2), channel(4))
+    }
+
+    /// `#RRGGBB`.
+    fn css(self) -> String {
+        format!("#{:02X}{:02X}{:02X}", self.0, self.1, self.2)
+    }
+
+    /// WCAG relative luminance, 0 (black) to 1 (white).
+    fn luminance(self) -> f64 {
+        let linear = |channel: u8| {
+            let c = f64::from(channel) / 255.0;
+            if c <= 0.039_28 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * linear(self.0) + 0.7152 * linear(self.1) + 0.0722 * linear(self.2)
+    }
+
+    /// `percent` of the way from this colour to `other`.
+    fn mix(self, other: Rgb, percent: u16) -> Rgb {
+        let blend = |a: u8, b: u8| {
+            let value = (u16::from(a) * (100 - percent) + u16::from(b) * percent + 50) / 100;
+            u8::try_from(value).unwrap_or(u8::MAX)
+        };
+        Rgb(
+            blend(self.0, other.0),
+            blend(self.1, other.1),
+            blend(self.2, other.2),
+        )
+    }
+}
+
+/// The WCAG contrast ratio of two colours, 1 to 21.
+fn contrast(a: Rgb, b: Rgb) -> f64 {
+    let (x, y) = (a.luminance(), b.luminance());
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+/// Dark or light text, whichever reads better on `background`.
+fn text_on(background: Rgb) -> Rgb {
+    if contrast(background, DARK) >= contrast(background, LIGHT) {
+        DARK
+    } else {
+        LIGHT
+    }
+}
+
+/// The CSS font stack of a typeface: its own name first, then look-alikes
+/// every system has. Only these stacks are ever written.
+pub fn font_stack(font: FontFamily) -> &'static str {
+    match font {
+        FontFamily::Inter => "Inter, system-ui, -apple-system, \"Segoe UI\", Roboto, sans-serif",
+        FontFamily::Roboto => "Roboto, \"Helvetica Neue\", Arial, sans-serif",
+        FontFamily::OpenSans => "\"Open Sans\", \"Segoe UI\", Arial, sans-serif",
+        FontFamily::Lato => "Lato, \"Helvetica Neue\", Arial, sans-serif",
+        FontFamily::Montserrat => "Montserrat, \"Segoe UI\", Arial, sans-serif",
+        FontFamily::Poppins => "Poppins, \"Segoe UI\", Arial, sans-serif",
+        FontFamily::SourceSerif => "\"Source Serif\", \"Source Serif 4\", Georgia, serif",
+        FontFamily::Merriweather => "Merriweather, Georgia, \"Times New Roman\", serif",
+        FontFamily::PlayfairDisplay => "\"Playfair Display\", Georgia, \"Times New Roman\", serif",
+        FontFamily::JetBrainsMono => "\"JetBrains Mono\", ui-monospace, Menlo, Consolas, monospace",
+    }
+}
+
+/// The stylesheet of `expert`'s branding.
+pub fn stylesheet(expert: &User) -> String {
+    let background = Rgb::of(&expert.background_color);
+    let primary = Rgb::of(&expert.primary_color);
+    let secondary = Rgb::of(&expert.secondary_color);
+    let text = text_on(background);
+    // Sections stand out from the page: lighter on a light page, a shade
+    // towards the text on a dark one.
+    let surface = if text == DARK {
+        background.mix(WHITE, 70)
+    } else {
+        background.mix(text, 7)
+    };
+    format!(
+        "/* The expert's branding: generated from validated values only. */\n\
+         :root {{\n  \
+         --bg: {bg};\n  \
+         --fg: {fg};\n  \
+         --muted: {muted};\n  \
+         --surface: {surface};\n  \
+         --soft: {soft};\n  \
+         --line: {line};\n  \
+         --accent: {accent};\n  \
+         --accent-fg: {accent_fg};\n  \
+         --brand-secondary: {secondary};\n  \
+         --brand-secondary-fg: {secondary_fg};\n  \
+         --font: {font};\n  \
+         --size: {size}px;\n\
+         }}\n",
+        bg = background.css(),
+        fg = text.css(),
+        muted = text.mix(background, 30).css(),
+        surface = surface.css(),
+        soft = background.mix(text, 8).css(),
+        line = background.mix(text, 20).css(),
+        accent = primary.css(),
+        accent_fg = text_on(primary).css(),
+        secondary = secondary.css(),
+        secondary_fg = text_on(secondary).css(),
+        font = font_stack(expert.font_family),
+        size = expert.font_size.get(),
+    )
+}
+
+/// A short version of a stylesheet, for its URL (a new branding, a new URL).
+pub fn version(css: &str) -> String {
+    let digest = hex::encode(Sha256::digest(css.as_bytes()));
+    digest[..12].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use droply_models::{
+        Currency, Email, FontSize, LanguageCode, NewUser, ReferralCode, TimeZone, Timestamp,
+        UserId, Username,
+    };
+
+    /// A user with this branding.
+    pub(crate) fn expert(background: &str, primary: &str, font: FontFamily, size: u8) -> User {
+        let new = NewUser {
+            username: Username::parse("anna").unwrap(),
+            email: Email::parse("anna@example.com").unwrap(),
+            password_hash: String::new(),
+            full_name: "Anna Schmidt".into(),
+            currency: Currency::EUR,
+            timezone: TimeZone::parse("Europe/Berlin").unwrap(),
+            language: LanguageCode::parse("de").unwrap(),
+            referral_code: ReferralCode::parse("ANNA2027").unwrap(),
+            referred_by: None,
+        };
+        let mut user = User::new(new, UserId::new(1), Timestamp::now());
+        user.background_color = HexColor::parse(background).unwrap();
+        user.primary_color = HexColor::parse(primary).unwrap();
+        user.font_family = font;
+        user.font_size = FontSize::new(size).unwrap();
+        user
+    }
+
+    #[test]
+    fn the_branding_becomes_custom_properties() {
+        let css = stylesheet(&expert("#fff", "#112233", FontFamily::OpenSans, 18));
+        assert!(css.contains("--bg: #FFFFFF;"), "{css}");
+        assert!(css.contains("--accent: #112233;"), "{css}");
+        assert!(css.contains("--accent-fg: #F5F7FA;"), "{css}");
+        assert!(css.contains("--fg: #1D2330;"), "{css}");
+        assert!(
+            css.contains("--font: \"Open Sans\", \"Segoe UI\", Arial, sans-serif;"),
+            "{css}"
+        );
+        assert!(css.contains("--size: 18px;"), "{css}");
+    }
+
+    #[test]
+    fn text_on_a_dark_background_is_light_and_reads() {
+        let css = stylesheet(&expert("#101010", "#FFD700", FontFamily::Inter, 16));
+        assert!(css.contains("--fg: #F5F7FA;"), "{css}");
+        assert!(css.contains("--accent-fg: #1D2330;"), "{css}");
+        for background in ["#000000", "#FFFFFF", "#2563EB", "#FFFF00", "#0F172A"] {
+            let bg = Rgb::of(&HexColor::parse(background).unwrap());
+            assert!(contrast(bg, text_on(bg)) >= 4.5, "{background}");
+        }
+        // A mid grey reads less well either way: the better one is taken.
+        let grey = Rgb(0x77, 0x77, 0x77);
+        assert!(contrast(grey, text_on(grey)) >= contrast(grey, DARK).min(contrast(grey, LIGHT)));
+    }
+
+    #[test]
+    fn every_font_stack_starts_with_its_typeface_and_holds_no_css_syntax() {
+        for font in FontFamily::ALL {
+            let stack = font_stack(*font);
+            let first = stack.split(',').next().unwrap().trim_matches('"');
+            assert_eq!(first, font.display_name());
+            assert!(
+                !stack.contains([';', '{', '}', '<', '>', '\\', '/']),
+                "{stack}"
+            );
+        }
+    }
+
+    #[test]
+    fn colours_mix_in_integer_steps() {
+        let white = Rgb(255, 255, 255);
+        let black = Rgb(0, 0, 0);
+        assert_eq!(white.mix(black, 0), white);
+        assert_eq!(white.mix(black, 100), black);
+        assert_eq!(white.mix(black, 50), Rgb(128, 128, 128));
+        assert_eq!(version("a").len(), 12);
+        assert_ne!(version("a"), version("b"));
+    }
+}
