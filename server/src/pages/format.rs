@@ -34,7 +34,7 @@ fn grouped(number: u64) -> String {
     let digits = number.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -85,25 +85,25 @@ mod tests {
 
     #[test]
     fn money_uses_integer_minor_units() {
-        let usd = Currency::parse("USD").unwrap();
+        let usd = Currency::parse("USD").expect("valid");
         assert_eq!(money(Money::new(9000, usd)), "$90.00");
         assert_eq!(money(Money::new(5, usd)), "$0.05");
         assert_eq!(money(Money::new(-1250, usd)), "-$12.50");
         assert_eq!(
-            money(Money::new(900, Currency::parse("JPY").unwrap())),
+            money(Money::new(900, Currency::parse("JPY").expect("valid"))),
             "¥900"
         );
         assert_eq!(money(Money::new(123_456_789, usd)), "$1,234,567.89");
         assert_eq!(
-            money(Money::new(9000, Currency::parse("CHF").unwrap())),
+            money(Money::new(9000, Currency::parse("CHF").expect("valid"))),
             "CHF 90.00"
         );
     }
 
     #[test]
     fn times_read_in_the_viewers_zone() {
-        let instant = Timestamp::parse_rfc3339("2026-12-03T13:00:00Z").unwrap();
-        let paris = TimeZone::parse("Europe/Paris").unwrap();
+        let instant = Timestamp::parse_rfc3339("2026-12-03T13:00:00Z").expect("valid");
+        let paris = TimeZone::parse("Europe/Paris").expect("valid");
         assert_eq!(date_time(instant, paris), "Thu 3 Dec 2026, 14:00");
         assert_eq!(clock(instant, TimeZone::default()), "13:00");
         assert_eq!(day(instant, paris), "Thursday 3 December");

@@ -469,7 +469,7 @@ mod tests {
     use super::*;
 
     fn usd() -> Currency {
-        Currency::parse("USD").unwrap()
+        Currency::parse("USD").expect("valid")
     }
 
     #[test]
@@ -482,10 +482,10 @@ mod tests {
             within_days: "7".into(),
             ..SearchForm::default()
         };
-        let request = form.request(usd()).unwrap();
+        let request = form.request(usd()).expect("valid");
         assert_eq!(request.kinds, Some(vec!["experts".to_owned()]));
         assert_eq!(
-            request.filter.unwrap(),
+            request.filter.expect("valid"),
             serde_json::json!([
                 "industry = \"Finance\"",
                 "skills IN [\"Rust\", \"\\\"Go\\\"\"]",
@@ -499,8 +499,11 @@ mod tests {
     #[test]
     fn without_expert_filters_every_kind_is_searched() {
         let form = SearchForm::default();
-        let request = form.request(usd()).unwrap();
-        assert_eq!(request.kinds.unwrap(), ["experts", "content", "dropins"]);
+        let request = form.request(usd()).expect("valid");
+        assert_eq!(
+            request.kinds.expect("valid"),
+            ["experts", "content", "dropins"]
+        );
         assert!(request.filter.is_none() && request.facets.is_none());
         assert_eq!(request.offset, Some(0));
     }
@@ -511,7 +514,11 @@ mod tests {
             min_price: "ten".into(),
             ..SearchForm::default()
         };
-        assert!(form.request(usd()).unwrap_err().contains("lowest price"));
+        assert!(
+            form.request(usd())
+                .expect_err("refused")
+                .contains("lowest price")
+        );
         let form = SearchForm {
             within_days: "-1".into(),
             ..SearchForm::default()
