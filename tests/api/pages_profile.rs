@@ -241,7 +241,10 @@ fn booking_a_free_slot_leads_to_its_page_which_strangers_cannot_see() {
     // The confirmation page, for the booker and the expert.
     let confirmation = browse(&app, "GET", &location, Some(&carl), None);
     assert_eq!(confirmation.status, 200, "{}", confirmation.raw);
-    assert!(confirmation.raw.contains("You're booked") || confirmation.raw.contains("You&#39;re booked"));
+    assert!(
+        confirmation.raw.contains("You're booked")
+            || confirmation.raw.contains("You&#39;re booked")
+    );
     assert!(confirmation.raw.contains("Confirmed"));
     assert!(confirmation.raw.contains("Europe/Berlin"));
     assert!(!confirmation.raw.contains("carl@example.com"));
@@ -251,7 +254,10 @@ fn booking_a_free_slot_leads_to_its_page_which_strangers_cannot_see() {
     // Dora is a stranger to it: the 404 page, for the page and its file.
     assert_eq!(browse(&app, "GET", &path, Some(&dora), None).status, 404);
     let ics_path = format!("{path}/calendar.ics");
-    assert_eq!(browse(&app, "GET", &ics_path, Some(&dora), None).status, 404);
+    assert_eq!(
+        browse(&app, "GET", &ics_path, Some(&dora), None).status,
+        404
+    );
     // Anonymous: sign in first.
     let anonymous = browse(&app, "GET", &path, None, None);
     assert_eq!(anonymous.status, 303);
@@ -274,9 +280,17 @@ fn booking_a_free_slot_leads_to_its_page_which_strangers_cannot_see() {
     // My bookings lists it, for the client and the expert.
     let mine = browse(&app, "GET", "/account/bookings", Some(&carl), None);
     assert_eq!(mine.status, 200);
-    assert!(mine.raw.contains(&format!("href=\"{path}\"")), "{}", mine.raw);
+    assert!(
+        mine.raw.contains(&format!("href=\"{path}\"")),
+        "{}",
+        mine.raw
+    );
     let theirs = browse(&app, "GET", "/account/bookings", Some(&grace), None);
-    assert!(theirs.raw.contains(&format!("href=\"{path}\"")), "{}", theirs.raw);
+    assert!(
+        theirs.raw.contains(&format!("href=\"{path}\"")),
+        "{}",
+        theirs.raw
+    );
     assert!(theirs.raw.contains("Sessions booked with you"));
     let nothing = browse(&app, "GET", "/account/bookings", Some(&dora), None);
     assert!(!nothing.raw.contains(&format!("href=\"{path}\"")));

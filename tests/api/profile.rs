@@ -459,13 +459,13 @@ fn the_public_profile_carries_the_branding_set_by_patch() {
     );
     // The OpenAPI schema names exactly these fields.
     let doc = app.get("/openapi.json").body;
-    let fields: std::collections::BTreeSet<&str> = doc["components"]["schemas"]["Branding"]
-        ["properties"]
-        .as_object()
-        .expect("the Branding schema")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let fields: std::collections::BTreeSet<&str> =
+        doc["components"]["schemas"]["Branding"]["properties"]
+            .as_object()
+            .expect("the Branding schema")
+            .keys()
+            .map(String::as_str)
+            .collect();
     let sent: std::collections::BTreeSet<&str> = profile.body["branding"]
         .as_object()
         .expect("branding")

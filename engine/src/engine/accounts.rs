@@ -94,7 +94,7 @@ impl Engine {
             .users()
             .by_username(username)?
             .filter(User::is_expert)
-            .ok_or_else(|| Error::NotFound {
+            .ok_or(Error::NotFound {
                 entity: "expert",
                 id: 0,
             })

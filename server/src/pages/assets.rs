@@ -50,6 +50,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("assets/profile.css"),
     },
     Asset {
+        name: "bookings.css",
+        mime: CSS,
+        bytes: include_bytes!("assets/bookings.css"),
+    },
+    Asset {
         name: "pay.js",
         mime: JS,
         bytes: include_bytes!("assets/pay.js"),

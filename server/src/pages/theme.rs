@@ -157,21 +157,21 @@ mod tests {
     /// A user with this branding.
     pub(crate) fn expert(background: &str, primary: &str, font: FontFamily, size: u8) -> User {
         let new = NewUser {
-            username: Username::parse("anna").unwrap(),
-            email: Email::parse("anna@example.com").unwrap(),
+            username: Username::parse("anna").expect("valid"),
+            email: Email::parse("anna@example.com").expect("valid"),
             password_hash: String::new(),
             full_name: "Anna Schmidt".into(),
             currency: Currency::EUR,
-            timezone: TimeZone::parse("Europe/Berlin").unwrap(),
-            language: LanguageCode::parse("de").unwrap(),
-            referral_code: ReferralCode::parse("ANNA2027").unwrap(),
+            timezone: TimeZone::parse("Europe/Berlin").expect("valid"),
+            language: LanguageCode::parse("de").expect("valid"),
+            referral_code: ReferralCode::parse("ANNA2027").expect("valid"),
             referred_by: None,
         };
         let mut user = User::new(new, UserId::new(1), Timestamp::now());
-        user.background_color = HexColor::parse(background).unwrap();
-        user.primary_color = HexColor::parse(primary).unwrap();
+        user.background_color = HexColor::parse(background).expect("valid");
+        user.primary_color = HexColor::parse(primary).expect("valid");
         user.font_family = font;
-        user.font_size = FontSize::new(size).unwrap();
+        user.font_size = FontSize::new(size).expect("valid");
         user
     }
 
@@ -195,7 +195,7 @@ mod tests {
         assert!(css.contains("--fg: #F5F7FA;"), "{css}");
         assert!(css.contains("--accent-fg: #1D2330;"), "{css}");
         for background in ["#000000", "#FFFFFF", "#2563EB", "#FFFF00", "#0F172A"] {
-            let bg = Rgb::of(&HexColor::parse(background).unwrap());
+            let bg = Rgb::of(&HexColor::parse(background).expect("valid"));
             assert!(contrast(bg, text_on(bg)) >= 4.5, "{background}");
         }
         // A mid grey reads less well either way: the better one is taken.
@@ -207,7 +207,7 @@ mod tests {
     fn every_font_stack_starts_with_its_typeface_and_holds_no_css_syntax() {
         for font in FontFamily::ALL {
             let stack = font_stack(*font);
-            let first = stack.split(',').next().unwrap().trim_matches('"');
+            let first = stack.split(',').next().expect("valid").trim_matches('"');
             assert_eq!(first, font.display_name());
             assert!(
                 !stack.contains([';', '{', '}', '<', '>', '\\', '/']),

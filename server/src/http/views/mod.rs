@@ -5,8 +5,8 @@
 //! the OpenAPI schemas of the model types the API sends or takes as they are.
 
 mod account_view;
-mod branding_view;
 mod booking_view;
+mod branding_view;
 mod calendar_view;
 mod content_hit_view;
 mod content_views;
@@ -18,8 +18,8 @@ mod public_profile;
 mod ranked_expert_view;
 
 pub use account_view::AccountView;
-pub use branding_view::Branding;
 pub use booking_view::BookingView;
+pub use branding_view::Branding;
 pub use calendar_view::CalendarStatusView;
 pub use content_hit_view::ContentHitView;
 pub use content_views::{BoughtView, ContentView, CreatorView, PurchaseView};

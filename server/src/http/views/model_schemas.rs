@@ -12,8 +12,7 @@ use std::borrow::Cow;
 use droply_engine::accounts::CLIENT_INTERACTIONS;
 use droply_models::{
     BookingStatus, ContentStatus, ContentType, FontFamily, PaymentStatus, PayoutStatus,
-    ProfileLayout,
-    StripeAccountStatus,
+    ProfileLayout, StripeAccountStatus,
 };
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};

@@ -20,10 +20,10 @@ use serde::Deserialize;
 
 use super::profile::{parse_username, render};
 use crate::http::{AppState, ErrorCode, blocking};
-use crate::pages::format;
 use crate::pages::layout::{Head, page};
 use crate::pages::page::{PageError, html, see_other, status_of};
 use crate::pages::viewer::Viewer;
+use crate::pages::{assets, format};
 
 /// Stripe.js, version 3 (the CSP allows its origin,
 /// [`crate::pages::security_headers::STRIPE_JS`], when payments are on).
@@ -109,7 +109,8 @@ async fn book(
         Ok(done) => done,
         Err(err) => {
             let status = status_of(&err);
-            let user_error = status.is_client_error() || err.code() == ErrorCode::PaymentsNotConfigured;
+            let user_error =
+                status.is_client_error() || err.code() == ErrorCode::PaymentsNotConfigured;
             if !user_error || err.code() == ErrorCode::NotFound {
                 return Err(PageError::from(err));
             }
@@ -171,6 +172,7 @@ fn pay_page(
         viewer,
         Head {
             title: "Pay for your session",
+            stylesheets: vec![assets::url("bookings.css")],
             scripts: &["pay.js"],
             external_scripts: vec![STRIPE_JS_V3],
             zone_sensitive: false,

@@ -181,7 +181,7 @@ mod tests {
     use droply_models::Timestamp;
 
     fn slot(start: &str) -> Slot {
-        let start = Timestamp::parse_rfc3339(start).unwrap();
+        let start = Timestamp::parse_rfc3339(start).expect("valid");
         Slot {
             start,
             end: start.plus_minutes(60),
@@ -197,14 +197,14 @@ mod tests {
             slot("2027-01-05T09:00:00Z"),
             slot("2027-01-06T09:00:00Z"),
         ];
-        let la = TimeZone::parse("America/Los_Angeles").unwrap();
+        let la = TimeZone::parse("America/Los_Angeles").expect("valid");
         let days = group_by_day(&slots, la, 7);
         let dates: Vec<&str> = days.iter().map(|d| d.date.as_str()).collect();
         assert_eq!(dates, ["2027-01-04", "2027-01-05", "2027-01-06"]);
         assert_eq!(days[0].label, "Monday 4 January");
         let sizes: Vec<usize> = days.iter().map(|d| d.slots.len()).collect();
         assert_eq!(sizes, [1, 2, 1]);
-        let berlin = TimeZone::parse("Europe/Berlin").unwrap();
+        let berlin = TimeZone::parse("Europe/Berlin").expect("valid");
         let days = group_by_day(&slots, berlin, 7);
         assert_eq!(days.len(), 2);
         assert_eq!(days[0].slots.len(), 3);

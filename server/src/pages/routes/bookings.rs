@@ -20,10 +20,10 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::http::{AppState, blocking};
-use crate::pages::format;
 use crate::pages::layout::{Head, page};
 use crate::pages::page::{PageError, html, url_encode};
 use crate::pages::viewer::Viewer;
+use crate::pages::{assets, format};
 
 /// Bookings listed per role.
 const LISTED: usize = 50;
@@ -107,6 +107,7 @@ async fn booking_page(
         &viewer,
         Head {
             title: "Your booking",
+            stylesheets: vec![assets::url("bookings.css")],
             zone_sensitive: true,
             ..Head::default()
         },
@@ -296,6 +297,7 @@ async fn my_bookings(State(state): State<AppState>, viewer: Viewer) -> Result<Re
         &viewer,
         Head {
             title: "My bookings",
+            stylesheets: vec![assets::url("bookings.css")],
             zone_sensitive: true,
             ..Head::default()
         },
@@ -346,7 +348,7 @@ mod tests {
         assert!(booking_id("12").is_ok());
         for bad in ["x", "-1", "1.ics", ""] {
             assert_eq!(
-                booking_id(bad).unwrap_err().status(),
+                booking_id(bad).expect_err("refused").status(),
                 axum::http::StatusCode::NOT_FOUND
             );
         }

@@ -26,7 +26,7 @@ use crate::http::{AppState, blocking};
 use crate::pages::layout::{Head, page};
 use crate::pages::page::{PageError, html_with, url_encode};
 use crate::pages::viewer::Viewer;
-use crate::pages::{format, theme};
+use crate::pages::{assets, format, theme};
 
 /// Reviews shown on the page.
 const REVIEWS_SHOWN: usize = 10;
@@ -143,7 +143,7 @@ pub async fn render(
             Head {
                 title: &title,
                 stylesheets: vec![
-                    crate::pages::assets::url("profile.css"),
+                    assets::url("profile.css"),
                     format!("/@{handle}/theme.css?v={}", theme::version(&css)),
                 ],
                 body_class: &body_class,
@@ -168,7 +168,10 @@ async fn theme_css(
                 CONTENT_TYPE,
                 HeaderValue::from_static("text/css; charset=utf-8"),
             ),
-            (CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
         ],
         theme::stylesheet(&expert),
     )

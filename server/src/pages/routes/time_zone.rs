@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn the_zone_cookie_is_what_app_js_writes() {
-        let zone = TimeZone::parse("America/Los_Angeles").unwrap();
+        let zone = TimeZone::parse("America/Los_Angeles").expect("valid");
         assert_eq!(
             zone_cookie(zone, false),
             "droply_tz=America%2FLos_Angeles; Path=/; Max-Age=31536000; SameSite=Lax"
