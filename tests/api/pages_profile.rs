@@ -2,7 +2,7 @@
 //! booking page and its calendar file, and one's bookings, over HTTP as a
 //! browser sends them: the session and CSRF cookies, URL-encoded forms.
 
-use crate::app::{Response, TestApp, spawn_app};
+use crate::app::{Response, TestApp, spawn_app, spawn_app_paying_pages};
 use crate::availability::expert_working;
 
 /// The CSRF token the test browser holds (64 hex digits).
@@ -313,4 +313,56 @@ fn the_time_zone_picker_keeps_the_zone_in_a_cookie() {
         browse(&app, "POST", "/time-zone", None, Some(&bad)).status,
         400
     );
+}
+
+#[test]
+fn a_paid_session_booked_from_the_page_is_paid_on_the_pay_page() {
+    let app = spawn_app_paying_pages("pk_test_droply");
+    expert_working(&app, "grace", "Europe/Berlin", "00:00", "24:00");
+    let (_, carl) = app.register("carl");
+    let page = browse(&app, "GET", "/@grace", Some(&carl), None);
+    assert_eq!(page.status, 200, "{}", page.raw);
+    assert!(!page.raw.contains("Payments are unavailable"));
+    assert!(!page.raw.contains("disabled"), "{}", page.raw);
+    let (start, key) = (first_slot(&page.raw), form_key(&page.raw));
+    let pay = browse(
+        &app,
+        "POST",
+        "/@grace/book",
+        Some(&carl),
+        Some(&book_form(&start, &key)),
+    );
+    assert_eq!(pay.status, 200, "{}", pay.raw);
+    let html = &pay.raw;
+    assert!(
+        html.contains(r#"<script src="https://js.stripe.com/v3" defer>"#),
+        "{html}"
+    );
+    assert!(html.contains("/assets/pay.js?v="), "{html}");
+    assert!(
+        html.contains(r#"data-publishable-key="pk_test_droply""#),
+        "{html}"
+    );
+    assert!(html.contains("data-client-secret=\"pi_"), "{html}");
+    assert!(html.contains("$90.00"), "{html}");
+    assert!(
+        pay.header("content-security-policy")
+            .is_some_and(|csp| csp.contains("script-src 'self' https://js.stripe.com;"))
+    );
+    let at = html
+        .find("data-return-url=\"/bookings/")
+        .expect("the way back")
+        + "data-return-url=\"/bookings/".len();
+    let id: u64 = html[at..]
+        .split('?')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("booking id");
+    let booking = app
+        .store
+        .bookings()
+        .get(droply_models::BookingId::new(id))
+        .expect("booking");
+    assert_eq!(booking.status, droply_models::BookingStatus::PendingPayment);
+    assert_eq!(app.store.bookings().count(), 1);
 }
