@@ -150,7 +150,7 @@ fn booking_markup(
                         (when(booking, zone))
                     }
                     @if expert.timezone != zone {
-                        dt { "For " (if as_client { expert.full_name.as_str() } else { "you as the expert" }) }
+                        dt { (if as_client { "The expert's time" } else { "Your working time" }) }
                         dd class="expert-time" { (when(booking, expert.timezone)) }
                     }
                     dt { "Length" }
