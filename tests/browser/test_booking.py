@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from conftest import shoot, sign_up
+from test_accessibility import audit
 from experts import make_expert
 
 LA = "America/Los_Angeles"
@@ -70,6 +71,11 @@ def test_booking_a_free_slot_in_another_time_zone(server, new_context):
     shoot(page, "my-bookings")
     link.click()
     assert page.url.split("?")[0] == booking_url
+
+    # Both pages pass the accessibility audit on a phone.
+    page.set_viewport_size({"width": 375, "height": 800})
+    for path in (booking_url.replace(server.base, ""), "/account/bookings"):
+        audit(page, path)
 
     # A stranger, signed in elsewhere, gets the 404 page.
     stranger = new_context(timezone_id="Europe/Berlin").new_page()

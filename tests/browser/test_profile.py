@@ -1,6 +1,7 @@
 """An expert's profile page is drawn in their branding, in each layout."""
 
 from conftest import shoot
+from test_accessibility import audit
 from experts import make_expert
 
 LAYOUTS = ("classic", "modern", "minimal", "grid", "card")
@@ -84,3 +85,12 @@ def test_an_unknown_username_is_the_404_page(page):
     response = page.goto("/@no_such_expert_here")
     assert response.status == 404
     assert page.get_by_role("alert").is_visible()
+
+
+def test_the_profile_passes_the_accessibility_audit_on_a_phone(server, new_context):
+    _, name, token = make_expert(server, linkedin_url="https://linkedin.com/in/someone")
+    page = new_context(viewport={"width": 375, "height": 800}).new_page()
+    for layout in LAYOUTS:
+        status, _ = server.api("PATCH", "/v1/users/me", {"profile_layout": layout}, token)
+        assert status == 200
+        audit(page, f"/@{name}")
