@@ -77,6 +77,33 @@ pub fn spawn_app_paying_with(change: impl FnOnce(&mut EngineConfig)) -> TestApp 
     app
 }
 
+/// Starts the API taking payments (as [`spawn_app_paying`]) with the web
+/// pages taking them too: Stripe's publishable key is `publishable_key`.
+pub fn spawn_app_paying_pages(publishable_key: &str) -> TestApp {
+    let local = LocalStripe::start();
+    let fake = StripeFake::start(Some(local.base_url()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = engine_config(dir.path());
+    config.payments.stripe = Some(StripeConfig {
+        api_base: fake.base_url(),
+        ..StripeConfig::new(SECRET_KEY.into(), WEBHOOK_SECRET.into())
+    });
+    let engine = Engine::open(config).expect("engine");
+    let limits = test_limits();
+    let pages = droply_server::pages::PageSettings {
+        secure_cookies: false,
+        stripe_publishable_key: Some(publishable_key.to_owned()),
+    };
+    let state = AppState::with_limits(engine.clone(), &limits).with_pages(pages);
+    let mut app = serve_router(droply_server::http::router(state), &limits, engine, dir);
+    local.register_webhook(
+        &format!("http://{}/v1/webhooks/stripe", app.addr),
+        WEBHOOK_SECRET,
+    );
+    app.stripe = Some(Stripe { fake, local });
+    app
+}
+
 /// [`spawn_app_paying_with`] with the test defaults.
 pub fn spawn_app_paying() -> TestApp {
     spawn_app_paying_with(|_| {})

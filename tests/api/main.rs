@@ -24,6 +24,7 @@ mod metrics;
 mod openapi;
 mod pages;
 mod pages_account;
+mod pages_profile;
 mod payments;
 mod profile;
 mod recommendations;

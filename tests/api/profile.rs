@@ -428,3 +428,56 @@ fn signed_in_answers_are_not_stored_by_caches() {
     let public = app.get("/health");
     assert_eq!(public.header("cache-control"), None);
 }
+
+#[test]
+fn the_public_profile_carries_the_branding_set_by_patch() {
+    let app = spawn_app();
+    let (id, token) = app.register("ada");
+    let patched = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &token,
+        Some(
+            r##"{"profession":"Tax Advisor","background_color":"#0f0","primary_color":"#112233",
+                "secondary_color":"#abcdef","font_family":"JetBrains Mono","font_size":20,
+                "profile_layout":"card"}"##,
+        ),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.raw);
+    let profile = app.get(&format!("/v1/experts/{id}"));
+    assert_eq!(profile.status, 200, "{}", profile.raw);
+    assert_eq!(
+        profile.body["branding"],
+        serde_json::json!({
+            "background_color": "#00FF00",
+            "primary_color": "#112233",
+            "secondary_color": "#ABCDEF",
+            "font_family": "jetbrains_mono",
+            "font_size": 20,
+            "profile_layout": "card"
+        })
+    );
+    // The OpenAPI schema names exactly these fields.
+    let doc = app.get("/openapi.json").body;
+    let fields: std::collections::BTreeSet<&str> =
+        doc["components"]["schemas"]["Branding"]["properties"]
+            .as_object()
+            .expect("the Branding schema")
+            .keys()
+            .map(String::as_str)
+            .collect();
+    let sent: std::collections::BTreeSet<&str> = profile.body["branding"]
+        .as_object()
+        .expect("branding")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(fields, sent);
+    assert!(
+        doc["components"]["schemas"]["PublicProfile"]["required"]
+            .as_array()
+            .expect("required")
+            .iter()
+            .any(|field| field == "branding")
+    );
+}

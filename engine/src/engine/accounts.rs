@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use droply_models::{
     Favorite, InteractionType, Referral, ReferralReward, Timestamp, User, UserId, UserInteraction,
+    Username,
 };
 
 use super::Engine;
@@ -83,6 +84,19 @@ impl Engine {
             .ok_or(Error::NotFound {
                 entity: "expert",
                 id: id.get(),
+            })
+    }
+
+    /// The expert with `username` (case-insensitive); `NotFound` for an
+    /// unknown username or a user who offers no sessions.
+    pub fn expert_by_username(&self, username: &Username) -> Result<User> {
+        self.store()
+            .users()
+            .by_username(username)?
+            .filter(User::is_expert)
+            .ok_or(Error::NotFound {
+                entity: "expert",
+                id: 0,
             })
     }
 

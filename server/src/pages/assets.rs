@@ -65,9 +65,19 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("assets/room.js"),
     },
     Asset {
-        name: "content_pay.js",
+        name: "profile.css",
+        mime: CSS,
+        bytes: include_bytes!("assets/profile.css"),
+    },
+    Asset {
+        name: "bookings.css",
+        mime: CSS,
+        bytes: include_bytes!("assets/bookings.css"),
+    },
+    Asset {
+        name: "pay.js",
         mime: JS,
-        bytes: include_bytes!("assets/content_pay.js"),
+        bytes: include_bytes!("assets/pay.js"),
     },
 ];
 

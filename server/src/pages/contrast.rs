@@ -1,4 +1,5 @@
-//! WCAG 2 contrast between two colours: the relative luminance of each
+//! Colours as channels ([`Rgb`]: luminance, mixing) and the WCAG 2
+//! contrast between two of them: the relative luminance of each
 //! (sRGB channels linearised), and the ratio `(lighter + 0.05) / (darker +
 //! 0.05)`, from 1:1 to 21:1. Text needs at least [`MIN_TEXT_RATIO`] (level
 //! AA for body text). `assets/branding.js` computes the same numbers live
@@ -9,36 +10,63 @@ use droply_models::HexColor;
 /// The least contrast body text needs (WCAG 2 level AA).
 pub const MIN_TEXT_RATIO: f64 = 4.5;
 
-/// The red, green and blue bytes of `#RRGGBB`.
-fn channels(color: &HexColor) -> [u8; 3] {
-    let hex = color.as_str().trim_start_matches('#');
-    let byte = |at: usize| {
-        hex.get(at..at + 2)
-            .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-            .unwrap_or(0)
-    };
-    [byte(0), byte(2), byte(4)]
+/// A colour as red, green and blue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rgb(pub u8, pub u8, pub u8);
+
+impl Rgb {
+    /// The colour of a validated `#RRGGBB` (black if it were ever not).
+    pub fn of(color: &HexColor) -> Rgb {
+        let hex = color.as_str().trim_start_matches('#');
+        let byte = |at: usize| {
+            hex.get(at..at + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .unwrap_or(0)
+        };
+        Rgb(byte(0), byte(2), byte(4))
+    }
+
+    /// `#RRGGBB`.
+    pub fn css(self) -> String {
+        format!("#{:02X}{:02X}{:02X}", self.0, self.1, self.2)
+    }
+
+    /// The relative luminance, 0 (black) to 1 (white).
+    pub fn luminance(self) -> f64 {
+        let linear = |byte: u8| {
+            let c = f64::from(byte) / 255.0;
+            if c <= 0.039_28 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * linear(self.0) + 0.7152 * linear(self.1) + 0.0722 * linear(self.2)
+    }
+
+    /// `percent` of the way from this colour to `other`.
+    pub fn mix(self, other: Rgb, percent: u16) -> Rgb {
+        let blend = |a: u8, b: u8| {
+            let value = (u16::from(a) * (100 - percent) + u16::from(b) * percent + 50) / 100;
+            u8::try_from(value).unwrap_or(u8::MAX)
+        };
+        Rgb(
+            blend(self.0, other.0),
+            blend(self.1, other.1),
+            blend(self.2, other.2),
+        )
+    }
 }
 
-/// The relative luminance of `color`, 0 (black) to 1 (white).
-pub fn luminance(color: &HexColor) -> f64 {
-    let linear = |byte: u8| {
-        let c = f64::from(byte) / 255.0;
-        if c <= 0.039_28 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    let [r, g, b] = channels(color);
-    0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+/// The contrast ratio of two colours (order does not matter), 1 to 21.
+pub fn contrast(a: Rgb, b: Rgb) -> f64 {
+    let (la, lb) = (a.luminance(), b.luminance());
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }
 
 /// The contrast ratio of `a` against `b` (order does not matter), 1 to 21.
 pub fn ratio(a: &HexColor, b: &HexColor) -> f64 {
-    let (la, lb) = (luminance(a), luminance(b));
-    let (light, dark) = if la >= lb { (la, lb) } else { (lb, la) };
-    (light + 0.05) / (dark + 0.05)
+    contrast(Rgb::of(a), Rgb::of(b))
 }
 
 /// Whether text in `fg` on `bg` is readable enough.

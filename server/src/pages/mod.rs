@@ -3,7 +3,8 @@
 //! engine. `routes/` holds one module per page or group of pages; `layout`
 //! the frame they share; `viewer` who is looking (the cookie session, the
 //! CSRF token, the time zone); `page` how a page or its error is answered;
-//! `format` money, times and ratings as people read them; `assets` the
+//! `format` money, times and ratings as people read them; `theme` an
+//! expert's branding as a stylesheet; `assets` the
 //! embedded stylesheet and scripts. Every page passes through `csrf` (a
 //! token in an HttpOnly cookie that each form repeats) and
 //! `security_headers` (a Content-Security-Policy without inline scripts,
@@ -17,9 +18,11 @@ pub(crate) mod csrf;
 mod format;
 mod layout;
 mod page;
+mod payment_form;
 mod routes;
 mod security_headers;
 mod settings;
+mod theme;
 mod viewer;
 
 use axum::Router;
@@ -37,6 +40,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(routes::account::router())
         .merge(routes::dropin::router())
         .merge(routes::content::router())
+        .merge(routes::profile::router())
+        .merge(routes::book::router())
+        .merge(routes::bookings::router())
+        .merge(routes::time_zone::router())
         .merge(assets::router())
         .layer(from_fn_with_state(state.clone(), csrf::protect))
         .layer(from_fn_with_state(state.clone(), security_headers::add))

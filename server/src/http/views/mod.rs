@@ -1,11 +1,12 @@
 //! What the API sends back: the shapes of rows as callers may see them
-//! (one's own account, a public profile, a booking, a ranked expert, one's
+//! (one's own account, a public profile and its branding, a booking, a ranked expert, one's
 //! payouts and earnings, content, its purchases and its search hits, drop-ins and their messages), and
 //! payouts and earnings, one's calendar connection, content, its purchases and its search hits), and
 //! the OpenAPI schemas of the model types the API sends or takes as they are.
 
 mod account_view;
 mod booking_view;
+mod branding_view;
 mod calendar_view;
 mod content_hit_view;
 mod content_views;
@@ -18,6 +19,7 @@ mod ranked_expert_view;
 
 pub use account_view::AccountView;
 pub use booking_view::BookingView;
+pub use branding_view::Branding;
 pub use calendar_view::CalendarStatusView;
 pub use content_hit_view::ContentHitView;
 pub use content_views::{BoughtView, ContentView, CreatorView, PurchaseView};

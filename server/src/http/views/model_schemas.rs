@@ -11,8 +11,8 @@ use std::borrow::Cow;
 
 use droply_engine::accounts::CLIENT_INTERACTIONS;
 use droply_models::{
-    BookingStatus, ContentStatus, ContentType, PaymentStatus, PayoutStatus, ProfileLayout,
-    StripeAccountStatus,
+    BookingStatus, ContentStatus, ContentType, FontFamily, PaymentStatus, PayoutStatus,
+    ProfileLayout, StripeAccountStatus,
 };
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -100,6 +100,12 @@ impl ToSchema for InteractionTypeSchema {
         Cow::Borrowed("InteractionType")
     }
 }
+string_enum_schema!(
+    /// `FontFamily` as sent.
+    FontFamilySchema = "FontFamily",
+    FontFamily,
+    "A profile page's typeface (snake_case name)."
+);
 string_enum_schema!(
     /// `ProfileLayout` as taken.
     ProfileLayoutSchema = "ProfileLayout",

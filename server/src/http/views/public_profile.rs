@@ -6,6 +6,7 @@ use droply_models::{Money, User};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::Branding;
 use super::model_schemas::MoneySchema;
 
 /// An expert as the public sees them.
@@ -52,6 +53,8 @@ pub struct PublicProfile {
     pub profile_picture: Option<String>,
     /// Public links.
     pub links: Vec<String>,
+    /// How their profile page looks.
+    pub branding: Branding,
 }
 
 impl From<&User> for PublicProfile {
@@ -98,6 +101,7 @@ impl From<&User> for PublicProfile {
                 .as_ref()
                 .map(|url| url.as_str().to_owned()),
             links,
+            branding: Branding::from(user),
         }
     }
 }

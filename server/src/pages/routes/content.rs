@@ -22,10 +22,8 @@ use crate::http::{AppState, ClientAddr, blocking};
 use crate::pages::format;
 use crate::pages::layout::{Head, csrf_field, page};
 use crate::pages::page::{PageError, html, see_other};
+use crate::pages::payment_form::{PAY_SCRIPT, STRIPE_JS_V3, payment_form};
 use crate::pages::viewer::Viewer;
-
-/// Stripe.js, version 3, from where the CSP allows it.
-const STRIPE_V3: &str = "https://js.stripe.com/v3";
 
 /// `/c/{id}`, `/c/{id}/buy` and `/c/{id}/download`.
 pub fn router() -> Router<AppState> {
@@ -109,14 +107,7 @@ async fn buy_content(
         section class="narrow card" {
             h1 { "Pay for " (bought.content.title) }
             p { "Total: " strong { (format::money(payment.amount)) } }
-            form id="pay-form" class="stack"
-                data-client-secret=(payment.client_secret)
-                data-publishable-key=(key)
-                data-return-url=(format!("/c/{}?bought=1", id.get())) {
-                div id="payment-element" {}
-                p id="pay-error" class="alert" role="alert" hidden {}
-                button type="submit" id="pay-button" { "Pay " (format::money(payment.amount)) }
-            }
+            (payment_form(&payment, &key, &format!("/c/{}?bought=1", id.get())))
             p { a href=(format!("/c/{}", id.get())) { "Back" } }
         }
     };
@@ -124,8 +115,8 @@ async fn buy_content(
         &viewer,
         Head {
             title: "Pay",
-            scripts: &["content_pay.js"],
-            external_scripts: vec![STRIPE_V3],
+            scripts: &[PAY_SCRIPT],
+            external_scripts: vec![STRIPE_JS_V3],
             ..Head::default()
         },
         content,
@@ -241,12 +232,6 @@ fn content_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pages::security_headers::STRIPE_JS;
-
-    #[test]
-    fn stripe_js_comes_from_the_origin_the_csp_allows() {
-        assert_eq!(STRIPE_V3, format!("{STRIPE_JS}/v3"));
-    }
 
     #[test]
     fn only_positive_numbers_are_content_ids() {

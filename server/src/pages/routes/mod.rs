@@ -2,6 +2,11 @@
 
 pub mod account;
 pub mod auth;
+pub mod book;
+pub mod booking_widget;
+pub mod bookings;
 pub mod content;
 pub mod dropin;
+pub mod profile;
 pub mod search;
+pub mod time_zone;

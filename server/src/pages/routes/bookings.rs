@@ -1,0 +1,363 @@
+//! One's bookings in a browser: a booking's page (`/bookings/{id}`: who,
+//! when in the viewer's zone and the expert's, status, price, the `.ics`
+//! download, and the meeting link once the call opens), its iCalendar file
+//! (`/bookings/{id}/calendar.ics`), and the list of one's bookings as
+//! client and as expert (`/account/bookings`). Only the booker and the
+//! provider see a booking; anyone else gets the 404 page, as the engine
+//! answers.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderValue;
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use droply_engine::PageRequest;
+use droply_engine::booking::BookingRole;
+use droply_engine::video::MeetingPath;
+use droply_models::{Booking, BookingId, BookingStatus, TimeZone, Timestamp, User, UserId};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::http::{AppState, blocking};
+use crate::pages::layout::{Head, page};
+use crate::pages::page::{PageError, html, url_encode};
+use crate::pages::viewer::Viewer;
+use crate::pages::{assets, format};
+
+/// Bookings listed per role.
+const LISTED: usize = 50;
+
+/// `GET /bookings/{id}`, `GET /bookings/{id}/calendar.ics` and
+/// `GET /account/bookings`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/bookings/{id}", get(booking_page))
+        .route("/bookings/{id}/calendar.ics", get(booking_calendar))
+        .route("/account/bookings", get(my_bookings))
+}
+
+/// Flags the booking and payment pages add on the way back.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Arrival {
+    /// Just booked.
+    booked: Option<String>,
+    /// Back from paying.
+    paid: Option<String>,
+}
+
+/// The booking id in a path, or the 404 page.
+fn booking_id(raw: &str) -> Result<BookingId, PageError> {
+    raw.parse().map_err(|_| PageError::not_found())
+}
+
+/// How one joins the call now: a link, or when it will appear.
+enum Meeting {
+    /// A Daily room to open.
+    Room(String),
+    /// The call runs on Droply's own relay.
+    Relay,
+    /// Not open (yet): the link appears this many minutes before the start.
+    Later(u64),
+    /// Over, cancelled or never on.
+    None,
+}
+
+/// What the booking page shows.
+struct BookingDetails {
+    booking: Booking,
+    expert: User,
+    meeting: Meeting,
+}
+
+async fn booking_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    Query(arrival): Query<Arrival>,
+) -> Result<Response, PageError> {
+    let id = booking_id(&raw)?;
+    let me = viewer.require(&format!("/bookings/{}", id.get()))?.id;
+    let details = blocking(&state, move |engine| {
+        let booking = engine.booking(id, me)?;
+        let expert = engine.account(booking.provider_id)?;
+        let meeting = match engine.meeting(id, me) {
+            Ok(access) => match access.path {
+                MeetingPath::Daily { room_url, .. } => Meeting::Room(room_url),
+                MeetingPath::WebRtc { .. } => Meeting::Relay,
+            },
+            Err(_)
+                if booking.status == BookingStatus::Confirmed
+                    && booking.end_time > Timestamp::now() =>
+            {
+                Meeting::Later(engine.video_config().open_before.as_secs() / 60)
+            }
+            Err(_) => Meeting::None,
+        };
+        Ok(BookingDetails {
+            booking,
+            expert,
+            meeting,
+        })
+    })
+    .await?;
+    let content = booking_markup(&viewer, me, &details, &arrival);
+    Ok(html(page(
+        &viewer,
+        Head {
+            title: "Your booking",
+            stylesheets: vec![assets::url("bookings.css")],
+            zone_sensitive: true,
+            ..Head::default()
+        },
+        content,
+    )))
+}
+
+fn booking_markup(
+    viewer: &Viewer,
+    me: UserId,
+    details: &BookingDetails,
+    arrival: &Arrival,
+) -> Markup {
+    let booking = &details.booking;
+    let expert = &details.expert;
+    let zone = viewer.time_zone();
+    let as_client = booking.user_id == me;
+    let with = if as_client {
+        expert.full_name.as_str()
+    } else {
+        booking.client_name.as_str()
+    };
+    let id = booking.id.get();
+    html! {
+        div class="narrow booking-page" {
+            @if arrival.booked.is_some() && booking.status == BookingStatus::Confirmed {
+                p class="success" role="status" { "You're booked. See you then!" }
+            }
+            @if arrival.paid.is_some() {
+                p class="success" role="status" {
+                    @if booking.status == BookingStatus::Confirmed { "Payment received. You're booked." }
+                    @else { "Thank you. Your payment is being confirmed." }
+                }
+            }
+            h1 { "Session with " (with) }
+            div class="card" {
+                dl class="facts" {
+                    dt { "When" }
+                    dd data-start=(booking.start_time.to_rfc3339()) {
+                        (when(booking, zone))
+                    }
+                    @if expert.timezone != zone {
+                        dt { (if as_client { "The expert's time" } else { "Your working time" }) }
+                        dd class="expert-time" { (when(booking, expert.timezone)) }
+                    }
+                    dt { "Length" }
+                    dd { (booking.duration) " minutes" }
+                    @if as_client {
+                        dt { "Expert" }
+                        dd { a href=(format!("/@{}", url_encode(expert.username.as_str()))) { (expert.full_name) } }
+                    } @else {
+                        dt { "Client" }
+                        dd { (booking.client_name) }
+                    }
+                    dt { "Status" }
+                    dd class={ "status status-" (booking.status.as_str()) } { (status_text(booking.status)) }
+                    dt { "Price" }
+                    dd {
+                        @if booking.payment_amount.amount_minor == 0 { "Free" }
+                        @else { (format::money(booking.payment_amount)) " · " (booking.payment_status.as_str().replace('_', " ")) }
+                    }
+                    @if let Some(message) = &booking.client_message {
+                        dt { "Note" }
+                        dd { (message) }
+                    }
+                    @if let Some(reason) = &booking.cancellation_reason {
+                        dt { "Why cancelled" }
+                        dd { (reason) }
+                    }
+                }
+                section class="meeting" aria-label="The call" {
+                    @match &details.meeting {
+                        Meeting::Room(url) => p { a class="button" href=(url) rel="noopener" target="_blank" { "Join the call" } },
+                        Meeting::Relay => p class="success" { "The call is open: join it from the Droply app." },
+                        Meeting::Later(minutes) => p class="note" { "The meeting link appears " (minutes) " minutes before the start." },
+                        Meeting::None => {},
+                    }
+                }
+                p class="actions" {
+                    a class="button secondary" href=(format!("/bookings/{id}/calendar.ics")) download { "Add to calendar (.ics)" }
+                    " "
+                    a href="/account/bookings" { "All my bookings" }
+                }
+            }
+        }
+    }
+}
+
+/// `Thu 3 Dec 2026, 14:00–15:00 (Europe/Paris)`.
+fn when(booking: &Booking, zone: TimeZone) -> String {
+    format!(
+        "{}–{} ({})",
+        format::date_time(booking.start_time, zone),
+        format::clock(booking.end_time, zone),
+        zone.as_str().replace('_', " ")
+    )
+}
+
+/// A booking status as people read it.
+fn status_text(status: BookingStatus) -> &'static str {
+    match status {
+        BookingStatus::PendingPayment => "Waiting for payment",
+        BookingStatus::Confirmed => "Confirmed",
+        BookingStatus::Completed => "Completed",
+        BookingStatus::Cancelled => "Cancelled",
+        BookingStatus::NoShow => "No-show",
+    }
+}
+
+/// The booking as an iCalendar file to download.
+async fn booking_calendar(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
+    let id = booking_id(&raw)?;
+    let me = viewer.require(&format!("/bookings/{}", id.get()))?.id;
+    let text = blocking(&state, move |engine| engine.booking_ics(id, me)).await?;
+    let disposition = format!("attachment; filename=\"droply-booking-{}.ics\"", id.get());
+    Ok((
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/calendar; charset=utf-8"),
+            ),
+            (
+                CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// One row of the list: the booking and the other party's name and link.
+struct Row {
+    booking: Booking,
+    with: String,
+    link: Option<String>,
+}
+
+async fn my_bookings(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    let me = viewer.require("/account/bookings")?.id;
+    let (booked, received) = blocking(&state, move |engine| {
+        let page = PageRequest::first(LISTED);
+        let mut booked = Vec::new();
+        for booking in engine.bookings_of(me, BookingRole::Client, &page)?.items {
+            let expert = engine.account(booking.provider_id)?;
+            booked.push(Row {
+                booking,
+                with: expert.full_name,
+                link: Some(format!("/@{}", url_encode(expert.username.as_str()))),
+            });
+        }
+        let received = engine
+            .bookings_of(me, BookingRole::Provider, &page)?
+            .items
+            .into_iter()
+            .map(|booking| Row {
+                with: booking.client_name.clone(),
+                booking,
+                link: None,
+            })
+            .collect::<Vec<_>>();
+        Ok((booked, received))
+    })
+    .await?;
+    let zone = viewer.time_zone();
+    let content = html! {
+        h1 { "My bookings" }
+        p class="note" { "Times in " (zone.as_str().replace('_', " ")) "." }
+        section aria-labelledby="booked-heading" {
+            h2 id="booked-heading" { "Sessions you booked" }
+            (booking_table(&booked, zone, "Expert", "You have not booked a session yet."))
+        }
+        @if !received.is_empty() || viewer.user.as_ref().is_some_and(User::is_expert) {
+            section aria-labelledby="received-heading" {
+                h2 id="received-heading" { "Sessions booked with you" }
+                (booking_table(&received, zone, "Client", "Nobody has booked you yet."))
+            }
+        }
+    };
+    Ok(html(page(
+        &viewer,
+        Head {
+            title: "My bookings",
+            stylesheets: vec![assets::url("bookings.css")],
+            zone_sensitive: true,
+            ..Head::default()
+        },
+        content,
+    )))
+}
+
+fn booking_table(rows: &[Row], zone: TimeZone, party: &str, empty: &str) -> Markup {
+    html! {
+        @if rows.is_empty() {
+            p class="muted" { (empty) }
+        } @else {
+            div class="table-wrap" {
+                table class="bookings" {
+                    thead { tr { th { "When" } th { (party) } th { "Status" } th { "Price" } th { span class="visually-hidden" { "Open" } } } }
+                    tbody {
+                        @for row in rows {
+                            @let booking = &row.booking;
+                            tr data-booking=(booking.id.get()) {
+                                td { (format::date_time(booking.start_time, zone)) }
+                                td {
+                                    @match &row.link {
+                                        Some(link) => a href=(link) { (row.with) },
+                                        None => (row.with),
+                                    }
+                                }
+                                td { (status_text(booking.status)) }
+                                td {
+                                    @if booking.payment_amount.amount_minor == 0 { "Free" }
+                                    @else { (format::money(booking.payment_amount)) }
+                                }
+                                td { a href=(format!("/bookings/{}", booking.id.get())) { "Open booking" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_numeric_ids_are_bookings() {
+        assert!(booking_id("12").is_ok());
+        for bad in ["x", "-1", "1.ics", ""] {
+            assert_eq!(
+                booking_id(bad).expect_err("refused").status(),
+                axum::http::StatusCode::NOT_FOUND
+            );
+        }
+    }
+
+    #[test]
+    fn every_status_reads_as_words() {
+        for status in BookingStatus::ALL {
+            assert!(!status_text(*status).contains('_'));
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! The expert profile page, its theme stylesheet and booking from it, the
+//! booking page and its calendar file, and one's bookings, over HTTP as a
+//! browser sends them: the session and CSRF cookies, URL-encoded forms.
+
+use crate::app::{Response, TestApp, spawn_app, spawn_app_paying_pages};
+use crate::availability::expert_working;
+
+/// The CSRF token the test browser holds (64 hex digits).
+const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// A page request with the browser's cookies (`token` signs in).
+fn browse(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    form: Option<&str>,
+) -> Response {
+    let mut cookie = format!("droply_csrf={CSRF}; droply_tz=Europe%2FBerlin");
+    if let Some(token) = token {
+        cookie.push_str(&format!("; droply_session={token}"));
+    }
+    app.send(
+        method,
+        path,
+        form,
+        None,
+        &[
+            ("Cookie", &cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+    )
+}
+
+/// The first bookable start the page offers.
+fn first_slot(page: &str) -> String {
+    let at = page.find("data-start=\"").expect("a slot on the page") + "data-start=\"".len();
+    page[at..].split('"').next().expect("slot").to_owned()
+}
+
+/// The idempotency key of the page's booking form.
+fn form_key(page: &str) -> String {
+    let at = page
+        .find("name=\"idempotency_key\" value=\"")
+        .expect("the booking form")
+        + "name=\"idempotency_key\" value=\"".len();
+    page[at..].split('"').next().expect("key").to_owned()
+}
+
+fn book_form(start: &str, key: &str) -> String {
+    format!(
+        "_csrf={CSRF}&idempotency_key={key}&start={}",
+        start.replace(':', "%3A").replace('+', "%2B")
+    )
+}
+
+/// A free expert working every day in Berlin, as (id, username, token).
+fn free_expert(app: &TestApp, name: &str) -> (u64, String) {
+    let (id, token) = expert_working(app, name, "Europe/Berlin", "00:00", "24:00");
+    app.make_free(id);
+    (id, token)
+}
+
+#[test]
+fn the_profile_page_shows_the_expert_with_their_text_escaped() {
+    let app = spawn_app();
+    let (_, token) = expert_working(&app, "grace", "Europe/Berlin", "00:00", "24:00");
+    let patched = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &token,
+        Some(r#"{"bio":"<script>alert(1)</script> & more","skills_1":"VAT","specialty_tags":["startups"],"linkedin_url":"https://linkedin.com/in/grace"}"#),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.raw);
+
+    let page = browse(&app, "GET", "/@grace", None, None);
+    assert_eq!(page.status, 200, "{}", page.raw);
+    assert!(
+        page.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html"))
+    );
+    let html = &page.raw;
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>alert"), "{html}");
+    assert!(html.contains("grace Person") && html.contains("Tax Advisor"));
+    assert!(html.contains("class=\"profile layout-classic\""), "{html}");
+    assert!(html.contains("/@grace/theme.css?v="), "{html}");
+    assert!(html.contains(r#"href="https://linkedin.com/in/grace" rel="nofollow noopener""#));
+    // A paid expert on a server without payments: the widget says so and
+    // its buttons are disabled.
+    assert!(html.contains("Payments are unavailable"), "{html}");
+    assert!(html.contains("class=\"slot\""), "{html}");
+    assert!(!html.contains("grace@example.com") && !html.contains(&token));
+
+    // The POST refuses too (503), showing the page again.
+    let (_, carl) = app.register("carl");
+    let start = first_slot(html);
+    let refused = browse(
+        &app,
+        "POST",
+        "/@grace/book",
+        Some(&carl),
+        Some(&book_form(&start, &form_key(html))),
+    );
+    assert_eq!(refused.status, 503, "{}", refused.raw);
+    assert!(refused.raw.contains("Payments are unavailable"));
+    assert_eq!(app.store.bookings().count(), 0);
+}
+
+#[test]
+fn the_theme_stylesheet_carries_the_branding_and_the_layout_its_class() {
+    let app = spawn_app();
+    let (_, token) = free_expert(&app, "grace");
+    let patched = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &token,
+        Some(r##"{"background_color":"#101010","primary_color":"#ffd700","font_family":"Playfair Display","font_size":18,"profile_layout":"grid"}"##),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.raw);
+    let css = browse(&app, "GET", "/@grace/theme.css", None, None);
+    assert_eq!(css.status, 200, "{}", css.raw);
+    assert!(
+        css.header("content-type")
+            .is_some_and(|t| t.starts_with("text/css"))
+    );
+    for expected in [
+        "--bg: #101010;",
+        "--fg: #F5F7FA;",
+        "--accent: #FFD700;",
+        "--font: \"Playfair Display\", Georgia",
+        "--size: 18px;",
+    ] {
+        assert!(css.raw.contains(expected), "{expected}: {}", css.raw);
+    }
+    let page = browse(&app, "GET", "/@grace", None, None);
+    assert!(page.raw.contains("class=\"profile layout-grid\""));
+    assert_eq!(
+        browse(&app, "GET", "/@nobody/theme.css", None, None).status,
+        404
+    );
+}
+
+#[test]
+fn unknown_usernames_and_people_who_are_not_experts_get_the_404_page() {
+    let app = spawn_app();
+    app.register("carl");
+    for path in ["/@nobody", "/@carl", "/@no%20such"] {
+        let page = browse(&app, "GET", path, None, None);
+        assert_eq!(page.status, 404, "{path}: {}", page.raw);
+        assert!(page.raw.contains("<html"), "{path}");
+    }
+}
+
+#[test]
+fn a_booking_post_without_the_csrf_token_is_refused() {
+    let app = spawn_app();
+    let (_, _) = free_expert(&app, "grace");
+    let (_, carl) = app.register("carl");
+    let page = browse(&app, "GET", "/@grace", Some(&carl), None);
+    let start = first_slot(&page.raw);
+    let form = format!("idempotency_key=k1&start={start}");
+    let refused = browse(&app, "POST", "/@grace/book", Some(&carl), Some(&form));
+    assert_eq!(refused.status, 403, "{}", refused.raw);
+    let wrong = format!("_csrf={}&idempotency_key=k1&start={start}", "f".repeat(64));
+    let refused = browse(&app, "POST", "/@grace/book", Some(&carl), Some(&wrong));
+    assert_eq!(refused.status, 403, "{}", refused.raw);
+    assert_eq!(app.store.bookings().count(), 0);
+}
+
+#[test]
+fn booking_a_free_slot_leads_to_its_page_which_strangers_cannot_see() {
+    let app = spawn_app();
+    let (_, grace) = free_expert(&app, "grace");
+    let (_, carl) = app.register("carl");
+    let (_, dora) = app.register("dora");
+
+    // Anonymous: signing in comes first, then back to the profile.
+    let page = browse(&app, "GET", "/@grace", None, None);
+    assert_eq!(page.status, 200, "{}", page.raw);
+    let (start, key) = (first_slot(&page.raw), form_key(&page.raw));
+    let anonymous = browse(
+        &app,
+        "POST",
+        "/@grace/book",
+        None,
+        Some(&book_form(&start, &key)),
+    );
+    assert_eq!(anonymous.status, 303);
+    assert_eq!(anonymous.header("location"), Some("/signin?next=/%40grace"));
+
+    // Carl books; the same form sent twice books once.
+    let page = browse(&app, "GET", "/@grace", Some(&carl), None);
+    let key = form_key(&page.raw);
+    let booked = browse(
+        &app,
+        "POST",
+        "/@grace/book",
+        Some(&carl),
+        Some(&book_form(&start, &key)),
+    );
+    assert_eq!(booked.status, 303, "{}", booked.raw);
+    let location = booked.header("location").expect("location").to_owned();
+    assert!(
+        location.starts_with("/bookings/") && location.ends_with("?booked=1"),
+        "{location}"
+    );
+    let again = browse(
+        &app,
+        "POST",
+        "/@grace/book",
+        Some(&carl),
+        Some(&book_form(&start, &key)),
+    );
+    assert_eq!(again.header("location"), Some(location.as_str()));
+    assert_eq!(app.store.bookings().count(), 1);
+
+    // Dora, later, meets a taken slot: the page again, with why (409).
+    let taken = browse(
+        &app,
+        "POST",
+        "/@grace/book",
+        Some(&dora),
+        Some(&book_form(&start, "dora-1")),
+    );
+    assert_eq!(taken.status, 409, "{}", taken.raw);
+    assert!(taken.raw.contains("no longer open"), "{}", taken.raw);
+    // A start that is no instant at all is a 400, not a 500.
+    let bad = browse(
+        &app,
+        "POST",
+        "/@grace/book",
+        Some(&dora),
+        Some(&book_form("tomorrow", "dora-2")),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.raw);
+
+    // The confirmation page, for the booker and the expert.
+    let confirmation = browse(&app, "GET", &location, Some(&carl), None);
+    assert_eq!(confirmation.status, 200, "{}", confirmation.raw);
+    assert!(
+        confirmation.raw.contains("You're booked")
+            || confirmation.raw.contains("You&#39;re booked")
+    );
+    assert!(confirmation.raw.contains("Confirmed"));
+    assert!(confirmation.raw.contains("Europe/Berlin"));
+    assert!(!confirmation.raw.contains("carl@example.com"));
+    let path = location.trim_end_matches("?booked=1").to_owned();
+    assert_eq!(browse(&app, "GET", &path, Some(&grace), None).status, 200);
+
+    // Dora is a stranger to it: the 404 page, for the page and its file.
+    assert_eq!(browse(&app, "GET", &path, Some(&dora), None).status, 404);
+    let ics_path = format!("{path}/calendar.ics");
+    assert_eq!(
+        browse(&app, "GET", &ics_path, Some(&dora), None).status,
+        404
+    );
+    // Anonymous: sign in first.
+    let anonymous = browse(&app, "GET", &path, None, None);
+    assert_eq!(anonymous.status, 303);
+
+    // The calendar file downloads.
+    let ics = browse(&app, "GET", &ics_path, Some(&carl), None);
+    assert_eq!(ics.status, 200, "{}", ics.raw);
+    assert!(
+        ics.header("content-type")
+            .is_some_and(|t| t.starts_with("text/calendar"))
+    );
+    assert!(
+        ics.header("content-disposition")
+            .is_some_and(|d| d.starts_with("attachment")),
+        "{}",
+        ics.head
+    );
+    assert!(ics.raw.contains("BEGIN:VCALENDAR"), "{}", ics.raw);
+
+    // My bookings lists it, for the client and the expert.
+    let mine = browse(&app, "GET", "/account/bookings", Some(&carl), None);
+    assert_eq!(mine.status, 200);
+    assert!(
+        mine.raw.contains(&format!("href=\"{path}\"")),
+        "{}",
+        mine.raw
+    );
+    let theirs = browse(&app, "GET", "/account/bookings", Some(&grace), None);
+    assert!(
+        theirs.raw.contains(&format!("href=\"{path}\"")),
+        "{}",
+        theirs.raw
+    );
+    assert!(theirs.raw.contains("Sessions booked with you"));
+    let nothing = browse(&app, "GET", "/account/bookings", Some(&dora), None);
+    assert!(!nothing.raw.contains(&format!("href=\"{path}\"")));
+    app.assert_no_leaks();
+}
+
+#[test]
+fn the_time_zone_picker_keeps_the_zone_in_a_cookie() {
+    let app = spawn_app();
+    let form = format!("_csrf={CSRF}&zone=America%2FLos_Angeles&next=%2F%40grace");
+    let set = browse(&app, "POST", "/time-zone", None, Some(&form));
+    assert_eq!(set.status, 303, "{}", set.raw);
+    assert_eq!(set.header("location"), Some("/@grace"));
+    assert!(
+        set.head
+            .contains("droply_tz=America%2FLos_Angeles; Path=/; Max-Age=31536000; SameSite=Lax")
+    );
+    let bad = format!("_csrf={CSRF}&zone=Mars%2FOlympus");
+    assert_eq!(
+        browse(&app, "POST", "/time-zone", None, Some(&bad)).status,
+        400
+    );
+}
+
+#[test]
+fn a_paid_session_booked_from_the_page_is_paid_on_the_pay_page() {
+    let app = spawn_app_paying_pages("pk_test_droply");
+    expert_working(&app, "grace", "Europe/Berlin", "00:00", "24:00");
+    let (_, carl) = app.register("carl");
+    let page = browse(&app, "GET", "/@grace", Some(&carl), None);
+    assert_eq!(page.status, 200, "{}", page.raw);
+    assert!(!page.raw.contains("Payments are unavailable"));
+    assert!(!page.raw.contains("disabled"), "{}", page.raw);
+    let (start, key) = (first_slot(&page.raw), form_key(&page.raw));
+    let pay = browse(
+        &app,
+        "POST",
+        "/@grace/book",
+        Some(&carl),
+        Some(&book_form(&start, &key)),
+    );
+    assert_eq!(pay.status, 200, "{}", pay.raw);
+    let html = &pay.raw;
+    assert!(
+        html.contains(r#"<script src="https://js.stripe.com/v3" defer>"#),
+        "{html}"
+    );
+    assert!(html.contains("/assets/pay.js?v="), "{html}");
+    assert!(
+        html.contains(r#"data-publishable-key="pk_test_droply""#),
+        "{html}"
+    );
+    assert!(html.contains("data-client-secret=\"pi_"), "{html}");
+    assert!(html.contains("$90.00"), "{html}");
+    assert!(
+        pay.header("content-security-policy")
+            .is_some_and(|csp| csp.contains("script-src 'self' https://js.stripe.com;"))
+    );
+    let at = html
+        .find("data-return-url=\"/bookings/")
+        .expect("the way back")
+        + "data-return-url=\"/bookings/".len();
+    let id: u64 = html[at..]
+        .split('?')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("booking id");
+    let booking = app
+        .store
+        .bookings()
+        .get(droply_models::BookingId::new(id))
+        .expect("booking");
+    assert_eq!(booking.status, droply_models::BookingStatus::PendingPayment);
+    assert_eq!(app.store.bookings().count(), 1);
+}
