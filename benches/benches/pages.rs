@@ -1,7 +1,9 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 //! Rendering the web pages, measured as the server's time per request: the
 //! whole axum router (CSRF and security-header middleware, the viewer, the
-//! engine calls, the maud templates, the body) over the demo marketplace,
+//! engine calls, the maud templates, the body) over the demo marketplace:
+//! the search page (plain and filtered), an expert's profile page with its
+//! booking widget, and the sign-in page,
 //! one request at a time, no network in between.
 //!
 //! `DROPLY_BENCH_EXPERTS` sets the size (default 10,000). Profile vectors
@@ -111,6 +113,17 @@ fn page_kinds(market: &DemoMarketplace) -> Vec<PageKind> {
                 })
                 .collect(),
             must_contain: "class=\"facet\"",
+        },
+        PageKind {
+            name: "profile_page",
+            // Profiles with their booking widget (14 days of slots), reviews,
+            // content and drop-ins: every 37th expert, across the marketplace.
+            paths: market
+                .experts()
+                .step_by(37)
+                .map(|expert| format!("/@{}", expert.username.as_str()))
+                .collect(),
+            must_contain: "theme.css",
         },
         PageKind {
             name: "sign_in_page",

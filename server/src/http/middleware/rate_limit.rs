@@ -63,7 +63,7 @@ impl RouteClass {
             | (&Method::GET, Some("/v1/experts/{id}/similar" | "/v1/recommendations")) => {
                 RouteClass::Search
             }
-            (&Method::POST, Some("/v1/dropins/join")) => RouteClass::Join,
+            (&Method::POST, Some("/v1/dropins/join" | "/d/{code}/join")) => RouteClass::Join,
             // Stripe's deliveries: verified by their signature, never throttled.
             (&Method::POST, Some("/v1/webhooks/stripe")) => RouteClass::Read,
             (&Method::POST | &Method::PUT | &Method::PATCH | &Method::DELETE, _) => {
