@@ -6,7 +6,6 @@
 
 use axum::Router;
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::{NaiveDateTime, TimeZone as _};
@@ -133,11 +132,6 @@ async fn answer(
         Ok(()) => Ok(see_other(HERE)),
         Err(err) => {
             let (status, message) = failure(&err);
-            let status = if status.is_server_error() {
-                status
-            } else {
-                StatusCode::BAD_REQUEST
-            };
             Ok(html_with(
                 status,
                 render(state, viewer, Some(&message)).await?,

@@ -7,7 +7,6 @@
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use droply_engine::accounts::ProfileUpdate;
@@ -145,11 +144,6 @@ async fn save_branding(
         Ok(()) => Ok(see_other("/account/branding?saved=1")),
         Err(err) => {
             let (status, message) = failure(&err);
-            let status = if status.is_server_error() {
-                status
-            } else {
-                StatusCode::BAD_REQUEST
-            };
             Ok(html_with(
                 status,
                 branding_page(&viewer, &form, Some(&message), None),

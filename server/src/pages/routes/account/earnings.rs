@@ -7,7 +7,6 @@
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use droply_engine::Earnings;
@@ -123,11 +122,6 @@ async fn request_payout(
         Ok(()) => Ok(see_other("/account/earnings?requested=1")),
         Err(err) => {
             let (status, message) = failure(&err);
-            let status = if status.is_server_error() {
-                status
-            } else {
-                StatusCode::BAD_REQUEST
-            };
             let ledger = ledger(&state, user).await;
             Ok(html_with(
                 status,

@@ -74,9 +74,15 @@ pub fn notices(error: Option<&str>, saved: Option<&str>) -> Markup {
     }
 }
 
-/// The status and sentence a form shows for `err`.
+/// The status and sentence a form shows for `err`: 400 for the person's
+/// mistakes (whatever the API would answer), the server's own status for
+/// its failures.
 pub fn failure(err: &ApiError) -> (StatusCode, String) {
-    (status_of(err), err.message().to_owned())
+    let status = match status_of(err) {
+        status if status.is_server_error() => status,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    (status, err.message().to_owned())
 }
 
 /// An engine or model error as the API would answer it.

@@ -8,7 +8,6 @@
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use droply_engine::accounts::ProfileUpdate;
@@ -196,11 +195,6 @@ async fn save_profile(
         Ok(()) => Ok(see_other("/account/profile?saved=1")),
         Err(err) => {
             let (status, message) = failure(&err);
-            let status = if status.is_server_error() {
-                status
-            } else {
-                StatusCode::BAD_REQUEST
-            };
             Ok(html_with(
                 status,
                 profile_page(&viewer, &form, Some(&message), None),
