@@ -17,20 +17,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use droply_benches::{WordHashEmbedder, latency_report, request_shapes};
+use droply_benches::{WordHashEmbedder, bench_experts, demo_store, latency_report, request_shapes};
 use droply_engine::import::import_rows;
 use droply_engine::matching::{Matcher, MatcherConfig};
 use droply_engine::search_index::SearchIndexConfig;
 use droply_engine::{SearchIndex, Store};
 use droply_index::TextEmbedder;
 use droply_lab::demo::{DemoConfig, DemoMarketplace, generate};
-
-fn experts() -> usize {
-    std::env::var("DROPLY_BENCH_EXPERTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000)
-}
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -39,20 +32,7 @@ struct Setup {
 }
 
 fn setup(experts: usize) -> Setup {
-    let config = DemoConfig {
-        experts,
-        clients: (experts / 5).max(100),
-        ..DemoConfig::default()
-    };
-    let market = generate(&config);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path().join("store")).expect("store");
-    let started = Instant::now();
-    import_rows(&store, market.rows(), |_| {}).expect("import");
-    eprintln!(
-        "imported {experts} experts in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    let (dir, market, config, store) = demo_store(experts);
     let embedder: Arc<dyn TextEmbedder> = Arc::new(WordHashEmbedder);
     let started = Instant::now();
     let index = Arc::new(
@@ -86,7 +66,7 @@ fn setup(experts: usize) -> Setup {
 }
 
 fn hybrid_search(c: &mut Criterion) {
-    let n = experts();
+    let n = bench_experts();
     let setup = setup(n);
     let queries = &setup.market.truth.queries;
     let modes = request_shapes(&setup.market.truth);

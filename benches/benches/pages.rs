@@ -21,21 +21,13 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
-use droply_benches::WordHashEmbedder;
-use droply_engine::import::import_rows;
-use droply_engine::{Engine, EngineConfig, SearchSetup, Store};
-use droply_lab::demo::{DemoConfig, DemoMarketplace, generate};
+use droply_benches::{WordHashEmbedder, bench_experts, demo_store};
+use droply_engine::{Engine, EngineConfig, SearchSetup};
+use droply_lab::demo::DemoMarketplace;
 use droply_lab::eval::percentile;
 use droply_server::limits::Limits;
 use droply_server::startup;
 use tower::ServiceExt;
-
-fn experts() -> usize {
-    std::env::var("DROPLY_BENCH_EXPERTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000)
-}
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -46,15 +38,7 @@ struct Setup {
 }
 
 fn setup(experts: usize) -> Setup {
-    let config = DemoConfig {
-        experts,
-        clients: (experts / 5).max(100),
-        ..DemoConfig::default()
-    };
-    let market = generate(&config);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path().join("store")).expect("store");
-    import_rows(&store, market.rows(), |_| {}).expect("import");
+    let (dir, market, _, store) = demo_store(experts);
     let engine = Engine::over(
         store.clone(),
         EngineConfig {
@@ -148,7 +132,7 @@ async fn render(app: &Router, path: &str, must_contain: &str) -> usize {
 }
 
 fn pages(c: &mut Criterion) {
-    let n = experts();
+    let n = bench_experts();
     let setup = setup(n);
     let kinds = page_kinds(&setup.market);
 

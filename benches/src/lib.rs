@@ -2,17 +2,48 @@
 //! that marketplaces of 100,000 experts can be indexed in a bench's setup (the real
 //! model's cost is measured on its own in `benches/embed.rs`), the clustered unit
 //! vectors the vector benches and the hnswlib comparison share, exact top-10 answers,
-//! and the latency report the benches print beside criterion's means.
+//! the demo marketplace imported into a store for the end-to-end benches, and the
+//! latency report the benches print beside criterion's means.
 
 use std::time::Instant;
 
+use droply_engine::Store;
+use droply_engine::import::import_rows;
 use droply_engine::matching::{ExpertFilters, MatchFilters, MatchQuery, Matcher};
 use droply_index::vector::{dot, normalize};
 use droply_index::{Result, TextEmbedder, VectorConfig, VectorEntry, VectorIndex};
-use droply_lab::demo::DemoTruth;
+use droply_lab::demo::{DemoConfig, DemoMarketplace, DemoTruth, generate};
 use droply_lab::eval::percentile;
 use droply_models::UserId;
 use rand::{Rng, SeedableRng};
+
+/// The marketplace size of the end-to-end benches: `DROPLY_BENCH_EXPERTS`, default 10,000.
+pub fn bench_experts() -> usize {
+    std::env::var("DROPLY_BENCH_EXPERTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+
+/// The demo marketplace of `experts` experts (and a fifth as many clients, at least
+/// 100), imported into a store in a new temporary directory; the import time is printed.
+pub fn demo_store(experts: usize) -> (tempfile::TempDir, DemoMarketplace, DemoConfig, Store) {
+    let config = DemoConfig {
+        experts,
+        clients: (experts / 5).max(100),
+        ..DemoConfig::default()
+    };
+    let market = generate(&config);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path().join("store")).expect("store");
+    let started = Instant::now();
+    import_rows(&store, market.rows(), |_| {}).expect("import");
+    eprintln!(
+        "imported {experts} experts in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    (dir, market, config, store)
+}
 
 /// Dimensions of the benches' vectors (as all-MiniLM-L6-v2's).
 pub const DIMENSION: usize = 384;

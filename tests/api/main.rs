@@ -22,6 +22,7 @@ mod matches;
 mod meeting_signal;
 mod metrics;
 mod openapi;
+mod page_cookies;
 mod pages;
 mod pages_account;
 mod pages_profile;

@@ -3,34 +3,8 @@
 //! HttpOnly session cookie, and the search page's reasons and errors.
 
 use crate::app::{Response, TestApp, spawn_app_with_search};
+use crate::page_cookies::{cookie_value, csrf, set_cookies};
 use crate::search_market::{Profile, add_expert};
-
-/// Every `Set-Cookie` value of an answer.
-fn set_cookies(response: &Response) -> Vec<String> {
-    response
-        .head
-        .lines()
-        .filter_map(|line| line.split_once(':'))
-        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, value)| value.trim().to_owned())
-        .collect()
-}
-
-/// The value of cookie `name` set by `response`.
-fn cookie(response: &Response, name: &str) -> Option<String> {
-    set_cookies(response).into_iter().find_map(|line| {
-        let pair = line.split(';').next()?;
-        let (key, value) = pair.split_once('=')?;
-        (key == name).then(|| value.to_owned())
-    })
-}
-
-/// A browser's first visit: its CSRF token.
-fn csrf_of(app: &TestApp) -> String {
-    let page = app.get("/signin");
-    assert_eq!(page.status, 200, "{}", page.raw);
-    cookie(&page, "droply_csrf").expect("a CSRF cookie")
-}
 
 fn form(app: &TestApp, path: &str, body: &str, cookies: &str, extra: &[(&str, &str)]) -> Response {
     let mut headers = vec![
@@ -101,14 +75,14 @@ fn pages_carry_the_security_headers_and_assets_are_cached_by_version() {
 fn a_form_without_this_sites_csrf_token_is_refused() {
     let app = spawn_app_with_search();
     app.register("carol");
-    let token = csrf_of(&app);
+    let token = csrf(&app);
     let jar = format!("droply_csrf={token}");
     let login = "email=carol%40example.com&password=password-carol";
 
     // No token, a wrong token, or the right token from another site: 403.
     let missing = form(&app, "/signin", login, &jar, &[]);
     assert_eq!(missing.status, 403, "{}", missing.raw);
-    assert!(cookie(&missing, "droply_session").is_none());
+    assert!(cookie_value(&missing, "droply_session").is_none());
     let wrong = format!("{login}&_csrf={}", "0".repeat(64));
     assert_eq!(form(&app, "/signin", &wrong, &jar, &[]).status, 403);
     let signed = format!("{login}&_csrf={token}");
@@ -133,14 +107,14 @@ fn a_form_without_this_sites_csrf_token_is_refused() {
     );
     assert_eq!(ok.status, 303, "{}", ok.raw);
     assert_eq!(ok.header("location"), Some("/account"));
-    assert!(cookie(&ok, "droply_session").is_some());
+    assert!(cookie_value(&ok, "droply_session").is_some());
 }
 
 #[test]
 fn signing_in_sets_an_http_only_session_that_signing_out_ends() {
     let app = spawn_app_with_search();
     app.register("dora");
-    let token = csrf_of(&app);
+    let token = csrf(&app);
     let jar = format!("droply_csrf={token}");
 
     let bad = form(
@@ -179,7 +153,7 @@ fn signing_in_sets_an_http_only_session_that_signing_out_ends() {
         line.contains("Max-Age=") && !line.contains("Secure"),
         "{line}"
     );
-    let session = cookie(&ok, "droply_session").expect("session");
+    let session = cookie_value(&ok, "droply_session").expect("session");
 
     let jar = format!("droply_csrf={token}; droply_session={session}");
     let home = app.send("GET", "/", None, None, &[("Cookie", &jar)]);

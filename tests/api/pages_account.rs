@@ -17,35 +17,9 @@ use crate::app::{Response, TestApp, spawn_app};
 use crate::content::published_guide;
 use crate::dropins::{expert, open};
 use crate::live_client::runtime;
+use crate::page_cookies::{cookie_value, csrf, set_cookies};
 
 const FORM: &str = "application/x-www-form-urlencoded";
-
-/// Every `Set-Cookie` value of an answer.
-fn set_cookies(response: &Response) -> Vec<String> {
-    response
-        .head
-        .lines()
-        .filter_map(|line| line.split_once(':'))
-        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, value)| value.trim().to_owned())
-        .collect()
-}
-
-/// The value cookie `name` is set to in `response`.
-fn cookie_value(response: &Response, name: &str) -> Option<String> {
-    set_cookies(response).into_iter().find_map(|cookie| {
-        let (pair, _) = cookie.split_once(';').unwrap_or((&cookie, ""));
-        let (key, value) = pair.split_once('=')?;
-        (key == name).then(|| value.to_owned())
-    })
-}
-
-/// A browser's CSRF token, from its first page.
-fn csrf(app: &TestApp) -> String {
-    let page = app.send("GET", "/signin", None, None, &[]);
-    assert_eq!(page.status, 200, "{}", page.raw);
-    cookie_value(&page, "droply_csrf").expect("a CSRF cookie")
-}
 
 /// `POST path` as a form with `fields`, the cookies in `cookie`.
 fn post_form(app: &TestApp, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Response {
