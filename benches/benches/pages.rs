@@ -74,13 +74,31 @@ struct PageKind {
 
 fn page_kinds(market: &DemoMarketplace) -> Vec<PageKind> {
     let queries = &market.truth.queries;
-    let encode = |text: &str| text.replace(' ', "+");
+    let encode = |text: &str| -> String {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    char::from(b).to_string()
+                }
+                b' ' => "+".to_owned(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
     vec![
         PageKind {
             name: "search_page",
             paths: queries
                 .iter()
                 .map(|q| format!("/?q={}", encode(&q.text)))
+                .collect(),
+            must_contain: "class=\"hits\"",
+        },
+        PageKind {
+            name: "search_page_experts",
+            paths: queries
+                .iter()
+                .map(|q| format!("/?q={}&show=experts", encode(&q.text)))
                 .collect(),
             must_contain: "class=\"hits\"",
         },
@@ -153,6 +171,45 @@ fn pages(c: &mut Criterion) {
         eprintln!(
             "{n} experts, {}: p50 {:.2} ms, p99 {:.2} ms (server time per request, 400 requests)",
             kind.name,
+            percentile(&samples, 50.0),
+            percentile(&samples, 99.0)
+        );
+    }
+
+    // The engine's own time for the search page's request (experts alone, and
+    // the page's three kinds), so the page's own part shows as the difference.
+    for kinds in [
+        None,
+        Some(vec![
+            "experts".to_owned(),
+            "content".into(),
+            "dropins".into(),
+        ]),
+    ] {
+        let mut samples = Vec::new();
+        for (i, query) in setup
+            .market
+            .truth
+            .queries
+            .iter()
+            .cycle()
+            .take(600)
+            .enumerate()
+        {
+            let request = droply_engine::matching::SearchRequest {
+                kinds: kinds.clone(),
+                q: Some(query.text.clone()),
+                limit: Some(20),
+                ..Default::default()
+            };
+            let started = Instant::now();
+            setup.engine.search(request, None).expect("search");
+            if i >= 200 {
+                samples.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        eprintln!(
+            "{n} experts, the engine's search alone, kinds {kinds:?}: p50 {:.2} ms, p99 {:.2} ms",
             percentile(&samples, 50.0),
             percentile(&samples, 99.0)
         );
