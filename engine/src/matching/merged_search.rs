@@ -184,24 +184,51 @@ impl Matcher {
         let filters = self.content_filters(&query.filters);
         let (text_pool, vector_pool) = pools(query);
         let index = self.index();
-        let text_hits = if ratio < 1.0 {
-            index.content_text_search(text, &filters, text_pool)?
+        // Words are searched once: the same pass counts what they match (and the
+        // facets, when only words rank), as for experts.
+        let count_in_text_pass: &[ContentFacet] = if ratio == 0.0 {
+            &query.content_facets
         } else {
-            Vec::new()
+            &[]
+        };
+        let (text_hits, text_counts) = if ratio < 1.0 {
+            index.content_text_search_counted(
+                text,
+                &filters,
+                text_pool,
+                count_in_text_pass,
+                FACET_VALUES,
+            )?
+        } else {
+            (Vec::new(), FacetCounts::default())
         };
         let vector_hits = match vector {
             Some(vector) => index.content_vector_search(vector, &filters, vector_pool)?,
             None => Vec::new(),
         };
-        let also: Vec<ContentId> = vector_hits.iter().map(|h| h.0).collect();
-        let words = if ratio >= 1.0 { "" } else { text };
-        let counts = index.content_facet_counts(
-            words,
-            &filters,
-            &also,
-            &query.content_facets,
-            FACET_VALUES,
-        )?;
+        let counts = if ratio == 0.0 {
+            text_counts
+        } else if !query.content_facets.is_empty() || ratio >= 1.0 {
+            let also: Vec<ContentId> = vector_hits.iter().map(|h| h.0).collect();
+            let words = if ratio >= 1.0 { "" } else { text };
+            index.content_facet_counts(
+                words,
+                &filters,
+                &also,
+                &query.content_facets,
+                FACET_VALUES,
+            )?
+        } else {
+            let in_text: HashSet<ContentId> = text_hits.iter().map(|h| h.0).collect();
+            let extra = vector_hits
+                .iter()
+                .filter(|h| !in_text.contains(&h.0))
+                .count();
+            FacetCounts {
+                total: text_counts.total + extra as u64,
+                fields: Vec::new(),
+            }
+        };
         Ok((text_hits, vector_hits, counts))
     }
 

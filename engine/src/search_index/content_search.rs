@@ -28,6 +28,24 @@ impl SearchIndex {
         }
     }
 
+    /// [`SearchIndex::content_text_search`] that also counts, in the same pass, every
+    /// item the words match and the values of `fields` among them.
+    pub fn content_text_search_counted(
+        &self,
+        query: &str,
+        filters: &ContentFilters,
+        limit: usize,
+        fields: &[ContentFacet],
+        max_values: usize,
+    ) -> Result<droply_index::text::CountedContentHits> {
+        match self.shared.indexes() {
+            Some(indexes) => Ok(indexes
+                .content_text
+                .search_counted(query, filters, limit, fields, max_values)?),
+            None => Ok((Vec::new(), FacetCounts::default())),
+        }
+    }
+
     /// The `k` published items whose title-and-description vectors are closest to
     /// `vector` (cosine, best first) within `filters`, which are resolved through the
     /// content text index.

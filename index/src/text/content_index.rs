@@ -26,6 +26,9 @@ use super::query_builder::{
 use super::search_hits::{IdCollector, hits_with_ids};
 use crate::{Error, ExternalId, Result};
 
+/// Content hits, best first, with the counts of everything the words matched.
+pub type CountedContentHits = (Vec<(ContentId, f32)>, FacetCounts<ContentFacet>);
+
 /// Memory the writer buffers before flushing a segment.
 const WRITER_MEMORY: usize = 32 * 1024 * 1024;
 
@@ -178,13 +181,34 @@ impl ContentTextIndex {
         filters: &ContentFilters,
         limit: usize,
     ) -> Result<Vec<(ContentId, f32)>> {
+        Ok(self.search_counted(text, filters, limit, &[], 0)?.0)
+    }
+
+    /// [`ContentTextIndex::search`] that also counts, in the same pass (one
+    /// typo-tolerant query, not two), every item the words match and the values of
+    /// `fields` among them.
+    pub fn search_counted(
+        &self,
+        text: &str,
+        filters: &ContentFilters,
+        limit: usize,
+        fields: &[ContentFacet],
+        max_values: usize,
+    ) -> Result<CountedContentHits> {
         let searcher = self.reader.searcher();
         let query = combine(
             typo_tolerant_query(&searcher, text, &self.searched),
             self.filter_query(filters),
         );
-        let top = searcher.search(&*query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
-        hits_with_ids(&searcher, top)
+        let collectors = (
+            TopDocs::with_limit(limit.max(1)).order_by_score(),
+            FacetCollector {
+                fields: fields.to_vec(),
+                max_values,
+            },
+        );
+        let (top, counts) = searcher.search(&*query, &collectors)?;
+        Ok((hits_with_ids(&searcher, top)?, counts))
     }
 
     /// Counts the items matching `text` (any of its terms, typo tolerant) or listed in

@@ -26,7 +26,7 @@ mod search_hits;
 
 pub use analyzer::{ANALYZER, terms};
 pub use content_doc::{ContentDoc, ContentFilters};
-pub use content_index::ContentTextIndex;
+pub use content_index::{ContentTextIndex, CountedContentHits};
 pub use content_schema::CONTENT_SCHEMA_VERSION;
 pub use document_index::DocumentIndex;
 pub use expert_doc::{ExpertDoc, ExpertFilters, PriceRange};
