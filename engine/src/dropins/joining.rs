@@ -59,10 +59,10 @@ pub fn session_by_code(store: &Store, code: &str) -> Result<DropinSession> {
         id: 0,
     };
     let code = SessionCode::parse(code).map_err(|_| not_found())?;
-    let id = store
-        .lookup_unique(UniqueName::SessionCode, code.as_str().as_bytes())?
-        .ok_or_else(not_found)?;
-    store.require::<DropinSession>(droply_models::DropinSessionId::new(id))
+    store
+        .dropin_sessions()
+        .by_code(&code)?
+        .ok_or_else(not_found)
 }
 
 /// Joins the session with `joining.code`. `NotFound` for a code no session
