@@ -429,7 +429,9 @@ impl Balances {
         Ok(next)
     }
 
-    fn is_zero(self) -> bool {
+    /// Whether all three are zero (a new account, whose first row decides
+    /// its currency).
+    pub fn is_zero(self) -> bool {
         self.total_earnings.is_zero()
             && self.total_payouts.is_zero()
             && self.pending_balance.is_zero()

@@ -14,13 +14,15 @@
 //!
 //! Parts: `amount` (Money ⇄ Stripe's integers), `config`, `gateway` (the
 //! async-stripe client), `signature`, the records (`payment`, `ledger`,
-//! `stripe_event`), and the use cases `checkout`, `refunds`, `webhook`,
-//! `payouts` and `onboarding`.
+//! `stripe_event`), the use cases `checkout`, `refunds`, `webhook`,
+//! `payouts` and `onboarding`, and `imported_sales` (history from before
+//! the store).
 
 mod amount;
 mod checkout;
 mod config;
 mod gateway;
+mod imported_sales;
 pub mod ledger;
 mod onboarding;
 mod payment;
@@ -38,6 +40,7 @@ pub use amount::{
 pub use checkout::{PaymentStart, start_payment, start_purchase_payment};
 pub use config::{PaymentsConfig, RefundPolicy, STRIPE_API_BASE, StripeConfig};
 pub use gateway::{Gateway, GatewayError};
+pub use imported_sales::open_imported_sales;
 pub use ledger::{Balances, LedgerEntry, LedgerEntryId, LedgerKind};
 pub use onboarding::{PayoutAccount, account_status_from, payout_account, start_onboarding};
 pub use payment::{Payment, PaymentId, PaymentRefund, RefundState};

@@ -7,14 +7,17 @@
 //! it waits `pending` through the hold (the refund window), then the
 //! reward sweep credits it to the referrer through the ledger (the
 //! platform pays it out of its fees). A full refund of the payment behind
-//! it cancels a pending reward and takes a credited one back.
+//! it cancels a pending reward and takes a credited one back. Rewards are
+//! paid only in the referrer's own currency, the one their balances are
+//! kept in: money is never exchanged, so a sale in another currency earns
+//! no reward.
 
 use droply_models::{
-    Booking, ContentPurchase, Money, PaymentStatus, Referral, ReferralReward, ReferralRewardId,
-    ReferralStatus, RewardStatus, RewardType, Timestamp, UserId,
+    Booking, ContentPurchase, Currency, Money, PaymentStatus, Referral, ReferralReward,
+    ReferralRewardId, ReferralStatus, RewardStatus, RewardType, Timestamp, User, UserId,
 };
 
-use super::ledger;
+use super::ledger::{self, Balances};
 use super::payment::Payment;
 use super::subject::PaymentFor;
 use crate::Result;
@@ -87,6 +90,14 @@ fn amount_for(
     Ok(Money::new(share.amount_minor.min(left), fee.currency))
 }
 
+/// Whether `referrer` can be credited money in `currency`: their own
+/// currency, and their balances' (the ledger keeps one per user).
+fn pays_in(referrer: &User, currency: Currency) -> bool {
+    let balances = Balances::of_user(referrer);
+    referrer.currency == currency
+        && (balances.is_zero() || balances.total_earnings.currency == currency)
+}
+
 fn create(
     txn: &mut Txn<'_>,
     mut referral: Referral,
@@ -95,6 +106,11 @@ fn create(
     source: PaymentFor,
 ) -> Result<()> {
     if !amount.is_positive() {
+        return Ok(());
+    }
+    let referrer: User = txn.require(referral.referrer_id)?;
+    if !pays_in(&referrer, amount.currency) {
+        tracing::debug!(referrer = %referrer.id, currency = %amount.currency, "no referral reward: the sale is in another currency than the referrer's");
         return Ok(());
     }
     txn.create(ReferralReward {
@@ -236,6 +252,11 @@ pub fn reward_sweep(store: &Store, rules: &ReferralRules, now: Timestamp) -> Res
         credited += store.write(|txn| {
             let mut reward: ReferralReward = txn.require(id)?;
             if reward.status != RewardStatus::Pending {
+                return Ok(0);
+            }
+            let referrer: User = txn.require(reward.referrer_id)?;
+            if !pays_in(&referrer, reward.reward_amount.currency) {
+                tracing::warn!(reward = %reward.id, "referral reward left pending: the referrer's balance is now kept in another currency");
                 return Ok(0);
             }
             ledger::record_referral_reward(txn, &reward, true)?;

@@ -44,6 +44,13 @@ impl<'s> Txn<'s> {
         self.now
     }
 
+    /// Runs the rest of this transaction as of `at`: for history imported
+    /// from before the store, whose rows must carry the instant they
+    /// happened, not the import's.
+    pub(crate) fn backdate(&mut self, at: Timestamp) {
+        self.now = at;
+    }
+
     /// The row with this id, if it exists.
     pub fn get<R: Record>(&self, id: R::Id) -> Result<Option<R>> {
         self.get_raw(R::KIND.tree(), &id.raw().to_be_bytes())?

@@ -4,7 +4,7 @@
 //! currency, one in four free. Each has a small generated PDF
 //! ([`content_file`]) so previews of the demo work once `serve --demo`
 //! wrote them; some clients hold the free ones (purchases of nothing paid,
-//! so the ledger has nothing to say about them).
+//! so the ledger has nothing to say about them). Paid sales are `sales`'.
 
 use droply_models::{
     CategoryId, Content, ContentId, ContentPurchase, ContentPurchaseId, ContentStatus, ContentType,
@@ -121,6 +121,7 @@ pub(crate) fn content(
                 {
                     continue;
                 }
+                let minutes = rng.random_range(60..60 * 24 * 30);
                 out.purchases.push(ContentPurchase {
                     id: ContentPurchaseId::new(ids.next()),
                     buyer_id: buyer.id,
@@ -128,7 +129,7 @@ pub(crate) fn content(
                     amount_paid: price,
                     payment_status: PaymentStatus::Succeeded,
                     stripe_payment_intent_id: None,
-                    created_at: created_at.plus_minutes(rng.random_range(60..60 * 24 * 30)),
+                    created_at: before(now, created_at.plus_minutes(minutes)),
                 });
                 row.purchases += 1;
             }
@@ -136,6 +137,16 @@ pub(crate) fn content(
         out.content.push(row);
     }
     out
+}
+
+/// `at`, or for an instant not before `now` one some minutes before it
+/// (spread by `at`'s minute, so that clamped purchases do not all coincide).
+fn before(now: Timestamp, at: Timestamp) -> Timestamp {
+    if at < now {
+        return at;
+    }
+    let minute = at.as_micros() / 60_000_000;
+    now.plus_minutes(-1 - minute.rem_euclid(600))
 }
 
 /// The skill an expert's demo content is about: their first listed skill,

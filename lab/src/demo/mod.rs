@@ -3,8 +3,8 @@
 //! across many industries, professions and cities (local currency, time
 //! zone, rate and review history), clients with interests, ninety days of
 //! their activity (views, clicks, favourites, bookings that fit each
-//! provider's availability), content some experts sell, and the ground truth behind it
-//! ([`DemoTruth`]). The vocabulary lives in `data/vocab/*.json`, embedded
+//! provider's availability), content some experts sell and the sales of
+//! it, who referred whom, and the ground truth behind it ([`DemoTruth`]). The vocabulary lives in `data/vocab/*.json`, embedded
 //! at build time; the same config always yields byte-identical output.
 
 mod accounts;
@@ -26,6 +26,7 @@ mod profile_text;
 mod queries;
 mod referrals;
 mod reviews;
+mod sales;
 mod schedule;
 mod slots;
 mod template;
@@ -39,7 +40,7 @@ use std::io::Write;
 
 use droply_models::{
     AvailabilityException, AvailabilityRule, Booking, Category, Content, ContentPurchase, Favorite,
-    Timestamp, User, UserId, UserInteraction,
+    Referral, Timestamp, User, UserId, UserInteraction,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -110,8 +111,13 @@ pub struct DemoMarketplace {
     pub bookings: Vec<Booking>,
     /// Content experts sell (each with a file, [`content_file`]).
     pub content: Vec<Content>,
-    /// Clients' purchases of free content.
+    /// Clients' purchases of content, free and paid. Paid ones come
+    /// without payments, as imported history does: loading the demo opens
+    /// their payments, ledger rows and referral rewards
+    /// (`droply_engine::payments::open_imported_sales`).
     pub content_purchases: Vec<ContentPurchase>,
+    /// Who referred whom (the users' `referred_by`, as rows).
+    pub referrals: Vec<Referral>,
     /// The ground truth for ranking evaluation (not imported).
     pub truth: DemoTruth,
 }
@@ -127,6 +133,7 @@ enum Stream {
     Activity = 5,
     Queries = 6,
     Content = 7,
+    Sales = 8,
 }
 
 fn rng(seed: u64, stream: Stream) -> ChaCha8Rng {
@@ -153,6 +160,7 @@ pub fn generate(config: &DemoConfig) -> DemoMarketplace {
             bookings: Vec::new(),
             content: Vec::new(),
             content_purchases: Vec::new(),
+            referrals: Vec::new(),
             truth: DemoTruth {
                 seed: config.seed,
                 clients: Vec::new(),
@@ -249,7 +257,7 @@ pub fn try_generate(config: &DemoConfig) -> Result<DemoMarketplace> {
         .collect();
 
     let (expert_users, client_users) = users.split_at(config.experts);
-    let sold = content::content(
+    let mut sold = content::content(
         &mut rng(config.seed, Stream::Content),
         expert_users,
         client_users,
@@ -257,6 +265,15 @@ pub fn try_generate(config: &DemoConfig) -> Result<DemoMarketplace> {
         &mut ids,
         now,
     );
+    let paid = sales::paid_purchases(
+        &mut rng(config.seed, Stream::Sales),
+        &mut sold.content,
+        client_users,
+        &mut ids,
+        now,
+    );
+    sold.purchases.extend(paid);
+    let referrals = referrals::rows(&users, &mut ids);
     let content_queries = content_queries::content_queries(&sold.content, expert_users);
     Ok(DemoMarketplace {
         users,
@@ -268,6 +285,7 @@ pub fn try_generate(config: &DemoConfig) -> Result<DemoMarketplace> {
         bookings: activity.bookings,
         content: sold.content,
         content_purchases: sold.purchases,
+        referrals,
         truth: DemoTruth {
             seed: config.seed,
             clients,
@@ -279,10 +297,11 @@ pub fn try_generate(config: &DemoConfig) -> Result<DemoMarketplace> {
 
 impl DemoMarketplace {
     /// Every row in import order: users and categories first (everything
-    /// else refers to them), then availability, favourites, interactions,
-    /// bookings, content and its purchases.
+    /// else refers to them), then referrals, availability, favourites,
+    /// interactions, bookings, content and its purchases.
     pub fn rows(&self) -> impl Iterator<Item = ImportRow> + '_ {
         let users = self.users.iter().cloned().map(ImportRow::User);
+        let referrals = self.referrals.iter().cloned().map(ImportRow::Referral);
         let categories = self.categories.iter().cloned().map(ImportRow::Category);
         let rules = self
             .availability_rules
@@ -309,6 +328,7 @@ impl DemoMarketplace {
             .map(ImportRow::ContentPurchase);
         users
             .chain(categories)
+            .chain(referrals)
             .chain(rules)
             .chain(exceptions)
             .chain(favorites)

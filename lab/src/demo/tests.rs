@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::OnceLock;
 
 use chrono::{Datelike, Timelike};
-use droply_models::{BookingStatus, Currency, Timestamp, UserId};
+use droply_models::{BookingStatus, Currency, PaymentStatus, ReferralStatus, Timestamp, UserId};
 
 use super::*;
 
@@ -161,6 +161,9 @@ fn ids_are_distinct_positive_and_users_first() {
     all.extend(m.availability_rules.iter().map(|r| r.id.get()));
     all.extend(m.availability_exceptions.iter().map(|e| e.id.get()));
     all.extend(m.bookings.iter().map(|b| b.id.get()));
+    all.extend(m.content.iter().map(|c| c.id.get()));
+    all.extend(m.content_purchases.iter().map(|p| p.id.get()));
+    all.extend(m.referrals.iter().map(|r| r.id.get()));
     for id in all {
         assert!(id > 0);
         assert!(seen.insert(id), "id {id} used twice");
@@ -436,15 +439,70 @@ fn demo_content_is_valid_with_its_files_and_counts_its_purchases() {
             .filter(|p| p.content_id == content.id)
             .count() as u64;
         assert_eq!(content.purchases, held, "{}", content.title);
-        if held > 0 {
-            assert!(
-                content.price.is_zero(),
-                "only free content is held in the demo"
-            );
-        }
+        assert!(
+            content.earnings.is_zero(),
+            "earnings come from the ledger when the sales are opened"
+        );
     }
     assert!(market.content.iter().any(|c| c.price.is_zero()));
     assert!(market.content.iter().any(|c| c.price.is_positive()));
+}
+
+#[test]
+fn demo_sales_pay_the_price_once_per_buyer_between_publishing_and_now() {
+    let market = default_market();
+    let now = DemoConfig::default().now;
+    let content: BTreeMap<_, _> = market.content.iter().map(|c| (c.id, c)).collect();
+    let clients: HashSet<UserId> = market
+        .users
+        .iter()
+        .filter(|u| !u.is_expert())
+        .map(|u| u.id)
+        .collect();
+    let mut pairs = HashSet::new();
+    for purchase in &market.content_purchases {
+        purchase.validate().expect("valid purchase");
+        let item = content[&purchase.content_id];
+        assert_eq!(purchase.amount_paid, item.price);
+        assert_eq!(purchase.payment_status, PaymentStatus::Succeeded);
+        assert!(purchase.stripe_payment_intent_id.is_none());
+        assert!(clients.contains(&purchase.buyer_id));
+        assert!(purchase.created_at > item.created_at && purchase.created_at < now);
+        assert!(
+            pairs.insert((purchase.buyer_id, purchase.content_id)),
+            "bought twice"
+        );
+    }
+    let paid = market
+        .content_purchases
+        .iter()
+        .filter(|p| p.amount_paid.is_positive())
+        .count();
+    assert!(paid > 500, "{paid} paid sales");
+}
+
+#[test]
+fn every_referred_user_has_one_referral_row_with_the_referrers_code() {
+    let market = default_market();
+    let users: BTreeMap<UserId, &User> = market.users.iter().map(|u| (u.id, u)).collect();
+    let referred: Vec<&User> = market
+        .users
+        .iter()
+        .filter(|u| u.referred_by.is_some())
+        .collect();
+    assert_eq!(market.referrals.len(), referred.len());
+    assert!(!referred.is_empty());
+    for referral in &market.referrals {
+        referral.validate().expect("valid referral");
+        let user = users[&referral.referred_user_id];
+        assert_eq!(user.referred_by, Some(referral.referrer_id));
+        assert_eq!(referral.created_at, user.created_at);
+        assert_eq!(
+            referral.referral_code,
+            users[&referral.referrer_id].referral_code
+        );
+        assert_eq!(referral.status, ReferralStatus::Pending);
+    }
 }
 
 #[test]

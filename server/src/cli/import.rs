@@ -1,5 +1,7 @@
 //! `droply import FILE`: loads a JSON-lines file of users and related rows
-//! into the store, with a progress bar on stderr.
+//! into the store, with a progress bar on stderr. Paid content purchases
+//! imported without payments get theirs, with their ledger rows and
+//! referral rewards, under the default fee and referral rules.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -7,6 +9,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use droply_engine::import::import_lines;
+use droply_engine::payments::{PaymentsConfig, open_imported_sales};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dir::DataDirArgs;
@@ -37,9 +40,13 @@ pub fn run(args: ImportArgs) -> Result<()> {
         bar.set_position(bytes)
     })?;
     bar.finish_and_clear();
+    let sales = open_imported_sales(&store, &PaymentsConfig::default())?;
     for (kind, rows) in &stats.rows_by_kind {
         println!("{:<24} {rows}", kind.name());
     }
     println!("imported {} rows from {}", stats.rows, args.file.display());
+    if sales > 0 {
+        println!("opened the payments and ledger rows of {sales} paid content sales");
+    }
     Ok(())
 }

@@ -16,6 +16,7 @@ use std::time::Duration;
 use clap::Args;
 use droply_engine::content::ContentConfig;
 use droply_engine::import::import_rows;
+use droply_engine::payments::{PaymentsConfig, open_imported_sales, reward_sweep};
 use droply_engine::search_index::{RebuildProgress, SearchIndexConfig};
 use droply_engine::{Engine, EngineConfig, SearchSetup, Store};
 use droply_lab::demo::{DemoConfig, content_file, generate};
@@ -77,8 +78,9 @@ const HOLD_SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// Runs `droply serve`.
 pub fn run(args: ServeArgs) -> Result<()> {
     let store = args.data.open_store()?;
+    let payments = args.payments.config()?;
     if args.demo && store.users().count() == 0 {
-        load_demo(&store, &args.data.data_dir, args.demo_experts)?;
+        load_demo(&store, &args.data.data_dir, args.demo_experts, &payments)?;
     }
     let config = args.limits.apply_to(EngineConfig {
         search: SearchSetup::Model(args.model_dir.clone()),
@@ -88,7 +90,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         },
         session_sweep_every: Some(SESSION_SWEEP_EVERY),
         hold_sweep_every: Some(HOLD_SWEEP_EVERY),
-        payments: args.payments.config()?,
+        payments,
         video: args.video.config()?,
         calendar: args.calendar.config()?,
         content: ContentConfig {
@@ -139,8 +141,15 @@ fn log_rebuild_progress() -> impl Fn(RebuildProgress) + Send + Sync {
 
 /// Generates the demo marketplace into `store`, and the files of its
 /// content under `data_dir` (written before the engine opens, so its sweep
-/// of unrecorded files finds them recorded).
-fn load_demo(store: &Store, data_dir: &std::path::Path, experts: usize) -> Result<()> {
+/// of unrecorded files finds them recorded). Its paid sales are opened
+/// under `payments`' rules (payments, ledger rows, referral rewards), and
+/// the rewards whose hold was over at the demo's `now` are credited.
+fn load_demo(
+    store: &Store,
+    data_dir: &std::path::Path,
+    experts: usize,
+    payments: &PaymentsConfig,
+) -> Result<()> {
     let config = DemoConfig {
         experts,
         ..DemoConfig::default()
@@ -154,6 +163,8 @@ fn load_demo(store: &Store, data_dir: &std::path::Path, experts: usize) -> Resul
     );
     let stats = import_rows(store, rows, |done| bar.set_position(done))?;
     bar.finish_and_clear();
+    let sales = open_imported_sales(store, payments)?;
+    let rewards = reward_sweep(store, &payments.referrals, config.now)?;
     for content in &market.content {
         let path = data_dir.join(&content.file_path);
         if let Some(dir) = path.parent() {
@@ -164,6 +175,8 @@ fn load_demo(store: &Store, data_dir: &std::path::Path, experts: usize) -> Resul
     tracing::info!(
         rows = stats.rows,
         files = market.content.len(),
+        sales,
+        rewards_credited = rewards,
         "demo marketplace loaded"
     );
     Ok(())
