@@ -91,8 +91,8 @@ pub fn spawn_app_paying_pages(publishable_key: &str) -> TestApp {
     let engine = Engine::open(config).expect("engine");
     let limits = test_limits();
     let pages = droply_server::pages::PageSettings {
-        secure_cookies: false,
         stripe_publishable_key: Some(publishable_key.to_owned()),
+        ..droply_server::pages::PageSettings::default()
     };
     let state = AppState::with_limits(engine.clone(), &limits).with_pages(pages);
     let mut app = serve_router(droply_server::http::router(state), &limits, engine, dir);

@@ -2,7 +2,9 @@
 //! trade offer, answer and ICE candidates through it, each told when the
 //! other is there; a stranger, an unconfirmed booking and a meeting outside
 //! its window are refused before the upgrade; a malformed signal gets an
-//! error frame.
+//! error frame. The call page of the fallback opens for the same people in
+//! the same window, and its socket takes their session cookie from this
+//! site's own pages only.
 
 use droply_models::{
     Booking, BookingStatus, Currency, Email, Money, NewBooking, PaymentStatus, Timestamp, UserId,
@@ -11,6 +13,7 @@ use serde_json::json;
 
 use crate::app::{TestApp, spawn_app};
 use crate::live_client::{connect, runtime};
+use crate::page_cookies::handshake;
 
 /// A booking between `client` and `provider` starting `minutes` from now, in `status`.
 fn booking(app: &TestApp, client: u64, provider: u64, minutes: i64, status: BookingStatus) -> u64 {
@@ -127,4 +130,100 @@ fn strangers_unconfirmed_bookings_and_closed_windows_are_refused() {
             404
         );
     });
+}
+
+/// A browser's GET of a page, signed in with the session cookie `token`.
+fn page(app: &TestApp, path: &str, token: Option<&str>) -> crate::app::Response {
+    let cookie = token.map(|token| format!("droply_session={token}"));
+    let headers: Vec<(&str, &str)> = cookie.iter().map(|c| ("Cookie", c.as_str())).collect();
+    app.send("GET", path, None, None, &headers)
+}
+
+#[test]
+fn the_call_page_opens_for_the_parties_in_the_window_and_its_socket_takes_their_cookie() {
+    let app = spawn_app();
+    let (client_id, client) = app.register("carl");
+    let (provider_id, provider) = app.register("hana");
+    let (_, stranger) = app.register("eve");
+    let id = booking(&app, client_id, provider_id, 5, BookingStatus::Confirmed);
+    let call = format!("/bookings/{id}/call");
+
+    // The booking page links to it; the call page knows who is calling.
+    let booking_page = page(&app, &format!("/bookings/{id}"), Some(&client));
+    assert!(
+        booking_page.raw.contains(&format!("href=\"{call}\"")),
+        "{}",
+        booking_page.raw
+    );
+    for (token, role) in [(&client, "client"), (&provider, "provider")] {
+        let shown = page(&app, &call, Some(token));
+        assert_eq!(shown.status, 200, "{}", shown.raw);
+        assert!(
+            shown.raw.contains(&format!("data-role=\"{role}\"")),
+            "{}",
+            shown.raw
+        );
+        assert!(
+            shown
+                .raw
+                .contains(&format!("data-signal=\"{}\"", signal_path(id)))
+        );
+        assert!(shown.raw.contains("data-ice-servers=\"[]\""));
+        assert!(!shown.raw.contains(token.as_str()), "no token in the page");
+    }
+    assert_eq!(page(&app, &call, Some(&stranger)).status, 404);
+    assert_eq!(
+        page(&app, &format!("/bookings/{}/call", id + 999), Some(&client)).status,
+        404
+    );
+    let anonymous = page(&app, &call, None);
+    assert_eq!(anonymous.status, 303);
+    assert_eq!(
+        anonymous.header("location"),
+        Some(format!("/signin?next=/bookings/{id}/call").as_str())
+    );
+    // Too early, or not confirmed: a 409 page that says why.
+    let later = booking(&app, client_id, provider_id, 180, BookingStatus::Confirmed);
+    let early = page(&app, &format!("/bookings/{later}/call"), Some(&client));
+    assert_eq!(early.status, 409, "{}", early.raw);
+    let pending = booking(
+        &app,
+        client_id,
+        provider_id,
+        300,
+        BookingStatus::PendingPayment,
+    );
+    assert_eq!(
+        page(&app, &format!("/bookings/{pending}/call"), Some(&client)).status,
+        409
+    );
+
+    // The page's socket: the session cookie from this site's own origin only.
+    let relay = signal_path(id);
+    let with_cookie = ("Cookie", format!("droply_session={client}"));
+    let foreign = handshake(
+        &app,
+        &relay,
+        &[
+            with_cookie.clone(),
+            ("Origin", "https://evil.example".to_owned()),
+        ],
+    );
+    assert_eq!(foreign.0, 403, "cross-site WebSocket hijacking");
+    let (status, first) = handshake(
+        &app,
+        &relay,
+        &[with_cookie, ("Origin", format!("http://{}", app.addr))],
+    );
+    assert_eq!(status, 101);
+    assert_eq!(first, Some(json!({"type": "peer", "present": false})));
+    let strangers = handshake(
+        &app,
+        &relay,
+        &[
+            ("Cookie", format!("droply_session={stranger}")),
+            ("Origin", format!("http://{}", app.addr)),
+        ],
+    );
+    assert_eq!(strangers.0, 404);
 }

@@ -1,7 +1,14 @@
-//! What the page tests share: reading the cookies an answer sets, and a
-//! browser's first visit, which gives it its CSRF token.
+//! What the page tests share: reading the cookies an answer sets, a
+//! browser's first visit, which gives it its CSRF token, and a browser's
+//! WebSocket handshake with the headers it sends.
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio_tungstenite::connect_async;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::app::{Response, TestApp};
+use crate::live_client::runtime;
 
 /// Every `Set-Cookie` value of an answer.
 pub fn set_cookies(response: &Response) -> Vec<String> {
@@ -28,4 +35,36 @@ pub fn csrf(app: &TestApp) -> String {
     let page = app.send("GET", "/signin", None, None, &[]);
     assert_eq!(page.status, 200, "{}", page.raw);
     cookie_value(&page, "droply_csrf").expect("a CSRF cookie")
+}
+
+/// A WebSocket handshake to `path` with `headers`; the status it got.
+pub fn handshake(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&'static str, String)],
+) -> (u16, Option<Value>) {
+    let mut request = format!("ws://{}{path}", app.addr)
+        .into_client_request()
+        .expect("request");
+    for (name, value) in headers {
+        request
+            .headers_mut()
+            .insert(*name, value.parse().expect("header"));
+    }
+    runtime().block_on(async {
+        match connect_async(request).await {
+            Ok((mut ws, response)) => {
+                let first = ws.next().await.and_then(|m| m.ok()).and_then(|m| {
+                    m.into_text()
+                        .ok()
+                        .and_then(|t| serde_json::from_str(&t).ok())
+                });
+                (response.status().as_u16(), first)
+            }
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                (response.status().as_u16(), None)
+            }
+            Err(err) => panic!("handshake {path}: {err}"),
+        }
+    })
 }

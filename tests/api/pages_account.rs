@@ -8,16 +8,12 @@
 //! anyone else.
 
 use droply_models::UserId;
-use futures_util::StreamExt;
-use serde_json::{Value, json};
-use tokio_tungstenite::connect_async;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use serde_json::json;
 
 use crate::app::{Response, TestApp, spawn_app};
 use crate::content::published_guide;
 use crate::dropins::{expert, open};
-use crate::live_client::runtime;
-use crate::page_cookies::{cookie_value, csrf, set_cookies};
+use crate::page_cookies::{cookie_value, csrf, handshake, set_cookies};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -230,38 +226,6 @@ fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
         "the saved colours are checked: {}",
         page.raw
     );
-}
-
-/// A WebSocket handshake to `path` with `headers`; the status it got.
-fn handshake(
-    app: &TestApp,
-    path: &str,
-    headers: &[(&'static str, String)],
-) -> (u16, Option<Value>) {
-    let mut request = format!("ws://{}{path}", app.addr)
-        .into_client_request()
-        .expect("request");
-    for (name, value) in headers {
-        request
-            .headers_mut()
-            .insert(*name, value.parse().expect("header"));
-    }
-    runtime().block_on(async {
-        match connect_async(request).await {
-            Ok((mut ws, response)) => {
-                let first = ws.next().await.and_then(|m| m.ok()).and_then(|m| {
-                    m.into_text()
-                        .ok()
-                        .and_then(|t| serde_json::from_str(&t).ok())
-                });
-                (response.status().as_u16(), first)
-            }
-            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-                (response.status().as_u16(), None)
-            }
-            Err(err) => panic!("handshake {path}: {err}"),
-        }
-    })
 }
 
 #[test]

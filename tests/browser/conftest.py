@@ -89,6 +89,9 @@ def server():
     for name in ("AUTH", "WRITE", "SEARCH", "ACCOUNT_WRITE", "JOIN"):
         env[f"DROPLY_{name}_RATE"] = "1000000"
         env[f"DROPLY_{name}_BURST"] = "1000000"
+    # Meetings open two weeks ahead, so the call page can be tried on any
+    # booked slot (the API's tests check the real window).
+    env["DROPLY_MEETING_OPENS_BEFORE"] = "336h"
     log = open(Path(data_dir) / "serve.log", "w")
     process = subprocess.Popen(
         [str(BIN), "serve", "--demo", "--demo-experts", DEMO_EXPERTS,
@@ -124,7 +127,13 @@ def server():
 def browser():
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-dev-shm-usage",
+                  # A fake camera and microphone, granted without asking, and
+                  # host ICE candidates as plain addresses (not mDNS names),
+                  # so two contexts can call each other on loopback.
+                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                  "--disable-features=WebRtcHideLocalIpsWithMdns"],
         )
         yield chromium
         chromium.close()

@@ -101,7 +101,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
         ..EngineConfig::new(&args.data.data_dir)
     });
     let limits = args.limits.limits();
-    let pages = args.payments.page_settings();
+    let pages = crate::pages::PageSettings {
+        ice_servers: args.video.webrtc_ice_servers.clone(),
+        ..args.payments.page_settings()
+    };
     let engine = Engine::over(store, config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

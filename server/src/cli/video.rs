@@ -32,6 +32,16 @@ pub struct VideoArgs {
     /// How long before its start a meeting may be joined.
     #[arg(long, env = "DROPLY_MEETING_OPENS_BEFORE", default_value = "10m", value_parser = parse_duration)]
     pub meeting_opens_before: Duration,
+    /// The ICE servers of the WebRTC fallback's call page, as the JSON
+    /// array `RTCPeerConnection` takes (`[{"urls": "stun:stun.example.org"}]`);
+    /// a TURN server's credentials reach the parties' browsers, so give it
+    /// short-lived ones. Empty: host candidates only (one network).
+    #[arg(long, env = "DROPLY_WEBRTC_ICE_SERVERS", default_value = "[]", value_parser = parse_ice_servers)]
+    pub webrtc_ice_servers: String,
+}
+
+fn parse_ice_servers(text: &str) -> std::result::Result<String, String> {
+    crate::pages::ice_servers_json(text)
 }
 
 fn parse_secret(text: &str) -> std::result::Result<SecretString, String> {

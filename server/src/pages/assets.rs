@@ -60,6 +60,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("assets/room.css"),
     },
     Asset {
+        name: "call.js",
+        mime: JS,
+        bytes: include_bytes!("assets/call.js"),
+    },
+    Asset {
         name: "room.js",
         mime: JS,
         bytes: include_bytes!("assets/room.js"),

@@ -28,7 +28,7 @@ mod viewer;
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 
-pub use settings::PageSettings;
+pub use settings::{PageSettings, ice_servers_json};
 
 use crate::http::AppState;
 
@@ -43,6 +43,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(routes::profile::router())
         .merge(routes::book::router())
         .merge(routes::bookings::router())
+        .merge(routes::call::router())
         .merge(routes::time_zone::router())
         .merge(assets::router())
         .layer(from_fn_with_state(state.clone(), csrf::protect))

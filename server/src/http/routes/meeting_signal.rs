@@ -2,7 +2,8 @@
 //! upgrades to a WebSocket that passes offer, answer and ICE messages
 //! between a booking's two parties, from shortly before the start until
 //! the end. Anyone else is refused before the upgrade (404, as for the
-//! booking itself).
+//! booking itself). The call page opens it with the session cookie, from
+//! this site's own origin only.
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -62,7 +63,9 @@ pub async fn booking_signal(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let id: BookingId = parse_id(&id, "booking")?;
-    let token = socket::live_token(&headers, query.token)?;
+    // The call page's session cookie, else a bearer token.
+    let token =
+        socket::live_token_or_cookie(&headers, query.token, &[crate::pages::cookies::SESSION])?;
     let access = blocking(&state, move |engine| {
         let user = engine.authenticate(&token)?;
         Ok((user, engine.signal_party(id, user)?))

@@ -1,6 +1,7 @@
 //! One's bookings in a browser: a booking's page (`/bookings/{id}`: who,
 //! when in the viewer's zone and the expert's, status, price, the `.ics`
-//! download, and the meeting link once the call opens), its iCalendar file
+//! download, and the meeting link once the call opens: the Daily room, or
+//! the call page of the WebRTC fallback, `call`), its iCalendar file
 //! (`/bookings/{id}/calendar.ics`), and the list of one's bookings as
 //! client and as expert (`/account/bookings`). Only the booker and the
 //! provider see a booking; anyone else gets the 404 page, as the engine
@@ -48,7 +49,7 @@ struct Arrival {
 }
 
 /// The booking id in a path, or the 404 page.
-fn booking_id(raw: &str) -> Result<BookingId, PageError> {
+pub(super) fn booking_id(raw: &str) -> Result<BookingId, PageError> {
     raw.parse().map_err(|_| PageError::not_found())
 }
 
@@ -181,7 +182,7 @@ fn booking_markup(
                 section class="meeting" aria-label="The call" {
                     @match &details.meeting {
                         Meeting::Room(url) => p { a class="button" href=(url) rel="noopener" target="_blank" { "Join the call" } },
-                        Meeting::Relay => p class="success" { "The call is open: join it from the Droply app." },
+                        Meeting::Relay => p { a class="button" href=(format!("/bookings/{id}/call")) { "Join the call" } },
                         Meeting::Later(minutes) => p class="note" { "The meeting link appears " (minutes) " minutes before the start." },
                         Meeting::None => {},
                     }

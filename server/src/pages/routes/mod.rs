@@ -5,6 +5,7 @@ pub mod auth;
 pub mod book;
 pub mod booking_widget;
 pub mod bookings;
+pub mod call;
 pub mod content;
 pub mod dropin;
 pub mod profile;
