@@ -7,7 +7,7 @@
 //! site's origin only; a content file downloads for a buyer and is 404 to
 //! anyone else.
 
-use droply_models::UserId;
+use droply_models::{Currency, Money, Payout, PayoutId, PayoutStatus, Timestamp, UserId};
 use serde_json::json;
 
 use crate::app::{Response, TestApp, spawn_app};
@@ -465,4 +465,50 @@ fn availability_rules_and_exceptions_are_added_and_deleted_and_a_refused_payout_
     assert!(payout.status >= 400, "{} {}", payout.status, payout.raw);
     assert!(payout.raw.contains("role=\"alert\""), "{}", payout.raw);
     assert!(payout.raw.contains("Request payout"), "the form stays");
+}
+
+#[test]
+fn payouts_are_listed_fifty_at_a_time_with_a_link_to_the_older_ones() {
+    let app = spawn_app();
+    let (id, token) = app.register("pagedpayee");
+    let (cookie, _) = browser(&app, &token);
+    app.store
+        .write(|txn| {
+            for n in 0..55_i64 {
+                txn.create(Payout {
+                    id: PayoutId::new(0),
+                    user_id: UserId::new(id),
+                    amount: Money::new(1_000 + n, Currency::USD),
+                    stripe_transfer_id: None,
+                    stripe_payout_id: None,
+                    status: PayoutStatus::Paid,
+                    created_at: Timestamp::now().plus_minutes(n - 100),
+                    paid_at: Some(Timestamp::now().plus_minutes(n - 90)),
+                })?;
+            }
+            Ok(())
+        })
+        .expect("payouts");
+    let rows = |page: &Response| page.raw.matches("<td>paid</td>").count();
+    let first = get_with(&app, "/account/earnings", &cookie);
+    assert_eq!(first.status, 200, "{}", first.raw);
+    assert_eq!(rows(&first), 50);
+    assert!(first.raw.contains("$10.54"), "the newest first");
+    let older = first
+        .raw
+        .split("href=\"/account/earnings?payouts=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a link to the older payouts")
+        .to_owned();
+    let second = get_with(&app, &format!("/account/earnings?payouts={older}"), &cookie);
+    assert_eq!(second.status, 200, "{}", second.raw);
+    assert_eq!(rows(&second), 5);
+    assert!(second.raw.contains("$10.00") && !second.raw.contains("$10.54"));
+    assert!(
+        !second.raw.contains("?payouts="),
+        "the last page links no further"
+    );
+    let broken = get_with(&app, "/account/earnings?payouts=nonsense", &cookie);
+    assert_eq!(broken.status, 400, "{}", broken.raw);
 }

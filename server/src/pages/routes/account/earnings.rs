@@ -3,7 +3,9 @@
 //! the form that requests a payout (all of what is available, or an
 //! amount). A refused request (no payout account yet, nothing available)
 //! is shown with its error. Parts the engine cannot answer (payments not
-//! configured) say so instead of failing the page.
+//! configured) say so instead of failing the page. Payouts and referrals
+//! are listed 50 at a time, with a link to the next 50 (`?payouts=` and
+//! `?referrals=` carry the store's cursors).
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
@@ -19,12 +21,12 @@ use super::frame::{account_page, api_error, failure, notices};
 use crate::http::{ApiError, AppState, blocking};
 use crate::pages::format;
 use crate::pages::layout::csrf_field;
-use crate::pages::page::{PageError, html, html_with, see_other};
+use crate::pages::page::{PageError, html, html_with, see_other, url_encode};
 use crate::pages::viewer::Viewer;
 
 const HERE: &str = "/account/earnings";
 
-/// How many payouts and referrals the page lists.
+/// How many payouts and referrals the page lists at a time.
 const LISTED: usize = 50;
 
 /// `/account/earnings` and `POST /account/payouts`.
@@ -40,37 +42,86 @@ struct PayoutForm {
     amount: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct RequestedQuery {
+/// The page's query: a payout just requested, and where each list starts.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EarningsQuery {
     requested: Option<String>,
+    payouts: Option<String>,
+    referrals: Option<String>,
+}
+
+/// Where each list starts: the first page, or after a cursor.
+#[derive(Debug)]
+struct Starts {
+    payouts: PageRequest,
+    referrals: PageRequest,
+}
+
+impl Starts {
+    /// Both lists from the top: the newest payouts, the first referrals.
+    fn first() -> Starts {
+        Starts {
+            payouts: PageRequest::first(LISTED).desc(),
+            referrals: PageRequest::first(LISTED),
+        }
+    }
+}
+
+impl EarningsQuery {
+    /// The lists' pages; a cursor this page did not write is a 400.
+    fn starts(&self) -> Result<Starts, PageError> {
+        let start = |first: PageRequest, raw: &Option<String>| match raw.as_deref() {
+            None | Some("") => Ok(first),
+            Some(raw) => raw
+                .parse()
+                .map(|cursor| first.after(Some(cursor)))
+                .map_err(|_| PageError::bad_request("That page link is broken.")),
+        };
+        let first = Starts::first();
+        Ok(Starts {
+            payouts: start(first.payouts, &self.payouts)?,
+            referrals: start(first.referrals, &self.referrals)?,
+        })
+    }
+}
+
+/// One page of a list, and the cursor of the next when there is one.
+struct Listed<T> {
+    items: Vec<T>,
+    next: Option<String>,
 }
 
 /// What the page shows; each part is `Err` with a sentence when the engine
 /// could not answer it.
 struct Ledger {
     earnings: Result<Earnings, String>,
-    payouts: Result<Vec<Payout>, String>,
-    referrals: Result<Vec<(Referral, String)>, String>,
+    payouts: Result<Listed<Payout>, String>,
+    referrals: Result<Listed<(Referral, String)>, String>,
     rewards: Result<Vec<(ReferralReward, String)>, String>,
 }
 
-async fn ledger(state: &AppState, user: &User) -> Ledger {
+async fn ledger(state: &AppState, user: &User, starts: Starts) -> Ledger {
     let id = user.id;
     let text = |err: ApiError| err.message().to_owned();
     let earnings = blocking(state, move |engine| engine.earnings(id))
         .await
         .map_err(text);
-    let payouts = blocking(state, move |engine| {
-        engine.payouts_of(id, &PageRequest::first(LISTED).desc())
-    })
-    .await
-    .map(|page| page.items)
-    .map_err(text);
+    let payouts = blocking(state, move |engine| engine.payouts_of(id, &starts.payouts))
+        .await
+        .map(|page| Listed {
+            items: page.items,
+            next: page.next.map(|cursor| cursor.to_string()),
+        })
+        .map_err(text);
     let referrals = blocking(state, move |engine| {
-        engine.referrals_of(id, &PageRequest::first(LISTED))
+        engine.referrals_of(id, &starts.referrals)
     })
     .await
-    .map(|page| page.items)
+    .map(|page| Listed {
+        items: page.items,
+        next: page.next.map(|cursor| cursor.to_string()),
+    })
     .map_err(text);
     let rewards = blocking(state, move |engine| engine.referral_rewards_of(id))
         .await
@@ -86,10 +137,10 @@ async fn ledger(state: &AppState, user: &User) -> Ledger {
 async fn show_earnings(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(query): Query<RequestedQuery>,
+    Query(query): Query<EarningsQuery>,
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?;
-    let ledger = ledger(&state, user).await;
+    let ledger = ledger(&state, user, query.starts()?).await;
     let saved = query
         .requested
         .is_some()
@@ -122,7 +173,7 @@ async fn request_payout(
         Ok(()) => Ok(see_other("/account/earnings?requested=1")),
         Err(err) => {
             let (status, message) = failure(&err);
-            let ledger = ledger(&state, user).await;
+            let ledger = ledger(&state, user, Starts::first()).await;
             Ok(html_with(
                 status,
                 earnings_page(&viewer, user, &ledger, Some(&message), None),
@@ -169,13 +220,13 @@ fn earnings_page(
         section class="card" aria-labelledby="payouts-title" {
             h2 id="payouts-title" { "Payouts" }
             @match &ledger.payouts {
-                Ok(payouts) if payouts.is_empty() => { p { "No payouts yet." } }
+                Ok(payouts) if payouts.items.is_empty() => { p { "No payouts yet." } }
                 Ok(payouts) => {
                     div class="table-wrap" {
                         table {
                             thead { tr { th { "Requested" } th { "Amount" } th { "Status" } th { "Paid" } } }
                             tbody {
-                                @for payout in payouts {
+                                @for payout in &payouts.items {
                                     tr {
                                         td { (format::date_time(payout.created_at, zone)) }
                                         td { (format::money(payout.amount)) }
@@ -185,6 +236,9 @@ fn earnings_page(
                                 }
                             }
                         }
+                    }
+                    @if let Some(next) = &payouts.next {
+                        p { a href=(format!("{HERE}?payouts={}", url_encode(next))) { "Older payouts" } }
                     }
                 }
                 Err(reason) => { (unavailable(reason)) }
@@ -197,12 +251,15 @@ fn earnings_page(
                 (format::money(user.total_referral_earnings)) "."
             }
             @match &ledger.referrals {
-                Ok(referrals) if referrals.is_empty() => { p { "Nobody has joined through your link yet." } }
+                Ok(referrals) if referrals.items.is_empty() => { p { "Nobody has joined through your link yet." } }
                 Ok(referrals) => {
                     ul class="plain-list" {
-                        @for (referral, name) in referrals {
+                        @for (referral, name) in &referrals.items {
                             li { (name) " · joined " (format::date_time(referral.created_at, zone)) " · " (referral.status.as_str()) }
                         }
+                    }
+                    @if let Some(next) = &referrals.next {
+                        p { a href=(format!("{HERE}?referrals={}", url_encode(next))) { "More people you referred" } }
                     }
                 }
                 Err(reason) => { (unavailable(reason)) }
