@@ -19,7 +19,7 @@ pub mod model_files;
 mod pooling;
 mod pypi_wheel;
 mod query_cache;
-mod simd;
+pub(crate) mod simd;
 mod small_matmul;
 mod tokenize;
 mod weights;

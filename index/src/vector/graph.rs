@@ -133,6 +133,29 @@ impl Graph {
         self.with(|hnsw| hnsw.search_filter(query, k, ef, filter))
     }
 
+    /// Calls `visit` with each point's origin id, its level, and its
+    /// neighbours (origin id, distance) on each layer from 0 up; stops,
+    /// returning false, as soon as `visit` does. Only while nothing inserts
+    /// into the graph (hnsw_rs's point iterator re-takes its read lock).
+    pub fn for_each_point(
+        &self,
+        mut visit: impl FnMut(usize, u8, &[Vec<(usize, f32)>]) -> bool,
+    ) -> bool {
+        self.with(|hnsw| {
+            for point in hnsw.get_point_indexation() {
+                let lists: Vec<Vec<(usize, f32)>> = point
+                    .get_neighborhood_id()
+                    .into_iter()
+                    .map(|layer| layer.into_iter().map(|n| (n.d_id, n.distance)).collect())
+                    .collect();
+                if !visit(point.get_origin_id(), point.get_point_id().0, &lists) {
+                    return false;
+                }
+            }
+            true
+        })
+    }
+
     /// Dumps the graph as `basename` (`basename.hnsw.graph` and `.hnsw.data`) in `dir`.
     pub fn dump(&self, dir: &Path, basename: &str) -> Result<()> {
         let written = self

@@ -2,6 +2,7 @@
 //!
 //! [`VectorIndex`] is the entry point. `distance` is the clamped dot-product distance and
 //! its vectorised dot product; `graph` owns the hnsw_rs graph, built or reloaded;
+//! `frozen` is the search path over a flat copy of its links;
 //! `exact_scan` is the brute-force search used for small or heavily filtered candidate
 //! sets; `wal` and `snapshot` make the index durable (a write-ahead log of changes and
 //! periodic snapshots of the points and the graph). Ids are mapped by [`crate::id_map`].
@@ -9,6 +10,7 @@
 mod config;
 mod distance;
 mod exact_scan;
+mod frozen;
 mod graph;
 mod snapshot;
 mod vector_index;

@@ -9,6 +9,12 @@
 //! live vectors, builds the new graph with no lock held while writes go on and note the
 //! keys they touch, then, under the writer lock, adds the touched keys' current
 //! vectors to the new graph and swaps it in.
+//!
+//! Searches walk a frozen copy of the graph's links ([`FrozenGraph`]), kept with the
+//! points under their lock so the two always agree; slots written since the freeze are
+//! scanned exactly beside it, and the writer freezes again once they are more than
+//! [`refreeze_after`] (a freeze reads the links of every point: ~1 µs each). Locks
+//! are always taken points first, then graph.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -17,6 +23,7 @@ use std::sync::{Mutex, PoisonError, RwLock};
 
 use super::config::VectorConfig;
 use super::distance::normalize;
+use super::frozen::FrozenGraph;
 use super::graph::Graph;
 use super::snapshot::{
     GRAPH_BASENAME, STATE_FILE, SnapshotState, read_points, snapshot_dir, snapshot_name, sync_dir,
@@ -68,6 +75,15 @@ struct Points<K: ExternalId> {
     ids: IdMap<K>,
     /// Slot `i`'s vector at `i * dimension`.
     vectors: Vec<f32>,
+    /// The graph's links over slots `0..frozen.len()`, when frozen.
+    frozen: Option<FrozenGraph>,
+}
+
+/// How many slots written since the last freeze make the writer freeze again:
+/// a sixteenth of the frozen ones, at least 1,024 (scanning those exactly costs
+/// about what walking the graph does).
+fn refreeze_after(frozen: usize) -> usize {
+    (frozen / 16).max(1_024)
 }
 
 /// What only the writer touches: where the index lives and its log.
@@ -133,9 +149,14 @@ impl<K: ExternalId> VectorIndex<K> {
         seq: u64,
     ) -> Self {
         let graph = graph.unwrap_or_else(|| Graph::new(&config, ids.len()));
+        let frozen = FrozenGraph::freeze(&graph, ids.len());
         VectorIndex {
             dimension,
-            points: RwLock::new(Points { ids, vectors }),
+            points: RwLock::new(Points {
+                ids,
+                vectors,
+                frozen,
+            }),
             graph: RwLock::new(graph),
             writer: Mutex::new(Writer {
                 dir: None,
@@ -426,6 +447,24 @@ impl<K: ExternalId> VectorIndex<K> {
         for internal in reserved {
             points.ids.publish(internal);
         }
+        let len = points.ids.len();
+        let frozen = points.frozen.as_ref().map_or(0, FrozenGraph::len);
+        drop(points);
+        if len - frozen > refreeze_after(frozen) {
+            self.refreeze();
+        }
+    }
+
+    /// Freezes the graph's links over every slot. The caller holds the writer
+    /// lock (or is still constructing the index), so the graph holds exactly
+    /// the published slots and nothing inserts meanwhile.
+    fn refreeze(&self) {
+        let len = read(&self.points).ids.len();
+        let frozen = FrozenGraph::freeze(&read(&self.graph), len);
+        let mut points = write(&self.points);
+        if points.ids.len() == len {
+            points.frozen = frozen;
+        }
     }
 
     /// Removes vectors (absent keys are ignored). Durable after the next commit.
@@ -484,9 +523,12 @@ impl<K: ExternalId> VectorIndex<K> {
     }
 
     fn rebuild_graph_from_points(&self) {
-        let points = read(&self.points);
-        let graph = self.build_graph(&points.vectors, points.ids.len());
+        let graph = {
+            let points = read(&self.points);
+            self.build_graph(&points.vectors, points.ids.len())
+        };
         *write(&self.graph) = graph;
+        self.refreeze();
     }
 
     /// Writes a snapshot into `dir` (created if needed) as the state at `seq`, and keeps

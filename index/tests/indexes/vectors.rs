@@ -171,6 +171,80 @@ fn updates_and_deletes_are_never_returned_stale() {
 }
 
 #[test]
+fn writes_after_the_graph_was_frozen_are_found_at_once_and_never_stale() {
+    // 3,000 vectors: the graph is frozen; the 50 written after it are scanned
+    // beside the frozen links until there are enough to freeze again.
+    let vectors = clustered(3050, 10, 9);
+    let index = VectorIndex::in_memory(DIM, graph_only()).expect("index");
+    let exact = VectorIndex::in_memory(
+        DIM,
+        VectorConfig {
+            exact_scan_below: usize::MAX,
+            ..VectorConfig::default()
+        },
+    )
+    .expect("index");
+    fill(&index, &vectors[..3000]);
+    for (i, v) in vectors.iter().enumerate().skip(3000) {
+        index
+            .upsert(&[VectorEntry {
+                key: DocNumber(i as u64),
+                version: 1,
+                vector: v,
+            }])
+            .expect("upsert");
+    }
+    fill(&exact, &vectors);
+    for (i, v) in vectors.iter().enumerate().skip(3000).step_by(7) {
+        let hits = index.search(v, 1, None).expect("search");
+        assert_eq!(
+            hits[0].key,
+            DocNumber(i as u64),
+            "a fresh vector is its own nearest"
+        );
+    }
+    // Moved and deleted after the freeze: never returned as they were.
+    index
+        .upsert(&[VectorEntry {
+            key: DocNumber(5),
+            version: 2,
+            vector: &vectors[3001],
+        }])
+        .expect("move");
+    index
+        .remove(&[DocNumber(6), DocNumber(3002)])
+        .expect("remove");
+    let hits = index.search(&vectors[6], 50, None).expect("search");
+    assert!(
+        hits.iter()
+            .all(|h| h.key != DocNumber(6) && h.key != DocNumber(3002))
+    );
+    let near: Vec<DocNumber> = index
+        .search(&vectors[3001], 2, None)
+        .expect("search")
+        .into_iter()
+        .map(|h| h.key)
+        .collect();
+    assert!(
+        near.contains(&DocNumber(5)) && near.contains(&DocNumber(3001)),
+        "{near:?}"
+    );
+    let queries = clustered(60, 10, 10);
+    exact
+        .remove(&[DocNumber(6), DocNumber(3002)])
+        .expect("remove");
+    exact
+        .upsert(&[VectorEntry {
+            key: DocNumber(5),
+            version: 2,
+            vector: &vectors[3001],
+        }])
+        .expect("move");
+    let recall = recall_at_10(&index, &exact, &queries);
+    assert!(recall >= 0.98, "recall@10 {recall}");
+}
+
+#[test]
 fn filtered_search_returns_only_allowed_ids() {
     let vectors = clustered(3000, 10, 5);
     for exact_scan_below in [0, 4096] {
@@ -313,7 +387,8 @@ fn writes_during_a_compaction_are_kept() {
     fill(&index, &vectors);
     let doomed: Vec<DocNumber> = (0..2000).map(DocNumber).collect();
     index.remove(&doomed).expect("remove");
-    let replacement = clustered(1, 8, 99).remove(0);
+    // Each updated key gets a vector of its own.
+    let replacements = clustered(200, 8, 99);
     std::thread::scope(|scope| {
         let compaction = scope.spawn(|| index.compact());
         // Writes while the new graph is being built: the ones touching copied keys
@@ -327,7 +402,7 @@ fn writes_during_a_compaction_are_kept() {
                     .upsert(&[VectorEntry {
                         key,
                         version: 7,
-                        vector: &replacement,
+                        vector: &replacements[round as usize],
                     }])
                     .expect("upsert");
             }
@@ -347,11 +422,15 @@ fn writes_during_a_compaction_are_kept() {
     assert_eq!(index.version(DocNumber(2001)), Some(7));
     assert_eq!(index.version(DocNumber(2000)), None);
     assert_eq!(index.version(DocNumber(10_199)), Some(1));
-    let hits = index.search(&replacement, 100, None).expect("search");
-    assert!(
-        hits.iter().any(|h| h.key == DocNumber(2001)),
-        "an updated vector is found by its new value"
-    );
+    for round in (1..200).step_by(2) {
+        let hits = index.search(&replacements[round], 1, None).expect("search");
+        assert_eq!(
+            hits[0].key,
+            DocNumber(2000 + round as u64),
+            "an updated vector is found by its new value"
+        );
+    }
+    let hits = index.search(&vectors[2000], 100, None).expect("search");
     assert!(
         hits.iter().all(|h| h.key != DocNumber(2000)),
         "a removed one is gone"

@@ -1,7 +1,4 @@
-//! The internal ids a filtered graph search may return, as a bitset that hnsw_rs
-//! consults through its `FilterT` trait.
-
-use hnsw_rs::prelude::FilterT;
+//! The internal ids a filtered graph search may return, as a bitset.
 
 /// The internal ids a search may return, as a bitset.
 pub(super) struct AllowedSet {
@@ -19,15 +16,9 @@ impl AllowedSet {
             *word |= 1 << (internal % 64);
         }
     }
-    fn contains(&self, internal: usize) -> bool {
+    pub(super) fn contains(&self, internal: usize) -> bool {
         self.bits
             .get(internal / 64)
             .is_some_and(|word| word & (1 << (internal % 64)) != 0)
-    }
-}
-
-impl FilterT for AllowedSet {
-    fn hnsw_filter(&self, id: &usize) -> bool {
-        self.contains(*id)
     }
 }

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use super::{Points, VectorIndex, read, write};
 use crate::ExternalId;
 use crate::id_map::{IdMap, Slot};
+use crate::vector::frozen::FrozenGraph;
 
 /// Sets a flag back to false when dropped.
 struct ClearOnDrop<'a>(&'a AtomicBool);
@@ -111,15 +112,20 @@ impl<K: ExternalId> VectorIndex<K> {
         for id in added {
             ids.publish(id);
         }
-        let mut graph_slot = write(&self.graph);
+        let frozen = FrozenGraph::freeze(&graph, ids.len());
         let mut points = write(&self.points);
+        let mut graph_slot = write(&self.graph);
         tracing::info!(
             live = ids.live(),
             dropped = points.ids.len() - points.ids.live(),
             "vector graph compacted"
         );
         *graph_slot = graph;
-        *points = Points { ids, vectors };
+        *points = Points {
+            ids,
+            vectors,
+            frozen,
+        };
         self.compacted_unsaved.store(true, AtomicOrdering::SeqCst);
         true
     }

@@ -1,10 +1,12 @@
 //! Searching a [`VectorIndex`]: exact scan for small or selectively filtered candidate
-//! sets, the HNSW graph otherwise, tombstoned ids always skipped.
+//! sets, the HNSW graph otherwise (its frozen links plus an exact scan of the slots
+//! written since the freeze, or hnsw_rs's own walk before the first freeze),
+//! tombstoned ids always skipped.
 
 use hnsw_rs::prelude::FilterT;
 
 use super::allowed_set::AllowedSet;
-use super::{VectorHit, VectorIndex, read};
+use super::{Points, VectorHit, VectorIndex, read};
 use crate::vector::distance::normalize;
 use crate::vector::exact_scan::top_k;
 use crate::{Error, ExternalId, Result};
@@ -72,18 +74,19 @@ impl<K: ExternalId> VectorIndex<K> {
                     for internal in internals {
                         set.insert(internal);
                     }
-                    self.graph_search(&query, k, ef, Some(&set))
+                    let ids = &points.ids;
+                    let accept = |id: usize| set.contains(id) && ids.is_live(id);
+                    self.graph_search(&points, &query, k, ef, &accept)
                 }
             }
             None if points.ids.live() < self.config.exact_scan_below => {
                 let live = points.ids.live_entries().map(|(internal, _, _)| internal);
                 top_k(&query, &points.vectors, self.dimension, live, k)
             }
-            None if points.ids.tombstones() == 0 => self.graph_search(&query, k, ef, None),
             None => {
                 let ids = &points.ids;
-                let live = |id: &usize| ids.is_live(*id);
-                self.graph_search(&query, k, ef, Some(&live))
+                let accept = |id: usize| ids.is_live(id);
+                self.graph_search(&points, &query, k, ef, &accept)
             }
         };
         Ok(hits
@@ -97,17 +100,32 @@ impl<K: ExternalId> VectorIndex<K> {
             .collect())
     }
 
+    /// The graph walk for the points `accept` takes: the frozen links and an exact
+    /// scan of the slots written since, merged; hnsw_rs's walk before any freeze.
     fn graph_search(
         &self,
+        points: &Points<K>,
         query: &[f32],
         k: usize,
         ef: usize,
-        filter: Option<&dyn FilterT>,
+        accept: &dyn Fn(usize) -> bool,
     ) -> Vec<(usize, f32)> {
-        read(&self.graph)
-            .search(query, k, ef.max(k), filter)
-            .into_iter()
-            .map(|n| (n.get_origin_id(), 1.0 - n.get_distance()))
-            .collect()
+        let Some(frozen) = &points.frozen else {
+            let filter = |id: &usize| accept(*id);
+            return read(&self.graph)
+                .search(query, k, ef.max(k), Some(&filter as &dyn FilterT))
+                .into_iter()
+                .map(|n| (n.get_origin_id(), 1.0 - n.get_distance()))
+                .collect();
+        };
+        let mut hits = frozen.search(&points.vectors, self.dimension, query, k, ef, accept);
+        let since = (frozen.len()..points.ids.len()).filter(|&id| accept(id));
+        let fresh = top_k(query, &points.vectors, self.dimension, since, k);
+        if !fresh.is_empty() {
+            hits.extend(fresh);
+            hits.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            hits.truncate(k);
+        }
+        hits
     }
 }
