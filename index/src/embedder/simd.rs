@@ -48,16 +48,51 @@ pub(crate) use simd_dispatch;
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub(crate) fn has_avx512() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx512vl")
-        && std::arch::is_x86_feature_detected!("avx512bw")
-        && std::arch::is_x86_feature_detected!("avx512dq")
-        && has_avx2_fma()
+    level() == Level::Avx512 as u8
 }
 
 /// Whether the CPU runs the AVX2 + FMA versions.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub(crate) fn has_avx2_fma() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    level() >= Level::Avx2Fma as u8
+}
+
+/// The widest set of features the dispatched functions may use here.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+enum Level {
+    Baseline = 1,
+    Avx2Fma = 2,
+    Avx512 = 3,
+}
+
+/// The CPU's [`Level`], detected once and then read with one relaxed load
+/// (dispatched functions as small as a dot product are called millions of
+/// times).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn level() -> u8 {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static LEVEL: AtomicU8 = AtomicU8::new(0);
+    let known = LEVEL.load(Ordering::Relaxed);
+    if known != 0 {
+        return known;
+    }
+    let avx2_fma =
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
+    let avx512 = avx2_fma
+        && std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512dq");
+    let detected = if avx512 {
+        Level::Avx512
+    } else if avx2_fma {
+        Level::Avx2Fma
+    } else {
+        Level::Baseline
+    } as u8;
+    LEVEL.store(detected, Ordering::Relaxed);
+    detected
 }

@@ -1,18 +1,32 @@
 //! The distance between unit vectors: `1 - dot`, clamped at zero, with a dot product
-//! written so that LLVM vectorises it (sixteen independent accumulators, so the adds do
-//! not wait on each other).
+//! written so that LLVM vectorises it (64 lanes summed apart: four independent AVX-512
+//! accumulators, eight AVX2 or sixteen SSE ones, so the adds do not wait on each
+//! other), compiled for AVX-512, AVX2 + FMA and the baseline and
+//! picked at run time ([`dot`]; [`dot_in_lanes`] is the body, for loops that are
+//! dispatched whole, such as the frozen graph's walk).
 //!
 //! hnsw_rs's own `DistDot` panics when rounding takes `1 - dot` of a vector with itself
 //! below zero, and its scalar loop is one long dependency chain.
 
 use hnsw_rs::anndists::dist::Distance;
 
-/// Lanes summed independently; a multiple of every SIMD width we may run on.
-const LANES: usize = 16;
+use crate::embedder::simd::simd_dispatch;
 
-/// The dot product of two equally long slices.
-#[inline]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+/// Lanes summed independently: a multiple of every SIMD width we may run on, and four
+/// registers' worth at the widest (one wide accumulator alone is a dependency chain).
+const LANES: usize = 64;
+
+simd_dispatch! {
+    /// The dot product of two equally long slices, for the CPU's vector width.
+    pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+        dot_in_lanes(a, b)
+    }
+}
+
+/// [`dot`]'s body, inlined into whatever calls it (and compiled for that
+/// function's target features).
+#[inline(always)]
+pub(crate) fn dot_in_lanes(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0.0f32; LANES];

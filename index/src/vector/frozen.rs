@@ -26,6 +26,7 @@ use std::cell::RefCell;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
+use super::distance::dot_in_lanes;
 use super::graph::Graph;
 use crate::embedder::simd::simd_dispatch;
 
@@ -216,30 +217,10 @@ impl Walk<'_> {
     fn score(&self, point: u32) -> f32 {
         let start = point as usize * self.dimension;
         match self.vectors.get(start..start + self.dimension) {
-            Some(vector) => dot(self.query, vector),
+            Some(vector) => dot_in_lanes(self.query, vector),
             None => f32::NEG_INFINITY,
         }
     }
-}
-
-/// The dot product, written so that LLVM vectorises it for whatever the
-/// calling function is compiled for (inlined into the dispatched walk).
-#[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    const LANES: usize = 16;
-    let mut acc = [0.0f32; LANES];
-    let mut chunks_a = a.chunks_exact(LANES);
-    let mut chunks_b = b.chunks_exact(LANES);
-    for (x, y) in (&mut chunks_a).zip(&mut chunks_b) {
-        for lane in 0..LANES {
-            acc[lane] += x[lane] * y[lane];
-        }
-    }
-    let mut sum = 0.0;
-    for (x, y) in chunks_a.remainder().iter().zip(chunks_b.remainder()) {
-        sum += x * y;
-    }
-    sum + acc.iter().sum::<f32>()
 }
 
 simd_dispatch! {
