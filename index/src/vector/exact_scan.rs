@@ -4,7 +4,8 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::distance::dot;
+use super::distance::dot_in_lanes;
+use crate::embedder::simd::simd_dispatch;
 
 /// A candidate ordered by score, lowest first in a max-heap (so the heap's top is the
 /// worst of the best `k`).
@@ -42,34 +43,42 @@ pub(crate) fn top_k(
     query: &[f32],
     vectors: &[f32],
     dimension: usize,
-    candidates: impl Iterator<Item = usize>,
+    mut candidates: impl Iterator<Item = usize>,
     k: usize,
 ) -> Vec<(usize, f32)> {
     if k == 0 {
         return Vec::new();
     }
-    let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
-    for internal in candidates {
-        let Some(vector) = vectors.get(internal * dimension..(internal + 1) * dimension) else {
-            continue;
-        };
-        let candidate = Scored {
-            score: dot(query, vector),
-            internal,
-        };
-        if heap.len() < k {
-            heap.push(candidate);
-        } else if let Some(worst) = heap.peek()
-            && candidate < *worst
-        {
-            heap.pop();
-            heap.push(candidate);
+    scan(query, vectors, dimension, &mut candidates, k)
+}
+
+simd_dispatch! {
+    /// [`top_k`]'s loop, compiled for the CPU's vector width with the dot product
+    /// inlined.
+    fn scan(query: &[f32], vectors: &[f32], dimension: usize, candidates: &mut dyn Iterator<Item = usize>, k: usize) -> Vec<(usize, f32)> {
+        let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
+        for internal in candidates {
+            let Some(vector) = vectors.get(internal * dimension..(internal + 1) * dimension) else {
+                continue;
+            };
+            let candidate = Scored {
+                score: dot_in_lanes(query, vector),
+                internal,
+            };
+            if heap.len() < k {
+                heap.push(candidate);
+            } else if let Some(worst) = heap.peek()
+                && candidate < *worst
+            {
+                heap.pop();
+                heap.push(candidate);
+            }
         }
+        heap.into_sorted_vec()
+            .into_iter()
+            .map(|s| (s.internal, s.score))
+            .collect()
     }
-    heap.into_sorted_vec()
-        .into_iter()
-        .map(|s| (s.internal, s.score))
-        .collect()
 }
 
 #[cfg(test)]

@@ -46,6 +46,18 @@ fn graph_only() -> VectorConfig {
     }
 }
 
+/// An index that always scans exactly: the truth the graph is measured against.
+fn exact_only() -> VectorIndex<DocNumber> {
+    VectorIndex::in_memory(
+        DIM,
+        VectorConfig {
+            exact_scan_below: usize::MAX,
+            ..VectorConfig::default()
+        },
+    )
+    .expect("index")
+}
+
 fn fill(index: &VectorIndex<DocNumber>, vectors: &[Vec<f32>]) {
     let entries: Vec<VectorEntry<'_, DocNumber>> = vectors
         .iter()
@@ -88,14 +100,7 @@ fn graph_search_recalls_the_exact_neighbours() {
     let vectors = clustered(4000, 40, 1);
     let queries = clustered(100, 40, 2);
     let graph = VectorIndex::in_memory(DIM, graph_only()).expect("index");
-    let exact = VectorIndex::in_memory(
-        DIM,
-        VectorConfig {
-            exact_scan_below: usize::MAX,
-            ..VectorConfig::default()
-        },
-    )
-    .expect("index");
+    let exact = exact_only();
     fill(&graph, &vectors);
     fill(&exact, &vectors);
     for ef in [16, 32, 64, 128, 256] {
@@ -176,14 +181,7 @@ fn writes_after_the_graph_was_frozen_are_found_at_once_and_never_stale() {
     // beside the frozen links until there are enough to freeze again.
     let vectors = clustered(3050, 10, 9);
     let index = VectorIndex::in_memory(DIM, graph_only()).expect("index");
-    let exact = VectorIndex::in_memory(
-        DIM,
-        VectorConfig {
-            exact_scan_below: usize::MAX,
-            ..VectorConfig::default()
-        },
-    )
-    .expect("index");
+    let exact = exact_only();
     fill(&index, &vectors[..3000]);
     for (i, v) in vectors.iter().enumerate().skip(3000) {
         index
