@@ -246,8 +246,10 @@ simd_dispatch! {
         let Some(bottom) = graph.layers.first() else {
             return Vec::new();
         };
-        let mut candidates: BinaryHeap<Near> = BinaryHeap::with_capacity(ef * 4);
-        let mut best: BinaryHeap<Reverse<Near>> = BinaryHeap::with_capacity(ef + 1);
+        let mut candidates = std::mem::take(&mut visited.candidates);
+        let mut best = std::mem::take(&mut visited.best);
+        candidates.clear();
+        best.clear();
         visited.mark(current.point);
         candidates.push(current);
         if accept(current.point as usize) {
@@ -258,16 +260,23 @@ simd_dispatch! {
             if best.len() >= ef && candidate.score < worst {
                 break;
             }
+            // The unseen neighbours are scored together, apart from the heaps:
+            // their vectors' loads are independent, so the CPU overlaps them.
+            let mut fresh = std::mem::take(&mut visited.batch);
+            fresh.clear();
             for &next in bottom.of(candidate.point) {
-                if !visited.mark(next) {
-                    continue;
+                if visited.mark(next) {
+                    fresh.push(Near { score: 0.0, point: next });
                 }
-                let score = walk.score(next);
+            }
+            for near in &mut fresh {
+                near.score = walk.score(near.point);
+            }
+            for &near in &fresh {
                 let worst = best.peek().map_or(f32::NEG_INFINITY, |w| w.0.score);
-                if best.len() < ef || score > worst {
-                    let near = Near { score, point: next };
+                if best.len() < ef || near.score > worst {
                     candidates.push(near);
-                    if accept(next as usize) {
+                    if accept(near.point as usize) {
                         best.push(Reverse(near));
                         if best.len() > ef {
                             best.pop();
@@ -275,12 +284,15 @@ simd_dispatch! {
                     }
                 }
             }
+            visited.batch = fresh;
         }
         let mut found: Vec<(usize, f32)> = best
-            .into_iter()
+            .drain()
             .map(|Reverse(near)| (near.point as usize, near.score))
             .collect();
         found.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        visited.candidates = candidates;
+        visited.best = best;
         found
     }
 }
@@ -311,12 +323,18 @@ impl Ord for Near {
     }
 }
 
-/// The points one search has seen: a stamp per point, so that starting the
-/// next search is one increment, not a clear.
+/// The points one search has seen (a stamp per point, so that starting the
+/// next search is one increment, not a clear), and the walk's scratch space,
+/// reused by the thread's next search.
 #[derive(Debug, Default)]
 struct Visited {
     stamps: Vec<u32>,
     stamp: u32,
+    /// Scratch for one point's unseen neighbours.
+    batch: Vec<Near>,
+    /// The walk's heaps, kept between searches for their capacity.
+    candidates: BinaryHeap<Near>,
+    best: BinaryHeap<Reverse<Near>>,
 }
 
 impl Visited {
