@@ -55,7 +55,13 @@ pub(crate) fn top_k(
 simd_dispatch! {
     /// [`top_k`]'s loop, compiled for the CPU's vector width with the dot product
     /// inlined.
-    fn scan(query: &[f32], vectors: &[f32], dimension: usize, candidates: &mut dyn Iterator<Item = usize>, k: usize) -> Vec<(usize, f32)> {
+    fn scan(
+        query: &[f32],
+        vectors: &[f32],
+        dimension: usize,
+        candidates: &mut dyn Iterator<Item = usize>,
+        k: usize,
+    ) -> Vec<(usize, f32)> {
         let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
         for internal in candidates {
             let Some(vector) = vectors.get(internal * dimension..(internal + 1) * dimension) else {

@@ -225,7 +225,12 @@ impl Walk<'_> {
 
 simd_dispatch! {
     /// HNSW's walk over `walk`'s graph: the `ef` best accepted points, best first.
-    fn walk_graph(walk: &Walk<'_>, ef: usize, accept: &dyn Fn(usize) -> bool, visited: &mut Visited) -> Vec<(usize, f32)> {
+    fn walk_graph(
+        walk: &Walk<'_>,
+        ef: usize,
+        accept: &dyn Fn(usize) -> bool,
+        visited: &mut Visited,
+    ) -> Vec<(usize, f32)> {
         let graph = walk.graph;
         let mut current = Near { score: walk.score(graph.entry), point: graph.entry };
         for layer in graph.layers.iter().skip(1).rev() {

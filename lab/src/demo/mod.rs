@@ -4,8 +4,9 @@
 //! zone, rate and review history), clients with interests, ninety days of
 //! their activity (views, clicks, favourites, bookings that fit each
 //! provider's availability), content some experts sell and the sales of
-//! it, who referred whom, and the ground truth behind it ([`DemoTruth`]). The vocabulary lives in `data/vocab/*.json`, embedded
-//! at build time; the same config always yields byte-identical output.
+//! it, who referred whom, and the ground truth behind it ([`DemoTruth`]).
+//! The vocabulary lives in `data/vocab/*.json`, embedded at build time; the
+//! same config always yields byte-identical output.
 
 mod accounts;
 mod activity;
