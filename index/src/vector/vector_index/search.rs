@@ -74,20 +74,14 @@ impl<K: ExternalId> VectorIndex<K> {
                     for internal in internals {
                         set.insert(internal);
                     }
-                    let ids = &points.ids;
-                    let accept = |id: usize| set.contains(id) && ids.is_live(id);
-                    self.graph_search(&points, &query, k, ef, &accept)
+                    self.graph_search(&points, &query, k, ef, Some(&set))
                 }
             }
             None if points.ids.live() < self.config.exact_scan_below => {
                 let live = points.ids.live_entries().map(|(internal, _, _)| internal);
                 top_k(&query, &points.vectors, self.dimension, live, k)
             }
-            None => {
-                let ids = &points.ids;
-                let accept = |id: usize| ids.is_live(id);
-                self.graph_search(&points, &query, k, ef, &accept)
-            }
+            None => self.graph_search(&points, &query, k, ef, None),
         };
         Ok(hits
             .into_iter()
@@ -100,25 +94,31 @@ impl<K: ExternalId> VectorIndex<K> {
             .collect())
     }
 
-    /// The graph walk for the points `accept` takes: the frozen links and an exact
-    /// scan of the slots written since, merged; hnsw_rs's walk before any freeze.
+    /// The graph walk over the live points (within `allowed`, when given): the frozen
+    /// links and an exact scan of the slots written since, merged; hnsw_rs's walk
+    /// before any freeze (unfiltered when nothing needs skipping, as its filtered
+    /// walk does not stop at `ef`).
     fn graph_search(
         &self,
         points: &Points<K>,
         query: &[f32],
         k: usize,
         ef: usize,
-        accept: &dyn Fn(usize) -> bool,
+        allowed: Option<&AllowedSet>,
     ) -> Vec<(usize, f32)> {
+        let ids = &points.ids;
+        let accept = |id: usize| allowed.is_none_or(|set| set.contains(id)) && ids.is_live(id);
         let Some(frozen) = &points.frozen else {
             let filter = |id: &usize| accept(*id);
+            let filter =
+                (allowed.is_some() || ids.tombstones() > 0).then_some(&filter as &dyn FilterT);
             return read(&self.graph)
-                .search(query, k, ef.max(k), Some(&filter as &dyn FilterT))
+                .search(query, k, ef.max(k), filter)
                 .into_iter()
                 .map(|n| (n.get_origin_id(), 1.0 - n.get_distance()))
                 .collect();
         };
-        let mut hits = frozen.search(&points.vectors, self.dimension, query, k, ef, accept);
+        let mut hits = frozen.search(&points.vectors, self.dimension, query, k, ef, &accept);
         let since = (frozen.len()..points.ids.len()).filter(|&id| accept(id));
         let fresh = top_k(query, &points.vectors, self.dimension, since, k);
         if !fresh.is_empty() {
