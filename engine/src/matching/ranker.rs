@@ -246,29 +246,35 @@ impl Matcher {
     ) -> Result<RetrievedExperts> {
         let text = query.text.trim();
         let (text_pool, vector_pool) = pools(query);
-        let count_in_text_pass: &[FacetField] = if ratio == 0.0 { &query.facets } else { &[] };
-        let (text_hits, text_counts) = if ratio < 1.0 {
-            self.index.text_search_counted(
-                text,
-                filters,
-                text_pool,
-                count_in_text_pass,
-                FACET_VALUES,
-            )?
-        } else {
-            (Vec::new(), FacetCounts::default())
-        };
         let vector_hits = match vector {
             Some(vector) => self.index.vector_search(vector, filters, vector_pool)?,
             None => Vec::new(),
         };
-        let counts = if ratio == 0.0 {
+        // Facets are counted in the words' pass, over their matches plus the vector hits
+        // (which join it unscored), whenever words are searched at all.
+        let count_in_text_pass = ratio < 1.0 && (ratio == 0.0 || !query.facets.is_empty());
+        let also: Vec<UserId> = if count_in_text_pass && ratio > 0.0 {
+            vector_hits.iter().map(|h| h.0).collect()
+        } else {
+            Vec::new()
+        };
+        let (text_hits, text_counts) = if ratio < 1.0 {
+            let fields: &[FacetField] = if count_in_text_pass {
+                &query.facets
+            } else {
+                &[]
+            };
+            self.index
+                .text_search_counted(text, filters, text_pool, fields, FACET_VALUES, &also)?
+        } else {
+            (Vec::new(), FacetCounts::default())
+        };
+        let counts = if count_in_text_pass {
             text_counts
         } else if !query.facets.is_empty() {
             let also: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
-            let words = if ratio >= 1.0 { "" } else { text };
             self.index
-                .facet_counts(words, filters, &also, &query.facets, FACET_VALUES)?
+                .facet_counts("", filters, &also, &query.facets, FACET_VALUES)?
         } else {
             let in_text: HashSet<UserId> = text_hits.iter().map(|h| h.0).collect();
             let extra = vector_hits

@@ -129,7 +129,8 @@ impl SearchIndex {
     }
 
     /// [`SearchIndex::text_search`] that also counts, in the same pass, every expert the
-    /// words match within `filters` and the values of `fields` among them.
+    /// words match or `also` lists (the vector hits) within `filters`, and the values of
+    /// `fields` among them (see [`ExpertTextIndex::search_counted`]).
     pub fn text_search_counted(
         &self,
         query: &str,
@@ -137,11 +138,12 @@ impl SearchIndex {
         limit: usize,
         fields: &[FacetField],
         max_values: usize,
+        also: &[UserId],
     ) -> Result<(Vec<(UserId, f32)>, FacetCounts)> {
         match self.shared.indexes() {
             Some(indexes) => Ok(indexes
                 .text
-                .search_counted(query, filters, limit, fields, max_values)?),
+                .search_counted(query, filters, limit, fields, max_values, also)?),
             None => Ok((Vec::new(), FacetCounts::default())),
         }
     }

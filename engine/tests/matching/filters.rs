@@ -7,7 +7,7 @@ use std::time::Duration;
 use droply_engine::Error;
 use droply_engine::calendar::{BusySpan, BusyTimes};
 use droply_engine::matching::{
-    Budget, ExpertFilters, MatchFilters, MatchQuery, Matcher, MatcherConfig,
+    Budget, ExpertFilters, MatchFilters, MatchQuery, MatchResults, Matcher, MatcherConfig,
 };
 use droply_index::FacetField;
 use droply_models::{CategoryId, Currency, UserId};
@@ -323,6 +323,59 @@ fn facets_count_values_among_matched_experts() {
         paris.facets[0].1,
         [("Home".to_owned(), 1), ("Technology".to_owned(), 1)]
     );
+}
+
+#[test]
+fn hybrid_facets_count_the_words_matches_and_the_vector_hits_without_moving_the_ranking() {
+    let mut m = Market::new();
+    for location in ["Berlin", "Berlin", "Paris"] {
+        m.expert(&Profile {
+            location,
+            ..Profile::default()
+        });
+    }
+    m.expert(&Profile {
+        profession: "Gardener",
+        industry: "Home",
+        skills: ["Roses", "Hedges", "Lawns"],
+        tags: vec!["outdoor"],
+        location: "Paris",
+        ..Profile::default()
+    });
+    let hybrid = |facets: Vec<FacetField>| {
+        m.search(&MatchQuery {
+            text: "engineer".to_owned(),
+            semantic_ratio: 0.5,
+            facets,
+            ..MatchQuery::default()
+        })
+    };
+    let counted = hybrid(vec![FacetField::Location, FacetField::Industry]);
+    // The words match the three engineers; the gardener comes by meaning alone.
+    assert_eq!(counted.total, 4);
+    assert_eq!(
+        counted.facets,
+        vec![
+            (
+                FacetField::Location,
+                vec![("Berlin".to_owned(), 2), ("Paris".to_owned(), 2)]
+            ),
+            (
+                FacetField::Industry,
+                vec![("Technology".to_owned(), 3), ("Home".to_owned(), 1)]
+            ),
+        ]
+    );
+    // Counting in the words' pass leaves the ranking as it is without counts.
+    let plain = hybrid(Vec::new());
+    let order = |results: &MatchResults| -> Vec<(UserId, f32)> {
+        results
+            .hits
+            .iter()
+            .map(|hit| (hit.expert.id, hit.score))
+            .collect()
+    };
+    assert_eq!(order(&counted), order(&plain));
 }
 
 #[test]

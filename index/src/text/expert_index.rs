@@ -17,7 +17,7 @@ use super::expert_doc::{ExpertDoc, ExpertFilters};
 use super::expert_schema::{EXPERT_SCHEMA_VERSION, ExpertFields, expert_schema, searched_fields};
 use super::facets::{FacetCollector, FacetCounts, FacetField};
 use super::index_files::{commit_with_seq, create_in_dir, open_in_dir, versioned_entries};
-use super::query_builder::{combine, filter_query, or_ids, typo_tolerant_query};
+use super::query_builder::{combine, filter_query, or_ids, or_ids_unscored, typo_tolerant_query};
 use super::search_hits::{IdCollector, hits_with_ids};
 use crate::{Error, ExternalId, Result};
 
@@ -208,7 +208,10 @@ impl ExpertTextIndex {
     }
 
     /// [`ExpertTextIndex::search`] that also counts, in the same pass, every expert the
-    /// query matches and the values of `fields` among them.
+    /// words match or `also` lists (the vector hits) within `filters`, and the values
+    /// of `fields` among them, as [`ExpertTextIndex::facet_counts`] would. The listed
+    /// experts join the pass unscored, so the ranked hits are the words' alone; only
+    /// when the text has no words to search is the count a pass of its own.
     pub fn search_counted(
         &self,
         text: &str,
@@ -216,12 +219,20 @@ impl ExpertTextIndex {
         limit: usize,
         fields: &[FacetField],
         max_values: usize,
+        also: &[UserId],
     ) -> Result<(Vec<(UserId, f32)>, FacetCounts)> {
         let searcher = self.reader.searcher();
-        let query = combine(
-            self.words_query(&searcher, text),
-            filter_query(filters, &self.fields),
-        );
+        let words = self.words_query(&searcher, text);
+        let folds_also = words.is_some() && !also.is_empty();
+        let matched = match words {
+            Some(words) if folds_also => Some(or_ids_unscored(
+                words,
+                self.fields.id,
+                also.iter().map(|id| id.to_raw()),
+            )),
+            words => words,
+        };
+        let query = combine(matched, filter_query(filters, &self.fields));
         let collectors = (
             TopDocs::with_limit(limit.max(1)).order_by_score(),
             FacetCollector {
@@ -229,8 +240,14 @@ impl ExpertTextIndex {
                 max_values,
             },
         );
-        let (top, counts) = searcher.search(&*query, &collectors)?;
-        Ok((hits_with_ids(&searcher, top)?, counts))
+        let (top, mut counts) = searcher.search(&*query, &collectors)?;
+        let mut hits = hits_with_ids(&searcher, top)?;
+        if folds_also {
+            hits.retain(|(_, score)| *score > 0.0);
+        } else if !also.is_empty() {
+            counts = self.facet_counts(text, filters, also, fields, max_values)?;
+        }
+        Ok((hits, counts))
     }
 
     /// Counts the experts matching `text` (any of its terms, typo tolerant) or listed in
