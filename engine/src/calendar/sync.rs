@@ -1,31 +1,28 @@
-//! [`CalendarSync`]: Google Calendar's use cases over the store. Connecting
-//! (a consent URL with a single-use state and PKCE; the callback exchanges
-//! the code and stores the tokens sealed), the owner's status view,
-//! disconnecting (the row goes in one transaction, the revocation is sent
-//! after it), and one sync pass: each connected expert's access token is
-//! refreshed when it is about to expire (`invalid_grant` marks the
-//! connection broken), FreeBusy is read for the next 90 days and written
-//! in one transaction after the call, then the outbox of event operations
-//! is sent, each operation's result recorded in a transaction of its own.
+//! [`CalendarSync`]: Google Calendar's use cases over the store. Linking a
+//! calendar (connecting, the status view, disconnecting) is `linking`'s;
+//! this module holds the service and one sync pass: each connected
+//! expert's access token is refreshed when it is about to expire
+//! (`invalid_grant` marks the connection broken), FreeBusy is read for the
+//! next 90 days and written in one transaction after the call, then the
+//! outbox of event operations is sent, each operation's result recorded in
+//! a transaction of its own.
 
 use std::time::Duration;
 
-use droply_models::{Booking, Timestamp, User, UserId};
+use droply_models::{Booking, Timestamp, UserId};
 use secrecy::SecretString;
 
 use super::busy::{clear_busy, normalise, replace_busy};
 use super::config::{CalendarConfig, GoogleConfig};
-use super::connection::{CalendarConnection, CalendarStatus, LinkState, token_aad};
+use super::connection::{CalendarConnection, LinkState, token_aad};
 use super::crypto::SecretKey;
 use super::google_client::{EventBody, GoogleClient, GoogleError, GoogleFailure, TokenGrant};
-use super::oauth::{OAuthState, OAuthStateId, consent_url, random_token, state_hash, verifier_aad};
 use super::outbox::{CalendarEvent, CalendarOp, CalendarOpKind, has_event};
 use crate::availability::Interval;
-use crate::store::{IndexName, Store, UniqueName};
+use crate::store::Store;
 use crate::{Error, Result};
 
-/// The longest `code` or `state` the callback accepts.
-const MAX_PARAM_LEN: usize = 2048;
+mod linking;
 
 /// What one sync pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -87,181 +84,6 @@ impl CalendarSync {
 
     fn google_config(&self) -> Result<&GoogleConfig> {
         Ok(self.google()?.client.config())
-    }
-
-    /// A consent URL for expert `user`, with a new state bound to them.
-    pub fn connect_url(&self, store: &Store, user: UserId) -> Result<String> {
-        let google = self.google()?;
-        let owner = store.users().get(user)?;
-        if !owner.is_expert() {
-            return Err(Error::Forbidden(
-                "only experts connect a calendar (set a profession first)".to_owned(),
-            ));
-        }
-        let state = random_token();
-        let verifier = random_token();
-        let hash = state_hash(secrecy::ExposeSecret::expose_secret(&state));
-        let sealed = google.key.seal(
-            secrecy::ExposeSecret::expose_secret(&verifier),
-            &verifier_aad(&hash),
-        )?;
-        let ttl = chrono::TimeDelta::from_std(self.config.state_ttl).unwrap_or_default();
-        store.write(|txn| {
-            // One consent in progress per expert: the newest.
-            let earlier: Vec<OAuthState> =
-                txn.list_index(IndexName::OAuthStatesByUser, &user.to_be_bytes())?;
-            for state in earlier {
-                txn.delete::<OAuthState>(state.id)?;
-            }
-            let expires_at = txn.now().saturating_add(ttl);
-            txn.create(OAuthState {
-                id: OAuthStateId::new(0),
-                state_hash: hash.clone(),
-                user_id: user,
-                verifier: sealed.clone(),
-                expires_at,
-            })
-        })?;
-        consent_url(self.google_config()?, &state, &verifier)
-    }
-
-    /// Google's redirect: takes `state` (once), exchanges `code` with its
-    /// PKCE verifier and stores the tokens sealed; the owner's new status.
-    pub fn complete(
-        &self,
-        store: &Store,
-        code: &str,
-        state: &str,
-    ) -> Result<(UserId, CalendarStatus)> {
-        let google = self.google()?;
-        let bad_state = || {
-            Error::InvalidOAuthState(
-                "unknown, expired or already used state; start connecting again".to_owned(),
-            )
-        };
-        if state.is_empty() || state.len() > MAX_PARAM_LEN {
-            return Err(bad_state());
-        }
-        if code.is_empty() || code.len() > MAX_PARAM_LEN {
-            return Err(Error::Invalid("`code` is missing or too long".to_owned()));
-        }
-        let hash = state_hash(state);
-        // Single use: the state is deleted before anything else happens.
-        let taken = store.write(|txn| {
-            let Some(id) = txn.lookup_unique(UniqueName::OAuthState, hash.as_bytes())? else {
-                return Ok(None);
-            };
-            let row = txn.delete::<OAuthState>(OAuthStateId::new(id))?;
-            Ok(Some((row, txn.now())))
-        })?;
-        let Some((row, now)) = taken else {
-            return Err(bad_state());
-        };
-        if row.expires_at <= now {
-            return Err(bad_state());
-        }
-        let verifier = google.key.open(&row.verifier, &verifier_aad(&hash))?;
-        let grant = google
-            .client
-            .exchange_code(code, &verifier)
-            .map_err(|err| {
-                if err.failure == GoogleFailure::InvalidGrant {
-                    Error::InvalidOAuthState(
-                        "Google refused the authorization code; start connecting again".to_owned(),
-                    )
-                } else {
-                    Error::from(err)
-                }
-            })?;
-        let user = row.user_id;
-        let connection = store.write(|txn| {
-            txn.require::<User>(user)?;
-            let old = txn.get::<CalendarConnection>(user)?;
-            let refresh_token = match &grant.refresh_token {
-                Some(token) => Some(google.key.seal(
-                    secrecy::ExposeSecret::expose_secret(token),
-                    &token_aad(user, "refresh"),
-                )?),
-                None => old.as_ref().and_then(|o| o.refresh_token.clone()),
-            };
-            let now = txn.now();
-            let connection = CalendarConnection {
-                user_id: user,
-                state: LinkState::Connected,
-                access_token: google.key.seal(
-                    secrecy::ExposeSecret::expose_secret(&grant.access_token),
-                    &token_aad(user, "access"),
-                )?,
-                refresh_token,
-                access_expires_at: now.saturating_add(chrono::TimeDelta::seconds(grant.expires_in)),
-                connected_at: now,
-                last_sync_at: old.as_ref().and_then(|o| o.last_sync_at),
-                problem: None,
-            };
-            if old.is_some() {
-                txn.update(connection)
-            } else {
-                txn.put(connection)
-            }
-        })?;
-        tracing::info!(user = %user, "Google calendar connected");
-        Ok((user, CalendarStatus::of(Some(&connection))))
-    }
-
-    /// What `user` sees of their connection.
-    pub fn status(&self, store: &Store, user: UserId) -> Result<CalendarStatus> {
-        self.google()?;
-        Ok(CalendarStatus::of(
-            store.get::<CalendarConnection>(user)?.as_ref(),
-        ))
-    }
-
-    /// Disconnects `user`: the connection, their busy times and pending
-    /// event operations go in one transaction; then the grant is revoked
-    /// at Google (a failure is logged: the tokens are already forgotten).
-    pub fn disconnect(&self, store: &Store, user: UserId) -> Result<()> {
-        let google = self.google()?;
-        let removed = store.write(|txn| {
-            let Some(connection) = txn.get::<CalendarConnection>(user)? else {
-                return Err(Error::NotFound {
-                    entity: "calendar_connection",
-                    id: user.get(),
-                });
-            };
-            txn.delete::<CalendarConnection>(user)?;
-            clear_busy(txn, user)?;
-            Ok(connection)
-        })?;
-        self.drop_ops_of(store, user)?;
-        let token = match &removed.refresh_token {
-            Some(sealed) => google.key.open(sealed, &token_aad(user, "refresh")),
-            None => google
-                .key
-                .open(&removed.access_token, &token_aad(user, "access")),
-        }?;
-        if let Err(err) = google.client.revoke(&token) {
-            tracing::warn!(user = %user, err = %err.message, "the Google grant was not revoked");
-        }
-        tracing::info!(user = %user, "Google calendar disconnected");
-        Ok(())
-    }
-
-    fn drop_ops_of(&self, store: &Store, user: UserId) -> Result<()> {
-        let ops: Vec<CalendarOp> = store
-            .iter::<CalendarOp>()
-            .filter(|op| op.as_ref().map_or(true, |op| op.expert_id == user))
-            .collect::<Result<_>>()?;
-        if ops.is_empty() {
-            return Ok(());
-        }
-        store.write(|txn| {
-            for op in &ops {
-                if txn.get::<CalendarOp>(op.id)?.is_some() {
-                    txn.delete::<CalendarOp>(op.id)?;
-                }
-            }
-            Ok(())
-        })
     }
 
     /// One pass: busy times of every connected expert, then the outbox,
@@ -580,28 +402,6 @@ impl CalendarSync {
             row.not_before =
                 now.saturating_add(chrono::TimeDelta::from_std(backoff).unwrap_or_default());
             txn.update(row).map(drop)
-        })
-    }
-
-    fn forget_expired_states(&self, store: &Store, now: Timestamp) -> Result<()> {
-        let expired: Vec<OAuthStateId> = store
-            .iter::<OAuthState>()
-            .filter_map(|row| match row {
-                Ok(row) if row.expires_at <= now => Some(Ok(row.id)),
-                Ok(_) => None,
-                Err(err) => Some(Err(err)),
-            })
-            .collect::<Result<_>>()?;
-        if expired.is_empty() {
-            return Ok(());
-        }
-        store.write(|txn| {
-            for id in &expired {
-                if txn.get::<OAuthState>(*id)?.is_some() {
-                    txn.delete::<OAuthState>(*id)?;
-                }
-            }
-            Ok(())
         })
     }
 }
