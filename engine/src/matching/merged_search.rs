@@ -33,8 +33,8 @@ use super::kind::SearchKind;
 use super::query::{MatchFilters, MatchQuery};
 use super::ranked_hit::{RankedContent, RankedHit, SearchResults};
 use super::ranker::{
-    Context, FACET_VALUES, Matcher, display_score, diversify, effective_ratio, name_matched_words,
-    pools, rank_window,
+    Context, FACET_VALUES, Matcher, display_score, diversify, effective_ratio, estimated_total,
+    name_matched_words, pools, rank_window,
 };
 use super::reasons::reasons;
 use super::signals::{Contribution, Signal};
@@ -219,15 +219,7 @@ impl Matcher {
                 FACET_VALUES,
             )?
         } else {
-            let in_text: HashSet<ContentId> = text_hits.iter().map(|h| h.0).collect();
-            let extra = vector_hits
-                .iter()
-                .filter(|h| !in_text.contains(&h.0))
-                .count();
-            FacetCounts {
-                total: text_counts.total + extra as u64,
-                fields: Vec::new(),
-            }
+            estimated_total(text_counts.total, &text_hits, &vector_hits)
         };
         Ok((text_hits, vector_hits, counts))
     }

@@ -253,10 +253,11 @@ impl Matcher {
         // Facets are counted in the words' pass, over their matches plus the vector hits
         // (which join it unscored), whenever words are searched at all.
         let count_in_text_pass = ratio < 1.0 && (ratio == 0.0 || !query.facets.is_empty());
-        let also: Vec<UserId> = if count_in_text_pass && ratio > 0.0 {
-            vector_hits.iter().map(|h| h.0).collect()
+        let vector_ids: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
+        let also: &[UserId] = if count_in_text_pass && ratio > 0.0 {
+            &vector_ids
         } else {
-            Vec::new()
+            &[]
         };
         let (text_hits, text_counts) = if ratio < 1.0 {
             let fields: &[FacetField] = if count_in_text_pass {
@@ -265,26 +266,17 @@ impl Matcher {
                 &[]
             };
             self.index
-                .text_search_counted(text, filters, text_pool, fields, FACET_VALUES, &also)?
+                .text_search_counted(text, filters, text_pool, fields, FACET_VALUES, also)?
         } else {
             (Vec::new(), FacetCounts::default())
         };
         let counts = if count_in_text_pass {
             text_counts
         } else if !query.facets.is_empty() {
-            let also: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
             self.index
-                .facet_counts("", filters, &also, &query.facets, FACET_VALUES)?
+                .facet_counts("", filters, &vector_ids, &query.facets, FACET_VALUES)?
         } else {
-            let in_text: HashSet<UserId> = text_hits.iter().map(|h| h.0).collect();
-            let extra = vector_hits
-                .iter()
-                .filter(|h| !in_text.contains(&h.0))
-                .count();
-            FacetCounts {
-                total: text_counts.total + extra as u64,
-                fields: Vec::new(),
-            }
+            estimated_total(text_counts.total, &text_hits, &vector_hits)
         };
         Ok((text_hits, vector_hits, counts))
     }
@@ -436,6 +428,24 @@ pub(super) fn effective_ratio(query: &MatchQuery) -> f32 {
         0.0
     } else {
         query.semantic_ratio
+    }
+}
+
+/// The total when no pass counted words and meaning together: everything the
+/// words matched, plus the vector hits the words' top hits do not hold.
+pub(super) fn estimated_total<K: Copy + Eq + std::hash::Hash, F>(
+    words_matched: u64,
+    text_hits: &[(K, f32)],
+    vector_hits: &[(K, f32)],
+) -> FacetCounts<F> {
+    let in_text: HashSet<K> = text_hits.iter().map(|h| h.0).collect();
+    let extra = vector_hits
+        .iter()
+        .filter(|h| !in_text.contains(&h.0))
+        .count();
+    FacetCounts {
+        total: words_matched + extra as u64,
+        fields: Vec::new(),
     }
 }
 

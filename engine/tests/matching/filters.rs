@@ -260,8 +260,8 @@ fn busy_times_from_google_follow_bookable_within_days_at_once() {
     assert_eq!(within_a_week(), [busy]);
 }
 
-#[test]
-fn facets_count_values_among_matched_experts() {
+/// Three engineers (two in Berlin, one in Paris) and a gardener in Paris.
+fn engineers_and_a_gardener() -> Market {
     let mut m = Market::new();
     for location in ["Berlin", "Berlin", "Paris"] {
         m.expert(&Profile {
@@ -277,6 +277,12 @@ fn facets_count_values_among_matched_experts() {
         location: "Paris",
         ..Profile::default()
     });
+    m
+}
+
+#[test]
+fn facets_count_values_among_matched_experts() {
+    let m = engineers_and_a_gardener();
     let results = m.search(&MatchQuery {
         text: "engineer".to_owned(),
         semantic_ratio: 0.0,
@@ -327,21 +333,7 @@ fn facets_count_values_among_matched_experts() {
 
 #[test]
 fn hybrid_facets_count_the_words_matches_and_the_vector_hits_without_moving_the_ranking() {
-    let mut m = Market::new();
-    for location in ["Berlin", "Berlin", "Paris"] {
-        m.expert(&Profile {
-            location,
-            ..Profile::default()
-        });
-    }
-    m.expert(&Profile {
-        profession: "Gardener",
-        industry: "Home",
-        skills: ["Roses", "Hedges", "Lawns"],
-        tags: vec!["outdoor"],
-        location: "Paris",
-        ..Profile::default()
-    });
+    let m = engineers_and_a_gardener();
     let hybrid = |facets: Vec<FacetField>| {
         m.search(&MatchQuery {
             text: "engineer".to_owned(),

@@ -25,10 +25,7 @@ use super::config::VectorConfig;
 use super::distance::normalize;
 use super::frozen::FrozenGraph;
 use super::graph::Graph;
-use super::snapshot::{
-    GRAPH_BASENAME, STATE_FILE, SnapshotState, read_points, snapshot_dir, snapshot_name, sync_dir,
-    write_points,
-};
+use super::snapshot::{GRAPH_BASENAME, STATE_FILE, SnapshotState, read_points, snapshot_dir};
 use super::wal::{Wal, WalRecord};
 use crate::id_map::IdMap;
 use crate::{Error, ExternalId, Result};
@@ -36,6 +33,7 @@ use crate::{Error, ExternalId, Result};
 mod allowed_set;
 mod compaction;
 mod search;
+mod snapshotting;
 
 const WAL_FILE: &str = "wal.log";
 
@@ -529,89 +527,5 @@ impl<K: ExternalId> VectorIndex<K> {
         };
         *write(&self.graph) = graph;
         self.refreeze();
-    }
-
-    /// Writes a snapshot into `dir` (created if needed) as the state at `seq`, and keeps
-    /// the index there from now on: later changes go to its log.
-    pub fn save_to(&self, dir: &Path, seq: u64) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(Error::file(dir))?;
-        {
-            let mut writer = self.lock_writer();
-            if writer.dir.as_deref() != Some(dir) {
-                writer.dir = Some(dir.to_owned());
-                writer.generation = SnapshotState::read(dir)
-                    .map(|s| s.generation())
-                    .unwrap_or(0);
-                let wal_path = dir.join(WAL_FILE);
-                let mut wal = Wal::open(&wal_path)?;
-                wal.truncate()?;
-                writer.wal = Some(wal);
-            }
-        }
-        self.committed_seq.store(seq, AtomicOrdering::SeqCst);
-        self.save()
-    }
-
-    /// Writes a snapshot of the committed state and empties the log. Does nothing for an
-    /// index held in memory only.
-    pub fn save(&self) -> Result<()> {
-        let mut writer = self.lock_writer();
-        let Some(dir) = writer.dir.clone() else {
-            return Ok(());
-        };
-        let generation = writer.generation + 1;
-        let name = snapshot_name(generation);
-        let snap = snapshot_dir(&dir, &name);
-        if snap.exists() {
-            std::fs::remove_dir_all(&snap).map_err(Error::file(&snap))?;
-        }
-        std::fs::create_dir_all(&snap).map_err(Error::file(&snap))?;
-        // hnsw_rs cannot dump a graph without points: an empty index's snapshot holds
-        // its (empty) points only, and `open` starts it with an empty graph.
-        let with_graph = {
-            let points = read(&self.points);
-            write_points(&snap, self.dimension, points.ids.slots(), &points.vectors)?;
-            let graph = read(&self.graph);
-            let with_graph = graph.len() > 0;
-            if with_graph {
-                graph.dump(&snap, GRAPH_BASENAME)?;
-            }
-            with_graph
-        };
-        let graph_files = [
-            format!("{GRAPH_BASENAME}.hnsw.graph"),
-            format!("{GRAPH_BASENAME}.hnsw.data"),
-        ];
-        for file in graph_files.iter().filter(|_| with_graph) {
-            let path = snap.join(file);
-            std::fs::File::open(&path)
-                .and_then(|f| f.sync_all())
-                .map_err(Error::file(&path))?;
-        }
-        sync_dir(&snap)?;
-        SnapshotState {
-            snapshot: name.clone(),
-            seq: self.committed_seq(),
-            dimension: self.dimension,
-        }
-        .write(&dir)?;
-        writer.generation = generation;
-        if let Some(wal) = writer.wal.as_mut() {
-            wal.truncate()?;
-        }
-        // Older snapshots are no longer referenced.
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            for entry in entries.flatten() {
-                let file_name = entry.file_name();
-                let file_name = file_name.to_string_lossy();
-                if file_name.starts_with("snap-")
-                    && file_name != name.as_str()
-                    && let Err(err) = std::fs::remove_dir_all(entry.path())
-                {
-                    tracing::warn!(%err, path = %entry.path().display(), "could not remove an old vector snapshot");
-                }
-            }
-        }
-        Ok(())
     }
 }
