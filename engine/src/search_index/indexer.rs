@@ -7,7 +7,9 @@
 //! content is upserted (re-embedded only when its title or description changed), drafts,
 //! archived and deleted items removed. The vector indexes commit first, then the text
 //! indexes; the applied number is the smallest of the four, so a crash between them
-//! replays the batch, which is harmless because applying reads current rows. When replaced and removed vectors pile up, the vector graph is compacted on a
+//! replays the batch, which is harmless because applying reads current rows. The store
+//! is flushed before the indexes commit, so they never reflect a write a crash could
+//! undo, and indexes found ahead of their store are rebuilt. When replaced and removed vectors pile up, the vector graph is compacted on a
 //! thread of its own while the indexer goes on following the feed.
 
 use std::collections::BTreeSet;
@@ -24,7 +26,7 @@ use super::rebuild::{embed_content_into, embed_into, open_saved, rebuild};
 use super::shared::{Indexes, Shared};
 use super::status::IndexState;
 use crate::store::{Change, EntityKind};
-use crate::{Error, Result};
+use crate::{Error, Result, Store};
 
 /// Runs until `shared.stop` is set.
 pub(crate) fn run(shared: &Arc<Shared>) {
@@ -86,7 +88,9 @@ fn compact_in_background(indexes: &Arc<Indexes>) {
 
 fn load_or_rebuild(shared: &Arc<Shared>) -> Result<Arc<Indexes>> {
     shared.set_state(IndexState::Opening);
-    match open_saved(&shared.dir, shared.embedder.as_ref(), &shared.config) {
+    let saved = open_saved(&shared.dir, shared.embedder.as_ref(), &shared.config)
+        .and_then(|indexes| not_ahead_of(&shared.store, indexes));
+    match saved {
         Ok(indexes) => {
             let indexes = Arc::new(indexes);
             tracing::info!(
@@ -100,6 +104,18 @@ fn load_or_rebuild(shared: &Arc<Shared>) -> Result<Arc<Indexes>> {
         }
         Err(reason) => rebuild_now(shared, &reason),
     }
+}
+
+/// Refuses indexes that committed a sequence number the store does not have (a store
+/// restored from an older copy): what they hold may be rows the store never kept.
+fn not_ahead_of(store: &Store, indexes: Indexes) -> std::result::Result<Indexes, String> {
+    let (newest, last) = (indexes.newest_seq(), store.last_seq());
+    if newest > last {
+        return Err(format!(
+            "the index reflects change {newest}, the store ends at {last}"
+        ));
+    }
+    Ok(indexes)
 }
 
 fn rebuild_now(shared: &Arc<Shared>, reason: &str) -> Result<Arc<Indexes>> {
@@ -220,6 +236,10 @@ pub(crate) fn apply(
         .map(|user| expert_document(&shared.store, user))
         .collect::<Result<_>>()?;
     let content_docs: Vec<ContentDoc> = published.iter().map(content_document).collect();
+    // The rows read may include writes not yet on disk (a writer flushes after its
+    // commit is visible); make them durable before any index commits what it read,
+    // so that no index ever holds a row a crash could take back.
+    shared.store.flush()?;
     let refs: Vec<&User> = experts.iter().collect();
     embed_into(&indexes.vectors, shared.embedder.as_ref(), &refs)?;
     indexes.vectors.remove(&gone)?;

@@ -177,6 +177,8 @@ pub(crate) fn rebuild(
         content_text.upsert(&docs)?;
         embed_content_into(&content_vectors, embedder, &published)
     })?;
+    // As when following the feed: what was read is on disk before anything commits.
+    store.flush()?;
     text.commit(seq)?;
     content_text.commit(seq)?;
     save_fresh(&dir.join(VECTOR_DIR), |at| vectors.save_to(at, seq))?;

@@ -34,6 +34,15 @@ impl Indexes {
             .min(self.content_text.committed_seq())
             .min(self.content_vectors.committed_seq())
     }
+
+    /// The newest sequence number any of the four committed.
+    pub fn newest_seq(&self) -> u64 {
+        self.text
+            .committed_seq()
+            .max(self.vectors.committed_seq())
+            .max(self.content_text.committed_seq())
+            .max(self.content_vectors.committed_seq())
+    }
 }
 
 /// State shared between the handle and the indexer thread.

@@ -1,6 +1,6 @@
-//! Rebuilds: an index built by another model, by another schema version, damaged, or
-//! missing is rebuilt from the store on open, with progress reported; a healthy one is
-//! loaded, not rebuilt.
+//! Rebuilds: an index built by another model or schema version, damaged, missing, or
+//! ahead of its store is rebuilt from the store on open, with progress reported; a
+//! healthy one is loaded, not rebuilt.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -157,4 +157,44 @@ fn a_missing_index_rebuilds() {
     let reopened = open_with(dir.path(), &store, "m1");
     assert!(rebuilt(&reopened));
     assert_parity(&reopened.index, &store, "missing");
+}
+
+/// Copies the directory tree at `from` to `to`.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create copy");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+#[test]
+fn an_index_ahead_of_its_store_rebuilds() {
+    let (dir, store) = seeded();
+    drop(store);
+    let backup = dir.path().join("store-backup");
+    copy_dir(&dir.path().join("store"), &backup);
+    let store = Store::open(dir.path().join("store")).expect("reopen");
+    for i in 0..10 {
+        store
+            .users()
+            .create(expert(&format!("late{i}x"), "Gardener", "Roses"))
+            .expect("later expert");
+    }
+    let first = open_with(dir.path(), &store, "m1");
+    assert_eq!(first.index.status().text_documents, 40);
+    drop(first);
+    drop(store);
+
+    // The store goes back to its older copy; the index saw ten experts it lacks.
+    let older = Store::open(&backup).expect("older store");
+    let second = open_with(dir.path(), &older, "m1");
+    assert!(rebuilt(&second), "an index ahead of its store is rebuilt");
+    assert_parity(&second.index, &older, "after going back to the older store");
+    assert_eq!(second.index.status().text_documents, 30);
 }
