@@ -15,8 +15,12 @@ each booking is confirmed in the transaction that writes it. The money path
 under kill -9 (a payout's transfer call cut off before its commit) is tested
 in `tests/api/payments.rs`.
 
-    tests/harness/crash_under_load.py --cycles 1000    # the long run
-    tests/harness/crash_under_load.py --cycles 50      # what CI runs
+    tests/harness/crash_under_load.py --cycles 1000    # the long run (20 stores)
+    tests/harness/crash_under_load.py --cycles 50      # what CI runs (one store)
+
+Each check reads back every write its store ever acknowledged, so a store's
+checks grow with its cycles: the long run starts a fresh store every
+`--fresh-every` cycles (50, what CI runs on its one store).
 
 Loopback only; every loop is bounded in count and time.
 """
@@ -198,16 +202,9 @@ def check(port, ledger, experts, binary, data_dir, model_dir, server):
     return problems
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cycles", type=int, default=50)
-    parser.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "debug", "droply"))
-    parser.add_argument("--model-dir", default=os.environ.get("DROPLY_MODEL_DIR", ""))
-    parser.add_argument("--port", type=int, default=18532)
-    parser.add_argument("--seed", type=int, default=None)
-    args = parser.parse_args()
-    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
-    rng = random.Random(seed)
+def run_store(args, rng, seed, cycles, first_cycle):
+    """Kills one fresh store's server `cycles` times, checking every write it
+    acknowledged after each restart. Returns (acknowledged writes, failed)."""
     data_dir = tempfile.mkdtemp(prefix="droply-crash-")
     server = Server(args.bin, data_dir, args.port, args.model_dir)
     server.start()
@@ -223,9 +220,8 @@ def main():
             assert status == 201
         experts[me["id"]] = token
     ledger = Ledger()
-    started = time.time()
-    acked_total = 0
-    for cycle in range(args.cycles):
+    acked = 0
+    for cycle in range(first_cycle, first_cycle + cycles):
         stop = threading.Event()
         workers = [threading.Thread(
             target=client_loop,
@@ -241,7 +237,6 @@ def main():
         server.start()
         problems = check(args.port, ledger, experts, args.bin, data_dir, args.model_dir, server)
         acked = len(ledger.users) + len(ledger.bookings) + len(ledger.favorites)
-        acked_total = acked
         print(f"cycle {cycle + 1}/{args.cycles}: {len(ledger.users)} accounts, "
               f"{len(ledger.bookings)} bookings, {len(ledger.favorites)} favorites acknowledged; "
               f"{len(problems)} problems", flush=True)
@@ -249,13 +244,41 @@ def main():
             for problem in problems[:20]:
                 print("  " + problem, file=sys.stderr)
             print(f"seed {seed}; data dir kept at {data_dir}", file=sys.stderr)
-            return 1
+            return acked, True
         server.start()
     server.kill()
-    print(f"{acked_total} acknowledged writes all present after {args.cycles} kill -9 cycles "
-          f"in {time.time() - started:.0f} s (seed {seed})")
-    print(f"{args.cycles} passed, 0 failed")
     subprocess.run(["rm", "-rf", data_dir])
+    return acked, False
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cycles", type=int, default=50)
+    parser.add_argument("--fresh-every", type=int, default=50,
+                        help="cycles on one store before starting a fresh one (each check "
+                             "reads every write the store acknowledged, so one store's "
+                             "checks grow with its cycles)")
+    parser.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "debug", "droply"))
+    parser.add_argument("--model-dir", default=os.environ.get("DROPLY_MODEL_DIR", ""))
+    parser.add_argument("--port", type=int, default=18532)
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args()
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    rng = random.Random(seed)
+    started = time.time()
+    acked_total = 0
+    done = 0
+    while done < args.cycles:
+        cycles = min(max(args.fresh_every, 1), args.cycles - done)
+        acked, failed = run_store(args, rng, seed, cycles, done)
+        acked_total += acked
+        if failed:
+            return 1
+        done += cycles
+    stores = -(-args.cycles // max(args.fresh_every, 1))
+    print(f"{acked_total} acknowledged writes all present after {args.cycles} kill -9 cycles "
+          f"on {stores} store(s) in {time.time() - started:.0f} s (seed {seed})")
+    print(f"{args.cycles} passed, 0 failed")
     return 0
 
 

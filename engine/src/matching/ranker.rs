@@ -23,7 +23,9 @@ use super::fusion::{FusedHit, fuse};
 use super::query::{Budget, MatchFilters, MatchQuery};
 use super::rates::RateTable;
 use super::reasons::reasons;
-use super::signals::{Contribution, Signal, SignalWeights, expert_signals, personal_signals};
+use super::signals::{
+    Contribution, Signal, SignalWeights, expert_signals, personal_signals, row_signals,
+};
 use super::stats::{ExpertStats, StatsCache};
 use super::trending_cache::TrendingCache;
 use super::viewer::ViewerContext;
@@ -58,6 +60,10 @@ pub struct MatcherConfig {
     /// How long an expert's stats are reused at most (changes touching the expert
     /// forget them at once).
     pub stats_ttl: Duration,
+    /// Experts whose stats one request may read from the store (those not cached);
+    /// the rest of its candidates are ranked on relevance and their row's signals
+    /// (a calendar filter stops at them), and are read by later requests.
+    pub cold_stats_per_request: usize,
     /// A fixed present (evaluations on generated data); `None` is the real clock.
     pub now: Option<Timestamp>,
 }
@@ -69,6 +75,7 @@ impl Default for MatcherConfig {
             weights: SignalWeights::default(),
             slot_policy: SlotPolicy::default(),
             stats_ttl: Duration::from_secs(600),
+            cold_stats_per_request: 100,
             now: None,
         }
     }
@@ -294,15 +301,26 @@ impl Matcher {
         experts
     }
 
-    /// The stats of `expert`, cached until a change touches the expert or its
-    /// earliest slot passes.
-    pub(crate) fn stats_of(&self, expert: &User) -> Result<Arc<ExpertStats>> {
+    /// The stats of `expert`: cached until a change touches the expert or its earliest
+    /// slot passes, else read from the store while `cold_left` allows (one less each
+    /// time); `None` once it is spent.
+    pub(crate) fn stats_of(
+        &self,
+        expert: &User,
+        cold_left: &mut usize,
+    ) -> Result<Option<Arc<ExpertStats>>> {
         let now = self.now();
-        self.stats.get_or_load(
-            expert.id,
-            |stats| stats.earliest_slot.is_none_or(|slot| slot > now),
-            || ExpertStats::load(&self.store, expert, now, &self.config.slot_policy),
-        )
+        if let Some(stats) = self.stats.get(expert.id, |stats| {
+            stats.earliest_slot.is_none_or(|slot| slot > now)
+        }) {
+            return Ok(Some(stats));
+        }
+        if *cold_left == 0 {
+            return Ok(None);
+        }
+        *cold_left -= 1;
+        let stats = ExpertStats::load(&self.store, expert, now, &self.config.slot_policy)?;
+        Ok(Some(self.stats.insert(expert.id, stats)))
     }
 
     /// Forgets the stats of experts that changed since the last request.
@@ -327,6 +345,7 @@ impl Matcher {
         filters: &MatchFilters,
     ) -> Result<Vec<RankedExpert>> {
         let mut ranked = Vec::with_capacity(window.min(fused.len()));
+        let mut cold_left = self.config.cold_stats_per_request;
         for hit in fused {
             if ranked.len() >= window {
                 break;
@@ -338,11 +357,14 @@ impl Matcher {
                 continue;
             }
             let stats = if context.rerank || filters.bookable_within_days.is_some() {
-                Some(self.stats_of(&expert)?)
+                self.stats_of(&expert, &mut cold_left)?
             } else {
                 None
             };
-            if let (Some(days), Some(stats)) = (filters.bookable_within_days, &stats) {
+            if let Some(days) = filters.bookable_within_days {
+                // Past the budget, whether later candidates can be booked is unknown:
+                // the page ends here rather than guess.
+                let Some(stats) = &stats else { break };
                 let deadline = context.now.plus_days(i64::from(days));
                 if stats.earliest_slot.is_none_or(|slot| slot > deadline) {
                     continue;
@@ -374,11 +396,12 @@ impl Matcher {
                 hit.score - hit.text_part,
             ));
         }
-        if let Some(stats) = stats
-            && context.rerank
-        {
+        if context.rerank {
             let weights = &self.config.weights;
-            contributions.extend(expert_signals(&expert, stats, context.now, weights));
+            contributions.extend(match stats {
+                Some(stats) => expert_signals(&expert, stats, context.now, weights),
+                None => row_signals(&expert, weights),
+            });
             if context.viewer.viewer.is_some() {
                 let vector = self.index.expert_vector(expert.id);
                 contributions.extend(personal_signals(

@@ -213,24 +213,22 @@ pub fn smoothed_rating(rating: Option<f32>, count: u32) -> f32 {
     }
 }
 
-/// The quality and behaviour signals of `expert` (everything but relevance, personal
-/// signals and diversity).
-pub fn expert_signals(
-    expert: &User,
-    stats: &ExpertStats,
-    now: Timestamp,
-    weights: &SignalWeights,
-) -> Vec<Contribution> {
+/// Adds `signal` weighing `weight` times `raw` (clamped to -1..=1), when it weighs anything.
+fn push(out: &mut Vec<Contribution>, signal: Signal, value: String, raw: f32, weight: f32) {
+    let weight = weight * raw.clamp(-1.0, 1.0);
+    if weight.abs() > 1e-6 {
+        out.push(Contribution::new(signal, value, weight));
+    }
+}
+
+/// The signals read from the expert's own row: the rating and being featured. They
+/// are all an expert whose track record was not read gets (see `Matcher::rank`).
+pub fn row_signals(expert: &User, weights: &SignalWeights) -> Vec<Contribution> {
     let mut out = Vec::new();
-    let mut push = |signal, value: String, raw: f32, weight: f32| {
-        let weight = weight * raw.clamp(-1.0, 1.0);
-        if weight.abs() > 1e-6 {
-            out.push(Contribution::new(signal, value, weight));
-        }
-    };
     let smoothed = smoothed_rating(expert.rating(), expert.rating_count());
     if let Some(rating) = expert.rating() {
         push(
+            &mut out,
             Signal::Rating,
             match expert.rating_count() {
                 1 => format!("{rating:.1} from 1 review"),
@@ -240,7 +238,29 @@ pub fn expert_signals(
             weights.rating,
         );
     }
+    if expert.is_featured_user {
+        push(
+            &mut out,
+            Signal::Featured,
+            String::new(),
+            1.0,
+            weights.featured,
+        );
+    }
+    out
+}
+
+/// The quality and behaviour signals of `expert` (everything but relevance, personal
+/// signals and diversity): its row's, then its track record's.
+pub fn expert_signals(
+    expert: &User,
+    stats: &ExpertStats,
+    now: Timestamp,
+    weights: &SignalWeights,
+) -> Vec<Contribution> {
+    let mut out = row_signals(expert, weights);
     push(
+        &mut out,
         Signal::Popularity,
         interest_label(stats.engagement).to_owned(),
         stats.engagement / (stats.engagement + POPULARITY_HALF),
@@ -250,6 +270,7 @@ pub fn expert_signals(
         let ctr = (stats.clicks + CTR_PRIOR * CTR_PRIOR_SHOWINGS)
             / (stats.impressions + CTR_PRIOR_SHOWINGS);
         push(
+            &mut out,
             Signal::ClickThrough,
             if ctr >= CTR_PRIOR {
                 "chosen more often than most"
@@ -267,6 +288,7 @@ pub fn expert_signals(
         + 0.4 * stats.repeat_clients as f32 / (stats.clients as f32 + 2.0)
         - 1.5 * missed / (done + missed + 2.0);
     push(
+        &mut out,
         Signal::Bookings,
         if record >= 0.0 { RELIABLE } else { SOME_MISSED }.to_owned(),
         record,
@@ -278,6 +300,7 @@ pub fn expert_signals(
         None => -0.5,
     };
     push(
+        &mut out,
         Signal::Availability,
         stats
             .earliest_slot
@@ -285,12 +308,10 @@ pub fn expert_signals(
         availability,
         weights.availability,
     );
-    if expert.is_featured_user {
-        push(Signal::Featured, String::new(), 1.0, weights.featured);
-    }
     let age_days = now.minutes_since(expert.created_at) / 1440;
     if (0..NEW_EXPERT_DAYS).contains(&age_days) && stats.engagement < NEW_EXPERT_ENGAGEMENT {
         push(
+            &mut out,
             Signal::NewExpert,
             format!("joined {age_days} days ago"),
             1.0,

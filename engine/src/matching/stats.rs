@@ -168,28 +168,27 @@ impl StatsCache {
         }
     }
 
-    /// The stats of `expert`, from the cache while fresh (younger than the time to live
-    /// and `still_true`), else read with `load`.
-    pub fn get_or_load(
+    /// The cached stats of `expert`, while fresh (younger than the time to live and
+    /// `still_true`).
+    pub fn get(
         &self,
         expert: UserId,
         still_true: impl FnOnce(&ExpertStats) -> bool,
-        load: impl FnOnce() -> Result<ExpertStats>,
-    ) -> Result<Arc<ExpertStats>> {
-        let now = Instant::now();
-        if let Some((at, stats)) = self.lock().get(&expert)
-            && now.duration_since(*at) < self.ttl
-            && still_true(stats)
-        {
-            return Ok(Arc::clone(stats));
-        }
-        let stats = Arc::new(load()?);
+    ) -> Option<Arc<ExpertStats>> {
+        let entries = self.lock();
+        let (at, stats) = entries.get(&expert)?;
+        (at.elapsed() < self.ttl && still_true(stats)).then(|| Arc::clone(stats))
+    }
+
+    /// Caches `stats` as `expert`'s, read now.
+    pub fn insert(&self, expert: UserId, stats: ExpertStats) -> Arc<ExpertStats> {
+        let stats = Arc::new(stats);
         let mut entries = self.lock();
         if entries.len() >= CACHE_CAPACITY {
             entries.clear();
         }
-        entries.insert(expert, (now, Arc::clone(&stats)));
-        Ok(stats)
+        entries.insert(expert, (Instant::now(), Arc::clone(&stats)));
+        stats
     }
 
     /// Forgets `experts` (their next ranking re-reads them).

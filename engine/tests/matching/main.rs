@@ -1,7 +1,8 @@
 //! Matching-engine tests over a real store and search index (with the bag-of-words
 //! stand-in embedder): every filter, facet counts, pagination, each signal's direction,
 //! reasons (which never tell another user's counts), stored matches with feedback,
-//! recommendations, and content searched alone or ranked together with experts.
+//! recommendations, content searched alone or ranked together with experts, and the
+//! per-request budget of stats read from the store.
 
 use droply_test_support::fixtures;
 
@@ -9,6 +10,7 @@ use droply_test_support::hash_embedder;
 
 mod market;
 
+mod budget;
 mod content;
 mod filters;
 mod honest;

@@ -159,6 +159,9 @@ fn run_demo(args: &EvalArgs, embedder: Arc<dyn TextEmbedder>) -> Result<()> {
         MatcherConfig {
             now: Some(config.now),
             stats_ttl: Duration::from_secs(3600),
+            // Every candidate with its whole record: quality must not depend on
+            // what an earlier query happened to cache.
+            cold_stats_per_request: usize::MAX,
             weights,
             ..MatcherConfig::default()
         },
