@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use droply_models::ContentId;
 use tantivy::collector::TopDocs;
@@ -18,6 +18,7 @@ use super::content_doc::{ContentDoc, ContentFilters};
 use super::content_schema::{
     CONTENT_SCHEMA_VERSION, ContentFields, content_schema, searched_fields,
 };
+use super::facet_tables::FacetTables;
 use super::facets::{ContentFacet, FacetCollector, FacetCounts};
 use super::index_files::{commit_with_seq, create_in_dir, open_in_dir, versioned_entries};
 use super::query_builder::{
@@ -40,6 +41,8 @@ pub struct ContentTextIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     committed_seq: AtomicU64,
+    /// Each searched segment's facet values, read once.
+    facet_tables: Arc<FacetTables>,
 }
 
 impl std::fmt::Debug for ContentTextIndex {
@@ -89,6 +92,7 @@ impl ContentTextIndex {
             reader,
             writer: Mutex::new(writer),
             committed_seq: AtomicU64::new(seq),
+            facet_tables: Arc::default(),
         })
     }
 
@@ -143,6 +147,8 @@ impl ContentTextIndex {
     pub fn commit(&self, seq: u64) -> Result<()> {
         commit_with_seq(&mut self.lock_writer(), seq, CONTENT_SCHEMA_VERSION)?;
         self.reader.reload()?;
+        self.facet_tables
+            .retain(self.reader.searcher().segment_readers());
         self.committed_seq.store(seq, Ordering::SeqCst);
         Ok(())
     }
@@ -205,6 +211,7 @@ impl ContentTextIndex {
             FacetCollector {
                 fields: fields.to_vec(),
                 max_values,
+                tables: Arc::clone(&self.facet_tables),
             },
         );
         let (top, counts) = searcher.search(&*query, &collectors)?;
@@ -233,6 +240,7 @@ impl ContentTextIndex {
         let collector = FacetCollector {
             fields: fields.to_vec(),
             max_values,
+            tables: Arc::clone(&self.facet_tables),
         };
         Ok(searcher.search(&*query, &collector)?)
     }

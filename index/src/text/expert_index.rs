@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use droply_models::UserId;
 use tantivy::collector::TopDocs;
@@ -15,6 +15,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use super::analyzer::{self, keyword};
 use super::expert_doc::{ExpertDoc, ExpertFilters};
 use super::expert_schema::{EXPERT_SCHEMA_VERSION, ExpertFields, expert_schema, searched_fields};
+use super::facet_tables::FacetTables;
 use super::facets::{FacetCollector, FacetCounts, FacetField};
 use super::index_files::{commit_with_seq, create_in_dir, open_in_dir, versioned_entries};
 use super::query_builder::{combine, filter_query, or_ids, or_ids_unscored, typo_tolerant_query};
@@ -32,6 +33,8 @@ pub struct ExpertTextIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     committed_seq: AtomicU64,
+    /// Each searched segment's facet values, read once.
+    facet_tables: Arc<FacetTables>,
 }
 
 impl std::fmt::Debug for ExpertTextIndex {
@@ -82,6 +85,7 @@ impl ExpertTextIndex {
             reader,
             writer: Mutex::new(writer),
             committed_seq: AtomicU64::new(seq),
+            facet_tables: Arc::default(),
         })
     }
 
@@ -180,6 +184,8 @@ impl ExpertTextIndex {
     pub fn commit(&self, seq: u64) -> Result<()> {
         commit_with_seq(&mut self.lock_writer(), seq, EXPERT_SCHEMA_VERSION)?;
         self.reader.reload()?;
+        self.facet_tables
+            .retain(self.reader.searcher().segment_readers());
         self.committed_seq.store(seq, Ordering::SeqCst);
         Ok(())
     }
@@ -238,6 +244,7 @@ impl ExpertTextIndex {
             FacetCollector {
                 fields: fields.to_vec(),
                 max_values,
+                tables: Arc::clone(&self.facet_tables),
             },
         );
         let (top, mut counts) = searcher.search(&*query, &collectors)?;
@@ -272,6 +279,7 @@ impl ExpertTextIndex {
         let collector = FacetCollector {
             fields: fields.to_vec(),
             max_values,
+            tables: Arc::clone(&self.facet_tables),
         };
         Ok(searcher.search(&*query, &collector)?)
     }

@@ -1,14 +1,17 @@
 //! Facet counts: how many of the experts a search matches have each industry,
 //! profession, location, skill, specialty tag or currency ([`FacetField`]), and how
 //! many of the content items have each content type or category ([`ContentFacet`]).
-//! Counted by a tantivy collector over the facet columns (term ordinals per segment,
-//! merged by value), so a count never reads a stored document.
+//! Counted by a tantivy collector over each segment's facet table (term ordinals per
+//! document, read once from the facet columns: see `facet_tables`), merged by value,
+//! so a count never reads a stored document or a column's dictionary.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::StrColumn;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+use super::facet_tables::{FacetTables, SegmentTable};
 
 /// A field facets can be counted on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -134,23 +137,25 @@ pub(crate) struct FacetCollector<F = FacetField> {
     pub fields: Vec<F>,
     /// Values kept per field (the most frequent).
     pub max_values: usize,
+    /// Where each segment's values are read from.
+    pub tables: Arc<FacetTables>,
 }
 
 /// One segment's counts: per field, a count per term ordinal.
 pub(crate) struct SegmentFacets {
     total: u64,
-    columns: Vec<Option<StrColumn>>,
-    counts: Vec<Vec<u64>>,
+    tables: Vec<Option<Arc<SegmentTable>>>,
+    counts: Vec<Vec<u32>>,
 }
 
 impl SegmentCollector for SegmentFacets {
-    type Fruit = (u64, Vec<HashMap<String, u64>>);
+    type Fruit = (u64, Vec<Vec<(Arc<str>, u64)>>);
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         self.total += 1;
-        for (column, counts) in self.columns.iter().zip(&mut self.counts) {
-            if let Some(column) = column {
-                for ord in column.term_ords(doc) {
+        for (table, counts) in self.tables.iter().zip(&mut self.counts) {
+            if let Some(table) = table {
+                for &ord in table.ords(doc) {
                     if let Some(count) = counts.get_mut(ord as usize) {
                         *count += 1;
                     }
@@ -160,20 +165,27 @@ impl SegmentCollector for SegmentFacets {
     }
 
     fn harvest(self) -> Self::Fruit {
-        let mut out = Vec::with_capacity(self.columns.len());
-        let mut value = String::new();
-        for (column, counts) in self.columns.iter().zip(self.counts) {
-            let mut by_value = HashMap::new();
-            if let Some(column) = column {
-                for (ord, count) in counts.into_iter().enumerate() {
-                    if count > 0 && matches!(column.ord_to_str(ord as u64, &mut value), Ok(true)) {
-                        by_value.insert(value.clone(), count);
-                    }
-                }
-            }
-            out.push(by_value);
-        }
-        (self.total, out)
+        let fields = self
+            .tables
+            .iter()
+            .zip(self.counts)
+            .map(|(table, counts)| {
+                let Some(table) = table else {
+                    return Vec::new();
+                };
+                counts
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, count)| *count > 0)
+                    .filter_map(|(ord, count)| {
+                        table
+                            .value(ord)
+                            .map(|value| (Arc::clone(value), u64::from(count)))
+                    })
+                    .collect()
+            })
+            .collect();
+        (self.total, fields)
     }
 }
 
@@ -186,17 +198,16 @@ impl<F: FacetColumn> Collector for FacetCollector<F> {
         _segment_local_id: SegmentOrdinal,
         segment: &SegmentReader,
     ) -> tantivy::Result<SegmentFacets> {
-        let mut columns = Vec::with_capacity(self.fields.len());
+        let mut tables = Vec::with_capacity(self.fields.len());
         let mut counts = Vec::with_capacity(self.fields.len());
         for field in &self.fields {
-            let column = segment.fast_fields().str(field.column())?;
-            let terms = column.as_ref().map_or(0, |c| c.num_terms());
-            counts.push(vec![0; terms]);
-            columns.push(column);
+            let table = self.tables.table(segment, field.column())?;
+            counts.push(vec![0; table.as_ref().map_or(0, |t| t.num_values())]);
+            tables.push(table);
         }
         Ok(SegmentFacets {
             total: 0,
-            columns,
+            tables,
             counts,
         })
     }
@@ -207,10 +218,10 @@ impl<F: FacetColumn> Collector for FacetCollector<F> {
 
     fn merge_fruits(
         &self,
-        segment_fruits: Vec<(u64, Vec<HashMap<String, u64>>)>,
+        segment_fruits: Vec<(u64, Vec<Vec<(Arc<str>, u64)>>)>,
     ) -> tantivy::Result<FacetCounts<F>> {
         let mut total = 0;
-        let mut merged: Vec<HashMap<String, u64>> = vec![HashMap::new(); self.fields.len()];
+        let mut merged: Vec<HashMap<Arc<str>, u64>> = vec![HashMap::new(); self.fields.len()];
         for (segment_total, fields) in segment_fruits {
             total += segment_total;
             for (into, from) in merged.iter_mut().zip(fields) {
@@ -224,9 +235,13 @@ impl<F: FacetColumn> Collector for FacetCollector<F> {
             .iter()
             .zip(merged)
             .map(|(field, counts)| {
-                let mut values: Vec<(String, u64)> = counts.into_iter().collect();
+                let mut values: Vec<(Arc<str>, u64)> = counts.into_iter().collect();
                 values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 values.truncate(self.max_values);
+                let values = values
+                    .into_iter()
+                    .map(|(value, count)| (value.to_string(), count))
+                    .collect();
                 (*field, values)
             })
             .collect();

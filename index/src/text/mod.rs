@@ -19,6 +19,7 @@ mod document_index;
 mod expert_doc;
 mod expert_index;
 mod expert_schema;
+mod facet_tables;
 mod facets;
 mod index_files;
 mod query_builder;
