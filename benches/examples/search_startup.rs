@@ -7,6 +7,8 @@
 //!
 //! With `DROPLY_LATENCY=1` it then times every request shape of the matching bench over
 //! the evaluation queries (p50 and p99): a quick loop for tuning at 100,000 experts.
+//! With `DROPLY_COLD_START=1` it instead times the first 200 re-ranked requests of a
+//! fresh matcher, cold and then with the stats the cold one saved loaded (a restart).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,6 +58,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         opened_store.as_secs_f64(),
         rebuilt.load(Ordering::Relaxed),
     );
+    if std::env::var_os("DROPLY_COLD_START").is_some() {
+        let truth = generate(&demo).truth;
+        let index = Arc::new(index);
+        let path = dir.join("stats-bench.bin");
+        let _ = std::fs::remove_file(&path);
+        let matcher = || {
+            Matcher::new(
+                store.clone(),
+                Arc::clone(&index),
+                MatcherConfig {
+                    now: Some(demo.now),
+                    ..MatcherConfig::default()
+                },
+            )
+        };
+        let cold = matcher();
+        println!("{}", first_requests(&cold, &truth, experts, "from cold"));
+        cold.save_stats(&path)?;
+        let warm = matcher();
+        let loaded = warm.load_stats(&path)?;
+        println!(
+            "{}",
+            first_requests(&warm, &truth, experts, &format!("with {loaded} saved stats loaded"))
+        );
+        index.shutdown();
+        return Ok(());
+    }
     if std::env::var_os("DROPLY_LATENCY").is_some() {
         let truth = generate(&demo).truth;
         let matcher = Matcher::new(
@@ -75,4 +104,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         index.shutdown();
     }
     Ok(())
+}
+
+/// Times the first 200 requests re-ranked by the signals that `matcher` answers.
+fn first_requests(
+    matcher: &Matcher,
+    truth: &droply_lab::demo::DemoTruth,
+    experts: usize,
+    start: &str,
+) -> String {
+    let samples: Vec<f64> = truth
+        .queries
+        .iter()
+        .cycle()
+        .take(200)
+        .map(|query| {
+            let request = droply_engine::matching::MatchQuery {
+                text: query.text.clone(),
+                limit: 10,
+                ..droply_engine::matching::MatchQuery::default()
+            };
+            let started = Instant::now();
+            matcher.search(&request).expect("search");
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    format!(
+        "{experts} experts, first 200 re-ranked requests {start}: p50 {:.2} ms, p99 {:.2} ms",
+        droply_lab::eval::percentile(&samples, 50.0),
+        droply_lab::eval::percentile(&samples, 99.0),
+    )
 }

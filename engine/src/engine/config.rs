@@ -47,6 +47,11 @@ impl DataDir {
         crate::search_index::search_dir(&self.0)
     }
 
+    /// Where the matcher's cached expert stats are saved between runs.
+    pub fn stats(&self) -> PathBuf {
+        self.search().join("stats.bin")
+    }
+
     /// Where the sentence model's files are kept by default.
     pub fn model(&self) -> PathBuf {
         model_dir_in(&self.0)
@@ -100,6 +105,9 @@ pub struct EngineConfig {
     /// background (`None`: never; the binary sets it). A lapsed hold blocks
     /// nobody even before the sweep cancels it.
     pub hold_sweep_every: Option<Duration>,
+    /// How often the matcher's cached expert stats are saved for the next start
+    /// (`None`: only at shutdown; the binary sets it).
+    pub stats_save_every: Option<Duration>,
     /// How many password hashes (sign-up, sign-in) run at once, and how long
     /// one waits for a turn before it is refused as overloaded.
     pub password_hashing: HashingLimits,
@@ -133,6 +141,7 @@ impl EngineConfig {
             slot_policy: SlotPolicy::default(),
             session_sweep_every: None,
             hold_sweep_every: None,
+            stats_save_every: None,
             password_hashing: HashingLimits::default(),
             login_throttle: LoginThrottleConfig::default(),
             payments: PaymentsConfig::default(),

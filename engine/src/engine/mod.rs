@@ -153,6 +153,14 @@ impl Engine {
                 jobs: Mutex::new(Vec::new()),
             }),
         };
+        if let (Some(every), Some(search)) = (config.stats_save_every, &engine.inner.search) {
+            let matcher = Arc::clone(&search.matcher);
+            let path = engine.inner.data_dir.stats();
+            let job = Job::every("stats-save", every, move || {
+                matcher.save_stats(&path).map(drop)
+            })?;
+            engine.jobs().push(job);
+        }
         if let Some(every) = config.session_sweep_every {
             let store = engine.inner.store.clone();
             let job = Job::every("session-sweep", every, move || {
@@ -252,6 +260,9 @@ impl Engine {
             job.stop();
         }
         if let Some(search) = &self.inner.search {
+            if let Err(err) = search.matcher.save_stats(&self.inner.data_dir.stats()) {
+                tracing::warn!(%err, "could not save the cached expert stats");
+            }
             search.index.shutdown();
         }
         self.inner.store.flush()
@@ -298,6 +309,11 @@ fn open_search(store: &Store, config: &EngineConfig) -> Result<Option<Search>> {
         Arc::clone(&index),
         matcher_config,
     ));
+    match matcher.load_stats(&config.data_dir.stats()) {
+        Ok(0) => {}
+        Ok(loaded) => tracing::info!(loaded, "cached expert stats loaded"),
+        Err(err) => tracing::warn!(%err, "could not load the saved expert stats; starting cold"),
+    }
     Ok(Some(Search {
         readiness: SearchReadiness::new(store.last_seq()),
         index,

@@ -27,6 +27,7 @@ mod recommend;
 mod request;
 mod signals;
 mod stats;
+mod stats_snapshot;
 mod trending_cache;
 mod viewer;
 

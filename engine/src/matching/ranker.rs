@@ -27,6 +27,7 @@ use super::signals::{
     Contribution, Signal, SignalWeights, expert_signals, personal_signals, row_signals,
 };
 use super::stats::{ExpertStats, StatsCache};
+use super::stats_snapshot;
 use super::trending_cache::TrendingCache;
 use super::viewer::ViewerContext;
 use crate::availability::SlotPolicy;
@@ -57,8 +58,8 @@ pub struct MatcherConfig {
     pub weights: SignalWeights,
     /// Slot rules for "earliest open slot".
     pub slot_policy: SlotPolicy,
-    /// How long an expert's stats are reused at most (changes touching the expert
-    /// forget them at once).
+    /// How long an expert's stats are reused at most, aged meanwhile (changes
+    /// touching the expert forget them at once).
     pub stats_ttl: Duration,
     /// Experts whose stats one request may read from the store (those not cached);
     /// the rest of its candidates are ranked on relevance and their row's signals
@@ -74,7 +75,7 @@ impl Default for MatcherConfig {
             rates: RateTable::default(),
             weights: SignalWeights::default(),
             slot_policy: SlotPolicy::default(),
-            stats_ttl: Duration::from_secs(600),
+            stats_ttl: Duration::from_secs(6 * 3600),
             cold_stats_per_request: 100,
             now: None,
         }
@@ -301,16 +302,16 @@ impl Matcher {
         experts
     }
 
-    /// The stats of `expert`: cached until a change touches the expert or its earliest
-    /// slot passes, else read from the store while `cold_left` allows (one less each
-    /// time); `None` once it is spent.
+    /// The stats of `expert`: cached (aged to the present) until a change touches the
+    /// expert or its earliest slot passes, else read from the store while `cold_left`
+    /// allows (one less each time); `None` once it is spent.
     pub(crate) fn stats_of(
         &self,
         expert: &User,
         cold_left: &mut usize,
-    ) -> Result<Option<Arc<ExpertStats>>> {
+    ) -> Result<Option<ExpertStats>> {
         let now = self.now();
-        if let Some(stats) = self.stats.get(expert.id, |stats| {
+        if let Some(stats) = self.stats.get(expert.id, now, |stats| {
             stats.earliest_slot.is_none_or(|slot| slot > now)
         }) {
             return Ok(Some(stats));
@@ -320,7 +321,34 @@ impl Matcher {
         }
         *cold_left -= 1;
         let stats = ExpertStats::load(&self.store, expert, now, &self.config.slot_policy)?;
-        Ok(Some(self.stats.insert(expert.id, stats)))
+        self.stats.insert(expert.id, now, stats);
+        Ok(Some(stats))
+    }
+
+    /// Saves the cached stats to `path` for the next start (see `stats_snapshot`);
+    /// returns how many.
+    pub fn save_stats(&self, path: &std::path::Path) -> Result<usize> {
+        // Caught up first, so that the file's sequence number covers every change
+        // whose experts were forgotten.
+        self.forget_changed()?;
+        let seq = *self.seen_seq.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = self.stats.entries();
+        stats_snapshot::save(path, seq, &entries)?;
+        Ok(entries.len())
+    }
+
+    /// Loads the stats [`Matcher::save_stats`] saved at `path`, but those of experts
+    /// changed since; returns how many.
+    pub fn load_stats(&self, path: &std::path::Path) -> Result<usize> {
+        let entries = stats_snapshot::load(path, &self.store)?;
+        let loaded = entries.len();
+        self.stats.extend(entries);
+        Ok(loaded)
+    }
+
+    /// How many experts' stats are cached.
+    pub fn cached_stats(&self) -> usize {
+        self.stats.len()
     }
 
     /// Forgets the stats of experts that changed since the last request.
@@ -370,7 +398,7 @@ impl Matcher {
                     continue;
                 }
             }
-            ranked.push(self.score(expert, hit, stats.as_deref(), context));
+            ranked.push(self.score(expert, hit, stats.as_ref(), context));
         }
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(ranked)

@@ -1,13 +1,14 @@
 //! What the marketplace knows about an expert's track record ([`ExpertStats`]): recent
 //! engagement with recency decay, each user counted once a day per kind of interaction
 //! (so a flood of views from one account weighs what one view does), bookings by
-//! outcome, repeat clients, and the earliest open slot. Read from the store's relationship indexes and kept in a
-//! [`StatsCache`] until a change touches the expert (see `freshness`), its earliest
-//! slot has passed, or the time to live (for the decay) runs out.
+//! outcome, repeat clients, and the earliest open slot. Read from the store's
+//! relationship indexes and kept in a [`StatsCache`], aged as time passes, until a
+//! change touches the expert (see `freshness`), its earliest slot has passed, or the
+//! time to live runs out; `stats_snapshot` keeps the cache across restarts.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use droply_models::{
     Booking, BookingStatus, InteractionType, Timestamp, User, UserId, UserInteraction,
@@ -27,7 +28,7 @@ pub const SLOT_HORIZON_DAYS: u16 = 60;
 const CACHE_CAPACITY: usize = 200_000;
 
 /// An expert's track record.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ExpertStats {
     /// Clicks in result lists (and acted-upon matches), decayed.
     pub clicks: f32,
@@ -74,6 +75,22 @@ impl ExpertStats {
         stats.add_bookings(&calendar.bookings);
         stats.earliest_slot = earliest_slot(expert, &calendar, now, policy)?;
         Ok(stats)
+    }
+
+    /// These stats `minutes` later: the decayed counts (clicks, impressions,
+    /// engagement) lose what their half-life says; what happened meanwhile is the
+    /// change feed's to report.
+    pub fn aged(self, minutes: i64) -> Self {
+        if minutes <= 0 {
+            return self;
+        }
+        let factor = 0.5f32.powf(minutes as f32 / 1440.0 / HALF_LIFE_DAYS);
+        ExpertStats {
+            clicks: self.clicks * factor,
+            impressions: self.impressions * factor,
+            engagement: self.engagement * factor,
+            ..self
+        }
     }
 
     fn add_bookings(&mut self, bookings: &[Booking]) {
@@ -152,11 +169,22 @@ fn earliest_slot(
     Ok(slots.first().map(|slot| slot.start))
 }
 
-/// Stats of recently ranked experts, each kept for a time to live.
+/// One cached track record and when (in the matcher's time) it was read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CachedStats {
+    /// When the stats were read from the store.
+    pub as_of: Timestamp,
+    /// The stats as of then.
+    pub stats: ExpertStats,
+}
+
+/// Stats of recently ranked experts. An entry is served aged to the present (its
+/// decayed counts decay on, without a read) until a change touches its expert (see
+/// `freshness`), its earliest slot passes, or it is older than the time to live.
 #[derive(Debug)]
 pub struct StatsCache {
     ttl: Duration,
-    entries: Mutex<HashMap<UserId, (Instant, Arc<ExpertStats>)>>,
+    entries: Mutex<HashMap<UserId, CachedStats>>,
 }
 
 impl StatsCache {
@@ -168,27 +196,58 @@ impl StatsCache {
         }
     }
 
-    /// The cached stats of `expert`, while fresh (younger than the time to live and
-    /// `still_true`).
+    /// The cached stats of `expert` aged to `now`, while fresh (younger than the time
+    /// to live and `still_true`).
     pub fn get(
         &self,
         expert: UserId,
+        now: Timestamp,
         still_true: impl FnOnce(&ExpertStats) -> bool,
-    ) -> Option<Arc<ExpertStats>> {
-        let entries = self.lock();
-        let (at, stats) = entries.get(&expert)?;
-        (at.elapsed() < self.ttl && still_true(stats)).then(|| Arc::clone(stats))
+    ) -> Option<ExpertStats> {
+        let cached = *self.lock().get(&expert)?;
+        let age = now.signed_duration_since(cached.as_of);
+        let fresh = age >= chrono::TimeDelta::zero()
+            && age.to_std().is_ok_and(|age| age < self.ttl)
+            && still_true(&cached.stats);
+        fresh.then(|| cached.stats.aged(age.num_minutes()))
     }
 
-    /// Caches `stats` as `expert`'s, read now.
-    pub fn insert(&self, expert: UserId, stats: ExpertStats) -> Arc<ExpertStats> {
-        let stats = Arc::new(stats);
+    /// Caches `stats` as `expert`'s, read at `as_of`.
+    pub fn insert(&self, expert: UserId, as_of: Timestamp, stats: ExpertStats) {
         let mut entries = self.lock();
         if entries.len() >= CACHE_CAPACITY {
             entries.clear();
         }
-        entries.insert(expert, (Instant::now(), Arc::clone(&stats)));
-        stats
+        entries.insert(expert, CachedStats { as_of, stats });
+    }
+
+    /// How many entries are cached.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// Every cached entry, in no order.
+    pub fn entries(&self) -> Vec<(UserId, CachedStats)> {
+        self.lock()
+            .iter()
+            .map(|(id, cached)| (*id, *cached))
+            .collect()
+    }
+
+    /// Adds `entries` (an entry already cached is kept: it is at least as new).
+    pub fn extend(&self, entries: impl IntoIterator<Item = (UserId, CachedStats)>) {
+        let mut entries_now = self.lock();
+        for (id, cached) in entries {
+            if entries_now.len() >= CACHE_CAPACITY {
+                break;
+            }
+            entries_now.entry(id).or_insert(cached);
+        }
     }
 
     /// Forgets `experts` (their next ranking re-reads them).
@@ -201,7 +260,62 @@ impl StatsCache {
         self.lock().clear();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, (Instant, Arc<ExpertStats>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, CachedStats>> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aging_decays_the_decayed_counts_and_keeps_the_rest() {
+        let stats = ExpertStats {
+            clicks: 2.0,
+            impressions: 40.0,
+            engagement: 10.0,
+            completed: 3,
+            no_shows: 1,
+            clients: 2,
+            repeat_clients: 1,
+            earliest_slot: None,
+        };
+        let month = (HALF_LIFE_DAYS * 1440.0) as i64;
+        let aged = stats.aged(month);
+        assert!((aged.engagement - 5.0).abs() < 1e-4, "{aged:?}");
+        assert!((aged.clicks - 1.0).abs() < 1e-4 && (aged.impressions - 20.0).abs() < 1e-3);
+        assert_eq!((aged.completed, aged.no_shows, aged.clients), (3, 1, 2));
+        assert_eq!(stats.aged(0), stats);
+        assert_eq!(stats.aged(-5), stats, "a clock gone back ages nothing");
+    }
+
+    #[test]
+    fn a_cached_entry_is_served_aged_until_its_time_to_live() {
+        let cache = StatsCache::new(Duration::from_secs(3600));
+        let expert = UserId::new(5);
+        let read_at = Timestamp::parse_rfc3339("2026-11-24T09:00:00Z").expect("time");
+        let stats = ExpertStats {
+            engagement: 8.0,
+            ..ExpertStats::default()
+        };
+        cache.insert(expert, read_at, stats);
+        let later = read_at.plus_minutes(30);
+        let served = cache.get(expert, later, |_| true).expect("fresh");
+        assert!(
+            served.engagement < 8.0 && served.engagement > 7.9,
+            "{served:?}"
+        );
+        assert!(cache.get(expert, later, |_| false).is_none());
+        assert!(
+            cache
+                .get(expert, read_at.plus_minutes(61), |_| true)
+                .is_none()
+        );
+        assert!(
+            cache
+                .get(expert, read_at.plus_minutes(-1), |_| true)
+                .is_none()
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! The `Engine` facade: opened from one config (the data directory's
 //! layout, search on or off, background jobs), a request checked before the
 //! search index is asked, a model that cannot load reported with the fix, the
-//! session sweep running in the background, a clean shutdown, and the
+//! session sweep running in the background, a clean shutdown (saving the cached
+//! expert stats for the next start), and the
 //! interactions a client may record.
 
 use std::sync::Arc;
@@ -148,7 +149,7 @@ fn with_search_the_engine_finds_a_new_expert() {
         },
         ..EngineConfig::new(dir.path())
     };
-    let engine = Engine::open(config).expect("open");
+    let engine = Engine::open(config.clone()).expect("open");
     let mut expert = full_user("tax");
     expert.profession = "Tax Advisor".to_owned();
     expert.hourly_rate = Some(Money::new(9_000, Currency::EUR));
@@ -173,6 +174,16 @@ fn with_search_the_engine_finds_a_new_expert() {
         Some(expert.id)
     );
     assert!(engine.readiness().expect("ready").search.is_some());
+    engine.shutdown().expect("shutdown");
+    drop(engine);
+
+    // The expert's stats, read for that search, are saved at shutdown and warm the
+    // next start.
+    assert!(dir.path().join("search").join("stats.bin").is_file());
+    let engine = Engine::open(config).expect("reopen");
+    let index = engine.search_index().expect("search is on");
+    assert!(index.wait_until_applied(engine.store().last_seq(), Duration::from_secs(10)));
+    assert_eq!(engine.matcher().expect("matcher").cached_stats(), 1);
     engine.shutdown().expect("shutdown");
 }
 
