@@ -80,7 +80,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let loaded = warm.load_stats(&path)?;
         println!(
             "{}",
-            first_requests(&warm, &truth, experts, &format!("with {loaded} saved stats loaded"))
+            first_requests(
+                &warm,
+                &truth,
+                experts,
+                &format!("with {loaded} saved stats loaded")
+            )
         );
         index.shutdown();
         return Ok(());

@@ -11,14 +11,13 @@
 //! 5. **explain**: reasons per hit, facet counts and the estimated total.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use droply_index::text::terms;
 use droply_index::{ExpertFilters, FacetCounts, FacetField};
 use droply_models::{MatchReason, TimeZone, Timestamp, User, UserId};
 
-use super::freshness::{Forget, changes_to_forget};
 use super::fusion::{FusedHit, fuse};
 use super::query::{Budget, MatchFilters, MatchQuery};
 use super::rates::RateTable;
@@ -27,11 +26,12 @@ use super::signals::{
     Contribution, Signal, SignalWeights, expert_signals, personal_signals, row_signals,
 };
 use super::stats::{ExpertStats, StatsCache};
-use super::stats_snapshot;
 use super::trending_cache::TrendingCache;
 use super::viewer::ViewerContext;
 use crate::availability::SlotPolicy;
 use crate::{Result, SearchIndex, Store};
+
+mod track_records;
 
 /// The fewest candidates retrieved by words.
 const MIN_TEXT_POOL: usize = 100;
@@ -300,68 +300,6 @@ impl Matcher {
             experts.bookable_only = true;
         }
         experts
-    }
-
-    /// The stats of `expert`: cached (aged to the present) until a change touches the
-    /// expert or its earliest slot passes, else read from the store while `cold_left`
-    /// allows (one less each time); `None` once it is spent.
-    pub(crate) fn stats_of(
-        &self,
-        expert: &User,
-        cold_left: &mut usize,
-    ) -> Result<Option<ExpertStats>> {
-        let now = self.now();
-        if let Some(stats) = self.stats.get(expert.id, now, |stats| {
-            stats.earliest_slot.is_none_or(|slot| slot > now)
-        }) {
-            return Ok(Some(stats));
-        }
-        if *cold_left == 0 {
-            return Ok(None);
-        }
-        *cold_left -= 1;
-        let stats = ExpertStats::load(&self.store, expert, now, &self.config.slot_policy)?;
-        self.stats.insert(expert.id, now, stats);
-        Ok(Some(stats))
-    }
-
-    /// Saves the cached stats to `path` for the next start (see `stats_snapshot`);
-    /// returns how many.
-    pub fn save_stats(&self, path: &std::path::Path) -> Result<usize> {
-        // Caught up first, so that the file's sequence number covers every change
-        // whose experts were forgotten.
-        self.forget_changed()?;
-        let seq = *self.seen_seq.lock().unwrap_or_else(PoisonError::into_inner);
-        let entries = self.stats.entries();
-        stats_snapshot::save(path, seq, &entries)?;
-        Ok(entries.len())
-    }
-
-    /// Loads the stats [`Matcher::save_stats`] saved at `path`, but those of experts
-    /// changed since; returns how many.
-    pub fn load_stats(&self, path: &std::path::Path) -> Result<usize> {
-        let entries = stats_snapshot::load(path, &self.store)?;
-        let loaded = entries.len();
-        self.stats.extend(entries);
-        Ok(loaded)
-    }
-
-    /// How many experts' stats are cached.
-    pub fn cached_stats(&self) -> usize {
-        self.stats.len()
-    }
-
-    /// Forgets the stats of experts that changed since the last request.
-    pub(crate) fn forget_changed(&self) -> Result<()> {
-        let mut seen = self.seen_seq.lock().unwrap_or_else(PoisonError::into_inner);
-        let (forget, upto) = changes_to_forget(&self.store, *seen)?;
-        match forget {
-            Forget::Nothing => {}
-            Forget::Experts(experts) => self.stats.invalidate(&experts),
-            Forget::Everything => self.stats.clear(),
-        }
-        *seen = upto;
-        Ok(())
     }
 
     /// Scores the first `window` live candidates of `fused` (best first).

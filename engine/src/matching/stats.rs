@@ -222,13 +222,8 @@ impl StatsCache {
     }
 
     /// How many entries are cached.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.lock().len()
-    }
-
-    /// Whether nothing is cached.
-    pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
     }
 
     /// Every cached entry, in no order.

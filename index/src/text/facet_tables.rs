@@ -75,10 +75,13 @@ impl SegmentTable {
     }
 }
 
+/// Each (segment, column)'s table; `None` for a segment without the column.
+type Tables = HashMap<(SegmentId, &'static str), Option<Arc<SegmentTable>>>;
+
 /// The tables of the segments searched lately, per segment and column.
 #[derive(Debug, Default)]
 pub(crate) struct FacetTables {
-    tables: Mutex<HashMap<(SegmentId, &'static str), Option<Arc<SegmentTable>>>>,
+    tables: Mutex<Tables>,
 }
 
 impl FacetTables {
@@ -104,10 +107,7 @@ impl FacetTables {
         self.lock().retain(|(segment, _), _| live.contains(segment));
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(SegmentId, &'static str), Option<Arc<SegmentTable>>>>
-    {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
         self.tables.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -1,0 +1,77 @@
+//! The matcher's cached track records: read within a request's budget, forgotten
+//! when the change feed touches their expert, and saved and loaded across restarts
+//! (`stats_snapshot`).
+
+use std::sync::PoisonError;
+
+use droply_models::User;
+
+use super::Matcher;
+use crate::Result;
+use crate::matching::freshness::{Forget, changes_to_forget};
+use crate::matching::stats::ExpertStats;
+use crate::matching::stats_snapshot;
+
+impl Matcher {
+    /// The stats of `expert`: cached (aged to the present) until a change touches the
+    /// expert or its earliest slot passes, else read from the store while `cold_left`
+    /// allows (one less each time); `None` once it is spent.
+    pub(crate) fn stats_of(
+        &self,
+        expert: &User,
+        cold_left: &mut usize,
+    ) -> Result<Option<ExpertStats>> {
+        let now = self.now();
+        if let Some(stats) = self.stats.get(expert.id, now, |stats| {
+            stats.earliest_slot.is_none_or(|slot| slot > now)
+        }) {
+            return Ok(Some(stats));
+        }
+        if *cold_left == 0 {
+            return Ok(None);
+        }
+        *cold_left -= 1;
+        let stats = ExpertStats::load(&self.store, expert, now, &self.config.slot_policy)?;
+        self.stats.insert(expert.id, now, stats);
+        Ok(Some(stats))
+    }
+
+    /// Saves the cached stats to `path` for the next start (see `stats_snapshot`);
+    /// returns how many.
+    pub fn save_stats(&self, path: &std::path::Path) -> Result<usize> {
+        // Caught up first, so that the file's sequence number covers every change
+        // whose experts were forgotten.
+        self.forget_changed()?;
+        let seq = *self.seen_seq.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = self.stats.entries();
+        stats_snapshot::save(path, seq, &entries)?;
+        Ok(entries.len())
+    }
+
+    /// Loads the stats [`Matcher::save_stats`] saved at `path`, but those of experts
+    /// changed since; returns how many.
+    pub fn load_stats(&self, path: &std::path::Path) -> Result<usize> {
+        let entries = stats_snapshot::load(path, &self.store)?;
+        let loaded = entries.len();
+        self.stats.extend(entries);
+        Ok(loaded)
+    }
+
+    /// How many experts' stats are cached.
+    pub fn cached_stats(&self) -> usize {
+        self.stats.len()
+    }
+
+    /// Forgets the stats of experts that changed since the last request.
+    pub(crate) fn forget_changed(&self) -> Result<()> {
+        let mut seen = self.seen_seq.lock().unwrap_or_else(PoisonError::into_inner);
+        let (forget, upto) = changes_to_forget(&self.store, *seen)?;
+        match forget {
+            Forget::Nothing => {}
+            Forget::Experts(experts) => self.stats.invalidate(&experts),
+            Forget::Everything => self.stats.clear(),
+        }
+        *seen = upto;
+        Ok(())
+    }
+}
