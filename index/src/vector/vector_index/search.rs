@@ -1,7 +1,8 @@
-//! Searching a [`VectorIndex`]: exact scan for small or selectively filtered candidate
-//! sets, the HNSW graph otherwise (its frozen links plus an exact scan of the slots
-//! written since the freeze, or hnsw_rs's own walk before the first freeze),
-//! tombstoned ids always skipped.
+//! Searching a [`VectorIndex`]: a scan for small or selectively filtered candidate
+//! sets (through the int8 codes first when there are thousands), the HNSW graph
+//! otherwise (its frozen links plus an exact scan of the slots written since the
+//! freeze, or hnsw_rs's own walk before the first freeze), tombstoned ids always
+//! skipped.
 
 use hnsw_rs::prelude::FilterT;
 
@@ -9,6 +10,7 @@ use super::allowed_set::AllowedSet;
 use super::{Points, VectorHit, VectorIndex, read};
 use crate::vector::distance::normalize;
 use crate::vector::exact_scan::top_k;
+use crate::vector::quantized::top_k_quantized;
 use crate::{Error, ExternalId, Result};
 
 /// A filter allowing fewer than one id in this many is scanned exactly.
@@ -62,12 +64,14 @@ impl<K: ExternalId> VectorIndex<K> {
                 // Below a fifth of the collection, scanning is the cheaper of the two.
                 let selective = internals.len() * SELECTIVE_SHARE < points.ids.live();
                 if internals.len() < self.config.exact_scan_below || selective {
-                    top_k(
+                    top_k_quantized(
                         &query,
                         &points.vectors,
+                        &points.codes,
                         self.dimension,
-                        internals.into_iter(),
+                        &internals,
                         k,
+                        self.config.quantized_scan_from,
                     )
                 } else {
                     let mut set = AllowedSet::new(points.ids.len());
