@@ -28,18 +28,10 @@ pub struct VectorConfig {
     /// clustered vectors: recall@10 at ef 128 from 0.82 to 0.90, build time unchanged.
     #[serde(default = "extend_by_default")]
     pub extend_candidates: bool,
-    /// From this many candidates on, a scan ranks them by their int8 codes first and
-    /// re-scores the best few exactly (`usize::MAX`: always exactly).
-    #[serde(default = "quantized_from_by_default")]
-    pub quantized_scan_from: usize,
 }
 
 fn extend_by_default() -> bool {
     true
-}
-
-fn quantized_from_by_default() -> usize {
-    1_024
 }
 
 impl Default for VectorConfig {
@@ -53,7 +45,6 @@ impl Default for VectorConfig {
             min_tombstones_to_compact: 1024,
             checkpoint_every: 4096,
             extend_candidates: true,
-            quantized_scan_from: quantized_from_by_default(),
         }
     }
 }

@@ -3,8 +3,8 @@
 //! [`VectorIndex`] is the entry point. `distance` is the clamped dot-product distance and
 //! its vectorised dot product; `graph` owns the hnsw_rs graph, built or reloaded;
 //! `frozen` is the search path over a flat copy of its links;
-//! `exact_scan` is the brute-force search used for small candidate sets, `quantized`
-//! its int8 first pass for filters that let thousands through; `wal` and `snapshot` make the index durable (a write-ahead log of changes and
+//! `exact_scan` is the brute-force search used for small or heavily filtered candidate
+//! sets; `wal` and `snapshot` make the index durable (a write-ahead log of changes and
 //! periodic snapshots of the points and the graph). Ids are mapped by [`crate::id_map`].
 
 mod config;
@@ -12,7 +12,6 @@ mod distance;
 mod exact_scan;
 mod frozen;
 mod graph;
-mod quantized;
 mod snapshot;
 mod vector_index;
 mod wal;

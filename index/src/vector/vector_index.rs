@@ -25,7 +25,6 @@ use super::config::VectorConfig;
 use super::distance::normalize;
 use super::frozen::FrozenGraph;
 use super::graph::Graph;
-use super::quantized::Codes;
 use super::snapshot::{GRAPH_BASENAME, STATE_FILE, SnapshotState, read_points, snapshot_dir};
 use super::wal::{Wal, WalRecord};
 use crate::id_map::IdMap;
@@ -74,8 +73,6 @@ struct Points<K: ExternalId> {
     ids: IdMap<K>,
     /// Slot `i`'s vector at `i * dimension`.
     vectors: Vec<f32>,
-    /// Every slot's vector in int8, for scanning many filtered candidates.
-    codes: Codes,
     /// The graph's links over slots `0..frozen.len()`, when frozen.
     frozen: Option<FrozenGraph>,
 }
@@ -155,7 +152,6 @@ impl<K: ExternalId> VectorIndex<K> {
             dimension,
             points: RwLock::new(Points {
                 ids,
-                codes: Codes::of(&vectors, dimension),
                 vectors,
                 frozen,
             }),
@@ -435,7 +431,6 @@ impl<K: ExternalId> VectorIndex<K> {
                 .iter()
                 .map(|entry| {
                     points.vectors.extend_from_slice(entry.vector);
-                    points.codes.push(entry.vector);
                     points.ids.reserve(entry.key, entry.version)
                 })
                 .collect()

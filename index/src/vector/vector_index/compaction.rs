@@ -12,7 +12,6 @@ use super::{Points, VectorIndex, read, write};
 use crate::ExternalId;
 use crate::id_map::{IdMap, Slot};
 use crate::vector::frozen::FrozenGraph;
-use crate::vector::quantized::Codes;
 
 /// Sets a flag back to false when dropped.
 struct ClearOnDrop<'a>(&'a AtomicBool);
@@ -114,7 +113,6 @@ impl<K: ExternalId> VectorIndex<K> {
             ids.publish(id);
         }
         let frozen = FrozenGraph::freeze(&graph, ids.len());
-        let codes = Codes::of(&vectors, self.dimension);
         let mut points = write(&self.points);
         let mut graph_slot = write(&self.graph);
         tracing::info!(
@@ -126,7 +124,6 @@ impl<K: ExternalId> VectorIndex<K> {
         *points = Points {
             ids,
             vectors,
-            codes,
             frozen,
         };
         self.compacted_unsaved.store(true, AtomicOrdering::SeqCst);

@@ -1,8 +1,7 @@
-//! Searching a [`VectorIndex`]: a scan for small or selectively filtered candidate
-//! sets (through the int8 codes first when there are thousands), the HNSW graph
-//! otherwise (its frozen links plus an exact scan of the slots written since the
-//! freeze, or hnsw_rs's own walk before the first freeze), tombstoned ids always
-//! skipped.
+//! Searching a [`VectorIndex`]: exact scan for small or selectively filtered candidate
+//! sets, the HNSW graph otherwise (its frozen links plus an exact scan of the slots
+//! written since the freeze, or hnsw_rs's own walk before the first freeze),
+//! tombstoned ids always skipped.
 
 use hnsw_rs::prelude::FilterT;
 
@@ -10,7 +9,6 @@ use super::allowed_set::AllowedSet;
 use super::{Points, VectorHit, VectorIndex, read};
 use crate::vector::distance::normalize;
 use crate::vector::exact_scan::top_k;
-use crate::vector::quantized::top_k_quantized;
 use crate::{Error, ExternalId, Result};
 
 /// A filter allowing fewer than one id in this many is scanned exactly.
@@ -64,14 +62,12 @@ impl<K: ExternalId> VectorIndex<K> {
                 // Below a fifth of the collection, scanning is the cheaper of the two.
                 let selective = internals.len() * SELECTIVE_SHARE < points.ids.live();
                 if internals.len() < self.config.exact_scan_below || selective {
-                    top_k_quantized(
+                    top_k(
                         &query,
                         &points.vectors,
-                        &points.codes,
                         self.dimension,
-                        &internals,
+                        internals.into_iter(),
                         k,
-                        self.config.quantized_scan_from,
                     )
                 } else {
                     let mut set = AllowedSet::new(points.ids.len());
