@@ -26,22 +26,24 @@ pub(crate) struct Indexes {
 }
 
 impl Indexes {
+    /// The sequence number each of the four last committed.
+    fn committed_seqs(&self) -> [u64; 4] {
+        [
+            self.text.committed_seq(),
+            self.vectors.committed_seq(),
+            self.content_text.committed_seq(),
+            self.content_vectors.committed_seq(),
+        ]
+    }
+
     /// The last sequence number all four reflect.
     pub fn applied_seq(&self) -> u64 {
-        self.text
-            .committed_seq()
-            .min(self.vectors.committed_seq())
-            .min(self.content_text.committed_seq())
-            .min(self.content_vectors.committed_seq())
+        self.committed_seqs().into_iter().min().unwrap_or(0)
     }
 
     /// The newest sequence number any of the four committed.
     pub fn newest_seq(&self) -> u64 {
-        self.text
-            .committed_seq()
-            .max(self.vectors.committed_seq())
-            .max(self.content_text.committed_seq())
-            .max(self.content_vectors.committed_seq())
+        self.committed_seqs().into_iter().max().unwrap_or(0)
     }
 }
 
