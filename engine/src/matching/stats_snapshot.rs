@@ -49,14 +49,7 @@ pub(crate) fn save(path: &Path, seq: u64, entries: &[(UserId, CachedStats)]) -> 
     let crc = crc32fast::hash(&bytes);
     bytes.extend_from_slice(&crc.to_le_bytes());
     let tmp = path.with_extension("bin.tmp");
-    {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    Ok(())
+    crate::search_index::manifest::write_atomically(&tmp, path, &bytes)
 }
 
 /// The entries saved at `path` that still hold for `store`: none when there is no

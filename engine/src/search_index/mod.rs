@@ -25,7 +25,7 @@ mod expert_document;
 mod handle;
 mod index_error;
 mod indexer;
-mod manifest;
+pub(crate) mod manifest;
 mod parity;
 mod profile_text;
 mod rebuild;
