@@ -39,37 +39,11 @@ command -v hey >/dev/null || { echo "hey is not installed" >&2; exit 1; }
 mkdir -p "$out"
 ulimit -n "$(ulimit -Hn)"
 
-pid=""
-stop_server() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid"
-        timeout 60 tail --pid="$pid" -f /dev/null || kill -KILL "$pid"
-    fi
-    pid=""
-}
-trap stop_server EXIT
+demo_experts=2000
+# shellcheck source=server.sh
+source "$scripts/server.sh"
 
-# start_server NAME [FLAGS...]: serves the data dir, waits (at most 15 min) for /ready.
-start_server() {
-    local name="$1"
-    shift
-    RUST_LOG="${RUST_LOG:-warn}" "$bin" serve --demo --demo-experts 2000 \
-        --data-dir "$data" --addr "127.0.0.1:$port" \
-        ${model_dir:+--model-dir "$model_dir"} "$@" > "$out/server-$name.log" 2>&1 &
-    pid=$!
-    local waited=0
-    until curl -fs "$base/ready" >/dev/null 2>&1; do
-        kill -0 "$pid" 2>/dev/null || { echo "the server exited; see $out/server-$name.log" >&2; exit 1; }
-        [ "$waited" -lt 900 ] || { echo "not ready after 15 minutes" >&2; exit 1; }
-        sleep 2
-        waited=$((waited + 2))
-    done
-    echo "server $name ready (pid $pid) after ~${waited}s; RSS $(grep VmRSS /proc/$pid/status)"
-}
-
-rss() { grep VmRSS "/proc/$pid/status" | awk '{printf "%.1f MiB", $2 / 1024}'; }
-
-echo "machine: $(lscpu | grep 'Model name' | sed 's/ \+/ /g'); avx512f: $(grep -q avx512f /proc/cpuinfo && echo yes || echo no); $(nproc) CPUs"
+machine
 
 # Part 1: throughput under load with the rate limits off, then slowloris.
 start_server open --auth-rate 0 --search-rate 0 --write-rate 0 --account-write-rate 0

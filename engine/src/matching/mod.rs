@@ -13,6 +13,7 @@
 
 mod ai_matches;
 mod dropin_search;
+mod expert_rows;
 mod filter;
 mod freshness;
 mod fusion;

@@ -18,6 +18,7 @@ use droply_index::text::terms;
 use droply_index::{ExpertFilters, FacetCounts, FacetField};
 use droply_models::{MatchReason, TimeZone, Timestamp, User, UserId};
 
+use super::expert_rows::ExpertRows;
 use super::fusion::{FusedHit, fuse};
 use super::query::{Budget, MatchFilters, MatchQuery};
 use super::rates::RateTable;
@@ -88,8 +89,8 @@ pub(super) type RetrievedExperts = (Vec<(UserId, f32)>, Vec<(UserId, f32)>, Face
 /// One ranked expert.
 #[derive(Debug, Clone)]
 pub struct RankedExpert {
-    /// The expert.
-    pub expert: User,
+    /// The expert (shared with the matcher's cache of decoded rows).
+    pub expert: Arc<User>,
     /// The final score (relevance plus signals; comparable within one request).
     pub score: f32,
     /// The score mapped into `0..=1` for display and storage.
@@ -123,6 +124,7 @@ pub struct Matcher {
     index: Arc<SearchIndex>,
     config: MatcherConfig,
     stats: StatsCache,
+    rows: ExpertRows,
     pub(crate) trending: TrendingCache,
     /// The vectors of open drop-ins' texts.
     pub(super) dropin_vectors: super::dropin_search::DropinVectors,
@@ -144,8 +146,10 @@ impl Matcher {
     pub fn new(store: Store, index: Arc<SearchIndex>, config: MatcherConfig) -> Self {
         let stats = StatsCache::new(config.stats_ttl);
         let seen_seq = Mutex::new(store.last_seq());
+        let rows = ExpertRows::new(store.last_seq());
         Matcher {
             seen_seq,
+            rows,
             store,
             index,
             config,
@@ -316,7 +320,7 @@ impl Matcher {
             if ranked.len() >= window {
                 break;
             }
-            let Some(expert) = self.store.users().find(hit.key)? else {
+            let Some(expert) = self.expert_row(hit.key)? else {
                 continue; // deleted since it was indexed
             };
             if !expert.is_expert() || Some(expert.id) == context.viewer.viewer {
@@ -345,7 +349,7 @@ impl Matcher {
     /// Relevance plus signals for one candidate.
     pub(crate) fn score(
         &self,
-        expert: User,
+        expert: Arc<User>,
         hit: FusedHit<UserId>,
         stats: Option<&ExpertStats>,
         context: &Context<'_>,

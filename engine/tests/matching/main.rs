@@ -16,4 +16,5 @@ mod filters;
 mod honest;
 mod matches;
 mod recommendations;
+mod rows;
 mod signals;

@@ -1,10 +1,10 @@
-//! The matcher's cached track records: read within a request's budget, forgotten
-//! when the change feed touches their expert, and saved and loaded across restarts
-//! (`stats_snapshot`).
+//! The matcher's cached track records and expert rows: track records read within a
+//! request's budget, rows always; both forgotten when the change feed touches their
+//! expert; track records saved and loaded across restarts (`stats_snapshot`).
 
-use std::sync::PoisonError;
+use std::sync::{Arc, PoisonError};
 
-use droply_models::User;
+use droply_models::{User, UserId};
 
 use super::Matcher;
 use crate::Result;
@@ -62,15 +62,31 @@ impl Matcher {
         self.stats.len()
     }
 
-    /// Forgets the stats of experts that changed since the last request.
+    /// The row of expert candidate `id`, decoded once and kept until a change touches
+    /// it (`None`: deleted since it was indexed).
+    pub(crate) fn expert_row(&self, id: UserId) -> Result<Option<Arc<User>>> {
+        if let Some(row) = self.rows.get(id) {
+            return Ok(Some(row));
+        }
+        let read_after = self.store.last_seq();
+        let Some(row) = self.store.users().find(id)? else {
+            return Ok(None);
+        };
+        let row = Arc::new(row);
+        self.rows.insert(Arc::clone(&row), read_after);
+        Ok(Some(row))
+    }
+
+    /// Forgets the stats and rows of experts that changed since the last request.
     pub(crate) fn forget_changed(&self) -> Result<()> {
         let mut seen = self.seen_seq.lock().unwrap_or_else(PoisonError::into_inner);
         let (forget, upto) = changes_to_forget(&self.store, *seen)?;
-        match forget {
+        match &forget {
             Forget::Nothing => {}
-            Forget::Experts(experts) => self.stats.invalidate(&experts),
+            Forget::Experts(experts) => self.stats.invalidate(experts),
             Forget::Everything => self.stats.clear(),
         }
+        self.rows.forget(&forget, upto);
         *seen = upto;
         Ok(())
     }

@@ -123,7 +123,7 @@ pub async fn create_matches(
         .iter()
         .map(|(hit, row)| MatchView {
             id: row.id.get(),
-            expert: PublicProfile::from(&hit.expert),
+            expert: PublicProfile::from(&*hit.expert),
             match_score: row.match_score,
             match_reasons: reason_views(&row.match_reasons),
         })

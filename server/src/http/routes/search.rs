@@ -317,7 +317,7 @@ fn hit(ranked: &RankedHit, style: HitStyle) -> SearchHit {
     match ranked {
         RankedHit::Expert(expert) => SearchHit::Expert(Box::new(ExpertHit {
             kind: style.tagged.then(|| SearchKind::Experts.hit_tag()),
-            profile: PublicProfile::from(&expert.expert),
+            profile: PublicProfile::from(&*expert.expert),
             ranking,
             reasons: style.reasons.then(|| reason_views(&expert.reasons)),
         })),

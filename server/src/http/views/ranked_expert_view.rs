@@ -53,7 +53,7 @@ pub struct RankedExpertView {
 impl From<&RankedExpert> for RankedExpertView {
     fn from(ranked: &RankedExpert) -> Self {
         RankedExpertView {
-            expert: PublicProfile::from(&ranked.expert),
+            expert: PublicProfile::from(&*ranked.expert),
             score: ranked.match_score,
             reasons: reason_views(&ranked.reasons),
         }
