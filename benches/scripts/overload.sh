@@ -23,21 +23,13 @@
 # part. Results (hey's summaries, the scripts' JSON, the server logs) go to $OUT.
 set -euo pipefail
 
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-scripts="$root/benches/scripts"
-target="${CARGO_TARGET_DIR:-$root/target}"
-bin="${DROPLY_BIN:-$target/release/droply}"
+scripts="$(cd "$(dirname "$0")" && pwd)"
 port="${PORT:-18080}"
 duration="${DURATION:-60}"
 out="${OUT:-/tmp/droply-overload}"
-base="http://127.0.0.1:$port"
 data="${DATA:-$(mktemp -d /tmp/droply-overload-data.XXXXXX)}"
-model_dir="${DROPLY_MODEL_DIR:-}"
 
-[ -x "$bin" ] || { echo "no release build at $bin (set DROPLY_BIN)" >&2; exit 1; }
 command -v hey >/dev/null || { echo "hey is not installed" >&2; exit 1; }
-mkdir -p "$out"
-ulimit -n "$(ulimit -Hn)"
 
 demo_experts=2000
 # shellcheck source=server.sh

@@ -17,25 +17,17 @@
 # $OUT; DATA=DIR reuses (and keeps) a data directory. Every run is bounded in time.
 set -euo pipefail
 
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-scripts="$root/benches/scripts"
-target="${CARGO_TARGET_DIR:-$root/target}"
-bin="${DROPLY_BIN:-$target/release/droply}"
+scripts="$(cd "$(dirname "$0")" && pwd)"
 port="${PORT:-18081}"
 duration="${DURATION:-60}"
 connections="${CONNECTIONS:-50}"
 out="${OUT:-/tmp/droply-search-load}"
-base="http://127.0.0.1:$port"
 data="${DATA:-$(mktemp -d /tmp/droply-search-load-data.XXXXXX)}"
-model_dir="${DROPLY_MODEL_DIR:-}"
 demo_experts="${DEMO_EXPERTS:-10000}"
 runs="${RUNS:-cached cached-facets fresh}"
 
-[ -x "$bin" ] || { echo "no release build at $bin (set DROPLY_BIN)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
 [ "$duration" -le 600 ] || { echo "DURATION is at most 600 seconds" >&2; exit 1; }
-mkdir -p "$out"
-ulimit -n "$(ulimit -Hn)"
 
 # shellcheck source=server.sh
 source "$scripts/server.sh"

@@ -1,6 +1,15 @@
-# Shared by the load scripts (overload.sh, search_load.sh): starting and stopping a
-# `droply serve --demo` on 127.0.0.1 and reading its memory. Source it after setting
-# bin, data, port, base, out, model_dir and demo_experts.
+# Shared by the load scripts (overload.sh, search_load.sh): the release binary and the
+# model (DROPLY_BIN, CARGO_TARGET_DIR, DROPLY_MODEL_DIR), the output folder, and
+# starting and stopping a `droply serve --demo` on 127.0.0.1 and reading its memory.
+# Source it after setting scripts, port, out, data and demo_experts.
+
+target="${CARGO_TARGET_DIR:-$scripts/../../target}"
+bin="${DROPLY_BIN:-$target/release/droply}"
+base="http://127.0.0.1:$port"
+model_dir="${DROPLY_MODEL_DIR:-}"
+[ -x "$bin" ] || { echo "no release build at $bin (set DROPLY_BIN)" >&2; exit 1; }
+mkdir -p "$out"
+ulimit -n "$(ulimit -Hn)"
 
 pid=""
 

@@ -145,11 +145,11 @@ impl Matcher {
     /// A matcher over `store` and `index`.
     pub fn new(store: Store, index: Arc<SearchIndex>, config: MatcherConfig) -> Self {
         let stats = StatsCache::new(config.stats_ttl);
-        let seen_seq = Mutex::new(store.last_seq());
-        let rows = ExpertRows::new(store.last_seq());
+        // The caches start caught up with the feed as it is now.
+        let seq = store.last_seq();
         Matcher {
-            seen_seq,
-            rows,
+            seen_seq: Mutex::new(seq),
+            rows: ExpertRows::new(seq),
             store,
             index,
             config,
