@@ -27,6 +27,7 @@ mod pages;
 mod pages_account;
 mod pages_profile;
 mod payments;
+mod payouts;
 mod profile;
 mod recommendations;
 mod referral_rewards;

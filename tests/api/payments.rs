@@ -1,39 +1,32 @@
-//! Money over HTTP, against Stripe on loopback (localstripe for
-//! PaymentIntents, refunds and its webhooks; the Connect fake in front of
-//! it for accounts and transfers): a paid booking confirmed by its webhook
-//! with ledger rows, a declined card, refunds by the cancellation policy, a
-//! payment after the hold lapsed refunded, the seven kinds of webhook
-//! signature, redeliveries in shuffled orders, onboarding, payouts under
-//! 50 concurrent requests, payout errors and retries, and a kill -9
-//! between the transfer call and its commit.
+//! Money in over HTTP, against Stripe on loopback (localstripe for
+//! PaymentIntents, refunds and its webhooks): a paid booking confirmed by its
+//! webhook with ledger rows, a declined card, refunds by the cancellation
+//! policy, a payment after the hold lapsed refunded, the seven kinds of
+//! webhook signature, redeliveries in shuffled orders, and what answers
+//! without Stripe. Money out (onboarding and payouts) is in `payouts`.
 
 use std::time::Duration;
 
 use droply_engine::availability::SlotPolicy;
-use droply_engine::payments::{PaymentsConfig, RefundPolicy, StripeConfig, ledger};
-use droply_engine::{Engine, EngineConfig};
-use droply_models::{
-    BookingId, BookingStatus, Currency, Money, PaymentStatus, PayoutStatus, StripeAccountStatus,
-    Timestamp, UserId,
-};
+use droply_engine::payments::{RefundPolicy, ledger};
+use droply_models::{BookingId, BookingStatus, Currency, Money, PaymentStatus, Timestamp, UserId};
 use droply_test_support::stripe::webhook_sender::{post_payload, signature};
-use droply_test_support::stripe::{SECRET_KEY, StripeFake, event, post_event, signature_header};
+use droply_test_support::stripe::{event, post_event, signature_header};
 use serde_json::{Value, json};
 
 use crate::app::{
-    TestApp, WEBHOOK_SECRET, at_once, engine_config, error_code, spawn_app, spawn_app_paying,
-    spawn_app_paying_with,
+    TestApp, WEBHOOK_SECRET, error_code, spawn_app, spawn_app_paying, spawn_app_paying_with,
 };
 use crate::availability::expert_working;
 
 /// Monday 2027-01-04 10:00 in Berlin.
-const SLOT: &str = "2027-01-04T09:00:00Z";
+pub(crate) const SLOT: &str = "2027-01-04T09:00:00Z";
 
-fn usd(minor: i64) -> Money {
+pub(crate) fn usd(minor: i64) -> Money {
     Money::new(minor, Currency::USD)
 }
 
-fn book(app: &TestApp, client: &str, expert: u64, start: &str) -> crate::app::Response {
+pub(crate) fn book(app: &TestApp, client: &str, expert: u64, start: &str) -> crate::app::Response {
     app.post_booking(
         client,
         &format!(r#"{{"provider_id":{expert},"start_time":"{start}","duration":60}}"#),
@@ -62,7 +55,7 @@ fn booked(app: &TestApp) -> (u64, String, String, u64) {
     )
 }
 
-fn url(app: &TestApp) -> String {
+pub(crate) fn url(app: &TestApp) -> String {
     format!("http://{}/v1/webhooks/stripe", app.addr)
 }
 
@@ -75,7 +68,7 @@ fn intent_of(app: &TestApp, booking: u64) -> String {
         .expect("intent")
 }
 
-fn assert_consistent(app: &TestApp) {
+pub(crate) fn assert_consistent(app: &TestApp) {
     let report = app.store.verify_integrity().expect("verify");
     assert!(report.is_consistent(), "{:?}", report.problems);
 }
@@ -379,202 +372,6 @@ fn every_event_delivered_three_times_in_shuffled_orders_yields_one_state() {
     assert!(outcomes.iter().all(|o| *o == outcomes[0]), "{outcomes:?}");
 }
 
-/// An expert with a Stripe account at the fake, active, and `balance`
-/// available: (id, token, account id).
-fn payable_expert(app: &TestApp, balance: i64) -> (u64, String, String) {
-    let (id, token) = app.register("petra");
-    app.make_expert(id, "Europe/Berlin");
-    let stripe = app.stripe.as_ref().expect("stripe");
-    let account = stripe.fake.add_account("petra@example.com", true)["id"]
-        .as_str()
-        .expect("acct")
-        .to_owned();
-    let user = UserId::new(id);
-    app.store
-        .users()
-        .modify(user, |u| {
-            u.stripe_account_id = Some(account.clone());
-            Ok(())
-        })
-        .expect("account");
-    app.store
-        .write(|txn| ledger::record_opening_balance(txn, user, usd(balance), Timestamp::now()))
-        .expect("balance");
-    (id, token, account)
-}
-
-#[test]
-fn onboarding_creates_one_account_and_its_webhook_makes_the_expert_bookable() {
-    let app = spawn_app_paying();
-    let (expert, token) = expert_working(&app, "olga", "Europe/Berlin", "09:00", "17:00");
-    app.store
-        .users()
-        .modify(UserId::new(expert), |u| {
-            u.stripe_account_id = None;
-            u.stripe_account_status = StripeAccountStatus::NotConnected;
-            u.payout_enabled = false;
-            Ok(())
-        })
-        .expect("not onboarded");
-    let (_, client) = app.register("carl");
-    let unbookable = book(&app, &client, expert, SLOT);
-    assert_eq!(
-        error_code(&unbookable),
-        "invalid_input",
-        "{}",
-        unbookable.raw
-    );
-    let first = app.authed("POST", "/v1/payouts/onboarding", &token, None);
-    assert_eq!(first.status, 200, "{}", first.raw);
-    assert!(
-        first.body["url"]
-            .as_str()
-            .is_some_and(|u| u.starts_with("https://"))
-    );
-    let again = app.authed("POST", "/v1/payouts/onboarding", &token, None);
-    assert_eq!(again.status, 200, "{}", again.raw);
-    let stripe = app.stripe.as_ref().expect("stripe");
-    assert_eq!(
-        stripe.fake.accounts().len(),
-        1,
-        "one account, however often asked"
-    );
-    let account = app.authed("GET", "/v1/payouts/account", &token, None);
-    assert_eq!(account.body["status"], "pending", "{}", account.raw);
-    assert_eq!(account.body["payouts_enabled"], false);
-    // Stripe finishes onboarding and says so.
-    let id = stripe.fake.accounts()[0]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    stripe.fake.activate(&id);
-    let activated = stripe.fake.account(&id).expect("account");
-    let (status, answer) = post_event(
-        &url(&app),
-        WEBHOOK_SECRET,
-        &event("evt_acct", "account.updated", activated),
-    );
-    assert_eq!(status, 200, "{answer}");
-    let account = app.authed("GET", "/v1/payouts/account", &token, None);
-    assert_eq!(account.body["status"], "active", "{}", account.raw);
-    assert_eq!(account.body["payouts_enabled"], true);
-    let now_bookable = book(&app, &client, expert, SLOT);
-    assert_eq!(now_bookable.status, 201, "{}", now_bookable.raw);
-    app.assert_no_leaks();
-}
-
-#[test]
-fn fifty_concurrent_payouts_never_pay_more_than_is_available() {
-    let app = spawn_app_paying();
-    let (_, token, _) = payable_expert(&app, 10_000);
-    let body = r#"{"amount":{"amount_minor":300,"currency":"USD"}}"#;
-    let answers: Vec<(u16, String)> = at_once(50, |_| {
-        let r = app.authed("POST", "/v1/payouts", &token, Some(body));
-        let code = if r.status == 201 {
-            String::new()
-        } else {
-            error_code(&r)
-        };
-        (r.status, code)
-    });
-    let paid = answers.iter().filter(|(s, _)| *s == 201).count();
-    let refused = answers
-        .iter()
-        .filter(|(s, c)| *s == 409 && c == "insufficient_balance")
-        .count();
-    assert_eq!((paid, refused), (33, 17), "{answers:?}");
-    let stripe = app.stripe.as_ref().expect("stripe");
-    let transferred: i64 = stripe
-        .fake
-        .transfers()
-        .iter()
-        .map(|t| t["amount"].as_i64().expect("amount"))
-        .sum();
-    assert_eq!(transferred, 9_900);
-    let earnings = app.authed("GET", "/v1/earnings", &token, None);
-    assert_eq!(earnings.body["available"]["amount_minor"], 100);
-    assert_eq!(earnings.body["total_payouts"]["amount_minor"], 9_900);
-    let listed = app.authed("GET", "/v1/payouts?limit=100", &token, None);
-    let payouts = listed.body["payouts"].as_array().expect("payouts");
-    assert_eq!(payouts.len(), 33);
-    assert!(
-        payouts.iter().all(|p| p["status"] == "in_transit"),
-        "{}",
-        listed.raw
-    );
-    assert_consistent(&app);
-    app.assert_no_leaks();
-}
-
-#[test]
-fn payout_errors_are_clear_and_a_failed_transfer_is_retried_once() {
-    let app = spawn_app_paying_with(|config| {
-        config.payments.retry_after = Duration::ZERO;
-    });
-    // Before onboarding.
-    let (_, stranger) = app.register("sam");
-    let early = app.authed("POST", "/v1/payouts", &stranger, Some("{}"));
-    assert_eq!(
-        (early.status, error_code(&early).as_str()),
-        (409, "payouts_not_enabled")
-    );
-    let (_, token, _) = payable_expert(&app, 5_000);
-    for (body, code) in [
-        (
-            r#"{"amount":{"amount_minor":5001,"currency":"USD"}}"#,
-            "insufficient_balance",
-        ),
-        (
-            r#"{"amount":{"amount_minor":100,"currency":"EUR"}}"#,
-            "invalid_input",
-        ),
-        (
-            r#"{"amount":{"amount_minor":-5,"currency":"USD"}}"#,
-            "insufficient_balance",
-        ),
-        (r#"{"amount":7}"#, "invalid_input"),
-    ] {
-        let r = app.authed("POST", "/v1/payouts", &token, Some(body));
-        assert_eq!(error_code(&r), code, "{body}: {}", r.raw);
-    }
-    let stripe = app.stripe.as_ref().expect("stripe");
-    // Refused by Stripe: nothing paid, the money available again.
-    stripe.fake.fail_transfers(400, 1);
-    let refused = app.authed(
-        "POST",
-        "/v1/payouts",
-        &token,
-        Some(r#"{"amount":{"amount_minor":1000,"currency":"USD"}}"#),
-    );
-    assert_eq!(
-        error_code(&refused),
-        "payment_provider_error",
-        "{}",
-        refused.raw
-    );
-    let earnings = app.authed("GET", "/v1/earnings", &token, None);
-    assert_eq!(earnings.body["available"]["amount_minor"], 5_000);
-    // Stripe down: the payout waits, reserved, and the sweep sends it once.
-    stripe.fake.fail_transfers(500, 1);
-    let waiting = app.authed("POST", "/v1/payouts", &token, Some("{}"));
-    assert_eq!(waiting.status, 201, "{}", waiting.raw);
-    assert_eq!(waiting.body["status"], "pending");
-    assert_eq!(waiting.body["amount"]["amount_minor"], 5_000);
-    assert!(app.engine.run_payment_sweep().expect("sweep") >= 1);
-    assert!(app.engine.run_payment_sweep().is_ok());
-    let listed = app.authed("GET", "/v1/payouts", &token, None);
-    let statuses: Vec<&str> = listed.body["payouts"]
-        .as_array()
-        .expect("payouts")
-        .iter()
-        .map(|p| p["status"].as_str().expect("status"))
-        .collect();
-    assert_eq!(statuses, ["failed", "in_transit"], "{}", listed.raw);
-    assert_eq!(stripe.fake.transfers().len(), 1);
-    assert_consistent(&app);
-    app.assert_no_leaks();
-}
-
 #[test]
 fn without_stripe_paid_sessions_and_payouts_answer_503_and_free_ones_confirm() {
     let app = spawn_app();
@@ -612,118 +409,4 @@ fn without_stripe_paid_sessions_and_payouts_answer_503_and_free_ones_confirm() {
     assert_eq!(free.body["status"], "confirmed");
     assert!(free.body.get("payment").is_none());
     assert_consistent(&app);
-}
-
-/// The child of the crash test: an engine over `DROPLY_CRASH_DIR` paying
-/// out through the fake at `DROPLY_CRASH_STRIPE`, killed by its parent
-/// while the transfer call hangs. Run only by
-/// [`a_kill_between_the_transfer_and_its_commit_never_pays_twice`].
-#[test]
-#[ignore = "the crash test's child process; run by the crash test itself"]
-fn crash_child_pays_out() {
-    let dir = std::env::var("DROPLY_CRASH_DIR").expect("DROPLY_CRASH_DIR");
-    let base = std::env::var("DROPLY_CRASH_STRIPE").expect("DROPLY_CRASH_STRIPE");
-    let user = std::env::var("DROPLY_CRASH_USER").expect("DROPLY_CRASH_USER");
-    let engine = Engine::open(paying_config(std::path::Path::new(&dir), &base)).expect("engine");
-    let user = UserId::new(user.parse().expect("user id"));
-    let _ = engine.request_payout(user, Some(usd(2_500)));
-    panic!("the transfer call was supposed to hang until this process is killed");
-}
-
-fn paying_config(dir: &std::path::Path, api_base: &str) -> EngineConfig {
-    EngineConfig {
-        payments: PaymentsConfig {
-            stripe: Some(StripeConfig {
-                api_base: api_base.to_owned(),
-                ..StripeConfig::new(SECRET_KEY.into(), WEBHOOK_SECRET.into())
-            }),
-            retry_after: Duration::ZERO,
-            ..PaymentsConfig::default()
-        },
-        ..engine_config(dir)
-    }
-}
-
-#[test]
-fn a_kill_between_the_transfer_and_its_commit_never_pays_twice() {
-    let dir = tempfile::tempdir().expect("dir");
-    let fake = StripeFake::start(None);
-    let account = fake.add_account("petra@example.com", true)["id"]
-        .as_str()
-        .expect("acct")
-        .to_owned();
-    let user = {
-        let engine = Engine::open(paying_config(dir.path(), &fake.base_url())).expect("engine");
-        let mut expert = droply_test_support::fixtures::full_user("petra");
-        expert.stripe_account_id = Some(account);
-        expert.hourly_rate = Some(usd(9_000));
-        expert.currency = Currency::USD;
-        expert.total_earnings = usd(0);
-        expert.total_payouts = usd(0);
-        expert.pending_balance = usd(0);
-        expert.total_referral_earnings = usd(0);
-        let expert = engine.store().users().create(expert).expect("expert");
-        engine
-            .store()
-            .write(|txn| {
-                ledger::record_opening_balance(txn, expert.id, usd(10_000), Timestamp::now())
-            })
-            .expect("balance");
-        engine.shutdown().expect("shutdown");
-        expert.id
-    };
-    let gate = fake.hold_transfers();
-    let mut child = std::process::Command::new(std::env::current_exe().expect("exe"))
-        .args([
-            "--ignored",
-            "--exact",
-            "payments::crash_child_pays_out",
-            "--nocapture",
-        ])
-        .env("DROPLY_CRASH_DIR", dir.path())
-        .env("DROPLY_CRASH_STRIPE", fake.base_url())
-        .env("DROPLY_CRASH_USER", user.to_string())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("child");
-    assert!(
-        gate.wait_for(1, Duration::from_secs(60)),
-        "the child never called Stripe"
-    );
-    child.kill().expect("kill -9");
-    child.wait().expect("reaped");
-    assert_eq!(
-        fake.transfers().len(),
-        1,
-        "Stripe made the transfer; we never heard"
-    );
-    fake.release_transfers();
-
-    let engine = Engine::open(paying_config(dir.path(), &fake.base_url())).expect("reopen");
-    let pending = engine
-        .payouts_of(user, &droply_engine::PageRequest::first(10))
-        .expect("payouts")
-        .items;
-    assert_eq!(
-        pending.len(),
-        1,
-        "the reservation was committed before the call"
-    );
-    assert_eq!(pending[0].status, PayoutStatus::Pending);
-    engine.run_payment_sweep().expect("recover");
-    let recovered = engine
-        .payouts_of(user, &droply_engine::PageRequest::first(10))
-        .expect("payouts")
-        .items;
-    assert_eq!(recovered[0].status, PayoutStatus::InTransit);
-    assert_eq!(fake.transfers().len(), 1, "exactly one transfer per payout");
-    assert_eq!(
-        recovered[0].stripe_transfer_id.as_deref(),
-        fake.transfers()[0]["id"].as_str()
-    );
-    let report = engine.store().verify_integrity().expect("verify");
-    assert!(report.is_consistent(), "{:?}", report.problems);
-    let earnings = engine.earnings(user).expect("earnings");
-    assert_eq!(earnings.available, usd(7_500));
 }

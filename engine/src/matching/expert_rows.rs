@@ -5,16 +5,15 @@
 //! the same rule as the cached stats (`freshness`).
 //!
 //! A row read while a change to it commits must not outlive that change: each insert
-//! carries the store's last sequence number taken before the read, and is refused
-//! when the feed has already been forgotten past it (the change that could have made
-//! the row stale was seen, and dropped nothing, before the row arrived).
+//! carries the store's last sequence number taken before the read, and is kept only
+//! by `FeedMark`'s rule.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use droply_models::{User, UserId};
 
-use super::freshness::Forget;
+use super::freshness::{FeedMark, Forget};
 
 /// The most rows kept; a full cache starts over (as the stats cache does).
 const CAPACITY: usize = 100_000;
@@ -28,8 +27,7 @@ pub(crate) struct ExpertRows {
 #[derive(Debug)]
 struct Rows {
     by_id: HashMap<UserId, Arc<User>>,
-    /// The last change whose experts were forgotten.
-    forgotten_through: u64,
+    mark: FeedMark,
 }
 
 impl ExpertRows {
@@ -38,7 +36,7 @@ impl ExpertRows {
         ExpertRows {
             inner: Mutex::new(Rows {
                 by_id: HashMap::new(),
-                forgotten_through: seq,
+                mark: FeedMark::new(seq),
             }),
         }
     }
@@ -52,7 +50,7 @@ impl ExpertRows {
     /// later change has already been forgotten (it may have changed the row since).
     pub(crate) fn insert(&self, row: Arc<User>, read_after: u64) {
         let mut rows = self.lock();
-        if rows.forgotten_through > read_after {
+        if !rows.mark.admits(read_after) {
             return;
         }
         if rows.by_id.len() >= CAPACITY {
@@ -64,12 +62,8 @@ impl ExpertRows {
     /// Drops what `forget` names; the feed is forgotten through `upto`.
     pub(crate) fn forget(&self, forget: &Forget, upto: u64) {
         let mut rows = self.lock();
-        match forget {
-            Forget::Nothing => {}
-            Forget::Experts(experts) => rows.by_id.retain(|id, _| !experts.contains(id)),
-            Forget::Everything => rows.by_id.clear(),
-        }
-        rows.forgotten_through = rows.forgotten_through.max(upto);
+        forget.apply(&mut rows.by_id);
+        rows.mark.advance(upto);
     }
 
     fn lock(&self) -> MutexGuard<'_, Rows> {

@@ -6,7 +6,7 @@
 //! the feed named owners, or a backlog too long to read, forgets everything. Favourites need no entry of their own:
 //! saving and unsaving also record an interaction on the expert.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use droply_models::{
     AvailabilityException, AvailabilityRule, Booking, BookingId, InteractionId, UserId,
@@ -30,6 +30,45 @@ pub(crate) enum Forget {
     Experts(HashSet<UserId>),
     /// Every cached stat.
     Everything,
+}
+
+impl Forget {
+    /// Drops from `cache` the entries of experts this names.
+    pub(crate) fn apply<V>(&self, cache: &mut HashMap<UserId, V>) {
+        match self {
+            Forget::Nothing => {}
+            Forget::Experts(experts) => cache.retain(|id, _| !experts.contains(id)),
+            Forget::Everything => cache.clear(),
+        }
+    }
+}
+
+/// How far a cache has forgotten the feed, and the one rule for what it may take in:
+/// a value read after change `read_after` committed is kept only if no later change
+/// has been forgotten yet. Such a change may have made the value stale while it was
+/// being read, and forgetting it dropped nothing, as the value was not there yet.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FeedMark {
+    forgotten_through: u64,
+}
+
+impl FeedMark {
+    /// A cache caught up with the feed through `seq`.
+    pub(crate) fn new(seq: u64) -> Self {
+        FeedMark {
+            forgotten_through: seq,
+        }
+    }
+
+    /// Whether a value read after change `read_after` committed may be kept.
+    pub(crate) fn admits(self, read_after: u64) -> bool {
+        self.forgotten_through <= read_after
+    }
+
+    /// The feed is now forgotten through `upto`.
+    pub(crate) fn advance(&mut self, upto: u64) {
+        self.forgotten_through = self.forgotten_through.max(upto);
+    }
 }
 
 /// The changes after `seen` up to the store's last one, as what to forget, and the

@@ -144,9 +144,9 @@ pub(crate) struct Context<'a> {
 impl Matcher {
     /// A matcher over `store` and `index`.
     pub fn new(store: Store, index: Arc<SearchIndex>, config: MatcherConfig) -> Self {
-        let stats = StatsCache::new(config.stats_ttl);
         // The caches start caught up with the feed as it is now.
         let seq = store.last_seq();
+        let stats = StatsCache::new(config.stats_ttl, seq);
         Matcher {
             seen_seq: Mutex::new(seq),
             rows: ExpertRows::new(seq),

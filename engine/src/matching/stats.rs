@@ -14,6 +14,7 @@ use droply_models::{
     Booking, BookingStatus, InteractionType, Timestamp, User, UserId, UserInteraction,
 };
 
+use super::freshness::{FeedMark, Forget};
 use crate::availability::{ExpertCalendar, SlotPolicy, SlotQuery, expert_calendar, find_slots};
 use crate::store::PageRequest;
 use crate::{Result, Store};
@@ -181,18 +182,28 @@ pub struct CachedStats {
 /// Stats of recently ranked experts. An entry is served aged to the present (its
 /// decayed counts decay on, without a read) until a change touches its expert (see
 /// `freshness`), its earliest slot passes, or it is older than the time to live.
+/// Stats read while a change to their expert committed are not kept (`FeedMark`).
 #[derive(Debug)]
 pub struct StatsCache {
     ttl: Duration,
-    entries: Mutex<HashMap<UserId, CachedStats>>,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Debug)]
+struct Entries {
+    by_id: HashMap<UserId, CachedStats>,
+    mark: FeedMark,
 }
 
 impl StatsCache {
-    /// An empty cache whose entries live `ttl`.
-    pub fn new(ttl: Duration) -> Self {
+    /// An empty cache whose entries live `ttl`, caught up with the feed through `seq`.
+    pub(crate) fn new(ttl: Duration, seq: u64) -> Self {
         StatsCache {
             ttl,
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries {
+                by_id: HashMap::new(),
+                mark: FeedMark::new(seq),
+            }),
         }
     }
 
@@ -204,7 +215,7 @@ impl StatsCache {
         now: Timestamp,
         still_true: impl FnOnce(&ExpertStats) -> bool,
     ) -> Option<ExpertStats> {
-        let cached = *self.lock().get(&expert)?;
+        let cached = *self.lock().by_id.get(&expert)?;
         let age = now.signed_duration_since(cached.as_of);
         let fresh = age >= chrono::TimeDelta::zero()
             && age.to_std().is_ok_and(|age| age < self.ttl)
@@ -212,23 +223,34 @@ impl StatsCache {
         fresh.then(|| cached.stats.aged(age.num_minutes()))
     }
 
-    /// Caches `stats` as `expert`'s, read at `as_of`.
-    pub fn insert(&self, expert: UserId, as_of: Timestamp, stats: ExpertStats) {
+    /// Caches `stats` as `expert`'s, read at `as_of` after the store's change
+    /// `read_after` committed, unless a later change has already been forgotten.
+    pub(crate) fn insert(
+        &self,
+        expert: UserId,
+        as_of: Timestamp,
+        stats: ExpertStats,
+        read_after: u64,
+    ) {
         let mut entries = self.lock();
-        if entries.len() >= CACHE_CAPACITY {
-            entries.clear();
+        if !entries.mark.admits(read_after) {
+            return;
         }
-        entries.insert(expert, CachedStats { as_of, stats });
+        if entries.by_id.len() >= CACHE_CAPACITY {
+            entries.by_id.clear();
+        }
+        entries.by_id.insert(expert, CachedStats { as_of, stats });
     }
 
     /// How many entries are cached.
     pub(crate) fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().by_id.len()
     }
 
     /// Every cached entry, in no order.
     pub fn entries(&self) -> Vec<(UserId, CachedStats)> {
         self.lock()
+            .by_id
             .iter()
             .map(|(id, cached)| (*id, *cached))
             .collect()
@@ -238,24 +260,22 @@ impl StatsCache {
     pub fn extend(&self, entries: impl IntoIterator<Item = (UserId, CachedStats)>) {
         let mut entries_now = self.lock();
         for (id, cached) in entries {
-            if entries_now.len() >= CACHE_CAPACITY {
+            if entries_now.by_id.len() >= CACHE_CAPACITY {
                 break;
             }
-            entries_now.entry(id).or_insert(cached);
+            entries_now.by_id.entry(id).or_insert(cached);
         }
     }
 
-    /// Forgets `experts` (their next ranking re-reads them).
-    pub fn invalidate(&self, experts: &std::collections::HashSet<UserId>) {
-        self.lock().retain(|id, _| !experts.contains(id));
+    /// Drops what `forget` names (their next ranking re-reads them); the feed is
+    /// forgotten through `upto`.
+    pub(crate) fn forget(&self, forget: &Forget, upto: u64) {
+        let mut entries = self.lock();
+        forget.apply(&mut entries.by_id);
+        entries.mark.advance(upto);
     }
 
-    /// Forgets everything.
-    pub fn clear(&self) {
-        self.lock().clear();
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, CachedStats>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -287,14 +307,14 @@ mod tests {
 
     #[test]
     fn a_cached_entry_is_served_aged_until_its_time_to_live() {
-        let cache = StatsCache::new(Duration::from_secs(3600));
+        let cache = StatsCache::new(Duration::from_secs(3600), 0);
         let expert = UserId::new(5);
         let read_at = Timestamp::parse_rfc3339("2026-11-24T09:00:00Z").expect("time");
         let stats = ExpertStats {
             engagement: 8.0,
             ..ExpertStats::default()
         };
-        cache.insert(expert, read_at, stats);
+        cache.insert(expert, read_at, stats, 0);
         let later = read_at.plus_minutes(30);
         let served = cache.get(expert, later, |_| true).expect("fresh");
         assert!(
@@ -312,5 +332,22 @@ mod tests {
                 .get(expert, read_at.plus_minutes(-1), |_| true)
                 .is_none()
         );
+    }
+
+    #[test]
+    fn stats_read_before_a_forgotten_change_are_not_kept() {
+        let cache = StatsCache::new(Duration::from_secs(3600), 10);
+        let expert = UserId::new(5);
+        let now = Timestamp::parse_rfc3339("2026-11-24T09:00:00Z").expect("time");
+        let stats = ExpertStats::default();
+        // Change 11 touched the expert while their stats were being read after 10...
+        cache.forget(&Forget::Experts(HashSet::from([expert])), 11);
+        cache.insert(expert, now, stats, 10);
+        assert!(cache.get(expert, now, |_| true).is_none());
+        // ...stats read after it are kept, until the next change to the expert.
+        cache.insert(expert, now, stats, 11);
+        assert!(cache.get(expert, now, |_| true).is_some());
+        cache.forget(&Forget::Everything, 12);
+        assert!(cache.get(expert, now, |_| true).is_none());
     }
 }

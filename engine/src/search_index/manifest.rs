@@ -46,10 +46,9 @@ impl Manifest {
 
     /// Writes the manifest into `dir` atomically.
     pub fn write(&self, dir: &Path) -> Result<()> {
-        let tmp = dir.join("manifest.json.tmp");
         let text =
             serde_json::to_vec_pretty(self).map_err(|err| Error::Storage(err.to_string()))?;
-        write_atomically(&tmp, &Self::path(dir), &text)
+        crate::durable_file::write_atomically(&Self::path(dir), &text)
     }
 
     /// Removes the manifest from `dir` (before a rebuild).
@@ -60,16 +59,4 @@ impl Manifest {
             Err(err) => Err(err.into()),
         }
     }
-}
-
-/// Writes `bytes` to `path` through `tmp`: written and synced, renamed over `path`, and
-/// the rename synced, so a crash leaves the old file or the new one.
-pub(crate) fn write_atomically(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(tmp, bytes)?;
-    std::fs::File::open(tmp)?.sync_all()?;
-    std::fs::rename(tmp, path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }

@@ -8,8 +8,9 @@
 //! `kernels`, `small_matmul` and `pooling` are an inference-only forward pass written for
 //! the CPU: texts sorted by length, packed without padding, one batch per thread, candle
 //! matmuls (a weight-streaming kernel for a query's few rows) and one fused pass for
-//! everything in between; `simd` compiles those passes for the CPU's vector width; and
-//! `query_cache` keeps recent query embeddings.
+//! everything in between; `simd` compiles those passes for the CPU's vector width;
+//! `query_cache` keeps recent query embeddings; and `query_batch` runs concurrent
+//! queries' forward passes as one batch.
 
 mod attention;
 mod forward;
@@ -18,6 +19,7 @@ mod kernels;
 pub mod model_files;
 mod pooling;
 mod pypi_wheel;
+mod query_batch;
 mod query_cache;
 pub(crate) mod simd;
 mod small_matmul;
@@ -33,6 +35,7 @@ pub use model_files::{
     ModelFiles, ModelSources, WEIGHTS_SHA256, default_data_dir, default_model_dir, ensure_model,
     model_dir_in,
 };
+use query_batch::QueryBatcher;
 pub use query_cache::QueryCache;
 pub use tokenize::MAX_TOKENS;
 
@@ -55,6 +58,7 @@ pub struct Embedder {
     model_id: String,
     batch_size: usize,
     cache: Mutex<QueryCache>,
+    batcher: QueryBatcher<Vec<u32>, Vec<f32>>,
 }
 
 impl Embedder {
@@ -82,6 +86,7 @@ impl Embedder {
             model_id: format!("{}@sha256:{WEIGHTS_SHA256}", model_files::MODEL_NAME),
             batch_size: DEFAULT_BATCH_SIZE,
             cache: Mutex::new(QueryCache::new(DEFAULT_QUERY_CACHE)),
+            batcher: QueryBatcher::new(),
         })
     }
 
@@ -151,6 +156,7 @@ impl Embedder {
     }
 
     /// The embedding of a search query, from the query cache when it was embedded recently.
+    /// Queries embedded at the same time by several threads share one forward pass.
     pub fn embed_query(&self, text: &str) -> Result<Arc<[f32]>> {
         if let Some(hit) = self
             .cache
@@ -160,7 +166,16 @@ impl Embedder {
         {
             return Ok(hit);
         }
-        let vector: Arc<[f32]> = Arc::from(self.embed(text)?);
+        let ids = self.tokenizer.encode(text)?;
+        let batched = self.batcher.run(ids, |batch| {
+            let sequences: Vec<&[u32]> = batch.iter().map(Vec::as_slice).collect();
+            forward::embed_sequences(&self.weights, &sequences).ok()
+        });
+        let vector: Arc<[f32]> = match batched {
+            Some(vector) => Arc::from(vector),
+            // The batch failed: alone, this query's own error (if any) comes out.
+            None => Arc::from(self.embed(text)?),
+        };
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -63,3 +63,25 @@ fn embed_query_serves_repeats_from_the_cache() {
         )
     );
 }
+
+#[test]
+fn queries_embedded_at_the_same_time_equal_each_alone() {
+    let queries: Vec<String> = (0..24)
+        .map(|i| format!("experienced tax adviser for freelancers number {i}"))
+        .collect();
+    let together: Vec<Arc<[f32]>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = queries
+            .iter()
+            .map(|query| scope.spawn(move || embedder().embed_query(query).expect("embed query")))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("thread"))
+            .collect()
+    });
+    for (query, got) in queries.iter().zip(&together) {
+        let alone = embedder().embed(query).expect("embed one");
+        let similarity = cosine(got, &alone);
+        assert!(similarity > 0.99999, "{similarity} for {query:?}");
+    }
+}

@@ -8,7 +8,7 @@ use droply_models::{User, UserId};
 
 use super::Matcher;
 use crate::Result;
-use crate::matching::freshness::{Forget, changes_to_forget};
+use crate::matching::freshness::changes_to_forget;
 use crate::matching::stats::ExpertStats;
 use crate::matching::stats_snapshot;
 
@@ -31,8 +31,9 @@ impl Matcher {
             return Ok(None);
         }
         *cold_left -= 1;
+        let read_after = self.store.last_seq();
         let stats = ExpertStats::load(&self.store, expert, now, &self.config.slot_policy)?;
-        self.stats.insert(expert.id, now, stats);
+        self.stats.insert(expert.id, now, stats, read_after);
         Ok(Some(stats))
     }
 
@@ -81,11 +82,7 @@ impl Matcher {
     pub(crate) fn forget_changed(&self) -> Result<()> {
         let mut seen = self.seen_seq.lock().unwrap_or_else(PoisonError::into_inner);
         let (forget, upto) = changes_to_forget(&self.store, *seen)?;
-        match &forget {
-            Forget::Nothing => {}
-            Forget::Experts(experts) => self.stats.invalidate(experts),
-            Forget::Everything => self.stats.clear(),
-        }
+        self.stats.forget(&forget, upto);
         self.rows.forget(&forget, upto);
         *seen = upto;
         Ok(())
