@@ -39,4 +39,5 @@ mod search_content;
 mod search_dropins;
 mod search_market;
 mod search_readiness;
+mod search_reasons;
 mod video;
