@@ -20,7 +20,8 @@ use axum::response::Response;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::connect_api::{self, Params, Reply, Route, Store, error, random_id};
+use super::connect_api::{self, Route, Store, random_id};
+use super::connect_params::{Params, Reply, error};
 use super::{form, http, upstream_fixups};
 
 /// One request the fake received (served or forwarded), as the tests may

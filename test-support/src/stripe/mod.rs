@@ -100,6 +100,7 @@
 
 mod connect_api;
 pub mod connect_fake;
+mod connect_params;
 mod form;
 pub(crate) mod http;
 pub mod localstripe;
