@@ -101,6 +101,7 @@
 mod connect_api;
 pub mod connect_fake;
 mod connect_params;
+mod connect_serve;
 mod form;
 pub(crate) mod http;
 pub mod localstripe;
