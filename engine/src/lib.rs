@@ -33,7 +33,6 @@ pub mod calendar;
 pub mod codes;
 pub mod content;
 pub mod dropins;
-mod durable_file;
 pub mod embedding;
 mod engine;
 pub mod error;

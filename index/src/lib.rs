@@ -3,6 +3,7 @@
 //! with the id map between external and internal ids (`id_map`), and the
 //! [`TextEmbedder`] trait the indexes embed through.
 
+pub mod durable_file;
 pub mod embedder;
 pub mod error;
 pub mod external_id;

@@ -43,34 +43,6 @@ impl Forget {
     }
 }
 
-/// How far a cache has forgotten the feed, and the one rule for what it may take in:
-/// a value read after change `read_after` committed is kept only if no later change
-/// has been forgotten yet. Such a change may have made the value stale while it was
-/// being read, and forgetting it dropped nothing, as the value was not there yet.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct FeedMark {
-    forgotten_through: u64,
-}
-
-impl FeedMark {
-    /// A cache caught up with the feed through `seq`.
-    pub(crate) fn new(seq: u64) -> Self {
-        FeedMark {
-            forgotten_through: seq,
-        }
-    }
-
-    /// Whether a value read after change `read_after` committed may be kept.
-    pub(crate) fn admits(self, read_after: u64) -> bool {
-        self.forgotten_through <= read_after
-    }
-
-    /// The feed is now forgotten through `upto`.
-    pub(crate) fn advance(&mut self, upto: u64) {
-        self.forgotten_through = self.forgotten_through.max(upto);
-    }
-}
-
 /// The changes after `seen` up to the store's last one, as what to forget, and the
 /// sequence number now seen.
 pub(crate) fn changes_to_forget(store: &Store, seen: u64) -> Result<(Forget, u64)> {

@@ -13,7 +13,7 @@
 
 mod ai_matches;
 mod dropin_search;
-mod expert_rows;
+mod feed_cache;
 mod filter;
 mod freshness;
 mod fusion;

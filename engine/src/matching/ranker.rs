@@ -18,7 +18,7 @@ use droply_index::text::terms;
 use droply_index::{ExpertFilters, FacetCounts, FacetField};
 use droply_models::{MatchReason, TimeZone, Timestamp, User, UserId};
 
-use super::expert_rows::ExpertRows;
+use super::feed_cache::FeedCache;
 use super::fusion::{FusedHit, fuse};
 use super::query::{Budget, MatchFilters, MatchQuery};
 use super::rates::RateTable;
@@ -49,6 +49,8 @@ pub(super) const FACET_VALUES: usize = 100;
 const FIRST_PAGE: usize = 10;
 /// Where on the first page a new expert is placed when none made it on merit.
 const NEW_EXPERT_SLOT: usize = 4;
+/// The most decoded expert rows kept; a full cache starts over.
+const ROWS_CAPACITY: usize = 100_000;
 
 /// How the matcher ranks.
 #[derive(Debug, Clone)]
@@ -124,7 +126,8 @@ pub struct Matcher {
     index: Arc<SearchIndex>,
     config: MatcherConfig,
     stats: StatsCache,
-    rows: ExpertRows,
+    /// Decoded expert rows (see `feed_cache`).
+    rows: FeedCache<Arc<User>>,
     pub(crate) trending: TrendingCache,
     /// The vectors of open drop-ins' texts.
     pub(super) dropin_vectors: super::dropin_search::DropinVectors,
@@ -149,7 +152,7 @@ impl Matcher {
         let stats = StatsCache::new(config.stats_ttl, seq);
         Matcher {
             seen_seq: Mutex::new(seq),
-            rows: ExpertRows::new(seq),
+            rows: FeedCache::new(seq, ROWS_CAPACITY),
             store,
             index,
             config,

@@ -7,14 +7,14 @@
 //! time to live runs out; `stats_snapshot` keeps the cache across restarts.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use droply_models::{
     Booking, BookingStatus, InteractionType, Timestamp, User, UserId, UserInteraction,
 };
 
-use super::freshness::{FeedMark, Forget};
+use super::feed_cache::FeedCache;
+use super::freshness::Forget;
 use crate::availability::{ExpertCalendar, SlotPolicy, SlotQuery, expert_calendar, find_slots};
 use crate::store::PageRequest;
 use crate::{Result, Store};
@@ -182,17 +182,11 @@ pub struct CachedStats {
 /// Stats of recently ranked experts. An entry is served aged to the present (its
 /// decayed counts decay on, without a read) until a change touches its expert (see
 /// `freshness`), its earliest slot passes, or it is older than the time to live.
-/// Stats read while a change to their expert committed are not kept (`FeedMark`).
+/// Stats read while a change to their expert committed are not kept (`feed_cache`).
 #[derive(Debug)]
 pub struct StatsCache {
     ttl: Duration,
-    entries: Mutex<Entries>,
-}
-
-#[derive(Debug)]
-struct Entries {
-    by_id: HashMap<UserId, CachedStats>,
-    mark: FeedMark,
+    entries: FeedCache<CachedStats>,
 }
 
 impl StatsCache {
@@ -200,10 +194,7 @@ impl StatsCache {
     pub(crate) fn new(ttl: Duration, seq: u64) -> Self {
         StatsCache {
             ttl,
-            entries: Mutex::new(Entries {
-                by_id: HashMap::new(),
-                mark: FeedMark::new(seq),
-            }),
+            entries: FeedCache::new(seq, CACHE_CAPACITY),
         }
     }
 
@@ -215,7 +206,7 @@ impl StatsCache {
         now: Timestamp,
         still_true: impl FnOnce(&ExpertStats) -> bool,
     ) -> Option<ExpertStats> {
-        let cached = *self.lock().by_id.get(&expert)?;
+        let cached = self.entries.get(expert)?;
         let age = now.signed_duration_since(cached.as_of);
         let fresh = age >= chrono::TimeDelta::zero()
             && age.to_std().is_ok_and(|age| age < self.ttl)
@@ -232,51 +223,29 @@ impl StatsCache {
         stats: ExpertStats,
         read_after: u64,
     ) {
-        let mut entries = self.lock();
-        if !entries.mark.admits(read_after) {
-            return;
-        }
-        if entries.by_id.len() >= CACHE_CAPACITY {
-            entries.by_id.clear();
-        }
-        entries.by_id.insert(expert, CachedStats { as_of, stats });
+        self.entries
+            .insert(expert, CachedStats { as_of, stats }, read_after);
     }
 
     /// How many entries are cached.
     pub(crate) fn len(&self) -> usize {
-        self.lock().by_id.len()
+        self.entries.len()
     }
 
     /// Every cached entry, in no order.
     pub fn entries(&self) -> Vec<(UserId, CachedStats)> {
-        self.lock()
-            .by_id
-            .iter()
-            .map(|(id, cached)| (*id, *cached))
-            .collect()
+        self.entries.entries()
     }
 
     /// Adds `entries` (an entry already cached is kept: it is at least as new).
     pub fn extend(&self, entries: impl IntoIterator<Item = (UserId, CachedStats)>) {
-        let mut entries_now = self.lock();
-        for (id, cached) in entries {
-            if entries_now.by_id.len() >= CACHE_CAPACITY {
-                break;
-            }
-            entries_now.by_id.entry(id).or_insert(cached);
-        }
+        self.entries.extend(entries);
     }
 
     /// Drops what `forget` names (their next ranking re-reads them); the feed is
     /// forgotten through `upto`.
     pub(crate) fn forget(&self, forget: &Forget, upto: u64) {
-        let mut entries = self.lock();
-        forget.apply(&mut entries.by_id);
-        entries.mark.advance(upto);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+        self.entries.forget(forget, upto);
     }
 }
 

@@ -48,7 +48,7 @@ pub(crate) fn save(path: &Path, seq: u64, entries: &[(UserId, CachedStats)]) -> 
     }
     let crc = crc32fast::hash(&bytes);
     bytes.extend_from_slice(&crc.to_le_bytes());
-    crate::durable_file::write_atomically(path, &bytes)
+    Ok(droply_index::durable_file::write_atomically(path, &bytes)?)
 }
 
 /// The entries saved at `path` that still hold for `store`: none when there is no

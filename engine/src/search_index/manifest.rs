@@ -48,7 +48,10 @@ impl Manifest {
     pub fn write(&self, dir: &Path) -> Result<()> {
         let text =
             serde_json::to_vec_pretty(self).map_err(|err| Error::Storage(err.to_string()))?;
-        crate::durable_file::write_atomically(&Self::path(dir), &text)
+        Ok(droply_index::durable_file::write_atomically(
+            &Self::path(dir),
+            &text,
+        )?)
     }
 
     /// Removes the manifest from `dir` (before a rebuild).

@@ -75,6 +75,7 @@ impl<In, Out> QueryBatcher<In, Out> {
             // batch that will never end.
             let mut lead = Lead {
                 batcher: self,
+                leader: ticket,
                 tickets,
                 outputs: None,
             };
@@ -93,6 +94,8 @@ impl<In, Out> QueryBatcher<In, Out> {
 /// the batch failed or panicked), ends the batch and wakes the waiters.
 struct Lead<'b, In, Out> {
     batcher: &'b QueryBatcher<In, Out>,
+    /// The leading caller's own ticket: nobody collects it when the lead panics.
+    leader: u64,
     tickets: Vec<u64>,
     outputs: Option<Vec<Out>>,
 }
@@ -109,6 +112,9 @@ impl<In, Out> Drop for Lead<'_, In, Out> {
             None => state
                 .done
                 .extend(tickets.into_iter().map(|ticket| (ticket, None))),
+        }
+        if std::thread::panicking() {
+            state.done.remove(&self.leader);
         }
         drop(state);
         self.batcher.finished.notify_all();

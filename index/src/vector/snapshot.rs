@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::durable_file::write_atomically;
 use crate::id_map::Slot;
 use crate::{Error, ExternalId, Result};
 
@@ -47,13 +48,9 @@ impl SnapshotState {
 
     /// Writes `state.json` in `dir` atomically.
     pub fn write(&self, dir: &Path) -> Result<()> {
-        let tmp = dir.join("state.json.tmp");
         let text =
             serde_json::to_vec_pretty(self).map_err(|err| Error::Invalid(err.to_string()))?;
-        write_synced(&tmp, &text)?;
-        let path = dir.join(STATE_FILE);
-        std::fs::rename(&tmp, &path).map_err(Error::file(&path))?;
-        sync_dir(dir)
+        write_atomically(&dir.join(STATE_FILE), &text)
     }
 
     /// The generation number in the snapshot's name.
@@ -68,20 +65,6 @@ impl SnapshotState {
 /// The name of the snapshot directory of generation `generation`.
 pub(crate) fn snapshot_name(generation: u64) -> String {
     format!("snap-{generation:06}")
-}
-
-/// Writes `bytes` to `path` and syncs it.
-pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut file = File::create(path).map_err(Error::file(path))?;
-    file.write_all(bytes).map_err(Error::file(path))?;
-    file.sync_all().map_err(Error::file(path))
-}
-
-/// Syncs a directory so that renames in it are durable.
-pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(Error::file(dir))
 }
 
 /// Writes the slots and their vectors (`vectors[i * dimension..]` for slot `i`).

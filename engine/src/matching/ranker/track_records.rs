@@ -74,7 +74,7 @@ impl Matcher {
             return Ok(None);
         };
         let row = Arc::new(row);
-        self.rows.insert(Arc::clone(&row), read_after);
+        self.rows.insert(id, Arc::clone(&row), read_after);
         Ok(Some(row))
     }
 

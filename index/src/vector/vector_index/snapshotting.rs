@@ -7,8 +7,9 @@ use std::path::Path;
 use std::sync::atomic::Ordering as AtomicOrdering;
 
 use super::{VectorIndex, WAL_FILE, read};
+use crate::durable_file::sync_dir;
 use crate::vector::snapshot::{
-    GRAPH_BASENAME, SnapshotState, snapshot_dir, snapshot_name, sync_dir, write_points,
+    GRAPH_BASENAME, SnapshotState, snapshot_dir, snapshot_name, write_points,
 };
 use crate::vector::wal::Wal;
 use crate::{Error, ExternalId, Result};
