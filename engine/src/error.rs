@@ -203,6 +203,12 @@ impl Error {
     }
 }
 
+impl From<postgres::Error> for Error {
+    fn from(err: postgres::Error) -> Self {
+        crate::store::postgres_error(&err)
+    }
+}
+
 impl From<sled::Error> for Error {
     fn from(err: sled::Error) -> Self {
         match err {

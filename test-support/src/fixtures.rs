@@ -361,6 +361,74 @@ pub fn temp_store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// The store's backends, each test of the store runs on both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// sled in a temporary directory.
+    Sled,
+    /// A fresh PostgreSQL database ([`crate::postgres::fresh_database`]).
+    Postgres,
+}
+
+/// A place for a test's store that can be opened, dropped and reopened.
+pub struct StorePlace {
+    /// Which backend.
+    pub backend: Backend,
+    /// Where: opening it again finds what was written before.
+    pub location: droply_engine::store::StoreLocation,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl StorePlace {
+    /// A new, empty place on `backend`.
+    pub fn new(backend: Backend) -> StorePlace {
+        use droply_engine::store::StoreLocation;
+        match backend {
+            Backend::Sled => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                StorePlace {
+                    backend,
+                    location: StoreLocation::Sled(dir.path().join("store")),
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => StorePlace {
+                backend,
+                location: StoreLocation::Postgres(crate::postgres::fresh_database()),
+                _dir: None,
+            },
+        }
+    }
+
+    /// Opens (or reopens) the store.
+    pub fn open(&self) -> Store {
+        Store::open_at(&self.location).expect("open the store")
+    }
+}
+
+/// Makes each named `fn(&StorePlace)` two tests, `NAME::sled` and
+/// `NAME::postgres`, one per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sled() {
+                    super::$name(&$crate::fixtures::StorePlace::new($crate::fixtures::Backend::Sled));
+                }
+
+                #[test]
+                fn postgres() {
+                    super::$name(&$crate::fixtures::StorePlace::new(
+                        $crate::fixtures::Backend::Postgres,
+                    ));
+                }
+            }
+        )*
+    };
+}
+
 /// Two plain users: a client and an expert.
 pub fn two_users(store: &Store) -> (User, User) {
     let client = store.users().create(full_user("client")).expect("client");

@@ -10,4 +10,5 @@ pub mod daily_fake;
 pub mod fixtures;
 pub mod google_fake;
 pub mod hash_embedder;
+pub mod postgres;
 pub mod stripe;

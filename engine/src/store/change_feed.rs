@@ -9,6 +9,7 @@ use droply_models::Timestamp;
 
 use super::key::read_u64;
 use super::tree_id::EntityKind;
+use super::txn::ChangedRow;
 use crate::{Error, Result};
 
 /// What happened to a row.
@@ -92,6 +93,22 @@ impl Change {
             owner,
         })
     }
+}
+
+/// The feed entries of one commit: one per row changed, numbered on from
+/// `last_seq`, all at the commit's instant.
+pub(crate) fn entries(last_seq: u64, at: Timestamp, rows: &[ChangedRow]) -> Vec<Change> {
+    rows.iter()
+        .zip(last_seq + 1..)
+        .map(|(row, seq)| Change {
+            seq,
+            at,
+            kind: row.kind,
+            id: row.id,
+            op: row.op,
+            owner: row.owner,
+        })
+        .collect()
 }
 
 /// Lets readers sleep until the feed passes a sequence number.

@@ -6,7 +6,7 @@
 
 use rand::RngCore;
 
-use super::{Store, TreeId};
+use super::{Backend, Store, TreeId};
 use crate::{Error, Result};
 
 const META_INSTANCE_KEY: &[u8] = b"instance_key";
@@ -15,12 +15,18 @@ impl Store {
     /// This store's instance key as 32 lower-case hex characters; made and
     /// saved durably on first use, the same ever after.
     pub fn instance_key(&self) -> Result<String> {
-        let meta = self.tree(TreeId::Meta);
+        let mut fresh = [0_u8; 16];
+        rand::rng().fill_bytes(&mut fresh);
+        let trees = match &self.inner.backend {
+            Backend::Sled(trees) => trees,
+            Backend::Postgres(pg) => {
+                return Ok(hex::encode(pg.meta_or_insert("instance_key", &fresh)?));
+            }
+        };
+        let meta = trees.tree(TreeId::Meta);
         if let Some(key) = meta.get(META_INSTANCE_KEY)? {
             return Ok(hex::encode(key));
         }
-        let mut fresh = [0_u8; 16];
-        rand::rng().fill_bytes(&mut fresh);
         // Two first callers race: the first write wins, both read it back.
         let _ =
             meta.compare_and_swap(META_INSTANCE_KEY, None as Option<&[u8]>, Some(&fresh[..]))?;

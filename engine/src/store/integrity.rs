@@ -40,20 +40,21 @@ pub struct IntegrityCheck {
 impl IntegrityCheck {
     /// Reads every row of `R` and records the entries it implies.
     pub fn add<R: Record>(&mut self, store: &Store) -> Result<()> {
-        for item in store.tree(R::KIND.tree()).iter() {
-            let (key, value) = item?;
+        let backend = &store.inner.backend;
+        let format = backend.row_format();
+        backend.for_each(R::KIND.tree(), |key, value| {
             self.report.rows += 1;
-            let row = match R::decode(&value) {
+            let row: R = match format.decode(value) {
                 Ok(row) => row,
                 Err(err) => {
                     self.report
                         .problems
                         .push(format!("{} row {key:?}: {err}", R::KIND.name()));
-                    continue;
+                    return Ok(());
                 }
             };
             let raw = row.id().raw();
-            if read_u64(&key) != Some(raw) {
+            if read_u64(key) != Some(raw) {
                 self.report.problems.push(format!(
                     "{} row stored under {key:?} has id {raw}",
                     R::KIND.name()
@@ -72,22 +73,23 @@ impl IntegrityCheck {
                     ));
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Compares the recorded entries with the index and unique trees.
     pub fn finish(mut self, store: &Store) -> Result<IntegrityReport> {
+        let backend = &store.inner.backend;
         for index in IndexName::ALL {
-            for item in store.tree(TreeId::Index(index)).iter() {
-                let (key, _) = item?;
+            backend.for_each(TreeId::Index(index), |key, _| {
                 self.report.entries += 1;
                 if !self.index.remove(&(index, key.to_vec())) {
                     self.report
                         .problems
                         .push(format!("{}: entry {key:?} has no row", index.name()));
                 }
-            }
+                Ok(())
+            })?;
         }
         for (index, key) in &self.index {
             self.report
@@ -95,22 +97,22 @@ impl IntegrityCheck {
                 .push(format!("{}: missing entry {key:?}", index.name()));
         }
         for unique in UniqueName::ALL {
-            for item in store.tree(TreeId::Unique(unique)).iter() {
-                let (key, value) = item?;
+            backend.for_each(TreeId::Unique(unique), |key, value| {
                 self.report.entries += 1;
                 match self.unique.remove(&(unique, key.to_vec())) {
-                    Some(owner) if read_u64(&value) == Some(owner) => {}
+                    Some(owner) if read_u64(value) == Some(owner) => {}
                     Some(owner) => self.report.problems.push(format!(
                         "{} {key:?} points to {:?}, row {owner} holds it",
                         unique.field(),
-                        read_u64(&value)
+                        read_u64(value)
                     )),
                     None => self
                         .report
                         .problems
                         .push(format!("{} {key:?} has no row", unique.field())),
                 }
-            }
+                Ok(())
+            })?;
         }
         for ((unique, key), owner) in &self.unique {
             self.report.problems.push(format!(

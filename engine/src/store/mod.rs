@@ -1,41 +1,50 @@
-//! The store: Droply's source of truth on sled. One tree per entity, one per
-//! relationship index and unique key, a change feed and a metadata tree.
+//! The store: Droply's source of truth. One tree per entity, one per
+//! relationship index and unique key, a change feed and metadata, kept by one
+//! of two backends (`backend.rs`): sled in one directory, the embedded
+//! default, or a PostgreSQL database that several API nodes share.
 //!
 //! Writes go through [`Store::write`]: one writer at a time stages rows in a
 //! [`Txn`], commits them with their index entries and change-feed entries in one
-//! sled transaction, then flushes to disk before returning, so a write that was
-//! acknowledged survives a crash. Reads never block on writers.
+//! backend transaction, durably (sled flushes, PostgreSQL commits) before
+//! returning, so a write that was acknowledged survives a crash. Reads never
+//! block on writers.
 
+mod backend;
 mod change_feed;
 pub(crate) mod codec;
 mod instance;
 mod integrity;
 mod key;
+mod location;
 mod page;
+mod pg;
 mod read;
 mod record;
 mod schema;
+mod sled_trees;
 mod tree_id;
 mod txn;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use change_feed::{Change, ChangeOp};
 pub(crate) use integrity::IntegrityCheck;
 pub use integrity::IntegrityReport;
 pub use key::KeyBuilder;
+pub use location::StoreLocation;
 pub use page::{Cursor, MAX_PAGE_SIZE, Order, Page, PageRequest};
 pub use record::{IndexEntry, Record, RecordId, UniqueEntry};
 pub use tree_id::{EntityKind, IndexName, TreeId, UniqueName};
 pub use txn::Txn;
 
-use crate::{Error, Result};
+use crate::Result;
+use backend::{Backend, Reader};
 use change_feed::FeedSignal;
-use key::read_u64;
+pub(crate) use pg::error_of as postgres_error;
+use sled_trees::{META_LAST_SEQ, META_NEXT_ID, SledTrees};
 
 /// Opening options.
 #[derive(Debug, Clone)]
@@ -68,76 +77,56 @@ pub struct Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("path", &self.inner.path)
+            .field("at", &self.describe())
             .finish()
     }
 }
 
 pub(crate) struct StoreInner {
-    db: sled::Db,
-    trees: HashMap<TreeId, sled::Tree>,
-    writer: Mutex<WriterState>,
+    backend: Backend,
     /// The last committed change, readable without the writer lock.
     committed_seq: AtomicU64,
-    /// Rows per entity, counted at open and
-    /// kept by every commit, so counting is O(1).
-    row_counts: HashMap<EntityKind, AtomicI64>,
     feed: FeedSignal,
-    path: PathBuf,
 }
-
-/// Counters owned by the single writer.
-struct WriterState {
-    next_id: u64,
-    last_seq: u64,
-}
-
-const META_NEXT_ID: &[u8] = b"next_id";
-const META_LAST_SEQ: &[u8] = b"last_seq";
 
 impl StoreInner {
-    fn tree(&self, id: TreeId) -> &sled::Tree {
-        // Every TreeId is opened in `Store::open`, so the lookup cannot miss.
-        #[allow(clippy::expect_used)]
-        self.trees.get(&id).expect("every tree is opened at start")
+    fn new(backend: Backend, last_seq: u64) -> Arc<StoreInner> {
+        Arc::new(StoreInner {
+            backend,
+            committed_seq: AtomicU64::new(last_seq),
+            feed: FeedSignal::new(last_seq),
+        })
     }
-}
 
-/// How long opening waits for a previous handle in this process (whose
-/// background flusher still holds the file lock for a moment) to let go.
-const LOCK_WAIT: Duration = Duration::from_secs(10);
-
-/// Opens sled, retrying while another handle still holds the database's file lock.
-fn open_when_unlocked(config: &sled::Config) -> Result<sled::Db> {
-    let started = std::time::Instant::now();
-    loop {
-        match config.open() {
-            Ok(db) => return Ok(db),
-            Err(sled::Error::Io(err))
-                if err.to_string().contains("could not acquire lock")
-                    && started.elapsed() < LOCK_WAIT =>
-            {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Err(err) => return Err(err.into()),
-        }
+    /// Records that the feed now ends at `seq` (or later) and wakes its followers.
+    fn published(&self, seq: u64) {
+        self.committed_seq.fetch_max(seq, Ordering::AcqRel);
+        self.feed.publish(seq);
     }
 }
 
 impl Store {
-    /// Opens (or creates) the store at `path` with default options.
-    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+    /// Opens (or creates) the sled store at `path` with default options.
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Store> {
         Store::open_with(StoreConfig::new(path.as_ref()))
     }
 
-    /// Opens a throw-away store, removed when the last handle drops.
+    /// Opens a throw-away sled store, removed when the last handle drops.
     pub fn open_temporary() -> Result<Store> {
         let mut config = StoreConfig::new(std::env::temp_dir());
         config.temporary = true;
         Store::open_with(config)
     }
 
-    /// Opens (or creates) the store, checking and migrating its schema.
+    /// Opens the store `location` names: a sled directory or a PostgreSQL database.
+    pub fn open_at(location: &StoreLocation) -> Result<Store> {
+        match location {
+            StoreLocation::Sled(path) => Store::open(path),
+            StoreLocation::Postgres(url) => Store::open_postgres(url),
+        }
+    }
+
+    /// Opens (or creates) the sled store, checking and migrating its schema.
     pub fn open_with(config: StoreConfig) -> Result<Store> {
         let mut sled_config = sled::Config::new()
             .cache_capacity(config.cache_capacity)
@@ -147,76 +136,74 @@ impl Store {
         } else {
             sled_config.path(&config.path)
         };
-        let db = open_when_unlocked(&sled_config)?;
-        let mut trees = HashMap::new();
-        for id in TreeId::all() {
-            trees.insert(id, db.open_tree(id.name())?);
-        }
-        let meta = &trees[&TreeId::Meta];
-        let next_id = meta
-            .get(META_NEXT_ID)?
-            .as_deref()
-            .and_then(read_u64)
-            .unwrap_or(1);
-        let last_seq = meta
-            .get(META_LAST_SEQ)?
-            .as_deref()
-            .and_then(read_u64)
-            .unwrap_or(0);
-        let row_counts = EntityKind::ALL
-            .into_iter()
-            .map(|kind| {
-                let rows = trees[&kind.tree()].len();
-                (
-                    kind,
-                    AtomicI64::new(i64::try_from(rows).unwrap_or(i64::MAX)),
-                )
-            })
-            .collect();
+        let trees = SledTrees::open(&sled_config, config.path)?;
+        let last_seq = trees
+            .writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .last_seq;
         let store = Store {
-            inner: Arc::new(StoreInner {
-                db,
-                trees,
-                writer: Mutex::new(WriterState { next_id, last_seq }),
-                committed_seq: AtomicU64::new(last_seq),
-                row_counts,
-                feed: FeedSignal::new(last_seq),
-                path: config.path,
-            }),
+            inner: StoreInner::new(Backend::Sled(trees), last_seq),
         };
-        schema::check_and_migrate(&store)?;
-        tracing::debug!(path = %store.inner.path.display(), last_seq, "store opened");
+        if let Backend::Sled(trees) = &store.inner.backend {
+            schema::check_and_migrate(&store, trees)?;
+        }
+        tracing::debug!(at = %store.describe(), last_seq, "store opened");
         Ok(store)
     }
 
-    /// Where the database lives.
-    pub fn path(&self) -> &Path {
-        &self.inner.path
+    /// Opens the store in the PostgreSQL database at `url`, applying its
+    /// migrations, and starts following the feed other nodes write.
+    pub fn open_postgres(url: &str) -> Result<Store> {
+        let pg = pg::PgStore::open(url)?;
+        let last_seq = pg.last_seq()?;
+        let store = Store {
+            inner: StoreInner::new(Backend::Postgres(pg), last_seq),
+        };
+        pg::spawn_listener(Arc::downgrade(&store.inner))?;
+        Ok(store)
+    }
+
+    /// Where the store lives, in words (a PostgreSQL URL without its password).
+    pub fn describe(&self) -> String {
+        match &self.inner.backend {
+            Backend::Sled(trees) => format!("sled:{}", trees.path.display()),
+            Backend::Postgres(pg) => pg.shown().to_owned(),
+        }
     }
 
     /// Runs `body` as the only writer, commits what it staged atomically and
     /// durably, and returns its result. If `body` fails nothing is written.
     pub fn write<T>(&self, body: impl FnOnce(&mut Txn<'_>) -> Result<T>) -> Result<T> {
-        let mut writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let mut txn = Txn::new(&self.inner, writer.next_id);
+        match &self.inner.backend {
+            Backend::Sled(trees) => self.write_sled(trees, body),
+            Backend::Postgres(pg) => {
+                let (out, seq) = pg.write(body)?;
+                if let Some(seq) = seq {
+                    self.inner.published(seq);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    fn write_sled<T>(
+        &self,
+        trees: &SledTrees,
+        body: impl FnOnce(&mut Txn<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut writer = trees.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut txn = Txn::new(Reader::Sled(trees), writer.next_id);
         let out = body(&mut txn)?;
         let now = txn.now();
-        let (staged, changes, next_id) = txn.into_parts();
+        let (_, staged, changes, next_id) = txn.into_parts();
         if staged.is_empty() {
             return Ok(out);
         }
-        let mut seq = writer.last_seq;
+        let entries = change_feed::entries(writer.last_seq, now, &changes);
+        let seq = entries.last().map_or(writer.last_seq, |change| change.seq);
         let mut writes = staged;
-        for row in &changes {
-            seq += 1;
-            let change = Change {
-                seq,
-                at: now,
-                kind: row.kind,
-                id: row.id,
-                op: row.op,
-                owner: row.owner,
-            };
+        for change in &entries {
             writes.insert(
                 (TreeId::Changes, change.key().to_vec()),
                 Some(change.encode_value()),
@@ -230,55 +217,16 @@ impl Store {
             (TreeId::Meta, META_LAST_SEQ.to_vec()),
             Some(seq.to_be_bytes().to_vec()),
         );
-        self.commit(&writes)?;
+        trees.commit(&writes, &changes)?;
         writer.next_id = next_id;
         writer.last_seq = seq;
-        for row in &changes {
-            if let Some(count) = self.inner.row_counts.get(&row.kind) {
-                count.fetch_add(row.rows_added, Ordering::AcqRel);
-            }
-        }
         self.inner.committed_seq.store(seq, Ordering::Release);
         drop(writer);
         // Group commit: the flush runs outside the writer lock, so writers that
         // committed meanwhile share one disk sync.
-        self.inner.db.flush()?;
+        trees.db.flush()?;
         self.inner.feed.publish(seq);
         Ok(out)
-    }
-
-    fn commit(
-        &self,
-        writes: &std::collections::BTreeMap<(TreeId, Vec<u8>), Option<Vec<u8>>>,
-    ) -> Result<()> {
-        use sled::transaction::{TransactionError, Transactional};
-        let mut touched: Vec<TreeId> = writes.keys().map(|(tree, _)| *tree).collect();
-        touched.dedup();
-        let trees: Vec<sled::Tree> = touched
-            .iter()
-            .map(|id| self.inner.tree(*id).clone())
-            .collect();
-        let result: std::result::Result<(), TransactionError<()>> = trees[..].transaction(|txs| {
-            let mut position = 0;
-            for ((tree, key), value) in writes {
-                while touched[position] != *tree {
-                    position += 1;
-                }
-                let tx = &txs[position];
-                match value {
-                    Some(value) => tx.insert(key.as_slice(), value.as_slice())?,
-                    None => tx.remove(key.as_slice())?,
-                };
-            }
-            Ok(())
-        });
-        match result {
-            Ok(()) => Ok(()),
-            Err(TransactionError::Storage(err)) => Err(err.into()),
-            Err(TransactionError::Abort(())) => {
-                Err(Error::Storage("transaction aborted".to_owned()))
-            }
-        }
     }
 
     /// The sequence number of the last committed change (0 when none).
@@ -289,9 +237,13 @@ impl Store {
 
     /// Change-feed entries after `after`, at most `limit`, in order.
     pub fn changes_since(&self, after: u64, limit: usize) -> Result<Vec<Change>> {
+        let trees = match &self.inner.backend {
+            Backend::Sled(trees) => trees,
+            Backend::Postgres(pg) => return pg.changes_since(after, limit),
+        };
         let start = after.saturating_add(1).to_be_bytes();
         let mut out = Vec::new();
-        for item in self.inner.tree(TreeId::Changes).range(start..).take(limit) {
+        for item in trees.tree(TreeId::Changes).range(start..).take(limit) {
             let (key, value) = item?;
             out.push(Change::decode(&key, &value)?);
         }
@@ -300,24 +252,30 @@ impl Store {
 
     /// The oldest sequence number still in the feed, if any; a reader behind it must rebuild.
     pub fn oldest_change(&self) -> Result<Option<u64>> {
-        Ok(self
-            .inner
-            .tree(TreeId::Changes)
-            .first()?
-            .as_ref()
-            .and_then(|(key, _)| read_u64(key)))
+        match &self.inner.backend {
+            Backend::Sled(trees) => Ok(trees
+                .tree(TreeId::Changes)
+                .first()?
+                .as_ref()
+                .and_then(|(key, _)| key::read_u64(key))),
+            Backend::Postgres(pg) => pg.oldest_change(),
+        }
     }
 
     /// Drops feed entries up to and including `through`, once every reader has applied them.
     pub fn truncate_changes(&self, through: u64) -> Result<usize> {
-        let tree = self.inner.tree(TreeId::Changes);
+        let trees = match &self.inner.backend {
+            Backend::Sled(trees) => trees,
+            Backend::Postgres(pg) => return pg.truncate_changes(through),
+        };
+        let tree = trees.tree(TreeId::Changes);
         let mut removed = 0;
         for item in tree.range(..=through.to_be_bytes()) {
             let (key, _) = item?;
             tree.remove(key)?;
             removed += 1;
         }
-        self.inner.db.flush()?;
+        trees.db.flush()?;
         Ok(removed)
     }
 
@@ -326,18 +284,25 @@ impl Store {
         self.inner.feed.wait_past(after, timeout)
     }
 
-    /// Flushes everything to disk (also done after every write).
+    /// Flushes everything to disk (also done after every write; a
+    /// PostgreSQL commit is durable when it returns).
     pub fn flush(&self) -> Result<()> {
-        self.inner.db.flush()?;
+        if let Backend::Sled(trees) = &self.inner.backend {
+            trees.db.flush()?;
+        }
         Ok(())
     }
 
     /// Bytes the database takes on disk.
     pub fn size_on_disk(&self) -> Result<u64> {
-        Ok(self.inner.db.size_on_disk()?)
+        match &self.inner.backend {
+            Backend::Sled(trees) => Ok(trees.db.size_on_disk()?),
+            Backend::Postgres(pg) => pg.size_on_disk(),
+        }
     }
 
-    fn tree(&self, id: TreeId) -> &sled::Tree {
-        self.inner.tree(id)
+    /// Whether this store is kept by PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.inner.backend, Backend::Postgres(_))
     }
 }

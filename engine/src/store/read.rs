@@ -2,22 +2,27 @@
 //! page of a whole entity tree, and unique-key lookups. They see every write
 //! committed before them and never wait for the writer.
 
+use std::collections::VecDeque;
 use std::ops::Bound;
-use std::sync::atomic::Ordering;
 
 use super::Store;
+use super::backend::{KeyBounds, prefix_bounds, prefix_end};
 use super::key::{read_u64, trailing_u64};
 use super::page::{Cursor, Order, Page, PageRequest};
 use super::record::{Record, RecordId, not_found};
 use super::tree_id::{IndexName, TreeId, UniqueName};
 use crate::{Error, Result};
 
+/// Rows read per round when iterating a whole entity.
+const ITER_CHUNK: usize = 512;
+
 impl Store {
     /// The row with this id, if it exists.
     pub fn get<R: Record>(&self, id: R::Id) -> Result<Option<R>> {
-        self.tree(R::KIND.tree())
-            .get(id.raw().to_be_bytes())?
-            .map(|bytes| R::decode(&bytes))
+        let backend = &self.inner.backend;
+        backend
+            .get(R::KIND.tree(), &id.raw().to_be_bytes())?
+            .map(|bytes| backend.row_format().decode(&bytes))
             .transpose()
     }
 
@@ -29,8 +34,9 @@ impl Store {
     /// The id holding `key` in a unique index, if any.
     pub fn lookup_unique(&self, unique: UniqueName, key: &[u8]) -> Result<Option<u64>> {
         Ok(self
-            .tree(TreeId::Unique(unique))
-            .get(key)?
+            .inner
+            .backend
+            .get(TreeId::Unique(unique), key)?
             .as_deref()
             .and_then(read_u64))
     }
@@ -57,57 +63,70 @@ impl Store {
 
     /// Counts the entries of `index` under `prefix`.
     pub fn count_index(&self, index: IndexName, prefix: &[u8]) -> Result<usize> {
-        let mut count = 0;
-        for item in self.tree(TreeId::Index(index)).scan_prefix(prefix) {
-            item?;
-            count += 1;
-        }
-        Ok(count)
+        self.inner
+            .backend
+            .count_range(TreeId::Index(index), prefix_bounds(prefix))
     }
 
     /// One page of every row of an entity, in id order.
     pub fn scan<R: Record>(&self, page: &PageRequest) -> Result<Page<R>> {
-        let tree = self.tree(R::KIND.tree());
         let limit = page.capped_limit();
-        let after = page.after.as_ref().map(|c| c.0.clone());
-        let range = match (&after, page.order) {
-            (Some(after), Order::Asc) => (Bound::Excluded(after.clone()), Bound::Unbounded),
-            (Some(after), Order::Desc) => (Bound::Unbounded, Bound::Excluded(after.clone())),
+        let bounds: KeyBounds = match (&page.after, page.order) {
+            (Some(after), Order::Asc) => (Bound::Excluded(after.0.clone()), Bound::Unbounded),
+            (Some(after), Order::Desc) => (Bound::Unbounded, Bound::Excluded(after.0.clone())),
             (None, _) => (Bound::Unbounded, Bound::Unbounded),
         };
-        let iter = tree.range::<Vec<u8>, _>(range);
-        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
-            match page.order {
-                Order::Asc => Box::new(iter),
-                Order::Desc => Box::new(iter.rev()),
-            };
-        let mut items = Vec::new();
-        let mut last_key = None;
-        for item in iter.take(limit) {
-            let (key, value) = item?;
-            items.push(R::decode(&value)?);
-            last_key = Some(key.to_vec());
-        }
-        let next = if items.len() == limit {
-            last_key.map(Cursor)
+        let backend = &self.inner.backend;
+        let entries = backend.range(R::KIND.tree(), bounds, page.order, limit)?;
+        let next = if entries.len() == limit {
+            entries.last().map(|(key, _)| Cursor(key.clone()))
         } else {
             None
         };
+        let items = entries
+            .iter()
+            .map(|(_, value)| backend.row_format().decode(value))
+            .collect::<Result<_>>()?;
         Ok(Page { items, next })
     }
 
-    /// Every row of an entity, in id order, decoded lazily.
+    /// Every row of an entity, in id order, read a chunk at a time.
     pub fn iter<R: Record>(&self) -> impl Iterator<Item = Result<R>> + use<R> {
-        self.tree(R::KIND.tree()).iter().map(|item| {
-            let (_, value) = item?;
-            R::decode(&value)
+        let store = self.clone();
+        let mut after: Option<Vec<u8>> = None;
+        let mut chunk: VecDeque<(Vec<u8>, Vec<u8>)> = VecDeque::new();
+        let mut exhausted = false;
+        std::iter::from_fn(move || {
+            let backend = &store.inner.backend;
+            if chunk.is_empty() && !exhausted {
+                let lower = after.clone().map_or(Bound::Unbounded, Bound::Excluded);
+                match backend.range(
+                    R::KIND.tree(),
+                    (lower, Bound::Unbounded),
+                    Order::Asc,
+                    ITER_CHUNK,
+                ) {
+                    Ok(entries) => {
+                        exhausted = entries.len() < ITER_CHUNK;
+                        after = entries.last().map(|(key, _)| key.clone());
+                        chunk.extend(entries);
+                    }
+                    Err(err) => {
+                        exhausted = true;
+                        return Some(Err(err));
+                    }
+                }
+            }
+            let (_, value) = chunk.pop_front()?;
+            Some(backend.row_format().decode(&value))
         })
     }
 
-    /// How many rows of an entity exist.
+    /// How many rows of an entity exist (0, logged, when the database cannot say).
     pub fn count<R: Record>(&self) -> usize {
-        self.inner.row_counts.get(&R::KIND).map_or(0, |count| {
-            usize::try_from(count.load(Ordering::Acquire)).unwrap_or(0)
+        self.inner.backend.count(R::KIND).unwrap_or_else(|err| {
+            tracing::warn!(error = %err, entity = R::KIND.name(), "counting rows failed");
+            0
         })
     }
 
@@ -127,46 +146,18 @@ impl Store {
             (Some(cursor), Order::Desc) => Bound::Excluded(cursor.0.clone()),
             _ => prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded),
         };
-        let iter = self.tree(tree).range::<Vec<u8>, _>((lower, upper));
-        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
-            match page.order {
-                Order::Asc => Box::new(iter),
-                Order::Desc => Box::new(iter.rev()),
-            };
-        let mut items = Vec::new();
-        for item in iter.take(limit) {
-            let (key, _) = item?;
-            items.push(key.to_vec());
-        }
+        let items: Vec<Vec<u8>> = self
+            .inner
+            .backend
+            .range(tree, (lower, upper), page.order, limit)?
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
         let next = if items.len() == limit {
             items.last().cloned().map(Cursor)
         } else {
             None
         };
         Ok(Page { items, next })
-    }
-}
-
-/// The smallest key greater than every key starting with `prefix`, if any.
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < u8::MAX {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::prefix_end;
-
-    #[test]
-    fn prefix_end_skips_saturated_bytes() {
-        assert_eq!(prefix_end(&[1, 2]), Some(vec![1, 3]));
-        assert_eq!(prefix_end(&[1, 255]), Some(vec![2]));
-        assert_eq!(prefix_end(&[255, 255]), None);
     }
 }

@@ -1,12 +1,14 @@
-//! The schema version of a store and the migrations that bring an older store
-//! up to date when it is opened. A store written by a newer Droply is refused
-//! rather than misread.
+//! The schema version of a sled store and the migrations that bring an older
+//! store up to date when it is opened. A store written by a newer Droply is
+//! refused rather than misread. (PostgreSQL's schema is its own versioned SQL
+//! files, `pg/migrate.rs`.)
 
 use droply_models::{Booking, ContentPurchase, DropinMessage, DropinSession, ReferralReward, User};
 
-use super::Store;
+use super::sled_trees::SledTrees;
 use super::tree_id::{IndexName, TreeId};
 use super::txn::index_key;
+use super::{Backend, Store};
 use super::{Record, RecordId};
 use crate::accounts::AuthSession;
 use crate::{Error, Result};
@@ -19,28 +21,28 @@ const META_SCHEMA: &[u8] = b"schema_version";
 /// A step from schema `from` to `from + 1`.
 struct Migration {
     from: u32,
-    run: fn(&Store) -> Result<()>,
+    run: fn(&Store, &SledTrees) -> Result<()>,
 }
 
 /// Every migration, in order. Schema 1 is the first; later layouts add steps here.
 const MIGRATIONS: &[Migration] = &[
     Migration {
         from: 1,
-        run: |store| backfill_index::<User>(store, IndexName::Experts),
+        run: |_, trees| backfill_index::<User>(trees, IndexName::Experts),
     },
     Migration {
         from: 2,
-        run: |store| backfill_index::<AuthSession>(store, IndexName::SessionsByUser),
+        run: |_, trees| backfill_index::<AuthSession>(trees, IndexName::SessionsByUser),
     },
     Migration {
         from: 3,
-        run: |store| backfill_index::<Booking>(store, IndexName::UnpaidHolds),
+        run: |_, trees| backfill_index::<Booking>(trees, IndexName::UnpaidHolds),
     },
     Migration {
         from: 4,
-        run: |store| {
-            backfill_index::<ContentPurchase>(store, IndexName::PurchasesByBuyerContent)?;
-            backfill_index::<ReferralReward>(store, IndexName::PendingRewards)
+        run: |_, trees| {
+            backfill_index::<ContentPurchase>(trees, IndexName::PurchasesByBuyerContent)?;
+            backfill_index::<ReferralReward>(trees, IndexName::PendingRewards)
         },
     },
     // Schema 6: drop-in messages keyed in id order and the open drop-ins;
@@ -49,12 +51,12 @@ const MIGRATIONS: &[Migration] = &[
     // ids) start empty, so opening them is all they need.
     Migration {
         from: 5,
-        run: |store| {
-            store
+        run: |store, trees| {
+            trees
                 .tree(TreeId::Index(IndexName::MessagesBySession))
                 .clear()?;
-            backfill_index::<DropinMessage>(store, IndexName::MessagesBySession)?;
-            backfill_index::<DropinSession>(store, IndexName::OpenDropins)?;
+            backfill_index::<DropinMessage>(trees, IndexName::MessagesBySession)?;
+            backfill_index::<DropinSession>(trees, IndexName::OpenDropins)?;
             crate::video::enqueue_rooms_of_confirmed(store)
         },
     },
@@ -67,9 +69,9 @@ const MIGRATIONS: &[Migration] = &[
 /// old time-ordered keys are cleared, and the open drop-ins; schema 6 also
 /// queues video rooms, see `crate::video::enqueue_rooms_of_confirmed`).
 /// Each row writes its own key, so running it twice is harmless.
-fn backfill_index<R: Record>(store: &Store, index: IndexName) -> Result<()> {
-    let tree = store.tree(TreeId::Index(index));
-    for row in store.tree(R::KIND.tree()).iter() {
+fn backfill_index<R: Record>(trees: &SledTrees, index: IndexName) -> Result<()> {
+    let tree = trees.tree(TreeId::Index(index));
+    for row in trees.tree(R::KIND.tree()).iter() {
         let (_, value) = row?;
         let row = R::decode(&value)?;
         for entry in row.index_entries().into_iter().filter(|e| e.index == index) {
@@ -81,8 +83,8 @@ fn backfill_index<R: Record>(store: &Store, index: IndexName) -> Result<()> {
 
 /// Reads the stored schema version, runs the migrations it needs and records
 /// the current version.
-pub(super) fn check_and_migrate(store: &Store) -> Result<()> {
-    let meta = store.tree(TreeId::Meta);
+pub(super) fn check_and_migrate(store: &Store, trees: &SledTrees) -> Result<()> {
+    let meta = trees.tree(TreeId::Meta);
     let found = match meta.get(META_SCHEMA)? {
         Some(bytes) => {
             let bytes: [u8; 4] = bytes
@@ -106,7 +108,7 @@ pub(super) fn check_and_migrate(store: &Store) -> Result<()> {
             .find(|m| m.from == version)
             .ok_or_else(|| Error::Corrupt(format!("no migration from schema {version}")))?;
         tracing::info!(from = version, to = version + 1, "migrating store");
-        (step.run)(store)?;
+        (step.run)(store, trees)?;
         version += 1;
     }
     meta.insert(META_SCHEMA, &CURRENT_SCHEMA.to_be_bytes())?;
@@ -114,14 +116,28 @@ pub(super) fn check_and_migrate(store: &Store) -> Result<()> {
 }
 
 impl Store {
-    /// The schema version recorded in the store.
+    /// The schema version recorded in a sled store (`None` for PostgreSQL,
+    /// whose versions are its migrations').
     pub fn schema_version(&self) -> Result<Option<u32>> {
-        let store = self;
-        Ok(store
+        let Backend::Sled(trees) = &self.inner.backend else {
+            return Ok(None);
+        };
+        Ok(trees
             .tree(TreeId::Meta)
             .get(META_SCHEMA)?
             .and_then(|bytes| <[u8; 4]>::try_from(bytes.as_ref()).ok())
             .map(u32::from_be_bytes))
+    }
+}
+
+#[cfg(test)]
+impl Store {
+    /// One of a sled store's trees, for tests that make an old layout.
+    fn sled_tree(&self, id: TreeId) -> &sled::Tree {
+        match &self.inner.backend {
+            Backend::Sled(trees) => trees.tree(id),
+            Backend::Postgres(_) => panic!("a sled store was expected"),
+        }
     }
 }
 
@@ -168,10 +184,13 @@ mod tests {
                 IndexName::SessionsByUser,
                 IndexName::UnpaidHolds,
             ] {
-                store.tree(TreeId::Index(index)).clear().expect("clear");
+                store
+                    .sled_tree(TreeId::Index(index))
+                    .clear()
+                    .expect("clear");
             }
             store
-                .tree(TreeId::Meta)
+                .sled_tree(TreeId::Meta)
                 .insert(META_SCHEMA, &1u32.to_be_bytes())
                 .expect("schema 1");
             store.flush().expect("flush");
@@ -224,7 +243,7 @@ mod tests {
             confirmed.end_time = confirmed.end_time.plus_days(1);
             let cancelled = store.bookings().create(confirmed).expect("cancelled");
             store
-                .tree(TreeId::Meta)
+                .sled_tree(TreeId::Meta)
                 .insert(META_SCHEMA, &5u32.to_be_bytes())
                 .expect("schema 5");
             store.flush().expect("flush");

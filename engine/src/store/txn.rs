@@ -1,15 +1,16 @@
 //! A write transaction: reads see the committed store plus the transaction's
 //! own writes; writes are staged and committed all at once (rows, their index
-//! and unique entries, and their change-feed entries) in one sled transaction.
-//! Only one transaction runs at a time (the store's writer lock), so checks made
-//! inside it, such as "is this slot still free", hold until it commits.
+//! and unique entries, and their change-feed entries) in one backend
+//! transaction. Only one transaction runs at a time (sled's writer lock,
+//! PostgreSQL's advisory lock), so checks made inside it, such as "is this
+//! slot still free", hold until it commits.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use droply_models::Timestamp;
 
-use super::StoreInner;
+use super::backend::{Reader, prefix_bounds};
 use super::change_feed::ChangeOp;
 use super::key::{read_u64, trailing_u64};
 use super::record::{Record, RecordId, not_found};
@@ -17,11 +18,11 @@ use super::tree_id::{EntityKind, TreeId};
 use crate::{Error, Result};
 
 /// A staged write: `None` removes the key.
-type Staged = BTreeMap<(TreeId, Vec<u8>), Option<Vec<u8>>>;
+pub(crate) type Staged = BTreeMap<(TreeId, Vec<u8>), Option<Vec<u8>>>;
 
 /// A write transaction; see the module docs. Made by [`super::Store::write`].
 pub struct Txn<'s> {
-    store: &'s StoreInner,
+    reader: Reader<'s>,
     staged: Staged,
     changes: Vec<ChangedRow>,
     next_id: u64,
@@ -29,9 +30,9 @@ pub struct Txn<'s> {
 }
 
 impl<'s> Txn<'s> {
-    pub(super) fn new(store: &'s StoreInner, next_id: u64) -> Self {
+    pub(crate) fn new(reader: Reader<'s>, next_id: u64) -> Self {
         Txn {
-            store,
+            reader,
             staged: BTreeMap::new(),
             changes: Vec::new(),
             next_id,
@@ -54,7 +55,7 @@ impl<'s> Txn<'s> {
     /// The row with this id, if it exists.
     pub fn get<R: Record>(&self, id: R::Id) -> Result<Option<R>> {
         self.get_raw(R::KIND.tree(), &id.raw().to_be_bytes())?
-            .map(|bytes| R::decode(&bytes))
+            .map(|bytes| self.reader.row_format().decode(&bytes))
             .transpose()
     }
 
@@ -143,11 +144,17 @@ impl<'s> Txn<'s> {
         upper: &[u8],
     ) -> Result<Vec<R>> {
         let tree = TreeId::Index(index);
-        let mut keys: BTreeSet<Vec<u8>> = BTreeSet::new();
-        for item in self.store.tree(tree).range(lower..upper) {
-            let (key, _) = item?;
-            keys.insert(key.to_vec());
-        }
+        let mut keys: BTreeSet<Vec<u8>> = self
+            .reader
+            .keys(
+                tree,
+                (
+                    Bound::Included(lower.to_vec()),
+                    Bound::Excluded(upper.to_vec()),
+                ),
+            )?
+            .into_iter()
+            .collect();
         let bounds = (
             Bound::Included((tree, lower.to_vec())),
             Bound::Excluded((tree, upper.to_vec())),
@@ -176,11 +183,11 @@ impl<'s> Txn<'s> {
     /// The keys of `index` under `prefix` as this transaction sees them.
     fn index_keys(&self, index: super::IndexName, prefix: &[u8]) -> Result<BTreeSet<Vec<u8>>> {
         let tree = TreeId::Index(index);
-        let mut keys: BTreeSet<Vec<u8>> = BTreeSet::new();
-        for item in self.store.tree(tree).scan_prefix(prefix) {
-            let (key, _) = item?;
-            keys.insert(key.to_vec());
-        }
+        let mut keys: BTreeSet<Vec<u8>> = self
+            .reader
+            .keys(tree, prefix_bounds(prefix))?
+            .into_iter()
+            .collect();
         let start = (tree, prefix.to_vec());
         for ((staged_tree, key), value) in self
             .staged
@@ -255,7 +262,7 @@ impl<'s> Txn<'s> {
         self.stage(
             R::KIND.tree(),
             raw.to_be_bytes().to_vec(),
-            Some(new.encode()?),
+            Some(self.reader.row_format().encode(new)?),
         );
         self.changes.push(ChangedRow {
             kind: R::KIND,
@@ -281,18 +288,19 @@ impl<'s> Txn<'s> {
         if let Some(staged) = self.staged.get(&(tree, key.to_vec())) {
             return Ok(staged.clone());
         }
-        Ok(self.store.tree(tree).get(key)?.map(|v| v.to_vec()))
+        self.reader.get(tree, key)
     }
 
-    /// Everything the commit needs: staged writes, the rows changed, the next free id.
-    pub(super) fn into_parts(self) -> (Staged, Vec<ChangedRow>, u64) {
-        (self.staged, self.changes, self.next_id)
+    /// Everything the commit needs: what it read through, the staged
+    /// writes, the rows changed, the next free id.
+    pub(crate) fn into_parts(self) -> (Reader<'s>, Staged, Vec<ChangedRow>, u64) {
+        (self.reader, self.staged, self.changes, self.next_id)
     }
 }
 
 /// A row a transaction changed, for the change feed.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct ChangedRow {
+pub(crate) struct ChangedRow {
     pub kind: EntityKind,
     pub id: u64,
     pub op: ChangeOp,

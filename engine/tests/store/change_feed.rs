@@ -3,17 +3,13 @@
 
 use std::time::Duration;
 
-use droply_engine::Store;
 use droply_engine::store::{ChangeOp, EntityKind};
 
 use crate::fixtures::*;
 
-#[test]
-fn every_write_gets_the_next_sequence_number() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("store");
+fn every_write_gets_the_next_sequence_number(place: &StorePlace) {
     let (client, expert, fav) = {
-        let store = Store::open(&path).expect("open");
+        let store = place.open();
         assert_eq!(store.last_seq(), 0);
         let (client, expert) = two_users(&store);
         let fav = store
@@ -23,7 +19,7 @@ fn every_write_gets_the_next_sequence_number() {
         store.favorites().delete(fav.id).expect("delete");
         (client, expert, fav)
     };
-    let store = Store::open(&path).expect("reopen");
+    let store = place.open();
     assert_eq!(store.last_seq(), 4);
     let changes = store.changes_since(0, 100).expect("feed");
     let summary: Vec<_> = changes
@@ -46,9 +42,8 @@ fn every_write_gets_the_next_sequence_number() {
     assert_eq!(store.last_seq(), 5);
 }
 
-#[test]
-fn one_transaction_gets_one_entry_per_row() {
-    let (_dir, store) = temp_store();
+fn one_transaction_gets_one_entry_per_row(place: &StorePlace) {
+    let store = place.open();
     store
         .write(|txn| {
             txn.create(full_user("ann"))?;
@@ -60,9 +55,8 @@ fn one_transaction_gets_one_entry_per_row() {
     assert_eq!(changes[0].at, changes[1].at, "one commit instant");
 }
 
-#[test]
-fn readers_wake_when_a_write_lands() {
-    let (_dir, store) = temp_store();
+fn readers_wake_when_a_write_lands(place: &StorePlace) {
+    let store = place.open();
     let writer = store.clone();
     let handle = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(50));
@@ -78,9 +72,8 @@ fn readers_wake_when_a_write_lands() {
     );
 }
 
-#[test]
-fn truncating_the_feed_keeps_later_entries() {
-    let (_dir, store) = temp_store();
+fn truncating_the_feed_keeps_later_entries(place: &StorePlace) {
+    let store = place.open();
     for name in ["ann", "bob", "cyd"] {
         store.users().create(full_user(name)).expect("user");
     }
@@ -88,3 +81,10 @@ fn truncating_the_feed_keeps_later_entries() {
     assert_eq!(store.oldest_change().expect("oldest"), Some(3));
     assert_eq!(store.changes_since(0, 10).expect("feed").len(), 1);
 }
+
+droply_test_support::on_both_backends!(
+    every_write_gets_the_next_sequence_number,
+    one_transaction_gets_one_entry_per_row,
+    readers_wake_when_a_write_lands,
+    truncating_the_feed_keeps_later_entries,
+);

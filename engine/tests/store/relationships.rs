@@ -46,9 +46,8 @@ fn all_pages<R: Record>(list: impl Fn(&PageRequest) -> Result<Page<R>>) -> Vec<u
     whole
 }
 
-#[test]
-fn bookings_by_booker_and_by_provider_in_start_order() {
-    let (_dir, store) = temp_store();
+fn bookings_by_booker_and_by_provider_in_start_order(place: &StorePlace) {
+    let store = place.open();
     let (client, expert) = two_users(&store);
     let other = store.users().create(full_user("other")).expect("other");
     let starts = [
@@ -88,9 +87,8 @@ fn bookings_by_booker_and_by_provider_in_start_order() {
     assert!(all_pages(|p| store.bookings().by_booker(expert.id, p)).is_empty());
 }
 
-#[test]
-fn favorites_both_ways_in_time_order() {
-    let (_dir, store) = temp_store();
+fn favorites_both_ways_in_time_order(place: &StorePlace) {
+    let store = place.open();
     let (client, expert) = two_users(&store);
     let e2 = store.users().create(full_user("expert2")).expect("e2");
     let e3 = store.users().create(full_user("expert3")).expect("e3");
@@ -121,9 +119,8 @@ fn favorites_both_ways_in_time_order() {
     assert_eq!(store.favorites().count_for(expert.id).expect("count"), 2);
 }
 
-#[test]
-fn interactions_by_user_and_by_target() {
-    let (_dir, store) = temp_store();
+fn interactions_by_user_and_by_target(place: &StorePlace) {
+    let store = place.open();
     let (client, expert) = two_users(&store);
     let b = store
         .interactions()
@@ -166,9 +163,8 @@ fn interactions_by_user_and_by_target() {
     );
 }
 
-#[test]
-fn availability_by_user() {
-    let (_dir, store) = temp_store();
+fn availability_by_user(place: &StorePlace) {
+    let store = place.open();
     let (client, expert) = two_users(&store);
     let wed = store
         .availability_rules()
@@ -212,9 +208,8 @@ fn availability_by_user() {
     );
 }
 
-#[test]
-fn payouts_referrals_and_rewards() {
-    let (_dir, store) = temp_store();
+fn payouts_referrals_and_rewards(place: &StorePlace) {
+    let store = place.open();
     let (client, expert) = two_users(&store);
     let p2 = store
         .payouts()
@@ -277,9 +272,8 @@ fn payouts_referrals_and_rewards() {
     );
 }
 
-#[test]
-fn content_and_purchases() {
-    let (_dir, store) = temp_store();
+fn content_and_purchases(place: &StorePlace) {
+    let store = place.open();
     let (client, expert) = two_users(&store);
     let c2 = store
         .contents()
@@ -315,9 +309,8 @@ fn content_and_purchases() {
     );
 }
 
-#[test]
-fn dropin_participants_messages_and_matches() {
-    let (_dir, store) = temp_store();
+fn dropin_participants_messages_and_matches(place: &StorePlace) {
+    let store = place.open();
     let (client, expert) = two_users(&store);
     let s = store
         .dropin_sessions()
@@ -377,9 +370,8 @@ fn dropin_participants_messages_and_matches() {
     assert!(all_pages(|p| store.ai_matches().by_user(expert.id, p)).is_empty());
 }
 
-#[test]
-fn a_cursor_from_another_list_is_refused() {
-    let (_dir, store) = temp_store();
+fn a_cursor_from_another_list_is_refused(place: &StorePlace) {
+    let store = place.open();
     let (client, expert) = two_users(&store);
     for start in ["2026-10-05T09:00:00Z", "2026-10-06T09:00:00Z"] {
         store
@@ -398,3 +390,14 @@ fn a_cursor_from_another_list_is_refused() {
         .expect_err("foreign cursor");
     assert!(matches!(err, droply_engine::Error::Invalid(_)));
 }
+
+droply_test_support::on_both_backends!(
+    bookings_by_booker_and_by_provider_in_start_order,
+    favorites_both_ways_in_time_order,
+    interactions_by_user_and_by_target,
+    availability_by_user,
+    payouts_referrals_and_rewards,
+    content_and_purchases,
+    dropin_participants_messages_and_matches,
+    a_cursor_from_another_list_is_refused,
+);

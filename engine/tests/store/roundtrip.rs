@@ -1,22 +1,21 @@
 //! Every entity, with every field set, reads back equal: right after the
 //! write and after the store is closed and reopened.
 
-use droply_engine::Store;
 use droply_engine::store::Record;
 
 use crate::fixtures::*;
 
 /// Creates `row`, checks it reads back equal now and after a reopen.
-fn round_trip<R: Record + PartialEq + std::fmt::Debug>(dir: &std::path::Path, row: R) -> R {
+fn round_trip<R: Record + PartialEq + std::fmt::Debug>(place: &StorePlace, row: R) -> R {
     let stored = {
-        let store = Store::open(dir).expect("open");
+        let store = place.open();
         let stored = store.write(|txn| txn.create(row.clone())).expect("create");
         assert_ne!(stored.id(), row.id(), "an id is allocated");
         let read: R = store.get(stored.id()).expect("read").expect("present");
         assert_eq!(read, stored);
         stored
     };
-    let store = Store::open(dir).expect("reopen");
+    let store = place.open();
     let read: R = store
         .get(stored.id())
         .expect("read")
@@ -25,17 +24,14 @@ fn round_trip<R: Record + PartialEq + std::fmt::Debug>(dir: &std::path::Path, ro
     stored
 }
 
-#[test]
-fn every_entity_round_trips_with_every_field() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("store");
-    let client = round_trip(&path, full_user("client"));
-    let expert = round_trip(&path, full_user("expert"));
+fn every_entity_round_trips_with_every_field(place: &StorePlace) {
+    let client = round_trip(place, full_user("client"));
+    let expert = round_trip(place, full_user("expert"));
     let (c, e) = (client.id, expert.id);
-    let booking = round_trip(&path, full_booking(c, e, "2026-10-05T09:00:00Z"));
-    round_trip(&path, favorite(c, e, "2026-10-01T00:00:00Z"));
+    let booking = round_trip(place, full_booking(c, e, "2026-10-05T09:00:00Z"));
+    round_trip(place, favorite(c, e, "2026-10-01T00:00:00Z"));
     round_trip(
-        &path,
+        place,
         interaction(
             c,
             e,
@@ -43,37 +39,36 @@ fn every_entity_round_trips_with_every_field() {
             "2026-10-01T00:00:00Z",
         ),
     );
-    round_trip(&path, rule(e, 2, "09:00", "17:30"));
+    round_trip(place, rule(e, 2, "09:00", "17:30"));
     round_trip(
-        &path,
+        place,
         exception(e, "2026-12-24T00:00:00Z", "2026-12-27T00:00:00Z"),
     );
-    round_trip(&path, payout(e, "2026-10-01T00:00:00Z"));
-    round_trip(&path, referral(e, c, "2026-10-01T00:00:00Z"));
+    round_trip(place, payout(e, "2026-10-01T00:00:00Z"));
+    round_trip(place, referral(e, c, "2026-10-01T00:00:00Z"));
     round_trip(
-        &path,
+        place,
         reward(e, c, Some(booking.id), "2026-10-01T00:00:00Z"),
     );
-    let content = round_trip(&path, content(e, "2026-10-01T00:00:00Z"));
-    round_trip(&path, purchase(c, content.id, "2026-10-02T00:00:00Z"));
-    let session = round_trip(&path, dropin(e, "QA2026X", "2026-10-01T00:00:00Z"));
+    let content = round_trip(place, content(e, "2026-10-01T00:00:00Z"));
+    round_trip(place, purchase(c, content.id, "2026-10-02T00:00:00Z"));
+    let session = round_trip(place, dropin(e, "QA2026X", "2026-10-01T00:00:00Z"));
     let participant = round_trip(
-        &path,
+        place,
         participant(session.id, Some(c), "2026-10-01T00:10:00Z"),
     );
     round_trip(
-        &path,
+        place,
         message(session.id, participant.id, "2026-10-01T00:11:00Z"),
     );
-    round_trip(&path, ai_match(c, e, "2026-10-01T00:00:00Z"));
-    round_trip(&path, category("Engineering"));
-    let store = Store::open(&path).expect("reopen");
+    round_trip(place, ai_match(c, e, "2026-10-01T00:00:00Z"));
+    round_trip(place, category("Engineering"));
+    let store = place.open();
     assert!(store.verify_integrity().expect("check").is_consistent());
 }
 
-#[test]
-fn updates_replace_rows_and_move_index_entries() {
-    let (_dir, store) = temp_store();
+fn updates_replace_rows_and_move_index_entries(place: &StorePlace) {
+    let store = place.open();
     let (client, expert) = two_users(&store);
     let booking = store
         .bookings()
@@ -96,9 +91,8 @@ fn updates_replace_rows_and_move_index_entries() {
     assert!(store.verify_integrity().expect("check").is_consistent());
 }
 
-#[test]
-fn deletes_remove_rows_index_entries_and_unique_keys() {
-    let (_dir, store) = temp_store();
+fn deletes_remove_rows_index_entries_and_unique_keys(place: &StorePlace) {
+    let store = place.open();
     let (client, expert) = two_users(&store);
     let fav = store
         .favorites()
@@ -129,9 +123,8 @@ fn deletes_remove_rows_index_entries_and_unique_keys() {
     assert!(store.verify_integrity().expect("check").is_consistent());
 }
 
-#[test]
-fn missing_rows_are_not_found_and_invalid_rows_are_refused() {
-    let (_dir, store) = temp_store();
+fn missing_rows_are_not_found_and_invalid_rows_are_refused(place: &StorePlace) {
+    let store = place.open();
     let err = store
         .bookings()
         .get(droply_models::BookingId::new(12345))
@@ -161,3 +154,10 @@ fn missing_rows_are_not_found_and_invalid_rows_are_refused() {
     assert!(matches!(err, droply_engine::Error::Model(_)), "{err}");
     assert_eq!(store.bookings().count(), 0, "nothing written");
 }
+
+droply_test_support::on_both_backends!(
+    every_entity_round_trips_with_every_field,
+    updates_replace_rows_and_move_index_entries,
+    deletes_remove_rows_index_entries_and_unique_keys,
+    missing_rows_are_not_found_and_invalid_rows_are_refused,
+);

@@ -26,9 +26,8 @@ fn session(user: UserId, token: &str, expires_at: Timestamp) -> AuthSession {
     }
 }
 
-#[test]
-fn sweeping_deletes_expired_sessions_and_keeps_live_ones() {
-    let (_dir, store) = temp_store();
+fn sweeping_deletes_expired_sessions_and_keeps_live_ones(place: &StorePlace) {
+    let store = place.open();
     let (client, expert) = two_users(&store);
     let now = Timestamp::now();
     let expired = 2 * SWEEP_BATCH + 3;
@@ -77,11 +76,15 @@ fn sweeping_deletes_expired_sessions_and_keeps_live_ones() {
     assert!(store.verify_integrity().expect("check").is_consistent());
 }
 
-#[test]
-fn sweeping_an_empty_store_deletes_nothing() {
-    let (_dir, store) = temp_store();
+fn sweeping_an_empty_store_deletes_nothing(place: &StorePlace) {
+    let store = place.open();
     assert_eq!(
         sweep_expired_sessions(&store, Timestamp::now()).expect("sweep"),
         0
     );
 }
+
+droply_test_support::on_both_backends!(
+    sweeping_deletes_expired_sessions_and_keeps_live_ones,
+    sweeping_an_empty_store_deletes_nothing,
+);

@@ -13,9 +13,8 @@ fn assert_conflict(err: Error, field: &str) {
     }
 }
 
-#[test]
-fn username_is_unique_case_insensitively() {
-    let (_dir, store) = temp_store();
+fn username_is_unique_case_insensitively(place: &StorePlace) {
+    let store = place.open();
     store.users().create(full_user("ada")).expect("first");
     let mut twin = full_user("ada");
     twin.email = Email::parse("other@example.com").expect("email");
@@ -31,9 +30,8 @@ fn username_is_unique_case_insensitively() {
     assert!(found.is_some());
 }
 
-#[test]
-fn email_is_unique_case_insensitively() {
-    let (_dir, store) = temp_store();
+fn email_is_unique_case_insensitively(place: &StorePlace) {
+    let store = place.open();
     store.users().create(full_user("ada")).expect("first");
     let mut twin = full_user("bob");
     twin.email = Email::parse("ADA@Example.com").expect("email");
@@ -48,9 +46,8 @@ fn email_is_unique_case_insensitively() {
     );
 }
 
-#[test]
-fn referral_code_is_unique() {
-    let (_dir, store) = temp_store();
+fn referral_code_is_unique(place: &StorePlace) {
+    let store = place.open();
     let ada = store.users().create(full_user("ada")).expect("first");
     let mut bob = full_user("bob");
     bob.referral_code = ada.referral_code.clone();
@@ -68,9 +65,8 @@ fn referral_code_is_unique() {
     );
 }
 
-#[test]
-fn session_code_is_unique() {
-    let (_dir, store) = temp_store();
+fn session_code_is_unique(place: &StorePlace) {
+    let store = place.open();
     let (_, host) = two_users(&store);
     store
         .dropin_sessions()
@@ -91,9 +87,8 @@ fn session_code_is_unique() {
     );
 }
 
-#[test]
-fn a_user_favorites_an_expert_once() {
-    let (_dir, store) = temp_store();
+fn a_user_favorites_an_expert_once(place: &StorePlace) {
+    let store = place.open();
     let (client, expert) = two_users(&store);
     store
         .favorites()
@@ -106,9 +101,8 @@ fn a_user_favorites_an_expert_once() {
     assert_conflict(err, "favorite");
 }
 
-#[test]
-fn changing_a_unique_value_frees_the_old_one() {
-    let (_dir, store) = temp_store();
+fn changing_a_unique_value_frees_the_old_one(place: &StorePlace) {
+    let store = place.open();
     let ada = store.users().create(full_user("ada")).expect("ada");
     store
         .users()
@@ -132,9 +126,8 @@ fn changing_a_unique_value_frees_the_old_one() {
     assert!(store.verify_integrity().expect("check").is_consistent());
 }
 
-#[test]
-fn a_failed_write_leaves_nothing_behind() {
-    let (_dir, store) = temp_store();
+fn a_failed_write_leaves_nothing_behind(place: &StorePlace) {
+    let store = place.open();
     store.users().create(full_user("ada")).expect("ada");
     let seq = store.last_seq();
     let result = store.write(|txn| {
@@ -146,3 +139,13 @@ fn a_failed_write_leaves_nothing_behind() {
     assert_eq!(store.last_seq(), seq, "no change-feed entry");
     assert!(store.verify_integrity().expect("check").is_consistent());
 }
+
+droply_test_support::on_both_backends!(
+    username_is_unique_case_insensitively,
+    email_is_unique_case_insensitively,
+    referral_code_is_unique,
+    session_code_is_unique,
+    a_user_favorites_an_expert_once,
+    changing_a_unique_value_frees_the_old_one,
+    a_failed_write_leaves_nothing_behind,
+);

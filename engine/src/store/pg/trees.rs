@@ -1,0 +1,239 @@
+//! The store's trees as PostgreSQL tables (see `engine/migrations/postgres`):
+//! an entity's rows keyed by `id`, a relationship index or unique key keyed by
+//! the engine's byte key. Reads take byte-key bounds as sled does; bytea
+//! sorts byte-wise, and ids, being below 2^63, sort as bigints the way their
+//! big-endian bytes do. Writes apply a transaction's staged keys.
+
+use std::ops::Bound;
+
+use postgres::GenericClient;
+use postgres::types::ToSql;
+
+use super::super::backend::KeyBounds;
+use super::super::key::{read_u64, trailing_u64};
+use super::super::page::Order;
+use super::super::tree_id::TreeId;
+use super::super::txn::Staged;
+use crate::{Error, Result};
+
+/// How a tree's keys and values sit in its table.
+enum Shape {
+    /// `id bigint`, `body jsonb`: an entity's rows.
+    Rows,
+    /// `key bytea`, `id bigint`: index entries (no value) or unique keys
+    /// (the value is the row id).
+    Keys {
+        /// Whether the value is the id (unique keys) or empty (indexes).
+        id_is_value: bool,
+    },
+}
+
+/// The table of `tree` and its shape.
+fn table(tree: TreeId) -> Result<(String, Shape)> {
+    match tree {
+        TreeId::Entity(kind) => Ok((format!("\"{}\"", kind.name()), Shape::Rows)),
+        TreeId::Index(index) => Ok((
+            format!("\"{}\"", index.name().replace('/', "_")),
+            Shape::Keys { id_is_value: false },
+        )),
+        TreeId::Unique(unique) => Ok((
+            format!("\"uniq_{}\"", unique.field()),
+            Shape::Keys { id_is_value: true },
+        )),
+        TreeId::Changes | TreeId::Meta => Err(Error::Storage(format!(
+            "{} is not a table of rows",
+            tree.name()
+        ))),
+    }
+}
+
+/// The bigint id a row key stands for.
+fn key_id(key: &[u8]) -> Result<i64> {
+    read_u64(key)
+        .and_then(|id| i64::try_from(id).ok())
+        .ok_or_else(|| Error::Corrupt("a row key is not an id".to_owned()))
+}
+
+/// The row key of a bigint id.
+fn id_key(id: i64) -> Vec<u8> {
+    (id as u64).to_be_bytes().to_vec()
+}
+
+/// A bound as a bind parameter: an id for row tables, bytes otherwise.
+fn bound_param(shape: &Shape, key: &[u8]) -> Result<Box<dyn ToSql + Sync>> {
+    Ok(match shape {
+        Shape::Rows => Box::new(key_id(key)?),
+        Shape::Keys { .. } => Box::new(key.to_vec()),
+    })
+}
+
+/// `WHERE` conditions for `bounds` on `column`, with their parameters.
+fn conditions(
+    shape: &Shape,
+    column: &str,
+    bounds: &KeyBounds,
+) -> Result<(String, Vec<Box<dyn ToSql + Sync>>)> {
+    let mut clauses = Vec::new();
+    let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::new();
+    for (bound, inclusive, exclusive) in [(&bounds.0, ">=", ">"), (&bounds.1, "<=", "<")] {
+        let (op, key) = match bound {
+            Bound::Included(key) => (inclusive, key),
+            Bound::Excluded(key) => (exclusive, key),
+            Bound::Unbounded => continue,
+        };
+        params.push(bound_param(shape, key)?);
+        clauses.push(format!("{column} {op} ${}", params.len()));
+    }
+    let sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    Ok((sql, params))
+}
+
+fn refs(params: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect()
+}
+
+/// The value under `key` in `tree`.
+pub(crate) fn get(
+    client: &mut impl GenericClient,
+    tree: TreeId,
+    key: &[u8],
+) -> Result<Option<Vec<u8>>> {
+    let (table, shape) = table(tree)?;
+    let row = match shape {
+        Shape::Rows => client.query_opt(
+            &format!("SELECT body::text FROM {table} WHERE id = $1"),
+            &[&key_id(key)?],
+        )?,
+        Shape::Keys { .. } => {
+            client.query_opt(&format!("SELECT id FROM {table} WHERE key = $1"), &[&key])?
+        }
+    };
+    Ok(row.map(|row| match shape {
+        Shape::Rows => row.get::<_, String>(0).into_bytes(),
+        Shape::Keys { id_is_value: true } => id_key(row.get(0)),
+        Shape::Keys { id_is_value: false } => Vec::new(),
+    }))
+}
+
+/// Up to `limit` entries of `tree` within `bounds`, in `order`.
+pub(crate) fn range(
+    client: &mut impl GenericClient,
+    tree: TreeId,
+    bounds: &KeyBounds,
+    order: Order,
+    limit: usize,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let (table, shape) = table(tree)?;
+    let (column, select) = match shape {
+        Shape::Rows => ("id", "id, body::text"),
+        Shape::Keys { .. } => ("key", "key, id"),
+    };
+    let (filter, params) = conditions(&shape, column, bounds)?;
+    let direction = match order {
+        Order::Asc => "ASC",
+        Order::Desc => "DESC",
+    };
+    let limit = if limit == usize::MAX {
+        String::new()
+    } else {
+        format!(" LIMIT {limit}")
+    };
+    let sql = format!("SELECT {select} FROM {table}{filter} ORDER BY {column} {direction}{limit}");
+    let rows = client.query(&sql, &refs(&params))?;
+    Ok(rows
+        .into_iter()
+        .map(|row| match shape {
+            Shape::Rows => (id_key(row.get(0)), row.get::<_, String>(1).into_bytes()),
+            Shape::Keys { id_is_value } => {
+                let key: Vec<u8> = row.get(0);
+                let value = if id_is_value {
+                    id_key(row.get(1))
+                } else {
+                    Vec::new()
+                };
+                (key, value)
+            }
+        })
+        .collect())
+}
+
+/// How many entries of `tree` lie within `bounds`.
+pub(crate) fn count_range(
+    client: &mut impl GenericClient,
+    tree: TreeId,
+    bounds: &KeyBounds,
+) -> Result<usize> {
+    let (table, shape) = table(tree)?;
+    let column = match shape {
+        Shape::Rows => "id",
+        Shape::Keys { .. } => "key",
+    };
+    let (filter, params) = conditions(&shape, column, bounds)?;
+    let row = client.query_one(
+        &format!("SELECT count(*) FROM {table}{filter}"),
+        &refs(&params),
+    )?;
+    Ok(usize::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+}
+
+/// Applies a transaction's staged keys: removals first, so that a value one
+/// row gives up and another takes in the same transaction is free when the
+/// database's own unique indexes look.
+pub(crate) fn apply(client: &mut impl GenericClient, staged: &Staged) -> Result<()> {
+    for ((tree, key), value) in staged {
+        if value.is_some() {
+            continue;
+        }
+        let (table, shape) = table(*tree)?;
+        match shape {
+            Shape::Rows => client.execute(
+                &format!("DELETE FROM {table} WHERE id = $1"),
+                &[&key_id(key)?],
+            )?,
+            Shape::Keys { .. } => {
+                client.execute(&format!("DELETE FROM {table} WHERE key = $1"), &[key])?
+            }
+        };
+    }
+    for ((tree, key), value) in staged {
+        let Some(value) = value else { continue };
+        let (table, shape) = table(*tree)?;
+        match shape {
+            Shape::Rows => {
+                let body = std::str::from_utf8(value)
+                    .map_err(|_| Error::Corrupt("a row is not JSON text".to_owned()))?;
+                client.execute(
+                    &format!(
+                        "INSERT INTO {table} (id, body) VALUES ($1, $2::text::jsonb) \
+                         ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body"
+                    ),
+                    &[&key_id(key)?, &body],
+                )?;
+            }
+            Shape::Keys { id_is_value } => {
+                let id = if id_is_value {
+                    read_u64(value)
+                } else {
+                    trailing_u64(key)
+                }
+                .and_then(|id| i64::try_from(id).ok())
+                .ok_or_else(|| Error::Corrupt(format!("malformed entry in {table}")))?;
+                client.execute(
+                    &format!(
+                        "INSERT INTO {table} (key, id) VALUES ($1, $2) \
+                         ON CONFLICT (key) DO UPDATE SET id = EXCLUDED.id"
+                    ),
+                    &[key, &id],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
