@@ -21,6 +21,7 @@ mod live_client;
 mod matches;
 mod meeting_signal;
 mod metrics;
+mod multi_node;
 mod openapi;
 mod page_cookies;
 mod pages;

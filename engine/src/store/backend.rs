@@ -69,7 +69,9 @@ impl Backend {
     pub(crate) fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self {
             Backend::Sled(sled) => sled.get(tree, key),
-            Backend::Postgres(store) => pg::trees::get(&mut *store.client()?, tree, key),
+            Backend::Postgres(store) => {
+                pg::off_runtime(|| pg::trees::get(&mut *store.client()?, tree, key))
+            }
         }
     }
 
@@ -83,9 +85,9 @@ impl Backend {
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         match self {
             Backend::Sled(sled) => sled.range(tree, bounds, order, limit),
-            Backend::Postgres(store) => {
+            Backend::Postgres(store) => pg::off_runtime(|| {
                 pg::trees::range(&mut *store.client()?, tree, &bounds, order, limit)
-            }
+            }),
         }
     }
 
@@ -125,7 +127,7 @@ impl Backend {
     pub(crate) fn count(&self, kind: EntityKind) -> Result<usize> {
         match self {
             Backend::Sled(sled) => Ok(sled.count(kind)),
-            Backend::Postgres(store) => store.count(kind),
+            Backend::Postgres(store) => pg::off_runtime(|| store.count(kind)),
         }
     }
 }

@@ -20,7 +20,8 @@ impl Store {
         let trees = match &self.inner.backend {
             Backend::Sled(trees) => trees,
             Backend::Postgres(pg) => {
-                return Ok(hex::encode(pg.meta_or_insert("instance_key", &fresh)?));
+                let key = super::pg::off_runtime(|| pg.meta_or_insert("instance_key", &fresh))?;
+                return Ok(hex::encode(key));
             }
         };
         let meta = trees.tree(TreeId::Meta);

@@ -178,7 +178,7 @@ impl Store {
         match &self.inner.backend {
             Backend::Sled(trees) => self.write_sled(trees, body),
             Backend::Postgres(pg) => {
-                let (out, seq) = pg.write(body)?;
+                let (out, seq) = pg::blocking_allowed(|| pg.write(body))?;
                 if let Some(seq) = seq {
                     self.inner.published(seq);
                 }
@@ -239,7 +239,7 @@ impl Store {
     pub fn changes_since(&self, after: u64, limit: usize) -> Result<Vec<Change>> {
         let trees = match &self.inner.backend {
             Backend::Sled(trees) => trees,
-            Backend::Postgres(pg) => return pg.changes_since(after, limit),
+            Backend::Postgres(pg) => return pg::off_runtime(|| pg.changes_since(after, limit)),
         };
         let start = after.saturating_add(1).to_be_bytes();
         let mut out = Vec::new();
@@ -258,7 +258,7 @@ impl Store {
                 .first()?
                 .as_ref()
                 .and_then(|(key, _)| key::read_u64(key))),
-            Backend::Postgres(pg) => pg.oldest_change(),
+            Backend::Postgres(pg) => pg::off_runtime(|| pg.oldest_change()),
         }
     }
 
@@ -266,7 +266,7 @@ impl Store {
     pub fn truncate_changes(&self, through: u64) -> Result<usize> {
         let trees = match &self.inner.backend {
             Backend::Sled(trees) => trees,
-            Backend::Postgres(pg) => return pg.truncate_changes(through),
+            Backend::Postgres(pg) => return pg::off_runtime(|| pg.truncate_changes(through)),
         };
         let tree = trees.tree(TreeId::Changes);
         let mut removed = 0;
@@ -297,7 +297,7 @@ impl Store {
     pub fn size_on_disk(&self) -> Result<u64> {
         match &self.inner.backend {
             Backend::Sled(trees) => Ok(trees.db.size_on_disk()?),
-            Backend::Postgres(pg) => pg.size_on_disk(),
+            Backend::Postgres(pg) => pg::off_runtime(|| pg.size_on_disk()),
         }
     }
 

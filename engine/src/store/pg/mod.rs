@@ -29,6 +29,7 @@ use super::txn::{ChangedRow, Txn};
 use crate::{Error, Result};
 pub(crate) use listen::spawn_listener;
 use pool::{Pool, Pooled};
+pub(crate) use pool::{blocking_allowed, off_runtime};
 
 /// The advisory lock every write transaction holds.
 const WRITE_LOCK: i64 = 0x6472_6f70_6c79_0002;

@@ -1,7 +1,9 @@
 //! A small pool of PostgreSQL connections: callers take an idle one (or a
 //! new one) and give it back when done; a connection that broke is dropped
 //! rather than returned. Store calls are synchronous (the engine runs them
-//! on blocking threads), so this is the blocking `postgres` client.
+//! on blocking threads), so this is the blocking `postgres` client, which
+//! drives a small runtime of its own: [`off_runtime`] lets it do so even when
+//! a caller (a metrics gauge, a handle dropped in a request) is on one.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
@@ -77,13 +79,51 @@ impl DerefMut for Pooled<'_> {
 
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
-        if let Some(client) = self.client.take()
-            && !client.is_closed()
-        {
-            let mut idle = self.pool.idle.lock().unwrap_or_else(|e| e.into_inner());
-            if idle.len() < MAX_IDLE {
-                idle.push(client);
-            }
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        if client.is_closed() {
+            return;
         }
+        let mut idle = self.pool.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(client);
+        } else {
+            drop(idle);
+            off_runtime(move || drop(client));
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(|e| e.into_inner()));
+        off_runtime(move || drop(idle));
+    }
+}
+
+/// [`off_runtime`] for work that cannot move to another thread (a write
+/// transaction's body): under a single-threaded runtime it runs in place.
+pub(crate) fn blocking_allowed<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
+/// Runs `work`, which blocks on the `postgres` client's own runtime, where
+/// that may block: directly on a plain thread (or one of tokio's blocking
+/// threads), in `block_in_place` on a worker of a multi-threaded runtime,
+/// and on a thread of its own under a single-threaded one.
+pub(crate) fn off_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Err(_) => work(),
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        Ok(_) => std::thread::scope(|scope| match scope.spawn(work).join() {
+            Ok(out) => out,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }),
     }
 }

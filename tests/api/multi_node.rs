@@ -1,0 +1,252 @@
+//! Two API nodes on one PostgreSQL database, as a deployment past one
+//! machine runs them: each node keeps its own search index, following the
+//! shared feed. One slot booked 100 times across both nodes is booked once;
+//! a profile edited through one node is found by search on the other within
+//! a second; a node killed with SIGKILL loses no acknowledged write and the
+//! other keeps serving.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use droply_engine::Store;
+use droply_models::UserId;
+use droply_test_support::postgres::fresh_database;
+use serde_json::json;
+
+use crate::app::{TestApp, at_once, embedder, spawn_app_with_search_on};
+use crate::availability::expert_working;
+
+/// Monday 2027-01-04 10:00 in Berlin.
+const SLOT: &str = "2027-01-04T09:00:00Z";
+
+/// A node with search over the database at `url`, in a data directory of its own.
+fn node(url: &str) -> TestApp {
+    let store = Store::open_postgres(url).expect("the shared store");
+    let dir = tempfile::tempdir().expect("tempdir");
+    spawn_app_with_search_on(store, dir, embedder())
+}
+
+/// Hit ids of a search on `app`.
+fn found(app: &TestApp, q: &str) -> Vec<u64> {
+    let body = json!({"q": q, "semanticRatio": 0.0}).to_string();
+    let response = app.request("POST", "/v1/search", Some(&body));
+    assert_eq!(response.status, 200, "{}", response.raw);
+    response.body["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|hit| hit["id"].as_u64())
+        .collect()
+}
+
+/// One request to `addr` with an optional bearer token: the status and the
+/// raw answer, or `None` when no whole answer came (the node is down or died).
+fn try_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Length: 0\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).ok()?;
+    let status = raw.split(' ').nth(1)?.parse().ok()?;
+    Some((status, raw))
+}
+
+#[test]
+fn one_slot_booked_through_two_nodes_is_booked_once() {
+    let url = fresh_database();
+    let (a, b) = (node(&url), node(&url));
+    let (expert, _) = expert_working(&a, "grace", "Europe/Berlin", "09:00", "17:00");
+    // Free sessions, confirmed at once: no payment service is involved, and
+    // the database's exclusion constraint covers confirmed bookings.
+    a.store
+        .users()
+        .modify(UserId::new(expert), |user| {
+            user.hourly_rate = None;
+            Ok(())
+        })
+        .expect("free sessions");
+    let clients: Vec<String> = (0..100)
+        .map(|i| {
+            let through = if i % 2 == 0 { &a } else { &b };
+            through.register(&format!("client{i}")).1
+        })
+        .collect();
+    let body = format!(r#"{{"provider_id":{expert},"start_time":"{SLOT}","duration":60}}"#);
+    let statuses: Vec<(u16, String)> = at_once(clients.len(), |i| {
+        let through = if i % 2 == 0 { &a } else { &b };
+        let r = through.post_booking(&clients[i], &body);
+        (
+            r.status,
+            r.body["code"].as_str().unwrap_or_default().to_owned(),
+        )
+    });
+    let created = statuses.iter().filter(|(s, _)| *s == 201).count();
+    let refused = statuses
+        .iter()
+        .filter(|(s, c)| *s == 409 && c == "slot_unavailable")
+        .count();
+    assert_eq!((created, refused), (1, 99), "{statuses:?}");
+    assert_eq!(a.store.bookings().count(), 1);
+    let booking = &b
+        .store
+        .iter::<droply_models::Booking>()
+        .next()
+        .expect("a booking")
+        .expect("read");
+    assert_eq!(booking.status, droply_models::BookingStatus::Confirmed);
+    assert_eq!(b.store.bookings().count(), 1);
+    assert!(b.store.verify_integrity().expect("check").is_consistent());
+}
+
+#[test]
+fn a_profile_edited_on_one_node_is_found_on_the_other_within_a_second() {
+    let url = fresh_database();
+    let (a, b) = (node(&url), node(&url));
+    let (id, token) = a.register("hedda");
+    a.make_expert(id, "Europe/Oslo");
+    a.wait_for_index();
+    b.wait_for_index();
+    assert!(!found(&b, "glaciology").contains(&id));
+    let patched = a.authed(
+        "PATCH",
+        "/v1/users/me",
+        &token,
+        Some(r#"{"bio":"Glaciology field courses and ice-core sampling"}"#),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.raw);
+    let edited = Instant::now();
+    while !found(&b, "glaciology").contains(&id) {
+        assert!(
+            edited.elapsed() < Duration::from_secs(1),
+            "node B did not find the edit within a second"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The node the kill test kills: `droply serve` on the shared database, in a
+/// process of its own (this test binary, run again), until it is killed.
+#[test]
+#[ignore = "run by a_node_killed_mid_write_loses_nothing_acknowledged"]
+fn killed_node_serves() {
+    let Ok(url) = std::env::var("DROPLY_NODE_STORE") else {
+        return;
+    };
+    let dir = std::env::var("DROPLY_NODE_DIR").expect("dir");
+    let addr = std::env::var("DROPLY_NODE_ADDR").expect("addr");
+    let cli = <droply_server::cli::Cli as clap::Parser>::parse_from([
+        "droply",
+        "serve",
+        "--store",
+        &url,
+        "--data-dir",
+        &dir,
+        "--addr",
+        &addr,
+    ]);
+    droply_server::cli::run(cli).expect("serve");
+}
+
+#[test]
+fn a_node_killed_mid_write_loses_nothing_acknowledged() {
+    let url = fresh_database();
+    let survivor = node(&url);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut child = std::process::Command::new(std::env::current_exe().expect("exe"))
+        .args([
+            "--ignored",
+            "--exact",
+            "multi_node::killed_node_serves",
+            "--nocapture",
+        ])
+        .env("DROPLY_NODE_STORE", &url)
+        .env("DROPLY_NODE_DIR", dir.path())
+        .env("DROPLY_NODE_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the node to kill");
+    let doomed: SocketAddr = ([127, 0, 0, 1], port).into();
+    let started = Instant::now();
+    while try_request(doomed, "GET", "/health", None).map(|(status, _)| status) != Some(200) {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the node never started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (_, token) = survivor.register("owner");
+    let experts: Vec<u64> = (0..40)
+        .map(|i| {
+            let (id, _) = survivor.register(&format!("expert{i}"));
+            survivor.make_expert(id, "UTC");
+            id
+        })
+        .collect();
+    // Favorites written through the doomed node from four threads; it is
+    // killed while they run. Every 201 must be in the database afterwards.
+    let acknowledged = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for lane in 0..4 {
+            let (token, experts, acknowledged) = (&token, &experts, &acknowledged);
+            scope.spawn(move || {
+                for expert in experts.iter().skip(lane).step_by(4) {
+                    let path = format!("/v1/favorites/{expert}");
+                    match try_request(doomed, "POST", &path, Some(token)) {
+                        Some((201, _)) => acknowledged.lock().expect("acks").push(*expert),
+                        Some((status, raw)) => panic!("{status}: {raw}"),
+                        // Killed: nothing more is acknowledged.
+                        None => return,
+                    }
+                }
+            });
+        }
+        while acknowledged.lock().expect("acks").len() < 8 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child.kill().expect("kill -9");
+    });
+    child.wait().expect("reaped");
+    let acknowledged = acknowledged.into_inner().expect("acks");
+    assert!(acknowledged.len() >= 8);
+    let owner = survivor.users.lock().expect("users")[0].0;
+    for expert in &acknowledged {
+        assert!(
+            survivor
+                .store
+                .favorites()
+                .find_pair(UserId::new(owner), UserId::new(*expert))
+                .expect("read")
+                .is_some(),
+            "acknowledged favorite of {expert} is lost"
+        );
+    }
+    // The survivor keeps serving: reads, and writes through it.
+    assert_eq!(survivor.get("/health").status, 200);
+    let (_, late) = survivor.register("late");
+    let path = format!("/v1/favorites/{}", experts[0]);
+    assert_eq!(survivor.authed("POST", &path, &late, None).status, 201);
+    assert!(
+        survivor
+            .store
+            .verify_integrity()
+            .expect("check")
+            .is_consistent()
+    );
+}
