@@ -23,6 +23,7 @@ mod availability;
 mod booking;
 mod category;
 mod content;
+mod copy;
 mod dropin;
 mod favorite;
 mod interaction;
@@ -31,6 +32,7 @@ mod referral;
 mod repo;
 mod user;
 
+pub use copy::{CopyReport, copy_store};
 use droply_models::{
     AiMatch, AiMatchId, AvailabilityException, AvailabilityExceptionId, AvailabilityRule,
     AvailabilityRuleId, Booking, BookingId, Category, CategoryId, Content, ContentId,
@@ -44,7 +46,7 @@ pub use repo::{Deletable, Repo};
 
 use crate::Result;
 use crate::store::IntegrityCheck;
-use crate::store::{IntegrityReport, RecordId, Store};
+use crate::store::{IntegrityReport, Record, RecordId, Store};
 
 macro_rules! record_ids {
     ($($id:ty),* $(,)?) => {$(
@@ -147,40 +149,66 @@ impl Store {
     /// Checks that every index and unique tree agrees with the rows of every
     /// entity, and that every balance agrees with the ledger.
     pub fn verify_integrity(&self) -> Result<IntegrityReport> {
-        let mut check = IntegrityCheck::default();
-        check.add::<User>(self)?;
-        check.add::<Booking>(self)?;
-        check.add::<Favorite>(self)?;
-        check.add::<UserInteraction>(self)?;
-        check.add::<AvailabilityRule>(self)?;
-        check.add::<AvailabilityException>(self)?;
-        check.add::<Payout>(self)?;
-        check.add::<Referral>(self)?;
-        check.add::<ReferralReward>(self)?;
-        check.add::<Content>(self)?;
-        check.add::<ContentPurchase>(self)?;
-        check.add::<DropinSession>(self)?;
-        check.add::<DropinParticipant>(self)?;
-        check.add::<DropinMessage>(self)?;
-        check.add::<AiMatch>(self)?;
-        check.add::<Category>(self)?;
-        check.add::<crate::accounts::AuthSession>(self)?;
-        check.add::<crate::booking::BookingIdempotency>(self)?;
-        check.add::<crate::payments::Payment>(self)?;
-        check.add::<crate::payments::LedgerEntry>(self)?;
-        check.add::<crate::payments::StripeEvent>(self)?;
-        check.add::<crate::video::VideoRoom>(self)?;
-        check.add::<crate::video::DailyEvent>(self)?;
-        check.add::<crate::video::Recording>(self)?;
-        check.add::<crate::reviews::Review>(self)?;
-        check.add::<crate::dropins::DropinPass>(self)?;
-        check.add::<crate::calendar::CalendarConnection>(self)?;
-        check.add::<crate::calendar::OAuthState>(self)?;
-        check.add::<crate::calendar::BusyTimes>(self)?;
-        check.add::<crate::calendar::CalendarOp>(self)?;
-        check.add::<crate::calendar::CalendarEvent>(self)?;
+        struct Check<'s> {
+            store: &'s Store,
+            check: IntegrityCheck,
+        }
+        impl EntityVisitor for Check<'_> {
+            fn visit<R: Record>(&mut self) -> Result<()> {
+                self.check.add::<R>(self.store)
+            }
+        }
+        let mut visitor = Check {
+            store: self,
+            check: IntegrityCheck::default(),
+        };
+        for_every_entity(&mut visitor)?;
+        let check = visitor.check;
         let mut report = check.finish(self)?;
         crate::payments::ledger::check_ledger(self, &mut report)?;
         Ok(report)
     }
+}
+
+/// Something done once per entity type ([`for_every_entity`]).
+pub(crate) trait EntityVisitor {
+    /// Does it for the entity `R`.
+    fn visit<R: Record>(&mut self) -> Result<()>;
+}
+
+/// Visits every entity type the store keeps, users first, then the rows
+/// that point at them, so that a copy made in this order never refers
+/// ahead of itself.
+pub(crate) fn for_every_entity(visitor: &mut impl EntityVisitor) -> Result<()> {
+    visitor.visit::<User>()?;
+    visitor.visit::<Booking>()?;
+    visitor.visit::<Favorite>()?;
+    visitor.visit::<UserInteraction>()?;
+    visitor.visit::<AvailabilityRule>()?;
+    visitor.visit::<AvailabilityException>()?;
+    visitor.visit::<Payout>()?;
+    visitor.visit::<Referral>()?;
+    visitor.visit::<ReferralReward>()?;
+    visitor.visit::<Content>()?;
+    visitor.visit::<ContentPurchase>()?;
+    visitor.visit::<DropinSession>()?;
+    visitor.visit::<DropinParticipant>()?;
+    visitor.visit::<DropinMessage>()?;
+    visitor.visit::<AiMatch>()?;
+    visitor.visit::<Category>()?;
+    visitor.visit::<crate::accounts::AuthSession>()?;
+    visitor.visit::<crate::booking::BookingIdempotency>()?;
+    visitor.visit::<crate::payments::Payment>()?;
+    visitor.visit::<crate::payments::LedgerEntry>()?;
+    visitor.visit::<crate::payments::StripeEvent>()?;
+    visitor.visit::<crate::video::VideoRoom>()?;
+    visitor.visit::<crate::video::DailyEvent>()?;
+    visitor.visit::<crate::video::Recording>()?;
+    visitor.visit::<crate::reviews::Review>()?;
+    visitor.visit::<crate::dropins::DropinPass>()?;
+    visitor.visit::<crate::calendar::CalendarConnection>()?;
+    visitor.visit::<crate::calendar::OAuthState>()?;
+    visitor.visit::<crate::calendar::BusyTimes>()?;
+    visitor.visit::<crate::calendar::CalendarOp>()?;
+    visitor.visit::<crate::calendar::CalendarEvent>()
 }

@@ -17,10 +17,31 @@ impl Store {
     pub fn instance_key(&self) -> Result<String> {
         let mut fresh = [0_u8; 16];
         rand::rng().fill_bytes(&mut fresh);
+        self.instance_key_or(&fresh)
+    }
+
+    /// Takes `key` (32 hex characters) as this store's instance key: for a
+    /// copy of a store, which must go on being the same store to Stripe.
+    /// Refused when this store already has another.
+    pub fn adopt_instance_key(&self, key: &str) -> Result<()> {
+        let bytes = hex::decode(key)
+            .ok()
+            .filter(|bytes| bytes.len() == 16)
+            .ok_or_else(|| Error::Invalid("an instance key is 32 hex characters".to_owned()))?;
+        if self.instance_key_or(&bytes)? != key.to_ascii_lowercase() {
+            return Err(Error::Invalid(
+                "the target store already has an instance key of its own".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The instance key, set to `fresh` first when there is none.
+    fn instance_key_or(&self, fresh: &[u8]) -> Result<String> {
         let trees = match &self.inner.backend {
             Backend::Sled(trees) => trees,
             Backend::Postgres(pg) => {
-                let key = super::pg::off_runtime(|| pg.meta_or_insert("instance_key", &fresh))?;
+                let key = super::pg::off_runtime(|| pg.meta_or_insert("instance_key", fresh))?;
                 return Ok(hex::encode(key));
             }
         };
@@ -29,8 +50,7 @@ impl Store {
             return Ok(hex::encode(key));
         }
         // Two first callers race: the first write wins, both read it back.
-        let _ =
-            meta.compare_and_swap(META_INSTANCE_KEY, None as Option<&[u8]>, Some(&fresh[..]))?;
+        let _ = meta.compare_and_swap(META_INSTANCE_KEY, None as Option<&[u8]>, Some(fresh))?;
         self.flush()?;
         let key = meta
             .get(META_INSTANCE_KEY)?

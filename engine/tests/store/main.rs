@@ -5,6 +5,7 @@
 use droply_test_support::fixtures;
 
 mod change_feed;
+mod copy;
 mod crash;
 mod model_check;
 mod postgres_rules;

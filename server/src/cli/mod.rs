@@ -7,6 +7,7 @@ mod embed;
 mod eval;
 mod import;
 mod limits;
+mod migrate;
 mod model;
 mod payments;
 mod reindex;
@@ -57,6 +58,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Check that the store's indexes and the search index agree with the rows.
     Verify(verify::VerifyArgs),
+    /// Copy a whole store into an empty one (sled into PostgreSQL or back), checked row by row.
+    Migrate(migrate::MigrateArgs),
 }
 
 /// Runs one parsed command line.
@@ -70,5 +73,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reindex(args) => reindex::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Migrate(args) => migrate::run(args),
     }
 }
