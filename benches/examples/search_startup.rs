@@ -9,6 +9,7 @@
 //! the evaluation queries (p50 and p99): a quick loop for tuning at 100,000 experts.
 //! With `DROPLY_COLD_START=1` it instead times the first 200 re-ranked requests of a
 //! fresh matcher, cold and then with the stats the cold one saved loaded (a restart).
+//! With `DROPLY_STORE=postgres://…` the rows live in PostgreSQL instead of `DIR/store`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,7 +32,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..DemoConfig::default()
     };
     let started = Instant::now();
-    let store = Store::open(dir.join("store"))?;
+    // `DROPLY_STORE` (a PostgreSQL URL) puts the rows there; the indexes stay in DIR.
+    let store = match std::env::var("DROPLY_STORE") {
+        Ok(location) => Store::open_at(&location.parse()?)?,
+        Err(_) => Store::open(dir.join("store"))?,
+    };
     let opened_store = started.elapsed();
     if store.users().count() == 0 {
         import_rows(&store, generate(&demo).rows(), |_| {})?;

@@ -148,6 +148,8 @@ fn start_private_cluster() -> String {
         dir = dir.display(),
         parent = std::process::id(),
     );
+    // Never waited for: the watchdog outlives this process on purpose.
+    #[allow(clippy::zombie_processes)]
     command_as_owner(Path::new("/bin/sh"))
         .args(["-c", &script])
         .stdin(std::process::Stdio::null())

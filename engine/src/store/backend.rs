@@ -70,7 +70,7 @@ impl Backend {
         match self {
             Backend::Sled(sled) => sled.get(tree, key),
             Backend::Postgres(store) => {
-                pg::off_runtime(|| pg::trees::get(&mut *store.client()?, tree, key))
+                pg::off_runtime(|| pg::trees::get(&mut store.client()?, tree, key))
             }
         }
     }
@@ -86,7 +86,7 @@ impl Backend {
         match self {
             Backend::Sled(sled) => sled.range(tree, bounds, order, limit),
             Backend::Postgres(store) => pg::off_runtime(|| {
-                pg::trees::range(&mut *store.client()?, tree, &bounds, order, limit)
+                pg::trees::range(&mut store.client()?, tree, &bounds, order, limit)
             }),
         }
     }
@@ -95,9 +95,7 @@ impl Backend {
     pub(crate) fn count_range(&self, tree: TreeId, bounds: KeyBounds) -> Result<usize> {
         match self {
             Backend::Sled(sled) => Ok(sled.range(tree, bounds, Order::Asc, usize::MAX)?.len()),
-            Backend::Postgres(store) => {
-                pg::trees::count_range(&mut *store.client()?, tree, &bounds)
-            }
+            Backend::Postgres(store) => pg::trees::count_range(&mut store.client()?, tree, &bounds),
         }
     }
 
@@ -139,7 +137,7 @@ pub(crate) enum Reader<'s> {
     /// sled's trees.
     Sled(&'s SledTrees),
     /// The PostgreSQL transaction this write runs in.
-    Postgres(RefCell<postgres::Transaction<'s>>),
+    Postgres(RefCell<pg::TxnSession<'s>>),
 }
 
 impl Reader<'_> {
@@ -147,7 +145,7 @@ impl Reader<'_> {
     pub(crate) fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self {
             Reader::Sled(sled) => sled.get(tree, key),
-            Reader::Postgres(tx) => pg::trees::get(&mut *tx.borrow_mut(), tree, key),
+            Reader::Postgres(session) => pg::trees::get(&mut *session.borrow_mut(), tree, key),
         }
     }
 

@@ -14,6 +14,7 @@
 mod listen;
 mod migrate;
 mod pool;
+mod session;
 pub(crate) mod trees;
 
 use std::cell::RefCell;
@@ -30,6 +31,8 @@ use crate::{Error, Result};
 pub(crate) use listen::spawn_listener;
 use pool::{Pool, Pooled};
 pub(crate) use pool::{blocking_allowed, off_runtime};
+use session::Session;
+pub(crate) use session::TxnSession;
 
 /// The advisory lock every write transaction holds.
 const WRITE_LOCK: i64 = 0x6472_6f70_6c79_0002;
@@ -71,7 +74,7 @@ impl PgStore {
 
     /// Rows of `kind`.
     pub(crate) fn count(&self, kind: EntityKind) -> Result<usize> {
-        let row = self.client()?.query_opt(
+        let row = self.client()?.row_opt(
             "SELECT row_count FROM entity_rows WHERE kind = $1",
             &[&kind.name()],
         )?;
@@ -82,7 +85,7 @@ impl PgStore {
     pub(crate) fn last_seq(&self) -> Result<u64> {
         let row = self
             .client()?
-            .query_one("SELECT last_seq FROM store_counters", &[])?;
+            .row("SELECT last_seq FROM store_counters", &[])?;
         Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
     }
 
@@ -92,43 +95,45 @@ impl PgStore {
         &self,
         body: impl FnOnce(&mut Txn<'_>) -> Result<T>,
     ) -> Result<(T, Option<u64>)> {
-        let mut client = self.client()?;
-        let mut tx = client.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
-        let counters = tx.query_one("SELECT next_id, last_seq FROM store_counters", &[])?;
+        let mut conn = self.client()?;
+        let (client, statements) = conn.split();
+        let mut session = TxnSession::new(client.transaction()?, statements);
+        session.run("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+        let counters = session.row("SELECT next_id, last_seq FROM store_counters", &[])?;
         let next_id = u64::try_from(counters.get::<_, i64>(0)).unwrap_or(1);
         let last_seq = u64::try_from(counters.get::<_, i64>(1)).unwrap_or(0);
-        let mut txn = Txn::new(Reader::Postgres(RefCell::new(tx)), next_id);
+        let mut txn = Txn::new(Reader::Postgres(RefCell::new(session)), next_id);
         let out = body(&mut txn)?;
         let now = txn.now();
         let (reader, staged, changes, next_id) = txn.into_parts();
-        let Reader::Postgres(tx) = reader else {
+        let Reader::Postgres(session) = reader else {
             return Err(Error::Storage(
                 "a PostgreSQL write read elsewhere".to_owned(),
             ));
         };
-        let mut tx = tx.into_inner();
+        let mut session = session.into_inner();
         if staged.is_empty() {
             return Ok((out, None));
         }
-        trees::apply(&mut tx, &staged)?;
+        trees::apply(&mut session, &staged)?;
         let entries = super::change_feed::entries(last_seq, now, &changes);
         let seq = entries.last().map_or(last_seq, |change| change.seq);
-        insert_changes(&mut tx, &entries)?;
-        move_row_counts(&mut tx, &changes)?;
-        tx.execute(
-            "UPDATE store_counters SET next_id = $1, last_seq = $2",
-            &[&as_bigint(next_id)?, &as_bigint(seq)?],
+        insert_changes(&mut session, &entries)?;
+        move_row_counts(&mut session, &changes)?;
+        // The counters move, and followers are told (on commit), in one statement.
+        session.run(
+            "UPDATE store_counters SET next_id = $1, last_seq = $2::bigint \
+             RETURNING pg_notify($3, $2::bigint::text)",
+            &[&as_bigint(next_id)?, &as_bigint(seq)?, &CHANNEL],
         )?;
-        tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &seq.to_string()])?;
-        tx.commit()?;
+        session.tx.commit()?;
         Ok((out, Some(seq)))
     }
 
     /// Feed entries after `after`, at most `limit`, in order.
     pub(crate) fn changes_since(&self, after: u64, limit: usize) -> Result<Vec<Change>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = self.client()?.query(
+        let rows = self.client()?.rows(
             "SELECT seq, (extract(epoch FROM at) * 1000000)::bigint, kind, row_id, op, owner
                FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
             &[&as_bigint(after)?, &limit],
@@ -197,7 +202,7 @@ impl PgStore {
 }
 
 /// Appends a commit's feed entries in one statement.
-fn insert_changes(tx: &mut postgres::Transaction<'_>, entries: &[Change]) -> Result<()> {
+fn insert_changes(session: &mut impl Session, entries: &[Change]) -> Result<()> {
     let mut seqs = Vec::with_capacity(entries.len());
     let mut ats = Vec::with_capacity(entries.len());
     let mut kinds = Vec::with_capacity(entries.len());
@@ -215,7 +220,7 @@ fn insert_changes(tx: &mut postgres::Transaction<'_>, entries: &[Change]) -> Res
         });
         owners.push(change.owner.map(as_bigint).transpose()?);
     }
-    tx.execute(
+    session.run(
         "INSERT INTO changes (seq, at, kind, row_id, op, owner)
          SELECT seq, to_timestamp(at / 1000000.0), kind, row_id, op, owner
            FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::bigint[], $5::smallint[], $6::bigint[])
@@ -225,18 +230,25 @@ fn insert_changes(tx: &mut postgres::Transaction<'_>, entries: &[Change]) -> Res
     Ok(())
 }
 
-/// Moves each entity's row count by what the commit added and removed.
-fn move_row_counts(tx: &mut postgres::Transaction<'_>, changes: &[ChangedRow]) -> Result<()> {
+/// Moves each entity's row count by what the commit added and removed, in
+/// one statement.
+fn move_row_counts(session: &mut impl Session, changes: &[ChangedRow]) -> Result<()> {
     let mut moved: BTreeMap<EntityKind, i64> = BTreeMap::new();
     for row in changes {
         *moved.entry(row.kind).or_default() += row.rows_added;
     }
-    for (kind, delta) in moved.into_iter().filter(|(_, delta)| *delta != 0) {
-        tx.execute(
-            "UPDATE entity_rows SET row_count = row_count + $2 WHERE kind = $1",
-            &[&kind.name(), &delta],
-        )?;
+    moved.retain(|_, delta| *delta != 0);
+    if moved.is_empty() {
+        return Ok(());
     }
+    let kinds: Vec<&str> = moved.keys().map(|kind| kind.name()).collect();
+    let deltas: Vec<i64> = moved.into_values().collect();
+    session.run(
+        "UPDATE entity_rows SET row_count = row_count + moved.delta
+           FROM unnest($1::text[], $2::bigint[]) AS moved (kind, delta)
+          WHERE entity_rows.kind = moved.kind",
+        &[&kinds, &deltas],
+    )?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use postgres::{Client, NoTls};
 
+use super::session::{Runner, Session, Statements};
 use crate::{Error, Result};
 
 /// At most this many idle connections are kept.
@@ -18,7 +19,13 @@ const MAX_IDLE: usize = 16;
 /// Connections to one database.
 pub(crate) struct Pool {
     config: postgres::Config,
-    idle: Mutex<Vec<Client>>,
+    idle: Mutex<Vec<Conn>>,
+}
+
+/// A connection and the statements prepared on it.
+struct Conn {
+    client: Client,
+    statements: Statements,
 }
 
 impl Pool {
@@ -43,13 +50,16 @@ impl Pool {
     /// An idle connection, or a new one.
     pub(crate) fn get(&self) -> Result<Pooled<'_>> {
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let client = match idle {
-            Some(client) if !client.is_closed() => client,
-            _ => self.connect()?,
+        let conn = match idle {
+            Some(conn) if !conn.client.is_closed() => conn,
+            _ => Conn {
+                client: self.connect()?,
+                statements: Statements::default(),
+            },
         };
         Ok(Pooled {
             pool: self,
-            client: Some(client),
+            conn: Some(conn),
         })
     }
 }
@@ -57,40 +67,60 @@ impl Pool {
 /// A connection taken from the pool, given back on drop.
 pub(crate) struct Pooled<'p> {
     pool: &'p Pool,
-    client: Option<Client>,
+    conn: Option<Conn>,
+}
+
+impl Pooled<'_> {
+    fn conn(&mut self) -> &mut Conn {
+        // Taken only in `drop`.
+        #[allow(clippy::expect_used)]
+        self.conn.as_mut().expect("present until dropped")
+    }
+
+    /// The client and the statements prepared on it, apart: for a
+    /// transaction that borrows the one and caches in the other.
+    pub(crate) fn split(&mut self) -> (&mut Client, &mut Statements) {
+        let conn = self.conn();
+        (&mut conn.client, &mut conn.statements)
+    }
+}
+
+impl Session for Pooled<'_> {
+    fn parts(&mut self) -> (&mut dyn Runner, &mut Statements) {
+        let conn = self.conn();
+        (&mut conn.client, &mut conn.statements)
+    }
 }
 
 impl Deref for Pooled<'_> {
     type Target = Client;
 
     fn deref(&self) -> &Client {
-        // Taken only in `drop`.
         #[allow(clippy::expect_used)]
-        self.client.as_ref().expect("present until dropped")
+        &self.conn.as_ref().expect("present until dropped").client
     }
 }
 
 impl DerefMut for Pooled<'_> {
     fn deref_mut(&mut self) -> &mut Client {
-        #[allow(clippy::expect_used)]
-        self.client.as_mut().expect("present until dropped")
+        &mut self.conn().client
     }
 }
 
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
-        let Some(client) = self.client.take() else {
+        let Some(conn) = self.conn.take() else {
             return;
         };
-        if client.is_closed() {
+        if conn.client.is_closed() {
             return;
         }
         let mut idle = self.pool.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < MAX_IDLE {
-            idle.push(client);
+            idle.push(conn);
         } else {
             drop(idle);
-            off_runtime(move || drop(client));
+            off_runtime(move || drop(conn));
         }
     }
 }

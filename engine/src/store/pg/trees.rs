@@ -4,9 +4,9 @@
 //! sorts byte-wise, and ids, being below 2^63, sort as bigints the way their
 //! big-endian bytes do. Writes apply a transaction's staged keys.
 
+use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use postgres::GenericClient;
 use postgres::types::ToSql;
 
 use super::super::backend::KeyBounds;
@@ -14,6 +14,7 @@ use super::super::key::{read_u64, trailing_u64};
 use super::super::page::Order;
 use super::super::tree_id::TreeId;
 use super::super::txn::Staged;
+use super::session::Session;
 use crate::{Error, Result};
 
 /// How a tree's keys and values sit in its table.
@@ -100,19 +101,15 @@ fn refs(params: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
 }
 
 /// The value under `key` in `tree`.
-pub(crate) fn get(
-    client: &mut impl GenericClient,
-    tree: TreeId,
-    key: &[u8],
-) -> Result<Option<Vec<u8>>> {
+pub(crate) fn get(session: &mut impl Session, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
     let (table, shape) = table(tree)?;
     let row = match shape {
-        Shape::Rows => client.query_opt(
+        Shape::Rows => session.row_opt(
             &format!("SELECT body::text FROM {table} WHERE id = $1"),
             &[&key_id(key)?],
         )?,
         Shape::Keys { .. } => {
-            client.query_opt(&format!("SELECT id FROM {table} WHERE key = $1"), &[&key])?
+            session.row_opt(&format!("SELECT id FROM {table} WHERE key = $1"), &[&key])?
         }
     };
     Ok(row.map(|row| match shape {
@@ -124,7 +121,7 @@ pub(crate) fn get(
 
 /// Up to `limit` entries of `tree` within `bounds`, in `order`.
 pub(crate) fn range(
-    client: &mut impl GenericClient,
+    session: &mut impl Session,
     tree: TreeId,
     bounds: &KeyBounds,
     order: Order,
@@ -140,13 +137,13 @@ pub(crate) fn range(
         Order::Asc => "ASC",
         Order::Desc => "DESC",
     };
-    let limit = if limit == usize::MAX {
-        String::new()
-    } else {
-        format!(" LIMIT {limit}")
-    };
-    let sql = format!("SELECT {select} FROM {table}{filter} ORDER BY {column} {direction}{limit}");
-    let rows = client.query(&sql, &refs(&params))?;
+    let (filter, mut params) = (filter, params);
+    params.push(Box::new(i64::try_from(limit).unwrap_or(i64::MAX)));
+    let sql = format!(
+        "SELECT {select} FROM {table}{filter} ORDER BY {column} {direction} LIMIT ${}",
+        params.len()
+    );
+    let rows = session.rows(&sql, &refs(&params))?;
     Ok(rows
         .into_iter()
         .map(|row| match shape {
@@ -166,7 +163,7 @@ pub(crate) fn range(
 
 /// How many entries of `tree` lie within `bounds`.
 pub(crate) fn count_range(
-    client: &mut impl GenericClient,
+    session: &mut impl Session,
     tree: TreeId,
     bounds: &KeyBounds,
 ) -> Result<usize> {
@@ -176,61 +173,85 @@ pub(crate) fn count_range(
         Shape::Keys { .. } => "key",
     };
     let (filter, params) = conditions(&shape, column, bounds)?;
-    let row = client.query_one(
+    let row = session.row(
         &format!("SELECT count(*) FROM {table}{filter}"),
         &refs(&params),
     )?;
     Ok(usize::try_from(row.get::<_, i64>(0)).unwrap_or(0))
 }
 
-/// Applies a transaction's staged keys: removals first, so that a value one
-/// row gives up and another takes in the same transaction is free when the
-/// database's own unique indexes look.
-pub(crate) fn apply(client: &mut impl GenericClient, staged: &Staged) -> Result<()> {
+/// Applies a transaction's staged keys, one statement per table and kind of
+/// change: removals first, so that a value one row gives up and another
+/// takes in the same transaction is free when the database's own unique
+/// indexes look.
+pub(crate) fn apply(session: &mut impl Session, staged: &Staged) -> Result<()> {
+    let mut removed: BTreeMap<TreeId, Vec<&[u8]>> = BTreeMap::new();
+    let mut written: BTreeMap<TreeId, Vec<(&[u8], &[u8])>> = BTreeMap::new();
     for ((tree, key), value) in staged {
-        if value.is_some() {
-            continue;
+        match value {
+            None => removed.entry(*tree).or_default().push(key),
+            Some(value) => written.entry(*tree).or_default().push((key, value)),
         }
-        let (table, shape) = table(*tree)?;
-        match shape {
-            Shape::Rows => client.execute(
-                &format!("DELETE FROM {table} WHERE id = $1"),
-                &[&key_id(key)?],
-            )?,
-            Shape::Keys { .. } => {
-                client.execute(&format!("DELETE FROM {table} WHERE key = $1"), &[key])?
-            }
-        };
     }
-    for ((tree, key), value) in staged {
-        let Some(value) = value else { continue };
-        let (table, shape) = table(*tree)?;
+    for (tree, keys) in removed {
+        let (table, shape) = table(tree)?;
         match shape {
             Shape::Rows => {
-                let body = std::str::from_utf8(value)
-                    .map_err(|_| Error::Corrupt("a row is not JSON text".to_owned()))?;
-                client.execute(
+                let ids = keys
+                    .iter()
+                    .map(|key| key_id(key))
+                    .collect::<Result<Vec<_>>>()?;
+                session.run(&format!("DELETE FROM {table} WHERE id = ANY($1)"), &[&ids])?
+            }
+            Shape::Keys { .. } => session.run(
+                &format!("DELETE FROM {table} WHERE key = ANY($1)"),
+                &[&keys],
+            )?,
+        };
+    }
+    for (tree, entries) in written {
+        let (table, shape) = table(tree)?;
+        match shape {
+            Shape::Rows => {
+                let mut ids = Vec::with_capacity(entries.len());
+                let mut bodies = Vec::with_capacity(entries.len());
+                for (key, value) in entries {
+                    ids.push(key_id(key)?);
+                    bodies.push(
+                        std::str::from_utf8(value)
+                            .map_err(|_| Error::Corrupt("a row is not JSON text".to_owned()))?,
+                    );
+                }
+                session.run(
                     &format!(
-                        "INSERT INTO {table} (id, body) VALUES ($1, $2::text::jsonb) \
+                        "INSERT INTO {table} (id, body)
+                         SELECT id, body::jsonb FROM unnest($1::bigint[], $2::text[]) AS row (id, body)
                          ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body"
                     ),
-                    &[&key_id(key)?, &body],
+                    &[&ids, &bodies],
                 )?;
             }
             Shape::Keys { id_is_value } => {
-                let id = if id_is_value {
-                    read_u64(value)
-                } else {
-                    trailing_u64(key)
+                let mut keys = Vec::with_capacity(entries.len());
+                let mut ids = Vec::with_capacity(entries.len());
+                for (key, value) in entries {
+                    let id = if id_is_value {
+                        read_u64(value)
+                    } else {
+                        trailing_u64(key)
+                    }
+                    .and_then(|id| i64::try_from(id).ok())
+                    .ok_or_else(|| Error::Corrupt(format!("malformed entry in {table}")))?;
+                    keys.push(key);
+                    ids.push(id);
                 }
-                .and_then(|id| i64::try_from(id).ok())
-                .ok_or_else(|| Error::Corrupt(format!("malformed entry in {table}")))?;
-                client.execute(
+                session.run(
                     &format!(
-                        "INSERT INTO {table} (key, id) VALUES ($1, $2) \
+                        "INSERT INTO {table} (key, id)
+                         SELECT * FROM unnest($1::bytea[], $2::bigint[])
                          ON CONFLICT (key) DO UPDATE SET id = EXCLUDED.id"
                     ),
-                    &[key, &id],
+                    &[&keys, &ids],
                 )?;
             }
         }
