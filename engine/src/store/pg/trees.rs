@@ -180,13 +180,16 @@ pub(crate) fn count_range(
     Ok(usize::try_from(row.get::<_, i64>(0)).unwrap_or(0))
 }
 
+/// A staged key and its value.
+type Entry<'a> = (&'a [u8], &'a [u8]);
+
 /// Applies a transaction's staged keys, one statement per table and kind of
 /// change: removals first, so that a value one row gives up and another
 /// takes in the same transaction is free when the database's own unique
 /// indexes look.
 pub(crate) fn apply(session: &mut impl Session, staged: &Staged) -> Result<()> {
     let mut removed: BTreeMap<TreeId, Vec<&[u8]>> = BTreeMap::new();
-    let mut written: BTreeMap<TreeId, Vec<(&[u8], &[u8])>> = BTreeMap::new();
+    let mut written: BTreeMap<TreeId, Vec<Entry<'_>>> = BTreeMap::new();
     for ((tree, key), value) in staged {
         match value {
             None => removed.entry(*tree).or_default().push(key),
