@@ -1,6 +1,8 @@
 //! What the workspace's tests share: rows with every field set
-//! ([`fixtures`]), a temporary store, a deterministic stand-in for the
-//! sentence model ([`hash_embedder`]), and Stripe on loopback ([`stripe`]:
+//! ([`fixtures`]), a temporary store, a store on either backend
+//! ([`fixtures::StorePlace`]) and PostgreSQL databases ([`postgres`]), a
+//! deterministic stand-in for the sentence model ([`hash_embedder`]), and
+//! Stripe on loopback ([`stripe`]:
 //! localstripe, a Connect fake in front of it, signed webhook deliveries),
 //! Daily.co on loopback ([`daily_fake`]), and Google's OAuth and Calendar
 //! endpoints faked in process ([`google_fake`]).
