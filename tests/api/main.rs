@@ -8,6 +8,7 @@ mod bola;
 mod bookings;
 mod calendar;
 mod cli_import;
+mod cli_migrate;
 mod content;
 mod content_purchases;
 mod dropin_live;
