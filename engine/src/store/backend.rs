@@ -94,7 +94,7 @@ impl Backend {
     /// How many entries of `tree` lie within `bounds`.
     pub(crate) fn count_range(&self, tree: TreeId, bounds: KeyBounds) -> Result<usize> {
         match self {
-            Backend::Sled(sled) => Ok(sled.range(tree, bounds, Order::Asc, usize::MAX)?.len()),
+            Backend::Sled(sled) => sled.count_range(tree, bounds),
             Backend::Postgres(store) => pg::trees::count_range(&mut store.client()?, tree, &bounds),
         }
     }

@@ -131,6 +131,24 @@ impl SledTrees {
         Ok(out)
     }
 
+    /// How many entries of `tree` lie within `bounds`, counted without
+    /// copying them.
+    pub(super) fn count_range(
+        &self,
+        tree: TreeId,
+        bounds: (Bound<Vec<u8>>, Bound<Vec<u8>>),
+    ) -> Result<usize> {
+        if is_empty_range(&bounds) {
+            return Ok(0);
+        }
+        let mut count = 0;
+        for item in self.tree(tree).range::<Vec<u8>, _>(bounds) {
+            item?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
     /// Rows of `kind`, as counted.
     pub(super) fn count(&self, kind: EntityKind) -> usize {
         self.row_counts.get(&kind).map_or(0, |count| {
