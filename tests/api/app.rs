@@ -21,6 +21,8 @@ use droply_engine::{Engine, EngineConfig, SearchIndex, SearchSetup, Store};
 use droply_server::http::AppState;
 use droply_server::limits::Limits;
 use droply_server::startup;
+use droply_test_support::fixtures::Backend;
+use droply_test_support::postgres::fresh_database;
 use droply_test_support::stripe::{LocalStripe, SECRET_KEY, StripeFake};
 use serde_json::Value;
 
@@ -88,7 +90,7 @@ pub fn spawn_app_paying_pages(publishable_key: &str) -> TestApp {
         api_base: fake.base_url(),
         ..StripeConfig::new(SECRET_KEY.into(), WEBHOOK_SECRET.into())
     });
-    let engine = Engine::open(config).expect("engine");
+    let engine = open_engine(config);
     let limits = test_limits();
     let pages = droply_server::pages::PageSettings {
         stripe_publishable_key: Some(publishable_key.to_owned()),
@@ -150,9 +152,25 @@ pub fn spawn_app_limited(
     configure: impl FnOnce(EngineConfig) -> EngineConfig,
 ) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = Engine::open(configure(engine_config(dir.path()))).expect("engine");
+    let engine = open_engine(configure(engine_config(dir.path())));
     let app = startup::app(engine.clone(), &limits);
     serve_router(app, &limits, engine, dir)
+}
+
+/// A new, empty store for an app over `dir`, on this test binary's backend
+/// ([`crate::BACKEND`]): sled in the data dir, or a fresh PostgreSQL
+/// database.
+pub fn fresh_store(dir: &std::path::Path) -> Store {
+    match crate::BACKEND {
+        Backend::Sled => Store::open(dir.join("store")).expect("store"),
+        Backend::Postgres => Store::open_postgres(&fresh_database()).expect("store"),
+    }
+}
+
+/// The engine `config` describes, over a [`fresh_store`] in its data dir.
+fn open_engine(config: EngineConfig) -> Engine {
+    let store = fresh_store(config.data_dir.path());
+    Engine::over(store, config).expect("engine")
 }
 
 /// Starts the API over an existing store.
@@ -181,7 +199,7 @@ pub fn embedder() -> Arc<Embedder> {
 /// and the matcher over both.
 pub fn spawn_app_with_search() -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path().join("store")).expect("store");
+    let store = fresh_store(dir.path());
     spawn_app_with_search_on(store, dir, embedder())
 }
 
@@ -191,7 +209,17 @@ pub fn spawn_app_with_search_on(
     dir: tempfile::TempDir,
     embedder: Arc<dyn TextEmbedder>,
 ) -> TestApp {
-    let config = EngineConfig {
+    spawn_app_with_search_configured(store, dir, embedder, |_| {})
+}
+
+/// [`spawn_app_with_search_on`] with `change` made to the engine config.
+pub fn spawn_app_with_search_configured(
+    store: Store,
+    dir: tempfile::TempDir,
+    embedder: Arc<dyn TextEmbedder>,
+    change: impl FnOnce(&mut EngineConfig),
+) -> TestApp {
+    let mut config = EngineConfig {
         search: SearchSetup::Embedder(embedder),
         search_index: SearchIndexConfig {
             poll_interval: Duration::from_millis(50),
@@ -199,6 +227,7 @@ pub fn spawn_app_with_search_on(
         },
         ..engine_config(dir.path())
     };
+    change(&mut config);
     let engine = Engine::over(store, config).expect("engine");
     serve(engine, dir)
 }
@@ -215,7 +244,7 @@ pub fn spawn_router_limited(
     make: impl FnOnce(AppState) -> axum::Router,
 ) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = Engine::open(engine_config(dir.path())).expect("engine");
+    let engine = open_engine(engine_config(dir.path()));
     let app = make(AppState::with_limits(engine.clone(), &limits));
     serve_router(app, &limits, engine, dir)
 }

@@ -1,5 +1,10 @@
 //! Integration tests through the `droply` command line and the HTTP API.
-//! Each test spawns the real router on `127.0.0.1:0` with its own data dir.
+//! Each test spawns the real router on `127.0.0.1:0` with its own data dir,
+//! over sled; `tests/api_on_postgres` runs these same tests over PostgreSQL.
+
+/// The store the apps of this binary run over.
+const BACKEND: droply_test_support::fixtures::Backend =
+    droply_test_support::fixtures::Backend::Sled;
 
 mod app;
 mod auth;

@@ -2,8 +2,8 @@
 //! machine runs them: each node keeps its own search index, following the
 //! shared feed. One slot booked 100 times across both nodes is booked once;
 //! a profile edited through one node is found by search on the other within
-//! a second; a node killed with SIGKILL loses no acknowledged write and the
-//! other keeps serving.
+//! a second; a node killed with SIGKILL loses no acknowledged write, and the
+//! other keeps serving and takes over the store-wide background jobs.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -14,7 +14,9 @@ use droply_models::UserId;
 use droply_test_support::postgres::fresh_database;
 use serde_json::json;
 
-use crate::app::{TestApp, at_once, embedder, spawn_app_with_search_on};
+use crate::app::{
+    TestApp, at_once, embedder, spawn_app_with_search_configured, spawn_app_with_search_on,
+};
 use crate::availability::expert_working;
 
 /// Monday 2027-01-04 10:00 in Berlin.
@@ -159,10 +161,35 @@ fn killed_node_serves() {
     droply_server::cli::run(cli).expect("serve");
 }
 
+/// What `/ready` at `addr` says of the store-wide jobs, once it is ready.
+fn background_jobs(addr: SocketAddr) -> Option<String> {
+    let (status, raw) = try_request(addr, "GET", "/ready", None)?;
+    if status != 200 {
+        return None;
+    }
+    let body: serde_json::Value = serde_json::from_str(raw.split("\r\n\r\n").nth(1)?).ok()?;
+    body["background_jobs"].as_str().map(str::to_owned)
+}
+
+/// Waits up to `within` for `/ready` at `addr` to say `want` of the jobs.
+fn wait_for_jobs(addr: SocketAddr, want: &str, within: Duration) {
+    let started = Instant::now();
+    loop {
+        let seen = background_jobs(addr);
+        if seen.as_deref() == Some(want) {
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "{addr} never said its jobs are {want} (last: {seen:?})"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn a_node_killed_mid_write_loses_nothing_acknowledged() {
     let url = fresh_database();
-    let survivor = node(&url);
     let dir = tempfile::tempdir().expect("tempdir");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -191,6 +218,17 @@ fn a_node_killed_mid_write_loses_nothing_acknowledged() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The first node up (`droply serve`, with its sweeps) leads the jobs;
+    // the survivor, with a sweep every 100 ms, waits on standby.
+    wait_for_jobs(doomed, "running", Duration::from_secs(120));
+    let survivor = spawn_app_with_search_configured(
+        Store::open_postgres(&url).expect("the shared store"),
+        tempfile::tempdir().expect("tempdir"),
+        embedder(),
+        |config| config.hold_sweep_every = Some(Duration::from_millis(100)),
+    );
+    wait_for_jobs(survivor.addr, "standby", Duration::from_secs(60));
+    assert_eq!(background_jobs(doomed).as_deref(), Some("running"));
     let (_, token) = survivor.register("owner");
     let experts: Vec<u64> = (0..40)
         .map(|i| {
@@ -223,6 +261,9 @@ fn a_node_killed_mid_write_loses_nothing_acknowledged() {
         child.kill().expect("kill -9");
     });
     child.wait().expect("reaped");
+    // Its connections closed with it, and so did its lease: the survivor
+    // takes the jobs over at its next tick.
+    wait_for_jobs(survivor.addr, "running", Duration::from_secs(10));
     let acknowledged = acknowledged.into_inner().expect("acks");
     assert!(acknowledged.len() >= 8);
     let owner = survivor.users.lock().expect("users")[0].0;

@@ -1,19 +1,22 @@
 //! The engine's background jobs: threads that run a task every so often
 //! until the engine shuts down: one deletes expired sign-in sessions, one
 //! cancels bookings whose unpaid hold lapsed; a failed run is logged and
-//! retried at the next tick.
+//! retried at the next tick. A job over the whole store runs only on the
+//! node that leads the jobs ([`Store::leads_jobs`]) when several share one.
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::Result;
+use crate::{Result, Store};
 
 /// A running periodic job; [`Job::stop`] wakes and joins it.
 #[derive(Debug)]
 pub(crate) struct Job {
     stop: Arc<(Mutex<bool>, Condvar)>,
     thread: Option<JoinHandle<()>>,
+    /// Whether it is a job over the whole store ([`Job::store_wide`]).
+    store_wide: bool,
 }
 
 impl Job {
@@ -46,7 +49,29 @@ impl Job {
         Ok(Job {
             stop,
             thread: Some(thread),
+            store_wide: false,
         })
+    }
+
+    /// [`Job::every`] for a job over the whole store: each run first asks
+    /// whether this node leads the store's jobs, and is skipped when
+    /// another node does.
+    pub(crate) fn store_wide(
+        name: &str,
+        every: Duration,
+        store: Store,
+        task: impl Fn() -> Result<()> + Send + 'static,
+    ) -> Result<Job> {
+        let mut job = Job::every(name, every, move || {
+            if store.leads_jobs()? { task() } else { Ok(()) }
+        })?;
+        job.store_wide = true;
+        Ok(job)
+    }
+
+    /// Whether it is a job over the whole store.
+    pub(crate) fn is_store_wide(&self) -> bool {
+        self.store_wide
     }
 
     /// Stops the job and waits for its thread.

@@ -161,53 +161,74 @@ impl Engine {
             })?;
             engine.jobs().push(job);
         }
+        let store = &engine.inner.store.clone();
+        let mut store_jobs = Vec::new();
         if let Some(every) = config.session_sweep_every {
-            let store = engine.inner.store.clone();
-            let job = Job::every("session-sweep", every, move || {
-                sweep_expired_sessions(&store, droply_models::Timestamp::now()).map(drop)
-            })?;
-            engine.jobs().push(job);
+            let store = store.clone();
+            store_jobs.push(Job::store_wide(
+                "session-sweep",
+                every,
+                store.clone(),
+                move || sweep_expired_sessions(&store, droply_models::Timestamp::now()).map(drop),
+            )?);
         }
         if let Some(every) = config.hold_sweep_every {
-            let store = engine.inner.store.clone();
+            let store = store.clone();
             let policy = config.slot_policy;
-            let job = Job::every("hold-sweep", every, move || {
-                expire_unpaid_holds(&store, droply_models::Timestamp::now(), &policy).map(drop)
-            })?;
-            engine.jobs().push(job);
+            store_jobs.push(Job::store_wide(
+                "hold-sweep",
+                every,
+                store.clone(),
+                move || {
+                    expire_unpaid_holds(&store, droply_models::Timestamp::now(), &policy).map(drop)
+                },
+            )?);
         }
         if let Some(every) = config.payments.sweep_every {
-            let store = engine.inner.store.clone();
+            let store = store.clone();
             let payments = engine.inner.payments.clone();
-            let job = Job::every("payments-sweep", every, move || {
-                let now = droply_models::Timestamp::now();
-                payout_sweep(&payments, &store, now)?;
-                reward_sweep(&store, &payments.config().referrals, now)?;
-                scheduled_payouts(&payments, &store, now).map(drop)
-            })?;
-            engine.jobs().push(job);
+            store_jobs.push(Job::store_wide(
+                "payments-sweep",
+                every,
+                store.clone(),
+                move || {
+                    let now = droply_models::Timestamp::now();
+                    payout_sweep(&payments, &store, now)?;
+                    reward_sweep(&store, &payments.config().referrals, now)?;
+                    scheduled_payouts(&payments, &store, now).map(drop)
+                },
+            )?);
         }
         if let (Some(every), Some(daily)) = (config.video.sweep_every, &engine.inner.video.daily) {
-            let store = engine.inner.store.clone();
+            let store = store.clone();
             let daily = Arc::clone(daily);
             let video = config.video.clone();
-            let job = Job::every("video-rooms", every, move || {
-                room_sweep(&store, &daily, &video, droply_models::Timestamp::now()).map(drop)
-            })?;
-            engine.jobs().push(job);
+            store_jobs.push(Job::store_wide(
+                "video-rooms",
+                every,
+                store.clone(),
+                move || {
+                    room_sweep(&store, &daily, &video, droply_models::Timestamp::now()).map(drop)
+                },
+            )?);
         }
         if let Some(every) = config.calendar.sync_every
             && engine.inner.calendar.is_on()
         {
-            let store = engine.inner.store.clone();
+            let store = store.clone();
             let calendar = Arc::clone(&engine.inner.calendar);
-            let job = Job::every("calendar-sync", every, move || {
-                calendar
-                    .sync_all(&store, droply_models::Timestamp::now())
-                    .map(drop)
-            })?;
-            engine.jobs().push(job);
+            store_jobs.push(Job::store_wide(
+                "calendar-sync",
+                every,
+                store.clone(),
+                move || {
+                    calendar
+                        .sync_all(&store, droply_models::Timestamp::now())
+                        .map(drop)
+                },
+            )?);
         }
+        engine.jobs().extend(store_jobs);
         Ok(engine)
     }
 
@@ -266,6 +287,17 @@ impl Engine {
             search.index.shutdown();
         }
         self.inner.store.flush()
+    }
+
+    /// Whether this node runs the store-wide background jobs now: `None`
+    /// when it has none configured, else whether it leads them
+    /// ([`Store::leads_jobs`]; a standby node takes over when the leader is
+    /// gone).
+    pub fn leads_store_jobs(&self) -> Result<Option<bool>> {
+        if !self.jobs().iter().any(Job::is_store_wide) {
+            return Ok(None);
+        }
+        self.inner.store.leads_jobs().map(Some)
     }
 
     fn jobs(&self) -> std::sync::MutexGuard<'_, Vec<Job>> {

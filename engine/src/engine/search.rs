@@ -36,6 +36,9 @@ pub struct Readiness {
     pub users: usize,
     /// The search index's position, when this engine serves search.
     pub search: Option<SearchReadinessInfo>,
+    /// Whether this node runs the store-wide background jobs, when it has
+    /// any ([`Engine::leads_store_jobs`]).
+    pub leads_store_jobs: Option<bool>,
 }
 
 /// The search index's position once it has caught up.
@@ -118,10 +121,12 @@ impl Engine {
     /// [`Error::SearchUnavailable`] says what the index is doing until then.
     pub fn readiness(&self) -> Result<Readiness> {
         let users = self.store().users().count();
+        let leads_store_jobs = self.leads_store_jobs()?;
         let Some(search) = &self.inner.search else {
             return Ok(Readiness {
                 users,
                 search: None,
+                leads_store_jobs,
             });
         };
         search
@@ -135,6 +140,7 @@ impl Engine {
                 applied_seq: status.applied_seq,
                 indexed_experts: status.text_documents,
             }),
+            leads_store_jobs,
         })
     }
 }

@@ -24,7 +24,7 @@ pub(crate) enum Backend {
     /// sled, in one directory.
     Sled(SledTrees),
     /// A PostgreSQL database, shared by every node that opens it.
-    Postgres(PgStore),
+    Postgres(Box<PgStore>),
 }
 
 /// How a backend writes rows.

@@ -158,7 +158,7 @@ impl Store {
         let pg = pg::PgStore::open(url)?;
         let last_seq = pg.last_seq()?;
         let store = Store {
-            inner: StoreInner::new(Backend::Postgres(pg), last_seq),
+            inner: StoreInner::new(Backend::Postgres(Box::new(pg)), last_seq),
         };
         pg::spawn_listener(Arc::downgrade(&store.inner))?;
         Ok(store)
@@ -298,6 +298,17 @@ impl Store {
         match &self.inner.backend {
             Backend::Sled(trees) => Ok(trees.db.size_on_disk()?),
             Backend::Postgres(pg) => pg::off_runtime(|| pg.size_on_disk()),
+        }
+    }
+
+    /// Whether this process should run the store-wide background jobs now.
+    /// Always for sled, which one process opens; for PostgreSQL, whether
+    /// this node holds the database's jobs lease, taking it when no live
+    /// node does.
+    pub fn leads_jobs(&self) -> Result<bool> {
+        match &self.inner.backend {
+            Backend::Sled(_) => Ok(true),
+            Backend::Postgres(pg) => pg::off_runtime(|| pg.leads_jobs()),
         }
     }
 

@@ -2,7 +2,8 @@
 //! two confirmed bookings of one provider overlap (an exclusion
 //! constraint), emails are unique case-insensitively (a unique index),
 //! index entries point at rows (foreign keys); and the schema has a table
-//! for every tree the store keeps.
+//! for every tree the store keeps. Of the nodes sharing a database, one at a
+//! time leads the store-wide jobs.
 
 use droply_engine::Error;
 use droply_engine::store::{StoreLocation, TreeId};
@@ -115,4 +116,26 @@ fn every_tree_has_its_table() {
         };
         assert!(tables.contains(&table), "no table for {}", tree.name());
     }
+}
+
+#[test]
+fn one_node_at_a_time_leads_the_jobs_and_another_takes_over_when_it_is_gone() {
+    let (place, _) = postgres_place();
+    let first = place.open();
+    let second = place.open();
+    assert!(first.leads_jobs().expect("ask"), "a free lease is taken");
+    assert!(first.leads_jobs().expect("ask again"), "and kept");
+    assert!(!second.leads_jobs().expect("ask"), "a held lease is not");
+    // The leader's connection closes with it; the lease goes with it.
+    drop(first);
+    let started = std::time::Instant::now();
+    while !second.leads_jobs().expect("ask") {
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let third = place.open();
+    assert!(!third.leads_jobs().expect("ask"));
+    // sled is opened by one process: it always leads its own jobs.
+    let sled = StorePlace::new(Backend::Sled).open();
+    assert!(sled.leads_jobs().expect("ask"));
 }

@@ -11,6 +11,7 @@
 //! skips an entry that commits late. Each commit notifies `droply_changes`;
 //! every node's listener (`listen.rs`) wakes its followers.
 
+mod lease;
 mod listen;
 mod migrate;
 mod pool;
@@ -28,6 +29,7 @@ use super::change_feed::{Change, ChangeOp};
 use super::tree_id::EntityKind;
 use super::txn::{ChangedRow, Txn};
 use crate::{Error, Result};
+use lease::JobsLease;
 pub(crate) use listen::spawn_listener;
 use pool::{Pool, Pooled};
 pub(crate) use pool::{blocking_allowed, off_runtime};
@@ -45,6 +47,8 @@ pub(crate) struct PgStore {
     pool: Pool,
     /// The URL without its password, for logs.
     shown: String,
+    /// Whether this node runs the store-wide jobs.
+    lease: JobsLease,
 }
 
 impl PgStore {
@@ -54,12 +58,21 @@ impl PgStore {
         let version = migrate::run(&mut *pool.get()?)?;
         let shown = without_password(url);
         tracing::debug!(url = %shown, version, "PostgreSQL store opened");
-        Ok(PgStore { pool, shown })
+        Ok(PgStore {
+            pool,
+            shown,
+            lease: JobsLease::default(),
+        })
     }
 
     /// The URL without its password.
     pub(crate) fn shown(&self) -> &str {
         &self.shown
+    }
+
+    /// Whether this node holds the jobs lease (taking it when free).
+    pub(crate) fn leads_jobs(&self) -> Result<bool> {
+        self.lease.hold(&self.pool)
     }
 
     /// A pooled connection.

@@ -36,13 +36,16 @@ pub async fn health() -> Json<Value> {
     tag = "operations",
     summary = "Readiness probe",
     responses(
-        (status = 200, description = "The store is open and readable and search has caught up: `{\"status\": \"ready\", \"users\": N}`, with `\"search\": {\"applied_seq\": N, \"indexed_experts\": N}` when the server serves search", body = Object),
+        (status = 200, description = "The store is open and readable and search has caught up: `{\"status\": \"ready\", \"users\": N}`, with `\"search\": {\"applied_seq\": N, \"indexed_experts\": N}` when the server serves search, and `\"background_jobs\": \"running\"` or `\"standby\"` when it has store-wide jobs (of the nodes sharing one PostgreSQL database, one runs them)", body = Object),
         (status = 503, description = "`search_unavailable`: the search index is still loading or catching up with the store", body = ErrorBody),
     )
 )]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let readiness = blocking(&state, |engine| engine.readiness()).await?;
     let mut body = json!({"status": "ready", "users": readiness.users});
+    if let Some(leads) = readiness.leads_store_jobs {
+        body["background_jobs"] = json!(if leads { "running" } else { "standby" });
+    }
     if let Some(search) = readiness.search {
         body["search"] = json!({
             "applied_seq": search.applied_seq,

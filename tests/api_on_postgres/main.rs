@@ -1,0 +1,91 @@
+//! The API suite of `tests/api` again, with every app over a fresh
+//! PostgreSQL database instead of sled: the same tests, the same assertions,
+//! on the second store backend (`droply_test_support::postgres` gives the
+//! databases). Left out are the tests that are about one backend's files or
+//! already run on both: the command line's import and migrate, the two-node
+//! tests, and the search readiness tests (a sled store opened beside the app).
+#![allow(
+    dead_code,
+    reason = "the helpers only the left-out tests use are not called here"
+)]
+
+/// The store the apps of this binary run over.
+const BACKEND: droply_test_support::fixtures::Backend =
+    droply_test_support::fixtures::Backend::Postgres;
+
+#[path = "../api/app.rs"]
+mod app;
+#[path = "../api/auth.rs"]
+mod auth;
+#[path = "../api/availability.rs"]
+mod availability;
+#[path = "../api/bola.rs"]
+mod bola;
+#[path = "../api/bookings.rs"]
+mod bookings;
+#[path = "../api/calendar.rs"]
+mod calendar;
+#[path = "../api/content.rs"]
+mod content;
+#[path = "../api/content_purchases.rs"]
+mod content_purchases;
+#[path = "../api/dropin_live.rs"]
+mod dropin_live;
+#[path = "../api/dropins.rs"]
+mod dropins;
+#[path = "../api/experts.rs"]
+mod experts;
+#[path = "../api/favorites.rs"]
+mod favorites;
+#[path = "../api/file_client.rs"]
+mod file_client;
+#[path = "../api/health.rs"]
+mod health;
+#[path = "../api/limits.rs"]
+mod limits;
+#[path = "../api/live_client.rs"]
+mod live_client;
+#[path = "../api/matches.rs"]
+mod matches;
+#[path = "../api/meeting_signal.rs"]
+mod meeting_signal;
+#[path = "../api/metrics.rs"]
+mod metrics;
+#[path = "../api/openapi.rs"]
+mod openapi;
+#[path = "../api/page_cookies.rs"]
+mod page_cookies;
+#[path = "../api/pages.rs"]
+mod pages;
+#[path = "../api/pages_account.rs"]
+mod pages_account;
+#[path = "../api/pages_profile.rs"]
+mod pages_profile;
+#[path = "../api/payments.rs"]
+mod payments;
+#[path = "../api/payouts.rs"]
+mod payouts;
+#[path = "../api/profile.rs"]
+mod profile;
+#[path = "../api/recommendations.rs"]
+mod recommendations;
+#[path = "../api/referral_rewards.rs"]
+mod referral_rewards;
+#[path = "../api/referrals.rs"]
+mod referrals;
+#[path = "../api/request_id.rs"]
+mod request_id;
+#[path = "../api/reviews.rs"]
+mod reviews;
+#[path = "../api/search.rs"]
+mod search;
+#[path = "../api/search_content.rs"]
+mod search_content;
+#[path = "../api/search_dropins.rs"]
+mod search_dropins;
+#[path = "../api/search_market.rs"]
+mod search_market;
+#[path = "../api/search_reasons.rs"]
+mod search_reasons;
+#[path = "../api/video.rs"]
+mod video;
