@@ -1,9 +1,13 @@
 //! `droply migrate`: a sled store copied into PostgreSQL through the command
 //! line, rows and relations intact; copying into a store that already holds
-//! rows is refused.
+//! rows is refused; content files go along into the database and back out.
+
+use std::io::Read;
 
 use clap::Parser;
-use droply_engine::Store;
+use droply_engine::content::{ContentFiles, FileRole, NewContent};
+use droply_engine::{Engine, EngineConfig, Store};
+use droply_models::{ContentType, Currency, Money};
 use droply_server::cli::{Cli, run};
 use droply_test_support::fixtures::{full_booking, full_user};
 use droply_test_support::postgres::fresh_database;
@@ -45,4 +49,116 @@ fn migrate_copies_a_sled_store_into_postgres_once() {
     let err = migrate(&from, &url).expect_err("the copy holds rows now");
     assert!(err.to_string().contains("already holds"), "{err}");
     assert_eq!(copy.users().count(), 2, "nothing copied twice");
+}
+
+/// A sled store in `data_dir` holding a guide whose file is `file`; the
+/// path its row records.
+fn guide_with_a_file(data_dir: &std::path::Path, file: &[u8]) -> String {
+    let engine = Engine::open(EngineConfig::new(data_dir)).expect("engine");
+    let ann = engine
+        .store()
+        .users()
+        .create(full_user("ann"))
+        .expect("ann");
+    let new = NewContent {
+        title: "Guide".into(),
+        description: String::new(),
+        content_type: ContentType::Document,
+        price: Money::zero(Currency::EUR),
+        category_id: None,
+    };
+    let content = engine.create_content(ann.id, new).expect("content");
+    let uploaded = engine
+        .upload_content((content.id, ann.id, FileRole::File), None, &mut &file[..])
+        .expect("upload");
+    engine.shutdown().expect("shutdown");
+    uploaded.file_path
+}
+
+#[test]
+fn content_files_go_into_postgres_and_back_out() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let file = crate::content::pdf(2 << 20);
+    let stored = guide_with_a_file(data.path(), &file);
+    let url = fresh_database();
+    let sled = format!("sled:{}", data.path().join("store").display());
+    let data_dir = data.path().display().to_string();
+    run(Cli::parse_from([
+        "droply",
+        "migrate",
+        "--from",
+        &sled,
+        "--to",
+        &url,
+        "--data-dir",
+        &data_dir,
+    ]))
+    .expect("into PostgreSQL");
+    // A node with a data directory of its own serves the file from the database.
+    let node = tempfile::tempdir().expect("node");
+    let shared = Store::open_postgres(&url).expect("shared");
+    let read = |files: &ContentFiles| {
+        let mut back = Vec::new();
+        files
+            .open_file(&stored)
+            .expect("open")
+            .read_to_end(&mut back)
+            .expect("read");
+        back
+    };
+    assert_eq!(
+        read(&ContentFiles::open(node.path(), &shared).expect("files")),
+        file
+    );
+
+    // And back out into a new sled store and data directory.
+    let back = tempfile::tempdir().expect("back");
+    let sled_back = format!("sled:{}", back.path().join("store").display());
+    let back_dir = back.path().display().to_string();
+    run(Cli::parse_from([
+        "droply",
+        "migrate",
+        "--from",
+        &url,
+        "--to",
+        &sled_back,
+        "--data-dir",
+        &back_dir,
+    ]))
+    .expect("back out");
+    let sled_store = Store::open(back.path().join("store")).expect("sled copy");
+    assert!(
+        back.path().join(&stored).exists(),
+        "the file is in the data dir"
+    );
+    assert_eq!(
+        read(&ContentFiles::open(back.path(), &sled_store).expect("files")),
+        file
+    );
+}
+
+#[test]
+fn a_missing_content_file_stops_the_copy_before_any_row() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let stored = guide_with_a_file(data.path(), &crate::content::pdf(1000));
+    std::fs::remove_file(data.path().join(&stored)).expect("lose the file");
+    let url = fresh_database();
+    let sled = format!("sled:{}", data.path().join("store").display());
+    let data_dir = data.path().display().to_string();
+    let err = run(Cli::parse_from([
+        "droply",
+        "migrate",
+        "--from",
+        &sled,
+        "--to",
+        &url,
+        "--data-dir",
+        &data_dir,
+    ]))
+    .expect_err("a file is missing");
+    assert!(err.to_string().contains(&stored), "{err}");
+    assert_eq!(
+        Store::open_postgres(&url).expect("target").users().count(),
+        0
+    );
 }

@@ -2,8 +2,9 @@
 //! machine runs them: each node keeps its own search index, following the
 //! shared feed. One slot booked 100 times across both nodes is booked once;
 //! a profile edited through one node is found by search on the other within
-//! a second; a node killed with SIGKILL loses no acknowledged write, and the
-//! other keeps serving and takes over the store-wide background jobs.
+//! a second; a file uploaded to one node is downloaded from the other; a
+//! node killed with SIGKILL loses no acknowledged write, and the other keeps
+//! serving and takes over the store-wide background jobs.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -18,6 +19,7 @@ use crate::app::{
     TestApp, at_once, embedder, spawn_app_with_search_configured, spawn_app_with_search_on,
 };
 use crate::availability::expert_working;
+use crate::content::{pdf, published_guide};
 
 /// Monday 2027-01-04 10:00 in Berlin.
 const SLOT: &str = "2027-01-04T09:00:00Z";
@@ -159,6 +161,24 @@ fn killed_node_serves() {
         &addr,
     ]);
     droply_server::cli::run(cli).expect("serve");
+}
+
+#[test]
+fn a_file_uploaded_to_one_node_is_downloaded_from_the_other() {
+    let url = fresh_database();
+    let (a, b) = (node(&url), node(&url));
+    let (_, ann) = a.register("ann");
+    let id = published_guide(&a, &ann, "The shared guide", 0);
+    let (_, bob) = b.register("bob");
+    let bought = b.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+    assert_eq!(bought.status, 201, "{}", bought.raw);
+    let download = format!("/v1/content/{id}/download");
+    let whole = b.fetch(&download, Some(&bob), &[]);
+    assert_eq!(whole.status, 200, "{}", whole.head);
+    assert_eq!(whole.body, pdf(3 << 20), "the bytes node a received");
+    let part = b.fetch(&download, Some(&bob), &[("Range", "bytes=100-199")]);
+    assert_eq!(part.status, 206, "{}", part.head);
+    assert_eq!(part.body, pdf(3 << 20)[100..200].to_vec());
 }
 
 /// What `/ready` at `addr` says of the store-wide jobs, once it is ready.

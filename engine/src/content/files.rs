@@ -6,6 +6,13 @@
 //! then does a row point at it. A failed upload deletes its partial file;
 //! what a crash leaves behind (partials, a file renamed but never recorded)
 //! is swept when the engine opens.
+//!
+//! When several nodes share the store (PostgreSQL), a kept file is also
+//! stored in the database ([`crate::store::SharedFiles`]) before its row
+//! points at it, and a node asked for a file it does not have fetches it
+//! from there into its own `content/` (a cache: the database's copy is the
+//! one of record). Shared files no row points at are swept after an hour,
+//! so an upload another node is still recording is left alone.
 
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -60,18 +67,26 @@ impl Drop for Received {
     }
 }
 
+/// How long a shared file no row points at is kept: an upload another
+/// node stored but has not recorded yet must not be swept.
+const SHARED_ORPHAN_GRACE_MINUTES: i64 = 60;
+
 /// The content file directory.
 #[derive(Debug, Clone)]
 pub struct ContentFiles {
     data_dir: PathBuf,
+    /// The store, when it is shared and keeps the files of record.
+    shared: Option<Store>,
 }
 
 impl ContentFiles {
-    /// The content files of `data_dir`; creates `content/tmp/` and empties
-    /// it (what is there is what an interrupted upload left).
-    pub fn open(data_dir: &Path) -> Result<ContentFiles> {
+    /// The content files of `data_dir` (and of `store`, when it is shared);
+    /// creates `content/tmp/` and empties it (what is there is what an
+    /// interrupted upload left).
+    pub fn open(data_dir: &Path, store: &Store) -> Result<ContentFiles> {
         let files = ContentFiles {
             data_dir: data_dir.to_owned(),
+            shared: store.shared_files().is_some().then(|| store.clone()),
         };
         let tmp = files.tmp_dir();
         if tmp.exists() {
@@ -171,18 +186,60 @@ impl ContentFiles {
             random_name(),
             received.file_type.extension
         );
-        fs::rename(&received.temp, dir.join(&name))?;
+        let path = dir.join(&name);
+        fs::rename(&received.temp, &path)?;
         received.kept = true;
         File::open(&dir)?.sync_all()?;
-        Ok(format!("{CONTENT_DIR}/{content}/{name}"))
+        let stored = format!("{CONTENT_DIR}/{content}/{name}");
+        if let Some(shared) = self.shared.as_ref().and_then(Store::shared_files) {
+            let put = File::open(&path).map_err(Error::from).and_then(|mut file| {
+                shared.put(
+                    &stored,
+                    &mut file,
+                    received.meta.size,
+                    &received.meta.sha256,
+                )
+            });
+            if let Err(err) = put {
+                let _ = fs::remove_file(&path);
+                return Err(err);
+            }
+        }
+        Ok(stored)
     }
 
-    /// The file at `stored` (a path this module made), opened for reading.
+    /// The file at `stored` (a path this module made), opened for reading;
+    /// fetched from the shared store first when this node has no copy.
     pub fn open_file(&self, stored: &str) -> Result<File> {
-        Ok(File::open(self.resolve(stored)?)?)
+        let path = self.resolve(stored)?;
+        match File::open(&path) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                let Some(shared) = self.shared.as_ref().and_then(Store::shared_files) else {
+                    return Err(err.into());
+                };
+                let temp = self.tmp_dir().join(format!("{}.fetch", random_name()));
+                let mut out = File::create(&temp)?;
+                let fetched = shared.fetch(stored, &mut out).and_then(|found| {
+                    out.sync_all()?;
+                    Ok(found)
+                });
+                if !matches!(fetched, Ok(true)) {
+                    let _ = fs::remove_file(&temp);
+                    fetched?;
+                    return Err(err.into());
+                }
+                if let Some(dir) = path.parent() {
+                    fs::create_dir_all(dir)?;
+                }
+                fs::rename(&temp, &path)?;
+                Ok(File::open(&path)?)
+            }
+            other => Ok(other?),
+        }
     }
 
-    /// Deletes the file at `stored`; a file already gone is fine.
+    /// Deletes the file at `stored` (here and in the shared store); a file
+    /// already gone is fine.
     pub fn remove(&self, stored: &str) {
         let Ok(path) = self.resolve(stored) else {
             return;
@@ -193,6 +250,11 @@ impl ContentFiles {
             Err(err) => {
                 tracing::warn!(path = %path.display(), %err, "a content file could not be deleted")
             }
+        }
+        if let Some(shared) = self.shared.as_ref().and_then(Store::shared_files)
+            && let Err(err) = shared.delete(stored)
+        {
+            tracing::warn!(path = %stored, %err, "a shared content file could not be deleted");
         }
     }
 
@@ -212,7 +274,8 @@ impl ContentFiles {
 
     /// Deletes files under `content/` that no content row points at (an
     /// upload renamed into place whose row was never written, or a replaced
-    /// file a crash kept from being deleted). Returns how many.
+    /// file a crash kept from being deleted), and shared files no row has
+    /// pointed at for an hour. Returns how many.
     pub fn sweep_orphans(&self, store: &Store) -> Result<usize> {
         let mut known = HashSet::new();
         for item in store.iter::<Content>() {
@@ -225,6 +288,15 @@ impl ContentFiles {
             );
         }
         let mut removed = 0;
+        if let Some(shared) = store.shared_files() {
+            let cutoff = droply_models::Timestamp::now().plus_minutes(-SHARED_ORPHAN_GRACE_MINUTES);
+            for stored in shared.stored_before(cutoff)? {
+                if !known.contains(&stored) {
+                    shared.delete(&stored)?;
+                    removed += 1;
+                }
+            }
+        }
         for dir in fs::read_dir(self.root())? {
             let dir = dir?;
             if dir.file_name() == "tmp" || !dir.file_type()?.is_dir() {
@@ -277,7 +349,8 @@ mod tests {
     #[test]
     fn a_file_is_typed_hashed_and_kept_and_a_bad_one_leaves_nothing() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let files = ContentFiles::open(dir.path()).expect("open");
+        let store = Store::open_temporary().expect("store");
+        let files = ContentFiles::open(dir.path(), &store).expect("open");
         let mut pdf = b"%PDF-1.7\n".to_vec();
         pdf.extend(std::iter::repeat_n(b'x', 200_000));
         let got = files
@@ -316,7 +389,7 @@ mod tests {
     fn what_a_crash_left_is_swept_and_recorded_files_stay() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open_temporary().expect("store");
-        let files = ContentFiles::open(dir.path()).expect("open");
+        let files = ContentFiles::open(dir.path(), &store).expect("open");
         let creator = store
             .users()
             .create(crate::test_rows::user("ann", "Writer"))
@@ -360,7 +433,7 @@ mod tests {
             .expect("keep");
         fs::write(files.tmp_dir().join("cut.part"), b"%PDF-1.7 cut short").expect("partial");
         assert_eq!(files.sweep_orphans(&store).expect("sweep"), 1);
-        let reopened = ContentFiles::open(dir.path()).expect("reopen");
+        let reopened = ContentFiles::open(dir.path(), &store).expect("reopen");
         assert_eq!(fs::read_dir(reopened.tmp_dir()).expect("tmp").count(), 0);
         assert!(reopened.open_file(&orphan).is_err(), "the orphan is gone");
         assert!(

@@ -4,7 +4,10 @@
 //! people find it, view it (counted once a day per viewer by `views`), buy
 //! it through the payments path (`purchases`) and download it. `reads` lets
 //! the same rules read from a transaction or straight from the store.
+//! `file_copy` carries the files along when `droply migrate` moves a store
+//! between sled and PostgreSQL.
 
+mod file_copy;
 mod files;
 mod lifecycle;
 mod purchases;
@@ -13,6 +16,7 @@ mod sniff;
 mod upload;
 mod views;
 
+pub use file_copy::{check_files_to_copy, copy_files};
 pub use files::{CONTENT_DIR, ContentFiles, FileRole};
 pub use lifecycle::{
     ContentEdit, NewContent, StatusChange, change_status, create, delete, edit, owned, visible,

@@ -123,7 +123,7 @@ impl Engine {
         let search = open_search(&store, &config)?;
         let payments = Payments::new(&store, config.payments.clone())?;
         let calendar = Arc::new(CalendarSync::new(config.calendar.clone())?);
-        let content_files = ContentFiles::open(config.data_dir.path())?;
+        let content_files = ContentFiles::open(config.data_dir.path(), &store)?;
         let daily = match &config.video.daily {
             Some(daily) => Some(Arc::new(DailyClient::new(daily)?)),
             None => None,

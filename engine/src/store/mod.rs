@@ -21,6 +21,7 @@ mod pg;
 mod read;
 mod record;
 mod schema;
+mod shared_files;
 mod sled_trees;
 mod tree_id;
 mod txn;
@@ -37,6 +38,7 @@ pub use key::KeyBuilder;
 pub use location::StoreLocation;
 pub use page::{Cursor, MAX_PAGE_SIZE, Order, Page, PageRequest};
 pub use record::{IndexEntry, Record, RecordId, UniqueEntry};
+pub use shared_files::SharedFiles;
 pub use tree_id::{EntityKind, IndexName, TreeId, UniqueName};
 pub use txn::Txn;
 

@@ -12,4 +12,5 @@ mod postgres_rules;
 mod relationships;
 mod roundtrip;
 mod session_sweep;
+mod shared_files;
 mod uniques;

@@ -1,11 +1,16 @@
 //! `droply migrate --from STORE --to STORE`: copies a whole store into an
 //! empty one, sled into PostgreSQL or back, keeping every id, then reads
-//! every row back from the copy and compares it with the original. Run it
-//! with the service stopped. Prints one JSON line: rows per entity, rows
-//! checked.
+//! every row back from the copy and compares it with the original. The
+//! content files go along: from the data directory into the database, or
+//! back, each checked against its row's size and hash. Run it with the
+//! service stopped. Prints one JSON line: rows per entity, rows checked,
+//! files copied.
+
+use std::path::PathBuf;
 
 use clap::Args;
 use droply_engine::Store;
+use droply_engine::content::{check_files_to_copy, copy_files};
 use droply_engine::records::copy_store;
 use droply_engine::store::StoreLocation;
 
@@ -20,13 +25,19 @@ pub struct MigrateArgs {
     /// The empty store to copy into: `sled:DIR` or a `postgres://` URL.
     #[arg(long)]
     pub to: StoreLocation,
+    /// The data directory whose `content/` holds the sled side's content
+    /// files.
+    #[arg(long, env = "DROPLY_DATA_DIR", default_value = "droply-data")]
+    pub data_dir: PathBuf,
 }
 
 /// Runs `droply migrate`.
 pub fn run(args: MigrateArgs) -> Result<()> {
     let from = Store::open_at(&args.from)?;
     let to = Store::open_at(&args.to)?;
+    check_files_to_copy(&from, &to, &args.data_dir)?;
     let report = copy_store(&from, &to)?;
+    let files = copy_files(&from, &to, &args.data_dir)?;
     to.flush()?;
     let rows: serde_json::Map<String, serde_json::Value> = report
         .rows
@@ -40,6 +51,7 @@ pub fn run(args: MigrateArgs) -> Result<()> {
             "to": to.describe(),
             "rows": report.total(),
             "checked": report.checked,
+            "files": files,
             "by_entity": rows,
         })
     );

@@ -11,6 +11,7 @@
 //! skips an entry that commits late. Each commit notifies `droply_changes`;
 //! every node's listener (`listen.rs`) wakes its followers.
 
+mod files;
 mod lease;
 mod listen;
 mod migrate;
