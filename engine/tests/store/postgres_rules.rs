@@ -2,8 +2,8 @@
 //! two confirmed bookings of one provider overlap (an exclusion
 //! constraint), emails are unique case-insensitively (a unique index),
 //! index entries point at rows (foreign keys); and the schema has a table
-//! for every tree the store keeps. Of the nodes sharing a database, one at a
-//! time leads the store-wide jobs.
+//! for every tree the store keeps, with a typed column per field. Of the
+//! nodes sharing a database, one at a time leads the store-wide jobs.
 
 use droply_engine::Error;
 use droply_engine::store::{StoreLocation, TreeId};
@@ -59,26 +59,52 @@ fn emails_are_unique_in_the_database_whatever_their_case() {
     let (place, mut sql) = postgres_place();
     let store = place.open();
     let ann = store.users().create(full_user("ann")).expect("ann");
-    let body: String = sql
-        .query_one(
-            "SELECT body::text FROM \"user\" WHERE id = $1",
-            &[&(ann.id.get() as i64)],
-        )
-        .expect("row")
-        .get(0);
-    let mut twin: serde_json::Value = serde_json::from_str(&body).expect("json");
-    twin["id"] = 999.into();
-    twin["username"] = "ann_twin".into();
-    twin["referral_code"] = "TWIN0001".into();
-    twin["email"] = ann.email.as_str().to_uppercase().into();
+    // A copy of ann's row with her email in capitals, written by SQL alone.
     let err = sql
         .execute(
-            "INSERT INTO \"user\" (id, body) VALUES (999, $1::text::jsonb)",
-            &[&twin.to_string()],
+            "INSERT INTO \"user\"
+             SELECT (jsonb_populate_record(ann, jsonb_build_object(
+               'id', 999, 'username', 'ann_twin', 'referral_code', 'TWIN0001',
+               'email', upper(ann.email)))).*
+             FROM \"user\" AS ann WHERE ann.id = $1",
+            &[&(ann.id.get() as i64)],
         )
         .expect_err("the same email in capitals");
     let db = err.as_db_error().expect("a database error");
     assert_eq!(db.constraint(), Some("user_email_key"));
+}
+
+#[test]
+fn every_field_is_a_typed_column() {
+    let (place, mut sql) = postgres_place();
+    let store = place.open();
+    let ann = store.users().create(full_user("ann")).expect("ann");
+    let row = sql
+        .query_one(
+            "SELECT full_name, (hourly_rate).amount_minor, (hourly_rate).currency,
+                    extract(epoch FROM created_at)::bigint, specialty_tags, is_available
+             FROM \"user\" WHERE id = $1",
+            &[&(ann.id.get() as i64)],
+        )
+        .expect("ann's columns");
+    let rate = ann.hourly_rate.expect("full_user has a rate");
+    assert_eq!(row.get::<_, String>(0), ann.full_name);
+    assert_eq!(row.get::<_, i64>(1), rate.amount_minor);
+    assert_eq!(row.get::<_, String>(2), rate.currency.as_str());
+    assert_eq!(row.get::<_, i64>(3), ann.created_at.as_micros() / 1_000_000);
+    assert_eq!(row.get::<_, Vec<String>>(4), ann.specialty_tags);
+    assert_eq!(row.get::<_, bool>(5), ann.is_available);
+    // The database checks each column's type: a word is no instant.
+    let refused = sql.execute(
+        "UPDATE \"user\" SET created_at = 'soon' WHERE id = $1",
+        &[&(ann.id.get() as i64)],
+    );
+    assert!(refused.is_err(), "not an instant");
+    let refused = sql.execute(
+        "UPDATE \"user\" SET full_name = NULL WHERE id = $1",
+        &[&(ann.id.get() as i64)],
+    );
+    assert!(refused.is_err(), "a field that is not optional is NOT NULL");
 }
 
 #[test]
@@ -138,4 +164,70 @@ fn one_node_at_a_time_leads_the_jobs_and_another_takes_over_when_it_is_gone() {
     // sled is opened by one process: it always leads its own jobs.
     let sled = StorePlace::new(Backend::Sled).open();
     assert!(sled.leads_jobs().expect("ask"));
+}
+
+#[test]
+fn rows_kept_as_json_by_version_1_become_columns_with_their_values() {
+    let (place, mut sql) = postgres_place();
+    // A database at version 2, as the previous build left it, holding a
+    // user and a booking as version 1 kept them: serde JSON bodies.
+    sql.batch_execute(concat!(
+        include_str!("../../migrations/postgres/0001_store.sql"),
+        include_str!("../../migrations/postgres/0002_shared_files.sql"),
+        "CREATE TABLE schema_migrations (version integer PRIMARY KEY,
+           applied_at timestamptz NOT NULL DEFAULT now());
+         INSERT INTO schema_migrations (version) VALUES (1), (2);"
+    ))
+    .expect("version 2");
+    let mut ann = full_user("ann");
+    ann.id = droply_models::UserId::new(1);
+    let mut bea = full_user("bea");
+    bea.id = droply_models::UserId::new(2);
+    bea.hourly_rate = None;
+    let mut booking = full_booking(bea.id, ann.id, "2026-10-05T09:00:00Z");
+    booking.id = droply_models::BookingId::new(3);
+    booking.status = BookingStatus::Confirmed;
+    let mut tx = sql.transaction().expect("tx");
+    for (table, id, body) in [
+        ("user", 1i64, serde_json::to_string(&ann).expect("ann")),
+        ("user", 2, serde_json::to_string(&bea).expect("bea")),
+        (
+            "booking",
+            3,
+            serde_json::to_string(&booking).expect("booking"),
+        ),
+    ] {
+        tx.execute(
+            &format!("INSERT INTO \"{table}\" (id, body) VALUES ($1, $2::text::jsonb)"),
+            &[&id, &body],
+        )
+        .expect("a version 1 row");
+    }
+    tx.execute("UPDATE store_counters SET next_id = 4", &[])
+        .expect("counters");
+    tx.commit().expect("commit");
+
+    let store = place.open();
+    assert_eq!(store.users().get(ann.id).expect("ann"), ann);
+    assert_eq!(store.users().get(bea.id).expect("bea"), bea);
+    assert_eq!(store.bookings().get(booking.id).expect("booking"), booking);
+    let version: i32 = sql
+        .query_one("SELECT max(version) FROM schema_migrations", &[])
+        .expect("version")
+        .get(0);
+    assert_eq!(version, 3);
+    let body_left: i64 = sql
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns
+             WHERE table_schema = current_schema() AND column_name = 'body'",
+            &[],
+        )
+        .expect("columns")
+        .get(0);
+    assert_eq!(body_left, 0, "no table keeps a JSON body");
+    // The exclusion constraint came through the conversion.
+    let mut overlapping = full_booking(bea.id, ann.id, "2026-10-05T09:30:00Z");
+    overlapping.status = BookingStatus::Confirmed;
+    let err = store.bookings().create(overlapping).expect_err("overlap");
+    assert!(matches!(err, Error::SlotUnavailable), "{err}");
 }

@@ -17,13 +17,17 @@ const MIGRATIONS: &[(i32, &str)] = &[
         2,
         include_str!("../../../migrations/postgres/0002_shared_files.sql"),
     ),
+    (
+        3,
+        include_str!("../../../migrations/postgres/0003_columns.sql"),
+    ),
 ];
 
 /// The advisory lock migrations run under.
 const MIGRATION_LOCK: i64 = 0x6472_6f70_6c79_0001;
 
 /// The latest schema version this build knows.
-pub(crate) const LATEST: i32 = 2;
+pub(crate) const LATEST: i32 = 3;
 
 /// Applies every migration the database has not seen; returns the version it is at.
 pub(crate) fn run(client: &mut Client) -> Result<i32> {

@@ -50,6 +50,8 @@ pub(crate) struct PgStore {
     shown: String,
     /// Whether this node runs the store-wide jobs.
     lease: JobsLease,
+    /// How rows are written into each entity's table.
+    row_writes: trees::RowWrites,
 }
 
 impl PgStore {
@@ -57,12 +59,14 @@ impl PgStore {
     pub(crate) fn open(url: &str) -> Result<PgStore> {
         let pool = Pool::new(url)?;
         let version = migrate::run(&mut *pool.get()?)?;
+        let row_writes = trees::RowWrites::load(&mut pool.get()?)?;
         let shown = without_password(url);
         tracing::debug!(url = %shown, version, "PostgreSQL store opened");
         Ok(PgStore {
             pool,
             shown,
             lease: JobsLease::default(),
+            row_writes,
         })
     }
 
@@ -129,7 +133,7 @@ impl PgStore {
         if staged.is_empty() {
             return Ok((out, None));
         }
-        trees::apply(&mut session, &staged)?;
+        trees::apply(&mut session, &staged, &self.row_writes)?;
         let entries = super::change_feed::entries(last_seq, now, &changes);
         let seq = entries.last().map_or(last_seq, |change| change.seq);
         insert_changes(&mut session, &entries)?;

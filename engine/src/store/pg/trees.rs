@@ -1,10 +1,13 @@
 //! The store's trees as PostgreSQL tables (see `engine/migrations/postgres`):
-//! an entity's rows keyed by `id`, a relationship index or unique key keyed by
-//! the engine's byte key. Reads take byte-key bounds as sled does; bytea
-//! sorts byte-wise, and ids, being below 2^63, sort as bigints the way their
-//! big-endian bytes do. Writes apply a transaction's staged keys.
+//! an entity's rows keyed by `id`, a column per field, a relationship index
+//! or unique key keyed by the engine's byte key. A row travels as its serde
+//! JSON: written through `jsonb_populate_record` into the table's columns
+//! (so each column's type checks its value) and read back with `to_jsonb`.
+//! Reads take byte-key bounds as sled does; bytea sorts byte-wise, and ids,
+//! being below 2^63, sort as bigints the way their big-endian bytes do.
+//! Writes apply a transaction's staged keys.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
 use postgres::types::ToSql;
@@ -12,14 +15,79 @@ use postgres::types::ToSql;
 use super::super::backend::KeyBounds;
 use super::super::key::{read_u64, trailing_u64};
 use super::super::page::Order;
-use super::super::tree_id::TreeId;
+use super::super::tree_id::{EntityKind, TreeId};
 use super::super::txn::Staged;
 use super::session::Session;
 use crate::{Error, Result};
 
+/// The upsert of each entity table, built from the columns the schema gives
+/// it (every one but the generated ones), once per store.
+pub(crate) struct RowWrites {
+    upserts: HashMap<String, String>,
+}
+
+impl RowWrites {
+    /// Reads the entity tables' columns from the catalog.
+    pub(crate) fn load(session: &mut impl Session) -> Result<RowWrites> {
+        let rows = session.rows(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns
+             WHERE table_schema = current_schema() AND is_generated = 'NEVER'
+             ORDER BY table_name, ordinal_position",
+            &[],
+        )?;
+        let mut columns: HashMap<String, Vec<String>> = HashMap::new();
+        for row in rows {
+            columns.entry(row.get(0)).or_default().push(row.get(1));
+        }
+        let upserts = EntityKind::ALL
+            .iter()
+            .filter_map(|kind| {
+                let columns = columns.get(kind.name())?;
+                Some((kind.name().to_owned(), upsert(kind.name(), columns)))
+            })
+            .collect();
+        Ok(RowWrites { upserts })
+    }
+
+    fn upsert(&self, kind: EntityKind) -> Result<&str> {
+        self.upserts
+            .get(kind.name())
+            .map(String::as_str)
+            .ok_or_else(|| Error::Storage(format!("no table for {} rows", kind.name())))
+    }
+}
+
+/// The statement that writes rows (`$1` their ids, `$2` their JSON) into
+/// `table`'s `columns`, replacing those already there.
+fn upsert(table: &str, columns: &[String]) -> String {
+    let quoted = |column: &String| format!("\"{column}\"");
+    let list: Vec<String> = columns.iter().map(quoted).collect();
+    let values: Vec<String> = columns
+        .iter()
+        .map(|column| match column.as_str() {
+            "id" => "given.id".to_owned(),
+            _ => format!("fields.{}", quoted(column)),
+        })
+        .collect();
+    let updates: Vec<String> = columns
+        .iter()
+        .filter(|column| *column != "id")
+        .map(|column| format!("{0} = EXCLUDED.{0}", quoted(column)))
+        .collect();
+    format!(
+        "INSERT INTO \"{table}\" ({})
+         SELECT {} FROM unnest($1::bigint[], $2::text[]) AS given (id, body),
+              jsonb_populate_record(NULL::\"{table}\", given.body::jsonb) AS fields
+         ON CONFLICT (id) DO UPDATE SET {}",
+        list.join(", "),
+        values.join(", "),
+        updates.join(", ")
+    )
+}
+
 /// How a tree's keys and values sit in its table.
 enum Shape {
-    /// `id bigint`, `body jsonb`: an entity's rows.
+    /// `id bigint` and a column per field: an entity's rows.
     Rows,
     /// `key bytea`, `id bigint`: index entries (no value) or unique keys
     /// (the value is the row id).
@@ -105,7 +173,7 @@ pub(crate) fn get(session: &mut impl Session, tree: TreeId, key: &[u8]) -> Resul
     let (table, shape) = table(tree)?;
     let row = match shape {
         Shape::Rows => session.row_opt(
-            &format!("SELECT body::text FROM {table} WHERE id = $1"),
+            &format!("SELECT to_jsonb(stored)::text FROM {table} AS stored WHERE id = $1"),
             &[&key_id(key)?],
         )?,
         Shape::Keys { .. } => {
@@ -129,7 +197,7 @@ pub(crate) fn range(
 ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let (table, shape) = table(tree)?;
     let (column, select) = match shape {
-        Shape::Rows => ("id", "id, body::text"),
+        Shape::Rows => ("id", "id, to_jsonb(stored)::text"),
         Shape::Keys { .. } => ("key", "key, id"),
     };
     let (filter, params) = conditions(&shape, column, bounds)?;
@@ -140,7 +208,7 @@ pub(crate) fn range(
     let (filter, mut params) = (filter, params);
     params.push(Box::new(i64::try_from(limit).unwrap_or(i64::MAX)));
     let sql = format!(
-        "SELECT {select} FROM {table}{filter} ORDER BY {column} {direction} LIMIT ${}",
+        "SELECT {select} FROM {table} AS stored{filter} ORDER BY {column} {direction} LIMIT ${}",
         params.len()
     );
     let rows = session.rows(&sql, &refs(&params))?;
@@ -187,7 +255,7 @@ type Entry<'a> = (&'a [u8], &'a [u8]);
 /// change: removals first, so that a value one row gives up and another
 /// takes in the same transaction is free when the database's own unique
 /// indexes look.
-pub(crate) fn apply(session: &mut impl Session, staged: &Staged) -> Result<()> {
+pub(crate) fn apply(session: &mut impl Session, staged: &Staged, rows: &RowWrites) -> Result<()> {
     let mut removed: BTreeMap<TreeId, Vec<&[u8]>> = BTreeMap::new();
     let mut written: BTreeMap<TreeId, Vec<Entry<'_>>> = BTreeMap::new();
     for ((tree, key), value) in staged {
@@ -225,14 +293,10 @@ pub(crate) fn apply(session: &mut impl Session, staged: &Staged) -> Result<()> {
                             .map_err(|_| Error::Corrupt("a row is not JSON text".to_owned()))?,
                     );
                 }
-                session.run(
-                    &format!(
-                        "INSERT INTO {table} (id, body)
-                         SELECT id, body::jsonb FROM unnest($1::bigint[], $2::text[]) AS row (id, body)
-                         ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body"
-                    ),
-                    &[&ids, &bodies],
-                )?;
+                let TreeId::Entity(kind) = tree else {
+                    return Err(Error::Storage(format!("{table} holds no rows")));
+                };
+                session.run(rows.upsert(kind)?, &[&ids, &bodies])?;
             }
             Shape::Keys { id_is_value } => {
                 let mut keys = Vec::with_capacity(entries.len());
