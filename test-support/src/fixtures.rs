@@ -36,7 +36,7 @@ pub fn full_user(name: &str) -> User {
                 name.to_uppercase().replace(['_', '.'], "")
             ))
             .expect("code"),
-            referred_by: Some(UserId::new(999)),
+            referred_by: None,
         },
         UserId::new(0),
         now,
@@ -119,7 +119,7 @@ pub fn full_booking(booker: UserId, provider: UserId, start: &str) -> Booking {
     booking.meeting_ended_at = Some(start_time.plus_minutes(58));
     booking.meeting_duration = Some(57);
     booking.recording_url = Some(url("https://cdn.example.com/rec/1.mp4"));
-    booking.rescheduled_from = Some(BookingId::new(9_000_000_000));
+    booking.rescheduled_from = None;
     booking.cancellation_reason = Some("none, kept".to_owned());
     booking
 }

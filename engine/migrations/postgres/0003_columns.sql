@@ -121,6 +121,8 @@ ALTER TABLE "user"
   ALTER COLUMN "email_notifications" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL,
   ALTER COLUMN "updated_at" SET NOT NULL;
+ALTER TABLE "user"
+  ADD CONSTRAINT user_referred_by_fkey FOREIGN KEY ("referred_by") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- booking (Booking)
 ALTER TABLE "booking" DROP CONSTRAINT booking_no_double_booking;
@@ -168,6 +170,8 @@ ALTER TABLE "booking"
   ALTER COLUMN "client_name" SET NOT NULL,
   ALTER COLUMN "client_email" SET NOT NULL;
 ALTER TABLE "booking"
+  ADD CONSTRAINT booking_rescheduled_from_fkey FOREIGN KEY ("rescheduled_from") REFERENCES "booking" (id) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE "booking"
   ADD COLUMN during tstzrange GENERATED ALWAYS AS (tstzrange("start_time", "end_time")) STORED,
   ADD CONSTRAINT booking_no_double_booking EXCLUDE USING gist (provider_id WITH =, during WITH &&)
     WHERE (status = 'confirmed') DEFERRABLE INITIALLY DEFERRED;
@@ -202,6 +206,9 @@ ALTER TABLE "interaction"
   ALTER COLUMN "target_user_id" SET NOT NULL,
   ALTER COLUMN "interaction_type" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL;
+ALTER TABLE "interaction"
+  ADD CONSTRAINT interaction_user_id_fkey FOREIGN KEY ("user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT interaction_target_user_id_fkey FOREIGN KEY ("target_user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- availability_rule (AvailabilityRule)
 ALTER TABLE "availability_rule"
@@ -224,6 +231,8 @@ ALTER TABLE "availability_rule"
   ALTER COLUMN "is_active" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL,
   ALTER COLUMN "updated_at" SET NOT NULL;
+ALTER TABLE "availability_rule"
+  ADD CONSTRAINT availability_rule_user_id_fkey FOREIGN KEY ("user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- availability_exception (AvailabilityException)
 ALTER TABLE "availability_exception"
@@ -243,6 +252,8 @@ ALTER TABLE "availability_exception"
   ALTER COLUMN "end" SET NOT NULL,
   ALTER COLUMN "is_blocked" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL;
+ALTER TABLE "availability_exception"
+  ADD CONSTRAINT availability_exception_user_id_fkey FOREIGN KEY ("user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- payout (Payout)
 ALTER TABLE "payout"
@@ -262,6 +273,8 @@ ALTER TABLE "payout"
   ALTER COLUMN "amount" SET NOT NULL,
   ALTER COLUMN "status" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL;
+ALTER TABLE "payout"
+  ADD CONSTRAINT payout_user_id_fkey FOREIGN KEY ("user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- referral (Referral)
 ALTER TABLE "referral"
@@ -280,6 +293,9 @@ ALTER TABLE "referral"
   ALTER COLUMN "referral_code" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL,
   ALTER COLUMN "status" SET NOT NULL;
+ALTER TABLE "referral"
+  ADD CONSTRAINT referral_referrer_id_fkey FOREIGN KEY ("referrer_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT referral_referred_user_id_fkey FOREIGN KEY ("referred_user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- referral_reward (ReferralReward)
 ALTER TABLE "referral_reward"
@@ -303,6 +319,11 @@ ALTER TABLE "referral_reward"
   ALTER COLUMN "reward_type" SET NOT NULL,
   ALTER COLUMN "status" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL;
+ALTER TABLE "referral_reward"
+  ADD CONSTRAINT referral_reward_referrer_id_fkey FOREIGN KEY ("referrer_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT referral_reward_referred_user_id_fkey FOREIGN KEY ("referred_user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT referral_reward_booking_id_fkey FOREIGN KEY ("booking_id") REFERENCES "booking" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT referral_reward_content_purchase_id_fkey FOREIGN KEY ("content_purchase_id") REFERENCES "content_purchase" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- content (Content)
 ALTER TABLE "content"
@@ -344,6 +365,9 @@ ALTER TABLE "content"
   ALTER COLUMN "earnings" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL,
   ALTER COLUMN "updated_at" SET NOT NULL;
+ALTER TABLE "content"
+  ADD CONSTRAINT content_user_id_fkey FOREIGN KEY ("user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT content_category_id_fkey FOREIGN KEY ("category_id") REFERENCES "category" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- content_purchase (ContentPurchase)
 ALTER TABLE "content_purchase"
@@ -363,6 +387,9 @@ ALTER TABLE "content_purchase"
   ALTER COLUMN "amount_paid" SET NOT NULL,
   ALTER COLUMN "payment_status" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL;
+ALTER TABLE "content_purchase"
+  ADD CONSTRAINT content_purchase_buyer_id_fkey FOREIGN KEY ("buyer_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT content_purchase_content_id_fkey FOREIGN KEY ("content_id") REFERENCES "content" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- dropin_session (DropinSession)
 ALTER TABLE "dropin_session"
@@ -393,6 +420,8 @@ ALTER TABLE "dropin_session"
   ALTER COLUMN "session_code" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL,
   ALTER COLUMN "duration_minutes" SET NOT NULL;
+ALTER TABLE "dropin_session"
+  ADD CONSTRAINT dropin_session_host_id_fkey FOREIGN KEY ("host_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- dropin_participant (DropinParticipant)
 ALTER TABLE "dropin_participant"
@@ -410,6 +439,9 @@ ALTER TABLE "dropin_participant"
   ALTER COLUMN "session_id" SET NOT NULL,
   ALTER COLUMN "joined_at" SET NOT NULL,
   ALTER COLUMN "is_active" SET NOT NULL;
+ALTER TABLE "dropin_participant"
+  ADD CONSTRAINT dropin_participant_session_id_fkey FOREIGN KEY ("session_id") REFERENCES "dropin_session" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT dropin_participant_user_id_fkey FOREIGN KEY ("user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- dropin_message (DropinMessage)
 ALTER TABLE "dropin_message"
@@ -432,6 +464,10 @@ ALTER TABLE "dropin_message"
   ALTER COLUMN "content" SET NOT NULL,
   ALTER COLUMN "is_anonymous" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL;
+ALTER TABLE "dropin_message"
+  ADD CONSTRAINT dropin_message_session_id_fkey FOREIGN KEY ("session_id") REFERENCES "dropin_session" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT dropin_message_participant_id_fkey FOREIGN KEY ("participant_id") REFERENCES "dropin_participant" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT dropin_message_reply_to_fkey FOREIGN KEY ("reply_to") REFERENCES "dropin_message" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- ai_match (AiMatch)
 ALTER TABLE "ai_match"
@@ -456,6 +492,9 @@ ALTER TABLE "ai_match"
   ALTER COLUMN "created_at" SET NOT NULL,
   ALTER COLUMN "is_viewed" SET NOT NULL,
   ALTER COLUMN "is_acted_upon" SET NOT NULL;
+ALTER TABLE "ai_match"
+  ADD CONSTRAINT ai_match_user_id_fkey FOREIGN KEY ("user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT ai_match_matched_user_id_fkey FOREIGN KEY ("matched_user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- category (Category)
 ALTER TABLE "category"
@@ -486,6 +525,8 @@ ALTER TABLE "auth_session"
   ALTER COLUMN "token_hash" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL,
   ALTER COLUMN "expires_at" SET NOT NULL;
+ALTER TABLE "auth_session"
+  ADD CONSTRAINT auth_session_user_id_fkey FOREIGN KEY ("user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- booking_idempotency (BookingIdempotency)
 ALTER TABLE "booking_idempotency"
@@ -501,6 +542,9 @@ ALTER TABLE "booking_idempotency"
   ALTER COLUMN "booker" SET NOT NULL,
   ALTER COLUMN "key" SET NOT NULL,
   ALTER COLUMN "booking_id" SET NOT NULL;
+ALTER TABLE "booking_idempotency"
+  ADD CONSTRAINT booking_idempotency_booker_fkey FOREIGN KEY ("booker") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT booking_idempotency_booking_id_fkey FOREIGN KEY ("booking_id") REFERENCES "booking" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- payment (Payment)
 ALTER TABLE "payment"
@@ -530,6 +574,9 @@ ALTER TABLE "payment"
   ALTER COLUMN "refunds" SET NOT NULL,
   ALTER COLUMN "earning_available_at" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL;
+ALTER TABLE "payment"
+  ADD CONSTRAINT payment_payer_fkey FOREIGN KEY ("payer") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT payment_payee_fkey FOREIGN KEY ("payee") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- ledger_entry (LedgerEntry)
 ALTER TABLE "ledger_entry"
@@ -552,6 +599,11 @@ ALTER TABLE "ledger_entry"
   ALTER COLUMN "amount" SET NOT NULL,
   ALTER COLUMN "available_at" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL;
+ALTER TABLE "ledger_entry"
+  ADD CONSTRAINT ledger_entry_account_fkey FOREIGN KEY ("account") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT ledger_entry_payment_id_fkey FOREIGN KEY ("payment_id") REFERENCES "payment" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT ledger_entry_booking_id_fkey FOREIGN KEY ("booking_id") REFERENCES "booking" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT ledger_entry_payout_id_fkey FOREIGN KEY ("payout_id") REFERENCES "payout" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- stripe_event (StripeEvent)
 ALTER TABLE "stripe_event"
@@ -591,6 +643,10 @@ ALTER TABLE "review"
   ALTER COLUMN "author_name" SET NOT NULL,
   ALTER COLUMN "rating" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL;
+ALTER TABLE "review"
+  ADD CONSTRAINT review_booking_id_fkey FOREIGN KEY ("booking_id") REFERENCES "booking" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT review_author_id_fkey FOREIGN KEY ("author_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT review_expert_id_fkey FOREIGN KEY ("expert_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- dropin_pass (DropinPass)
 ALTER TABLE "dropin_pass"
@@ -607,6 +663,9 @@ ALTER TABLE "dropin_pass"
   ALTER COLUMN "participant_id" SET NOT NULL,
   ALTER COLUMN "token_hash" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL;
+ALTER TABLE "dropin_pass"
+  ADD CONSTRAINT dropin_pass_session_id_fkey FOREIGN KEY ("session_id") REFERENCES "dropin_session" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT dropin_pass_participant_id_fkey FOREIGN KEY ("participant_id") REFERENCES "dropin_participant" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- video_room (VideoRoom)
 ALTER TABLE "video_room"
@@ -629,6 +688,8 @@ ALTER TABLE "video_room"
   ALTER COLUMN "next_attempt_at" SET NOT NULL,
   ALTER COLUMN "created_at" SET NOT NULL,
   ALTER COLUMN "updated_at" SET NOT NULL;
+ALTER TABLE "video_room"
+  ADD CONSTRAINT video_room_booking_id_fkey FOREIGN KEY ("booking_id") REFERENCES "booking" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- daily_event (DailyEvent)
 ALTER TABLE "daily_event"
@@ -661,6 +722,8 @@ ALTER TABLE "recording"
   ALTER COLUMN "booking_id" SET NOT NULL,
   ALTER COLUMN "recording_id" SET NOT NULL,
   ALTER COLUMN "received_at" SET NOT NULL;
+ALTER TABLE "recording"
+  ADD CONSTRAINT recording_booking_id_fkey FOREIGN KEY ("booking_id") REFERENCES "booking" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- calendar_connection (CalendarConnection)
 ALTER TABLE "calendar_connection"
@@ -682,6 +745,8 @@ ALTER TABLE "calendar_connection"
   ALTER COLUMN "access_token" SET NOT NULL,
   ALTER COLUMN "access_expires_at" SET NOT NULL,
   ALTER COLUMN "connected_at" SET NOT NULL;
+ALTER TABLE "calendar_connection"
+  ADD CONSTRAINT calendar_connection_user_id_fkey FOREIGN KEY ("user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- oauth_state (OAuthState)
 ALTER TABLE "oauth_state"
@@ -698,6 +763,8 @@ ALTER TABLE "oauth_state"
   ALTER COLUMN "user_id" SET NOT NULL,
   ALTER COLUMN "verifier" SET NOT NULL,
   ALTER COLUMN "expires_at" SET NOT NULL;
+ALTER TABLE "oauth_state"
+  ADD CONSTRAINT oauth_state_user_id_fkey FOREIGN KEY ("user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- busy_times (BusyTimes)
 ALTER TABLE "busy_times"
@@ -712,6 +779,8 @@ ALTER TABLE "busy_times"
   ALTER COLUMN "user_id" SET NOT NULL,
   ALTER COLUMN "spans" SET NOT NULL,
   ALTER COLUMN "synced_at" SET NOT NULL;
+ALTER TABLE "busy_times"
+  ADD CONSTRAINT busy_times_user_id_fkey FOREIGN KEY ("user_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- calendar_op (CalendarOp)
 ALTER TABLE "calendar_op"
@@ -732,6 +801,10 @@ ALTER TABLE "calendar_op"
   ALTER COLUMN "kind" SET NOT NULL,
   ALTER COLUMN "attempts" SET NOT NULL,
   ALTER COLUMN "not_before" SET NOT NULL;
+ALTER TABLE "calendar_op"
+  ADD CONSTRAINT calendar_op_booking_id_fkey FOREIGN KEY ("booking_id") REFERENCES "booking" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT calendar_op_expert_id_fkey FOREIGN KEY ("expert_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT calendar_op_replaces_fkey FOREIGN KEY ("replaces") REFERENCES "booking" (id) DEFERRABLE INITIALLY DEFERRED;
 
 -- calendar_event (CalendarEvent)
 ALTER TABLE "calendar_event"
@@ -746,5 +819,8 @@ ALTER TABLE "calendar_event"
   ALTER COLUMN "booking_id" SET NOT NULL,
   ALTER COLUMN "expert_id" SET NOT NULL,
   ALTER COLUMN "event_id" SET NOT NULL;
+ALTER TABLE "calendar_event"
+  ADD CONSTRAINT calendar_event_booking_id_fkey FOREIGN KEY ("booking_id") REFERENCES "booking" (id) DEFERRABLE INITIALLY DEFERRED,
+  ADD CONSTRAINT calendar_event_expert_id_fkey FOREIGN KEY ("expert_id") REFERENCES "user" (id) DEFERRABLE INITIALLY DEFERRED;
 
 DROP FUNCTION droply_instant(text);

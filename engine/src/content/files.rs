@@ -208,6 +208,24 @@ impl ContentFiles {
         Ok(stored)
     }
 
+    /// Writes `bytes` as the file at `stored` (a path of this module's
+    /// form, for rows made elsewhere: the demo's), here and in the shared
+    /// store.
+    pub fn place(&self, stored: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.resolve(stored)?;
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        let mut file = File::create(&path)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        if let Some(shared) = self.shared.as_ref().and_then(Store::shared_files) {
+            let sha256 = hex::encode(Sha256::digest(bytes));
+            shared.put(stored, &mut &bytes[..], bytes.len() as u64, &sha256)?;
+        }
+        Ok(())
+    }
+
     /// The file at `stored` (a path this module made), opened for reading;
     /// fetched from the shared store first when this node has no copy.
     pub fn open_file(&self, stored: &str) -> Result<File> {

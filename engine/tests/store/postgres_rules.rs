@@ -105,6 +105,15 @@ fn every_field_is_a_typed_column() {
         &[&(ann.id.get() as i64)],
     );
     assert!(refused.is_err(), "a field that is not optional is NOT NULL");
+    let refused = sql.execute(
+        "UPDATE \"user\" SET referred_by = 999999 WHERE id = $1",
+        &[&(ann.id.get() as i64)],
+    );
+    let err = refused.expect_err("a referrer that does not exist");
+    assert_eq!(
+        err.as_db_error().and_then(|db| db.constraint()),
+        Some("user_referred_by_fkey")
+    );
 }
 
 #[test]

@@ -26,9 +26,22 @@ fn round_trip<R: Record + PartialEq + std::fmt::Debug>(place: &StorePlace, row: 
 
 fn every_entity_round_trips_with_every_field(place: &StorePlace) {
     let client = round_trip(place, full_user("client"));
-    let expert = round_trip(place, full_user("expert"));
+    let expert = round_trip(
+        place,
+        droply_models::User {
+            referred_by: Some(client.id),
+            ..full_user("expert")
+        },
+    );
     let (c, e) = (client.id, expert.id);
-    let booking = round_trip(place, full_booking(c, e, "2026-10-05T09:00:00Z"));
+    let earlier = round_trip(place, full_booking(c, e, "2026-10-02T09:00:00Z"));
+    let booking = round_trip(
+        place,
+        droply_models::Booking {
+            rescheduled_from: Some(earlier.id),
+            ..full_booking(c, e, "2026-10-05T09:00:00Z")
+        },
+    );
     round_trip(place, favorite(c, e, "2026-10-01T00:00:00Z"));
     round_trip(
         place,

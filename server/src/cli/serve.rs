@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clap::Args;
-use droply_engine::content::ContentConfig;
+use droply_engine::content::{ContentConfig, ContentFiles};
 use droply_engine::import::import_rows;
 use droply_engine::payments::{PaymentsConfig, open_imported_sales, reward_sweep};
 use droply_engine::search_index::{RebuildProgress, SearchIndexConfig};
@@ -147,8 +147,8 @@ fn log_rebuild_progress() -> impl Fn(RebuildProgress) + Send + Sync {
 }
 
 /// Generates the demo marketplace into `store`, and the files of its
-/// content under `data_dir` (written before the engine opens, so its sweep
-/// of unrecorded files finds them recorded). Its paid sales are opened
+/// content under `data_dir` and in a shared store (written before the
+/// engine opens, so its sweep of unrecorded files finds them recorded). Its paid sales are opened
 /// under `payments`' rules (payments, ledger rows, referral rewards), and
 /// the rewards whose hold was over at the demo's `now` are credited.
 fn load_demo(
@@ -172,12 +172,9 @@ fn load_demo(
     bar.finish_and_clear();
     let sales = open_imported_sales(store, payments)?;
     let rewards = reward_sweep(store, &payments.referrals, config.now)?;
+    let files = ContentFiles::open(data_dir, store)?;
     for content in &market.content {
-        let path = data_dir.join(&content.file_path);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(&path, content_file(content))?;
+        files.place(&content.file_path, &content_file(content))?;
     }
     tracing::info!(
         rows = stats.rows,
