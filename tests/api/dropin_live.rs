@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use droply_engine::dropins::Presence;
 use droply_server::limits::{Limits, LiveLimits, Rate};
 use serde_json::{Value, json};
 
@@ -518,6 +519,30 @@ fn a_slow_client_is_dropped_and_never_stalls_the_room() {
         );
         assert_ne!(end, Ended::TimedOut);
     });
+}
+
+#[test]
+fn nothing_is_noted_of_a_member_after_the_end() {
+    let app = live_app(|_| {});
+    let (host, id, tokens) = anonymous_room(&app, "Late", &["Guest"]);
+    let session = droply_models::DropinSessionId::new(id);
+    let member = app
+        .engine
+        .dropin_member(session, &tokens[0])
+        .expect("a member");
+    let ended = app.authed("POST", &format!("/v1/dropins/{id}/end"), &host, None);
+    assert_eq!(ended.status, 200, "{}", ended.raw);
+    // A socket that was let in just before the end notes nothing after it.
+    for presence in [Presence::Joined, Presence::Left] {
+        let err = app
+            .engine
+            .dropin_presence(&member, presence)
+            .expect_err("the drop-in has ended");
+        assert!(
+            matches!(err, droply_engine::Error::InvalidState(_)),
+            "{err}"
+        );
+    }
 }
 
 #[test]

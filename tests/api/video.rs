@@ -3,10 +3,9 @@
 //! booking gets exactly one room (after a 500 and a retry on the backoff's
 //! schedule), meeting tokens for the booker and the provider only (the
 //! provider's owns the room) that never show up anywhere else, the WebRTC
-//! fallback without Daily or without a room, the meeting window, Daily's
-//! signed webhooks (call times once, in any order; a bad signature changes
-//! nothing) and recordings with their short-lived links for the two
-//! parties only.
+//! fallback without Daily or without a room, and the meeting window.
+//! Daily's webhooks and recordings are in `video_webhooks`, over the same
+//! helpers.
 
 use std::time::Duration;
 
@@ -16,9 +15,9 @@ use droply_engine::video::{
 };
 use droply_models::{Booking, BookingId, Timestamp};
 use droply_test_support::daily_fake::{
-    DAILY_API_KEY, DAILY_WEBHOOK_SECRET, DailyFake, daily_event, post_webhook, sign_webhook,
+    DAILY_API_KEY, DAILY_WEBHOOK_SECRET, DailyFake, daily_event,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::app::{TestApp, error_code, spawn_app_paying_with, spawn_app_with};
 use crate::availability::expert_working;
@@ -42,20 +41,20 @@ fn daily_config(fake: &DailyFake, config: &mut EngineConfig) {
     };
 }
 
-fn spawn_app_with_daily(fake: &DailyFake) -> TestApp {
+pub(crate) fn spawn_app_with_daily(fake: &DailyFake) -> TestApp {
     spawn_app_with(|config| daily_config(fake, config))
 }
 
 /// Who is on a booking.
-struct Session {
-    booking: u64,
-    provider: String,
-    client: String,
-    stranger: String,
+pub(crate) struct Session {
+    pub(crate) booking: u64,
+    pub(crate) provider: String,
+    pub(crate) client: String,
+    pub(crate) stranger: String,
 }
 
 /// A free (so at once confirmed) one-hour booking at [`SLOT`].
-fn confirmed_session(app: &TestApp, n: &str) -> Session {
+pub(crate) fn confirmed_session(app: &TestApp, n: &str) -> Session {
     let (expert, provider) = expert_working(
         app,
         &format!("provider{n}"),
@@ -78,14 +77,14 @@ fn confirmed_session(app: &TestApp, n: &str) -> Session {
     }
 }
 
-fn booking_row(app: &TestApp, id: u64) -> Booking {
+pub(crate) fn booking_row(app: &TestApp, id: u64) -> Booking {
     app.store
         .bookings()
         .get(BookingId::new(id))
         .expect("booking")
 }
 
-fn room_row(app: &TestApp, id: u64) -> VideoRoom {
+pub(crate) fn room_row(app: &TestApp, id: u64) -> VideoRoom {
     app.store
         .iter::<VideoRoom>()
         .map(|row| row.expect("room row"))
@@ -93,11 +92,11 @@ fn room_row(app: &TestApp, id: u64) -> VideoRoom {
         .expect("a room row for the booking")
 }
 
-fn meeting(app: &TestApp, id: u64, token: &str) -> crate::app::Response {
+pub(crate) fn meeting(app: &TestApp, id: u64, token: &str) -> crate::app::Response {
     app.authed("POST", &format!("/v1/bookings/{id}/meeting"), token, None)
 }
 
-fn webhook_url(app: &TestApp) -> String {
+pub(crate) fn webhook_url(app: &TestApp) -> String {
     format!("http://{}/v1/webhooks/daily", app.addr)
 }
 
@@ -421,207 +420,4 @@ fn a_meeting_outside_its_window_or_of_an_unconfirmed_booking_is_refused() {
     assert_eq!(malformed.status, 404, "{}", malformed.raw);
     let garbage = app.authed("POST", "/v1/bookings/x1/meeting", &session.provider, None);
     assert_eq!(garbage.status, 400, "{}", garbage.raw);
-}
-
-#[test]
-fn daily_webhooks_record_the_call_once_in_any_order_and_only_when_signed() {
-    let fake = DailyFake::start();
-    let app = spawn_app_with_daily(&fake);
-    let session = confirmed_session(&app, "h");
-    app.engine.run_video_sweep().expect("sweep");
-    let room = booking_row(&app, session.booking)
-        .meeting_room_id
-        .expect("a room");
-    let url = webhook_url(&app);
-    let start = 1_799_053_200.25; // 2027-01-04T09:00:00.25Z
-    let end = start + 50.0 * 60.0 + 10.0;
-
-    // A bad signature changes nothing.
-    let ended = daily_event(
-        "ev-ended",
-        "meeting.ended",
-        json!({"room": room, "meeting_id": "m1", "start_ts": start, "end_ts": end}),
-    );
-    let (status, body) = DailyFake::send_webhook(&url, "d3Jvbmcta2V5", &ended);
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (400, Some("invalid_signature"))
-    );
-    let now = Timestamp::now().as_micros() / 1_000_000;
-    let text = ended.to_string();
-    let signature = sign_webhook(DAILY_WEBHOOK_SECRET, &now.to_string(), text.as_bytes());
-    let tampered = text.replace("m1", "m2");
-    let (status, _) = post_webhook(&url, &signature, &now.to_string(), tampered.as_bytes());
-    assert_eq!(status, 400);
-    let stale = (now - 3600).to_string();
-    let old = sign_webhook(DAILY_WEBHOOK_SECRET, &stale, text.as_bytes());
-    let (status, _) = post_webhook(&url, &old, &stale, text.as_bytes());
-    assert_eq!(status, 400);
-    let unchanged = booking_row(&app, session.booking);
-    assert!(unchanged.meeting_started_at.is_none() && unchanged.meeting_ended_at.is_none());
-
-    // Ended arrives before started; both applied once.
-    let (status, body) = DailyFake::send_webhook(&url, DAILY_WEBHOOK_SECRET, &ended);
-    assert_eq!(
-        (status, &body),
-        (200, &json!({"received": true, "applied": true}))
-    );
-    let started = daily_event(
-        "ev-started",
-        "meeting.started",
-        json!({"room": room, "meeting_id": "m1", "start_ts": start + 5.0}),
-    );
-    let (status, body) = DailyFake::send_webhook(&url, DAILY_WEBHOOK_SECRET, &started);
-    assert_eq!((status, body["applied"].as_bool()), (200, Some(true)));
-    // The same event again is received, not applied.
-    let (status, body) = DailyFake::send_webhook(&url, DAILY_WEBHOOK_SECRET, &ended);
-    assert_eq!((status, body["applied"].as_bool()), (200, Some(false)));
-
-    let view = app.authed(
-        "GET",
-        &format!("/v1/bookings/{}", session.booking),
-        &session.provider,
-        None,
-    );
-    assert_eq!(view.status, 200, "{}", view.raw);
-    assert_eq!(
-        view.body["meeting_started_at"], "2027-01-04T09:00:00.250Z",
-        "{}",
-        view.raw
-    );
-    assert_eq!(
-        view.body["meeting_ended_at"], "2027-01-04T09:50:10.250Z",
-        "{}",
-        view.raw
-    );
-    assert_eq!(view.body["meeting_duration"], 51, "{}", view.raw);
-
-    // Other rooms and other types are acknowledged and ignored.
-    let foreign = daily_event(
-        "ev-foreign",
-        "meeting.started",
-        json!({"room": "someone-elses-room", "start_ts": start}),
-    );
-    let (status, body) = DailyFake::send_webhook(&url, DAILY_WEBHOOK_SECRET, &foreign);
-    assert_eq!((status, body["applied"].as_bool()), (200, Some(true)));
-    let other = daily_event("ev-other", "participant.joined", json!({"room": room}));
-    let (status, _) = DailyFake::send_webhook(&url, DAILY_WEBHOOK_SECRET, &other);
-    assert_eq!(status, 200);
-    // A signed body that is not an event is invalid input, not a 500.
-    let (status, body) = DailyFake::send_webhook(&url, DAILY_WEBHOOK_SECRET, &json!([1, 2]));
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (400, Some("invalid_input"))
-    );
-    let after = booking_row(&app, session.booking);
-    assert_eq!(after.meeting_duration, Some(51));
-}
-
-#[test]
-fn recordings_and_their_links_are_for_the_two_parties_only() {
-    let fake = DailyFake::start();
-    let app = spawn_app_with_daily(&fake);
-    let session = confirmed_session(&app, "c");
-    let other = confirmed_session(&app, "c2");
-    app.engine.run_video_sweep().expect("sweep");
-    let room = booking_row(&app, session.booking)
-        .meeting_room_id
-        .expect("a room");
-    let recording_id = "6f2c1b7e-91d4-4c55-a0a7-4b8a4c1f0e11";
-    let ready = daily_event(
-        "ev-rec",
-        "recording.ready-to-download",
-        json!({"type": "cloud", "recording_id": recording_id, "room_name": room,
-               "start_ts": 1_799_053_200, "status": "finished", "duration": 1800,
-               "s3_key": "droply/recording.mp4"}),
-    );
-    let (status, _) = DailyFake::send_webhook(&webhook_url(&app), DAILY_WEBHOOK_SECRET, &ready);
-    assert_eq!(status, 200);
-    let list_path = format!("/v1/bookings/{}/recordings", session.booking);
-    let link_path = format!("{list_path}/{recording_id}/link");
-
-    for token in [&session.client, &session.provider] {
-        let list = app.authed("GET", &list_path, token, None);
-        assert_eq!(list.status, 200, "{}", list.raw);
-        assert_eq!(list.body["recordings"][0]["recording_id"], recording_id);
-        assert_eq!(list.body["recordings"][0]["duration_secs"], 1800);
-        assert!(!list.raw.contains("s3_key") && !list.raw.contains("recording.mp4"));
-        let link = app.authed("POST", &link_path, token, None);
-        assert_eq!(link.status, 200, "{}", link.raw);
-        assert!(
-            link.body["url"]
-                .as_str()
-                .is_some_and(|u| u.contains(recording_id)),
-            "{}",
-            link.raw
-        );
-        assert!(link.body["expires_at"].is_string(), "{}", link.raw);
-    }
-    assert_eq!(fake.link_requests().len(), 2);
-
-    for (method, path) in [("GET", &list_path), ("POST", &link_path)] {
-        let stranger = app.authed(method, path, &session.stranger, None);
-        assert_eq!(stranger.status, 404, "{method} {path}: {}", stranger.raw);
-        // The other booking's parties are strangers here too.
-        let neighbour = app.authed(method, path, &other.client, None);
-        assert_eq!(neighbour.status, 404, "{}", neighbour.raw);
-        let anonymous = app.request(method, path, None);
-        assert_eq!(anonymous.status, 401, "{}", anonymous.raw);
-    }
-    // This recording is not the other booking's.
-    let wrong_booking = app.authed(
-        "POST",
-        &format!(
-            "/v1/bookings/{}/recordings/{recording_id}/link",
-            other.booking
-        ),
-        &other.client,
-        None,
-    );
-    assert_eq!(wrong_booking.status, 404, "{}", wrong_booking.raw);
-    let unknown = app.authed(
-        "POST",
-        &format!("{list_path}/not..a%20recording/link"),
-        &session.client,
-        None,
-    );
-    assert_eq!(unknown.status, 404, "{}", unknown.raw);
-    assert_eq!(fake.link_requests().len(), 2, "no link asked for strangers");
-    // The links are never kept nor shown elsewhere.
-    let view = app.authed(
-        "GET",
-        &format!("/v1/bookings/{}", session.booking),
-        &session.client,
-        None,
-    );
-    assert!(!view.raw.contains("recordings.daily.test"), "{}", view.raw);
-    app.assert_no_leaks();
-}
-
-#[test]
-fn a_redelivered_recording_is_kept_once() {
-    let fake = DailyFake::start();
-    let app = spawn_app_with_daily(&fake);
-    let session = confirmed_session(&app, "d");
-    app.engine.run_video_sweep().expect("sweep");
-    let room = booking_row(&app, session.booking)
-        .meeting_room_id
-        .expect("a room");
-    for id in ["ev-a", "ev-b"] {
-        let ready = daily_event(
-            id,
-            "recording.ready-to-download",
-            json!({"recording_id": "rec-1", "room_name": room}),
-        );
-        let (status, _) = DailyFake::send_webhook(&webhook_url(&app), DAILY_WEBHOOK_SECRET, &ready);
-        assert_eq!(status, 200);
-    }
-    let list = app.authed(
-        "GET",
-        &format!("/v1/bookings/{}/recordings", session.booking),
-        &session.client,
-        None,
-    );
-    let recordings: &Value = &list.body["recordings"];
-    assert_eq!(recordings.as_array().map(Vec::len), Some(1), "{}", list.raw);
 }

@@ -41,6 +41,8 @@ mod favorites;
 mod file_client;
 #[path = "../api/health.rs"]
 mod health;
+#[path = "../api/http_client.rs"]
+mod http_client;
 #[path = "../api/limits.rs"]
 mod limits;
 #[path = "../api/live_client.rs"]
@@ -89,3 +91,5 @@ mod search_market;
 mod search_reasons;
 #[path = "../api/video.rs"]
 mod video;
+#[path = "../api/video_webhooks.rs"]
+mod video_webhooks;

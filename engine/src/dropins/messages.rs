@@ -129,14 +129,16 @@ pub fn remove_message(store: &Store, member: &Member, target: DropinMessageId) -
     })
 }
 
-/// Stores that `member` connected or disconnected.
+/// Stores that `member` connected or disconnected, while the session is
+/// open ([`Error::InvalidState`] once it ended: nothing follows its end
+/// notice).
 pub fn record_presence(store: &Store, member: &Member, presence: Presence) -> Result<Posted> {
     let event = match presence {
         Presence::Joined => "joined",
         Presence::Left => "left",
     };
     store.write(|txn| {
-        let now = txn.now();
+        let now = open_session(txn, member.session.id)?;
         append(
             txn,
             member,
