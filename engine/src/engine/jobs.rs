@@ -53,17 +53,22 @@ impl Job {
         })
     }
 
-    /// [`Job::every`] for a job over the whole store: each run first asks
+    /// [`Job::every`] for a job over the whole `store`: each run first asks
     /// whether this node leads the store's jobs, and is skipped when
     /// another node does.
     pub(crate) fn store_wide(
         name: &str,
         every: Duration,
-        store: Store,
-        task: impl Fn() -> Result<()> + Send + 'static,
+        store: &Store,
+        task: impl Fn(&Store) -> Result<()> + Send + 'static,
     ) -> Result<Job> {
+        let store = store.clone();
         let mut job = Job::every(name, every, move || {
-            if store.leads_jobs()? { task() } else { Ok(()) }
+            if store.leads_jobs()? {
+                task(&store)
+            } else {
+                Ok(())
+            }
         })?;
         job.store_wide = true;
         Ok(job)

@@ -161,69 +161,56 @@ impl Engine {
             })?;
             engine.jobs().push(job);
         }
-        let store = &engine.inner.store.clone();
+        let store = &engine.inner.store;
         let mut store_jobs = Vec::new();
         if let Some(every) = config.session_sweep_every {
-            let store = store.clone();
-            store_jobs.push(Job::store_wide(
-                "session-sweep",
-                every,
-                store.clone(),
-                move || sweep_expired_sessions(&store, droply_models::Timestamp::now()).map(drop),
-            )?);
+            store_jobs.push(Job::store_wide("session-sweep", every, store, |store| {
+                sweep_expired_sessions(store, droply_models::Timestamp::now()).map(drop)
+            })?);
         }
         if let Some(every) = config.hold_sweep_every {
-            let store = store.clone();
             let policy = config.slot_policy;
-            store_jobs.push(Job::store_wide(
-                "hold-sweep",
-                every,
-                store.clone(),
-                move || {
-                    expire_unpaid_holds(&store, droply_models::Timestamp::now(), &policy).map(drop)
-                },
-            )?);
+            store_jobs.push(Job::store_wide("hold-sweep", every, store, move |store| {
+                expire_unpaid_holds(store, droply_models::Timestamp::now(), &policy).map(drop)
+            })?);
         }
         if let Some(every) = config.payments.sweep_every {
-            let store = store.clone();
             let payments = engine.inner.payments.clone();
             store_jobs.push(Job::store_wide(
                 "payments-sweep",
                 every,
-                store.clone(),
-                move || {
+                store,
+                move |store| {
                     let now = droply_models::Timestamp::now();
-                    payout_sweep(&payments, &store, now)?;
-                    reward_sweep(&store, &payments.config().referrals, now)?;
-                    scheduled_payouts(&payments, &store, now).map(drop)
+                    payout_sweep(&payments, store, now)?;
+                    reward_sweep(store, &payments.config().referrals, now)?;
+                    scheduled_payouts(&payments, store, now).map(drop)
                 },
             )?);
         }
         if let (Some(every), Some(daily)) = (config.video.sweep_every, &engine.inner.video.daily) {
-            let store = store.clone();
             let daily = Arc::clone(daily);
             let video = config.video.clone();
             store_jobs.push(Job::store_wide(
                 "video-rooms",
                 every,
-                store.clone(),
-                move || {
-                    room_sweep(&store, &daily, &video, droply_models::Timestamp::now()).map(drop)
+                store,
+                move |store| {
+                    room_sweep(store, &daily, &video, droply_models::Timestamp::now()).map(drop)
                 },
             )?);
         }
         if let Some(every) = config.calendar.sync_every
             && engine.inner.calendar.is_on()
         {
-            let store = store.clone();
             let calendar = Arc::clone(&engine.inner.calendar);
             store_jobs.push(Job::store_wide(
                 "calendar-sync",
                 every,
-                store.clone(),
-                move || {
+                store,
+                move |store| {
                     calendar
-                        .sync_all(&store, droply_models::Timestamp::now())
+                        .sync_all(store, droply_models::Timestamp::now())
                         .map(drop)
                 },
             )?);

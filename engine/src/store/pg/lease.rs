@@ -30,7 +30,9 @@ pub(crate) struct JobsLease {
 
 impl JobsLease {
     /// Whether this node holds the lease now: checks that the connection
-    /// holding it is still alive, or tries to take it when free.
+    /// holding it is still alive, or tries to take it when free. It blocks
+    /// on the database, so callers run it where that may block
+    /// ([`off_runtime`]).
     pub(crate) fn hold(&self, pool: &Pool) -> Result<bool> {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(client) = held.as_mut() {
@@ -38,8 +40,7 @@ impl JobsLease {
                 return Ok(true);
             }
             tracing::warn!("lost the connection holding the jobs lease");
-            let lost = held.take();
-            off_runtime(move || drop(lost));
+            *held = None;
         }
         let mut client = pool.connect()?;
         let taken: bool = client
@@ -48,8 +49,6 @@ impl JobsLease {
         if taken {
             tracing::info!("took the jobs lease: this node runs the store-wide background jobs");
             *held = Some(client);
-        } else {
-            off_runtime(move || drop(client));
         }
         Ok(taken)
     }
