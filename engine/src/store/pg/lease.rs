@@ -21,36 +21,64 @@ use crate::Result;
 /// The advisory lock the jobs' leader holds (a different key from writes').
 const JOBS_LOCK: i64 = 0x6472_6f70_6c79_0003;
 
-/// This node's hold on the lease: the connection that holds the lock, if
-/// it does.
+/// This node's connection for the lease, kept between asks (a standby node
+/// asks again on the same connection), and whether it holds the lock.
 #[derive(Default)]
 pub(crate) struct JobsLease {
-    held: Mutex<Option<Client>>,
+    held: Mutex<Option<LeaseConnection>>,
+}
+
+struct LeaseConnection {
+    client: Client,
+    leading: bool,
 }
 
 impl JobsLease {
     /// Whether this node holds the lease now: checks that the connection
-    /// holding it is still alive, or tries to take it when free. It blocks
-    /// on the database, so callers run it where that may block
-    /// ([`off_runtime`]).
+    /// holding it is still alive, or tries to take it when free. A broken
+    /// connection is replaced once. It blocks on the database, so callers
+    /// run it where that may block ([`off_runtime`]).
     pub(crate) fn hold(&self, pool: &Pool) -> Result<bool> {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(client) = held.as_mut() {
-            if client.batch_execute("SELECT 1").is_ok() {
-                return Ok(true);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let connection = match held.as_mut() {
+                Some(connection) => connection,
+                None => held.insert(LeaseConnection {
+                    client: pool.connect()?,
+                    leading: false,
+                }),
+            };
+            let asked = if connection.leading {
+                connection.client.batch_execute("SELECT 1").map(|()| true)
+            } else {
+                connection
+                    .client
+                    .query_one("SELECT pg_try_advisory_lock($1)", &[&JOBS_LOCK])
+                    .map(|row| row.get(0))
+            };
+            match asked {
+                Ok(leading) => {
+                    if leading && !connection.leading {
+                        tracing::info!(
+                            "took the jobs lease: this node runs the store-wide background jobs"
+                        );
+                    }
+                    connection.leading = leading;
+                    return Ok(leading);
+                }
+                Err(err) => {
+                    if connection.leading {
+                        tracing::warn!("lost the connection holding the jobs lease");
+                    }
+                    *held = None;
+                    if attempts > 1 {
+                        return Err(err.into());
+                    }
+                }
             }
-            tracing::warn!("lost the connection holding the jobs lease");
-            *held = None;
         }
-        let mut client = pool.connect()?;
-        let taken: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&JOBS_LOCK])?
-            .get(0);
-        if taken {
-            tracing::info!("took the jobs lease: this node runs the store-wide background jobs");
-            *held = Some(client);
-        }
-        Ok(taken)
     }
 }
 
@@ -60,7 +88,8 @@ impl Drop for JobsLease {
             .held
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
-            .take();
+            .take()
+            .map(|connection| connection.client);
         off_runtime(move || drop(held));
     }
 }
