@@ -12,6 +12,20 @@ use droply_server::cli::{Cli, run};
 use droply_test_support::fixtures::{full_booking, full_user};
 use droply_test_support::postgres::fresh_database;
 
+/// `droply migrate --from FROM --to TO --data-dir DATA_DIR`.
+fn migrate_with_files(from: &str, to: &str, data_dir: &str) -> droply_server::Result<()> {
+    run(Cli::parse_from([
+        "droply",
+        "migrate",
+        "--from",
+        from,
+        "--to",
+        to,
+        "--data-dir",
+        data_dir,
+    ]))
+}
+
 fn migrate(from: &str, to: &str) -> droply_server::Result<()> {
     run(Cli::parse_from([
         "droply", "migrate", "--from", from, "--to", to,
@@ -83,17 +97,7 @@ fn content_files_go_into_postgres_and_back_out() {
     let url = fresh_database();
     let sled = format!("sled:{}", data.path().join("store").display());
     let data_dir = data.path().display().to_string();
-    run(Cli::parse_from([
-        "droply",
-        "migrate",
-        "--from",
-        &sled,
-        "--to",
-        &url,
-        "--data-dir",
-        &data_dir,
-    ]))
-    .expect("into PostgreSQL");
+    migrate_with_files(&sled, &url, &data_dir).expect("into PostgreSQL");
     // A node with a data directory of its own serves the file from the database.
     let node = tempfile::tempdir().expect("node");
     let shared = Store::open_postgres(&url).expect("shared");
@@ -115,17 +119,7 @@ fn content_files_go_into_postgres_and_back_out() {
     let back = tempfile::tempdir().expect("back");
     let sled_back = format!("sled:{}", back.path().join("store").display());
     let back_dir = back.path().display().to_string();
-    run(Cli::parse_from([
-        "droply",
-        "migrate",
-        "--from",
-        &url,
-        "--to",
-        &sled_back,
-        "--data-dir",
-        &back_dir,
-    ]))
-    .expect("back out");
+    migrate_with_files(&url, &sled_back, &back_dir).expect("back out");
     let sled_store = Store::open(back.path().join("store")).expect("sled copy");
     assert!(
         back.path().join(&stored).exists(),
@@ -145,17 +139,7 @@ fn a_missing_content_file_stops_the_copy_before_any_row() {
     let url = fresh_database();
     let sled = format!("sled:{}", data.path().join("store").display());
     let data_dir = data.path().display().to_string();
-    let err = run(Cli::parse_from([
-        "droply",
-        "migrate",
-        "--from",
-        &sled,
-        "--to",
-        &url,
-        "--data-dir",
-        &data_dir,
-    ]))
-    .expect_err("a file is missing");
+    let err = migrate_with_files(&sled, &url, &data_dir).expect_err("a file is missing");
     assert!(err.to_string().contains(&stored), "{err}");
     assert_eq!(
         Store::open_postgres(&url).expect("target").users().count(),

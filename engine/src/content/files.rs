@@ -75,8 +75,8 @@ const SHARED_ORPHAN_GRACE_MINUTES: i64 = 60;
 #[derive(Debug, Clone)]
 pub struct ContentFiles {
     data_dir: PathBuf,
-    /// The store, when it is shared and keeps the files of record.
-    shared: Option<Store>,
+    /// The store; when it is shared, it keeps the files of record.
+    store: Store,
 }
 
 impl ContentFiles {
@@ -86,7 +86,7 @@ impl ContentFiles {
     pub fn open(data_dir: &Path, store: &Store) -> Result<ContentFiles> {
         let files = ContentFiles {
             data_dir: data_dir.to_owned(),
-            shared: store.shared_files().is_some().then(|| store.clone()),
+            store: store.clone(),
         };
         let tmp = files.tmp_dir();
         if tmp.exists() {
@@ -191,7 +191,7 @@ impl ContentFiles {
         received.kept = true;
         File::open(&dir)?.sync_all()?;
         let stored = format!("{CONTENT_DIR}/{content}/{name}");
-        if let Some(shared) = self.shared.as_ref().and_then(Store::shared_files) {
+        if let Some(shared) = self.store.shared_files() {
             let put = File::open(&path).map_err(Error::from).and_then(|mut file| {
                 shared.put(
                     &stored,
@@ -219,7 +219,7 @@ impl ContentFiles {
         let mut file = File::create(&path)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        if let Some(shared) = self.shared.as_ref().and_then(Store::shared_files) {
+        if let Some(shared) = self.store.shared_files() {
             let sha256 = hex::encode(Sha256::digest(bytes));
             shared.put(stored, &mut &bytes[..], bytes.len() as u64, &sha256)?;
         }
@@ -232,7 +232,7 @@ impl ContentFiles {
         let path = self.resolve(stored)?;
         match File::open(&path) {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                let Some(shared) = self.shared.as_ref().and_then(Store::shared_files) else {
+                let Some(shared) = self.store.shared_files() else {
                     return Err(err.into());
                 };
                 let temp = self.tmp_dir().join(format!("{}.fetch", random_name()));
@@ -269,7 +269,7 @@ impl ContentFiles {
                 tracing::warn!(path = %path.display(), %err, "a content file could not be deleted")
             }
         }
-        if let Some(shared) = self.shared.as_ref().and_then(Store::shared_files)
+        if let Some(shared) = self.store.shared_files()
             && let Err(err) = shared.delete(stored)
         {
             tracing::warn!(path = %stored, %err, "a shared content file could not be deleted");
@@ -294,7 +294,8 @@ impl ContentFiles {
     /// upload renamed into place whose row was never written, or a replaced
     /// file a crash kept from being deleted), and shared files no row has
     /// pointed at for an hour. Returns how many.
-    pub fn sweep_orphans(&self, store: &Store) -> Result<usize> {
+    pub fn sweep_orphans(&self) -> Result<usize> {
+        let store = &self.store;
         let mut known = HashSet::new();
         for item in store.iter::<Content>() {
             let content = item?;
@@ -450,7 +451,7 @@ mod tests {
             .keep(orphan, ContentId::new(99), FileRole::File)
             .expect("keep");
         fs::write(files.tmp_dir().join("cut.part"), b"%PDF-1.7 cut short").expect("partial");
-        assert_eq!(files.sweep_orphans(&store).expect("sweep"), 1);
+        assert_eq!(files.sweep_orphans().expect("sweep"), 1);
         let reopened = ContentFiles::open(dir.path(), &store).expect("reopen");
         assert_eq!(fs::read_dir(reopened.tmp_dir()).expect("tmp").count(), 0);
         assert!(reopened.open_file(&orphan).is_err(), "the orphan is gone");

@@ -128,7 +128,7 @@ impl Engine {
             Some(daily) => Some(Arc::new(DailyClient::new(daily)?)),
             None => None,
         };
-        let orphans = content_files.sweep_orphans(&store)?;
+        let orphans = content_files.sweep_orphans()?;
         if orphans > 0 {
             tracing::info!(orphans, "deleted content files no row points at");
         }

@@ -95,7 +95,7 @@ fn shared_files_no_row_points_at_are_swept_after_an_hour() {
     // No content row points at either: the fresh one may be an upload
     // another node is recording, so only the stale one goes (with this
     // node's two local copies).
-    assert_eq!(files.sweep_orphans(&store).expect("sweep"), 3);
+    assert_eq!(files.sweep_orphans().expect("sweep"), 3);
     let left: Vec<String> = sql
         .query("SELECT path FROM shared_file ORDER BY path", &[])
         .expect("left")
