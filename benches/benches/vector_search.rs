@@ -2,7 +2,9 @@
 //! Vector search on the hnsw_rs index: q/s at ef 16..128 on 10,000 clustered
 //! 384-d unit vectors (M=16, ef_construction=200), with recall@10 against an
 //! exact scan measured before timing and checked, so a fast wrong answer
-//! cannot pass; plus the exact scan itself for comparison.
+//! cannot pass; plus the exact scan itself for comparison, and a filtered search
+//! (one id in eight allowed: scanned by the int8 codes, then re-scored), whose
+//! answers are checked equal to the exact ones among the allowed ids.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -66,6 +68,36 @@ fn vector_search(c: &mut Criterion) {
             })
         });
     }
+    let allowed: Vec<UserId> = (1..=POINTS as u64)
+        .filter(|id| id % 8 == 0)
+        .map(UserId::new)
+        .collect();
+    let allowed_points: Vec<Vec<f32>> = points.iter().skip(7).step_by(8).cloned().collect();
+    for query in &queries {
+        let hits = index
+            .search(query, 10, Some(&allowed))
+            .expect("filtered search");
+        let mut got: Vec<u64> = hits.iter().map(|h| h.key.get()).collect();
+        // `exact_top10` numbers the allowed points 1.. in order: point 8i is the i-th.
+        let mut want: Vec<u64> = exact_top10(&allowed_points, query)
+            .into_iter()
+            .map(|nth| nth * 8)
+            .collect();
+        // The same ten (near-duplicates may swap places by rounding).
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want, "a filtered search answers exactly");
+    }
+    group.bench_function("filtered_one_in_eight", |b| {
+        let mut next = 0;
+        b.iter(|| {
+            let query = &queries[next % QUERIES];
+            next += 1;
+            index
+                .search(black_box(query), 10, Some(&allowed))
+                .expect("search")
+        })
+    });
     group.bench_function("exact_scan", |b| {
         let mut next = 0;
         b.iter(|| {

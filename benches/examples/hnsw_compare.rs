@@ -13,7 +13,7 @@ use std::time::Instant;
 use droply_benches::{DIMENSION, clustered, exact_top10, vector_index};
 
 const QUERIES: usize = 200;
-const EFS: [usize; 4] = [16, 32, 64, 128];
+const EFS: [usize; 6] = [16, 32, 64, 96, 128, 192];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

@@ -12,7 +12,7 @@ import time
 import hnswlib
 import numpy as np
 
-EFS = [16, 32, 64, 128]
+EFS = [16, 32, 64, 96, 128, 192]
 
 
 def load(path):

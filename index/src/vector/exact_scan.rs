@@ -1,11 +1,17 @@
 //! Exact nearest neighbours by scanning candidates: faster than the graph for small
-//! collections and for filters that let few points through.
+//! collections and for filters that let few points through. [`top_k_coded`] scans
+//! many candidates by their int8 [`Codes`] first (a quarter of the bytes), then
+//! re-scores the best few exactly.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use super::codes::{Codes, Line};
 use super::distance::dot_in_lanes;
 use crate::embedder::simd::simd_dispatch;
+
+/// Candidates a coded scan hands to the exact re-score: twice `k`, plus this many.
+const RESCORE_EXTRA: usize = 32;
 
 /// A candidate ordered by score, lowest first in a max-heap (so the heap's top is the
 /// worst of the best `k`).
@@ -62,25 +68,91 @@ simd_dispatch! {
         candidates: &mut dyn Iterator<Item = usize>,
         k: usize,
     ) -> Vec<(usize, f32)> {
-        let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
+        let mut best = Best::new(k);
         for internal in candidates {
-            let Some(vector) = vectors.get(internal * dimension..(internal + 1) * dimension) else {
-                continue;
-            };
-            let candidate = Scored {
-                score: dot_in_lanes(query, vector),
-                internal,
-            };
-            if heap.len() < k {
-                heap.push(candidate);
-            } else if let Some(worst) = heap.peek()
-                && candidate < *worst
-            {
-                heap.pop();
-                heap.push(candidate);
+            if let Some(vector) = vectors.get(internal * dimension..(internal + 1) * dimension) {
+                best.offer(internal, dot_in_lanes(query, vector));
             }
         }
-        heap.into_sorted_vec()
+        best.into_sorted()
+    }
+}
+
+/// [`top_k`] of `candidates` (each once), with exact scores, reading most of them
+/// as int8 codes: those `codes` covers are ranked by their coded scores, and the best
+/// `2k + 32` of them are re-scored exactly together with the candidates it does not
+/// cover. Few candidates are scanned exactly at once.
+pub(crate) fn top_k_coded(
+    query: &[f32],
+    codes: &Codes,
+    vectors: &[f32],
+    dimension: usize,
+    candidates: &[usize],
+    k: usize,
+) -> Vec<(usize, f32)> {
+    let keep = 2 * k + RESCORE_EXTRA;
+    if candidates.len() <= keep {
+        return top_k(query, vectors, dimension, candidates.iter().copied(), k);
+    }
+    let coded = codes.query(query);
+    let covered = codes.len();
+    let mut in_codes = candidates.iter().copied().filter(|&c| c < covered);
+    let approximate = scan_codes(&coded, codes, &mut in_codes, keep);
+    let beyond = candidates.iter().copied().filter(|&c| c >= covered);
+    let rescored = approximate.into_iter().map(|(internal, _)| internal);
+    top_k(query, vectors, dimension, rescored.chain(beyond), k)
+}
+
+simd_dispatch! {
+    /// [`top_k_coded`]'s first pass: the `keep` best candidates by coded score,
+    /// compiled for the CPU's vector width.
+    fn scan_codes(
+        query: &[Line],
+        codes: &Codes,
+        candidates: &mut dyn Iterator<Item = usize>,
+        keep: usize,
+    ) -> Vec<(usize, f32)> {
+        let mut best = Best::new(keep);
+        for internal in candidates {
+            if let Ok(point) = u32::try_from(internal) {
+                best.offer(internal, codes.score(query, point));
+            }
+        }
+        best.into_sorted()
+    }
+}
+
+/// The `k` best offers so far, in a heap whose top is the worst of them.
+struct Best {
+    heap: BinaryHeap<Scored>,
+    k: usize,
+}
+
+impl Best {
+    fn new(k: usize) -> Self {
+        Best {
+            heap: BinaryHeap::with_capacity(k + 1),
+            k,
+        }
+    }
+
+    #[inline(always)]
+    fn offer(&mut self, internal: usize, score: f32) {
+        let candidate = Scored { score, internal };
+        if self.heap.len() < self.k {
+            self.heap.push(candidate);
+        } else if let Some(worst) = self.heap.peek()
+            && candidate < *worst
+        {
+            self.heap.pop();
+            self.heap.push(candidate);
+        }
+    }
+
+    /// Best first.
+    fn into_sorted(self) -> Vec<(usize, f32)> {
+        self.heap
+            .into_sorted_vec()
             .into_iter()
             .map(|s| (s.internal, s.score))
             .collect()
@@ -98,5 +170,40 @@ mod tests {
         assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), vec![0, 2]);
         let filtered = top_k(&[1.0, 0.0], &vectors, 2, [1, 3].into_iter(), 5);
         assert_eq!(filtered.iter().map(|h| h.0).collect::<Vec<_>>(), vec![1, 3]);
+    }
+
+    #[test]
+    fn a_coded_scan_finds_the_exact_best_with_exact_scores() {
+        let dimension = 64;
+        let len = 3_000;
+        let mut state = 7u64;
+        let mut vectors = Vec::with_capacity(len * dimension);
+        for _ in 0..len + 1 {
+            let v: Vec<f32> = (0..dimension)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+                })
+                .collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            vectors.extend(v.iter().map(|x| x / norm));
+        }
+        let query = vectors.split_off(len * dimension);
+        // The codes cover the first 2,500 points; the rest came later.
+        let codes = Codes::of(&vectors, dimension, 2_500).expect("coded");
+        let candidates: Vec<usize> = (0..len).filter(|i| i % 3 != 0).collect();
+        for k in [1, 10, 50] {
+            let exact = top_k(&query, &vectors, dimension, candidates.iter().copied(), k);
+            let coded = top_k_coded(&query, &codes, &vectors, dimension, &candidates, k);
+            assert_eq!(coded, exact, "k {k}");
+        }
+        let few = &candidates[..20];
+        let exact = top_k(&query, &vectors, dimension, few.iter().copied(), 5);
+        assert_eq!(
+            top_k_coded(&query, &codes, &vectors, dimension, few, 5),
+            exact
+        );
     }
 }

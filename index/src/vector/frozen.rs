@@ -5,9 +5,10 @@
 //! `Arc`-linked points behind a lock each, and allocates as it goes. Freezing
 //! copies the links of points `0..len` into one flat array per layer
 //! (compressed rows: each point's neighbours are a slice of one `Vec<u32>`),
-//! and searches them with the vectors the index already keeps contiguous by
-//! internal id, a visited set reused per thread, and the dot product compiled
-//! for AVX-512, AVX2 + FMA and the baseline, picked at run time. Points
+//! and searches them with int8 codes of the vectors ([`Codes`], a quarter of
+//! the bytes to read), a visited set reused per thread, and the dot products
+//! compiled for AVX-512, AVX2 + FMA and the baseline, picked at run time; what
+//! the walk keeps is re-scored exactly from the f32 vectors. Points
 //! written after a freeze are not in it: the index scans those exactly and
 //! freezes again once they are many (see `vector_index`).
 //!
@@ -26,7 +27,8 @@ use std::cell::RefCell;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
-use super::distance::dot_in_lanes;
+use super::codes::{Codes, Line};
+use super::exact_scan::top_k;
 use super::graph::Graph;
 use crate::embedder::simd::simd_dispatch;
 
@@ -120,16 +122,25 @@ pub(crate) struct FrozenGraph {
     entry: u32,
     /// Layer 0 first.
     layers: Vec<Layer>,
+    /// The points' vectors as int8 codes, which the walk scores.
+    codes: Codes,
 }
 
 impl FrozenGraph {
     /// Freezes `graph`, which must hold exactly the points `0..len` (the
-    /// index's published slots); `None` when it does not (the caller keeps
-    /// searching through hnsw_rs) or when it is empty.
-    pub fn freeze(graph: &Graph, len: usize) -> Option<FrozenGraph> {
+    /// index's published slots, whose vectors start `vectors`, point `i` at
+    /// `i * dimension`); `None` when it does not (the caller keeps searching
+    /// through hnsw_rs) or when it is empty.
+    pub fn freeze(
+        graph: &Graph,
+        len: usize,
+        vectors: &[f32],
+        dimension: usize,
+    ) -> Option<FrozenGraph> {
         if len == 0 || len > u32::MAX as usize || graph.len() != len {
             return None;
         }
+        let codes = Codes::of(vectors, dimension, len)?;
         // Per point: its neighbours (and their distances) on each level up to its own.
         let mut links: Vec<Option<PointLinks>> = vec![None; len];
         let mut entry: Option<(u8, u32)> = None;
@@ -164,7 +175,12 @@ impl FrozenGraph {
         for depth in 0..=usize::from(top) {
             layers.push(Layer::with_reverse_links(&links, depth)?);
         }
-        Some(FrozenGraph { len, entry, layers })
+        Some(FrozenGraph {
+            len,
+            entry,
+            layers,
+            codes,
+        })
     }
 
     /// The internal ids it covers: `0..len()`.
@@ -172,10 +188,15 @@ impl FrozenGraph {
         self.len
     }
 
+    /// The int8 codes of the vectors it covers.
+    pub fn codes(&self) -> &Codes {
+        &self.codes
+    }
+
     /// Up to `k` of the points `accept` takes, closest to the unit vector
     /// `query` by dot product among those the walk with `ef` finds, best
-    /// first, as (internal id, dot product). `vectors` holds point `i` at
-    /// `i * dimension`.
+    /// first, as (internal id, exact dot product). `vectors` holds point `i`
+    /// at `i * dimension`.
     pub fn search(
         &self,
         vectors: &[f32],
@@ -188,43 +209,39 @@ impl FrozenGraph {
         if k == 0 || query.len() != dimension || vectors.len() < self.len * dimension {
             return Vec::new();
         }
-        VISITED.with(|visited| {
+        let coded = self.codes.query(query);
+        let found = VISITED.with(|visited| {
             let mut visited = visited.borrow_mut();
             visited.start(self.len);
             let walk = Walk {
                 graph: self,
-                vectors,
-                dimension,
-                query,
+                query: &coded,
             };
-            let mut found = walk_graph(&walk, ef.max(k), accept, &mut visited);
-            found.truncate(k);
-            found
-        })
+            walk_graph(&walk, ef.max(k), accept, &mut visited)
+        });
+        // Exact scores, and the order they give.
+        let kept = found.into_iter().map(|(point, _)| point);
+        top_k(query, vectors, dimension, kept, k)
     }
 }
 
 /// What one search reads.
 struct Walk<'a> {
     graph: &'a FrozenGraph,
-    vectors: &'a [f32],
-    dimension: usize,
-    query: &'a [f32],
+    /// The query's int8 codes.
+    query: &'a [Line],
 }
 
 impl Walk<'_> {
     #[inline(always)]
     fn score(&self, point: u32) -> f32 {
-        let start = point as usize * self.dimension;
-        match self.vectors.get(start..start + self.dimension) {
-            Some(vector) => dot_in_lanes(self.query, vector),
-            None => f32::NEG_INFINITY,
-        }
+        self.graph.codes.score(self.query, point)
     }
 }
 
 simd_dispatch! {
-    /// HNSW's walk over `walk`'s graph: the `ef` best accepted points, best first.
+    /// HNSW's walk over `walk`'s graph: the `ef` best accepted points by
+    /// their coded scores, in no particular order.
     fn walk_graph(
         walk: &Walk<'_>,
         ef: usize,
@@ -291,11 +308,10 @@ simd_dispatch! {
             }
             visited.batch = fresh;
         }
-        let mut found: Vec<(usize, f32)> = best
+        let found: Vec<(usize, f32)> = best
             .drain()
             .map(|Reverse(near)| (near.point as usize, near.score))
             .collect();
-        found.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         visited.candidates = candidates;
         visited.best = best;
         found
@@ -375,7 +391,6 @@ thread_local! {
 mod tests {
     use super::*;
     use crate::vector::VectorConfig;
-    use crate::vector::exact_scan::top_k;
 
     const DIM: usize = 32;
 
@@ -409,7 +424,7 @@ mod tests {
     #[test]
     fn at_a_high_ef_the_frozen_walk_returns_the_exact_neighbours() {
         let vectors = unit_vectors(700, 1);
-        let frozen = FrozenGraph::freeze(&graph_of(&vectors), 700).expect("frozen");
+        let frozen = FrozenGraph::freeze(&graph_of(&vectors), 700, &vectors, DIM).expect("frozen");
         assert_eq!(frozen.len(), 700);
         assert!(frozen.layers.len() > 1, "an upper layer to descend through");
         let queries = unit_vectors(25, 2);
@@ -432,11 +447,15 @@ mod tests {
     fn a_graph_that_does_not_hold_exactly_the_slots_is_not_frozen() {
         let vectors = unit_vectors(50, 3);
         let graph = graph_of(&vectors);
-        assert!(FrozenGraph::freeze(&graph, 51).is_none());
-        assert!(FrozenGraph::freeze(&graph, 0).is_none());
-        assert!(FrozenGraph::freeze(&graph, 50).is_some());
+        assert!(FrozenGraph::freeze(&graph, 51, &vectors, DIM).is_none());
+        assert!(FrozenGraph::freeze(&graph, 0, &vectors, DIM).is_none());
+        assert!(FrozenGraph::freeze(&graph, 50, &vectors, DIM).is_some());
+        assert!(
+            FrozenGraph::freeze(&graph, 50, &vectors[..49 * DIM], DIM).is_none(),
+            "a vector short"
+        );
         let empty = Graph::new(&VectorConfig::default(), 10);
-        assert!(FrozenGraph::freeze(&empty, 0).is_none());
+        assert!(FrozenGraph::freeze(&empty, 0, &[], DIM).is_none());
     }
 
     #[test]

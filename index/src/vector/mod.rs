@@ -2,11 +2,13 @@
 //!
 //! [`VectorIndex`] is the entry point. `distance` is the clamped dot-product distance and
 //! its vectorised dot product; `graph` owns the hnsw_rs graph, built or reloaded;
-//! `frozen` is the search path over a flat copy of its links;
+//! `frozen` is the search path over a flat copy of its links, walked with the
+//! int8 `codes` of the vectors;
 //! `exact_scan` is the brute-force search used for small or heavily filtered candidate
 //! sets; `wal` and `snapshot` make the index durable (a write-ahead log of changes and
 //! periodic snapshots of the points and the graph). Ids are mapped by [`crate::id_map`].
 
+mod codes;
 mod config;
 mod distance;
 mod exact_scan;

@@ -147,7 +147,7 @@ impl<K: ExternalId> VectorIndex<K> {
         seq: u64,
     ) -> Self {
         let graph = graph.unwrap_or_else(|| Graph::new(&config, ids.len()));
-        let frozen = FrozenGraph::freeze(&graph, ids.len());
+        let frozen = FrozenGraph::freeze(&graph, ids.len(), &vectors, dimension);
         VectorIndex {
             dimension,
             points: RwLock::new(Points {
@@ -457,8 +457,13 @@ impl<K: ExternalId> VectorIndex<K> {
     /// lock (or is still constructing the index), so the graph holds exactly
     /// the published slots and nothing inserts meanwhile.
     fn refreeze(&self) {
-        let len = read(&self.points).ids.len();
-        let frozen = FrozenGraph::freeze(&read(&self.graph), len);
+        let (len, frozen) = {
+            let points = read(&self.points);
+            let len = points.ids.len();
+            let frozen =
+                FrozenGraph::freeze(&read(&self.graph), len, &points.vectors, self.dimension);
+            (len, frozen)
+        };
         let mut points = write(&self.points);
         if points.ids.len() == len {
             points.frozen = frozen;

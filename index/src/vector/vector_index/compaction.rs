@@ -112,7 +112,7 @@ impl<K: ExternalId> VectorIndex<K> {
         for id in added {
             ids.publish(id);
         }
-        let frozen = FrozenGraph::freeze(&graph, ids.len());
+        let frozen = FrozenGraph::freeze(&graph, ids.len(), &vectors, self.dimension);
         let mut points = write(&self.points);
         let mut graph_slot = write(&self.graph);
         tracing::info!(

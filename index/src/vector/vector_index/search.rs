@@ -1,5 +1,5 @@
 //! Searching a [`VectorIndex`]: exact scan for small or selectively filtered candidate
-//! sets, the HNSW graph otherwise (its frozen links plus an exact scan of the slots
+//! sets (by the frozen points' int8 codes first, once frozen), the HNSW graph otherwise (its frozen links plus an exact scan of the slots
 //! written since the freeze, or hnsw_rs's own walk before the first freeze),
 //! tombstoned ids always skipped.
 
@@ -8,7 +8,7 @@ use hnsw_rs::prelude::FilterT;
 use super::allowed_set::AllowedSet;
 use super::{Points, VectorHit, VectorIndex, read};
 use crate::vector::distance::normalize;
-use crate::vector::exact_scan::top_k;
+use crate::vector::exact_scan::{top_k, top_k_coded};
 use crate::{Error, ExternalId, Result};
 
 /// A filter allowing fewer than one id in this many is scanned exactly.
@@ -62,13 +62,23 @@ impl<K: ExternalId> VectorIndex<K> {
                 // Below a fifth of the collection, scanning is the cheaper of the two.
                 let selective = internals.len() * SELECTIVE_SHARE < points.ids.live();
                 if internals.len() < self.config.exact_scan_below || selective {
-                    top_k(
-                        &query,
-                        &points.vectors,
-                        self.dimension,
-                        internals.into_iter(),
-                        k,
-                    )
+                    match &points.frozen {
+                        Some(frozen) => top_k_coded(
+                            &query,
+                            frozen.codes(),
+                            &points.vectors,
+                            self.dimension,
+                            &internals,
+                            k,
+                        ),
+                        None => top_k(
+                            &query,
+                            &points.vectors,
+                            self.dimension,
+                            internals.into_iter(),
+                            k,
+                        ),
+                    }
                 } else {
                     let mut set = AllowedSet::new(points.ids.len());
                     for internal in internals {
