@@ -7,8 +7,7 @@
 //! columns, each panel contiguous (`[in, PANEL]`), and computes one panel at a time: its
 //! columns are widened to f32 once, then a few rows at a time are multiplied with their
 //! sums held in registers while every input feature is added in. The weight is read
-//! once, in order. Above [`MAX_ROWS`] rows,
-//! candle's matmul (gemm) is the faster one.
+//! once, in order. Above [`MAX_ROWS`] rows, candle's matmul (gemm) is the faster one.
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 

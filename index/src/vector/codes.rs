@@ -126,6 +126,7 @@ pub(crate) fn int8_dot(a: &[Line], b: &[Line]) -> i32 {
     total
 }
 
+/// The sum of the lanes, each widened to i32 first.
 #[inline(always)]
 fn widened_sum(lanes: &[i16; LINE]) -> i32 {
     let mut wide = [0i32; LINE];

@@ -1,7 +1,7 @@
 //! Searching a [`VectorIndex`]: exact scan for small or selectively filtered candidate
-//! sets (by the frozen points' int8 codes first, once frozen), the HNSW graph otherwise (its frozen links plus an exact scan of the slots
-//! written since the freeze, or hnsw_rs's own walk before the first freeze),
-//! tombstoned ids always skipped.
+//! sets (ranked by the frozen points' int8 codes first, then re-scored), the HNSW graph
+//! otherwise (its frozen links plus an exact scan of the slots written since the freeze,
+//! or hnsw_rs's own walk before the first freeze), tombstoned ids always skipped.
 
 use hnsw_rs::prelude::FilterT;
 
