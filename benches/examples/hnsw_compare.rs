@@ -5,12 +5,14 @@
 //!
 //!     cargo run --release -p droply-benches --example hnsw_compare -- POINTS FILE
 //!
-//! `benches/compare_hnsw.sh` runs both sides and prints the ratios.
+//! `benches/compare_hnsw.sh` runs both sides and prints the ratios. `EF_CONSTRUCTION`
+//! in the environment builds ours with another `ef_construction` (hnswlib's stays 200).
 
 use std::io::Write;
 use std::time::Instant;
 
-use droply_benches::{DIMENSION, clustered, exact_top10, vector_index};
+use droply_benches::{DIMENSION, clustered, exact_top10, vector_index_with};
+use droply_index::VectorConfig;
 
 const QUERIES: usize = 200;
 const EFS: [usize; 6] = [16, 32, 64, 96, 128, 192];
@@ -26,8 +28,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write_vectors(&file, &data, &queries)?;
     let truth: Vec<Vec<u64>> = queries.iter().map(|q| exact_top10(&data, q)).collect();
 
+    let mut config = VectorConfig::default();
+    if let Ok(ef) = std::env::var("EF_CONSTRUCTION") {
+        config.ef_construction = ef.parse()?;
+    }
+    let ef_construction = config.ef_construction;
     let started = Instant::now();
-    let index = vector_index(&data)?;
+    let index = vector_index_with(&data, config)?;
     let build_s = started.elapsed().as_secs_f64();
 
     let mut per_ef = Vec::new();
@@ -53,7 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ));
     }
     println!(
-        r#"{{"engine":"droply (hnsw_rs)","points":{points},"build_s":{build_s:.2},"search":[{}]}}"#,
+        r#"{{"engine":"droply (hnsw_rs)","points":{points},"ef_construction":{ef_construction},"build_s":{build_s:.2},"search":[{}]}}"#,
         per_ef.join(",")
     );
     Ok(())

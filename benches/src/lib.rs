@@ -77,7 +77,12 @@ pub fn clustered(count: usize, seed: u64) -> Vec<Vec<f32>> {
 
 /// An in-memory vector index (default settings) holding `points` under ids `1..=n`.
 pub fn vector_index(points: &[Vec<f32>]) -> Result<VectorIndex<UserId>> {
-    let index = VectorIndex::<UserId>::in_memory(DIMENSION, VectorConfig::default())?;
+    vector_index_with(points, VectorConfig::default())
+}
+
+/// [`vector_index`] with the given settings.
+pub fn vector_index_with(points: &[Vec<f32>], config: VectorConfig) -> Result<VectorIndex<UserId>> {
+    let index = VectorIndex::<UserId>::in_memory(DIMENSION, config)?;
     let entries: Vec<VectorEntry<'_, UserId>> = points
         .iter()
         .enumerate()

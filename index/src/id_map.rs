@@ -5,8 +5,9 @@
 //!
 //! [`DocNumber`]: crate::DocNumber
 
-use std::collections::HashMap;
+mod keys;
 
+use self::keys::Keys;
 use crate::ExternalId;
 
 /// One internal slot: whose vector it holds, which version, and whether it is live.
@@ -24,7 +25,7 @@ pub(crate) struct Slot<K> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct IdMap<K: ExternalId> {
     slots: Vec<Slot<K>>,
-    by_key: HashMap<K, u32>,
+    by_key: Keys<K>,
 }
 
 impl<K: ExternalId> IdMap<K> {
@@ -32,13 +33,13 @@ impl<K: ExternalId> IdMap<K> {
     pub fn new() -> Self {
         IdMap {
             slots: Vec::new(),
-            by_key: HashMap::new(),
+            by_key: Keys::default(),
         }
     }
 
     /// Rebuilds the map from saved slots (live ones are reachable by key again).
     pub fn from_slots(slots: Vec<Slot<K>>) -> Self {
-        let mut by_key = HashMap::with_capacity(slots.len());
+        let mut by_key = Keys::default();
         for (internal, slot) in slots.iter().enumerate() {
             if slot.live {
                 by_key.insert(slot.key, internal as u32);
@@ -69,7 +70,7 @@ impl<K: ExternalId> IdMap<K> {
 
     /// The live internal id of `key`.
     pub fn internal(&self, key: K) -> Option<usize> {
-        self.by_key.get(&key).map(|&i| i as usize)
+        self.by_key.get(key).map(|i| i as usize)
     }
 
     /// The slot at `internal`, when it is live.
@@ -108,7 +109,7 @@ impl<K: ExternalId> IdMap<K> {
 
     /// Tombstones the live slot of `key`; returns whether there was one.
     pub fn remove(&mut self, key: K) -> bool {
-        match self.by_key.remove(&key) {
+        match self.by_key.remove(key) {
             Some(internal) => {
                 self.slots[internal as usize].live = false;
                 true
