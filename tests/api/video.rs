@@ -77,6 +77,16 @@ pub(crate) fn confirmed_session(app: &TestApp, n: &str) -> Session {
     }
 }
 
+/// [`confirmed_session`] after the video job made its room: the session and the room's id.
+pub(crate) fn session_with_room(app: &TestApp, n: &str) -> (Session, String) {
+    let session = confirmed_session(app, n);
+    app.engine.run_video_sweep().expect("sweep");
+    let room = booking_row(app, session.booking)
+        .meeting_room_id
+        .expect("a room");
+    (session, room)
+}
+
 pub(crate) fn booking_row(app: &TestApp, id: u64) -> Booking {
     app.store
         .bookings()
@@ -238,11 +248,7 @@ fn a_paid_booking_gets_its_room_once_stripe_confirms_it() {
 fn meeting_tokens_go_to_the_booker_and_the_provider_only() {
     let fake = DailyFake::start();
     let app = spawn_app_with_daily(&fake);
-    let session = confirmed_session(&app, "t");
-    app.engine.run_video_sweep().expect("sweep");
-    let room = booking_row(&app, session.booking)
-        .meeting_room_id
-        .expect("a room");
+    let (session, room) = session_with_room(&app, "t");
 
     let booker = meeting(&app, session.booking, &session.client);
     assert_eq!(booker.status, 200, "{}", booker.raw);

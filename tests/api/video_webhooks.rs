@@ -10,17 +10,15 @@ use droply_test_support::daily_fake::{
 };
 use serde_json::{Value, json};
 
-use crate::video::{booking_row, confirmed_session, spawn_app_with_daily, webhook_url};
+use crate::video::{
+    booking_row, confirmed_session, session_with_room, spawn_app_with_daily, webhook_url,
+};
 
 #[test]
 fn daily_webhooks_record_the_call_once_in_any_order_and_only_when_signed() {
     let fake = DailyFake::start();
     let app = spawn_app_with_daily(&fake);
-    let session = confirmed_session(&app, "h");
-    app.engine.run_video_sweep().expect("sweep");
-    let room = booking_row(&app, session.booking)
-        .meeting_room_id
-        .expect("a room");
+    let (session, room) = session_with_room(&app, "h");
     let url = webhook_url(&app);
     let start = 1_799_053_200.25; // 2027-01-04T09:00:00.25Z
     let end = start + 50.0 * 60.0 + 10.0;
@@ -191,11 +189,7 @@ fn recordings_and_their_links_are_for_the_two_parties_only() {
 fn a_redelivered_recording_is_kept_once() {
     let fake = DailyFake::start();
     let app = spawn_app_with_daily(&fake);
-    let session = confirmed_session(&app, "d");
-    app.engine.run_video_sweep().expect("sweep");
-    let room = booking_row(&app, session.booking)
-        .meeting_room_id
-        .expect("a room");
+    let (session, room) = session_with_room(&app, "d");
     for id in ["ev-a", "ev-b"] {
         let ready = daily_event(
             id,

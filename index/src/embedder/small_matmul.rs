@@ -166,42 +166,45 @@ fn panel_tiles<const C: usize, const R: usize>(x: &[f32], w: &[u16], inner: usiz
                     *value = widen_f16(*half);
                 }
             }
-            let mut x_rows = x.chunks_exact(inner);
-            let mut y_rows = y_rows.iter_mut();
-            loop {
-                let block: Vec<Row<'_>> = (&mut x_rows).zip(&mut y_rows).take(R).collect();
-                if block.is_empty() {
-                    break;
+            // Blocks of `R` rows, then the last few one at a time; no allocation.
+            let x_blocks = x.chunks_exact(inner * R);
+            let x_rest = x_blocks.remainder();
+            let mut y_blocks = y_rows.chunks_exact_mut(R);
+            for (x_block, y_block) in x_blocks.zip(&mut y_blocks) {
+                if let Ok(y_block) = <&mut [[f32; PANEL]; R]>::try_from(y_block) {
+                    let xs = std::array::from_fn(|r| &x_block[r * inner..(r + 1) * inner]);
+                    tile::<C, R>(xs, y_block, &strip, column);
                 }
-                match <[Row<'_>; R]>::try_from(block) {
-                    Ok(block) => tile::<C, R>(block, &strip, column),
-                    // The last few rows, one at a time.
-                    Err(rest) => rest
-                        .into_iter()
-                        .for_each(|row| tile::<C, 1>([row], &strip, column)),
-                }
+            }
+            for (x_row, y_row) in x_rest
+                .chunks_exact(inner)
+                .zip(y_blocks.into_remainder().iter_mut())
+            {
+                tile::<C, 1>([x_row], std::array::from_mut(y_row), &strip, column);
             }
         }
     }
 }
 
-/// An input row and its output row in the panel being computed.
-type Row<'a> = (&'a [f32], &'a mut [f32; PANEL]);
-
-/// One tile: `R` rows times the `C` columns of `strip` (`[in][C]`, widened), written
-/// at `column` of the rows' outputs.
+/// One tile: the `R` input rows `xs` times the `C` columns of `strip` (`[in][C]`,
+/// widened), written at `column` of their output rows `ys`.
 #[inline(always)]
-fn tile<const C: usize, const R: usize>(mut rows: [Row<'_>; R], strip: &[[f32; C]], column: usize) {
+fn tile<const C: usize, const R: usize>(
+    xs: [&[f32]; R],
+    ys: &mut [[f32; PANEL]; R],
+    strip: &[[f32; C]],
+    column: usize,
+) {
     let mut sums = [[0f32; C]; R];
     for (i, wide) in strip.iter().enumerate() {
-        for (row_sums, (x_row, _)) in sums.iter_mut().zip(&rows) {
+        for (row_sums, x_row) in sums.iter_mut().zip(&xs) {
             let xi = x_row.get(i).copied().unwrap_or(0.0);
             for (sum, value) in row_sums.iter_mut().zip(wide) {
                 *sum += xi * value;
             }
         }
     }
-    for (row_sums, (_, y_row)) in sums.iter().zip(rows.iter_mut()) {
+    for (row_sums, y_row) in sums.iter().zip(ys.iter_mut()) {
         y_row[column..column + C].copy_from_slice(row_sums);
     }
 }

@@ -162,6 +162,7 @@ impl Best {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vector::test_vectors::unit_vectors;
 
     #[test]
     fn keeps_the_best_k_in_order() {
@@ -176,20 +177,7 @@ mod tests {
     fn a_coded_scan_finds_the_exact_best_with_exact_scores() {
         let dimension = 64;
         let len = 3_000;
-        let mut state = 7u64;
-        let mut vectors = Vec::with_capacity(len * dimension);
-        for _ in 0..len + 1 {
-            let v: Vec<f32> = (0..dimension)
-                .map(|_| {
-                    state = state
-                        .wrapping_mul(6_364_136_223_846_793_005)
-                        .wrapping_add(1_442_695_040_888_963_407);
-                    ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
-                })
-                .collect();
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            vectors.extend(v.iter().map(|x| x / norm));
-        }
+        let mut vectors = unit_vectors(len + 1, dimension, 7);
         let query = vectors.split_off(len * dimension);
         // The codes cover the first 2,500 points; the rest came later.
         let codes = Codes::of(&vectors, dimension, 2_500).expect("coded");

@@ -390,27 +390,13 @@ thread_local! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vector::VectorConfig;
+    use crate::vector::{VectorConfig, test_vectors};
 
     const DIM: usize = 32;
 
-    /// `n` pseudo-random unit vectors (a fixed linear congruential sequence).
+    /// `n` pseudo-random unit vectors of [`DIM`] values.
     fn unit_vectors(n: usize, seed: u64) -> Vec<f32> {
-        let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        let mut out = Vec::with_capacity(n * DIM);
-        for _ in 0..n {
-            let v: Vec<f32> = (0..DIM)
-                .map(|_| {
-                    state = state
-                        .wrapping_mul(6_364_136_223_846_793_005)
-                        .wrapping_add(1_442_695_040_888_963_407);
-                    ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
-                })
-                .collect();
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            out.extend(v.iter().map(|x| x / norm));
-        }
-        out
+        test_vectors::unit_vectors(n, DIM, seed)
     }
 
     fn graph_of(vectors: &[f32]) -> Graph {

@@ -15,6 +15,8 @@ mod exact_scan;
 mod frozen;
 mod graph;
 mod snapshot;
+#[cfg(test)]
+mod test_vectors;
 mod vector_index;
 mod wal;
 
