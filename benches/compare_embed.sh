@@ -4,7 +4,9 @@
 #
 #   bash benches/compare_embed.sh
 #
-# Prints texts/s for both, their ratio, and the median latency of one 8-token query.
+# Prints texts/s for both, their ratio, and the median latency of one 8-token query, for
+# our f32 path and for `--precision int8` (opt-in; it runs as f32 on a CPU without VNNI),
+# with the kernels that ran.
 # Ours is measured twice: in process (the embedder's batch API, model already loaded, as
 # the PyTorch side is) and end to end (`droply embed` reading the fixture as JSON lines,
 # process start and model load included). The two engines run in turns, ours first and
@@ -38,9 +40,9 @@ droply="$CARGO_TARGET_DIR/release/droply"
 
 ours_in_process() {
     # "batch 32: 2000 texts in 14.81s = 135.0 texts/s" (twice; the best counts) and
-    # "query 8 tokens: median 4.1 ms, ...".
+    # "query 8 tokens: median 4.1 ms, ..."; $1 is the precision.
     local out
-    out=$("$speed")
+    out=$("$speed" 32 "$1")
     echo "$out" >&2
     best=$(echo "$out" | awk '/texts\/s/ {v=$(NF-1); if (v>b) b=v} END {print b}')
     query=$(echo "$out" | awk '/query/ {print $5}')
@@ -56,27 +58,36 @@ ours_end_to_end() {
 }
 
 echo "== droply (candle), in process" >&2
-read -r ours1 query1 < <(ours_in_process)
+read -r ours1 query1 < <(ours_in_process f32)
+echo "== droply (candle), in process, --precision int8" >&2
+read -r int8_1 _ < <(ours_in_process int8)
+kernels=$("$speed" 32 int8 2>/dev/null | head -n 1 | sed 's/.*kernels: //' || true)
 echo "== droply embed, end to end" >&2
 e2e=$(ours_end_to_end)
 echo "== sentence-transformers (PyTorch CPU)" >&2
 torch_json=$(HF_HUB_OFFLINE=1 "$venv/bin/python" benches/python/embed_st.py 2>/dev/null | tail -n 1)
 echo "$torch_json" >&2
+echo "== droply (candle), in process, --precision int8, again" >&2
+read -r int8_2 _ < <(ours_in_process int8)
 echo "== droply (candle), in process, again" >&2
-read -r ours2 query2 < <(ours_in_process)
+read -r ours2 query2 < <(ours_in_process f32)
 
-python3 - "$ours1" "$ours2" "$query1" "$query2" "$e2e" "$torch_json" "$texts" <<'PY'
+python3 - "$ours1" "$ours2" "$query1" "$query2" "$e2e" "$torch_json" "$texts" "$int8_1" "$int8_2" "$kernels" <<'PY'
 import json, sys
 ours1, ours2, q1, q2, e2e = map(float, sys.argv[1:6])
 torch = json.loads(sys.argv[6])
 texts = int(sys.argv[7])
+int8 = max(float(sys.argv[8]), float(sys.argv[9]))
+kernels = sys.argv[10]
 ours = max(ours1, ours2)
 print()
-print(f"{texts} profile texts, {open('/proc/cpuinfo').read().count('processor')} CPUs")
+print(f"{texts} profile texts, {open('/proc/cpuinfo').read().count('processor')} CPUs; kernels: {kernels}")
 print(f"{'engine':<44} {'texts/s':>8} {'8-token query (median)':>24}")
 print(f"{'droply embedder (candle), in process':<44} {ours:>8.1f} {min(q1, q2):>21.2f} ms")
+print(f"{'droply embedder, --precision int8':<44} {int8:>8.1f} {'(queries run in f32)':>24}")
 print(f"{'droply embed (end to end, load + JSON I/O)':<44} {e2e:>8.1f} {'':>24}")
 print(f"{torch['engine']:<44} {torch['texts_per_s']:>8.1f} {torch['query_ms_median']:>21.2f} ms")
 print(f"ratio (droply / PyTorch): {ours / torch['texts_per_s']:.2f}x in process, "
-      f"{e2e / torch['texts_per_s']:.2f}x end to end; query {torch['query_ms_median'] / min(q1, q2):.1f}x faster")
+      f"{e2e / torch['texts_per_s']:.2f}x end to end, {int8 / torch['texts_per_s']:.2f}x in int8; "
+      f"query {torch['query_ms_median'] / min(q1, q2):.1f}x faster")
 PY

@@ -4,6 +4,7 @@
 //! here so that the service depends on the engine alone.
 
 pub use droply_index::embedder::{
-    DEFAULT_BATCH_SIZE, ModelFiles, ModelSources, default_model_dir, ensure_model, model_dir_in,
+    DEFAULT_BATCH_SIZE, ModelFiles, ModelSources, Precision, default_model_dir, ensure_model,
+    model_dir_in,
 };
 pub use droply_index::{DIMENSION, Embedder, Error, TextEmbedder};

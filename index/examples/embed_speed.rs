@@ -1,5 +1,5 @@
 //! Times the embedder on the profile-text fixture: `cargo run --release -p droply-index
-//! --example embed_speed [-- BATCH_SIZE]`. For quick profiling; the criterion bench in
+//! --example embed_speed [-- BATCH_SIZE [PRECISION]]` (precision `f32` or `int8`). For quick profiling; the criterion bench in
 //! `benches/benches/embed.rs` is the reference measurement.
 
 use std::time::Instant;
@@ -13,10 +13,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|b| b.parse())
         .transpose()?
         .unwrap_or(droply_index::embedder::DEFAULT_BATCH_SIZE);
+    let precision = std::env::args()
+        .nth(2)
+        .map(|p| p.parse())
+        .transpose()?
+        .unwrap_or_default();
     let embedder = Embedder::load(&droply_index::embedder::model_dir_in(
         &root.join("droply-data"),
     ))?
-    .with_batch_size(batch);
+    .with_batch_size(batch)
+    .with_precision(precision)?;
+    println!(
+        "precision {} (asked {precision}); kernels: {}",
+        embedder.precision(),
+        droply_index::embedder::kernels()
+    );
     let fixture = std::fs::read_to_string(root.join("data/fixtures/profile_texts.jsonl"))?;
     let texts: Vec<String> = fixture
         .lines()

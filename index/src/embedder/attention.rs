@@ -212,13 +212,18 @@ fn scores<const R: usize>(
         let at = block * LANES;
         let mut acc = [[0f32; LANES]; R];
         for c in 0..dim {
-            let keys = if at + LANES <= seq.len {
-                &seq.keys(head, c)[at..at + LANES]
+            // Whole arrays, so that every loop below has a constant length and vectorises.
+            let keys: &[f32; LANES] = if at + LANES <= seq.len {
+                seq.keys(head, c)[at..]
+                    .first_chunk()
+                    .unwrap_or(&[0.0; LANES])
             } else {
-                &tail_keys[c * LANES..(c + 1) * LANES]
+                tail_keys[c * LANES..]
+                    .first_chunk()
+                    .unwrap_or(&[0.0; LANES])
             };
-            for (r, acc) in acc.iter_mut().enumerate() {
-                let q = queries[r * dim + c];
+            let q: [f32; R] = std::array::from_fn(|r| queries[r * dim + c]);
+            for (acc, q) in acc.iter_mut().zip(q) {
                 for (a, k) in acc.iter_mut().zip(keys) {
                     *a += q * k;
                 }
@@ -246,9 +251,12 @@ fn context<const R: usize>(
         let lanes = block * LANES..(block + 1) * LANES;
         let mut acc = [[0f32; LANES]; R];
         for j in 0..seq.len {
-            let values = &seq.values(head, j)[lanes.clone()];
-            for (r, acc) in acc.iter_mut().enumerate() {
-                let p = probabilities[r * padded + j];
+            // A whole array, so that the loop below has a constant length and vectorises.
+            let values: &[f32; LANES] = seq.values(head, j)[lanes.start..]
+                .first_chunk()
+                .unwrap_or(&[0.0; LANES]);
+            let p: [f32; R] = std::array::from_fn(|r| probabilities[r * padded + j]);
+            for (acc, p) in acc.iter_mut().zip(p) {
                 for (a, v) in acc.iter_mut().zip(values) {
                     *a += p * v;
                 }

@@ -33,7 +33,13 @@ pub(crate) fn embed_sequences(
         &Device::Cpu,
     )?;
     for layer in &weights.layers {
-        x = encoder_layer(layer, &x, &seq_lens, weights.config.num_attention_heads)?;
+        x = encoder_layer(
+            layer,
+            &x,
+            &seq_lens,
+            weights.config.num_attention_heads,
+            None,
+        )?;
     }
     let (storage, layout) = x.storage_and_layout();
     let candle_core::Storage::Cpu(storage) = &*storage else {
@@ -46,6 +52,56 @@ pub(crate) fn embed_sequences(
         hidden,
         &seq_lens,
     ))
+}
+
+/// The largest magnitude of each input feature of each linear layer's input, over
+/// `sequences`: per layer, those of [`LayerInputs`].
+pub(crate) fn input_ranges(
+    weights: &BertWeights,
+    sequences: &[&[u32]],
+) -> Result<Vec<LayerInputs<Vec<f32>>>> {
+    let hidden = weights.config.hidden_size;
+    let seq_lens: Vec<usize> = sequences.iter().map(|ids| ids.len()).collect();
+    let tokens: usize = seq_lens.iter().sum();
+    let mut x = Tensor::from_vec(
+        embeddings(weights, sequences)?,
+        (tokens, hidden),
+        &Device::Cpu,
+    )?;
+    let heads = weights.config.num_attention_heads;
+    let mut ranges = Vec::with_capacity(weights.layers.len());
+    for layer in &weights.layers {
+        let mut inputs = Vec::with_capacity(4);
+        x = encoder_layer(layer, &x, &seq_lens, heads, Some(&mut inputs))?;
+        let mut maxima = inputs
+            .iter()
+            .map(|input| -> Result<Vec<f32>> { Ok(input.abs()?.max(0)?.to_vec1::<f32>()?) });
+        let mut next = || {
+            maxima
+                .next()
+                .unwrap_or_else(|| Err(Error::ModelFormat("a layer input went missing".to_owned())))
+        };
+        ranges.push(LayerInputs {
+            attention_in: next()?,
+            attention_out: next()?,
+            ff_in: next()?,
+            ff_out: next()?,
+        });
+    }
+    Ok(ranges)
+}
+
+/// Something about each distinct input of an encoder layer's linear layers.
+#[derive(Debug, Clone)]
+pub(crate) struct LayerInputs<T> {
+    /// The layer's input, which the query, key and value projections read.
+    pub(crate) attention_in: T,
+    /// The attention's context vectors.
+    pub(crate) attention_out: T,
+    /// The attention block's output, which the feed-forward expansion reads.
+    pub(crate) ff_in: T,
+    /// The feed-forward activations, which its projection back reads.
+    pub(crate) ff_out: T,
 }
 
 /// Word + position + token-type embeddings of every token, layer-normed: `[tokens, hidden]`.
@@ -81,14 +137,23 @@ fn embeddings(weights: &BertWeights, sequences: &[&[u32]]) -> Result<Vec<f32>> {
 }
 
 /// One encoder layer: attention, then feed-forward, each closed by residual + layer norm.
+/// `inputs`, when given, receives the four inputs of its linear layers, in the order of
+/// [`LayerInputs`].
 fn encoder_layer(
     layer: &EncoderLayer,
     x: &Tensor,
     seq_lens: &[usize],
     heads: usize,
+    mut inputs: Option<&mut Vec<Tensor>>,
 ) -> Result<Tensor> {
+    let mut keep = |input: &Tensor| {
+        if let Some(inputs) = inputs.as_mut() {
+            inputs.push(input.clone());
+        }
+    };
+    keep(x);
     let query_value = layer.query_value.matmul(x)?;
-    let keys_t = if x.dims()[0] <= small_matmul::MAX_ROWS {
+    let keys_t = if x.dims()[0] <= small_matmul::MAX_ROWS || layer.key_t.int8.is_some() {
         layer.key_t.matmul(x)?.t()?.contiguous()?
     } else {
         layer.key_weight.matmul(&x.t()?)?
@@ -103,6 +168,7 @@ fn encoder_layer(
     };
     let context = query_value.apply_op2_no_bwd(&keys_t, &attention)?;
     drop((query_value, keys_t));
+    keep(&context);
     let attended = layer.attention_out.matmul(&context)?;
     attended.inplace_op2(
         x,
@@ -111,10 +177,12 @@ fn encoder_layer(
             norm: &layer.attention_norm,
         },
     )?;
+    keep(&attended);
     let intermediate = layer.ff_in.matmul(&attended)?;
     intermediate.inplace_op1(&BiasGelu {
         bias: &layer.ff_in.bias,
     })?;
+    keep(&intermediate);
     let out = layer.ff_out.matmul(&intermediate)?;
     out.inplace_op2(
         &attended,

@@ -17,6 +17,24 @@ pub(crate) fn f32_slice<'a>(
     Ok(&storage.as_slice::<f32>()?[start..end])
 }
 
+/// The input of a matmul by a `[inner, out]` weight: its values and row count, or an
+/// error when its rows are not `inner` wide.
+pub(crate) fn matmul_input<'a>(
+    x: &'a CpuStorage,
+    layout: &Layout,
+    inner: usize,
+    out: usize,
+) -> candle_core::Result<(&'a [f32], usize)> {
+    let x = f32_slice(x, layout)?;
+    let (rows, width) = layout.shape().dims2()?;
+    if width != inner {
+        return Err(candle_core::Error::Msg(format!(
+            "matmul of [{rows}, {width}] by [{inner}, {out}]"
+        )));
+    }
+    Ok((x, rows))
+}
+
 fn f32_slice_mut<'a>(
     storage: &'a mut CpuStorage,
     layout: &Layout,

@@ -46,8 +46,10 @@ pub(crate) fn exp(x: f32) -> f32 {
     p = r * p + 0.5;
     p = r * p + 1.0;
     p = r * p + 1.0;
-    // 2^n from the exponent bits; n is in [-126, 127] after the clamp.
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // 2^n from the exponent bits; n is in [-126, 127] after the clamp. `n + ROUND` holds
+    // n in its low mantissa bits (integer operations only, so the loop vectorises).
+    let n_bits = (n + ROUND).to_bits().wrapping_sub(ROUND.to_bits());
+    let scale = f32::from_bits(n_bits.wrapping_add(127) << 23);
     p * scale
 }
 

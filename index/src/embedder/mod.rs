@@ -9,15 +9,21 @@
 //! the CPU: texts sorted by length, packed without padding, one batch per thread, candle
 //! matmuls (a weight-streaming kernel for a query's few rows) and one fused pass for
 //! everything in between; `simd` compiles those passes for the CPU's vector width;
-//! `query_cache` keeps recent query embeddings; and `query_batch` runs concurrent
+//! `precision`, `calibration`, `int8_matmul` and `int8_kernels` are the opt-in int8 batch
+//! path; `query_cache` keeps recent query embeddings; and `query_batch` runs concurrent
 //! queries' forward passes as one batch.
 
 mod attention;
+mod calibration;
 mod forward;
 mod fused_ops;
+#[cfg(target_arch = "x86_64")]
+mod int8_kernels;
+mod int8_matmul;
 mod kernels;
 pub mod model_files;
 mod pooling;
+mod precision;
 mod pypi_wheel;
 mod query_batch;
 mod query_cache;
@@ -35,6 +41,7 @@ pub use model_files::{
     ModelFiles, ModelSources, WEIGHTS_SHA256, default_data_dir, default_model_dir, ensure_model,
     model_dir_in,
 };
+pub use precision::{Precision, kernels};
 use query_batch::QueryBatcher;
 pub use query_cache::QueryCache;
 pub use tokenize::MAX_TOKENS;
@@ -94,6 +101,29 @@ impl Embedder {
     pub fn with_batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size.max(1);
         self
+    }
+
+    /// Sets the arithmetic of the batch path (see [`Precision`]). `Int8` calibrates and
+    /// quantises the weights once, here, on a CPU with VNNI (AVX-512 VNNI or AVX-VNNI);
+    /// without it the int8 path would be no faster than f32, so the embedder stays in f32
+    /// ([`Embedder::precision`] says which runs).
+    pub fn with_precision(mut self, precision: Precision) -> Result<Self> {
+        self.weights.set_precision(Precision::F32, &[])?;
+        if precision == Precision::Int8 && precision.supported() {
+            let sequences = calibration::TEXTS
+                .iter()
+                .map(|text| self.tokenizer.encode(text))
+                .collect::<Result<Vec<_>>>()?;
+            let sequences: Vec<&[u32]> = sequences.iter().map(Vec::as_slice).collect();
+            let ranges = forward::input_ranges(&self.weights, &sequences)?;
+            self.weights.set_precision(Precision::Int8, &ranges)?;
+        }
+        Ok(self)
+    }
+
+    /// The arithmetic of the batch path.
+    pub fn precision(&self) -> Precision {
+        self.weights.precision()
     }
 
     /// Sets how many query embeddings [`Embedder::embed_query`] keeps (0 keeps none).

@@ -4,8 +4,9 @@
 //! for the baseline x86-64 target (SSE2), so [`simd_dispatch!`] compiles each loop three
 //! times: for AVX-512, for AVX2 + FMA and for the baseline, and picks one at run time from
 //! what the CPU reports. Calling a `#[target_feature]` function is `unsafe` only because
-//! the CPU must support the features; the macro checks that right before each call, which
-//! is the one unsafe use in the crate.
+//! the CPU must support the features; the macro checks that right before each call. That
+//! and the int8 kernels' register loads and stores (`int8_kernels`) are the crate's only
+//! unsafe code.
 
 /// Defines a function whose body is compiled for AVX-512, AVX2 + FMA and the baseline,
 /// and which runs the best version the CPU supports.
@@ -43,6 +44,21 @@ macro_rules! simd_dispatch {
 }
 
 pub(crate) use simd_dispatch;
+
+/// The name of the versions the dispatched functions run here: `avx512`, `avx2` or
+/// `baseline`.
+pub(crate) fn level_name() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx512() {
+            return "avx512";
+        }
+        if has_avx2_fma() {
+            return "avx2";
+        }
+    }
+    "baseline"
+}
 
 /// Whether the CPU runs the AVX-512 versions (F, VL, BW, DQ, plus AVX2 and FMA).
 #[cfg(target_arch = "x86_64")]

@@ -11,7 +11,7 @@
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 
-use super::fused_ops::f32_slice;
+use super::fused_ops::matmul_input;
 use super::simd::simd_dispatch;
 use crate::Result;
 
@@ -78,15 +78,8 @@ impl CustomOp1 for StreamingMatmul<'_> {
         x: &CpuStorage,
         x_layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let x = f32_slice(x, x_layout)?;
-        let (rows, inner) = x_layout.shape().dims2()?;
-        let (w, out) = (self.weight, self.weight.out);
-        if inner != w.inner {
-            return Err(candle_core::Error::Msg(format!(
-                "matmul of [{rows}, {inner}] by [{}, {out}]",
-                w.inner
-            )));
-        }
+        let (w, out, inner) = (self.weight, self.weight.out, self.weight.inner);
+        let (x, rows) = matmul_input(x, x_layout, inner, out)?;
         let panels = out.div_ceil(PANEL);
         let panel_size = inner * PANEL;
         // Output panel-major, `[panel][row][PANEL]`, gathered into rows below.

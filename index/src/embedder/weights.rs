@@ -4,6 +4,7 @@
 //! `[in, out]`, so every matmul reads it row-major; the query and value projections are
 //! concatenated into one `[hidden, 2 * hidden]` matrix, and the key projection stays
 //! `[out, in]` to compute the keys transposed.
+//! With [`Precision::Int8`], each linear layer also keeps an int8 copy of its weight.
 //! Biases, layer-norm parameters and the embedding tables are plain `Vec<f32>`: the fused
 //! kernels read them directly.
 
@@ -13,7 +14,10 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use serde::Deserialize;
 
+use super::Precision;
 use super::attention::LANES;
+use super::forward::LayerInputs;
+use super::int8_matmul::{Int8Matmul, Int8Weight};
 use super::kernels::LayerNormParams;
 use super::small_matmul::{self, PanelWeight};
 use crate::{Error, Result};
@@ -66,6 +70,9 @@ pub(crate) struct Linear {
     pub(crate) bias: Vec<f32>,
     /// `W^T` again, laid out for the few-rows kernel.
     pub(crate) panels: PanelWeight,
+    /// `W^T` quantised, for more rows than the few-rows kernel takes, with
+    /// [`Precision::Int8`].
+    pub(crate) int8: Option<Int8Weight>,
 }
 
 impl Linear {
@@ -76,12 +83,32 @@ impl Linear {
             weight_t,
             bias,
             panels,
+            int8: None,
         })
     }
 
-    /// `x W^T` (no bias).
+    /// `x W^T` (no bias): in int8 when quantised and `x` has more rows than the few-rows
+    /// kernel takes.
     pub(crate) fn matmul(&self, x: &Tensor) -> Result<Tensor> {
-        small_matmul::matmul(x, &self.weight_t, &self.panels)
+        match &self.int8 {
+            Some(weight) if x.dims()[0] > small_matmul::MAX_ROWS => {
+                Ok(x.apply_op1_no_bwd(&Int8Matmul { weight })?)
+            }
+            _ => small_matmul::matmul(x, &self.weight_t, &self.panels),
+        }
+    }
+
+    /// Quantises the weight for [`Precision::Int8`], or drops the quantised copy.
+    fn set_precision(&mut self, precision: Precision, input_ranges: Option<&[f32]>) -> Result<()> {
+        self.int8 = match precision {
+            Precision::F32 => None,
+            Precision::Int8 => {
+                let (inner, out) = self.weight_t.dims2()?;
+                let values = self.weight_t.flatten_all()?.to_vec1::<f32>()?;
+                Some(Int8Weight::new(&values, inner, out, input_ranges))
+            }
+        };
+        Ok(())
     }
 }
 
@@ -125,6 +152,47 @@ pub(crate) struct BertWeights {
 }
 
 impl BertWeights {
+    /// Sets the arithmetic of every linear layer; `Int8` takes the largest magnitude of
+    /// each layer's input features (from [`super::forward::input_ranges`]).
+    pub(crate) fn set_precision(
+        &mut self,
+        precision: Precision,
+        ranges: &[LayerInputs<Vec<f32>>],
+    ) -> Result<()> {
+        for (l, layer) in self.layers.iter_mut().enumerate() {
+            let range = ranges.get(l);
+            let input = |pick: fn(&LayerInputs<Vec<f32>>) -> &Vec<f32>| {
+                range.map(|range| pick(range).as_slice())
+            };
+            let attention_in = input(|range| &range.attention_in);
+            layer.query_value.set_precision(precision, attention_in)?;
+            layer.key_t.set_precision(precision, attention_in)?;
+            let attention_out = input(|range| &range.attention_out);
+            layer
+                .attention_out
+                .set_precision(precision, attention_out)?;
+            layer
+                .ff_in
+                .set_precision(precision, input(|range| &range.ff_in))?;
+            layer
+                .ff_out
+                .set_precision(precision, input(|range| &range.ff_out))?;
+        }
+        Ok(())
+    }
+
+    /// The arithmetic of the linear layers.
+    pub(crate) fn precision(&self) -> Precision {
+        match self
+            .layers
+            .first()
+            .and_then(|layer| layer.ff_in.int8.as_ref())
+        {
+            Some(_) => Precision::Int8,
+            None => Precision::F32,
+        }
+    }
+
     /// Loads `model.safetensors` and checks every shape against the configuration.
     pub(crate) fn load(path: &Path, config: BertConfig) -> Result<Self> {
         let tensors = candle_core::safetensors::load(path, &Device::Cpu)?;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use droply_index::Embedder;
+use droply_index::embedder::Precision;
 
 /// This package's directory: as cargo says when it runs the test, else as it was at
 /// build time (a shared target directory may hold a binary built from another clone).
@@ -64,4 +65,15 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
     let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
     dot / (na * nb)
+}
+
+/// The embedder with [`Precision::Int8`] batches, loaded once.
+pub fn int8_embedder() -> &'static Embedder {
+    static EMBEDDER: OnceLock<Embedder> = OnceLock::new();
+    EMBEDDER.get_or_init(|| {
+        match Embedder::load(&model_dir()).and_then(|e| e.with_precision(Precision::Int8)) {
+            Ok(embedder) => embedder,
+            Err(err) => panic!("the sentence model is needed by these tests: {err}"),
+        }
+    })
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use droply_engine::embedding::{ModelSources, ensure_model, model_dir_in};
+use droply_engine::embedding::{Embedder, ModelSources, Precision, ensure_model, model_dir_in};
 
 use crate::Result;
 
@@ -50,4 +50,18 @@ pub fn run(args: ModelArgs) -> Result<()> {
 /// The model directory: the one given, else `<data-dir>/models/all-MiniLM-L6-v2`.
 pub(crate) fn model_dir(explicit: Option<&Path>, data_dir: &Path) -> PathBuf {
     explicit.map_or_else(|| model_dir_in(data_dir), Path::to_path_buf)
+}
+
+/// The embedder in `dir` with the batch arithmetic `precision`; says on stderr when this
+/// CPU cannot run it and f32 runs instead.
+pub(crate) fn load_embedder(dir: &Path, precision: Precision) -> Result<Embedder> {
+    let embedder = Embedder::load(dir)?.with_precision(precision)?;
+    if embedder.precision() != precision {
+        eprintln!(
+            "--precision {precision}: this CPU has no VNNI, where int8 would be no faster; \
+             embedding in {}",
+            embedder.precision()
+        );
+    }
+    Ok(embedder)
 }

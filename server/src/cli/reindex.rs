@@ -6,12 +6,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 use droply_engine::SearchIndex;
-use droply_engine::embedding::Embedder;
+use droply_engine::embedding::Precision;
 use droply_engine::search_index::SearchIndexConfig;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dir::DataDirArgs;
-use super::model::model_dir;
+use super::model::{load_embedder, model_dir};
 use crate::Result;
 
 /// Arguments of `droply reindex`.
@@ -24,12 +24,17 @@ pub struct ReindexArgs {
     /// [default: <data-dir>/models/all-MiniLM-L6-v2].
     #[arg(long, env = "DROPLY_MODEL_DIR")]
     pub model_dir: Option<PathBuf>,
+    /// The arithmetic of the embedding batches: `f32`, or `int8` (faster, for bulk
+    /// indexing; its vectors stay within cosine 0.995 of the f32 ones).
+    #[arg(long, default_value_t = Precision::F32)]
+    pub precision: Precision,
 }
 
 /// Runs `droply reindex`.
 pub fn run(args: ReindexArgs) -> Result<()> {
     let store = args.data.open_store()?;
-    let embedder = Embedder::load(&model_dir(args.model_dir.as_deref(), &args.data.data_dir))?;
+    let dir = model_dir(args.model_dir.as_deref(), &args.data.data_dir);
+    let embedder = load_embedder(&dir, args.precision)?;
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template(
             "{spinner} indexing [{bar:40}] {pos}/{len} users ({per_sec}, {eta})",
