@@ -81,7 +81,8 @@ impl Int8Weight {
         let columns = panels * PANEL;
         let mut scales = vec![0f32; columns];
         let mut code_sums = vec![0i32; columns];
-        let mut blocks = vec![Block([0; QUAD * BLOCK_COLUMNS]); panels * quads * PANEL / 16];
+        let mut blocks =
+            vec![Block([0; QUAD * BLOCK_COLUMNS]); panels * quads * PANEL / BLOCK_COLUMNS];
         for (column, (scale, sum)) in scales.iter_mut().zip(&mut code_sums).enumerate() {
             if column >= out {
                 break;
@@ -439,6 +440,32 @@ mod tests {
                 assert!((a - b).abs() < 0.02 * scale, "{kernel:?}: {a} vs {b}");
             }
         }
+    }
+
+    #[test]
+    fn rebalancing_an_outlier_feature_keeps_the_small_ones_precise() {
+        // Feature 0 of every row is ~100 times the others, as a few of BERT's are.
+        let (inner, out, rows) = (64, 64, 8);
+        let w = values(inner * out, 7);
+        let mut x = values(rows * inner, 9);
+        for row in x.chunks_exact_mut(inner) {
+            row[0] = 100.0;
+        }
+        let mut ranges = vec![1.0; inner];
+        ranges[0] = 100.0;
+        let want = exact(&x, &w, inner, out);
+        let worst = |weight: &Int8Weight| {
+            let got = product(&x, weight, Kernel::Plain);
+            got.iter()
+                .zip(&want)
+                .fold(0f32, |m, (a, b)| m.max((a - b).abs()))
+        };
+        let plain_error = worst(&Int8Weight::new(&w, inner, out, None));
+        let balanced_error = worst(&Int8Weight::new(&w, inner, out, Some(&ranges)));
+        assert!(
+            balanced_error * 2.0 < plain_error,
+            "rebalanced {balanced_error}, per-row scales alone {plain_error}"
+        );
     }
 
     #[test]
