@@ -1,6 +1,7 @@
 //! Times the embedder on the profile-text fixture: `cargo run --release -p droply-index
-//! --example embed_speed [-- BATCH_SIZE [PRECISION]]` (precision `f32` or `int8`). For quick profiling; the criterion bench in
-//! `benches/benches/embed.rs` is the reference measurement.
+//! --example embed_speed [-- BATCH_SIZE [PRECISION]]` (precision `f32` or `int8`). For
+//! quick profiling; the criterion bench in `benches/benches/embed.rs` is the reference
+//! measurement.
 
 use std::time::Instant;
 
