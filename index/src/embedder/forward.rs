@@ -23,24 +23,10 @@ pub(crate) fn embed_sequences(
 ) -> Result<Vec<Vec<f32>>> {
     let hidden = weights.config.hidden_size;
     let seq_lens: Vec<usize> = sequences.iter().map(|ids| ids.len()).collect();
-    let tokens: usize = seq_lens.iter().sum();
-    if tokens == 0 {
+    if seq_lens.iter().sum::<usize>() == 0 {
         return Ok(vec![vec![0.0; hidden]; sequences.len()]);
     }
-    let mut x = Tensor::from_vec(
-        embeddings(weights, sequences)?,
-        (tokens, hidden),
-        &Device::Cpu,
-    )?;
-    for layer in &weights.layers {
-        x = encoder_layer(
-            layer,
-            &x,
-            &seq_lens,
-            weights.config.num_attention_heads,
-            None,
-        )?;
-    }
+    let x = encode(weights, sequences, &seq_lens, None)?;
     let (storage, layout) = x.storage_and_layout();
     let candle_core::Storage::Cpu(storage) = &*storage else {
         return Err(Error::ModelFormat(
@@ -54,41 +40,51 @@ pub(crate) fn embed_sequences(
     ))
 }
 
-/// The largest magnitude of each input feature of each linear layer's input, over
-/// `sequences`: per layer, those of [`LayerInputs`].
-pub(crate) fn input_ranges(
+/// The last hidden states of the packed `sequences` (`[tokens, hidden]`). `inputs`, when
+/// given, receives the inputs of every layer's linear layers, four per layer in the order
+/// of [`LayerInputs`].
+fn encode(
     weights: &BertWeights,
     sequences: &[&[u32]],
-) -> Result<Vec<LayerInputs<Vec<f32>>>> {
+    seq_lens: &[usize],
+    mut inputs: Option<&mut Vec<Tensor>>,
+) -> Result<Tensor> {
     let hidden = weights.config.hidden_size;
-    let seq_lens: Vec<usize> = sequences.iter().map(|ids| ids.len()).collect();
     let tokens: usize = seq_lens.iter().sum();
     let mut x = Tensor::from_vec(
         embeddings(weights, sequences)?,
         (tokens, hidden),
         &Device::Cpu,
     )?;
-    let heads = weights.config.num_attention_heads;
-    let mut ranges = Vec::with_capacity(weights.layers.len());
     for layer in &weights.layers {
-        let mut inputs = Vec::with_capacity(4);
-        x = encoder_layer(layer, &x, &seq_lens, heads, Some(&mut inputs))?;
-        let mut maxima = inputs
-            .iter()
-            .map(|input| -> Result<Vec<f32>> { Ok(input.abs()?.max(0)?.to_vec1::<f32>()?) });
-        let mut next = || {
-            maxima
-                .next()
-                .unwrap_or_else(|| Err(Error::ModelFormat("a layer input went missing".to_owned())))
-        };
-        ranges.push(LayerInputs {
-            attention_in: next()?,
-            attention_out: next()?,
-            ff_in: next()?,
-            ff_out: next()?,
-        });
+        let heads = weights.config.num_attention_heads;
+        x = encoder_layer(layer, &x, seq_lens, heads, inputs.as_deref_mut())?;
     }
-    Ok(ranges)
+    Ok(x)
+}
+
+/// The largest magnitude of each input feature of each linear layer's input, over
+/// `sequences`: per layer, those of [`LayerInputs`].
+pub(crate) fn input_ranges(
+    weights: &BertWeights,
+    sequences: &[&[u32]],
+) -> Result<Vec<LayerInputs<Vec<f32>>>> {
+    let seq_lens: Vec<usize> = sequences.iter().map(|ids| ids.len()).collect();
+    let mut inputs = Vec::with_capacity(4 * weights.layers.len());
+    encode(weights, sequences, &seq_lens, Some(&mut inputs))?;
+    let maxima =
+        |input: &Tensor| -> Result<Vec<f32>> { Ok(input.abs()?.max(0)?.to_vec1::<f32>()?) };
+    inputs
+        .chunks_exact(4)
+        .map(|layer| {
+            Ok(LayerInputs {
+                attention_in: maxima(&layer[0])?,
+                attention_out: maxima(&layer[1])?,
+                ff_in: maxima(&layer[2])?,
+                ff_out: maxima(&layer[3])?,
+            })
+        })
+        .collect()
 }
 
 /// Something about each distinct input of an encoder layer's linear layers.

@@ -27,6 +27,7 @@ use std::sync::OnceLock;
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape};
 
 use super::fused_ops::matmul_input;
+use super::kernels::round_to_int_bits;
 use super::simd::simd_dispatch;
 
 /// Output columns per panel: four [`Block`]s.
@@ -165,7 +166,7 @@ simd_dispatch! {
             let inverse = 1.0 / scale;
             let zero = (-low * inverse).round_ties_even().clamp(0.0, 255.0);
             for (code, &value) in row_codes.iter_mut().zip(&scaled) {
-                *code = round_to_byte((value * inverse + zero).clamp(0.0, 255.0));
+                *code = round_to_int_bits((value * inverse + zero).clamp(0.0, 255.0)) as u8;
             }
             scales.push(scale);
             zeros.push(zero as i32);
@@ -178,15 +179,6 @@ simd_dispatch! {
             zeros,
         }
     }
-}
-
-/// `value` (in `0.0..=255.0`) rounded to the nearest integer, ties to even: adding
-/// 1.5 * 2^23 leaves the rounded integer in the low mantissa bits. Bit operations only,
-/// so the loop vectorises (a float-to-u8 cast does not).
-#[inline(always)]
-fn round_to_byte(value: f32) -> u8 {
-    const ROUND: f32 = 12_582_912.0;
-    (value + ROUND).to_bits() as u8
 }
 
 /// The smallest and largest of `values` and 0, in [`LANES`] partial minima and maxima so

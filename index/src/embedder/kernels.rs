@@ -28,6 +28,18 @@ pub(crate) fn erf(x: f32) -> f32 {
     p / q
 }
 
+/// Adding 1.5 * 2^23 to an `f32` of magnitude below 2^22 rounds it to the nearest integer
+/// (ties to even) and leaves that integer in the low mantissa bits: rounding without a
+/// libm call or a float-to-int cast, so that loops using it vectorise.
+const ROUND: f32 = 12_582_912.0;
+
+/// `value` (below 2^22 in magnitude) rounded to the nearest integer, ties to even, as an
+/// integer's bits (two's complement). Bit operations only; see [`ROUND`].
+#[inline(always)]
+pub(crate) fn round_to_int_bits(value: f32) -> u32 {
+    (value + ROUND).to_bits().wrapping_sub(ROUND.to_bits())
+}
+
 /// `e^x` by range reduction to `x = n ln 2 + r`, `|r| <= ln 2 / 2`, and a degree-6
 /// polynomial for `e^r`: relative error about 2e-7. Inputs below -87 give (near) 0.
 #[inline(always)]
@@ -35,8 +47,6 @@ pub(crate) fn exp(x: f32) -> f32 {
     const LOG2_E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_145_75;
     const LN2_LO: f32 = 1.428_606_8e-6;
-    // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer without a libm call.
-    const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.0, 88.0);
     let n = (x * LOG2_E + ROUND) - ROUND;
     let r = (x - n * LN2_HI) - n * LN2_LO;
@@ -46,10 +56,8 @@ pub(crate) fn exp(x: f32) -> f32 {
     p = r * p + 0.5;
     p = r * p + 1.0;
     p = r * p + 1.0;
-    // 2^n from the exponent bits; n is in [-126, 127] after the clamp. `n + ROUND` holds
-    // n in its low mantissa bits (integer operations only, so the loop vectorises).
-    let n_bits = (n + ROUND).to_bits().wrapping_sub(ROUND.to_bits());
-    let scale = f32::from_bits(n_bits.wrapping_add(127) << 23);
+    // 2^n from the exponent bits; n is in [-126, 127] after the clamp.
+    let scale = f32::from_bits(round_to_int_bits(n).wrapping_add(127) << 23);
     p * scale
 }
 
