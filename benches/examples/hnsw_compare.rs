@@ -60,7 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ));
     }
     println!(
-        r#"{{"engine":"droply (hnsw_rs)","points":{points},"ef_construction":{ef_construction},"build_s":{build_s:.2},"search":[{}]}}"#,
+        r#"{{"engine":"droply","points":{points},"ef_construction":{ef_construction},"build_s":{build_s:.2},"search":[{}]}}"#,
         per_ef.join(",")
     );
     Ok(())

@@ -1,7 +1,8 @@
 //! The id map of the vector index: external ids (a `UserId`, a [`DocNumber`]) to the
-//! dense internal ids hnsw_rs works with, and back. hnsw_rs cannot delete a point, so an
-//! update gives the id a new internal slot and leaves the old one as a tombstone, which
-//! searches skip until a compaction renumbers the live points.
+//! dense internal ids the HNSW graph works with, and back. The graph never removes a
+//! point (its neighbours' links would be left pointing nowhere), so an update gives the
+//! id a new internal slot and leaves the old one as a tombstone, which searches skip
+//! until a compaction renumbers the live points.
 //!
 //! [`DocNumber`]: crate::DocNumber
 

@@ -1,5 +1,5 @@
 //! Turning text into something searchable: the sentence embedder (candle,
-//! all-MiniLM-L6-v2), the tantivy text index (`text`), the hnsw_rs vector index (`vector`)
+//! all-MiniLM-L6-v2), the tantivy text index (`text`), the HNSW vector index (`vector`)
 //! with the id map between external and internal ids (`id_map`), and the
 //! [`TextEmbedder`] trait the indexes embed through.
 

@@ -135,12 +135,15 @@ fn a_damaged_graph_is_rebuilt_from_saved_vectors() {
     let (dir, store) = seeded();
     drop(open_with(dir.path(), &store, "m1"));
     let vectors = dir.path().join("search/vectors");
+    let mut damaged = 0;
     for entry in std::fs::read_dir(&vectors).expect("dir").flatten() {
-        let graph = entry.path().join("graph.hnsw.graph");
+        let graph = entry.path().join("graph.bin");
         if graph.exists() {
             std::fs::write(&graph, b"garbage").expect("damage");
+            damaged += 1;
         }
     }
+    assert!(damaged > 0, "no graph file to damage");
     let reopened = open_with(dir.path(), &store, "m1");
     assert!(
         !rebuilt(&reopened),

@@ -1,5 +1,5 @@
-//! [`Codes`]: int8 copies of the frozen points' vectors, which the graph walk
-//! scores instead of the f32 vectors.
+//! [`Codes`]: int8 copies of the points' vectors, which the graph's inserts
+//! ([`pair_score`]) and the frozen walk score instead of the f32 vectors.
 //!
 //! A walk at 100,000 points reads a few thousand vectors scattered through
 //! the index, so it waits on memory: 384 f32 values are 24 cache lines, their
@@ -9,6 +9,8 @@
 //! the same for every point, so it is left out: only the order matters). The
 //! walk re-scores what it returns in f32 ([`super::frozen`]), so callers see
 //! exact scores; the codes decide only which points the walk visits and keeps.
+
+use crate::embedder::simd::simd_dispatch;
 
 /// Values in one cache line.
 const LINE: usize = 64;
@@ -39,16 +41,31 @@ impl Codes {
             lines: Vec::with_capacity(len * lines_per_point),
             scales: Vec::with_capacity(len),
         };
-        for vector in vectors.chunks_exact(dimension.max(1)) {
-            let scale = quantize_into(vector, &mut codes.lines);
-            codes.scales.push(scale);
-        }
+        codes.extend(vectors, dimension);
         Some(codes)
     }
 
     /// How many points are coded.
     pub fn len(&self) -> usize {
         self.scales.len()
+    }
+
+    /// Appends the codes of `vectors`, each `dimension` values long.
+    pub fn extend(&mut self, vectors: &[f32], dimension: usize) {
+        self.lines_per_point = dimension.div_ceil(LINE);
+        for vector in vectors.chunks_exact(dimension.max(1)) {
+            let scale = quantize_into(vector, &mut self.lines);
+            self.scales.push(scale);
+        }
+    }
+
+    /// `point`'s codes (empty outside).
+    #[inline(always)]
+    pub fn lines(&self, point: u32) -> &[Line] {
+        let start = point as usize * self.lines_per_point;
+        self.lines
+            .get(start..start + self.lines_per_point)
+            .unwrap_or(&[])
     }
 
     /// `query`'s codes, for [`Codes::score`].
@@ -70,6 +87,19 @@ impl Codes {
         ) {
             (Some(code), Some(&scale)) => int8_dot(query, code) as f32 * scale,
             _ => f32::NEG_INFINITY,
+        }
+    }
+}
+
+simd_dispatch! {
+    /// The approximate dot product of two coded points, both scales applied
+    /// (so comparable with any other pair's); zero outside.
+    pub(crate) fn pair_score(codes: &Codes, a: u32, b: u32) -> f32 {
+        match (codes.scales.get(a as usize), codes.scales.get(b as usize)) {
+            (Some(&scale_a), Some(&scale_b)) => {
+                int8_dot(codes.lines(a), codes.lines(b)) as f32 * scale_a * scale_b
+            }
+            _ => 0.0,
         }
     }
 }
@@ -201,5 +231,16 @@ mod tests {
         }
         assert_eq!(codes.score(&coded, 20), f32::NEG_INFINITY);
         assert!(Codes::of(&vectors, dimension, 21).is_none());
+        // Two coded points: both scales applied, the dot product itself.
+        let vector = |point: usize| &vectors[point * dimension..(point + 1) * dimension];
+        for (a, b) in [(0, 1), (3, 17), (5, 5), (19, 2)] {
+            let exact: f32 = vector(a).iter().zip(vector(b)).map(|(x, y)| x * y).sum();
+            let approximate = pair_score(&codes, a as u32, b as u32);
+            assert!(
+                (exact - approximate).abs() < 0.005,
+                "{a}, {b}: {exact} vs {approximate}"
+            );
+        }
+        assert_eq!(pair_score(&codes, 0, 20), 0.0, "outside");
     }
 }

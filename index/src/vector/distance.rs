@@ -5,8 +5,8 @@
 //! picked at run time ([`dot`]; [`dot_in_lanes`] is the body, for loops that are
 //! dispatched whole, such as the frozen graph's walk).
 //!
-//! hnsw_rs's own `DistDot` panics when rounding takes `1 - dot` of a vector with itself
-//! below zero, and its scalar loop is one long dependency chain.
+//! [`UnitDot`] is the distance hnsw_rs reloads older snapshots' graphs with (its own
+//! `DistDot` panics when rounding takes `1 - dot` of a vector with itself below zero).
 
 use hnsw_rs::anndists::dist::Distance;
 
@@ -41,15 +41,21 @@ pub(crate) fn dot_in_lanes(a: &[f32], b: &[f32]) -> f32 {
     for (x, y) in chunks_a.remainder().iter().zip(chunks_b.remainder()) {
         sum += x * y;
     }
-    // Pairwise reduction keeps the result independent of lane order quirks.
-    let mut width = LANES / 2;
-    while width > 0 {
-        for lane in 0..width {
-            acc[lane] += acc[lane + width];
-        }
-        width /= 2;
+    // Pairwise reduction, in loops of fixed length so that the accumulators
+    // stay in registers wherever this is inlined.
+    let mut half = [0.0f32; LANES / 2];
+    for (lane, sum) in half.iter_mut().enumerate() {
+        *sum = acc[lane] + acc[lane + LANES / 2];
     }
-    sum + acc[0]
+    let mut quarter = [0.0f32; LANES / 4];
+    for (lane, sum) in quarter.iter_mut().enumerate() {
+        *sum = half[lane] + half[lane + LANES / 4];
+    }
+    let mut eighth = [0.0f32; LANES / 8];
+    for (lane, sum) in eighth.iter_mut().enumerate() {
+        *sum = quarter[lane] + quarter[lane + LANES / 8];
+    }
+    sum + eighth.iter().sum::<f32>()
 }
 
 /// `1 - a·b`, never below zero: the cosine distance of unit vectors.

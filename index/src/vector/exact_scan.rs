@@ -13,6 +13,13 @@ use crate::embedder::simd::simd_dispatch;
 /// Candidates a coded scan hands to the exact re-score: twice `k`, plus this many.
 const RESCORE_EXTRA: usize = 32;
 
+/// How many of the best candidates by coded score are re-scored exactly to
+/// find the best `k`: the codes' error (a few thousandths) cannot carry a
+/// point from outside these into the top `k`, in practice.
+pub(crate) fn rescored_for(k: usize) -> usize {
+    2 * k + RESCORE_EXTRA
+}
+
 /// A candidate ordered by score, lowest first in a max-heap (so the heap's top is the
 /// worst of the best `k`).
 #[derive(Debug, Clone, Copy)]
@@ -90,7 +97,7 @@ pub(crate) fn top_k_coded(
     candidates: &[usize],
     k: usize,
 ) -> Vec<(usize, f32)> {
-    let keep = 2 * k + RESCORE_EXTRA;
+    let keep = rescored_for(k);
     if candidates.len() <= keep {
         return top_k(query, vectors, dimension, candidates.iter().copied(), k);
     }

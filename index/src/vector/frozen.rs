@@ -1,105 +1,59 @@
 //! [`FrozenGraph`]: the search path of the vector index, over a copy of the
-//! hnsw_rs graph's links laid out for reading.
+//! graph's links laid out for reading.
 //!
-//! hnsw_rs builds the graph (and dumps and reloads it), but its search walks
-//! `Arc`-linked points behind a lock each, and allocates as it goes. Freezing
-//! copies the links of points `0..len` into one flat array per layer
-//! (compressed rows: each point's neighbours are a slice of one `Vec<u32>`),
-//! and searches them with int8 codes of the vectors ([`Codes`], a quarter of
-//! the bytes to read), a visited set reused per thread, and the dot products
-//! compiled for AVX-512, AVX2 + FMA and the baseline, picked at run time; what
-//! the walk keeps is re-scored exactly from the f32 vectors. Points
-//! written after a freeze are not in it: the index scans those exactly and
-//! freezes again once they are many (see `vector_index`).
+//! The graph (`graph`) keeps each point's links behind a lock, for the
+//! inserts that change them. Freezing copies the links of points `0..len`
+//! into one flat array per layer (compressed rows: each point's neighbours
+//! are a slice of one `Vec<u32>`), and searches them with int8 codes of the
+//! vectors ([`Codes`], a quarter of the bytes to read), a visited set reused
+//! per thread, and the dot products compiled for AVX-512, AVX2 + FMA and the
+//! baseline, picked at run time; what the walk keeps is re-scored exactly
+//! from the f32 vectors. Points written after a freeze are not in it: the
+//! index scans those exactly and freezes again once they are many (see
+//! `vector_index`).
 //!
-//! Each point's links are hnsw_rs's (the closest found when it was inserted,
-//! pruned as later points came) plus up to [`EXTRA_LINKS`] of the links that
-//! point *to* it: hnsw_rs prunes by distance only, so a point whose
-//! neighbours all filled up with closer points (near-duplicates, above all)
-//! can end with no way in. The reverse links go first to the points with the
-//! fewest ways in, then the closest, so such a point gets one.
+//! The walk keeps the `ef` best points by code and re-scores only the best
+//! [`rescored_for`] of them in f32: the codes' error does not reach further.
 //!
 //! The walk is HNSW's: greedy descent through the upper layers from the entry
 //! point, then a best-first search of layer 0 keeping the `ef` best accepted
 //! points; points the filter refuses are walked through but not returned.
 
 use std::cell::RefCell;
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::codes::{Codes, Line};
-use super::exact_scan::top_k;
+use super::exact_scan::{rescored_for, top_k};
 use super::graph::Graph;
+use super::near::{Near, Seen};
+use super::prefetch::prefetch;
 use crate::embedder::simd::simd_dispatch;
-
-/// A point's neighbours (id, distance) on each layer from 0 up to its own.
-type PointLinks = Vec<Vec<(u32, f32)>>;
-
-/// How many reverse links (from points that list it) each point gets on
-/// each layer beside its own.
-const EXTRA_LINKS: usize = 16;
 
 /// One layer's links: point `i`'s neighbours are
 /// `neighbours[offsets[i]..offsets[i + 1]]`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Layer {
     offsets: Vec<u32>,
     neighbours: Vec<u32>,
 }
 
 impl Layer {
-    /// Layer `depth` of `links` (point `i`'s lists at `links[i]`): each
-    /// point's own neighbours, then some of those that list it, the ones
-    /// with the fewest ways in so far first (counting the reverse links
-    /// already given), then the closest.
-    fn with_reverse_links(links: &[PointLinks], depth: usize) -> Option<Layer> {
-        let mut incoming: Vec<Vec<(u32, f32)>> = vec![Vec::new(); links.len()];
-        let mut ways_in: Vec<u32> = vec![0; links.len()];
-        for (point, lists) in links.iter().enumerate() {
-            for &(next, distance) in lists.get(depth).into_iter().flatten() {
-                if let Some(into) = incoming.get_mut(next as usize) {
-                    into.push((point as u32, distance));
-                }
-                if let Some(count) = ways_in.get_mut(next as usize) {
-                    *count += 1;
-                }
-            }
-        }
-        let mut layer = Layer {
-            offsets: Vec::with_capacity(links.len() + 1),
+    fn with_capacity(points: usize) -> Layer {
+        let mut offsets = Vec::with_capacity(points + 1);
+        offsets.push(0);
+        Layer {
+            offsets,
             neighbours: Vec::new(),
-        };
-        layer.offsets.push(0);
-        for (lists, mut back) in links.iter().zip(incoming) {
-            let own = lists.get(depth).map_or(&[][..], Vec::as_slice);
-            let start = layer.neighbours.len();
-            layer.neighbours.extend(own.iter().map(|&(next, _)| next));
-            let fewest = |from: u32| ways_in.get(from as usize).copied().unwrap_or(0);
-            back.sort_unstable_by(|a, b| {
-                fewest(a.0)
-                    .cmp(&fewest(b.0))
-                    .then(a.1.total_cmp(&b.1))
-                    .then(a.0.cmp(&b.0))
-            });
-            let mut added = 0;
-            for (from, _) in back {
-                if added == EXTRA_LINKS {
-                    break;
-                }
-                if !layer.neighbours[start..].contains(&from) {
-                    layer.neighbours.push(from);
-                    added += 1;
-                    // Later points prefer the ones still with few ways in.
-                    if let Some(count) = ways_in.get_mut(from as usize) {
-                        *count += 1;
-                    }
-                }
-            }
-            layer
-                .offsets
-                .push(u32::try_from(layer.neighbours.len()).ok()?);
         }
-        Some(layer)
+    }
+
+    /// Appends the next point's links; `None` past `u32` offsets.
+    fn push(&mut self, links: &[Near]) -> Option<()> {
+        self.neighbours.extend(links.iter().map(|link| link.point));
+        self.offsets
+            .push(u32::try_from(self.neighbours.len()).ok()?);
+        Some(())
     }
 
     #[inline]
@@ -129,8 +83,8 @@ pub(crate) struct FrozenGraph {
 impl FrozenGraph {
     /// Freezes `graph`, which must hold exactly the points `0..len` (the
     /// index's published slots, whose vectors start `vectors`, point `i` at
-    /// `i * dimension`); `None` when it does not (the caller keeps searching
-    /// through hnsw_rs) or when it is empty.
+    /// `i * dimension`); `None` when it does not (the caller scans exactly
+    /// until it does) or when it is empty.
     pub fn freeze(
         graph: &Graph,
         len: usize,
@@ -141,43 +95,23 @@ impl FrozenGraph {
             return None;
         }
         let codes = Codes::of(vectors, dimension, len)?;
-        // Per point: its neighbours (and their distances) on each level up to its own.
-        let mut links: Vec<Option<PointLinks>> = vec![None; len];
-        let mut entry: Option<(u8, u32)> = None;
-        let complete = graph.for_each_point(|origin, level, neighbourhood| {
-            let Some(slot) = links.get_mut(origin) else {
-                return false;
-            };
-            let point = origin as u32;
-            let lists: PointLinks = neighbourhood
-                .iter()
-                .take(usize::from(level) + 1)
-                .map(|layer| {
-                    layer
-                        .iter()
-                        .filter(|&&(n, _)| n < len)
-                        .map(|&(n, d)| (n as u32, d))
-                        .collect()
-                })
-                .collect();
-            *slot = Some(lists);
-            if entry.is_none_or(|(top, _)| level > top) {
-                entry = Some((level, point));
-            }
-            true
+        let entry = graph.entry()?;
+        let mut layers: Vec<Layer> = (0..=entry.level)
+            .map(|depth| Layer::with_capacity(if depth == 0 { len } else { len / 8 }))
+            .collect();
+        let complete = graph.for_each_point(|_, _, lists| {
+            layers.iter_mut().enumerate().all(|(depth, layer)| {
+                layer
+                    .push(lists.layer(depth).map_or(&[], Vec::as_slice))
+                    .is_some()
+            })
         });
-        if !complete || links.iter().any(Option::is_none) {
+        if !complete {
             return None;
-        }
-        let links: Vec<PointLinks> = links.into_iter().flatten().collect();
-        let (top, entry) = entry?;
-        let mut layers = Vec::with_capacity(usize::from(top) + 1);
-        for depth in 0..=usize::from(top) {
-            layers.push(Layer::with_reverse_links(&links, depth)?);
         }
         Some(FrozenGraph {
             len,
-            entry,
+            entry: entry.point,
             layers,
             codes,
         })
@@ -212,14 +146,17 @@ impl FrozenGraph {
         let coded = self.codes.query(query);
         let found = VISITED.with(|visited| {
             let mut visited = visited.borrow_mut();
-            visited.start(self.len);
+            visited.seen.start(self.len);
             let walk = Walk {
                 graph: self,
                 query: &coded,
             };
             walk_graph(&walk, ef.max(k), accept, &mut visited)
         });
-        // Exact scores, and the order they give.
+        // Exact scores for the best by code, and the order they give.
+        let mut found = found;
+        found.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        found.truncate(rescored_for(k));
         let kept = found.into_iter().map(|(point, _)| point);
         top_k(query, vectors, dimension, kept, k)
     }
@@ -272,7 +209,7 @@ simd_dispatch! {
         let mut best = std::mem::take(&mut visited.best);
         candidates.clear();
         best.clear();
-        visited.mark(current.point);
+        visited.seen.mark(current.point);
         candidates.push(current);
         if accept(current.point as usize) {
             best.push(Reverse(current));
@@ -287,7 +224,8 @@ simd_dispatch! {
             let mut fresh = std::mem::take(&mut visited.batch);
             fresh.clear();
             for &next in bottom.of(candidate.point) {
-                if visited.mark(next) {
+                if visited.seen.mark(next) {
+                    prefetch(graph.codes.lines(next));
                     fresh.push(Near { score: 0.0, point: next });
                 }
             }
@@ -318,69 +256,16 @@ simd_dispatch! {
     }
 }
 
-/// A point and its dot product with the query; ordered by score.
-#[derive(Debug, Clone, Copy)]
-struct Near {
-    score: f32,
-    point: u32,
-}
-
-impl PartialEq for Near {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Near {}
-impl PartialOrd for Near {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Near {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.score
-            .total_cmp(&other.score)
-            .then(other.point.cmp(&self.point))
-    }
-}
-
-/// The points one search has seen (a stamp per point, so that starting the
-/// next search is one increment, not a clear), and the walk's scratch space,
-/// reused by the thread's next search.
+/// The points one search has seen, and the walk's scratch space, reused by
+/// the thread's next search.
 #[derive(Debug, Default)]
 struct Visited {
-    stamps: Vec<u32>,
-    stamp: u32,
+    seen: Seen,
     /// Scratch for one point's unseen neighbours.
     batch: Vec<Near>,
     /// The walk's heaps, kept between searches for their capacity.
     candidates: BinaryHeap<Near>,
     best: BinaryHeap<Reverse<Near>>,
-}
-
-impl Visited {
-    fn start(&mut self, len: usize) {
-        if self.stamps.len() < len {
-            self.stamps.resize(len, 0);
-        }
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            self.stamps.iter_mut().for_each(|s| *s = 0);
-            self.stamp = 1;
-        }
-    }
-
-    /// Marks `point`; false when it was marked already.
-    #[inline(always)]
-    fn mark(&mut self, point: u32) -> bool {
-        match self.stamps.get_mut(point as usize) {
-            Some(stamp) if *stamp != self.stamp => {
-                *stamp = self.stamp;
-                true
-            }
-            _ => false,
-        }
-    }
 }
 
 thread_local! {
@@ -400,10 +285,8 @@ mod tests {
     }
 
     fn graph_of(vectors: &[f32]) -> Graph {
-        let mut graph = Graph::new(&VectorConfig::default(), vectors.len() / DIM);
-        let batch: Vec<(&[f32], usize)> = vectors.chunks_exact(DIM).zip(0..).collect();
-        graph.insert(&batch);
-        graph.finish_bulk_insert();
+        let mut graph = Graph::new(&VectorConfig::default());
+        graph.insert(vectors, DIM, vectors.len() / DIM);
         graph
     }
 
@@ -440,20 +323,7 @@ mod tests {
             FrozenGraph::freeze(&graph, 50, &vectors[..49 * DIM], DIM).is_none(),
             "a vector short"
         );
-        let empty = Graph::new(&VectorConfig::default(), 10);
+        let empty = Graph::new(&VectorConfig::default());
         assert!(FrozenGraph::freeze(&empty, 0, &[], DIM).is_none());
-    }
-
-    #[test]
-    fn the_visited_set_starts_empty_for_every_search() {
-        let mut visited = Visited::default();
-        visited.start(4);
-        assert!(visited.mark(2) && !visited.mark(2));
-        visited.start(4);
-        assert!(visited.mark(2), "a new search has seen nothing");
-        visited.stamp = u32::MAX;
-        visited.start(4);
-        assert!(visited.mark(2) && visited.mark(3) && !visited.mark(3));
-        assert!(!visited.mark(9), "outside the set");
     }
 }

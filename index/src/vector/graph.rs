@@ -1,171 +1,195 @@
-//! The HNSW graph (hnsw_rs), either built in memory or reloaded from a dump.
+//! The HNSW graph over the vector index's internal ids, built here.
 //!
-//! A reloaded `Hnsw` borrows the `HnswIo` that loaded it. [`Graph`] owns both: the
-//! loader and the graph borrowing it live in one `self_cell`, so the pair moves and
-//! drops together without unsafe code of ours.
+//! Each point has a level drawn from its id (geometric, one point in `m` per
+//! level up) and, on each layer up to it, a list of links: up to `2m` on
+//! layer 0, `m` above, each with its dot product to the point. `build` inserts
+//! points as hnswlib does (many at once on every core, each point's links
+//! behind its own lock), choosing links by hnswlib's heuristic: a candidate is
+//! kept only when it is nearer the point than any link kept before it, so the
+//! links spread in every direction instead of crowding into the nearest
+//! cluster. `file` saves and loads the graph; `legacy` reads the graphs that
+//! hnsw_rs built and dumped before this builder existed.
+//!
+//! Searches do not walk this graph: they walk a frozen copy of its links
+//! (`frozen`), so nothing here sits on the query path.
 
-use std::path::Path;
+mod build;
+mod file;
+mod legacy;
 
-use hnsw_rs::api::AnnT;
-use hnsw_rs::prelude::{FilterT, Hnsw, HnswIo, Neighbour};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::VectorConfig;
-use super::distance::UnitDot;
-use crate::{Error, Result};
+use super::codes::Codes;
+use super::near::Near;
 
-/// hnsw_rs's cap on layers.
-const MAX_LAYERS: usize = 16;
+pub(crate) use file::GRAPH_FILE;
+pub(crate) use legacy::LEGACY_BASENAME;
 
-type UnitHnsw<'a> = Hnsw<'a, f32, UnitDot>;
+/// Levels a point may reach above layer 0.
+const MAX_LEVEL: u8 = 15;
 
-self_cell::self_cell!(
-    /// A dumped graph reloaded by its loader.
-    struct LoadedGraph {
-        owner: HnswIo,
-        #[not_covariant]
-        dependent: UnitHnsw,
-    }
-);
-
-enum Inner {
-    Built(UnitHnsw<'static>),
-    Loaded(LoadedGraph),
+/// One point: its level, and its links on each layer from 0 up to it.
+struct Node {
+    level: u8,
+    links: Mutex<Lists>,
 }
 
-/// The HNSW graph over the vector index's internal ids.
+impl Node {
+    fn new(level: u8) -> Self {
+        Node {
+            level,
+            links: Mutex::new(Lists::from_layers(vec![Vec::new(); usize::from(level) + 1])),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Lists> {
+        self.links.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A point's links on each layer, scored against it. Layer 0's list, the one
+/// every insert reads, is held in the node itself: one pointer fewer to
+/// chase than a list of lists.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Lists {
+    bottom: Vec<Near>,
+    upper: Vec<Vec<Near>>,
+}
+
+impl Lists {
+    /// The lists of layers 0, 1, ... in order.
+    fn from_layers(layers: Vec<Vec<Near>>) -> Self {
+        let mut layers = layers.into_iter();
+        Lists {
+            bottom: layers.next().unwrap_or_default(),
+            upper: layers.collect(),
+        }
+    }
+
+    /// The list of `layer`, if the point reaches it.
+    #[inline(always)]
+    pub fn layer(&self, layer: usize) -> Option<&Vec<Near>> {
+        match layer.checked_sub(1) {
+            None => Some(&self.bottom),
+            Some(above) => self.upper.get(above),
+        }
+    }
+
+    #[inline(always)]
+    fn layer_mut(&mut self, layer: usize) -> Option<&mut Vec<Near>> {
+        match layer.checked_sub(1) {
+            None => Some(&mut self.bottom),
+            Some(above) => self.upper.get_mut(above),
+        }
+    }
+
+    /// Each layer's list, from layer 0 up.
+    pub fn iter(&self) -> impl Iterator<Item = &Vec<Near>> {
+        std::iter::once(&self.bottom).chain(&self.upper)
+    }
+}
+
+/// The point searches start from: one on the top layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub point: u32,
+    pub level: u8,
+}
+
+/// The HNSW graph over internal ids `0..len()`.
 pub(crate) struct Graph {
-    inner: Inner,
+    /// Links per point above layer 0 (twice as many on it).
+    m: usize,
+    ef_construction: usize,
+    nodes: Vec<Node>,
+    entry: Mutex<Option<Entry>>,
+    /// The points' vectors as int8 codes, which inserts score: a quarter of
+    /// the bytes to fetch of each point met.
+    codes: Codes,
 }
 
 impl std::fmt::Debug for Graph {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Graph")
             .field("points", &self.len())
+            .field("entry", &self.entry())
             .finish()
     }
 }
 
 impl Graph {
-    /// An empty graph expecting about `capacity` points.
-    pub fn new(config: &VectorConfig, capacity: usize) -> Self {
-        let mut hnsw = Hnsw::new(
-            config.m,
-            capacity.max(1024),
-            MAX_LAYERS,
-            config.ef_construction,
-            UnitDot,
-        );
-        hnsw.set_extend_candidates(config.extend_candidates);
+    /// An empty graph.
+    pub fn new(config: &VectorConfig) -> Self {
         Graph {
-            inner: Inner::Built(hnsw),
+            m: config.m,
+            ef_construction: config.ef_construction,
+            nodes: Vec::new(),
+            entry: Mutex::new(None),
+            codes: Codes::default(),
         }
     }
 
-    /// Reloads the graph dumped as `basename` in `dir`. hnsw_rs panics on some damaged
-    /// files: such a panic is caught and reported as a corrupt index.
-    pub fn load(dir: &Path, basename: &str) -> Result<Self> {
-        let corrupt = |reason: String| Error::IndexCorrupt {
-            path: dir.join(basename),
-            reason,
-        };
-        let io = HnswIo::new(dir, basename);
-        let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            LoadedGraph::try_new(io, |io| io.load_hnsw_with_dist::<f32, UnitDot>(UnitDot))
-        }));
-        match loaded {
-            Ok(Ok(mut graph)) => {
-                graph.with_dependent_mut(|_, hnsw| hnsw.set_searching_mode(true));
-                Ok(Graph {
-                    inner: Inner::Loaded(graph),
-                })
-            }
-            Ok(Err(err)) => Err(corrupt(format!("cannot reload the graph: {err}"))),
-            Err(_) => Err(corrupt("the graph file is damaged".to_owned())),
-        }
-    }
-
-    fn with<R>(&self, f: impl for<'a> FnOnce(&UnitHnsw<'a>) -> R) -> R {
-        match &self.inner {
-            Inner::Built(hnsw) => f(hnsw),
-            Inner::Loaded(loaded) => loaded.with_dependent(|_, hnsw| f(hnsw)),
-        }
-    }
-
-    fn with_mut<R>(&mut self, f: impl for<'a> FnOnce(&mut UnitHnsw<'a>) -> R) -> R {
-        match &mut self.inner {
-            Inner::Built(hnsw) => f(hnsw),
-            Inner::Loaded(loaded) => loaded.with_dependent_mut(|_, hnsw| f(hnsw)),
-        }
+    /// A graph of `nodes` read from a file, with their vectors (point `i` at
+    /// `i * dimension`); `None` when `vectors` holds fewer points.
+    fn from_nodes(
+        config: &VectorConfig,
+        nodes: Vec<Node>,
+        entry: Option<Entry>,
+        vectors: &[f32],
+        dimension: usize,
+    ) -> Option<Self> {
+        let codes = Codes::of(vectors, dimension, nodes.len())?;
+        Some(Graph {
+            m: config.m,
+            ef_construction: config.ef_construction,
+            nodes,
+            entry: Mutex::new(entry),
+            codes,
+        })
     }
 
     /// Points in the graph, tombstones included.
     pub fn len(&self) -> usize {
-        self.with(|hnsw| hnsw.get_nb_point())
+        self.nodes.len()
     }
 
-    /// Inserts points; many at once go through hnsw_rs's parallel insert.
-    pub fn insert(&self, points: &[(&[f32], usize)]) {
-        if points.len() >= 64 {
-            let batch: Vec<(&[f32], usize)> = points.to_vec();
-            self.with(|hnsw| hnsw.parallel_insert_slice(&batch));
-        } else {
-            self.with(|hnsw| {
-                for &point in points {
-                    hnsw.insert_slice(point);
-                }
-            });
-        }
+    /// The point searches start from; `None` while the graph is empty.
+    pub fn entry(&self) -> Option<Entry> {
+        *self.entry.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Marks the end of a bulk (parallel) insert, before searching.
-    pub fn finish_bulk_insert(&mut self) {
-        self.with_mut(|hnsw| hnsw.set_searching_mode(true));
+    /// The most links a point keeps on `layer`.
+    fn capacity(&self, layer: usize) -> usize {
+        if layer == 0 { 2 * self.m } else { self.m }
     }
 
-    /// The `k` nearest points to `query` among those `filter` accepts.
-    pub fn search(
-        &self,
-        query: &[f32],
-        k: usize,
-        ef: usize,
-        filter: Option<&dyn FilterT>,
-    ) -> Vec<Neighbour> {
-        self.with(|hnsw| hnsw.search_filter(query, k, ef, filter))
-    }
-
-    /// Calls `visit` with each point's origin id, its level, and its
-    /// neighbours (origin id, distance) on each layer from 0 up; stops,
-    /// returning false, as soon as `visit` does. Only while nothing inserts
-    /// into the graph (hnsw_rs's point iterator re-takes its read lock).
-    pub fn for_each_point(
-        &self,
-        mut visit: impl FnMut(usize, u8, &[Vec<(usize, f32)>]) -> bool,
-    ) -> bool {
-        self.with(|hnsw| {
-            for point in hnsw.get_point_indexation() {
-                let lists: Vec<Vec<(usize, f32)>> = point
-                    .get_neighborhood_id()
-                    .into_iter()
-                    .map(|layer| layer.into_iter().map(|n| (n.d_id, n.distance)).collect())
-                    .collect();
-                if !visit(point.get_origin_id(), point.get_point_id().0, &lists) {
-                    return false;
-                }
+    /// Calls `visit` with each point, its level and its links on each layer
+    /// from 0 up; stops, returning false, as soon as `visit` does.
+    pub fn for_each_point(&self, mut visit: impl FnMut(u32, u8, &Lists) -> bool) -> bool {
+        for (point, node) in (0u32..).zip(&self.nodes) {
+            if !visit(point, node.level, &node.lock()) {
+                return false;
             }
-            true
-        })
-    }
-
-    /// Dumps the graph as `basename` (`basename.hnsw.graph` and `.hnsw.data`) in `dir`.
-    pub fn dump(&self, dir: &Path, basename: &str) -> Result<()> {
-        let written = self
-            .with(|hnsw| hnsw.file_dump(dir, basename))
-            .map_err(|err| Error::Invalid(format!("dumping the graph: {err}")))?;
-        if written != basename {
-            return Err(Error::Invalid(format!(
-                "the graph was dumped as {written}, not {basename}"
-            )));
         }
-        Ok(())
+        true
     }
 }
+
+/// The level of point `point` in a graph of `m` links: level `l` or above
+/// with odds `m^-l`, drawn from a hash of the id so that a build is the same
+/// every time.
+fn level_of(point: usize, m: usize) -> u8 {
+    // splitmix64: consecutive ids give independent-looking draws.
+    let mut z = (point as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    // Uniform in (0, 1].
+    let uniform = ((z >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+    let level = -uniform.ln() / (m.max(2) as f64).ln();
+    level.min(f64::from(MAX_LEVEL)) as u8
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,6 @@
 //! A saved vector index: `state.json` names the current snapshot directory and the
 //! sequence number it holds; the snapshot has `points.bin` (the id map's slots and every
-//! slot's vector, with a CRC) and the hnsw_rs dump of the graph. A new snapshot is
+//! slot's vector, with a CRC) and the graph's `graph.bin` (see `graph`). A new snapshot is
 //! written beside the old one and becomes current by renaming `state.json`, so a crash
 //! leaves one complete snapshot or the other.
 
@@ -17,8 +17,6 @@ use crate::{Error, ExternalId, Result};
 const MAGIC: &[u8; 8] = b"DRPLYVS1";
 /// The file naming the current snapshot.
 pub(crate) const STATE_FILE: &str = "state.json";
-/// The dumped graph's base name inside a snapshot directory.
-pub(crate) const GRAPH_BASENAME: &str = "graph";
 const POINTS_FILE: &str = "points.bin";
 
 /// The contents of `state.json`.

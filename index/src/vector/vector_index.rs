@@ -24,8 +24,8 @@ use std::sync::{Mutex, PoisonError, RwLock};
 use super::config::VectorConfig;
 use super::distance::normalize;
 use super::frozen::FrozenGraph;
-use super::graph::Graph;
-use super::snapshot::{GRAPH_BASENAME, STATE_FILE, SnapshotState, read_points, snapshot_dir};
+use super::graph::{GRAPH_FILE, Graph, LEGACY_BASENAME};
+use super::snapshot::{STATE_FILE, SnapshotState, read_points, snapshot_dir};
 use super::wal::{Wal, WalRecord};
 use crate::id_map::IdMap;
 use crate::{Error, ExternalId, Result};
@@ -146,7 +146,7 @@ impl<K: ExternalId> VectorIndex<K> {
         graph: Option<Graph>,
         seq: u64,
     ) -> Self {
-        let graph = graph.unwrap_or_else(|| Graph::new(&config, ids.len()));
+        let graph = graph.unwrap_or_else(|| Graph::new(&config));
         let frozen = FrozenGraph::freeze(&graph, ids.len(), &vectors, dimension);
         VectorIndex {
             dimension,
@@ -192,14 +192,12 @@ impl<K: ExternalId> VectorIndex<K> {
         let snap = snapshot_dir(dir, &state.snapshot);
         let (slots, vectors) = read_points::<K>(&snap, dimension)?;
         let ids = IdMap::from_slots(slots);
-        let graph = match Graph::load(&snap, GRAPH_BASENAME) {
+        let graph = match load_graph(&snap, &config, &vectors, dimension) {
             Ok(graph) if graph.len() == ids.len() => Some(graph),
             Ok(graph) => {
                 tracing::warn!(dir = %dir.display(), graph = graph.len(), points = ids.len(), "vector graph does not match its points; rebuilding it");
                 None
             }
-            // Saved empty: a snapshot without graph files (see `save`).
-            Err(_) if ids.len() == 0 => None,
             Err(err) => {
                 tracing::warn!(dir = %dir.display(), %err, "vector graph unreadable; rebuilding it from the saved vectors");
                 None
@@ -435,12 +433,10 @@ impl<K: ExternalId> VectorIndex<K> {
                 })
                 .collect()
         };
-        let batch: Vec<(&[f32], usize)> = wanted
-            .iter()
-            .zip(&reserved)
-            .map(|(entry, &id)| (entry.vector, id))
-            .collect();
-        read(&self.graph).insert(&batch);
+        {
+            let points = read(&self.points);
+            write(&self.graph).insert(&points.vectors, self.dimension, points.ids.len());
+        }
         let mut points = write(&self.points);
         for internal in reserved {
             points.ids.publish(internal);
@@ -514,14 +510,8 @@ impl<K: ExternalId> VectorIndex<K> {
     }
 
     fn build_graph(&self, vectors: &[f32], count: usize) -> Graph {
-        let mut graph = Graph::new(&self.config, count);
-        let batch: Vec<(&[f32], usize)> = vectors
-            .chunks_exact(self.dimension)
-            .enumerate()
-            .map(|(i, v)| (v, i))
-            .collect();
-        graph.insert(&batch);
-        graph.finish_bulk_insert();
+        let mut graph = Graph::new(&self.config);
+        graph.insert(vectors, self.dimension, count);
         graph
     }
 
@@ -533,4 +523,22 @@ impl<K: ExternalId> VectorIndex<K> {
         *write(&self.graph) = graph;
         self.refreeze();
     }
+}
+
+/// The graph saved in snapshot directory `snap`, over the saved `vectors`:
+/// ours, or an older snapshot's hnsw_rs dump (an empty index's snapshot may
+/// have neither).
+fn load_graph(
+    snap: &Path,
+    config: &VectorConfig,
+    vectors: &[f32],
+    dimension: usize,
+) -> Result<Graph> {
+    if snap.join(GRAPH_FILE).is_file() {
+        return Graph::load(snap, config, vectors, dimension);
+    }
+    if snap.join(format!("{LEGACY_BASENAME}.hnsw.graph")).is_file() {
+        return Graph::import_hnsw_rs(snap, config, vectors, dimension);
+    }
+    Ok(Graph::new(config))
 }

@@ -81,7 +81,7 @@ impl<K: ExternalId> VectorIndex<K> {
             (slots, vectors)
         };
         let mut ids = IdMap::from_slots(slots);
-        let graph = self.build_graph(&vectors, ids.len());
+        let mut graph = self.build_graph(&vectors, ids.len());
 
         let _writer = self.lock_writer();
         let touched = self
@@ -104,11 +104,7 @@ impl<K: ExternalId> VectorIndex<K> {
                 }
             }
         }
-        let batch: Vec<(&[f32], usize)> = added
-            .iter()
-            .map(|&id| (&vectors[id * self.dimension..(id + 1) * self.dimension], id))
-            .collect();
-        graph.insert(&batch);
+        graph.insert(&vectors, self.dimension, ids.len());
         for id in added {
             ids.publish(id);
         }

@@ -1,9 +1,7 @@
 //! Searching a [`VectorIndex`]: exact scan for small or selectively filtered candidate
 //! sets (ranked by the frozen points' int8 codes first, then re-scored), the HNSW graph
 //! otherwise (its frozen links plus an exact scan of the slots written since the freeze,
-//! or hnsw_rs's own walk before the first freeze), tombstoned ids always skipped.
-
-use hnsw_rs::prelude::FilterT;
+//! or an exact scan of all before the first freeze), tombstoned ids always skipped.
 
 use super::allowed_set::AllowedSet;
 use super::{Points, VectorHit, VectorIndex, read};
@@ -105,9 +103,8 @@ impl<K: ExternalId> VectorIndex<K> {
     }
 
     /// The graph walk over the live points (within `allowed`, when given): the frozen
-    /// links and an exact scan of the slots written since, merged; hnsw_rs's walk
-    /// before any freeze (unfiltered when nothing needs skipping, as its filtered
-    /// walk does not stop at `ef`).
+    /// links and an exact scan of the slots written since, merged; an exact scan
+    /// before the first freeze (which comes within [`super::refreeze_after`] slots).
     fn graph_search(
         &self,
         points: &Points<K>,
@@ -119,14 +116,8 @@ impl<K: ExternalId> VectorIndex<K> {
         let ids = &points.ids;
         let accept = |id: usize| allowed.is_none_or(|set| set.contains(id)) && ids.is_live(id);
         let Some(frozen) = &points.frozen else {
-            let filter = |id: &usize| accept(*id);
-            let filter =
-                (allowed.is_some() || ids.tombstones() > 0).then_some(&filter as &dyn FilterT);
-            return read(&self.graph)
-                .search(query, k, ef.max(k), filter)
-                .into_iter()
-                .map(|n| (n.get_origin_id(), 1.0 - n.get_distance()))
-                .collect();
+            let accepted = (0..ids.len()).filter(|&id| accept(id));
+            return top_k(query, &points.vectors, self.dimension, accepted, k);
         };
         let mut hits = frozen.search(&points.vectors, self.dimension, query, k, ef, &accept);
         let since = (frozen.len()..points.ids.len()).filter(|&id| accept(id));

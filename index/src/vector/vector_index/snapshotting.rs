@@ -1,5 +1,5 @@
 //! Saving a [`VectorIndex`]: a snapshot of the committed state (the points, then
-//! the graph's dump, each synced) under a new generation, the state file pointed at
+//! the graph's file, each synced) under a new generation, the state file pointed at
 //! it, the log emptied and older snapshots removed; `save_to` moves an index held
 //! in memory to a directory.
 
@@ -8,9 +8,7 @@ use std::sync::atomic::Ordering as AtomicOrdering;
 
 use super::{VectorIndex, WAL_FILE, read};
 use crate::durable_file::sync_dir;
-use crate::vector::snapshot::{
-    GRAPH_BASENAME, SnapshotState, snapshot_dir, snapshot_name, write_points,
-};
+use crate::vector::snapshot::{SnapshotState, snapshot_dir, snapshot_name, write_points};
 use crate::vector::wal::Wal;
 use crate::{Error, ExternalId, Result};
 
@@ -50,27 +48,10 @@ impl<K: ExternalId> VectorIndex<K> {
             std::fs::remove_dir_all(&snap).map_err(Error::file(&snap))?;
         }
         std::fs::create_dir_all(&snap).map_err(Error::file(&snap))?;
-        // hnsw_rs cannot dump a graph without points: an empty index's snapshot holds
-        // its (empty) points only, and `open` starts it with an empty graph.
-        let with_graph = {
+        {
             let points = read(&self.points);
             write_points(&snap, self.dimension, points.ids.slots(), &points.vectors)?;
-            let graph = read(&self.graph);
-            let with_graph = graph.len() > 0;
-            if with_graph {
-                graph.dump(&snap, GRAPH_BASENAME)?;
-            }
-            with_graph
-        };
-        let graph_files = [
-            format!("{GRAPH_BASENAME}.hnsw.graph"),
-            format!("{GRAPH_BASENAME}.hnsw.data"),
-        ];
-        for file in graph_files.iter().filter(|_| with_graph) {
-            let path = snap.join(file);
-            std::fs::File::open(&path)
-                .and_then(|f| f.sync_all())
-                .map_err(Error::file(&path))?;
+            read(&self.graph).save(&snap)?;
         }
         sync_dir(&snap)?;
         SnapshotState {
