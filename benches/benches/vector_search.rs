@@ -1,5 +1,5 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
-//! Vector search on the hnsw_rs index: q/s at ef 16..128 on 10,000 clustered
+//! Vector search on the HNSW index: q/s at ef 16..128 on 10,000 clustered
 //! 384-d unit vectors (M=16, ef_construction=200), with recall@10 against an
 //! exact scan measured before timing and checked, so a fast wrong answer
 //! cannot pass; plus the exact scan itself for comparison, and a filtered search

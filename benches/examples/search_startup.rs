@@ -1,4 +1,4 @@
-//! Startup of the whole search index (tantivy and hnsw_rs) over a large marketplace:
+//! Startup of the whole search index (tantivy and HNSW) over a large marketplace:
 //! the first run builds `DIR` (demo marketplace of EXPERTS experts, indexed with the
 //! bag-of-words stand-in embedder); every later run only opens it and reports how long
 //! until searches see every expert, which must be a reload, not a rebuild.

@@ -1,4 +1,4 @@
-//! The search index: the tantivy text index and the hnsw_rs vector index of every
+//! The search index: the tantivy text index and the HNSW vector index of every
 //! expert, and a second pair of each for every published content item (content ids
 //! and user ids are separate id spaces), derived from the store and kept in step with
 //! it.

@@ -7,15 +7,17 @@
 //! behind its own lock), choosing links by hnswlib's heuristic: a candidate is
 //! kept only when it is nearer the point than any link kept before it, so the
 //! links spread in every direction instead of crowding into the nearest
-//! cluster. `file` saves and loads the graph; `legacy` reads the graphs that
-//! hnsw_rs built and dumped before this builder existed.
+//! cluster. `file` saves and loads the graph.
+//!
+//! hnsw_rs built the graph before, 3x slower than hnswlib, pruning links by
+//! distance alone; snapshots that hold its dump instead of `graph.bin` have
+//! their graph rebuilt from the saved vectors when opened.
 //!
 //! Searches do not walk this graph: they walk a frozen copy of its links
 //! (`frozen`), so nothing here sits on the query path.
 
 mod build;
 mod file;
-mod legacy;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -24,7 +26,6 @@ use super::codes::Codes;
 use super::near::Near;
 
 pub(crate) use file::GRAPH_FILE;
-pub(crate) use legacy::LEGACY_BASENAME;
 
 /// Levels a point may reach above layer 0.
 const MAX_LEVEL: u8 = 15;

@@ -2,8 +2,7 @@
 //!
 //! [`VectorIndex`] is the entry point. `distance` is the clamped dot-product distance and
 //! its vectorised dot product; `graph` is the HNSW graph, built here (hnswlib's
-//! algorithm, scored with the int8 `codes` of the vectors; hnsw_rs reads the graphs
-//! older snapshots hold); `frozen` is the search path over a flat copy of its links,
+//! algorithm, scored with the int8 `codes` of the vectors); `frozen` is the search path over a flat copy of its links,
 //! walked with the same codes; `near` is what both walks share and `prefetch` how they
 //! ask for the next points early;
 //! `exact_scan` is the brute-force search used for small or heavily filtered candidate
@@ -25,5 +24,5 @@ mod vector_index;
 mod wal;
 
 pub use config::VectorConfig;
-pub use distance::{UnitDot, dot, normalize};
+pub use distance::{dot, normalize};
 pub use vector_index::{VectorEntry, VectorHit, VectorIndex, VectorStats};

@@ -24,7 +24,7 @@ use std::sync::{Mutex, PoisonError, RwLock};
 use super::config::VectorConfig;
 use super::distance::normalize;
 use super::frozen::FrozenGraph;
-use super::graph::{GRAPH_FILE, Graph, LEGACY_BASENAME};
+use super::graph::{GRAPH_FILE, Graph};
 use super::snapshot::{STATE_FILE, SnapshotState, read_points, snapshot_dir};
 use super::wal::{Wal, WalRecord};
 use crate::id_map::IdMap;
@@ -525,9 +525,10 @@ impl<K: ExternalId> VectorIndex<K> {
     }
 }
 
-/// The graph saved in snapshot directory `snap`, over the saved `vectors`:
-/// ours, or an older snapshot's hnsw_rs dump (an empty index's snapshot may
-/// have neither).
+/// The graph saved in snapshot directory `snap`, over the saved `vectors`;
+/// an empty one when the snapshot has no `graph.bin` (saved empty, or by a
+/// version that saved hnsw_rs's dump: the caller rebuilds it when the
+/// points say it cannot be empty).
 fn load_graph(
     snap: &Path,
     config: &VectorConfig,
@@ -536,9 +537,6 @@ fn load_graph(
 ) -> Result<Graph> {
     if snap.join(GRAPH_FILE).is_file() {
         return Graph::load(snap, config, vectors, dimension);
-    }
-    if snap.join(format!("{LEGACY_BASENAME}.hnsw.graph")).is_file() {
-        return Graph::import_hnsw_rs(snap, config, vectors, dimension);
     }
     Ok(Graph::new(config))
 }

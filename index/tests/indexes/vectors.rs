@@ -342,8 +342,51 @@ fn compaction_drops_tombstones_and_keeps_answers() {
     );
 }
 
-/// hnsw_rs cannot dump an empty graph: saving an empty index (a marketplace with no
-/// experts yet) failed, so the search index could never be built from an empty store.
+/// Snapshots saved before the graph was built here hold hnsw_rs's dump, not
+/// `graph.bin`: such an index opens with its graph rebuilt from the saved vectors.
+#[test]
+fn a_snapshot_without_a_graph_file_reopens_with_the_graph_rebuilt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("vectors");
+    let vectors = clustered(2000, 8, 12);
+    let index = VectorIndex::<DocNumber>::in_memory(DIM, graph_only()).expect("index");
+    fill(&index, &vectors);
+    index.save_to(&path, 5).expect("save");
+    drop(index);
+    let mut removed = 0;
+    for entry in std::fs::read_dir(&path).expect("dir").flatten() {
+        let graph = entry.path().join("graph.bin");
+        if graph.is_file() {
+            std::fs::remove_file(&graph).expect("remove");
+            std::fs::write(entry.path().join("graph.hnsw.graph"), b"an old dump").expect("old");
+            removed += 1;
+        }
+    }
+    assert_eq!(removed, 1, "one snapshot with a graph file");
+    let reopened = VectorIndex::<DocNumber>::open(&path, DIM, graph_only()).expect("reopen");
+    assert_eq!((reopened.len(), reopened.committed_seq()), (2000, 5));
+    let exact = exact_only();
+    fill(&exact, &vectors);
+    let queries = clustered(50, 8, 13);
+    let recall = recall_at_10(&reopened, &exact, &queries);
+    assert!(recall >= 0.97, "recall@10 {recall}");
+    // The rebuilt graph holds every point: its next snapshot's file has their links.
+    reopened.save().expect("save");
+    let graph_bytes: u64 = std::fs::read_dir(&path)
+        .expect("dir")
+        .flatten()
+        .filter_map(|entry| std::fs::metadata(entry.path().join("graph.bin")).ok())
+        .map(|meta| meta.len())
+        .sum();
+    assert!(
+        graph_bytes > 2000 * 8 * 8,
+        "graph.bin of {graph_bytes} bytes"
+    );
+}
+
+/// hnsw_rs, which built the graph then, could not dump an empty graph: saving an empty
+/// index (a marketplace with no experts yet) failed, so the search index could never
+/// be built from an empty store.
 #[test]
 fn an_empty_index_saves_and_reopens() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -1,5 +1,5 @@
 //! Evaluating a BEIR collection through the product's own indexes and fusion: the
-//! documents go into a [`DocumentIndex`] (tantivy BM25) and a [`VectorIndex`] (hnsw_rs)
+//! documents go into a [`DocumentIndex`] (tantivy BM25) and a [`VectorIndex`] (HNSW)
 //! of their sentence embeddings, each query is answered in the chosen mode, and the
 //! metrics are averaged over the judged queries. Document embeddings are cached on disk
 //! (keyed by the model and the corpus), so re-running with other settings is quick.

@@ -1,9 +1,8 @@
-//! The graph's shape after building, saving and loading, and importing
-//! hnsw_rs's dumps.
+//! The graph's shape after building, and after saving and loading.
 
 use super::*;
+use crate::vector::dot;
 use crate::vector::test_vectors::unit_vectors;
-use crate::vector::{UnitDot, dot};
 
 const DIM: usize = 32;
 
@@ -136,48 +135,4 @@ fn a_saved_graph_loads_with_the_same_links_and_a_damaged_one_is_refused() {
     empty.save(dir.path()).expect("saved");
     let loaded = Graph::load(dir.path(), &VectorConfig::default(), &vectors, DIM).expect("loaded");
     assert_eq!((loaded.len(), loaded.entry()), (0, None));
-}
-
-#[test]
-fn a_graph_dumped_by_hnsw_rs_is_imported_with_its_links() {
-    use hnsw_rs::api::AnnT;
-    use hnsw_rs::prelude::Hnsw;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let vectors = unit_vectors(200, DIM, 17);
-    let hnsw: Hnsw<'_, f32, UnitDot> = Hnsw::new(16, 200, 16, 100, UnitDot);
-    for (point, vector) in vectors.chunks_exact(DIM).enumerate() {
-        hnsw.insert_slice((vector, point));
-    }
-    let dumped = hnsw.file_dump(dir.path(), LEGACY_BASENAME).expect("dumped");
-    assert_eq!(dumped, LEGACY_BASENAME);
-    let graph = Graph::import_hnsw_rs(dir.path(), &VectorConfig::default(), &vectors, DIM)
-        .expect("imported");
-    assert_eq!(graph.len(), 200);
-    // hnsw_rs keeps some links on layers above a point's own: those are dropped.
-    let mut hnsw_links = 0;
-    for point in hnsw.get_point_indexation() {
-        let layers = usize::from(point.get_point_id().0) + 1;
-        hnsw_links += point.get_neighborhood_id()[..layers]
-            .iter()
-            .map(Vec::len)
-            .sum::<usize>();
-    }
-    let links: usize = links_of(&graph)
-        .iter()
-        .map(|(_, lists)| lists.iter().map(Vec::len).sum::<usize>())
-        .sum();
-    assert_eq!(links, hnsw_links);
-    let entry = graph.entry().expect("entry");
-    let v = |p: u32| &vectors[p as usize * DIM..(p as usize + 1) * DIM];
-    for (point, (_, lists)) in (0u32..).zip(links_of(&graph)) {
-        for link in lists.iter().flatten() {
-            assert!((link.score - dot(v(point), v(link.point))).abs() < 1e-4);
-        }
-    }
-    assert!(usize::from(entry.level) < 16);
-
-    std::fs::write(dir.path().join("graph.hnsw.graph"), b"not a graph").expect("write");
-    let err = Graph::import_hnsw_rs(dir.path(), &VectorConfig::default(), &vectors, DIM)
-        .expect_err("damaged");
-    assert!(matches!(err, crate::Error::IndexCorrupt { .. }), "{err}");
 }
