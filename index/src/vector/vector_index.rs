@@ -175,8 +175,8 @@ impl<K: ExternalId> VectorIndex<K> {
     }
 
     /// Opens the index saved in `dir`: its latest snapshot plus the committed changes of
-    /// its log. A graph that cannot be reloaded is rebuilt from the saved vectors; damaged
-    /// points or state are an [`Error::IndexCorrupt`].
+    /// its log. A graph that cannot be reloaded is rebuilt from the saved vectors and
+    /// saved at once; damaged points or state are an [`Error::IndexCorrupt`].
     pub fn open(dir: &Path, dimension: usize, config: VectorConfig) -> Result<Self> {
         config.validate()?;
         let state = SnapshotState::read(dir)?;
@@ -219,6 +219,14 @@ impl<K: ExternalId> VectorIndex<K> {
             writer.dir = Some(dir.to_owned());
             writer.wal = Some(wal);
             writer.generation = state.generation();
+        }
+        if rebuild_graph {
+            // Saved now, so that the next open finds the graph rather than
+            // waiting for a checkpoint (which a quiet index may not reach for
+            // long); the index works without it, so a failure only warns.
+            if let Err(err) = index.save() {
+                tracing::warn!(dir = %dir.display(), %err, "the rebuilt vector graph could not be saved");
+            }
         }
         Ok(index)
     }
