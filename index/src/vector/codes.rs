@@ -23,7 +23,7 @@ pub(crate) struct Line([i8; LINE]);
 
 /// The int8 values of points `0..len()`, each point's padded with zeros to
 /// whole lines, and each point's scale (`value ≈ code * scale`).
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Codes {
     lines_per_point: usize,
     lines: Vec<Line>,

@@ -94,7 +94,12 @@ impl FrozenGraph {
         if len == 0 || len > u32::MAX as usize || graph.len() != len {
             return None;
         }
-        let codes = Codes::of(vectors, dimension, len)?;
+        if vectors.len() < len * dimension || graph.codes().len() != len {
+            return None;
+        }
+        // The graph's own codes, copied: quantizing every vector again would
+        // give the same bytes.
+        let codes = graph.codes().clone();
         let entry = graph.entry()?;
         let mut layers: Vec<Layer> = (0..=entry.level)
             .map(|depth| Layer::with_capacity(if depth == 0 { len } else { len / 8 }))
@@ -144,7 +149,7 @@ impl FrozenGraph {
             return Vec::new();
         }
         let coded = self.codes.query(query);
-        let found = VISITED.with(|visited| {
+        let mut found = VISITED.with(|visited| {
             let mut visited = visited.borrow_mut();
             visited.seen.start(self.len);
             let walk = Walk {
@@ -154,7 +159,6 @@ impl FrozenGraph {
             walk_graph(&walk, ef.max(k), accept, &mut visited)
         });
         // Exact scores for the best by code, and the order they give.
-        let mut found = found;
         found.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         found.truncate(rescored_for(k));
         let kept = found.into_iter().map(|(point, _)| point);

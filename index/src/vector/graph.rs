@@ -155,6 +155,11 @@ impl Graph {
         self.nodes.len()
     }
 
+    /// The int8 codes of the points' vectors, point `i` at `i`.
+    pub fn codes(&self) -> &Codes {
+        &self.codes
+    }
+
     /// The point searches start from; `None` while the graph is empty.
     pub fn entry(&self) -> Option<Entry> {
         *self.entry.lock().unwrap_or_else(PoisonError::into_inner)
