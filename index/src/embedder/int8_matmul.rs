@@ -222,6 +222,9 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             {
                 use std::arch::is_x86_feature_detected as has;
+                if !super::simd::allows_vnni() {
+                    return None;
+                }
                 if super::simd::has_avx512() && has!("avx512vnni") {
                     return Some(Kernel::Avx512Vnni);
                 }

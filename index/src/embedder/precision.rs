@@ -29,15 +29,29 @@ impl Precision {
     }
 }
 
-/// Which kernels run on this CPU, for benchmark reports: e.g. `loops avx512, int8
-/// avx512-vnni` (the f32 batch matmuls are gemm's, which dispatch on their own).
+/// Which kernels run on this CPU, for benchmark reports: e.g. `loops avx512, gemm
+/// avx512, int8 avx512-vnni`. The f32 batch matmuls are gemm's, which dispatch on their
+/// own: to AVX-512 only when built with the `avx512-gemm` feature, else to AVX2 + FMA.
 pub fn kernels() -> String {
     let int8 = match Kernel::detect() {
         Some(Kernel::Avx512Vnni) => "avx512-vnni",
         Some(Kernel::AvxVnni) => "avx-vnni",
         Some(Kernel::Plain) | None => "none (no VNNI: int8 runs as f32)",
     };
-    format!("loops {}, int8 {int8}", super::simd::level_name())
+    format!("loops {}, gemm {}, int8 {int8}", super::simd::level_name(), gemm_level())
+}
+
+/// The widest kernels gemm runs here.
+fn gemm_level() -> &'static str {
+    #[cfg(all(target_arch = "x86_64", feature = "avx512-gemm"))]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        return "avx512";
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        return "avx2";
+    }
+    "baseline"
 }
 
 impl std::str::FromStr for Precision {

@@ -5,8 +5,13 @@
 //! times: for AVX-512, for AVX2 + FMA and for the baseline, and picks one at run time from
 //! what the CPU reports. Calling a `#[target_feature]` function is `unsafe` only because
 //! the CPU must support the features; the macro checks that right before each call. That
-//! and the int8 kernels' register loads and stores (`int8_kernels`) are the crate's only
-//! unsafe code.
+//! and the register loads and stores of the intrinsics kernels (`int8_kernels`,
+//! `f16_kernels`) and the vector index's prefetch hints are the crate's only unsafe
+//! code.
+//!
+//! `DROPLY_SIMD=avx2` (or `baseline`) caps the level at start-up, VNNI included, so the
+//! kernels an AVX2-only CPU runs can be measured and tested on a wider one; it never
+//! raises the level above what the CPU reports.
 
 /// Defines a function whose body is compiled for AVX-512, AVX2 + FMA and the baseline,
 /// and which runs the best version the CPU supports.
@@ -83,8 +88,8 @@ enum Level {
     Avx512 = 3,
 }
 
-/// The CPU's [`Level`], detected once and then read with one relaxed load
-/// (dispatched functions as small as a dot product are called millions of
+/// The CPU's [`Level`] (capped by `DROPLY_SIMD`), detected once and then read with one
+/// relaxed load (dispatched functions as small as a dot product are called millions of
 /// times).
 #[cfg(target_arch = "x86_64")]
 #[inline]
@@ -95,6 +100,16 @@ fn level() -> u8 {
     if known != 0 {
         return known;
     }
+    let detected = detected_level();
+    let cap = std::env::var("DROPLY_SIMD").ok().and_then(|name| parse_cap(&name));
+    let level = cap.map_or(detected as u8, |cap| (detected as u8).min(cap as u8));
+    LEVEL.store(level, Ordering::Relaxed);
+    level
+}
+
+/// What the CPU itself supports.
+#[cfg(target_arch = "x86_64")]
+fn detected_level() -> Level {
     let avx2_fma =
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
     let avx512 = avx2_fma
@@ -102,13 +117,54 @@ fn level() -> u8 {
         && std::arch::is_x86_feature_detected!("avx512vl")
         && std::arch::is_x86_feature_detected!("avx512bw")
         && std::arch::is_x86_feature_detected!("avx512dq");
-    let detected = if avx512 {
+    if avx512 {
         Level::Avx512
     } else if avx2_fma {
         Level::Avx2Fma
     } else {
         Level::Baseline
-    } as u8;
-    LEVEL.store(detected, Ordering::Relaxed);
-    detected
+    }
+}
+
+/// The level a `DROPLY_SIMD` value names; anything else caps nothing.
+#[cfg(target_arch = "x86_64")]
+fn parse_cap(name: &str) -> Option<Level> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "avx512" => Some(Level::Avx512),
+        "avx2" => Some(Level::Avx2Fma),
+        "baseline" => Some(Level::Baseline),
+        _ => None,
+    }
+}
+
+/// Whether the VNNI int8 kernels may run: the CPU's level is not capped below what it
+/// supports (an AVX2-only CPU has no VNNI of either width).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn allows_vnni() -> bool {
+    level() == detected_level() as u8
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_names_each_level_and_ignores_anything_else() {
+        assert!(matches!(parse_cap("avx2"), Some(Level::Avx2Fma)));
+        assert!(matches!(parse_cap(" AVX512 "), Some(Level::Avx512)));
+        assert!(matches!(parse_cap("baseline"), Some(Level::Baseline)));
+        assert!(parse_cap("sse4").is_none());
+        assert!(parse_cap("").is_none());
+    }
+
+    #[test]
+    fn the_level_run_is_the_cpus_capped_by_droply_simd() {
+        let detected = detected_level() as u8;
+        let expected = match std::env::var("DROPLY_SIMD").ok().and_then(|n| parse_cap(&n)) {
+            Some(cap) => detected.min(cap as u8),
+            None => detected,
+        };
+        assert_eq!(level(), expected);
+        assert_eq!(allows_vnni(), expected == detected);
+    }
 }

@@ -18,7 +18,7 @@ use crate::Result;
 /// Up to this many rows, [`matmul`] uses the streaming kernel.
 pub(crate) const MAX_ROWS: usize = 24;
 /// Output columns per panel: one 128-byte row of f16 weights per input feature.
-const PANEL: usize = 64;
+pub(crate) const PANEL: usize = 64;
 /// Below this many multiply-adds the panels are not split across two threads.
 const PARALLEL_WORK: usize = 1 << 20;
 
@@ -90,11 +90,11 @@ impl CustomOp1 for StreamingMatmul<'_> {
             let (y_left, y_right) = y.split_at_mut(split * y_panel);
             let (w_left, w_right) = w.values.split_at(split * panel_size);
             rayon::join(
-                || panel_product(x, w_left, inner, y_left),
-                || panel_product(x, w_right, inner, y_right),
+                || product(x, w_left, inner, y_left),
+                || product(x, w_right, inner, y_right),
             );
         } else {
-            panel_product(x, &w.values, inner, &mut y);
+            product(x, &w.values, inner, &mut y);
         }
         let mut out_rows = vec![0f32; rows * out];
         for (p, panel) in y.chunks_exact(y_panel).enumerate() {
@@ -108,6 +108,17 @@ impl CustomOp1 for StreamingMatmul<'_> {
         }
         Ok((CpuStorage::F32(out_rows), Shape::from((rows, out))))
     }
+}
+
+/// `x W` for consecutive panels `w` (each `[in, PANEL]`) and `x` (`[rows, in]`), into
+/// `y` (`[panel][row][PANEL]`, zeroed): the intrinsics kernels where the CPU has them
+/// (`f16_kernels`), else the portable loop.
+fn product(x: &[f32], w: &[u16], inner: usize, y: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::f16_kernels::panel_product(x, w, inner, y) {
+        return;
+    }
+    panel_product(x, w, inner, y);
 }
 
 simd_dispatch! {
