@@ -8,8 +8,10 @@
 //! filter language lives in `filter`; `rates` reads budgets across currencies; `fusion`
 //! merges the two rankings; `stats` and `viewer` gather what the signals need, and
 //! `freshness` forgets cached stats when the store changes them; `signals`
-//! scores it; `reasons` says it in words; `ranker` runs a request; `recommend` answers
-//! without a query (its trending list cached in `trending_cache`); `ai_matches` stores matches and feedback.
+//! scores it; `reasons` says it in words; `ranker` runs a request (its two passes at
+//! once when `spare_cores` says a core is idle); `recommend` answers without a query
+//! (its trending list cached in `trending_cache`); `ai_matches` stores matches and
+//! feedback.
 
 mod ai_matches;
 mod dropin_search;
@@ -27,6 +29,7 @@ mod reasons;
 mod recommend;
 mod request;
 mod signals;
+mod spare_cores;
 mod stats;
 mod stats_snapshot;
 mod trending_cache;

@@ -26,6 +26,7 @@ use super::reasons::reasons;
 use super::signals::{
     Contribution, Signal, SignalWeights, expert_signals, personal_signals, row_signals,
 };
+use super::spare_cores::SpareCores;
 use super::stats::{ExpertStats, StatsCache};
 use super::trending_cache::TrendingCache;
 use super::viewer::ViewerContext;
@@ -133,6 +134,8 @@ pub struct Matcher {
     pub(super) dropin_vectors: super::dropin_search::DropinVectors,
     /// The last store change whose experts' stats were forgotten.
     seen_seq: Mutex<u64>,
+    /// Requests in flight, for running a request's two passes at once.
+    spare_cores: SpareCores,
 }
 
 /// What every candidate of one request shares.
@@ -159,6 +162,7 @@ impl Matcher {
             stats,
             trending: TrendingCache::default(),
             dropin_vectors: Default::default(),
+            spare_cores: SpareCores::default(),
         }
     }
 
@@ -251,7 +255,9 @@ impl Matcher {
     ///
     /// Words only: the text pass also counts the total and the facets. Otherwise the
     /// facets need the union of both lists (one more pass), and the total without
-    /// facets is estimated as the text matches plus the vector hits they miss.
+    /// facets is estimated as the text matches plus the vector hits they miss. The two
+    /// passes run at once, on two threads, when a core is idle (`spare_cores`) and the text
+    /// pass does not need the vector hits.
     pub(super) fn retrieve_experts(
         &self,
         query: &MatchQuery,
@@ -261,30 +267,48 @@ impl Matcher {
     ) -> Result<RetrievedExperts> {
         let text = query.text.trim();
         let (text_pool, vector_pool) = pools(query);
-        let vector_hits = match vector {
-            Some(vector) => self.index.vector_search(vector, filters, vector_pool)?,
-            None => Vec::new(),
-        };
+        let in_flight = self.spare_cores.enter();
         // Facets are counted in the words' pass, over their matches plus the vector hits
         // (which join it unscored), whenever words are searched at all.
         let count_in_text_pass = ratio < 1.0 && (ratio == 0.0 || !query.facets.is_empty());
-        let vector_ids: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
-        let also: &[UserId] = if count_in_text_pass && ratio > 0.0 {
-            &vector_ids
-        } else {
-            &[]
+        let vector_pass = || match vector {
+            Some(vector) => self.index.vector_search(vector, filters, vector_pool),
+            None => Ok(Vec::new()),
         };
-        let (text_hits, text_counts) = if ratio < 1.0 {
+        let text_pass = |also: &[UserId]| {
+            if ratio >= 1.0 {
+                return Ok((Vec::new(), FacetCounts::default()));
+            }
             let fields: &[FacetField] = if count_in_text_pass {
                 &query.facets
             } else {
                 &[]
             };
             self.index
-                .text_search_counted(text, filters, text_pool, fields, FACET_VALUES, also)?
-        } else {
-            (Vec::new(), FacetCounts::default())
+                .text_search_counted(text, filters, text_pool, fields, FACET_VALUES, also)
         };
+        let (vector_hits, (text_hits, text_counts)) = if count_in_text_pass && ratio > 0.0 {
+            // The words' pass counts the vector hits too: one after the other.
+            let vector_hits = vector_pass()?;
+            let vector_ids: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
+            let text = text_pass(&vector_ids)?;
+            (vector_hits, text)
+        } else if vector.is_some() && ratio < 1.0 && in_flight.spare_core {
+            // Independent passes and an idle core: the vectors on a second thread while
+            // the words run here, so a request takes the longer of the two, not their sum.
+            let (vector_hits, text) = std::thread::scope(|scope| {
+                let vectors = scope.spawn(vector_pass);
+                let text = text_pass(&[]);
+                match vectors.join() {
+                    Ok(vector_hits) => (vector_hits, text),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            });
+            (vector_hits?, text?)
+        } else {
+            (vector_pass()?, text_pass(&[])?)
+        };
+        let vector_ids: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
         let counts = if count_in_text_pass {
             text_counts
         } else if !query.facets.is_empty() {
