@@ -102,9 +102,11 @@ print(f"{texts} profile texts, {open('/proc/cpuinfo').read().count('processor')}
 print(f"{'engine':<44} {'texts/s':>8} {'8-token query (median)':>24}")
 print(f"{'droply embedder (candle), in process':<44} {ours:>8.1f} {min(q1, q2):>21.2f} ms")
 print(f"{'droply embedder, --precision int8':<44} {int8:>8.1f} {'(queries run in f32)':>24}")
-print(f"{'droply embed (end to end, load + JSON I/O)':<44} {e2e:>8.1f} {'':>24}")
+if e2e > 0:
+    print(f"{'droply embed (end to end, load + JSON I/O)':<44} {e2e:>8.1f} {'':>24}")
 print(f"{torch['engine']:<44} {torch['texts_per_s']:>8.1f} {torch['query_ms_median']:>21.2f} ms")
+end_to_end = f"{e2e / torch['texts_per_s']:.2f}x end to end" if e2e > 0 else "end to end skipped"
 print(f"ratio (droply / PyTorch): {ours / torch['texts_per_s']:.2f}x in process, "
-      f"{e2e / torch['texts_per_s']:.2f}x end to end, {int8 / torch['texts_per_s']:.2f}x in int8; "
+      f"{end_to_end}, {int8 / torch['texts_per_s']:.2f}x in int8; "
       f"query {torch['query_ms_median'] / min(q1, q2):.1f}x faster")
 PY

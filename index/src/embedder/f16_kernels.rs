@@ -14,9 +14,9 @@
 
 use std::arch::is_x86_feature_detected as has;
 use std::arch::x86_64::{
-    __m256, __m512, _mm_loadu_si128, _mm256_cvtph_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_loadu_si256,
-    _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps, _mm512_cvtph_ps, _mm512_fmadd_ps,
-    _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+    __m256, __m512, _mm_loadu_si128, _mm256_cvtph_ps, _mm256_fmadd_ps, _mm256_loadu_ps,
+    _mm256_loadu_si256, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps, _mm512_cvtph_ps,
+    _mm512_fmadd_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
 };
 
 use super::small_matmul::PANEL;
@@ -49,7 +49,10 @@ pub(crate) fn panel_product(x: &[f32], w: &[u16], inner: usize, y: &mut [f32]) -
 #[target_feature(enable = "avx512f")]
 fn product_avx512(x: &[f32], w: &[u16], inner: usize, y: &mut [f32]) {
     let rows = x.len() / inner;
-    for (panel, y_panel) in w.chunks_exact(inner * PANEL).zip(y.chunks_exact_mut(rows * PANEL)) {
+    for (panel, y_panel) in w
+        .chunks_exact(inner * PANEL)
+        .zip(y.chunks_exact_mut(rows * PANEL))
+    {
         let (panel, _) = panel.as_chunks::<PANEL>();
         let (y_rows, _) = y_panel.as_chunks_mut::<PANEL>();
         let x_blocks = x.chunks(inner * MAX_TILE_ROWS);
@@ -107,7 +110,10 @@ fn widen16(halves: &[u16; 16]) -> __m512 {
 #[target_feature(enable = "avx2,fma,f16c")]
 fn product_avx2(x: &[f32], w: &[u16], inner: usize, y: &mut [f32]) {
     let rows = x.len() / inner;
-    for (panel, y_panel) in w.chunks_exact(inner * PANEL).zip(y.chunks_exact_mut(rows * PANEL)) {
+    for (panel, y_panel) in w
+        .chunks_exact(inner * PANEL)
+        .zip(y.chunks_exact_mut(rows * PANEL))
+    {
         let (panel, _) = panel.as_chunks::<PANEL>();
         let (y_rows, _) = y_panel.as_chunks_mut::<PANEL>();
         y_rows.fill([0.0; PANEL]);
@@ -155,7 +161,10 @@ fn tile_avx2<const R: usize>(
     let columns = strip * 16..(strip + 1) * 16;
     let mut acc = [[_mm256_setzero_ps(); 2]; R];
     for (row_acc, y_row) in acc.iter_mut().zip(y.iter()) {
-        for (a, sums) in row_acc.iter_mut().zip(y_row[columns.clone()].as_chunks::<8>().0) {
+        for (a, sums) in row_acc
+            .iter_mut()
+            .zip(y_row[columns.clone()].as_chunks::<8>().0)
+        {
             // SAFETY: `sums` is 8 f32, one register's worth; the load is unaligned.
             *a = unsafe { _mm256_loadu_ps(sums.as_ptr()) };
         }
@@ -171,7 +180,10 @@ fn tile_avx2<const R: usize>(
         }
     }
     for (row_acc, y_row) in acc.iter().zip(y.iter_mut()) {
-        for (a, out) in row_acc.iter().zip(y_row[columns.clone()].as_chunks_mut::<8>().0) {
+        for (a, out) in row_acc
+            .iter()
+            .zip(y_row[columns.clone()].as_chunks_mut::<8>().0)
+        {
             // SAFETY: `out` is 8 f32, one register's worth; the store is unaligned.
             unsafe { _mm256_storeu_ps(out.as_mut_ptr(), *a) };
         }

@@ -38,7 +38,11 @@ pub fn kernels() -> String {
         Some(Kernel::AvxVnni) => "avx-vnni",
         Some(Kernel::Plain) | None => "none (no VNNI: int8 runs as f32)",
     };
-    format!("loops {}, gemm {}, int8 {int8}", super::simd::level_name(), gemm_level())
+    format!(
+        "loops {}, gemm {}, int8 {int8}",
+        super::simd::level_name(),
+        gemm_level()
+    )
 }
 
 /// The widest kernels gemm runs here.

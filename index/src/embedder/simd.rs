@@ -101,7 +101,9 @@ fn level() -> u8 {
         return known;
     }
     let detected = detected_level();
-    let cap = std::env::var("DROPLY_SIMD").ok().and_then(|name| parse_cap(&name));
+    let cap = std::env::var("DROPLY_SIMD")
+        .ok()
+        .and_then(|name| parse_cap(&name));
     let level = cap.map_or(detected as u8, |cap| (detected as u8).min(cap as u8));
     LEVEL.store(level, Ordering::Relaxed);
     level
@@ -160,7 +162,10 @@ mod tests {
     #[test]
     fn the_level_run_is_the_cpus_capped_by_droply_simd() {
         let detected = detected_level() as u8;
-        let expected = match std::env::var("DROPLY_SIMD").ok().and_then(|n| parse_cap(&n)) {
+        let expected = match std::env::var("DROPLY_SIMD")
+            .ok()
+            .and_then(|n| parse_cap(&n))
+        {
             Some(cap) => detected.min(cap as u8),
             None => detected,
         };

@@ -5,9 +5,10 @@
 //! `[in, out]` weight one short column block at a time, `out` floats apart, landing on a
 //! new page at every step. This op keeps a copy of the weight in panels of [`PANEL`]
 //! columns, each panel contiguous (`[in, PANEL]`), and computes one panel at a time: its
-//! columns are widened to f32 once, then a few rows at a time are multiplied with their
-//! sums held in registers while every input feature is added in. The weight is read
-//! once, in order. Above [`MAX_ROWS`] rows, candle's matmul (gemm) is the faster one.
+//! columns are widened to f32 (in registers by `vcvtph2ps` in `f16_kernels`, else by a
+//! portable loop), and a few rows at a time are multiplied with their sums held in
+//! registers while every input feature is added in. The weight is read once, in order.
+//! Above [`MAX_ROWS`] rows, candle's matmul (gemm) is the faster one.
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 
@@ -122,32 +123,12 @@ fn product(x: &[f32], w: &[u16], inner: usize, y: &mut [f32]) {
 }
 
 simd_dispatch! {
-    /// `x W` for consecutive panels `w` (each `[in, PANEL]`) and `x` (`[rows, in]`), into
-    /// `y` (`[panel][row][PANEL]`, zeroed).
-    ///
-    /// Each panel is cut into tiles of a few rows by a few columns whose sums stay in
-    /// registers while every input feature is added in (`R` rows by `C` columns: 4 by 64
-    /// with 32 AVX-512 registers, 2 by 32 with AVX2's 16), so the inner loop is
+    /// The portable [`product`], for CPUs without the `f16_kernels` (no AVX2 with F16C,
+    /// or not x86). Each panel is cut into tiles of 2 rows by 32 columns whose sums stay
+    /// in registers while every input feature is added in, so the inner loop is
     /// multiply-adds on registers, not loads and stores of the output.
     fn panel_product(x: &[f32], w: &[u16], inner: usize, y: &mut [f32]) {
-        if wide_registers() {
-            panel_tiles::<64, 4>(x, w, inner, y);
-        } else {
-            panel_tiles::<32, 2>(x, w, inner, y);
-        }
-    }
-}
-
-/// Whether the CPU has 32 512-bit registers (AVX-512) for the tiles.
-#[inline(always)]
-fn wide_registers() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        super::simd::has_avx512()
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+        panel_tiles::<32, 2>(x, w, inner, y);
     }
 }
 
