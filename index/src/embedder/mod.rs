@@ -181,7 +181,7 @@ impl Embedder {
     /// The embedding of one text, computed now.
     pub fn embed(&self, text: &str) -> Result<Vec<f32>> {
         let ids = self.tokenizer.encode(text)?;
-        let mut vectors = forward::embed_sequences(&self.weights, &[&ids])?;
+        let mut vectors = on_pool(|| forward::embed_sequences(&self.weights, &[&ids]))?;
         vectors
             .pop()
             .ok_or_else(|| Error::ModelFormat("the forward pass returned nothing".to_owned()))
@@ -201,7 +201,7 @@ impl Embedder {
         let ids = self.tokenizer.encode(text)?;
         let batched = self.batcher.run(ids, |batch| {
             let sequences: Vec<&[u32]> = batch.iter().map(Vec::as_slice).collect();
-            forward::embed_sequences(&self.weights, &sequences).ok()
+            on_pool(|| forward::embed_sequences(&self.weights, &sequences)).ok()
         });
         let vector: Arc<[f32]> = match batched {
             Some(vector) => Arc::from(vector),
@@ -214,4 +214,13 @@ impl Embedder {
             .insert(text.to_owned(), Arc::clone(&vector));
         Ok(vector)
     }
+}
+
+/// Runs a query's forward pass on one of rayon's workers. Its few-row matmuls split
+/// their panels between two threads with `rayon::join`; called from a thread outside
+/// the pool, every join would hand both halves to the pool and put the caller to sleep
+/// until they are done: two thread switches per matmul, several per layer. On a worker,
+/// a join leaves one half for the other worker to take and runs it itself if none does.
+fn on_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    rayon::scope(|_| work())
 }
