@@ -1,7 +1,8 @@
 //! [`Matcher`]: the matching engine. A request runs in five steps:
 //!
 //! 1. **retrieve**: BM25 and vector candidates within the filters (a budget becomes one
-//!    price range per currency through the rate table), a pool deeper than the page;
+//!    price range per currency through the rate table), a pool deeper than the page
+//!    (`retrieval`);
 //! 2. **fuse** them by the request's semantic ratio and fusion method;
 //! 3. **re-rank** the head of the pool: relevance plus each signal's contribution
 //!    (quality, behaviour, availability, the viewer's history), and the filters that
@@ -15,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use droply_index::text::terms;
-use droply_index::{ExpertFilters, FacetCounts, FacetField};
+use droply_index::{ExpertFilters, FacetField};
 use droply_models::{MatchReason, TimeZone, Timestamp, User, UserId};
 
 use super::feed_cache::FeedCache;
@@ -33,12 +34,11 @@ use super::viewer::ViewerContext;
 use crate::availability::SlotPolicy;
 use crate::{Result, SearchIndex, Store};
 
+mod retrieval;
 mod track_records;
 
-/// The fewest candidates retrieved by words.
-const MIN_TEXT_POOL: usize = 100;
-/// The fewest candidates retrieved by meaning (the graph walk's cost grows with it).
-const MIN_VECTOR_POOL: usize = 50;
+pub(super) use retrieval::{estimated_total, pools};
+
 /// Candidates re-ranked beyond the requested page...
 const RERANK_EXTRA: usize = 20;
 /// ...and at least this many, whatever the page, so that the first pages of a query
@@ -85,9 +85,6 @@ impl Default for MatcherConfig {
         }
     }
 }
-
-/// Expert candidates by words, by meaning, and the counts of the experts matched.
-pub(super) type RetrievedExperts = (Vec<(UserId, f32)>, Vec<(UserId, f32)>, FacetCounts);
 
 /// One ranked expert.
 #[derive(Debug, Clone)]
@@ -249,77 +246,6 @@ impl Matcher {
         })
     }
 
-    /// The experts' candidates by words and by meaning (`vector`, when meaning counts)
-    /// within `filters`, pools deeper than the page, and the total and facet counts of
-    /// the experts matched.
-    ///
-    /// Words only: the text pass also counts the total and the facets. Otherwise the
-    /// facets need the union of both lists (one more pass), and the total without
-    /// facets is estimated as the text matches plus the vector hits they miss. The two
-    /// passes run at once, on two threads, when a core is idle (`spare_cores`) and the text
-    /// pass does not need the vector hits.
-    pub(super) fn retrieve_experts(
-        &self,
-        query: &MatchQuery,
-        filters: &ExpertFilters,
-        ratio: f32,
-        vector: Option<&[f32]>,
-    ) -> Result<RetrievedExperts> {
-        let text = query.text.trim();
-        let (text_pool, vector_pool) = pools(query);
-        let in_flight = self.spare_cores.enter();
-        // Facets are counted in the words' pass, over their matches plus the vector hits
-        // (which join it unscored), whenever words are searched at all.
-        let count_in_text_pass = ratio < 1.0 && (ratio == 0.0 || !query.facets.is_empty());
-        let vector_pass = || match vector {
-            Some(vector) => self.index.vector_search(vector, filters, vector_pool),
-            None => Ok(Vec::new()),
-        };
-        let text_pass = |also: &[UserId]| {
-            if ratio >= 1.0 {
-                return Ok((Vec::new(), FacetCounts::default()));
-            }
-            let fields: &[FacetField] = if count_in_text_pass {
-                &query.facets
-            } else {
-                &[]
-            };
-            self.index
-                .text_search_counted(text, filters, text_pool, fields, FACET_VALUES, also)
-        };
-        let (vector_hits, (text_hits, text_counts)) = if count_in_text_pass && ratio > 0.0 {
-            // The words' pass counts the vector hits too: one after the other.
-            let vector_hits = vector_pass()?;
-            let vector_ids: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
-            let text = text_pass(&vector_ids)?;
-            (vector_hits, text)
-        } else if vector.is_some() && ratio < 1.0 && in_flight.spare_core {
-            // Independent passes and an idle core: the vectors on a second thread while
-            // the words run here, so a request takes the longer of the two, not their sum.
-            let (vector_hits, text) = std::thread::scope(|scope| {
-                let vectors = scope.spawn(vector_pass);
-                let text = text_pass(&[]);
-                match vectors.join() {
-                    Ok(vector_hits) => (vector_hits, text),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            });
-            (vector_hits?, text?)
-        } else {
-            (vector_pass()?, text_pass(&[])?)
-        };
-        let vector_ids: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
-        let counts = if count_in_text_pass {
-            text_counts
-        } else if !query.facets.is_empty() {
-            self.index
-                .facet_counts("", filters, &vector_ids, &query.facets, FACET_VALUES)?
-        } else {
-            estimated_total(text_counts.total, &text_hits, &vector_hits)
-        };
-        Ok((text_hits, vector_hits, counts))
-    }
-
     /// The filters the indexes apply (everything but the calendar).
     pub(crate) fn index_filters(&self, filters: &MatchFilters) -> ExpertFilters {
         let mut experts = filters.experts.clone();
@@ -449,33 +375,6 @@ pub(super) fn effective_ratio(query: &MatchQuery) -> f32 {
     } else {
         query.semantic_ratio
     }
-}
-
-/// The total when no pass counted words and meaning together: everything the
-/// words matched, plus the vector hits the words' top hits do not hold.
-pub(super) fn estimated_total<K: Copy + Eq + std::hash::Hash, F>(
-    words_matched: u64,
-    text_hits: &[(K, f32)],
-    vector_hits: &[(K, f32)],
-) -> FacetCounts<F> {
-    let in_text: HashSet<K> = text_hits.iter().map(|h| h.0).collect();
-    let extra = vector_hits
-        .iter()
-        .filter(|h| !in_text.contains(&h.0))
-        .count();
-    FacetCounts {
-        total: words_matched + extra as u64,
-        fields: Vec::new(),
-    }
-}
-
-/// How many candidates are retrieved by words and by meaning for `query`'s page.
-pub(super) fn pools(query: &MatchQuery) -> (usize, usize) {
-    let want = query.offset + query.limit;
-    (
-        (want * 2).max(MIN_TEXT_POOL),
-        (want * 2).max(MIN_VECTOR_POOL),
-    )
 }
 
 /// How many of the fused candidates are scored: only re-ranking looks past the page.

@@ -1,0 +1,121 @@
+//! Retrieval, a request's first step: the experts' candidates by words (BM25) and by
+//! meaning (vectors) within the filters, in pools deeper than the page, with the total
+//! and facet counts of the experts matched. The two passes run at once when they are
+//! independent and a core is idle (`spare_cores`).
+
+use std::collections::HashSet;
+
+use droply_index::{ExpertFilters, FacetCounts, FacetField};
+use droply_models::UserId;
+
+use super::{FACET_VALUES, Matcher};
+use crate::Result;
+use crate::matching::query::MatchQuery;
+
+/// The fewest candidates retrieved by words.
+const MIN_TEXT_POOL: usize = 100;
+/// The fewest candidates retrieved by meaning (the graph walk's cost grows with it).
+const MIN_VECTOR_POOL: usize = 50;
+
+/// Expert candidates by words, by meaning, and the counts of the experts matched.
+type RetrievedExperts = (Vec<(UserId, f32)>, Vec<(UserId, f32)>, FacetCounts);
+
+impl Matcher {
+    /// The experts' candidates by words and by meaning (`vector`, when meaning counts)
+    /// within `filters`, pools deeper than the page, and the total and facet counts of
+    /// the experts matched.
+    ///
+    /// Words only: the text pass also counts the total and the facets. Otherwise the
+    /// facets need the union of both lists (one more pass), and the total without
+    /// facets is estimated as the text matches plus the vector hits they miss. The two
+    /// passes run at once, on two threads, when a core is idle (`spare_cores`) and the text
+    /// pass does not need the vector hits.
+    pub(in crate::matching) fn retrieve_experts(
+        &self,
+        query: &MatchQuery,
+        filters: &ExpertFilters,
+        ratio: f32,
+        vector: Option<&[f32]>,
+    ) -> Result<RetrievedExperts> {
+        let text = query.text.trim();
+        let (text_pool, vector_pool) = pools(query);
+        let in_flight = self.spare_cores.enter();
+        // Facets are counted in the words' pass, over their matches plus the vector hits
+        // (which join it unscored), whenever words are searched at all.
+        let count_in_text_pass = ratio < 1.0 && (ratio == 0.0 || !query.facets.is_empty());
+        let vector_pass = || match vector {
+            Some(vector) => self.index.vector_search(vector, filters, vector_pool),
+            None => Ok(Vec::new()),
+        };
+        let text_pass = |also: &[UserId]| {
+            if ratio >= 1.0 {
+                return Ok((Vec::new(), FacetCounts::default()));
+            }
+            let fields: &[FacetField] = if count_in_text_pass {
+                &query.facets
+            } else {
+                &[]
+            };
+            self.index
+                .text_search_counted(text, filters, text_pool, fields, FACET_VALUES, also)
+        };
+        let (vector_hits, (text_hits, text_counts)) = if count_in_text_pass && ratio > 0.0 {
+            // The words' pass counts the vector hits too: one after the other.
+            let vector_hits = vector_pass()?;
+            let vector_ids: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
+            let text = text_pass(&vector_ids)?;
+            (vector_hits, text)
+        } else if vector.is_some() && ratio < 1.0 && in_flight.spare_core {
+            // Independent passes and an idle core: the vectors on a second thread while
+            // the words run here, so a request takes the longer of the two, not their sum.
+            let (vector_hits, text) = std::thread::scope(|scope| {
+                let vectors = scope.spawn(vector_pass);
+                let text = text_pass(&[]);
+                match vectors.join() {
+                    Ok(vector_hits) => (vector_hits, text),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            });
+            (vector_hits?, text?)
+        } else {
+            (vector_pass()?, text_pass(&[])?)
+        };
+        let vector_ids: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
+        let counts = if count_in_text_pass {
+            text_counts
+        } else if !query.facets.is_empty() {
+            self.index
+                .facet_counts("", filters, &vector_ids, &query.facets, FACET_VALUES)?
+        } else {
+            estimated_total(text_counts.total, &text_hits, &vector_hits)
+        };
+        Ok((text_hits, vector_hits, counts))
+    }
+}
+
+/// The total when no pass counted words and meaning together: everything the
+/// words matched, plus the vector hits the words' top hits do not hold.
+pub(in crate::matching) fn estimated_total<K: Copy + Eq + std::hash::Hash, F>(
+    words_matched: u64,
+    text_hits: &[(K, f32)],
+    vector_hits: &[(K, f32)],
+) -> FacetCounts<F> {
+    let in_text: HashSet<K> = text_hits.iter().map(|h| h.0).collect();
+    let extra = vector_hits
+        .iter()
+        .filter(|h| !in_text.contains(&h.0))
+        .count();
+    FacetCounts {
+        total: words_matched + extra as u64,
+        fields: Vec::new(),
+    }
+}
+
+/// How many candidates are retrieved by words and by meaning for `query`'s page.
+pub(in crate::matching) fn pools(query: &MatchQuery) -> (usize, usize) {
+    let want = query.offset + query.limit;
+    (
+        (want * 2).max(MIN_TEXT_POOL),
+        (want * 2).max(MIN_VECTOR_POOL),
+    )
+}
