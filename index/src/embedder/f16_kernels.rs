@@ -6,10 +6,14 @@
 //! and only the sums are ever written.
 //!
 //! Written with `std::arch` intrinsics: LLVM does not form `vcvtph2ps` from plain loops.
-//! [`panel_product`] checks that the CPU has the features before it calls a
-//! `#[target_feature]` body, and says so when it has not (the caller then runs the
-//! portable loop), so it is safe to call anywhere. The remaining unsafe operations are
-//! register loads and stores of whole arrays, each sized by its type.
+//! [`PackedRows::new`] checks that the CPU has the features, and returns nothing when it
+//! has not (the caller then runs the portable loop), so [`PackedRows::product`] is safe
+//! to call anywhere. The remaining unsafe operations are register loads and stores of
+//! whole arrays, each sized by its type.
+//!
+//! The input rows are packed first, in blocks of a few rows, each block feature by
+//! feature ([`pack_blocks`]), so a tile reads one input feature of all its rows from one
+//! place; the blocks are as even as can be ([`tile_blocks`]).
 #![allow(unsafe_code)]
 
 use std::arch::is_x86_feature_detected as has;
@@ -18,6 +22,7 @@ use std::arch::x86_64::{
     _mm256_loadu_si256, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps, _mm512_cvtph_ps,
     _mm512_fmadd_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
 };
+use std::ops::Range;
 
 use super::small_matmul::PANEL;
 
@@ -25,58 +30,98 @@ use super::small_matmul::PANEL;
 /// 32 registers; with AVX2, 6 rows by 16 columns take 12 of the 16.
 const MAX_TILE_ROWS: usize = 6;
 
-/// `x W` for consecutive panels `w` (each `[in, PANEL]`, f16 bits) and `x` (`[rows,
-/// in]`), into `y` (`[panel][row][PANEL]`), with the widest kernel this CPU has.
-/// Returns `false`, having written nothing, when it has none (no AVX-512 and no F16C
-/// with AVX2, or the dispatch is capped below them).
-pub(crate) fn panel_product(x: &[f32], w: &[u16], inner: usize, y: &mut [f32]) -> bool {
-    if inner == 0 {
-        return false;
+/// The rows of a few-row matmul's input, packed for these kernels (see [`pack_blocks`]),
+/// with the widest kernel this CPU has.
+pub(crate) struct PackedRows {
+    values: Vec<f32>,
+    /// The rows of each block, in order (see [`tile_blocks`]).
+    blocks: Vec<Range<usize>>,
+    inner: usize,
+    isa: Isa,
+}
+
+/// Which kernel [`PackedRows::product`] runs: only ever set after checking that the CPU
+/// has its features.
+#[derive(Clone, Copy)]
+enum Isa {
+    Avx512,
+    Avx2,
+}
+
+impl PackedRows {
+    /// `x` (`[rows, inner]`) packed, or `None` when this CPU has no kernel here (no
+    /// AVX-512 and no F16C with AVX2, or the dispatch is capped below them).
+    pub(crate) fn new(x: &[f32], inner: usize) -> Option<Self> {
+        let isa = if super::simd::has_avx512() {
+            Isa::Avx512
+        } else if super::simd::has_avx2_fma() && has!("f16c") {
+            Isa::Avx2
+        } else {
+            return None;
+        };
+        if inner == 0 {
+            return None;
+        }
+        let blocks = tile_blocks(x.len() / inner);
+        Some(PackedRows {
+            values: pack_blocks(x, inner, &blocks),
+            blocks,
+            inner,
+            isa,
+        })
     }
-    if super::simd::has_avx512() {
-        // SAFETY: the CPU has AVX-512F (`has_avx512` checks it, with BW, DQ and VL).
-        unsafe { product_avx512(x, w, inner, y) };
-        return true;
+
+    /// `x W` for consecutive panels `w` (each `[in, PANEL]`, f16 bits) into `y`
+    /// (`[panel][row][PANEL]`).
+    pub(crate) fn product(&self, w: &[u16], y: &mut [f32]) {
+        match self.isa {
+            // SAFETY: `new` chose `Avx512` only on a CPU with AVX-512F (`has_avx512`
+            // checks it, with BW, DQ and VL).
+            Isa::Avx512 => unsafe { product_avx512(self, w, y) },
+            // SAFETY: `new` chose `Avx2` only on a CPU with AVX2, FMA (checked through the
+            // dispatch level) and F16C.
+            Isa::Avx2 => unsafe { product_avx2(self, w, y) },
+        }
     }
-    if super::simd::has_avx2_fma() && has!("f16c") {
-        // SAFETY: the CPU has AVX2, FMA (just checked through the dispatch level) and F16C.
-        unsafe { product_avx2(x, w, inner, y) };
-        return true;
+
+    /// The packed values of block `rows` for input features `features`.
+    fn block(&self, rows: &Range<usize>, features: Range<usize>) -> &[f32] {
+        let start = rows.start * self.inner;
+        &self.values[start + features.start * rows.len()..start + features.end * rows.len()]
     }
-    false
 }
 
 #[target_feature(enable = "avx512f")]
-fn product_avx512(x: &[f32], w: &[u16], inner: usize, y: &mut [f32]) {
-    let rows = x.len() / inner;
+fn product_avx512(x: &PackedRows, w: &[u16], y: &mut [f32]) {
+    let (inner, rows) = (x.inner, x.values.len() / x.inner);
     for (panel, y_panel) in w
         .chunks_exact(inner * PANEL)
         .zip(y.chunks_exact_mut(rows * PANEL))
     {
         let (panel, _) = panel.as_chunks::<PANEL>();
         let (y_rows, _) = y_panel.as_chunks_mut::<PANEL>();
-        let x_blocks = x.chunks(inner * MAX_TILE_ROWS);
-        for (x_block, y_block) in x_blocks.zip(y_rows.chunks_mut(MAX_TILE_ROWS)) {
+        for rows in &x.blocks {
+            let block = x.block(rows, 0..inner);
+            let y_block = &mut y_rows[rows.clone()];
             match y_block.len() {
-                6 => tile_avx512::<6>(x_block, panel, y_block),
-                5 => tile_avx512::<5>(x_block, panel, y_block),
-                4 => tile_avx512::<4>(x_block, panel, y_block),
-                3 => tile_avx512::<3>(x_block, panel, y_block),
-                2 => tile_avx512::<2>(x_block, panel, y_block),
-                _ => tile_avx512::<1>(x_block, panel, y_block),
+                6 => tile_avx512::<6>(block.as_chunks().0, panel, y_block),
+                5 => tile_avx512::<5>(block.as_chunks().0, panel, y_block),
+                4 => tile_avx512::<4>(block.as_chunks().0, panel, y_block),
+                3 => tile_avx512::<3>(block.as_chunks().0, panel, y_block),
+                2 => tile_avx512::<2>(block.as_chunks().0, panel, y_block),
+                _ => tile_avx512::<1>(block.as_chunks().0, panel, y_block),
             }
         }
     }
 }
 
-/// `R` rows of `x` times one whole panel: 64 columns in four registers per row.
+/// `R` rows of `x` (packed: each input feature's `R` values together) times one whole
+/// panel: 64 columns in four registers per row.
 #[target_feature(enable = "avx512f")]
 #[inline]
-fn tile_avx512<const R: usize>(x: &[f32], panel: &[[u16; PANEL]], y: &mut [[f32; PANEL]]) {
-    let inner = panel.len();
-    let xs: [&[f32]; R] = std::array::from_fn(|r| &x[r * inner..(r + 1) * inner]);
+fn tile_avx512<const R: usize>(x: &[[f32; R]], panel: &[[u16; PANEL]], y: &mut [[f32; PANEL]]) {
     let mut acc = [[_mm512_setzero_ps(); 4]; R];
-    for (i, halves) in panel.iter().enumerate() {
+    for (halves, xi) in panel.iter().zip(x) {
         let (quarters, _) = halves.as_chunks::<16>();
         let w = [
             widen16(&quarters[0]),
@@ -84,8 +129,8 @@ fn tile_avx512<const R: usize>(x: &[f32], panel: &[[u16; PANEL]], y: &mut [[f32;
             widen16(&quarters[2]),
             widen16(&quarters[3]),
         ];
-        for (row_acc, row) in acc.iter_mut().zip(&xs) {
-            let xi = _mm512_set1_ps(row[i]);
+        for (row_acc, &value) in acc.iter_mut().zip(xi) {
+            let xi = _mm512_set1_ps(value);
             for (a, w) in row_acc.iter_mut().zip(&w) {
                 *a = _mm512_fmadd_ps(xi, *w, *a);
             }
@@ -108,8 +153,8 @@ fn widen16(halves: &[u16; 16]) -> __m512 {
 }
 
 #[target_feature(enable = "avx2,fma,f16c")]
-fn product_avx2(x: &[f32], w: &[u16], inner: usize, y: &mut [f32]) {
-    let rows = x.len() / inner;
+fn product_avx2(x: &PackedRows, w: &[u16], y: &mut [f32]) {
+    let (inner, rows) = (x.inner, x.values.len() / x.inner);
     for (panel, y_panel) in w
         .chunks_exact(inner * PANEL)
         .zip(y.chunks_exact_mut(rows * PANEL))
@@ -118,18 +163,19 @@ fn product_avx2(x: &[f32], w: &[u16], inner: usize, y: &mut [f32]) {
         let (y_rows, _) = y_panel.as_chunks_mut::<PANEL>();
         y_rows.fill([0.0; PANEL]);
         for (chunk_index, chunk) in panel.chunks(AVX2_CHUNK).enumerate() {
-            let from = chunk_index * AVX2_CHUNK;
+            let features = chunk_index * AVX2_CHUNK..chunk_index * AVX2_CHUNK + chunk.len();
             for strip in 0..PANEL / 16 {
-                let x_blocks = x.chunks(inner * MAX_TILE_ROWS);
-                for (x_block, y_block) in x_blocks.zip(y_rows.chunks_mut(MAX_TILE_ROWS)) {
-                    let at = (x_block, inner, from);
+                for rows in &x.blocks {
+                    let block = x.block(rows, features.clone());
+                    let y_block = &mut y_rows[rows.clone()];
+                    let at = (chunk, strip);
                     match y_block.len() {
-                        6 => tile_avx2::<6>(at, chunk, y_block, strip),
-                        5 => tile_avx2::<5>(at, chunk, y_block, strip),
-                        4 => tile_avx2::<4>(at, chunk, y_block, strip),
-                        3 => tile_avx2::<3>(at, chunk, y_block, strip),
-                        2 => tile_avx2::<2>(at, chunk, y_block, strip),
-                        _ => tile_avx2::<1>(at, chunk, y_block, strip),
+                        6 => tile_avx2::<6>(block.as_chunks().0, at, y_block),
+                        5 => tile_avx2::<5>(block.as_chunks().0, at, y_block),
+                        4 => tile_avx2::<4>(block.as_chunks().0, at, y_block),
+                        3 => tile_avx2::<3>(block.as_chunks().0, at, y_block),
+                        2 => tile_avx2::<2>(block.as_chunks().0, at, y_block),
+                        _ => tile_avx2::<1>(block.as_chunks().0, at, y_block),
                     }
                 }
             }
@@ -143,21 +189,16 @@ fn product_avx2(x: &[f32], w: &[u16], inner: usize, y: &mut [f32]) {
 /// strip striding through the whole panel again.
 const AVX2_CHUNK: usize = 64;
 
-/// Adds `R` rows of `x` (each `inner` long, from feature `from` on: `at` is `(x, inner,
-/// from)`) times the 16 columns of strip `strip` of `chunk` (panel rows `from..`) into
-/// `y`, in two registers per row.
+/// Adds `R` rows of `x` (packed, and only the features of `chunk`) times the 16 columns
+/// of strip `strip` of `chunk` (`at` is `(chunk, strip)`) into `y`, in two registers per
+/// row.
 #[target_feature(enable = "avx2,fma,f16c")]
 #[inline]
 fn tile_avx2<const R: usize>(
-    (x, inner, from): (&[f32], usize, usize),
-    chunk: &[[u16; PANEL]],
+    x: &[[f32; R]],
+    (chunk, strip): (&[[u16; PANEL]], usize),
     y: &mut [[f32; PANEL]],
-    strip: usize,
 ) {
-    let xs: [&[f32]; R] = std::array::from_fn(|r| {
-        let start = r * inner + from;
-        &x[start..start + chunk.len()]
-    });
     let columns = strip * 16..(strip + 1) * 16;
     let mut acc = [[_mm256_setzero_ps(); 2]; R];
     for (row_acc, y_row) in acc.iter_mut().zip(y.iter()) {
@@ -169,11 +210,11 @@ fn tile_avx2<const R: usize>(
             *a = unsafe { _mm256_loadu_ps(sums.as_ptr()) };
         }
     }
-    for (i, halves) in chunk.iter().enumerate() {
+    for (halves, xi) in chunk.iter().zip(x) {
         let (eighths, _) = halves.as_chunks::<8>();
         let w = [widen8(&eighths[2 * strip]), widen8(&eighths[2 * strip + 1])];
-        for (row_acc, row) in acc.iter_mut().zip(&xs) {
-            let xi = _mm256_set1_ps(row[i]);
+        for (row_acc, &value) in acc.iter_mut().zip(xi) {
+            let xi = _mm256_set1_ps(value);
             for (a, w) in row_acc.iter_mut().zip(&w) {
                 *a = _mm256_fmadd_ps(xi, *w, *a);
             }
@@ -198,9 +239,53 @@ fn widen8(halves: &[u16; 8]) -> __m256 {
     _mm256_cvtph_ps(unsafe { _mm_loadu_si128(halves.as_ptr().cast()) })
 }
 
+/// `rows` cut into blocks of at most [`MAX_TILE_ROWS`], as even as can be (8 rows are
+/// 4 + 4, not 6 + 2): a tile's multiply-adds chain through its sums, so a tile of one or
+/// two rows has too few independent sums to keep both FMA units busy.
+fn tile_blocks(rows: usize) -> Vec<Range<usize>> {
+    let count = rows.div_ceil(MAX_TILE_ROWS);
+    let mut start = 0;
+    (0..count)
+        .map(|block| {
+            let size = rows / count + usize::from(block < rows % count);
+            start += size;
+            start - size..start
+        })
+        .collect()
+}
+
+/// `x` (`[rows, inner]`) cut into `blocks`, each block feature-major (`[inner][rows in
+/// the block]`): a tile reads the values of one input feature for all its rows from one
+/// place, with one pointer and no per-row bounds.
+fn pack_blocks(x: &[f32], inner: usize, blocks: &[Range<usize>]) -> Vec<f32> {
+    let mut packed = vec![0.0; x.len()];
+    for rows in blocks {
+        let range = rows.start * inner..rows.end * inner;
+        let (block, to) = (&x[range.clone()], &mut packed[range]);
+        for (r, row) in block.chunks_exact(inner).enumerate() {
+            for (value, out) in row.iter().zip(to[r..].iter_mut().step_by(rows.len())) {
+                *out = *value;
+            }
+        }
+    }
+    packed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_are_cut_into_even_blocks_of_at_most_six() {
+        let sizes = |rows| -> Vec<usize> { tile_blocks(rows).iter().map(|b| b.len()).collect() };
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(6), [6]);
+        assert_eq!(sizes(8), [4, 4]);
+        assert_eq!(sizes(13), [5, 4, 4]);
+        assert_eq!(sizes(24), [6, 6, 6, 6]);
+        assert_eq!(tile_blocks(13)[1], 5..9, "blocks are consecutive");
+    }
 
     #[test]
     fn the_kernel_sums_what_exact_arithmetic_sums() {
@@ -213,15 +298,16 @@ mod tests {
         (w[3], w[PANEL + 5]) = (0x0001, 0x8200);
         let has_kernel = super::super::simd::has_avx512()
             || (super::super::simd::has_avx2_fma() && has!("f16c"));
-        for rows in [1, 2, 5, 6, 7, 13] {
+        for rows in [1, 2, 5, 6, 7, 8, 13] {
             let x: Vec<f32> = (0..rows * inner)
                 .map(|i| ((i * 104_729) % 97) as f32 / 48.0 - 1.0)
                 .collect();
             let mut y = vec![f32::NAN; 2 * rows * PANEL];
-            assert_eq!(panel_product(&x, &w, inner, &mut y), has_kernel);
-            if !has_kernel {
+            let Some(packed) = PackedRows::new(&x, inner) else {
+                assert!(!has_kernel, "a CPU with a kernel gets one");
                 return; // the portable loop runs here; `small_matmul`'s tests cover it
-            }
+            };
+            packed.product(&w, &mut y);
             for (p, y_panel) in y.chunks_exact(rows * PANEL).enumerate() {
                 for (r, y_row) in y_panel.chunks_exact(PANEL).enumerate() {
                     for (c, got) in y_row.iter().enumerate() {

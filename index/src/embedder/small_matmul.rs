@@ -86,16 +86,17 @@ impl CustomOp1 for StreamingMatmul<'_> {
         // Output panel-major, `[panel][row][PANEL]`, gathered into rows below.
         let y_panel = rows * PANEL;
         let mut y = vec![0f32; panels * y_panel];
+        let product = Product::new(x, inner);
         if rows * inner * out >= PARALLEL_WORK && panels >= 2 {
             let split = panels / 2;
             let (y_left, y_right) = y.split_at_mut(split * y_panel);
             let (w_left, w_right) = w.values.split_at(split * panel_size);
             rayon::join(
-                || product(x, w_left, inner, y_left),
-                || product(x, w_right, inner, y_right),
+                || product.run(w_left, y_left),
+                || product.run(w_right, y_right),
             );
         } else {
-            product(x, &w.values, inner, &mut y);
+            product.run(&w.values, &mut y);
         }
         let mut out_rows = vec![0f32; rows * out];
         for (p, panel) in y.chunks_exact(y_panel).enumerate() {
@@ -111,19 +112,40 @@ impl CustomOp1 for StreamingMatmul<'_> {
     }
 }
 
-/// `x W` for consecutive panels `w` (each `[in, PANEL]`) and `x` (`[rows, in]`), into
-/// `y` (`[panel][row][PANEL]`, zeroed): the intrinsics kernels where the CPU has them
-/// (`f16_kernels`), else the portable loop.
-fn product(x: &[f32], w: &[u16], inner: usize, y: &mut [f32]) {
+/// `x W` for consecutive panels of the weight, with the intrinsics kernels where the CPU
+/// has them (`f16_kernels`, over `x` packed once for both threads), else the portable
+/// loop.
+enum Product<'a> {
     #[cfg(target_arch = "x86_64")]
-    if super::f16_kernels::panel_product(x, w, inner, y) {
-        return;
+    Intrinsics(super::f16_kernels::PackedRows),
+    Portable {
+        x: &'a [f32],
+        inner: usize,
+    },
+}
+
+impl<'a> Product<'a> {
+    fn new(x: &'a [f32], inner: usize) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(packed) = super::f16_kernels::PackedRows::new(x, inner) {
+            return Product::Intrinsics(packed);
+        }
+        Product::Portable { x, inner }
     }
-    panel_product(x, w, inner, y);
+
+    /// `x W` for consecutive panels `w` (each `[in, PANEL]`) into `y` (`[panel][row]
+    /// [PANEL]`, zeroed).
+    fn run(&self, w: &[u16], y: &mut [f32]) {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Product::Intrinsics(packed) => packed.product(w, y),
+            Product::Portable { x, inner } => panel_product(x, w, *inner, y),
+        }
+    }
 }
 
 simd_dispatch! {
-    /// The portable [`product`], for CPUs without the `f16_kernels` (no AVX2 with F16C,
+    /// The portable [`Product`], for CPUs without the `f16_kernels` (no AVX2 with F16C,
     /// or not x86). Each panel is cut into tiles of 2 rows by 32 columns whose sums stay
     /// in registers while every input feature is added in, so the inner loop is
     /// multiply-adds on registers, not loads and stores of the output.
