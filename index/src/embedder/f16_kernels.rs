@@ -1,5 +1,6 @@
 //! The x86 kernels of the few-row matmul ([`super::small_matmul`]): tiles of up to
-//! [`MAX_TILE_ROWS`] input rows by a panel's columns, each f16 weight widened in a
+//! [`MAX_TILE_ROWS`] input rows by a strip of the weight (AVX-512: a whole 64-column
+//! panel; AVX2: 16 columns, see [`strip_width`]), each f16 weight widened in a
 //! register (`vcvtph2ps`: AVX-512F on 16 lanes, F16C on 8) right before its
 //! multiply-adds. The portable loop widens a strip of the panel with integer bit
 //! operations and stores it first; here the weights go from memory to the multiply-adds
@@ -11,9 +12,10 @@
 //! to call anywhere. The remaining unsafe operations are register loads and stores of
 //! whole arrays, each sized by its type.
 //!
-//! The input rows are packed first, in blocks of a few rows, each block feature by
-//! feature ([`pack_blocks`]), so a tile reads one input feature of all its rows from one
-//! place; the blocks are as even as can be ([`tile_blocks`]).
+//! The input rows are packed first, once per matmul for both threads, in blocks of a few
+//! rows, each block feature by feature ([`pack_blocks`]), so a tile reads one input
+//! feature of all its rows from one place, with no per-row bounds; the blocks are as
+//! even as can be ([`tile_blocks`]).
 #![allow(unsafe_code)]
 
 use std::arch::is_x86_feature_detected as has;
@@ -24,7 +26,7 @@ use std::arch::x86_64::{
 };
 use std::ops::Range;
 
-use super::small_matmul::PANEL;
+use super::small_matmul::{PANEL, STRIP, chunks};
 
 /// Most input rows per tile: with AVX-512, 6 rows by 64 columns of sums take 24 of the
 /// 32 registers; with AVX2, 6 rows by 16 columns take 12 of the 16.
@@ -40,6 +42,15 @@ pub(crate) struct PackedRows {
     isa: Isa,
 }
 
+/// The width of strips the widest kernel here takes (see [`super::small_matmul`]).
+pub(crate) fn strip_width() -> usize {
+    if super::simd::has_avx512() {
+        PANEL
+    } else {
+        STRIP
+    }
+}
+
 /// Which kernel [`PackedRows::product`] runs: only ever set after checking that the CPU
 /// has its features.
 #[derive(Clone, Copy)]
@@ -49,15 +60,14 @@ enum Isa {
 }
 
 impl PackedRows {
-    /// `x` (`[rows, inner]`) packed, or `None` when this CPU has no kernel here (no
-    /// AVX-512 and no F16C with AVX2, or the dispatch is capped below them).
-    pub(crate) fn new(x: &[f32], inner: usize) -> Option<Self> {
-        let isa = if super::simd::has_avx512() {
-            Isa::Avx512
-        } else if super::simd::has_avx2_fma() && has!("f16c") {
-            Isa::Avx2
-        } else {
-            return None;
+    /// `x` (`[rows, inner]`) packed, or `None` when this CPU has no kernel here for a
+    /// weight in strips `strip` columns wide (AVX-512 takes whole panels, AVX2 with F16C
+    /// takes strips of [`STRIP`], within the cap on the dispatch).
+    pub(crate) fn new(x: &[f32], inner: usize, strip: usize) -> Option<Self> {
+        let isa = match strip {
+            PANEL if super::simd::has_avx512() => Isa::Avx512,
+            STRIP if super::simd::has_avx2_fma() && has!("f16c") => Isa::Avx2,
+            _ => return None,
         };
         if inner == 0 {
             return None;
@@ -159,16 +169,14 @@ fn product_avx2(x: &PackedRows, w: &[u16], y: &mut [f32]) {
         .chunks_exact(inner * PANEL)
         .zip(y.chunks_exact_mut(rows * PANEL))
     {
-        let (panel, _) = panel.as_chunks::<PANEL>();
         let (y_rows, _) = y_panel.as_chunks_mut::<PANEL>();
         y_rows.fill([0.0; PANEL]);
-        for (chunk_index, chunk) in panel.chunks(AVX2_CHUNK).enumerate() {
-            let features = chunk_index * AVX2_CHUNK..chunk_index * AVX2_CHUNK + chunk.len();
-            for strip in 0..PANEL / 16 {
+        for chunk in chunks(panel, inner, STRIP) {
+            for (s, strip) in chunk.strips().enumerate() {
                 for rows in &x.blocks {
-                    let block = x.block(rows, features.clone());
+                    let block = x.block(rows, chunk.features.clone());
                     let y_block = &mut y_rows[rows.clone()];
-                    let at = (chunk, strip);
+                    let at = (strip.as_chunks().0, s * STRIP);
                     match y_block.len() {
                         6 => tile_avx2::<6>(block.as_chunks().0, at, y_block),
                         5 => tile_avx2::<5>(block.as_chunks().0, at, y_block),
@@ -183,23 +191,18 @@ fn product_avx2(x: &PackedRows, w: &[u16], y: &mut [f32]) {
     }
 }
 
-/// Input features per pass of the AVX2 kernel: a 16-column strip uses a quarter of each
-/// 128-byte panel row, so the panel is taken [`AVX2_CHUNK`] rows (8 KiB) at a time and
-/// every strip and block of rows runs over that chunk while it is in L1, instead of each
-/// strip striding through the whole panel again.
-const AVX2_CHUNK: usize = 64;
-
-/// Adds `R` rows of `x` (packed, and only the features of `chunk`) times the 16 columns
-/// of strip `strip` of `chunk` (`at` is `(chunk, strip)`) into `y`, in two registers per
-/// row.
+/// Adds `R` rows of `x` (packed, and only the features of the strip's chunk) times one
+/// strip of a chunk, whose columns start at `column` (`at` is `(strip, column)`), into
+/// `y`, in two registers per row. Every block of rows runs over a strip while it is in
+/// L1.
 #[target_feature(enable = "avx2,fma,f16c")]
 #[inline]
 fn tile_avx2<const R: usize>(
     x: &[[f32; R]],
-    (chunk, strip): (&[[u16; PANEL]], usize),
+    (strip, column): (&[[u16; STRIP]], usize),
     y: &mut [[f32; PANEL]],
 ) {
-    let columns = strip * 16..(strip + 1) * 16;
+    let columns = column..column + STRIP;
     let mut acc = [[_mm256_setzero_ps(); 2]; R];
     for (row_acc, y_row) in acc.iter_mut().zip(y.iter()) {
         for (a, sums) in row_acc
@@ -210,9 +213,9 @@ fn tile_avx2<const R: usize>(
             *a = unsafe { _mm256_loadu_ps(sums.as_ptr()) };
         }
     }
-    for (halves, xi) in chunk.iter().zip(x) {
+    for (halves, xi) in strip.iter().zip(x) {
         let (eighths, _) = halves.as_chunks::<8>();
-        let w = [widen8(&eighths[2 * strip]), widen8(&eighths[2 * strip + 1])];
+        let w = [widen8(&eighths[0]), widen8(&eighths[1])];
         for (row_acc, &value) in acc.iter_mut().zip(xi) {
             let xi = _mm256_set1_ps(value);
             for (a, w) in row_acc.iter_mut().zip(&w) {
@@ -262,17 +265,32 @@ fn pack_blocks(x: &[f32], inner: usize, blocks: &[Range<usize>]) -> Vec<f32> {
     for rows in blocks {
         let range = rows.start * inner..rows.end * inner;
         let (block, to) = (&x[range.clone()], &mut packed[range]);
-        for (r, row) in block.chunks_exact(inner).enumerate() {
-            for (value, out) in row.iter().zip(to[r..].iter_mut().step_by(rows.len())) {
-                *out = *value;
-            }
+        match rows.len() {
+            6 => transpose::<6>(block, to),
+            5 => transpose::<5>(block, to),
+            4 => transpose::<4>(block, to),
+            3 => transpose::<3>(block, to),
+            2 => transpose::<2>(block, to),
+            _ => to.copy_from_slice(block),
         }
     }
     packed
 }
 
+/// `to[i][r] = block[r][i]` for the `R` rows of `block`.
+fn transpose<const R: usize>(block: &[f32], to: &mut [f32]) {
+    let inner = block.len() / R;
+    let rows: [&[f32]; R] = std::array::from_fn(|r| &block[r * inner..(r + 1) * inner]);
+    for (i, out) in to.as_chunks_mut::<R>().0.iter_mut().enumerate().take(inner) {
+        for (value, row) in out.iter_mut().zip(&rows) {
+            *value = row[i];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::super::small_matmul::PanelWeight;
     use super::*;
 
     #[test]
@@ -289,38 +307,52 @@ mod tests {
 
     #[test]
     fn the_kernel_sums_what_exact_arithmetic_sums() {
-        // Two panels of 40 input features; row counts that fill whole tiles and leave
-        // some over. Halves of varied sizes and signs, subnormals included.
-        let inner = 40;
-        let mut w: Vec<u16> = (0..2 * inner * PANEL)
-            .map(|i| half::f16::from_f32(((i * 7919) % 211) as f32 / 50.0 - 2.0).to_bits())
+        // Two panels of 100 input features (a whole chunk and part of one); row counts
+        // that fill whole tiles and leave some over. Weights that are exact halves, of
+        // varied sizes and signs, subnormals included.
+        let (inner, out) = (100, 2 * PANEL);
+        let mut w_t: Vec<f32> = (0..inner * out)
+            .map(|i| half::f16::from_f32(((i * 7919) % 211) as f32 / 50.0 - 2.0).to_f32())
             .collect();
-        (w[3], w[PANEL + 5]) = (0x0001, 0x8200);
-        let has_kernel = super::super::simd::has_avx512()
-            || (super::super::simd::has_avx2_fma() && has!("f16c"));
-        for rows in [1, 2, 5, 6, 7, 8, 13] {
-            let x: Vec<f32> = (0..rows * inner)
-                .map(|i| ((i * 104_729) % 97) as f32 / 48.0 - 1.0)
-                .collect();
-            let mut y = vec![f32::NAN; 2 * rows * PANEL];
-            let Some(packed) = PackedRows::new(&x, inner) else {
-                assert!(!has_kernel, "a CPU with a kernel gets one");
-                return; // the portable loop runs here; `small_matmul`'s tests cover it
-            };
-            packed.product(&w, &mut y);
-            for (p, y_panel) in y.chunks_exact(rows * PANEL).enumerate() {
-                for (r, y_row) in y_panel.chunks_exact(PANEL).enumerate() {
-                    for (c, got) in y_row.iter().enumerate() {
-                        let want: f64 = (0..inner)
-                            .map(|i| {
-                                let half = half::f16::from_bits(w[(p * inner + i) * PANEL + c]);
-                                f64::from(x[r * inner + i]) * f64::from(half.to_f32())
-                            })
-                            .sum();
-                        assert!(
-                            (f64::from(*got) - want).abs() < 1e-4,
-                            "{rows} rows, panel {p}, row {r}, column {c}: {got} vs {want}"
-                        );
+        (w_t[3], w_t[70 * out + 100]) = (
+            half::f16::from_bits(0x0001).to_f32(),
+            half::f16::from_bits(0x8200).to_f32(),
+        );
+        let has_kernel = |strip| match strip {
+            PANEL => super::super::simd::has_avx512(),
+            _ => super::super::simd::has_avx2_fma() && has!("f16c"),
+        };
+        for strip in [PANEL, STRIP] {
+            let panels = PanelWeight::with_strip(&w_t, inner, out, strip);
+            for rows in [1, 2, 5, 6, 7, 8, 13] {
+                let x: Vec<f32> = (0..rows * inner)
+                    .map(|i| ((i * 104_729) % 97) as f32 / 48.0 - 1.0)
+                    .collect();
+                let Some(packed) = PackedRows::new(&x, inner, strip) else {
+                    // The portable loop runs here; `small_matmul`'s tests cover it.
+                    assert!(
+                        !has_kernel(strip),
+                        "a CPU with the kernel for {strip} columns gets it"
+                    );
+                    continue;
+                };
+                let mut y = vec![f32::NAN; 2 * rows * PANEL];
+                packed.product(panels.halves(), &mut y);
+                for (p, y_panel) in y.chunks_exact(rows * PANEL).enumerate() {
+                    for (r, y_row) in y_panel.chunks_exact(PANEL).enumerate() {
+                        for (c, got) in y_row.iter().enumerate() {
+                            let want: f64 = (0..inner)
+                                .map(|i| {
+                                    let weight = w_t[i * out + p * PANEL + c];
+                                    f64::from(x[r * inner + i]) * f64::from(weight)
+                                })
+                                .sum();
+                            assert!(
+                                (f64::from(*got) - want).abs() < 1e-4,
+                                "strips of {strip}, {rows} rows, panel {p}, row {r}, column {c}: \
+                                 {got} vs {want}"
+                            );
+                        }
                     }
                 }
             }
