@@ -6,11 +6,11 @@
 //! into one flat array per layer (compressed rows: each point's neighbours
 //! are a slice of one `Vec<u32>`), and searches them with int8 codes of the
 //! vectors ([`Codes`], a quarter of the bytes to read), a visited set reused
-//! per thread, and the dot products compiled for AVX-512, AVX2 + FMA and the
-//! baseline, picked at run time; what the walk keeps is re-scored exactly
-//! from the f32 vectors. Points written after a freeze are not in it: the
-//! index scans those exactly and freezes again once they are many (see
-//! `vector_index`).
+//! from search to search ([`IDLE`]), and the dot products compiled for
+//! AVX-512, AVX2 + FMA and the baseline, picked at run time; what the walk
+//! keeps is re-scored exactly from the f32 vectors. Points written after a
+//! freeze are not in it: the index scans those exactly and freezes again once
+//! they are many (see `vector_index`).
 //!
 //! The walk keeps the `ef` best points by code and re-scores only the best
 //! [`rescored_for`] of them in f32: the codes' error does not reach further.
@@ -19,9 +19,9 @@
 //! point, then a best-first search of layer 0 keeping the `ef` best accepted
 //! points; points the filter refuses are walked through but not returned.
 
-use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::{Mutex, PoisonError};
 
 use super::codes::{Codes, Line};
 use super::exact_scan::{rescored_for, top_k};
@@ -149,15 +149,14 @@ impl FrozenGraph {
             return Vec::new();
         }
         let coded = self.codes.query(query);
-        let mut found = VISITED.with(|visited| {
-            let mut visited = visited.borrow_mut();
-            visited.seen.start(self.len);
-            let walk = Walk {
-                graph: self,
-                query: &coded,
-            };
-            walk_graph(&walk, ef.max(k), accept, &mut visited)
-        });
+        let mut visited = Visited::take();
+        visited.seen.start(self.len);
+        let walk = Walk {
+            graph: self,
+            query: &coded,
+        };
+        let mut found = walk_graph(&walk, ef.max(k), accept, &mut visited);
+        visited.give_back();
         // Exact scores for the best by code, and the order they give.
         found.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         found.truncate(rescored_for(k));
@@ -261,7 +260,7 @@ simd_dispatch! {
 }
 
 /// The points one search has seen, and the walk's scratch space, reused by
-/// the thread's next search.
+/// a later search (see [`IDLE`]).
 #[derive(Debug, Default)]
 struct Visited {
     seen: Seen,
@@ -272,8 +271,30 @@ struct Visited {
     best: BinaryHeap<Reverse<Near>>,
 }
 
-thread_local! {
-    static VISITED: RefCell<Visited> = RefCell::new(Visited::default());
+/// The [`Visited`] sets no search holds now, each lent to one search at a
+/// time. A pool rather than one set per thread: a request's vector pass may
+/// run on a thread of its own that ends with the request (the engine's
+/// `spare_cores`), and there a per-thread set, the size of the graph, would
+/// be allocated and faulted in on every request.
+static IDLE: Mutex<Vec<Visited>> = Mutex::new(Vec::new());
+
+/// Sets kept idle at most: more only while more searches run at once.
+const MAX_IDLE: usize = 16;
+
+impl Visited {
+    /// An idle set from [`IDLE`], or a new one when none is idle.
+    fn take() -> Visited {
+        let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
+        idle.pop().unwrap_or_default()
+    }
+
+    /// Returns this set to [`IDLE`], for a later search.
+    fn give_back(self) {
+        let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < MAX_IDLE {
+            idle.push(self);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -314,6 +335,33 @@ mod tests {
             let walked_even = frozen.search(&vectors, DIM, query, 10, 700, &|id| id % 2 == 0);
             assert_eq!(ids(&walked_even), ids(&exact_even));
         }
+    }
+
+    #[test]
+    fn searches_on_many_threads_at_once_each_get_a_visited_set_of_their_own() {
+        let vectors = unit_vectors(700, 4);
+        let frozen = FrozenGraph::freeze(&graph_of(&vectors), 700, &vectors, DIM).expect("frozen");
+        let queries = unit_vectors(40, 5);
+        std::thread::scope(|scope| {
+            for part in queries.chunks_exact(10 * DIM) {
+                let (frozen, vectors) = (&frozen, &vectors);
+                scope.spawn(move || {
+                    for query in part.chunks_exact(DIM) {
+                        let exact: Vec<usize> = top_k(query, vectors, DIM, 0..700, 10)
+                            .into_iter()
+                            .map(|hit| hit.0)
+                            .collect();
+                        let walked = frozen.search(vectors, DIM, query, 10, 700, &|_| true);
+                        assert_eq!(walked.iter().map(|hit| hit.0).collect::<Vec<_>>(), exact);
+                    }
+                });
+            }
+        });
+        let idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner).len();
+        assert!(
+            (1..=MAX_IDLE).contains(&idle),
+            "the threads' sets wait for later searches: {idle}"
+        );
     }
 
     #[test]
