@@ -33,7 +33,7 @@ use super::small_matmul::{PANEL, STRIP, chunks};
 const MAX_TILE_ROWS: usize = 6;
 
 /// The rows of a few-row matmul's input, packed for these kernels (see [`pack_blocks`]),
-/// with the widest kernel this CPU has.
+/// with the kernel that reads the weight's layout.
 pub(crate) struct PackedRows {
     values: Vec<f32>,
     /// The rows of each block, in order (see [`tile_blocks`]).
@@ -81,8 +81,8 @@ impl PackedRows {
         })
     }
 
-    /// `x W` for consecutive panels `w` (each `[in, PANEL]`, f16 bits) into `y`
-    /// (`[panel][row][PANEL]`).
+    /// `x W` for consecutive panels `w` (each `in * PANEL` f16 bits, in strips as wide
+    /// as `new` was told) into `y` (`[panel][row][PANEL]`).
     pub(crate) fn product(&self, w: &[u16], y: &mut [f32]) {
         match self.isa {
             // SAFETY: `new` chose `Avx512` only on a CPU with AVX-512F (`has_avx512`
