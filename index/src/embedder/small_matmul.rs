@@ -112,12 +112,14 @@ impl<'a> Chunk<'a> {
         self.values.chunks_exact(self.features.len() * self.width)
     }
 
-    /// The `C` halves of columns `column..column + C` (within one strip) of the chunk's
-    /// `feature`-th input feature.
-    fn halves<const C: usize>(&self, feature: usize, column: usize) -> &'a [u16] {
+    /// The halves of columns `column..column + len` (within one strip) of each of the
+    /// chunk's input features, in order.
+    fn columns(&self, column: usize, len: usize) -> impl Iterator<Item = &'a [u16]> + use<'a> {
         let (strip, within) = (column / self.width, column % self.width);
-        let at = (strip * self.features.len() + feature) * self.width + within;
-        &self.values[at..at + C]
+        let size = self.features.len() * self.width;
+        self.values[strip * size..(strip + 1) * size]
+            .chunks_exact(self.width)
+            .map(move |row| &row[within..within + len])
     }
 }
 
@@ -229,24 +231,25 @@ impl<'a> Product<'a> {
 
 simd_dispatch! {
     /// The portable [`Product`], for CPUs without the `f16_kernels` (no AVX2 with F16C,
-    /// or not x86). Each panel is cut into tiles of 4 rows by one strip, whose sums stay
+    /// or not x86). Each panel is cut into tiles of 2 rows by 32 columns, whose sums stay
     /// in registers while every input feature is added in, so the inner loop is
     /// multiply-adds on registers, not loads and stores of the output.
     fn panel_product(x: &[f32], w: (&[u16], usize, usize), y: &mut [f32]) {
-        panel_tiles::<4>(x, w, y);
+        panel_tiles::<32, 2>(x, w, y);
     }
 }
 
-/// [`panel_product`] with tiles of `R` rows by [`STRIP`] columns: those columns of a
-/// panel are widened to f32 once, then every block of rows is computed over them. `w` is
-/// the panels, the input features and the strips' width.
+/// [`panel_product`] with tiles of `R` rows by `C` columns (`C` divides [`PANEL`]): those
+/// columns of a panel are widened to f32 once, then every block of rows is computed over
+/// them. `w` is the panels, the input features and the strips' width.
 #[inline(always)]
-fn panel_tiles<const R: usize>(
+fn panel_tiles<const C: usize, const R: usize>(
     x: &[f32],
     (w, inner, width): (&[u16], usize, usize),
     y: &mut [f32],
 ) {
-    const C: usize = STRIP;
+    // The columns of a strip a tile's columns lie in, read a strip at a time.
+    let run = C.min(width);
     let rows = x.len() / inner;
     let mut strip: Vec<[f32; C]> = vec![[0.0; C]; inner];
     for (panel, y_panel) in w
@@ -256,9 +259,12 @@ fn panel_tiles<const R: usize>(
         let (y_rows, _) = y_panel.as_chunks_mut::<PANEL>();
         for column in (0..PANEL).step_by(C) {
             for chunk in chunks(panel, inner, width) {
-                for (j, wide) in strip[chunk.features.clone()].iter_mut().enumerate() {
-                    for (value, half) in wide.iter_mut().zip(chunk.halves::<C>(j, column)) {
-                        *value = widen_f16(*half);
+                for from in (0..C).step_by(run) {
+                    let wide = strip[chunk.features.clone()].iter_mut();
+                    for (wide, halves) in wide.zip(chunk.columns(column + from, run)) {
+                        for (value, half) in wide[from..from + run].iter_mut().zip(halves) {
+                            *value = widen_f16(*half);
+                        }
                     }
                 }
             }
