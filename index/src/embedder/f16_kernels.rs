@@ -32,6 +32,21 @@ use super::small_matmul::{PANEL, STRIP, chunks};
 /// 32 registers; with AVX2, 6 rows by 16 columns take 12 of the 16.
 const MAX_TILE_ROWS: usize = 6;
 
+/// `$f::<R>(args…)` with `R` the block's row count `$rows`, 1 to [`MAX_TILE_ROWS`]: each
+/// kernel is compiled for every row count, so its sums stay in registers.
+macro_rules! by_rows {
+    ($rows:expr, $f:ident($($arg:expr),*)) => {
+        match $rows {
+            6 => $f::<6>($($arg),*),
+            5 => $f::<5>($($arg),*),
+            4 => $f::<4>($($arg),*),
+            3 => $f::<3>($($arg),*),
+            2 => $f::<2>($($arg),*),
+            _ => $f::<1>($($arg),*),
+        }
+    };
+}
+
 /// The rows of a few-row matmul's input, packed for these kernels (see [`pack_blocks`]),
 /// with the kernel that reads the weight's layout.
 pub(crate) struct PackedRows {
@@ -113,14 +128,10 @@ fn product_avx512(x: &PackedRows, w: &[u16], y: &mut [f32]) {
         for rows in &x.blocks {
             let block = x.block(rows, 0..inner);
             let y_block = &mut y_rows[rows.clone()];
-            match y_block.len() {
-                6 => tile_avx512::<6>(block.as_chunks().0, panel, y_block),
-                5 => tile_avx512::<5>(block.as_chunks().0, panel, y_block),
-                4 => tile_avx512::<4>(block.as_chunks().0, panel, y_block),
-                3 => tile_avx512::<3>(block.as_chunks().0, panel, y_block),
-                2 => tile_avx512::<2>(block.as_chunks().0, panel, y_block),
-                _ => tile_avx512::<1>(block.as_chunks().0, panel, y_block),
-            }
+            by_rows!(
+                y_block.len(),
+                tile_avx512(block.as_chunks().0, panel, y_block)
+            );
         }
     }
 }
@@ -177,14 +188,7 @@ fn product_avx2(x: &PackedRows, w: &[u16], y: &mut [f32]) {
                     let block = x.block(rows, chunk.features.clone());
                     let y_block = &mut y_rows[rows.clone()];
                     let at = (strip.as_chunks().0, s * STRIP);
-                    match y_block.len() {
-                        6 => tile_avx2::<6>(block.as_chunks().0, at, y_block),
-                        5 => tile_avx2::<5>(block.as_chunks().0, at, y_block),
-                        4 => tile_avx2::<4>(block.as_chunks().0, at, y_block),
-                        3 => tile_avx2::<3>(block.as_chunks().0, at, y_block),
-                        2 => tile_avx2::<2>(block.as_chunks().0, at, y_block),
-                        _ => tile_avx2::<1>(block.as_chunks().0, at, y_block),
-                    }
+                    by_rows!(y_block.len(), tile_avx2(block.as_chunks().0, at, y_block));
                 }
             }
         }
@@ -265,14 +269,7 @@ fn pack_blocks(x: &[f32], inner: usize, blocks: &[Range<usize>]) -> Vec<f32> {
     for rows in blocks {
         let range = rows.start * inner..rows.end * inner;
         let (block, to) = (&x[range.clone()], &mut packed[range]);
-        match rows.len() {
-            6 => transpose::<6>(block, to),
-            5 => transpose::<5>(block, to),
-            4 => transpose::<4>(block, to),
-            3 => transpose::<3>(block, to),
-            2 => transpose::<2>(block, to),
-            _ => to.copy_from_slice(block),
-        }
+        by_rows!(rows.len(), transpose(block, to));
     }
     packed
 }

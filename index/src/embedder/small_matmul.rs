@@ -70,15 +70,13 @@ impl PanelWeight {
             for start in (0..inner).step_by(CHUNK) {
                 let features = start..(start + CHUNK).min(inner);
                 let chunk = &mut panel[start * PANEL..features.end * PANEL];
-                for (s, strip_values) in chunk.chunks_exact_mut(features.len() * strip).enumerate()
-                {
+                // Strip after strip, each one feature after another (see `Chunk`).
+                for (k, halves) in chunk.chunks_exact_mut(strip).enumerate() {
+                    let (s, i) = (k / features.len(), start + k % features.len());
                     let from = p * PANEL + s * strip;
-                    let columns = from.min(out)..(from + strip).min(out);
-                    for (halves, i) in strip_values.chunks_exact_mut(strip).zip(features.clone()) {
-                        for (half, value) in halves.iter_mut().zip(&w_t[i * out..][columns.clone()])
-                        {
-                            *half = half::f16::from_f32(*value).to_bits();
-                        }
+                    let values = &w_t[i * out..][from.min(out)..(from + strip).min(out)];
+                    for (half, value) in halves.iter_mut().zip(values) {
+                        *half = half::f16::from_f32(*value).to_bits();
                     }
                 }
             }
