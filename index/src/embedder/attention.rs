@@ -12,19 +12,18 @@
 //! `q . b_k` to a query's every score, which softmax ignores; a value bias adds `b_v` to
 //! every context vector, since the probabilities sum to one.
 //!
-//! Scores and context vectors are computed [`ROWS`] queries at a time, [`LANES`] keys or
-//! dimensions per vector, with the partial sums held in registers.
+//! Per head, the sequence's queries (biased and scaled) and its keys (feature by feature,
+//! zero-padded to whole blocks) are copied into scratch buffers; values are read in place.
+//! Scores and context vectors are then computed a tile of queries at a time, six rows with
+//! AVX-512 and three with AVX2, by [`WIDTH`] keys or dimensions, with the partial sums in
+//! registers and fused multiply-adds (`super::attention_kernels`); a plain loop computes
+//! the same where the CPU has no AVX2 + FMA.
 
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape};
 
 use super::fused_ops::f32_slice;
 use super::kernels::softmax;
 use super::simd::simd_dispatch;
-
-/// Keys per score block and head dimensions per context block: one 512-bit vector.
-pub(crate) const LANES: usize = 16;
-/// Query rows computed together, sharing every key and value load.
-const ROWS: usize = 4;
 
 /// Attention of each packed sequence over itself.
 pub(crate) struct PackedAttention<'a> {
@@ -58,7 +57,7 @@ impl CustomOp2 for PackedAttention<'_> {
             && self.value_bias.len() == hidden
             && keys_layout.shape().dims2()? == (hidden, tokens)
             && hidden.is_multiple_of(self.heads)
-            && (hidden / self.heads).is_multiple_of(LANES)
+            && (hidden / self.heads).is_multiple_of(WIDTH)
             && self.seq_lens.iter().sum::<usize>() == tokens;
         if !fits {
             return Err(candle_core::Error::Msg(
@@ -113,11 +112,10 @@ impl Sequence<'_> {
         &self.keys_t[row..row + self.len]
     }
 
-    /// Token `j`'s values for head `head`.
+    /// The packed batch from head `head`'s values of the sequence's first token on.
     #[inline(always)]
-    fn values(&self, head: usize, j: usize) -> &[f32] {
-        let at = (self.start + j) * 2 * self.hidden + self.hidden + head * self.dim;
-        &self.qv[at..at + self.dim]
+    fn values_from(&self, head: usize) -> &[f32] {
+        &self.qv[self.start * 2 * self.hidden + self.hidden + head * self.dim..]
     }
 
     /// Token `i`'s query for head `head`.
@@ -131,64 +129,75 @@ impl Sequence<'_> {
 /// Buffers reused across heads and sequences.
 #[derive(Default)]
 struct Scratch {
-    /// Up to [`ROWS`] queries, biased and scaled: `[ROWS, dim]`.
+    /// The head's queries, biased and scaled: `[len, dim]`.
     queries: Vec<f32>,
-    /// Their rows of scores, then probabilities: `[ROWS, padded_len]`.
+    /// Their rows of scores, then probabilities: `[rows, padded]`.
     scores: Vec<f32>,
-    /// The last, partial block of keys, zero-padded: `[dim, LANES]`.
-    tail_keys: Vec<f32>,
+    /// The head's keys, feature by feature, zero-padded to `padded` tokens: `[dim, padded]`.
+    keys: Vec<f32>,
+}
+
+/// Keys per score block and head dimensions per context block: two 512-bit vectors.
+pub(crate) const WIDTH: usize = 32;
+
+/// Query rows per tile on a CPU with AVX-512: two 16-lane sums per row, 12 registers of
+/// sums in all. With 8-lane AVX2 registers a row takes four, so tiles have 3 rows there.
+const MOST_ROWS: usize = 6;
+
+/// How many rows the next tile takes, of `left` rows, at most `most` ([`MOST_ROWS`] or
+/// 3): `most`, 3, 2 or 1.
+fn tile_rows(left: usize, most: usize) -> usize {
+    match left {
+        left if left >= most => most,
+        3.. => 3,
+        left => left,
+    }
 }
 
 simd_dispatch! {
     /// Self-attention of one sequence; `out` receives its `[len, hidden]` context vectors.
     fn attend_sequence(seq: &Sequence<'_>, op: &PackedAttention<'_>, out: &mut [f32], scratch: &mut Scratch) {
+        #[cfg(target_arch = "x86_64")]
+        let most = if super::simd::has_avx512() { MOST_ROWS } else { 3 };
+        #[cfg(not(target_arch = "x86_64"))]
+        let most = 3;
         let (dim, len) = (seq.dim, seq.len);
-        let padded = len.div_ceil(LANES) * LANES;
+        let padded = len.div_ceil(WIDTH) * WIDTH;
         let scale = 1.0 / (dim as f32).sqrt();
-        scratch.queries.resize(ROWS * dim, 0.0);
-        scratch.scores.resize(ROWS * padded, 0.0);
-        scratch.tail_keys.resize(dim * LANES, 0.0);
-        for head in 0..op.heads {
-            let full = len / LANES * LANES;
-            if full < len {
-                for c in 0..dim {
-                    let tail = &mut scratch.tail_keys[c * LANES..(c + 1) * LANES];
-                    tail.fill(0.0);
-                    tail[..len - full].copy_from_slice(&seq.keys(head, c)[full..]);
+        scratch.queries.resize(len * dim, 0.0);
+        scratch.scores.resize(MOST_ROWS * padded, 0.0);
+        scratch.keys.resize(dim * padded, 0.0);
+        for index in 0..op.heads {
+            for (c, keys) in scratch.keys.chunks_exact_mut(padded).enumerate() {
+                keys[..len].copy_from_slice(seq.keys(index, c));
+                keys[len..].fill(0.0);
+            }
+            let column = index * dim;
+            let bias = &op.query_bias[column..column + dim];
+            for (i, query) in scratch.queries.chunks_exact_mut(dim).enumerate() {
+                for ((q, x), b) in query.iter_mut().zip(seq.query(index, i)).zip(bias) {
+                    *q = (x + b) * scale;
                 }
             }
-            let bias = &op.query_bias[head * dim..(head + 1) * dim];
+            let head = Head {
+                dim,
+                len,
+                padded,
+                values: seq.values_from(index),
+                stride: 2 * seq.hidden,
+                value_bias: &op.value_bias[column..column + dim],
+                column,
+                hidden: seq.hidden,
+            };
             let mut first = 0;
             while first < len {
-                let rows = (len - first).min(ROWS);
-                for r in 0..rows {
-                    let query = &mut scratch.queries[r * dim..(r + 1) * dim];
-                    for ((q, x), b) in query.iter_mut().zip(seq.query(head, first + r)).zip(bias) {
-                        *q = (x + b) * scale;
-                    }
-                }
-                let tail = &scratch.tail_keys;
-                if rows == ROWS {
-                    scores::<ROWS>(seq, head, &scratch.queries, tail, &mut scratch.scores, padded);
-                } else {
-                    for r in 0..rows {
-                        let query = &scratch.queries[r * dim..(r + 1) * dim];
-                        let row = &mut scratch.scores[r * padded..(r + 1) * padded];
-                        scores::<1>(seq, head, query, tail, row, padded);
-                    }
-                }
-                for r in 0..rows {
-                    softmax(&mut scratch.scores[r * padded..r * padded + len]);
-                }
-                let value_bias = &op.value_bias[head * dim..(head + 1) * dim];
+                let rows = tile_rows(len - first, most);
                 let out_rows = &mut out[first * seq.hidden..(first + rows) * seq.hidden];
-                if rows == ROWS {
-                    context::<ROWS>(seq, head, &scratch.scores, padded, value_bias, out_rows);
-                } else {
-                    for (r, out_row) in out_rows.chunks_exact_mut(seq.hidden).enumerate() {
-                        let scores = &scratch.scores[r * padded..(r + 1) * padded];
-                        context::<1>(seq, head, scores, padded, value_bias, out_row);
-                    }
+                match rows {
+                    MOST_ROWS => tile::<MOST_ROWS>(&head, first, scratch, out_rows),
+                    3 => tile::<3>(&head, first, scratch, out_rows),
+                    2 => tile::<2>(&head, first, scratch, out_rows),
+                    _ => tile::<1>(&head, first, scratch, out_rows),
                 }
                 first += rows;
             }
@@ -196,81 +205,199 @@ simd_dispatch! {
     }
 }
 
-/// Scores of `R` queries (`[R, dim]`) against the sequence's keys for `head`, [`LANES`]
-/// keys at a time, into `R` rows of `padded` scores (those past the sequence are junk).
-#[inline(always)]
-fn scores<const R: usize>(
-    seq: &Sequence<'_>,
-    head: usize,
-    queries: &[f32],
-    tail_keys: &[f32],
-    out: &mut [f32],
+/// One head of one sequence, its queries and keys copied into the scratch buffers.
+struct Head<'a> {
+    /// Head size.
+    dim: usize,
+    /// Tokens in the sequence.
+    len: usize,
+    /// `len` rounded up to whole [`WIDTH`] blocks.
     padded: usize,
-) {
-    let dim = seq.dim;
-    for block in 0..padded / LANES {
-        let at = block * LANES;
-        let mut acc = [[0f32; LANES]; R];
-        for c in 0..dim {
-            // Whole arrays, so that every loop below has a constant length and vectorises.
-            let keys: &[f32; LANES] = if at + LANES <= seq.len {
-                seq.keys(head, c)[at..]
-                    .first_chunk()
-                    .unwrap_or(&[0.0; LANES])
-            } else {
-                tail_keys[c * LANES..]
-                    .first_chunk()
-                    .unwrap_or(&[0.0; LANES])
-            };
-            let q: [f32; R] = std::array::from_fn(|r| queries[r * dim + c]);
-            for (acc, q) in acc.iter_mut().zip(q) {
-                for (a, k) in acc.iter_mut().zip(keys) {
-                    *a += q * k;
-                }
-            }
+    /// The packed batch from the head's values of the sequence's first token on: token
+    /// `j`'s at `j * stride`.
+    values: &'a [f32],
+    /// The distance between two tokens' values.
+    stride: usize,
+    /// The head's value biases.
+    value_bias: &'a [f32],
+    /// The head's first column in a row of the output.
+    column: usize,
+    /// Output row length.
+    hidden: usize,
+}
+
+/// Attention of the `R` queries from `first` (in `scratch.queries`) over the head:
+/// scores, softmax, and context vectors plus the value bias into the head's columns of
+/// `out` (`R` rows of `hidden`).
+#[inline(always)]
+fn tile<const R: usize>(head: &Head<'_>, first: usize, scratch: &mut Scratch, out: &mut [f32]) {
+    let (dim, len, padded) = (head.dim, head.len, head.padded);
+    let queries: [&[f32]; R] = std::array::from_fn(|r| {
+        let at = (first + r) * dim;
+        &scratch.queries[at..at + dim]
+    });
+    for at in (0..padded).step_by(WIDTH) {
+        let sums = scores::<R>(queries, &scratch.keys, padded, at);
+        for (row, sums) in scratch.scores.chunks_exact_mut(padded).zip(&sums) {
+            row[at..at + WIDTH].copy_from_slice(sums);
         }
-        for (r, acc) in acc.iter().enumerate() {
-            out[r * padded + at..r * padded + at + LANES].copy_from_slice(acc);
+    }
+    for row in scratch.scores.chunks_exact_mut(padded).take(R) {
+        softmax(&mut row[..len]);
+    }
+    let probabilities: [&[f32]; R] =
+        std::array::from_fn(|r| &scratch.scores[r * padded..r * padded + len]);
+    for block in (0..dim).step_by(WIDTH) {
+        let sums = context::<R>(probabilities, head.values, head.stride, block);
+        let columns = head.column + block..head.column + block + WIDTH;
+        for (row, sums) in out.chunks_exact_mut(head.hidden).zip(&sums) {
+            for ((o, s), b) in row[columns.clone()]
+                .iter_mut()
+                .zip(sums)
+                .zip(&head.value_bias[block..block + WIDTH])
+            {
+                *o = s + b;
+            }
         }
     }
 }
 
-/// Context vectors of `R` queries for `head`: their probabilities (`R` rows of `padded`)
-/// times the sequence's values, plus the value bias, [`LANES`] dimensions at a time,
-/// written to the head's columns of `out` (`R` rows of `hidden`).
+/// Scores of `R` queries (each `dim` values) against keys `at..at + WIDTH` of `keys`
+/// (`[dim, padded]`): the x86 kernel where there is one, else a plain loop.
+#[inline(always)]
+fn scores<const R: usize>(
+    queries: [&[f32]; R],
+    keys: &[f32],
+    padded: usize,
+    at: usize,
+) -> [[f32; WIDTH]; R] {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(sums) = super::attention_kernels::scores::<R>(queries, keys, padded, at) {
+        return sums;
+    }
+    let mut acc = [[0f32; WIDTH]; R];
+    for (acc, query) in acc.iter_mut().zip(queries) {
+        for (c, q) in query.iter().enumerate() {
+            for (a, k) in acc.iter_mut().zip(block(keys, c * padded + at)) {
+                *a += q * k;
+            }
+        }
+    }
+    acc
+}
+
+/// Context sums of `R` queries (their `probabilities`, one per token) over dimensions
+/// `at..at + WIDTH` of the values (token `j`'s at `j * stride` of `values`): the x86
+/// kernel where there is one, else a plain loop.
 #[inline(always)]
 fn context<const R: usize>(
-    seq: &Sequence<'_>,
-    head: usize,
-    probabilities: &[f32],
-    padded: usize,
-    value_bias: &[f32],
-    out: &mut [f32],
-) {
-    for block in 0..seq.dim / LANES {
-        let lanes = block * LANES..(block + 1) * LANES;
-        let mut acc = [[0f32; LANES]; R];
-        for j in 0..seq.len {
-            // A whole array, so that the loop below has a constant length and vectorises.
-            let values: &[f32; LANES] = seq.values(head, j)[lanes.start..]
-                .first_chunk()
-                .unwrap_or(&[0.0; LANES]);
-            let p: [f32; R] = std::array::from_fn(|r| probabilities[r * padded + j]);
-            for (acc, p) in acc.iter_mut().zip(p) {
-                for (a, v) in acc.iter_mut().zip(values) {
-                    *a += p * v;
+    probabilities: [&[f32]; R],
+    values: &[f32],
+    stride: usize,
+    at: usize,
+) -> [[f32; WIDTH]; R] {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(sums) = super::attention_kernels::context::<R>(probabilities, values, stride, at) {
+        return sums;
+    }
+    let mut acc = [[0f32; WIDTH]; R];
+    for (acc, probabilities) in acc.iter_mut().zip(probabilities) {
+        for (j, p) in probabilities.iter().enumerate() {
+            for (a, v) in acc.iter_mut().zip(block(values, j * stride + at)) {
+                *a += p * v;
+            }
+        }
+    }
+    acc
+}
+
+/// The [`WIDTH`] values at `at` of `values`, zeros past its end: a whole array, so that
+/// the loops over it have a constant length and vectorise.
+#[inline(always)]
+pub(crate) fn block(values: &[f32], at: usize) -> &[f32; WIDTH] {
+    values
+        .get(at..)
+        .and_then(|rest| rest.first_chunk())
+        .unwrap_or(&[0.0; WIDTH])
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Tensor};
+
+    use super::*;
+
+    fn values(count: usize, seed: usize) -> Vec<f32> {
+        (0..count)
+            .map(|i| ((i * 7919 + seed * 104_729) % 211) as f32 / 105.0 - 1.0)
+            .collect()
+    }
+
+    /// Attention of each sequence by the textbook formula, in f64.
+    fn reference(op: &PackedAttention<'_>, qv: &[f32], keys_t: &[f32]) -> Vec<f32> {
+        let hidden = op.query_bias.len();
+        let (tokens, dim) = (qv.len() / (2 * hidden), hidden / op.heads);
+        let mut out = vec![0f32; tokens * hidden];
+        let mut start = 0;
+        for &len in op.seq_lens {
+            for head in 0..op.heads {
+                for i in start..start + len {
+                    let query = |c: usize| {
+                        let h = head * dim + c;
+                        f64::from(qv[i * 2 * hidden + h] + op.query_bias[h])
+                    };
+                    let scores: Vec<f64> = (start..start + len)
+                        .map(|j| {
+                            let key = |c: usize| f64::from(keys_t[(head * dim + c) * tokens + j]);
+                            (0..dim).map(|c| query(c) * key(c)).sum::<f64>() / (dim as f64).sqrt()
+                        })
+                        .collect();
+                    let max = scores.iter().copied().fold(f64::MIN, f64::max);
+                    let weights: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+                    let total: f64 = weights.iter().sum();
+                    for c in 0..dim {
+                        let h = head * dim + c;
+                        let context: f64 = (start..start + len)
+                            .zip(&weights)
+                            .map(|(j, w)| w / total * f64::from(qv[j * 2 * hidden + hidden + h]))
+                            .sum();
+                        out[i * hidden + h] = (context + f64::from(op.value_bias[h])) as f32;
+                    }
                 }
             }
+            start += len;
         }
-        for (r, acc) in acc.iter().enumerate() {
-            let at = r * seq.hidden + head * seq.dim + block * LANES;
-            for ((o, a), b) in out[at..at + LANES]
-                .iter_mut()
-                .zip(acc)
-                .zip(&value_bias[lanes.clone()])
-            {
-                *o = a + b;
-            }
+        out
+    }
+
+    #[test]
+    fn packed_attention_matches_the_textbook_formula_for_every_tile_shape()
+    -> candle_core::Result<()> {
+        // Lengths that fill whole tiles, leave 1 to 5 rows over, and end inside a block of
+        // keys or exactly on one.
+        let seq_lens = [1, 2, 3, 5, 7, 13, 32, 33, 70];
+        let (heads, hidden) = (2, 2 * WIDTH);
+        let tokens: usize = seq_lens.iter().sum();
+        let qv = values(tokens * 2 * hidden, 1);
+        let keys_t = values(hidden * tokens, 2);
+        let (query_bias, value_bias) = (values(hidden, 3), values(hidden, 4));
+        let op = PackedAttention {
+            seq_lens: &seq_lens,
+            heads,
+            query_bias: &query_bias,
+            value_bias: &value_bias,
+        };
+        let want = reference(&op, &qv, &keys_t);
+        let qv_tensor = Tensor::from_vec(qv, (tokens, 2 * hidden), &Device::Cpu)?;
+        let keys_tensor = Tensor::from_vec(keys_t, (hidden, tokens), &Device::Cpu)?;
+        let got = qv_tensor
+            .apply_op2_no_bwd(&keys_tensor, &op)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        assert_eq!(got.len(), want.len());
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!((g - w).abs() < 1e-5, "value {i}: {g} against {w}");
         }
+        Ok(())
     }
 }

@@ -14,6 +14,8 @@
 //! queries' forward passes as one batch.
 
 mod attention;
+#[cfg(target_arch = "x86_64")]
+mod attention_kernels;
 mod calibration;
 #[cfg(target_arch = "x86_64")]
 mod f16_kernels;

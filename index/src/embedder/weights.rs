@@ -15,7 +15,7 @@ use candle_core::{DType, Device, Tensor};
 use serde::Deserialize;
 
 use super::Precision;
-use super::attention::LANES;
+use super::attention::WIDTH;
 use super::forward::LayerInputs;
 use super::int8_matmul::{Int8Matmul, Int8Weight};
 use super::kernels::LayerNormParams;
@@ -50,7 +50,7 @@ impl BertConfig {
         let heads = config.num_attention_heads;
         if heads == 0
             || !config.hidden_size.is_multiple_of(heads)
-            || !(config.hidden_size / heads).is_multiple_of(LANES)
+            || !(config.hidden_size / heads).is_multiple_of(WIDTH)
         {
             return Err(Error::ModelFormat(format!(
                 "unsupported attention shape: {heads} heads over {} dimensions",
