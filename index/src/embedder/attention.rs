@@ -162,6 +162,9 @@ simd_dispatch! {
         #[cfg(not(target_arch = "x86_64"))]
         let most = 3;
         let (dim, len) = (seq.dim, seq.len);
+        if len == 0 {
+            return;
+        }
         let padded = len.div_ceil(WIDTH) * WIDTH;
         let scale = 1.0 / (dim as f32).sqrt();
         scratch.queries.resize(len * dim, 0.0);
@@ -374,8 +377,8 @@ mod tests {
     fn packed_attention_matches_the_textbook_formula_for_every_tile_shape()
     -> candle_core::Result<()> {
         // Lengths that fill whole tiles, leave 1 to 5 rows over, and end inside a block of
-        // keys or exactly on one.
-        let seq_lens = [1, 2, 3, 5, 7, 13, 32, 33, 70];
+        // keys or exactly on one; and an empty sequence.
+        let seq_lens = [1, 2, 3, 5, 0, 7, 13, 32, 33, 70];
         let (heads, hidden) = (2, 2 * WIDTH);
         let tokens: usize = seq_lens.iter().sum();
         let qv = values(tokens * 2 * hidden, 1);

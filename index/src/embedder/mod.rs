@@ -4,14 +4,15 @@
 //! normalisation.
 //!
 //! [`Embedder`] is the entry point. `model_files` finds, fetches and verifies the weights;
-//! `tokenize` sets up the tokenizer; `weights`, `forward`, `attention`, `fused_ops`,
-//! `kernels`, `small_matmul` (with `f16_kernels`) and `pooling` are an inference-only
-//! forward pass written for the CPU: texts sorted by length, packed without padding, one
-//! batch per thread, candle matmuls (a weight-streaming kernel for a query's few rows)
-//! and one fused pass for everything in between; `simd` compiles those passes for the CPU's vector width;
-//! `precision`, `calibration`, `int8_matmul` and `int8_kernels` are the opt-in int8 batch
-//! path; `query_cache` keeps recent query embeddings; and `query_batch` runs concurrent
-//! queries' forward passes as one batch.
+//! `tokenize` sets up the tokenizer; `weights`, `forward`, `attention` (with
+//! `attention_kernels`), `fused_ops`, `kernels`, `small_matmul` (with `f16_kernels`) and
+//! `pooling` are an inference-only forward pass written for the CPU: texts sorted by
+//! length, packed without padding, one batch per thread, candle matmuls (a
+//! weight-streaming kernel for a query's few rows) and one fused pass for everything in
+//! between; `simd` compiles those passes for the CPU's vector width; `precision`,
+//! `calibration`, `int8_matmul` and `int8_kernels` are the opt-in int8 batch path;
+//! `query_cache` keeps recent query embeddings; and `query_batch` runs concurrent queries'
+//! forward passes as one batch.
 
 mod attention;
 #[cfg(target_arch = "x86_64")]

@@ -5,9 +5,9 @@
 //! times: for AVX-512, for AVX2 + FMA and for the baseline, and picks one at run time from
 //! what the CPU reports. Calling a `#[target_feature]` function is `unsafe` only because
 //! the CPU must support the features; the macro checks that right before each call. That
-//! and the register loads and stores of the intrinsics kernels (`int8_kernels`,
-//! `f16_kernels`) and the vector index's prefetch hints are the crate's only unsafe
-//! code.
+//! and the register loads and stores of the intrinsics kernels (`attention_kernels`,
+//! `int8_kernels`, `f16_kernels`) and the vector index's prefetch hints are the crate's
+//! only unsafe code.
 //!
 //! `DROPLY_SIMD=avx2` (or `baseline`) caps the level at start-up, VNNI included, so the
 //! kernels an AVX2-only CPU runs can be measured and tested on a wider one; it never
