@@ -17,7 +17,7 @@ use std::arch::x86_64::{
     _mm512_storeu_ps,
 };
 
-use super::attention::{WIDTH, block as row};
+use super::attention::{WIDTH, block};
 use super::simd::{has_avx2_fma, has_avx512};
 
 /// Scores of `R` queries (each `dim` values) against keys `at..at + WIDTH` of `keys`
@@ -76,7 +76,7 @@ macro_rules! tiles {
             let mut acc = [[$zero(); $regs]; R];
             let dim = queries.iter().map(|q| q.len()).min().unwrap_or(0);
             for c in 0..dim {
-                let k = $load(row(keys, c * padded + at));
+                let k = $load(block(keys, c * padded + at));
                 for (acc, query) in acc.iter_mut().zip(&queries) {
                     let q = $set1(query[c]);
                     for (a, k) in acc.iter_mut().zip(&k) {
@@ -97,7 +97,7 @@ macro_rules! tiles {
             let mut acc = [[$zero(); $regs]; R];
             let tokens = probabilities.iter().map(|p| p.len()).min().unwrap_or(0);
             for j in 0..tokens {
-                let v = $load(row(values, j * stride + at));
+                let v = $load(block(values, j * stride + at));
                 for (acc, probabilities) in acc.iter_mut().zip(&probabilities) {
                     let p = $set1(probabilities[j]);
                     for (a, v) in acc.iter_mut().zip(&v) {
