@@ -8,8 +8,9 @@
 //! `attention_kernels`), `fused_ops`, `kernels`, `small_matmul` (with `f16_kernels`) and
 //! `pooling` are an inference-only forward pass written for the CPU: texts sorted by
 //! length, packed without padding, one batch per thread, candle matmuls (a
-//! weight-streaming kernel for a query's few rows) and one fused pass for everything in
-//! between; `simd` compiles those passes for the CPU's vector width; `precision`,
+//! weight-streaming kernel for a query's few rows, split between the caller and a
+//! helper thread by `spin_join`) and one fused pass for everything in between; `simd`
+//! compiles those passes for the CPU's vector width; `precision`,
 //! `calibration`, `int8_matmul` and `int8_kernels` are the opt-in int8 batch path;
 //! `query_cache` keeps recent query embeddings; and `query_batch` runs concurrent queries'
 //! forward passes as one batch.
@@ -34,6 +35,7 @@ mod query_batch;
 mod query_cache;
 pub(crate) mod simd;
 mod small_matmul;
+mod spin_join;
 mod tokenize;
 mod weights;
 
@@ -219,11 +221,11 @@ impl Embedder {
     }
 }
 
-/// Runs a query's forward pass on one of rayon's workers. Its few-row matmuls split
-/// their panels between two threads with `rayon::join`; called from a thread outside
-/// the pool, every join would hand both halves to the pool and put the caller to sleep
-/// until they are done: two thread switches per matmul, several per layer. On a worker,
-/// a join leaves one half for the other worker to take and runs it itself if none does.
+/// Runs a query's forward pass on one of rayon's workers. Concurrent queries batched
+/// together can have more rows than the few-row kernel takes, and then run candle's
+/// matmul, which splits its work on rayon's pool: called from a thread outside the pool,
+/// it would hand all of it to the pool and put the caller to sleep until it is done, two
+/// thread switches per matmul.
 fn on_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     rayon::scope(|_| work())
 }

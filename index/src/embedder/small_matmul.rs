@@ -36,7 +36,8 @@ pub(crate) const PANEL: usize = 64;
 pub(crate) const STRIP: usize = 16;
 /// Input features per chunk: one strip of a chunk is 2 KiB, the whole chunk 8 KiB.
 pub(crate) const CHUNK: usize = 64;
-/// Below this many multiply-adds the panels are not split across two threads.
+/// Below this many multiply-adds the panels are not split across two threads (the
+/// caller and `spin_join`'s helper).
 const PARALLEL_WORK: usize = 1 << 20;
 
 /// A weight `[in, out]` laid out panel by panel: panel `p` holds columns
@@ -171,7 +172,7 @@ impl CustomOp1 for StreamingMatmul<'_> {
             let split = panels / 2;
             let (y_left, y_right) = y.split_at_mut(split * y_panel);
             let (w_left, w_right) = w.values.split_at(split * panel_size);
-            rayon::join(
+            super::spin_join::join(
                 || product.run(w_left, y_left),
                 || product.run(w_right, y_right),
             );
