@@ -240,7 +240,7 @@ fn tile<const R: usize>(head: &Head<'_>, first: usize, scratch: &mut Scratch, ou
         &scratch.queries[at..at + dim]
     });
     for at in (0..padded).step_by(WIDTH) {
-        let sums = scores::<R>(queries, &scratch.keys, padded, at);
+        let sums = weighted_sums::<R>(queries, &scratch.keys, padded, at);
         for (row, sums) in scratch.scores.chunks_exact_mut(padded).zip(&sums) {
             row[at..at + WIDTH].copy_from_slice(sums);
         }
@@ -251,7 +251,7 @@ fn tile<const R: usize>(head: &Head<'_>, first: usize, scratch: &mut Scratch, ou
     let probabilities: [&[f32]; R] =
         std::array::from_fn(|r| &scratch.scores[r * padded..r * padded + len]);
     for block in (0..dim).step_by(WIDTH) {
-        let sums = context::<R>(probabilities, head.values, head.stride, block);
+        let sums = weighted_sums::<R>(probabilities, head.values, head.stride, block);
         let columns = head.column + block..head.column + block + WIDTH;
         for (row, sums) in out.chunks_exact_mut(head.hidden).zip(&sums) {
             for ((o, s), b) in row[columns.clone()]
@@ -265,49 +265,28 @@ fn tile<const R: usize>(head: &Head<'_>, first: usize, scratch: &mut Scratch, ou
     }
 }
 
-/// Scores of `R` queries (each `dim` values) against keys `at..at + WIDTH` of `keys`
-/// (`[dim, padded]`): the x86 kernel where there is one, else a plain loop.
+/// `R` rows of weighted sums over [`WIDTH`] columns: row `r` is `Σ_i weights[r][i] *
+/// source[i * stride + at..][..WIDTH]`, the x86 kernel where there is one, else a plain
+/// loop. Scores are this with a query's features as weights over the keys (`[dim,
+/// padded]`, stride `padded`, `at` the first key); context sums, with a query's
+/// probabilities as weights over the values (token `j`'s at `j * stride`, `at` the first
+/// head dimension).
 #[inline(always)]
-fn scores<const R: usize>(
-    queries: [&[f32]; R],
-    keys: &[f32],
-    padded: usize,
-    at: usize,
-) -> [[f32; WIDTH]; R] {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(sums) = super::attention_kernels::scores::<R>(queries, keys, padded, at) {
-        return sums;
-    }
-    let mut acc = [[0f32; WIDTH]; R];
-    for (acc, query) in acc.iter_mut().zip(queries) {
-        for (c, q) in query.iter().enumerate() {
-            for (a, k) in acc.iter_mut().zip(block(keys, c * padded + at)) {
-                *a += q * k;
-            }
-        }
-    }
-    acc
-}
-
-/// Context sums of `R` queries (their `probabilities`, one per token) over dimensions
-/// `at..at + WIDTH` of the values (token `j`'s at `j * stride` of `values`): the x86
-/// kernel where there is one, else a plain loop.
-#[inline(always)]
-fn context<const R: usize>(
-    probabilities: [&[f32]; R],
-    values: &[f32],
+fn weighted_sums<const R: usize>(
+    weights: [&[f32]; R],
+    source: &[f32],
     stride: usize,
     at: usize,
 ) -> [[f32; WIDTH]; R] {
     #[cfg(target_arch = "x86_64")]
-    if let Some(sums) = super::attention_kernels::context::<R>(probabilities, values, stride, at) {
+    if let Some(sums) = super::attention_kernels::weighted_sums::<R>(weights, source, stride, at) {
         return sums;
     }
     let mut acc = [[0f32; WIDTH]; R];
-    for (acc, probabilities) in acc.iter_mut().zip(probabilities) {
-        for (j, p) in probabilities.iter().enumerate() {
-            for (a, v) in acc.iter_mut().zip(block(values, j * stride + at)) {
-                *a += p * v;
+    for (acc, weights) in acc.iter_mut().zip(weights) {
+        for (i, w) in weights.iter().enumerate() {
+            for (a, v) in acc.iter_mut().zip(block(source, i * stride + at)) {
+                *a += w * v;
             }
         }
     }

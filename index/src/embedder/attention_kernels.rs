@@ -1,13 +1,14 @@
-//! The x86 kernels of attention ([`super::attention`]): one tile of `R` queries by
-//! [`WIDTH`] keys of scores, or by [`WIDTH`] head dimensions of context, the sums held in
+//! The x86 kernel of attention ([`super::attention`]): one tile of `R` queries by
+//! [`WIDTH`] keys of scores, or by [`WIDTH`] head dimensions of context (both weighted
+//! sums of strided blocks, so one kernel computes either), the sums held in
 //! registers (AVX-512: two per row, up to 6 rows; AVX2: four per row, up to 3 rows) and
 //! every product a fused multiply-add.
 //!
 //! Written with `std::arch` intrinsics: from plain loops over tiles this size, LLVM spills
-//! the sums to the stack, and it does not vectorise `f32::mul_add` there. Each function
-//! checks the dispatch level (which honours `DROPLY_SIMD`) and returns `None` on a CPU
-//! without AVX2 and FMA, where the caller runs its portable loop, so every function here
-//! is safe to call anywhere. The remaining unsafe operations are register loads and
+//! the sums to the stack, and it does not vectorise `f32::mul_add` there.
+//! [`weighted_sums`] checks the dispatch level (which honours `DROPLY_SIMD`) and returns
+//! `None` on a CPU without AVX2 and FMA, where the caller runs its portable loop, so it is
+//! safe to call anywhere. The remaining unsafe operations are register loads and
 //! stores of whole arrays, each sized by its type.
 #![allow(unsafe_code)]
 
@@ -20,88 +21,47 @@ use std::arch::x86_64::{
 use super::attention::{WIDTH, block};
 use super::simd::{has_avx2_fma, has_avx512};
 
-/// Scores of `R` queries (each `dim` values) against keys `at..at + WIDTH` of `keys`
-/// (`[dim, padded]`). `None` without AVX2 + FMA.
-pub(crate) fn scores<const R: usize>(
-    queries: [&[f32]; R],
-    keys: &[f32],
-    padded: usize,
-    at: usize,
-) -> Option<[[f32; WIDTH]; R]> {
-    if has_avx512() {
-        // SAFETY: the CPU runs AVX-512 (checked just above).
-        Some(unsafe { scores_avx512::<R>(queries, keys, padded, at) })
-    } else if has_avx2_fma() {
-        // SAFETY: the CPU runs AVX2 and FMA (checked just above).
-        Some(unsafe { scores_avx2::<R>(queries, keys, padded, at) })
-    } else {
-        None
-    }
-}
-
-/// Context sums of `R` queries over dimensions `at..at + WIDTH`: `probabilities` holds
-/// each query's row of probabilities (one per token), and token `j`'s values start at
-/// `j * stride` of `values`. `None` without AVX2 + FMA.
-pub(crate) fn context<const R: usize>(
-    probabilities: [&[f32]; R],
-    values: &[f32],
+/// `R` rows of weighted sums over `WIDTH` columns: row `r` is `Σ_i weights[r][i] *
+/// source[i * stride + at..][..WIDTH]` (see [`super::attention`]'s `weighted_sums`).
+/// `None` without AVX2 + FMA.
+pub(crate) fn weighted_sums<const R: usize>(
+    weights: [&[f32]; R],
+    source: &[f32],
     stride: usize,
     at: usize,
 ) -> Option<[[f32; WIDTH]; R]> {
     if has_avx512() {
         // SAFETY: the CPU runs AVX-512 (checked just above).
-        Some(unsafe { context_avx512::<R>(probabilities, values, stride, at) })
+        Some(unsafe { sums_avx512::<R>(weights, source, stride, at) })
     } else if has_avx2_fma() {
         // SAFETY: the CPU runs AVX2 and FMA (checked just above).
-        Some(unsafe { context_avx2::<R>(probabilities, values, stride, at) })
+        Some(unsafe { sums_avx2::<R>(weights, source, stride, at) })
     } else {
         None
     }
 }
 
-/// Defines the scores and context tiles for one instruction set: `$regs` registers of
-/// `$zero`'s type hold a row's `WIDTH` sums, `$load` and `$store` move `WIDTH` values in
-/// and out of them, `$set1` broadcasts a query's feature or a probability, `$fma`
-/// multiply-adds.
-macro_rules! tiles {
-    ($features:literal, $scores:ident, $context:ident, $zero:ident, $regs:literal, $load:ident,
-     $store:ident, $set1:ident, $fma:ident) => {
+/// Defines the tile for one instruction set: `$regs` registers of `$zero`'s type hold a
+/// row's `WIDTH` sums, `$load` and `$store` move `WIDTH` values in and out of them,
+/// `$set1` broadcasts a weight, `$fma` multiply-adds.
+macro_rules! tile {
+    ($features:literal, $name:ident, $zero:ident, $regs:literal, $load:ident, $store:ident,
+     $set1:ident, $fma:ident) => {
         #[target_feature(enable = $features)]
-        fn $scores<const R: usize>(
-            queries: [&[f32]; R],
-            keys: &[f32],
-            padded: usize,
-            at: usize,
-        ) -> [[f32; WIDTH]; R] {
-            let mut acc = [[$zero(); $regs]; R];
-            let dim = queries.iter().map(|q| q.len()).min().unwrap_or(0);
-            for c in 0..dim {
-                let k = $load(block(keys, c * padded + at));
-                for (acc, query) in acc.iter_mut().zip(&queries) {
-                    let q = $set1(query[c]);
-                    for (a, k) in acc.iter_mut().zip(&k) {
-                        *a = $fma(q, *k, *a);
-                    }
-                }
-            }
-            $store(&acc)
-        }
-
-        #[target_feature(enable = $features)]
-        fn $context<const R: usize>(
-            probabilities: [&[f32]; R],
-            values: &[f32],
+        fn $name<const R: usize>(
+            weights: [&[f32]; R],
+            source: &[f32],
             stride: usize,
             at: usize,
         ) -> [[f32; WIDTH]; R] {
             let mut acc = [[$zero(); $regs]; R];
-            let tokens = probabilities.iter().map(|p| p.len()).min().unwrap_or(0);
-            for j in 0..tokens {
-                let v = $load(block(values, j * stride + at));
-                for (acc, probabilities) in acc.iter_mut().zip(&probabilities) {
-                    let p = $set1(probabilities[j]);
+            let terms = weights.iter().map(|w| w.len()).min().unwrap_or(0);
+            for i in 0..terms {
+                let v = $load(block(source, i * stride + at));
+                for (acc, weights) in acc.iter_mut().zip(&weights) {
+                    let w = $set1(weights[i]);
                     for (a, v) in acc.iter_mut().zip(&v) {
-                        *a = $fma(p, *v, *a);
+                        *a = $fma(w, *v, *a);
                     }
                 }
             }
@@ -110,10 +70,9 @@ macro_rules! tiles {
     };
 }
 
-tiles!(
+tile!(
     "avx512f",
-    scores_avx512,
-    context_avx512,
+    sums_avx512,
     _mm512_setzero_ps,
     2,
     load512,
@@ -121,10 +80,9 @@ tiles!(
     _mm512_set1_ps,
     _mm512_fmadd_ps
 );
-tiles!(
+tile!(
     "avx2,fma",
-    scores_avx2,
-    context_avx2,
+    sums_avx2,
     _mm256_setzero_ps,
     4,
     load256,

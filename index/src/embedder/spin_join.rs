@@ -110,29 +110,29 @@ impl Helper {
     /// The helper, started on first use; `None` on a single CPU, or if no thread could be
     /// started.
     fn get() -> Option<&'static Helper> {
-        static HELPER: OnceLock<Option<&'static Helper>> = OnceLock::new();
-        *HELPER.get_or_init(|| {
-            let cpus = thread::available_parallelism().map_or(1, usize::from);
-            if cpus < 2 {
-                return None;
-            }
-            let (tx, rx) = std::sync::mpsc::channel();
-            thread::Builder::new()
-                .name("droply-matmul-helper".to_owned())
-                .spawn(move || {
-                    let helper: &'static Helper = Box::leak(Box::new(Helper {
-                        state: AtomicU8::new(IDLE),
-                        job: UnsafeCell::new(None),
-                        parked: AtomicBool::new(false),
-                        thread: thread::current(),
-                    }));
-                    if tx.send(helper).is_ok() {
-                        helper.serve();
-                    }
+        static HELPER: OnceLock<Option<Helper>> = OnceLock::new();
+        HELPER
+            .get_or_init(|| {
+                let cpus = thread::available_parallelism().map_or(1, usize::from);
+                if cpus < 2 {
+                    return None;
+                }
+                let handle = thread::Builder::new()
+                    .name("droply-matmul-helper".to_owned())
+                    .spawn(|| {
+                        if let Some(helper) = HELPER.wait() {
+                            helper.serve();
+                        }
+                    })
+                    .ok()?;
+                Some(Helper {
+                    state: AtomicU8::new(IDLE),
+                    job: UnsafeCell::new(None),
+                    parked: AtomicBool::new(false),
+                    thread: handle.thread().clone(),
                 })
-                .ok()?;
-            rx.recv().ok()
-        })
+            })
+            .as_ref()
     }
 
     /// The helper's loop: runs posted jobs, stays awake for [`SPIN`] after each, then parks.
