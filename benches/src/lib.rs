@@ -198,10 +198,12 @@ pub fn request_shapes(truth: &DemoTruth) -> Vec<(&'static str, RequestShape)> {
     ]
 }
 
-/// Runs every evaluation query of `truth` in each shape three times (the first warms
+/// Runs every evaluation query of `truth` in each shape three times, by default (the first warms
 /// the caches and checks quality: at least 70% must put a relevant expert in the top
 /// 10, else this panics) and returns one line per shape with p50 and p99 in ms.
-/// `DROPLY_LATENCY_ONLY=<shape>` runs just that shape (for profiling).
+/// `DROPLY_LATENCY_ONLY=<shape>` runs just that shape and `DROPLY_LATENCY_ROUNDS=N`
+/// times N rounds after the first instead of two (both for profiling, so that the
+/// warming round is a small share of the samples).
 pub fn latency_report(
     matcher: &Matcher,
     truth: &DemoTruth,
@@ -211,13 +213,17 @@ pub fn latency_report(
     let queries = &truth.queries;
     let mut lines = Vec::new();
     let only = std::env::var("DROPLY_LATENCY_ONLY").ok();
+    let rounds = std::env::var("DROPLY_LATENCY_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(2);
     for (name, make) in shapes {
         if only.as_deref().is_some_and(|only| only != *name) {
             continue;
         }
         let mut answered = 0;
         let mut samples = Vec::new();
-        for round in 0..3 {
+        for round in 0..=rounds {
             for query in queries {
                 let request = make(&query.text, &query.industry);
                 let started = Instant::now();

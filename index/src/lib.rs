@@ -16,8 +16,8 @@ pub use embedder::{DIMENSION, Embedder};
 pub use error::{Error, Result};
 pub use external_id::{DocNumber, ExternalId};
 pub use text::{
-    ContentDoc, ContentFacet, ContentFilters, ContentTextIndex, DocumentIndex, ExpertDoc,
-    ExpertFilters, ExpertTextIndex, FacetCounts, FacetField, PriceRange,
+    ContentDoc, ContentFacet, ContentFilters, ContentTextIndex, CountedSearch, DocumentIndex,
+    ExpertDoc, ExpertFilters, ExpertTextIndex, FacetCounts, FacetField, PriceRange,
 };
 pub use text_embedder::TextEmbedder;
 pub use vector::{VectorConfig, VectorEntry, VectorHit, VectorIndex};

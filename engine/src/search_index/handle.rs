@@ -6,7 +6,9 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use droply_index::{ExpertFilters, FacetCounts, FacetField, TextEmbedder, VectorHit};
+use droply_index::{
+    CountedSearch, ExpertFilters, FacetCounts, FacetField, TextEmbedder, VectorHit,
+};
 use droply_models::UserId;
 
 use super::config::SearchIndexConfig;
@@ -128,23 +130,24 @@ impl SearchIndex {
         }
     }
 
-    /// [`SearchIndex::text_search`] that also counts, in the same pass, every expert the
-    /// words match or `also` lists (the vector hits) within `filters`, and the values of
-    /// `fields` among them (see [`ExpertTextIndex::search_counted`]).
-    pub fn text_search_counted(
+    /// [`SearchIndex::text_search`] that also counts every expert the words match
+    /// within `filters`, and the values of `fields` among them, open to the vector hits
+    /// until [`CountedSearch::finish`]; `None` before the indexes are loaded.
+    pub fn text_search_counting(
         &self,
         query: &str,
         filters: &ExpertFilters,
         limit: usize,
         fields: &[FacetField],
         max_values: usize,
-        also: &[UserId],
-    ) -> Result<(Vec<(UserId, f32)>, FacetCounts)> {
+    ) -> Result<Option<CountedSearch>> {
         match self.shared.indexes() {
-            Some(indexes) => Ok(indexes
-                .text
-                .search_counted(query, filters, limit, fields, max_values, also)?),
-            None => Ok((Vec::new(), FacetCounts::default())),
+            Some(indexes) => {
+                Ok(Some(indexes.text.search_counting(
+                    query, filters, limit, fields, max_values,
+                )?))
+            }
+            None => Ok(None),
         }
     }
 

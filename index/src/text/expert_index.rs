@@ -13,12 +13,13 @@ use tantivy::schema::Field;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use super::analyzer::{self, keyword};
+use super::counted_search::CountedSearch;
 use super::expert_doc::{ExpertDoc, ExpertFilters};
 use super::expert_schema::{EXPERT_SCHEMA_VERSION, ExpertFields, expert_schema, searched_fields};
 use super::facet_tables::FacetTables;
-use super::facets::{FacetCollector, FacetCounts, FacetField};
+use super::facets::{FacetCollector, FacetCounts, FacetField, OpenFacets};
 use super::index_files::{commit_with_seq, create_in_dir, open_in_dir, versioned_entries};
-use super::query_builder::{combine, filter_query, or_ids, or_ids_unscored, typo_tolerant_query};
+use super::query_builder::{combine, filter_query, typo_tolerant_query};
 use super::search_hits::{IdCollector, hits_with_ids};
 use crate::{Error, ExternalId, Result};
 
@@ -213,11 +214,39 @@ impl ExpertTextIndex {
         typo_tolerant_query(searcher, text, &self.searched)
     }
 
-    /// [`ExpertTextIndex::search`] that also counts, in the same pass, every expert the
-    /// words match or `also` lists (the vector hits) within `filters`, and the values
-    /// of `fields` among them, as [`ExpertTextIndex::facet_counts`] would. The listed
-    /// experts join the pass unscored, so the ranked hits are the words' alone; only
-    /// when the text has no words to search is the count a pass of its own.
+    /// [`ExpertTextIndex::search`] that also counts every expert the words match within
+    /// `filters`, and the values of `fields` among them, keeping the counts open for
+    /// the experts a vector pass finds ([`CountedSearch::finish`]).
+    pub fn search_counting(
+        &self,
+        text: &str,
+        filters: &ExpertFilters,
+        limit: usize,
+        fields: &[FacetField],
+        max_values: usize,
+    ) -> Result<CountedSearch> {
+        let searcher = self.reader.searcher();
+        let words = self.words_query(&searcher, text);
+        let filter = filter_query(filters, &self.fields);
+        let searched_words = words.is_some();
+        let query = combine(words, filter.as_ref().map(|f| f.box_clone()));
+        let collectors = (
+            TopDocs::with_limit(limit.max(1)).order_by_score(),
+            self.facet_collector(fields, max_values).open(),
+        );
+        let (top, counts) = searcher.search(&*query, &collectors)?;
+        Ok(CountedSearch {
+            hits: hits_with_ids(&searcher, top)?,
+            searcher,
+            counts,
+            filter,
+            id_field: self.fields.id,
+            words: searched_words,
+        })
+    }
+
+    /// [`ExpertTextIndex::search_counting`], finished with the experts `also` lists
+    /// (the vector hits).
     pub fn search_counted(
         &self,
         text: &str,
@@ -227,34 +256,8 @@ impl ExpertTextIndex {
         max_values: usize,
         also: &[UserId],
     ) -> Result<(Vec<(UserId, f32)>, FacetCounts)> {
-        let searcher = self.reader.searcher();
-        let words = self.words_query(&searcher, text);
-        let folds_also = words.is_some() && !also.is_empty();
-        let matched = match words {
-            Some(words) if folds_also => Some(or_ids_unscored(
-                words,
-                self.fields.id,
-                also.iter().map(|id| id.to_raw()),
-            )),
-            words => words,
-        };
-        let query = combine(matched, filter_query(filters, &self.fields));
-        let collectors = (
-            TopDocs::with_limit(limit.max(1)).order_by_score(),
-            FacetCollector {
-                fields: fields.to_vec(),
-                max_values,
-                tables: Arc::clone(&self.facet_tables),
-            },
-        );
-        let (top, mut counts) = searcher.search(&*query, &collectors)?;
-        let mut hits = hits_with_ids(&searcher, top)?;
-        if folds_also {
-            hits.retain(|(_, score)| *score > 0.0);
-        } else if !also.is_empty() {
-            counts = self.facet_counts(text, filters, also, fields, max_values)?;
-        }
-        Ok((hits, counts))
+        self.search_counting(text, filters, limit, fields, max_values)?
+            .finish(also)
     }
 
     /// Counts the experts matching `text` (any of its terms, typo tolerant) or listed in
@@ -270,18 +273,34 @@ impl ExpertTextIndex {
         max_values: usize,
     ) -> Result<FacetCounts> {
         let searcher = self.reader.searcher();
-        let matched = or_ids(
-            self.words_query(&searcher, text),
-            self.fields.id,
-            also.iter().map(|id| id.to_raw()),
-        );
-        let query = combine(matched, filter_query(filters, &self.fields));
-        let collector = FacetCollector {
+        let words = self.words_query(&searcher, text);
+        let filter = filter_query(filters, &self.fields);
+        let collector = self.facet_collector(fields, max_values);
+        let searched_words = words.is_some();
+        let counts = if !searched_words && !also.is_empty() {
+            // The listed experts alone count: no pass over the filters' experts.
+            OpenFacets::empty(collector, searcher.segment_readers())?
+        } else {
+            let query = combine(words, filter.as_ref().map(|f| f.box_clone()));
+            searcher.search(&*query, &collector.open())?
+        };
+        let search = CountedSearch {
+            searcher,
+            hits: Vec::new(),
+            counts,
+            filter,
+            id_field: self.fields.id,
+            words: searched_words,
+        };
+        Ok(search.finish(also)?.1)
+    }
+
+    fn facet_collector(&self, fields: &[FacetField], max_values: usize) -> FacetCollector {
+        FacetCollector {
             fields: fields.to_vec(),
             max_values,
             tables: Arc::clone(&self.facet_tables),
-        };
-        Ok(searcher.search(&*query, &collector)?)
+        }
     }
 
     /// Every expert the filters allow (all of them for empty filters), in no order.

@@ -3,7 +3,9 @@
 //! many of the content items have each content type or category ([`ContentFacet`]).
 //! Counted by a tantivy collector over each segment's facet table (term ordinals per
 //! document, read once from the facet columns: see `facet_tables`), merged by value,
-//! so a count never reads a stored document or a column's dictionary.
+//! so a count never reads a stored document or a column's dictionary. [`OpenFacets`]
+//! keeps a search's counts open, with which documents it counted, so that documents
+//! known only later (the vector hits of the same request) can join them once.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -141,17 +143,50 @@ pub(crate) struct FacetCollector<F = FacetField> {
     pub tables: Arc<FacetTables>,
 }
 
-/// One segment's counts: per field, a count per term ordinal.
+/// One segment's counts: per field, a count per term ordinal; with a bit per
+/// document counted when the counts stay open ([`OpenFacets`]).
 pub(crate) struct SegmentFacets {
     total: u64,
     tables: Vec<Option<Arc<SegmentTable>>>,
     counts: Vec<Vec<u32>>,
+    counted: Option<Vec<u64>>,
+}
+
+impl SegmentFacets {
+    /// Back to counting nothing.
+    fn clear(&mut self) {
+        self.total = 0;
+        self.counts.iter_mut().for_each(|counts| counts.fill(0));
+        if let Some(bits) = self.counted.as_mut() {
+            bits.fill(0);
+        }
+    }
+
+    /// Counts `doc` unless it was counted already (only open counts can tell).
+    fn count_once(&mut self, doc: DocId) {
+        if self.counted.as_ref().is_some_and(|bits| is_set(bits, doc)) {
+            return;
+        }
+        self.collect(doc, 0.0);
+    }
+}
+
+fn is_set(bits: &[u64], doc: DocId) -> bool {
+    bits.get(doc as usize / 64)
+        .is_some_and(|word| word & (1 << (doc % 64)) != 0)
 }
 
 impl SegmentCollector for SegmentFacets {
     type Fruit = (u64, Vec<Vec<(Arc<str>, u64)>>);
 
     fn collect(&mut self, doc: DocId, _score: Score) {
+        if let Some(word) = self
+            .counted
+            .as_mut()
+            .and_then(|bits| bits.get_mut(doc as usize / 64))
+        {
+            *word |= 1 << (doc % 64);
+        }
         self.total += 1;
         for (table, counts) in self.tables.iter().zip(&mut self.counts) {
             if let Some(table) = table {
@@ -198,18 +233,7 @@ impl<F: FacetColumn> Collector for FacetCollector<F> {
         _segment_local_id: SegmentOrdinal,
         segment: &SegmentReader,
     ) -> tantivy::Result<SegmentFacets> {
-        let mut tables = Vec::with_capacity(self.fields.len());
-        let mut counts = Vec::with_capacity(self.fields.len());
-        for field in &self.fields {
-            let table = self.tables.table(segment, field.column())?;
-            counts.push(vec![0; table.as_ref().map_or(0, |t| t.num_values())]);
-            tables.push(table);
-        }
-        Ok(SegmentFacets {
-            total: 0,
-            tables,
-            counts,
-        })
+        self.segment_facets(segment, false)
     }
 
     fn requires_scoring(&self) -> bool {
@@ -246,5 +270,131 @@ impl<F: FacetColumn> Collector for FacetCollector<F> {
             })
             .collect();
         Ok(FacetCounts { total, fields })
+    }
+}
+
+impl<F: FacetColumn> FacetCollector<F> {
+    /// Empty counts for `segment`, with a bit per document when `open`.
+    fn segment_facets(
+        &self,
+        segment: &SegmentReader,
+        open: bool,
+    ) -> tantivy::Result<SegmentFacets> {
+        let mut tables = Vec::with_capacity(self.fields.len());
+        let mut counts = Vec::with_capacity(self.fields.len());
+        for field in &self.fields {
+            let table = self.tables.table(segment, field.column())?;
+            counts.push(vec![0; table.as_ref().map_or(0, |t| t.num_values())]);
+            tables.push(table);
+        }
+        let counted = open.then(|| vec![0; (segment.max_doc() as usize).div_ceil(64)]);
+        Ok(SegmentFacets {
+            total: 0,
+            tables,
+            counts,
+            counted,
+        })
+    }
+
+    /// This collector, collecting open counts ([`OpenFacets`]).
+    pub(crate) fn open(self) -> OpenFacetCollector<F> {
+        OpenFacetCollector(self)
+    }
+}
+
+/// A search's facet counts, still open to more documents: per segment (in the
+/// searcher's order), the counts per value and which documents were counted.
+pub(crate) struct OpenFacets<F> {
+    collector: FacetCollector<F>,
+    segments: Vec<SegmentFacets>,
+}
+
+impl<F: FacetColumn> OpenFacets<F> {
+    /// Open counts of nothing yet over `segments`.
+    pub(crate) fn empty(
+        collector: FacetCollector<F>,
+        segments: &[SegmentReader],
+    ) -> tantivy::Result<Self> {
+        let segments = segments
+            .iter()
+            .map(|segment| collector.segment_facets(segment, true))
+            .collect::<tantivy::Result<_>>()?;
+        Ok(OpenFacets {
+            collector,
+            segments,
+        })
+    }
+
+    /// Forgets every document counted so far.
+    pub(crate) fn clear(&mut self) {
+        self.segments.iter_mut().for_each(SegmentFacets::clear);
+    }
+
+    /// Counts document `doc` of segment `segment` (an ordinal of the searcher the counts
+    /// were taken with) unless it was counted already.
+    pub(crate) fn count_once(&mut self, segment: usize, doc: DocId) {
+        if let Some(facets) = self.segments.get_mut(segment) {
+            facets.count_once(doc);
+        }
+    }
+
+    /// The final counts: the most frequent `max_values` values per field.
+    pub(crate) fn close(self) -> tantivy::Result<FacetCounts<F>> {
+        let fruits = self
+            .segments
+            .into_iter()
+            .map(SegmentCollector::harvest)
+            .collect();
+        self.collector.merge_fruits(fruits)
+    }
+}
+
+/// [`FacetCollector`] collecting [`OpenFacets`].
+pub(crate) struct OpenFacetCollector<F>(FacetCollector<F>);
+
+/// One segment's open counts, as collected, with the segment's ordinal.
+pub(crate) struct OpenSegment(SegmentOrdinal, SegmentFacets);
+
+impl SegmentCollector for OpenSegment {
+    type Fruit = OpenSegment;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.1.collect(doc, score);
+    }
+
+    fn harvest(self) -> OpenSegment {
+        self
+    }
+}
+
+impl<F: FacetColumn> Collector for OpenFacetCollector<F> {
+    type Fruit = OpenFacets<F>;
+    type Child = OpenSegment;
+
+    fn for_segment(
+        &self,
+        segment_local_id: SegmentOrdinal,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<OpenSegment> {
+        Ok(OpenSegment(
+            segment_local_id,
+            self.0.segment_facets(segment, true)?,
+        ))
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, mut segments: Vec<OpenSegment>) -> tantivy::Result<OpenFacets<F>> {
+        segments.sort_by_key(|segment| segment.0);
+        Ok(OpenFacets {
+            collector: FacetCollector {
+                fields: self.0.fields.clone(),
+                max_values: self.0.max_values,
+                tables: Arc::clone(&self.0.tables),
+            },
+            segments: segments.into_iter().map(|s| s.1).collect(),
+        })
     }
 }

@@ -119,28 +119,6 @@ pub(crate) fn or_ids(
     })
 }
 
-/// `matched` (scored as it is) or any document whose `id_field` is one of `ids`,
-/// which adds nothing to the score: a document the ids alone match scores 0, so the
-/// words' ranking is unchanged and those documents are told apart by their score.
-pub(crate) fn or_ids_unscored(
-    matched: Box<dyn Query>,
-    id_field: Field,
-    ids: impl Iterator<Item = u64>,
-) -> Box<dyn Query> {
-    let terms: Vec<Term> = ids.map(|id| Term::from_field_u64(id_field, id)).collect();
-    if terms.is_empty() {
-        return matched;
-    }
-    let ids: Box<dyn Query> = Box::new(ConstScoreQuery::new(
-        Box::new(TermSetQuery::new(terms)),
-        0.0,
-    ));
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Should, matched),
-        (Occur::Should, ids),
-    ]))
-}
-
 /// Any document whose u64 `field` holds one of `values`.
 pub(crate) fn any_u64(field: Field, values: impl Iterator<Item = u64>) -> Box<dyn Query> {
     let clauses = values

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use droply_index::{ExpertFilters, FacetCounts, FacetField};
+use droply_index::{ExpertFilters, FacetCounts};
 use droply_models::UserId;
 
 use super::{FACET_VALUES, Matcher};
@@ -25,11 +25,11 @@ impl Matcher {
     /// within `filters`, pools deeper than the page, and the total and facet counts of
     /// the experts matched.
     ///
-    /// Words only: the text pass also counts the total and the facets. Otherwise the
-    /// facets need the union of both lists (one more pass), and the total without
-    /// facets is estimated as the text matches plus the vector hits they miss. The two
-    /// passes run at once, on two threads, when a core is idle (`spare_cores`) and the text
-    /// pass does not need the vector hits.
+    /// The words' pass counts the total and the facets of its matches; when facets are
+    /// asked for, the vector hits then join those counts (`CountedSearch::finish`),
+    /// each once. Otherwise the total without facets is estimated as the text matches
+    /// plus the vector hits they miss. The two passes run at once, on two threads,
+    /// when a core is idle (`spare_cores`).
     pub(in crate::matching) fn retrieve_experts(
         &self,
         query: &MatchQuery,
@@ -40,37 +40,23 @@ impl Matcher {
         let text = query.text.trim();
         let (text_pool, vector_pool) = pools(query);
         let in_flight = self.spare_cores.enter();
-        // Facets are counted in the words' pass, over their matches plus the vector hits
-        // (which join it unscored), whenever words are searched at all.
-        let count_in_text_pass = ratio < 1.0 && (ratio == 0.0 || !query.facets.is_empty());
         let vector_pass = || match vector {
             Some(vector) => self.index.vector_search(vector, filters, vector_pool),
             None => Ok(Vec::new()),
         };
-        let text_pass = |also: &[UserId]| {
+        let text_pass = || {
             if ratio >= 1.0 {
-                return Ok((Vec::new(), FacetCounts::default()));
+                return Ok(None);
             }
-            let fields: &[FacetField] = if count_in_text_pass {
-                &query.facets
-            } else {
-                &[]
-            };
             self.index
-                .text_search_counted(text, filters, text_pool, fields, FACET_VALUES, also)
+                .text_search_counting(text, filters, text_pool, &query.facets, FACET_VALUES)
         };
-        let (vector_hits, (text_hits, text_counts)) = if count_in_text_pass && ratio > 0.0 {
-            // The words' pass counts the vector hits too: one after the other.
-            let vector_hits = vector_pass()?;
-            let vector_ids: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
-            let text = text_pass(&vector_ids)?;
-            (vector_hits, text)
-        } else if vector.is_some() && ratio < 1.0 && in_flight.spare_core {
-            // Independent passes and an idle core: the vectors on a second thread while
-            // the words run here, so a request takes the longer of the two, not their sum.
+        let (vector_hits, text) = if vector.is_some() && ratio < 1.0 && in_flight.spare_core {
+            // An idle core: the vectors on a second thread while the words run here, so
+            // a request takes the longer of the two, not their sum.
             let (vector_hits, text) = std::thread::scope(|scope| {
                 let vectors = scope.spawn(vector_pass);
-                let text = text_pass(&[]);
+                let text = text_pass();
                 match vectors.join() {
                     Ok(vector_hits) => (vector_hits, text),
                     Err(panic) => std::panic::resume_unwind(panic),
@@ -78,16 +64,26 @@ impl Matcher {
             });
             (vector_hits?, text?)
         } else {
-            (vector_pass()?, text_pass(&[])?)
+            (vector_pass()?, text_pass()?)
         };
         let vector_ids: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
-        let counts = if count_in_text_pass {
-            text_counts
-        } else if !query.facets.is_empty() {
-            self.index
-                .facet_counts("", filters, &vector_ids, &query.facets, FACET_VALUES)?
-        } else {
-            estimated_total(text_counts.total, &text_hits, &vector_hits)
+        let (text_hits, counts) = match text {
+            Some(search) if !query.facets.is_empty() => search.finish(&vector_ids)?,
+            Some(search) => {
+                let (text_hits, counts) = search.finish(&[])?;
+                let counts = if ratio > 0.0 {
+                    estimated_total(counts.total, &text_hits, &vector_hits)
+                } else {
+                    counts
+                };
+                (text_hits, counts)
+            }
+            None if !query.facets.is_empty() => (
+                Vec::new(),
+                self.index
+                    .facet_counts("", filters, &vector_ids, &query.facets, FACET_VALUES)?,
+            ),
+            None => (Vec::new(), estimated_total(0, &[], &vector_hits)),
         };
         Ok((text_hits, vector_hits, counts))
     }
