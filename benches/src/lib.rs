@@ -203,7 +203,8 @@ pub fn request_shapes(truth: &DemoTruth) -> Vec<(&'static str, RequestShape)> {
 /// 10, else this panics) and returns one line per shape with p50 and p99 in ms.
 /// `DROPLY_LATENCY_ONLY=<shape>` runs just that shape and `DROPLY_LATENCY_ROUNDS=N`
 /// times N rounds after the first instead of two (both for profiling, so that the
-/// warming round is a small share of the samples).
+/// warming round is a small share of the samples). `DROPLY_LATENCY_SLOWEST=N` adds the N
+/// queries whose fastest round was slowest: a tail that is the same queries every round.
 pub fn latency_report(
     matcher: &Matcher,
     truth: &DemoTruth,
@@ -223,13 +224,16 @@ pub fn latency_report(
         }
         let mut answered = 0;
         let mut samples = Vec::new();
+        let mut fastest = vec![f64::INFINITY; queries.len()];
         for round in 0..=rounds {
-            for query in queries {
+            for (i, query) in queries.iter().enumerate() {
                 let request = make(&query.text, &query.industry);
                 let started = Instant::now();
                 let results = matcher.search(&request).expect("search");
                 if round > 0 {
-                    samples.push(started.elapsed().as_secs_f64() * 1000.0);
+                    let ms = started.elapsed().as_secs_f64() * 1000.0;
+                    fastest[i] = fastest[i].min(ms);
+                    samples.push(ms);
                 } else if results
                     .hits
                     .iter()
@@ -249,6 +253,19 @@ pub fn latency_report(
             percentile(&samples, 99.0),
             queries.len()
         ));
+        if let Some(slowest) = std::env::var("DROPLY_LATENCY_SLOWEST")
+            .ok()
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            let mut order: Vec<usize> = (0..queries.len()).collect();
+            order.sort_by(|&a, &b| fastest[b].total_cmp(&fastest[a]));
+            for &i in order.iter().take(slowest) {
+                lines.push(format!(
+                    "  {name}: {:.2} ms at best, {:?} ({})",
+                    fastest[i], queries[i].text, queries[i].industry
+                ));
+            }
+        }
     }
     lines
 }

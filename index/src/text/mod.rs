@@ -5,10 +5,11 @@
 //!
 //! `analyzer` is the one analyzer of every text field; `expert_schema` and
 //! `content_schema` the fields and their boosts; `expert_doc` and `content_doc` what
-//! goes in and the filters; `query_builder` turns words and filters into queries;
-//! `commit_payload` keeps the sequence number atomic with a commit; `index_files`
-//! creates, opens and commits an index directory; `search_hits` reads hits back as ids
-//! (only ids are kept, nothing is stored); `facets` counts values among the matches.
+//! goes in and the filters; `query_builder` turns words and filters into queries, with
+//! `typos` finding the terms near a misspelt word; `commit_payload` keeps the sequence
+//! number atomic with a commit; `index_files` creates, opens and commits an index
+//! directory; `search_hits` reads hits back as ids (only ids are kept, nothing is
+//! stored); `facets` counts values among the matches.
 
 mod analyzer;
 mod commit_payload;
@@ -25,6 +26,7 @@ mod facets;
 mod index_files;
 mod query_builder;
 mod search_hits;
+mod typos;
 
 pub use analyzer::{ANALYZER, terms};
 pub use content_doc::{ContentDoc, ContentFilters};

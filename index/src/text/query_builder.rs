@@ -1,14 +1,14 @@
 //! Turning a user's words and filters into tantivy queries: every analysed term is
 //! looked up in every searched field with that field's boost and BM25 scoring (the
 //! scores add up); words of five letters or more that the index does not know (a likely
-//! typo) also match with one typo (nine or more: two), at a quarter of the field's
-//! boost. Filters never change scores.
+//! typo) also match the terms it knows within one typo (nine or more: two), at a
+//! quarter of the field's boost (`typos`). Filters never change scores.
 
 use std::ops::Bound;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery,
-    TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
+    TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
@@ -16,6 +16,7 @@ use tantivy::{Searcher, Term};
 use super::analyzer::{keyword, terms};
 use super::expert_doc::{ExpertFilters, PriceRange};
 use super::expert_schema::ExpertFields;
+use super::typos::Typos;
 
 /// Words at least this long (in characters) match with one typo.
 const ONE_TYPO_FROM: usize = 5;
@@ -23,47 +24,54 @@ const ONE_TYPO_FROM: usize = 5;
 const TWO_TYPOS_FROM: usize = 9;
 /// The share of a field's boost a typo-tolerant match gets.
 const TYPO_BOOST: f32 = 0.25;
-/// The most words of one query that also match with typos: each builds a
-/// Levenshtein automaton per typo-tolerant field, so a long query of unknown
-/// words would otherwise cost hundreds of them.
+/// The most words of one query that also match with typos: each runs a Levenshtein
+/// automaton over every typo-tolerant field's terms, so a long query of unknown words
+/// would otherwise cost hundreds of walks.
 pub(crate) const MAX_TYPO_WORDS: usize = 8;
 
 /// The BM25 query for `text` over `fields` (field, boost, typo tolerant), `None` when
-/// the text has no searchable term. `forgive_typos` says which terms also match with
-/// typos (`None`: none do).
+/// the text has no searchable term. With `typos_in`, the words that no typo-tolerant
+/// field of that searcher's index knows (a likely typo) also match its terms within
+/// their typos; a known word is taken as spelled right.
 pub(crate) fn text_query(
     text: &str,
     fields: &[(Field, f32, bool)],
-    forgive_typos: Option<&dyn Fn(&str) -> bool>,
+    typos_in: Option<&Searcher>,
 ) -> Option<Box<dyn Query>> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut typo_words = 0;
+    let scored = |field: Field, term: &str, boost: f32| -> (Occur, Box<dyn Query>) {
+        let query = TermQuery::new(
+            Term::from_field_text(field, term),
+            IndexRecordOption::WithFreqs,
+        );
+        (
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(query), boost)),
+        )
+    };
     for (term, word_len) in terms(text) {
         if !seen.insert(term.clone()) {
             continue;
         }
-        let typos = typo_words < MAX_TYPO_WORDS
-            && word_len >= ONE_TYPO_FROM
-            && forgive_typos.is_some_and(|f| f(&term));
-        typo_words += usize::from(typos);
-        for &(field, boost, fuzzy_field) in fields {
-            let exact = TermQuery::new(
-                Term::from_field_text(field, &term),
-                IndexRecordOption::WithFreqs,
-            );
-            clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(exact), boost)),
-            ));
-            if typos && fuzzy_field {
+        let typos = typos_in
+            .filter(|searcher| {
+                typo_words < MAX_TYPO_WORDS
+                    && word_len >= ONE_TYPO_FROM
+                    && !knows(searcher, fields, &term)
+            })
+            .map(|searcher| {
+                typo_words += 1;
                 let distance = if word_len >= TWO_TYPOS_FROM { 2 } else { 1 };
-                let fuzzy =
-                    FuzzyTermQuery::new(Term::from_field_text(field, &term), distance, true);
-                clauses.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(fuzzy), boost * TYPO_BOOST)),
-                ));
+                (searcher, Typos::new(&term, distance))
+            });
+        for &(field, boost, fuzzy_field) in fields {
+            clauses.push(scored(field, &term, boost));
+            if let Some((searcher, typos)) = typos.as_ref().filter(|_| fuzzy_field) {
+                for near in typos.terms(searcher, field) {
+                    clauses.push(scored(field, &near, boost * TYPO_BOOST));
+                }
             }
         }
     }
@@ -73,29 +81,30 @@ pub(crate) fn text_query(
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
-/// [`text_query`] in which the words that no typo-tolerant field of the index behind
-/// `searcher` knows (a likely typo) also match with typos; a known word is taken as
-/// spelled right, sparing the typo automaton.
+/// Whether any typo-tolerant field of the index behind `searcher` holds `term`.
+fn knows(searcher: &Searcher, fields: &[(Field, f32, bool)], term: &str) -> bool {
+    searcher.segment_readers().iter().any(|segment| {
+        fields
+            .iter()
+            .filter(|(_, _, fuzzy)| *fuzzy)
+            .any(|(field, _, _)| {
+                segment
+                    .inverted_index(*field)
+                    .ok()
+                    .and_then(|index| index.terms().get(term.as_bytes()).ok().flatten())
+                    .is_some()
+            })
+    })
+}
+
+/// [`text_query`] tolerating typos in the words the index behind `searcher` does not
+/// know.
 pub(crate) fn typo_tolerant_query(
     searcher: &Searcher,
     text: &str,
     fields: &[(Field, f32, bool)],
 ) -> Option<Box<dyn Query>> {
-    let unknown = |term: &str| {
-        !searcher.segment_readers().iter().any(|segment| {
-            fields
-                .iter()
-                .filter(|(_, _, fuzzy)| *fuzzy)
-                .any(|(field, _, _)| {
-                    segment
-                        .inverted_index(*field)
-                        .ok()
-                        .and_then(|index| index.terms().get(term.as_bytes()).ok().flatten())
-                        .is_some()
-                })
-        })
-    };
-    text_query(text, fields, Some(&unknown))
+    text_query(text, fields, Some(searcher))
 }
 
 /// `matched` or any document whose `id_field` is one of `ids` (facet counts over the
@@ -258,24 +267,80 @@ pub(crate) fn combine(
 #[cfg(test)]
 mod tests {
     use tantivy::schema::{Schema, TEXT};
+    use tantivy::{Index, TantivyDocument};
 
     use super::*;
 
-    /// Regression: a 500-character query of unknown long words built a typo
-    /// automaton for every word in every typo-tolerant field (~400).
+    /// A pseudo-random word of `len` consonants (no vowel, so the stemmer leaves it
+    /// alone), far from the other `n`s' words.
+    fn word(n: u64, len: usize) -> String {
+        const LETTERS: &[u8] = b"bcdfghjklmnpqrtvwxz";
+        let mut state = n.wrapping_mul(2_654_435_761).wrapping_add(1);
+        (0..len)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                LETTERS[(state >> 33) as usize % LETTERS.len()] as char
+            })
+            .collect()
+    }
+
+    /// Regression: a 500-character query of unknown long words ran a typo automaton
+    /// for every word in every typo-tolerant field (~400).
     #[test]
-    fn a_long_query_of_unknown_words_builds_few_typo_automata() {
+    fn a_long_query_of_unknown_words_runs_few_typo_automata() {
         let mut schema = Schema::builder();
         let name = schema.add_text_field("name", TEXT);
         let bio = schema.add_text_field("bio", TEXT);
+        let index = Index::create_in_ram(schema.build());
+        let words: Vec<String> = (0..60).map(|n| word(n, 12)).collect();
+        // The index knows each word with one letter more: one typo away.
+        let near = |w: &str| format!("{w}z");
+        let mut writer = index
+            .writer_with_num_threads(1, 15_000_000)
+            .expect("writer");
+        for w in &words {
+            let mut doc = TantivyDocument::default();
+            doc.add_text(name, near(w));
+            doc.add_text(bio, near(w));
+            writer.add_document(doc).expect("add");
+        }
+        writer.commit().expect("commit");
+        let searcher = index.reader().expect("reader").searcher();
         let fields = [(name, 2.0, true), (bio, 1.0, true)];
-        let words: Vec<String> = (0..60).map(|n| format!("unknownword{n:03}")).collect();
-        let text = words.join(" ");
-        let everything_unknown = |_: &str| true;
-        let query = text_query(&text, &fields, Some(&everything_unknown)).expect("a query");
-        let automata = format!("{query:?}").matches("FuzzyTermQuery").count();
-        assert_eq!(automata, MAX_TYPO_WORDS * fields.len());
-        let short = text_query("unknownword", &fields, Some(&everything_unknown)).expect("query");
-        assert_eq!(format!("{short:?}").matches("FuzzyTermQuery").count(), 2);
+
+        let query = text_query(&words.join(" "), &fields, Some(&searcher)).expect("a query");
+        let shown = format!("{query:?}");
+        let matched: Vec<&String> = words
+            .iter()
+            .filter(|w| shown.contains(&format!("\"{}\"", near(w))))
+            .collect();
+        assert_eq!(
+            matched,
+            words.iter().take(MAX_TYPO_WORDS).collect::<Vec<_>>()
+        );
+        for w in &words[..MAX_TYPO_WORDS] {
+            assert_eq!(
+                shown.matches(&format!("\"{}\"", near(w))).count(),
+                fields.len()
+            );
+        }
+        assert!(
+            !shown.contains("Fuzzy"),
+            "typos are ordinary terms, not automaton queries"
+        );
+
+        let exact = text_query(&words.join(" "), &fields, None).expect("a query");
+        assert!(
+            !format!("{exact:?}").contains(&near(&words[0])),
+            "no typos asked"
+        );
+        let known = text_query(&near(&words[0]), &fields, Some(&searcher)).expect("a query");
+        assert_eq!(
+            format!("{known:?}").matches("TermQuery").count(),
+            fields.len(),
+            "a known word is taken as spelled right"
+        );
     }
 }
