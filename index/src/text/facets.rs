@@ -135,6 +135,7 @@ impl<F> Default for FacetCounts<F> {
 }
 
 /// Counts matched documents and the values of `fields` among them.
+#[derive(Clone)]
 pub(crate) struct FacetCollector<F = FacetField> {
     pub fields: Vec<F>,
     /// Values kept per field (the most frequent).
@@ -389,11 +390,7 @@ impl<F: FacetColumn> Collector for OpenFacetCollector<F> {
     fn merge_fruits(&self, mut segments: Vec<OpenSegment>) -> tantivy::Result<OpenFacets<F>> {
         segments.sort_by_key(|segment| segment.0);
         Ok(OpenFacets {
-            collector: FacetCollector {
-                fields: self.0.fields.clone(),
-                max_values: self.0.max_values,
-                tables: Arc::clone(&self.0.tables),
-            },
+            collector: self.0.clone(),
             segments: segments.into_iter().map(|s| s.1).collect(),
         })
     }
