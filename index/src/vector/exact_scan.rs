@@ -8,10 +8,18 @@ use std::collections::BinaryHeap;
 
 use super::codes::{Codes, Line};
 use super::distance::dot_in_lanes;
+use super::prefetch::prefetch;
 use crate::embedder::simd::simd_dispatch;
 
 /// Candidates a coded scan hands to the exact re-score: twice `k`, plus this many.
 const RESCORE_EXTRA: usize = 32;
+
+/// How far ahead of its place a scan of int8 codes asks for a candidate's lines (6
+/// for 384 values), and a scan of f32 vectors (24 lines) for a vector's. Candidates
+/// scattered through a large index are read from memory, not cache; asked for this
+/// early, several arrive at once instead of each waiting its turn.
+const CODES_AHEAD: usize = 8;
+const VECTORS_AHEAD: usize = 2;
 
 /// How many of the best candidates by coded score are re-scored exactly to
 /// find the best `k`: the codes' error (a few thousandths) cannot carry a
@@ -56,13 +64,14 @@ pub(crate) fn top_k(
     query: &[f32],
     vectors: &[f32],
     dimension: usize,
-    mut candidates: impl Iterator<Item = usize>,
+    candidates: impl Iterator<Item = usize>,
     k: usize,
 ) -> Vec<(usize, f32)> {
     if k == 0 {
         return Vec::new();
     }
-    scan(query, vectors, dimension, &mut candidates, k)
+    let candidates: Vec<usize> = candidates.collect();
+    scan(query, vectors, dimension, &candidates, k)
 }
 
 simd_dispatch! {
@@ -72,12 +81,17 @@ simd_dispatch! {
         query: &[f32],
         vectors: &[f32],
         dimension: usize,
-        candidates: &mut dyn Iterator<Item = usize>,
+        candidates: &[usize],
         k: usize,
     ) -> Vec<(usize, f32)> {
+        let vector =
+            |internal: usize| vectors.get(internal * dimension..(internal + 1) * dimension);
         let mut best = Best::new(k);
-        for internal in candidates {
-            if let Some(vector) = vectors.get(internal * dimension..(internal + 1) * dimension) {
+        for (at, &internal) in candidates.iter().enumerate() {
+            if let Some(ahead) = candidates.get(at + VECTORS_AHEAD).and_then(|&c| vector(c)) {
+                prefetch(ahead);
+            }
+            if let Some(vector) = vector(internal) {
                 best.offer(internal, dot_in_lanes(query, vector));
             }
         }
@@ -102,26 +116,33 @@ pub(crate) fn top_k_coded(
         return top_k(query, vectors, dimension, candidates.iter().copied(), k);
     }
     let coded = codes.query(query);
+    let approximate = scan_codes(&coded, codes, candidates, keep);
     let covered = codes.len();
-    let mut in_codes = candidates.iter().copied().filter(|&c| c < covered);
-    let approximate = scan_codes(&coded, codes, &mut in_codes, keep);
     let beyond = candidates.iter().copied().filter(|&c| c >= covered);
     let rescored = approximate.into_iter().map(|(internal, _)| internal);
     top_k(query, vectors, dimension, rescored.chain(beyond), k)
 }
 
 simd_dispatch! {
-    /// [`top_k_coded`]'s first pass: the `keep` best candidates by coded score,
-    /// compiled for the CPU's vector width.
+    /// [`top_k_coded`]'s first pass: the `keep` best of the candidates `codes`
+    /// covers, by coded score, compiled for the CPU's vector width.
     fn scan_codes(
         query: &[Line],
         codes: &Codes,
-        candidates: &mut dyn Iterator<Item = usize>,
+        candidates: &[usize],
         keep: usize,
     ) -> Vec<(usize, f32)> {
+        let covered = |internal: usize| {
+            u32::try_from(internal)
+                .ok()
+                .filter(|&point| (point as usize) < codes.len())
+        };
         let mut best = Best::new(keep);
-        for internal in candidates {
-            if let Ok(point) = u32::try_from(internal) {
+        for (at, &internal) in candidates.iter().enumerate() {
+            if let Some(ahead) = candidates.get(at + CODES_AHEAD).and_then(|&c| covered(c)) {
+                prefetch(codes.lines(ahead));
+            }
+            if let Some(point) = covered(internal) {
                 best.offer(internal, codes.score(query, point));
             }
         }
