@@ -25,6 +25,7 @@ use super::query_builder::{
     all_of, any_keyword, any_price, any_u64, combine, or_ids, typo_tolerant_query,
 };
 use super::search_hits::{IdCollector, hits_with_ids};
+use super::typos::TypoDictionaries;
 use crate::{Error, ExternalId, Result};
 
 /// Content hits, best first, with the counts of everything the words matched.
@@ -43,6 +44,8 @@ pub struct ContentTextIndex {
     committed_seq: AtomicU64,
     /// Each searched segment's facet values, read once.
     facet_tables: Arc<FacetTables>,
+    /// Each searched segment's terms of the typo-tolerant fields, for typo tolerance.
+    typo_dictionaries: TypoDictionaries,
 }
 
 impl std::fmt::Debug for ContentTextIndex {
@@ -74,6 +77,10 @@ impl ContentTextIndex {
         let (index, seq) = open_in_dir(dir, &schema, CONTENT_SCHEMA_VERSION)?;
         let text = Self::assemble(dir, index, seq).map_err(|err| corrupt(err.to_string()))?;
         text.entries().map_err(|err| corrupt(err.to_string()))?;
+        // Read now, so that the first searches after a restart find them ready.
+        text.typo_dictionaries
+            .refresh(text.reader.searcher().segment_readers())
+            .map_err(|err| corrupt(err.to_string()))?;
         Ok(text)
     }
 
@@ -85,9 +92,11 @@ impl ContentTextIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let searched = searched_fields(&fields);
         Ok(ContentTextIndex {
             dir: dir.to_owned(),
-            searched: searched_fields(&fields),
+            typo_dictionaries: TypoDictionaries::new(&searched),
+            searched,
             fields,
             reader,
             writer: Mutex::new(writer),
@@ -147,8 +156,13 @@ impl ContentTextIndex {
     pub fn commit(&self, seq: u64) -> Result<()> {
         commit_with_seq(&mut self.lock_writer(), seq, CONTENT_SCHEMA_VERSION)?;
         self.reader.reload()?;
-        self.facet_tables
-            .retain(self.reader.searcher().segment_readers());
+        let searcher = self.reader.searcher();
+        self.facet_tables.retain(searcher.segment_readers());
+        // Built here, by the indexer, rather than by the first search to need them. The
+        // commit stands if one cannot be built: a search builds it when it needs it.
+        if let Err(err) = self.typo_dictionaries.refresh(searcher.segment_readers()) {
+            tracing::warn!(%err, "could not build a typo dictionary of the content index");
+        }
         self.committed_seq.store(seq, Ordering::SeqCst);
         Ok(())
     }
@@ -203,7 +217,7 @@ impl ContentTextIndex {
     ) -> Result<CountedContentHits> {
         let searcher = self.reader.searcher();
         let query = combine(
-            typo_tolerant_query(&searcher, text, &self.searched),
+            typo_tolerant_query(&searcher, &self.typo_dictionaries, text, &self.searched),
             self.filter_query(filters),
         );
         let collectors = (
@@ -232,7 +246,7 @@ impl ContentTextIndex {
     ) -> Result<FacetCounts<ContentFacet>> {
         let searcher = self.reader.searcher();
         let matched = or_ids(
-            typo_tolerant_query(&searcher, text, &self.searched),
+            typo_tolerant_query(&searcher, &self.typo_dictionaries, text, &self.searched),
             self.fields.id,
             also.iter().map(|id| id.to_raw()),
         );

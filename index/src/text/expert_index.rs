@@ -21,6 +21,7 @@ use super::facets::{FacetCollector, FacetCounts, FacetField, OpenFacets};
 use super::index_files::{commit_with_seq, create_in_dir, open_in_dir, versioned_entries};
 use super::query_builder::{combine, filter_query, typo_tolerant_query};
 use super::search_hits::{IdCollector, hits_with_ids};
+use super::typos::TypoDictionaries;
 use crate::{Error, ExternalId, Result};
 
 /// Memory the writer buffers before flushing a segment.
@@ -36,6 +37,8 @@ pub struct ExpertTextIndex {
     committed_seq: AtomicU64,
     /// Each searched segment's facet values, read once.
     facet_tables: Arc<FacetTables>,
+    /// Each searched segment's terms of the typo-tolerant fields, for typo tolerance.
+    typo_dictionaries: TypoDictionaries,
 }
 
 impl std::fmt::Debug for ExpertTextIndex {
@@ -68,6 +71,10 @@ impl ExpertTextIndex {
         let text = Self::assemble(dir, index, seq).map_err(|err| corrupt(err.to_string()))?;
         // Reading every segment's id column catches damaged segment files now, not mid-search.
         text.entries().map_err(|err| corrupt(err.to_string()))?;
+        // Read now, so that the first searches after a restart find them ready.
+        text.typo_dictionaries
+            .refresh(text.reader.searcher().segment_readers())
+            .map_err(|err| corrupt(err.to_string()))?;
         Ok(text)
     }
 
@@ -79,9 +86,11 @@ impl ExpertTextIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let searched = searched_fields(&fields);
         Ok(ExpertTextIndex {
             dir: dir.to_owned(),
-            searched: searched_fields(&fields),
+            typo_dictionaries: TypoDictionaries::new(&searched),
+            searched,
             fields,
             reader,
             writer: Mutex::new(writer),
@@ -185,8 +194,13 @@ impl ExpertTextIndex {
     pub fn commit(&self, seq: u64) -> Result<()> {
         commit_with_seq(&mut self.lock_writer(), seq, EXPERT_SCHEMA_VERSION)?;
         self.reader.reload()?;
-        self.facet_tables
-            .retain(self.reader.searcher().segment_readers());
+        let searcher = self.reader.searcher();
+        self.facet_tables.retain(searcher.segment_readers());
+        // Built here, by the indexer, rather than by the first search to need them. The
+        // commit stands if one cannot be built: a search builds it when it needs it.
+        if let Err(err) = self.typo_dictionaries.refresh(searcher.segment_readers()) {
+            tracing::warn!(%err, "could not build a typo dictionary of the expert index");
+        }
         self.committed_seq.store(seq, Ordering::SeqCst);
         Ok(())
     }
@@ -211,7 +225,7 @@ impl ExpertTextIndex {
 
     /// The scored query for `text`, typo tolerant for the words the index does not know.
     fn words_query(&self, searcher: &tantivy::Searcher, text: &str) -> Option<Box<dyn Query>> {
-        typo_tolerant_query(searcher, text, &self.searched)
+        typo_tolerant_query(searcher, &self.typo_dictionaries, text, &self.searched)
     }
 
     /// [`ExpertTextIndex::search`] that also counts every expert the words match within

@@ -16,7 +16,7 @@ use tantivy::{Searcher, Term};
 use super::analyzer::{keyword, terms};
 use super::expert_doc::{ExpertFilters, PriceRange};
 use super::expert_schema::ExpertFields;
-use super::typos::Typos;
+use super::typos::{TypoDictionaries, Typos};
 
 /// Words at least this long (in characters) match with one typo.
 const ONE_TYPO_FROM: usize = 5;
@@ -36,7 +36,7 @@ pub(crate) const MAX_TYPO_WORDS: usize = 8;
 pub(crate) fn text_query(
     text: &str,
     fields: &[(Field, f32, bool)],
-    typos_in: Option<&Searcher>,
+    typos_in: Option<(&Searcher, &TypoDictionaries)>,
 ) -> Option<Box<dyn Query>> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -55,23 +55,27 @@ pub(crate) fn text_query(
         if !seen.insert(term.clone()) {
             continue;
         }
-        let typos = typos_in
-            .filter(|searcher| {
+        // The typo-tolerant fields' terms near the word, per field.
+        let near = typos_in
+            .filter(|(searcher, dictionaries)| {
                 typo_words < MAX_TYPO_WORDS
                     && word_len >= ONE_TYPO_FROM
-                    && !knows(searcher, fields, &term)
+                    && !dictionaries.knows(searcher, &term)
             })
-            .map(|searcher| {
+            .map(|(searcher, dictionaries)| {
                 typo_words += 1;
                 let distance = if word_len >= TWO_TYPOS_FROM { 2 } else { 1 };
-                (searcher, Typos::new(&term, distance))
+                let near = Typos::new(&term, distance).terms(searcher, dictionaries);
+                (dictionaries, near)
             });
         for &(field, boost, fuzzy_field) in fields {
             clauses.push(scored(field, &term, boost));
-            if let Some((searcher, typos)) = typos.as_ref().filter(|_| fuzzy_field) {
-                for near in typos.terms(searcher, field) {
-                    clauses.push(scored(field, &near, boost * TYPO_BOOST));
-                }
+            let Some((dictionaries, near)) = near.as_ref().filter(|_| fuzzy_field) else {
+                continue;
+            };
+            let field_near = dictionaries.position(field).and_then(|n| near.get(n));
+            for near in field_near.into_iter().flatten() {
+                clauses.push(scored(field, near, boost * TYPO_BOOST));
             }
         }
     }
@@ -81,30 +85,15 @@ pub(crate) fn text_query(
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
-/// Whether any typo-tolerant field of the index behind `searcher` holds `term`.
-fn knows(searcher: &Searcher, fields: &[(Field, f32, bool)], term: &str) -> bool {
-    searcher.segment_readers().iter().any(|segment| {
-        fields
-            .iter()
-            .filter(|(_, _, fuzzy)| *fuzzy)
-            .any(|(field, _, _)| {
-                segment
-                    .inverted_index(*field)
-                    .ok()
-                    .and_then(|index| index.terms().get(term.as_bytes()).ok().flatten())
-                    .is_some()
-            })
-    })
-}
-
 /// [`text_query`] tolerating typos in the words the index behind `searcher` does not
-/// know.
+/// know (its typo-tolerant fields' terms in `dictionaries`).
 pub(crate) fn typo_tolerant_query(
     searcher: &Searcher,
+    dictionaries: &TypoDictionaries,
     text: &str,
     fields: &[(Field, f32, bool)],
 ) -> Option<Box<dyn Query>> {
-    text_query(text, fields, Some(searcher))
+    text_query(text, fields, Some((searcher, dictionaries)))
 }
 
 /// `matched` or any document whose `id_field` is one of `ids` (facet counts over the
@@ -309,8 +298,10 @@ mod tests {
         writer.commit().expect("commit");
         let searcher = index.reader().expect("reader").searcher();
         let fields = [(name, 2.0, true), (bio, 1.0, true)];
+        let dictionaries = TypoDictionaries::new(&fields);
+        let typos_in = Some((&searcher, &dictionaries));
 
-        let query = text_query(&words.join(" "), &fields, Some(&searcher)).expect("a query");
+        let query = text_query(&words.join(" "), &fields, typos_in).expect("a query");
         let shown = format!("{query:?}");
         let matched: Vec<&String> = words
             .iter()
@@ -336,7 +327,7 @@ mod tests {
             !format!("{exact:?}").contains(&near(&words[0])),
             "no typos asked"
         );
-        let known = text_query(&near(&words[0]), &fields, Some(&searcher)).expect("a query");
+        let known = text_query(&near(&words[0]), &fields, typos_in).expect("a query");
         assert_eq!(
             format!("{known:?}").matches("TermQuery").count(),
             fields.len(),

@@ -1,19 +1,24 @@
 //! Typo tolerance: the terms an index knows within one or two typos of a word it does
 //! not know. One Levenshtein automaton is built per word (transpositions count as one
-//! typo) and run over the term dictionary of each typo-tolerant field in each segment;
-//! the nearest terms, then the most common, are kept (at most [`MAX_TYPO_TERMS`] per
-//! field) and searched as ordinary terms.
+//! typo) and run once per segment over that segment's typo dictionary, every term of
+//! its typo-tolerant fields with the fields holding it ([`TypoDictionaries`]); each
+//! field's nearest terms, then its most common, are kept (at most [`MAX_TYPO_TERMS`]
+//! per field) and searched as ordinary terms.
 //!
 //! Ordinary terms keep a query a union of term scorers, which tantivy scores with a
 //! specialised loop; an automaton query in the union (tantivy's `FuzzyTermQuery`) made
-//! every clause a dynamic scorer and cost several times the query's other terms.
+//! every clause a dynamic scorer and cost several times the query's other terms. One
+//! walk over a segment's dictionary, rather than one per field, keeps a misspelt word
+//! from costing a walk per field (the fields share most of their words).
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
-use tantivy::Searcher;
+use tantivy::index::SegmentId;
 use tantivy::schema::Field;
+use tantivy::{Searcher, SegmentReader};
+use tantivy_fst::{IntoStreamer, Map, Streamer};
 
 /// The most terms one misspelt word matches in one field: the nearest, then the most
 /// common. A short word of common letters can be near hundreds.
@@ -34,34 +39,151 @@ impl Typos {
         Typos(builder.build_dfa(term))
     }
 
-    /// The terms of `field` in any segment of `searcher` this automaton accepts, the
-    /// nearest first, then the most common, at most [`MAX_TYPO_TERMS`].
-    pub(crate) fn terms(&self, searcher: &Searcher, field: Field) -> Vec<String> {
-        // Each term with its typos and its documents over all segments.
-        let mut found: HashMap<String, (u8, u64)> = HashMap::new();
+    /// The terms this automaton accepts in each typo-tolerant field of `dictionaries`
+    /// (in their order), over every segment of `searcher`: the nearest first, then the
+    /// most common, at most [`MAX_TYPO_TERMS`] per field.
+    pub(crate) fn terms(
+        &self,
+        searcher: &Searcher,
+        dictionaries: &TypoDictionaries,
+    ) -> Vec<Vec<String>> {
+        // Per field, each term with its typos and its documents over all segments.
+        let mut found: Vec<HashMap<String, (u8, u64)>> =
+            vec![HashMap::new(); dictionaries.fields.len()];
         for segment in searcher.segment_readers() {
-            let Ok(index) = segment.inverted_index(field) else {
+            let Ok(dictionary) = dictionaries.of(segment) else {
                 continue;
             };
-            let Ok(mut stream) = index.terms().search(self).into_stream() else {
-                continue;
-            };
-            while let Some((key, info)) = stream.next() {
+            let mut stream = dictionary.search(self).into_stream();
+            while let Some((key, held_by)) = stream.next() {
                 let (Ok(term), Distance::Exact(typos)) =
                     (std::str::from_utf8(key), self.0.eval(key))
                 else {
                     continue;
                 };
-                let entry = found.entry(term.to_owned()).or_insert((typos, 0));
-                entry.1 += u64::from(info.doc_freq);
+                for (n, field) in dictionaries.fields.iter().enumerate() {
+                    if held_by & (1 << n) == 0 {
+                        continue;
+                    }
+                    let Some(docs) = doc_freq(segment, *field, key) else {
+                        continue;
+                    };
+                    let entry = found[n].entry(term.to_owned()).or_insert((typos, 0));
+                    entry.1 += u64::from(docs);
+                }
             }
         }
-        let mut terms: Vec<(String, (u8, u64))> = found.into_iter().collect();
-        terms.sort_by(|(a, (a_typos, a_docs)), (b, (b_typos, b_docs))| {
-            (a_typos, b_docs, a).cmp(&(b_typos, a_docs, b))
-        });
-        terms.truncate(MAX_TYPO_TERMS);
-        terms.into_iter().map(|(term, _)| term).collect()
+        found.into_iter().map(nearest_then_most_common).collect()
+    }
+}
+
+/// The documents of `segment` whose `field` holds `term`.
+fn doc_freq(segment: &SegmentReader, field: Field, term: &[u8]) -> Option<u32> {
+    let index = segment.inverted_index(field).ok()?;
+    let info = index.terms().get(term).ok()??;
+    Some(info.doc_freq)
+}
+
+/// The nearest terms, then the most common, at most [`MAX_TYPO_TERMS`].
+fn nearest_then_most_common(found: HashMap<String, (u8, u64)>) -> Vec<String> {
+    let mut terms: Vec<(String, (u8, u64))> = found.into_iter().collect();
+    terms.sort_by(|(a, (a_typos, a_docs)), (b, (b_typos, b_docs))| {
+        (a_typos, b_docs, a).cmp(&(b_typos, a_docs, b))
+    });
+    terms.truncate(MAX_TYPO_TERMS);
+    terms.into_iter().map(|(term, _)| term).collect()
+}
+
+/// A segment's typo dictionary: every term of the typo-tolerant fields, its value the
+/// fields holding it (bit `n` for the `n`th field).
+type Dictionary = Arc<Map<Vec<u8>>>;
+
+/// The typo dictionary of each searched segment of one index, built once per segment
+/// (segments never change) and dropped with it by [`TypoDictionaries::refresh`].
+pub(crate) struct TypoDictionaries {
+    /// The typo-tolerant fields, at most 64.
+    fields: Vec<Field>,
+    segments: Mutex<HashMap<SegmentId, Dictionary>>,
+}
+
+impl TypoDictionaries {
+    /// Dictionaries over the typo-tolerant fields of `searched` (field, boost, typo
+    /// tolerant).
+    pub(crate) fn new(searched: &[(Field, f32, bool)]) -> Self {
+        let fields: Vec<Field> = searched
+            .iter()
+            .filter(|(_, _, fuzzy)| *fuzzy)
+            .map(|(field, _, _)| *field)
+            .collect();
+        assert!(
+            fields.len() <= 64,
+            "a typo dictionary marks at most 64 fields"
+        );
+        TypoDictionaries {
+            fields,
+            segments: Mutex::default(),
+        }
+    }
+
+    /// The position of `field` among the typo-tolerant fields.
+    pub(crate) fn position(&self, field: Field) -> Option<usize> {
+        self.fields.iter().position(|f| *f == field)
+    }
+
+    /// Whether any typo-tolerant field of any segment of `searcher` holds `term`.
+    pub(crate) fn knows(&self, searcher: &Searcher, term: &str) -> bool {
+        searcher.segment_readers().iter().any(|segment| {
+            self.of(segment)
+                .is_ok_and(|dictionary| dictionary.contains_key(term))
+        })
+    }
+
+    /// Builds the dictionaries of `segments` not built yet and drops those of the
+    /// segments merged away, so that searches find them ready.
+    pub(crate) fn refresh(&self, segments: &[SegmentReader]) -> tantivy::Result<()> {
+        let live: HashSet<SegmentId> = segments.iter().map(SegmentReader::segment_id).collect();
+        self.lock().retain(|segment, _| live.contains(segment));
+        for segment in segments {
+            self.of(segment)?;
+        }
+        Ok(())
+    }
+
+    /// The dictionary of `segment`, built on first use.
+    fn of(&self, segment: &SegmentReader) -> tantivy::Result<Dictionary> {
+        if let Some(dictionary) = self.lock().get(&segment.segment_id()) {
+            return Ok(Arc::clone(dictionary));
+        }
+        // Built outside the lock: a search of another segment does not wait for it.
+        let dictionary = Arc::new(self.build(segment)?);
+        self.lock()
+            .insert(segment.segment_id(), Arc::clone(&dictionary));
+        Ok(dictionary)
+    }
+
+    fn build(&self, segment: &SegmentReader) -> tantivy::Result<Map<Vec<u8>>> {
+        let mut terms: Vec<(Vec<u8>, u64)> = Vec::new();
+        for (n, field) in self.fields.iter().enumerate() {
+            let index = segment.inverted_index(*field)?;
+            let mut stream = index.terms().stream()?;
+            while stream.advance() {
+                terms.push((stream.key().to_vec(), 1 << n));
+            }
+        }
+        terms.sort_unstable();
+        let mut merged: Vec<(Vec<u8>, u64)> = Vec::with_capacity(terms.len());
+        for (term, field) in terms {
+            match merged.last_mut() {
+                Some((last, fields)) if *last == term => *fields |= field,
+                _ => merged.push((term, field)),
+            }
+        }
+        Map::from_iter(merged)
+            .map_err(|err| tantivy::TantivyError::InternalError(format!("typo dictionary: {err}")))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Dictionary>> {
+        self.segments.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -117,14 +239,23 @@ mod tests {
         }
         // Three typos away: never.
         add(&writer, "photogrzzzzz", 50);
+        // In the other field only, one typo away.
+        let mut doc = TantivyDocument::default();
+        doc.add_text(other, "photographex");
+        writer.add_document(doc).expect("add");
         writer.commit().expect("commit");
         // A second segment repeats a term: it is one term, its documents added up.
         add(&writer, "photographbb", 30);
         writer.commit().expect("commit");
         let searcher = index.reader().expect("reader").searcher();
         assert_eq!(searcher.segment_readers().len(), 2);
+        let fields = [(bio, 1.0, true), (other, 1.0, true)];
+        let dictionaries = TypoDictionaries::new(&fields);
 
-        let terms = Typos::new("photographe", 2).terms(&searcher, bio);
+        let [terms, in_other]: [Vec<String>; 2] = Typos::new("photographe", 2)
+            .terms(&searcher, &dictionaries)
+            .try_into()
+            .expect("one list per field");
         assert_eq!(terms.len(), MAX_TYPO_TERMS);
         assert_eq!(terms[0], "photographer", "the nearest first");
         assert_eq!(
@@ -140,16 +271,21 @@ mod tests {
             .collect();
         assert_eq!(terms[2..], by_count[..]);
         assert!(!terms.iter().any(|t| t.starts_with("photogrz")));
+        assert_eq!(in_other, ["photographex"], "each field its own terms");
 
         assert_eq!(
-            Typos::new("photographe", 1).terms(&searcher, bio),
-            ["photographer"],
+            Typos::new("photographe", 1).terms(&searcher, &dictionaries),
+            [vec!["photographer"], vec!["photographex"]],
             "one typo allowed"
         );
+        assert!(dictionaries.knows(&searcher, "photographex"));
+        assert!(dictionaries.knows(&searcher, "photographbb"));
+        assert!(!dictionaries.knows(&searcher, "photographe"));
+        let only_bio = TypoDictionaries::new(&[(bio, 1.0, true), (other, 1.0, false)]);
         assert!(
-            Typos::new("photographe", 2)
-                .terms(&searcher, other)
-                .is_empty()
+            !only_bio.knows(&searcher, "photographex"),
+            "not typo tolerant"
         );
+        assert_eq!(only_bio.position(other), None);
     }
 }
