@@ -18,6 +18,7 @@ use super::expert_doc::{ExpertDoc, ExpertFilters};
 use super::expert_schema::{EXPERT_SCHEMA_VERSION, ExpertFields, expert_schema, searched_fields};
 use super::facet_tables::FacetTables;
 use super::facets::{FacetCollector, FacetCounts, FacetField, OpenFacets};
+use super::filter_cache::FilterCache;
 use super::index_files::{commit_with_seq, create_in_dir, open_in_dir, versioned_entries};
 use super::query_builder::{combine, filter_query, typo_tolerant_query};
 use super::search_hits::{IdCollector, hits_with_ids};
@@ -39,6 +40,8 @@ pub struct ExpertTextIndex {
     facet_tables: Arc<FacetTables>,
     /// Each searched segment's terms of the typo-tolerant fields, for typo tolerance.
     typo_dictionaries: TypoDictionaries,
+    /// The experts recent filters allow, per segment.
+    filter_cache: Arc<FilterCache>,
 }
 
 impl std::fmt::Debug for ExpertTextIndex {
@@ -96,6 +99,7 @@ impl ExpertTextIndex {
             writer: Mutex::new(writer),
             committed_seq: AtomicU64::new(seq),
             facet_tables: Arc::default(),
+            filter_cache: Arc::default(),
         })
     }
 
@@ -196,6 +200,7 @@ impl ExpertTextIndex {
         self.reader.reload()?;
         let searcher = self.reader.searcher();
         self.facet_tables.retain(searcher.segment_readers());
+        self.filter_cache.retain(searcher.segment_readers());
         // Built here, by the indexer, rather than by the first search to need them. The
         // commit stands if one cannot be built: a search builds it when it needs it.
         if let Err(err) = self.typo_dictionaries.refresh(searcher.segment_readers()) {
@@ -215,12 +220,15 @@ impl ExpertTextIndex {
         limit: usize,
     ) -> Result<Vec<(UserId, f32)>> {
         let searcher = self.reader.searcher();
-        let query = combine(
-            self.words_query(&searcher, text),
-            filter_query(filters, &self.fields),
-        );
+        let query = combine(self.words_query(&searcher, text), self.filter(filters));
         let top = searcher.search(&*query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         hits_with_ids(&searcher, top)
+    }
+
+    /// The filters as one unscored query answered from the filter cache, `None` when
+    /// they allow every expert.
+    fn filter(&self, filters: &ExpertFilters) -> Option<Box<dyn Query>> {
+        filter_query(filters, &self.fields).map(|filter| self.filter_cache.cached(filter))
     }
 
     /// The scored query for `text`, typo tolerant for the words the index does not know.
@@ -241,7 +249,7 @@ impl ExpertTextIndex {
     ) -> Result<CountedSearch> {
         let searcher = self.reader.searcher();
         let words = self.words_query(&searcher, text);
-        let filter = filter_query(filters, &self.fields);
+        let filter = self.filter(filters);
         let searched_words = words.is_some();
         let query = combine(words, filter.as_ref().map(|f| f.box_clone()));
         let collectors = (
@@ -288,7 +296,7 @@ impl ExpertTextIndex {
     ) -> Result<FacetCounts> {
         let searcher = self.reader.searcher();
         let words = self.words_query(&searcher, text);
-        let filter = filter_query(filters, &self.fields);
+        let filter = self.filter(filters);
         let collector = self.facet_collector(fields, max_values);
         let searched_words = words.is_some();
         let counts = if !searched_words && !also.is_empty() {
@@ -319,7 +327,7 @@ impl ExpertTextIndex {
 
     /// Every expert the filters allow (all of them for empty filters), in no order.
     pub fn matching_ids(&self, filters: &ExpertFilters) -> Result<Vec<UserId>> {
-        let query = combine(None, filter_query(filters, &self.fields));
+        let query = combine(None, self.filter(filters));
         let ids = self.reader.searcher().search(&*query, &IdCollector)?;
         Ok(ids.into_iter().map(UserId::from_raw).collect())
     }

@@ -9,7 +9,8 @@
 //! `typos` finding the terms near a misspelt word; `commit_payload` keeps the sequence
 //! number atomic with a commit; `index_files` creates, opens and commits an index
 //! directory; `search_hits` reads hits back as ids (only ids are kept, nothing is
-//! stored); `facets` counts values among the matches.
+//! stored); `facets` counts values among the matches; `filter_cache` keeps the experts
+//! recent filters allow.
 
 mod analyzer;
 mod commit_payload;
@@ -23,6 +24,7 @@ mod expert_index;
 mod expert_schema;
 mod facet_tables;
 mod facets;
+mod filter_cache;
 mod index_files;
 mod query_builder;
 mod search_hits;
