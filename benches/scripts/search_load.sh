@@ -59,10 +59,15 @@ for run in $runs; do
     QUERIES="$out/queries.txt" MODE=$mode FACETS=$facets SALT=1 \
         wrk -t1 -c1 -d10s -s "$scripts/search_load.lua" "$base" > /dev/null
     echo "wrk: $run, $connections connections, ${duration}s"
+    cpu_before=$(cpu_ticks)
     QUERIES="$out/queries.txt" MODE=$mode FACETS=$facets SALT=2 \
         wrk -t2 -c "$connections" -d "${duration}s" --timeout 10s --latency \
         -s "$scripts/search_load.lua" "$base" > "$out/wrk-$run.txt"
+    cpu_after=$(cpu_ticks)
     grep -E 'Requests/sec|Latency |  50%|  99%|requests in|Non-2xx|Socket errors' "$out/wrk-$run.txt" | sed 's/^/    /'
+    requests=$(grep -oE '^ +[0-9]+ requests in' "$out/wrk-$run.txt" | awk '{print $1}')
+    # Less noisy than requests/s on a shared machine: what one request cost the server.
+    echo "    server CPU per request: $(( (cpu_after - cpu_before) * 1000000 / $(getconf CLK_TCK) / requests )) us"
     echo "    server RSS after: $(rss)"
 done
 stop_server

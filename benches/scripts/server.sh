@@ -40,6 +40,9 @@ start_server() {
     echo "server $name ready (pid $pid) after ~${waited}s; RSS $(grep VmRSS /proc/$pid/status)"
 }
 
+# The server's user and system CPU time so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+
 rss() { grep VmRSS "/proc/$pid/status" | awk '{printf "%.1f MiB", $2 / 1024}'; }
 
 machine() {

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use droply_index::text::terms;
+use droply_index::text::{terms, value_has_term};
 use droply_index::{ExpertFilters, FacetField};
 use droply_models::{MatchReason, TimeZone, Timestamp, User, UserId};
 
@@ -410,7 +410,7 @@ pub(super) fn name_matched_words(hit: &mut RankedExpert, query_terms: &HashSet<S
 /// What of the expert's profile the query's words matched, for the keyword reason:
 /// skills and tags first, else the profession, else the words themselves.
 fn matched_words(expert: &User, query_terms: &HashSet<String>) -> String {
-    let hits = |value: &str| terms(value).iter().any(|(t, _)| query_terms.contains(t));
+    let hits = |value: &str| value_has_term(value, query_terms);
     let mut skills: Vec<&str> = [&expert.skills_1, &expert.skills_2, &expert.skills_3]
         .into_iter()
         .flatten()

@@ -30,7 +30,7 @@ mod query_builder;
 mod search_hits;
 mod typos;
 
-pub use analyzer::{ANALYZER, terms};
+pub use analyzer::{ANALYZER, terms, value_has_term};
 pub use content_doc::{ContentDoc, ContentFilters};
 pub use content_index::{ContentTextIndex, CountedContentHits};
 pub use content_schema::CONTENT_SCHEMA_VERSION;

@@ -94,6 +94,17 @@ fn nearest_then_most_common(found: HashMap<String, (u8, u64)>) -> Vec<String> {
     terms.into_iter().map(|(term, _)| term).collect()
 }
 
+/// The typo-tolerant fields holding a term, as bits (bit `n` for the `n`th field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FieldSet(u64);
+
+impl FieldSet {
+    /// Whether no typo-tolerant field holds the term: the index does not know it.
+    pub(crate) fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
 /// A segment's typo dictionary: every term of the typo-tolerant fields, its value the
 /// fields holding it (bit `n` for the `n`th field).
 type Dictionary = Arc<Map<Vec<u8>>>;
@@ -130,12 +141,24 @@ impl TypoDictionaries {
         self.fields.iter().position(|f| *f == field)
     }
 
-    /// Whether any typo-tolerant field of any segment of `searcher` holds `term`.
-    pub(crate) fn knows(&self, searcher: &Searcher, term: &str) -> bool {
-        searcher.segment_readers().iter().any(|segment| {
-            self.of(segment)
-                .is_ok_and(|dictionary| dictionary.contains_key(term))
-        })
+    /// The typo-tolerant fields holding `term` in any segment of `searcher`; all of
+    /// them when a segment's dictionary cannot be read (nothing is ruled out then).
+    pub(crate) fn holding(&self, searcher: &Searcher, term: &str) -> FieldSet {
+        let mut fields = 0;
+        for segment in searcher.segment_readers() {
+            match self.of(segment) {
+                Ok(dictionary) => fields |= dictionary.get(term).unwrap_or(0),
+                Err(_) => return FieldSet(u64::MAX),
+            }
+        }
+        FieldSet(fields)
+    }
+
+    /// Whether `field` may hold a term that the typo-tolerant fields in `holding` hold:
+    /// false only for a typo-tolerant field not among them.
+    pub(crate) fn may_hold(&self, holding: FieldSet, field: Field) -> bool {
+        self.position(field)
+            .is_none_or(|n| holding.0 & (1 << n) != 0)
     }
 
     /// Builds the dictionaries of `segments` not built yet and drops those of the
@@ -278,13 +301,20 @@ mod tests {
             [vec!["photographer"], vec!["photographex"]],
             "one typo allowed"
         );
-        assert!(dictionaries.knows(&searcher, "photographex"));
-        assert!(dictionaries.knows(&searcher, "photographbb"));
-        assert!(!dictionaries.knows(&searcher, "photographe"));
+        let in_other = dictionaries.holding(&searcher, "photographex");
+        assert!(!dictionaries.may_hold(in_other, bio) && dictionaries.may_hold(in_other, other));
+        let in_bio = dictionaries.holding(&searcher, "photographer");
+        assert!(dictionaries.may_hold(in_bio, bio) && !dictionaries.may_hold(in_bio, other));
+        let second_segment = dictionaries.holding(&searcher, "photographbb");
+        assert!(!second_segment.is_empty() && dictionaries.may_hold(second_segment, bio));
+        let unknown = dictionaries.holding(&searcher, "photographe");
+        assert!(unknown.is_empty() && !dictionaries.may_hold(unknown, bio));
         let only_bio = TypoDictionaries::new(&[(bio, 1.0, true), (other, 1.0, false)]);
+        let in_other = only_bio.holding(&searcher, "photographex");
+        assert!(in_other.is_empty(), "not typo tolerant");
         assert!(
-            !only_bio.knows(&searcher, "photographex"),
-            "not typo tolerant"
+            only_bio.may_hold(in_other, other),
+            "a field it does not mark may"
         );
         assert_eq!(only_bio.position(other), None);
     }
