@@ -84,22 +84,23 @@ pub fn value_has_term(value: &str, wanted: &HashSet<String>) -> bool {
             .iter()
             .any(|term| wanted.iter().any(|want| want == term))
     };
+    let analysed = || -> Box<[String]> { terms(value).into_iter().map(|(term, _)| term).collect() };
     if value.len() >= REMEMBERED_VALUE_BYTES {
-        return terms(value).iter().any(|(term, _)| wanted.contains(term));
+        return any_wanted(&analysed());
     }
     VALUE_TERMS.with(|cell| {
         let Ok(mut remembered) = cell.try_borrow_mut() else {
-            return terms(value).iter().any(|(term, _)| wanted.contains(term));
+            return any_wanted(&analysed());
         };
         if let Some(terms) = remembered.get(value) {
             return any_wanted(terms);
         }
-        let analysed: Box<[String]> = terms(value).into_iter().map(|(term, _)| term).collect();
-        let found = any_wanted(&analysed);
+        let terms = analysed();
+        let found = any_wanted(&terms);
         if remembered.len() >= REMEMBERED_VALUES {
             remembered.clear();
         }
-        remembered.insert(value.into(), analysed);
+        remembered.insert(value.into(), terms);
         found
     })
 }

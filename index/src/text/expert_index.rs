@@ -201,11 +201,9 @@ impl ExpertTextIndex {
         let searcher = self.reader.searcher();
         self.facet_tables.retain(searcher.segment_readers());
         self.filter_cache.retain(searcher.segment_readers());
-        // Built here, by the indexer, rather than by the first search to need them. The
-        // commit stands if one cannot be built: a search builds it when it needs it.
-        if let Err(err) = self.typo_dictionaries.refresh(searcher.segment_readers()) {
-            tracing::warn!(%err, "could not build a typo dictionary of the expert index");
-        }
+        // Built here, by the indexer, rather than by the first search to need them.
+        self.typo_dictionaries
+            .refresh_after_commit(searcher.segment_readers(), "expert");
         self.committed_seq.store(seq, Ordering::SeqCst);
         Ok(())
     }

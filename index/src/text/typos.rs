@@ -172,6 +172,14 @@ impl TypoDictionaries {
         Ok(())
     }
 
+    /// [`TypoDictionaries::refresh`] after a commit of the `index` index: the commit
+    /// stands if a dictionary cannot be built (a search builds it when it needs it).
+    pub(crate) fn refresh_after_commit(&self, segments: &[SegmentReader], index: &str) {
+        if let Err(err) = self.refresh(segments) {
+            tracing::warn!(%err, index, "could not build a typo dictionary");
+        }
+    }
+
     /// The dictionary of `segment`, built on first use.
     fn of(&self, segment: &SegmentReader) -> tantivy::Result<Dictionary> {
         if let Some(dictionary) = self.lock().get(&segment.segment_id()) {
