@@ -271,6 +271,34 @@ fn bad_availability_input_gets_clear_errors() {
     assert_eq!(nobody.status, 404);
 }
 
+/// Regression: a date of a six-digit year read in a zone west of UTC, for an expert
+/// far east of it, took the slot finder past the last date chrono can hold, and it
+/// panicked (a 500).
+#[test]
+fn dates_at_the_edge_of_time_are_refused_or_answered() {
+    let app = spawn_app();
+    let (expert, _) = expert_working(&app, "kiri", "Pacific/Kiritimati", "09:00", "17:00");
+    for query in [
+        "from=%2B262143-12-30&to=%2B262143-12-30&tz=Etc/GMT%2B12",
+        "from=10000-01-01&to=10000-01-01",
+        "from=-0001-01-01&to=-0001-01-01",
+    ] {
+        let response = app.get(&format!("/v1/experts/{expert}/slots?{query}"));
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (400, "invalid_parameter"),
+            "{query}: {}",
+            response.raw
+        );
+    }
+    let last_day = app.get(&format!(
+        "/v1/experts/{expert}/slots?from=9999-12-31&to=9999-12-31&tz=Etc/GMT%2B12&duration=60"
+    ));
+    assert_eq!(last_day.status, 200, "{}", last_day.raw);
+    let slots = last_day.body["slots"].as_array().expect("slots").len();
+    assert!(slots > 0, "the expert works every day: {}", last_day.raw);
+}
+
 /// Regression: an expert could add availability rules without end, and every
 /// slot search reads them all.
 #[test]

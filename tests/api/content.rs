@@ -302,11 +302,11 @@ fn bad_content_is_refused_clearly() {
             "invalid_input",
         ),
         (
-            json!({"title": "x", "content_type": "video", "price": {"amount_minor": 5, "currency": "EUR"}, "category": 999}),
+            json!({"title": "x", "content_type": "video", "price": {"amount_minor": 5, "currency": "USD"}, "category": 999}),
             "invalid_input",
         ),
         (
-            json!({"title": "x", "content_type": "video", "price": {"amount_minor": 5, "currency": "EUR"}, "file_path": "/etc/passwd"}),
+            json!({"title": "x", "content_type": "video", "price": {"amount_minor": 5, "currency": "USD"}, "file_path": "/etc/passwd"}),
             "invalid_input",
         ),
     ] {
@@ -324,7 +324,7 @@ fn bad_content_is_refused_clearly() {
     let priced = create(
         &app,
         &token,
-        json!({"title": "Paid guide", "content_type": "document", "price": {"amount_minor": 900, "currency": "EUR"}}),
+        json!({"title": "Paid guide", "content_type": "document", "price": {"amount_minor": 900, "currency": "USD"}}),
     );
     let uploaded = app.upload(
         &format!("/v1/content/{priced}/file"),

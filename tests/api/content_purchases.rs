@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use droply_engine::payments::ledger::{LedgerEntry, LedgerKind};
 use droply_engine::payments::{PaymentFor, stored_payment_of_purchase};
-use droply_models::{Content, ContentId, ContentPurchase, ContentPurchaseId, PaymentStatus};
+use droply_models::{
+    Content, ContentId, ContentPurchase, ContentPurchaseId, Currency, Money, PaymentStatus, UserId,
+};
+use droply_test_support::fixtures;
 use droply_test_support::stripe::{event, post_event};
 use serde_json::json;
 
@@ -318,4 +321,159 @@ fn a_paid_purchase_is_granted_once_however_often_its_webhook_comes_and_lost_on_r
     );
     assert_consistent(&app);
     app.assert_no_leaks();
+}
+
+/// Regression: content could be priced in a currency its creator is not paid in (or
+/// keep a price after the creator moved to another currency), and the success of its
+/// payment could never be recorded: the buyer was charged, the purchase stayed pending
+/// and every webhook delivery failed.
+#[test]
+fn a_price_is_charged_only_in_the_sellers_currency() {
+    let app = spawn_app_paying();
+    let (_, bob) = app.register("bob");
+    let post = |token: &str, body: serde_json::Value| {
+        app.authed("POST", "/v1/content", token, Some(&body.to_string()))
+    };
+
+    // Cat is paid in USD: a EUR price is refused when the content is written.
+    let (cat_id, cat) = app.register("cat");
+    app.make_expert(cat_id, "Europe/Berlin");
+    let euros = post(
+        &cat,
+        json!({"title": "Euro guide", "content_type": "document",
+               "price": {"amount_minor": 900, "currency": "EUR"}}),
+    );
+    assert_eq!(
+        (euros.status, error_code(&euros).as_str()),
+        (400, "invalid_input"),
+        "{}",
+        euros.raw
+    );
+    // While a buyer's payment is open, her currency stays what the price says.
+    let guide = published_guide(&app, &cat, "Cat's guide", 1_900);
+    let started = app.authed("POST", &format!("/v1/content/{guide}/purchase"), &bob, None);
+    assert_eq!(started.status, 201, "{}", started.raw);
+    let move_to_euros = r#"{"currency":"EUR","hourly_rate":8000}"#;
+    let refused = app.authed("PATCH", "/v1/users/me", &cat, Some(move_to_euros));
+    assert_eq!(
+        (refused.status, error_code(&refused).as_str()),
+        (400, "invalid_input"),
+        "{}",
+        refused.raw
+    );
+
+    // Ann moves to EUR with a USD price on sale and no open sale: nobody can start
+    // paying that price until she sets it again, in euros.
+    let (ann_id, ann) = app.register("ann");
+    app.make_expert(ann_id, "Europe/Berlin");
+    let id = published_guide(&app, &ann, "Ann's guide", 1_900);
+    let moved = app.authed("PATCH", "/v1/users/me", &ann, Some(move_to_euros));
+    assert_eq!(moved.status, 200, "{}", moved.raw);
+    let stale = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+    assert_eq!(
+        (stale.status, error_code(&stale).as_str()),
+        (409, "invalid_state"),
+        "{}",
+        stale.raw
+    );
+    let purchases = app
+        .store
+        .iter::<ContentPurchase>()
+        .map(|row| row.expect("row"))
+        .filter(|row| row.content_id == ContentId::new(id))
+        .count();
+    assert_eq!(purchases, 0, "a refused purchase leaves no row");
+    let repriced = app.authed(
+        "PATCH",
+        &format!("/v1/content/{id}"),
+        &ann,
+        Some(r#"{"price":{"amount_minor":1700,"currency":"EUR"}}"#),
+    );
+    assert_eq!(repriced.status, 200, "{}", repriced.raw);
+    let bought = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+    assert_eq!(bought.status, 201, "{}", bought.raw);
+    assert_eq!(
+        bought.body["payment"]["amount"],
+        json!({"amount_minor": 1_700, "currency": "EUR"})
+    );
+
+    // A price Stripe cannot charge (a KWD amount whose last digit is not 0) is refused
+    // when written, not when someone pays.
+    let register = app.request(
+        "POST",
+        "/v1/auth/register",
+        Some(r#"{"username":"kai","email":"kai@example.com","password":"password-kai","full_name":"Kai Person","currency":"KWD"}"#),
+    );
+    assert_eq!(register.status, 201, "{}", register.raw);
+    let kai = register.body["token"].as_str().expect("token").to_owned();
+    let odd = post(
+        &kai,
+        json!({"title": "Dinar guide", "content_type": "document",
+               "price": {"amount_minor": 1_005, "currency": "KWD"}}),
+    );
+    assert_eq!(
+        (odd.status, error_code(&odd).as_str()),
+        (400, "invalid_input"),
+        "{}",
+        odd.raw
+    );
+    let even = post(
+        &kai,
+        json!({"title": "Dinar guide", "content_type": "document",
+               "price": {"amount_minor": 1_000, "currency": "KWD"}}),
+    );
+    assert_eq!(even.status, 201, "{}", even.raw);
+    assert_consistent(&app);
+    app.assert_no_leaks();
+}
+
+/// Regression: an imported price Stripe cannot charge (a KWD amount whose last digit is
+/// not 0) failed before the purchase's payment was given up: the purchase stayed open
+/// with its amount fixed, and every later attempt of the buyer answered that one again.
+#[test]
+fn a_price_stripe_cannot_charge_gives_the_purchase_up() {
+    let app = spawn_app_paying();
+    let (kai_id, _) = app.register("kai");
+    app.make_expert(kai_id, "Asia/Kuwait");
+    let dinars = Currency::parse("KWD").expect("KWD");
+    app.store
+        .users()
+        .modify(UserId::new(kai_id), |user| {
+            user.currency = dinars;
+            user.hourly_rate = Some(Money::new(10_000, dinars));
+            for total in [
+                &mut user.total_earnings,
+                &mut user.total_payouts,
+                &mut user.pending_balance,
+                &mut user.total_referral_earnings,
+            ] {
+                *total = Money::zero(dinars);
+            }
+            Ok(())
+        })
+        .expect("paid in dinars");
+    let mut row = fixtures::content(UserId::new(kai_id), "2026-10-01T10:00:00Z");
+    row.price = Money::new(1_005, dinars);
+    row.earnings = Money::zero(dinars);
+    row.purchases = 0;
+    let id = app.store.contents().create(row).expect("imported").id;
+    let (_, bob) = app.register("bob");
+    for attempt in ["first", "again"] {
+        let refused = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+        assert_eq!(
+            (refused.status, error_code(&refused).as_str()),
+            (400, "invalid_input"),
+            "{attempt}: {}",
+            refused.raw
+        );
+    }
+    let statuses: Vec<PaymentStatus> = app
+        .store
+        .iter::<ContentPurchase>()
+        .map(|row| row.expect("row"))
+        .filter(|row| row.content_id == id)
+        .map(|row| row.payment_status)
+        .collect();
+    assert_eq!(statuses, [PaymentStatus::Failed, PaymentStatus::Failed]);
+    assert_consistent(&app);
 }

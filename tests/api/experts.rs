@@ -98,6 +98,22 @@ fn bad_ids_and_parameters_get_clear_errors() {
         (missing.status, error_code(&missing).as_str()),
         (404, "not_found")
     );
+    // Ids past PostgreSQL's bigint (a 500 and a "corrupt store" log line there, once)
+    // name no row on either backend.
+    for path in [
+        "/v1/experts/9223372036854775808",
+        "/v1/experts/18446744073709551615",
+        "/v1/content/9223372036854775808",
+        "/v1/dropins/18446744073709551615",
+    ] {
+        let past = app.get(path);
+        assert_eq!(
+            (past.status, error_code(&past).as_str()),
+            (404, "not_found"),
+            "{path}: {}",
+            past.raw
+        );
+    }
     let malformed = app.get("/v1/experts/not-a-number");
     assert_eq!(
         (malformed.status, error_code(&malformed).as_str()),

@@ -203,8 +203,24 @@ fn change_currency(user: &mut User, currency: Currency, rate_given: bool) -> Res
 }
 
 /// Applies `update` to `user`'s own account in one transaction and returns
-/// the stored result.
+/// the stored result. The currency does not change while a sale of theirs awaits
+/// payment (its amount is in the currency they have now).
 pub fn update_profile(store: &crate::Store, user: UserId, update: ProfileUpdate) -> Result<User> {
     let now = Timestamp::now();
-    store.users().modify(user, |row| update.apply(row, now))
+    store.write(|txn| {
+        let mut row: User = txn.require(user)?;
+        if update
+            .currency
+            .is_some_and(|currency| currency != row.currency)
+            && crate::payments::has_open_sales(txn, user)?
+        {
+            return Err(ModelError::invalid(
+                "currency",
+                "cannot change while a booking or a purchase of yours awaits payment",
+            )
+            .into());
+        }
+        update.apply(&mut row, now)?;
+        txn.update(row)
+    })
 }

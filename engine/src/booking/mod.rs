@@ -189,7 +189,7 @@ pub(crate) fn book_in(
             txn.update(payment)?;
         }
         None if !price.is_zero() && replacing.is_none() => {
-            txn.create(Payment::for_booking(&booking, terms)?)?;
+            crate::payments::create_payment(txn, Payment::for_booking(&booking, terms)?)?;
         }
         None => {}
     }

@@ -12,7 +12,8 @@ use droply_models::{
 use super::lifecycle::visible;
 use super::reads::ContentReads;
 use crate::payments::{
-    ChargeTerms, Payment, PaymentFor, RefundOrder, grants_access, payment_for, request_refund,
+    ChargeTerms, Payment, PaymentFor, RefundOrder, create_payment, grants_access, payment_for,
+    request_refund,
 };
 use crate::store::{RecordId, Txn};
 use crate::{Error, Result};
@@ -49,7 +50,10 @@ pub fn begin_purchase(
             "the content is not for sale".to_owned(),
         ));
     }
-    if let Some(open) = earlier.into_iter().find(|p| is_open(p.payment_status)) {
+    if let Some(open) = earlier
+        .into_iter()
+        .find(|p| awaits_payment(p.payment_status))
+    {
         return Ok((open, false));
     }
     let free = content.price.is_zero();
@@ -72,13 +76,16 @@ pub fn begin_purchase(
     if free {
         crate::payments::count_purchase(txn, &purchase, true)?;
     } else {
-        txn.create(Payment::for_purchase(&purchase, content.user_id, terms)?)?;
+        create_payment(
+            txn,
+            Payment::for_purchase(&purchase, content.user_id, terms)?,
+        )?;
     }
     Ok((purchase, true))
 }
 
 /// A payment not yet decided: the buyer may still pay it.
-fn is_open(status: PaymentStatus) -> bool {
+pub(crate) fn awaits_payment(status: PaymentStatus) -> bool {
     matches!(
         status,
         PaymentStatus::Pending | PaymentStatus::RequiresAction

@@ -65,19 +65,22 @@ pub fn start_purchase_payment(
 
 fn start(payments: &Payments, store: &Store, payment: Payment) -> Result<PaymentStart> {
     let gateway = payments.gateway()?;
+    // An amount Stripe cannot take fails like a refusal from Stripe: the payment is
+    // given up, so the booking's slot is freed and the content can be bought again.
     let intent = match &payment.intent_id {
-        Some(id) => gateway.intent(id),
-        None => gateway.create_intent(
-            &intent_request(payments, &payment)?,
-            &payment.intent_key(payments.instance()),
-        ),
+        Some(id) => gateway.intent(id).map_err(Error::from),
+        None => intent_request(payments, &payment).and_then(|request| {
+            gateway
+                .create_intent(&request, &payment.intent_key(payments.instance()))
+                .map_err(Error::from)
+        }),
     };
     let intent = match intent {
         Ok(intent) => intent,
         Err(err) => {
-            tracing::warn!(paying_for = %payment.pays_for, error = %err.message, "payment could not be started");
+            tracing::warn!(paying_for = %payment.pays_for, error = %err, "payment could not be started");
             give_up(store, &payment)?;
-            return Err(err.into());
+            return Err(err);
         }
     };
     let stored = store.write(|txn| {

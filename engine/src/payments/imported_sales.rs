@@ -59,7 +59,7 @@ fn open_batch(
             let content: Content = txn.require(purchase.content_id)?;
             let mut payment = Payment::for_purchase(&purchase, content.user_id, &terms)?;
             payment.status = PaymentStatus::Succeeded;
-            let payment = txn.create(payment)?;
+            let payment = super::create_payment(txn, payment)?;
             ledger::record_charge(txn, &payment)?;
             referral_rewards::on_purchase_paid(txn, &config.referrals, &purchase, &payment)?;
             opened += 1;

@@ -58,9 +58,12 @@ pub use webhook::{WebhookReceipt, handle_webhook};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use droply_models::{Booking, BookingId, ContentPurchase, ContentPurchaseId, PaymentStatus};
+use droply_models::{
+    Booking, BookingId, BookingStatus, Content, ContentPurchase, ContentPurchaseId, PaymentStatus,
+    UserId,
+};
 
-use crate::store::{PageRequest, Store, Txn};
+use crate::store::{IndexName, PageRequest, Store, Txn};
 use crate::{Error, Result};
 
 /// What a new payment gets: whether payments are on at all, the platform's
@@ -135,6 +138,47 @@ impl Payment {
             created_at: purchase.created_at,
         })
     }
+}
+
+/// Writes a new payment. Its amount must be in the payee's currency: their
+/// balances hold one currency, so an earning in another could never be recorded (the
+/// payer would be charged for nothing). A price left in a currency the seller has moved
+/// away from is refused here, before anyone is charged.
+pub fn create_payment(txn: &mut Txn<'_>, payment: Payment) -> Result<Payment> {
+    let payee: droply_models::User = txn.require(payment.payee)?;
+    if payment.amount.currency != payee.currency {
+        return Err(Error::InvalidState(format!(
+            "the price is in {} but its seller is paid in {}: the seller must set it again",
+            payment.amount.currency, payee.currency
+        )));
+    }
+    txn.create(payment)
+}
+
+/// Whether `payee` has a sale whose payment is still open: a booking of theirs awaiting
+/// payment, or a purchase of their content not yet decided. Its amount is in their
+/// currency as it is now, so that currency must not change under it.
+pub fn has_open_sales(txn: &Txn<'_>, payee: UserId) -> Result<bool> {
+    let owner = payee.to_be_bytes();
+    let bookings: Vec<Booking> = txn.list_index(IndexName::BookingsByProvider, &owner)?;
+    if bookings
+        .iter()
+        .any(|booking| booking.status == BookingStatus::PendingPayment)
+    {
+        return Ok(true);
+    }
+    let content: Vec<Content> = txn.list_index(IndexName::ContentByCreator, &owner)?;
+    for item in content.iter().filter(|item| !item.price.is_zero()) {
+        let purchases: Vec<ContentPurchase> =
+            txn.list_index(IndexName::PurchasesByContent, &item.id.to_be_bytes())?;
+        if purchases
+            .iter()
+            .any(|purchase| crate::content::awaits_payment(purchase.payment_status))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The payment of `subject`, if it has one.

@@ -54,9 +54,17 @@ impl TimeZone {
         Some(Timestamp::from_datetime(local.to_utc()))
     }
 
-    /// The calendar date the wall clock in this zone shows at `instant`.
+    /// The calendar date the wall clock in this zone shows at `instant`. Within a day
+    /// of the ends of time, where that date is past what a date can hold, the last (or
+    /// first) date there is.
     pub fn local_date(self, instant: Timestamp) -> NaiveDate {
-        instant.as_datetime().with_timezone(&self.0).date_naive()
+        let utc = instant.as_datetime().naive_utc();
+        let offset = self.0.offset_from_utc_datetime(&utc).fix();
+        match utc.checked_add_offset(offset) {
+            Some(local) => local.date(),
+            None if offset.local_minus_utc() > 0 => NaiveDate::MAX,
+            None => NaiveDate::MIN,
+        }
     }
 
     /// The zone's UTC offset at `instant`, in seconds east of UTC.
@@ -113,6 +121,21 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+    }
+
+    #[test]
+    fn the_local_date_at_the_ends_of_time_is_the_last_or_first_date() {
+        let east = TimeZone::parse("Pacific/Kiritimati").expect("UTC+14");
+        let west = TimeZone::parse("Etc/GMT+12").expect("UTC-12");
+        let last = Timestamp::from_datetime(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+        let first = Timestamp::from_datetime(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        assert_eq!(east.local_date(last), NaiveDate::MAX);
+        assert_eq!(west.local_date(last), last.as_datetime().date_naive());
+        assert_eq!(west.local_date(first), NaiveDate::MIN);
+        assert_eq!(east.local_date(first), first.as_datetime().date_naive());
+        let ordinary = Timestamp::parse_rfc3339("2027-03-28T23:30:00Z").expect("instant");
+        assert_eq!(east.local_date(ordinary), date(2027, 3, 29));
+        assert_eq!(west.local_date(ordinary), date(2027, 3, 28));
     }
 
     #[test]

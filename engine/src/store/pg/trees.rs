@@ -116,24 +116,23 @@ fn table(tree: TreeId) -> Result<(String, Shape)> {
     }
 }
 
-/// The bigint id a row key stands for.
-fn key_id(key: &[u8]) -> Result<i64> {
+/// The bigint id a row key stands for; `None` for an id past bigint's range, which no
+/// row has (ids are handed out from 1 up, while typed ids parse any u64, so a client
+/// may ask for one: the answer is that there is no such row, as on sled).
+fn row_id(key: &[u8]) -> Result<Option<i64>> {
     read_u64(key)
-        .and_then(|id| i64::try_from(id).ok())
+        .map(|id| i64::try_from(id).ok())
         .ok_or_else(|| Error::Corrupt("a row key is not an id".to_owned()))
+}
+
+/// The bigint id of a row being written.
+fn key_id(key: &[u8]) -> Result<i64> {
+    row_id(key)?.ok_or_else(|| Error::Invalid("a row id must fit in a bigint".to_owned()))
 }
 
 /// The row key of a bigint id.
 fn id_key(id: i64) -> Vec<u8> {
     (id as u64).to_be_bytes().to_vec()
-}
-
-/// A bound as a bind parameter: an id for row tables, bytes otherwise.
-fn bound_param(shape: &Shape, key: &[u8]) -> Result<Box<dyn ToSql + Sync>> {
-    Ok(match shape {
-        Shape::Rows => Box::new(key_id(key)?),
-        Shape::Keys { .. } => Box::new(key.to_vec()),
-    })
 }
 
 /// `WHERE` conditions for `bounds` on `column`, with their parameters.
@@ -144,13 +143,27 @@ fn conditions(
 ) -> Result<(String, Vec<Box<dyn ToSql + Sync>>)> {
     let mut clauses = Vec::new();
     let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::new();
-    for (bound, inclusive, exclusive) in [(&bounds.0, ">=", ">"), (&bounds.1, "<=", "<")] {
+    for (lower, bound, inclusive, exclusive) in
+        [(true, &bounds.0, ">=", ">"), (false, &bounds.1, "<=", "<")]
+    {
         let (op, key) = match bound {
             Bound::Included(key) => (inclusive, key),
             Bound::Excluded(key) => (exclusive, key),
             Bound::Unbounded => continue,
         };
-        params.push(bound_param(shape, key)?);
+        let param: Box<dyn ToSql + Sync> = match shape {
+            Shape::Rows => match row_id(key)? {
+                Some(id) => Box::new(id),
+                // Past every row: nothing lies above it, everything below.
+                None if lower => {
+                    clauses.push("FALSE".to_owned());
+                    continue;
+                }
+                None => continue,
+            },
+            Shape::Keys { .. } => Box::new(key.to_vec()),
+        };
+        params.push(param);
         clauses.push(format!("{column} {op} ${}", params.len()));
     }
     let sql = if clauses.is_empty() {
@@ -174,7 +187,10 @@ pub(crate) fn get(session: &mut impl Session, tree: TreeId, key: &[u8]) -> Resul
     let row = match shape {
         Shape::Rows => session.row_opt(
             &format!("SELECT to_jsonb(stored)::text FROM {table} AS stored WHERE id = $1"),
-            &[&key_id(key)?],
+            &[&match row_id(key)? {
+                Some(id) => id,
+                None => return Ok(None),
+            }],
         )?,
         Shape::Keys { .. } => {
             session.row_opt(&format!("SELECT id FROM {table} WHERE key = $1"), &[&key])?
@@ -268,10 +284,14 @@ pub(crate) fn apply(session: &mut impl Session, staged: &Staged, rows: &RowWrite
         let (table, shape) = table(tree)?;
         match shape {
             Shape::Rows => {
-                let ids = keys
+                // An id past bigint names no row: there is nothing to remove.
+                let ids: Vec<i64> = keys
                     .iter()
-                    .map(|key| key_id(key))
-                    .collect::<Result<Vec<_>>>()?;
+                    .map(|key| row_id(key))
+                    .collect::<Result<Vec<_>>>()?
+                    .into_iter()
+                    .flatten()
+                    .collect();
                 session.run(&format!("DELETE FROM {table} WHERE id = ANY($1)"), &[&ids])?
             }
             Shape::Keys { .. } => session.run(

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use droply_engine::availability::{ExceptionPatch, NewException, NewRule, RulePatch, SlotQuery};
 use droply_models::{
     AvailabilityException, AvailabilityExceptionId, AvailabilityRule, AvailabilityRuleId,
@@ -372,13 +372,18 @@ pub struct SlotList {
     slots: Vec<SlotView>,
 }
 
+/// A `YYYY-MM-DD` date of a four-digit year (chrono's `%Y` alone also takes signed
+/// years of any length, up to the edge of what an instant can hold).
 fn date(text: &str, name: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        ApiError::new(
-            ErrorCode::InvalidParameter,
-            format!("{name} must be a date YYYY-MM-DD"),
-        )
-    })
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|date| (1..=9999).contains(&date.year()))
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("{name} must be a date YYYY-MM-DD"),
+            )
+        })
 }
 
 /// `GET /v1/experts/{id}/slots?from=&to=&tz=&duration=`: bookable slots, the
