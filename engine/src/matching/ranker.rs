@@ -11,7 +11,7 @@
 //!    exposure for a new expert on the first page;
 //! 5. **explain**: reasons per hit, facet counts and the estimated total.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,9 +34,12 @@ use super::viewer::ViewerContext;
 use crate::availability::SlotPolicy;
 use crate::{Result, SearchIndex, Store};
 
+mod arrange;
 mod retrieval;
 mod track_records;
 
+pub(super) use arrange::diversify;
+use arrange::guarantee_new_expert;
 pub(super) use retrieval::{estimated_total, pools};
 
 /// Candidates re-ranked beyond the requested page...
@@ -46,10 +49,6 @@ const RERANK_EXTRA: usize = 20;
 const RERANK_MIN: usize = 50;
 /// Facet values returned per field at most.
 pub(super) const FACET_VALUES: usize = 100;
-/// The first page's size for the new-expert guarantee.
-const FIRST_PAGE: usize = 10;
-/// Where on the first page a new expert is placed when none made it on merit.
-const NEW_EXPERT_SLOT: usize = 4;
 /// The most decoded expert rows kept; a full cache starts over.
 const ROWS_CAPACITY: usize = 100_000;
 
@@ -429,75 +428,4 @@ fn matched_words(expert: &User, query_terms: &HashSet<String>) -> String {
         return format!("location: {}", expert.location);
     }
     String::new()
-}
-
-/// Re-orders `ranked` greedily: each pick loses `penalty` per earlier pick of the same
-/// profession, and the loss is recorded as a diversity contribution.
-pub(super) fn diversify(ranked: &mut Vec<RankedExpert>, penalty: f32) {
-    if penalty <= 0.0 || ranked.len() < 2 {
-        return;
-    }
-    // Professions as small numbers, compared case-insensitively, computed once.
-    let mut kinds: HashMap<String, usize> = HashMap::new();
-    let mut remaining: Vec<(usize, RankedExpert)> = std::mem::take(ranked)
-        .into_iter()
-        .map(|hit| {
-            let next = kinds.len();
-            let kind = *kinds
-                .entry(hit.expert.profession.to_lowercase())
-                .or_insert(next);
-            (kind, hit)
-        })
-        .collect();
-    let mut seen = vec![0u32; kinds.len()];
-    while !remaining.is_empty() {
-        let effective =
-            |(kind, hit): &(usize, RankedExpert)| hit.score - penalty * seen[*kind] as f32;
-        let best = (0..remaining.len())
-            .max_by(|&a, &b| {
-                effective(&remaining[a])
-                    .total_cmp(&effective(&remaining[b]))
-                    .then(b.cmp(&a))
-            })
-            .unwrap_or(0);
-        let (kind, mut hit) = remaining.remove(best);
-        let repeats = seen[kind];
-        if repeats > 0 {
-            let loss = penalty * repeats as f32;
-            hit.contributions.push(Contribution::new(
-                Signal::Diversity,
-                format!("{repeats} {} above", hit.expert.profession),
-                -loss,
-            ));
-            hit.score -= loss;
-            hit.match_score = display_score(hit.score);
-        }
-        seen[kind] += 1;
-        ranked.push(hit);
-    }
-}
-
-/// Makes sure the first page shows a new expert when one is among the candidates and
-/// reasonably relevant: the best such is moved up to [`NEW_EXPERT_SLOT`].
-fn guarantee_new_expert(ranked: &mut Vec<RankedExpert>) {
-    let is_new = |hit: &RankedExpert| {
-        hit.contributions
-            .iter()
-            .any(|c| c.signal == Signal::NewExpert)
-    };
-    let page = ranked.len().min(FIRST_PAGE);
-    if page < FIRST_PAGE || ranked[..page].iter().any(is_new) {
-        return;
-    }
-    let top_relevance = ranked.iter().map(|h| h.fused.score).fold(0.0f32, f32::max);
-    let candidate = ranked
-        .iter()
-        .enumerate()
-        .skip(page)
-        .find(|(_, hit)| is_new(hit) && hit.fused.score >= 0.5 * top_relevance)
-        .map(|(i, _)| i);
-    if let Some(i) = candidate {
-        let hit = ranked.remove(i);
-        ranked.insert(NEW_EXPERT_SLOT.min(ranked.len()), hit);
-    }
 }

@@ -2,7 +2,8 @@
 //! ([`ApiError`]), and the router ([`router()`]) merged from one routes module
 //! per resource. `routes/` holds the handlers, each route declared once with
 //! its OpenAPI operation; `extract/` what handlers take from a request (the
-//! signed-in user, JSON bodies, queries, pages); `views/` what they send back;
+//! signed-in user, JSON bodies, queries, pages); `views/` what they send back
+//! (`large_json` writes the largest answers: search, matches, recommendations);
 //! `middleware/` what runs around every request (its id, span, access-log
 //! line and metrics, the rate limits, the in-flight limit and the request
 //! timeout); `docs/` the OpenAPI document and the `/docs` page.
@@ -15,6 +16,7 @@ mod docs;
 mod error;
 mod extract;
 pub(crate) mod file_response;
+mod large_json;
 mod live;
 mod middleware;
 mod router;

@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, SignedIn, parse_id};
+use crate::http::large_json::LargeJson;
 use crate::http::views::{MatchReasonView, PublicProfile, reason_views};
 use crate::http::{AppState, blocking};
 
@@ -108,7 +109,7 @@ pub async fn create_matches(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     ApiJson(body): ApiJson<MatchBody>,
-) -> Result<Json<MatchList>, ApiError> {
+) -> Result<LargeJson<MatchList>, ApiError> {
     let request = SearchRequest {
         q: body.q,
         filter: body.filter,
@@ -128,7 +129,7 @@ pub async fn create_matches(
             match_reasons: reason_views(&row.match_reasons),
         })
         .collect();
-    Ok(Json(MatchList { matches }))
+    Ok(LargeJson(MatchList { matches }))
 }
 
 async fn feedback(

@@ -1,7 +1,6 @@
 //! Experts without a query: those similar to an expert, those trending this
 //! week, and those picked for the caller from their history.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use droply_engine::Recommendation;
 use droply_engine::matching::MAX_RECOMMENDATIONS;
@@ -13,6 +12,7 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{ApiQuery, MaybeSignedIn, parse_id};
+use crate::http::large_json::LargeJson;
 use crate::http::views::RankedExpertList;
 use crate::http::{AppState, blocking};
 
@@ -68,14 +68,14 @@ pub async fn list_similar_experts(
     MaybeSignedIn(viewer): MaybeSignedIn,
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<SimilarQuery>,
-) -> Result<Json<RankedExpertList>, ApiError> {
+) -> Result<LargeJson<RankedExpertList>, ApiError> {
     let expert: UserId = parse_id(&id, "expert")?;
     let limit = list_limit(query.limit)?;
     let similar = blocking(&state, move |engine| {
         engine.similar_experts(expert, limit, viewer)
     })
     .await?;
-    Ok(Json(RankedExpertList::of(&similar)))
+    Ok(LargeJson(RankedExpertList::of(&similar)))
 }
 
 /// Which recommendations.
@@ -119,7 +119,7 @@ pub async fn list_recommendations(
     State(state): State<AppState>,
     MaybeSignedIn(viewer): MaybeSignedIn,
     ApiQuery(query): ApiQuery<RecommendationQuery>,
-) -> Result<Json<RankedExpertList>, ApiError> {
+) -> Result<LargeJson<RankedExpertList>, ApiError> {
     let limit = list_limit(query.limit)?;
     let kind = query.kind.unwrap_or(if viewer.is_some() {
         RecommendationKind::ForYou
@@ -137,5 +137,5 @@ pub async fn list_recommendations(
         (RecommendationKind::Trending, viewer) => Recommendation::Trending { viewer },
     };
     let experts = blocking(&state, move |engine| engine.recommendations(kind, limit)).await?;
-    Ok(Json(RankedExpertList::of(&experts)))
+    Ok(LargeJson(RankedExpertList::of(&experts)))
 }

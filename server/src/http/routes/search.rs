@@ -13,7 +13,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::extract::State;
 use droply_engine::matching::{Contribution, MatchQuery};
 use droply_engine::matching::{RankedHit, SearchKind, SearchRequest, SearchResults};
@@ -29,6 +28,7 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, MaybeSignedIn};
+use crate::http::large_json::LargeJson;
 use crate::http::views::{
     ContentHitView, CreatorView, DropinView, MatchReasonView, PublicProfile, reason_views,
 };
@@ -389,7 +389,7 @@ pub async fn search_experts(
     State(state): State<AppState>,
     MaybeSignedIn(viewer): MaybeSignedIn,
     ApiJson(body): ApiJson<SearchBody>,
-) -> Result<Json<SearchResponse>, ApiError> {
+) -> Result<LargeJson<SearchResponse>, ApiError> {
     let style = HitStyle {
         score: body.show_ranking_score,
         details: body.show_ranking_score_details,
@@ -414,7 +414,7 @@ pub async fn search_experts(
         .map(|ranked| hit(ranked, style))
         .collect();
     let (estimated_total_hits, took_micros) = (results.total, results.took_micros);
-    Ok(Json(SearchResponse {
+    Ok(LargeJson(SearchResponse {
         hits,
         estimated_total_hits,
         facet_distribution: facet_distribution(&query, results, style.tagged),

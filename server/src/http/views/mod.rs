@@ -1,7 +1,7 @@
 //! What the API sends back: the shapes of rows as callers may see them
 //! (one's own account, a public profile and its branding, a booking, a ranked expert, one's
-//! payouts and earnings, content, its purchases and its search hits, drop-ins and their messages), and
-//! payouts and earnings, one's calendar connection, content, its purchases and its search hits), and
+//! payouts and earnings, one's calendar connection, content, its purchases and its search hits,
+//! drop-ins and their messages), and
 //! the OpenAPI schemas of the model types the API sends or takes as they are.
 
 mod account_view;
