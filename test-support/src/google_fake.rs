@@ -66,6 +66,8 @@ struct Inner {
     revoked: Vec<String>,
     /// How many Calendar API calls still answer 503.
     failing_api_calls: u32,
+    /// The next refresh waits for this before it is answered.
+    refresh_hold: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 impl Inner {
@@ -227,6 +229,14 @@ impl GoogleFake {
         lock(&self.inner).fail_next_refresh = true;
     }
 
+    /// The next refresh grant waits, logged as `refresh-held`, until the returned sender
+    /// sends or is dropped (for tests of what changes while a refresh is under way).
+    pub fn hold_next_refresh(&self) -> tokio::sync::oneshot::Sender<()> {
+        let (release, hold) = tokio::sync::oneshot::channel();
+        lock(&self.inner).refresh_hold = Some(hold);
+        release
+    }
+
     /// The next `n` Calendar API calls (FreeBusy, events) answer 503.
     pub fn fail_next_api_calls(&self, n: u32) {
         lock(&self.inner).failing_api_calls = n;
@@ -318,6 +328,16 @@ fn issue(inner: &mut Inner, with_refresh: bool) -> Value {
 async fn token(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> Response {
     let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
+    if field("grant_type") == "refresh_token" {
+        let hold = lock(&inner).refresh_hold.take();
+        if let Some(hold) = hold {
+            lock(&inner)
+                .log
+                .push(("refresh-held".to_owned(), String::new()));
+            // Released by a send or by the sender's drop: either way, answer now.
+            let _ = hold.await;
+        }
+    }
     let mut inner = lock(&inner);
     if field("client_id") != CLIENT_ID || field("client_secret") != CLIENT_SECRET {
         inner

@@ -444,3 +444,36 @@ fn without_google_the_calendar_routes_answer_calendar_not_configured() {
     let report = app.engine.sync_calendars().expect("sync is off");
     assert_eq!(report.synced, 0);
 }
+
+/// Regression: a refresh under way with the old grant while the expert connected again
+/// marked the new connection broken when Google refused the old grant (or wrote the
+/// old grant's token over the new one).
+#[test]
+fn a_refresh_of_the_old_grant_leaves_a_new_connection_alone() {
+    let (app, fake) = spawn_app_with_google();
+    let (_, token) = free_expert(&app, "grace");
+    fake.set_expires_in(60);
+    connect(&app, &fake, &token);
+    fake.fail_next_refresh();
+    let release = fake.hold_next_refresh();
+    std::thread::scope(|scope| {
+        let sync = scope.spawn(|| app.engine.sync_calendars());
+        let started = std::time::Instant::now();
+        while fake.count("refresh-held") == 0 {
+            assert!(started.elapsed() < std::time::Duration::from_secs(15));
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        fake.set_expires_in(3_600);
+        connect(&app, &fake, &token);
+        release.send(()).expect("the refresh waits");
+        let report = sync.join().expect("sync thread").expect("sync");
+        assert_eq!(report.refreshed, 0, "{report:?}");
+    });
+    let status = app.authed("GET", "/v1/calendar/google", &token, None);
+    assert_eq!(status.body["status"], "connected", "{}", status.raw);
+    assert!(status.body["problem"].is_null(), "{}", status.raw);
+    // The new grant works: the next sync needs no refresh.
+    let report = app.engine.sync_calendars().expect("sync");
+    assert_eq!((report.broken, report.synced), (0, 1), "{report:?}");
+    assert_no_tokens(&app, &fake);
+}

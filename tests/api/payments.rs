@@ -410,3 +410,58 @@ fn without_stripe_paid_sessions_and_payouts_answer_503_and_free_ones_confirm() {
     assert!(free.body.get("payment").is_none());
     assert_consistent(&app);
 }
+
+/// Regression: a `charge.refunded` delivered late, its charge still counting a refund
+/// that has failed since, brought that refund back as a new one: the expert lost the
+/// earning, the client got nothing back. Every order of the events ends with nothing
+/// refunded.
+#[test]
+fn a_failed_refund_stays_failed_whatever_order_its_events_come_in() {
+    let mut outcomes = Vec::new();
+    for seed in 0..4_u64 {
+        let app = spawn_app_paying();
+        let (expert, _, _, id) = booked(&app);
+        let life = life_of(&app, id);
+        let (paid, refund) = (&life[0], &life[2]["data"]["object"]);
+        let mut failed = refund.clone();
+        failed["status"] = json!("failed");
+        let events = [
+            paid.clone(),
+            event("evt_refund_ok", "refund.updated", refund.clone()),
+            event("evt_refund_failed", "charge.refund.updated", failed),
+            // The charge as it was while the refund stood.
+            life[1].clone(),
+        ];
+        let mut deliveries: Vec<&Value> = events.iter().chain(&events).collect();
+        let mut state = seed.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(3);
+        for i in (1..deliveries.len()).rev() {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            deliveries.swap(i, (state >> 33) as usize % (i + 1));
+        }
+        for delivery in deliveries {
+            let (status, answer) = post_event(&url(&app), WEBHOOK_SECRET, delivery);
+            assert_eq!(status, 200, "{answer}");
+        }
+        let booking = app
+            .store
+            .bookings()
+            .get(BookingId::new(id))
+            .expect("booking");
+        let earned = app
+            .store
+            .users()
+            .get(UserId::new(expert))
+            .expect("expert")
+            .total_earnings;
+        assert_consistent(&app);
+        outcomes.push((booking.payment_status, earned));
+    }
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| *o == (PaymentStatus::Succeeded, usd(7_650))),
+        "{outcomes:?}"
+    );
+}

@@ -9,6 +9,7 @@ use droply_engine::payments::{PaymentsConfig, StripeConfig, ledger};
 use droply_engine::{Engine, EngineConfig};
 use droply_models::{Currency, PayoutStatus, StripeAccountStatus, Timestamp, UserId};
 use droply_test_support::stripe::{SECRET_KEY, StripeFake, event, post_event};
+use serde_json::json;
 
 use crate::app::{
     TestApp, WEBHOOK_SECRET, at_once, engine_config, error_code, spawn_app_paying,
@@ -325,4 +326,64 @@ fn a_kill_between_the_transfer_and_its_commit_never_pays_twice() {
     assert!(report.is_consistent(), "{:?}", report.problems);
     let earnings = engine.earnings(user).expect("earnings");
     assert_eq!(earnings.available, usd(7_500));
+}
+
+/// Regression: a partial `transfer.reversed` gave the whole payout back (a second
+/// payout could then send it again), and one after a failed bank payout gave nothing
+/// back. What comes back is what Stripe says came back, once.
+#[test]
+fn a_reversed_transfer_gives_back_what_was_reversed_once() {
+    let app = spawn_app_paying();
+    let (_, token, _) = payable_expert(&app, 5_000);
+    let sent = app.authed("POST", "/v1/payouts", &token, Some("{}"));
+    assert_eq!(sent.status, 201, "{}", sent.raw);
+    let stripe = app.stripe.as_ref().expect("stripe");
+    let transfer = stripe.fake.transfers()[0].clone();
+    let reversal = |event_id: &str, reversed: i64, whole: bool| {
+        let mut object = transfer.clone();
+        object["amount_reversed"] = json!(reversed);
+        object["reversed"] = json!(whole);
+        event(event_id, "transfer.reversed", object)
+    };
+    let deliver = |delivery: serde_json::Value| {
+        let (status, answer) = post_event(&url(&app), WEBHOOK_SECRET, &delivery);
+        assert_eq!(status, 200, "{answer}");
+    };
+    let available = || {
+        app.authed("GET", "/v1/earnings", &token, None).body["available"]["amount_minor"]
+            .as_i64()
+            .expect("available")
+    };
+    let status = || {
+        app.authed("GET", "/v1/payouts", &token, None).body["payouts"][0]["status"]
+            .as_str()
+            .expect("status")
+            .to_owned()
+    };
+    assert_eq!(available(), 0);
+    // 10.00 of the 50.00 comes back, told twice and under two event ids.
+    deliver(reversal("evt_part", 1_000, false));
+    deliver(reversal("evt_part", 1_000, false));
+    deliver(reversal("evt_part_again", 1_000, false));
+    assert_eq!(available(), 1_000);
+    assert_eq!(status(), "in_transit");
+    let again = app.authed(
+        "POST",
+        "/v1/payouts",
+        &token,
+        Some(r#"{"amount":{"amount_minor":1001,"currency":"USD"}}"#),
+    );
+    assert_eq!(error_code(&again), "insufficient_balance", "{}", again.raw);
+    // The bank payout fails (the money stays at Stripe), then the rest is reversed.
+    let mut failed = transfer.clone();
+    failed["id"] = json!("po_1");
+    failed["object"] = json!("payout");
+    deliver(event("evt_bank", "payout.failed", failed));
+    assert_eq!(status(), "failed");
+    deliver(reversal("evt_rest", 5_000, true));
+    assert_eq!(available(), 5_000);
+    // A late partial one changes nothing.
+    deliver(reversal("evt_late", 1_000, false));
+    assert_eq!(available(), 5_000);
+    assert_consistent(&app);
 }

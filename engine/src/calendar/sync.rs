@@ -198,7 +198,11 @@ impl CalendarSync {
     ) -> Result<Option<SecretString>> {
         let user = connection.user_id;
         let Some(sealed) = &connection.refresh_token else {
-            self.mark_broken(store, user, "Google gave no refresh token; connect again")?;
+            self.mark_broken(
+                store,
+                connection,
+                "Google gave no refresh token; connect again",
+            )?;
             report.broken += 1;
             return Ok(None);
         };
@@ -208,7 +212,7 @@ impl CalendarSync {
             Err(err) if err.failure == GoogleFailure::InvalidGrant => {
                 self.mark_broken(
                     store,
-                    user,
+                    connection,
                     "Google refused the stored grant (revoked or expired); connect again",
                 )?;
                 report.broken += 1;
@@ -235,6 +239,9 @@ impl CalendarSync {
             let Some(mut row) = txn.get::<CalendarConnection>(user)? else {
                 return Ok(());
             };
+            if !same_grant(&row, connection) {
+                return Ok(()); // reconnected meanwhile: the new grant stands
+            }
             row.access_token = access_sealed.clone();
             if let Some(sealed) = &refresh_sealed {
                 row.refresh_token = Some(sealed.clone());
@@ -248,11 +255,17 @@ impl CalendarSync {
         Ok(Some(grant.access_token))
     }
 
-    fn mark_broken(&self, store: &Store, user: UserId, why: &str) -> Result<()> {
+    /// Marks `connection` broken, unless the user connected again since it was read
+    /// (a refresh that fails with the old grant says nothing about the new one).
+    fn mark_broken(&self, store: &Store, connection: &CalendarConnection, why: &str) -> Result<()> {
+        let user = connection.user_id;
         store.write(|txn| {
             let Some(mut row) = txn.get::<CalendarConnection>(user)? else {
                 return Ok(());
             };
+            if !same_grant(&row, connection) {
+                return Ok(());
+            }
             row.state = LinkState::Broken;
             row.problem = Some(why.to_owned());
             txn.update(row)?;
@@ -406,7 +419,13 @@ impl CalendarSync {
     }
 }
 
-/// The event a booking shows in its expert's calendar.
+/// Whether `row` still holds the grant `read` held: a disconnect and a new connection
+/// while a refresh was under way give the row another refresh token (sealed afresh) and
+/// another `connected_at`.
+fn same_grant(row: &CalendarConnection, read: &CalendarConnection) -> bool {
+    row.connected_at == read.connected_at && row.refresh_token == read.refresh_token
+}
+
 /// The event id we ask Google to use for a booking's first event, so that
 /// a retried create cannot make a second one (Google's ids are 5-1024
 /// characters of `a`-`v` and `0`-`9`).
@@ -414,6 +433,7 @@ fn event_id_of(booking: &Booking) -> String {
     format!("dropb{:012}", booking.id.get())
 }
 
+/// The event a booking shows in its expert's calendar.
 fn event_body(booking: &Booking) -> EventBody {
     EventBody {
         summary: format!("Droply session with {}", booking.client_name),

@@ -263,6 +263,18 @@ pub fn record_payout(
     apply_to_caches(txn, user, kind, signed)
 }
 
+/// What of `payout` has come back to its expert's balance: its reversal rows.
+pub fn returned_of_payout(txn: &Txn<'_>, payout: &Payout) -> Result<Money> {
+    let rows: Vec<LedgerEntry> =
+        txn.list_index(IndexName::LedgerByUser, &payout.user_id.to_be_bytes())?;
+    rows.iter()
+        .filter(|row| row.payout_id == Some(payout.id) && row.kind == LedgerKind::PayoutReversal)
+        .try_fold(Money::zero(payout.amount.currency), |sum, row| {
+            sum.checked_add(row.amount)
+        })
+        .map_err(crate::Error::from)
+}
+
 /// Referral `reward` credited to its referrer out of the platform's fees
 /// (`credit`), or taken back (`!credit`).
 pub fn record_referral_reward(

@@ -102,6 +102,19 @@ impl Payment {
             .map_err(Error::from)
     }
 
+    /// What a charge's `amount_refunded` may count: every refund that counts, and the
+    /// failed ones Stripe named (a snapshot of the charge taken before they failed still
+    /// counts them).
+    pub fn refunded_or_named(&self) -> Result<Money> {
+        self.refunds
+            .iter()
+            .filter(|refund| refund.state.counts() || refund.stripe_id.is_some())
+            .try_fold(Money::zero(self.amount.currency), |sum, refund| {
+                sum.checked_add(refund.amount)
+            })
+            .map_err(Error::from)
+    }
+
     /// What was decided to give back, sent or not (every refund but the failed).
     pub fn committed_refunds(&self) -> Result<Money> {
         self.refunds

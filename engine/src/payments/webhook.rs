@@ -295,8 +295,11 @@ impl Context<'_> {
         };
         check_amount(&payment, charge, "amount")?;
         let (payment, order) = self.mark_paid(txn, payment, intent_id)?;
+        // The charge's total is a snapshot: delivered late, it still counts a refund
+        // that has failed since. Only what no refund we know of can explain is new (a new
+        // refund Stripe names comes through `refund.created` as well).
         let total = amount_of(&payment, charge, "amount_refunded")?;
-        let known = payment.refunded()?;
+        let known = payment.refunded_or_named()?;
         let payment = if total.amount_minor > known.amount_minor {
             let extra = total.checked_sub(known)?;
             add_settled_refund(txn, payment, extra, None, RefundState::Succeeded)?
@@ -420,17 +423,52 @@ impl Context<'_> {
                 payout.id
             )));
         }
-        if matches!(
-            payout.status,
-            PayoutStatus::Failed | PayoutStatus::Cancelled
-        ) {
-            return Ok((format!("payout {} was already given back", payout.id), None));
+        // Stripe sends this for partial reversals too, and the transfer carries how much
+        // has come back in all: only what the ledger does not hold yet is given back (a
+        // redelivered or late event adds nothing), and only a reversal of the whole
+        // transfer fails the payout. What the ledger holds counts whatever the payout's
+        // status says (a failed bank payout moves no money in the ledger).
+        let reversed = match transfer.get("amount_reversed").and_then(Value::as_i64) {
+            Some(raw) => {
+                let currency = currency_from_stripe(text(transfer, "currency")?)?;
+                if currency != payout.amount.currency {
+                    return Err(Error::Invalid(format!(
+                        "transfer {transfer_id} is in {currency}, payout {} in {}",
+                        payout.id, payout.amount.currency
+                    )));
+                }
+                let reversed = from_stripe(raw, currency)?;
+                if reversed.amount_minor > payout.amount.amount_minor {
+                    payout.amount
+                } else {
+                    reversed
+                }
+            }
+            None => payout.amount,
+        };
+        let returned = ledger::returned_of_payout(txn, &payout)?;
+        let extra = reversed.checked_sub(returned)?;
+        if reversed.amount_minor >= payout.amount.amount_minor
+            && !matches!(
+                payout.status,
+                PayoutStatus::Failed | PayoutStatus::Cancelled
+            )
+        {
+            payout.status = PayoutStatus::Failed;
         }
-        payout.status = PayoutStatus::Failed;
         payout.stripe_transfer_id = Some(transfer_id.to_owned());
         let payout = txn.update(payout)?;
-        ledger::record_payout(txn, payout.user_id, payout.id, payout.amount, false)?;
-        Ok((format!("payout {} reversed", payout.id), None))
+        if !extra.is_positive() {
+            return Ok((
+                format!("payout {}: {returned} was given back already", payout.id),
+                None,
+            ));
+        }
+        ledger::record_payout(txn, payout.user_id, payout.id, extra, false)?;
+        Ok((
+            format!("payout {}: {extra} reversed, {reversed} in all", payout.id),
+            None,
+        ))
     }
 
     fn payout_settled(&self, txn: &mut Txn<'_>, object: &Value, kind: &str) -> Result<Applied> {
