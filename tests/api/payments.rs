@@ -317,6 +317,25 @@ fn life_of(app: &TestApp, id: u64) -> Vec<Value> {
     ]
 }
 
+/// Posts `deliveries` in an order fixed by `seed` (Fisher-Yates over a small LCG), each
+/// answered 200.
+fn deliver_shuffled(app: &TestApp, mut deliveries: Vec<&Value>, seed: u64) {
+    let mut state = seed
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    for i in (1..deliveries.len()).rev() {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        let j = (state >> 33) as usize % (i + 1);
+        deliveries.swap(i, j);
+    }
+    for delivery in deliveries {
+        let (status, answer) = post_event(&url(app), WEBHOOK_SECRET, delivery);
+        assert_eq!(status, 200, "{answer}");
+    }
+}
+
 #[test]
 fn every_event_delivered_three_times_in_shuffled_orders_yields_one_state() {
     let mut outcomes = Vec::new();
@@ -324,22 +343,8 @@ fn every_event_delivered_three_times_in_shuffled_orders_yields_one_state() {
         let app = spawn_app_paying();
         let (expert, _, _, id) = booked(&app);
         let life = life_of(&app, id);
-        let mut deliveries: Vec<&Value> = life.iter().chain(&life).chain(&life).collect();
-        // A fixed shuffle per seed (Fisher-Yates over a small LCG).
-        let mut state = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        for i in (1..deliveries.len()).rev() {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            let j = (state >> 33) as usize % (i + 1);
-            deliveries.swap(i, j);
-        }
-        for delivery in deliveries {
-            let (status, answer) = post_event(&url(&app), WEBHOOK_SECRET, delivery);
-            assert_eq!(status, 200, "{answer}");
-        }
+        let deliveries: Vec<&Value> = life.iter().chain(&life).chain(&life).collect();
+        deliver_shuffled(&app, deliveries, seed);
         let booking = app
             .store
             .bookings()
@@ -432,18 +437,7 @@ fn a_failed_refund_stays_failed_whatever_order_its_events_come_in() {
             // The charge as it was while the refund stood.
             life[1].clone(),
         ];
-        let mut deliveries: Vec<&Value> = events.iter().chain(&events).collect();
-        let mut state = seed.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(3);
-        for i in (1..deliveries.len()).rev() {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            deliveries.swap(i, (state >> 33) as usize % (i + 1));
-        }
-        for delivery in deliveries {
-            let (status, answer) = post_event(&url(&app), WEBHOOK_SECRET, delivery);
-            assert_eq!(status, 200, "{answer}");
-        }
+        deliver_shuffled(&app, events.iter().chain(&events).collect(), seed);
         let booking = app
             .store
             .bookings()
