@@ -86,12 +86,24 @@ fn onboarding_creates_one_account_and_its_webhook_makes_the_expert_bookable() {
         .as_str()
         .expect("id")
         .to_owned();
+    let onboarding = stripe.fake.account(&id).expect("account");
     stripe.fake.activate(&id);
     let activated = stripe.fake.account(&id).expect("account");
     let (status, answer) = post_event(
         &url(&app),
         WEBHOOK_SECRET,
         &event("evt_acct", "account.updated", activated),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let account = app.authed("GET", "/v1/payouts/account", &token, None);
+    assert_eq!(account.body["status"], "active", "{}", account.raw);
+    assert_eq!(account.body["payouts_enabled"], true);
+    // Regression: an older event (the account still onboarding) delivered after the
+    // newer one disabled payouts again; the state now comes from Stripe as it is.
+    let (status, answer) = post_event(
+        &url(&app),
+        WEBHOOK_SECRET,
+        &event("evt_acct_older", "account.updated", onboarding),
     );
     assert_eq!(status, 200, "{answer}");
     let account = app.authed("GET", "/v1/payouts/account", &token, None);

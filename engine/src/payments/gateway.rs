@@ -16,7 +16,7 @@ use std::sync::mpsc;
 
 use secrecy::ExposeSecret;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
-use stripe_connect::account::{CreateAccount, CreateAccountType};
+use stripe_connect::account::{CreateAccount, CreateAccountType, RetrieveAccount};
 use stripe_connect::account_link::{CreateAccountLink, CreateAccountLinkType};
 use stripe_connect::transfer::CreateTransfer;
 use stripe_core::payment_intent::{CreatePaymentIntent, RetrievePaymentIntent};
@@ -103,6 +103,28 @@ pub struct RefundReply {
 pub struct AccountReply {
     /// `acct_...`.
     pub id: String,
+}
+
+/// A connected account's state as far as we read it.
+#[derive(Debug, Clone, miniserde::Deserialize)]
+pub struct AccountState {
+    /// `acct_...`.
+    pub id: String,
+    /// Whether it can take charges.
+    pub charges_enabled: Option<bool>,
+    /// Whether it can be paid out.
+    pub payouts_enabled: Option<bool>,
+    /// Whether onboarding was completed.
+    pub details_submitted: Option<bool>,
+    /// What Stripe still wants.
+    pub requirements: Option<AccountRequirements>,
+}
+
+/// What Stripe still wants of an account, as far as we read it.
+#[derive(Debug, Clone, miniserde::Deserialize)]
+pub struct AccountRequirements {
+    /// Why the account is disabled, if it is.
+    pub disabled_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, miniserde::Deserialize)]
@@ -261,6 +283,11 @@ impl Gateway {
             .email(email)
             .metadata(metadata);
         self.send(&create, Some(key))
+    }
+
+    /// Connected account `id` as it is now.
+    pub fn account(&self, id: &str) -> Result<AccountState, GatewayError> {
+        self.send(&RetrieveAccount::new(id), None)
     }
 
     /// A one-time onboarding link for account `id`.

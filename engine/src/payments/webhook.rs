@@ -74,6 +74,8 @@ pub fn handle_webhook(
         .pointer("/data/object")
         .filter(|object| object.is_object())
         .ok_or_else(|| Error::Invalid("the event has no data.object".to_owned()))?;
+    let fresh = fresh_account(payments, &kind, object)?;
+    let object = fresh.as_ref().unwrap_or(object);
     let mut orders = Vec::new();
     let receipt = store.write(|txn| {
         if txn
@@ -111,6 +113,44 @@ pub fn handle_webhook(
     Ok(receipt)
 }
 
+/// Whose object this is: ours, another store's, or untagged.
+fn tag_of(payments: &Payments, object: &Value) -> Tag {
+    match object
+        .pointer(&format!("/metadata/{META_INSTANCE}"))
+        .and_then(Value::as_str)
+    {
+        Some(tag) if tag == payments.instance() => Tag::Ours,
+        Some(_) => Tag::Foreign,
+        None => Tag::Untagged,
+    }
+}
+
+/// For an `account.updated` of ours, the account with its state as Stripe has it now,
+/// read before the transaction (no network call runs inside one). Stripe sends events
+/// in any order: an older snapshot ("restricted") arriving after a newer one ("active")
+/// would otherwise undo it.
+fn fresh_account(payments: &Payments, kind: &str, object: &Value) -> Result<Option<Value>> {
+    if kind != "account.updated" || tag_of(payments, object) != Tag::Ours {
+        return Ok(None);
+    }
+    let id = text(object, "id")?;
+    let now = payments.gateway()?.account(id).map_err(Error::from)?;
+    if now.id != id {
+        return Err(Error::PaymentProvider(format!(
+            "Stripe answered account {} for {id}",
+            now.id
+        )));
+    }
+    let mut fresh = object.clone();
+    fresh["charges_enabled"] = Value::Bool(now.charges_enabled.unwrap_or(false));
+    fresh["payouts_enabled"] = Value::Bool(now.payouts_enabled.unwrap_or(false));
+    fresh["details_submitted"] = Value::Bool(now.details_submitted.unwrap_or(false));
+    fresh["requirements"] = serde_json::json!({
+        "disabled_reason": now.requirements.and_then(|r| r.disabled_reason),
+    });
+    Ok(Some(fresh))
+}
+
 struct Context<'a> {
     payments: &'a Payments,
     policy: &'a SlotPolicy,
@@ -141,14 +181,7 @@ impl Context<'_> {
 
     /// Whose object this is: ours, another store's, or untagged.
     fn tag(&self, object: &Value) -> Tag {
-        match object
-            .pointer(&format!("/metadata/{META_INSTANCE}"))
-            .and_then(Value::as_str)
-        {
-            Some(tag) if tag == self.payments.instance() => Tag::Ours,
-            Some(_) => Tag::Foreign,
-            None => Tag::Untagged,
-        }
+        tag_of(self.payments, object)
     }
 
     /// The payment an intent-shaped or charge-shaped object is about.
