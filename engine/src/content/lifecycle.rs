@@ -104,7 +104,7 @@ fn not_found(id: ContentId) -> Error {
 
 /// Writes `creator`'s new draft.
 pub fn create(txn: &mut Txn<'_>, creator: UserId, new: NewContent) -> Result<Content> {
-    check_price(txn, creator, new.price)?;
+    check_price(&txn.require(creator)?, new.price)?;
     if let Some(category) = new.category_id {
         check_category(txn, category)?;
     }
@@ -150,7 +150,7 @@ pub fn edit(
         content.description = description.trim().to_owned();
     }
     if let Some(price) = edit.price {
-        check_price(txn, creator, price)?;
+        check_price(&txn.require(creator)?, price)?;
         if price.currency != content.earnings.currency {
             if txn.has_purchases(id)? {
                 return Err(Error::InvalidState(
@@ -227,8 +227,8 @@ fn check_sellable(txn: &Txn<'_>, content: &Content) -> Result<()> {
     if content.price.is_zero() {
         return Ok(());
     }
-    check_price(txn, content.user_id, content.price)?;
     let creator: User = txn.require(content.user_id)?;
+    check_price(&creator, content.price)?;
     if creator.stripe_account_status != StripeAccountStatus::Active {
         return Err(Error::PayoutsNotEnabled(
             "connect a Stripe account (POST /v1/payouts/onboarding) before selling content with a price"
@@ -240,15 +240,14 @@ fn check_sellable(txn: &Txn<'_>, content: &Content) -> Result<()> {
 
 /// A price above zero must be in its creator's currency (their earnings are kept in
 /// one; free content may name any) and an amount Stripe can charge.
-fn check_price(txn: &Txn<'_>, creator: UserId, price: Money) -> Result<()> {
+fn check_price(creator: &User, price: Money) -> Result<()> {
     if price.is_zero() {
         return Ok(());
     }
-    let user: User = txn.require(creator)?;
-    if price.currency != user.currency {
+    if price.currency != creator.currency {
         return Err(Error::Invalid(format!(
             "price must be in your account's currency {}, not {}",
-            user.currency, price.currency
+            creator.currency, price.currency
         )));
     }
     to_stripe(price, AmountUse::Charge).map(|_| ())

@@ -93,33 +93,26 @@ impl Payment {
 
     /// What was given back (refunds Stripe accepted).
     pub fn refunded(&self) -> Result<Money> {
-        self.refunds
-            .iter()
-            .filter(|refund| refund.state.counts())
-            .try_fold(Money::zero(self.amount.currency), |sum, refund| {
-                sum.checked_add(refund.amount)
-            })
-            .map_err(Error::from)
+        self.refunds_where(|refund| refund.state.counts())
     }
 
     /// What a charge's `amount_refunded` may count: every refund that counts, and the
     /// failed ones Stripe named (a snapshot of the charge taken before they failed still
     /// counts them).
     pub fn refunded_or_named(&self) -> Result<Money> {
-        self.refunds
-            .iter()
-            .filter(|refund| refund.state.counts() || refund.stripe_id.is_some())
-            .try_fold(Money::zero(self.amount.currency), |sum, refund| {
-                sum.checked_add(refund.amount)
-            })
-            .map_err(Error::from)
+        self.refunds_where(|refund| refund.state.counts() || refund.stripe_id.is_some())
     }
 
     /// What was decided to give back, sent or not (every refund but the failed).
     pub fn committed_refunds(&self) -> Result<Money> {
+        self.refunds_where(|refund| refund.state != RefundState::Failed)
+    }
+
+    /// The sum of the refunds `keep` keeps.
+    fn refunds_where(&self, keep: impl Fn(&PaymentRefund) -> bool) -> Result<Money> {
         self.refunds
             .iter()
-            .filter(|refund| refund.state != RefundState::Failed)
+            .filter(|refund| keep(refund))
             .try_fold(Money::zero(self.amount.currency), |sum, refund| {
                 sum.checked_add(refund.amount)
             })

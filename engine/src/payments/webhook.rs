@@ -11,10 +11,14 @@
 //! An object tagged by another store, or not tagged and unknown, is
 //! acknowledged and ignored (other integrations share Stripe accounts); an
 //! object tagged as ours that names a row we do not have is an error.
+//!
+//! The events of money coming in (payments, refunds) are handled here; those of money
+//! going out (connected accounts, transfers, payouts) in `money_out`.
+
+mod money_out;
 
 use droply_models::{
-    Booking, BookingId, BookingStatus, ContentPurchase, ContentPurchaseId, PaymentStatus, Payout,
-    PayoutId, PayoutStatus, StripeAccountStatus, Timestamp, User, UserId,
+    Booking, BookingId, BookingStatus, ContentPurchase, ContentPurchaseId, PaymentStatus, Timestamp,
 };
 use secrecy::SecretString;
 use serde_json::Value;
@@ -22,9 +26,9 @@ use serde_json::Value;
 use super::refunds::{mirror_status, refund_state, request_refund, settle_refund};
 use super::subject::{grants_access, mirror_onto, set_purchase};
 use super::{
-    META_INSTANCE, META_PAYMENT, META_PAYOUT, META_REFUND, META_USER, Payment, PaymentFor,
-    PaymentId, Payments, RefundOrder, RefundState, StripeEvent, StripeEventRowId,
-    account_status_from, currency_from_stripe, from_stripe, ledger, send_refund, signature,
+    META_INSTANCE, META_PAYMENT, META_REFUND, Payment, PaymentFor, PaymentId, Payments,
+    RefundOrder, RefundState, StripeEvent, StripeEventRowId, currency_from_stripe, from_stripe,
+    ledger, send_refund, signature,
 };
 use crate::availability::SlotPolicy;
 use crate::booking::EXPIRED_HOLD_REASON;
@@ -74,7 +78,7 @@ pub fn handle_webhook(
         .pointer("/data/object")
         .filter(|object| object.is_object())
         .ok_or_else(|| Error::Invalid("the event has no data.object".to_owned()))?;
-    let fresh = fresh_account(payments, &kind, object)?;
+    let fresh = money_out::fresh_account(payments, &kind, object)?;
     let object = fresh.as_ref().unwrap_or(object);
     let mut orders = Vec::new();
     let receipt = store.write(|txn| {
@@ -123,32 +127,6 @@ fn tag_of(payments: &Payments, object: &Value) -> Tag {
         Some(_) => Tag::Foreign,
         None => Tag::Untagged,
     }
-}
-
-/// For an `account.updated` of ours, the account with its state as Stripe has it now,
-/// read before the transaction (no network call runs inside one). Stripe sends events
-/// in any order: an older snapshot ("restricted") arriving after a newer one ("active")
-/// would otherwise undo it.
-fn fresh_account(payments: &Payments, kind: &str, object: &Value) -> Result<Option<Value>> {
-    if kind != "account.updated" || tag_of(payments, object) != Tag::Ours {
-        return Ok(None);
-    }
-    let id = text(object, "id")?;
-    let now = payments.gateway()?.account(id).map_err(Error::from)?;
-    if now.id != id {
-        return Err(Error::PaymentProvider(format!(
-            "Stripe answered account {} for {id}",
-            now.id
-        )));
-    }
-    let mut fresh = object.clone();
-    fresh["charges_enabled"] = Value::Bool(now.charges_enabled.unwrap_or(false));
-    fresh["payouts_enabled"] = Value::Bool(now.payouts_enabled.unwrap_or(false));
-    fresh["details_submitted"] = Value::Bool(now.details_submitted.unwrap_or(false));
-    fresh["requirements"] = serde_json::json!({
-        "disabled_reason": now.requirements.and_then(|r| r.disabled_reason),
-    });
-    Ok(Some(fresh))
 }
 
 struct Context<'a> {
@@ -394,141 +372,6 @@ impl Context<'_> {
             order,
         ))
     }
-
-    fn account_updated(&self, txn: &mut Txn<'_>, account: &Value) -> Result<Applied> {
-        let account_id = text(account, "id")?;
-        if self.tag(account) != Tag::Ours {
-            return Ok(not_ours());
-        }
-        let user_id = metadata_id(account, META_USER)?;
-        let mut user: User = txn.get(UserId::new(user_id))?.ok_or(Error::NotFound {
-            entity: "user",
-            id: user_id,
-        })?;
-        if user.stripe_account_id.as_deref() != Some(account_id) {
-            return Err(Error::Invalid(format!(
-                "account {account_id} is not user {user_id}'s connected account"
-            )));
-        }
-        let flag = |name: &str| account.get(name).and_then(Value::as_bool).unwrap_or(false);
-        let status = account_status_from(
-            flag("charges_enabled"),
-            flag("payouts_enabled"),
-            flag("details_submitted"),
-            account
-                .pointer("/requirements/disabled_reason")
-                .and_then(Value::as_str),
-        );
-        user.stripe_account_status = status;
-        user.payout_enabled = flag("payouts_enabled") && status == StripeAccountStatus::Active;
-        txn.update(user)?;
-        Ok((
-            format!("user {user_id}'s account is {}", status.as_str()),
-            None,
-        ))
-    }
-
-    fn payout_for(&self, txn: &Txn<'_>, object: &Value) -> Result<Option<Payout>> {
-        if self.tag(object) != Tag::Ours {
-            return Ok(None);
-        }
-        let id = metadata_id(object, META_PAYOUT)?;
-        txn.get(PayoutId::new(id))?
-            .ok_or(Error::NotFound {
-                entity: "payout",
-                id,
-            })
-            .map(Some)
-    }
-
-    fn transfer_reversed(&self, txn: &mut Txn<'_>, transfer: &Value) -> Result<Applied> {
-        let Some(mut payout) = self.payout_for(txn, transfer)? else {
-            return Ok(not_ours());
-        };
-        let transfer_id = text(transfer, "id")?;
-        if payout
-            .stripe_transfer_id
-            .as_deref()
-            .is_some_and(|known| known != transfer_id)
-        {
-            return Err(Error::Invalid(format!(
-                "transfer {transfer_id} is not payout {}'s",
-                payout.id
-            )));
-        }
-        // Stripe sends this for partial reversals too, and the transfer carries how much
-        // has come back in all: only what the ledger does not hold yet is given back (a
-        // redelivered or late event adds nothing), and only a reversal of the whole
-        // transfer fails the payout. What the ledger holds counts whatever the payout's
-        // status says (a failed bank payout moves no money in the ledger).
-        let reversed = match transfer.get("amount_reversed").and_then(Value::as_i64) {
-            Some(raw) => {
-                let currency = currency_from_stripe(text(transfer, "currency")?)?;
-                if currency != payout.amount.currency {
-                    return Err(Error::Invalid(format!(
-                        "transfer {transfer_id} is in {currency}, payout {} in {}",
-                        payout.id, payout.amount.currency
-                    )));
-                }
-                let reversed = from_stripe(raw, currency)?;
-                if reversed.amount_minor > payout.amount.amount_minor {
-                    payout.amount
-                } else {
-                    reversed
-                }
-            }
-            None => payout.amount,
-        };
-        let returned = ledger::returned_of_payout(txn, &payout)?;
-        let extra = reversed.checked_sub(returned)?;
-        if reversed.amount_minor >= payout.amount.amount_minor
-            && !matches!(
-                payout.status,
-                PayoutStatus::Failed | PayoutStatus::Cancelled
-            )
-        {
-            payout.status = PayoutStatus::Failed;
-        }
-        payout.stripe_transfer_id = Some(transfer_id.to_owned());
-        let payout = txn.update(payout)?;
-        if !extra.is_positive() {
-            return Ok((
-                format!("payout {}: {returned} was given back already", payout.id),
-                None,
-            ));
-        }
-        ledger::record_payout(txn, payout.user_id, payout.id, extra, false)?;
-        Ok((
-            format!("payout {}: {extra} reversed, {reversed} in all", payout.id),
-            None,
-        ))
-    }
-
-    fn payout_settled(&self, txn: &mut Txn<'_>, object: &Value, kind: &str) -> Result<Applied> {
-        let Some(mut payout) = self.payout_for(txn, object)? else {
-            return Ok(not_ours());
-        };
-        if matches!(
-            payout.status,
-            PayoutStatus::Failed | PayoutStatus::Cancelled
-        ) {
-            return Ok((format!("payout {} is over", payout.id), None));
-        }
-        payout.stripe_payout_id = Some(text(object, "id")?.to_owned());
-        if kind == "payout.paid" {
-            payout.status = PayoutStatus::Paid;
-            payout.paid_at.get_or_insert(txn.now());
-        } else if payout.status != PayoutStatus::Paid {
-            // The money reached the expert's Stripe balance and stays there;
-            // only the bank payout failed, so the ledger does not change.
-            payout.status = PayoutStatus::Failed;
-        }
-        let payout = txn.update(payout)?;
-        Ok((
-            format!("payout {} is {}", payout.id, payout.status.as_str()),
-            None,
-        ))
-    }
 }
 
 /// Grants purchase `id` paid by `payment`; true when the buyer already
@@ -601,11 +444,22 @@ fn metadata_id(object: &Value, key: &str) -> Result<u64> {
 
 /// The object's `field` as `Money` in its currency, which must be the payment's.
 fn amount_of(payment: &Payment, object: &Value, field: &str) -> Result<droply_models::Money> {
+    let whose = format!("payment {}", payment.id);
+    amount_in(payment.amount.currency, &whose, object, field)
+}
+
+/// The object's `field` as `Money` in its currency, which must be `expected` (the
+/// currency of the row `whose` names).
+fn amount_in(
+    expected: droply_models::Currency,
+    whose: &str,
+    object: &Value,
+    field: &str,
+) -> Result<droply_models::Money> {
     let currency = currency_from_stripe(text(object, "currency")?)?;
-    if currency != payment.amount.currency {
+    if currency != expected {
         return Err(Error::Invalid(format!(
-            "the event is in {currency}, payment {} in {}",
-            payment.id, payment.amount.currency
+            "the event is in {currency}, {whose} in {expected}"
         )));
     }
     let raw = object

@@ -1,0 +1,176 @@
+//! The webhook events of money going out and the accounts it goes to: `account.updated`
+//! (its state read from Stripe when the event arrives, since events come in any order),
+//! `transfer.reversed` (what came back, once) and `payout.paid` / `payout.failed`.
+
+use droply_models::{Payout, PayoutId, PayoutStatus, StripeAccountStatus, User, UserId};
+use serde_json::Value;
+
+use super::{Applied, Context, Tag, amount_in, metadata_id, not_ours, tag_of, text};
+use crate::payments::{META_PAYOUT, META_USER, Payments, account_status_from, ledger};
+use crate::store::Txn;
+use crate::{Error, Result};
+
+/// For an `account.updated` of ours, the account with its state as Stripe has it now,
+/// read before the transaction (no network call runs inside one). Stripe sends events
+/// in any order: an older snapshot ("restricted") arriving after a newer one ("active")
+/// would otherwise undo it.
+pub(super) fn fresh_account(
+    payments: &Payments,
+    kind: &str,
+    object: &Value,
+) -> Result<Option<Value>> {
+    if kind != "account.updated" || tag_of(payments, object) != Tag::Ours {
+        return Ok(None);
+    }
+    let id = text(object, "id")?;
+    let now = payments.gateway()?.account(id).map_err(Error::from)?;
+    if now.id != id {
+        return Err(Error::PaymentProvider(format!(
+            "Stripe answered account {} for {id}",
+            now.id
+        )));
+    }
+    let mut fresh = object.clone();
+    fresh["charges_enabled"] = Value::Bool(now.charges_enabled.unwrap_or(false));
+    fresh["payouts_enabled"] = Value::Bool(now.payouts_enabled.unwrap_or(false));
+    fresh["details_submitted"] = Value::Bool(now.details_submitted.unwrap_or(false));
+    fresh["requirements"] = serde_json::json!({
+        "disabled_reason": now.requirements.and_then(|r| r.disabled_reason),
+    });
+    Ok(Some(fresh))
+}
+
+impl Context<'_> {
+    pub(super) fn account_updated(&self, txn: &mut Txn<'_>, account: &Value) -> Result<Applied> {
+        let account_id = text(account, "id")?;
+        if self.tag(account) != Tag::Ours {
+            return Ok(not_ours());
+        }
+        let user_id = metadata_id(account, META_USER)?;
+        let mut user: User = txn.get(UserId::new(user_id))?.ok_or(Error::NotFound {
+            entity: "user",
+            id: user_id,
+        })?;
+        if user.stripe_account_id.as_deref() != Some(account_id) {
+            return Err(Error::Invalid(format!(
+                "account {account_id} is not user {user_id}'s connected account"
+            )));
+        }
+        let flag = |name: &str| account.get(name).and_then(Value::as_bool).unwrap_or(false);
+        let status = account_status_from(
+            flag("charges_enabled"),
+            flag("payouts_enabled"),
+            flag("details_submitted"),
+            account
+                .pointer("/requirements/disabled_reason")
+                .and_then(Value::as_str),
+        );
+        user.stripe_account_status = status;
+        user.payout_enabled = flag("payouts_enabled") && status == StripeAccountStatus::Active;
+        txn.update(user)?;
+        Ok((
+            format!("user {user_id}'s account is {}", status.as_str()),
+            None,
+        ))
+    }
+
+    fn payout_for(&self, txn: &Txn<'_>, object: &Value) -> Result<Option<Payout>> {
+        if self.tag(object) != Tag::Ours {
+            return Ok(None);
+        }
+        let id = metadata_id(object, META_PAYOUT)?;
+        txn.get(PayoutId::new(id))?
+            .ok_or(Error::NotFound {
+                entity: "payout",
+                id,
+            })
+            .map(Some)
+    }
+
+    pub(super) fn transfer_reversed(&self, txn: &mut Txn<'_>, transfer: &Value) -> Result<Applied> {
+        let Some(mut payout) = self.payout_for(txn, transfer)? else {
+            return Ok(not_ours());
+        };
+        let transfer_id = text(transfer, "id")?;
+        if payout
+            .stripe_transfer_id
+            .as_deref()
+            .is_some_and(|known| known != transfer_id)
+        {
+            return Err(Error::Invalid(format!(
+                "transfer {transfer_id} is not payout {}'s",
+                payout.id
+            )));
+        }
+        // Stripe sends this for partial reversals too, and the transfer carries how much
+        // has come back in all: only what the ledger does not hold yet is given back (a
+        // redelivered or late event adds nothing), and only a reversal of the whole
+        // transfer fails the payout. What the ledger holds counts whatever the payout's
+        // status says (a failed bank payout moves no money in the ledger).
+        let reversed = if transfer.get("amount_reversed").is_some() {
+            let whose = format!("payout {}", payout.id);
+            let reversed = amount_in(payout.amount.currency, &whose, transfer, "amount_reversed")?;
+            if reversed.amount_minor > payout.amount.amount_minor {
+                payout.amount
+            } else {
+                reversed
+            }
+        } else {
+            payout.amount
+        };
+        let returned = ledger::returned_of_payout(txn, &payout)?;
+        let extra = reversed.checked_sub(returned)?;
+        if reversed.amount_minor >= payout.amount.amount_minor
+            && !matches!(
+                payout.status,
+                PayoutStatus::Failed | PayoutStatus::Cancelled
+            )
+        {
+            payout.status = PayoutStatus::Failed;
+        }
+        payout.stripe_transfer_id = Some(transfer_id.to_owned());
+        let payout = txn.update(payout)?;
+        if !extra.is_positive() {
+            return Ok((
+                format!("payout {}: {returned} was given back already", payout.id),
+                None,
+            ));
+        }
+        ledger::record_payout(txn, payout.user_id, payout.id, extra, false)?;
+        Ok((
+            format!("payout {}: {extra} reversed, {reversed} in all", payout.id),
+            None,
+        ))
+    }
+
+    pub(super) fn payout_settled(
+        &self,
+        txn: &mut Txn<'_>,
+        object: &Value,
+        kind: &str,
+    ) -> Result<Applied> {
+        let Some(mut payout) = self.payout_for(txn, object)? else {
+            return Ok(not_ours());
+        };
+        if matches!(
+            payout.status,
+            PayoutStatus::Failed | PayoutStatus::Cancelled
+        ) {
+            return Ok((format!("payout {} is over", payout.id), None));
+        }
+        payout.stripe_payout_id = Some(text(object, "id")?.to_owned());
+        if kind == "payout.paid" {
+            payout.status = PayoutStatus::Paid;
+            payout.paid_at.get_or_insert(txn.now());
+        } else if payout.status != PayoutStatus::Paid {
+            // The money reached the expert's Stripe balance and stays there;
+            // only the bank payout failed, so the ledger does not change.
+            payout.status = PayoutStatus::Failed;
+        }
+        let payout = txn.update(payout)?;
+        Ok((
+            format!("payout {} is {}", payout.id, payout.status.as_str()),
+            None,
+        ))
+    }
+}
