@@ -51,10 +51,7 @@ fn connect(app: &TestApp, fake: &GoogleFake, token: &str) {
     assert_eq!(consent.status, 200, "{}", consent.raw);
     let url = consent.body["url"].as_str().expect("url");
     let (code, state) = fake.authorize(url);
-    let back = app.get(&format!(
-        "/v1/calendar/google/callback?code={}&state={state}",
-        code.replace('/', "%2F")
-    ));
+    let back = app.authed("GET", &callback_path(&code, &state), token, None);
     assert_eq!(back.status, 200, "{}", back.raw);
     assert_eq!(back.body["status"], "connected", "{}", back.raw);
 }
@@ -120,10 +117,7 @@ fn connecting_stores_the_tokens_encrypted_and_never_shows_them() {
     }
     assert!(!url.contains("code_verifier"), "{url}");
     let (code, state) = fake.authorize(&url);
-    let back = app.get(&format!(
-        "/v1/calendar/google/callback?code={}&state={state}",
-        code.replace('/', "%2F")
-    ));
+    let back = app.authed("GET", &callback_path(&code, &state), &token, None);
     assert_eq!(back.status, 200, "{}", back.raw);
     assert_eq!(back.body["status"], "connected");
     assert_eq!(fake.count("exchange"), 1);
@@ -162,19 +156,12 @@ fn a_wrong_or_reused_state_is_refused() {
     let (_, token) = free_expert(&app, "grace");
     let consent = app.authed("GET", "/v1/calendar/google/connect", &token, None);
     let (code, state) = fake.authorize(consent.body["url"].as_str().expect("url"));
-    let code = code.replace('/', "%2F");
-    let wrong = app.get(&format!(
-        "/v1/calendar/google/callback?code={code}&state=not-the-state"
-    ));
+    let wrong = app.authed("GET", &callback_path(&code, "not-the-state"), &token, None);
     assert_eq!(wrong.status, 400, "{}", wrong.raw);
     assert_eq!(error_code(&wrong), "invalid_oauth_state");
-    let first = app.get(&format!(
-        "/v1/calendar/google/callback?code={code}&state={state}"
-    ));
+    let first = app.authed("GET", &callback_path(&code, &state), &token, None);
     assert_eq!(first.status, 200, "{}", first.raw);
-    let again = app.get(&format!(
-        "/v1/calendar/google/callback?code={code}&state={state}"
-    ));
+    let again = app.authed("GET", &callback_path(&code, &state), &token, None);
     assert_eq!(again.status, 400, "{}", again.raw);
     assert_eq!(error_code(&again), "invalid_oauth_state");
     // Only the newest consent's state is good.
@@ -182,15 +169,19 @@ fn a_wrong_or_reused_state_is_refused() {
     let (older_code, older_state) = fake.authorize(older.body["url"].as_str().expect("url"));
     let newer = app.authed("GET", "/v1/calendar/google/connect", &token, None);
     let (newer_code, newer_state) = fake.authorize(newer.body["url"].as_str().expect("url"));
-    let replaced = app.get(&format!(
-        "/v1/calendar/google/callback?code={}&state={older_state}",
-        older_code.replace('/', "%2F")
-    ));
+    let replaced = app.authed(
+        "GET",
+        &callback_path(&older_code, &older_state),
+        &token,
+        None,
+    );
     assert_eq!(error_code(&replaced), "invalid_oauth_state");
-    let newest = app.get(&format!(
-        "/v1/calendar/google/callback?code={}&state={newer_state}",
-        newer_code.replace('/', "%2F")
-    ));
+    let newest = app.authed(
+        "GET",
+        &callback_path(&newer_code, &newer_state),
+        &token,
+        None,
+    );
     assert_eq!(newest.status, 200, "{}", newest.raw);
     let missing = app.get("/v1/calendar/google/callback?state=x");
     assert_eq!(missing.status, 400);
@@ -204,6 +195,69 @@ fn a_wrong_or_reused_state_is_refused() {
     assert_eq!(refused.status, 403, "{}", refused.raw);
     let anonymous = app.get("/v1/calendar/google/connect");
     assert_eq!(anonymous.status, 401);
+    assert_no_tokens(&app, &fake);
+}
+
+/// The callback for `code` and `state`, as Google sends the browser back.
+fn callback_path(code: &str, state: &str) -> String {
+    format!(
+        "/v1/calendar/google/callback?code={}&state={state}",
+        code.replace('/', "%2F")
+    )
+}
+
+/// `path` from a browser (it accepts HTML) with the pages' session cookie
+/// of `session`, if any.
+fn from_browser(app: &TestApp, path: &str, session: Option<&str>) -> crate::app::Response {
+    let cookie = session.map(|token| format!("droply_session={token}"));
+    let mut headers = vec![("Accept", "text/html,application/xhtml+xml")];
+    if let Some(cookie) = &cookie {
+        headers.push(("Cookie", cookie.as_str()));
+    }
+    app.send("GET", path, None, None, &headers)
+}
+
+#[test]
+fn a_consent_link_passed_to_someone_else_links_nobody_elses_calendar() {
+    let (app, fake) = spawn_app_with_google();
+    let (_, grace) = free_expert(&app, "grace");
+    let (_, victim) = app.register("victor");
+    let consent = app.authed("GET", "/v1/calendar/google/connect", &grace, None);
+    let (code, state) = fake.authorize(consent.body["url"].as_str().expect("url"));
+    let back = callback_path(&code, &state);
+    // Signed in nowhere: a browser is sent to sign in and come back; an
+    // API call is refused. Neither spends the state.
+    let signed_out = from_browser(&app, &back, None);
+    assert_eq!(signed_out.status, 303, "{}", signed_out.raw);
+    let location = signed_out.header("location").expect("location");
+    assert!(
+        location.starts_with("/signin?next=/v1/calendar/google/callback%3Fcode%3D"),
+        "{location}"
+    );
+    let anonymous = app.get(&back);
+    assert_eq!(anonymous.status, 401, "{}", anonymous.raw);
+    assert_eq!(error_code(&anonymous), "unauthorized");
+    // The link lands in someone else's browser: refused, and spent.
+    let elsewhere = from_browser(&app, &back, Some(&victim));
+    assert_eq!(elsewhere.status, 400, "{}", elsewhere.raw);
+    assert_eq!(error_code(&elsewhere), "invalid_oauth_state");
+    let by_token = app.authed("GET", &back, &grace, None);
+    assert_eq!(
+        error_code(&by_token),
+        "invalid_oauth_state",
+        "{}",
+        by_token.raw
+    );
+    for token in [&grace, &victim] {
+        let status = app.authed("GET", "/v1/calendar/google", token, None);
+        assert_eq!(status.body["status"], "none", "{}", status.raw);
+    }
+    // The expert's own browser, signed in to the pages, connects.
+    let consent = app.authed("GET", "/v1/calendar/google/connect", &grace, None);
+    let (code, state) = fake.authorize(consent.body["url"].as_str().expect("url"));
+    let own = from_browser(&app, &callback_path(&code, &state), Some(&grace));
+    assert_eq!(own.status, 200, "{}", own.raw);
+    assert_eq!(own.body["status"], "connected", "{}", own.raw);
     assert_no_tokens(&app, &fake);
 }
 
@@ -427,17 +481,13 @@ fn disconnecting_revokes_the_grant_and_forgets_the_tokens() {
 fn without_google_the_calendar_routes_answer_calendar_not_configured() {
     let app = spawn_app();
     let (_, token) = free_expert(&app, "grace");
-    for (method, path, signed_in) in [
-        ("GET", "/v1/calendar/google/connect", true),
-        ("GET", "/v1/calendar/google", true),
-        ("DELETE", "/v1/calendar/google", true),
-        ("GET", "/v1/calendar/google/callback?code=c&state=s", false),
+    for (method, path) in [
+        ("GET", "/v1/calendar/google/connect"),
+        ("GET", "/v1/calendar/google"),
+        ("DELETE", "/v1/calendar/google"),
+        ("GET", "/v1/calendar/google/callback?code=c&state=s"),
     ] {
-        let answer = if signed_in {
-            app.authed(method, path, &token, None)
-        } else {
-            app.request(method, path, None)
-        };
+        let answer = app.authed(method, path, &token, None);
         assert_eq!(answer.status, 503, "{path}: {}", answer.raw);
         assert_eq!(error_code(&answer), "calendar_not_configured");
     }

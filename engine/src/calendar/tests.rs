@@ -139,7 +139,8 @@ fn a_failed_event_stays_in_the_outbox_and_is_sent_after_its_backoff() {
     let sync = CalendarSync::new(google_on(&fake)).expect("sync");
     let url = sync.connect_url(&store, ann.id).expect("consent url");
     let (code, state) = fake.authorize(&url);
-    sync.complete(&store, &code, &state).expect("connected");
+    sync.complete(&store, &code, &state, ann.id)
+        .expect("connected");
     let mut booking = crate::test_rows::booking(bob.id, ann.id);
     booking.status = droply_models::BookingStatus::Confirmed;
     let booking = store.bookings().create(booking).expect("booking");

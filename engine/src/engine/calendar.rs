@@ -17,10 +17,18 @@ impl Engine {
         self.inner.calendar.connect_url(self.store(), user)
     }
 
-    /// Google's redirect back with `code` and `state`: the connection is
-    /// stored (tokens sealed); whose it is and its status.
-    pub fn google_callback(&self, code: &str, state: &str) -> Result<(UserId, CalendarStatus)> {
-        self.inner.calendar.complete(self.store(), code, state)
+    /// Google's redirect back with `code` and `state`, landing where
+    /// `caller` is signed in (they must be the expert who asked): the
+    /// connection is stored (tokens sealed); whose it is and its status.
+    pub fn google_callback(
+        &self,
+        code: &str,
+        state: &str,
+        caller: UserId,
+    ) -> Result<(UserId, CalendarStatus)> {
+        self.inner
+            .calendar
+            .complete(self.store(), code, state, caller)
     }
 
     /// What `user` sees of their Google connection.

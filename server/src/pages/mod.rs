@@ -17,7 +17,7 @@ pub(crate) mod cookies;
 pub(crate) mod csrf;
 mod format;
 mod layout;
-mod page;
+pub(crate) mod page;
 mod payment_form;
 mod routes;
 mod security_headers;

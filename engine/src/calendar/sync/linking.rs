@@ -60,11 +60,16 @@ impl CalendarSync {
 
     /// Google's redirect: takes `state` (once), exchanges `code` with its
     /// PKCE verifier and stores the tokens sealed; the owner's new status.
+    /// `caller` is who is signed in where the redirect landed: it must be
+    /// the expert who asked for the consent, or a consent link passed to
+    /// someone else would link *their* calendar to the expert's account
+    /// (the state is spent all the same).
     pub fn complete(
         &self,
         store: &Store,
         code: &str,
         state: &str,
+        caller: UserId,
     ) -> Result<(UserId, CalendarStatus)> {
         let google = self.google()?;
         let bad_state = || {
@@ -92,6 +97,12 @@ impl CalendarSync {
         };
         if row.expires_at <= now {
             return Err(bad_state());
+        }
+        if row.user_id != caller {
+            return Err(Error::InvalidOAuthState(
+                "this consent was started by another account; sign in as that account and start connecting again"
+                    .to_owned(),
+            ));
         }
         let verifier = google.key.open(&row.verifier, &verifier_aad(&hash))?;
         let grant = google

@@ -87,3 +87,39 @@ impl FromRequestParts<AppState> for MaybeSignedIn {
         Ok(MaybeSignedIn(Some(user)))
     }
 }
+
+/// The signed-in user of a request a browser makes when an outside site
+/// sends it back (an OAuth redirect): the bearer token when the request has
+/// one (a native app finishing the flow itself), else the pages' session
+/// cookie. `None` when neither signs anyone in; a bad bearer token is still
+/// refused with `401 unauthorized`.
+#[derive(Debug, Clone, Copy)]
+pub struct BrowserOrBearer(pub Option<UserId>);
+
+impl FromRequestParts<AppState> for BrowserOrBearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if parts.headers.contains_key(AUTHORIZATION) {
+            let SignedIn(user) = SignedIn::from_request_parts(parts, state).await?;
+            return Ok(BrowserOrBearer(Some(user)));
+        }
+        let Some(token) =
+            crate::pages::cookies::read(&parts.headers, crate::pages::cookies::SESSION)
+                .filter(|token| token.len() <= 256)
+                .map(str::to_owned)
+        else {
+            return Ok(BrowserOrBearer(None));
+        };
+        let user = blocking(state, move |engine| match engine.authenticate(&token) {
+            Ok(user) => Ok(Some(user)),
+            Err(droply_engine::Error::Unauthorized) => Ok(None),
+            Err(err) => Err(err),
+        })
+        .await?;
+        Ok(BrowserOrBearer(user))
+    }
+}

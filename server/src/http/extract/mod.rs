@@ -1,5 +1,5 @@
 //! What handlers take from a request, refused in the one error format: the
-//! signed-in user ([`SignedIn`], [`MaybeSignedIn`]), the client's address
+//! signed-in user ([`SignedIn`], [`MaybeSignedIn`], [`BrowserOrBearer`]), the client's address
 //! ([`ClientAddr`]), a JSON body ([`ApiJson`]), a query string
 //! ([`ApiQuery`]), path ids and page requests.
 
@@ -9,7 +9,7 @@ mod json_body;
 mod paging;
 mod query;
 
-pub use bearer::{BearerToken, MaybeSignedIn, SignedIn};
+pub use bearer::{BearerToken, BrowserOrBearer, MaybeSignedIn, SignedIn};
 pub use client_addr::ClientAddr;
 pub use json_body::ApiJson;
 pub use paging::page_request;

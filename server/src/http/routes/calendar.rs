@@ -1,19 +1,22 @@
 //! An expert's Google Calendar: the consent URL to connect it, Google's
-//! redirect back (the callback, which the `state` binds to the expert who
-//! asked, so it needs no bearer token), the connection's status, and
-//! disconnecting. Without Google configured every route answers
+//! redirect back (the callback: the `state` names the expert who asked, and
+//! the browser it lands in must be signed in as them, by the pages' session
+//! or a bearer token, so a consent link passed to someone else links nobody
+//! else's calendar), the connection's status, and disconnecting. Without Google configured every route answers
 //! `calendar_not_configured`. No answer ever carries a token.
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{OriginalUri, State};
+use axum::http::header::ACCEPT;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{ApiQuery, SignedIn};
+use crate::http::extract::{ApiQuery, BrowserOrBearer, SignedIn};
 use crate::http::views::CalendarStatusView;
 use crate::http::{AppState, blocking};
 
@@ -73,19 +76,25 @@ pub struct CallbackQuery {
     path = "/v1/calendar/google/callback",
     tag = "calendar",
     summary = "Finish connecting (Google's redirect)",
-    description = "Takes the `state` (once), exchanges the `code` at Google's token endpoint with the PKCE verifier, and stores the tokens encrypted (AES-256-GCM). The state names the expert, so no bearer token is needed. Answers the connection's status.",
+    description = "Takes the `state` (once), exchanges the `code` at Google's token endpoint with the PKCE verifier, and stores the tokens encrypted (AES-256-GCM). The browser Google sends back must be signed in as the expert who asked for the consent: by the pages' session cookie, or a bearer token when an app finishes the flow itself. A browser that is not signed in is sent to the sign-in page, which comes back here; a signed-out API call is answered `401`; a state started by another account is spent and refused. Answers the connection's status.",
     params(CallbackQuery),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Connected", body = CalendarStatusView),
-        (status = 400, description = "`invalid_oauth_state`, `invalid_parameter` (no code or state) or `invalid_input` (consent refused)", body = ErrorBody),
+        (status = 303, description = "A browser that is not signed in: to the sign-in page, then back here"),
+        (status = 400, description = "`invalid_oauth_state` (unknown, expired, used, or started by another account), `invalid_parameter` (no code or state) or `invalid_input` (consent refused)", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: signed in neither by session nor by bearer token", body = ErrorBody),
         (status = 502, description = "`calendar_provider_error`", body = ErrorBody),
         (status = 503, description = "`calendar_not_configured`", body = ErrorBody),
     )
 )]
 pub async fn google_calendar_callback(
     State(state): State<AppState>,
+    BrowserOrBearer(caller): BrowserOrBearer,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<CallbackQuery>,
-) -> Result<Json<CalendarStatusView>, ApiError> {
+) -> Result<Response, ApiError> {
     if let Some(error) = query.error {
         let shown: String = error
             .chars()
@@ -103,11 +112,30 @@ pub async fn google_calendar_callback(
             "`code` and `state` are required",
         ));
     };
+    let Some(caller) = caller else {
+        if accepts_html(&headers) {
+            let here = uri.path_and_query().map_or("/", |whole| whole.as_str());
+            return Ok(crate::pages::page::PageError::sign_in_first(here).into_response());
+        }
+        return Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "sign in as the expert who started connecting, then open the consent link again",
+        ));
+    };
     let (_, status) = blocking(&state, move |engine| {
-        engine.google_callback(&code, &oauth_state)
+        engine.google_callback(&code, &oauth_state, caller)
     })
     .await?;
-    Ok(Json(CalendarStatusView::from(&status)))
+    Ok(Json(CalendarStatusView::from(&status)).into_response())
+}
+
+/// Whether the request is a browser's navigation (it accepts HTML).
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains("text/html"))
 }
 
 /// `GET /v1/calendar/google`: the caller's connection.
