@@ -56,6 +56,23 @@ fn ledger_of(app: &TestApp, purchase: u64) -> Vec<(LedgerKind, i64)> {
         .collect()
 }
 
+/// `buyer` buys content `id` and pays at localstripe; the purchase id, once
+/// its payment succeeded.
+pub(crate) fn paid_purchase(app: &TestApp, buyer: &str, id: u64) -> u64 {
+    let started = app.authed("POST", &format!("/v1/content/{id}/purchase"), buyer, None);
+    assert_eq!(started.status, 201, "{}", started.raw);
+    let purchase = started.body["id"].as_u64().expect("id");
+    let intent = wait_for_purchase(app, purchase, |p| p.stripe_payment_intent_id.is_some())
+        .stripe_payment_intent_id
+        .expect("intent");
+    let stripe = app.stripe.as_ref().expect("stripe");
+    assert_eq!(stripe.local.pay(&intent)["status"], "succeeded");
+    wait_for_purchase(app, purchase, |p| {
+        p.payment_status == PaymentStatus::Succeeded
+    });
+    purchase
+}
+
 fn content_row(app: &TestApp, id: u64) -> Content {
     app.store.require(ContentId::new(id)).expect("content")
 }

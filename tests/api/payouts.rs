@@ -23,23 +23,30 @@ use crate::payments::{SLOT, assert_consistent, book, url, usd};
 fn payable_expert(app: &TestApp, balance: i64) -> (u64, String, String) {
     let (id, token) = app.register("petra");
     app.make_expert(id, "Europe/Berlin");
+    let account = with_account(app, id, "petra@example.com");
+    app.store
+        .write(|txn| {
+            ledger::record_opening_balance(txn, UserId::new(id), usd(balance), Timestamp::now())
+        })
+        .expect("balance");
+    (id, token, account)
+}
+
+/// Gives expert `id` an active Stripe account at the fake; its id.
+fn with_account(app: &TestApp, id: u64, email: &str) -> String {
     let stripe = app.stripe.as_ref().expect("stripe");
-    let account = stripe.fake.add_account("petra@example.com", true)["id"]
+    let account = stripe.fake.add_account(email, true)["id"]
         .as_str()
         .expect("acct")
         .to_owned();
-    let user = UserId::new(id);
     app.store
         .users()
-        .modify(user, |u| {
+        .modify(UserId::new(id), |u| {
             u.stripe_account_id = Some(account.clone());
             Ok(())
         })
         .expect("account");
-    app.store
-        .write(|txn| ledger::record_opening_balance(txn, user, usd(balance), Timestamp::now()))
-        .expect("balance");
-    (id, token, account)
+    account
 }
 
 #[test]
@@ -398,4 +405,65 @@ fn a_reversed_transfer_gives_back_what_was_reversed_once() {
     deliver(reversal("evt_late", 1_000, false));
     assert_eq!(available(), 5_000);
     assert_consistent(&app);
+}
+
+/// Regression: money refunded after it was paid out could not be recorded
+/// (an expert's pending balance could not fall below zero), though Stripe had
+/// already refunded the client: the cancel answered 400, the refund stayed
+/// requested and the sweep sent it again forever.
+#[test]
+fn a_refund_after_the_money_was_paid_out_leaves_the_expert_owing_it() {
+    let app = spawn_app_paying_with(|config| config.payments.earnings_hold_days = 0);
+    let (creator, token) = app.register("ann");
+    app.make_expert(creator, "Europe/Berlin");
+    with_account(&app, creator, "ann@example.com");
+    let (_, buyer) = app.register("bob");
+    let guide = crate::content::published_guide(&app, &token, "Paid guide", 1_900);
+    let purchase = crate::content_purchases::paid_purchase(&app, &buyer, guide);
+    let sent = app.authed("POST", "/v1/payouts", &token, Some("{}"));
+    assert_eq!(sent.status, 201, "{}", sent.raw);
+    assert_eq!(sent.body["amount"]["amount_minor"], 1_615, "{}", sent.raw);
+    let refunded = app.authed(
+        "POST",
+        &format!("/v1/purchases/{purchase}/refund"),
+        &token,
+        None,
+    );
+    assert_eq!(refunded.status, 200, "{}", refunded.raw);
+    let earnings = app.authed("GET", "/v1/earnings", &token, None);
+    let minor = |field: &str| earnings.body[field]["amount_minor"].as_i64();
+    assert_eq!(
+        [
+            minor("total_earnings"),
+            minor("total_payouts"),
+            minor("pending_balance"),
+            minor("available"),
+        ],
+        [Some(0), Some(1_615), Some(-1_615), Some(-1_615)],
+        "{}",
+        earnings.raw
+    );
+    let more = app.authed("POST", "/v1/payouts", &token, Some("{}"));
+    assert_eq!(error_code(&more), "insufficient_balance", "{}", more.raw);
+    // The refund is recorded once: the sweep has nothing to send again.
+    app.engine.run_payment_sweep().expect("sweep");
+    let payment = droply_engine::payments::stored_payment_of_purchase(
+        &app.store,
+        droply_models::ContentPurchaseId::new(purchase),
+    )
+    .expect("read")
+    .expect("payment");
+    assert_eq!(payment.status, droply_models::PaymentStatus::Refunded);
+    let stripe = app.stripe.as_ref().expect("stripe");
+    let intent = payment.intent_id.expect("intent");
+    let refunds = stripe
+        .local
+        .get(&format!("v1/refunds?payment_intent={intent}"));
+    assert_eq!(
+        refunds["data"].as_array().map(Vec::len),
+        Some(1),
+        "{refunds}"
+    );
+    assert_consistent(&app);
+    app.assert_no_leaks();
 }

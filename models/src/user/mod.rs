@@ -99,7 +99,8 @@ pub struct User {
     pub total_earnings: Money,
     /// Everything paid out so far, in `currency`.
     pub total_payouts: Money,
-    /// Earned but not yet paid out, in `currency`.
+    /// Earned but not yet paid out, in `currency`; below zero when money
+    /// refunded after it was paid out is owed back from later earnings.
     pub pending_balance: Money,
 
     // --- Social media ---

@@ -26,7 +26,8 @@ impl User {
 
     /// Checks the rules no single field type can: text lengths, tags,
     /// money in the user's own currency (hourly rate positive, totals not
-    /// negative), session length 15–480 minutes, links to the public
+    /// negative; the pending balance may be, when money is owed back),
+    /// session length 15–480 minutes, links to the public
     /// internet only, no self-referral, and `updated_at` not before
     /// `created_at`.
     pub fn validate(&self) -> Result<()> {
@@ -70,10 +71,12 @@ impl User {
                 return Err(Error::invalid("hourly_rate", "must be greater than zero"));
             }
         }
+        // The pending balance alone may fall below zero: money refunded
+        // after it was paid out is owed back from later earnings.
+        self.check_currency("pending_balance", self.pending_balance)?;
         for (field, amount) in [
             ("total_earnings", self.total_earnings),
             ("total_payouts", self.total_payouts),
-            ("pending_balance", self.pending_balance),
             ("total_referral_earnings", self.total_referral_earnings),
         ] {
             self.check_currency(field, amount)?;
@@ -145,7 +148,13 @@ mod tests {
     #[test]
     fn money_totals_checked() {
         let mut user = sample_user();
+        user.total_payouts = Money::new(-1, Currency::EUR);
+        assert_eq!(field_of(&user), Some("total_payouts"));
+        // Owed back after a refund of money already paid out.
+        let mut user = sample_user();
         user.pending_balance = Money::new(-1, Currency::EUR);
+        assert_eq!(user.validate(), Ok(()));
+        user.pending_balance = Money::new(-1, Currency::USD);
         assert_eq!(field_of(&user), Some("pending_balance"));
         let mut user = sample_user();
         user.total_earnings = Money::zero(Currency::USD);

@@ -204,7 +204,12 @@ fn earnings_page(
                     dl class="facts" {
                         dt { "Earned" } dd { (format::money(earnings.balances.total_earnings)) }
                         dt { "Paid out" } dd { (format::money(earnings.balances.total_payouts)) }
-                        dt { "Owed to you" } dd { (format::money(earnings.balances.pending_balance)) }
+                        @let pending = earnings.balances.pending_balance;
+                        @if pending.is_negative() {
+                            dt { "Owed back from later earnings" } dd { (format::money(pending.checked_mul(-1).unwrap_or(pending))) }
+                        } @else {
+                            dt { "Owed to you" } dd { (format::money(pending)) }
+                        }
                         dt { "Available now" } dd class="available" { (format::money(earnings.available)) }
                     }
                 }
