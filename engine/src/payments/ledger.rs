@@ -195,21 +195,36 @@ pub fn record_charge(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
     write_payment_rows(txn, payment, &rows)
 }
 
-/// The platform's part of refunding `amount` of `payment`: the fee's
-/// proportion, rounded toward zero (the expert's part is the rest).
-fn fee_part(payment: &Payment, amount: Money) -> Result<Money> {
-    Ok(amount.checked_mul_ratio(payment.fee.amount_minor, payment.amount.amount_minor)?)
+/// The platform's part of `refunded` of `payment` given back in all: the
+/// fee's proportion, rounded toward zero (the expert's part is the rest).
+fn fee_part(payment: &Payment, refunded: Money) -> Result<Money> {
+    Ok(refunded.checked_mul_ratio(payment.fee.amount_minor, payment.amount.amount_minor)?)
 }
 
 /// `amount` of `payment` given back (`returned`) or, when a refund failed
-/// after it was counted, taken back again (`!returned`).
+/// after it was counted, taken back again (`!returned`). `payment`'s
+/// refunds already hold the change. The fee's share is taken on the total
+/// refunded before and after, not on `amount` alone, so partial refunds
+/// that add up to the whole give back exactly the fee and the earning,
+/// with no minor unit lost to rounding each part.
 pub fn record_refund(
     txn: &mut Txn<'_>,
     payment: &Payment,
     amount: Money,
     returned: bool,
 ) -> Result<()> {
-    let fee = fee_part(payment, amount)?;
+    let after = payment.refunded()?;
+    let before = if returned {
+        after.checked_sub(amount)?
+    } else {
+        after.checked_add(amount)?
+    };
+    let (less, more) = if returned {
+        (before, after)
+    } else {
+        (after, before)
+    };
+    let fee = fee_part(payment, more)?.checked_sub(fee_part(payment, less)?)?;
     let earning = amount.checked_sub(fee)?;
     let sign = if returned { -1 } else { 1 };
     let rows = [
@@ -558,4 +573,92 @@ pub fn check_ledger(store: &Store, report: &mut IntegrityReport) -> Result<()> {
             .push(format!("ledger rows for user {user}, who does not exist"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use droply_models::{Currency, PaymentStatus};
+
+    use super::*;
+    use crate::payments::payment::RefundState;
+    use crate::payments::subject::PaymentFor;
+    use crate::test_rows;
+
+    fn eur(minor: i64) -> Money {
+        Money::new(minor, Currency::EUR)
+    }
+
+    /// The sum of `payment`'s rows of `kind`.
+    fn sum_of(store: &Store, payment: PaymentId, kind: LedgerKind) -> i64 {
+        store
+            .iter::<LedgerEntry>()
+            .map(|row| row.expect("row"))
+            .filter(|row| row.payment_id == Some(payment) && row.kind == kind)
+            .map(|row| row.amount.amount_minor)
+            .sum()
+    }
+
+    /// Regression: each partial refund's fee share was rounded on its own,
+    /// so three refunds of 0.33, 0.33 and 0.34 of a 1.00 payment with a
+    /// 0.15 fee gave back 0.13 of fee and 0.87 of a 0.85 earning.
+    #[test]
+    fn partial_refunds_that_add_up_to_the_whole_give_back_exactly_the_fee() {
+        let store = Store::open_temporary().expect("store");
+        let client = store
+            .users()
+            .create(test_rows::user("carl", ""))
+            .expect("carl");
+        let expert = store
+            .users()
+            .create(test_rows::user("ann", "Tax Advisor"))
+            .expect("ann");
+        let now = Timestamp::now();
+        let mut payment = Payment {
+            id: PaymentId::new(1),
+            pays_for: PaymentFor::Booking(BookingId::new(1)),
+            payer: client.id,
+            payee: expert.id,
+            amount: eur(100),
+            fee: eur(15),
+            status: PaymentStatus::Succeeded,
+            intent_id: None,
+            refunds: Vec::new(),
+            earning_available_at: now,
+            created_at: now,
+        };
+        store
+            .write(|txn| record_charge(txn, &payment))
+            .expect("charge");
+        let settle = |payment: &mut Payment, number: u32, state: RefundState| {
+            let refund = payment
+                .refunds
+                .iter_mut()
+                .find(|refund| refund.number == number)
+                .expect("refund");
+            let returned = state.counts();
+            refund.state = state;
+            let amount = refund.amount;
+            store
+                .write(|txn| record_refund(txn, payment, amount, returned))
+                .expect("refund");
+        };
+        for part in [33, 33, 34] {
+            let number = payment.push_refund(eur(part), "dashboard", now);
+            settle(&mut payment, number, RefundState::Succeeded);
+        }
+        let fee_back = sum_of(&store, payment.id, LedgerKind::FeeReversal);
+        let earning_back = sum_of(&store, payment.id, LedgerKind::EarningReversal);
+        assert_eq!((fee_back, earning_back), (-15, -85));
+        // The second one fails after all: 0.67 stays refunded, its fee
+        // share rounded once (0.10).
+        settle(&mut payment, 2, RefundState::Failed);
+        let fee_back = sum_of(&store, payment.id, LedgerKind::FeeReversal);
+        let earning_back = sum_of(&store, payment.id, LedgerKind::EarningReversal);
+        assert_eq!((fee_back, earning_back), (-10, -57));
+        let user: User = store.require(expert.id).expect("ann");
+        assert_eq!(user.total_earnings, eur(85 - 57));
+        let mut report = IntegrityReport::default();
+        check_ledger(&store, &mut report).expect("check");
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
 }
