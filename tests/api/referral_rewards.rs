@@ -35,6 +35,12 @@ fn rewards(app: &TestApp, token: &str) -> serde_json::Value {
     seen.body
 }
 
+/// The referrer's `total_referral_earnings` (regression: it stayed zero).
+fn referral_earnings(app: &TestApp, user: u64) -> i64 {
+    let row: droply_models::User = app.store.require(UserId::new(user)).expect("user");
+    row.total_referral_earnings.amount_minor
+}
+
 fn reward_rows(app: &TestApp, user: u64) -> Vec<(LedgerKind, i64)> {
     app.store
         .iter::<LedgerEntry>()
@@ -164,6 +170,7 @@ fn referred_payments_earn_capped_rewards_once_credited_after_the_hold_and_taken_
         "{}",
         earnings.raw
     );
+    assert_eq!(referral_earnings(&app, rita), 700);
     let seen = rewards(&app, &rita_token);
     assert_eq!(
         seen["reward_totals"],
@@ -199,6 +206,7 @@ fn referred_payments_earn_capped_rewards_once_credited_after_the_hold_and_taken_
         "{}",
         earnings.raw
     );
+    assert_eq!(referral_earnings(&app, rita), 675);
     let report = app.store.verify_integrity().expect("verify");
     assert!(report.is_consistent(), "{:?}", report.problems);
     app.assert_no_leaks();

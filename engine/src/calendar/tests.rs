@@ -72,7 +72,9 @@ fn no_token_secret_or_key_reaches_the_log_or_debug_output() {
         fake.set_expires_in(60);
         let url = engine.google_connect_url(ann).expect("consent url");
         let (code, state) = fake.authorize(&url);
-        engine.google_callback(&code, &state, ann).expect("connected");
+        engine
+            .google_callback(&code, &state, ann)
+            .expect("connected");
         let report = engine.sync_calendars().expect("sync");
         assert_eq!((report.refreshed, report.synced), (1, 1), "{report:?}");
         let row = engine

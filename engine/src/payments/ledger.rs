@@ -1,7 +1,8 @@
 //! The ledger: one append-only row for every movement of money, written in
 //! the same store transaction as the change that moved it. The expert's
 //! balance fields on `User` (`total_earnings`, `total_payouts`,
-//! `pending_balance`) are caches of it, updated only here, and
+//! `pending_balance`, `total_referral_earnings`) are caches of it, updated
+//! only here, and
 //! [`check_ledger`] recomputes them from the rows (run by
 //! `verify_integrity`, so every crash test checks money too).
 //!
@@ -161,13 +162,57 @@ fn write_payment_rows(txn: &mut Txn<'_>, payment: &Payment, rows: &[Row]) -> Res
     Ok(())
 }
 
-/// Adds `amount` of `kind` to `user`'s balance caches.
+/// Adds `amount` of `kind` to `user`'s balance caches (and a referral
+/// reward to their `total_referral_earnings`).
 fn apply_to_caches(txn: &mut Txn<'_>, user: UserId, kind: LedgerKind, amount: Money) -> Result<()> {
     let mut row: User = txn.require(user)?;
     let balances = Balances::of_user(&row).add(kind, amount)?;
     balances.write_to(&mut row);
+    if kind == LedgerKind::ReferralReward {
+        row.total_referral_earnings = row.total_referral_earnings.checked_add(amount)?;
+    }
     txn.update(row)?;
     Ok(())
+}
+
+/// Sets every user's `total_referral_earnings` to the sum of their
+/// referral reward rows in their currency (stores written before the cache
+/// was kept left it at zero); how many users changed.
+pub fn recount_referral_earnings(store: &Store) -> Result<usize> {
+    let sums = referral_sums(store)?;
+    let mut changed = 0;
+    for chunk in sums.into_iter().collect::<Vec<_>>().chunks(500) {
+        changed += store.write(|txn| {
+            let mut changed = 0;
+            for (user, total) in chunk {
+                let Some(mut row) = txn.get::<User>(*user)? else {
+                    continue;
+                };
+                let total = Money::new(*total, row.currency);
+                if row.total_referral_earnings != total {
+                    row.total_referral_earnings = total;
+                    txn.update(row)?;
+                    changed += 1;
+                }
+            }
+            Ok(changed)
+        })?;
+    }
+    Ok(changed)
+}
+
+/// Each account's referral reward rows summed, in minor units of the
+/// currency they were credited in (an account's only one: its balances
+/// refuse a second).
+fn referral_sums(store: &Store) -> Result<BTreeMap<UserId, i64>> {
+    let mut sums = BTreeMap::new();
+    for item in store.iter::<LedgerEntry>() {
+        let row = item?;
+        if let (Some(account), LedgerKind::ReferralReward) = (row.account, row.kind) {
+            *sums.entry(account).or_insert(0i64) += row.amount.amount_minor;
+        }
+    }
+    Ok(sums)
 }
 
 /// A paid payment: charge, fee and earning.
@@ -297,15 +342,27 @@ pub fn record_referral_reward(
     reward: &droply_models::ReferralReward,
     credit: bool,
 ) -> Result<()> {
-    let now = txn.now();
     let signed = if credit {
         reward.reward_amount
     } else {
         reward.reward_amount.checked_mul(-1)?
     };
+    let now = txn.now();
+    write_referral_rows(txn, reward.referrer_id, reward.booking_id, signed, now)
+}
+
+/// `amount` of referral rewards to `referrer` (negative: taken back) and its
+/// opposite on the platform, with the referrer's caches.
+fn write_referral_rows(
+    txn: &mut Txn<'_>,
+    referrer: UserId,
+    booking_id: Option<BookingId>,
+    amount: Money,
+    now: Timestamp,
+) -> Result<()> {
     for (account, kind, amount) in [
-        (Some(reward.referrer_id), LedgerKind::ReferralReward, signed),
-        (None, LedgerKind::ReferralCost, signed.checked_mul(-1)?),
+        (Some(referrer), LedgerKind::ReferralReward, amount),
+        (None, LedgerKind::ReferralCost, amount.checked_mul(-1)?),
     ] {
         txn.create(LedgerEntry {
             id: LedgerEntryId::new(0),
@@ -313,13 +370,13 @@ pub fn record_referral_reward(
             kind,
             amount,
             payment_id: None,
-            booking_id: reward.booking_id,
+            booking_id,
             payout_id: None,
             available_at: now,
             created_at: now,
         })?;
     }
-    apply_to_caches(txn, reward.referrer_id, LedgerKind::ReferralReward, signed)
+    apply_to_caches(txn, referrer, LedgerKind::ReferralReward, amount)
 }
 
 /// Earnings from before the ledger (the demo, imports), available at `at`.
@@ -344,8 +401,9 @@ pub fn record_opening_balance(
 }
 
 /// Gives users imported with balances but no ledger rows (the demo
-/// marketplace, `droply import`) the rows behind them: an opening balance
-/// of their `total_earnings` and, for their `total_payouts`, a paid
+/// marketplace, `droply import`) the rows behind them: their
+/// `total_referral_earnings` as referral rewards, an opening balance of the
+/// rest of their `total_earnings` and, for their `total_payouts`, a paid
 /// [`Payout`] with its ledger row, so the caches equal the ledger again.
 /// Users with ledger rows are left alone. Returns how many were opened.
 pub fn open_imported_balances(store: &Store) -> Result<usize> {
@@ -353,7 +411,7 @@ pub fn open_imported_balances(store: &Store) -> Result<usize> {
     let mut batch = Vec::new();
     for item in store.iter::<User>() {
         let user = item?;
-        if Balances::of_user(&user).is_zero() {
+        if Balances::of_user(&user).is_zero() && user.total_referral_earnings.is_zero() {
             continue;
         }
         batch.push(user.id);
@@ -375,11 +433,18 @@ fn open_batch(store: &Store, users: Vec<UserId>) -> Result<usize> {
             }
             let earned = user.total_earnings;
             let paid = user.total_payouts;
+            let referred = user.total_referral_earnings;
             Balances::zero(earned.currency).write_to(&mut user);
+            user.total_referral_earnings = Money::zero(referred.currency);
             txn.update(user)?;
             let now = txn.now();
-            if !earned.is_zero() {
-                record_opening_balance(txn, id, earned, now)?;
+            // The referral rewards among the earnings, as rewards.
+            let opening = earned.checked_sub(referred)?;
+            if !opening.is_zero() {
+                record_opening_balance(txn, id, opening, now)?;
+            }
+            if !referred.is_zero() {
+                write_referral_rows(txn, id, None, referred, now)?;
             }
             if paid.is_positive() {
                 let payout = txn.create(Payout {
@@ -542,8 +607,16 @@ pub fn check_ledger(store: &Store, report: &mut IntegrityReport) -> Result<()> {
             ));
         }
     }
+    let mut referrals = referral_sums(store)?;
     for item in store.iter::<User>() {
         let user = item?;
+        let rewarded = referrals.remove(&user.id).unwrap_or(0);
+        if user.total_referral_earnings.amount_minor != rewarded {
+            report.problems.push(format!(
+                "user {}: referral earnings {} but the ledger's rewards sum to {rewarded}",
+                user.id, user.total_referral_earnings
+            ));
+        }
         let cached = Balances::of_user(&user);
         let expected = per_user
             .remove(&user.id)
@@ -660,5 +733,46 @@ mod tests {
         let mut report = IntegrityReport::default();
         check_ledger(&store, &mut report).expect("check");
         assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+
+    #[test]
+    fn imported_balances_open_with_their_referral_rewards_as_rewards() {
+        let store = Store::open_temporary().expect("store");
+        let mut rita = test_rows::user("rita", "Tax Advisor");
+        rita.total_earnings = eur(1_000);
+        rita.total_payouts = eur(300);
+        rita.pending_balance = eur(700);
+        rita.total_referral_earnings = eur(200);
+        let rita = store.users().create(rita).expect("rita");
+        assert_eq!(open_imported_balances(&store).expect("open"), 1);
+        let row: User = store.require(rita.id).expect("rita");
+        assert_eq!(
+            (
+                row.total_earnings,
+                row.total_payouts,
+                row.pending_balance,
+                row.total_referral_earnings
+            ),
+            (eur(1_000), eur(300), eur(700), eur(200))
+        );
+        let mut kinds: Vec<(LedgerKind, i64)> = store
+            .iter::<LedgerEntry>()
+            .map(|row| row.expect("row"))
+            .filter(|row| row.account == Some(rita.id))
+            .map(|row| (row.kind, row.amount.amount_minor))
+            .collect();
+        kinds.sort_by_key(|(kind, _)| format!("{kind:?}"));
+        assert_eq!(
+            kinds,
+            [
+                (LedgerKind::OpeningBalance, 800),
+                (LedgerKind::Payout, -300),
+                (LedgerKind::ReferralReward, 200),
+            ]
+        );
+        let mut report = IntegrityReport::default();
+        check_ledger(&store, &mut report).expect("check");
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert_eq!(open_imported_balances(&store).expect("again"), 0);
     }
 }

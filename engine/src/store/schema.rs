@@ -14,7 +14,7 @@ use crate::accounts::AuthSession;
 use crate::{Error, Result};
 
 /// The schema this build writes.
-pub const CURRENT_SCHEMA: u32 = 6;
+pub const CURRENT_SCHEMA: u32 = 7;
 
 const META_SCHEMA: &[u8] = b"schema_version";
 
@@ -59,6 +59,12 @@ const MIGRATIONS: &[Migration] = &[
             backfill_index::<DropinSession>(trees, IndexName::OpenDropins)?;
             crate::video::enqueue_rooms_of_confirmed(store)
         },
+    },
+    // Schema 7: `total_referral_earnings` is kept by the ledger; stores
+    // written before had left it at zero.
+    Migration {
+        from: 6,
+        run: |store, _| crate::payments::ledger::recount_referral_earnings(store).map(drop),
     },
 ];
 
@@ -259,5 +265,55 @@ mod tests {
         assert_ne!(rooms[0].booking_id, cancelled.id);
         assert_eq!(rooms[0].state, crate::video::RoomState::Pending);
         assert!(store.verify_integrity().expect("verify").is_consistent());
+    }
+
+    #[test]
+    fn opening_a_schema_6_store_counts_the_referral_rewards_already_credited() {
+        use crate::payments::ledger::{LedgerEntry, LedgerEntryId, LedgerKind};
+        use droply_models::{Money, Timestamp};
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store");
+        let rita = {
+            let store = Store::open(&path).expect("open");
+            let rita = store.users().create(user("rita", "")).expect("rita");
+            let now = Timestamp::now();
+            store
+                .write(|txn| {
+                    for (account, kind, minor) in [
+                        (Some(rita.id), LedgerKind::ReferralReward, 700),
+                        (None, LedgerKind::ReferralCost, -700),
+                        (Some(rita.id), LedgerKind::ReferralReward, -25),
+                        (None, LedgerKind::ReferralCost, 25),
+                    ] {
+                        txn.create(LedgerEntry {
+                            id: LedgerEntryId::new(0),
+                            account,
+                            kind,
+                            amount: Money::new(minor, rita.currency),
+                            payment_id: None,
+                            booking_id: None,
+                            payout_id: None,
+                            available_at: now,
+                            created_at: now,
+                        })?;
+                    }
+                    Ok(())
+                })
+                .expect("rows of a store before the cache");
+            store
+                .sled_tree(TreeId::Meta)
+                .insert(META_SCHEMA, &6u32.to_be_bytes())
+                .expect("schema 6");
+            store.flush().expect("flush");
+            rita.id
+        };
+        let store = Store::open(&path).expect("reopen");
+        let row: User = store.require(rita).expect("rita");
+        assert_eq!(row.total_referral_earnings.amount_minor, 675);
+        assert_eq!(
+            store.schema_version().expect("version"),
+            Some(CURRENT_SCHEMA)
+        );
     }
 }
