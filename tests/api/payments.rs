@@ -183,6 +183,55 @@ fn cancelling_refunds_by_the_policy() {
     app.assert_no_leaks();
 }
 
+/// Regression: a client could move a paid session the day before (or after it
+/// took place) to a time more than 24 hours ahead, then cancel the new booking
+/// for a full refund: the payment moved with the booking and the deadline with it.
+#[test]
+fn a_client_cannot_move_a_paid_session_past_the_refund_deadline() {
+    let app = spawn_app_paying_with(|config| {
+        config.payments.refund_policy = RefundPolicy {
+            full_refund_hours_before: 24 * 365 * 10,
+        };
+    });
+    let (_, provider, client, id) = booked(&app);
+    app.pay_booking(id);
+    let later = "2027-01-05T09:00:00Z";
+    let body = format!(r#"{{"start_time":"{later}"}}"#);
+    let path = format!("/v1/bookings/{id}/reschedule");
+    let refused = app.authed("POST", &path, &client, Some(&body));
+    assert_eq!(refused.status, 409, "{}", refused.raw);
+    assert_eq!(error_code(&refused), "invalid_state");
+    let still = app
+        .store
+        .bookings()
+        .get(BookingId::new(id))
+        .expect("booking");
+    assert_eq!(still.status, BookingStatus::Confirmed);
+    // The expert may still move it; the payment goes with it.
+    let moved = app.authed("POST", &path, &provider, Some(&body));
+    assert_eq!(moved.status, 201, "{}", moved.raw);
+    assert_eq!(moved.body["payment_status"], "succeeded", "{}", moved.raw);
+    // Once a session has started, nobody moves it.
+    let new_id = moved.body["id"].as_u64().expect("id");
+    app.store
+        .bookings()
+        .modify(BookingId::new(new_id), |booking| {
+            booking.start_time = Timestamp::now().plus_minutes(-10);
+            booking.end_time = booking.start_time.plus_minutes(60);
+            Ok(())
+        })
+        .expect("started");
+    let started = app.authed(
+        "POST",
+        &format!("/v1/bookings/{new_id}/reschedule"),
+        &provider,
+        Some(r#"{"start_time":"2027-01-06T09:00:00Z"}"#),
+    );
+    assert_eq!(started.status, 409, "{}", started.raw);
+    assert_eq!(error_code(&started), "invalid_state");
+    assert_consistent(&app);
+}
+
 #[test]
 fn a_payment_after_the_hold_lapsed_is_refunded() {
     let app = spawn_app_paying_with(|config| {

@@ -2,14 +2,18 @@
 //! `rescheduled_from`, is booked in the same transaction under the same
 //! rules as a new booking; if the new time is not open nothing changes. A
 //! paid booking's payment moves to the replacement (which therefore does not
-//! lapse); a lapsed unpaid hold cannot be moved (it is booked anew).
+//! lapse); a lapsed unpaid hold cannot be moved (it is booked anew). A
+//! session that has started cannot be moved, and a client cannot move a
+//! paid one once the refund policy's full-refund deadline has passed (the
+//! payment would otherwise reach a later deadline and be refunded in full
+//! on a late cancellation); the expert can.
 
 use droply_models::{Booking, BookingId, BookingStatus, Timestamp, UserId};
 
-use super::access::role_of;
+use super::access::{BookingRole, role_of};
 use super::{BookingRequest, book_in};
 use crate::availability::SlotPolicy;
-use crate::payments::ChargeTerms;
+use crate::payments::{ChargeTerms, RefundPolicy};
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -22,6 +26,7 @@ pub fn reschedule(
     new_start: Timestamp,
     policy: &SlotPolicy,
     terms: &ChargeTerms,
+    refunds: &RefundPolicy,
 ) -> Result<Booking> {
     let not_found = || Error::NotFound {
         entity: "booking",
@@ -29,11 +34,26 @@ pub fn reschedule(
     };
     store.write(|txn| {
         let mut old: Booking = txn.get(id)?.ok_or_else(not_found)?;
-        role_of(&old, actor).ok_or_else(not_found)?;
+        let role = role_of(&old, actor).ok_or_else(not_found)?;
         if !old.status.blocks_slot() {
             return Err(Error::InvalidState(format!(
                 "a {} booking cannot be rescheduled",
                 old.status.as_str()
+            )));
+        }
+        let now = txn.now();
+        if old.start_time <= now {
+            return Err(Error::InvalidState(
+                "a session that has started cannot be rescheduled".to_owned(),
+            ));
+        }
+        if role == BookingRole::Client
+            && old.payment_status.is_paid()
+            && now > refunds.full_refund_until(&old)
+        {
+            return Err(Error::InvalidState(format!(
+                "too late to reschedule: a paid session can be moved up to {} hours before it starts; the expert can still move it",
+                refunds.full_refund_hours_before
             )));
         }
         if policy.hold_lapsed(&old, txn.now()) {

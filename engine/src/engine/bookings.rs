@@ -116,6 +116,7 @@ impl Engine {
             new_start,
             self.slot_policy(),
             &terms,
+            &self.payments().config().refund_policy,
         )
     }
 }

@@ -53,6 +53,17 @@ pub struct RefundPolicy {
     pub full_refund_hours_before: u32,
 }
 
+impl RefundPolicy {
+    /// The last instant a client may cancel `booking` for a full refund
+    /// (or move it, which would otherwise carry the payment past that
+    /// instant).
+    pub fn full_refund_until(&self, booking: &droply_models::Booking) -> droply_models::Timestamp {
+        booking
+            .start_time
+            .plus_minutes(-60 * i64::from(self.full_refund_hours_before))
+    }
+}
+
 impl Default for RefundPolicy {
     fn default() -> Self {
         RefundPolicy {

@@ -35,9 +35,7 @@ pub fn refund_due(
     paid: Money,
     now: Timestamp,
 ) -> Money {
-    let deadline = booking
-        .start_time
-        .plus_minutes(-60 * i64::from(policy.full_refund_hours_before));
+    let deadline = policy.full_refund_until(booking);
     match role {
         BookingRole::Provider => paid,
         BookingRole::Client if now <= deadline => paid,

@@ -43,7 +43,7 @@ fn act(
     booking::act(store, id, actor, action, reason, &PaymentsConfig::default()).map(|(b, _)| b)
 }
 
-/// [`booking::reschedule`] under [`TERMS`].
+/// [`booking::reschedule`] under [`TERMS`] and the default refund policy.
 fn reschedule(
     store: &Store,
     id: BookingId,
@@ -51,7 +51,15 @@ fn reschedule(
     new_start: Timestamp,
     policy: &SlotPolicy,
 ) -> Result<Booking, Error> {
-    booking::reschedule(store, id, actor, new_start, policy, &TERMS)
+    booking::reschedule(
+        store,
+        id,
+        actor,
+        new_start,
+        policy,
+        &TERMS,
+        &PaymentsConfig::default().refund_policy,
+    )
 }
 
 fn date(text: &str) -> NaiveDate {

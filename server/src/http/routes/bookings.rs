@@ -340,7 +340,7 @@ pub struct RescheduleBody {
     path = "/v1/bookings/{id}/reschedule",
     tag = "bookings",
     summary = "Reschedule a booking",
-    description = "A new booking linked by `rescheduled_from`; the old one is cancelled in the same transaction.",
+    description = "A new booking linked by `rescheduled_from`; the old one is cancelled in the same transaction and its payment moves to the new one. A session that has started cannot be moved, nor can a client move a paid one after the refund policy's full-refund deadline (the expert can).",
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "The booking's id")),
     request_body = RescheduleBody,
@@ -348,7 +348,7 @@ pub struct RescheduleBody {
         (status = 201, description = "The new booking", body = BookingView),
         (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`slot_unavailable` or `invalid_state`", body = ErrorBody),
+        (status = 409, description = "`slot_unavailable`, or `invalid_state` (not active, started, or past the client's deadline)", body = ErrorBody),
     )
 )]
 pub async fn reschedule_booking(
