@@ -301,6 +301,46 @@ fn the_dropin_cookie_opens_the_socket_from_this_site_only() {
     assert!(welcome["you"].get("user_id").is_none());
 }
 
+/// Regression: signing out left the drop-in pass cookie behind, and whoever used
+/// the browser next entered the room as the account that had joined.
+#[test]
+fn a_signed_in_participants_pass_cookie_opens_the_room_only_beside_their_session() {
+    let app = spawn_app();
+    let (_, host) = expert(&app, "hostb");
+    let dropin = open(
+        &app,
+        &host,
+        json!({"topic": "Named room", "is_anonymous": false}),
+    );
+    let (id, code) = (
+        dropin["id"].as_u64().expect("id"),
+        dropin["session_code"].as_str().expect("code").to_owned(),
+    );
+    let (_, ann) = app.register("annjoins");
+    let (_, ben) = app.register("bennext");
+    let (cookie, csrf) = browser(&app, &ann);
+    let joined = post_form(
+        &app,
+        &format!("/d/{code}/join"),
+        &cookie,
+        &[("_csrf", &csrf)],
+    );
+    assert_eq!(joined.status, 303, "{}", joined.raw);
+    let pass = cookie_value(&joined, "droply_dropin").expect("the participant cookie");
+    let live = format!("/v1/dropins/{id}/live");
+    let origin = ("Origin", format!("http://{}", app.addr));
+    let with = |session: Option<&str>| {
+        let mut cookie = format!("droply_dropin={pass}");
+        if let Some(session) = session {
+            cookie.push_str(&format!("; droply_session={session}"));
+        }
+        handshake(&app, &live, &[("Cookie", cookie), origin.clone()]).0
+    };
+    assert_eq!(with(Some(&ann)), 101, "ann, signed in");
+    assert_eq!(with(None), 401, "signed out");
+    assert_eq!(with(Some(&ben)), 401, "another account on the same browser");
+}
+
 #[test]
 fn a_content_file_downloads_for_its_buyer_and_is_404_to_anyone_else() {
     let app = spawn_app();

@@ -151,6 +151,18 @@ fn content_hits_are_the_public_view_only() {
     ]
     .into();
     assert_eq!(shown, view);
+    // Regression: the search page named a content's creator in full.
+    app.store
+        .users()
+        .modify(UserId::new(tax), |user| {
+            user.full_name = "Tina Maria Steuerwald".to_owned();
+            Ok(())
+        })
+        .expect("name");
+    let page = app.get("/?q=help+filing+my+taxes&show=content");
+    assert_eq!(page.status, 200);
+    assert!(page.raw.contains("by Tina S."), "{}", page.raw);
+    assert!(!page.raw.contains("Steuerwald"), "{}", page.raw);
     let doc = app.get("/openapi.json");
     let documented: BTreeSet<&str> =
         doc.body["components"]["schemas"]["ContentHitView"]["properties"]

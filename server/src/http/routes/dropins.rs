@@ -22,6 +22,7 @@ use crate::http::extract::{ApiJson, ApiQuery, MaybeSignedIn, SignedIn, parse_id}
 use crate::http::live::{dropin_room, socket};
 use crate::http::views::{DropinView, JoinedView};
 use crate::http::{AppState, blocking};
+use crate::pages::cookies;
 
 /// `/v1/dropins...` and `/v1/experts/{id}/dropins`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -274,15 +275,33 @@ pub async fn live_dropin(
 ) -> Result<Response, ApiError> {
     let id: DropinSessionId = parse_id(&id, "drop-in")?;
     // The pages' participant cookie, else the host's session cookie.
-    let token = socket::live_token_or_cookie(
-        &headers,
-        query.token,
-        &[
-            crate::pages::cookies::DROPIN,
-            crate::pages::cookies::SESSION,
-        ],
-    )?;
-    let member = blocking(&state, move |engine| engine.dropin_member(id, &token)).await?;
+    let token =
+        socket::live_token_or_cookie(&headers, query.token, &[cookies::DROPIN, cookies::SESSION])?;
+    // A pass the pages' cookie carries opens the room only beside the
+    // session of the account that joined with it: signing out (or another
+    // account signing in on the same browser) leaves the pass behind.
+    let passed_by_cookie = cookies::read(&headers, cookies::DROPIN) == Some(token.as_str());
+    let session = cookies::read(&headers, cookies::SESSION)
+        .filter(|session| session.len() <= 256)
+        .map(str::to_owned);
+    let member = blocking(&state, move |engine| {
+        let member = engine.dropin_member(id, &token)?;
+        if let (true, Some(owner)) = (passed_by_cookie, member.participant.user_id) {
+            let signed_in = match session {
+                Some(session) => match engine.authenticate(&session) {
+                    Ok(user) => Some(user),
+                    Err(droply_engine::Error::Unauthorized) => None,
+                    Err(err) => return Err(err),
+                },
+                None => None,
+            };
+            if signed_in != Some(owner) {
+                return Err(droply_engine::Error::Unauthorized);
+            }
+        }
+        Ok(member)
+    })
+    .await?;
     let ws = socket::upgrade(ws, state.live.limits())?;
     let seat = state.live.enter(id)?;
     let after = query.after.unwrap_or(0);

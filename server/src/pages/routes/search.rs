@@ -402,7 +402,7 @@ fn hit_card(hit: &RankedHit, viewer: &Viewer) -> Markup {
                     div class="avatar kind-badge" aria-hidden="true" { "📄" }
                     div class="hit-body" {
                         h3 { a href=(format!("/c/{}", content.id.get())) { (content.title) } }
-                        p class="headline" { (content.content_type.as_str()) " by " (ranked.creator.full_name) }
+                        p class="headline" { (content.content_type.as_str()) " by " (ranked.creator.public_name()) }
                         p class="meta" {
                             span class="price" {
                                 @if content.price.amount_minor == 0 { "Free" } @else { (format::money(content.price)) }
