@@ -6,7 +6,10 @@
 //! forgets the pair's attempts. Keying by the client as well as the email
 //! means nobody can lock an account's owner out from another address
 //! (guessing from many addresses is slowed by the server's per-address rate
-//! limit on sign-ins instead).
+//! limit on sign-ins instead). A client is its IPv4 address or its IPv6 /64
+//! ([`client_network`], the key of the server's rate limits too), since one
+//! host may hold a whole /64 and would otherwise get fresh attempts from
+//! each of its addresses.
 //!
 //! Memory is bounded: at most [`LoginThrottleConfig::max_tracked`] pairs are
 //! remembered; when a new pair would pass that, expired pairs are dropped,
@@ -19,6 +22,18 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::{Error, Result};
+
+/// The network a client is counted by: its IPv4 address (an IPv4-mapped
+/// IPv6 address counts as that), or its IPv6 /64.
+pub fn client_network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
+    }
+}
 
 /// How many attempts a (client, email) pair gets, for how long, and how
 /// many pairs are remembered.
@@ -126,7 +141,7 @@ impl LoginThrottle {
 
     fn begin_at(&self, client: Option<IpAddr>, email: &str, now: Instant) -> Result<Attempt> {
         let key = PairKey {
-            client,
+            client: client.map(client_network),
             email: email.to_owned(),
         };
         let window = self.config.window;
@@ -210,6 +225,28 @@ mod tests {
             throttle.begin(HOME, "a@example.com"),
             Err(Error::TooManyAttempts { .. })
         ));
+    }
+
+    /// Regression: the lockout was keyed by the whole IPv6 address, so a host
+    /// holding a /64 got five fresh attempts from each of its addresses.
+    #[test]
+    fn the_addresses_of_one_ipv6_64_share_their_attempts() {
+        let throttle = throttle(100);
+        for host in 1..=5u16 {
+            let address = IpAddr::from([0x2001, 0xdb8, 1, 2, 0, 0, 0, host]);
+            drop(
+                throttle
+                    .begin(Some(address), "a@example.com")
+                    .expect("counted"),
+            );
+        }
+        let next = IpAddr::from([0x2001, 0xdb8, 1, 2, 0xffff, 0, 0, 6]);
+        assert!(matches!(
+            throttle.begin(Some(next), "a@example.com"),
+            Err(Error::TooManyAttempts { .. })
+        ));
+        let other_network = IpAddr::from([0x2001, 0xdb8, 1, 3, 0, 0, 0, 1]);
+        assert!(throttle.begin(Some(other_network), "a@example.com").is_ok());
     }
 
     #[test]

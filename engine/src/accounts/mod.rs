@@ -30,7 +30,7 @@ pub use favorites::{add_favorite, favorite_experts, remove_favorite};
 pub use hashing_permits::{HashingLimits, HashingPermit, HashingPermits};
 pub use interactions::{CLIENT_INTERACTIONS, record_interaction};
 pub use login::{IssuedToken, MAX_SESSIONS_PER_USER, authenticate, login, logout};
-pub use login_throttle::{Attempt, LoginThrottle, LoginThrottleConfig};
+pub use login_throttle::{Attempt, LoginThrottle, LoginThrottleConfig, client_network};
 pub use password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 pub use profile_update::{ProfileUpdate, update_profile};
 pub use register::{Registration, register};

@@ -64,8 +64,11 @@ impl RouteClass {
                 RouteClass::Search
             }
             (&Method::POST, Some("/v1/dropins/join" | "/d/{code}/join")) => RouteClass::Join,
-            // Stripe's deliveries: verified by their signature, never throttled.
-            (&Method::POST, Some("/v1/webhooks/stripe")) => RouteClass::Read,
+            // Stripe's and Daily's deliveries: verified by their signature,
+            // never throttled (a refused burst could get the webhook disabled).
+            (&Method::POST, Some("/v1/webhooks/stripe" | "/v1/webhooks/daily")) => {
+                RouteClass::Read
+            }
             (&Method::POST | &Method::PUT | &Method::PATCH | &Method::DELETE, _) => {
                 RouteClass::Write
             }
@@ -202,16 +205,9 @@ impl RateLimiters {
     }
 }
 
-/// The key a client is limited by: its IPv4 address, or its IPv6 /64.
-pub fn client_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
-        },
-    }
-}
+/// The key a client is limited by: its IPv4 address, or its IPv6 /64 (the
+/// key of the engine's sign-in lockout too).
+pub use droply_engine::accounts::client_network as client_key;
 
 /// Checks the client's limit for the request's class before handling it.
 /// Added with `Router::layer`, so it sees the matched route; a request
@@ -261,6 +257,9 @@ mod tests {
             RouteClass::Read
         );
         assert_eq!(RouteClass::of(&Method::POST, None), RouteClass::Write);
+        for webhook in ["/v1/webhooks/stripe", "/v1/webhooks/daily"] {
+            assert_eq!(class(Method::POST, webhook), RouteClass::Read, "{webhook}");
+        }
     }
 
     #[test]
