@@ -4,7 +4,9 @@
 //! order plus a lock held while a message is stored and broadcast, so ids
 //! and delivery order agree; a slow receiver falls behind the channel's
 //! bounded buffer and is dropped, never holding the room up. A room lives
-//! while someone is connected.
+//! while someone holds a seat in it, a relay while someone holds a lease on
+//! it: both are let go when dropped, so an upgrade that never happens (the
+//! client hung up during the handshake) leaves nothing behind.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -77,6 +79,33 @@ impl Drop for Seat {
             } else if let Some(entry) = rooms.get_mut(&self.session) {
                 entry.seats = left;
             }
+        }
+    }
+}
+
+/// A hold on a booking's relay: while any is held the relay stays (taken
+/// before the upgrade, so a second party arriving as the first leaves
+/// still meets the same relay).
+#[derive(Debug)]
+pub struct RelayLease {
+    /// The relay.
+    pub relay: Arc<Relay>,
+    booking: BookingId,
+    hub: Arc<LiveHub>,
+}
+
+impl Drop for RelayLease {
+    fn drop(&mut self) {
+        let mut relays = self.hub.relays();
+        // The map holds one reference and each lease one: this is the last
+        // lease when only the map's and its own remain. Leases are made
+        // under the same lock, so none can appear meanwhile.
+        if relays
+            .get(&self.booking)
+            .is_some_and(|relay| Arc::ptr_eq(relay, &self.relay))
+            && Arc::strong_count(&self.relay) <= 2
+        {
+            relays.remove(&self.booking);
         }
     }
 }
@@ -167,28 +196,32 @@ impl LiveHub {
             .map(|entry| Arc::clone(&entry.room))
     }
 
-    /// The relay of booking `booking`, opened if needed; `503 overloaded`
-    /// at the room cap.
-    pub fn relay(&self, booking: BookingId) -> Result<Arc<Relay>, ApiError> {
+    /// A lease on the relay of booking `booking`, opened if needed; `503
+    /// overloaded` at the room cap.
+    pub fn relay(self: &Arc<Self>, booking: BookingId) -> Result<RelayLease, ApiError> {
         let rooms = self.rooms().len();
         let mut relays = self.relays();
-        if let Some(relay) = relays.get(&booking) {
-            return Ok(Arc::clone(relay));
-        }
-        if rooms + relays.len() >= self.limits.max_rooms {
-            return Err(overloaded("live rooms"));
-        }
-        let relay = Arc::new(Relay::default());
-        relays.insert(booking, Arc::clone(&relay));
-        Ok(relay)
+        let relay = match relays.get(&booking) {
+            Some(relay) => Arc::clone(relay),
+            None => {
+                if rooms + relays.len() >= self.limits.max_rooms {
+                    return Err(overloaded("live rooms"));
+                }
+                let relay = Arc::new(Relay::default());
+                relays.insert(booking, Arc::clone(&relay));
+                relay
+            }
+        };
+        Ok(RelayLease {
+            relay,
+            booking,
+            hub: Arc::clone(self),
+        })
     }
 
-    /// Forgets the relay of `booking` once nobody is connected to it.
-    pub fn release_relay(&self, booking: BookingId, relay: &Arc<Relay>) {
-        let mut relays = self.relays();
-        if relays.get(&booking).is_some_and(|r| Arc::ptr_eq(r, relay)) && relay.is_empty() {
-            relays.remove(&booking);
-        }
+    /// Relays open now.
+    pub fn open_relays(&self) -> usize {
+        self.relays().len()
     }
 
     /// Counts a message from `who` (a participant id, a user id) in `scope`
@@ -220,4 +253,36 @@ fn overloaded(what: &str) -> ApiError {
         format!("too many {what} open; try again shortly"),
     )
     .with_retry_after(5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a relay was forgotten only by the connection that served
+    /// it, so a handshake that never upgraded (the client hung up) left its
+    /// relay open for good, counting against the room cap.
+    #[test]
+    fn a_relay_stays_while_any_lease_is_held_and_goes_with_the_last() {
+        let hub = LiveHub::new(&LiveLimits::default());
+        let booking = BookingId::new(7);
+        let never_upgraded = hub.relay(booking).expect("lease");
+        drop(never_upgraded);
+        assert_eq!(hub.open_relays(), 0);
+        let first = hub.relay(booking).expect("lease");
+        let second = hub.relay(booking).expect("lease");
+        assert!(
+            Arc::ptr_eq(&first.relay, &second.relay),
+            "one relay per booking"
+        );
+        drop(first);
+        assert_eq!(hub.open_relays(), 1, "the second party still holds it");
+        let third = hub.relay(booking).expect("lease");
+        assert!(
+            Arc::ptr_eq(&second.relay, &third.relay),
+            "still the same relay"
+        );
+        drop((second, third));
+        assert_eq!(hub.open_relays(), 0);
+    }
 }

@@ -9,7 +9,7 @@
 //! relay closes at the session's end; limits are the drop-in rooms'.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use axum::extract::ws::{Message, WebSocket};
 use droply_engine::booking::BookingRole;
@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc::{self, error::TrySendError};
 
+use super::hub::RelayLease;
 use super::socket::{Beat, Outbox, Pulse, close, error_frame};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorCode};
@@ -43,11 +44,6 @@ struct Side {
 }
 
 impl Relay {
-    /// Whether nobody is connected.
-    pub fn is_empty(&self) -> bool {
-        self.sides().iter().all(Option::is_none)
-    }
-
     fn sides(&self) -> MutexGuard<'_, [Option<Side>; 2]> {
         self.sides.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -111,9 +107,10 @@ pub async fn serve(
     booking: BookingId,
     who: (UserId, BookingRole),
     closes_at: Timestamp,
-    relay: Arc<Relay>,
+    lease: RelayLease,
     permit: OwnedSemaphorePermit,
 ) {
+    let relay = &lease.relay;
     let (user, role) = who;
     let side = match role {
         BookingRole::Client => 0,
@@ -153,7 +150,7 @@ pub async fn serve(
                 let Some(Ok(message)) = incoming else { break };
                 pulse.heard();
                 let answer = match message {
-                    Message::Text(text) => signal(&state, &relay, booking, user, side, from, text.as_str()),
+                    Message::Text(text) => signal(&state, relay, booking, user, side, from, text.as_str()),
                     Message::Binary(_) => Err(ApiError::new(ErrorCode::InvalidInput, "send JSON text frames")),
                     Message::Close(_) => break,
                     Message::Ping(_) | Message::Pong(_) => Ok(()),
@@ -182,7 +179,7 @@ pub async fn serve(
         }
     }
     relay.leave(side, connection);
-    state.live.release_relay(booking, &relay);
+    drop(lease);
     drop(permit);
 }
 

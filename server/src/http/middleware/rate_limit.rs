@@ -66,9 +66,7 @@ impl RouteClass {
             (&Method::POST, Some("/v1/dropins/join" | "/d/{code}/join")) => RouteClass::Join,
             // Stripe's and Daily's deliveries: verified by their signature,
             // never throttled (a refused burst could get the webhook disabled).
-            (&Method::POST, Some("/v1/webhooks/stripe" | "/v1/webhooks/daily")) => {
-                RouteClass::Read
-            }
+            (&Method::POST, Some("/v1/webhooks/stripe" | "/v1/webhooks/daily")) => RouteClass::Read,
             (&Method::POST | &Method::PUT | &Method::PATCH | &Method::DELETE, _) => {
                 RouteClass::Write
             }
