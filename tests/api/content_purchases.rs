@@ -133,6 +133,24 @@ fn free_content_is_granted_at_once_downloaded_by_range_and_kept_through_archive(
     );
     let tail = app.fetch(&download, Some(&bob), &[("Range", "bytes=-10")]);
     assert_eq!(tail.body, file[file.len() - 10..]);
+    // Resuming: the range holds for the version asked of, else the whole file.
+    let etag = whole.header("etag").expect("etag").to_owned();
+    let resumed = app.fetch(
+        &download,
+        Some(&bob),
+        &[("Range", "bytes=1000-"), ("If-Range", &etag)],
+    );
+    assert_eq!(resumed.status, 206, "{}", resumed.head);
+    let changed = app.fetch(
+        &download,
+        Some(&bob),
+        &[
+            ("Range", "bytes=1000-"),
+            ("If-Range", "\"an-older-version\""),
+        ],
+    );
+    assert_eq!(changed.status, 200, "{}", changed.head);
+    assert_eq!(changed.body, file, "the whole current file");
     let past = app.fetch(&download, Some(&bob), &[("Range", "bytes=99999999-")]);
     assert_eq!(past.status, 416, "{}", past.head);
     assert_eq!(past.code(), "range_not_satisfiable");

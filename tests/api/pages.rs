@@ -65,6 +65,8 @@ fn pages_carry_the_security_headers_and_assets_are_cached_by_version() {
         css.header("cache-control")
             .is_some_and(|c| c.contains("immutable"))
     );
+    // Regression: a publicly cached asset carried a new browser's CSRF token.
+    assert_eq!(css.header("set-cookie"), None, "{}", css.head);
     let etag = css.header("etag").expect("an ETag").to_owned();
     let again = app.send("GET", link, None, None, &[("If-None-Match", &etag)]);
     assert_eq!(again.status, 304);

@@ -3,14 +3,17 @@
 //! `ETag` from its SHA-256, and byte ranges: one `Range: bytes=` range is
 //! answered `206` with `Content-Range`; a range past the end is `416`; a
 //! malformed or multi-part range is ignored and the whole file sent, as
-//! RFC 9110 allows.
+//! RFC 9110 allows. An `If-Range` that is not the file's current `ETag` (the
+//! file changed since the client's first part, or a date, which we cannot
+//! check) sends the whole file, so a resumed download is never spliced
+//! from two versions.
 
 use std::io::{Seek, SeekFrom};
 
 use axum::body::Body;
 use axum::http::header::{
-    ACCEPT_RANGES, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, RANGE,
-    X_CONTENT_TYPE_OPTIONS,
+    ACCEPT_RANGES, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
+    IF_RANGE, RANGE, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -36,8 +39,10 @@ pub fn send_file(
     disposition: Disposition,
 ) -> Result<Response, ApiError> {
     let size = file.meta.size;
+    let etag = format!("\"{}\"", file.meta.sha256);
     let range = request
         .get(RANGE)
+        .filter(|_| range_applies(request, &etag))
         .and_then(|value| value.to_str().ok())
         .and_then(|value| parse_range(value, size));
     let (status, start, len) = match range {
@@ -69,7 +74,7 @@ pub fn send_file(
     headers.insert(CONTENT_TYPE, header(&file.meta.media_type)?);
     headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
     headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    headers.insert(ETAG, header(&format!("\"{}\"", file.meta.sha256))?);
+    headers.insert(ETAG, header(&etag)?);
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(
         CONTENT_DISPOSITION,
@@ -82,6 +87,15 @@ pub fn send_file(
         );
     }
     Ok(response)
+}
+
+/// Whether the request's `Range` may be honoured: no `If-Range`, or one
+/// that is exactly the file's current strong `etag`.
+fn range_applies(request: &HeaderMap, etag: &str) -> bool {
+    match request.get(IF_RANGE) {
+        None => true,
+        Some(value) => value.as_bytes() == etag.as_bytes(),
+    }
 }
 
 fn header(value: &str) -> Result<HeaderValue, ApiError> {
@@ -170,6 +184,25 @@ mod tests {
         assert_eq!(parse_range("bytes=9-1", 1000), None);
         assert_eq!(parse_range("items=0-1", 1000), None);
         assert_eq!(parse_range("bytes=x-1", 1000), None);
+    }
+
+    /// Regression: `If-Range` was ignored, so a download resumed after the
+    /// file was replaced got the new file's bytes after the old one's.
+    #[test]
+    fn a_range_applies_only_to_the_version_it_was_asked_of() {
+        let etag = "\"abc123\"";
+        let mut request = HeaderMap::new();
+        assert!(range_applies(&request, etag));
+        request.insert(IF_RANGE, HeaderValue::from_static("\"abc123\""));
+        assert!(range_applies(&request, etag));
+        for other in [
+            "\"def456\"",
+            "W/\"abc123\"",
+            "Wed, 21 Oct 2026 07:28:00 GMT",
+        ] {
+            request.insert(IF_RANGE, HeaderValue::from_static(other));
+            assert!(!range_applies(&request, etag), "{other}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -52,7 +52,9 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     };
     request.extensions_mut().insert(CsrfToken(token.clone()));
     let mut response = next.run(request).await;
-    if fresh {
+    // A response shared caches may keep (assets, themes) never carries a
+    // browser's token, or a cache would hand it to everyone.
+    if fresh && !shared_cacheable(response.headers()) {
         let cookie = cookies::set(
             cookies::CSRF,
             &token,
@@ -65,6 +67,16 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         }
     }
     response
+}
+
+/// Whether `Cache-Control` lets shared caches keep the response.
+fn shared_cacheable(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(CACHE_CONTROL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|directive| directive.trim().eq_ignore_ascii_case("public"))
 }
 
 fn is_safe(method: &Method) -> bool {
