@@ -246,13 +246,16 @@ pub fn delete_exception(store: &Store, owner: UserId, id: AvailabilityExceptionI
 }
 
 /// The committed calendar of `expert`: zone, rules, exceptions, bookings
-/// and busy times from their outside calendar.
+/// (the sessions they give and those they booked with others) and busy
+/// times from their outside calendar.
 pub fn expert_calendar(store: &Store, expert: &User) -> Result<ExpertCalendar> {
+    let mut bookings = all_of(store, IndexName::BookingsByProvider, expert.id)?;
+    bookings.extend(all_of(store, IndexName::BookingsByBooker, expert.id)?);
     Ok(ExpertCalendar {
         timezone: expert.timezone,
         rules: all_of(store, IndexName::RulesByUser, expert.id)?,
         exceptions: all_of(store, IndexName::ExceptionsByUser, expert.id)?,
-        bookings: all_of(store, IndexName::BookingsByProvider, expert.id)?,
+        bookings,
         busy: crate::calendar::busy_of(store, expert.id)?,
     })
 }

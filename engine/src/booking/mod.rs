@@ -129,8 +129,18 @@ pub(crate) fn book_in(
             max: policy.max_unpaid_holds,
         });
     }
+    // The booker is busy in their own sessions on either side: as a client,
+    // and as an expert giving one.
+    let booker_giving = owner_window(
+        txn,
+        IndexName::BookingsByProvider,
+        booker.id,
+        request.start.plus_minutes(-i64::from(MAX_BOOKING_MINUTES)),
+        Some(end),
+    )?;
     let booker_busy = booker_bookings
         .iter()
+        .chain(&booker_giving)
         .any(|b| policy.holds_slot(b, now) && b.overlaps(request.start, end));
     let calendar = calendar_around(txn, &provider, request.start, end)?;
     if booker_busy
@@ -289,7 +299,9 @@ fn owner_window(
 
 /// The expert's rules, exceptions, busy times, and the bookings that can touch
 /// `[start, end)` (what [`fits_open_hours`] looks at: a day either side,
-/// plus the longest booking that could reach in), as seen inside `txn`.
+/// plus the longest booking that could reach in), as seen inside `txn`: the
+/// sessions they give and those they booked with other experts, since they
+/// are in neither's slot while in the other.
 pub fn calendar_around(
     txn: &Txn<'_>,
     expert: &User,
@@ -303,13 +315,11 @@ pub fn calendar_around(
         timezone: expert.timezone,
         rules: txn.list_index(IndexName::RulesByUser, &owner)?,
         exceptions: txn.list_index(IndexName::ExceptionsByUser, &owner)?,
-        bookings: owner_window(
-            txn,
-            IndexName::BookingsByProvider,
-            expert.id,
-            from,
-            Some(to),
-        )?,
+        bookings: [IndexName::BookingsByProvider, IndexName::BookingsByBooker]
+            .into_iter()
+            .map(|index| owner_window(txn, index, expert.id, from, Some(to)))
+            .collect::<Result<Vec<_>>>()?
+            .concat(),
         busy: crate::calendar::busy_in(txn, expert.id)?,
     })
 }

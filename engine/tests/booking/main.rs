@@ -352,6 +352,44 @@ fn bookings_follow_their_lifecycle() {
     ));
 }
 
+/// Regression: an expert's calendar held only their bookings as provider, and a
+/// booker's only theirs as client, so an expert could be booked for a time they
+/// had booked another expert for, and book another expert over their own session.
+#[test]
+fn an_expert_is_never_in_two_sessions_at_once_on_either_side() {
+    let (_dir, store, ann, clients) = bookable_store(1);
+    let mut fay = full_user("fay");
+    fay.is_available = true;
+    fay.session_duration = 30;
+    fay.referral_code = droply_models::ReferralCode::parse("FAY00001").expect("code");
+    let fay = store.users().create(fay).expect("fay");
+    for weekday in 0..7 {
+        let mut r = rule(fay.id, weekday, "09:00", "17:00");
+        r.is_active = true;
+        store.availability_rules().create(r).expect("rule");
+    }
+    let policy = SlotPolicy::default();
+    let request = |booker: UserId, provider: UserId, start: Timestamp| BookingRequest {
+        booker,
+        provider,
+        start,
+        duration_minutes: 60,
+        client_message: None,
+    };
+    let start = Timestamp::now_plus_days(3);
+    book(&store, &request(ann.id, fay.id, start), &policy).expect("ann books fay");
+    assert!(matches!(
+        book(&store, &request(clients[0].id, ann.id, start), &policy),
+        Err(Error::SlotUnavailable)
+    ));
+    let later = start.plus_minutes(120);
+    book(&store, &request(clients[0].id, ann.id, later), &policy).expect("carl books ann");
+    assert!(matches!(
+        book(&store, &request(ann.id, fay.id, later), &policy),
+        Err(Error::SlotUnavailable)
+    ));
+}
+
 /// Marks booking `id` paid, as the payment provider's confirmation would.
 fn pay(store: &Store, id: droply_models::BookingId) {
     store
