@@ -51,11 +51,13 @@ pub fn open_hours(
                 .iter()
                 .filter(|r| r.is_active && r.weekday == weekday)
             {
-                // A rule boundary inside a DST gap has no instant; that rule
-                // instance is skipped rather than guessed.
-                if let (Some(start), Some(end)) =
-                    (tz.at_local(date, rule.start), tz.at_local(date, rule.end))
-                {
+                // A rule boundary inside a DST gap is where the clock would
+                // have shown it: a day whose midnight is skipped keeps its
+                // evening hours.
+                if let (Some(start), Some(end)) = (
+                    tz.at_local_or_after(date, rule.start),
+                    tz.at_local_or_after(date, rule.end),
+                ) {
                     weekly.extend(Interval::new(start, end));
                 }
             }

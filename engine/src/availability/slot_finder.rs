@@ -106,14 +106,8 @@ fn viewer_window(query: &SlotQuery) -> Result<Interval> {
         .to
         .checked_add_days(Days::new(1))
         .ok_or_else(|| Error::Invalid("date out of range".to_owned()))?;
-    // Where a DST change skips midnight, the day starts an hour later.
-    let day_start = |date| {
-        query.viewer_tz.at_local(date, midnight).or_else(|| {
-            query
-                .viewer_tz
-                .at_local(date, droply_models::LocalTime::from_hm(1, 0).ok()?)
-        })
-    };
+    // Where a DST change skips midnight, the day starts at the jump.
+    let day_start = |date| query.viewer_tz.at_local_or_after(date, midnight);
     let start = day_start(query.from);
     let end = day_start(after_last);
     match (start, end) {

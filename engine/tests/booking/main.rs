@@ -129,6 +129,43 @@ fn berlin_nine_oclock_moves_in_utc_across_the_dst_change() {
     assert!(slots.iter().all(|s| s.end == s.start.plus_minutes(60)));
 }
 
+/// Regression: a rule ending at 24:00 on a day whose midnight the clocks skip
+/// (Beirut moves to summer time at 00:00) had no end instant, and the whole
+/// rule was dropped for that day.
+#[test]
+fn evening_hours_survive_a_midnight_the_clocks_skip() {
+    let expert = full_user("expert");
+    let mut saturday = rule(expert.id, 5, "18:00", "24:00");
+    saturday.is_active = true;
+    let calendar = ExpertCalendar {
+        timezone: zone("Asia/Beirut"),
+        rules: vec![saturday],
+        exceptions: Vec::new(),
+        bookings: Vec::new(),
+        busy: Vec::new(),
+    };
+    let slots = find_slots(
+        &calendar,
+        &query("2027-03-27", "2027-03-27", "Asia/Beirut"),
+        &SlotPolicy::default(),
+    )
+    .expect("slots");
+    let starts: Vec<String> = slots.iter().map(|s| s.start.to_rfc3339()).collect();
+    assert_eq!(
+        starts.first().map(String::as_str),
+        Some("2027-03-27T16:00:00Z")
+    );
+    assert_eq!(
+        starts.last().map(String::as_str),
+        Some("2027-03-27T21:00:00Z")
+    );
+    assert_eq!(
+        starts.len(),
+        11,
+        "18:00 to 23:00 every half hour: {starts:?}"
+    );
+}
+
 #[test]
 fn a_viewer_in_new_york_gets_the_new_york_day() {
     let expert = full_user("expert");

@@ -54,6 +54,29 @@ impl TimeZone {
         Some(Timestamp::from_datetime(local.to_utc()))
     }
 
+    /// [`TimeZone::at_local`], except that a wall time inside a DST gap,
+    /// which no instant shows, is read with the offset in force before the
+    /// gap: the instant the clock would have shown it had it not jumped
+    /// (02:30 on Berlin's spring-forward night is 03:30 CEST; a midnight
+    /// that is skipped is the instant of the jump). For bounds of opening
+    /// hours and days, which must not vanish on the day the clocks change.
+    pub fn at_local_or_after(self, date: NaiveDate, time: LocalTime) -> Option<Timestamp> {
+        if let Some(instant) = self.at_local(date, time) {
+            return Some(instant);
+        }
+        let (date, naive_time) = match time.to_naive_time() {
+            Some(t) => (date, t),
+            None => (date.succ_opt()?, chrono::NaiveTime::MIN),
+        };
+        let wall = date.and_time(naive_time);
+        // A day before, the offset before the gap is in force (no zone
+        // changes its clocks twice within a day).
+        let before = wall.checked_sub_signed(chrono::TimeDelta::days(1))?;
+        let offset = self.0.offset_from_utc_datetime(&before).fix();
+        let utc = wall.checked_sub_offset(offset)?;
+        Some(Timestamp::from_datetime(utc.and_utc()))
+    }
+
     /// The calendar date the wall clock in this zone shows at `instant`. Within a day
     /// of the ends of time, where that date is past what a date can hold, the last (or
     /// first) date there is.
@@ -167,6 +190,30 @@ mod tests {
         assert_eq!(midnight.to_string(), "2027-03-27T23:00:00Z");
         assert_eq!(berlin.local_date(midnight), date(2027, 3, 28));
         assert_eq!(berlin.offset_seconds_at(t), 7200);
+    }
+
+    #[test]
+    fn a_wall_time_in_a_dst_gap_is_read_with_the_offset_before_it() {
+        let berlin = TimeZone::parse("Europe/Berlin").expect("Berlin");
+        let gap = LocalTime::from_hm(2, 30).expect("02:30");
+        let nine = LocalTime::from_hm(9, 0).expect("09:00");
+        let moved = berlin
+            .at_local_or_after(date(2027, 3, 28), gap)
+            .expect("moved");
+        assert_eq!(moved.to_string(), "2027-03-28T01:30:00Z", "03:30 CEST");
+        assert_eq!(
+            berlin.at_local_or_after(date(2027, 3, 28), nine),
+            berlin.at_local(date(2027, 3, 28), nine)
+        );
+        // Beirut skips midnight: the day before ends at the jump.
+        let beirut = TimeZone::parse("Asia/Beirut").expect("Beirut");
+        let end = LocalTime::parse("24:00").expect("24:00");
+        assert_eq!(beirut.at_local(date(2027, 3, 27), end), None);
+        let jump = beirut
+            .at_local_or_after(date(2027, 3, 27), end)
+            .expect("jump");
+        assert_eq!(jump.to_string(), "2027-03-27T22:00:00Z");
+        assert_eq!(beirut.offset_seconds_at(jump), 3 * 3600);
     }
 
     #[test]
