@@ -271,6 +271,51 @@ fn bad_availability_input_gets_clear_errors() {
     assert_eq!(nobody.status, 404);
 }
 
+/// Regression: the slot list offered 60-minute slots by default (and any length
+/// asked) to an expert whose sessions last 45 minutes, which booking then refused.
+#[test]
+fn slots_come_in_the_experts_session_length_unless_a_bookable_multiple_is_asked() {
+    let app = spawn_app();
+    let (expert, _) = expert_working(&app, "sena", "UTC", "09:00", "12:00");
+    app.store
+        .users()
+        .modify(droply_models::UserId::new(expert), |user| {
+            user.session_duration = 45;
+            Ok(())
+        })
+        .expect("45-minute sessions");
+    let day = "2027-01-05";
+    let lengths = |query: &str| -> Vec<i64> {
+        let answer = app.get(&format!(
+            "/v1/experts/{expert}/slots?from={day}&to={day}{query}"
+        ));
+        assert_eq!(answer.status, 200, "{}", answer.raw);
+        answer.body["slots"]
+            .as_array()
+            .expect("slots")
+            .iter()
+            .map(|slot| {
+                let at = |field: &str| {
+                    droply_models::Timestamp::parse_rfc3339(slot[field].as_str().expect(field))
+                        .expect("instant")
+                };
+                at("end").signed_duration_since(at("start")).num_minutes()
+            })
+            .collect()
+    };
+    let default = lengths("");
+    assert!(!default.is_empty());
+    assert!(default.iter().all(|minutes| *minutes == 45), "{default:?}");
+    let double = lengths("&duration=90");
+    assert!(!double.is_empty() && double.iter().all(|minutes| *minutes == 90));
+    let hour = app.get(&format!(
+        "/v1/experts/{expert}/slots?from={day}&to={day}&duration=60"
+    ));
+    assert_eq!(hour.status, 400, "{}", hour.raw);
+    assert_eq!(error_code(&hour), "invalid_input");
+    assert!(hour.raw.contains("45 minutes"), "{}", hour.raw);
+}
+
 /// Regression: a date of a six-digit year read in a zone west of UTC, for an expert
 /// far east of it, took the slot finder past the last date chrono can hold, and it
 /// panicked (a 500).

@@ -278,5 +278,13 @@ pub fn expert_slots(
         // is offered is what can be booked, so nothing.
         return Ok(Vec::new());
     }
-    find_slots(&expert_calendar(store, &expert)?, query, policy)
+    // The expert's own length unless another is asked; one they cannot be
+    // booked for is refused, as booking it would be.
+    let minutes = query.duration_minutes.unwrap_or(expert.session_duration);
+    policy.check_duration(expert.session_duration, minutes)?;
+    let query = SlotQuery {
+        duration_minutes: Some(minutes),
+        ..*query
+    };
+    find_slots(&expert_calendar(store, &expert)?, &query, policy)
 }

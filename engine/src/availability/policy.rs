@@ -92,6 +92,25 @@ impl SlotPolicy {
             && minutes.is_multiple_of(session_minutes)
             && minutes / session_minutes <= self.max_sessions_per_booking.max(1)
     }
+
+    /// [`SlotPolicy::allows_duration`], or the error that says which lengths
+    /// are: what booking and the slot list both answer.
+    pub fn check_duration(&self, session_minutes: u16, minutes: u16) -> crate::Result<()> {
+        if self.allows_duration(session_minutes, minutes) {
+            return Ok(());
+        }
+        let sessions = (MAX_BOOKING_MINUTES / session_minutes.max(1))
+            .min(self.max_sessions_per_booking.max(1));
+        let longest = session_minutes.saturating_mul(sessions);
+        Err(droply_models::Error::invalid(
+            "duration",
+            format!(
+                "must be the expert's session length of {session_minutes} minutes or a whole \
+                 multiple of it, at most {longest} minutes"
+            ),
+        )
+        .into())
+    }
 }
 
 const MINUTE_MICROS: i64 = 60_000_000;

@@ -19,8 +19,9 @@ pub struct SlotQuery {
     pub to: NaiveDate,
     /// The viewer's zone.
     pub viewer_tz: TimeZone,
-    /// Session length in minutes.
-    pub duration_minutes: u16,
+    /// Session length in minutes; `None`: the expert's own session length
+    /// (resolved by [`super::expert_slots`]; [`find_slots`] needs one).
+    pub duration_minutes: Option<u16>,
     /// The present.
     pub now: Timestamp,
 }
@@ -50,7 +51,10 @@ pub fn find_slots(
             policy.max_days
         )));
     }
-    if !(5..=MAX_BOOKING_MINUTES).contains(&query.duration_minutes) {
+    let minutes = query
+        .duration_minutes
+        .ok_or_else(|| Error::Invalid("a session length is needed".to_owned()))?;
+    if !(5..=MAX_BOOKING_MINUTES).contains(&minutes) {
         return Err(Error::Invalid(format!(
             "duration must be between 5 and {MAX_BOOKING_MINUTES} minutes"
         )));
@@ -60,7 +64,7 @@ pub fn find_slots(
     let Some(window) = Interval::new(window.start.max(earliest), window.end) else {
         return Ok(Vec::new());
     };
-    let duration = i64::from(query.duration_minutes);
+    let duration = i64::from(minutes);
     let step = policy.grid_minutes();
     let mut slots = Vec::new();
     for part in open_hours(calendar, window, policy, query.now).parts() {

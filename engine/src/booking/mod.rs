@@ -101,7 +101,7 @@ pub(crate) fn book_in(
             }
         )));
     }
-    check_duration(&provider, request.duration_minutes, policy)?;
+    policy.check_duration(provider.session_duration, request.duration_minutes)?;
     check_grid(request.start, policy)?;
     let now = txn.now();
     let end = request
@@ -217,24 +217,6 @@ pub(crate) fn book_in(
 
 /// `Invalid duration` unless `minutes` is whole sessions of `provider`'s
 /// `session_duration`, within the policy's cap.
-fn check_duration(provider: &User, minutes: u16, policy: &SlotPolicy) -> Result<()> {
-    let session = provider.session_duration;
-    if policy.allows_duration(session, minutes) {
-        return Ok(());
-    }
-    let sessions =
-        (MAX_BOOKING_MINUTES / session.max(1)).min(policy.max_sessions_per_booking.max(1));
-    let longest = session.saturating_mul(sessions);
-    Err(ModelError::invalid(
-        "duration",
-        format!(
-            "must be the expert's session length of {session} minutes or a whole multiple of it, \
-             at most {longest} minutes"
-        ),
-    )
-    .into())
-}
-
 /// `Invalid start_time` unless `start` lies on the slot grid.
 fn check_grid(start: Timestamp, policy: &SlotPolicy) -> Result<()> {
     if policy.on_grid(start) {

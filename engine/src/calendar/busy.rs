@@ -157,7 +157,7 @@ mod tests {
             from: day,
             to: day,
             viewer_tz: TimeZone::UTC,
-            duration_minutes: 60,
+            duration_minutes: Some(60),
             now: at("2027-01-01T00:00:00Z"),
         };
         find_slots(calendar, &query, &SlotPolicy::default())

@@ -163,7 +163,7 @@ fn earliest_slot(
         from,
         to: from + chrono::Days::new(u64::from(SLOT_HORIZON_DAYS) - 1),
         viewer_tz: expert.timezone,
-        duration_minutes: expert.session_duration.clamp(5, 480),
+        duration_minutes: Some(expert.session_duration.clamp(5, 480)),
         now,
     };
     let slots = find_slots(calendar, &query, policy)?;

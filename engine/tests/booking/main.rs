@@ -92,7 +92,7 @@ fn query(from: &str, to: &str, viewer: &str) -> SlotQuery {
         from: date(from),
         to: date(to),
         viewer_tz: zone(viewer),
-        duration_minutes: 60,
+        duration_minutes: Some(60),
         now: at("2027-01-01T00:00:00Z"),
     }
 }

@@ -51,7 +51,7 @@ fn half_hours_on(
             from: day,
             to: day,
             viewer_tz: expert.timezone,
-            duration_minutes: 30,
+            duration_minutes: Some(30),
             now: Timestamp::now(),
         },
         policy,

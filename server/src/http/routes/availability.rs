@@ -350,7 +350,8 @@ pub struct SlotsQuery {
     to: String,
     /// The viewer's IANA time zone (default UTC).
     tz: Option<String>,
-    /// Session length in minutes (default 60).
+    /// Session length in minutes: the expert's session length (the
+    /// default) or a whole multiple of it.
     duration: Option<u16>,
 }
 
@@ -420,7 +421,7 @@ pub async fn list_expert_slots(
         from: date(&query.from, "from")?,
         to: date(&query.to, "to")?,
         viewer_tz,
-        duration_minutes: query.duration.unwrap_or(60),
+        duration_minutes: query.duration,
         now: Timestamp::now(),
     };
     let slots = blocking(&state, move |engine| engine.expert_slots(id, &slot_query)).await?;

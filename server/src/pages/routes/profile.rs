@@ -95,7 +95,7 @@ pub async fn render(
                     .checked_add_signed(TimeDelta::days(DAYS_AHEAD - 1))
                     .unwrap_or(from),
                 viewer_tz: zone,
-                duration_minutes: expert.session_duration,
+                duration_minutes: Some(expert.session_duration),
                 now,
             };
             engine.expert_slots(expert.id, &query)?
