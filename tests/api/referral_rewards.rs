@@ -139,6 +139,21 @@ fn referred_payments_earn_capped_rewards_once_credited_after_the_hold_and_taken_
         reward_rows(&app, rita).is_empty(),
         "nothing credited during the hold"
     );
+    // Regression: a referrer could move to another currency while rewards in hers
+    // were held, and those were then never credited.
+    let euros = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &rita_token,
+        Some(r#"{"currency":"EUR"}"#),
+    );
+    assert_eq!(
+        (euros.status, crate::app::error_code(&euros).as_str()),
+        (400, "invalid_input"),
+        "{}",
+        euros.raw
+    );
+    assert!(euros.raw.contains("referral reward"), "{}", euros.raw);
 
     // The hold passes: both credited, once, through the ledger.
     let rules = app.engine.payments().config().referrals;

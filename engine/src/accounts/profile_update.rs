@@ -203,8 +203,9 @@ fn change_currency(user: &mut User, currency: Currency, rate_given: bool) -> Res
 }
 
 /// Applies `update` to `user`'s own account in one transaction and returns
-/// the stored result. The currency does not change while a sale of theirs awaits
-/// payment (its amount is in the currency they have now).
+/// the stored result. The currency does not change while money is on its way to
+/// them (a sale awaiting payment, a pending referral reward: its amount is in the
+/// currency they have now).
 pub fn update_profile(store: &crate::Store, user: UserId, update: ProfileUpdate) -> Result<User> {
     let now = Timestamp::now();
     store.write(|txn| {
@@ -212,11 +213,11 @@ pub fn update_profile(store: &crate::Store, user: UserId, update: ProfileUpdate)
         if update
             .currency
             .is_some_and(|currency| currency != row.currency)
-            && crate::payments::has_open_sales(txn, user)?
+            && crate::payments::has_money_underway(txn, user)?
         {
             return Err(ModelError::invalid(
                 "currency",
-                "cannot change while a booking or a purchase of yours awaits payment",
+                "cannot change while a booking or a purchase of yours awaits payment, or a referral reward of yours awaits its hold",
             )
             .into());
         }

@@ -155,11 +155,15 @@ pub fn create_payment(txn: &mut Txn<'_>, payment: Payment) -> Result<Payment> {
     txn.create(payment)
 }
 
-/// Whether `payee` has a sale whose payment is still open: a booking of theirs awaiting
-/// payment, or a purchase of their content not yet decided. Its amount is in their
-/// currency as it is now, so that currency must not change under it.
-pub fn has_open_sales(txn: &Txn<'_>, payee: UserId) -> Result<bool> {
+/// Whether money is still on its way to `payee` in their currency as it is now, so
+/// that currency must not change under it: a booking of theirs awaiting payment, a
+/// purchase of their content not yet decided, or a referral reward of theirs awaiting
+/// its hold (it could never be credited in another currency).
+pub fn has_money_underway(txn: &Txn<'_>, payee: UserId) -> Result<bool> {
     let owner = payee.to_be_bytes();
+    if referral_rewards::has_pending_rewards(txn, payee)? {
+        return Ok(true);
+    }
     let bookings: Vec<Booking> = txn.list_index(IndexName::BookingsByProvider, &owner)?;
     if bookings
         .iter()

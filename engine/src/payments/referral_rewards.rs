@@ -233,20 +233,37 @@ pub(crate) fn on_refunded(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
     Ok(())
 }
 
-/// Credits every pending reward whose hold is over at `now`; how many.
+/// Whether `referrer` has rewards still pending.
+pub(crate) fn has_pending_rewards(txn: &Txn<'_>, referrer: UserId) -> Result<bool> {
+    let rewards: Vec<ReferralReward> =
+        txn.list_index(IndexName::RewardsByReferrer, &referrer.to_be_bytes())?;
+    Ok(rewards
+        .iter()
+        .any(|reward| reward.status == RewardStatus::Pending))
+}
+
+/// Credits every pending reward whose hold is over at `now`; how many. The
+/// pending ones are read oldest first, page by page up to the first still
+/// held, so rewards that cannot be credited yet never hide newer ones.
 pub fn reward_sweep(store: &Store, rules: &ReferralRules, now: Timestamp) -> Result<usize> {
     let hold = chrono::TimeDelta::days(i64::from(rules.hold_days));
-    let due: Vec<ReferralRewardId> = store
-        .list_index::<ReferralReward>(
-            IndexName::PendingRewards,
-            &[],
-            &PageRequest::first(MAX_PAGE_SIZE),
-        )?
-        .items
-        .into_iter()
-        .filter(|reward| reward.created_at.saturating_add(hold) <= now)
-        .map(|reward| reward.id)
-        .collect();
+    let mut due: Vec<ReferralRewardId> = Vec::new();
+    let mut page = PageRequest::first(MAX_PAGE_SIZE);
+    loop {
+        let got = store.list_index::<ReferralReward>(IndexName::PendingRewards, &[], &page)?;
+        let before = due.len();
+        due.extend(
+            got.items
+                .iter()
+                .filter(|reward| reward.created_at.saturating_add(hold) <= now)
+                .map(|reward| reward.id),
+        );
+        let all_due = due.len() - before == got.items.len();
+        match got.next {
+            Some(cursor) if all_due => page = PageRequest::first(MAX_PAGE_SIZE).after(Some(cursor)),
+            _ => break,
+        }
+    }
     let mut credited = 0;
     for id in due {
         credited += store.write(|txn| {
