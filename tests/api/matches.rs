@@ -139,3 +139,75 @@ fn bad_match_requests_get_the_error_format() {
     assert_eq!(empty.body["matches"], json!([]));
     app.assert_no_leaks();
 }
+
+/// Regression: every match request wrote an impression per expert and a match row,
+/// without bound, so one account could push everyone else's interactions out of
+/// the windows trending and popularity read, and grow the store at will.
+#[test]
+fn repeated_match_requests_write_one_impression_a_day_and_stop_at_the_daily_bound() {
+    use droply_engine::matching::DAILY_MATCHES;
+    use droply_models::{InteractionType, Timestamp, UserInteraction};
+
+    let app = spawn_app_with_search();
+    let (tax, _) = add_expert(&app, "tina", &Profile::tax_advisor());
+    add_expert(&app, "eddie", &Profile::default());
+    app.wait_for_index();
+    let (carl, token) = app.register("carl");
+    let body = r#"{"q": "help with my tax return", "limit": 20}"#;
+    let impressions = || {
+        app.store
+            .interactions()
+            .by_user(UserId::new(carl), &PageRequest::first(1000))
+            .expect("rows")
+            .items
+            .iter()
+            .filter(|row| row.interaction_type == InteractionType::SearchImpression)
+            .count()
+    };
+    let stored = || {
+        app.store
+            .ai_matches()
+            .by_user(UserId::new(carl), &PageRequest::first(1000))
+            .expect("rows")
+            .items
+            .len()
+    };
+    let calls = DAILY_MATCHES / 2;
+    for _ in 0..calls {
+        let answer = app.authed("POST", "/v1/matches", &token, Some(body));
+        assert_eq!(answer.status, 200, "{}", answer.raw);
+    }
+    assert_eq!(impressions(), 2, "one a day for each expert shown");
+    assert_eq!(stored(), DAILY_MATCHES);
+    let over = app.authed("POST", "/v1/matches", &token, Some(body));
+    assert_eq!(
+        (over.status, error_code(&over).as_str()),
+        (409, "limit_reached"),
+        "{}",
+        over.raw
+    );
+    assert_eq!(stored(), DAILY_MATCHES, "nothing half-written");
+    // Client interactions stop at the day's bound too (filled here directly).
+    let (dora, dora_token) = app.register("dora");
+    app.store
+        .write(|txn| {
+            for _ in 0..droply_engine::accounts::DAILY_INTERACTIONS {
+                txn.create(UserInteraction::new(
+                    UserId::new(dora),
+                    UserId::new(carl),
+                    InteractionType::View,
+                    Timestamp::now(),
+                ))?;
+            }
+            Ok(())
+        })
+        .expect("a day of interactions");
+    let view = format!(r#"{{"target_user_id":{tax},"interaction_type":"view"}}"#);
+    let refused = app.authed("POST", "/v1/interactions", &dora_token, Some(&view));
+    assert_eq!(
+        (refused.status, error_code(&refused).as_str()),
+        (409, "limit_reached"),
+        "{}",
+        refused.raw
+    );
+}

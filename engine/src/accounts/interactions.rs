@@ -5,19 +5,23 @@
 //! `search_impression` with a stored match; so nobody can claim a booking or
 //! an impression that did not happen.
 //!
-//! A client's repeat of the same interaction on the same profile within one
-//! UTC day returns the day's first row and writes nothing: the ranking counts
-//! each user once a day anyway (`matching::stats`), and this way a flood of
-//! views neither grows the store nor pushes other people's interactions out
-//! of the windows the ranking reads. Acting on one's own profile is recorded
+//! A user's repeat of the same interaction on the same profile within one
+//! UTC day returns the day's first row and writes nothing (the ranking
+//! counts each user once a day anyway, `matching::stats`), and one user's
+//! actions write at most [`DAILY_INTERACTIONS`] interactions a UTC day
+//! (past that a client's is refused `LimitReached` and a match's impression
+//! is not written). Both are checked on the user's rows of the day, read
+//! inside the writing transaction: so a flood of views or stored matches
+//! neither grows the store nor pushes other people's interactions out of
+//! the windows the ranking reads. Acting on one's own profile is recorded
 //! but counted by nothing.
 
 use droply_models::{
     Error as ModelError, InteractionType, Timestamp, User, UserId, UserInteraction,
 };
 
-use crate::store::PageRequest;
-use crate::{Result, Store};
+use crate::store::{IndexName, KeyBuilder, Txn};
+use crate::{Error, Result, Store};
 
 /// What a client may record through the API.
 pub const CLIENT_INTERACTIONS: [InteractionType; 4] = [
@@ -27,16 +31,15 @@ pub const CLIENT_INTERACTIONS: [InteractionType; 4] = [
     InteractionType::Message,
 ];
 
-/// How many of the user's latest interactions a same-day repeat is looked
-/// for in at most (past that, a new row is written; it still counts once).
-const REPEAT_SCAN: usize = 1000;
-/// Rows read per page while looking.
-const REPEAT_PAGE: usize = 200;
+/// The most interactions one user's own actions (client interactions and
+/// the impressions of their stored matches) write in a UTC day.
+pub const DAILY_INTERACTIONS: usize = 500;
 
 /// Records that `user` did `kind` to `target`: `Invalid interaction_type`
-/// for a kind only the engine records, `NotFound` for an unknown target.
-/// The flag is false when the same interaction was already recorded today
-/// (UTC) and that row is returned instead.
+/// for a kind only the engine records, `NotFound` for an unknown target,
+/// `LimitReached` past [`DAILY_INTERACTIONS`] today. The flag is false when
+/// the same interaction was already recorded today (UTC) and that row is
+/// returned instead.
 pub fn record_interaction(
     store: &Store,
     user: UserId,
@@ -53,48 +56,45 @@ pub fn record_interaction(
         )
         .into());
     }
-    let now = Timestamp::now();
-    if let Some(seen) = recorded_today(store, user, target, kind, now)? {
-        return Ok((seen, false));
-    }
     store.write(|txn| {
         txn.require::<User>(target)?;
+        let now = txn.now();
+        let today = interactions_today(txn, user, now)?;
+        if let Some(seen) = today
+            .iter()
+            .find(|row| row.target_user_id == target && row.interaction_type == kind)
+        {
+            return Ok((seen.clone(), false));
+        }
+        if today.len() >= DAILY_INTERACTIONS {
+            return Err(Error::LimitReached(format!(
+                "at most {DAILY_INTERACTIONS} interactions are recorded a day"
+            )));
+        }
         let row = txn.create(UserInteraction::new(user, target, kind, now))?;
         Ok((row, true))
     })
 }
 
-/// The row of `user` doing `kind` to `target` on `now`'s UTC day, if any,
-/// among the user's latest [`REPEAT_SCAN`] interactions.
-fn recorded_today(
-    store: &Store,
+/// `user`'s interactions of `now`'s UTC day, in time order, as seen
+/// inside `txn` (a key range of their index: at most a day's bounded rows).
+pub(crate) fn interactions_today(
+    txn: &Txn<'_>,
     user: UserId,
-    target: UserId,
-    kind: InteractionType,
     now: Timestamp,
-) -> Result<Option<UserInteraction>> {
-    let today = now.utc_day();
-    let mut request = PageRequest::first(REPEAT_PAGE).desc();
-    let mut read = 0;
-    loop {
-        let page = store.interactions().by_user(user, &request)?;
-        for row in page.items {
-            read += 1;
-            if row.created_at.utc_day() < today {
-                return Ok(None);
-            }
-            if row.target_user_id == target
-                && row.interaction_type == kind
-                && row.created_at.utc_day() == today
-            {
-                return Ok(Some(row));
-            }
-        }
-        match page.next {
-            Some(cursor) if read < REPEAT_SCAN => {
-                request = PageRequest::first(REPEAT_PAGE).desc().after(Some(cursor));
-            }
-            _ => return Ok(None),
-        }
-    }
+) -> Result<Vec<UserInteraction>> {
+    let (start, end) = utc_day_bounds(now)?;
+    let lower = KeyBuilder::new().u64(user.get()).time(start).build();
+    let upper = KeyBuilder::new().u64(user.get()).time(end).build();
+    txn.list_index_range(IndexName::InteractionsByUser, &lower, &upper)
+}
+
+/// The first instant of `now`'s UTC day and of the next.
+pub(crate) fn utc_day_bounds(now: Timestamp) -> Result<(Timestamp, Timestamp)> {
+    const DAY_MICROS: i64 = 86_400_000_000;
+    let start = now.utc_day().saturating_mul(DAY_MICROS);
+    Ok((
+        Timestamp::from_micros(start)?,
+        Timestamp::from_micros(start.saturating_add(DAY_MICROS))?,
+    ))
 }

@@ -16,7 +16,7 @@
 mod auth_session;
 mod favorites;
 mod hashing_permits;
-mod interactions;
+pub(crate) mod interactions;
 mod login;
 mod login_throttle;
 mod password;
@@ -28,7 +28,7 @@ pub(crate) use auth_session::token_hash;
 pub use auth_session::{AuthSession, AuthSessionId, SESSION_DAYS};
 pub use favorites::{add_favorite, favorite_experts, remove_favorite};
 pub use hashing_permits::{HashingLimits, HashingPermit, HashingPermits};
-pub use interactions::{CLIENT_INTERACTIONS, record_interaction};
+pub use interactions::{CLIENT_INTERACTIONS, DAILY_INTERACTIONS, record_interaction};
 pub use login::{IssuedToken, MAX_SESSIONS_PER_USER, authenticate, login, logout};
 pub use login_throttle::{Attempt, LoginThrottle, LoginThrottleConfig, client_network};
 pub use password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};

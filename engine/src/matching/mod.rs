@@ -35,7 +35,7 @@ mod stats_snapshot;
 mod trending_cache;
 mod viewer;
 
-pub use ai_matches::{MatchFeedback, record_feedback, record_matches};
+pub use ai_matches::{DAILY_MATCHES, MatchFeedback, record_feedback, record_matches};
 pub use droply_index::{ContentFacet, ContentFilters, ExpertFilters, FacetField};
 pub use filter::FILTERABLE;
 pub use fusion::{FusedHit, Fusion, fuse};

@@ -143,6 +143,34 @@ impl<'s> Txn<'s> {
         lower: &[u8],
         upper: &[u8],
     ) -> Result<Vec<R>> {
+        let keys = self.index_keys_in(index, lower, upper)?;
+        let mut rows = Vec::with_capacity(keys.len());
+        for key in keys {
+            let id = trailing_u64(&key)
+                .ok_or_else(|| Error::Corrupt(format!("short key in {}", index.name())))?;
+            rows.push(self.require::<R>(R::Id::from_raw(id))?);
+        }
+        Ok(rows)
+    }
+
+    /// How many entries of `index` lie in `[lower, upper)`, including this
+    /// transaction's own writes (no row is read).
+    pub fn count_index_range(
+        &self,
+        index: super::IndexName,
+        lower: &[u8],
+        upper: &[u8],
+    ) -> Result<usize> {
+        Ok(self.index_keys_in(index, lower, upper)?.len())
+    }
+
+    /// The keys of `index` in `[lower, upper)` as this transaction sees them.
+    fn index_keys_in(
+        &self,
+        index: super::IndexName,
+        lower: &[u8],
+        upper: &[u8],
+    ) -> Result<BTreeSet<Vec<u8>>> {
         let tree = TreeId::Index(index);
         let mut keys: BTreeSet<Vec<u8>> = self
             .reader
@@ -165,13 +193,7 @@ impl<'s> Txn<'s> {
                 None => keys.remove(key),
             };
         }
-        let mut rows = Vec::with_capacity(keys.len());
-        for key in keys {
-            let id = trailing_u64(&key)
-                .ok_or_else(|| Error::Corrupt(format!("short key in {}", index.name())))?;
-            rows.push(self.require::<R>(R::Id::from_raw(id))?);
-        }
-        Ok(rows)
+        Ok(keys)
     }
 
     /// How many entries `index` holds under `prefix`, including this

@@ -96,12 +96,13 @@ impl From<&AiMatch> for MatchFeedbackView {
     path = "/v1/matches",
     tag = "search",
     summary = "Find and keep matches",
-    description = "Runs the search as `POST /v1/search` does, personalized for the caller, and stores one AIMatch per returned expert with its score and reasons.",
+    description = "Runs the search as `POST /v1/search` does, personalized for the caller, and stores one AIMatch per returned expert with its score and reasons (at most 500 a UTC day per account; an expert's impression is recorded once a day).",
     security(("bearer" = [])),
     request_body = MatchBody,
     responses(
         (status = 200, description = "The stored matches", body = MatchList),
         (status = 400, description = "`invalid_search_filter`, `invalid_input` or `invalid_json`", body = ErrorBody),
+        (status = 409, description = "`limit_reached`: the day's matches are stored already", body = ErrorBody),
         (status = 503, description = "`search_unavailable`: this server runs without search", body = ErrorBody),
     )
 )]
