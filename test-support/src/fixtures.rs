@@ -71,6 +71,7 @@ pub fn full_user(name: &str) -> User {
     user.total_earnings = eur(0);
     user.total_payouts = eur(0);
     user.pending_balance = eur(0);
+    user.total_referral_earnings = eur(0);
     user.linkedin_url = Some(url("https://linkedin.com/in/x"));
     user.twitter_url = Some(url("https://twitter.com/x"));
     user.github_url = Some(url("https://github.com/x"));
@@ -87,7 +88,6 @@ pub fn full_user(name: &str) -> User {
     user.google_calendar_token = Some("ya29.token".to_owned());
     user.google_calendar_refresh_token = Some("1//refresh".to_owned());
     user.google_calendar_id = Some("primary".to_owned());
-    user.total_referral_earnings = eur(2_000);
     user.referral_count = 4;
     user.email_notifications = false;
     user.updated_at = at("2026-10-02T09:00:00Z");

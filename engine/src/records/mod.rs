@@ -181,6 +181,7 @@ pub(crate) trait EntityVisitor {
 /// ahead of itself.
 pub(crate) fn for_every_entity(visitor: &mut impl EntityVisitor) -> Result<()> {
     visitor.visit::<User>()?;
+    visitor.visit::<Category>()?;
     visitor.visit::<Booking>()?;
     visitor.visit::<Favorite>()?;
     visitor.visit::<UserInteraction>()?;
@@ -188,14 +189,13 @@ pub(crate) fn for_every_entity(visitor: &mut impl EntityVisitor) -> Result<()> {
     visitor.visit::<AvailabilityException>()?;
     visitor.visit::<Payout>()?;
     visitor.visit::<Referral>()?;
-    visitor.visit::<ReferralReward>()?;
     visitor.visit::<Content>()?;
     visitor.visit::<ContentPurchase>()?;
+    visitor.visit::<ReferralReward>()?;
     visitor.visit::<DropinSession>()?;
     visitor.visit::<DropinParticipant>()?;
     visitor.visit::<DropinMessage>()?;
     visitor.visit::<AiMatch>()?;
-    visitor.visit::<Category>()?;
     visitor.visit::<crate::accounts::AuthSession>()?;
     visitor.visit::<crate::booking::BookingIdempotency>()?;
     visitor.visit::<crate::payments::Payment>()?;

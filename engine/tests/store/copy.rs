@@ -27,8 +27,17 @@ fn filled(place: &StorePlace) -> droply_engine::Store {
             txn.create(payout(e, "2026-10-01T00:00:00Z"))?;
             txn.create(referral(e, c, "2026-10-01T00:00:00Z"))?;
             txn.create(reward(e, c, Some(booking.id), "2026-10-01T00:00:00Z"))?;
-            let content = txn.create(content(e, "2026-10-01T00:00:00Z"))?;
-            txn.create(purchase(c, content.id, "2026-10-02T00:00:00Z"))?;
+            // Content in a category, and a reward for its sale: rows that
+            // point at rows of kinds copied later than `User` (regression: the
+            // copy into PostgreSQL failed on their foreign keys).
+            let shelf = txn.create(category("Tax"))?;
+            let mut guide = content(e, "2026-10-01T00:00:00Z");
+            guide.category_id = Some(shelf.id);
+            let content = txn.create(guide)?;
+            let sale = txn.create(purchase(c, content.id, "2026-10-02T00:00:00Z"))?;
+            let mut sale_reward = reward(e, c, None, "2026-10-02T00:00:00Z");
+            sale_reward.content_purchase_id = Some(sale.id);
+            txn.create(sale_reward)?;
             let session = txn.create(dropin(e, "QA2026X", "2026-10-01T00:00:00Z"))?;
             let someone = txn.create(participant(session.id, Some(c), "2026-10-01T00:10:00Z"))?;
             txn.create(message(session.id, someone.id, "2026-10-01T00:11:00Z"))?;
@@ -62,7 +71,7 @@ fn sled_to_postgres_and_back_keeps_everything() {
     let copied = postgres.open();
     let report = copy_store(&original, &copied).expect("copy into PostgreSQL");
     assert_eq!(report.checked, report.total());
-    assert_eq!(report.total(), 17);
+    assert_eq!(report.total(), 19);
     let back_place = StorePlace::new(Backend::Sled);
     let back = back_place.open();
     copy_store(&copied, &back).expect("copy back");
@@ -71,11 +80,14 @@ fn sled_to_postgres_and_back_keeps_everything() {
         same_rows::<droply_models::Booking>(&original, store);
         same_rows::<droply_models::DropinMessage>(&original, store);
         same_rows::<droply_models::ReferralReward>(&original, store);
+        same_rows::<droply_models::Content>(&original, store);
+        same_rows::<droply_models::Category>(&original, store);
         assert_eq!(
             store.instance_key().expect("key"),
             original.instance_key().expect("key")
         );
-        assert!(store.verify_integrity().expect("check").is_consistent());
+        let report = store.verify_integrity().expect("check");
+        assert!(report.is_consistent(), "{:?}", report.problems);
     }
     // Relationship queries answer the same on the copy.
     let provider = original
@@ -97,7 +109,7 @@ fn sled_to_postgres_and_back_keeps_everything() {
     assert_eq!(listed(&copied), listed(&original));
     // Ids go on from where the original left off.
     let next = copied.users().create(full_user("newcomer")).expect("new");
-    assert!(next.id.get() > 17);
+    assert!(next.id.get() > 19);
 }
 
 #[test]
