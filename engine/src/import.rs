@@ -1,7 +1,8 @@
 //! Loading rows from JSON lines: one row per line, `{"kind": "user", "row": {...}}`,
 //! written under the ids they carry (so relations in the file hold), in
-//! transactions of a few hundred rows. A bad line stops the import with its
-//! line number; the rows committed before it stay. Imported balances get
+//! transactions of a few hundred rows. A bad line, or a row whose id is taken
+//! already, stops the import with its line number; the rows committed before
+//! it stay. Imported balances get
 //! opening ledger rows, so they agree with the ledger.
 
 use std::io::BufRead;
@@ -13,7 +14,7 @@ use droply_models::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::store::{EntityKind, Store, Txn};
+use crate::store::{EntityKind, Record, RecordId, Store, Txn};
 use crate::{Error, Result};
 
 /// Rows committed per transaction.
@@ -81,27 +82,41 @@ impl ImportRow {
         }
     }
 
-    /// Writes the row under its own id.
+    /// Writes the row under its own id; `Invalid` when a row of its kind
+    /// holds that id already (an import adds rows, it never replaces one:
+    /// a replaced row's money would no longer agree with the ledger).
     pub fn put(self, txn: &mut Txn<'_>) -> Result<()> {
         match self {
-            ImportRow::User(row) => txn.put(row).map(drop),
-            ImportRow::Booking(row) => txn.put(row).map(drop),
-            ImportRow::Favorite(row) => txn.put(row).map(drop),
-            ImportRow::Interaction(row) => txn.put(row).map(drop),
-            ImportRow::AvailabilityRule(row) => txn.put(row).map(drop),
-            ImportRow::AvailabilityException(row) => txn.put(row).map(drop),
-            ImportRow::Payout(row) => txn.put(row).map(drop),
-            ImportRow::Referral(row) => txn.put(row).map(drop),
-            ImportRow::ReferralReward(row) => txn.put(row).map(drop),
-            ImportRow::Content(row) => txn.put(row).map(drop),
-            ImportRow::ContentPurchase(row) => txn.put(row).map(drop),
-            ImportRow::DropinSession(row) => txn.put(row).map(drop),
-            ImportRow::DropinParticipant(row) => txn.put(row).map(drop),
-            ImportRow::DropinMessage(row) => txn.put(row).map(drop),
-            ImportRow::AiMatch(row) => txn.put(row).map(drop),
-            ImportRow::Category(row) => txn.put(row).map(drop),
+            ImportRow::User(row) => put_new(txn, row),
+            ImportRow::Booking(row) => put_new(txn, row),
+            ImportRow::Favorite(row) => put_new(txn, row),
+            ImportRow::Interaction(row) => put_new(txn, row),
+            ImportRow::AvailabilityRule(row) => put_new(txn, row),
+            ImportRow::AvailabilityException(row) => put_new(txn, row),
+            ImportRow::Payout(row) => put_new(txn, row),
+            ImportRow::Referral(row) => put_new(txn, row),
+            ImportRow::ReferralReward(row) => put_new(txn, row),
+            ImportRow::Content(row) => put_new(txn, row),
+            ImportRow::ContentPurchase(row) => put_new(txn, row),
+            ImportRow::DropinSession(row) => put_new(txn, row),
+            ImportRow::DropinParticipant(row) => put_new(txn, row),
+            ImportRow::DropinMessage(row) => put_new(txn, row),
+            ImportRow::AiMatch(row) => put_new(txn, row),
+            ImportRow::Category(row) => put_new(txn, row),
         }
     }
+}
+
+/// Writes `row` under its own id, which no row of its kind may hold yet.
+fn put_new<R: Record>(txn: &mut Txn<'_>, row: R) -> Result<()> {
+    if txn.get::<R>(row.id())?.is_some() {
+        return Err(Error::Invalid(format!(
+            "{} {} already exists; an import only adds rows",
+            R::KIND.name(),
+            row.id().raw()
+        )));
+    }
+    txn.put(row).map(drop)
 }
 
 /// What an import did.

@@ -76,6 +76,34 @@ fn import_loads_rows_under_their_ids() {
     );
 }
 
+/// Regression: importing a file twice replaced the rows under its ids (their
+/// balances no longer agreed with the ledger, later statuses were rolled back),
+/// and an id near `u64::MAX` made the id counter wrap over existing rows.
+#[test]
+fn an_import_adds_rows_and_never_replaces_one_or_takes_an_id_past_the_last() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut ann = secretive_expert("ann");
+    ann.id = UserId::new(10);
+    let line = serde_json::to_string(&ImportRow::User(ann.clone())).expect("json");
+    let file = dir.path().join("rows.jsonl");
+    std::fs::write(&file, &line).expect("write");
+    import(&file, dir.path()).expect("first import");
+    let again = import(&file, dir.path()).expect_err("a second import of the same row");
+    assert!(
+        again.to_string().contains("line 1") && again.to_string().contains("already exists"),
+        "{again}"
+    );
+    let mut far = secretive_expert("bea");
+    far.id = UserId::new(droply_engine::store::MAX_ID + 1);
+    let far = serde_json::to_string(&ImportRow::User(far)).expect("json");
+    std::fs::write(&file, far).expect("write");
+    let past = import(&file, dir.path()).expect_err("an id past the last");
+    assert!(past.to_string().contains("out of range"), "{past}");
+    let store = Store::open(dir.path().join("store")).expect("open");
+    assert_eq!(store.users().get(ann.id).expect("ann"), ann);
+    assert_eq!(store.users().count(), 1);
+}
+
 #[test]
 fn a_bad_line_is_refused_with_its_number() {
     let dir = tempfile::tempdir().expect("tempdir");

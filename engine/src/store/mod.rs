@@ -40,7 +40,7 @@ pub use page::{Cursor, MAX_PAGE_SIZE, Order, Page, PageRequest};
 pub use record::{IndexEntry, Record, RecordId, UniqueEntry};
 pub use shared_files::SharedFiles;
 pub use tree_id::{EntityKind, IndexName, TreeId, UniqueName};
-pub use txn::Txn;
+pub use txn::{MAX_ID, Txn};
 
 use crate::Result;
 use backend::{Backend, Reader};

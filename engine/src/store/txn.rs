@@ -17,6 +17,11 @@ use super::record::{Record, RecordId, not_found};
 use super::tree_id::{EntityKind, TreeId};
 use crate::{Error, Result};
 
+/// The largest row id. PostgreSQL keeps ids, and the counter of the next
+/// one, as `bigint`, so every backend stops one short of `i64::MAX`: an id
+/// past it is refused on import and never made.
+pub const MAX_ID: u64 = i64::MAX as u64 - 1;
+
 /// A staged write: `None` removes the key.
 pub(crate) type Staged = BTreeMap<(TreeId, Vec<u8>), Option<Vec<u8>>>;
 
@@ -66,7 +71,7 @@ impl<'s> Txn<'s> {
 
     /// Writes a new row under a freshly allocated id and returns it.
     pub fn create<R: Record>(&mut self, mut row: R) -> Result<R> {
-        let id = self.allocate_id();
+        let id = self.allocate_id()?;
         row.set_id(R::Id::from_raw(id));
         self.write_row(None, &row)?;
         Ok(row)
@@ -74,11 +79,12 @@ impl<'s> Txn<'s> {
 
     /// Writes a row under the id it carries, replacing any row with that id.
     /// Used by import, where ids come from the input and relations refer to them.
+    /// Ids run from 1 to [`MAX_ID`] on every backend.
     pub fn put<R: Record>(&mut self, row: R) -> Result<R> {
         let raw = row.id().raw();
-        if raw == 0 {
+        if raw == 0 || raw > MAX_ID {
             return Err(Error::Invalid(format!(
-                "{} id 0 is reserved",
+                "{} id {raw} is out of range: ids run from 1 to {MAX_ID}",
                 R::KIND.name()
             )));
         }
@@ -171,6 +177,11 @@ impl<'s> Txn<'s> {
         lower: &[u8],
         upper: &[u8],
     ) -> Result<BTreeSet<Vec<u8>>> {
+        // An empty or inverted range (an owner at the last id has no next
+        // owner to bound it) holds nothing; range reads would panic on it.
+        if lower >= upper {
+            return Ok(BTreeSet::new());
+        }
         let tree = TreeId::Index(index);
         let mut keys: BTreeSet<Vec<u8>> = self
             .reader
@@ -296,10 +307,15 @@ impl<'s> Txn<'s> {
         Ok(())
     }
 
-    fn allocate_id(&mut self) -> u64 {
+    fn allocate_id(&mut self) -> Result<u64> {
         let id = self.next_id;
-        self.next_id += 1;
-        id
+        if id == 0 || id > MAX_ID {
+            return Err(Error::Storage(format!(
+                "no row ids left (the next would be {id}, past {MAX_ID})"
+            )));
+        }
+        self.next_id = id + 1;
+        Ok(id)
     }
 
     fn stage(&mut self, tree: TreeId, key: Vec<u8>, value: Option<Vec<u8>>) {

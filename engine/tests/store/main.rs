@@ -7,6 +7,7 @@ use droply_test_support::fixtures;
 mod change_feed;
 mod copy;
 mod crash;
+mod ids;
 mod model_check;
 mod postgres_rules;
 mod relationships;

@@ -224,7 +224,10 @@ fn rows_kept_as_json_by_version_1_become_columns_with_their_values() {
         .query_one("SELECT max(version) FROM schema_migrations", &[])
         .expect("version")
         .get(0);
-    assert_eq!(version, 4, "every migration applied, 0004 over these rows too");
+    assert_eq!(
+        version, 4,
+        "every migration applied, 0004 over these rows too"
+    );
     let body_left: i64 = sql
         .query_one(
             "SELECT count(*) FROM information_schema.columns
