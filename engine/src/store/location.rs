@@ -17,16 +17,26 @@ pub enum StoreLocation {
 
 impl StoreLocation {
     /// Reads `sled:DIR`, `postgres://…`, `postgresql://…` or a directory.
+    /// The scheme is read in any case; anything else that looks like a URL
+    /// or a connection string (`postgress://…`, `host=… password=…`) is
+    /// refused rather than taken for a directory to create.
     pub fn parse(text: &str) -> Result<StoreLocation> {
         let text = text.trim();
-        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            return Ok(StoreLocation::Postgres(text.to_owned()));
+        let refused = || Error::Config("a store is `sled:DIR` or a `postgres://` URL".to_owned());
+        if let Some((scheme, rest)) = text.split_once("://") {
+            return match scheme.to_ascii_lowercase().as_str() {
+                "postgres" | "postgresql" => {
+                    Ok(StoreLocation::Postgres(format!("postgres://{rest}")))
+                }
+                _ => Err(refused()),
+            };
+        }
+        if text.to_ascii_lowercase().contains("password=") {
+            return Err(refused());
         }
         let dir = text.strip_prefix("sled:").unwrap_or(text);
         if dir.is_empty() {
-            return Err(Error::Config(
-                "a store is `sled:DIR` or a `postgres://` URL".to_owned(),
-            ));
+            return Err(refused());
         }
         Ok(StoreLocation::Sled(PathBuf::from(dir)))
     }
@@ -66,9 +76,18 @@ mod tests {
         );
         assert_eq!(
             StoreLocation::parse("postgresql://u@127.0.0.1/droply").expect("pg"),
-            StoreLocation::Postgres("postgresql://u@127.0.0.1/droply".to_owned())
+            StoreLocation::Postgres("postgres://u@127.0.0.1/droply".to_owned())
+        );
+        assert_eq!(
+            StoreLocation::parse("POSTGRES://u@h/d").expect("pg"),
+            StoreLocation::Postgres("postgres://u@h/d".to_owned())
         );
         assert!(StoreLocation::parse("sled:").is_err());
+        // Regression: a mistyped URL or a connection string became a sled
+        // directory named after it (the copy went there and exited 0).
+        for typo in ["postgress://u:p@h/db", "mysql://h/db", "host=db password=x"] {
+            assert!(StoreLocation::parse(typo).is_err(), "{typo}");
+        }
         assert_eq!(
             format!(
                 "{:?}",

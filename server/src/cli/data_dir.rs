@@ -20,7 +20,7 @@ pub struct DataDirArgs {
     /// Where the store is: `sled:DIR`, or a `postgres://` URL that several
     /// nodes share (each keeps its own search index in the data directory).
     /// Default: sled in the data directory's `store/`.
-    #[arg(long, env = "DROPLY_STORE")]
+    #[arg(long, env = "DROPLY_STORE", hide_env_values = true)]
     pub store: Option<StoreLocation>,
 }
 
