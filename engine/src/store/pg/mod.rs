@@ -32,7 +32,7 @@ use super::txn::{ChangedRow, Txn};
 use crate::{Error, Result};
 use lease::JobsLease;
 pub(crate) use listen::spawn_listener;
-use pool::{Pool, Pooled};
+use pool::{Pool, PoolLimits, Pooled};
 pub(crate) use pool::{blocking_allowed, off_runtime};
 use session::Session;
 pub(crate) use session::TxnSession;
@@ -57,7 +57,7 @@ pub(crate) struct PgStore {
 impl PgStore {
     /// Connects to `url` and brings its schema up to date.
     pub(crate) fn open(url: &str) -> Result<PgStore> {
-        let pool = Pool::new(url)?;
+        let pool = Pool::new(url, PoolLimits::default())?;
         let version = migrate::run(&mut *pool.get()?)?;
         let row_writes = trees::RowWrites::load(&mut pool.get()?)?;
         let shown = without_password(url);
