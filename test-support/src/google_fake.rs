@@ -39,6 +39,9 @@ pub struct FakeEvent {
     pub start: String,
     /// `end.dateTime`.
     pub end: String,
+    /// `transparency: transparent`: shown free, so not in free/busy
+    /// answers (Google's default, `opaque`, is busy).
+    pub transparent: bool,
 }
 
 /// What the fake remembers.
@@ -431,10 +434,19 @@ async fn free_busy(
     if !request["timeMin"].is_string() || !request["timeMax"].is_string() {
         return api_error(StatusCode::BAD_REQUEST, "timeMin and timeMax are required");
     }
+    // The busy times set, and every event that is not shown free (as
+    // Google answers: an event is busy unless it says otherwise).
     let busy: Vec<Value> = inner
         .busy
         .iter()
         .map(|(s, e)| json!({"start": s, "end": e}))
+        .chain(
+            inner
+                .events
+                .values()
+                .filter(|event| !event.transparent)
+                .map(|event| json!({"start": event.start, "end": event.end})),
+        )
         .collect();
     axum::Json(json!({
         "kind": "calendar#freeBusy",
@@ -458,6 +470,10 @@ fn event_from(id: &str, body: &Value, old: Option<&FakeEvent>) -> FakeEvent {
         summary: text("/summary", old.map(|e| &e.summary)),
         start: text("/start/dateTime", old.map(|e| &e.start)),
         end: text("/end/dateTime", old.map(|e| &e.end)),
+        transparent: match body.get("transparency").and_then(Value::as_str) {
+            Some(value) => value == "transparent",
+            None => old.is_some_and(|e| e.transparent),
+        },
     }
 }
 

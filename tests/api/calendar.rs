@@ -414,6 +414,11 @@ fn a_confirmed_booking_gets_an_event_moved_on_reschedule_and_deleted_on_cancel()
         "{events:?}"
     );
     assert_eq!(fake.count("patch"), 1);
+    // Regression: the session's own event came back from Google as busy
+    // time, so after a cancel its slot stayed blocked until Google had been
+    // told (for good, if that failed). The event is shown free there.
+    assert!(events[0].transparent, "{events:?}");
+    app.engine.sync_calendars().expect("busy times read again");
 
     let cancelled = app.authed(
         "POST",
@@ -422,6 +427,10 @@ fn a_confirmed_booking_gets_an_event_moved_on_reschedule_and_deleted_on_cancel()
         Some(r#"{"reason":"plans changed"}"#),
     );
     assert_eq!(cancelled.status, 200, "{}", cancelled.raw);
+    assert!(
+        slot_starts(&app, expert, &day).contains(&"14:00".to_owned()),
+        "the cancelled session's slot is open at once"
+    );
     app.engine.sync_calendars().expect("sync");
     assert!(fake.events().is_empty());
     assert_eq!(fake.count("delete"), 1);

@@ -135,8 +135,13 @@ pub struct EventBody {
 }
 
 impl EventBody {
+    /// The event as Google takes it. It is shown free (`transparent`): the
+    /// session already holds its time in Droply, and a busy event would come
+    /// back in the expert's free/busy and block the session's own slot after
+    /// a cancel or a move.
     fn json(&self) -> Value {
         json!({
+            "transparency": "transparent",
             "summary": self.summary,
             "description": self.description,
             "start": {"dateTime": self.start.to_rfc3339(), "timeZone": "UTC"},
