@@ -9,7 +9,8 @@
 //! no token or client secret in any answer or `Debug` output.
 
 use droply_engine::calendar::{
-    CalendarConfig, CalendarConnection, CalendarEvent, GoogleConfig, LinkState, SecretKey,
+    CalendarConfig, CalendarConnection, CalendarEvent, CalendarOp, GoogleConfig, LinkState,
+    SecretKey,
 };
 use droply_models::{BookingId, Timestamp, UserId};
 use droply_test_support::google_fake::{CLIENT_ID, CLIENT_SECRET, GoogleFake};
@@ -358,13 +359,24 @@ fn invalid_grant_marks_the_connection_broken_for_its_owner() {
     assert!(status.body["problem"].is_string());
     // A broken connection blocks nothing and is not tried again.
     assert_eq!(slot_starts(&app, expert, &day).len(), 15);
+    // Regression: a session's event queued while the connection was broken
+    // was dropped unsent. It waits for the expert to connect again.
+    let (_, client) = app.register("carl");
+    let booked = book(&app, &client, expert, &format!("{day}T09:00:00Z"));
+    assert_eq!(booked.body["status"], "confirmed", "{}", booked.raw);
     app.engine.sync_calendars().expect("sync");
     assert_eq!(fake.count("refresh"), 1);
-    // Connecting again mends it.
+    assert_eq!(fake.count("create"), 0);
+    assert_eq!(app.store.count::<CalendarOp>(), 1, "kept for later");
+    // Connecting again mends it, and the waiting event is sent.
     connect(&app, &fake, &token);
     let status = app.authed("GET", "/v1/calendar/google", &token, None);
     assert_eq!(status.body["status"], "connected");
     assert!(status.body["problem"].is_null());
+    let report = app.engine.sync_calendars().expect("sync");
+    assert_eq!(report.events_sent, 1, "{report:?}");
+    assert_eq!(fake.events().len(), 1);
+    assert_eq!(app.store.count::<CalendarOp>(), 0);
     assert_no_tokens(&app, &fake);
 }
 

@@ -287,9 +287,10 @@ impl CalendarSync {
             .collect::<Result<_>>()?;
         for op in ops {
             match self.send_op(google, store, &op, now, report) {
-                Ok(()) => {
+                Ok(true) => {
                     report.events_sent += 1;
                 }
+                Ok(false) => {}
                 Err(err) => {
                     report.events_failed += 1;
                     self.retry_later(store, &op, now, &err)?;
@@ -300,7 +301,11 @@ impl CalendarSync {
     }
 
     /// Sends one operation and records its result (the op deleted, the
-    /// event link written or removed) in one transaction after the call.
+    /// event link written or removed) in one transaction after the call;
+    /// false when nothing was sent. While the expert's connection is broken
+    /// the op stays queued, to be sent once they connect again (an op
+    /// dropped then would leave a cancelled session's event in Google, or a
+    /// confirmed one without its event); without any connection it goes.
     fn send_op(
         &self,
         google: &Google,
@@ -308,7 +313,7 @@ impl CalendarSync {
         op: &CalendarOp,
         now: Timestamp,
         report: &mut SyncReport,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let booking = store.get::<Booking>(op.booking_id)?;
         let link = store
             .get::<CalendarEvent>(op.booking_id)?
@@ -350,12 +355,16 @@ impl CalendarSync {
             },
         };
         store.write(|txn| {
+            if outcome.is_none() && txn.get::<CalendarConnection>(user)?.is_some() {
+                // Broken (before or during the call): kept for later.
+                return Ok(false);
+            }
             if txn.get::<CalendarOp>(op.id)?.is_some() {
                 txn.delete::<CalendarOp>(op.id)?;
             }
             let Some(event) = &outcome else {
-                // Not connected (or broken): nothing can be written there.
-                return Ok(());
+                // Not connected at all: nothing can be written there.
+                return Ok(false);
             };
             if let Some(old) = op.replaces
                 && txn.get::<CalendarEvent>(old)?.is_some()
@@ -380,6 +389,7 @@ impl CalendarSync {
                 }
                 _ => Ok(()),
             }
+            .map(|()| true)
         })
     }
 
