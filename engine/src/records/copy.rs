@@ -59,7 +59,7 @@ struct Emptiness<'s> {
 
 impl EntityVisitor for Emptiness<'_> {
     fn visit<R: Record>(&mut self) -> Result<()> {
-        self.rows += self.store.count::<R>();
+        self.rows += self.store.try_count::<R>()?;
         Ok(())
     }
 }
@@ -98,7 +98,7 @@ impl EntityVisitor for Copy<'_> {
             }
             self.report.checked += 1;
         }
-        let in_copy = self.to.count::<R>();
+        let in_copy = self.to.try_count::<R>()?;
         if in_copy != copied {
             return Err(Error::Corrupt(format!(
                 "{} rows: {copied} copied, {in_copy} in the copy",

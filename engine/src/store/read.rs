@@ -122,12 +122,18 @@ impl Store {
         })
     }
 
-    /// How many rows of an entity exist (0, logged, when the database cannot say).
+    /// How many rows of an entity exist (0, logged, when the database cannot
+    /// say: for figures shown; a decision takes [`Store::try_count`]).
     pub fn count<R: Record>(&self) -> usize {
-        self.inner.backend.count(R::KIND).unwrap_or_else(|err| {
+        self.try_count::<R>().unwrap_or_else(|err| {
             tracing::warn!(error = %err, entity = R::KIND.name(), "counting rows failed");
             0
         })
+    }
+
+    /// How many rows of an entity exist, or why the database cannot say.
+    pub fn try_count<R: Record>(&self) -> Result<usize> {
+        self.inner.backend.count(R::KIND)
     }
 
     /// The keys of one page of a tree under `prefix`.

@@ -115,7 +115,15 @@ impl PgStore {
     ) -> Result<(T, Option<u64>)> {
         let mut conn = self.client()?;
         let (client, statements) = conn.split();
-        let mut session = TxnSession::new(client.transaction()?, statements);
+        // Read committed, whatever the server's default: the counters and
+        // rows read after the lock must be what the writer before committed
+        // (a snapshot taken at the lock statement, as repeatable read takes
+        // it, would be older than that).
+        let transaction = client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::ReadCommitted)
+            .start()?;
+        let mut session = TxnSession::new(transaction, statements);
         session.run("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
         let counters = session.row("SELECT next_id, last_seq FROM store_counters", &[])?;
         let next_id = u64::try_from(counters.get::<_, i64>(0)).unwrap_or(1);
