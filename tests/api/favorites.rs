@@ -44,6 +44,26 @@ fn save_list_and_forget_an_expert() {
     assert_eq!(experts[0]["id"].as_u64(), Some(grace));
     assert_eq!(experts[0]["profession"], "Tax Advisor");
     assert!(experts[0].get("email").is_none());
+    // Regression: someone who stopped being an expert stayed listed, their
+    // profile shown to whoever had saved them.
+    let stepped_down = |profession: &str| {
+        app.store
+            .users()
+            .modify(droply_models::UserId::new(grace), |user| {
+                user.profession = profession.to_owned();
+                Ok(())
+            })
+            .expect("profession");
+    };
+    stepped_down("");
+    let hidden = app.authed("GET", "/v1/favorites", &token, None);
+    assert_eq!(
+        hidden.body["experts"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        hidden.raw
+    );
+    stepped_down("Tax Advisor");
 
     let gone = app.authed("DELETE", &format!("/v1/favorites/{grace}"), &token, None);
     assert_eq!(gone.status, 204, "{}", gone.raw);
@@ -188,6 +208,7 @@ fn favorites_are_private_to_their_owner() {
 fn interactions_are_recorded() {
     let app = spawn_app();
     let (grace, _) = app.register("grace");
+    app.make_expert(grace, "Europe/Berlin");
     let (carl, token) = app.register("carl");
     for kind in ["view", "click", "share", "message"] {
         let body = format!(r#"{{"target_user_id":{grace},"interaction_type":"{kind}"}}"#);
@@ -213,6 +234,20 @@ fn interactions_refuse_bad_input() {
     );
     assert_eq!(
         (unknown.status, error_code(&unknown).as_str()),
+        (404, "not_found")
+    );
+    // Someone who is not an expert has no profile to act on.
+    let (dora, _) = app.register("dora");
+    let not_an_expert = app.authed(
+        "POST",
+        "/v1/interactions",
+        &token,
+        Some(&format!(
+            r#"{{"target_user_id":{dora},"interaction_type":"view"}}"#
+        )),
+    );
+    assert_eq!(
+        (not_an_expert.status, error_code(&not_an_expert).as_str()),
         (404, "not_found")
     );
     for body in [
@@ -283,6 +318,7 @@ fn a_client_cannot_record_book_or_favorite_interactions() {
 fn a_flood_of_views_is_recorded_once_a_day() {
     let app = spawn_app();
     let (grace, _) = app.register("grace");
+    app.make_expert(grace, "Europe/Berlin");
     let (carl, token) = app.register("carl");
     let body = format!(r#"{{"target_user_id":{grace},"interaction_type":"view"}}"#);
     let first = app.authed("POST", "/v1/interactions", &token, Some(&body));

@@ -74,13 +74,17 @@ pub fn remove_favorite(store: &Store, user: UserId, expert: UserId) -> Result<Fa
     })
 }
 
-/// One page of the experts `user` saved, oldest first; experts deleted
-/// since are skipped.
+/// One page of the experts `user` saved, oldest first; those deleted or no
+/// longer experts since (their profile is no longer public) are skipped.
 pub fn favorite_experts(store: &Store, user: UserId, page: &PageRequest) -> Result<Page<User>> {
     let favorites = store.favorites().by_user(user, page)?;
     let mut experts = Vec::with_capacity(favorites.items.len());
     for favorite in &favorites.items {
-        if let Some(expert) = store.users().find(favorite.favorited_user_id)? {
+        if let Some(expert) = store
+            .users()
+            .find(favorite.favorited_user_id)?
+            .filter(User::is_expert)
+        {
             experts.push(expert);
         }
     }

@@ -36,7 +36,8 @@ pub const CLIENT_INTERACTIONS: [InteractionType; 4] = [
 pub const DAILY_INTERACTIONS: usize = 500;
 
 /// Records that `user` did `kind` to `target`: `Invalid interaction_type`
-/// for a kind only the engine records, `NotFound` for an unknown target,
+/// for a kind only the engine records, `NotFound` for a target who is not
+/// an expert,
 /// `LimitReached` past [`DAILY_INTERACTIONS`] today. The flag is false when
 /// the same interaction was already recorded today (UTC) and that row is
 /// returned instead.
@@ -57,7 +58,13 @@ pub fn record_interaction(
         .into());
     }
     store.write(|txn| {
-        txn.require::<User>(target)?;
+        // Only an expert has a profile to act on; anyone else is unknown here.
+        txn.get::<User>(target)?
+            .filter(User::is_expert)
+            .ok_or(Error::NotFound {
+                entity: "expert",
+                id: target.get(),
+            })?;
         let now = txn.now();
         let today = interactions_today(txn, user, now)?;
         if let Some(seen) = today

@@ -192,7 +192,23 @@ fn a_client_cannot_record_book_or_favorite_interactions() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = Engine::open(EngineConfig::new(dir.path())).expect("open");
     let (client, _) = engine.register(&registration("carl")).expect("register");
-    let (expert, _) = engine.register(&registration("grace")).expect("register");
+    let make_expert = |name: &str| {
+        let (user, _) = engine.register(&registration(name)).expect("register");
+        engine
+            .store()
+            .users()
+            .modify(user.id, |row| {
+                row.profession = "Tax Advisor".to_owned();
+                Ok(())
+            })
+            .expect("an expert")
+    };
+    let expert = make_expert("grace");
+    // Only experts have profiles to act on.
+    assert!(matches!(
+        engine.record_interaction(expert.id, client.id, InteractionType::View),
+        Err(Error::NotFound { .. })
+    ));
     for kind in [
         InteractionType::Book,
         InteractionType::Favorite,
@@ -224,8 +240,9 @@ fn a_client_cannot_record_book_or_favorite_interactions() {
         CLIENT_INTERACTIONS.len()
     );
     // Another target is another interaction.
+    let other = make_expert("hana");
     let (_, created) = engine
-        .record_interaction(expert.id, client.id, InteractionType::View)
+        .record_interaction(client.id, other.id, InteractionType::View)
         .expect("record");
     assert!(created);
 }

@@ -64,7 +64,7 @@ pub struct InteractionView {
         (status = 201, description = "Recorded", body = InteractionView),
         (status = 200, description = "Already recorded today; the day's row", body = InteractionView),
         (status = 400, description = "`invalid_input` (also for a type only Droply records) or `invalid_json`", body = ErrorBody),
-        (status = 404, description = "`not_found`: unknown target", body = ErrorBody),
+        (status = 404, description = "`not_found`: the target is no expert", body = ErrorBody),
         (status = 409, description = "`limit_reached`: 500 interactions recorded today already", body = ErrorBody),
     )
 )]
