@@ -210,6 +210,19 @@ fn bad_availability_input_gets_clear_errors() {
             r#"{"start":"tomorrow","end":"2027-02-01T00:00:00Z","is_blocked":true}"#,
             "invalid_input",
         ),
+        // Regression: exceptions over any span of time were taken (one all
+        // past, one ending in the year 9999), and past ones held places
+        // under the cap for good.
+        (
+            "/v1/availability/exceptions",
+            r#"{"start":"1970-01-01T00:00:00Z","end":"1970-01-02T00:00:00Z","is_blocked":true}"#,
+            "invalid_input",
+        ),
+        (
+            "/v1/availability/exceptions",
+            r#"{"start":"9998-01-01T00:00:00Z","end":"9999-01-01T00:00:00Z","is_blocked":true}"#,
+            "invalid_input",
+        ),
         (
             "/v1/availability/exceptions",
             r#"{"start":"2027-02-01T00:00:00Z""#,
@@ -314,6 +327,51 @@ fn slots_come_in_the_experts_session_length_unless_a_bookable_multiple_is_asked(
     assert_eq!(hour.status, 400, "{}", hour.raw);
     assert_eq!(error_code(&hour), "invalid_input");
     assert!(hour.raw.contains("45 minutes"), "{}", hour.raw);
+}
+
+/// Regression: past exceptions counted under the cap for good, so an expert who had
+/// made 500 over the years could never add another.
+#[test]
+fn exceptions_long_past_are_forgotten_to_make_room() {
+    let app = spawn_app();
+    let (expert, token) = expert_working(&app, "paula", "UTC", "09:00", "17:00");
+    let long_ago = droply_models::Timestamp::now().plus_days(-30);
+    app.store
+        .write(|txn| {
+            for day in 0..droply_engine::availability::MAX_EXCEPTIONS {
+                let start = long_ago.plus_days(-(day as i64) - 1);
+                txn.create(droply_models::AvailabilityException {
+                    id: droply_models::AvailabilityExceptionId::new(0),
+                    user_id: droply_models::UserId::new(expert),
+                    start,
+                    end: start.plus_minutes(60),
+                    reason: None,
+                    is_blocked: true,
+                    created_at: start,
+                })?;
+            }
+            Ok(())
+        })
+        .expect("a full list of old exceptions");
+    let ahead = droply_models::Timestamp::now().plus_days(7).to_rfc3339();
+    let end = droply_models::Timestamp::now().plus_days(8).to_rfc3339();
+    let added = app.authed(
+        "POST",
+        "/v1/availability/exceptions",
+        &token,
+        Some(&format!(
+            r#"{{"start":"{ahead}","end":"{end}","is_blocked":true}}"#
+        )),
+    );
+    assert_eq!(added.status, 201, "{}", added.raw);
+    let listed = app.authed("GET", "/v1/availability/exceptions", &token, None);
+    assert_eq!(listed.status, 200, "{}", listed.raw);
+    assert_eq!(
+        listed.body["exceptions"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        listed.raw
+    );
 }
 
 /// Regression: a date of a six-digit year read in a zone west of UTC, for an expert

@@ -445,14 +445,16 @@ fn availability_rules_and_exceptions_are_added_and_deleted_and_a_refused_payout_
     );
     assert_eq!(backwards.status, 400, "{}", backwards.raw);
     assert!(backwards.raw.contains("role=\"alert\""));
+    let day = &Timestamp::now().plus_days(30).to_rfc3339()[..10];
+    let (start, end) = (format!("{day}T09:00"), format!("{day}T18:00"));
     let exception = post_form(
         &app,
         "/account/availability/exceptions",
         &cookie,
         &[
             ("_csrf", &csrf),
-            ("start", "2030-01-02T09:00"),
-            ("end", "2030-01-02T18:00"),
+            ("start", &start),
+            ("end", &end),
             ("kind", "blocked"),
             ("reason", "Dentist"),
         ],

@@ -88,6 +88,36 @@ pub const MAX_RULES: usize = 50;
 /// The most exceptions one expert may have.
 pub const MAX_EXCEPTIONS: usize = 500;
 
+/// How far ahead an exception may start, in days.
+pub const EXCEPTION_DAYS_AHEAD: i64 = 2 * 366;
+
+/// An exception over `[start, end)` written at `now` must still be to come
+/// in part (end after `now`) and start within [`EXCEPTION_DAYS_AHEAD`].
+fn check_exception_window(start: Timestamp, end: Timestamp, now: Timestamp) -> Result<()> {
+    if end <= now {
+        return Err(droply_models::Error::invalid("end", "must be in the future").into());
+    }
+    if start > now.plus_days(EXCEPTION_DAYS_AHEAD) {
+        return Err(droply_models::Error::invalid(
+            "start",
+            format!("must be within {EXCEPTION_DAYS_AHEAD} days from now"),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Deletes `owner`'s exceptions that ended over a day ago: they shape no
+/// slot any more, and would hold places under [`MAX_EXCEPTIONS`] for good.
+fn forget_past_exceptions(txn: &mut Txn<'_>, owner: UserId, now: Timestamp) -> Result<()> {
+    let held: Vec<AvailabilityException> =
+        txn.list_index(IndexName::ExceptionsByUser, &owner.to_be_bytes())?;
+    for old in held.into_iter().filter(|x| x.end < now.plus_days(-1)) {
+        txn.delete::<AvailabilityException>(old.id)?;
+    }
+    Ok(())
+}
+
 /// `LimitReached` when `owner` already has `max` rows in `index`.
 fn check_room(
     txn: &Txn<'_>,
@@ -174,7 +204,9 @@ pub fn delete_rule(store: &Store, owner: UserId, id: AvailabilityRuleId) -> Resu
     })
 }
 
-/// Adds an exception for `owner` (at most [`MAX_EXCEPTIONS`]).
+/// Adds an exception for `owner` (at most [`MAX_EXCEPTIONS`], those past
+/// forgotten first; it must end in the future and start within
+/// [`EXCEPTION_DAYS_AHEAD`]).
 pub fn add_exception(
     store: &Store,
     owner: UserId,
@@ -182,6 +214,9 @@ pub fn add_exception(
 ) -> Result<AvailabilityException> {
     store.write(|txn| {
         txn.require::<User>(owner)?;
+        let now = txn.now();
+        check_exception_window(new.start, new.end, now)?;
+        forget_past_exceptions(txn, owner, now)?;
         check_room(
             txn,
             IndexName::ExceptionsByUser,
@@ -189,7 +224,6 @@ pub fn add_exception(
             MAX_EXCEPTIONS,
             "availability exceptions",
         )?;
-        let now = txn.now();
         txn.create(AvailabilityException {
             id: AvailabilityExceptionId::new(0),
             user_id: owner,
@@ -231,6 +265,7 @@ pub fn update_exception(
         if let Some(reason) = patch.reason {
             exception.reason = reason;
         }
+        check_exception_window(exception.start, exception.end, txn.now())?;
         txn.update(exception)
     })
 }

@@ -13,9 +13,9 @@ mod policy;
 mod slot_finder;
 
 pub use editing::{
-    ExceptionPatch, NewException, NewRule, RulePatch, add_exception, add_rule, delete_exception,
-    delete_rule, expert_calendar, expert_slots, list_exceptions, list_rules, update_exception,
-    update_rule,
+    EXCEPTION_DAYS_AHEAD, ExceptionPatch, MAX_EXCEPTIONS, NewException, NewRule, RulePatch,
+    add_exception, add_rule, delete_exception, delete_rule, expert_calendar, expert_slots,
+    list_exceptions, list_rules, update_exception, update_rule,
 };
 pub use holds::awaits_payment;
 pub use interval::{Interval, IntervalSet};

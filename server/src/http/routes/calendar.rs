@@ -78,7 +78,6 @@ pub struct CallbackQuery {
     summary = "Finish connecting (Google's redirect)",
     description = "Takes the `state` (once), exchanges the `code` at Google's token endpoint with the PKCE verifier, and stores the tokens encrypted (AES-256-GCM). The browser Google sends back must be signed in as the expert who asked for the consent: by the pages' session cookie, or a bearer token when an app finishes the flow itself. A browser that is not signed in is sent to the sign-in page, which comes back here; a signed-out API call is answered `401`; a state started by another account is spent and refused. Answers the connection's status.",
     params(CallbackQuery),
-    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Connected", body = CalendarStatusView),
         (status = 303, description = "A browser that is not signed in: to the sign-in page, then back here"),
