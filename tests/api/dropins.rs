@@ -255,6 +255,62 @@ fn ending_a_dropin_records_its_end_and_closes_joining() {
     assert_eq!(listed.body["dropins"], json!([]));
 }
 
+/// Regression: a drop-in its host forgot to end stayed live for good, taking joins
+/// and messages, holding one of the host's open places and the search's list.
+#[test]
+fn a_forgotten_dropin_ends_by_itself_an_hour_past_its_length() {
+    use droply_engine::dropins::{OVERTIME_MINUTES, end_overdue_dropins};
+    use droply_models::{DropinSession, DropinSessionId, Timestamp};
+
+    let app = spawn_app();
+    let (host_id, host) = expert(&app, "hana");
+    let session = open(
+        &app,
+        &host,
+        json!({"topic": "Forgotten", "duration_minutes": 30}),
+    );
+    let id = DropinSessionId::new(session["id"].as_u64().expect("id"));
+    let code = session["session_code"].as_str().expect("code").to_owned();
+    let (_, carl) = app.register("carl");
+    assert_eq!(join(&app, &code, Some(&carl), None).status, 200);
+    // Still within its length and the overtime: nothing ends.
+    assert_eq!(
+        end_overdue_dropins(&app.store, Timestamp::now()).expect("sweep"),
+        0
+    );
+    // Opened long enough ago that its length and the overtime are over.
+    app.store
+        .dropin_sessions()
+        .modify(id, |row| {
+            let long_ago = Timestamp::now().plus_minutes(-(30 + OVERTIME_MINUTES + 5));
+            row.created_at = long_ago;
+            row.started_at = Some(long_ago);
+            Ok(())
+        })
+        .expect("back in time");
+    let shown = app.get(&format!("/v1/dropins/{}", id.get()));
+    assert_eq!(shown.body["state"], "ended", "{}", shown.raw);
+    let late = join(&app, &code, Some(&carl), None);
+    assert_eq!(
+        (late.status, error_code(&late).as_str()),
+        (409, "invalid_state")
+    );
+    assert_eq!(
+        end_overdue_dropins(&app.store, Timestamp::now()).expect("sweep"),
+        1
+    );
+    assert_eq!(
+        end_overdue_dropins(&app.store, Timestamp::now()).expect("again"),
+        0
+    );
+    let row: DropinSession = app.store.require(id).expect("row");
+    assert!(!row.is_active && row.ended_at.is_some(), "{row:?}");
+    assert_eq!(row.duration_minutes, 30 + OVERTIME_MINUTES as u32);
+    let listed = app.get(&format!("/v1/experts/{host_id}/dropins"));
+    assert_eq!(listed.body["dropins"], json!([]));
+    assert!(app.store.verify_integrity().expect("check").is_consistent());
+}
+
 #[test]
 fn joins_are_rate_limited_per_client_address() {
     let limits = droply_server::limits::Limits {

@@ -66,9 +66,23 @@ impl DropinState {
     }
 }
 
+/// How long past its planned length a drop-in the host has not ended runs
+/// on before it ends by itself (a host who runs over is not cut off; one who
+/// forgot is not open for good).
+pub const OVERTIME_MINUTES: i64 = 60;
+
+/// When `session` ends by itself: its planned length and
+/// [`OVERTIME_MINUTES`] after it starts (or was opened, to start at once).
+pub fn ends_by_itself_at(session: &DropinSession) -> Timestamp {
+    session
+        .started_at
+        .unwrap_or(session.created_at)
+        .plus_minutes(i64::from(session.duration_minutes) + OVERTIME_MINUTES)
+}
+
 /// The state of `session` at `now`.
 pub fn state_of(session: &DropinSession, now: Timestamp) -> DropinState {
-    if !session.is_active || session.ended_at.is_some() {
+    if !session.is_active || session.ended_at.is_some() || now >= ends_by_itself_at(session) {
         DropinState::Ended
     } else if session.started_at.is_some_and(|start| start > now) {
         DropinState::Upcoming
@@ -173,7 +187,7 @@ pub fn end_dropin(
     host: UserId,
 ) -> Result<(DropinSession, Posted)> {
     store.write(|txn| {
-        let mut session = txn.require::<DropinSession>(id)?;
+        let session = txn.require::<DropinSession>(id)?;
         if session.host_id != host {
             return Err(Error::Forbidden("only the host ends a drop-in".to_owned()));
         }
@@ -183,54 +197,93 @@ pub fn end_dropin(
                 "the drop-in has ended already".to_owned(),
             ));
         }
-        match session.started_at {
-            Some(start) if start <= now => {
-                let seconds = now.signed_duration_since(start).num_seconds().max(0);
-                session.duration_minutes =
-                    u32::try_from(((seconds + 59) / 60).max(1)).unwrap_or(u32::MAX);
-            }
-            _ => session.started_at = None,
-        }
-        session.is_active = false;
-        session.ended_at = Some(now);
-        session.current_participants = 0;
-        let participants = txn
-            .list_index::<DropinParticipant>(IndexName::ParticipantsBySession, &id.to_be_bytes())?;
-        let mut host_row = None;
-        for mut participant in participants {
-            if participant.user_id == Some(host) && host_row.is_none() {
-                host_row = Some(participant.clone());
-            }
-            if participant.is_active {
-                participant.is_active = false;
-                participant.left_at = Some(now.max(participant.joined_at));
-                txn.update(participant)?;
-            }
-        }
-        let host_row = host_row
-            .ok_or_else(|| Error::Corrupt(format!("drop-in {id} has no host participant")))?;
-        let session = txn.update(session)?;
-        let notice = txn.create(DropinMessage {
-            id: DropinMessageId::new(0),
-            session_id: id,
-            participant_id: host_row.id,
-            message_type: DropinMessageType::System,
-            content: "ended".to_owned(),
-            is_anonymous: session.is_anonymous,
-            created_at: now,
-            reply_to: None,
-            removed_at: None,
-        })?;
-        let user = txn.get::<droply_models::User>(host)?;
-        let author = author_of(&session, &host_row, user.as_ref());
-        Ok((
-            session,
-            Posted {
-                message: notice,
-                author,
-            },
-        ))
+        close(txn, session, now)
     })
+}
+
+/// Records the end of every drop-in past the time it ends by itself
+/// ([`ends_by_itself_at`]) that nobody ended: it leaves the open list
+/// (search, the host's limit) as an ended one does; how many.
+pub fn end_overdue_dropins(store: &Store, now: Timestamp) -> Result<usize> {
+    let mut ended = 0;
+    let mut page = crate::PageRequest::first(crate::store::MAX_PAGE_SIZE);
+    loop {
+        let got = store.list_index::<DropinSession>(IndexName::OpenDropins, &[], &page)?;
+        for session in got.items.iter().filter(|s| ends_by_itself_at(s) <= now) {
+            let id = session.id;
+            ended += store.write(|txn| {
+                let session = txn.require::<DropinSession>(id)?;
+                if !session.is_active || session.ended_at.is_some() {
+                    return Ok(0);
+                }
+                let at = ends_by_itself_at(&session).min(now);
+                close(txn, session, at).map(|_| 1)
+            })?;
+        }
+        match got.next {
+            Some(cursor) => {
+                page = crate::PageRequest::first(crate::store::MAX_PAGE_SIZE).after(Some(cursor))
+            }
+            None => return Ok(ended),
+        }
+    }
+}
+
+/// Ends `session` at `now` inside `txn`: its length as run, every
+/// participant out, and the host's "ended" notice, which is returned.
+fn close(
+    txn: &mut crate::store::Txn<'_>,
+    mut session: DropinSession,
+    now: Timestamp,
+) -> Result<(DropinSession, Posted)> {
+    let (id, host) = (session.id, session.host_id);
+    match session.started_at {
+        Some(start) if start <= now => {
+            let seconds = now.signed_duration_since(start).num_seconds().max(0);
+            session.duration_minutes =
+                u32::try_from(((seconds + 59) / 60).max(1)).unwrap_or(u32::MAX);
+        }
+        _ => session.started_at = None,
+    }
+    session.is_active = false;
+    session.ended_at = Some(now);
+    session.current_participants = 0;
+    let participants =
+        txn.list_index::<DropinParticipant>(IndexName::ParticipantsBySession, &id.to_be_bytes())?;
+    let mut host_row = None;
+    for mut participant in participants {
+        if participant.user_id == Some(host) && host_row.is_none() {
+            host_row = Some(participant.clone());
+        }
+        if participant.is_active {
+            participant.is_active = false;
+            participant.left_at = Some(now.max(participant.joined_at));
+            txn.update(participant)?;
+        }
+    }
+    let host_row =
+        host_row.ok_or_else(|| Error::Corrupt(format!("drop-in {id} has no host participant")))?;
+    let session = txn.update(session)?;
+    let notice = txn.create(DropinMessage {
+        id: DropinMessageId::new(0),
+        session_id: id,
+        participant_id: host_row.id,
+        message_type: DropinMessageType::System,
+        content: "ended".to_owned(),
+        is_anonymous: session.is_anonymous,
+        created_at: now,
+        reply_to: None,
+        removed_at: None,
+    })?;
+    let user = txn.get::<droply_models::User>(host)?;
+    let author = author_of(&session, &host_row, user.as_ref());
+    Ok((
+        session,
+        Posted {
+            message: notice,
+            author,
+        },
+    ))
 }
 
 /// The open (upcoming or live) drop-ins of `host`, soonest first.

@@ -19,7 +19,8 @@ mod pass;
 
 pub use authors::{Author, Role};
 pub use hosting::{
-    DropinState, MAX_OPEN_PER_HOST, NewDropin, end_dropin, open_dropin, open_dropins_of, state_of,
+    DropinState, MAX_OPEN_PER_HOST, NewDropin, OVERTIME_MINUTES, end_dropin, end_overdue_dropins,
+    ends_by_itself_at, open_dropin, open_dropins_of, state_of,
 };
 pub use joining::{Joined, Joining, join_dropin, session_by_code};
 pub use members::{Member, member_by_token};

@@ -105,6 +105,10 @@ pub struct EngineConfig {
     /// background (`None`: never; the binary sets it). A lapsed hold blocks
     /// nobody even before the sweep cancels it.
     pub hold_sweep_every: Option<Duration>,
+    /// How often drop-ins past the time they end by themselves are recorded
+    /// as ended in the background (`None`: never; the binary sets it). One
+    /// past that time refuses joins and messages even before the sweep.
+    pub dropin_sweep_every: Option<Duration>,
     /// How often the matcher's cached expert stats are saved for the next start
     /// (`None`: only at shutdown; the binary sets it).
     pub stats_save_every: Option<Duration>,
@@ -141,6 +145,7 @@ impl EngineConfig {
             slot_policy: SlotPolicy::default(),
             session_sweep_every: None,
             hold_sweep_every: None,
+            dropin_sweep_every: None,
             stats_save_every: None,
             password_hashing: HashingLimits::default(),
             login_throttle: LoginThrottleConfig::default(),

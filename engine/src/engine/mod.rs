@@ -52,6 +52,7 @@ use crate::availability::SlotPolicy;
 use crate::booking::expire_unpaid_holds;
 use crate::calendar::CalendarSync;
 use crate::content::{ContentConfig, ContentFiles, ViewCounter};
+use crate::dropins::end_overdue_dropins;
 use crate::matching::Matcher;
 use crate::payments::{Payments, payout_sweep, reward_sweep, scheduled_payouts};
 use crate::reviews::ReviewPolicy;
@@ -172,6 +173,11 @@ impl Engine {
             let policy = config.slot_policy;
             store_jobs.push(Job::store_wide("hold-sweep", every, store, move |store| {
                 expire_unpaid_holds(store, droply_models::Timestamp::now(), &policy).map(drop)
+            })?);
+        }
+        if let Some(every) = config.dropin_sweep_every {
+            store_jobs.push(Job::store_wide("dropin-sweep", every, store, |store| {
+                end_overdue_dropins(store, droply_models::Timestamp::now()).map(drop)
             })?);
         }
         if let Some(every) = config.payments.sweep_every {

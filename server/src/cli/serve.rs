@@ -74,6 +74,8 @@ const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// How often bookings whose unpaid hold lapsed are cancelled.
 const HOLD_SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// How often drop-ins past their end are recorded as ended.
+const DROPIN_SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// How often the cached expert stats are saved for a warm restart.
 const STATS_SAVE_EVERY: Duration = Duration::from_secs(5 * 60);
@@ -94,6 +96,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         },
         session_sweep_every: Some(SESSION_SWEEP_EVERY),
         hold_sweep_every: Some(HOLD_SWEEP_EVERY),
+        dropin_sweep_every: Some(DROPIN_SWEEP_EVERY),
         stats_save_every: Some(STATS_SAVE_EVERY),
         payments,
         video: args.video.config()?,
