@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use droply_models::{BookingId, DropinSessionId};
@@ -124,7 +125,12 @@ pub struct LiveHub {
     rooms: Mutex<HashMap<DropinSessionId, RoomEntry>>,
     relays: Mutex<HashMap<BookingId, Arc<Relay>>>,
     messages: DefaultKeyedRateLimiter<(u64, u64)>,
+    /// Message checks so far (the limiter is pruned every [`PRUNE_EVERY`]).
+    checks: AtomicU64,
 }
+
+/// Message checks between two prunings of the message limiter.
+const PRUNE_EVERY: u64 = 4096;
 
 impl LiveHub {
     /// An empty hub under `limits`.
@@ -137,6 +143,7 @@ impl LiveHub {
             rooms: Mutex::new(HashMap::new()),
             relays: Mutex::new(HashMap::new()),
             messages: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            checks: AtomicU64::new(0),
         })
     }
 
@@ -224,10 +231,21 @@ impl LiveHub {
         self.relays().len()
     }
 
+    /// Senders the message limiter remembers now.
+    pub fn tracked_senders(&self) -> usize {
+        self.messages.len()
+    }
+
     /// Counts a message from `who` (a participant id, a user id) in `scope`
     /// (a drop-in's id, a booking's: ids are unique across kinds);
     /// `429 rate_limited` over the rate.
     pub fn check_message_rate(&self, scope: u64, who: u64) -> Result<(), ApiError> {
+        // Now and then forget the senders back at a full burst, so the
+        // limiter holds the recently active, not everyone ever seen.
+        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            self.messages.retain_recent();
+            self.messages.shrink_to_fit();
+        }
         self.messages
             .check_key(&(scope, who))
             .map_err(|_| ApiError::new(ErrorCode::RateLimited, "too many messages; slow down"))
@@ -258,6 +276,27 @@ fn overloaded(what: &str) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: the message limiter remembered every sender ever seen.
+    #[test]
+    fn the_message_limiter_forgets_senders_now_and_then() {
+        let hub = LiveHub::new(&LiveLimits::default());
+        for who in 0..PRUNE_EVERY {
+            hub.check_message_rate(1, who).expect("under the rate");
+        }
+        // Each sender sent one message: none is back at a full burst yet
+        // (a burst refills at the rate), but the pruning ran and the map
+        // holds no more than it did.
+        assert!(hub.tracked_senders() <= PRUNE_EVERY as usize);
+        // Forgotten once they are back at a full burst.
+        std::thread::sleep(std::time::Duration::from_secs(
+            60 / u64::from(LiveLimits::default().message_rate.per_minute.max(1)) + 1,
+        ));
+        for _ in 0..PRUNE_EVERY {
+            hub.check_message_rate(2, 0).ok();
+        }
+        assert!(hub.tracked_senders() < 10, "{}", hub.tracked_senders());
+    }
 
     /// Regression: a relay was forgotten only by the connection that served
     /// it, so a handshake that never upgraded (the client hung up) left its
