@@ -49,8 +49,8 @@ pub mod video;
 
 pub use engine::{
     BookingCreated, ContentBought, ContentDetails, ContentFile, DataDir, Earnings, Engine,
-    EngineConfig, MAX_MATCHES_PER_CALL, Readiness, Recommendation, SearchReadinessInfo,
-    SearchSetup, VerifyReport,
+    EngineConfig, LATEST_REWARDS, MAX_MATCHES_PER_CALL, Readiness, Recommendation, RewardsSummary,
+    SearchReadinessInfo, SearchSetup, VerifyReport,
 };
 pub use error::{Error, Result};
 pub use search_index::SearchIndex;

@@ -226,3 +226,46 @@ fn referred_payments_earn_capped_rewards_once_credited_after_the_hold_and_taken_
     assert!(report.is_consistent(), "{:?}", report.problems);
     app.assert_no_leaks();
 }
+
+/// Regression: `/v1/referrals` summed only the rewards it had read (up to a
+/// thousand), and listed up to a thousand where it promised the latest 100.
+#[test]
+fn reward_totals_cover_every_reward_and_the_list_the_latest_hundred() {
+    use droply_models::{RewardStatus, Timestamp, UserId};
+    use droply_test_support::fixtures;
+
+    let app = crate::app::spawn_app();
+    let (rita, rita_token) = app.register("rita");
+    let (ruth, _) = app.register("ruth");
+    let count = 1_100;
+    let start = Timestamp::now().plus_days(-400);
+    app.store
+        .write(|txn| {
+            for n in 0..count {
+                let at = start.plus_minutes(n as i64).to_rfc3339();
+                let mut reward = fixtures::reward(UserId::new(rita), UserId::new(ruth), None, &at);
+                reward.reward_amount = droply_models::Money::new(10, droply_models::Currency::EUR);
+                if n % 2 == 0 {
+                    reward.status = RewardStatus::Cancelled;
+                    reward.paid_at = None;
+                }
+                txn.create(reward)?;
+            }
+            Ok(())
+        })
+        .expect("many rewards");
+    let seen = rewards(&app, &rita_token);
+    assert_eq!(
+        seen["rewards"].as_array().map(Vec::len),
+        Some(100),
+        "the latest 100"
+    );
+    assert_eq!(
+        seen["reward_totals"],
+        json!([
+            {"status": "cancelled", "amount": {"amount_minor": 10 * count / 2, "currency": "EUR"}},
+            {"status": "paid", "amount": {"amount_minor": 10 * count / 2, "currency": "EUR"}},
+        ]),
+        "{seen}"
+    );
+}

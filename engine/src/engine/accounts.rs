@@ -137,19 +137,40 @@ impl Engine {
         accounts::sweep_expired_sessions(self.store(), Timestamp::now())
     }
 
-    /// The newest referral rewards of `user` (up to a page), each with the
-    /// referred user's public name.
-    pub fn referral_rewards_of(&self, user: UserId) -> Result<Vec<(ReferralReward, String)>> {
-        let page = PageRequest::first(crate::store::MAX_PAGE_SIZE).desc();
-        let rewards = self.store().referral_rewards().by_referrer(user, &page)?;
-        rewards
-            .items
-            .into_iter()
-            .map(|reward| {
-                let referred: User = self.store().users().get(reward.referred_user_id)?;
-                Ok((reward, referred.public_name()))
-            })
-            .collect()
+    /// `user`'s referral rewards: the newest [`LATEST_REWARDS`], each with
+    /// the referred user's public name, and the sums of all of them by
+    /// status and currency (read page by page, however many there are).
+    pub fn referral_rewards_of(&self, user: UserId) -> Result<RewardsSummary> {
+        let mut latest = Vec::new();
+        let mut totals: Vec<(&'static str, droply_models::Money)> = Vec::new();
+        let mut page = PageRequest::first(crate::store::MAX_PAGE_SIZE).desc();
+        loop {
+            let got = self.store().referral_rewards().by_referrer(user, &page)?;
+            for reward in got.items {
+                let (status, amount) = (reward.status.as_str(), reward.reward_amount);
+                match totals
+                    .iter_mut()
+                    .find(|(s, sum)| *s == status && sum.currency == amount.currency)
+                {
+                    Some((_, sum)) => *sum = sum.checked_add(amount)?,
+                    None => totals.push((status, amount)),
+                }
+                if latest.len() < LATEST_REWARDS {
+                    let referred: User = self.store().users().get(reward.referred_user_id)?;
+                    latest.push((reward, referred.public_name()));
+                }
+            }
+            match got.next {
+                Some(cursor) => {
+                    page = PageRequest::first(crate::store::MAX_PAGE_SIZE)
+                        .desc()
+                        .after(Some(cursor));
+                }
+                None => break,
+            }
+        }
+        totals.sort_by(|a, b| (a.0, a.1.currency.as_str()).cmp(&(b.0, b.1.currency.as_str())));
+        Ok(RewardsSummary { latest, totals })
     }
 
     /// The referrals `user` made, oldest first, each with the referred
@@ -170,4 +191,17 @@ impl Engine {
             next: referrals.next,
         })
     }
+}
+
+/// How many of a referrer's newest rewards [`Engine::referral_rewards_of`] lists.
+pub const LATEST_REWARDS: usize = 100;
+
+/// A referrer's rewards, as [`Engine::referral_rewards_of`] answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RewardsSummary {
+    /// The newest [`LATEST_REWARDS`], newest first, each with the referred
+    /// user's public name.
+    pub latest: Vec<(ReferralReward, String)>,
+    /// The sums of all of them by status name and currency, in that order.
+    pub totals: Vec<(&'static str, droply_models::Money)>,
 }

@@ -36,6 +36,7 @@ mod search;
 mod verify;
 mod video;
 
+pub use accounts::{LATEST_REWARDS, RewardsSummary};
 pub use bookings::BookingCreated;
 pub use config::{DataDir, EngineConfig, SearchSetup};
 pub use content::{ContentBought, ContentDetails, ContentFile};

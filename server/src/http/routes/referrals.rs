@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use droply_models::{Money, ReferralReward, Timestamp};
+use droply_models::{Money, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -75,28 +75,9 @@ pub struct ReferralsView {
     next_cursor: Option<String>,
     /// The latest 100 rewards, newest first.
     rewards: Vec<RewardView>,
-    /// Their sums by status (and currency).
+    /// The sums of all the caller's rewards (not only those listed) by
+    /// status and currency.
     reward_totals: Vec<RewardTotal>,
-}
-
-/// Sums `rewards` by status and currency, in status order.
-fn totals(rewards: &[(ReferralReward, String)]) -> Vec<RewardTotal> {
-    let mut totals: Vec<RewardTotal> = Vec::new();
-    for (reward, _) in rewards {
-        let status = reward.status.as_str();
-        let amount = reward.reward_amount;
-        match totals
-            .iter_mut()
-            .find(|t| t.status == status && t.amount.currency == amount.currency)
-        {
-            Some(total) => total.amount.amount_minor += amount.amount_minor,
-            None => totals.push(RewardTotal { status, amount }),
-        }
-    }
-    totals.sort_by(|a, b| {
-        (a.status, a.amount.currency.as_str()).cmp(&(b.status, b.amount.currency.as_str()))
-    });
-    totals
 }
 
 /// Query of `GET /v1/referrals`.
@@ -150,8 +131,16 @@ pub async fn list_referrals(
             })
             .collect(),
         next_cursor: page.next.map(|c| c.to_string()),
-        reward_totals: totals(&rewards),
+        reward_totals: rewards
+            .totals
+            .iter()
+            .map(|(status, amount)| RewardTotal {
+                status,
+                amount: *amount,
+            })
+            .collect(),
         rewards: rewards
+            .latest
             .iter()
             .map(|(reward, name)| RewardView {
                 referred_name: name.clone(),

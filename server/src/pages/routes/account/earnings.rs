@@ -125,6 +125,7 @@ async fn ledger(state: &AppState, user: &User, starts: Starts) -> Ledger {
     .map_err(text);
     let rewards = blocking(state, move |engine| engine.referral_rewards_of(id))
         .await
+        .map(|summary| summary.latest)
         .map_err(text);
     Ledger {
         earnings,
