@@ -37,10 +37,9 @@ pub const DAILY_INTERACTIONS: usize = 500;
 
 /// Records that `user` did `kind` to `target`: `Invalid interaction_type`
 /// for a kind only the engine records, `NotFound` for a target who is not
-/// an expert,
-/// `LimitReached` past [`DAILY_INTERACTIONS`] today. The flag is false when
-/// the same interaction was already recorded today (UTC) and that row is
-/// returned instead.
+/// an expert, `LimitReached` past [`DAILY_INTERACTIONS`] today. The flag is
+/// false when the same interaction was already recorded today (UTC) and
+/// that row is returned instead.
 pub fn record_interaction(
     store: &Store,
     user: UserId,

@@ -215,8 +215,6 @@ pub(crate) fn book_in(
     Ok(booking)
 }
 
-/// `Invalid duration` unless `minutes` is whole sessions of `provider`'s
-/// `session_duration`, within the policy's cap.
 /// `Invalid start_time` unless `start` lies on the slot grid.
 fn check_grid(start: Timestamp, policy: &SlotPolicy) -> Result<()> {
     if policy.on_grid(start) {
