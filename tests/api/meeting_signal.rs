@@ -148,13 +148,19 @@ fn the_call_page_opens_for_the_parties_in_the_window_and_its_socket_takes_their_
     let id = booking(&app, client_id, provider_id, 5, BookingStatus::Confirmed);
     let call = format!("/bookings/{id}/call");
 
-    // The booking page links to it; the call page knows who is calling.
+    // The booking page links to joining, which leads here; the call page
+    // knows who is calling.
     let booking_page = page(&app, &format!("/bookings/{id}"), Some(&client));
     assert!(
-        booking_page.raw.contains(&format!("href=\"{call}\"")),
+        booking_page
+            .raw
+            .contains(&format!("href=\"/bookings/{id}/join\"")),
         "{}",
         booking_page.raw
     );
+    let joined = page(&app, &format!("/bookings/{id}/join"), Some(&client));
+    assert_eq!(joined.status, 303, "{}", joined.raw);
+    assert_eq!(joined.header("location"), Some(call.as_str()));
     for (token, role) in [(&client, "client"), (&provider, "provider")] {
         let shown = page(&app, &call, Some(token));
         assert_eq!(shown.status, 200, "{}", shown.raw);

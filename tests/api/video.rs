@@ -427,3 +427,62 @@ fn a_meeting_outside_its_window_or_of_an_unconfirmed_booking_is_refused() {
     let garbage = app.authed("POST", "/v1/bookings/x1/meeting", &session.provider, None);
     assert_eq!(garbage.status, 400, "{}", garbage.raw);
 }
+
+/// Regression: the booking page linked a private Daily room without the meeting
+/// token, so nobody could join from the page, and every view of the page made a
+/// token for nothing. The page links to joining, which makes this person's token
+/// then and sends the browser to the room with it; no page ever holds it.
+#[test]
+fn the_booking_page_joins_the_daily_room_with_a_token_made_on_the_way() {
+    let fake = DailyFake::start();
+    let app = spawn_app_with_daily(&fake);
+    let (session, room) = session_with_room(&app, "p");
+    let cookie = |token: &str| format!("droply_session={token}");
+    let page = app.send(
+        "GET",
+        &format!("/bookings/{}", session.booking),
+        None,
+        None,
+        &[("Cookie", &cookie(&session.client))],
+    );
+    assert_eq!(page.status, 200, "{}", page.raw);
+    let join = format!("/bookings/{}/join", session.booking);
+    assert!(
+        page.raw.contains(&format!("href=\"{join}\"")),
+        "{}",
+        page.raw
+    );
+    assert_eq!(fake.tokens().len(), 0, "viewing the page makes no token");
+    let joined = app.send(
+        "GET",
+        &join,
+        None,
+        None,
+        &[("Cookie", &cookie(&session.client))],
+    );
+    assert_eq!(joined.status, 303, "{}", joined.raw);
+    let location = joined.header("location").expect("location").to_owned();
+    let (room_url, token) = location.split_once("?t=").expect("the token as `t`");
+    assert!(room_url.ends_with(&room), "{location}");
+    let claims = fake.token_claims(token).expect("a token the fake made");
+    assert_eq!(claims["is_owner"], false);
+    assert_eq!(joined.header("cache-control"), Some("no-store"));
+    let stranger = app.send(
+        "GET",
+        &join,
+        None,
+        None,
+        &[("Cookie", &cookie(&session.stranger))],
+    );
+    assert_eq!(stranger.status, 404, "{}", stranger.raw);
+    let signed_out = app.get(&join);
+    assert_eq!(signed_out.status, 303);
+    assert!(
+        signed_out
+            .header("location")
+            .is_some_and(|l| l.starts_with("/signin?next=")),
+        "{}",
+        signed_out.raw
+    );
+    assert_eq!(fake.tokens().len(), 1, "one token, for the one who joined");
+}

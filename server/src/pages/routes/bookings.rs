@@ -1,7 +1,9 @@
 //! One's bookings in a browser: a booking's page (`/bookings/{id}`: who,
 //! when in the viewer's zone and the expert's, status, price, the `.ics`
-//! download, and the meeting link once the call opens: the Daily room, or
-//! the call page of the WebRTC fallback, `call`), its iCalendar file
+//! download, and the meeting link once the call opens), joining the call
+//! (`/bookings/{id}/join`: this person's Daily meeting token is made then,
+//! and the browser sent to the room with it; or to the call page of the
+//! WebRTC fallback, `call`), its iCalendar file
 //! (`/bookings/{id}/calendar.ics`), and the list of one's bookings as
 //! client and as expert (`/account/bookings`). Only the booker and the
 //! provider see a booking; anyone else gets the 404 page, as the engine
@@ -15,25 +17,26 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use droply_engine::PageRequest;
 use droply_engine::booking::BookingRole;
-use droply_engine::video::MeetingPath;
+use droply_engine::video::{MeetingPath, check_joinable};
 use droply_models::{Booking, BookingId, BookingStatus, TimeZone, Timestamp, User, UserId};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::http::{AppState, blocking};
 use crate::pages::layout::{Head, page};
-use crate::pages::page::{PageError, html, url_encode};
+use crate::pages::page::{PageError, html, see_other, url_encode};
 use crate::pages::viewer::Viewer;
 use crate::pages::{assets, format};
 
 /// Bookings listed per role.
 const LISTED: usize = 50;
 
-/// `GET /bookings/{id}`, `GET /bookings/{id}/calendar.ics` and
-/// `GET /account/bookings`.
+/// `GET /bookings/{id}`, `GET /bookings/{id}/join`,
+/// `GET /bookings/{id}/calendar.ics` and `GET /account/bookings`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/bookings/{id}", get(booking_page))
+        .route("/bookings/{id}/join", get(join_call))
         .route("/bookings/{id}/calendar.ics", get(booking_calendar))
         .route("/account/bookings", get(my_bookings))
 }
@@ -55,10 +58,8 @@ pub(super) fn booking_id(raw: &str) -> Result<BookingId, PageError> {
 
 /// How one joins the call now: a link, or when it will appear.
 enum Meeting {
-    /// A Daily room to open.
-    Room(String),
-    /// The call runs on Droply's own relay.
-    Relay,
+    /// Open: joined through `/bookings/{id}/join`.
+    Open,
     /// Not open (yet): the link appears this many minutes before the start.
     Later(u64),
     /// Over, cancelled or never on.
@@ -83,16 +84,14 @@ async fn booking_page(
     let details = blocking(&state, move |engine| {
         let booking = engine.booking(id, me)?;
         let expert = engine.account(booking.provider_id)?;
-        let meeting = match engine.meeting(id, me) {
-            Ok(access) => match access.path {
-                MeetingPath::Daily { room_url, .. } => Meeting::Room(room_url),
-                MeetingPath::WebRtc { .. } => Meeting::Relay,
-            },
-            Err(_)
-                if booking.status == BookingStatus::Confirmed
-                    && booking.end_time > Timestamp::now() =>
-            {
-                Meeting::Later(engine.video_config().open_before.as_secs() / 60)
+        // Whether the call is open, read without making anything: a token
+        // is made only when the person joins.
+        let config = engine.video_config();
+        let now = Timestamp::now();
+        let meeting = match check_joinable(&booking, config, now) {
+            Ok(()) => Meeting::Open,
+            Err(_) if booking.status == BookingStatus::Confirmed && booking.end_time > now => {
+                Meeting::Later(config.open_before.as_secs() / 60)
             }
             Err(_) => Meeting::None,
         };
@@ -181,8 +180,7 @@ fn booking_markup(
                 }
                 section class="meeting" aria-label="The call" {
                     @match &details.meeting {
-                        Meeting::Room(url) => p { a class="button" href=(url) rel="noopener" target="_blank" { "Join the call" } },
-                        Meeting::Relay => p { a class="button" href=(format!("/bookings/{id}/call")) { "Join the call" } },
+                        Meeting::Open => p { a class="button" href=(format!("/bookings/{id}/join")) { "Join the call" } },
                         Meeting::Later(minutes) => p class="note" { "The meeting link appears " (minutes) " minutes before the start." },
                         Meeting::None => {},
                     }
@@ -216,6 +214,32 @@ fn status_text(status: BookingStatus) -> &'static str {
         BookingStatus::Cancelled => "Cancelled",
         BookingStatus::NoShow => "No-show",
     }
+}
+
+/// `GET /bookings/{id}/join`: the call, for the booker or the provider,
+/// while it is open. A Daily room gets this person's meeting token now (in
+/// the redirect, never in a page: Daily's prebuilt room takes it as `t`);
+/// the WebRTC fallback is the call page.
+async fn join_call(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
+    let id = booking_id(&raw)?;
+    let me = viewer.require(&format!("/bookings/{}/join", id.get()))?.id;
+    let access = blocking(&state, move |engine| engine.meeting(id, me)).await?;
+    let mut response = match access.path {
+        MeetingPath::Daily { room_url, token } => {
+            let join = if room_url.contains('?') { '&' } else { '?' };
+            let token = url_encode(secrecy::ExposeSecret::expose_secret(&token));
+            see_other(&format!("{room_url}{join}t={token}"))
+        }
+        MeetingPath::WebRtc { .. } => see_other(&format!("/bookings/{}/call", id.get())),
+    };
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// The booking as an iCalendar file to download.
