@@ -64,6 +64,16 @@ impl Engine {
         accounts::authenticate(self.store(), token)
     }
 
+    /// [`Engine::authenticate`] for a token that may simply be stale (a
+    /// browser's session cookie): `None` when it signs nobody in.
+    pub fn signed_in(&self, token: &str) -> Result<Option<UserId>> {
+        match self.authenticate(token) {
+            Ok(user) => Ok(Some(user)),
+            Err(crate::Error::Unauthorized) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
     /// The signed-in user's own account.
     pub fn account(&self, user: UserId) -> Result<User> {
         self.store().users().get(user)

@@ -129,14 +129,7 @@ impl<'s> Txn<'s> {
     /// Rows listed in `index` under `prefix`, in key order, including this
     /// transaction's own writes.
     pub fn list_index<R: Record>(&self, index: super::IndexName, prefix: &[u8]) -> Result<Vec<R>> {
-        let keys = self.index_keys(index, prefix)?;
-        let mut rows = Vec::with_capacity(keys.len());
-        for key in keys {
-            let id = trailing_u64(&key)
-                .ok_or_else(|| Error::Corrupt(format!("short key in {}", index.name())))?;
-            rows.push(self.require::<R>(R::Id::from_raw(id))?);
-        }
-        Ok(rows)
+        self.rows_of(index, self.index_keys(index, prefix)?)
     }
 
     /// Rows of `index` whose keys lie in `[lower, upper)`, in key order,
@@ -149,7 +142,15 @@ impl<'s> Txn<'s> {
         lower: &[u8],
         upper: &[u8],
     ) -> Result<Vec<R>> {
-        let keys = self.index_keys_in(index, lower, upper)?;
+        self.rows_of(index, self.index_keys_in(index, lower, upper)?)
+    }
+
+    /// The rows `keys` of `index` name, in key order.
+    fn rows_of<R: Record>(
+        &self,
+        index: super::IndexName,
+        keys: BTreeSet<Vec<u8>>,
+    ) -> Result<Vec<R>> {
         let mut rows = Vec::with_capacity(keys.len());
         for key in keys {
             let id = trailing_u64(&key)

@@ -29,6 +29,12 @@ pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|value| !value.is_empty())
 }
 
+/// The session token of the request's session cookie, if it has one of a
+/// plausible length (longer ones are never looked up).
+pub fn session_token(headers: &HeaderMap) -> Option<&str> {
+    read(headers, SESSION).filter(|token| token.len() <= 256)
+}
+
 /// A `Set-Cookie` value for an HttpOnly cookie on the whole site.
 /// `same_site` is `Lax` for the session (a link from elsewhere arrives
 /// signed in) and `Strict` for the CSRF token; `max_age` in seconds, `None`

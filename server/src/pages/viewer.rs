@@ -67,9 +67,7 @@ impl FromRequestParts<AppState> for Viewer {
         let browser_zone = cookies::read(&parts.headers, cookies::TIME_ZONE)
             .map(|zone| zone.replace("%2F", "/"))
             .and_then(|zone| TimeZone::parse(&zone).ok());
-        let token = cookies::read(&parts.headers, cookies::SESSION)
-            .filter(|token| token.len() <= 256)
-            .map(str::to_owned);
+        let token = cookies::session_token(&parts.headers).map(str::to_owned);
         let Some(token) = token else {
             return Ok(Viewer {
                 user: None,
@@ -79,10 +77,11 @@ impl FromRequestParts<AppState> for Viewer {
             });
         };
         let lookup = token.clone();
-        let user = blocking(state, move |engine| match engine.authenticate(&lookup) {
-            Ok(id) => engine.account(id).map(Some),
-            Err(droply_engine::Error::Unauthorized) => Ok(None),
-            Err(err) => Err(err),
+        let user = blocking(state, move |engine| {
+            engine
+                .signed_in(&lookup)?
+                .map(|id| engine.account(id))
+                .transpose()
         })
         .await?;
         let session = user.is_some().then_some(token);

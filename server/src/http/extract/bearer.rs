@@ -107,19 +107,11 @@ impl FromRequestParts<AppState> for BrowserOrBearer {
             let SignedIn(user) = SignedIn::from_request_parts(parts, state).await?;
             return Ok(BrowserOrBearer(Some(user)));
         }
-        let Some(token) =
-            crate::pages::cookies::read(&parts.headers, crate::pages::cookies::SESSION)
-                .filter(|token| token.len() <= 256)
-                .map(str::to_owned)
+        let Some(token) = crate::pages::cookies::session_token(&parts.headers).map(str::to_owned)
         else {
             return Ok(BrowserOrBearer(None));
         };
-        let user = blocking(state, move |engine| match engine.authenticate(&token) {
-            Ok(user) => Ok(Some(user)),
-            Err(droply_engine::Error::Unauthorized) => Ok(None),
-            Err(err) => Err(err),
-        })
-        .await?;
+        let user = blocking(state, move |engine| engine.signed_in(&token)).await?;
         Ok(BrowserOrBearer(user))
     }
 }

@@ -281,18 +281,12 @@ pub async fn live_dropin(
     // session of the account that joined with it: signing out (or another
     // account signing in on the same browser) leaves the pass behind.
     let passed_by_cookie = cookies::read(&headers, cookies::DROPIN) == Some(token.as_str());
-    let session = cookies::read(&headers, cookies::SESSION)
-        .filter(|session| session.len() <= 256)
-        .map(str::to_owned);
+    let session = cookies::session_token(&headers).map(str::to_owned);
     let member = blocking(&state, move |engine| {
         let member = engine.dropin_member(id, &token)?;
         if let (true, Some(owner)) = (passed_by_cookie, member.participant.user_id) {
             let signed_in = match session {
-                Some(session) => match engine.authenticate(&session) {
-                    Ok(user) => Some(user),
-                    Err(droply_engine::Error::Unauthorized) => None,
-                    Err(err) => return Err(err),
-                },
+                Some(session) => engine.signed_in(&session)?,
                 None => None,
             };
             if signed_in != Some(owner) {
