@@ -358,6 +358,70 @@ fn a_paid_purchase_is_granted_once_however_often_its_webhook_comes_and_lost_on_r
     app.assert_no_leaks();
 }
 
+/// Regression: a purchase still awaiting payment kept the price it was started at.
+/// After the creator raised the price, the buyer's retry answered the old purchase and
+/// its PaymentIntent, so the content sold below the price shown.
+#[test]
+fn a_price_change_gives_up_the_open_purchase_and_charges_the_new_price() {
+    let app = spawn_app_paying();
+    let (ann_id, ann) = app.register("ann");
+    app.make_expert(ann_id, "Europe/Berlin");
+    let (_, bob) = app.register("bob");
+    let id = published_guide(&app, &ann, "Repriced guide", 1_900);
+    let first = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+    assert_eq!(first.status, 201, "{}", first.raw);
+    let first_id = first.body["id"].as_u64().expect("id");
+    wait_for_purchase(&app, first_id, |p| p.stripe_payment_intent_id.is_some());
+
+    let repriced = app.authed(
+        "PATCH",
+        &format!("/v1/content/{id}"),
+        &ann,
+        Some(r#"{"price":{"amount_minor":2500,"currency":"USD"}}"#),
+    );
+    assert_eq!(repriced.status, 200, "{}", repriced.raw);
+    let second = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+    assert_eq!(second.status, 201, "a new purchase: {}", second.raw);
+    let second_id = second.body["id"].as_u64().expect("id");
+    assert_ne!(second_id, first_id);
+    assert_eq!(
+        second.body["payment"]["amount"],
+        json!({"amount_minor": 2_500, "currency": "USD"}),
+        "{}",
+        second.raw
+    );
+    let given_up: ContentPurchase = app
+        .store
+        .require(ContentPurchaseId::new(first_id))
+        .expect("first purchase");
+    assert_eq!(given_up.payment_status, PaymentStatus::Failed);
+    let again = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+    assert_eq!(
+        (again.status, again.body["id"].as_u64()),
+        (200, Some(second_id)),
+        "at an unchanged price the open purchase comes back: {}",
+        again.raw
+    );
+
+    let intent = wait_for_purchase(&app, second_id, |p| p.stripe_payment_intent_id.is_some())
+        .stripe_payment_intent_id
+        .expect("intent");
+    let stripe = app.stripe.as_ref().expect("stripe");
+    assert_eq!(stripe.local.pay(&intent)["status"], "succeeded");
+    wait_for_purchase(&app, second_id, |p| {
+        p.payment_status == PaymentStatus::Succeeded
+    });
+    assert_eq!(
+        ledger_of(&app, second_id),
+        [
+            (LedgerKind::Charge, 2_500),
+            (LedgerKind::PlatformFee, 375),
+            (LedgerKind::Earning, 2_125),
+        ]
+    );
+    assert_consistent(&app);
+}
+
 /// Regression: content could be priced in a currency its creator is not paid in (or
 /// keep a price after the creator moved to another currency), and the success of its
 /// payment could never be recorded: the buyer was charged, the purchase stayed pending

@@ -3,7 +3,9 @@
 //! in the same transaction, and the buyer's right to download comes with
 //! the payment's success (the webhook), goes with a full refund. A buyer
 //! who holds the content is refused another purchase; one whose payment is
-//! still open gets that purchase back, so a retry never makes a second.
+//! still open gets that purchase back, so a retry never makes a second,
+//! unless the price changed meanwhile: then the open one is given up and a
+//! new one asks the price now shown.
 
 use droply_models::{
     Content, ContentId, ContentPurchase, ContentPurchaseId, Money, PaymentStatus, UserId,
@@ -54,7 +56,10 @@ pub fn begin_purchase(
         .into_iter()
         .find(|p| awaits_payment(p.payment_status))
     {
-        return Ok((open, false));
+        if open.amount_paid == content.price {
+            return Ok((open, false));
+        }
+        give_up_open(txn, &open)?;
     }
     let free = content.price.is_zero();
     if !free && !terms.payments_on {
@@ -82,6 +87,21 @@ pub fn begin_purchase(
         )?;
     }
     Ok((purchase, true))
+}
+
+/// Gives up `open`, a purchase still awaiting payment at a price the
+/// creator has since changed: its payment is marked failed, so the buyer is
+/// charged the price now asked. Should its old intent still be paid, the
+/// webhook records that payment as it would any late one.
+fn give_up_open(txn: &mut Txn<'_>, open: &ContentPurchase) -> Result<()> {
+    if let Some(mut payment) = payment_for(txn, PaymentFor::Purchase(open.id))?
+        && payment.status.can_transition_to(PaymentStatus::Failed)
+    {
+        payment.status = PaymentStatus::Failed;
+        let payment = txn.update(payment)?;
+        crate::payments::mirror_onto(txn, &payment)?;
+    }
+    Ok(())
 }
 
 /// A payment not yet decided: the buyer may still pay it.
