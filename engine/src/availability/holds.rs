@@ -48,6 +48,13 @@ impl SlotPolicy {
             && booking.payment_status != PaymentStatus::Succeeded
             && !self.hold_lapsed(booking, now)
     }
+
+    /// Whether `booking` counts towards its booker's
+    /// [`SlotPolicy::max_free_sessions_ahead`] with its expert at `now`: a
+    /// free session that has not started and still holds its time.
+    pub fn is_free_session_ahead(&self, booking: &Booking, now: Timestamp) -> bool {
+        booking.payment_amount.is_zero() && booking.start_time > now && self.holds_slot(booking, now)
+    }
 }
 
 #[cfg(test)]

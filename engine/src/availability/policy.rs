@@ -2,7 +2,8 @@
 //! every number in one place: buffers around bookings, the minimum notice,
 //! the clock grid slots start on, how long a query may look ahead, how long
 //! a booking may be (in sessions of the expert's own length), and how long
-//! and how many unpaid bookings may hold slots (see `holds`).
+//! and how many unpaid bookings (or free sessions with one expert) one
+//! booker may hold (see `holds`).
 
 use std::time::Duration;
 
@@ -30,6 +31,9 @@ pub struct SlotPolicy {
     /// The most bookings one booker may have awaiting payment (or, for a
     /// free session, the provider's confirmation) at once.
     pub max_unpaid_holds: u16,
+    /// The most free sessions one booker may have ahead with one expert at
+    /// once, so no single account can book out a free expert's calendar.
+    pub max_free_sessions_ahead: u16,
     /// A booking lasts the expert's `session_duration` times 1 up to this
     /// many sessions (and never more than [`MAX_BOOKING_MINUTES`]).
     pub max_sessions_per_booking: u16,
@@ -47,6 +51,7 @@ impl Default for SlotPolicy {
             max_days: 62,
             unpaid_hold_ttl: Duration::from_secs(15 * 60),
             max_unpaid_holds: 3,
+            max_free_sessions_ahead: 3,
             max_sessions_per_booking: 4,
         }
     }

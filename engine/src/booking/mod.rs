@@ -70,7 +70,10 @@ pub fn book(
 /// the booker holds fewer than [`SlotPolicy::max_unpaid_holds`] unpaid
 /// bookings, unless this one is paid already ([`Error::TooManyUnpaidBookings`]);
 /// the booker is free then and
-/// the time lies in the provider's open hours ([`Error::SlotUnavailable`]).
+/// the time lies in the provider's open hours ([`Error::SlotUnavailable`]);
+/// a free session leaves the booker no more than
+/// [`SlotPolicy::max_free_sessions_ahead`] with this provider
+/// ([`Error::LimitReached`]).
 /// A new booking (not a replacement) also records a `book` interaction.
 /// A session that costs money needs payments ([`Error::PaymentsNotConfigured`])
 /// and an expert who can be paid ([`User::is_bookable`]); it gets a
@@ -168,6 +171,17 @@ pub(crate) fn book_in(
     let price = moved_payment
         .as_ref()
         .map_or(price, |payment| payment.amount);
+    let free_ahead = booker_bookings
+        .iter()
+        .filter(|b| b.provider_id == provider.id && policy.is_free_session_ahead(b, now))
+        .count();
+    if price.is_zero() && free_ahead >= usize::from(policy.max_free_sessions_ahead) {
+        return Err(Error::LimitReached(format!(
+            "you already have {} free sessions ahead with this expert; \
+             book another once one has taken place or been cancelled",
+            policy.max_free_sessions_ahead
+        )));
+    }
     let mut booking = Booking::new(NewBooking {
         user_id: booker.id,
         provider_id: provider.id,

@@ -16,7 +16,7 @@ use droply_models::{
     Booking, BookingStatus, InteractionType, PaymentStatus, Timestamp, User, UserId,
 };
 
-use super::fixtures::{eur, full_booking};
+use super::fixtures::{eur, full_booking, full_user, rule};
 use super::{NowPlusDays, act, book, bookable_store, pay, reschedule};
 
 fn request(booker: &User, expert: &User, start: Timestamp, minutes: u16) -> BookingRequest {
@@ -158,6 +158,60 @@ fn a_booker_cannot_hold_more_than_three_unpaid_slots() {
     // The cap is the policy's.
     let roomier = SlotPolicy {
         max_unpaid_holds: 4,
+        ..policy
+    };
+    book(&store, &request(client, &expert, slot(6), 30), &roomier).expect("a cap of four");
+}
+
+/// Regression: a free session is confirmed at once and never counted as an unpaid
+/// hold, so one account could book every slot of a free expert's calendar.
+#[test]
+fn a_booker_holds_few_free_sessions_ahead_with_one_expert() {
+    let (_dir, store, expert, clients) = bookable_store(2);
+    let mut free = expert.clone();
+    free.hourly_rate = None;
+    let expert = store.users().update(free).expect("a free expert");
+    let mut other_expert = full_user("other");
+    other_expert.is_available = true;
+    other_expert.session_duration = 30;
+    other_expert.hourly_rate = None;
+    let other_expert = store.users().create(other_expert).expect("expert");
+    for weekday in 0..7 {
+        let mut r = rule(other_expert.id, weekday, "09:00", "17:00");
+        r.is_active = true;
+        store.availability_rules().create(r).expect("rule");
+    }
+    let policy = SlotPolicy::default();
+    let (client, other) = (&clients[0], &clients[1]);
+    let slot = |n: i64| Timestamp::now_plus_days(2).plus_minutes(30 * n);
+    let booked: Vec<Booking> = (0..3)
+        .map(|n| book(&store, &request(client, &expert, slot(n), 30), &policy).expect("free"))
+        .collect();
+    assert!(booked.iter().all(|b| b.status == BookingStatus::Confirmed));
+    let fourth = book(&store, &request(client, &expert, slot(3), 30), &policy);
+    assert!(
+        matches!(&fourth, Err(Error::LimitReached(_))),
+        "a fourth free session ahead: {fourth:?}"
+    );
+    // Other bookers, and other experts, are not limited by it.
+    book(&store, &request(other, &expert, slot(3), 30), &policy).expect("another booker");
+    book(&store, &request(client, &other_expert, slot(4), 30), &policy).expect("another expert");
+    // A cancelled session makes room; the cap is the policy's.
+    act(
+        &store,
+        booked[0].id,
+        client.id,
+        BookingAction::Cancel,
+        Some("changed my mind".to_owned()),
+    )
+    .expect("cancel");
+    book(&store, &request(client, &expert, slot(5), 30), &policy).expect("after cancelling one");
+    assert!(matches!(
+        book(&store, &request(client, &expert, slot(6), 30), &policy),
+        Err(Error::LimitReached(_))
+    ));
+    let roomier = SlotPolicy {
+        max_free_sessions_ahead: 4,
         ..policy
     };
     book(&store, &request(client, &expert, slot(6), 30), &roomier).expect("a cap of four");
