@@ -5,13 +5,14 @@
 //! credited through the ledger; taken back when the payment is refunded.
 
 use droply_engine::payments::ledger::{LedgerEntry, LedgerKind};
-use droply_engine::payments::reward_sweep;
+use droply_engine::payments::{reward_sweep, stored_payment_of_purchase};
+use droply_test_support::stripe::{event, post_event};
 use droply_models::{
     BookingId, ContentPurchase, ContentPurchaseId, PaymentStatus, Timestamp, UserId,
 };
 use serde_json::json;
 
-use crate::app::{TestApp, spawn_app_paying_with};
+use crate::app::{TestApp, WEBHOOK_SECRET, spawn_app_paying_with};
 use crate::availability::expert_working;
 use crate::content::published_guide;
 
@@ -225,6 +226,70 @@ fn referred_payments_earn_capped_rewards_once_credited_after_the_hold_and_taken_
     let report = app.store.verify_integrity().expect("verify");
     assert!(report.is_consistent(), "{:?}", report.problems);
     app.assert_no_leaks();
+}
+
+/// Regression: a reward took its share of the whole fee though part of the payment had
+/// been refunded, and a reward cancelled by a full refund stayed cancelled when that
+/// refund failed at Stripe after all.
+#[test]
+fn a_reward_is_a_share_of_the_fee_kept_through_partial_and_failed_refunds() {
+    let app = spawn_app_paying_with(|_| {});
+    let (rita, rita_token) = app.register("rita");
+    let code = app.authed("GET", "/v1/users/me", &rita_token, None).body["referral_code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let (_, carl) = sign_up_with(&app, "carl", &code);
+    let (_, ruth) = expert_working(&app, "ruth", "Europe/Berlin", "09:00", "17:00");
+    let guide = published_guide(&app, &ruth, "Ruth's guide", 1_900);
+    let purchase = crate::content_purchases::paid_purchase(&app, &carl, guide);
+    let status = || {
+        let seen = rewards(&app, &rita_token);
+        assert_eq!(seen["rewards"].as_array().map(Vec::len), Some(1), "{seen}");
+        (
+            seen["rewards"][0]["status"].as_str().unwrap_or_default().to_owned(),
+            seen["rewards"][0]["amount"]["amount_minor"].as_i64().unwrap_or_default(),
+        )
+    };
+    assert_eq!(status(), ("pending".to_owned(), 57), "20 % of the 2.85 fee");
+
+    let intent = stored_payment_of_purchase(&app.store, ContentPurchaseId::new(purchase))
+        .expect("read")
+        .expect("payment")
+        .intent_id
+        .expect("intent");
+    let url = format!("http://{}/v1/webhooks/stripe", app.addr);
+    let refund = |event_id: &str, refund_id: &str, amount: i64, state: &str| {
+        let object = json!({
+            "id": refund_id, "object": "refund", "payment_intent": intent, "amount": amount,
+            "currency": "usd", "status": state, "metadata": {},
+        });
+        let (status, answer) = post_event(&url, WEBHOOK_SECRET, &event(event_id, "refund.updated", object));
+        assert_eq!(status, 200, "{answer}");
+    };
+    refund("evt_full", "re_full", 1_900, "succeeded");
+    assert_eq!(status(), ("cancelled".to_owned(), 57));
+    refund("evt_full_failed", "re_full", 1_900, "failed");
+    assert_eq!(
+        status(),
+        ("pending".to_owned(), 57),
+        "the refund failed: the reward stands again"
+    );
+    refund("evt_half", "re_half", 950, "succeeded");
+    let row: ContentPurchase = app
+        .store
+        .require(ContentPurchaseId::new(purchase))
+        .expect("row");
+    assert_eq!(row.payment_status, PaymentStatus::PartiallyRefunded);
+
+    let rules = app.engine.payments().config().referrals;
+    let later = Timestamp::now().plus_days(i64::from(rules.hold_days) + 1);
+    assert_eq!(reward_sweep(&app.store, &rules, later).expect("sweep"), 1);
+    // The platform kept 2.85 - 1.42 = 1.43 of the fee; a fifth of it is 0.28.
+    assert_eq!(status(), ("paid".to_owned(), 28));
+    assert_eq!(referral_earnings(&app, rita), 28);
+    let report = app.store.verify_integrity().expect("verify");
+    assert!(report.is_consistent(), "{:?}", report.problems);
 }
 
 /// Regression: `/v1/referrals` summed only the rewards it had read (up to a

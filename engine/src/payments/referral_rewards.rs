@@ -6,8 +6,11 @@
 //! the transaction that completes the booking or applies the payment;
 //! it waits `pending` through the hold (the refund window), then the
 //! reward sweep credits it to the referrer through the ledger (the
-//! platform pays it out of its fees). A full refund of the payment behind
-//! it cancels a pending reward and takes a credited one back. Rewards are
+//! platform pays it out of its fees). A reward is a share of the fee the
+//! platform keeps: a partial refund before it is credited lowers what is
+//! credited. A full refund of the payment behind it cancels a pending
+//! reward and takes a credited one back; should that refund fail, the
+//! reward is pending again and credited by the next sweep. Rewards are
 //! paid only in the referrer's own currency, the one their balances are
 //! kept in: money is never exchanged, so a sale in another currency earns
 //! no reward.
@@ -165,7 +168,7 @@ pub(crate) fn on_booking_completed(
     let amount = amount_for(
         rules,
         &earned,
-        payment.fee,
+        ledger::fee_kept(&payment)?,
         rules.first_booking_fee_share_bps,
     )?;
     create(
@@ -202,7 +205,12 @@ pub(crate) fn on_purchase_paid(
         return Ok(());
     }
     let earned = rewards_of(txn, &referral)?;
-    let amount = amount_for(rules, &earned, payment.fee, rules.content_fee_share_bps)?;
+    let amount = amount_for(
+        rules,
+        &earned,
+        ledger::fee_kept(payment)?,
+        rules.content_fee_share_bps,
+    )?;
     create(
         txn,
         referral,
@@ -215,12 +223,7 @@ pub(crate) fn on_purchase_paid(
 /// Inside the transaction that refunded `payment` in full: its rewards are
 /// cancelled, and those already credited taken back through the ledger.
 pub(crate) fn on_refunded(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
-    let (index, id) = match payment.pays_for {
-        PaymentFor::Booking(id) => (IndexName::RewardsByBooking, id.get()),
-        PaymentFor::Purchase(id) => (IndexName::RewardsByPurchase, id.get()),
-    };
-    let prefix = KeyBuilder::new().u64(id).build();
-    for mut reward in txn.list_index::<ReferralReward>(index, &prefix)? {
+    for mut reward in rewards_for(txn, payment)? {
         match reward.status {
             RewardStatus::Cancelled => continue,
             RewardStatus::Paid => ledger::record_referral_reward(txn, &reward, false)?,
@@ -231,6 +234,69 @@ pub(crate) fn on_refunded(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
         txn.update(reward)?;
     }
     Ok(())
+}
+
+/// Inside the transaction where a full refund of `payment` failed after
+/// all (the payment stands again): the rewards that refund cancelled are
+/// pending again, for the sweep to credit at what they are worth then.
+pub(crate) fn on_refund_undone(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
+    for mut reward in rewards_for(txn, payment)? {
+        if reward.status == RewardStatus::Cancelled {
+            reward.status = RewardStatus::Pending;
+            txn.update(reward)?;
+        }
+    }
+    Ok(())
+}
+
+/// The rewards earned by what `payment` paid for, any status.
+fn rewards_for(txn: &Txn<'_>, payment: &Payment) -> Result<Vec<ReferralReward>> {
+    let (index, id) = match payment.pays_for {
+        PaymentFor::Booking(id) => (IndexName::RewardsByBooking, id.get()),
+        PaymentFor::Purchase(id) => (IndexName::RewardsByPurchase, id.get()),
+    };
+    txn.list_index::<ReferralReward>(index, &KeyBuilder::new().u64(id).build())
+}
+
+/// What pending `reward` is worth when credited: at most its amount, its
+/// rule's share of the fee the platform still keeps of the payment behind
+/// it, and what the referral's cap leaves beside its other rewards.
+fn worth_now(txn: &Txn<'_>, rules: &ReferralRules, reward: &ReferralReward) -> Result<Money> {
+    let source = match (reward.booking_id, reward.content_purchase_id) {
+        (_, Some(purchase)) => Some(PaymentFor::Purchase(purchase)),
+        (Some(booking), None) => Some(PaymentFor::Booking(booking)),
+        (None, None) => None,
+    };
+    let share_bps = match reward.reward_type {
+        RewardType::FirstBooking | RewardType::Booking => rules.first_booking_fee_share_bps,
+        RewardType::ContentSale => rules.content_fee_share_bps,
+        RewardType::Signup => 0,
+    };
+    let mut worth = reward.reward_amount;
+    if let Some(payment) = source.map(|s| super::payment_for(txn, s)).transpose()?.flatten() {
+        let share = ledger::fee_kept(&payment)?.checked_mul_ratio(i64::from(share_bps), 10_000)?;
+        if share.currency == worth.currency {
+            worth.amount_minor = worth.amount_minor.min(share.amount_minor);
+        }
+    }
+    let others: i64 = txn
+        .list_index::<ReferralReward>(
+            IndexName::RewardsByReferrer,
+            &reward.referrer_id.to_be_bytes(),
+        )?
+        .iter()
+        .filter(|other| {
+            other.id != reward.id
+                && other.referred_user_id == reward.referred_user_id
+                && other.status != RewardStatus::Cancelled
+                && other.reward_amount.currency == worth.currency
+        })
+        .map(|other| other.reward_amount.amount_minor)
+        .sum();
+    worth.amount_minor = worth
+        .amount_minor
+        .min((rules.cap_minor - others).max(0));
+    Ok(worth)
 }
 
 /// Whether `referrer` has rewards still pending.
@@ -274,6 +340,12 @@ pub fn reward_sweep(store: &Store, rules: &ReferralRules, now: Timestamp) -> Res
             let referrer: User = txn.require(reward.referrer_id)?;
             if !pays_in(&referrer, reward.reward_amount.currency) {
                 tracing::warn!(reward = %reward.id, "referral reward left pending: the referrer's balance is now kept in another currency");
+                return Ok(0);
+            }
+            reward.reward_amount = worth_now(txn, rules, &reward)?;
+            if !reward.reward_amount.is_positive() {
+                reward.status = RewardStatus::Cancelled;
+                txn.update(reward)?;
                 return Ok(0);
             }
             ledger::record_referral_reward(txn, &reward, true)?;

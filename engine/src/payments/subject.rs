@@ -78,17 +78,26 @@ pub fn grants_access(status: PaymentStatus) -> bool {
     )
 }
 
+/// A payment's rewards follow a full refund of it: cancelled when the
+/// refund lands, pending again should it fail after all.
+fn rewards_follow(txn: &mut Txn<'_>, was: PaymentStatus, payment: &Payment) -> Result<()> {
+    let refunded = |status| status == PaymentStatus::Refunded;
+    match (refunded(was), refunded(payment.status)) {
+        (false, true) => super::referral_rewards::on_refunded(txn, payment),
+        (true, false) if payment.status.is_paid() => {
+            super::referral_rewards::on_refund_undone(txn, payment)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Writes `payment`'s status (and PaymentIntent, once known) onto what it
 /// pays for; a purchase's content counts the purchase while it grants access.
 pub(crate) fn mirror_onto(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
     match payment.pays_for {
         PaymentFor::Booking(id) => {
             let mut booking: Booking = txn.require(id)?;
-            if booking.payment_status != PaymentStatus::Refunded
-                && payment.status == PaymentStatus::Refunded
-            {
-                super::referral_rewards::on_refunded(txn, payment)?;
-            }
+            rewards_follow(txn, booking.payment_status, payment)?;
             if booking.payment_status == payment.status
                 && (payment.intent_id.is_none()
                     || booking.stripe_payment_intent_id == payment.intent_id)
@@ -103,11 +112,7 @@ pub(crate) fn mirror_onto(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
         }
         PaymentFor::Purchase(id) => {
             let purchase: ContentPurchase = txn.require(id)?;
-            if purchase.payment_status != PaymentStatus::Refunded
-                && payment.status == PaymentStatus::Refunded
-            {
-                super::referral_rewards::on_refunded(txn, payment)?;
-            }
+            rewards_follow(txn, purchase.payment_status, payment)?;
             let mut next = purchase.clone();
             next.payment_status = payment.status;
             if payment.intent_id.is_some() {

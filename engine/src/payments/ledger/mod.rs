@@ -206,6 +206,14 @@ pub fn record_charge(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
     write_payment_rows(txn, payment, &rows)
 }
 
+/// The part of `payment`'s fee the platform keeps after the refunds that
+/// count so far (what a referral reward is a share of).
+pub(crate) fn fee_kept(payment: &Payment) -> Result<Money> {
+    Ok(payment
+        .fee
+        .checked_sub(fee_part(payment, payment.refunded()?)?)?)
+}
+
 /// The platform's part of `refunded` of `payment` given back in all: the
 /// fee's proportion, rounded toward zero (the expert's part is the rest).
 fn fee_part(payment: &Payment, refunded: Money) -> Result<Money> {
