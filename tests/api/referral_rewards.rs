@@ -6,10 +6,10 @@
 
 use droply_engine::payments::ledger::{LedgerEntry, LedgerKind};
 use droply_engine::payments::{reward_sweep, stored_payment_of_purchase};
-use droply_test_support::stripe::{event, post_event};
 use droply_models::{
     BookingId, ContentPurchase, ContentPurchaseId, PaymentStatus, Timestamp, UserId,
 };
+use droply_test_support::stripe::{event, post_event};
 use serde_json::json;
 
 use crate::app::{TestApp, WEBHOOK_SECRET, spawn_app_paying_with};
@@ -247,8 +247,13 @@ fn a_reward_is_a_share_of_the_fee_kept_through_partial_and_failed_refunds() {
         let seen = rewards(&app, &rita_token);
         assert_eq!(seen["rewards"].as_array().map(Vec::len), Some(1), "{seen}");
         (
-            seen["rewards"][0]["status"].as_str().unwrap_or_default().to_owned(),
-            seen["rewards"][0]["amount"]["amount_minor"].as_i64().unwrap_or_default(),
+            seen["rewards"][0]["status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            seen["rewards"][0]["amount"]["amount_minor"]
+                .as_i64()
+                .unwrap_or_default(),
         )
     };
     assert_eq!(status(), ("pending".to_owned(), 57), "20 % of the 2.85 fee");
@@ -264,7 +269,11 @@ fn a_reward_is_a_share_of_the_fee_kept_through_partial_and_failed_refunds() {
             "id": refund_id, "object": "refund", "payment_intent": intent, "amount": amount,
             "currency": "usd", "status": state, "metadata": {},
         });
-        let (status, answer) = post_event(&url, WEBHOOK_SECRET, &event(event_id, "refund.updated", object));
+        let (status, answer) = post_event(
+            &url,
+            WEBHOOK_SECRET,
+            &event(event_id, "refund.updated", object),
+        );
         assert_eq!(status, 200, "{answer}");
     };
     refund("evt_full", "re_full", 1_900, "succeeded");

@@ -53,7 +53,9 @@ impl SlotPolicy {
     /// [`SlotPolicy::max_free_sessions_ahead`] with its expert at `now`: a
     /// free session that has not started and still holds its time.
     pub fn is_free_session_ahead(&self, booking: &Booking, now: Timestamp) -> bool {
-        booking.payment_amount.is_zero() && booking.start_time > now && self.holds_slot(booking, now)
+        booking.payment_amount.is_zero()
+            && booking.start_time > now
+            && self.holds_slot(booking, now)
     }
 }
 

@@ -51,8 +51,8 @@ pub(crate) use refunds::request_refund;
 pub use refunds::{RefundOrder, refund_on_cancel, send_refund};
 pub use signature::{TOLERANCE_SECS, verify_timestamped_hmac};
 pub use stripe_event::{StripeEvent, StripeEventRowId};
-pub(crate) use subject::{count_purchase, mirror_onto};
 pub use subject::{PaymentFor, grants_access};
+pub(crate) use subject::{count_purchase, mirror_onto};
 pub use webhook::{WebhookReceipt, handle_webhook};
 
 use std::collections::HashMap;

@@ -273,7 +273,11 @@ fn worth_now(txn: &Txn<'_>, rules: &ReferralRules, reward: &ReferralReward) -> R
         RewardType::Signup => 0,
     };
     let mut worth = reward.reward_amount;
-    if let Some(payment) = source.map(|s| super::payment_for(txn, s)).transpose()?.flatten() {
+    if let Some(payment) = source
+        .map(|s| super::payment_for(txn, s))
+        .transpose()?
+        .flatten()
+    {
         let share = ledger::fee_kept(&payment)?.checked_mul_ratio(i64::from(share_bps), 10_000)?;
         if share.currency == worth.currency {
             worth.amount_minor = worth.amount_minor.min(share.amount_minor);
@@ -293,9 +297,7 @@ fn worth_now(txn: &Txn<'_>, rules: &ReferralRules, reward: &ReferralReward) -> R
         })
         .map(|other| other.reward_amount.amount_minor)
         .sum();
-    worth.amount_minor = worth
-        .amount_minor
-        .min((rules.cap_minor - others).max(0));
+    worth.amount_minor = worth.amount_minor.min((rules.cap_minor - others).max(0));
     Ok(worth)
 }
 

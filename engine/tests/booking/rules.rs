@@ -195,7 +195,12 @@ fn a_booker_holds_few_free_sessions_ahead_with_one_expert() {
     );
     // Other bookers, and other experts, are not limited by it.
     book(&store, &request(other, &expert, slot(3), 30), &policy).expect("another booker");
-    book(&store, &request(client, &other_expert, slot(4), 30), &policy).expect("another expert");
+    book(
+        &store,
+        &request(client, &other_expert, slot(4), 30),
+        &policy,
+    )
+    .expect("another expert");
     // A cancelled session makes room; the cap is the policy's.
     act(
         &store,
