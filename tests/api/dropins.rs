@@ -311,6 +311,51 @@ fn a_forgotten_dropin_ends_by_itself_an_hour_past_its_length() {
     assert!(app.store.verify_integrity().expect("check").is_consistent());
 }
 
+/// Regression: the host's open drop-ins were looked for among their 1,000 oldest
+/// sessions only, so a host with a long history had a live one missing from their
+/// profile and the API.
+#[test]
+fn a_hosts_open_dropin_is_listed_however_many_they_ran_before() {
+    use droply_models::{DropinSession, DropinSessionId, SessionCode, Timestamp, UserId};
+
+    let app = spawn_app();
+    let (host_id, host) = expert(&app, "hana");
+    let long_ago = Timestamp::now().plus_days(-30);
+    app.store
+        .write(|txn| {
+            for n in 0..1_050_u32 {
+                let at = long_ago.plus_minutes(i64::from(n));
+                txn.create(DropinSession {
+                    id: DropinSessionId::new(0),
+                    host_id: UserId::new(host_id),
+                    topic: format!("Past session {n}"),
+                    description: String::new(),
+                    max_participants: 10,
+                    current_participants: 0,
+                    is_active: false,
+                    is_anonymous: false,
+                    session_code: SessionCode::parse(&format!("PAST{n:04}")).expect("code"),
+                    created_at: at,
+                    started_at: Some(at),
+                    ended_at: Some(at.plus_minutes(1)),
+                    duration_minutes: 1,
+                })?;
+            }
+            Ok(())
+        })
+        .expect("a long history");
+    let live = open(&app, &host, json!({"topic": "Today's one"}));
+    let listed = app.get(&format!("/v1/experts/{host_id}/dropins"));
+    assert_eq!(listed.status, 200, "{}", listed.raw);
+    let ids: Vec<&Value> = listed.body["dropins"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|d| &d["id"])
+        .collect();
+    assert_eq!(ids, [&live["id"]], "{}", listed.raw);
+}
+
 #[test]
 fn joins_are_rate_limited_per_client_address() {
     let limits = droply_server::limits::Limits {

@@ -27,6 +27,9 @@ const MINUTES: std::ops::RangeInclusive<u32> = 5..=480;
 /// How many sessions one host may have open (upcoming or live) at once.
 pub const MAX_OPEN_PER_HOST: usize = 10;
 
+/// How many of a host's sessions one read of [`open_dropins_of`] takes.
+const OPEN_SCAN_PAGE: usize = 100;
+
 /// What a host asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDropin {
@@ -286,20 +289,30 @@ fn close(
     ))
 }
 
-/// The open (upcoming or live) drop-ins of `host`, soonest first.
+/// The open (upcoming or live) drop-ins of `host`, soonest first. The
+/// host's sessions are read newest first, page by page, until all
+/// [`MAX_OPEN_PER_HOST`] open ones are found or none are left, so however
+/// many the host ran before, none open is missed.
 pub fn open_dropins_of(store: &Store, host: UserId) -> Result<Vec<DropinSession>> {
     let now = Timestamp::now();
-    let all = crate::PageRequest {
-        limit: crate::store::MAX_PAGE_SIZE,
+    let mut page = crate::PageRequest {
+        limit: OPEN_SCAN_PAGE,
+        order: crate::store::Order::Desc,
         ..crate::PageRequest::default()
     };
-    let mut open: Vec<DropinSession> = store
-        .dropin_sessions()
-        .by_host(host, &all)?
-        .items
-        .into_iter()
-        .filter(|s| state_of(s, now) != DropinState::Ended)
-        .collect();
+    let mut open = Vec::new();
+    loop {
+        let got = store.dropin_sessions().by_host(host, &page)?;
+        open.extend(
+            got.items
+                .into_iter()
+                .filter(|s| state_of(s, now) != DropinState::Ended),
+        );
+        match got.next {
+            Some(cursor) if open.len() < MAX_OPEN_PER_HOST => page = page.after(Some(cursor)),
+            _ => break,
+        }
+    }
     open.sort_by_key(|s| (s.started_at, s.id));
     Ok(open)
 }
