@@ -466,6 +466,52 @@ fn the_limits_hold_rate_frame_size_idle_and_slow_clients() {
     });
 }
 
+/// Regression: every connection stored a "joined" and a "left" notice, outside the
+/// message rate, so a client reconnecting in a loop grew the room's history without
+/// bound. A notice now counts against its participant's message rate; past it the
+/// connection is served without one.
+#[test]
+fn reconnecting_in_a_loop_stores_presence_only_within_the_message_rate() {
+    let app = live_app(|live| {
+        live.message_rate = Rate {
+            per_minute: 1,
+            burst: 3,
+        };
+    });
+    let (_, id, tokens) = anonymous_room(&app, "Flapping", &["Flapper"]);
+    let addr = app.addr;
+    let token = tokens[0].clone();
+    runtime().block_on(async move {
+        for _ in 0..10 {
+            let mut client = connect(addr, &live_path(id), Some(&token))
+                .await
+                .expect("connect");
+            client.next_kind("welcome").await;
+            client.close().await;
+        }
+        // The last connection's goodbye is stored after its close.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    });
+    let session = droply_models::DropinSessionId::new(id);
+    let mut notices: Vec<String> = app
+        .store
+        .dropin_messages()
+        .after(session, droply_models::DropinMessageId::new(0), 1_000)
+        .expect("messages")
+        .items
+        .into_iter()
+        .filter(|m| m.message_type == droply_models::DropinMessageType::System)
+        .map(|m| m.content)
+        .collect();
+    // A goodbye may be stored after the next connection's hello.
+    notices.sort();
+    assert_eq!(
+        notices,
+        ["joined", "joined", "joined", "left", "left", "left"],
+        "three connections announced, as the burst allows, each also when it left"
+    );
+}
+
 #[test]
 fn a_slow_client_is_dropped_and_never_stalls_the_room() {
     let app = live_app(|live| {

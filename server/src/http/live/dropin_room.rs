@@ -1,5 +1,6 @@
 //! One connection to a drop-in room. It subscribes to the room first, says
-//! who it is (`welcome`), announces itself (a stored `joined` notice), then
+//! who it is (`welcome`), announces itself (a stored `joined` notice, and
+//! `left` at the end, within the member's message rate), then
 //! sends what the client has not seen from the store (everything after the
 //! `after` id it gave, or the whole history) and from then on the room's
 //! frames, skipping any id it already sent: so every message arrives once,
@@ -78,67 +79,79 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
     if !out.text(json(&welcome)).await {
         return;
     }
-    let joined = member.clone();
-    // The session may have ended since the member was let in: then there is
-    // no notice, and the catch-up below sends the end and closes the room.
-    let _ = publish(&state, &room, move |engine| {
-        engine.dropin_presence(&joined, Presence::Joined)
-    })
-    .await;
-    let Some(mut last) = catch_up(&state, &member, after, &mut out).await else {
-        return;
-    };
-    let mut pulse = Pulse::new(&limits);
-    let ending = loop {
-        tokio::select! {
-            frame = frames.recv() => match frame {
-                Ok(frame) => {
-                    if frame.id > last {
-                        if !out.text(frame.json.clone()).await {
-                            break Ending::Gone;
+    // A presence notice counts against the member's message rate, so a
+    // client reconnecting in a loop cannot grow the history without bound:
+    // past the rate the connection is served without notices.
+    let announced = state
+        .live
+        .check_message_rate(member.session.id.get(), member.participant.id.get())
+        .is_ok();
+    if announced {
+        let joined = member.clone();
+        // The session may have ended since the member was let in: then there
+        // is no notice, and the catch-up below sends the end and closes the room.
+        let _ = publish(&state, &room, move |engine| {
+            engine.dropin_presence(&joined, Presence::Joined)
+        })
+        .await;
+    }
+    // A client gone during the catch-up still gets its `left` notice below.
+    let ending = 'served: {
+        let Some(mut last) = catch_up(&state, &member, after, &mut out).await else {
+            break 'served Ending::Gone;
+        };
+        let mut pulse = Pulse::new(&limits);
+        loop {
+            tokio::select! {
+                frame = frames.recv() => match frame {
+                    Ok(frame) => {
+                        if frame.id > last {
+                            if !out.text(frame.json.clone()).await {
+                                break Ending::Gone;
+                            }
+                            last = frame.id;
                         }
-                        last = frame.id;
+                        if frame.ends_room {
+                            break Ending::Ended;
+                        }
                     }
-                    if frame.ends_room {
-                        break Ending::Ended;
-                    }
-                }
-                Err(RecvError::Lagged(_)) => break Ending::TooSlow,
-                Err(RecvError::Closed) => break Ending::Gone,
-            },
-            incoming = stream.next() => {
-                let Some(Ok(message)) = incoming else { break Ending::Gone };
-                pulse.heard();
-                match message {
-                    Message::Text(text) => {
-                        if let Err(err) = handle(&state, &room, &member, text.as_str()).await {
-                            let frame = error_frame(&err);
-                            if !out.text(frame).await {
+                    Err(RecvError::Lagged(_)) => break Ending::TooSlow,
+                    Err(RecvError::Closed) => break Ending::Gone,
+                },
+                incoming = stream.next() => {
+                    let Some(Ok(message)) = incoming else { break Ending::Gone };
+                    pulse.heard();
+                    match message {
+                        Message::Text(text) => {
+                            if let Err(err) = handle(&state, &room, &member, text.as_str()).await {
+                                let frame = error_frame(&err);
+                                if !out.text(frame).await {
+                                    break Ending::Gone;
+                                }
+                            }
+                        }
+                        Message::Binary(_) => {
+                            let err = ApiError::new(
+                                crate::http::error::ErrorCode::InvalidInput,
+                                "send JSON text frames",
+                            );
+                            if !out.text(error_frame(&err)).await {
                                 break Ending::Gone;
                             }
                         }
+                        Message::Close(_) => break Ending::Gone,
+                        Message::Ping(_) | Message::Pong(_) => {}
                     }
-                    Message::Binary(_) => {
-                        let err = ApiError::new(
-                            crate::http::error::ErrorCode::InvalidInput,
-                            "send JSON text frames",
-                        );
-                        if !out.text(error_frame(&err)).await {
+                },
+                beat = pulse.beat() => match beat {
+                    Beat::Ping => {
+                        if !out.ping().await {
                             break Ending::Gone;
                         }
                     }
-                    Message::Close(_) => break Ending::Gone,
-                    Message::Ping(_) | Message::Pong(_) => {}
-                }
-            },
-            beat = pulse.beat() => match beat {
-                Beat::Ping => {
-                    if !out.ping().await {
-                        break Ending::Gone;
-                    }
-                }
-                Beat::Silent => break Ending::Silent,
-            },
+                    Beat::Silent => break Ending::Silent,
+                },
+            }
         }
     };
     match ending {
@@ -153,7 +166,7 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
         Ending::Silent => out.close(close::GOING_AWAY, "idle").await,
         Ending::Gone => {}
     }
-    if !matches!(ending, Ending::Ended) {
+    if announced && !matches!(ending, Ending::Ended) {
         let left = member.clone();
         // The session may have ended meanwhile: then nobody needs the notice.
         let _ = publish(&state, &room, move |engine| {
