@@ -1,5 +1,6 @@
 //! What the page tests share: reading the cookies an answer sets, a
-//! browser's first visit, which gives it its CSRF token, and a browser's
+//! browser's first visit, which gives it its CSRF token, the token a page
+//! gives a signed-in browser, and a browser's
 //! WebSocket handshake with the headers it sends.
 
 use futures_util::StreamExt;
@@ -35,6 +36,16 @@ pub fn csrf(app: &TestApp) -> String {
     let page = app.send("GET", "/signin", None, None, &[]);
     assert_eq!(page.status, 200, "{}", page.raw);
     cookie_value(&page, "droply_csrf").expect("a CSRF cookie")
+}
+
+/// The CSRF token the account page gives a signed-in browser sending
+/// `cookie`: its session's, not its cookie's.
+pub fn page_csrf(app: &TestApp, cookie: &str) -> String {
+    let page = app.send("GET", "/account", None, None, &[("Cookie", cookie)]);
+    assert_eq!(page.status, 200, "{}", page.raw);
+    let marker = "name=\"csrf-token\" content=\"";
+    let at = page.raw.find(marker).expect("the page's token") + marker.len();
+    page.raw[at..].split('"').next().expect("token").to_owned()
 }
 
 /// A WebSocket handshake to `path` with `headers`; the status it got.

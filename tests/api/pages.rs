@@ -3,7 +3,7 @@
 //! HttpOnly session cookie, and the search page's reasons and errors.
 
 use crate::app::{Response, TestApp, spawn_app_with_search};
-use crate::page_cookies::{cookie_value, csrf, set_cookies};
+use crate::page_cookies::{cookie_value, csrf, page_csrf, set_cookies};
 use crate::search_market::{Profile, add_expert};
 
 fn form(app: &TestApp, path: &str, body: &str, cookies: &str, extra: &[(&str, &str)]) -> Response {
@@ -170,7 +170,25 @@ fn signing_in_sets_an_http_only_session_that_signing_out_ends() {
         200
     );
 
-    let out = form(&app, "/signout", &format!("_csrf={token}"), &jar, &[]);
+    // Regression: the token stayed the browser's cookie across sign-in, so a token
+    // cookie planted before (or from a sibling domain) still passed once signed in.
+    // A signed-in browser's token is its session's.
+    let signed_in_token = page_csrf(&app, &jar);
+    assert_ne!(signed_in_token, token, "a new token with the session");
+    let planted = form(&app, "/signout", &format!("_csrf={token}"), &jar, &[]);
+    assert_eq!(planted.status, 403, "{}", planted.raw);
+    assert_eq!(
+        app.authed("GET", "/v1/users/me", &session, None).status,
+        200,
+        "still signed in"
+    );
+    let out = form(
+        &app,
+        "/signout",
+        &format!("_csrf={signed_in_token}"),
+        &jar,
+        &[],
+    );
     assert_eq!(out.status, 303);
     assert!(
         set_cookies(&out)

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::app::{Response, TestApp, spawn_app};
 use crate::content::published_guide;
 use crate::dropins::{expert, open};
-use crate::page_cookies::{cookie_value, csrf, handshake, set_cookies};
+use crate::page_cookies::{cookie_value, csrf, handshake, page_csrf, set_cookies};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -53,8 +53,9 @@ fn get_with(app: &TestApp, path: &str, cookie: &str) -> Response {
 /// A signed-in browser: its cookie header and CSRF token, for an account
 /// made through the API.
 fn browser(app: &TestApp, token: &str) -> (String, String) {
-    let csrf = csrf(app);
-    (format!("droply_csrf={csrf}; droply_session={token}"), csrf)
+    let cookie = format!("droply_csrf={}; droply_session={token}", csrf(app));
+    let csrf = page_csrf(app, &cookie);
+    (cookie, csrf)
 }
 
 fn profile_fields<'a>(csrf: &'a str, rate: &'a str, website: &'a str) -> Vec<(&'a str, &'a str)> {

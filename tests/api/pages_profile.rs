@@ -4,8 +4,10 @@
 
 use crate::app::{Response, TestApp, spawn_app, spawn_app_paying_pages};
 use crate::availability::expert_working;
+use crate::page_cookies::page_csrf;
 
-/// The CSRF token the test browser holds (64 hex digits).
+/// The CSRF token the test browser holds (64 hex digits); in a signed-in
+/// browser's form it stands for the token its pages gave it.
 const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /// A page request with the browser's cookies (`token` signs in).
@@ -20,10 +22,17 @@ fn browse(
     if let Some(token) = token {
         cookie.push_str(&format!("; droply_session={token}"));
     }
+    // A signed-in browser's forms carry the token its pages gave it.
+    let form = match (token, form) {
+        (Some(_), Some(form)) if form.contains(CSRF) => {
+            Some(form.replace(CSRF, &page_csrf(app, &cookie)))
+        }
+        (_, form) => form.map(str::to_owned),
+    };
     app.send(
         method,
         path,
-        form,
+        form.as_deref(),
         None,
         &[
             ("Cookie", &cookie),

@@ -1,6 +1,9 @@
-//! CSRF protection for the pages: every browser gets a random token in an
-//! HttpOnly, `SameSite=Strict` cookie; every page repeats it (a hidden
-//! `_csrf` field in each form, a `<meta>` that scripts send back as
+//! CSRF protection for the pages: a signed-in browser's token is derived
+//! from its session token (so it changes with every sign-in, and a token
+//! cookie planted by someone else, from a sibling domain or before sign-in,
+//! is worth nothing); a signed-out browser gets a random token in an
+//! HttpOnly, `SameSite=Strict` cookie. Every page repeats the token (a
+//! hidden `_csrf` field in each form, a `<meta>` that scripts send back as
 //! `X-CSRF-Token`), and every state-changing request must carry the same
 //! value and, when the browser says where it comes from (`Origin`,
 //! `Sec-Fetch-Site`), come from this site. One middleware checks it all
@@ -12,6 +15,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
 
 use super::cookies;
 use super::page::PageError;
@@ -35,9 +39,13 @@ impl std::fmt::Debug for CsrfToken {
 /// Checks the token of every state-changing request, and gives a browser
 /// without one its token.
 pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let known = cookies::read(request.headers(), cookies::CSRF)
-        .filter(|token| well_formed(token))
-        .map(str::to_owned);
+    let known = cookies::session_token(request.headers())
+        .map(session_bound)
+        .or_else(|| {
+            cookies::read(request.headers(), cookies::CSRF)
+                .filter(|token| well_formed(token))
+                .map(str::to_owned)
+        });
     let mut request = if is_safe(request.method()) {
         request
     } else {
@@ -67,6 +75,16 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         }
     }
     response
+}
+
+/// The token of a browser signed in with `session`: a hash of it under a
+/// label of its own (neither the session token nor the hash the store
+/// keeps of it can be read back from a page).
+fn session_bound(session: &str) -> String {
+    let mut digest = Sha256::new();
+    digest.update(b"droply-csrf\0");
+    digest.update(session.as_bytes());
+    hex::encode(digest.finalize())
 }
 
 /// Whether `Cache-Control` lets shared caches keep the response.
@@ -202,5 +220,13 @@ mod tests {
         assert_eq!(form_field(b"a=1", FIELD), None);
         assert!(equal("abc", "abc") && !equal("abc", "abd") && !equal("abc", "ab"));
         assert!(well_formed(&"a".repeat(64)) && !well_formed("zz"));
+    }
+
+    #[test]
+    fn a_signed_in_browsers_token_is_its_sessions_and_changes_with_it() {
+        let token = session_bound("session-one");
+        assert!(well_formed(&token), "{token}");
+        assert_eq!(token, session_bound("session-one"));
+        assert_ne!(token, session_bound("session-two"));
     }
 }
