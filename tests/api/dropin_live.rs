@@ -13,7 +13,7 @@ use droply_engine::dropins::Presence;
 use droply_server::limits::{Limits, LiveLimits, Rate};
 use serde_json::{Value, json};
 
-use crate::app::{TestApp, spawn_app_limited, test_limits};
+use crate::app::{TestApp, error_code, spawn_app_limited, test_limits};
 use crate::dropins::{expert, join, open};
 use crate::live_client::{Ended, LiveClient, connect, connect_small_buffer, runtime};
 
@@ -510,6 +510,102 @@ fn reconnecting_in_a_loop_stores_presence_only_within_the_message_rate() {
         ["joined", "joined", "joined", "left", "left", "left"],
         "three connections announced, as the burst allows, each also when it left"
     );
+}
+
+/// Regression: seats were counted by lifetime joins and never given back before the
+/// end, so guests who joined and never came (or one client joining again and again)
+/// kept a room full. A seat is held while its participant is connected, and for a
+/// short grace after joining or leaving; a full room takes back the lapsed ones.
+#[test]
+fn seats_go_to_those_present_and_lapse_for_those_who_never_came() {
+    use droply_engine::dropins::DropinSeat;
+    use droply_models::{DropinParticipantId, DropinSessionId, Timestamp};
+
+    let app = live_app(|_| {});
+    let (_, host) = expert(&app, "hana");
+    let session = open(
+        &app,
+        &host,
+        json!({"topic": "Two seats", "is_anonymous": true, "max_participants": 2}),
+    );
+    let id = session["id"].as_u64().expect("id");
+    let code = session["session_code"].as_str().expect("code").to_owned();
+    let guest = |name: &str| {
+        let joined = join(&app, &code, None, Some(name));
+        assert_eq!(joined.status, 200, "{}", joined.raw);
+        let participant = joined.body["participant"]["participant_id"]
+            .as_u64()
+            .expect("participant");
+        let token = joined.body["token"].as_str().expect("token").to_owned();
+        (DropinParticipantId::new(participant), token)
+    };
+    let refused = |name: &str| {
+        let full = join(&app, &code, None, Some(name));
+        assert_eq!(
+            (full.status, error_code(&full).as_str()),
+            (409, "dropin_full"),
+            "{}",
+            full.raw
+        );
+    };
+    let held_until = |participant: DropinParticipantId| {
+        app.store
+            .require::<DropinSeat>(participant)
+            .expect("a seat")
+            .held_until
+    };
+    let (ghost, ghost_token) = guest("Ghost");
+    let (present, present_token) = guest("Present");
+    refused("Early");
+    // Both joined long enough ago that their grace to connect is over.
+    let lapsed = Timestamp::now().plus_minutes(-1);
+    app.store
+        .write(|txn| {
+            for participant in [ghost, present] {
+                let mut seat: DropinSeat = txn.require(participant)?;
+                seat.held_until = lapsed;
+                txn.put(seat)?;
+            }
+            Ok(())
+        })
+        .expect("backdated");
+
+    // "Present" connects, which renews their seat; the ghost never does.
+    let rt = runtime();
+    let addr = app.addr;
+    let client = rt.block_on(async move {
+        let mut client = connect(addr, &live_path(id), Some(&present_token))
+            .await
+            .expect("connect");
+        client.next_kind("welcome").await;
+        client
+    });
+    let started = std::time::Instant::now();
+    while held_until(present) <= Timestamp::now() {
+        assert!(started.elapsed() < Duration::from_secs(10), "never renewed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (_, _) = guest("Newcomer");
+    let row = app
+        .store
+        .dropin_sessions()
+        .get(DropinSessionId::new(id))
+        .expect("session");
+    assert_eq!(
+        row.current_participants, 2,
+        "the ghost's seat went to the newcomer"
+    );
+    let gone = app
+        .engine
+        .dropin_member(DropinSessionId::new(id), &ghost_token);
+    assert!(
+        matches!(gone, Err(droply_engine::Error::Unauthorized)),
+        "the ghost's pass opens nothing: {gone:?}"
+    );
+    refused("Late");
+    rt.block_on(client.close());
+    let report = app.store.verify_integrity().expect("verify");
+    assert!(report.is_consistent(), "{:?}", report.problems);
 }
 
 #[test]

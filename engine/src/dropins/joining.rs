@@ -3,7 +3,8 @@
 //! hands out a random participant token, stored only as its hash; joining
 //! again signed in keeps the same participant (a new token, no second seat).
 //! Capacity is checked and taken in the same write transaction, so two
-//! people can never take the last seat together.
+//! people can never take the last seat together; a full room first takes
+//! back the seats nobody held on to (see `seats`).
 
 use droply_models::{
     DropinParticipant, DropinParticipantId, DropinSession, SessionCode, Timestamp, UserId, text,
@@ -12,6 +13,7 @@ use droply_models::{
 use super::authors::{Author, author_of};
 use super::hosting::{DropinState, state_of};
 use super::pass::{DropinPass, DropinPassId};
+use super::seats::{hold_seat, take_back_lapsed};
 use crate::accounts::token_hash;
 use crate::codes::random_code;
 use crate::store::{IndexName, Store, Txn, UniqueName};
@@ -109,6 +111,9 @@ pub fn join_dropin(store: &Store, joining: &Joining) -> Result<Joined> {
             }
             None => {
                 if !session.has_room() {
+                    session = take_back_lapsed(txn, session, now)?;
+                }
+                if !session.has_room() {
                     return Err(Error::DropinFull {
                         max: session.max_participants,
                     });
@@ -126,6 +131,7 @@ pub fn join_dropin(store: &Store, joining: &Joining) -> Result<Joined> {
                 })?
             }
         };
+        hold_seat(txn, session.id, participant.id, now)?;
         let token = issue_pass(txn, &session, &participant, now)?;
         let user = match joining.user {
             Some(user) => txn.get::<droply_models::User>(user)?,

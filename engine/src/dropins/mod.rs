@@ -4,7 +4,8 @@
 //!
 //! `hosting` opens and ends sessions and says whether one is upcoming, live
 //! or over; `joining` lets people in and hands each a participant token,
-//! kept only as its hash in a `pass`; `members` recognises the token of a
+//! kept only as its hash in a `pass`; `seats` holds each participant's
+//! seat while they are there and takes back lapsed ones; `members` recognises the token of a
 //! live connection as the host's or a participant's; `messages` validates
 //! and stores what members send (questions, answers, comments, reactions,
 //! removals, presence); `authors` says who wrote a message the way others
@@ -16,6 +17,7 @@ mod joining;
 mod members;
 mod messages;
 mod pass;
+mod seats;
 
 pub use authors::{Author, Role};
 pub use hosting::{
@@ -29,3 +31,4 @@ pub use messages::{
     record_presence, remove_message,
 };
 pub use pass::{DropinPass, DropinPassId};
+pub use seats::{DropinSeat, SEAT_GRACE, SEAT_RENEW_EVERY, renew_seat};

@@ -64,6 +64,15 @@ impl Engine {
         dropins::record_presence(self.store(), member, presence)
     }
 
+    /// A live connection keeps `member`'s seat; false when they no longer
+    /// hold one. The host holds no seat and always keeps their place.
+    pub fn renew_dropin_seat(&self, member: &Member) -> Result<bool> {
+        if member.is_host() {
+            return Ok(true);
+        }
+        dropins::renew_seat(self.store(), member.session.id, member.participant.id)
+    }
+
     /// Up to `limit` messages of `session` after `after`, in order.
     pub fn dropin_messages_after(
         &self,

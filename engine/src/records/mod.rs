@@ -206,6 +206,7 @@ pub(crate) fn for_every_entity(visitor: &mut impl EntityVisitor) -> Result<()> {
     visitor.visit::<crate::video::Recording>()?;
     visitor.visit::<crate::reviews::Review>()?;
     visitor.visit::<crate::dropins::DropinPass>()?;
+    visitor.visit::<crate::dropins::DropinSeat>()?;
     visitor.visit::<crate::calendar::CalendarConnection>()?;
     visitor.visit::<crate::calendar::OAuthState>()?;
     visitor.visit::<crate::calendar::BusyTimes>()?;

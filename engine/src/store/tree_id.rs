@@ -68,11 +68,13 @@ pub enum EntityKind {
     CalendarOp = 30,
     /// `CalendarEvent`: Google's event id for a booking (engine-internal, keyed by booking id).
     CalendarEvent = 31,
+    /// `DropinSeat`: how long a drop-in participant's seat is held (engine-internal, keyed by participant id).
+    DropinSeat = 32,
 }
 
 impl EntityKind {
     /// Every kind, in tag order.
-    pub const ALL: [EntityKind; 31] = [
+    pub const ALL: [EntityKind; 32] = [
         EntityKind::User,
         EntityKind::Booking,
         EntityKind::Favorite,
@@ -104,6 +106,7 @@ impl EntityKind {
         EntityKind::BusyTimes,
         EntityKind::CalendarOp,
         EntityKind::CalendarEvent,
+        EntityKind::DropinSeat,
     ];
 
     /// The tree holding rows of this kind.
@@ -145,6 +148,7 @@ impl EntityKind {
             EntityKind::BusyTimes => "busy_times",
             EntityKind::CalendarOp => "calendar_op",
             EntityKind::CalendarEvent => "calendar_event",
+            EntityKind::DropinSeat => "dropin_seat",
         }
     }
 

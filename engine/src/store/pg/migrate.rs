@@ -25,13 +25,17 @@ const MIGRATIONS: &[(i32, &str)] = &[
         4,
         include_str!("../../../migrations/postgres/0004_referral_earnings.sql"),
     ),
+    (
+        5,
+        include_str!("../../../migrations/postgres/0005_dropin_seats.sql"),
+    ),
 ];
 
 /// The advisory lock migrations run under.
 const MIGRATION_LOCK: i64 = 0x6472_6f70_6c79_0001;
 
 /// The latest schema version this build knows.
-pub(crate) const LATEST: i32 = 4;
+pub(crate) const LATEST: i32 = 5;
 
 /// Applies every migration the database has not seen; returns the version it is at.
 pub(crate) fn run(client: &mut Client) -> Result<i32> {

@@ -6,16 +6,17 @@
 //! frames, skipping any id it already sent: so every message arrives once,
 //! in id order, even across a reconnect. What the client sends is checked,
 //! rate limited, stored and broadcast under the room's posting lock; a
-//! client's mistake answers an `error` frame to it alone. The connection
-//! ends when the client leaves, falls behind the room's buffer (close 1013:
-//! reconnect with the last id seen), stays silent past the idle timeout
-//! (1001), or the host ends the session (1000).
+//! client's mistake answers an `error` frame to it alone. While open, the
+//! connection keeps renewing the member's seat (`DropinSeat`). It ends when
+//! the client leaves, falls behind the room's buffer (close 1013: reconnect
+//! with the last id seen), stays silent past the idle timeout (1001), loses
+//! its seat (4001: join again), or the host ends the session (1000).
 
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
 use droply_engine::Engine;
-use droply_engine::dropins::{Member, NewMessage, Posted, Presence};
+use droply_engine::dropins::{Member, NewMessage, Posted, Presence, SEAT_RENEW_EVERY};
 use droply_models::{DropinMessageId, DropinMessageType};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -60,6 +61,9 @@ enum Ending {
     TooSlow,
     /// The client was silent too long.
     Silent,
+    /// The member's seat was taken back (it lapsed, as the server could
+    /// not renew it in time).
+    SeatLost,
 }
 
 /// Serves `member` on `socket` in the room of `seat`, starting after
@@ -101,8 +105,20 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
             break 'served Ending::Gone;
         };
         let mut pulse = Pulse::new(&limits);
+        // The first tick renews the seat at once; then one every period.
+        let mut renewal = tokio::time::interval(SEAT_RENEW_EVERY);
+        renewal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
+                _ = renewal.tick() => {
+                    let kept = member.clone();
+                    let held = blocking(&state, move |engine| engine.renew_dropin_seat(&kept)).await;
+                    match held {
+                        Ok(true) => {}
+                        Ok(false) => break Ending::SeatLost,
+                        Err(err) => tracing::warn!(error = ?err, "a drop-in seat could not be renewed"),
+                    }
+                },
                 frame = frames.recv() => match frame {
                     Ok(frame) => {
                         if frame.id > last {
@@ -164,6 +180,10 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
             .await;
         }
         Ending::Silent => out.close(close::GOING_AWAY, "idle").await,
+        Ending::SeatLost => {
+            out.close(close::SEAT_LOST, "your seat was given up; join again")
+                .await;
+        }
         Ending::Gone => {}
     }
     if announced && !matches!(ending, Ending::Ended) {

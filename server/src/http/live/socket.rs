@@ -31,6 +31,8 @@ pub mod close {
     pub const TRY_AGAIN_LATER: u16 = 1013;
     /// Another connection of the same party took this one's place.
     pub const REPLACED: u16 = 4000;
+    /// The member's seat lapsed and went to someone else; join again.
+    pub const SEAT_LOST: u16 = 4001;
 }
 
 /// The token of a live request: the bearer header, else `?token=`.
