@@ -20,9 +20,10 @@
 //! never the expert ranked (a viewer is left out of their own rankings). So the values
 //! of the private track record are words, never counts: popularity "in demand",
 //! click-through "chosen more often than most", bookings "reliable"; never no-shows,
-//! completed sessions, returning clients or clicks. A co-save is explained only when
-//! at least [`CO_SAVE_MIN_PEOPLE`] people account for it, and never with a number, so
-//! it cannot point at what one other user saved. The weights are exactly those of the
+//! completed sessions, returning clients or clicks. A co-save counts (lifts, is
+//! explained, brings an expert into "for you") only when at least
+//! [`CO_SAVE_MIN_PEOPLE`] people account for it, and is never explained with a number,
+//! so it cannot point at what one or two other users saved. The weights are exactly those of the
 //! ranking: only what is shown changed.
 
 use droply_models::{Timestamp, User};
@@ -342,12 +343,14 @@ pub fn personal_signals(
             ));
         }
     }
+    // The viewer's context holds co-saves of at least `CO_SAVE_MIN_PEOPLE` people only.
     if let Some(&people) = viewer.co_saved.get(&expert.id) {
         let raw = people as f32 / (people as f32 + 2.0);
-        out.push(Contribution {
-            shown: people >= CO_SAVE_MIN_PEOPLE,
-            ..Contribution::new(Signal::AlsoSaved, "", weights.also_saved * raw)
-        });
+        out.push(Contribution::new(
+            Signal::AlsoSaved,
+            "",
+            weights.also_saved * raw,
+        ));
     }
     out
 }

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use droply_models::{InteractionType, TimeZone, UserId};
 
+use super::signals::CO_SAVE_MIN_PEOPLE;
 use crate::store::PageRequest;
 use crate::{Result, SearchIndex, Store};
 
@@ -66,7 +67,8 @@ pub struct ViewerContext {
     pub seeds: Vec<Seed>,
     /// Experts they saved.
     pub saved: HashSet<UserId>,
-    /// Experts saved by people who saved the same experts, with how many such people.
+    /// Experts saved by people who saved the same experts, with how many such
+    /// people (never fewer than [`CO_SAVE_MIN_PEOPLE`]).
     pub co_saved: HashMap<UserId, u32>,
 }
 
@@ -151,7 +153,8 @@ impl ViewerContext {
     }
 }
 
-/// Experts saved by other people who saved what `viewer` saved, counted by people.
+/// Experts saved by other people who saved what `viewer` saved, counted by
+/// people: only those at least [`CO_SAVE_MIN_PEOPLE`] people account for.
 fn co_saved(
     store: &Store,
     viewer: UserId,
@@ -186,5 +189,8 @@ fn co_saved(
             }
         }
     }
+    // Fewer people would let the viewer read what one or two others saved,
+    // from the ranking or from "for you" itself.
+    counts.retain(|_, people| *people >= CO_SAVE_MIN_PEOPLE);
     Ok(counts)
 }
