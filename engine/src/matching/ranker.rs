@@ -42,11 +42,12 @@ pub(super) use arrange::diversify;
 use arrange::guarantee_new_expert;
 pub(super) use retrieval::{estimated_total, pools};
 
-/// Candidates re-ranked beyond the requested page...
-const RERANK_EXTRA: usize = 20;
-/// ...and at least this many, whatever the page, so that the first pages of a query
-/// come from one ranking (no hit twice, none skipped, when paging through them).
-const RERANK_MIN: usize = 50;
+/// Pages come in blocks of this many results: retrieval and re-ranking depend on the
+/// end of the block holding the requested page ([`block_end`]), never on the page, so
+/// every page inside one block comes from one ranking (no hit twice, none skipped,
+/// when paging through them): the first 60 results, three pages of the default 20,
+/// always do, and the candidates after the first page's end can climb into it.
+const RERANK_BLOCK: usize = 60;
 /// Facet values returned per field at most.
 pub(super) const FACET_VALUES: usize = 100;
 /// The most decoded expert rows kept; a full cache starts over.
@@ -376,13 +377,18 @@ pub(super) fn effective_ratio(query: &MatchQuery) -> f32 {
     }
 }
 
-/// How many of the fused candidates are scored: only re-ranking looks past the page.
+/// Where the block of pages holding `query`'s page ends (see [`RERANK_BLOCK`]).
+pub(super) fn block_end(query: &MatchQuery) -> usize {
+    (query.offset + query.limit).div_ceil(RERANK_BLOCK) * RERANK_BLOCK
+}
+
+/// How many of the fused candidates are scored: only re-ranking looks past the page,
+/// to the end of its block.
 pub(super) fn rank_window(query: &MatchQuery) -> usize {
-    let want = query.offset + query.limit;
     if query.rerank {
-        (want + RERANK_EXTRA).max(RERANK_MIN)
+        block_end(query)
     } else {
-        want
+        query.offset + query.limit
     }
 }
 

@@ -398,6 +398,13 @@ fn pages_split_one_ranking_without_overlap() {
     assert_eq!(joined, first_thirty, "paging through is one ranking");
     let unique: std::collections::HashSet<_> = joined.iter().collect();
     assert_eq!(unique.len(), 30, "no expert twice");
+    // Regression: pages of the default size were re-ranked in windows of 50, 60 and
+    // 80 candidates, so page 2 came from another ranking than page 1.
+    let first_sixty = page(0, 60);
+    let mut joined = page(0, 20);
+    joined.extend(page(20, 20));
+    joined.extend(page(40, 20));
+    assert_eq!(joined, first_sixty, "default pages are one ranking");
     assert_eq!(page(60, 10).len(), 10);
     assert!(page(70, 10).is_empty());
 }

@@ -107,11 +107,10 @@ pub(in crate::matching) fn estimated_total<K: Copy + Eq + std::hash::Hash, F>(
     }
 }
 
-/// How many candidates are retrieved by words and by meaning for `query`'s page.
+/// How many candidates are retrieved by words and by meaning for `query`'s page: set
+/// by the end of the block of pages it lies in, not by the page, so that every page of
+/// a block is cut from the same candidates (see `block_end`).
 pub(in crate::matching) fn pools(query: &MatchQuery) -> (usize, usize) {
-    let want = query.offset + query.limit;
-    (
-        (want * 2).max(MIN_TEXT_POOL),
-        (want * 2).max(MIN_VECTOR_POOL),
-    )
+    let end = super::block_end(query);
+    ((end * 2).max(MIN_TEXT_POOL), end.max(MIN_VECTOR_POOL))
 }
