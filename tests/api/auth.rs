@@ -74,6 +74,12 @@ fn bad_registrations_get_clear_errors() {
             409,
             "conflict",
         ),
+        // Regression: the same address in full-width letters made a second account.
+        (
+            r#"{"username":"cat3","email":"ｃat@Ｅxample.com","password":"password1","full_name":"C"}"#,
+            409,
+            "conflict",
+        ),
         (
             r#"{"username":"dan","email":"dan@example.com","password":"short","full_name":"D"}"#,
             400,

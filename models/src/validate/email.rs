@@ -1,12 +1,14 @@
 //! `Email`: an e-mail address, checked for shape (not deliverability).
 
+use unicode_normalization::UnicodeNormalization;
+
 use crate::{Error, Result};
 
 validated_string! {
     /// An address with exactly one `@`, a local part of 1–64 characters, a
-    /// dotted domain and no whitespace, at most 254 characters. The domain
-    /// is lower-cased on parse; [`Email::normalized`] gives the key used for
-    /// uniqueness.
+    /// dotted domain and no whitespace, at most 254 characters. It is kept
+    /// in Unicode's NFKC form with its domain lower-cased;
+    /// [`Email::normalized`] gives the key used for uniqueness.
     pub struct Email;
 }
 
@@ -16,9 +18,15 @@ impl Email {
     /// Longest allowed local part (before the `@`).
     pub const MAX_LOCAL_LEN: usize = 64;
 
-    /// Validates an address and lower-cases its domain.
+    /// Validates an address, in Unicode's compatibility form (NFKC), and
+    /// lower-cases its domain.
     pub fn parse(input: &str) -> Result<Self> {
         let invalid = |reason: &str| Error::invalid("email", reason.to_owned());
+        // One address has one spelling: "é" typed as one character or as "e"
+        // and an accent, or a full-width "Ａ", is the same address (and the
+        // same account).
+        let input: String = input.nfkc().collect();
+        let input = input.as_str();
         if input.len() > Self::MAX_LEN {
             return Err(invalid("must be at most 254 characters"));
         }
@@ -61,6 +69,18 @@ impl Email {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: an address was keyed by lower case only, so the same one typed
+    /// with a combining accent, or in full-width letters, made a second account.
+    #[test]
+    fn one_address_has_one_unicode_spelling() {
+        let composed = Email::parse("Jos\u{e9}@example.com").expect("composed");
+        let decomposed = Email::parse("Jose\u{301}@example.com").expect("decomposed");
+        assert_eq!(composed, decomposed);
+        assert_eq!(decomposed.as_str(), "Jos\u{e9}@example.com");
+        let wide = Email::parse("\u{ff2a}ose@\u{ff25}xample.com").expect("full width");
+        assert_eq!(wide.normalized(), "jose@example.com");
+    }
 
     #[test]
     fn accepts_and_normalises_domain() {
