@@ -5,8 +5,9 @@
 //! `hosting` opens and ends sessions and says whether one is upcoming, live
 //! or over; `joining` lets people in and hands each a participant token,
 //! kept only as its hash in a `pass`; `seats` holds each participant's
-//! seat while they are there and takes back lapsed ones; `members` recognises the token of a
-//! live connection as the host's or a participant's; `messages` validates
+//! seat while they are there and takes back lapsed ones; `members`
+//! recognises the token of a live connection as the host's or a
+//! participant's; `messages` validates
 //! and stores what members send (questions, answers, comments, reactions,
 //! removals, presence); `authors` says who wrote a message the way others
 //! may see it, without any identity in an anonymous session.
