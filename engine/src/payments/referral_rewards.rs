@@ -44,6 +44,19 @@ pub struct ReferralRules {
     pub hold_days: u32,
 }
 
+impl ReferralRules {
+    /// A reward of `kind`'s share of the platform's `fee` (a sign-up reward
+    /// is no share of a payment).
+    fn share_of(&self, kind: RewardType, fee: Money) -> Result<Money> {
+        let bps = match kind {
+            RewardType::FirstBooking | RewardType::Booking => self.first_booking_fee_share_bps,
+            RewardType::ContentSale => self.content_fee_share_bps,
+            RewardType::Signup => 0,
+        };
+        Ok(fee.checked_mul_ratio(i64::from(bps), 10_000)?)
+    }
+}
+
 impl Default for ReferralRules {
     fn default() -> Self {
         ReferralRules {
@@ -64,33 +77,37 @@ fn referral_of(txn: &Txn<'_>, user: UserId) -> Result<Option<Referral>> {
         .next())
 }
 
-/// The rewards `referral` earned so far, any status.
-fn rewards_of(txn: &Txn<'_>, referral: &Referral) -> Result<Vec<ReferralReward>> {
+/// The rewards `referrer` earned through `referred` so far, any status.
+fn rewards_of(txn: &Txn<'_>, referrer: UserId, referred: UserId) -> Result<Vec<ReferralReward>> {
     Ok(txn
-        .list_index::<ReferralReward>(
-            IndexName::RewardsByReferrer,
-            &referral.referrer_id.to_be_bytes(),
-        )?
+        .list_index::<ReferralReward>(IndexName::RewardsByReferrer, &referrer.to_be_bytes())?
         .into_iter()
-        .filter(|reward| reward.referred_user_id == referral.referred_user_id)
+        .filter(|reward| reward.referred_user_id == referred)
         .collect())
 }
 
-/// `share_bps` of `fee`, within what is left of the referral's cap.
+/// What a reward of `kind` is worth: its rule's share of `fee`, within
+/// what the referral's cap leaves beside the other rewards `earned`.
 fn amount_for(
     rules: &ReferralRules,
     earned: &[ReferralReward],
     fee: Money,
-    share_bps: u32,
+    kind: RewardType,
 ) -> Result<Money> {
-    let share = fee.checked_mul_ratio(i64::from(share_bps), 10_000)?;
+    let share = rules.share_of(kind, fee)?;
+    let left = cap_left(rules, earned, fee.currency);
+    Ok(Money::new(share.amount_minor.min(left), fee.currency))
+}
+
+/// What the referral's cap leaves, in minor units of `currency`, beside the
+/// rewards `earned` that still stand.
+fn cap_left(rules: &ReferralRules, earned: &[ReferralReward], currency: Currency) -> i64 {
     let used: i64 = earned
         .iter()
-        .filter(|r| r.status != RewardStatus::Cancelled && r.reward_amount.currency == fee.currency)
+        .filter(|r| r.status != RewardStatus::Cancelled && r.reward_amount.currency == currency)
         .map(|r| r.reward_amount.amount_minor)
         .sum();
-    let left = (rules.cap_minor - used).max(0);
-    Ok(Money::new(share.amount_minor.min(left), fee.currency))
+    (rules.cap_minor - used).max(0)
 }
 
 /// Whether `referrer` can be credited money in `currency`: their own
@@ -158,7 +175,7 @@ pub(crate) fn on_booking_completed(
     ) {
         return Ok(());
     }
-    let earned = rewards_of(txn, &referral)?;
+    let earned = rewards_of(txn, referral.referrer_id, referral.referred_user_id)?;
     if earned
         .iter()
         .any(|r| r.reward_type == RewardType::FirstBooking)
@@ -169,7 +186,7 @@ pub(crate) fn on_booking_completed(
         rules,
         &earned,
         ledger::fee_kept(&payment)?,
-        rules.first_booking_fee_share_bps,
+        RewardType::FirstBooking,
     )?;
     create(
         txn,
@@ -204,12 +221,12 @@ pub(crate) fn on_purchase_paid(
     if txn.count_index(IndexName::RewardsByPurchase, &prefix)? > 0 {
         return Ok(());
     }
-    let earned = rewards_of(txn, &referral)?;
+    let earned = rewards_of(txn, referral.referrer_id, referral.referred_user_id)?;
     let amount = amount_for(
         rules,
         &earned,
         ledger::fee_kept(payment)?,
-        rules.content_fee_share_bps,
+        RewardType::ContentSale,
     )?;
     create(
         txn,
@@ -267,37 +284,22 @@ fn worth_now(txn: &Txn<'_>, rules: &ReferralRules, reward: &ReferralReward) -> R
         (Some(booking), None) => Some(PaymentFor::Booking(booking)),
         (None, None) => None,
     };
-    let share_bps = match reward.reward_type {
-        RewardType::FirstBooking | RewardType::Booking => rules.first_booking_fee_share_bps,
-        RewardType::ContentSale => rules.content_fee_share_bps,
-        RewardType::Signup => 0,
-    };
     let mut worth = reward.reward_amount;
     if let Some(payment) = source
         .map(|s| super::payment_for(txn, s))
         .transpose()?
         .flatten()
     {
-        let share = ledger::fee_kept(&payment)?.checked_mul_ratio(i64::from(share_bps), 10_000)?;
+        let share = rules.share_of(reward.reward_type, ledger::fee_kept(&payment)?)?;
         if share.currency == worth.currency {
             worth.amount_minor = worth.amount_minor.min(share.amount_minor);
         }
     }
-    let others: i64 = txn
-        .list_index::<ReferralReward>(
-            IndexName::RewardsByReferrer,
-            &reward.referrer_id.to_be_bytes(),
-        )?
-        .iter()
-        .filter(|other| {
-            other.id != reward.id
-                && other.referred_user_id == reward.referred_user_id
-                && other.status != RewardStatus::Cancelled
-                && other.reward_amount.currency == worth.currency
-        })
-        .map(|other| other.reward_amount.amount_minor)
-        .sum();
-    worth.amount_minor = worth.amount_minor.min((rules.cap_minor - others).max(0));
+    let mut others = rewards_of(txn, reward.referrer_id, reward.referred_user_id)?;
+    others.retain(|other| other.id != reward.id);
+    worth.amount_minor = worth
+        .amount_minor
+        .min(cap_left(rules, &others, worth.currency));
     Ok(worth)
 }
 
