@@ -62,6 +62,13 @@ pub(crate) fn paid_purchase(app: &TestApp, buyer: &str, id: u64) -> u64 {
     let started = app.authed("POST", &format!("/v1/content/{id}/purchase"), buyer, None);
     assert_eq!(started.status, 201, "{}", started.raw);
     let purchase = started.body["id"].as_u64().expect("id");
+    pay(app, purchase);
+    purchase
+}
+
+/// Pays purchase `purchase` at localstripe, once it has its intent; returns
+/// once its payment succeeded.
+fn pay(app: &TestApp, purchase: u64) {
     let intent = wait_for_purchase(app, purchase, |p| p.stripe_payment_intent_id.is_some())
         .stripe_payment_intent_id
         .expect("intent");
@@ -70,7 +77,6 @@ pub(crate) fn paid_purchase(app: &TestApp, buyer: &str, id: u64) -> u64 {
     wait_for_purchase(app, purchase, |p| {
         p.payment_status == PaymentStatus::Succeeded
     });
-    purchase
 }
 
 fn content_row(app: &TestApp, id: u64) -> Content {
@@ -403,14 +409,7 @@ fn a_price_change_gives_up_the_open_purchase_and_charges_the_new_price() {
         again.raw
     );
 
-    let intent = wait_for_purchase(&app, second_id, |p| p.stripe_payment_intent_id.is_some())
-        .stripe_payment_intent_id
-        .expect("intent");
-    let stripe = app.stripe.as_ref().expect("stripe");
-    assert_eq!(stripe.local.pay(&intent)["status"], "succeeded");
-    wait_for_purchase(&app, second_id, |p| {
-        p.payment_status == PaymentStatus::Succeeded
-    });
+    pay(&app, second_id);
     assert_eq!(
         ledger_of(&app, second_id),
         [
