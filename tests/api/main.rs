@@ -17,6 +17,7 @@ mod cli_migrate;
 mod content;
 mod content_purchases;
 mod dropin_live;
+mod dropin_presence;
 mod dropins;
 mod experts;
 mod favorites;

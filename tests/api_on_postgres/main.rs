@@ -31,6 +31,8 @@ mod content;
 mod content_purchases;
 #[path = "../api/dropin_live.rs"]
 mod dropin_live;
+#[path = "../api/dropin_presence.rs"]
+mod dropin_presence;
 #[path = "../api/dropins.rs"]
 mod dropins;
 #[path = "../api/experts.rs"]
