@@ -101,8 +101,12 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
     }
     // A client gone during the catch-up still gets its `left` notice below.
     let ending = 'served: {
-        let Some(mut last) = catch_up(&state, &member, after, &mut out).await else {
-            break 'served Ending::Gone;
+        let mut last = match catch_up(&state, &member, after, &mut out).await {
+            CaughtUp::To(last) => last,
+            // The session ended before the room was subscribed to: its end
+            // notice came from the store, and no frame will follow it.
+            CaughtUp::Ended => break 'served Ending::Ended,
+            CaughtUp::Gone => break 'served Ending::Gone,
         };
         let mut pulse = Pulse::new(&limits);
         // The first tick renews the seat at once; then one every period.
@@ -197,26 +201,41 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
     drop(seat);
 }
 
-/// Sends the client everything after `after` from the store; the last id
-/// sent, or `None` when the client is gone.
-async fn catch_up(state: &AppState, member: &Member, after: u64, out: &mut Outbox) -> Option<u64> {
+/// Where a catch-up left the client.
+enum CaughtUp {
+    /// Sent everything up to this message id.
+    To(u64),
+    /// Sent the session's end notice: the room is over.
+    Ended,
+    /// The client is gone (or the store could not be read).
+    Gone,
+}
+
+/// Sends the client everything after `after` from the store.
+async fn catch_up(state: &AppState, member: &Member, after: u64, out: &mut Outbox) -> CaughtUp {
     let session = member.session.id;
     let mut last = after;
     loop {
         let from = DropinMessageId::new(last);
-        let page = blocking(state, move |engine| {
+        let read = blocking(state, move |engine| {
             engine.dropin_messages_after(session, from, CATCH_UP_PAGE)
         })
-        .await
-        .ok()?;
+        .await;
+        let Ok(page) = read else {
+            return CaughtUp::Gone;
+        };
         for posted in &page {
-            if !out.text(json(&MessageView::from(posted))).await {
-                return None;
+            let frame = room_frame(posted);
+            if !out.text(frame.json).await {
+                return CaughtUp::Gone;
             }
-            last = posted.message.id.get();
+            if frame.ends_room {
+                return CaughtUp::Ended;
+            }
+            last = frame.id;
         }
         if page.len() < CATCH_UP_PAGE {
-            return Some(last);
+            return CaughtUp::To(last);
         }
     }
 }
