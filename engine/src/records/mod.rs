@@ -43,6 +43,7 @@ use droply_models::{
 };
 
 pub use repo::{Deletable, Repo};
+pub(crate) use user::email_rekeys;
 
 use crate::Result;
 use crate::store::IntegrityCheck;

@@ -1,5 +1,8 @@
 //! Users as records: unique username, email and referral code; lookups by
-//! each; the experts among them, in id order.
+//! each; the experts among them, in id order; and the re-keying of emails
+//! stored before they were kept in one Unicode form.
+
+use std::collections::BTreeSet;
 
 use droply_models::{Email, User, UserId, Username};
 
@@ -56,6 +59,46 @@ fn email_key(email: &Email) -> Vec<u8> {
     email.normalized().into_bytes()
 }
 
+/// A user's email key to move: from the spelling it was stored under to
+/// the one its address reads back as.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct EmailRekey {
+    pub user: u64,
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
+}
+
+/// Emails stored before addresses were kept in NFKC (sled schema 7,
+/// PostgreSQL version 5) are keyed by the spelling typed then, and are read
+/// back in NFKC: a login typed either way no longer found them. Given each
+/// held email key with its user's address, the moves that key each address
+/// by its spelling now. Where that spelling is another account's key
+/// already, the two accounts were made for one address: the later keeps its
+/// old key (logged by id) rather than take the other's.
+pub(crate) fn email_rekeys(held: &[(u64, Vec<u8>, Email)]) -> Vec<EmailRekey> {
+    let mut taken: BTreeSet<Vec<u8>> = held.iter().map(|(_, key, _)| key.clone()).collect();
+    let mut moves = Vec::new();
+    for (user, old, email) in held {
+        let new = email_key(email);
+        if &new == old {
+            continue;
+        }
+        if !taken.insert(new.clone()) {
+            tracing::warn!(
+                user,
+                "an account's address is another account's in its Unicode form; it keeps its old key"
+            );
+            continue;
+        }
+        moves.push(EmailRekey {
+            user: *user,
+            old: old.clone(),
+            new,
+        });
+    }
+    moves
+}
+
 impl Repo<'_, User> {
     /// One page of experts, in id order: every page is full but the last
     /// (clients are never counted against the limit).
@@ -83,5 +126,36 @@ impl Repo<'_, User> {
             Some(raw) => self.find(UserId::new(raw)),
             None => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email(text: &str) -> Email {
+        Email::parse(text).expect("email")
+    }
+
+    #[test]
+    fn old_spellings_move_to_their_unicode_form_unless_another_account_holds_it() {
+        let nfc = "jos\u{e9}@example.com";
+        let held = vec![
+            // Stored in NFKC already: stays.
+            (1, b"ann@example.com".to_vec(), email("ann@example.com")),
+            // Typed with a combining accent before addresses were normalised.
+            (2, "jose\u{301}@example.com".as_bytes().to_vec(), email(nfc)),
+            // Full-width letters, and an address another account holds in
+            // its NFKC form: it keeps its old key.
+            (3, "ａnn@example.com".as_bytes().to_vec(), email("ａnn@example.com")),
+        ];
+        assert_eq!(
+            email_rekeys(&held),
+            [EmailRekey {
+                user: 2,
+                old: "jose\u{301}@example.com".as_bytes().to_vec(),
+                new: nfc.as_bytes().to_vec(),
+            }]
+        );
     }
 }

@@ -6,7 +6,7 @@
 use droply_models::{Booking, ContentPurchase, DropinMessage, DropinSession, ReferralReward, User};
 
 use super::sled_trees::SledTrees;
-use super::tree_id::{IndexName, TreeId};
+use super::tree_id::{IndexName, TreeId, UniqueName};
 use super::txn::index_key;
 use super::{Backend, Store};
 use super::{Record, RecordId};
@@ -14,7 +14,7 @@ use crate::accounts::AuthSession;
 use crate::{Error, Result};
 
 /// The schema this build writes.
-pub const CURRENT_SCHEMA: u32 = 7;
+pub const CURRENT_SCHEMA: u32 = 8;
 
 const META_SCHEMA: &[u8] = b"schema_version";
 
@@ -66,7 +66,40 @@ const MIGRATIONS: &[Migration] = &[
         from: 6,
         run: |store, _| crate::payments::ledger::recount_referral_earnings(store).map(drop),
     },
+    // Schema 8: emails keyed by the Unicode form they read back in.
+    Migration {
+        from: 7,
+        run: |_, trees| rekey_emails(trees),
+    },
 ];
+
+/// Moves each email key stored under another spelling than its address's
+/// now (`crate::records::email_rekeys`), in one batch.
+fn rekey_emails(trees: &SledTrees) -> Result<()> {
+    let keys = trees.tree(TreeId::Unique(UniqueName::Email));
+    let mut emails = std::collections::BTreeMap::new();
+    for row in trees.tree(User::KIND.tree()).iter() {
+        let (_, value) = row?;
+        let user = User::decode(&value)?;
+        emails.insert(user.id.get(), user.email);
+    }
+    let mut held = Vec::new();
+    for entry in keys.iter() {
+        let (key, value) = entry?;
+        let id = <[u8; 8]>::try_from(value.as_ref())
+            .map(u64::from_be_bytes)
+            .map_err(|_| Error::Corrupt("malformed email key".to_owned()))?;
+        if let Some(email) = emails.remove(&id) {
+            held.push((id, key.to_vec(), email));
+        }
+    }
+    let mut batch = sled::Batch::default();
+    for rekey in crate::records::email_rekeys(&held) {
+        batch.remove(rekey.old);
+        batch.insert(rekey.new, &rekey.user.to_be_bytes());
+    }
+    Ok(keys.apply_batch(batch)?)
+}
 
 /// Enters every existing row of `R` into `index`, a relationship index added
 /// by a later schema (schema 2: experts; schema 3: sessions by user; schema
@@ -315,5 +348,38 @@ mod tests {
             store.schema_version().expect("version"),
             Some(CURRENT_SCHEMA)
         );
+    }
+
+    /// Regression: an address stored before emails were kept in NFKC stayed
+    /// keyed by the spelling typed then, so its owner could not sign in.
+    #[test]
+    fn opening_a_schema_7_store_keys_each_email_by_its_unicode_form() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store");
+        let address = droply_models::Email::parse("jos\u{e9}@example.com").expect("email");
+        let jose = {
+            let store = Store::open(&path).expect("open");
+            let mut jose = user("jose", "");
+            jose.email = address.clone();
+            let jose = store.users().create(jose).expect("jose");
+            // What schema 7 holds for an address typed with a combining
+            // accent: the key in that spelling.
+            let keys = store.sled_tree(TreeId::Unique(UniqueName::Email));
+            keys.remove(address.normalized().as_bytes()).expect("remove");
+            keys.insert("jose\u{301}@example.com", &jose.id.get().to_be_bytes())
+                .expect("old key");
+            store
+                .sled_tree(TreeId::Meta)
+                .insert(META_SCHEMA, &7u32.to_be_bytes())
+                .expect("schema 7");
+            store.flush().expect("flush");
+            assert_eq!(store.users().by_email(&address).expect("lookup"), None);
+            jose.id
+        };
+        let store = Store::open(&path).expect("reopen");
+        let found = store.users().by_email(&address).expect("lookup");
+        assert_eq!(found.map(|u| u.id), Some(jose));
+        let report = store.verify_integrity().expect("verify");
+        assert!(report.is_consistent(), "{:?}", report.problems);
     }
 }

@@ -1,11 +1,17 @@
 //! The PostgreSQL schema: versioned SQL files in `engine/migrations/postgres`,
 //! compiled into the binary and applied in order when a store opens. Each
 //! applied version is recorded in `schema_migrations`; nodes starting at the
-//! same time take turns on an advisory lock, so each file runs once.
+//! same time take turns on an advisory lock, so each file runs once. A
+//! version whose change needs the engine's own rules (version 6: email keys)
+//! has a Rust step, run after its file in the same transaction.
 
-use postgres::Client;
+use droply_models::Email;
+use postgres::{Client, Transaction};
 
 use crate::Result;
+
+/// A step in Rust that completes a migration's SQL.
+type Step = fn(&mut Transaction<'_>) -> Result<()>;
 
 /// Every migration, in version order.
 const MIGRATIONS: &[(i32, &str)] = &[
@@ -29,13 +35,20 @@ const MIGRATIONS: &[(i32, &str)] = &[
         5,
         include_str!("../../../migrations/postgres/0005_dropin_seats.sql"),
     ),
+    (
+        6,
+        include_str!("../../../migrations/postgres/0006_email_keys.sql"),
+    ),
 ];
+
+/// The Rust steps, by the version they complete.
+const STEPS: &[(i32, Step)] = &[(6, rekey_emails)];
 
 /// The advisory lock migrations run under.
 const MIGRATION_LOCK: i64 = 0x6472_6f70_6c79_0001;
 
 /// The latest schema version this build knows.
-pub(crate) const LATEST: i32 = 5;
+pub(crate) const LATEST: i32 = 6;
 
 /// Applies every migration the database has not seen; returns the version it is at.
 pub(crate) fn run(client: &mut Client) -> Result<i32> {
@@ -62,6 +75,9 @@ pub(crate) fn run(client: &mut Client) -> Result<i32> {
     for (version, sql) in MIGRATIONS.iter().filter(|(version, _)| *version > applied) {
         tracing::info!(version, "applying PostgreSQL migration");
         tx.batch_execute(sql)?;
+        for (_, step) in STEPS.iter().filter(|(of, _)| of == version) {
+            step(&mut tx)?;
+        }
         tx.execute(
             "INSERT INTO schema_migrations (version) VALUES ($1)",
             &[version],
@@ -69,4 +85,67 @@ pub(crate) fn run(client: &mut Client) -> Result<i32> {
     }
     tx.commit()?;
     Ok(LATEST)
+}
+
+/// Moves each email key stored under another spelling than its address's
+/// now (`crate::records::email_rekeys`).
+fn rekey_emails(tx: &mut Transaction<'_>) -> Result<()> {
+    let rows = tx.query(
+        "SELECT k.id, k.key, u.email FROM uniq_email AS k JOIN \"user\" AS u ON u.id = k.id",
+        &[],
+    )?;
+    let mut held = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: i64 = row.get(0);
+        let email = Email::parse(row.get::<_, &str>(2))?;
+        held.push((id.cast_unsigned(), row.get::<_, Vec<u8>>(1), email));
+    }
+    for rekey in crate::records::email_rekeys(&held) {
+        tx.execute("DELETE FROM uniq_email WHERE key = $1", &[&rekey.old])?;
+        tx.execute(
+            "INSERT INTO uniq_email (key, id) VALUES ($1, $2)",
+            &[&rekey.new, &rekey.user.cast_signed()],
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use droply_models::Email;
+
+    use crate::Store;
+
+    /// Regression: an address stored before emails were kept in NFKC stayed
+    /// keyed by the spelling typed then, so its owner could not sign in.
+    #[test]
+    fn version_6_keys_each_email_by_its_unicode_form() {
+        let url = droply_test_support::postgres::fresh_database();
+        let address = Email::parse("jos\u{e9}@example.com").expect("email");
+        let store = Store::open_postgres(&url).expect("open");
+        let mut jose = crate::test_rows::user("jose", "");
+        jose.email = address.clone();
+        let jose = store.users().create(jose).expect("jose").id;
+        // What version 5 holds for an address typed with a combining accent.
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        client
+            .execute(
+                "UPDATE uniq_email SET key = $1 WHERE id = $2",
+                &[
+                    &"jose\u{301}@example.com".as_bytes(),
+                    &i64::try_from(jose.get()).expect("id"),
+                ],
+            )
+            .expect("old key");
+        client
+            .execute("DELETE FROM schema_migrations WHERE version = 6", &[])
+            .expect("version 5");
+        assert_eq!(store.users().by_email(&address).expect("lookup"), None);
+        drop(store);
+        let store = Store::open_postgres(&url).expect("open at version 5");
+        let found = store.users().by_email(&address).expect("lookup");
+        assert_eq!(found.map(|u| u.id), Some(jose));
+        let report = store.verify_integrity().expect("verify");
+        assert!(report.is_consistent(), "{:?}", report.problems);
+    }
 }
