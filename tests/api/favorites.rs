@@ -343,3 +343,32 @@ fn a_flood_of_views_is_recorded_once_a_day() {
     );
     app.assert_no_leaks();
 }
+
+/// Regression: saving and forgetting an expert wrote an interaction each
+/// time, outside the daily bound: one account looping on it grew the store
+/// without end and pushed everyone else's views out of the window the
+/// expert's ranking reads.
+#[test]
+fn saving_and_forgetting_in_a_loop_records_each_once_a_day() {
+    let app = spawn_app();
+    let (grace, _) = app.register("grace");
+    app.make_expert(grace, "Europe/Berlin");
+    let (carl, token) = app.register("carl");
+    for _ in 0..30 {
+        let saved = app.authed("POST", &format!("/v1/favorites/{grace}"), &token, None);
+        assert_eq!(saved.status, 201, "{}", saved.raw);
+        let forgotten = app.authed("DELETE", &format!("/v1/favorites/{grace}"), &token, None);
+        assert_eq!(forgotten.status, 204, "{}", forgotten.raw);
+    }
+    assert_eq!(
+        interactions_of(&app, carl),
+        [
+            (grace, InteractionType::Favorite),
+            (grace, InteractionType::Unfavorite)
+        ]
+    );
+    // The save itself is still kept.
+    app.authed("POST", &format!("/v1/favorites/{grace}"), &token, None);
+    let list = app.authed("GET", "/v1/favorites", &token, None);
+    assert_eq!(list.body["experts"].as_array().map(Vec::len), Some(1));
+}

@@ -1,11 +1,12 @@
 //! Saving experts: favorite and unfavorite, each recorded as an interaction
-//! in the same transaction, and the caller's saved experts page by page.
+//! in the same transaction (once a day per expert, within the daily bound of
+//! `interactions`), and the caller's saved experts page by page.
 
 use droply_models::{
     Error as ModelError, Favorite, FavoriteId, InteractionType, Timestamp, User, UserId,
-    UserInteraction,
 };
 
+use super::interactions::record_within_bounds;
 use crate::store::{Page, PageRequest, Txn};
 use crate::{Error, Result, Store};
 
@@ -23,7 +24,7 @@ fn require_expert(txn: &Txn<'_>, id: UserId) -> Result<User> {
 
 /// `user` saves `expert`: `Invalid` for oneself, `NotFound` for an unknown
 /// user or a non-expert, `Conflict` when already saved. Records a
-/// `favorite` interaction in the same transaction.
+/// `favorite` interaction in the same transaction, within bounds.
 pub fn add_favorite(store: &Store, user: UserId, expert: UserId) -> Result<Favorite> {
     if user == expert {
         return Err(ModelError::invalid("expert_id", "you cannot save yourself").into());
@@ -37,18 +38,13 @@ pub fn add_favorite(store: &Store, user: UserId, expert: UserId) -> Result<Favor
             favorited_user_id: expert,
             created_at: now,
         })?;
-        txn.create(UserInteraction::new(
-            user,
-            expert,
-            InteractionType::Favorite,
-            now,
-        ))?;
+        record_within_bounds(txn, user, expert, InteractionType::Favorite)?;
         Ok(favorite)
     })
 }
 
 /// `user` forgets `expert`: `NotFound` when it was not saved. Records an
-/// `unfavorite` interaction in the same transaction.
+/// `unfavorite` interaction in the same transaction, within bounds.
 pub fn remove_favorite(store: &Store, user: UserId, expert: UserId) -> Result<Favorite> {
     let not_saved = || Error::NotFound {
         entity: "favorite",
@@ -58,18 +54,12 @@ pub fn remove_favorite(store: &Store, user: UserId, expert: UserId) -> Result<Fa
         .favorites()
         .find_pair(user, expert)?
         .ok_or_else(not_saved)?;
-    let now = Timestamp::now();
     store.write(|txn| {
         let removed = txn.delete::<Favorite>(saved.id).map_err(|err| match err {
             Error::NotFound { .. } => not_saved(),
             other => other,
         })?;
-        txn.create(UserInteraction::new(
-            user,
-            expert,
-            InteractionType::Unfavorite,
-            now,
-        ))?;
+        record_within_bounds(txn, user, expert, InteractionType::Unfavorite)?;
         Ok(removed)
     })
 }

@@ -10,7 +10,8 @@
 //! counts each user once a day anyway, `matching::stats`), and one user's
 //! actions write at most [`DAILY_INTERACTIONS`] interactions a UTC day
 //! (past that a client's is refused `LimitReached` and a match's impression
-//! is not written). Both are checked on the user's rows of the day, read
+//! is not written; nor is a favorite's or an unfavorite's, while the save
+//! itself is kept). Both are checked on the user's rows of the day, read
 //! inside the writing transaction: so a flood of views or stored matches
 //! neither grows the store nor pushes other people's interactions out of
 //! the windows the ranking reads. Acting on one's own profile is recorded
@@ -80,6 +81,30 @@ pub fn record_interaction(
         let row = txn.create(UserInteraction::new(user, target, kind, now))?;
         Ok((row, true))
     })
+}
+
+/// Records an interaction the engine writes with what it stands for (a
+/// favorite, an unfavorite), under a client's bounds: not when `user`
+/// recorded the same one on `target` today, nor past
+/// [`DAILY_INTERACTIONS`] today. Whether it was written. (Saving and
+/// forgetting an expert in a loop would otherwise write without bound and
+/// push everyone else's interactions out of the ranking's windows.)
+pub(crate) fn record_within_bounds(
+    txn: &mut Txn<'_>,
+    user: UserId,
+    target: UserId,
+    kind: InteractionType,
+) -> Result<bool> {
+    let now = txn.now();
+    let today = interactions_today(txn, user, now)?;
+    let seen = today
+        .iter()
+        .any(|row| row.target_user_id == target && row.interaction_type == kind);
+    if seen || today.len() >= DAILY_INTERACTIONS {
+        return Ok(false);
+    }
+    txn.create(UserInteraction::new(user, target, kind, now))?;
+    Ok(true)
 }
 
 /// `user`'s interactions of `now`'s UTC day, in time order, as seen
