@@ -27,6 +27,7 @@ mod http_client;
 mod limits;
 mod live_client;
 mod matches;
+mod moved_sessions;
 mod meeting_signal;
 mod metrics;
 mod multi_node;

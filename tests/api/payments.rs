@@ -35,7 +35,7 @@ pub(crate) fn book(app: &TestApp, client: &str, expert: u64, start: &str) -> cra
 
 /// A priced expert (90 USD an hour), a client, and the client's new
 /// booking: (expert id, expert token, client token, booking id).
-fn booked(app: &TestApp) -> (u64, String, String, u64) {
+pub(crate) fn booked(app: &TestApp) -> (u64, String, String, u64) {
     let (expert, provider) = expert_working(app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let created = book(app, &client, expert, SLOT);

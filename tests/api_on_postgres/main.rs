@@ -65,6 +65,8 @@ mod pages;
 mod pages_account;
 #[path = "../api/pages_profile.rs"]
 mod pages_profile;
+#[path = "../api/moved_sessions.rs"]
+mod moved_sessions;
 #[path = "../api/payments.rs"]
 mod payments;
 #[path = "../api/payouts.rs"]

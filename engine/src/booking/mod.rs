@@ -78,7 +78,10 @@ pub fn book(
 /// A session that costs money needs payments ([`Error::PaymentsNotConfigured`])
 /// and an expert who can be paid ([`User::is_bookable`]); it gets a
 /// [`Payment`] row in the same transaction (a replacement takes over the
-/// old booking's). A free one (no rate) is confirmed at once. A booking
+/// old booking's, and its earning waits for the new end:
+/// `ledger::defer_earning`). A free one (no rate) is confirmed at once. A
+/// replacement keeps the old booking's price, and an unpaid one its time to
+/// pay. A booking
 /// confirmed here gets its video room in the outbox in the same transaction.
 pub(crate) fn book_in(
     txn: &mut Txn<'_>,
@@ -168,9 +171,14 @@ pub(crate) fn book_in(
         Some(old) => payment_of(txn, old.id)?,
         None => None,
     };
-    let price = moved_payment
-        .as_ref()
-        .map_or(price, |payment| payment.amount);
+    // A moved session keeps its price: its payment's, or nothing when it
+    // was free (an expert who set a rate since cannot turn a confirmed free
+    // session into one awaiting a payment that was never asked for).
+    let price = match (&moved_payment, replacing) {
+        (Some(payment), _) => payment.amount,
+        (None, Some(old)) => old.payment_amount,
+        (None, None) => price,
+    };
     let free_ahead = booker_bookings
         .iter()
         .filter(|b| b.provider_id == provider.id && policy.is_free_session_ahead(b, now))
@@ -194,6 +202,15 @@ pub(crate) fn book_in(
         created_at: now,
     });
     booking.rescheduled_from = replacing.map(|old| old.id);
+    // A moved hold keeps its time to pay, counted from when it was made:
+    // moving it again and again cannot hold a slot unpaid for good.
+    // (`replacing` is cancelled already: it awaited payment if it was not
+    // paid and not free.)
+    if let Some(old) =
+        replacing.filter(|old| !old.payment_status.is_paid() && !old.payment_amount.is_zero())
+    {
+        booking.created_at = old.created_at;
+    }
     if let Some(old) = paid.or(moved_payment.as_ref().and(replacing)) {
         booking.payment_status = old.payment_status;
         booking.payment_amount = old.payment_amount;
@@ -210,6 +227,11 @@ pub(crate) fn book_in(
     match moved_payment {
         Some(mut payment) => {
             payment.pays_for = crate::payments::PaymentFor::Booking(booking.id);
+            let until = terms.earning_available_at(&booking);
+            if until > payment.earning_available_at {
+                crate::payments::ledger::defer_earning(txn, &payment, until)?;
+                payment.earning_available_at = until;
+            }
             txn.update(payment)?;
         }
         None if !price.is_zero() && replacing.is_none() => {

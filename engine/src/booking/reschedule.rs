@@ -6,7 +6,10 @@
 //! session that has started cannot be moved, and a client cannot move a
 //! paid one once the refund policy's full-refund deadline has passed (the
 //! payment would otherwise reach a later deadline and be refunded in full
-//! on a late cancellation); the expert can.
+//! on a late cancellation); the expert can, but not into that window (the
+//! client would lose the full refund the expert's move left no time for).
+//! A moved session keeps its price and an unpaid hold its time to pay; a
+//! paid one's earning waits for its new end.
 
 use droply_models::{Booking, BookingId, BookingStatus, Timestamp, UserId};
 
@@ -73,6 +76,16 @@ pub fn reschedule(
             client_message: old.client_message.clone(),
         };
         let new = book_in(txn, &request, policy, terms, Some(&old))?;
+        if role == BookingRole::Provider
+            && new.payment_status.is_paid()
+            && now <= refunds.full_refund_until(&old)
+            && now > refunds.full_refund_until(&new)
+        {
+            return Err(Error::InvalidState(format!(
+                "a paid session can be moved to at least {} hours ahead, so the client can still cancel it for a full refund; cancel it instead (the client is refunded in full)",
+                refunds.full_refund_hours_before
+            )));
+        }
         crate::calendar::booking_rescheduled(txn, &before, &new)?;
         Ok(new)
     })

@@ -60,7 +60,7 @@ use std::sync::Arc;
 
 use droply_models::{
     Booking, BookingId, BookingStatus, Content, ContentPurchase, ContentPurchaseId, PaymentStatus,
-    UserId,
+    Timestamp, UserId,
 };
 
 use crate::store::{IndexName, PageRequest, Store, Txn};
@@ -79,6 +79,18 @@ pub struct ChargeTerms {
     pub earnings_hold_days: u32,
 }
 
+impl ChargeTerms {
+    /// When the expert's earning from `booking` can be paid out: the hold's
+    /// days after the session ends.
+    pub fn earning_available_at(&self, booking: &Booking) -> Timestamp {
+        let hold = chrono::TimeDelta::days(i64::from(self.earnings_hold_days));
+        booking
+            .start_time
+            .plus_minutes(i64::from(booking.duration))
+            .saturating_add(hold)
+    }
+}
+
 impl PaymentsConfig {
     /// The terms new payments get.
     pub fn terms(&self) -> ChargeTerms {
@@ -95,7 +107,6 @@ impl Payment {
     pub fn for_booking(booking: &Booking, terms: &ChargeTerms) -> Result<Payment> {
         let amount = booking.payment_amount;
         let fee = amount.checked_mul_ratio(i64::from(terms.platform_fee_bps), 10_000)?;
-        let hold = chrono::TimeDelta::days(i64::from(terms.earnings_hold_days));
         Ok(Payment {
             id: PaymentId::new(0),
             pays_for: PaymentFor::Booking(booking.id),
@@ -106,10 +117,7 @@ impl Payment {
             status: PaymentStatus::Pending,
             intent_id: None,
             refunds: Vec::new(),
-            earning_available_at: booking
-                .start_time
-                .plus_minutes(i64::from(booking.duration))
-                .saturating_add(hold),
+            earning_available_at: terms.earning_available_at(booking),
             created_at: booking.created_at,
         })
     }

@@ -206,6 +206,42 @@ pub fn record_charge(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
     write_payment_rows(txn, payment, &rows)
 }
 
+/// A paid session moved to a later time: the expert's earning from
+/// `payment` (what is left of it after refunds) waits for the new date,
+/// `until`. It is taken back now and made again available then, as two
+/// `earning` rows that sum to nothing, so the totals stay and only what can
+/// be paid out changes. (Otherwise a session moved weeks ahead could be paid
+/// out at its old date and still be cancelled for a full refund.) Nothing
+/// is written for a payment not paid yet: its charge will carry the date.
+pub fn defer_earning(txn: &mut Txn<'_>, payment: &Payment, until: Timestamp) -> Result<()> {
+    let rows: Vec<LedgerEntry> =
+        txn.list_index(IndexName::LedgerByUser, &payment.payee.to_be_bytes())?;
+    let earned = rows
+        .iter()
+        .filter(|row| row.payment_id == Some(payment.id) && row.kind.is_earning())
+        .try_fold(Money::zero(payment.amount.currency), |sum, row| {
+            sum.checked_add(row.amount)
+        })?;
+    if !earned.is_positive() {
+        return Ok(());
+    }
+    let rows = [
+        Row {
+            account: Some(payment.payee),
+            kind: LedgerKind::Earning,
+            amount: earned.checked_mul(-1)?,
+            available_at: None,
+        },
+        Row {
+            account: Some(payment.payee),
+            kind: LedgerKind::Earning,
+            amount: earned,
+            available_at: Some(until),
+        },
+    ];
+    write_payment_rows(txn, payment, &rows)
+}
+
 /// The part of `payment`'s fee the platform keeps after the refunds that
 /// count so far (what a referral reward is a share of).
 pub(crate) fn fee_kept(payment: &Payment) -> Result<Money> {

@@ -1,0 +1,132 @@
+//! Moving a session keeps what was agreed: a free session stays free
+//! after the expert sets a rate, an unpaid hold keeps its time to pay, an
+//! expert cannot move a paid session into the window where the client's
+//! full refund has passed, and a paid session's earning waits for its new
+//! end before it can be paid out.
+
+use std::time::Duration;
+
+use droply_engine::availability::SlotPolicy;
+use droply_engine::payments::{RefundPolicy, ledger};
+use droply_models::{BookingId, BookingStatus, Timestamp, UserId};
+
+use crate::app::{error_code, spawn_app_paying, spawn_app_paying_with};
+use crate::availability::expert_working;
+use crate::payments::{SLOT, assert_consistent, book, booked};
+
+fn move_to(app: &crate::app::TestApp, id: u64, token: &str, start: &str) -> crate::app::Response {
+    app.authed(
+        "POST",
+        &format!("/v1/bookings/{id}/reschedule"),
+        token,
+        Some(&format!(r#"{{"start_time":"{start}"}}"#)),
+    )
+}
+
+/// Regression: a confirmed free session moved after its expert set a rate
+/// became `pending_payment` with no payment to pay, and lapsed as an
+/// unpaid hold 15 minutes later.
+#[test]
+fn a_free_session_moved_after_the_expert_set_a_rate_stays_free_and_confirmed() {
+    let app = spawn_app_paying();
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    app.make_free(expert);
+    let (_, client) = app.register("carl");
+    let created = book(&app, &client, expert, SLOT);
+    assert_eq!(created.body["status"], "confirmed", "{}", created.raw);
+    app.make_expert(expert, "Europe/Berlin");
+    let id = created.body["id"].as_u64().expect("id");
+    let moved = move_to(&app, id, &client, "2027-01-04T11:00:00Z");
+    assert_eq!(moved.status, 201, "{}", moved.raw);
+    assert_eq!(moved.body["status"], "confirmed", "{}", moved.raw);
+    assert_eq!(moved.body["payment_amount"]["amount_minor"], 0, "{}", moved.raw);
+    assert_consistent(&app);
+}
+
+/// Regression: moving an unpaid hold made a new one with a fresh time to
+/// pay, so moving it every few minutes held a slot unpaid for good.
+#[test]
+fn a_moved_hold_keeps_its_time_to_pay() {
+    let app = spawn_app_paying_with(|config| {
+        config.slot_policy = SlotPolicy {
+            unpaid_hold_ttl: Duration::from_secs(2),
+            ..SlotPolicy::default()
+        };
+    });
+    let (expert, _, client, id) = booked(&app);
+    let first = app.store.bookings().get(BookingId::new(id)).expect("hold");
+    std::thread::sleep(Duration::from_millis(1_200));
+    let moved = move_to(&app, id, &client, "2027-01-04T11:00:00Z");
+    assert_eq!(moved.status, 201, "{}", moved.raw);
+    let new_id = moved.body["id"].as_u64().expect("id");
+    let second = app.store.bookings().get(BookingId::new(new_id)).expect("moved");
+    assert_eq!(second.created_at, first.created_at);
+    // Two seconds after the first hold was made, the moved one has lapsed:
+    // someone else can book its time.
+    std::thread::sleep(Duration::from_millis(1_000));
+    let (_, dora) = app.register("dora");
+    let taken = book(&app, &dora, expert, "2027-01-04T11:00:00Z");
+    assert_eq!(taken.status, 201, "{}", taken.raw);
+}
+
+/// Regression: the expert could move a paid session from well ahead to
+/// tomorrow; the client could then neither move it back nor cancel it for a
+/// refund.
+#[test]
+fn an_expert_cannot_move_a_paid_session_into_the_no_refund_window() {
+    // The deadline falls between now and the session: 12 hours after the
+    // earlier start's deadline would be, so that start is inside the window
+    // and the booked one (a day later) outside it.
+    let earlier = Timestamp::parse_rfc3339(SLOT).expect("slot");
+    let hours = (earlier.as_micros() - Timestamp::now().as_micros()) / 3_600_000_000 + 12;
+    let app = spawn_app_paying_with(move |config| {
+        config.payments.refund_policy = RefundPolicy {
+            full_refund_hours_before: u32::try_from(hours).expect("hours"),
+        };
+    });
+    let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let created = book(&app, &client, expert, "2027-01-05T09:00:00Z");
+    let id = created.body["id"].as_u64().expect("id");
+    app.pay_booking(id);
+    let refused = move_to(&app, id, &provider, SLOT);
+    assert_eq!(refused.status, 409, "{}", refused.raw);
+    assert_eq!(error_code(&refused), "invalid_state");
+    let still = app.store.bookings().get(BookingId::new(id)).expect("booking");
+    assert_eq!(still.status, BookingStatus::Confirmed);
+    // The client, still before the deadline, cancels for a full refund.
+    let cancelled = app.authed(
+        "POST",
+        &format!("/v1/bookings/{id}/cancel"),
+        &client,
+        Some(r#"{"reason":"moved"}"#),
+    );
+    assert_eq!(cancelled.status, 200, "{}", cancelled.raw);
+    assert_eq!(cancelled.body["payment_status"], "refunded", "{}", cancelled.raw);
+    assert_consistent(&app);
+}
+
+/// Regression: a paid session kept its first payout date when moved, so the
+/// expert could be paid out weeks before a session that could still be
+/// cancelled for a full refund.
+#[test]
+fn a_moved_paid_sessions_earning_waits_for_its_new_end() {
+    let app = spawn_app_paying();
+    let (expert, _, client, id) = booked(&app);
+    app.pay_booking(id);
+    let moved = move_to(&app, id, &client, "2027-03-01T09:00:00Z");
+    assert_eq!(moved.status, 201, "{}", moved.raw);
+    let expert = app.store.users().get(UserId::new(expert)).expect("expert");
+    let old_due = Timestamp::parse_rfc3339("2027-01-11T10:01:00Z").expect("old date");
+    let new_due = Timestamp::parse_rfc3339("2027-03-08T10:01:00Z").expect("new date");
+    let available = |at| {
+        ledger::available_now(&app.store, &expert, at)
+            .expect("available")
+            .amount_minor
+    };
+    assert_eq!(available(old_due), 0);
+    assert_eq!(available(new_due), 7_650);
+    // The totals are the same; only the date moved.
+    assert_eq!(expert.total_earnings.amount_minor, 7_650);
+    assert_consistent(&app);
+}
