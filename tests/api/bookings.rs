@@ -74,6 +74,33 @@ fn the_same_idempotency_key_returns_the_same_booking() {
     assert!(app.store.verify_integrity().expect("check").is_consistent());
 }
 
+/// Regression: when Stripe could not be reached the booking answered 502
+/// and was cancelled, and its retry with the same key answered 200 with
+/// that cancelled booking, as if made; the key could never book again.
+#[test]
+fn a_retry_after_the_payment_could_not_start_books_again() {
+    let app = spawn_app_paying_with(|config| {
+        if let Some(stripe) = config.payments.stripe.as_mut() {
+            stripe.api_base = "http://127.0.0.1:1/".to_owned();
+        }
+    });
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let body = booking_body(expert, SLOT);
+    let headers = [("Idempotency-Key", "order-502")];
+    for attempt in ["first", "retry"] {
+        let answer = app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers);
+        assert_eq!(
+            (answer.status, error_code(&answer).as_str()),
+            (502, "payment_provider_error"),
+            "{attempt}: {}",
+            answer.raw
+        );
+    }
+    assert_eq!(app.store.bookings().count(), 2, "the retry booked again");
+    assert!(app.store.verify_integrity().expect("check").is_consistent());
+}
+
 #[test]
 fn only_the_booker_and_provider_see_and_move_a_booking() {
     let app = spawn_app_paying();

@@ -2,15 +2,18 @@
 //! fingerprint of the request it came with, and the booking it made, written
 //! in the same transaction as the booking. A retried request returns the
 //! first booking instead of making a second; the same key with a different
-//! request is refused with [`Error::IdempotencyKeyReused`].
+//! request is refused with [`Error::IdempotencyKeyReused`]. A first request
+//! whose payment could not be started answered an error, not a booking: its
+//! retry books again.
 
-use droply_models::{Booking, BookingId, UserId};
+use droply_models::{Booking, BookingId, BookingStatus, UserId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{BookingRequest, book_in};
 use crate::availability::SlotPolicy;
 use crate::payments::ChargeTerms;
+use crate::payments::PAYMENT_NOT_STARTED;
 use crate::store::{EntityKind, KeyBuilder, Record, Store, UniqueEntry, UniqueName, codec};
 use crate::{Error, Result};
 
@@ -169,7 +172,14 @@ pub fn book_idempotent(
                 {
                     return Err(Error::IdempotencyKeyReused);
                 }
-                return Ok((txn.require(record.booking_id)?, false));
+                let first: Booking = txn.require(record.booking_id)?;
+                if !payment_never_started(&first) {
+                    return Ok((first, false));
+                }
+                // The first request failed (its payment could not be
+                // started, and it answered that error): the retry books
+                // again rather than answer a cancelled booking as made.
+                txn.delete::<BookingIdempotency>(record.id)?;
             }
         }
         let booking = book_in(txn, request, policy, terms, None)?;
@@ -184,6 +194,13 @@ pub fn book_idempotent(
         }
         Ok((booking, true))
     })
+}
+
+/// Whether `booking` was cancelled because its payment could not be
+/// started: what its request answered was that error, not the booking.
+fn payment_never_started(booking: &Booking) -> bool {
+    booking.status == BookingStatus::Cancelled
+        && booking.cancellation_reason.as_deref() == Some(PAYMENT_NOT_STARTED)
 }
 
 #[cfg(test)]

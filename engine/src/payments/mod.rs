@@ -37,7 +37,7 @@ mod webhook;
 pub use amount::{
     AmountUse, currency_from_stripe, from_stripe, round_down_for, stripe_currency, to_stripe,
 };
-pub use checkout::{PaymentStart, start_payment, start_purchase_payment};
+pub use checkout::{PAYMENT_NOT_STARTED, PaymentStart, start_payment, start_purchase_payment};
 pub use config::{PaymentsConfig, RefundPolicy, STRIPE_API_BASE, StripeConfig};
 pub use gateway::{Gateway, GatewayError};
 pub use imported_sales::open_imported_sales;
