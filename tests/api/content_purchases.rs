@@ -575,3 +575,36 @@ fn a_price_stripe_cannot_charge_gives_the_purchase_up() {
     assert_eq!(statuses, [PaymentStatus::Failed, PaymentStatus::Failed]);
     assert_consistent(&app);
 }
+
+/// Regression: once its creator's Stripe account was restricted, priced
+/// content could still be bought: the platform took money it could not pay
+/// out (bookings with that expert were already refused).
+#[test]
+fn content_is_not_sold_while_its_creator_cannot_be_paid() {
+    let app = spawn_app_paying();
+    let (ann_id, ann) = app.register("ann");
+    app.make_expert(ann_id, "Europe/Berlin");
+    let (_, bob) = app.register("bob");
+    let id = published_guide(&app, &ann, "Restricted guide", 1_900);
+    let set_status = |status| {
+        app.store
+            .users()
+            .modify(UserId::new(ann_id), |user| {
+                user.stripe_account_status = status;
+                Ok(())
+            })
+            .expect("status");
+    };
+    set_status(droply_models::StripeAccountStatus::Restricted);
+    let refused = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+    assert_eq!(
+        (refused.status, error_code(&refused).as_str()),
+        (409, "payouts_not_enabled"),
+        "{}",
+        refused.raw
+    );
+    assert_eq!(app.store.iter::<ContentPurchase>().count(), 0);
+    set_status(droply_models::StripeAccountStatus::Active);
+    let bought = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+    assert_eq!(bought.status, 201, "{}", bought.raw);
+}

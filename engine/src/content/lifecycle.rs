@@ -222,6 +222,24 @@ pub fn delete(txn: &mut Txn<'_>, id: ContentId, creator: UserId) -> Result<Conte
     Ok(content)
 }
 
+/// Priced content can be bought only while its creator can be paid for it
+/// (`PayoutsNotEnabled` while their Stripe account is restricted or
+/// disabled, in words for the buyer), as it was put on sale only then
+/// ([`check_sellable`]).
+pub(super) fn check_buyable(txn: &Txn<'_>, content: &Content) -> Result<()> {
+    if content.price.is_zero() || can_be_paid(&txn.require(content.user_id)?) {
+        return Ok(());
+    }
+    Err(Error::PayoutsNotEnabled(
+        "its creator cannot be paid right now; try again later".to_owned(),
+    ))
+}
+
+/// Whether Stripe can pay `creator` for a sale.
+fn can_be_paid(creator: &User) -> bool {
+    creator.stripe_account_status == StripeAccountStatus::Active
+}
+
 /// Content with a price needs a creator Stripe can pay.
 fn check_sellable(txn: &Txn<'_>, content: &Content) -> Result<()> {
     if content.price.is_zero() {
@@ -229,7 +247,7 @@ fn check_sellable(txn: &Txn<'_>, content: &Content) -> Result<()> {
     }
     let creator: User = txn.require(content.user_id)?;
     check_price(&creator, content.price)?;
-    if creator.stripe_account_status != StripeAccountStatus::Active {
+    if !can_be_paid(&creator) {
         return Err(Error::PayoutsNotEnabled(
             "connect a Stripe account (POST /v1/payouts/onboarding) before selling content with a price"
                 .to_owned(),

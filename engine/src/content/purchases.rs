@@ -11,7 +11,7 @@ use droply_models::{
     Content, ContentId, ContentPurchase, ContentPurchaseId, Money, PaymentStatus, UserId,
 };
 
-use super::lifecycle::visible;
+use super::lifecycle::{check_buyable, visible};
 use super::reads::ContentReads;
 use crate::payments::{
     ChargeTerms, Payment, PaymentFor, RefundOrder, create_payment, grants_access, payment_for,
@@ -52,6 +52,7 @@ pub fn begin_purchase(
             "the content is not for sale".to_owned(),
         ));
     }
+    check_buyable(txn, &content)?;
     if let Some(open) = earlier
         .into_iter()
         .find(|p| awaits_payment(p.payment_status))
