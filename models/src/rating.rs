@@ -5,11 +5,29 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-/// The running total of a user's reviews.
+/// The running total of a user's reviews. Read back (from the store or an
+/// import) only through [`Rating::from_parts`], so no stored total can
+/// average outside 1–5 stars or overflow the next review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "RatingParts")]
 pub struct Rating {
     sum: u64,
     count: u32,
+}
+
+/// A rating's fields as written, before they are checked.
+#[derive(Deserialize)]
+struct RatingParts {
+    sum: u64,
+    count: u32,
+}
+
+impl TryFrom<RatingParts> for Rating {
+    type Error = Error;
+
+    fn try_from(parts: RatingParts) -> Result<Self> {
+        Self::from_parts(parts.sum, parts.count)
+    }
 }
 
 impl Rating {
@@ -95,5 +113,23 @@ mod tests {
         assert!(Rating::from_parts(10, 2).is_ok());
         assert!(Rating::from_parts(11, 2).is_err());
         assert!(Rating::from_parts(1, 2).is_err());
+    }
+
+    /// Regression: an import could set any totals (a 500-star average, or
+    /// a sum the next review overflowed).
+    #[test]
+    fn impossible_totals_are_refused_when_read() {
+        let read = |json: &str| serde_json::from_str::<Rating>(json);
+        assert_eq!(
+            read(r#"{"sum":9,"count":2}"#).expect("possible"),
+            Rating::from_parts(9, 2).expect("parts")
+        );
+        for impossible in [
+            r#"{"sum":500,"count":1}"#,
+            r#"{"sum":1,"count":2}"#,
+            r#"{"sum":18446744073709551615,"count":1}"#,
+        ] {
+            assert!(read(impossible).is_err(), "{impossible}");
+        }
     }
 }

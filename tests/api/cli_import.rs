@@ -133,6 +133,20 @@ fn a_row_that_breaks_a_rule_is_refused_with_its_line() {
     assert!(err.to_string().contains("line 3"), "{err}");
 }
 
+/// Regression: an imported user's rating totals were taken as written: a
+/// 500-star average showed on the profile and passed rating filters.
+#[test]
+fn impossible_rating_totals_are_refused_with_their_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut ann = serde_json::to_value(ImportRow::User(secretive_expert("ann"))).expect("json");
+    ann["row"]["rating"] = serde_json::json!({"sum": 500, "count": 1});
+    let file = dir.path().join("rows.jsonl");
+    std::fs::write(&file, format!("{ann}\n")).expect("write");
+    let err = import(&file, dir.path()).expect_err("impossible rating");
+    let message = err.to_string();
+    assert!(message.contains("line 1") && message.contains("rating"), "{message}");
+}
+
 /// `droply demo` then `droply import`: the demo's paid content sales come
 /// in with the payments, ledger rows and referral rewards the webhook would
 /// have written, at the sales' own times; the ledger check agrees before
