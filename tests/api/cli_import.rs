@@ -144,7 +144,10 @@ fn impossible_rating_totals_are_refused_with_their_line() {
     std::fs::write(&file, format!("{ann}\n")).expect("write");
     let err = import(&file, dir.path()).expect_err("impossible rating");
     let message = err.to_string();
-    assert!(message.contains("line 1") && message.contains("rating"), "{message}");
+    assert!(
+        message.contains("line 1") && message.contains("rating"),
+        "{message}"
+    );
 }
 
 /// `droply demo` then `droply import`: the demo's paid content sales come

@@ -608,3 +608,49 @@ fn content_is_not_sold_while_its_creator_cannot_be_paid() {
     let bought = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
     assert_eq!(bought.status, 201, "{}", bought.raw);
 }
+
+/// Regression: a creator's refund of an imported sale (paid before the
+/// store, with no PaymentIntent here) was committed as requested and could
+/// never be sent: every sweep retried it, and the sale showed a refund that
+/// never came.
+#[test]
+fn an_imported_sale_is_not_refunded_here() {
+    let app = spawn_app_paying();
+    let (ann_id, ann) = app.register("ann");
+    app.make_expert(ann_id, "Europe/Berlin");
+    let (bob_id, _) = app.register("bob");
+    let id = published_guide(&app, &ann, "Imported guide", 1_900);
+    let mut sale = fixtures::purchase(
+        UserId::new(bob_id),
+        ContentId::new(id),
+        "2026-10-02T10:00:00Z",
+    );
+    sale.amount_paid = Money::new(1_900, Currency::USD);
+    sale.payment_status = PaymentStatus::Succeeded;
+    let sale = app
+        .store
+        .write(|txn| txn.create(sale))
+        .expect("imported sale");
+    let config = droply_engine::payments::PaymentsConfig::default();
+    assert_eq!(
+        droply_engine::payments::open_imported_sales(&app.store, &config).expect("open"),
+        1
+    );
+    let refused = app.authed(
+        "POST",
+        &format!("/v1/purchases/{}/refund", sale.id.get()),
+        &ann,
+        None,
+    );
+    assert_eq!(
+        (refused.status, error_code(&refused).as_str()),
+        (409, "invalid_state"),
+        "{}",
+        refused.raw
+    );
+    let payment = stored_payment_of_purchase(&app.store, sale.id)
+        .expect("read")
+        .expect("the imported sale's payment");
+    assert!(payment.refunds.is_empty(), "{:?}", payment.refunds);
+    assert_consistent(&app);
+}

@@ -39,7 +39,11 @@ fn a_free_session_moved_after_the_expert_set_a_rate_stays_free_and_confirmed() {
     let moved = move_to(&app, id, &client, "2027-01-04T11:00:00Z");
     assert_eq!(moved.status, 201, "{}", moved.raw);
     assert_eq!(moved.body["status"], "confirmed", "{}", moved.raw);
-    assert_eq!(moved.body["payment_amount"]["amount_minor"], 0, "{}", moved.raw);
+    assert_eq!(
+        moved.body["payment_amount"]["amount_minor"], 0,
+        "{}",
+        moved.raw
+    );
     assert_consistent(&app);
 }
 
@@ -59,7 +63,11 @@ fn a_moved_hold_keeps_its_time_to_pay() {
     let moved = move_to(&app, id, &client, "2027-01-04T11:00:00Z");
     assert_eq!(moved.status, 201, "{}", moved.raw);
     let new_id = moved.body["id"].as_u64().expect("id");
-    let second = app.store.bookings().get(BookingId::new(new_id)).expect("moved");
+    let second = app
+        .store
+        .bookings()
+        .get(BookingId::new(new_id))
+        .expect("moved");
     assert_eq!(second.created_at, first.created_at);
     // Two seconds after the first hold was made, the moved one has lapsed:
     // someone else can book its time.
@@ -92,7 +100,11 @@ fn an_expert_cannot_move_a_paid_session_into_the_no_refund_window() {
     let refused = move_to(&app, id, &provider, SLOT);
     assert_eq!(refused.status, 409, "{}", refused.raw);
     assert_eq!(error_code(&refused), "invalid_state");
-    let still = app.store.bookings().get(BookingId::new(id)).expect("booking");
+    let still = app
+        .store
+        .bookings()
+        .get(BookingId::new(id))
+        .expect("booking");
     assert_eq!(still.status, BookingStatus::Confirmed);
     // The client, still before the deadline, cancels for a full refund.
     let cancelled = app.authed(
@@ -102,7 +114,11 @@ fn an_expert_cannot_move_a_paid_session_into_the_no_refund_window() {
         Some(r#"{"reason":"moved"}"#),
     );
     assert_eq!(cancelled.status, 200, "{}", cancelled.raw);
-    assert_eq!(cancelled.body["payment_status"], "refunded", "{}", cancelled.raw);
+    assert_eq!(
+        cancelled.body["payment_status"], "refunded",
+        "{}",
+        cancelled.raw
+    );
     assert_consistent(&app);
 }
 

@@ -55,6 +55,8 @@ mod matches;
 mod meeting_signal;
 #[path = "../api/metrics.rs"]
 mod metrics;
+#[path = "../api/moved_sessions.rs"]
+mod moved_sessions;
 #[path = "../api/openapi.rs"]
 mod openapi;
 #[path = "../api/page_cookies.rs"]
@@ -65,8 +67,6 @@ mod pages;
 mod pages_account;
 #[path = "../api/pages_profile.rs"]
 mod pages_profile;
-#[path = "../api/moved_sessions.rs"]
-mod moved_sessions;
 #[path = "../api/payments.rs"]
 mod payments;
 #[path = "../api/payouts.rs"]

@@ -134,6 +134,15 @@ pub fn refund_purchase(
     let payment = payment_for(txn, PaymentFor::Purchase(id))?
         .filter(|payment| payment.status.is_paid())
         .ok_or_else(|| Error::InvalidState("nothing was paid for this purchase".to_owned()))?;
+    // An imported sale was paid before this store, not through a
+    // PaymentIntent here: a refund could never be sent, and would stand as
+    // requested for good.
+    if payment.intent_id.is_none() {
+        return Err(Error::InvalidState(
+            "this sale was imported, not paid through Stripe here; refund it where it was paid"
+                .to_owned(),
+        ));
+    }
     let left: Money = payment.amount.checked_sub(payment.committed_refunds()?)?;
     if !left.is_positive() {
         return Err(Error::InvalidState(

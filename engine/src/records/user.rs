@@ -147,7 +147,11 @@ mod tests {
             (2, "jose\u{301}@example.com".as_bytes().to_vec(), email(nfc)),
             // Full-width letters, and an address another account holds in
             // its NFKC form: it keeps its old key.
-            (3, "ａnn@example.com".as_bytes().to_vec(), email("ａnn@example.com")),
+            (
+                3,
+                "ａnn@example.com".as_bytes().to_vec(),
+                email("ａnn@example.com"),
+            ),
         ];
         assert_eq!(
             email_rekeys(&held),

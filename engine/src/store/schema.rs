@@ -365,7 +365,8 @@ mod tests {
             // What schema 7 holds for an address typed with a combining
             // accent: the key in that spelling.
             let keys = store.sled_tree(TreeId::Unique(UniqueName::Email));
-            keys.remove(address.normalized().as_bytes()).expect("remove");
+            keys.remove(address.normalized().as_bytes())
+                .expect("remove");
             keys.insert("jose\u{301}@example.com", &jose.id.get().to_be_bytes())
                 .expect("old key");
             store
