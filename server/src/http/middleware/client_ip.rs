@@ -30,18 +30,23 @@ pub fn client_of(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAdd
     if !trusted.contains(&peer) {
         return peer;
     }
-    let hops: Vec<IpAddr> = headers
+    let values: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|hop| hop.trim().parse::<IpAddr>())
-        .collect::<Result<_, _>>()
-        .unwrap_or_default();
-    hops.into_iter()
-        .rev()
-        .find(|hop| !trusted.contains(hop))
-        .unwrap_or(peer)
+        .map(|value| value.to_str().unwrap_or(""))
+        .collect();
+    // From the right: past the trusted proxies, the first hop is the
+    // client. A hop that is no address there stops the walk (a trusted
+    // proxy wrote something unexpected: the peer is all that is known);
+    // what stands to its left was the client's to write, and never counts.
+    for hop in values.iter().rev().flat_map(|value| value.rsplit(',')) {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(hop) if trusted.contains(&hop) => {}
+            Ok(hop) => return hop,
+            Err(_) => return peer,
+        }
+    }
+    peer
 }
 
 /// Puts the request's [`ResolvedClient`] among its extensions (a request
@@ -117,7 +122,7 @@ mod tests {
     #[test]
     fn a_malformed_header_is_not_believed() {
         let proxy = ip("10.0.0.2");
-        for bad in ["not-an-ip", "203.0.113.7, , 1.1.1.1", "203.0.113.7:80"] {
+        for bad in ["not-an-ip", "1.1.1.1, 203.0.113.7:80", "203.0.113.7, "] {
             assert_eq!(
                 client_of(proxy, &forwarded(&[bad]), &[proxy]),
                 proxy,
@@ -125,5 +130,26 @@ mod tests {
             );
         }
         assert_eq!(client_of(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
+
+    /// Regression: junk a client wrote to the left of the hop its proxy
+    /// appended threw the whole header away, so the request counted against
+    /// the proxy's address: a second set of rate limits for every client.
+    #[test]
+    fn junk_left_of_the_client_hop_is_ignored() {
+        let proxy = ip("10.0.0.2");
+        for sent in [
+            "not-an-ip, 203.0.113.7",
+            "203.0.113.9, , 203.0.113.7",
+            "1.1.1.1:80, 203.0.113.7",
+        ] {
+            assert_eq!(
+                client_of(proxy, &forwarded(&[sent]), &[proxy]),
+                ip("203.0.113.7"),
+                "{sent}"
+            );
+        }
+        let split = forwarded(&["not-an-ip", "203.0.113.7"]);
+        assert_eq!(client_of(proxy, &split, &[proxy]), ip("203.0.113.7"));
     }
 }
