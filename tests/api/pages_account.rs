@@ -174,6 +174,34 @@ fn the_profile_form_saves_rates_as_minor_units_and_shows_a_refusal_with_400() {
     assert_eq!(user.hourly_rate.map(|m| m.amount_minor), Some(9050));
 }
 
+/// Regression: a signed-in browser's form posts never counted against the
+/// account's write limit (only bearer-token writes did), so one account
+/// could save its profile, and re-embed it, without bound.
+#[test]
+fn form_posts_count_against_the_accounts_write_limit() {
+    let app = crate::app::spawn_app_limited(
+        droply_server::limits::Limits {
+            account_write_rate: droply_server::limits::Rate::new(60, 2),
+            ..crate::app::test_limits()
+        },
+        |config| config,
+    );
+    let (_, token) = app.register("paula");
+    let (cookie, csrf) = browser(&app, &token);
+    let fields = profile_fields(&csrf, "90", "");
+    for _ in 0..2 {
+        let saved = post_form(&app, "/account/profile", &cookie, &fields);
+        assert_eq!(saved.status, 303, "{}", saved.raw);
+    }
+    let limited = post_form(&app, "/account/profile", &cookie, &fields);
+    assert_eq!(limited.status, 429, "{}", limited.raw);
+    // The same account's API writes share the limit.
+    let api = app.authed("PATCH", "/v1/users/me", &token, Some(r#"{"bio":"more"}"#));
+    assert_eq!(api.status, 429, "{}", api.raw);
+    // Pages that only read go on.
+    assert_eq!(get_with(&app, "/account/profile", &cookie).status, 200);
+}
+
 #[test]
 fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
     let app = spawn_app();

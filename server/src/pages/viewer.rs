@@ -3,7 +3,8 @@
 //! browser's CSRF token, and the time zone times are shown in (the
 //! `droply_tz` cookie the page script sets from the browser, else the
 //! account's zone, else UTC). A missing, expired or unknown session is
-//! simply anonymous.
+//! simply anonymous. A signed-in viewer's form posts count against the
+//! account's write limit, as its API writes do.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -84,6 +85,10 @@ impl FromRequestParts<AppState> for Viewer {
                 .transpose()
         })
         .await?;
+        // A page's write counts against the account as the API's do.
+        if let Some(user) = &user {
+            state.rate_limits.check_account_write(parts, user.id)?;
+        }
         let session = user.is_some().then_some(token);
         Ok(Viewer {
             user,

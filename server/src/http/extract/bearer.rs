@@ -4,13 +4,13 @@
 //! request without the header through but still refuses a bad token. A
 //! signed-in write also counts against the account's write rate limit.
 
-use axum::extract::{FromRequestParts, MatchedPath};
+use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use droply_models::UserId;
 
 use crate::http::error::{ApiError, ErrorCode};
-use crate::http::{AppState, RouteClass, blocking};
+use crate::http::{AppState, blocking};
 
 /// The bearer token a request carries.
 #[derive(Clone)]
@@ -56,13 +56,7 @@ impl FromRequestParts<AppState> for SignedIn {
     ) -> Result<Self, Self::Rejection> {
         let BearerToken(token) = BearerToken::from_request_parts(parts, state).await?;
         let user = blocking(state, move |engine| engine.authenticate(&token)).await?;
-        let route = parts
-            .extensions
-            .get::<MatchedPath>()
-            .map(MatchedPath::as_str);
-        if RouteClass::of(&parts.method, route) == RouteClass::Write {
-            state.rate_limits.check_account_write(user)?;
-        }
+        state.rate_limits.check_account_write(parts, user)?;
         Ok(SignedIn(user))
     }
 }

@@ -160,9 +160,22 @@ impl RateLimiters {
         }
     }
 
-    /// Counts a write by the signed-in `user`; `429 rate_limited` when the
+    /// Counts the request of `parts` against the signed-in `user`'s write
+    /// limit when it is a write, however the account signed in (a bearer
+    /// token or the pages' session cookie); `429 rate_limited` when the
     /// account is over its limit.
-    pub fn check_account_write(&self, user: UserId) -> Result<(), ApiError> {
+    pub fn check_account_write(
+        &self,
+        parts: &axum::http::request::Parts,
+        user: UserId,
+    ) -> Result<(), ApiError> {
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        if RouteClass::of(&parts.method, route) != RouteClass::Write {
+            return Ok(());
+        }
         match &self.account_write {
             Some(limiter) => limiter.check(&user),
             None => Ok(()),
