@@ -486,3 +486,45 @@ fn the_booking_page_joins_the_daily_room_with_a_token_made_on_the_way() {
     );
     assert_eq!(fake.tokens().len(), 1, "one token, for the one who joined");
 }
+
+/// Regression: an imported confirmed booking still ahead got no video room
+/// (only bookings confirmed here, and the schema-6 migration, queued one),
+/// so its meeting fell back to WebRTC with Daily configured.
+#[test]
+fn an_imported_confirmed_session_gets_its_room() {
+    let fake = DailyFake::start();
+    let app = spawn_app_with_daily(&fake);
+    let (expert, _) = app.register("grace");
+    app.make_expert(expert, "Europe/Berlin");
+    let (client, _) = app.register("carl");
+    let start = Timestamp::now().plus_days(3);
+    let mut ahead = Booking::new(droply_models::NewBooking {
+        user_id: droply_models::UserId::new(client),
+        provider_id: droply_models::UserId::new(expert),
+        start_time: start,
+        duration: 60,
+        payment_amount: droply_models::Money::zero(droply_models::Currency::USD),
+        client_name: "carl Person".to_owned(),
+        client_email: droply_models::Email::parse("carl@example.org").expect("email"),
+        client_message: None,
+        created_at: Timestamp::now(),
+    });
+    ahead.id = BookingId::new(9_001);
+    ahead.status = droply_models::BookingStatus::Confirmed;
+    let mut cancelled = ahead.clone();
+    cancelled.id = BookingId::new(9_002);
+    cancelled.status = droply_models::BookingStatus::Cancelled;
+    droply_engine::import::import_rows(
+        &app.store,
+        [
+            droply_engine::import::ImportRow::Booking(ahead),
+            droply_engine::import::ImportRow::Booking(cancelled),
+        ],
+        |_| {},
+    )
+    .expect("import");
+    app.engine.run_video_sweep().expect("sweep");
+    assert!(booking_row(&app, 9_001).meeting_room_id.is_some());
+    assert!(booking_row(&app, 9_002).meeting_room_id.is_none());
+    assert!(app.store.verify_integrity().expect("check").is_consistent());
+}

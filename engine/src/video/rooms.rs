@@ -164,14 +164,20 @@ pub(crate) fn enqueue_rooms_of_confirmed(store: &Store) -> Result<()> {
     let now = Timestamp::now();
     for booking in store.iter::<Booking>() {
         let booking = booking?;
-        if booking.status == BookingStatus::Confirmed
-            && booking.end_time > now
-            && booking.meeting_room_id.is_none()
-        {
+        if wants_room(&booking, now) {
             store.write(|txn| enqueue_room(txn, &booking))?;
         }
     }
     Ok(())
+}
+
+/// Whether `booking`, written without going through booking (an older
+/// store, an import), needs a room queued at `now`: confirmed, not over,
+/// and without a room of its own.
+pub(crate) fn wants_room(booking: &Booking, now: Timestamp) -> bool {
+    booking.status == BookingStatus::Confirmed
+        && booking.end_time > now
+        && booking.meeting_room_id.is_none()
 }
 
 #[cfg(test)]
