@@ -7,9 +7,10 @@
 //! outbox of event operations is sent, each operation's result recorded in
 //! a transaction of its own.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
-use droply_models::{Booking, Timestamp, UserId};
+use droply_models::{Booking, BookingId, Timestamp, UserId};
 use secrecy::SecretString;
 
 use super::busy::{clear_busy, normalise, replace_busy};
@@ -273,7 +274,12 @@ impl CalendarSync {
         })
     }
 
-    /// Sends the due event operations in id order.
+    /// Sends the due event operations in id order. The operations of one
+    /// booking, and of the bookings it replaced, go in that order: one waits
+    /// while an earlier one it depends on is still queued (waiting for its
+    /// backoff, or kept back). A cancel sent before the reschedule it
+    /// follows would find no event under the new booking (the link is still
+    /// the old one's) and drop it, leaving the old event in Google for good.
     fn drain_outbox(
         &self,
         google: &Google,
@@ -281,20 +287,27 @@ impl CalendarSync {
         now: Timestamp,
         report: &mut SyncReport,
     ) -> Result<()> {
-        let ops: Vec<CalendarOp> = store
-            .iter::<CalendarOp>()
-            .filter(|op| op.as_ref().map_or(true, |op| op.not_before <= now))
-            .collect::<Result<_>>()?;
+        let ops: Vec<CalendarOp> = store.iter::<CalendarOp>().collect::<Result<_>>()?;
+        let mut waiting: HashSet<BookingId> = HashSet::new();
         for op in ops {
-            match self.send_op(google, store, &op, now, report) {
-                Ok(true) => {
-                    report.events_sent += 1;
+            let touches = std::iter::once(op.booking_id).chain(op.replaces);
+            let sent = if op.not_before > now || touches.clone().any(|id| waiting.contains(&id)) {
+                false
+            } else {
+                match self.send_op(google, store, &op, now, report) {
+                    Ok(sent) => {
+                        report.events_sent += usize::from(sent);
+                        sent || store.get::<CalendarOp>(op.id)?.is_none()
+                    }
+                    Err(err) => {
+                        report.events_failed += 1;
+                        self.retry_later(store, &op, now, &err)?;
+                        false
+                    }
                 }
-                Ok(false) => {}
-                Err(err) => {
-                    report.events_failed += 1;
-                    self.retry_later(store, &op, now, &err)?;
-                }
+            };
+            if !sent {
+                waiting.extend(touches);
             }
         }
         Ok(())

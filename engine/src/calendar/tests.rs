@@ -187,3 +187,75 @@ fn a_failed_event_stays_in_the_outbox_and_is_sent_after_its_backoff() {
         .expect("the event id");
     assert_eq!(link.event_id, fake.events()[0].id);
 }
+
+/// Regression: a reschedule whose event update failed, then a cancel of
+/// the new booking: the cancel went first, found no event under the new
+/// booking (the link was still the old one's) and was dropped; the retried
+/// update then moved the link without calling Google, and the old event
+/// stayed in the expert's calendar for good.
+#[test]
+fn a_cancel_waits_for_the_reschedule_it_follows() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fake = GoogleFake::start();
+    let store = Store::open_temporary().expect("store");
+    let ann = store
+        .users()
+        .create(user("ann", "Tax Advisor"))
+        .expect("ann");
+    let bob = store.users().create(user("bob", "")).expect("bob");
+    let sync = CalendarSync::new(google_on(&fake)).expect("sync");
+    let url = sync.connect_url(&store, ann.id).expect("consent url");
+    let (code, state) = fake.authorize(&url);
+    sync.complete(&store, &code, &state, ann.id)
+        .expect("connected");
+    let mut first = crate::test_rows::booking(bob.id, ann.id);
+    first.status = droply_models::BookingStatus::Confirmed;
+    let first = store.bookings().create(first).expect("booking");
+    store
+        .write(|txn| booking_changed(txn, None, &first))
+        .expect("queued");
+    let now = droply_models::Timestamp::now();
+    sync.sync_all(&store, now).expect("sync");
+    assert_eq!(fake.events().len(), 1);
+
+    // Moved a day later; the update meets a 503 and waits for its backoff.
+    let mut moved = first.clone();
+    moved.id = droply_models::BookingId::new(0);
+    moved.start_time = first.start_time.plus_days(1);
+    moved.end_time = first.end_time.plus_days(1);
+    moved.rescheduled_from = Some(first.id);
+    let moved = store
+        .write(|txn| {
+            let mut old = first.clone();
+            old.status = droply_models::BookingStatus::Cancelled;
+            txn.update(old)?;
+            let moved = txn.create(moved.clone())?;
+            super::booking_rescheduled(txn, &first, &moved)?;
+            Ok(moved)
+        })
+        .expect("moved");
+    // (FreeBusy and the event both meet a 503.)
+    fake.fail_next_api_calls(2);
+    let now = droply_models::Timestamp::now();
+    let report = sync.sync_all(&store, now).expect("sync");
+    assert_eq!(report.events_failed, 1, "{report:?}");
+
+    // Then cancelled: its removal waits for the update.
+    store
+        .write(|txn| {
+            let mut cancelled = moved.clone();
+            cancelled.status = droply_models::BookingStatus::Cancelled;
+            let cancelled = txn.update(cancelled)?;
+            booking_changed(txn, Some(&moved), &cancelled)
+        })
+        .expect("cancelled");
+    let now = droply_models::Timestamp::now();
+    let report = sync.sync_all(&store, now).expect("sync");
+    assert_eq!(report.events_sent, 0, "{report:?}");
+    assert_eq!(store.count::<CalendarOp>(), 2, "both still queued");
+    sync.sync_all(&store, now.plus_minutes(5)).expect("sync");
+    assert!(fake.events().is_empty(), "{:?}", fake.events());
+    assert_eq!(store.count::<CalendarOp>(), 0);
+}
