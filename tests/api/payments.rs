@@ -508,3 +508,56 @@ fn a_failed_refund_stays_failed_whatever_order_its_events_come_in() {
         "{outcomes:?}"
     );
 }
+
+/// Regression: two refunds made in Stripe's dashboard, whose charge total
+/// (`charge.refunded`) came before their own events: each refund was then
+/// counted again beside the total, so 1,500 refunded showed as 3,000 (the
+/// expert lost earnings that were theirs; a second pair of 4,500 refunds
+/// broke the payment's bounds and every delivery answered 400).
+#[test]
+fn refunds_counted_in_a_charges_total_first_are_not_counted_again() {
+    for (parts, total) in [([1_000, 500], 1_500), ([4_500, 4_500], 9_000)] {
+        for seed in 0..3_u64 {
+            let app = spawn_app_paying();
+            let (expert, _, _, id) = booked(&app);
+            let life = life_of(&app, id);
+            let (paid, charge) = (&life[0], &life[1]);
+            let mut charge = charge.clone();
+            charge["data"]["object"]["amount_refunded"] = json!(total);
+            let refund_of = |n: usize, amount: i64| {
+                let mut refund = life[2].clone();
+                refund["id"] = json!(format!("evt_refund_{n}"));
+                refund["type"] = json!("refund.created");
+                refund["data"]["object"]["id"] = json!(format!("re_{n}"));
+                refund["data"]["object"]["amount"] = json!(amount);
+                refund
+            };
+            let refunds = [refund_of(1, parts[0]), refund_of(2, parts[1])];
+            post_event(&url(&app), WEBHOOK_SECRET, paid);
+            let (status, answer) = post_event(&url(&app), WEBHOOK_SECRET, &charge);
+            assert_eq!(status, 200, "{answer}");
+            // The refunds' own events, in either order, each twice.
+            deliver_shuffled(&app, refunds.iter().chain(&refunds).collect(), seed);
+            let payment =
+                droply_engine::payments::stored_payment_of(&app.store, BookingId::new(id))
+                    .expect("read")
+                    .expect("payment");
+            assert_eq!(payment.refunded().expect("sum"), usd(total), "{payment:?}");
+            let mut names: Vec<_> = payment
+                .refunds
+                .iter()
+                .filter_map(|r| r.stripe_id.clone())
+                .collect();
+            names.sort();
+            assert_eq!(names, ["re_1", "re_2"], "{payment:?}");
+            let earned = app
+                .store
+                .users()
+                .get(UserId::new(expert))
+                .expect("expert")
+                .total_earnings;
+            assert_eq!(earned, usd(7_650 - total * 7_650 / 9_000), "{payment:?}");
+            assert_consistent(&app);
+        }
+    }
+}

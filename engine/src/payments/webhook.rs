@@ -26,9 +26,9 @@ use serde_json::Value;
 use super::refunds::{mirror_status, refund_state, request_refund, settle_refund};
 use super::subject::{grants_access, mirror_onto, set_purchase};
 use super::{
-    META_INSTANCE, META_PAYMENT, META_REFUND, Payment, PaymentFor, PaymentId, Payments,
-    RefundOrder, RefundState, StripeEvent, StripeEventRowId, currency_from_stripe, from_stripe,
-    ledger, send_refund, signature,
+    META_INSTANCE, META_PAYMENT, META_REFUND, Payment, PaymentFor, PaymentId, PaymentRefund,
+    Payments, RefundOrder, RefundState, StripeEvent, StripeEventRowId, currency_from_stripe,
+    from_stripe, ledger, send_refund, signature,
 };
 use crate::availability::SlotPolicy;
 use crate::booking::EXPIRED_HOLD_REASON;
@@ -365,6 +365,9 @@ impl Context<'_> {
             .map(|known| known.number);
         let payment = match number {
             Some(number) => settle_refund(txn, payment, number, state, Some(refund_id))?,
+            None if state.counts() && payment.refunds.iter().any(is_unnamed_total) => {
+                name_from_total(txn, payment, amount, refund_id, state)?
+            }
             None => add_settled_refund(txn, payment, amount, Some(refund_id), state)?,
         };
         Ok((
@@ -409,6 +412,56 @@ fn not_ours() -> Applied {
     ("ignored: not an object of this store".to_owned(), None)
 }
 
+/// Why a refund made at Stripe (not asked for here) is on a payment.
+const REFUNDED_AT_STRIPE: &str = "refunded at Stripe";
+
+/// Whether `refund` is what a charge's `amount_refunded` told of before the
+/// refunds' own events came (`charge_refunded`): counted, with no name.
+fn is_unnamed_total(refund: &PaymentRefund) -> bool {
+    refund.stripe_id.is_none() && refund.state.counts() && refund.reason == REFUNDED_AT_STRIPE
+}
+
+/// Refund `refund_id` of `amount`, unknown by name, while a charge's total
+/// stands unnamed on `payment`: it is (part of) that total, not another
+/// refund. Stripe delivers events in any order, and a total of two
+/// refunds counted before their own events would otherwise be counted
+/// again. Less than the total: the total is split, nothing new counts. As
+/// much or more: the total was this refund (seen in part); it takes the name,
+/// and only what goes beyond counts.
+fn name_from_total(
+    txn: &mut Txn<'_>,
+    mut payment: Payment,
+    amount: droply_models::Money,
+    refund_id: &str,
+    state: RefundState,
+) -> Result<Payment> {
+    let at = payment
+        .refunds
+        .iter()
+        .position(is_unnamed_total)
+        .ok_or_else(|| Error::Invalid(format!("payment {} has no unnamed refund", payment.id)))?;
+    let total = payment.refunds[at].amount;
+    if total.amount_minor > amount.amount_minor {
+        payment.refunds[at].amount = total.checked_sub(amount)?;
+        let number = payment.push_refund(amount, REFUNDED_AT_STRIPE, txn.now());
+        if let Some(named) = payment.refunds.iter_mut().find(|r| r.number == number) {
+            named.state = state;
+            named.stripe_id = Some(refund_id.to_owned());
+        }
+        return txn.update(payment);
+    }
+    let extra = amount.checked_sub(total)?;
+    let named = &mut payment.refunds[at];
+    named.amount = amount;
+    named.state = state;
+    named.stripe_id = Some(refund_id.to_owned());
+    if extra.is_positive() {
+        ledger::record_refund(txn, &payment, extra, true)?;
+    }
+    mirror_status(txn, &mut payment)?;
+    txn.update(payment)
+}
+
 /// A refund Stripe knows of that we did not ask for (made elsewhere, or
 /// first seen through an event): appended and settled in `state`.
 fn add_settled_refund(
@@ -418,7 +471,7 @@ fn add_settled_refund(
     stripe_id: Option<&str>,
     state: RefundState,
 ) -> Result<Payment> {
-    let number = payment.push_refund(amount, "refunded at Stripe", txn.now());
+    let number = payment.push_refund(amount, REFUNDED_AT_STRIPE, txn.now());
     let mut payment = txn.update(payment)?;
     if state == RefundState::Requested {
         mirror_status(txn, &mut payment)?;
