@@ -47,8 +47,8 @@ fn classify(err: StripeError) -> GatewayError {
                 "Stripe refused the request ({status}): {}",
                 details
                     .message
-                    .clone()
-                    .unwrap_or_else(|| "no message".to_owned())
+                    .as_deref()
+                    .map_or_else(|| "no message".to_owned(), without_keys)
             ),
             retryable: status == 409 || status == 429 || status >= 500,
         },
@@ -69,6 +69,24 @@ fn classify(err: StripeError) -> GatewayError {
             retryable: false,
         },
     }
+}
+
+/// `text` (Stripe's words) with every key it names, even masked
+/// (`sk_live_****abcd`, as Stripe quotes a revoked one), left out: the
+/// message reaches logs and callers, which never see a key or part of one.
+fn without_keys(text: &str) -> String {
+    const KEYS: [&str; 4] = ["sk_", "rk_", "pk_", "whsec_"];
+    text.split(' ')
+        .map(|word| {
+            let bare = word.trim_start_matches(['\'', '"', '(', '`']);
+            if KEYS.iter().any(|prefix| bare.starts_with(prefix)) {
+                "[a key]"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A PaymentIntent as far as we read it.
@@ -318,5 +336,26 @@ impl Gateway {
         .transfer_group(group)
         .metadata(metadata);
         self.send(&create, Some(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: Stripe's answer to a revoked key quotes it masked, and
+    /// the 502 answered to the caller carried it.
+    #[test]
+    fn no_key_stripe_quotes_reaches_a_message() {
+        let said = "Expired API Key provided: sk_live_****abcd. Roll it, not 'rk_test_51Xyz'.";
+        let shown = without_keys(said);
+        assert_eq!(
+            shown,
+            "Expired API Key provided: [a key] Roll it, not [a key]"
+        );
+        assert_eq!(
+            without_keys("Amount must be at least 50 cents"),
+            "Amount must be at least 50 cents"
+        );
     }
 }
