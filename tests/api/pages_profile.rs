@@ -375,3 +375,32 @@ fn a_paid_session_booked_from_the_page_is_paid_on_the_pay_page() {
     assert_eq!(booking.status, droply_models::BookingStatus::PendingPayment);
     assert_eq!(app.store.bookings().count(), 1);
 }
+
+/// Regression: the profile page read the first twelve of the creator's own
+/// content, drafts included, then kept the published: a creator with
+/// twelve older drafts saw none of their published content on their own
+/// page, which strangers saw.
+#[test]
+fn a_creator_sees_their_published_content_on_their_page_past_their_drafts() {
+    let app = spawn_app();
+    let (_, token) = free_expert(&app, "ann");
+    for n in 0..12 {
+        crate::content::create(
+            &app,
+            &token,
+            serde_json::json!({"title": format!("Draft {n}"), "content_type": "document",
+                "price": {"amount_minor": 0, "currency": "USD"}}),
+        );
+    }
+    crate::content::published_guide(&app, &token, "The published guide", 0);
+    for viewer in [None, Some(token.as_str())] {
+        let page = browse(&app, "GET", "/@ann", viewer, None);
+        assert_eq!(page.status, 200, "{}", page.raw);
+        assert!(
+            page.raw.contains("The published guide"),
+            "{viewer:?}: {}",
+            page.raw
+        );
+        assert!(!page.raw.contains("Draft 0"), "{viewer:?}");
+    }
+}

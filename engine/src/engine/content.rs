@@ -166,6 +166,29 @@ impl Engine {
         page: &PageRequest,
     ) -> Result<Page<ContentDetails>> {
         let own = viewer == Some(creator);
+        self.listing(creator, viewer, page, |row| own || row.is_published())
+    }
+
+    /// `creator`'s published content, oldest first, with what `viewer` may
+    /// do with each: the public profile's list, which is the same for the
+    /// creator (their drafts once filled the page and hid it from them).
+    pub fn published_content_of(
+        &self,
+        creator: UserId,
+        viewer: Option<UserId>,
+        page: &PageRequest,
+    ) -> Result<Page<ContentDetails>> {
+        self.listing(creator, viewer, page, Content::is_published)
+    }
+
+    /// One page of `creator`'s content that `keep` keeps, for `viewer`.
+    fn listing(
+        &self,
+        creator: UserId,
+        viewer: Option<UserId>,
+        page: &PageRequest,
+        keep: impl Fn(&Content) -> bool,
+    ) -> Result<Page<ContentDetails>> {
         let store = self.store();
         let prefix = creator.to_be_bytes();
         let mut items = Vec::new();
@@ -175,7 +198,7 @@ impl Engine {
             let got =
                 store.list_index::<Content>(IndexName::ContentByCreator, &prefix, &request)?;
             for row in got.items {
-                if own || row.is_published() {
+                if keep(&row) {
                     items.push(self.details(row, viewer)?);
                 }
             }

@@ -80,11 +80,8 @@ pub async fn render(
             .reviews_of(expert.id, &PageRequest::first(REVIEWS_SHOWN))?
             .items;
         let content = engine
-            .content_of(expert.id, viewer_id, &PageRequest::first(CONTENT_SHOWN))?
-            .items
-            .into_iter()
-            .filter(|item| item.content.is_published())
-            .collect();
+            .published_content_of(expert.id, viewer_id, &PageRequest::first(CONTENT_SHOWN))?
+            .items;
         let dropins = engine.open_dropins_of(expert.id)?;
         let slots = if expert.is_bookable() {
             let now = Timestamp::now();
