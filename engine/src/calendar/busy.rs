@@ -1,6 +1,7 @@
 //! `BusyTimes`: the busy intervals an expert's Google calendar reported for
-//! the next 90 days (engine-internal, one row per expert keyed by their id,
-//! replaced in place by each sync). Availability subtracts them from open
+//! the next 90 days, and all after them as busy, being unknown
+//! (engine-internal, one row per expert keyed by their id, replaced in
+//! place by each sync). Availability subtracts them from open
 //! hours like blocked exceptions, in the slot finder and in the booking
 //! transaction's re-check alike, and the matcher forgets the expert's
 //! cached stats when the row changes (it is in the change feed under the
@@ -76,6 +77,28 @@ pub fn normalise(intervals: impl IntoIterator<Item = Interval>) -> Vec<BusySpan>
             end: part.end,
         })
         .collect()
+}
+
+/// `spans` as read for a window that ends at `window_end`, with all that
+/// lies past the window busy, from the start of that UTC day on (so syncs
+/// through one day write the same row): Google told nothing of it, so no
+/// slot there is offered or booked over an event the expert may have.
+pub(crate) fn busy_past_the_window(
+    mut spans: Vec<BusySpan>,
+    window_end: Timestamp,
+) -> Result<Vec<BusySpan>> {
+    const DAY_MICROS: i64 = 86_400_000_000;
+    let known_until = Timestamp::from_micros(window_end.utc_day().saturating_mul(DAY_MICROS))?;
+    let unknown = BusySpan {
+        start: known_until,
+        end: known_until.plus_days(100 * 365),
+    };
+    spans.retain(|span| span.start < known_until);
+    match spans.last_mut() {
+        Some(last) if last.end >= known_until => last.end = unknown.end,
+        _ => spans.push(unknown),
+    }
+    Ok(spans)
 }
 
 /// Expert `user`'s busy intervals as committed.

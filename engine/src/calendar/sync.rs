@@ -13,7 +13,7 @@ use std::time::Duration;
 use droply_models::{Booking, BookingId, Timestamp, UserId};
 use secrecy::SecretString;
 
-use super::busy::{clear_busy, normalise, replace_busy};
+use super::busy::{busy_past_the_window, clear_busy, normalise, replace_busy};
 use super::config::{CalendarConfig, GoogleConfig};
 use super::connection::{CalendarConnection, LinkState, token_aad};
 use super::crypto::SecretKey;
@@ -133,7 +133,7 @@ impl CalendarSync {
             Some(busy) => busy,
             None => return Ok(false),
         };
-        let spans = normalise(busy);
+        let spans = busy_past_the_window(normalise(busy), window_end)?;
         store.write(|txn| {
             let Some(mut connection) = txn.get::<CalendarConnection>(user)? else {
                 return Ok(());

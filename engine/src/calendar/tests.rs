@@ -259,3 +259,51 @@ fn a_cancel_waits_for_the_reschedule_it_follows() {
     assert!(fake.events().is_empty(), "{:?}", fake.events());
     assert_eq!(store.count::<CalendarOp>(), 0);
 }
+
+/// Regression: busy times were read 90 days ahead, but slots and bookings
+/// had no bound: a session 100 days out was offered and booked over an
+/// event Google was never asked about.
+#[test]
+fn past_the_synced_window_an_expert_is_busy() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fake = GoogleFake::start();
+    let store = Store::open_temporary().expect("store");
+    let ann = store
+        .users()
+        .create(user("ann", "Tax Advisor"))
+        .expect("ann");
+    let sync = CalendarSync::new(google_on(&fake)).expect("sync");
+    let url = sync.connect_url(&store, ann.id).expect("consent url");
+    let (code, state) = fake.authorize(&url);
+    sync.complete(&store, &code, &state, ann.id)
+        .expect("connected");
+    let now = droply_models::Timestamp::now();
+    sync.sync_all(&store, now).expect("sync");
+    let busy = super::busy_of(&store, ann.id).expect("busy");
+    let busy_at = |days: i64| {
+        let at = now.plus_days(days);
+        busy.iter().any(|span| span.start <= at && at < span.end)
+    };
+    assert!(!busy_at(10), "{busy:?}");
+    assert!(!busy_at(88), "{busy:?}");
+    assert!(busy_at(91), "{busy:?}");
+    assert!(busy_at(100), "{busy:?}");
+    assert!(busy_at(3_000), "{busy:?}");
+    // A sync later the same day writes the same row.
+    let before = store.get::<super::BusyTimes>(ann.id).expect("read");
+    let window_day = |at: droply_models::Timestamp| at.plus_days(90).utc_day();
+    let later = if window_day(now.plus_minutes(1)) == window_day(now) {
+        now.plus_minutes(1)
+    } else {
+        now.plus_minutes(-1)
+    };
+    sync.sync_all(&store, later).expect("sync");
+    let after = store.get::<super::BusyTimes>(ann.id).expect("read");
+    assert_eq!(
+        before.map(|b| b.spans),
+        after.map(|b| b.spans),
+        "the window's end moves by whole days"
+    );
+}
