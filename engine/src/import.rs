@@ -87,37 +87,34 @@ impl ImportRow {
     /// a replaced row's money would no longer agree with the ledger).
     pub fn put(self, txn: &mut Txn<'_>) -> Result<()> {
         match self {
-            ImportRow::User(row) => put_new(txn, row).map(drop),
+            ImportRow::User(row) => put_new(txn, row),
             ImportRow::Booking(row) => {
                 // A confirmed session still ahead gets its video room, as
                 // one confirmed here does.
-                let room = crate::video::wants_room(&row, txn.now());
-                let row = put_new(txn, row)?;
-                if room {
-                    crate::video::enqueue_room(txn, &row)?;
-                }
-                Ok(())
+                let room = crate::video::wants_room(&row, txn.now()).then(|| row.clone());
+                put_new(txn, row)?;
+                room.map_or(Ok(()), |row| crate::video::enqueue_room(txn, &row))
             }
-            ImportRow::Favorite(row) => put_new(txn, row).map(drop),
-            ImportRow::Interaction(row) => put_new(txn, row).map(drop),
-            ImportRow::AvailabilityRule(row) => put_new(txn, row).map(drop),
-            ImportRow::AvailabilityException(row) => put_new(txn, row).map(drop),
-            ImportRow::Payout(row) => put_new(txn, row).map(drop),
-            ImportRow::Referral(row) => put_new(txn, row).map(drop),
-            ImportRow::ReferralReward(row) => put_new(txn, row).map(drop),
-            ImportRow::Content(row) => put_new(txn, row).map(drop),
-            ImportRow::ContentPurchase(row) => put_new(txn, row).map(drop),
-            ImportRow::DropinSession(row) => put_new(txn, row).map(drop),
-            ImportRow::DropinParticipant(row) => put_new(txn, row).map(drop),
-            ImportRow::DropinMessage(row) => put_new(txn, row).map(drop),
-            ImportRow::AiMatch(row) => put_new(txn, row).map(drop),
-            ImportRow::Category(row) => put_new(txn, row).map(drop),
+            ImportRow::Favorite(row) => put_new(txn, row),
+            ImportRow::Interaction(row) => put_new(txn, row),
+            ImportRow::AvailabilityRule(row) => put_new(txn, row),
+            ImportRow::AvailabilityException(row) => put_new(txn, row),
+            ImportRow::Payout(row) => put_new(txn, row),
+            ImportRow::Referral(row) => put_new(txn, row),
+            ImportRow::ReferralReward(row) => put_new(txn, row),
+            ImportRow::Content(row) => put_new(txn, row),
+            ImportRow::ContentPurchase(row) => put_new(txn, row),
+            ImportRow::DropinSession(row) => put_new(txn, row),
+            ImportRow::DropinParticipant(row) => put_new(txn, row),
+            ImportRow::DropinMessage(row) => put_new(txn, row),
+            ImportRow::AiMatch(row) => put_new(txn, row),
+            ImportRow::Category(row) => put_new(txn, row),
         }
     }
 }
 
 /// Writes `row` under its own id, which no row of its kind may hold yet.
-fn put_new<R: Record>(txn: &mut Txn<'_>, row: R) -> Result<R> {
+fn put_new<R: Record>(txn: &mut Txn<'_>, row: R) -> Result<()> {
     if txn.get::<R>(row.id())?.is_some() {
         return Err(Error::Invalid(format!(
             "{} {} already exists; an import only adds rows",
@@ -125,7 +122,7 @@ fn put_new<R: Record>(txn: &mut Txn<'_>, row: R) -> Result<R> {
             row.id().raw()
         )));
     }
-    txn.put(row)
+    txn.put(row).map(drop)
 }
 
 /// What an import did.

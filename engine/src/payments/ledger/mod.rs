@@ -218,7 +218,10 @@ pub fn defer_earning(txn: &mut Txn<'_>, payment: &Payment, until: Timestamp) -> 
         txn.list_index(IndexName::LedgerByUser, &payment.payee.to_be_bytes())?;
     let earned = rows
         .iter()
-        .filter(|row| row.payment_id == Some(payment.id) && row.kind.is_earning())
+        .filter(|row| {
+            row.payment_id == Some(payment.id)
+                && matches!(row.kind, LedgerKind::Earning | LedgerKind::EarningReversal)
+        })
         .try_fold(Money::zero(payment.amount.currency), |sum, row| {
             sum.checked_add(row.amount)
         })?;
