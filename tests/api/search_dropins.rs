@@ -101,3 +101,83 @@ fn live_dropins_are_found_by_words_and_meaning_and_rank_with_experts() {
     );
     app.assert_no_leaks();
 }
+
+/// Regression: search looked through the 1,000 oldest open sessions,
+/// upcoming ones included, and kept the live among them: a thousand
+/// sessions scheduled ahead hid every drop-in opened after them.
+#[test]
+fn a_live_dropin_is_found_past_a_thousand_scheduled_ahead() {
+    use droply_models::{DropinSession, DropinSessionId, SessionCode, Timestamp, UserId};
+
+    let app = spawn_app_with_search();
+    let (early_id, _) = expert(&app, "early");
+    let ahead = Timestamp::now().plus_days(30);
+    app.store
+        .write(|txn| {
+            for n in 0..1_000_u32 {
+                txn.create(DropinSession {
+                    id: DropinSessionId::new(0),
+                    host_id: UserId::new(early_id),
+                    topic: format!("Kubernetes clinic {n}"),
+                    description: String::new(),
+                    max_participants: 10,
+                    current_participants: 0,
+                    is_active: true,
+                    is_anonymous: false,
+                    session_code: SessionCode::parse(&format!("AHEAD{n:03}")).expect("code"),
+                    created_at: Timestamp::now(),
+                    started_at: Some(ahead),
+                    ended_at: None,
+                    duration_minutes: 30,
+                })?;
+            }
+            Ok(())
+        })
+        .expect("sessions scheduled ahead");
+    let (_, host) = expert(&app, "kira");
+    let live = open(
+        &app,
+        &host,
+        json!({"topic": "Kubernetes autoscaling office hours"}),
+    );
+    app.wait_for_index();
+    let found = search(
+        &app,
+        &json!({"q": "kubernetes", "kinds": ["dropins"], "semanticRatio": 0.0}),
+    );
+    assert_eq!(found.status, 200, "{}", found.raw);
+    let ids: Vec<&Value> = hits(&found.body).iter().map(|h| &h["id"]).collect();
+    assert_eq!(ids, [&live["id"]], "{}", found.raw);
+}
+
+/// Regression: with no words, drop-in search found nothing (BM25 scored
+/// every session zero), so the search page's "live drop-ins" view showed
+/// none while drop-ins were live.
+#[test]
+fn without_words_every_live_dropin_is_listed() {
+    let app = spawn_app_with_search();
+    let (_, host) = expert(&app, "kira");
+    let first = open(
+        &app,
+        &host,
+        json!({"topic": "Kubernetes autoscaling office hours"}),
+    );
+    let second = open(&app, &host, json!({"topic": "VAT for freelancers"}));
+    app.wait_for_index();
+    let found = search(&app, &json!({"kinds": ["dropins"]}));
+    assert_eq!(found.status, 200, "{}", found.raw);
+    let mut ids: Vec<u64> = hits(&found.body)
+        .iter()
+        .map(|h| h["id"].as_u64().expect("id"))
+        .collect();
+    ids.sort_unstable();
+    let mut expected = [
+        first["id"].as_u64().expect("id"),
+        second["id"].as_u64().expect("id"),
+    ];
+    expected.sort_unstable();
+    assert_eq!(ids, expected, "{}", found.raw);
+    let page = app.get("/?show=dropins");
+    assert_eq!(page.status, 200, "{}", page.raw);
+    assert!(page.raw.contains("VAT for freelancers"), "{}", page.raw);
+}

@@ -1,8 +1,9 @@
 //! Live drop-ins in search. They are few at any moment and last an hour or
 //! so, so they are not kept in the tantivy and HNSW indexes: each search
-//! looks through the open sessions (an index of the store), scores their
-//! topic (counted twice) and description against the query's words with
-//! BM25 over that set, and compares their meaning with the query vector by
+//! looks through the live sessions (paging through an index of the open
+//! ones), scores their topic (counted twice) and description against the
+//! query's words with BM25 over that set (with no words, every live session
+//! is a hit alike), and compares their meaning with the query vector by
 //! cosine. Each session's vector is embedded once by the same model as
 //! everything else and kept while the session is open (a session's text
 //! never changes); vectors of sessions no longer open are dropped at the
@@ -22,8 +23,9 @@ use super::ranker::{Matcher, display_score, pools};
 use super::signals::Contribution;
 use crate::Result;
 use crate::dropins::{DropinState, state_of};
+use crate::store::{MAX_PAGE_SIZE, PageRequest};
 
-/// The most open sessions one search looks through.
+/// The most live sessions one search looks through.
 const MAX_SCANNED: usize = 1_000;
 /// BM25's term-frequency saturation and length normalisation.
 const K1: f32 = 1.2;
@@ -83,6 +85,29 @@ fn text_of(session: &DropinSession) -> String {
 }
 
 impl Matcher {
+    /// Up to [`MAX_SCANNED`] live sessions, oldest first, read page by page
+    /// through the open ones: sessions scheduled ahead are open too, and a
+    /// first page of them once hid every session opened after.
+    fn live_dropins(&self) -> Result<Vec<DropinSession>> {
+        let now = self.now();
+        let mut live = Vec::new();
+        let mut page = PageRequest::first(MAX_PAGE_SIZE);
+        loop {
+            let got = self.store().dropin_sessions().open(&page)?;
+            live.extend(
+                got.items
+                    .into_iter()
+                    .filter(|s| state_of(s, now) == DropinState::Live),
+            );
+            match got.next {
+                Some(cursor) if live.len() < MAX_SCANNED => page = page.after(Some(cursor)),
+                _ => break,
+            }
+        }
+        live.truncate(MAX_SCANNED);
+        Ok(live)
+    }
+
     /// Live drop-ins by words (BM25 over the live set) and by meaning (the
     /// `vector_pool` closest by cosine, when meaning counts), and how many matched.
     pub(super) fn retrieve_dropins(
@@ -91,16 +116,17 @@ impl Matcher {
         ratio: f32,
         vector: Option<&[f32]>,
     ) -> Result<RetrievedDropins> {
-        let now = self.now();
-        let live: Vec<DropinSession> = self
-            .store()
-            .dropin_sessions()
-            .open(MAX_SCANNED)?
-            .into_iter()
-            .filter(|s| state_of(s, now) == DropinState::Live)
-            .collect();
+        let live = self.live_dropins()?;
         let (text_pool, vector_pool) = pools(query);
-        let text_hits = if ratio < 1.0 {
+        let text_hits = if ratio < 1.0 && terms(&query.text).is_empty() {
+            // No words: every live session is a hit alike, the soonest
+            // started first (as experts and content list what the filters
+            // allow when no words are given).
+            let mut hits: Vec<(&DropinSession, f32)> = live.iter().map(|s| (s, 1.0)).collect();
+            hits.sort_by_key(|(s, _)| (s.started_at, s.id));
+            hits.truncate(text_pool);
+            hits.into_iter().map(|(s, score)| (s.id, score)).collect()
+        } else if ratio < 1.0 {
             let scores = bm25(&live, &query.text);
             let mut hits: Vec<(DropinSessionId, f32)> = live
                 .iter()

@@ -115,13 +115,9 @@ impl Repo<'_, DropinSession> {
         self.by_index(IndexName::DropinsByHost, &host.to_be_bytes(), page)
     }
 
-    /// Up to `limit` sessions not yet ended (upcoming or live), oldest first.
-    pub fn open(&self, limit: usize) -> Result<Vec<DropinSession>> {
-        let page = PageRequest {
-            limit,
-            ..PageRequest::default()
-        };
-        Ok(self.by_index(IndexName::OpenDropins, &[], &page)?.items)
+    /// One page of the sessions not yet ended (upcoming or live), oldest first.
+    pub fn open(&self, page: &PageRequest) -> Result<Page<DropinSession>> {
+        self.by_index(IndexName::OpenDropins, &[], page)
     }
 
     /// The session with this code, if any.
