@@ -115,6 +115,10 @@ pub struct LiveLimits {
     pub max_connections: usize,
     /// Drop-in rooms (and signal relays) with someone connected at once.
     pub max_rooms: usize,
+    /// Connections one member of a drop-in may hold open at once (a few
+    /// tabs); more are refused `409 limit_reached`, so one pass cannot take
+    /// the connections every room shares.
+    pub max_connections_per_member: usize,
     /// The largest message a client may send, in bytes; a larger one closes
     /// the connection (1009).
     pub max_frame_bytes: usize,
@@ -130,6 +134,10 @@ pub struct LiveLimits {
     pub send_buffer: usize,
     /// How long one send to a client may take before it is disconnected.
     pub send_timeout: Duration,
+    /// How often a drop-in connection renews its member's seat (well within
+    /// the seat's grace) and catches up from the store, which closes it
+    /// once the session has ended by itself.
+    pub seat_renew_every: Duration,
 }
 
 impl Default for LiveLimits {
@@ -137,6 +145,7 @@ impl Default for LiveLimits {
         LiveLimits {
             max_connections: 10_000,
             max_rooms: 1_000,
+            max_connections_per_member: 3,
             max_frame_bytes: 16 * 1024,
             message_rate: Rate {
                 per_minute: 60,
@@ -146,6 +155,7 @@ impl Default for LiveLimits {
             idle_timeout: Duration::from_secs(60),
             send_buffer: 1024,
             send_timeout: Duration::from_secs(10),
+            seat_renew_every: droply_engine::dropins::SEAT_RENEW_EVERY,
         }
     }
 }

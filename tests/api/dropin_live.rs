@@ -550,3 +550,85 @@ fn ending_the_dropin_closes_the_room_after_the_notice() {
         assert_eq!(guest.next().await, Err(Ended::Closed(Some(1000))));
     });
 }
+
+/// Regression: a drop-in the overdue sweep ended stored its end notice but
+/// told no room: its connected guests stayed in a dead room for as long as
+/// they stayed connected.
+#[test]
+fn a_dropin_that_ends_by_itself_closes_its_room() {
+    use droply_engine::dropins::{OVERTIME_MINUTES, end_overdue_dropins};
+    use droply_models::{DropinSessionId, Timestamp};
+
+    let app = live_app(|live| live.seat_renew_every = Duration::from_millis(200));
+    let (_, id, tokens) = anonymous_room(&app, "Forgotten", &["Guest"]);
+    let token = tokens[0].clone();
+    let addr = app.addr;
+    let rt = runtime();
+    let mut guest = rt.block_on(async {
+        connect(addr, &live_path(id), Some(&token))
+            .await
+            .expect("guest")
+    });
+    rt.block_on(async { guest.next_kind("welcome").await });
+    app.store
+        .dropin_sessions()
+        .modify(DropinSessionId::new(id), |row| {
+            let long_ago = Timestamp::now()
+                .plus_minutes(-(i64::from(row.duration_minutes) + OVERTIME_MINUTES + 5));
+            row.created_at = long_ago;
+            row.started_at = Some(long_ago);
+            Ok(())
+        })
+        .expect("back in time");
+    assert_eq!(
+        end_overdue_dropins(&app.store, Timestamp::now()).expect("sweep"),
+        1
+    );
+    rt.block_on(async move {
+        let notice = loop {
+            let frame = guest
+                .next_within(Duration::from_secs(10))
+                .await
+                .expect("the end notice");
+            if frame["type"] == "system" && frame["content"] == "ended" {
+                break frame;
+            }
+        };
+        assert_eq!(notice["type"], "system");
+        assert_eq!(guest.next().await, Err(Ended::Closed(Some(1000))));
+    });
+}
+
+/// Regression: one member's pass opened any number of connections, so a
+/// guest who joined once could take every live connection the server
+/// shares and leave every other room answering 503.
+#[test]
+fn one_member_holds_few_connections() {
+    let app = live_app(|live| live.max_connections = 5);
+    let (_, id, tokens) = anonymous_room(&app, "Flood", &["Mallory", "Alice"]);
+    let (mallory, alice) = (tokens[0].clone(), tokens[1].clone());
+    let addr = app.addr;
+    runtime().block_on(async move {
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let mut client = connect(addr, &live_path(id), Some(&mallory))
+                .await
+                .expect("one of a few tabs");
+            client.next_kind("welcome").await;
+            held.push(client);
+        }
+        let refused = connect(addr, &live_path(id), Some(&mallory)).await.err();
+        assert_eq!(refused, Some((409, "limit_reached".to_owned())));
+        let mut other = connect(addr, &live_path(id), Some(&alice))
+            .await
+            .expect("another member still gets in");
+        other.next_kind("welcome").await;
+        // A tab closed makes room for another.
+        held.pop().expect("a tab").close().await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut again = connect(addr, &live_path(id), Some(&mallory))
+            .await
+            .expect("a tab again");
+        again.next_kind("welcome").await;
+    });
+}

@@ -107,7 +107,8 @@ pub(crate) fn take_back_lapsed(
 
 /// A live connection renews `participant`'s seat; false when their seat
 /// was taken back. Once the session has ended there is nothing to hold and
-/// nothing is lost: true (the room's end notice closes the connection).
+/// nothing is lost: true (the end notice, broadcast or read back by the
+/// connection's catch-up, closes it).
 pub fn renew_seat(
     store: &Store,
     session: DropinSessionId,

@@ -7,16 +7,18 @@
 //! in id order, even across a reconnect. What the client sends is checked,
 //! rate limited, stored and broadcast under the room's posting lock; a
 //! client's mistake answers an `error` frame to it alone. While open, the
-//! connection keeps renewing the member's seat (`DropinSeat`). It ends when
+//! connection keeps renewing the member's seat (`DropinSeat`), catching up
+//! from the store at each renewal (a session that ended by itself has no
+//! room frame to tell it). It ends when
 //! the client leaves, falls behind the room's buffer (close 1013: reconnect
 //! with the last id seen), stays silent past the idle timeout (1001), loses
-//! its seat (4001: join again), or the host ends the session (1000).
+//! its seat (4001: join again), or the session ends (1000).
 
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
 use droply_engine::Engine;
-use droply_engine::dropins::{Member, NewMessage, Posted, Presence, SEAT_RENEW_EVERY};
+use droply_engine::dropins::{Member, NewMessage, Posted, Presence};
 use droply_models::{DropinMessageId, DropinMessageType};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -110,7 +112,7 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
         };
         let mut pulse = Pulse::new(&limits);
         // The first tick renews the seat at once; then one every period.
-        let mut renewal = tokio::time::interval(SEAT_RENEW_EVERY);
+        let mut renewal = tokio::time::interval(limits.seat_renew_every);
         renewal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -121,6 +123,14 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
                         Ok(true) => {}
                         Ok(false) => break Ending::SeatLost,
                         Err(err) => tracing::warn!(error = ?err, "a drop-in seat could not be renewed"),
+                    }
+                    // A session that ended by itself (the overdue sweep) has
+                    // its end notice in the store but no room frame: reading
+                    // what came since delivers it and ends the connection.
+                    match catch_up(&state, &member, last, &mut out).await {
+                        CaughtUp::To(caught) => last = caught,
+                        CaughtUp::Ended => break Ending::Ended,
+                        CaughtUp::Gone => break Ending::Gone,
                     }
                 },
                 frame = frames.recv() => match frame {

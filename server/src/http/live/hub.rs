@@ -1,6 +1,6 @@
 //! The live hub: every drop-in room and signal relay with someone
-//! connected, the cap on live connections and rooms, and the message rate
-//! per participant. A drop-in room is a broadcast channel of frames in id
+//! connected, the cap on live connections, rooms and one member's
+//! connections to a room, and the message rate per participant. A drop-in room is a broadcast channel of frames in id
 //! order plus a lock held while a message is stored and broadcast, so ids
 //! and delivery order agree; a slow receiver falls behind the channel's
 //! bounded buffer and is dropped, never holding the room up. A room lives
@@ -13,7 +13,7 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use droply_models::{BookingId, DropinSessionId};
+use droply_models::{BookingId, DropinParticipantId, DropinSessionId};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 
@@ -64,6 +64,7 @@ pub struct Seat {
     /// The room.
     pub room: Arc<Room>,
     session: DropinSessionId,
+    member: DropinParticipantId,
     hub: Arc<LiveHub>,
     _permit: OwnedSemaphorePermit,
 }
@@ -71,15 +72,21 @@ pub struct Seat {
 impl Drop for Seat {
     fn drop(&mut self) {
         let mut rooms = self.hub.rooms();
-        if let Some(entry) = rooms.get(&self.session)
-            && Arc::ptr_eq(&entry.room, &self.room)
-        {
-            let left = entry.seats.saturating_sub(1);
-            if left == 0 {
-                rooms.remove(&self.session);
-            } else if let Some(entry) = rooms.get_mut(&self.session) {
-                entry.seats = left;
+        let Some(entry) = rooms.get_mut(&self.session) else {
+            return;
+        };
+        if !Arc::ptr_eq(&entry.room, &self.room) {
+            return;
+        }
+        entry.seats = entry.seats.saturating_sub(1);
+        if let Some(held) = entry.members.get_mut(&self.member) {
+            *held = held.saturating_sub(1);
+            if *held == 0 {
+                entry.members.remove(&self.member);
             }
+        }
+        if entry.seats == 0 {
+            rooms.remove(&self.session);
         }
     }
 }
@@ -115,6 +122,8 @@ impl Drop for RelayLease {
 struct RoomEntry {
     room: Arc<Room>,
     seats: usize,
+    /// Seats held per member.
+    members: HashMap<DropinParticipantId, usize>,
 }
 
 /// Every live room and relay of one server.
@@ -159,13 +168,30 @@ impl LiveHub {
             .map_err(|_| overloaded("live connections"))
     }
 
-    /// A seat in the room of drop-in `session`, opening the room if needed;
-    /// `503 overloaded` when the connection or room cap is reached.
-    pub fn enter(self: &Arc<Self>, session: DropinSessionId) -> Result<Seat, ApiError> {
+    /// A seat for `member` in the room of drop-in `session`, opening the
+    /// room if needed; `503 overloaded` when the connection or room cap is
+    /// reached, `409 limit_reached` when the member holds
+    /// [`LiveLimits::max_connections_per_member`] already.
+    pub fn enter(
+        self: &Arc<Self>,
+        session: DropinSessionId,
+        member: DropinParticipantId,
+    ) -> Result<Seat, ApiError> {
         let permit = self.admit()?;
         let mut rooms = self.rooms();
         let room = match rooms.get_mut(&session) {
             Some(entry) => {
+                let held = entry.members.entry(member).or_insert(0);
+                if *held >= self.limits.max_connections_per_member {
+                    return Err(ApiError::new(
+                        ErrorCode::LimitReached,
+                        format!(
+                            "at most {} connections per member of a drop-in; close one first",
+                            self.limits.max_connections_per_member
+                        ),
+                    ));
+                }
+                *held += 1;
                 entry.seats += 1;
                 Arc::clone(&entry.room)
             }
@@ -183,6 +209,7 @@ impl LiveHub {
                     RoomEntry {
                         room: Arc::clone(&room),
                         seats: 1,
+                        members: HashMap::from([(member, 1)]),
                     },
                 );
                 room
@@ -191,6 +218,7 @@ impl LiveHub {
         Ok(Seat {
             room,
             session,
+            member,
             hub: Arc::clone(self),
             _permit: permit,
         })

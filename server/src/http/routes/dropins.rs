@@ -297,7 +297,7 @@ pub async fn live_dropin(
     })
     .await?;
     let ws = socket::upgrade(ws, state.live.limits())?;
-    let seat = state.live.enter(id)?;
+    let seat = state.live.enter(id, member.participant.id)?;
     let after = query.after.unwrap_or(0);
     Ok(ws.on_upgrade(move |socket| dropin_room::serve(socket, state, member, after, seat)))
 }
