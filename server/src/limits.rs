@@ -116,8 +116,8 @@ pub struct LiveLimits {
     /// Drop-in rooms (and signal relays) with someone connected at once.
     pub max_rooms: usize,
     /// Connections one member of a drop-in may hold open at once (a few
-    /// tabs); more are refused `409 limit_reached`, so one pass cannot take
-    /// the connections every room shares.
+    /// tabs); a newer one replaces their oldest (closed with 4000), so one
+    /// pass cannot take the connections every room shares.
     pub max_connections_per_member: usize,
     /// The largest message a client may send, in bytes; a larger one closes
     /// the connection (1009).

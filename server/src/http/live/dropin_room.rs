@@ -11,7 +11,8 @@
 //! from the store at each renewal (a session that ended by itself has no
 //! room frame to tell it). It ends when
 //! the client leaves, falls behind the room's buffer (close 1013: reconnect
-//! with the last id seen), stays silent past the idle timeout (1001), loses
+//! with the last id seen), is replaced by a newer connection of the same
+//! member past their few (4000), stays silent past the idle timeout (1001), loses
 //! its seat (4001: join again), or the session ends (1000).
 
 use std::sync::Arc;
@@ -66,6 +67,8 @@ enum Ending {
     /// The member's seat was taken back (it lapsed, as the server could
     /// not renew it in time).
     SeatLost,
+    /// A newer connection of the same member replaced this one.
+    Replaced,
 }
 
 /// Serves `member` on `socket` in the room of `seat`, starting after
@@ -173,6 +176,7 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
                         Message::Ping(_) | Message::Pong(_) => {}
                     }
                 },
+                () = seat.replaced.notified() => break Ending::Replaced,
                 beat = pulse.beat() => match beat {
                     Beat::Ping => {
                         if !out.ping().await {
@@ -196,6 +200,10 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
         Ending::Silent => out.close(close::GOING_AWAY, "idle").await,
         Ending::SeatLost => {
             out.close(close::SEAT_LOST, "your seat was given up; join again")
+                .await;
+        }
+        Ending::Replaced => {
+            out.close(close::REPLACED, "replaced by a newer connection of yours")
                 .await;
         }
         Ending::Gone => {}

@@ -1,6 +1,7 @@
 //! The live hub: every drop-in room and signal relay with someone
 //! connected, the cap on live connections, rooms and one member's
-//! connections to a room, and the message rate per participant. A drop-in room is a broadcast channel of frames in id
+//! connections to a room (a newer one replaces their oldest), and the
+//! message rate per participant. A drop-in room is a broadcast channel of frames in id
 //! order plus a lock held while a message is stored and broadcast, so ids
 //! and delivery order agree; a slow receiver falls behind the channel's
 //! bounded buffer and is dropped, never holding the room up. A room lives
@@ -8,14 +9,14 @@
 //! it: both are let go when dropped, so an upgrade that never happens (the
 //! client hung up during the handshake) leaves nothing behind.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use droply_models::{BookingId, DropinParticipantId, DropinSessionId};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, broadcast};
 
 use super::signal_relay::Relay;
 use crate::http::error::{ApiError, ErrorCode};
@@ -63,8 +64,11 @@ impl Room {
 pub struct Seat {
     /// The room.
     pub room: Arc<Room>,
+    /// Told when a newer connection of the same member replaces this one.
+    pub replaced: Arc<Notify>,
     session: DropinSessionId,
     member: DropinParticipantId,
+    connection: u64,
     hub: Arc<LiveHub>,
     _permit: OwnedSemaphorePermit,
 }
@@ -80,8 +84,8 @@ impl Drop for Seat {
         }
         entry.seats = entry.seats.saturating_sub(1);
         if let Some(held) = entry.members.get_mut(&self.member) {
-            *held = held.saturating_sub(1);
-            if *held == 0 {
+            held.retain(|(connection, _)| *connection != self.connection);
+            if held.is_empty() {
                 entry.members.remove(&self.member);
             }
         }
@@ -122,8 +126,8 @@ impl Drop for RelayLease {
 struct RoomEntry {
     room: Arc<Room>,
     seats: usize,
-    /// Seats held per member.
-    members: HashMap<DropinParticipantId, usize>,
+    /// Each member's connections, oldest first, and how to replace each.
+    members: HashMap<DropinParticipantId, VecDeque<(u64, Arc<Notify>)>>,
 }
 
 /// Every live room and relay of one server.
@@ -137,6 +141,9 @@ pub struct LiveHub {
     /// Message checks so far (the limiter is pruned every [`PRUNE_EVERY`]).
     checks: AtomicU64,
 }
+
+/// Numbers each drop-in connection, to tell a member's apart.
+static CONNECTIONS: AtomicU64 = AtomicU64::new(1);
 
 /// Message checks between two prunings of the message limiter.
 const PRUNE_EVERY: u64 = 4096;
@@ -170,28 +177,27 @@ impl LiveHub {
 
     /// A seat for `member` in the room of drop-in `session`, opening the
     /// room if needed; `503 overloaded` when the connection or room cap is
-    /// reached, `409 limit_reached` when the member holds
-    /// [`LiveLimits::max_connections_per_member`] already.
+    /// reached. A member holding [`LiveLimits::max_connections_per_member`]
+    /// already has their oldest connection replaced (it closes with 4000):
+    /// a reconnect is never locked out by a connection not yet seen gone.
     pub fn enter(
         self: &Arc<Self>,
         session: DropinSessionId,
         member: DropinParticipantId,
     ) -> Result<Seat, ApiError> {
         let permit = self.admit()?;
+        let connection = CONNECTIONS.fetch_add(1, Ordering::Relaxed);
+        let replaced = Arc::new(Notify::new());
         let mut rooms = self.rooms();
         let room = match rooms.get_mut(&session) {
             Some(entry) => {
-                let held = entry.members.entry(member).or_insert(0);
-                if *held >= self.limits.max_connections_per_member {
-                    return Err(ApiError::new(
-                        ErrorCode::LimitReached,
-                        format!(
-                            "at most {} connections per member of a drop-in; close one first",
-                            self.limits.max_connections_per_member
-                        ),
-                    ));
+                let held = entry.members.entry(member).or_default();
+                while held.len() >= self.limits.max_connections_per_member.max(1) {
+                    if let Some((_, oldest)) = held.pop_front() {
+                        oldest.notify_one();
+                    }
                 }
-                *held += 1;
+                held.push_back((connection, Arc::clone(&replaced)));
                 entry.seats += 1;
                 Arc::clone(&entry.room)
             }
@@ -209,7 +215,10 @@ impl LiveHub {
                     RoomEntry {
                         room: Arc::clone(&room),
                         seats: 1,
-                        members: HashMap::from([(member, 1)]),
+                        members: HashMap::from([(
+                            member,
+                            VecDeque::from([(connection, Arc::clone(&replaced))]),
+                        )]),
                     },
                 );
                 room
@@ -217,8 +226,10 @@ impl LiveHub {
         };
         Ok(Seat {
             room,
+            replaced,
             session,
             member,
+            connection,
             hub: Arc::clone(self),
             _permit: permit,
         })
