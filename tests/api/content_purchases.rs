@@ -447,18 +447,15 @@ fn a_price_is_charged_only_in_the_sellers_currency() {
         "{}",
         euros.raw
     );
-    // While a buyer's payment is open, her currency stays what the price says.
+    // A buyer's open payment does not hold her currency (regression: an abandoned
+    // checkout held it for good): she moves, and should that payment still come, it
+    // is refunded in full (`a_payment_in_a_currency_the_creator_left_is_refunded_in_full`).
     let guide = published_guide(&app, &cat, "Cat's guide", 1_900);
     let started = app.authed("POST", &format!("/v1/content/{guide}/purchase"), &bob, None);
     assert_eq!(started.status, 201, "{}", started.raw);
     let move_to_euros = r#"{"currency":"EUR","hourly_rate":8000}"#;
-    let refused = app.authed("PATCH", "/v1/users/me", &cat, Some(move_to_euros));
-    assert_eq!(
-        (refused.status, error_code(&refused).as_str()),
-        (400, "invalid_input"),
-        "{}",
-        refused.raw
-    );
+    let moved_cat = app.authed("PATCH", "/v1/users/me", &cat, Some(move_to_euros));
+    assert_eq!(moved_cat.status, 200, "{}", moved_cat.raw);
 
     // Ann moves to EUR with a USD price on sale and no open sale: nobody can start
     // paying that price until she sets it again, in euros.
@@ -652,5 +649,58 @@ fn an_imported_sale_is_not_refunded_here() {
         .expect("read")
         .expect("the imported sale's payment");
     assert!(payment.refunds.is_empty(), "{:?}", payment.refunds);
+    assert_consistent(&app);
+}
+
+/// Regression: a purchase's PaymentIntent can be paid after its creator
+/// moved to another currency (here: the price was set to zero, which let
+/// the currency change through). The webhook could not write the earning in
+/// the old currency and failed on every delivery: the buyer was charged,
+/// with neither the content nor a refund.
+#[test]
+fn a_payment_in_a_currency_the_creator_left_is_refunded_in_full() {
+    let app = spawn_app_paying();
+    let (ann_id, ann) = app.register("ann");
+    app.make_expert(ann_id, "Europe/Berlin");
+    let (_, bob) = app.register("bob");
+    let id = published_guide(&app, &ann, "Guide once priced", 1_900);
+    let started = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+    assert_eq!(started.status, 201, "{}", started.raw);
+    let purchase = started.body["id"].as_u64().expect("id");
+    let intent = wait_for_purchase(&app, purchase, |p| p.stripe_payment_intent_id.is_some())
+        .stripe_payment_intent_id
+        .expect("intent");
+    let free = app.authed(
+        "PATCH",
+        &format!("/v1/content/{id}"),
+        &ann,
+        Some(r#"{"price":{"amount_minor":0,"currency":"USD"}}"#),
+    );
+    assert_eq!(free.status, 200, "{}", free.raw);
+    let moved = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &ann,
+        Some(r#"{"currency":"EUR","hourly_rate":8000}"#),
+    );
+    assert_eq!(moved.status, 200, "{}", moved.raw);
+
+    let stripe = app.stripe.as_ref().expect("stripe");
+    assert_eq!(stripe.local.pay(&intent)["status"], "succeeded");
+    let refunded = wait_for_purchase(&app, purchase, |p| {
+        p.payment_status == PaymentStatus::Refunded
+    });
+    assert_eq!(refunded.payment_status, PaymentStatus::Refunded);
+    let refunds = stripe
+        .local
+        .get(&format!("v1/refunds?payment_intent={intent}"));
+    assert_eq!(refunds["data"][0]["amount"], 1_900, "{refunds}");
+    let ann_row = app.store.users().get(UserId::new(ann_id)).expect("ann");
+    assert_eq!(ann_row.currency, Currency::EUR);
+    assert!(
+        ann_row.total_earnings.is_zero(),
+        "{:?}",
+        ann_row.total_earnings
+    );
     assert_consistent(&app);
 }

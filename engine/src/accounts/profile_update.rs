@@ -204,8 +204,8 @@ fn change_currency(user: &mut User, currency: Currency, rate_given: bool) -> Res
 
 /// Applies `update` to `user`'s own account in one transaction and returns
 /// the stored result. The currency does not change while money is on its way to
-/// them (a sale awaiting payment, a pending referral reward: its amount is in the
-/// currency they have now).
+/// them (a booking awaiting payment, a pending referral reward: its amount is in
+/// the currency they have now).
 pub fn update_profile(store: &crate::Store, user: UserId, update: ProfileUpdate) -> Result<User> {
     let now = Timestamp::now();
     store.write(|txn| {
@@ -217,7 +217,7 @@ pub fn update_profile(store: &crate::Store, user: UserId, update: ProfileUpdate)
         {
             return Err(ModelError::invalid(
                 "currency",
-                "cannot change while a booking or a purchase of yours awaits payment, or a referral reward of yours awaits its hold",
+                "cannot change while a booking of yours awaits payment, or a referral reward of yours awaits its hold",
             )
             .into());
         }

@@ -21,7 +21,6 @@ pub use files::{CONTENT_DIR, ContentFiles, FileRole};
 pub use lifecycle::{
     ContentEdit, NewContent, StatusChange, change_status, create, delete, edit, owned, visible,
 };
-pub(crate) use purchases::awaits_payment;
 pub use purchases::{begin_purchase, holds, refund_purchase};
 pub use reads::ContentReads;
 pub use sniff::{ALLOWED, FileType, by_media_type, sniff};

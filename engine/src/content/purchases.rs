@@ -106,7 +106,7 @@ fn give_up_open(txn: &mut Txn<'_>, open: &ContentPurchase) -> Result<()> {
 }
 
 /// A payment not yet decided: the buyer may still pay it.
-pub(crate) fn awaits_payment(status: PaymentStatus) -> bool {
+fn awaits_payment(status: PaymentStatus) -> bool {
     matches!(
         status,
         PaymentStatus::Pending | PaymentStatus::RequiresAction

@@ -59,7 +59,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use droply_models::{
-    Booking, BookingId, BookingStatus, Content, ContentPurchase, ContentPurchaseId, PaymentStatus,
+    Booking, BookingId, BookingStatus, ContentPurchase, ContentPurchaseId, PaymentStatus,
     Timestamp, UserId,
 };
 
@@ -164,33 +164,21 @@ pub fn create_payment(txn: &mut Txn<'_>, payment: Payment) -> Result<Payment> {
 }
 
 /// Whether money is still on its way to `payee` in their currency as it is now, so
-/// that currency must not change under it: a booking of theirs awaiting payment, a
-/// purchase of their content not yet decided, or a referral reward of theirs awaiting
-/// its hold (it could never be credited in another currency).
+/// that currency must not change under it: a booking of theirs awaiting payment (a
+/// hold lapses within minutes), or a referral reward of theirs awaiting its hold (it
+/// could never be credited in another currency). An open content purchase does not
+/// count: it may never be paid, and one that is paid after the move is refunded in
+/// full by the webhook (`FOREIGN_PAYMENT_REASON`), as is any payment that arrives
+/// late in a currency its payee left.
 pub fn has_money_underway(txn: &Txn<'_>, payee: UserId) -> Result<bool> {
     let owner = payee.to_be_bytes();
     if referral_rewards::has_pending_rewards(txn, payee)? {
         return Ok(true);
     }
     let bookings: Vec<Booking> = txn.list_index(IndexName::BookingsByProvider, &owner)?;
-    if bookings
+    Ok(bookings
         .iter()
-        .any(|booking| booking.status == BookingStatus::PendingPayment)
-    {
-        return Ok(true);
-    }
-    let content: Vec<Content> = txn.list_index(IndexName::ContentByCreator, &owner)?;
-    for item in content.iter().filter(|item| !item.price.is_zero()) {
-        let purchases: Vec<ContentPurchase> =
-            txn.list_index(IndexName::PurchasesByContent, &item.id.to_be_bytes())?;
-        if purchases
-            .iter()
-            .any(|purchase| crate::content::awaits_payment(purchase.payment_status))
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+        .any(|booking| booking.status == BookingStatus::PendingPayment))
 }
 
 /// The payment of `subject`, if it has one.

@@ -18,7 +18,8 @@
 mod money_out;
 
 use droply_models::{
-    Booking, BookingId, BookingStatus, ContentPurchase, ContentPurchaseId, PaymentStatus, Timestamp,
+    Booking, BookingId, BookingStatus, ContentPurchase, ContentPurchaseId, PaymentStatus,
+    Timestamp, User,
 };
 use secrecy::SecretString;
 use serde_json::Value;
@@ -48,6 +49,10 @@ pub struct WebhookReceipt {
 
 /// The reason on a refund of money that came for a booking no longer held.
 pub const LATE_PAYMENT_REASON: &str = "paid after the booking was released";
+
+/// Why a payment that arrived in a currency its payee is no longer paid in
+/// was given back.
+pub const FOREIGN_PAYMENT_REASON: &str = "paid in a currency the seller no longer takes";
 
 /// Verifies and applies one delivery: `payload` is the raw body,
 /// `signature` the `Stripe-Signature` header.
@@ -211,7 +216,8 @@ impl Context<'_> {
     /// then what it paid for: a booking confirmed, a purchase's download
     /// right granted, or, when the booking is no longer held or the buyer
     /// meanwhile holds the content through another purchase, a full refund
-    /// requested.
+    /// requested. A payment in a currency its payee is no longer paid in is
+    /// kept whole by the platform and refunded in full, paying for nothing.
     fn mark_paid(
         &self,
         txn: &mut Txn<'_>,
@@ -223,6 +229,19 @@ impl Context<'_> {
         }
         payment.status = PaymentStatus::Succeeded;
         payment.intent_id = Some(intent_id.to_owned());
+        let payee: User = txn.require(payment.payee)?;
+        if payee.currency != payment.amount.currency {
+            // The payee moved to another currency after this payment was
+            // asked (a PaymentIntent can be paid late): nothing can be
+            // credited to them. The platform takes it whole, grants and
+            // confirms nothing, and gives it all back.
+            payment.fee = payment.amount;
+            let payment = txn.update(payment)?;
+            ledger::record_charge(txn, &payment)?;
+            let whole = payment.amount;
+            let order = request_refund(txn, payment, whole, FOREIGN_PAYMENT_REASON)?;
+            return Ok((txn.require(order.payment)?, Some(order)));
+        }
         let payment = txn.update(payment)?;
         ledger::record_charge(txn, &payment)?;
         let released = match payment.pays_for {

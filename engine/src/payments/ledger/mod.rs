@@ -149,6 +149,12 @@ struct Row {
 fn write_payment_rows(txn: &mut Txn<'_>, payment: &Payment, rows: &[Row]) -> Result<()> {
     let now = txn.now();
     for row in rows {
+        // The expert's share of a payment the platform keeps whole to give
+        // back (one in a currency they are no longer paid in) is nothing: no
+        // row, and their balances, in another currency, are left alone.
+        if row.amount.is_zero() && row.account == Some(payment.payee) {
+            continue;
+        }
         txn.create(LedgerEntry {
             id: LedgerEntryId::new(0),
             account: row.account,
