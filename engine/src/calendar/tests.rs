@@ -126,23 +126,37 @@ fn google_on(fake: &GoogleFake) -> CalendarConfig {
     }
 }
 
-#[test]
-fn a_failed_event_stays_in_the_outbox_and_is_sent_after_its_backoff() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let fake = GoogleFake::start();
+/// A temporary store with ann (an expert) and bob, and a sync against
+/// `fake` with ann's calendar connected through its consent flow.
+fn ann_connected(
+    fake: &GoogleFake,
+) -> (
+    Store,
+    droply_models::User,
+    droply_models::User,
+    CalendarSync,
+) {
     let store = Store::open_temporary().expect("store");
     let ann = store
         .users()
         .create(user("ann", "Tax Advisor"))
         .expect("ann");
     let bob = store.users().create(user("bob", "")).expect("bob");
-    let sync = CalendarSync::new(google_on(&fake)).expect("sync");
+    let sync = CalendarSync::new(google_on(fake)).expect("sync");
     let url = sync.connect_url(&store, ann.id).expect("consent url");
     let (code, state) = fake.authorize(&url);
     sync.complete(&store, &code, &state, ann.id)
         .expect("connected");
+    (store, ann, bob, sync)
+}
+
+#[test]
+fn a_failed_event_stays_in_the_outbox_and_is_sent_after_its_backoff() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fake = GoogleFake::start();
+    let (store, ann, bob, sync) = ann_connected(&fake);
     let mut booking = crate::test_rows::booking(bob.id, ann.id);
     booking.status = droply_models::BookingStatus::Confirmed;
     let booking = store.bookings().create(booking).expect("booking");
@@ -199,17 +213,7 @@ fn a_cancel_waits_for_the_reschedule_it_follows() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let fake = GoogleFake::start();
-    let store = Store::open_temporary().expect("store");
-    let ann = store
-        .users()
-        .create(user("ann", "Tax Advisor"))
-        .expect("ann");
-    let bob = store.users().create(user("bob", "")).expect("bob");
-    let sync = CalendarSync::new(google_on(&fake)).expect("sync");
-    let url = sync.connect_url(&store, ann.id).expect("consent url");
-    let (code, state) = fake.authorize(&url);
-    sync.complete(&store, &code, &state, ann.id)
-        .expect("connected");
+    let (store, ann, bob, sync) = ann_connected(&fake);
     let mut first = crate::test_rows::booking(bob.id, ann.id);
     first.status = droply_models::BookingStatus::Confirmed;
     let first = store.bookings().create(first).expect("booking");
@@ -269,16 +273,7 @@ fn past_the_synced_window_an_expert_is_busy() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let fake = GoogleFake::start();
-    let store = Store::open_temporary().expect("store");
-    let ann = store
-        .users()
-        .create(user("ann", "Tax Advisor"))
-        .expect("ann");
-    let sync = CalendarSync::new(google_on(&fake)).expect("sync");
-    let url = sync.connect_url(&store, ann.id).expect("consent url");
-    let (code, state) = fake.authorize(&url);
-    sync.complete(&store, &code, &state, ann.id)
-        .expect("connected");
+    let (store, ann, _, sync) = ann_connected(&fake);
     let now = droply_models::Timestamp::now();
     sync.sync_all(&store, now).expect("sync");
     let busy = super::busy_of(&store, ann.id).expect("busy");
