@@ -1,7 +1,8 @@
 //! Who is in a live drop-in room: each connection's `joined` and `left`
 //! notices, bounded by the member's message rate and never written after the
-//! end, and the seats, held while their participants are connected and taken
-//! back from those who never came.
+//! end; the seats, held while their participants are connected and taken
+//! back from those who never came; a member's few connections (a newer one
+//! replacing the oldest); and a session that ends by itself closing them.
 
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use serde_json::json;
 use crate::app::error_code;
 use crate::dropin_live::{anonymous_room, live_app, live_path};
 use crate::dropins::{expert, join, open};
-use crate::live_client::{connect, runtime};
+use crate::live_client::{Ended, connect, runtime};
 
 /// Regression: every connection stored a "joined" and a "left" notice, outside the
 /// message rate, so a client reconnecting in a loop grew the room's history without
@@ -211,4 +212,94 @@ fn nothing_is_noted_of_a_member_after_the_end() {
             "{err}"
         );
     }
+}
+
+/// Regression: a drop-in the overdue sweep ended stored its end notice but
+/// told no room: its connected guests stayed in a dead room for as long as
+/// they stayed connected.
+#[test]
+fn a_dropin_that_ends_by_itself_closes_its_room() {
+    use droply_engine::dropins::{OVERTIME_MINUTES, end_overdue_dropins};
+    use droply_models::{DropinSessionId, Timestamp};
+
+    let app = live_app(|live| live.seat_renew_every = Duration::from_millis(200));
+    let (_, id, tokens) = anonymous_room(&app, "Forgotten", &["Guest"]);
+    let token = tokens[0].clone();
+    let addr = app.addr;
+    let rt = runtime();
+    let mut guest = rt.block_on(async {
+        connect(addr, &live_path(id), Some(&token))
+            .await
+            .expect("guest")
+    });
+    rt.block_on(async { guest.next_kind("welcome").await });
+    app.store
+        .dropin_sessions()
+        .modify(DropinSessionId::new(id), |row| {
+            let long_ago = Timestamp::now()
+                .plus_minutes(-(i64::from(row.duration_minutes) + OVERTIME_MINUTES + 5));
+            row.created_at = long_ago;
+            row.started_at = Some(long_ago);
+            Ok(())
+        })
+        .expect("back in time");
+    assert_eq!(
+        end_overdue_dropins(&app.store, Timestamp::now()).expect("sweep"),
+        1
+    );
+    rt.block_on(async move {
+        let notice = loop {
+            let frame = guest
+                .next_within(Duration::from_secs(10))
+                .await
+                .expect("the end notice");
+            if frame["type"] == "system" && frame["content"] == "ended" {
+                break frame;
+            }
+        };
+        assert_eq!(notice["type"], "system");
+        assert_eq!(guest.next().await, Err(Ended::Closed(Some(1000))));
+    });
+}
+
+/// Regression: one member's pass opened any number of connections, so a
+/// guest who joined once could take every live connection the server
+/// shares and leave every other room answering 503. A member now holds a
+/// few; a newer one replaces their oldest (so a reconnect is never locked
+/// out by a connection the server has not yet seen gone).
+#[test]
+fn a_members_newest_connection_replaces_their_oldest_past_a_few() {
+    let app = live_app(|live| live.max_connections = 10);
+    let (_, id, tokens) = anonymous_room(&app, "Flood", &["Mallory", "Alice"]);
+    let (mallory, alice) = (tokens[0].clone(), tokens[1].clone());
+    let addr = app.addr;
+    runtime().block_on(async move {
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let mut client = connect(addr, &live_path(id), Some(&mallory))
+                .await
+                .expect("one of a few tabs");
+            client.next_kind("welcome").await;
+            held.push(client);
+        }
+        for _ in 0..5 {
+            let mut newer = connect(addr, &live_path(id), Some(&mallory))
+                .await
+                .expect("a newer tab");
+            newer.next_kind("welcome").await;
+            let mut oldest = held.remove(0);
+            let ended = loop {
+                match oldest.next_within(Duration::from_secs(10)).await {
+                    Ok(_) => continue,
+                    Err(ended) => break ended,
+                }
+            };
+            assert_eq!(ended, Ended::Closed(Some(4000)));
+            held.push(newer);
+        }
+        let mut other = connect(addr, &live_path(id), Some(&alice))
+            .await
+            .expect("another member still gets in");
+        other.next_kind("welcome").await;
+    });
 }

@@ -16,6 +16,7 @@ mod cli_import;
 mod cli_migrate;
 mod content;
 mod content_purchases;
+mod content_sale_rules;
 mod dropin_live;
 mod dropin_presence;
 mod dropins;

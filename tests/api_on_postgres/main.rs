@@ -29,6 +29,8 @@ mod calendar;
 mod content;
 #[path = "../api/content_purchases.rs"]
 mod content_purchases;
+#[path = "../api/content_sale_rules.rs"]
+mod content_sale_rules;
 #[path = "../api/dropin_live.rs"]
 mod dropin_live;
 #[path = "../api/dropin_presence.rs"]
