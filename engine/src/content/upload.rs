@@ -86,7 +86,18 @@ pub fn upload(
             Ok(content)
         }
         Err(err) => {
-            files.remove(&stored);
+            // A write reported failed may have committed (the connection
+            // dropped after PostgreSQL committed, or sled's flush failed
+            // after the commit): the file goes only when the row, read
+            // again, does not name it. Left unsure, the orphan sweep has it.
+            let named = store.get::<Content>(id).map(|row| {
+                row.is_some_and(|row| {
+                    row.file_path == stored || row.preview_path.as_deref() == Some(stored.as_str())
+                })
+            });
+            if matches!(named, Ok(false)) {
+                files.remove(&stored);
+            }
             Err(err)
         }
     }

@@ -41,7 +41,10 @@ impl Store {
             .and_then(read_u64))
     }
 
-    /// One page of the rows listed in `index` under `prefix`.
+    /// One page of the rows listed in `index` under `prefix`. The keys and
+    /// the rows are read one after the other, not at one point in time: a
+    /// row deleted in between is left out (its entry went with it), and the
+    /// next page still starts after the last key read.
     pub fn list_index<R: Record>(
         &self,
         index: IndexName,
@@ -53,7 +56,7 @@ impl Store {
         for key in &keys.items {
             let id = trailing_u64(key)
                 .ok_or_else(|| Error::Corrupt(format!("short key in {}", index.name())))?;
-            items.push(self.require::<R>(R::Id::from_raw(id))?);
+            items.extend(self.get::<R>(R::Id::from_raw(id))?);
         }
         Ok(Page {
             items,

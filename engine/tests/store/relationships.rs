@@ -391,7 +391,48 @@ fn a_cursor_from_another_list_is_refused(place: &StorePlace) {
     assert!(matches!(err, droply_engine::Error::Invalid(_)));
 }
 
+/// Regression: a list read its keys, then each row; a row deleted in between
+/// failed the whole page with `NotFound` (a client's favorites answered 404
+/// while they forgot one in another tab).
+fn a_row_deleted_while_its_page_is_read_is_left_out(place: &StorePlace) {
+    let store = place.open();
+    let (client, expert) = two_users(&store);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (reads, failures) = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let (mut reads, mut failures) = (0_u32, Vec::new());
+            while !done.load(std::sync::atomic::Ordering::Relaxed) || reads == 0 {
+                reads += 1;
+                if let Err(err) = store
+                    .favorites()
+                    .by_user(client.id, &PageRequest::first(10))
+                {
+                    failures.push(err.to_string());
+                }
+            }
+            (reads, failures)
+        });
+        for _ in 0..400 {
+            let saved = store
+                .favorites()
+                .create(favorite(client.id, expert.id, "2026-10-01T00:00:00Z"))
+                .expect("save");
+            store.favorites().delete(saved.id).expect("forget");
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        reader.join().expect("reader")
+    });
+    assert!(reads > 0);
+    assert!(
+        failures.is_empty(),
+        "{} of {reads} reads failed: {:?}",
+        failures.len(),
+        failures.first()
+    );
+}
+
 droply_test_support::on_both_backends!(
+    a_row_deleted_while_its_page_is_read_is_left_out,
     bookings_by_booker_and_by_provider_in_start_order,
     favorites_both_ways_in_time_order,
     interactions_by_user_and_by_target,

@@ -46,6 +46,29 @@ fn email_is_unique_case_insensitively(place: &StorePlace) {
     );
 }
 
+/// Regression: PostgreSQL's own email index lowered addresses by the
+/// database's locale, folding a dotted capital I into a plain i and a final
+/// sigma into a medial one, so it refused (409) accounts the engine's key,
+/// and sled, hold as distinct.
+fn addresses_the_engines_key_tells_apart_are_both_kept(place: &StorePlace) {
+    let store = place.open();
+    for (n, (one, other)) in [
+        ("\u{130}a@example.com", "ia@example.com"),
+        ("\u{391}\u{3a3}@example.com", "\u{3b1}\u{3c3}@example.com"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for (side, address) in [one, other].into_iter().enumerate() {
+            let mut user = full_user(&format!("pair{n}side{side}"));
+            user.email = Email::parse(address).expect("email");
+            user.referral_code = ReferralCode::parse(&format!("PAIR{n}{side}00")).expect("code");
+            store.users().create(user).expect(address);
+        }
+    }
+    assert!(store.verify_integrity().expect("check").is_consistent());
+}
+
 fn referral_code_is_unique(place: &StorePlace) {
     let store = place.open();
     let ada = store.users().create(full_user("ada")).expect("first");
@@ -143,6 +166,7 @@ fn a_failed_write_leaves_nothing_behind(place: &StorePlace) {
 droply_test_support::on_both_backends!(
     username_is_unique_case_insensitively,
     email_is_unique_case_insensitively,
+    addresses_the_engines_key_tells_apart_are_both_kept,
     referral_code_is_unique,
     session_code_is_unique,
     a_user_favorites_an_expert_once,
