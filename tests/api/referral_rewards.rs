@@ -16,7 +16,7 @@ use crate::app::{TestApp, WEBHOOK_SECRET, spawn_app_paying_with};
 use crate::availability::expert_working;
 use crate::content::published_guide;
 
-fn sign_up_with(app: &TestApp, name: &str, code: &str) -> (u64, String) {
+pub(crate) fn sign_up_with(app: &TestApp, name: &str, code: &str) -> (u64, String) {
     let body = json!({"username": name, "email": format!("{name}@example.com"), "password": format!("password-{name}"),
                       "full_name": format!("{name} Person"), "referral_code": code});
     let made = app.request("POST", "/v1/auth/register", Some(&body.to_string()));
@@ -30,7 +30,7 @@ fn sign_up_with(app: &TestApp, name: &str, code: &str) -> (u64, String) {
     (id, token)
 }
 
-fn rewards(app: &TestApp, token: &str) -> serde_json::Value {
+pub(crate) fn rewards(app: &TestApp, token: &str) -> serde_json::Value {
     let seen = app.authed("GET", "/v1/referrals", token, None);
     assert_eq!(seen.status, 200, "{}", seen.raw);
     seen.body

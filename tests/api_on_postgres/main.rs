@@ -47,6 +47,8 @@ mod file_client;
 mod health;
 #[path = "../api/http_client.rs"]
 mod http_client;
+#[path = "../api/intents_given_up.rs"]
+mod intents_given_up;
 #[path = "../api/limits.rs"]
 mod limits;
 #[path = "../api/live_client.rs"]
@@ -81,6 +83,8 @@ mod recommendations;
 mod referral_rewards;
 #[path = "../api/referrals.rs"]
 mod referrals;
+#[path = "../api/refunds_unsettled.rs"]
+mod refunds_unsettled;
 #[path = "../api/request_id.rs"]
 mod request_id;
 #[path = "../api/reviews.rs"]

@@ -204,24 +204,22 @@ fn change_currency(user: &mut User, currency: Currency, rate_given: bool) -> Res
 
 /// Applies `update` to `user`'s own account in one transaction and returns
 /// the stored result. The currency does not change while money is on its way to
-/// them (a booking awaiting payment, a pending referral reward: its amount is in
-/// the currency they have now).
+/// or from them (`has_money_underway`).
 pub fn update_profile(store: &crate::Store, user: UserId, update: ProfileUpdate) -> Result<User> {
     let now = Timestamp::now();
     store.write(|txn| {
         let mut row: User = txn.require(user)?;
-        if update
-            .currency
-            .is_some_and(|currency| currency != row.currency)
-            && crate::payments::has_money_underway(txn, user)?
-        {
+        let before = row.currency;
+        // Applied first: a currency change with money on the books is refused there,
+        // before the look for money underway reads the user's payments.
+        update.apply(&mut row, now)?;
+        if row.currency != before && crate::payments::has_money_underway(txn, user)? {
             return Err(ModelError::invalid(
                 "currency",
-                "cannot change while a booking of yours awaits payment, or a referral reward of yours awaits its hold",
+                "cannot change while a booking of yours awaits payment, a referral reward of yours awaits its hold, or a refund of a payment to you is not settled",
             )
             .into());
         }
-        update.apply(&mut row, now)?;
         txn.update(row)
     })
 }

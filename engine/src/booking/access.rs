@@ -6,7 +6,9 @@
 use droply_models::{Booking, BookingId, BookingStatus, Timestamp, UserId, text};
 
 use crate::availability::awaits_payment;
-use crate::payments::{PaymentsConfig, RefundOrder, on_booking_completed, refund_on_cancel};
+use crate::payments::{
+    PaymentFor, PaymentsConfig, RefundOrder, on_booking_completed, refund_on_cancel,
+};
 use crate::store::{Page, PageRequest, Store};
 use crate::{Error, Result};
 
@@ -115,7 +117,8 @@ pub fn check_move(booking: &Booking, next: BookingStatus, now: Timestamp) -> Res
 /// booking rules ([`check_move`]) forbid it.
 /// Cancelling a paid booking records the refund the refund policy grants,
 /// in the same transaction; the caller sends it
-/// ([`crate::payments::send_refund`]). Completing one creates the client's
+/// ([`crate::payments::send_refund`]). Cancelling an unpaid one asks for its
+/// PaymentIntent to be cancelled at Stripe. Completing one creates the client's
 /// referrer's first-booking reward, if due. Confirming one puts its video
 /// room in the outbox.
 pub fn act(
@@ -165,6 +168,7 @@ pub fn act(
         let booking = txn.update(booking)?;
         crate::calendar::booking_changed(txn, Some(&before), &booking)?;
         let refund = if next == BookingStatus::Cancelled {
+            crate::payments::give_up_intent(txn, PaymentFor::Booking(booking.id))?;
             refund_on_cancel(txn, &money.refund_policy, &booking, role)?
         } else {
             None

@@ -1,6 +1,7 @@
 //! Sweeping lapsed unpaid holds: a booking still awaiting payment when its
 //! hold time ([`SlotPolicy::unpaid_hold_ttl`]) runs out is cancelled, with
-//! [`EXPIRED_HOLD_REASON`] and a failed payment. A lapsed hold already blocks
+//! [`EXPIRED_HOLD_REASON`] and a failed payment whose PaymentIntent is then
+//! cancelled at Stripe (`payments::intent_cancel`). A lapsed hold already blocks
 //! nobody before this runs (see `availability::holds`); the sweep makes the
 //! stored state say so, for the booker, the provider and the ranking. Holds
 //! are read from the unpaid-holds index, oldest first, and changed in
@@ -11,7 +12,7 @@ use droply_models::{Booking, BookingStatus, PaymentStatus, Timestamp};
 
 use crate::Result;
 use crate::availability::SlotPolicy;
-use crate::payments::payment_of;
+use crate::payments::{PaymentFor, give_up_intent, payment_of};
 use crate::store::{PageRequest, Store};
 
 /// The most bookings one write transaction cancels.
@@ -60,6 +61,7 @@ pub fn expire_unpaid_holds(store: &Store, now: Timestamp, policy: &SlotPolicy) -
                     payment.status = PaymentStatus::Failed;
                     txn.update(payment)?;
                 }
+                give_up_intent(txn, PaymentFor::Booking(booking.id))?;
                 changed += 1;
             }
             Ok(changed)

@@ -92,8 +92,9 @@ pub fn begin_purchase(
 
 /// Gives up `open`, a purchase still awaiting payment at a price the
 /// creator has since changed: its payment is marked failed, so the buyer is
-/// charged the price now asked. Should its old intent still be paid, the
-/// webhook records that payment as it would any late one.
+/// charged the price now asked, and its intent is cancelled at Stripe.
+/// Should the old intent be paid before that, the webhook records that
+/// payment as it would any late one.
 fn give_up_open(txn: &mut Txn<'_>, open: &ContentPurchase) -> Result<()> {
     if let Some(mut payment) = payment_for(txn, PaymentFor::Purchase(open.id))?
         && payment.status.can_transition_to(PaymentStatus::Failed)
@@ -102,7 +103,7 @@ fn give_up_open(txn: &mut Txn<'_>, open: &ContentPurchase) -> Result<()> {
         let payment = txn.update(payment)?;
         crate::payments::mirror_onto(txn, &payment)?;
     }
-    Ok(())
+    crate::payments::give_up_intent(txn, PaymentFor::Purchase(open.id))
 }
 
 /// A payment not yet decided: the buyer may still pay it.

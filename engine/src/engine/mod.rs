@@ -55,7 +55,9 @@ use crate::calendar::CalendarSync;
 use crate::content::{ContentConfig, ContentFiles, ViewCounter};
 use crate::dropins::end_overdue_dropins;
 use crate::matching::Matcher;
-use crate::payments::{Payments, payout_sweep, reward_sweep, scheduled_payouts};
+use crate::payments::{
+    Payments, cancel_given_up_intents, payout_sweep, reward_sweep, scheduled_payouts,
+};
 use crate::reviews::ReviewPolicy;
 use crate::video::{DailyClient, VideoConfig, room_sweep};
 use crate::{Error, Result, SearchIndex, Store};
@@ -190,6 +192,7 @@ impl Engine {
                 move |store| {
                     let now = droply_models::Timestamp::now();
                     payout_sweep(&payments, store, now)?;
+                    cancel_given_up_intents(&payments, store)?;
                     reward_sweep(store, &payments.config().referrals, now)?;
                     scheduled_payouts(&payments, store, now).map(drop)
                 },

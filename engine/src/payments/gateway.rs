@@ -19,7 +19,9 @@ use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError
 use stripe_connect::account::{CreateAccount, CreateAccountType, RetrieveAccount};
 use stripe_connect::account_link::{CreateAccountLink, CreateAccountLinkType};
 use stripe_connect::transfer::CreateTransfer;
-use stripe_core::payment_intent::{CreatePaymentIntent, RetrievePaymentIntent};
+use stripe_core::payment_intent::{
+    CancelPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent,
+};
 use stripe_core::refund::CreateRefund;
 
 use super::config::StripeConfig;
@@ -50,7 +52,7 @@ fn classify(err: StripeError) -> GatewayError {
                     .as_deref()
                     .map_or_else(|| "no message".to_owned(), without_keys)
             ),
-            retryable: status == 409 || status == 429 || status >= 500,
+            retryable: retryable_status(status),
         },
         StripeError::Timeout => GatewayError {
             message: "Stripe did not answer in time".to_owned(),
@@ -69,6 +71,15 @@ fn classify(err: StripeError) -> GatewayError {
             retryable: false,
         },
     }
+}
+
+/// Whether Stripe refusing a call with HTTP `status` may pass later with the
+/// same key: a conflict (409), a rate limit (429), Stripe's own failure
+/// (5xx), or our key refused (401, 403: a key being rolled, or a restricted
+/// key missing a permission, until the operator mends it). Anything else
+/// is about the request itself and is final.
+fn retryable_status(status: u16) -> bool {
+    matches!(status, 401 | 403 | 409 | 429) || status >= 500
 }
 
 /// `text` (Stripe's words) with every key it names, even masked
@@ -274,6 +285,13 @@ impl Gateway {
         self.send(&RetrievePaymentIntent::new(id), None)
     }
 
+    /// Cancels PaymentIntent `id`, so that it can no longer be paid; once
+    /// per `key`. Stripe refuses (400) an intent that succeeded, or is
+    /// being paid, meanwhile.
+    pub fn cancel_intent(&self, id: &str, key: &str) -> Result<Intent, GatewayError> {
+        self.send(&CancelPaymentIntent::new(id), Some(key))
+    }
+
     /// Refunds `amount` of PaymentIntent `intent`, once per `key`.
     pub fn refund(
         &self,
@@ -357,5 +375,17 @@ mod tests {
             without_keys("Amount must be at least 50 cents"),
             "Amount must be at least 50 cents"
         );
+    }
+
+    /// Regression: a refund Stripe answered with 401 (a key being rolled) was
+    /// marked failed for good, and the client's money never came back.
+    #[test]
+    fn our_key_refused_is_worth_retrying_a_bad_request_is_not() {
+        for status in [401, 403, 409, 429, 500, 503] {
+            assert!(retryable_status(status), "{status}");
+        }
+        for status in [400, 402, 404] {
+            assert!(!retryable_status(status), "{status}");
+        }
     }
 }

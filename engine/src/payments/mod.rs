@@ -15,14 +15,16 @@
 //! Parts: `amount` (Money ⇄ Stripe's integers), `config`, `gateway` (the
 //! async-stripe client), `signature`, the records (`payment`, `ledger`,
 //! `stripe_event`), the use cases `checkout`, `refunds`, `webhook`,
-//! `payouts` and `onboarding`, and `imported_sales` (history from before
-//! the store).
+//! `payouts`, `onboarding` and `intent_cancel` (PaymentIntents given up are
+//! cancelled at Stripe), and `imported_sales` (history from before the
+//! store).
 
 mod amount;
 mod checkout;
 mod config;
 mod gateway;
 mod imported_sales;
+mod intent_cancel;
 pub mod ledger;
 mod onboarding;
 mod payment;
@@ -41,9 +43,11 @@ pub use checkout::{PAYMENT_NOT_STARTED, PaymentStart, start_payment, start_purch
 pub use config::{PaymentsConfig, RefundPolicy, STRIPE_API_BASE, StripeConfig};
 pub use gateway::{Gateway, GatewayError};
 pub use imported_sales::open_imported_sales;
+pub use intent_cancel::cancel_given_up_intents;
+pub(crate) use intent_cancel::give_up_intent;
 pub use ledger::{Balances, LedgerEntry, LedgerEntryId, LedgerKind};
 pub use onboarding::{PayoutAccount, account_status_from, payout_account, start_onboarding};
-pub use payment::{Payment, PaymentId, PaymentRefund, RefundState};
+pub use payment::{IntentCancel, Payment, PaymentId, PaymentRefund, RefundState};
 pub use payouts::{payout_sweep, request_payout, scheduled_payouts};
 pub(crate) use referral_rewards::on_booking_completed;
 pub use referral_rewards::{ReferralRules, reward_sweep};
@@ -119,6 +123,7 @@ impl Payment {
             refunds: Vec::new(),
             earning_available_at: terms.earning_available_at(booking),
             created_at: booking.created_at,
+            intent_cancel: IntentCancel::Wanted,
         })
     }
 
@@ -144,6 +149,7 @@ impl Payment {
             refunds: Vec::new(),
             earning_available_at: purchase.created_at.saturating_add(hold),
             created_at: purchase.created_at,
+            intent_cancel: IntentCancel::Wanted,
         })
     }
 }
@@ -163,22 +169,50 @@ pub fn create_payment(txn: &mut Txn<'_>, payment: Payment) -> Result<Payment> {
     txn.create(payment)
 }
 
-/// Whether money is still on its way to `payee` in their currency as it is now, so
-/// that currency must not change under it: a booking of theirs awaiting payment (a
-/// hold lapses within minutes), or a referral reward of theirs awaiting its hold (it
-/// could never be credited in another currency). An open content purchase does not
-/// count: it may never be paid, and one that is paid after the move is refunded in
-/// full by the webhook (`FOREIGN_PAYMENT_REASON`), as is any payment that arrives
-/// late in a currency its payee left.
+/// Whether money is still on its way to or from `payee` in their currency as it is
+/// now, so that currency must not change under it: a booking of theirs awaiting
+/// payment (a hold lapses within minutes), a referral reward of theirs awaiting its
+/// hold (it could never be credited in another currency), or a refund of one of their
+/// payments that Stripe has not settled (one that fails gives their share back, in
+/// the payment's currency). An open content purchase does not count: it may never be
+/// paid, and one that is paid after the move is refunded in full by the webhook
+/// (`FOREIGN_PAYMENT_REASON`), as is any payment that arrives late in a currency its
+/// payee left.
 pub fn has_money_underway(txn: &Txn<'_>, payee: UserId) -> Result<bool> {
     let owner = payee.to_be_bytes();
     if referral_rewards::has_pending_rewards(txn, payee)? {
         return Ok(true);
     }
     let bookings: Vec<Booking> = txn.list_index(IndexName::BookingsByProvider, &owner)?;
-    Ok(bookings
+    if bookings
         .iter()
-        .any(|booking| booking.status == BookingStatus::PendingPayment))
+        .any(|booking| booking.status == BookingStatus::PendingPayment)
+    {
+        return Ok(true);
+    }
+    has_unsettled_refunds(txn, payee)
+}
+
+/// Whether a payment `payee` earned from has a refund still requested or pending at
+/// Stripe. Their payments are the ones their earning rows name.
+fn has_unsettled_refunds(txn: &Txn<'_>, payee: UserId) -> Result<bool> {
+    let rows: Vec<LedgerEntry> = txn.list_index(IndexName::LedgerByUser, &payee.to_be_bytes())?;
+    let paid_from: std::collections::BTreeSet<PaymentId> = rows
+        .iter()
+        .filter(|row| row.kind == LedgerKind::Earning)
+        .filter_map(|row| row.payment_id)
+        .collect();
+    for id in paid_from {
+        let payment: Payment = txn.require(id)?;
+        if payment
+            .refunds
+            .iter()
+            .any(|refund| matches!(refund.state, RefundState::Requested | RefundState::Pending))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The payment of `subject`, if it has one.

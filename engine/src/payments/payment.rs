@@ -5,8 +5,11 @@
 //! with its own state, and when the seller's earning becomes available. A
 //! reschedule moves a payment to the new booking; the booking's or
 //! purchase's `payment_status` and `stripe_payment_intent_id` mirror it,
-//! written in the same transaction. Format-1 rows (bookings only) are read
-//! as format 2.
+//! written in the same transaction. A payment whose booking or purchase
+//! was given up unpaid asks for its PaymentIntent to be cancelled at Stripe
+//! ([`IntentCancel`]), so that it can no longer be paid. Format-1 rows
+//! (bookings only) and format-2 rows (before the cancel) are read as
+//! format 3.
 
 use droply_models::{BookingId, Money, PaymentStatus, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
@@ -39,6 +42,24 @@ impl RefundState {
     pub fn counts(self) -> bool {
         matches!(self, RefundState::Pending | RefundState::Succeeded)
     }
+}
+
+/// Whether a PaymentIntent its booking or purchase no longer wants is
+/// cancelled at Stripe (`intent_cancel` sends it, after the transaction
+/// that gave the booking or purchase up).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IntentCancel {
+    /// Wanted, or paid: nothing to do.
+    #[default]
+    Wanted,
+    /// Its booking or purchase was given up unpaid: to cancel at Stripe
+    /// (sent again by the sweep until Stripe answers).
+    Requested,
+    /// Cancelled at Stripe: it can no longer be paid.
+    Cancelled,
+    /// Stripe would not cancel it (it was paid, or is being paid,
+    /// meanwhile): the webhook treats that payment as a late one.
+    Refused,
 }
 
 /// One refund of a payment.
@@ -83,6 +104,8 @@ pub struct Payment {
     pub earning_available_at: Timestamp,
     /// When the payment was set up.
     pub created_at: Timestamp,
+    /// Whether its PaymentIntent is to be, or was, cancelled at Stripe.
+    pub intent_cancel: IntentCancel,
 }
 
 impl Payment {
@@ -151,10 +174,32 @@ impl Payment {
         format!("droply-{instance}-payment-{}", self.id)
     }
 
+    /// The idempotency key of the PaymentIntent's cancel.
+    pub fn cancel_key(&self, instance: &str) -> String {
+        format!("droply-{instance}-payment-{}-cancel", self.id)
+    }
+
     /// The idempotency key of refund `number`.
     pub fn refund_key(&self, instance: &str, number: u32) -> String {
         format!("droply-{instance}-payment-{}-refund-{number}", self.id)
     }
+}
+
+/// A payment row as format 2 wrote it (no `intent_cancel`).
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct PaymentV2 {
+    id: PaymentId,
+    pays_for: PaymentFor,
+    payer: UserId,
+    payee: UserId,
+    amount: Money,
+    fee: Money,
+    status: PaymentStatus,
+    intent_id: Option<String>,
+    refunds: Vec<PaymentRefund>,
+    earning_available_at: Timestamp,
+    created_at: Timestamp,
 }
 
 /// A payment row as format 1 wrote it (bookings only).
@@ -177,18 +222,36 @@ struct PaymentV1 {
 impl Record for Payment {
     type Id = PaymentId;
     const KIND: EntityKind = EntityKind::Payment;
-    const FORMAT: u8 = 2;
+    const FORMAT: u8 = 3;
 
     fn upgrade(format: u8, payload: &[u8]) -> Result<Self> {
-        if format != 1 {
-            return Err(Error::Corrupt(format!(
-                "payment row has unknown format {format}"
-            )));
-        }
-        let old: PaymentV1 = codec::decode_payload(payload)?;
+        let old = match format {
+            1 => {
+                let old: PaymentV1 = codec::decode_payload(payload)?;
+                PaymentV2 {
+                    id: old.id,
+                    pays_for: PaymentFor::Booking(old.booking_id),
+                    payer: old.payer,
+                    payee: old.payee,
+                    amount: old.amount,
+                    fee: old.fee,
+                    status: old.status,
+                    intent_id: old.intent_id,
+                    refunds: old.refunds,
+                    earning_available_at: old.earning_available_at,
+                    created_at: old.created_at,
+                }
+            }
+            2 => codec::decode_payload(payload)?,
+            _ => {
+                return Err(Error::Corrupt(format!(
+                    "payment row has unknown format {format}"
+                )));
+            }
+        };
         Ok(Payment {
             id: old.id,
-            pays_for: PaymentFor::Booking(old.booking_id),
+            pays_for: old.pays_for,
             payer: old.payer,
             payee: old.payee,
             amount: old.amount,
@@ -198,6 +261,7 @@ impl Record for Payment {
             refunds: old.refunds,
             earning_available_at: old.earning_available_at,
             created_at: old.created_at,
+            intent_cancel: IntentCancel::Wanted,
         })
     }
 
@@ -265,11 +329,37 @@ mod tests {
         let bytes = codec::encode(1, &old).expect("encode");
         let payment = Payment::decode(&bytes).expect("decode");
         assert_eq!(payment.pays_for, PaymentFor::Booking(BookingId::new(42)));
+        assert_eq!(payment.intent_cancel, IntentCancel::Wanted);
         assert_eq!(
             payment.earning().expect("earning"),
             Money::new(7_650, Currency::USD)
         );
         let again = Payment::decode(&payment.encode().expect("encode")).expect("decode");
         assert_eq!(again, payment);
+    }
+
+    #[test]
+    fn a_format_2_row_reads_with_its_intent_wanted() {
+        let now = Timestamp::now();
+        let old = PaymentV2 {
+            id: PaymentId::new(4),
+            pays_for: PaymentFor::Booking(BookingId::new(43)),
+            payer: UserId::new(1),
+            payee: UserId::new(2),
+            amount: Money::new(9_000, Currency::USD),
+            fee: Money::new(1_350, Currency::USD),
+            status: PaymentStatus::Pending,
+            intent_id: Some("pi_2".to_owned()),
+            refunds: Vec::new(),
+            earning_available_at: now,
+            created_at: now,
+        };
+        let payment = Payment::decode(&codec::encode(2, &old).expect("encode")).expect("decode");
+        assert_eq!(payment.intent_id.as_deref(), Some("pi_2"));
+        assert_eq!(payment.intent_cancel, IntentCancel::Wanted);
+        let mut given_up = payment;
+        given_up.intent_cancel = IntentCancel::Requested;
+        let again = Payment::decode(&given_up.encode().expect("encode")).expect("decode");
+        assert_eq!(again, given_up);
     }
 }

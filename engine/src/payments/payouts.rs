@@ -169,14 +169,30 @@ pub fn payout_sweep(payments: &Payments, store: &Store, now: Timestamp) -> Resul
     Ok(retried)
 }
 
-/// How long after the last payout a schedule pays out again.
-fn period(schedule: PayoutSchedule) -> Option<chrono::TimeDelta> {
+/// When a schedule pays out again after a payout at `last`: a day or a
+/// week (7 × 24 hours, in UTC) later, or a calendar month later
+/// ([`plus_calendar_months`]); never on a manual one.
+fn next_due(schedule: PayoutSchedule, last: Timestamp) -> Option<Timestamp> {
     match schedule {
-        PayoutSchedule::Daily => Some(chrono::TimeDelta::days(1)),
-        PayoutSchedule::Weekly => Some(chrono::TimeDelta::days(7)),
-        PayoutSchedule::Monthly => Some(chrono::TimeDelta::days(30)),
+        PayoutSchedule::Daily => Some(last.plus_days(1)),
+        PayoutSchedule::Weekly => Some(last.plus_days(7)),
+        PayoutSchedule::Monthly => Some(plus_calendar_months(last, 1)),
         PayoutSchedule::Manual => None,
     }
+}
+
+/// `at` plus `months` calendar months, read in UTC: the same day of the
+/// month at the same time, or the month's last day where it is shorter
+/// (01-31 plus one month is 02-28, or 02-29 in a leap year); the last
+/// instant there is past the end of time. The one month rule of payments
+/// (monthly payouts, the referral content window).
+pub(crate) fn plus_calendar_months(at: Timestamp, months: u32) -> Timestamp {
+    at.as_datetime()
+        .checked_add_months(chrono::Months::new(months))
+        .map_or_else(
+            || Timestamp::from_datetime(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+            Timestamp::from_datetime,
+        )
 }
 
 /// Pays out everything available to each expert whose schedule is due at
@@ -191,9 +207,9 @@ pub fn scheduled_payouts(payments: &Payments, store: &Store, now: Timestamp) -> 
     loop {
         let experts = store.list_index::<User>(IndexName::Experts, &[], &page)?;
         for expert in &experts.items {
-            let Some(every) = period(expert.payout_schedule) else {
+            if matches!(expert.payout_schedule, PayoutSchedule::Manual) {
                 continue;
-            };
+            }
             if !expert.payout_enabled || !expert.pending_balance.is_positive() {
                 continue;
             }
@@ -203,7 +219,8 @@ pub fn scheduled_payouts(payments: &Payments, store: &Store, now: Timestamp) -> 
                 .items
                 .first()
                 .map(|payout| payout.created_at);
-            if last.is_some_and(|last| last.saturating_add(every) > now) {
+            let due = last.and_then(|last| next_due(expert.payout_schedule, last));
+            if due.is_some_and(|due| due > now) {
                 continue;
             }
             match request_payout(payments, store, expert.id, None) {
@@ -218,4 +235,48 @@ pub fn scheduled_payouts(payments: &Payments, store: &Store, now: Timestamp) -> 
         }
     }
     Ok(made)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(text).expect("instant")
+    }
+
+    #[test]
+    fn a_month_is_a_calendar_month_ending_on_the_last_day_of_a_short_one() {
+        let month = |from: &str| plus_calendar_months(at(from), 1);
+        assert_eq!(month("2027-01-31T10:00:00Z"), at("2027-02-28T10:00:00Z"));
+        assert_eq!(month("2028-01-31T10:00:00Z"), at("2028-02-29T10:00:00Z"));
+        assert_eq!(month("2027-05-01T00:00:00Z"), at("2027-06-01T00:00:00Z"));
+        assert_eq!(month("2027-12-15T23:59:00Z"), at("2028-01-15T23:59:00Z"));
+        assert_eq!(
+            plus_calendar_months(at("2027-03-31T08:00:00Z"), 12),
+            at("2028-03-31T08:00:00Z")
+        );
+        assert_eq!(
+            plus_calendar_months(at("9999-12-01T00:00:00Z"), u32::MAX),
+            Timestamp::from_datetime(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+        );
+    }
+
+    #[test]
+    fn schedules_pay_out_a_day_a_week_or_a_calendar_month_later() {
+        let last = at("2027-01-31T10:00:00Z");
+        assert_eq!(
+            next_due(PayoutSchedule::Daily, last),
+            Some(at("2027-02-01T10:00:00Z"))
+        );
+        assert_eq!(
+            next_due(PayoutSchedule::Weekly, last),
+            Some(at("2027-02-07T10:00:00Z"))
+        );
+        assert_eq!(
+            next_due(PayoutSchedule::Monthly, last),
+            Some(at("2027-02-28T10:00:00Z"))
+        );
+        assert_eq!(next_due(PayoutSchedule::Manual, last), None);
+    }
 }

@@ -211,9 +211,9 @@ pub(crate) fn on_purchase_paid(
     let Some(referral) = referral_of(txn, purchase.buyer_id)? else {
         return Ok(());
     };
-    let window_end = referral.created_at.saturating_add(chrono::TimeDelta::days(
-        30 * i64::from(rules.content_months),
-    ));
+    // Calendar months from the sign-up (12 of them end on its anniversary).
+    let window_end =
+        super::payouts::plus_calendar_months(referral.created_at, rules.content_months);
     if purchase.created_at > window_end {
         return Ok(());
     }
@@ -255,10 +255,17 @@ pub(crate) fn on_refunded(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
 
 /// Inside the transaction where a full refund of `payment` failed after
 /// all (the payment stands again): the rewards that refund cancelled are
-/// pending again, for the sweep to credit at what they are worth then.
+/// pending again, for the sweep to credit at what they are worth then. A
+/// reward in a currency its referrer has left since stays cancelled: it
+/// could never be credited, and pending it would hold their currency for
+/// good.
 pub(crate) fn on_refund_undone(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
     for mut reward in rewards_for(txn, payment)? {
-        if reward.status == RewardStatus::Cancelled {
+        if reward.status != RewardStatus::Cancelled {
+            continue;
+        }
+        let referrer: User = txn.require(reward.referrer_id)?;
+        if pays_in(&referrer, reward.reward_amount.currency) {
             reward.status = RewardStatus::Pending;
             txn.update(reward)?;
         }

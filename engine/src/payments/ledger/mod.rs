@@ -149,15 +149,31 @@ struct Row {
 fn write_payment_rows(txn: &mut Txn<'_>, payment: &Payment, rows: &[Row]) -> Result<()> {
     let now = txn.now();
     for row in rows {
-        // The expert's share of a payment the platform keeps whole to give
-        // back (one in a currency they are no longer paid in) is nothing: no
-        // row, and their balances, in another currency, are left alone.
-        if row.amount.is_zero() && row.account == Some(payment.payee) {
-            continue;
+        let mut account = row.account;
+        if account == Some(payment.payee) {
+            // The expert's share of a payment the platform keeps whole to give
+            // back (one in a currency they are no longer paid in) is nothing: no
+            // row, and their balances, in another currency, are left alone.
+            if row.amount.is_zero() {
+                continue;
+            }
+            // A share in a currency the expert has left since (a refund that
+            // Stripe failed after it had succeeded, once they moved) cannot join
+            // their balances, which hold one currency: the platform keeps it, and
+            // the payment's rows still sum to what the client paid.
+            let payee: User = txn.require(payment.payee)?;
+            if payee.currency != row.amount.currency {
+                tracing::warn!(
+                    payment = %payment.id,
+                    payee = %payment.payee,
+                    "a share in a currency its payee has left is kept by the platform"
+                );
+                account = None;
+            }
         }
         txn.create(LedgerEntry {
             id: LedgerEntryId::new(0),
-            account: row.account,
+            account,
             kind: row.kind,
             amount: row.amount,
             payment_id: Some(payment.id),
@@ -166,7 +182,7 @@ fn write_payment_rows(txn: &mut Txn<'_>, payment: &Payment, rows: &[Row]) -> Res
             available_at: row.available_at.unwrap_or(now),
             created_at: now,
         })?;
-        if row.account == Some(payment.payee) && row.kind.is_earning() {
+        if account == Some(payment.payee) && row.kind.is_earning() {
             apply_to_caches(txn, payment.payee, row.kind, row.amount)?;
             subject::add_content_earning(txn, payment, row.amount)?;
         }

@@ -49,6 +49,7 @@ fn partial_refunds_that_add_up_to_the_whole_give_back_exactly_the_fee() {
         refunds: Vec::new(),
         earning_available_at: now,
         created_at: now,
+        intent_cancel: crate::payments::IntentCancel::Wanted,
     };
     store
         .write(|txn| record_charge(txn, &payment))

@@ -43,6 +43,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         7,
         include_str!("../../../migrations/postgres/0007_email_index.sql"),
     ),
+    (
+        8,
+        include_str!("../../../migrations/postgres/0008_payment_intent_cancel.sql"),
+    ),
 ];
 
 /// The Rust steps, by the version they complete.
@@ -52,7 +56,7 @@ const STEPS: &[(i32, Step)] = &[(6, rekey_emails)];
 const MIGRATION_LOCK: i64 = 0x6472_6f70_6c79_0001;
 
 /// The latest schema version this build knows.
-pub(crate) const LATEST: i32 = 7;
+pub(crate) const LATEST: i32 = 8;
 
 /// Applies every migration the database has not seen; returns the version it is at.
 pub(crate) fn run(client: &mut Client) -> Result<i32> {
@@ -141,10 +145,11 @@ mod tests {
                 ],
             )
             .expect("old key");
-        // Back to version 5's shape: what version 7 changed undone.
+        // Back to version 5's shape: what versions 7 and 8 changed undone.
         client
             .batch_execute(
-                "DROP INDEX user_email_key;
+                "ALTER TABLE payment DROP COLUMN intent_cancel;
+                 DROP INDEX user_email_key;
                  CREATE UNIQUE INDEX user_email_key ON \"user\" (lower(email));
                  DELETE FROM schema_migrations WHERE version >= 6;",
             )

@@ -1,0 +1,165 @@
+//! PaymentIntents given up are cancelled at Stripe (localstripe here): a
+//! booking cancelled unpaid or whose hold lapsed, and a purchase given up
+//! for a new price, can no longer be paid with the secret the client holds;
+//! one paid before the sweep came is refunded as a late payment and left
+//! alone.
+
+use std::time::Duration;
+
+use droply_engine::availability::SlotPolicy;
+use droply_engine::booking::expire_unpaid_holds;
+use droply_engine::payments::{
+    IntentCancel, cancel_given_up_intents, stored_payment_of, stored_payment_of_purchase,
+};
+use droply_models::{BookingId, BookingStatus, ContentPurchaseId, PaymentStatus, Timestamp};
+
+use crate::app::{TestApp, spawn_app_paying, spawn_app_paying_with};
+use crate::content_purchases::wait_for_purchase;
+use crate::payments::{assert_consistent, book, booked};
+
+fn sweep(app: &TestApp) -> usize {
+    cancel_given_up_intents(app.engine.payments(), &app.store).expect("sweep")
+}
+
+/// Stripe's status of PaymentIntent `intent`.
+fn stripe_status(app: &TestApp, intent: &str) -> String {
+    let stripe = app.stripe.as_ref().expect("stripe");
+    stripe.local.get(&format!("v1/payment_intents/{intent}"))["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn booking_intent(app: &TestApp, id: u64) -> String {
+    stored_payment_of(&app.store, BookingId::new(id))
+        .expect("read")
+        .expect("payment")
+        .intent_id
+        .expect("intent")
+}
+
+/// Regression: a booking cancelled unpaid, or whose hold lapsed, kept a PaymentIntent
+/// the client could still pay: the money was taken, then refunded, and the platform
+/// paid Stripe's fee on it.
+#[test]
+fn an_unpaid_booking_cancelled_or_lapsed_can_no_longer_be_paid() {
+    let policy = SlotPolicy {
+        unpaid_hold_ttl: Duration::from_secs(1),
+        ..SlotPolicy::default()
+    };
+    let app = spawn_app_paying_with(|config| config.slot_policy = policy);
+    let (expert, _, client, cancelled) = booked(&app);
+    let lapsing = book(&app, &client, expert, "2027-01-04T11:00:00Z");
+    assert_eq!(lapsing.status, 201, "{}", lapsing.raw);
+    let lapsing = lapsing.body["id"].as_u64().expect("id");
+    let cancel = app.authed(
+        "POST",
+        &format!("/v1/bookings/{cancelled}/cancel"),
+        &client,
+        Some(r#"{"reason":"found another time"}"#),
+    );
+    assert_eq!(cancel.status, 200, "{}", cancel.raw);
+    std::thread::sleep(Duration::from_millis(1_200));
+    assert_eq!(
+        expire_unpaid_holds(&app.store, Timestamp::now(), &policy).expect("holds"),
+        1
+    );
+    let intents = [
+        booking_intent(&app, cancelled),
+        booking_intent(&app, lapsing),
+    ];
+    for intent in &intents {
+        assert_ne!(
+            stripe_status(&app, intent),
+            "canceled",
+            "not before the sweep"
+        );
+    }
+
+    assert_eq!(sweep(&app), 2);
+    for (id, intent) in [cancelled, lapsing].iter().zip(&intents) {
+        assert_eq!(stripe_status(&app, intent), "canceled");
+        let payment = stored_payment_of(&app.store, BookingId::new(*id))
+            .expect("read")
+            .expect("payment");
+        assert_eq!(payment.intent_cancel, IntentCancel::Cancelled);
+    }
+    let stripe = app.stripe.as_ref().expect("stripe");
+    let (status, answer) = stripe
+        .local
+        .post(&format!("v1/payment_intents/{}/confirm", intents[0]), &[]);
+    assert_ne!(status, 200, "a cancelled intent cannot be paid: {answer}");
+    assert_eq!(sweep(&app), 0, "each intent is cancelled once");
+    assert_consistent(&app);
+}
+
+/// Regression: a purchase given up for a new price kept its PaymentIntent payable at
+/// the old one.
+#[test]
+fn a_purchase_given_up_for_a_new_price_can_no_longer_be_paid() {
+    let app = spawn_app_paying();
+    let (ann_id, ann) = app.register("ann");
+    app.make_expert(ann_id, "Europe/Berlin");
+    let (_, bob) = app.register("bob");
+    let id = crate::content::published_guide(&app, &ann, "Repriced guide", 1_900);
+    let first = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+    assert_eq!(first.status, 201, "{}", first.raw);
+    let first = first.body["id"].as_u64().expect("id");
+    let old_intent = wait_for_purchase(&app, first, |p| p.stripe_payment_intent_id.is_some())
+        .stripe_payment_intent_id
+        .expect("intent");
+    let repriced = app.authed(
+        "PATCH",
+        &format!("/v1/content/{id}"),
+        &ann,
+        Some(r#"{"price":{"amount_minor":2500,"currency":"USD"}}"#),
+    );
+    assert_eq!(repriced.status, 200, "{}", repriced.raw);
+    let second = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+    assert_eq!(second.status, 201, "{}", second.raw);
+
+    assert_eq!(sweep(&app), 1);
+    assert_eq!(stripe_status(&app, &old_intent), "canceled");
+    let payment = stored_payment_of_purchase(&app.store, ContentPurchaseId::new(first))
+        .expect("read")
+        .expect("payment");
+    assert_eq!(payment.intent_cancel, IntentCancel::Cancelled);
+    let new_intent = wait_for_purchase(&app, second.body["id"].as_u64().expect("id"), |p| {
+        p.stripe_payment_intent_id.is_some()
+    })
+    .stripe_payment_intent_id
+    .expect("intent");
+    assert_ne!(
+        stripe_status(&app, &new_intent),
+        "canceled",
+        "the new one stands"
+    );
+}
+
+/// A given-up intent the client paid before the sweep came: the payment is refunded
+/// as a late one, and the sweep leaves the intent alone.
+#[test]
+fn an_intent_paid_before_its_cancel_is_refunded_and_left_alone() {
+    let app = spawn_app_paying();
+    let (_, _, client, id) = booked(&app);
+    let cancel = app.authed(
+        "POST",
+        &format!("/v1/bookings/{id}/cancel"),
+        &client,
+        Some(r#"{"reason":"changed my mind"}"#),
+    );
+    assert_eq!(cancel.status, 200, "{}", cancel.raw);
+    let intent = booking_intent(&app, id);
+    let stripe = app.stripe.as_ref().expect("stripe");
+    assert_eq!(stripe.local.pay(&intent)["status"], "succeeded");
+    let refunded = app.wait_for_booking(id, |b| b.payment_status == PaymentStatus::Refunded);
+    assert_eq!(refunded.status, BookingStatus::Cancelled);
+
+    assert_eq!(sweep(&app), 0);
+    let payment = stored_payment_of(&app.store, BookingId::new(id))
+        .expect("read")
+        .expect("payment");
+    assert_eq!(payment.intent_cancel, IntentCancel::Refused);
+    assert_eq!(stripe_status(&app, &intent), "succeeded");
+    assert_consistent(&app);
+}
