@@ -1,8 +1,8 @@
 //! Bookings over HTTP: one winner among 50 concurrent requests, idempotency,
 //! who sees and moves what, rescheduling and the iCalendar export; and the
 //! booking rules, each test named after what a review found: whole sessions
-//! on the slot grid, few and short unpaid holds, confirmed only once paid,
-//! completed or marked a no-show only once started.
+//! on the slot grid, within the booking horizon, few and short unpaid holds,
+//! confirmed only once paid, completed or marked a no-show only once started.
 
 use std::time::{Duration, Instant};
 
@@ -345,10 +345,43 @@ fn a_booking_exports_as_icalendar() {
         "{text}"
     );
     assert!(text.contains(&format!("UID:booking-{id}@droply")));
+    assert!(text.contains("\r\nSEQUENCE:0\r\n"), "{text}");
+    assert!(text.contains("\r\nSTATUS:TENTATIVE\r\n"), "{text}");
     assert!(!text.replace("\r\n", "").contains('\n'));
     let hidden = app.authed("GET", &format!("/v1/bookings/{id}.ics"), &stranger, None);
     assert_eq!(hidden.status, 404);
     app.assert_no_leaks();
+}
+
+/// Regression: a client could book any time ahead (years), while the expert
+/// can block time with exceptions only up to about two years ahead.
+#[test]
+fn a_booking_past_the_horizon_is_refused_like_a_time_not_open() {
+    let app = spawn_app_paying();
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    // 10:00Z is 11:00 or 12:00 in Berlin: open every day.
+    let days_ahead = |days: i64| {
+        let day = droply_models::Timestamp::now().plus_days(days).to_rfc3339();
+        format!("{}T10:00:00Z", &day[..10])
+    };
+    let far = app.post_booking(&client, &booking_of(expert, &days_ahead(800), 60));
+    assert_eq!(
+        (far.status, error_code(&far).as_str()),
+        (409, "slot_unavailable"),
+        "{}",
+        far.raw
+    );
+    let past_a_year = app.post_booking(&client, &booking_of(expert, &days_ahead(367), 60));
+    assert_eq!(
+        error_code(&past_a_year),
+        "slot_unavailable",
+        "{}",
+        past_a_year.raw
+    );
+    assert_eq!(app.store.bookings().count(), 0, "nothing was held");
+    let within = app.post_booking(&client, &booking_of(expert, &days_ahead(300), 60));
+    assert_eq!(within.status, 201, "{}", within.raw);
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! Moving a session keeps what was agreed: a free session stays free
-//! after the expert sets a rate, an unpaid hold keeps its time to pay, an
+//! after the expert sets a rate, a session keeps its length after the
+//! expert changes theirs, an unpaid hold keeps its time to pay, an
 //! expert cannot move a paid session into the window where the client's
 //! full refund has passed, and a paid session's earning waits for its new
-//! end before it can be paid out.
+//! end before it can be paid out. Through its moves a session stays one
+//! calendar event.
 
 use std::time::Duration;
 
@@ -45,6 +47,83 @@ fn a_free_session_moved_after_the_expert_set_a_rate_stays_free_and_confirmed() {
         moved.raw
     );
     assert_consistent(&app);
+}
+
+/// Regression: once the expert changed their session length, a booking of
+/// the old length could not be moved (400 `invalid_input` naming
+/// `duration`, as not whole sessions any more).
+#[test]
+fn a_session_keeps_its_length_when_moved_after_the_expert_changed_theirs() {
+    let app = spawn_app_paying();
+    let (expert, provider, client, id) = booked(&app);
+    let changed = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &provider,
+        Some(r#"{"session_duration":45}"#),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.raw);
+    assert_eq!(changed.body["session_duration"], 45, "{}", changed.raw);
+    let moved = move_to(&app, id, &client, "2027-01-04T11:00:00Z");
+    assert_eq!(moved.status, 201, "{}", moved.raw);
+    assert_eq!(moved.body["duration"], 60, "{}", moved.raw);
+    assert_eq!(
+        moved.body["end_time"], "2027-01-04T12:00:00Z",
+        "{}",
+        moved.raw
+    );
+    assert_eq!(moved.body["rescheduled_from"], id, "{}", moved.raw);
+    // A new booking is held to the new length.
+    let (_, dora) = app.register("dora");
+    let refused = book(&app, &dora, expert, "2027-01-04T13:00:00Z");
+    assert_eq!(
+        (refused.status, error_code(&refused).as_str()),
+        (400, "invalid_input"),
+        "{}",
+        refused.raw
+    );
+    assert_consistent(&app);
+}
+
+/// Regression: the iCalendar export named each booking's own id as the
+/// event's `UID`, so a calendar that had imported a session got a second
+/// event once it was moved (a reschedule makes a new booking).
+#[test]
+fn a_moved_session_is_the_same_calendar_event_with_a_higher_sequence() {
+    let app = spawn_app_paying();
+    let (_, provider, client, first) = booked(&app);
+    let ics = |id: u64, token: &str| {
+        let answer = app.authed("GET", &format!("/v1/bookings/{id}.ics"), token, None);
+        assert_eq!(answer.status, 200, "{}", answer.raw);
+        answer.raw
+    };
+    let uid = format!("\r\nUID:booking-{first}@droply\r\n");
+    let before = ics(first, &client);
+    assert!(before.contains(&uid), "{before}");
+    assert!(before.contains("\r\nSEQUENCE:0\r\n"), "{before}");
+    let once = move_to(&app, first, &client, "2027-01-04T11:00:00Z");
+    assert_eq!(once.status, 201, "{}", once.raw);
+    let once = once.body["id"].as_u64().expect("id");
+    let twice = move_to(&app, once, &provider, "2027-01-04T13:00:00Z");
+    assert_eq!(twice.status, 201, "{}", twice.raw);
+    let twice = twice.body["id"].as_u64().expect("id");
+    let after = ics(twice, &provider);
+    assert!(after.contains(&uid), "{after}");
+    assert!(after.contains("\r\nSEQUENCE:2\r\n"), "{after}");
+    assert!(
+        after.contains("\r\nDTSTART:20270104T130000Z\r\n"),
+        "{after}"
+    );
+    assert!(after.contains("\r\nSTATUS:TENTATIVE\r\n"), "{after}");
+    // The booking moved away from reads as that event cancelled, one
+    // version earlier.
+    let moved_away = ics(once, &client);
+    assert!(moved_away.contains(&uid), "{moved_away}");
+    assert!(moved_away.contains("\r\nSEQUENCE:1\r\n"), "{moved_away}");
+    assert!(
+        moved_away.contains("\r\nSTATUS:CANCELLED\r\n"),
+        "{moved_away}"
+    );
 }
 
 /// Regression: moving an unpaid hold made a new one with a fresh time to

@@ -2,8 +2,9 @@
 //! hours in the expert's own IANA time zone (so 09:00 in Berlin stays 09:00 on
 //! both sides of a DST change); exceptions add or block time; bookings, with
 //! buffers, take time away (an unpaid hold only until it lapses); a minimum
-//! notice hides the near future. `policy` holds every number of these rules
-//! and of booking; `holds` says which bookings keep their time.
+//! notice hides the near future and the booking horizon the far one.
+//! `policy` holds every number of these rules and of booking; `holds` says
+//! which bookings keep their time.
 
 mod editing;
 mod holds;

@@ -1,13 +1,16 @@
 //! [`SlotPolicy`]: the one set of shop rules that slots and bookings obey,
 //! every number in one place: buffers around bookings, the minimum notice,
-//! the clock grid slots start on, how long a query may look ahead, how long
-//! a booking may be (in sessions of the expert's own length), and how long
-//! and how many unpaid bookings (or free sessions with one expert) one
-//! booker may hold (see `holds`).
+//! the clock grid slots start on (counted on the expert's own clock), how many days one query may span and how
+//! far ahead a session may start (the booking horizon), how long a booking
+//! may be (in sessions of the expert's own length; a moved one keeps its
+//! length), and how long and how many unpaid bookings (or free sessions
+//! with one expert) one booker may hold (see `holds`).
 
 use std::time::Duration;
 
-use droply_models::Timestamp;
+use droply_models::{TimeZone, Timestamp};
+
+use super::editing::EXCEPTION_DAYS_AHEAD;
 
 /// The shop rules every slot and booking obeys. The engine keeps one
 /// (`EngineConfig::slot_policy`) and hands it to availability, bookings and
@@ -24,6 +27,12 @@ pub struct SlotPolicy {
     pub step_minutes: u16,
     /// The longest date range one query may ask for.
     pub max_days: u16,
+    /// The booking horizon: a session may start at most this many days
+    /// after now ([`SlotPolicy::latest_start`]); no slot is offered later
+    /// and a later booking is `SlotUnavailable`. Never past
+    /// [`EXCEPTION_DAYS_AHEAD`], so an expert can block any time a client
+    /// can book.
+    pub max_days_ahead: u16,
     /// How long a booking awaiting payment holds its slot, from when it was
     /// made; after that it no longer blocks anyone and the hold sweep
     /// cancels it.
@@ -49,6 +58,10 @@ impl Default for SlotPolicy {
             min_notice_minutes: 60,
             step_minutes: 30,
             max_days: 62,
+            // A year: bookings for next year's same week are possible, and
+            // an expert can block all of it with exceptions (they reach
+            // twice as far ahead).
+            max_days_ahead: 365,
             unpaid_hold_ttl: Duration::from_secs(15 * 60),
             max_unpaid_holds: 3,
             max_free_sessions_ahead: 3,
@@ -63,27 +76,37 @@ impl SlotPolicy {
         i64::from(self.step_minutes.max(5))
     }
 
-    /// Whether `at` lies on the slot grid: a whole number of steps after
-    /// the Unix epoch, with no seconds, exactly as the slot finder places
-    /// slot starts.
-    pub fn on_grid(&self, at: Timestamp) -> bool {
-        at.as_micros()
-            .rem_euclid(self.grid_minutes() * MINUTE_MICROS)
+    /// Whether `at` lies on the slot grid of an expert in `zone`: a whole
+    /// number of steps after midnight on the expert's clock, with no
+    /// seconds, exactly as the slot finder places slot starts. (Counted from
+    /// midnight UTC, a zone 45 minutes off the hour, as Nepal's, had every
+    /// slot at :15 or :45 and none at all in an hour's opening.)
+    pub fn on_grid(&self, at: Timestamp, zone: TimeZone) -> bool {
+        (at.as_micros() + offset_micros(zone, at)).rem_euclid(self.grid_minutes() * MINUTE_MICROS)
             == 0
     }
 
-    /// The first instant at or after `at` on the slot grid (09:00, 09:30,
-    /// ... for a 30-minute step), so slots read well.
-    pub fn align_up(&self, at: Timestamp) -> Timestamp {
+    /// The first instant at or after `at` on the slot grid of an expert in
+    /// `zone` (09:00, 09:30, ... on their clock for a 30-minute step), so
+    /// slots read well where the expert is.
+    pub fn align_up(&self, at: Timestamp, zone: TimeZone) -> Timestamp {
         let step = self.grid_minutes() * MINUTE_MICROS;
-        let micros = at.as_micros();
-        let aligned = micros.div_euclid(step) * step;
-        let aligned = if aligned < micros {
+        let offset = offset_micros(zone, at);
+        let local = at.as_micros() + offset;
+        let aligned = local.div_euclid(step) * step;
+        let aligned = if aligned < local {
             aligned + step
         } else {
             aligned
         };
-        Timestamp::from_micros(aligned).unwrap_or(at)
+        Timestamp::from_micros(aligned - offset).unwrap_or(at)
+    }
+
+    /// The latest instant a session may start at, seen at `now`:
+    /// `max_days_ahead` days on (at most [`EXCEPTION_DAYS_AHEAD`]). What the
+    /// slot finder offers and what booking re-checks alike.
+    pub fn latest_start(&self, now: Timestamp) -> Timestamp {
+        now.plus_days(i64::from(self.max_days_ahead).min(EXCEPTION_DAYS_AHEAD))
     }
 
     /// Whether `minutes` is a length an expert whose sessions last
@@ -116,9 +139,34 @@ impl SlotPolicy {
         )
         .into())
     }
+
+    /// Whether a booking made for `minutes` may keep that length when it
+    /// is moved: it was whole sessions when booked, and the expert may have
+    /// changed their session length since, so only [`MAX_BOOKING_MINUTES`]
+    /// bounds it.
+    pub fn allows_kept_duration(&self, minutes: u16) -> bool {
+        minutes > 0 && minutes <= MAX_BOOKING_MINUTES
+    }
+
+    /// [`SlotPolicy::allows_kept_duration`], or the error that says why not.
+    pub fn check_kept_duration(&self, minutes: u16) -> crate::Result<()> {
+        if self.allows_kept_duration(minutes) {
+            return Ok(());
+        }
+        Err(droply_models::Error::invalid(
+            "duration",
+            format!("must be 1 to {MAX_BOOKING_MINUTES} minutes"),
+        )
+        .into())
+    }
 }
 
 const MINUTE_MICROS: i64 = 60_000_000;
+
+/// `zone`'s offset from UTC at `at`, in microseconds.
+fn offset_micros(zone: TimeZone, at: Timestamp) -> i64 {
+    i64::from(zone.offset_seconds_at(at)) * 1_000_000
+}
 
 #[cfg(test)]
 mod tests {
@@ -128,20 +176,52 @@ mod tests {
         Timestamp::parse_rfc3339(text).expect("instant")
     }
 
+    fn zone(name: &str) -> TimeZone {
+        TimeZone::parse(name).expect("zone")
+    }
+
     #[test]
     fn the_grid_is_every_step_minutes_on_the_clock() {
         let policy = SlotPolicy::default();
-        assert!(policy.on_grid(at("2027-01-04T09:00:00Z")));
-        assert!(policy.on_grid(at("2027-01-04T09:30:00Z")));
-        assert!(!policy.on_grid(at("2027-01-04T09:07:00Z")));
-        assert!(!policy.on_grid(at("2027-01-04T09:00:01Z")));
+        let berlin = zone("Europe/Berlin");
+        assert!(policy.on_grid(at("2027-01-04T09:00:00Z"), berlin));
+        assert!(policy.on_grid(at("2027-01-04T09:30:00Z"), berlin));
+        assert!(!policy.on_grid(at("2027-01-04T09:07:00Z"), berlin));
+        assert!(!policy.on_grid(at("2027-01-04T09:00:01Z"), berlin));
         assert_eq!(
-            policy.align_up(at("2027-01-04T09:07:00Z")),
+            policy.align_up(at("2027-01-04T09:07:00Z"), berlin),
             at("2027-01-04T09:30:00Z")
         );
         assert_eq!(
-            policy.align_up(at("2027-01-04T09:30:00Z")),
+            policy.align_up(at("2027-01-04T09:30:00Z"), berlin),
             at("2027-01-04T09:30:00Z")
+        );
+    }
+
+    /// Regression: the grid was counted from midnight UTC, so an expert in
+    /// Nepal (UTC+05:45) had slots at :15 and :45 on their clock, none in an
+    /// hour's opening, and a booking at 10:00 their time was refused.
+    #[test]
+    fn the_grid_is_counted_on_the_experts_clock() {
+        let policy = SlotPolicy::default();
+        let kathmandu = zone("Asia/Kathmandu");
+        // 10:00 in Kathmandu.
+        assert!(policy.on_grid(at("2027-01-04T04:15:00Z"), kathmandu));
+        assert!(!policy.on_grid(at("2027-01-04T04:00:00Z"), kathmandu));
+        assert_eq!(
+            policy.align_up(at("2027-01-04T04:01:00Z"), kathmandu),
+            at("2027-01-04T04:15:00Z")
+        );
+        let adelaide = zone("Australia/Adelaide");
+        let hourly = SlotPolicy {
+            step_minutes: 60,
+            ..policy
+        };
+        // 09:00 in Adelaide (UTC+10:30 in January).
+        assert!(hourly.on_grid(at("2027-01-03T22:30:00Z"), adelaide));
+        assert_eq!(
+            hourly.align_up(at("2027-01-03T22:00:00Z"), adelaide),
+            at("2027-01-03T22:30:00Z")
         );
     }
 
@@ -156,5 +236,28 @@ mod tests {
         assert!(!policy.allows_duration(60, 0));
         assert!(!policy.allows_duration(180, 540), "over eight hours");
         assert!(policy.allows_duration(45, 135));
+    }
+
+    #[test]
+    fn a_moved_booking_keeps_its_length_up_to_the_cap() {
+        let policy = SlotPolicy::default();
+        assert!(!policy.allows_duration(45, 60), "not whole sessions now");
+        assert!(policy.allows_kept_duration(60));
+        assert!(policy.check_kept_duration(480).is_ok());
+        assert!(policy.check_kept_duration(481).is_err());
+        assert!(policy.check_kept_duration(0).is_err());
+    }
+
+    #[test]
+    fn the_horizon_is_a_year_and_never_past_what_exceptions_can_block() {
+        let now = at("2027-01-04T09:00:00Z");
+        let policy = SlotPolicy::default();
+        assert!(i64::from(policy.max_days_ahead) <= EXCEPTION_DAYS_AHEAD);
+        assert_eq!(policy.latest_start(now), at("2028-01-04T09:00:00Z"));
+        let far = SlotPolicy {
+            max_days_ahead: u16::MAX,
+            ..policy
+        };
+        assert_eq!(far.latest_start(now), now.plus_days(EXCEPTION_DAYS_AHEAD));
     }
 }

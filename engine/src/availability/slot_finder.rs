@@ -1,6 +1,6 @@
 //! Bookable slots: open hours cut into sessions of the asked duration, on
-//! the policy's clock grid, after a minimum notice, over a date range read in
-//! the viewer's own time zone.
+//! the policy's clock grid, after a minimum notice and up to the booking
+//! horizon, over a date range read in the viewer's own time zone.
 
 use chrono::{Days, NaiveDate};
 use droply_models::{TimeZone, Timestamp};
@@ -35,7 +35,9 @@ pub struct Slot {
     pub end: Timestamp,
 }
 
-/// The bookable slots of `calendar` for `query`.
+/// The bookable slots of `calendar` for `query`: none past the booking
+/// horizon ([`SlotPolicy::latest_start`]; a range that lies beyond it is
+/// answered, with nothing, like one in the past).
 pub fn find_slots(
     calendar: &ExpertCalendar,
     query: &SlotQuery,
@@ -61,14 +63,18 @@ pub fn find_slots(
     }
     let window = viewer_window(query)?;
     let earliest = query.now.plus_minutes(i64::from(policy.min_notice_minutes));
-    let Some(window) = Interval::new(window.start.max(earliest), window.end) else {
+    // The last slot may start at the horizon, so it may end a session later.
+    let latest_end = policy
+        .latest_start(query.now)
+        .plus_minutes(i64::from(minutes));
+    let Some(window) = Interval::new(window.start.max(earliest), window.end.min(latest_end)) else {
         return Ok(Vec::new());
     };
     let duration = i64::from(minutes);
     let step = policy.grid_minutes();
     let mut slots = Vec::new();
     for part in open_hours(calendar, window, policy, query.now).parts() {
-        let mut start = policy.align_up(part.start);
+        let mut start = policy.align_up(part.start, calendar.timezone);
         while start.plus_minutes(duration) <= part.end {
             slots.push(Slot {
                 start,
@@ -81,7 +87,8 @@ pub fn find_slots(
 }
 
 /// True when `[start, start + duration)` lies inside the open hours, with the
-/// policy's buffers and notice. Used to re-check a slot when booking it.
+/// policy's buffers and notice, and starts no later than the booking horizon
+/// ([`SlotPolicy::latest_start`]). Used to re-check a slot when booking it.
 pub fn fits_open_hours(
     calendar: &ExpertCalendar,
     start: Timestamp,
@@ -93,7 +100,9 @@ pub fn fits_open_hours(
     let Some(wanted) = Interval::new(start, end) else {
         return false;
     };
-    if start < now.plus_minutes(i64::from(policy.min_notice_minutes)) {
+    if start < now.plus_minutes(i64::from(policy.min_notice_minutes))
+        || start > policy.latest_start(now)
+    {
         return false;
     }
     let Some(window) = Interval::new(start.plus_minutes(-1440), end.plus_minutes(1440)) else {

@@ -1,11 +1,18 @@
 //! A booking as an iCalendar (RFC 5545) document, written by hand: CRLF line
-//! ends, text values escaped, lines folded at 75 octets.
+//! ends, text values escaped, lines folded at 75 octets. A session keeps one
+//! event through its reschedules: the `UID` is the first booking's, the
+//! `SEQUENCE` the number of moves, so a calendar that imported an earlier
+//! file moves the event instead of adding a second one; a cancelled booking
+//! is `STATUS:CANCELLED`.
 
 use droply_models::{Booking, BookingStatus, Timestamp};
 
-/// The booking as a one-event calendar. `summary` names the session (e.g.
+use super::reschedule::MoveHistory;
+
+/// The booking as a one-event calendar. `history` is the booking's line of
+/// reschedules ([`super::move_history`]); `summary` names the session (e.g.
 /// "Session with Grace Expert"); no email address is included.
-pub fn to_ics(booking: &Booking, summary: &str, now: Timestamp) -> String {
+pub fn to_ics(booking: &Booking, history: &MoveHistory, summary: &str, now: Timestamp) -> String {
     let status = match booking.status {
         BookingStatus::PendingPayment => "TENTATIVE",
         BookingStatus::Confirmed | BookingStatus::Completed | BookingStatus::NoShow => "CONFIRMED",
@@ -18,7 +25,9 @@ pub fn to_ics(booking: &Booking, summary: &str, now: Timestamp) -> String {
         "CALSCALE:GREGORIAN".to_owned(),
         "METHOD:PUBLISH".to_owned(),
         "BEGIN:VEVENT".to_owned(),
-        format!("UID:booking-{}@droply", booking.id),
+        // One event for the whole line of reschedules: the first booking's.
+        format!("UID:booking-{}@droply", history.first),
+        format!("SEQUENCE:{}", history.moves),
         format!("DTSTAMP:{}", ics_time(now)),
         format!("DTSTART:{}", ics_time(booking.start_time)),
         format!("DTEND:{}", ics_time(booking.end_time)),
@@ -89,6 +98,25 @@ fn fold(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_moved_session_keeps_its_first_uid_and_counts_its_moves() {
+        use droply_models::{BookingId, UserId};
+        let mut booking = crate::test_rows::booking(UserId::new(1), UserId::new(2));
+        booking.id = BookingId::new(9);
+        booking.rescheduled_from = Some(BookingId::new(8));
+        booking.status = BookingStatus::Cancelled;
+        let history = MoveHistory {
+            first: BookingId::new(7),
+            moves: 2,
+        };
+        let now = Timestamp::parse_rfc3339("2027-01-01T00:00:00Z").expect("instant");
+        let text = to_ics(&booking, &history, "Session", now);
+        assert!(text.contains("\r\nUID:booking-7@droply\r\n"), "{text}");
+        assert!(text.contains("\r\nSEQUENCE:2\r\n"), "{text}");
+        assert!(text.contains("\r\nSTATUS:CANCELLED\r\n"), "{text}");
+        assert!(!text.contains("booking-9"), "{text}");
+    }
 
     #[test]
     fn text_is_escaped() {

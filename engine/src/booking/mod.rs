@@ -1,7 +1,8 @@
 //! Booking an expert: the slot is re-checked inside the same store
 //! transaction that writes the booking, so of many concurrent requests for one
 //! slot exactly one wins and the rest get `SlotUnavailable`. A booking lasts
-//! whole sessions of the expert's length, starts on the slot grid, and while
+//! whole sessions of the expert's length (a moved one keeps its own), starts
+//! on the slot grid and within the booking horizon, and while
 //! unpaid holds its slot only for the policy's hold time (a booker may hold a
 //! few at once); the hold sweep cancels lapsed ones ([`expire_unpaid_holds`]).
 //! Also: who may see and move a booking ([`booking_for`], [`act`]: confirmed
@@ -21,11 +22,11 @@ pub use ics::to_ics;
 pub use idempotency::{
     BookingIdempotency, BookingIdempotencyId, IdempotencyKey, MAX_KEY_LEN, book_idempotent,
 };
-pub use reschedule::reschedule;
+pub use reschedule::{MoveHistory, move_history, reschedule};
 
 use droply_models::{
     Booking, BookingId, BookingStatus, Error as ModelError, InteractionType, Money, NewBooking,
-    Timestamp, User, UserId, UserInteraction,
+    TimeZone, Timestamp, User, UserId, UserInteraction,
 };
 
 use crate::availability::{ExpertCalendar, MAX_BOOKING_MINUTES, SlotPolicy, fits_open_hours};
@@ -65,12 +66,17 @@ pub fn book(
 /// keeps its payment when it was paid.
 /// The rules, in the order they are checked: the provider takes bookings;
 /// the length is whole sessions of the provider's `session_duration`
-/// ([`SlotPolicy::allows_duration`], else `invalid duration`); the start is
+/// ([`SlotPolicy::allows_duration`], else `invalid duration`), except that
+/// a replacement keeps the length of the booking it replaces, whatever the
+/// provider's session length is now ([`SlotPolicy::allows_kept_duration`]);
+/// the start is
 /// on the slot grid ([`SlotPolicy::on_grid`], else `invalid start_time`);
 /// the booker holds fewer than [`SlotPolicy::max_unpaid_holds`] unpaid
 /// bookings, unless this one is paid already ([`Error::TooManyUnpaidBookings`]);
 /// the booker is free then and
-/// the time lies in the provider's open hours ([`Error::SlotUnavailable`]);
+/// the time lies in the provider's open hours, after the notice and no later
+/// than the booking horizon ([`fits_open_hours`], else
+/// [`Error::SlotUnavailable`]);
 /// a free session leaves the booker no more than
 /// [`SlotPolicy::max_free_sessions_ahead`] with this provider
 /// ([`Error::LimitReached`]).
@@ -107,8 +113,15 @@ pub(crate) fn book_in(
             }
         )));
     }
-    policy.check_duration(provider.session_duration, request.duration_minutes)?;
-    check_grid(request.start, policy)?;
+    match replacing {
+        // The length agreed when it was booked: the expert may have changed
+        // their session length since.
+        Some(old) if old.duration == request.duration_minutes => {
+            policy.check_kept_duration(request.duration_minutes)?;
+        }
+        _ => policy.check_duration(provider.session_duration, request.duration_minutes)?,
+    }
+    check_grid(request.start, provider.timezone, policy)?;
     let now = txn.now();
     let end = request
         .start
@@ -251,16 +264,17 @@ pub(crate) fn book_in(
     Ok(booking)
 }
 
-/// `Invalid start_time` unless `start` lies on the slot grid.
-fn check_grid(start: Timestamp, policy: &SlotPolicy) -> Result<()> {
-    if policy.on_grid(start) {
+/// `Invalid start_time` unless `start` lies on the slot grid of an expert
+/// in `zone`.
+fn check_grid(start: Timestamp, zone: TimeZone, policy: &SlotPolicy) -> Result<()> {
+    if policy.on_grid(start, zone) {
         return Ok(());
     }
     Err(ModelError::invalid(
         "start_time",
         format!(
             "must be a start the expert's slots offer: on the {}-minute grid counted \
-             from 00:00 UTC, with no seconds",
+             from midnight on the expert's clock, with no seconds",
             policy.grid_minutes()
         ),
     )

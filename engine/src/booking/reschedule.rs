@@ -8,8 +8,12 @@
 //! payment would otherwise reach a later deadline and be refunded in full
 //! on a late cancellation); the expert can, but not into that window (the
 //! client would lose the full refund the expert's move left no time for).
-//! A moved session keeps its price and an unpaid hold its time to pay; a
-//! paid one's earning waits for its new end.
+//! A moved session keeps its price, its length (even once the expert's
+//! session length changed) and an unpaid hold its time to pay; a
+//! paid one's earning waits for its new end. [`move_history`] follows the
+//! links back to the booking first made, so a calendar sees one event move.
+
+use std::collections::HashSet;
 
 use droply_models::{Booking, BookingId, BookingStatus, Timestamp, UserId};
 
@@ -22,6 +26,8 @@ use crate::{Error, Result};
 
 /// Moves booking `id` to `new_start` (same length, same people) for `actor`,
 /// its booker or provider. Returns the new booking.
+/// The length is the one it was booked for, even if the expert's session
+/// length has changed since (see `book_in`).
 pub fn reschedule(
     store: &Store,
     id: BookingId,
@@ -89,4 +95,42 @@ pub fn reschedule(
         crate::calendar::booking_rescheduled(txn, &before, &new)?;
         Ok(new)
     })
+}
+
+/// Where a booking stands in its line of reschedules: one session, moved
+/// `moves` times, as a calendar should see it (iCalendar's `UID` and
+/// `SEQUENCE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MoveHistory {
+    /// The booking the line began with (the booking itself when it was
+    /// never moved).
+    pub first: BookingId,
+    /// How many moves led from `first` to the booking (0: none).
+    pub moves: u32,
+}
+
+/// The [`MoveHistory`] of `booking`: its `rescheduled_from` links followed
+/// back to the first booking. A link to a row that is not there, or back
+/// into the line already walked, ends the walk there.
+pub fn move_history(store: &Store, booking: &Booking) -> Result<MoveHistory> {
+    let mut history = MoveHistory {
+        first: booking.id,
+        moves: 0,
+    };
+    let mut seen = HashSet::from([booking.id]);
+    let mut from = booking.rescheduled_from;
+    while let Some(id) = from {
+        if !seen.insert(id) {
+            break;
+        }
+        let Some(earlier) = store.get::<Booking>(id)? else {
+            break;
+        };
+        history = MoveHistory {
+            first: earlier.id,
+            moves: history.moves.saturating_add(1),
+        };
+        from = earlier.rescheduled_from;
+    }
+    Ok(history)
 }

@@ -2,7 +2,8 @@
 //! the payment of a priced session), read and
 //! list one's bookings, move them through their lifecycle (a cancellation
 //! refunds what the refund policy grants), reschedule, and
-//! export one as iCalendar, and cancel lapsed unpaid holds. The rules live in
+//! export one as iCalendar (one event through its reschedules), and cancel
+//! lapsed unpaid holds. The rules live in
 //! [`crate::booking`]; the slot policy (which also holds the booking rules'
 //! numbers) is the engine's.
 
@@ -55,12 +56,16 @@ impl Engine {
         booking::booking_for(self.store(), id, viewer)
     }
 
-    /// Booking `id` as an iCalendar event, for its booker or provider.
+    /// Booking `id` as an iCalendar event, for its booker or provider: one
+    /// event through the session's reschedules (the first booking's `UID`,
+    /// the number of moves as `SEQUENCE`).
     pub fn booking_ics(&self, id: BookingId, viewer: UserId) -> Result<String> {
         let booking = self.booking(id, viewer)?;
         let provider = self.store().users().get(booking.provider_id)?;
+        let history = booking::move_history(self.store(), &booking)?;
         Ok(booking::to_ics(
             &booking,
+            &history,
             &format!("Droply session with {}", provider.full_name),
             Timestamp::now(),
         ))

@@ -1,9 +1,11 @@
 //! How the pages write values people read: money with its currency's
-//! symbol and minor digits, instants in the viewer's zone, ratings as
-//! stars. Never floats for money: the minor units are split by integer
-//! arithmetic.
+//! symbol and minor digits, instants in the viewer's zone (with the zone's
+//! abbreviation where the clock shows that time twice, on the night it is
+//! turned back), ratings as stars. Never floats for money: the minor units
+//! are split by integer arithmetic.
 
-use chrono::{DateTime, Utc};
+use chrono::TimeZone as _;
+use chrono::{DateTime, MappedLocalTime, Utc};
 use droply_models::{Money, TimeZone, Timestamp};
 
 /// `$90.00`, `€12.50`, `¥900`, `CHF 90.00`.
@@ -48,16 +50,32 @@ fn in_zone(instant: Timestamp, zone: TimeZone) -> DateTime<chrono_tz::Tz> {
     utc.with_timezone(&tz)
 }
 
-/// `Thu 3 Dec 2026, 14:00` in `zone`.
-pub fn date_time(instant: Timestamp, zone: TimeZone) -> String {
-    in_zone(instant, zone)
-        .format("%a %-d %b %Y, %H:%M")
-        .to_string()
+/// ` EDT` (the zone's abbreviation, or its offset where it has none, such
+/// as ` +03`) when the wall clock in `local`'s zone shows its time twice,
+/// as in the hour repeated when the clocks are turned back; else nothing,
+/// the time being unambiguous.
+fn repeated_time_mark(local: &DateTime<chrono_tz::Tz>) -> String {
+    match local.timezone().from_local_datetime(&local.naive_local()) {
+        MappedLocalTime::Ambiguous(..) => format!(" {}", local.offset()),
+        MappedLocalTime::Single(_) | MappedLocalTime::None => String::new(),
+    }
 }
 
-/// `14:00` in `zone`.
+/// `Thu 3 Dec 2026, 14:00` in `zone`; `Sun 7 Nov 2027, 01:30 EDT` in a
+/// repeated hour.
+pub fn date_time(instant: Timestamp, zone: TimeZone) -> String {
+    let local = in_zone(instant, zone);
+    format!(
+        "{}{}",
+        local.format("%a %-d %b %Y, %H:%M"),
+        repeated_time_mark(&local)
+    )
+}
+
+/// `14:00` in `zone`; `01:30 EDT` and then `01:30 EST` in a repeated hour.
 pub fn clock(instant: Timestamp, zone: TimeZone) -> String {
-    in_zone(instant, zone).format("%H:%M").to_string()
+    let local = in_zone(instant, zone);
+    format!("{}{}", local.format("%H:%M"), repeated_time_mark(&local))
 }
 
 /// `Thursday 3 December` in `zone`.
@@ -109,5 +127,23 @@ mod tests {
         assert_eq!(day(instant, paris), "Thursday 3 December");
         assert_eq!(rating(Some(4.75), 12), "★ 4.8 (12)");
         assert_eq!(rating(None, 0), "New");
+    }
+
+    /// Regression: on New York's fall-back night 05:30Z and 06:30Z both
+    /// read `01:30`.
+    #[test]
+    fn a_repeated_hour_names_its_zone_and_other_hours_do_not() {
+        let new_york = TimeZone::parse("America/New_York").expect("valid");
+        let at = |text: &str| Timestamp::parse_rfc3339(text).expect("valid");
+        assert_eq!(clock(at("2027-11-07T05:30:00Z"), new_york), "01:30 EDT");
+        assert_eq!(clock(at("2027-11-07T06:30:00Z"), new_york), "01:30 EST");
+        assert_eq!(
+            date_time(at("2027-11-07T05:30:00Z"), new_york),
+            "Sun 7 Nov 2027, 01:30 EDT"
+        );
+        assert_eq!(clock(at("2027-11-07T04:30:00Z"), new_york), "00:30");
+        assert_eq!(clock(at("2027-11-07T07:30:00Z"), new_york), "02:30");
+        // The night the clocks go forward repeats nothing.
+        assert_eq!(clock(at("2027-03-14T07:30:00Z"), new_york), "03:30");
     }
 }
