@@ -1,6 +1,9 @@
 //! `GET /v1/experts/{id}/similar` and `GET /v1/recommendations`: similar
 //! experts by meaning, trending for anyone, for-you for the signed-in only.
 
+use droply_models::UserId;
+use droply_test_support::fixtures::{favorite, full_user};
+
 use crate::app::{error_code, spawn_app_with_search};
 use crate::search_market::{Profile, add_expert, listed_ids};
 
@@ -148,5 +151,45 @@ fn trending_is_open_and_for_you_needs_a_sign_in() {
             response.raw
         );
     }
+    app.assert_no_leaks();
+}
+
+/// Regression: "for you" left out only the experts among the viewer's newest 100
+/// saves (all its history reads), so an expert saved before them was recommended.
+#[test]
+fn for_you_leaves_out_experts_saved_long_ago() {
+    let app = spawn_app_with_search();
+    let (old, _) = add_expert(&app, "olga", &Profile::tax_advisor());
+    let (recent, _) = add_expert(&app, "rita", &Profile::tax_advisor());
+    let (unsaved, _) = add_expert(&app, "tina", &Profile::tax_advisor());
+    let (viewer, token) = app.register("vera");
+    let save = |expert: UserId, created: &str| {
+        app.store
+            .favorites()
+            .create(favorite(UserId::new(viewer), expert, created))
+            .expect("favorite");
+    };
+    save(UserId::new(old), "2026-01-01T00:00:00Z");
+    // 99 later saves (of clients, who make no seeds), then the recent expert: the
+    // newest 100 leave the first save out.
+    for n in 0..99 {
+        let mut client = full_user(&format!("saved{n}"));
+        client.profession = String::new();
+        let client = app.store.users().create(client).expect("client");
+        save(client.id, "2026-02-01T00:00:00Z");
+    }
+    save(UserId::new(recent), "2026-03-01T00:00:00Z");
+    app.wait_for_index();
+
+    let for_you = app.authed(
+        "GET",
+        "/v1/recommendations?kind=for_you&limit=10",
+        &token,
+        None,
+    );
+    let ids = listed_ids(&for_you);
+    assert!(!ids.contains(&old), "saved long ago: {}", for_you.raw);
+    assert!(!ids.contains(&recent), "saved lately: {}", for_you.raw);
+    assert!(ids.contains(&unsaved), "{}", for_you.raw);
     app.assert_no_leaks();
 }

@@ -7,6 +7,8 @@
 
 use std::time::{Duration, Instant};
 
+use droply_models::Rating;
+use droply_test_support::fixtures::full_user;
 use serde_json::json;
 
 use crate::app::{TestApp, error_code, spawn_app_with_search};
@@ -395,6 +397,57 @@ fn pages_are_disjoint_and_limits_are_checked() {
         (bad_token.status, error_code(&bad_token).as_str()),
         (401, "unauthorized")
     );
+    app.assert_no_leaks();
+}
+
+/// Regression: a page was cut from a ranking as deep as the block of 60 holding its
+/// end, so the first page of 50 came from a ranking of 60 candidates and the second
+/// (offset 50) from one of 120 others could climb in: paging by 50 showed experts
+/// twice and others never. Blocks are now ranked one after the other, each less
+/// the ones before it.
+#[test]
+fn pages_of_fifty_show_every_expert_once() {
+    let app = spawn_app_with_search();
+    let mut ids = Vec::new();
+    // Two blocks' worth. The same words (the same relevance) for all, ratings (a
+    // signal) to reorder them; no more than the first block's word pool holds (120),
+    // so which of the equally relevant experts it holds never rests on the text
+    // index's order among ties, which changes when its segments merge.
+    for n in 0..120_u32 {
+        let mut expert = full_user(&format!("pager{n}"));
+        expert.is_available = true;
+        expert.rating = Rating::from_parts(u64::from(10 + (n * 17) % 41), 10).expect("rating");
+        ids.push(app.store.users().create(expert).expect("expert").id.get());
+    }
+    // 120 profiles to embed: more time than the usual wait.
+    let index = app.index.as_ref().expect("an app with search");
+    assert!(
+        index.wait_until_applied(app.store.last_seq(), Duration::from_secs(60)),
+        "the search index did not catch up: {:?}",
+        index.status()
+    );
+    let mut seen = Vec::new();
+    for (offset, expected) in [(0, 50), (50, 50), (100, 20)] {
+        let page = search(
+            &app,
+            &json!({"q": "backend engineer", "offset": offset, "limit": 50}),
+        );
+        let page_ids = hit_ids(&page);
+        assert_eq!(page_ids.len(), expected, "offset {offset}: {}", page.raw);
+        seen.extend(page_ids);
+    }
+    assert_eq!(
+        set(&seen).len(),
+        seen.len(),
+        "an expert shown twice: {seen:?}"
+    );
+    assert_eq!(set(&seen), set(&ids), "an expert never shown");
+    // A page across the first two blocks is cut from the same list.
+    let across = hit_ids(&search(
+        &app,
+        &json!({"q": "backend engineer", "offset": 40, "limit": 40}),
+    ));
+    assert_eq!(across, seen[40..80].to_vec());
     app.assert_no_leaks();
 }
 

@@ -45,21 +45,31 @@ pub(crate) struct DropinVectors {
 }
 
 impl DropinVectors {
-    /// The vector of each of `sessions`, in order: kept ones reused, the
-    /// others embedded in one batch; vectors of sessions not listed are forgotten.
+    /// The vector of each of `sessions`, in their order and keyed by session: kept
+    /// ones reused, the others embedded in one batch; vectors of sessions not listed
+    /// are forgotten. The kept vectors are copied out under the same lock that finds
+    /// which are missing, so a concurrent search forgetting them meanwhile (its own
+    /// sessions are another set) takes none from this one. A session the embedder
+    /// returned no vector for is left out, never another session's vector given.
     fn of(
         &self,
         embedder: &dyn TextEmbedder,
         sessions: &[DropinSession],
-    ) -> Result<Vec<Arc<[f32]>>> {
-        let missing: Vec<(DropinSessionId, String)> = {
+    ) -> Result<Vec<(DropinSessionId, Arc<[f32]>)>> {
+        let mut found: HashMap<DropinSessionId, Arc<[f32]>> =
+            HashMap::with_capacity(sessions.len());
+        let mut missing: Vec<(DropinSessionId, String)> = Vec::new();
+        {
             let kept = self.vectors.lock().unwrap_or_else(PoisonError::into_inner);
-            sessions
-                .iter()
-                .filter(|s| !kept.contains_key(&s.id))
-                .map(|s| (s.id, text_of(s)))
-                .collect()
-        };
+            for session in sessions {
+                match kept.get(&session.id) {
+                    Some(vector) => {
+                        found.insert(session.id, Arc::clone(vector));
+                    }
+                    None => missing.push((session.id, text_of(session))),
+                }
+            }
+        }
         let texts: Vec<&str> = missing.iter().map(|(_, text)| text.as_str()).collect();
         let embedded = if texts.is_empty() {
             Vec::new()
@@ -67,14 +77,18 @@ impl DropinVectors {
             embedder.embed_texts(&texts)?
         };
         let mut kept = self.vectors.lock().unwrap_or_else(PoisonError::into_inner);
+        // The embedder answers in the order it was asked.
         for ((id, _), vector) in missing.into_iter().zip(embedded) {
-            kept.insert(id, vector.into());
+            let vector: Arc<[f32]> = vector.into();
+            kept.insert(id, Arc::clone(&vector));
+            found.insert(id, vector);
         }
         let open: HashSet<DropinSessionId> = sessions.iter().map(|s| s.id).collect();
         kept.retain(|id, _| open.contains(id));
+        drop(kept);
         Ok(sessions
             .iter()
-            .filter_map(|s| kept.get(&s.id).cloned())
+            .filter_map(|s| found.get(&s.id).map(|vector| (s.id, Arc::clone(vector))))
             .collect())
     }
 }
@@ -109,15 +123,17 @@ impl Matcher {
     }
 
     /// Live drop-ins by words (BM25 over the live set) and by meaning (the
-    /// `vector_pool` closest by cosine, when meaning counts), and how many matched.
+    /// `vector_pool` closest by cosine, when meaning counts), in pools for the block of
+    /// results ending at `block_end`, and how many matched.
     pub(super) fn retrieve_dropins(
         &self,
         query: &MatchQuery,
         ratio: f32,
         vector: Option<&[f32]>,
+        block_end: usize,
     ) -> Result<RetrievedDropins> {
         let live = self.live_dropins()?;
-        let (text_pool, vector_pool) = pools(query);
+        let (text_pool, vector_pool) = pools(block_end);
         let text_hits = if ratio < 1.0 && terms(&query.text).is_empty() {
             // No words: every live session is a hit alike, the soonest
             // started first (as experts and content list what the filters
@@ -145,10 +161,9 @@ impl Matcher {
                 let vectors = self
                     .dropin_vectors
                     .of(self.index().embedder().as_ref(), &live)?;
-                let mut hits: Vec<(DropinSessionId, f32)> = live
+                let mut hits: Vec<(DropinSessionId, f32)> = vectors
                     .iter()
-                    .zip(vectors)
-                    .map(|(s, v)| (s.id, cosine(query_vector, &v)))
+                    .map(|(id, v)| (*id, cosine(query_vector, v)))
                     .collect();
                 hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 hits.truncate(vector_pool);
@@ -302,6 +317,64 @@ mod tests {
         assert!(scores[0] > scores[1], "{scores:?}");
         assert_eq!(scores[2], 0.0);
         assert_eq!(bm25(&sessions, ""), [0.0, 0.0, 0.0]);
+    }
+
+    /// A stand-in embedder: each text's vector is its length and 1; it can forget
+    /// every kept vector while it embeds, as a concurrent search over other
+    /// sessions does.
+    struct Racing<'a> {
+        forget: Option<&'a DropinVectors>,
+    }
+
+    impl TextEmbedder for Racing<'_> {
+        fn fingerprint(&self) -> &str {
+            "racing"
+        }
+
+        fn dimension(&self) -> usize {
+            2
+        }
+
+        fn embed_texts(&self, texts: &[&str]) -> droply_index::Result<Vec<Vec<f32>>> {
+            if let Some(vectors) = self.forget {
+                vectors
+                    .vectors
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clear();
+            }
+            Ok(texts.iter().map(|t| vec![t.len() as f32, 1.0]).collect())
+        }
+    }
+
+    /// Regression: a vector kept when the missing ones were listed but forgotten by
+    /// a concurrent search before they were stored was left out, and the caller,
+    /// pairing sessions and vectors by position, gave later sessions their
+    /// neighbours' vectors.
+    #[test]
+    fn every_session_gets_its_own_vector_when_another_search_forgets_them() {
+        let vectors = DropinVectors::default();
+        let sessions = [
+            session(1, "Kubernetes", "Clusters"),
+            session(2, "Tax questions answered", "VAT"),
+            session(3, "Yoga", "Breathing for calm mornings"),
+        ];
+        let own = |s: &DropinSession| vec![text_of(s).len() as f32, 1.0];
+        let first = vectors
+            .of(&Racing { forget: None }, &sessions[..1])
+            .expect("first");
+        assert_eq!(first.len(), 1);
+        let racing = Racing {
+            forget: Some(&vectors),
+        };
+        let all = vectors.of(&racing, &sessions).expect("all");
+        let got: Vec<(DropinSessionId, Vec<f32>)> = all
+            .iter()
+            .map(|(id, vector)| (*id, vector.to_vec()))
+            .collect();
+        let want: Vec<(DropinSessionId, Vec<f32>)> =
+            sessions.iter().map(|s| (s.id, own(s))).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

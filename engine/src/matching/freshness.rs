@@ -1,10 +1,15 @@
 //! Keeping cached expert stats honest: before each request the matcher reads the
 //! store's change feed since the last one it saw and forgets the stats of every expert
-//! a change touched (a booking or interaction names its expert, availability its owner,
-//! a profile itself, busy times from an outside calendar their expert); a deleted row is named with its owner in the feed, so deleting
-//! one's own availability rule forgets only one's own stats. A delete from before
-//! the feed named owners, or a backlog too long to read, forgets everything. Favourites need no entry of their own:
-//! saving and unsaving also record an interaction on the expert.
+//! a change touched (a booking names both its provider, whose track record and slots it
+//! changes, and its booker, whose slots it blocks: an expert books others too; an
+//! interaction names its expert, availability its owner, a profile itself, busy times
+//! from an outside calendar their expert); a deleted row is named with its owner in the
+//! feed, so deleting one's own availability rule forgets only one's own stats. A
+//! deleted booking names its provider only (bookings are never deleted in service, only
+//! moved through states), so its booker is unknown and it forgets everything, as do a
+//! delete from before the feed named owners and a backlog too long to read. Favourites
+//! need no entry of their own: saving and unsaving also record an interaction on the
+//! expert.
 
 use std::collections::{HashMap, HashSet};
 
@@ -71,6 +76,10 @@ pub(crate) fn changes_to_forget(store: &Store, seen: u64) -> Result<(Forget, u64
         }
         if change.op == ChangeOp::Delete && change.kind != EntityKind::User {
             match change.owner {
+                // The feed names a booking's provider only: its booker is unknown.
+                Some(_) if change.kind == EntityKind::Booking => {
+                    return Ok((Forget::Everything, last));
+                }
                 Some(owner) => {
                     experts.insert(UserId::new(owner));
                     continue;
@@ -82,9 +91,14 @@ pub(crate) fn changes_to_forget(store: &Store, seen: u64) -> Result<(Forget, u64
         let expert = match change.kind {
             // Busy times are keyed by their expert's id.
             EntityKind::User | EntityKind::BusyTimes => Some(UserId::new(change.id)),
-            EntityKind::Booking => store
-                .get::<Booking>(BookingId::new(change.id))?
-                .map(|b| b.provider_id),
+            EntityKind::Booking => match store.get::<Booking>(BookingId::new(change.id))? {
+                Some(booking) => {
+                    // The booker's own slots are blocked by it too (see `expert_calendar`).
+                    experts.insert(booking.user_id);
+                    Some(booking.provider_id)
+                }
+                None => None,
+            },
             EntityKind::Interaction => store
                 .get::<UserInteraction>(InteractionId::new(change.id))?
                 .map(|i| i.target_user_id),
@@ -151,6 +165,46 @@ mod tests {
         store.availability_rules().delete(rule.id).expect("delete");
         let (forget, _) = changes_to_forget(&store, seen).expect("changes");
         assert_eq!(forget, Forget::Experts(HashSet::from([ann.id])));
+    }
+
+    /// Regression: a booking forgot only its provider's stats, but it also blocks
+    /// the booker's slots (an expert booking another), so the booker's cached
+    /// earliest slot stayed stale.
+    #[test]
+    fn a_booking_forgets_its_providers_and_its_bookers_stats() {
+        let store = Store::open_temporary().expect("store");
+        let ann = store
+            .users()
+            .create(user("ann", "Tax Advisor"))
+            .expect("ann");
+        let bob = store
+            .users()
+            .create(user("bob", "Tax Advisor"))
+            .expect("bob");
+        let seen = store.last_seq();
+        let made = store
+            .bookings()
+            .create(crate::test_rows::booking(ann.id, bob.id))
+            .expect("booking");
+        let (forget, upto) = changes_to_forget(&store, seen).expect("changes");
+        assert_eq!(forget, Forget::Experts(HashSet::from([ann.id, bob.id])));
+        let seen = upto;
+        store
+            .bookings()
+            .modify(made.id, |booking| {
+                booking.status = droply_models::BookingStatus::Cancelled;
+                Ok(())
+            })
+            .expect("cancel");
+        let (forget, upto) = changes_to_forget(&store, seen).expect("changes");
+        assert_eq!(forget, Forget::Experts(HashSet::from([ann.id, bob.id])));
+        // A delete names the provider only: whose slots it freed is unknown.
+        let seen = upto;
+        store
+            .write(|txn| txn.delete::<Booking>(made.id))
+            .expect("delete");
+        let (forget, _) = changes_to_forget(&store, seen).expect("changes");
+        assert_eq!(forget, Forget::Everything);
     }
 
     #[test]

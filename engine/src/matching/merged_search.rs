@@ -17,15 +17,18 @@
 //! availability, the viewer's history) and the profession diversity penalty, exactly
 //! as in an experts-only search; content and live drop-ins (retrieved as
 //! `dropin_search` says) are ranked by their relevance alone. The lists
-//! are merged by final score (ties: experts first, then each kind's own order) and the
-//! page (`offset`, `limit`) is cut from the merged list. The new-expert guarantee of
+//! are merged by final score (ties: experts first, then each kind's own order). As in
+//! an experts-only search, this runs block by block (`RERANK_BLOCK`): block `n` is the
+//! best of the merged list of pools as deep as its end, less the hits of the blocks
+//! before it, and the page (`offset`, `limit`) is cut from the blocks up to the one
+//! holding its end, so every page is cut from one list. The new-expert guarantee of
 //! the first page is a rule of experts-only pages and is not applied here.
 
 use std::collections::HashSet;
 use std::time::Instant;
 
 use droply_index::text::terms;
-use droply_index::{ContentFacet, ContentFilters, FacetCounts};
+use droply_index::{ContentFacet, ContentFilters, FacetCounts, FacetField};
 use droply_models::{ContentId, DropinSessionId, UserId};
 
 use super::fusion::{FusedHit, fuse};
@@ -33,8 +36,8 @@ use super::kind::SearchKind;
 use super::query::{MatchFilters, MatchQuery};
 use super::ranked_hit::{RankedContent, RankedHit, SearchResults};
 use super::ranker::{
-    Context, FACET_VALUES, Matcher, display_score, diversify, effective_ratio, estimated_total,
-    name_matched_words, pools, rank_window,
+    Block, Context, FACET_VALUES, Matcher, ProfessionsAbove, RERANK_BLOCK, blocks, display_score,
+    diversify, effective_ratio, estimated_total, name_matched_words, pools,
 };
 use super::reasons::reasons;
 use super::signals::{Contribution, Signal};
@@ -54,6 +57,37 @@ enum HitKey {
     Expert(UserId),
     Content(ContentId),
     Dropin(DropinSessionId),
+}
+
+impl HitKey {
+    /// The key of a ranked hit.
+    fn of(hit: &RankedHit) -> Self {
+        match hit {
+            RankedHit::Expert(hit) => HitKey::Expert(hit.fused.key),
+            RankedHit::Content(hit) => HitKey::Content(hit.fused.key),
+            RankedHit::Dropin(hit) => HitKey::Dropin(hit.fused.key),
+        }
+    }
+}
+
+/// What one block's retrieval counted: the experts and the content matched (with
+/// their facets) and the live drop-ins matched.
+#[derive(Debug, Default)]
+struct Counted {
+    experts: FacetCounts,
+    content: FacetCounts<ContentFacet>,
+    dropins: u64,
+}
+
+/// What the blocks of one request ranked so far leave to the next.
+#[derive(Debug)]
+struct Above {
+    /// Every hit they placed.
+    placed: HashSet<HitKey>,
+    /// The experts they placed, by profession (the diversity penalty goes on).
+    professions: ProfessionsAbove,
+    /// How many track records that are not cached may still be read.
+    cold_left: usize,
 }
 
 impl Matcher {
@@ -80,19 +114,82 @@ impl Matcher {
         let text = query.text.trim();
         let ratio = effective_ratio(query);
         let vector = self.query_vector(text, ratio)?;
+        let viewer = self.query_viewer(query)?;
+        let context = Context {
+            query_terms: terms(text).into_iter().map(|(t, _)| t).collect(),
+            viewer: &viewer,
+            budget: query.filters.budget.as_ref(),
+            rerank: query.rerank,
+            now: self.now(),
+        };
+        // Block by block (see `RERANK_BLOCK`); the last block's retrieval counts.
+        let mut ranked: Vec<RankedHit> = Vec::new();
+        let mut above = Above {
+            placed: HashSet::new(),
+            professions: ProfessionsAbove::default(),
+            cold_left: self.config().cold_stats_per_request,
+        };
+        let mut counted = Counted::default();
+        for block in blocks(query) {
+            let (block_hits, block_counted) =
+                self.merged_block(query, block, vector.as_deref(), &context, &mut above)?;
+            counted = block_counted;
+            ranked.extend(block_hits);
+        }
+        let mut hits: Vec<RankedHit> = ranked
+            .into_iter()
+            .skip(query.offset)
+            .take(query.limit)
+            .collect();
+        let now = self.now();
+        for hit in &mut hits {
+            if let RankedHit::Expert(expert) = hit {
+                name_matched_words(expert, &context.query_terms);
+                let tz = viewer.timezone.unwrap_or(expert.expert.timezone);
+                expert.reasons = reasons(&expert.contributions, now, tz);
+            }
+        }
+        Ok(SearchResults {
+            hits,
+            total: counted.experts.total + counted.content.total + counted.dropins,
+            facets: counted.experts.fields,
+            content_facets: counted.content.fields,
+            took_micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// One block of the merged ranking (see `RERANK_BLOCK`): every kind asked for
+    /// retrieved in pools as deep as the block's end, fused together, less what the
+    /// blocks `above` placed, ranked per kind and merged by score; the block is the
+    /// best [`RERANK_BLOCK`] of that list, added to `above`.
+    fn merged_block(
+        &self,
+        query: &MatchQuery,
+        block: Block,
+        vector: Option<&[f32]>,
+        context: &Context<'_>,
+        above: &mut Above,
+    ) -> Result<(Vec<RankedHit>, Counted)> {
+        let ratio = effective_ratio(query);
         let (expert_text, expert_vector, expert_counts) = if query.wants(SearchKind::Experts) {
             let filters = self.index_filters(&query.filters);
-            self.retrieve_experts(query, &filters, ratio, vector.as_deref())?
+            let facets: &[FacetField] = if block.last { &query.facets } else { &[] };
+            self.retrieve_experts(query, &filters, ratio, vector, block.end, facets)?
         } else {
             (Vec::new(), Vec::new(), FacetCounts::default())
         };
         let (content_text, content_vector, content_counts) = if query.wants(SearchKind::Content) {
-            self.retrieve_content(query, ratio, vector.as_deref())?
+            let facets: &[ContentFacet] = if block.last {
+                &query.content_facets
+            } else {
+                &[]
+            };
+            self.retrieve_content(query, ratio, vector, block.end, facets)?
         } else {
             (Vec::new(), Vec::new(), FacetCounts::default())
         };
         let (dropin_text, dropin_vector, dropin_total) = if query.wants(SearchKind::Dropins) {
-            self.retrieve_dropins(query, ratio, vector.as_deref())?
+            self.retrieve_dropins(query, ratio, vector, block.end)?
         } else {
             (Vec::new(), Vec::new(), 0)
         };
@@ -110,27 +207,28 @@ impl Matcher {
         let mut content_fused = Vec::new();
         let mut dropins_fused = Vec::new();
         for hit in fuse(&text_list, &vector_list, ratio, query.fusion) {
+            if above.placed.contains(&hit.key) {
+                continue;
+            }
             match hit.key {
                 HitKey::Expert(id) => experts_fused.push(rekeyed(&hit, id)),
                 HitKey::Content(id) => content_fused.push(rekeyed(&hit, id)),
                 HitKey::Dropin(id) => dropins_fused.push(rekeyed(&hit, id)),
             }
         }
-        let viewer = self.query_viewer(query)?;
-        let context = Context {
-            query_terms: terms(text).into_iter().map(|(t, _)| t).collect(),
-            viewer: &viewer,
-            budget: query.filters.budget.as_ref(),
-            rerank: query.rerank,
-            now: self.now(),
-        };
-        let window = rank_window(query);
-        let mut experts = self.rank(experts_fused, window, &context, &query.filters)?;
+        let mut experts = self.rank_within(
+            experts_fused,
+            RERANK_BLOCK,
+            context,
+            &query.filters,
+            &mut above.cold_left,
+        )?;
         if query.rerank {
-            diversify(&mut experts, self.config().weights.diversity);
+            let penalty = self.config().weights.diversity;
+            diversify(&mut experts, penalty, &above.professions);
         }
-        let content = self.rank_content(content_fused, window, &context.query_terms)?;
-        let dropins = self.rank_dropins(dropins_fused, window, &context.query_terms)?;
+        let content = self.rank_content(content_fused, RERANK_BLOCK, &context.query_terms)?;
+        let dropins = self.rank_dropins(dropins_fused, RERANK_BLOCK, &context.query_terms)?;
         let mut ranked: Vec<RankedHit> = experts
             .into_iter()
             .map(|e| RankedHit::Expert(Box::new(e)))
@@ -139,26 +237,20 @@ impl Matcher {
             .collect();
         // Stable: equal scores keep experts first, and each kind's own order.
         ranked.sort_by(|a, b| b.score().total_cmp(&a.score()));
-        let mut hits: Vec<RankedHit> = ranked
-            .into_iter()
-            .skip(query.offset)
-            .take(query.limit)
-            .collect();
-        let now = self.now();
-        for hit in &mut hits {
-            if let RankedHit::Expert(expert) = hit {
-                name_matched_words(expert, &context.query_terms);
-                let tz = viewer.timezone.unwrap_or(expert.expert.timezone);
-                expert.reasons = reasons(&expert.contributions, now, tz);
-            }
-        }
-        Ok(SearchResults {
-            hits,
-            total: expert_counts.total + content_counts.total + dropin_total,
-            facets: expert_counts.fields,
-            content_facets: content_counts.fields,
-            took_micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        })
+        ranked.truncate(RERANK_BLOCK);
+        above.placed.extend(ranked.iter().map(HitKey::of));
+        above
+            .professions
+            .add(ranked.iter().filter_map(|hit| match hit {
+                RankedHit::Expert(expert) => Some(&**expert),
+                _ => None,
+            }));
+        let counted = Counted {
+            experts: expert_counts,
+            content: content_counts,
+            dropins: dropin_total,
+        };
+        Ok((ranked, counted))
     }
 
     /// The content filters the indexes apply: a price budget becomes one range per
@@ -172,25 +264,24 @@ impl Matcher {
     }
 
     /// Content candidates by words and by meaning within the query's content filters,
-    /// and the total and facet counts of the content matched (the words' matches plus
-    /// the vector hits).
+    /// in pools for the block of results ending at `block_end`, and the total and the
+    /// counts of `facets` of the content matched (the words' matches plus the vector
+    /// hits).
     fn retrieve_content(
         &self,
         query: &MatchQuery,
         ratio: f32,
         vector: Option<&[f32]>,
+        block_end: usize,
+        facets: &[ContentFacet],
     ) -> Result<RetrievedContent> {
         let text = query.text.trim();
         let filters = self.content_filters(&query.filters);
-        let (text_pool, vector_pool) = pools(query);
+        let (text_pool, vector_pool) = pools(block_end);
         let index = self.index();
         // Words are searched once: the same pass counts what they match (and the
         // facets, when only words rank), as for experts.
-        let count_in_text_pass: &[ContentFacet] = if ratio == 0.0 {
-            &query.content_facets
-        } else {
-            &[]
-        };
+        let count_in_text_pass: &[ContentFacet] = if ratio == 0.0 { facets } else { &[] };
         let (text_hits, text_counts) = if ratio < 1.0 {
             index.content_text_search_counted(
                 text,
@@ -208,16 +299,10 @@ impl Matcher {
         };
         let counts = if ratio == 0.0 {
             text_counts
-        } else if !query.content_facets.is_empty() || ratio >= 1.0 {
+        } else if !facets.is_empty() || ratio >= 1.0 {
             let also: Vec<ContentId> = vector_hits.iter().map(|h| h.0).collect();
             let words = if ratio >= 1.0 { "" } else { text };
-            index.content_facet_counts(
-                words,
-                &filters,
-                &also,
-                &query.content_facets,
-                FACET_VALUES,
-            )?
+            index.content_facet_counts(words, &filters, &also, facets, FACET_VALUES)?
         } else {
             estimated_total(text_counts.total, &text_hits, &vector_hits)
         };

@@ -51,4 +51,4 @@ pub use recommend::MAX_RECOMMENDATIONS;
 pub use request::SearchRequest;
 pub use signals::{CO_SAVE_MIN_PEOPLE, Contribution, Signal, SignalWeights, smoothed_rating};
 pub use stats::{ExpertStats, SLOT_HORIZON_DAYS};
-pub use viewer::{SeedKind, ViewerContext};
+pub use viewer::{SeedKind, SimilarSeeds, ViewerContext};

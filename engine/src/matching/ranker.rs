@@ -10,13 +10,17 @@
 //! 4. **arrange**: diversity (one profession does not fill the page) and guaranteed
 //!    exposure for a new expert on the first page;
 //! 5. **explain**: reasons per hit, facet counts and the estimated total.
+//!
+//! Steps 1 to 4 run once per block of results ([`RERANK_BLOCK`], [`blocks`]): a page is
+//! cut from the blocks up to the one holding its end, each ranked as it would be for a
+//! page ending in it, so every page is cut from the same list.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use droply_index::text::{terms, value_has_term};
-use droply_index::{ExpertFilters, FacetField};
+use droply_index::{ExpertFilters, FacetCounts, FacetField};
 use droply_models::{MatchReason, TimeZone, Timestamp, User, UserId};
 
 use super::feed_cache::FeedCache;
@@ -38,16 +42,21 @@ mod arrange;
 mod retrieval;
 mod track_records;
 
-pub(super) use arrange::diversify;
 use arrange::guarantee_new_expert;
+pub(super) use arrange::{ProfessionsAbove, diversify};
 pub(super) use retrieval::{estimated_total, pools};
 
-/// Pages come in blocks of this many results: retrieval and re-ranking depend on the
-/// end of the block holding the requested page ([`block_end`]), never on the page, so
-/// every page inside one block comes from one ranking (no hit twice, none skipped,
-/// when paging through them): the first 60 results, three pages of the default 20,
-/// always do, and the candidates after the first page's end can climb into it.
-const RERANK_BLOCK: usize = 60;
+/// Results are ranked in blocks of this many, and every page is cut from the same
+/// list, whatever its offset and limit (no hit twice, none skipped, when paging through
+/// it, with pages of 20 or of 50 alike). The rule: block `n` (from 1) is the best
+/// [`RERANK_BLOCK`] candidates, re-ranked and arranged together, of pools as deep as
+/// its end (`n` times the block, see `pools`), less the hits of blocks `1..n`. So a
+/// block depends only on the blocks before it, never on the page or on deeper blocks:
+/// a page ending in block `n` is cut from blocks `1..=n` ([`blocks`]), and the first
+/// block, three pages of the default 20, costs one retrieval and one re-ranking of 60
+/// candidates as it always did. A deeper page costs one retrieval and re-ranking per
+/// block above it (five at most: `MAX_OFFSET` plus `MAX_LIMIT` is 300).
+pub(super) const RERANK_BLOCK: usize = 60;
 /// Facet values returned per field at most.
 pub(super) const FACET_VALUES: usize = 100;
 /// The most decoded expert rows kept; a full cache starts over.
@@ -192,9 +201,6 @@ impl Matcher {
         let text = query.text.trim();
         let ratio = effective_ratio(query);
         let vector = self.query_vector(text, ratio)?;
-        let (text_hits, vector_hits, counts) =
-            self.retrieve_experts(query, &filters, ratio, vector.as_deref())?;
-        let fused = fuse(&text_hits, &vector_hits, ratio, query.fusion);
         let viewer = self.query_viewer(query)?;
         let context = Context {
             query_terms: terms(text).into_iter().map(|(t, _)| t).collect(),
@@ -203,10 +209,41 @@ impl Matcher {
             rerank: query.rerank,
             now: self.now(),
         };
-        let mut ranked = self.rank(fused, rank_window(query), &context, &query.filters)?;
-        if query.rerank {
-            diversify(&mut ranked, self.config.weights.diversity);
-            guarantee_new_expert(&mut ranked);
+        // Block by block (see `RERANK_BLOCK`); the last block's retrieval counts.
+        let mut ranked: Vec<RankedExpert> = Vec::new();
+        let mut placed: HashSet<UserId> = HashSet::new();
+        let mut cold_left = self.config.cold_stats_per_request;
+        let mut above = ProfessionsAbove::default();
+        let mut counts = FacetCounts::default();
+        for block in blocks(query) {
+            let facets: &[FacetField] = if block.last { &query.facets } else { &[] };
+            let (text_hits, vector_hits, block_counts) = self.retrieve_experts(
+                query,
+                &filters,
+                ratio,
+                vector.as_deref(),
+                block.end,
+                facets,
+            )?;
+            counts = block_counts;
+            let mut fused = fuse(&text_hits, &vector_hits, ratio, query.fusion);
+            fused.retain(|hit| !placed.contains(&hit.key));
+            let mut block_hits = self.rank_within(
+                fused,
+                RERANK_BLOCK,
+                &context,
+                &query.filters,
+                &mut cold_left,
+            )?;
+            if query.rerank {
+                diversify(&mut block_hits, self.config.weights.diversity, &above);
+                if block.first() {
+                    guarantee_new_expert(&mut block_hits);
+                }
+            }
+            above.add(&block_hits);
+            placed.extend(block_hits.iter().map(|hit| hit.fused.key));
+            ranked.extend(block_hits);
         }
         let mut hits: Vec<RankedExpert> = ranked
             .into_iter()
@@ -259,7 +296,8 @@ impl Matcher {
         experts
     }
 
-    /// Scores the first `window` live candidates of `fused` (best first).
+    /// Scores the first `window` live candidates of `fused` (best first), reading at
+    /// most the request's budget of track records that are not cached.
     pub(crate) fn rank(
         &self,
         fused: Vec<FusedHit<UserId>>,
@@ -267,8 +305,21 @@ impl Matcher {
         context: &Context<'_>,
         filters: &MatchFilters,
     ) -> Result<Vec<RankedExpert>> {
-        let mut ranked = Vec::with_capacity(window.min(fused.len()));
         let mut cold_left = self.config.cold_stats_per_request;
+        self.rank_within(fused, window, context, filters, &mut cold_left)
+    }
+
+    /// [`Matcher::rank`] reading at most `cold_left` track records that are not cached
+    /// (each read is taken off it), so that the blocks of one request share one budget.
+    pub(crate) fn rank_within(
+        &self,
+        fused: Vec<FusedHit<UserId>>,
+        window: usize,
+        context: &Context<'_>,
+        filters: &MatchFilters,
+        cold_left: &mut usize,
+    ) -> Result<Vec<RankedExpert>> {
+        let mut ranked = Vec::with_capacity(window.min(fused.len()));
         for hit in fused {
             if ranked.len() >= window {
                 break;
@@ -280,7 +331,7 @@ impl Matcher {
                 continue;
             }
             let stats = if context.rerank || filters.bookable_within_days.is_some() {
-                self.stats_of(&expert, &mut cold_left)?
+                self.stats_of(&expert, cold_left)?
             } else {
                 None
             };
@@ -377,19 +428,33 @@ pub(super) fn effective_ratio(query: &MatchQuery) -> f32 {
     }
 }
 
-/// Where the block of pages holding `query`'s page ends (see [`RERANK_BLOCK`]).
-pub(super) fn block_end(query: &MatchQuery) -> usize {
-    (query.offset + query.limit).div_ceil(RERANK_BLOCK) * RERANK_BLOCK
+/// One block of results (see [`RERANK_BLOCK`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Block {
+    /// Where the block ends in the list: how deep its pools are.
+    pub end: usize,
+    /// Whether it is the last block the page needs (its retrieval counts the total
+    /// and the facets).
+    pub last: bool,
 }
 
-/// How many of the fused candidates are scored: only re-ranking looks past the page,
-/// to the end of its block.
-pub(super) fn rank_window(query: &MatchQuery) -> usize {
-    if query.rerank {
-        block_end(query)
-    } else {
-        query.offset + query.limit
+impl Block {
+    /// Whether it is the first block, which holds the first page.
+    pub fn first(self) -> bool {
+        self.end == RERANK_BLOCK
     }
+}
+
+/// The blocks `query`'s page is cut from, in order: the first up to the one holding
+/// the page's end.
+pub(super) fn blocks(query: &MatchQuery) -> Vec<Block> {
+    let last = (query.offset + query.limit).div_ceil(RERANK_BLOCK).max(1);
+    (1..=last)
+        .map(|n| Block {
+            end: n * RERANK_BLOCK,
+            last: n == last,
+        })
+        .collect()
 }
 
 /// A score mapped monotonically into `0..=1` (a logistic curve centred on 0.5).
@@ -434,4 +499,41 @@ fn matched_words(expert: &User, query_terms: &HashSet<String>) -> String {
         return format!("location: {}", expert.location);
     }
     String::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(offset: usize, limit: usize) -> Vec<(usize, bool)> {
+        let query = MatchQuery {
+            offset,
+            limit,
+            ..MatchQuery::default()
+        };
+        blocks(&query)
+            .into_iter()
+            .map(|b| (b.end, b.last))
+            .collect()
+    }
+
+    #[test]
+    fn a_page_is_cut_from_the_blocks_up_to_the_one_holding_its_end() {
+        assert_eq!(page(0, 20), [(60, true)]);
+        assert_eq!(page(40, 20), [(60, true)]);
+        assert_eq!(page(0, 50), [(60, true)]);
+        assert_eq!(page(50, 50), [(60, false), (120, true)]);
+        assert_eq!(page(100, 50), [(60, false), (120, false), (180, true)]);
+        assert_eq!(
+            page(200, 100),
+            [
+                (60, false),
+                (120, false),
+                (180, false),
+                (240, false),
+                (300, true)
+            ]
+        );
+        assert!(blocks(&MatchQuery::default())[0].first());
+    }
 }

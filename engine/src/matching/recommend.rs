@@ -4,7 +4,9 @@
 //! was quiet), and **for
 //! you** (nearest to the viewer's saved, booked and viewed experts, plus what people
 //! who saved the same experts saved; trending when there is no history yet). Experts
-//! the viewer already saved are left out of "for you".
+//! the viewer already saved, however long ago, are left out of "for you" (the viewer's
+//! context holds their newest saves only, so the others are looked up per candidate:
+//! `ViewerContext::has_saved`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::PoisonError;
@@ -97,11 +99,9 @@ impl Matcher {
                 *entry = entry.max(score);
             }
         }
-        let mut vector_list: Vec<(UserId, f32)> = near
-            .into_iter()
-            .filter(|(id, _)| !context.saved.contains(id))
-            .collect();
+        let mut vector_list: Vec<(UserId, f32)> = near.into_iter().collect();
         vector_list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let vector_list = self.not_saved(&context, vector_list)?;
         let mut co_list: Vec<(UserId, f32)> = context
             .co_saved
             .iter()
@@ -109,8 +109,24 @@ impl Matcher {
             .collect();
         co_list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         co_list.truncate(CANDIDATES);
+        let co_list = self.not_saved(&context, co_list)?;
         let fused = fuse(&co_list, &vector_list, 0.7, Fusion::Rrf { k: 60.0 });
         self.rank_list(fused, limit, &context, Signal::ForYou)
+    }
+
+    /// `candidates` (in order) without the experts the viewer saved.
+    fn not_saved(
+        &self,
+        context: &ViewerContext,
+        candidates: Vec<(UserId, f32)>,
+    ) -> Result<Vec<(UserId, f32)>> {
+        let mut kept = Vec::with_capacity(candidates.len());
+        for (id, score) in candidates {
+            if !context.has_saved(self.store(), id)? {
+                kept.push((id, score));
+            }
+        }
+        Ok(kept)
     }
 
     fn viewer_context(&self, viewer: Option<UserId>) -> Result<ViewerContext> {

@@ -10,9 +10,10 @@
 //!   expert people keep passing over drifts down.
 //! - **bookings**: completed sessions and returning clients lift; sessions that did not
 //!   take place (a no-show, whoever missed it) pull down hard.
-//! - **personal**: closeness of the expert's profile vector to experts the viewer saved,
-//!   booked or viewed; **also_saved**: people who saved what the viewer saved saved this
-//!   expert too.
+//! - **personal**: closeness of the expert's profile vector to the other experts the
+//!   viewer saved, booked or viewed (its value counts the similar saved and booked ones,
+//!   `saved 2, booked 1`); **also_saved**: people who saved what the viewer saved saved
+//!   this expert too.
 //! - **availability**: an early open slot lifts; a fully blocked calendar pulls down.
 //! - **featured** and **new_expert** (cold start: new and barely seen yet) lift a little.
 //!
@@ -200,7 +201,7 @@ pub const NEW_EXPERT_DAYS: i64 = 30;
 const NEW_EXPERT_ENGAGEMENT: f32 = 5.0;
 /// An earliest slot further than this many days lifts nothing.
 const SLOT_LIFT_DAYS: f32 = 14.0;
-/// Cosine above which an expert counts as similar to one the viewer saved.
+/// Cosine above which an expert counts as similar to one the viewer saved or booked.
 pub const SIMILAR_ABOVE: f32 = 0.75;
 
 /// Rating smoothed towards the prior: `(C·m + n·r) / (C + n)`.
@@ -333,12 +334,12 @@ pub fn personal_signals(
     if let Some(vector) = vector
         && !viewer.seeds.is_empty()
     {
-        let (best, similar) = viewer.closeness(vector, SIMILAR_ABOVE);
+        let (best, similar) = viewer.closeness(expert.id, vector, SIMILAR_ABOVE);
         let raw = ((best - 0.5) / 0.4).clamp(0.0, 1.0);
         if raw > 0.0 {
             out.push(Contribution::new(
                 Signal::Personal,
-                similar.to_string(),
+                similar.value(),
                 weights.personal * raw,
             ));
         }

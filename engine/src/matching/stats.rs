@@ -71,9 +71,10 @@ impl ExpertStats {
             stats.engagement += decay * interest_weight(interaction.interaction_type);
         }
         stats.engagement = stats.engagement.max(0.0);
-        // One read of the calendar serves both the booking record and the earliest slot.
+        // One read of the calendar serves both the booking record and the earliest slot:
+        // every booking in it blocks time, but only those the expert gives are theirs.
         let calendar = expert_calendar(store, expert)?;
-        stats.add_bookings(&calendar.bookings);
+        stats.add_bookings(expert.id, &calendar.bookings);
         stats.earliest_slot = earliest_slot(expert, &calendar, now, policy)?;
         Ok(stats)
     }
@@ -94,9 +95,11 @@ impl ExpertStats {
         }
     }
 
-    fn add_bookings(&mut self, bookings: &[Booking]) {
+    /// Counts the sessions `expert` gives among `bookings` by outcome; those they
+    /// booked with others as a client (their calendar holds both) are not their record.
+    fn add_bookings(&mut self, expert: UserId, bookings: &[Booking]) {
         let mut sessions_per_client: HashMap<UserId, u32> = HashMap::new();
-        for booking in bookings {
+        for booking in bookings.iter().filter(|b| b.provider_id == expert) {
             match booking.status {
                 BookingStatus::Completed => {
                     self.completed += 1;
@@ -300,6 +303,59 @@ mod tests {
             cache
                 .get(expert, read_at.plus_minutes(-1), |_| true)
                 .is_none()
+        );
+    }
+
+    /// Regression: the calendar an expert's stats are read from also holds the
+    /// sessions they booked with others, and those counted as their own completed
+    /// sessions, no-shows and clients.
+    #[test]
+    fn sessions_an_expert_booked_as_a_client_are_not_their_track_record() {
+        use crate::test_rows::{booking, user};
+
+        let store = Store::open_temporary().expect("store");
+        let ann = store
+            .users()
+            .create(user("ann", "Tax Advisor"))
+            .expect("ann");
+        let bob = store
+            .users()
+            .create(user("bob", "Tax Advisor"))
+            .expect("bob");
+        let carl = store.users().create(user("carl", "")).expect("carl");
+        for (booker, provider, status) in [
+            (carl.id, ann.id, BookingStatus::Completed),
+            (ann.id, bob.id, BookingStatus::Completed),
+            (ann.id, bob.id, BookingStatus::Completed),
+            (ann.id, bob.id, BookingStatus::NoShow),
+        ] {
+            let mut row = booking(booker, provider);
+            row.status = status;
+            store.bookings().create(row).expect("booking");
+        }
+        let now = Timestamp::parse_rfc3339("2027-01-02T00:00:00Z").expect("time");
+        let policy = SlotPolicy::default();
+        let ann_stats = ExpertStats::load(&store, &ann, now, &policy).expect("ann's stats");
+        assert_eq!(
+            (
+                ann_stats.completed,
+                ann_stats.no_shows,
+                ann_stats.clients,
+                ann_stats.repeat_clients
+            ),
+            (1, 0, 1, 0),
+            "only the session ann gave: {ann_stats:?}"
+        );
+        let bob_stats = ExpertStats::load(&store, &bob, now, &policy).expect("bob's stats");
+        assert_eq!(
+            (
+                bob_stats.completed,
+                bob_stats.no_shows,
+                bob_stats.clients,
+                bob_stats.repeat_clients
+            ),
+            (2, 1, 1, 1),
+            "ann is bob's returning client: {bob_stats:?}"
         );
     }
 

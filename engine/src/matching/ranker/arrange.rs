@@ -1,6 +1,8 @@
 //! Step 4 of a request, **arrange**: the ranked candidates re-ordered so that one
-//! profession does not fill the page ([`diversify`]), and a new expert placed on the
-//! first page when one is reasonably relevant ([`guarantee_new_expert`]).
+//! profession does not fill the page ([`diversify`]; a block of results after the first
+//! goes on counting the professions of the blocks above it, [`ProfessionsAbove`]), and
+//! a new expert placed on the first page when one is reasonably relevant
+//! ([`guarantee_new_expert`]).
 
 use std::collections::HashMap;
 
@@ -13,14 +15,39 @@ const FIRST_PAGE: usize = 10;
 /// Where on the first page a new expert is placed when none made it on merit.
 const NEW_EXPERT_SLOT: usize = 4;
 
+/// How many experts of each profession (compared case-insensitively) the blocks of
+/// results above the one being arranged placed.
+#[derive(Debug, Clone, Default)]
+pub(in crate::matching) struct ProfessionsAbove(HashMap<String, u32>);
+
+impl ProfessionsAbove {
+    /// Counts `placed` as above whatever is arranged next.
+    pub(in crate::matching) fn add<'a>(
+        &mut self,
+        placed: impl IntoIterator<Item = &'a RankedExpert>,
+    ) {
+        for hit in placed {
+            *self
+                .0
+                .entry(hit.expert.profession.to_lowercase())
+                .or_default() += 1;
+        }
+    }
+}
+
 /// Re-orders `ranked` greedily: each pick loses `penalty` per earlier pick of the same
-/// profession, and the loss is recorded as a diversity contribution.
+/// profession, the experts `above` it (placed by the blocks before) counting as
+/// earlier picks, and the loss is recorded as a diversity contribution.
 ///
 /// The picks are made over small `(profession, score, place)` entries, and each
 /// candidate is moved once, into its final place: a request re-ranks about 50
 /// candidates, and moving them at every pick showed in profiles under load.
-pub(in crate::matching) fn diversify(ranked: &mut Vec<RankedExpert>, penalty: f32) {
-    if penalty <= 0.0 || ranked.len() < 2 {
+pub(in crate::matching) fn diversify(
+    ranked: &mut Vec<RankedExpert>,
+    penalty: f32,
+    above: &ProfessionsAbove,
+) {
+    if penalty <= 0.0 || ranked.is_empty() || (ranked.len() < 2 && above.0.is_empty()) {
         return;
     }
     // Professions as small numbers, compared case-insensitively, computed once.
@@ -41,6 +68,9 @@ pub(in crate::matching) fn diversify(ranked: &mut Vec<RankedExpert>, penalty: f3
         })
         .collect();
     let mut seen = vec![0u32; kinds.len()];
+    for (profession, &kind) in &kinds {
+        seen[kind] = above.0.get(profession).copied().unwrap_or(0);
+    }
     let mut unpicked: Vec<Option<RankedExpert>> =
         std::mem::take(ranked).into_iter().map(Some).collect();
     ranked.reserve_exact(unpicked.len());
@@ -213,7 +243,7 @@ mod tests {
             for penalty in [0.05, 0.1, 0.35] {
                 let mut got = candidates(count, seed);
                 let mut want = got.clone();
-                diversify(&mut got, penalty);
+                diversify(&mut got, penalty, &ProfessionsAbove::default());
                 diversify_by_moving(&mut want, penalty);
                 assert_eq!(shown(&got), shown(&want), "{count} candidates, {penalty}");
             }
@@ -233,7 +263,7 @@ mod tests {
             hit.score = score;
             ranked.push(hit);
         }
-        diversify(&mut ranked, 0.1);
+        diversify(&mut ranked, 0.1, &ProfessionsAbove::default());
         let order: Vec<u64> = ranked.iter().map(|hit| hit.fused.key.get()).collect();
         assert_eq!(
             order,
@@ -247,11 +277,47 @@ mod tests {
     }
 
     #[test]
+    fn a_block_below_others_counts_their_professions() {
+        let mut above = ProfessionsAbove::default();
+        let mut first = candidates(0, 0);
+        for (i, profession) in ["Designer", "designer"].into_iter().enumerate() {
+            let mut hit = candidates(1, 0).remove(0);
+            hit.expert = Arc::new(user(&format!("expert{i}"), profession));
+            hit.fused.key = UserId::new(i as u64 + 1);
+            first.push(hit);
+        }
+        above.add(&first);
+        let mut below = candidates(0, 0);
+        for (i, (profession, score)) in [("DESIGNER", 0.9), ("Lawyer", 0.85)]
+            .into_iter()
+            .enumerate()
+        {
+            let mut hit = candidates(1, 0).remove(0);
+            hit.expert = Arc::new(user(&format!("expert{}", i + 2), profession));
+            hit.fused.key = UserId::new(i as u64 + 3);
+            hit.score = score;
+            below.push(hit);
+        }
+        diversify(&mut below, 0.1, &above);
+        let order: Vec<u64> = below.iter().map(|hit| hit.fused.key.get()).collect();
+        assert_eq!(order, [4, 3], "two designers above: the third gives way");
+        let loss = &below[1].contributions[0];
+        assert_eq!(loss.value, "2 DESIGNER above");
+        assert!((below[1].score - 0.7).abs() < 1e-6);
+        // Alone below them, it still pays for the two above.
+        let mut alone = vec![below.remove(1)];
+        alone[0].contributions.clear();
+        alone[0].score = 0.9;
+        diversify(&mut alone, 0.1, &above);
+        assert!((alone[0].score - 0.7).abs() < 1e-6);
+    }
+
+    #[test]
     fn no_penalty_or_one_candidate_leaves_the_order_alone() {
         for (count, penalty) in [(10, 0.0), (1, 0.3), (0, 0.3)] {
             let mut got = candidates(count, 9);
             let want = shown(&got);
-            diversify(&mut got, penalty);
+            diversify(&mut got, penalty, &ProfessionsAbove::default());
             assert_eq!(shown(&got), want);
         }
     }

@@ -1,11 +1,11 @@
 //! Retrieval, a request's first step: the experts' candidates by words (BM25) and by
-//! meaning (vectors) within the filters, in pools deeper than the page, with the total
-//! and facet counts of the experts matched. The two passes run at once when they are
-//! independent and a core is idle (`spare_cores`).
+//! meaning (vectors) within the filters, in pools as deep as the block of results being
+//! ranked ([`pools`]), with the total and facet counts of the experts matched. The two
+//! passes run at once when they are independent and a core is idle (`spare_cores`).
 
 use std::collections::HashSet;
 
-use droply_index::{ExpertFilters, FacetCounts};
+use droply_index::{ExpertFilters, FacetCounts, FacetField};
 use droply_models::UserId;
 
 use super::{FACET_VALUES, Matcher};
@@ -22,8 +22,8 @@ type RetrievedExperts = (Vec<(UserId, f32)>, Vec<(UserId, f32)>, FacetCounts);
 
 impl Matcher {
     /// The experts' candidates by words and by meaning (`vector`, when meaning counts)
-    /// within `filters`, pools deeper than the page, and the total and facet counts of
-    /// the experts matched.
+    /// within `filters`, in pools for the block of results ending at `block_end`, and
+    /// the total and the counts of `facets` of the experts matched.
     ///
     /// The words' pass counts the total and the facets of its matches; when facets are
     /// asked for, the vector hits then join those counts (`CountedSearch::finish`),
@@ -36,9 +36,11 @@ impl Matcher {
         filters: &ExpertFilters,
         ratio: f32,
         vector: Option<&[f32]>,
+        block_end: usize,
+        facets: &[FacetField],
     ) -> Result<RetrievedExperts> {
         let text = query.text.trim();
-        let (text_pool, vector_pool) = pools(query);
+        let (text_pool, vector_pool) = pools(block_end);
         let in_flight = self.spare_cores.enter();
         let vector_pass = || match vector {
             Some(vector) => self.index.vector_search(vector, filters, vector_pool),
@@ -49,7 +51,7 @@ impl Matcher {
                 return Ok(None);
             }
             self.index
-                .text_search_counting(text, filters, text_pool, &query.facets, FACET_VALUES)
+                .text_search_counting(text, filters, text_pool, facets, FACET_VALUES)
         };
         let (vector_hits, text) = if vector.is_some() && ratio < 1.0 && in_flight.spare_core {
             // An idle core: the vectors on a second thread while the words run here, so
@@ -68,7 +70,7 @@ impl Matcher {
         };
         let vector_ids: Vec<UserId> = vector_hits.iter().map(|h| h.0).collect();
         let (text_hits, counts) = match text {
-            Some(search) if !query.facets.is_empty() => search.finish(&vector_ids)?,
+            Some(search) if !facets.is_empty() => search.finish(&vector_ids)?,
             Some(search) => {
                 let (text_hits, counts) = search.finish(&[])?;
                 let counts = if ratio > 0.0 {
@@ -78,10 +80,10 @@ impl Matcher {
                 };
                 (text_hits, counts)
             }
-            None if !query.facets.is_empty() => (
+            None if !facets.is_empty() => (
                 Vec::new(),
                 self.index
-                    .facet_counts("", filters, &vector_ids, &query.facets, FACET_VALUES)?,
+                    .facet_counts("", filters, &vector_ids, facets, FACET_VALUES)?,
             ),
             None => (Vec::new(), estimated_total(0, &[], &vector_hits)),
         };
@@ -107,10 +109,12 @@ pub(in crate::matching) fn estimated_total<K: Copy + Eq + std::hash::Hash, F>(
     }
 }
 
-/// How many candidates are retrieved by words and by meaning for `query`'s page: set
-/// by the end of the block of pages it lies in, not by the page, so that every page of
-/// a block is cut from the same candidates (see `block_end`).
-pub(in crate::matching) fn pools(query: &MatchQuery) -> (usize, usize) {
-    let end = super::block_end(query);
-    ((end * 2).max(MIN_TEXT_POOL), end.max(MIN_VECTOR_POOL))
+/// How many candidates are retrieved by words and by meaning for the block of results
+/// ending at `block_end` (see `RERANK_BLOCK`): set by the block alone, never by the
+/// page, so that a block is ranked from the same candidates whatever page asks for it.
+pub(in crate::matching) fn pools(block_end: usize) -> (usize, usize) {
+    (
+        (block_end * 2).max(MIN_TEXT_POOL),
+        block_end.max(MIN_VECTOR_POOL),
+    )
 }
