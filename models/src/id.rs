@@ -1,11 +1,23 @@
 //! Typed ids: one newtype over `u64` per entity, all made by [`typed_id!`],
-//! so a `BookingId` can never be passed where a `UserId` is expected.
+//! so a `BookingId` can never be passed where a `UserId` is expected; and
+//! [`parse_id_digits`], the one way an id is read from text.
+
+/// Reads an id written in text: ASCII decimal digits only, so `+5`, ` 5`
+/// or `5 ` is not an id (`u64::from_str` takes a leading `+`, which let
+/// `/v1/bookings/+5` stand for booking 5). `None` when `text` is not one,
+/// or is over `u64::MAX`.
+pub fn parse_id_digits(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
 
 /// Defines a typed id: a `Copy` newtype over `u64`.
 ///
 /// The type gets `new`, `get`, `to_be_bytes`, `from_be_bytes`, `Display`
-/// (the plain number), `FromStr` (failing with [`Error::Invalid`](crate::Error))
-/// and serde as a bare number.
+/// (the plain number), `FromStr` (ASCII digits only, see [`parse_id_digits`];
+/// failing with [`Error::Invalid`](crate::Error)) and serde as a bare number.
 ///
 /// ```
 /// droply_models::typed_id! {
@@ -55,7 +67,7 @@ macro_rules! typed_id {
             type Err = $crate::Error;
 
             fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-                s.parse::<u64>().map(Self).map_err(|_| {
+                $crate::parse_id_digits(s).map(Self).ok_or_else(|| {
                     $crate::Error::invalid(
                         stringify!($name),
                         format!("{s:?} is not a non-negative integer"),
@@ -165,6 +177,20 @@ mod tests {
         assert!("abc".parse::<BookingId>().is_err());
         assert!("-1".parse::<BookingId>().is_err());
         assert!("".parse::<BookingId>().is_err());
+    }
+
+    /// Regression: ids parsed with `u64::from_str`, which takes a leading
+    /// `+`, so `/v1/bookings/+5` was booking 5.
+    #[test]
+    fn parse_takes_ascii_digits_only() {
+        assert!("+5".parse::<BookingId>().is_err());
+        for text in ["+5", "-0", " 5", "5 ", "5\n", "0x5", "5_0", "٥", "1e3"] {
+            assert_eq!(parse_id_digits(text), None, "{text:?}");
+        }
+        assert_eq!(parse_id_digits("18446744073709551616"), None, "over u64");
+        assert_eq!(parse_id_digits("18446744073709551615"), Some(u64::MAX));
+        assert_eq!("5".parse::<BookingId>(), Ok(BookingId::new(5)));
+        assert_eq!(parse_id_digits("007"), Some(7));
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub use favorite::Favorite;
 pub use id::{
     AiMatchId, AvailabilityExceptionId, AvailabilityRuleId, BookingId, CategoryId, ContentId,
     ContentPurchaseId, DropinMessageId, DropinParticipantId, DropinSessionId, FavoriteId,
-    InteractionId, PayoutId, ReferralId, ReferralRewardId, UserId,
+    InteractionId, PayoutId, ReferralId, ReferralRewardId, UserId, parse_id_digits,
 };
 pub use interaction::UserInteraction;
 pub use money::Money;

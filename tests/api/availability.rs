@@ -1,5 +1,6 @@
 //! Availability over HTTP: one's own rules and exceptions, others' rows
-//! hidden, and slots across DST and in the viewer's zone.
+//! hidden, and slots across DST, in the viewer's zone and up to the booking
+//! horizon.
 
 use crate::app::{TestApp, error_code, spawn_app};
 
@@ -245,6 +246,25 @@ fn bad_availability_input_gets_clear_errors() {
     assert_eq!(no_token.status, 401);
     let bad_id = app.authed("PATCH", "/v1/availability/rules/abc", &token, Some("{}"));
     assert_eq!(error_code(&bad_id), "invalid_parameter");
+    // Regression: a path segment that is not UTF-8 got axum's plain-text
+    // 400, and an id with a leading `+` was read as the number.
+    for (method, path) in [
+        ("PATCH", "/v1/availability/rules/%FF"),
+        ("PATCH", "/v1/availability/rules/+1"),
+        ("DELETE", "/v1/availability/exceptions/%FF"),
+        ("GET", "/v1/experts/%FF/slots?from=2027-01-05&to=2027-01-05"),
+        ("GET", "/v1/experts/+1/slots?from=2027-01-05&to=2027-01-05"),
+        ("GET", "/v1/bookings/%C3%28"),
+        ("GET", "/v1/bookings/+1"),
+    ] {
+        let response = app.authed(method, path, &token, Some("{}"));
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (400, "invalid_parameter"),
+            "{method} {path}: {}",
+            response.raw
+        );
+    }
     let unknown = app.authed("DELETE", "/v1/availability/exceptions/999999", &token, None);
     assert_eq!(unknown.status, 404);
     let huge = format!(
@@ -376,7 +396,8 @@ fn exceptions_long_past_are_forgotten_to_make_room() {
 
 /// Regression: a date of a six-digit year read in a zone west of UTC, for an expert
 /// far east of it, took the slot finder past the last date chrono can hold, and it
-/// panicked (a 500).
+/// panicked (a 500). The last date there is is answered: with no slots, as it lies
+/// past the booking horizon.
 #[test]
 fn dates_at_the_edge_of_time_are_refused_or_answered() {
     let app = spawn_app();
@@ -399,7 +420,49 @@ fn dates_at_the_edge_of_time_are_refused_or_answered() {
     ));
     assert_eq!(last_day.status, 200, "{}", last_day.raw);
     let slots = last_day.body["slots"].as_array().expect("slots").len();
-    assert!(slots > 0, "the expert works every day: {}", last_day.raw);
+    assert_eq!(slots, 0, "past the booking horizon: {}", last_day.raw);
+}
+
+/// Regression: slots were offered any time ahead (years), while the expert can
+/// block time with exceptions only up to about two years ahead. A range past the
+/// horizon is answered with no slots; one across it ends at it.
+#[test]
+fn no_slot_is_offered_past_the_booking_horizon() {
+    let app = spawn_app();
+    let (expert, _) = expert_working(&app, "hana", "UTC", "00:00", "24:00");
+    let now = droply_models::Timestamp::now();
+    let day = |days: i64| now.plus_days(days).to_rfc3339()[..10].to_owned();
+    let slots = |from: i64, to: i64| -> Vec<droply_models::Timestamp> {
+        let answer = app.get(&format!(
+            "/v1/experts/{expert}/slots?from={}&to={}&duration=60",
+            day(from),
+            day(to)
+        ));
+        assert_eq!(answer.status, 200, "{}", answer.raw);
+        answer.body["slots"]
+            .as_array()
+            .expect("slots")
+            .iter()
+            .map(|slot| {
+                droply_models::Timestamp::parse_rfc3339(slot["start"].as_str().expect("start"))
+                    .expect("instant")
+            })
+            .collect()
+    };
+    assert!(slots(800, 801).is_empty(), "800 days ahead");
+    let across = slots(360, 370);
+    // The server's clock read a moment after `now`.
+    let horizon = now.plus_days(365);
+    assert!(!across.is_empty(), "open until the horizon");
+    assert!(
+        across.iter().all(|start| *start <= horizon.plus_minutes(1)),
+        "{across:?}"
+    );
+    let last = across.last().expect("a last slot");
+    assert!(
+        *last > horizon.plus_minutes(-60),
+        "open right up to the horizon: {last}"
+    );
 }
 
 /// Regression: an expert could add availability rules without end, and every
@@ -422,4 +485,31 @@ fn an_expert_cannot_add_more_than_fifty_rules() {
         "{}",
         refused.raw
     );
+}
+
+/// Regression: the slot grid was counted from midnight UTC, so an expert in Nepal
+/// (UTC+05:45) open 10:00-11:00 their time was offered no slot at all, and a booking
+/// at 10:00 their time was refused as off the grid.
+#[test]
+fn an_expert_off_the_hour_is_offered_and_booked_on_their_own_clock() {
+    let app = spawn_app();
+    let (expert, _) = expert_working(&app, "nima", "Asia/Kathmandu", "10:00", "11:00");
+    app.make_free(expert);
+    let slots = app.get(&format!(
+        "/v1/experts/{expert}/slots?from=2027-01-05&to=2027-01-05&tz=Asia/Kathmandu&duration=60"
+    ));
+    assert_eq!(slots.status, 200, "{}", slots.raw);
+    let starts: Vec<&str> = slots.body["slots"]
+        .as_array()
+        .expect("slots")
+        .iter()
+        .filter_map(|s| s["start"].as_str())
+        .collect();
+    assert_eq!(starts, ["2027-01-05T04:15:00Z"], "10:00 in Kathmandu");
+    let (_, client) = app.register("carla");
+    let booked = app.post_booking(
+        &client,
+        &format!(r#"{{"provider_id":{expert},"start_time":"2027-01-05T04:15:00Z","duration":60}}"#),
+    );
+    assert_eq!(booked.status, 201, "{}", booked.raw);
 }

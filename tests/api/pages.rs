@@ -2,7 +2,7 @@
 //! assets, the CSRF check on every form, signing in and out with an
 //! HttpOnly session cookie, and the search page's reasons and errors.
 
-use crate::app::{Response, TestApp, spawn_app_with_search};
+use crate::app::{Response, TestApp, spawn_app, spawn_app_with_search};
 use crate::page_cookies::{cookie_value, csrf, page_csrf, set_cookies};
 use crate::search_market::{Profile, add_expert};
 
@@ -110,6 +110,39 @@ fn a_form_without_this_sites_csrf_token_is_refused() {
     assert_eq!(ok.status, 303, "{}", ok.raw);
     assert_eq!(ok.header("location"), Some("/account"));
     assert!(cookie_value(&ok, "droply_session").is_some());
+}
+
+/// Regression: a query or form that did not fit its page (a page number
+/// that is not one, a repeated key, a missing field) got axum's plain-text
+/// 400 or 422 instead of a page.
+#[test]
+fn a_query_or_form_that_does_not_fit_is_answered_with_a_page() {
+    let app = spawn_app();
+    let token = csrf(&app);
+    let jar = format!("droply_csrf={token}");
+    let no_password = form(
+        &app,
+        "/signin",
+        &format!("email=carol%40example.com&_csrf={token}"),
+        &jar,
+        &[],
+    );
+    let pages = [
+        ("/?page=abc", app.get("/?page=abc")),
+        ("/?q=a&q=b", app.get("/?q=a&q=b")),
+        ("/signin?next=a&next=b", app.get("/signin?next=a&next=b")),
+        ("POST /signin without a password", no_password),
+    ];
+    for (name, page) in pages {
+        assert_eq!(page.status, 400, "{name}: {}", page.raw);
+        assert_eq!(
+            page.header("content-type"),
+            Some("text/html; charset=utf-8"),
+            "{name}: {}",
+            page.head
+        );
+        assert!(page.raw.contains("role=\"alert\""), "{name}: {}", page.raw);
+    }
 }
 
 #[test]

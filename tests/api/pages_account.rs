@@ -406,6 +406,22 @@ fn a_content_file_downloads_for_its_buyer_and_is_404_to_anyone_else() {
         "{}",
         file.head
     );
+    // Regression: a download signed in by its cookie had no cache policy, so a
+    // shared cache could keep the bought file and give it to anyone.
+    let part = app.fetch(
+        &download,
+        None,
+        &[("Cookie", &cookie), ("Range", "bytes=0-9")],
+    );
+    assert_eq!(part.status, 206, "{}", part.head);
+    for answer in [&file, &part] {
+        assert_eq!(
+            answer.header("cache-control"),
+            Some("private, no-store"),
+            "{}",
+            answer.head
+        );
+    }
     let creator = app.fetch(
         &download,
         None,
@@ -528,6 +544,23 @@ fn availability_rules_and_exceptions_are_added_and_deleted_and_a_refused_payout_
             .expect("exceptions")
             .is_empty()
     );
+    // Regression: an id that is not a number got axum's plain-text 400; it
+    // names no page (404, in HTML), and neither does a `+` before digits.
+    for path in [
+        "/account/availability/rules/abc/delete",
+        "/account/availability/rules/%FF/delete",
+        "/account/availability/rules/+1/delete",
+        "/account/availability/exceptions/abc/delete",
+    ] {
+        let missing = post_form(&app, path, &cookie, &[("_csrf", &csrf)]);
+        assert_eq!(missing.status, 404, "{path}: {}", missing.raw);
+        assert_eq!(
+            missing.header("content-type"),
+            Some("text/html; charset=utf-8"),
+            "{path}: {}",
+            missing.head
+        );
+    }
 
     let earnings = get_with(&app, "/account/earnings", &cookie);
     assert_eq!(earnings.status, 200, "{}", earnings.raw);

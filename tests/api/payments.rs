@@ -329,6 +329,27 @@ fn webhook_signatures_seven_ways() {
     }
 }
 
+/// Regression: a webhook body over the webhooks' 1 MiB limit got axum's
+/// plain-text 413, not the one error format.
+#[test]
+fn a_stripe_webhook_over_one_mebibyte_is_payload_too_large() {
+    let app = spawn_app();
+    let huge = "x".repeat(1024 * 1024 + 1);
+    let response = app.send(
+        "POST",
+        "/v1/webhooks/stripe",
+        Some(&huge),
+        None,
+        &[("Stripe-Signature", "t=1,v1=00")],
+    );
+    assert_eq!(
+        (response.status, error_code(&response).as_str()),
+        (413, "payload_too_large"),
+        "{}",
+        response.head
+    );
+}
+
 /// Every event of one paid, partly refunded booking, as Stripe would send them.
 fn life_of(app: &TestApp, id: u64) -> Vec<Value> {
     let intent = intent_of(app, id);

@@ -10,6 +10,7 @@ use droply_test_support::daily_fake::{
 };
 use serde_json::{Value, json};
 
+use crate::app::error_code;
 use crate::video::{
     booking_row, confirmed_session, session_with_room, spawn_app_with_daily, webhook_url,
 };
@@ -102,6 +103,32 @@ fn daily_webhooks_record_the_call_once_in_any_order_and_only_when_signed() {
     );
     let after = booking_row(&app, session.booking);
     assert_eq!(after.meeting_duration, Some(51));
+}
+
+/// Regression: a webhook body over the webhooks' 1 MiB limit got axum's
+/// plain-text 413, not the one error format.
+#[test]
+fn a_daily_webhook_over_one_mebibyte_is_payload_too_large() {
+    let fake = DailyFake::start();
+    let app = spawn_app_with_daily(&fake);
+    let huge = "x".repeat(1024 * 1024 + 1);
+    let now = (Timestamp::now().as_micros() / 1_000_000).to_string();
+    let response = app.send(
+        "POST",
+        "/v1/webhooks/daily",
+        Some(&huge),
+        None,
+        &[
+            ("X-Webhook-Signature", "d3Jvbmcta2V5"),
+            ("X-Webhook-Timestamp", now.as_str()),
+        ],
+    );
+    assert_eq!(
+        (response.status, error_code(&response).as_str()),
+        (413, "payload_too_large"),
+        "{}",
+        response.head
+    );
 }
 
 #[test]

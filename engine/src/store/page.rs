@@ -27,7 +27,10 @@ impl FromStr for Cursor {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let invalid = || Error::Invalid(format!("cursor {s:?} is not one this API returned"));
-        if !s.len().is_multiple_of(2) || s.len() > 512 {
+        // Hex digits only: `u8::from_str_radix` also takes a leading `+`,
+        // which gave one cursor several spellings.
+        if !s.len().is_multiple_of(2) || s.len() > 512 || !s.bytes().all(|b| b.is_ascii_hexdigit())
+        {
             return Err(invalid());
         }
         let bytes = (0..s.len())
@@ -121,5 +124,8 @@ mod tests {
     fn malformed_cursors_are_invalid() {
         assert!("abc".parse::<Cursor>().is_err());
         assert!("zz".parse::<Cursor>().is_err());
+        // Regression: `u8::from_str_radix` took "+f" as 0x0f.
+        assert!("+f".parse::<Cursor>().is_err());
+        assert!("00+f".parse::<Cursor>().is_err());
     }
 }

@@ -75,7 +75,7 @@ error_codes! {
     InvalidJson => "invalid_json", "invalid_request", BAD_REQUEST,
         "the body is not well-formed JSON";
     PayloadTooLarge => "payload_too_large", "invalid_request", PAYLOAD_TOO_LARGE,
-        "a JSON body over 64 KiB, or an uploaded content file over its limit (100 MiB file, 5 MiB preview by default); nothing is kept";
+        "a JSON body over 64 KiB, a webhook body over 1 MiB, or an uploaded content file over its limit (100 MiB file, 5 MiB preview by default); nothing is kept";
     UnsupportedMediaType => "unsupported_media_type", "invalid_request", UNSUPPORTED_MEDIA_TYPE,
         "a JSON body not sent as `application/json`, or an uploaded file whose bytes are not an allowed type for it (PDF, images, audio, video, ZIP)";
     Forbidden => "forbidden", "invalid_request", FORBIDDEN,

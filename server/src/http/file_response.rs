@@ -6,14 +6,16 @@
 //! RFC 9110 allows. An `If-Range` that is not the file's current `ETag` (the
 //! file changed since the client's first part, or a date, which we cannot
 //! check) sends the whole file, so a resumed download is never spliced
-//! from two versions.
+//! from two versions. An attachment is a file someone was entitled to (a
+//! bought download), signed in by a token or a cookie alike: it is never
+//! kept by a shared cache (`Cache-Control: private, no-store`).
 
 use std::io::{Seek, SeekFrom};
 
 use axum::body::Body;
 use axum::http::header::{
-    ACCEPT_RANGES, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
-    IF_RANGE, RANGE, X_CONTENT_TYPE_OPTIONS,
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE,
+    ETAG, IF_RANGE, RANGE, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -80,6 +82,9 @@ pub fn send_file(
         CONTENT_DISPOSITION,
         header(&content_disposition(disposition, &file.download_name))?,
     );
+    if disposition == Disposition::Attachment {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    }
     if status == StatusCode::PARTIAL_CONTENT {
         headers.insert(
             CONTENT_RANGE,

@@ -2,8 +2,9 @@
 //! ([`ApiError`]), and the router ([`router()`]) merged from one routes module
 //! per resource. `routes/` holds the handlers, each route declared once with
 //! its OpenAPI operation; `extract/` what handlers take from a request (the
-//! signed-in user, JSON bodies, queries, pages); `views/` what they send back
-//! (`large_json` writes the largest answers: search, matches, recommendations);
+//! signed-in user, JSON and raw bodies, queries, paths, pages); `views/`
+//! what they send back (`large_json` writes the largest answers: search,
+//! matches, recommendations);
 //! `middleware/` what runs around every request (its id, span, access-log
 //! line and metrics, the rate limits, the in-flight limit and the request
 //! timeout); `docs/` the OpenAPI document and the `/docs` page.
@@ -37,7 +38,9 @@ use crate::pages::PageSettings;
 
 pub use docs::ApiDoc;
 pub use error::{ApiError, ErrorCode};
-pub use extract::{ApiJson, ApiQuery, BearerToken, ClientAddr, MaybeSignedIn, SignedIn};
+pub use extract::{
+    ApiBytes, ApiJson, ApiPath, ApiQuery, BearerToken, ClientAddr, MaybeSignedIn, SignedIn,
+};
 pub use middleware::{Metrics, RateLimiters, RequestBudget, RequestId, RouteClass, TrustedProxies};
 pub use router::{api, router};
 pub use views::{AccountView, BookingView, PublicProfile};

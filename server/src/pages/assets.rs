@@ -7,13 +7,13 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use axum::Router;
-use axum::extract::Path;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
 
+use super::extract::PagePath;
 use super::page::PageError;
 use crate::http::AppState;
 
@@ -113,7 +113,7 @@ pub fn url(name: &str) -> String {
     }
 }
 
-async fn serve(Path(name): Path<String>, headers: HeaderMap) -> Response {
+async fn serve(PagePath(name): PagePath<String>, headers: HeaderMap) -> Response {
     let Some(asset) = ASSETS.iter().find(|asset| asset.name == name) else {
         return PageError::not_found().into_response();
     };

@@ -134,7 +134,7 @@ async fn checked(request: Request, expected: Option<&str>) -> Result<Request, Pa
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, MAX_BODY_BYTES)
         .await
-        .map_err(|_| PageError::bad_request("The form is too large."))?;
+        .map_err(|_| PageError::form_too_large())?;
     let sent = form_field(&bytes, FIELD).ok_or_else(refused)?;
     if !equal(&sent, expected) {
         return Err(refused());

@@ -3,6 +3,8 @@
 //! engine. `routes/` holds one module per page or group of pages; `layout`
 //! the frame they share; `viewer` who is looking (the cookie session, the
 //! CSRF token, the time zone); `page` how a page or its error is answered;
+//! `extract` what handlers take from a request (query, form, path), refused
+//! as that error page;
 //! `format` money, times and ratings as people read them; `theme` an
 //! expert's branding as a stylesheet; `assets` the
 //! embedded stylesheet and scripts. Every page passes through `csrf` (a
@@ -15,6 +17,7 @@ mod assets;
 mod contrast;
 pub(crate) mod cookies;
 pub(crate) mod csrf;
+mod extract;
 mod format;
 mod layout;
 pub(crate) mod page;

@@ -86,6 +86,11 @@ impl PageError {
         PageError::new(StatusCode::BAD_REQUEST, message)
     }
 
+    /// `400`: a form over the body limit.
+    pub fn form_too_large() -> Self {
+        PageError::bad_request("The form is too large.")
+    }
+
     /// A redirect to the sign-in page, which returns to `next` afterwards.
     pub fn sign_in_first(next: &str) -> Self {
         PageError {

@@ -8,6 +8,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
+use super::raw_body::body_too_large;
 use crate::http::error::{ApiError, ErrorCode};
 
 /// A JSON request body of type `T`.
@@ -37,9 +38,8 @@ fn json_error(rejection: &JsonRejection) -> ApiError {
         _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
         _ => ErrorCode::InvalidJson,
     };
-    let message = match code {
-        ErrorCode::PayloadTooLarge => "the request body is too large".to_owned(),
-        _ => rejection.body_text(),
-    };
-    ApiError::new(code, message)
+    match code {
+        ErrorCode::PayloadTooLarge => body_too_large(),
+        _ => ApiError::new(code, rejection.body_text()),
+    }
 }

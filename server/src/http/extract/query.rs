@@ -1,7 +1,5 @@
 //! `ApiQuery`: axum's `Query` extractor answering `invalid_parameter` in the
-//! one error format; and parsing of ids in paths.
-
-use std::str::FromStr;
+//! one error format.
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
@@ -29,14 +27,4 @@ where
             )),
         }
     }
-}
-
-/// Parses an id from a path segment; `invalid_parameter` when it is not one.
-pub(crate) fn parse_id<T: FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
-    raw.parse().map_err(|_| {
-        ApiError::new(
-            ErrorCode::InvalidParameter,
-            format!("{raw:?} is not a {what} id"),
-        )
-    })
 }

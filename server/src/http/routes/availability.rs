@@ -2,7 +2,7 @@
 //! bookable slots of any expert.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{Datelike, NaiveDate};
 use droply_engine::availability::{ExceptionPatch, NewException, NewRule, RulePatch, SlotQuery};
@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{ApiJson, ApiQuery, SignedIn, parse_id};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, SignedIn, parse_id};
 use crate::http::views::model_schemas::{AvailabilityExceptionSchema, AvailabilityRuleSchema};
 use crate::http::{AppState, blocking};
 
@@ -142,7 +142,7 @@ pub async fn list_own_rules(
 pub async fn patch_rule(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RulePatchBody>,
 ) -> Result<Json<AvailabilityRule>, ApiError> {
     let id: AvailabilityRuleId = parse_id(&id, "rule")?;
@@ -174,7 +174,7 @@ pub async fn patch_rule(
 pub async fn remove_rule(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let id: AvailabilityRuleId = parse_id(&id, "rule")?;
     blocking(&state, move |engine| engine.delete_rule(user, id)).await?;
@@ -298,7 +298,7 @@ pub async fn list_own_exceptions(
 pub async fn patch_exception(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ExceptionPatchBody>,
 ) -> Result<Json<AvailabilityException>, ApiError> {
     let id: AvailabilityExceptionId = parse_id(&id, "exception")?;
@@ -333,7 +333,7 @@ pub async fn patch_exception(
 pub async fn remove_exception(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let id: AvailabilityExceptionId = parse_id(&id, "exception")?;
     blocking(&state, move |engine| engine.delete_exception(user, id)).await?;
@@ -404,7 +404,7 @@ fn date(text: &str, name: &str) -> Result<NaiveDate, ApiError> {
 )]
 pub async fn list_expert_slots(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<SlotsQuery>,
 ) -> Result<Json<SlotList>, ApiError> {
     let id: UserId = parse_id(&id, "expert")?;

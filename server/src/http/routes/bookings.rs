@@ -2,7 +2,7 @@
 //! move them through their lifecycle, reschedule, export as iCalendar.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use droply_engine::booking::{BookingAction, BookingRequest, BookingRole, IdempotencyKey};
@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{ApiJson, ApiQuery, SignedIn, page_request, parse_id};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, SignedIn, page_request, parse_id};
 use crate::http::views::{BookingView, CreatedBookingView, PaymentView};
 use crate::http::{AppState, blocking};
 
@@ -127,7 +127,7 @@ pub async fn create_booking(
 pub async fn get_booking(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let (raw_id, ics) = match raw.strip_suffix(".ics") {
         Some(id) => (id, true),
@@ -240,7 +240,7 @@ async fn run_action(
 pub async fn confirm_booking(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<BookingView>, ApiError> {
     run_action(state, user, &id, BookingAction::Confirm, None).await
 }
@@ -263,7 +263,7 @@ pub async fn confirm_booking(
 pub async fn complete_booking(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<BookingView>, ApiError> {
     run_action(state, user, &id, BookingAction::Complete, None).await
 }
@@ -286,7 +286,7 @@ pub async fn complete_booking(
 pub async fn mark_booking_no_show(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<BookingView>, ApiError> {
     run_action(state, user, &id, BookingAction::NoShow, None).await
 }
@@ -318,7 +318,7 @@ pub struct CancelBody {
 pub async fn cancel_booking(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CancelBody>,
 ) -> Result<Json<BookingView>, ApiError> {
     run_action(state, user, &id, BookingAction::Cancel, Some(body.reason)).await
@@ -354,7 +354,7 @@ pub struct RescheduleBody {
 pub async fn reschedule_booking(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RescheduleBody>,
 ) -> Result<(StatusCode, Json<BookingView>), ApiError> {
     let id: BookingId = parse_id(&id, "booking")?;

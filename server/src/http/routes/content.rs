@@ -4,7 +4,7 @@
 //! list an expert's content. Files and purchases have their own modules.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use droply_engine::content::{ContentEdit, NewContent, StatusChange, Viewer};
 use droply_models::{CategoryId, ContentId, ContentType, Money, UserId};
@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{
-    ApiJson, ApiQuery, ClientAddr, MaybeSignedIn, SignedIn, page_request, parse_id,
+    ApiJson, ApiPath, ApiQuery, ClientAddr, MaybeSignedIn, SignedIn, page_request, parse_id,
 };
 use crate::http::views::ContentView;
 use crate::http::views::model_schemas::{ContentTypeSchema, MoneySchema};
@@ -110,7 +110,7 @@ pub async fn get_content(
     State(state): State<AppState>,
     MaybeSignedIn(viewer): MaybeSignedIn,
     ClientAddr(address): ClientAddr,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ContentView>, ApiError> {
     let id: ContentId = parse_id(&id, "content")?;
     let seen_as = match (viewer, address) {
@@ -172,7 +172,7 @@ where
 pub async fn edit_content(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<EditContentBody>,
 ) -> Result<Json<ContentView>, ApiError> {
     let id: ContentId = parse_id(&id, "content")?;
@@ -211,7 +211,7 @@ pub async fn edit_content(
 pub async fn delete_content(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let id: ContentId = parse_id(&id, "content")?;
     blocking(&state, move |engine| engine.delete_content(id, user)).await?;
@@ -241,7 +241,7 @@ macro_rules! status_route {
         pub async fn $name(
             State(state): State<AppState>,
             SignedIn(user): SignedIn,
-            Path(id): Path<String>,
+            ApiPath(id): ApiPath<String>,
         ) -> Result<Json<ContentView>, ApiError> {
             change_status(state, user, &id, $change).await
         }
@@ -320,7 +320,7 @@ pub struct ContentPage {
 pub async fn expert_content(
     State(state): State<AppState>,
     MaybeSignedIn(viewer): MaybeSignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<ContentQuery>,
 ) -> Result<Json<ContentPage>, ApiError> {
     let id: UserId = parse_id(&id, "expert")?;

@@ -8,7 +8,7 @@ use std::io;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_LENGTH;
 use axum::response::Response;
@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{MaybeSignedIn, SignedIn, parse_id};
+use crate::http::extract::{ApiPath, MaybeSignedIn, SignedIn, parse_id};
 use crate::http::file_response::{Disposition, send_file};
 use crate::http::views::ContentView;
 use crate::http::{AppState, blocking};
@@ -58,7 +58,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub async fn upload_file(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ContentView>, ApiError> {
@@ -89,7 +89,7 @@ pub async fn upload_file(
 pub async fn upload_preview(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ContentView>, ApiError> {
@@ -140,7 +140,7 @@ async fn upload(
 pub async fn download(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id: ContentId = parse_id(&id, "content")?;
@@ -167,7 +167,7 @@ pub async fn download(
 pub async fn get_preview(
     State(state): State<AppState>,
     MaybeSignedIn(viewer): MaybeSignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id: ContentId = parse_id(&id, "content")?;

@@ -1,10 +1,10 @@
 //! `POST /v1/webhooks/daily`: Daily.co's events. The raw body is read as
-//! bytes under the webhooks' own limit and handed with the
-//! `X-Webhook-Signature` and `X-Webhook-Timestamp` headers to the engine,
-//! which verifies them before reading anything and applies the event once.
+//! bytes under the webhooks' own limit (over it: `413 payload_too_large`)
+//! and handed with the `X-Webhook-Signature` and `X-Webhook-Timestamp`
+//! headers to the engine, which verifies them before reading anything and
+//! applies the event once.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use utoipa_axum::router::OpenApiRouter;
@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use super::webhooks::{MAX_WEBHOOK_BYTES, WebhookAnswer};
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::ApiBytes;
 use crate::http::{AppState, blocking};
 
 /// `/v1/webhooks/daily`, with the webhooks' body limit.
@@ -50,7 +51,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 pub async fn daily_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Json<WebhookAnswer>, ApiError> {
     let signature = header(&headers, "x-webhook-signature");
     let timestamp = header(&headers, "x-webhook-timestamp");

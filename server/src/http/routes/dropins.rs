@@ -5,9 +5,9 @@
 //! `/v1/dropins/{id}/live`. Joins are rate limited per client address.
 
 use axum::Json;
+use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use droply_engine::dropins::{Joining, NewDropin};
@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, ApiQuery, MaybeSignedIn, SignedIn, parse_id};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, MaybeSignedIn, SignedIn, parse_id};
 use crate::http::live::{dropin_room, socket};
 use crate::http::views::{DropinView, JoinedView};
 use crate::http::{AppState, blocking};
@@ -156,7 +156,7 @@ pub async fn join_dropin(
 )]
 pub async fn get_dropin(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DropinView>, ApiError> {
     let id: DropinSessionId = parse_id(&id, "drop-in")?;
     let session = blocking(&state, move |engine| engine.dropin(id)).await?;
@@ -184,7 +184,7 @@ pub async fn get_dropin(
 pub async fn end_dropin(
     State(state): State<AppState>,
     SignedIn(host): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DropinView>, ApiError> {
     let id: DropinSessionId = parse_id(&id, "drop-in")?;
     let ended = match state.live.room(id) {
@@ -225,7 +225,7 @@ pub struct DropinList {
 )]
 pub async fn expert_dropins(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DropinList>, ApiError> {
     let id: UserId = parse_id(&id, "expert")?;
     let sessions = blocking(&state, move |engine| engine.open_dropins_of(id)).await?;
@@ -268,7 +268,7 @@ pub struct LiveQuery {
 )]
 pub async fn live_dropin(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<LiveQuery>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,

@@ -1,16 +1,15 @@
 //! Expert profiles: read one, list a page.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use droply_models::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::page_request;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiPath, ApiQuery, page_request, parse_id};
 use crate::http::views::PublicProfile;
 use crate::http::{AppState, blocking};
 
@@ -37,14 +36,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 )]
 pub async fn get_expert(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<PublicProfile>, ApiError> {
-    let id: UserId = id.parse().map_err(|_| {
-        ApiError::new(
-            ErrorCode::InvalidParameter,
-            format!("{id:?} is not an expert id"),
-        )
-    })?;
+    let id: UserId = parse_id(&id, "expert")?;
     let user = blocking(&state, move |engine| engine.expert(id)).await?;
     Ok(Json(PublicProfile::from(&user)))
 }
@@ -81,10 +75,8 @@ pub struct ExpertPage {
 )]
 pub async fn list_experts(
     State(state): State<AppState>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<ExpertPage>, ApiError> {
-    let Query(query) =
-        query.map_err(|err| ApiError::new(ErrorCode::InvalidParameter, err.body_text()))?;
     let page_request = page_request(query.limit, query.cursor)?;
     let page = blocking(&state, move |engine| engine.list_experts(&page_request)).await?;
     Ok(Json(ExpertPage {

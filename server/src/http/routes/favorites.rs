@@ -1,7 +1,7 @@
 //! Favorites: save an expert, forget one, list one's saved experts.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use droply_models::{Timestamp, UserId};
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiQuery, SignedIn, page_request, parse_id};
+use crate::http::extract::{ApiPath, ApiQuery, SignedIn, page_request, parse_id};
 use crate::http::views::PublicProfile;
 use crate::http::{AppState, blocking};
 
@@ -52,7 +52,7 @@ pub struct FavoriteView {
 pub async fn add_favorite_expert(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> Result<(StatusCode, Json<FavoriteView>), ApiError> {
     let expert: UserId = parse_id(&raw, "expert")?;
     let favorite = blocking(&state, move |engine| engine.add_favorite(user, expert)).await?;
@@ -84,7 +84,7 @@ pub async fn add_favorite_expert(
 pub async fn remove_favorite_expert(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let expert: UserId = parse_id(&raw, "expert")?;
     blocking(&state, move |engine| engine.remove_favorite(user, expert)).await?;

@@ -2,7 +2,7 @@
 //! score, reasons), and the owner's feedback on them (viewed, acted upon).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use droply_engine::matching::{MatchFeedback, SearchRequest};
 use droply_models::{AiMatch, AiMatchId};
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, SignedIn, parse_id};
+use crate::http::extract::{ApiJson, ApiPath, SignedIn, parse_id};
 use crate::http::large_json::LargeJson;
 use crate::http::views::{MatchReasonView, PublicProfile, reason_views};
 use crate::http::{AppState, blocking};
@@ -165,7 +165,7 @@ async fn feedback(
 pub async fn mark_match_viewed(
     State(state): State<AppState>,
     user: SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<MatchFeedbackView>, ApiError> {
     feedback(state, user, &id, MatchFeedback::Viewed).await
 }
@@ -188,7 +188,7 @@ pub async fn mark_match_viewed(
 pub async fn mark_match_acted(
     State(state): State<AppState>,
     user: SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<MatchFeedbackView>, ApiError> {
     feedback(state, user, &id, MatchFeedback::Acted).await
 }

@@ -5,9 +5,9 @@
 //! booking itself). The call page opens it with the session cookie, from
 //! this site's own origin only.
 
+use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use droply_models::BookingId;
@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiQuery, parse_id};
+use crate::http::extract::{ApiPath, ApiQuery, parse_id};
 use crate::http::live::{signal_relay, socket};
 use crate::http::{AppState, blocking};
 
@@ -57,7 +57,7 @@ pub struct SignalQuery {
 )]
 pub async fn booking_signal(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<SignalQuery>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,

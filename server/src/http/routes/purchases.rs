@@ -4,7 +4,7 @@
 //! creator's full refund of a purchase (the buyer's access goes with it).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use droply_models::{ContentId, ContentPurchaseId};
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiQuery, SignedIn, page_request, parse_id};
+use crate::http::extract::{ApiPath, ApiQuery, SignedIn, page_request, parse_id};
 use crate::http::views::{BoughtView, PurchaseView};
 use crate::http::{AppState, blocking};
 
@@ -49,7 +49,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub async fn purchase(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<BoughtView>), ApiError> {
     let id: ContentId = parse_id(&id, "content")?;
     let bought = blocking(&state, move |engine| engine.buy_content(id, user)).await?;
@@ -135,7 +135,7 @@ pub async fn list_purchases(
 pub async fn refund_purchase(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<PurchaseView>, ApiError> {
     let id: ContentPurchaseId = parse_id(&id, "purchase")?;
     let (purchase, content) = blocking(&state, move |engine| {

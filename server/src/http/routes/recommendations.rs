@@ -1,7 +1,7 @@
 //! Experts without a query: those similar to an expert, those trending this
 //! week, and those picked for the caller from their history.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use droply_engine::Recommendation;
 use droply_engine::matching::MAX_RECOMMENDATIONS;
 use droply_models::UserId;
@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{ApiQuery, MaybeSignedIn, parse_id};
+use crate::http::extract::{ApiPath, ApiQuery, MaybeSignedIn, parse_id};
 use crate::http::large_json::LargeJson;
 use crate::http::views::RankedExpertList;
 use crate::http::{AppState, blocking};
@@ -66,7 +66,7 @@ pub struct SimilarQuery {
 pub async fn list_similar_experts(
     State(state): State<AppState>,
     MaybeSignedIn(viewer): MaybeSignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<SimilarQuery>,
 ) -> Result<LargeJson<RankedExpertList>, ApiError> {
     let expert: UserId = parse_id(&id, "expert")?;

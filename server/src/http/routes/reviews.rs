@@ -3,7 +3,7 @@
 //! shown by a public name only.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use droply_engine::reviews::{NewReview, Review, ReviewId};
 use droply_models::{BookingId, Timestamp, UserId};
@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, ApiQuery, SignedIn, page_request, parse_id};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, SignedIn, page_request, parse_id};
 use crate::http::{AppState, blocking};
 
 /// `/v1/bookings/{id}/review`, `/v1/reviews/{id}/answer` and
@@ -96,7 +96,7 @@ pub struct ReviewBody {
 pub async fn review_booking(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ReviewBody>,
 ) -> Result<(StatusCode, Json<ReviewView>), ApiError> {
     let id: BookingId = parse_id(&id, "booking")?;
@@ -139,7 +139,7 @@ pub struct AnswerBody {
 pub async fn answer_review(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AnswerBody>,
 ) -> Result<Json<ReviewView>, ApiError> {
     let id: ReviewId = parse_id(&id, "review")?;
@@ -184,7 +184,7 @@ pub struct ReviewPage {
 )]
 pub async fn expert_reviews(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<ReviewsQuery>,
 ) -> Result<Json<ReviewPage>, ApiError> {
     let id: UserId = parse_id(&id, "expert")?;

@@ -4,12 +4,12 @@
 //! a booking the caller is not on does not exist for them (404).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{SignedIn, parse_id};
+use crate::http::extract::{ApiPath, SignedIn, parse_id};
 use crate::http::views::{MeetingView, RecordingLinkView, RecordingList, RecordingView};
 use crate::http::{AppState, blocking};
 
@@ -41,7 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub async fn join_meeting(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> Result<Json<MeetingView>, ApiError> {
     let id = parse_id(&raw, "booking")?;
     let access = blocking(&state, move |engine| engine.meeting(id, user)).await?;
@@ -66,7 +66,7 @@ pub async fn join_meeting(
 pub async fn list_recordings(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> Result<Json<RecordingList>, ApiError> {
     let id = parse_id(&raw, "booking")?;
     let recordings = blocking(&state, move |engine| engine.recordings(id, user)).await?;
@@ -98,7 +98,7 @@ pub async fn list_recordings(
 pub async fn create_recording_link(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    Path((raw, recording_id)): Path<(String, String)>,
+    ApiPath((raw, recording_id)): ApiPath<(String, String)>,
 ) -> Result<Json<RecordingLinkView>, ApiError> {
     let id = parse_id(&raw, "booking")?;
     let link = blocking(&state, move |engine| {

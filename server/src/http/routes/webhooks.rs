@@ -1,10 +1,10 @@
 //! `POST /v1/webhooks/stripe`: Stripe's events. The raw body is read as
-//! bytes under its own limit (events can exceed the API's 64 KiB) and
-//! handed with the `Stripe-Signature` header to the engine, which verifies
-//! it before reading anything and applies the event once.
+//! bytes under its own limit (events can exceed the API's 64 KiB; over it is
+//! `413 payload_too_large`) and handed with the `Stripe-Signature` header to
+//! the engine, which verifies it before reading anything and applies the
+//! event once.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use serde::Serialize;
@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::ApiBytes;
 use crate::http::{AppState, blocking};
 
 /// The largest webhook body accepted.
@@ -64,7 +65,7 @@ impl WebhookAnswer {
 pub async fn stripe_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Json<WebhookAnswer>, ApiError> {
     let signature = headers
         .get("stripe-signature")

@@ -5,7 +5,7 @@
 //! error and what was typed (never the password).
 
 use axum::Router;
-use axum::extract::{Form, Query, State};
+use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::SET_COOKIE;
 use axum::response::Response;
@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::http::ClientAddr;
 use crate::http::{AppState, blocking};
 use crate::pages::cookies;
+use crate::pages::extract::{PageForm, PageQuery};
 use crate::pages::layout::{Head, csrf_field, page};
 use crate::pages::page::{html, html_with, local_path, see_other, status_of};
 use crate::pages::viewer::Viewer;
@@ -69,7 +70,7 @@ struct Typed<'a> {
     next: &'a str,
 }
 
-async fn sign_in_page(viewer: Viewer, Query(query): Query<NextQuery>) -> Response {
+async fn sign_in_page(viewer: Viewer, PageQuery(query): PageQuery<NextQuery>) -> Response {
     let next = local_path(query.next.as_deref());
     if viewer.user.is_some() {
         return see_other(&next);
@@ -141,7 +142,7 @@ async fn sign_in(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     viewer: Viewer,
-    Form(form): Form<SignInForm>,
+    PageForm(form): PageForm<SignInForm>,
 ) -> Response {
     let next = local_path(form.next.as_deref());
     let email = form.email.clone();
@@ -169,7 +170,7 @@ async fn sign_in(
     }
 }
 
-async fn sign_up_page(viewer: Viewer, Query(query): Query<NextQuery>) -> Response {
+async fn sign_up_page(viewer: Viewer, PageQuery(query): PageQuery<NextQuery>) -> Response {
     if viewer.user.is_some() {
         return see_other("/account");
     }
@@ -228,7 +229,7 @@ fn sign_up_markup(viewer: &Viewer, typed: &Typed<'_>) -> Markup {
 async fn sign_up(
     State(state): State<AppState>,
     viewer: Viewer,
-    Form(form): Form<SignUpForm>,
+    PageForm(form): PageForm<SignUpForm>,
 ) -> Response {
     let blank_is_none = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
     let (username, email, full_name) = (

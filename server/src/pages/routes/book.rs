@@ -8,7 +8,7 @@
 //! again with the reason (409 or 400), never a server error.
 
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
@@ -20,6 +20,7 @@ use serde::Deserialize;
 
 use super::profile::{parse_username, render};
 use crate::http::{AppState, ErrorCode, blocking};
+use crate::pages::extract::{PageForm, PagePath};
 use crate::pages::layout::{Head, page};
 use crate::pages::page::{PageError, html, see_other, status_of};
 use crate::pages::payment_form::{PAY_SCRIPT, STRIPE_JS_V3, payment_form};
@@ -59,8 +60,8 @@ fn refusal(code: ErrorCode, message: &str) -> String {
 async fn book(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(username): Path<String>,
-    Form(form): Form<BookForm>,
+    PagePath(username): PagePath<String>,
+    PageForm(form): PageForm<BookForm>,
 ) -> Result<Response, PageError> {
     let handle = parse_username(&username)?;
     let here = format!("/@{}", handle.as_str());

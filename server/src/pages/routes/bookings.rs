@@ -10,7 +10,7 @@
 //! answers.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -23,6 +23,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::http::{AppState, blocking};
+use crate::pages::extract::{PagePath, PageQuery, path_id};
 use crate::pages::layout::{Head, page};
 use crate::pages::page::{PageError, html, see_other, url_encode};
 use crate::pages::viewer::Viewer;
@@ -53,7 +54,7 @@ struct Arrival {
 
 /// The booking id in a path, or the 404 page.
 pub(super) fn booking_id(raw: &str) -> Result<BookingId, PageError> {
-    raw.parse().map_err(|_| PageError::not_found())
+    path_id(raw)
 }
 
 /// How one joins the call now: a link, or when it will appear.
@@ -76,8 +77,8 @@ struct BookingDetails {
 async fn booking_page(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(raw): Path<String>,
-    Query(arrival): Query<Arrival>,
+    PagePath(raw): PagePath<String>,
+    PageQuery(arrival): PageQuery<Arrival>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&raw)?;
     let me = viewer.require(&format!("/bookings/{}", id.get()))?.id;
@@ -223,7 +224,7 @@ fn status_text(status: BookingStatus) -> &'static str {
 async fn join_call(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(raw): Path<String>,
+    PagePath(raw): PagePath<String>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&raw)?;
     let me = viewer.require(&format!("/bookings/{}/join", id.get()))?.id;
@@ -246,7 +247,7 @@ async fn join_call(
 async fn booking_calendar(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(raw): Path<String>,
+    PagePath(raw): PagePath<String>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&raw)?;
     let me = viewer.require(&format!("/bookings/{}", id.get()))?.id;

@@ -7,7 +7,7 @@
 //! and within the meeting's window (else a 409 page that says why).
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use droply_engine::booking::BookingRole;
@@ -15,6 +15,7 @@ use maud::html;
 
 use crate::http::{AppState, blocking};
 use crate::pages::assets;
+use crate::pages::extract::PagePath;
 use crate::pages::layout::{Head, page};
 use crate::pages::page::{PageError, html};
 use crate::pages::viewer::Viewer;
@@ -27,7 +28,7 @@ pub fn router() -> Router<AppState> {
 async fn call_page(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(raw): Path<String>,
+    PagePath(raw): PagePath<String>,
 ) -> Result<Response, PageError> {
     let id = super::bookings::booking_id(&raw)?;
     let here = format!("/bookings/{}", id.get());

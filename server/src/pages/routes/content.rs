@@ -7,7 +7,7 @@
 //! their session cookie; anyone else gets 404.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use crate::http::file_response::{Disposition, send_file};
 use crate::http::{AppState, ClientAddr, blocking};
+use crate::pages::extract::{PagePath, PageQuery, path_id};
 use crate::pages::format;
 use crate::pages::layout::{Head, csrf_field, page};
 use crate::pages::page::{PageError, html, see_other};
@@ -39,11 +40,11 @@ struct BoughtQuery {
 }
 
 fn content_id(raw: &str) -> Result<ContentId, PageError> {
-    raw.parse::<u64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(ContentId::new)
-        .ok_or_else(PageError::not_found)
+    let id: ContentId = path_id(raw)?;
+    if id.get() == 0 {
+        return Err(PageError::not_found());
+    }
+    Ok(id)
 }
 
 /// The content as `viewer` may see it, with its creator's username.
@@ -71,8 +72,8 @@ async fn show_content(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientAddr(address): ClientAddr,
-    Path(id): Path<String>,
-    Query(query): Query<BoughtQuery>,
+    PagePath(id): PagePath<String>,
+    PageQuery(query): PageQuery<BoughtQuery>,
 ) -> Result<Response, PageError> {
     let id = content_id(&id)?;
     let (details, creator) = details(&state, &viewer, address, id).await?;
@@ -89,7 +90,7 @@ async fn show_content(
 async fn buy_content(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(raw): Path<String>,
+    PagePath(raw): PagePath<String>,
 ) -> Result<Response, PageError> {
     let id = content_id(&raw)?;
     let user = viewer.require(&format!("/c/{}", id.get()))?.id;
@@ -126,7 +127,7 @@ async fn buy_content(
 async fn download_content(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(raw): Path<String>,
+    PagePath(raw): PagePath<String>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let id = content_id(&raw)?;

@@ -8,7 +8,7 @@
 //! with their own session.
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
@@ -21,6 +21,7 @@ use serde::Deserialize;
 use crate::http::{AppState, blocking};
 use crate::pages::assets;
 use crate::pages::cookies;
+use crate::pages::extract::{PageForm, PagePath, PageQuery};
 use crate::pages::format;
 use crate::pages::layout::{Head, csrf_field, page};
 use crate::pages::page::{PageError, html, html_with, see_other, status_of};
@@ -74,8 +75,8 @@ async fn find(state: &AppState, code: &str) -> Result<DropinSession, PageError> 
 async fn show_dropin(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
-    Query(query): Query<RoomQuery>,
+    PagePath(code): PagePath<String>,
+    PageQuery(query): PageQuery<RoomQuery>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, PageError> {
     let session = find(&state, &code).await?;
@@ -94,8 +95,8 @@ async fn show_dropin(
 async fn join_dropin(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
-    Form(form): Form<JoinForm>,
+    PagePath(code): PagePath<String>,
+    PageForm(form): PageForm<JoinForm>,
 ) -> Result<Response, PageError> {
     let session = find(&state, &code).await?;
     let name = form.display_name.trim().to_owned();

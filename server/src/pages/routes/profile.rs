@@ -8,7 +8,7 @@
 //! the 404 page.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,6 +23,7 @@ use maud::{Markup, html};
 use super::booking_widget::{DAYS_AHEAD, Widget, widget};
 use super::search::avatar;
 use crate::http::{AppState, blocking};
+use crate::pages::extract::PagePath;
 use crate::pages::layout::{Head, page};
 use crate::pages::page::{PageError, html_with, url_encode};
 use crate::pages::viewer::Viewer;
@@ -57,7 +58,7 @@ pub fn parse_username(username: &str) -> Result<Username, PageError> {
 async fn profile_page(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(username): Path<String>,
+    PagePath(username): PagePath<String>,
 ) -> Result<Response, PageError> {
     render(&state, &viewer, &username, StatusCode::OK, None).await
 }
@@ -155,7 +156,7 @@ pub async fn render(
 /// The expert's branding as a stylesheet.
 async fn theme_css(
     State(state): State<AppState>,
-    Path(username): Path<String>,
+    PagePath(username): PagePath<String>,
 ) -> Result<Response, PageError> {
     let username = parse_username(&username)?;
     let expert = blocking(&state, move |engine| engine.expert_by_username(&username)).await?;

@@ -7,7 +7,7 @@
 //! search as `POST /v1/search`.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::http::{AppState, blocking};
+use crate::pages::extract::PageQuery;
 use crate::pages::format;
 use crate::pages::layout::{Head, page};
 use crate::pages::page::{PageError, html_with, status_of, url_encode};
@@ -210,7 +211,7 @@ fn number(text: &str, what: &str) -> Result<Option<f32>, String> {
 async fn search_page(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(form): Query<SearchForm>,
+    PageQuery(form): PageQuery<SearchForm>,
 ) -> Result<Response, PageError> {
     let currency = form.currency(&viewer);
     let viewer_id = viewer.user_id();

@@ -5,7 +5,7 @@
 //! viewer goes back to the page they came from.
 
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::SET_COOKIE;
 use axum::response::Response;
@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::http::AppState;
 use crate::pages::cookies;
+use crate::pages::extract::PageForm;
 use crate::pages::page::{PageError, local_path, see_other};
 
 /// How long the chosen zone is remembered, in seconds (a year).
@@ -48,7 +49,7 @@ fn zone_cookie(zone: TimeZone, secure: bool) -> String {
 
 async fn set_time_zone(
     State(state): State<AppState>,
-    Form(form): Form<ZoneForm>,
+    PageForm(form): PageForm<ZoneForm>,
 ) -> Result<Response, PageError> {
     let zone = TimeZone::parse(form.zone.trim())
         .map_err(|_| PageError::bad_request("Choose a time zone from the list."))?;

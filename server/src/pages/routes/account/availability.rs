@@ -5,7 +5,7 @@
 //! error and status 400.
 
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::{NaiveDateTime, TimeZone as _};
@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use super::frame::{account_page, api_error, failure, notices};
 use crate::http::{ApiError, AppState, blocking};
+use crate::pages::extract::{PageForm, PagePath, path_id};
 use crate::pages::format;
 use crate::pages::layout::csrf_field;
 use crate::pages::page::{PageError, html, html_with, see_other};
@@ -143,7 +144,7 @@ async fn answer(
 async fn add_rule(
     State(state): State<AppState>,
     viewer: Viewer,
-    Form(form): Form<RuleForm>,
+    PageForm(form): PageForm<RuleForm>,
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?.id;
     let result = match parse_rule(&form) {
@@ -158,10 +159,10 @@ async fn add_rule(
 async fn delete_rule(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<u64>,
+    PagePath(id): PagePath<String>,
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?.id;
-    let id = AvailabilityRuleId::new(id);
+    let id: AvailabilityRuleId = path_id(&id)?;
     let result = blocking(&state, move |engine| engine.delete_rule(user, id)).await;
     answer(&state, &viewer, result).await
 }
@@ -169,7 +170,7 @@ async fn delete_rule(
 async fn add_exception(
     State(state): State<AppState>,
     viewer: Viewer,
-    Form(form): Form<ExceptionForm>,
+    PageForm(form): PageForm<ExceptionForm>,
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?.id;
     let result = match parse_exception(&form, viewer.time_zone()) {
@@ -184,10 +185,10 @@ async fn add_exception(
 async fn delete_exception(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<u64>,
+    PagePath(id): PagePath<String>,
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?.id;
-    let id = AvailabilityExceptionId::new(id);
+    let id: AvailabilityExceptionId = path_id(&id)?;
     let result = blocking(&state, move |engine| engine.delete_exception(user, id)).await;
     answer(&state, &viewer, result).await
 }

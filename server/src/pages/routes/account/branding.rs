@@ -6,7 +6,7 @@
 //! formula (`pages::contrast`), so the warning stands without scripts too.
 
 use axum::Router;
-use axum::extract::{Form, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use droply_engine::accounts::ProfileUpdate;
@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::frame::{account_page, api_error, failure, notices};
 use crate::http::{ApiError, AppState, blocking};
 use crate::pages::contrast;
+use crate::pages::extract::{PageForm, PageQuery};
 use crate::pages::layout::csrf_field;
 use crate::pages::page::{PageError, html, html_with, see_other};
 use crate::pages::viewer::Viewer;
@@ -115,7 +116,7 @@ fn contrast_warnings(background: &str, text: &str, primary: &str) -> Vec<String>
 
 async fn show_branding(
     viewer: Viewer,
-    Query(query): Query<SavedQuery>,
+    PageQuery(query): PageQuery<SavedQuery>,
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?;
     let saved = query.saved.is_some().then_some("Your branding is saved.");
@@ -130,7 +131,7 @@ async fn show_branding(
 async fn save_branding(
     State(state): State<AppState>,
     viewer: Viewer,
-    Form(form): Form<BrandingForm>,
+    PageForm(form): PageForm<BrandingForm>,
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?;
     let id = user.id;

@@ -8,7 +8,7 @@
 //! `?referrals=` carry the store's cursors).
 
 use axum::Router;
-use axum::extract::{Form, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use droply_engine::Earnings;
@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use super::frame::{account_page, api_error, failure, notices};
 use crate::http::{ApiError, AppState, blocking};
+use crate::pages::extract::{PageForm, PageQuery};
 use crate::pages::format;
 use crate::pages::layout::csrf_field;
 use crate::pages::page::{PageError, html, html_with, see_other, url_encode};
@@ -138,7 +139,7 @@ async fn ledger(state: &AppState, user: &User, starts: Starts) -> Ledger {
 async fn show_earnings(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(query): Query<EarningsQuery>,
+    PageQuery(query): PageQuery<EarningsQuery>,
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?;
     let ledger = ledger(&state, user, query.starts()?).await;
@@ -152,7 +153,7 @@ async fn show_earnings(
 async fn request_payout(
     State(state): State<AppState>,
     viewer: Viewer,
-    Form(form): Form<PayoutForm>,
+    PageForm(form): PageForm<PayoutForm>,
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?;
     let (id, currency) = (user.id, user.currency);

@@ -7,7 +7,7 @@
 //! as typed, with its error and status 400.
 
 use axum::Router;
-use axum::extract::{Form, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use droply_engine::accounts::ProfileUpdate;
@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use super::frame::{account_page, api_error, failure, notices};
 use crate::http::{ApiError, AppState, blocking};
+use crate::pages::extract::{PageForm, PageQuery};
 use crate::pages::layout::csrf_field;
 use crate::pages::page::{PageError, html, html_with, see_other};
 use crate::pages::viewer::Viewer;
@@ -166,7 +167,7 @@ impl ProfileForm {
 
 async fn show_profile_form(
     viewer: Viewer,
-    Query(query): Query<SavedQuery>,
+    PageQuery(query): PageQuery<SavedQuery>,
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?;
     let saved = query.saved.is_some().then_some("Your profile is saved.");
@@ -181,7 +182,7 @@ async fn show_profile_form(
 async fn save_profile(
     State(state): State<AppState>,
     viewer: Viewer,
-    Form(form): Form<ProfileForm>,
+    PageForm(form): PageForm<ProfileForm>,
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?;
     let id = user.id;
