@@ -69,6 +69,9 @@ struct Inner {
     revoked: Vec<String>,
     /// How many Calendar API calls still answer 503.
     failing_api_calls: u32,
+    /// How many event creations are still made and then answered 503 (as
+    /// when Google's answer is lost on the way).
+    lost_creates: u32,
     /// The next refresh waits for this before it is answered.
     refresh_hold: Option<tokio::sync::oneshot::Receiver<()>>,
 }
@@ -243,6 +246,17 @@ impl GoogleFake {
     /// The next `n` Calendar API calls (FreeBusy, events) answer 503.
     pub fn fail_next_api_calls(&self, n: u32) {
         lock(&self.inner).failing_api_calls = n;
+    }
+
+    /// The next `n` event creations are made, then answered 503: the
+    /// caller cannot know they were.
+    pub fn lose_next_creates(&self, n: u32) {
+        lock(&self.inner).lost_creates = n;
+    }
+
+    /// Removes event `id`, as its owner deleting it in Google Calendar.
+    pub fn remove_event(&self, id: &str) {
+        lock(&self.inner).events.remove(id);
     }
 
     /// FreeBusy answers these busy intervals (RFC 3339).
@@ -511,6 +525,11 @@ async fn create_event(
     inner.log.push(("create".to_owned(), token));
     let event = event_from(&id, &body, None);
     inner.events.insert(id.clone(), event);
+    if inner.lost_creates > 0 {
+        inner.lost_creates -= 1;
+        inner.log.push(("lost".to_owned(), id));
+        return api_error(StatusCode::SERVICE_UNAVAILABLE, "Backend Error");
+    }
     axum::Json(json!({"id": id, "status": "confirmed"})).into_response()
 }
 

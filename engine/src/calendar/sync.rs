@@ -344,11 +344,13 @@ impl CalendarSync {
                 let body = event_body(&booking);
                 self.with_access(google, store, user, now, report, |access| match &link {
                     Some(link) => match google.client.patch_event(access, &link.event_id, &body) {
-                        // Deleted at Google: a new event, with an id of
-                        // Google's (ours stays taken by the deleted one).
-                        Err(err) if err.failure == GoogleFailure::Gone => {
-                            google.client.create_event(access, &body, None)
-                        }
+                        // Deleted at Google: a new event, under an id of
+                        // this operation's (the booking's stays taken by the
+                        // deleted one), so a retry after a lost answer finds
+                        // it made (409) instead of making another.
+                        Err(err) if err.failure == GoogleFailure::Gone => google
+                            .client
+                            .create_event(access, &body, Some(&remade_event_id(&booking, op))),
                         other => other.map(|()| link.event_id.clone()),
                     },
                     None => google
@@ -454,6 +456,12 @@ fn same_grant(row: &CalendarConnection, read: &CalendarConnection) -> bool {
 /// characters of `a`-`v` and `0`-`9`).
 fn event_id_of(booking: &Booking) -> String {
     format!("dropb{:012}", booking.id.get())
+}
+
+/// The id of the event `op` makes anew for `booking` after the expert
+/// deleted its event in Google (base32hex, as `event_id_of`).
+fn remade_event_id(booking: &Booking, op: &CalendarOp) -> String {
+    format!("{}o{:012}", event_id_of(booking), op.id.get())
 }
 
 /// The event a booking shows in its expert's calendar.

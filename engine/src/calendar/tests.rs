@@ -264,6 +264,48 @@ fn a_cancel_waits_for_the_reschedule_it_follows() {
     assert_eq!(store.count::<CalendarOp>(), 0);
 }
 
+/// Regression: an update whose event the expert had deleted in Google made
+/// a new event under an id of Google's; when Google's answer was lost, the
+/// retry made another, and the first stayed in the expert's calendar for
+/// good (a later cancel removed only the linked one).
+#[test]
+fn an_event_made_again_after_its_deletion_is_made_once_when_the_answer_is_lost() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fake = GoogleFake::start();
+    let (store, ann, bob, sync) = ann_connected(&fake);
+    let mut first = crate::test_rows::booking(bob.id, ann.id);
+    first.status = droply_models::BookingStatus::Confirmed;
+    let first = store.bookings().create(first).expect("booking");
+    store
+        .write(|txn| booking_changed(txn, None, &first))
+        .expect("queued");
+    let now = droply_models::Timestamp::now();
+    sync.sync_all(&store, now).expect("sync");
+    let made = fake.events();
+    assert_eq!(made.len(), 1);
+    // The expert deletes the event in Google; then the session moves an hour.
+    fake.remove_event(&made[0].id);
+    let mut later = first.clone();
+    later.start_time = first.start_time.plus_minutes(60);
+    later.end_time = first.end_time.plus_minutes(60);
+    store
+        .write(|txn| {
+            let later = txn.update(later.clone())?;
+            booking_changed(txn, Some(&first), &later)
+        })
+        .expect("moved");
+    // The new event is made, but Google's answer is lost.
+    fake.lose_next_creates(1);
+    let now = droply_models::Timestamp::now();
+    let report = sync.sync_all(&store, now).expect("sync");
+    assert_eq!(report.events_failed, 1, "{report:?}");
+    sync.sync_all(&store, now.plus_minutes(5)).expect("sync");
+    assert_eq!(fake.events().len(), 1, "{:?}", fake.events());
+    assert_eq!(store.count::<CalendarOp>(), 0);
+}
+
 /// Regression: busy times were read 90 days ahead, but slots and bookings
 /// had no bound: a session 100 days out was offered and booked over an
 /// event Google was never asked about.
