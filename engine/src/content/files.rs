@@ -296,16 +296,7 @@ impl ContentFiles {
     /// pointed at for an hour. Returns how many.
     pub fn sweep_orphans(&self) -> Result<usize> {
         let store = &self.store;
-        let mut known = HashSet::new();
-        for item in store.iter::<Content>() {
-            let content = item?;
-            known.extend(
-                [Some(content.file_path), content.preview_path]
-                    .into_iter()
-                    .flatten()
-                    .filter(|path| !path.is_empty()),
-            );
-        }
+        let known = recorded_paths(store)?;
         let mut removed = 0;
         if let Some(shared) = store.shared_files() {
             let cutoff = droply_models::Timestamp::now().plus_minutes(-SHARED_ORPHAN_GRACE_MINUTES);
@@ -316,26 +307,72 @@ impl ContentFiles {
                 }
             }
         }
-        for dir in fs::read_dir(self.root())? {
-            let dir = dir?;
-            if dir.file_name() == "tmp" || !dir.file_type()?.is_dir() {
-                continue;
-            }
-            let name = dir.file_name().to_string_lossy().into_owned();
-            for file in fs::read_dir(dir.path())? {
-                let file = file?;
-                let stored = format!(
-                    "{CONTENT_DIR}/{name}/{}",
-                    file.file_name().to_string_lossy()
-                );
-                if !known.contains(&stored) {
-                    fs::remove_file(file.path())?;
-                    removed += 1;
-                }
+        for (stored, path) in local_files(&self.root())? {
+            if !known.contains(&stored) {
+                fs::remove_file(path)?;
+                removed += 1;
             }
         }
         Ok(removed)
     }
+
+    /// The guard before a data directory is taken for `store`'s: whether
+    /// the files under `data_dir`'s `content/` may be `store`'s, that is
+    /// whether it holds none or a content row of `store` names one of them.
+    /// Files no row names belong to another store (the directory was opened
+    /// with the wrong one), and [`ContentFiles::sweep_orphans`] would delete
+    /// them all. Reads only; a missing `content/` holds none.
+    pub fn may_belong_to(data_dir: &Path, store: &Store) -> Result<bool> {
+        let local = local_files(&data_dir.join(CONTENT_DIR))?;
+        if local.is_empty() {
+            return Ok(true);
+        }
+        let known = recorded_paths(store)?;
+        Ok(local.iter().any(|(stored, _)| known.contains(stored)))
+    }
+}
+
+/// The paths `store`'s content rows record, files and previews.
+fn recorded_paths(store: &Store) -> Result<HashSet<String>> {
+    let mut known = HashSet::new();
+    for item in store.iter::<Content>() {
+        let content = item?;
+        known.extend(
+            [Some(content.file_path), content.preview_path]
+                .into_iter()
+                .flatten()
+                .filter(|path| !path.is_empty()),
+        );
+    }
+    Ok(known)
+}
+
+/// Every file in the content directories under `root` (a data directory's
+/// `content/`; `tmp/` left out): the path a row would record, and where it
+/// is. A missing `root` holds none.
+fn local_files(root: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let dirs = match fs::read_dir(root) {
+        Ok(dirs) => dirs,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(err.into()),
+    };
+    let mut files = Vec::new();
+    for dir in dirs {
+        let dir = dir?;
+        if dir.file_name() == "tmp" || !dir.file_type()?.is_dir() {
+            continue;
+        }
+        let name = dir.file_name().to_string_lossy().into_owned();
+        for file in fs::read_dir(dir.path())? {
+            let file = file?;
+            let stored = format!(
+                "{CONTENT_DIR}/{name}/{}",
+                file.file_name().to_string_lossy()
+            );
+            files.push((stored, file.path()));
+        }
+    }
+    Ok(files)
 }
 
 /// The allowed type `head` shows, if `accept` takes it.
@@ -451,6 +488,12 @@ mod tests {
             .keep(orphan, ContentId::new(99), FileRole::File)
             .expect("keep");
         fs::write(files.tmp_dir().join("cut.part"), b"%PDF-1.7 cut short").expect("partial");
+        // A row of this store names a file here; no row of another store does.
+        assert!(ContentFiles::may_belong_to(dir.path(), &store).expect("this store"));
+        let other = Store::open_temporary().expect("another store");
+        assert!(!ContentFiles::may_belong_to(dir.path(), &other).expect("another store"));
+        let empty = tempfile::tempdir().expect("empty");
+        assert!(ContentFiles::may_belong_to(empty.path(), &other).expect("no content/"));
         assert_eq!(files.sweep_orphans().expect("sweep"), 1);
         let reopened = ContentFiles::open(dir.path(), &store).expect("reopen");
         assert_eq!(fs::read_dir(reopened.tmp_dir()).expect("tmp").count(), 0);

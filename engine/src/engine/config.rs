@@ -21,8 +21,10 @@ use crate::search_index::SearchIndexConfig;
 use crate::video::VideoConfig;
 
 /// Where everything of one Droply lives: `store/` (the sled store),
-/// `search/` (the derived indexes), `content/` (files creators sell) and
-/// `models/` (sentence model files).
+/// `search/` (the derived indexes), `content/` (files creators sell),
+/// `models/` (sentence model files), and two files the command line keeps:
+/// `.lock` (held by the `droply` process using the directory) and
+/// `store-instance` (the instance key of the store the directory belongs to).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataDir(PathBuf);
 
@@ -55,6 +57,17 @@ impl DataDir {
     /// Where the sentence model's files are kept by default.
     pub fn model(&self) -> PathBuf {
         model_dir_in(&self.0)
+    }
+
+    /// The file a `droply` process holds a lock on while it uses this directory.
+    pub fn lock_file(&self) -> PathBuf {
+        self.0.join(".lock")
+    }
+
+    /// The file that names the store this directory belongs to: its
+    /// instance key ([`Store::instance_key`](crate::Store::instance_key)).
+    pub fn store_marker(&self) -> PathBuf {
+        self.0.join("store-instance")
     }
 }
 
@@ -130,6 +143,10 @@ pub struct EngineConfig {
     pub video: VideoConfig,
     /// Google Calendar (or none), the token key and the sync's timing.
     pub calendar: CalendarConfig,
+    /// Whether opening deletes the files under `content/` that no content
+    /// row names (what a crash left). `droply verify`, which only reads,
+    /// turns it off.
+    pub sweep_orphan_files: bool,
 }
 
 impl EngineConfig {
@@ -154,6 +171,7 @@ impl EngineConfig {
             content: ContentConfig::default(),
             video: VideoConfig::default(),
             calendar: CalendarConfig::default(),
+            sweep_orphan_files: true,
         }
     }
 }

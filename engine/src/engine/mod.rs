@@ -132,9 +132,11 @@ impl Engine {
             Some(daily) => Some(Arc::new(DailyClient::new(daily)?)),
             None => None,
         };
-        let orphans = content_files.sweep_orphans()?;
-        if orphans > 0 {
-            tracing::info!(orphans, "deleted content files no row points at");
+        if config.sweep_orphan_files {
+            let orphans = content_files.sweep_orphans()?;
+            if orphans > 0 {
+                tracing::info!(orphans, "deleted content files no row points at");
+            }
         }
         let engine = Engine {
             inner: Arc::new(Inner {

@@ -115,7 +115,11 @@ fn a_start_off_the_slot_grid_is_refused() {
     // Every start the slot finder offers is on the grid and bookable.
     let offered = half_hours_on(&store, &expert, slot, &policy);
     assert_eq!(offered.len(), 16, "09:00-17:00 in half hours");
-    assert!(offered.iter().all(|s| policy.on_grid(s.start, expert.timezone)));
+    assert!(
+        offered
+            .iter()
+            .all(|s| policy.on_grid(s.start, expert.timezone))
+    );
     let first = offered.first().expect("a slot").start;
     book(&store, &request(client, &expert, first, 30), &policy).expect("an offered slot");
 }

@@ -3,7 +3,8 @@
 //! `calendar_not_configured`), Google's endpoints (tests point them at a
 //! fake on loopback), the key tokens are encrypted with, and how often the
 //! sync runs. The client secret and the key are read into secret values
-//! (`--help` and debug output never show them); the key is checked at start.
+//! (`--help`, debug output and parse errors never show them); the key is
+//! checked at start.
 
 use std::time::Duration;
 
@@ -14,8 +15,8 @@ use droply_engine::calendar::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use super::limits::parse_duration;
-use super::payments::parse_secret;
+use super::limits::parse_interval;
+use super::secret_values::secret;
 use crate::{Error, Result};
 
 /// The calendar flags.
@@ -25,7 +26,7 @@ pub struct CalendarArgs {
     #[arg(long, env = "DROPLY_GOOGLE_CLIENT_ID")]
     pub google_client_id: Option<String>,
     /// Google OAuth client secret.
-    #[arg(long, env = "DROPLY_GOOGLE_CLIENT_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    #[arg(long, env = "DROPLY_GOOGLE_CLIENT_SECRET", hide_env_values = true, value_parser = secret())]
     pub google_client_secret: Option<SecretString>,
     /// Google's consent page.
     #[arg(long, env = "DROPLY_GOOGLE_AUTH_URL", default_value = GOOGLE_AUTH_URL)]
@@ -47,10 +48,10 @@ pub struct CalendarArgs {
     )]
     pub google_redirect_url: String,
     /// The key tokens are encrypted with: 32 bytes as 64 hex digits or base64.
-    #[arg(long, env = "DROPLY_SECRET_KEY", hide_env_values = true, value_parser = parse_secret)]
+    #[arg(long, env = "DROPLY_SECRET_KEY", hide_env_values = true, value_parser = secret())]
     pub secret_key: Option<SecretString>,
     /// How often busy times are read and calendar events written.
-    #[arg(long, env = "DROPLY_CALENDAR_SYNC_EVERY", default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, env = "DROPLY_CALENDAR_SYNC_EVERY", default_value = "5m", value_parser = parse_interval)]
     pub calendar_sync_every: Duration,
 }
 

@@ -2,6 +2,11 @@
 //! and the model files live. Flag `--data-dir`, or `DROPLY_DATA_DIR`, or
 //! `./droply-data`; and `--store` (`DROPLY_STORE`), which moves the store
 //! elsewhere: another sled directory or a PostgreSQL database.
+//!
+//! Opening one is the same for every command ([`DataDirArgs::open_store`]):
+//! take its lock ([`DataDirLock`]: one process at a time), open the store,
+//! and check that the directory is that store's ([`store_marker`]), all
+//! before anything in it is changed.
 
 use std::path::PathBuf;
 
@@ -9,6 +14,9 @@ use clap::Args;
 use droply_engine::store::StoreLocation;
 use droply_engine::{DataDir, Engine, Store};
 
+use super::dir_lock::DataDirLock;
+use super::secret_values::store_location;
+use super::store_marker::{self, Access};
 use crate::Result;
 
 /// The `--data-dir` and `--store` options.
@@ -20,7 +28,7 @@ pub struct DataDirArgs {
     /// Where the store is: `sled:DIR`, or a `postgres://` URL that several
     /// nodes share (each keeps its own search index in the data directory).
     /// Default: sled in the data directory's `store/`.
-    #[arg(long, env = "DROPLY_STORE", hide_env_values = true)]
+    #[arg(long, env = "DROPLY_STORE", hide_env_values = true, value_parser = store_location())]
     pub store: Option<StoreLocation>,
 }
 
@@ -30,15 +38,90 @@ impl DataDirArgs {
         DataDir::new(&self.data_dir)
     }
 
-    /// Creates the data directory if needed and opens the store: the one
-    /// `--store` names, else sled in the data directory.
-    pub fn open_store(&self) -> Result<Store> {
-        match &self.store {
-            Some(location) => {
-                std::fs::create_dir_all(&self.data_dir)?;
-                Ok(Store::open_at(location)?)
+    /// Takes the data directory for this process (creating it if needed)
+    /// and opens the store: the one `--store` names, else sled in the data
+    /// directory. Refused when another process holds the directory, or when
+    /// it belongs to another store ([`store_marker`]'s rule, under
+    /// `access`). Keep the lock until the command ends (bound first, it is
+    /// let go after the store).
+    pub fn open_store(&self, access: Access) -> Result<(DataDirLock, Store)> {
+        let layout = self.layout();
+        let lock = DataDirLock::take(&layout)?;
+        let store = match &self.store {
+            Some(location) => Store::open_at(location)?,
+            None => {
+                if !layout.store().exists() {
+                    store_marker::check_before_new_store(&layout)?;
+                }
+                Engine::open_store(&layout)?
             }
-            None => Ok(Engine::open_store(&self.layout())?),
+        };
+        store_marker::claim(&layout, &store, access)?;
+        Ok((lock, store))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Flags {
+        #[command(flatten)]
+        data: DataDirArgs,
+    }
+
+    fn data_dir(args: &[&str]) -> DataDirArgs {
+        let mut argv = vec!["droply"];
+        argv.extend_from_slice(args);
+        Flags::try_parse_from(argv).expect("flags").data
+    }
+
+    /// Regression: a second process on a data directory in use (its store
+    /// elsewhere) rebuilt the live search index and emptied `content/tmp/`.
+    #[test]
+    fn a_data_dir_is_opened_by_one_holder_at_a_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        let store = format!("sled:{}", dir.path().join("store").display());
+        let args = data_dir(&["--data-dir", &data.display().to_string(), "--store", &store]);
+        let (lock, first) = args.open_store(Access::Write).expect("the first");
+        let upload = data.join("content").join("tmp").join("upload.part");
+        std::fs::create_dir_all(upload.parent().expect("tmp")).expect("tmp");
+        std::fs::write(&upload, b"%PDF-1.7 half").expect("an upload under way");
+        for access in [Access::Write, Access::ReadOnly] {
+            let refused = args.open_store(access).expect_err("a second holder");
+            assert!(
+                refused
+                    .to_string()
+                    .contains("in use by another droply process"),
+                "{refused}"
+            );
         }
+        assert!(upload.exists(), "the first holder's files stay");
+        drop((lock, first));
+        args.open_store(Access::ReadOnly).expect("free again");
+    }
+
+    /// Regression: `verify` with a missing `--store` on a PostgreSQL node's
+    /// data directory made a fresh sled store in it, and the engine's start
+    /// then deleted every content file.
+    #[test]
+    fn no_new_store_is_made_in_a_data_dir_of_another() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let layout = DataDir::new(dir.path());
+        std::fs::write(layout.store_marker(), "00112233445566778899aabbccddeeff\n")
+            .expect("marker");
+        let args = data_dir(&["--data-dir", &dir.path().display().to_string()]);
+        let refused = args
+            .open_store(Access::ReadOnly)
+            .expect_err("another store's");
+        assert!(
+            refused.to_string().contains("belongs to another store"),
+            "{refused}"
+        );
+        assert!(!layout.store().exists(), "no sled store made");
     }
 }

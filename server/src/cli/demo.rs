@@ -1,6 +1,8 @@
 //! `droply demo`: writes a generated demo marketplace as JSON lines for
 //! `droply import`, and optionally its ground truth (for ranking
-//! evaluation) and the expert profile texts an index would embed.
+//! evaluation) and the expert profile texts an index would embed. One
+//! bound on its size, [`MAX_USERS`], holds here and for `serve --demo`
+//! ([`serve_experts`]).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -8,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
+use clap::builder::RangedU64ValueParser;
 use droply_lab::demo::{DemoConfig, DemoMarketplace, profile_text, try_generate};
 use serde::Serialize;
 
@@ -15,6 +18,14 @@ use crate::{Error, Result};
 
 /// Most users one run may generate.
 const MAX_USERS: usize = 5_000_000;
+
+/// The values `serve --demo-experts` takes: 1 up to what keeps the
+/// marketplace, with the demo's clients, within [`MAX_USERS`] (a larger
+/// count overflowed or exhausted memory in the generator).
+pub fn serve_experts() -> RangedU64ValueParser<usize> {
+    let most = MAX_USERS.saturating_sub(DemoConfig::default().clients);
+    RangedU64ValueParser::<usize>::new().range(1..=u64::try_from(most).unwrap_or(u64::MAX))
+}
 
 /// Arguments of `droply demo`.
 #[derive(Debug, Args)]
@@ -121,4 +132,32 @@ fn write_profile_texts(
         lines += 1;
     }
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use droply_lab::demo::DemoConfig;
+
+    use super::MAX_USERS;
+    use crate::cli::Cli;
+
+    fn serve_demo(experts: &str) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(["droply", "serve", "--demo", "--demo-experts", experts])
+    }
+
+    /// Regression: `serve --demo --demo-experts 18446744073709551615` (or
+    /// 100000000) panicked or aborted in the generator, where `droply demo`
+    /// refuses more than [`MAX_USERS`] users.
+    #[test]
+    fn serve_demo_experts_are_held_to_the_demo_bound() {
+        let most = MAX_USERS - DemoConfig::default().clients;
+        let past = (most + 1).to_string();
+        for refused in ["18446744073709551615", "100000000", past.as_str(), "0"] {
+            let err = serve_demo(refused).expect_err(refused).to_string();
+            assert!(err.contains("--demo-experts"), "{err}");
+        }
+        serve_demo(&most.to_string()).expect("the most");
+        serve_demo("2000").expect("a small one");
+    }
 }

@@ -13,6 +13,7 @@ use droply_engine::payments::{PaymentsConfig, open_imported_sales};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dir::DataDirArgs;
+use super::store_marker::Access;
 use crate::Result;
 
 /// Arguments of `droply import`.
@@ -27,7 +28,7 @@ pub struct ImportArgs {
 
 /// Runs `droply import`.
 pub fn run(args: ImportArgs) -> Result<()> {
-    let store = args.data.open_store()?;
+    let (_data_dir_lock, store) = args.data.open_store(Access::Write)?;
     let file = File::open(&args.file)?;
     let total = file.metadata()?.len();
     let bar = ProgressBar::new(total).with_style(

@@ -3,7 +3,9 @@
 //! limits) and the engine's sign-in limits (password-hashing permits, the
 //! sign-in throttle). Each flag has a `DROPLY_...` variable; durations are
 //! written like `500ms`, `10s`, `15m` or `1h`; a rate of 0 turns that rate
-//! limit off.
+//! limit off. Every interval flag (`--*-every`: how often a job or a ping
+//! runs) is read by [`parse_interval`], the one rule that keeps it at
+//! [`MIN_INTERVAL`] or more.
 
 use std::time::Duration;
 
@@ -79,7 +81,7 @@ pub struct LimitArgs {
     #[arg(long, env = "DROPLY_LIVE_MESSAGE_BURST", default_value_t = 20)]
     pub live_message_burst: u32,
     /// How often an idle live connection is pinged.
-    #[arg(long, env = "DROPLY_LIVE_PING_EVERY", default_value = "20s", value_parser = parse_duration)]
+    #[arg(long, env = "DROPLY_LIVE_PING_EVERY", default_value = "20s", value_parser = parse_interval)]
     pub live_ping_every: Duration,
     /// A live connection silent this long (not even a pong) is closed.
     #[arg(long, env = "DROPLY_LIVE_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
@@ -182,6 +184,25 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(number.saturating_mul(unit_ms)))
 }
 
+/// The shortest interval an `--*-every` flag takes. A background job (the
+/// payment, video and calendar sweeps, which call Stripe, Daily and Google)
+/// or the live pings run at most once a second: at 0 a job ran again
+/// without pausing.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How often something runs: a [`parse_duration`] of at least
+/// [`MIN_INTERVAL`].
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let every = parse_duration(text)?;
+    if every < MIN_INTERVAL {
+        return Err(format!(
+            "{:?} is too short: an interval is at least 1s (0 would run the job without a pause)",
+            text.trim()
+        ));
+    }
+    Ok(every)
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -228,5 +249,34 @@ mod tests {
         assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
         assert!(parse_duration("10 parsecs").is_err());
         assert!(parse_duration("s").is_err());
+    }
+
+    #[test]
+    fn an_interval_is_at_least_a_second() {
+        assert_eq!(parse_interval("1s"), Ok(MIN_INTERVAL));
+        assert_eq!(parse_interval("5m"), Ok(Duration::from_secs(300)));
+        for short in ["0", "0s", "0ms", "999ms"] {
+            let err = parse_interval(short).expect_err(short);
+            assert!(err.contains("at least 1s"), "{err}");
+        }
+    }
+
+    /// Regression: `--payments-sweep-every 0` (and every other interval
+    /// flag at 0) made its job run again and again without a pause.
+    #[test]
+    fn every_interval_flag_refuses_zero() {
+        use crate::cli::Cli;
+        for flag in [
+            "--payments-sweep-every",
+            "--video-sweep-every",
+            "--calendar-sync-every",
+            "--live-ping-every",
+        ] {
+            let err = Cli::try_parse_from(["droply", "serve", flag, "0"])
+                .expect_err(flag)
+                .to_string();
+            assert!(err.contains(flag) && err.contains("at least 1s"), "{err}");
+            Cli::try_parse_from(["droply", "serve", flag, "2s"]).expect(flag);
+        }
     }
 }

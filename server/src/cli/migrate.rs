@@ -3,27 +3,31 @@
 //! every row back from the copy and compares it with the original. The
 //! content files go along: from the data directory into the database, or
 //! back, each checked against its row's size and hash. Run it with the
-//! service stopped. Prints one JSON line: rows per entity, rows checked,
-//! files copied.
+//! service stopped (the data directory's lock refuses it while a `droply`
+//! process holds the directory). Prints one JSON line: rows per entity,
+//! rows checked, files copied. A store's URL may carry its password: a bad
+//! `--from` or `--to` is refused without repeating it.
 
 use std::path::PathBuf;
 
 use clap::Args;
-use droply_engine::Store;
 use droply_engine::content::{check_files_to_copy, copy_files};
 use droply_engine::records::copy_store;
 use droply_engine::store::StoreLocation;
+use droply_engine::{DataDir, Store};
 
+use super::dir_lock::DataDirLock;
+use super::secret_values::store_location;
 use crate::Result;
 
 /// Arguments of `droply migrate`.
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
     /// The store to copy: `sled:DIR` or a `postgres://` URL.
-    #[arg(long)]
+    #[arg(long, value_parser = store_location())]
     pub from: StoreLocation,
     /// The empty store to copy into: `sled:DIR` or a `postgres://` URL.
-    #[arg(long)]
+    #[arg(long, value_parser = store_location())]
     pub to: StoreLocation,
     /// The data directory whose `content/` holds the sled side's content
     /// files.
@@ -33,6 +37,7 @@ pub struct MigrateArgs {
 
 /// Runs `droply migrate`.
 pub fn run(args: MigrateArgs) -> Result<()> {
+    let _data_dir_lock = DataDirLock::take(&DataDir::new(&args.data_dir))?;
     let from = Store::open_at(&args.from)?;
     let to = Store::open_at(&args.to)?;
     check_files_to_copy(&from, &to, &args.data_dir)?;

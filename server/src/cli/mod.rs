@@ -3,6 +3,7 @@
 mod calendar;
 mod data_dir;
 mod demo;
+mod dir_lock;
 mod embed;
 mod eval;
 mod import;
@@ -11,7 +12,9 @@ mod migrate;
 mod model;
 mod payments;
 mod reindex;
+mod secret_values;
 mod serve;
+mod store_marker;
 mod verify;
 mod video;
 

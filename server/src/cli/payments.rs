@@ -1,7 +1,7 @@
 //! The payment flags of `droply serve`: Stripe's keys and API base (none:
 //! payments off, free sessions only), the platform fee, the earnings hold,
 //! the refund policy and the payment sweep. Keys are read into secret
-//! values (`--help` and debug output never show them).
+//! values (`--help`, debug output and parse errors never show them).
 
 use std::time::Duration;
 
@@ -11,7 +11,8 @@ use droply_engine::payments::{
 };
 use secrecy::SecretString;
 
-use super::limits::parse_duration;
+use super::limits::{parse_duration, parse_interval};
+use super::secret_values::secret;
 use crate::pages::PageSettings;
 use crate::{Error, Result};
 
@@ -20,10 +21,10 @@ use crate::{Error, Result};
 pub struct PaymentArgs {
     /// Stripe secret API key (`sk_...`); without it paid bookings and
     /// payouts answer `payments_not_configured`.
-    #[arg(long, env = "DROPLY_STRIPE_SECRET_KEY", hide_env_values = true, value_parser = parse_secret)]
+    #[arg(long, env = "DROPLY_STRIPE_SECRET_KEY", hide_env_values = true, value_parser = secret())]
     pub stripe_secret_key: Option<SecretString>,
     /// The webhook endpoint's signing secret (`whsec_...`); required with a key.
-    #[arg(long, env = "DROPLY_STRIPE_WEBHOOK_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    #[arg(long, env = "DROPLY_STRIPE_WEBHOOK_SECRET", hide_env_values = true, value_parser = secret())]
     pub stripe_webhook_secret: Option<SecretString>,
     /// Stripe's publishable key (`pk_...`), for the pages' card form
     /// (Stripe.js is loaded only with payments configured and this set).
@@ -43,7 +44,7 @@ pub struct PaymentArgs {
     #[arg(long, env = "DROPLY_FULL_REFUND_HOURS", default_value_t = 24)]
     pub full_refund_hours: u32,
     /// How often unfinished Stripe calls are retried and scheduled payouts made.
-    #[arg(long, env = "DROPLY_PAYMENTS_SWEEP_EVERY", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, env = "DROPLY_PAYMENTS_SWEEP_EVERY", default_value = "60s", value_parser = parse_interval)]
     pub payments_sweep_every: Duration,
     /// How old an unfinished Stripe call must be before the sweep repeats it.
     #[arg(long, env = "DROPLY_PAYMENTS_RETRY_AFTER", default_value = "60s", value_parser = parse_duration)]
@@ -72,14 +73,6 @@ pub struct PaymentArgs {
         default_value = "http://localhost:8080"
     )]
     pub public_url: String,
-}
-
-/// A secret flag's value: anything but blank.
-pub(super) fn parse_secret(text: &str) -> std::result::Result<SecretString, String> {
-    if text.trim().is_empty() {
-        return Err("must not be empty".to_owned());
-    }
-    Ok(SecretString::from(text.to_owned()))
 }
 
 impl PaymentArgs {

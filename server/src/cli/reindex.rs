@@ -1,6 +1,6 @@
 //! `droply reindex`: rebuilds the search indexes (text and vectors) of a data directory
-//! from its store, with a progress bar on stderr. The service must not be running (it
-//! holds the store).
+//! from its store, with a progress bar on stderr. Refused while the service (or any
+//! other `droply` process) holds the data directory.
 
 use std::path::PathBuf;
 
@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dir::DataDirArgs;
 use super::model::{load_embedder, model_dir};
+use super::store_marker::Access;
 use crate::Result;
 
 /// Arguments of `droply reindex`.
@@ -32,7 +33,7 @@ pub struct ReindexArgs {
 
 /// Runs `droply reindex`.
 pub fn run(args: ReindexArgs) -> Result<()> {
-    let store = args.data.open_store()?;
+    let (_data_dir_lock, store) = args.data.open_store(Access::Write)?;
     let dir = model_dir(args.model_dir.as_deref(), &args.data.data_dir);
     let embedder = load_embedder(&dir, args.precision)?;
     let bar = ProgressBar::new(0).with_style(

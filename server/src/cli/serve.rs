@@ -1,4 +1,7 @@
-//! `droply serve`: opens the store (loading the demo marketplace into an empty
+//! `droply serve`: reads its settings and binds its address first, so that a
+//! bad setting or a port in use fails before the data directory is
+//! touched; then takes the data directory ([`DataDirArgs::open_store`]: its
+//! lock, and its store, loading the demo marketplace into an empty
 //! one with `--demo`), opens the engine over it (the sentence model, the
 //! search index following the store, the background jobs: the session sweep
 //! the hold sweep and, with Stripe configured, the payment sweep; with
@@ -24,8 +27,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::calendar::CalendarArgs;
 use super::data_dir::DataDirArgs;
+use super::demo::serve_experts;
 use super::limits::LimitArgs;
 use super::payments::PaymentArgs;
+use super::store_marker::Access;
 use super::video::VideoArgs;
 use crate::startup::serve_until;
 use crate::{Error, Result};
@@ -43,7 +48,7 @@ pub struct ServeArgs {
     #[arg(long, env = "DROPLY_DEMO")]
     pub demo: bool,
     /// How many experts the demo marketplace has.
-    #[arg(long, env = "DROPLY_DEMO_EXPERTS", default_value_t = 10_000)]
+    #[arg(long, env = "DROPLY_DEMO_EXPERTS", default_value_t = 10_000, value_parser = serve_experts())]
     pub demo_experts: usize,
     /// Directory of the sentence model files
     /// [default: <data-dir>/models/all-MiniLM-L6-v2].
@@ -82,8 +87,17 @@ const STATS_SAVE_EVERY: Duration = Duration::from_secs(5 * 60);
 
 /// Runs `droply serve`.
 pub fn run(args: ServeArgs) -> Result<()> {
-    let store = args.data.open_store()?;
     let payments = args.payments.config()?;
+    let video = args.video.config()?;
+    let calendar = args.calendar.config()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let listener = runtime
+        .block_on(async { crate::serve_loop::bind(args.addr) })
+        .map_err(|err| Error::Config(format!("cannot listen on {}: {err}", args.addr)))?;
+    // Held until the end: the engine is shut down and the store flushed by then.
+    let (_data_dir_lock, store) = args.data.open_store(Access::Write)?;
     // A store that cannot say how many users it holds is never taken for empty.
     if args.demo && store.try_count::<droply_models::User>()? == 0 {
         load_demo(&store, &args.data.data_dir, args.demo_experts, &payments)?;
@@ -99,8 +113,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
         dropin_sweep_every: Some(DROPIN_SWEEP_EVERY),
         stats_save_every: Some(STATS_SAVE_EVERY),
         payments,
-        video: args.video.config()?,
-        calendar: args.calendar.config()?,
+        video,
+        calendar,
         content: ContentConfig {
             max_file_bytes: args.content_max_file_bytes,
             max_preview_bytes: args.content_max_preview_bytes,
@@ -114,12 +128,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         ..args.payments.page_settings()
     };
     let engine = Engine::over(store, config)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     let served = runtime.block_on(async {
-        let listener = crate::serve_loop::bind(args.addr)
-            .map_err(|err| Error::Config(format!("cannot listen on {}: {err}", args.addr)))?;
         tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data.data_dir.display(), "droply listening");
         serve_until(listener, engine.clone(), &limits, pages, shutdown_signal()).await
     });

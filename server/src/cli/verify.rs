@@ -1,8 +1,11 @@
-//! `droply verify`: opens a data directory (the service must not be running)
-//! and checks that everything derived agrees with the rows: the store's
-//! relationship indexes and unique keys, and, unless `--no-search`, the
-//! search index against a rebuild once it has caught up. Prints one JSON
-//! line; fails when anything disagrees. Crash tests run it after each kill.
+//! `droply verify`: opens a data directory (refused while the service, or
+//! any other `droply` process, holds it) and checks that everything
+//! derived agrees with the rows: the store's relationship indexes and
+//! unique keys, and, unless `--no-search`, the search index against a
+//! rebuild once it has caught up. Prints one JSON line; fails when anything
+//! disagrees. Crash tests run it after each kill. It only reads: it never
+//! sweeps `content/` and never marks a data directory for its store (a
+//! directory another store's marker names is refused).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,6 +14,7 @@ use clap::Args;
 use droply_engine::{Engine, EngineConfig, SearchSetup};
 
 use super::data_dir::DataDirArgs;
+use super::store_marker::Access;
 use crate::{Error, Result};
 
 /// Arguments of `droply verify`.
@@ -32,7 +36,7 @@ pub struct VerifyArgs {
 
 /// Runs `droply verify`.
 pub fn run(args: VerifyArgs) -> Result<()> {
-    let store = args.data.open_store()?;
+    let (_data_dir_lock, store) = args.data.open_store(Access::ReadOnly)?;
     let search = if args.no_search {
         SearchSetup::Off
     } else {
@@ -40,6 +44,7 @@ pub fn run(args: VerifyArgs) -> Result<()> {
     };
     let config = EngineConfig {
         search,
+        sweep_orphan_files: false,
         ..EngineConfig::new(&args.data.data_dir)
     };
     let engine = Engine::over(store, config)?;

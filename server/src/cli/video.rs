@@ -1,8 +1,8 @@
 //! The video flags of `droply serve`: Daily.co's API key, API base and
 //! webhook secret (no key: Daily is off and every meeting uses the WebRTC
 //! fallback), how often the room job runs, and when a meeting opens before
-//! its start. Secrets are read into secret values (`--help` and debug
-//! output never show them).
+//! its start. Secrets are read into secret values (`--help`, debug output
+//! and parse errors never show them).
 
 use std::time::Duration;
 
@@ -10,24 +10,25 @@ use clap::Args;
 use droply_engine::video::{DAILY_API_BASE, DailyConfig, VideoConfig};
 use secrecy::SecretString;
 
-use super::limits::parse_duration;
+use super::limits::{parse_duration, parse_interval};
+use super::secret_values::{ice_servers, secret};
 use crate::{Error, Result};
 
 /// The video flags.
 #[derive(Debug, Clone, Args)]
 pub struct VideoArgs {
     /// Daily.co API key; without it meetings use the WebRTC fallback.
-    #[arg(long, env = "DROPLY_DAILY_API_KEY", hide_env_values = true, value_parser = parse_secret)]
+    #[arg(long, env = "DROPLY_DAILY_API_KEY", hide_env_values = true, value_parser = secret())]
     pub daily_api_key: Option<SecretString>,
     /// Daily's API base URL (tests point it at a fake on loopback).
     #[arg(long, env = "DROPLY_DAILY_API_BASE", default_value = DAILY_API_BASE)]
     pub daily_api_base: String,
     /// Daily's webhook signing secret (base64, as Daily shows it); without
     /// it `POST /v1/webhooks/daily` answers `video_not_configured`.
-    #[arg(long, env = "DROPLY_DAILY_WEBHOOK_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    #[arg(long, env = "DROPLY_DAILY_WEBHOOK_SECRET", hide_env_values = true, value_parser = secret())]
     pub daily_webhook_secret: Option<SecretString>,
     /// How often the room job makes the rooms that are due.
-    #[arg(long, env = "DROPLY_VIDEO_SWEEP_EVERY", default_value = "15s", value_parser = parse_duration)]
+    #[arg(long, env = "DROPLY_VIDEO_SWEEP_EVERY", default_value = "15s", value_parser = parse_interval)]
     pub video_sweep_every: Duration,
     /// How long before its start a meeting may be joined.
     #[arg(long, env = "DROPLY_MEETING_OPENS_BEFORE", default_value = "10m", value_parser = parse_duration)]
@@ -36,19 +37,8 @@ pub struct VideoArgs {
     /// array `RTCPeerConnection` takes (`[{"urls": "stun:stun.example.org"}]`);
     /// a TURN server's credentials reach the parties' browsers, so give it
     /// short-lived ones. Empty: host candidates only (one network).
-    #[arg(long, env = "DROPLY_WEBRTC_ICE_SERVERS", default_value = "[]", value_parser = parse_ice_servers)]
+    #[arg(long, env = "DROPLY_WEBRTC_ICE_SERVERS", default_value = "[]", value_parser = ice_servers())]
     pub webrtc_ice_servers: String,
-}
-
-fn parse_ice_servers(text: &str) -> std::result::Result<String, String> {
-    crate::pages::ice_servers_json(text)
-}
-
-fn parse_secret(text: &str) -> std::result::Result<SecretString, String> {
-    if text.trim().is_empty() {
-        return Err("must not be empty".to_owned());
-    }
-    Ok(SecretString::from(text.to_owned()))
 }
 
 impl VideoArgs {

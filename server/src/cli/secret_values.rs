@@ -1,0 +1,131 @@
+//! Flags whose value may hold a secret: Stripe's keys, the webhook
+//! secrets, Google's client secret, the token key, the ICE servers (a TURN
+//! credential) and the store (`--store`, `migrate --from`/`--to`: a
+//! PostgreSQL URL carries its password). clap's own errors repeat the value
+//! they refuse (`invalid value 'postgress://droply:s3cret@db/d'`), so these
+//! flags are read by [`Unechoed`] parsers, whose errors name the flag and
+//! what is wrong, never the value, whether it came from the command line or
+//! from the environment.
+
+use std::ffi::OsStr;
+
+use clap::builder::TypedValueParser;
+use clap::error::ErrorKind;
+use droply_engine::store::StoreLocation;
+use secrecy::SecretString;
+
+/// A value parser whose errors never repeat the value.
+#[derive(Clone)]
+pub struct Unechoed<T> {
+    parse: fn(&str) -> Result<T, String>,
+}
+
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for Unechoed<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        let refused = |why: &str| {
+            let flag = arg.map_or_else(|| "an argument".to_owned(), ToString::to_string);
+            clap::Error::raw(
+                ErrorKind::ValueValidation,
+                format!("invalid value for '{flag}' (not shown, it may hold a secret): {why}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value.to_str().ok_or_else(|| refused("not UTF-8"))?;
+        (self.parse)(text).map_err(|why| refused(&why))
+    }
+}
+
+/// A secret flag (a key, a webhook secret, a client secret): anything but blank.
+pub fn secret() -> Unechoed<SecretString> {
+    Unechoed {
+        parse: |text| {
+            if text.trim().is_empty() {
+                return Err("must not be empty".to_owned());
+            }
+            Ok(SecretString::from(text.to_owned()))
+        },
+    }
+}
+
+/// A store: `sled:DIR` or a `postgres://` URL ([`StoreLocation::parse`]).
+pub fn store_location() -> Unechoed<StoreLocation> {
+    Unechoed {
+        parse: |text| {
+            StoreLocation::parse(text).map_err(|_| {
+                let scheme = text
+                    .trim()
+                    .split_once("://")
+                    .map(|(scheme, _)| scheme)
+                    .filter(|scheme| {
+                        scheme.len() <= 16 && scheme.bytes().all(|b| b.is_ascii_alphanumeric())
+                    });
+                match scheme {
+                    Some(scheme) => format!(
+                        "`{scheme}://` is not a store; a store is `sled:DIR` or a `postgres://` URL"
+                    ),
+                    None => "a store is `sled:DIR` or a `postgres://` URL".to_owned(),
+                }
+            })
+        },
+    }
+}
+
+/// The ICE servers of the call page, as JSON ([`crate::pages::ice_servers_json`]).
+pub fn ice_servers() -> Unechoed<String> {
+    Unechoed {
+        parse: crate::pages::ice_servers_json,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::Cli;
+
+    /// The error `args` get, which must not repeat `secret`.
+    fn refused_without(args: &[&str], secret: &str) -> String {
+        let mut argv = vec!["droply"];
+        argv.extend_from_slice(args);
+        let err = Cli::try_parse_from(argv).expect_err("refused").to_string();
+        assert!(!err.contains(secret), "the secret is echoed: {err}");
+        err
+    }
+
+    #[test]
+    fn a_bad_store_is_refused_without_its_password() {
+        let bad = "postgress://droply:s3cret@db/d";
+        let err = refused_without(&["verify", "--store", bad], "s3cret");
+        assert!(
+            err.contains("--store") && err.contains("`postgress://`"),
+            "{err}"
+        );
+        let err = refused_without(&["verify", "--store", "host=db password=s3cret"], "s3cret");
+        assert!(err.contains("postgres://"), "{err}");
+        let err = refused_without(&["migrate", "--from", bad, "--to", "sled:/tmp/x"], "s3cret");
+        assert!(err.contains("--from"), "{err}");
+        let err = refused_without(&["migrate", "--from", "sled:/tmp/x", "--to", bad], "s3cret");
+        assert!(err.contains("--to"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_secret_or_ice_server_list_is_refused_without_its_value() {
+        let err = Cli::try_parse_from(["droply", "serve", "--stripe-secret-key", " "])
+            .expect_err("a blank key")
+            .to_string();
+        assert!(
+            err.contains("--stripe-secret-key") && err.contains("must not be empty"),
+            "{err}"
+        );
+        let turn = r#"[{"urls": "turn:t.example.org", "credential": "s3cret", "extra": 1}]"#;
+        let err = refused_without(&["serve", "--webrtc-ice-servers", turn], "s3cret");
+        assert!(err.contains("--webrtc-ice-servers"), "{err}");
+    }
+}
