@@ -163,3 +163,52 @@ fn an_intent_paid_before_its_cancel_is_refunded_and_left_alone() {
     assert_eq!(stripe_status(&app, &intent), "succeeded");
     assert_consistent(&app);
 }
+
+/// Regression: archiving content left a purchase still awaiting payment payable: the
+/// buyer could no longer start one, but paid the one they had, and content off sale
+/// for good was sold. Archiving now gives up the open purchase (its intent is
+/// cancelled); one paid before the sweep came is refunded in full.
+#[test]
+fn content_taken_off_sale_gives_up_its_open_purchases() {
+    let app = spawn_app_paying();
+    let (ann_id, ann) = app.register("ann");
+    app.make_expert(ann_id, "Europe/Berlin");
+    let (_, bob) = app.register("bob");
+    let (_, cy) = app.register("cyd");
+    let id = crate::content::published_guide(&app, &ann, "Archived guide", 1_900);
+    let mut intents = Vec::new();
+    let mut purchases = Vec::new();
+    for buyer in [&bob, &cy] {
+        let started = app.authed("POST", &format!("/v1/content/{id}/purchase"), buyer, None);
+        assert_eq!(started.status, 201, "{}", started.raw);
+        let purchase = started.body["id"].as_u64().expect("id");
+        purchases.push(purchase);
+        intents.push(
+            wait_for_purchase(&app, purchase, |p| p.stripe_payment_intent_id.is_some())
+                .stripe_payment_intent_id
+                .expect("intent"),
+        );
+    }
+    let archived = app.authed("POST", &format!("/v1/content/{id}/archive"), &ann, None);
+    assert_eq!(archived.status, 200, "{}", archived.raw);
+    for purchase in &purchases {
+        let row: droply_models::ContentPurchase = app
+            .store
+            .require(ContentPurchaseId::new(*purchase))
+            .expect("purchase");
+        assert_eq!(row.payment_status, PaymentStatus::Failed);
+    }
+    // Cy pays before the sweep: refunded in full, no right kept.
+    let stripe = app.stripe.as_ref().expect("stripe");
+    assert_eq!(stripe.local.pay(&intents[1])["status"], "succeeded");
+    let refunded = wait_for_purchase(&app, purchases[1], |p| {
+        p.payment_status == PaymentStatus::Refunded
+    });
+    assert_eq!(refunded.payment_status, PaymentStatus::Refunded);
+    let download = app.authed("GET", &format!("/v1/content/{id}/download"), &cy, None);
+    assert_eq!(download.status, 404, "{}", download.raw);
+    // Bob's is cancelled at Stripe.
+    assert_eq!(sweep(&app), 1);
+    assert_eq!(stripe_status(&app, &intents[0]), "canceled");
+    assert_consistent(&app);
+}

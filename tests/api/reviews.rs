@@ -192,3 +192,39 @@ fn reviews_are_listed_newest_first() {
     ));
     assert_eq!(rest.body["reviews"][0]["rating"], 3, "{}", rest.raw);
 }
+
+/// Regression: the expert may mark a session completed once it has started, and
+/// its client could then rate it while it was still running.
+#[test]
+fn a_session_is_reviewed_once_it_has_ended() {
+    let app = spawn_app();
+    let (_, _, client, id) = completed_session(&app, 9, 0);
+    // Moved back to running: started ten minutes ago, ends in fifty.
+    app.store
+        .bookings()
+        .modify(BookingId::new(id), |b| {
+            b.start_time = Timestamp::now().plus_minutes(-10);
+            b.end_time = b.start_time.plus_minutes(60);
+            Ok(())
+        })
+        .expect("running");
+    let path = format!("/v1/bookings/{id}/review");
+    let early = app.authed("POST", &path, &client, Some(r#"{"rating":5}"#));
+    assert_eq!(
+        (early.status, error_code(&early).as_str()),
+        (409, "invalid_state"),
+        "{}",
+        early.raw
+    );
+    assert!(early.raw.contains("ended"), "{}", early.raw);
+    app.store
+        .bookings()
+        .modify(BookingId::new(id), |b| {
+            b.end_time = Timestamp::now().plus_minutes(-1);
+            b.start_time = b.end_time.plus_minutes(-60);
+            Ok(())
+        })
+        .expect("ended");
+    let reviewed = app.authed("POST", &path, &client, Some(r#"{"rating":5}"#));
+    assert_eq!(reviewed.status, 201, "{}", reviewed.raw);
+}

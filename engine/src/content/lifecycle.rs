@@ -206,6 +206,9 @@ pub fn change_status(
     if content.status == next {
         return Ok(content);
     }
+    if next != ContentStatus::Published {
+        super::purchases::give_up_open_purchases(txn, id)?;
+    }
     content.status = next;
     content.updated_at = txn.now();
     txn.update(content)

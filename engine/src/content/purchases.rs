@@ -17,7 +17,7 @@ use crate::payments::{
     ChargeTerms, Payment, PaymentFor, RefundOrder, create_payment, grants_access, payment_for,
     request_refund,
 };
-use crate::store::{RecordId, Txn};
+use crate::store::{IndexName, RecordId, Txn};
 use crate::{Error, Result};
 
 /// Whether `buyer` may download `content` through a purchase.
@@ -104,6 +104,21 @@ fn give_up_open(txn: &mut Txn<'_>, open: &ContentPurchase) -> Result<()> {
         crate::payments::mirror_onto(txn, &payment)?;
     }
     crate::payments::give_up_intent(txn, PaymentFor::Purchase(open.id))
+}
+
+/// Inside the transaction taking content `id` off sale (unpublished or
+/// archived): gives up every purchase of it still awaiting payment, so its
+/// PaymentIntent is cancelled and none is sold off sale.
+pub(super) fn give_up_open_purchases(txn: &mut Txn<'_>, id: ContentId) -> Result<()> {
+    let purchases: Vec<ContentPurchase> =
+        txn.list_index(IndexName::PurchasesByContent, &id.to_be_bytes())?;
+    for open in purchases
+        .iter()
+        .filter(|purchase| awaits_payment(purchase.payment_status))
+    {
+        give_up_open(txn, open)?;
+    }
+    Ok(())
 }
 
 /// A payment not yet decided: the buyer may still pay it.

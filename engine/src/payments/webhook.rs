@@ -27,9 +27,9 @@ use serde_json::Value;
 use super::refunds::{mirror_status, refund_state, request_refund, settle_refund};
 use super::subject::{grants_access, mirror_onto, set_purchase};
 use super::{
-    META_INSTANCE, META_PAYMENT, META_REFUND, Payment, PaymentFor, PaymentId, PaymentRefund,
-    Payments, RefundOrder, RefundState, StripeEvent, StripeEventRowId, currency_from_stripe,
-    from_stripe, ledger, send_refund, signature,
+    IntentCancel, META_INSTANCE, META_PAYMENT, META_REFUND, Payment, PaymentFor, PaymentId,
+    PaymentRefund, Payments, RefundOrder, RefundState, StripeEvent, StripeEventRowId,
+    currency_from_stripe, from_stripe, ledger, send_refund, signature,
 };
 use crate::availability::SlotPolicy;
 use crate::booking::EXPIRED_HOLD_REASON;
@@ -397,8 +397,10 @@ impl Context<'_> {
 }
 
 /// Grants purchase `id` paid by `payment`; true when the buyer already
-/// held the content through another purchase (this one is then refunded
-/// in full, which takes the extra right back).
+/// held the content through another purchase, or the purchase was given up
+/// (its price changed, its content went off sale) and its PaymentIntent
+/// paid before Stripe was told to cancel it: this one is then refunded in
+/// full, which takes the right back.
 fn grant_purchase(
     txn: &mut Txn<'_>,
     payment: &Payment,
@@ -406,8 +408,9 @@ fn grant_purchase(
     rules: &super::ReferralRules,
 ) -> Result<bool> {
     let purchase: ContentPurchase = txn.require(id)?;
-    let held =
-        crate::content::ContentReads::purchases_of(txn, purchase.buyer_id, purchase.content_id)?
+    let given_up = payment.intent_cancel == IntentCancel::Requested;
+    let held = given_up
+        || crate::content::ContentReads::purchases_of(txn, purchase.buyer_id, purchase.content_id)?
             .iter()
             .any(|other| other.id != id && grants_access(other.payment_status));
     let mut next = purchase.clone();

@@ -82,6 +82,12 @@ pub fn review_booking(
                 "a session is reviewed once it took place (completed)".to_owned(),
             ));
         }
+        // The expert may mark a session completed once it has started.
+        if txn.now() < row.end_time {
+            return Err(Error::InvalidState(
+                "a session is reviewed once it has ended".to_owned(),
+            ));
+        }
         let closes = row.end_time.plus_days(i64::from(policy.window_days));
         if txn.now() > closes {
             return Err(Error::InvalidState(format!(
