@@ -153,10 +153,30 @@ async fn get_room(
     }
     match lock(&state).rooms.get(&name) {
         Some(room) => reply(StatusCode::OK, room.clone()),
-        None => reply(
-            StatusCode::NOT_FOUND,
-            json!({"error": "not-found", "info": format!("room {name} was not found")}),
-        ),
+        None => no_room(&name),
+    }
+}
+
+/// Daily's 404 for a room named `name` that does not exist.
+fn no_room(name: &str) -> Response {
+    reply(
+        StatusCode::NOT_FOUND,
+        json!({"error": "not-found", "info": format!("room {name} was not found")}),
+    )
+}
+
+/// `DELETE /v1/rooms/{name}`: the room goes (404 when there is none).
+async fn delete_room(
+    AxumState(state): AxumState<Shared>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    if let Some(refused) = refuse_unless_authorized(&state, &headers) {
+        return refused;
+    }
+    match lock(&state).rooms.remove(&name) {
+        Some(_) => reply(StatusCode::OK, json!({"deleted": true, "name": name})),
+        None => no_room(&name),
     }
 }
 
@@ -236,7 +256,7 @@ impl DailyFake {
         let state: Shared = Arc::default();
         let app = Router::new()
             .route("/v1/rooms", post(create_room))
-            .route("/v1/rooms/{name}", get(get_room))
+            .route("/v1/rooms/{name}", get(get_room).delete(delete_room))
             .route("/v1/meeting-tokens", post(create_token))
             .route("/v1/recordings/{id}/access-link", get(access_link))
             .with_state(Arc::clone(&state));

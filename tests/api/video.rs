@@ -528,3 +528,58 @@ fn an_imported_confirmed_session_gets_its_room() {
     assert!(booking_row(&app, 9_002).meeting_room_id.is_none());
     assert!(app.store.verify_integrity().expect("check").is_consistent());
 }
+
+/// Regression: a room stayed at Daily after its booking was cancelled or moved: the
+/// room, and the meeting tokens already given out, let people in until the old end
+/// plus the grace, and rooms piled up in the account.
+#[test]
+fn a_cancelled_or_moved_sessions_room_is_deleted_at_daily() {
+    let fake = DailyFake::start();
+    let app = spawn_app_with_daily(&fake);
+    let (cancelled, cancelled_room) = session_with_room(&app, "c");
+    let (moved, moved_room) = session_with_room(&app, "m");
+    assert_eq!(fake.rooms().len(), 2);
+    let cancel = app.authed(
+        "POST",
+        &format!("/v1/bookings/{}/cancel", cancelled.booking),
+        &cancelled.provider,
+        Some(r#"{"reason":"ill"}"#),
+    );
+    assert_eq!(cancel.status, 200, "{}", cancel.raw);
+    // Moved two hours later (11:00 in Berlin): a new booking with a room of its own.
+    let reschedule = app.authed(
+        "POST",
+        &format!("/v1/bookings/{}/reschedule", moved.booking),
+        &moved.client,
+        Some(r#"{"start_time":"2027-01-04T11:00:00Z"}"#),
+    );
+    assert_eq!(reschedule.status, 201, "{}", reschedule.raw);
+    let new_booking = reschedule.body["id"].as_u64().expect("new booking");
+
+    let sweep = app.engine.run_video_sweep().expect("sweep");
+    assert_eq!((sweep.deleted, sweep.created), (2, 1), "{sweep:?}");
+    let names: Vec<String> = fake
+        .rooms()
+        .iter()
+        .filter_map(|room| room["name"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        !names.contains(&cancelled_room) && !names.contains(&moved_room),
+        "{names:?}"
+    );
+    assert_eq!(
+        names.len(),
+        1,
+        "only the moved session's new room: {names:?}"
+    );
+    for old in [cancelled.booking, moved.booking] {
+        assert_eq!(room_row(&app, old).state, RoomState::Deleted);
+        assert!(booking_row(&app, old).meeting_room_id.is_none());
+    }
+    assert!(booking_row(&app, new_booking).meeting_room_id.is_some());
+    assert_eq!(
+        app.engine.run_video_sweep().expect("sweep"),
+        Default::default(),
+        "each room is deleted once"
+    );
+}

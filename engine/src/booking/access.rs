@@ -118,7 +118,8 @@ pub fn check_move(booking: &Booking, next: BookingStatus, now: Timestamp) -> Res
 /// Cancelling a paid booking records the refund the refund policy grants,
 /// in the same transaction; the caller sends it
 /// ([`crate::payments::send_refund`]). Cancelling an unpaid one asks for its
-/// PaymentIntent to be cancelled at Stripe. Completing one creates the client's
+/// PaymentIntent to be cancelled at Stripe; cancelling one with a video room
+/// asks for the room to be deleted at Daily. Completing one creates the client's
 /// referrer's first-booking reward, if due. Confirming one puts its video
 /// room in the outbox.
 pub fn act(
@@ -168,6 +169,7 @@ pub fn act(
         let booking = txn.update(booking)?;
         crate::calendar::booking_changed(txn, Some(&before), &booking)?;
         let refund = if next == BookingStatus::Cancelled {
+            crate::video::retire_room(txn, booking.id)?;
             crate::payments::give_up_intent(txn, PaymentFor::Booking(booking.id))?;
             refund_on_cancel(txn, &money.refund_policy, &booking, role)?
         } else {

@@ -74,6 +74,8 @@ pub fn reschedule(
         old.status = BookingStatus::Cancelled;
         old.cancellation_reason = Some("rescheduled".to_owned());
         let old = txn.update(old)?;
+        // The new booking gets a room of its own; the old one's goes.
+        crate::video::retire_room(txn, old.id)?;
         let request = BookingRequest {
             booker: old.user_id,
             provider: old.provider_id,

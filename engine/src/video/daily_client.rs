@@ -256,6 +256,17 @@ impl DailyClient {
         Err(Self::refused(status, &reply, "a room lookup"))
     }
 
+    /// Deletes the room named `name`: it and every token for it stop
+    /// letting anyone in. A room already gone (404) counts as deleted.
+    pub fn delete_room(&self, name: &str) -> Result<(), DailyError> {
+        let (status, reply) =
+            self.call(reqwest::Method::DELETE, &format!("/rooms/{name}"), None)?;
+        if (200..300).contains(&status) || status == 404 {
+            return Ok(());
+        }
+        Err(Self::refused(status, &reply, "a room deletion"))
+    }
+
     /// A fresh meeting token for one person (returned, never kept).
     pub fn meeting_token(&self, request: &TokenRequest<'_>) -> Result<SecretString, DailyError> {
         let body = json!({

@@ -30,6 +30,6 @@ pub use recordings::{
 };
 pub use room_job::{ROOM_BATCH, RoomSweep, room_sweep};
 pub use rooms::{RoomState, VideoRoom, VideoRoomId};
-pub(crate) use rooms::{enqueue_room, enqueue_rooms_of_confirmed, wants_room};
+pub(crate) use rooms::{enqueue_room, enqueue_rooms_of_confirmed, retire_room, wants_room};
 pub use webhook::{DailyEvent, DailyEventRowId, DailyReceipt, apply_daily_event, record_times};
 pub use webhook_signature::verify_daily;

@@ -6,8 +6,10 @@
 //! [`RetryPolicy`](super::RetryPolicy); or `failed` when Daily refused or
 //! the attempts ran out (the meeting then uses WebRTC). A booking that is
 //! no longer confirmed, or whose session is over, is abandoned without a
-//! call. The booking is re-read in the writing transaction, so a room made
-//! while a party was told to use WebRTC is not put on the booking.
+//! call. A room whose booking was cancelled or moved after it was made is
+//! deleted at Daily by the same pass, with the same retries. The booking is
+//! re-read in the writing transaction, so a room made while a party was
+//! told to use WebRTC is not put on the booking.
 
 use std::time::Duration;
 
@@ -33,6 +35,8 @@ pub struct RoomSweep {
     pub failed: usize,
     /// Rooms no longer needed.
     pub abandoned: usize,
+    /// Rooms of cancelled or moved bookings deleted at Daily.
+    pub deleted: usize,
 }
 
 fn delta(duration: Duration) -> chrono::TimeDelta {
@@ -54,6 +58,10 @@ pub fn room_sweep(
     let instance = store.instance_key()?;
     let mut sweep = RoomSweep::default();
     for room in due.items.into_iter().filter(|r| r.next_attempt_at <= now) {
+        if room.state == RoomState::Deleting {
+            delete_room(store, client, config, &instance, &room, now, &mut sweep)?;
+            continue;
+        }
         let booking: Booking = store.require(room.booking_id)?;
         if booking.status != BookingStatus::Confirmed || booking.end_time <= now {
             finish(store, &room, RoomState::Abandoned, None, None)?;
@@ -72,41 +80,115 @@ pub fn room_sweep(
                     sweep.created += 1;
                 }
             }
-            Err(err) => {
-                let failed = room.attempts.saturating_add(1);
-                let next = err
-                    .retryable
-                    .then(|| config.retry.delay_after(failed))
-                    .flatten();
-                tracing::warn!(
-                    booking = %booking.id,
-                    attempts = failed,
-                    retry_in_secs = next.map(|d| d.as_secs()),
-                    error = %err.message,
-                    "video room not created"
-                );
-                match next {
-                    Some(wait) => {
-                        retry_at(store, &room, now.saturating_add(delta(wait)), &err)?;
-                        sweep.retried += 1;
-                    }
-                    None => {
-                        finish(store, &room, RoomState::Failed, None, Some(&err))?;
-                        sweep.failed += 1;
-                    }
+            Err(err) => match next_try(config, &room, &err, "created") {
+                Some(wait) => {
+                    retry_at(store, &room, now.saturating_add(delta(wait)), &err)?;
+                    sweep.retried += 1;
                 }
-            }
+                None => {
+                    finish(store, &room, RoomState::Failed, None, Some(&err))?;
+                    sweep.failed += 1;
+                }
+            },
         }
     }
     Ok(sweep)
 }
 
+/// Deletes the room of `room` (a cancelled or moved booking's) at Daily and
+/// records it `deleted`, taking its name and URL off the booking; a failure
+/// worth retrying waits for the retry policy, as a creation does, and the
+/// attempts running out leave it `failed` (Daily's `exp` still ends it).
+fn delete_room(
+    store: &Store,
+    client: &DailyClient,
+    config: &VideoConfig,
+    instance: &str,
+    room: &VideoRoom,
+    now: Timestamp,
+    sweep: &mut RoomSweep,
+) -> Result<()> {
+    let name = VideoRoom::name_for(instance, room.booking_id);
+    let err = match client.delete_room(&name) {
+        Ok(()) => {
+            if settle_deletion(store, room, RoomState::Deleted, None)? {
+                sweep.deleted += 1;
+            }
+            return Ok(());
+        }
+        Err(err) => err,
+    };
+    match next_try(config, room, &err, "deleted") {
+        Some(wait) => {
+            retry_at(store, room, now.saturating_add(delta(wait)), &err)?;
+            sweep.retried += 1;
+        }
+        None => {
+            settle_deletion(store, room, RoomState::Failed, Some(&err))?;
+            sweep.failed += 1;
+        }
+    }
+    Ok(())
+}
+
+/// How long to wait before trying `room` again after `err`, by the retry
+/// policy: `None` when Daily refused, or the attempts ran out. Logged as the
+/// room not `done`.
+fn next_try(
+    config: &VideoConfig,
+    room: &VideoRoom,
+    err: &DailyError,
+    done: &str,
+) -> Option<Duration> {
+    let failed = room.attempts.saturating_add(1);
+    let next = err
+        .retryable
+        .then(|| config.retry.delay_after(failed))
+        .flatten();
+    tracing::warn!(
+        booking = %room.booking_id,
+        attempts = failed,
+        retry_in_secs = next.map(|d| d.as_secs()),
+        error = %err.message,
+        "video room not {done}"
+    );
+    next
+}
+
+/// Moves a row being deleted to `state`; once deleted, the booking no
+/// longer names the room. True when the row was still being deleted.
+fn settle_deletion(
+    store: &Store,
+    room: &VideoRoom,
+    state: RoomState,
+    err: Option<&DailyError>,
+) -> Result<bool> {
+    store.write(|txn| {
+        let mut row: VideoRoom = txn.require(room.id)?;
+        if row.state != RoomState::Deleting {
+            return Ok(false);
+        }
+        row.state = state;
+        row.attempts = row.attempts.saturating_add(1);
+        row.last_error = err.map(|err| err.message.clone());
+        row.updated_at = txn.now();
+        if state == RoomState::Deleted {
+            let mut booking: Booking = txn.require(row.booking_id)?;
+            booking.meeting_room_id = None;
+            booking.meeting_url = None;
+            txn.update(booking)?;
+        }
+        txn.update(row)?;
+        Ok(true)
+    })
+}
+
 /// Records a failed attempt and when the next one is due (if the row is
-/// still pending).
+/// still where it was: pending, or being deleted).
 fn retry_at(store: &Store, room: &VideoRoom, next: Timestamp, err: &DailyError) -> Result<()> {
     store.write(|txn| {
         let mut row: VideoRoom = txn.require(room.id)?;
-        if row.state != RoomState::Pending {
+        if row.state != room.state {
             return Ok(());
         }
         row.attempts = row.attempts.saturating_add(1);

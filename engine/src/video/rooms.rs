@@ -3,9 +3,11 @@
 //! the booking ([`enqueue_room`]: a free booking, a paid one through the
 //! payment webhook, a provider's confirmation, a reschedule), and the room
 //! job ([`super::room_job`]) works through the rows that are due, oldest
-//! first (`idx/video_rooms_due`, by `next_attempt_at`, while pending). The
-//! row shows the retry schedule: attempts made, the next attempt, the last
-//! error. One row per booking (unique).
+//! first (`idx/video_rooms_due`, by `next_attempt_at`, while pending). When
+//! the booking is cancelled or moved, a room made is deleted at Daily the
+//! same way ([`retire_room`]: `deleting`, due, then `deleted`). The row shows
+//! the retry schedule: attempts made, the next attempt, the last error. One
+//! row per booking (unique).
 
 use droply_models::{Booking, BookingId, BookingStatus, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -35,6 +37,12 @@ pub enum RoomState {
     /// The booking was no longer confirmed, or its session was over, when
     /// its turn came.
     Abandoned,
+    /// Made, then its booking was cancelled or moved: the job deletes it at
+    /// Daily at `next_attempt_at`, so the room and the tokens already given
+    /// out no longer let anyone in.
+    Deleting,
+    /// Deleted at Daily (or found gone there).
+    Deleted,
 }
 
 impl RoomState {
@@ -46,6 +54,8 @@ impl RoomState {
             RoomState::Failed => "failed",
             RoomState::FellBack => "fell_back",
             RoomState::Abandoned => "abandoned",
+            RoomState::Deleting => "deleting",
+            RoomState::Deleted => "deleted",
         }
     }
 }
@@ -110,7 +120,7 @@ impl Record for VideoRoom {
         Ok(())
     }
     fn index_entries(&self) -> Vec<IndexEntry> {
-        if self.state != RoomState::Pending {
+        if !matches!(self.state, RoomState::Pending | RoomState::Deleting) {
             return Vec::new();
         }
         vec![IndexEntry {
@@ -154,6 +164,27 @@ pub(crate) fn enqueue_room(txn: &mut Txn<'_>, booking: &Booking) -> Result<()> {
         created_at: now,
         updated_at: now,
     })?;
+    Ok(())
+}
+
+/// Inside the transaction cancelling booking `id` (by a party, or to move
+/// it): its room, if made, is to be deleted at Daily (due now); one not made
+/// yet is abandoned. Nothing without a room.
+pub(crate) fn retire_room(txn: &mut Txn<'_>, id: BookingId) -> Result<()> {
+    let Some(mut room) = room_in(txn, id)? else {
+        return Ok(());
+    };
+    room.state = match room.state {
+        RoomState::Created => RoomState::Deleting,
+        RoomState::Pending => RoomState::Abandoned,
+        _ => return Ok(()),
+    };
+    let now = txn.now();
+    room.attempts = 0;
+    room.next_attempt_at = now;
+    room.last_error = None;
+    room.updated_at = now;
+    txn.update(room)?;
     Ok(())
 }
 
