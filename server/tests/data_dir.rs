@@ -47,6 +47,23 @@ fn data_dir_with_a_creator_file(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 /// An empty rows file for `droply import`, outside any data directory.
+/// The commands a data dir is opened by here: `verify` without and with
+/// `--store`, and `import` of `rows`.
+fn commands_on<'a>(data: &'a str, rows: &'a str, store: &'a str) -> [Vec<&'a str>; 3] {
+    [
+        vec!["verify", "--no-search", "--data-dir", data],
+        vec![
+            "verify",
+            "--no-search",
+            "--data-dir",
+            data,
+            "--store",
+            store,
+        ],
+        vec!["import", rows, "--data-dir", data, "--store", store],
+    ]
+}
+
 fn no_rows(dir: &Path) -> String {
     let rows = dir.join("rows.jsonl");
     fs::write(&rows, "").expect("rows");
@@ -78,18 +95,7 @@ fn a_data_dir_another_process_holds_is_refused_and_left_alone() {
     let data_arg = data.display().to_string();
     let rows = no_rows(dir.path());
     let store = sled_in(dir.path(), "store");
-    for args in [
-        vec!["verify", "--no-search", "--data-dir", &data_arg],
-        vec![
-            "verify",
-            "--no-search",
-            "--data-dir",
-            &data_arg,
-            "--store",
-            &store,
-        ],
-        vec!["import", &rows, "--data-dir", &data_arg, "--store", &store],
-    ] {
+    for args in commands_on(&data_arg, &rows, &store) {
         refused(&droply(&args, &[]), "in use by another droply process");
     }
     assert!(file.exists(), "the node's content file stays");
@@ -111,18 +117,7 @@ fn a_data_dir_another_store_names_is_refused_and_its_files_stay() {
     let data_arg = data.display().to_string();
     let rows = no_rows(dir.path());
     let store = sled_in(dir.path(), "elsewhere");
-    for args in [
-        vec!["verify", "--no-search", "--data-dir", &data_arg],
-        vec![
-            "verify",
-            "--no-search",
-            "--data-dir",
-            &data_arg,
-            "--store",
-            &store,
-        ],
-        vec!["import", &rows, "--data-dir", &data_arg, "--store", &store],
-    ] {
+    for args in commands_on(&data_arg, &rows, &store) {
         refused(&droply(&args, &[]), "belongs to another store");
     }
     assert!(file.exists(), "the creator's file stays");

@@ -150,6 +150,21 @@ fn ann_connected(
     (store, ann, bob, sync)
 }
 
+/// [`ann_connected`] with a confirmed session of bob's whose event is in
+/// her calendar: the store, the booking and the sync.
+fn one_event_synced(fake: &GoogleFake) -> (Store, droply_models::Booking, CalendarSync) {
+    let (store, ann, bob, sync) = ann_connected(fake);
+    let mut first = crate::test_rows::booking(bob.id, ann.id);
+    first.status = droply_models::BookingStatus::Confirmed;
+    let first = store.bookings().create(first).expect("booking");
+    store
+        .write(|txn| booking_changed(txn, None, &first))
+        .expect("queued");
+    sync.sync_all(&store, droply_models::Timestamp::now())
+        .expect("sync");
+    (store, first, sync)
+}
+
 #[test]
 fn a_failed_event_stays_in_the_outbox_and_is_sent_after_its_backoff() {
     let _turn = ONE_AT_A_TIME
@@ -213,15 +228,7 @@ fn a_cancel_waits_for_the_reschedule_it_follows() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let fake = GoogleFake::start();
-    let (store, ann, bob, sync) = ann_connected(&fake);
-    let mut first = crate::test_rows::booking(bob.id, ann.id);
-    first.status = droply_models::BookingStatus::Confirmed;
-    let first = store.bookings().create(first).expect("booking");
-    store
-        .write(|txn| booking_changed(txn, None, &first))
-        .expect("queued");
-    let now = droply_models::Timestamp::now();
-    sync.sync_all(&store, now).expect("sync");
+    let (store, first, sync) = one_event_synced(&fake);
     assert_eq!(fake.events().len(), 1);
 
     // Moved a day later; the update meets a 503 and waits for its backoff.
@@ -274,15 +281,7 @@ fn an_event_made_again_after_its_deletion_is_made_once_when_the_answer_is_lost()
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let fake = GoogleFake::start();
-    let (store, ann, bob, sync) = ann_connected(&fake);
-    let mut first = crate::test_rows::booking(bob.id, ann.id);
-    first.status = droply_models::BookingStatus::Confirmed;
-    let first = store.bookings().create(first).expect("booking");
-    store
-        .write(|txn| booking_changed(txn, None, &first))
-        .expect("queued");
-    let now = droply_models::Timestamp::now();
-    sync.sync_all(&store, now).expect("sync");
+    let (store, first, sync) = one_event_synced(&fake);
     let made = fake.events();
     assert_eq!(made.len(), 1);
     // The expert deletes the event in Google; then the session moves an hour.

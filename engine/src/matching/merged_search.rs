@@ -36,8 +36,8 @@ use super::kind::SearchKind;
 use super::query::{MatchFilters, MatchQuery};
 use super::ranked_hit::{RankedContent, RankedHit, SearchResults};
 use super::ranker::{
-    Block, Context, FACET_VALUES, Matcher, ProfessionsAbove, RERANK_BLOCK, blocks, display_score,
-    diversify, effective_ratio, estimated_total, name_matched_words, pools,
+    Above, Block, Context, FACET_VALUES, Matcher, RERANK_BLOCK, blocks, display_score, diversify,
+    effective_ratio, estimated_total, name_matched_words, pools,
 };
 use super::reasons::reasons;
 use super::signals::{Contribution, Signal};
@@ -79,17 +79,6 @@ struct Counted {
     dropins: u64,
 }
 
-/// What the blocks of one request ranked so far leave to the next.
-#[derive(Debug)]
-struct Above {
-    /// Every hit they placed.
-    placed: HashSet<HitKey>,
-    /// The experts they placed, by profession (the diversity penalty goes on).
-    professions: ProfessionsAbove,
-    /// How many track records that are not cached may still be read.
-    cold_left: usize,
-}
-
 impl Matcher {
     /// Answers `query` for every kind it asks for, as one ranked list (see the module
     /// documentation for how scores of different kinds are made comparable).
@@ -124,11 +113,7 @@ impl Matcher {
         };
         // Block by block (see `RERANK_BLOCK`); the last block's retrieval counts.
         let mut ranked: Vec<RankedHit> = Vec::new();
-        let mut above = Above {
-            placed: HashSet::new(),
-            professions: ProfessionsAbove::default(),
-            cold_left: self.config().cold_stats_per_request,
-        };
+        let mut above = Above::new(self.config().cold_stats_per_request);
         let mut counted = Counted::default();
         for block in blocks(query) {
             let (block_hits, block_counted) =
@@ -168,7 +153,7 @@ impl Matcher {
         block: Block,
         vector: Option<&[f32]>,
         context: &Context<'_>,
-        above: &mut Above,
+        above: &mut Above<HitKey>,
     ) -> Result<(Vec<RankedHit>, Counted)> {
         let ratio = effective_ratio(query);
         let (expert_text, expert_vector, expert_counts) = if query.wants(SearchKind::Experts) {

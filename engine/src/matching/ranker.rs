@@ -211,9 +211,7 @@ impl Matcher {
         };
         // Block by block (see `RERANK_BLOCK`); the last block's retrieval counts.
         let mut ranked: Vec<RankedExpert> = Vec::new();
-        let mut placed: HashSet<UserId> = HashSet::new();
-        let mut cold_left = self.config.cold_stats_per_request;
-        let mut above = ProfessionsAbove::default();
+        let mut above = Above::new(self.config.cold_stats_per_request);
         let mut counts = FacetCounts::default();
         for block in blocks(query) {
             let facets: &[FacetField] = if block.last { &query.facets } else { &[] };
@@ -227,22 +225,28 @@ impl Matcher {
             )?;
             counts = block_counts;
             let mut fused = fuse(&text_hits, &vector_hits, ratio, query.fusion);
-            fused.retain(|hit| !placed.contains(&hit.key));
+            fused.retain(|hit| !above.placed.contains(&hit.key));
             let mut block_hits = self.rank_within(
                 fused,
                 RERANK_BLOCK,
                 &context,
                 &query.filters,
-                &mut cold_left,
+                &mut above.cold_left,
             )?;
             if query.rerank {
-                diversify(&mut block_hits, self.config.weights.diversity, &above);
+                diversify(
+                    &mut block_hits,
+                    self.config.weights.diversity,
+                    &above.professions,
+                );
                 if block.first() {
                     guarantee_new_expert(&mut block_hits);
                 }
             }
-            above.add(&block_hits);
-            placed.extend(block_hits.iter().map(|hit| hit.fused.key));
+            above.professions.add(&block_hits);
+            above
+                .placed
+                .extend(block_hits.iter().map(|hit| hit.fused.key));
             ranked.extend(block_hits);
         }
         let mut hits: Vec<RankedExpert> = ranked
@@ -425,6 +429,29 @@ pub(super) fn effective_ratio(query: &MatchQuery) -> f32 {
         0.0
     } else {
         query.semantic_ratio
+    }
+}
+
+/// What the blocks of one request ranked so far leave to the next (see
+/// [`RERANK_BLOCK`]), keyed by `K`: an expert's id, or any kind's hit.
+#[derive(Debug)]
+pub(super) struct Above<K> {
+    /// Every hit they placed.
+    pub placed: HashSet<K>,
+    /// The experts they placed, by profession (the diversity penalty goes on).
+    pub professions: ProfessionsAbove,
+    /// How many track records that are not cached may still be read.
+    pub cold_left: usize,
+}
+
+impl<K> Above<K> {
+    /// Nothing placed yet, with the request's budget of `cold_left` reads.
+    pub fn new(cold_left: usize) -> Self {
+        Above {
+            placed: HashSet::new(),
+            professions: ProfessionsAbove::default(),
+            cold_left,
+        }
     }
 }
 
