@@ -163,6 +163,11 @@ pub enum Error {
     /// The underlying storage failed.
     #[error("storage: {0}")]
     Storage(String),
+    /// A disk sync failed, so the store takes no more writes: what the
+    /// failed sync held may not be on disk, and only a restart (which
+    /// replays the store's log) tells. Reads still answer.
+    #[error("the store takes no writes since a disk sync failed ({0}); restart droply")]
+    WritesStopped(String),
     /// A file could not be read or written.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),

@@ -116,10 +116,12 @@ impl Engine {
         }
     }
 
-    /// Whether the engine can serve: the store reads, and the search index
-    /// (when search is on) has caught up with the store once.
+    /// Whether the engine can serve: the store reads and takes writes
+    /// ([`Error::WritesStopped`] once a disk sync failed), and the search
+    /// index (when search is on) has caught up with the store once.
     /// [`Error::SearchUnavailable`] says what the index is doing until then.
     pub fn readiness(&self) -> Result<Readiness> {
+        self.store().check_writable()?;
         let users = self.store().users().count();
         let leads_store_jobs = self.leads_store_jobs()?;
         let Some(search) = &self.inner.search else {

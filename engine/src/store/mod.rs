@@ -195,6 +195,7 @@ impl Store {
         body: impl FnOnce(&mut Txn<'_>) -> Result<T>,
     ) -> Result<T> {
         let mut writer = trees.writer.lock().unwrap_or_else(|e| e.into_inner());
+        trees.check_writable()?;
         let mut txn = Txn::new(Reader::Sled(trees), writer.next_id);
         let out = body(&mut txn)?;
         let now = txn.now();
@@ -224,10 +225,14 @@ impl Store {
         writer.last_seq = seq;
         self.inner.committed_seq.store(seq, Ordering::Release);
         drop(writer);
-        // Group commit: the flush runs outside the writer lock, so writers that
-        // committed meanwhile share one disk sync.
-        trees.db.flush()?;
+        // Group commit: the sync runs outside the writer lock, so writers that
+        // committed meanwhile share one disk sync. Readers already see the
+        // rows, so the feed's followers are told even when the sync fails;
+        // the caller is not told the write is durable, and no later write is
+        // taken (`SledTrees::sync`).
+        let synced = trees.sync();
         self.inner.feed.publish(seq);
+        synced?;
         Ok(out)
     }
 
@@ -277,7 +282,7 @@ impl Store {
             tree.remove(key)?;
             removed += 1;
         }
-        trees.db.flush()?;
+        trees.sync()?;
         Ok(removed)
     }
 
@@ -286,11 +291,20 @@ impl Store {
         self.inner.feed.wait_past(after, timeout)
     }
 
+    /// [`Error::WritesStopped`] once a disk sync has failed (sled; a
+    /// PostgreSQL store always takes writes while its database does).
+    pub fn check_writable(&self) -> Result<()> {
+        match &self.inner.backend {
+            Backend::Sled(trees) => trees.check_writable(),
+            Backend::Postgres(_) => Ok(()),
+        }
+    }
+
     /// Flushes everything to disk (also done after every write; a
     /// PostgreSQL commit is durable when it returns).
     pub fn flush(&self) -> Result<()> {
         if let Backend::Sled(trees) = &self.inner.backend {
-            trees.db.flush()?;
+            trees.sync()?;
         }
         Ok(())
     }

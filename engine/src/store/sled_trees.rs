@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use super::key::read_u64;
@@ -25,6 +25,14 @@ pub(crate) struct SledTrees {
     /// counting is O(1).
     row_counts: HashMap<EntityKind, AtomicI64>,
     pub(super) path: PathBuf,
+    /// Why the store stopped taking writes: set by the first failed disk
+    /// sync. After one, the operating system may have dropped the pages it
+    /// could not write, so a later sync that succeeds proves nothing about
+    /// them; only reopening (sled replays its log) tells what is on disk.
+    sync_failed: OnceLock<String>,
+    /// Tests: the next disk sync fails.
+    #[cfg(test)]
+    pub(super) fail_next_sync: std::sync::atomic::AtomicBool,
 }
 
 /// Counters owned by the single writer.
@@ -92,7 +100,42 @@ impl SledTrees {
             writer: Mutex::new(WriterState { next_id, last_seq }),
             row_counts,
             path,
+            sync_failed: OnceLock::new(),
+            #[cfg(test)]
+            fail_next_sync: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Syncs everything written to disk. The first failure stops every
+    /// later write (see [`SledTrees::check_writable`]) and is logged once.
+    pub(super) fn sync(&self) -> Result<()> {
+        self.check_writable()?;
+        let synced = self.db.flush().map(drop).map_err(Error::from);
+        #[cfg(test)]
+        let synced = match self.fail_next_sync.swap(false, Ordering::AcqRel) {
+            true => Err(Error::Io(std::io::Error::other("injected sync failure"))),
+            false => synced,
+        };
+        if let Err(err) = synced {
+            let reason = err.to_string();
+            if self.sync_failed.set(reason.clone()).is_ok() {
+                tracing::error!(
+                    err = %reason,
+                    path = %self.path.display(),
+                    "a disk sync failed: the store takes no more writes until droply is restarted"
+                );
+            }
+            return Err(Error::WritesStopped(reason));
+        }
+        Ok(())
+    }
+
+    /// Refuses a write once a disk sync has failed.
+    pub(super) fn check_writable(&self) -> Result<()> {
+        match self.sync_failed.get() {
+            Some(reason) => Err(Error::WritesStopped(reason.clone())),
+            None => Ok(()),
+        }
     }
 
     /// One tree.
@@ -200,5 +243,71 @@ pub(super) fn is_empty_range(bounds: &(Bound<Vec<u8>>, Bound<Vec<u8>>)) -> bool 
         (Bound::Included(low) | Bound::Excluded(low), Bound::Excluded(high))
         | (Bound::Excluded(low), Bound::Included(high)) => low >= high,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    use crate::Error;
+    use crate::store::Store;
+    use crate::store::backend::Backend;
+    use crate::test_rows::user;
+
+    fn fail_next_sync(store: &Store) {
+        let Backend::Sled(trees) = &store.inner.backend else {
+            unreachable!("Store::open is sled");
+        };
+        trees.fail_next_sync.store(true, Ordering::Release);
+    }
+
+    #[test]
+    fn a_failed_disk_sync_stops_writes_until_the_store_is_reopened() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store");
+        let ann_id = {
+            let store = Store::open(&path).expect("open");
+            let ann = store
+                .users()
+                .create(user("ann", "Tax Advisor"))
+                .expect("ann");
+            let before = store.last_seq();
+            fail_next_sync(&store);
+            let bob = store.users().create(user("bob", ""));
+            assert!(matches!(bob, Err(Error::WritesStopped(_))), "{bob:?}");
+            // Readers see the committed rows, so the feed's followers are told.
+            assert_eq!(store.users().count(), 2, "bob is readable in memory");
+            let seq = store.wait_for_changes(before, Duration::from_secs(5));
+            assert!(
+                seq > before,
+                "the feed was not published: {seq} <= {before}"
+            );
+            // No write is taken after a failed sync, even one that would sync.
+            let carl = store.users().create(user("carl", ""));
+            assert!(matches!(carl, Err(Error::WritesStopped(_))), "{carl:?}");
+            assert_eq!(store.users().count(), 2, "carl was not written");
+            assert!(matches!(
+                store.check_writable(),
+                Err(Error::WritesStopped(_))
+            ));
+            assert!(matches!(store.flush(), Err(Error::WritesStopped(_))));
+            ann.id
+        };
+        let store = Store::open(&path).expect("reopen");
+        store
+            .check_writable()
+            .expect("a reopened store takes writes");
+        assert!(
+            store
+                .get::<droply_models::User>(ann_id)
+                .expect("read")
+                .is_some()
+        );
+        store
+            .users()
+            .create(user("carl", ""))
+            .expect("carl after a restart");
     }
 }

@@ -98,6 +98,8 @@ error_codes! {
         "too many sign-in, search or write requests from one client address (or writes from one account) within the rate limit; see `Retry-After`";
     Overloaded => "overloaded", "system", SERVICE_UNAVAILABLE,
         "the server is handling as many requests (or password hashes) as it allows; see `Retry-After`";
+    StoreUnavailable => "store_unavailable", "system", SERVICE_UNAVAILABLE,
+        "the store takes no writes since a disk sync failed (nothing of the write is acknowledged); reads still answer, and `/ready` answers it until the server is restarted";
     RequestTimeout => "request_timeout", "system", SERVICE_UNAVAILABLE,
         "the request was not answered within the request timeout (its body included)";
     PaymentsNotConfigured => "payments_not_configured", "system", SERVICE_UNAVAILABLE,
@@ -279,6 +281,7 @@ impl From<droply_engine::Error> for ApiError {
             E::InvalidFilter(_) => ApiError::new(ErrorCode::InvalidSearchFilter, err.to_string()),
             E::InvalidFacets(_) => ApiError::new(ErrorCode::InvalidSearchFacets, err.to_string()),
             E::SearchUnavailable(_) => ApiError::new(ErrorCode::SearchUnavailable, err.to_string()),
+            E::WritesStopped(_) => ApiError::new(ErrorCode::StoreUnavailable, err.to_string()),
             E::PaymentsNotConfigured => {
                 ApiError::new(ErrorCode::PaymentsNotConfigured, err.to_string())
             }

@@ -28,7 +28,7 @@ pub async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /ready`: the store is open and readable, and the search index (when
+/// `GET /ready`: the store is open, readable and taking writes, and the search index (when
 /// this server serves search) has caught up with the store once.
 #[utoipa::path(
     get,
@@ -37,7 +37,7 @@ pub async fn health() -> Json<Value> {
     summary = "Readiness probe",
     responses(
         (status = 200, description = "The store is open and readable and search has caught up: `{\"status\": \"ready\", \"users\": N}`, with `\"search\": {\"applied_seq\": N, \"indexed_experts\": N}` when the server serves search, and `\"background_jobs\": \"running\"` or `\"standby\"` when it has store-wide jobs (of the nodes sharing one PostgreSQL database, one runs them)", body = Object),
-        (status = 503, description = "`search_unavailable`: the search index is still loading or catching up with the store", body = ErrorBody),
+        (status = 503, description = "`search_unavailable`: the search index is still loading or catching up with the store; `store_unavailable`: a disk sync failed and the store takes no writes until the server is restarted", body = ErrorBody),
     )
 )]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
