@@ -21,6 +21,8 @@ mod auth;
 mod availability;
 #[path = "../api/bola.rs"]
 mod bola;
+#[path = "../api/booking_idempotency.rs"]
+mod booking_idempotency;
 #[path = "../api/bookings.rs"]
 mod bookings;
 #[path = "../api/calendar.rs"]
@@ -69,6 +71,8 @@ mod page_cookies;
 mod pages;
 #[path = "../api/pages_account.rs"]
 mod pages_account;
+#[path = "../api/pages_schedule.rs"]
+mod pages_schedule;
 #[path = "../api/pages_profile.rs"]
 mod pages_profile;
 #[path = "../api/payments.rs"]
