@@ -1,11 +1,46 @@
 //! Booking requests that arrive more than once: one winner among 50
 //! concurrent requests for a slot, and `Idempotency-Key` (the same request
 //! answered again, a retry after a failure booking again, a key reused with
-//! another request refused).
+//! another request refused, a retry while the first request still waits
+//! for Stripe cancelling nothing, and a booking cancelled meanwhile getting
+//! no client secret).
 
-use crate::app::{at_once, error_code, spawn_app_paying, spawn_app_paying_with};
+use std::time::Duration;
+
+use droply_engine::payments::{
+    IntentCancel, StripeConfig, cancel_given_up_intents, stored_payment_of,
+};
+use droply_models::{Booking, BookingStatus, PaymentStatus};
+use droply_test_support::stripe::{IntentFake, SECRET_KEY};
+
+use crate::app::{
+    TestApp, WEBHOOK_SECRET, at_once, error_code, spawn_app_paying, spawn_app_paying_with,
+    spawn_app_with,
+};
 use crate::availability::expert_working;
 use crate::bookings::{SLOT, booking_body};
+
+/// An app whose Stripe is `stripe` (PaymentIntents only, held on demand).
+pub(crate) fn spawn_app_on_intent_fake(stripe: &IntentFake) -> TestApp {
+    let api_base = stripe.base_url();
+    spawn_app_with(|config| {
+        config.payments.stripe = Some(StripeConfig {
+            api_base,
+            ..StripeConfig::new(SECRET_KEY.into(), WEBHOOK_SECRET.into())
+        });
+    })
+}
+
+/// The one booking in `app`'s store.
+fn the_booking(app: &TestApp) -> Booking {
+    let all: Vec<Booking> = app
+        .store
+        .iter::<Booking>()
+        .map(|row| row.expect("booking"))
+        .collect();
+    assert_eq!(all.len(), 1, "{all:?}");
+    all.into_iter().next().expect("one booking")
+}
 
 #[test]
 fn fifty_concurrent_bookings_of_one_slot_make_exactly_one() {
@@ -130,4 +165,141 @@ fn an_idempotency_key_reused_with_a_different_request_is_refused() {
     assert_eq!(same.body["id"], first.body["id"]);
     assert_eq!(app.store.bookings().count(), 1);
     app.assert_no_leaks();
+}
+
+/// Regression: a retry with the same `Idempotency-Key` while the first
+/// request was still waiting for Stripe met Stripe's 409
+/// `idempotency_key_in_use`, gave the payment up and cancelled the booking,
+/// and the first request then answered 201 with a client secret for that
+/// cancelled booking.
+#[test]
+fn a_retry_while_the_first_request_waits_for_stripe_cancels_nothing() {
+    let stripe = IntentFake::start();
+    let app = spawn_app_on_intent_fake(&stripe);
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let body = booking_body(expert, SLOT);
+    let headers = [("Idempotency-Key", "order-twice")];
+    stripe.hold_creates();
+    let (reached, retry, during, first) = std::thread::scope(|scope| {
+        let first =
+            scope.spawn(|| app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers));
+        let reached = stripe.wait_for_held(1, Duration::from_secs(15));
+        let retry = app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers);
+        let booking = the_booking(&app);
+        let payment = stored_payment_of(&app.store, booking.id)
+            .expect("read")
+            .expect("payment");
+        stripe.release_creates();
+        let first = first.join().expect("the first request");
+        (reached, retry, (booking, payment), first)
+    });
+    assert!(reached, "the first request reached Stripe");
+    assert_eq!(
+        (retry.status, error_code(&retry).as_str()),
+        (409, "invalid_state"),
+        "{}",
+        retry.raw
+    );
+    assert_eq!(stripe.keys_in_use(), 1, "Stripe answered the retry 409");
+    let (booking, payment) = during;
+    assert_eq!(booking.status, BookingStatus::PendingPayment);
+    assert_eq!(payment.status, PaymentStatus::Pending);
+
+    assert_eq!(first.status, 201, "{}", first.raw);
+    let secret = first.body["payment"]["client_secret"]
+        .as_str()
+        .expect("the first request hands out its client secret")
+        .to_owned();
+    let booking = the_booking(&app);
+    assert_eq!(booking.status, BookingStatus::PendingPayment);
+    let payment = stored_payment_of(&app.store, booking.id)
+        .expect("read")
+        .expect("payment");
+    assert_eq!(payment.status, PaymentStatus::Pending);
+    assert_eq!(payment.intent_cancel, IntentCancel::Wanted);
+    let intent = payment.intent_id.expect("the intent is recorded");
+    assert!(secret.starts_with(&intent), "{secret} is {intent}'s");
+
+    // A later retry answers the booking with the same intent.
+    let again = app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers);
+    assert_eq!(again.status, 200, "{}", again.raw);
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(again.body["payment"]["client_secret"], secret.as_str());
+    assert_eq!(stripe.intent_count(), 1, "one intent made");
+    assert!(app.store.verify_integrity().expect("check").is_consistent());
+}
+
+/// Regression: a booking its client cancelled while Stripe was making its
+/// PaymentIntent got the intent recorded as wanted, and the request that
+/// made it answered 201 with a client secret that could still pay for the
+/// cancelled booking.
+#[test]
+fn a_booking_cancelled_while_stripe_makes_its_intent_hands_out_no_secret() {
+    let stripe = IntentFake::start();
+    let app = spawn_app_on_intent_fake(&stripe);
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let body = booking_body(expert, SLOT);
+    let headers = [("Idempotency-Key", "order-cancelled")];
+    stripe.hold_creates();
+    let (reached, cancel, first) = std::thread::scope(|scope| {
+        let first =
+            scope.spawn(|| app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers));
+        let reached = stripe.wait_for_held(1, Duration::from_secs(15));
+        let id = the_booking(&app).id;
+        let cancel = app.authed(
+            "POST",
+            &format!("/v1/bookings/{id}/cancel"),
+            &client,
+            Some(r#"{"reason":"found another time"}"#),
+        );
+        stripe.release_creates();
+        let first = first.join().expect("the first request");
+        (reached, cancel, first)
+    });
+    assert!(reached, "the first request reached Stripe");
+    assert_eq!(cancel.status, 200, "{}", cancel.raw);
+    assert_eq!(
+        (first.status, error_code(&first).as_str()),
+        (409, "invalid_state"),
+        "{}",
+        first.raw
+    );
+    assert!(
+        !first.raw.contains("client_secret") && !first.raw.contains("_secret_"),
+        "{}",
+        first.raw
+    );
+    let booking = the_booking(&app);
+    assert_eq!(booking.status, BookingStatus::Cancelled);
+    let payment = stored_payment_of(&app.store, booking.id)
+        .expect("read")
+        .expect("payment");
+    let intent = payment
+        .intent_id
+        .clone()
+        .expect("the intent Stripe made is recorded");
+    assert_eq!(payment.intent_cancel, IntentCancel::Requested);
+    assert_eq!(
+        stripe.intent(&intent).expect("made")["status"],
+        "requires_payment_method"
+    );
+
+    // The payments sweep cancels it at Stripe: the secret can pay nothing.
+    assert_eq!(
+        cancel_given_up_intents(app.engine.payments(), &app.store).expect("sweep"),
+        1
+    );
+    assert_eq!(stripe.intent(&intent).expect("made")["status"], "canceled");
+    let payment = stored_payment_of(&app.store, booking.id)
+        .expect("read")
+        .expect("payment");
+    assert_eq!(payment.intent_cancel, IntentCancel::Cancelled);
+    // A retry with the key answers the cancelled booking, with nothing to pay.
+    let again = app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers);
+    assert_eq!(again.status, 200, "{}", again.raw);
+    assert_eq!(again.body["status"], "cancelled");
+    assert!(again.body.get("payment").is_none(), "{}", again.raw);
+    assert!(app.store.verify_integrity().expect("check").is_consistent());
 }

@@ -1,7 +1,7 @@
 //! Money out over HTTP, against Stripe on loopback (the Connect fake for
 //! accounts and transfers): onboarding and its webhook, payouts under 50
-//! concurrent requests, payout errors and retries, and a kill -9 between the
-//! transfer call and its commit.
+//! concurrent requests, payout errors and retries, a kill -9 between the
+//! transfer call and its commit, and what a refund leaves available.
 
 use std::time::Duration;
 
@@ -464,6 +464,60 @@ fn a_refund_after_the_money_was_paid_out_leaves_the_expert_owing_it() {
         Some(1),
         "{refunds}"
     );
+    assert_consistent(&app);
+    app.assert_no_leaks();
+}
+
+/// Regression: the reversal of a refunded earning counted at once while the
+/// earning it cancelled waited for its hold, so a paid session cancelled
+/// months ahead took its earning out of what the expert had: 50.00
+/// available became -26.50, and payouts (scheduled ones too) were refused
+/// until the session's old date.
+#[test]
+fn a_paid_session_cancelled_far_ahead_leaves_what_is_available_alone() {
+    let app = spawn_app_paying();
+    let (expert, token) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    with_account(&app, expert, "grace@example.com");
+    app.store
+        .write(|txn| {
+            ledger::record_opening_balance(txn, UserId::new(expert), usd(5_000), Timestamp::now())
+        })
+        .expect("balance");
+    let (_, client) = app.register("carl");
+    let day = Timestamp::now().plus_days(330).to_rfc3339();
+    let start = format!("{}T09:00:00Z", &day[..10]);
+    let created = book(&app, &client, expert, &start);
+    assert_eq!(created.status, 201, "{}", created.raw);
+    let id = created.body["id"].as_u64().expect("id");
+    app.pay_booking(id);
+    let balances = || {
+        let earnings = app.authed("GET", "/v1/earnings", &token, None);
+        assert_eq!(earnings.status, 200, "{}", earnings.raw);
+        let minor = |field: &str| earnings.body[field]["amount_minor"].as_i64();
+        [
+            minor("total_earnings"),
+            minor("pending_balance"),
+            minor("available"),
+        ]
+    };
+    assert_eq!(balances(), [Some(12_650), Some(12_650), Some(5_000)]);
+    let cancelled = app.authed(
+        "POST",
+        &format!("/v1/bookings/{id}/cancel"),
+        &client,
+        Some(r#"{"reason":"plans changed"}"#),
+    );
+    assert_eq!(cancelled.status, 200, "{}", cancelled.raw);
+    assert_eq!(
+        cancelled.body["payment_status"], "refunded",
+        "{}",
+        cancelled.raw
+    );
+    assert_eq!(balances(), [Some(5_000), Some(5_000), Some(5_000)]);
+    let paid = app.authed("POST", "/v1/payouts", &token, Some("{}"));
+    assert_eq!(paid.status, 201, "{}", paid.raw);
+    assert_eq!(paid.body["amount"]["amount_minor"], 5_000, "{}", paid.raw);
+    assert_eq!(balances(), [Some(5_000), Some(0), Some(0)]);
     assert_consistent(&app);
     app.assert_no_leaks();
 }

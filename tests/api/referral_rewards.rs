@@ -7,12 +7,13 @@
 use droply_engine::payments::ledger::{LedgerEntry, LedgerKind};
 use droply_engine::payments::{reward_sweep, stored_payment_of_purchase};
 use droply_models::{
-    BookingId, ContentPurchase, ContentPurchaseId, PaymentStatus, Timestamp, UserId,
+    BookingId, ContentPurchase, ContentPurchaseId, Currency, Money, PaymentStatus, Timestamp,
+    UserId,
 };
 use droply_test_support::stripe::{event, post_event};
 use serde_json::json;
 
-use crate::app::{TestApp, WEBHOOK_SECRET, spawn_app_paying_with};
+use crate::app::{TestApp, WEBHOOK_SECRET, spawn_app_paying, spawn_app_paying_with};
 use crate::availability::expert_working;
 use crate::content::published_guide;
 
@@ -55,7 +56,9 @@ fn reward_rows(app: &TestApp, user: u64) -> Vec<(LedgerKind, i64)> {
 
 #[test]
 fn referred_payments_earn_capped_rewards_once_credited_after_the_hold_and_taken_back_on_refund() {
-    let app = spawn_app_paying_with(|config| config.payments.referrals.cap_minor = 700);
+    let app = spawn_app_paying_with(|config| {
+        config.payments.referrals.cap = Money::new(700, Currency::USD);
+    });
     let (rita, rita_token) = app.register("rita");
     let code = app.authed("GET", "/v1/users/me", &rita_token, None).body["referral_code"]
         .as_str()
@@ -157,7 +160,7 @@ fn referred_payments_earn_capped_rewards_once_credited_after_the_hold_and_taken_
     assert!(euros.raw.contains("referral reward"), "{}", euros.raw);
 
     // The hold passes: both credited, once, through the ledger.
-    let rules = app.engine.payments().config().referrals;
+    let rules = app.engine.payments().config().referrals.clone();
     let later = Timestamp::now().plus_days(i64::from(rules.hold_days) + 1);
     assert_eq!(reward_sweep(&app.store, &rules, later).expect("sweep"), 2);
     assert_eq!(
@@ -228,6 +231,80 @@ fn referred_payments_earn_capped_rewards_once_credited_after_the_hold_and_taken_
     app.assert_no_leaks();
 }
 
+/// Regression: the cap was 10,000 minor units of whatever currency a reward was in
+/// (100 USD, but ₫10,000, about 0.40 USD), so a VND referrer got ₫10,000 for a
+/// ₫2,000,000 first booking whose fee share is ₫150,000. The cap is 100.00 USD stated
+/// in dong (about ₫2,564,000), which leaves the share whole.
+#[test]
+fn a_vnd_first_booking_earns_half_the_fee_not_ten_thousand_dong() {
+    let app = spawn_app_paying();
+    let (rita, rita_token) = app.register("rita");
+    let dong = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &rita_token,
+        Some(r#"{"currency":"VND"}"#),
+    );
+    assert_eq!(dong.status, 200, "{}", dong.raw);
+    let code = app.authed("GET", "/v1/users/me", &rita_token, None).body["referral_code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let (_, carl) = sign_up_with(&app, "carl", &code);
+    let (ruth_id, ruth) = expert_working(&app, "ruth", "Europe/Berlin", "09:00", "17:00");
+    let priced = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &ruth,
+        Some(r#"{"currency":"VND","hourly_rate":2000000}"#),
+    );
+    assert_eq!(priced.status, 200, "{}", priced.raw);
+
+    let booked = app.post_booking(
+        &carl,
+        &format!(
+            r#"{{"provider_id":{ruth_id},"start_time":"2027-01-04T09:00:00Z","duration":60}}"#
+        ),
+    );
+    assert_eq!(booked.status, 201, "{}", booked.raw);
+    assert_eq!(
+        booked.body["payment_amount"],
+        json!({"amount_minor": 2_000_000, "currency": "VND"})
+    );
+    let booking = booked.body["id"].as_u64().expect("id");
+    app.pay_booking(booking);
+    app.store
+        .bookings()
+        .modify(BookingId::new(booking), |b| {
+            b.start_time = Timestamp::now().plus_minutes(-180);
+            b.end_time = b.start_time.plus_minutes(60);
+            Ok(())
+        })
+        .expect("in the past");
+    let done = app.authed(
+        "POST",
+        &format!("/v1/bookings/{booking}/complete"),
+        &ruth,
+        None,
+    );
+    assert_eq!(done.status, 200, "{}", done.raw);
+
+    // The platform keeps 15 %, ₫300,000; half of it is Rita's.
+    let seen = rewards(&app, &rita_token);
+    assert_eq!(seen["rewards"][0]["reward_type"], "first_booking", "{seen}");
+    assert_eq!(
+        seen["rewards"][0]["amount"],
+        json!({"amount_minor": 150_000, "currency": "VND"}),
+        "{seen}"
+    );
+    let rules = app.engine.payments().config().referrals.clone();
+    let later = Timestamp::now().plus_days(i64::from(rules.hold_days) + 1);
+    assert_eq!(reward_sweep(&app.store, &rules, later).expect("sweep"), 1);
+    assert_eq!(referral_earnings(&app, rita), 150_000);
+    let report = app.store.verify_integrity().expect("verify");
+    assert!(report.is_consistent(), "{:?}", report.problems);
+}
+
 /// Regression: a reward took its share of the whole fee though part of the payment had
 /// been refunded, and a reward cancelled by a full refund stayed cancelled when that
 /// refund failed at Stripe after all.
@@ -291,7 +368,7 @@ fn a_reward_is_a_share_of_the_fee_kept_through_partial_and_failed_refunds() {
         .expect("row");
     assert_eq!(row.payment_status, PaymentStatus::PartiallyRefunded);
 
-    let rules = app.engine.payments().config().referrals;
+    let rules = app.engine.payments().config().referrals.clone();
     let later = Timestamp::now().plus_days(i64::from(rules.hold_days) + 1);
     assert_eq!(reward_sweep(&app.store, &rules, later).expect("sweep"), 1);
     // The platform kept 2.85 - 1.42 = 1.43 of the fee; a fifth of it is 0.28.

@@ -533,3 +533,71 @@ fn ready_and_metrics_report_the_search_index() {
     );
     assert!(metrics.raw.contains("\ndroply_search_applied_seq "));
 }
+
+/// Regression: the rate table had 26 of the 54 supported currencies, so a price filter
+/// in USD never matched an expert charging in KWD, VND or HUF (among others), however
+/// cheap: their currency got no price range at all.
+#[test]
+fn a_usd_price_filter_finds_experts_charging_in_every_currency() {
+    use droply_models::{Currency, Money, UserId};
+
+    let app = spawn_app_with_search();
+    // About 81.50, 78.00 and 70.00 USD an hour.
+    let mut priced = Vec::new();
+    for (name, code, rate) in [
+        ("kamal", "KWD", 25_000),
+        ("vyanh", "VND", 2_000_000),
+        ("hanna", "HUF", 2_500_000),
+    ] {
+        let (id, _) = add_expert(&app, name, &Profile::default());
+        let currency = Currency::parse(code).expect(code);
+        app.store
+            .users()
+            .modify(UserId::new(id), |user| {
+                user.currency = currency;
+                user.hourly_rate = Some(Money::new(rate, currency));
+                for total in [
+                    &mut user.total_earnings,
+                    &mut user.total_payouts,
+                    &mut user.pending_balance,
+                    &mut user.total_referral_earnings,
+                ] {
+                    *total = Money::zero(currency);
+                }
+                Ok(())
+            })
+            .expect("priced in their currency");
+        priced.push(id);
+    }
+    let (dearer, _) = add_expert(
+        &app,
+        "dora",
+        &Profile {
+            rate: Some(25_000),
+            ..Profile::default()
+        },
+    );
+    app.wait_for_index();
+
+    for (filter, expected) in [
+        ("hourly_rate <= 10000", priced.clone()),
+        (
+            "hourly_rate >= 6000 AND hourly_rate <= 9000",
+            priced.clone(),
+        ),
+        ("hourly_rate <= 5000", vec![]),
+        ("hourly_rate >= 20000", vec![dearer]),
+    ] {
+        let response = search(
+            &app,
+            &json!({"filter": filter, "currency": "USD", "limit": 100}),
+        );
+        assert_eq!(
+            set(&hit_ids(&response)),
+            set(&expected),
+            "filter {filter}: {}",
+            response.raw
+        );
+    }
+    app.assert_no_leaks();
+}

@@ -33,6 +33,8 @@ mod content;
 mod content_purchases;
 #[path = "../api/content_sale_rules.rs"]
 mod content_sale_rules;
+#[path = "../api/disputes.rs"]
+mod disputes;
 #[path = "../api/dropin_live.rs"]
 mod dropin_live;
 #[path = "../api/dropin_presence.rs"]
@@ -71,10 +73,10 @@ mod page_cookies;
 mod pages;
 #[path = "../api/pages_account.rs"]
 mod pages_account;
-#[path = "../api/pages_schedule.rs"]
-mod pages_schedule;
 #[path = "../api/pages_profile.rs"]
 mod pages_profile;
+#[path = "../api/pages_schedule.rs"]
+mod pages_schedule;
 #[path = "../api/payments.rs"]
 mod payments;
 #[path = "../api/payouts.rs"]

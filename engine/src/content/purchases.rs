@@ -5,7 +5,10 @@
 //! who holds the content is refused another purchase; one whose payment is
 //! still open gets that purchase back, so a retry never makes a second,
 //! unless the price changed meanwhile: then the open one is given up and a
-//! new one asks the price now shown.
+//! new one asks the price now shown. A purchase given up while Stripe is
+//! still making its PaymentIntent gets that intent cancelled once it is
+//! recorded, and the request that made it answers no client secret
+//! (`payments::checkout`).
 
 use droply_models::{
     Content, ContentId, ContentPurchase, ContentPurchaseId, Money, PaymentStatus, UserId,

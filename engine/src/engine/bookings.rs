@@ -34,7 +34,12 @@ impl Engine {
     /// different request is `IdempotencyKeyReused`. A priced session gets
     /// a PaymentIntent after the booking commits (`payment`); if Stripe
     /// cannot make one the booking is cancelled and the error returned. A
-    /// free one is confirmed at once.
+    /// repeat that comes while the first request is still waiting for
+    /// Stripe is `InvalidState` and leaves the booking pending for that
+    /// request to finish (a later repeat answers its intent); a booking
+    /// cancelled while Stripe made its intent is `InvalidState` too, its
+    /// intent left to be cancelled at Stripe. A free one is confirmed at
+    /// once.
     pub fn create_booking(
         &self,
         request: &BookingRequest,

@@ -1,12 +1,15 @@
 //! [`RateTable`]: exchange rates used to read a budget in one currency against hourly
-//! rates in others. A budget becomes one price range per known currency; ranges round
-//! outwards (the lower bound down, the upper bound up) so no expert inside the budget is
-//! lost to rounding.
+//! rates in others, and to state one amount (the referral cap) in every currency. A
+//! budget becomes one price range per known currency; ranges round outwards (the lower
+//! bound down, the upper bound up) so no expert inside the budget is lost to rounding.
+//! An amount converted as a limit rounds down to the target's minor unit, so it never
+//! allows more than the amount it stands for. The default table has a rate for every
+//! supported currency (a test says so), so no currency is left out of a price filter.
 
 use std::collections::BTreeMap;
 
 use droply_index::PriceRange;
-use droply_models::Currency;
+use droply_models::{Currency, Money};
 use serde::Deserialize;
 
 use super::query::Budget;
@@ -19,35 +22,27 @@ pub struct RateTable {
     per_unit: BTreeMap<Currency, f64>,
 }
 
-/// Rates in US dollars per unit, close to late-2026 market levels; a deployment sets
+/// Reference rates in US dollars per unit of every supported currency, approximate, as
+/// set on 2026-12-04 (pegged currencies at their pegs: AED, BHD, JOD, OMR, QAR and SAR
+/// to the dollar, BGN, XAF and XOF to the euro). They read budgets across currencies and
+/// cap referral rewards; nothing is ever charged or exchanged at them. A deployment sets
 /// its own with [`RateTable::from_json`].
+#[rustfmt::skip]
 const DEFAULT_USD_RATES: &[(&str, f64)] = &[
-    ("USD", 1.0),
-    ("EUR", 1.08),
-    ("GBP", 1.27),
-    ("CHF", 1.12),
-    ("CAD", 0.73),
-    ("AUD", 0.66),
-    ("NZD", 0.60),
-    ("JPY", 0.0067),
-    ("SEK", 0.095),
-    ("NOK", 0.093),
-    ("DKK", 0.145),
-    ("PLN", 0.25),
-    ("CZK", 0.043),
-    ("INR", 0.012),
-    ("SGD", 0.74),
-    ("HKD", 0.128),
-    ("BRL", 0.18),
-    ("MXN", 0.055),
-    ("ZAR", 0.054),
-    ("AED", 0.272),
-    ("ILS", 0.27),
-    ("KRW", 0.00072),
-    ("CNY", 0.14),
-    ("TRY", 0.029),
-    ("KES", 0.0077),
-    ("NGN", 0.00065),
+    ("AED", 0.272),    ("ARS", 0.00085),  ("AUD", 0.66),     ("BGN", 0.552),
+    ("BHD", 2.66),     ("BRL", 0.18),     ("CAD", 0.73),     ("CHF", 1.12),
+    ("CLP", 0.00105),  ("CNY", 0.14),     ("COP", 0.00025),  ("CZK", 0.043),
+    ("DKK", 0.145),    ("EGP", 0.0204),   ("EUR", 1.08),     ("GBP", 1.27),
+    ("HKD", 0.128),    ("HUF", 0.0028),   ("IDR", 0.000062), ("ILS", 0.27),
+    ("INR", 0.012),    ("ISK", 0.0074),   ("JOD", 1.41),     ("JPY", 0.0067),
+    ("KES", 0.0077),   ("KRW", 0.00072),  ("KWD", 3.26),     ("MAD", 0.104),
+    ("MXN", 0.055),    ("MYR", 0.23),     ("NGN", 0.00065),  ("NOK", 0.093),
+    ("NZD", 0.60),     ("OMR", 2.60),     ("PEN", 0.27),     ("PHP", 0.0175),
+    ("PKR", 0.0036),   ("PLN", 0.25),     ("QAR", 0.2747),   ("RON", 0.217),
+    ("SAR", 0.2667),   ("SEK", 0.095),    ("SGD", 0.74),     ("THB", 0.030),
+    ("TND", 0.32),     ("TRY", 0.029),    ("TWD", 0.031),    ("UAH", 0.024),
+    ("UGX", 0.00027),  ("USD", 1.0),      ("VND", 0.000039), ("XAF", 0.001646),
+    ("XOF", 0.001646), ("ZAR", 0.054),
 ];
 
 impl Default for RateTable {
@@ -89,6 +84,32 @@ impl RateTable {
         let to_rate = self.per_unit.get(&to)?;
         let major = amount_minor as f64 / 10f64.powi(i32::from(from.minor_unit_digits()));
         Some(major * from_rate / to_rate * 10f64.powi(i32::from(to.minor_unit_digits())))
+    }
+
+    /// Whether `currency` has a rate in this table.
+    pub fn knows(&self, currency: Currency) -> bool {
+        self.per_unit.contains_key(&currency)
+    }
+
+    /// The supported currencies ([`Currency::all`]) this table has no rate for, in
+    /// code order (none for the default table).
+    pub fn missing(&self) -> Vec<Currency> {
+        Currency::all().filter(|c| !self.knows(*c)).collect()
+    }
+
+    /// `amount` in minor units of `to`, rounded down (toward negative infinity) to a
+    /// whole minor unit: what an amount given in one currency allows at most in
+    /// another. `None` when either currency has no rate, or the result does not fit.
+    pub fn convert_down(&self, amount: Money, to: Currency) -> Option<Money> {
+        let converted = self
+            .convert(amount.amount_minor, amount.currency, to)?
+            .floor();
+        // 2^63, the first value past i64::MAX (a cast would saturate, not fail).
+        let limit = 2f64.powi(63);
+        if !converted.is_finite() || converted >= limit || converted < -limit {
+            return None;
+        }
+        Some(Money::new(converted as i64, to))
     }
 
     /// The budget as one hourly-rate range per currency: its own exactly, every other
@@ -174,6 +195,65 @@ mod tests {
         let rates = RateTable::from_json(r#"{"EUR": 1.0, "USD": 0.5}"#).expect("table");
         assert!(rates.within(&eur_budget(5000), 10_000, Currency::USD));
         assert!(!rates.within(&eur_budget(4000), 10_000, Currency::USD));
+    }
+
+    /// Regression: the default table had 26 of the 54 supported currencies, so a price
+    /// filter in one of them never matched an expert charging in another (a USD budget
+    /// skipped every KWD, VND or HUF expert), and a budget in one of the others matched
+    /// only its own currency.
+    #[test]
+    fn the_default_table_has_a_rate_for_every_supported_currency() {
+        let rates = RateTable::default();
+        assert_eq!(rates.missing(), Vec::<Currency>::new());
+        for currency in Currency::all() {
+            assert!(rates.knows(currency), "{currency}");
+            let rate = rates.per_unit.get(&currency).copied().unwrap_or_default();
+            assert!(rate.is_finite() && rate > 0.0, "{currency}: {rate}");
+        }
+        let budget = Budget {
+            currency: Currency::USD,
+            min_minor: None,
+            max_minor: Some(20_000),
+        };
+        let ranges = rates.ranges(&budget);
+        assert_eq!(ranges.len(), Currency::all().count());
+        let kwd = Currency::parse("KWD").expect("KWD");
+        let dinars = ranges
+            .iter()
+            .find(|r| r.currency == kwd)
+            .expect("a KWD range");
+        // 200.00 USD at 3.26 USD a dinar: 61.350 KWD (rounded up).
+        assert_eq!(dinars.max_minor, Some(61_350));
+        assert!(rates.within(&budget, 50_000, kwd), "50.000 KWD is 163 USD");
+    }
+
+    #[test]
+    fn a_limit_converts_down_to_the_targets_minor_unit() {
+        let rates = RateTable::default();
+        let usd = |minor| Money::new(minor, Currency::USD);
+        let code = |c: &str| Currency::parse(c).expect("currency");
+        // 100 USD / 0.0067 = 14925.37 JPY; / 0.000039 = 2564102.56 VND.
+        assert_eq!(
+            rates.convert_down(usd(10_000), Currency::JPY),
+            Some(Money::new(14_925, Currency::JPY))
+        );
+        assert_eq!(
+            rates.convert_down(usd(10_000), code("VND")),
+            Some(Money::new(2_564_102, code("VND")))
+        );
+        // 100 USD / 3.26 = 30.67484 KWD: thousandths, rounded down.
+        assert_eq!(
+            rates.convert_down(usd(10_000), code("KWD")),
+            Some(Money::new(30_674, code("KWD")))
+        );
+        assert_eq!(
+            rates.convert_down(usd(10_000), Currency::USD),
+            Some(usd(10_000))
+        );
+        let partial = RateTable::from_json(r#"{"USD": 1.0}"#).expect("table");
+        assert_eq!(partial.convert_down(usd(10_000), Currency::EUR), None);
+        assert_eq!(partial.missing().len(), Currency::all().count() - 1);
+        assert!(!partial.missing().contains(&Currency::USD));
     }
 
     #[test]

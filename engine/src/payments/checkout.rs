@@ -6,16 +6,28 @@
 //! slot freed) and the caller learns why: nobody is left holding a slot
 //! that cannot be paid for. A content purchase is started the same way; if
 //! Stripe fails it is marked failed and can be bought again.
+//!
+//! Two requests may start one payment at once (an `Idempotency-Key` retry
+//! of a booking, a double click on Buy). While the first is still waiting
+//! for Stripe, Stripe answers the second's call (same key) with 409
+//! `idempotency_key_in_use`: that answer gives nothing up, it is
+//! [`Error::InvalidState`] and the first request completes the payment's
+//! start (a later retry answers its intent). And whatever gave the booking
+//! or purchase up while Stripe was making the intent (a cancellation, a
+//! lapsed hold, content taken off sale or repriced) wins: the write that
+//! records the intent finds it given up, records the intent to be
+//! cancelled at Stripe by the payments sweep, and answers `InvalidState`
+//! instead of a secret that could still pay for it.
 
 use droply_models::{Booking, BookingStatus, ContentPurchase, Money, PaymentStatus};
 
-use super::gateway::IntentRequest;
+use super::gateway::{Intent, IntentRequest};
 use super::subject::mirror_onto;
 use super::{
-    AmountUse, META_PAYMENT, Payment, PaymentFor, Payments, payment_of, stored_payment_for,
-    stored_payment_of, stripe_currency, to_stripe,
+    AmountUse, IntentCancel, META_PAYMENT, Payment, PaymentFor, PaymentId, Payments, payment_of,
+    stored_payment_for, stored_payment_of, stripe_currency, to_stripe,
 };
-use crate::store::Store;
+use crate::store::{Store, Txn};
 use crate::{Error, Result};
 
 /// What the booker needs to pay: the intent's client secret and the amount.
@@ -32,6 +44,8 @@ pub const PAYMENT_NOT_STARTED: &str = "the payment could not be started";
 
 /// Makes sure `booking`'s payment has a PaymentIntent and returns what the
 /// booker needs to pay it; `None` when nothing is owed (free, or paid).
+/// `InvalidState` while another request is still starting it, or when the
+/// booking was given up while Stripe made its intent.
 pub fn start_payment(
     payments: &Payments,
     store: &Store,
@@ -48,7 +62,8 @@ pub fn start_payment(
 
 /// Makes sure content `purchase`'s payment has a PaymentIntent and returns
 /// what the buyer needs to pay it; `None` when nothing is owed (free, paid,
-/// or given up).
+/// or given up). `InvalidState` while another request is still starting
+/// it, or when the purchase was given up while Stripe made its intent.
 pub fn start_purchase_payment(
     payments: &Payments,
     store: &Store,
@@ -63,35 +78,59 @@ pub fn start_purchase_payment(
     start(payments, store, payment).map(Some)
 }
 
+/// Why no PaymentIntent came back from Stripe.
+enum NoIntent {
+    /// Another request for the same payment is still making it (Stripe's
+    /// 409 `idempotency_key_in_use`): nothing is to be given up.
+    InFlight,
+    /// Stripe could not be reached or refused, or the amount cannot be
+    /// charged.
+    Failed(Error),
+}
+
 fn start(payments: &Payments, store: &Store, payment: Payment) -> Result<PaymentStart> {
     let gateway = payments.gateway()?;
     // An amount Stripe cannot take fails like a refusal from Stripe: the payment is
     // given up, so the booking's slot is freed and the content can be bought again.
     let intent = match &payment.intent_id {
-        Some(id) => gateway.intent(id).map_err(Error::from),
-        None => intent_request(payments, &payment).and_then(|request| {
-            gateway
+        Some(id) => gateway
+            .intent(id)
+            .map_err(|err| NoIntent::Failed(err.into())),
+        None => match intent_request(payments, &payment) {
+            Ok(request) => gateway
                 .create_intent(&request, &payment.intent_key(payments.instance()))
-                .map_err(Error::from)
-        }),
+                .map_err(|err| {
+                    if err.in_flight {
+                        NoIntent::InFlight
+                    } else {
+                        NoIntent::Failed(err.into())
+                    }
+                }),
+            Err(err) => Err(NoIntent::Failed(err)),
+        },
     };
     let intent = match intent {
         Ok(intent) => intent,
-        Err(err) => {
+        Err(NoIntent::InFlight) => {
+            tracing::info!(paying_for = %payment.pays_for, "payment still being started by another request");
+            return Err(Error::InvalidState(format!(
+                "the payment of this {} is still being started by another request; try again in a moment",
+                subject_noun(payment.pays_for)
+            )));
+        }
+        Err(NoIntent::Failed(err)) => {
             tracing::warn!(paying_for = %payment.pays_for, error = %err, "payment could not be started");
             give_up(store, &payment)?;
             return Err(err);
         }
     };
-    let stored = store.write(|txn| {
-        let mut payment: Payment = txn.require(payment.id)?;
-        if payment.intent_id.is_none() {
-            payment.intent_id = Some(intent.id.clone());
-            payment = txn.update(payment)?;
-            mirror_onto(txn, &payment)?;
+    let stored = match store.write(|txn| record_intent(txn, payment.id, &intent.id))? {
+        Recorded::Wanted(stored) => stored,
+        Recorded::GivenUp(why) => {
+            tracing::info!(paying_for = %payment.pays_for, "given up while its PaymentIntent was made; the intent is to be cancelled");
+            return Err(Error::InvalidState(why));
         }
-        Ok(payment)
-    })?;
+    };
     if stored.intent_id.as_deref() != Some(intent.id.as_str()) {
         // Two concurrent first requests each made an intent (only possible
         // where idempotency keys are not honoured): answer the recorded one.
@@ -101,7 +140,92 @@ fn start(payments: &Payments, store: &Store, payment: Payment) -> Result<Payment
     start_with(intent, &stored)
 }
 
-fn start_with(intent: super::gateway::Intent, payment: &Payment) -> Result<PaymentStart> {
+/// What recording a PaymentIntent found.
+enum Recorded {
+    /// The payment still waits for it: as stored now.
+    Wanted(Payment),
+    /// Its booking or purchase was given up meanwhile (why, for the caller).
+    GivenUp(String),
+}
+
+/// Inside a write: records PaymentIntent `intent` on payment `id` unless it
+/// has one already. When the payment no longer waits for its intent (see
+/// [`given_up_while_starting`]), the intent is recorded all the same, as
+/// one to cancel at Stripe (`IntentCancel::Requested`, listed for the
+/// payments sweep), so the secret Stripe made can never pay for what was
+/// given up.
+fn record_intent(txn: &mut Txn<'_>, id: PaymentId, intent: &str) -> Result<Recorded> {
+    let mut payment: Payment = txn.require(id)?;
+    let given_up = given_up_while_starting(txn, &payment)?;
+    if payment.intent_id.is_none() {
+        payment.intent_id = Some(intent.to_owned());
+        if given_up.is_some() {
+            payment.intent_cancel = IntentCancel::Requested;
+        }
+        payment = txn.update(payment)?;
+        mirror_onto(txn, &payment)?;
+    }
+    Ok(match given_up {
+        Some(why) => Recorded::GivenUp(why),
+        None => Recorded::Wanted(payment),
+    })
+}
+
+/// Why `payment`, unpaid, no longer waits for its PaymentIntent, if it does
+/// not: its booking is no longer awaiting payment (cancelled by a party,
+/// its hold lapsed, or its payment could not start), its purchase was given
+/// up (content taken off sale or repriced), it failed, or its intent was
+/// asked to be cancelled. `None` for a paid payment: nothing was given up.
+fn given_up_while_starting(txn: &Txn<'_>, payment: &Payment) -> Result<Option<String>> {
+    if payment.status.is_paid() {
+        return Ok(None);
+    }
+    match payment.pays_for {
+        PaymentFor::Booking(id) => {
+            let booking: Booking = txn.require(id)?;
+            if booking.status != BookingStatus::PendingPayment {
+                return Ok(Some(format!(
+                    "the booking is {} and can no longer be paid for",
+                    booking.status.as_str()
+                )));
+            }
+        }
+        PaymentFor::Purchase(id) => {
+            let purchase: ContentPurchase = txn.require(id)?;
+            if !matches!(
+                purchase.payment_status,
+                PaymentStatus::Pending | PaymentStatus::RequiresAction
+            ) {
+                return Ok(Some(given_up_purchase()));
+            }
+        }
+    }
+    if payment.status == PaymentStatus::Failed || payment.intent_cancel != IntentCancel::Wanted {
+        return Ok(Some(match payment.pays_for {
+            PaymentFor::Booking(_) => {
+                "the booking's payment was given up while it was being started".to_owned()
+            }
+            PaymentFor::Purchase(_) => given_up_purchase(),
+        }));
+    }
+    Ok(None)
+}
+
+fn given_up_purchase() -> String {
+    "the purchase was given up while its payment was being started (the content was taken off \
+     sale or its price changed); buy it again if it is still for sale"
+        .to_owned()
+}
+
+/// What a payment pays for, in a message.
+fn subject_noun(subject: PaymentFor) -> &'static str {
+    match subject {
+        PaymentFor::Booking(_) => "booking",
+        PaymentFor::Purchase(_) => "purchase",
+    }
+}
+
+fn start_with(intent: Intent, payment: &Payment) -> Result<PaymentStart> {
     let client_secret = intent.client_secret.ok_or_else(|| {
         Error::PaymentProvider("Stripe returned a PaymentIntent without a client secret".to_owned())
     })?;

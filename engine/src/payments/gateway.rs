@@ -8,7 +8,9 @@
 //! and waits for each call on it; no call is ever made inside a store write
 //! transaction. A call's failure says whether it is worth retrying
 //! ([`GatewayError::retryable`]): Stripe refusing the request is final, a
-//! network error, a timeout or a 5xx may succeed later with the same key.
+//! network error, a timeout or a 5xx may succeed later with the same key;
+//! and whether Stripe is still running another request with that key
+//! ([`GatewayError::in_flight`]: its 409 `idempotency_key_in_use`).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -34,6 +36,11 @@ pub struct GatewayError {
     pub message: String,
     /// Whether the same call (same idempotency key) may succeed later.
     pub retryable: bool,
+    /// Whether Stripe refused it because another request with the same
+    /// idempotency key is still running there (409
+    /// `idempotency_key_in_use`): this call made nothing, and that
+    /// request's answer settles what the key makes.
+    pub in_flight: bool,
 }
 
 impl From<GatewayError> for Error {
@@ -42,9 +49,17 @@ impl From<GatewayError> for Error {
     }
 }
 
+/// Stripe's error code for a request whose idempotency key another request
+/// still running holds.
+const KEY_IN_USE: &str = "idempotency_key_in_use";
+
 fn classify(err: StripeError) -> GatewayError {
     match err {
         StripeError::Stripe(details, status) => GatewayError {
+            in_flight: details
+                .code
+                .as_ref()
+                .is_some_and(|code| code.as_str() == KEY_IN_USE),
             message: format!(
                 "Stripe refused the request ({status}): {}",
                 details
@@ -57,18 +72,22 @@ fn classify(err: StripeError) -> GatewayError {
         StripeError::Timeout => GatewayError {
             message: "Stripe did not answer in time".to_owned(),
             retryable: true,
+            in_flight: false,
         },
         StripeError::ClientError(why) => GatewayError {
             message: format!("Stripe could not be reached: {why}"),
             retryable: true,
+            in_flight: false,
         },
         StripeError::JSONDeserialize(why) => GatewayError {
             message: format!("Stripe's answer could not be read: {why}"),
             retryable: true,
+            in_flight: false,
         },
         StripeError::ConfigError(why) => GatewayError {
             message: format!("the Stripe client is misconfigured: {why}"),
             retryable: false,
+            in_flight: false,
         },
     }
 }
@@ -242,6 +261,7 @@ impl Gateway {
             .map_err(|_| GatewayError {
                 message: "the Stripe call was dropped".to_owned(),
                 retryable: true,
+                in_flight: false,
             })?
             .map_err(classify)
     }
@@ -256,6 +276,7 @@ impl Gateway {
             let key = IdempotencyKey::new(key).map_err(|err| GatewayError {
                 message: format!("bad idempotency key: {err}"),
                 retryable: false,
+                in_flight: false,
             })?;
             customized = customized.request_strategy(RequestStrategy::Idempotent(key));
         }
@@ -375,6 +396,27 @@ mod tests {
             without_keys("Amount must be at least 50 cents"),
             "Amount must be at least 50 cents"
         );
+    }
+
+    /// Stripe's 409 for a key another request still holds is told apart
+    /// from any other conflict: the caller must not give up what that
+    /// request is still making.
+    #[test]
+    fn a_key_in_use_by_another_request_is_in_flight() {
+        let error = |json: &str| -> StripeError {
+            let details: stripe::ApiErrors =
+                miniserde::json::from_str(json).expect("a Stripe error body");
+            StripeError::Stripe(Box::new(details), 409)
+        };
+        let in_use = classify(error(
+            r#"{"type":"idempotency_error","code":"idempotency_key_in_use","message":"There is currently another in-progress request using this Idempotent Key"}"#,
+        ));
+        assert!(in_use.in_flight && in_use.retryable, "{in_use:?}");
+        let locked = classify(error(
+            r#"{"type":"invalid_request_error","code":"lock_timeout","message":"This object cannot be accessed right now"}"#,
+        ));
+        assert!(!locked.in_flight && locked.retryable, "{locked:?}");
+        assert!(!classify(StripeError::Timeout).in_flight);
     }
 
     /// Regression: a refund Stripe answered with 401 (a key being rolled) was

@@ -11,7 +11,8 @@
 //! refunds that payment as any late one). A failure worth retrying leaves
 //! it requested for the next sweep.
 
-use super::{IntentCancel, Payment, PaymentFor, PaymentId, Payments, payment_for};
+use super::due_calls::intents_to_cancel;
+use super::{IntentCancel, Payment, PaymentFor, Payments, payment_for};
 use crate::Result;
 use crate::store::{Store, Txn};
 
@@ -33,19 +34,14 @@ pub(crate) fn give_up_intent(txn: &mut Txn<'_>, subject: PaymentFor) -> Result<(
 }
 
 /// Cancels at Stripe every PaymentIntent given up and not cancelled yet;
-/// how many Stripe cancelled. Nothing without Stripe configured.
+/// how many Stripe cancelled. Nothing without Stripe configured. Only the
+/// payments listed as owing a cancel are read (`due_calls`).
 pub fn cancel_given_up_intents(payments: &Payments, store: &Store) -> Result<usize> {
     let Ok(gateway) = payments.gateway() else {
         return Ok(0);
     };
-    let requested: Vec<PaymentId> = store
-        .iter::<Payment>()
-        .filter_map(|row| row.ok())
-        .filter(|payment| payment.intent_cancel == IntentCancel::Requested)
-        .map(|payment| payment.id)
-        .collect();
     let mut cancelled = 0;
-    for id in requested {
+    for id in intents_to_cancel(store)? {
         let payment: Payment = store.require(id)?;
         let Some(intent) = payment.intent_id.as_deref() else {
             continue;

@@ -16,12 +16,15 @@
 //! async-stripe client), `signature`, the records (`payment`, `ledger`,
 //! `stripe_event`), the use cases `checkout`, `refunds`, `webhook`,
 //! `payouts`, `onboarding` and `intent_cancel` (PaymentIntents given up are
-//! cancelled at Stripe), and `imported_sales` (history from before the
+//! cancelled at Stripe), `due_calls` (the sweep's work lists: the payments
+//! and payouts owing Stripe a call, indexed while they do, so a sweep never
+//! reads a settled row), and `imported_sales` (history from before the
 //! store).
 
 mod amount;
 mod checkout;
 mod config;
+mod due_calls;
 mod gateway;
 mod imported_sales;
 mod intent_cancel;
@@ -41,6 +44,9 @@ pub use amount::{
 };
 pub use checkout::{PAYMENT_NOT_STARTED, PaymentStart, start_payment, start_purchase_payment};
 pub use config::{PaymentsConfig, RefundPolicy, STRIPE_API_BASE, StripeConfig};
+#[cfg(test)]
+pub(crate) use due_calls::tests::{OwingRows, write_owing_rows};
+pub(crate) use due_calls::{payment_call_entries, payout_call_entry};
 pub use gateway::{Gateway, GatewayError};
 pub use imported_sales::open_imported_sales;
 pub use intent_cancel::cancel_given_up_intents;

@@ -7,13 +7,15 @@
 //! purchase's `payment_status` and `stripe_payment_intent_id` mirror it,
 //! written in the same transaction. A payment whose booking or purchase
 //! was given up unpaid asks for its PaymentIntent to be cancelled at Stripe
-//! ([`IntentCancel`]), so that it can no longer be paid. Format-1 rows
-//! (bookings only) and format-2 rows (before the cancel) are read as
-//! format 3.
+//! ([`IntentCancel`]), so that it can no longer be paid. While it owes
+//! Stripe a call (that cancel, or a refund still `requested`) it is listed
+//! for the payments sweep (`due_calls`). Format-1 rows (bookings only) and
+//! format-2 rows (before the cancel) are read as format 3.
 
 use droply_models::{BookingId, Money, PaymentStatus, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
+use super::due_calls::payment_call_entries;
 use super::subject::PaymentFor;
 use crate::store::{EntityKind, IndexEntry, Record, UniqueEntry, UniqueName, codec};
 use crate::{Error, Result};
@@ -290,7 +292,13 @@ impl Record for Payment {
         Some(self.payee.get())
     }
     fn index_entries(&self) -> Vec<IndexEntry> {
-        vec![self.pays_for.index_entry()]
+        let mut entries = vec![self.pays_for.index_entry()];
+        entries.extend(payment_call_entries(
+            self.intent_cancel,
+            self.intent_id.is_some(),
+            &self.refunds,
+        ));
+        entries
     }
     fn unique_entries(&self) -> Vec<UniqueEntry> {
         self.intent_id

@@ -14,9 +14,10 @@ use droply_models::{
     Money, Payout, PayoutId, PayoutSchedule, PayoutStatus, Timestamp, User, UserId,
 };
 
+use super::due_calls::{payouts_to_send, refunds_to_send};
 use super::{
-    AmountUse, META_PAYOUT, Payment, Payments, RefundOrder, RefundState, ledger, round_down_for,
-    send_refund, stripe_currency, to_stripe,
+    AmountUse, META_PAYOUT, Payments, ledger, round_down_for, send_refund, stripe_currency,
+    to_stripe,
 };
 use crate::store::{IndexName, PageRequest, Store};
 use crate::{Error, Result};
@@ -122,7 +123,8 @@ pub fn send_transfer(payments: &Payments, store: &Store, id: PayoutId) -> Result
 
 /// Repeats every Stripe call left unfinished for longer than the
 /// configured `retry_after`: pending payouts' transfers and requested
-/// refunds. Returns how many were sent again.
+/// refunds. Returns how many were sent again. Only the rows listed as
+/// owing a call are read (`due_calls`), never a settled one.
 pub fn payout_sweep(payments: &Payments, store: &Store, now: Timestamp) -> Result<usize> {
     if payments.gateway().is_err() {
         return Ok(0);
@@ -131,36 +133,13 @@ pub fn payout_sweep(payments: &Payments, store: &Store, now: Timestamp) -> Resul
         -chrono::TimeDelta::from_std(payments.config().retry_after).unwrap_or_default(),
     );
     let mut retried = 0;
-    let stale_payouts: Vec<PayoutId> = store
-        .iter::<Payout>()
-        .filter_map(|row| row.ok())
-        .filter(|payout| payout.status == PayoutStatus::Pending && payout.created_at <= cutoff)
-        .map(|payout| payout.id)
-        .collect();
-    for id in stale_payouts {
+    for id in payouts_to_send(store, cutoff)? {
         retried += 1;
         if let Err(err) = send_transfer(payments, store, id) {
             tracing::warn!(payout = %id, %err, "payout retry failed");
         }
     }
-    let stale_refunds: Vec<RefundOrder> = store
-        .iter::<Payment>()
-        .filter_map(|row| row.ok())
-        .flat_map(|payment| {
-            payment
-                .refunds
-                .iter()
-                .filter(|refund| {
-                    refund.state == RefundState::Requested && refund.requested_at <= cutoff
-                })
-                .map(|refund| RefundOrder {
-                    payment: payment.id,
-                    number: refund.number,
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    for order in stale_refunds {
+    for order in refunds_to_send(store, cutoff)? {
         retried += 1;
         if let Err(err) = send_refund(payments, store, order) {
             tracing::warn!(payment = %order.payment, %err, "refund retry failed");

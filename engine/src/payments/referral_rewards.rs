@@ -13,21 +13,28 @@
 //! reward is pending again and credited by the next sweep. Rewards are
 //! paid only in the referrer's own currency, the one their balances are
 //! kept in: money is never exchanged, so a sale in another currency earns
-//! no reward.
+//! no reward. The cap alone is one amount in a base currency (100.00 USD by
+//! default), stated in each reward's currency through the engine's rate
+//! table and rounded down to what can be paid out in it
+//! ([`ReferralRules::cap_in`], the one place that does it): about ₫2,564,000
+//! or ¥14,925 by default, never 10,000 minor units of whatever currency the
+//! reward is in.
 
 use droply_models::{
     Booking, ContentPurchase, Currency, Money, PaymentStatus, Referral, ReferralReward,
     ReferralRewardId, ReferralStatus, RewardStatus, RewardType, Timestamp, User, UserId,
 };
 
+use super::amount::{AmountUse, round_down_for};
 use super::ledger::{self, Balances};
 use super::payment::Payment;
 use super::subject::PaymentFor;
-use crate::Result;
+use crate::matching::RateTable;
 use crate::store::{IndexName, KeyBuilder, MAX_PAGE_SIZE, PageRequest, Store, Txn};
+use crate::{Error, Result};
 
 /// The reward rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReferralRules {
     /// The referrer's share, in basis points of the platform's fee, of the
     /// referred client's first completed paid booking (0: no reward).
@@ -37,14 +44,52 @@ pub struct ReferralRules {
     pub content_fee_share_bps: u32,
     /// For how many months after sign-up content purchases earn rewards.
     pub content_months: u32,
-    /// The most one referral earns its referrer, in minor units of the
-    /// rewards' currency.
-    pub cap_minor: i64,
+    /// The most one referral earns its referrer, in a base currency
+    /// (100.00 USD by default): a reward in another currency is capped at
+    /// this amount converted with `rates` ([`ReferralRules::cap_in`]).
+    pub cap: Money,
+    /// The exchange rates the cap is converted with (the matcher's default
+    /// table by default); only the cap is converted, never a reward.
+    pub rates: RateTable,
     /// Days a reward waits, pending, before it is credited.
     pub hold_days: u32,
 }
 
 impl ReferralRules {
+    /// The most one referral earns in `currency`: the cap converted with the
+    /// rate table, rounded down to the currency's minor unit and to what
+    /// Stripe pays out in it (whole units of HUF and TWD; any thousandth of a
+    /// three-decimal currency, whose last-digit rule binds charges only), as
+    /// a reward is paid out from the referrer's balance. Never negative. A
+    /// currency without a rate gets no cap to spend, so no reward (logged):
+    /// [`ReferralRules::check`] refuses such a table at start, so only rules
+    /// made in code get here.
+    pub fn cap_in(&self, currency: Currency) -> Money {
+        let Some(cap) = self.rates.convert_down(self.cap, currency) else {
+            tracing::warn!(%currency, base = %self.cap.currency, "no referral reward: the rate table cannot state the referral cap in this currency");
+            return Money::zero(currency);
+        };
+        round_down_for(
+            Money::new(cap.amount_minor.max(0), currency),
+            AmountUse::Payout,
+        )
+    }
+
+    /// Refuses, at start, rules whose cap cannot be stated in every supported
+    /// currency: a rate table missing the cap's currency or any other.
+    pub fn check(&self) -> Result<()> {
+        let missing = self.rates.missing();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let codes: Vec<&str> = missing.iter().map(Currency::as_str).collect();
+        Err(Error::Config(format!(
+            "the referral cap ({}) cannot be converted: the rate table has no rate for {}",
+            self.cap,
+            codes.join(", ")
+        )))
+    }
+
     /// A reward of `kind`'s share of the platform's `fee` (a sign-up reward
     /// is no share of a payment).
     fn share_of(&self, kind: RewardType, fee: Money) -> Result<Money> {
@@ -63,7 +108,8 @@ impl Default for ReferralRules {
             first_booking_fee_share_bps: 5_000,
             content_fee_share_bps: 2_000,
             content_months: 12,
-            cap_minor: 10_000,
+            cap: Money::new(10_000, Currency::USD),
+            rates: RateTable::default(),
             hold_days: 14,
         }
     }
@@ -107,7 +153,7 @@ fn cap_left(rules: &ReferralRules, earned: &[ReferralReward], currency: Currency
         .filter(|r| r.status != RewardStatus::Cancelled && r.reward_amount.currency == currency)
         .map(|r| r.reward_amount.amount_minor)
         .sum();
-    (rules.cap_minor - used).max(0)
+    (rules.cap_in(currency).amount_minor - used).max(0)
 }
 
 /// Whether `referrer` can be credited money in `currency`: their own
@@ -379,4 +425,143 @@ pub fn reward_sweep(store: &Store, rules: &ReferralRules, now: Timestamp) -> Res
         })?;
     }
     Ok(credited)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn money(minor: i64, code: &str) -> Money {
+        Money::new(minor, Currency::parse(code).expect("currency"))
+    }
+
+    /// A standing first-booking reward of `amount` (pending).
+    fn earned(amount: Money) -> ReferralReward {
+        ReferralReward {
+            id: ReferralRewardId::new(1),
+            referrer_id: UserId::new(1),
+            referred_user_id: UserId::new(2),
+            booking_id: None,
+            reward_amount: amount,
+            reward_type: RewardType::FirstBooking,
+            status: RewardStatus::Pending,
+            created_at: Timestamp::parse_rfc3339("2027-01-01T00:00:00Z").expect("instant"),
+            paid_at: None,
+            content_purchase_id: None,
+        }
+    }
+
+    fn first_booking_reward(rules: &ReferralRules, fee: Money) -> Money {
+        amount_for(rules, &[], fee, RewardType::FirstBooking).expect("reward")
+    }
+
+    /// Regression: the cap was 10,000 minor units of whatever currency the
+    /// reward was in: 100 USD, but ¥10,000 (about 67 USD) and ₫10,000 (about
+    /// 0.40 USD), so a VND referrer's half of the fee on a ₫2,000,000 booking
+    /// was cut to ₫10,000.
+    #[test]
+    fn a_vnd_first_booking_reward_is_not_cut_to_ten_thousand_dong() {
+        let rules = ReferralRules::default();
+        let fee = money(2_000_000, "VND")
+            .checked_mul_ratio(1_500, 10_000)
+            .expect("fee");
+        assert_eq!(fee, money(300_000, "VND"), "the platform's 15 %");
+        assert_eq!(
+            first_booking_reward(&rules, fee),
+            money(150_000, "VND"),
+            "half the fee, far below 100 USD in dong"
+        );
+        // 100 USD at 0.000039 USD a dong, rounded down.
+        assert_eq!(rules.cap_in(fee.currency), money(2_564_102, "VND"));
+    }
+
+    #[test]
+    fn the_cap_is_100_usd_stated_in_each_rewards_currency() {
+        let rules = ReferralRules::default();
+        assert_eq!(rules.cap, money(10_000, "USD"));
+        rules.check().expect("the default table has every currency");
+        // USD: still 100.00.
+        assert_eq!(
+            first_booking_reward(&rules, money(1_000_000, "USD")),
+            money(10_000, "USD")
+        );
+        // JPY: 100 USD at 0.0067 USD a yen is ¥14,925 (it was ¥10,000).
+        assert_eq!(
+            first_booking_reward(&rules, money(100_000, "JPY")),
+            money(14_925, "JPY")
+        );
+        // EUR: 92.59, no longer 100.00 (108 USD).
+        assert_eq!(
+            first_booking_reward(&rules, money(1_000_000, "EUR")),
+            money(9_259, "EUR")
+        );
+        // KWD: thousandths, 30.674 (Stripe pays them out to the thousandth;
+        // the last-digit rule binds charges only).
+        assert_eq!(
+            rules.cap_in(Currency::parse("KWD").expect("KWD")),
+            money(30_674, "KWD")
+        );
+        // HUF and TWD are paid out in whole units: 35,714 HUF, 3,225 TWD.
+        assert_eq!(
+            rules.cap_in(Currency::parse("HUF").expect("HUF")),
+            money(3_571_400, "HUF")
+        );
+        assert_eq!(
+            rules.cap_in(Currency::parse("TWD").expect("TWD")),
+            money(322_500, "TWD")
+        );
+        for currency in Currency::all() {
+            assert!(rules.cap_in(currency).is_positive(), "{currency}");
+        }
+    }
+
+    #[test]
+    fn earlier_rewards_use_up_the_cap_in_their_currency() {
+        let rules = ReferralRules::default();
+        let yen = |minor| money(minor, "JPY");
+        let before = [earned(yen(14_000))];
+        assert_eq!(
+            amount_for(&rules, &before, yen(100_000), RewardType::ContentSale).expect("reward"),
+            yen(925),
+            "what the ¥14,925 cap leaves"
+        );
+        let mut cancelled = earned(yen(14_000));
+        cancelled.status = RewardStatus::Cancelled;
+        assert_eq!(
+            amount_for(&rules, &[cancelled], yen(100_000), RewardType::ContentSale)
+                .expect("reward"),
+            yen(14_925),
+            "a cancelled reward uses none of it"
+        );
+    }
+
+    #[test]
+    fn a_cap_in_another_base_currency_converts_too() {
+        let rules = ReferralRules {
+            cap: money(5_000, "EUR"),
+            ..ReferralRules::default()
+        };
+        // 50 EUR = 54 USD.
+        assert_eq!(rules.cap_in(Currency::USD), money(5_400, "USD"));
+        assert_eq!(rules.cap_in(Currency::EUR), money(5_000, "EUR"));
+    }
+
+    /// A currency without a rate gets no absurd cap: the rules are refused at
+    /// start, and rules made in code anyway give no reward in it.
+    #[test]
+    fn a_rate_table_missing_a_currency_is_refused_and_caps_nothing_there() {
+        let rules = ReferralRules {
+            rates: RateTable::from_json(r#"{"USD": 1.0, "EUR": 1.08}"#).expect("table"),
+            ..ReferralRules::default()
+        };
+        let refused = rules.check().expect_err("a partial table");
+        assert!(matches!(refused, Error::Config(_)), "{refused}");
+        assert!(refused.to_string().contains("JPY"), "{refused}");
+        assert_eq!(rules.cap_in(Currency::JPY), Money::zero(Currency::JPY));
+        assert_eq!(
+            first_booking_reward(&rules, money(100_000, "JPY")),
+            money(0, "JPY")
+        );
+        assert_eq!(rules.cap_in(Currency::EUR), money(9_259, "EUR"));
+    }
 }

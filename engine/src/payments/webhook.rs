@@ -13,8 +13,10 @@
 //! object tagged as ours that names a row we do not have is an error.
 //!
 //! The events of money coming in (payments, refunds) are handled here; those of money
-//! going out (connected accounts, transfers, payouts) in `money_out`.
+//! going out (connected accounts, transfers, payouts) in `money_out`, and chargebacks
+//! (`charge.dispute.*`, written as refunds of their payments) in `disputes`.
 
+mod disputes;
 mod money_out;
 
 use droply_models::{
@@ -155,6 +157,11 @@ impl Context<'_> {
             "refund.created" | "refund.updated" | "charge.refund.updated" => {
                 self.refund_changed(txn, object)
             }
+            "charge.dispute.created"
+            | "charge.dispute.updated"
+            | "charge.dispute.funds_withdrawn"
+            | "charge.dispute.funds_reinstated"
+            | "charge.dispute.closed" => self.dispute_changed(txn, kind, object),
             "account.updated" => self.account_updated(txn, object),
             "transfer.reversed" => self.transfer_reversed(txn, object),
             "payout.paid" | "payout.failed" => self.payout_settled(txn, object, kind),
@@ -327,12 +334,22 @@ impl Context<'_> {
         let (payment, order) = self.mark_paid(txn, payment, intent_id)?;
         // The charge's total is a snapshot: delivered late, it still counts a refund
         // that has failed since. Only what no refund we know of can explain is new (a new
-        // refund Stripe names comes through `refund.created` as well).
+        // refund Stripe names comes through `refund.created` as well). Disputes are no
+        // part of it: Stripe counts them apart from refunds.
         let total = amount_of(&payment, charge, "amount_refunded")?;
-        let known = payment.refunded_or_named()?;
+        let known = payment
+            .refunded_or_named()?
+            .checked_sub(disputes::disputed_of(&payment)?)?;
         let payment = if total.amount_minor > known.amount_minor {
             let extra = total.checked_sub(known)?;
-            add_settled_refund(txn, payment, extra, None, RefundState::Succeeded)?
+            add_settled_refund(
+                txn,
+                payment,
+                extra,
+                None,
+                RefundState::Succeeded,
+                REFUNDED_AT_STRIPE,
+            )?
         } else {
             payment
         };
@@ -387,7 +404,14 @@ impl Context<'_> {
             None if state.counts() && payment.refunds.iter().any(is_unnamed_total) => {
                 name_from_total(txn, payment, amount, refund_id, state)?
             }
-            None => add_settled_refund(txn, payment, amount, Some(refund_id), state)?,
+            None => add_settled_refund(
+                txn,
+                payment,
+                amount,
+                Some(refund_id),
+                state,
+                REFUNDED_AT_STRIPE,
+            )?,
         };
         Ok((
             format!("payment {}: refund {refund_id} is {state:?}", payment.id),
@@ -484,16 +508,18 @@ fn name_from_total(
     txn.update(payment)
 }
 
-/// A refund Stripe knows of that we did not ask for (made elsewhere, or
-/// first seen through an event): appended and settled in `state`.
+/// A refund Stripe knows of that we did not ask for (made elsewhere, first
+/// seen through an event, or a chargeback): appended with `reason` and
+/// settled in `state`.
 fn add_settled_refund(
     txn: &mut Txn<'_>,
     mut payment: Payment,
     amount: droply_models::Money,
     stripe_id: Option<&str>,
     state: RefundState,
+    reason: &str,
 ) -> Result<Payment> {
-    let number = payment.push_refund(amount, REFUNDED_AT_STRIPE, txn.now());
+    let number = payment.push_refund(amount, reason, txn.now());
     let mut payment = txn.update(payment)?;
     if state == RefundState::Requested {
         mirror_status(txn, &mut payment)?;

@@ -212,5 +212,6 @@ pub(crate) fn for_every_entity(visitor: &mut impl EntityVisitor) -> Result<()> {
     visitor.visit::<crate::calendar::OAuthState>()?;
     visitor.visit::<crate::calendar::BusyTimes>()?;
     visitor.visit::<crate::calendar::CalendarOp>()?;
-    visitor.visit::<crate::calendar::CalendarEvent>()
+    visitor.visit::<crate::calendar::CalendarEvent>()?;
+    visitor.visit::<crate::calendar::PendingRevocation>()
 }

@@ -1,9 +1,11 @@
-//! Payouts as records, listed by user in time order. Never deleted.
+//! Payouts as records, listed by user in time order and, while their
+//! transfer is unsent, oldest first for the payments sweep. Never deleted.
 
 use droply_models::{Payout, PayoutId, UserId};
 
 use super::Repo;
 use crate::Result;
+use crate::payments::payout_call_entry;
 use crate::store::{EntityKind, IndexEntry, IndexName, Page, PageRequest, Record};
 
 impl Record for Payout {
@@ -12,11 +14,13 @@ impl Record for Payout {
     record_basics!(PayoutId);
 
     fn index_entries(&self) -> Vec<IndexEntry> {
-        vec![IndexEntry::owner_at(
+        let mut entries = vec![IndexEntry::owner_at(
             IndexName::PayoutsByUser,
             self.user_id.get(),
             self.created_at,
-        )]
+        )];
+        entries.extend(payout_call_entry(self.status, self.created_at));
+        entries
     }
 }
 

@@ -3,7 +3,9 @@
 //! refused rather than misread. (PostgreSQL's schema is its own versioned SQL
 //! files, `pg/migrate.rs`.)
 
-use droply_models::{Booking, ContentPurchase, DropinMessage, DropinSession, ReferralReward, User};
+use droply_models::{
+    Booking, ContentPurchase, DropinMessage, DropinSession, Payout, ReferralReward, User,
+};
 
 use super::sled_trees::SledTrees;
 use super::tree_id::{IndexName, TreeId, UniqueName};
@@ -11,10 +13,11 @@ use super::txn::index_key;
 use super::{Backend, Store};
 use super::{Record, RecordId};
 use crate::accounts::AuthSession;
+use crate::payments::Payment;
 use crate::{Error, Result};
 
 /// The schema this build writes.
-pub const CURRENT_SCHEMA: u32 = 8;
+pub const CURRENT_SCHEMA: u32 = 9;
 
 const META_SCHEMA: &[u8] = b"schema_version";
 
@@ -71,6 +74,15 @@ const MIGRATIONS: &[Migration] = &[
         from: 7,
         run: |_, trees| rekey_emails(trees),
     },
+    // Schema 9: the payments sweep's work lists (`payments::due_calls`):
+    // payments owing Stripe a cancel or a refund, payouts not sent.
+    Migration {
+        from: 8,
+        run: |_, trees| {
+            backfill_index::<Payment>(trees, IndexName::PaymentCallsDue)?;
+            backfill_index::<Payout>(trees, IndexName::PendingPayouts)
+        },
+    },
 ];
 
 /// Moves each email key stored under another spelling than its address's
@@ -106,7 +118,8 @@ fn rekey_emails(trees: &SledTrees) -> Result<()> {
 /// 4: bookings awaiting payment; 5: purchases by buyer and content, pending
 /// referral rewards; 6: drop-in messages by session in id order, after the
 /// old time-ordered keys are cleared, and the open drop-ins; schema 6 also
-/// queues video rooms, see `crate::video::enqueue_rooms_of_confirmed`).
+/// queues video rooms, see `crate::video::enqueue_rooms_of_confirmed`; 9:
+/// payments owing Stripe a call and payouts not sent).
 /// Each row writes its own key, so running it twice is harmless.
 fn backfill_index<R: Record>(trees: &SledTrees, index: IndexName) -> Result<()> {
     let tree = trees.tree(TreeId::Index(index));
@@ -348,6 +361,50 @@ mod tests {
             store.schema_version().expect("version"),
             Some(CURRENT_SCHEMA)
         );
+    }
+
+    #[test]
+    fn opening_a_schema_8_store_lists_what_the_payments_sweep_owes() {
+        use crate::payments::{OwingRows, write_owing_rows};
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store");
+        {
+            let store = Store::open(&path).expect("open");
+            write_owing_rows(&store, None, 20);
+            // What a schema-8 store holds: neither list yet.
+            for index in [IndexName::PaymentCallsDue, IndexName::PendingPayouts] {
+                store
+                    .sled_tree(TreeId::Index(index))
+                    .clear()
+                    .expect("clear");
+                assert_eq!(store.count_index(index, &[]).expect("count"), 0);
+            }
+            store
+                .sled_tree(TreeId::Meta)
+                .insert(META_SCHEMA, &8u32.to_be_bytes())
+                .expect("schema 8");
+            store.flush().expect("flush");
+        }
+        let store = Store::open(&path).expect("reopen");
+        assert_eq!(
+            store.schema_version().expect("version"),
+            Some(CURRENT_SCHEMA)
+        );
+        assert_eq!(
+            store
+                .count_index(IndexName::PaymentCallsDue, &[])
+                .expect("count"),
+            OwingRows::PAYMENTS_LISTED
+        );
+        assert_eq!(
+            store
+                .count_index(IndexName::PendingPayouts, &[])
+                .expect("count"),
+            OwingRows::PAYOUTS_LISTED
+        );
+        let report = store.verify_integrity().expect("verify");
+        assert!(report.is_consistent(), "{:?}", report.problems);
     }
 
     /// Regression: an address stored before emails were kept in NFKC stayed

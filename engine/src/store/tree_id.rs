@@ -70,11 +70,13 @@ pub enum EntityKind {
     CalendarEvent = 31,
     /// `DropinSeat`: how long a drop-in participant's seat is held (engine-internal, keyed by participant id).
     DropinSeat = 32,
+    /// `PendingRevocation`: a Google grant still to be revoked after a disconnect (engine-internal).
+    CalendarRevocation = 33,
 }
 
 impl EntityKind {
     /// Every kind, in tag order.
-    pub const ALL: [EntityKind; 32] = [
+    pub const ALL: [EntityKind; 33] = [
         EntityKind::User,
         EntityKind::Booking,
         EntityKind::Favorite,
@@ -107,6 +109,7 @@ impl EntityKind {
         EntityKind::CalendarOp,
         EntityKind::CalendarEvent,
         EntityKind::DropinSeat,
+        EntityKind::CalendarRevocation,
     ];
 
     /// The tree holding rows of this kind.
@@ -149,6 +152,7 @@ impl EntityKind {
             EntityKind::CalendarOp => "calendar_op",
             EntityKind::CalendarEvent => "calendar_event",
             EntityKind::DropinSeat => "dropin_seat",
+            EntityKind::CalendarRevocation => "calendar_revocation",
         }
     }
 
@@ -231,11 +235,19 @@ pub enum IndexName {
     RecordingsByBooking,
     /// Google consent states by the user who asked, by expiry.
     OAuthStatesByUser,
+    /// Payments owing a Stripe call (a given-up PaymentIntent to cancel, a
+    /// requested refund to send), by the call's kind and then since when
+    /// (no owner part): what the payments sweep reads. A settled payment
+    /// has no entry.
+    PaymentCallsDue,
+    /// Payouts whose transfer is not sent yet, oldest first (no owner
+    /// part): what the payments sweep retries.
+    PendingPayouts,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 34] = [
+    pub const ALL: [IndexName; 36] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -270,6 +282,8 @@ impl IndexName {
         IndexName::VideoRoomsDue,
         IndexName::RecordingsByBooking,
         IndexName::OAuthStatesByUser,
+        IndexName::PaymentCallsDue,
+        IndexName::PendingPayouts,
     ];
 
     /// The tree's name on disk.
@@ -309,6 +323,8 @@ impl IndexName {
             IndexName::VideoRoomsDue => "idx/video_rooms_due",
             IndexName::RecordingsByBooking => "idx/recordings_by_booking",
             IndexName::OAuthStatesByUser => "idx/oauth_states_by_user",
+            IndexName::PaymentCallsDue => "idx/payment_calls_due",
+            IndexName::PendingPayouts => "idx/pending_payouts",
         }
     }
 }

@@ -175,6 +175,53 @@ fn one_node_at_a_time_leads_the_jobs_and_another_takes_over_when_it_is_gone() {
     assert!(sled.leads_jobs().expect("ask"));
 }
 
+/// The jobs lease's advisory lock key, as `pg_locks` shows it: the high
+/// half of the engine's `bigint` key as `classid`, the low half as `objid`.
+const JOBS_LOCK: i64 = 0x6472_6f70_6c79_0003;
+
+/// The leader's session was ended by the database (as PostgreSQL does for
+/// a client it finds gone, or an operator does): another node takes the
+/// lease, and the old leader's next check says it lost it.
+#[test]
+fn a_leader_whose_session_the_database_ended_has_lost_the_lease() {
+    let (place, mut sql) = postgres_place();
+    let first = place.open();
+    let second = place.open();
+    assert!(first.leads_jobs().expect("ask"), "a free lease is taken");
+    assert!(!second.leads_jobs().expect("ask"), "a held lease is not");
+    let (high, low) = ((JOBS_LOCK >> 32) as u32, JOBS_LOCK as u32);
+    let holders: Vec<i32> = sql
+        .query(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND classid = $1 AND objid = $2 AND objsubid = 1",
+            &[&high, &low],
+        )
+        .expect("holders")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(holders.len(), 1, "one session holds the lease: {holders:?}");
+    let ended: bool = sql
+        .query_one("SELECT pg_terminate_backend($1)", &[&holders[0]])
+        .expect("terminate")
+        .get(0);
+    assert!(ended);
+    let started = std::time::Instant::now();
+    while !second.leads_jobs().expect("ask") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the ended session's lock is let go"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        !first.leads_jobs().expect("ask"),
+        "the old leader has lost the lease"
+    );
+    assert!(second.leads_jobs().expect("ask"), "the new one keeps it");
+}
+
 #[test]
 fn rows_kept_as_json_by_version_1_become_columns_with_their_values() {
     let (place, mut sql) = postgres_place();
@@ -225,7 +272,7 @@ fn rows_kept_as_json_by_version_1_become_columns_with_their_values() {
         .expect("version")
         .get(0);
     assert_eq!(
-        version, 8,
+        version, 10,
         "every migration applied, those after 0003 over these rows too"
     );
     let body_left: i64 = sql

@@ -6,14 +6,16 @@
 use std::time::Duration;
 
 use clap::Args;
+use droply_engine::matching::RateTable;
 use droply_engine::payments::{
     PaymentsConfig, ReferralRules, RefundPolicy, STRIPE_API_BASE, StripeConfig,
 };
+use droply_models::{Currency, Money};
 use secrecy::SecretString;
 
 use super::limits::{parse_duration, parse_interval};
 use super::secret_values::secret;
-use crate::pages::PageSettings;
+use crate::pages::{ONBOARDING_REFRESH_PATH, ONBOARDING_RETURN_PATH, PageSettings};
 use crate::{Error, Result};
 
 /// The payment flags.
@@ -60,9 +62,15 @@ pub struct PaymentArgs {
     /// Months after sign-up during which content purchases earn rewards.
     #[arg(long, env = "DROPLY_REFERRAL_CONTENT_MONTHS", default_value_t = ReferralRules::default().content_months)]
     pub referral_content_months: u32,
-    /// The most one referral earns, in minor units.
-    #[arg(long, env = "DROPLY_REFERRAL_CAP_MINOR", default_value_t = ReferralRules::default().cap_minor)]
+    /// The most one referral earns, in minor units of
+    /// `--referral-cap-currency` (10000: 100.00 USD); a reward in another
+    /// currency is capped at this amount converted with the rate table,
+    /// rounded down.
+    #[arg(long, env = "DROPLY_REFERRAL_CAP_MINOR", default_value_t = ReferralRules::default().cap.amount_minor, value_parser = clap::value_parser!(i64).range(0..))]
     pub referral_cap_minor: i64,
+    /// The currency `--referral-cap-minor` is in.
+    #[arg(long, env = "DROPLY_REFERRAL_CAP_CURRENCY", default_value_t = ReferralRules::default().cap.currency, value_parser = parse_currency)]
+    pub referral_cap_currency: Currency,
     /// Days a reward waits before it is credited.
     #[arg(long, env = "DROPLY_REFERRAL_HOLD_DAYS", default_value_t = ReferralRules::default().hold_days)]
     pub referral_hold_days: u32,
@@ -94,8 +102,8 @@ impl PaymentArgs {
                 let base = self.public_url.trim_end_matches('/');
                 Some(StripeConfig {
                     api_base: self.stripe_api_base.clone(),
-                    onboarding_return_url: format!("{base}/payouts/onboarded"),
-                    onboarding_refresh_url: format!("{base}/payouts/onboarding"),
+                    onboarding_return_url: format!("{base}{ONBOARDING_RETURN_PATH}"),
+                    onboarding_refresh_url: format!("{base}{ONBOARDING_REFRESH_PATH}"),
                     ..StripeConfig::new(key.clone(), webhook.clone())
                 })
             }
@@ -107,6 +115,17 @@ impl PaymentArgs {
                 ));
             }
         };
+        // The matcher's table (`MatcherConfig::default()`): budgets and the
+        // cap read the same rates.
+        let referrals = ReferralRules {
+            first_booking_fee_share_bps: self.referral_first_booking_share_bps,
+            content_fee_share_bps: self.referral_content_share_bps,
+            content_months: self.referral_content_months,
+            cap: Money::new(self.referral_cap_minor, self.referral_cap_currency),
+            rates: RateTable::default(),
+            hold_days: self.referral_hold_days,
+        };
+        referrals.check()?;
         Ok(PaymentsConfig {
             stripe,
             platform_fee_bps: self.platform_fee_bps,
@@ -116,13 +135,12 @@ impl PaymentArgs {
             },
             sweep_every: Some(self.payments_sweep_every),
             retry_after: self.payments_retry_after,
-            referrals: ReferralRules {
-                first_booking_fee_share_bps: self.referral_first_booking_share_bps,
-                content_fee_share_bps: self.referral_content_share_bps,
-                content_months: self.referral_content_months,
-                cap_minor: self.referral_cap_minor,
-                hold_days: self.referral_hold_days,
-            },
+            referrals,
         })
     }
+}
+
+/// An ISO 4217 code from the supported list (`USD`).
+fn parse_currency(text: &str) -> std::result::Result<Currency, String> {
+    Currency::parse(text).map_err(|err| err.to_string())
 }

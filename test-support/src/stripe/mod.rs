@@ -11,6 +11,10 @@
 //!   crash tests; it forwards every other request to an upstream
 //!   localstripe, so one base URL serves both (verbatim, or repaired to
 //!   Stripe's schema with [`StripeFake::set_upstream_fixups`]).
+//! - [`IntentFake`] ([`intent_fake`]): PaymentIntents alone, in process,
+//!   with Stripe's idempotency (a key still in use answers 409
+//!   `idempotency_key_in_use`) and creations held until released, for
+//!   tests of what happens while Stripe is still making an intent.
 //! - [`webhook_sender`]: signs and posts webhook events as Stripe does.
 //!
 //! ```ignore
@@ -104,10 +108,12 @@ mod connect_params;
 mod connect_serve;
 mod form;
 pub(crate) mod http;
+pub mod intent_fake;
 pub mod localstripe;
 mod upstream_fixups;
 pub mod webhook_sender;
 
 pub use connect_fake::{SeenRequest, StripeFake, TransferGate};
+pub use intent_fake::IntentFake;
 pub use localstripe::{LocalStripe, SECRET_KEY};
 pub use webhook_sender::{event, post_event, signature_header};

@@ -1,7 +1,8 @@
 //! An expert's balance caches on `User` as the ledger keeps them: adding
-//! a row to them, what can be paid out now, recounting the referral
-//! earnings, and the check that recomputes every cache and every payment's
-//! split from the rows.
+//! a row to them, what can be paid out now and what is still held (one
+//! rule, `split_of`, that nets each payment's rows before they count),
+//! recounting the referral earnings, and the check that recomputes every
+//! cache and every payment's split from the rows.
 
 use std::collections::BTreeMap;
 
@@ -77,18 +78,35 @@ impl Balances {
     }
 }
 
+/// What of an expert's balance can be paid out at an instant, and what is
+/// still held; the two sum to the pending balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Split {
+    /// What a payout may take: earnings past their hold, minus payouts and
+    /// what is owed back.
+    pub available: Money,
+    /// Earnings still within their hold (never negative).
+    pub held: Money,
+}
+
 /// What `user` can be paid out at `now`: earnings (and opening balances)
 /// whose hold is over, minus payouts, in the balances' currency. Read
 /// inside the transaction that reserves a payout, so concurrent requests
 /// cannot both spend it.
 pub fn available_in(txn: &Txn<'_>, user: &User, now: Timestamp) -> Result<Money> {
     let rows: Vec<LedgerEntry> = txn.list_index(IndexName::LedgerByUser, &user.id.to_be_bytes())?;
-    available_of(user, &rows, now)
+    Ok(split_of(user, &rows, now)?.available)
 }
 
 /// [`available_in`] for showing, read outside any transaction (no writer
 /// lock), page by page.
 pub fn available_now(store: &Store, user: &User, now: Timestamp) -> Result<Money> {
+    Ok(split_now(store, user, now)?.available)
+}
+
+/// What of `user`'s balance is available and what is held at `now`, read
+/// outside any transaction, page by page.
+pub fn split_now(store: &Store, user: &User, now: Timestamp) -> Result<Split> {
     let prefix = user.id.to_be_bytes();
     let mut rows = Vec::new();
     let mut page = PageRequest::first(MAX_PAGE_SIZE);
@@ -100,22 +118,73 @@ pub fn available_now(store: &Store, user: &User, now: Timestamp) -> Result<Money
             None => break,
         }
     }
-    available_of(user, &rows, now)
+    split_of(user, &rows, now)
 }
 
-/// The sum of `rows` that can be paid out at `now`.
-fn available_of(user: &User, rows: &[LedgerEntry], now: Timestamp) -> Result<Money> {
+/// The one rule for what of `rows` is available at `now` and what is held.
+/// A payment's earning rows are netted before they count: its negative
+/// rows (the `earning_reversal` of a refund or a dispute, the `earning` a
+/// reschedule takes back) cancel its positive rows in the order these come
+/// free, and what is left of each positive row counts from its
+/// `available_at`. So a refund of an earning still held takes it back from
+/// the hold and leaves what is available as it was (a negative row used to
+/// count at once while the earning it cancels waited: a cancelled session
+/// a year ahead blocked the expert's payouts for a year); a reschedule's
+/// `-earned` cancels the earning at the old date, not the one at the new;
+/// a failed refund's `+amount`, written now, cancels its reversal instead
+/// of freeing the earning before its hold is over; and what no positive row
+/// covers (money refunded after it was paid out) is owed at once. Rows of
+/// no payment (opening balances, referral rewards, payouts and their
+/// reversals) count at once when negative or past their `available_at`.
+fn split_of(user: &User, rows: &[LedgerEntry], now: Timestamp) -> Result<Split> {
     let currency = user.pending_balance.currency;
-    let mut available = Money::zero(currency);
-    for row in rows.iter().filter(|row| row.amount.currency == currency) {
-        let counts = (row.kind.is_earning()
-            && (row.available_at <= now || row.amount.is_negative()))
-            || row.kind.is_payout();
-        if counts {
-            available = available.checked_add(row.amount)?;
+    let mut split = Split {
+        available: Money::zero(currency),
+        held: Money::zero(currency),
+    };
+    let mut per_payment: BTreeMap<PaymentId, Vec<&LedgerEntry>> = BTreeMap::new();
+    let counted = rows.iter().filter(|row| {
+        row.amount.currency == currency && (row.kind.is_earning() || row.kind.is_payout())
+    });
+    for row in counted {
+        match row.payment_id {
+            Some(payment) if row.kind.is_earning() => {
+                per_payment.entry(payment).or_default().push(row);
+            }
+            _ if row.kind.is_payout() || row.available_at <= now || row.amount.is_negative() => {
+                split.available = split.available.checked_add(row.amount)?;
+            }
+            _ => split.held = split.held.checked_add(row.amount)?,
         }
     }
-    Ok(available)
+    for rows in per_payment.values_mut() {
+        add_payment(&mut split, rows, now)?;
+    }
+    Ok(split)
+}
+
+/// Adds one payment's earning rows to `split`, netted as [`split_of`] says.
+fn add_payment(split: &mut Split, rows: &mut [&LedgerEntry], now: Timestamp) -> Result<()> {
+    rows.sort_by_key(|row| (row.available_at, row.created_at));
+    let mut owed = Money::zero(split.available.currency);
+    for row in rows.iter().filter(|row| row.amount.is_negative()) {
+        owed = owed.checked_sub(row.amount)?;
+    }
+    for row in rows.iter().filter(|row| row.amount.is_positive()) {
+        let cancelled = Money::new(
+            owed.amount_minor.min(row.amount.amount_minor),
+            owed.currency,
+        );
+        owed = owed.checked_sub(cancelled)?;
+        let left = row.amount.checked_sub(cancelled)?;
+        if row.available_at <= now {
+            split.available = split.available.checked_add(left)?;
+        } else {
+            split.held = split.held.checked_add(left)?;
+        }
+    }
+    split.available = split.available.checked_sub(owed)?;
+    Ok(())
 }
 
 /// Recomputes every expert's caches and every payment's split from the

@@ -13,11 +13,15 @@
 //! writes the opposite rows (`refund`, `fee_reversal`, `earning_reversal`),
 //! split between platform and expert in the fee's proportion; a payout
 //! writes `payout` (expert, -amount) when it is reserved and
-//! `payout_reversal` (+amount) if the money comes back. A content purchase
+//! `payout_reversal` (+amount) if the money comes back. A chargeback is
+//! written as a refund (the webhook's `disputes`). A content purchase
 //! writes the same rows as a booking. A referral reward credited writes
 //! `referral_reward` (referrer, +amount) and `referral_cost` (platform,
 //! -amount), and the opposite when it is taken back. Per payment, fee
-//! and earning rows always sum to the charge and refund rows.
+//! and earning rows always sum to the charge and refund rows. What can be
+//! paid out nets each payment's rows first (`balances`): a refund of an
+//! earning still held takes it back from the hold, not from what is
+//! available.
 
 mod balances;
 mod opening;
@@ -28,7 +32,8 @@ use droply_models::{BookingId, Money, Payout, PayoutId, Timestamp, User, UserId}
 use serde::{Deserialize, Serialize};
 
 pub use balances::{
-    Balances, available_in, available_now, check_ledger, recount_referral_earnings,
+    Balances, Split, available_in, available_now, check_ledger, recount_referral_earnings,
+    split_now,
 };
 pub use opening::open_imported_balances;
 
@@ -231,8 +236,10 @@ pub fn record_charge(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
 /// A paid session moved to a later time: the expert's earning from
 /// `payment` (what is left of it after refunds) waits for the new date,
 /// `until`. It is taken back now and made again available then, as two
-/// `earning` rows that sum to nothing, so the totals stay and only what can
-/// be paid out changes. (Otherwise a session moved weeks ahead could be paid
+/// `earning` rows that sum to nothing, so the totals stay and only when the
+/// earning comes free changes: the `-earned` row cancels the earning at its
+/// old date, not what is available now (`balances` nets a payment's rows).
+/// (Otherwise a session moved weeks ahead could be paid
 /// out at its old date and still be cancelled for a full refund.) Nothing
 /// is written for a payment not paid yet: its charge will carry the date.
 pub fn defer_earning(txn: &mut Txn<'_>, payment: &Payment, until: Timestamp) -> Result<()> {

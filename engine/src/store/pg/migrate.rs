@@ -2,13 +2,17 @@
 //! compiled into the binary and applied in order when a store opens. Each
 //! applied version is recorded in `schema_migrations`; nodes starting at the
 //! same time take turns on an advisory lock, so each file runs once. A
-//! version whose change needs the engine's own rules (version 6: email keys)
+//! version whose change needs the engine's own rules (version 6: email keys;
+//! version 10: the payments sweep's lists, keyed as the engine keys them)
 //! has a Rust step, run after its file in the same transaction.
 
-use droply_models::Email;
+use droply_models::{Email, PayoutStatus, Timestamp};
 use postgres::{Client, Transaction};
 
-use crate::Result;
+use super::super::tree_id::IndexName;
+use super::super::txn::index_key;
+use crate::payments::{IntentCancel, PaymentRefund, payment_call_entries, payout_call_entry};
+use crate::{Error, Result};
 
 /// A step in Rust that completes a migration's SQL.
 type Step = fn(&mut Transaction<'_>) -> Result<()>;
@@ -47,16 +51,24 @@ const MIGRATIONS: &[(i32, &str)] = &[
         8,
         include_str!("../../../migrations/postgres/0008_payment_intent_cancel.sql"),
     ),
+    (
+        9,
+        include_str!("../../../migrations/postgres/0009_calendar_revocations.sql"),
+    ),
+    (
+        10,
+        include_str!("../../../migrations/postgres/0010_payment_sweep_lists.sql"),
+    ),
 ];
 
 /// The Rust steps, by the version they complete.
-const STEPS: &[(i32, Step)] = &[(6, rekey_emails)];
+const STEPS: &[(i32, Step)] = &[(6, rekey_emails), (10, list_sweep_work)];
 
 /// The advisory lock migrations run under.
 const MIGRATION_LOCK: i64 = 0x6472_6f70_6c79_0001;
 
 /// The latest schema version this build knows.
-pub(crate) const LATEST: i32 = 8;
+pub(crate) const LATEST: i32 = 10;
 
 /// Applies every migration the database has not seen; returns the version it is at.
 pub(crate) fn run(client: &mut Client) -> Result<i32> {
@@ -118,6 +130,57 @@ fn rekey_emails(tx: &mut Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Enters the payments owing Stripe a call and the payouts not sent into
+/// the payments sweep's lists (`crate::payments::due_calls`), with the
+/// keys the engine writes. Only the columns the lists depend on are read,
+/// so columns added to these tables later cannot trouble it.
+fn list_sweep_work(tx: &mut Transaction<'_>) -> Result<()> {
+    let unreadable = |what: &str, err: serde_json::Error| Error::Corrupt(format!("{what}: {err}"));
+    let payments = tx.query(
+        r#"SELECT id, intent_cancel, intent_id IS NOT NULL, refunds::text FROM payment
+           WHERE intent_cancel = 'Requested' OR refunds @> '[{"state": "Requested"}]'"#,
+        &[],
+    )?;
+    for row in payments {
+        let id: i64 = row.get(0);
+        let cancel: IntentCancel = serde_json::from_value(serde_json::Value::String(row.get(1)))
+            .map_err(|err| unreadable("a payment's intent_cancel", err))?;
+        let refunds: Vec<PaymentRefund> = serde_json::from_str(row.get::<_, &str>(3))
+            .map_err(|err| unreadable("a payment's refunds", err))?;
+        for entry in payment_call_entries(cancel, row.get(2), &refunds) {
+            enter(tx, entry.index, &entry.prefix, id)?;
+        }
+    }
+    let payouts = tx.query(
+        "SELECT id, status, to_jsonb(created_at)::text FROM payout WHERE status = 'pending'",
+        &[],
+    )?;
+    for row in payouts {
+        let id: i64 = row.get(0);
+        let status: PayoutStatus = serde_json::from_value(serde_json::Value::String(row.get(1)))
+            .map_err(|err| unreadable("a payout's status", err))?;
+        let created_at: Timestamp = serde_json::from_str(row.get::<_, &str>(2))
+            .map_err(|err| unreadable("a payout's created_at", err))?;
+        if let Some(entry) = payout_call_entry(status, created_at) {
+            enter(tx, entry.index, &entry.prefix, id)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the entry of row `id` under `prefix` into `index`'s table.
+fn enter(tx: &mut Transaction<'_>, index: IndexName, prefix: &[u8], id: i64) -> Result<()> {
+    let key = index_key(prefix, id.cast_unsigned());
+    tx.execute(
+        &format!(
+            "INSERT INTO \"{}\" (key, id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            index.name().replace('/', "_")
+        ),
+        &[&key, &id],
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use droply_models::Email;
@@ -145,10 +208,14 @@ mod tests {
                 ],
             )
             .expect("old key");
-        // Back to version 5's shape: what versions 7 and 8 changed undone.
+        // Back to version 5's shape: what versions 7 to 10 changed undone.
         client
             .batch_execute(
-                "ALTER TABLE payment DROP COLUMN intent_cancel;
+                "DROP TABLE idx_payment_calls_due;
+                 DROP TABLE idx_pending_payouts;
+                 DROP TABLE calendar_revocation;
+                 DELETE FROM entity_rows WHERE kind = 'calendar_revocation';
+                 ALTER TABLE payment DROP COLUMN intent_cancel;
                  DROP INDEX user_email_key;
                  CREATE UNIQUE INDEX user_email_key ON \"user\" (lower(email));
                  DELETE FROM schema_migrations WHERE version >= 6;",
@@ -159,6 +226,44 @@ mod tests {
         let store = Store::open_postgres(&url).expect("open at version 5");
         let found = store.users().by_email(&address).expect("lookup");
         assert_eq!(found.map(|u| u.id), Some(jose));
+        let report = store.verify_integrity().expect("verify");
+        assert!(report.is_consistent(), "{:?}", report.problems);
+    }
+
+    /// A database from before the payments sweep's lists gets them filled
+    /// with the rows already owing Stripe a call, keyed as the engine keys
+    /// them (the integrity check compares every key), and nothing settled.
+    #[test]
+    fn version_10_lists_what_the_payments_sweep_owes() {
+        use crate::payments::{OwingRows, write_owing_rows};
+        use crate::store::IndexName;
+
+        let url = droply_test_support::postgres::fresh_database();
+        let store = Store::open_postgres(&url).expect("open");
+        write_owing_rows(&store, None, 20);
+        // Back to version 9's shape: neither list yet.
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        client
+            .batch_execute(
+                "DROP TABLE idx_payment_calls_due;
+                 DROP TABLE idx_pending_payouts;
+                 DELETE FROM schema_migrations WHERE version >= 10;",
+            )
+            .expect("version 9");
+        drop(store);
+        let store = Store::open_postgres(&url).expect("open at version 9");
+        assert_eq!(
+            store
+                .count_index(IndexName::PaymentCallsDue, &[])
+                .expect("count"),
+            OwingRows::PAYMENTS_LISTED
+        );
+        assert_eq!(
+            store
+                .count_index(IndexName::PendingPayouts, &[])
+                .expect("count"),
+            OwingRows::PAYOUTS_LISTED
+        );
         let report = store.verify_integrity().expect("verify");
         assert!(report.is_consistent(), "{:?}", report.problems);
     }
