@@ -5,14 +5,17 @@
 //! fetch by name), meeting tokens (each token remembered with the claims it
 //! was made with, so tests can read `is_owner` or `room_name`), and
 //! recording download links. It checks the API key, counts every call, and
-//! can fail the next room creations with a 500 (nothing made) or make them
-//! and lose the answer (a 504). [`DailyFake::send_webhook`]
+//! can fail the next room creations with a 500 (nothing made), make them
+//! and lose the answer (a 504), or make them and hold the answer until
+//! released (for tests of what changes while a room is being made).
+//! [`DailyFake::send_webhook`]
 //! signs and posts a webhook event to a server as Daily does
 //! (`X-Webhook-Signature`: base64 HMAC-SHA256 of `timestamp.body` keyed by
 //! the base64-decoded secret; `X-Webhook-Timestamp`: unix seconds).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Path, State as AxumState};
@@ -42,6 +45,10 @@ struct State {
     room_creates: usize,
     fail_creates: usize,
     lose_creates: usize,
+    /// Whether room creations wait for a release before answering.
+    holding: bool,
+    /// Room creations held since the last `hold_room_creates`.
+    held_creates: usize,
     tokens: HashMap<String, Value>,
     link_requests: Vec<String>,
     unauthorized: usize,
@@ -96,32 +103,51 @@ fn refuse_unless_authorized(state: &Shared, headers: &HeaderMap) -> Option<Respo
     ))
 }
 
+/// Whether room creations are still held.
+fn still_holding(state: &Shared) -> bool {
+    lock(state).holding
+}
+
 async fn create_room(
-    AxumState(state): AxumState<Shared>,
+    AxumState(shared): AxumState<Shared>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(refused) = refuse_unless_authorized(&state, &headers) {
+    if let Some(refused) = refuse_unless_authorized(&shared, &headers) {
         return refused;
     }
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let mut state = lock(&state);
+    let (answer, held) = make_room(&shared, &body);
+    if held {
+        while still_holding(&shared) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    answer
+}
+
+/// Makes the room `body` asks for (under the lock): the answer, and whether
+/// it is to be held until released.
+fn make_room(state: &Shared, body: &Value) -> (Response, bool) {
+    let mut state = lock(state);
     state.room_creates += 1;
     if state.fail_creates > 0 {
         state.fail_creates -= 1;
-        return reply(
+        let failed = reply(
             StatusCode::INTERNAL_SERVER_ERROR,
             json!({"error": "server-error", "info": "injected failure"}),
         );
+        return (failed, false);
     }
     let name = body["name"]
         .as_str()
         .map_or_else(|| random(20), str::to_owned);
     if state.rooms.contains_key(&name) {
-        return reply(
+        let taken = reply(
             StatusCode::BAD_REQUEST,
             json!({"error": "invalid-request-error", "info": format!("a room named {name} already exists")}),
         );
+        return (taken, false);
     }
     let room = json!({
         "id": format!("room-{}", random(12)),
@@ -133,14 +159,19 @@ async fn create_room(
         "config": body["properties"].clone(),
     });
     state.rooms.insert(name, room.clone());
+    let held = state.holding;
+    if held {
+        state.held_creates += 1;
+    }
     if state.lose_creates > 0 {
         state.lose_creates -= 1;
-        return reply(
+        let lost = reply(
             StatusCode::GATEWAY_TIMEOUT,
             json!({"error": "server-error", "info": "injected: made, answer lost"}),
         );
+        return (lost, held);
     }
-    reply(StatusCode::OK, room)
+    (reply(StatusCode::OK, room), held)
 }
 
 async fn get_room(
@@ -286,6 +317,34 @@ impl DailyFake {
     /// answer is lost on the way back (a retry must not make a second one).
     pub fn lose_next_room_answers(&self, n: usize) {
         lock(&self.state).lose_creates = n;
+    }
+
+    /// From now on, a room creation makes its room (it exists at once, as
+    /// at Daily) and answers only after
+    /// [`release_room_creates`](Self::release_room_creates).
+    pub fn hold_room_creates(&self) {
+        let mut state = lock(&self.state);
+        state.holding = true;
+        state.held_creates = 0;
+    }
+
+    /// Waits until `n` room creations are held (counted from the latest
+    /// [`hold_room_creates`](Self::hold_room_creates)), at most `timeout`;
+    /// whether they were.
+    pub fn wait_for_held_room_creates(&self, n: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while lock(&self.state).held_creates < n {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
+
+    /// Stops holding: held creations are answered, new ones at once.
+    pub fn release_room_creates(&self) {
+        lock(&self.state).holding = false;
     }
 
     /// How many room creations were asked (failed ones included).

@@ -8,8 +8,10 @@
 //! busy intervals set by the test, and events can be created, patched and
 //! deleted. Access tokens are checked on every API call (401 otherwise),
 //! expire after a configurable time, and a switch makes the next refresh
-//! answer `invalid_grant`, and another makes the next API calls answer
-//! 503. Every request is logged by kind.
+//! answer `invalid_grant`, another makes the next API calls answer 503,
+//! and another the next revocations (as when Google is down at a
+//! disconnect); the next refresh, or the next FreeBusy answer, can be held
+//! until released. Every request is logged by kind.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -69,11 +71,15 @@ struct Inner {
     revoked: Vec<String>,
     /// How many Calendar API calls still answer 503.
     failing_api_calls: u32,
+    /// How many revocations still answer 503 (revoking nothing).
+    failing_revokes: u32,
     /// How many event creations are still made and then answered 503 (as
     /// when Google's answer is lost on the way).
     lost_creates: u32,
     /// The next refresh waits for this before it is answered.
     refresh_hold: Option<tokio::sync::oneshot::Receiver<()>>,
+    /// The next FreeBusy answer waits for this before it is sent.
+    free_busy_hold: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 impl Inner {
@@ -243,9 +249,26 @@ impl GoogleFake {
         release
     }
 
+    /// The next FreeBusy call is answered as things stand when it arrives
+    /// (its token checked, the busy times read then), logged as
+    /// `freebusy-held`, but the answer is sent only once the returned
+    /// sender sends or is dropped: as when Google's answer is slow to come
+    /// back while the connection changes.
+    pub fn hold_next_free_busy(&self) -> tokio::sync::oneshot::Sender<()> {
+        let (release, hold) = tokio::sync::oneshot::channel();
+        lock(&self.inner).free_busy_hold = Some(hold);
+        release
+    }
+
     /// The next `n` Calendar API calls (FreeBusy, events) answer 503.
     pub fn fail_next_api_calls(&self, n: u32) {
         lock(&self.inner).failing_api_calls = n;
+    }
+
+    /// The next `n` revocations answer 503 and revoke nothing, each logged
+    /// as `revoke-failed` (`u32::MAX`: Google never takes one).
+    pub fn fail_next_revokes(&self, n: u32) {
+        lock(&self.inner).failing_revokes = n;
     }
 
     /// The next `n` event creations are made, then answered 503: the
@@ -301,7 +324,8 @@ impl GoogleFake {
             .collect()
     }
 
-    /// Tokens revoked so far.
+    /// Tokens revoked so far, once per revocation Google took (a token
+    /// revoked twice is listed once: the second call no longer knows it).
     pub fn revoked(&self) -> Vec<String> {
         lock(&self.inner).revoked.clone()
     }
@@ -397,6 +421,11 @@ async fn revoke(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> Response
     let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
     let token = form.get("token").cloned().unwrap_or_default();
     let mut inner = lock(&inner);
+    if inner.failing_revokes > 0 {
+        inner.failing_revokes -= 1;
+        inner.log.push(("revoke-failed".to_owned(), String::new()));
+        return api_error(StatusCode::SERVICE_UNAVAILABLE, "Backend Error");
+    }
     inner.log.push(("revoke".to_owned(), String::new()));
     let known = inner.refresh.contains(&token) || inner.access.contains(&token);
     if !known {
@@ -435,18 +464,39 @@ async fn free_busy(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = lock(&inner);
-    if let Some(failure) = injected_failure(&mut inner) {
-        return failure;
+    let (answer, hold) = answer_free_busy(&inner, &headers, &body);
+    if let Some(hold) = hold {
+        // Released by a send or by the sender's drop: either way, answer now.
+        let _ = hold.await;
     }
-    let Some(token) = authorized(&inner, &headers) else {
+    answer
+}
+
+/// FreeBusy's answer as things stand when the request arrives (under the
+/// lock), and the hold to wait for before sending it, if one was asked for.
+fn answer_free_busy(
+    inner: &Mutex<Inner>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (Response, Option<tokio::sync::oneshot::Receiver<()>>) {
+    let mut inner = lock(inner);
+    if let Some(failure) = injected_failure(&mut inner) {
+        return (failure, None);
+    }
+    let Some(token) = authorized(&inner, headers) else {
         inner.log.push(("unauthorized".to_owned(), String::new()));
-        return api_error(StatusCode::UNAUTHORIZED, "Invalid Credentials");
+        return (
+            api_error(StatusCode::UNAUTHORIZED, "Invalid Credentials"),
+            None,
+        );
     };
     inner.log.push(("freebusy".to_owned(), token));
-    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     if !request["timeMin"].is_string() || !request["timeMax"].is_string() {
-        return api_error(StatusCode::BAD_REQUEST, "timeMin and timeMax are required");
+        return (
+            api_error(StatusCode::BAD_REQUEST, "timeMin and timeMax are required"),
+            None,
+        );
     }
     // The busy times set, and every event that is not shown free (as
     // Google answers: an event is busy unless it says otherwise).
@@ -462,13 +512,18 @@ async fn free_busy(
                 .map(|event| json!({"start": event.start, "end": event.end})),
         )
         .collect();
-    axum::Json(json!({
+    let answer = axum::Json(json!({
         "kind": "calendar#freeBusy",
         "timeMin": request["timeMin"],
         "timeMax": request["timeMax"],
         "calendars": {"primary": {"busy": busy}},
     }))
-    .into_response()
+    .into_response();
+    let hold = inner.free_busy_hold.take();
+    if hold.is_some() {
+        inner.log.push(("freebusy-held".to_owned(), String::new()));
+    }
+    (answer, hold)
 }
 
 fn event_from(id: &str, body: &Value, old: Option<&FakeEvent>) -> FakeEvent {

@@ -5,13 +5,17 @@
 //! exactly the slots they overlap and refusing bookings over them, tokens
 //! refreshed before expiry, `invalid_grant` marking the connection broken,
 //! a confirmed booking's event created, moved on reschedule and deleted on
-//! cancel, disconnecting revoking the grant, the routes without Google, and
-//! no token or client secret in any answer or `Debug` output.
+//! cancel, disconnecting revoking the grant (by the sync when Google did
+//! not take it at the disconnect), the routes without Google, and no token
+//! or client secret in any answer or `Debug` output.
+
+use std::time::Duration;
 
 use droply_engine::calendar::{
     CalendarConfig, CalendarConnection, CalendarEvent, CalendarOp, GoogleConfig, LinkState,
-    SecretKey,
+    PendingRevocation, SecretKey,
 };
+use droply_engine::video::RetryPolicy;
 use droply_models::{BookingId, Timestamp, UserId};
 use droply_test_support::google_fake::{CLIENT_ID, CLIENT_SECRET, GoogleFake};
 
@@ -20,6 +24,11 @@ use crate::availability::expert_working;
 
 /// An app with Google pointed at a fresh fake.
 fn spawn_app_with_google() -> (TestApp, GoogleFake) {
+    spawn_app_with_google_and(|_| {})
+}
+
+/// [`spawn_app_with_google`] with `change` made to the calendar config.
+fn spawn_app_with_google_and(change: impl FnOnce(&mut CalendarConfig)) -> (TestApp, GoogleFake) {
     let fake = GoogleFake::start();
     let google = GoogleConfig {
         auth_url: fake.auth_url(),
@@ -35,6 +44,7 @@ fn spawn_app_with_google() -> (TestApp, GoogleFake) {
             secret_key: Some(SecretKey::from_bytes([42; 32])),
             ..CalendarConfig::default()
         };
+        change(&mut config.calendar);
     });
     (app, fake)
 }
@@ -489,12 +499,61 @@ fn disconnecting_revokes_the_grant_and_forgets_the_tokens() {
             .expect("read")
             .is_none()
     );
+    assert_eq!(
+        app.store.count::<PendingRevocation>(),
+        0,
+        "revoked: nothing is left to send"
+    );
     // Its busy times go with it.
     assert_eq!(slot_starts(&app, expert, &day).len(), 15);
     let status = app.authed("GET", "/v1/calendar/google", &token, None);
     assert_eq!(status.body["status"], "none");
     let again = app.authed("DELETE", "/v1/calendar/google", &token, None);
     assert_eq!(again.status, 404);
+    assert_no_tokens(&app, &fake);
+}
+
+/// Regression: the grant was revoked once, at the disconnect, and a failure
+/// only logged: with Google down then, the grant stayed alive at Google for
+/// good while Droply had forgotten its tokens.
+#[test]
+fn a_revocation_google_did_not_take_at_disconnect_is_sent_by_the_sync() {
+    // Due again at once, so that the sync run now sends it.
+    let (app, fake) = spawn_app_with_google_and(|calendar| {
+        calendar.revoke_retry = RetryPolicy {
+            first_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+            max_attempts: 5,
+        };
+    });
+    let (expert, token) = free_expert(&app, "grace");
+    connect(&app, &fake, &token);
+    fake.fail_next_revokes(1);
+    let gone = app.authed("DELETE", "/v1/calendar/google", &token, None);
+    assert_eq!(gone.status, 204, "{}", gone.raw);
+    let status = app.authed("GET", "/v1/calendar/google", &token, None);
+    assert_eq!(status.body["status"], "none", "{}", status.raw);
+    assert_eq!(fake.count("revoke-failed"), 1);
+    assert!(fake.revoked().is_empty());
+    let pending: Vec<PendingRevocation> = app
+        .store
+        .iter::<PendingRevocation>()
+        .collect::<Result<_, _>>()
+        .expect("pending");
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].user_id, UserId::new(expert));
+
+    let report = app.engine.sync_calendars().expect("sync");
+    assert_eq!(report.revoked, 1, "{report:?}");
+    let issued = fake.issued_tokens();
+    assert_eq!(
+        fake.revoked(),
+        [issued[1].clone()],
+        "the refresh token is revoked"
+    );
+    assert_eq!(app.store.count::<PendingRevocation>(), 0);
+    app.engine.sync_calendars().expect("sync");
+    assert_eq!(fake.count("revoke"), 1, "revoked exactly once");
     assert_no_tokens(&app, &fake);
 }
 

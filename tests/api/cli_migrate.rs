@@ -26,10 +26,11 @@ fn migrate_with_files(from: &str, to: &str, data_dir: &str) -> droply_server::Re
     ]))
 }
 
+/// `droply migrate --from FROM --to TO` with a data directory of its own
+/// (the default, `./droply-data`, would be left in the source tree).
 fn migrate(from: &str, to: &str) -> droply_server::Result<()> {
-    run(Cli::parse_from([
-        "droply", "migrate", "--from", from, "--to", to,
-    ]))
+    let data = tempfile::tempdir().expect("tempdir");
+    migrate_with_files(from, to, &data.path().display().to_string())
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! booking gets exactly one room (after a 500 and a retry on the backoff's
 //! schedule), meeting tokens for the booker and the provider only (the
 //! provider's owns the room) that never show up anywhere else, the WebRTC
-//! fallback without Daily or without a room, and the meeting window.
+//! fallback without Daily or without a room, the meeting window, and a
+//! room Daily made while its booking was cancelled or fell back to WebRTC
+//! deleted all the same.
 //! Daily's webhooks and recordings are in `video_webhooks`, over the same
 //! helpers.
 
@@ -582,4 +584,76 @@ fn a_cancelled_or_moved_sessions_room_is_deleted_at_daily() {
         Default::default(),
         "each room is deleted once"
     );
+}
+
+/// Runs the room job on another thread while Daily holds the room it makes,
+/// does `meanwhile`, then lets Daily answer; what the pass did.
+fn sweep_while_daily_makes_the_room(
+    app: &TestApp,
+    fake: &DailyFake,
+    meanwhile: impl FnOnce(),
+) -> droply_engine::video::RoomSweep {
+    fake.hold_room_creates();
+    std::thread::scope(|scope| {
+        let pass = scope.spawn(|| app.engine.run_video_sweep());
+        let reached = fake.wait_for_held_room_creates(1, Duration::from_secs(15));
+        if reached {
+            meanwhile();
+        }
+        fake.release_room_creates();
+        let sweep = pass.join().expect("the pass").expect("sweep");
+        assert!(reached, "the room job reached Daily");
+        sweep
+    })
+}
+
+/// Regression: a room Daily made while its booking was being cancelled, or
+/// while a party was sent to WebRTC, was never deleted: the job found its
+/// row no longer pending and left the room open at Daily for good.
+#[test]
+fn a_room_made_while_its_booking_is_cancelled_or_falls_back_is_deleted() {
+    let fake = DailyFake::start();
+    let app = spawn_app_with_daily(&fake);
+
+    let cancelled = confirmed_session(&app, "c");
+    let sweep = sweep_while_daily_makes_the_room(&app, &fake, || {
+        let cancel = app.authed(
+            "POST",
+            &format!("/v1/bookings/{}/cancel", cancelled.booking),
+            &cancelled.client,
+            Some(r#"{"reason":"cannot make it"}"#),
+        );
+        assert_eq!(cancel.status, 200, "{}", cancel.raw);
+    });
+    assert_eq!(sweep.created, 0, "{sweep:?}");
+    assert_eq!(fake.rooms().len(), 1, "Daily made the room");
+    let row = room_row(&app, cancelled.booking);
+    assert_eq!(row.state, RoomState::Deleting, "{row:?}");
+    assert!(row.daily_room_id.is_some(), "{row:?}");
+    assert!(
+        booking_row(&app, cancelled.booking)
+            .meeting_room_id
+            .is_none()
+    );
+    let sweep = app.engine.run_video_sweep().expect("sweep");
+    assert_eq!(sweep.deleted, 1, "{sweep:?}");
+    assert_eq!(room_row(&app, cancelled.booking).state, RoomState::Deleted);
+    assert!(fake.rooms().is_empty(), "{:?}", fake.rooms());
+
+    let fell_back = confirmed_session(&app, "w");
+    let sweep = sweep_while_daily_makes_the_room(&app, &fake, || {
+        let answer = meeting(&app, fell_back.booking, &fell_back.client);
+        assert_eq!(answer.status, 200, "{}", answer.raw);
+        assert_eq!(answer.body["provider"], "webrtc", "{}", answer.raw);
+    });
+    assert_eq!(sweep.created, 0, "{sweep:?}");
+    assert_eq!(room_row(&app, fell_back.booking).state, RoomState::Deleting);
+    let sweep = app.engine.run_video_sweep().expect("sweep");
+    assert_eq!(sweep.deleted, 1, "{sweep:?}");
+    assert_eq!(room_row(&app, fell_back.booking).state, RoomState::Deleted);
+    assert!(fake.rooms().is_empty(), "{:?}", fake.rooms());
+    // Both parties still meet over WebRTC.
+    let again = meeting(&app, fell_back.booking, &fell_back.provider);
+    assert_eq!(again.body["provider"], "webrtc", "{}", again.raw);
+    assert!(app.store.verify_integrity().expect("check").is_consistent());
 }

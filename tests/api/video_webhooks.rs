@@ -2,17 +2,22 @@
 //! [`DailyFake`]: its signed webhooks record a call's times once, in any
 //! order, and a bad signature changes nothing; recordings are kept once
 //! however often Daily sends them, and their short-lived links are for the
-//! booking's two parties only.
+//! booking's two parties only. The events of a cancelled or moved
+//! session's room, arriving late, are acknowledged and change nothing: the
+//! booking stays cancelled without a call, and a replacement booking does
+//! not get the old room's call.
 
-use droply_models::Timestamp;
+use droply_engine::video::{DailyEvent, RoomState};
+use droply_models::{BookingStatus, Timestamp};
 use droply_test_support::daily_fake::{
     DAILY_WEBHOOK_SECRET, DailyFake, daily_event, post_webhook, sign_webhook,
 };
 use serde_json::{Value, json};
 
-use crate::app::error_code;
+use crate::app::{TestApp, error_code};
 use crate::video::{
-    booking_row, confirmed_session, session_with_room, spawn_app_with_daily, webhook_url,
+    Session, booking_row, confirmed_session, room_row, session_with_room, spawn_app_with_daily,
+    webhook_url,
 };
 
 #[test]
@@ -234,4 +239,185 @@ fn a_redelivered_recording_is_kept_once() {
     );
     let recordings: &Value = &list.body["recordings"];
     assert_eq!(recordings.as_array().map(Vec::len), Some(1), "{}", list.raw);
+}
+
+/// What Daily may still send about `room` after its session was called
+/// off (a call that was running, or a late delivery): someone joins, the
+/// meeting starts and ends 50 minutes later, someone leaves, a recording is
+/// ready. Event ids start with `tag`.
+fn late_events(tag: &str, room: &str, start: f64) -> Vec<Value> {
+    let end = start + 50.0 * 60.0;
+    vec![
+        daily_event(
+            &format!("{tag}-joined"),
+            "participant.joined",
+            json!({"room": room, "session_id": format!("{tag}-s1"), "joined_at": start}),
+        ),
+        daily_event(
+            &format!("{tag}-started"),
+            "meeting.started",
+            json!({"room": room, "meeting_id": format!("{tag}-m"), "start_ts": start}),
+        ),
+        daily_event(
+            &format!("{tag}-ended"),
+            "meeting.ended",
+            json!({"room": room, "meeting_id": format!("{tag}-m"),
+                   "start_ts": start, "end_ts": end}),
+        ),
+        daily_event(
+            &format!("{tag}-left"),
+            "participant.left",
+            json!({"room": room, "session_id": format!("{tag}-s1"),
+                   "joined_at": start, "duration": 3000}),
+        ),
+        daily_event(
+            &format!("{tag}-recording"),
+            "recording.ready-to-download",
+            json!({"recording_id": format!("{tag}-rec"), "room_name": room,
+                   "start_ts": start, "duration": 3000, "status": "finished"}),
+        ),
+    ]
+}
+
+/// What the store recorded that event `id` did.
+fn outcome_of(app: &TestApp, id: &str) -> String {
+    app.store
+        .iter::<DailyEvent>()
+        .map(|row| row.expect("event row"))
+        .find(|row| row.event_id == id)
+        .map(|row| row.outcome)
+        .unwrap_or_else(|| panic!("event {id} was not recorded"))
+}
+
+/// Sends `events`, each acknowledged with 200 (so Daily stops sending it)
+/// and recorded as ignored.
+fn send_ignored(app: &TestApp, events: &[Value]) {
+    for event in events {
+        let (status, body) =
+            DailyFake::send_webhook(&webhook_url(app), DAILY_WEBHOOK_SECRET, event);
+        assert_eq!(
+            (status, body["applied"].as_bool()),
+            (200, Some(true)),
+            "{event}: {body}"
+        );
+        let id = event["id"].as_str().expect("event id");
+        let outcome = outcome_of(app, id);
+        assert!(outcome.starts_with("ignored"), "{id}: {outcome}");
+    }
+}
+
+/// Asserts booking `id` is in `status` with no call times and no
+/// recordings, through the store and the API (as `session`'s client).
+fn assert_no_call(app: &TestApp, id: u64, status: BookingStatus, session: &Session) {
+    let row = booking_row(app, id);
+    assert_eq!(
+        (
+            row.status,
+            row.meeting_started_at,
+            row.meeting_ended_at,
+            row.meeting_duration
+        ),
+        (status, None, None, None),
+        "booking {id}"
+    );
+    let view = app.authed("GET", &format!("/v1/bookings/{id}"), &session.client, None);
+    assert_eq!(view.status, 200, "{}", view.raw);
+    assert_eq!(view.body["status"], status.as_str(), "{}", view.raw);
+    for field in ["meeting_started_at", "meeting_ended_at", "meeting_duration"] {
+        assert!(view.body[field].is_null(), "{field}: {}", view.raw);
+    }
+    let list = app.authed(
+        "GET",
+        &format!("/v1/bookings/{id}/recordings"),
+        &session.client,
+        None,
+    );
+    assert_eq!(list.status, 200, "{}", list.raw);
+    assert_eq!(
+        list.body["recordings"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        list.raw
+    );
+}
+
+/// Regression: a Daily event of a cancelled session's room (a call still
+/// running when it was called off, or a late delivery) wrote the call's
+/// times and recordings on the cancelled booking, which then read as a
+/// session that took place.
+#[test]
+fn a_late_daily_event_of_a_cancelled_sessions_room_leaves_it_cancelled_without_a_call() {
+    let fake = DailyFake::start();
+    let app = spawn_app_with_daily(&fake);
+    let (session, room) = session_with_room(&app, "x");
+    let cancel = app.authed(
+        "POST",
+        &format!("/v1/bookings/{}/cancel", session.booking),
+        &session.provider,
+        Some(r#"{"reason":"ill"}"#),
+    );
+    assert_eq!(cancel.status, 200, "{}", cancel.raw);
+    let start = 1_799_053_200.0; // 2027-01-04T09:00:00Z, the session's start
+
+    // While the room is still to be deleted at Daily...
+    assert_eq!(room_row(&app, session.booking).state, RoomState::Deleting);
+    send_ignored(&app, &late_events("deleting", &room, start));
+    assert_no_call(&app, session.booking, BookingStatus::Cancelled, &session);
+
+    // ...and once it is deleted.
+    let sweep = app.engine.run_video_sweep().expect("sweep");
+    assert_eq!(sweep.deleted, 1, "{sweep:?}");
+    assert_eq!(room_row(&app, session.booking).state, RoomState::Deleted);
+    send_ignored(&app, &late_events("deleted", &room, start + 60.0));
+    assert_no_call(&app, session.booking, BookingStatus::Cancelled, &session);
+}
+
+/// Regression: a late Daily event of a moved session's old room wrote the
+/// call's times on the old, cancelled booking. The replacement, booked
+/// under a new id with a room of its own, gets only its own room's events.
+#[test]
+fn a_late_daily_event_of_a_moved_sessions_old_room_changes_neither_booking() {
+    let fake = DailyFake::start();
+    let app = spawn_app_with_daily(&fake);
+    let (moved, old_room) = session_with_room(&app, "y");
+    // Moved two hours later (11:00 in Berlin).
+    let reschedule = app.authed(
+        "POST",
+        &format!("/v1/bookings/{}/reschedule", moved.booking),
+        &moved.client,
+        Some(r#"{"start_time":"2027-01-04T11:00:00Z"}"#),
+    );
+    assert_eq!(reschedule.status, 201, "{}", reschedule.raw);
+    let new_booking = reschedule.body["id"].as_u64().expect("new booking");
+    let start = 1_799_053_200.0; // the old start, 2027-01-04T09:00:00Z
+
+    // Before the room job ran: the old room is being deleted, the new one
+    // not made yet.
+    send_ignored(&app, &late_events("before", &old_room, start));
+    let sweep = app.engine.run_video_sweep().expect("sweep");
+    assert_eq!((sweep.deleted, sweep.created), (1, 1), "{sweep:?}");
+    let new_room = booking_row(&app, new_booking)
+        .meeting_room_id
+        .expect("the new booking's room");
+    assert_ne!(new_room, old_room);
+    // After: the old room is deleted, the new one live.
+    send_ignored(&app, &late_events("after", &old_room, start));
+    assert_no_call(&app, moved.booking, BookingStatus::Cancelled, &moved);
+    assert_no_call(&app, new_booking, BookingStatus::Confirmed, &moved);
+
+    // The new room's own call goes on the new booking, and only there.
+    let new_start = start + 2.0 * 3600.0;
+    let ended = daily_event(
+        "new-ended",
+        "meeting.ended",
+        json!({"room": new_room, "start_ts": new_start, "end_ts": new_start + 45.0 * 60.0}),
+    );
+    let (status, _) = DailyFake::send_webhook(&webhook_url(&app), DAILY_WEBHOOK_SECRET, &ended);
+    assert_eq!(status, 200);
+    let replacement = booking_row(&app, new_booking);
+    assert_eq!(
+        (replacement.status, replacement.meeting_duration),
+        (BookingStatus::Confirmed, Some(45))
+    );
+    assert_no_call(&app, moved.booking, BookingStatus::Cancelled, &moved);
 }

@@ -1,14 +1,16 @@
 //! How calendar sync is set up: Google's OAuth client (id and secret; none:
 //! Google is off and the calendar routes answer `CalendarNotConfigured`),
 //! the endpoints (configurable, so tests point them at a fake on loopback),
-//! the key tokens are encrypted with, and the sync's timing. The client
-//! secret is a [`SecretString`] and the key a [`SecretKey`]: neither prints.
+//! the key tokens are encrypted with, the sync's timing, and how long a
+//! revocation that Google did not take is tried again. The client secret is
+//! a [`SecretString`] and the key a [`SecretKey`]: neither prints.
 
 use std::time::Duration;
 
 use secrecy::SecretString;
 
 use super::crypto::SecretKey;
+use crate::video::RetryPolicy;
 use crate::{Error, Result};
 
 /// Google's consent page.
@@ -80,6 +82,13 @@ pub struct CalendarConfig {
     /// How many times a calendar event operation is tried before it is
     /// given up (logged).
     pub max_attempts: u32,
+    /// When a revocation Google did not take (unreachable, 5xx, 429) is
+    /// sent again by the sync, and after how many attempts it is given up
+    /// (logged).
+    pub revoke_retry: RetryPolicy,
+    /// A revocation still failing this long after the disconnect is given
+    /// up (logged) at its next failed attempt, whatever its count.
+    pub revoke_max_age: Duration,
 }
 
 impl Default for CalendarConfig {
@@ -92,11 +101,29 @@ impl Default for CalendarConfig {
             busy_window_days: 90,
             state_ttl: Duration::from_secs(10 * 60),
             max_attempts: 8,
+            // 1, 2, 4, ... minutes, then hourly: about 12 hours in all.
+            revoke_retry: RetryPolicy {
+                first_delay: Duration::from_secs(60),
+                max_delay: Duration::from_secs(3600),
+                max_attempts: 18,
+            },
+            revoke_max_age: Duration::from_secs(3 * 24 * 3600),
         }
     }
 }
 
 impl CalendarConfig {
+    /// When a failed calendar event operation is tried again: after a
+    /// minute, doubling, at most an hour apart; given up after
+    /// `max_attempts`.
+    pub fn event_retry(&self) -> RetryPolicy {
+        RetryPolicy {
+            first_delay: Duration::from_secs(60),
+            max_delay: Duration::from_secs(3600),
+            max_attempts: self.max_attempts,
+        }
+    }
+
     /// Checks that Google comes with a key and with usable URLs.
     pub fn validate(&self) -> Result<()> {
         let Some(google) = &self.google else {

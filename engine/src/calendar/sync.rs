@@ -1,14 +1,15 @@
 //! [`CalendarSync`]: Google Calendar's use cases over the store. Linking a
 //! calendar (connecting, the status view, disconnecting) is `linking`'s;
-//! this module holds the service and one sync pass: each connected
-//! expert's access token is refreshed when it is about to expire
-//! (`invalid_grant` marks the connection broken), FreeBusy is read for the
-//! next 90 days and written in one transaction after the call, then the
-//! outbox of event operations is sent, each operation's result recorded in
-//! a transaction of its own.
+//! sending the revocations of grants let go of is `revoking`'s; this module
+//! holds the service and one sync pass: each connected expert's access
+//! token is refreshed when it is about to expire (`invalid_grant` marks the
+//! connection broken), FreeBusy is read for the next 90 days and written in
+//! one transaction after the call, then the outbox of event operations is
+//! sent, each operation's result recorded in a transaction of its own, then
+//! the revocations that are due are sent again.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use droply_models::{Booking, BookingId, Timestamp, UserId};
 use secrecy::SecretString;
@@ -24,6 +25,7 @@ use crate::store::Store;
 use crate::{Error, Result};
 
 mod linking;
+mod revoking;
 
 /// What one sync pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +40,10 @@ pub struct SyncReport {
     pub events_sent: usize,
     /// Event operations that failed (retried later or given up).
     pub events_failed: usize,
+    /// Grants revoked at Google (revocations pending since a disconnect).
+    pub revoked: usize,
+    /// Revocations that failed again (kept for later, or given up).
+    pub revocations_failed: usize,
 }
 
 /// Google and the key, when calendar sync is on.
@@ -53,6 +59,12 @@ struct Google {
 pub struct CalendarSync {
     config: CalendarConfig,
     google: Option<Google>,
+    /// Held while a grant changes at Google from this process: a code
+    /// exchanged and its connection stored, or a revocation sent. A
+    /// revocation of an expert's old grant sent while their new consent is
+    /// exchanged could end the new grant (Google revokes a client's access
+    /// to the account); in turn, each sees what the other did.
+    grant_change: Mutex<()>,
 }
 
 impl CalendarSync {
@@ -66,7 +78,11 @@ impl CalendarSync {
             }),
             _ => None,
         };
-        Ok(CalendarSync { config, google })
+        Ok(CalendarSync {
+            config,
+            google,
+            grant_change: Mutex::new(()),
+        })
     }
 
     /// The configuration.
@@ -87,8 +103,17 @@ impl CalendarSync {
         Ok(self.google()?.client.config())
     }
 
+    /// Takes the turn to change a grant at Google ([`CalendarSync`]'s
+    /// `grant_change`).
+    fn grant_change_turn(&self) -> MutexGuard<'_, ()> {
+        self.grant_change
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// One pass: busy times of every connected expert, then the outbox,
-    /// then expired consent states. Off without Google (an empty report).
+    /// then the revocations due, then expired consent states. Off without
+    /// Google (an empty report).
     pub fn sync_all(&self, store: &Store, now: Timestamp) -> Result<SyncReport> {
         let mut report = SyncReport::default();
         let Some(google) = &self.google else {
@@ -108,12 +133,16 @@ impl CalendarSync {
             }
         }
         self.drain_outbox(google, store, now, &mut report)?;
+        self.retry_revocations(google, store, now, &mut report)?;
         self.forget_expired_states(store, now)?;
         Ok(report)
     }
 
     /// Reads `connection`'s busy times and stores them; false when the
-    /// connection turned out broken.
+    /// connection turned out broken, or no longer held the grant they were
+    /// read with once Google answered (disconnected, broken, or connected
+    /// again meanwhile: what the old grant read is not the new
+    /// connection's, and a disconnected expert has no busy times).
     fn read_busy(
         &self,
         google: &Google,
@@ -135,14 +164,17 @@ impl CalendarSync {
         };
         let spans = busy_past_the_window(normalise(busy), window_end)?;
         store.write(|txn| {
-            let Some(mut connection) = txn.get::<CalendarConnection>(user)? else {
-                return Ok(());
+            let Some(mut row) = txn.get::<CalendarConnection>(user)? else {
+                return Ok(false);
             };
+            if !still_connected_with(&row, connection) {
+                return Ok(false);
+            }
             replace_busy(txn, user, spans.clone())?;
-            connection.last_sync_at = Some(txn.now());
-            txn.update(connection).map(drop)
-        })?;
-        Ok(true)
+            row.last_sync_at = Some(txn.now());
+            txn.update(row)?;
+            Ok(true)
+        })
     }
 
     /// Runs `call` with `user`'s access token, refreshed first when it
@@ -408,8 +440,8 @@ impl CalendarSync {
         })
     }
 
-    /// Records a failed attempt: tried again after a backoff (30 s,
-    /// doubling, at most an hour), given up after `max_attempts`.
+    /// Records a failed attempt: tried again after the backoff of
+    /// [`CalendarConfig::event_retry`], given up after `max_attempts`.
     fn retry_later(
         &self,
         store: &Store,
@@ -418,23 +450,20 @@ impl CalendarSync {
         err: &Error,
     ) -> Result<()> {
         let attempts = op.attempts.saturating_add(1);
-        let give_up = attempts >= self.config.max_attempts;
-        if give_up {
+        let backoff = self.config.event_retry().delay_after(attempts);
+        if backoff.is_none() {
             tracing::warn!(op = %op.id, booking = %op.booking_id, %err, "calendar event given up");
         } else {
             tracing::info!(op = %op.id, booking = %op.booking_id, %err, "calendar event retried later");
         }
-        let backoff = Duration::from_secs(30)
-            .saturating_mul(1u32 << attempts.min(7))
-            .min(Duration::from_secs(3600));
         let message = err.to_string();
         store.write(|txn| {
             let Some(mut row) = txn.get::<CalendarOp>(op.id)? else {
                 return Ok(());
             };
-            if give_up {
+            let Some(backoff) = backoff else {
                 return txn.delete::<CalendarOp>(op.id).map(drop);
-            }
+            };
             row.attempts = attempts;
             row.last_error = Some(message.clone());
             row.not_before =
@@ -449,6 +478,12 @@ impl CalendarSync {
 /// another `connected_at`.
 fn same_grant(row: &CalendarConnection, read: &CalendarConnection) -> bool {
     row.connected_at == read.connected_at && row.refresh_token == read.refresh_token
+}
+
+/// Whether `row` is connected, with the grant `read` held: what was read
+/// with that grant may be written on it.
+fn still_connected_with(row: &CalendarConnection, read: &CalendarConnection) -> bool {
+    row.state == LinkState::Connected && same_grant(row, read)
 }
 
 /// The event id we ask Google to use for a booking's first event, so that

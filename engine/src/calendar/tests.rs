@@ -1,17 +1,26 @@
 //! The calendar use cases end to end against the Google fake: with the
 //! engine's log captured at TRACE, connecting, a refresh, a sync, a broken
 //! grant and disconnecting never put a token, the client secret or the key
-//! in a log line or in `Debug` output; and a failed event operation stays
-//! in the outbox and is sent again once its backoff has passed.
+//! in a log line or in `Debug` output; a failed event operation stays
+//! in the outbox and is sent again once its backoff has passed; and a
+//! revocation Google did not take at a disconnect is sent again by the
+//! sync, given up after its attempts or age, sent before the expert
+//! consents again, and never sent once they are connected again; and busy
+//! times read with a grant let go of during the call are not kept.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use droply_models::UserId;
 use droply_test_support::google_fake::{CLIENT_ID, CLIENT_SECRET, GoogleFake};
 
-use super::{CalendarConfig, CalendarOp, CalendarSync, GoogleConfig, SecretKey, booking_changed};
+use super::{
+    CalendarConfig, CalendarConnection, CalendarOp, CalendarSync, GoogleConfig, LinkState,
+    PendingRevocation, SecretKey, booking_changed,
+};
 use crate::test_rows::user;
+use crate::video::RetryPolicy;
 use crate::{Engine, EngineConfig, Store};
 
 /// Held by each test here: a test capturing the log must not share the
@@ -341,5 +350,286 @@ fn past_the_synced_window_an_expert_is_busy() {
         before.map(|b| b.spans),
         after.map(|b| b.spans),
         "the window's end moves by whole days"
+    );
+}
+
+/// The one pending revocation in `store`.
+fn the_pending_revocation(store: &Store) -> PendingRevocation {
+    let rows: Vec<PendingRevocation> = store
+        .iter::<PendingRevocation>()
+        .collect::<crate::Result<_>>()
+        .expect("revocations");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    rows.into_iter().next().expect("one")
+}
+
+/// Regression: the grant was revoked once, at the disconnect, and a failure
+/// only logged: with Google down then, the grant stayed alive at Google for
+/// good while Droply had forgotten its tokens.
+#[test]
+fn a_grant_whose_revocation_failed_at_disconnect_is_revoked_by_a_later_sync() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fake = GoogleFake::start();
+    let (store, ann, _, sync) = ann_connected(&fake);
+    let refresh = fake.issued_tokens()[1].clone();
+    fake.fail_next_revokes(1);
+    sync.disconnect(&store, ann.id)
+        .expect("the disconnect succeeds without Google");
+    assert!(
+        store
+            .get::<CalendarConnection>(ann.id)
+            .expect("read")
+            .is_none()
+    );
+    assert_eq!(fake.count("revoke-failed"), 1);
+    assert!(fake.revoked().is_empty());
+    let pending = the_pending_revocation(&store);
+    assert_eq!((pending.user_id, pending.attempts), (ann.id, 1));
+    assert!(pending.not_before > pending.requested_at, "{pending:?}");
+    assert!(
+        pending
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("503")),
+        "{pending:?}"
+    );
+    // Kept sealed: neither the row nor its Debug holds the token.
+    let bytes = refresh.as_bytes();
+    assert!(!pending.token.windows(bytes.len()).any(|w| w == bytes));
+    assert!(!format!("{pending:?}").contains(&refresh));
+
+    // Not due yet: nothing is sent.
+    let now = droply_models::Timestamp::now();
+    let report = sync.sync_all(&store, now).expect("sync");
+    assert_eq!(
+        (report.revoked, report.revocations_failed),
+        (0, 0),
+        "{report:?}"
+    );
+    assert_eq!(fake.count("revoke"), 0);
+    // After its backoff the sync revokes it, once.
+    let report = sync.sync_all(&store, now.plus_minutes(2)).expect("sync");
+    assert_eq!(report.revoked, 1, "{report:?}");
+    assert_eq!(fake.revoked(), [refresh]);
+    assert_eq!(store.count::<PendingRevocation>(), 0);
+    sync.sync_all(&store, now.plus_minutes(60)).expect("sync");
+    assert_eq!(fake.count("revoke"), 1, "revoked exactly once");
+}
+
+/// A sync for `fake` whose revocations are tried `attempts` times.
+fn revoking_at_most(fake: &GoogleFake, attempts: u32) -> CalendarSync {
+    CalendarSync::new(CalendarConfig {
+        revoke_retry: RetryPolicy {
+            first_delay: Duration::from_secs(60),
+            max_delay: Duration::from_secs(3600),
+            max_attempts: attempts,
+        },
+        ..google_on(fake)
+    })
+    .expect("sync")
+}
+
+#[test]
+fn a_revocation_google_never_takes_is_given_up_after_its_attempts() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fake = GoogleFake::start();
+    let (store, ann, _, _) = ann_connected(&fake);
+    let sync = revoking_at_most(&fake, 3);
+    fake.fail_next_revokes(u32::MAX);
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::TRACE)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        sync.disconnect(&store, ann.id).expect("disconnect");
+        let now = droply_models::Timestamp::now();
+        // The second attempt an hour later; the third, an hour after that,
+        // is the last.
+        let report = sync.sync_all(&store, now.plus_minutes(60)).expect("sync");
+        assert_eq!(report.revocations_failed, 1, "{report:?}");
+        assert_eq!(the_pending_revocation(&store).attempts, 2);
+        let report = sync.sync_all(&store, now.plus_minutes(120)).expect("sync");
+        assert_eq!(report.revocations_failed, 1, "{report:?}");
+        assert_eq!(store.count::<PendingRevocation>(), 0, "given up");
+        let report = sync.sync_all(&store, now.plus_days(1)).expect("sync");
+        assert_eq!(report.revocations_failed, 0, "{report:?}");
+    });
+    assert_eq!(fake.count("revoke-failed"), 3);
+    assert!(fake.revoked().is_empty());
+    let log = String::from_utf8(captured.0.lock().expect("log").clone()).expect("utf-8");
+    assert!(
+        log.contains("WARN") && log.contains("given up"),
+        "the give-up is a warning: {log}"
+    );
+    for token in fake.issued_tokens() {
+        assert!(!log.contains(&token), "the log holds a token: {log}");
+    }
+}
+
+#[test]
+fn a_revocation_still_failing_past_its_max_age_is_given_up() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fake = GoogleFake::start();
+    let (store, ann, _, sync) = ann_connected(&fake);
+    assert_eq!(
+        sync.config().revoke_max_age,
+        Duration::from_secs(3 * 24 * 3600)
+    );
+    fake.fail_next_revokes(u32::MAX);
+    sync.disconnect(&store, ann.id).expect("disconnect");
+    let now = droply_models::Timestamp::now();
+    sync.sync_all(&store, now.plus_days(1)).expect("sync");
+    assert_eq!(
+        the_pending_revocation(&store).attempts,
+        2,
+        "a day old: kept"
+    );
+    // Three days after the disconnect, its next failure is its last, though
+    // attempts are left.
+    sync.sync_all(&store, now.plus_days(4)).expect("sync");
+    assert_eq!(store.count::<PendingRevocation>(), 0, "given up");
+    assert_eq!(fake.count("revoke-failed"), 3);
+}
+
+#[test]
+fn connecting_again_first_revokes_the_grant_still_pending() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fake = GoogleFake::start();
+    let (store, ann, _, sync) = ann_connected(&fake);
+    let old_refresh = fake.issued_tokens()[1].clone();
+    fake.fail_next_revokes(1);
+    sync.disconnect(&store, ann.id).expect("disconnect");
+    assert_eq!(store.count::<PendingRevocation>(), 1);
+    // Google is back: asking to connect sends it before the new consent.
+    let url = sync.connect_url(&store, ann.id).expect("consent url");
+    assert_eq!(fake.revoked(), [old_refresh]);
+    assert_eq!(store.count::<PendingRevocation>(), 0);
+    let (code, state) = fake.authorize(&url);
+    sync.complete(&store, &code, &state, ann.id)
+        .expect("connected");
+    let report = sync
+        .sync_all(&store, droply_models::Timestamp::now())
+        .expect("sync");
+    assert_eq!((report.synced, report.broken), (1, 0), "{report:?}");
+    assert_eq!(fake.count("revoke"), 1);
+}
+
+/// Google ends a client's access to an account at one revocation, a grant
+/// given since included: a revocation of the old grant sent after the
+/// expert connected the same account again would break the new connection.
+#[test]
+fn a_pending_revocation_never_ends_the_grant_of_a_new_connection() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fake = GoogleFake::start();
+    let (store, ann, _, sync) = ann_connected(&fake);
+    // Google is down at the disconnect, and still when she connects again.
+    fake.fail_next_revokes(2);
+    sync.disconnect(&store, ann.id).expect("disconnect");
+    let url = sync.connect_url(&store, ann.id).expect("consent url");
+    assert_eq!(fake.count("revoke-failed"), 2);
+    assert_eq!(the_pending_revocation(&store).attempts, 2);
+    let (code, state) = fake.authorize(&url);
+    sync.complete(&store, &code, &state, ann.id)
+        .expect("connected");
+    // Once due, the old grant's revocation is dropped unsent.
+    let later = droply_models::Timestamp::now().plus_minutes(10);
+    let report = sync.sync_all(&store, later).expect("sync");
+    assert_eq!(
+        (report.revoked, report.synced, report.broken),
+        (0, 1, 0),
+        "{report:?}"
+    );
+    assert_eq!(fake.count("revoke"), 0);
+    assert!(fake.revoked().is_empty());
+    assert_eq!(store.count::<PendingRevocation>(), 0);
+    let row = store
+        .get::<CalendarConnection>(ann.id)
+        .expect("read")
+        .expect("connected");
+    assert_eq!(row.state, LinkState::Connected);
+    let report = sync.sync_all(&store, later).expect("sync");
+    assert_eq!((report.synced, report.broken), (1, 0), "{report:?}");
+}
+
+/// Regression: busy times Google read with a grant the expert let go of
+/// while the call was under way (a disconnect, then a new connection) were
+/// written as the new connection's: the write checked only that a
+/// connection was there, where a broken grant's refresh already checked
+/// that it was the same grant.
+#[test]
+fn busy_times_read_with_a_grant_let_go_of_during_the_call_are_not_kept() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fake = GoogleFake::start();
+    let (store, ann, _, sync) = ann_connected(&fake);
+    let now = droply_models::Timestamp::now();
+    let old_start = now.plus_days(10);
+    fake.set_busy(&[(
+        old_start.to_rfc3339().as_str(),
+        old_start.plus_minutes(120).to_rfc3339().as_str(),
+    )]);
+    let busy_then = |store: &Store| {
+        super::busy_of(store, ann.id)
+            .expect("busy")
+            .iter()
+            .any(|span| span.start <= old_start && old_start < span.end)
+    };
+    let release = fake.hold_next_free_busy();
+    let (reached, report) = std::thread::scope(|scope| {
+        let pass = scope.spawn(|| sync.sync_all(&store, now));
+        let started = std::time::Instant::now();
+        while fake.count("freebusy-held") == 0 && started.elapsed() < Duration::from_secs(15) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let reached = fake.count("freebusy-held") == 1;
+        // Google has read the old grant's calendar; before its answer
+        // arrives, the expert disconnects and connects again.
+        sync.disconnect(&store, ann.id).expect("disconnect");
+        let url = sync.connect_url(&store, ann.id).expect("consent url");
+        let (code, state) = fake.authorize(&url);
+        sync.complete(&store, &code, &state, ann.id)
+            .expect("connected again");
+        fake.set_busy(&[]);
+        let _ = release.send(());
+        (reached, pass.join().expect("the pass").expect("sync"))
+    });
+    assert!(reached, "the pass reached FreeBusy");
+    assert_eq!(report.synced, 0, "{report:?}");
+    assert!(
+        !busy_then(&store),
+        "the old grant's busy times are not the new connection's"
+    );
+    let row = store
+        .get::<CalendarConnection>(ann.id)
+        .expect("read")
+        .expect("connected again");
+    assert_eq!(row.state, LinkState::Connected);
+
+    // The new grant's own read is kept.
+    let report = sync
+        .sync_all(&store, droply_models::Timestamp::now())
+        .expect("sync");
+    assert_eq!((report.synced, report.broken), (1, 0), "{report:?}");
+    assert!(!busy_then(&store));
+    assert!(
+        store
+            .get::<super::BusyTimes>(ann.id)
+            .expect("read")
+            .is_some(),
+        "the new read is stored"
     );
 }

@@ -36,13 +36,15 @@ impl Engine {
         self.inner.calendar.status(self.store(), user)
     }
 
-    /// Disconnects `user`'s Google calendar and revokes the grant.
+    /// Disconnects `user`'s Google calendar and revokes the grant: a
+    /// revocation Google does not take now is kept (sealed) and sent again
+    /// by the calendar sync; the disconnect succeeds all the same.
     pub fn google_disconnect(&self, user: UserId) -> Result<()> {
         self.inner.calendar.disconnect(self.store(), user)
     }
 
     /// One calendar sync pass now: tokens refreshed as needed, busy times
-    /// read, the event outbox sent.
+    /// read, the event outbox sent, pending revocations sent again.
     pub fn sync_calendars(&self) -> Result<SyncReport> {
         self.inner.calendar.sync_all(self.store(), Timestamp::now())
     }

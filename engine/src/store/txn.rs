@@ -238,6 +238,25 @@ impl<'s> Txn<'s> {
         Ok(keys)
     }
 
+    /// The store metadata value under `key` (an engine-chosen text key, not
+    /// one of the counters the commit keeps itself), as this transaction
+    /// sees it.
+    pub(crate) fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.get_raw(TreeId::Meta, key.as_bytes())
+    }
+
+    /// Sets the store metadata `key` to `value`, committed with the rest of
+    /// this transaction (on both backends), so that a record of progress
+    /// moves with the rows it describes.
+    pub(crate) fn put_meta(&mut self, key: &str, value: Vec<u8>) {
+        self.stage(TreeId::Meta, key.as_bytes().to_vec(), Some(value));
+    }
+
+    /// Removes the store metadata `key` when this transaction commits.
+    pub(crate) fn remove_meta(&mut self, key: &str) {
+        self.stage(TreeId::Meta, key.as_bytes().to_vec(), None);
+    }
+
     /// The id of the row holding `key` in a unique index, if any.
     pub fn lookup_unique(&self, unique: super::UniqueName, key: &[u8]) -> Result<Option<u64>> {
         Ok(self

@@ -6,7 +6,9 @@
 //! fresh meeting token, or through the WebRTC fallback when Daily is off or
 //! the room is missing (`meeting`). Daily's webhooks (`webhook`, verified by
 //! `webhook_signature`) record when the call started and ended and which
-//! recordings exist (`recordings`); download links are fetched on request.
+//! recordings exist (`recordings`), for the live room of a booking that is
+//! still on: a cancelled or moved booking's room is retired, and its late
+//! events change nothing; download links are fetched on request.
 //! `config` is how video is set up.
 
 mod backoff;

@@ -9,7 +9,10 @@
 //! call. A room whose booking was cancelled or moved after it was made is
 //! deleted at Daily by the same pass, with the same retries. The booking is
 //! re-read in the writing transaction, so a room made while a party was
-//! told to use WebRTC is not put on the booking.
+//! told to use WebRTC is not put on the booking; nor is one made while the
+//! booking was cancelled or moved: such a room, made by a call already on
+//! its way, is marked `deleting` with Daily's id, so the next pass deletes
+//! it rather than leave it open at Daily.
 
 use std::time::Duration;
 
@@ -203,6 +206,9 @@ fn retry_at(store: &Store, room: &VideoRoom, next: Timestamp, err: &DailyError) 
 /// Moves a pending row to `state`; with a room made, writes its name and
 /// URL on the booking in the same transaction (while the booking is still
 /// confirmed and the row pending). True when the room went on the booking.
+/// A room made for a row no longer pending (its booking cancelled or moved,
+/// or its meeting fallen back to WebRTC, during the call), or for a booking
+/// no longer confirmed, is marked to be deleted instead.
 fn finish(
     store: &Store,
     room: &VideoRoom,
@@ -214,6 +220,12 @@ fn finish(
     store.write(|txn| {
         let mut row: VideoRoom = txn.require(room.id)?;
         if row.state != RoomState::Pending {
+            if let Some(made) = made
+                && made_in_vain(row.state)
+            {
+                to_delete(&mut row, made, txn.now());
+                txn.update(row)?;
+            }
             return Ok(false);
         }
         row.updated_at = txn.now();
@@ -235,7 +247,7 @@ fn finish(
                     txn.update(booking)?;
                     on_booking = true;
                 }
-                Ok(_) => row.state = RoomState::Abandoned,
+                Ok(_) => to_delete(&mut row, made, txn.now()),
                 Err(why) => {
                     row.state = RoomState::Failed;
                     row.last_error =
@@ -246,6 +258,30 @@ fn finish(
         txn.update(row)?;
         Ok(on_booking)
     })
+}
+
+/// Whether a room just made for a row found in `state` (no longer pending)
+/// serves nobody: the row was given up (abandoned with its booking, fallen
+/// back to WebRTC, failed) or its room deleted meanwhile. A row `created`
+/// holds this very room (same name) on its booking, and one `deleting`
+/// deletes it anyway.
+fn made_in_vain(state: RoomState) -> bool {
+    match state {
+        RoomState::Abandoned | RoomState::FellBack | RoomState::Failed | RoomState::Deleted => true,
+        RoomState::Pending | RoomState::Created | RoomState::Deleting => false,
+    }
+}
+
+/// Marks `row` to have `made` deleted at Daily by the next pass (due at
+/// `now`, with the deletion's own attempts), as [`super::rooms`]'
+/// `retire_room` does for a room its booking held.
+fn to_delete(row: &mut VideoRoom, made: &DailyRoom, now: Timestamp) {
+    row.state = RoomState::Deleting;
+    row.daily_room_id = Some(made.id.clone());
+    row.attempts = 0;
+    row.next_attempt_at = now;
+    row.last_error = None;
+    row.updated_at = now;
 }
 
 #[cfg(test)]

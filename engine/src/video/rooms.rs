@@ -5,7 +5,9 @@
 //! job ([`super::room_job`]) works through the rows that are due, oldest
 //! first (`idx/video_rooms_due`, by `next_attempt_at`, while pending). When
 //! the booking is cancelled or moved, a room made is deleted at Daily the
-//! same way ([`retire_room`]: `deleting`, due, then `deleted`). The row shows
+//! same way ([`retire_room`]: `deleting`, due, then `deleted`), as is one
+//! Daily made while that happened (the room job's write finds the row no
+//! longer pending). The row shows
 //! the retry schedule: attempts made, the next attempt, the last error. One
 //! row per booking (unique).
 
@@ -37,9 +39,10 @@ pub enum RoomState {
     /// The booking was no longer confirmed, or its session was over, when
     /// its turn came.
     Abandoned,
-    /// Made, then its booking was cancelled or moved: the job deletes it at
-    /// Daily at `next_attempt_at`, so the room and the tokens already given
-    /// out no longer let anyone in.
+    /// Made, then its booking was cancelled or moved (or made while that
+    /// happened, or while its meeting fell back to WebRTC): the job deletes
+    /// it at Daily at `next_attempt_at`, so the room and the tokens already
+    /// given out no longer let anyone in.
     Deleting,
     /// Deleted at Daily (or found gone there).
     Deleted,

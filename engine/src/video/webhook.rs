@@ -8,14 +8,21 @@
 //! leave the same result. `recording.ready-to-download` keeps the
 //! recording's id under the booking ([`Recording`]). The room names the
 //! booking (`VideoRoom::name_for`); events of rooms that are not ours, and
-//! other event types, are recorded as ignored.
+//! other event types, are recorded as ignored. So are the events of a
+//! retired room ([`room_of_event`]): its booking was cancelled or moved (a
+//! move cancels the old booking and books a new one under a new id, so the
+//! old room's name never leads to the replacement), or its room is being
+//! deleted, is deleted or was never the booking's. A call still running
+//! when the booking was called off, or a late delivery, is acknowledged
+//! (so Daily stops sending it) and logged, and neither its times nor its
+//! recordings go on the booking: a cancelled booking never looks attended.
 
-use droply_models::{Booking, Timestamp};
+use droply_models::{Booking, BookingStatus, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::recordings::{Recording, RecordingRowId, is_recording_id};
-use super::rooms::VideoRoom;
+use super::rooms::{RoomState, VideoRoom, room_in};
 use crate::store::{EntityKind, Record, Store, Txn, UniqueEntry, UniqueName};
 use crate::{Error, Result};
 
@@ -129,20 +136,86 @@ pub fn apply_daily_event(store: &Store, body: &[u8]) -> Result<DailyReceipt> {
     })
 }
 
-/// The booking a room name of ours names, as seen in `txn`.
-fn booking_of_room(txn: &Txn<'_>, instance: &str, room: Option<&str>) -> Result<Option<Booking>> {
-    match room.and_then(|name| VideoRoom::booking_of(instance, name)) {
-        Some(id) => txn.get(id),
-        None => Ok(None),
+/// Whose room an event is about.
+#[derive(Debug)]
+enum RoomOfEvent {
+    /// Not a room of ours (another store's, or no booking by that id).
+    NotOurs,
+    /// The live room of this booking: its events go on it.
+    Live(Box<Booking>),
+    /// A room of ours that is no longer the booking's meeting place; why,
+    /// in words.
+    Retired(String),
+}
+
+/// Whose room `room` is, as seen in `txn`: the booking it names, only
+/// while that booking is confirmed, completed or marked a no-show and the
+/// room is the booking's live one (its row `created`, or, for a booking
+/// whose room predates the rows, the name on the booking). A cancelled or
+/// moved booking, and a room being deleted or deleted, are retired.
+fn room_of_event(txn: &Txn<'_>, instance: &str, room: Option<&str>) -> Result<RoomOfEvent> {
+    let Some((name, id)) =
+        room.and_then(|name| VideoRoom::booking_of(instance, name).map(|id| (name, id)))
+    else {
+        return Ok(RoomOfEvent::NotOurs);
+    };
+    let Some(booking) = txn.get::<Booking>(id)? else {
+        return Ok(RoomOfEvent::NotOurs);
+    };
+    match booking.status {
+        BookingStatus::Confirmed | BookingStatus::Completed | BookingStatus::NoShow => {}
+        BookingStatus::Cancelled | BookingStatus::PendingPayment => {
+            return Ok(RoomOfEvent::Retired(format!(
+                "booking {id} is {}",
+                booking.status.as_str()
+            )));
+        }
     }
+    let live = match room_in(txn, id)? {
+        Some(row) => match row.state {
+            RoomState::Created => true,
+            RoomState::Pending
+            | RoomState::Failed
+            | RoomState::FellBack
+            | RoomState::Abandoned
+            | RoomState::Deleting
+            | RoomState::Deleted => {
+                return Ok(RoomOfEvent::Retired(format!(
+                    "the room of booking {id} is {}",
+                    row.state.as_str()
+                )));
+            }
+        },
+        None => booking.meeting_room_id.as_deref() == Some(name),
+    };
+    if !live {
+        return Ok(RoomOfEvent::Retired(format!(
+            "booking {id} does not hold room {name}"
+        )));
+    }
+    Ok(RoomOfEvent::Live(Box::new(booking)))
+}
+
+/// The outcome of an event of a retired room, logged: acknowledged, and
+/// nothing written.
+fn retired(kind: &str, room: Option<&str>, why: &str) -> String {
+    tracing::info!(
+        kind,
+        room = room.unwrap_or_default(),
+        why,
+        "Daily event of a retired room ignored"
+    );
+    format!("ignored: {why}")
 }
 
 fn apply(txn: &mut Txn<'_>, instance: &str, kind: &str, payload: &Value) -> Result<String> {
     match kind {
         "meeting.started" | "meeting.ended" => {
             let room = text(payload, "room").or_else(|| text(payload, "room_name"));
-            let Some(mut booking) = booking_of_room(txn, instance, room)? else {
-                return Ok("ignored: not our room".to_owned());
+            let mut booking = match room_of_event(txn, instance, room)? {
+                RoomOfEvent::Live(booking) => *booking,
+                RoomOfEvent::Retired(why) => return Ok(retired(kind, room, &why)),
+                RoomOfEvent::NotOurs => return Ok("ignored: not our room".to_owned()),
             };
             let started = time(payload, "start_ts")?;
             let ended = if kind == "meeting.ended" {
@@ -160,8 +233,16 @@ fn apply(txn: &mut Txn<'_>, instance: &str, kind: &str, payload: &Value) -> Resu
         }
         "recording.ready-to-download" => {
             let room = text(payload, "room_name").or_else(|| text(payload, "room"));
-            let Some(booking) = booking_of_room(txn, instance, room)? else {
-                return Ok("ignored: not our room".to_owned());
+            let booking = match room_of_event(txn, instance, room)? {
+                RoomOfEvent::Live(booking) => *booking,
+                RoomOfEvent::Retired(why) => {
+                    let recording = text(payload, "recording_id")
+                        .filter(|id| is_recording_id(id))
+                        .unwrap_or("without a usable id");
+                    let why = format!("{why}; recording {recording} not kept");
+                    return Ok(retired(kind, room, &why));
+                }
+                RoomOfEvent::NotOurs => return Ok("ignored: not our room".to_owned()),
             };
             let recording_id = text(payload, "recording_id")
                 .filter(|id| is_recording_id(id))
@@ -220,9 +301,107 @@ pub fn record_times(booking: &mut Booking, started: Option<Timestamp>, ended: Op
 
 #[cfg(test)]
 mod tests {
-    use droply_models::{BookingId, UserId};
+    use droply_models::{BookingId, PaymentStatus, UserId};
 
+    use super::super::rooms::enqueue_room;
     use super::*;
+    use crate::test_rows::{booking, user};
+
+    /// A store with a booking in `status` whose room row is in `state` and
+    /// whose room name is on it; the booking and the room's name.
+    fn booking_with_room(state: RoomState, status: BookingStatus) -> (Store, Booking, String) {
+        let store = Store::open_temporary().expect("store");
+        let ann = store
+            .users()
+            .create(user("ann", "Tax Advisor"))
+            .expect("ann");
+        let bob = store.users().create(user("bob", "")).expect("bob");
+        let mut row = booking(bob.id, ann.id);
+        row.status = BookingStatus::Confirmed;
+        row.payment_status = PaymentStatus::Succeeded;
+        let row = store.bookings().create(row).expect("booking");
+        let name = VideoRoom::name_for(&store.instance_key().expect("key"), row.id);
+        store
+            .write(|txn| {
+                enqueue_room(txn, &row)?;
+                let mut room = room_in(txn, row.id)?.expect("room row");
+                room.state = state;
+                txn.update(room)?;
+                let mut on_booking: Booking = txn.require(row.id)?;
+                on_booking.status = status;
+                on_booking.meeting_room_id = Some(name.clone());
+                txn.update(on_booking)?;
+                Ok(())
+            })
+            .expect("room");
+        (store, row, name)
+    }
+
+    /// A Daily event of `room`: a 50-minute call and a recording.
+    fn event(id: &str, kind: &str, room: &str) -> Vec<u8> {
+        serde_json::json!({
+            "id": id,
+            "type": kind,
+            "payload": {
+                "room": room,
+                "room_name": room,
+                "start_ts": 1_799_053_200.0,
+                "end_ts": 1_799_056_200.0,
+                "recording_id": "rec-1",
+            },
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_retired_room_s_events_leave_its_booking_as_it_was() {
+        for (state, status) in [
+            (RoomState::Created, BookingStatus::Cancelled),
+            (RoomState::Deleting, BookingStatus::Cancelled),
+            (RoomState::Deleted, BookingStatus::Cancelled),
+            // Even were the booking still confirmed, a room on its way out
+            // is not its meeting place any more.
+            (RoomState::Deleting, BookingStatus::Confirmed),
+            (RoomState::Deleted, BookingStatus::Confirmed),
+        ] {
+            let (store, row, name) = booking_with_room(state, status);
+            for kind in [
+                "meeting.started",
+                "meeting.ended",
+                "recording.ready-to-download",
+            ] {
+                let receipt =
+                    apply_daily_event(&store, &event(kind, kind, &name)).expect("acknowledged");
+                assert!(
+                    receipt.applied && receipt.outcome.starts_with("ignored"),
+                    "{state:?} {status:?} {kind}: {receipt:?}"
+                );
+            }
+            let after: Booking = store.require(row.id).expect("booking");
+            assert_eq!(
+                (
+                    after.status,
+                    after.meeting_started_at,
+                    after.meeting_ended_at,
+                    after.meeting_duration
+                ),
+                (status, None, None, None),
+                "{state:?} {status:?}"
+            );
+            assert_eq!(store.iter::<Recording>().count(), 0, "{state:?} {status:?}");
+        }
+
+        // The live room of a confirmed booking: the same events are kept.
+        let (store, row, name) = booking_with_room(RoomState::Created, BookingStatus::Confirmed);
+        for kind in ["meeting.ended", "recording.ready-to-download"] {
+            let receipt = apply_daily_event(&store, &event(kind, kind, &name)).expect("applied");
+            assert!(!receipt.outcome.starts_with("ignored"), "{receipt:?}");
+        }
+        let after: Booking = store.require(row.id).expect("booking");
+        assert_eq!(after.meeting_duration, Some(50));
+        assert_eq!(store.iter::<Recording>().count(), 1);
+    }
 
     fn at(secs: i64) -> Timestamp {
         Timestamp::from_micros(secs * 1_000_000).expect("time")

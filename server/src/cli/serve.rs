@@ -1,14 +1,15 @@
 //! `droply serve`: reads its settings and binds its address first, so that a
 //! bad setting or a port in use fails before the data directory is
 //! touched; then takes the data directory ([`DataDirArgs::open_store`]: its
-//! lock, and its store, loading the demo marketplace into an empty
-//! one with `--demo`), opens the engine over it (the sentence model, the
-//! search index following the store, the background jobs: the session sweep
-//! the hold sweep and, with Stripe configured, the payment sweep; with
-//! Daily.co configured, the video room job; with Google configured, the
-//! calendar sync), serves the HTTP API under the limits of its flags
-//! ([`LimitArgs`]) until Ctrl-C or SIGTERM, then shuts the engine down: the
-//! indexer stops and the store is flushed.
+//! lock, and its store, loading the demo marketplace with `--demo` into an
+//! empty one, or finishing a load a crash cut short:
+//! [`super::demo::load_unless_loaded`]), opens the engine over it (the
+//! sentence model, the search index following the store, the background
+//! jobs: the session sweep the hold sweep and, with Stripe configured, the
+//! payment sweep; with Daily.co configured, the video room job; with Google
+//! configured, the calendar sync), serves the HTTP API under the limits of
+//! its flags ([`LimitArgs`]) until Ctrl-C or SIGTERM, then shuts the engine
+//! down: the indexer stops and the store is flushed.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,17 +18,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clap::Args;
-use droply_engine::content::{ContentConfig, ContentFiles};
-use droply_engine::import::import_rows;
-use droply_engine::payments::{PaymentsConfig, open_imported_sales, reward_sweep};
+use droply_engine::content::ContentConfig;
+use droply_engine::import::unfinished_import;
 use droply_engine::search_index::{RebuildProgress, SearchIndexConfig};
-use droply_engine::{Engine, EngineConfig, SearchSetup, Store};
-use droply_lab::demo::{DemoConfig, content_file, generate};
-use indicatif::{ProgressBar, ProgressStyle};
+use droply_engine::{Engine, EngineConfig, SearchSetup};
+use droply_lab::demo::DemoConfig;
 
 use super::calendar::CalendarArgs;
 use super::data_dir::DataDirArgs;
-use super::demo::serve_experts;
+use super::demo::{load_unless_loaded, serve_experts};
 use super::limits::LimitArgs;
 use super::payments::PaymentArgs;
 use super::store_marker::Access;
@@ -44,7 +43,8 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "DROPLY_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Load the generated demo marketplace when the store is empty.
+    /// Load the generated demo marketplace when the store is empty, or
+    /// finish loading it when a crash cut an earlier load short.
     #[arg(long, env = "DROPLY_DEMO")]
     pub demo: bool,
     /// How many experts the demo marketplace has.
@@ -98,9 +98,17 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .map_err(|err| Error::Config(format!("cannot listen on {}: {err}", args.addr)))?;
     // Held until the end: the engine is shut down and the store flushed by then.
     let (_data_dir_lock, store) = args.data.open_store(Access::Write)?;
-    // A store that cannot say how many users it holds is never taken for empty.
-    if args.demo && store.try_count::<droply_models::User>()? == 0 {
-        load_demo(&store, &args.data.data_dir, args.demo_experts, &payments)?;
+    if args.demo {
+        let demo = DemoConfig {
+            experts: args.demo_experts,
+            ..DemoConfig::default()
+        };
+        load_unless_loaded(&store, &args.data.data_dir, &demo, &payments)?;
+    } else if let Some(unfinished) = unfinished_import(&store)? {
+        tracing::warn!(
+            %unfinished,
+            "the store holds an unfinished import: run it again to finish it"
+        );
     }
     let config = args.limits.apply_to(EngineConfig {
         search: SearchSetup::Model(args.model_dir.clone()),
@@ -157,46 +165,6 @@ fn log_rebuild_progress() -> impl Fn(RebuildProgress) + Send + Sync {
             );
         }
     }
-}
-
-/// Generates the demo marketplace into `store`, and the files of its
-/// content under `data_dir` and in a shared store (written before the
-/// engine opens, so its sweep of unrecorded files finds them recorded). Its paid sales are opened
-/// under `payments`' rules (payments, ledger rows, referral rewards), and
-/// the rewards whose hold was over at the demo's `now` are credited.
-fn load_demo(
-    store: &Store,
-    data_dir: &std::path::Path,
-    experts: usize,
-    payments: &PaymentsConfig,
-) -> Result<()> {
-    let config = DemoConfig {
-        experts,
-        ..DemoConfig::default()
-    };
-    tracing::info!(experts, "generating the demo marketplace");
-    let market = generate(&config);
-    let rows: Vec<_> = market.rows().collect();
-    let bar = ProgressBar::new(rows.len() as u64).with_style(
-        ProgressStyle::with_template("{spinner} loading demo [{bar:40}] {pos}/{len} rows ({eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let stats = import_rows(store, rows, |done| bar.set_position(done))?;
-    bar.finish_and_clear();
-    let sales = open_imported_sales(store, payments)?;
-    let rewards = reward_sweep(store, &payments.referrals, config.now)?;
-    let files = ContentFiles::open(data_dir, store)?;
-    for content in &market.content {
-        files.place(&content.file_path, &content_file(content))?;
-    }
-    tracing::info!(
-        rows = stats.rows,
-        files = market.content.len(),
-        sales,
-        rewards_credited = rewards,
-        "demo marketplace loaded"
-    );
-    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -1,13 +1,16 @@
 //! Linking a Google calendar to an expert: the consent URL (a single-use
-//! state bound to the expert, with a PKCE verifier sealed beside it), the
-//! callback that takes the state once and stores the tokens sealed, the
-//! owner's status, disconnecting (the connection, busy times and pending
-//! event operations in one transaction, the revocation sent after it), and
-//! forgetting consent states that expired unused.
+//! state bound to the expert, with a PKCE verifier sealed beside it, asked
+//! for once their pending revocations were sent), the callback that takes
+//! the state once and stores the tokens sealed, the owner's status,
+//! disconnecting (the connection and busy times go in one transaction that
+//! writes the grant's revocation, sent after it and again by the sync until
+//! Google takes it; then the pending event operations), and forgetting
+//! consent states that expired unused.
 
 use droply_models::{Timestamp, User, UserId};
 
 use super::CalendarSync;
+use super::revoking::Revocation;
 use crate::calendar::busy::clear_busy;
 use crate::calendar::connection::{CalendarConnection, CalendarStatus, LinkState, token_aad};
 use crate::calendar::google_client::GoogleFailure;
@@ -23,6 +26,8 @@ const MAX_PARAM_LEN: usize = 2048;
 
 impl CalendarSync {
     /// A consent URL for expert `user`, with a new state bound to them.
+    /// Their grants still to be revoked are sent first (a failure keeps
+    /// them for the sync and does not stop the consent).
     pub fn connect_url(&self, store: &Store, user: UserId) -> Result<String> {
         let google = self.google()?;
         let owner = store.users().get(user)?;
@@ -31,6 +36,7 @@ impl CalendarSync {
                 "only experts connect a calendar (set a profession first)".to_owned(),
             ));
         }
+        self.revoke_before_consent(google, store, user)?;
         let state = random_token();
         let verifier = random_token();
         let hash = state_hash(secrecy::ExposeSecret::expose_secret(&state));
@@ -105,6 +111,8 @@ impl CalendarSync {
             ));
         }
         let verifier = google.key.open(&row.verifier, &verifier_aad(&hash))?;
+        // No revocation is sent from here until the new grant is stored.
+        let _turn = self.grant_change_turn();
         let grant = google
             .client
             .exchange_code(code, &verifier)
@@ -160,12 +168,14 @@ impl CalendarSync {
         ))
     }
 
-    /// Disconnects `user`: the connection, their busy times and pending
-    /// event operations go in one transaction; then the grant is revoked
-    /// at Google (a failure is logged: the tokens are already forgotten).
+    /// Disconnects `user`: the connection and their busy times go in one
+    /// transaction that writes the grant's revocation; then their pending
+    /// event operations go, and the revocation is sent. One Google does not
+    /// take stays for the sync to send again: the disconnect has happened
+    /// all the same (the tokens are forgotten).
     pub fn disconnect(&self, store: &Store, user: UserId) -> Result<()> {
         let google = self.google()?;
-        let removed = store.write(|txn| {
+        let revocation = store.write(|txn| {
             let Some(connection) = txn.get::<CalendarConnection>(user)? else {
                 return Err(Error::NotFound {
                     entity: "calendar_connection",
@@ -174,19 +184,21 @@ impl CalendarSync {
             };
             txn.delete::<CalendarConnection>(user)?;
             clear_busy(txn, user)?;
-            Ok(connection)
+            Self::queue_revocation(google, txn, &connection)
         })?;
-        self.drop_ops_of(store, user)?;
-        let token = match &removed.refresh_token {
-            Some(sealed) => google.key.open(sealed, &token_aad(user, "refresh")),
-            None => google
-                .key
-                .open(&removed.access_token, &token_aad(user, "access")),
-        }?;
-        if let Err(err) = google.client.revoke(&token) {
-            tracing::warn!(user = %user, err = %err.message, "the Google grant was not revoked");
-        }
         tracing::info!(user = %user, "Google calendar disconnected");
+        self.drop_ops_of(store, user)?;
+        if let Some(revocation) = revocation {
+            match self.send_revocation(google, store, revocation.id, Timestamp::now()) {
+                Ok(Revocation::Revoked | Revocation::NotSent | Revocation::GivenUp) => {}
+                Ok(Revocation::Kept) => {
+                    tracing::warn!(user = %user, "the Google grant was not revoked; the calendar sync tries again");
+                }
+                Err(err) => {
+                    tracing::warn!(user = %user, %err, "the Google grant's revocation is left to the calendar sync");
+                }
+            }
+        }
         Ok(())
     }
 

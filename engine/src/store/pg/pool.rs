@@ -91,6 +91,14 @@ impl Pool {
         Ok(self.config.connect(NoTls)?)
     }
 
+    /// [`Pool::connect`] with `tune` applied to a copy of the pool's
+    /// settings first (the jobs lease's keepalives and timeouts).
+    pub(crate) fn connect_with(&self, tune: impl FnOnce(&mut postgres::Config)) -> Result<Client> {
+        let mut config = self.config.clone();
+        tune(&mut config);
+        Ok(config.connect(NoTls)?)
+    }
+
     /// An idle connection, or a new one while fewer than the limit are
     /// open, or one given back within the wait; `Overloaded` after it.
     pub(crate) fn get(&self) -> Result<Pooled<'_>> {

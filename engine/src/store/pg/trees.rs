@@ -181,8 +181,17 @@ fn refs(params: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
         .collect()
 }
 
+/// The text key of the `meta` table a metadata key stands for.
+fn meta_key(key: &[u8]) -> Result<&str> {
+    std::str::from_utf8(key).map_err(|_| Error::Invalid("a metadata key is text".to_owned()))
+}
+
 /// The value under `key` in `tree`.
 pub(crate) fn get(session: &mut impl Session, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    if tree == TreeId::Meta {
+        let row = session.row_opt("SELECT value FROM meta WHERE key = $1", &[&meta_key(key)?])?;
+        return Ok(row.map(|row| row.get::<_, Vec<u8>>(0)));
+    }
     let (table, shape) = table(tree)?;
     let row = match shape {
         Shape::Rows => session.row_opt(
@@ -281,6 +290,14 @@ pub(crate) fn apply(session: &mut impl Session, staged: &Staged, rows: &RowWrite
         }
     }
     for (tree, keys) in removed {
+        if tree == TreeId::Meta {
+            let keys = keys
+                .into_iter()
+                .map(meta_key)
+                .collect::<Result<Vec<&str>>>()?;
+            session.run("DELETE FROM meta WHERE key = ANY($1)", &[&keys])?;
+            continue;
+        }
         let (table, shape) = table(tree)?;
         match shape {
             Shape::Rows => {
@@ -301,6 +318,10 @@ pub(crate) fn apply(session: &mut impl Session, staged: &Staged, rows: &RowWrite
         };
     }
     for (tree, entries) in written {
+        if tree == TreeId::Meta {
+            apply_meta(session, &entries)?;
+            continue;
+        }
         let (table, shape) = table(tree)?;
         match shape {
             Shape::Rows => {
@@ -343,5 +364,23 @@ pub(crate) fn apply(session: &mut impl Session, staged: &Staged, rows: &RowWrite
             }
         }
     }
+    Ok(())
+}
+
+/// Writes staged metadata keys (an import's progress) into the `meta` table,
+/// in the same database transaction as the rows they describe.
+fn apply_meta(session: &mut impl Session, entries: &[Entry<'_>]) -> Result<()> {
+    let mut keys = Vec::with_capacity(entries.len());
+    let mut values = Vec::with_capacity(entries.len());
+    for (key, value) in entries {
+        keys.push(meta_key(key)?);
+        values.push(*value);
+    }
+    session.run(
+        "INSERT INTO meta (key, value)
+         SELECT * FROM unnest($1::text[], $2::bytea[])
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        &[&keys, &values],
+    )?;
     Ok(())
 }
