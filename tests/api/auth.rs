@@ -1,5 +1,6 @@
-//! Accounts over HTTP: sign up, sign in, sign out, tokens, throttling and
-//! the error format of every bad body.
+//! Accounts over HTTP: sign up, sign in, sign out (of one session or of
+//! all), tokens, throttling, the error format of every bad body, and
+//! `no-store` on API answers to a browser's session cookie.
 
 use crate::app::{error_code, spawn_app};
 
@@ -233,4 +234,71 @@ fn signing_in_past_twenty_sessions_ends_the_oldest() {
     for token in &tokens[1..] {
         assert_eq!(app.authed("GET", "/v1/users/me", token, None).status, 200);
     }
+}
+
+/// Regression: a session could only be ended by its own token, so a token
+/// lost with a device stayed valid; `logout_all` ends every session of the
+/// caller's account at once, and no one else's.
+#[test]
+fn logout_all_ends_every_session_of_the_caller_and_no_one_elses() {
+    let app = spawn_app();
+    let (_, registered) = app.register("lou");
+    let (_, other) = app.register("max");
+    let login = r#"{"email":"lou@example.com","password":"password-lou"}"#;
+    let mut tokens = vec![registered];
+    for _ in 0..2 {
+        let response = app.request("POST", "/v1/auth/login", Some(login));
+        assert_eq!(response.status, 200, "{}", response.raw);
+        tokens.push(response.body["token"].as_str().expect("token").to_owned());
+    }
+    for token in &tokens {
+        assert_eq!(app.authed("GET", "/v1/users/me", token, None).status, 200);
+    }
+
+    let out = app.authed("POST", "/v1/auth/logout_all", &tokens[1], None);
+    assert_eq!(out.status, 204, "{}", out.raw);
+    for (i, token) in tokens.iter().enumerate() {
+        let me = app.authed("GET", "/v1/users/me", token, None);
+        assert_eq!(
+            (me.status, error_code(&me).as_str()),
+            (401, "unauthorized"),
+            "session {i} ended: {}",
+            me.raw
+        );
+    }
+    let again = app.authed("POST", "/v1/auth/logout_all", &tokens[1], None);
+    assert_eq!(again.status, 401, "{}", again.raw);
+    let anonymous = app.request("POST", "/v1/auth/logout_all", None);
+    assert_eq!(anonymous.status, 401, "{}", anonymous.raw);
+
+    // Another account's session is untouched, and signing in works again.
+    assert_eq!(app.authed("GET", "/v1/users/me", &other, None).status, 200);
+    let back = app.request("POST", "/v1/auth/login", Some(login));
+    assert_eq!(back.status, 200, "{}", back.raw);
+    let token = back.body["token"].as_str().expect("token");
+    assert_eq!(app.authed("GET", "/v1/users/me", token, None).status, 200);
+    assert!(app.store.verify_integrity().expect("check").is_consistent());
+}
+
+/// Regression: only an `Authorization` header marked an answer `no-store`, so
+/// an API answer to a browser signed in by its session cookie (the calendar
+/// callback's) could be kept by a cache.
+#[test]
+fn an_api_answer_to_a_session_cookie_is_not_stored() {
+    let app = spawn_app();
+    let (_, token) = app.register("nia");
+    let path = "/v1/calendar/google/callback?code=c&state=s";
+    let cookie = format!("droply_session={token}");
+    let by_cookie = app.send("GET", path, None, None, &[("Cookie", &cookie)]);
+    assert_eq!(
+        by_cookie.header("cache-control"),
+        Some("no-store"),
+        "{}",
+        by_cookie.raw
+    );
+    let by_token = app.authed("GET", path, &token, None);
+    assert_eq!(by_token.header("cache-control"), Some("no-store"));
+    // Without credentials the answer sets no cache policy.
+    let anonymous = app.get(path);
+    assert_eq!(anonymous.header("cache-control"), None, "{}", anonymous.raw);
 }

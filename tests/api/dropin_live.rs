@@ -4,7 +4,8 @@
 //! host without identity; the host answers and removes; the limits hold
 //! (message rate, frame size, idle timeout, slow clients dropped without
 //! stalling the room); refusals come before the upgrade; ending the session
-//! closes the room. Presence and seats are in `dropin_presence`.
+//! closes the room. A URL carries a participant token or a socket ticket,
+//! never a sign-in token. Presence and seats are in `dropin_presence`.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use std::time::Duration;
 use droply_server::limits::{Limits, LiveLimits, Rate};
 use serde_json::{Value, json};
 
-use crate::app::{TestApp, spawn_app_limited, test_limits};
+use crate::app::{TestApp, error_code, spawn_app_limited, test_limits};
 use crate::dropins::{expert, join, open};
 use crate::live_client::{Ended, LiveClient, connect, connect_small_buffer, runtime};
 
@@ -38,6 +39,22 @@ pub(crate) fn live_app(change: impl FnOnce(&mut LiveLimits)) -> TestApp {
 
 pub(crate) fn live_path(id: u64) -> String {
     format!("/v1/dropins/{id}/live")
+}
+
+/// A socket ticket of the caller signed in with `token`, for the socket of
+/// `purpose` (`dropin` or `signal`) and `id`: `POST /v1/live/tickets`.
+pub(crate) fn socket_ticket(app: &TestApp, token: &str, purpose: &str, id: u64) -> String {
+    let body = json!({"purpose": purpose, "id": id}).to_string();
+    let response = app.authed("POST", "/v1/live/tickets", token, Some(&body));
+    assert_eq!(response.status, 200, "{}", response.raw);
+    assert!(response.body["expires_at"].is_string(), "{}", response.raw);
+    response.body["ticket"].as_str().expect("ticket").to_owned()
+}
+
+/// `ticket` with the last character of its signature changed.
+pub(crate) fn tampered(ticket: &str) -> String {
+    let (head, last) = ticket.split_at(ticket.len() - 1);
+    format!("{head}{}", if last == "0" { "1" } else { "0" })
 }
 
 /// Reads frames until `want` messages of type `kind` came; answers them
@@ -400,6 +417,152 @@ fn the_live_room_refuses_before_the_upgrade() {
             409
         );
     });
+}
+
+/// Regression: the room took the host's 30-day sign-in token as `?token=`,
+/// so it ended up in proxy and CDN logs and browser history. A URL now
+/// carries only a participant token (it opens one room) or a socket ticket
+/// for this one room, good for a minute and for the session it came from;
+/// the host's sign-in token goes in the `Authorization` header.
+#[test]
+fn a_sign_in_token_in_the_url_is_refused_and_a_ticket_opens_the_room_instead() {
+    let app = live_app(|_| {});
+    let (_, host) = expert(&app, "hana");
+    let first = open(&app, &host, json!({"topic": "One", "is_anonymous": true}));
+    let second = open(&app, &host, json!({"topic": "Two", "is_anonymous": true}));
+    let (one, two) = (
+        first["id"].as_u64().expect("id"),
+        second["id"].as_u64().expect("id"),
+    );
+    let guest = join(
+        &app,
+        first["session_code"].as_str().expect("code"),
+        None,
+        None,
+    )
+    .body["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (_, carl) = app.register("carl");
+
+    // The refusal says what to send instead (a plain GET shows the body).
+    let told = app.get(&format!("{}?token={host}", live_path(one)));
+    assert_eq!(
+        (told.status, error_code(&told).as_str()),
+        (401, "unauthorized")
+    );
+    let message = told.body["message"].as_str().expect("message");
+    assert!(
+        message.contains("Authorization: Bearer") && message.contains("/v1/live/tickets"),
+        "{message}"
+    );
+
+    let ticket = socket_ticket(&app, &host, "dropin", one);
+    assert!(!ticket.contains(&host), "no sign-in token in a ticket");
+    let other_room = socket_ticket(&app, &host, "dropin", two);
+    let other_socket = socket_ticket(&app, &host, "signal", one);
+    let not_the_hosts = socket_ticket(&app, &carl, "dropin", one);
+    let with_ticket = |ticket: &str| format!("{}?ticket={ticket}", live_path(one));
+    let addr = app.addr;
+    let rt = runtime();
+    rt.block_on(async {
+        let refused = |r: Result<LiveClient, (u16, String)>| r.err().expect("refused");
+        let unauthorized = (401, "unauthorized".to_owned());
+        assert_eq!(
+            refused(connect(addr, &format!("{}?token={host}", live_path(one)), None).await),
+            unauthorized,
+            "a sign-in token in the URL"
+        );
+        let mut by_header = connect(addr, &live_path(one), Some(&host))
+            .await
+            .expect("the host's header");
+        assert_eq!(by_header.next_kind("welcome").await["you"]["role"], "host");
+        by_header.close().await;
+        let mut by_ticket = connect(addr, &with_ticket(&ticket), None)
+            .await
+            .expect("the host's ticket");
+        assert_eq!(by_ticket.next_kind("welcome").await["you"]["role"], "host");
+        by_ticket.close().await;
+        let mut again = connect(addr, &with_ticket(&ticket), None)
+            .await
+            .expect("a ticket works again within its minute");
+        again.next_kind("welcome").await;
+        again.close().await;
+        let mut by_pass = connect(addr, &format!("{}?token={guest}", live_path(one)), None)
+            .await
+            .expect("a participant token in the URL");
+        by_pass.next_kind("welcome").await;
+        by_pass.close().await;
+        for (ticket, why) in [
+            (&other_room, "a ticket for another drop-in"),
+            (&other_socket, "a ticket for a booking's relay"),
+            (&tampered(&ticket), "a tampered ticket"),
+            (&not_the_hosts, "the ticket of someone who does not host it"),
+        ] {
+            assert_eq!(
+                refused(connect(addr, &with_ticket(ticket), None).await),
+                unauthorized,
+                "{why}"
+            );
+        }
+    });
+    let signed_out = app.authed("POST", "/v1/auth/logout", &host, None);
+    assert_eq!(signed_out.status, 204, "{}", signed_out.raw);
+    rt.block_on(async {
+        assert_eq!(
+            connect(addr, &with_ticket(&ticket), None).await.err(),
+            Some((401, "unauthorized".to_owned())),
+            "signing out ends the session's tickets"
+        );
+    });
+}
+
+/// `POST /v1/live/tickets` signs in with the bearer header only and names
+/// one socket.
+#[test]
+fn a_socket_ticket_needs_a_sign_in_and_names_one_socket() {
+    let app = live_app(|_| {});
+    let (_, carl) = app.register("carl");
+    let anonymous = app.request(
+        "POST",
+        "/v1/live/tickets",
+        Some(r#"{"purpose":"dropin","id":1}"#),
+    );
+    assert_eq!(
+        (anonymous.status, error_code(&anonymous).as_str()),
+        (401, "unauthorized")
+    );
+    for body in [
+        r#"{"purpose":"chat","id":1}"#,
+        r#"{"purpose":"dropin"}"#,
+        r#"{"purpose":"signal","id":1,"token":"x"}"#,
+    ] {
+        let refused = app.authed("POST", "/v1/live/tickets", &carl, Some(body));
+        assert_eq!(
+            (refused.status, error_code(&refused).as_str()),
+            (400, "invalid_input"),
+            "{body}"
+        );
+    }
+    let issued = app.authed(
+        "POST",
+        "/v1/live/tickets",
+        &carl,
+        Some(r#"{"purpose":"signal","id":5}"#),
+    );
+    assert_eq!(issued.status, 200, "{}", issued.raw);
+    assert_eq!(issued.header("cache-control"), Some("no-store"));
+    let expires = droply_models::Timestamp::parse_rfc3339(
+        issued.body["expires_at"].as_str().expect("expires_at"),
+    )
+    .expect("a timestamp");
+    let left = expires.signed_duration_since(droply_models::Timestamp::now());
+    assert!(
+        left.num_seconds() > 0 && left.num_seconds() <= 60,
+        "good for a minute: {left:?}"
+    );
+    app.assert_no_leaks();
 }
 
 #[test]

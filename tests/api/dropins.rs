@@ -386,3 +386,159 @@ fn joins_are_rate_limited_per_client_address() {
     // Another address still joins.
     assert_eq!(guess(8, code).status, 200);
 }
+
+/// Regression: an expert who cleared their profession kept hosting: their
+/// drop-ins stayed listed and joinable, and a scheduled one would have gone
+/// live. Clearing it ends every open one in the same write, as the host's own
+/// end does: participants out, the room's `ended` notice stored, the scheduled
+/// one cancelled.
+#[test]
+fn clearing_the_profession_ends_the_hosts_live_and_scheduled_dropins() {
+    use droply_engine::dropins::{DropinState, end_overdue_dropins, state_of};
+    use droply_models::{
+        DropinMessageId, DropinMessageType, DropinSession, DropinSessionId, Timestamp,
+    };
+
+    let app = spawn_app();
+    let (host_id, host) = expert(&app, "hana");
+    let live = open(&app, &host, json!({"topic": "Ask me about VAT"}));
+    let later = Timestamp::now().plus_days(2);
+    let scheduled = open(
+        &app,
+        &host,
+        json!({"topic": "Office hours", "starts_at": later.to_string(), "duration_minutes": 45}),
+    );
+    assert_eq!(scheduled["state"], "upcoming");
+    let live_code = live["session_code"].as_str().expect("code").to_owned();
+    let (_, carl) = app.register("carl");
+    assert_eq!(join(&app, &live_code, Some(&carl), None).status, 200);
+
+    // Another change leaves an expert's drop-ins alone.
+    let renamed = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &host,
+        Some(r#"{"bio": "Still here"}"#),
+    );
+    assert_eq!(renamed.status, 200, "{}", renamed.raw);
+    let listed = app.get(&format!("/v1/experts/{host_id}/dropins"));
+    assert_eq!(listed.body["dropins"].as_array().map(Vec::len), Some(2));
+
+    let cleared = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &host,
+        Some(r#"{"profession": ""}"#),
+    );
+    assert_eq!(cleared.status, 200, "{}", cleared.raw);
+
+    // The public list answers as the expert does: no such expert.
+    let listed = app.get(&format!("/v1/experts/{host_id}/dropins"));
+    assert_eq!(
+        (listed.status, error_code(&listed).as_str()),
+        (404, "not_found"),
+        "{}",
+        listed.raw
+    );
+    assert_eq!(app.get(&format!("/v1/experts/{host_id}")).status, 404);
+    // Neither code lets anyone in.
+    let (_, dora) = app.register("dora");
+    for session in [&live, &scheduled] {
+        let code = session["session_code"].as_str().expect("code");
+        let refused = join(&app, code, Some(&dora), None);
+        assert_eq!(
+            (refused.status, error_code(&refused).as_str()),
+            (409, "invalid_state"),
+            "{}",
+            refused.raw
+        );
+    }
+    // Both ended as the host's end ends them.
+    for session in [&live, &scheduled] {
+        let id = session["id"].as_u64().expect("id");
+        let shown = app.get(&format!("/v1/dropins/{id}"));
+        assert_eq!(shown.body["state"], "ended", "{}", shown.raw);
+        assert_eq!(shown.body["current_participants"], 0, "{}", shown.raw);
+        let participants = app
+            .store
+            .dropin_participants()
+            .by_session(DropinSessionId::new(id), &Default::default())
+            .expect("participants")
+            .items;
+        assert!(
+            participants
+                .iter()
+                .all(|p| !p.is_active && p.left_at.is_some()),
+            "{participants:?}"
+        );
+        let messages = app
+            .engine
+            .dropin_messages_after(DropinSessionId::new(id), DropinMessageId::new(0), 100)
+            .expect("messages");
+        let last = &messages.last().expect("the end notice").message;
+        assert_eq!(
+            (last.message_type, last.content.as_str()),
+            (DropinMessageType::System, "ended")
+        );
+    }
+    let live_row: DropinSession = app
+        .store
+        .require(DropinSessionId::new(live["id"].as_u64().expect("id")))
+        .expect("row");
+    assert!(
+        live_row.started_at.is_some() && live_row.duration_minutes >= 1,
+        "the live one keeps its start and the minutes it ran: {live_row:?}"
+    );
+    // The scheduled one is cancelled: it never goes live, whatever the sweep
+    // does when its time comes.
+    let scheduled_id = DropinSessionId::new(scheduled["id"].as_u64().expect("id"));
+    let row: DropinSession = app.store.require(scheduled_id).expect("row");
+    assert!(
+        !row.is_active && row.ended_at.is_some() && row.started_at.is_none(),
+        "{row:?}"
+    );
+    let its_time = later.plus_minutes(1);
+    assert_eq!(state_of(&row, its_time), DropinState::Ended);
+    assert_eq!(end_overdue_dropins(&app.store, its_time).expect("sweep"), 0);
+    let row: DropinSession = app.store.require(scheduled_id).expect("row");
+    assert_eq!(state_of(&row, its_time), DropinState::Ended);
+    assert!(app.store.verify_integrity().expect("check").is_consistent());
+}
+
+/// A drop-in whose host is no longer an expert but that was left open (the
+/// profile changed by other means than the account's own update) is not
+/// listed or joined either.
+#[test]
+fn a_dropin_left_open_by_a_former_expert_is_not_listed_or_joined() {
+    let app = spawn_app();
+    let (host_id, host) = expert(&app, "hana");
+    let session = open(&app, &host, json!({"topic": "Left open"}));
+    let code = session["session_code"].as_str().expect("code").to_owned();
+    app.store
+        .users()
+        .modify(droply_models::UserId::new(host_id), |user| {
+            user.profession = "  ".to_owned();
+            Ok(())
+        })
+        .expect("no longer an expert");
+    let listed = app.get(&format!("/v1/experts/{host_id}/dropins"));
+    assert_eq!(
+        (listed.status, error_code(&listed).as_str()),
+        (404, "not_found"),
+        "{}",
+        listed.raw
+    );
+    let (carl_id, carl) = app.register("carl");
+    let refused = join(&app, &code, Some(&carl), None);
+    assert_eq!(
+        (refused.status, error_code(&refused).as_str()),
+        (409, "invalid_state"),
+        "{}",
+        refused.raw
+    );
+    // Nor are the drop-ins of someone who never was an expert, or of nobody.
+    for user in [carl_id, 999_999] {
+        let listed = app.get(&format!("/v1/experts/{user}/dropins"));
+        assert_eq!(listed.status, 404, "{}", listed.raw);
+    }
+}

@@ -4,15 +4,17 @@
 //! its window are refused before the upgrade; a malformed signal gets an
 //! error frame. The call page of the fallback opens for the same people in
 //! the same window, and its socket takes their session cookie from this
-//! site's own pages only.
+//! site's own pages only. A browser elsewhere opens it with a socket ticket;
+//! a sign-in token in the URL is refused.
 
 use droply_models::{
     Booking, BookingStatus, Currency, Email, Money, NewBooking, PaymentStatus, Timestamp, UserId,
 };
 use serde_json::json;
 
-use crate::app::{TestApp, spawn_app};
-use crate::live_client::{connect, runtime};
+use crate::app::{TestApp, error_code, spawn_app};
+use crate::dropin_live::{socket_ticket, tampered};
+use crate::live_client::{LiveClient, connect, runtime};
 use crate::page_cookies::handshake;
 
 /// A booking between `client` and `provider` starting `minutes` from now, in `status`.
@@ -49,6 +51,7 @@ fn the_two_parties_trade_offer_answer_and_ice() {
     let (client_id, client) = app.register("carl");
     let (provider_id, provider) = app.register("hana");
     let id = booking(&app, client_id, provider_id, 5, BookingStatus::Confirmed);
+    let ticket = socket_ticket(&app, &provider, "signal", id);
     let addr = app.addr;
     runtime().block_on(async move {
         let mut carl = connect(addr, &signal_path(id), Some(&client)).await.expect("client");
@@ -56,7 +59,8 @@ fn the_two_parties_trade_offer_answer_and_ice() {
         carl.send(&json!({"type": "offer", "sdp": "v=0 early"})).await;
         assert_eq!(carl.next_kind("error").await["code"], "invalid_state", "nobody to send to yet");
 
-        let mut hana = connect(addr, &format!("{}?token={provider}", signal_path(id)), None)
+        // As a browser on another site does: a ticket in the URL.
+        let mut hana = connect(addr, &format!("{}?ticket={ticket}", signal_path(id)), None)
             .await
             .expect("provider");
         assert_eq!(hana.next().await.expect("presence"), json!({"type": "peer", "present": true}));
@@ -129,6 +133,96 @@ fn strangers_unconfirmed_bookings_and_closed_windows_are_refused() {
             refused(connect(addr, &signal_path(9_999_999), Some(&client)).await).0,
             404
         );
+    });
+}
+
+/// Regression: the relay took a sign-in token as `?token=`, so a party's
+/// 30-day token ended up in proxy and CDN logs and browser history. The URL
+/// now carries a socket ticket for this one booking, good for a minute and
+/// for the session it came from; the ticket says who the caller is and the
+/// relay still checks that they are a party.
+#[test]
+fn a_sign_in_token_in_the_url_is_refused_and_a_ticket_opens_the_relay_instead() {
+    let app = spawn_app();
+    let (client_id, client) = app.register("carl");
+    let (provider_id, provider) = app.register("hana");
+    let (_, stranger) = app.register("sam");
+    let id = booking(&app, client_id, provider_id, 5, BookingStatus::Confirmed);
+    // Later the same day: PostgreSQL refuses two sessions of one provider at once.
+    let other = booking(&app, client_id, provider_id, 125, BookingStatus::Confirmed);
+    let with_ticket = |ticket: &str| format!("{}?ticket={ticket}", signal_path(id));
+
+    // The refusal says what to send instead (a plain GET shows the body).
+    let told = app.get(&format!("{}?token={client}", signal_path(id)));
+    assert_eq!(
+        (told.status, error_code(&told).as_str()),
+        (401, "unauthorized")
+    );
+    let message = told.body["message"].as_str().expect("message");
+    assert!(
+        message.contains("Authorization: Bearer") && message.contains("/v1/live/tickets"),
+        "{message}"
+    );
+
+    let ticket = socket_ticket(&app, &client, "signal", id);
+    assert!(!ticket.contains(&client), "no sign-in token in a ticket");
+    let other_booking = socket_ticket(&app, &client, "signal", other);
+    let other_socket = socket_ticket(&app, &client, "dropin", id);
+    let strangers = socket_ticket(&app, &stranger, "signal", id);
+    let addr = app.addr;
+    let rt = runtime();
+    rt.block_on(async {
+        let refused = |r: Result<LiveClient, (u16, String)>| r.err().expect("refused");
+        let unauthorized = (401, "unauthorized".to_owned());
+        assert_eq!(
+            refused(connect(addr, &format!("{}?token={client}", signal_path(id)), None).await),
+            unauthorized,
+            "a sign-in token in the URL"
+        );
+        let mut by_header = connect(addr, &signal_path(id), Some(&client))
+            .await
+            .expect("the header");
+        assert_eq!(by_header.next().await.expect("presence")["type"], "peer");
+        by_header.close().await;
+        let mut by_ticket = connect(addr, &with_ticket(&ticket), None)
+            .await
+            .expect("the ticket");
+        assert_eq!(by_ticket.next().await.expect("presence")["type"], "peer");
+        by_ticket.close().await;
+        for (ticket, why) in [
+            (&other_booking, "a ticket for another booking"),
+            (&other_socket, "a ticket for a drop-in room"),
+            (&tampered(&ticket), "a tampered ticket"),
+        ] {
+            assert_eq!(
+                refused(connect(addr, &with_ticket(ticket), None).await),
+                unauthorized,
+                "{why}"
+            );
+        }
+        assert_eq!(
+            refused(connect(addr, &with_ticket(&strangers), None).await),
+            (404, "not_found".to_owned()),
+            "a ticket proves who, not that they may"
+        );
+    });
+    let signed_out = app.authed("POST", "/v1/auth/logout", &client, None);
+    assert_eq!(signed_out.status, 204, "{}", signed_out.raw);
+    rt.block_on(async {
+        assert_eq!(
+            connect(addr, &with_ticket(&ticket), None).await.err(),
+            Some((401, "unauthorized".to_owned())),
+            "signing out ends the session's tickets"
+        );
+    });
+    // The other party's own sign-in is untouched.
+    let hanas = socket_ticket(&app, &provider, "signal", id);
+    rt.block_on(async {
+        connect(addr, &with_ticket(&hanas), None)
+            .await
+            .expect("the provider's ticket")
+            .close()
+            .await;
     });
 }
 

@@ -1,9 +1,11 @@
 //! The web pages' foundation over HTTP: security headers, the embedded
 //! assets, the CSRF check on every form, signing in and out with an
-//! HttpOnly session cookie, and the search page's reasons and errors.
+//! HttpOnly session cookie (a new sign-in ending the session it replaces,
+//! and signing out everywhere), and the search page's reasons and errors.
 
 use crate::app::{Response, TestApp, spawn_app, spawn_app_with_search};
 use crate::page_cookies::{cookie_value, csrf, page_csrf, set_cookies};
+use crate::pages_account::browser;
 use crate::search_market::{Profile, add_expert};
 
 fn form(app: &TestApp, path: &str, body: &str, cookies: &str, extra: &[(&str, &str)]) -> Response {
@@ -269,4 +271,121 @@ fn the_search_page_shows_reasons_and_tells_bad_filters() {
     let injected = app.get("/?industry=%22%20OR%20industry%20%3D%20%22x");
     assert_eq!(injected.status, 200, "a quote in a value stays a value");
     assert!(!injected.raw.contains("href=\"/@tina\""));
+}
+
+/// Regression: signing in (or up) again in a browser that held a session set
+/// a new cookie but left the old session valid on the server.
+#[test]
+fn signing_in_or_up_again_in_one_browser_ends_the_session_it_replaces() {
+    let app = spawn_app();
+    app.register("hana");
+    let token = csrf(&app);
+    let login = "email=hana%40example.com&password=password-hana";
+    let first = form(
+        &app,
+        "/signin",
+        &format!("{login}&_csrf={token}"),
+        &format!("droply_csrf={token}"),
+        &[],
+    );
+    assert_eq!(first.status, 303, "{}", first.raw);
+    let first_session = cookie_value(&first, "droply_session").expect("a session");
+    // The cookie's token is a bearer token of the same accounts engine.
+    let me = app.authed("GET", "/v1/users/me", &first_session, None);
+    assert_eq!(me.status, 200, "{}", me.raw);
+
+    let jar = format!("droply_csrf={token}; droply_session={first_session}");
+    let body = format!("{login}&_csrf={}", page_csrf(&app, &jar));
+    let again = form(&app, "/signin", &body, &jar, &[]);
+    assert_eq!(again.status, 303, "{}", again.raw);
+    let second_session = cookie_value(&again, "droply_session").expect("a new session");
+    assert_ne!(second_session, first_session);
+    assert_eq!(
+        app.authed("GET", "/v1/users/me", &first_session, None)
+            .status,
+        401,
+        "the replaced session ended"
+    );
+    assert_eq!(
+        app.authed("GET", "/v1/users/me", &second_session, None)
+            .status,
+        200
+    );
+
+    // Signing up another account in that browser ends its session too.
+    let jar = format!("droply_csrf={token}; droply_session={second_session}");
+    let body = format!(
+        "username=hana_two&email=hana2%40example.com&password=a-long-password&full_name=Hana&_csrf={}",
+        page_csrf(&app, &jar)
+    );
+    let signed_up = form(&app, "/signup", &body, &jar, &[]);
+    assert_eq!(signed_up.status, 303, "{}", signed_up.raw);
+    let third_session = cookie_value(&signed_up, "droply_session").expect("a new session");
+    assert_eq!(
+        app.authed("GET", "/v1/users/me", &second_session, None)
+            .status,
+        401,
+        "the replaced session ended"
+    );
+    let me = app.authed("GET", "/v1/users/me", &third_session, None);
+    assert_eq!(me.status, 200, "{}", me.raw);
+    assert_eq!(me.body["username"], "hana_two");
+}
+
+#[test]
+fn signing_out_everywhere_ends_every_session_of_the_account() {
+    let app = spawn_app();
+    let (_, api_token) = app.register("iris");
+    let (_, other) = app.register("jack");
+    let login = app.request(
+        "POST",
+        "/v1/auth/login",
+        Some(r#"{"email":"iris@example.com","password":"password-iris"}"#),
+    );
+    assert_eq!(login.status, 200, "{}", login.raw);
+    let session = login.body["token"].as_str().expect("token").to_owned();
+    let (cookie, token) = browser(&app, &session);
+    let account = app.send("GET", "/account", None, None, &[("Cookie", &cookie)]);
+    assert_eq!(account.status, 200, "{}", account.raw);
+    assert!(
+        account.raw.contains(r#"action="/signout/everywhere""#),
+        "the account page has the form: {}",
+        account.raw
+    );
+
+    // Without this browser's CSRF token the form is refused and ends nothing.
+    let refused = form(&app, "/signout/everywhere", "", &cookie, &[]);
+    assert_eq!(refused.status, 403, "{}", refused.raw);
+    assert_eq!(
+        app.authed("GET", "/v1/users/me", &api_token, None).status,
+        200
+    );
+
+    let out = form(
+        &app,
+        "/signout/everywhere",
+        &format!("_csrf={token}"),
+        &cookie,
+        &[],
+    );
+    assert_eq!(out.status, 303, "{}", out.raw);
+    assert_eq!(out.header("location"), Some("/"));
+    assert!(
+        set_cookies(&out)
+            .iter()
+            .any(|c| c.starts_with("droply_session=;") && c.contains("Max-Age=0")),
+        "the cookie is cleared: {}",
+        out.head
+    );
+    for (name, bearer) in [("the API's", &api_token), ("the browser's", &session)] {
+        let me = app.authed("GET", "/v1/users/me", bearer, None);
+        assert_eq!(me.status, 401, "{name} session ended: {}", me.raw);
+    }
+    assert_eq!(
+        app.authed("GET", "/v1/users/me", &other, None).status,
+        200,
+        "another account's session is untouched"
+    );
+    let after = app.send("GET", "/account", None, None, &[("Cookie", &cookie)]);
+    assert_eq!(after.status, 303, "the stale cookie is anonymous");
 }

@@ -167,3 +167,110 @@ fn payouts_are_listed_fifty_at_a_time_with_a_link_to_the_older_ones() {
     let broken = get_with(&app, "/account/earnings?payouts=nonsense", &cookie);
     assert_eq!(broken.status, 400, "{}", broken.raw);
 }
+
+/// Regression: Stripe's onboarding sent the expert back to
+/// `/payouts/onboarded`, and an expired link to `/payouts/onboarding`, where
+/// no page was: they landed on a 404. Back from Stripe they now reach their
+/// earnings with a notice of where the account stands; an expired link leads
+/// to a form that makes a fresh one.
+#[test]
+fn stripe_onboarding_returns_to_the_earnings_and_an_expired_link_starts_again() {
+    use droply_models::StripeAccountStatus;
+    use droply_test_support::stripe::{event, post_event};
+
+    use crate::app::{WEBHOOK_SECRET, spawn_app_paying};
+
+    let app = spawn_app_paying();
+    let (id, token) = app.register("onno");
+    app.make_expert(id, "Europe/Berlin");
+    app.store
+        .users()
+        .modify(UserId::new(id), |user| {
+            user.stripe_account_id = None;
+            user.stripe_account_status = StripeAccountStatus::NotConnected;
+            user.payout_enabled = false;
+            Ok(())
+        })
+        .expect("not onboarded");
+    let (cookie, csrf) = browser(&app, &token);
+
+    // Signed out: sign in first, then back here.
+    for path in ["/payouts/onboarded", "/payouts/onboarding"] {
+        let anonymous = app.get(path);
+        assert_eq!(anonymous.status, 303, "{path}: {}", anonymous.raw);
+        assert_eq!(
+            anonymous.header("location"),
+            Some(format!("/signin?next={path}").as_str())
+        );
+    }
+
+    // The earnings page offers the setup; the expired link's page the same form.
+    let earnings = get_with(&app, "/account/earnings", &cookie);
+    assert_eq!(earnings.status, 200, "{}", earnings.raw);
+    assert!(
+        earnings.raw.contains("Payout account") && earnings.raw.contains("not set up"),
+        "{}",
+        earnings.raw
+    );
+    assert!(earnings.raw.contains("action=\"/payouts/onboarding\""));
+    let expired = get_with(&app, "/payouts/onboarding", &cookie);
+    assert_eq!(expired.status, 200, "{}", expired.raw);
+    assert!(
+        expired.raw.contains("action=\"/payouts/onboarding\""),
+        "{}",
+        expired.raw
+    );
+    let without_token = post_form(&app, "/payouts/onboarding", &cookie, &[]);
+    assert_eq!(without_token.status, 403, "{}", without_token.raw);
+    let started = post_form(&app, "/payouts/onboarding", &cookie, &[("_csrf", &csrf)]);
+    assert_eq!(started.status, 200, "{}", started.raw);
+    let link = started
+        .raw
+        .split("class=\"button\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a link to Stripe");
+    assert!(link.starts_with("https://"), "{link}");
+    let stripe = app.stripe.as_ref().expect("stripe");
+    assert_eq!(stripe.fake.accounts().len(), 1, "the account is made");
+
+    // Back from Stripe, before its webhook: a page, saying it is pending.
+    let back = get_with(&app, "/payouts/onboarded", &cookie);
+    assert_eq!(back.status, 303, "{}", back.raw);
+    let location = back.header("location").expect("location").to_owned();
+    assert!(location.starts_with("/account/earnings"), "{location}");
+    let landed = get_with(&app, &location, &cookie);
+    assert_eq!(landed.status, 200, "{}", landed.raw);
+    assert!(
+        landed.raw.contains("role=\"status\"") && landed.raw.contains("pending"),
+        "{}",
+        landed.raw
+    );
+
+    // Stripe confirms the account: the same return says onboarding is done.
+    let account = stripe.fake.accounts()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    stripe.fake.activate(&account);
+    let activated = stripe.fake.account(&account).expect("account");
+    let (status, answer) = post_event(
+        &crate::payments::url(&app),
+        WEBHOOK_SECRET,
+        &event("evt_onboarded", "account.updated", activated),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let back = get_with(&app, "/payouts/onboarded", &cookie);
+    assert_eq!(back.status, 303, "{}", back.raw);
+    let landed = get_with(&app, back.header("location").expect("location"), &cookie);
+    assert_eq!(landed.status, 200, "{}", landed.raw);
+    assert!(
+        landed.raw.contains("onboarding is finished"),
+        "{}",
+        landed.raw
+    );
+    assert!(
+        !landed.raw.contains("action=\"/payouts/onboarding\""),
+        "nothing left to set up"
+    );
+}

@@ -181,3 +181,86 @@ fn without_words_every_live_dropin_is_listed() {
     assert_eq!(page.status, 200, "{}", page.raw);
     assert!(page.raw.contains("VAT for freelancers"), "{}", page.raw);
 }
+
+/// Regression: an expert who cleared their profession kept their drop-ins
+/// in search. Clearing it ends them, so search finds neither the live one nor
+/// (when its time comes) the scheduled one; and a live drop-in left open by a
+/// host who is no longer an expert (changed by other means) is skipped too.
+#[test]
+fn a_former_experts_dropins_are_not_found() {
+    use droply_models::{DropinSession, DropinSessionId, Timestamp, UserId};
+
+    let app = spawn_app_with_search();
+    let (_, host) = expert(&app, "kira");
+    let live = open(
+        &app,
+        &host,
+        json!({"topic": "Kubernetes autoscaling office hours"}),
+    );
+    let later = Timestamp::now().plus_days(1);
+    let scheduled = open(
+        &app,
+        &host,
+        json!({"topic": "Kubernetes upgrades", "starts_at": later.to_string()}),
+    );
+    let (left_id, left_host) = expert(&app, "lena");
+    let left_open = open(
+        &app,
+        &left_host,
+        json!({"topic": "Kubernetes networking clinic"}),
+    );
+    app.wait_for_index();
+    let by_words = json!({"q": "kubernetes", "kinds": ["dropins"], "semanticRatio": 0.0});
+    let ids = |body: &Value| -> Vec<u64> {
+        let mut ids: Vec<u64> = hits(body)
+            .iter()
+            .map(|h| h["id"].as_u64().expect("id"))
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    let before = search(&app, &by_words);
+    assert_eq!(before.status, 200, "{}", before.raw);
+    let mut expected = vec![
+        live["id"].as_u64().expect("id"),
+        left_open["id"].as_u64().expect("id"),
+    ];
+    expected.sort_unstable();
+    assert_eq!(ids(&before.body), expected, "{}", before.raw);
+
+    let cleared = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &host,
+        Some(r#"{"profession": ""}"#),
+    );
+    assert_eq!(cleared.status, 200, "{}", cleared.raw);
+    app.store
+        .users()
+        .modify(UserId::new(left_id), |user| {
+            user.profession = String::new();
+            Ok(())
+        })
+        .expect("no longer an expert");
+    app.wait_for_index();
+    for query in [
+        by_words.clone(),
+        json!({"kinds": ["dropins"]}),
+        json!({"q": "kubernetes clusters", "kinds": ["dropins"], "semanticRatio": 1.0}),
+    ] {
+        let found = search(&app, &query);
+        assert_eq!(found.status, 200, "{query}: {}", found.raw);
+        assert!(hits(&found.body).is_empty(), "{query}: {}", found.raw);
+    }
+    // The scheduled one was cancelled with the live one: at its time it is
+    // not live, so not a result then either.
+    let row: DropinSession = app
+        .store
+        .require(DropinSessionId::new(scheduled["id"].as_u64().expect("id")))
+        .expect("row");
+    assert!(!row.is_active && row.started_at.is_none(), "{row:?}");
+    assert_eq!(
+        droply_engine::dropins::state_of(&row, later.plus_minutes(1)),
+        droply_engine::dropins::DropinState::Ended
+    );
+}

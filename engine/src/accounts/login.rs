@@ -1,4 +1,6 @@
-//! Signing in and out and recognising a bearer token.
+//! Signing in and out and recognising a bearer token: one session ends by
+//! its own token ([`logout`]), or every session of a user at once
+//! ([`logout_all`], signing out everywhere).
 
 use std::net::IpAddr;
 
@@ -125,5 +127,19 @@ pub fn logout(store: &Store, token: &str) -> Result<()> {
             .ok_or(Error::Unauthorized)?;
         txn.delete::<AuthSession>(AuthSessionId::new(raw))?;
         Ok(())
+    })
+}
+
+/// Ends every session of `user` (signing out everywhere: each device and
+/// browser, expired rows too) in one write; returns how many ended. A user
+/// keeps at most [`MAX_SESSIONS_PER_USER`], so the write stays small.
+pub fn logout_all(store: &Store, user: UserId) -> Result<usize> {
+    store.write(|txn| {
+        let sessions: Vec<AuthSession> =
+            txn.list_index(IndexName::SessionsByUser, &user.to_be_bytes())?;
+        for session in &sessions {
+            txn.delete::<AuthSession>(session.id)?;
+        }
+        Ok(sessions.len())
     })
 }

@@ -7,6 +7,8 @@
 //! email from one client are refused for a while by the [`LoginThrottle`],
 //! which counts each attempt before checking it. Expired sessions are deleted by
 //! [`sweep_expired_sessions`], which the service runs periodically.
+//! A signed-in caller trades its token for a [`SocketTicket`], good for one
+//! WebSocket for a minute, to put in a URL instead of the token.
 //!
 //! An owner changes their own profile through the [`ProfileUpdate`]
 //! allowlist, saves experts as favorites and records the interactions a
@@ -23,15 +25,19 @@ mod password;
 mod profile_update;
 mod register;
 mod session_sweep;
+mod socket_ticket;
 
 pub(crate) use auth_session::token_hash;
 pub use auth_session::{AuthSession, AuthSessionId, SESSION_DAYS};
 pub use favorites::{add_favorite, favorite_experts, remove_favorite};
 pub use hashing_permits::{HashingLimits, HashingPermit, HashingPermits};
 pub use interactions::{CLIENT_INTERACTIONS, DAILY_INTERACTIONS, record_interaction};
-pub use login::{IssuedToken, MAX_SESSIONS_PER_USER, authenticate, login, logout};
+pub use login::{IssuedToken, MAX_SESSIONS_PER_USER, authenticate, login, logout, logout_all};
 pub use login_throttle::{Attempt, LoginThrottle, LoginThrottleConfig, client_network};
 pub use password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 pub use profile_update::{ProfileUpdate, update_profile};
 pub use register::{Registration, register};
 pub use session_sweep::{SWEEP_BATCH, sweep_expired_sessions};
+pub use socket_ticket::{
+    SOCKET_TICKET_SECS, SocketTarget, SocketTicket, issue_socket_ticket, redeem_socket_ticket,
+};

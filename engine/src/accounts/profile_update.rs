@@ -2,7 +2,8 @@
 //! own account, and [`update_profile`], which applies one in a single store
 //! transaction. Fields only the system sets (ratings, money totals, Stripe,
 //! Google, referral counts, the featured flag, credentials) have no place
-//! here, and unknown fields are refused when deserialising.
+//! here, and unknown fields are refused when deserialising. Clearing an
+//! expert's profession ends the drop-ins they host in that transaction.
 
 use droply_models::{
     Currency, Error as ModelError, FontFamily, FontSize, HexColor, HttpUrl, LanguageCode, Money,
@@ -204,12 +205,15 @@ fn change_currency(user: &mut User, currency: Currency, rate_given: bool) -> Res
 
 /// Applies `update` to `user`'s own account in one transaction and returns
 /// the stored result. The currency does not change while money is on its way to
-/// or from them (`has_money_underway`).
+/// or from them (`has_money_underway`). An expert whose change leaves them no
+/// profession stops hosting: their open and scheduled drop-ins end in the
+/// same transaction (`dropins::end_dropins_of_host`).
 pub fn update_profile(store: &crate::Store, user: UserId, update: ProfileUpdate) -> Result<User> {
     let now = Timestamp::now();
     store.write(|txn| {
         let mut row: User = txn.require(user)?;
         let before = row.currency;
+        let was_expert = row.is_expert();
         // Applied first: a currency change with money on the books is refused there,
         // before the look for money underway reads the user's payments.
         update.apply(&mut row, now)?;
@@ -219,6 +223,9 @@ pub fn update_profile(store: &crate::Store, user: UserId, update: ProfileUpdate)
                 "cannot change while a booking of yours awaits payment, a referral reward of yours awaits its hold, or a refund of a payment to you is not settled",
             )
             .into());
+        }
+        if was_expert && !row.is_expert() {
+            crate::dropins::end_dropins_of_host(txn, user)?;
         }
         txn.update(row)
     })

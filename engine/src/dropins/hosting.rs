@@ -4,7 +4,9 @@
 //! count against the capacity. Ending it records when it ended and how long
 //! it ran, lets every participant out, and leaves a system notice in the
 //! room's history. A session is upcoming before its start, live until it
-//! ends, then over.
+//! ends, then over. Only an expert hosts: one who stops being an expert has
+//! every open session ended in the same write that changes their profile,
+//! and their drop-ins are not listed as anyone's.
 
 use droply_models::{
     DropinMessage, DropinMessageId, DropinMessageType, DropinParticipant, DropinParticipantId,
@@ -232,6 +234,29 @@ pub fn end_overdue_dropins(store: &Store, now: Timestamp) -> Result<usize> {
     }
 }
 
+/// Ends every open (upcoming or live) drop-in `host` runs, inside `txn`,
+/// as the host's own end does each: a live one records the minutes it ran
+/// and lets every participant out, an upcoming one is cancelled and never
+/// goes live, and each room gets its "ended" notice (stored: the room's
+/// connections read it back at their next seat renewal and close, as they
+/// do for a drop-in the overdue sweep ended). One past the time it ends by
+/// itself is recorded as ended then. For a host who stops being an expert;
+/// how many ended.
+pub(crate) fn end_dropins_of_host(txn: &mut Txn<'_>, host: UserId) -> Result<usize> {
+    let now = txn.now();
+    let open: Vec<DropinSession> = txn
+        .list_index::<DropinSession>(IndexName::DropinsByHost, &host.to_be_bytes())?
+        .into_iter()
+        .filter(|s| s.is_active && s.ended_at.is_none())
+        .collect();
+    let ended = open.len();
+    for session in open {
+        let at = ends_by_itself_at(&session).min(now);
+        close(txn, session, at)?;
+    }
+    Ok(ended)
+}
+
 /// Ends `session` at `now` inside `txn`: its length as run, every
 /// participant out, and the host's "ended" notice, which is returned.
 fn close(
@@ -289,11 +314,23 @@ fn close(
     ))
 }
 
-/// The open (upcoming or live) drop-ins of `host`, soonest first. The
-/// host's sessions are read newest first, page by page, until all
-/// [`MAX_OPEN_PER_HOST`] open ones are found or none are left, so however
-/// many the host ran before, none open is missed.
+/// The open (upcoming or live) drop-ins of expert `host`, soonest first.
+/// `NotFound` for a user who is not an expert (or none), as the expert is:
+/// a former expert's drop-ins are nobody's to list, whatever is still
+/// open. The host's sessions are read newest first, page by page, until
+/// all [`MAX_OPEN_PER_HOST`] open ones are found or none are left, so
+/// however many the host ran before, none open is missed.
 pub fn open_dropins_of(store: &Store, host: UserId) -> Result<Vec<DropinSession>> {
+    if !store
+        .users()
+        .find(host)?
+        .is_some_and(|user| user.is_expert())
+    {
+        return Err(Error::NotFound {
+            entity: "expert",
+            id: host.get(),
+        });
+    }
     let now = Timestamp::now();
     let mut page = crate::PageRequest {
         limit: OPEN_SCAN_PAGE,

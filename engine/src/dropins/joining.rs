@@ -1,6 +1,7 @@
 //! Joining a drop-in with its code. Signed-in people may always join an
-//! open session; anonymous guests only where the host allows it. Each join
-//! hands out a random participant token, stored only as its hash; joining
+//! open session of an expert (one whose host is no longer an expert is
+//! refused as ended); anonymous guests only where the host allows it. Each
+//! join hands out a random participant token, stored only as its hash; joining
 //! again signed in keeps the same participant (a new token, no second seat).
 //! Capacity is checked and taken in the same write transaction, so two
 //! people can never take the last seat together; a full room first takes
@@ -68,9 +69,9 @@ pub fn session_by_code(store: &Store, code: &str) -> Result<DropinSession> {
 }
 
 /// Joins the session with `joining.code`. `NotFound` for a code no session
-/// has; `InvalidState` once it ended or for its host; `Unauthorized` for an
-/// anonymous guest where the host asks people to sign in; `DropinFull`
-/// when every seat is taken.
+/// has; `InvalidState` once it ended (or its host is no longer an expert)
+/// or for its host; `Unauthorized` for an anonymous guest where the host
+/// asks people to sign in; `DropinFull` when every seat is taken.
 pub fn join_dropin(store: &Store, joining: &Joining) -> Result<Joined> {
     let code = SessionCode::parse(&joining.code)?;
     let display_name = match joining.display_name.as_deref().map(str::trim) {
@@ -89,7 +90,7 @@ pub fn join_dropin(store: &Store, joining: &Joining) -> Result<Joined> {
             })?;
         let mut session = txn.require::<DropinSession>(droply_models::DropinSessionId::new(id))?;
         let now = txn.now();
-        if state_of(&session, now) == DropinState::Ended {
+        if state_of(&session, now) == DropinState::Ended || !hosted_by_expert(txn, &session)? {
             return Err(Error::InvalidState("this drop-in has ended".to_owned()));
         }
         if joining.user == Some(session.host_id) {
@@ -145,6 +146,15 @@ pub fn join_dropin(store: &Store, joining: &Joining) -> Result<Joined> {
             token,
         })
     })
+}
+
+/// Whether `session`'s host is still an expert. Ending a host's drop-ins
+/// when they stop being one is the rule (`hosting`); one left open anyway
+/// is as good as ended, as their profile and list of drop-ins are gone.
+fn hosted_by_expert(txn: &Txn<'_>, session: &DropinSession) -> Result<bool> {
+    Ok(txn
+        .get::<droply_models::User>(session.host_id)?
+        .is_some_and(|host| host.is_expert()))
 }
 
 /// The active participant `user` already is in `session`, if any.

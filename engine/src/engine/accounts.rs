@@ -59,6 +59,12 @@ impl Engine {
         accounts::logout(self.store(), token)
     }
 
+    /// Ends every session of `user` (signing out everywhere), in one write;
+    /// how many ended.
+    pub fn logout_all(&self, user: UserId) -> Result<usize> {
+        accounts::logout_all(self.store(), user)
+    }
+
     /// The user a bearer token belongs to; `Unauthorized` when unknown or expired.
     pub fn authenticate(&self, token: &str) -> Result<UserId> {
         accounts::authenticate(self.store(), token)
@@ -145,6 +151,28 @@ impl Engine {
     /// Deletes sign-in sessions that expired before now; how many went.
     pub fn sweep_expired_sessions(&self) -> Result<usize> {
         accounts::sweep_expired_sessions(self.store(), Timestamp::now())
+    }
+
+    /// A socket ticket for `target`, good for [`accounts::SOCKET_TICKET_SECS`],
+    /// to the caller signed in with the sign-in `token`; `Unauthorized` when
+    /// it signs nobody in.
+    pub fn issue_socket_ticket(
+        &self,
+        token: &str,
+        target: accounts::SocketTarget,
+    ) -> Result<accounts::SocketTicket> {
+        accounts::issue_socket_ticket(self.store(), token, target, Timestamp::now())
+    }
+
+    /// The user a socket `ticket` proves for `target` now; `Unauthorized`
+    /// when it is for another socket, tampered with, expired, or its
+    /// session ended. What the user may open is the caller's to check.
+    pub fn redeem_socket_ticket(
+        &self,
+        ticket: &str,
+        target: accounts::SocketTarget,
+    ) -> Result<UserId> {
+        accounts::redeem_socket_ticket(self.store(), ticket, target, Timestamp::now())
     }
 
     /// `user`'s referral rewards: the newest [`LATEST_REWARDS`], each with

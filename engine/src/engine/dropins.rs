@@ -40,9 +40,20 @@ impl Engine {
         dropins::join_dropin(self.store(), joining)
     }
 
-    /// The member of drop-in `id` that `token` belongs to.
+    /// The member of drop-in `id` that `token` (a participant token, or the
+    /// host's sign-in token sent where it is not logged) belongs to.
     pub fn dropin_member(&self, id: DropinSessionId, token: &str) -> Result<Member> {
         dropins::member_by_token(self.store(), id, token)
+    }
+
+    /// The member of drop-in `id` that `proof` shows: a participant token
+    /// only when it came in a URL, the host when a socket ticket proved them.
+    pub fn dropin_member_by(
+        &self,
+        id: DropinSessionId,
+        proof: dropins::MemberProof<'_>,
+    ) -> Result<Member> {
+        dropins::member_by(self.store(), id, proof)
     }
 
     /// `member` sends a message; stored before it is answered.

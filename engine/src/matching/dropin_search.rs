@@ -7,7 +7,8 @@
 //! cosine. Each session's vector is embedded once by the same model as
 //! everything else and kept while the session is open (a session's text
 //! never changes); vectors of sessions no longer open are dropped at the
-//! next search. Drop-ins have no filters or facets of their own.
+//! next search. Drop-ins have no filters or facets of their own, and one
+//! whose host is no longer an expert is never a result.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -179,7 +180,8 @@ impl Matcher {
         Ok((text_hits, vector_hits, matched.len() as u64))
     }
 
-    /// Scores the first `window` fused drop-in candidates still live, best first.
+    /// Scores the first `window` fused drop-in candidates still live and
+    /// hosted by an expert, best first.
     pub(super) fn rank_dropins(
         &self,
         fused: Vec<FusedHit<DropinSessionId>>,
@@ -199,7 +201,13 @@ impl Matcher {
             if state_of(&session, now) != DropinState::Live {
                 continue; // ended since it was listed
             }
-            let Some(host) = store.users().find(session.host_id)? else {
+            // A host who is no longer an expert hosts nothing to be found
+            // (their drop-ins end with the change; one left open is skipped).
+            let Some(host) = store
+                .users()
+                .find(session.host_id)?
+                .filter(droply_models::User::is_expert)
+            else {
                 continue;
             };
             let in_topic = terms(&session.topic)

@@ -45,6 +45,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routes::purchases::router())
         .merge(routes::dropins::router())
         .merge(routes::meeting_signal::router())
+        .merge(routes::live_tickets::router())
 }
 
 /// The whole API over `state`: the routes of [`api`], answering unknown

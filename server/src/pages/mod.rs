@@ -31,6 +31,7 @@ mod viewer;
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 
+pub use routes::account::{ONBOARDING_REFRESH_PATH, ONBOARDING_RETURN_PATH};
 pub use settings::{PageSettings, ice_servers_json};
 
 use crate::http::AppState;

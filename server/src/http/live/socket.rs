@@ -1,12 +1,16 @@
-//! What every live connection shares: finding its token (the
-//! `Authorization: Bearer` header, or a `token` query parameter for
-//! browsers, which cannot set headers on a WebSocket, or for the web pages
-//! an HttpOnly cookie, accepted only when the `Origin` is this site so
-//! another site cannot open the socket in the viewer's name), refusing a request
+//! What every live connection shares: finding who the caller says they are
+//! (the `Authorization: Bearer` header; a socket ticket as `?ticket=`, for
+//! browsers, which cannot set headers on a WebSocket; a drop-in participant
+//! token as `?token=`; or for the web pages an HttpOnly cookie, accepted
+//! only when the `Origin` is this site so another site cannot open the
+//! socket in the viewer's name), refusing a request
 //! that is not a WebSocket upgrade with the API's error format, capping
 //! message size, and the connection's pulse: a ping when it is quiet, a
 //! close when it has been silent past the idle timeout, and a timeout on
-//! every send so a client that stops reading is dropped.
+//! every send so a client that stops reading is dropped. A URL ends up in
+//! proxy and CDN logs and in browser history, so `?token=` is never taken
+//! as a 30-day sign-in token ([`LiveCredential::QueryPass`]): only what is
+//! scoped and short-lived goes in a URL.
 
 use std::time::Duration;
 
@@ -35,45 +39,81 @@ pub mod close {
     pub const SEAT_LOST: u16 = 4001;
 }
 
-/// The token of a live request: the bearer header, else `?token=`.
-/// `401 unauthorized` without either.
-pub fn live_token(headers: &HeaderMap, query_token: Option<String>) -> Result<String, ApiError> {
+/// The longest token, pass or ticket read from a request.
+const MAX_CREDENTIAL_LEN: usize = 256;
+
+/// How the caller of a live route says who they are.
+#[derive(Clone, PartialEq, Eq)]
+pub enum LiveCredential {
+    /// The `Authorization: Bearer` header, or a cookie of this site's own
+    /// pages: a sign-in token, or a drop-in participant token.
+    Token(String),
+    /// `?token=`: taken only as a drop-in participant token (it opens one
+    /// room); a sign-in token there is refused ([`query_token_refused`]).
+    QueryPass(String),
+    /// `?ticket=`: a socket ticket from `POST /v1/live/tickets`.
+    Ticket(String),
+}
+
+impl LiveCredential {
+    /// The token the credential carries; `None` for a ticket.
+    pub fn token(&self) -> Option<&str> {
+        match self {
+            LiveCredential::Token(token) | LiveCredential::QueryPass(token) => Some(token.as_str()),
+            LiveCredential::Ticket(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for LiveCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LiveCredential::Token(_) => "Token(..)",
+            LiveCredential::QueryPass(_) => "QueryPass(..)",
+            LiveCredential::Ticket(_) => "Ticket(..)",
+        })
+    }
+}
+
+/// The credential of a live request, the first there is of: the bearer
+/// header, `?ticket=` (`query_ticket`), `?token=` (`query_token`), and the
+/// first of the `cookies` (by name) the request carries. A cookie counts
+/// only when the request's `Origin` names this site's host: a browser always
+/// sends `Origin` on a WebSocket, and a page on another site must not ride on
+/// this site's cookies (`403 forbidden`). `401 unauthorized` with none.
+pub fn live_credential(
+    headers: &HeaderMap,
+    query_token: Option<String>,
+    query_ticket: Option<String>,
+    cookies: &[&str],
+) -> Result<LiveCredential, ApiError> {
+    let usable = |value: &String| !value.is_empty() && value.len() <= MAX_CREDENTIAL_LEN;
     let from_header = headers
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_owned());
-    from_header
-        .or(query_token)
-        .filter(|token| !token.is_empty() && token.len() <= 256)
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Unauthorized,
-                "sign in first (a bearer token or ?token=)",
-            )
-        })
-}
-
-/// [`live_token`], else the first of the `cookies` (by name) the request
-/// carries. A cookie counts only when the request's `Origin` names this
-/// site's host: a browser always sends `Origin` on a WebSocket, and a page
-/// on another site must not ride on this site's cookies (`403 forbidden`).
-pub fn live_token_or_cookie(
-    headers: &HeaderMap,
-    query_token: Option<String>,
-    cookies: &[&str],
-) -> Result<String, ApiError> {
-    let explicit = live_token(headers, query_token);
-    if explicit.is_ok() {
-        return explicit;
+        .map(|(_, token)| token.trim().to_owned())
+        .filter(usable);
+    if let Some(token) = from_header {
+        return Ok(LiveCredential::Token(token));
+    }
+    if let Some(ticket) = query_ticket.filter(usable) {
+        return Ok(LiveCredential::Ticket(ticket));
+    }
+    if let Some(pass) = query_token.filter(usable) {
+        return Ok(LiveCredential::QueryPass(pass));
     }
     let Some(token) = cookies
         .iter()
         .find_map(|name| crate::pages::cookies::read(headers, name))
-        .filter(|token| token.len() <= 256)
+        .filter(|token| !token.is_empty() && token.len() <= MAX_CREDENTIAL_LEN)
     else {
-        return explicit;
+        return Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "sign in first: send `Authorization: Bearer <token>`, or `?ticket=` from \
+             `POST /v1/live/tickets` (a drop-in participant may send its token as `?token=`)",
+        ));
     };
     if crate::pages::csrf::origin_matches_host(headers) != Some(true) {
         return Err(ApiError::new(
@@ -81,7 +121,19 @@ pub fn live_token_or_cookie(
             "a cookie opens this socket only from this site's own pages",
         ));
     }
-    Ok(token.to_owned())
+    Ok(LiveCredential::Token(token.to_owned()))
+}
+
+/// The refusal of a `?token=` that is no drop-in participant token of the
+/// socket's room (a sign-in token, above all): `401 unauthorized`, saying
+/// how to sign in instead.
+pub fn query_token_refused() -> ApiError {
+    ApiError::new(
+        ErrorCode::Unauthorized,
+        "`?token=` takes only a drop-in participant token: a sign-in token in a URL ends up \
+         in logs. Send it as `Authorization: Bearer <token>`, or open the socket with \
+         `?ticket=` from `POST /v1/live/tickets`",
+    )
 }
 
 /// The upgrade, with the message size capped; `426 upgrade_required` when
@@ -220,37 +272,57 @@ mod tests {
             ("cookie", "droply_session=host; droply_dropin=guest"),
         ]);
         assert_eq!(
-            live_token_or_cookie(&same, None, COOKIES).expect("valid"),
-            "guest"
+            live_credential(&same, None, None, COOKIES).expect("valid"),
+            LiveCredential::Token("guest".into())
         );
         let foreign = headers(&[
             ("host", "droply.test"),
             ("origin", "https://evil.test"),
             ("cookie", "droply_dropin=guest"),
         ]);
-        let err = live_token_or_cookie(&foreign, None, COOKIES).expect_err("refused");
+        let err = live_credential(&foreign, None, None, COOKIES).expect_err("refused");
         assert_eq!(err.code().describe().0, "forbidden");
         let no_origin = headers(&[("host", "droply.test"), ("cookie", "droply_dropin=guest")]);
-        assert!(live_token_or_cookie(&no_origin, None, COOKIES).is_err());
+        assert!(live_credential(&no_origin, None, None, COOKIES).is_err());
     }
 
     #[test]
-    fn a_bearer_or_query_token_needs_no_origin_and_nothing_is_unauthorized() {
+    fn a_bearer_ticket_or_query_token_needs_no_origin_and_nothing_is_unauthorized() {
         let bearer = headers(&[
             ("authorization", "Bearer abc"),
             ("origin", "https://evil.test"),
             ("cookie", "droply_dropin=guest"),
         ]);
         assert_eq!(
-            live_token_or_cookie(&bearer, None, COOKIES).expect("valid"),
-            "abc"
+            live_credential(&bearer, Some("q".into()), Some("t".into()), COOKIES).expect("valid"),
+            LiveCredential::Token("abc".into())
         );
         let none = headers(&[("host", "droply.test")]);
         assert_eq!(
-            live_token_or_cookie(&none, Some("q".into()), COOKIES).expect("valid"),
-            "q"
+            live_credential(&none, Some("q".into()), Some("t".into()), COOKIES).expect("valid"),
+            LiveCredential::Ticket("t".into())
         );
-        let err = live_token_or_cookie(&none, None, COOKIES).expect_err("refused");
+        let err = live_credential(&none, None, None, COOKIES).expect_err("refused");
         assert_eq!(err.code().describe().0, "unauthorized");
+    }
+
+    /// Regression: `?token=` was taken as any token, so clients put their
+    /// 30-day sign-in token in the URL, where proxies and browsers log it.
+    #[test]
+    fn a_query_token_is_only_ever_a_pass() {
+        let same_site = headers(&[
+            ("host", "droply.test"),
+            ("origin", "https://droply.test"),
+            ("cookie", "droply_session=host"),
+        ]);
+        let credential =
+            live_credential(&same_site, Some("q".into()), None, COOKIES).expect("valid");
+        assert_eq!(credential, LiveCredential::QueryPass("q".into()));
+        assert_eq!(credential.token(), Some("q"));
+        assert_eq!(format!("{credential:?}"), "QueryPass(..)", "never logged");
+        let refusal = query_token_refused();
+        assert_eq!(refusal.code().describe().0, "unauthorized");
+        assert!(refusal.message().contains("Authorization: Bearer"));
+        assert!(refusal.message().contains("/v1/live/tickets"));
     }
 }

@@ -1,4 +1,5 @@
-//! Accounts: sign up, sign in, sign out.
+//! Accounts: sign up, sign in, sign out (of one session, or of every
+//! session of the account at once).
 
 use axum::Json;
 use axum::extract::State;
@@ -11,16 +12,17 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, BearerToken, ClientAddr};
+use crate::http::extract::{ApiJson, BearerToken, ClientAddr, SignedIn};
 use crate::http::views::AccountView;
 use crate::http::{AppState, blocking};
 
-/// `POST /v1/auth/register`, `/login` and `/logout`.
+/// `POST /v1/auth/register`, `/login`, `/logout` and `/logout_all`.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register_account))
         .routes(routes!(login))
         .routes(routes!(logout))
+        .routes(routes!(logout_all))
 }
 
 /// Body of `POST /v1/auth/register`. No `Debug`: it holds a password.
@@ -171,5 +173,23 @@ pub async fn logout(
     BearerToken(token): BearerToken,
 ) -> Result<StatusCode, ApiError> {
     blocking(&state, move |engine| engine.logout(&token)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/auth/logout_all`: ends every session of the caller.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout_all",
+    tag = "accounts",
+    summary = "Sign out everywhere",
+    description = "Ends every session of the signed-in account in one write: every bearer token and browser session, the token sent included.",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Signed out everywhere"))
+)]
+pub async fn logout_all(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+) -> Result<StatusCode, ApiError> {
+    blocking(&state, move |engine| engine.logout_all(user)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

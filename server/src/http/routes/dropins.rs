@@ -10,7 +10,8 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use droply_engine::dropins::{Joining, NewDropin};
+use droply_engine::accounts::SocketTarget;
+use droply_engine::dropins::{Joining, MemberProof, NewDropin};
 use droply_models::{DropinSessionId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -19,7 +20,8 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, MaybeSignedIn, SignedIn, parse_id};
-use crate::http::live::{dropin_room, socket};
+use crate::http::live::dropin_room;
+use crate::http::live::socket::{self, LiveCredential};
 use crate::http::views::{DropinView, JoinedView};
 use crate::http::{AppState, blocking};
 use crate::pages::cookies;
@@ -221,6 +223,7 @@ pub struct DropinList {
     responses(
         (status = 200, description = "Soonest first", body = DropinList),
         (status = 400, description = "`invalid_parameter`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such expert (or no longer one)", body = ErrorBody),
     )
 )]
 pub async fn expert_dropins(
@@ -239,9 +242,13 @@ pub async fn expert_dropins(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LiveQuery {
-    /// The participant token (or the host's sign-in token), for browsers
-    /// that cannot send `Authorization` on a WebSocket.
+    /// The participant token, for browsers that cannot send
+    /// `Authorization` on a WebSocket. A sign-in token is refused here
+    /// (`401`): a URL ends up in logs; the host sends `ticket` instead.
     token: Option<String>,
+    /// A socket ticket for this drop-in from `POST /v1/live/tickets` (the
+    /// host, from a browser on another site).
+    ticket: Option<String>,
     /// The last message id the client saw: it gets what came after. Omitted: the whole history.
     after: Option<u64>,
 }
@@ -252,13 +259,13 @@ pub struct LiveQuery {
     path = "/v1/dropins/{id}/live",
     tag = "dropins",
     summary = "The live room (WebSocket)",
-    description = "Upgrade with a participant token, or the host's sign-in token, as `Authorization: Bearer` or `?token=`; the web pages send the participant cookie `droply_dropin` (or the host's session cookie), taken only when `Origin` is this site. The server sends `{\"kind\":\"welcome\",\"session_id\",\"you\"}`, then messages `{\"kind\":\"message\",\"id\",\"type\",\"content\",\"author\",\"reply_to\",\"removed\",\"created_at\"}` in id order (the history after `after`, then live), and `{\"kind\":\"error\",\"code\",\"message\"}` for the client's own mistakes. Clients send `{\"type\":\"question|comment|reaction|answer\",\"content\",\"reply_to\"?}`; the host also `{\"type\":\"remove\",\"message_id\"}`. See README for limits and close codes.",
+    description = "Upgrade with a participant token (`Authorization: Bearer` or `?token=`), or as the host with their sign-in token as `Authorization: Bearer` or a socket ticket for this drop-in from `POST /v1/live/tickets` as `?ticket=` (good for 60 seconds); a sign-in token as `?token=` is refused (`401`), as a URL ends up in proxy logs and browser history. The web pages send the participant cookie `droply_dropin` (or the host's session cookie), taken only when `Origin` is this site. The server sends `{\"kind\":\"welcome\",\"session_id\",\"you\"}`, then messages `{\"kind\":\"message\",\"id\",\"type\",\"content\",\"author\",\"reply_to\",\"removed\",\"created_at\"}` in id order (the history after `after`, then live), and `{\"kind\":\"error\",\"code\",\"message\"}` for the client's own mistakes. Clients send `{\"type\":\"question|comment|reaction|answer\",\"content\",\"reply_to\"?}`; the host also `{\"type\":\"remove\",\"message_id\"}`. See README for limits and close codes.",
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "The session's id"), LiveQuery),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 400, description = "`invalid_parameter`", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, or one that does not open this room", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, one that does not open this room, a sign-in token as `?token=`, or a ticket that is for another socket, expired, tampered with or of a session that ended", body = ErrorBody),
         (status = 403, description = "`forbidden`: a cookie sent from another site's page (or without `Origin`)", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`invalid_state`: the drop-in ended", body = ErrorBody),
@@ -274,16 +281,35 @@ pub async fn live_dropin(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let id: DropinSessionId = parse_id(&id, "drop-in")?;
-    // The pages' participant cookie, else the host's session cookie.
-    let token =
-        socket::live_token_or_cookie(&headers, query.token, &[cookies::DROPIN, cookies::SESSION])?;
+    // A bearer token, a ticket, a participant token in the URL, else the
+    // pages' participant cookie, else the host's session cookie.
+    let credential = socket::live_credential(
+        &headers,
+        query.token,
+        query.ticket,
+        &[cookies::DROPIN, cookies::SESSION],
+    )?;
     // A pass the pages' cookie carries opens the room only beside the
     // session of the account that joined with it: signing out (or another
     // account signing in on the same browser) leaves the pass behind.
-    let passed_by_cookie = cookies::read(&headers, cookies::DROPIN) == Some(token.as_str());
+    let passed_by_cookie = credential.token().is_some()
+        && cookies::read(&headers, cookies::DROPIN) == credential.token();
     let session = cookies::session_token(&headers).map(str::to_owned);
     let member = blocking(&state, move |engine| {
-        let member = engine.dropin_member(id, &token)?;
+        let member = match credential {
+            LiveCredential::Token(token) => engine.dropin_member(id, &token)?,
+            // A URL is logged: only a participant token, never a sign-in token.
+            LiveCredential::QueryPass(pass) => {
+                match engine.dropin_member_by(id, MemberProof::Pass(&pass)) {
+                    Err(droply_engine::Error::Unauthorized) => return Ok(None),
+                    member => member?,
+                }
+            }
+            LiveCredential::Ticket(ticket) => {
+                let user = engine.redeem_socket_ticket(&ticket, SocketTarget::DropinRoom(id))?;
+                engine.dropin_member_by(id, MemberProof::User(user))?
+            }
+        };
         if let (true, Some(owner)) = (passed_by_cookie, member.participant.user_id) {
             let signed_in = match session {
                 Some(session) => engine.signed_in(&session)?,
@@ -293,9 +319,10 @@ pub async fn live_dropin(
                 return Err(droply_engine::Error::Unauthorized);
             }
         }
-        Ok(member)
+        Ok(Some(member))
     })
-    .await?;
+    .await?
+    .ok_or_else(socket::query_token_refused)?;
     let ws = socket::upgrade(ws, state.live.limits())?;
     let seat = state.live.enter(id, member.participant.id)?;
     let after = query.after.unwrap_or(0);

@@ -2,14 +2,18 @@
 //! upgrades to a WebSocket that passes offer, answer and ICE messages
 //! between a booking's two parties, from shortly before the start until
 //! the end. Anyone else is refused before the upgrade (404, as for the
-//! booking itself). The call page opens it with the session cookie, from
-//! this site's own origin only.
+//! booking itself). A party proves who they are with a bearer header, or
+//! with a socket ticket for this booking as `?ticket=` (a browser on
+//! another site); a sign-in token in the URL is refused, as a URL is
+//! logged. The call page opens it with the session cookie, from this
+//! site's own origin only.
 
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use droply_engine::accounts::SocketTarget;
 use droply_models::BookingId;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -18,7 +22,8 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery, parse_id};
-use crate::http::live::{signal_relay, socket};
+use crate::http::live::signal_relay;
+use crate::http::live::socket::{self, LiveCredential};
 use crate::http::{AppState, blocking};
 
 /// `/v1/bookings/{id}/signal`.
@@ -31,8 +36,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SignalQuery {
-    /// The caller's sign-in token, for browsers that cannot send
-    /// `Authorization` on a WebSocket.
+    /// A socket ticket for this booking from `POST /v1/live/tickets`, for
+    /// browsers that cannot send `Authorization` on a WebSocket.
+    ticket: Option<String>,
+    /// Not taken here: a sign-in token in a URL ends up in logs, so it is
+    /// refused with `401 unauthorized` (send `Authorization: Bearer`, or a
+    /// `ticket`).
     token: Option<String>,
 }
 
@@ -42,13 +51,14 @@ pub struct SignalQuery {
     path = "/v1/bookings/{id}/signal",
     tag = "bookings",
     summary = "The WebRTC signal relay (WebSocket)",
-    description = "For the booking's client and provider only, once it is confirmed, from 10 minutes before the start until the end. The server sends `{\"type\":\"peer\",\"present\":bool}` when the other side comes or goes; clients send `{\"type\":\"offer|answer\",\"sdp\"}`, `{\"type\":\"ice\",\"candidate\"}` or `{\"type\":\"bye\"}`, passed to the other side with `from` (`client` or `provider`) added. Nothing is stored.",
+    description = "For the booking's client and provider only, once it is confirmed, from 10 minutes before the start until the end. The server sends `{\"type\":\"peer\",\"present\":bool}` when the other side comes or goes; clients send `{\"type\":\"offer|answer\",\"sdp\"}`, `{\"type\":\"ice\",\"candidate\"}` or `{\"type\":\"bye\"}`, passed to the other side with `from` (`client` or `provider`) added. Nothing is stored. Sign in with `Authorization: Bearer` (native clients) or, from a browser, with `?ticket=` (a socket ticket for this booking from `POST /v1/live/tickets`, good for 60 seconds); the call page sends the session cookie `droply_session`, taken only when `Origin` is this site. A sign-in token as `?token=` is refused (`401`): a URL ends up in proxy logs and browser history.",
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "The booking's id"), SignalQuery),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 400, description = "`invalid_parameter`", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no credential, a sign-in token as `?token=`, or a ticket that is for another socket, expired, tampered with or of a session that ended", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a cookie sent from another site's page (or without `Origin`)", body = ErrorBody),
         (status = 404, description = "`not_found`: no such booking, or not the caller's", body = ErrorBody),
         (status = 409, description = "`booking_not_confirmed`, or `meeting_not_open` outside the meeting's window", body = ErrorBody),
         (status = 426, description = "`upgrade_required`: not a WebSocket handshake", body = ErrorBody),
@@ -63,15 +73,26 @@ pub async fn booking_signal(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let id: BookingId = parse_id(&id, "booking")?;
-    // The call page's session cookie, else a bearer token.
-    let token =
-        socket::live_token_or_cookie(&headers, query.token, &[crate::pages::cookies::SESSION])?;
+    // A bearer token, a ticket, else the call page's session cookie.
+    let credential = socket::live_credential(
+        &headers,
+        query.token,
+        query.ticket,
+        &[crate::pages::cookies::SESSION],
+    )?;
     let access = blocking(&state, move |engine| {
-        let user = engine.authenticate(&token)?;
-        Ok((user, engine.signal_party(id, user)?))
+        let user = match credential {
+            LiveCredential::Token(token) => engine.authenticate(&token)?,
+            LiveCredential::Ticket(ticket) => {
+                engine.redeem_socket_ticket(&ticket, SocketTarget::SignalRelay(id))?
+            }
+            // No participant tokens here: whatever came in the URL is refused.
+            LiveCredential::QueryPass(_) => return Ok(None),
+        };
+        Ok(Some((user, engine.signal_party(id, user)?)))
     })
     .await?;
-    let (user, access) = access;
+    let (user, access) = access.ok_or_else(socket::query_token_refused)?;
     let ws = socket::upgrade(ws, state.live.limits())?;
     let permit = state.live.admit()?;
     let relay = state.live.relay(id)?;

@@ -21,6 +21,7 @@ pub mod experts;
 pub mod favorites;
 pub mod health;
 pub mod interactions;
+pub mod live_tickets;
 pub mod matches;
 pub mod meeting_signal;
 pub mod metrics;

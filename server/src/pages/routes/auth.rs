@@ -2,7 +2,9 @@
 //! API, with the session token kept in an HttpOnly cookie instead of handed
 //! to scripts. Sign-up takes a referral code from a `?ref=` link and the
 //! time zone the browser reports; a failed form is shown again with its
-//! error and what was typed (never the password).
+//! error and what was typed (never the password). Signing in or up in a
+//! browser that holds a session ends that session, whose cookie the new one
+//! replaces; signing out everywhere ends every session of the account.
 
 use axum::Router;
 use axum::extract::State;
@@ -10,6 +12,7 @@ use axum::http::HeaderValue;
 use axum::http::header::SET_COOKIE;
 use axum::response::Response;
 use axum::routing::{get, post};
+use droply_engine::Engine;
 use droply_engine::accounts::Registration;
 use droply_models::{Currency, Timestamp};
 use maud::{Markup, html};
@@ -20,15 +23,16 @@ use crate::http::{AppState, blocking};
 use crate::pages::cookies;
 use crate::pages::extract::{PageForm, PageQuery};
 use crate::pages::layout::{Head, csrf_field, page};
-use crate::pages::page::{html, html_with, local_path, see_other, status_of};
+use crate::pages::page::{PageError, html, html_with, local_path, see_other, status_of};
 use crate::pages::viewer::Viewer;
 
-/// `/signin`, `/signup` and `/signout`.
+/// `/signin`, `/signup`, `/signout` and `/signout/everywhere`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/signin", get(sign_in_page).post(sign_in))
         .route("/signup", get(sign_up_page).post(sign_up))
         .route("/signout", post(sign_out))
+        .route("/signout/everywhere", post(sign_out_everywhere))
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,6 +142,20 @@ fn signed_in(state: &AppState, token: &str, expires_at: Timestamp, next: &str) -
     response
 }
 
+/// Ends `replaced`, the session of the cookie a new sign-in (or sign-up) in
+/// this browser overwrites, so that it no longer signs anyone in. One that
+/// ended meanwhile is fine; a failure is logged, not shown: the new session
+/// is already issued.
+fn end_replaced_session(engine: &Engine, replaced: Option<&str>) {
+    let Some(token) = replaced else {
+        return;
+    };
+    match engine.logout(token) {
+        Ok(()) | Err(droply_engine::Error::Unauthorized) => {}
+        Err(err) => tracing::warn!(error = %err, "a replaced browser session could not be ended"),
+    }
+}
+
 async fn sign_in(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -146,8 +164,11 @@ async fn sign_in(
 ) -> Response {
     let next = local_path(form.next.as_deref());
     let email = form.email.clone();
+    let replaced = viewer.session_token().map(str::to_owned);
     let issued = blocking(&state, move |engine| {
-        engine.login(client, &form.email, &form.password)
+        let issued = engine.login(client, &form.email, &form.password)?;
+        end_replaced_session(engine, replaced.as_deref());
+        Ok(issued)
     })
     .await;
     match issued {
@@ -249,7 +270,14 @@ async fn sign_up(
         language: None,
         referral_code: blank_is_none(form.referral_code),
     };
-    match blocking(&state, move |engine| engine.register(&registration)).await {
+    let replaced = viewer.session_token().map(str::to_owned);
+    let registered = blocking(&state, move |engine| {
+        let registered = engine.register(&registration)?;
+        end_replaced_session(engine, replaced.as_deref());
+        Ok(registered)
+    })
+    .await;
+    match registered {
         Ok((_, issued)) => signed_in(&state, &issued.token, issued.expires_at, "/account"),
         Err(err) => {
             let status = status_of(&err);
@@ -277,6 +305,24 @@ async fn sign_out(State(state): State<AppState>, viewer: Viewer) -> Response {
         // Signing out of a session that has just expired is still signing out.
         let _ = blocking(&state, move |engine| engine.logout(&token)).await;
     }
+    signed_out(&state)
+}
+
+/// The account page's "Sign out everywhere": ends every session of the
+/// signed-in account (other browsers, API tokens, this one), then answers as
+/// signing out does. A failure is shown, since other sessions may live on.
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
+    if let Some(user) = viewer.user_id() {
+        blocking(&state, move |engine| engine.logout_all(user)).await?;
+    }
+    Ok(signed_out(&state))
+}
+
+/// A response that clears the session cookie and goes home.
+fn signed_out(state: &AppState) -> Response {
     let mut response = see_other("/");
     if let Ok(value) = HeaderValue::from_str(&cookies::clear(
         cookies::SESSION,

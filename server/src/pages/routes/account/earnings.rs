@@ -1,8 +1,10 @@
 //! `/account/earnings`: what the signed-in person earned, was paid and may
-//! withdraw now, their payouts, their referrals and referral rewards, and
-//! the form that requests a payout (all of what is available, or an
-//! amount). A refused request (no payout account yet, nothing available)
-//! is shown with its error. Parts the engine cannot answer (payments not
+//! withdraw now, their payout account at Stripe (set up or continued
+//! through `onboarding`, whose return lands here with a notice), their
+//! payouts, their referrals and referral rewards, and the form that
+//! requests a payout (all of what is available, or an amount). A refused
+//! request (no payout account yet, nothing available) is shown with its
+//! error. Parts the engine cannot answer (payments not
 //! configured) say so instead of failing the page. Payouts and referrals
 //! are listed 50 at a time, with a link to the next 50 (`?payouts=` and
 //! `?referrals=` carry the store's cursors).
@@ -18,6 +20,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::frame::{account_page, api_error, failure, notices};
+use super::onboarding::{payout_account_section, returned_notice};
 use crate::http::{ApiError, AppState, blocking};
 use crate::pages::extract::{PageForm, PageQuery};
 use crate::pages::format;
@@ -43,11 +46,13 @@ struct PayoutForm {
     amount: String,
 }
 
-/// The page's query: a payout just requested, and where each list starts.
+/// The page's query: a payout just requested, a return from Stripe's
+/// onboarding, and where each list starts.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct EarningsQuery {
     requested: Option<String>,
+    onboarded: Option<String>,
     payouts: Option<String>,
     referrals: Option<String>,
 }
@@ -143,10 +148,11 @@ async fn show_earnings(
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?;
     let ledger = ledger(&state, user, query.starts()?).await;
-    let saved = query
-        .requested
-        .is_some()
-        .then_some("Your payout is requested.");
+    let saved = if query.requested.is_some() {
+        Some("Your payout is requested.")
+    } else {
+        query.onboarded.is_some().then(|| returned_notice(user))
+    };
     Ok(html(earnings_page(&viewer, user, &ledger, None, saved)))
 }
 
@@ -224,6 +230,7 @@ fn earnings_page(
                 button type="submit" { "Request payout" }
             }
         }
+        (payout_account_section(viewer, user))
         section class="card" aria-labelledby="payouts-title" {
             h2 id="payouts-title" { "Payouts" }
             @match &ledger.payouts {

@@ -1,5 +1,7 @@
 //! `GET /account`: who the signed-in person is (name, username, their
-//! public page), their referral link to share, and where to go next.
+//! public page), their referral link to share, where to go next, and the
+//! "Sign out everywhere" form (`POST /signout/everywhere`), which ends every
+//! session of the account.
 
 use axum::Router;
 use axum::response::Response;
@@ -9,6 +11,7 @@ use maud::html;
 use super::frame::account_page;
 use crate::http::AppState;
 use crate::pages::format;
+use crate::pages::layout::csrf_field;
 use crate::pages::page::{PageError, html};
 use crate::pages::viewer::Viewer;
 
@@ -51,6 +54,14 @@ async fn show_account(viewer: Viewer) -> Result<Response, PageError> {
             }
             p { a href=(referral) { (referral) } }
             p class="muted" { (user.referral_count) " people joined through your link." }
+        }
+        section class="card" aria-labelledby="sessions" {
+            h2 id="sessions" { "Sessions" }
+            p { "Signed in on a device you no longer use, or lost one? End every session of your account: other browsers, apps and this one." }
+            form method="post" action="/signout/everywhere" {
+                (csrf_field(&viewer))
+                button type="submit" class="secondary" { "Sign out everywhere" }
+            }
         }
     };
     Ok(html(account_page(
