@@ -22,7 +22,7 @@ pub(crate) type KeyBounds = (Bound<Vec<u8>>, Bound<Vec<u8>>);
 /// Where the rows live.
 pub(crate) enum Backend {
     /// sled, in one directory.
-    Sled(SledTrees),
+    Sled(Box<SledTrees>),
     /// A PostgreSQL database, shared by every node that opens it.
     Postgres(Box<PgStore>),
 }

@@ -145,7 +145,7 @@ impl Store {
             .unwrap_or_else(|e| e.into_inner())
             .last_seq;
         let store = Store {
-            inner: StoreInner::new(Backend::Sled(trees), last_seq),
+            inner: StoreInner::new(Backend::Sled(Box::new(trees)), last_seq),
         };
         if let Backend::Sled(trees) = &store.inner.backend {
             schema::check_and_migrate(&store, trees)?;
