@@ -2,12 +2,13 @@
 //! iCalendar export; and the
 //! booking rules, each test named after what a review found: whole sessions
 //! on the slot grid, within the booking horizon, few and short unpaid holds,
-//! confirmed only once paid, completed or marked a no-show only once started.
+//! confirmed only once paid, completed or marked a no-show only once started,
+//! and a session price Stripe can charge (checked on the rate and the booking).
 
 use std::time::{Duration, Instant};
 
 use droply_engine::availability::SlotPolicy;
-use droply_models::BookingId;
+use droply_models::{Booking, BookingId, Money, UserId};
 
 use crate::app::{error_code, spawn_app_paying, spawn_app_paying_with};
 use crate::availability::expert_working;
@@ -525,4 +526,65 @@ fn a_booking_cannot_be_completed_or_marked_no_show_before_it_starts() {
     let done = app.authed("POST", &format!("{path}/complete"), &provider, None);
     assert_eq!(done.status, 200, "{}", done.raw);
     assert_eq!(done.body["status"], "completed");
+}
+
+/// Regression: a rate that prices a session under what Stripe charges was taken, and
+/// so was a booking at it. One minor unit an hour made 15-minute sessions cost
+/// nothing: booked and confirmed free from an expert who charges. JPY 60 an hour made
+/// 30-minute sessions of JPY 30, under Stripe's JPY 50: booked, then cancelled when
+/// Stripe refused the charge, with a 502.
+#[test]
+fn a_rate_too_low_for_stripe_to_charge_a_session_is_refused() {
+    let app = spawn_app_paying();
+    let (_, token) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let patch = |body: &str| app.authed("PATCH", "/v1/users/me", &token, Some(body));
+    let penny = patch(r#"{"hourly_rate":1,"session_duration":15}"#);
+    assert_eq!(
+        (penny.status, error_code(&penny).as_str()),
+        (400, "invalid_input"),
+        "{}",
+        penny.raw
+    );
+    assert!(
+        penny.raw.contains("hourly_rate") && penny.raw.contains("15-minute"),
+        "{}",
+        penny.raw
+    );
+    let yen = patch(r#"{"currency":"JPY","hourly_rate":60,"session_duration":30}"#);
+    assert_eq!(
+        (yen.status, error_code(&yen).as_str()),
+        (400, "invalid_input"),
+        "{}",
+        yen.raw
+    );
+    assert!(yen.raw.contains("JPY 50"), "{}", yen.raw);
+    // A session at Stripe's minimum is a price.
+    let enough = patch(r#"{"currency":"JPY","hourly_rate":100,"session_duration":30}"#);
+    assert_eq!(enough.status, 200, "{}", enough.raw);
+
+    // A rate set before the rule (written straight to the store) books nothing: the
+    // request is refused before any slot is held.
+    let (legacy, _) = expert_working(&app, "hana", "Europe/Berlin", "09:00", "17:00");
+    app.store
+        .users()
+        .modify(UserId::new(legacy), |user| {
+            user.hourly_rate = Some(Money::new(1, user.currency));
+            user.session_duration = 15;
+            Ok(())
+        })
+        .expect("an old rate");
+    let (_, client) = app.register("carl");
+    let refused = app.post_booking(&client, &booking_of(legacy, SLOT, 15));
+    assert_eq!(
+        (refused.status, error_code(&refused).as_str()),
+        (400, "invalid_input"),
+        "{}",
+        refused.raw
+    );
+    assert!(refused.raw.contains("15-minute"), "{}", refused.raw);
+    assert_eq!(
+        app.store.iter::<Booking>().count(),
+        0,
+        "nothing was booked, free or not"
+    );
 }

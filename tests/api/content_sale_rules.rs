@@ -1,10 +1,13 @@
 //! Selling content by the rules money sets: a price only in the seller's
-//! currency and one Stripe can charge, no sale while the creator cannot be
+//! currency and one Stripe can charge (representable, and within its least
+//! and greatest charge), no sale while the creator cannot be
 //! paid, a late payment in a currency the creator left refunded in full,
 //! and no refund here of a sale imported from before the store.
 
 use droply_engine::payments::stored_payment_of_purchase;
-use droply_models::{ContentId, ContentPurchase, Currency, Money, PaymentStatus, UserId};
+use droply_models::{
+    ContentId, ContentPurchase, ContentStatus, Currency, Money, PaymentStatus, UserId,
+};
 use droply_test_support::fixtures;
 use serde_json::json;
 
@@ -111,6 +114,68 @@ fn a_price_is_charged_only_in_the_sellers_currency() {
     assert_eq!(even.status, 201, "{}", even.raw);
     assert_consistent(&app);
     app.assert_no_leaks();
+}
+
+/// Regression: content priced under Stripe's minimum charge (USD 0.30; Stripe takes no
+/// charge under USD 0.50) went on sale, and every purchase of it failed with 502.
+#[test]
+fn a_price_under_stripes_minimum_charge_is_refused_when_written() {
+    let app = spawn_app_paying();
+    let (ann_id, ann) = app.register("ann");
+    app.make_expert(ann_id, "Europe/Berlin");
+    let cheap = app.authed(
+        "POST",
+        "/v1/content",
+        &ann,
+        Some(
+            &json!({"title": "Cheap guide", "content_type": "document",
+                    "price": {"amount_minor": 30, "currency": "USD"}})
+            .to_string(),
+        ),
+    );
+    assert_eq!(
+        (cheap.status, error_code(&cheap).as_str()),
+        (400, "invalid_input"),
+        "{}",
+        cheap.raw
+    );
+    assert!(cheap.raw.contains("USD 0.50"), "{}", cheap.raw);
+    // The minimum itself is a price; repricing under it is refused.
+    let id = published_guide(&app, &ann, "Half-dollar guide", 50);
+    let repriced = app.authed(
+        "PATCH",
+        &format!("/v1/content/{id}"),
+        &ann,
+        Some(r#"{"price":{"amount_minor":30,"currency":"USD"}}"#),
+    );
+    assert_eq!(
+        (repriced.status, error_code(&repriced).as_str()),
+        (400, "invalid_input"),
+        "{}",
+        repriced.raw
+    );
+    // A draft priced under it before the rule (written straight to the store) is not
+    // put on sale.
+    let mut row = fixtures::content(UserId::new(ann_id), "2026-10-01T10:00:00Z");
+    row.status = ContentStatus::Draft;
+    row.price = Money::new(30, Currency::USD);
+    row.earnings = Money::zero(Currency::USD);
+    row.purchases = 0;
+    let draft = app.store.contents().create(row).expect("old draft").id;
+    let published = app.authed(
+        "POST",
+        &format!("/v1/content/{}/publish", draft.get()),
+        &ann,
+        None,
+    );
+    assert_eq!(
+        (published.status, error_code(&published).as_str()),
+        (400, "invalid_input"),
+        "{}",
+        published.raw
+    );
+    let stored: droply_models::Content = app.store.require(draft).expect("draft");
+    assert_eq!(stored.status, ContentStatus::Draft);
 }
 
 /// Regression: an imported price Stripe cannot charge (a KWD amount whose last digit is

@@ -2,7 +2,7 @@
 //! booking cancelled unpaid or whose hold lapsed, and a purchase given up
 //! for a new price, can no longer be paid with the secret the client holds;
 //! one paid before the sweep came is refunded as a late payment and left
-//! alone.
+//! alone, also when its event arrives only after the sweep.
 
 use std::time::Duration;
 
@@ -12,10 +12,11 @@ use droply_engine::payments::{
     IntentCancel, cancel_given_up_intents, stored_payment_of, stored_payment_of_purchase,
 };
 use droply_models::{BookingId, BookingStatus, ContentPurchaseId, PaymentStatus, Timestamp};
+use droply_test_support::stripe::{event, post_event};
 
-use crate::app::{TestApp, spawn_app_paying, spawn_app_paying_with};
+use crate::app::{TestApp, WEBHOOK_SECRET, spawn_app_paying, spawn_app_paying_with};
 use crate::content_purchases::wait_for_purchase;
-use crate::payments::{assert_consistent, book, booked};
+use crate::payments::{assert_consistent, book, booked, url};
 
 fn sweep(app: &TestApp) -> usize {
     cancel_given_up_intents(app.engine.payments(), &app.store).expect("sweep")
@@ -210,5 +211,68 @@ fn content_taken_off_sale_gives_up_its_open_purchases() {
     // Bob's is cancelled at Stripe.
     assert_eq!(sweep(&app), 1);
     assert_eq!(stripe_status(&app, &intents[0]), "canceled");
+    assert_consistent(&app);
+}
+
+/// Regression: the sweep came between the payment and its event. Stripe would not
+/// cancel the paid intent (`Refused`), and the `payment_intent.succeeded` that came
+/// after granted the purchase given up (its content archived) instead of refunding
+/// it: only an intent still `Requested` counted as given up.
+#[test]
+fn a_given_up_purchase_whose_payment_is_reported_after_the_sweep_is_refunded() {
+    let app = spawn_app_paying();
+    let (ann_id, ann) = app.register("ann");
+    app.make_expert(ann_id, "Europe/Berlin");
+    let (_, bob) = app.register("bob");
+    let id = crate::content::published_guide(&app, &ann, "Late guide", 1_900);
+    let started = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+    assert_eq!(started.status, 201, "{}", started.raw);
+    let purchase = started.body["id"].as_u64().expect("id");
+    let intent = wait_for_purchase(&app, purchase, |p| p.stripe_payment_intent_id.is_some())
+        .stripe_payment_intent_id
+        .expect("intent");
+    // Stripe's event is held back: localstripe sends its webhooks to nobody.
+    let stripe = app.stripe.as_ref().expect("stripe");
+    stripe
+        .local
+        .register_webhook("http://127.0.0.1:9/held-back", WEBHOOK_SECRET);
+    assert_eq!(stripe.local.pay(&intent)["status"], "succeeded");
+    let archived = app.authed("POST", &format!("/v1/content/{id}/archive"), &ann, None);
+    assert_eq!(archived.status, 200, "{}", archived.raw);
+    // The sweep: Stripe will not cancel an intent that was paid.
+    assert_eq!(sweep(&app), 0);
+    let payment = stored_payment_of_purchase(&app.store, ContentPurchaseId::new(purchase))
+        .expect("read")
+        .expect("payment");
+    assert_eq!(payment.intent_cancel, IntentCancel::Refused);
+    assert!(!payment.status.is_paid(), "{payment:?}");
+    assert_eq!(stripe_status(&app, &intent), "succeeded");
+
+    // Now the payment's event comes.
+    let paid = stripe.local.get(&format!("v1/payment_intents/{intent}"));
+    let (status, answer) = post_event(
+        &url(&app),
+        WEBHOOK_SECRET,
+        &event("evt_paid_after_the_sweep", "payment_intent.succeeded", paid),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let refunded = wait_for_purchase(&app, purchase, |p| {
+        p.payment_status == PaymentStatus::Refunded
+    });
+    assert_eq!(refunded.payment_status, PaymentStatus::Refunded);
+    let download = app.authed("GET", &format!("/v1/content/{id}/download"), &bob, None);
+    assert_eq!(download.status, 404, "{}", download.raw);
+    let payment = stored_payment_of_purchase(&app.store, ContentPurchaseId::new(purchase))
+        .expect("read")
+        .expect("payment");
+    assert_eq!(payment.refunds.len(), 1, "{:?}", payment.refunds);
+    assert_eq!(
+        payment.refunds[0].amount, payment.amount,
+        "refunded in full"
+    );
+    let refunds = stripe
+        .local
+        .get(&format!("v1/refunds?payment_intent={intent}"));
+    assert_eq!(refunds["data"][0]["amount"], 1_900, "{refunds}");
     assert_consistent(&app);
 }

@@ -1,9 +1,10 @@
 //! The account, drop-in and content pages through HTTP as a browser sends
 //! it (forms, cookies, the CSRF token): signing up sets an HttpOnly,
 //! `SameSite=Lax` session cookie that `/account` then recognises; the
-//! profile form saves (the rate as minor units) and shows a refusal with
-//! 400; a form without its CSRF token is refused with 403 and changes
-//! nothing; the drop-in socket takes the participant cookie from this
+//! profile form saves (the rate as minor units), shows a refusal with
+//! 400, and takes a new currency only with a rate typed in it; a form
+//! without its CSRF token is refused with 403 and changes nothing; the
+//! drop-in socket takes the participant cookie from this
 //! site's origin only; a content file downloads for a buyer and is 404 to
 //! anyone else. The availability and earnings forms are in
 //! `pages_schedule.rs`.
@@ -87,6 +88,18 @@ fn profile_fields<'a>(csrf: &'a str, rate: &'a str, website: &'a str) -> Vec<(&'
         ("service_description", "A review of your return."),
         ("is_available", "on"),
     ]
+}
+
+/// [`profile_fields`] with `currency` chosen.
+fn profile_fields_in<'a>(
+    csrf: &'a str,
+    currency: &'a str,
+    rate: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    profile_fields(csrf, rate, "")
+        .into_iter()
+        .map(|(key, value)| (key, if key == "currency" { currency } else { value }))
+        .collect()
 }
 
 #[test]
@@ -178,6 +191,52 @@ fn the_profile_form_saves_rates_as_minor_units_and_shows_a_refusal_with_400() {
     assert_eq!(bad_link.status, 400, "{}", bad_link.raw);
     let user = app.engine.account(UserId::new(id)).expect("account");
     assert_eq!(user.hourly_rate.map(|m| m.amount_minor), Some(9050));
+}
+
+/// Regression: the profile form always sends the rate, so choosing another currency and
+/// leaving the rate as shown read the old rate's digits in the new currency: JPY 9000
+/// an hour became EUR 9,000.00.
+#[test]
+fn a_new_currency_in_the_profile_form_needs_a_rate_typed_in_it() {
+    let app = spawn_app();
+    let (id, token) = app.register("jun");
+    let yen = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &token,
+        Some(r#"{"currency":"JPY","hourly_rate":9000}"#),
+    );
+    assert_eq!(yen.status, 200, "{}", yen.raw);
+    let (cookie, csrf) = browser(&app, &token);
+    let form = get_with(&app, "/account/profile", &cookie);
+    assert!(form.raw.contains("value=\"9000\""), "{}", form.raw);
+
+    let as_shown = post_form(
+        &app,
+        "/account/profile",
+        &cookie,
+        &profile_fields_in(&csrf, "EUR", "9000"),
+    );
+    assert_eq!(as_shown.status, 400, "{}", as_shown.raw);
+    assert!(
+        as_shown.raw.contains("enter your hourly rate in EUR"),
+        "{}",
+        as_shown.raw
+    );
+    let user = app.engine.account(UserId::new(id)).expect("account");
+    assert_eq!(user.currency.as_str(), "JPY");
+    assert_eq!(user.hourly_rate.map(|m| m.amount_minor), Some(9000));
+
+    let typed = post_form(
+        &app,
+        "/account/profile",
+        &cookie,
+        &profile_fields_in(&csrf, "EUR", "60"),
+    );
+    assert_eq!(typed.status, 303, "{}", typed.raw);
+    let user = app.engine.account(UserId::new(id)).expect("account");
+    assert_eq!(user.currency.as_str(), "EUR");
+    assert_eq!(user.hourly_rate.map(|m| m.amount_minor), Some(6000));
 }
 
 /// Regression: a signed-in browser's form posts never counted against the

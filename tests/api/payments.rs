@@ -2,14 +2,18 @@
 //! PaymentIntents, refunds and its webhooks): a paid booking confirmed by its
 //! webhook with ledger rows, a declined card, refunds by the cancellation
 //! policy, a payment after the hold lapsed refunded, the seven kinds of
-//! webhook signature, redeliveries in shuffled orders, and what answers
-//! without Stripe. Money out (onboarding and payouts) is in `payouts`.
+//! webhook signature, redeliveries in shuffled orders, two `account.updated`
+//! deliveries racing, and what answers without Stripe. Money out
+//! (onboarding and payouts) is in `payouts`.
 
 use std::time::Duration;
 
 use droply_engine::availability::SlotPolicy;
 use droply_engine::payments::{RefundPolicy, ledger};
-use droply_models::{BookingId, BookingStatus, Currency, Money, PaymentStatus, Timestamp, UserId};
+use droply_models::{
+    BookingId, BookingStatus, Currency, Money, PaymentStatus, StripeAccountStatus, Timestamp,
+    UserId,
+};
 use droply_test_support::stripe::webhook_sender::{post_payload, signature};
 use droply_test_support::stripe::{event, post_event, signature_header};
 use serde_json::{Value, json};
@@ -581,4 +585,84 @@ fn refunds_counted_in_a_charges_total_first_are_not_counted_again() {
             assert_consistent(&app);
         }
     }
+}
+
+/// Regression: two `account.updated` deliveries at once each read the account from
+/// Stripe and wrote what they read, and the older read could be written last: Stripe
+/// had the expert active again while the store kept them `restricted`, and nobody
+/// could book their paid sessions.
+#[test]
+fn racing_account_updates_keep_the_accounts_latest_state() {
+    let app = spawn_app_paying();
+    let (expert, token) = expert_working(&app, "olga", "Europe/Berlin", "09:00", "17:00");
+    app.store
+        .users()
+        .modify(UserId::new(expert), |u| {
+            u.stripe_account_id = None;
+            u.stripe_account_status = StripeAccountStatus::NotConnected;
+            u.payout_enabled = false;
+            Ok(())
+        })
+        .expect("not onboarded");
+    let onboarding = app.authed("POST", "/v1/payouts/onboarding", &token, None);
+    assert_eq!(onboarding.status, 200, "{}", onboarding.raw);
+    let stripe = app.stripe.as_ref().expect("stripe");
+    let account = stripe.fake.accounts()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let deliver = |event_id: &str| {
+        let object = stripe.fake.account(&account).expect("account");
+        post_event(
+            &url(&app),
+            WEBHOOK_SECRET,
+            &event(event_id, "account.updated", object),
+        )
+    };
+    let status_now = || {
+        let seen = app.authed("GET", "/v1/payouts/account", &token, None);
+        assert_eq!(seen.status, 200, "{}", seen.raw);
+        (
+            seen.body["status"].clone(),
+            seen.body["payouts_enabled"].clone(),
+        )
+    };
+    stripe.fake.activate(&account);
+    let (status, answer) = deliver("evt_active");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(status_now(), (json!("active"), json!(true)));
+
+    // Stripe restricts the account; the read its delivery makes is held...
+    stripe.fake.restrict(&account);
+    let gate = stripe.fake.hold_account_reads(1);
+    let (held, newer, between, older) = std::thread::scope(|scope| {
+        let older = scope.spawn(|| deliver("evt_restricted"));
+        let held = gate.wait_for(1, Duration::from_secs(15));
+        // ... while the expert provides what was due, Stripe activates the account
+        // again, and that delivery reads and writes the newer state first.
+        stripe.fake.activate(&account);
+        let newer = deliver("evt_active_again");
+        let between = app.authed("GET", "/v1/payouts/account", &token, None);
+        // The older read comes back last (released before anything is asserted, so
+        // that a failure cannot leave the older delivery waiting).
+        stripe.fake.release_account_reads();
+        (
+            held,
+            newer,
+            between,
+            older.join().expect("the older delivery"),
+        )
+    });
+    assert!(held, "the restricted read was held");
+    assert_eq!(newer.0, 200, "{}", newer.1);
+    assert_eq!(between.body["status"], "active", "{}", between.raw);
+    assert_eq!(older.0, 200, "{}", older.1);
+    assert_eq!(
+        status_now(),
+        (json!("active"), json!(true)),
+        "the newest state at Stripe stands"
+    );
+    let (_, client) = app.register("carl");
+    let booked = book(&app, &client, expert, SLOT);
+    assert_eq!(booked.status, 201, "{}", booked.raw);
 }

@@ -1,6 +1,7 @@
 //! Refunds Stripe has not settled, against what their expert or referrer
 //! does meanwhile: a refund still pending at Stripe holds its expert's
-//! currency; a refund that fails after its expert moved to another currency
+//! currency, and a late `pending` never takes a settled one back there; a
+//! refund that fails after its expert moved to another currency
 //! is kept by the platform instead of failing every webhook delivery; and a
 //! referral reward a failed refund would revive stays cancelled once its
 //! referrer is paid in another currency.
@@ -99,6 +100,53 @@ fn a_refund_pending_at_stripe_holds_its_experts_currency() {
     );
     assert_consistent(&app);
     drop(fake);
+}
+
+/// Regression: `refund.created` (pending) delivered after `refund.updated` (succeeded)
+/// moved the refund back to pending for good: it stayed unsettled, and its expert could
+/// never change currency again.
+#[test]
+fn a_pending_report_after_a_succeeded_one_leaves_the_refund_settled() {
+    let app = spawn_app_paying();
+    let (_, provider, _, id) = booked(&app);
+    let booking = app.pay_booking(id);
+    let intent = booking.stripe_payment_intent_id.expect("intent");
+    cancel_as_expert(&app, &provider, id);
+    let payment = stored_payment_of(&app.store, BookingId::new(id))
+        .expect("read")
+        .expect("payment");
+    let refund_id = payment.refunds[0].stripe_id.clone().expect("stripe id");
+
+    let (status, answer) = refund_event(
+        &app,
+        "evt_refund_succeeded",
+        refund_object(&intent, &refund_id, "succeeded"),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = post_event(
+        &url(&app),
+        WEBHOOK_SECRET,
+        &event(
+            "evt_refund_created",
+            "refund.created",
+            refund_object(&intent, &refund_id, "pending"),
+        ),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let payment = stored_payment_of(&app.store, BookingId::new(id))
+        .expect("read")
+        .expect("payment");
+    assert_eq!(payment.refunds.len(), 1, "{:?}", payment.refunds);
+    assert_eq!(
+        payment.refunds[0].state,
+        RefundState::Succeeded,
+        "{payment:?}"
+    );
+    assert_eq!(payment.status, PaymentStatus::Refunded);
+    // Nothing is underway: the expert may move to euros.
+    let moved = app.authed("PATCH", "/v1/users/me", &provider, Some(TO_EUROS));
+    assert_eq!(moved.status, 200, "{}", moved.raw);
+    assert_consistent(&app);
 }
 
 /// Regression: a refund that failed after Stripe had reported it succeeded, once its

@@ -124,6 +124,9 @@ impl ProfileUpdate {
     /// [`User::validate`]; `now` becomes `updated_at`. On error `user` may be
     /// partly changed and must be discarded.
     pub fn apply(self, user: &mut User, now: Timestamp) -> Result<()> {
+        let prices_change = self.hourly_rate.is_some()
+            || self.session_duration.is_some()
+            || self.currency.is_some();
         if let Some(currency) = self.currency {
             change_currency(user, currency, self.hourly_rate.is_some())?;
         }
@@ -166,7 +169,33 @@ impl ProfileUpdate {
         set(&mut user.website_url, self.website_url);
         user.updated_at = now.max(user.created_at);
         user.validate()?;
+        if prices_change {
+            check_session_price(user)?;
+        }
         Ok(())
+    }
+}
+
+/// A rate must price one session (`hourly_rate × session_duration / 60`, rounded as it
+/// is charged) at an amount Stripe can charge: one minor unit an hour made 15-minute
+/// sessions cost nothing (booked free from an expert who charges), and JPY 60 an hour
+/// 30-minute sessions of JPY 30, under Stripe's JPY 50 (booked, then never payable).
+fn check_session_price(user: &User) -> Result<()> {
+    let Some(rate) = user.hourly_rate.filter(|rate| rate.is_positive()) else {
+        return Ok(());
+    };
+    let price = crate::payments::charge_for_minutes(rate, user.session_duration)?;
+    match crate::payments::charge_refusal(price) {
+        None => Ok(()),
+        Some(why) => Err(ModelError::invalid(
+            "hourly_rate",
+            format!(
+                "{rate} an hour makes a {}-minute session cost {price}, which cannot be \
+                 charged ({why}): raise the rate or lengthen the session",
+                user.session_duration
+            ),
+        )
+        .into()),
     }
 }
 
@@ -229,4 +258,43 @@ pub fn update_profile(store: &crate::Store, user: UserId, update: ProfileUpdate)
         }
         txn.update(row)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(body: &str) -> ProfileUpdate {
+        serde_json::from_str(body).expect("an update")
+    }
+
+    #[test]
+    fn a_rate_must_price_a_session_stripe_can_charge() {
+        let now = Timestamp::parse_rfc3339("2027-01-02T00:00:00Z").expect("instant");
+        let mut user = crate::test_rows::user("ann", "Tax Advisor");
+        // Regression: one minor unit an hour made 15-minute sessions cost nothing.
+        let penny = update(r#"{"hourly_rate":1,"session_duration":15}"#)
+            .apply(&mut user.clone(), now)
+            .expect_err("a session of nothing");
+        assert!(penny.to_string().contains("hourly_rate"), "{penny}");
+        // Regression: JPY 60 an hour made 30-minute sessions of JPY 30, under JPY 50.
+        let yen = update(r#"{"currency":"JPY","hourly_rate":60,"session_duration":30}"#)
+            .apply(&mut user.clone(), now)
+            .expect_err("a session under Stripe's minimum");
+        assert!(yen.to_string().contains("JPY 50"), "{yen}");
+        update(r#"{"currency":"JPY","hourly_rate":100,"session_duration":30}"#)
+            .apply(&mut user, now)
+            .expect("JPY 50 a session");
+        // A rate from before the rule does not block edits that leave prices alone,
+        // but no change may make its sessions cheaper still.
+        user.hourly_rate = Some(Money::new(60, user.currency));
+        update(r#"{"bio":"About me."}"#)
+            .apply(&mut user.clone(), now)
+            .expect("a new bio");
+        assert!(
+            update(r#"{"session_duration":15}"#)
+                .apply(&mut user, now)
+                .is_err()
+        );
+    }
 }

@@ -30,7 +30,7 @@ use droply_models::{
 };
 
 use crate::availability::{ExpertCalendar, MAX_BOOKING_MINUTES, SlotPolicy, fits_open_hours};
-use crate::payments::{AmountUse, ChargeTerms, Payment, payment_of, round_down_for};
+use crate::payments::{ChargeTerms, Payment, charge_for_minutes, charge_refusal, payment_of};
 use crate::store::{IndexName, KeyBuilder, Store, Txn};
 use crate::{Error, Result};
 
@@ -69,6 +69,8 @@ pub fn book(
 /// ([`SlotPolicy::allows_duration`], else `invalid duration`), except that
 /// a replacement keeps the length of the booking it replaces, whatever the
 /// provider's session length is now ([`SlotPolicy::allows_kept_duration`]);
+/// a new session with a provider who charges costs an amount Stripe can
+/// charge (`charge_refusal`, else `Invalid`: a rate too low for the length);
 /// the start is
 /// on the slot grid ([`SlotPolicy::on_grid`], else `invalid start_time`);
 /// the booker holds fewer than [`SlotPolicy::max_unpaid_holds`] unpaid
@@ -120,6 +122,24 @@ pub(crate) fn book_in(
             policy.check_kept_duration(request.duration_minutes)?;
         }
         _ => policy.check_duration(provider.session_duration, request.duration_minutes)?,
+    }
+    let price = match provider.hourly_rate {
+        Some(rate) => charge_for_minutes(rate, request.duration_minutes)?,
+        None => Money::zero(provider.currency),
+    };
+    // A new session with an expert who charges must cost what Stripe can charge:
+    // a rate that rounds a session to nothing made a paid expert's session free,
+    // and one under Stripe's minimum a booking whose payment could never start.
+    // (A replacement keeps the price it was booked at.)
+    if replacing.is_none()
+        && let Some(rate) = provider.hourly_rate.filter(|rate| rate.is_positive())
+        && let Some(why) = charge_refusal(price)
+    {
+        return Err(Error::Invalid(format!(
+            "a {}-minute session at this expert's rate of {rate} an hour comes to {price}, \
+             which cannot be charged: {why}",
+            request.duration_minutes
+        )));
     }
     check_grid(request.start, provider.timezone, policy)?;
     let now = txn.now();
@@ -173,13 +193,6 @@ pub(crate) fn book_in(
     {
         return Err(Error::SlotUnavailable);
     }
-    let price = match provider.hourly_rate {
-        Some(rate) => round_down_for(
-            rate.checked_mul_ratio(i64::from(request.duration_minutes), 60)?,
-            AmountUse::Charge,
-        ),
-        None => Money::zero(provider.currency),
-    };
     let moved_payment = match replacing {
         Some(old) => payment_of(txn, old.id)?,
         None => None,

@@ -1,10 +1,10 @@
 //! A content item's life: created as a draft by its creator, edited, given
 //! its file and preview, published (only with a file, and, when it has a
-//! price, only by a creator Stripe can pay), unpublished back to a draft,
-//! archived (off sale; buyers keep their access), and deleted only while
-//! nobody has bought or started to buy it. Who may see it: anyone while it
-//! is published, its creator always, a buyer always; to anyone else it does
-//! not exist.
+//! price, only at one Stripe can charge and by a creator Stripe can pay),
+//! unpublished back to a draft, archived (off sale; buyers keep their
+//! access), and deleted only while nobody has bought or started to buy it.
+//! Who may see it: anyone while it is published, its creator always, a
+//! buyer always; to anyone else it does not exist.
 
 use droply_models::{
     Category, CategoryId, CategoryType, Content, ContentId, ContentStatus, ContentType, Money,
@@ -13,7 +13,7 @@ use droply_models::{
 
 use super::purchases::holds;
 use super::reads::ContentReads;
-use crate::payments::{AmountUse, to_stripe};
+use crate::payments::check_chargeable;
 use crate::store::{RecordId, Txn};
 use crate::{Error, Result};
 
@@ -260,7 +260,9 @@ fn check_sellable(txn: &Txn<'_>, content: &Content) -> Result<()> {
 }
 
 /// A price above zero must be in its creator's currency (their earnings are kept in
-/// one; free content may name any) and an amount Stripe can charge.
+/// one; free content may name any) and an amount Stripe can charge: representable,
+/// and within Stripe's least and greatest charge in that currency
+/// ([`check_chargeable`]; a price of USD 0.30 went on sale and every purchase failed).
 fn check_price(creator: &User, price: Money) -> Result<()> {
     if price.is_zero() {
         return Ok(());
@@ -271,7 +273,7 @@ fn check_price(creator: &User, price: Money) -> Result<()> {
             creator.currency, price.currency
         )));
     }
-    to_stripe(price, AmountUse::Charge).map(|_| ())
+    check_chargeable(price).map(|_| ())
 }
 
 /// `id` must be an active content category.

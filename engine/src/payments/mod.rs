@@ -12,7 +12,8 @@
 //! transaction (a redelivery changes nothing), and written so that any order
 //! of a payment's events ends in the same state.
 //!
-//! Parts: `amount` (Money ⇄ Stripe's integers), `config`, `gateway` (the
+//! Parts: `amount` (Money ⇄ Stripe's integers, and the least and most
+//! Stripe charges), `config`, `gateway` (the
 //! async-stripe client), `signature`, the records (`payment`, `ledger`,
 //! `stripe_event`), the use cases `checkout`, `refunds`, `webhook`,
 //! `payouts`, `onboarding` and `intent_cancel` (PaymentIntents given up are
@@ -40,7 +41,8 @@ mod subject;
 mod webhook;
 
 pub use amount::{
-    AmountUse, currency_from_stripe, from_stripe, round_down_for, stripe_currency, to_stripe,
+    AmountUse, charge_for_minutes, charge_refusal, check_chargeable, currency_from_stripe,
+    from_stripe, maximum_charge, minimum_charge, round_down_for, stripe_currency, to_stripe,
 };
 pub use checkout::{PAYMENT_NOT_STARTED, PaymentStart, start_payment, start_purchase_payment};
 pub use config::{PaymentsConfig, RefundPolicy, STRIPE_API_BASE, StripeConfig};

@@ -44,6 +44,35 @@ impl RefundState {
     pub fn counts(self) -> bool {
         matches!(self, RefundState::Pending | RefundState::Succeeded)
     }
+
+    /// Whether a refund in this state may move to `next`: only forward, from
+    /// requested to pending to succeeded or failed, and from succeeded to failed
+    /// (Stripe fails a refund after reporting it succeeded when the card or bank
+    /// sends the money back). Failed is final, and nothing goes back to pending or
+    /// requested: Stripe's events come in any order and our own calls' answers
+    /// are written after them, so a `refund.created` (pending) delivered after
+    /// `refund.updated` (succeeded), or the refund call's answer written after
+    /// that event, is older news. Every change of a refund's state asks this.
+    pub fn may_become(self, next: RefundState) -> bool {
+        use RefundState::{Failed, Pending, Requested, Succeeded};
+        matches!(
+            (self, next),
+            (Requested, Pending | Succeeded | Failed)
+                | (Pending, Succeeded | Failed)
+                | (Succeeded, Failed)
+        )
+    }
+
+    /// The state a refund in this state is in once Stripe has said `reported`:
+    /// `reported` when the refund may move there ([`may_become`](Self::may_become)),
+    /// else this one.
+    pub fn after(self, reported: RefundState) -> RefundState {
+        if self.may_become(reported) {
+            reported
+        } else {
+            self
+        }
+    }
 }
 
 /// Whether a PaymentIntent its booking or purchase no longer wants is
@@ -317,6 +346,41 @@ mod tests {
     use droply_models::{Currency, Money};
 
     use super::*;
+
+    #[test]
+    fn a_refund_only_moves_forward() {
+        use RefundState::{Failed, Pending, Requested, Succeeded};
+        let all = [Requested, Pending, Succeeded, Failed];
+        let allowed = [
+            (Requested, Pending),
+            (Requested, Succeeded),
+            (Requested, Failed),
+            (Pending, Succeeded),
+            (Pending, Failed),
+            (Succeeded, Failed),
+        ];
+        for from in all {
+            for to in all {
+                assert_eq!(
+                    from.may_become(to),
+                    allowed.contains(&(from, to)),
+                    "{from:?} -> {to:?}"
+                );
+                let kept = from.after(to);
+                assert_eq!(
+                    kept,
+                    if allowed.contains(&(from, to)) {
+                        to
+                    } else {
+                        from
+                    }
+                );
+            }
+        }
+        // Regression: a pending report after a success undid it for good.
+        assert_eq!(Succeeded.after(Pending), Succeeded);
+        assert_eq!(Failed.after(Succeeded), Failed);
+    }
 
     #[test]
     fn a_format_1_row_reads_as_a_bookings_payment() {

@@ -86,7 +86,10 @@ pub(crate) fn request_refund(
 
 /// Moves refund `number` of `payment` to `state` (with Stripe's id when
 /// known), writing or undoing its ledger rows and the payment's and
-/// booking's statuses to match. Nothing changes if it is there already.
+/// booking's statuses to match. Nothing changes but the id if it is there
+/// already or the move goes back ([`RefundState::may_become`]: a late
+/// `pending` after `succeeded`, from an event or our own call's answer,
+/// is older news).
 pub(crate) fn settle_refund(
     txn: &mut Txn<'_>,
     mut payment: Payment,
@@ -104,7 +107,7 @@ pub(crate) fn settle_refund(
     }
     let before = refund.state;
     let amount = refund.amount;
-    if before == state || before == RefundState::Failed && state != RefundState::Failed {
+    if !before.may_become(state) {
         return txn.update(payment);
     }
     refund.state = state;

@@ -7,6 +7,11 @@
 //! then the refund; a late `payment_failed` never undoes a success), so
 //! every order of a payment's events ends in the same state and ledger.
 //!
+//! A connected account's state is read from Stripe rather than taken from the
+//! event, and read again after it is written until the store agrees with a read
+//! made after the write (`money_out::settle_account`): two deliveries at once
+//! could otherwise leave the older read written last.
+//!
 //! Objects we created carry our ids and the store's tag in their metadata.
 //! An object tagged by another store, or not tagged and unknown, is
 //! acknowledged and ignored (other integrations share Stripe accounts); an
@@ -120,6 +125,11 @@ pub fn handle_webhook(
         if let Err(err) = send_refund(payments, store, order) {
             tracing::warn!(%err, "refund after a webhook failed; the sweep retries it");
         }
+    }
+    if fresh.is_some() {
+        // A connected account's state, read before the write: another delivery's
+        // older read may have been written after it (redeliveries settle too).
+        money_out::settle_account(payments, store, object)?;
     }
     Ok(receipt)
 }
@@ -423,8 +433,12 @@ impl Context<'_> {
 /// Grants purchase `id` paid by `payment`; true when the buyer already
 /// held the content through another purchase, or the purchase was given up
 /// (its price changed, its content went off sale) and its PaymentIntent
-/// paid before Stripe was told to cancel it: this one is then refunded in
-/// full, which takes the right back.
+/// paid anyway: this one is then refunded in full, which takes the right
+/// back. Given up means its intent is no longer `Wanted`, whatever the sweep
+/// made of it since: `Requested` (not sent to Stripe yet), `Refused` (Stripe
+/// would not cancel it because it was paid: the sweep may come before the
+/// payment's event), or `Cancelled` (it cannot be paid, but an event for it
+/// is still not a sale).
 fn grant_purchase(
     txn: &mut Txn<'_>,
     payment: &Payment,
@@ -432,7 +446,7 @@ fn grant_purchase(
     rules: &super::ReferralRules,
 ) -> Result<bool> {
     let purchase: ContentPurchase = txn.require(id)?;
-    let given_up = payment.intent_cancel == IntentCancel::Requested;
+    let given_up = payment.intent_cancel != IntentCancel::Wanted;
     let held = given_up
         || crate::content::ContentReads::purchases_of(txn, purchase.buyer_id, purchase.content_id)?
             .iter()
@@ -487,6 +501,10 @@ fn name_from_total(
         .position(is_unnamed_total)
         .ok_or_else(|| Error::Invalid(format!("payment {} has no unnamed refund", payment.id)))?;
     let total = payment.refunds[at].amount;
+    // The total counts already (pending or succeeded); what the refund's own
+    // event says only moves it forward (a `pending` after the charge said it
+    // was refunded is older news).
+    let state = payment.refunds[at].state.after(state);
     if total.amount_minor > amount.amount_minor {
         payment.refunds[at].amount = total.checked_sub(amount)?;
         let number = payment.push_refund(amount, REFUNDED_AT_STRIPE, txn.now());

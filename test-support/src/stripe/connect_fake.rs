@@ -3,9 +3,10 @@
 //! by axum on `127.0.0.1:<random port>` from its own tokio runtime, with
 //! Stripe's authentication check, error shape and idempotency keys, test
 //! controls (activate or restrict an account, inject transfer failures,
-//! hold transfers for crash tests) and a log of the requests it saw. Every
-//! request it does not serve itself is forwarded verbatim to an upstream
-//! (a [`LocalStripe`](super::LocalStripe)), so one base URL serves both.
+//! hold transfers for crash tests, hold account reads for races) and a log
+//! of the requests it saw. Every request it does not serve itself is
+//! forwarded verbatim to an upstream (a [`LocalStripe`](super::LocalStripe)),
+//! so one base URL serves both.
 //! This module is the fake's handle for tests; its server is `connect_serve`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -131,6 +132,35 @@ impl TransferGate {
     }
 }
 
+/// Returned by [`StripeFake::hold_account_reads`]: lets a test wait until
+/// the code under test is waiting on held account reads.
+#[derive(Debug, Clone)]
+pub struct AccountReadGate {
+    shared: Arc<Shared>,
+}
+
+impl AccountReadGate {
+    /// Waits until `n` account reads are held (counted from the latest
+    /// `hold_account_reads` call), at most `timeout`; whether they were.
+    pub fn wait_for(&self, n: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.shared.lock();
+        while state.held_reads < n {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            state = self
+                .shared
+                .held_changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+}
+
 impl StripeFake {
     /// Starts the fake on `127.0.0.1:<random port>` with its own tokio
     /// runtime (one worker thread). `upstream` is a base URL like
@@ -162,12 +192,14 @@ impl StripeFake {
                 .expect("handing the StripeFake's listener to tokio")
         };
         let (release, _) = watch::channel(0);
+        let (release_reads, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             upstream,
             fixups: AtomicBool::new(false),
             state: Mutex::new(State::default()),
             held_changed: Condvar::new(),
             release,
+            release_reads,
         });
         let app = Router::new()
             .fallback(handle)
@@ -313,6 +345,30 @@ impl StripeFake {
         self.shared.lock().holding = false;
         self.shared
             .release
+            .send_modify(|generation| *generation += 1);
+    }
+
+    /// Holds the next `count` account reads (`GET /v1/accounts/{id}`): each
+    /// is answered with the account as it was when the request came, but only
+    /// at [`release_account_reads`](Self::release_account_reads), so that a
+    /// test can change the account meanwhile and deliver the older read last
+    /// (two `account.updated` deliveries racing). Later reads are answered at
+    /// once.
+    pub fn hold_account_reads(&self, count: usize) -> AccountReadGate {
+        let mut state = self.shared.lock();
+        state.reads_to_hold = count;
+        state.held_reads = 0;
+        AccountReadGate {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Answers the held account reads (those still connected) with what they
+    /// read, and holds no more.
+    pub fn release_account_reads(&self) {
+        self.shared.lock().reads_to_hold = 0;
+        self.shared
+            .release_reads
             .send_modify(|generation| *generation += 1);
     }
 }

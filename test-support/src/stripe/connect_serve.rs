@@ -43,6 +43,11 @@ pub(super) struct State {
     pub(super) holding: bool,
     /// How many transfers were recorded since the last `hold_transfers`.
     pub(super) held: usize,
+    /// How many of the next account reads (`GET /v1/accounts/{id}`) to hold
+    /// (see [`StripeFake::hold_account_reads`]).
+    pub(super) reads_to_hold: usize,
+    /// How many account reads were held since the last `hold_account_reads`.
+    pub(super) held_reads: usize,
 }
 
 /// State shared by the server's tasks, the fake and its gates.
@@ -52,10 +57,12 @@ pub(super) struct Shared {
     /// Whether forwarded JSON is repaired (see `set_upstream_fixups`).
     pub(super) fixups: AtomicBool,
     pub(super) state: Mutex<State>,
-    /// Notified whenever `held` grows.
+    /// Notified whenever `held` or `held_reads` grows.
     pub(super) held_changed: Condvar,
-    /// Bumped by each `release_transfers`; held requests wait for a bump.
+    /// Bumped by each `release_transfers`; held transfers wait for a bump.
     pub(super) release: watch::Sender<u64>,
+    /// Bumped by each `release_account_reads`; held reads wait for a bump.
+    pub(super) release_reads: watch::Sender<u64>,
 }
 
 impl Shared {
@@ -126,9 +133,10 @@ fn respond(reply: &Reply, idempotency_key: Option<&str>, replayed: bool) -> Resp
 enum Outcome {
     /// Answer now.
     Now(Reply, bool),
-    /// A held transfer: answer `Reply` once the release generation moves
+    /// A held transfer or account read: answer `Reply` (as it was when the
+    /// request came) once the release generation the receiver watches moves
     /// past the one given.
-    Held(Reply, u64),
+    Held(Reply, watch::Receiver<u64>, u64),
 }
 
 /// The one handler: serves the fake's routes, forwards everything else.
@@ -183,8 +191,7 @@ pub(super) async fn handle(
     );
     match outcome {
         Outcome::Now(reply, replayed) => respond(&reply, key.as_deref(), replayed),
-        Outcome::Held(reply, generation) => {
-            let mut released = shared.release.subscribe();
+        Outcome::Held(reply, mut released, generation) => {
             // Err only if the sender is gone, i.e. the fake is being dropped.
             let _ = released.wait_for(|g| *g != generation).await;
             respond(&reply, key.as_deref(), false)
@@ -250,8 +257,17 @@ fn serve_locked(
     if creates_transfer && succeeded && state.holding {
         state.held += 1;
         shared.held_changed.notify_all();
-        let generation = *shared.release.borrow();
-        return Outcome::Held(reply, generation);
+        let released = shared.release.subscribe();
+        let generation = *released.borrow();
+        return Outcome::Held(reply, released, generation);
+    }
+    if matches!(route, Route::GetAccount(_)) && succeeded && state.reads_to_hold > 0 {
+        state.reads_to_hold -= 1;
+        state.held_reads += 1;
+        shared.held_changed.notify_all();
+        let released = shared.release_reads.subscribe();
+        let generation = *released.borrow();
+        return Outcome::Held(reply, released, generation);
     }
     Outcome::Now(reply, false)
 }

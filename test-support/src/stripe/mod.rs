@@ -7,8 +7,9 @@
 //!   webhook receivers.
 //! - [`StripeFake`] ([`connect_fake`]): an in-process fake of what
 //!   localstripe lacks, Stripe Connect (connected accounts, account links,
-//!   transfers), with idempotency keys, injected failures and a gate for
-//!   crash tests; it forwards every other request to an upstream
+//!   transfers), with idempotency keys, injected failures, a gate for
+//!   crash tests and held account reads for races; it forwards every other
+//!   request to an upstream
 //!   localstripe, so one base URL serves both (verbatim, or repaired to
 //!   Stripe's schema with [`StripeFake::set_upstream_fixups`]).
 //! - [`IntentFake`] ([`intent_fake`]): PaymentIntents alone, in process,
@@ -113,7 +114,7 @@ pub mod localstripe;
 mod upstream_fixups;
 pub mod webhook_sender;
 
-pub use connect_fake::{SeenRequest, StripeFake, TransferGate};
+pub use connect_fake::{AccountReadGate, SeenRequest, StripeFake, TransferGate};
 pub use intent_fake::IntentFake;
 pub use localstripe::{LocalStripe, SECRET_KEY};
 pub use webhook_sender::{event, post_event, signature_header};

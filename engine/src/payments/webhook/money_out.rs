@@ -1,14 +1,29 @@
 //! The webhook events of money going out and the accounts it goes to: `account.updated`
 //! (its state read from Stripe when the event arrives, since events come in any order),
 //! `transfer.reversed` (what came back, once) and `payout.paid` / `payout.failed`.
+//!
+//! Two deliveries of `account.updated` for one account can run at once (on one node or
+//! several): each reads the account from Stripe, then writes what it read, and the read
+//! that started first may be written last, leaving an older state (an expert stuck
+//! `restricted`, not bookable) over a newer one. Stripe's account has no version to
+//! compare, so after its write each delivery reads the account again and writes
+//! it again until a read made after its last write agrees with the store
+//! ([`settle_account`]). The last write of all is then followed by a read that agrees
+//! with it, so the store ends as Stripe was after every write; a change at Stripe after
+//! that read sends an event of its own. No lock and no new stored field is needed, and
+//! it holds across nodes sharing a PostgreSQL store.
 
 use droply_models::{Payout, PayoutId, PayoutStatus, StripeAccountStatus, User, UserId};
 use serde_json::Value;
 
 use super::{Applied, Context, Tag, amount_in, metadata_id, not_ours, tag_of, text};
 use crate::payments::{META_PAYOUT, META_USER, Payments, account_status_from, ledger};
-use crate::store::Txn;
+use crate::store::{Store, Txn};
 use crate::{Error, Result};
+
+/// How many times [`settle_account`] reads an account again before it gives up
+/// (each time another delivery wrote between its read and its write).
+const SETTLE_ROUNDS: usize = 4;
 
 /// For an `account.updated` of ours, the account with its state as Stripe has it now,
 /// read before the transaction (no network call runs inside one). Stripe sends events
@@ -40,6 +55,77 @@ pub(super) fn fresh_account(
     Ok(Some(fresh))
 }
 
+/// After an `account.updated` of ours was applied (or found applied before), reads the
+/// account from Stripe again and writes what it says until a read agrees with the store
+/// (see the module's docs): another delivery's older read may have been written after
+/// ours. `PaymentProvider` when the account kept changing for [`SETTLE_ROUNDS`] reads
+/// (the webhook then fails, and Stripe's redelivery settles it), or Stripe could not be
+/// read. Nothing is written once the user no longer holds the account.
+pub(super) fn settle_account(payments: &Payments, store: &Store, account: &Value) -> Result<()> {
+    let account_id = text(account, "id")?;
+    let user_id = metadata_id(account, META_USER)?;
+    for _ in 0..SETTLE_ROUNDS {
+        let Some(now) = fresh_account(payments, "account.updated", account)? else {
+            return Ok(());
+        };
+        let (status, payouts) = state_of(&now);
+        let changed = store.write(|txn| {
+            let user: Option<User> = txn.get(UserId::new(user_id))?;
+            match user {
+                Some(user) if user.stripe_account_id.as_deref() == Some(account_id) => {
+                    write_state(txn, user, status, payouts)
+                }
+                _ => Ok(false),
+            }
+        })?;
+        if !changed {
+            return Ok(());
+        }
+        tracing::info!(
+            user = user_id,
+            status = status.as_str(),
+            "an older read of a connected account had been written over a newer one; written again"
+        );
+    }
+    Err(Error::PaymentProvider(format!(
+        "user {user_id}'s connected account kept changing while it was read; Stripe's redelivery settles it"
+    )))
+}
+
+/// Our status and whether payouts can be made, for what Stripe says of `account`.
+fn state_of(account: &Value) -> (StripeAccountStatus, bool) {
+    let flag = |name: &str| account.get(name).and_then(Value::as_bool).unwrap_or(false);
+    let status = account_status_from(
+        flag("charges_enabled"),
+        flag("payouts_enabled"),
+        flag("details_submitted"),
+        account
+            .pointer("/requirements/disabled_reason")
+            .and_then(Value::as_str),
+    );
+    (
+        status,
+        flag("payouts_enabled") && status == StripeAccountStatus::Active,
+    )
+}
+
+/// Writes `status` and `payouts` on `user` unless they are there already; whether
+/// anything changed.
+fn write_state(
+    txn: &mut Txn<'_>,
+    mut user: User,
+    status: StripeAccountStatus,
+    payouts: bool,
+) -> Result<bool> {
+    if user.stripe_account_status == status && user.payout_enabled == payouts {
+        return Ok(false);
+    }
+    user.stripe_account_status = status;
+    user.payout_enabled = payouts;
+    txn.update(user)?;
+    Ok(true)
+}
+
 impl Context<'_> {
     pub(super) fn account_updated(&self, txn: &mut Txn<'_>, account: &Value) -> Result<Applied> {
         let account_id = text(account, "id")?;
@@ -47,7 +133,7 @@ impl Context<'_> {
             return Ok(not_ours());
         }
         let user_id = metadata_id(account, META_USER)?;
-        let mut user: User = txn.get(UserId::new(user_id))?.ok_or(Error::NotFound {
+        let user: User = txn.get(UserId::new(user_id))?.ok_or(Error::NotFound {
             entity: "user",
             id: user_id,
         })?;
@@ -56,18 +142,8 @@ impl Context<'_> {
                 "account {account_id} is not user {user_id}'s connected account"
             )));
         }
-        let flag = |name: &str| account.get(name).and_then(Value::as_bool).unwrap_or(false);
-        let status = account_status_from(
-            flag("charges_enabled"),
-            flag("payouts_enabled"),
-            flag("details_submitted"),
-            account
-                .pointer("/requirements/disabled_reason")
-                .and_then(Value::as_str),
-        );
-        user.stripe_account_status = status;
-        user.payout_enabled = flag("payouts_enabled") && status == StripeAccountStatus::Active;
-        txn.update(user)?;
+        let (status, payouts) = state_of(account);
+        write_state(txn, user, status, payouts)?;
         Ok((
             format!("user {user_id}'s account is {}", status.as_str()),
             None,

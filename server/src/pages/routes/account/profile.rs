@@ -4,7 +4,9 @@
 //! account's currency, kept as integer minor units), session length,
 //! service description and availability. A save goes through the same
 //! allowlist as the API (`ProfileUpdate`); a refused one is shown again,
-//! as typed, with its error and status 400.
+//! as typed, with its error and status 400. The form always sends the
+//! rate, so a new currency with the rate left as shown (in the old one) is
+//! refused here: the engine would read those digits in the new currency.
 
 use axum::Router;
 use axum::extract::State;
@@ -120,6 +122,23 @@ impl ProfileForm {
                 .transpose()
         };
         let currency = Currency::parse(self.currency.trim()).map_err(api_error)?;
+        if currency != user.currency
+            && let Some(old) = user.hourly_rate
+            && optional(&self.hourly_rate).is_some_and(|text| {
+                Money::from_decimal_str(&text, user.currency).is_ok_and(|typed| typed == old)
+            })
+        {
+            // The form always sends the rate, so the API's "a new rate with a new
+            // currency" rule is always met: left as shown, the old rate's digits would
+            // be read in the new currency (JPY 9000 an hour became EUR 9,000.00).
+            return Err(api_error(droply_models::Error::invalid(
+                "hourly_rate",
+                format!(
+                    "enter your hourly rate in {currency}: the rate shown is your rate in {}",
+                    user.currency
+                ),
+            )));
+        }
         let hourly_rate = optional(&self.hourly_rate)
             .map(|text| {
                 Money::from_decimal_str(&text, currency)
