@@ -18,7 +18,13 @@ use crate::live_client::{LiveClient, connect, runtime};
 use crate::page_cookies::handshake;
 
 /// A booking between `client` and `provider` starting `minutes` from now, in `status`.
-fn booking(app: &TestApp, client: u64, provider: u64, minutes: i64, status: BookingStatus) -> u64 {
+pub(crate) fn booking(
+    app: &TestApp,
+    client: u64,
+    provider: u64,
+    minutes: i64,
+    status: BookingStatus,
+) -> u64 {
     let start = Timestamp::now().plus_minutes(minutes);
     let mut booking = Booking::new(NewBooking {
         user_id: UserId::new(client),
@@ -41,7 +47,7 @@ fn booking(app: &TestApp, client: u64, provider: u64, minutes: i64, status: Book
         .get()
 }
 
-fn signal_path(id: u64) -> String {
+pub(crate) fn signal_path(id: u64) -> String {
     format!("/v1/bookings/{id}/signal")
 }
 

@@ -25,7 +25,7 @@ pub use purchases::{begin_purchase, holds, refund_purchase};
 pub use reads::ContentReads;
 pub use sniff::{ALLOWED, FileType, by_media_type, sniff};
 pub use upload::upload;
-pub use views::{ViewCounter, Viewer};
+pub use views::{CountedView, CountedViewId, ViewCounter, Viewer, sweep_counted_views};
 
 /// The limits of content files and view counting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +34,8 @@ pub struct ContentConfig {
     pub max_file_bytes: u64,
     /// The largest preview, in bytes (default 5 MiB).
     pub max_preview_bytes: u64,
-    /// (content, viewer) pairs remembered a day for counting views.
+    /// Views counted today kept at most, one store row per (content,
+    /// viewer) pair a day; past that, views are not counted.
     pub daily_viewers: usize,
 }
 

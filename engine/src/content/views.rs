@@ -1,17 +1,37 @@
 //! Counting views of content, once per viewer per UTC day: a viewer is a
-//! signed-in user or, for anonymous callers, a keyed hash of their address
-//! (the address itself is never kept). Who was seen today is held in
-//! memory, bounded: past the bound, views are not counted rather than
-//! counted twice, and a restart forgets the day (a viewer may then count
-//! once more). The counter itself is the content row's `views`.
+//! signed-in user or, for anonymous callers, their address. Who was counted
+//! today is kept in the store, on sled as on PostgreSQL, so that every node
+//! sharing a PostgreSQL store counts a viewer once (each node's memory
+//! counted them once per node), and a restart forgets nobody: a
+//! [`CountedView`] row per (content, viewer, day), holding only a keyed hash
+//! of the three under the store's secret key (never the user's id or the
+//! address), written in the transaction that moves the content row's
+//! `views`, so two nodes counting one view at once count it once. A repeat
+//! view costs one read of that key; a counted one a write, as it did
+//! already. Rows lapse at the end of their day and the session sweep
+//! removes them ([`sweep_counted_views`]). At most `capacity` rows are kept:
+//! past that (the lapsed ones cleared first), views are not counted rather
+//! than counted twice.
 
-use std::collections::HashSet;
+mod counted_view;
+#[cfg(test)]
+mod tests;
+
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
 
-use droply_models::{ContentId, Timestamp, UserId};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+use droply_models::{Content, ContentId, Timestamp, UserId};
+
+pub use counted_view::{CountedView, CountedViewId};
+
+use crate::Result;
+use crate::records::{LAPSE_BATCH, SWEEP_LIMIT, sweep_lapsed};
+use crate::store::{SecretKeyCell, Store, UniqueName};
+
+/// What the view hash is for: no hash made for another purpose matches it.
+const VIEW_LABEL: &str = "droply content view v1";
+
+/// Microseconds in a day.
+const DAY_MICROS: i64 = 86_400_000_000;
 
 /// Who viewed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,83 +42,98 @@ pub enum Viewer {
     Address(IpAddr),
 }
 
-/// The viewers seen today.
+/// The views counted today, kept in the store; one per engine, over the
+/// engine's store.
 #[derive(Debug)]
 pub struct ViewCounter {
-    key: [u8; 32],
+    store: Store,
     capacity: usize,
-    seen: Mutex<Day>,
-}
-
-#[derive(Debug, Default)]
-struct Day {
-    day: i64,
-    seen: HashSet<[u8; 16]>,
+    secret: SecretKeyCell,
 }
 
 impl ViewCounter {
-    /// Remembers at most `capacity` (content, viewer) pairs a day.
-    pub fn new(capacity: usize) -> ViewCounter {
-        let mut key = [0u8; 32];
-        rand::rng().fill_bytes(&mut key);
+    /// Counts views in `store`, keeping at most `capacity` counted views.
+    pub fn new(store: Store, capacity: usize) -> ViewCounter {
         ViewCounter {
-            key,
+            store,
             capacity,
-            seen: Mutex::new(Day::default()),
+            secret: SecretKeyCell::default(),
         }
     }
 
-    /// Whether this view of `content` by `viewer` at `now` is the first of
-    /// its day (and so counts).
-    pub fn first_today(&self, content: ContentId, viewer: Viewer, now: Timestamp) -> bool {
-        let day = now.as_micros().div_euclid(86_400_000_000);
-        let mut hasher = Sha256::new();
-        hasher.update(self.key);
-        hasher.update(content.get().to_be_bytes());
-        match viewer {
-            Viewer::User(user) => {
-                hasher.update(b"u");
-                hasher.update(user.get().to_be_bytes());
+    /// Counts the view of `content` by `viewer` at `now` if it is the
+    /// viewer's first of its UTC day: the content row with its `views`
+    /// moved, or `None` when the view did not count (seen already today, or
+    /// no room left).
+    pub fn count(
+        &self,
+        content: ContentId,
+        viewer: Viewer,
+        now: Timestamp,
+    ) -> Result<Option<Content>> {
+        let day = now.utc_day();
+        let key = self.view_key(content, viewer, day)?;
+        if self.already_counted(&key)? || !self.has_room(now)? {
+            return Ok(None);
+        }
+        let expires_at = Timestamp::from_micros(day.saturating_add(1).saturating_mul(DAY_MICROS))?;
+        self.store.write(|txn| {
+            // Another node may have counted it since the read above.
+            if txn
+                .lookup_unique(UniqueName::CountedView, key.as_bytes())?
+                .is_some()
+            {
+                return Ok(None);
             }
-            Viewer::Address(address) => {
-                hasher.update(b"a");
-                hasher.update(address.to_string().as_bytes());
-            }
+            txn.create(CountedView {
+                id: CountedViewId::new(0),
+                view_key: key.clone(),
+                expires_at,
+            })?;
+            let mut row: Content = txn.require(content)?;
+            row.views = row.views.saturating_add(1);
+            txn.update(row).map(Some)
+        })
+    }
+
+    /// Whether the view keyed `key` is counted already.
+    fn already_counted(&self, key: &str) -> Result<bool> {
+        Ok(self
+            .store
+            .lookup_unique(UniqueName::CountedView, key.as_bytes())?
+            .is_some())
+    }
+
+    /// Whether another counted view may be kept, clearing some lapsed ones
+    /// first when the store holds `capacity`.
+    fn has_room(&self, now: Timestamp) -> Result<bool> {
+        if self.store.try_count::<CountedView>()? < self.capacity {
+            return Ok(true);
         }
-        let digest = hasher.finalize();
-        let mut short = [0u8; 16];
-        short.copy_from_slice(&digest[..16]);
-        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        if seen.day != day {
-            seen.day = day;
-            seen.seen.clear();
-        }
-        if seen.seen.len() >= self.capacity {
-            return false;
-        }
-        seen.seen.insert(short)
+        sweep_lapsed::<CountedView>(&self.store, now, LAPSE_BATCH)?;
+        Ok(self.store.try_count::<CountedView>()? < self.capacity)
+    }
+
+    /// The keyed hash of (`content`, `viewer`, `day`).
+    fn view_key(&self, content: ContentId, viewer: Viewer, day: i64) -> Result<String> {
+        let (kind, who): (&[u8], Vec<u8>) = match viewer {
+            Viewer::User(user) => (&b"user"[..], user.get().to_be_bytes().to_vec()),
+            Viewer::Address(IpAddr::V4(v4)) => (&b"address"[..], v4.octets().to_vec()),
+            Viewer::Address(IpAddr::V6(v6)) => (&b"address"[..], v6.octets().to_vec()),
+        };
+        self.secret.get(&self.store)?.keyed_hash(
+            VIEW_LABEL,
+            &[&content.get().to_be_bytes(), &day.to_be_bytes(), kind, &who],
+        )
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_viewer_counts_once_a_day() {
-        let counter = ViewCounter::new(3);
-        let now = Timestamp::parse_rfc3339("2026-11-30T10:00:00Z").expect("time");
-        let ann = Viewer::User(UserId::new(1));
-        let anon = Viewer::Address("127.0.0.1".parse().expect("ip"));
-        let one = ContentId::new(1);
-        assert!(counter.first_today(one, ann, now));
-        assert!(!counter.first_today(one, ann, now.plus_minutes(60)));
-        assert!(counter.first_today(one, anon, now));
-        assert!(counter.first_today(ContentId::new(2), ann, now));
-        assert!(
-            !counter.first_today(ContentId::new(3), ann, now),
-            "over the bound: not counted"
-        );
-        assert!(counter.first_today(one, ann, now.plus_days(1)), "a new day");
+/// Removes the counted views of days gone by at `now`, at most 10,000 a
+/// run (the rest go on the next); returns how many.
+pub fn sweep_counted_views(store: &Store, now: Timestamp) -> Result<usize> {
+    let swept = sweep_lapsed::<CountedView>(store, now, SWEEP_LIMIT)?;
+    if swept > 0 {
+        tracing::info!(swept, "counted views of past days swept");
     }
+    Ok(swept)
 }

@@ -5,12 +5,14 @@
 //! order). Presence (joined, left) is stored as system notices too. Every
 //! message gets its id from the store; the room delivers them in id order,
 //! and a reconnecting client reads what it missed with [`messages_after`].
+//! [`posted_by_id`] reads the messages the feed names (`message_feed`).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use droply_models::{
-    DropinMessage, DropinMessageId, DropinMessageType, DropinParticipantId, DropinSessionId,
-    Timestamp,
+    DropinMessage, DropinMessageId, DropinMessageType, DropinParticipantId, DropinSession,
+    DropinSessionId, Timestamp,
 };
 
 use super::authors::{Author, appears_anonymous, author_of};
@@ -160,27 +162,78 @@ pub fn messages_after(
 ) -> Result<Vec<Posted>> {
     let session_row = store.dropin_sessions().get(session)?;
     let messages = store.dropin_messages().after(session, after, limit)?.items;
-    let mut authors: HashMap<DropinParticipantId, Author> = HashMap::new();
+    let mut authors = Authors::new(store);
+    authors.sessions.insert(session, session_row);
     let mut posted = Vec::with_capacity(messages.len());
     for message in messages {
-        let author = match authors.get(&message.participant_id) {
-            Some(author) => author.clone(),
-            None => {
-                let participant = store.dropin_participants().get(message.participant_id)?;
-                let user = match participant.user_id {
-                    Some(user) if !appears_anonymous(&session_row, &participant) => {
-                        store.users().find(user)?
-                    }
-                    _ => None,
-                };
-                let author = author_of(&session_row, &participant, user.as_ref());
-                authors.insert(message.participant_id, author.clone());
-                author
-            }
+        let author = authors.of(&message)?;
+        posted.push(Posted { message, author });
+    }
+    Ok(posted)
+}
+
+/// The messages `ids` name, in the order given, each with its author; an
+/// id whose row, session or author is gone (deleted since it was written)
+/// is left out.
+pub(crate) fn posted_by_id(store: &Store, ids: &[DropinMessageId]) -> Result<Vec<Posted>> {
+    let mut authors = Authors::new(store);
+    let mut posted = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(message) = store.dropin_messages().find(*id)? else {
+            continue;
+        };
+        let author = match authors.of(&message) {
+            Ok(author) => author,
+            Err(Error::NotFound { .. }) => continue,
+            Err(err) => return Err(err),
         };
         posted.push(Posted { message, author });
     }
     Ok(posted)
+}
+
+/// The authors of the messages one read goes through, each session and
+/// participant looked up once.
+struct Authors<'s> {
+    store: &'s Store,
+    sessions: HashMap<DropinSessionId, DropinSession>,
+    authors: HashMap<DropinParticipantId, Author>,
+}
+
+impl<'s> Authors<'s> {
+    fn new(store: &'s Store) -> Self {
+        Authors {
+            store,
+            sessions: HashMap::new(),
+            authors: HashMap::new(),
+        }
+    }
+
+    /// Who wrote `message`, as its room sees them.
+    fn of(&mut self, message: &DropinMessage) -> Result<Author> {
+        if let Some(author) = self.authors.get(&message.participant_id) {
+            return Ok(author.clone());
+        }
+        let session = match self.sessions.entry(message.session_id) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                entry.insert(self.store.dropin_sessions().get(message.session_id)?)
+            }
+        };
+        let participant = self
+            .store
+            .dropin_participants()
+            .get(message.participant_id)?;
+        let user = match participant.user_id {
+            Some(user) if !appears_anonymous(session, &participant) => {
+                self.store.users().find(user)?
+            }
+            _ => None,
+        };
+        let author = author_of(session, &participant, user.as_ref());
+        self.authors.insert(message.participant_id, author.clone());
+        Ok(author)
+    }
 }
 
 /// The time now, after checking session `id` is still open.

@@ -11,12 +11,15 @@
 //! host's or a participant's; `messages` validates and stores what members
 //! send (questions, answers, comments, reactions,
 //! removals, presence); `authors` says who wrote a message the way others
-//! may see it, without any identity in an anonymous session.
+//! may see it, without any identity in an anonymous session;
+//! `message_feed` follows the messages every node stores, in id order, for
+//! the live rooms of each node.
 
 mod authors;
 mod hosting;
 mod joining;
 mod members;
+mod message_feed;
 mod messages;
 mod pass;
 mod seats;
@@ -29,6 +32,7 @@ pub use hosting::{
 };
 pub use joining::{Joined, Joining, join_dropin, session_by_code};
 pub use members::{Member, MemberProof, member_by, member_by_token};
+pub use message_feed::{FeedPage, MessageFeed};
 pub use messages::{
     MAX_REACTION_CHARS, NewMessage, Posted, Presence, messages_after, post_message,
     record_presence, remove_message,

@@ -125,20 +125,15 @@ impl Engine {
         viewer: Option<UserId>,
         seen_as: Viewer,
     ) -> Result<ContentDetails> {
-        let store = self.store();
-        let mut found = content::visible(store, id, viewer)?;
-        let counts = found.is_published()
+        let mut found = content::visible(self.store(), id, viewer)?;
+        if found.is_published()
             && viewer != Some(found.user_id)
-            && self
-                .inner
-                .content_views
-                .first_today(id, seen_as, droply_models::Timestamp::now());
-        if counts {
-            found = store.write(|txn| {
-                let mut row: Content = txn.require(id)?;
-                row.views = row.views.saturating_add(1);
-                txn.update(row)
-            })?;
+            && let Some(counted) =
+                self.inner
+                    .content_views
+                    .count(id, seen_as, droply_models::Timestamp::now())?
+        {
+            found = counted;
         }
         self.details(found, viewer)
     }

@@ -48,11 +48,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use droply_index::Embedder;
 
-use crate::accounts::{HashingPermits, LoginThrottle, sweep_expired_sessions};
+use crate::accounts::{
+    HashingPermits, LoginThrottle, sweep_expired_sessions, sweep_login_attempts,
+};
 use crate::availability::SlotPolicy;
 use crate::booking::expire_unpaid_holds;
 use crate::calendar::CalendarSync;
-use crate::content::{ContentConfig, ContentFiles, ViewCounter};
+use crate::content::{ContentConfig, ContentFiles, ViewCounter, sweep_counted_views};
 use crate::dropins::end_overdue_dropins;
 use crate::matching::Matcher;
 use crate::payments::{
@@ -138,19 +140,23 @@ impl Engine {
                 tracing::info!(orphans, "deleted content files no row points at");
             }
         }
+        // Both keep their counts in the store, so every node sharing it
+        // counts the same attempts and views.
+        let login_throttle = LoginThrottle::new(config.login_throttle, store.clone());
+        let content_views = ViewCounter::new(store.clone(), config.content.daily_viewers);
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
                 data_dir: config.data_dir,
                 search,
-                login_throttle: LoginThrottle::new(config.login_throttle),
+                login_throttle,
                 password_hashing: HashingPermits::new(config.password_hashing),
                 slot_policy: config.slot_policy,
                 payments,
                 reviews: config.reviews,
                 content: config.content,
                 content_files,
-                content_views: ViewCounter::new(config.content.daily_viewers),
+                content_views,
                 video: Video {
                     config: config.video.clone(),
                     daily,
@@ -171,7 +177,10 @@ impl Engine {
         let mut store_jobs = Vec::new();
         if let Some(every) = config.session_sweep_every {
             store_jobs.push(Job::store_wide("session-sweep", every, store, |store| {
-                sweep_expired_sessions(store, droply_models::Timestamp::now()).map(drop)
+                let now = droply_models::Timestamp::now();
+                sweep_expired_sessions(store, now)?;
+                sweep_login_attempts(store, now)?;
+                sweep_counted_views(store, now).map(drop)
             })?);
         }
         if let Some(every) = config.hold_sweep_every {

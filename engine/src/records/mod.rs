@@ -1,6 +1,7 @@
 //! Every entity of the data model as a store [`Record`]: how each is keyed,
 //! indexed and kept unique, plus a typed repository per entity with its
-//! relationship queries (`store.bookings().by_provider(...)`).
+//! relationship queries (`store.bookings().by_provider(...)`), and how rows
+//! that lapse are listed and removed (`expiring`).
 
 /// The parts of a `Record` impl every entity shares: the id accessors and
 /// validation through the model's own `validate`.
@@ -25,6 +26,7 @@ mod category;
 mod content;
 mod copy;
 mod dropin;
+mod expiring;
 mod favorite;
 mod interaction;
 mod payout;
@@ -41,6 +43,9 @@ use droply_models::{
     Payout, PayoutId, Referral, ReferralId, ReferralReward, ReferralRewardId, User, UserId,
     UserInteraction,
 };
+#[cfg(test)]
+pub(crate) use expiring::on_both_backends;
+pub(crate) use expiring::{Expiring, LAPSE_BATCH, SWEEP_LIMIT, drop_first_lapsing, sweep_lapsed};
 
 pub use repo::{Deletable, Repo};
 pub(crate) use user::email_rekeys;
@@ -213,5 +218,7 @@ pub(crate) fn for_every_entity(visitor: &mut impl EntityVisitor) -> Result<()> {
     visitor.visit::<crate::calendar::BusyTimes>()?;
     visitor.visit::<crate::calendar::CalendarOp>()?;
     visitor.visit::<crate::calendar::CalendarEvent>()?;
-    visitor.visit::<crate::calendar::PendingRevocation>()
+    visitor.visit::<crate::calendar::PendingRevocation>()?;
+    visitor.visit::<crate::accounts::LoginAttempts>()?;
+    visitor.visit::<crate::content::CountedView>()
 }

@@ -7,7 +7,8 @@
 //! [`Txn`], commits them with their index entries and change-feed entries in one
 //! backend transaction, durably (sled flushes, PostgreSQL commits) before
 //! returning, so a write that was acknowledged survives a crash. Reads never
-//! block on writers.
+//! block on writers. The nodes sharing a PostgreSQL store can also tell each
+//! other what is kept on one node only ([`Store::tell_nodes`]).
 
 mod backend;
 mod change_feed;
@@ -21,14 +22,15 @@ mod pg;
 mod read;
 mod record;
 mod schema;
+mod secret_key;
 mod shared_files;
 mod sled_trees;
 mod tree_id;
 mod txn;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 pub use change_feed::{Change, ChangeOp};
@@ -37,7 +39,9 @@ pub use integrity::IntegrityReport;
 pub use key::KeyBuilder;
 pub use location::StoreLocation;
 pub use page::{Cursor, MAX_PAGE_SIZE, Order, Page, PageRequest};
+pub use pg::{MAX_NODE_MESSAGE, NodeListener};
 pub use record::{IndexEntry, Record, RecordId, UniqueEntry};
+pub(crate) use secret_key::SecretKeyCell;
 pub use shared_files::SharedFiles;
 pub use tree_id::{EntityKind, IndexName, TreeId, UniqueName};
 pub use txn::{MAX_ID, Txn};
@@ -331,5 +335,27 @@ impl Store {
     /// Whether this store is kept by PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         matches!(self.inner.backend, Backend::Postgres(_))
+    }
+
+    /// Tells every other node sharing this store `message` (text without
+    /// NUL, at most [`MAX_NODE_MESSAGE`] bytes, else [`crate::Error::Invalid`]):
+    /// each hands it to its [`NodeListener`]s. The messages one caller sends
+    /// one after the other arrive in that order; nothing is kept for a node
+    /// not listening at the time. A sled store has no other node: nothing is
+    /// sent.
+    pub fn tell_nodes(&self, message: &str) -> Result<()> {
+        match &self.inner.backend {
+            Backend::Sled(_) => Ok(()),
+            Backend::Postgres(pg) => pg::off_runtime(|| pg.tell_nodes(message)),
+        }
+    }
+
+    /// Hands `listener` what other nodes tell this one
+    /// ([`Store::tell_nodes`]), for as long as it lives (on sled, nothing
+    /// ever comes).
+    pub fn listen_to_nodes(&self, listener: Weak<dyn NodeListener>) {
+        if let Backend::Postgres(pg) = &self.inner.backend {
+            pg.listen_to_nodes(listener);
+        }
     }
 }

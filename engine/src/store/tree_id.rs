@@ -72,11 +72,17 @@ pub enum EntityKind {
     DropinSeat = 32,
     /// `PendingRevocation`: a Google grant still to be revoked after a disconnect (engine-internal).
     CalendarRevocation = 33,
+    /// `LoginAttempts`: one (client network, email) pair's recent sign-in
+    /// attempts, keyed by a keyed hash of the pair (engine-internal).
+    LoginAttempts = 34,
+    /// `CountedView`: a viewer's view of a content item already counted
+    /// today, keyed by a keyed hash of the three (engine-internal).
+    CountedView = 35,
 }
 
 impl EntityKind {
     /// Every kind, in tag order.
-    pub const ALL: [EntityKind; 33] = [
+    pub const ALL: [EntityKind; 35] = [
         EntityKind::User,
         EntityKind::Booking,
         EntityKind::Favorite,
@@ -110,6 +116,8 @@ impl EntityKind {
         EntityKind::CalendarEvent,
         EntityKind::DropinSeat,
         EntityKind::CalendarRevocation,
+        EntityKind::LoginAttempts,
+        EntityKind::CountedView,
     ];
 
     /// The tree holding rows of this kind.
@@ -153,6 +161,8 @@ impl EntityKind {
             EntityKind::CalendarEvent => "calendar_event",
             EntityKind::DropinSeat => "dropin_seat",
             EntityKind::CalendarRevocation => "calendar_revocation",
+            EntityKind::LoginAttempts => "login_attempts",
+            EntityKind::CountedView => "counted_view",
         }
     }
 
@@ -243,11 +253,18 @@ pub enum IndexName {
     /// Payouts whose transfer is not sent yet, oldest first (no owner
     /// part): what the payments sweep retries.
     PendingPayouts,
+    /// Sign-in attempt rows by when their last attempt leaves the window,
+    /// soonest first (no owner part): what the sweep removes and what
+    /// makes room when the throttle is full.
+    LoginAttemptsByExpiry,
+    /// Counted views by the end of their day, soonest first (no owner
+    /// part): what the sweep removes.
+    CountedViewsByExpiry,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 36] = [
+    pub const ALL: [IndexName; 38] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -284,6 +301,8 @@ impl IndexName {
         IndexName::OAuthStatesByUser,
         IndexName::PaymentCallsDue,
         IndexName::PendingPayouts,
+        IndexName::LoginAttemptsByExpiry,
+        IndexName::CountedViewsByExpiry,
     ];
 
     /// The tree's name on disk.
@@ -325,6 +344,8 @@ impl IndexName {
             IndexName::OAuthStatesByUser => "idx/oauth_states_by_user",
             IndexName::PaymentCallsDue => "idx/payment_calls_due",
             IndexName::PendingPayouts => "idx/pending_payouts",
+            IndexName::LoginAttemptsByExpiry => "idx/login_attempts_by_expiry",
+            IndexName::CountedViewsByExpiry => "idx/counted_views_by_expiry",
         }
     }
 }
@@ -362,11 +383,15 @@ pub enum UniqueName {
     RecordingId,
     /// `OAuthState.state_hash`: each consent state used once.
     OAuthState,
+    /// `LoginAttempts.pair_key`: one row per (client network, email) pair.
+    LoginPair,
+    /// `CountedView.view_key`: each (content, viewer, day) counted once.
+    CountedView,
 }
 
 impl UniqueName {
     /// Every unique key.
-    pub const ALL: [UniqueName; 15] = [
+    pub const ALL: [UniqueName; 17] = [
         UniqueName::Username,
         UniqueName::Email,
         UniqueName::ReferralCode,
@@ -382,6 +407,8 @@ impl UniqueName {
         UniqueName::DailyEventId,
         UniqueName::RecordingId,
         UniqueName::OAuthState,
+        UniqueName::LoginPair,
+        UniqueName::CountedView,
     ];
 
     /// The field name shown in conflict errors, and the tree's name on disk after `uniq/`.
@@ -402,6 +429,8 @@ impl UniqueName {
             UniqueName::DailyEventId => "daily_event",
             UniqueName::RecordingId => "recording",
             UniqueName::OAuthState => "oauth_state",
+            UniqueName::LoginPair => "login_pair",
+            UniqueName::CountedView => "counted_view",
         }
     }
 }

@@ -88,13 +88,14 @@ impl AppState {
         if let Some(index) = engine.search_index() {
             metrics::register_search_gauges(&metrics, index);
         }
+        let live = live::LiveHub::new(&limits.live, engine.store());
         AppState {
             engine,
             metrics,
             rate_limits,
             budget,
             trusted_proxies: TrustedProxies(limits.trusted_proxies.clone().into()),
-            live: live::LiveHub::new(&limits.live),
+            live,
             pages: Arc::new(PageSettings::default()),
         }
     }

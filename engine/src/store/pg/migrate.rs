@@ -59,6 +59,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         10,
         include_str!("../../../migrations/postgres/0010_payment_sweep_lists.sql"),
     ),
+    (
+        11,
+        include_str!("../../../migrations/postgres/0011_throttle_and_view_counts.sql"),
+    ),
 ];
 
 /// The Rust steps, by the version they complete.
@@ -68,7 +72,7 @@ const STEPS: &[(i32, Step)] = &[(6, rekey_emails), (10, list_sweep_work)];
 const MIGRATION_LOCK: i64 = 0x6472_6f70_6c79_0001;
 
 /// The latest schema version this build knows.
-pub(crate) const LATEST: i32 = 10;
+pub(crate) const LATEST: i32 = 11;
 
 /// Applies every migration the database has not seen; returns the version it is at.
 pub(crate) fn run(client: &mut Client) -> Result<i32> {
@@ -208,10 +212,13 @@ mod tests {
                 ],
             )
             .expect("old key");
-        // Back to version 5's shape: what versions 7 to 10 changed undone.
+        // Back to version 5's shape: what versions 7 to 11 changed undone.
         client
             .batch_execute(
-                "DROP TABLE idx_payment_calls_due;
+                "DROP TABLE idx_login_attempts_by_expiry, uniq_login_pair, login_attempts,
+                   idx_counted_views_by_expiry, uniq_counted_view, counted_view;
+                 DELETE FROM entity_rows WHERE kind IN ('login_attempts', 'counted_view');
+                 DROP TABLE idx_payment_calls_due;
                  DROP TABLE idx_pending_payouts;
                  DROP TABLE calendar_revocation;
                  DELETE FROM entity_rows WHERE kind = 'calendar_revocation';
@@ -241,11 +248,14 @@ mod tests {
         let url = droply_test_support::postgres::fresh_database();
         let store = Store::open_postgres(&url).expect("open");
         write_owing_rows(&store, None, 20);
-        // Back to version 9's shape: neither list yet.
+        // Back to version 9's shape: neither list yet (nor version 11's tables).
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
         client
             .batch_execute(
-                "DROP TABLE idx_payment_calls_due;
+                "DROP TABLE idx_login_attempts_by_expiry, uniq_login_pair, login_attempts,
+                   idx_counted_views_by_expiry, uniq_counted_view, counted_view;
+                 DELETE FROM entity_rows WHERE kind IN ('login_attempts', 'counted_view');
+                 DROP TABLE idx_payment_calls_due;
                  DROP TABLE idx_pending_payouts;
                  DELETE FROM schema_migrations WHERE version >= 10;",
             )

@@ -9,12 +9,15 @@
 //! feed sequence numbers come from one counters row in the same transaction,
 //! and the feed commits in sequence order, so a follower reading it never
 //! skips an entry that commits late. Each commit notifies `droply_changes`;
-//! every node's listener (`listen.rs`) wakes its followers.
+//! every node's listener (`listen.rs`) wakes its followers. What lives on
+//! one node only (a WebRTC relay's connections) is told to the other nodes
+//! on `droply_nodes` (`node_bus.rs`), which the same listener hears.
 
 mod files;
 mod lease;
 mod listen;
 mod migrate;
+mod node_bus;
 mod pool;
 mod session;
 pub(crate) mod trees;
@@ -32,6 +35,8 @@ use super::txn::{ChangedRow, Txn};
 use crate::{Error, Result};
 use lease::JobsLease;
 pub(crate) use listen::spawn_listener;
+use node_bus::NodeBus;
+pub use node_bus::{MAX_NODE_MESSAGE, NodeListener};
 use pool::{Pool, PoolLimits, Pooled};
 pub(crate) use pool::{blocking_allowed, off_runtime};
 use session::Session;
@@ -52,6 +57,8 @@ pub(crate) struct PgStore {
     lease: JobsLease,
     /// How rows are written into each entity's table.
     row_writes: trees::RowWrites,
+    /// This node's end of the channel between nodes.
+    nodes: NodeBus,
 }
 
 impl PgStore {
@@ -67,6 +74,7 @@ impl PgStore {
             shown,
             lease: JobsLease::default(),
             row_writes,
+            nodes: NodeBus::new(),
         })
     }
 

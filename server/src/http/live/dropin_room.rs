@@ -4,18 +4,20 @@
 //! sends what the client has not seen from the store (everything after the
 //! `after` id it gave, or the whole history) and from then on the room's
 //! frames, skipping any id it already sent: so every message arrives once,
-//! in id order, even across a reconnect. What the client sends is checked,
-//! rate limited, stored and broadcast under the room's posting lock; a
-//! client's mistake answers an `error` frame to it alone. While open, the
-//! connection keeps renewing the member's seat (`DropinSeat`), catching up
-//! from the store at each renewal (a session that ended by itself has no
-//! room frame to tell it). It ends when
+//! in id order, even across a reconnect. A room's frames are the messages
+//! every node stores, handed on by this node's feed reader (`room_feed`)
+//! in id order, which is commit order; so a frame at or below the last id
+//! sent was sent already, and reading the store after the last id sent
+//! skips nothing. What the client sends is checked, rate limited and
+//! stored; it comes back to the room, here and on every other node, through
+//! the feed. A client's mistake answers an `error` frame to it alone. While
+//! open, the connection keeps renewing the member's seat (`DropinSeat`),
+//! catching up from the store at each renewal (and when the feed reader
+//! says it missed messages). It ends when
 //! the client leaves, falls behind the room's buffer (close 1013: reconnect
 //! with the last id seen), is replaced by a newer connection of the same
 //! member past their few (4000), stays silent past the idle timeout (1001), loses
 //! its seat (4001: join again), or the session ends (1000).
-
-use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
 use droply_engine::Engine;
@@ -25,7 +27,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::hub::{Room, RoomFrame, Seat};
+use super::hub::{RoomEvent, RoomFrame, Seat};
 use super::socket::{Beat, Outbox, Pulse, close, error_frame};
 use crate::http::error::ApiError;
 use crate::http::views::{AuthorView, MessageView};
@@ -77,8 +79,7 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
     let limits = state.live.limits().clone();
     let (sink, mut stream) = socket.split();
     let mut out = Outbox::new(sink, limits.send_timeout);
-    let room = Arc::clone(&seat.room);
-    let mut frames = room.subscribe();
+    let mut frames = seat.room.subscribe();
     let you = AuthorView::from(&member.author);
     let welcome = Welcome {
         kind: "welcome",
@@ -99,7 +100,7 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
         let joined = member.clone();
         // The session may have ended since the member was let in: then there
         // is no notice, and the catch-up below sends the end and closes the room.
-        let _ = publish(&state, &room, move |engine| {
+        let _ = store(&state, move |engine| {
             engine.dropin_presence(&joined, Presence::Joined)
         })
         .await;
@@ -127,17 +128,22 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
                         Ok(false) => break Ending::SeatLost,
                         Err(err) => tracing::warn!(error = ?err, "a drop-in seat could not be renewed"),
                     }
-                    // A session that ended by itself (the overdue sweep) has
-                    // its end notice in the store but no room frame: reading
-                    // what came since delivers it and ends the connection.
+                    // Every stored message comes as a room frame through the
+                    // feed reader; reading what came since is the net under
+                    // it (a reader that could not read the store meanwhile),
+                    // and delivers the end notice of a session that ended
+                    // by itself in any case.
                     match catch_up(&state, &member, last, &mut out).await {
                         CaughtUp::To(caught) => last = caught,
                         CaughtUp::Ended => break Ending::Ended,
                         CaughtUp::Gone => break Ending::Gone,
                     }
                 },
-                frame = frames.recv() => match frame {
-                    Ok(frame) => {
+                event = frames.recv() => match event.as_deref() {
+                    Ok(RoomEvent::Message(frame)) => {
+                        // Frames come in id order, and the store holds every
+                        // id below one it holds: an id at or below `last` was
+                        // sent, from the store or the room.
                         if frame.id > last {
                             if !out.text(frame.json.clone()).await {
                                 break Ending::Gone;
@@ -148,6 +154,11 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
                             break Ending::Ended;
                         }
                     }
+                    Ok(RoomEvent::Missed) => match catch_up(&state, &member, last, &mut out).await {
+                        CaughtUp::To(caught) => last = caught,
+                        CaughtUp::Ended => break Ending::Ended,
+                        CaughtUp::Gone => break Ending::Gone,
+                    },
                     Err(RecvError::Lagged(_)) => break Ending::TooSlow,
                     Err(RecvError::Closed) => break Ending::Gone,
                 },
@@ -156,7 +167,7 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
                     pulse.heard();
                     match message {
                         Message::Text(text) => {
-                            if let Err(err) = handle(&state, &room, &member, text.as_str()).await {
+                            if let Err(err) = handle(&state, &member, text.as_str()).await {
                                 let frame = error_frame(&err);
                                 if !out.text(frame).await {
                                     break Ending::Gone;
@@ -211,7 +222,7 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
     if announced && !matches!(ending, Ending::Ended) {
         let left = member.clone();
         // The session may have ended meanwhile: then nobody needs the notice.
-        let _ = publish(&state, &room, move |engine| {
+        let _ = store(&state, move |engine| {
             engine.dropin_presence(&left, Presence::Left)
         })
         .await;
@@ -258,13 +269,8 @@ async fn catch_up(state: &AppState, member: &Member, after: u64, out: &mut Outbo
     }
 }
 
-/// Checks, rate limits, stores and broadcasts one client frame.
-async fn handle(
-    state: &AppState,
-    room: &Room,
-    member: &Member,
-    text: &str,
-) -> Result<(), ApiError> {
+/// Checks, rate limits and stores one client frame.
+async fn handle(state: &AppState, member: &Member, text: &str) -> Result<(), ApiError> {
     let frame: ClientFrame = serde_json::from_str(text).map_err(|err| {
         ApiError::new(
             crate::http::error::ErrorCode::InvalidInput,
@@ -282,7 +288,7 @@ async fn handle(
                 "remove names the message_id",
             )
         })?;
-        return publish(state, room, move |engine| {
+        return store(state, move |engine| {
             engine.remove_dropin_message(&member, DropinMessageId::new(target))
         })
         .await;
@@ -298,23 +304,20 @@ async fn handle(
         content: frame.content.unwrap_or_default(),
         reply_to: frame.reply_to.map(DropinMessageId::new),
     };
-    publish(state, room, move |engine| {
+    store(state, move |engine| {
         engine.post_dropin_message(&member, message)
     })
     .await
 }
 
-/// Stores through `work` and broadcasts what it stored, in the room's
-/// posting order.
-pub async fn publish(
+/// Stores a message through `work`. It reaches the rooms of every node,
+/// this one's included, through their feed readers (`room_feed`), in id
+/// order with what the other nodes store.
+async fn store(
     state: &AppState,
-    room: &Room,
     work: impl FnOnce(&Engine) -> droply_engine::Result<Posted> + Send + 'static,
 ) -> Result<(), ApiError> {
-    let _order = room.posting().await;
-    let posted = blocking(state, work).await?;
-    room.broadcast(room_frame(&posted));
-    Ok(())
+    blocking(state, work).await.map(drop)
 }
 
 /// The room frame of a stored message.

@@ -1,28 +1,37 @@
 //! The live hub: every drop-in room and signal relay with someone
-//! connected, the cap on live connections, rooms and one member's
-//! connections to a room (a newer one replaces their oldest), and the
-//! message rate per participant. A drop-in room is a broadcast channel of frames in id
-//! order plus a lock held while a message is stored and broadcast, so ids
-//! and delivery order agree; a slow receiver falls behind the channel's
-//! bounded buffer and is dropped, never holding the room up. A room lives
-//! while someone holds a seat in it, a relay while someone holds a lease on
-//! it: both are let go when dropped, so an upgrade that never happens (the
-//! client hung up during the handshake) leaves nothing behind.
+//! connected on this node, the cap on live connections, rooms and one
+//! member's connections to a room (a newer one replaces their oldest), and
+//! the message rate per participant. A drop-in room is a broadcast channel
+//! of the stored messages of its drop-in, in id order: they come from the
+//! node's reader of the store's feed (`room_feed`), which sees what every
+//! node stores, so a room's connections get every message whichever node
+//! took it. A slow receiver falls behind the channel's bounded buffer and
+//! is dropped, never holding the room up. A relay's two sides may be
+//! connected to different nodes: the hub hears what the other nodes say of
+//! the relays it holds (a [`NodeListener`] of the store) and hands it to
+//! them (`signal_relay`). A room lives while someone holds a seat in it, a
+//! relay while someone holds a lease on it: both are let go when dropped,
+//! so an upgrade that never happens (the client hung up during the
+//! handshake) leaves nothing behind.
 
 use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
+use droply_engine::Store;
+use droply_engine::store::NodeListener;
 use droply_models::{BookingId, DropinParticipantId, DropinSessionId};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, broadcast};
 
-use super::signal_relay::Relay;
+use super::room_feed;
+use super::signal_relay::{Relay, RelayNote};
 use crate::http::error::{ApiError, ErrorCode};
 use crate::limits::LiveLimits;
 
-/// One frame for a drop-in room: its message id (0 for none) and its JSON.
+/// One stored message for a drop-in room: its id and its JSON.
 #[derive(Debug)]
 pub struct RoomFrame {
     /// The stored message's id; clients skip what they already have.
@@ -33,28 +42,54 @@ pub struct RoomFrame {
     pub ends_room: bool,
 }
 
-/// A drop-in room: its broadcast channel and its posting lock.
+/// What a room's connections are handed.
+#[derive(Debug)]
+pub enum RoomEvent {
+    /// A stored message, in id order.
+    Message(RoomFrame),
+    /// The node's feed reader may have missed messages (it fell behind the
+    /// feed's truncation): read the store for what came after the last id
+    /// sent.
+    Missed,
+}
+
+/// A drop-in room: its broadcast channel.
 #[derive(Debug)]
 pub struct Room {
-    sender: broadcast::Sender<Arc<RoomFrame>>,
-    posting: tokio::sync::Mutex<()>,
+    sender: broadcast::Sender<Arc<RoomEvent>>,
 }
 
 impl Room {
-    /// A receiver of every frame broadcast from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<RoomFrame>> {
+    /// A receiver of every event broadcast from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<RoomEvent>> {
         self.sender.subscribe()
     }
 
-    /// Holds the room's posting order: store, then [`Room::broadcast`],
-    /// then let go.
-    pub async fn posting(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.posting.lock().await
+    /// Sends `frame` to everyone connected (nobody connected is fine).
+    /// Only the node's feed reader calls it, in id order.
+    pub(crate) fn broadcast(&self, frame: RoomFrame) {
+        let _ = self.sender.send(Arc::new(RoomEvent::Message(frame)));
     }
 
-    /// Sends `frame` to everyone connected (nobody connected is fine).
-    pub fn broadcast(&self, frame: RoomFrame) {
-        let _ = self.sender.send(Arc::new(frame));
+    /// Tells everyone connected to read the store again.
+    pub(crate) fn missed(&self) {
+        let _ = self.sender.send(Arc::new(RoomEvent::Missed));
+    }
+}
+
+/// What one node tells the others through the store
+/// ([`Store::tell_nodes`]).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum NodeNote {
+    /// Something that happened on a booking's relay.
+    Relay(RelayNote),
+}
+
+impl NodeNote {
+    /// The note as a message between nodes.
+    pub(crate) fn to_message(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
     }
 }
 
@@ -134,6 +169,8 @@ struct RoomEntry {
 #[derive(Debug)]
 pub struct LiveHub {
     limits: LiveLimits,
+    /// This node among those sharing the store (a random number).
+    node: u64,
     connections: Arc<Semaphore>,
     rooms: Mutex<HashMap<DropinSessionId, RoomEntry>>,
     relays: Mutex<HashMap<BookingId, Arc<Relay>>>,
@@ -149,18 +186,31 @@ static CONNECTIONS: AtomicU64 = AtomicU64::new(1);
 const PRUNE_EVERY: u64 = 4096;
 
 impl LiveHub {
-    /// An empty hub under `limits`.
-    pub fn new(limits: &LiveLimits) -> Arc<LiveHub> {
+    /// An empty hub under `limits` over `store`: its rooms follow the
+    /// messages every node stores there (a reader of the feed starts now,
+    /// on a thread of its own, and stops when the hub is dropped), and its
+    /// relays hear what the other nodes sharing the store say of them.
+    pub fn new(limits: &LiveLimits, store: &Store) -> Arc<LiveHub> {
         let per_minute = NonZeroU32::new(limits.message_rate.per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.message_rate.burst).unwrap_or(NonZeroU32::MIN);
-        Arc::new(LiveHub {
+        let hub = Arc::new(LiveHub {
             limits: limits.clone(),
+            node: rand::random::<u64>(),
             connections: Arc::new(Semaphore::new(limits.max_connections)),
             rooms: Mutex::new(HashMap::new()),
             relays: Mutex::new(HashMap::new()),
             messages: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
             checks: AtomicU64::new(0),
-        })
+        });
+        room_feed::follow(&hub, store);
+        let listener: Weak<LiveHub> = Arc::downgrade(&hub);
+        store.listen_to_nodes(listener);
+        hub
+    }
+
+    /// This node among those sharing the store.
+    pub fn node(&self) -> u64 {
+        self.node
     }
 
     /// The limits live connections run under.
@@ -206,10 +256,7 @@ impl LiveHub {
                     return Err(overloaded("live rooms"));
                 }
                 let (sender, _) = broadcast::channel(self.limits.send_buffer.max(1));
-                let room = Arc::new(Room {
-                    sender,
-                    posting: tokio::sync::Mutex::new(()),
-                });
+                let room = Arc::new(Room { sender });
                 rooms.insert(
                     session,
                     RoomEntry {
@@ -240,6 +287,14 @@ impl LiveHub {
         self.rooms()
             .get(&session)
             .map(|entry| Arc::clone(&entry.room))
+    }
+
+    /// Every room open now.
+    pub(crate) fn open_rooms(&self) -> Vec<Arc<Room>> {
+        self.rooms()
+            .values()
+            .map(|entry| Arc::clone(&entry.room))
+            .collect()
     }
 
     /// A lease on the relay of booking `booking`, opened if needed; `503
@@ -304,6 +359,27 @@ impl LiveHub {
     }
 }
 
+impl NodeListener for LiveHub {
+    /// What another node says of a relay this node holds goes to it; what
+    /// it answers goes back. Notes of relays not open here are not ours.
+    fn heard(&self, message: &str) -> Vec<String> {
+        let Ok(NodeNote::Relay(note)) = serde_json::from_str::<NodeNote>(message) else {
+            return Vec::new();
+        };
+        // Under the map's lock, as a lease's last drop checks who else
+        // holds the relay.
+        let relays = self.relays();
+        let Some(relay) = relays.get(&BookingId::new(note.booking)) else {
+            return Vec::new();
+        };
+        relay
+            .heard(note)
+            .into_iter()
+            .map(|answer| NodeNote::Relay(answer).to_message())
+            .collect()
+    }
+}
+
 fn overloaded(what: &str) -> ApiError {
     ApiError::new(
         ErrorCode::Overloaded,
@@ -317,9 +393,14 @@ mod tests {
     use super::*;
 
     /// Regression: the message limiter remembered every sender ever seen.
+    fn hub() -> Arc<LiveHub> {
+        let store = Store::open_temporary().expect("store");
+        LiveHub::new(&LiveLimits::default(), &store)
+    }
+
     #[test]
     fn the_message_limiter_forgets_senders_now_and_then() {
-        let hub = LiveHub::new(&LiveLimits::default());
+        let hub = hub();
         for who in 0..PRUNE_EVERY {
             hub.check_message_rate(1, who).expect("under the rate");
         }
@@ -342,7 +423,7 @@ mod tests {
     /// relay open for good, counting against the room cap.
     #[test]
     fn a_relay_stays_while_any_lease_is_held_and_goes_with_the_last() {
-        let hub = LiveHub::new(&LiveLimits::default());
+        let hub = hub();
         let booking = BookingId::new(7);
         let never_upgraded = hub.relay(booking).expect("lease");
         drop(never_upgraded);

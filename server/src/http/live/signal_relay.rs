@@ -7,6 +7,18 @@
 //! is an object whose `type` is `offer`, `answer`, `ice` or `bye`, passed
 //! on to the other side with `from` (`client` or `provider`) added. The
 //! relay closes at the session's end; limits are the drop-in rooms'.
+//!
+//! The two sides may be connected to different nodes sharing one
+//! PostgreSQL store. Each node's relay then tells the others, through the
+//! store's channel between nodes, what happens on it ([`RelayNote`]): a
+//! side was taken (every node holding the booking's relay answers with the
+//! sides it holds), a side was left, a frame for the side held elsewhere.
+//! Every holder is stamped (when it connected, on which node, which
+//! connection), and where two nodes hold the same side the newer holder
+//! keeps it, on both. A side taken on another node may first be told its
+//! peer is absent, then, a moment later, present. What goes between nodes
+//! is not kept: a node that was not listening at the time misses it, as a
+//! client that was not connected does.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -15,14 +27,15 @@ use axum::extract::ws::{Message, WebSocket};
 use droply_engine::booking::BookingRole;
 use droply_models::{BookingId, Timestamp, UserId};
 use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc::{self, error::TrySendError};
 
-use super::hub::RelayLease;
+use super::hub::{NodeNote, RelayLease};
 use super::socket::{Beat, Outbox, Pulse, close, error_frame};
-use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorCode};
+use crate::http::{AppState, blocking};
 
 /// Frames waiting for one side.
 const INBOX: usize = 64;
@@ -31,70 +44,240 @@ const SIGNALS: [&str; 4] = ["offer", "answer", "ice", "bye"];
 
 static CONNECTIONS: AtomicU64 = AtomicU64::new(1);
 
-/// One booking's relay: the connection of each side, if any.
+/// Who holds a side: when they connected (microseconds), on which node,
+/// which connection. Ordered, so every node agrees which of two is newer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub(crate) struct Holder {
+    at: i64,
+    node: u64,
+    connection: u64,
+}
+
+/// What one node tells the others of a booking's relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RelayNote {
+    /// The booking.
+    pub(crate) booking: u64,
+    /// The side it is about: 0 the client, 1 the provider.
+    side: u8,
+    /// What happened.
+    event: RelayEvent,
+}
+
+/// What happened on a side of a relay, on the node that tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RelayEvent {
+    /// This holder connected to the side: nodes holding the relay answer
+    /// with a `Here` for each side they hold.
+    Took(Holder),
+    /// This holder is connected to the side.
+    Here(Holder),
+    /// This holder left the side.
+    Left(Holder),
+    /// A frame for whoever holds the side, from the other side's holder.
+    Signal {
+        /// Who sent it.
+        from: Holder,
+        /// The frame, as passed on.
+        frame: String,
+    },
+}
+
+/// One booking's relay: the connection of each side on this node, and who
+/// holds each side on another node, if anyone.
 #[derive(Debug, Default)]
 pub struct Relay {
-    sides: Mutex<[Option<Side>; 2]>,
+    sides: Mutex<Sides>,
+}
+
+#[derive(Debug, Default)]
+struct Sides {
+    here: [Option<Side>; 2],
+    elsewhere: [Option<Holder>; 2],
 }
 
 #[derive(Debug)]
 struct Side {
-    connection: u64,
+    holder: Holder,
     inbox: mpsc::Sender<String>,
 }
 
-impl Relay {
-    fn sides(&self) -> MutexGuard<'_, [Option<Side>; 2]> {
-        self.sides.lock().unwrap_or_else(PoisonError::into_inner)
+impl Sides {
+    /// Whether `side` is held, here or on another node.
+    fn present(&self, side: usize) -> bool {
+        self.here[side].is_some() || self.elsewhere[side].is_some()
     }
 
-    /// Seats `connection` on `side` (dropping whoever sat there) and tells
-    /// both sides who is present.
-    fn take(&self, side: usize, connection: u64, inbox: mpsc::Sender<String>) {
-        let mut sides = self.sides();
-        sides[side] = Some(Side { connection, inbox });
-        let peer_present = sides[1 - side].is_some();
-        if let Some(me) = &sides[side] {
-            let _ = me.inbox.try_send(presence(peer_present));
-        }
-        if let Some(peer) = &sides[1 - side] {
-            let _ = peer.inbox.try_send(presence(true));
+    /// Sends `frame` to whoever holds `side` here (a full or closed inbox
+    /// loses it).
+    fn tell(&self, side: usize, frame: String) {
+        if let Some(held) = &self.here[side] {
+            let _ = held.inbox.try_send(frame);
         }
     }
 
-    /// Frees `side` if `connection` still holds it, and tells the other side.
-    fn leave(&self, side: usize, connection: u64) {
-        let mut sides = self.sides();
-        if sides[side]
+    /// `holder` holds `side` on another node. The newer of it and this
+    /// node's own holder keeps the side: this node's is dropped (its
+    /// connection closes with 4000), or the other node drops its own when
+    /// it hears of this one's.
+    fn held_elsewhere(&mut self, side: usize, holder: Holder) {
+        if self.here[side]
             .as_ref()
-            .is_some_and(|s| s.connection == connection)
+            .is_some_and(|mine| mine.holder > holder)
         {
-            sides[side] = None;
-            if let Some(peer) = &sides[1 - side] {
-                let _ = peer.inbox.try_send(presence(false));
+            return;
+        }
+        let was_present = self.present(side);
+        self.here[side] = None;
+        self.elsewhere[side] = self.elsewhere[side].max(Some(holder));
+        if !was_present {
+            self.tell(1 - side, presence(true));
+        }
+    }
+
+    /// `holder` left `side` on another node.
+    fn left_elsewhere(&mut self, side: usize, holder: Holder) {
+        if self.elsewhere[side] == Some(holder) {
+            self.elsewhere[side] = None;
+            if !self.present(side) {
+                self.tell(1 - side, presence(false));
             }
         }
     }
 
-    /// Passes `frame` to the side opposite `side`.
-    fn pass(&self, side: usize, frame: String) -> Result<(), ApiError> {
+    /// A `Here` note for each side held on this node.
+    fn held_here(&self, booking: u64) -> Vec<RelayNote> {
+        (0..2)
+            .filter_map(|side| {
+                self.here[side].as_ref().map(|held| RelayNote {
+                    booking,
+                    side: side as u8,
+                    event: RelayEvent::Here(held.holder),
+                })
+            })
+            .collect()
+    }
+}
+
+impl Relay {
+    fn sides(&self) -> MutexGuard<'_, Sides> {
+        self.sides.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Seats `holder` on `side` (dropping whoever sat there on this node)
+    /// and tells both sides who is present; answers the note for the other
+    /// nodes. A holder of the side elsewhere is older: its node drops it
+    /// when the note arrives (or answers that it is newer, by its clock).
+    fn take(
+        &self,
+        booking: BookingId,
+        side: usize,
+        holder: Holder,
+        inbox: mpsc::Sender<String>,
+    ) -> RelayNote {
+        let mut sides = self.sides();
+        sides.here[side] = Some(Side { holder, inbox });
+        sides.elsewhere[side] = None;
+        let peer_present = sides.present(1 - side);
+        sides.tell(side, presence(peer_present));
+        sides.tell(1 - side, presence(true));
+        RelayNote {
+            booking: booking.get(),
+            side: side as u8,
+            event: RelayEvent::Took(holder),
+        }
+    }
+
+    /// Frees `side` if `holder` still holds it here, and tells the other
+    /// side; answers the note for the other nodes (none when it no longer
+    /// held the side).
+    fn leave(&self, booking: BookingId, side: usize, holder: Holder) -> Option<RelayNote> {
+        let mut sides = self.sides();
+        if sides.here[side]
+            .as_ref()
+            .is_none_or(|held| held.holder != holder)
+        {
+            return None;
+        }
+        sides.here[side] = None;
+        if !sides.present(side) {
+            sides.tell(1 - side, presence(false));
+        }
+        Some(RelayNote {
+            booking: booking.get(),
+            side: side as u8,
+            event: RelayEvent::Left(holder),
+        })
+    }
+
+    /// Passes `frame` from `side`'s `holder` to the other side: here, or
+    /// answers the note that takes it to the node holding it.
+    fn pass(
+        &self,
+        booking: BookingId,
+        side: usize,
+        holder: Holder,
+        frame: String,
+    ) -> Result<Option<RelayNote>, ApiError> {
         let sides = self.sides();
-        let Some(peer) = &sides[1 - side] else {
-            return Err(ApiError::new(
-                ErrorCode::InvalidState,
-                "the other party is not connected yet",
-            ));
-        };
-        match peer.inbox.try_send(frame) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(ApiError::new(
-                ErrorCode::Overloaded,
-                "the other party is not keeping up",
-            )),
-            Err(TrySendError::Closed(_)) => Err(ApiError::new(
-                ErrorCode::InvalidState,
-                "the other party is not connected",
-            )),
+        let peer = 1 - side;
+        if let Some(held) = &sides.here[peer] {
+            return match held.inbox.try_send(frame) {
+                Ok(()) => Ok(None),
+                Err(TrySendError::Full(_)) => Err(ApiError::new(
+                    ErrorCode::Overloaded,
+                    "the other party is not keeping up",
+                )),
+                Err(TrySendError::Closed(_)) => Err(ApiError::new(
+                    ErrorCode::InvalidState,
+                    "the other party is not connected",
+                )),
+            };
+        }
+        if sides.elsewhere[peer].is_some() {
+            return Ok(Some(RelayNote {
+                booking: booking.get(),
+                side: peer as u8,
+                event: RelayEvent::Signal {
+                    from: holder,
+                    frame,
+                },
+            }));
+        }
+        Err(ApiError::new(
+            ErrorCode::InvalidState,
+            "the other party is not connected yet",
+        ))
+    }
+
+    /// What another node says of this relay; answers the notes to send
+    /// back.
+    pub(crate) fn heard(&self, note: RelayNote) -> Vec<RelayNote> {
+        let side = usize::from(note.side);
+        if side > 1 {
+            return Vec::new();
+        }
+        let mut sides = self.sides();
+        match note.event {
+            RelayEvent::Took(holder) => {
+                sides.held_elsewhere(side, holder);
+                sides.held_here(note.booking)
+            }
+            RelayEvent::Here(holder) => {
+                sides.held_elsewhere(side, holder);
+                Vec::new()
+            }
+            RelayEvent::Left(holder) => {
+                sides.left_elsewhere(side, holder);
+                Vec::new()
+            }
+            RelayEvent::Signal { from, frame } => {
+                // The sender is there: its side hears so before the frame.
+                sides.held_elsewhere(1 - side, from);
+                sides.tell(side, frame);
+                Vec::new()
+            }
         }
     }
 }
@@ -121,11 +304,18 @@ pub async fn serve(
         BookingRole::Provider => "provider",
     };
     let limits = state.live.limits().clone();
-    let connection = CONNECTIONS.fetch_add(1, Ordering::Relaxed);
+    let holder = Holder {
+        at: Timestamp::now().as_micros(),
+        node: state.live.node(),
+        connection: CONNECTIONS.fetch_add(1, Ordering::Relaxed),
+    };
     let (sink, mut stream) = socket.split();
     let mut out = Outbox::new(sink, limits.send_timeout);
     let (inbox_tx, mut inbox) = mpsc::channel(INBOX);
-    relay.take(side, connection, inbox_tx);
+    let took = relay.take(booking, side, holder, inbox_tx);
+    if let Err(err) = tell_nodes(&state, took).await {
+        tracing::warn!(error = ?err, "the other nodes were not told of a relay's new side");
+    }
     let mut pulse = Pulse::new(&limits);
     let until_end = closes_at
         .signed_duration_since(Timestamp::now())
@@ -150,7 +340,13 @@ pub async fn serve(
                 let Some(Ok(message)) = incoming else { break };
                 pulse.heard();
                 let answer = match message {
-                    Message::Text(text) => signal(&state, relay, booking, user, side, from, text.as_str()),
+                    Message::Text(text) => {
+                        match signal(&state, relay, booking, (user, holder), side, from, text.as_str()) {
+                            Ok(Some(note)) => tell_nodes(&state, note).await,
+                            Ok(None) => Ok(()),
+                            Err(err) => Err(err),
+                        }
+                    }
                     Message::Binary(_) => Err(ApiError::new(ErrorCode::InvalidInput, "send JSON text frames")),
                     Message::Close(_) => break,
                     Message::Ping(_) | Message::Pong(_) => Ok(()),
@@ -178,21 +374,37 @@ pub async fn serve(
             }
         }
     }
-    relay.leave(side, connection);
+    if let Some(left) = relay.leave(booking, side, holder)
+        && let Err(err) = tell_nodes(&state, left).await
+    {
+        tracing::warn!(error = ?err, "the other nodes were not told a relay's side left");
+    }
     drop(lease);
     drop(permit);
 }
 
-/// Checks one client frame and passes it on.
+/// Tells the other nodes sharing the store `note`; nothing to do on sled,
+/// which one node serves.
+async fn tell_nodes(state: &AppState, note: RelayNote) -> Result<(), ApiError> {
+    if !state.engine.store().is_postgres() {
+        return Ok(());
+    }
+    let message = NodeNote::Relay(note).to_message();
+    blocking(state, move |engine| engine.store().tell_nodes(&message)).await
+}
+
+/// Checks one client frame and passes it on; answers the note that takes
+/// it to another node, when the other side is connected there.
 fn signal(
     state: &AppState,
     relay: &Relay,
     booking: BookingId,
-    user: UserId,
+    who: (UserId, Holder),
     side: usize,
     from: &str,
     text: &str,
-) -> Result<(), ApiError> {
+) -> Result<Option<RelayNote>, ApiError> {
+    let (user, holder) = who;
     let invalid = |message: &str| ApiError::new(ErrorCode::InvalidInput, message.to_owned());
     let Ok(Value::Object(mut frame)) = serde_json::from_str::<Value>(text) else {
         return Err(invalid("a signal is a JSON object with a type"));
@@ -212,7 +424,7 @@ fn signal(
     }
     state.live.check_message_rate(booking.get(), user.get())?;
     frame.insert("from".to_owned(), Value::String(from.to_owned()));
-    relay.pass(side, Value::Object(frame).to_string())
+    relay.pass(booking, side, holder, Value::Object(frame).to_string())
 }
 
 fn presence(present: bool) -> String {
@@ -220,4 +432,173 @@ fn presence(present: bool) -> String {
     frame.insert("type".to_owned(), Value::String("peer".to_owned()));
     frame.insert("present".to_owned(), Value::Bool(present));
     Value::Object(frame).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holder(at: i64, node: u64) -> Holder {
+        Holder {
+            at,
+            node,
+            connection: 1,
+        }
+    }
+
+    fn frames(inbox: &mut mpsc::Receiver<String>) -> Vec<Value> {
+        std::iter::from_fn(|| inbox.try_recv().ok())
+            .map(|frame| serde_json::from_str(&frame).expect("json"))
+            .collect()
+    }
+
+    fn peer(present: bool) -> Value {
+        serde_json::json!({"type": "peer", "present": present})
+    }
+
+    /// The client is on this node, the provider on another: each hears of
+    /// the other, frames go both ways, and the provider's leaving is told.
+    #[test]
+    fn a_side_on_another_node_is_present_and_reached_through_notes() {
+        let booking = BookingId::new(7);
+        let relay = Relay::default();
+        let (tx, mut client) = mpsc::channel(INBOX);
+        let mine = holder(10, 1);
+        let took = relay.take(booking, 0, mine, tx);
+        assert_eq!(took.event, RelayEvent::Took(mine));
+        assert_eq!(frames(&mut client), vec![peer(false)]);
+        assert!(
+            relay.pass(booking, 0, mine, "early".to_owned()).is_err(),
+            "nobody to send to yet"
+        );
+
+        let theirs = holder(20, 2);
+        let answers = relay.heard(RelayNote {
+            booking: 7,
+            side: 1,
+            event: RelayEvent::Took(theirs),
+        });
+        assert_eq!(frames(&mut client), vec![peer(true)]);
+        assert_eq!(
+            answers,
+            vec![RelayNote {
+                booking: 7,
+                side: 0,
+                event: RelayEvent::Here(mine),
+            }],
+            "the new side's node learns the client is here"
+        );
+
+        let note = relay
+            .pass(booking, 0, mine, "offer".to_owned())
+            .expect("passed")
+            .expect("to the other node");
+        assert_eq!(
+            note,
+            RelayNote {
+                booking: 7,
+                side: 1,
+                event: RelayEvent::Signal {
+                    from: mine,
+                    frame: "offer".to_owned(),
+                },
+            }
+        );
+        relay.heard(RelayNote {
+            booking: 7,
+            side: 0,
+            event: RelayEvent::Signal {
+                from: theirs,
+                frame: "\"answer\"".to_owned(),
+            },
+        });
+        assert_eq!(frames(&mut client), vec![Value::from("answer")]);
+
+        // An older holder's goodbye is not the present holder's.
+        relay.heard(RelayNote {
+            booking: 7,
+            side: 1,
+            event: RelayEvent::Left(holder(15, 3)),
+        });
+        assert!(frames(&mut client).is_empty());
+        relay.heard(RelayNote {
+            booking: 7,
+            side: 1,
+            event: RelayEvent::Left(theirs),
+        });
+        assert_eq!(frames(&mut client), vec![peer(false)]);
+        assert_eq!(
+            relay.leave(booking, 0, mine),
+            Some(RelayNote {
+                booking: 7,
+                side: 0,
+                event: RelayEvent::Left(mine),
+            })
+        );
+    }
+
+    /// A frame from a side this node has not heard of yet tells the
+    /// receiver its peer is there before the frame itself.
+    #[test]
+    fn a_signal_from_another_node_announces_its_sender_first() {
+        let booking = BookingId::new(7);
+        let relay = Relay::default();
+        let (tx, mut provider) = mpsc::channel(INBOX);
+        relay.take(booking, 1, holder(10, 1), tx);
+        assert_eq!(frames(&mut provider), vec![peer(false)]);
+        relay.heard(RelayNote {
+            booking: 7,
+            side: 1,
+            event: RelayEvent::Signal {
+                from: holder(20, 2),
+                frame: "\"offer\"".to_owned(),
+            },
+        });
+        assert_eq!(
+            frames(&mut provider),
+            vec![peer(true), Value::from("offer")]
+        );
+    }
+
+    /// The same side held on two nodes: the newer holder keeps it, on both.
+    #[test]
+    fn the_newer_holder_of_a_side_keeps_it_across_nodes() {
+        let booking = BookingId::new(7);
+        let relay = Relay::default();
+        let (tx, mut older) = mpsc::channel(INBOX);
+        relay.take(booking, 0, holder(10, 1), tx);
+        let _ = frames(&mut older);
+        // An older holder elsewhere changes nothing, and hears of this one.
+        let answers = relay.heard(RelayNote {
+            booking: 7,
+            side: 0,
+            event: RelayEvent::Took(holder(5, 2)),
+        });
+        assert_eq!(answers.len(), 1);
+        assert!(older.try_recv().is_err() && !older.is_closed());
+        // A newer one replaces this node's connection.
+        let answers = relay.heard(RelayNote {
+            booking: 7,
+            side: 0,
+            event: RelayEvent::Took(holder(30, 2)),
+        });
+        assert!(answers.is_empty());
+        assert!(older.is_closed(), "the older connection is let go");
+        assert_eq!(relay.leave(booking, 0, holder(10, 1)), None);
+    }
+
+    #[test]
+    fn a_note_goes_between_nodes_and_back_unchanged() {
+        let note = NodeNote::Relay(RelayNote {
+            booking: 9,
+            side: 1,
+            event: RelayEvent::Signal {
+                from: holder(1, 2),
+                frame: "{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}".to_owned(),
+            },
+        });
+        let back: NodeNote = serde_json::from_str(&note.to_message()).expect("parses");
+        let (NodeNote::Relay(back), NodeNote::Relay(sent)) = (back, note);
+        assert_eq!(back, sent);
+    }
 }

@@ -189,20 +189,9 @@ pub async fn end_dropin(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DropinView>, ApiError> {
     let id: DropinSessionId = parse_id(&id, "drop-in")?;
-    let ended = match state.live.room(id) {
-        Some(room) => {
-            let _order = room.posting().await;
-            let (session, notice) =
-                blocking(&state, move |engine| engine.end_dropin(id, host)).await?;
-            room.broadcast(dropin_room::room_frame(&notice));
-            session
-        }
-        None => {
-            blocking(&state, move |engine| engine.end_dropin(id, host))
-                .await?
-                .0
-        }
-    };
+    // The `ended` notice reaches the room on every node through the store's
+    // feed, after every message stored before it.
+    let (ended, _) = blocking(&state, move |engine| engine.end_dropin(id, host)).await?;
     Ok(Json(DropinView::from(&ended)))
 }
 

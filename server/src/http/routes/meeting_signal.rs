@@ -6,7 +6,9 @@
 //! with a socket ticket for this booking as `?ticket=` (a browser on
 //! another site); a sign-in token in the URL is refused, as a URL is
 //! logged. The call page opens it with the session cookie, from this
-//! site's own origin only.
+//! site's own origin only. The two parties may reach different nodes
+//! sharing one PostgreSQL store: the relay passes frames and presence
+//! between them (`live::signal_relay`).
 
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
