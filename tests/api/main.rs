@@ -6,6 +6,7 @@
 const BACKEND: droply_test_support::fixtures::Backend =
     droply_test_support::fixtures::Backend::Sled;
 
+mod account_close;
 mod app;
 mod auth;
 mod availability;

@@ -13,6 +13,8 @@
 const BACKEND: droply_test_support::fixtures::Backend =
     droply_test_support::fixtures::Backend::Postgres;
 
+#[path = "../api/account_close.rs"]
+mod account_close;
 #[path = "../api/app.rs"]
 mod app;
 #[path = "../api/auth.rs"]

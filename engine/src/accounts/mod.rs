@@ -13,9 +13,11 @@
 //! An owner changes their own profile through the [`ProfileUpdate`]
 //! allowlist, saves experts as favorites and records the interactions a
 //! client may record itself (views, clicks, shares, messages) with other
-//! profiles.
+//! profiles, and closes their account for good (`close`: their personal
+//! data erased, the records others hold and the money records kept).
 
 mod auth_session;
+pub(crate) mod close;
 mod favorites;
 mod hashing_permits;
 pub(crate) mod interactions;
@@ -33,7 +35,10 @@ pub use favorites::{add_favorite, favorite_experts, remove_favorite};
 pub use hashing_permits::{HashingLimits, HashingPermit, HashingPermits};
 pub use interactions::{CLIENT_INTERACTIONS, DAILY_INTERACTIONS, record_interaction};
 pub use login::{IssuedToken, MAX_SESSIONS_PER_USER, authenticate, login, logout, logout_all};
-pub use login_throttle::{Attempt, LoginThrottle, LoginThrottleConfig, client_network};
+pub use login_throttle::{
+    Attempt, LoginAttempts, LoginAttemptsId, LoginThrottle, LoginThrottleConfig, client_network,
+    sweep_login_attempts,
+};
 pub use password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 pub use profile_update::{ProfileUpdate, update_profile};
 pub use register::{Registration, register};

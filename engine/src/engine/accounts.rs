@@ -1,8 +1,11 @@
 //! The engine's account use cases: signing up, in and out, recognising a
 //! token, one's own profile, public expert profiles, favorites,
-//! interactions and one's referrals. Each delegates to the domain module that holds its rules
+//! interactions, one's referrals, and closing one's account. Each
+//! delegates to the domain module that holds its rules
 //! ([`crate::accounts`]); the engine adds the shared state (the sign-in
-//! throttle, the password-hashing permits) so callers pass none.
+//! throttle, the password-hashing permits) so callers pass none. Closing
+//! an account also runs the bookings' cancellation and the calendar's
+//! disconnect, each through its own use case.
 
 use std::net::IpAddr;
 
@@ -12,7 +15,9 @@ use droply_models::{
 };
 
 use super::Engine;
-use crate::accounts::{self, IssuedToken, ProfileUpdate, Registration};
+use crate::accounts::{self, IssuedToken, ProfileUpdate, Registration, close};
+use crate::booking::BookingAction;
+use crate::calendar::CalendarConnection;
 use crate::{Error, Page, PageRequest, Result};
 
 impl Engine {
@@ -63,6 +68,67 @@ impl Engine {
     /// how many ended.
     pub fn logout_all(&self, user: UserId) -> Result<usize> {
         accounts::logout_all(self.store(), user)
+    }
+
+    /// Closes `user`'s account for good (the right to erasure), once their
+    /// `password`, sent from `client`, is checked as a sign-in's is
+    /// (counted by the sign-in throttle; `InvalidCredentials` when wrong).
+    /// `InvalidState`, with nothing changed, while money owed to or by them
+    /// would be lost: a balance not paid out, earnings still held, money
+    /// owed back, a payout not sent yet, a payment or refund on its way.
+    /// Then, in steps each safe to repeat (the account stays open until the
+    /// last): their bookings that have not started are cancelled as either
+    /// side cancels one, refunded by the same rules (in full as the
+    /// expert, by the refund policy as the client); their Google calendar is
+    /// disconnected (the grant revoked after that write, or queued for the
+    /// sync); what they did on the platform is forgotten; and one write
+    /// closes the account (`accounts::close`): sessions, favorites both
+    /// ways, availability and consents deleted, open drop-ins ended,
+    /// content archived (buyers keep it), the bookings' snapshots of them
+    /// and their reviews' names replaced, the user row anonymised (a
+    /// tombstone address that frees theirs, no password, no profile).
+    /// Last, they leave the open drop-ins they joined.
+    pub fn close_account(
+        &self,
+        user: UserId,
+        client: Option<IpAddr>,
+        password: &str,
+    ) -> Result<()> {
+        let store = self.store();
+        close::confirm_password(
+            store,
+            &self.inner.login_throttle,
+            &self.inner.password_hashing,
+            client,
+            user,
+            password,
+        )?;
+        let mut cancelled = Vec::new();
+        for id in close::bookings_to_cancel(store, user)? {
+            let reason = Some(close::CLOSING_REASON.to_owned());
+            match self.act_on_booking(id, user, BookingAction::Cancel, reason) {
+                Ok(_) => cancelled.push(id),
+                // Cancelled meanwhile: the closing write checks again.
+                Err(Error::InvalidState(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        let connected = store.get::<CalendarConnection>(user)?.is_some();
+        if connected && self.inner.calendar.is_on() {
+            match self.google_disconnect(user) {
+                // Disconnected meanwhile.
+                Ok(()) | Err(Error::NotFound { .. }) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        close::forget_activity(store, user)?;
+        close::close(store, user, &cancelled)?;
+        // Nothing signs them in any more; a seat left is only held until it lapses.
+        if let Err(err) = close::leave_open_dropins(store, user) {
+            tracing::warn!(user = %user, %err, "a closed account is left in a drop-in");
+        }
+        tracing::info!(user = %user, "account closed");
+        Ok(())
     }
 
     /// The user a bearer token belongs to; `Unauthorized` when unknown or expired.

@@ -167,6 +167,21 @@ pub struct User {
 }
 
 impl User {
+    /// The name a closed account goes by wherever records others hold
+    /// still show it (reviews it wrote, bookings it made, content it sold).
+    pub const CLOSED_NAME: &'static str = "Closed account";
+
+    /// The domain of a closed account's tombstone address
+    /// (`closed-{id}@closed.invalid`): `.invalid` is reserved (RFC 2606), so
+    /// no mailbox has it, and the account's own address is free again.
+    pub const CLOSED_EMAIL_DOMAIN: &'static str = "closed.invalid";
+
+    /// Whether the account was closed: its personal data was erased and its
+    /// address replaced by a tombstone under [`User::CLOSED_EMAIL_DOMAIN`].
+    pub fn is_closed(&self) -> bool {
+        self.email.domain() == Self::CLOSED_EMAIL_DOMAIN
+    }
+
     /// Whether the user offers sessions: an expert has a profession (spaces
     /// alone are none). The one definition search, booking, favorites and
     /// the expert routes share.
@@ -176,8 +191,12 @@ impl User {
 
     /// How the user is named to other users where only a public name may
     /// show (reviews, referrals): the first name and the initial of the
-    /// last ("Carl Person" → "Carl P."), or the one name they gave.
+    /// last ("Carl Person" → "Carl P."), or the one name they gave; a
+    /// closed account is [`User::CLOSED_NAME`] in full.
     pub fn public_name(&self) -> String {
+        if self.is_closed() {
+            return Self::CLOSED_NAME.to_owned();
+        }
         let mut words = self.full_name.split_whitespace();
         let first = words.next().unwrap_or("A client");
         match words.last().and_then(|last| last.chars().next()) {
@@ -223,5 +242,23 @@ impl User {
     pub fn session_price(&self) -> Option<crate::Result<Money>> {
         self.hourly_rate
             .map(|rate| rate.checked_mul_ratio(i64::from(self.session_duration), 60))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::new_user::sample_user;
+    use super::*;
+
+    #[test]
+    fn a_closed_account_is_named_in_full_by_its_tombstone() {
+        let mut user = sample_user();
+        assert!(!user.is_closed());
+        assert_eq!(user.public_name(), "Anna S.");
+        user.email = Email::parse("closed-1@closed.invalid").expect("tombstone");
+        user.full_name = User::CLOSED_NAME.to_owned();
+        assert!(user.is_closed());
+        assert_eq!(user.public_name(), "Closed account");
+        assert_eq!(user.validate(), Ok(()));
     }
 }

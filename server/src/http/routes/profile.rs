@@ -1,20 +1,28 @@
-//! The owner's own account: read it, and change the fields they may set.
+//! The owner's own account: read it, change the fields they may set, and
+//! close it for good (their password asked again).
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use droply_engine::accounts::ProfileUpdate;
+use serde::Deserialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, SignedIn};
+use crate::http::extract::{ApiJson, ClientAddr, SignedIn};
 use crate::http::views::AccountView;
 use crate::http::views::model_schemas::ProfileUpdateSchema;
 use crate::http::{AppState, blocking};
 
-/// `GET` and `PATCH /v1/users/me`.
+/// `GET`, `PATCH` and `DELETE /v1/users/me`.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_own_account, update_own_account))
+    OpenApiRouter::new().routes(routes!(
+        get_own_account,
+        update_own_account,
+        close_own_account
+    ))
 }
 
 /// `GET /v1/users/me`: the caller's account as its owner sees it.
@@ -57,4 +65,43 @@ pub async fn update_own_account(
 ) -> Result<Json<AccountView>, ApiError> {
     let row = blocking(&state, move |engine| engine.update_profile(user, update)).await?;
     Ok(Json(AccountView::from(&row)))
+}
+
+/// Body of `DELETE /v1/users/me`. No `Debug`: it holds a password.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseAccountBody {
+    /// The account's password, asked again before it is closed.
+    password: String,
+}
+
+/// `DELETE /v1/users/me`: closes the caller's account for good.
+#[utoipa::path(
+    delete,
+    path = "/v1/users/me",
+    tag = "accounts",
+    summary = "Close one's own account",
+    description = "Closes the account for good once its password is given again (counted by the sign-in throttle as a sign-in is). Its bookings that have not started are cancelled (refunded as any cancellation by that side is), its drop-ins end, its content is archived (buyers keep it), its calendar is disconnected, every session ends, and its personal data is erased; bookings, payments, reviews and purchases others hold stay, naming it \"Closed account\". Refused with 409 `invalid_state` while money owed to or by it would be lost: a balance not paid out, earnings still held, a payout not sent yet, a payment or refund on its way.",
+    security(("bearer" = [])),
+    request_body = CloseAccountBody,
+    responses(
+        (status = 204, description = "Closed: the token no longer signs anyone in, and the address is free"),
+        (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
+        (status = 401, description = "`unauthorized` (no valid bearer token), or `invalid_credentials`: the password is wrong (nothing changed)", body = ErrorBody),
+        (status = 409, description = "`invalid_state`: money owed to or by the account would be lost (nothing changed)", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`: too many wrong passwords (as for signing in), or `rate_limited`; see `Retry-After`", body = ErrorBody),
+        (status = 503, description = "`overloaded`: every password-hashing slot stayed busy; see `Retry-After`", body = ErrorBody),
+    )
+)]
+pub async fn close_own_account(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    SignedIn(user): SignedIn,
+    ApiJson(body): ApiJson<CloseAccountBody>,
+) -> Result<StatusCode, ApiError> {
+    blocking(&state, move |engine| {
+        engine.close_account(user, client, &body.password)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

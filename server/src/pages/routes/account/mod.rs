@@ -3,11 +3,13 @@
 //! with its live preview and contrast check, weekly availability and its
 //! exceptions, and earnings with payouts and referrals (and `onboarding`'s
 //! return and restart pages, at the paths Stripe's Connect onboarding sends
-//! experts to). Each page sends an anonymous viewer to sign in first;
-//! `frame` draws the account navigation they share.
+//! experts to), and `close`, which closes the account for good. Each page
+//! sends an anonymous viewer to sign in first; `frame` draws the account
+//! navigation they share.
 
 mod availability;
 mod branding;
+mod close;
 mod earnings;
 mod frame;
 mod onboarding;
@@ -29,4 +31,5 @@ pub fn router() -> Router<AppState> {
         .merge(availability::router())
         .merge(earnings::router())
         .merge(onboarding::router())
+        .merge(close::router())
 }

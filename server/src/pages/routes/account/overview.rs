@@ -1,7 +1,8 @@
 //! `GET /account`: who the signed-in person is (name, username, their
-//! public page), their referral link to share, where to go next, and the
+//! public page), their referral link to share, where to go next, the
 //! "Sign out everywhere" form (`POST /signout/everywhere`), which ends every
-//! session of the account.
+//! session of the account, and the way to close the account
+//! (`/account/close`).
 
 use axum::Router;
 use axum::response::Response;
@@ -62,6 +63,11 @@ async fn show_account(viewer: Viewer) -> Result<Response, PageError> {
                 (csrf_field(&viewer))
                 button type="submit" class="secondary" { "Sign out everywhere" }
             }
+        }
+        section class="card" aria-labelledby="close" {
+            h2 id="close" { "Close account" }
+            p { "Done with Droply? Closing your account erases your profile and personal data for good; bookings, payments and reviews other people hold stay." }
+            p { a href="/account/close" { "Close my account" } }
         }
     };
     Ok(html(account_page(
