@@ -10,27 +10,29 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use droply_engine::calendar::{CalendarConfig, CalendarConnection, GoogleConfig, SecretKey};
+use droply_engine::calendar::CalendarConnection;
 use droply_engine::dropins::member_by_token;
-use droply_engine::payments::{ledger, stored_payment_of};
+use droply_engine::payments::{ledger, reward_sweep, stored_payment_of};
 use droply_engine::reviews::Review;
 use droply_models::{
     AvailabilityRule, Booking, BookingId, BookingStatus, Content, ContentId, ContentStatus,
-    DropinSessionId, Favorite, Timestamp, User, UserId, UserInteraction,
+    DropinSessionId, Favorite, ReferralReward, RewardStatus, Timestamp, User, UserId,
+    UserInteraction,
 };
-use droply_test_support::google_fake::{CLIENT_ID, CLIENT_SECRET, GoogleFake};
 use serde_json::json;
 
 use crate::app::{
-    Response, TestApp, error_code, spawn_app, spawn_app_paying, spawn_app_with,
-    spawn_app_with_search,
+    Response, TestApp, error_code, spawn_app, spawn_app_paying, spawn_app_with_search,
 };
 use crate::availability::expert_working;
+use crate::bookings::held_then_completed;
+use crate::calendar::{consent_and_callback, free_expert, spawn_app_with_google};
 use crate::content::published_guide;
 use crate::dropins::{join, open};
 use crate::page_cookies::set_cookies;
 use crate::pages_account::{browser, get_with, post_form};
 use crate::payments::{SLOT, assert_consistent, book, usd};
+use crate::referral_rewards::sign_up_with;
 use crate::search_market::{Profile, add_expert, hit_ids, search};
 
 /// `DELETE /v1/users/me` with `password`, as the holder of `token`.
@@ -106,21 +108,12 @@ fn an_expert_closing_is_erased_and_ends_what_they_run_while_others_keep_theirs()
     );
     assert_eq!(taken.status, 201, "{}", taken.raw);
     let taken = taken.body["id"].as_u64().expect("id");
-    app.store
-        .bookings()
-        .modify(BookingId::new(taken), |b| {
-            b.start_time = Timestamp::now().plus_minutes(-180);
-            b.end_time = b.start_time.plus_minutes(60);
-            Ok(())
-        })
-        .expect("in the past");
-    let done = app.authed(
-        "POST",
-        &format!("/v1/bookings/{taken}/complete"),
+    held_then_completed(
+        &app,
+        taken,
+        Timestamp::now().plus_minutes(-180),
         &ruth_token,
-        None,
     );
-    assert_eq!(done.status, 200, "{}", done.raw);
     let reviewed = app.authed(
         "POST",
         &format!("/v1/bookings/{taken}/review"),
@@ -401,36 +394,9 @@ fn a_closed_expert_leaves_search() {
 
 #[test]
 fn closing_disconnects_the_calendar_and_revokes_the_grant() {
-    let fake = GoogleFake::start();
-    let google = GoogleConfig {
-        auth_url: fake.auth_url(),
-        token_url: fake.token_url(),
-        revoke_url: fake.revoke_url(),
-        api_base: fake.base_url(),
-        redirect_url: "http://127.0.0.1/v1/calendar/google/callback".to_owned(),
-        ..GoogleConfig::new(CLIENT_ID, CLIENT_SECRET.into())
-    };
-    let app = spawn_app_with(|config| {
-        config.calendar = CalendarConfig {
-            google: Some(google),
-            secret_key: Some(SecretKey::from_bytes([42; 32])),
-            ..CalendarConfig::default()
-        };
-    });
-    let (ida, token) = expert_working(&app, "ida", "UTC", "09:00", "17:00");
-    app.make_free(ida);
-    let consent = app.authed("GET", "/v1/calendar/google/connect", &token, None);
-    assert_eq!(consent.status, 200, "{}", consent.raw);
-    let (code, state) = fake.authorize(consent.body["url"].as_str().expect("url"));
-    let back = app.authed(
-        "GET",
-        &format!(
-            "/v1/calendar/google/callback?code={}&state={state}",
-            code.replace('/', "%2F")
-        ),
-        &token,
-        None,
-    );
+    let (app, fake) = spawn_app_with_google();
+    let (ida, token) = free_expert(&app, "ida");
+    let back = consent_and_callback(&app, &fake, &token);
     assert_eq!(back.body["status"], "connected", "{}", back.raw);
 
     let closed = close(&app, &token, "password-ida");
@@ -518,4 +484,45 @@ fn the_close_form_needs_its_csrf_token_and_the_password_then_signs_out() {
         303,
         "anonymous now"
     );
+}
+
+/// Regression: a closed account kept earning referral rewards (credited to a
+/// balance nobody can pay out) when the people it referred paid.
+#[test]
+fn a_closed_referrer_earns_no_referral_reward() {
+    let app = spawn_app_paying();
+    let (rita, rita_token) = app.register("rita");
+    let code = app.authed("GET", "/v1/users/me", &rita_token, None).body["referral_code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let (_, carl) = sign_up_with(&app, "carl", &code);
+    let (ruth, ruth_token) = expert_working(&app, "ruth", "Europe/Berlin", "09:00", "17:00");
+    let closed = close(&app, &rita_token, "password-rita");
+    assert_eq!(closed.status, 204, "{}", closed.raw);
+
+    // Carl's first paid session, completed: it would earn his referrer half the fee.
+    let booked = book(&app, &carl, ruth, SLOT);
+    assert_eq!(booked.status, 201, "{}", booked.raw);
+    let booking = booked.body["id"].as_u64().expect("id");
+    app.pay_booking(booking);
+    held_then_completed(
+        &app,
+        booking,
+        Timestamp::now().plus_minutes(-180),
+        &ruth_token,
+    );
+
+    // The hold passes: nothing is credited to the closed account.
+    let rules = app.engine.payments().config().referrals.clone();
+    let later = Timestamp::now().plus_days(i64::from(rules.hold_days) + 1);
+    assert_eq!(reward_sweep(&app.store, &rules, later).expect("sweep"), 0);
+    assert!(!any_row::<ReferralReward>(&app, |reward| {
+        reward.referrer_id == UserId::new(rita) && reward.status != RewardStatus::Cancelled
+    }));
+    let row: User = app.store.require(UserId::new(rita)).expect("rita");
+    assert!(row.is_closed());
+    assert_eq!(row.pending_balance.amount_minor, 0);
+    assert_eq!(row.total_referral_earnings.amount_minor, 0);
+    assert_consistent(&app);
 }

@@ -302,3 +302,23 @@ fn an_api_answer_to_a_session_cookie_is_not_stored() {
     let anonymous = app.get(path);
     assert_eq!(anonymous.header("cache-control"), None, "{}", anonymous.raw);
 }
+
+/// Regression: an address at the closed accounts' tombstone domain was taken
+/// at sign-up, and its account read as closed.
+#[test]
+fn signing_up_at_the_closed_accounts_domain_is_refused() {
+    let app = spawn_app();
+    for email in ["a@closed.invalid", "b@CLOSED.invalid"] {
+        let body = format!(
+            r#"{{"username":"squat","email":"{email}","password":"password-squat","full_name":"Sam Squat"}}"#
+        );
+        let response = app.request("POST", "/v1/auth/register", Some(&body));
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (400, "invalid_input"),
+            "{email}: {}",
+            response.raw
+        );
+        assert!(response.raw.contains("email"), "{}", response.raw);
+    }
+}

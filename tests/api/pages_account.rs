@@ -2,7 +2,8 @@
 //! it (forms, cookies, the CSRF token): signing up sets an HttpOnly,
 //! `SameSite=Lax` session cookie that `/account` then recognises; the
 //! profile form saves (the rate as minor units), shows a refusal with
-//! 400, and takes a new currency only with a rate typed in it; a form
+//! 400, and takes a new currency only with a rate typed in it or the
+//! rate shown confirmed in it (saved again after the refusal); a form
 //! without its CSRF token is refused with 403 and changes nothing; the
 //! drop-in socket takes the participant cookie from this
 //! site's origin only; a content file downloads for a buyer and is 404 to
@@ -210,7 +211,9 @@ fn a_new_currency_in_the_profile_form_needs_a_rate_typed_in_it() {
     let (cookie, csrf) = browser(&app, &token);
     let form = get_with(&app, "/account/profile", &cookie);
     assert!(form.raw.contains("value=\"9000\""), "{}", form.raw);
+    assert!(form.raw.contains(RATE_IN_JPY), "{}", form.raw);
 
+    // A post without the form's `rate_currency` (a page from before it).
     let as_shown = post_form(
         &app,
         "/account/profile",
@@ -227,16 +230,110 @@ fn a_new_currency_in_the_profile_form_needs_a_rate_typed_in_it() {
     assert_eq!(user.currency.as_str(), "JPY");
     assert_eq!(user.hourly_rate.map(|m| m.amount_minor), Some(9000));
 
+    // The form as the page sends it: the rate is shown in JPY.
+    let from_the_page = post_form(
+        &app,
+        "/account/profile",
+        &cookie,
+        &with_rate_currency(profile_fields_in(&csrf, "EUR", "9000"), "JPY"),
+    );
+    assert_eq!(from_the_page.status, 400, "{}", from_the_page.raw);
+    assert!(
+        from_the_page.raw.contains(
+            "Your rate is shown as you had it in JPY: check that it is what you want in EUR \
+             and save again"
+        ),
+        "{}",
+        from_the_page.raw
+    );
+    let user = app.engine.account(UserId::new(id)).expect("account");
+    assert_eq!(user.currency.as_str(), "JPY");
+    assert_eq!(user.hourly_rate.map(|m| m.amount_minor), Some(9000));
+
     let typed = post_form(
         &app,
         "/account/profile",
         &cookie,
-        &profile_fields_in(&csrf, "EUR", "60"),
+        &with_rate_currency(profile_fields_in(&csrf, "EUR", "60"), "JPY"),
     );
     assert_eq!(typed.status, 303, "{}", typed.raw);
     let user = app.engine.account(UserId::new(id)).expect("account");
     assert_eq!(user.currency.as_str(), "EUR");
     assert_eq!(user.hourly_rate.map(|m| m.amount_minor), Some(6000));
+}
+
+/// The hidden field saying the profile form's rate is shown in JPY.
+const RATE_IN_JPY: &str = r#"name="rate_currency" value="JPY""#;
+
+/// `fields` with the profile form's hidden `rate_currency`.
+fn with_rate_currency<'a>(
+    mut fields: Vec<(&'a str, &'a str)>,
+    rate_currency: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    fields.push(("rate_currency", rate_currency));
+    fields
+}
+
+/// Regression: the guard against a new currency with the rate left as shown
+/// also refused an expert at EUR 90.00 who switched to USD meaning USD 90.00,
+/// and refused the rate retyped as well: there was no way to save it. The
+/// refusal now shows the form with its rate taken as one in the new
+/// currency, and saving that again is the confirmation.
+#[test]
+fn a_rate_kept_across_a_currency_change_is_saved_once_confirmed() {
+    let app = spawn_app();
+    let (id, token) = app.register("eva");
+    let euro = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &token,
+        Some(r#"{"currency":"EUR","hourly_rate":9000}"#),
+    );
+    assert_eq!(euro.status, 200, "{}", euro.raw);
+    let (cookie, csrf) = browser(&app, &token);
+    let form = get_with(&app, "/account/profile", &cookie);
+    assert!(form.raw.contains("value=\"90.00\""), "{}", form.raw);
+    assert!(
+        form.raw.contains(r#"name="rate_currency" value="EUR""#),
+        "{}",
+        form.raw
+    );
+
+    let refused = post_form(
+        &app,
+        "/account/profile",
+        &cookie,
+        &with_rate_currency(profile_fields_in(&csrf, "USD", "90.00"), "EUR"),
+    );
+    assert_eq!(refused.status, 400, "{}", refused.raw);
+    assert!(
+        refused.raw.contains(
+            "Your rate is shown as you had it in EUR: check that it is what you want in USD \
+             and save again"
+        ),
+        "{}",
+        refused.raw
+    );
+    assert!(
+        refused.raw.contains(r#"name="rate_currency" value="USD""#),
+        "the page shown again takes its rate as one in USD: {}",
+        refused.raw
+    );
+    assert!(refused.raw.contains("value=\"90.00\""), "the rate as typed");
+    let user = app.engine.account(UserId::new(id)).expect("account");
+    assert_eq!(user.currency.as_str(), "EUR");
+    assert_eq!(user.hourly_rate.map(|m| m.amount_minor), Some(9000));
+
+    let confirmed = post_form(
+        &app,
+        "/account/profile",
+        &cookie,
+        &with_rate_currency(profile_fields_in(&csrf, "USD", "90.00"), "USD"),
+    );
+    assert_eq!(confirmed.status, 303, "{}", confirmed.raw);
+    let user = app.engine.account(UserId::new(id)).expect("account");
+    assert_eq!(user.currency.as_str(), "USD");
+    assert_eq!(user.hourly_rate.map(|m| m.amount_minor), Some(9000));
 }
 
 /// Regression: a signed-in browser's form posts never counted against the

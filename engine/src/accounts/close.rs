@@ -34,9 +34,9 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use droply_models::{
-    AiMatch, AvailabilityException, AvailabilityRule, Booking, BookingId, Content, ContentStatus,
-    DropinParticipant, DropinSession, Email, Favorite, Money, Payout, PayoutStatus, ReferralCode,
-    Timestamp, User, UserId, UserInteraction, Username,
+    AiMatch, AvailabilityException, AvailabilityRule, Booking, BookingId, BookingStatus, Content,
+    ContentStatus, DropinParticipant, DropinSession, Email, Favorite, Money, Payout, PayoutStatus,
+    ReferralCode, Timestamp, User, UserId, UserInteraction, Username,
 };
 
 use super::auth_session::AuthSession;
@@ -47,7 +47,7 @@ use crate::calendar::{BusyTimes, CalendarConnection, OAuthState};
 use crate::codes::random_code;
 use crate::content::{StatusChange, change_status};
 use crate::payments::ledger::{LedgerEntry, LedgerKind, available_in};
-use crate::payments::{PaymentId, has_money_underway, payment_of};
+use crate::payments::{Payment, PaymentFor, PaymentId, has_money_underway_besides, payment_of};
 use crate::reviews::{Review, ReviewId};
 use crate::store::{
     IndexName, KeyBuilder, MAX_PAGE_SIZE, PageRequest, Record, RecordId, Store, Txn, UniqueName,
@@ -111,14 +111,7 @@ pub fn confirm_password(
 pub fn bookings_to_cancel(store: &Store, user: UserId) -> Result<Vec<BookingId>> {
     store.write(|txn| {
         let row: User = txn.require(user)?;
-        if has_money_underway(txn, user)? {
-            return Err(Error::InvalidState(
-                "money is still on its way to or from you (a booking awaiting its client's \
-                 payment, a referral reward awaiting its hold, or a refund Stripe has not \
-                 settled); close the account once it has arrived"
-                    .to_owned(),
-            ));
-        }
+        check_nothing_underway(txn, user)?;
         let ahead = future_bookings(txn, user)?;
         let giving: Vec<BookingId> = ahead
             .iter()
@@ -161,6 +154,7 @@ pub fn close(store: &Store, user: UserId, cancelled: &[BookingId]) -> Result<()>
                     .to_owned(),
             ));
         }
+        check_nothing_underway(txn, user)?;
         check_money_settled(txn, &row, cancelled)?;
         let now = txn.now();
         let owner = user.to_be_bytes();
@@ -306,11 +300,52 @@ fn future_bookings(txn: &Txn<'_>, user: UserId) -> Result<Vec<Booking>> {
     Ok(ahead)
 }
 
+/// `InvalidState` while money is on its way to or from `user` (a booking
+/// awaiting its client's payment, a referral reward awaiting its hold, a
+/// refund of a payment to them that Stripe has not settled), leaving out
+/// the refunds of the bookings a closing of theirs cancelled
+/// ([`refunded_by_closing`]): [`check_money_settled`] takes those off the
+/// balance, so a closing stopped after its cancellations runs again.
+fn check_nothing_underway(txn: &Txn<'_>, user: UserId) -> Result<()> {
+    let underway = has_money_underway_besides(txn, user, |txn, payment| {
+        refunded_by_closing(txn, user, payment)
+    })?;
+    if underway {
+        return Err(Error::InvalidState(
+            "money is still on its way to or from you (a booking awaiting its client's \
+             payment, a referral reward awaiting its hold, or a refund Stripe has not \
+             settled); close the account once it has arrived"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `payment` is of a booking `user` gave that a closing of their
+/// account cancelled (cancelled with [`CLOSING_REASON`]): that closing
+/// refunded it in full, as a provider's cancellation is.
+fn refunded_by_closing(txn: &Txn<'_>, user: UserId, payment: &Payment) -> Result<bool> {
+    let PaymentFor::Booking(id) = payment.pays_for else {
+        return Ok(false);
+    };
+    if payment.payee != user {
+        return Ok(false);
+    }
+    let Some(booking) = txn.get::<Booking>(id)? else {
+        return Ok(false);
+    };
+    Ok(booking.provider_id == user
+        && booking.status == BookingStatus::Cancelled
+        && booking.cancellation_reason.as_deref() == Some(CLOSING_REASON))
+}
+
 /// `InvalidState` unless `user`'s balance is zero once the refunds of
 /// `refunded` are out: the bookings the closing cancels (or cancelled) as
 /// their provider, whose payments it refunds in full, taking their earning
-/// off the balance with the refund (however far Stripe has got with it).
-/// Whatever else is owed to them (available to pay out, or still held
+/// off the balance with the refund (however far Stripe has got with it);
+/// so are those an earlier closing of theirs cancelled
+/// ([`refunded_by_closing`]), should that one have stopped at its last
+/// write. Whatever else is owed to them (available to pay out, or still held
 /// after the sessions and sales it came from), owed by them (refunds after
 /// a payout), or on its way (a payout reserved but not sent yet) would be
 /// lost with the account.
@@ -325,6 +360,19 @@ fn check_money_settled(txn: &Txn<'_>, user: &User, refunded: &[BookingId]) -> Re
     }
     let currency = user.pending_balance.currency;
     let rows: Vec<LedgerEntry> = txn.list_index(IndexName::LedgerByUser, &user.id.to_be_bytes())?;
+    let earned_from: BTreeSet<PaymentId> = rows
+        .iter()
+        .filter(|row| row.kind == LedgerKind::Earning)
+        .filter_map(|row| row.payment_id)
+        .collect();
+    for id in earned_from {
+        if !payments.contains(&id) {
+            let payment: Payment = txn.require(id)?;
+            if refunded_by_closing(txn, user.id, &payment)? {
+                payments.insert(id);
+            }
+        }
+    }
     let mut refunded_earnings = Money::zero(currency);
     for row in &rows {
         let of_refunded = row.payment_id.is_some_and(|id| payments.contains(&id));
@@ -590,7 +638,7 @@ fn anonymise(
 
 #[cfg(test)]
 mod tests {
-    use droply_models::{BookingStatus, FavoriteId, InteractionType, PhoneNumber};
+    use droply_models::{FavoriteId, InteractionType, PaymentStatus, PhoneNumber};
 
     use super::*;
     use crate::accounts::auth_session::{AuthSessionId, token_hash};
@@ -713,6 +761,64 @@ mod tests {
         assert!(store.require::<User>(ed.id).expect("ed").is_expert());
         let report = store.verify_integrity().expect("verify");
         assert!(report.is_consistent(), "{:?}", report.problems);
+    }
+
+    /// `eddie`, an expert, and a paid session of his, cancelled with
+    /// `reason`, whose full refund Stripe has not settled (still requested).
+    fn a_paid_session_cancelled_for(store: &Store, reason: &str) -> UserId {
+        store
+            .write(|txn| {
+                let ed = txn.create(user("eddie", "Tax Advisor"))?;
+                let bob = txn.create(user("bob", ""))?;
+                let mut cancelled = booking(bob.id, ed.id);
+                cancelled.start_time = txn.now().plus_days(30);
+                cancelled.end_time = cancelled.start_time.plus_minutes(60);
+                cancelled.status = BookingStatus::Cancelled;
+                cancelled.cancellation_reason = Some(reason.to_owned());
+                let cancelled = txn.create(cancelled)?;
+                let terms = crate::payments::ChargeTerms {
+                    payments_on: true,
+                    platform_fee_bps: 1_500,
+                    earnings_hold_days: 7,
+                };
+                let mut payment = Payment::for_booking(&cancelled, &terms)?;
+                payment.status = PaymentStatus::Succeeded;
+                let mut payment = crate::payments::create_payment(txn, payment)?;
+                crate::payments::ledger::record_charge(txn, &payment)?;
+                let amount = payment.amount;
+                payment.push_refund(amount, "cancelled by the expert", txn.now());
+                txn.update(payment)?;
+                Ok(ed.id)
+            })
+            .expect("rows")
+    }
+
+    /// Regression: a closing refused at its last write after cancelling a
+    /// paid session was refused again until Stripe settled the refund that
+    /// closing had asked for itself.
+    #[test]
+    fn a_closing_stopped_after_its_cancellations_runs_again_before_their_refunds_settle() {
+        let store = Store::open_temporary().expect("store");
+        let ed = a_paid_session_cancelled_for(&store, CLOSING_REASON);
+        let underway = store
+            .write(|txn| crate::payments::has_money_underway(txn, ed))
+            .expect("read");
+        assert!(underway, "the refund is underway for every other caller");
+        let ahead = bookings_to_cancel(&store, ed).expect("closable again");
+        assert!(ahead.is_empty(), "{ahead:?}");
+        close(&store, ed, &[]).expect("closed");
+        assert!(store.require::<User>(ed).expect("ed").is_closed());
+    }
+
+    #[test]
+    fn a_refund_of_another_cancellation_still_holds_the_closing() {
+        let store = Store::open_temporary().expect("store");
+        let ed = a_paid_session_cancelled_for(&store, "I am ill");
+        let refused = bookings_to_cancel(&store, ed).expect_err("a refund on its way");
+        assert!(matches!(refused, Error::InvalidState(_)), "{refused}");
+        let refused = close(&store, ed, &[]).expect_err("checked again");
+        assert!(matches!(refused, Error::InvalidState(_)), "{refused}");
+        assert!(!store.require::<User>(ed).expect("ed").is_closed());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use droply_models::{Email, Timestamp, UserId};
+use droply_models::{Email, Timestamp, User, UserId};
 
 use super::auth_session::{AuthSession, AuthSessionId, SESSION_DAYS, token_hash};
 use super::hashing_permits::HashingPermits;
@@ -63,6 +63,21 @@ pub(super) fn issue_token(txn: &mut Txn<'_>, user: UserId) -> Result<IssuedToken
     Ok(IssuedToken { token, expires_at })
 }
 
+/// Issues a token to `checked`, the user whose password a sign-in checked
+/// before this write: read again inside it, and `InvalidCredentials` when
+/// the account was closed or its password changed since (the check was of
+/// a password that opens nothing now), so no session outlives a closing
+/// that ran while the password was hashed.
+pub(super) fn issue_token_to_checked(txn: &mut Txn<'_>, checked: &User) -> Result<IssuedToken> {
+    let now: User = txn
+        .get::<User>(checked.id)?
+        .ok_or(Error::InvalidCredentials)?;
+    if now.is_closed() || now.password_hash != checked.password_hash {
+        return Err(Error::InvalidCredentials);
+    }
+    issue_token(txn, checked.id)
+}
+
 /// Checks the email and password of a sign-in from `client` (its address,
 /// when known) and issues a token. The attempt counts against the (client,
 /// email) pair in `throttle` before the password is checked; the check runs
@@ -100,7 +115,7 @@ pub fn login(
         }
     };
     throttle.succeeded(attempt);
-    store.write(|txn| issue_token(txn, user.id))
+    store.write(|txn| issue_token_to_checked(txn, &user))
 }
 
 fn find_session(store: &Store, token: &str) -> Result<Option<AuthSession>> {
@@ -142,4 +157,50 @@ pub fn logout_all(store: &Store, user: UserId) -> Result<usize> {
         }
         Ok(sessions.len())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_rows::user;
+
+    /// Regression: a sign-in whose password was checked before the account
+    /// closed was issued a session on the closed account.
+    #[test]
+    fn a_sign_in_checked_before_the_account_closed_gets_no_session() {
+        let store = Store::open_temporary().expect("store");
+        let ann = store.write(|txn| txn.create(user("ann", ""))).expect("ann");
+        // What the sign-in read before hashing; the account closes meanwhile.
+        let checked: User = store.require(ann.id).expect("ann");
+        super::super::close::close(&store, ann.id, &[]).expect("closed");
+        let refused = store
+            .write(|txn| issue_token_to_checked(txn, &checked))
+            .expect_err("closed meanwhile");
+        assert!(matches!(refused, Error::InvalidCredentials), "{refused}");
+        assert_eq!(store.count::<AuthSession>(), 0);
+    }
+
+    #[test]
+    fn a_sign_in_checked_before_the_password_changed_gets_no_session() {
+        let store = Store::open_temporary().expect("store");
+        let ann = store.write(|txn| txn.create(user("ann", ""))).expect("ann");
+        let checked: User = store.require(ann.id).expect("ann");
+        store
+            .write(|txn| {
+                let mut row: User = txn.require(ann.id)?;
+                row.password_hash = "$argon2id$changed".to_owned();
+                txn.update(row)
+            })
+            .expect("changed");
+        let refused = store
+            .write(|txn| issue_token_to_checked(txn, &checked))
+            .expect_err("changed meanwhile");
+        assert!(matches!(refused, Error::InvalidCredentials), "{refused}");
+        assert_eq!(store.count::<AuthSession>(), 0);
+        let fresh: User = store.require(ann.id).expect("ann");
+        store
+            .write(|txn| issue_token_to_checked(txn, &fresh))
+            .expect("issued");
+        assert_eq!(store.count::<AuthSession>(), 1);
+    }
 }

@@ -241,6 +241,10 @@ pub fn update_profile(store: &crate::Store, user: UserId, update: ProfileUpdate)
     let now = Timestamp::now();
     store.write(|txn| {
         let mut row: User = txn.require(user)?;
+        if row.is_closed() {
+            // Closed meanwhile: its token is gone too.
+            return Err(crate::Error::Unauthorized);
+        }
         let before = row.currency;
         let was_expert = row.is_expert();
         // Applied first: a currency change with money on the books is refused there,

@@ -68,6 +68,14 @@ pub fn register(
 ) -> Result<(User, IssuedToken)> {
     let username = Username::parse(&input.username)?;
     let email = Email::parse(&input.email)?;
+    if email.domain() == User::CLOSED_EMAIL_DOMAIN {
+        // An address there would read as a closed account's tombstone.
+        return Err(droply_models::Error::invalid(
+            "email",
+            format!("addresses at {} cannot be used", User::CLOSED_EMAIL_DOMAIN),
+        )
+        .into());
+    }
     check_password(&input.password)?;
     text::check_required("full_name", &input.full_name, text::NAME_MAX)?;
     let currency = match &input.currency {

@@ -75,13 +75,17 @@ impl Engine {
     /// (counted by the sign-in throttle; `InvalidCredentials` when wrong).
     /// `InvalidState`, with nothing changed, while money owed to or by them
     /// would be lost: a balance not paid out, earnings still held, money
-    /// owed back, a payout not sent yet, a payment or refund on its way.
+    /// owed back, a payout not sent yet, a payment or refund on its way
+    /// (not the refunds of the bookings a closing of theirs cancelled). An
+    /// `InvalidState` from the last write (a booking made meanwhile) leaves
+    /// the bookings already cancelled cancelled; closing again finishes.
     /// Then, in steps each safe to repeat (the account stays open until the
     /// last): their bookings that have not started are cancelled as either
     /// side cancels one, refunded by the same rules (in full as the
     /// expert, by the refund policy as the client); their Google calendar is
     /// disconnected (the grant revoked after that write, or queued for the
-    /// sync); what they did on the platform is forgotten; and one write
+    /// sync; without Google configured the last write only deletes the
+    /// connection, with a warning); what they did on the platform is forgotten; and one write
     /// closes the account (`accounts::close`): sessions, favorites both
     /// ways, availability and consents deleted, open drop-ins ended,
     /// content archived (buyers keep it), the bookings' snapshots of them

@@ -187,6 +187,19 @@ pub fn create_payment(txn: &mut Txn<'_>, payment: Payment) -> Result<Payment> {
 /// (`FOREIGN_PAYMENT_REASON`), as is any payment that arrives late in a currency its
 /// payee left.
 pub fn has_money_underway(txn: &Txn<'_>, payee: UserId) -> Result<bool> {
+    has_money_underway_besides(txn, payee, |_, _| Ok(false))
+}
+
+/// [`has_money_underway`], leaving out the refunds of the payments for
+/// which `left_out` says yes: closing an account leaves out those of the
+/// bookings its own closing cancelled (it takes their earnings off the
+/// balance itself), so a closing stopped after cancelling them can run
+/// again before Stripe has settled them.
+pub fn has_money_underway_besides(
+    txn: &Txn<'_>,
+    payee: UserId,
+    left_out: impl Fn(&Txn<'_>, &Payment) -> Result<bool>,
+) -> Result<bool> {
     let owner = payee.to_be_bytes();
     if referral_rewards::has_pending_rewards(txn, payee)? {
         return Ok(true);
@@ -198,12 +211,17 @@ pub fn has_money_underway(txn: &Txn<'_>, payee: UserId) -> Result<bool> {
     {
         return Ok(true);
     }
-    has_unsettled_refunds(txn, payee)
+    has_unsettled_refunds(txn, payee, left_out)
 }
 
-/// Whether a payment `payee` earned from has a refund still requested or pending at
-/// Stripe. Their payments are the ones their earning rows name.
-fn has_unsettled_refunds(txn: &Txn<'_>, payee: UserId) -> Result<bool> {
+/// Whether a payment `payee` earned from, other than those `left_out` picks, has a
+/// refund still requested or pending at Stripe. Their payments are the ones their
+/// earning rows name.
+fn has_unsettled_refunds(
+    txn: &Txn<'_>,
+    payee: UserId,
+    left_out: impl Fn(&Txn<'_>, &Payment) -> Result<bool>,
+) -> Result<bool> {
     let rows: Vec<LedgerEntry> = txn.list_index(IndexName::LedgerByUser, &payee.to_be_bytes())?;
     let paid_from: std::collections::BTreeSet<PaymentId> = rows
         .iter()
@@ -212,6 +230,9 @@ fn has_unsettled_refunds(txn: &Txn<'_>, payee: UserId) -> Result<bool> {
         .collect();
     for id in paid_from {
         let payment: Payment = txn.require(id)?;
+        if left_out(txn, &payment)? {
+            continue;
+        }
         if payment
             .refunds
             .iter()

@@ -10,7 +10,9 @@
 //! platform keeps: a partial refund before it is credited lowers what is
 //! credited. A full refund of the payment behind it cancels a pending
 //! reward and takes a credited one back; should that refund fail, the
-//! reward is pending again and credited by the next sweep. Rewards are
+//! reward is pending again and credited by the next sweep. A closed
+//! account earns no reward (nobody could pay it out): none is created for
+//! it, and the sweep cancels one still pending. Rewards are
 //! paid only in the referrer's own currency, the one their balances are
 //! kept in: money is never exchanged, so a sale in another currency earns
 //! no reward. The cap alone is one amount in a base currency (100.00 USD by
@@ -175,6 +177,10 @@ fn create(
         return Ok(());
     }
     let referrer: User = txn.require(referral.referrer_id)?;
+    if referrer.is_closed() {
+        tracing::debug!(referrer = %referrer.id, "no referral reward: the referrer's account is closed");
+        return Ok(());
+    }
     if !pays_in(&referrer, amount.currency) {
         tracing::debug!(referrer = %referrer.id, currency = %amount.currency, "no referral reward: the sale is in another currency than the referrer's");
         return Ok(());
@@ -304,14 +310,14 @@ pub(crate) fn on_refunded(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
 /// pending again, for the sweep to credit at what they are worth then. A
 /// reward in a currency its referrer has left since stays cancelled: it
 /// could never be credited, and pending it would hold their currency for
-/// good.
+/// good; so does one whose referrer's account is closed since.
 pub(crate) fn on_refund_undone(txn: &mut Txn<'_>, payment: &Payment) -> Result<()> {
     for mut reward in rewards_for(txn, payment)? {
         if reward.status != RewardStatus::Cancelled {
             continue;
         }
         let referrer: User = txn.require(reward.referrer_id)?;
-        if pays_in(&referrer, reward.reward_amount.currency) {
+        if !referrer.is_closed() && pays_in(&referrer, reward.reward_amount.currency) {
             reward.status = RewardStatus::Pending;
             txn.update(reward)?;
         }
@@ -365,7 +371,9 @@ pub(crate) fn has_pending_rewards(txn: &Txn<'_>, referrer: UserId) -> Result<boo
         .any(|reward| reward.status == RewardStatus::Pending))
 }
 
-/// Credits every pending reward whose hold is over at `now`; how many. The
+/// Credits every pending reward whose hold is over at `now`; how many (one
+/// whose referrer's account is closed is cancelled instead: nobody can pay
+/// it out). The
 /// pending ones are read oldest first, page by page up to the first still
 /// held, so rewards that cannot be credited yet never hide newer ones.
 pub fn reward_sweep(store: &Store, rules: &ReferralRules, now: Timestamp) -> Result<usize> {
@@ -395,6 +403,12 @@ pub fn reward_sweep(store: &Store, rules: &ReferralRules, now: Timestamp) -> Res
                 return Ok(0);
             }
             let referrer: User = txn.require(reward.referrer_id)?;
+            if referrer.is_closed() {
+                // Nobody can pay out a closed account's balance.
+                reward.status = RewardStatus::Cancelled;
+                txn.update(reward)?;
+                return Ok(0);
+            }
             if !pays_in(&referrer, reward.reward_amount.currency) {
                 tracing::warn!(reward = %reward.id, "referral reward left pending: the referrer's balance is now kept in another currency");
                 return Ok(0);

@@ -6,8 +6,10 @@
 //! backends (see [`MessageFeed`]): a connection skips an id at or below the
 //! last it sent, having caught up from the store, and misses nothing. On
 //! PostgreSQL the other nodes' writes wake it through the feed's listener;
-//! its own wake it at once. A reader that fell behind the feed's truncation
-//! tells every room to read the store again. It stops once the hub is gone.
+//! its own wake it at once. A reader that fell behind the feed's truncation,
+//! or met a message row it could not read (logged by id and passed, so that
+//! one bad row cannot hold it on the same entries), tells every room to read
+//! the store again. It stops once the hub is gone.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -48,7 +50,7 @@ fn run(hub: &Weak<LiveHub>, mut feed: MessageFeed) {
         let page = match feed.next(WAIT, BATCH) {
             Ok(page) => page,
             Err(err) => {
-                tracing::warn!(error = %err, "reading the drop-in messages failed; retrying");
+                tracing::warn!(error = %err, "reading the drop-in messages' feed failed; retrying");
                 std::thread::sleep(WAIT);
                 continue;
             }
@@ -64,7 +66,8 @@ fn run(hub: &Weak<LiveHub>, mut feed: MessageFeed) {
 fn hand_over(hub: &LiveHub, page: &FeedPage) {
     if page.missed {
         tracing::warn!(
-            "the drop-in rooms' feed reader fell behind the feed; rooms read the store again"
+            "the drop-in rooms' feed reader missed messages (it fell behind the feed or passed \
+             an unreadable one); rooms read the store again"
         );
         for room in hub.open_rooms() {
             room.missed();

@@ -81,14 +81,14 @@ pub struct CloseAccountBody {
     path = "/v1/users/me",
     tag = "accounts",
     summary = "Close one's own account",
-    description = "Closes the account for good once its password is given again (counted by the sign-in throttle as a sign-in is). Its bookings that have not started are cancelled (refunded as any cancellation by that side is), its drop-ins end, its content is archived (buyers keep it), its calendar is disconnected, every session ends, and its personal data is erased; bookings, payments, reviews and purchases others hold stay, naming it \"Closed account\". Refused with 409 `invalid_state` while money owed to or by it would be lost: a balance not paid out, earnings still held, a payout not sent yet, a payment or refund on its way.",
+    description = "Closes the account for good once its password is given again (counted by the sign-in throttle as a sign-in is). Its bookings that have not started are cancelled (refunded as any cancellation by that side is), its drop-ins end, its content is archived (buyers keep it), its calendar is disconnected, every session ends, and its personal data is erased; bookings, payments, reviews and purchases others hold stay, naming it \"Closed account\". Refused with 409 `invalid_state` while money owed to or by it would be lost: a balance not paid out, earnings still held, a payout not sent yet, a payment or refund on its way (the refunds of the bookings its closing cancelled do not count). A 409 from the last write (a booking made meanwhile) leaves the bookings already cancelled cancelled; closing again finishes.",
     security(("bearer" = [])),
     request_body = CloseAccountBody,
     responses(
         (status = 204, description = "Closed: the token no longer signs anyone in, and the address is free"),
         (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
         (status = 401, description = "`unauthorized` (no valid bearer token), or `invalid_credentials`: the password is wrong (nothing changed)", body = ErrorBody),
-        (status = 409, description = "`invalid_state`: money owed to or by the account would be lost (nothing changed)", body = ErrorBody),
+        (status = 409, description = "`invalid_state`: money owed to or by the account would be lost, or a booking was made while it closed (nothing changed, except that bookings the closing already cancelled stay cancelled; closing again finishes)", body = ErrorBody),
         (status = 429, description = "`too_many_attempts`: too many wrong passwords (as for signing in), or `rate_limited`; see `Retry-After`", body = ErrorBody),
         (status = 503, description = "`overloaded`: every password-hashing slot stayed busy; see `Retry-After`", body = ErrorBody),
     )

@@ -6,7 +6,12 @@
 //! allowlist as the API (`ProfileUpdate`); a refused one is shown again,
 //! as typed, with its error and status 400. The form always sends the
 //! rate, so a new currency with the rate left as shown (in the old one) is
-//! refused here: the engine would read those digits in the new currency.
+//! refused here once: the engine would read those digits in the new
+//! currency. The form carries the currency its rate is shown in
+//! (`rate_currency`, hidden); the refusal shows the form again with that set
+//! to the new currency, so that saving it again confirms the rate in it (EUR
+//! 90.00 meant as USD 90.00). A post without it (a page from before it, a
+//! hand-made post) is taken as showing the rate in the account's currency.
 
 use axum::Router;
 use axum::extract::State;
@@ -51,6 +56,10 @@ struct ProfileForm {
     timezone: String,
     currency: String,
     hourly_rate: String,
+    /// The currency `hourly_rate` is shown in (a hidden field): the
+    /// account's, or the new one once a refusal asked to confirm the rate.
+    /// Empty when the post did not carry it.
+    rate_currency: String,
     session_duration: String,
     service_description: String,
     is_available: Option<String>,
@@ -104,10 +113,30 @@ impl ProfileForm {
             timezone: user.timezone.as_str().to_owned(),
             currency: user.currency.as_str().to_owned(),
             hourly_rate: user.hourly_rate.map(decimal).unwrap_or_default(),
+            rate_currency: user.currency.as_str().to_owned(),
             session_duration: user.session_duration.to_string(),
             service_description: user.service_description.clone(),
             is_available: user.is_available.then(|| "on".to_owned()),
         }
+    }
+
+    /// The currency the rate field was shown in: `rate_currency`, or
+    /// `user`'s for a form that did not carry a valid one.
+    fn rate_shown_in(&self, user: &User) -> Currency {
+        Currency::parse(self.rate_currency.trim()).unwrap_or(user.currency)
+    }
+
+    /// The new currency, when this form changes `user`'s currency but sends
+    /// the old rate's text, shown in another currency than the new one: the
+    /// old rate's digits, not yet confirmed as a rate in the new currency.
+    fn rate_to_confirm(&self, user: &User) -> Option<Currency> {
+        let currency = Currency::parse(self.currency.trim()).ok()?;
+        let old = user.hourly_rate?;
+        let text = self.hourly_rate.trim();
+        let as_it_was = !text.is_empty()
+            && Money::from_decimal_str(text, user.currency).is_ok_and(|typed| typed == old);
+        (currency != user.currency && currency != self.rate_shown_in(user) && as_it_was)
+            .then_some(currency)
     }
 
     /// The change this form asks of `user`'s profile.
@@ -122,21 +151,27 @@ impl ProfileForm {
                 .transpose()
         };
         let currency = Currency::parse(self.currency.trim()).map_err(api_error)?;
-        if currency != user.currency
-            && let Some(old) = user.hourly_rate
-            && optional(&self.hourly_rate).is_some_and(|text| {
-                Money::from_decimal_str(&text, user.currency).is_ok_and(|typed| typed == old)
-            })
-        {
+        if let Some(new) = self.rate_to_confirm(user) {
             // The form always sends the rate, so the API's "a new rate with a new
             // currency" rule is always met: left as shown, the old rate's digits would
             // be read in the new currency (JPY 9000 an hour became EUR 9,000.00).
+            // The page shown again says the rate is in the new currency, so that
+            // saving it again confirms it; a post without `rate_currency` cannot.
+            let reason = if self.rate_currency.trim().is_empty() {
+                format!(
+                    "enter your hourly rate in {new}: the rate shown is your rate in {}",
+                    user.currency
+                )
+            } else {
+                format!(
+                    "Your rate is shown as you had it in {}: check that it is what you want \
+                     in {new} and save again",
+                    user.currency
+                )
+            };
             return Err(api_error(droply_models::Error::invalid(
                 "hourly_rate",
-                format!(
-                    "enter your hourly rate in {currency}: the rate shown is your rate in {}",
-                    user.currency
-                ),
+                reason,
             )));
         }
         let hourly_rate = optional(&self.hourly_rate)
@@ -201,10 +236,11 @@ async fn show_profile_form(
 async fn save_profile(
     State(state): State<AppState>,
     viewer: Viewer,
-    PageForm(form): PageForm<ProfileForm>,
+    PageForm(mut form): PageForm<ProfileForm>,
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?;
     let id = user.id;
+    let to_confirm = form.rate_to_confirm(user);
     let result = match form.update(user) {
         Ok(update) => blocking(&state, move |engine| engine.update_profile(id, update))
             .await
@@ -215,6 +251,11 @@ async fn save_profile(
         Ok(()) => Ok(see_other("/account/profile?saved=1")),
         Err(err) => {
             let (status, message) = failure(&err);
+            if let Some(currency) = to_confirm {
+                // Shown again, the rate is taken as one in the new currency:
+                // saving this page again confirms it.
+                form.rate_currency = currency.as_str().to_owned();
+            }
             Ok(html_with(
                 status,
                 profile_page(&viewer, &form, Some(&message), None),
@@ -291,6 +332,7 @@ fn profile_page(
                 legend { "Sessions you offer" }
                 label for="hourly_rate" { "Hourly rate" }
                 input id="hourly_rate" name="hourly_rate" inputmode="decimal" pattern="[0-9]+([.][0-9]{1,3})?" aria-describedby="rate-help" value=(form.hourly_rate);
+                input type="hidden" name="rate_currency" value=(form.rate_currency);
                 small id="rate-help" { "In your currency, e.g. 90 or 90.50. Leave empty to stop selling sessions." }
                 label for="session_duration" { "Session length (minutes)" }
                 input id="session_duration" name="session_duration" type="number" min="15" max="480" step="5" required value=(form.session_duration);
