@@ -2,9 +2,12 @@
 //! `droply-test-support` crate, which cannot serve the crate's own tests).
 
 use droply_models::{
-    AvailabilityRule, AvailabilityRuleId, Booking, Currency, Email, LanguageCode, LocalTime, Money,
-    NewBooking, NewUser, ReferralCode, TimeZone, Timestamp, User, UserId, Username, Weekday,
+    AvailabilityRule, AvailabilityRuleId, Booking, BookingStatus, Currency, Email, LanguageCode,
+    LocalTime, Money, NewBooking, NewUser, PaymentStatus, ReferralCode, TimeZone, Timestamp, User,
+    UserId, Username, Weekday,
 };
+
+use crate::Store;
 
 /// A valid user called `name` with `profession` (empty: a client).
 pub(crate) fn user(name: &str, profession: &str) -> User {
@@ -26,6 +29,29 @@ pub(crate) fn user(name: &str, profession: &str) -> User {
     );
     user.profession = profession.into();
     user
+}
+
+/// A temporary store holding [`user`]s ann, an expert ("Tax Advisor"),
+/// and bob, a client: the store, ann and bob.
+pub(crate) fn ann_and_bob() -> (Store, User, User) {
+    let store = Store::open_temporary().expect("store");
+    let ann = store
+        .users()
+        .create(user("ann", "Tax Advisor"))
+        .expect("ann");
+    let bob = store.users().create(user("bob", "")).expect("bob");
+    (store, ann, bob)
+}
+
+/// [`ann_and_bob`] with bob's [`booking`] of ann, paid, in `status`: the
+/// store and the booking.
+pub(crate) fn paid_booking(status: BookingStatus) -> (Store, Booking) {
+    let (store, ann, bob) = ann_and_bob();
+    let mut row = booking(bob.id, ann.id);
+    row.status = status;
+    row.payment_status = PaymentStatus::Succeeded;
+    let row = store.bookings().create(row).expect("booking");
+    (store, row)
 }
 
 /// A weekly rule of `owner`: Mondays 09:00 to 17:00.

@@ -30,6 +30,7 @@ use rand::distr::Alphanumeric;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use crate::loopback::Loopback;
 use crate::stripe::http;
 
 /// The API key the fake accepts (`Authorization: Bearer ...`).
@@ -60,15 +61,7 @@ type Shared = Arc<Mutex<State>>;
 pub struct DailyFake {
     state: Shared,
     base_url: String,
-    runtime: Option<tokio::runtime::Runtime>,
-}
-
-impl Drop for DailyFake {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
+    _server: Loopback,
 }
 
 fn random(n: usize) -> String {
@@ -264,26 +257,6 @@ impl DailyFake {
     /// # Panics
     /// When the runtime or the listener cannot be made.
     pub fn start() -> DailyFake {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("daily-fake")
-            .enable_all()
-            .build()
-            .expect("building the DailyFake's tokio runtime");
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("binding 127.0.0.1:0 for the DailyFake");
-        std_listener
-            .set_nonblocking(true)
-            .expect("making the DailyFake's listener non-blocking");
-        let port = std_listener
-            .local_addr()
-            .expect("reading the DailyFake's address")
-            .port();
-        let listener = {
-            let _guard = runtime.enter();
-            tokio::net::TcpListener::from_std(std_listener)
-                .expect("handing the DailyFake's listener to tokio")
-        };
         let state: Shared = Arc::default();
         let app = Router::new()
             .route("/v1/rooms", post(create_room))
@@ -291,15 +264,11 @@ impl DailyFake {
             .route("/v1/meeting-tokens", post(create_token))
             .route("/v1/recordings/{id}/access-link", get(access_link))
             .with_state(Arc::clone(&state));
-        runtime.spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                eprintln!("DailyFake: server stopped: {e}");
-            }
-        });
+        let server = Loopback::serve("DailyFake", "daily-fake", app);
         DailyFake {
             state,
-            base_url: format!("http://127.0.0.1:{port}/v1"),
-            runtime: Some(runtime),
+            base_url: format!("http://127.0.0.1:{}/v1", server.port()),
+            _server: server,
         }
     }
 

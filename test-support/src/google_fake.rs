@@ -25,6 +25,8 @@ use axum::routing::{delete, post};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::loopback::Loopback;
+
 /// The client id the fake accepts.
 pub const CLIENT_ID: &str = "droply-test.apps.googleusercontent.com";
 /// The client secret the fake accepts.
@@ -93,7 +95,7 @@ impl Inner {
 pub struct GoogleFake {
     base_url: String,
     inner: Arc<Mutex<Inner>>,
-    runtime: Option<tokio::runtime::Runtime>,
+    _server: Loopback,
 }
 
 impl std::fmt::Debug for GoogleFake {
@@ -101,14 +103,6 @@ impl std::fmt::Debug for GoogleFake {
         f.debug_struct("GoogleFake")
             .field("base_url", &self.base_url)
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for GoogleFake {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
     }
 }
 
@@ -143,20 +137,6 @@ impl GoogleFake {
     /// # Panics
     /// When the runtime or the listener cannot be set up.
     pub fn start() -> GoogleFake {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("google-fake")
-            .enable_all()
-            .build()
-            .expect("building the GoogleFake's runtime");
-        let std_listener =
-            std::net::TcpListener::bind("127.0.0.1:0").expect("binding the GoogleFake");
-        std_listener.set_nonblocking(true).expect("nonblocking");
-        let addr = std_listener.local_addr().expect("addr");
-        let listener = {
-            let _guard = runtime.enter();
-            tokio::net::TcpListener::from_std(std_listener).expect("tokio listener")
-        };
         let inner = Arc::new(Mutex::new(Inner {
             expires_in: 3600,
             ..Inner::default()
@@ -171,15 +151,11 @@ impl GoogleFake {
                 delete(delete_event).patch(patch_event).put(patch_event),
             )
             .with_state(Arc::clone(&inner));
-        runtime.spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                eprintln!("GoogleFake: server stopped: {e}");
-            }
-        });
+        let server = Loopback::serve("GoogleFake", "google-fake", app);
         GoogleFake {
-            base_url: format!("http://{addr}"),
+            base_url: format!("http://127.0.0.1:{}", server.port()),
             inner,
-            runtime: Some(runtime),
+            _server: server,
         }
     }
 

@@ -13,5 +13,6 @@ pub mod daily_fake;
 pub mod fixtures;
 pub mod google_fake;
 pub mod hash_embedder;
+mod loopback;
 pub mod postgres;
 pub mod stripe;

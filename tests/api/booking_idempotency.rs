@@ -5,42 +5,17 @@
 //! for Stripe cancelling nothing, and a booking cancelled meanwhile getting
 //! no client secret).
 
-use std::time::Duration;
-
-use droply_engine::payments::{
-    IntentCancel, StripeConfig, cancel_given_up_intents, stored_payment_of,
-};
+use droply_engine::payments::{IntentCancel, stored_payment_of};
 use droply_models::{Booking, BookingStatus, PaymentStatus};
-use droply_test_support::stripe::{IntentFake, SECRET_KEY};
+use droply_test_support::stripe::IntentFake;
 
-use crate::app::{
-    TestApp, WEBHOOK_SECRET, at_once, error_code, spawn_app_paying, spawn_app_paying_with,
-    spawn_app_with,
-};
+use crate::app::{at_once, error_code, spawn_app_paying, spawn_app_paying_with};
 use crate::availability::expert_working;
 use crate::bookings::{SLOT, booking_body};
-
-/// An app whose Stripe is `stripe` (PaymentIntents only, held on demand).
-pub(crate) fn spawn_app_on_intent_fake(stripe: &IntentFake) -> TestApp {
-    let api_base = stripe.base_url();
-    spawn_app_with(|config| {
-        config.payments.stripe = Some(StripeConfig {
-            api_base,
-            ..StripeConfig::new(SECRET_KEY.into(), WEBHOOK_SECRET.into())
-        });
-    })
-}
-
-/// The one booking in `app`'s store.
-fn the_booking(app: &TestApp) -> Booking {
-    let all: Vec<Booking> = app
-        .store
-        .iter::<Booking>()
-        .map(|row| row.expect("booking"))
-        .collect();
-    assert_eq!(all.len(), 1, "{all:?}");
-    all.into_iter().next().expect("one booking")
-}
+use crate::held_intents::{
+    assert_refused_without_a_secret, assert_the_sweep_cancels, spawn_app_on_intent_fake,
+    the_intent_given_up, the_only, while_stripe_makes_the_intent,
+};
 
 #[test]
 fn fifty_concurrent_bookings_of_one_slot_make_exactly_one() {
@@ -180,21 +155,18 @@ fn a_retry_while_the_first_request_waits_for_stripe_cancels_nothing() {
     let (_, client) = app.register("carl");
     let body = booking_body(expert, SLOT);
     let headers = [("Idempotency-Key", "order-twice")];
-    stripe.hold_creates();
-    let (reached, retry, during, first) = std::thread::scope(|scope| {
-        let first =
-            scope.spawn(|| app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers));
-        let reached = stripe.wait_for_held(1, Duration::from_secs(15));
-        let retry = app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers);
-        let booking = the_booking(&app);
-        let payment = stored_payment_of(&app.store, booking.id)
-            .expect("read")
-            .expect("payment");
-        stripe.release_creates();
-        let first = first.join().expect("the first request");
-        (reached, retry, (booking, payment), first)
-    });
-    assert!(reached, "the first request reached Stripe");
+    let ((retry, during), first) = while_stripe_makes_the_intent(
+        &stripe,
+        || app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers),
+        || {
+            let retry = app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers);
+            let booking = the_only::<Booking>(&app);
+            let payment = stored_payment_of(&app.store, booking.id)
+                .expect("read")
+                .expect("payment");
+            (retry, (booking, payment))
+        },
+    );
     assert_eq!(
         (retry.status, error_code(&retry).as_str()),
         (409, "invalid_state"),
@@ -211,7 +183,7 @@ fn a_retry_while_the_first_request_waits_for_stripe_cancels_nothing() {
         .as_str()
         .expect("the first request hands out its client secret")
         .to_owned();
-    let booking = the_booking(&app);
+    let booking = the_only::<Booking>(&app);
     assert_eq!(booking.status, BookingStatus::PendingPayment);
     let payment = stored_payment_of(&app.store, booking.id)
         .expect("read")
@@ -242,56 +214,34 @@ fn a_booking_cancelled_while_stripe_makes_its_intent_hands_out_no_secret() {
     let (_, client) = app.register("carl");
     let body = booking_body(expert, SLOT);
     let headers = [("Idempotency-Key", "order-cancelled")];
-    stripe.hold_creates();
-    let (reached, cancel, first) = std::thread::scope(|scope| {
-        let first =
-            scope.spawn(|| app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers));
-        let reached = stripe.wait_for_held(1, Duration::from_secs(15));
-        let id = the_booking(&app).id;
-        let cancel = app.authed(
-            "POST",
-            &format!("/v1/bookings/{id}/cancel"),
-            &client,
-            Some(r#"{"reason":"found another time"}"#),
-        );
-        stripe.release_creates();
-        let first = first.join().expect("the first request");
-        (reached, cancel, first)
-    });
-    assert!(reached, "the first request reached Stripe");
+    let (cancel, first) = while_stripe_makes_the_intent(
+        &stripe,
+        || app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers),
+        || {
+            let id = the_only::<Booking>(&app).id;
+            app.authed(
+                "POST",
+                &format!("/v1/bookings/{id}/cancel"),
+                &client,
+                Some(r#"{"reason":"found another time"}"#),
+            )
+        },
+    );
     assert_eq!(cancel.status, 200, "{}", cancel.raw);
-    assert_eq!(
-        (first.status, error_code(&first).as_str()),
-        (409, "invalid_state"),
-        "{}",
-        first.raw
-    );
-    assert!(
-        !first.raw.contains("client_secret") && !first.raw.contains("_secret_"),
-        "{}",
-        first.raw
-    );
-    let booking = the_booking(&app);
+    assert_refused_without_a_secret(&first);
+    let booking = the_only::<Booking>(&app);
     assert_eq!(booking.status, BookingStatus::Cancelled);
     let payment = stored_payment_of(&app.store, booking.id)
         .expect("read")
         .expect("payment");
-    let intent = payment
-        .intent_id
-        .clone()
-        .expect("the intent Stripe made is recorded");
-    assert_eq!(payment.intent_cancel, IntentCancel::Requested);
+    let intent = the_intent_given_up(&payment);
     assert_eq!(
         stripe.intent(&intent).expect("made")["status"],
         "requires_payment_method"
     );
 
     // The payments sweep cancels it at Stripe: the secret can pay nothing.
-    assert_eq!(
-        cancel_given_up_intents(app.engine.payments(), &app.store).expect("sweep"),
-        1
-    );
-    assert_eq!(stripe.intent(&intent).expect("made")["status"], "canceled");
+    assert_the_sweep_cancels(&app, &stripe, &intent);
     let payment = stored_payment_of(&app.store, booking.id)
         .expect("read")
         .expect("payment");

@@ -8,9 +8,9 @@
 use std::time::{Duration, Instant};
 
 use droply_engine::availability::SlotPolicy;
-use droply_models::{Booking, BookingId, Money, UserId};
+use droply_models::{Booking, BookingId, Money, Timestamp, UserId};
 
-use crate::app::{error_code, spawn_app_paying, spawn_app_paying_with};
+use crate::app::{TestApp, error_code, spawn_app_paying, spawn_app_paying_with};
 use crate::availability::expert_working;
 
 /// Monday 2027-01-04 10:00 in Berlin.
@@ -20,6 +20,26 @@ pub(crate) fn booking_body(expert: u64, start: &str) -> String {
     format!(
         r#"{{"provider_id":{expert},"start_time":"{start}","duration":60,"client_message":"Hi, VAT; please"}}"#
     )
+}
+
+/// Moves booking `id` to the hour that began at `start`, then has its
+/// expert, signed in with `provider`, mark it completed.
+pub(crate) fn held_then_completed(app: &TestApp, id: u64, start: Timestamp, provider: &str) {
+    app.store
+        .bookings()
+        .modify(BookingId::new(id), |b| {
+            b.start_time = start;
+            b.end_time = b.start_time.plus_minutes(60);
+            Ok(())
+        })
+        .expect("in the past");
+    let done = app.authed(
+        "POST",
+        &format!("/v1/bookings/{id}/complete"),
+        provider,
+        None,
+    );
+    assert_eq!(done.status, 200, "{}", done.raw);
 }
 
 fn booking_of(expert: u64, start: &str, minutes: u16) -> String {

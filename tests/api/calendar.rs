@@ -19,11 +19,11 @@ use droply_engine::video::RetryPolicy;
 use droply_models::{BookingId, Timestamp, UserId};
 use droply_test_support::google_fake::{CLIENT_ID, CLIENT_SECRET, GoogleFake};
 
-use crate::app::{TestApp, error_code, spawn_app, spawn_app_with};
+use crate::app::{Response, TestApp, error_code, spawn_app, spawn_app_with};
 use crate::availability::expert_working;
 
 /// An app with Google pointed at a fresh fake.
-fn spawn_app_with_google() -> (TestApp, GoogleFake) {
+pub(crate) fn spawn_app_with_google() -> (TestApp, GoogleFake) {
     spawn_app_with_google_and(|_| {})
 }
 
@@ -50,19 +50,25 @@ fn spawn_app_with_google_and(change: impl FnOnce(&mut CalendarConfig)) -> (TestA
 }
 
 /// A free expert in UTC working 09:00-17:00 every day; (id, token).
-fn free_expert(app: &TestApp, name: &str) -> (u64, String) {
+pub(crate) fn free_expert(app: &TestApp, name: &str) -> (u64, String) {
     let (id, token) = expert_working(app, name, "UTC", "09:00", "17:00");
     app.make_free(id);
     (id, token)
 }
 
-/// Connects `token`'s calendar through the consent URL and the callback.
-fn connect(app: &TestApp, fake: &GoogleFake, token: &str) {
+/// Asks for `token`'s consent URL, consents on `fake` and follows the
+/// callback: the callback's answer.
+pub(crate) fn consent_and_callback(app: &TestApp, fake: &GoogleFake, token: &str) -> Response {
     let consent = app.authed("GET", "/v1/calendar/google/connect", token, None);
     assert_eq!(consent.status, 200, "{}", consent.raw);
     let url = consent.body["url"].as_str().expect("url");
     let (code, state) = fake.authorize(url);
-    let back = app.authed("GET", &callback_path(&code, &state), token, None);
+    app.authed("GET", &callback_path(&code, &state), token, None)
+}
+
+/// Connects `token`'s calendar through the consent URL and the callback.
+fn connect(app: &TestApp, fake: &GoogleFake, token: &str) {
+    let back = consent_and_callback(app, fake, token);
     assert_eq!(back.status, 200, "{}", back.raw);
     assert_eq!(back.body["status"], "connected", "{}", back.raw);
 }

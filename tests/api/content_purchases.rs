@@ -7,17 +7,18 @@
 use std::time::{Duration, Instant};
 
 use droply_engine::payments::ledger::{LedgerEntry, LedgerKind};
-use droply_engine::payments::{
-    IntentCancel, PaymentFor, cancel_given_up_intents, stored_payment_of_purchase,
-};
+use droply_engine::payments::{PaymentFor, stored_payment_of_purchase};
 use droply_models::{Content, ContentId, ContentPurchase, ContentPurchaseId, PaymentStatus};
 use droply_test_support::stripe::{IntentFake, event, post_event};
 use serde_json::json;
 
 use crate::app::{TestApp, WEBHOOK_SECRET, error_code, spawn_app, spawn_app_paying};
-use crate::booking_idempotency::spawn_app_on_intent_fake;
 use crate::content::{pdf, published_guide, stored_files};
 use crate::file_client::Framing;
+use crate::held_intents::{
+    assert_refused_without_a_secret, assert_the_sweep_cancels, spawn_app_on_intent_fake,
+    the_intent_given_up, the_only, while_stripe_makes_the_intent,
+};
 
 pub(crate) fn wait_for_purchase(
     app: &TestApp,
@@ -422,17 +423,6 @@ fn a_price_change_gives_up_the_open_purchase_and_charges_the_new_price() {
     assert_consistent(&app);
 }
 
-/// The one purchase in `app`'s store.
-fn the_purchase(app: &TestApp) -> ContentPurchase {
-    let all: Vec<ContentPurchase> = app
-        .store
-        .iter::<ContentPurchase>()
-        .map(|row| row.expect("purchase"))
-        .collect();
-    assert_eq!(all.len(), 1, "{all:?}");
-    all.into_iter().next().expect("one purchase")
-}
-
 /// Regression: a second click on Buy while the first was still waiting for
 /// Stripe met Stripe's 409 `idempotency_key_in_use` and marked the purchase
 /// failed; and content archived meanwhile still had the first request hand
@@ -446,19 +436,17 @@ fn a_purchase_given_up_while_stripe_makes_its_intent_hands_out_no_secret() {
     let (_, bob) = app.register("bob");
     let id = published_guide(&app, &ann, "Held guide", 1_900);
     let buy = format!("/v1/content/{id}/purchase");
-    stripe.hold_creates();
-    let (reached, again, open, archived, first) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| app.authed("POST", &buy, &bob, None));
-        let reached = stripe.wait_for_held(1, Duration::from_secs(15));
-        // A double click: the same purchase, its payment still being started.
-        let again = app.authed("POST", &buy, &bob, None);
-        let open = the_purchase(&app);
-        let archived = app.authed("POST", &format!("/v1/content/{id}/archive"), &ann, None);
-        stripe.release_creates();
-        let first = first.join().expect("the first request");
-        (reached, again, open, archived, first)
-    });
-    assert!(reached, "the first request reached Stripe");
+    let ((again, open, archived), first) = while_stripe_makes_the_intent(
+        &stripe,
+        || app.authed("POST", &buy, &bob, None),
+        || {
+            // A double click: the same purchase, its payment still being started.
+            let again = app.authed("POST", &buy, &bob, None);
+            let open = the_only::<ContentPurchase>(&app);
+            let archived = app.authed("POST", &format!("/v1/content/{id}/archive"), &ann, None);
+            (again, open, archived)
+        },
+    );
     assert_eq!(
         (again.status, error_code(&again).as_str()),
         (409, "invalid_state"),
@@ -477,32 +465,14 @@ fn a_purchase_given_up_while_stripe_makes_its_intent_hands_out_no_secret() {
     );
     assert_eq!(archived.status, 200, "{}", archived.raw);
 
-    assert_eq!(
-        (first.status, error_code(&first).as_str()),
-        (409, "invalid_state"),
-        "{}",
-        first.raw
-    );
-    assert!(
-        !first.raw.contains("client_secret") && !first.raw.contains("_secret_"),
-        "{}",
-        first.raw
-    );
-    let purchase = the_purchase(&app);
+    assert_refused_without_a_secret(&first);
+    let purchase = the_only::<ContentPurchase>(&app);
     assert_eq!(purchase.payment_status, PaymentStatus::Failed);
     let payment = stored_payment_of_purchase(&app.store, purchase.id)
         .expect("read")
         .expect("payment");
-    let intent = payment
-        .intent_id
-        .clone()
-        .expect("the intent Stripe made is recorded");
-    assert_eq!(payment.intent_cancel, IntentCancel::Requested);
-    assert_eq!(
-        cancel_given_up_intents(app.engine.payments(), &app.store).expect("sweep"),
-        1
-    );
-    assert_eq!(stripe.intent(&intent).expect("made")["status"], "canceled");
+    let intent = the_intent_given_up(&payment);
+    assert_the_sweep_cancels(&app, &stripe, &intent);
     assert_eq!(stripe.intent_count(), 1, "one intent made");
     assert_consistent(&app);
 }

@@ -16,6 +16,10 @@ use serde_json::{Value, json};
 use crate::app::{TestApp, error_code, spawn_app_limited, test_limits};
 use crate::dropins::{expert, join, open};
 use crate::live_client::{Ended, LiveClient, connect, connect_small_buffer, runtime};
+use crate::socket_tickets::{
+    assert_signing_out_ends_the_ticket, assert_unauthorized, assert_url_token_refused,
+    socket_ticket, tampered,
+};
 
 /// An app whose live limits `change` adjusted from defaults with a message
 /// rate too high to matter.
@@ -41,20 +45,29 @@ pub(crate) fn live_path(id: u64) -> String {
     format!("/v1/dropins/{id}/live")
 }
 
-/// A socket ticket of the caller signed in with `token`, for the socket of
-/// `purpose` (`dropin` or `signal`) and `id`: `POST /v1/live/tickets`.
-pub(crate) fn socket_ticket(app: &TestApp, token: &str, purpose: &str, id: u64) -> String {
-    let body = json!({"purpose": purpose, "id": id}).to_string();
-    let response = app.authed("POST", "/v1/live/tickets", token, Some(&body));
-    assert_eq!(response.status, 200, "{}", response.raw);
-    assert!(response.body["expires_at"].is_string(), "{}", response.raw);
-    response.body["ticket"].as_str().expect("ticket").to_owned()
-}
-
-/// `ticket` with the last character of its signature changed.
-pub(crate) fn tampered(ticket: &str) -> String {
-    let (head, last) = ticket.split_at(ticket.len() - 1);
-    format!("{head}{}", if last == "0" { "1" } else { "0" })
+/// Two anonymous drop-ins the expert hana opens in `app`, and a guest who
+/// joins the first: (hana's sign-in token, the first's id, the second's
+/// id, the guest's participant token).
+fn two_rooms(app: &TestApp) -> (String, u64, u64, String) {
+    let (_, host) = expert(app, "hana");
+    let first = open(app, &host, json!({"topic": "One", "is_anonymous": true}));
+    let second = open(app, &host, json!({"topic": "Two", "is_anonymous": true}));
+    let guest = join(
+        app,
+        first["session_code"].as_str().expect("code"),
+        None,
+        None,
+    )
+    .body["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    (
+        host,
+        first["id"].as_u64().expect("id"),
+        second["id"].as_u64().expect("id"),
+        guest,
+    )
 }
 
 /// Reads frames until `want` messages of type `kind` came; answers them
@@ -361,23 +374,7 @@ fn the_host_answers_and_removes_and_a_named_room_shows_who_wrote() {
 #[test]
 fn the_live_room_refuses_before_the_upgrade() {
     let app = live_app(|_| {});
-    let (_, host) = expert(&app, "hana");
-    let first = open(&app, &host, json!({"topic": "One", "is_anonymous": true}));
-    let second = open(&app, &host, json!({"topic": "Two", "is_anonymous": true}));
-    let (one, two) = (
-        first["id"].as_u64().expect("id"),
-        second["id"].as_u64().expect("id"),
-    );
-    let guest = join(
-        &app,
-        first["session_code"].as_str().expect("code"),
-        None,
-        None,
-    )
-    .body["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let (host, one, two, guest) = two_rooms(&app);
     let (_, stranger) = app.register("sam");
     let plain = app.authed("GET", &live_path(one), &guest, None);
     assert_eq!(
@@ -427,36 +424,11 @@ fn the_live_room_refuses_before_the_upgrade() {
 #[test]
 fn a_sign_in_token_in_the_url_is_refused_and_a_ticket_opens_the_room_instead() {
     let app = live_app(|_| {});
-    let (_, host) = expert(&app, "hana");
-    let first = open(&app, &host, json!({"topic": "One", "is_anonymous": true}));
-    let second = open(&app, &host, json!({"topic": "Two", "is_anonymous": true}));
-    let (one, two) = (
-        first["id"].as_u64().expect("id"),
-        second["id"].as_u64().expect("id"),
-    );
-    let guest = join(
-        &app,
-        first["session_code"].as_str().expect("code"),
-        None,
-        None,
-    )
-    .body["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let (host, one, two, guest) = two_rooms(&app);
     let (_, carl) = app.register("carl");
 
     // The refusal says what to send instead (a plain GET shows the body).
-    let told = app.get(&format!("{}?token={host}", live_path(one)));
-    assert_eq!(
-        (told.status, error_code(&told).as_str()),
-        (401, "unauthorized")
-    );
-    let message = told.body["message"].as_str().expect("message");
-    assert!(
-        message.contains("Authorization: Bearer") && message.contains("/v1/live/tickets"),
-        "{message}"
-    );
+    assert_url_token_refused(&app, &live_path(one), &host);
 
     let ticket = socket_ticket(&app, &host, "dropin", one);
     assert!(!ticket.contains(&host), "no sign-in token in a ticket");
@@ -467,13 +439,8 @@ fn a_sign_in_token_in_the_url_is_refused_and_a_ticket_opens_the_room_instead() {
     let addr = app.addr;
     let rt = runtime();
     rt.block_on(async {
-        let refused = |r: Result<LiveClient, (u16, String)>| r.err().expect("refused");
-        let unauthorized = (401, "unauthorized".to_owned());
-        assert_eq!(
-            refused(connect(addr, &format!("{}?token={host}", live_path(one)), None).await),
-            unauthorized,
-            "a sign-in token in the URL"
-        );
+        let in_the_url = format!("{}?token={host}", live_path(one));
+        assert_unauthorized(addr, &[(in_the_url, "a sign-in token in the URL")]).await;
         let mut by_header = connect(addr, &live_path(one), Some(&host))
             .await
             .expect("the host's header");
@@ -494,28 +461,18 @@ fn a_sign_in_token_in_the_url_is_refused_and_a_ticket_opens_the_room_instead() {
             .expect("a participant token in the URL");
         by_pass.next_kind("welcome").await;
         by_pass.close().await;
-        for (ticket, why) in [
-            (&other_room, "a ticket for another drop-in"),
-            (&other_socket, "a ticket for a booking's relay"),
-            (&tampered(&ticket), "a tampered ticket"),
-            (&not_the_hosts, "the ticket of someone who does not host it"),
-        ] {
-            assert_eq!(
-                refused(connect(addr, &with_ticket(ticket), None).await),
-                unauthorized,
-                "{why}"
-            );
-        }
+        let refused = [
+            (with_ticket(&other_room), "a ticket for another drop-in"),
+            (with_ticket(&other_socket), "a ticket for a booking's relay"),
+            (with_ticket(&tampered(&ticket)), "a tampered ticket"),
+            (
+                with_ticket(&not_the_hosts),
+                "the ticket of someone who does not host it",
+            ),
+        ];
+        assert_unauthorized(addr, &refused).await;
     });
-    let signed_out = app.authed("POST", "/v1/auth/logout", &host, None);
-    assert_eq!(signed_out.status, 204, "{}", signed_out.raw);
-    rt.block_on(async {
-        assert_eq!(
-            connect(addr, &with_ticket(&ticket), None).await.err(),
-            Some((401, "unauthorized".to_owned())),
-            "signing out ends the session's tickets"
-        );
-    });
+    assert_signing_out_ends_the_ticket(&app, &rt, &host, &with_ticket(&ticket));
 }
 
 /// `POST /v1/live/tickets` signs in with the bearer header only and names

@@ -12,10 +12,13 @@ use droply_models::{
 };
 use serde_json::json;
 
-use crate::app::{TestApp, error_code, spawn_app};
-use crate::dropin_live::{socket_ticket, tampered};
-use crate::live_client::{LiveClient, connect, runtime};
+use crate::app::{TestApp, spawn_app};
+use crate::live_client::{connect, runtime};
 use crate::page_cookies::handshake;
+use crate::socket_tickets::{
+    assert_signing_out_ends_the_ticket, assert_unauthorized, assert_url_token_refused,
+    socket_ticket, tampered,
+};
 
 /// A booking between `client` and `provider` starting `minutes` from now, in `status`.
 pub(crate) fn booking(
@@ -159,16 +162,7 @@ fn a_sign_in_token_in_the_url_is_refused_and_a_ticket_opens_the_relay_instead() 
     let with_ticket = |ticket: &str| format!("{}?ticket={ticket}", signal_path(id));
 
     // The refusal says what to send instead (a plain GET shows the body).
-    let told = app.get(&format!("{}?token={client}", signal_path(id)));
-    assert_eq!(
-        (told.status, error_code(&told).as_str()),
-        (401, "unauthorized")
-    );
-    let message = told.body["message"].as_str().expect("message");
-    assert!(
-        message.contains("Authorization: Bearer") && message.contains("/v1/live/tickets"),
-        "{message}"
-    );
+    assert_url_token_refused(&app, &signal_path(id), &client);
 
     let ticket = socket_ticket(&app, &client, "signal", id);
     assert!(!ticket.contains(&client), "no sign-in token in a ticket");
@@ -178,13 +172,8 @@ fn a_sign_in_token_in_the_url_is_refused_and_a_ticket_opens_the_relay_instead() 
     let addr = app.addr;
     let rt = runtime();
     rt.block_on(async {
-        let refused = |r: Result<LiveClient, (u16, String)>| r.err().expect("refused");
-        let unauthorized = (401, "unauthorized".to_owned());
-        assert_eq!(
-            refused(connect(addr, &format!("{}?token={client}", signal_path(id)), None).await),
-            unauthorized,
-            "a sign-in token in the URL"
-        );
+        let in_the_url = format!("{}?token={client}", signal_path(id));
+        assert_unauthorized(addr, &[(in_the_url, "a sign-in token in the URL")]).await;
         let mut by_header = connect(addr, &signal_path(id), Some(&client))
             .await
             .expect("the header");
@@ -195,32 +184,22 @@ fn a_sign_in_token_in_the_url_is_refused_and_a_ticket_opens_the_relay_instead() 
             .expect("the ticket");
         assert_eq!(by_ticket.next().await.expect("presence")["type"], "peer");
         by_ticket.close().await;
-        for (ticket, why) in [
-            (&other_booking, "a ticket for another booking"),
-            (&other_socket, "a ticket for a drop-in room"),
-            (&tampered(&ticket), "a tampered ticket"),
-        ] {
-            assert_eq!(
-                refused(connect(addr, &with_ticket(ticket), None).await),
-                unauthorized,
-                "{why}"
-            );
-        }
+        let refused = [
+            (with_ticket(&other_booking), "a ticket for another booking"),
+            (with_ticket(&other_socket), "a ticket for a drop-in room"),
+            (with_ticket(&tampered(&ticket)), "a tampered ticket"),
+        ];
+        assert_unauthorized(addr, &refused).await;
         assert_eq!(
-            refused(connect(addr, &with_ticket(&strangers), None).await),
+            connect(addr, &with_ticket(&strangers), None)
+                .await
+                .err()
+                .expect("refused"),
             (404, "not_found".to_owned()),
             "a ticket proves who, not that they may"
         );
     });
-    let signed_out = app.authed("POST", "/v1/auth/logout", &client, None);
-    assert_eq!(signed_out.status, 204, "{}", signed_out.raw);
-    rt.block_on(async {
-        assert_eq!(
-            connect(addr, &with_ticket(&ticket), None).await.err(),
-            Some((401, "unauthorized".to_owned())),
-            "signing out ends the session's tickets"
-        );
-    });
+    assert_signing_out_ends_the_ticket(&app, &rt, &client, &with_ticket(&ticket));
     // The other party's own sign-in is untouched.
     let hanas = socket_ticket(&app, &provider, "signal", id);
     rt.block_on(async {

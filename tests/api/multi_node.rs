@@ -8,7 +8,9 @@
 //! store-wide background jobs. Live connections span nodes: a drop-in
 //! room's members on two nodes get every message, whichever node stored
 //! it, in one order, and a call's two parties on two nodes trade their
-//! signals through the relay.
+//! signals through the relay. What the nodes count is counted once: failed
+//! sign-ins through either node meet one throttle, and a viewer of content
+//! counts once a day whichever node they read it through.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -41,8 +43,8 @@ fn node(url: &str) -> TestApp {
 }
 
 /// A node without search over the database at `url`, in a data directory
-/// of its own.
-fn live_node(url: &str) -> TestApp {
+/// of its own (for the live connections and the counts the nodes share).
+fn node_without_search(url: &str) -> TestApp {
     let store = Store::open_postgres(url).expect("the shared store");
     spawn_app_on(store, tempfile::tempdir().expect("tempdir"))
 }
@@ -410,7 +412,7 @@ fn ids(frames: &[Value]) -> Vec<u64> {
 #[test]
 fn a_question_asked_on_one_node_reaches_the_room_on_the_other() {
     let url = fresh_database();
-    let (a, b) = (live_node(&url), live_node(&url));
+    let (a, b) = (node_without_search(&url), node_without_search(&url));
     let (_, host) = expert(&a, "hana");
     let session = open(
         &a,
@@ -512,7 +514,7 @@ async fn peer_arrives(client: &mut LiveClient) {
 #[test]
 fn a_call_s_parties_on_two_nodes_trade_offer_answer_and_ice() {
     let url = fresh_database();
-    let (a, b) = (live_node(&url), live_node(&url));
+    let (a, b) = (node_without_search(&url), node_without_search(&url));
     let (client_id, client) = a.register("carl");
     let (provider_id, provider) = b.register("hana");
     let id = booking(&a, client_id, provider_id, 5, BookingStatus::Confirmed);
@@ -562,20 +564,13 @@ fn a_call_s_parties_on_two_nodes_trade_offer_answer_and_ice() {
     });
 }
 
-/// A node without search over the database at `url`, for the tests of
-/// what the nodes count together.
-fn counting_node(url: &str) -> TestApp {
-    let store = Store::open_postgres(url).expect("the shared store");
-    crate::app::spawn_app_on(store, tempfile::tempdir().expect("tempdir"))
-}
-
 /// Regression: the sign-in throttle was each node's memory, so two nodes
 /// behind one load balancer gave a guesser ten attempts a window instead
 /// of five.
 #[test]
 fn failed_sign_ins_through_two_nodes_share_one_throttle() {
     let url = fresh_database();
-    let (a, b) = (counting_node(&url), counting_node(&url));
+    let (a, b) = (node_without_search(&url), node_without_search(&url));
     a.register("ivy");
     let guess = r#"{"email":"ivy@example.com","password":"not-her-password"}"#;
     for attempt in 0..5 {
@@ -598,7 +593,7 @@ fn failed_sign_ins_through_two_nodes_share_one_throttle() {
 #[test]
 fn a_viewer_counts_once_a_day_through_either_node() {
     let url = fresh_database();
-    let (a, b) = (counting_node(&url), counting_node(&url));
+    let (a, b) = (node_without_search(&url), node_without_search(&url));
     let (_, ann) = a.register("ann");
     let id = published_guide(&a, &ann, "A guide seen through two nodes", 0);
     let (_, bob) = b.register("bob");

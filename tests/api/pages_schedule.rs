@@ -175,23 +175,15 @@ fn payouts_are_listed_fifty_at_a_time_with_a_link_to_the_older_ones() {
 /// to a form that makes a fresh one.
 #[test]
 fn stripe_onboarding_returns_to_the_earnings_and_an_expired_link_starts_again() {
-    use droply_models::StripeAccountStatus;
     use droply_test_support::stripe::{event, post_event};
 
     use crate::app::{WEBHOOK_SECRET, spawn_app_paying};
+    use crate::payouts::not_onboarded;
 
     let app = spawn_app_paying();
     let (id, token) = app.register("onno");
     app.make_expert(id, "Europe/Berlin");
-    app.store
-        .users()
-        .modify(UserId::new(id), |user| {
-            user.stripe_account_id = None;
-            user.stripe_account_status = StripeAccountStatus::NotConnected;
-            user.payout_enabled = false;
-            Ok(())
-        })
-        .expect("not onboarded");
+    not_onboarded(&app, id);
     let (cookie, csrf) = browser(&app, &token);
 
     // Signed out: sign in first, then back here.

@@ -10,10 +10,7 @@ use std::time::Duration;
 
 use droply_engine::availability::SlotPolicy;
 use droply_engine::payments::{RefundPolicy, ledger};
-use droply_models::{
-    BookingId, BookingStatus, Currency, Money, PaymentStatus, StripeAccountStatus, Timestamp,
-    UserId,
-};
+use droply_models::{BookingId, BookingStatus, Currency, Money, PaymentStatus, Timestamp, UserId};
 use droply_test_support::stripe::webhook_sender::{post_payload, signature};
 use droply_test_support::stripe::{event, post_event, signature_header};
 use serde_json::{Value, json};
@@ -22,6 +19,7 @@ use crate::app::{
     TestApp, WEBHOOK_SECRET, error_code, spawn_app, spawn_app_paying, spawn_app_paying_with,
 };
 use crate::availability::expert_working;
+use crate::payouts::not_onboarded;
 
 /// Monday 2027-01-04 10:00 in Berlin.
 pub(crate) const SLOT: &str = "2027-01-04T09:00:00Z";
@@ -595,15 +593,7 @@ fn refunds_counted_in_a_charges_total_first_are_not_counted_again() {
 fn racing_account_updates_keep_the_accounts_latest_state() {
     let app = spawn_app_paying();
     let (expert, token) = expert_working(&app, "olga", "Europe/Berlin", "09:00", "17:00");
-    app.store
-        .users()
-        .modify(UserId::new(expert), |u| {
-            u.stripe_account_id = None;
-            u.stripe_account_status = StripeAccountStatus::NotConnected;
-            u.payout_enabled = false;
-            Ok(())
-        })
-        .expect("not onboarded");
+    not_onboarded(&app, expert);
     let onboarding = app.authed("POST", "/v1/payouts/onboarding", &token, None);
     assert_eq!(onboarding.status, 200, "{}", onboarding.raw);
     let stripe = app.stripe.as_ref().expect("stripe");

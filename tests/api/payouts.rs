@@ -32,6 +32,20 @@ fn payable_expert(app: &TestApp, balance: i64) -> (u64, String, String) {
     (id, token, account)
 }
 
+/// Takes expert `id` back to before onboarding: no Stripe account, not
+/// connected, no payouts.
+pub(crate) fn not_onboarded(app: &TestApp, id: u64) {
+    app.store
+        .users()
+        .modify(UserId::new(id), |u| {
+            u.stripe_account_id = None;
+            u.stripe_account_status = StripeAccountStatus::NotConnected;
+            u.payout_enabled = false;
+            Ok(())
+        })
+        .expect("not onboarded");
+}
+
 /// Gives expert `id` an active Stripe account at the fake; its id.
 fn with_account(app: &TestApp, id: u64, email: &str) -> String {
     let stripe = app.stripe.as_ref().expect("stripe");
@@ -53,15 +67,7 @@ fn with_account(app: &TestApp, id: u64, email: &str) -> String {
 fn onboarding_creates_one_account_and_its_webhook_makes_the_expert_bookable() {
     let app = spawn_app_paying();
     let (expert, token) = expert_working(&app, "olga", "Europe/Berlin", "09:00", "17:00");
-    app.store
-        .users()
-        .modify(UserId::new(expert), |u| {
-            u.stripe_account_id = None;
-            u.stripe_account_status = StripeAccountStatus::NotConnected;
-            u.payout_enabled = false;
-            Ok(())
-        })
-        .expect("not onboarded");
+    not_onboarded(&app, expert);
     let (_, client) = app.register("carl");
     let unbookable = book(&app, &client, expert, SLOT);
     assert_eq!(

@@ -7,14 +7,14 @@
 use droply_engine::payments::ledger::{LedgerEntry, LedgerKind};
 use droply_engine::payments::{reward_sweep, stored_payment_of_purchase};
 use droply_models::{
-    BookingId, ContentPurchase, ContentPurchaseId, Currency, Money, PaymentStatus, Timestamp,
-    UserId,
+    ContentPurchase, ContentPurchaseId, Currency, Money, PaymentStatus, Timestamp, UserId,
 };
 use droply_test_support::stripe::{event, post_event};
 use serde_json::json;
 
 use crate::app::{TestApp, WEBHOOK_SECRET, spawn_app_paying, spawn_app_paying_with};
 use crate::availability::expert_working;
+use crate::bookings::held_then_completed;
 use crate::content::published_guide;
 
 pub(crate) fn sign_up_with(app: &TestApp, name: &str, code: &str) -> (u64, String) {
@@ -80,21 +80,7 @@ fn referred_payments_earn_capped_rewards_once_credited_after_the_hold_and_taken_
     assert_eq!(booked.status, 201, "{}", booked.raw);
     let booking = booked.body["id"].as_u64().expect("id");
     app.pay_booking(booking);
-    app.store
-        .bookings()
-        .modify(BookingId::new(booking), |b| {
-            b.start_time = Timestamp::now().plus_minutes(-180);
-            b.end_time = b.start_time.plus_minutes(60);
-            Ok(())
-        })
-        .expect("in the past");
-    let done = app.authed(
-        "POST",
-        &format!("/v1/bookings/{booking}/complete"),
-        &ruth,
-        None,
-    );
-    assert_eq!(done.status, 200, "{}", done.raw);
+    held_then_completed(&app, booking, Timestamp::now().plus_minutes(-180), &ruth);
     let seen = rewards(&app, &rita_token);
     assert_eq!(seen["rewards"][0]["reward_type"], "first_booking", "{seen}");
     assert_eq!(seen["rewards"][0]["amount"]["amount_minor"], 675);
@@ -273,21 +259,7 @@ fn a_vnd_first_booking_earns_half_the_fee_not_ten_thousand_dong() {
     );
     let booking = booked.body["id"].as_u64().expect("id");
     app.pay_booking(booking);
-    app.store
-        .bookings()
-        .modify(BookingId::new(booking), |b| {
-            b.start_time = Timestamp::now().plus_minutes(-180);
-            b.end_time = b.start_time.plus_minutes(60);
-            Ok(())
-        })
-        .expect("in the past");
-    let done = app.authed(
-        "POST",
-        &format!("/v1/bookings/{booking}/complete"),
-        &ruth,
-        None,
-    );
-    assert_eq!(done.status, 200, "{}", done.raw);
+    held_then_completed(&app, booking, Timestamp::now().plus_minutes(-180), &ruth);
 
     // The platform keeps 15 %, ₫300,000; half of it is Rita's.
     let seen = rewards(&app, &rita_token);

@@ -6,6 +6,7 @@ use droply_models::{BookingId, Timestamp, UserId};
 
 use crate::app::{TestApp, error_code, spawn_app};
 use crate::availability::expert_working;
+use crate::bookings::held_then_completed;
 
 /// A free expert (no rate), a client, and the client's booking that took
 /// place `days_ago` and was completed: (expert id, expert token, client
@@ -33,21 +34,8 @@ pub fn completed_session(app: &TestApp, n: usize, days_ago: i64) -> (u64, String
         "{}",
         early.raw
     );
-    app.store
-        .bookings()
-        .modify(BookingId::new(id), |b| {
-            b.start_time = Timestamp::now().plus_days(-days_ago).plus_minutes(-120);
-            b.end_time = b.start_time.plus_minutes(60);
-            Ok(())
-        })
-        .expect("in the past");
-    let done = app.authed(
-        "POST",
-        &format!("/v1/bookings/{id}/complete"),
-        &provider,
-        None,
-    );
-    assert_eq!(done.status, 200, "{}", done.raw);
+    let start = Timestamp::now().plus_days(-days_ago).plus_minutes(-120);
+    held_then_completed(app, id, start, &provider);
     (expert, provider, client, id)
 }
 

@@ -51,6 +51,8 @@ mod favorites;
 mod file_client;
 #[path = "../api/health.rs"]
 mod health;
+#[path = "../api/held_intents.rs"]
+mod held_intents;
 #[path = "../api/http_client.rs"]
 mod http_client;
 #[path = "../api/intents_given_up.rs"]
@@ -107,6 +109,8 @@ mod search_dropins;
 mod search_market;
 #[path = "../api/search_reasons.rs"]
 mod search_reasons;
+#[path = "../api/socket_tickets.rs"]
+mod socket_tickets;
 #[path = "../api/video.rs"]
 mod video;
 #[path = "../api/video_webhooks.rs"]

@@ -21,7 +21,7 @@ use super::crypto::SecretKey;
 use super::google_client::{EventBody, GoogleClient, GoogleError, GoogleFailure, TokenGrant};
 use super::outbox::{CalendarEvent, CalendarOp, CalendarOpKind, has_event};
 use crate::availability::Interval;
-use crate::store::Store;
+use crate::store::{Record, Store};
 use crate::{Error, Result};
 
 mod linking;
@@ -457,20 +457,38 @@ impl CalendarSync {
             tracing::info!(op = %op.id, booking = %op.booking_id, %err, "calendar event retried later");
         }
         let message = err.to_string();
-        store.write(|txn| {
-            let Some(mut row) = txn.get::<CalendarOp>(op.id)? else {
-                return Ok(());
-            };
-            let Some(backoff) = backoff else {
-                return txn.delete::<CalendarOp>(op.id).map(drop);
-            };
+        write_failed_attempt(store, op.id, now, backoff, |row: &mut CalendarOp, due| {
             row.attempts = attempts;
-            row.last_error = Some(message.clone());
-            row.not_before =
-                now.saturating_add(chrono::TimeDelta::from_std(backoff).unwrap_or_default());
-            txn.update(row).map(drop)
+            row.last_error = Some(message);
+            row.not_before = due;
         })
     }
+}
+
+/// Writes a failed attempt of the retried row `id` (an event operation or a
+/// pending revocation), if it is still there: deleted when `backoff` is
+/// `None` (given up), else `retried` records the attempt on it with the
+/// time it is due again, `backoff` after `now`.
+fn write_failed_attempt<R: Record>(
+    store: &Store,
+    id: R::Id,
+    now: Timestamp,
+    backoff: Option<std::time::Duration>,
+    retried: impl FnOnce(&mut R, Timestamp),
+) -> Result<()> {
+    store.write(|txn| {
+        let Some(mut row) = txn.get::<R>(id)? else {
+            return Ok(());
+        };
+        let Some(backoff) = backoff else {
+            return txn.delete::<R>(id).map(drop);
+        };
+        retried(
+            &mut row,
+            now.saturating_add(chrono::TimeDelta::from_std(backoff).unwrap_or_default()),
+        );
+        txn.update(row).map(drop)
+    })
 }
 
 /// Whether `row` still holds the grant `read` held: a disconnect and a new connection

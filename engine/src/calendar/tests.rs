@@ -9,7 +9,7 @@
 //! times read with a grant let go of during the call are not kept.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use droply_models::UserId;
@@ -19,7 +19,7 @@ use super::{
     CalendarConfig, CalendarConnection, CalendarOp, CalendarSync, GoogleConfig, LinkState,
     PendingRevocation, SecretKey, booking_changed,
 };
-use crate::test_rows::user;
+use crate::test_rows::{ann_and_bob, user};
 use crate::video::RetryPolicy;
 use crate::{Engine, EngineConfig, Store};
 
@@ -28,9 +28,35 @@ use crate::{Engine, EngineConfig, Store};
 /// caches per call site whether anyone listens).
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+/// This test's turn at [`ONE_AT_A_TIME`], held until the guard drops (a
+/// test that panicked before does not stop the others).
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Log output collected in memory.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// A subscriber that writes every event, TRACE included, without
+    /// colours into this buffer.
+    fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + use<> {
+        let writer = self.clone();
+        tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::TRACE)
+            .finish()
+    }
+
+    /// What was written so far, as text.
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().expect("log").clone()).expect("utf-8")
+    }
+}
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -44,9 +70,7 @@ impl Write for Captured {
 
 #[test]
 fn no_token_secret_or_key_reaches_the_log_or_debug_output() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = one_at_a_time();
     let fake = GoogleFake::start();
     let key_hex = "5a".repeat(32);
     let config = EngineConfig {
@@ -64,12 +88,7 @@ fn no_token_secret_or_key_reaches_the_log_or_debug_output() {
         ..EngineConfig::new("unused")
     };
     let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::TRACE)
-        .finish();
+    let subscriber = captured.subscriber();
     let debug = tracing::subscriber::with_default(subscriber, || {
         let store = Store::open_temporary().expect("store");
         let ann: UserId = store
@@ -102,7 +121,7 @@ fn no_token_secret_or_key_reaches_the_log_or_debug_output() {
         engine.shutdown().expect("shutdown");
         debug
     });
-    let log = String::from_utf8(captured.0.lock().expect("log").clone()).expect("utf-8");
+    let log = captured.text();
     assert!(log.contains("Google calendar connected"), "{log}");
     assert!(log.contains("invalid_grant"), "{log}");
     let mut secrets = fake.issued_tokens();
@@ -145,18 +164,34 @@ fn ann_connected(
     droply_models::User,
     CalendarSync,
 ) {
-    let store = Store::open_temporary().expect("store");
-    let ann = store
-        .users()
-        .create(user("ann", "Tax Advisor"))
-        .expect("ann");
-    let bob = store.users().create(user("bob", "")).expect("bob");
+    let (store, ann, bob) = ann_and_bob();
     let sync = CalendarSync::new(google_on(fake)).expect("sync");
     let url = sync.connect_url(&store, ann.id).expect("consent url");
-    let (code, state) = fake.authorize(&url);
-    sync.complete(&store, &code, &state, ann.id)
-        .expect("connected");
+    consent(fake, &sync, &store, ann.id, &url);
     (store, ann, bob, sync)
+}
+
+/// `expert` consents at `url` on `fake`, and `sync` completes the
+/// connection.
+fn consent(fake: &GoogleFake, sync: &CalendarSync, store: &Store, expert: UserId, url: &str) {
+    let (code, state) = fake.authorize(url);
+    sync.complete(store, &code, &state, expert)
+        .expect("connected");
+}
+
+/// A sync at `at` reads one calendar and finds no grant broken.
+fn assert_synced(sync: &CalendarSync, store: &Store, at: droply_models::Timestamp) {
+    let report = sync.sync_all(store, at).expect("sync");
+    assert_eq!((report.synced, report.broken), (1, 0), "{report:?}");
+}
+
+/// `expert`'s calendar connection is there and connected.
+fn assert_connected(store: &Store, expert: UserId) {
+    let row = store
+        .get::<CalendarConnection>(expert)
+        .expect("read")
+        .expect("connected");
+    assert_eq!(row.state, LinkState::Connected);
 }
 
 /// [`ann_connected`] with a confirmed session of bob's whose event is in
@@ -176,9 +211,7 @@ fn one_event_synced(fake: &GoogleFake) -> (Store, droply_models::Booking, Calend
 
 #[test]
 fn a_failed_event_stays_in_the_outbox_and_is_sent_after_its_backoff() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = one_at_a_time();
     let fake = GoogleFake::start();
     let (store, ann, bob, sync) = ann_connected(&fake);
     let mut booking = crate::test_rows::booking(bob.id, ann.id);
@@ -233,9 +266,7 @@ fn a_failed_event_stays_in_the_outbox_and_is_sent_after_its_backoff() {
 /// stayed in the expert's calendar for good.
 #[test]
 fn a_cancel_waits_for_the_reschedule_it_follows() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = one_at_a_time();
     let fake = GoogleFake::start();
     let (store, first, sync) = one_event_synced(&fake);
     assert_eq!(fake.events().len(), 1);
@@ -286,9 +317,7 @@ fn a_cancel_waits_for_the_reschedule_it_follows() {
 /// good (a later cancel removed only the linked one).
 #[test]
 fn an_event_made_again_after_its_deletion_is_made_once_when_the_answer_is_lost() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = one_at_a_time();
     let fake = GoogleFake::start();
     let (store, first, sync) = one_event_synced(&fake);
     let made = fake.events();
@@ -319,9 +348,7 @@ fn an_event_made_again_after_its_deletion_is_made_once_when_the_answer_is_lost()
 /// event Google was never asked about.
 #[test]
 fn past_the_synced_window_an_expert_is_busy() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = one_at_a_time();
     let fake = GoogleFake::start();
     let (store, ann, _, sync) = ann_connected(&fake);
     let now = droply_models::Timestamp::now();
@@ -368,9 +395,7 @@ fn the_pending_revocation(store: &Store) -> PendingRevocation {
 /// good while Droply had forgotten its tokens.
 #[test]
 fn a_grant_whose_revocation_failed_at_disconnect_is_revoked_by_a_later_sync() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = one_at_a_time();
     let fake = GoogleFake::start();
     let (store, ann, _, sync) = ann_connected(&fake);
     let refresh = fake.issued_tokens()[1].clone();
@@ -433,20 +458,13 @@ fn revoking_at_most(fake: &GoogleFake, attempts: u32) -> CalendarSync {
 
 #[test]
 fn a_revocation_google_never_takes_is_given_up_after_its_attempts() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = one_at_a_time();
     let fake = GoogleFake::start();
     let (store, ann, _, _) = ann_connected(&fake);
     let sync = revoking_at_most(&fake, 3);
     fake.fail_next_revokes(u32::MAX);
     let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::TRACE)
-        .finish();
+    let subscriber = captured.subscriber();
     tracing::subscriber::with_default(subscriber, || {
         sync.disconnect(&store, ann.id).expect("disconnect");
         let now = droply_models::Timestamp::now();
@@ -463,7 +481,7 @@ fn a_revocation_google_never_takes_is_given_up_after_its_attempts() {
     });
     assert_eq!(fake.count("revoke-failed"), 3);
     assert!(fake.revoked().is_empty());
-    let log = String::from_utf8(captured.0.lock().expect("log").clone()).expect("utf-8");
+    let log = captured.text();
     assert!(
         log.contains("WARN") && log.contains("given up"),
         "the give-up is a warning: {log}"
@@ -475,9 +493,7 @@ fn a_revocation_google_never_takes_is_given_up_after_its_attempts() {
 
 #[test]
 fn a_revocation_still_failing_past_its_max_age_is_given_up() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = one_at_a_time();
     let fake = GoogleFake::start();
     let (store, ann, _, sync) = ann_connected(&fake);
     assert_eq!(
@@ -502,9 +518,7 @@ fn a_revocation_still_failing_past_its_max_age_is_given_up() {
 
 #[test]
 fn connecting_again_first_revokes_the_grant_still_pending() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = one_at_a_time();
     let fake = GoogleFake::start();
     let (store, ann, _, sync) = ann_connected(&fake);
     let old_refresh = fake.issued_tokens()[1].clone();
@@ -515,13 +529,8 @@ fn connecting_again_first_revokes_the_grant_still_pending() {
     let url = sync.connect_url(&store, ann.id).expect("consent url");
     assert_eq!(fake.revoked(), [old_refresh]);
     assert_eq!(store.count::<PendingRevocation>(), 0);
-    let (code, state) = fake.authorize(&url);
-    sync.complete(&store, &code, &state, ann.id)
-        .expect("connected");
-    let report = sync
-        .sync_all(&store, droply_models::Timestamp::now())
-        .expect("sync");
-    assert_eq!((report.synced, report.broken), (1, 0), "{report:?}");
+    consent(&fake, &sync, &store, ann.id, &url);
+    assert_synced(&sync, &store, droply_models::Timestamp::now());
     assert_eq!(fake.count("revoke"), 1);
 }
 
@@ -530,9 +539,7 @@ fn connecting_again_first_revokes_the_grant_still_pending() {
 /// expert connected the same account again would break the new connection.
 #[test]
 fn a_pending_revocation_never_ends_the_grant_of_a_new_connection() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = one_at_a_time();
     let fake = GoogleFake::start();
     let (store, ann, _, sync) = ann_connected(&fake);
     // Google is down at the disconnect, and still when she connects again.
@@ -541,9 +548,7 @@ fn a_pending_revocation_never_ends_the_grant_of_a_new_connection() {
     let url = sync.connect_url(&store, ann.id).expect("consent url");
     assert_eq!(fake.count("revoke-failed"), 2);
     assert_eq!(the_pending_revocation(&store).attempts, 2);
-    let (code, state) = fake.authorize(&url);
-    sync.complete(&store, &code, &state, ann.id)
-        .expect("connected");
+    consent(&fake, &sync, &store, ann.id, &url);
     // Once due, the old grant's revocation is dropped unsent.
     let later = droply_models::Timestamp::now().plus_minutes(10);
     let report = sync.sync_all(&store, later).expect("sync");
@@ -555,13 +560,8 @@ fn a_pending_revocation_never_ends_the_grant_of_a_new_connection() {
     assert_eq!(fake.count("revoke"), 0);
     assert!(fake.revoked().is_empty());
     assert_eq!(store.count::<PendingRevocation>(), 0);
-    let row = store
-        .get::<CalendarConnection>(ann.id)
-        .expect("read")
-        .expect("connected");
-    assert_eq!(row.state, LinkState::Connected);
-    let report = sync.sync_all(&store, later).expect("sync");
-    assert_eq!((report.synced, report.broken), (1, 0), "{report:?}");
+    assert_connected(&store, ann.id);
+    assert_synced(&sync, &store, later);
 }
 
 /// Regression: busy times Google read with a grant the expert let go of
@@ -571,9 +571,7 @@ fn a_pending_revocation_never_ends_the_grant_of_a_new_connection() {
 /// that it was the same grant.
 #[test]
 fn busy_times_read_with_a_grant_let_go_of_during_the_call_are_not_kept() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = one_at_a_time();
     let fake = GoogleFake::start();
     let (store, ann, _, sync) = ann_connected(&fake);
     let now = droply_models::Timestamp::now();
@@ -600,9 +598,7 @@ fn busy_times_read_with_a_grant_let_go_of_during_the_call_are_not_kept() {
         // arrives, the expert disconnects and connects again.
         sync.disconnect(&store, ann.id).expect("disconnect");
         let url = sync.connect_url(&store, ann.id).expect("consent url");
-        let (code, state) = fake.authorize(&url);
-        sync.complete(&store, &code, &state, ann.id)
-            .expect("connected again");
+        consent(&fake, &sync, &store, ann.id, &url);
         fake.set_busy(&[]);
         let _ = release.send(());
         (reached, pass.join().expect("the pass").expect("sync"))
@@ -613,17 +609,10 @@ fn busy_times_read_with_a_grant_let_go_of_during_the_call_are_not_kept() {
         !busy_then(&store),
         "the old grant's busy times are not the new connection's"
     );
-    let row = store
-        .get::<CalendarConnection>(ann.id)
-        .expect("read")
-        .expect("connected again");
-    assert_eq!(row.state, LinkState::Connected);
+    assert_connected(&store, ann.id);
 
     // The new grant's own read is kept.
-    let report = sync
-        .sync_all(&store, droply_models::Timestamp::now())
-        .expect("sync");
-    assert_eq!((report.synced, report.broken), (1, 0), "{report:?}");
+    assert_synced(&sync, &store, droply_models::Timestamp::now());
     assert!(!busy_then(&store));
     assert!(
         store

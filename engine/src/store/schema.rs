@@ -391,18 +391,7 @@ mod tests {
             store.schema_version().expect("version"),
             Some(CURRENT_SCHEMA)
         );
-        assert_eq!(
-            store
-                .count_index(IndexName::PaymentCallsDue, &[])
-                .expect("count"),
-            OwingRows::PAYMENTS_LISTED
-        );
-        assert_eq!(
-            store
-                .count_index(IndexName::PendingPayouts, &[])
-                .expect("count"),
-            OwingRows::PAYOUTS_LISTED
-        );
+        OwingRows::assert_listed(&store);
         let report = store.verify_integrity().expect("verify");
         assert!(report.is_consistent(), "{:?}", report.problems);
     }

@@ -286,27 +286,17 @@ fn to_delete(row: &mut VideoRoom, made: &DailyRoom, now: Timestamp) {
 
 #[cfg(test)]
 mod tests {
-    use droply_models::{BookingStatus, PaymentStatus};
+    use droply_models::BookingStatus;
 
     use super::*;
     use crate::booking::{BookingAction, act};
     use crate::payments::PaymentsConfig;
-    use crate::test_rows::{booking, user};
+    use crate::test_rows::paid_booking;
     use crate::video::{DailyConfig, RetryPolicy, meeting_for};
 
     /// A store with a paid booking awaiting its provider's confirmation.
     fn paid_unconfirmed() -> (Store, Booking) {
-        let store = Store::open_temporary().expect("store");
-        let ann = store
-            .users()
-            .create(user("ann", "Tax Advisor"))
-            .expect("ann");
-        let bob = store.users().create(user("bob", "")).expect("bob");
-        let mut row = booking(bob.id, ann.id);
-        row.status = BookingStatus::PendingPayment;
-        row.payment_status = PaymentStatus::Succeeded;
-        let row = store.bookings().create(row).expect("booking");
-        (store, row)
+        paid_booking(BookingStatus::PendingPayment)
     }
 
     /// Daily at an address where nothing listens: every call is a network

@@ -301,25 +301,16 @@ pub fn record_times(booking: &mut Booking, started: Option<Timestamp>, ended: Op
 
 #[cfg(test)]
 mod tests {
-    use droply_models::{BookingId, PaymentStatus, UserId};
+    use droply_models::{BookingId, UserId};
 
     use super::super::rooms::enqueue_room;
     use super::*;
-    use crate::test_rows::{booking, user};
+    use crate::test_rows::paid_booking;
 
     /// A store with a booking in `status` whose room row is in `state` and
     /// whose room name is on it; the booking and the room's name.
     fn booking_with_room(state: RoomState, status: BookingStatus) -> (Store, Booking, String) {
-        let store = Store::open_temporary().expect("store");
-        let ann = store
-            .users()
-            .create(user("ann", "Tax Advisor"))
-            .expect("ann");
-        let bob = store.users().create(user("bob", "")).expect("bob");
-        let mut row = booking(bob.id, ann.id);
-        row.status = BookingStatus::Confirmed;
-        row.payment_status = PaymentStatus::Succeeded;
-        let row = store.bookings().create(row).expect("booking");
+        let (store, row) = paid_booking(BookingStatus::Confirmed);
         let name = VideoRoom::name_for(&store.instance_key().expect("key"), row.id);
         store
             .write(|txn| {

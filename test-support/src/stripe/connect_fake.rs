@@ -10,17 +10,18 @@
 //! This module is the fake's handle for tests; its server is `connect_serve`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use serde_json::Value;
-use tokio::sync::watch;
 
 use super::connect_api::{self, Route};
 use super::connect_params::Params;
 use super::connect_serve::{Shared, State, handle};
 use super::form;
+use super::holding::{Release, wait_for_count};
+use crate::loopback::Loopback;
 
 /// One request the fake received (served or forwarded), as the tests may
 /// inspect it. The API key is never kept: only whether one was sent.
@@ -86,7 +87,7 @@ impl SeenRequest {
 pub struct StripeFake {
     shared: Arc<Shared>,
     base_url: String,
-    runtime: Option<tokio::runtime::Runtime>,
+    _server: Loopback,
 }
 
 impl std::fmt::Debug for StripeFake {
@@ -109,21 +110,8 @@ impl TransferGate {
     /// Waits until `n` transfers were recorded while held (counted from the
     /// latest `hold_transfers` call), at most `timeout`; whether they were.
     pub fn wait_for(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.shared.lock();
-        while state.held < n {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            state = self
-                .shared
-                .held_changed
-                .wait_timeout(state, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        true
+        let held_changed = &self.shared.held_changed;
+        wait_for_count(self.shared.lock(), held_changed, n, timeout, |s| s.held)
     }
 
     /// How many transfers were recorded while held so far.
@@ -143,21 +131,10 @@ impl AccountReadGate {
     /// Waits until `n` account reads are held (counted from the latest
     /// `hold_account_reads` call), at most `timeout`; whether they were.
     pub fn wait_for(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.shared.lock();
-        while state.held_reads < n {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            state = self
-                .shared
-                .held_changed
-                .wait_timeout(state, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        true
+        let held_changed = &self.shared.held_changed;
+        wait_for_count(self.shared.lock(), held_changed, n, timeout, |s| {
+            s.held_reads
+        })
     }
 }
 
@@ -171,48 +148,22 @@ impl StripeFake {
     /// # Panics
     /// When the runtime or the listener cannot be set up.
     pub fn start(upstream: Option<String>) -> StripeFake {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("stripe-fake")
-            .enable_all()
-            .build()
-            .expect("building the StripeFake's tokio runtime");
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("binding 127.0.0.1:0 for the StripeFake");
-        std_listener
-            .set_nonblocking(true)
-            .expect("making the StripeFake's listener non-blocking");
-        let port = std_listener
-            .local_addr()
-            .expect("reading the StripeFake's address")
-            .port();
-        let listener = {
-            let _guard = runtime.enter();
-            tokio::net::TcpListener::from_std(std_listener)
-                .expect("handing the StripeFake's listener to tokio")
-        };
-        let (release, _) = watch::channel(0);
-        let (release_reads, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             upstream,
             fixups: AtomicBool::new(false),
             state: Mutex::new(State::default()),
             held_changed: Condvar::new(),
-            release,
-            release_reads,
+            release: Release::new(),
+            release_reads: Release::new(),
         });
         let app = Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&shared));
-        runtime.spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                eprintln!("StripeFake: server stopped: {e}");
-            }
-        });
+        let server = Loopback::serve("StripeFake", "stripe-fake", app);
         StripeFake {
             shared,
-            base_url: format!("http://127.0.0.1:{port}/"),
-            runtime: Some(runtime),
+            base_url: format!("http://127.0.0.1:{}/", server.port()),
+            _server: server,
         }
     }
 
@@ -343,9 +294,7 @@ impl StripeFake {
     /// transfer, and new ones are answered at once.
     pub fn release_transfers(&self) {
         self.shared.lock().holding = false;
-        self.shared
-            .release
-            .send_modify(|generation| *generation += 1);
+        self.shared.release.release();
     }
 
     /// Holds the next `count` account reads (`GET /v1/accounts/{id}`): each
@@ -367,18 +316,6 @@ impl StripeFake {
     /// read, and holds no more.
     pub fn release_account_reads(&self) {
         self.shared.lock().reads_to_hold = 0;
-        self.shared
-            .release_reads
-            .send_modify(|generation| *generation += 1);
-    }
-}
-
-impl Drop for StripeFake {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            // Does not wait for held requests (they are dropped), and may
-            // run inside another runtime.
-            runtime.shutdown_background();
-        }
+        self.shared.release_reads.release();
     }
 }

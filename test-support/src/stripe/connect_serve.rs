@@ -13,11 +13,11 @@ use axum::extract::State as AxumState;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use serde_json::Value;
-use tokio::sync::watch;
 
 use super::connect_api::{Route, Store, random_id};
 use super::connect_fake::SeenRequest;
 use super::connect_params::{Params, Reply, error};
+use super::holding::{Hold, Release};
 use super::{form, http, upstream_fixups};
 
 /// The first response to an idempotency key, replayed to later requests
@@ -59,10 +59,10 @@ pub(super) struct Shared {
     pub(super) state: Mutex<State>,
     /// Notified whenever `held` or `held_reads` grows.
     pub(super) held_changed: Condvar,
-    /// Bumped by each `release_transfers`; held transfers wait for a bump.
-    pub(super) release: watch::Sender<u64>,
-    /// Bumped by each `release_account_reads`; held reads wait for a bump.
-    pub(super) release_reads: watch::Sender<u64>,
+    /// Released by each `release_transfers`; held transfers wait for it.
+    pub(super) release: Release,
+    /// Released by each `release_account_reads`; held reads wait for it.
+    pub(super) release_reads: Release,
 }
 
 impl Shared {
@@ -134,9 +134,8 @@ enum Outcome {
     /// Answer now.
     Now(Reply, bool),
     /// A held transfer or account read: answer `Reply` (as it was when the
-    /// request came) once the release generation the receiver watches moves
-    /// past the one given.
-    Held(Reply, watch::Receiver<u64>, u64),
+    /// request came) once its hold is released.
+    Held(Reply, Hold),
 }
 
 /// The one handler: serves the fake's routes, forwards everything else.
@@ -191,9 +190,8 @@ pub(super) async fn handle(
     );
     match outcome {
         Outcome::Now(reply, replayed) => respond(&reply, key.as_deref(), replayed),
-        Outcome::Held(reply, mut released, generation) => {
-            // Err only if the sender is gone, i.e. the fake is being dropped.
-            let _ = released.wait_for(|g| *g != generation).await;
+        Outcome::Held(reply, hold) => {
+            hold.released().await;
             respond(&reply, key.as_deref(), false)
         }
     }
@@ -257,17 +255,13 @@ fn serve_locked(
     if creates_transfer && succeeded && state.holding {
         state.held += 1;
         shared.held_changed.notify_all();
-        let released = shared.release.subscribe();
-        let generation = *released.borrow();
-        return Outcome::Held(reply, released, generation);
+        return Outcome::Held(reply, shared.release.hold());
     }
     if matches!(route, Route::GetAccount(_)) && succeeded && state.reads_to_hold > 0 {
         state.reads_to_hold -= 1;
         state.held_reads += 1;
         shared.held_changed.notify_all();
-        let released = shared.release_reads.subscribe();
-        let generation = *released.borrow();
-        return Outcome::Held(reply, released, generation);
+        return Outcome::Held(reply, shared.release_reads.hold());
     }
     Outcome::Now(reply, false)
 }

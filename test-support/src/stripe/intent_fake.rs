@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -20,11 +20,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use tokio::sync::watch;
 
 use super::connect_api::random_id;
 use super::connect_params::{Reply, error};
 use super::form;
+use super::holding::{Release, wait_for_count};
+use crate::loopback::Loopback;
 
 /// Where one idempotency key is.
 #[derive(Debug, Clone)]
@@ -58,8 +59,8 @@ struct Shared {
     state: Mutex<State>,
     /// Notified whenever `held` grows.
     held_changed: Condvar,
-    /// Bumped by each `release_creates`; held requests wait for a bump.
-    release: watch::Sender<u64>,
+    /// Released by each `release_creates`; held requests wait for it.
+    release: Release,
 }
 
 impl Shared {
@@ -72,7 +73,7 @@ impl Shared {
 pub struct IntentFake {
     shared: Arc<Shared>,
     base_url: String,
-    runtime: Option<tokio::runtime::Runtime>,
+    _server: Loopback,
 }
 
 impl std::fmt::Debug for IntentFake {
@@ -80,14 +81,6 @@ impl std::fmt::Debug for IntentFake {
         f.debug_struct("IntentFake")
             .field("base_url", &self.base_url)
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for IntentFake {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
     }
 }
 
@@ -178,7 +171,7 @@ async fn create_intent(
         let intent = new_intent(&params);
         let id = intent["id"].as_str().unwrap_or_default().to_owned();
         state.intents.insert(id, intent.clone());
-        let held = state.holding.then(|| *shared.release.borrow());
+        let held = state.holding.then(|| shared.release.hold());
         if let Some(key) = &key {
             let use_now = match held {
                 Some(_) => KeyUse::Running,
@@ -192,10 +185,8 @@ async fn create_intent(
         }
         (intent, held)
     };
-    if let Some(generation) = held {
-        let mut released = shared.release.subscribe();
-        // Err only when the sender is gone, i.e. the fake is being dropped.
-        let _ = released.wait_for(|g| *g != generation).await;
+    if let Some(hold) = held {
+        hold.released().await;
         if let Some(key) = key {
             shared
                 .lock()
@@ -217,19 +208,33 @@ fn no_intent(id: &str) -> Response {
     ))
 }
 
+/// An authorized request for intent `id`: the intent once `change` has
+/// changed it, or Stripe's 404.
+fn serve_intent(
+    shared: &Shared,
+    headers: &HeaderMap,
+    id: &str,
+    change: impl FnOnce(&mut Value),
+) -> Response {
+    if let Some(refused) = refuse_unless_authorized(headers) {
+        return refused;
+    }
+    match shared.lock().intents.get_mut(id) {
+        Some(intent) => {
+            change(intent);
+            respond((200, intent.clone()))
+        }
+        None => no_intent(id),
+    }
+}
+
 /// `GET /v1/payment_intents/{id}`.
 async fn get_intent(
     AxumState(shared): AxumState<Arc<Shared>>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Some(refused) = refuse_unless_authorized(&headers) {
-        return refused;
-    }
-    match shared.lock().intents.get(&id) {
-        Some(intent) => respond((200, intent.clone())),
-        None => no_intent(&id),
-    }
+    serve_intent(&shared, &headers, &id, |_| {})
 }
 
 /// `POST /v1/payment_intents/{id}/cancel`: the intent can no longer be paid.
@@ -238,16 +243,9 @@ async fn cancel_intent(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Some(refused) = refuse_unless_authorized(&headers) {
-        return refused;
-    }
-    match shared.lock().intents.get_mut(&id) {
-        Some(intent) => {
-            intent["status"] = json!("canceled");
-            respond((200, intent.clone()))
-        }
-        None => no_intent(&id),
-    }
+    serve_intent(&shared, &headers, &id, |intent| {
+        intent["status"] = json!("canceled");
+    })
 }
 
 impl IntentFake {
@@ -257,46 +255,21 @@ impl IntentFake {
     /// # Panics
     /// When the runtime or the listener cannot be set up.
     pub fn start() -> IntentFake {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("intent-fake")
-            .enable_all()
-            .build()
-            .expect("building the IntentFake's tokio runtime");
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("binding 127.0.0.1:0 for the IntentFake");
-        std_listener
-            .set_nonblocking(true)
-            .expect("making the IntentFake's listener non-blocking");
-        let port = std_listener
-            .local_addr()
-            .expect("reading the IntentFake's address")
-            .port();
-        let listener = {
-            let _guard = runtime.enter();
-            tokio::net::TcpListener::from_std(std_listener)
-                .expect("handing the IntentFake's listener to tokio")
-        };
-        let (release, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             held_changed: Condvar::new(),
-            release,
+            release: Release::new(),
         });
         let app = Router::new()
             .route("/v1/payment_intents", post(create_intent))
             .route("/v1/payment_intents/{id}", get(get_intent))
             .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
             .with_state(Arc::clone(&shared));
-        runtime.spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                eprintln!("IntentFake: server stopped: {e}");
-            }
-        });
+        let server = Loopback::serve("IntentFake", "intent-fake", app);
         IntentFake {
             shared,
-            base_url: format!("http://127.0.0.1:{port}/"),
-            runtime: Some(runtime),
+            base_url: format!("http://127.0.0.1:{}/", server.port()),
+            _server: server,
         }
     }
 
@@ -319,29 +292,14 @@ impl IntentFake {
     /// [`hold_creates`](Self::hold_creates)), at most `timeout`; whether
     /// they were.
     pub fn wait_for_held(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.shared.lock();
-        while state.held < n {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            state = self
-                .shared
-                .held_changed
-                .wait_timeout(state, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        true
+        let held_changed = &self.shared.held_changed;
+        wait_for_count(self.shared.lock(), held_changed, n, timeout, |s| s.held)
     }
 
     /// Stops holding: held creations are answered, new ones at once.
     pub fn release_creates(&self) {
         self.shared.lock().holding = false;
-        self.shared
-            .release
-            .send_modify(|generation| *generation += 1);
+        self.shared.release.release();
     }
 
     /// Intent `id` as the fake has it, if it made it.

@@ -108,6 +108,7 @@ pub mod connect_fake;
 mod connect_params;
 mod connect_serve;
 mod form;
+mod holding;
 pub(crate) mod http;
 pub mod intent_fake;
 pub mod localstripe;

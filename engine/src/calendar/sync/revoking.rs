@@ -12,7 +12,7 @@
 use droply_models::{Timestamp, UserId};
 use secrecy::ExposeSecret;
 
-use super::{CalendarSync, Google, SyncReport};
+use super::{CalendarSync, Google, SyncReport, write_failed_attempt};
 use crate::Result;
 use crate::calendar::connection::{CalendarConnection, token_aad};
 use crate::calendar::revocation::{PendingRevocation, RevocationId, revocation_aad};
@@ -173,19 +173,17 @@ impl CalendarSync {
         } else {
             tracing::warn!(user = %user, attempts, err = %message, "the Google grant was not revoked: given up");
         }
-        store.write(|txn| {
-            let Some(mut current) = txn.get::<PendingRevocation>(row.id)? else {
-                return Ok(());
-            };
-            let Some(backoff) = backoff else {
-                return txn.delete::<PendingRevocation>(row.id).map(drop);
-            };
-            current.attempts = attempts;
-            current.last_error = Some(message.to_owned());
-            current.not_before =
-                now.saturating_add(chrono::TimeDelta::from_std(backoff).unwrap_or_default());
-            txn.update(current).map(drop)
-        })?;
+        write_failed_attempt(
+            store,
+            row.id,
+            now,
+            backoff,
+            |current: &mut PendingRevocation, due| {
+                current.attempts = attempts;
+                current.last_error = Some(message.to_owned());
+                current.not_before = due;
+            },
+        )?;
         Ok(if backoff.is_some() {
             Revocation::Kept
         } else {

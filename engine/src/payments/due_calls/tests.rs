@@ -48,6 +48,24 @@ impl OwingRows {
     pub(crate) const PAYMENTS_LISTED: usize = 3;
     /// How many payouts are listed as unsent (due or not).
     pub(crate) const PAYOUTS_LISTED: usize = 2;
+
+    /// `store` lists as many payments owing a call and unsent payouts as
+    /// [`write_owing_rows`] wrote (the migrations' tests: nothing settled is
+    /// listed).
+    pub(crate) fn assert_listed(store: &Store) {
+        assert_eq!(
+            store
+                .count_index(IndexName::PaymentCallsDue, &[])
+                .expect("count"),
+            OwingRows::PAYMENTS_LISTED
+        );
+        assert_eq!(
+            store
+                .count_index(IndexName::PendingPayouts, &[])
+                .expect("count"),
+            OwingRows::PAYOUTS_LISTED
+        );
+    }
 }
 
 /// A paid payment of `payer` to `payee` for booking `booking` (its intent

@@ -191,6 +191,27 @@ mod tests {
 
     use crate::Store;
 
+    /// SQL that takes a database at version 11 back to version 9's shape:
+    /// version 11's sign-in throttle and counted views, and version 10's
+    /// lists of what the payments sweep owes, dropped.
+    const UNDO_VERSIONS_10_AND_11: &str =
+        "DROP TABLE idx_login_attempts_by_expiry, uniq_login_pair, login_attempts,
+           idx_counted_views_by_expiry, uniq_counted_view, counted_view;
+         DELETE FROM entity_rows WHERE kind IN ('login_attempts', 'counted_view');
+         DROP TABLE idx_payment_calls_due;
+         DROP TABLE idx_pending_payouts;";
+
+    /// Takes the database `client` is connected to back to `version`: runs
+    /// `undo` (SQL that drops what the later versions added), then forgets
+    /// that they were applied.
+    fn back_to_version(client: &mut postgres::Client, version: u32, undo: &str) {
+        client
+            .batch_execute(&format!(
+                "{undo}\n DELETE FROM schema_migrations WHERE version > {version};"
+            ))
+            .unwrap_or_else(|e| panic!("back to version {version}: {e}"));
+    }
+
     /// Regression: an address stored before emails were kept in NFKC stayed
     /// keyed by the spelling typed then, so its owner could not sign in.
     #[test]
@@ -213,21 +234,15 @@ mod tests {
             )
             .expect("old key");
         // Back to version 5's shape: what versions 7 to 11 changed undone.
-        client
-            .batch_execute(
-                "DROP TABLE idx_login_attempts_by_expiry, uniq_login_pair, login_attempts,
-                   idx_counted_views_by_expiry, uniq_counted_view, counted_view;
-                 DELETE FROM entity_rows WHERE kind IN ('login_attempts', 'counted_view');
-                 DROP TABLE idx_payment_calls_due;
-                 DROP TABLE idx_pending_payouts;
-                 DROP TABLE calendar_revocation;
-                 DELETE FROM entity_rows WHERE kind = 'calendar_revocation';
-                 ALTER TABLE payment DROP COLUMN intent_cancel;
-                 DROP INDEX user_email_key;
-                 CREATE UNIQUE INDEX user_email_key ON \"user\" (lower(email));
-                 DELETE FROM schema_migrations WHERE version >= 6;",
-            )
-            .expect("version 5");
+        let undo = format!(
+            "{UNDO_VERSIONS_10_AND_11}
+             DROP TABLE calendar_revocation;
+             DELETE FROM entity_rows WHERE kind = 'calendar_revocation';
+             ALTER TABLE payment DROP COLUMN intent_cancel;
+             DROP INDEX user_email_key;
+             CREATE UNIQUE INDEX user_email_key ON \"user\" (lower(email));"
+        );
+        back_to_version(&mut client, 5, &undo);
         assert_eq!(store.users().by_email(&address).expect("lookup"), None);
         drop(store);
         let store = Store::open_postgres(&url).expect("open at version 5");
@@ -243,37 +258,16 @@ mod tests {
     #[test]
     fn version_10_lists_what_the_payments_sweep_owes() {
         use crate::payments::{OwingRows, write_owing_rows};
-        use crate::store::IndexName;
 
         let url = droply_test_support::postgres::fresh_database();
         let store = Store::open_postgres(&url).expect("open");
         write_owing_rows(&store, None, 20);
         // Back to version 9's shape: neither list yet (nor version 11's tables).
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-        client
-            .batch_execute(
-                "DROP TABLE idx_login_attempts_by_expiry, uniq_login_pair, login_attempts,
-                   idx_counted_views_by_expiry, uniq_counted_view, counted_view;
-                 DELETE FROM entity_rows WHERE kind IN ('login_attempts', 'counted_view');
-                 DROP TABLE idx_payment_calls_due;
-                 DROP TABLE idx_pending_payouts;
-                 DELETE FROM schema_migrations WHERE version >= 10;",
-            )
-            .expect("version 9");
+        back_to_version(&mut client, 9, UNDO_VERSIONS_10_AND_11);
         drop(store);
         let store = Store::open_postgres(&url).expect("open at version 9");
-        assert_eq!(
-            store
-                .count_index(IndexName::PaymentCallsDue, &[])
-                .expect("count"),
-            OwingRows::PAYMENTS_LISTED
-        );
-        assert_eq!(
-            store
-                .count_index(IndexName::PendingPayouts, &[])
-                .expect("count"),
-            OwingRows::PAYOUTS_LISTED
-        );
+        OwingRows::assert_listed(&store);
         let report = store.verify_integrity().expect("verify");
         assert!(report.is_consistent(), "{:?}", report.problems);
     }
