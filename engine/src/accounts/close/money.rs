@@ -1,0 +1,126 @@
+//! Whether an account can close as far as money goes: nothing on its way
+//! to or from the user, and no balance left to pay out, counting the
+//! refunds of the bookings a closing of theirs already cancelled as settled.
+
+use super::*;
+
+/// `InvalidState` while money is on its way to or from `user` (a booking
+/// awaiting its client's payment, a referral reward awaiting its hold, a
+/// refund of a payment to them that Stripe has not settled), leaving out
+/// the refunds of the bookings a closing of theirs cancelled
+/// ([`refunded_by_closing`]): [`check_money_settled`] takes those off the
+/// balance, so a closing stopped after its cancellations runs again.
+pub(super) fn check_nothing_underway(txn: &Txn<'_>, user: UserId) -> Result<()> {
+    let underway = has_money_underway_besides(txn, user, |txn, payment| {
+        refunded_by_closing(txn, user, payment)
+    })?;
+    if underway {
+        return Err(Error::InvalidState(
+            "money is still on its way to or from you (a booking awaiting its client's \
+             payment, a referral reward awaiting its hold, or a refund Stripe has not \
+             settled); close the account once it has arrived"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `payment` is of a booking `user` gave that a closing of their
+/// account cancelled (cancelled with [`CLOSING_REASON`]): that closing
+/// refunded it in full, as a provider's cancellation is.
+pub(super) fn refunded_by_closing(txn: &Txn<'_>, user: UserId, payment: &Payment) -> Result<bool> {
+    let PaymentFor::Booking(id) = payment.pays_for else {
+        return Ok(false);
+    };
+    if payment.payee != user {
+        return Ok(false);
+    }
+    let Some(booking) = txn.get::<Booking>(id)? else {
+        return Ok(false);
+    };
+    Ok(booking.provider_id == user
+        && booking.status == BookingStatus::Cancelled
+        && booking.cancellation_reason.as_deref() == Some(CLOSING_REASON))
+}
+
+/// `InvalidState` unless `user`'s balance is zero once the refunds of
+/// `refunded` are out: the bookings the closing cancels (or cancelled) as
+/// their provider, whose payments it refunds in full, taking their earning
+/// off the balance with the refund (however far Stripe has got with it);
+/// so are those an earlier closing of theirs cancelled
+/// ([`refunded_by_closing`]), should that one have stopped at its last
+/// write. Whatever else is owed to them (available to pay out, or still held
+/// after the sessions and sales it came from), owed by them (refunds after
+/// a payout), or on its way (a payout reserved but not sent yet) would be
+/// lost with the account.
+pub(super) fn check_money_settled(
+    txn: &Txn<'_>,
+    user: &User,
+    refunded: &[BookingId],
+) -> Result<()> {
+    let mut payments: BTreeSet<PaymentId> = BTreeSet::new();
+    for booking in refunded {
+        if let Some(payment) = payment_of(txn, *booking)?
+            && payment.payee == user.id
+        {
+            payments.insert(payment.id);
+        }
+    }
+    let currency = user.pending_balance.currency;
+    let rows: Vec<LedgerEntry> = txn.list_index(IndexName::LedgerByUser, &user.id.to_be_bytes())?;
+    let earned_from: BTreeSet<PaymentId> = rows
+        .iter()
+        .filter(|row| row.kind == LedgerKind::Earning)
+        .filter_map(|row| row.payment_id)
+        .collect();
+    for id in earned_from {
+        if !payments.contains(&id) {
+            let payment: Payment = txn.require(id)?;
+            if refunded_by_closing(txn, user.id, &payment)? {
+                payments.insert(id);
+            }
+        }
+    }
+    let mut refunded_earnings = Money::zero(currency);
+    for row in &rows {
+        let of_refunded = row.payment_id.is_some_and(|id| payments.contains(&id));
+        if of_refunded
+            && row.amount.currency == currency
+            && matches!(row.kind, LedgerKind::Earning | LedgerKind::EarningReversal)
+        {
+            refunded_earnings = refunded_earnings.checked_add(row.amount)?;
+        }
+    }
+    let left = user.pending_balance.checked_sub(refunded_earnings)?;
+    let available = available_in(txn, user, txn.now())?;
+    if available.is_positive() {
+        return Err(Error::InvalidState(format!(
+            "pay out your balance of {available} first (POST /v1/payouts); an account is closed \
+             only once nothing is owed to or by it"
+        )));
+    }
+    if left.is_negative() {
+        return Err(Error::InvalidState(format!(
+            "your balance is {left}: refunds made after a payout are owed back from later \
+             earnings; the account can be closed once this is settled"
+        )));
+    }
+    if left.is_positive() {
+        return Err(Error::InvalidState(format!(
+            "{left} of your earnings is still held after the sessions and sales it came from; \
+             the account can be closed once it has been paid out"
+        )));
+    }
+    let payouts: Vec<Payout> = txn.list_index(IndexName::PayoutsByUser, &user.id.to_be_bytes())?;
+    if let Some(payout) = payouts
+        .iter()
+        .find(|payout| payout.status == PayoutStatus::Pending)
+    {
+        return Err(Error::InvalidState(format!(
+            "a payout of {} is still being sent to your Stripe account; close the account once \
+             it is on its way",
+            payout.amount
+        )));
+    }
+    Ok(())
+}
