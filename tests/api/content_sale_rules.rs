@@ -181,6 +181,8 @@ fn a_price_under_stripes_minimum_charge_is_refused_when_written() {
 /// Regression: an imported price Stripe cannot charge (a KWD amount whose last digit is
 /// not 0) failed before the purchase's payment was given up: the purchase stayed open
 /// with its amount fixed, and every later attempt of the buyer answered that one again.
+/// Now the price is refused before a purchase is written (409: the buyer's request is
+/// fine, the content's price is not).
 #[test]
 fn a_price_stripe_cannot_charge_gives_the_purchase_up() {
     let app = spawn_app_paying();
@@ -213,19 +215,54 @@ fn a_price_stripe_cannot_charge_gives_the_purchase_up() {
         let refused = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
         assert_eq!(
             (refused.status, error_code(&refused).as_str()),
-            (400, "invalid_input"),
+            (409, "invalid_state"),
             "{attempt}: {}",
             refused.raw
         );
     }
-    let statuses: Vec<PaymentStatus> = app
-        .store
-        .iter::<ContentPurchase>()
-        .map(|row| row.expect("row"))
-        .filter(|row| row.content_id == id)
-        .map(|row| row.payment_status)
-        .collect();
-    assert_eq!(statuses, [PaymentStatus::Failed, PaymentStatus::Failed]);
+    assert_eq!(app.store.iter::<ContentPurchase>().count(), 0);
+    assert_consistent(&app);
+}
+
+/// Regression: content put on sale under Stripe's minimum charge before that rule (USD
+/// 0.30) still started purchases: a purchase and its payment were written and the
+/// Stripe call failed (502), for every buyer and every attempt. It is refused before
+/// anything is written, saying the creator must set a new price; once she does, it sells.
+#[test]
+fn content_on_sale_under_stripes_minimum_is_refused_before_a_purchase_is_written() {
+    let app = spawn_app_paying();
+    let (ann_id, ann) = app.register("ann");
+    app.make_expert(ann_id, "Europe/Berlin");
+    let id = published_guide(&app, &ann, "Old cheap guide", 500);
+    // On sale at USD 0.30 from before the rule (written straight to the store).
+    app.store
+        .contents()
+        .modify(ContentId::new(id), |content| {
+            content.price = Money::new(30, Currency::USD);
+            Ok(())
+        })
+        .expect("old price");
+    let (_, bob) = app.register("bob");
+    for attempt in ["first", "again"] {
+        let refused = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+        assert_eq!(
+            (refused.status, error_code(&refused).as_str()),
+            (409, "invalid_state"),
+            "{attempt}: {}",
+            refused.raw
+        );
+        assert!(refused.raw.contains("new price"), "{}", refused.raw);
+    }
+    assert_eq!(app.store.iter::<ContentPurchase>().count(), 0);
+    let repriced = app.authed(
+        "PATCH",
+        &format!("/v1/content/{id}"),
+        &ann,
+        Some(r#"{"price":{"amount_minor":500,"currency":"USD"}}"#),
+    );
+    assert_eq!(repriced.status, 200, "{}", repriced.raw);
+    let bought = app.authed("POST", &format!("/v1/content/{id}/purchase"), &bob, None);
+    assert_eq!(bought.status, 201, "{}", bought.raw);
     assert_consistent(&app);
 }
 

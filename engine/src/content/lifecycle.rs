@@ -13,7 +13,7 @@ use droply_models::{
 
 use super::purchases::holds;
 use super::reads::ContentReads;
-use crate::payments::check_chargeable;
+use crate::payments::{charge_refusal, check_chargeable};
 use crate::store::{RecordId, Txn};
 use crate::{Error, Result};
 
@@ -225,12 +225,24 @@ pub fn delete(txn: &mut Txn<'_>, id: ContentId, creator: UserId) -> Result<Conte
     Ok(content)
 }
 
-/// Priced content can be bought only while its creator can be paid for it
+/// Priced content can be bought only at a price Stripe can charge
+/// (`InvalidState`: content put on sale before that rule, say at USD 0.30,
+/// is refused before any purchase is written or Stripe is called, where it
+/// failed with 502) and only while its creator can be paid for it
 /// (`PayoutsNotEnabled` while their Stripe account is restricted or
 /// disabled, in words for the buyer), as it was put on sale only then
 /// ([`check_sellable`]).
 pub(super) fn check_buyable(txn: &Txn<'_>, content: &Content) -> Result<()> {
-    if content.price.is_zero() || can_be_paid(&txn.require(content.user_id)?) {
+    if content.price.is_zero() {
+        return Ok(());
+    }
+    if let Some(why) = charge_refusal(content.price) {
+        return Err(Error::InvalidState(format!(
+            "this content cannot be bought at its price of {}: {why}; its creator must set a new price",
+            content.price
+        )));
+    }
+    if can_be_paid(&txn.require(content.user_id)?) {
         return Ok(());
     }
     Err(Error::PayoutsNotEnabled(
