@@ -19,6 +19,7 @@ mod cli_migrate;
 mod content;
 mod content_purchases;
 mod content_sale_rules;
+mod cookie_prefix;
 mod disputes;
 mod dropin_live;
 mod dropin_presence;

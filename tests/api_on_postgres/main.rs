@@ -35,6 +35,8 @@ mod content;
 mod content_purchases;
 #[path = "../api/content_sale_rules.rs"]
 mod content_sale_rules;
+#[path = "../api/cookie_prefix.rs"]
+mod cookie_prefix;
 #[path = "../api/disputes.rs"]
 mod disputes;
 #[path = "../api/dropin_live.rs"]

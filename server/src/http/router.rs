@@ -51,7 +51,8 @@ pub fn api() -> OpenApiRouter<AppState> {
 /// The whole API over `state`: the routes of [`api`], answering unknown
 /// paths `route_not_found` and unserved methods `method_not_allowed`, with
 /// the body limit, `no-store` on signed-in answers, the request budget, the
-/// rate limits, the client-address resolution and the access log (added
+/// rate limits, the client-address resolution, the access log and, behind
+/// an HTTPS public URL, `Strict-Transport-Security` on every answer (added
 /// after the routes, so they see the matched route; a request meets them in
 /// the opposite order: logged, its client resolved, rate limited, budgeted,
 /// then handled).
@@ -78,6 +79,10 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(
             state.metrics.clone(),
             access_log::observe_request,
+        ))
+        .layer(from_fn_with_state(
+            state.pages.clone(),
+            crate::pages::strict_transport_security,
         ))
         .with_state(state)
 }

@@ -2,7 +2,8 @@
 //! from its session token (so it changes with every sign-in, and a token
 //! cookie planted by someone else, from a sibling domain or before sign-in,
 //! is worth nothing); a signed-out browser gets a random token in an
-//! HttpOnly, `SameSite=Strict` cookie. Every page repeats the token (a
+//! HttpOnly, `SameSite=Strict` cookie (`__Host-droply_csrf` behind an HTTPS
+//! public URL, see [`cookies`]). Every page repeats the token (a
 //! hidden `_csrf` field in each form, a `<meta>` that scripts send back as
 //! `X-CSRF-Token`), and every state-changing request must carry the same
 //! value and, when the browser says where it comes from (`Origin`,
@@ -39,10 +40,11 @@ impl std::fmt::Debug for CsrfToken {
 /// Checks the token of every state-changing request, and gives a browser
 /// without one its token.
 pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let known = cookies::session_token(request.headers())
+    let secure = state.pages.secure_cookies;
+    let known = cookies::session_token(request.headers(), secure)
         .map(session_bound)
         .or_else(|| {
-            cookies::read(request.headers(), cookies::CSRF)
+            cookies::read(request.headers(), cookies::CSRF, secure)
                 .filter(|token| well_formed(token))
                 .map(str::to_owned)
         });
@@ -63,13 +65,7 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     // A response shared caches may keep (assets, themes) never carries a
     // browser's token, or a cache would hand it to everyone.
     if fresh && !shared_cacheable(response.headers()) {
-        let cookie = cookies::set(
-            cookies::CSRF,
-            &token,
-            "Strict",
-            None,
-            state.pages.secure_cookies,
-        );
+        let cookie = cookies::set(cookies::CSRF, &token, "Strict", None, secure);
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(SET_COOKIE, value);
         }

@@ -2,14 +2,25 @@
 //! Content-Security-Policy that allows scripts from this site only (no
 //! inline script, and Stripe.js only when payments are configured), no
 //! framing by other sites, no MIME sniffing, and a referrer that never
-//! carries a path to another site.
+//! carries a path to another site. Behind an HTTPS public URL every answer
+//! of the whole application (pages, assets and the API alike) also carries
+//! `Strict-Transport-Security`, so a browser that has been here once never
+//! again asks over plain HTTP, where its cookies could be read or planted.
+
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::HeaderValue;
+use axum::http::header::STRICT_TRANSPORT_SECURITY;
 use axum::middleware::Next;
 use axum::response::Response;
 
+use super::PageSettings;
 use crate::http::AppState;
+
+/// The HSTS policy: a year, subdomains included, not preloaded (preloading
+/// is a decision for whoever owns the domain, and hard to undo).
+pub const STRICT_TRANSPORT: &str = "max-age=31536000; includeSubDomains";
 
 /// Where Stripe.js and its frames come from.
 pub const STRIPE_JS: &str = "https://js.stripe.com";
@@ -56,6 +67,24 @@ pub async fn add(State(state): State<AppState>, request: Request, next: Next) ->
         ),
     ] {
         headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Adds `Strict-Transport-Security` to every answer when the public URL is
+/// HTTPS (`pages.secure_cookies`); over plain HTTP (local development, the
+/// tests) it adds nothing: there is no HTTPS to hold browsers to.
+pub async fn strict_transport_security(
+    State(pages): State<Arc<PageSettings>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if pages.secure_cookies {
+        response.headers_mut().insert(
+            STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(STRICT_TRANSPORT),
+        );
     }
     response
 }

@@ -6,7 +6,9 @@
 /// How the pages are served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageSettings {
-    /// Mark the session and CSRF cookies `Secure` (set when the public URL is HTTPS).
+    /// The public URL is HTTPS: the site's cookies are `Secure` and named
+    /// with the `__Host-`/`__Secure-` prefixes (`cookies`), and every answer
+    /// carries `Strict-Transport-Security`.
     pub secure_cookies: bool,
     /// Stripe's publishable key (`pk_...`): the pages load Stripe.js and take
     /// card payments only when it is set.

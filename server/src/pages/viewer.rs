@@ -65,10 +65,11 @@ impl FromRequestParts<AppState> for Viewer {
             .get::<CsrfToken>()
             .map(|token| token.0.clone())
             .unwrap_or_default();
-        let browser_zone = cookies::read(&parts.headers, cookies::TIME_ZONE)
+        let secure = state.pages.secure_cookies;
+        let browser_zone = cookies::read(&parts.headers, cookies::TIME_ZONE, secure)
             .map(|zone| zone.replace("%2F", "/"))
             .and_then(|zone| TimeZone::parse(&zone).ok());
-        let token = cookies::session_token(&parts.headers).map(str::to_owned);
+        let token = cookies::session_token(&parts.headers, secure).map(str::to_owned);
         let Some(token) = token else {
             return Ok(Viewer {
                 user: None,

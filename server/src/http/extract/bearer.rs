@@ -11,6 +11,7 @@ use droply_models::UserId;
 
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::{AppState, blocking};
+use crate::pages::cookies;
 
 /// The bearer token a request carries.
 #[derive(Clone)]
@@ -85,8 +86,9 @@ impl FromRequestParts<AppState> for MaybeSignedIn {
 /// The signed-in user of a request a browser makes when an outside site
 /// sends it back (an OAuth redirect): the bearer token when the request has
 /// one (a native app finishing the flow itself), else the pages' session
-/// cookie. `None` when neither signs anyone in; a bad bearer token is still
-/// refused with `401 unauthorized`.
+/// cookie (under its `__Host-` name behind an HTTPS public URL). `None`
+/// when neither signs anyone in; a bad bearer token is still refused with
+/// `401 unauthorized`.
 #[derive(Debug, Clone, Copy)]
 pub struct BrowserOrBearer(pub Option<UserId>);
 
@@ -101,8 +103,8 @@ impl FromRequestParts<AppState> for BrowserOrBearer {
             let SignedIn(user) = SignedIn::from_request_parts(parts, state).await?;
             return Ok(BrowserOrBearer(Some(user)));
         }
-        let Some(token) = crate::pages::cookies::session_token(&parts.headers).map(str::to_owned)
-        else {
+        let session = cookies::session_token(&parts.headers, state.pages.secure_cookies);
+        let Some(token) = session.map(str::to_owned) else {
             return Ok(BrowserOrBearer(None));
         };
         let user = blocking(state, move |engine| engine.signed_in(&token)).await?;

@@ -24,6 +24,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 use crate::http::error::{ApiError, ErrorCode};
 use crate::limits::LiveLimits;
+use crate::pages::cookies::CookieName;
 
 /// Close codes the server uses.
 pub mod close {
@@ -77,7 +78,8 @@ impl std::fmt::Debug for LiveCredential {
 
 /// The credential of a live request, the first there is of: the bearer
 /// header, `?ticket=` (`query_ticket`), `?token=` (`query_token`), and the
-/// first of the `cookies` (by name) the request carries. A cookie counts
+/// first of the `cookies` the request carries (under their names for
+/// `secure`: `__Host-`/`__Secure-` behind an HTTPS public URL). A cookie counts
 /// only when the request's `Origin` names this site's host: a browser always
 /// sends `Origin` on a WebSocket, and a page on another site must not ride on
 /// this site's cookies (`403 forbidden`). `401 unauthorized` with none.
@@ -85,7 +87,8 @@ pub fn live_credential(
     headers: &HeaderMap,
     query_token: Option<String>,
     query_ticket: Option<String>,
-    cookies: &[&str],
+    cookies: &[CookieName],
+    secure: bool,
 ) -> Result<LiveCredential, ApiError> {
     let usable = |value: &String| !value.is_empty() && value.len() <= MAX_CREDENTIAL_LEN;
     let from_header = headers
@@ -106,7 +109,7 @@ pub fn live_credential(
     }
     let Some(token) = cookies
         .iter()
-        .find_map(|name| crate::pages::cookies::read(headers, name))
+        .find_map(|cookie| crate::pages::cookies::read(headers, *cookie, secure))
         .filter(|token| !token.is_empty() && token.len() <= MAX_CREDENTIAL_LEN)
     else {
         return Err(ApiError::new(
@@ -254,6 +257,8 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
+    use crate::pages::cookies::{DROPIN, SESSION};
+
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
@@ -262,7 +267,7 @@ mod tests {
         map
     }
 
-    const COOKIES: &[&str] = &["droply_dropin", "droply_session"];
+    const COOKIES: &[CookieName] = &[DROPIN, SESSION];
 
     #[test]
     fn a_cookie_is_taken_from_this_sites_origin_only() {
@@ -272,7 +277,7 @@ mod tests {
             ("cookie", "droply_session=host; droply_dropin=guest"),
         ]);
         assert_eq!(
-            live_credential(&same, None, None, COOKIES).expect("valid"),
+            live_credential(&same, None, None, COOKIES, false).expect("valid"),
             LiveCredential::Token("guest".into())
         );
         let foreign = headers(&[
@@ -280,10 +285,35 @@ mod tests {
             ("origin", "https://evil.test"),
             ("cookie", "droply_dropin=guest"),
         ]);
-        let err = live_credential(&foreign, None, None, COOKIES).expect_err("refused");
+        let err = live_credential(&foreign, None, None, COOKIES, false).expect_err("refused");
         assert_eq!(err.code().describe().0, "forbidden");
         let no_origin = headers(&[("host", "droply.test"), ("cookie", "droply_dropin=guest")]);
-        assert!(live_credential(&no_origin, None, None, COOKIES).is_err());
+        assert!(live_credential(&no_origin, None, None, COOKIES, false).is_err());
+    }
+
+    /// Regression: behind HTTPS the cookies kept their plain names, which a
+    /// sibling subdomain or a plain-HTTP answer can plant.
+    #[test]
+    fn behind_https_only_the_prefixed_cookies_are_taken() {
+        let plain = headers(&[
+            ("host", "droply.test"),
+            ("origin", "https://droply.test"),
+            ("cookie", "droply_session=host; droply_dropin=guest"),
+        ]);
+        let err = live_credential(&plain, None, None, COOKIES, true).expect_err("refused");
+        assert_eq!(err.code().describe().0, "unauthorized");
+        let prefixed = headers(&[
+            ("host", "droply.test"),
+            ("origin", "https://droply.test"),
+            (
+                "cookie",
+                "__Host-droply_session=host; __Secure-droply_dropin=guest",
+            ),
+        ]);
+        assert_eq!(
+            live_credential(&prefixed, None, None, COOKIES, true).expect("valid"),
+            LiveCredential::Token("guest".into())
+        );
     }
 
     #[test]
@@ -294,15 +324,17 @@ mod tests {
             ("cookie", "droply_dropin=guest"),
         ]);
         assert_eq!(
-            live_credential(&bearer, Some("q".into()), Some("t".into()), COOKIES).expect("valid"),
+            live_credential(&bearer, Some("q".into()), Some("t".into()), COOKIES, false)
+                .expect("valid"),
             LiveCredential::Token("abc".into())
         );
         let none = headers(&[("host", "droply.test")]);
         assert_eq!(
-            live_credential(&none, Some("q".into()), Some("t".into()), COOKIES).expect("valid"),
+            live_credential(&none, Some("q".into()), Some("t".into()), COOKIES, false)
+                .expect("valid"),
             LiveCredential::Ticket("t".into())
         );
-        let err = live_credential(&none, None, None, COOKIES).expect_err("refused");
+        let err = live_credential(&none, None, None, COOKIES, false).expect_err("refused");
         assert_eq!(err.code().describe().0, "unauthorized");
     }
 
@@ -316,7 +348,7 @@ mod tests {
             ("cookie", "droply_session=host"),
         ]);
         let credential =
-            live_credential(&same_site, Some("q".into()), None, COOKIES).expect("valid");
+            live_credential(&same_site, Some("q".into()), None, COOKIES, false).expect("valid");
         assert_eq!(credential, LiveCredential::QueryPass("q".into()));
         assert_eq!(credential.token(), Some("q"));
         assert_eq!(format!("{credential:?}"), "QueryPass(..)", "never logged");

@@ -30,10 +30,12 @@ pub async fn no_store_when_signed_in(request: Request, next: Next) -> Response {
 
 /// Whether a request for `path` with `headers` carries credentials: a bearer
 /// header, or on an API path the session cookie (whatever its value: a stale
-/// one is still a browser's session).
+/// one is still a browser's session) under either of its names, plain or
+/// `__Host-` (erring towards `no-store`, this needs no configuration).
 fn carries_credentials(path: &str, headers: &HeaderMap) -> bool {
+    let session_cookie = |secure| cookies::read(headers, cookies::SESSION, secure).is_some();
     headers.contains_key(AUTHORIZATION)
-        || (path.starts_with("/v1/") && cookies::read(headers, cookies::SESSION).is_some())
+        || (path.starts_with("/v1/") && (session_cookie(false) || session_cookie(true)))
 }
 
 #[cfg(test)]
@@ -57,7 +59,12 @@ mod tests {
         let bearer = headers(&[(AUTHORIZATION, "Bearer tok")]);
         assert!(carries_credentials("/v1/users/me", &bearer));
         assert!(carries_credentials("/account", &bearer));
-        let other = headers(&[(COOKIE, "droply_csrf=abc")]);
+        let prefixed = headers(&[(COOKIE, "__Host-droply_session=tok")]);
+        assert!(carries_credentials(
+            "/v1/calendar/google/callback",
+            &prefixed
+        ));
+        let other = headers(&[(COOKIE, "droply_csrf=abc; __Host-droply_csrf=abc")]);
         assert!(!carries_credentials("/v1/experts", &other));
         assert!(!carries_credentials("/v1/experts", &HeaderMap::new()));
     }

@@ -248,7 +248,7 @@ pub struct LiveQuery {
     path = "/v1/dropins/{id}/live",
     tag = "dropins",
     summary = "The live room (WebSocket)",
-    description = "Upgrade with a participant token (`Authorization: Bearer` or `?token=`), or as the host with their sign-in token as `Authorization: Bearer` or a socket ticket for this drop-in from `POST /v1/live/tickets` as `?ticket=` (good for 60 seconds); a sign-in token as `?token=` is refused (`401`), as a URL ends up in proxy logs and browser history. The web pages send the participant cookie `droply_dropin` (or the host's session cookie), taken only when `Origin` is this site. The server sends `{\"kind\":\"welcome\",\"session_id\",\"you\"}`, then messages `{\"kind\":\"message\",\"id\",\"type\",\"content\",\"author\",\"reply_to\",\"removed\",\"created_at\"}` in id order (the history after `after`, then live), and `{\"kind\":\"error\",\"code\",\"message\"}` for the client's own mistakes. Clients send `{\"type\":\"question|comment|reaction|answer\",\"content\",\"reply_to\"?}`; the host also `{\"type\":\"remove\",\"message_id\"}`. See README for limits and close codes.",
+    description = "Upgrade with a participant token (`Authorization: Bearer` or `?token=`), or as the host with their sign-in token as `Authorization: Bearer` or a socket ticket for this drop-in from `POST /v1/live/tickets` as `?ticket=` (good for 60 seconds); a sign-in token as `?token=` is refused (`401`), as a URL ends up in proxy logs and browser history. The web pages send the participant cookie `droply_dropin` (`__Secure-droply_dropin` behind an https public URL) or the host's session cookie, taken only when `Origin` is this site. The server sends `{\"kind\":\"welcome\",\"session_id\",\"you\"}`, then messages `{\"kind\":\"message\",\"id\",\"type\",\"content\",\"author\",\"reply_to\",\"removed\",\"created_at\"}` in id order (the history after `after`, then live), and `{\"kind\":\"error\",\"code\",\"message\"}` for the client's own mistakes. Clients send `{\"type\":\"question|comment|reaction|answer\",\"content\",\"reply_to\"?}`; the host also `{\"type\":\"remove\",\"message_id\"}`. See README for limits and close codes.",
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "The session's id"), LiveQuery),
     responses(
@@ -272,18 +272,20 @@ pub async fn live_dropin(
     let id: DropinSessionId = parse_id(&id, "drop-in")?;
     // A bearer token, a ticket, a participant token in the URL, else the
     // pages' participant cookie, else the host's session cookie.
+    let secure = state.pages.secure_cookies;
     let credential = socket::live_credential(
         &headers,
         query.token,
         query.ticket,
         &[cookies::DROPIN, cookies::SESSION],
+        secure,
     )?;
     // A pass the pages' cookie carries opens the room only beside the
     // session of the account that joined with it: signing out (or another
     // account signing in on the same browser) leaves the pass behind.
     let passed_by_cookie = credential.token().is_some()
-        && cookies::read(&headers, cookies::DROPIN) == credential.token();
-    let session = cookies::session_token(&headers).map(str::to_owned);
+        && cookies::read(&headers, cookies::DROPIN, secure) == credential.token();
+    let session = cookies::session_token(&headers, secure).map(str::to_owned);
     let member = blocking(&state, move |engine| {
         let member = match credential {
             LiveCredential::Token(token) => engine.dropin_member(id, &token)?,

@@ -53,7 +53,7 @@ pub struct SignalQuery {
     path = "/v1/bookings/{id}/signal",
     tag = "bookings",
     summary = "The WebRTC signal relay (WebSocket)",
-    description = "For the booking's client and provider only, once it is confirmed, from 10 minutes before the start until the end. The server sends `{\"type\":\"peer\",\"present\":bool}` when the other side comes or goes; clients send `{\"type\":\"offer|answer\",\"sdp\"}`, `{\"type\":\"ice\",\"candidate\"}` or `{\"type\":\"bye\"}`, passed to the other side with `from` (`client` or `provider`) added. Nothing is stored. Sign in with `Authorization: Bearer` (native clients) or, from a browser, with `?ticket=` (a socket ticket for this booking from `POST /v1/live/tickets`, good for 60 seconds); the call page sends the session cookie `droply_session`, taken only when `Origin` is this site. A sign-in token as `?token=` is refused (`401`): a URL ends up in proxy logs and browser history.",
+    description = "For the booking's client and provider only, once it is confirmed, from 10 minutes before the start until the end. The server sends `{\"type\":\"peer\",\"present\":bool}` when the other side comes or goes; clients send `{\"type\":\"offer|answer\",\"sdp\"}`, `{\"type\":\"ice\",\"candidate\"}` or `{\"type\":\"bye\"}`, passed to the other side with `from` (`client` or `provider`) added. Nothing is stored. Sign in with `Authorization: Bearer` (native clients) or, from a browser, with `?ticket=` (a socket ticket for this booking from `POST /v1/live/tickets`, good for 60 seconds); the call page sends the session cookie `droply_session` (`__Host-droply_session` behind an https public URL), taken only when `Origin` is this site. A sign-in token as `?token=` is refused (`401`): a URL ends up in proxy logs and browser history.",
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "The booking's id"), SignalQuery),
     responses(
@@ -81,6 +81,7 @@ pub async fn booking_signal(
         query.token,
         query.ticket,
         &[crate::pages::cookies::SESSION],
+        state.pages.secure_cookies,
     )?;
     let access = blocking(&state, move |engine| {
         let user = match credential {

@@ -84,7 +84,8 @@ async fn show_dropin(
         return Ok(html(ended_page(&viewer, &session)));
     }
     let is_host = viewer.user_id() == Some(session.host_id);
-    let joined = cookies::read(&headers, cookies::DROPIN_JOINED)
+    let secure = state.pages.secure_cookies;
+    let joined = cookies::read(&headers, cookies::DROPIN_JOINED, secure)
         .is_some_and(|id| id == session.id.get().to_string());
     if is_host || (joined && query.join.is_none()) {
         return Ok(html(room_page(&viewer, &session, is_host)));

@@ -38,7 +38,7 @@ struct ZoneForm {
 fn zone_cookie(zone: TimeZone, secure: bool) -> String {
     let mut cookie = format!(
         "{}={}; Path=/; Max-Age={KEPT_FOR}; SameSite=Lax",
-        cookies::TIME_ZONE,
+        cookies::TIME_ZONE.name(secure),
         zone.as_str().replace('/', "%2F")
     );
     if secure {
