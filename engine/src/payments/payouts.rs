@@ -19,7 +19,7 @@ use super::{
     AmountUse, META_PAYOUT, Payments, ledger, round_down_for, send_refund, stripe_currency,
     to_stripe,
 };
-use crate::store::{IndexName, PageRequest, Store};
+use crate::store::{IndexName, KeyBuilder, PageRequest, Store, Txn};
 use crate::{Error, Result};
 
 /// Reserves a payout of `amount` (everything available when `None`) for
@@ -32,45 +32,50 @@ pub fn request_payout(
     amount: Option<Money>,
 ) -> Result<Payout> {
     payments.gateway()?;
-    let payout = store.write(|txn| {
-        let row: User = txn.require(user)?;
-        if row.stripe_account_id.is_none() || !row.payout_enabled {
-            return Err(Error::PayoutsNotEnabled(
-                "finish payout onboarding first (POST /v1/payouts/onboarding)".to_owned(),
-            ));
-        }
-        let available = ledger::available_in(txn, &row, txn.now())?;
-        let wanted = match amount {
-            Some(amount) => amount,
-            None => round_down_for(available, AmountUse::Payout),
-        };
-        if wanted.currency != available.currency {
-            return Err(Error::Invalid(format!(
-                "payouts are made in {}, not {}",
-                available.currency, wanted.currency
-            )));
-        }
-        if !wanted.is_positive() {
-            return Err(Error::InsufficientBalance { available });
-        }
-        to_stripe(wanted, AmountUse::Payout)?;
-        if wanted.amount_minor > available.amount_minor {
-            return Err(Error::InsufficientBalance { available });
-        }
-        let payout = txn.create(Payout {
-            id: PayoutId::new(0),
-            user_id: user,
-            amount: wanted,
-            stripe_transfer_id: None,
-            stripe_payout_id: None,
-            status: PayoutStatus::Pending,
-            created_at: txn.now(),
-            paid_at: None,
-        })?;
-        ledger::record_payout(txn, user, payout.id, wanted, true)?;
-        Ok(payout)
-    })?;
+    let payout = store.write(|txn| reserve(txn, user, amount))?;
     send_transfer(payments, store, payout.id)
+}
+
+/// Inside a write: the payout row and its ledger row for `amount` of
+/// `user`'s available balance (all of it when `None`), refused as
+/// [`request_payout`] says.
+fn reserve(txn: &mut Txn<'_>, user: UserId, amount: Option<Money>) -> Result<Payout> {
+    let row: User = txn.require(user)?;
+    if row.stripe_account_id.is_none() || !row.payout_enabled {
+        return Err(Error::PayoutsNotEnabled(
+            "finish payout onboarding first (POST /v1/payouts/onboarding)".to_owned(),
+        ));
+    }
+    let available = ledger::available_in(txn, &row, txn.now())?;
+    let wanted = match amount {
+        Some(amount) => amount,
+        None => round_down_for(available, AmountUse::Payout),
+    };
+    if wanted.currency != available.currency {
+        return Err(Error::Invalid(format!(
+            "payouts are made in {}, not {}",
+            available.currency, wanted.currency
+        )));
+    }
+    if !wanted.is_positive() {
+        return Err(Error::InsufficientBalance { available });
+    }
+    to_stripe(wanted, AmountUse::Payout)?;
+    if wanted.amount_minor > available.amount_minor {
+        return Err(Error::InsufficientBalance { available });
+    }
+    let payout = txn.create(Payout {
+        id: PayoutId::new(0),
+        user_id: user,
+        amount: wanted,
+        stripe_transfer_id: None,
+        stripe_payout_id: None,
+        status: PayoutStatus::Pending,
+        created_at: txn.now(),
+        paid_at: None,
+    })?;
+    ledger::record_payout(txn, user, payout.id, wanted, true)?;
+    Ok(payout)
 }
 
 /// Sends payout `id`'s transfer if it is still pending, and records the answer.
@@ -174,6 +179,33 @@ pub(crate) fn plus_calendar_months(at: Timestamp, months: u32) -> Timestamp {
         )
 }
 
+/// Inside a scheduled payout's write: everything available to `user`,
+/// unless a payout was made after `last` (the newest payout its run saw
+/// when it read the schedule due): then `None`, nothing written.
+fn reserve_unless_paid_since(
+    txn: &mut Txn<'_>,
+    user: UserId,
+    last: Option<Timestamp>,
+) -> Result<Option<Payout>> {
+    if paid_out_since(txn, user, last)? {
+        return Ok(None);
+    }
+    reserve(txn, user, None).map(Some)
+}
+
+/// Whether `user` has a payout made after `last` (any payout when `None`),
+/// this transaction's own included.
+fn paid_out_since(txn: &Txn<'_>, user: UserId, last: Option<Timestamp>) -> Result<bool> {
+    let owner = KeyBuilder::new().u64(user.get());
+    let lower = match last {
+        // Past every entry made at `last` itself (entries end in their id).
+        Some(last) => owner.time(last).u64(u64::MAX).build(),
+        None => owner.build(),
+    };
+    let upper = KeyBuilder::new().u64(user.get().saturating_add(1)).build();
+    Ok(txn.count_index_range(IndexName::PayoutsByUser, &lower, &upper)? > 0)
+}
+
 /// Pays out everything available to each expert whose schedule is due at
 /// `now` (the last payout is a period old, or there is none); returns how
 /// many payouts were made.
@@ -202,9 +234,18 @@ pub fn scheduled_payouts(payments: &Payments, store: &Store, now: Timestamp) -> 
             if due.is_some_and(|due| due > now) {
                 continue;
             }
-            match request_payout(payments, store, expert.id, None) {
-                Ok(_) => made += 1,
-                Err(Error::InsufficientBalance { .. }) => {}
+            // The schedule was read due outside the write: the write pays only
+            // if no payout was made since (two runs overlapping at a lease
+            // handover both read it due, and the second paid again).
+            let reserved = store.write(|txn| reserve_unless_paid_since(txn, expert.id, last));
+            match reserved {
+                Ok(Some(payout)) => {
+                    made += 1;
+                    if let Err(err) = send_transfer(payments, store, payout.id) {
+                        tracing::warn!(user = %expert.id, payout = %payout.id, %err, "scheduled payout's transfer failed; the sweep sends it again");
+                    }
+                }
+                Ok(None) | Err(Error::InsufficientBalance { .. }) => {}
                 Err(err) => tracing::warn!(user = %expert.id, %err, "scheduled payout failed"),
             }
         }
@@ -218,6 +259,12 @@ pub fn scheduled_payouts(payments: &Payments, store: &Store, now: Timestamp) -> 
 
 #[cfg(test)]
 mod tests {
+    use droply_models::Currency;
+
+    use crate::payments::ledger::record_opening_balance;
+    use crate::store::Store;
+    use crate::test_rows;
+
     use super::*;
 
     fn at(text: &str) -> Timestamp {
@@ -257,5 +304,55 @@ mod tests {
             Some(at("2027-02-28T10:00:00Z"))
         );
         assert_eq!(next_due(PayoutSchedule::Manual, last), None);
+    }
+
+    /// An expert whose payouts are enabled, with `minor` EUR available.
+    fn expert_with_balance(store: &Store, minor: i64) -> UserId {
+        let mut row = test_rows::user("ann", "Tax Advisor");
+        row.payout_enabled = true;
+        row.stripe_account_id = Some("acct_ann".to_owned());
+        let expert = store.users().create(row).expect("ann").id;
+        top_up(store, expert, minor);
+        expert
+    }
+
+    fn top_up(store: &Store, expert: UserId, minor: i64) {
+        store
+            .write(|txn| {
+                let yesterday = txn.now().plus_days(-1);
+                record_opening_balance(txn, expert, Money::new(minor, Currency::EUR), yesterday)
+            })
+            .expect("balance");
+    }
+
+    /// Regression: a scheduled run read the schedule due outside its write,
+    /// so two runs overlapping at a lease handover both paid: the second
+    /// took whatever had come available since the first, a second payout
+    /// in one period.
+    #[test]
+    fn a_run_that_read_the_schedule_due_before_another_paid_pays_nothing() {
+        let store = Store::open_temporary().expect("store");
+        let expert = expert_with_balance(&store, 5_000);
+        // Both runs read no payout yet: both find the schedule due.
+        let first = store
+            .write(|txn| reserve_unless_paid_since(txn, expert, None))
+            .expect("first run")
+            .expect("the first run pays");
+        assert_eq!(first.amount.amount_minor, 5_000);
+        top_up(&store, expert, 1_200);
+        let second = store
+            .write(|txn| reserve_unless_paid_since(txn, expert, None))
+            .expect("second run");
+        assert_eq!(second, None, "the second run pays nothing this period");
+        let payouts = store
+            .payouts()
+            .by_user(expert, &PageRequest::first(10))
+            .expect("payouts");
+        assert_eq!(payouts.items.len(), 1);
+        // A run that saw the first payout is the next period's: it pays.
+        let next = store
+            .write(|txn| reserve_unless_paid_since(txn, expert, Some(first.created_at)))
+            .expect("next period");
+        assert_eq!(next.map(|p| p.amount.amount_minor), Some(1_200));
     }
 }
