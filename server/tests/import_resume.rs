@@ -3,7 +3,9 @@
 //! two batches leaves it (made here through the engine, whose input breaks
 //! off in the third batch). Another file is refused, naming the unfinished
 //! import and how to go on; the same file, run again, skips the committed
-//! rows and finishes, every row once.
+//! rows and finishes, every row once. A completed import run again is
+//! recognised and writes nothing, while another file whose rows are there
+//! already is refused on them.
 
 use std::fs;
 use std::io::{BufReader, Cursor, Read};
@@ -11,6 +13,7 @@ use std::process::{Command, Output};
 
 use droply_engine::Store;
 use droply_engine::import::{BATCH_ROWS, import_lines, unfinished_import};
+use droply_engine::payments::ledger::LedgerEntry;
 use droply_lab::demo::{DemoConfig, try_generate};
 use droply_models::{Booking, ContentPurchase, Favorite, User, UserInteraction};
 
@@ -135,6 +138,82 @@ fn an_import_cut_short_is_finished_by_running_it_again() {
         count::<ContentPurchase>(&store),
         market.content_purchases.len()
     );
+    let report = store.verify_integrity().expect("check");
+    assert!(report.is_consistent(), "{:?}", report.problems);
+}
+
+/// Rows per kind that an import writes, and its ledger rows, in the store
+/// under `data` (opened and closed again, so `droply` can open it next).
+fn counts(data: &std::path::Path) -> [usize; 6] {
+    let store = Store::open(data.join("store")).expect("store");
+    [
+        count::<User>(&store),
+        count::<Favorite>(&store),
+        count::<UserInteraction>(&store),
+        count::<Booking>(&store),
+        count::<ContentPurchase>(&store),
+        count::<LedgerEntry>(&store),
+    ]
+}
+
+/// Regression: running a completed `droply import` again with the same file
+/// failed on its first row ("already exists"). It is reported as imported
+/// already and writes nothing (a copy of the file under another name too);
+/// a different file whose rows are in the store is still refused on them.
+#[test]
+fn a_completed_import_run_again_is_already_imported_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let market = try_generate(&DemoConfig {
+        experts: 300,
+        clients: 10,
+        ..DemoConfig::default()
+    })
+    .expect("demo");
+    let mut jsonl = Vec::new();
+    let lines = market.write_jsonl(&mut jsonl).expect("jsonl") as usize;
+    let rows_file = dir.path().join("demo.jsonl");
+    fs::write(&rows_file, &jsonl).expect("rows file");
+    let rows_arg = rows_file.display().to_string();
+    let data_arg = data.display().to_string();
+
+    let first = droply(&["import", &rows_arg, "--data-dir", &data_arg]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let said = text(&first.stdout);
+    assert!(said.contains(&format!("imported {lines} rows")), "{said}");
+    let imported = counts(&data);
+    assert_eq!(imported[0], market.users.len());
+
+    let copy = dir.path().join("copy.jsonl");
+    fs::write(&copy, &jsonl).expect("copy file");
+    for file in [rows_arg.clone(), copy.display().to_string()] {
+        let again = droply(&["import", &file, "--data-dir", &data_arg]);
+        assert!(again.status.success(), "{}", text(&again.stderr));
+        let said = text(&again.stdout);
+        assert!(said.contains("already imported, nothing to do"), "{said}");
+        assert!(said.contains(&rows_arg), "{said}");
+        assert_eq!(counts(&data), imported, "nothing written by {file}");
+    }
+
+    // Another file (the same without its first row) overlaps the store's rows.
+    let other = dir.path().join("other.jsonl");
+    fs::write(&other, &jsonl[end_of_line(&jsonl, 1)..]).expect("other file");
+    let refused = droply(&[
+        "import",
+        &other.display().to_string(),
+        "--data-dir",
+        &data_arg,
+    ]);
+    assert!(!refused.status.success(), "{refused:?}");
+    let err = text(&refused.stderr);
+    assert!(
+        err.contains("line 1") && err.contains("already exists"),
+        "{err}"
+    );
+    assert_eq!(counts(&data), imported, "nothing written by the other file");
+
+    let store = Store::open(data.join("store")).expect("reopen");
+    assert_eq!(unfinished_import(&store).expect("read"), None);
     let report = store.verify_integrity().expect("check");
     assert!(report.is_consistent(), "{:?}", report.problems);
 }

@@ -78,7 +78,9 @@ fn import_loads_rows_under_their_ids() {
 
 /// Regression: importing a file twice replaced the rows under its ids (their
 /// balances no longer agreed with the ledger, later statuses were rolled back),
-/// and an id near `u64::MAX` made the id counter wrap over existing rows.
+/// and an id near `u64::MAX` made the id counter wrap over existing rows. The
+/// same file run again is recognised as imported and writes nothing; another
+/// file holding a row under a taken id is refused on it.
 #[test]
 fn an_import_adds_rows_and_never_replaces_one_or_takes_an_id_past_the_last() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -88,7 +90,12 @@ fn an_import_adds_rows_and_never_replaces_one_or_takes_an_id_past_the_last() {
     let file = dir.path().join("rows.jsonl");
     std::fs::write(&file, &line).expect("write");
     import(&file, dir.path()).expect("first import");
-    let again = import(&file, dir.path()).expect_err("a second import of the same row");
+    import(&file, dir.path()).expect("the same file again: imported already");
+    let mut changed = ann.clone();
+    changed.full_name = "Ann Replaced".to_owned();
+    let changed = serde_json::to_string(&ImportRow::User(changed)).expect("json");
+    std::fs::write(&file, &changed).expect("write");
+    let again = import(&file, dir.path()).expect_err("another row under a taken id");
     assert!(
         again.to_string().contains("line 1") && again.to_string().contains("already exists"),
         "{again}"

@@ -1,13 +1,17 @@
 //! `droply migrate`: a sled store copied into PostgreSQL through the command
 //! line, rows and relations intact; copying into a store that already holds
-//! rows is refused; content files go along into the database and back out.
+//! rows is refused; content files go along into the database and back out;
+//! the store's secret key and import marker go along too.
 
 use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr};
 
 use clap::Parser;
+use droply_engine::accounts::{LoginThrottle, LoginThrottleConfig};
 use droply_engine::content::{ContentFiles, FileRole, NewContent};
-use droply_engine::{Engine, EngineConfig, Store};
-use droply_models::{ContentType, Currency, Money};
+use droply_engine::import::{BATCH_ROWS, ImportRow, import_lines, unfinished_import};
+use droply_engine::{Engine, EngineConfig, Error, Store};
+use droply_models::{ContentType, Currency, Money, UserId};
 use droply_server::cli::{Cli, run};
 use droply_test_support::fixtures::{full_booking, full_user};
 use droply_test_support::postgres::fresh_database;
@@ -146,4 +150,72 @@ fn a_missing_content_file_stops_the_copy_before_any_row() {
         Store::open_postgres(&url).expect("target").users().count(),
         0
     );
+}
+
+const CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7));
+const EMAIL: &str = "ann@example.com";
+
+/// A throttle over `store` that refuses a pair's second attempt.
+fn strict_throttle(store: &Store) -> LoginThrottle {
+    let config = LoginThrottleConfig {
+        max_failures: 1,
+        ..LoginThrottleConfig::default()
+    };
+    LoginThrottle::new(config, store.clone())
+}
+
+/// An import file of `users` users, ids 1 up.
+fn users_file(users: usize) -> String {
+    (1..=users as u64)
+        .map(|id| {
+            let mut user = full_user(&format!("user{id:04}"));
+            user.id = UserId::new(id);
+            serde_json::to_string(&ImportRow::User(user)).expect("json")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Regression: `droply migrate` left the store's secret key and its import
+/// marker behind. The copy made a key of its own, so a sign-in throttled
+/// before the copy got fresh attempts in it (its row keyed under the old
+/// key), and an import cut short before the copy could not be finished
+/// against it (its rerun failed on the rows already there).
+#[test]
+fn migrate_carries_the_secret_key_and_an_unfinished_import() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sled_dir = dir.path().join("store");
+    let text = users_file(BATCH_ROWS + 1);
+    let unfinished = {
+        let store = Store::open(&sled_dir).expect("sled");
+        let broken = format!("{text}\n{{\"kind\": \"user\", \"row\": ");
+        let broke = import_lines(&store, "users.jsonl", broken.as_bytes(), |_| {})
+            .expect_err("the last line is broken");
+        assert!(matches!(broke, Error::Invalid(_)), "{broke}");
+        let _failed = strict_throttle(&store)
+            .begin(Some(CLIENT), EMAIL)
+            .expect("the first attempt");
+        unfinished_import(&store)
+            .expect("read")
+            .expect("unfinished")
+    };
+    let url = fresh_database();
+    {
+        // The target made a key of its own: a sign-in it has forgotten.
+        let target = Store::open_postgres(&url).expect("target");
+        let throttle = strict_throttle(&target);
+        let attempt = throttle.begin(Some(CLIENT), EMAIL).expect("an attempt");
+        throttle.succeeded(attempt);
+    }
+    migrate(&format!("sled:{}", sled_dir.display()), &url).expect("migrate");
+
+    let copy = Store::open_postgres(&url).expect("the copy");
+    let again = strict_throttle(&copy).begin(Some(CLIENT), EMAIL);
+    assert!(
+        matches!(again, Err(Error::TooManyAttempts { .. })),
+        "the attempt made before the copy is not found in it: {again:?}"
+    );
+    assert_eq!(unfinished_import(&copy).expect("read"), Some(unfinished));
+    let stats = import_lines(&copy, "users.jsonl", text.as_bytes(), |_| {}).expect("resumed");
+    assert_eq!((stats.skipped, stats.rows), (BATCH_ROWS as u64, 1));
 }

@@ -91,6 +91,23 @@ pub fn abandon_unfinished_import(store: &Store) -> Result<Option<ImportProgress>
     })
 }
 
+/// Makes `to`'s import marker `from`'s, as it is (unfinished or complete),
+/// or none when `from` has none: for a copy of `from`'s rows (`droply
+/// migrate`), so that an import cut short before the copy is taken up by a
+/// rerun against the copy. Returns the marker carried.
+pub(crate) fn carry_import_marker(from: &Store, to: &Store) -> Result<Option<ImportProgress>> {
+    let carried = from.write(|txn| read(txn))?;
+    to.write(|txn| {
+        match &carried {
+            Some(progress) => write(txn, progress)?,
+            None if txn.meta(META_IMPORT)?.is_some() => txn.remove_meta(META_IMPORT),
+            None => {}
+        }
+        Ok(())
+    })?;
+    Ok(carried)
+}
+
 /// Why `source` may not go on while `unfinished` is under way: `why` says
 /// how its input differs; the rest says how to proceed.
 pub(super) fn refusal(unfinished: &ImportProgress, source: &str, why: &str) -> Error {

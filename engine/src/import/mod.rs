@@ -15,7 +15,14 @@
 //! the import complete ([`complete_import`]) once its own follow-up steps
 //! (opening imported sales, placing files) are done, so a crash between the
 //! last batch and those steps is finished by the rerun too.
+//!
+//! A completed import is recorded too ([`CompletedImport`]), in the
+//! transaction that marks it complete, so that the same input run again is
+//! recognised by its rows ([`already_imported`]) and left alone, where
+//! importing it would fail on rows that are there already; an input with
+//! other rows that clash with the store's is refused on them as ever.
 
+mod completed;
 mod loader;
 mod marker;
 mod row;
@@ -23,8 +30,11 @@ mod rows_hash;
 
 use std::io::BufRead;
 
+pub(crate) use completed::carry_completed_imports;
+pub use completed::{CompletedImport, already_imported};
 use loader::Loader;
 pub use loader::{BATCH_ROWS, ImportStats};
+pub(crate) use marker::carry_import_marker;
 pub use marker::{ImportProgress, abandon_unfinished_import, unfinished_import};
 pub use row::ImportRow;
 
@@ -47,7 +57,7 @@ pub fn import_lines(
     for (index, line) in input.lines().enumerate() {
         let line = line?;
         loader.read_bytes(line.len() as u64 + 1);
-        if line.trim().is_empty() {
+        if !holds_row(&line) {
             continue;
         }
         let committed = loader.push(Some(index + 1), line.as_bytes(), || {
@@ -61,6 +71,12 @@ pub fn import_lines(
     let stats = loader.finish()?;
     progress(stats.bytes);
     Ok(stats)
+}
+
+/// Whether `line` of an import file holds a row: blank lines hold none, and
+/// are passed over by [`import_lines`] and [`already_imported`] alike.
+fn holds_row(line: &str) -> bool {
+    !line.trim().is_empty()
 }
 
 /// Imports rows already in memory as the import of `source` (the demo
@@ -111,9 +127,11 @@ fn load_rows(
 }
 
 /// Marks the import `stats` reports complete, once the caller's follow-up
-/// steps are done: the next import then starts afresh. Nothing to do for
-/// an import that wrote no marker (no rows, or untracked). Refused when the
-/// store's marker is no longer this import's.
+/// steps are done: the next import then starts afresh, and the same input
+/// is recognised by [`already_imported`] (recorded in the same
+/// transaction). Nothing to do for an import that wrote no marker (no rows,
+/// or untracked). Refused when the store's marker is no longer this
+/// import's.
 pub fn complete_import(store: &Store, stats: &ImportStats) -> Result<()> {
     let Some(done) = &stats.progress else {
         return Ok(());
@@ -127,11 +145,11 @@ pub fn complete_import(store: &Store, stats: &ImportStats) -> Result<()> {
                     txn,
                     &ImportProgress {
                         complete: true,
-                        ..stored
+                        ..stored.clone()
                     },
                 )?;
             }
-            Ok(())
+            completed::record(txn, &stored)
         }
         other => Err(Error::InvalidState(format!(
             "{done} cannot be marked complete: the store now records {}",

@@ -6,8 +6,9 @@
 //! what must not be kept in clear (a sign-in's client network and email, a
 //! content viewer), so that the rows alone do not let anyone test guesses
 //! against them, as a plain hash of an address and an email would.
-//! `droply migrate` does not carry it: a copy makes a key of its own, and
-//! the rows keyed by the old one lapse unmatched.
+//! `droply migrate` carries it ([`Store::adopt_secret_key_of`]), in place
+//! of any key the copy made of its own, so the rows keyed under it go on
+//! matching in the copy.
 
 use std::sync::{Arc, OnceLock};
 
@@ -96,6 +97,21 @@ impl Store {
             .map_err(|_| Error::Corrupt("the store's secret key is not 32 bytes".to_owned()))?;
         Ok(StoreSecret(Arc::new(key)))
     }
+
+    /// Takes `source`'s secret key as this store's, in place of any this
+    /// store made of its own (made in `source` first when it has none, as
+    /// [`Store::secret_key`] makes it): for a copy of `source` (`droply
+    /// migrate`), whose rows keyed under that key must go on matching. The
+    /// key goes from store to store and nowhere else. Take it before this
+    /// store is used: a holder that read this store's key before
+    /// ([`SecretKeyCell`]) keeps the key it read.
+    pub(crate) fn adopt_secret_key_of(&self, source: &Store) -> Result<()> {
+        let secret = source.secret_key()?;
+        self.write(|txn| {
+            txn.put_meta(META_SECRET_KEY, secret.0.as_slice().to_vec());
+            Ok(())
+        })
+    }
 }
 
 #[cfg(test)]
@@ -131,6 +147,18 @@ mod tests {
         assert_eq!(hash(&reopened), first, "kept across a restart");
         let other = Store::open_temporary().expect("other");
         assert_ne!(hash(&other), first, "another store, another key");
+    }
+
+    #[test]
+    fn an_adopted_key_replaces_the_one_the_store_made() {
+        let source = Store::open_temporary().expect("source");
+        let target = Store::open_temporary().expect("target");
+        let own = target.secret_key().expect("the target's own key");
+        target.adopt_secret_key_of(&source).expect("adopt");
+        let adopted = target.secret_key().expect("the adopted key");
+        // Compared without printing a key.
+        assert!(adopted.0 == source.secret_key().expect("the source's key").0);
+        assert!(adopted.0 != own.0, "the target's own key is gone");
     }
 
     #[test]

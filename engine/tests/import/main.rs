@@ -10,8 +10,8 @@
 use std::io::{BufRead, BufReader, Cursor, Read};
 
 use droply_engine::import::{
-    BATCH_ROWS, ImportRow, abandon_unfinished_import, complete_import, import_lines,
-    import_rows_resumable, unfinished_import,
+    BATCH_ROWS, ImportRow, abandon_unfinished_import, already_imported, complete_import,
+    import_lines, import_rows_resumable, unfinished_import,
 };
 use droply_engine::records::copy_store;
 use droply_engine::{Error, Store};
@@ -167,8 +167,10 @@ fn a_file_import_cut_short_resumes_to_what_one_import_makes(place: &StorePlace) 
 
 /// An import whose every row went in but whose follow-up was cut short
 /// (killed before it was marked complete) is finished by a rerun that
-/// writes no row twice; once complete, the same file is a new import again,
-/// refused as it was (its rows are there).
+/// writes no row twice; once complete, the same file is recognised as
+/// imported ([`already_imported`], what `droply import` asks first), and an
+/// import of it regardless is a new import, refused as it was (its rows are
+/// there).
 fn an_import_cut_short_after_its_last_batch_is_finished_by_a_rerun(place: &StorePlace) {
     let text = lines_of(&market("ann", 1));
     let store = place.open();
@@ -186,6 +188,10 @@ fn an_import_cut_short_after_its_last_batch_is_finished_by_a_rerun(place: &Store
         "no row twice, no opening twice"
     );
     complete_import(&store, &rerun).expect("complete");
+    let done = already_imported(&store, text.as_bytes())
+        .expect("check")
+        .expect("the same file is imported already");
+    assert_eq!((done.source.as_str(), done.rows), ("rows.jsonl", ROWS));
 
     let again = import_lines(&store, "rows.jsonl", text.as_bytes(), |_| {})
         .expect_err("a complete import's rows are there");

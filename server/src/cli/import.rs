@@ -9,13 +9,21 @@
 //! committed (the file must begin with them: a fixed later line is fine).
 //! While one is unfinished another file is refused, unless
 //! `--abandon-unfinished` lets the unfinished one go (its rows stay).
+//!
+//! Running a completed import again is safe: a file with exactly the rows
+//! of an import the store completed (recognised by their hash chain,
+//! whatever the file is called) is reported as already imported and writes
+//! nothing, while a different file whose rows clash with the store's is
+//! refused on the first of them, with its line.
 
 use std::fs::File;
 use std::io::BufReader;
 use std::path::PathBuf;
 
 use clap::Args;
-use droply_engine::import::{abandon_unfinished_import, complete_import, import_lines};
+use droply_engine::import::{
+    abandon_unfinished_import, already_imported, complete_import, import_lines,
+};
 use droply_engine::payments::{PaymentsConfig, open_imported_sales};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -52,6 +60,11 @@ pub fn run(args: ImportArgs) -> Result<()> {
     let Some(path) = &args.file else {
         return Ok(());
     };
+    let source = path.display().to_string();
+    if let Some(done) = already_imported(&store, BufReader::new(File::open(path)?))? {
+        println!("already imported, nothing to do: {source} holds the rows of {done}");
+        return Ok(());
+    }
     let file = File::open(path)?;
     let total = file.metadata()?.len();
     let bar = ProgressBar::new(total).with_style(
@@ -60,7 +73,6 @@ pub fn run(args: ImportArgs) -> Result<()> {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let source = path.display().to_string();
     let stats = import_lines(&store, &source, BufReader::new(file), |bytes| {
         bar.set_position(bytes)
     })?;

@@ -1,11 +1,15 @@
 //! `droply migrate --from STORE --to STORE`: copies a whole store into an
 //! empty one, sled into PostgreSQL or back, keeping every id, then reads
 //! every row back from the copy and compares it with the original. The
-//! content files go along: from the data directory into the database, or
-//! back, each checked against its row's size and hash. Run it with the
-//! service stopped (the data directory's lock refuses it while a `droply`
-//! process holds the directory). Prints one JSON line: rows per entity,
-//! rows checked, files copied. A store's URL may carry its password: a bad
+//! store's instance key, secret key (under which the sign-in throttle's and
+//! the counted views' rows are keyed) and import marker go with the rows,
+//! so an import cut short before the copy is finished by running it again
+//! against the copy. The content files go along: from the data directory
+//! into the database, or back, each checked against its row's size and
+//! hash. Run it with the service stopped (the data directory's lock refuses
+//! it while a `droply` process holds the directory). Prints one JSON line:
+//! rows per entity, rows checked, files copied, the import marker carried
+//! (never the secret key). A store's URL may carry its password: a bad
 //! `--from` or `--to` is refused without repeating it.
 
 use std::path::PathBuf;
@@ -44,6 +48,12 @@ pub fn run(args: MigrateArgs) -> Result<()> {
     let report = copy_store(&from, &to)?;
     let files = copy_files(&from, &to, &args.data_dir)?;
     to.flush()?;
+    if let Some(unfinished) = report.import.as_ref().filter(|import| !import.complete) {
+        tracing::warn!(
+            %unfinished,
+            "the copy holds an unfinished import: run it again against the copy to finish it"
+        );
+    }
     let rows: serde_json::Map<String, serde_json::Value> = report
         .rows
         .iter()
@@ -58,6 +68,7 @@ pub fn run(args: MigrateArgs) -> Result<()> {
             "checked": report.checked,
             "files": files,
             "by_entity": rows,
+            "import": report.import,
         })
     );
     Ok(())
