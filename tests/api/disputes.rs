@@ -1,9 +1,14 @@
 //! Chargebacks over HTTP: signed `charge.dispute.*` events (localstripe sends
 //! none) take a disputed payment back as a refund would, once per dispute
-//! whatever the event ids, and give it back when the platform wins.
+//! whatever the event ids, and give it back when the platform wins. A
+//! dispute naming only its charge (older API versions) is followed to the
+//! charge's PaymentIntent at Stripe, and fails to be retried when Stripe
+//! cannot be reached.
 
 use droply_engine::payments::ledger::{LedgerEntry, LedgerKind};
-use droply_engine::payments::{RefundState, stored_payment_of, stored_payment_of_purchase};
+use droply_engine::payments::{
+    RefundState, StripeEvent, stored_payment_of, stored_payment_of_purchase,
+};
 use droply_models::{
     BookingId, BookingStatus, ContentPurchase, ContentPurchaseId, PaymentStatus, UserId,
 };
@@ -195,6 +200,164 @@ fn a_disputed_booking_payment_reads_refunded_and_its_cancel_refunds_nothing_more
         "charge.dispute.funds_withdrawn",
         dispute("dp_b", &intent, 9_000, "needs_response"),
     ));
+    assert_booking_taken_back(&app, expert, &provider, id, &intent);
+}
+
+/// Regression: a dispute as older API versions send it, naming the disputed
+/// charge but not its PaymentIntent, was acknowledged and only logged, and
+/// the money Stripe took back stayed credited to the expert. Its charge's
+/// PaymentIntent is now read from Stripe, and the dispute takes the payment
+/// back as one naming its PaymentIntent does; a charge Stripe does not know
+/// is still acknowledged and ignored.
+#[test]
+fn a_dispute_naming_only_its_charge_takes_the_booking_payment_back() {
+    let app = spawn_app_paying();
+    let (expert, provider, _, id) = booked(&app);
+    let paid = app.pay_booking(id);
+    let intent = paid.stripe_payment_intent_id.expect("intent");
+    let charge = charge_of(&app, &intent);
+
+    let rows = ledger_rows(&app);
+    assert!(deliver(
+        &app,
+        "evt_dp_unknown_charge",
+        "charge.dispute.funds_withdrawn",
+        dispute_of_charge("dp_x", "ch_unknown", 9_000, "needs_response"),
+    ));
+    assert_eq!(ledger_rows(&app), rows, "a charge Stripe does not know");
+
+    assert!(deliver(
+        &app,
+        "evt_dp_charge_only",
+        "charge.dispute.funds_withdrawn",
+        dispute_of_charge("dp_c", &charge, 9_000, "needs_response"),
+    ));
+    let stripe = app.stripe.as_ref().expect("stripe");
+    let charge_path = format!("/v1/charges/{charge}");
+    assert!(
+        stripe
+            .fake
+            .requests()
+            .iter()
+            .any(|seen| seen.method == "GET" && seen.path == charge_path),
+        "the charge was read from Stripe"
+    );
+    let payment = stored_payment_of(&app.store, BookingId::new(id))
+        .expect("read")
+        .expect("payment");
+    let recorded: Vec<_> = payment
+        .refunds
+        .iter()
+        .map(|r| (r.reason.as_str(), r.stripe_id.as_deref(), r.state))
+        .collect();
+    assert_eq!(
+        recorded,
+        [("dispute", Some("dp_c"), RefundState::Succeeded)],
+        "{payment:?}"
+    );
+    assert_booking_taken_back(&app, expert, &provider, id, &intent);
+}
+
+/// A dispute naming only its charge while Stripe cannot be reached: the
+/// webhook answers 502 (Stripe delivers the event again later) and writes
+/// nothing, neither the dispute nor the event's id (so the redelivery is
+/// applied, not taken for one applied before).
+#[test]
+fn a_dispute_whose_charge_cannot_be_read_answers_502_and_writes_nothing() {
+    let mut app = spawn_app_paying();
+    let (expert, provider, _, id) = booked(&app);
+    let paid = app.pay_booking(id);
+    let intent = paid.stripe_payment_intent_id.expect("intent");
+    let charge = charge_of(&app, &intent);
+    let rows = ledger_rows(&app);
+    let events = app.store.iter::<StripeEvent>().count();
+
+    // Stripe goes away: localstripe stops, and the fake in front of it
+    // answers 502 to what it cannot forward.
+    let stripe = app.stripe.take().expect("stripe");
+    drop(stripe.local);
+    let (status, answer) = post_event(
+        &url(&app),
+        WEBHOOK_SECRET,
+        &event(
+            "evt_dp_unreadable",
+            "charge.dispute.funds_withdrawn",
+            dispute_of_charge("dp_u", &charge, 9_000, "needs_response"),
+        ),
+    );
+    assert_eq!(status, 502, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).expect("json");
+    assert_eq!(answer["code"], "payment_provider_error", "{answer}");
+    let charge_path = format!("/v1/charges/{charge}");
+    assert!(
+        stripe
+            .fake
+            .requests()
+            .iter()
+            .any(|seen| seen.method == "GET" && seen.path == charge_path),
+        "the charge was asked for"
+    );
+
+    assert_eq!(ledger_rows(&app), rows);
+    assert_eq!(app.store.iter::<StripeEvent>().count(), events);
+    let booking = app
+        .store
+        .bookings()
+        .get(BookingId::new(id))
+        .expect("booking");
+    assert_eq!(
+        (booking.status, booking.payment_status),
+        (BookingStatus::Confirmed, PaymentStatus::Succeeded)
+    );
+    let payment = stored_payment_of(&app.store, BookingId::new(id))
+        .expect("read")
+        .expect("payment");
+    assert!(payment.refunds.is_empty(), "{payment:?}");
+    let earnings = app.authed("GET", "/v1/earnings", &provider, None);
+    assert_eq!(
+        earnings.body["total_earnings"]["amount_minor"], 7_650,
+        "{}",
+        earnings.raw
+    );
+    let credited: Vec<LedgerKind> = app
+        .store
+        .iter::<LedgerEntry>()
+        .map(|row| row.expect("row"))
+        .filter(|row| row.account == Some(UserId::new(expert)))
+        .map(|row| row.kind)
+        .collect();
+    assert_eq!(credited, [LedgerKind::Earning]);
+    assert_consistent(&app);
+}
+
+/// A dispute `id` of `amount` US cents as API versions before PaymentIntents
+/// send it: the disputed charge `charge` by id, no `payment_intent`.
+fn dispute_of_charge(id: &str, charge: &str, amount: i64, status: &str) -> Value {
+    json!({
+        "id": id, "object": "dispute", "amount": amount, "currency": "usd",
+        "charge": charge, "status": status, "reason": "fraudulent", "metadata": {},
+    })
+}
+
+/// The charge localstripe made when PaymentIntent `intent` was paid (its
+/// `latest_charge` comes whole from localstripe, by id from Stripe).
+fn charge_of(app: &TestApp, intent: &str) -> String {
+    let stripe = app.stripe.as_ref().expect("stripe");
+    let paid = stripe.local.get(&format!("v1/payment_intents/{intent}"));
+    let charge = &paid["latest_charge"];
+    let id = charge["id"].as_str().or_else(|| charge.as_str());
+    let id = id.expect("a charge").to_owned();
+    let read = stripe.local.get(&format!("v1/charges/{id}"));
+    assert_eq!(read["payment_intent"], intent, "{read}");
+    id
+}
+
+/// What a dispute of booking `id`'s whole payment (PaymentIntent `intent`,
+/// 90 USD to `expert`, whose token is `provider`) leaves: the payment reads
+/// refunded as after a refund, the session stays booked, the expert's
+/// earning is reversed, and cancelling the booking then asks Stripe for no
+/// refund.
+fn assert_booking_taken_back(app: &TestApp, expert: u64, provider: &str, id: u64, intent: &str) {
     // As a refund does: the payment reads refunded, the session stays booked.
     let booking = app
         .store
@@ -205,7 +368,7 @@ fn a_disputed_booking_payment_reads_refunded_and_its_cancel_refunds_nothing_more
         (booking.status, booking.payment_status),
         (BookingStatus::Confirmed, PaymentStatus::Refunded)
     );
-    let earnings = app.authed("GET", "/v1/earnings", &provider, None);
+    let earnings = app.authed("GET", "/v1/earnings", provider, None);
     let minor = |field: &str| earnings.body[field]["amount_minor"].as_i64();
     assert_eq!(
         [
@@ -235,7 +398,7 @@ fn a_disputed_booking_payment_reads_refunded_and_its_cancel_refunds_nothing_more
     let cancelled = app.authed(
         "POST",
         &format!("/v1/bookings/{id}/cancel"),
-        &provider,
+        provider,
         Some(r#"{"reason":"chargeback"}"#),
     );
     assert_eq!(cancelled.status, 200, "{}", cancelled.raw);
@@ -254,5 +417,5 @@ fn a_disputed_booking_payment_reads_refunded_and_its_cancel_refunds_nothing_more
         .expect("read")
         .expect("payment");
     assert_eq!(payment.refunds.len(), 1, "{payment:?}");
-    assert_consistent(&app);
+    assert_consistent(app);
 }

@@ -59,7 +59,7 @@ pub use payment::{IntentCancel, Payment, PaymentId, PaymentRefund, RefundState};
 pub use payouts::{payout_sweep, request_payout, scheduled_payouts};
 pub(crate) use referral_rewards::on_booking_completed;
 pub use referral_rewards::{ReferralRules, reward_sweep};
-pub(crate) use refunds::request_refund;
+pub(crate) use refunds::{CANCELLED_BY_EXPERT, request_refund};
 pub use refunds::{RefundOrder, refund_on_cancel, send_refund};
 pub use signature::{TOLERANCE_SECS, verify_timestamped_hmac};
 pub use stripe_event::{StripeEvent, StripeEventRowId};

@@ -25,6 +25,11 @@ pub struct RefundOrder {
     pub number: u32,
 }
 
+/// The reason of the refund an expert's cancellation makes: chosen here by
+/// the canceller's role, never typed by anyone, so it tells the expert's
+/// cancellation of a paid booking from its client's.
+pub(crate) const CANCELLED_BY_EXPERT: &str = "cancelled by the expert";
+
 /// What a cancellation by `role` at `now` gives back of what was paid: the
 /// expert cancelling always refunds in full; the client in full up to the
 /// policy's hours before the start, nothing later.
@@ -63,7 +68,7 @@ pub fn refund_on_cancel(
         return Ok(None);
     }
     let reason = match role {
-        BookingRole::Provider => "cancelled by the expert",
+        BookingRole::Provider => CANCELLED_BY_EXPERT,
         BookingRole::Client => "cancelled in time for a refund",
     };
     request_refund(txn, payment, due, reason).map(Some)

@@ -17,12 +17,15 @@
 //! acknowledged and ignored (other integrations share Stripe accounts); an
 //! object tagged as ours that names a row we do not have is an error.
 //!
-//! The events of money coming in (payments, refunds) are handled here; those of money
-//! going out (connected accounts, transfers, payouts) in `money_out`, and chargebacks
-//! (`charge.dispute.*`, written as refunds of their payments) in `disputes`.
+//! The events of payments are handled here; those of refunds in `refund_events`, those
+//! of money going out (connected accounts, transfers, payouts) in `money_out`, and
+//! chargebacks (`charge.dispute.*`, written as refunds of their payments) in `disputes`.
+//! What an event needs from Stripe (an account's state, a disputed charge's
+//! PaymentIntent) is read before the store transaction, never inside it.
 
 mod disputes;
 mod money_out;
+mod refund_events;
 
 use droply_models::{
     Booking, BookingId, BookingStatus, ContentPurchase, ContentPurchaseId, PaymentStatus,
@@ -31,12 +34,12 @@ use droply_models::{
 use secrecy::SecretString;
 use serde_json::Value;
 
-use super::refunds::{mirror_status, refund_state, request_refund, settle_refund};
+use super::refunds::request_refund;
 use super::subject::{grants_access, mirror_onto, set_purchase};
 use super::{
-    IntentCancel, META_INSTANCE, META_PAYMENT, META_REFUND, Payment, PaymentFor, PaymentId,
-    PaymentRefund, Payments, RefundOrder, RefundState, StripeEvent, StripeEventRowId,
-    currency_from_stripe, from_stripe, ledger, send_refund, signature,
+    IntentCancel, META_INSTANCE, META_PAYMENT, Payment, PaymentFor, PaymentId, Payments,
+    RefundOrder, StripeEvent, StripeEventRowId, currency_from_stripe, from_stripe, ledger,
+    send_refund, signature,
 };
 use crate::availability::SlotPolicy;
 use crate::booking::EXPIRED_HOLD_REASON;
@@ -90,8 +93,11 @@ pub fn handle_webhook(
         .pointer("/data/object")
         .filter(|object| object.is_object())
         .ok_or_else(|| Error::Invalid("the event has no data.object".to_owned()))?;
+    // What the event needs from Stripe, read now: no network call runs inside
+    // the transaction.
     let fresh = money_out::fresh_account(payments, &kind, object)?;
-    let object = fresh.as_ref().unwrap_or(object);
+    let resolved = disputes::with_charge_intent(payments, &kind, object)?;
+    let object = fresh.as_ref().or(resolved.as_ref()).unwrap_or(object);
     let mut orders = Vec::new();
     let receipt = store.write(|txn| {
         if txn
@@ -332,102 +338,6 @@ impl Context<'_> {
         mirror_onto(txn, &payment)?;
         Ok((format!("payment {} is {}", payment.id, next.as_str()), None))
     }
-
-    fn charge_refunded(&self, txn: &mut Txn<'_>, charge: &Value) -> Result<Applied> {
-        let Some(intent_id) = charge.get("payment_intent").and_then(Value::as_str) else {
-            return Ok(("ignored: the charge has no PaymentIntent".to_owned(), None));
-        };
-        let Some(payment) = self.find_payment(txn, charge, intent_id)? else {
-            return Ok(not_ours());
-        };
-        check_amount(&payment, charge, "amount")?;
-        let (payment, order) = self.mark_paid(txn, payment, intent_id)?;
-        // The charge's total is a snapshot: delivered late, it still counts a refund
-        // that has failed since. Only what no refund we know of can explain is new (a new
-        // refund Stripe names comes through `refund.created` as well). Disputes are no
-        // part of it: Stripe counts them apart from refunds.
-        let total = amount_of(&payment, charge, "amount_refunded")?;
-        let known = payment
-            .refunded_or_named()?
-            .checked_sub(disputes::disputed_of(&payment)?)?;
-        let payment = if total.amount_minor > known.amount_minor {
-            let extra = total.checked_sub(known)?;
-            add_settled_refund(
-                txn,
-                payment,
-                extra,
-                None,
-                RefundState::Succeeded,
-                REFUNDED_AT_STRIPE,
-            )?
-        } else {
-            payment
-        };
-        Ok((
-            format!(
-                "payment {}: {} refunded in all",
-                payment.id,
-                payment.refunded()?
-            ),
-            order,
-        ))
-    }
-
-    fn refund_changed(&self, txn: &mut Txn<'_>, refund: &Value) -> Result<Applied> {
-        let refund_id = text(refund, "id")?;
-        let Some(intent_id) = refund.get("payment_intent").and_then(Value::as_str) else {
-            return Ok(("ignored: the refund has no PaymentIntent".to_owned(), None));
-        };
-        let Some(payment) = self.find_payment(txn, refund, intent_id)? else {
-            return Ok(not_ours());
-        };
-        let state = refund_state(refund.get("status").and_then(Value::as_str));
-        let amount = amount_of(&payment, refund, "amount")?;
-        let (payment, order) = if state.counts() {
-            self.mark_paid(txn, payment, intent_id)?
-        } else {
-            (payment, None)
-        };
-        let number = payment
-            .refunds
-            .iter()
-            .find(|known| known.stripe_id.as_deref() == Some(refund_id))
-            .or_else(|| {
-                let ours = refund
-                    .pointer(&format!("/metadata/{META_REFUND}"))
-                    .and_then(Value::as_str)
-                    .and_then(|n| n.parse::<u32>().ok());
-                payment
-                    .refunds
-                    .iter()
-                    .find(|known| Some(known.number) == ours)
-            })
-            .or_else(|| {
-                payment
-                    .refunds
-                    .iter()
-                    .find(|known| known.stripe_id.is_none() && known.amount == amount)
-            })
-            .map(|known| known.number);
-        let payment = match number {
-            Some(number) => settle_refund(txn, payment, number, state, Some(refund_id))?,
-            None if state.counts() && payment.refunds.iter().any(is_unnamed_total) => {
-                name_from_total(txn, payment, amount, refund_id, state)?
-            }
-            None => add_settled_refund(
-                txn,
-                payment,
-                amount,
-                Some(refund_id),
-                state,
-                REFUNDED_AT_STRIPE,
-            )?,
-        };
-        Ok((
-            format!("payment {}: refund {refund_id} is {state:?}", payment.id),
-            order,
-        ))
-    }
 }
 
 /// Grants purchase `id` paid by `payment`; true when the buyer already
@@ -470,80 +380,6 @@ enum Tag {
 
 fn not_ours() -> Applied {
     ("ignored: not an object of this store".to_owned(), None)
-}
-
-/// Why a refund made at Stripe (not asked for here) is on a payment.
-const REFUNDED_AT_STRIPE: &str = "refunded at Stripe";
-
-/// Whether `refund` is what a charge's `amount_refunded` told of before the
-/// refunds' own events came (`charge_refunded`): counted, with no name.
-fn is_unnamed_total(refund: &PaymentRefund) -> bool {
-    refund.stripe_id.is_none() && refund.state.counts() && refund.reason == REFUNDED_AT_STRIPE
-}
-
-/// Refund `refund_id` of `amount`, unknown by name, while a charge's total
-/// stands unnamed on `payment`: it is (part of) that total, not another
-/// refund. Stripe delivers events in any order, and a total of two
-/// refunds counted before their own events would otherwise be counted
-/// again. Less than the total: the total is split, nothing new counts. As
-/// much or more: the total was this refund (seen in part); it takes the name,
-/// and only what goes beyond counts.
-fn name_from_total(
-    txn: &mut Txn<'_>,
-    mut payment: Payment,
-    amount: droply_models::Money,
-    refund_id: &str,
-    state: RefundState,
-) -> Result<Payment> {
-    let at = payment
-        .refunds
-        .iter()
-        .position(is_unnamed_total)
-        .ok_or_else(|| Error::Invalid(format!("payment {} has no unnamed refund", payment.id)))?;
-    let total = payment.refunds[at].amount;
-    // The total counts already (pending or succeeded); what the refund's own
-    // event says only moves it forward (a `pending` after the charge said it
-    // was refunded is older news).
-    let state = payment.refunds[at].state.after(state);
-    if total.amount_minor > amount.amount_minor {
-        payment.refunds[at].amount = total.checked_sub(amount)?;
-        let number = payment.push_refund(amount, REFUNDED_AT_STRIPE, txn.now());
-        if let Some(named) = payment.refunds.iter_mut().find(|r| r.number == number) {
-            named.state = state;
-            named.stripe_id = Some(refund_id.to_owned());
-        }
-        return txn.update(payment);
-    }
-    let extra = amount.checked_sub(total)?;
-    let named = &mut payment.refunds[at];
-    named.amount = amount;
-    named.state = state;
-    named.stripe_id = Some(refund_id.to_owned());
-    if extra.is_positive() {
-        ledger::record_refund(txn, &payment, extra, true)?;
-    }
-    mirror_status(txn, &mut payment)?;
-    txn.update(payment)
-}
-
-/// A refund Stripe knows of that we did not ask for (made elsewhere, first
-/// seen through an event, or a chargeback): appended with `reason` and
-/// settled in `state`.
-fn add_settled_refund(
-    txn: &mut Txn<'_>,
-    mut payment: Payment,
-    amount: droply_models::Money,
-    stripe_id: Option<&str>,
-    state: RefundState,
-    reason: &str,
-) -> Result<Payment> {
-    let number = payment.push_refund(amount, reason, txn.now());
-    let mut payment = txn.update(payment)?;
-    if state == RefundState::Requested {
-        mirror_status(txn, &mut payment)?;
-        return txn.update(payment);
-    }
-    settle_refund(txn, payment, number, state, stripe_id)
 }
 
 fn text<'v>(value: &'v Value, field: &str) -> Result<&'v str> {

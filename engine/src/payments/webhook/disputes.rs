@@ -16,15 +16,22 @@
 //! nothing. `charge.dispute.closed` applies its outcome as well (`lost`:
 //! taken, `won`: given back), in case a funds event never arrives; the other
 //! dispute events move no money and are acknowledged.
+//!
+//! A dispute names its payment through the PaymentIntent of the disputed
+//! charge. Older API versions send a dispute with its `charge` alone: the
+//! charge's PaymentIntent is then read from Stripe before the store
+//! transaction ([`with_charge_intent`]), and a Stripe that cannot be reached
+//! fails the delivery, so Stripe sends it again.
 
 use droply_models::Money;
 use serde_json::Value;
 
-use super::{Applied, Context, add_settled_refund, amount_of, not_ours, text};
-use crate::Result;
+use super::refund_events::add_settled_refund;
+use super::{Applied, Context, amount_of, not_ours, text};
 use crate::payments::refunds::settle_refund;
-use crate::payments::{Payment, PaymentRefund, RefundOrder, RefundState};
+use crate::payments::{Payment, PaymentRefund, Payments, RefundOrder, RefundState};
 use crate::store::Txn;
+use crate::{Error, Result};
 
 /// The reason on the refund that stands for a chargeback.
 pub const DISPUTE_REASON: &str = "dispute";
@@ -37,21 +44,14 @@ impl Context<'_> {
         kind: &str,
         dispute: &Value,
     ) -> Result<Applied> {
-        let status = dispute
-            .get("status")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown");
-        match (kind, status) {
-            ("charge.dispute.funds_withdrawn", _) | ("charge.dispute.closed", "lost") => {
-                self.dispute_taken(txn, dispute)
-            }
-            ("charge.dispute.funds_reinstated", _) | ("charge.dispute.closed", "won") => {
-                self.dispute_given_back(txn, dispute)
-            }
-            _ => Ok((
+        match movement(kind, dispute) {
+            Some(Movement::Taken) => self.dispute_taken(txn, dispute),
+            Some(Movement::GivenBack) => self.dispute_given_back(txn, dispute),
+            None => Ok((
                 format!(
-                    "dispute {} is {status}: no money moved",
-                    text(dispute, "id")?
+                    "dispute {} is {}: no money moved",
+                    text(dispute, "id")?,
+                    status_of(dispute)
                 ),
                 None,
             )),
@@ -159,6 +159,86 @@ impl Context<'_> {
     }
 }
 
+/// What a `charge.dispute.*` event does with the disputed money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Movement {
+    /// Taken from the platform (`funds_withdrawn`, or closed as `lost`).
+    Taken,
+    /// Given back to the platform (`funds_reinstated`, or closed as `won`).
+    GivenBack,
+}
+
+/// What event `kind` about `dispute` does with money; `None` for the
+/// events that move none (opened, updated, closed otherwise).
+fn movement(kind: &str, dispute: &Value) -> Option<Movement> {
+    match (kind, status_of(dispute)) {
+        ("charge.dispute.funds_withdrawn", _) | ("charge.dispute.closed", "lost") => {
+            Some(Movement::Taken)
+        }
+        ("charge.dispute.funds_reinstated", _) | ("charge.dispute.closed", "won") => {
+            Some(Movement::GivenBack)
+        }
+        _ => None,
+    }
+}
+
+/// The dispute's status, `unknown` when it has none.
+fn status_of(dispute: &Value) -> &str {
+    dispute
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+}
+
+/// For a `charge.dispute.*` event that moves money, about a dispute that
+/// names its charge but not the charge's PaymentIntent (older API versions
+/// send it so), the dispute with the PaymentIntent Stripe has on that
+/// charge. Read before the store transaction: no network call runs inside
+/// one. `None` when there is nothing to read, or the charge has no
+/// PaymentIntent, or Stripe refuses the read for good (a charge it does not
+/// know): the dispute is then acknowledged as not ours. `PaymentProvider`
+/// when Stripe could not answer (unreachable, timed out, its own failure,
+/// our key refused): the delivery fails, nothing is written, and Stripe
+/// sends the event again.
+pub(super) fn with_charge_intent(
+    payments: &Payments,
+    kind: &str,
+    dispute: &Value,
+) -> Result<Option<Value>> {
+    if movement(kind, dispute).is_none() || disputed_intent(dispute).is_some() {
+        return Ok(None);
+    }
+    let Some(charge_id) = dispute.get("charge").and_then(id_of) else {
+        return Ok(None);
+    };
+    let charge = match payments.gateway()?.charge(charge_id) {
+        Ok(charge) => charge,
+        Err(err) if err.retryable => return Err(Error::from(err)),
+        Err(err) => {
+            tracing::warn!(
+                charge = charge_id,
+                error = %err.message,
+                "the disputed charge could not be read at Stripe"
+            );
+            return Ok(None);
+        }
+    };
+    if charge.id != charge_id {
+        return Err(Error::PaymentProvider(format!(
+            "Stripe answered charge {} for {charge_id}",
+            charge.id
+        )));
+    }
+    let Some(intent_id) = charge.payment_intent else {
+        return Ok(None);
+    };
+    let mut resolved = dispute.clone();
+    if let Some(fields) = resolved.as_object_mut() {
+        fields.insert("payment_intent".to_owned(), Value::String(intent_id));
+    }
+    Ok(Some(resolved))
+}
+
 /// The refund that stands for dispute `dispute_id` on `payment`, if any.
 fn of_dispute<'p>(payment: &'p Payment, dispute_id: &str) -> Option<&'p PaymentRefund> {
     payment
@@ -182,7 +262,7 @@ pub(super) fn disputed_of(payment: &Payment) -> Result<Money> {
         .try_fold(Money::zero(payment.amount.currency), |sum, refund| {
             sum.checked_add(refund.amount)
         })
-        .map_err(crate::Error::from)
+        .map_err(Error::from)
 }
 
 /// The PaymentIntent of the disputed charge: the dispute's own
@@ -202,8 +282,9 @@ fn id_of(value: &Value) -> Option<&str> {
         .or_else(|| value.get("id").and_then(Value::as_str))
 }
 
-/// The answer to a dispute of a charge made without a PaymentIntent: every
-/// charge of ours is made through one, so it is not ours.
+/// The answer to a dispute of a charge made without a PaymentIntent (its own,
+/// or read from Stripe by [`with_charge_intent`]), or of a charge Stripe does
+/// not know: every charge of ours is made through one, so it is not ours.
 fn without_intent(dispute_id: &str) -> Applied {
     tracing::warn!(
         dispute = dispute_id,
