@@ -11,13 +11,13 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use droply_engine::calendar::CalendarConnection;
-use droply_engine::dropins::member_by_token;
+use droply_engine::dropins::{NewMessage, member_by_token, messages_after, post_message};
 use droply_engine::payments::{ledger, reward_sweep, stored_payment_of};
 use droply_engine::reviews::Review;
 use droply_models::{
     AvailabilityRule, Booking, BookingId, BookingStatus, Content, ContentId, ContentStatus,
-    DropinSessionId, Favorite, ReferralReward, RewardStatus, Timestamp, User, UserId,
-    UserInteraction,
+    DropinMessageId, DropinMessageType, DropinParticipant, DropinSessionId, Favorite,
+    ReferralReward, RewardStatus, Timestamp, User, UserId, UserInteraction,
 };
 use serde_json::json;
 
@@ -300,6 +300,58 @@ fn a_client_closing_cancels_their_sessions_leaves_their_dropins_and_frees_the_ad
         Some(r#"{"email":"cleo@example.com","password":"password-cleo"}"#),
     );
     assert_eq!(login.status, 200, "{}", login.raw);
+}
+
+/// Regression: closing left the name typed to join an anonymous drop-in on
+/// the participant row, tied to the account, so the room's history still
+/// carried both.
+#[test]
+fn a_closing_takes_the_name_typed_for_a_dropin_off_the_room_and_keeps_what_was_asked() {
+    let app = spawn_app();
+    let (_, host) = expert_working(&app, "hal", "Europe/Berlin", "09:00", "17:00");
+    let (dora, token) = app.register("dora");
+    let dropin = open(&app, &host, json!({"topic": "Ask me anything", "is_anonymous": true}));
+    let dropin_id = dropin["id"].as_u64().expect("id");
+    let code = dropin["session_code"].as_str().expect("code");
+    let joined = join(&app, code, Some(&token), Some("Dora from Lyon"));
+    assert_eq!(joined.status, 200, "{}", joined.raw);
+    assert_eq!(joined.body["participant"]["display_name"], "Dora from Lyon");
+    let pass = joined.body["token"].as_str().expect("pass").to_owned();
+    let session = DropinSessionId::new(dropin_id);
+    let member = member_by_token(&app.store, session, &pass).expect("member");
+    let asked = "Is a VAT number needed for one client?";
+    let question = NewMessage {
+        message_type: DropinMessageType::Question,
+        content: asked.to_owned(),
+        reply_to: None,
+    };
+    post_message(&app.store, &member, question).expect("posted");
+
+    let closed = close(&app, &token, "password-dora");
+    assert_eq!(closed.status, 204, "{}", closed.raw);
+
+    // The question stays in the room's history, by "Closed account".
+    let history = messages_after(&app.store, session, DropinMessageId::new(0), 100).expect("read");
+    let question = history
+        .iter()
+        .find(|posted| posted.message.message_type == DropinMessageType::Question)
+        .expect("the question stays");
+    assert_eq!(question.message.content, asked);
+    assert_eq!(question.author.display_name, "Closed account");
+    assert_eq!(question.author.user_id, None);
+    // No row holds the name she typed or her account; her pass opens nothing.
+    let id = UserId::new(dora);
+    assert!(!any_row::<DropinParticipant>(&app, |p| {
+        p.user_id == Some(id) || p.anonymous_name.as_deref() == Some("Dora from Lyon")
+    }));
+    assert!(matches!(
+        member_by_token(&app.store, session, &pass),
+        Err(droply_engine::Error::Unauthorized)
+    ));
+    let live = app.get(&format!("/v1/dropins/{dropin_id}"));
+    assert_eq!(live.body["state"], "live");
+    assert_eq!(live.body["current_participants"], 0, "{}", live.raw);
+    assert_consistent(&app);
 }
 
 #[test]

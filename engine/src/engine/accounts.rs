@@ -76,7 +76,11 @@ impl Engine {
     /// `InvalidState`, with nothing changed, while money owed to or by them
     /// would be lost: a balance not paid out, earnings still held, money
     /// owed back, a payout not sent yet, a payment or refund on its way
-    /// (not the refunds of the bookings a closing of theirs cancelled). An
+    /// (not the refunds of the bookings a closing of theirs cancelled: those
+    /// of this run known by the ids collected as it cancels them, those of
+    /// an earlier run by the full refund their own cancellation as the
+    /// expert asked for, never by the reason's words alone, which the other
+    /// side may type). An
     /// `InvalidState` from the last write (a booking made meanwhile) leaves
     /// the bookings already cancelled cancelled; closing again finishes.
     /// Then, in steps each safe to repeat (the account stays open until the
@@ -89,9 +93,12 @@ impl Engine {
     /// closes the account (`accounts::close`): sessions, favorites both
     /// ways, availability and consents deleted, open drop-ins ended,
     /// content archived (buyers keep it), the bookings' snapshots of them
-    /// and their reviews' names replaced, the user row anonymised (a
-    /// tombstone address that frees theirs, no password, no profile).
-    /// Last, they leave the open drop-ins they joined.
+    /// and their reviews' names replaced, their drop-in rows let out of
+    /// open rooms, detached from the account and named "Closed account"
+    /// (their messages' text stays, the room's history), the user row
+    /// anonymised (a tombstone address that frees theirs, no password, no
+    /// profile). Last, a drop-in row of theirs made meanwhile is scrubbed
+    /// the same way.
     pub fn close_account(
         &self,
         user: UserId,

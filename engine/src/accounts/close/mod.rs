@@ -20,23 +20,31 @@
 //! deleted; their open drop-ins ended; their content archived (buyers keep
 //! their access); the snapshots their bookings hold of them (`client_name`,
 //! `client_email`, `client_message`) and the name on their reviews
-//! replaced; and the user row anonymised: a tombstone address
+//! replaced; the drop-in rows they joined with let out of the rooms still
+//! open, detached from the account and named [`User::CLOSED_NAME`] in place
+//! of any name they typed, the text of their messages kept as the room's
+//! history (see `dropin_rows`); and the user row anonymised: a tombstone address
 //! (`closed-{id}@closed.invalid`) no password opens, which frees their
 //! address for a new account, the name [`User::CLOSED_NAME`], a username
 //! `closed_{id}`, a fresh referral code, and every profile field cleared,
 //! so they are no longer an expert, found, listed or booked. The id, the
 //! currency, the balances and the Stripe account stay with the money
-//! records. Last, once nothing can sign them in again, they leave the open
-//! drop-ins they joined ([`leave_open_dropins`]), so their passes open
-//! nothing.
+//! records. Last, once nothing can sign them in again, a row of theirs made
+//! in an open drop-in while the closing ran is scrubbed the same way
+//! ([`leave_open_dropins`]), so no pass of theirs opens anything.
+//!
+//! The closing tells the bookings it cancelled from others by their ids,
+//! collected as it cancels them, and those of an earlier run by what only
+//! an expert's own cancellation leaves, never by a reason anyone can type
+//! (see `money`).
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use droply_models::{
     AiMatch, AvailabilityException, AvailabilityRule, Booking, BookingId, BookingStatus, Content,
-    ContentStatus, DropinParticipant, DropinSession, Email, Favorite, Money, Payout, PayoutStatus,
-    ReferralCode, Timestamp, User, UserId, UserInteraction, Username,
+    ContentStatus, Email, Favorite, Money, Payout, PayoutStatus, ReferralCode, Timestamp, User,
+    UserId, UserInteraction, Username,
 };
 
 use super::auth_session::AuthSession;
@@ -47,19 +55,22 @@ use crate::calendar::{BusyTimes, CalendarConnection, OAuthState};
 use crate::codes::random_code;
 use crate::content::{StatusChange, change_status};
 use crate::payments::ledger::{LedgerEntry, LedgerKind, available_in};
-use crate::payments::{Payment, PaymentFor, PaymentId, has_money_underway_besides, payment_of};
-use crate::reviews::{Review, ReviewId};
-use crate::store::{
-    IndexName, KeyBuilder, MAX_PAGE_SIZE, PageRequest, Record, RecordId, Store, Txn, UniqueName,
+use crate::payments::{
+    CANCELLED_BY_EXPERT, Payment, PaymentFor, PaymentId, has_money_underway_besides, payment_of,
 };
+use crate::reviews::{Review, ReviewId};
+use crate::store::{IndexName, KeyBuilder, PageRequest, Record, RecordId, Store, Txn, UniqueName};
 use crate::{Error, Result};
 
 mod anonymise;
+mod dropin_rows;
 mod money;
 #[cfg(test)]
 mod tests;
 
 use anonymise::{anonymise, fresh_referral_code, tombstone_email, tombstone_username};
+pub use dropin_rows::leave_open_dropins;
+use dropin_rows::{participant_rows_of, scrub_dropin_rows};
 use money::{check_money_settled, check_nothing_underway};
 
 /// The reason the bookings a closing cancels carry, shown to the other side.
@@ -119,7 +130,7 @@ pub fn confirm_password(
 pub fn bookings_to_cancel(store: &Store, user: UserId) -> Result<Vec<BookingId>> {
     store.write(|txn| {
         let row: User = txn.require(user)?;
-        check_nothing_underway(txn, user)?;
+        check_nothing_underway(txn, user, &[])?;
         let ahead = future_bookings(txn, user)?;
         let giving: Vec<BookingId> = ahead
             .iter()
@@ -148,11 +159,14 @@ pub fn forget_activity(store: &Store, user: UserId) -> Result<usize> {
 /// [`bookings_to_cancel`] checked: `InvalidState` when a booking that has
 /// not started still holds time (one made while the closing ran), or when
 /// their balance is not zero once the refunds of `cancelled` (the bookings
-/// this closing cancelled) are out. What it erases and keeps is in the
-/// module's docs. Their Google calendar is disconnected before, through its
-/// own path; a connection left (Google not configured) is deleted here, its
-/// tokens with it.
+/// this closing cancelled, by these ids, whatever reason they carry) are
+/// out. What it erases and keeps is in the module's docs. Their drop-in
+/// rows are found before that write, by reading every participant row (no
+/// index lists a user's), and scrubbed in it. Their Google calendar is
+/// disconnected before, through its own path; a connection left (Google not
+/// configured) is deleted here, its tokens with it.
 pub fn close(store: &Store, user: UserId, cancelled: &[BookingId]) -> Result<()> {
+    let dropin_rows = participant_rows_of(store, user)?;
     store.write(|txn| {
         let row: User = txn.require(user)?;
         if !future_bookings(txn, user)?.is_empty() {
@@ -162,11 +176,12 @@ pub fn close(store: &Store, user: UserId, cancelled: &[BookingId]) -> Result<()>
                     .to_owned(),
             ));
         }
-        check_nothing_underway(txn, user)?;
+        check_nothing_underway(txn, user, cancelled)?;
         check_money_settled(txn, &row, cancelled)?;
         let now = txn.now();
         let owner = user.to_be_bytes();
         crate::dropins::end_dropins_of_host(txn, user)?;
+        scrub_dropin_rows(txn, user, &dropin_rows)?;
         let content: Vec<Content> = txn.list_index(IndexName::ContentByCreator, &owner)?;
         for item in content {
             if item.status != ContentStatus::Archived {
@@ -212,78 +227,6 @@ pub fn close(store: &Store, user: UserId, cancelled: &[BookingId]) -> Result<()>
         txn.update(row)?;
         Ok(())
     })
-}
-
-/// Lets `user` out of every open drop-in they joined (not as its host):
-/// their participant rows leave, their seats free, and their passes open
-/// nothing from then on. Run once they can no longer sign in or join (after
-/// [`close`]); reads the open drop-ins page by page and writes only where
-/// they are; how many they left.
-pub fn leave_open_dropins(store: &Store, user: UserId) -> Result<usize> {
-    let mut left = 0;
-    let mut page = PageRequest::first(MAX_PAGE_SIZE);
-    loop {
-        let open = store.list_index::<DropinSession>(IndexName::OpenDropins, &[], &page)?;
-        for session in &open.items {
-            if session.host_id != user && is_member(store, session, user)? {
-                left += store.write(|txn| leave(txn, session.id, user))?;
-            }
-        }
-        match open.next {
-            Some(cursor) => page = PageRequest::first(MAX_PAGE_SIZE).after(Some(cursor)),
-            None => return Ok(left),
-        }
-    }
-}
-
-/// Whether `user` is an active participant of `session`, read page by page.
-fn is_member(store: &Store, session: &DropinSession, user: UserId) -> Result<bool> {
-    let mut page = PageRequest::first(MAX_PAGE_SIZE);
-    loop {
-        let got = store.list_index::<DropinParticipant>(
-            IndexName::ParticipantsBySession,
-            &session.id.to_be_bytes(),
-            &page,
-        )?;
-        if got
-            .items
-            .iter()
-            .any(|p| p.is_active && p.user_id == Some(user))
-        {
-            return Ok(true);
-        }
-        match got.next {
-            Some(cursor) => page = PageRequest::first(MAX_PAGE_SIZE).after(Some(cursor)),
-            None => return Ok(false),
-        }
-    }
-}
-
-/// `user`'s active participant rows of drop-in `id` leave now, and their
-/// seats free; how many left.
-fn leave(txn: &mut Txn<'_>, id: droply_models::DropinSessionId, user: UserId) -> Result<usize> {
-    let mut session: DropinSession = txn.require(id)?;
-    if !session.is_active || session.ended_at.is_some() {
-        return Ok(0);
-    }
-    let now = txn.now();
-    let participants: Vec<DropinParticipant> =
-        txn.list_index(IndexName::ParticipantsBySession, &id.to_be_bytes())?;
-    let mut left = 0_u32;
-    for mut participant in participants {
-        if !participant.is_active || participant.user_id != Some(user) {
-            continue;
-        }
-        participant.is_active = false;
-        participant.left_at = Some(now.max(participant.joined_at));
-        txn.update(participant)?;
-        left += 1;
-    }
-    if left > 0 {
-        session.current_participants = session.current_participants.saturating_sub(left);
-        txn.update(session)?;
-    }
-    Ok(usize::try_from(left).unwrap_or(usize::MAX))
 }
 
 /// `user`'s bookings, as client and as provider, that start after now and

@@ -1,18 +1,30 @@
 //! Whether an account can close as far as money goes: nothing on its way
 //! to or from the user, and no balance left to pay out, counting the
-//! refunds of the bookings a closing of theirs already cancelled as settled.
+//! refunds of the bookings a closing of theirs cancelled as settled.
+//!
+//! A closing knows its own cancellations without trusting any text a user
+//! can type: those of the run in progress by their ids (collected as it
+//! cancels them), and those of an earlier run that stopped at its last
+//! write ([`refunded_by_closing`]) by the reason the closing gives *and*
+//! the refund only the expert's own cancellation makes, which the other
+//! side of a booking cannot cause whatever reason they type.
 
 use super::*;
 
 /// `InvalidState` while money is on its way to or from `user` (a booking
 /// awaiting its client's payment, a referral reward awaiting its hold, a
 /// refund of a payment to them that Stripe has not settled), leaving out
-/// the refunds of the bookings a closing of theirs cancelled
-/// ([`refunded_by_closing`]): [`check_money_settled`] takes those off the
-/// balance, so a closing stopped after its cancellations runs again.
-pub(super) fn check_nothing_underway(txn: &Txn<'_>, user: UserId) -> Result<()> {
+/// the refunds of `cancelled` (the bookings this closing cancelled) and of
+/// those an earlier closing of theirs cancelled ([`refunded_by_closing`]):
+/// [`check_money_settled`] takes those off the balance, so a closing
+/// stopped after its cancellations runs again.
+pub(super) fn check_nothing_underway(
+    txn: &Txn<'_>,
+    user: UserId,
+    cancelled: &[BookingId],
+) -> Result<()> {
     let underway = has_money_underway_besides(txn, user, |txn, payment| {
-        refunded_by_closing(txn, user, payment)
+        Ok(pays_for_one_of(payment, cancelled) || refunded_by_closing(txn, user, payment)?)
     })?;
     if underway {
         return Err(Error::InvalidState(
@@ -25,9 +37,20 @@ pub(super) fn check_nothing_underway(txn: &Txn<'_>, user: UserId) -> Result<()> 
     Ok(())
 }
 
-/// Whether `payment` is of a booking `user` gave that a closing of their
-/// account cancelled (cancelled with [`CLOSING_REASON`]): that closing
-/// refunded it in full, as a provider's cancellation is.
+/// Whether `payment` pays for one of `bookings`.
+fn pays_for_one_of(payment: &Payment, bookings: &[BookingId]) -> bool {
+    matches!(payment.pays_for, PaymentFor::Booking(id) if bookings.contains(&id))
+}
+
+/// Whether `payment` is of a booking `user` gave that an earlier closing of
+/// their account cancelled: cancelled with [`CLOSING_REASON`] *by its
+/// expert*, which the payment's refunds show (the expert's cancellation,
+/// and only theirs, asks for a [`CANCELLED_BY_EXPERT`] refund, in full).
+/// The reason alone is not enough: the client may type the same words when
+/// they cancel, and their cancellation refunds by the policy (perhaps
+/// nothing), so its money must count as any other's. The expert could
+/// type them too, but their own cancellation refunds in full just as the
+/// closing's does.
 pub(super) fn refunded_by_closing(txn: &Txn<'_>, user: UserId, payment: &Payment) -> Result<bool> {
     let PaymentFor::Booking(id) = payment.pays_for else {
         return Ok(false);
@@ -40,7 +63,11 @@ pub(super) fn refunded_by_closing(txn: &Txn<'_>, user: UserId, payment: &Payment
     };
     Ok(booking.provider_id == user
         && booking.status == BookingStatus::Cancelled
-        && booking.cancellation_reason.as_deref() == Some(CLOSING_REASON))
+        && booking.cancellation_reason.as_deref() == Some(CLOSING_REASON)
+        && payment
+            .refunds
+            .iter()
+            .any(|refund| refund.reason == CANCELLED_BY_EXPERT))
 }
 
 /// `InvalidState` unless `user`'s balance is zero once the refunds of

@@ -1,9 +1,16 @@
 //! Closing on a temporary store: what is erased, what is kept, and the money checks.
 
-use droply_models::{FavoriteId, InteractionType, PaymentStatus, PhoneNumber};
+use droply_models::{
+    DropinMessage, DropinMessageId, DropinMessageType, DropinParticipant, DropinParticipantId,
+    DropinSession, DropinSessionId, FavoriteId, InteractionType, PaymentStatus, PhoneNumber,
+    SessionCode,
+};
 
 use super::*;
 use crate::accounts::auth_session::{AuthSessionId, token_hash};
+use crate::booking::{BookingAction, BookingRole, act};
+use crate::dropins::{Role, messages_after};
+use crate::payments::PaymentsConfig;
 use crate::test_rows::{booking, user};
 
 fn at(text: &str) -> Timestamp {
@@ -125,34 +132,49 @@ fn closing_erases_the_user_frees_their_address_and_keeps_their_bookings() {
     assert!(report.is_consistent(), "{:?}", report.problems);
 }
 
-/// `eddie`, an expert, and a paid session of his, cancelled with
-/// `reason`, whose full refund Stripe has not settled (still requested).
-fn a_paid_session_cancelled_for(store: &Store, reason: &str) -> UserId {
-    store
+/// `eddie`, an expert, and a paid session of his starting in `hours`,
+/// cancelled with `reason` by `side` through the bookings' own path: his
+/// id and the booking's. The refund that cancellation asked for, if the
+/// refund policy grants one, is still requested (Stripe has not settled it).
+fn a_paid_session_cancelled_by(
+    store: &Store,
+    side: BookingRole,
+    hours: i64,
+    reason: &str,
+) -> (UserId, BookingId) {
+    let money = PaymentsConfig::default();
+    let (ed, bob, session) = store
         .write(|txn| {
             let ed = txn.create(user("eddie", "Tax Advisor"))?;
             let bob = txn.create(user("bob", ""))?;
-            let mut cancelled = booking(bob.id, ed.id);
-            cancelled.start_time = txn.now().plus_days(30);
-            cancelled.end_time = cancelled.start_time.plus_minutes(60);
-            cancelled.status = BookingStatus::Cancelled;
-            cancelled.cancellation_reason = Some(reason.to_owned());
-            let cancelled = txn.create(cancelled)?;
-            let terms = crate::payments::ChargeTerms {
-                payments_on: true,
-                platform_fee_bps: 1_500,
-                earnings_hold_days: 7,
-            };
-            let mut payment = Payment::for_booking(&cancelled, &terms)?;
+            let mut session = booking(bob.id, ed.id);
+            session.start_time = txn.now().plus_minutes(60 * hours);
+            session.end_time = session.start_time.plus_minutes(60);
+            session.status = BookingStatus::Confirmed;
+            session.payment_status = PaymentStatus::Succeeded;
+            let session = txn.create(session)?;
+            let mut payment = Payment::for_booking(&session, &money.terms())?;
             payment.status = PaymentStatus::Succeeded;
-            let mut payment = crate::payments::create_payment(txn, payment)?;
+            let payment = crate::payments::create_payment(txn, payment)?;
             crate::payments::ledger::record_charge(txn, &payment)?;
-            let amount = payment.amount;
-            payment.push_refund(amount, "cancelled by the expert", txn.now());
-            txn.update(payment)?;
-            Ok(ed.id)
+            Ok((ed.id, bob.id, session.id))
         })
-        .expect("rows")
+        .expect("rows");
+    let by = match side {
+        BookingRole::Provider => ed,
+        BookingRole::Client => bob,
+    };
+    let (cancelled, _) = act(
+        store,
+        session,
+        by,
+        BookingAction::Cancel,
+        Some(reason.to_owned()),
+        &money,
+    )
+    .expect("cancelled");
+    assert_eq!(cancelled.status, BookingStatus::Cancelled);
+    (ed, session)
 }
 
 /// Regression: a closing refused at its last write after cancelling a
@@ -161,7 +183,8 @@ fn a_paid_session_cancelled_for(store: &Store, reason: &str) -> UserId {
 #[test]
 fn a_closing_stopped_after_its_cancellations_runs_again_before_their_refunds_settle() {
     let store = Store::open_temporary().expect("store");
-    let ed = a_paid_session_cancelled_for(&store, CLOSING_REASON);
+    let (ed, _) =
+        a_paid_session_cancelled_by(&store, BookingRole::Provider, 30 * 24, CLOSING_REASON);
     let underway = store
         .write(|txn| crate::payments::has_money_underway(txn, ed))
         .expect("read");
@@ -175,12 +198,64 @@ fn a_closing_stopped_after_its_cancellations_runs_again_before_their_refunds_set
 #[test]
 fn a_refund_of_another_cancellation_still_holds_the_closing() {
     let store = Store::open_temporary().expect("store");
-    let ed = a_paid_session_cancelled_for(&store, "I am ill");
+    let (ed, _) = a_paid_session_cancelled_by(&store, BookingRole::Provider, 30 * 24, "I am ill");
     let refused = bookings_to_cancel(&store, ed).expect_err("a refund on its way");
     assert!(matches!(refused, Error::InvalidState(_)), "{refused}");
     let refused = close(&store, ed, &[]).expect_err("checked again");
     assert!(matches!(refused, Error::InvalidState(_)), "{refused}");
     assert!(!store.require::<User>(ed).expect("ed").is_closed());
+}
+
+/// Regression: a booking its client cancelled with the very words a
+/// closing gives its own cancellations ("the account was closed") passed
+/// for one the expert's closing had cancelled, so the refund on its way
+/// was left out of the money check and the account closed under it.
+#[test]
+fn a_client_cancelling_with_the_closings_reason_still_holds_the_closing_while_refunded() {
+    let store = Store::open_temporary().expect("store");
+    let (ed, _) = a_paid_session_cancelled_by(&store, BookingRole::Client, 30 * 24, CLOSING_REASON);
+    let refused = bookings_to_cancel(&store, ed).expect_err("the client's refund is on its way");
+    assert!(
+        matches!(&refused, Error::InvalidState(message) if message.contains("on its way")),
+        "{refused}"
+    );
+    let refused = close(&store, ed, &[]).expect_err("checked again");
+    assert!(matches!(refused, Error::InvalidState(_)), "{refused}");
+    assert!(!store.require::<User>(ed).expect("ed").is_closed());
+}
+
+/// Regression: a client's late cancellation (no refund) typed with the
+/// closing's reason had the expert's earning from it taken off his
+/// balance as if the closing had refunded it, so the account closed with
+/// that earning still owed to him.
+#[test]
+fn a_late_client_cancellation_with_the_closings_reason_keeps_the_experts_earning_owed() {
+    let store = Store::open_temporary().expect("store");
+    let (ed, session) = a_paid_session_cancelled_by(&store, BookingRole::Client, 2, CLOSING_REASON);
+    let payment = store
+        .write(|txn| payment_of(txn, session))
+        .expect("read")
+        .expect("payment");
+    assert!(payment.refunds.is_empty(), "too late for a refund");
+    let refused = bookings_to_cancel(&store, ed).expect_err("his earning is still held");
+    assert!(
+        matches!(&refused, Error::InvalidState(message) if message.contains("still held")),
+        "{refused}"
+    );
+    let refused = close(&store, ed, &[]).expect_err("checked again");
+    assert!(matches!(refused, Error::InvalidState(_)), "{refused}");
+    assert!(!store.require::<User>(ed).expect("ed").is_closed());
+}
+
+/// The bookings a closing cancelled are known by the ids it collected, not
+/// by the reason they carry.
+#[test]
+fn a_closing_knows_the_bookings_it_cancelled_by_their_ids_whatever_their_reason() {
+    let store = Store::open_temporary().expect("store");
+    let (ed, session) =
+        a_paid_session_cancelled_by(&store, BookingRole::Provider, 30 * 24, "I am ill");
+    close(&store, ed, &[session]).expect("closed: its refund is this closing's");
+    assert!(store.require::<User>(ed).expect("ed").is_closed());
 }
 
 #[test]
@@ -207,4 +282,185 @@ fn an_available_balance_is_paid_out_before_closing() {
     assert!(matches!(refused, Error::InvalidState(_)), "{refused}");
     let row: User = store.require(ed.id).expect("ed");
     assert!(!row.is_closed() && row.is_expert(), "nothing changed");
+}
+
+/// A drop-in `host` runs, `anonymous` or not, joined with `code`: started
+/// an hour before `now` for two hours, and `ended` ten minutes before `now`
+/// or live.
+fn a_dropin(
+    host: UserId,
+    anonymous: bool,
+    code: &str,
+    now: Timestamp,
+    ended: bool,
+) -> DropinSession {
+    DropinSession {
+        id: DropinSessionId::new(0),
+        host_id: host,
+        topic: "Ask me about VAT".to_owned(),
+        description: String::new(),
+        max_participants: 10,
+        current_participants: 0,
+        is_active: !ended,
+        is_anonymous: anonymous,
+        session_code: SessionCode::parse(code).expect("code"),
+        created_at: now.plus_minutes(-120),
+        started_at: Some(now.plus_minutes(-60)),
+        ended_at: ended.then(|| now.plus_minutes(-10)),
+        duration_minutes: 120,
+    }
+}
+
+/// `user` (none: a guest) in `session` under `name`, joined at `joined`;
+/// still there when `active`, else gone five minutes later.
+fn a_participant(
+    session: &DropinSession,
+    user: Option<UserId>,
+    name: Option<&str>,
+    joined: Timestamp,
+    active: bool,
+) -> DropinParticipant {
+    DropinParticipant {
+        id: DropinParticipantId::new(0),
+        session_id: session.id,
+        user_id: user,
+        anonymous_name: name.map(str::to_owned),
+        joined_at: joined,
+        left_at: (!active).then(|| joined.plus_minutes(5)),
+        is_active: active,
+    }
+}
+
+/// A `kind` message `from` wrote in its drop-in at `at`, shown without a
+/// name when `anonymous`.
+fn a_message(
+    from: &DropinParticipant,
+    kind: DropinMessageType,
+    text: &str,
+    at: Timestamp,
+    anonymous: bool,
+) -> DropinMessage {
+    DropinMessage {
+        id: DropinMessageId::new(0),
+        session_id: from.session_id,
+        participant_id: from.id,
+        message_type: kind,
+        content: text.to_owned(),
+        is_anonymous: anonymous,
+        created_at: at,
+        reply_to: None,
+        removed_at: None,
+    }
+}
+
+/// Regression: closing left the name a user typed to join an anonymous
+/// drop-in on their participant row, and their rows (so the messages
+/// written from them) tied to their account: a named room's history still
+/// showed their user id, and their seat and pass in a live room stayed.
+#[test]
+fn closing_takes_the_users_name_and_account_off_their_dropin_rows_and_keeps_the_rooms_history() {
+    let store = Store::open_temporary().expect("store");
+    let now = Timestamp::now();
+    let typed = "Ann from Berlin";
+    let secret = "My tax id is DE123456789, can you check it?";
+    let ago = |minutes: i64| now.plus_minutes(-minutes);
+    let (ann, ed, over, live) = store
+        .write(|txn| {
+            let ann = txn.create(user("ann", ""))?;
+            let ed = txn.create(user("eddie", "Tax Advisor"))?;
+            let over = txn.create(a_dropin(ed.id, true, "QANDA1", now, true))?;
+            let hosting = txn.create(a_participant(&over, Some(ed.id), None, ago(60), false))?;
+            let anns = txn.create(a_participant(&over, Some(ann.id), Some(typed), ago(50), false))?;
+            txn.create(a_participant(&over, None, Some("Fox"), ago(40), false))?;
+            let question = txn.create(a_message(
+                &anns,
+                DropinMessageType::Question,
+                "How do freelancers file VAT?",
+                ago(48),
+                true,
+            ))?;
+            let mut answer = a_message(
+                &hosting,
+                DropinMessageType::Answer,
+                "Quarterly, online.",
+                ago(47),
+                true,
+            );
+            answer.reply_to = Some(question.id);
+            txn.create(answer)?;
+            let mut removed = a_message(&anns, DropinMessageType::Comment, secret, ago(46), true);
+            removed.removed_at = Some(ago(45));
+            txn.create(removed)?;
+
+            let mut live = a_dropin(ed.id, false, "QANDA2", now, false);
+            live.current_participants = 1;
+            let live = txn.create(live)?;
+            txn.create(a_participant(&live, Some(ed.id), None, ago(60), true))?;
+            let anns = txn.create(a_participant(&live, Some(ann.id), None, ago(30), true))?;
+            txn.create(a_message(
+                &anns,
+                DropinMessageType::Comment,
+                "Thanks, that helps!",
+                ago(20),
+                false,
+            ))?;
+            Ok((ann, ed, over, live))
+        })
+        .expect("rows");
+    let before = messages_after(&store, live.id, DropinMessageId::new(0), 100).expect("read");
+    assert_eq!(before[0].author.user_id, Some(ann.id), "a named room shows who wrote");
+
+    close(&store, ann.id, &[]).expect("closed");
+
+    let rows: Vec<DropinParticipant> = store
+        .iter::<DropinParticipant>()
+        .map(|row| row.expect("row"))
+        .collect();
+    assert_eq!(rows.len(), 5, "every row stays");
+    assert!(!rows.iter().any(|row| row.user_id == Some(ann.id)), "{rows:?}");
+    assert!(!rows.iter().any(|row| row.anonymous_name.as_deref() == Some(typed)));
+    let closed: Vec<&DropinParticipant> = rows
+        .iter()
+        .filter(|row| row.anonymous_name.as_deref() == Some(User::CLOSED_NAME))
+        .collect();
+    assert_eq!(closed.len(), 2, "{rows:?}");
+    assert!(closed.iter().all(|row| row.user_id.is_none() && !row.is_active));
+    assert!(rows.iter().any(|row| row.anonymous_name.as_deref() == Some("Fox")));
+    assert_eq!(
+        rows.iter().filter(|row| row.user_id == Some(ed.id)).count(),
+        2,
+        "the host's rows keep their host"
+    );
+
+    // The ended room's history: the text stays, by "Closed account"; what
+    // the host removed keeps none of theirs.
+    let history = messages_after(&store, over.id, DropinMessageId::new(0), 100).expect("read");
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[0].message.content, "How do freelancers file VAT?");
+    assert_eq!(history[0].author.display_name, User::CLOSED_NAME);
+    assert_eq!(
+        (history[0].author.user_id, history[0].author.role),
+        (None, Role::Participant)
+    );
+    assert_eq!(history[1].message.content, "Quarterly, online.");
+    assert_eq!(
+        (history[1].author.role, history[1].author.display_name.as_str()),
+        (Role::Host, "Host")
+    );
+    assert_ne!(history[2].message.content, secret);
+    assert!(history[2].message.removed_at.is_some());
+
+    // The live room goes on without them, their text kept, their id gone.
+    let live_now: DropinSession = store.require(live.id).expect("live");
+    assert!(live_now.is_active && live_now.ended_at.is_none());
+    assert_eq!(live_now.current_participants, 0, "their seat is free");
+    let history = messages_after(&store, live.id, DropinMessageId::new(0), 100).expect("read");
+    assert_eq!(history[0].message.content, "Thanks, that helps!");
+    assert!(history[0].message.is_anonymous);
+    assert_eq!(
+        (history[0].author.user_id, history[0].author.display_name.as_str()),
+        (None, User::CLOSED_NAME)
+    );
+    let report = store.verify_integrity().expect("verify");
+    assert!(report.is_consistent(), "{:?}", report.problems);
 }
