@@ -370,7 +370,13 @@ fn closing_takes_the_users_name_and_account_off_their_dropin_rows_and_keeps_the_
             let ed = txn.create(user("eddie", "Tax Advisor"))?;
             let over = txn.create(a_dropin(ed.id, true, "QANDA1", now, true))?;
             let hosting = txn.create(a_participant(&over, Some(ed.id), None, ago(60), false))?;
-            let anns = txn.create(a_participant(&over, Some(ann.id), Some(typed), ago(50), false))?;
+            let anns = txn.create(a_participant(
+                &over,
+                Some(ann.id),
+                Some(typed),
+                ago(50),
+                false,
+            ))?;
             txn.create(a_participant(&over, None, Some("Fox"), ago(40), false))?;
             let question = txn.create(a_message(
                 &anns,
@@ -408,7 +414,11 @@ fn closing_takes_the_users_name_and_account_off_their_dropin_rows_and_keeps_the_
         })
         .expect("rows");
     let before = messages_after(&store, live.id, DropinMessageId::new(0), 100).expect("read");
-    assert_eq!(before[0].author.user_id, Some(ann.id), "a named room shows who wrote");
+    assert_eq!(
+        before[0].author.user_id,
+        Some(ann.id),
+        "a named room shows who wrote"
+    );
 
     close(&store, ann.id, &[]).expect("closed");
 
@@ -417,15 +427,29 @@ fn closing_takes_the_users_name_and_account_off_their_dropin_rows_and_keeps_the_
         .map(|row| row.expect("row"))
         .collect();
     assert_eq!(rows.len(), 5, "every row stays");
-    assert!(!rows.iter().any(|row| row.user_id == Some(ann.id)), "{rows:?}");
-    assert!(!rows.iter().any(|row| row.anonymous_name.as_deref() == Some(typed)));
+    assert!(
+        !rows.iter().any(|row| row.user_id == Some(ann.id)),
+        "{rows:?}"
+    );
+    assert!(
+        !rows
+            .iter()
+            .any(|row| row.anonymous_name.as_deref() == Some(typed))
+    );
     let closed: Vec<&DropinParticipant> = rows
         .iter()
         .filter(|row| row.anonymous_name.as_deref() == Some(User::CLOSED_NAME))
         .collect();
     assert_eq!(closed.len(), 2, "{rows:?}");
-    assert!(closed.iter().all(|row| row.user_id.is_none() && !row.is_active));
-    assert!(rows.iter().any(|row| row.anonymous_name.as_deref() == Some("Fox")));
+    assert!(
+        closed
+            .iter()
+            .all(|row| row.user_id.is_none() && !row.is_active)
+    );
+    assert!(
+        rows.iter()
+            .any(|row| row.anonymous_name.as_deref() == Some("Fox"))
+    );
     assert_eq!(
         rows.iter().filter(|row| row.user_id == Some(ed.id)).count(),
         2,
@@ -444,7 +468,10 @@ fn closing_takes_the_users_name_and_account_off_their_dropin_rows_and_keeps_the_
     );
     assert_eq!(history[1].message.content, "Quarterly, online.");
     assert_eq!(
-        (history[1].author.role, history[1].author.display_name.as_str()),
+        (
+            history[1].author.role,
+            history[1].author.display_name.as_str()
+        ),
         (Role::Host, "Host")
     );
     assert_ne!(history[2].message.content, secret);
@@ -458,7 +485,10 @@ fn closing_takes_the_users_name_and_account_off_their_dropin_rows_and_keeps_the_
     assert_eq!(history[0].message.content, "Thanks, that helps!");
     assert!(history[0].message.is_anonymous);
     assert_eq!(
-        (history[0].author.user_id, history[0].author.display_name.as_str()),
+        (
+            history[0].author.user_id,
+            history[0].author.display_name.as_str()
+        ),
         (None, User::CLOSED_NAME)
     );
     let report = store.verify_integrity().expect("verify");
