@@ -149,3 +149,76 @@ fn anonymous_reasons_never_show_no_shows_or_counts() {
     }
     app.assert_no_leaks();
 }
+
+/// Regression: a search without words (a browse, or a stored match without a query)
+/// said "matches your words" first on every expert, with a keyword detail of weight 1:
+/// every hit comes from the words' list of all experts, and that was shown as a reason.
+#[test]
+fn a_browse_gives_no_word_reasons() {
+    let (app, _) = four_trades();
+    let browse = app.send(
+        "POST",
+        "/v1/search",
+        Some(&json!({"showReasons": true, "showRankingScoreDetails": true}).to_string()),
+        None,
+        &[],
+    );
+    assert_eq!(browse.status, 200, "{}", browse.raw);
+    let hits = browse.body["hits"].as_array().expect("hits");
+    assert_eq!(hits.len(), 4, "{}", browse.raw);
+    for hit in hits {
+        assert!(
+            hit["_rankingScoreDetails"].get("keyword").is_none(),
+            "{hit}"
+        );
+        let reasons = hit["_reasons"].as_array().expect("reasons");
+        assert!(reasons.iter().all(|r| r["signal"] != "keyword"), "{hit}");
+    }
+    assert!(!browse.raw.contains("matches your words"), "{}", browse.raw);
+    // Words still earn their reason.
+    let words = app.send(
+        "POST",
+        "/v1/search",
+        Some(&json!({"q": "tax returns", "showReasons": true}).to_string()),
+        None,
+        &[],
+    );
+    assert!(
+        words.body["hits"][0]["_reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .any(|r| r["signal"] == "keyword"),
+        "{}",
+        words.raw
+    );
+}
+
+/// Regression: text with no word the index searches (`*`, a quote, a stop word) ran a
+/// words' pass that matched every expert alike, so the first indexed experts took the
+/// words' whole share and the total changed when facets were asked. It is ranked by
+/// meaning alone, with one total and no word reasons.
+#[test]
+fn a_query_without_searchable_words_is_ranked_by_meaning_alone() {
+    let (app, _) = four_trades();
+    for q in ["*", "\"", "AND"] {
+        let total = |facets: bool| {
+            let mut body = json!({"q": q, "showRankingScoreDetails": true});
+            if facets {
+                body["facets"] = json!(["industry"]);
+            }
+            let found = app.send("POST", "/v1/search", Some(&body.to_string()), None, &[]);
+            assert_eq!(found.status, 200, "{q}: {}", found.raw);
+            for hit in found.body["hits"].as_array().expect("hits") {
+                assert!(
+                    hit["_rankingScoreDetails"].get("keyword").is_none(),
+                    "{q}: {hit}"
+                );
+            }
+            found.body["estimatedTotalHits"].as_u64().expect("total")
+        };
+        let plain = total(false);
+        assert!(plain <= 4, "{q}: {plain}");
+        assert_eq!(plain, total(true), "{q}");
+    }
+}

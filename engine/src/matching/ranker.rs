@@ -422,11 +422,17 @@ impl Matcher {
     }
 }
 
-/// The semantic ratio a query runs with: words only when there are no words to mean
-/// anything.
+/// The semantic ratio a query runs with: words only when there is no text to mean
+/// anything (a browse), meaning only when the text has no word the text index
+/// searches (`*`, a quote, a stop word, an emoji, one unbroken CJK phrase): its
+/// words' pass would match every expert alike, so the first indexed ones would take
+/// the words' whole share and bury the meaning's hits.
 pub(super) fn effective_ratio(query: &MatchQuery) -> f32 {
-    if query.text.trim().is_empty() {
+    let text = query.text.trim();
+    if text.is_empty() {
         0.0
+    } else if terms(text).is_empty() {
+        1.0
     } else {
         query.semantic_ratio
     }
@@ -494,12 +500,17 @@ pub fn display_score(score: f32) -> f32 {
     }
 }
 
-/// Names what the words matched in `hit`'s keyword contribution.
+/// Names what the words matched in `hit`'s keyword contribution. A query without
+/// words (a browse) matched none: its keyword contribution still counts in the score
+/// but is not shown, so no reason says "matches your words".
 pub(super) fn name_matched_words(hit: &mut RankedExpert, query_terms: &HashSet<String>) {
     let words = matched_words(&hit.expert, query_terms);
     for contribution in &mut hit.contributions {
         if contribution.signal == Signal::Keyword {
             contribution.value.clone_from(&words);
+            if query_terms.is_empty() {
+                contribution.shown = false;
+            }
         }
     }
 }
