@@ -4,7 +4,8 @@
 //! expert cannot move a paid session into the window where the client's
 //! full refund has passed, and a paid session's earning waits for its new
 //! end before it can be paid out. Through its moves a session stays one
-//! calendar event.
+//! calendar event, and an expert who paused new bookings can still have
+//! a paid session moved.
 
 use std::time::Duration;
 
@@ -223,5 +224,44 @@ fn a_moved_paid_sessions_earning_waits_for_its_new_end() {
     assert_eq!(available(new_due), 7_650);
     // The totals are the same; only the date moved.
     assert_eq!(expert.total_earnings.amount_minor, 7_650);
+    assert_consistent(&app);
+}
+
+/// Regression: a move books the replacement under the new-booking check that
+/// the expert takes bookings, so once the expert paused new bookings (or
+/// their Stripe account stopped being active) neither side could move a
+/// session already paid for (400 "takes no bookings").
+#[test]
+fn a_paid_session_can_be_moved_while_the_expert_pauses_new_bookings() {
+    let app = spawn_app_paying();
+    let (expert, provider, client, id) = booked(&app);
+    app.pay_booking(id);
+    let paused = app.authed(
+        "PATCH",
+        "/v1/users/me",
+        &provider,
+        Some(r#"{"is_available":false}"#),
+    );
+    assert_eq!(paused.status, 200, "{}", paused.raw);
+    assert_eq!(paused.body["is_available"], false, "{}", paused.raw);
+    let moved = move_to(&app, id, &client, "2027-01-04T11:00:00Z");
+    assert_eq!(moved.status, 201, "{}", moved.raw);
+    assert_eq!(moved.body["status"], "confirmed", "{}", moved.raw);
+    assert_eq!(moved.body["rescheduled_from"], id, "{}", moved.raw);
+    let once = moved.body["id"].as_u64().expect("id");
+    // A new booking with the paused expert is still refused.
+    let (_, dora) = app.register("dora");
+    let refused = book(&app, &dora, expert, "2027-01-04T15:00:00Z");
+    assert_eq!(
+        (refused.status, error_code(&refused).as_str()),
+        (400, "invalid_input"),
+        "{}",
+        refused.raw
+    );
+    // Its Stripe account no longer active, the expert still moves it.
+    crate::payouts::not_onboarded(&app, expert);
+    let again = move_to(&app, once, &provider, "2027-01-04T13:00:00Z");
+    assert_eq!(again.status, 201, "{}", again.raw);
+    assert_eq!(again.body["status"], "confirmed", "{}", again.raw);
     assert_consistent(&app);
 }

@@ -1,4 +1,5 @@
-//! Reviews over HTTP: only the client of a completed session reviews it,
+//! Reviews over HTTP: only the client of a session that took place
+//! (completed, or confirmed and ended) reviews it,
 //! once, within the window; the expert's rating moves at once; the expert
 //! answers once; anyone lists an expert's reviews, authors by public name.
 
@@ -215,4 +216,77 @@ fn a_session_is_reviewed_once_it_has_ended() {
         .expect("ended");
     let reviewed = app.authed("POST", &path, &client, Some(r#"{"rating":5}"#));
     assert_eq!(reviewed.status, 201, "{}", reviewed.raw);
+}
+
+/// Regression: only a `completed` session could be reviewed, and only the
+/// expert completes one, so an expert who never completed a session kept
+/// its review away; a confirmed session that has ended took place unless
+/// marked otherwise.
+#[test]
+fn a_session_the_expert_never_completed_can_be_reviewed_after_it_ended() {
+    let app = spawn_app();
+    let (expert, _) = expert_working(&app, "ruth10", "Europe/Berlin", "09:00", "17:00");
+    app.make_free(expert);
+    let (_, client) = app.register("carl10");
+    let booked = app.post_booking(
+        &client,
+        &format!(r#"{{"provider_id":{expert},"start_time":"2027-01-04T09:00:00Z","duration":60}}"#),
+    );
+    assert_eq!(booked.status, 201, "{}", booked.raw);
+    assert_eq!(booked.body["status"], "confirmed", "{}", booked.raw);
+    let id = booked.body["id"].as_u64().expect("id");
+    let path = format!("/v1/bookings/{id}/review");
+    // Confirmed but not yet ended (ahead, then running): refused.
+    let ahead = app.authed("POST", &path, &client, Some(r#"{"rating":2}"#));
+    assert_eq!(
+        (ahead.status, error_code(&ahead).as_str()),
+        (409, "invalid_state"),
+        "{}",
+        ahead.raw
+    );
+    app.store
+        .bookings()
+        .modify(BookingId::new(id), |b| {
+            b.start_time = Timestamp::now().plus_minutes(-10);
+            b.end_time = b.start_time.plus_minutes(60);
+            Ok(())
+        })
+        .expect("running");
+    let running = app.authed("POST", &path, &client, Some(r#"{"rating":2}"#));
+    assert_eq!(
+        (running.status, error_code(&running).as_str()),
+        (409, "invalid_state"),
+        "{}",
+        running.raw
+    );
+    // Ended an hour ago, still confirmed: the expert never completed it.
+    app.store
+        .bookings()
+        .modify(BookingId::new(id), |b| {
+            b.end_time = Timestamp::now().plus_minutes(-60);
+            b.start_time = b.end_time.plus_minutes(-60);
+            Ok(())
+        })
+        .expect("ended");
+    let stored = app
+        .store
+        .bookings()
+        .get(BookingId::new(id))
+        .expect("booking");
+    assert_eq!(stored.status, droply_models::BookingStatus::Confirmed);
+    let before = app
+        .store
+        .users()
+        .get(UserId::new(expert))
+        .expect("expert")
+        .rating_count();
+    let reviewed = app.authed("POST", &path, &client, Some(r#"{"rating":2}"#));
+    assert_eq!(reviewed.status, 201, "{}", reviewed.raw);
+    let rated = app.store.users().get(UserId::new(expert)).expect("expert");
+    assert_eq!(rated.rating_count(), before + 1);
+    let twice = app.authed("POST", &path, &client, Some(r#"{"rating":5}"#));
+    assert_eq!(
+        (twice.status, error_code(&twice).as_str()),
+        (409, "conflict")
+    );
 }

@@ -26,7 +26,7 @@ pub use reschedule::{MoveHistory, move_history, reschedule};
 
 use droply_models::{
     Booking, BookingId, BookingStatus, Error as ModelError, InteractionType, Money, NewBooking,
-    TimeZone, Timestamp, User, UserId, UserInteraction,
+    StripeAccountStatus, TimeZone, Timestamp, User, UserId, UserInteraction,
 };
 
 use crate::availability::{ExpertCalendar, MAX_BOOKING_MINUTES, SlotPolicy, fits_open_hours};
@@ -64,7 +64,9 @@ pub fn book(
 /// the same commit; `replacing` is the booking a reschedule replaces (already
 /// cancelled in `txn`): the new one is linked to it by `rescheduled_from` and
 /// keeps its payment when it was paid.
-/// The rules, in the order they are checked: the provider takes bookings;
+/// The rules, in the order they are checked: the provider takes bookings
+/// ([`User::is_bookable`]; for a replacement only that they are still an
+/// expert and, when it is an unpaid hold that costs money, can be paid);
 /// the length is whole sessions of the provider's `session_duration`
 /// ([`SlotPolicy::allows_duration`], else `invalid duration`), except that
 /// a replacement keeps the length of the booking it replaces, whatever the
@@ -104,11 +106,24 @@ pub(crate) fn book_in(
     if replacing.is_none() && provider.charges_for_sessions() && !terms.payments_on {
         return Err(Error::PaymentsNotConfigured);
     }
-    if !provider.is_bookable() {
+    // A replacement moves a session agreed already: an expert who paused new
+    // bookings (or whose Stripe account got restricted) still gives it, so
+    // it needs only an expert, and one who can be paid as now when it is an
+    // unpaid hold that costs money. A new booking needs a bookable expert.
+    let takes_it = match replacing {
+        Some(old) => {
+            provider.is_expert()
+                && (old.payment_status.is_paid()
+                    || old.payment_amount.is_zero()
+                    || provider.stripe_account_status == StripeAccountStatus::Active)
+        }
+        None => provider.is_bookable(),
+    };
+    if !takes_it {
         return Err(Error::Invalid(format!(
             "user {} takes no bookings{}",
             provider.id,
-            if provider.is_expert() && provider.is_available {
+            if provider.is_expert() && (replacing.is_some() || provider.is_available) {
                 " until their payouts are set up"
             } else {
                 ""

@@ -1,4 +1,5 @@
-//! Reviews: the client of a completed booking rates it once, 1 to 5 stars
+//! Reviews: the client of a session that took place (completed, or
+//! confirmed and ended) rates it once, 1 to 5 stars
 //! with an optional comment, within the review window after the session;
 //! the expert's `rating` moves in the same transaction (so the ranking's
 //! Bayesian rating uses it at once), and the expert may answer once. A
@@ -46,8 +47,9 @@ fn not_found(entity: &'static str, id: u64) -> Error {
 }
 
 /// `author`'s review of booking `booking`: only its client (the provider is
-/// `Forbidden`, anyone else `NotFound`), only once it is completed and within
-/// the window (`InvalidState`), only once (`Conflict`).
+/// `Forbidden`, anyone else `NotFound`), only once it has ended, completed or
+/// still confirmed (never completed by the expert), and within the window
+/// (`InvalidState`), only once (`Conflict`).
 pub fn review_booking(
     store: &Store,
     booking: BookingId,
@@ -77,12 +79,20 @@ pub fn review_booking(
             }
             Some(BookingRole::Client) => {}
         }
-        if row.status != BookingStatus::Completed {
+        // A session took place once the expert completed it, or once a
+        // confirmed one has ended unless it was marked otherwise: an expert
+        // who never completes a session cannot keep its review away.
+        if !matches!(
+            row.status,
+            BookingStatus::Completed | BookingStatus::Confirmed
+        ) {
             return Err(Error::InvalidState(
-                "a session is reviewed once it took place (completed)".to_owned(),
+                "a session is reviewed once it took place (completed, or confirmed and ended)"
+                    .to_owned(),
             ));
         }
-        // The expert may mark a session completed once it has started.
+        // The expert may mark a session completed once it has started, and
+        // a confirmed one has taken place only once it has ended.
         if txn.now() < row.end_time {
             return Err(Error::InvalidState(
                 "a session is reviewed once it has ended".to_owned(),

@@ -75,13 +75,13 @@ pub struct ReviewBody {
     comment: Option<String>,
 }
 
-/// `POST /v1/bookings/{id}/review`: the client rates a completed session.
+/// `POST /v1/bookings/{id}/review`: the client rates a session that took place.
 #[utoipa::path(
     post,
     path = "/v1/bookings/{id}/review",
     tag = "reviews",
-    summary = "Review a completed session (client)",
-    description = "Once per booking, by its client, once it is completed and within 30 days of the session's end. The expert's rating moves in the same transaction.",
+    summary = "Review a session that took place (client)",
+    description = "Once per booking, by its client, once the session has ended (completed by the expert, or confirmed and past its end: the expert need not mark it completed) and within 30 days of its end. The expert's rating moves in the same transaction.",
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "The booking's id")),
     request_body = ReviewBody,
@@ -90,7 +90,7 @@ pub struct ReviewBody {
         (status = 400, description = "`invalid_input` (rating not 1-5, comment too long), `invalid_parameter` or `invalid_json`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the provider cannot review", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`invalid_state` (not completed, or the window closed) or `conflict` (already reviewed)", body = ErrorBody),
+        (status = 409, description = "`invalid_state` (not ended, cancelled or a no-show, or the window closed) or `conflict` (already reviewed)", body = ErrorBody),
     )
 )]
 pub async fn review_booking(
