@@ -619,3 +619,89 @@ fn paid_content_without_payments_says_so_and_offers_no_buy_button() {
         "no Stripe.js without payments"
     );
 }
+
+/// Regression: "Get it free" sent twice answered the 409 "Conflict" page,
+/// and `?bought=1` told anyone, buyer or not, that the content was theirs.
+#[test]
+fn getting_free_content_twice_goes_back_to_it_and_only_its_holder_is_told_it_is_theirs() {
+    let app = spawn_app();
+    let (_, ann) = app.register("anngiver");
+    let (_, bob) = app.register("bobtwice");
+    let (_, eve) = app.register("evelooker");
+    let id = published_guide(&app, &ann, "Free twice guide", 0);
+    let bought_page = format!("/c/{id}?bought=1");
+
+    let (cookie, csrf) = browser(&app, &bob);
+    for attempt in ["first", "second"] {
+        let bought = post_form(&app, &format!("/c/{id}/buy"), &cookie, &[("_csrf", &csrf)]);
+        assert_eq!(bought.status, 303, "{attempt}: {}", bought.raw);
+        assert_eq!(
+            bought.header("location").map(str::to_owned),
+            Some(bought_page.clone()),
+            "{attempt}"
+        );
+    }
+    let holder = get_with(&app, &bought_page, &cookie);
+    assert_eq!(holder.status, 200, "{}", holder.raw);
+    assert!(holder.raw.contains("It is yours"), "{}", holder.raw);
+
+    let (eve_cookie, _) = browser(&app, &eve);
+    let stranger = get_with(&app, &bought_page, &eve_cookie);
+    assert_eq!(stranger.status, 200, "{}", stranger.raw);
+    assert!(!stranger.raw.contains("It is yours"), "{}", stranger.raw);
+    let anonymous = app.get(&bought_page);
+    assert_eq!(anonymous.status, 200, "{}", anonymous.raw);
+    assert!(!anonymous.raw.contains("It is yours"), "{}", anonymous.raw);
+}
+
+/// Signs up through the sign-up form with `next`; the answer.
+fn sign_up_with_next(app: &TestApp, name: &str, next: &str) -> Response {
+    let csrf = csrf(app);
+    let cookie = format!("droply_csrf={csrf}");
+    let email = format!("{name}@example.com");
+    post_form(
+        app,
+        "/signup",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("full_name", "Nina Next"),
+            ("username", name),
+            ("email", &email),
+            ("password", "a-long-password"),
+            ("currency", "USD"),
+            ("timezone", "Europe/Paris"),
+            ("next", next),
+        ],
+    )
+}
+
+/// Regression: signing up forgot `next` (the sign-in page's "Create an
+/// account" link dropped it and sign-up always went to `/account`).
+#[test]
+fn signing_up_goes_to_the_local_next_path_and_never_off_site() {
+    let app = spawn_app();
+    let sign_in = app.get("/signin?next=/%40someone");
+    assert_eq!(sign_in.status, 200, "{}", sign_in.raw);
+    assert!(
+        sign_in.raw.contains("href=\"/signup?next=/%40someone\""),
+        "{}",
+        sign_in.raw
+    );
+    let sign_up = app.get("/signup?next=/%40someone");
+    assert_eq!(sign_up.status, 200, "{}", sign_up.raw);
+    assert!(
+        sign_up.raw.contains("name=\"next\" value=\"/@someone\""),
+        "{}",
+        sign_up.raw
+    );
+
+    let local = sign_up_with_next(&app, "nina_next", "/@someone");
+    assert_eq!(local.status, 303, "{}", local.raw);
+    assert_eq!(local.header("location"), Some("/@someone"));
+
+    let off_site = sign_up_with_next(&app, "otto_next", "//evil.test");
+    assert_eq!(off_site.status, 303, "{}", off_site.raw);
+    let location = off_site.header("location").expect("a location");
+    assert!(location == "/" || location == "/account", "{location}");
+}

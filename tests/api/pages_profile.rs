@@ -404,3 +404,41 @@ fn a_creator_sees_their_published_content_on_their_page_past_their_drafts() {
         assert!(!page.raw.contains("Draft 0"), "{viewer:?}");
     }
 }
+
+/// Regression: the calendar file's summary always named the expert, so the
+/// expert's own download read "session with" themselves.
+#[test]
+fn the_calendar_file_names_the_other_party_for_the_expert_and_the_client() {
+    let app = spawn_app();
+    let (_, grace) = free_expert(&app, "grace");
+    let (_, carl) = app.register("carl");
+    let page = browse(&app, "GET", "/@grace", Some(&carl), None);
+    assert_eq!(page.status, 200, "{}", page.raw);
+    let (start, key) = (first_slot(&page.raw), form_key(&page.raw));
+    let booked = browse(
+        &app,
+        "POST",
+        "/@grace/book",
+        Some(&carl),
+        Some(&book_form(&start, &key)),
+    );
+    assert_eq!(booked.status, 303, "{}", booked.raw);
+    let location = booked.header("location").expect("location").to_owned();
+    let ics_path = format!("{}/calendar.ics", location.trim_end_matches("?booked=1"));
+
+    let client = browse(&app, "GET", &ics_path, Some(&carl), None);
+    assert_eq!(client.status, 200, "{}", client.raw);
+    assert!(
+        client.raw.contains("Droply session with grace Person"),
+        "{}",
+        client.raw
+    );
+    let expert = browse(&app, "GET", &ics_path, Some(&grace), None);
+    assert_eq!(expert.status, 200, "{}", expert.raw);
+    assert!(
+        expert.raw.contains("Droply session with carl Person"),
+        "{}",
+        expert.raw
+    );
+    assert!(!expert.raw.contains("grace Person"), "{}", expert.raw);
+}

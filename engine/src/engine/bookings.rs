@@ -63,15 +63,20 @@ impl Engine {
 
     /// Booking `id` as an iCalendar event, for its booker or provider: one
     /// event through the session's reschedules (the first booking's `UID`,
-    /// the number of moves as `SEQUENCE`).
+    /// the number of moves as `SEQUENCE`). Its summary names the other
+    /// party: the client for the provider, the provider for the client.
     pub fn booking_ics(&self, id: BookingId, viewer: UserId) -> Result<String> {
         let booking = self.booking(id, viewer)?;
-        let provider = self.store().users().get(booking.provider_id)?;
+        let other = if viewer == booking.provider_id && viewer != booking.user_id {
+            booking.client_name.clone()
+        } else {
+            self.store().users().get(booking.provider_id)?.full_name
+        };
         let history = booking::move_history(self.store(), &booking)?;
         Ok(booking::to_ics(
             &booking,
             &history,
-            &format!("Droply session with {}", provider.full_name),
+            &format!("Droply session with {other}"),
             Timestamp::now(),
         ))
     }

@@ -5,6 +5,8 @@
 //! error and what was typed (never the password). Signing in or up in a
 //! browser that holds a session ends that session, whose cookie the new one
 //! replaces; signing out everywhere ends every session of the account.
+//! A `next` path (checked to stay on this site) follows the visitor from
+//! sign-in to sign-up and is where either sends them once signed in.
 
 use axum::Router;
 use axum::extract::State;
@@ -23,7 +25,9 @@ use crate::http::{AppState, blocking};
 use crate::pages::cookies;
 use crate::pages::extract::{PageForm, PageQuery};
 use crate::pages::layout::{Head, csrf_field, page};
-use crate::pages::page::{PageError, html, html_with, local_path, see_other, status_of};
+use crate::pages::page::{
+    PageError, html, html_with, local_path, see_other, status_of, url_encode,
+};
 use crate::pages::viewer::Viewer;
 
 /// `/signin`, `/signup`, `/signout` and `/signout/everywhere`.
@@ -60,6 +64,7 @@ struct SignUpForm {
     currency: Option<String>,
     timezone: Option<String>,
     referral_code: Option<String>,
+    next: Option<String>,
 }
 
 /// What a form shows again after an error.
@@ -102,7 +107,7 @@ fn sign_in_markup(viewer: &Viewer, typed: &Typed<'_>) -> Markup {
                 input id="password" name="password" type="password" autocomplete="current-password" required minlength="8";
                 button type="submit" { "Sign in" }
             }
-            p { "New here? " a href="/signup" { "Create an account" } }
+            p { "New here? " a href=(with_next("/signup", typed.next)) { "Create an account" } }
         }
     };
     page(
@@ -113,6 +118,25 @@ fn sign_in_markup(viewer: &Viewer, typed: &Typed<'_>) -> Markup {
         },
         content,
     )
+}
+
+/// A link to `form` (`/signin` or `/signup`) carrying `next`, unless it is
+/// empty or the default `/`.
+fn with_next(form: &str, next: &str) -> String {
+    if next.is_empty() || next == "/" {
+        form.to_owned()
+    } else {
+        format!("{form}?next={}", url_encode(next))
+    }
+}
+
+/// Where sign-up goes: `next` when one was given (a path on this site, else
+/// `/`), the account page when none was.
+fn after_sign_up(next: Option<&str>) -> String {
+    match next.filter(|next| !next.trim().is_empty()) {
+        Some(next) => local_path(Some(next)),
+        None => "/account".to_owned(),
+    }
 }
 
 fn error_alert(error: Option<&str>) -> Markup {
@@ -192,8 +216,14 @@ async fn sign_in(
 }
 
 async fn sign_up_page(viewer: Viewer, PageQuery(query): PageQuery<NextQuery>) -> Response {
+    let next = query
+        .next
+        .as_deref()
+        .filter(|next| !next.trim().is_empty())
+        .map(|next| local_path(Some(next)))
+        .unwrap_or_default();
     if viewer.user.is_some() {
-        return see_other("/account");
+        return see_other(&after_sign_up(Some(next.as_str())));
     }
     let code = query.referral.unwrap_or_default();
     html(sign_up_markup(
@@ -201,6 +231,7 @@ async fn sign_up_page(viewer: Viewer, PageQuery(query): PageQuery<NextQuery>) ->
         &Typed {
             referral_code: &code,
             currency: "USD",
+            next: &next,
             ..Typed::default()
         },
     ))
@@ -214,6 +245,7 @@ fn sign_up_markup(viewer: &Viewer, typed: &Typed<'_>) -> Markup {
             form method="post" action="/signup" class="stack" {
                 (csrf_field(viewer))
                 input type="hidden" name="timezone" data-detect-zone value=(viewer.time_zone().as_str());
+                input type="hidden" name="next" value=(typed.next);
                 label for="full_name" { "Your name" }
                 input id="full_name" name="full_name" autocomplete="name" required maxlength="100" value=(typed.full_name);
                 label for="username" { "Username" }
@@ -234,7 +266,7 @@ fn sign_up_markup(viewer: &Viewer, typed: &Typed<'_>) -> Markup {
                 input id="referral_code" name="referral_code" autocomplete="off" maxlength="32" value=(typed.referral_code);
                 button type="submit" { "Sign up" }
             }
-            p { "Already have an account? " a href="/signin" { "Sign in" } }
+            p { "Already have an account? " a href=(with_next("/signin", typed.next)) { "Sign in" } }
         }
     };
     page(
@@ -260,6 +292,7 @@ async fn sign_up(
     );
     let currency = form.currency.clone().unwrap_or_default();
     let referral = form.referral_code.clone().unwrap_or_default();
+    let next = after_sign_up(form.next.as_deref());
     let registration = Registration {
         username: form.username,
         email: form.email,
@@ -278,7 +311,7 @@ async fn sign_up(
     })
     .await;
     match registered {
-        Ok((_, issued)) => signed_in(&state, &issued.token, issued.expires_at, "/account"),
+        Ok((_, issued)) => signed_in(&state, &issued.token, issued.expires_at, &next),
         Err(err) => {
             let status = status_of(&err);
             html_with(
@@ -292,7 +325,7 @@ async fn sign_up(
                         full_name: &full_name,
                         currency: &currency,
                         referral_code: &referral,
-                        ..Typed::default()
+                        next: &next,
                     },
                 ),
             )

@@ -4,7 +4,9 @@
 //! once; paid content opens a pay step with Stripe's Payment Element when
 //! payments are configured, and says payments are unavailable otherwise.
 //! Buyers and the creator download the file at `/c/{id}/download` with
-//! their session cookie; anyone else gets 404.
+//! their session cookie; anyone else gets 404. Buying what one holds
+//! already goes back to the page as bought, and the "it is yours" notice
+//! shows only to a viewer who can download it.
 
 use axum::Router;
 use axum::extract::State;
@@ -18,7 +20,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::http::file_response::{Disposition, send_file};
-use crate::http::{AppState, ClientAddr, blocking};
+use crate::http::{AppState, ClientAddr, ErrorCode, blocking};
 use crate::pages::extract::{PagePath, PageQuery, path_id};
 use crate::pages::format;
 use crate::pages::layout::{Head, csrf_field, page};
@@ -78,9 +80,9 @@ async fn show_content(
     let id = content_id(&id)?;
     let (details, creator) = details(&state, &viewer, address, id).await?;
     let payments = state.pages.stripe_publishable_key.is_some();
-    let notice = query
-        .bought
-        .is_some()
+    // Only a viewer who can download it is told it is theirs; a paid
+    // purchase still being confirmed shows no notice.
+    let notice = (query.bought.is_some() && details.can_download)
         .then_some("It is yours: download it whenever you like.");
     Ok(html(content_page(
         &viewer, &details, &creator, payments, notice,
@@ -94,7 +96,14 @@ async fn buy_content(
 ) -> Result<Response, PageError> {
     let id = content_id(&raw)?;
     let user = viewer.require(&format!("/c/{}", id.get()))?.id;
-    let bought = blocking(&state, move |engine| engine.buy_content(id, user)).await?;
+    let bought = match blocking(&state, move |engine| engine.buy_content(id, user)).await {
+        Ok(bought) => bought,
+        // Bought already (a second "Get it free"): show it as bought.
+        Err(err) if err.code() == ErrorCode::AlreadyPurchased => {
+            return Ok(see_other(&format!("/c/{}?bought=1", id.get())));
+        }
+        Err(err) => return Err(err.into()),
+    };
     let Some(payment) = bought.payment else {
         return Ok(see_other(&format!("/c/{}?bought=1", id.get())));
     };
