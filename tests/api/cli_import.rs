@@ -299,3 +299,20 @@ fn demo_sales_import_with_their_payments_ledger_rows_and_referral_rewards() {
         "opening twice changes nothing"
     );
 }
+
+/// Regression: `droply import missing.jsonl --data-dir NEW` made the data
+/// directory and its store before opening the file, then failed with
+/// "i/o: No such file or directory", naming no path.
+#[test]
+fn a_missing_file_is_named_and_makes_no_data_dir() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("missing.jsonl");
+    let data_dir = dir.path().join("new");
+    let err = import(&file, &data_dir).expect_err("a missing file");
+    let message = err.to_string();
+    assert!(
+        message.contains(&file.display().to_string()),
+        "the error names no file: {message}"
+    );
+    assert!(!data_dir.exists(), "the data dir was made");
+}

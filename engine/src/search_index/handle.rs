@@ -223,24 +223,33 @@ impl SearchIndex {
 
     /// Waits until both indexes reflect the store up to `seq` (a write's changes are
     /// searchable once `store.last_seq()` read after it is applied); false on timeout.
+    /// A timeout past what the clock can hold (`Duration::MAX`) waits without one.
     pub fn wait_until_applied(&self, seq: u64, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now().checked_add(timeout);
         let mut applied = self
             .shared
             .applied
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         while *applied < seq {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            applied = self
-                .shared
-                .applied_changed
-                .wait_timeout(applied, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            applied = match deadline {
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return false;
+                    }
+                    self.shared
+                        .applied_changed
+                        .wait_timeout(applied, deadline - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+                None => self
+                    .shared
+                    .applied_changed
+                    .wait(applied)
+                    .unwrap_or_else(PoisonError::into_inner),
+            };
         }
         true
     }

@@ -17,7 +17,7 @@ use droply_engine::{DataDir, Engine, Store};
 use super::dir_lock::DataDirLock;
 use super::secret_values::store_location;
 use super::store_marker::{self, Access};
-use crate::Result;
+use crate::{Error, Result};
 
 /// The `--data-dir` and `--store` options.
 #[derive(Debug, Clone, Args)]
@@ -43,9 +43,17 @@ impl DataDirArgs {
     /// directory. Refused when another process holds the directory, or when
     /// it belongs to another store ([`store_marker`]'s rule, under
     /// `access`). Keep the lock until the command ends (bound first, it is
-    /// let go after the store).
+    /// let go after the store). A command that only reads, with no
+    /// `--store`, is refused a data directory that does not exist (a
+    /// mistyped one), before anything is created.
     pub fn open_store(&self, access: Access) -> Result<(DataDirLock, Store)> {
         let layout = self.layout();
+        if matches!(access, Access::ReadOnly) && self.store.is_none() && !layout.path().exists() {
+            return Err(Error::Config(format!(
+                "the data dir {} does not exist (a command that only reads makes none)",
+                layout.path().display()
+            )));
+        }
         let lock = DataDirLock::take(&layout)?;
         let store = match &self.store {
             Some(location) => Store::open_at(location)?,
@@ -123,5 +131,22 @@ mod tests {
             "{refused}"
         );
         assert!(!layout.store().exists(), "no sled store made");
+    }
+
+    /// Regression: `verify --data-dir /tmp/typo` made a fresh, empty store
+    /// there and reported it consistent.
+    #[test]
+    fn a_missing_data_dir_is_refused_to_a_reader() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let typo = dir.path().join("typo");
+        let args = data_dir(&["--data-dir", &typo.display().to_string()]);
+        let refused = args
+            .open_store(Access::ReadOnly)
+            .expect_err("a missing data dir");
+        assert!(
+            refused.to_string().contains(&typo.display().to_string()),
+            "{refused}"
+        );
+        assert!(!typo.exists(), "the data dir was made");
     }
 }

@@ -19,10 +19,11 @@ use droply_engine::import::import_rows;
 use droply_engine::matching::{Fusion, Matcher, MatcherConfig, SignalWeights};
 use droply_engine::search_index::SearchIndexConfig;
 use droply_engine::{SearchIndex, Store};
-use droply_lab::demo::{DemoConfig, generate};
+use droply_lab::demo::{DemoConfig, try_generate};
 use droply_lab::eval::{BeirDataset, BeirIndexes, EvalMode, evaluate_demo};
 
 use super::data_dir::DataDirArgs;
+use super::demo::serve_experts;
 use super::model::{load_embedder, model_dir};
 use crate::{Error, Result};
 
@@ -38,8 +39,8 @@ pub struct EvalArgs {
     /// Evaluate the matcher on the generated demo marketplace instead.
     #[arg(long, conflicts_with_all = ["dataset", "qrels"])]
     pub demo: bool,
-    /// Experts in the demo marketplace.
-    #[arg(long, default_value_t = 2000)]
+    /// Experts in the demo marketplace (the bound of `serve --demo-experts`).
+    #[arg(long, default_value_t = 2000, value_parser = serve_experts())]
     pub demo_experts: usize,
     /// Where caches and the demo store go.
     #[command(flatten)]
@@ -132,7 +133,7 @@ fn run_demo(args: &EvalArgs, embedder: Arc<dyn TextEmbedder>) -> Result<()> {
         clients: (args.demo_experts / 5).max(100),
         ..DemoConfig::default()
     };
-    let market = generate(&config);
+    let market = try_generate(&config)?;
     // The store and indexes are kept between runs of the same size (re-ranking settings
     // can then be compared without re-embedding); another size starts over.
     let dir = args
@@ -180,4 +181,25 @@ fn run_demo(args: &EvalArgs, embedder: Arc<dyn TextEmbedder>) -> Result<()> {
         serde_json::to_string(&report).map_err(|e| Error::Config(e.to_string()))?
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::Cli;
+
+    /// Regression: `eval --demo-experts` had no bound, and a huge count
+    /// overflowed in the generator.
+    #[test]
+    fn demo_experts_are_held_to_the_demo_bound() {
+        for experts in ["18446744073709551615", "0"] {
+            let parsed =
+                Cli::try_parse_from(["droply", "eval", "--demo", "--demo-experts", experts]);
+            assert!(parsed.is_err(), "--demo-experts {experts} was taken");
+        }
+        assert!(
+            Cli::try_parse_from(["droply", "eval", "--demo", "--demo-experts", "2000"]).is_ok()
+        );
+    }
 }

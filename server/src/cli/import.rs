@@ -18,7 +18,7 @@
 
 use std::fs::File;
 use std::io::BufReader;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use droply_engine::import::{
@@ -29,7 +29,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dir::DataDirArgs;
 use super::store_marker::Access;
-use crate::Result;
+use crate::{Error, Result};
 
 /// Arguments of `droply import`.
 #[derive(Debug, Args)]
@@ -50,6 +50,9 @@ pub struct ImportArgs {
 
 /// Runs `droply import`.
 pub fn run(args: ImportArgs) -> Result<()> {
+    // The file is opened before the store, so a mistyped one creates no
+    // data directory.
+    let first_read = args.file.as_deref().map(open_file).transpose()?;
     let (_data_dir_lock, store) = args.data.open_store(Access::Write)?;
     if args.abandon_unfinished {
         match abandon_unfinished_import(&store)? {
@@ -57,15 +60,15 @@ pub fn run(args: ImportArgs) -> Result<()> {
             None => println!("no unfinished import to abandon"),
         }
     }
-    let Some(path) = &args.file else {
+    let (Some(path), Some(first_read)) = (&args.file, first_read) else {
         return Ok(());
     };
     let source = path.display().to_string();
-    if let Some(done) = already_imported(&store, BufReader::new(File::open(path)?))? {
+    if let Some(done) = already_imported(&store, BufReader::new(first_read))? {
         println!("already imported, nothing to do: {source} holds the rows of {done}");
         return Ok(());
     }
-    let file = File::open(path)?;
+    let file = open_file(path)?;
     let total = file.metadata()?.len();
     let bar = ProgressBar::new(total).with_style(
         ProgressStyle::with_template(
@@ -95,4 +98,9 @@ pub fn run(args: ImportArgs) -> Result<()> {
         println!("opened the payments and ledger rows of {sales} paid content sales");
     }
     Ok(())
+}
+
+/// Opens the file to import; an error names it.
+fn open_file(path: &Path) -> Result<File> {
+    File::open(path).map_err(|err| Error::Config(format!("cannot read {}: {err}", path.display())))
 }

@@ -86,9 +86,54 @@ pub fn ice_servers() -> Unechoed<String> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
+    use std::collections::BTreeSet;
+
+    use clap::{CommandFactory, Parser};
 
     use crate::cli::Cli;
+
+    /// The flags read by an [`super::Unechoed`] parser that also take their
+    /// value from the environment (`migrate --from`/`--to` take none).
+    const SECRET_FLAGS: [&str; 8] = [
+        "store",
+        "stripe_secret_key",
+        "stripe_webhook_secret",
+        "daily_api_key",
+        "daily_webhook_secret",
+        "google_client_secret",
+        "secret_key",
+        "webrtc_ice_servers",
+    ];
+
+    /// Adds to `seen` the secret flags of `cmd` and of its subcommands,
+    /// and to `shown` those whose environment value `--help` would print.
+    fn walk(cmd: &clap::Command, seen: &mut BTreeSet<String>, shown: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if SECRET_FLAGS.contains(&id) {
+                seen.insert(id.to_owned());
+                if !arg.is_hide_env_values_set() {
+                    shown.push(format!("{} --{id}", cmd.get_name()));
+                }
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, seen, shown);
+        }
+    }
+
+    /// Regression: `--webrtc-ice-servers` (a TURN credential) lacked
+    /// `hide_env_values`, so `droply serve --help` printed
+    /// `DROPLY_WEBRTC_ICE_SERVERS` from the environment.
+    #[test]
+    fn help_never_prints_a_secret_flag_from_the_environment() {
+        let mut seen = BTreeSet::new();
+        let mut shown = Vec::new();
+        walk(&Cli::command(), &mut seen, &mut shown);
+        assert!(shown.is_empty(), "--help shows the values of {shown:?}");
+        let all: BTreeSet<String> = SECRET_FLAGS.iter().map(|id| (*id).to_owned()).collect();
+        assert_eq!(seen, all, "the walk missed a secret flag");
+    }
 
     /// The error `args` get, which must not repeat `secret`.
     fn refused_without(args: &[&str], secret: &str) -> String {

@@ -17,6 +17,10 @@ use super::data_dir::DataDirArgs;
 use super::store_marker::Access;
 use crate::{Error, Result};
 
+/// The longest `--wait-secs` (a week): a larger one overflowed the clock
+/// ("overflow when adding duration to instant").
+const MAX_WAIT_SECS: u64 = 7 * 24 * 3600;
+
 /// Arguments of `droply verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -29,8 +33,13 @@ pub struct VerifyArgs {
     /// Check the store only.
     #[arg(long)]
     pub no_search: bool,
-    /// How long the search index may take to catch up, in seconds.
-    #[arg(long, default_value_t = 120)]
+    /// How long the search index may take to catch up, in seconds (at most
+    /// a week).
+    #[arg(
+        long,
+        default_value_t = 120,
+        value_parser = clap::value_parser!(u64).range(0..=MAX_WAIT_SECS)
+    )]
     pub wait_secs: u64,
 }
 
@@ -73,5 +82,30 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         Err(Error::Config(
             "the data directory is inconsistent (see the report)".to_owned(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::MAX_WAIT_SECS;
+    use crate::cli::Cli;
+
+    fn verify_waiting(secs: &str) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(["droply", "verify", "--wait-secs", secs])
+    }
+
+    /// Regression: `verify --wait-secs 18446744073709551615` panicked with
+    /// "overflow when adding duration to instant".
+    #[test]
+    fn a_wait_past_the_bound_is_refused() {
+        let past = (MAX_WAIT_SECS + 1).to_string();
+        for refused in ["18446744073709551615", past.as_str()] {
+            let err = verify_waiting(refused).expect_err(refused).to_string();
+            assert!(err.contains("--wait-secs"), "{err}");
+        }
+        verify_waiting(&MAX_WAIT_SECS.to_string()).expect("the most");
+        verify_waiting("0").expect("no wait");
     }
 }

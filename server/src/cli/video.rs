@@ -37,7 +37,13 @@ pub struct VideoArgs {
     /// array `RTCPeerConnection` takes (`[{"urls": "stun:stun.example.org"}]`);
     /// a TURN server's credentials reach the parties' browsers, so give it
     /// short-lived ones. Empty: host candidates only (one network).
-    #[arg(long, env = "DROPLY_WEBRTC_ICE_SERVERS", default_value = "[]", value_parser = ice_servers())]
+    #[arg(
+        long,
+        env = "DROPLY_WEBRTC_ICE_SERVERS",
+        hide_env_values = true,
+        default_value = "[]",
+        value_parser = ice_servers()
+    )]
     pub webrtc_ice_servers: String,
 }
 
