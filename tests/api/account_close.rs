@@ -310,7 +310,11 @@ fn a_closing_takes_the_name_typed_for_a_dropin_off_the_room_and_keeps_what_was_a
     let app = spawn_app();
     let (_, host) = expert_working(&app, "hal", "Europe/Berlin", "09:00", "17:00");
     let (dora, token) = app.register("dora");
-    let dropin = open(&app, &host, json!({"topic": "Ask me anything", "is_anonymous": true}));
+    let dropin = open(
+        &app,
+        &host,
+        json!({"topic": "Ask me anything", "is_anonymous": true}),
+    );
     let dropin_id = dropin["id"].as_u64().expect("id");
     let code = dropin["session_code"].as_str().expect("code");
     let joined = join(&app, code, Some(&token), Some("Dora from Lyon"));

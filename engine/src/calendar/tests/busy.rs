@@ -98,10 +98,7 @@ fn busy_times_read_with_a_grant_let_go_of_during_the_call_are_not_kept() {
     assert_synced(&sync, &store, droply_models::Timestamp::now());
     assert!(!busy_then(&store));
     assert!(
-        store
-            .get::<BusyTimes>(ann.id)
-            .expect("read")
-            .is_some(),
+        store.get::<BusyTimes>(ann.id).expect("read").is_some(),
         "the new read is stored"
     );
 }
