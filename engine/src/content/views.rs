@@ -11,7 +11,10 @@
 //! already. Rows lapse at the end of their day and the session sweep
 //! removes them ([`sweep_counted_views`]). At most `capacity` rows are kept:
 //! past that (the lapsed ones cleared first), views are not counted rather
-//! than counted twice.
+//! than counted twice. An anonymous caller is its network as the rate
+//! limits see it ([`client_network`]): an IPv4 address (an IPv4-mapped
+//! IPv6 address counts as that) or an IPv6 /64, since one host may hold a
+//! whole /64 and would otherwise count once per address.
 
 mod counted_view;
 #[cfg(test)]
@@ -24,6 +27,7 @@ use droply_models::{Content, ContentId, Timestamp, UserId};
 pub use counted_view::{CountedView, CountedViewId};
 
 use crate::Result;
+use crate::accounts::client_network;
 use crate::records::{LAPSE_BATCH, SWEEP_LIMIT, sweep_lapsed};
 use crate::store::{SecretKeyCell, Store, UniqueName};
 
@@ -114,12 +118,15 @@ impl ViewCounter {
         Ok(self.store.try_count::<CountedView>()? < self.capacity)
     }
 
-    /// The keyed hash of (`content`, `viewer`, `day`).
+    /// The keyed hash of (`content`, `viewer`, `day`); an address is keyed
+    /// by its network ([`client_network`]): IPv4 whole, IPv6 by its /64.
     fn view_key(&self, content: ContentId, viewer: Viewer, day: i64) -> Result<String> {
         let (kind, who): (&[u8], Vec<u8>) = match viewer {
             Viewer::User(user) => (&b"user"[..], user.get().to_be_bytes().to_vec()),
-            Viewer::Address(IpAddr::V4(v4)) => (&b"address"[..], v4.octets().to_vec()),
-            Viewer::Address(IpAddr::V6(v6)) => (&b"address"[..], v6.octets().to_vec()),
+            Viewer::Address(address) => match client_network(address) {
+                IpAddr::V4(v4) => (&b"address"[..], v4.octets().to_vec()),
+                IpAddr::V6(v6) => (&b"address"[..], v6.octets()[..8].to_vec()),
+            },
         };
         self.secret.get(&self.store)?.keyed_hash(
             VIEW_LABEL,

@@ -97,6 +97,43 @@ fn another_node_and_a_restart_count_a_viewer_once(store: &Store, url: Option<&st
     assert_eq!(views(store, one), 2);
 }
 
+fn anonymous(address: &str) -> Viewer {
+    Viewer::Address(address.parse().expect("an address"))
+}
+
+/// Regression: an anonymous viewer was its full IPv6 address, so one host
+/// holding a /64 counted once per address (the rate limits group it by /64)
+/// and could use up the day's capacity.
+fn ipv6_viewers_in_one_slash_64_count_once(store: &Store, _: Option<&str>) {
+    let (one, _) = two_guides(store);
+    let counter = ViewCounter::new(store.clone(), 100);
+    assert!(
+        counter
+            .count(one, anonymous("2001:db8::1"), noon())
+            .expect("count")
+            .is_some()
+    );
+    assert_eq!(
+        counter
+            .count(one, anonymous("2001:db8::2"), noon())
+            .expect("count"),
+        None,
+        "the same /64"
+    );
+    assert!(
+        counter
+            .count(one, anonymous("2001:db8:0:1::1"), noon())
+            .expect("count")
+            .is_some(),
+        "another /64"
+    );
+    // An IPv4-mapped address is its IPv4 address.
+    assert!(counter.count(one, ANON, noon()).expect("count").is_some());
+    let mapped = Viewer::Address(IpAddr::V6(Ipv4Addr::new(198, 51, 100, 7).to_ipv6_mapped()));
+    assert_eq!(counter.count(one, mapped, noon()).expect("count"), None);
+    assert_eq!(views(store, one), 3);
+}
+
 fn past_the_bound_views_are_not_counted(store: &Store, _: Option<&str>) {
     let (one, _) = two_guides(store);
     let counter = ViewCounter::new(store.clone(), 2);
@@ -196,6 +233,7 @@ fn no_viewer_is_kept_in_clear(store: &Store, url: Option<&str>) {
 on_both_backends!(
     a_viewer_counts_once_a_day,
     another_node_and_a_restart_count_a_viewer_once,
+    ipv6_viewers_in_one_slash_64_count_once,
     past_the_bound_views_are_not_counted,
     days_gone_by_are_swept,
     no_viewer_is_kept_in_clear,
