@@ -705,3 +705,98 @@ fn signing_up_goes_to_the_local_next_path_and_never_off_site() {
     let location = off_site.header("location").expect("a location");
     assert!(location == "/" || location == "/account", "{location}");
 }
+
+/// The real app with its pages served as behind `public_url`, reached on
+/// loopback (as behind a proxy that rewrites `Host`).
+fn spawn_app_behind(public_url: &str) -> TestApp {
+    let pages = droply_server::pages::PageSettings::for_public_url(public_url, None);
+    crate::app::spawn_router(move |state| droply_server::http::router(state.with_pages(pages)))
+}
+
+/// The branding form, as [`a_form_without_its_csrf_token_is_refused_and_changes_nothing`]
+/// sends it, from `origin`.
+fn post_branding_from(app: &TestApp, cookie: &str, csrf: &str, origin: &str) -> Response {
+    let body = format!(
+        "_csrf={csrf}&background_color=%23888888&primary_color=%233B4CCA\
+         &secondary_color=%23777777&font_family=lato&font_size=20&profile_layout=grid"
+    );
+    app.send(
+        "POST",
+        "/account/branding",
+        Some(&body),
+        None,
+        &[
+            ("Content-Type", FORM),
+            ("Cookie", cookie),
+            ("Origin", origin),
+        ],
+    )
+}
+
+/// Regression: the referral link was the bare path `/signup?ref=...`, which
+/// goes nowhere pasted in a message; it is on the public origin.
+#[test]
+fn the_referral_link_is_absolute_on_the_public_origin() {
+    // Without a configured public URL: `droply serve`'s default.
+    let app = spawn_app();
+    let (_, token) = app.register("rita");
+    let (cookie, _) = browser(&app, &token);
+    let account = get_with(&app, "/account", &cookie);
+    assert_eq!(account.status, 200, "{}", account.raw);
+    assert!(
+        account
+            .raw
+            .contains("value=\"http://localhost:8080/signup?ref="),
+        "{}",
+        account.raw
+    );
+    assert!(
+        account
+            .raw
+            .contains("href=\"http://localhost:8080/signup?ref="),
+        "{}",
+        account.raw
+    );
+    assert!(
+        !account.raw.contains("value=\"/signup?ref="),
+        "{}",
+        account.raw
+    );
+
+    let app = spawn_app_behind("http://droply.example:8080/");
+    let (_, token) = app.register("rafa");
+    let (cookie, _) = browser(&app, &token);
+    let account = get_with(&app, "/account", &cookie);
+    assert_eq!(account.status, 200, "{}", account.raw);
+    assert!(
+        account
+            .raw
+            .contains("value=\"http://droply.example:8080/signup?ref="),
+        "{}",
+        account.raw
+    );
+}
+
+/// Regression: behind a proxy that rewrites `Host` (nginx's default), the
+/// browser's `Origin` (the public URL's) never named the `Host`, and every
+/// page form was refused with 403.
+#[test]
+fn a_form_from_the_public_origin_is_accepted_whatever_host_the_proxy_sends() {
+    let app = spawn_app_behind("http://droply.example:8080");
+    let (id, token) = app.register("prox");
+    let (cookie, csrf) = browser(&app, &token);
+    let foreign = post_branding_from(&app, &cookie, &csrf, "http://evil.test");
+    assert_eq!(foreign.status, 403, "{}", foreign.raw);
+    let user = app.engine.account(UserId::new(id)).expect("account");
+    assert_ne!(user.background_color.as_str(), "#888888");
+
+    let public = post_branding_from(&app, &cookie, &csrf, "http://droply.example:8080");
+    assert_eq!(public.status, 303, "{}", public.raw);
+    let user = app.engine.account(UserId::new(id)).expect("account");
+    assert_eq!(user.background_color.as_str(), "#888888");
+
+    // The address the request was sent to still counts as this site.
+    let host = format!("http://{}", app.addr);
+    let direct = post_branding_from(&app, &cookie, &csrf, &host);
+    assert_eq!(direct.status, 303, "{}", direct.raw);
+}

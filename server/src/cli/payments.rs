@@ -78,7 +78,7 @@ pub struct PaymentArgs {
     #[arg(
         long,
         env = "DROPLY_PUBLIC_URL",
-        default_value = "http://localhost:8080"
+        default_value = crate::pages::DEFAULT_PUBLIC_ORIGIN
     )]
     pub public_url: String,
 }

@@ -7,8 +7,11 @@
 //! hidden `_csrf` field in each form, a `<meta>` that scripts send back as
 //! `X-CSRF-Token`), and every state-changing request must carry the same
 //! value and, when the browser says where it comes from (`Origin`,
-//! `Sec-Fetch-Site`), come from this site. One middleware checks it all
-//! before any handler runs; handlers read the token from [`CsrfToken`].
+//! `Sec-Fetch-Site`), come from this site: an `Origin` naming the `Host`
+//! the request was sent to, or the configured public origin (behind a
+//! proxy that rewrites `Host`, the only one that matches). One middleware
+//! checks it all before any handler runs; handlers read the token from
+//! [`CsrfToken`].
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -51,7 +54,8 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     let mut request = if is_safe(request.method()) {
         request
     } else {
-        match checked(request, known.as_deref()).await {
+        let public_origin = state.pages.public_origin.as_deref();
+        match checked(request, known.as_deref(), public_origin).await {
             Ok(request) => request,
             Err(refusal) => return refusal.into_response(),
         }
@@ -101,15 +105,20 @@ fn well_formed(token: &str) -> bool {
     token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The request, its body restored, when it comes from this site and carries
-/// the browser's token (in the header, or the form's `_csrf` field).
-async fn checked(request: Request, expected: Option<&str>) -> Result<Request, PageError> {
+/// The request, its body restored, when it comes from this site (its
+/// `Host`, or `public_origin`) and carries the browser's token (in the
+/// header, or the form's `_csrf` field).
+async fn checked(
+    request: Request,
+    expected: Option<&str>,
+    public_origin: Option<&str>,
+) -> Result<Request, PageError> {
     let refused = || {
         PageError::forbidden(
             "This form has expired or did not come from this site. Reload the page and try again.",
         )
     };
-    if !same_site(request.headers()) {
+    if !same_site(request.headers(), public_origin) {
         return Err(refused());
     }
     let expected = expected.ok_or_else(refused)?;
@@ -138,13 +147,20 @@ async fn checked(request: Request, expected: Option<&str>) -> Result<Request, Pa
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
-/// False when the browser says the request comes from another site.
-fn same_site(headers: &HeaderMap) -> bool {
+/// False when the browser says the request comes from another site: an
+/// `Origin` that is neither `public_origin` (the configured public URL's)
+/// nor the `Host` the request was sent to.
+fn same_site(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     if let Some(site) = header("sec-fetch-site")
         && !matches!(site, "same-origin" | "none")
     {
         return false;
+    }
+    if let (Some(origin), Some(public)) = (header(ORIGIN.as_str()), public_origin)
+        && origin.eq_ignore_ascii_case(public)
+    {
+        return true;
     }
     origin_matches_host(headers).unwrap_or(true)
 }
@@ -194,17 +210,47 @@ mod tests {
 
     #[test]
     fn requests_from_another_site_are_refused() {
-        assert!(same_site(&headers(&[
-            ("host", "a.test"),
-            ("origin", "http://a.test")
-        ])));
-        assert!(same_site(&headers(&[("host", "a.test")])));
-        assert!(!same_site(&headers(&[
-            ("host", "a.test"),
-            ("origin", "http://evil.test")
-        ])));
-        assert!(!same_site(&headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(same_site(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(same_site(
+            &headers(&[("host", "a.test"), ("origin", "http://a.test")]),
+            None
+        ));
+        assert!(same_site(&headers(&[("host", "a.test")]), None));
+        assert!(!same_site(
+            &headers(&[("host", "a.test"), ("origin", "http://evil.test")]),
+            None
+        ));
+        assert!(!same_site(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            None
+        ));
+        assert!(same_site(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            None
+        ));
+    }
+
+    /// Regression: behind a proxy that rewrites `Host` (nginx's default
+    /// `proxy_set_header Host $proxy_host`), `Origin` never named the `Host`
+    /// and every page form was refused with 403.
+    #[test]
+    fn behind_a_proxy_rewriting_host_the_public_origin_is_this_site() {
+        let public = Some("https://droply.example");
+        let proxied =
+            |origin: &'static str| headers(&[("host", "127.0.0.1:8080"), ("origin", origin)]);
+        assert!(same_site(&proxied("https://droply.example"), public));
+        assert!(!same_site(&proxied("https://evil.test"), public));
+        assert!(!same_site(&proxied("https://droply.example"), None));
+        // The Host match still holds (the tests, on loopback).
+        assert!(same_site(&proxied("http://127.0.0.1:8080"), public));
+        // The browser saying it is another site still wins.
+        assert!(!same_site(
+            &headers(&[
+                ("host", "127.0.0.1:8080"),
+                ("origin", "https://droply.example"),
+                ("sec-fetch-site", "cross-site"),
+            ]),
+            public
+        ));
     }
 
     #[test]

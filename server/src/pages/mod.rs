@@ -33,7 +33,7 @@ use axum::middleware::from_fn_with_state;
 
 pub use routes::account::{ONBOARDING_REFRESH_PATH, ONBOARDING_RETURN_PATH};
 pub(crate) use security_headers::strict_transport_security;
-pub use settings::{PageSettings, ice_servers_json};
+pub use settings::{DEFAULT_PUBLIC_ORIGIN, PageSettings, ice_servers_json};
 
 use crate::http::AppState;
 

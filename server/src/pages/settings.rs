@@ -1,7 +1,13 @@
 //! What the pages need to know about how they are served: whether cookies
-//! must be `Secure` (the service is reached over HTTPS), Stripe's
+//! must be `Secure` (the service is reached over HTTPS), the public origin
+//! (for links people share, such as the referral link, and the CSRF
+//! `Origin` check behind a proxy that rewrites `Host`), Stripe's
 //! publishable key when payments are on (Stripe.js is loaded only then),
 //! and the ICE servers the WebRTC call page uses.
+
+/// The origin links are made with when no public URL was configured: that
+/// of `droply serve`'s default `--public-url`.
+pub const DEFAULT_PUBLIC_ORIGIN: &str = "http://localhost:8080";
 
 /// How the pages are served.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,6 +16,11 @@ pub struct PageSettings {
     /// with the `__Host-`/`__Secure-` prefixes (`cookies`), and every answer
     /// carries `Strict-Transport-Security`.
     pub secure_cookies: bool,
+    /// The origin (`scheme://host[:port]`, lowercase, no default port, no
+    /// trailing slash) of the configured public URL; `None` when none was
+    /// configured (or it has no `scheme://host`). Pages' forms may come from
+    /// it whatever `Host` a proxy sends (`csrf`).
+    pub public_origin: Option<String>,
     /// Stripe's publishable key (`pk_...`): the pages load Stripe.js and take
     /// card payments only when it is set.
     pub stripe_publishable_key: Option<String>,
@@ -23,6 +34,7 @@ impl Default for PageSettings {
     fn default() -> Self {
         PageSettings {
             secure_cookies: false,
+            public_origin: None,
             stripe_publishable_key: None,
             ice_servers: "[]".to_owned(),
         }
@@ -69,10 +81,52 @@ impl PageSettings {
             secure_cookies: public_url
                 .get(..8)
                 .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://")),
+            public_origin: origin_of(public_url),
             stripe_publishable_key,
             ..PageSettings::default()
         }
     }
+
+    /// The origin of the links people share (`{origin}/signup?ref=...`): the
+    /// public origin, or [`DEFAULT_PUBLIC_ORIGIN`] without one.
+    pub fn link_origin(&self) -> &str {
+        self.public_origin
+            .as_deref()
+            .unwrap_or(DEFAULT_PUBLIC_ORIGIN)
+    }
+}
+
+/// The origin of `url` as a browser writes it in `Origin`: the scheme and
+/// host lowercased, the port kept unless it is the scheme's default; `None`
+/// without a `scheme://host`.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // Credentials, if any, are no part of the origin.
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let mut authority = authority.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => ":443",
+        "http" => ":80",
+        _ => "",
+    };
+    if !default_port.is_empty() && authority.ends_with(default_port) {
+        authority.truncate(authority.len() - default_port.len());
+    }
+    if authority.is_empty() || authority.starts_with(':') {
+        return None;
+    }
+    Some(format!("{scheme}://{authority}"))
 }
 
 #[cfg(test)]
@@ -85,6 +139,40 @@ mod tests {
         assert!(PageSettings::for_public_url("HTTPS://droply.example", None).secure_cookies);
         assert!(!PageSettings::for_public_url("http://localhost:8080", None).secure_cookies);
         assert!(!PageSettings::for_public_url("", None).secure_cookies);
+    }
+
+    #[test]
+    fn the_public_origin_is_the_urls_scheme_host_and_port() {
+        let origin = |url: &str| PageSettings::for_public_url(url, None).public_origin;
+        assert_eq!(
+            origin("https://droply.example"),
+            Some("https://droply.example".to_owned())
+        );
+        assert_eq!(
+            origin("HTTPS://Droply.Example/"),
+            Some("https://droply.example".to_owned())
+        );
+        assert_eq!(
+            origin("https://droply.example:443/app/"),
+            Some("https://droply.example".to_owned())
+        );
+        assert_eq!(
+            origin("http://localhost:8080"),
+            Some("http://localhost:8080".to_owned())
+        );
+        assert_eq!(
+            origin("https://droply.example:8443?x=1"),
+            Some("https://droply.example:8443".to_owned())
+        );
+        assert_eq!(origin(""), None);
+        assert_eq!(origin("droply.example"), None);
+        assert_eq!(origin("https:///path"), None);
+        assert_eq!(PageSettings::default().public_origin, None);
+        assert_eq!(PageSettings::default().link_origin(), DEFAULT_PUBLIC_ORIGIN);
+        assert_eq!(
+            PageSettings::for_public_url("https://droply.example/", None).link_origin(),
+            "https://droply.example"
+        );
     }
 
     #[test]

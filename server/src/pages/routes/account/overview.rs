@@ -1,10 +1,12 @@
 //! `GET /account`: who the signed-in person is (name, username, their
-//! public page), their referral link to share, where to go next, the
+//! public page), their referral link to share (absolute, on the public
+//! origin, so that it works pasted anywhere), where to go next, the
 //! "Sign out everywhere" form (`POST /signout/everywhere`), which ends every
 //! session of the account, and the way to close the account
 //! (`/account/close`).
 
 use axum::Router;
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use maud::html;
@@ -21,9 +23,16 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/account", get(show_account))
 }
 
-async fn show_account(viewer: Viewer) -> Result<Response, PageError> {
+async fn show_account(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
     let user = viewer.require("/account")?;
-    let referral = format!("/signup?ref={}", user.referral_code.as_str());
+    let referral = format!(
+        "{}/signup?ref={}",
+        state.pages.link_origin(),
+        user.referral_code.as_str()
+    );
     let content = html! {
         h1 { "My account" }
         section class="card account-summary" aria-labelledby="who" {
