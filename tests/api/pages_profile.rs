@@ -442,3 +442,104 @@ fn the_calendar_file_names_the_other_party_for_the_expert_and_the_client() {
     );
     assert!(!expert.raw.contains("grace Person"), "{}", expert.raw);
 }
+
+/// The client secret a pay page hands Stripe.js.
+fn client_secret(page: &str) -> String {
+    let at = page
+        .find("data-client-secret=\"")
+        .expect("the payment form")
+        + "data-client-secret=\"".len();
+    page[at..].split('"').next().expect("secret").to_owned()
+}
+
+/// Regression: the booking page of a paid booking said "Waiting for
+/// payment" with no way to pay, so leaving the pay page lost it (the
+/// client's own unpaid hold kept the slot off the profile until it
+/// lapsed); and `?paid=1` said the payment was being confirmed whatever
+/// the status, even on a cancelled booking.
+#[test]
+fn an_unpaid_booking_can_be_paid_from_its_page() {
+    let app = spawn_app_paying_pages("pk_test_droply");
+    let (_, grace) = expert_working(&app, "grace", "Europe/Berlin", "00:00", "24:00");
+    let (_, carl) = app.register("carl");
+    let page = browse(&app, "GET", "/@grace", Some(&carl), None);
+    assert_eq!(page.status, 200, "{}", page.raw);
+    let (start, key) = (first_slot(&page.raw), form_key(&page.raw));
+    let first = browse(
+        &app,
+        "POST",
+        "/@grace/book",
+        Some(&carl),
+        Some(&book_form(&start, &key)),
+    );
+    assert_eq!(first.status, 200, "{}", first.raw);
+    let secret = client_secret(&first.raw);
+    assert!(secret.starts_with("pi_"), "{secret}");
+    let at = first
+        .raw
+        .find("data-return-url=\"/bookings/")
+        .expect("the way back")
+        + "data-return-url=\"/bookings/".len();
+    let id: u64 = first.raw[at..]
+        .split('?')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("booking id");
+    let path = format!("/bookings/{id}");
+    let pay_path = format!("{path}/pay");
+    let pay_form = format!("action=\"{pay_path}\"");
+
+    // Back on the booking page, the client can still pay.
+    let booking_page = browse(&app, "GET", &path, Some(&carl), None);
+    assert_eq!(booking_page.status, 200, "{}", booking_page.raw);
+    assert!(booking_page.raw.contains("Waiting for payment"));
+    assert!(booking_page.raw.contains(&pay_form), "{}", booking_page.raw);
+    assert!(booking_page.raw.contains("Pay now"), "{}", booking_page.raw);
+    assert!(booking_page.raw.contains("name=\"_csrf\""));
+
+    // Without the CSRF token the form is refused; with it, the pay page
+    // again, over the same PaymentIntent.
+    let refused = browse(&app, "POST", &pay_path, Some(&carl), Some(""));
+    assert_eq!(refused.status, 403, "{}", refused.raw);
+    let form = format!("_csrf={CSRF}");
+    let pay = browse(&app, "POST", &pay_path, Some(&carl), Some(&form));
+    assert_eq!(pay.status, 200, "{}", pay.raw);
+    assert!(pay.raw.contains("Pay for your session"), "{}", pay.raw);
+    assert!(
+        pay.raw.contains(r#"data-publishable-key="pk_test_droply""#),
+        "{}",
+        pay.raw
+    );
+    assert_eq!(client_secret(&pay.raw), secret);
+    assert!(
+        pay.raw
+            .contains(&format!("data-return-url=\"{path}?paid=1\""))
+    );
+
+    // The expert sees no pay form, and cannot pay the client's booking.
+    let theirs = browse(&app, "GET", &path, Some(&grace), None);
+    assert_eq!(theirs.status, 200, "{}", theirs.raw);
+    assert!(!theirs.raw.contains(&pay_form), "{}", theirs.raw);
+    let not_theirs = browse(&app, "POST", &pay_path, Some(&grace), Some(&form));
+    assert_eq!(not_theirs.status, 403, "{}", not_theirs.raw);
+    assert!(!not_theirs.raw.contains("data-client-secret"));
+
+    // Cancelled: no payment notice, no pay form, and paying goes back to
+    // the booking page.
+    let cancelled = app.authed(
+        "POST",
+        &format!("/v1/bookings/{id}/cancel"),
+        &carl,
+        Some(r#"{"reason":"found another time"}"#),
+    );
+    assert_eq!(cancelled.status, 200, "{}", cancelled.raw);
+    let back = browse(&app, "GET", &format!("{path}?paid=1"), Some(&carl), None);
+    assert_eq!(back.status, 200, "{}", back.raw);
+    assert!(back.raw.contains("Cancelled"), "{}", back.raw);
+    assert!(!back.raw.contains("being confirmed"), "{}", back.raw);
+    assert!(!back.raw.contains("Payment received"), "{}", back.raw);
+    assert!(!back.raw.contains(&pay_form), "{}", back.raw);
+    let too_late = browse(&app, "POST", &pay_path, Some(&carl), Some(&form));
+    assert_eq!(too_late.status, 303, "{}", too_late.raw);
+    assert_eq!(too_late.header("location"), Some(path.as_str()));
+}

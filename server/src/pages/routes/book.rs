@@ -3,9 +3,11 @@
 //! form sent twice books once. A free session goes straight to its
 //! booking page; a paid one answers the pay page, where Stripe's Payment
 //! Element (Stripe.js and the embedded `pay.js`) confirms the
-//! PaymentIntent. Without payments a paid session is refused before the
-//! engine is asked. A slot taken meanwhile or a bad form shows the profile
-//! again with the reason (409 or 400), never a server error.
+//! PaymentIntent (the booking page answers the same pay page later, while
+//! the booking still waits for payment). Without payments a paid session is
+//! refused before the engine is asked. A slot taken meanwhile or a bad form
+//! shows the profile again with the reason (409 or 400), never a server
+//! error.
 
 use axum::Router;
 use axum::extract::State;
@@ -131,8 +133,10 @@ async fn book(
     }
 }
 
-/// The page that takes the payment of a new booking.
-fn pay_page(
+/// The page that takes the payment of a booking: a new one here, or one
+/// still waiting for payment from its own page (`POST /bookings/{id}/pay`,
+/// in `bookings`).
+pub(super) fn pay_page(
     viewer: &Viewer,
     expert: &User,
     booking: &Booking,

@@ -1,9 +1,12 @@
 //! One's bookings in a browser: a booking's page (`/bookings/{id}`: who,
 //! when in the viewer's zone and the expert's, status, price, the `.ics`
-//! download, and the meeting link once the call opens), joining the call
-//! (`/bookings/{id}/join`: this person's Daily meeting token is made then,
-//! and the browser sent to the room with it; or to the call page of the
-//! WebRTC fallback, `call`), its iCalendar file
+//! download, the meeting link once the call opens, and for its client a
+//! "Pay now" button while it waits for payment), paying for it
+//! (`POST /bookings/{id}/pay`: the pay page of a new booking again, over
+//! the booking's open PaymentIntent, so leaving that page loses nothing),
+//! joining the call (`/bookings/{id}/join`: this person's Daily meeting
+//! token is made then, and the browser sent to the room with it; or to the
+//! call page of the WebRTC fallback, `call`), its iCalendar file
 //! (`/bookings/{id}/calendar.ics`), and the list of one's bookings as
 //! client and as expert (`/account/bookings`). Only the booker and the
 //! provider see a booking; anyone else gets the 404 page, as the engine
@@ -11,20 +14,22 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderValue;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use droply_engine::PageRequest;
 use droply_engine::booking::BookingRole;
+use droply_engine::payments::start_payment;
 use droply_engine::video::{MeetingPath, check_joinable};
 use droply_models::{Booking, BookingId, BookingStatus, TimeZone, Timestamp, User, UserId};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::book::pay_page;
 use crate::http::{AppState, blocking};
 use crate::pages::extract::{PagePath, PageQuery, path_id};
-use crate::pages::layout::{Head, page};
+use crate::pages::layout::{Head, csrf_field, page};
 use crate::pages::page::{PageError, html, see_other, url_encode};
 use crate::pages::viewer::Viewer;
 use crate::pages::{assets, format};
@@ -32,11 +37,13 @@ use crate::pages::{assets, format};
 /// Bookings listed per role.
 const LISTED: usize = 50;
 
-/// `GET /bookings/{id}`, `GET /bookings/{id}/join`,
-/// `GET /bookings/{id}/calendar.ics` and `GET /account/bookings`.
+/// `GET /bookings/{id}`, `POST /bookings/{id}/pay`,
+/// `GET /bookings/{id}/join`, `GET /bookings/{id}/calendar.ics` and
+/// `GET /account/bookings`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/bookings/{id}", get(booking_page))
+        .route("/bookings/{id}/pay", post(pay_booking))
         .route("/bookings/{id}/join", get(join_call))
         .route("/bookings/{id}/calendar.ics", get(booking_calendar))
         .route("/account/bookings", get(my_bookings))
@@ -103,7 +110,8 @@ async fn booking_page(
         })
     })
     .await?;
-    let content = booking_markup(&viewer, me, &details, &arrival);
+    let payments = state.pages.stripe_publishable_key.is_some();
+    let content = booking_markup(&viewer, me, &details, &arrival, payments);
     Ok(html(page(
         &viewer,
         Head {
@@ -116,11 +124,14 @@ async fn booking_page(
     )))
 }
 
+/// The booking page's content; `payments`: whether this server takes card
+/// payments (the client of a booking waiting for payment can then pay it).
 fn booking_markup(
     viewer: &Viewer,
     me: UserId,
     details: &BookingDetails,
     arrival: &Arrival,
+    payments: bool,
 ) -> Markup {
     let booking = &details.booking;
     let expert = &details.expert;
@@ -132,12 +143,19 @@ fn booking_markup(
         booking.client_name.as_str()
     };
     let id = booking.id.get();
+    let awaiting_payment = booking.status == BookingStatus::PendingPayment;
+    // Back from paying, the payment is being confirmed: no second button.
+    let can_pay = as_client && awaiting_payment && payments && arrival.paid.is_none();
+    // The notice of a payment only while it means something: a cancelled
+    // booking says so in its status.
+    let paid_notice =
+        arrival.paid.is_some() && (awaiting_payment || booking.status == BookingStatus::Confirmed);
     html! {
         div class="narrow booking-page" {
             @if arrival.booked.is_some() && booking.status == BookingStatus::Confirmed {
                 p class="success" role="status" { "You're booked. See you then!" }
             }
-            @if arrival.paid.is_some() {
+            @if paid_notice {
                 p class="success" role="status" {
                     @if booking.status == BookingStatus::Confirmed { "Payment received. You're booked." }
                     @else { "Thank you. Your payment is being confirmed." }
@@ -186,6 +204,12 @@ fn booking_markup(
                         Meeting::None => {},
                     }
                 }
+                @if can_pay {
+                    form class="pay-now" method="post" action=(format!("/bookings/{id}/pay")) {
+                        (csrf_field(viewer))
+                        button type="submit" { "Pay now" }
+                    }
+                }
                 p class="actions" {
                     a class="button secondary" href=(format!("/bookings/{id}/calendar.ics")) download { "Add to calendar (.ics)" }
                     " "
@@ -194,6 +218,54 @@ fn booking_markup(
             }
         }
     }
+}
+
+/// `POST /bookings/{id}/pay`: the pay page again, for the booking's client
+/// while it waits for payment, over its open PaymentIntent (the engine makes
+/// none twice). A booking no longer owing anything (paid, cancelled, lapsed)
+/// goes back to its page; its provider may not pay it (403); without
+/// payments on this server, 503.
+async fn pay_booking(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PagePath(raw): PagePath<String>,
+) -> Result<Response, PageError> {
+    let id = booking_id(&raw)?;
+    let here = format!("/bookings/{}", id.get());
+    let me = viewer.require(&here)?.id;
+    let Some(publishable_key) = state.pages.stripe_publishable_key.clone() else {
+        return Err(PageError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Payments are unavailable right now.",
+        ));
+    };
+    let (booking, expert, payment) = blocking(&state, move |engine| {
+        let booking = engine.booking(id, me)?;
+        let expert = engine.account(booking.provider_id)?;
+        // Only the client's payment is started; nothing for anyone else.
+        let payment = if booking.user_id == me {
+            start_payment(engine.payments(), engine.store(), &booking)?
+        } else {
+            None
+        };
+        Ok((booking, expert, payment))
+    })
+    .await?;
+    if booking.user_id != me {
+        return Err(PageError::forbidden(
+            "Only the person who booked the session pays for it.",
+        ));
+    }
+    let Some(payment) = payment else {
+        return Ok(see_other(&here));
+    };
+    Ok(pay_page(
+        &viewer,
+        &expert,
+        &booking,
+        &payment,
+        &publishable_key,
+    ))
 }
 
 /// `Thu 3 Dec 2026, 14:00–15:00 (Europe/Paris)`.
