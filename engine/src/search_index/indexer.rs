@@ -98,8 +98,10 @@ fn load_or_rebuild(shared: &Arc<Shared>) -> Result<Arc<Indexes>> {
                 experts = indexes.text.len(),
                 "search index loaded"
             );
-            shared.set_state(IndexState::Following);
+            // Installed before it is said to follow: `/ready` latches on
+            // `Following`, and search needs the installed index.
             shared.install(Some(Arc::clone(&indexes)));
+            shared.set_state(IndexState::Following);
             Ok(indexes)
         }
         Err(reason) => rebuild_now(shared, &reason),
@@ -128,9 +130,9 @@ fn rebuild_now(shared: &Arc<Shared>, reason: &str) -> Result<Arc<Indexes>> {
         &shared.config,
         &progress,
     )?);
-    shared.set_state(IndexState::Following);
-    shared.set_error(None);
     shared.install(Some(Arc::clone(&indexes)));
+    shared.set_error(None);
+    shared.set_state(IndexState::Following);
     Ok(indexes)
 }
 
