@@ -63,6 +63,21 @@ fn book_form(start: &str, key: &str) -> String {
     )
 }
 
+/// `token`'s booking of the first slot on `expert`'s profile page, as the
+/// page's form sends it.
+fn book_first_slot(app: &TestApp, expert: &str, token: &str) -> Response {
+    let page = browse(app, "GET", &format!("/@{expert}"), Some(token), None);
+    assert_eq!(page.status, 200, "{}", page.raw);
+    let (start, key) = (first_slot(&page.raw), form_key(&page.raw));
+    browse(
+        app,
+        "POST",
+        &format!("/@{expert}/book"),
+        Some(token),
+        Some(&book_form(&start, &key)),
+    )
+}
+
 /// A free expert working every day in Berlin, as (id, username, token).
 fn free_expert(app: &TestApp, name: &str) -> (u64, String) {
     let (id, token) = expert_working(app, name, "Europe/Berlin", "00:00", "24:00");
@@ -412,16 +427,7 @@ fn the_calendar_file_names_the_other_party_for_the_expert_and_the_client() {
     let app = spawn_app();
     let (_, grace) = free_expert(&app, "grace");
     let (_, carl) = app.register("carl");
-    let page = browse(&app, "GET", "/@grace", Some(&carl), None);
-    assert_eq!(page.status, 200, "{}", page.raw);
-    let (start, key) = (first_slot(&page.raw), form_key(&page.raw));
-    let booked = browse(
-        &app,
-        "POST",
-        "/@grace/book",
-        Some(&carl),
-        Some(&book_form(&start, &key)),
-    );
+    let booked = book_first_slot(&app, "grace", &carl);
     assert_eq!(booked.status, 303, "{}", booked.raw);
     let location = booked.header("location").expect("location").to_owned();
     let ics_path = format!("{}/calendar.ics", location.trim_end_matches("?booked=1"));
@@ -462,16 +468,7 @@ fn an_unpaid_booking_can_be_paid_from_its_page() {
     let app = spawn_app_paying_pages("pk_test_droply");
     let (_, grace) = expert_working(&app, "grace", "Europe/Berlin", "00:00", "24:00");
     let (_, carl) = app.register("carl");
-    let page = browse(&app, "GET", "/@grace", Some(&carl), None);
-    assert_eq!(page.status, 200, "{}", page.raw);
-    let (start, key) = (first_slot(&page.raw), form_key(&page.raw));
-    let first = browse(
-        &app,
-        "POST",
-        "/@grace/book",
-        Some(&carl),
-        Some(&book_form(&start, &key)),
-    );
+    let first = book_first_slot(&app, "grace", &carl);
     assert_eq!(first.status, 200, "{}", first.raw);
     let secret = client_secret(&first.raw);
     assert!(secret.starts_with("pi_"), "{secret}");
