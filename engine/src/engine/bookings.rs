@@ -14,7 +14,7 @@ use crate::booking::{
     self, BookingAction, BookingRequest, BookingRole, IdempotencyKey, book_idempotent,
 };
 use crate::payments::{PaymentStart, send_refund, start_payment};
-use crate::{Page, PageRequest, Result};
+use crate::{Error, Page, PageRequest, Result};
 
 /// A booking as its creation answers it.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +59,19 @@ impl Engine {
     /// Booking `id` as `viewer` sees it; `NotFound` unless they are on it.
     pub fn booking(&self, id: BookingId, viewer: UserId) -> Result<Booking> {
         booking::booking_for(self.store(), id, viewer)
+    }
+
+    /// Booking `id`'s payment for its client, over its open PaymentIntent
+    /// (the pay page again): `None` when it owes nothing (paid, cancelled,
+    /// lapsed); `Forbidden` to its provider, `NotFound` to anyone else.
+    pub fn booking_payment(&self, id: BookingId, viewer: UserId) -> Result<Option<PaymentStart>> {
+        let booking = self.booking(id, viewer)?;
+        if booking.user_id != viewer {
+            return Err(Error::Forbidden(
+                "only the person who booked the session pays for it".to_owned(),
+            ));
+        }
+        start_payment(self.payments(), self.store(), &booking)
     }
 
     /// Booking `id` as an iCalendar event, for its booker or provider: one

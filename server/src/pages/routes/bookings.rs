@@ -20,7 +20,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use droply_engine::PageRequest;
 use droply_engine::booking::BookingRole;
-use droply_engine::payments::start_payment;
 use droply_engine::video::{MeetingPath, check_joinable};
 use droply_models::{Booking, BookingId, BookingStatus, TimeZone, Timestamp, User, UserId};
 use maud::{Markup, html};
@@ -240,22 +239,12 @@ async fn pay_booking(
         ));
     };
     let (booking, expert, payment) = blocking(&state, move |engine| {
+        let payment = engine.booking_payment(id, me)?;
         let booking = engine.booking(id, me)?;
         let expert = engine.account(booking.provider_id)?;
-        // Only the client's payment is started; nothing for anyone else.
-        let payment = if booking.user_id == me {
-            start_payment(engine.payments(), engine.store(), &booking)?
-        } else {
-            None
-        };
         Ok((booking, expert, payment))
     })
     .await?;
-    if booking.user_id != me {
-        return Err(PageError::forbidden(
-            "Only the person who booked the session pays for it.",
-        ));
-    }
     let Some(payment) = payment else {
         return Ok(see_other(&here));
     };
