@@ -68,9 +68,12 @@ fn a_new_york_viewer_gets_the_new_york_day() {
         list.first().and_then(|s| s["start"].as_str()),
         Some("2027-01-05T05:00:00Z")
     );
+    // A slot belongs to the day it starts on: the last starts at 23:30 New
+    // York time and ends past its midnight.
     assert_eq!(
-        list.last().and_then(|s| s["end"].as_str()),
-        Some("2027-01-06T05:00:00Z")
+        list.last()
+            .map(|s| (s["start"].as_str(), s["end"].as_str())),
+        Some((Some("2027-01-06T04:30:00Z"), Some("2027-01-06T05:30:00Z")))
     );
 }
 

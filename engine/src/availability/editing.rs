@@ -3,12 +3,15 @@
 //! `NotFound`, exactly as if it did not exist.
 
 use droply_models::{
-    AvailabilityException, AvailabilityExceptionId, AvailabilityRule, AvailabilityRuleId,
+    AvailabilityException, AvailabilityExceptionId, AvailabilityRule, AvailabilityRuleId, Booking,
     LocalTime, Timestamp, User, UserId, Weekday,
 };
 
-use super::{ExpertCalendar, Slot, SlotPolicy, SlotQuery, find_slots};
-use crate::store::{IndexName, MAX_PAGE_SIZE, PageRequest, Record, Store, Txn};
+use super::slot_finder::slot_span;
+use super::{
+    ExpertCalendar, Interval, MAX_BOOKING_MINUTES, Slot, SlotPolicy, SlotQuery, find_slots,
+};
+use crate::store::{Cursor, IndexName, KeyBuilder, MAX_PAGE_SIZE, PageRequest, Record, Store, Txn};
 use crate::{Error, Result};
 
 /// A new weekly rule, in the owner's time zone.
@@ -281,11 +284,43 @@ pub fn delete_exception(store: &Store, owner: UserId, id: AvailabilityExceptionI
 }
 
 /// The committed calendar of `expert`: zone, rules, exceptions, bookings
-/// (the sessions they give and those they booked with others) and busy
-/// times from their outside calendar.
+/// (the sessions they give and those they booked with others, their whole
+/// history) and busy times from their outside calendar.
 pub fn expert_calendar(store: &Store, expert: &User) -> Result<ExpertCalendar> {
     let mut bookings = all_of(store, IndexName::BookingsByProvider, expert.id)?;
     bookings.extend(all_of(store, IndexName::BookingsByBooker, expert.id)?);
+    calendar_with(store, expert, bookings)
+}
+
+/// [`expert_calendar`] with only the bookings that can take time from
+/// `hours`: those starting from the longest booking
+/// ([`MAX_BOOKING_MINUTES`]) plus the policy's buffer before it, to the
+/// buffer after it, read as key ranges of the start-time ordered booking
+/// indexes rather than the expert's whole history.
+fn calendar_over(
+    store: &Store,
+    expert: &User,
+    hours: Interval,
+    policy: &SlotPolicy,
+) -> Result<ExpertCalendar> {
+    let buffer = i64::from(policy.buffer_minutes);
+    let from = hours
+        .start
+        .plus_minutes(-buffer - i64::from(MAX_BOOKING_MINUTES));
+    let to = hours.end.plus_minutes(buffer);
+    let mut bookings = starting_within(store, IndexName::BookingsByProvider, expert.id, from, to)?;
+    bookings.extend(starting_within(
+        store,
+        IndexName::BookingsByBooker,
+        expert.id,
+        from,
+        to,
+    )?);
+    calendar_with(store, expert, bookings)
+}
+
+/// `expert`'s calendar holding `bookings`.
+fn calendar_with(store: &Store, expert: &User, bookings: Vec<Booking>) -> Result<ExpertCalendar> {
     Ok(ExpertCalendar {
         timezone: expert.timezone,
         rules: all_of(store, IndexName::RulesByUser, expert.id)?,
@@ -293,6 +328,40 @@ pub fn expert_calendar(store: &Store, expert: &User) -> Result<ExpertCalendar> {
         bookings,
         busy: crate::calendar::busy_of(store, expert.id)?,
     })
+}
+
+/// Bookings read per page of a window.
+const WINDOW_PAGE: usize = 100;
+
+/// `owner`'s bookings in `index` (keyed by owner, start time, id) that start
+/// in `[from, to)`, page by page from the first key at `from`, stopping at
+/// the first page that reaches `to`.
+fn starting_within(
+    store: &Store,
+    index: IndexName,
+    owner: UserId,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<Booking>> {
+    // Every key of a booking starting at `from` or later sorts after
+    // `owner ++ from`, which is no key itself (keys end with an id).
+    let mut cursor = Some(Cursor(
+        KeyBuilder::new().u64(owner.get()).time(from).build(),
+    ));
+    let mut out = Vec::new();
+    loop {
+        let page = store.list_index::<Booking>(
+            index,
+            &owner.to_be_bytes(),
+            &PageRequest::first(WINDOW_PAGE).after(cursor),
+        )?;
+        let reached_end = page.items.iter().any(|b| b.start_time >= to);
+        out.extend(page.items.into_iter().filter(|b| b.start_time < to));
+        match page.next {
+            Some(next) if !reached_end => cursor = Some(next),
+            _ => return Ok(out),
+        }
+    }
 }
 
 /// The bookable slots of expert `id`; `NotFound` when `id` is no expert;
@@ -321,5 +390,125 @@ pub fn expert_slots(
         duration_minutes: Some(minutes),
         ..*query
     };
-    find_slots(&expert_calendar(store, &expert)?, &query, policy)
+    // Only the bookings that can touch the hours the slots are cut from.
+    let Some(span) = slot_span(&query, policy)? else {
+        return Ok(Vec::new());
+    };
+    find_slots(
+        &calendar_over(store, &expert, span.hours, policy)?,
+        &query,
+        policy,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use droply_models::{BookingStatus, PaymentStatus, TimeZone};
+
+    use super::*;
+    use crate::test_rows::{ann_and_bob, booking, monday_rule};
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(text).expect("instant")
+    }
+
+    /// A confirmed, paid one-hour booking of `provider` by `booker` at `start`.
+    fn confirmed(store: &Store, booker: UserId, provider: UserId, start: Timestamp) {
+        let mut row = booking(booker, provider);
+        row.start_time = start;
+        row.end_time = start.plus_minutes(60);
+        row.status = BookingStatus::Confirmed;
+        row.payment_status = PaymentStatus::Succeeded;
+        store.bookings().create(row).expect("booking");
+    }
+
+    /// Regression: listing slots read every booking the expert ever gave or
+    /// took. Reading only those near the asked days must change nothing,
+    /// including bookings whose buffer reaches over either end of the days.
+    #[test]
+    fn slots_read_from_the_bookings_near_the_days_equal_those_of_the_whole_history() {
+        let (store, ann, bob) = ann_and_bob();
+        // Ann (Berlin) works Mondays 09:00-17:00 and is open too from Sunday
+        // 22:00Z to Monday 08:00Z and from 16:00Z to Tuesday 02:00Z.
+        store
+            .availability_rules()
+            .create(monday_rule(ann.id))
+            .expect("rule");
+        for (start, end) in [
+            ("2027-01-03T22:00:00Z", "2027-01-04T08:00:00Z"),
+            ("2027-01-04T16:00:00Z", "2027-01-05T02:00:00Z"),
+        ] {
+            store
+                .availability_exceptions()
+                .create(AvailabilityException {
+                    id: AvailabilityExceptionId::new(0),
+                    user_id: ann.id,
+                    start: at(start),
+                    end: at(end),
+                    reason: None,
+                    is_blocked: false,
+                    created_at: at("2027-01-01T00:00:00Z"),
+                })
+                .expect("exception");
+        }
+        // Years of sessions long past, and many far ahead.
+        for day in 0..600 {
+            confirmed(
+                &store,
+                bob.id,
+                ann.id,
+                at("2025-01-01T10:00:00Z").plus_days(day),
+            );
+        }
+        for day in 0..150 {
+            confirmed(
+                &store,
+                bob.id,
+                ann.id,
+                at("2027-02-01T10:00:00Z").plus_days(day),
+            );
+        }
+        // Near the asked Monday (a UTC day): one ending 23:30Z the evening
+        // before and one starting 01:00Z after it, whose 45-minute buffers
+        // reach into it, and one Ann booked with Bob at noon.
+        confirmed(&store, bob.id, ann.id, at("2027-01-03T22:30:00Z"));
+        confirmed(&store, bob.id, ann.id, at("2027-01-05T01:00:00Z"));
+        confirmed(&store, ann.id, bob.id, at("2027-01-04T12:00:00Z"));
+        let policy = SlotPolicy {
+            buffer_minutes: 45,
+            ..SlotPolicy::default()
+        };
+        let day = "2027-01-04".parse().expect("date");
+        let query = SlotQuery {
+            from: day,
+            to: day,
+            viewer_tz: TimeZone::UTC,
+            duration_minutes: Some(60),
+            now: at("2027-01-01T00:00:00Z"),
+        };
+        let listed = expert_slots(&store, ann.id, &query, &policy).expect("slots");
+        let whole = find_slots(
+            &expert_calendar(&store, &ann).expect("calendar"),
+            &query,
+            &policy,
+        )
+        .expect("slots");
+        assert_eq!(listed, whole);
+        let starts: Vec<Timestamp> = listed.iter().map(|slot| slot.start).collect();
+        assert_eq!(
+            starts.first(),
+            Some(&at("2027-01-04T00:30:00Z")),
+            "buffer before"
+        );
+        assert!(
+            !starts.contains(&at("2027-01-04T11:00:00Z")),
+            "Ann's own booking"
+        );
+        assert!(starts.contains(&at("2027-01-04T23:00:00Z")));
+        assert_eq!(
+            starts.last(),
+            Some(&at("2027-01-04T23:00:00Z")),
+            "buffer after"
+        );
+    }
 }
