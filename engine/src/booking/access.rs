@@ -121,7 +121,9 @@ pub fn check_move(booking: &Booking, next: BookingStatus, now: Timestamp) -> Res
 /// PaymentIntent to be cancelled at Stripe; cancelling one with a video room
 /// asks for the room to be deleted at Daily. Completing one creates the client's
 /// referrer's first-booking reward, if due. Confirming one puts its video
-/// room in the outbox.
+/// room in the outbox. Marking a no-show withdraws the client's review of the
+/// session and its stars from the expert's rating
+/// (`reviews::withdraw_review_of_no_show`).
 pub fn act(
     store: &Store,
     id: BookingId,
@@ -168,6 +170,9 @@ pub fn act(
         }
         let booking = txn.update(booking)?;
         crate::calendar::booking_changed(txn, Some(&before), &booking)?;
+        if next == BookingStatus::NoShow {
+            crate::reviews::withdraw_review_of_no_show(txn, &booking)?;
+        }
         let refund = if next == BookingStatus::Cancelled {
             crate::video::retire_room(txn, booking.id)?;
             crate::payments::give_up_intent(txn, PaymentFor::Booking(booking.id))?;

@@ -312,15 +312,16 @@ fn check_grid(start: Timestamp, zone: TimeZone, policy: &SlotPolicy) -> Result<(
 /// Moves a booking to `next`, refusing transitions the lifecycle forbids
 /// (`Invalid`) and moves the booking rules forbid ([`check_move`]:
 /// `InvalidState`), whoever asks; the API goes through [`act`], which also
-/// checks who asks.
+/// checks who asks. A move to `NoShow` withdraws the client's review of the
+/// session in the same write, as [`act`] does.
 pub fn transition(
     store: &Store,
     id: BookingId,
     next: BookingStatus,
     reason: Option<String>,
 ) -> Result<Booking> {
-    let now = Timestamp::now();
-    store.bookings().modify(id, |booking| {
+    store.write(|txn| {
+        let mut booking: Booking = txn.require(id)?;
         if !booking.status.can_transition_to(next) {
             return Err(Error::Invalid(format!(
                 "a {} booking cannot become {}",
@@ -328,12 +329,16 @@ pub fn transition(
                 next.as_str()
             )));
         }
-        check_move(booking, next, now)?;
+        check_move(&booking, next, txn.now())?;
         booking.status = next;
         if next == BookingStatus::Cancelled {
             booking.cancellation_reason = reason;
         }
-        Ok(())
+        let booking = txn.update(booking)?;
+        if next == BookingStatus::NoShow {
+            crate::reviews::withdraw_review_of_no_show(txn, &booking)?;
+        }
+        Ok(booking)
     })
 }
 

@@ -5,10 +5,16 @@
 //! Bayesian rating uses it at once), and the expert may answer once. A
 //! review is an engine-internal record, one per booking (a unique key),
 //! listed per expert newest first; it shows its author by a public name
-//! only ("Carl P."), never their id or email.
+//! only ("Carl P."), never their id or email. A session the expert marks a
+//! no-show did not take place: the write that marks it withdraws the
+//! client's review of it and its stars, and it cannot be reviewed again.
 
+mod no_show;
 mod record;
+#[cfg(test)]
+mod tests;
 
+pub(crate) use no_show::withdraw_review_of_no_show;
 pub use record::{Review, ReviewId};
 
 use droply_models::{Booking, BookingId, BookingStatus, User, UserId, text};
@@ -49,7 +55,9 @@ fn not_found(entity: &'static str, id: u64) -> Error {
 /// `author`'s review of booking `booking`: only its client (the provider is
 /// `Forbidden`, anyone else `NotFound`), only once it has ended, completed or
 /// still confirmed (never completed by the expert), and within the window
-/// (`InvalidState`), only once (`Conflict`).
+/// (`InvalidState`), only once (`Conflict`). A no-show is never reviewed
+/// (`InvalidState`), even after marking it withdrew the client's review and
+/// freed its key (`withdraw_review_of_no_show`).
 pub fn review_booking(
     store: &Store,
     booking: BookingId,
