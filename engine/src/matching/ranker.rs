@@ -390,17 +390,17 @@ impl Matcher {
                 ));
             }
         }
-        if let (Some(budget), Some(rate)) = (context.budget, expert.hourly_rate)
+        if let Some(budget) = context.budget
             && self
                 .config
                 .rates
-                .within(budget, rate.amount_minor, rate.currency)
+                .expert_within(budget, expert.hourly_rate, expert.currency)
         {
-            contributions.push(Contribution::new(
-                Signal::Budget,
-                format!("{} {}", rate.amount_minor, rate.currency.as_str()),
-                0.0,
-            ));
+            let value = match expert.hourly_rate {
+                Some(rate) => format!("{} {}", rate.amount_minor, rate.currency.as_str()),
+                None => "free".to_owned(),
+            };
+            contributions.push(Contribution::new(Signal::Budget, value, 0.0));
         }
         let score = contributions.iter().map(|c| c.weight).sum::<f32>();
         RankedExpert {

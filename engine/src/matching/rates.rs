@@ -113,7 +113,8 @@ impl RateTable {
     }
 
     /// The budget as one hourly-rate range per currency: its own exactly, every other
-    /// known currency converted and rounded outwards.
+    /// known currency converted and rounded outwards (a positive minimum to at least
+    /// one minor unit).
     pub fn ranges(&self, budget: &Budget) -> Vec<PriceRange> {
         let mut out = vec![*budget];
         if !self.per_unit.contains_key(&budget.currency) {
@@ -124,13 +125,28 @@ impl RateTable {
                 continue;
             }
             let convert = |v: i64| self.convert(v, budget.currency, currency);
+            // A positive minimum stays positive however small once converted: it
+            // leaves free experts (priced at zero) out in every currency.
+            let min_minor = budget.min_minor.and_then(|min| {
+                let floor = convert(min)?.floor() as i64;
+                Some(if min > 0 { floor.max(1) } else { floor })
+            });
             out.push(PriceRange {
                 currency,
-                min_minor: budget.min_minor.and_then(convert).map(|v| v.floor() as i64),
+                min_minor,
                 max_minor: budget.max_minor.and_then(convert).map(|v| v.ceil() as i64),
             });
         }
         out
+    }
+
+    /// Whether an expert pricing in `currency` at `rate` lies within the budget: a rate
+    /// of `None` (free sessions) counts as zero in `currency`, as the text index prices
+    /// a free expert (so a budget without a positive minimum keeps them).
+    pub fn expert_within(&self, budget: &Budget, rate: Option<Money>, currency: Currency) -> bool {
+        let (rate_minor, currency) =
+            rate.map_or((0, currency), |rate| (rate.amount_minor, rate.currency));
+        self.within(budget, rate_minor, currency)
     }
 
     /// Whether an hourly rate lies within the budget once converted.
@@ -195,6 +211,33 @@ mod tests {
         let rates = RateTable::from_json(r#"{"EUR": 1.0, "USD": 0.5}"#).expect("table");
         assert!(rates.within(&eur_budget(5000), 10_000, Currency::USD));
         assert!(!rates.within(&eur_budget(4000), 10_000, Currency::USD));
+    }
+
+    /// Regression: a free expert (no rate) was never within a budget, though a
+    /// maximum alone or a minimum of zero admits a session that costs nothing.
+    #[test]
+    fn a_free_expert_is_within_a_budget_without_a_positive_minimum() {
+        let rates = RateTable::from_json(r#"{"EUR": 1.0, "USD": 0.5}"#).expect("table");
+        let budget = |min_minor, max_minor| Budget {
+            currency: Currency::EUR,
+            min_minor,
+            max_minor,
+        };
+        for currency in [Currency::EUR, Currency::USD] {
+            assert!(rates.expert_within(&budget(None, Some(5000)), None, currency));
+            assert!(rates.expert_within(&budget(Some(0), Some(5000)), None, currency));
+            assert!(!rates.expert_within(&budget(Some(1), Some(5000)), None, currency));
+        }
+        // Regression: a minimum of one EUR cent became a USD range from zero, so a
+        // free expert pricing in USD passed a positive minimum in the index.
+        let positive = rates.ranges(&budget(Some(1), None));
+        assert!(
+            positive.iter().all(|range| range.min_minor >= Some(1)),
+            "{positive:?}"
+        );
+        let usd = |minor| Some(Money::new(minor, Currency::USD));
+        assert!(rates.expert_within(&eur_budget(5000), usd(10_000), Currency::USD));
+        assert!(!rates.expert_within(&eur_budget(4000), usd(10_000), Currency::USD));
     }
 
     /// Regression: the default table had 26 of the 54 supported currencies, so a price

@@ -159,7 +159,7 @@ fn a_budget_in_one_currency_reads_rates_in_others() {
         rate: Some((20_000, Currency::GBP)),
         ..Profile::default()
     });
-    let _unpriced = m.expert(&Profile {
+    let free = m.expert(&Profile {
         rate: None,
         ..Profile::default()
     });
@@ -173,8 +173,15 @@ fn a_budget_in_one_currency_reads_rates_in_others() {
     };
     let mut ids = m.ids(&filtered(budget(None, Some(10_000))));
     ids.sort();
-    // 100 USD = 92.59 EUR is within 100 EUR; 200 GBP = 235 EUR is not.
-    assert_eq!(ids, [cheap_eur, usd_100]);
+    // 100 USD = 92.59 EUR is within 100 EUR; 200 GBP = 235 EUR is not; free is.
+    assert_eq!(ids, [cheap_eur, usd_100, free]);
+    let mut ids = m.ids(&filtered(budget(Some(1), Some(10_000))));
+    ids.sort();
+    assert_eq!(
+        ids,
+        [cheap_eur, usd_100],
+        "a positive minimum leaves free out"
+    );
     assert_eq!(m.ids(&filtered(budget(Some(20_000), None))), [dear_gbp]);
     let results = m.search(&filtered(budget(None, Some(10_000))));
     for hit in &results.hits {

@@ -110,9 +110,49 @@ pub fn keyword(text: &str) -> String {
     text.trim().to_lowercase()
 }
 
+/// A location's comma-separated parts in keyword form, empty ones left out.
+fn location_parts(text: &str) -> impl Iterator<Item = String> {
+    text.split(',').map(keyword).filter(|part| !part.is_empty())
+}
+
+/// The keyword form a location filter value is looked up by: its comma-separated
+/// parts, each trimmed and lowercased, joined with `", "` (`"Berlin ,Germany"` is
+/// `"berlin, germany"`).
+pub(crate) fn location_key(text: &str) -> String {
+    location_parts(text).collect::<Vec<_>>().join(", ")
+}
+
+/// Every keyword a location is found under: the whole value ([`location_key`]) and
+/// each of its comma-separated parts, so that `Berlin`, `Germany` and
+/// `Berlin, Germany` all find "Berlin, Germany" (a part matches whole: `Berl` and
+/// `York` find nothing). None for a blank location.
+pub(crate) fn location_keys(text: &str) -> Vec<String> {
+    let mut keys = vec![location_key(text)];
+    for part in location_parts(text) {
+        if !keys.contains(&part) {
+            keys.push(part);
+        }
+    }
+    keys.retain(|key| !key.is_empty());
+    keys
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_location_is_found_under_its_whole_value_and_each_comma_part() {
+        assert_eq!(
+            location_keys(" Berlin ,  Germany "),
+            vec!["berlin, germany", "berlin", "germany"]
+        );
+        assert_eq!(location_keys("New York"), vec!["new york"]);
+        assert_eq!(location_keys("Paris, Paris"), vec!["paris, paris", "paris"]);
+        assert_eq!(location_keys(" , "), Vec::<String>::new());
+        assert_eq!(location_key("BERLIN,germany"), "berlin, germany");
+        assert_eq!(location_key(" Berlin "), "berlin");
+    }
 
     #[test]
     fn finds_wanted_terms_in_values_remembered_or_not() {

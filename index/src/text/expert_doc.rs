@@ -39,7 +39,8 @@ pub struct ExpertDoc {
     pub category_ids: Vec<CategoryId>,
     /// The currency the expert prices in.
     pub currency: Option<Currency>,
-    /// Hourly rate in minor units of `currency`, if the expert sells sessions.
+    /// Hourly rate in minor units of `currency`; `None` when sessions are free (indexed
+    /// as a rate of zero, so a price range admitting zero keeps the expert).
     pub hourly_rate_minor: Option<i64>,
     /// Average stars, if rated.
     pub rating: Option<f32>,
@@ -68,14 +69,17 @@ pub struct PriceRange {
 
 /// Restrictions on which experts a search returns. Empty lists and `None` restrict
 /// nothing; a list matches when any of its values does (values compare
-/// case-insensitively, whole value); the fields combine with AND.
+/// case-insensitively, whole value; a location also matches one of its comma-separated
+/// parts); the fields combine with AND.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ExpertFilters {
     /// Industries.
     pub industries: Vec<String>,
     /// Professions.
     pub professions: Vec<String>,
-    /// Locations.
+    /// Locations: each matches an expert's whole location or one of its
+    /// comma-separated parts (`Berlin` and `Germany` match "Berlin, Germany"; `Berl`
+    /// does not).
     pub locations: Vec<String>,
     /// Ranked skills (any of `skills_1..3`).
     pub skills: Vec<String>,
@@ -84,7 +88,9 @@ pub struct ExpertFilters {
     /// Content categories.
     pub categories: Vec<CategoryId>,
     /// Hourly-rate ranges, one per currency (a caller converting a budget into each
-    /// currency passes one range per currency; an expert matches any of them).
+    /// currency passes one range per currency; an expert matches any of them). A free
+    /// expert counts as a rate of zero in its currency: a range without a minimum, or
+    /// with a minimum of zero, keeps them.
     pub prices: Vec<PriceRange>,
     /// Lowest average rating.
     pub min_rating: Option<f32>,

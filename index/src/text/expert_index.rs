@@ -12,7 +12,7 @@ use tantivy::query::Query;
 use tantivy::schema::Field;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-use super::analyzer::{self, keyword};
+use super::analyzer::{self, keyword, location_keys};
 use super::counted_search::CountedSearch;
 use super::expert_doc::{ExpertDoc, ExpertFilters};
 use super::expert_schema::{EXPERT_SCHEMA_VERSION, ExpertFields, expert_schema, searched_fields};
@@ -150,7 +150,11 @@ impl ExpertTextIndex {
         }
         d.add_text(f.industry_kw, keyword(&doc.industry));
         d.add_text(f.profession_kw, keyword(&doc.profession));
-        d.add_text(f.location_kw, keyword(&doc.location));
+        // Found by its whole value and by each comma-separated part ("Berlin, Germany"
+        // by `Berlin` and `Germany`); the facet counts whole values.
+        for key in location_keys(&doc.location) {
+            d.add_text(f.location_kw, key);
+        }
         for (field, value) in [
             (f.industry_facet, &doc.industry),
             (f.profession_facet, &doc.profession),
@@ -163,9 +167,9 @@ impl ExpertTextIndex {
         if let Some(currency) = doc.currency {
             d.add_text(f.currency, currency.as_str());
         }
-        if let Some(rate) = doc.hourly_rate_minor {
-            d.add_i64(f.hourly_rate, rate);
-        }
+        // A free expert (no rate) is priced at zero, as free content is: inside every
+        // price range that admits zero, outside one with a positive minimum.
+        d.add_i64(f.hourly_rate, doc.hourly_rate_minor.unwrap_or(0));
         d.add_f64(f.rating, doc.rating.map_or(0.0, f64::from));
         d.add_u64(f.rating_count, u64::from(doc.rating_count));
         d.add_bool(f.is_available, doc.is_available);

@@ -10,9 +10,11 @@ use tantivy::schema::{
 
 use super::analyzer::ANALYZER;
 
-/// Bumped whenever the schema or the analyzer changes; an index of another version
-/// is rebuilt.
-pub const EXPERT_SCHEMA_VERSION: u32 = 2;
+/// Bumped whenever the schema, the analyzer or what a document writes into the fields
+/// changes; an index of another version is rebuilt. 3: `location_kw` holds each
+/// comma-separated part of a location too, and an expert without a rate is indexed at
+/// a rate of zero.
+pub const EXPERT_SCHEMA_VERSION: u32 = 3;
 
 /// Handles of every field.
 #[derive(Debug, Clone, Copy)]

@@ -18,7 +18,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
-use super::analyzer::{keyword, terms};
+use super::analyzer::{keyword, location_key, terms};
 use super::expert_doc::{ExpertFilters, PriceRange};
 use super::expert_schema::ExpertFields;
 use super::typos::{TypoDictionaries, Typos};
@@ -148,7 +148,9 @@ pub(crate) fn any_u64(field: Field, values: impl Iterator<Item = u64>) -> Box<dy
 }
 
 /// Any document priced within one of `ranges`: its `currency` keyword is the range's
-/// currency and its i64 `amount` lies within the bounds.
+/// currency and its i64 `amount` lies within the bounds. Free documents hold an amount
+/// of zero (content priced at zero, experts without a rate), so a range with no
+/// minimum, or a minimum of zero, keeps them and a positive minimum leaves them out.
 pub(crate) fn any_price(ranges: &[PriceRange], currency: Field, amount: Field) -> Box<dyn Query> {
     let clauses = ranges
         .iter()
@@ -216,13 +218,17 @@ pub(crate) fn filter_query(filters: &ExpertFilters, f: &ExpertFields) -> Option<
     for (field, values) in [
         (f.industry_kw, &filters.industries),
         (f.profession_kw, &filters.professions),
-        (f.location_kw, &filters.locations),
         (f.skill_kw, &filters.skills),
         (f.tag_kw, &filters.specialty_tags),
     ] {
         if !values.is_empty() {
             must.push(any_keyword(field, values));
         }
+    }
+    if !filters.locations.is_empty() {
+        // A location holds its whole value and each comma-separated part as keywords.
+        let keys: Vec<String> = filters.locations.iter().map(|v| location_key(v)).collect();
+        must.push(any_keyword(f.location_kw, &keys));
     }
     if !filters.categories.is_empty() {
         must.push(any_u64(

@@ -1,7 +1,7 @@
 //! The expert text index: field boosts, typo tolerance, filters, updates, and that only
 //! ids come back.
 
-use droply_index::{ExpertDoc, ExpertFilters, ExpertTextIndex, PriceRange};
+use droply_index::{ExpertDoc, ExpertFilters, ExpertTextIndex, FacetField, PriceRange};
 use droply_models::{CategoryId, Currency, UserId};
 
 fn doc(id: u64, profession: &str, skill: &str, bio: &str) -> ExpertDoc {
@@ -174,4 +174,97 @@ fn updates_replace_and_removals_delete_and_the_sequence_survives_reopening() {
             (UserId::new(3), 30)
         ]
     );
+}
+
+/// The ids `filters` allow, sorted.
+fn allowed(index: &ExpertTextIndex, filters: &ExpertFilters) -> Vec<u64> {
+    let mut ids: Vec<u64> = index
+        .matching_ids(filters)
+        .expect("ids")
+        .into_iter()
+        .map(|id| id.get())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Regression: `location = Berlin` compared the whole value, so it missed an expert in
+/// "Berlin, Germany".
+#[test]
+fn a_location_filter_matches_the_whole_location_or_one_of_its_comma_parts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = ExpertTextIndex::create(&dir.path().join("text")).expect("create");
+    let located = |id: u64, location: &str| ExpertDoc {
+        location: location.to_owned(),
+        ..doc(id, "Consultant", "Advice", "")
+    };
+    index
+        .upsert(&[
+            located(1, "Berlin, Germany"),
+            located(2, "New York, USA"),
+            located(3, "New York"),
+            located(4, "Paris"),
+        ])
+        .expect("upsert");
+    index.commit(1).expect("commit");
+    let at = |locations: &[&str]| ExpertFilters {
+        locations: locations.iter().map(|l| (*l).to_owned()).collect(),
+        ..ExpertFilters::default()
+    };
+    let cases: [(&[&str], Vec<u64>); 10] = [
+        (&["Berlin"], vec![1]),
+        (&["germany"], vec![1]),
+        (&["Berlin, Germany"], vec![1]),
+        (&[" BERLIN ,germany "], vec![1]),
+        (&["Berl"], vec![]),
+        (&["New York"], vec![2, 3]),
+        (&["USA"], vec![2]),
+        (&["York"], vec![]),
+        (&["Paris", "Germany"], vec![1, 4]),
+        (&["Germany, Berlin"], vec![]),
+    ];
+    for (locations, expected) in cases {
+        assert_eq!(allowed(&index, &at(locations)), expected, "{locations:?}");
+    }
+    // The facet still counts whole locations, as written.
+    let new_york = at(&["New York"][..]);
+    let counts = index
+        .facet_counts("", &new_york, &[], &[FacetField::Location], 10)
+        .expect("facets");
+    assert_eq!(counts.total, 2);
+    assert_eq!(
+        counts.fields,
+        vec![(
+            FacetField::Location,
+            vec![("New York".to_owned(), 1), ("New York, USA".to_owned(), 1)]
+        )]
+    );
+}
+
+/// Regression: an expert without a rate (free sessions) had no rate indexed, so every
+/// hourly-rate filter hid them, even `hourly_rate <= 5000`.
+#[test]
+fn a_price_range_without_a_positive_minimum_keeps_free_experts() {
+    let (_dir, index) = index();
+    index
+        .upsert(&[ExpertDoc {
+            hourly_rate_minor: None,
+            ..doc(5, "Mentor", "Careers", "Free advice.")
+        }])
+        .expect("upsert");
+    index.commit(8).expect("commit");
+    let priced = |min_minor: Option<i64>, max_minor: Option<i64>| ExpertFilters {
+        prices: vec![PriceRange {
+            currency: Currency::EUR,
+            min_minor,
+            max_minor,
+        }],
+        ..ExpertFilters::default()
+    };
+    // Experts 1-4 charge 10.00 to 40.00 EUR; expert 5 is free.
+    assert_eq!(allowed(&index, &priced(None, Some(2000))), vec![1, 2, 5]);
+    assert_eq!(allowed(&index, &priced(Some(0), Some(2000))), vec![1, 2, 5]);
+    assert_eq!(allowed(&index, &priced(None, None)), vec![1, 2, 3, 4, 5]);
+    assert_eq!(allowed(&index, &priced(Some(1), Some(2000))), vec![1, 2]);
+    assert_eq!(allowed(&index, &priced(Some(3000), None)), vec![3, 4]);
 }

@@ -2,11 +2,13 @@
 //! engine's [`MatchFilters`]. A filter is an expression string, or an array whose items
 //! are joined with AND (a string item is an expression, an inner array of strings means
 //! OR). Expressions join conditions with `AND` / `OR` (case-insensitive) and
-//! parentheses: `industry = Finance`, `skills IN [Rust, "Machine Learning"]`,
+//! parentheses: `industry = Finance`, `location = Berlin` (a location also matches one
+//! of its comma-separated parts), `skills IN [Rust, "Machine Learning"]`,
 //! `category = 3`, `rating >= 4.5`, `is_available = true`, `is_featured = true`,
 //! `bookable_within_days <= 7`, `hourly_rate >= 5000` (minor units of the request's
-//! `currency`), and for content `content_type = video`, `price <= 2000` (minor units of
-//! `currency`), `creator = 42`. What the engine can run is an AND of conditions in which
+//! `currency`; an expert with free sessions counts as 0), and for content
+//! `content_type = video`, `price <= 2000` (minor units of `currency`), `creator = 42`.
+//! What the engine can run is an AND of conditions in which
 //! an OR joins only `=` / `IN` on one list field (it becomes one `IN`); anything else is
 //! refused with a message naming the problem, and so is a field that does not apply to
 //! every kind of result the request asks for ([`SearchFilter::check_kinds`]).
