@@ -59,6 +59,34 @@ impl Engine {
         payments::request_payout(self.payments(), self.store(), user, amount)
     }
 
+    /// Pays out like [`Engine::request_payout`] unless a payout of `user`'s
+    /// was made after `seen` (when the form asking was shown; `None`: before
+    /// any payout): then `None`, nothing asked. A form sent twice pays once.
+    pub fn request_payout_unless_paid_since(
+        &self,
+        user: UserId,
+        amount: Option<Money>,
+        seen: Option<Timestamp>,
+    ) -> Result<Option<Payout>> {
+        payments::request_payout_unless_paid_since(
+            self.payments(),
+            self.store(),
+            user,
+            amount,
+            seen,
+        )
+    }
+
+    /// When `user`'s newest payout was made (`None`: they have none), for
+    /// the payout form to send back.
+    pub fn newest_payout_at(&self, user: UserId) -> Result<Option<Timestamp>> {
+        let newest = self
+            .store()
+            .payouts()
+            .by_user(user, &PageRequest::first(1).desc())?;
+        Ok(newest.items.first().map(|payout| payout.created_at))
+    }
+
     /// `user`'s payouts, newest first.
     pub fn payouts_of(&self, user: UserId, page: &PageRequest) -> Result<Page<Payout>> {
         self.store().payouts().by_user(user, page)

@@ -4,8 +4,11 @@
 //! intent) and recorded on both rows; the booker gets its client secret.
 //! If Stripe cannot be reached or refuses, the booking is cancelled (its
 //! slot freed) and the caller learns why: nobody is left holding a slot
-//! that cannot be paid for. A content purchase is started the same way; if
-//! Stripe fails it is marked failed and can be bought again.
+//! that cannot be paid for. A payment asked for again (pay now, a retried
+//! booking) reuses its recorded intent: failing to read it gives nothing
+//! up, the caller gets Stripe's error and may ask again. A content
+//! purchase is started the same way; if Stripe fails it is marked failed
+//! and can be bought again.
 //!
 //! Two requests may start one payment at once (an `Idempotency-Key` retry
 //! of a booking, a double click on Buy). While the first is still waiting
@@ -86,6 +89,11 @@ enum NoIntent {
     /// Stripe could not be reached or refused, or the amount cannot be
     /// charged.
     Failed(Error),
+    /// The payment's open PaymentIntent could not be read (Stripe
+    /// unreachable, a 5xx, ...): nothing is given up, the booking or
+    /// purchase keeps waiting for payment with its intent, and the caller
+    /// gets Stripe's error (`PaymentProvider`, 502) to ask again.
+    Unread(Error),
 }
 
 fn start(payments: &Payments, store: &Store, payment: Payment) -> Result<PaymentStart> {
@@ -95,7 +103,7 @@ fn start(payments: &Payments, store: &Store, payment: Payment) -> Result<Payment
     let intent = match &payment.intent_id {
         Some(id) => gateway
             .intent(id)
-            .map_err(|err| NoIntent::Failed(err.into())),
+            .map_err(|err| NoIntent::Unread(err.into())),
         None => match intent_request(payments, &payment) {
             Ok(request) => gateway
                 .create_intent(&request, &payment.intent_key(payments.instance()))
@@ -117,6 +125,10 @@ fn start(payments: &Payments, store: &Store, payment: Payment) -> Result<Payment
                 "the payment of this {} is still being started by another request; try again in a moment",
                 subject_noun(payment.pays_for)
             )));
+        }
+        Err(NoIntent::Unread(err)) => {
+            tracing::warn!(paying_for = %payment.pays_for, error = %err, "the payment's PaymentIntent could not be read; nothing given up");
+            return Err(err);
         }
         Err(NoIntent::Failed(err)) => {
             tracing::warn!(paying_for = %payment.pays_for, error = %err, "payment could not be started");

@@ -8,7 +8,8 @@
 //! ledger). A payout left `pending` by a crash or a failed call is sent
 //! again by [`payout_sweep`] with the same key, so Stripe transfers it
 //! once. [`scheduled_payouts`] pays out experts on a daily, weekly or
-//! monthly schedule.
+//! monthly schedule, counted from their newest payout Stripe did not
+//! refuse (a refused one paid nothing, so it does not start a period).
 
 use droply_models::{
     Money, Payout, PayoutId, PayoutSchedule, PayoutStatus, Timestamp, User, UserId,
@@ -34,6 +35,31 @@ pub fn request_payout(
     payments.gateway()?;
     let payout = store.write(|txn| reserve(txn, user, amount))?;
     send_transfer(payments, store, payout.id)
+}
+
+/// Like [`request_payout`], for a request made from a form shown when
+/// `user`'s newest payout was made at `seen` (`None`: they had none): when
+/// a payout was made after it (the same form sent twice, by a double click
+/// or after going back), `None` and nothing asked, so one form pays out
+/// once. The check is the scheduled payouts' overlap guard
+/// ([`paid_out_since`]), in the same write as the payout.
+pub fn request_payout_unless_paid_since(
+    payments: &Payments,
+    store: &Store,
+    user: UserId,
+    amount: Option<Money>,
+    seen: Option<Timestamp>,
+) -> Result<Option<Payout>> {
+    payments.gateway()?;
+    let payout = store.write(|txn| {
+        if paid_out_since(txn, user, seen)? {
+            return Ok(None);
+        }
+        reserve(txn, user, amount).map(Some)
+    })?;
+    payout
+        .map(|payout| send_transfer(payments, store, payout.id))
+        .transpose()
 }
 
 /// Inside a write: the payout row and its ledger row for `amount` of
@@ -179,9 +205,84 @@ pub(crate) fn plus_calendar_months(at: Timestamp, months: u32) -> Timestamp {
         )
 }
 
+/// How many payouts a page of [`payout_history`] reads.
+const HISTORY_PAGE: usize = 20;
+
+/// How many pages [`payout_history`] reads at most: past a hundred refused
+/// payouts in a row, the oldest of them starts the period.
+const HISTORY_PAGES: usize = 5;
+
+/// How long after a refused payout its schedule tries again at the
+/// soonest, so that a Stripe refusing every transfer is not asked at every
+/// sweep (a refused payout leaves a `failed` row each time).
+const REFUSED_RETRY_MINUTES: i64 = 60;
+
+/// What a scheduled run reads of an expert's payouts before it decides.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct PayoutHistory {
+    /// When the newest payout, of any status, was made: the overlap guard
+    /// ([`reserve_unless_paid_since`]) pays only if none was made after it.
+    newest: Option<Timestamp>,
+    /// When the newest payout Stripe did not refuse (any status but
+    /// `failed`) was made: the schedule's period runs from it.
+    paid: Option<Timestamp>,
+    /// When the newest payout was made, if Stripe refused it (`failed`):
+    /// the schedule tries again [`REFUSED_RETRY_MINUTES`] after it at the
+    /// soonest.
+    refused: Option<Timestamp>,
+}
+
+/// `user`'s payouts read newest first, up to the newest one that was not
+/// refused (at most [`HISTORY_PAGES`] pages; when every payout read was
+/// refused, the oldest read stands for the last one paid).
+fn payout_history(store: &Store, user: UserId) -> Result<PayoutHistory> {
+    let mut history = PayoutHistory::default();
+    let mut page = PageRequest::first(HISTORY_PAGE).desc();
+    let mut oldest_read = None;
+    for _ in 0..HISTORY_PAGES {
+        let payouts = store.payouts().by_user(user, &page)?;
+        for payout in &payouts.items {
+            if history.newest.is_none() {
+                history.newest = Some(payout.created_at);
+                if payout.status == PayoutStatus::Failed {
+                    history.refused = Some(payout.created_at);
+                }
+            }
+            if payout.status != PayoutStatus::Failed {
+                history.paid = Some(payout.created_at);
+                return Ok(history);
+            }
+            oldest_read = Some(payout.created_at);
+        }
+        match payouts.next {
+            Some(cursor) => page = PageRequest::first(HISTORY_PAGE).desc().after(Some(cursor)),
+            None => return Ok(history),
+        }
+    }
+    history.paid = oldest_read;
+    Ok(history)
+}
+
+/// When `schedule` pays out again after `history`: a period after the
+/// newest payout not refused ([`next_due`]), and, when the newest payout
+/// was refused, not before [`REFUSED_RETRY_MINUTES`] after it; `None`
+/// when nothing holds it back (no payout yet).
+fn due_after(schedule: PayoutSchedule, history: PayoutHistory) -> Option<Timestamp> {
+    let period = history.paid.and_then(|paid| next_due(schedule, paid));
+    let retry = history
+        .refused
+        .map(|refused| refused.plus_minutes(REFUSED_RETRY_MINUTES));
+    // `None` sorts first: the later of the two that hold it back.
+    period.max(retry)
+}
+
 /// Inside a scheduled payout's write: everything available to `user`,
 /// unless a payout was made after `last` (the newest payout its run saw
-/// when it read the schedule due): then `None`, nothing written.
+/// when it read the schedule due, [`PayoutHistory::newest`], whatever its
+/// status): then `None`, nothing written. A payout made meanwhile counts
+/// even if Stripe refused it: another run paid, or tried to, this period.
+/// (`last` is never the newest payout not refused, which may be older than
+/// a refused one: that would count the refused one and never pay again.)
 fn reserve_unless_paid_since(
     txn: &mut Txn<'_>,
     user: UserId,
@@ -207,8 +308,10 @@ fn paid_out_since(txn: &Txn<'_>, user: UserId, last: Option<Timestamp>) -> Resul
 }
 
 /// Pays out everything available to each expert whose schedule is due at
-/// `now` (the last payout is a period old, or there is none); returns how
-/// many payouts were made.
+/// `now` (the newest payout Stripe did not refuse is a period old, or there
+/// is none; a refused one is tried again an hour after it at the soonest,
+/// `due_after`); returns how many payouts were made: sent, or left
+/// pending for the sweep to send, never one Stripe refused.
 pub fn scheduled_payouts(payments: &Payments, store: &Store, now: Timestamp) -> Result<usize> {
     if payments.gateway().is_err() {
         return Ok(0);
@@ -224,25 +327,19 @@ pub fn scheduled_payouts(payments: &Payments, store: &Store, now: Timestamp) -> 
             if !expert.payout_enabled || !expert.pending_balance.is_positive() {
                 continue;
             }
-            let last = store
-                .payouts()
-                .by_user(expert.id, &PageRequest::first(1).desc())?
-                .items
-                .first()
-                .map(|payout| payout.created_at);
-            let due = last.and_then(|last| next_due(expert.payout_schedule, last));
-            if due.is_some_and(|due| due > now) {
+            let history = payout_history(store, expert.id)?;
+            if due_after(expert.payout_schedule, history).is_some_and(|due| due > now) {
                 continue;
             }
             // The schedule was read due outside the write: the write pays only
             // if no payout was made since (two runs overlapping at a lease
             // handover both read it due, and the second paid again).
-            let reserved = store.write(|txn| reserve_unless_paid_since(txn, expert.id, last));
+            let reserved =
+                store.write(|txn| reserve_unless_paid_since(txn, expert.id, history.newest));
             match reserved {
                 Ok(Some(payout)) => {
-                    made += 1;
-                    if let Err(err) = send_transfer(payments, store, payout.id) {
-                        tracing::warn!(user = %expert.id, payout = %payout.id, %err, "scheduled payout's transfer failed; the sweep sends it again");
+                    if sent_or_pending(payments, store, &payout) {
+                        made += 1;
                     }
                 }
                 Ok(None) | Err(Error::InsufficientBalance { .. }) => {}
@@ -257,11 +354,35 @@ pub fn scheduled_payouts(payments: &Payments, store: &Store, now: Timestamp) -> 
     Ok(made)
 }
 
+/// Sends a scheduled `payout`'s transfer; whether it counts as made: sent,
+/// or left pending for the sweep to send again, and not refused by Stripe
+/// (`failed`, its money given back to the balance).
+fn sent_or_pending(payments: &Payments, store: &Store, payout: &Payout) -> bool {
+    match send_transfer(payments, store, payout.id) {
+        Ok(sent) => sent.status != PayoutStatus::Failed,
+        Err(err) => {
+            tracing::warn!(user = %payout.user_id, payout = %payout.id, %err, "scheduled payout's transfer failed");
+            // Refused, it is failed; any other failure left it pending, and
+            // the sweep sends it again.
+            match store.get::<Payout>(payout.id) {
+                Ok(row) => row.is_some_and(|row| row.status != PayoutStatus::Failed),
+                Err(err) => {
+                    tracing::warn!(payout = %payout.id, %err, "scheduled payout could not be read again");
+                    false
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use droply_models::Currency;
 
+    use droply_test_support::stripe::{SECRET_KEY, StripeFake};
+
     use crate::payments::ledger::record_opening_balance;
+    use crate::payments::{PaymentsConfig, StripeConfig};
     use crate::store::Store;
     use crate::test_rows;
 
@@ -354,5 +475,146 @@ mod tests {
             .write(|txn| reserve_unless_paid_since(txn, expert, Some(first.created_at)))
             .expect("next period");
         assert_eq!(next.map(|p| p.amount.amount_minor), Some(1_200));
+    }
+
+    /// Regression: the period ran from the newest payout of any status, so
+    /// a payout Stripe refused (its money given back to the balance) made
+    /// the expert wait a whole period before being paid again.
+    #[test]
+    fn the_period_runs_from_the_newest_payout_stripe_did_not_refuse() {
+        let paid = at("2027-03-01T10:00:00Z");
+        let refused = at("2027-03-02T10:30:00Z");
+        let after_a_refusal = PayoutHistory {
+            newest: Some(refused),
+            paid: Some(paid),
+            refused: Some(refused),
+        };
+        // A day after the paid one, but no sooner than an hour after the refusal.
+        assert_eq!(
+            due_after(PayoutSchedule::Daily, after_a_refusal),
+            Some(at("2027-03-02T11:30:00Z"))
+        );
+        assert_eq!(
+            due_after(PayoutSchedule::Weekly, after_a_refusal),
+            Some(at("2027-03-08T10:00:00Z"))
+        );
+        let only_refused = PayoutHistory {
+            newest: Some(refused),
+            paid: None,
+            refused: Some(refused),
+        };
+        assert_eq!(
+            due_after(PayoutSchedule::Monthly, only_refused),
+            Some(at("2027-03-02T11:30:00Z"))
+        );
+        let paid_last = PayoutHistory {
+            newest: Some(paid),
+            paid: Some(paid),
+            refused: None,
+        };
+        assert_eq!(
+            due_after(PayoutSchedule::Daily, paid_last),
+            Some(at("2027-03-02T10:00:00Z"))
+        );
+        assert_eq!(
+            due_after(PayoutSchedule::Daily, PayoutHistory::default()),
+            None
+        );
+    }
+
+    /// Payments over `fake`, and the expert's connected account there.
+    fn paying_through(fake: &StripeFake, store: &Store, expert: UserId) -> Payments {
+        let account = fake.add_account("ann@example.com", true)["id"]
+            .as_str()
+            .expect("account")
+            .to_owned();
+        store
+            .write(|txn| {
+                let mut row: User = txn.require(expert)?;
+                row.stripe_account_id = Some(account.clone());
+                txn.update(row).map(drop)
+            })
+            .expect("connected account");
+        Payments::new(
+            store,
+            PaymentsConfig {
+                stripe: Some(StripeConfig {
+                    api_base: fake.base_url(),
+                    ..StripeConfig::new(SECRET_KEY.into(), "whsec_droply_tests".into())
+                }),
+                ..PaymentsConfig::default()
+            },
+        )
+        .expect("payments")
+    }
+
+    /// The statuses of `expert`'s payouts, oldest first.
+    fn statuses(store: &Store, expert: UserId) -> Vec<PayoutStatus> {
+        store
+            .payouts()
+            .by_user(expert, &PageRequest::first(10))
+            .expect("payouts")
+            .items
+            .iter()
+            .map(|payout| payout.status)
+            .collect()
+    }
+
+    /// Regression: a scheduled payout Stripe refused was counted as made,
+    /// and, being the newest payout, made the expert wait a whole period
+    /// (a week here) for the money it gave back to the balance.
+    #[test]
+    fn a_scheduled_payout_stripe_refused_is_not_made_and_is_tried_again_within_the_period() {
+        let fake = StripeFake::start(None);
+        let store = Store::open_temporary().expect("store");
+        let expert = expert_with_balance(&store, 5_000);
+        let payments = paying_through(&fake, &store, expert);
+        let now = Timestamp::now();
+
+        fake.fail_transfers(400, 1);
+        assert_eq!(
+            scheduled_payouts(&payments, &store, now).expect("refused run"),
+            0,
+            "a refused payout is not made"
+        );
+        assert_eq!(statuses(&store, expert), [PayoutStatus::Failed]);
+        assert_eq!(
+            scheduled_payouts(&payments, &store, now.plus_minutes(10)).expect("early run"),
+            0,
+            "not again at once"
+        );
+        assert_eq!(
+            scheduled_payouts(&payments, &store, now.plus_minutes(90)).expect("next run"),
+            1,
+            "the money given back is paid out within the week"
+        );
+        assert_eq!(
+            statuses(&store, expert),
+            [PayoutStatus::Failed, PayoutStatus::InTransit]
+        );
+        assert_eq!(fake.transfers().len(), 1);
+        // The payout made starts the week: nothing more before it is over.
+        top_up(&store, expert, 700);
+        assert_eq!(
+            scheduled_payouts(&payments, &store, now.plus_days(6)).expect("within the week"),
+            0
+        );
+    }
+
+    /// A scheduled payout whose transfer failed for now (Stripe's 5xx) is
+    /// made: it stays pending and the sweep sends it again.
+    #[test]
+    fn a_scheduled_payout_left_pending_for_the_sweep_is_made() {
+        let fake = StripeFake::start(None);
+        let store = Store::open_temporary().expect("store");
+        let expert = expert_with_balance(&store, 5_000);
+        let payments = paying_through(&fake, &store, expert);
+
+        fake.fail_transfers(500, 1);
+        assert_eq!(
+            scheduled_payouts(&payments, &store, Timestamp::now()).expect("run"),
+            1
+        );
+        assert_eq!(statuses(&store, expert), [PayoutStatus::Pending]);
     }
 }
