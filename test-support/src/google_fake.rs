@@ -8,7 +8,8 @@
 //! busy intervals set by the test, and events can be created, patched and
 //! deleted. Access tokens are checked on every API call (401 otherwise),
 //! expire after a configurable time, and a switch makes the next refresh
-//! answer `invalid_grant`, another makes the next API calls answer 503,
+//! answer `invalid_grant`, another makes refreshes rotate the refresh
+//! token, another makes the next API calls answer 503 (or 401),
 //! and another the next revocations (as when Google is down at a
 //! disconnect); the next refresh, or the next FreeBusy answer, can be held
 //! until released. Every request is logged by kind. The OAuth endpoints
@@ -28,7 +29,7 @@ use axum::routing::{delete, post};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use self::calendar_api::{create_event, delete_event, free_busy, patch_event};
+use self::calendar_api::{create_event, delete_event, free_busy, get_event, patch_event};
 use crate::loopback::Loopback;
 
 /// The client id the fake accepts.
@@ -50,6 +51,8 @@ pub struct FakeEvent {
     /// `transparency: transparent`: shown free, so not in free/busy
     /// answers (Google's default, `opaque`, is busy).
     pub transparent: bool,
+    /// Its private extended property `droply`, if set.
+    pub owner: Option<String>,
 }
 
 /// What the fake remembers.
@@ -65,6 +68,8 @@ struct Inner {
     expires_in: i64,
     /// The next refresh answers `invalid_grant`.
     fail_next_refresh: bool,
+    /// Refreshes answer a new refresh token and forget the one used.
+    rotate_refresh_tokens: bool,
     /// The busy intervals FreeBusy answers (RFC 3339 start, end).
     busy: Vec<(String, String)>,
     /// Events by id.
@@ -77,6 +82,8 @@ struct Inner {
     revoked: Vec<String>,
     /// How many Calendar API calls still answer 503.
     failing_api_calls: u32,
+    /// How many Calendar API calls still answer 401, whatever their token.
+    refused_api_calls: u32,
     /// How many revocations still answer 503 (revoking nothing).
     failing_revokes: u32,
     /// How many event creations are still made and then answered 503 (as
@@ -152,7 +159,10 @@ impl GoogleFake {
             .route("/calendar/v3/calendars/primary/events", post(create_event))
             .route(
                 "/calendar/v3/calendars/primary/events/{id}",
-                delete(delete_event).patch(patch_event).put(patch_event),
+                delete(delete_event)
+                    .get(get_event)
+                    .patch(patch_event)
+                    .put(patch_event),
             )
             .with_state(Arc::clone(&inner));
         let server = Loopback::serve("GoogleFake", "google-fake", app);
@@ -221,6 +231,20 @@ impl GoogleFake {
         lock(&self.inner).fail_next_refresh = true;
     }
 
+    /// Refresh grants answer a new refresh token beside the access token,
+    /// and the one they were asked with stops working (Google's refresh
+    /// token rotation).
+    pub fn rotate_refresh_tokens(&self) {
+        lock(&self.inner).rotate_refresh_tokens = true;
+    }
+
+    /// The next `n` Calendar API calls answer 401 (as when Google no longer
+    /// takes an access token before it was due to expire), each logged as
+    /// `refused`.
+    pub fn refuse_next_api_calls(&self, n: u32) {
+        lock(&self.inner).refused_api_calls = n;
+    }
+
     /// The next refresh grant waits, logged as `refresh-held`, until the returned sender
     /// sends or is dropped (for tests of what changes while a refresh is under way).
     pub fn hold_next_refresh(&self) -> tokio::sync::oneshot::Sender<()> {
@@ -255,6 +279,12 @@ impl GoogleFake {
     /// caller cannot know they were.
     pub fn lose_next_creates(&self, n: u32) {
         lock(&self.inner).lost_creates = n;
+    }
+
+    /// Puts `event` in the calendar (in place of any under its id), as
+    /// made there by someone else: another program, or the owner by hand.
+    pub fn put_event(&self, event: FakeEvent) {
+        lock(&self.inner).events.insert(event.id.clone(), event);
     }
 
     /// Removes event `id`, as its owner deleting it in Google Calendar.
@@ -391,7 +421,11 @@ async fn token(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> Response 
             if !inner.refresh.contains(&refresh) {
                 return oauth_error("invalid_grant");
             }
-            axum::Json(issue(&mut inner, false)).into_response()
+            let rotate = inner.rotate_refresh_tokens;
+            if rotate {
+                inner.refresh.retain(|t| *t != refresh);
+            }
+            axum::Json(issue(&mut inner, rotate)).into_response()
         }
         _ => oauth_error("unsupported_grant_type"),
     }

@@ -15,7 +15,7 @@ use crate::availability::Interval;
 use crate::store::{EntityKind, Record, Store, Txn};
 
 /// The most busy intervals kept per expert (a calendar with more in 90
-/// days keeps the earliest).
+/// days keeps the earliest, and is busy from the end of the last kept).
 pub const MAX_BUSY_INTERVALS: usize = 5_000;
 
 /// One busy stretch, `[start, end)`.
@@ -66,32 +66,58 @@ impl BusyTimes {
     }
 }
 
-/// Sorted, merged spans of `intervals`, at most [`MAX_BUSY_INTERVALS`].
-pub fn normalise(intervals: impl IntoIterator<Item = Interval>) -> Vec<BusySpan> {
-    crate::availability::IntervalSet::from_intervals(intervals)
-        .parts()
-        .iter()
-        .take(MAX_BUSY_INTERVALS)
-        .map(|part| BusySpan {
-            start: part.start,
-            end: part.end,
-        })
-        .collect()
+/// Busy spans as read: sorted, merged, at most [`MAX_BUSY_INTERVALS`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadSpans {
+    /// The earliest spans.
+    pub spans: Vec<BusySpan>,
+    /// Whether later ones were left out (past the cap): what lies after the
+    /// last span kept is then not known to be free.
+    pub truncated: bool,
 }
 
-/// `spans` as read for a window that ends at `window_end`, with all that
+/// Sorted, merged spans of `intervals`, the earliest
+/// [`MAX_BUSY_INTERVALS`] of them, and whether more were left out.
+pub fn normalise(intervals: impl IntoIterator<Item = Interval>) -> ReadSpans {
+    let set = crate::availability::IntervalSet::from_intervals(intervals);
+    let parts = set.parts();
+    ReadSpans {
+        truncated: parts.len() > MAX_BUSY_INTERVALS,
+        spans: parts
+            .iter()
+            .take(MAX_BUSY_INTERVALS)
+            .map(|part| BusySpan {
+                start: part.start,
+                end: part.end,
+            })
+            .collect(),
+    }
+}
+
+/// `read` as read for a window that ends at `window_end`, with all that
 /// lies past the window busy, from the start of that UTC day on (so syncs
 /// through one day write the same row): Google told nothing of it, so no
 /// slot there is offered or booked over an event the expert may have.
+/// When spans were left out past the cap, all from the end of the last one
+/// kept is busy too: the spans left out are busy, and the gaps between
+/// them unknown (not free).
 pub(crate) fn busy_past_the_window(
-    mut spans: Vec<BusySpan>,
+    read: ReadSpans,
     window_end: Timestamp,
 ) -> Result<Vec<BusySpan>> {
     const DAY_MICROS: i64 = 86_400_000_000;
-    let known_until = Timestamp::from_micros(window_end.utc_day().saturating_mul(DAY_MICROS))?;
+    let ReadSpans {
+        mut spans,
+        truncated,
+    } = read;
+    let window_day = Timestamp::from_micros(window_end.utc_day().saturating_mul(DAY_MICROS))?;
+    let known_until = match spans.last() {
+        Some(last) if truncated => last.end.min(window_day),
+        _ => window_day,
+    };
     let unknown = BusySpan {
         start: known_until,
-        end: known_until.plus_days(100 * 365),
+        end: window_day.plus_days(100 * 365),
     };
     spans.retain(|span| span.start < known_until);
     match spans.last_mut() {
@@ -238,9 +264,10 @@ mod tests {
     fn spans_are_merged_and_sorted() {
         let a = Interval::new(at("2027-01-04T11:00:00Z"), at("2027-01-04T12:00:00Z"));
         let b = Interval::new(at("2027-01-04T09:00:00Z"), at("2027-01-04T11:30:00Z"));
-        let spans = normalise(a.into_iter().chain(b));
+        let read = normalise(a.into_iter().chain(b));
+        assert!(!read.truncated);
         assert_eq!(
-            spans,
+            read.spans,
             [BusySpan {
                 start: at("2027-01-04T09:00:00Z"),
                 end: at("2027-01-04T12:00:00Z")

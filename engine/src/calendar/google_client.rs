@@ -29,6 +29,9 @@ pub enum GoogleFailure {
     Unauthorized,
     /// The event is not there (404 or 410).
     Gone,
+    /// The event id asked for is taken by an event that is not the one
+    /// this call makes (another store's, or one deleted since).
+    Taken,
     /// Anything else.
     Other,
 }
@@ -132,6 +135,10 @@ pub struct EventBody {
     pub start: Timestamp,
     /// When it ends.
     pub end: Timestamp,
+    /// Whose it is, `<instance key>:<booking id>`, kept in the event's
+    /// private extended property `droply`: a create that meets its own id
+    /// taken adopts the event only when it says the same.
+    pub owner: String,
 }
 
 impl EventBody {
@@ -146,9 +153,13 @@ impl EventBody {
             "description": self.description,
             "start": {"dateTime": self.start.to_rfc3339(), "timeZone": "UTC"},
             "end": {"dateTime": self.end.to_rfc3339(), "timeZone": "UTC"},
+            "extendedProperties": {"private": {OWNER_PROPERTY: self.owner}},
         })
     }
 }
+
+/// The private extended property naming an event's store and booking.
+const OWNER_PROPERTY: &str = "droply";
 
 /// The HTTP client, the runtime its calls run on, and where Google is.
 #[derive(Debug)]
@@ -369,7 +380,9 @@ impl GoogleClient {
     /// Creates `event` in the primary calendar; Google's event id. With
     /// `id` (chosen by us, the first time a booking gets an event) the call
     /// is idempotent: a retry after a lost answer meets 409 and keeps the
-    /// event the first call made.
+    /// event the first call made, once it has read that event back and
+    /// found it is `event`'s (its `owner`, and not deleted); an id taken by
+    /// any other event fails with [`GoogleFailure::Taken`].
     pub fn create_event(
         &self,
         access: &SecretString,
@@ -387,7 +400,15 @@ impl GoogleClient {
             .json(&body);
         let answer = self.send(request)?;
         if let (StatusCode::CONFLICT, Some(id)) = (answer.0, id) {
-            return Ok(id.to_owned());
+            return if self.event_is(access, id, &event.owner)? {
+                Ok(id.to_owned())
+            } else {
+                Err(GoogleError {
+                    message: format!("the event id {id} is taken by an event that is not ours"),
+                    retryable: false,
+                    failure: GoogleFailure::Taken,
+                })
+            };
         }
         let body = Self::expect_success(Ok(answer))?;
         body.get("id")
@@ -395,6 +416,30 @@ impl GoogleClient {
             .filter(|id| !id.is_empty() && id.len() <= 1024)
             .map(str::to_owned)
             .ok_or_else(|| GoogleError::unreadable("the new event has no id"))
+    }
+
+    /// Whether event `id` is there (not deleted) and `owner`'s, as its
+    /// private `droply` property says; false when it is not found.
+    fn event_is(
+        &self,
+        access: &SecretString,
+        id: &str,
+        owner: &str,
+    ) -> std::result::Result<bool, GoogleError> {
+        let request = self
+            .http
+            .get(self.event_url(id))
+            .bearer_auth(access.expose_secret());
+        let body = match Self::expect_success(self.send(request)) {
+            Ok(body) => body,
+            Err(err) if err.failure == GoogleFailure::Gone => return Ok(false),
+            Err(err) => return Err(err),
+        };
+        let cancelled = body.get("status").and_then(Value::as_str) == Some("cancelled");
+        let tagged = body
+            .pointer(&format!("/extendedProperties/private/{OWNER_PROPERTY}"))
+            .and_then(Value::as_str);
+        Ok(!cancelled && tagged == Some(owner))
     }
 
     /// Moves event `id` to `event`'s times and text.

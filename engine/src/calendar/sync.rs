@@ -24,8 +24,11 @@ use crate::availability::Interval;
 use crate::store::{Record, Store};
 use crate::{Error, Result};
 
+mod event_ids;
 mod linking;
 mod revoking;
+
+use self::event_ids::{event_id_of, event_owner, other_event_id, remade_event_id};
 
 /// What one sync pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -179,8 +182,9 @@ impl CalendarSync {
 
     /// Runs `call` with `user`'s access token, refreshed first when it
     /// expires within the margin, and once more after a refresh when
-    /// Google refuses it. `None` when the connection is gone or broken
-    /// (`invalid_grant` marks it so).
+    /// Google refuses it (with the refresh token the last refresh left:
+    /// Google may have replaced the one read first). `None` when the
+    /// connection is gone or broken (`invalid_grant` marks it so).
     fn with_access<T>(
         &self,
         google: &Google,
@@ -190,7 +194,7 @@ impl CalendarSync {
         report: &mut SyncReport,
         call: impl Fn(&SecretString) -> std::result::Result<T, GoogleError>,
     ) -> Result<Option<T>> {
-        let Some(connection) = store.get::<CalendarConnection>(user)? else {
+        let Some(mut connection) = store.get::<CalendarConnection>(user)? else {
             return Ok(None);
         };
         if connection.state != LinkState::Connected {
@@ -204,14 +208,17 @@ impl CalendarSync {
                 .open(&connection.access_token, &token_aad(user, "access"))?
         } else {
             match self.refresh(google, store, &connection, report)? {
-                Some(access) => access,
+                Some((access, refreshed)) => {
+                    connection = refreshed;
+                    access
+                }
                 None => return Ok(None),
             }
         };
         match call(&access) {
             Ok(value) => Ok(Some(value)),
             Err(err) if err.failure == GoogleFailure::Unauthorized => {
-                let Some(access) = self.refresh(google, store, &connection, report)? else {
+                let Some((access, _)) = self.refresh(google, store, &connection, report)? else {
                     return Ok(None);
                 };
                 call(&access).map(Some).map_err(Error::from)
@@ -221,14 +228,17 @@ impl CalendarSync {
     }
 
     /// Refreshes `connection`'s access token and stores it (after the
-    /// call); `invalid_grant` (or no refresh token) marks it broken.
+    /// call), with the refresh token Google gave in its place if it gave
+    /// one; the new access token and `connection` as refreshed (what a
+    /// later refresh must start from, stored or not). `invalid_grant` (or
+    /// no refresh token) marks it broken.
     fn refresh(
         &self,
         google: &Google,
         store: &Store,
         connection: &CalendarConnection,
         report: &mut SyncReport,
-    ) -> Result<Option<SecretString>> {
+    ) -> Result<Option<(SecretString, CalendarConnection)>> {
         let user = connection.user_id;
         let Some(sealed) = &connection.refresh_token else {
             self.mark_broken(
@@ -254,38 +264,35 @@ impl CalendarSync {
             }
             Err(err) => return Err(err.into()),
         };
-        let access_sealed = google.key.seal(
+        let mut refreshed = connection.clone();
+        refreshed.access_token = google.key.seal(
             secrecy::ExposeSecret::expose_secret(&grant.access_token),
             &token_aad(user, "access"),
         )?;
-        let refresh_sealed = grant
-            .refresh_token
-            .as_ref()
-            .map(|token| {
-                google.key.seal(
-                    secrecy::ExposeSecret::expose_secret(token),
-                    &token_aad(user, "refresh"),
-                )
-            })
-            .transpose()?;
-        store.write(|txn| {
+        if let Some(token) = &grant.refresh_token {
+            refreshed.refresh_token = Some(google.key.seal(
+                secrecy::ExposeSecret::expose_secret(token),
+                &token_aad(user, "refresh"),
+            )?);
+        }
+        let expires_in = chrono::TimeDelta::seconds(grant.expires_in);
+        let refreshed = store.write(|txn| {
+            let mut refreshed = refreshed.clone();
+            refreshed.access_expires_at = txn.now().saturating_add(expires_in);
             let Some(mut row) = txn.get::<CalendarConnection>(user)? else {
-                return Ok(());
+                return Ok(refreshed);
             };
             if !same_grant(&row, connection) {
-                return Ok(()); // reconnected meanwhile: the new grant stands
+                return Ok(refreshed); // reconnected meanwhile: the new grant stands
             }
-            row.access_token = access_sealed.clone();
-            if let Some(sealed) = &refresh_sealed {
-                row.refresh_token = Some(sealed.clone());
-            }
-            row.access_expires_at = txn
-                .now()
-                .saturating_add(chrono::TimeDelta::seconds(grant.expires_in));
-            txn.update(row).map(drop)
+            row.access_token = refreshed.access_token.clone();
+            row.refresh_token = refreshed.refresh_token.clone();
+            row.access_expires_at = refreshed.access_expires_at;
+            txn.update(row)?;
+            Ok(refreshed)
         })?;
         report.refreshed += 1;
-        Ok(Some(grant.access_token))
+        Ok(Some((grant.access_token, refreshed)))
     }
 
     /// Marks `connection` broken, unless the user connected again since it was read
@@ -320,13 +327,17 @@ impl CalendarSync {
         report: &mut SyncReport,
     ) -> Result<()> {
         let ops: Vec<CalendarOp> = store.iter::<CalendarOp>().collect::<Result<_>>()?;
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let instance = store.instance_key()?;
         let mut waiting: HashSet<BookingId> = HashSet::new();
         for op in ops {
             let touches = std::iter::once(op.booking_id).chain(op.replaces);
             let sent = if op.not_before > now || touches.clone().any(|id| waiting.contains(&id)) {
                 false
             } else {
-                match self.send_op(google, store, &op, now, report) {
+                match self.send_op(google, store, &instance, &op, now, report) {
                     Ok(sent) => {
                         report.events_sent += usize::from(sent);
                         sent || store.get::<CalendarOp>(op.id)?.is_none()
@@ -351,10 +362,13 @@ impl CalendarSync {
     /// the op stays queued, to be sent once they connect again (an op
     /// dropped then would leave a cancelled session's event in Google, or a
     /// confirmed one without its event); without any connection it goes.
+    /// A new event's id and owner name this store (`instance`, its
+    /// instance key) and the booking ([`event_ids`]).
     fn send_op(
         &self,
         google: &Google,
         store: &Store,
+        instance: &str,
         op: &CalendarOp,
         now: Timestamp,
         report: &mut SyncReport,
@@ -373,21 +387,33 @@ impl CalendarSync {
         let outcome: Option<Option<String>> = match (op.kind, booking) {
             _ if !connected => None,
             (CalendarOpKind::Upsert, Some(booking)) if has_event(booking.status) => {
-                let body = event_body(&booking);
+                let body = event_body(&booking, event_owner(instance, &booking));
+                // Under an id we chose, so that a retry after a lost answer
+                // finds the event made (409, and it is ours) instead of
+                // making another; an id taken by an event not ours (another
+                // store's) gives way to one of this operation's.
+                let create =
+                    |access: &SecretString, id: String| match google.client.create_event(
+                        access,
+                        &body,
+                        Some(&id),
+                    ) {
+                        Err(err) if err.failure == GoogleFailure::Taken => google
+                            .client
+                            .create_event(access, &body, Some(&other_event_id(&id, op))),
+                        other => other,
+                    };
                 self.with_access(google, store, user, now, report, |access| match &link {
                     Some(link) => match google.client.patch_event(access, &link.event_id, &body) {
                         // Deleted at Google: a new event, under an id of
                         // this operation's (the booking's stays taken by the
-                        // deleted one), so a retry after a lost answer finds
-                        // it made (409) instead of making another.
-                        Err(err) if err.failure == GoogleFailure::Gone => google
-                            .client
-                            .create_event(access, &body, Some(&remade_event_id(&booking, op))),
+                        // deleted one).
+                        Err(err) if err.failure == GoogleFailure::Gone => {
+                            create(access, remade_event_id(instance, &booking, op))
+                        }
                         other => other.map(|()| link.event_id.clone()),
                     },
-                    None => google
-                        .client
-                        .create_event(access, &body, Some(&event_id_of(&booking))),
+                    None => create(access, event_id_of(instance, &booking)),
                 })?
                 .map(Some)
             }
@@ -491,11 +517,13 @@ fn write_failed_attempt<R: Record>(
     })
 }
 
-/// Whether `row` still holds the grant `read` held: a disconnect and a new connection
-/// while a refresh was under way give the row another refresh token (sealed afresh) and
-/// another `connected_at`.
+/// Whether `row` still holds the grant `read` held: only connecting
+/// changes `connected_at` (a new connection over an old one moves it on;
+/// a disconnect deletes the row). Not the sealed refresh token: a refresh
+/// may store a new one (sealed with a fresh nonce besides) for the same
+/// grant.
 fn same_grant(row: &CalendarConnection, read: &CalendarConnection) -> bool {
-    row.connected_at == read.connected_at && row.refresh_token == read.refresh_token
+    row.connected_at == read.connected_at
 }
 
 /// Whether `row` is connected, with the grant `read` held: what was read
@@ -504,25 +532,14 @@ fn still_connected_with(row: &CalendarConnection, read: &CalendarConnection) -> 
     row.state == LinkState::Connected && same_grant(row, read)
 }
 
-/// The event id we ask Google to use for a booking's first event, so that
-/// a retried create cannot make a second one (Google's ids are 5-1024
-/// characters of `a`-`v` and `0`-`9`).
-fn event_id_of(booking: &Booking) -> String {
-    format!("dropb{:012}", booking.id.get())
-}
-
-/// The id of the event `op` makes anew for `booking` after the expert
-/// deleted its event in Google (base32hex, as `event_id_of`).
-fn remade_event_id(booking: &Booking, op: &CalendarOp) -> String {
-    format!("{}o{:012}", event_id_of(booking), op.id.get())
-}
-
-/// The event a booking shows in its expert's calendar.
-fn event_body(booking: &Booking) -> EventBody {
+/// The event a booking shows in its expert's calendar, `owner`'s
+/// ([`event_owner`]).
+fn event_body(booking: &Booking, owner: String) -> EventBody {
     EventBody {
         summary: format!("Droply session with {}", booking.client_name),
         description: format!("Booked on Droply (booking {}).", booking.id),
         start: booking.start_time,
         end: booking.end_time,
+        owner,
     }
 }

@@ -1,8 +1,9 @@
 //! The fake's Calendar API: FreeBusy (the busy intervals the test set and
 //! every event not shown free, its answer held when asked), and creating,
-//! patching and deleting events. Every call checks its access token (401
-//! otherwise) and answers 503 while failures are asked for; a creation can
-//! be made and its answer lost.
+//! reading, patching and deleting events (each keeps its private extended
+//! property `droply`). Every call checks its access token (401 otherwise)
+//! and answers 503 while failures are asked for, or 401 while refusals are;
+//! a creation can be made and its answer lost.
 
 use std::sync::{Arc, Mutex};
 
@@ -14,8 +15,14 @@ use serde_json::{Value, json};
 
 use super::{FakeEvent, Inner, api_error, lock};
 
-/// A 503 while failures are asked for (counted down), logged as `failed`.
+/// A 503 while failures are asked for (counted down), logged as `failed`;
+/// else a 401 while refusals are (counted down), logged as `refused`.
 fn injected_failure(inner: &mut Inner) -> Option<Response> {
+    if inner.failing_api_calls == 0 && inner.refused_api_calls > 0 {
+        inner.refused_api_calls -= 1;
+        inner.log.push(("refused".to_owned(), String::new()));
+        return Some(api_error(StatusCode::UNAUTHORIZED, "Invalid Credentials"));
+    }
     if inner.failing_api_calls == 0 {
         return None;
     }
@@ -122,7 +129,50 @@ fn event_from(id: &str, body: &Value, old: Option<&FakeEvent>) -> FakeEvent {
             Some(value) => value == "transparent",
             None => old.is_some_and(|e| e.transparent),
         },
+        owner: body
+            .pointer("/extendedProperties/private/droply")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| old.and_then(|e| e.owner.clone())),
     }
+}
+
+/// `GET .../events/{id}`: the event, with its private `droply` property;
+/// 404 when there is none under `id`.
+pub(super) async fn get_event(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let mut inner = lock(&inner);
+    if let Some(failure) = injected_failure(&mut inner) {
+        return failure;
+    }
+    let Some(token) = authorized(&inner, &headers) else {
+        inner.log.push(("unauthorized".to_owned(), String::new()));
+        return api_error(StatusCode::UNAUTHORIZED, "Invalid Credentials");
+    };
+    inner.log.push(("get".to_owned(), token));
+    let Some(event) = inner.events.get(&id) else {
+        return api_error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let transparency = if event.transparent {
+        "transparent"
+    } else {
+        "opaque"
+    };
+    let mut answer = json!({
+        "id": event.id,
+        "status": "confirmed",
+        "summary": event.summary,
+        "start": {"dateTime": event.start},
+        "end": {"dateTime": event.end},
+        "transparency": transparency,
+    });
+    if let Some(owner) = &event.owner {
+        answer["extendedProperties"] = json!({"private": {"droply": owner}});
+    }
+    axum::Json(answer).into_response()
 }
 
 /// `POST .../events`: makes an event under the id the caller chose, or a

@@ -137,6 +137,14 @@ impl CalendarSync {
                 None => old.as_ref().and_then(|o| o.refresh_token.clone()),
             };
             let now = txn.now();
+            // A new grant's `connected_at` is never its predecessor's: it
+            // is what tells the grants apart (`same_grant`).
+            let connected_at = match &old {
+                Some(old) if old.connected_at >= now => old
+                    .connected_at
+                    .saturating_add(chrono::TimeDelta::microseconds(1)),
+                _ => now,
+            };
             let connection = CalendarConnection {
                 user_id: user,
                 state: LinkState::Connected,
@@ -146,7 +154,7 @@ impl CalendarSync {
                 )?,
                 refresh_token,
                 access_expires_at: now.saturating_add(chrono::TimeDelta::seconds(grant.expires_in)),
-                connected_at: now,
+                connected_at,
                 last_sync_at: old.as_ref().and_then(|o| o.last_sync_at),
                 problem: None,
             };

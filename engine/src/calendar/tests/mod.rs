@@ -6,11 +6,13 @@
 //! put a token, the client secret or the key in a log line or in `Debug`
 //! output. The rest, by what they are about: `outbox` (a failed event
 //! operation stays in the outbox and is sent again once its backoff has
-//! passed), `revocation` (a revocation Google did not take at a disconnect
+//! passed; two stores sharing a calendar keep to their own events),
+//! `revocation` (a revocation Google did not take at a disconnect
 //! is sent again by the sync, given up after its attempts or age, sent
 //! before the expert consents again, and never sent once they are
-//! connected again) and `busy` (the synced window, and busy times read
-//! with a grant let go of during the call are not kept).
+//! connected again) and `busy` (the synced window, the cap on spans, busy
+//! times read with a grant let go of during the call are not kept, and
+//! those read after a refresh that rotated the refresh token are).
 
 mod busy;
 mod outbox;

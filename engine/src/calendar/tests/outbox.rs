@@ -1,9 +1,12 @@
 //! The calendar outbox against the Google fake: a failed event operation
 //! stays in the outbox and is sent again once its backoff has passed, a
-//! cancel waits for the reschedule it follows, and an event made again
-//! after the expert deleted it is made once when Google's answer is lost.
+//! cancel waits for the reschedule it follows, an event made again after
+//! the expert deleted it is made once when Google's answer is lost, two
+//! stores writing the same booking id to one calendar make two events and
+//! leave each other's alone, and an event id taken by an event not ours is
+//! not adopted.
 
-use droply_test_support::google_fake::GoogleFake;
+use droply_test_support::google_fake::{FakeEvent, GoogleFake};
 
 use super::{ann_connected, one_at_a_time};
 use crate::Store;
@@ -158,4 +161,129 @@ fn an_event_made_again_after_its_deletion_is_made_once_when_the_answer_is_lost()
     sync.sync_all(&store, now.plus_minutes(5)).expect("sync");
     assert_eq!(fake.events().len(), 1, "{:?}", fake.events());
     assert_eq!(store.count::<CalendarOp>(), 0);
+}
+
+/// The event id `store` links to booking `id`.
+fn linked_event(store: &Store, id: droply_models::BookingId) -> String {
+    store
+        .get::<CalendarEvent>(id)
+        .expect("read")
+        .expect("linked")
+        .event_id
+}
+
+/// Regression: an event's id was `dropb` and the booking id alone, and a
+/// create that met its id taken (409) took the event there as its own. Two
+/// stores (two deployments, or a store made again from nothing) writing to
+/// one expert's calendar both have a booking 1: the second adopted the
+/// first's event, then moved it on its reschedule and deleted it on its
+/// cancel.
+#[test]
+fn two_stores_with_the_same_booking_id_make_two_events_and_leave_each_other_alone() {
+    let _turn = one_at_a_time();
+    let fake = GoogleFake::start();
+    let (store_a, booking_a, _sync_a) = one_event_synced(&fake);
+    let (store_b, booking_b, sync_b) = one_event_synced(&fake);
+    assert_eq!(booking_a.id, booking_b.id, "both stores count from 1");
+    let events = fake.events();
+    assert_eq!(events.len(), 2, "{events:?}");
+    let (event_a, event_b) = (
+        linked_event(&store_a, booking_a.id),
+        linked_event(&store_b, booking_b.id),
+    );
+    assert_ne!(event_a, event_b);
+    let a_before = events
+        .iter()
+        .find(|e| e.id == event_a)
+        .expect("A's event")
+        .clone();
+    let instance_a = store_a.instance_key().expect("instance key");
+    assert_eq!(
+        a_before.owner,
+        Some(format!("{instance_a}:{}", booking_a.id.get())),
+        "the event names its store and booking"
+    );
+
+    // B moves its session a day later: only B's event moves.
+    let mut later = booking_b.clone();
+    later.start_time = booking_b.start_time.plus_days(1);
+    later.end_time = booking_b.end_time.plus_days(1);
+    let later = store_b
+        .write(|txn| {
+            let later = txn.update(later.clone())?;
+            booking_changed(txn, Some(&booking_b), &later)?;
+            Ok(later)
+        })
+        .expect("moved");
+    let now = droply_models::Timestamp::now();
+    let report = sync_b.sync_all(&store_b, now).expect("sync");
+    assert_eq!(report.events_sent, 1, "{report:?}");
+    let events = fake.events();
+    assert_eq!(
+        events.iter().find(|e| e.id == event_a),
+        Some(&a_before),
+        "A's event is left alone"
+    );
+    let b_moved = events.iter().find(|e| e.id == event_b).expect("B's event");
+    assert_eq!(b_moved.start, later.start_time.to_rfc3339());
+
+    // B cancels: only B's event goes.
+    store_b
+        .write(|txn| {
+            let mut cancelled = later.clone();
+            cancelled.status = droply_models::BookingStatus::Cancelled;
+            let cancelled = txn.update(cancelled)?;
+            booking_changed(txn, Some(&later), &cancelled)
+        })
+        .expect("cancelled");
+    sync_b
+        .sync_all(&store_b, droply_models::Timestamp::now())
+        .expect("sync");
+    assert_eq!(fake.events(), [a_before]);
+}
+
+/// Regression: a create that met its id taken (409) took whatever event
+/// was there as the one an earlier try made, without looking at it.
+#[test]
+fn an_event_id_taken_by_an_event_not_ours_is_not_adopted() {
+    let _turn = one_at_a_time();
+    let fake = GoogleFake::start();
+    let (store, booking, sync) = one_event_synced(&fake);
+    let ours = linked_event(&store, booking.id);
+    // Someone else's event now holds the id; the booking's event is to be
+    // made again (its link lost).
+    fake.remove_event(&ours);
+    let foreign = FakeEvent {
+        id: ours.clone(),
+        summary: "Dentist".to_owned(),
+        start: booking.start_time.plus_days(3).to_rfc3339(),
+        end: booking.end_time.plus_days(3).to_rfc3339(),
+        transparent: false,
+        owner: Some("another-store:1".to_owned()),
+    };
+    fake.put_event(foreign.clone());
+    store
+        .write(|txn| {
+            txn.delete::<CalendarEvent>(booking.id)?;
+            booking_changed(txn, None, &booking)
+        })
+        .expect("queued again");
+    let report = sync
+        .sync_all(&store, droply_models::Timestamp::now())
+        .expect("sync");
+    assert_eq!(report.events_sent, 1, "{report:?}");
+    assert_eq!(fake.count("get"), 1, "the taken id's event was read");
+    let remade = linked_event(&store, booking.id);
+    assert_ne!(remade, ours, "not the foreign event");
+    let events = fake.events();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events.contains(&foreign), "left as it was: {events:?}");
+    let made = events.iter().find(|e| e.id == remade).expect("made");
+    assert_eq!(made.start, booking.start_time.to_rfc3339());
+    assert!(
+        remade
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'v').contains(&c)),
+        "{remade}"
+    );
 }
