@@ -1,6 +1,7 @@
 //! The expert's availability and earnings pages through HTTP as a browser
 //! sends them: availability rules and exceptions are added and deleted
-//! (a bad id is a page, not a plain-text error), a refused payout shows
+//! (a bad id is a page, not a plain-text error; a refused form keeps what
+//! was typed and names a DST gap), a refused payout shows
 //! why, and payouts are listed fifty at a time with a link to the older
 //! ones.
 
@@ -120,6 +121,63 @@ fn availability_rules_and_exceptions_are_added_and_deleted_and_a_refused_payout_
     assert!(payout.status >= 400, "{} {}", payout.status, payout.raw);
     assert!(payout.raw.contains("role=\"alert\""), "{}", payout.raw);
     assert!(payout.raw.contains("Request payout"), "the form stays");
+}
+
+/// Regression: a refused availability form came back empty (the rule form
+/// at 09:00-17:00 whatever was typed), and an exception whose end fell in a
+/// DST gap was "not a date and time", blamed on `start`.
+#[test]
+fn a_refused_availability_form_keeps_what_was_typed_and_names_the_dst_gap() {
+    let app = spawn_app();
+    let (_, token) = app.register("gapkeeper");
+    let (cookie, csrf) = browser(&app, &token);
+    let cookie = format!("{cookie}; droply_tz=Europe%2FParis");
+    let backwards = post_form(
+        &app,
+        "/account/availability/rules",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("weekday", "3"),
+            ("start", "18:15"),
+            ("end", "08:45"),
+        ],
+    );
+    assert_eq!(backwards.status, 400, "{}", backwards.raw);
+    for kept in [
+        "name=\"start\" type=\"time\" required value=\"18:15\"",
+        "name=\"end\" type=\"time\" required value=\"08:45\"",
+        "value=\"3\" selected",
+    ] {
+        assert!(backwards.raw.contains(kept), "{kept}: {}", backwards.raw);
+    }
+    let gap = post_form(
+        &app,
+        "/account/availability/exceptions",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("start", "2027-03-28T01:00"),
+            ("end", "2027-03-28T02:30"),
+            ("kind", "open"),
+            ("reason", "Night shift"),
+        ],
+    );
+    assert_eq!(gap.status, 400, "{}", gap.raw);
+    assert!(
+        gap.raw
+            .contains("invalid end: 2027-03-28 02:30 does not exist in Europe/Paris"),
+        "{}",
+        gap.raw
+    );
+    for kept in [
+        "value=\"2027-03-28T01:00\"",
+        "value=\"2027-03-28T02:30\"",
+        "value=\"open\" selected",
+        "value=\"Night shift\"",
+    ] {
+        assert!(gap.raw.contains(kept), "{kept}: {}", gap.raw);
+    }
 }
 
 #[test]

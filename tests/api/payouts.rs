@@ -20,7 +20,7 @@ use crate::payments::{SLOT, assert_consistent, book, url, usd};
 
 /// An expert with a Stripe account at the fake, active, and `balance`
 /// available: (id, token, account id).
-fn payable_expert(app: &TestApp, balance: i64) -> (u64, String, String) {
+pub(crate) fn payable_expert(app: &TestApp, balance: i64) -> (u64, String, String) {
     let (id, token) = app.register("petra");
     app.make_expert(id, "Europe/Berlin");
     let account = with_account(app, id, "petra@example.com");

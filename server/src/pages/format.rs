@@ -1,7 +1,8 @@
 //! How the pages write values people read: money with its currency's
 //! symbol and minor digits, instants in the viewer's zone (with the zone's
 //! abbreviation where the clock shows that time twice, on the night it is
-//! turned back), ratings as stars. Never floats for money: the minor units
+//! turned back), the zone's name beside a time or atop a list of them,
+//! ratings as stars. Never floats for money: the minor units
 //! are split by integer arithmetic.
 
 use chrono::TimeZone as _;
@@ -78,6 +79,23 @@ pub fn clock(instant: Timestamp, zone: TimeZone) -> String {
     format!("{}{}", local.format("%H:%M"), repeated_time_mark(&local))
 }
 
+/// `14:00 (Europe/Paris)`: [`clock`] naming its zone, for a time that
+/// stands alone on a page.
+pub fn clock_with_zone(instant: Timestamp, zone: TimeZone) -> String {
+    format!("{} ({})", clock(instant, zone), zone_name(zone))
+}
+
+/// The zone as the pages name it: `Europe/Paris`, `America/New York`.
+pub fn zone_name(zone: TimeZone) -> String {
+    zone.as_str().replace('_', " ")
+}
+
+/// `Times in Europe/Paris.`: the note atop a list or table of times, which
+/// then need not each name their zone.
+pub fn times_in(zone: TimeZone) -> String {
+    format!("Times in {}.", zone_name(zone))
+}
+
 /// `Thursday 3 December` in `zone`.
 pub fn day(instant: Timestamp, zone: TimeZone) -> String {
     in_zone(instant, zone).format("%A %-d %B").to_string()
@@ -125,6 +143,10 @@ mod tests {
         assert_eq!(date_time(instant, paris), "Thu 3 Dec 2026, 14:00");
         assert_eq!(clock(instant, TimeZone::default()), "13:00");
         assert_eq!(day(instant, paris), "Thursday 3 December");
+        assert_eq!(clock_with_zone(instant, paris), "14:00 (Europe/Paris)");
+        let new_york = TimeZone::parse("America/New_York").expect("valid");
+        assert_eq!(zone_name(new_york), "America/New York");
+        assert_eq!(times_in(paris), "Times in Europe/Paris.");
         assert_eq!(rating(Some(4.75), 12), "★ 4.8 (12)");
         assert_eq!(rating(None, 0), "New");
     }

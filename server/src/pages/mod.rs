@@ -4,7 +4,8 @@
 //! the frame they share; `viewer` who is looking (the cookie session, the
 //! CSRF token, the time zone); `page` how a page or its error is answered;
 //! `extract` what handlers take from a request (query, form, path), refused
-//! as that error page;
+//! as that error page; `missing` the 404 and 405 pages of addresses no
+//! page serves;
 //! `format` money, times and ratings as people read them; `theme` an
 //! expert's branding as a stylesheet; `assets` the
 //! embedded stylesheet and scripts. Every page passes through `csrf` (a
@@ -20,6 +21,7 @@ pub(crate) mod csrf;
 mod extract;
 mod format;
 mod layout;
+mod missing;
 pub(crate) mod page;
 mod payment_form;
 mod routes;
@@ -31,6 +33,7 @@ mod viewer;
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 
+pub(crate) use missing::missing;
 pub use routes::account::{ONBOARDING_REFRESH_PATH, ONBOARDING_RETURN_PATH};
 pub(crate) use security_headers::strict_transport_security;
 pub use settings::{DEFAULT_PUBLIC_ORIGIN, PageSettings, ice_servers_json};

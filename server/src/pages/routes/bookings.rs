@@ -8,7 +8,10 @@
 //! token is made then, and the browser sent to the room with it; or to the
 //! call page of the WebRTC fallback, `call`), its iCalendar file
 //! (`/bookings/{id}/calendar.ics`), and the list of one's bookings as
-//! client and as expert (`/account/bookings`). Only the booker and the
+//! client and as expert (`/account/bookings`: the latest start first, 50
+//! a time per role, each list with a link to its older ones carrying the
+//! store's cursor, `?booked_after=` and `?received_after=`; a cursor the
+//! page did not write is the 400 page). Only the booker and the
 //! provider see a booking; anyone else gets the 404 page, as the engine
 //! answers.
 
@@ -26,15 +29,18 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::book::pay_page;
-use crate::http::{AppState, blocking};
+use crate::http::{AppState, ErrorCode, blocking};
 use crate::pages::extract::{PagePath, PageQuery, path_id};
 use crate::pages::layout::{Head, csrf_field, page};
 use crate::pages::page::{PageError, html, see_other, url_encode};
 use crate::pages::viewer::Viewer;
 use crate::pages::{assets, format};
 
-/// Bookings listed per role.
+/// Bookings listed per role and page.
 const LISTED: usize = 50;
+
+/// Where `/account/bookings` goes on from.
+const MY_BOOKINGS: &str = "/account/bookings";
 
 /// `GET /bookings/{id}`, `POST /bookings/{id}/pay`,
 /// `GET /bookings/{id}/join`, `GET /bookings/{id}/calendar.ics` and
@@ -45,7 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/bookings/{id}/pay", post(pay_booking))
         .route("/bookings/{id}/join", get(join_call))
         .route("/bookings/{id}/calendar.ics", get(booking_calendar))
-        .route("/account/bookings", get(my_bookings))
+        .route(MY_BOOKINGS, get(my_bookings))
 }
 
 /// Flags the booking and payment pages add on the way back.
@@ -339,44 +345,120 @@ struct Row {
     link: Option<String>,
 }
 
-async fn my_bookings(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
-    let me = viewer.require("/account/bookings")?.id;
-    let (booked, received) = blocking(&state, move |engine| {
-        let page = PageRequest::first(LISTED);
-        let mut booked = Vec::new();
-        for booking in engine.bookings_of(me, BookingRole::Client, &page)?.items {
+/// The query of `/account/bookings`: where each list goes on from (the
+/// cursor of the previous page's last booking; absent, the latest).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ListQuery {
+    /// Sessions one booked, after this cursor.
+    booked_after: Option<String>,
+    /// Sessions booked with one, after this cursor.
+    received_after: Option<String>,
+}
+
+impl ListQuery {
+    /// The page of one list: the latest start first, after `raw` when
+    /// given; a cursor this page did not write is a 400.
+    fn page(raw: Option<&str>) -> Result<PageRequest, PageError> {
+        let first = PageRequest::first(LISTED).desc();
+        match raw {
+            None | Some("") => Ok(first),
+            Some(raw) => raw
+                .parse()
+                .map(|cursor| first.after(Some(cursor)))
+                .map_err(|_| broken_link()),
+        }
+    }
+}
+
+/// A page link whose cursor is not one this page wrote.
+fn broken_link() -> PageError {
+    PageError::bad_request("That page link is broken. Start again from your bookings.")
+}
+
+/// One list's rows and the cursor of its next (older) page.
+struct Listed {
+    rows: Vec<Row>,
+    next: Option<String>,
+}
+
+async fn my_bookings(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PageQuery(query): PageQuery<ListQuery>,
+) -> Result<Response, PageError> {
+    let me = viewer.require(MY_BOOKINGS)?.id;
+    let booked_page = ListQuery::page(query.booked_after.as_deref())?;
+    let received_page = ListQuery::page(query.received_after.as_deref())?;
+    let lists = blocking(&state, move |engine| {
+        let page = engine.bookings_of(me, BookingRole::Client, &booked_page)?;
+        let mut rows = Vec::with_capacity(page.items.len());
+        for booking in page.items {
             let expert = engine.account(booking.provider_id)?;
-            booked.push(Row {
+            rows.push(Row {
                 booking,
                 with: expert.full_name,
                 link: Some(format!("/@{}", url_encode(expert.username.as_str()))),
             });
         }
-        let received = engine
-            .bookings_of(me, BookingRole::Provider, &page)?
-            .items
-            .into_iter()
-            .map(|booking| Row {
-                with: booking.client_name.clone(),
-                booking,
-                link: None,
-            })
-            .collect::<Vec<_>>();
+        let booked = Listed {
+            rows,
+            next: page.next.map(|cursor| cursor.to_string()),
+        };
+        let page = engine.bookings_of(me, BookingRole::Provider, &received_page)?;
+        let received = Listed {
+            rows: page
+                .items
+                .into_iter()
+                .map(|booking| Row {
+                    with: booking.client_name.clone(),
+                    booking,
+                    link: None,
+                })
+                .collect(),
+            next: page.next.map(|cursor| cursor.to_string()),
+        };
         Ok((booked, received))
     })
-    .await?;
+    .await;
+    let (booked, received) = match lists {
+        Ok(lists) => lists,
+        // A well-formed cursor of another list (another person's, or the
+        // other role's) is refused by the store as invalid input.
+        Err(err) if err.code() == ErrorCode::InvalidInput => return Err(broken_link()),
+        Err(err) => return Err(PageError::from(err)),
+    };
+    // Each list's link to its older page keeps where the other list is.
+    let booked_more = booked
+        .next
+        .as_deref()
+        .map(|next| more_link(Some(next), query.received_after.as_deref()));
+    let received_more = received
+        .next
+        .as_deref()
+        .map(|next| more_link(query.booked_after.as_deref(), Some(next)));
+    let paged = query.booked_after.is_some() || query.received_after.is_some();
     let zone = viewer.time_zone();
     let content = html! {
         h1 { "My bookings" }
-        p class="note" { "Times in " (zone.as_str().replace('_', " ")) "." }
+        p class="note" { "Latest first. Times in " (zone.as_str().replace('_', " ")) "." }
+        @if paged {
+            p { a href=(MY_BOOKINGS) { "Back to the latest bookings" } }
+        }
         section aria-labelledby="booked-heading" {
             h2 id="booked-heading" { "Sessions you booked" }
-            (booking_table(&booked, zone, "Expert", "You have not booked a session yet."))
+            (booking_table(&booked.rows, zone, "Expert", "You have not booked a session yet."))
+            @if let Some(href) = &booked_more {
+                p { a class="more" rel="next" href=(href) { "Older bookings" } }
+            }
         }
-        @if !received.is_empty() || viewer.user.as_ref().is_some_and(User::is_expert) {
+        @if !received.rows.is_empty() || received_more.is_some() || viewer.user.as_ref().is_some_and(User::is_expert) {
             section aria-labelledby="received-heading" {
                 h2 id="received-heading" { "Sessions booked with you" }
-                (booking_table(&received, zone, "Client", "Nobody has booked you yet."))
+                (booking_table(&received.rows, zone, "Client", "Nobody has booked you yet."))
+                @if let Some(href) = &received_more {
+                    p { a class="more" rel="next" href=(href) { "Older sessions booked with you" } }
+                }
             }
         }
     };
@@ -390,6 +472,22 @@ async fn my_bookings(State(state): State<AppState>, viewer: Viewer) -> Result<Re
         },
         content,
     )))
+}
+
+/// `/account/bookings` with each list going on from its cursor, if any.
+fn more_link(booked_after: Option<&str>, received_after: Option<&str>) -> String {
+    let mut query = Vec::new();
+    if let Some(cursor) = booked_after.filter(|c| !c.is_empty()) {
+        query.push(format!("booked_after={}", url_encode(cursor)));
+    }
+    if let Some(cursor) = received_after.filter(|c| !c.is_empty()) {
+        query.push(format!("received_after={}", url_encode(cursor)));
+    }
+    if query.is_empty() {
+        MY_BOOKINGS.to_owned()
+    } else {
+        format!("{MY_BOOKINGS}?{}", query.join("&"))
+    }
 }
 
 fn booking_table(rows: &[Row], zone: TimeZone, party: &str, empty: &str) -> Markup {
@@ -437,6 +535,27 @@ mod tests {
             assert_eq!(
                 booking_id(bad).expect_err("refused").status(),
                 axum::http::StatusCode::NOT_FOUND
+            );
+        }
+    }
+
+    #[test]
+    fn a_list_link_keeps_the_other_lists_cursor_and_a_bad_cursor_is_a_400() {
+        assert_eq!(more_link(None, None), "/account/bookings");
+        assert_eq!(
+            more_link(Some("00ab"), Some("01cd")),
+            "/account/bookings?booked_after=00ab&received_after=01cd"
+        );
+        assert_eq!(
+            more_link(None, Some("01cd")),
+            "/account/bookings?received_after=01cd"
+        );
+        assert!(ListQuery::page(None).is_ok());
+        assert!(ListQuery::page(Some("00ab")).is_ok());
+        for bad in ["nonsense", "abc", "+f"] {
+            assert_eq!(
+                ListQuery::page(Some(bad)).expect_err("refused").status(),
+                axum::http::StatusCode::BAD_REQUEST
             );
         }
     }

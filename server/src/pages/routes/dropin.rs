@@ -173,7 +173,7 @@ fn heading(viewer: &Viewer, session: &DropinSession) -> Markup {
     html! {
         @if let Some(start) = upcoming {
             p class="live-label upcoming" {
-                "Starts " (format::day(start, zone)) " at " (format::clock(start, zone)) " (" (zone.as_str()) ")"
+                "Starts " (format::day(start, zone)) " at " (format::clock_with_zone(start, zone))
             }
         } @else {
             p class="live-label" { "Live drop-in" }

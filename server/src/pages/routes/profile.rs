@@ -280,9 +280,11 @@ fn content_for_sale(items: &[ContentDetails]) -> Markup {
     }
 }
 
-/// Upcoming and live drop-ins, each linking to its room.
+/// Upcoming and live drop-ins, each linking to its room, with when it
+/// starts or started in the viewer's zone, named.
 fn dropins(viewer: &Viewer, sessions: &[DropinSession]) -> Markup {
     let zone = viewer.time_zone();
+    let now = Timestamp::now();
     html! {
         @if !sessions.is_empty() {
             section class="profile-section profile-dropins" aria-labelledby="dropins-heading" {
@@ -293,7 +295,8 @@ fn dropins(viewer: &Viewer, sessions: &[DropinSession]) -> Markup {
                             a href=(format!("/d/{}", url_encode(session.session_code.as_str()))) { (session.topic) }
                             " "
                             @match session.started_at {
-                                Some(started) => span class="live" { "● Live since " (format::clock(started, zone)) },
+                                Some(start) if start > now => span class="muted" { "Starts " (format::day(start, zone)) " at " (format::clock_with_zone(start, zone)) },
+                                Some(started) => span class="live" { "● Live since " (format::clock_with_zone(started, zone)) },
                                 None => span class="muted" { "Opens soon" },
                             }
                             " · "

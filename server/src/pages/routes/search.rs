@@ -423,7 +423,7 @@ fn hit_card(hit: &RankedHit, viewer: &Viewer) -> Markup {
                         p class="headline" { "Live drop-in with " (ranked.host.full_name) }
                         p class="meta" {
                             (session.current_participants) " of " (session.max_participants) " joined"
-                            @if let Some(started) = session.started_at { " · since " (format::clock(started, viewer.time_zone())) }
+                            @if let Some(started) = session.started_at { " · since " (format::clock_with_zone(started, viewer.time_zone())) }
                         }
                     }
                 }

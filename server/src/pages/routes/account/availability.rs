@@ -2,7 +2,7 @@
 //! hours in the account's zone) and exceptions (a range blocked or opened,
 //! entered and shown in the viewer's zone), listed with a delete button
 //! each, and a form to add either. A refused change is shown with its
-//! error and status 400.
+//! error and status 400, the form keeping what was typed.
 
 use axum::Router;
 use axum::extract::State;
@@ -57,22 +57,33 @@ struct ExceptionForm {
     reason: String,
 }
 
-/// A `datetime-local` value (`2026-12-03T14:00`) in `zone` as an instant.
-fn local_instant(text: &str, zone: TimeZone) -> Result<Timestamp, ApiError> {
-    let invalid = || {
-        api_error(droply_models::Error::invalid(
-            "start",
-            format!("{text:?} is not a date and time"),
-        ))
-    };
+/// What the person typed into a refused form, shown in it again.
+#[derive(Clone, Copy)]
+enum Typed<'a> {
+    Nothing,
+    Rule(&'a RuleForm),
+    Exception(&'a ExceptionForm),
+}
+
+/// Form field `field`, a `datetime-local` value (`2026-12-03T14:00`) in
+/// `zone`, as an instant; a time the clocks skip there (a DST gap) is
+/// refused saying so (one repeated when they go back is its first).
+fn local_instant(field: &'static str, text: &str, zone: TimeZone) -> Result<Timestamp, ApiError> {
+    let invalid = |reason: String| api_error(droply_models::Error::invalid(field, reason));
     let naive = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M:%S"))
-        .map_err(|_| invalid())?;
+        .map_err(|_| invalid(format!("{text:?} is not a date and time")))?;
     let local = zone
         .as_tz()
         .from_local_datetime(&naive)
         .earliest()
-        .ok_or_else(invalid)?;
+        .ok_or_else(|| {
+            invalid(format!(
+                "{} does not exist in {}: the clocks go forward then",
+                naive.format("%Y-%m-%d %H:%M"),
+                zone.as_str()
+            ))
+        })?;
     Ok(Timestamp::from_datetime(local.with_timezone(&chrono::Utc)))
 }
 
@@ -93,8 +104,8 @@ fn parse_rule(form: &RuleForm) -> Result<NewRule, ApiError> {
 fn parse_exception(form: &ExceptionForm, zone: TimeZone) -> Result<NewException, ApiError> {
     let reason = form.reason.trim();
     Ok(NewException {
-        start: local_instant(&form.start, zone)?,
-        end: local_instant(&form.end, zone)?,
+        start: local_instant("start", &form.start, zone)?,
+        end: local_instant("end", &form.end, zone)?,
         is_blocked: form.kind != "open",
         reason: (!reason.is_empty()).then(|| reason.to_owned()),
     })
@@ -105,29 +116,32 @@ async fn show_availability(
     viewer: Viewer,
 ) -> Result<Response, PageError> {
     viewer.require(HERE)?;
-    Ok(html(render(&state, &viewer, None).await?))
+    Ok(html(render(&state, &viewer, None, Typed::Nothing).await?))
 }
 
-/// The page with `error`, or the failure to read the lists.
+/// The page with `error` and what was `typed`, or the failure to read the
+/// lists.
 async fn render(
     state: &AppState,
     viewer: &Viewer,
     error: Option<&str>,
+    typed: Typed<'_>,
 ) -> Result<Markup, PageError> {
     let user = viewer.require(HERE)?.id;
     let (rules, exceptions) = blocking(state, move |engine| {
         Ok((engine.list_rules(user)?, engine.list_exceptions(user)?))
     })
     .await?;
-    Ok(availability_page(viewer, &rules, &exceptions, error))
+    Ok(availability_page(viewer, &rules, &exceptions, error, typed))
 }
 
 /// Answers a form: back to the page when `result` is Ok, else the page
-/// with the error (400 for the person's mistakes).
+/// with the error (400 for the person's mistakes) and the form as `typed`.
 async fn answer(
     state: &AppState,
     viewer: &Viewer,
     result: Result<(), ApiError>,
+    typed: Typed<'_>,
 ) -> Result<Response, PageError> {
     match result {
         Ok(()) => Ok(see_other(HERE)),
@@ -135,7 +149,7 @@ async fn answer(
             let (status, message) = failure(&err);
             Ok(html_with(
                 status,
-                render(state, viewer, Some(&message)).await?,
+                render(state, viewer, Some(&message), typed).await?,
             ))
         }
     }
@@ -153,7 +167,7 @@ async fn add_rule(
             .map(|_| ()),
         Err(err) => Err(err),
     };
-    answer(&state, &viewer, result).await
+    answer(&state, &viewer, result, Typed::Rule(&form)).await
 }
 
 async fn delete_rule(
@@ -164,7 +178,7 @@ async fn delete_rule(
     let user = viewer.require(HERE)?.id;
     let id: AvailabilityRuleId = path_id(&id)?;
     let result = blocking(&state, move |engine| engine.delete_rule(user, id)).await;
-    answer(&state, &viewer, result).await
+    answer(&state, &viewer, result, Typed::Nothing).await
 }
 
 async fn add_exception(
@@ -179,7 +193,7 @@ async fn add_exception(
             .map(|_| ()),
         Err(err) => Err(err),
     };
-    answer(&state, &viewer, result).await
+    answer(&state, &viewer, result, Typed::Exception(&form)).await
 }
 
 async fn delete_exception(
@@ -190,7 +204,7 @@ async fn delete_exception(
     let user = viewer.require(HERE)?.id;
     let id: AvailabilityExceptionId = path_id(&id)?;
     let result = blocking(&state, move |engine| engine.delete_exception(user, id)).await;
-    answer(&state, &viewer, result).await
+    answer(&state, &viewer, result, Typed::Nothing).await
 }
 
 fn delete_button(viewer: &Viewer, action: &str, label: &str) -> Markup {
@@ -207,8 +221,23 @@ fn availability_page(
     rules: &[AvailabilityRule],
     exceptions: &[AvailabilityException],
     error: Option<&str>,
+    typed: Typed<'_>,
 ) -> Markup {
     let zone = viewer.time_zone();
+    let usual_hours = RuleForm {
+        weekday: String::new(),
+        start: "09:00".to_owned(),
+        end: "17:00".to_owned(),
+    };
+    let rule = match typed {
+        Typed::Rule(form) => form,
+        _ => &usual_hours,
+    };
+    let blank = ExceptionForm::default();
+    let exception = match typed {
+        Typed::Exception(form) => form,
+        _ => &blank,
+    };
     let today = format!("{}T00:00", format::iso_day(Timestamp::now(), zone));
     let account_zone = viewer
         .user
@@ -239,13 +268,13 @@ fn availability_page(
                 label for="rule-weekday" { "Day" }
                 select id="rule-weekday" name="weekday" {
                     @for day in Weekday::all() {
-                        option value=(day.get()) { (day.name()) }
+                        option value=(day.get()) selected[rule.weekday.trim() == day.get().to_string()] { (day.name()) }
                     }
                 }
                 label for="rule-start" { "From" }
-                input id="rule-start" name="start" type="time" required value="09:00";
+                input id="rule-start" name="start" type="time" required value=(rule.start);
                 label for="rule-end" { "To" }
-                input id="rule-end" name="end" type="time" required value="17:00";
+                input id="rule-end" name="end" type="time" required value=(rule.end);
                 button type="submit" { "Add hours" }
             }
         }
@@ -272,16 +301,16 @@ fn availability_page(
             form method="post" action="/account/availability/exceptions" class="row-form" {
                 (csrf_field(viewer))
                 label for="exception-start" { "From" }
-                input id="exception-start" name="start" type="datetime-local" required min=(today);
+                input id="exception-start" name="start" type="datetime-local" required min=(today) value=(exception.start);
                 label for="exception-end" { "To" }
-                input id="exception-end" name="end" type="datetime-local" required min=(today);
+                input id="exception-end" name="end" type="datetime-local" required min=(today) value=(exception.end);
                 label for="exception-kind" { "Kind" }
                 select id="exception-kind" name="kind" {
                     option value="blocked" { "Blocked (away)" }
-                    option value="open" { "Open (extra hours)" }
+                    option value="open" selected[exception.kind == "open"] { "Open (extra hours)" }
                 }
                 label for="exception-reason" { "Reason (optional)" }
-                input id="exception-reason" name="reason" maxlength="200";
+                input id="exception-reason" name="reason" maxlength="200" value=(exception.reason);
                 button type="submit" { "Add exception" }
             }
         }
@@ -296,8 +325,22 @@ mod tests {
     #[test]
     fn a_local_date_time_is_read_in_the_viewers_zone() {
         let paris = TimeZone::parse("Europe/Paris").expect("valid");
-        let instant = local_instant("2026-12-03T14:00", paris).expect("valid");
+        let instant = local_instant("start", "2026-12-03T14:00", paris).expect("valid");
         assert_eq!(instant.to_rfc3339(), "2026-12-03T13:00:00Z");
-        assert!(local_instant("tomorrow", paris).is_err());
+        assert!(local_instant("start", "tomorrow", paris).is_err());
+    }
+
+    #[test]
+    fn a_time_the_clocks_skip_is_refused_naming_its_field_and_the_gap() {
+        let paris = TimeZone::parse("Europe/Paris").expect("valid");
+        let err = local_instant("end", "2027-03-28T02:30", paris).expect_err("in the gap");
+        let message = err.message();
+        assert_eq!(
+            message,
+            "invalid end: 2027-03-28 02:30 does not exist in Europe/Paris: the clocks go forward then"
+        );
+        // The hour repeated when the clocks go back is its first.
+        let fold = local_instant("start", "2026-10-25T02:30", paris).expect("valid");
+        assert_eq!(fold.to_rfc3339(), "2026-10-25T00:30:00Z");
     }
 }

@@ -7,7 +7,11 @@
 //! error. Parts the engine cannot answer (payments not
 //! configured) say so instead of failing the page. Payouts and referrals
 //! are listed 50 at a time, with a link to the next 50 (`?payouts=` and
-//! `?referrals=` carry the store's cursors).
+//! `?referrals=` carry the store's cursors), their times in the viewer's
+//! zone, which each list names. The payout form carries when the newest
+//! payout it saw was made (`last_payout`): sent again after a payout was
+//! made (a double click, going back), it asks for none, so one form pays
+//! out once.
 
 use axum::Router;
 use axum::extract::State;
@@ -15,13 +19,13 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use droply_engine::Earnings;
 use droply_engine::PageRequest;
-use droply_models::{Money, Payout, Referral, ReferralReward, User};
+use droply_models::{Money, Payout, Referral, ReferralReward, Timestamp, User};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::frame::{account_page, api_error, failure, notices};
 use super::onboarding::{payout_account_section, returned_notice};
-use crate::http::{ApiError, AppState, blocking};
+use crate::http::{ApiError, AppState, ErrorCode, blocking};
 use crate::pages::extract::{PageForm, PageQuery};
 use crate::pages::format;
 use crate::pages::layout::csrf_field;
@@ -44,6 +48,35 @@ pub fn router() -> Router<AppState> {
 #[serde(default)]
 struct PayoutForm {
     amount: String,
+    /// When the newest payout the form saw was made, as [`payout_key`]
+    /// wrote it.
+    last_payout: String,
+}
+
+/// What the payout form sends back for `newest` (when the newest payout
+/// was made; `None`: there was none): microseconds, or `none`.
+fn payout_key(newest: Option<Timestamp>) -> String {
+    newest.map_or_else(|| "none".to_owned(), |at| at.as_micros().to_string())
+}
+
+/// The newest payout a form saw, from [`payout_key`]'s text; refused
+/// (`invalid_input`, a 400 shown on the page) for a form that did not come
+/// from this page.
+fn seen_payout(key: &str) -> Result<Option<Timestamp>, ApiError> {
+    match key.trim() {
+        "none" => Ok(None),
+        micros => micros
+            .parse::<i64>()
+            .ok()
+            .and_then(|micros| Timestamp::from_micros(micros).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidInput,
+                    "This form has expired. Reload the page and try again.",
+                )
+            }),
+    }
 }
 
 /// The page's query: a payout just requested, a return from Stripe's
@@ -52,6 +85,8 @@ struct PayoutForm {
 #[serde(default)]
 struct EarningsQuery {
     requested: Option<String>,
+    /// A payout form sent again after a payout was made.
+    resent: Option<String>,
     onboarded: Option<String>,
     payouts: Option<String>,
     referrals: Option<String>,
@@ -105,6 +140,9 @@ struct Ledger {
     payouts: Result<Listed<Payout>, String>,
     referrals: Result<Listed<(Referral, String)>, String>,
     rewards: Result<Vec<(ReferralReward, String)>, String>,
+    /// The payout form's `last_payout` ([`payout_key`]); empty when the
+    /// engine could not say (the form is then refused as expired).
+    last_payout: String,
 }
 
 async fn ledger(state: &AppState, user: &User, starts: Starts) -> Ledger {
@@ -133,11 +171,16 @@ async fn ledger(state: &AppState, user: &User, starts: Starts) -> Ledger {
         .await
         .map(|summary| summary.latest)
         .map_err(text);
+    let last_payout = blocking(state, move |engine| engine.newest_payout_at(id))
+        .await
+        .map(payout_key)
+        .unwrap_or_default();
     Ledger {
         earnings,
         payouts,
         referrals,
         rewards,
+        last_payout,
     }
 }
 
@@ -150,6 +193,11 @@ async fn show_earnings(
     let ledger = ledger(&state, user, query.starts()?).await;
     let saved = if query.requested.is_some() {
         Some("Your payout is requested.")
+    } else if query.resent.is_some() {
+        Some(
+            "A payout was made since that form was shown, so it was not sent again. \
+             To ask for another, send the form below.",
+        )
     } else {
         query.onboarded.is_some().then(|| returned_notice(user))
     };
@@ -163,6 +211,7 @@ async fn request_payout(
 ) -> Result<Response, PageError> {
     let user = viewer.require(HERE)?;
     let (id, currency) = (user.id, user.currency);
+    let seen = seen_payout(&form.last_payout);
     let amount = form.amount.trim();
     let amount = if amount.is_empty() {
         Ok(None)
@@ -171,14 +220,19 @@ async fn request_payout(
             .map(Some)
             .map_err(api_error)
     };
-    let result = match amount {
-        Ok(amount) => blocking(&state, move |engine| engine.request_payout(id, amount))
+    let result = match seen.and_then(|seen| amount.map(|amount| (amount, seen))) {
+        Ok((amount, seen)) => {
+            blocking(&state, move |engine| {
+                engine.request_payout_unless_paid_since(id, amount, seen)
+            })
             .await
-            .map(|_| ()),
+        }
         Err(err) => Err(err),
     };
     match result {
-        Ok(()) => Ok(see_other("/account/earnings?requested=1")),
+        Ok(Some(_)) => Ok(see_other("/account/earnings?requested=1")),
+        // The same form again: its payout is listed; none is asked twice.
+        Ok(None) => Ok(see_other("/account/earnings?resent=1")),
         Err(err) => {
             let (status, message) = failure(&err);
             let ledger = ledger(&state, user, Starts::first()).await;
@@ -225,6 +279,7 @@ fn earnings_page(
             }
             form method="post" action="/account/payouts" class="row-form" {
                 (csrf_field(viewer))
+                input type="hidden" name="last_payout" value=(ledger.last_payout);
                 label for="payout-amount" { "Amount (" (user.currency.as_str()) ", empty for all available)" }
                 input id="payout-amount" name="amount" inputmode="decimal" pattern="[0-9]+([.][0-9]{1,3})?";
                 button type="submit" { "Request payout" }
@@ -236,6 +291,7 @@ fn earnings_page(
             @match &ledger.payouts {
                 Ok(payouts) if payouts.items.is_empty() => { p { "No payouts yet." } }
                 Ok(payouts) => {
+                    p class="muted" { (format::times_in(zone)) }
                     div class="table-wrap" {
                         table {
                             thead { tr { th { "Requested" } th { "Amount" } th { "Status" } th { "Paid" } } }
@@ -267,6 +323,7 @@ fn earnings_page(
             @match &ledger.referrals {
                 Ok(referrals) if referrals.items.is_empty() => { p { "Nobody has joined through your link yet." } }
                 Ok(referrals) => {
+                    p class="muted" { (format::times_in(zone)) }
                     ul class="plain-list" {
                         @for (referral, name) in &referrals.items {
                             li { (name) " · joined " (format::date_time(referral.created_at, zone)) " · " (referral.status.as_str()) }
