@@ -13,20 +13,7 @@ use crate::bookings::held_then_completed;
 /// place `days_ago` and was completed: (expert id, expert token, client
 /// token, booking id).
 pub fn completed_session(app: &TestApp, n: usize, days_ago: i64) -> (u64, String, String, u64) {
-    let (expert, provider) =
-        expert_working(app, &format!("ruth{n}"), "Europe/Berlin", "09:00", "17:00");
-    app.make_free(expert);
-    let (_, client) = app.register(&format!("carl{n}"));
-    let booked = app.post_booking(
-        &client,
-        &format!(r#"{{"provider_id":{expert},"start_time":"2027-01-04T09:00:00Z","duration":60}}"#),
-    );
-    assert_eq!(booked.status, 201, "{}", booked.raw);
-    assert_eq!(
-        booked.body["status"], "confirmed",
-        "free: confirmed at once"
-    );
-    let id = booked.body["id"].as_u64().expect("id");
+    let (expert, provider, client, id) = confirmed_free_session(app, n);
     let path = format!("/v1/bookings/{id}/review");
     let early = app.authed("POST", &path, &client, Some(r#"{"rating":5}"#));
     assert_eq!(
@@ -38,6 +25,53 @@ pub fn completed_session(app: &TestApp, n: usize, days_ago: i64) -> (u64, String
     let start = Timestamp::now().plus_days(-days_ago).plus_minutes(-120);
     held_then_completed(app, id, start, &provider);
     (expert, provider, client, id)
+}
+
+/// A free expert (no rate) `ruth{n}`, a client `carl{n}`, and the client's
+/// booking of Monday 2027-01-04 10:00 in Berlin, confirmed at once as a
+/// free session is: (expert id, expert token, client token, booking id).
+fn confirmed_free_session(app: &TestApp, n: usize) -> (u64, String, String, u64) {
+    let (expert, provider) =
+        expert_working(app, &format!("ruth{n}"), "Europe/Berlin", "09:00", "17:00");
+    app.make_free(expert);
+    let (_, client) = app.register(&format!("carl{n}"));
+    let booked = app.post_booking(
+        &client,
+        &format!(r#"{{"provider_id":{expert},"start_time":"2027-01-04T09:00:00Z","duration":60}}"#),
+    );
+    assert_eq!(booked.status, 201, "{}", booked.raw);
+    assert_eq!(
+        booked.body["status"], "confirmed",
+        "free: confirmed at once: {}",
+        booked.raw
+    );
+    let id = booked.body["id"].as_u64().expect("id");
+    (expert, provider, client, id)
+}
+
+/// Moves booking `id`'s hour in the store to one that started ten minutes
+/// ago and ends in fifty.
+fn running_for_ten_minutes(app: &TestApp, id: u64) {
+    app.store
+        .bookings()
+        .modify(BookingId::new(id), |b| {
+            b.start_time = Timestamp::now().plus_minutes(-10);
+            b.end_time = b.start_time.plus_minutes(60);
+            Ok(())
+        })
+        .expect("running");
+}
+
+/// Moves booking `id`'s hour in the store to one that ended `minutes` ago.
+fn ended_minutes_ago(app: &TestApp, id: u64, minutes: i64) {
+    app.store
+        .bookings()
+        .modify(BookingId::new(id), |b| {
+            b.end_time = Timestamp::now().plus_minutes(-minutes);
+            b.start_time = b.end_time.plus_minutes(-60);
+            Ok(())
+        })
+        .expect("ended");
 }
 
 #[test]
@@ -189,14 +223,7 @@ fn a_session_is_reviewed_once_it_has_ended() {
     let app = spawn_app();
     let (_, _, client, id) = completed_session(&app, 9, 0);
     // Moved back to running: started ten minutes ago, ends in fifty.
-    app.store
-        .bookings()
-        .modify(BookingId::new(id), |b| {
-            b.start_time = Timestamp::now().plus_minutes(-10);
-            b.end_time = b.start_time.plus_minutes(60);
-            Ok(())
-        })
-        .expect("running");
+    running_for_ten_minutes(&app, id);
     let path = format!("/v1/bookings/{id}/review");
     let early = app.authed("POST", &path, &client, Some(r#"{"rating":5}"#));
     assert_eq!(
@@ -206,14 +233,7 @@ fn a_session_is_reviewed_once_it_has_ended() {
         early.raw
     );
     assert!(early.raw.contains("ended"), "{}", early.raw);
-    app.store
-        .bookings()
-        .modify(BookingId::new(id), |b| {
-            b.end_time = Timestamp::now().plus_minutes(-1);
-            b.start_time = b.end_time.plus_minutes(-60);
-            Ok(())
-        })
-        .expect("ended");
+    ended_minutes_ago(&app, id, 1);
     let reviewed = app.authed("POST", &path, &client, Some(r#"{"rating":5}"#));
     assert_eq!(reviewed.status, 201, "{}", reviewed.raw);
 }
@@ -225,16 +245,7 @@ fn a_session_is_reviewed_once_it_has_ended() {
 #[test]
 fn a_session_the_expert_never_completed_can_be_reviewed_after_it_ended() {
     let app = spawn_app();
-    let (expert, _) = expert_working(&app, "ruth10", "Europe/Berlin", "09:00", "17:00");
-    app.make_free(expert);
-    let (_, client) = app.register("carl10");
-    let booked = app.post_booking(
-        &client,
-        &format!(r#"{{"provider_id":{expert},"start_time":"2027-01-04T09:00:00Z","duration":60}}"#),
-    );
-    assert_eq!(booked.status, 201, "{}", booked.raw);
-    assert_eq!(booked.body["status"], "confirmed", "{}", booked.raw);
-    let id = booked.body["id"].as_u64().expect("id");
+    let (expert, _, client, id) = confirmed_free_session(&app, 10);
     let path = format!("/v1/bookings/{id}/review");
     // Confirmed but not yet ended (ahead, then running): refused.
     let ahead = app.authed("POST", &path, &client, Some(r#"{"rating":2}"#));
@@ -244,14 +255,7 @@ fn a_session_the_expert_never_completed_can_be_reviewed_after_it_ended() {
         "{}",
         ahead.raw
     );
-    app.store
-        .bookings()
-        .modify(BookingId::new(id), |b| {
-            b.start_time = Timestamp::now().plus_minutes(-10);
-            b.end_time = b.start_time.plus_minutes(60);
-            Ok(())
-        })
-        .expect("running");
+    running_for_ten_minutes(&app, id);
     let running = app.authed("POST", &path, &client, Some(r#"{"rating":2}"#));
     assert_eq!(
         (running.status, error_code(&running).as_str()),
@@ -260,14 +264,7 @@ fn a_session_the_expert_never_completed_can_be_reviewed_after_it_ended() {
         running.raw
     );
     // Ended an hour ago, still confirmed: the expert never completed it.
-    app.store
-        .bookings()
-        .modify(BookingId::new(id), |b| {
-            b.end_time = Timestamp::now().plus_minutes(-60);
-            b.start_time = b.end_time.plus_minutes(-60);
-            Ok(())
-        })
-        .expect("ended");
+    ended_minutes_ago(&app, id, 60);
     let stored = app
         .store
         .bookings()
