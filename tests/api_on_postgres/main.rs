@@ -25,10 +25,14 @@ mod availability;
 mod bola;
 #[path = "../api/booking_idempotency.rs"]
 mod booking_idempotency;
+#[path = "../api/booking_rules.rs"]
+mod booking_rules;
 #[path = "../api/bookings.rs"]
 mod bookings;
 #[path = "../api/calendar.rs"]
 mod calendar;
+#[path = "../api/calendar_sync.rs"]
+mod calendar_sync;
 #[path = "../api/content.rs"]
 mod content;
 #[path = "../api/content_purchases.rs"]
@@ -41,6 +45,10 @@ mod cookie_prefix;
 mod disputes;
 #[path = "../api/dropin_live.rs"]
 mod dropin_live;
+#[path = "../api/dropin_live_access.rs"]
+mod dropin_live_access;
+#[path = "../api/dropin_live_limits.rs"]
+mod dropin_live_limits;
 #[path = "../api/dropin_presence.rs"]
 mod dropin_presence;
 #[path = "../api/dropins.rs"]
@@ -79,10 +87,16 @@ mod page_cookies;
 mod pages;
 #[path = "../api/pages_account.rs"]
 mod pages_account;
+#[path = "../api/pages_content.rs"]
+mod pages_content;
+#[path = "../api/pages_dropin.rs"]
+mod pages_dropin;
 #[path = "../api/pages_profile.rs"]
 mod pages_profile;
 #[path = "../api/pages_schedule.rs"]
 mod pages_schedule;
+#[path = "../api/pages_signup.rs"]
+mod pages_signup;
 #[path = "../api/payments.rs"]
 mod payments;
 #[path = "../api/payouts.rs"]
@@ -99,6 +113,8 @@ mod referrals;
 mod refunds_unsettled;
 #[path = "../api/request_id.rs"]
 mod request_id;
+#[path = "../api/review_no_show.rs"]
+mod review_no_show;
 #[path = "../api/reviews.rs"]
 mod reviews;
 #[path = "../api/search.rs"]
@@ -107,6 +123,8 @@ mod search;
 mod search_content;
 #[path = "../api/search_dropins.rs"]
 mod search_dropins;
+#[path = "../api/search_filters.rs"]
+mod search_filters;
 #[path = "../api/search_market.rs"]
 mod search_market;
 #[path = "../api/search_reasons.rs"]

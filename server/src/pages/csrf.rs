@@ -148,8 +148,7 @@ async fn checked(
 }
 
 /// False when the browser says the request comes from another site: an
-/// `Origin` that is neither `public_origin` (the configured public URL's)
-/// nor the `Host` the request was sent to.
+/// `Origin` that is not this site ([`origin_is_this_site`]).
 fn same_site(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     if let Some(site) = header("sec-fetch-site")
@@ -157,19 +156,23 @@ fn same_site(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
     {
         return false;
     }
-    if let (Some(origin), Some(public)) = (header(ORIGIN.as_str()), public_origin)
-        && origin.eq_ignore_ascii_case(public)
-    {
-        return true;
-    }
-    origin_matches_host(headers).unwrap_or(true)
+    origin_is_this_site(headers, public_origin).unwrap_or(true)
 }
 
-/// Whether the `Origin` header names the host the request was sent to;
-/// `None` when the request has no `Origin`.
-pub fn origin_matches_host(headers: &HeaderMap) -> Option<bool> {
+/// Whether the request's `Origin` is this site: the configured
+/// `public_origin` (behind a proxy that rewrites `Host`, the only one that
+/// matches), or an origin naming the `Host` the request was sent to;
+/// `None` when the request has no `Origin`. The one rule the page forms
+/// and the live sockets' cookies share.
+pub(crate) fn origin_is_this_site(
+    headers: &HeaderMap,
+    public_origin: Option<&str>,
+) -> Option<bool> {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     let origin = header(ORIGIN.as_str())?;
+    if public_origin.is_some_and(|public| origin.eq_ignore_ascii_case(public)) {
+        return Some(true);
+    }
     Some(header(HOST.as_str()).is_some_and(|host| {
         origin
             .split_once("://")
@@ -251,6 +254,24 @@ mod tests {
             ]),
             public
         ));
+    }
+
+    #[test]
+    fn an_origin_is_this_site_by_its_host_or_the_public_origin() {
+        let public = Some("https://droply.example");
+        let this = |origin: &'static str, public: Option<&str>| {
+            origin_is_this_site(
+                &headers(&[("host", "127.0.0.1:8080"), ("origin", origin)]),
+                public,
+            )
+        };
+        assert_eq!(this("https://droply.example", public), Some(true));
+        assert_eq!(this("HTTPS://Droply.Example", public), Some(true));
+        assert_eq!(this("http://127.0.0.1:8080", None), Some(true));
+        assert_eq!(this("https://evil.test", public), Some(false));
+        assert_eq!(this("https://droply.example", None), Some(false));
+        let no_origin = headers(&[("host", "a.test")]);
+        assert_eq!(origin_is_this_site(&no_origin, public), None);
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! (the `Authorization: Bearer` header; a socket ticket as `?ticket=`, for
 //! browsers, which cannot set headers on a WebSocket; a drop-in participant
 //! token as `?token=`; or for the web pages an HttpOnly cookie, accepted
-//! only when the `Origin` is this site so another site cannot open the
-//! socket in the viewer's name), refusing a request
+//! only when the `Origin` is this site, by the same rule as the pages'
+//! forms (the `Host`, or the configured public origin behind a proxy that
+//! rewrites `Host`), so another site cannot open the socket in the
+//! viewer's name), refusing a request
 //! that is not a WebSocket upgrade with the API's error format, capping
 //! message size, and the connection's pulse: a ping when it is quiet, a
 //! close when it has been silent past the idle timeout, and a timeout on
@@ -24,6 +26,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 use crate::http::error::{ApiError, ErrorCode};
 use crate::limits::LiveLimits;
+use crate::pages::PageSettings;
 use crate::pages::cookies::CookieName;
 
 /// Close codes the server uses.
@@ -79,17 +82,19 @@ impl std::fmt::Debug for LiveCredential {
 /// The credential of a live request, the first there is of: the bearer
 /// header, `?ticket=` (`query_ticket`), `?token=` (`query_token`), and the
 /// first of the `cookies` the request carries (under their names for
-/// `secure`: `__Host-`/`__Secure-` behind an HTTPS public URL). A cookie counts
-/// only when the request's `Origin` names this site's host: a browser always
-/// sends `Origin` on a WebSocket, and a page on another site must not ride on
+/// `pages`: `__Host-`/`__Secure-` behind an HTTPS public URL). A cookie counts
+/// only when the request's `Origin` is this site (its `Host`, or `pages`'
+/// public origin, as for the pages' forms: `csrf`): a browser always sends
+/// `Origin` on a WebSocket, and a page on another site must not ride on
 /// this site's cookies (`403 forbidden`). `401 unauthorized` with none.
 pub fn live_credential(
     headers: &HeaderMap,
     query_token: Option<String>,
     query_ticket: Option<String>,
     cookies: &[CookieName],
-    secure: bool,
+    pages: &PageSettings,
 ) -> Result<LiveCredential, ApiError> {
+    let secure = pages.secure_cookies;
     let usable = |value: &String| !value.is_empty() && value.len() <= MAX_CREDENTIAL_LEN;
     let from_header = headers
         .get(AUTHORIZATION)
@@ -118,7 +123,8 @@ pub fn live_credential(
              `POST /v1/live/tickets` (a drop-in participant may send its token as `?token=`)",
         ));
     };
-    if crate::pages::csrf::origin_matches_host(headers) != Some(true) {
+    let public_origin = pages.public_origin.as_deref();
+    if crate::pages::csrf::origin_is_this_site(headers, public_origin) != Some(true) {
         return Err(ApiError::new(
             ErrorCode::Forbidden,
             "a cookie opens this socket only from this site's own pages",
@@ -269,6 +275,19 @@ mod tests {
 
     const COOKIES: &[CookieName] = &[DROPIN, SESSION];
 
+    /// Pages served over plain HTTP with no public URL configured.
+    fn over_http() -> PageSettings {
+        PageSettings::default()
+    }
+
+    /// Pages served behind an HTTPS public URL.
+    fn over_https() -> PageSettings {
+        PageSettings {
+            secure_cookies: true,
+            ..PageSettings::default()
+        }
+    }
+
     #[test]
     fn a_cookie_is_taken_from_this_sites_origin_only() {
         let same = headers(&[
@@ -277,7 +296,7 @@ mod tests {
             ("cookie", "droply_session=host; droply_dropin=guest"),
         ]);
         assert_eq!(
-            live_credential(&same, None, None, COOKIES, false).expect("valid"),
+            live_credential(&same, None, None, COOKIES, &over_http()).expect("valid"),
             LiveCredential::Token("guest".into())
         );
         let foreign = headers(&[
@@ -285,10 +304,50 @@ mod tests {
             ("origin", "https://evil.test"),
             ("cookie", "droply_dropin=guest"),
         ]);
-        let err = live_credential(&foreign, None, None, COOKIES, false).expect_err("refused");
+        let err =
+            live_credential(&foreign, None, None, COOKIES, &over_http()).expect_err("refused");
         assert_eq!(err.code().describe().0, "forbidden");
         let no_origin = headers(&[("host", "droply.test"), ("cookie", "droply_dropin=guest")]);
-        assert!(live_credential(&no_origin, None, None, COOKIES, false).is_err());
+        assert!(live_credential(&no_origin, None, None, COOKIES, &over_http()).is_err());
+    }
+
+    /// Regression: behind a proxy that rewrites `Host`, a page's socket
+    /// carries `Origin: <public origin>`, which never names the `Host`, and
+    /// the cookie was refused with 403 although the page forms took it.
+    #[test]
+    fn behind_a_proxy_rewriting_host_a_cookie_is_taken_from_the_public_origin() {
+        let pages = PageSettings::for_public_url("https://droply.example", None);
+        let proxied = |origin: &'static str| {
+            headers(&[
+                ("host", "127.0.0.1:8080"),
+                ("origin", origin),
+                ("cookie", "__Secure-droply_dropin=guest"),
+            ])
+        };
+        assert_eq!(
+            live_credential(
+                &proxied("https://droply.example"),
+                None,
+                None,
+                COOKIES,
+                &pages
+            )
+            .expect("valid"),
+            LiveCredential::Token("guest".into())
+        );
+        let err = live_credential(&proxied("https://evil.test"), None, None, COOKIES, &pages)
+            .expect_err("refused");
+        assert_eq!(err.code().describe().0, "forbidden");
+        // Without a public URL the public origin is nobody's.
+        let err = live_credential(
+            &proxied("https://droply.example"),
+            None,
+            None,
+            COOKIES,
+            &over_https(),
+        )
+        .expect_err("refused");
+        assert_eq!(err.code().describe().0, "forbidden");
     }
 
     /// Regression: behind HTTPS the cookies kept their plain names, which a
@@ -300,7 +359,7 @@ mod tests {
             ("origin", "https://droply.test"),
             ("cookie", "droply_session=host; droply_dropin=guest"),
         ]);
-        let err = live_credential(&plain, None, None, COOKIES, true).expect_err("refused");
+        let err = live_credential(&plain, None, None, COOKIES, &over_https()).expect_err("refused");
         assert_eq!(err.code().describe().0, "unauthorized");
         let prefixed = headers(&[
             ("host", "droply.test"),
@@ -311,7 +370,7 @@ mod tests {
             ),
         ]);
         assert_eq!(
-            live_credential(&prefixed, None, None, COOKIES, true).expect("valid"),
+            live_credential(&prefixed, None, None, COOKIES, &over_https()).expect("valid"),
             LiveCredential::Token("guest".into())
         );
     }
@@ -324,17 +383,29 @@ mod tests {
             ("cookie", "droply_dropin=guest"),
         ]);
         assert_eq!(
-            live_credential(&bearer, Some("q".into()), Some("t".into()), COOKIES, false)
-                .expect("valid"),
+            live_credential(
+                &bearer,
+                Some("q".into()),
+                Some("t".into()),
+                COOKIES,
+                &over_http()
+            )
+            .expect("valid"),
             LiveCredential::Token("abc".into())
         );
         let none = headers(&[("host", "droply.test")]);
         assert_eq!(
-            live_credential(&none, Some("q".into()), Some("t".into()), COOKIES, false)
-                .expect("valid"),
+            live_credential(
+                &none,
+                Some("q".into()),
+                Some("t".into()),
+                COOKIES,
+                &over_http()
+            )
+            .expect("valid"),
             LiveCredential::Ticket("t".into())
         );
-        let err = live_credential(&none, None, None, COOKIES, false).expect_err("refused");
+        let err = live_credential(&none, None, None, COOKIES, &over_http()).expect_err("refused");
         assert_eq!(err.code().describe().0, "unauthorized");
     }
 
@@ -347,8 +418,8 @@ mod tests {
             ("origin", "https://droply.test"),
             ("cookie", "droply_session=host"),
         ]);
-        let credential =
-            live_credential(&same_site, Some("q".into()), None, COOKIES, false).expect("valid");
+        let credential = live_credential(&same_site, Some("q".into()), None, COOKIES, &over_http())
+            .expect("valid");
         assert_eq!(credential, LiveCredential::QueryPass("q".into()));
         assert_eq!(credential.token(), Some("q"));
         assert_eq!(format!("{credential:?}"), "QueryPass(..)", "never logged");

@@ -278,7 +278,7 @@ pub async fn live_dropin(
         query.token,
         query.ticket,
         &[cookies::DROPIN, cookies::SESSION],
-        secure,
+        &state.pages,
     )?;
     // A pass the pages' cookie carries opens the room only beside the
     // session of the account that joined with it: signing out (or another

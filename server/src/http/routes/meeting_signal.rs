@@ -81,7 +81,7 @@ pub async fn booking_signal(
         query.token,
         query.ticket,
         &[crate::pages::cookies::SESSION],
-        state.pages.secure_cookies,
+        &state.pages,
     )?;
     let access = blocking(&state, move |engine| {
         let user = match credential {
