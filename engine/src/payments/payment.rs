@@ -9,8 +9,9 @@
 //! was given up unpaid asks for its PaymentIntent to be cancelled at Stripe
 //! ([`IntentCancel`]), so that it can no longer be paid. While it owes
 //! Stripe a call (that cancel, or a refund still `requested`) it is listed
-//! for the payments sweep (`due_calls`). Format-1 rows (bookings only) and
-//! format-2 rows (before the cancel) are read as format 3.
+//! for the payments sweep (`due_calls`). Format-1 rows (bookings only),
+//! format-2 rows (before the cancel) and format-3 rows (before a dispute's
+//! refund remembered what Stripe withdrew) are read as format 4.
 
 use droply_models::{BookingId, Money, PaymentStatus, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
@@ -108,6 +109,38 @@ pub struct PaymentRefund {
     pub reason: String,
     /// When it was decided.
     pub requested_at: Timestamp,
+    /// For a chargeback's refund (`disputes`): what Stripe withdrew. The
+    /// refund itself is less while other refunds hold the rest of the
+    /// payment, and takes up what they free when they fail
+    /// (`refunds::settle_refund`). `None` for every other refund.
+    #[serde(default)]
+    pub disputed: Option<Money>,
+}
+
+/// A refund as formats 1 to 3 wrote it (no `disputed`).
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct PaymentRefundV3 {
+    number: u32,
+    amount: Money,
+    state: RefundState,
+    stripe_id: Option<String>,
+    reason: String,
+    requested_at: Timestamp,
+}
+
+impl From<PaymentRefundV3> for PaymentRefund {
+    fn from(old: PaymentRefundV3) -> PaymentRefund {
+        PaymentRefund {
+            number: old.number,
+            amount: old.amount,
+            state: old.state,
+            stripe_id: old.stripe_id,
+            reason: old.reason,
+            requested_at: old.requested_at,
+            disputed: None,
+        }
+    }
 }
 
 /// One booking's or purchase's payment.
@@ -196,6 +229,7 @@ impl Payment {
             stripe_id: None,
             reason: reason.to_owned(),
             requested_at: at,
+            disputed: None,
         });
         number
     }
@@ -216,6 +250,24 @@ impl Payment {
     }
 }
 
+/// A payment row as format 3 wrote it (no refund's `disputed`).
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct PaymentV3 {
+    id: PaymentId,
+    pays_for: PaymentFor,
+    payer: UserId,
+    payee: UserId,
+    amount: Money,
+    fee: Money,
+    status: PaymentStatus,
+    intent_id: Option<String>,
+    refunds: Vec<PaymentRefundV3>,
+    earning_available_at: Timestamp,
+    created_at: Timestamp,
+    intent_cancel: IntentCancel,
+}
+
 /// A payment row as format 2 wrote it (no `intent_cancel`).
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(Serialize))]
@@ -228,7 +280,7 @@ struct PaymentV2 {
     fee: Money,
     status: PaymentStatus,
     intent_id: Option<String>,
-    refunds: Vec<PaymentRefund>,
+    refunds: Vec<PaymentRefundV3>,
     earning_available_at: Timestamp,
     created_at: Timestamp,
 }
@@ -245,7 +297,7 @@ struct PaymentV1 {
     fee: Money,
     status: PaymentStatus,
     intent_id: Option<String>,
-    refunds: Vec<PaymentRefund>,
+    refunds: Vec<PaymentRefundV3>,
     earning_available_at: Timestamp,
     created_at: Timestamp,
 }
@@ -253,13 +305,13 @@ struct PaymentV1 {
 impl Record for Payment {
     type Id = PaymentId;
     const KIND: EntityKind = EntityKind::Payment;
-    const FORMAT: u8 = 3;
+    const FORMAT: u8 = 4;
 
     fn upgrade(format: u8, payload: &[u8]) -> Result<Self> {
         let old = match format {
             1 => {
                 let old: PaymentV1 = codec::decode_payload(payload)?;
-                PaymentV2 {
+                PaymentV3 {
                     id: old.id,
                     pays_for: PaymentFor::Booking(old.booking_id),
                     payer: old.payer,
@@ -271,9 +323,27 @@ impl Record for Payment {
                     refunds: old.refunds,
                     earning_available_at: old.earning_available_at,
                     created_at: old.created_at,
+                    intent_cancel: IntentCancel::Wanted,
                 }
             }
-            2 => codec::decode_payload(payload)?,
+            2 => {
+                let old: PaymentV2 = codec::decode_payload(payload)?;
+                PaymentV3 {
+                    id: old.id,
+                    pays_for: old.pays_for,
+                    payer: old.payer,
+                    payee: old.payee,
+                    amount: old.amount,
+                    fee: old.fee,
+                    status: old.status,
+                    intent_id: old.intent_id,
+                    refunds: old.refunds,
+                    earning_available_at: old.earning_available_at,
+                    created_at: old.created_at,
+                    intent_cancel: IntentCancel::Wanted,
+                }
+            }
+            3 => codec::decode_payload(payload)?,
             _ => {
                 return Err(Error::Corrupt(format!(
                     "payment row has unknown format {format}"
@@ -289,10 +359,10 @@ impl Record for Payment {
             fee: old.fee,
             status: old.status,
             intent_id: old.intent_id,
-            refunds: old.refunds,
+            refunds: old.refunds.into_iter().map(PaymentRefund::from).collect(),
             earning_available_at: old.earning_available_at,
             created_at: old.created_at,
-            intent_cancel: IntentCancel::Wanted,
+            intent_cancel: old.intent_cancel,
         })
     }
 
@@ -433,5 +503,40 @@ mod tests {
         given_up.intent_cancel = IntentCancel::Requested;
         let again = Payment::decode(&given_up.encode().expect("encode")).expect("decode");
         assert_eq!(again, given_up);
+    }
+
+    #[test]
+    fn a_format_3_row_reads_with_its_refunds_disputing_nothing() {
+        let now = Timestamp::now();
+        let old = PaymentV3 {
+            id: PaymentId::new(5),
+            pays_for: PaymentFor::Booking(BookingId::new(44)),
+            payer: UserId::new(1),
+            payee: UserId::new(2),
+            amount: Money::new(9_000, Currency::USD),
+            fee: Money::new(1_350, Currency::USD),
+            status: PaymentStatus::PartiallyRefunded,
+            intent_id: Some("pi_3".to_owned()),
+            refunds: vec![PaymentRefundV3 {
+                number: 1,
+                amount: Money::new(3_000, Currency::USD),
+                state: RefundState::Succeeded,
+                stripe_id: Some("du_1".to_owned()),
+                reason: "dispute".to_owned(),
+                requested_at: now,
+            }],
+            earning_available_at: now,
+            created_at: now,
+            intent_cancel: IntentCancel::Cancelled,
+        };
+        let payment = Payment::decode(&codec::encode(3, &old).expect("encode")).expect("decode");
+        assert_eq!(payment.intent_cancel, IntentCancel::Cancelled);
+        assert_eq!(payment.refunds.len(), 1);
+        assert_eq!(payment.refunds[0].stripe_id.as_deref(), Some("du_1"));
+        assert_eq!(payment.refunds[0].disputed, None);
+        let mut disputed = payment;
+        disputed.refunds[0].disputed = Some(Money::new(9_000, Currency::USD));
+        let again = Payment::decode(&disputed.encode().expect("encode")).expect("decode");
+        assert_eq!(again, disputed);
     }
 }

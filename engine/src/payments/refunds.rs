@@ -94,7 +94,9 @@ pub(crate) fn request_refund(
 /// booking's statuses to match. Nothing changes but the id if it is there
 /// already or the move goes back ([`RefundState::may_become`]: a late
 /// `pending` after `succeeded`, from an event or our own call's answer,
-/// is older news).
+/// is older news). A refund that fails frees its part of the payment: a
+/// chargeback that took less than Stripe withdrew, since that refund held
+/// it, takes it up ([`take_up_for_dispute`]).
 pub(crate) fn settle_refund(
     txn: &mut Txn<'_>,
     mut payment: Payment,
@@ -112,15 +114,57 @@ pub(crate) fn settle_refund(
     }
     let before = refund.state;
     let amount = refund.amount;
+    let chargeback = refund.disputed.is_some();
     if !before.may_become(state) {
         return txn.update(payment);
     }
     refund.state = state;
-    if before.counts() != state.counts() {
+    if before.counts() != state.counts() && amount.is_positive() {
         ledger::record_refund(txn, &payment, amount, state.counts())?;
+    }
+    if state == RefundState::Failed && !chargeback {
+        take_up_for_dispute(txn, &mut payment)?;
     }
     mirror_status(txn, &mut payment)?;
     txn.update(payment)
+}
+
+/// After a refund of `payment` failed: its chargeback's refund, if it took
+/// less than Stripe withdrew (other refunds, decided before and not yet
+/// failed, held the rest of the payment), takes up what is free of the
+/// payment now, to the disputed amount, with the same ledger rows as a
+/// refund. Stripe withdrew the money from the platform whatever became of
+/// those refunds: without this the expert would keep, and could be paid,
+/// an earning the platform has lost.
+fn take_up_for_dispute(txn: &mut Txn<'_>, payment: &mut Payment) -> Result<()> {
+    let Some(at) = payment.refunds.iter().position(|refund| {
+        refund.state.counts()
+            && refund
+                .disputed
+                .is_some_and(|disputed| disputed.amount_minor > refund.amount.amount_minor)
+    }) else {
+        return Ok(());
+    };
+    let Some(disputed) = payment.refunds[at].disputed else {
+        return Ok(());
+    };
+    let owed = disputed.checked_sub(payment.refunds[at].amount)?;
+    let free = payment.amount.checked_sub(payment.committed_refunds()?)?;
+    let extra = if owed.amount_minor > free.amount_minor {
+        free
+    } else {
+        owed
+    };
+    if !extra.is_positive() {
+        return Ok(());
+    }
+    payment.refunds[at].amount = payment.refunds[at].amount.checked_add(extra)?;
+    tracing::info!(
+        payment = %payment.id,
+        %extra,
+        "a chargeback takes up what a failed refund freed"
+    );
+    ledger::record_refund(txn, payment, extra, true)
 }
 
 /// Sets the payment's status, and that of what it pays for, from its refunds.

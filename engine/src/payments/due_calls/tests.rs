@@ -96,6 +96,7 @@ fn refund(number: u32, minor: i64, state: RefundState, at: Timestamp) -> Payment
         stripe_id: (state != RefundState::Requested).then(|| format!("re_{number}")),
         reason: "cancelled by the expert".to_owned(),
         requested_at: at,
+        disputed: None,
     }
 }
 

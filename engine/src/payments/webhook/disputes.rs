@@ -7,7 +7,11 @@
 //! settled at once: the same ledger rows as a refund (the seller's share
 //! taken back), the same state on what the payment paid for (a purchase
 //! disputed in full no longer grants its download; a booking's payment reads
-//! `refunded`), the same referral rewards cancelled. Money given back undoes
+//! `refunded`), the same referral rewards cancelled. Refunds decided before
+//! keep their part, so a dispute may take less than Stripe withdrew; the
+//! refund remembers the disputed amount and takes up, to it, what such a
+//! refund frees when it fails (Stripe refuses to refund a disputed charge),
+//! in `refunds::settle_refund`. Money given back undoes
 //! it as a refund that failed: the earning, the download right and the
 //! rewards come back. Each dispute counts once whatever the event ids and
 //! the order its events come in, since the refund named after it is looked
@@ -26,7 +30,6 @@
 use droply_models::Money;
 use serde_json::Value;
 
-use super::refund_events::add_settled_refund;
 use super::{Applied, Context, amount_of, not_ours, text};
 use crate::payments::refunds::settle_refund;
 use crate::payments::{Payment, PaymentRefund, Payments, RefundOrder, RefundState};
@@ -83,8 +86,10 @@ impl Context<'_> {
         let (payment, order) = self.mark_paid(txn, payment, intent_id)?;
         let (payment, order) = yield_to_dispute(txn, payment, order, disputed)?;
         // Refunds decided before keep their part (the payment's refunds
-        // never exceed it); Stripe refuses a refund of a disputed charge, and
-        // one of those that fails frees its part again for nothing.
+        // never exceed it). Stripe refuses a refund of a disputed charge: one
+        // of those that fails frees its part, and the dispute, which
+        // remembers what Stripe withdrew, takes it up then
+        // (`refunds::settle_refund`).
         let left = payment.amount.checked_sub(payment.committed_refunds()?)?;
         let taken = if disputed.amount_minor > left.amount_minor {
             tracing::warn!(
@@ -98,23 +103,16 @@ impl Context<'_> {
         } else {
             disputed
         };
+        let payment = write_dispute(txn, payment, taken, disputed, dispute_id)?;
         if !taken.is_positive() {
             return Ok((
                 format!(
-                    "payment {}: dispute {dispute_id}: nothing is left to take back",
+                    "payment {}: dispute {dispute_id}: nothing is left to take back yet",
                     payment.id
                 ),
                 order,
             ));
         }
-        let payment = add_settled_refund(
-            txn,
-            payment,
-            taken,
-            Some(dispute_id),
-            RefundState::Succeeded,
-            DISPUTE_REASON,
-        )?;
         Ok((
             format!(
                 "payment {}: {taken} taken back by dispute {dispute_id}",
@@ -237,6 +235,40 @@ pub(super) fn with_charge_intent(
         fields.insert("payment_intent".to_owned(), Value::String(intent_id));
     }
     Ok(Some(resolved))
+}
+
+/// Writes dispute `dispute_id` of `payment` as a refund of `taken`, settled,
+/// remembering the `disputed` amount Stripe withdrew: while refunds decided
+/// before hold the rest of the payment, it takes less, and takes up what
+/// they free when they fail. With nothing taken yet it is written all the
+/// same (with no ledger rows), to take that up, and so that a second
+/// withdrawal of the dispute finds it.
+fn write_dispute(
+    txn: &mut Txn<'_>,
+    mut payment: Payment,
+    taken: Money,
+    disputed: Money,
+    dispute_id: &str,
+) -> Result<Payment> {
+    let number = payment.push_refund(taken, DISPUTE_REASON, txn.now());
+    if let Some(written) = payment.refunds.iter_mut().find(|r| r.number == number) {
+        written.disputed = Some(disputed);
+        if !taken.is_positive() {
+            written.state = RefundState::Succeeded;
+            written.stripe_id = Some(dispute_id.to_owned());
+        }
+    }
+    let payment = txn.update(payment)?;
+    if !taken.is_positive() {
+        return Ok(payment);
+    }
+    settle_refund(
+        txn,
+        payment,
+        number,
+        RefundState::Succeeded,
+        Some(dispute_id),
+    )
 }
 
 /// The refund that stands for dispute `dispute_id` on `payment`, if any.

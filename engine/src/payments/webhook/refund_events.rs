@@ -30,10 +30,17 @@ impl Context<'_> {
         // The charge's total is a snapshot: delivered late, it still counts a refund
         // that has failed since. Only what no refund we know of can explain is new (a new
         // refund Stripe names comes through `refund.created` as well). Disputes are no
-        // part of it: Stripe counts them apart from refunds.
+        // part of it: Stripe counts them apart from refunds. A refund of ours
+        // still `requested` (our call timed out after Stripe made it) may be
+        // in it too: its own event names it by its number when it comes, so it
+        // is not taken for a new one (which its payment could not hold).
         let total = amount_of(&payment, charge, "amount_refunded")?;
+        let in_flight = payment
+            .committed_refunds()?
+            .checked_sub(payment.refunded()?)?;
         let known = payment
             .refunded_or_named()?
+            .checked_add(in_flight)?
             .checked_sub(disputes::disputed_of(&payment)?)?;
         let payment = if total.amount_minor > known.amount_minor {
             let extra = total.checked_sub(known)?;
@@ -91,10 +98,15 @@ impl Context<'_> {
                     .find(|known| Some(known.number) == ours)
             })
             .or_else(|| {
-                payment
-                    .refunds
-                    .iter()
-                    .find(|known| known.stripe_id.is_none() && known.amount == amount)
+                // By amount, only a refund still to be named: one of ours in
+                // flight, or a total a charge told of. Never one that failed
+                // unnamed (Stripe refused it): a refund made at Stripe of the
+                // same amount since is another, and counts.
+                payment.refunds.iter().find(|known| {
+                    known.stripe_id.is_none()
+                        && known.state != RefundState::Failed
+                        && known.amount == amount
+                })
             })
             .map(|known| known.number);
         let payment = match number {
