@@ -9,6 +9,8 @@
 //! [`sweep_expired_sessions`], which the service runs periodically.
 //! A signed-in caller trades its token for a [`SocketTicket`], good for one
 //! WebSocket for a minute, to put in a URL instead of the token.
+//! A signed-in owner changes their password ([`change_password`]: the
+//! current one checked as a sign-in checks it, every other session ended).
 //!
 //! An owner changes their own profile through the [`ProfileUpdate`]
 //! allowlist, saves experts as favorites and records the interactions a
@@ -24,6 +26,7 @@ pub(crate) mod interactions;
 mod login;
 mod login_throttle;
 mod password;
+mod password_change;
 mod profile_update;
 mod register;
 mod session_sweep;
@@ -40,9 +43,11 @@ pub use login_throttle::{
     sweep_login_attempts,
 };
 pub use password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
+pub use password_change::{PasswordChange, change_password};
 pub use profile_update::{ProfileUpdate, update_profile};
 pub use register::{Registration, register};
 pub use session_sweep::{SWEEP_BATCH, sweep_expired_sessions};
 pub use socket_ticket::{
     SOCKET_TICKET_SECS, SocketTarget, SocketTicket, issue_socket_ticket, redeem_socket_ticket,
+    redeem_socket_ticket_session,
 };

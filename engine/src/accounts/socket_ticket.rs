@@ -6,17 +6,24 @@
 //! opens (one drop-in room or one booking's signal relay), the caller's
 //! sign-in session and when it expires ([`SOCKET_TICKET_SECS`] after it was
 //! issued), and binds them and the session's user with HMAC-SHA256 under a
-//! key derived from the session's stored token hash, which never leaves the
-//! store. Nothing is stored per ticket: one for one socket opens no other,
+//! key that the store's secret key derives from the session's stored token
+//! hash (`key`). The secret key is in no row, so the `AuthSession` rows
+//! alone (a leaked backup, a read-only SQL injection) sign no ticket, as
+//! they let no one sign in; the token hash makes every session's key its
+//! own. Nothing is stored per ticket: one for one socket opens no other,
 //! and it dies at its expiry or with its session (signing out, the sweep),
 //! whichever comes first; until then it can be used again. Its MAC is
 //! compared in constant time by the webhooks' verifier
 //! ([`verify_timestamped_hmac`]). A ticket only proves who the caller is:
 //! the room or the relay still checks what they may open.
+//!
+//! `droply migrate` carries the secret key, so a copy takes the tickets its
+//! source issued. Tickets issued before this key (when it came from the
+//! token hash alone) are refused after an upgrade; they lived a minute.
 
 use droply_models::{BookingId, DropinSessionId, Timestamp, UserId};
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use super::auth_session::{AuthSession, AuthSessionId, token_hash};
 use crate::payments::verify_timestamped_hmac;
@@ -29,8 +36,9 @@ pub const SOCKET_TICKET_SECS: i64 = 60;
 /// The longest ticket read; a longer one is refused unread.
 const MAX_TICKET_LEN: usize = 256;
 
-/// Keeps a ticket's key apart from any other use of the token hash.
-const KEY_LABEL: &[u8] = b"droply-socket-ticket\0";
+/// What a ticket's key is for: no other hash under the store's secret key
+/// matches it.
+const KEY_LABEL: &str = "droply socket ticket key v2";
 
 /// The one socket a ticket opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +96,7 @@ pub fn issue_socket_ticket(
     .ok_or(Error::Unauthorized)?;
     let expires = unix_secs(now).saturating_add(SOCKET_TICKET_SECS);
     let claims = format!("{}{}", target.prefix(), session.id);
-    let signature = mac(&session, expires, &claims)?;
+    let signature = mac(store, &session, expires, &claims)?;
     Ok(SocketTicket {
         ticket: format!("{claims}.{expires}.{}", hex::encode(signature)),
         expires_at: Timestamp::from_micros(expires.saturating_mul(1_000_000))?,
@@ -104,6 +112,18 @@ pub fn redeem_socket_ticket(
     target: SocketTarget,
     now: Timestamp,
 ) -> Result<UserId> {
+    redeem_socket_ticket_session(store, ticket, target, now).map(|session| session.user_id)
+}
+
+/// The sign-in session `ticket` was issued under, checked as
+/// [`redeem_socket_ticket`] checks it: what a socket that must close when
+/// that sign-in ends remembers.
+pub fn redeem_socket_ticket_session(
+    store: &Store,
+    ticket: &str,
+    target: SocketTarget,
+    now: Timestamp,
+) -> Result<AuthSession> {
     if ticket.len() > MAX_TICKET_LEN {
         return Err(Error::Unauthorized);
     }
@@ -124,7 +144,7 @@ pub fn redeem_socket_ticket(
         .filter(|session| session.is_live(now))
         .ok_or(Error::Unauthorized)?;
     verify_timestamped_hmac(
-        &key(&session),
+        &key(store, &session)?,
         expires_text,
         expires,
         claims_of(claims, session.user_id).as_bytes(),
@@ -138,7 +158,7 @@ pub fn redeem_socket_ticket(
     if unix_secs(now) >= expires {
         return Err(Error::Unauthorized);
     }
-    Ok(session.user_id)
+    Ok(session)
 }
 
 /// What the MAC covers besides the expiry: the ticket's claims as written
@@ -147,11 +167,11 @@ fn claims_of(claims: &str, user: UserId) -> String {
     format!("{claims}.{user}")
 }
 
-/// The MAC of a ticket of `session` expiring at `expires` over `claims`, as
-/// [`verify_timestamped_hmac`] checks it: HMAC-SHA256 of
-/// `"{expires}.{claims}.{user}"`.
-fn mac(session: &AuthSession, expires: i64, claims: &str) -> Result<Vec<u8>> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key(session))
+/// The MAC of a ticket of `session` in `store` expiring at `expires` over
+/// `claims`, as [`verify_timestamped_hmac`] checks it: HMAC-SHA256 of
+/// `"{expires}.{claims}.{user}"` under [`key`].
+fn mac(store: &Store, session: &AuthSession, expires: i64, claims: &str) -> Result<Vec<u8>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key(store, session)?)
         .map_err(|_| Error::Corrupt("a socket ticket key cannot key an HMAC".to_owned()))?;
     mac.update(expires.to_string().as_bytes());
     mac.update(b".");
@@ -159,13 +179,15 @@ fn mac(session: &AuthSession, expires: i64, claims: &str) -> Result<Vec<u8>> {
     Ok(mac.finalize().into_bytes().to_vec())
 }
 
-/// The key of `session`'s tickets: SHA-256 of a label and the session's
-/// stored token hash.
-fn key(session: &AuthSession) -> Vec<u8> {
-    let mut digest = <Sha256 as Digest>::new();
-    digest.update(KEY_LABEL);
-    digest.update(session.token_hash.as_bytes());
-    digest.finalize().to_vec()
+/// The key of `session`'s tickets in `store`: the store's keyed hash of
+/// [`KEY_LABEL`] and the session's stored token hash, under its secret key
+/// (the 64 hex digits, as bytes). Read from the store's metadata at each
+/// use; a ticket is issued or redeemed once per socket opened.
+fn key(store: &Store, session: &AuthSession) -> Result<Vec<u8>> {
+    Ok(store
+        .secret_key()?
+        .keyed_hash(KEY_LABEL, &[session.token_hash.as_bytes()])?
+        .into_bytes())
 }
 
 /// A number written in ASCII digits only (no sign, no spaces).
@@ -182,8 +204,11 @@ fn unix_secs(at: Timestamp) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use sha2::Digest;
+
     use super::*;
     use crate::accounts::login::{issue_token, logout};
+    use crate::records::copy_store;
 
     const ROOM: SocketTarget = SocketTarget::DropinRoom(DropinSessionId::new(7));
     const USER: UserId = UserId::new(41);
@@ -193,6 +218,39 @@ mod tests {
         let store = Store::open_temporary().expect("store");
         let issued = store.write(|txn| issue_token(txn, USER)).expect("session");
         (store, issued.token)
+    }
+
+    /// The session row `store` keeps for `token`: all that a reader of the
+    /// rows (a leaked backup, a read-only SQL injection) learns of it.
+    fn stored_row(store: &Store, token: &str) -> AuthSession {
+        let raw = store
+            .lookup_unique(UniqueName::TokenHash, token_hash(token).as_bytes())
+            .expect("lookup")
+            .expect("the session's row");
+        store
+            .get::<AuthSession>(AuthSessionId::new(raw))
+            .expect("read")
+            .expect("the session's row")
+    }
+
+    /// A ticket for `target` expiring at `expires`, signed from `row` alone
+    /// as tickets were before the store's secret key keyed them: HMAC-SHA256
+    /// under SHA-256 of the old label and the stored token hash.
+    fn forged_the_old_way(row: &AuthSession, target: SocketTarget, expires: i64) -> String {
+        let key = <Sha256 as Digest>::digest(
+            [
+                b"droply-socket-ticket\0".as_slice(),
+                row.token_hash.as_bytes(),
+            ]
+            .concat(),
+        );
+        let claims = format!("{}{}", target.prefix(), row.id);
+        let mut mac = Hmac::<Sha256>::new_from_slice(key.as_slice()).expect("an HMAC key");
+        mac.update(format!("{expires}.{claims}.{}", row.user_id).as_bytes());
+        format!(
+            "{claims}.{expires}.{}",
+            hex::encode(mac.finalize().into_bytes())
+        )
     }
 
     fn refused(result: Result<UserId>) {
@@ -332,5 +390,53 @@ mod tests {
             ROOM,
             now.plus_days(31),
         ));
+    }
+
+    /// Regression: a ticket's key was SHA-256 of a label and the session's
+    /// stored token hash, so whoever read the `AuthSession` rows could sign
+    /// tickets for any signed-in user: open any host's room as its host, or
+    /// any booking's signal relay.
+    #[test]
+    fn a_ticket_forged_from_the_stored_session_row_is_refused() {
+        let (store, token) = signed_in();
+        let now = Timestamp::now();
+        let row = stored_row(&store, &token);
+        let expires = unix_secs(now) + SOCKET_TICKET_SECS;
+        for target in [ROOM, SocketTarget::SignalRelay(BookingId::new(9))] {
+            let forged = forged_the_old_way(&row, target, expires);
+            refused(redeem_socket_ticket(&store, &forged, target, now));
+            let genuine = issue_socket_ticket(&store, &token, target, now)
+                .expect("ticket")
+                .ticket;
+            assert_eq!(
+                redeem_socket_ticket(&store, &genuine, target, now).expect("a genuine ticket"),
+                USER
+            );
+        }
+    }
+
+    /// Regression: the same session row in another store (another secret
+    /// key) took the tickets the first store issued; a copy made by `droply
+    /// migrate`, which carries the secret key, takes them.
+    #[test]
+    fn a_ticket_redeems_only_in_a_store_with_the_issuers_secret_key() {
+        let (store, token) = signed_in();
+        let now = Timestamp::now();
+        let ticket = issue_socket_ticket(&store, &token, ROOM, now)
+            .expect("ticket")
+            .ticket;
+        let row = stored_row(&store, &token);
+        let elsewhere = Store::open_temporary().expect("another store");
+        elsewhere
+            .write(|txn| txn.put(row.clone()))
+            .expect("the same session row");
+        assert_eq!(stored_row(&elsewhere, &token), row);
+        refused(redeem_socket_ticket(&elsewhere, &ticket, ROOM, now));
+        let copy = Store::open_temporary().expect("a copy");
+        copy_store(&store, &copy).expect("migrate");
+        assert_eq!(
+            redeem_socket_ticket(&copy, &ticket, ROOM, now).expect("in the copy"),
+            USER
+        );
     }
 }

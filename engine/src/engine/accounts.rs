@@ -1,7 +1,7 @@
 //! The engine's account use cases: signing up, in and out, recognising a
 //! token, one's own profile, public expert profiles, favorites,
-//! interactions, one's referrals, and closing one's account. Each
-//! delegates to the domain module that holds its rules
+//! interactions, one's referrals, changing one's password, and closing
+//! one's account. Each delegates to the domain module that holds its rules
 //! ([`crate::accounts`]); the engine adds the shared state (the sign-in
 //! throttle, the password-hashing permits) so callers pass none. Closing
 //! an account also runs the bookings' cancellation and the calendar's
@@ -68,6 +68,36 @@ impl Engine {
     /// how many ended.
     pub fn logout_all(&self, user: UserId) -> Result<usize> {
         accounts::logout_all(self.store(), user)
+    }
+
+    /// Changes `user`'s password, asked from `client` (its address, when
+    /// known) with the sign-in `token`: `current` is checked as a sign-in's
+    /// password is (counted by the sign-in throttle; `InvalidCredentials`
+    /// when wrong, `TooManyAttempts` after repeated failures), `new` must
+    /// pass the sign-up rule and differ from `current`. The new hash and the
+    /// end of every other session of `user` land in one write; the session
+    /// of `token` stays, so the caller stays signed in. How many sessions
+    /// ended.
+    pub fn change_password(
+        &self,
+        user: UserId,
+        client: Option<IpAddr>,
+        token: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<usize> {
+        accounts::change_password(
+            self.store(),
+            &self.inner.login_throttle,
+            &self.inner.password_hashing,
+            client,
+            user,
+            accounts::PasswordChange {
+                current,
+                new,
+                keep_token: token,
+            },
+        )
     }
 
     /// Closes `user`'s account for good (the right to erasure), once their
@@ -249,7 +279,19 @@ impl Engine {
         ticket: &str,
         target: accounts::SocketTarget,
     ) -> Result<UserId> {
-        accounts::redeem_socket_ticket(self.store(), ticket, target, Timestamp::now())
+        self.redeem_socket_ticket_at(ticket, target, Timestamp::now())
+    }
+
+    /// [`Self::redeem_socket_ticket`] as of `at`: an open socket checks
+    /// again, as of when it was admitted, that the ticket's session still
+    /// stands (its short expiry is not held against a long call).
+    pub fn redeem_socket_ticket_at(
+        &self,
+        ticket: &str,
+        target: accounts::SocketTarget,
+        at: Timestamp,
+    ) -> Result<UserId> {
+        accounts::redeem_socket_ticket(self.store(), ticket, target, at)
     }
 
     /// `user`'s referral rewards: the newest [`LATEST_REWARDS`], each with

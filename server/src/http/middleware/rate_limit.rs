@@ -38,7 +38,8 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// Which limit a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RouteClass {
-    /// `POST /v1/auth/register` and `POST /v1/auth/login`: they hash passwords.
+    /// Signing up, signing in and changing a password, by the API or a page:
+    /// they hash passwords.
     Auth,
     /// Search, matches, similar experts and recommendations: they run the matcher.
     Search,
@@ -56,7 +57,14 @@ impl RouteClass {
         match (method, route) {
             (
                 &Method::POST,
-                Some("/v1/auth/register" | "/v1/auth/login" | "/signup" | "/signin"),
+                Some(
+                    "/v1/auth/register"
+                    | "/v1/auth/login"
+                    | "/v1/users/me/password"
+                    | "/signup"
+                    | "/signin"
+                    | "/account/password",
+                ),
             ) => RouteClass::Auth,
             (&Method::POST, Some("/v1/search" | "/v1/matches"))
             | (&Method::GET, Some("/"))
@@ -253,6 +261,11 @@ mod tests {
     fn routes_fall_into_classes() {
         let class = |method: Method, route: &str| RouteClass::of(&method, Some(route));
         assert_eq!(class(Method::POST, "/v1/auth/login"), RouteClass::Auth);
+        assert_eq!(
+            class(Method::POST, "/v1/users/me/password"),
+            RouteClass::Auth
+        );
+        assert_eq!(class(Method::POST, "/account/password"), RouteClass::Auth);
         assert_eq!(class(Method::POST, "/v1/auth/logout"), RouteClass::Write);
         assert_eq!(class(Method::POST, "/v1/search"), RouteClass::Search);
         assert_eq!(

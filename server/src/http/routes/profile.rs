@@ -1,5 +1,6 @@
-//! The owner's own account: read it, change the fields they may set, and
-//! close it for good (their password asked again).
+//! The owner's own account: read it, change the fields they may set,
+//! change its password (the current one asked again, every other session
+//! ended), and close it for good (their password asked again).
 
 use axum::Json;
 use axum::extract::State;
@@ -11,18 +12,21 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, ClientAddr, SignedIn};
+use crate::http::extract::{ApiJson, BearerToken, ClientAddr, SignedIn};
 use crate::http::views::AccountView;
 use crate::http::views::model_schemas::ProfileUpdateSchema;
 use crate::http::{AppState, blocking};
 
-/// `GET`, `PATCH` and `DELETE /v1/users/me`.
+/// `GET`, `PATCH` and `DELETE /v1/users/me`, and `POST
+/// /v1/users/me/password`.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(
-        get_own_account,
-        update_own_account,
-        close_own_account
-    ))
+    OpenApiRouter::new()
+        .routes(routes!(
+            get_own_account,
+            update_own_account,
+            close_own_account
+        ))
+        .routes(routes!(change_own_password))
 }
 
 /// `GET /v1/users/me`: the caller's account as its owner sees it.
@@ -101,6 +105,55 @@ pub async fn close_own_account(
 ) -> Result<StatusCode, ApiError> {
     blocking(&state, move |engine| {
         engine.close_account(user, client, &body.password)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of `POST /v1/users/me/password`. No `Debug`: it holds passwords.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    /// The account's password now, asked again.
+    current_password: String,
+    /// The password wanted instead: 8 to 128 characters, not the current one.
+    #[schema(min_length = 8, max_length = 128)]
+    new_password: String,
+}
+
+/// `POST /v1/users/me/password`: changes the caller's password and ends
+/// every other session of the account.
+#[utoipa::path(
+    post,
+    path = "/v1/users/me/password",
+    tag = "accounts",
+    summary = "Change one's password",
+    description = "Changes the account's password once the current one is given again (counted by the sign-in throttle as a sign-in is). The new one follows the sign-up rule (8 to 128 characters) and must differ from the current one. In the same write every other session of the account ends (other devices, browsers, and whoever signed in with the old password); the bearer token sent keeps working.",
+    security(("bearer" = [])),
+    request_body = ChangePasswordBody,
+    responses(
+        (status = 204, description = "Changed: the old password no longer signs in, and only the token sent is still signed in"),
+        (status = 400, description = "`invalid_input` (the new password is too short or long, or the same as the current one) or `invalid_json`", body = ErrorBody),
+        (status = 401, description = "`unauthorized` (no valid bearer token), or `invalid_credentials`: the current password is wrong (nothing changed)", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`: too many wrong passwords (as for signing in), or `rate_limited`; see `Retry-After`", body = ErrorBody),
+        (status = 503, description = "`overloaded`: every password-hashing slot stayed busy; see `Retry-After`", body = ErrorBody),
+    )
+)]
+pub async fn change_own_password(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    SignedIn(user): SignedIn,
+    BearerToken(token): BearerToken,
+    ApiJson(body): ApiJson<ChangePasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    blocking(&state, move |engine| {
+        engine.change_password(
+            user,
+            client,
+            &token,
+            &body.current_password,
+            &body.new_password,
+        )
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
