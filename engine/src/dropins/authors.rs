@@ -38,8 +38,9 @@ pub struct Author {
     pub user_id: Option<UserId>,
 }
 
-/// The name shown for the host of an anonymous session.
-const HOST_NAME: &str = "Host";
+/// The name shown for the host of an anonymous session (reserved: no one
+/// joins under it).
+pub(super) const HOST_NAME: &str = "Host";
 /// The name shown when a guest gave none (never stored that way: joining
 /// always stores a name for anyone who appears anonymously).
 const GUEST_NAME: &str = "Guest";

@@ -2,16 +2,20 @@
 //! open session of an expert (one whose host is no longer an expert is
 //! refused as ended); anonymous guests only where the host allows it. Each
 //! join hands out a random participant token, stored only as its hash; joining
-//! again signed in keeps the same participant (a new token, no second seat).
+//! again signed in keeps the same participant (a new token, no second seat)
+//! and the name it first joined under. Nobody may join as "Host" or
+//! "Closed account" (the names the room shows for the host of an anonymous
+//! session and for a closed account).
 //! Capacity is checked and taken in the same write transaction, so two
 //! people can never take the last seat together; a full room first takes
 //! back the seats nobody held on to (see `seats`).
 
 use droply_models::{
-    DropinParticipant, DropinParticipantId, DropinSession, SessionCode, Timestamp, UserId, text,
+    DropinParticipant, DropinParticipantId, DropinSession, SessionCode, Timestamp, User, UserId,
+    text,
 };
 
-use super::authors::{Author, author_of};
+use super::authors::{Author, HOST_NAME, author_of};
 use super::hosting::{DropinState, state_of};
 use super::pass::{DropinPass, DropinPassId};
 use super::seats::{hold_seat, take_back_lapsed};
@@ -77,6 +81,7 @@ pub fn join_dropin(store: &Store, joining: &Joining) -> Result<Joined> {
     let display_name = match joining.display_name.as_deref().map(str::trim) {
         Some(name) => {
             text::check_required("display_name", name, text::DISPLAY_NAME_MAX)?;
+            check_not_reserved(name)?;
             Some(name.to_owned())
         }
         None => None,
@@ -104,12 +109,10 @@ pub fn join_dropin(store: &Store, joining: &Joining) -> Result<Joined> {
         let anonymous_name = (session.is_anonymous || joining.user.is_none())
             .then(|| display_name.clone().unwrap_or_else(guest_name));
         let participant = match returning(txn, &session, joining.user)? {
-            Some(mut participant) => {
-                if anonymous_name.is_some() && display_name.is_some() {
-                    participant.anonymous_name = anonymous_name;
-                }
-                txn.update(participant)?
-            }
+            // They keep the name they first joined under: the room shows
+            // their past messages under it, and a new name must not rename
+            // what others already read.
+            Some(participant) => participant,
             None => {
                 if !session.has_room() {
                     session = take_back_lapsed(txn, session, now)?;
@@ -193,6 +196,27 @@ fn issue_pass(
         created_at: now,
     })?;
     Ok(token)
+}
+
+/// The names nobody may join under, compared trimmed and case-blind: the
+/// host's name in an anonymous room, and the name of a closed account's
+/// messages. Someone under either would pass as the host, or as nobody.
+const RESERVED_NAMES: [&str; 2] = [HOST_NAME, User::CLOSED_NAME];
+
+/// `Invalid` (`display_name`) when `name` is one of the [`RESERVED_NAMES`].
+fn check_not_reserved(name: &str) -> Result<()> {
+    let name = name.trim();
+    match RESERVED_NAMES
+        .iter()
+        .find(|reserved| name.eq_ignore_ascii_case(reserved))
+    {
+        Some(reserved) => Err(droply_models::Error::invalid(
+            "display_name",
+            format!("\"{reserved}\" is reserved; choose another name"),
+        )
+        .into()),
+        None => Ok(()),
+    }
 }
 
 /// A name for a guest who gave none: "Guest" and four code characters.

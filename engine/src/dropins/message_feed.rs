@@ -150,7 +150,8 @@ mod tests {
         };
         let joined = join_dropin(store, &joining).expect("join");
         let guest = member_by(store, session.id, MemberProof::Pass(&joined.token)).expect("guest");
-        let host = member_by(store, session.id, MemberProof::User(host.id)).expect("host");
+        let host_token = crate::dropins::tests::sign_in(store, host.id);
+        let host = member_by(store, session.id, MemberProof::Token(&host_token)).expect("host");
         (host, guest)
     }
 

@@ -17,7 +17,7 @@ use droply_models::{
 
 use super::authors::{Author, appears_anonymous, author_of};
 use super::hosting::{DropinState, state_of};
-use super::members::Member;
+use super::members::{Member, check_still_member};
 use crate::store::{Store, Txn};
 use crate::{Error, Result};
 
@@ -56,7 +56,9 @@ pub struct Posted {
 /// `member` sends `new`. `Invalid` for a system message, an empty or too
 /// long text, or a reply to a message of another session; `Forbidden` for
 /// an answer or a removal by anyone but the host; `InvalidState` once the
-/// session ended.
+/// session ended; `Unauthorized` once the member left the room (an account
+/// closed, a lapsed seat taken back) or the sign-in that admitted them
+/// ended.
 pub fn post_message(store: &Store, member: &Member, new: NewMessage) -> Result<Posted> {
     let content = new.content.trim().to_owned();
     match new.message_type {
@@ -83,7 +85,7 @@ pub fn post_message(store: &Store, member: &Member, new: NewMessage) -> Result<P
         _ => {}
     }
     store.write(|txn| {
-        let now = open_session(txn, member.session.id)?;
+        let now = open_to(txn, member)?;
         if let Some(target) = new.reply_to {
             let target = message_of_session(txn, member.session.id, target)?;
             if new.message_type == DropinMessageType::Answer
@@ -98,7 +100,8 @@ pub fn post_message(store: &Store, member: &Member, new: NewMessage) -> Result<P
 
 /// The host removes message `target`: its text is never shown again, and a
 /// "removed" notice naming it goes to the room. `Forbidden` for anyone but
-/// the host; `InvalidState` when it was removed already.
+/// the host; `InvalidState` when it was removed already; `Unauthorized`
+/// once the host's sign-in that admitted them ended.
 pub fn remove_message(store: &Store, member: &Member, target: DropinMessageId) -> Result<Posted> {
     if !member.is_host() {
         return Err(Error::Forbidden(
@@ -106,7 +109,7 @@ pub fn remove_message(store: &Store, member: &Member, target: DropinMessageId) -
         ));
     }
     store.write(|txn| {
-        let now = open_session(txn, member.session.id)?;
+        let now = open_to(txn, member)?;
         let mut message = message_of_session(txn, member.session.id, target)?;
         if message.message_type == DropinMessageType::System {
             return Err(Error::Invalid(
@@ -133,14 +136,14 @@ pub fn remove_message(store: &Store, member: &Member, target: DropinMessageId) -
 
 /// Stores that `member` connected or disconnected, while the session is
 /// open ([`Error::InvalidState`] once it ended: nothing follows its end
-/// notice).
+/// notice) and they are still in it ([`Error::Unauthorized`] otherwise).
 pub fn record_presence(store: &Store, member: &Member, presence: Presence) -> Result<Posted> {
     let event = match presence {
         Presence::Joined => "joined",
         Presence::Left => "left",
     };
     store.write(|txn| {
-        let now = open_session(txn, member.session.id)?;
+        let now = open_to(txn, member)?;
         append(
             txn,
             member,
@@ -234,6 +237,18 @@ impl<'s> Authors<'s> {
         self.authors.insert(message.participant_id, author.clone());
         Ok(author)
     }
+}
+
+/// The time now, after checking that `member`'s session is still open
+/// and that they are still in it as they were admitted
+/// ([`check_still_member`]: `Unauthorized` once their row left the room
+/// or their sign-in ended). Every write of a member begins with it, so a
+/// connection admitted before is refused from that write on, not from its
+/// next renewal.
+fn open_to(txn: &Txn<'_>, member: &Member) -> Result<Timestamp> {
+    let now = open_session(txn, member.session.id)?;
+    check_still_member(txn, member, now)?;
+    Ok(now)
 }
 
 /// The time now, after checking session `id` is still open.

@@ -8,9 +8,10 @@
 //! each a participant token, kept only as its hash in a `pass`; `seats`
 //! holds each participant's seat while they are there and takes back
 //! lapsed ones; `members` recognises the token of a live connection as the
-//! host's or a participant's; `messages` validates and stores what members
-//! send (questions, answers, comments, reactions,
-//! removals, presence); `authors` says who wrote a message the way others
+//! host's or a participant's, and checks while it is open that they are
+//! still in the room and still signed in; `messages` validates and stores
+//! what members send (questions, answers, comments, reactions,
+//! removals, presence), each write checking the member again; `authors` says who wrote a message the way others
 //! may see it, without any identity in an anonymous session;
 //! `message_feed` follows the messages every node stores, in id order, for
 //! the live rooms of each node.
@@ -23,6 +24,8 @@ mod message_feed;
 mod messages;
 mod pass;
 mod seats;
+#[cfg(test)]
+mod tests;
 
 pub use authors::{Author, Role};
 pub(crate) use hosting::end_dropins_of_host;
@@ -31,7 +34,7 @@ pub use hosting::{
     ends_by_itself_at, open_dropin, open_dropins_of, state_of,
 };
 pub use joining::{Joined, Joining, join_dropin, session_by_code};
-pub use members::{Member, MemberProof, member_by, member_by_token};
+pub use members::{Member, MemberProof, Renewal, member_by, member_by_token, renew_member};
 pub use message_feed::{FeedPage, MessageFeed};
 pub use messages::{
     MAX_REACTION_CHARS, NewMessage, Posted, Presence, messages_after, post_message,

@@ -7,7 +7,9 @@ use droply_models::{DropinMessageId, DropinSession, DropinSessionId, UserId};
 
 use super::Engine;
 use crate::Result;
-use crate::dropins::{self, Joined, Joining, Member, NewDropin, NewMessage, Posted, Presence};
+use crate::dropins::{
+    self, Joined, Joining, Member, NewDropin, NewMessage, Posted, Presence, Renewal,
+};
 
 impl Engine {
     /// `host` opens a drop-in, now or later.
@@ -47,7 +49,9 @@ impl Engine {
     }
 
     /// The member of drop-in `id` that `proof` shows: a participant token
-    /// only when it came in a URL, the host when a socket ticket proved them.
+    /// only when it came in a URL, the host when a socket ticket for this
+    /// room proved them (the sign-in session it names is kept, like the
+    /// host's token's, and checked again while they are connected).
     pub fn dropin_member_by(
         &self,
         id: DropinSessionId,
@@ -75,13 +79,12 @@ impl Engine {
         dropins::record_presence(self.store(), member, presence)
     }
 
-    /// A live connection keeps `member`'s seat; false when they no longer
-    /// hold one. The host holds no seat and always keeps their place.
-    pub fn renew_dropin_seat(&self, member: &Member) -> Result<bool> {
-        if member.is_host() {
-            return Ok(true);
-        }
-        dropins::renew_seat(self.store(), member.session.id, member.participant.id)
+    /// A live connection keeps `member`'s place: their seat renewed (the
+    /// host holds none); [`Renewal::SeatLost`] when they no longer hold
+    /// one, [`Renewal::SignedOut`] once the sign-in session that admitted
+    /// them (the host's) is gone or expired.
+    pub fn renew_dropin_seat(&self, member: &Member) -> Result<Renewal> {
+        dropins::renew_member(self.store(), member)
     }
 
     /// Up to `limit` messages of `session` after `after`, in order.

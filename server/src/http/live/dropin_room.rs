@@ -17,11 +17,14 @@
 //! the client leaves, falls behind the room's buffer (close 1013: reconnect
 //! with the last id seen), is replaced by a newer connection of the same
 //! member past their few (4000), stays silent past the idle timeout (1001), loses
-//! its seat (4001: join again), or the session ends (1000).
+//! its seat (4001: join again), loses the sign-in that admitted it (4002: the
+//! host signed out, signed out everywhere or closed their account; found at
+//! the next renewal, and every write refuses them from then on), or the
+//! session ends (1000).
 
 use axum::extract::ws::{Message, WebSocket};
 use droply_engine::Engine;
-use droply_engine::dropins::{Member, NewMessage, Posted, Presence};
+use droply_engine::dropins::{Member, NewMessage, Posted, Presence, Renewal};
 use droply_models::{DropinMessageId, DropinMessageType};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -71,6 +74,9 @@ enum Ending {
     SeatLost,
     /// A newer connection of the same member replaced this one.
     Replaced,
+    /// The sign-in session that admitted the member (the host's) is gone
+    /// or expired: signed out, signed out everywhere, the account closed.
+    SignedOut,
 }
 
 /// Serves `member` on `socket` in the room of `seat`, starting after
@@ -124,8 +130,9 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
                     let kept = member.clone();
                     let held = blocking(&state, move |engine| engine.renew_dropin_seat(&kept)).await;
                     match held {
-                        Ok(true) => {}
-                        Ok(false) => break Ending::SeatLost,
+                        Ok(Renewal::Held) => {}
+                        Ok(Renewal::SeatLost) => break Ending::SeatLost,
+                        Ok(Renewal::SignedOut) => break Ending::SignedOut,
                         Err(err) => tracing::warn!(error = ?err, "a drop-in seat could not be renewed"),
                     }
                     // Every stored message comes as a room frame through the
@@ -216,6 +223,10 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
         Ending::Replaced => {
             out.close(close::REPLACED, "replaced by a newer connection of yours")
                 .await;
+        }
+        Ending::SignedOut => {
+            out.close(close::SIGNED_OUT, "signed out: sign in again")
+                .await
         }
         Ending::Gone => {}
     }

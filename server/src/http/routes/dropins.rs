@@ -10,7 +10,6 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use droply_engine::accounts::SocketTarget;
 use droply_engine::dropins::{Joining, MemberProof, NewDropin};
 use droply_models::{DropinSessionId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
@@ -297,8 +296,7 @@ pub async fn live_dropin(
                 }
             }
             LiveCredential::Ticket(ticket) => {
-                let user = engine.redeem_socket_ticket(&ticket, SocketTarget::DropinRoom(id))?;
-                engine.dropin_member_by(id, MemberProof::User(user))?
+                engine.dropin_member_by(id, MemberProof::Ticket(&ticket))?
             }
         };
         if let (true, Some(owner)) = (passed_by_cookie, member.participant.user_id) {
