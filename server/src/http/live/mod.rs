@@ -1,6 +1,7 @@
 //! Live connections over WebSocket: drop-in rooms (`dropin_room`), the
-//! WebRTC fallback's signal relay (`signal_relay`), the hub that holds
-//! them under the live limits (`hub`), each node's reader of the messages
+//! WebRTC fallback's signal relay (`signal_relay`) and who may hold a side
+//! of it, at the upgrade and while it is open (`relay_access`), the hub
+//! that holds them under the live limits (`hub`), each node's reader of the messages
 //! every node stores, which feeds its rooms (`room_feed`), and what every
 //! live connection shares: who the caller says they are (a bearer token, a
 //! socket ticket, a participant token in the URL, never a sign-in token
@@ -12,6 +13,7 @@
 
 pub mod dropin_room;
 pub mod hub;
+pub mod relay_access;
 mod room_feed;
 pub mod signal_relay;
 pub mod socket;

@@ -6,7 +6,13 @@
 //! the other is there (`{"type":"peer","present":true|false}`); a message
 //! is an object whose `type` is `offer`, `answer`, `ice` or `bye`, passed
 //! on to the other side with `from` (`client` or `provider`) added. The
-//! relay closes at the session's end; limits are the drop-in rooms'.
+//! relay closes at the session's end (1000); limits are the drop-in rooms'.
+//! Every few seconds each connection checks again, by the rule that let it
+//! in (`relay_access`), that its party may still hold it: a booking no
+//! longer joinable (cancelled or rescheduled, no longer confirmed, out of
+//! its window) closes it with 1000 as its end does, a credential that no
+//! longer names them (signed out, the session revoked, the account
+//! closed) with 4002; the other side is then told its peer left.
 //!
 //! The two sides may be connected to different nodes sharing one
 //! PostgreSQL store. Each node's relay then tells the others, through the
@@ -21,7 +27,8 @@
 //! client that was not connected does.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
 use droply_engine::booking::BookingRole;
@@ -33,6 +40,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc::{self, error::TrySendError};
 
 use super::hub::{NodeNote, RelayLease};
+use super::relay_access::{self, RECHECK_EVERY, RelayParty, Standing};
 use super::socket::{Beat, Outbox, Pulse, close, error_frame};
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::{AppState, blocking};
@@ -282,19 +290,20 @@ impl Relay {
     }
 }
 
-/// Serves one side of booking `booking`'s relay until the session ends at
-/// `closes_at`, the client leaves, or a newer connection replaces it.
+/// Serves `party`'s side of booking `booking`'s relay until the session
+/// ends at its `closes_at`, the client leaves, a newer connection replaces
+/// it, or a check every [`RECHECK_EVERY`] finds the booking no longer
+/// joinable or the party's credential gone.
 pub async fn serve(
     socket: WebSocket,
     state: AppState,
     booking: BookingId,
-    who: (UserId, BookingRole),
-    closes_at: Timestamp,
+    party: RelayParty,
     lease: RelayLease,
     permit: OwnedSemaphorePermit,
 ) {
     let relay = &lease.relay;
-    let (user, role) = who;
+    let (user, role) = (party.user, party.role);
     let side = match role {
         BookingRole::Client => 0,
         BookingRole::Provider => 1,
@@ -317,12 +326,14 @@ pub async fn serve(
         tracing::warn!(error = ?err, "the other nodes were not told of a relay's new side");
     }
     let mut pulse = Pulse::new(&limits);
-    let until_end = closes_at
-        .signed_duration_since(Timestamp::now())
-        .to_std()
-        .unwrap_or_default();
-    let session_over = tokio::time::sleep(until_end);
+    let mut closes_at = party.closes_at;
+    let session_over = tokio::time::sleep(until(closes_at));
     tokio::pin!(session_over);
+    // The party was checked as it came in: the first check is a period on.
+    let mut recheck =
+        tokio::time::interval_at(tokio::time::Instant::now() + RECHECK_EVERY, RECHECK_EVERY);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let party = Arc::new(party);
     loop {
         tokio::select! {
             frame = inbox.recv() => match frame {
@@ -371,6 +382,35 @@ pub async fn serve(
             () = &mut session_over => {
                 out.close(close::NORMAL, "the session ended").await;
                 break;
+            }
+            _ = recheck.tick() => {
+                let checked = Arc::clone(&party);
+                let standing = blocking(&state, move |engine| {
+                    relay_access::standing(engine, booking, &checked)
+                })
+                .await;
+                match standing {
+                    Ok(Standing::Joinable { closes_at: end }) => {
+                        if end != closes_at {
+                            closes_at = end;
+                            let deadline = tokio::time::Instant::now() + until(end);
+                            session_over.as_mut().reset(deadline);
+                        }
+                    }
+                    Ok(Standing::NotJoinable) => {
+                        out.close(close::NORMAL, "the booking can no longer be joined")
+                            .await;
+                        break;
+                    }
+                    Ok(Standing::SignedOut) => {
+                        out.close(close::SIGNED_OUT, "signed out: sign in again").await;
+                        break;
+                    }
+                    // The store could not answer: the next check asks again.
+                    Err(err) => {
+                        tracing::warn!(error = ?err, "a relay's party could not be checked again");
+                    }
+                }
             }
         }
     }
@@ -425,6 +465,13 @@ fn signal(
     state.live.check_message_rate(booking.get(), user.get())?;
     frame.insert("from".to_owned(), Value::String(from.to_owned()));
     relay.pass(booking, side, holder, Value::Object(frame).to_string())
+}
+
+/// How long from now until `at` (nothing once it has passed).
+fn until(at: Timestamp) -> Duration {
+    at.signed_duration_since(Timestamp::now())
+        .to_std()
+        .unwrap_or_default()
 }
 
 fn presence(present: bool) -> String {

@@ -41,6 +41,9 @@ pub mod close {
     pub const REPLACED: u16 = 4000;
     /// The member's seat lapsed and went to someone else; join again.
     pub const SEAT_LOST: u16 = 4001;
+    /// The credential that opened the connection no longer names its user
+    /// (signed out, the session revoked, the account closed); sign in again.
+    pub const SIGNED_OUT: u16 = 4002;
 }
 
 /// The longest token, pass or ticket read from a request.

@@ -8,15 +8,16 @@
 //! logged. The call page opens it with the session cookie, from this
 //! site's own origin only. The two parties may reach different nodes
 //! sharing one PostgreSQL store: the relay passes frames and presence
-//! between them (`live::signal_relay`).
+//! between them (`live::signal_relay`). Who is let in, and who may stay
+//! (the same rule checked again every few seconds: a cancelled booking or
+//! a signed-out party is closed out), is `live::relay_access`.
 
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use droply_engine::accounts::SocketTarget;
-use droply_models::BookingId;
+use droply_models::{BookingId, Timestamp};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -24,6 +25,7 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery, parse_id};
+use crate::http::live::relay_access::{self, RelayProof};
 use crate::http::live::signal_relay;
 use crate::http::live::socket::{self, LiveCredential};
 use crate::http::{AppState, blocking};
@@ -53,7 +55,7 @@ pub struct SignalQuery {
     path = "/v1/bookings/{id}/signal",
     tag = "bookings",
     summary = "The WebRTC signal relay (WebSocket)",
-    description = "For the booking's client and provider only, once it is confirmed, from 10 minutes before the start until the end. The server sends `{\"type\":\"peer\",\"present\":bool}` when the other side comes or goes; clients send `{\"type\":\"offer|answer\",\"sdp\"}`, `{\"type\":\"ice\",\"candidate\"}` or `{\"type\":\"bye\"}`, passed to the other side with `from` (`client` or `provider`) added. Nothing is stored. Sign in with `Authorization: Bearer` (native clients) or, from a browser, with `?ticket=` (a socket ticket for this booking from `POST /v1/live/tickets`, good for 60 seconds); the call page sends the session cookie `droply_session` (`__Host-droply_session` behind an https public URL), taken only when `Origin` is this site. A sign-in token as `?token=` is refused (`401`): a URL ends up in proxy logs and browser history.",
+    description = "For the booking's client and provider only, once it is confirmed, from 10 minutes before the start until the end. The server sends `{\"type\":\"peer\",\"present\":bool}` when the other side comes or goes; clients send `{\"type\":\"offer|answer\",\"sdp\"}`, `{\"type\":\"ice\",\"candidate\"}` or `{\"type\":\"bye\"}`, passed to the other side with `from` (`client` or `provider`) added. Nothing is stored. The server closes it at the session's end (1000), within a few seconds of the booking no longer being joinable (cancelled or rescheduled, no longer confirmed: 1000) or of the credential that opened it ending (signed out, every session signed out, the account closed: 4002), and when a newer connection of the same side replaces it (4000). Sign in with `Authorization: Bearer` (native clients) or, from a browser, with `?ticket=` (a socket ticket for this booking from `POST /v1/live/tickets`, good for 60 seconds); the call page sends the session cookie `droply_session` (`__Host-droply_session` behind an https public URL), taken only when `Origin` is this site. A sign-in token as `?token=` is refused (`401`): a URL ends up in proxy logs and browser history.",
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "The booking's id"), SignalQuery),
     responses(
@@ -83,31 +85,22 @@ pub async fn booking_signal(
         &[crate::pages::cookies::SESSION],
         &state.pages,
     )?;
-    let access = blocking(&state, move |engine| {
-        let user = match credential {
-            LiveCredential::Token(token) => engine.authenticate(&token)?,
-            LiveCredential::Ticket(ticket) => {
-                engine.redeem_socket_ticket(&ticket, SocketTarget::SignalRelay(id))?
-            }
+    let party = blocking(&state, move |engine| {
+        let proof = match credential {
+            LiveCredential::Token(token) => RelayProof::Token(token),
+            LiveCredential::Ticket(ticket) => RelayProof::Ticket {
+                ticket,
+                at: Timestamp::now(),
+            },
             // No participant tokens here: whatever came in the URL is refused.
             LiveCredential::QueryPass(_) => return Ok(None),
         };
-        Ok(Some((user, engine.signal_party(id, user)?)))
+        relay_access::admit(engine, id, proof).map(Some)
     })
     .await?;
-    let (user, access) = access.ok_or_else(socket::query_token_refused)?;
+    let party = party.ok_or_else(socket::query_token_refused)?;
     let ws = socket::upgrade(ws, state.live.limits())?;
     let permit = state.live.admit()?;
     let relay = state.live.relay(id)?;
-    Ok(ws.on_upgrade(move |socket| {
-        signal_relay::serve(
-            socket,
-            state,
-            id,
-            (user, access.role),
-            access.closes_at,
-            relay,
-            permit,
-        )
-    }))
+    Ok(ws.on_upgrade(move |socket| signal_relay::serve(socket, state, id, party, relay, permit)))
 }

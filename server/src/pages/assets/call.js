@@ -169,6 +169,11 @@
           say("The session has ended.", "ended");
           return;
         }
+        if (event.code === 4002) {
+          closePeer();
+          say("You were signed out. Sign in again to rejoin the call.", "signed-out");
+          return;
+        }
         say("Lost the connection. Reconnecting…", "reconnecting");
         setTimeout(connect, delay);
         delay = Math.min(delay * 2, 10000);
