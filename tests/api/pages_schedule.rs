@@ -166,7 +166,7 @@ fn a_refused_availability_form_keeps_what_was_typed_and_names_the_dst_gap() {
     assert_eq!(gap.status, 400, "{}", gap.raw);
     assert!(
         gap.raw
-            .contains("invalid end: 2027-03-28 02:30 does not exist in Europe/Paris"),
+            .contains("End: 2027-03-28 02:30 does not exist in Europe/Paris"),
         "{}",
         gap.raw
     );

@@ -2,7 +2,8 @@
 //! from one table of stable codes (`error_codes!`): the enum, each code's
 //! type, status and meaning, the OpenAPI `Error` schema and README's table
 //! ([`ErrorCode::markdown_table`]) all come from it. Engine errors map to codes
-//! exhaustively.
+//! exhaustively; one that refuses a single input value also keeps which
+//! ([`FieldError`]), outside the JSON body, for the pages' forms.
 
 use std::fmt::Write as _;
 
@@ -201,7 +202,20 @@ impl utoipa::ToSchema for ErrorBody {
 pub struct ApiError {
     code: ErrorCode,
     message: String,
+    field: Option<FieldError>,
     retry_after_secs: Option<u64>,
+}
+
+/// The one input value an error refuses, as the engine named it: the
+/// field's API name and why, without the name. Not part of the JSON body
+/// (whose `message` says both); the pages read it to mark the form field
+/// and to word the sentence with the field's label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's API name, e.g. `hourly_rate`.
+    pub field: &'static str,
+    /// Why it was refused, e.g. `must be greater than zero`.
+    pub reason: String,
 }
 
 #[derive(Serialize)]
@@ -217,8 +231,25 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            field: None,
             retry_after_secs: None,
         }
+    }
+
+    /// The same error, saying it refuses `field` because of `reason`.
+    pub fn with_field(self, field: &'static str, reason: impl Into<String>) -> Self {
+        ApiError {
+            field: Some(FieldError {
+                field,
+                reason: reason.into(),
+            }),
+            ..self
+        }
+    }
+
+    /// The input value the error refuses, when it is about one.
+    pub fn field_error(&self) -> Option<&FieldError> {
+        self.field.as_ref()
     }
 
     /// The error's code.
@@ -256,8 +287,15 @@ impl From<droply_engine::Error> for ApiError {
         use droply_engine::Error as E;
         match err {
             E::NotFound { .. } => ApiError::new(ErrorCode::NotFound, err.to_string()),
-            E::Conflict { .. } => ApiError::new(ErrorCode::Conflict, err.to_string()),
+            E::Conflict { field, ref value } => {
+                let reason = format!("{value:?} is already taken");
+                ApiError::new(ErrorCode::Conflict, err.to_string()).with_field(field, reason)
+            }
             E::SlotUnavailable => ApiError::new(ErrorCode::SlotUnavailable, err.to_string()),
+            E::Model(droply_models::Error::Invalid { field, ref reason }) => {
+                let reason = reason.clone();
+                ApiError::new(ErrorCode::InvalidInput, err.to_string()).with_field(field, reason)
+            }
             E::Model(_) | E::Invalid(_) => ApiError::new(ErrorCode::InvalidInput, err.to_string()),
             E::Unauthorized => ApiError::new(ErrorCode::Unauthorized, err.to_string()),
             E::InvalidCredentials => ApiError::new(ErrorCode::InvalidCredentials, err.to_string()),

@@ -37,7 +37,7 @@ use crate::limits::Limits;
 use crate::pages::PageSettings;
 
 pub use docs::ApiDoc;
-pub use error::{ApiError, ErrorCode};
+pub use error::{ApiError, ErrorCode, FieldError};
 pub use extract::{
     ApiBytes, ApiJson, ApiPath, ApiQuery, BearerToken, ClientAddr, MaybeSignedIn, SignedIn,
 };

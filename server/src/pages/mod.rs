@@ -5,7 +5,8 @@
 //! CSRF token, the time zone); `page` how a page or its error is answered;
 //! `extract` what handlers take from a request (query, form, path), refused
 //! as that error page; `missing` the 404 and 405 pages of addresses no
-//! page serves;
+//! page serves; `form_error` what a refused form shows (a sentence naming
+//! the field by its label, and the field marked for screen readers);
 //! `format` money, times and ratings as people read them; `theme` an
 //! expert's branding as a stylesheet; `assets` the
 //! embedded stylesheet and scripts. Every page passes through `csrf` (a
@@ -19,6 +20,7 @@ mod contrast;
 pub(crate) mod cookies;
 pub(crate) mod csrf;
 mod extract;
+mod form_error;
 mod format;
 mod layout;
 mod missing;

@@ -7,6 +7,9 @@
 //! replaces; signing out everywhere ends every session of the account.
 //! A `next` path (checked to stay on this site) follows the visitor from
 //! sign-in to sign-up and is where either sends them once signed in.
+//! A refusal is worded for people (`form_error`): a refused value is named
+//! by its label, and its field is marked (`aria-invalid`,
+//! `aria-describedby`) with the message next to it.
 
 use axum::Router;
 use axum::extract::State;
@@ -24,11 +27,31 @@ use crate::http::ClientAddr;
 use crate::http::{AppState, blocking};
 use crate::pages::cookies;
 use crate::pages::extract::{PageForm, PageQuery};
+use crate::pages::form_error::{
+    FormError, FormField, aria_invalid, described_by, field_message, label_of,
+};
 use crate::pages::layout::{Head, csrf_field, page};
 use crate::pages::page::{
     PageError, html, html_with, local_path, see_other, status_of, url_encode,
 };
 use crate::pages::viewer::Viewer;
+
+/// The sign-in form's fields, by the names errors give them.
+const SIGN_IN_FIELDS: &[FormField] = &[
+    FormField::new("email", "Email"),
+    FormField::new("password", "Password"),
+];
+
+/// The sign-up form's fields, by the names errors give them (the time
+/// zone is sent unseen, so a refusal of it is marked on no field).
+const SIGN_UP_FIELDS: &[FormField] = &[
+    FormField::new("full_name", "Your name"),
+    FormField::new("username", "Username"),
+    FormField::new("email", "Email"),
+    FormField::new("password", "Password"),
+    FormField::new("currency", "Currency"),
+    FormField::new("referral_code", "Referral code (optional)"),
+];
 
 /// `/signin`, `/signup`, `/signout` and `/signout/everywhere`.
 pub fn router() -> Router<AppState> {
@@ -70,7 +93,7 @@ struct SignUpForm {
 /// What a form shows again after an error.
 #[derive(Debug, Default)]
 struct Typed<'a> {
-    error: Option<&'a str>,
+    error: Option<&'a FormError>,
     username: &'a str,
     email: &'a str,
     full_name: &'a str,
@@ -94,17 +117,23 @@ async fn sign_in_page(viewer: Viewer, PageQuery(query): PageQuery<NextQuery>) ->
 }
 
 fn sign_in_markup(viewer: &Viewer, typed: &Typed<'_>) -> Markup {
+    let error = typed.error;
+    let label = |id: &'static str| label_of(SIGN_IN_FIELDS, id);
     let content = html! {
         section class="narrow card" {
             h1 { "Sign in" }
-            (error_alert(typed.error))
+            (error_alert(error))
             form method="post" action="/signin" class="stack" {
                 (csrf_field(viewer))
                 input type="hidden" name="next" value=(typed.next);
-                label for="email" { "Email" }
-                input id="email" name="email" type="email" autocomplete="email" required value=(typed.email);
-                label for="password" { "Password" }
-                input id="password" name="password" type="password" autocomplete="current-password" required minlength="8";
+                label for="email" { (label("email")) }
+                input id="email" name="email" type="email" autocomplete="email" required value=(typed.email)
+                    aria-invalid=[aria_invalid(error, "email")] aria-describedby=[described_by(error, "email", None)];
+                (field_message(error, "email"))
+                label for="password" { (label("password")) }
+                input id="password" name="password" type="password" autocomplete="current-password" required minlength="8"
+                    aria-invalid=[aria_invalid(error, "password")] aria-describedby=[described_by(error, "password", None)];
+                (field_message(error, "password"))
                 button type="submit" { "Sign in" }
             }
             p { "New here? " a href=(with_next("/signup", typed.next)) { "Create an account" } }
@@ -139,10 +168,11 @@ fn after_sign_up(next: Option<&str>) -> String {
     }
 }
 
-fn error_alert(error: Option<&str>) -> Markup {
+/// The summary of a refusal above the form.
+fn error_alert(error: Option<&FormError>) -> Markup {
     html! {
         @if let Some(error) = error {
-            p class="alert" role="alert" { (error) }
+            p class="alert" role="alert" { (error.message) }
         }
     }
 }
@@ -199,12 +229,13 @@ async fn sign_in(
         Ok(issued) => signed_in(&state, &issued.token, issued.expires_at, &next),
         Err(err) => {
             let status = status_of(&err);
+            let error = FormError::of(&err, SIGN_IN_FIELDS);
             html_with(
                 status,
                 sign_in_markup(
                     &viewer,
                     &Typed {
-                        error: Some(err.message()),
+                        error: Some(&error),
                         email: &email,
                         next: &next,
                         ..Typed::default()
@@ -238,32 +269,48 @@ async fn sign_up_page(viewer: Viewer, PageQuery(query): PageQuery<NextQuery>) ->
 }
 
 fn sign_up_markup(viewer: &Viewer, typed: &Typed<'_>) -> Markup {
+    let error = typed.error;
+    let label = |id: &'static str| label_of(SIGN_UP_FIELDS, id);
+    let invalid = |id: &str| aria_invalid(error, id);
+    let described = |id: &str, help: Option<&str>| described_by(error, id, help);
     let content = html! {
         section class="narrow card" {
             h1 { "Create your account" }
-            (error_alert(typed.error))
+            (error_alert(error))
             form method="post" action="/signup" class="stack" {
                 (csrf_field(viewer))
                 input type="hidden" name="timezone" data-detect-zone value=(viewer.time_zone().as_str());
                 input type="hidden" name="next" value=(typed.next);
-                label for="full_name" { "Your name" }
-                input id="full_name" name="full_name" autocomplete="name" required maxlength="100" value=(typed.full_name);
-                label for="username" { "Username" }
-                input id="username" name="username" autocomplete="username" required pattern="[A-Za-z0-9_]{3,30}" aria-describedby="username-help" value=(typed.username);
+                label for="full_name" { (label("full_name")) }
+                input id="full_name" name="full_name" autocomplete="name" required maxlength="100" value=(typed.full_name)
+                    aria-invalid=[invalid("full_name")] aria-describedby=[described("full_name", None)];
+                (field_message(error, "full_name"))
+                label for="username" { (label("username")) }
+                input id="username" name="username" autocomplete="username" required pattern="[A-Za-z0-9_]{3,30}" value=(typed.username)
+                    aria-invalid=[invalid("username")] aria-describedby=[described("username", Some("username-help"))];
+                (field_message(error, "username"))
                 small id="username-help" { "3 to 30 letters, digits or _; your page will be droply/@username." }
-                label for="email" { "Email" }
-                input id="email" name="email" type="email" autocomplete="email" required value=(typed.email);
-                label for="password" { "Password" }
-                input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128" aria-describedby="password-help";
+                label for="email" { (label("email")) }
+                input id="email" name="email" type="email" autocomplete="email" required value=(typed.email)
+                    aria-invalid=[invalid("email")] aria-describedby=[described("email", None)];
+                (field_message(error, "email"))
+                label for="password" { (label("password")) }
+                input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128"
+                    aria-invalid=[invalid("password")] aria-describedby=[described("password", Some("password-help"))];
+                (field_message(error, "password"))
                 small id="password-help" { "At least 8 characters." }
-                label for="currency" { "Currency" }
-                select id="currency" name="currency" {
+                label for="currency" { (label("currency")) }
+                select id="currency" name="currency"
+                    aria-invalid=[invalid("currency")] aria-describedby=[described("currency", None)] {
                     @for currency in Currency::all() {
                         option value=(currency.as_str()) selected[currency.as_str() == typed.currency] { (currency.as_str()) }
                     }
                 }
-                label for="referral_code" { "Referral code (optional)" }
-                input id="referral_code" name="referral_code" autocomplete="off" maxlength="32" value=(typed.referral_code);
+                (field_message(error, "currency"))
+                label for="referral_code" { (label("referral_code")) }
+                input id="referral_code" name="referral_code" autocomplete="off" maxlength="32" value=(typed.referral_code)
+                    aria-invalid=[invalid("referral_code")] aria-describedby=[described("referral_code", None)];
+                (field_message(error, "referral_code"))
                 button type="submit" { "Sign up" }
             }
             p { "Already have an account? " a href=(with_next("/signin", typed.next)) { "Sign in" } }
@@ -314,12 +361,13 @@ async fn sign_up(
         Ok((_, issued)) => signed_in(&state, &issued.token, issued.expires_at, &next),
         Err(err) => {
             let status = status_of(&err);
+            let error = FormError::of(&err, SIGN_UP_FIELDS);
             html_with(
                 status,
                 sign_up_markup(
                     &viewer,
                     &Typed {
-                        error: Some(err.message()),
+                        error: Some(&error),
                         username: &username,
                         email: &email,
                         full_name: &full_name,

@@ -1,13 +1,15 @@
 //! What the account pages share: the account navigation (with the bookings
 //! page, served elsewhere), the account stylesheet, the one-line notices
 //! (an error as an alert, a saved note as a status), and how an engine
-//! error becomes a status and a sentence for a form.
+//! error becomes a status and a sentence for a form (worded by
+//! `form_error`: a refused value named by its label, no API names or paths).
 
 use axum::http::StatusCode;
 use maud::{Markup, html};
 
 use crate::http::ApiError;
 use crate::pages::assets;
+use crate::pages::form_error::{FormError, FormField};
 use crate::pages::layout::{Head, page};
 use crate::pages::page::status_of;
 use crate::pages::viewer::Viewer;
@@ -76,16 +78,25 @@ pub fn notices(error: Option<&str>, saved: Option<&str>) -> Markup {
 
 /// The status and sentence a form shows for `err`: 400 for the person's
 /// mistakes (whatever the API would answer), the server's own status for
-/// its failures.
+/// its failures. A refused value is named as people read its API name
+/// (`Session duration: ...`); [`refusal`] names it by the form's label.
 pub fn failure(err: &ApiError) -> (StatusCode, String) {
+    let (status, error) = refusal(err, &[]);
+    (status, error.message)
+}
+
+/// The status (as [`failure`]) and what a form with `fields` shows for
+/// `err`: the sentence, and which of `fields` it is about.
+pub fn refusal(err: &ApiError, fields: &[FormField]) -> (StatusCode, FormError) {
     let status = match status_of(err) {
         status if status.is_server_error() => status,
         _ => StatusCode::BAD_REQUEST,
     };
-    (status, err.message().to_owned())
+    (status, FormError::of(err, fields))
 }
 
-/// An engine or model error as the API would answer it.
+/// An engine or model error as the API would answer it (a refused value
+/// keeps which field it is, for [`refusal`]).
 pub fn api_error(err: impl Into<droply_engine::Error>) -> ApiError {
     ApiError::from(err.into())
 }

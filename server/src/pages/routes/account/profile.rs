@@ -12,6 +12,8 @@
 //! to the new currency, so that saving it again confirms the rate in it (EUR
 //! 90.00 meant as USD 90.00). A post without it (a page from before it, a
 //! hand-made post) is taken as showing the rate in the account's currency.
+//! A refusal names the field by its label, marks it (`aria-invalid`,
+//! `aria-describedby`) and shows the message next to it.
 
 use axum::Router;
 use axum::extract::State;
@@ -22,14 +24,39 @@ use droply_models::{Currency, HttpUrl, Money, TimeZone, User};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::frame::{account_page, api_error, failure, notices};
+use super::frame::{account_page, api_error, notices, refusal};
 use crate::http::{ApiError, AppState, blocking};
 use crate::pages::extract::{PageForm, PageQuery};
+use crate::pages::form_error::{
+    FormError, FormField, aria_invalid, described_by, field_message, label_of,
+};
 use crate::pages::layout::csrf_field;
 use crate::pages::page::{PageError, html, html_with, see_other};
 use crate::pages::viewer::Viewer;
 
 const HERE: &str = "/account/profile";
+
+/// The form's fields, by the names errors give them, with their labels.
+const FIELDS: &[FormField] = &[
+    FormField::new("full_name", "Full name"),
+    FormField::new("bio", "Bio"),
+    FormField::new("industry", "Industry"),
+    FormField::new("profession", "Profession"),
+    FormField::new("location", "Location"),
+    FormField::new("skills_1", "Main skill"),
+    FormField::new("skills_2", "Second skill"),
+    FormField::new("skills_3", "Third skill"),
+    FormField::named("specialty_tags", "tags", "Tags"),
+    FormField::new("website_url", "Website"),
+    FormField::new("linkedin_url", "LinkedIn"),
+    FormField::new("github_url", "GitHub"),
+    FormField::new("twitter_url", "X / Twitter"),
+    FormField::new("timezone", "Time zone"),
+    FormField::new("currency", "Currency"),
+    FormField::new("hourly_rate", "Hourly rate"),
+    FormField::new("session_duration", "Session length (minutes)"),
+    FormField::new("service_description", "What a session offers"),
+];
 
 /// `/account/profile`.
 pub fn router() -> Router<AppState> {
@@ -85,6 +112,17 @@ fn decimal(amount: Money) -> String {
             abs % scale,
             width = digits as usize
         )
+    }
+}
+
+/// A parser's refusal as one of the form field `field` (a parser names
+/// the kind of value it reads, e.g. `url` or `amount`, not the field).
+fn refusing(field: &'static str) -> impl Fn(droply_models::Error) -> ApiError {
+    move |err| match err {
+        droply_models::Error::Invalid { reason, .. } => {
+            api_error(droply_models::Error::Invalid { field, reason })
+        }
+        other => api_error(other),
     }
 }
 
@@ -145,12 +183,12 @@ impl ProfileForm {
             let text = text.trim();
             (!text.is_empty()).then(|| text.to_owned())
         };
-        let url = |text: &str| -> Result<Option<HttpUrl>, ApiError> {
+        let url = |field: &'static str, text: &str| -> Result<Option<HttpUrl>, ApiError> {
             optional(text)
-                .map(|text| HttpUrl::parse(&text).map_err(api_error))
+                .map(|text| HttpUrl::parse(&text).map_err(refusing(field)))
                 .transpose()
         };
-        let currency = Currency::parse(self.currency.trim()).map_err(api_error)?;
+        let currency = Currency::parse(self.currency.trim()).map_err(refusing("currency"))?;
         if let Some(new) = self.rate_to_confirm(user) {
             // The form always sends the rate, so the API's "a new rate with a new
             // currency" rule is always met: left as shown, the old rate's digits would
@@ -178,7 +216,7 @@ impl ProfileForm {
             .map(|text| {
                 Money::from_decimal_str(&text, currency)
                     .map(|money| money.amount_minor)
-                    .map_err(api_error)
+                    .map_err(refusing("hourly_rate"))
             })
             .transpose()?;
         let session_duration = self.session_duration.trim().parse::<u16>().map_err(|_| {
@@ -204,11 +242,11 @@ impl ProfileForm {
                     .map(str::to_owned)
                     .collect(),
             ),
-            website_url: Some(url(&self.website_url)?),
-            linkedin_url: Some(url(&self.linkedin_url)?),
-            github_url: Some(url(&self.github_url)?),
-            twitter_url: Some(url(&self.twitter_url)?),
-            timezone: Some(TimeZone::parse(self.timezone.trim()).map_err(api_error)?),
+            website_url: Some(url("website_url", &self.website_url)?),
+            linkedin_url: Some(url("linkedin_url", &self.linkedin_url)?),
+            github_url: Some(url("github_url", &self.github_url)?),
+            twitter_url: Some(url("twitter_url", &self.twitter_url)?),
+            timezone: Some(TimeZone::parse(self.timezone.trim()).map_err(refusing("timezone"))?),
             currency: (currency != user.currency).then_some(currency),
             hourly_rate: Some(hourly_rate),
             session_duration: Some(session_duration),
@@ -250,7 +288,8 @@ async fn save_profile(
     match result {
         Ok(()) => Ok(see_other("/account/profile?saved=1")),
         Err(err) => {
-            let (status, message) = failure(&err);
+            // Shown again as typed (not as stored), with the refused field marked.
+            let (status, error) = refusal(&err, FIELDS);
             if let Some(currency) = to_confirm {
                 // Shown again, the rate is taken as one in the new currency:
                 // saving this page again confirms it.
@@ -258,86 +297,113 @@ async fn save_profile(
             }
             Ok(html_with(
                 status,
-                profile_page(&viewer, &form, Some(&message), None),
+                profile_page(&viewer, &form, Some(&error), None),
             ))
         }
     }
 }
 
-fn text_field(id: &str, label: &str, value: &str, max: usize) -> Markup {
+/// The label of the field `id`, as [`FIELDS`] has it.
+fn label(id: &str) -> &str {
+    label_of(FIELDS, id)
+}
+
+fn text_field(id: &str, value: &str, max: usize, error: Option<&FormError>) -> Markup {
     html! {
-        label for=(id) { (label) }
-        input id=(id) name=(id) maxlength=(max) value=(value);
+        label for=(id) { (label(id)) }
+        input id=(id) name=(id) maxlength=(max) value=(value)
+            aria-invalid=[aria_invalid(error, id)] aria-describedby=[described_by(error, id, None)];
+        (field_message(error, id))
     }
 }
 
-fn url_field(id: &str, label: &str, value: &str) -> Markup {
+fn url_field(id: &str, value: &str, error: Option<&FormError>) -> Markup {
     html! {
-        label for=(id) { (label) }
-        input id=(id) name=(id) type="url" inputmode="url" placeholder="https://" value=(value);
+        label for=(id) { (label(id)) }
+        input id=(id) name=(id) type="url" inputmode="url" placeholder="https://" value=(value)
+            aria-invalid=[aria_invalid(error, id)] aria-describedby=[described_by(error, id, None)];
+        (field_message(error, id))
     }
 }
 
 fn profile_page(
     viewer: &Viewer,
     form: &ProfileForm,
-    error: Option<&str>,
+    error: Option<&FormError>,
     saved: Option<&str>,
 ) -> Markup {
+    let invalid = |id: &str| aria_invalid(error, id);
+    let described = |id: &str, help: Option<&str>| described_by(error, id, help);
     let content = html! {
         h1 { "Profile" }
-        (notices(error, saved))
+        (notices(error.map(|error| error.message.as_str()), saved))
         form method="post" action=(HERE) class="stack profile-form" {
             (csrf_field(viewer))
             fieldset {
                 legend { "About you" }
-                label for="full_name" { "Full name" }
-                input id="full_name" name="full_name" required maxlength="100" autocomplete="name" value=(form.full_name);
-                label for="bio" { "Bio" }
-                textarea id="bio" name="bio" rows="5" maxlength="5000" { (form.bio) }
-                (text_field("industry", "Industry", &form.industry, 100))
-                (text_field("profession", "Profession", &form.profession, 100))
+                label for="full_name" { (label("full_name")) }
+                input id="full_name" name="full_name" required maxlength="100" autocomplete="name" value=(form.full_name)
+                    aria-invalid=[invalid("full_name")] aria-describedby=[described("full_name", None)];
+                (field_message(error, "full_name"))
+                label for="bio" { (label("bio")) }
+                textarea id="bio" name="bio" rows="5" maxlength="5000"
+                    aria-invalid=[invalid("bio")] aria-describedby=[described("bio", None)] { (form.bio) }
+                (field_message(error, "bio"))
+                (text_field("industry", &form.industry, 100, error))
+                (text_field("profession", &form.profession, 100, error))
                 small { "A profession makes you an expert people can find and book." }
-                (text_field("location", "Location", &form.location, 100))
+                (text_field("location", &form.location, 100, error))
             }
             fieldset {
                 legend { "Skills and tags" }
-                (text_field("skills_1", "Main skill", &form.skills_1, 100))
-                (text_field("skills_2", "Second skill", &form.skills_2, 100))
-                (text_field("skills_3", "Third skill", &form.skills_3, 100))
-                label for="tags" { "Tags" }
-                input id="tags" name="tags" aria-describedby="tags-help" value=(form.tags);
+                (text_field("skills_1", &form.skills_1, 100, error))
+                (text_field("skills_2", &form.skills_2, 100, error))
+                (text_field("skills_3", &form.skills_3, 100, error))
+                label for="tags" { (label("tags")) }
+                input id="tags" name="tags" value=(form.tags)
+                    aria-invalid=[invalid("tags")] aria-describedby=[described("tags", Some("tags-help"))];
+                (field_message(error, "tags"))
                 small id="tags-help" { "Separated by commas." }
             }
             fieldset {
                 legend { "Links" }
-                (url_field("website_url", "Website", &form.website_url))
-                (url_field("linkedin_url", "LinkedIn", &form.linkedin_url))
-                (url_field("github_url", "GitHub", &form.github_url))
-                (url_field("twitter_url", "X / Twitter", &form.twitter_url))
+                (url_field("website_url", &form.website_url, error))
+                (url_field("linkedin_url", &form.linkedin_url, error))
+                (url_field("github_url", &form.github_url, error))
+                (url_field("twitter_url", &form.twitter_url, error))
             }
             fieldset {
                 legend { "Time and money" }
-                label for="timezone" { "Time zone" }
-                input id="timezone" name="timezone" required aria-describedby="timezone-help" value=(form.timezone);
+                label for="timezone" { (label("timezone")) }
+                input id="timezone" name="timezone" required value=(form.timezone)
+                    aria-invalid=[invalid("timezone")] aria-describedby=[described("timezone", Some("timezone-help"))];
+                (field_message(error, "timezone"))
                 small id="timezone-help" { "An IANA zone, such as Europe/Berlin." }
-                label for="currency" { "Currency" }
-                select id="currency" name="currency" {
+                label for="currency" { (label("currency")) }
+                select id="currency" name="currency"
+                    aria-invalid=[invalid("currency")] aria-describedby=[described("currency", None)] {
                     @for currency in Currency::all() {
                         option value=(currency.as_str()) selected[currency.as_str() == form.currency] { (currency.as_str()) }
                     }
                 }
+                (field_message(error, "currency"))
             }
             fieldset {
                 legend { "Sessions you offer" }
-                label for="hourly_rate" { "Hourly rate" }
-                input id="hourly_rate" name="hourly_rate" inputmode="decimal" pattern="[0-9]+([.][0-9]{1,3})?" aria-describedby="rate-help" value=(form.hourly_rate);
+                label for="hourly_rate" { (label("hourly_rate")) }
+                input id="hourly_rate" name="hourly_rate" inputmode="decimal" pattern="[0-9]+([.][0-9]{1,3})?" value=(form.hourly_rate)
+                    aria-invalid=[invalid("hourly_rate")] aria-describedby=[described("hourly_rate", Some("rate-help"))];
                 input type="hidden" name="rate_currency" value=(form.rate_currency);
+                (field_message(error, "hourly_rate"))
                 small id="rate-help" { "In your currency, e.g. 90 or 90.50. Leave empty to stop selling sessions." }
-                label for="session_duration" { "Session length (minutes)" }
-                input id="session_duration" name="session_duration" type="number" min="15" max="480" step="5" required value=(form.session_duration);
-                label for="service_description" { "What a session offers" }
-                textarea id="service_description" name="service_description" rows="4" maxlength="5000" { (form.service_description) }
+                label for="session_duration" { (label("session_duration")) }
+                input id="session_duration" name="session_duration" type="number" min="15" max="480" step="5" required value=(form.session_duration)
+                    aria-invalid=[invalid("session_duration")] aria-describedby=[described("session_duration", None)];
+                (field_message(error, "session_duration"))
+                label for="service_description" { (label("service_description")) }
+                textarea id="service_description" name="service_description" rows="4" maxlength="5000"
+                    aria-invalid=[invalid("service_description")] aria-describedby=[described("service_description", None)] { (form.service_description) }
+                (field_message(error, "service_description"))
                 label class="check" {
                     input type="checkbox" name="is_available" checked[form.is_available.is_some()];
                     " Accepting bookings"
