@@ -41,6 +41,8 @@ mod content_purchases;
 mod content_sale_rules;
 #[path = "../api/cookie_prefix.rs"]
 mod cookie_prefix;
+#[path = "../api/dispute_refunds.rs"]
+mod dispute_refunds;
 #[path = "../api/disputes.rs"]
 mod disputes;
 #[path = "../api/dropin_live.rs"]
@@ -51,6 +53,8 @@ mod dropin_live_access;
 mod dropin_live_limits;
 #[path = "../api/dropin_presence.rs"]
 mod dropin_presence;
+#[path = "../api/dropin_signed_out.rs"]
+mod dropin_signed_out;
 #[path = "../api/dropins.rs"]
 mod dropins;
 #[path = "../api/experts.rs"]
@@ -91,12 +95,16 @@ mod pages_account;
 mod pages_content;
 #[path = "../api/pages_dropin.rs"]
 mod pages_dropin;
+#[path = "../api/pages_form_errors.rs"]
+mod pages_form_errors;
 #[path = "../api/pages_profile.rs"]
 mod pages_profile;
 #[path = "../api/pages_schedule.rs"]
 mod pages_schedule;
 #[path = "../api/pages_signup.rs"]
 mod pages_signup;
+#[path = "../api/password_change.rs"]
+mod password_change;
 #[path = "../api/payments.rs"]
 mod payments;
 #[path = "../api/payouts.rs"]
@@ -109,6 +117,8 @@ mod recommendations;
 mod referral_rewards;
 #[path = "../api/referrals.rs"]
 mod referrals;
+#[path = "../api/refund_orders.rs"]
+mod refund_orders;
 #[path = "../api/refunds_unsettled.rs"]
 mod refunds_unsettled;
 #[path = "../api/request_id.rs"]
