@@ -49,5 +49,5 @@ pub use register::{Registration, register};
 pub use session_sweep::{SWEEP_BATCH, sweep_expired_sessions};
 pub use socket_ticket::{
     SOCKET_TICKET_SECS, SocketTarget, SocketTicket, issue_socket_ticket, redeem_socket_ticket,
-    redeem_socket_ticket_session,
+    redeem_socket_ticket_session, socket_ticket_still_stands,
 };

@@ -161,6 +161,26 @@ pub fn redeem_socket_ticket_session(
     Ok(session)
 }
 
+/// The user a socket admitted at `at` with `ticket` for `target` still
+/// holds at `now`: the ticket checked as it was at `at` (its minute is not
+/// held against a long call), and its sign-in session still live at `now`
+/// (signed out, closed or expired since: `Unauthorized`). What an open
+/// socket re-checks.
+pub fn socket_ticket_still_stands(
+    store: &Store,
+    ticket: &str,
+    target: SocketTarget,
+    at: Timestamp,
+    now: Timestamp,
+) -> Result<UserId> {
+    let session = redeem_socket_ticket_session(store, ticket, target, at)?;
+    if session.is_live(now) {
+        Ok(session.user_id)
+    } else {
+        Err(Error::Unauthorized)
+    }
+}
+
 /// What the MAC covers besides the expiry: the ticket's claims as written
 /// (purpose, target, session) and the session's user.
 fn claims_of(claims: &str, user: UserId) -> String {
@@ -182,7 +202,8 @@ fn mac(store: &Store, session: &AuthSession, expires: i64, claims: &str) -> Resu
 /// The key of `session`'s tickets in `store`: the store's keyed hash of
 /// [`KEY_LABEL`] and the session's stored token hash, under its secret key
 /// (the 64 hex digits, as bytes). Read from the store's metadata at each
-/// use; a ticket is issued or redeemed once per socket opened.
+/// use: once per socket opened, and at each re-check of an open relay
+/// ([`socket_ticket_still_stands`], every few seconds).
 fn key(store: &Store, session: &AuthSession) -> Result<Vec<u8>> {
     Ok(store
         .secret_key()?
@@ -289,6 +310,36 @@ mod tests {
             &issued.ticket,
             ROOM,
             now.plus_minutes(10),
+        ));
+    }
+
+    /// Regression: an open relay re-checked its ticket as of when it was
+    /// admitted, its session's expiry included, so a sign-in that ran out
+    /// during a call kept the relay open until the sweep deleted it.
+    #[test]
+    fn a_socket_admitted_by_ticket_stands_while_its_session_lives_and_not_after() {
+        let (store, token) = signed_in();
+        let at = Timestamp::now();
+        let ticket = issue_socket_ticket(&store, &token, ROOM, at)
+            .expect("ticket")
+            .ticket;
+        let hour_later = at.plus_minutes(60);
+        assert_eq!(
+            socket_ticket_still_stands(&store, &ticket, ROOM, at, hour_later).expect("stands"),
+            USER,
+            "the ticket's own minute is long past"
+        );
+        let session_over = at.plus_days(crate::accounts::SESSION_DAYS + 1);
+        refused(socket_ticket_still_stands(
+            &store,
+            &ticket,
+            ROOM,
+            at,
+            session_over,
+        ));
+        logout(&store, &token).expect("sign out");
+        refused(socket_ticket_still_stands(
+            &store, &ticket, ROOM, at, hour_later,
         ));
     }
 

@@ -24,6 +24,7 @@ use crate::availability::Interval;
 use crate::store::{Record, Store};
 use crate::{Error, Result};
 
+mod closing;
 mod event_ids;
 mod linking;
 mod revoking;
@@ -276,6 +277,7 @@ impl CalendarSync {
             )?);
         }
         let expires_in = chrono::TimeDelta::seconds(grant.expires_in);
+        let rotated = grant.refresh_token.is_some();
         let refreshed = store.write(|txn| {
             let mut refreshed = refreshed.clone();
             refreshed.access_expires_at = txn.now().saturating_add(expires_in);
@@ -286,7 +288,13 @@ impl CalendarSync {
                 return Ok(refreshed); // reconnected meanwhile: the new grant stands
             }
             row.access_token = refreshed.access_token.clone();
-            row.refresh_token = refreshed.refresh_token.clone();
+            if rotated {
+                row.refresh_token = refreshed.refresh_token.clone();
+            } else {
+                // Kept as stored: another run may have stored the one Google
+                // rotated to while this one refreshed with the older.
+                refreshed.refresh_token = row.refresh_token.clone();
+            }
             row.access_expires_at = refreshed.access_expires_at;
             txn.update(row)?;
             Ok(refreshed)
@@ -296,14 +304,16 @@ impl CalendarSync {
     }
 
     /// Marks `connection` broken, unless the user connected again since it was read
-    /// (a refresh that fails with the old grant says nothing about the new one).
+    /// (a refresh that fails with the old grant says nothing about the new one), or
+    /// another run stored a refresh token Google rotated to since (a refresh with the
+    /// one it replaced is refused, and says nothing about the grant either).
     fn mark_broken(&self, store: &Store, connection: &CalendarConnection, why: &str) -> Result<()> {
         let user = connection.user_id;
         store.write(|txn| {
             let Some(mut row) = txn.get::<CalendarConnection>(user)? else {
                 return Ok(());
             };
-            if !same_grant(&row, connection) {
+            if !same_grant(&row, connection) || row.refresh_token != connection.refresh_token {
                 return Ok(());
             }
             row.state = LinkState::Broken;
@@ -361,7 +371,11 @@ impl CalendarSync {
     /// false when nothing was sent. While the expert's connection is broken
     /// the op stays queued, to be sent once they connect again (an op
     /// dropped then would leave a cancelled session's event in Google, or a
-    /// confirmed one without its event); without any connection it goes.
+    /// confirmed one without its event). Without a connection, an op is
+    /// sent with the grant let go of and not yet revoked, if there is one
+    /// (their account closed: `closing`; a deletion, no new event), else it
+    /// goes; one whose connection went during the call stays for the next
+    /// pass to tell which.
     /// A new event's id and owner name this store (`instance`, its
     /// instance key) and the booking ([`event_ids`]).
     fn send_op(
@@ -381,12 +395,19 @@ impl CalendarSync {
                 None => None,
             });
         let user = op.expert_id;
-        let connected = store
-            .get::<CalendarConnection>(user)?
+        let connection = store.get::<CalendarConnection>(user)?;
+        let connected = connection
+            .as_ref()
             .is_some_and(|c| c.state == LinkState::Connected);
+        let let_go = match connection {
+            Some(_) => None,
+            None => self.grant_let_go_of(store, user)?,
+        };
         let outcome: Option<Option<String>> = match (op.kind, booking) {
-            _ if !connected => None,
-            (CalendarOpKind::Upsert, Some(booking)) if has_event(booking.status) => {
+            _ if !connected && let_go.is_none() => None,
+            (CalendarOpKind::Upsert, Some(booking))
+                if has_event(booking.status) && let_go.is_none() =>
+            {
                 let body = event_body(&booking, event_owner(instance, &booking));
                 // Under an id we chose, so that a retry after a lost answer
                 // finds the event made (409, and it is ours) instead of
@@ -419,17 +440,21 @@ impl CalendarSync {
             }
             (CalendarOpKind::Upsert, _) => Some(link.as_ref().map(|l| l.event_id.clone())),
             (CalendarOpKind::Remove, _) => match &link {
-                Some(link) => self
-                    .with_access(google, store, user, now, report, |access| {
-                        google.client.delete_event(access, &link.event_id)
-                    })?
-                    .map(|()| None),
+                Some(link) => {
+                    let delete =
+                        |access: &SecretString| google.client.delete_event(access, &link.event_id);
+                    let deleted = match &let_go {
+                        Some(grant) => self.with_grant_let_go(google, store, grant, delete)?,
+                        None => self.with_access(google, store, user, now, report, delete)?,
+                    };
+                    deleted.map(|()| None)
+                }
                 None => Some(None),
             },
         };
         store.write(|txn| {
-            if outcome.is_none() && txn.get::<CalendarConnection>(user)?.is_some() {
-                // Broken (before or during the call): kept for later.
+            if outcome.is_none() && (connected || txn.get::<CalendarConnection>(user)?.is_some()) {
+                // Broken, or let go of during the call: kept for later.
                 return Ok(false);
             }
             if txn.get::<CalendarOp>(op.id)?.is_some() {

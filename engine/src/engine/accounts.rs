@@ -118,7 +118,8 @@ impl Engine {
     /// side cancels one, refunded by the same rules (in full as the
     /// expert, by the refund policy as the client); their Google calendar is
     /// disconnected (the grant revoked after that write, or queued for the
-    /// sync; without Google configured the last write only deletes the
+    /// sync, which first deletes with it the events of the sessions just
+    /// cancelled; without Google configured the last write only deletes the
     /// connection, with a warning); what they did on the platform is forgotten; and one write
     /// closes the account (`accounts::close`): sessions, favorites both
     /// ways, availability and consents deleted, open drop-ins ended,
@@ -156,7 +157,7 @@ impl Engine {
         }
         let connected = store.get::<CalendarConnection>(user)?.is_some();
         if connected && self.inner.calendar.is_on() {
-            match self.google_disconnect(user) {
+            match self.inner.calendar.close_connection(store, user) {
                 // Disconnected meanwhile.
                 Ok(()) | Err(Error::NotFound { .. }) => {}
                 Err(err) => return Err(err),
@@ -282,16 +283,17 @@ impl Engine {
         self.redeem_socket_ticket_at(ticket, target, Timestamp::now())
     }
 
-    /// [`Self::redeem_socket_ticket`] as of `at`: an open socket checks
-    /// again, as of when it was admitted, that the ticket's session still
-    /// stands (its short expiry is not held against a long call).
+    /// Whether a socket admitted at `at` with `ticket` still stands: the
+    /// ticket as it was then (its short expiry is not held against a long
+    /// call), and its sign-in session live now (signed out, closed or
+    /// expired since: `Unauthorized`).
     pub fn redeem_socket_ticket_at(
         &self,
         ticket: &str,
         target: accounts::SocketTarget,
         at: Timestamp,
     ) -> Result<UserId> {
-        accounts::redeem_socket_ticket(self.store(), ticket, target, at)
+        accounts::socket_ticket_still_stands(self.store(), ticket, target, at, Timestamp::now())
     }
 
     /// `user`'s referral rewards: the newest [`LATEST_REWARDS`], each with

@@ -182,6 +182,13 @@ impl CalendarSync {
     /// take stays for the sync to send again: the disconnect has happened
     /// all the same (the tokens are forgotten).
     pub fn disconnect(&self, store: &Store, user: UserId) -> Result<()> {
+        self.let_go(store, user, true)
+    }
+
+    /// [`CalendarSync::disconnect`], dropping `user`'s pending event
+    /// operations when `drop_ops`; kept, they are sent by the sync with the
+    /// grant before it is revoked (an account's closing: `closing`).
+    pub(super) fn let_go(&self, store: &Store, user: UserId, drop_ops: bool) -> Result<()> {
         let google = self.google()?;
         let revocation = store.write(|txn| {
             let Some(connection) = txn.get::<CalendarConnection>(user)? else {
@@ -195,10 +202,15 @@ impl CalendarSync {
             Self::queue_revocation(google, txn, &connection)
         })?;
         tracing::info!(user = %user, "Google calendar disconnected");
-        self.drop_ops_of(store, user)?;
+        if drop_ops {
+            self.drop_ops_of(store, user)?;
+        }
         if let Some(revocation) = revocation {
             match self.send_revocation(google, store, revocation.id, Timestamp::now()) {
                 Ok(Revocation::Revoked | Revocation::NotSent | Revocation::GivenUp) => {}
+                Ok(Revocation::Waiting) => {
+                    tracing::info!(user = %user, "the Google grant is revoked by the calendar sync once its queued events are sent");
+                }
                 Ok(Revocation::Kept) => {
                     tracing::warn!(user = %user, "the Google grant was not revoked; the calendar sync tries again");
                 }

@@ -5,13 +5,16 @@
 //! after the configured attempts or age, with a warning. Connecting again
 //! first sends the expert's own pending revocations, so their old grant
 //! ends before the new consent; one left when they are connected is dropped
-//! unsent (see [`crate::calendar::PendingRevocation`]). Every call to
+//! unsent (see [`crate::calendar::PendingRevocation`]). One whose expert
+//! still has event operations queued (their account closed: see `closing`)
+//! waits until the outbox has sent them with the grant. Every call to
 //! Google happens outside the store's write transactions, in the turn of
 //! `grant_change`.
 
 use droply_models::{Timestamp, UserId};
 use secrecy::ExposeSecret;
 
+use super::closing::ops_queued_for;
 use super::{CalendarSync, Google, SyncReport, write_failed_attempt};
 use crate::Result;
 use crate::calendar::connection::{CalendarConnection, token_aad};
@@ -29,6 +32,9 @@ pub(super) enum Revocation {
     /// Google did not take it (unreachable, 5xx, 429): kept for a later
     /// sync.
     Kept,
+    /// Not sent yet, no attempt counted: event operations of its expert's
+    /// are still queued, sent with this grant first (`closing`).
+    Waiting,
     /// Given up, with a warning: out of attempts, too old, refused for
     /// good, or its token does not open.
     GivenUp,
@@ -87,7 +93,7 @@ impl CalendarSync {
             match self.send_revocation(google, store, id, now)? {
                 Revocation::Revoked => report.revoked += 1,
                 Revocation::Kept | Revocation::GivenUp => report.revocations_failed += 1,
-                Revocation::NotSent => {}
+                Revocation::NotSent | Revocation::Waiting => {}
             }
         }
         Ok(())
@@ -128,6 +134,11 @@ impl CalendarSync {
             forget(store, id)?;
             tracing::info!(user = %user, "a pending Google revocation dropped: the expert connected again");
             return Ok(Revocation::NotSent);
+        }
+        if ops_queued_for(store, user)? {
+            // The deletions of their cancelled sessions' events go first,
+            // with this grant; each op's own attempts bound the wait.
+            return Ok(Revocation::Waiting);
         }
         let token = match google.key.open(&row.token, &revocation_aad(user)) {
             Ok(token) => token,

@@ -3,7 +3,8 @@
 //! the last span kept under the cap, busy times read with a grant the
 //! expert let go of during the call are not kept, and those read after a
 //! refresh that rotated the refresh token are (a 401 after it refreshes
-//! with the new one).
+//! with the new one, and a pass refused with the token another pass
+//! rotated away breaks nothing).
 
 use std::time::Duration;
 
@@ -247,4 +248,34 @@ fn a_401_after_a_rotating_refresh_refreshes_with_the_new_refresh_token() {
             .any(|span| span.start <= busy_start && busy_start < span.end)
     );
     assert_connected(&store, ann.id);
+}
+
+/// Regression: two passes overlapping (a lease handover) both read the
+/// first refresh token; the first refreshed and stored the one Google
+/// rotated to, and the second, refused with the retired one
+/// (`invalid_grant`), marked the healthy connection broken.
+#[test]
+fn a_pass_refused_with_a_refresh_token_another_pass_rotated_breaks_nothing() {
+    let _turn = one_at_a_time();
+    let fake = GoogleFake::start();
+    let (store, ann, sync, _) = ann_due_a_rotating_refresh(&fake);
+    let release = fake.hold_next_refresh();
+    let now = droply_models::Timestamp::now();
+    std::thread::scope(|scope| {
+        let late = scope.spawn(|| sync.sync_all(&store, now));
+        let started = std::time::Instant::now();
+        while fake.count("refresh-held") == 0 {
+            assert!(started.elapsed() < Duration::from_secs(15));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let first = sync.sync_all(&store, now).expect("sync");
+        assert_eq!((first.refreshed, first.synced), (1, 1), "{first:?}");
+        release.send(()).expect("the refresh waits");
+        late.join().expect("sync thread").expect("sync");
+    });
+    assert_connected(&store, ann.id);
+    // The token stored is the one rotated to: a refresh later works.
+    let later = droply_models::Timestamp::now().plus_minutes(120);
+    let report = sync.sync_all(&store, later).expect("sync");
+    assert_eq!((report.refreshed, report.broken), (1, 0), "{report:?}");
 }

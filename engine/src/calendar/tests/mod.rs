@@ -10,11 +10,14 @@
 //! `revocation` (a revocation Google did not take at a disconnect
 //! is sent again by the sync, given up after its attempts or age, sent
 //! before the expert consents again, and never sent once they are
-//! connected again) and `busy` (the synced window, the cap on spans, busy
+//! connected again), `closing` (an account's closing deletes the events
+//! of the sessions it cancelled with the grant before revoking it) and
+//! `busy` (the synced window, the cap on spans, busy
 //! times read with a grant let go of during the call are not kept, and
 //! those read after a refresh that rotated the refresh token are).
 
 mod busy;
+mod closing;
 mod outbox;
 mod revocation;
 
