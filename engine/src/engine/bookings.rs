@@ -13,7 +13,7 @@ use super::Engine;
 use crate::booking::{
     self, BookingAction, BookingRequest, BookingRole, IdempotencyKey, book_idempotent,
 };
-use crate::payments::{PaymentStart, send_refund, start_payment};
+use crate::payments::{Attempt, PaymentStart, send_refund, start_payment};
 use crate::{Error, Page, PageRequest, Result};
 
 /// A booking as its creation answers it.
@@ -33,10 +33,13 @@ impl Engine {
     /// request returns the first booking (`created: false`), and a
     /// different request is `IdempotencyKeyReused`. A priced session gets
     /// a PaymentIntent after the booking commits (`payment`); if Stripe
-    /// cannot make one the booking is cancelled and the error returned. A
-    /// repeat that comes while the first request is still waiting for
-    /// Stripe is `InvalidState` and leaves the booking pending for that
-    /// request to finish (a later repeat answers its intent); a booking
+    /// cannot make one for the request that made the booking, the booking
+    /// is cancelled and the error returned. A repeat that comes while the
+    /// first request is still waiting for Stripe is `InvalidState` and
+    /// leaves the booking pending for that request to finish (a later
+    /// repeat answers its intent); a repeat that finds no intent and meets
+    /// a failure Stripe may get over (unreachable, a 5xx) is
+    /// `PaymentProvider` and cancels nothing either; a booking
     /// cancelled while Stripe made its intent is `InvalidState` too, its
     /// intent left to be cancelled at Stripe. A free one is confirmed at
     /// once.
@@ -48,7 +51,12 @@ impl Engine {
         let terms = self.payments().terms();
         let (booking, created) =
             book_idempotent(self.store(), request, key, self.slot_policy(), &terms)?;
-        let payment = start_payment(self.payments(), self.store(), &booking)?;
+        let attempt = if created {
+            Attempt::First
+        } else {
+            Attempt::Repeat
+        };
+        let payment = start_payment(self.payments(), self.store(), &booking, attempt)?;
         Ok(BookingCreated {
             booking,
             created,
@@ -64,6 +72,8 @@ impl Engine {
     /// Booking `id`'s payment for its client, over its open PaymentIntent
     /// (the pay page again): `None` when it owes nothing (paid, cancelled,
     /// lapsed); `Forbidden` to its provider, `NotFound` to anyone else.
+    /// Always a repeated start: Stripe failing for now (`PaymentProvider`)
+    /// leaves the booking waiting for payment.
     pub fn booking_payment(&self, id: BookingId, viewer: UserId) -> Result<Option<PaymentStart>> {
         let booking = self.booking(id, viewer)?;
         if booking.user_id != viewer {
@@ -71,7 +81,7 @@ impl Engine {
                 "only the person who booked the session pays for it".to_owned(),
             ));
         }
-        start_payment(self.payments(), self.store(), &booking)
+        start_payment(self.payments(), self.store(), &booking, Attempt::Repeat)
     }
 
     /// Booking `id` as an iCalendar event, for its booker or provider: one

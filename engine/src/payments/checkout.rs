@@ -2,13 +2,23 @@
 //! committed, a PaymentIntent is created for it (idempotency key: the
 //! store's instance key and the payment id, so a retry makes no second
 //! intent) and recorded on both rows; the booker gets its client secret.
-//! If Stripe cannot be reached or refuses, the booking is cancelled (its
-//! slot freed) and the caller learns why: nobody is left holding a slot
-//! that cannot be paid for. A payment asked for again (pay now, a retried
-//! booking) reuses its recorded intent: failing to read it gives nothing
-//! up, the caller gets Stripe's error and may ask again. A content
-//! purchase is started the same way; if Stripe fails it is marked failed
-//! and can be bought again.
+//! If Stripe cannot be reached or refuses the request that made the
+//! booking ([`Attempt::First`]), the booking is cancelled (its slot freed)
+//! and the caller learns why: nobody is left holding a slot that cannot be
+//! paid for. A payment asked for again ([`Attempt::Repeat`]: pay now, an
+//! `Idempotency-Key` retry of a booking) reuses its recorded intent:
+//! failing to read it gives nothing up, the caller gets Stripe's error and
+//! may ask again. A repeat that finds no intent recorded yet (the first
+//! request is still waiting for Stripe, or died after saving the booking)
+//! makes it with the same key; if Stripe fails for now (unreachable, a
+//! 5xx, ...) that gives nothing up either: the caller gets Stripe's error
+//! (`PaymentProvider`, 502), the booking keeps waiting for payment, and
+//! the hold sweep lapses it if nobody pays in time. Only a refusal that
+//! can never pass (Stripe refusing the request itself, an amount it cannot
+//! charge) gives the booking up on a repeat: the same request would be
+//! refused again, so the booking can never be paid. A content purchase is
+//! started the same way (always as a first start); if Stripe fails it is
+//! marked failed and can be bought again.
 //!
 //! Two requests may start one payment at once (an `Idempotency-Key` retry
 //! of a booking, a double click on Buy). While the first is still waiting
@@ -45,14 +55,31 @@ pub struct PaymentStart {
 /// The cancellation reason when a payment could not be started.
 pub const PAYMENT_NOT_STARTED: &str = "the payment could not be started";
 
+/// Which start of a booking's payment a request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// The request that made the booking: if its PaymentIntent cannot be
+    /// made, the booking is given up (cancelled, its slot freed).
+    First,
+    /// A later request for the same booking (pay now, an `Idempotency-Key`
+    /// retry that found the booking): a failure Stripe may get over
+    /// (unreachable, a 5xx) gives nothing up, the caller gets Stripe's
+    /// error and the booking keeps waiting for payment.
+    Repeat,
+}
+
 /// Makes sure `booking`'s payment has a PaymentIntent and returns what the
 /// booker needs to pay it; `None` when nothing is owed (free, or paid).
 /// `InvalidState` while another request is still starting it, or when the
-/// booking was given up while Stripe made its intent.
+/// booking was given up while Stripe made its intent. When Stripe cannot
+/// make the intent, the first start ([`Attempt::First`]) gives the booking
+/// up; a repeat ([`Attempt::Repeat`]) does so only when Stripe's refusal is
+/// final, and otherwise returns Stripe's error having written nothing.
 pub fn start_payment(
     payments: &Payments,
     store: &Store,
     booking: &Booking,
+    attempt: Attempt,
 ) -> Result<Option<PaymentStart>> {
     let Some(payment) = stored_payment_of(store, booking.id)? else {
         return Ok(None);
@@ -60,7 +87,7 @@ pub fn start_payment(
     if payment.status.is_paid() || booking.status != BookingStatus::PendingPayment {
         return Ok(None);
     }
-    start(payments, store, payment).map(Some)
+    start(payments, store, payment, attempt).map(Some)
 }
 
 /// Makes sure content `purchase`'s payment has a PaymentIntent and returns
@@ -78,7 +105,7 @@ pub fn start_purchase_payment(
     if payment.status.is_paid() || payment.status == PaymentStatus::Failed {
         return Ok(None);
     }
-    start(payments, store, payment).map(Some)
+    start(payments, store, payment, Attempt::First).map(Some)
 }
 
 /// Why no PaymentIntent came back from Stripe.
@@ -94,9 +121,19 @@ enum NoIntent {
     /// purchase keeps waiting for payment with its intent, and the caller
     /// gets Stripe's error (`PaymentProvider`, 502) to ask again.
     Unread(Error),
+    /// A repeat's creation failed for now (Stripe unreachable, a 5xx, ...):
+    /// nothing is given up (the first request may still be making the
+    /// intent, or a later repeat will), and the caller gets Stripe's error
+    /// (`PaymentProvider`, 502) to ask again.
+    Unmade(Error),
 }
 
-fn start(payments: &Payments, store: &Store, payment: Payment) -> Result<PaymentStart> {
+fn start(
+    payments: &Payments,
+    store: &Store,
+    payment: Payment,
+    attempt: Attempt,
+) -> Result<PaymentStart> {
     let gateway = payments.gateway()?;
     // An amount Stripe cannot take fails like a refusal from Stripe: the payment is
     // given up, so the booking's slot is freed and the content can be bought again.
@@ -110,6 +147,8 @@ fn start(payments: &Payments, store: &Store, payment: Payment) -> Result<Payment
                 .map_err(|err| {
                     if err.in_flight {
                         NoIntent::InFlight
+                    } else if err.retryable && attempt == Attempt::Repeat {
+                        NoIntent::Unmade(err.into())
                     } else {
                         NoIntent::Failed(err.into())
                     }
@@ -128,6 +167,10 @@ fn start(payments: &Payments, store: &Store, payment: Payment) -> Result<Payment
         }
         Err(NoIntent::Unread(err)) => {
             tracing::warn!(paying_for = %payment.pays_for, error = %err, "the payment's PaymentIntent could not be read; nothing given up");
+            return Err(err);
+        }
+        Err(NoIntent::Unmade(err)) => {
+            tracing::warn!(paying_for = %payment.pays_for, error = %err, "a repeated start could not make the PaymentIntent for now; nothing given up");
             return Err(err);
         }
         Err(NoIntent::Failed(err)) => {
@@ -283,3 +326,6 @@ fn give_up(store: &Store, payment: &Payment) -> Result<()> {
         mirror_onto(txn, &payment)
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -44,7 +44,9 @@ pub use amount::{
     AmountUse, charge_for_minutes, charge_refusal, check_chargeable, currency_from_stripe,
     from_stripe, maximum_charge, minimum_charge, round_down_for, stripe_currency, to_stripe,
 };
-pub use checkout::{PAYMENT_NOT_STARTED, PaymentStart, start_payment, start_purchase_payment};
+pub use checkout::{
+    Attempt, PAYMENT_NOT_STARTED, PaymentStart, start_payment, start_purchase_payment,
+};
 pub use config::{PaymentsConfig, RefundPolicy, STRIPE_API_BASE, StripeConfig};
 #[cfg(test)]
 pub(crate) use due_calls::tests::{OwingRows, write_owing_rows};

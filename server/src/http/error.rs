@@ -108,7 +108,7 @@ error_codes! {
     InvalidSignature => "invalid_signature", "invalid_request", BAD_REQUEST,
         "a Stripe or Daily.co webhook whose signature (`Stripe-Signature`; `X-Webhook-Signature` with `X-Webhook-Timestamp`) is missing, malformed, stale (over 300 s) or does not match; nothing was changed";
     PaymentProviderError => "payment_provider_error", "system", BAD_GATEWAY,
-        "Stripe could not be reached or refused the call; a booking whose payment could not start is cancelled";
+        "Stripe could not be reached or refused the call; a new booking whose payment could not start is cancelled (a retry or \"pay now\" that meets Stripe failing for now cancels nothing)";
     InsufficientBalance => "insufficient_balance", "invalid_request", CONFLICT,
         "a payout larger than what is available now (earnings past their hold, minus payouts)";
     PayoutsNotEnabled => "payouts_not_enabled", "invalid_request", CONFLICT,
