@@ -2,9 +2,7 @@
 //! in the same transaction (once a day per expert, within the daily bound of
 //! `interactions`), and the caller's saved experts page by page.
 
-use droply_models::{
-    Error as ModelError, Favorite, FavoriteId, InteractionType, Timestamp, User, UserId,
-};
+use droply_models::{Error as ModelError, Favorite, FavoriteId, InteractionType, User, UserId};
 
 use super::interactions::record_within_bounds;
 use crate::store::{Page, PageRequest, Txn};
@@ -29,9 +27,11 @@ pub fn add_favorite(store: &Store, user: UserId, expert: UserId) -> Result<Favor
     if user == expert {
         return Err(ModelError::invalid("expert_id", "you cannot save yourself").into());
     }
-    let now = Timestamp::now();
     store.write(|txn| {
         require_expert(txn, expert)?;
+        // The transaction's instant: taken under the write lock, so saves
+        // commit in the order of their times.
+        let now = txn.now();
         let favorite = txn.create(Favorite {
             id: FavoriteId::new(0),
             user_id: user,
@@ -82,4 +82,28 @@ pub fn favorite_experts(store: &Store, user: UserId, page: &PageRequest) -> Resu
         items: experts,
         next: favorites.next,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_rows::ann_and_bob;
+
+    /// Regression: the save's time was taken before the write lock, so it
+    /// was not the instant of the transaction that recorded it (nor of the
+    /// `favorite` interaction written with it, and it could fall on the
+    /// day before the one the interaction was counted in).
+    #[test]
+    fn a_save_is_timed_by_its_transaction_like_its_interaction() {
+        let (store, ann, bob) = ann_and_bob();
+        let saved = add_favorite(&store, bob.id, ann.id).expect("saved");
+        let recorded = store
+            .interactions()
+            .by_user(bob.id, &PageRequest::first(10))
+            .expect("interactions")
+            .items;
+        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded[0].interaction_type, InteractionType::Favorite);
+        assert_eq!(recorded[0].created_at, saved.created_at);
+    }
 }

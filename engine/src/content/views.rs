@@ -9,12 +9,14 @@
 //! `views`, so two nodes counting one view at once count it once. A repeat
 //! view costs one read of that key; a counted one a write, as it did
 //! already. Rows lapse at the end of their day and the session sweep
-//! removes them ([`sweep_counted_views`]). At most `capacity` rows are kept:
-//! past that (the lapsed ones cleared first), views are not counted rather
-//! than counted twice. An anonymous caller is its network as the rate
-//! limits see it ([`client_network`]): an IPv4 address (an IPv4-mapped
-//! IPv6 address counts as that) or an IPv6 /64, since one host may hold a
-//! whole /64 and would otherwise count once per address.
+//! removes them ([`sweep_counted_views`]). At most `capacity` rows are kept,
+//! checked again in the counting write, so first views arriving at once
+//! cannot pass the bound together: past that (the lapsed ones cleared
+//! first), views are not counted rather than counted twice. An anonymous
+//! caller is its network as the rate limits see it ([`client_network`]):
+//! an IPv4 address (an IPv4-mapped IPv6 address counts as that) or an IPv6
+//! /64, since one host may hold a whole /64 and would otherwise count once
+//! per address.
 
 mod counted_view;
 #[cfg(test)]
@@ -87,6 +89,11 @@ impl ViewCounter {
                 .lookup_unique(UniqueName::CountedView, key.as_bytes())?
                 .is_some()
             {
+                return Ok(None);
+            }
+            // Others may have taken the last places since `has_room`: the
+            // bound holds only as checked under the write lock.
+            if txn.count::<CountedView>()? >= self.capacity {
                 return Ok(None);
             }
             txn.create(CountedView {

@@ -275,12 +275,34 @@ impl Engine {
         self.open_stored(&found, FileRole::Preview)
     }
 
+    /// `row`'s `role` file, opened. A replacement may commit between the
+    /// read of `row` and the open, and remove the file `row` names: then
+    /// the row is read once more and the file it names now is opened.
     fn open_stored(&self, row: &Content, role: FileRole) -> Result<ContentFile> {
-        let (path, meta) = match role {
-            FileRole::File => (Some(&row.file_path), row.file_meta.as_ref()),
-            FileRole::Preview => (row.preview_path.as_ref(), row.preview_meta.as_ref()),
+        if let Some(file) = self.try_open_stored(row, role)? {
+            return Ok(file);
+        }
+        let Some(fresh) = self.store().content(row.id)? else {
+            // Deleted meanwhile, its files with it.
+            return Err(not_found(row.id));
         };
-        let (Some(path), Some(meta)) = (path, meta) else {
+        if stored_path(&fresh, role) != stored_path(row, role)
+            && let Some(file) = self.try_open_stored(&fresh, role)?
+        {
+            return Ok(file);
+        }
+        tracing::warn!(content = %row.id, "a recorded content file is missing");
+        Err(not_found(row.id))
+    }
+
+    /// `row`'s `role` file, opened; `None` when the file it names is not
+    /// there.
+    fn try_open_stored(&self, row: &Content, role: FileRole) -> Result<Option<ContentFile>> {
+        let meta = match role {
+            FileRole::File => row.file_meta.as_ref(),
+            FileRole::Preview => row.preview_meta.as_ref(),
+        };
+        let (Some(path), Some(meta)) = (stored_path(row, role), meta) else {
             return Err(not_found(row.id));
         };
         let extension = by_media_type(&meta.media_type).map_or("bin", |t| t.extension);
@@ -290,17 +312,14 @@ impl Engine {
             ""
         };
         let file = match self.inner.content_files.open_file(path) {
-            Err(Error::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => {
-                tracing::warn!(content = %row.id, "a recorded content file is missing");
-                return Err(not_found(row.id));
-            }
+            Err(Error::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             other => other?,
         };
-        Ok(ContentFile {
+        Ok(Some(ContentFile {
             file,
             meta: meta.clone(),
             download_name: format!("{}{suffix}.{extension}", file_stem(&row.title)),
-        })
+        }))
     }
 
     /// The creator of its content refunds purchase `id` in full; the
@@ -315,6 +334,14 @@ impl Engine {
             .write(|txn| content::refund_purchase(txn, id, creator))?;
         send_refund(self.payments(), self.store(), order)?;
         self.store().require(id)
+    }
+}
+
+/// The path `row` records for its `role` file, if any.
+fn stored_path(row: &Content, role: FileRole) -> Option<&str> {
+    match role {
+        FileRole::File => Some(row.file_path.as_str()),
+        FileRole::Preview => row.preview_path.as_deref(),
     }
 }
 
@@ -351,7 +378,54 @@ fn file_stem(title: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::file_stem;
+    use droply_models::{ContentType, Currency, Money};
+
+    use super::*;
+    use crate::EngineConfig;
+
+    /// Regression: a download that read the row before a replacement of
+    /// the file committed opened the file the replacement had removed, and
+    /// answered `NotFound` (logging that a recorded file was missing).
+    #[test]
+    fn a_download_racing_a_file_replacement_opens_the_new_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let engine = Engine::open(EngineConfig::new(dir.path())).expect("engine");
+        let ann = engine
+            .store()
+            .write(|txn| txn.create(crate::test_rows::user("ann", "")))
+            .expect("ann");
+        let new = NewContent {
+            title: "A guide".to_owned(),
+            description: String::new(),
+            content_type: ContentType::Document,
+            price: Money::zero(Currency::EUR),
+            category_id: None,
+        };
+        let guide = engine.create_content(ann.id, new).expect("content");
+        let upload = |mut bytes: &[u8]| {
+            engine
+                .upload_content((guide.id, ann.id, FileRole::File), None, &mut bytes)
+                .expect("upload")
+        };
+        upload(&b"%PDF-1.7 the first edition"[..]);
+        // The download reads the row; the replacement commits and removes
+        // the file that row names; the download opens the file.
+        let stale = engine
+            .store()
+            .content(guide.id)
+            .expect("read")
+            .expect("the row");
+        let replaced = upload(&b"%PDF-1.7 the second edition"[..]);
+        assert_ne!(replaced.file_path, stale.file_path);
+        let mut opened = engine
+            .open_stored(&stale, FileRole::File)
+            .expect("the new file");
+        let mut bytes = Vec::new();
+        opened.file.read_to_end(&mut bytes).expect("read");
+        assert_eq!(bytes, b"%PDF-1.7 the second edition");
+        assert_eq!(Some(opened.meta), replaced.file_meta);
+        engine.shutdown().expect("shutdown");
+    }
 
     #[test]
     fn titles_make_safe_file_names() {

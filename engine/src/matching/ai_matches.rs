@@ -7,14 +7,18 @@
 //! requests can neither grow the store without end nor push other people's
 //! interactions out of the windows the ranking reads. Marking a match viewed
 //! or acted upon is the owner's alone and is recorded as a `view` or `click` interaction
-//! on the expert in the same transaction, so it feeds the popularity signal.
+//! on the expert in the same transaction, so it feeds the popularity signal; that
+//! interaction keeps a client's bounds (once a day per expert, within the daily
+//! bound), while the match's flag is kept regardless.
 
 use std::collections::HashSet;
 
-use droply_models::{AiMatch, AiMatchId, InteractionType, Timestamp, UserId, UserInteraction};
+use droply_models::{AiMatch, AiMatchId, InteractionType, UserId, UserInteraction};
 
 use super::ranker::RankedExpert;
-use crate::accounts::interactions::{DAILY_INTERACTIONS, interactions_today, utc_day_bounds};
+use crate::accounts::interactions::{
+    DAILY_INTERACTIONS, interactions_today, record_within_bounds, utc_day_bounds,
+};
 use crate::store::{IndexName, KeyBuilder};
 use crate::{Error, Result, Store};
 
@@ -92,13 +96,15 @@ pub enum MatchFeedback {
 
 /// Records `feedback` on match `id` for `viewer`; another user's match is `NotFound`.
 /// Idempotent: repeating it changes nothing and records no second interaction.
+/// The `view` / `click` interaction is written as a client's would be: not
+/// when `viewer` recorded the same one on the expert today (another match
+/// of them, or the client itself), nor past [`DAILY_INTERACTIONS`] today.
 pub fn record_feedback(
     store: &Store,
     viewer: UserId,
     id: AiMatchId,
     feedback: MatchFeedback,
 ) -> Result<AiMatch> {
-    let now = Timestamp::now();
     store.write(|txn| {
         let mut row = txn
             .get::<AiMatch>(id)?
@@ -122,7 +128,109 @@ pub fn record_feedback(
             MatchFeedback::Viewed => InteractionType::View,
             MatchFeedback::Acted => InteractionType::Click,
         };
-        txn.create(UserInteraction::new(viewer, row.matched_user_id, kind, now))?;
+        // Under a client's bounds: once a day per expert, within the day's
+        // cap (past it the flag is still kept; only the interaction is not).
+        record_within_bounds(txn, viewer, row.matched_user_id, kind)?;
         txn.update(row)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::PageRequest;
+    use crate::test_rows::{ann_and_bob, user};
+
+    /// A store where bob, a client, holds `count` stored matches of ann, an
+    /// expert: the store, bob, ann and the matches.
+    fn matches_of_ann(count: usize) -> (Store, UserId, UserId, Vec<AiMatch>) {
+        let (store, ann, bob) = ann_and_bob();
+        let rows = store
+            .write(|txn| {
+                let now = txn.now();
+                (0..count)
+                    .map(|_| {
+                        txn.create(AiMatch {
+                            id: AiMatchId::new(0),
+                            user_id: bob.id,
+                            matched_user_id: ann.id,
+                            query: "tax".to_owned(),
+                            match_score: 0.5,
+                            match_reasons: Vec::new(),
+                            created_at: now,
+                            is_viewed: false,
+                            is_acted_upon: false,
+                        })
+                    })
+                    .collect::<Result<Vec<AiMatch>>>()
+            })
+            .expect("matches");
+        (store, bob.id, ann.id, rows)
+    }
+
+    /// The kinds of the interactions on `expert`, oldest first.
+    fn kinds_on(store: &Store, expert: UserId) -> Vec<InteractionType> {
+        store
+            .interactions()
+            .by_target(expert, &PageRequest::first(50))
+            .expect("interactions")
+            .items
+            .iter()
+            .map(|row| row.interaction_type)
+            .collect()
+    }
+
+    /// Regression: each match's feedback wrote its interaction whatever the
+    /// day held, so two matches of one expert viewed and acted upon in one
+    /// day recorded two views and two clicks.
+    #[test]
+    fn two_matches_of_one_expert_viewed_and_acted_upon_in_a_day_record_each_interaction_once() {
+        let (store, bob, ann, rows) = matches_of_ann(2);
+        for row in &rows {
+            for feedback in [MatchFeedback::Viewed, MatchFeedback::Acted] {
+                let marked = record_feedback(&store, bob, row.id, feedback).expect("feedback");
+                assert!(marked.is_viewed);
+            }
+        }
+        assert_eq!(
+            kinds_on(&store, ann),
+            [InteractionType::View, InteractionType::Click],
+            "once a day per expert"
+        );
+        for row in &rows {
+            let stored = store.ai_matches().get(row.id).expect("row");
+            assert!(
+                stored.is_viewed && stored.is_acted_upon,
+                "each match marked"
+            );
+        }
+    }
+
+    /// Regression: feedback wrote its interaction past the account's daily
+    /// bound of interactions.
+    #[test]
+    fn at_the_daily_bound_a_match_is_still_marked_viewed_but_adds_no_interaction() {
+        let (store, bob, ann, rows) = matches_of_ann(1);
+        store
+            .write(|txn| {
+                let other = txn.create(user("olga", "Data Engineer"))?;
+                let now = txn.now();
+                for _ in 0..DAILY_INTERACTIONS {
+                    txn.create(UserInteraction::new(
+                        bob,
+                        other.id,
+                        InteractionType::View,
+                        now,
+                    ))?;
+                }
+                Ok(())
+            })
+            .expect("a full day of interactions");
+        let viewed =
+            record_feedback(&store, bob, rows[0].id, MatchFeedback::Viewed).expect("viewed");
+        assert!(viewed.is_viewed);
+        assert!(store.ai_matches().get(rows[0].id).expect("row").is_viewed);
+        assert_eq!(store.count::<UserInteraction>(), DAILY_INTERACTIONS);
+        assert!(kinds_on(&store, ann).is_empty());
+    }
 }

@@ -160,6 +160,15 @@ impl Reader<'_> {
         Ok(entries.into_iter().map(|(key, _)| key).collect())
     }
 
+    /// Rows of `kind` as committed: under the write lock, every commit
+    /// before this transaction's.
+    pub(crate) fn count(&self, kind: EntityKind) -> Result<usize> {
+        match self {
+            Reader::Sled(sled) => Ok(sled.count(kind)),
+            Reader::Postgres(session) => pg::row_count(&mut *session.borrow_mut(), kind),
+        }
+    }
+
     /// How this backend keeps rows.
     pub(crate) fn row_format(&self) -> RowFormat {
         match self {

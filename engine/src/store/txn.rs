@@ -214,6 +214,21 @@ impl<'s> Txn<'s> {
         Ok(self.index_keys(index, prefix)?.len())
     }
 
+    /// How many rows of `R` exist, including this transaction's own creates
+    /// and deletes (the counts each backend keeps: no row is read). Only one
+    /// transaction runs at a time, so a bound checked here holds until it
+    /// commits.
+    pub fn count<R: Record>(&self) -> Result<usize> {
+        let committed = i64::try_from(self.reader.count(R::KIND)?).unwrap_or(i64::MAX);
+        let added: i64 = self
+            .changes
+            .iter()
+            .filter(|change| change.kind == R::KIND)
+            .map(|change| change.rows_added)
+            .sum();
+        Ok(usize::try_from(committed.saturating_add(added)).unwrap_or(0))
+    }
+
     /// The keys of `index` under `prefix` as this transaction sees them.
     fn index_keys(&self, index: super::IndexName, prefix: &[u8]) -> Result<BTreeSet<Vec<u8>>> {
         let tree = TreeId::Index(index);

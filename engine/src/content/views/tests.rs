@@ -4,6 +4,7 @@
 //! no viewer in clear.
 
 use std::net::Ipv4Addr;
+use std::sync::Barrier;
 
 use droply_models::{ContentType, Currency, Money};
 
@@ -164,6 +165,44 @@ fn past_the_bound_views_are_not_counted(store: &Store, _: Option<&str>) {
     assert_eq!(store.count::<CountedView>(), 2);
 }
 
+/// Regression: the bound was checked before the write, so first views
+/// arriving at once with one place left all passed the check and all
+/// counted, keeping more than `capacity` rows.
+fn first_views_at_once_with_one_place_left_count_once(store: &Store, _: Option<&str>) {
+    let (one, _) = two_guides(store);
+    let counter = ViewCounter::new(store.clone(), 1);
+    for round in 0..20_i64 {
+        // Each round a day later, the day before swept: one place left.
+        let day = noon().plus_days(round);
+        sweep_counted_views(store, day).expect("sweep");
+        assert_eq!(store.count::<CountedView>(), 0, "round {round}");
+        let barrier = Barrier::new(2);
+        let counted: Vec<bool> = std::thread::scope(|scope| {
+            let racers: Vec<_> = [user(1), user(2)]
+                .into_iter()
+                .map(|viewer| {
+                    let (counter, barrier) = (&counter, &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        counter.count(one, viewer, day).expect("count").is_some()
+                    })
+                })
+                .collect();
+            racers
+                .into_iter()
+                .map(|racer| racer.join().expect("a racer"))
+                .collect()
+        });
+        assert_eq!(
+            counted.iter().filter(|won| **won).count(),
+            1,
+            "round {round}: exactly one first view counts"
+        );
+        assert_eq!(store.count::<CountedView>(), 1, "round {round}");
+    }
+    assert_eq!(views(store, one), 20);
+}
+
 fn days_gone_by_are_swept(store: &Store, _: Option<&str>) {
     let (one, _) = two_guides(store);
     let counter = ViewCounter::new(store.clone(), 100);
@@ -235,6 +274,7 @@ on_both_backends!(
     another_node_and_a_restart_count_a_viewer_once,
     ipv6_viewers_in_one_slash_64_count_once,
     past_the_bound_views_are_not_counted,
+    first_views_at_once_with_one_place_left_count_once,
     days_gone_by_are_swept,
     no_viewer_is_kept_in_clear,
 );

@@ -100,11 +100,7 @@ impl PgStore {
 
     /// Rows of `kind`.
     pub(crate) fn count(&self, kind: EntityKind) -> Result<usize> {
-        let row = self.client()?.row_opt(
-            "SELECT row_count FROM entity_rows WHERE kind = $1",
-            &[&kind.name()],
-        )?;
-        Ok(row.map_or(0, |row| usize::try_from(row.get::<_, i64>(0)).unwrap_or(0)))
+        row_count(&mut self.client()?, kind)
     }
 
     /// The last committed feed sequence number.
@@ -262,6 +258,16 @@ fn insert_changes(session: &mut impl Session, entries: &[Change]) -> Result<()> 
         &[&seqs, &ats, &kinds, &ids, &ops, &owners],
     )?;
     Ok(())
+}
+
+/// Rows of `kind` as `session` sees them: a write transaction's session,
+/// holding the write lock, sees every commit before it.
+pub(crate) fn row_count(session: &mut impl Session, kind: EntityKind) -> Result<usize> {
+    let row = session.row_opt(
+        "SELECT row_count FROM entity_rows WHERE kind = $1",
+        &[&kind.name()],
+    )?;
+    Ok(row.map_or(0, |row| usize::try_from(row.get::<_, i64>(0)).unwrap_or(0)))
 }
 
 /// Moves each entity's row count by what the commit added and removed, in
