@@ -13,11 +13,19 @@
 //! from there into its own `content/` (a cache: the database's copy is the
 //! one of record). Shared files no row points at are swept after an hour,
 //! so an upload another node is still recording is left alone.
+//!
+//! A node's own files no row names (its cached copy of a file another node
+//! deleted or replaced, or its own upload whose row was never written) are
+//! swept by `local_sweep`: when the engine opens, and by a job on every
+//! node once they are an hour old.
+
+mod local_sweep;
 
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 
 use droply_models::{Content, ContentId, FileMeta};
 use rand::RngCore;
@@ -80,6 +88,12 @@ pub struct ContentFiles {
 }
 
 impl ContentFiles {
+    /// How old a local file no row names must be before the periodic sweep
+    /// deletes it (the shared files' grace): an upload this node wrote but
+    /// has not recorded yet is younger.
+    pub const LOCAL_ORPHAN_GRACE: Duration =
+        Duration::from_secs(SHARED_ORPHAN_GRACE_MINUTES.unsigned_abs() * 60);
+
     /// The content files of `data_dir` (and of `store`, when it is shared);
     /// creates `content/tmp/` and empties it (what is there is what an
     /// interrupted upload left).
@@ -292,13 +306,14 @@ impl ContentFiles {
 
     /// Deletes files under `content/` that no content row points at (an
     /// upload renamed into place whose row was never written, or a replaced
-    /// file a crash kept from being deleted), and shared files no row has
-    /// pointed at for an hour. Returns how many.
+    /// file a crash kept from being deleted), whatever their age: it runs
+    /// when the engine opens, with no upload of this node in flight; and
+    /// shared files no row has pointed at for an hour. Returns how many.
     pub fn sweep_orphans(&self) -> Result<usize> {
         let store = &self.store;
-        let known = recorded_paths(store)?;
         let mut removed = 0;
         if let Some(shared) = store.shared_files() {
+            let known = recorded_paths(store)?;
             let cutoff = droply_models::Timestamp::now().plus_minutes(-SHARED_ORPHAN_GRACE_MINUTES);
             for stored in shared.stored_before(cutoff)? {
                 if !known.contains(&stored) {
@@ -307,13 +322,7 @@ impl ContentFiles {
                 }
             }
         }
-        for (stored, path) in local_files(&self.root())? {
-            if !known.contains(&stored) {
-                fs::remove_file(path)?;
-                removed += 1;
-            }
-        }
-        Ok(removed)
+        Ok(removed + self.sweep_local_orphans(Duration::ZERO)?)
     }
 
     /// The guard before a data directory is taken for `store`'s: whether

@@ -123,7 +123,8 @@ impl Engine {
     /// The engine over an open `store`: loads the sentence model and opens
     /// the search index (which loads or rebuilds itself and then follows the
     /// store in the background) when search is on, and starts the background
-    /// jobs (the session sweep and the hold sweep, when configured). A
+    /// jobs (the session sweep and the hold sweep, when configured; with the
+    /// session sweep, this node's sweep of `content/`). A
     /// missing model is an [`Error::Config`] that says how to fetch it.
     pub fn over(store: Store, config: EngineConfig) -> Result<Engine> {
         let search = open_search(&store, &config)?;
@@ -170,6 +171,23 @@ impl Engine {
             let path = engine.inner.data_dir.stats();
             let job = Job::every("stats-save", every, move || {
                 matcher.save_stats(&path).map(drop)
+            })?;
+            engine.jobs().push(job);
+        }
+        // Per node, not store-wide: each node sweeps its own `content/`,
+        // where it keeps copies of files other nodes may delete or replace.
+        // At the session sweep's pace (the binary's housekeeping); never in
+        // a command that only reads.
+        if let Some(every) = config.session_sweep_every
+            && config.sweep_orphan_files
+        {
+            let files = engine.inner.content_files.clone();
+            let job = Job::every("content-file-sweep", every, move || {
+                let orphans = files.sweep_local_orphans(ContentFiles::LOCAL_ORPHAN_GRACE)?;
+                if orphans > 0 {
+                    tracing::info!(orphans, "deleted local content files no row names");
+                }
+                Ok(())
             })?;
             engine.jobs().push(job);
         }

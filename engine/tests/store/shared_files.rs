@@ -1,9 +1,11 @@
 //! Content files on a shared store: a file one node keeps is served by
 //! another that never saw it (fetched from PostgreSQL into its own cache),
-//! a removed file is gone for every node, and a shared file no row points
-//! at is swept only after its grace hour.
+//! a removed file is gone for every node (the copy another node cached
+//! included, once its sweep runs), and a shared file no row points at is
+//! swept only after its grace hour.
 
 use std::io::Read;
+use std::time::Duration;
 
 use droply_engine::Error;
 use droply_engine::content::{ContentFiles, FileRole};
@@ -107,4 +109,68 @@ fn shared_files_no_row_points_at_are_swept_after_an_hour() {
     let node = ContentFiles::open(other.path(), &place.open()).expect("node");
     assert_eq!(read_all(&node, &fresh), b"%PDF-1.7 unrecorded");
     assert!(node.open_file(&stale).is_err());
+}
+
+#[test]
+fn a_file_deleted_on_one_node_is_swept_from_the_cache_of_another_that_served_it() {
+    let place = StorePlace::new(Backend::Postgres);
+    let (store_a, store_b) = (place.open(), place.open());
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    let node_a = ContentFiles::open(dir_a.path(), &store_a).expect("node a");
+    let node_b = ContentFiles::open(dir_b.path(), &store_b).expect("node b");
+    let (_, creator) = two_users(&store_a);
+    let mut row = content(creator.id, "2026-10-01T00:00:00Z");
+    row.preview_available = false;
+    row.preview_path = None;
+    row.preview_meta = None;
+    let row = store_a.contents().create(row).expect("content");
+    let pdf = b"%PDF-1.7 a guide".to_vec();
+    let received = node_a
+        .receive(&mut pdf.as_slice(), 1 << 20, &any)
+        .expect("received");
+    let meta = received.meta.clone();
+    let stored = node_a.keep(received, row.id, FileRole::File).expect("kept");
+    store_a
+        .contents()
+        .modify(row.id, |row| {
+            row.file_path = stored.clone();
+            row.file_size = meta.size;
+            row.file_meta = Some(meta);
+            Ok(())
+        })
+        .expect("recorded");
+    assert_eq!(read_all(&node_b, &stored), pdf, "downloaded from node b");
+    let cached = dir_b.path().join(&stored);
+    assert!(cached.exists(), "node b keeps a copy");
+    assert_eq!(
+        node_b.sweep_local_orphans(Duration::ZERO).expect("sweep"),
+        0,
+        "a file its row names stays"
+    );
+    assert!(cached.exists());
+
+    // What deleting the content does on node a: the row, then its files
+    // (node a's copy and the shared one; node b's is not node a's to reach).
+    store_a.contents().delete(row.id).expect("deleted");
+    node_a.remove(&stored);
+    assert!(!dir_a.path().join(&stored).exists());
+    assert!(cached.exists(), "until node b sweeps, its copy stays");
+    assert_eq!(
+        node_b
+            .sweep_local_orphans(ContentFiles::LOCAL_ORPHAN_GRACE)
+            .expect("sweep"),
+        0,
+        "a copy written within the grace is kept (it may be an upload)"
+    );
+    assert_eq!(
+        node_b.sweep_local_orphans(Duration::ZERO).expect("sweep"),
+        1
+    );
+    assert!(
+        !cached.exists(),
+        "node b's copy of the deleted file is gone"
+    );
 }
