@@ -125,7 +125,8 @@ fn availability_rules_and_exceptions_are_added_and_deleted_and_a_refused_payout_
 
 /// Regression: a refused availability form came back empty (the rule form
 /// at 09:00-17:00 whatever was typed), and an exception whose end fell in a
-/// DST gap was "not a date and time", blamed on `start`.
+/// DST gap was "not a date and time", blamed on `start`, with no field
+/// marked.
 #[test]
 fn a_refused_availability_form_keeps_what_was_typed_and_names_the_dst_gap() {
     let app = spawn_app();
@@ -166,7 +167,25 @@ fn a_refused_availability_form_keeps_what_was_typed_and_names_the_dst_gap() {
     assert_eq!(gap.status, 400, "{}", gap.raw);
     assert!(
         gap.raw
-            .contains("End: 2027-03-28 02:30 does not exist in Europe/Paris"),
+            .contains("To: 2027-03-28 02:30 does not exist in Europe/Paris"),
+        "{}",
+        gap.raw
+    );
+    // The refused field, and only it, is marked and points at its message.
+    assert!(
+        gap.raw.contains(
+            "value=\"2027-03-28T02:30\" aria-invalid=\"true\" aria-describedby=\"exception-end-error\""
+        ),
+        "{}",
+        gap.raw
+    );
+    assert!(
+        gap.raw.contains("id=\"exception-end-error\""),
+        "{}",
+        gap.raw
+    );
+    assert!(
+        !gap.raw.contains("value=\"2027-03-28T01:00\" aria-invalid"),
         "{}",
         gap.raw
     );

@@ -17,15 +17,30 @@ use droply_models::{
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::frame::{account_page, api_error, failure, notices};
+use super::frame::{account_page, api_error, notices, refusal};
 use crate::http::{ApiError, AppState, blocking};
 use crate::pages::extract::{PageForm, PagePath, path_id};
+use crate::pages::form_error::{FormError, FormField, aria_invalid, described_by, field_message};
 use crate::pages::format;
 use crate::pages::layout::csrf_field;
 use crate::pages::page::{PageError, html, html_with, see_other};
 use crate::pages::viewer::Viewer;
 
 const HERE: &str = "/account/availability";
+
+/// The weekly-hours form's fields, as its refusals name them.
+const RULE_FIELDS: [FormField; 3] = [
+    FormField::named("weekday", "rule-weekday", "Day"),
+    FormField::named("start", "rule-start", "From"),
+    FormField::named("end", "rule-end", "To"),
+];
+
+/// The exception form's fields, as its refusals name them.
+const EXCEPTION_FIELDS: [FormField; 3] = [
+    FormField::named("start", "exception-start", "From"),
+    FormField::named("end", "exception-end", "To"),
+    FormField::named("reason", "exception-reason", "Reason"),
+];
 
 /// `/account/availability` and its add and delete forms.
 pub fn router() -> Router<AppState> {
@@ -63,6 +78,17 @@ enum Typed<'a> {
     Nothing,
     Rule(&'a RuleForm),
     Exception(&'a ExceptionForm),
+}
+
+impl Typed<'_> {
+    /// The fields of the form that was sent, which its refusal names.
+    fn fields(self) -> &'static [FormField] {
+        match self {
+            Typed::Nothing => &[],
+            Typed::Rule(_) => &RULE_FIELDS,
+            Typed::Exception(_) => &EXCEPTION_FIELDS,
+        }
+    }
 }
 
 /// Form field `field`, a `datetime-local` value (`2026-12-03T14:00`) in
@@ -124,7 +150,7 @@ async fn show_availability(
 async fn render(
     state: &AppState,
     viewer: &Viewer,
-    error: Option<&str>,
+    error: Option<&FormError>,
     typed: Typed<'_>,
 ) -> Result<Markup, PageError> {
     let user = viewer.require(HERE)?.id;
@@ -146,10 +172,10 @@ async fn answer(
     match result {
         Ok(()) => Ok(see_other(HERE)),
         Err(err) => {
-            let (status, message) = failure(&err);
+            let (status, error) = refusal(&err, typed.fields());
             Ok(html_with(
                 status,
-                render(state, viewer, Some(&message), typed).await?,
+                render(state, viewer, Some(&error), typed).await?,
             ))
         }
     }
@@ -220,7 +246,7 @@ fn availability_page(
     viewer: &Viewer,
     rules: &[AvailabilityRule],
     exceptions: &[AvailabilityException],
-    error: Option<&str>,
+    error: Option<&FormError>,
     typed: Typed<'_>,
 ) -> Markup {
     let zone = viewer.time_zone();
@@ -245,7 +271,7 @@ fn availability_page(
         .map_or(TimeZone::default(), |user| user.timezone);
     let content = html! {
         h1 { "Availability" }
-        (notices(error, None))
+        (notices(error.map(|error| error.message.as_str()), None))
         section class="card" aria-labelledby="rules-title" {
             h2 id="rules-title" { "Weekly hours" }
             p class="muted" { "In your account's time zone, " (account_zone.as_str()) "." }
@@ -266,15 +292,24 @@ fn availability_page(
             form method="post" action="/account/availability/rules" class="row-form" {
                 (csrf_field(viewer))
                 label for="rule-weekday" { "Day" }
-                select id="rule-weekday" name="weekday" {
+                select id="rule-weekday" name="weekday"
+                    aria-invalid=[aria_invalid(error, "rule-weekday")]
+                    aria-describedby=[described_by(error, "rule-weekday", None)] {
                     @for day in Weekday::all() {
                         option value=(day.get()) selected[rule.weekday.trim() == day.get().to_string()] { (day.name()) }
                     }
                 }
                 label for="rule-start" { "From" }
-                input id="rule-start" name="start" type="time" required value=(rule.start);
+                input id="rule-start" name="start" type="time" required value=(rule.start)
+                    aria-invalid=[aria_invalid(error, "rule-start")]
+                    aria-describedby=[described_by(error, "rule-start", None)];
                 label for="rule-end" { "To" }
-                input id="rule-end" name="end" type="time" required value=(rule.end);
+                input id="rule-end" name="end" type="time" required value=(rule.end)
+                    aria-invalid=[aria_invalid(error, "rule-end")]
+                    aria-describedby=[described_by(error, "rule-end", None)];
+                @for field in RULE_FIELDS {
+                    (field_message(error, field.id))
+                }
                 button type="submit" { "Add hours" }
             }
         }
@@ -301,16 +336,25 @@ fn availability_page(
             form method="post" action="/account/availability/exceptions" class="row-form" {
                 (csrf_field(viewer))
                 label for="exception-start" { "From" }
-                input id="exception-start" name="start" type="datetime-local" required min=(today) value=(exception.start);
+                input id="exception-start" name="start" type="datetime-local" required min=(today) value=(exception.start)
+                    aria-invalid=[aria_invalid(error, "exception-start")]
+                    aria-describedby=[described_by(error, "exception-start", None)];
                 label for="exception-end" { "To" }
-                input id="exception-end" name="end" type="datetime-local" required min=(today) value=(exception.end);
+                input id="exception-end" name="end" type="datetime-local" required min=(today) value=(exception.end)
+                    aria-invalid=[aria_invalid(error, "exception-end")]
+                    aria-describedby=[described_by(error, "exception-end", None)];
                 label for="exception-kind" { "Kind" }
                 select id="exception-kind" name="kind" {
                     option value="blocked" { "Blocked (away)" }
                     option value="open" selected[exception.kind == "open"] { "Open (extra hours)" }
                 }
                 label for="exception-reason" { "Reason (optional)" }
-                input id="exception-reason" name="reason" maxlength="200" value=(exception.reason);
+                input id="exception-reason" name="reason" maxlength="200" value=(exception.reason)
+                    aria-invalid=[aria_invalid(error, "exception-reason")]
+                    aria-describedby=[described_by(error, "exception-reason", None)];
+                @for field in EXCEPTION_FIELDS {
+                    (field_message(error, field.id))
+                }
                 button type="submit" { "Add exception" }
             }
         }
