@@ -152,6 +152,27 @@ fn a_refused_availability_form_keeps_what_was_typed_and_names_the_dst_gap() {
     ] {
         assert!(backwards.raw.contains(kept), "{kept}: {}", backwards.raw);
     }
+    // A time that is no time is refused on its own input, by its label.
+    let no_time = post_form(
+        &app,
+        "/account/availability/rules",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("weekday", "3"),
+            ("start", "25:99"),
+            ("end", "08:45"),
+        ],
+    );
+    assert_eq!(no_time.status, 400, "{}", no_time.raw);
+    assert!(no_time.raw.contains("From: "), "{}", no_time.raw);
+    assert!(
+        no_time.raw.contains(
+            "value=\"25:99\" aria-invalid=\"true\" aria-describedby=\"rule-start-error\""
+        ),
+        "{}",
+        no_time.raw
+    );
     let gap = post_form(
         &app,
         "/account/availability/exceptions",

@@ -242,25 +242,27 @@ impl CalendarSync {
     ) -> Result<Option<(SecretString, CalendarConnection)>> {
         let user = connection.user_id;
         let Some(sealed) = &connection.refresh_token else {
-            self.mark_broken(
+            if self.mark_broken(
                 store,
                 connection,
                 "Google gave no refresh token; connect again",
-            )?;
-            report.broken += 1;
+            )? {
+                report.broken += 1;
+            }
             return Ok(None);
         };
         let refresh_token = google.key.open(sealed, &token_aad(user, "refresh"))?;
         let grant: TokenGrant = match google.client.refresh(&refresh_token) {
             Ok(grant) => grant,
             Err(err) if err.failure == GoogleFailure::InvalidGrant => {
-                self.mark_broken(
+                if self.mark_broken(
                     store,
                     connection,
                     "Google refused the stored grant (revoked or expired); connect again",
-                )?;
-                report.broken += 1;
-                tracing::warn!(user = %user, "Google calendar connection broken: invalid_grant");
+                )? {
+                    report.broken += 1;
+                    tracing::warn!(user = %user, "Google calendar connection broken: invalid_grant");
+                }
                 return Ok(None);
             }
             Err(err) => return Err(err.into()),
@@ -306,20 +308,27 @@ impl CalendarSync {
     /// Marks `connection` broken, unless the user connected again since it was read
     /// (a refresh that fails with the old grant says nothing about the new one), or
     /// another run stored a refresh token Google rotated to since (a refresh with the
-    /// one it replaced is refused, and says nothing about the grant either).
-    fn mark_broken(&self, store: &Store, connection: &CalendarConnection, why: &str) -> Result<()> {
+    /// one it replaced is refused, and says nothing about the grant either). Whether it
+    /// marked it.
+    fn mark_broken(
+        &self,
+        store: &Store,
+        connection: &CalendarConnection,
+        why: &str,
+    ) -> Result<bool> {
         let user = connection.user_id;
         store.write(|txn| {
             let Some(mut row) = txn.get::<CalendarConnection>(user)? else {
-                return Ok(());
+                return Ok(false);
             };
             if !same_grant(&row, connection) || row.refresh_token != connection.refresh_token {
-                return Ok(());
+                return Ok(false);
             }
             row.state = LinkState::Broken;
             row.problem = Some(why.to_owned());
             txn.update(row)?;
-            clear_busy(txn, user)
+            clear_busy(txn, user)?;
+            Ok(true)
         })
     }
 

@@ -32,19 +32,25 @@ impl CalendarSync {
         self.let_go(store, user, false)
     }
 
-    /// The pending revocation of a grant `user` let go of, if any: the
-    /// grant their queued event operations are sent with while their
+    /// The pending revocation of the grant `user` let go of last, if any:
+    /// the grant their queued event operations are sent with while their
     /// connection is gone (read after the connection: a closing deletes it
-    /// and writes the revocation in one write).
+    /// and writes the revocation in one write). The newest, not an older
+    /// grant still waiting to be revoked, which may be another Google
+    /// account's.
     pub(super) fn grant_let_go_of(
         &self,
         store: &Store,
         user: UserId,
     ) -> Result<Option<PendingRevocation>> {
-        store
-            .iter::<PendingRevocation>()
-            .find(|row| row.as_ref().map_or(true, |row| row.user_id == user))
-            .transpose()
+        let mut newest: Option<PendingRevocation> = None;
+        for row in store.iter::<PendingRevocation>() {
+            let row = row?;
+            if row.user_id == user && newest.as_ref().is_none_or(|kept| kept.id < row.id) {
+                newest = Some(row);
+            }
+        }
+        Ok(newest)
     }
 
     /// Runs `call` with an access token of `revocation`'s grant: refreshed

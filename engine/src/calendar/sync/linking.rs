@@ -206,7 +206,7 @@ impl CalendarSync {
             self.drop_ops_of(store, user)?;
         }
         if let Some(revocation) = revocation {
-            match self.send_revocation(google, store, revocation.id, Timestamp::now()) {
+            match self.send_revocation(google, store, revocation.id, Timestamp::now(), true) {
                 Ok(Revocation::Revoked | Revocation::NotSent | Revocation::GivenUp) => {}
                 Ok(Revocation::Waiting) => {
                     tracing::info!(user = %user, "the Google grant is revoked by the calendar sync once its queued events are sent");

@@ -90,7 +90,7 @@ impl CalendarSync {
     ) -> Result<()> {
         let due = pending_where(store, |row| row.not_before <= now)?;
         for id in due {
-            match self.send_revocation(google, store, id, now)? {
+            match self.send_revocation(google, store, id, now, true)? {
                 Revocation::Revoked => report.revoked += 1,
                 Revocation::Kept | Revocation::GivenUp => report.revocations_failed += 1,
                 Revocation::NotSent | Revocation::Waiting => {}
@@ -101,6 +101,9 @@ impl CalendarSync {
 
     /// Sends `user`'s pending revocations now, due or not: they are about
     /// to consent again, and a grant revoked later could be their new one.
+    /// Event operations still queued for them do not hold it back (a closing
+    /// that failed left them): once connected again, the new grant sends
+    /// them.
     pub(super) fn revoke_before_consent(
         &self,
         google: &Google,
@@ -108,20 +111,23 @@ impl CalendarSync {
         user: UserId,
     ) -> Result<()> {
         for id in pending_where(store, |row| row.user_id == user)? {
-            self.send_revocation(google, store, id, Timestamp::now())?;
+            self.send_revocation(google, store, id, Timestamp::now(), false)?;
         }
         Ok(())
     }
 
     /// Sends revocation `id` (read again in the turn of `grant_change`)
     /// and records the outcome after the call: deleted when Google took it,
-    /// else kept with its next attempt's time, or given up.
+    /// else kept with its next attempt's time, or given up. With
+    /// `wait_for_ops`, it waits while its expert's event operations are
+    /// queued (sent with this grant first).
     pub(super) fn send_revocation(
         &self,
         google: &Google,
         store: &Store,
         id: RevocationId,
         now: Timestamp,
+        wait_for_ops: bool,
     ) -> Result<Revocation> {
         let _turn = self.grant_change_turn();
         let Some(row) = store.get::<PendingRevocation>(id)? else {
@@ -135,7 +141,7 @@ impl CalendarSync {
             tracing::info!(user = %user, "a pending Google revocation dropped: the expert connected again");
             return Ok(Revocation::NotSent);
         }
-        if ops_queued_for(store, user)? {
+        if wait_for_ops && ops_queued_for(store, user)? {
             // The deletions of their cancelled sessions' events go first,
             // with this grant; each op's own attempts bound the wait.
             return Ok(Revocation::Waiting);

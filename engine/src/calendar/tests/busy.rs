@@ -271,7 +271,8 @@ fn a_pass_refused_with_a_refresh_token_another_pass_rotated_breaks_nothing() {
         let first = sync.sync_all(&store, now).expect("sync");
         assert_eq!((first.refreshed, first.synced), (1, 1), "{first:?}");
         release.send(()).expect("the refresh waits");
-        late.join().expect("sync thread").expect("sync");
+        let late = late.join().expect("sync thread").expect("sync");
+        assert_eq!(late.broken, 0, "nothing was broken: {late:?}");
     });
     assert_connected(&store, ann.id);
     // The token stored is the one rotated to: a refresh later works.

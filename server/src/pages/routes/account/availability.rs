@@ -17,7 +17,7 @@ use droply_models::{
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::frame::{account_page, api_error, notices, refusal};
+use super::frame::{account_page, api_error, notices, refusal, refusing};
 use crate::http::{ApiError, AppState, blocking};
 use crate::pages::extract::{PageForm, PagePath, path_id};
 use crate::pages::form_error::{FormError, FormField, aria_invalid, described_by, field_message};
@@ -122,8 +122,8 @@ fn parse_rule(form: &RuleForm) -> Result<NewRule, ApiError> {
     })?;
     Ok(NewRule {
         weekday: Weekday::new(day).map_err(api_error)?,
-        start: LocalTime::parse(form.start.trim()).map_err(api_error)?,
-        end: LocalTime::parse(form.end.trim()).map_err(api_error)?,
+        start: LocalTime::parse(form.start.trim()).map_err(refusing("start"))?,
+        end: LocalTime::parse(form.end.trim()).map_err(refusing("end"))?,
     })
 }
 

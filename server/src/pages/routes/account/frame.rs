@@ -95,6 +95,18 @@ pub fn refusal(err: &ApiError, fields: &[FormField]) -> (StatusCode, FormError) 
     (status, FormError::of(err, fields))
 }
 
+/// A parser's refusal as one of the form field `field` (a parser names
+/// the kind of value it reads, e.g. `url`, `amount` or `local_time`, not
+/// the field).
+pub fn refusing(field: &'static str) -> impl Fn(droply_models::Error) -> ApiError {
+    move |err| match err {
+        droply_models::Error::Invalid { reason, .. } => {
+            api_error(droply_models::Error::Invalid { field, reason })
+        }
+        other => api_error(other),
+    }
+}
+
 /// An engine or model error as the API would answer it (a refused value
 /// keeps which field it is, for [`refusal`]).
 pub fn api_error(err: impl Into<droply_engine::Error>) -> ApiError {

@@ -24,7 +24,7 @@ use droply_models::{Currency, HttpUrl, Money, TimeZone, User};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::frame::{account_page, api_error, notices, refusal};
+use super::frame::{account_page, api_error, notices, refusal, refusing};
 use crate::http::{ApiError, AppState, blocking};
 use crate::pages::extract::{PageForm, PageQuery};
 use crate::pages::form_error::{
@@ -112,17 +112,6 @@ fn decimal(amount: Money) -> String {
             abs % scale,
             width = digits as usize
         )
-    }
-}
-
-/// A parser's refusal as one of the form field `field` (a parser names
-/// the kind of value it reads, e.g. `url` or `amount`, not the field).
-fn refusing(field: &'static str) -> impl Fn(droply_models::Error) -> ApiError {
-    move |err| match err {
-        droply_models::Error::Invalid { reason, .. } => {
-            api_error(droply_models::Error::Invalid { field, reason })
-        }
-        other => api_error(other),
     }
 }
 
