@@ -47,7 +47,8 @@ pub use password_change::{PasswordChange, change_password};
 pub use profile_update::{ProfileUpdate, update_profile};
 pub use register::{Registration, register};
 pub use session_sweep::{SWEEP_BATCH, sweep_expired_sessions};
-pub use socket_ticket::{
-    SOCKET_TICKET_SECS, SocketTarget, SocketTicket, issue_socket_ticket, redeem_socket_ticket,
-    redeem_socket_ticket_session, socket_ticket_still_stands,
+pub use socket_ticket::{SOCKET_TICKET_SECS, SocketTarget, SocketTicket};
+pub(crate) use socket_ticket::{
+    issue_socket_ticket, redeem_socket_ticket, redeem_socket_ticket_session,
+    socket_ticket_still_stands,
 };

@@ -24,7 +24,7 @@ use super::seats::renew_seat;
 use crate::accounts::{
     AuthSession, AuthSessionId, SocketTarget, redeem_socket_ticket_session, token_hash,
 };
-use crate::store::{Store, Txn, UniqueName};
+use crate::store::{SecretKeyCell, Store, Txn, UniqueName};
 use crate::{Error, Result};
 
 /// Someone connected to a session.
@@ -215,14 +215,17 @@ fn sign_in_by_token(store: &Store, token: &str, now: Timestamp) -> Result<AuthSe
 
 /// The live sign-in session a socket ticket for drop-in `id`'s room was
 /// issued under; `Unauthorized` when the ticket is refused
-/// ([`redeem_socket_ticket_session`]).
+/// ([`redeem_socket_ticket_session`]). The store's secret key is read
+/// afresh: a room checks a ticket once, at admission (a renewal checks the
+/// sign-in session it named, not the ticket).
 fn sign_in_by_ticket(
     store: &Store,
     id: DropinSessionId,
     ticket: &str,
     now: Timestamp,
 ) -> Result<AuthSession> {
-    redeem_socket_ticket_session(store, ticket, SocketTarget::DropinRoom(id), now)
+    let target = SocketTarget::DropinRoom(id);
+    redeem_socket_ticket_session(store, &SecretKeyCell::default(), ticket, target, now)
 }
 
 /// The host's own participant row, made when the session was opened.

@@ -15,7 +15,7 @@ use crate::accounts::{
     AuthSession, AuthSessionId, SESSION_DAYS, SocketTarget, issue_socket_ticket, logout,
     logout_all, token_hash,
 };
-use crate::store::{Store, UniqueName};
+use crate::store::{SecretKeyCell, Store, UniqueName};
 use crate::test_rows::user;
 
 /// Signs `user` in: a new sign-in session in `store`, and its token.
@@ -232,6 +232,7 @@ fn a_host_admitted_by_ticket_loses_the_room_when_that_sign_in_ends() {
     let other = sign_in(&store, host.id);
     let ticket = issue_socket_ticket(
         &store,
+        &SecretKeyCell::default(),
         &token,
         SocketTarget::DropinRoom(session.id),
         Timestamp::now(),
@@ -261,6 +262,7 @@ fn a_host_admitted_by_ticket_loses_the_room_when_that_sign_in_ends() {
     // A ticket for another room opens nothing here.
     let elsewhere = issue_socket_ticket(
         &store,
+        &SecretKeyCell::default(),
         &other,
         SocketTarget::DropinRoom(droply_models::DropinSessionId::new(session.id.get() + 1)),
         Timestamp::now(),

@@ -3,9 +3,10 @@
 //! interactions, one's referrals, changing one's password, and closing
 //! one's account. Each delegates to the domain module that holds its rules
 //! ([`crate::accounts`]); the engine adds the shared state (the sign-in
-//! throttle, the password-hashing permits) so callers pass none. Closing
-//! an account also runs the bookings' cancellation and the calendar's
-//! disconnect, each through its own use case.
+//! throttle, the password-hashing permits, the store's secret key that
+//! socket tickets are keyed under) so callers pass none. Closing an account
+//! also runs the bookings' cancellation and the calendar's disconnect, each
+//! through its own use case.
 
 use std::net::IpAddr;
 
@@ -269,7 +270,13 @@ impl Engine {
         token: &str,
         target: accounts::SocketTarget,
     ) -> Result<accounts::SocketTicket> {
-        accounts::issue_socket_ticket(self.store(), token, target, Timestamp::now())
+        accounts::issue_socket_ticket(
+            self.store(),
+            &self.inner.socket_tickets,
+            token,
+            target,
+            Timestamp::now(),
+        )
     }
 
     /// The user a socket `ticket` proves for `target` now; `Unauthorized`
@@ -280,7 +287,13 @@ impl Engine {
         ticket: &str,
         target: accounts::SocketTarget,
     ) -> Result<UserId> {
-        self.redeem_socket_ticket_at(ticket, target, Timestamp::now())
+        accounts::redeem_socket_ticket(
+            self.store(),
+            &self.inner.socket_tickets,
+            ticket,
+            target,
+            Timestamp::now(),
+        )
     }
 
     /// Whether a socket admitted at `at` with `ticket` still stands: the
@@ -293,7 +306,14 @@ impl Engine {
         target: accounts::SocketTarget,
         at: Timestamp,
     ) -> Result<UserId> {
-        accounts::socket_ticket_still_stands(self.store(), ticket, target, at, Timestamp::now())
+        accounts::socket_ticket_still_stands(
+            self.store(),
+            &self.inner.socket_tickets,
+            ticket,
+            target,
+            at,
+            Timestamp::now(),
+        )
     }
 
     /// `user`'s referral rewards: the newest [`LATEST_REWARDS`], each with

@@ -61,6 +61,7 @@ use crate::payments::{
     Payments, cancel_given_up_intents, payout_sweep, reward_sweep, scheduled_payouts,
 };
 use crate::reviews::ReviewPolicy;
+use crate::store::SecretKeyCell;
 use crate::video::{DailyClient, VideoConfig, room_sweep};
 use crate::{Error, Result, SearchIndex, Store};
 use jobs::Job;
@@ -85,6 +86,9 @@ struct Inner {
     content: ContentConfig,
     content_files: ContentFiles,
     content_views: ViewCounter,
+    /// The store's secret key that socket tickets' keys derive from, read
+    /// once: an open relay re-checks its ticket every few seconds.
+    socket_tickets: SecretKeyCell,
     video: Video,
     calendar: Arc<CalendarSync>,
     jobs: Mutex<Vec<Job>>,
@@ -158,6 +162,7 @@ impl Engine {
                 content: config.content,
                 content_files,
                 content_views,
+                socket_tickets: SecretKeyCell::default(),
                 video: Video {
                     config: config.video.clone(),
                     daily,
