@@ -35,6 +35,7 @@ mod favorites;
 mod file_client;
 mod health;
 mod held_intents;
+mod hsts_settings;
 mod http_client;
 mod intents_given_up;
 mod limits;

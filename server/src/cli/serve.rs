@@ -31,6 +31,7 @@ use super::limits::LimitArgs;
 use super::payments::PaymentArgs;
 use super::store_marker::Access;
 use super::video::VideoArgs;
+use crate::pages::PageSettings;
 use crate::startup::serve_until;
 use crate::{Error, Result};
 
@@ -72,6 +73,29 @@ pub struct ServeArgs {
     /// The largest content preview one may upload, in bytes.
     #[arg(long, env = "DROPLY_CONTENT_MAX_PREVIEW_BYTES", default_value_t = ContentConfig::default().max_preview_bytes)]
     pub content_max_preview_bytes: u64,
+    /// Behind an HTTPS `--public-url`, how long browsers keep to HTTPS
+    /// (`Strict-Transport-Security`'s `max-age`), in seconds: at most two
+    /// years (63072000); 0 has them forget the policy.
+    #[arg(long, env = "DROPLY_HSTS_MAX_AGE", value_name = "SECONDS", default_value_t = PageSettings::HSTS_MAX_AGE_DEFAULT)]
+    pub hsts_max_age: u64,
+    /// Whether the HSTS policy binds every subdomain of the public URL's
+    /// host too (`includeSubDomains`); `false` when some of them are still
+    /// served over plain HTTP.
+    #[arg(long, env = "DROPLY_HSTS_INCLUDE_SUBDOMAINS", value_name = "true|false", default_value_t = true, action = clap::ArgAction::Set)]
+    pub hsts_include_subdomains: bool,
+}
+
+impl ServeArgs {
+    /// How the pages are served ([`PaymentArgs::page_settings`], with the
+    /// call page's ICE servers and the HSTS policy); an HSTS `max-age` over
+    /// two years is a configuration error.
+    pub fn page_settings(&self) -> Result<PageSettings> {
+        PageSettings {
+            ice_servers: self.video.webrtc_ice_servers.clone(),
+            ..self.payments.page_settings()
+        }
+        .with_hsts(self.hsts_max_age, self.hsts_include_subdomains)
+    }
 }
 
 /// How often expired sign-in sessions are deleted.
@@ -90,6 +114,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let payments = args.payments.config()?;
     let video = args.video.config()?;
     let calendar = args.calendar.config()?;
+    let pages = args.page_settings()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -131,10 +156,6 @@ pub fn run(args: ServeArgs) -> Result<()> {
         ..EngineConfig::new(&args.data.data_dir)
     });
     let limits = args.limits.limits();
-    let pages = crate::pages::PageSettings {
-        ice_servers: args.video.webrtc_ice_servers.clone(),
-        ..args.payments.page_settings()
-    };
     let engine = Engine::over(store, config)?;
     let served = runtime.block_on(async {
         tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data.data_dir.display(), "droply listening");
@@ -187,4 +208,66 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    /// `droply serve` with `flags`, parsed.
+    fn serve(flags: &[&str]) -> super::ServeArgs {
+        let mut argv = vec!["droply", "serve"];
+        argv.extend_from_slice(flags);
+        match Cli::try_parse_from(argv).expect("flags").command {
+            Command::Serve(args) => *args,
+            _ => panic!("not serve"),
+        }
+    }
+
+    /// The HSTS value `droply serve` sends with `flags` behind HTTPS.
+    fn hsts(flags: &[&str]) -> String {
+        let mut with_url = vec!["--public-url", "https://droply.example"];
+        with_url.extend_from_slice(flags);
+        let pages = serve(&with_url).page_settings().expect("page settings");
+        assert!(pages.secure_cookies);
+        pages.strict_transport.to_str().expect("ASCII").to_owned()
+    }
+
+    /// Regression: the HSTS policy was fixed at a year with
+    /// `includeSubDomains`: a site with plain-HTTP subdomains could not
+    /// leave them out, nor could a site shorten or end the policy.
+    #[test]
+    fn serve_hsts_flags_set_the_policy_and_default_to_a_year_with_subdomains() {
+        assert_eq!(hsts(&[]), "max-age=31536000; includeSubDomains");
+        assert_eq!(
+            hsts(&["--hsts-include-subdomains", "false"]),
+            "max-age=31536000"
+        );
+        assert_eq!(
+            hsts(&["--hsts-include-subdomains", "true", "--hsts-max-age", "0"]),
+            "max-age=0; includeSubDomains"
+        );
+        assert_eq!(
+            hsts(&[
+                "--hsts-max-age",
+                "63072000",
+                "--hsts-include-subdomains=false"
+            ]),
+            "max-age=63072000"
+        );
+    }
+
+    #[test]
+    fn serve_refuses_an_hsts_max_age_over_two_years_at_start() {
+        let args = serve(&["--hsts-max-age", "63072001"]);
+        let err = args.page_settings().expect_err("refused").to_string();
+        assert!(err.contains("--hsts-max-age"), "{err}");
+        let mut argv = vec!["droply", "serve", "--hsts-include-subdomains", "maybe"];
+        assert!(Cli::try_parse_from(argv.clone()).is_err());
+        argv.truncate(2);
+        argv.extend(["--hsts-max-age", "-1"]);
+        assert!(Cli::try_parse_from(argv).is_err());
+    }
 }

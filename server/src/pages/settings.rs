@@ -3,7 +3,12 @@
 //! (for links people share, such as the referral link, and the CSRF
 //! `Origin` check behind a proxy that rewrites `Host`), Stripe's
 //! publishable key when payments are on (Stripe.js is loaded only then),
-//! and the ICE servers the WebRTC call page uses.
+//! the ICE servers the WebRTC call page uses, and the
+//! `Strict-Transport-Security` value sent behind HTTPS.
+
+use axum::http::HeaderValue;
+
+use super::security_headers::{self, STRICT_TRANSPORT, strict_transport_value};
 
 /// The origin links are made with when no public URL was configured: that
 /// of `droply serve`'s default `--public-url`.
@@ -14,7 +19,7 @@ pub const DEFAULT_PUBLIC_ORIGIN: &str = "http://localhost:8080";
 pub struct PageSettings {
     /// The public URL is HTTPS: the site's cookies are `Secure` and named
     /// with the `__Host-`/`__Secure-` prefixes (`cookies`), and every answer
-    /// carries `Strict-Transport-Security`.
+    /// carries `Strict-Transport-Security` ([`Self::strict_transport`]).
     pub secure_cookies: bool,
     /// The origin (`scheme://host[:port]`, lowercase, no default port, no
     /// trailing slash) of the configured public URL; `None` when none was
@@ -28,6 +33,10 @@ pub struct PageSettings {
     /// `RTCPeerConnection` takes (`[{"urls": "stun:..."}]`; `[]`: host
     /// candidates only). Checked by [`ice_servers_json`].
     pub ice_servers: String,
+    /// The `Strict-Transport-Security` value every answer carries when
+    /// `secure_cookies`: a year with `includeSubDomains` unless
+    /// [`Self::with_hsts`] set another (checked) policy.
+    pub strict_transport: HeaderValue,
 }
 
 impl Default for PageSettings {
@@ -37,6 +46,7 @@ impl Default for PageSettings {
             public_origin: None,
             stripe_publishable_key: None,
             ice_servers: "[]".to_owned(),
+            strict_transport: HeaderValue::from_static(STRICT_TRANSPORT),
         }
     }
 }
@@ -85,6 +95,24 @@ impl PageSettings {
             stripe_publishable_key,
             ..PageSettings::default()
         }
+    }
+
+    /// The default HSTS `max-age` in seconds (a year): `--hsts-max-age`'s default.
+    pub const HSTS_MAX_AGE_DEFAULT: u64 = security_headers::HSTS_MAX_AGE_DEFAULT;
+
+    /// The longest HSTS `max-age` accepted, in seconds (two years).
+    pub const HSTS_MAX_AGE_MOST: u64 = security_headers::HSTS_MAX_AGE_MOST;
+
+    /// These settings with the HSTS policy `max-age={max_age_secs}`, and
+    /// `includeSubDomains` when `include_subdomains` (`droply serve`'s
+    /// `--hsts-max-age` and `--hsts-include-subdomains`); sent only behind
+    /// HTTPS. A `max-age` over [`Self::HSTS_MAX_AGE_MOST`] is a
+    /// configuration error; 0 has browsers forget the policy.
+    pub fn with_hsts(self, max_age_secs: u64, include_subdomains: bool) -> crate::Result<Self> {
+        Ok(PageSettings {
+            strict_transport: strict_transport_value(max_age_secs, include_subdomains)?,
+            ..self
+        })
     }
 
     /// The origin of the links people share (`{origin}/signup?ref=...`): the
