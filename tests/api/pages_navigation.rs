@@ -147,6 +147,12 @@ fn an_unknown_page_path_answered_the_apis_json_404_instead_of_a_page() {
     );
     assert!(form_address.raw.contains("class=\"site-header\""));
 
+    // A POST to an address no page serves does nothing: a 404 page, not a
+    // CSRF refusal, with or without a token.
+    let posted = app.request("POST", "/nowhere", None);
+    assert_eq!(posted.status, 404, "{}", posted.raw);
+    assert!(posted.raw.contains("Page not found"), "{}", posted.raw);
+
     // The API's paths keep their JSON errors.
     for path in ["/v1/nowhere", "/v1", "/health/nothing"] {
         let api = app.get(path);

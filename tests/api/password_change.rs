@@ -188,7 +188,8 @@ fn the_password_form_changes_it_behind_csrf_and_keeps_the_browser_signed_in() {
     let mut wrong_fields = vec![("_csrf", csrf.as_str())];
     wrong_fields.extend(fields("not-the-password"));
     let wrong = post_form(&app, "/account/password", &cookie, &wrong_fields);
-    assert_eq!(wrong.status, 400, "{}", wrong.raw);
+    // As the sign-in page answers a wrong password.
+    assert_eq!(wrong.status, 401, "{}", wrong.raw);
     assert!(wrong.raw.contains(r#"role="alert""#), "{}", wrong.raw);
     assert_no_secret(&wrong, &["not-the-password", NEW]);
 

@@ -43,6 +43,20 @@ impl std::fmt::Debug for CsrfToken {
 /// Checks the token of every state-changing request, and gives a browser
 /// without one its token.
 pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    with_token(&state, request, next, true).await
+}
+
+/// Gives a browser without one its token, checking none: for answers that
+/// change nothing whatever the method (the pages for an address no page
+/// serves, `missing`), which render with the browser's token all the same.
+pub async fn provide(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    with_token(&state, request, next, false).await
+}
+
+/// The token of the browser sending `request` (made when it has none) for
+/// the pages to render, after checking it on a state-changing request when
+/// `check`.
+async fn with_token(state: &AppState, request: Request, next: Next, check: bool) -> Response {
     let secure = state.pages.secure_cookies;
     let known = cookies::session_token(request.headers(), secure)
         .map(session_bound)
@@ -51,7 +65,7 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
                 .filter(|token| well_formed(token))
                 .map(str::to_owned)
         });
-    let mut request = if is_safe(request.method()) {
+    let mut request = if !check || is_safe(request.method()) {
         request
     } else {
         let public_origin = state.pages.public_origin.as_deref();

@@ -2,8 +2,9 @@
 //! page (404), or a page's address asked with a method it does not take
 //! (405: typically a browser's GET of the POST-only address a form sends
 //! to, after a reload or a typed URL). Both are HTML pages in the site's
-//! frame, through the same CSRF cookie and security headers as every
-//! page. Which paths are the API's, answered in JSON instead, is decided
+//! frame, with the browser's CSRF token and the security headers of every
+//! page; no token is checked, since nothing is done (a POST without one
+//! is a 404 too, not a CSRF refusal). Which paths are the API's, answered in JSON instead, is decided
 //! once, by `crate::http::router::is_api_path`.
 
 use axum::Router;
@@ -29,7 +30,9 @@ pub async fn missing(state: &AppState, status: StatusCode, request: Request) -> 
         Router::<AppState>::new().fallback(not_found_page)
     };
     let router: Router = router
-        .layer(from_fn_with_state(state.clone(), csrf::protect))
+        // Nothing is done here whatever the method, so nothing is checked: a
+        // POST to an unknown path is a 404, not a CSRF refusal.
+        .layer(from_fn_with_state(state.clone(), csrf::provide))
         .layer(from_fn_with_state(state.clone(), security_headers::add))
         .with_state(state.clone());
     match router.oneshot(request).await {

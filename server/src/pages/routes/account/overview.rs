@@ -21,7 +21,7 @@ use crate::http::{AppState, ClientAddr, ErrorCode, blocking};
 use crate::pages::extract::PageForm;
 use crate::pages::format;
 use crate::pages::layout::csrf_field;
-use crate::pages::page::{PageError, html, html_with};
+use crate::pages::page::{PageError, html, html_with, status_of};
 use crate::pages::viewer::Viewer;
 
 const HERE: &str = "/account";
@@ -88,7 +88,11 @@ async fn change_password(
             )))
         }
         Err(err) => {
-            let (status, message) = failure(&err);
+            // As the sign-in page answers: 401 for a wrong password, 429
+            // once the sign-in throttle holds it back, 400 for a refused
+            // new password.
+            let (_, message) = failure(&err);
+            let status = status_of(&err);
             let message = match err.code() {
                 ErrorCode::InvalidCredentials => {
                     "That is not this account's current password.".to_owned()
