@@ -42,7 +42,7 @@ pub fn request_payout(
 /// a payout was made after it (the same form sent twice, by a double click
 /// or after going back), `None` and nothing asked, so one form pays out
 /// once. The check is the scheduled payouts' overlap guard
-/// ([`paid_out_since`]), in the same write as the payout.
+/// ([`reserve_unless_paid_since`]), in the same write as the payout.
 pub fn request_payout_unless_paid_since(
     payments: &Payments,
     store: &Store,
@@ -51,12 +51,7 @@ pub fn request_payout_unless_paid_since(
     seen: Option<Timestamp>,
 ) -> Result<Option<Payout>> {
     payments.gateway()?;
-    let payout = store.write(|txn| {
-        if paid_out_since(txn, user, seen)? {
-            return Ok(None);
-        }
-        reserve(txn, user, amount).map(Some)
-    })?;
+    let payout = store.write(|txn| reserve_unless_paid_since(txn, user, amount, seen))?;
     payout
         .map(|payout| send_transfer(payments, store, payout.id))
         .transpose()
@@ -276,22 +271,24 @@ fn due_after(schedule: PayoutSchedule, history: PayoutHistory) -> Option<Timesta
     period.max(retry)
 }
 
-/// Inside a scheduled payout's write: everything available to `user`,
-/// unless a payout was made after `last` (the newest payout its run saw
-/// when it read the schedule due, [`PayoutHistory::newest`], whatever its
-/// status): then `None`, nothing written. A payout made meanwhile counts
+/// Inside a payout's write: `amount` of what is available to `user` (all
+/// of it when `None`), unless a payout was made after `last` (for a
+/// scheduled run, the newest payout it saw when it read the schedule due,
+/// [`PayoutHistory::newest`], whatever its status; for the payout form,
+/// the newest it showed): then `None`, nothing written. A payout made meanwhile counts
 /// even if Stripe refused it: another run paid, or tried to, this period.
 /// (`last` is never the newest payout not refused, which may be older than
 /// a refused one: that would count the refused one and never pay again.)
 fn reserve_unless_paid_since(
     txn: &mut Txn<'_>,
     user: UserId,
+    amount: Option<Money>,
     last: Option<Timestamp>,
 ) -> Result<Option<Payout>> {
     if paid_out_since(txn, user, last)? {
         return Ok(None);
     }
-    reserve(txn, user, None).map(Some)
+    reserve(txn, user, amount).map(Some)
 }
 
 /// Whether `user` has a payout made after `last` (any payout when `None`),
@@ -335,7 +332,7 @@ pub fn scheduled_payouts(payments: &Payments, store: &Store, now: Timestamp) -> 
             // if no payout was made since (two runs overlapping at a lease
             // handover both read it due, and the second paid again).
             let reserved =
-                store.write(|txn| reserve_unless_paid_since(txn, expert.id, history.newest));
+                store.write(|txn| reserve_unless_paid_since(txn, expert.id, None, history.newest));
             match reserved {
                 Ok(Some(payout)) => {
                     if sent_or_pending(payments, store, &payout) {
@@ -376,245 +373,4 @@ fn sent_or_pending(payments: &Payments, store: &Store, payout: &Payout) -> bool 
 }
 
 #[cfg(test)]
-mod tests {
-    use droply_models::Currency;
-
-    use droply_test_support::stripe::{SECRET_KEY, StripeFake};
-
-    use crate::payments::ledger::record_opening_balance;
-    use crate::payments::{PaymentsConfig, StripeConfig};
-    use crate::store::Store;
-    use crate::test_rows;
-
-    use super::*;
-
-    fn at(text: &str) -> Timestamp {
-        Timestamp::parse_rfc3339(text).expect("instant")
-    }
-
-    #[test]
-    fn a_month_is_a_calendar_month_ending_on_the_last_day_of_a_short_one() {
-        let month = |from: &str| plus_calendar_months(at(from), 1);
-        assert_eq!(month("2027-01-31T10:00:00Z"), at("2027-02-28T10:00:00Z"));
-        assert_eq!(month("2028-01-31T10:00:00Z"), at("2028-02-29T10:00:00Z"));
-        assert_eq!(month("2027-05-01T00:00:00Z"), at("2027-06-01T00:00:00Z"));
-        assert_eq!(month("2027-12-15T23:59:00Z"), at("2028-01-15T23:59:00Z"));
-        assert_eq!(
-            plus_calendar_months(at("2027-03-31T08:00:00Z"), 12),
-            at("2028-03-31T08:00:00Z")
-        );
-        assert_eq!(
-            plus_calendar_months(at("9999-12-01T00:00:00Z"), u32::MAX),
-            Timestamp::from_datetime(chrono::DateTime::<chrono::Utc>::MAX_UTC)
-        );
-    }
-
-    #[test]
-    fn schedules_pay_out_a_day_a_week_or_a_calendar_month_later() {
-        let last = at("2027-01-31T10:00:00Z");
-        assert_eq!(
-            next_due(PayoutSchedule::Daily, last),
-            Some(at("2027-02-01T10:00:00Z"))
-        );
-        assert_eq!(
-            next_due(PayoutSchedule::Weekly, last),
-            Some(at("2027-02-07T10:00:00Z"))
-        );
-        assert_eq!(
-            next_due(PayoutSchedule::Monthly, last),
-            Some(at("2027-02-28T10:00:00Z"))
-        );
-        assert_eq!(next_due(PayoutSchedule::Manual, last), None);
-    }
-
-    /// An expert whose payouts are enabled, with `minor` EUR available.
-    fn expert_with_balance(store: &Store, minor: i64) -> UserId {
-        let mut row = test_rows::user("ann", "Tax Advisor");
-        row.payout_enabled = true;
-        row.stripe_account_id = Some("acct_ann".to_owned());
-        let expert = store.users().create(row).expect("ann").id;
-        top_up(store, expert, minor);
-        expert
-    }
-
-    fn top_up(store: &Store, expert: UserId, minor: i64) {
-        store
-            .write(|txn| {
-                let yesterday = txn.now().plus_days(-1);
-                record_opening_balance(txn, expert, Money::new(minor, Currency::EUR), yesterday)
-            })
-            .expect("balance");
-    }
-
-    /// Regression: a scheduled run read the schedule due outside its write,
-    /// so two runs overlapping at a lease handover both paid: the second
-    /// took whatever had come available since the first, a second payout
-    /// in one period.
-    #[test]
-    fn a_run_that_read_the_schedule_due_before_another_paid_pays_nothing() {
-        let store = Store::open_temporary().expect("store");
-        let expert = expert_with_balance(&store, 5_000);
-        // Both runs read no payout yet: both find the schedule due.
-        let first = store
-            .write(|txn| reserve_unless_paid_since(txn, expert, None))
-            .expect("first run")
-            .expect("the first run pays");
-        assert_eq!(first.amount.amount_minor, 5_000);
-        top_up(&store, expert, 1_200);
-        let second = store
-            .write(|txn| reserve_unless_paid_since(txn, expert, None))
-            .expect("second run");
-        assert_eq!(second, None, "the second run pays nothing this period");
-        let payouts = store
-            .payouts()
-            .by_user(expert, &PageRequest::first(10))
-            .expect("payouts");
-        assert_eq!(payouts.items.len(), 1);
-        // A run that saw the first payout is the next period's: it pays.
-        let next = store
-            .write(|txn| reserve_unless_paid_since(txn, expert, Some(first.created_at)))
-            .expect("next period");
-        assert_eq!(next.map(|p| p.amount.amount_minor), Some(1_200));
-    }
-
-    /// Regression: the period ran from the newest payout of any status, so
-    /// a payout Stripe refused (its money given back to the balance) made
-    /// the expert wait a whole period before being paid again.
-    #[test]
-    fn the_period_runs_from_the_newest_payout_stripe_did_not_refuse() {
-        let paid = at("2027-03-01T10:00:00Z");
-        let refused = at("2027-03-02T10:30:00Z");
-        let after_a_refusal = PayoutHistory {
-            newest: Some(refused),
-            paid: Some(paid),
-            refused: Some(refused),
-        };
-        // A day after the paid one, but no sooner than an hour after the refusal.
-        assert_eq!(
-            due_after(PayoutSchedule::Daily, after_a_refusal),
-            Some(at("2027-03-02T11:30:00Z"))
-        );
-        assert_eq!(
-            due_after(PayoutSchedule::Weekly, after_a_refusal),
-            Some(at("2027-03-08T10:00:00Z"))
-        );
-        let only_refused = PayoutHistory {
-            newest: Some(refused),
-            paid: None,
-            refused: Some(refused),
-        };
-        assert_eq!(
-            due_after(PayoutSchedule::Monthly, only_refused),
-            Some(at("2027-03-02T11:30:00Z"))
-        );
-        let paid_last = PayoutHistory {
-            newest: Some(paid),
-            paid: Some(paid),
-            refused: None,
-        };
-        assert_eq!(
-            due_after(PayoutSchedule::Daily, paid_last),
-            Some(at("2027-03-02T10:00:00Z"))
-        );
-        assert_eq!(
-            due_after(PayoutSchedule::Daily, PayoutHistory::default()),
-            None
-        );
-    }
-
-    /// Payments over `fake`, and the expert's connected account there.
-    fn paying_through(fake: &StripeFake, store: &Store, expert: UserId) -> Payments {
-        let account = fake.add_account("ann@example.com", true)["id"]
-            .as_str()
-            .expect("account")
-            .to_owned();
-        store
-            .write(|txn| {
-                let mut row: User = txn.require(expert)?;
-                row.stripe_account_id = Some(account.clone());
-                txn.update(row).map(drop)
-            })
-            .expect("connected account");
-        Payments::new(
-            store,
-            PaymentsConfig {
-                stripe: Some(StripeConfig {
-                    api_base: fake.base_url(),
-                    ..StripeConfig::new(SECRET_KEY.into(), "whsec_droply_tests".into())
-                }),
-                ..PaymentsConfig::default()
-            },
-        )
-        .expect("payments")
-    }
-
-    /// The statuses of `expert`'s payouts, oldest first.
-    fn statuses(store: &Store, expert: UserId) -> Vec<PayoutStatus> {
-        store
-            .payouts()
-            .by_user(expert, &PageRequest::first(10))
-            .expect("payouts")
-            .items
-            .iter()
-            .map(|payout| payout.status)
-            .collect()
-    }
-
-    /// Regression: a scheduled payout Stripe refused was counted as made,
-    /// and, being the newest payout, made the expert wait a whole period
-    /// (a week here) for the money it gave back to the balance.
-    #[test]
-    fn a_scheduled_payout_stripe_refused_is_not_made_and_is_tried_again_within_the_period() {
-        let fake = StripeFake::start(None);
-        let store = Store::open_temporary().expect("store");
-        let expert = expert_with_balance(&store, 5_000);
-        let payments = paying_through(&fake, &store, expert);
-        let now = Timestamp::now();
-
-        fake.fail_transfers(400, 1);
-        assert_eq!(
-            scheduled_payouts(&payments, &store, now).expect("refused run"),
-            0,
-            "a refused payout is not made"
-        );
-        assert_eq!(statuses(&store, expert), [PayoutStatus::Failed]);
-        assert_eq!(
-            scheduled_payouts(&payments, &store, now.plus_minutes(10)).expect("early run"),
-            0,
-            "not again at once"
-        );
-        assert_eq!(
-            scheduled_payouts(&payments, &store, now.plus_minutes(90)).expect("next run"),
-            1,
-            "the money given back is paid out within the week"
-        );
-        assert_eq!(
-            statuses(&store, expert),
-            [PayoutStatus::Failed, PayoutStatus::InTransit]
-        );
-        assert_eq!(fake.transfers().len(), 1);
-        // The payout made starts the week: nothing more before it is over.
-        top_up(&store, expert, 700);
-        assert_eq!(
-            scheduled_payouts(&payments, &store, now.plus_days(6)).expect("within the week"),
-            0
-        );
-    }
-
-    /// A scheduled payout whose transfer failed for now (Stripe's 5xx) is
-    /// made: it stays pending and the sweep sends it again.
-    #[test]
-    fn a_scheduled_payout_left_pending_for_the_sweep_is_made() {
-        let fake = StripeFake::start(None);
-        let store = Store::open_temporary().expect("store");
-        let expert = expert_with_balance(&store, 5_000);
-        let payments = paying_through(&fake, &store, expert);
-
-        fake.fail_transfers(500, 1);
-        assert_eq!(
-            scheduled_payouts(&payments, &store, Timestamp::now()).expect("run"),
-            1
-        );
-        assert_eq!(statuses(&store, expert), [PayoutStatus::Pending]);
-    }
-}
+mod tests;
