@@ -105,6 +105,8 @@ mod pages_schedule;
 mod pages_signup;
 #[path = "../api/password_change.rs"]
 mod password_change;
+#[path = "../api/payment_webhooks.rs"]
+mod payment_webhooks;
 #[path = "../api/payments.rs"]
 mod payments;
 #[path = "../api/payouts.rs"]
@@ -133,15 +135,21 @@ mod search;
 mod search_content;
 #[path = "../api/search_dropins.rs"]
 mod search_dropins;
+#[path = "../api/search_filter_forms.rs"]
+mod search_filter_forms;
 #[path = "../api/search_filters.rs"]
 mod search_filters;
 #[path = "../api/search_market.rs"]
 mod search_market;
+#[path = "../api/search_paging.rs"]
+mod search_paging;
 #[path = "../api/search_reasons.rs"]
 mod search_reasons;
 #[path = "../api/socket_tickets.rs"]
 mod socket_tickets;
 #[path = "../api/video.rs"]
 mod video;
+#[path = "../api/video_meetings.rs"]
+mod video_meetings;
 #[path = "../api/video_webhooks.rs"]
 mod video_webhooks;

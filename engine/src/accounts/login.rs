@@ -127,8 +127,14 @@ fn find_session(store: &Store, token: &str) -> Result<Option<AuthSession>> {
 
 /// The user a bearer token belongs to; `Unauthorized` when it is unknown or expired.
 pub fn authenticate(store: &Store, token: &str) -> Result<UserId> {
+    live_session(store, token).map(|session| session.user_id)
+}
+
+/// The sign-in session of a bearer token; `Unauthorized` when it is
+/// unknown or expired.
+pub(crate) fn live_session(store: &Store, token: &str) -> Result<AuthSession> {
     match find_session(store, token)? {
-        Some(session) if session.is_live(Timestamp::now()) => Ok(session.user_id),
+        Some(session) if session.is_live(Timestamp::now()) => Ok(session),
         _ => Err(Error::Unauthorized),
     }
 }

@@ -37,6 +37,7 @@ pub use auth_session::{AuthSession, AuthSessionId, SESSION_DAYS};
 pub use favorites::{add_favorite, favorite_experts, remove_favorite};
 pub use hashing_permits::{HashingLimits, HashingPermit, HashingPermits};
 pub use interactions::{CLIENT_INTERACTIONS, DAILY_INTERACTIONS, record_interaction};
+pub(crate) use login::live_session;
 pub use login::{IssuedToken, MAX_SESSIONS_PER_USER, authenticate, login, logout, logout_all};
 pub use login_throttle::{
     Attempt, LoginAttempts, LoginAttemptsId, LoginThrottle, LoginThrottleConfig, client_network,

@@ -3,7 +3,9 @@
 //! refused as ended); anonymous guests only where the host allows it. Each
 //! join hands out a random participant token, stored only as its hash; joining
 //! again signed in keeps the same participant (a new token, no second seat)
-//! and the name it first joined under. Nobody may join as "Host" or
+//! and the name it first joined under. The pass of someone signed in names
+//! the sign-in session they joined with, and opens nothing once it ended
+//! (see `members`). Nobody may join as "Host" or
 //! "Closed account" (the names the room shows for the host of an anonymous
 //! session and for a closed account).
 //! Capacity is checked and taken in the same write transaction, so two
@@ -19,7 +21,7 @@ use super::authors::{Author, HOST_NAME, author_of};
 use super::hosting::{DropinState, state_of};
 use super::pass::{DropinPass, DropinPassId};
 use super::seats::{hold_seat, take_back_lapsed};
-use crate::accounts::token_hash;
+use crate::accounts::{AuthSession, AuthSessionId, token_hash};
 use crate::codes::random_code;
 use crate::store::{IndexName, Store, Txn, UniqueName};
 use crate::{Error, Result};
@@ -76,7 +78,23 @@ pub fn session_by_code(store: &Store, code: &str) -> Result<DropinSession> {
 /// has; `InvalidState` once it ended (or its host is no longer an expert)
 /// or for its host; `Unauthorized` for an anonymous guest where the host
 /// asks people to sign in; `DropinFull` when every seat is taken.
+///
+/// The pass of someone signed in is tied to their newest live sign-in
+/// session (the one a caller that just checked their token holds, unless
+/// they signed in elsewhere since); [`join_dropin_as`] names it exactly.
 pub fn join_dropin(store: &Store, joining: &Joining) -> Result<Joined> {
+    join_dropin_as(store, joining, None)
+}
+
+/// [`join_dropin`] by a caller signed in with the sign-in session
+/// `signed_in_with` (the one its request came with): the pass is tied to
+/// it and lasts as long as it (`Unauthorized` when it is not a live sign-in
+/// of `joining.user`). Without one the pass is tied to no sign-in.
+pub fn join_dropin_as(
+    store: &Store,
+    joining: &Joining,
+    signed_in_with: Option<AuthSessionId>,
+) -> Result<Joined> {
     let code = SessionCode::parse(&joining.code)?;
     let display_name = match joining.display_name.as_deref().map(str::trim) {
         Some(name) => {
@@ -106,6 +124,10 @@ pub fn join_dropin(store: &Store, joining: &Joining) -> Result<Joined> {
         if joining.user.is_none() && !session.is_anonymous {
             return Err(Error::Unauthorized);
         }
+        let sign_in = match joining.user {
+            Some(user) => sign_in_of(txn, user, signed_in_with, now)?,
+            None => None,
+        };
         let anonymous_name = (session.is_anonymous || joining.user.is_none())
             .then(|| display_name.clone().unwrap_or_else(guest_name));
         let participant = match returning(txn, &session, joining.user)? {
@@ -136,7 +158,7 @@ pub fn join_dropin(store: &Store, joining: &Joining) -> Result<Joined> {
             }
         };
         hold_seat(txn, session.id, participant.id, now)?;
-        let token = issue_pass(txn, &session, &participant, now)?;
+        let token = issue_pass(txn, &session, &participant, sign_in, now)?;
         let user = match joining.user {
             Some(user) => txn.get::<droply_models::User>(user)?,
             None => None,
@@ -160,7 +182,30 @@ fn hosted_by_expert(txn: &Txn<'_>, session: &DropinSession) -> Result<bool> {
         .is_some_and(|host| host.is_expert()))
 }
 
-/// The active participant `user` already is in `session`, if any.
+/// The sign-in session `user` joins with, checked live at `now`: `given`
+/// when the caller names one (`Unauthorized` unless it is a live sign-in of
+/// `user`), else none.
+fn sign_in_of(
+    txn: &Txn<'_>,
+    user: UserId,
+    given: Option<AuthSessionId>,
+    now: Timestamp,
+) -> Result<Option<AuthSessionId>> {
+    let Some(id) = given else {
+        return Ok(None);
+    };
+    let stands = txn
+        .get::<AuthSession>(id)?
+        .is_some_and(|row| row.user_id == user && row.is_live(now));
+    if stands {
+        Ok(Some(id))
+    } else {
+        Err(Error::Unauthorized)
+    }
+}
+
+/// The active participant `user` already is in `session`, if any: their
+/// rows by the index of participants by user, not the whole room.
 fn returning(
     txn: &Txn<'_>,
     session: &DropinSession,
@@ -170,19 +215,18 @@ fn returning(
         return Ok(None);
     };
     Ok(txn
-        .list_index::<DropinParticipant>(
-            IndexName::ParticipantsBySession,
-            &session.id.to_be_bytes(),
-        )?
+        .list_index::<DropinParticipant>(IndexName::ParticipantsByUser, &user.to_be_bytes())?
         .into_iter()
-        .find(|p| p.is_active && p.user_id == Some(user)))
+        .find(|p| p.is_active && p.session_id == session.id && p.user_id == Some(user)))
 }
 
-/// Stores the hash of a new random token for `participant` and returns the token.
+/// Stores the hash of a new random token for `participant`, tied to the
+/// sign-in session `sign_in` they joined with, and returns the token.
 fn issue_pass(
     txn: &mut Txn<'_>,
     session: &DropinSession,
     participant: &DropinParticipant,
+    sign_in: Option<AuthSessionId>,
     now: Timestamp,
 ) -> Result<String> {
     let mut bytes = [0u8; 32];
@@ -194,6 +238,7 @@ fn issue_pass(
         participant_id: participant.id,
         token_hash: token_hash(&token),
         created_at: now,
+        signed_in_with: sign_in,
     })?;
     Ok(token)
 }

@@ -7,10 +7,13 @@
 //! refused.
 //!
 //! A member admitted by a sign-in (the host, by token or ticket) keeps the
-//! id of that sign-in session ([`Member::signed_in_with`]): while the
-//! connection is open, [`renew_member`] answers [`Renewal::SignedOut`] once
-//! it is gone (signed out, signed out everywhere, the account closed) or
-//! expired, and every write a member makes checks inside its transaction
+//! id of that sign-in session ([`Member::signed_in_with`]), and so does a
+//! participant whose pass names the sign-in they joined with: such a pass
+//! is refused once that sign-in ended, as the pass of one who left. While
+//! the connection is open, [`renew_member`] answers [`Renewal::SignedOut`]
+//! (a participant: [`Renewal::SeatLost`], join again) once it is gone
+//! (signed out, signed out everywhere, the account closed) or expired, and
+//! every write a member makes checks inside its transaction
 //! ([`check_still_member`]) that their row is still in the room and their
 //! sign-in still stands, so nothing is stored in their name after either
 //! ended.
@@ -37,8 +40,9 @@ pub struct Member {
     /// How the room sees them.
     pub author: Author,
     /// The sign-in session that admitted them (the host's, by their
-    /// sign-in token or the session a socket ticket names); `None` for a
-    /// participant admitted by their pass.
+    /// sign-in token or the session a socket ticket names; a participant's,
+    /// the one their pass names); `None` for a guest's pass (or one issued
+    /// before passes named it).
     pub signed_in_with: Option<AuthSessionId>,
 }
 
@@ -109,6 +113,15 @@ pub fn member_by(store: &Store, id: DropinSessionId, proof: MemberProof<'_>) -> 
         if !participant.is_active {
             return Err(Error::Unauthorized);
         }
+        // Joined signed in: the pass lasts as long as that sign-in.
+        if let Some(sign_in) = pass.signed_in_with {
+            let row = store.get::<AuthSession>(sign_in)?;
+            let stands =
+                row.is_some_and(|row| row.is_live(now) && Some(row.user_id) == participant.user_id);
+            if !stands {
+                return Err(Error::Unauthorized);
+            }
+        }
         let user = match participant.user_id {
             Some(user) => store.users().find(user)?,
             None => None,
@@ -118,7 +131,7 @@ pub fn member_by(store: &Store, id: DropinSessionId, proof: MemberProof<'_>) -> 
             session,
             participant,
             author,
-            signed_in_with: None,
+            signed_in_with: pass.signed_in_with,
         });
     }
     // Only a proof sent where it is not logged may be the host's sign-in token.
@@ -143,7 +156,9 @@ pub fn member_by(store: &Store, id: DropinSessionId, proof: MemberProof<'_>) -> 
 
 /// A live connection renews `member`'s place: [`Renewal::SignedOut`] once
 /// the sign-in session that admitted them is gone or expired (a host
-/// admitted without one is refused the same way); for a participant, their
+/// admitted without one is refused the same way; a participant whose pass
+/// names a sign-in that ended gets [`Renewal::SeatLost`], as their pass is
+/// refused like a lapsed seat's); for a participant, their
 /// seat is renewed ([`Renewal::SeatLost`] when it was taken back). The host
 /// holds no seat.
 pub fn renew_member(store: &Store, member: &Member) -> Result<Renewal> {
@@ -153,7 +168,12 @@ pub fn renew_member(store: &Store, member: &Member) -> Result<Renewal> {
             None => None,
         };
         if !sign_in_stands(member, row.as_ref(), Timestamp::now()) {
-            return Ok(Renewal::SignedOut);
+            // A participant whose pass is refused now has left the room.
+            return Ok(if member.is_host() {
+                Renewal::SignedOut
+            } else {
+                Renewal::SeatLost
+            });
         }
     }
     if member.is_host() {
@@ -172,7 +192,8 @@ pub fn renew_member(store: &Store, member: &Member) -> Result<Renewal> {
 /// their room as they were admitted: their participant row active, of the
 /// same drop-in and the same user (an account closing, or a lapsed seat
 /// taken back, makes it inactive), and the sign-in session that admitted
-/// them (the host's) still live and theirs.
+/// them (the host's, or the one a participant's pass names) still live and
+/// theirs.
 pub(crate) fn check_still_member(txn: &Txn<'_>, member: &Member, now: Timestamp) -> Result<()> {
     let row = txn.get::<DropinParticipant>(member.participant.id)?;
     let in_room = row.is_some_and(|row| {

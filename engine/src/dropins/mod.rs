@@ -25,6 +25,8 @@ mod messages;
 mod pass;
 mod seats;
 #[cfg(test)]
+mod signout_tests;
+#[cfg(test)]
 mod tests;
 
 pub use authors::{Author, Role};
@@ -33,7 +35,7 @@ pub use hosting::{
     DropinState, MAX_OPEN_PER_HOST, NewDropin, OVERTIME_MINUTES, end_dropin, end_overdue_dropins,
     ends_by_itself_at, open_dropin, open_dropins_of, state_of,
 };
-pub use joining::{Joined, Joining, join_dropin, session_by_code};
+pub use joining::{Joined, Joining, join_dropin, join_dropin_as, session_by_code};
 pub use members::{Member, MemberProof, Renewal, member_by, member_by_token, renew_member};
 pub use message_feed::{FeedPage, MessageFeed};
 pub use messages::{

@@ -40,7 +40,7 @@ pub(super) fn sign_in(store: &Store, user: UserId) -> String {
 
 /// An anonymous drop-in that the expert hana opened in a new store: the
 /// store, the session, hana and her sign-in token.
-fn room() -> (Store, DropinSession, User, String) {
+pub(super) fn room() -> (Store, DropinSession, User, String) {
     let store = Store::open_temporary().expect("store");
     let host = store
         .users()
@@ -59,7 +59,11 @@ fn room() -> (Store, DropinSession, User, String) {
     (store, session, host, token)
 }
 
-fn joining(session: &DropinSession, user: Option<UserId>, name: Option<&str>) -> Joining {
+pub(super) fn joining(
+    session: &DropinSession,
+    user: Option<UserId>,
+    name: Option<&str>,
+) -> Joining {
     Joining {
         code: session.session_code.as_str().to_owned(),
         user,
@@ -73,7 +77,7 @@ fn guest(store: &Store, session: &DropinSession, name: &str) -> Member {
     member_by(store, session.id, MemberProof::Pass(&joined.token)).expect("guest")
 }
 
-fn message(message_type: DropinMessageType, text: &str) -> NewMessage {
+pub(super) fn message(message_type: DropinMessageType, text: &str) -> NewMessage {
     NewMessage {
         message_type,
         content: text.to_owned(),
@@ -81,7 +85,7 @@ fn message(message_type: DropinMessageType, text: &str) -> NewMessage {
     }
 }
 
-fn unauthorized<T: std::fmt::Debug>(result: crate::Result<T>, what: &str) {
+pub(super) fn unauthorized<T: std::fmt::Debug>(result: crate::Result<T>, what: &str) {
     assert!(
         matches!(result, Err(Error::Unauthorized)),
         "{what} should be refused: {result:?}"

@@ -37,9 +37,17 @@ impl Engine {
         dropins::open_dropins_of(self.store(), host)
     }
 
-    /// Someone joins a drop-in with its code.
-    pub fn join_dropin(&self, joining: &Joining) -> Result<Joined> {
-        dropins::join_dropin(self.store(), joining)
+    /// Someone joins a drop-in with its code; signed in, `sign_in` is the
+    /// token their request came with (a bearer token, or the pages' session
+    /// cookie) and `joining.user` its user: their participant token then
+    /// lasts only as long as that sign-in (`Unauthorized` when it does not
+    /// stand, or is another user's).
+    pub fn join_dropin(&self, joining: &Joining, sign_in: Option<&str>) -> Result<Joined> {
+        let signed_in_with = match sign_in {
+            Some(token) => Some(crate::accounts::live_session(self.store(), token)?.id),
+            None => None,
+        };
+        dropins::join_dropin_as(self.store(), joining, signed_in_with)
     }
 
     /// The member of drop-in `id` that `token` (a participant token, or the

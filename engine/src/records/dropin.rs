@@ -51,11 +51,18 @@ impl Record for DropinParticipant {
     record_basics!(DropinParticipantId);
 
     fn index_entries(&self) -> Vec<IndexEntry> {
-        vec![IndexEntry::owner_at(
+        let mut entries = vec![IndexEntry::owner_at(
             IndexName::ParticipantsBySession,
             self.session_id.get(),
             self.joined_at,
-        )]
+        )];
+        if let Some(user) = self.user_id {
+            entries.push(IndexEntry {
+                index: IndexName::ParticipantsByUser,
+                prefix: user.to_be_bytes().to_vec(),
+            });
+        }
+        entries
     }
 }
 

@@ -4,7 +4,8 @@
 //! files, `pg/migrate.rs`.)
 
 use droply_models::{
-    Booking, ContentPurchase, DropinMessage, DropinSession, Payout, ReferralReward, User,
+    Booking, ContentPurchase, DropinMessage, DropinParticipant, DropinSession, Payout,
+    ReferralReward, User,
 };
 
 use super::sled_trees::SledTrees;
@@ -17,7 +18,7 @@ use crate::payments::Payment;
 use crate::{Error, Result};
 
 /// The schema this build writes.
-pub const CURRENT_SCHEMA: u32 = 9;
+pub const CURRENT_SCHEMA: u32 = 10;
 
 const META_SCHEMA: &[u8] = b"schema_version";
 
@@ -83,6 +84,12 @@ const MIGRATIONS: &[Migration] = &[
             backfill_index::<Payout>(trees, IndexName::PendingPayouts)
         },
     },
+    // Schema 10: drop-in participants by user, so a join, and an account
+    // closing, read only that user's rows.
+    Migration {
+        from: 9,
+        run: |_, trees| backfill_index::<DropinParticipant>(trees, IndexName::ParticipantsByUser),
+    },
 ];
 
 /// Moves each email key stored under another spelling than its address's
@@ -119,7 +126,8 @@ fn rekey_emails(trees: &SledTrees) -> Result<()> {
 /// referral rewards; 6: drop-in messages by session in id order, after the
 /// old time-ordered keys are cleared, and the open drop-ins; schema 6 also
 /// queues video rooms, see `crate::video::enqueue_rooms_of_confirmed`; 9:
-/// payments owing Stripe a call and payouts not sent).
+/// payments owing Stripe a call and payouts not sent; 10: drop-in
+/// participants by user).
 /// Each row writes its own key, so running it twice is harmless.
 fn backfill_index<R: Record>(trees: &SledTrees, index: IndexName) -> Result<()> {
     let tree = trees.tree(TreeId::Index(index));
@@ -428,5 +436,67 @@ mod tests {
         assert_eq!(found.map(|u| u.id), Some(jose));
         let report = store.verify_integrity().expect("verify");
         assert!(report.is_consistent(), "{:?}", report.problems);
+    }
+
+    /// Regression: participant rows were found by reading every row of a
+    /// drop-in (or of all of them); a schema-9 store has no index by user,
+    /// so opening it must enter the rows it already holds.
+    #[test]
+    fn opening_a_schema_9_store_indexes_its_drop_in_participants_by_user() {
+        use droply_models::{DropinParticipant, DropinParticipantId, DropinSessionId, Timestamp};
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store");
+        let (ann, row) = {
+            let store = Store::open(&path).expect("open");
+            let ann = store.users().create(user("ann", "")).expect("ann").id;
+            let participant = |user_id: Option<UserId>| DropinParticipant {
+                id: DropinParticipantId::new(0),
+                session_id: DropinSessionId::new(7),
+                user_id,
+                anonymous_name: user_id.is_none().then(|| "Guest".to_owned()),
+                joined_at: Timestamp::now(),
+                left_at: None,
+                is_active: true,
+            };
+            let row = store
+                .write(|txn| {
+                    txn.create(participant(None))?;
+                    txn.create(participant(Some(ann)))
+                })
+                .expect("rows")
+                .id;
+            // What a schema-9 store holds: no index by user.
+            store
+                .sled_tree(TreeId::Index(IndexName::ParticipantsByUser))
+                .clear()
+                .expect("clear");
+            assert_eq!(
+                store
+                    .count_index(IndexName::ParticipantsByUser, &ann.to_be_bytes())
+                    .expect("count"),
+                0
+            );
+            store
+                .sled_tree(TreeId::Meta)
+                .insert(META_SCHEMA, &9u32.to_be_bytes())
+                .expect("schema 9");
+            store.flush().expect("flush");
+            (ann, row)
+        };
+        let store = Store::open(&path).expect("reopen");
+        assert_eq!(
+            store.schema_version().expect("version"),
+            Some(CURRENT_SCHEMA)
+        );
+        let found: Vec<DropinParticipant> = store
+            .write(|txn| {
+                txn.list_index::<DropinParticipant>(
+                    IndexName::ParticipantsByUser,
+                    &ann.to_be_bytes(),
+                )
+            })
+            .expect("by user");
+        assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), vec![row]);
     }
 }

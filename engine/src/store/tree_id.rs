@@ -260,11 +260,14 @@ pub enum IndexName {
     /// Counted views by the end of their day, soonest first (no owner
     /// part): what the sweep removes.
     CountedViewsByExpiry,
+    /// Drop-in participants by the user they are (guests have no entry),
+    /// in id order: a user's rows in one drop-in or in all of them.
+    ParticipantsByUser,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 38] = [
+    pub const ALL: [IndexName; 39] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -303,6 +306,7 @@ impl IndexName {
         IndexName::PendingPayouts,
         IndexName::LoginAttemptsByExpiry,
         IndexName::CountedViewsByExpiry,
+        IndexName::ParticipantsByUser,
     ];
 
     /// The tree's name on disk.
@@ -346,6 +350,7 @@ impl IndexName {
             IndexName::PendingPayouts => "idx/pending_payouts",
             IndexName::LoginAttemptsByExpiry => "idx/login_attempts_by_expiry",
             IndexName::CountedViewsByExpiry => "idx/counted_views_by_expiry",
+            IndexName::ParticipantsByUser => "idx/participants_by_user",
         }
     }
 }

@@ -5,10 +5,11 @@
 //! author from that row (and, in a named drop-in, from the account). The
 //! closing's write ([`close`]) goes through each row of theirs, in every
 //! drop-in, open or over ([`participant_rows_of`] finds them before that
-//! write: no index lists a user's rows). A row they joined with leaves (its
-//! seat frees, its pass opens nothing), is detached from the account and
-//! takes the name [`User::CLOSED_NAME`] in place of the one they typed, so
-//! the room shows what they wrote as by "Closed account", with no user id,
+//! write, by the index of participants by user). A row they joined with
+//! leaves (its seat frees, its pass opens nothing), is detached from the
+//! account and takes the name [`User::CLOSED_NAME`] in place of the one
+//! they typed, so the room shows what they wrote as by "Closed account",
+//! with no user id,
 //! in a named drop-in as in an anonymous one; those messages are marked as
 //! shown without a name, and the text of those the host removed (never
 //! shown again) is erased. The text of the others stays: it is the room's
@@ -33,18 +34,28 @@ use crate::store::MAX_PAGE_SIZE;
 const ERASED_TEXT: &str = "erased";
 
 /// The ids of the participant rows that hold `user` (`user_id`), in every
-/// drop-in, open or over, as its host or not. No index lists a user's
-/// rows, so every participant row is read, a chunk at a time, outside any
-/// write.
+/// drop-in, open or over, as its host or not: the index of participants
+/// by user, read page by page outside any write.
 pub(super) fn participant_rows_of(store: &Store, user: UserId) -> Result<Vec<DropinParticipantId>> {
     let mut rows = Vec::new();
-    for row in store.iter::<DropinParticipant>() {
-        let row = row?;
-        if row.user_id == Some(user) {
-            rows.push(row.id);
+    let mut page = PageRequest::first(MAX_PAGE_SIZE);
+    loop {
+        let got = store.list_index::<DropinParticipant>(
+            IndexName::ParticipantsByUser,
+            &user.to_be_bytes(),
+            &page,
+        )?;
+        rows.extend(
+            got.items
+                .iter()
+                .filter(|row| row.user_id == Some(user))
+                .map(|row| row.id),
+        );
+        match got.next {
+            Some(cursor) => page = PageRequest::first(MAX_PAGE_SIZE).after(Some(cursor)),
+            None => return Ok(rows),
         }
     }
-    Ok(rows)
 }
 
 /// Inside the closing's write, after the drop-ins `user` hosts have ended:
@@ -86,11 +97,11 @@ pub fn leave_open_dropins(store: &Store, user: UserId) -> Result<usize> {
                 scrubbed += store.write(|txn| {
                     let rows: Vec<DropinParticipant> = txn
                         .list_index::<DropinParticipant>(
-                            IndexName::ParticipantsBySession,
-                            &session.id.to_be_bytes(),
+                            IndexName::ParticipantsByUser,
+                            &user.to_be_bytes(),
                         )?
                         .into_iter()
-                        .filter(|row| row.user_id == Some(user))
+                        .filter(|row| row.session_id == session.id && row.user_id == Some(user))
                         .collect();
                     scrub_in(txn, session.id, user, rows)
                 })?;
@@ -103,16 +114,21 @@ pub fn leave_open_dropins(store: &Store, user: UserId) -> Result<usize> {
     }
 }
 
-/// Whether a participant row of `session` holds `user`, read page by page.
+/// Whether a participant row of `session` holds `user`: their rows, by
+/// the index of participants by user, read page by page.
 fn holds(store: &Store, session: &DropinSession, user: UserId) -> Result<bool> {
     let mut page = PageRequest::first(MAX_PAGE_SIZE);
     loop {
         let got = store.list_index::<DropinParticipant>(
-            IndexName::ParticipantsBySession,
-            &session.id.to_be_bytes(),
+            IndexName::ParticipantsByUser,
+            &user.to_be_bytes(),
             &page,
         )?;
-        if got.items.iter().any(|row| row.user_id == Some(user)) {
+        if got
+            .items
+            .iter()
+            .any(|row| row.session_id == session.id && row.user_id == Some(user))
+        {
             return Ok(true);
         }
         match got.next {

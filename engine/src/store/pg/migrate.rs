@@ -63,6 +63,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         11,
         include_str!("../../../migrations/postgres/0011_throttle_and_view_counts.sql"),
     ),
+    (
+        12,
+        include_str!("../../../migrations/postgres/0012_dropin_pass_sign_in.sql"),
+    ),
 ];
 
 /// The Rust steps, by the version they complete.
@@ -72,7 +76,7 @@ const STEPS: &[(i32, Step)] = &[(6, rekey_emails), (10, list_sweep_work)];
 const MIGRATION_LOCK: i64 = 0x6472_6f70_6c79_0001;
 
 /// The latest schema version this build knows.
-pub(crate) const LATEST: i32 = 11;
+pub(crate) const LATEST: i32 = 12;
 
 /// Applies every migration the database has not seen; returns the version it is at.
 pub(crate) fn run(client: &mut Client) -> Result<i32> {
@@ -191,9 +195,16 @@ mod tests {
 
     use crate::Store;
 
-    /// SQL that takes a database at version 11 back to version 9's shape:
-    /// version 11's sign-in throttle and counted views, and version 10's
-    /// lists of what the payments sweep owes, dropped.
+    /// SQL that takes a database at version 12 back to version 11's shape:
+    /// the index of drop-in participants by user and the sign-in a pass
+    /// names, dropped.
+    const UNDO_VERSION_12: &str = "DROP TABLE idx_participants_by_user;
+         ALTER TABLE dropin_pass DROP COLUMN signed_in_with;";
+
+    /// SQL that takes a database at version 11 back to version 9's shape
+    /// (after [`UNDO_VERSION_12`]): version 11's sign-in throttle and
+    /// counted views, and version 10's lists of what the payments sweep
+    /// owes, dropped.
     const UNDO_VERSIONS_10_AND_11: &str =
         "DROP TABLE idx_login_attempts_by_expiry, uniq_login_pair, login_attempts,
            idx_counted_views_by_expiry, uniq_counted_view, counted_view;
@@ -233,9 +244,10 @@ mod tests {
                 ],
             )
             .expect("old key");
-        // Back to version 5's shape: what versions 7 to 11 changed undone.
+        // Back to version 5's shape: what versions 7 to 12 changed undone.
         let undo = format!(
-            "{UNDO_VERSIONS_10_AND_11}
+            "{UNDO_VERSION_12}
+             {UNDO_VERSIONS_10_AND_11}
              DROP TABLE calendar_revocation;
              DELETE FROM entity_rows WHERE kind = 'calendar_revocation';
              ALTER TABLE payment DROP COLUMN intent_cancel;
@@ -264,10 +276,72 @@ mod tests {
         write_owing_rows(&store, None, 20);
         // Back to version 9's shape: neither list yet (nor version 11's tables).
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-        back_to_version(&mut client, 9, UNDO_VERSIONS_10_AND_11);
+        let undo = format!("{UNDO_VERSION_12}\n{UNDO_VERSIONS_10_AND_11}");
+        back_to_version(&mut client, 9, &undo);
         drop(store);
         let store = Store::open_postgres(&url).expect("open at version 9");
         OwingRows::assert_listed(&store);
+        let report = store.verify_integrity().expect("verify");
+        assert!(report.is_consistent(), "{:?}", report.problems);
+    }
+
+    /// Regression: participant rows were found by reading every row of a
+    /// drop-in (or of all of them); a database from before the index by
+    /// user gets it filled with the rows it already holds (the integrity
+    /// check compares every key).
+    #[test]
+    fn version_12_indexes_drop_in_participants_by_user() {
+        use droply_models::{DropinParticipant, DropinParticipantId, DropinSessionId, Timestamp};
+
+        let url = droply_test_support::postgres::fresh_database();
+        let store = Store::open_postgres(&url).expect("open");
+        let host = store
+            .users()
+            .create(crate::test_rows::user("hana", "Tax advisor"))
+            .expect("hana");
+        let new = crate::dropins::NewDropin {
+            topic: "Ask me".to_owned(),
+            description: String::new(),
+            max_participants: 10,
+            is_anonymous: true,
+            starts_at: None,
+            duration_minutes: 60,
+        };
+        let session: DropinSessionId = crate::dropins::open_dropin(&store, host.id, &new)
+            .expect("open")
+            .id;
+        let ann = store
+            .users()
+            .create(crate::test_rows::user("ann", ""))
+            .expect("ann")
+            .id;
+        let row = store
+            .write(|txn| {
+                txn.create(DropinParticipant {
+                    id: DropinParticipantId::new(0),
+                    session_id: session,
+                    user_id: Some(ann),
+                    anonymous_name: None,
+                    joined_at: Timestamp::now(),
+                    left_at: None,
+                    is_active: true,
+                })
+            })
+            .expect("ann joins")
+            .id;
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        back_to_version(&mut client, 11, UNDO_VERSION_12);
+        drop(store);
+        let store = Store::open_postgres(&url).expect("open at version 11");
+        let found: Vec<DropinParticipant> = store
+            .write(|txn| {
+                txn.list_index::<DropinParticipant>(
+                    crate::store::IndexName::ParticipantsByUser,
+                    &ann.to_be_bytes(),
+                )
+            })
+            .expect("by user");
+        assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), vec![row]);
         let report = store.verify_integrity().expect("verify");
         assert!(report.is_consistent(), "{:?}", report.problems);
     }

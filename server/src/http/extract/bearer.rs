@@ -5,6 +5,7 @@
 //! signed-in write also counts against the account's write rate limit.
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use droply_models::UserId;
@@ -23,22 +24,26 @@ impl std::fmt::Debug for BearerToken {
     }
 }
 
+impl BearerToken {
+    /// The token of `headers`' `Authorization: Bearer` header; `None`
+    /// without one or when it is malformed.
+    pub fn of(headers: &HeaderMap) -> Option<BearerToken> {
+        let header = headers.get(AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, token) = header.split_once(' ')?;
+        let token = token.trim();
+        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > 256 {
+            return None;
+        }
+        Some(BearerToken(token.to_owned()))
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let unauthorized = || ApiError::new(ErrorCode::Unauthorized, "sign in first");
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .ok_or_else(unauthorized)?;
-        let (scheme, token) = header.split_once(' ').ok_or_else(unauthorized)?;
-        let token = token.trim();
-        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > 256 {
-            return Err(unauthorized());
-        }
-        Ok(BearerToken(token.to_owned()))
+        BearerToken::of(&parts.headers)
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "sign in first"))
     }
 }
 

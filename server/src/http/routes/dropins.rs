@@ -18,7 +18,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, MaybeSignedIn, SignedIn, parse_id};
+use crate::http::extract::{
+    ApiJson, ApiPath, ApiQuery, BearerToken, MaybeSignedIn, SignedIn, parse_id,
+};
 use crate::http::live::dropin_room;
 use crate::http::live::socket::{self, LiveCredential};
 use crate::http::views::{DropinView, JoinedView};
@@ -131,6 +133,7 @@ pub struct JoinBody {
 pub async fn join_dropin(
     State(state): State<AppState>,
     MaybeSignedIn(user): MaybeSignedIn,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<JoinBody>,
 ) -> Result<Json<JoinedView>, ApiError> {
     let joining = Joining {
@@ -138,7 +141,12 @@ pub async fn join_dropin(
         user,
         display_name: body.display_name,
     };
-    let joined = blocking(&state, move |engine| engine.join_dropin(&joining)).await?;
+    // The participant token lasts as long as the sign-in that joined.
+    let sign_in = user.and(BearerToken::of(&headers));
+    let joined = blocking(&state, move |engine| {
+        engine.join_dropin(&joining, sign_in.as_ref().map(|token| token.0.as_str()))
+    })
+    .await?;
     Ok(Json(JoinedView::from(&joined)))
 }
 

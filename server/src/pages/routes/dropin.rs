@@ -106,7 +106,16 @@ async fn join_dropin(
         user: viewer.user_id(),
         display_name: (!name.is_empty()).then(|| name.clone()),
     };
-    match blocking(&state, move |engine| engine.join_dropin(&joining)).await {
+    // The participant token lasts as long as this browser's sign-in.
+    let sign_in = viewer
+        .user_id()
+        .and(viewer.session_token())
+        .map(str::to_owned);
+    match blocking(&state, move |engine| {
+        engine.join_dropin(&joining, sign_in.as_deref())
+    })
+    .await
+    {
         Ok(joined) => {
             let id = joined.session.id.get();
             let secure = state.pages.secure_cookies;
