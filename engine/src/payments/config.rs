@@ -19,6 +19,11 @@ pub struct StripeConfig {
     /// The webhook endpoint's signing secret (`whsec_...`,
     /// `DROPLY_STRIPE_WEBHOOK_SECRET`).
     pub webhook_secret: SecretString,
+    /// The Connect webhook endpoint's signing secret (`whsec_...`,
+    /// `DROPLY_STRIPE_CONNECT_WEBHOOK_SECRET`), if Stripe sends the events of
+    /// connected accounts (`account.updated`, their `payout.*`) through one:
+    /// a delivery signed with either secret is accepted.
+    pub connect_webhook_secret: Option<SecretString>,
     /// The API's base URL with a trailing slash (`DROPLY_STRIPE_API_BASE`;
     /// tests point it at a fake on loopback).
     pub api_base: String,
@@ -36,11 +41,20 @@ impl StripeConfig {
         StripeConfig {
             secret_key,
             webhook_secret,
+            connect_webhook_secret: None,
             api_base: STRIPE_API_BASE.to_owned(),
             onboarding_return_url: "http://localhost:8080/payouts/onboarded".to_owned(),
             onboarding_refresh_url: "http://localhost:8080/payouts/onboarding".to_owned(),
             timeout: Duration::from_secs(20),
         }
+    }
+
+    /// The secrets a webhook delivery may be signed with: the endpoint's,
+    /// then the Connect endpoint's when there is one.
+    pub fn webhook_secrets(&self) -> Vec<&SecretString> {
+        std::iter::once(&self.webhook_secret)
+            .chain(self.connect_webhook_secret.as_ref())
+            .collect()
     }
 }
 

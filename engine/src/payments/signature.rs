@@ -2,9 +2,12 @@
 //! seconds>,v1=<hex>[,v1=<hex>...]` (other schemes such as `v0` are
 //! ignored). The signed payload is `"{t}.{raw body}"`, HMAC-SHA256 with the
 //! endpoint's secret; any one matching `v1` is enough (Stripe sends several
-//! while a secret is being rolled). Comparison is constant-time (`hmac`'s
-//! `verify_slice`), and a timestamp further than the tolerance from now
-//! either way is refused, so an old delivery cannot be replayed.
+//! while a secret is being rolled). One URL may serve two endpoints (the
+//! account's and the Connect one, each with a secret of its own): a header
+//! valid under any of the secrets given passes, under the same rules.
+//! Comparison is constant-time (`hmac`'s `verify_slice`), and a timestamp
+//! further than the tolerance from now either way is refused, so an old
+//! delivery cannot be replayed.
 //!
 //! The timestamp check and the MAC comparison are shared
 //! ([`verify_timestamped_hmac`]) with other senders that sign
@@ -21,12 +24,13 @@ use crate::{Error, Result};
 /// How far a signature's timestamp may be from now (Stripe's default).
 pub const TOLERANCE_SECS: i64 = 300;
 
-/// Checks `header` against `payload` at `now_unix` (seconds);
+/// Checks `header` against `payload` at `now_unix` (seconds): valid when
+/// it is valid under one of `secrets` (the endpoints' signing secrets);
 /// [`Error::InvalidSignature`] naming what is wrong otherwise.
 pub fn verify(
     payload: &[u8],
     header: Option<&str>,
-    secret: &SecretString,
+    secrets: &[&SecretString],
     now_unix: i64,
 ) -> Result<()> {
     let header = header.ok_or_else(|| bad("the Stripe-Signature header is missing"))?;
@@ -55,14 +59,24 @@ pub fn verify(
     if candidates.is_empty() {
         return Err(bad("the signature has no v1 value"));
     }
-    verify_timestamped_hmac(
-        secret.expose_secret().as_bytes(),
-        &timestamp.to_string(),
-        timestamp,
-        payload,
-        &candidates,
-        now_unix,
-    )
+    let signed_timestamp = timestamp.to_string();
+    let mut outcome = Err(Error::Config(
+        "no Stripe webhook secret is configured".to_owned(),
+    ));
+    for secret in secrets {
+        outcome = verify_timestamped_hmac(
+            secret.expose_secret().as_bytes(),
+            &signed_timestamp,
+            timestamp,
+            payload,
+            &candidates,
+            now_unix,
+        );
+        if outcome.is_ok() {
+            break;
+        }
+    }
+    outcome
 }
 
 /// Checks that one of `candidates` is the HMAC-SHA256 under `key` of
@@ -120,7 +134,16 @@ mod tests {
     }
 
     fn check(header: Option<&str>, body: &[u8]) -> Result<()> {
-        verify(body, header, &SecretString::from(SECRET), NOW)
+        verify(body, header, &[&SecretString::from(SECRET)], NOW)
+    }
+
+    const CONNECT_SECRET: &str = "whsec_connect_secret";
+
+    /// Checked against both endpoints' secrets, the account's and Connect's.
+    fn check_both(header: Option<&str>, body: &[u8]) -> Result<()> {
+        let account = SecretString::from(SECRET);
+        let connect = SecretString::from(CONNECT_SECRET);
+        verify(body, header, &[&account, &connect], NOW)
     }
 
     fn refused(result: Result<()>, why: &str) {
@@ -190,6 +213,35 @@ mod tests {
             "00".repeat(32)
         );
         assert!(check(Some(&header), BODY).is_ok());
+    }
+
+    /// Regression: events of connected accounts come through the Connect
+    /// endpoint, signed with its own secret, and were refused because only
+    /// the account endpoint's secret was tried.
+    #[test]
+    fn a_delivery_signed_with_the_connect_endpoints_secret_passes_beside_the_accounts() {
+        let connect = format!("t={NOW},v1={}", sign(CONNECT_SECRET, NOW, BODY));
+        assert!(check_both(Some(&connect), BODY).is_ok());
+        let account = format!("t={NOW},v1={}", sign(SECRET, NOW, BODY));
+        assert!(check_both(Some(&account), BODY).is_ok());
+        refused(check(Some(&connect), BODY), "no signature matches");
+        let other = format!("t={NOW},v1={}", sign("whsec_other", NOW, BODY));
+        refused(check_both(Some(&other), BODY), "no signature matches");
+        refused(check_both(None, BODY), "missing");
+        let t = NOW - TOLERANCE_SECS - 1;
+        let stale = format!("t={t},v1={}", sign(CONNECT_SECRET, t, BODY));
+        refused(check_both(Some(&stale), BODY), "tolerance");
+        let tampered = br#"{"id":"evt_1","type":"payout.paid"}"#;
+        refused(check_both(Some(&connect), tampered), "no signature matches");
+    }
+
+    #[test]
+    fn no_secret_is_a_configuration_error() {
+        let header = format!("t={NOW},v1={}", sign(SECRET, NOW, BODY));
+        assert!(matches!(
+            verify(BODY, Some(&header), &[], NOW),
+            Err(Error::Config(_))
+        ));
     }
 
     #[test]

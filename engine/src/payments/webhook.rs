@@ -1,7 +1,8 @@
 //! Stripe webhooks: the signature is checked first (nothing is read from
-//! an unverified body), then the event is applied in one store transaction
-//! together with a [`StripeEvent`] row keyed by its id, so a redelivery
-//! changes nothing. Handlers are written for any order of arrival: each
+//! an unverified body; one URL may serve both the account's endpoint and the
+//! Connect one, so a signature valid under either secret passes), then the
+//! event is applied in one store transaction together with a [`StripeEvent`]
+//! row keyed by its id, so a redelivery changes nothing. Handlers are written for any order of arrival: each
 //! event carries enough to apply what it implies (a `charge.refunded` for a
 //! payment whose `succeeded` has not arrived first records the payment,
 //! then the refund; a late `payment_failed` never undoes a success), so
@@ -26,12 +27,13 @@
 mod disputes;
 mod money_out;
 mod refund_events;
+#[cfg(test)]
+mod tests;
 
 use droply_models::{
     Booking, BookingId, BookingStatus, ContentPurchase, ContentPurchaseId, PaymentStatus,
     Timestamp, User,
 };
-use secrecy::SecretString;
 use serde_json::Value;
 
 use super::refunds::request_refund;
@@ -73,22 +75,26 @@ pub fn handle_webhook(
     payload: &[u8],
     signature_header: Option<&str>,
 ) -> Result<WebhookReceipt> {
-    let secret: &SecretString = &payments
+    let stripe = payments
         .config()
         .stripe
         .as_ref()
-        .ok_or(Error::PaymentsNotConfigured)?
-        .webhook_secret;
+        .ok_or(Error::PaymentsNotConfigured)?;
     signature::verify(
         payload,
         signature_header,
-        secret,
+        &stripe.webhook_secrets(),
         Timestamp::now().as_micros() / 1_000_000,
     )?;
     let event: Value = serde_json::from_slice(payload)
         .map_err(|err| Error::Invalid(format!("the event is not JSON: {err}")))?;
     let event_id = text(&event, "id")?.to_owned();
     let kind = text(&event, "type")?.to_owned();
+    // The connected account an event of a Connect endpoint is about.
+    let account = event
+        .get("account")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let object = event
         .pointer("/data/object")
         .filter(|object| object.is_object())
@@ -110,7 +116,11 @@ pub fn handle_webhook(
                 outcome: "already applied".to_owned(),
             });
         }
-        let context = Context { payments, policy };
+        let context = Context {
+            payments,
+            policy,
+            account: account.as_deref(),
+        };
         let (outcome, order) = context.apply(txn, &kind, object)?;
         orders.extend(order);
         txn.create(StripeEvent {
@@ -155,6 +165,9 @@ fn tag_of(payments: &Payments, object: &Value) -> Tag {
 struct Context<'a> {
     payments: &'a Payments,
     policy: &'a SlotPolicy,
+    /// The event's connected account (its top-level `account`), when it came
+    /// from a Connect endpoint about one.
+    account: Option<&'a str>,
 }
 
 type Applied = (String, Option<RefundOrder>);

@@ -28,6 +28,12 @@ pub struct PaymentArgs {
     /// The webhook endpoint's signing secret (`whsec_...`); required with a key.
     #[arg(long, env = "DROPLY_STRIPE_WEBHOOK_SECRET", hide_env_values = true, value_parser = secret())]
     pub stripe_webhook_secret: Option<SecretString>,
+    /// The Connect webhook endpoint's signing secret (`whsec_...`), when Stripe
+    /// sends the events of connected accounts (`account.updated`, their
+    /// payouts) to an endpoint of their own; a delivery signed with either
+    /// secret is accepted.
+    #[arg(long, env = "DROPLY_STRIPE_CONNECT_WEBHOOK_SECRET", hide_env_values = true, value_parser = secret())]
+    pub stripe_connect_webhook_secret: Option<SecretString>,
     /// Stripe's publishable key (`pk_...`), for the pages' card form
     /// (Stripe.js is loaded only with payments configured and this set).
     #[arg(long, env = "DROPLY_STRIPE_PUBLISHABLE_KEY")]
@@ -95,7 +101,8 @@ impl PaymentArgs {
     }
 
     /// The engine's payment configuration; a key without a webhook secret
-    /// (or the reverse) is a configuration error.
+    /// (or the reverse), or a Connect webhook secret without them, is a
+    /// configuration error.
     pub fn config(&self) -> Result<PaymentsConfig> {
         let stripe = match (&self.stripe_secret_key, &self.stripe_webhook_secret) {
             (Some(key), Some(webhook)) => {
@@ -104,8 +111,15 @@ impl PaymentArgs {
                     api_base: self.stripe_api_base.clone(),
                     onboarding_return_url: format!("{base}{ONBOARDING_RETURN_PATH}"),
                     onboarding_refresh_url: format!("{base}{ONBOARDING_REFRESH_PATH}"),
+                    connect_webhook_secret: self.stripe_connect_webhook_secret.clone(),
                     ..StripeConfig::new(key.clone(), webhook.clone())
                 })
+            }
+            (None, None) if self.stripe_connect_webhook_secret.is_some() => {
+                return Err(Error::Config(
+                    "DROPLY_STRIPE_CONNECT_WEBHOOK_SECRET is set without DROPLY_STRIPE_SECRET_KEY"
+                        .to_owned(),
+                ));
             }
             (None, None) => None,
             _ => {
@@ -143,4 +157,70 @@ impl PaymentArgs {
 /// An ISO 4217 code from the supported list (`USD`).
 fn parse_currency(text: &str) -> std::result::Result<Currency, String> {
     Currency::parse(text).map_err(|err| err.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Flags {
+        #[command(flatten)]
+        payments: PaymentArgs,
+    }
+
+    fn flags(args: &[&str]) -> PaymentArgs {
+        let mut argv = vec!["droply"];
+        argv.extend_from_slice(args);
+        Flags::try_parse_from(argv).expect("flags").payments
+    }
+
+    /// Regression: the Connect endpoint's secret could not be given, so the
+    /// events of connected accounts it signs were refused.
+    #[test]
+    fn the_connect_webhook_secret_is_kept_beside_the_webhook_secret_and_never_shown() {
+        let args = flags(&[
+            "--stripe-secret-key",
+            "sk_test_key_123",
+            "--stripe-webhook-secret",
+            "whsec_account_456",
+            "--stripe-connect-webhook-secret",
+            "whsec_connect_789",
+        ]);
+        let config = args.config().expect("config");
+        let stripe = config.stripe.as_ref().expect("stripe on");
+        let connect = stripe
+            .connect_webhook_secret
+            .as_ref()
+            .expect("the Connect secret");
+        assert_eq!(connect.expose_secret(), "whsec_connect_789");
+        assert_eq!(stripe.webhook_secrets().len(), 2);
+        for debug in [format!("{args:?}"), format!("{config:?}")] {
+            assert!(!debug.contains("whsec_connect_789"), "{debug}");
+            assert!(!debug.contains("whsec_account_456"), "{debug}");
+        }
+        let without = flags(&[
+            "--stripe-secret-key",
+            "sk_test_key_123",
+            "--stripe-webhook-secret",
+            "whsec_account_456",
+        ])
+        .config()
+        .expect("config");
+        let stripe = without.stripe.as_ref().expect("stripe on");
+        assert!(stripe.connect_webhook_secret.is_none());
+        assert_eq!(stripe.webhook_secrets().len(), 1);
+    }
+
+    #[test]
+    fn a_connect_webhook_secret_without_stripe_is_refused() {
+        assert!(
+            flags(&["--stripe-connect-webhook-secret", "whsec_connect_789"])
+                .config()
+                .is_err()
+        );
+    }
 }

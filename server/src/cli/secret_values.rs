@@ -94,10 +94,11 @@ mod tests {
 
     /// The flags read by an [`super::Unechoed`] parser that also take their
     /// value from the environment (`migrate --from`/`--to` take none).
-    const SECRET_FLAGS: [&str; 8] = [
+    const SECRET_FLAGS: [&str; 9] = [
         "store",
         "stripe_secret_key",
         "stripe_webhook_secret",
+        "stripe_connect_webhook_secret",
         "daily_api_key",
         "daily_webhook_secret",
         "google_client_secret",

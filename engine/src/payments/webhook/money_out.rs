@@ -2,6 +2,14 @@
 //! (its state read from Stripe when the event arrives, since events come in any order),
 //! `transfer.reversed` (what came back, once) and `payout.paid` / `payout.failed`.
 //!
+//! A payout of ours is a Stripe transfer to the expert's connected account; the bank
+//! payouts from that account are made by Stripe on its own schedule and carry none of
+//! our metadata. An untagged `payout.paid` of a user's connected account (the event's
+//! top-level `account`) marks `paid` every `in_transit` payout of that user made before
+//! the bank payout was created: an automatic payout sweeps the whole available balance,
+//! and our transfers are available at once. An untagged `payout.failed` changes none of
+//! our payouts (the money stays in the account's balance and Stripe tries again).
+//!
 //! Two deliveries of `account.updated` for one account can run at once (on one node or
 //! several): each reads the account from Stripe, then writes what it read, and the read
 //! that started first may be written last, leaving an older state (an expert stuck
@@ -13,12 +21,12 @@
 //! that read sends an event of its own. No lock and no new stored field is needed, and
 //! it holds across nodes sharing a PostgreSQL store.
 
-use droply_models::{Payout, PayoutId, PayoutStatus, StripeAccountStatus, User, UserId};
+use droply_models::{Payout, PayoutId, PayoutStatus, StripeAccountStatus, Timestamp, User, UserId};
 use serde_json::Value;
 
 use super::{Applied, Context, Tag, amount_in, metadata_id, not_ours, tag_of, text};
 use crate::payments::{META_PAYOUT, META_USER, Payments, account_status_from, ledger};
-use crate::store::{Store, Txn};
+use crate::store::{IndexName, KeyBuilder, Store, Txn};
 use crate::{Error, Result};
 
 /// How many times [`settle_account`] reads an account again before it gives up
@@ -138,9 +146,12 @@ impl Context<'_> {
             id: user_id,
         })?;
         if user.stripe_account_id.as_deref() != Some(account_id) {
-            return Err(Error::Invalid(format!(
-                "account {account_id} is not user {user_id}'s connected account"
-            )));
+            // The user has another account now (or none): an event of the old one
+            // changes nothing, as in `settle_account`, and is not retried.
+            return Ok((
+                format!("ignored: account {account_id} is no longer user {user_id}'s"),
+                None,
+            ));
         }
         let (status, payouts) = state_of(account);
         write_state(txn, user, status, payouts)?;
@@ -226,12 +237,14 @@ impl Context<'_> {
         kind: &str,
     ) -> Result<Applied> {
         let Some(mut payout) = self.payout_for(txn, object)? else {
-            return Ok(not_ours());
+            return match (self.tag(object), self.account) {
+                (Tag::Untagged, Some(account)) => {
+                    self.bank_payout_settled(txn, account, object, kind)
+                }
+                _ => Ok(not_ours()),
+            };
         };
-        if matches!(
-            payout.status,
-            PayoutStatus::Failed | PayoutStatus::Cancelled
-        ) {
+        if is_over(payout.status) {
             return Ok((format!("payout {} is over", payout.id), None));
         }
         payout.stripe_payout_id = Some(text(object, "id")?.to_owned());
@@ -249,4 +262,84 @@ impl Context<'_> {
             None,
         ))
     }
+
+    /// An untagged `payout.paid` / `payout.failed` of connected account `account`: a
+    /// bank payout Stripe made from it (see the module's docs). Paid, it marks `paid`
+    /// (with its id) every `in_transit` payout of the account's holder made before it
+    /// was created, in this one write; failed, it changes nothing and is logged.
+    fn bank_payout_settled(
+        &self,
+        txn: &mut Txn<'_>,
+        account: &str,
+        bank_payout: &Value,
+        kind: &str,
+    ) -> Result<Applied> {
+        let Some(user) = holder_of(txn, account)? else {
+            return Ok(not_ours());
+        };
+        if kind != "payout.paid" {
+            let code = bank_payout
+                .get("failure_code")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown");
+            tracing::warn!(
+                user = user.id.get(),
+                failure_code = code,
+                "a bank payout of a connected account failed; the money stays in its Stripe balance"
+            );
+            return Ok((
+                format!(
+                    "user {}'s bank payout failed ({code}); no payout changes",
+                    user.id
+                ),
+                None,
+            ));
+        }
+        let bank_payout_id = text(bank_payout, "id")?;
+        let made_at = bank_payout
+            .get("created")
+            .and_then(Value::as_i64)
+            .and_then(|secs| Timestamp::from_micros(secs.saturating_mul(1_000_000)).ok())
+            .ok_or_else(|| Error::Invalid("the payout has no valid created time".to_owned()))?;
+        // The user's payouts made before `made_at` (the index is keyed by owner, then
+        // time): a payout made later was not in the balance the bank payout swept.
+        let owner = KeyBuilder::new().u64(user.id.get());
+        let earlier: Vec<Payout> = txn.list_index_range(
+            IndexName::PayoutsByUser,
+            &owner.clone().build(),
+            &owner.time(made_at).build(),
+        )?;
+        let mut paid = 0_usize;
+        for mut payout in earlier {
+            if payout.status != PayoutStatus::InTransit {
+                continue;
+            }
+            payout.status = PayoutStatus::Paid;
+            payout.stripe_payout_id = Some(bank_payout_id.to_owned());
+            payout.paid_at.get_or_insert(txn.now());
+            txn.update(payout)?;
+            paid += 1;
+        }
+        Ok((
+            format!(
+                "bank payout {bank_payout_id} paid {paid} of user {}'s payouts",
+                user.id
+            ),
+            None,
+        ))
+    }
+}
+
+/// Whether a payout can no longer move (a bank payout's event changes it no more).
+fn is_over(status: PayoutStatus) -> bool {
+    matches!(status, PayoutStatus::Failed | PayoutStatus::Cancelled)
+}
+
+/// The user whose connected account is `account`, if any. Only experts are onboarded
+/// (`onboarding::start_onboarding`), so only they are read.
+fn holder_of(txn: &Txn<'_>, account: &str) -> Result<Option<User>> {
+    Ok(txn
+        .list_index::<User>(IndexName::Experts, &[])?
+        .into_iter()
+        .find(|user| user.stripe_account_id.as_deref() == Some(account)))
 }
