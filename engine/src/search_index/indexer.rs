@@ -9,7 +9,10 @@
 //! indexes; the applied number is the smallest of the four, so a crash between them
 //! replays the batch, which is harmless because applying reads current rows. The store
 //! is flushed before the indexes commit, so they never reflect a write a crash could
-//! undo, and indexes found ahead of their store are rebuilt. When replaced and removed vectors pile up, the vector graph is compacted on a
+//! undo, and indexes found ahead of their store are rebuilt. Before they commit, the
+//! manifest records the mark of the batch's last change; on open, a store whose change
+//! at that number is another one (restored from an older copy, then written past the
+//! index's position) has the indexes rebuilt too. When replaced and removed vectors pile up, the vector graph is compacted on a
 //! thread of its own while the indexer goes on following the feed.
 
 use std::collections::BTreeSet;
@@ -20,9 +23,11 @@ use std::time::Duration;
 use droply_index::{ContentDoc, ExpertDoc};
 use droply_models::{CategoryId, Content, ContentId, User, UserId};
 
+use super::change_mark::ChangeMark;
 use super::content_document::{content_document, is_searchable};
 use super::expert_document::{expert_document, has_category};
-use super::rebuild::{embed_content_into, embed_into, open_saved, rebuild};
+use super::manifest::Manifest;
+use super::rebuild::{embed_content_into, embed_into, open_saved, rebuild, write_manifest};
 use super::shared::{Indexes, Shared};
 use super::status::IndexState;
 use crate::store::{Change, EntityKind};
@@ -88,8 +93,13 @@ fn compact_in_background(indexes: &Arc<Indexes>) {
 
 fn load_or_rebuild(shared: &Arc<Shared>) -> Result<Arc<Indexes>> {
     shared.set_state(IndexState::Opening);
-    let saved = open_saved(&shared.dir, shared.embedder.as_ref(), &shared.config)
-        .and_then(|indexes| not_ahead_of(&shared.store, indexes));
+    let saved = match open_saved(&shared.dir, shared.embedder.as_ref(), &shared.config) {
+        Ok((indexes, manifest)) => match out_of_step(&shared.store, &indexes, &manifest)? {
+            None => Ok(indexes),
+            Some(reason) => Err(reason),
+        },
+        Err(reason) => Err(reason),
+    };
     match saved {
         Ok(indexes) => {
             let indexes = Arc::new(indexes);
@@ -108,16 +118,36 @@ fn load_or_rebuild(shared: &Arc<Shared>) -> Result<Arc<Indexes>> {
     }
 }
 
-/// Refuses indexes that committed a sequence number the store does not have (a store
-/// restored from an older copy): what they hold may be rows the store never kept.
-fn not_ahead_of(store: &Store, indexes: Indexes) -> std::result::Result<Indexes, String> {
+/// Why saved indexes cannot go on following `store` (they are rebuilt), `None` when
+/// they can. Refused: indexes that committed a sequence number the store does not have
+/// (a store restored from an older copy), since what they hold may be rows the store
+/// never kept; and indexes whose manifest marks a last applied change the store has
+/// not got at that number (a store restored from an older copy and written past the
+/// index's position), since the rows the abandoned changes touched would stay wrong.
+fn out_of_step(store: &Store, indexes: &Indexes, manifest: &Manifest) -> Result<Option<String>> {
     let (newest, last) = (indexes.newest_seq(), store.last_seq());
     if newest > last {
-        return Err(format!(
+        return Ok(Some(format!(
             "the index reflects change {newest}, the store ends at {last}"
-        ));
+        )));
     }
-    Ok(indexes)
+    match &manifest.last_change {
+        Some(mark) => {
+            let mismatch = mark.mismatch(store)?;
+            if let Some(reason) = &mismatch {
+                tracing::warn!(
+                    %reason,
+                    seq = mark.seq,
+                    "the saved search index does not match the store"
+                );
+            }
+            Ok(mismatch)
+        }
+        // Unknown (a manifest written before marks were kept, or an empty store): the
+        // sequence numbers alone are checked, as before, so that upgrading does not
+        // rebuild every deployment's index; the next batch applied records a mark.
+        None => Ok(None),
+    }
 }
 
 fn rebuild_now(shared: &Arc<Shared>, reason: &str) -> Result<Arc<Indexes>> {
@@ -163,9 +193,11 @@ fn follow_once(shared: &Shared, indexes: &Indexes) -> std::result::Result<(), Fo
             applied + 1
         )));
     }
-    let up_to = changes.last().map_or(applied, |c| c.seq);
+    let Some(final_change) = changes.last() else {
+        return Ok(());
+    };
     let touched = touched(shared, &changes)?;
-    apply(shared, indexes, &touched, up_to)?;
+    apply(shared, indexes, &touched, &ChangeMark::of(final_change))?;
     shared.publish_applied(indexes.applied_seq());
     shared.set_error(None);
     Ok(())
@@ -209,14 +241,15 @@ fn touched(shared: &Shared, changes: &[Change]) -> Result<Touched> {
 }
 
 /// Brings the entries of what was `touched` in line with their current rows and
-/// commits every index as the state at `up_to`: the vector indexes first, then the
-/// text indexes.
+/// commits every index as the state at the change `last`: the manifest records its
+/// mark first, then the vector indexes commit, then the text indexes.
 pub(crate) fn apply(
     shared: &Shared,
     indexes: &Indexes,
     touched: &Touched,
-    up_to: u64,
+    last: &ChangeMark,
 ) -> Result<()> {
+    let up_to = last.seq;
     let mut experts: Vec<User> = Vec::new();
     let mut gone: Vec<UserId> = Vec::new();
     for id in &touched.users {
@@ -242,6 +275,9 @@ pub(crate) fn apply(
     // commit is visible); make them durable before any index commits what it read,
     // so that no index ever holds a row a crash could take back.
     shared.store.flush()?;
+    // Recorded before any index commits `up_to`, so the mark is never behind what an
+    // index holds: on open, the store must still have this very change.
+    write_manifest(&shared.dir, shared.embedder.as_ref(), Some(last.clone()))?;
     let refs: Vec<&User> = experts.iter().collect();
     embed_into(&indexes.vectors, shared.embedder.as_ref(), &refs)?;
     indexes.vectors.remove(&gone)?;

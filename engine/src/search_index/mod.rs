@@ -13,11 +13,13 @@
 //! `profile_text` decides what is embedded and who is an expert; `expert_document` what
 //! the text index holds; `content_document` which content is searchable, its document
 //! and its embedded text; `content_search` the handle's content searches; `manifest`
-//! what built the indexes; `indexer` follows the feed;
+//! what built the indexes; `change_mark` the last change they applied, checked against
+//! the store on open; `indexer` follows the feed;
 //! `rebuild` builds from scratch; `shared` is what the indexer thread and the handle
 //! share; `handle` is the [`SearchIndex`] callers hold; `parity` compares it
 //! with a rebuild; `status` and `config` are what they say.
 
+mod change_mark;
 mod config;
 mod content_document;
 mod content_search;
@@ -32,6 +34,7 @@ mod rebuild;
 mod shared;
 mod status;
 
+pub use change_mark::ChangeMark;
 pub use config::{ProgressCallback, SearchIndexConfig};
 pub use content_document::{
     content_document, content_embedding_text, content_embedding_version, is_searchable,

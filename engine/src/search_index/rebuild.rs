@@ -1,7 +1,7 @@
 //! Building the indexes from the store: every expert's document and embedding, then
 //! every published content item's, in batches, with progress. The store's last sequence
 //! number is read before the scan, so changes made during the rebuild are applied again
-//! afterwards (applying is idempotent).
+//! afterwards (applying is idempotent); the manifest, written last, marks that change.
 
 use std::path::Path;
 
@@ -12,6 +12,7 @@ use droply_index::{
 };
 use droply_models::{Content, ContentId, User, UserId};
 
+use super::change_mark::ChangeMark;
 use super::config::SearchIndexConfig;
 use super::content_document::{
     content_document, content_embedding_text, content_embedding_version, is_searchable,
@@ -33,7 +34,7 @@ pub(crate) const CONTENT_TEXT_DIR: &str = "content_text";
 /// The content vector index's directory under the search directory.
 pub(crate) const CONTENT_VECTOR_DIR: &str = "content_vectors";
 
-/// The manifest an index built now with `embedder` gets.
+/// The manifest an index built now with `embedder` gets (without a change mark).
 pub(crate) fn expected_manifest(embedder: &dyn TextEmbedder) -> Manifest {
     Manifest {
         schema_version: SEARCH_SCHEMA_VERSION,
@@ -41,7 +42,22 @@ pub(crate) fn expected_manifest(embedder: &dyn TextEmbedder) -> Manifest {
         content_schema_version: CONTENT_SCHEMA_VERSION,
         embedder: embedder.fingerprint().to_owned(),
         dimension: embedder.dimension(),
+        last_change: None,
     }
+}
+
+/// Writes into `dir` the manifest of indexes built with `embedder` that applied the
+/// change `mark` (`None`: unknown).
+pub(crate) fn write_manifest(
+    dir: &Path,
+    embedder: &dyn TextEmbedder,
+    mark: Option<ChangeMark>,
+) -> Result<()> {
+    Manifest {
+        last_change: mark,
+        ..expected_manifest(embedder)
+    }
+    .write(dir)
 }
 
 /// Embeds the texts of `items` (id, embedding version, text) whose vector is not at
@@ -151,6 +167,7 @@ pub(crate) fn rebuild(
     let started = std::time::Instant::now();
     Manifest::remove(dir)?;
     let seq = store.last_seq();
+    let mark = ChangeMark::read(store, seq)?;
     let mut progress = Progress {
         done: 0,
         total: (store.count::<User>() + store.count::<Content>()) as u64,
@@ -185,7 +202,7 @@ pub(crate) fn rebuild(
     save_fresh(&dir.join(CONTENT_VECTOR_DIR), |at| {
         content_vectors.save_to(at, seq)
     })?;
-    expected_manifest(embedder).write(dir)?;
+    write_manifest(dir, embedder, mark)?;
     tracing::info!(
         experts = text.len(),
         content = content_text.len(),
@@ -210,13 +227,13 @@ fn save_fresh(dir: &Path, save: impl FnOnce(&Path) -> droply_index::Result<()>) 
     Ok(())
 }
 
-/// Opens the saved indexes in `dir` if they were built by this schema and `embedder`;
-/// `Err(reason)` says why they must be rebuilt.
+/// Opens the saved indexes in `dir` if they were built by this schema and `embedder`,
+/// with their manifest; `Err(reason)` says why they must be rebuilt.
 pub(crate) fn open_saved(
     dir: &Path,
     embedder: &dyn TextEmbedder,
     config: &SearchIndexConfig,
-) -> std::result::Result<Indexes, String> {
+) -> std::result::Result<(Indexes, Manifest), String> {
     let manifest = Manifest::read(dir).ok_or_else(|| "missing or unfinished index".to_owned())?;
     let expected = expected_manifest(embedder);
     if manifest.schema_version != expected.schema_version
@@ -246,10 +263,11 @@ pub(crate) fn open_saved(
         config.vector.clone(),
     )
     .map_err(|err| err.to_string())?;
-    Ok(Indexes {
+    let indexes = Indexes {
         text,
         vectors,
         content_text,
         content_vectors,
-    })
+    };
+    Ok((indexes, manifest))
 }

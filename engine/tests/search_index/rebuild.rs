@@ -1,14 +1,16 @@
-//! Rebuilds: an index built by another model or schema version, damaged, missing, or
-//! ahead of its store is rebuilt from the store on open, with progress reported; a
-//! healthy one is loaded, not rebuilt.
+//! Rebuilds: an index built by another model or schema version, damaged, missing,
+//! ahead of its store, or marking a last change its store has not got (a store restored
+//! from an older copy and written past it) is rebuilt from the store on open, with
+//! progress reported; a healthy one is loaded, not rebuilt, even from a manifest
+//! written before change marks were kept or after the feed was truncated.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use droply_engine::search_index::{IndexState, Manifest, SearchIndexConfig};
+use droply_engine::search_index::{ChangeMark, IndexState, Manifest, SearchIndexConfig};
 use droply_engine::{SearchIndex, Store};
-use droply_index::TextEmbedder;
+use droply_index::{ExpertFilters, TextEmbedder};
 
 use crate::hash_embedder::HashEmbedder;
 use crate::support::{assert_parity, busy_config, expert};
@@ -200,4 +202,173 @@ fn an_index_ahead_of_its_store_rebuilds() {
     assert!(rebuilt(&second), "an index ahead of its store is rebuilt");
     assert_parity(&second.index, &older, "after going back to the older store");
     assert_eq!(second.index.status().text_documents, 30);
+}
+
+/// Adds `count` experts named `{prefix}{i}x` with `profession` and `skill`.
+fn add_experts(store: &Store, prefix: &str, count: usize, profession: &str, skill: &str) {
+    for i in 0..count {
+        store
+            .users()
+            .create(expert(&format!("{prefix}{i}x"), profession, skill))
+            .expect("expert");
+    }
+}
+
+/// The store's change `seq`, marked.
+fn store_mark(store: &Store, seq: u64) -> ChangeMark {
+    let changes = store.changes_since(seq - 1, 1).expect("changes");
+    let change = changes.first().expect("the feed holds the change");
+    assert_eq!(change.seq, seq);
+    ChangeMark::of(change)
+}
+
+/// Regression: the index committed up to a change the store later lost (restored from
+/// an older copy), and the store was written past that number again. The sequence
+/// numbers agreed and the next entry existed, so the index was loaded and the rows
+/// the abandoned changes had written (experts who no longer exist, under ids the new
+/// experts took) stayed in it for good.
+#[test]
+fn a_store_restored_from_a_backup_and_written_past_the_index_rebuilds_it() {
+    let (dir, store) = seeded();
+    drop(store);
+    let backup = dir.path().join("store-backup");
+    copy_dir(&dir.path().join("store"), &backup);
+
+    // The index is built at the backup's position, then follows ten gardeners.
+    let store = Store::open(dir.path().join("store")).expect("reopen");
+    let first = open_with(dir.path(), &store, "m1");
+    add_experts(&store, "late", 10, "Gardener", "Topiary");
+    assert!(
+        first
+            .index
+            .wait_until_applied(store.last_seq(), Duration::from_secs(60)),
+        "{:?}",
+        first.index.status()
+    );
+    assert_eq!(first.index.status().text_documents, 40);
+    let index_seq = first.index.applied_seq();
+    drop(first);
+    drop(store);
+
+    // The store goes back to its older copy and fifteen bakers are written: the feed
+    // passes the index's position with other changes under the same numbers.
+    let restored = Store::open(&backup).expect("restored store");
+    add_experts(&restored, "baker", 15, "Baker", "Sourdough");
+    assert!(
+        restored.last_seq() >= index_seq,
+        "the restored store must reach the index's position ({} < {index_seq})",
+        restored.last_seq()
+    );
+    let second = open_with(dir.path(), &restored, "m1");
+    assert!(
+        rebuilt(&second),
+        "an index whose last change the store has not got is rebuilt"
+    );
+    assert_parity(&second.index, &restored, "after the restore and new writes");
+    assert_eq!(second.index.status().text_documents, 45);
+    let gardeners = second
+        .index
+        .text_search("Topiary", &ExpertFilters::default(), 50)
+        .expect("search");
+    for (id, _) in &gardeners {
+        let user = restored.users().find(*id).expect("find");
+        assert!(
+            user.is_some_and(|user| user.profession == "Gardener"),
+            "{id:?} was found by an abandoned gardener's document"
+        );
+    }
+    let bakers = second
+        .index
+        .text_search("Sourdough", &ExpertFilters::default(), 50)
+        .expect("search");
+    assert_eq!(bakers.len(), 15, "every baker is searchable: {bakers:?}");
+}
+
+#[test]
+fn an_unchanged_store_with_a_marked_manifest_is_loaded_not_rebuilt() {
+    let (dir, store) = seeded();
+    let first = open_with(dir.path(), &store, "m1");
+    let search = dir.path().join("search");
+    let built = Manifest::read(&search).expect("manifest");
+    assert_eq!(
+        built.last_change,
+        Some(store_mark(&store, store.last_seq())),
+        "a rebuild marks the store's last change"
+    );
+    add_experts(&store, "more", 5, "Gardener", "Topiary");
+    assert!(
+        first
+            .index
+            .wait_until_applied(store.last_seq(), Duration::from_secs(60)),
+        "{:?}",
+        first.index.status()
+    );
+    drop(first);
+    let followed = Manifest::read(&search).expect("manifest");
+    assert_eq!(
+        followed.last_change,
+        Some(store_mark(&store, store.last_seq())),
+        "following the feed marks the last change applied"
+    );
+
+    let second = open_with(dir.path(), &store, "m1");
+    assert!(!rebuilt(&second), "the saved index is reused");
+    assert_eq!(second.index.status().state, IndexState::Following);
+    assert_parity(&second.index, &store, "reloaded with a mark");
+}
+
+#[test]
+fn a_manifest_written_before_change_marks_is_loaded_not_rebuilt() {
+    let (dir, store) = seeded();
+    drop(open_with(dir.path(), &store, "m1"));
+    let search = dir.path().join("search");
+    let manifest = Manifest::read(&search).expect("manifest");
+    let old_format = format!(
+        r#"{{"schema_version": {}, "text_schema_version": {}, "content_schema_version": {}, "embedder": "{}", "dimension": {}}}"#,
+        manifest.schema_version,
+        manifest.text_schema_version,
+        manifest.content_schema_version,
+        manifest.embedder,
+        manifest.dimension
+    );
+    std::fs::write(search.join("manifest.json"), old_format).expect("old manifest");
+    assert_eq!(
+        Manifest::read(&search)
+            .expect("an old manifest reads")
+            .last_change,
+        None
+    );
+
+    let reopened = open_with(dir.path(), &store, "m1");
+    assert!(!rebuilt(&reopened), "upgrading does not force a rebuild");
+    assert_parity(&reopened.index, &store, "old manifest");
+    add_experts(&store, "after", 3, "Gardener", "Topiary");
+    assert_parity(&reopened.index, &store, "old manifest, then a write");
+    assert_eq!(
+        Manifest::read(&search).expect("manifest").last_change,
+        Some(store_mark(&store, store.last_seq())),
+        "the next batch applied records a mark"
+    );
+}
+
+#[test]
+fn a_marked_index_whose_feed_was_truncated_is_loaded_not_rebuilt() {
+    let (dir, store) = seeded();
+    drop(open_with(dir.path(), &store, "m1"));
+    assert!(
+        Manifest::read(&dir.path().join("search"))
+            .expect("manifest")
+            .last_change
+            .is_some()
+    );
+    store
+        .truncate_changes(store.last_seq())
+        .expect("truncate the feed the index applied");
+    let reopened = open_with(dir.path(), &store, "m1");
+    assert!(
+        !rebuilt(&reopened),
+        "a change pruned from the feed is no reason to rebuild"
+    );
+    add_experts(&store, "later", 3, "Gardener", "Topiary");
+    assert_parity(&reopened.index, &store, "after truncating the feed");
 }
