@@ -9,7 +9,6 @@
 //! the revocations that are due are sent again.
 
 use std::collections::HashSet;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use droply_models::{Booking, BookingId, Timestamp, UserId};
 use secrecy::SecretString;
@@ -21,7 +20,7 @@ use super::crypto::SecretKey;
 use super::google_client::{EventBody, GoogleClient, GoogleError, GoogleFailure, TokenGrant};
 use super::outbox::{CalendarEvent, CalendarOp, CalendarOpKind, has_event};
 use crate::availability::Interval;
-use crate::store::{Record, Store};
+use crate::store::{Record, Store, TurnGuard, TurnName};
 use crate::{Error, Result};
 
 mod closing;
@@ -58,17 +57,16 @@ struct Google {
 }
 
 /// Calendar sync: its configuration and, when Google is configured, the
-/// client and the key.
+/// client and the key. A grant changes at Google (a code exchanged and its
+/// connection stored, or a revocation sent) only in the store-wide turn
+/// [`TurnName::GrantChange`], whichever node does it: a revocation of an
+/// expert's old grant sent while their new consent is exchanged could end
+/// the new grant (Google revokes a client's access to the account); in
+/// turn, each sees what the other did.
 #[derive(Debug)]
 pub struct CalendarSync {
     config: CalendarConfig,
     google: Option<Google>,
-    /// Held while a grant changes at Google from this process: a code
-    /// exchanged and its connection stored, or a revocation sent. A
-    /// revocation of an expert's old grant sent while their new consent is
-    /// exchanged could end the new grant (Google revokes a client's access
-    /// to the account); in turn, each sees what the other did.
-    grant_change: Mutex<()>,
 }
 
 impl CalendarSync {
@@ -82,11 +80,7 @@ impl CalendarSync {
             }),
             _ => None,
         };
-        Ok(CalendarSync {
-            config,
-            google,
-            grant_change: Mutex::new(()),
-        })
+        Ok(CalendarSync { config, google })
     }
 
     /// The configuration.
@@ -107,12 +101,10 @@ impl CalendarSync {
         Ok(self.google()?.client.config())
     }
 
-    /// Takes the turn to change a grant at Google ([`CalendarSync`]'s
-    /// `grant_change`).
-    fn grant_change_turn(&self) -> MutexGuard<'_, ()> {
-        self.grant_change
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// Takes the turn to change a grant at Google, store-wide (every node
+    /// sharing `store` waits for it; `Overloaded` after a bounded wait).
+    fn grant_change_turn(&self, store: &Store) -> Result<TurnGuard> {
+        store.exclusive_turn(TurnName::GrantChange)
     }
 
     /// One pass: busy times of every connected expert, then the outbox,

@@ -26,6 +26,7 @@ mod secret_key;
 mod shared_files;
 mod sled_trees;
 mod tree_id;
+mod turns;
 mod txn;
 
 use std::path::PathBuf;
@@ -44,6 +45,7 @@ pub use record::{IndexEntry, Record, RecordId, UniqueEntry};
 pub(crate) use secret_key::SecretKeyCell;
 pub use shared_files::SharedFiles;
 pub use tree_id::{EntityKind, IndexName, TreeId, UniqueName};
+pub use turns::{TURN_WAIT, TurnGuard, TurnName};
 pub use txn::{MAX_ID, Txn};
 
 use crate::Result;
@@ -330,6 +332,15 @@ impl Store {
             Backend::Sled(_) => Ok(true),
             Backend::Postgres(pg) => pg::off_runtime(|| pg.leads_jobs()),
         }
+    }
+
+    /// Takes the store-wide turn `name`, waiting up to [`TURN_WAIT`] for
+    /// whoever holds it, on this node or (PostgreSQL) any other sharing the
+    /// database; [`crate::Error::Overloaded`] after that. The turn lasts
+    /// until the guard drops. It is no write transaction: network calls may
+    /// happen in it.
+    pub fn exclusive_turn(&self, name: TurnName) -> Result<TurnGuard> {
+        turns::take(self, name, TURN_WAIT)
     }
 
     /// Whether this store is kept by PostgreSQL.

@@ -90,6 +90,10 @@ impl CalendarSync {
             return Err(Error::Invalid("`code` is missing or too long".to_owned()));
         }
         let hash = state_hash(state);
+        // No revocation is sent, from any node, until the new grant is
+        // stored; taken before the state is spent, so that a busy answer
+        // leaves the consent to be completed again.
+        let _turn = self.grant_change_turn(store)?;
         // Single use: the state is deleted before anything else happens.
         let taken = store.write(|txn| {
             let Some(id) = txn.lookup_unique(UniqueName::OAuthState, hash.as_bytes())? else {
@@ -111,8 +115,6 @@ impl CalendarSync {
             ));
         }
         let verifier = google.key.open(&row.verifier, &verifier_aad(&hash))?;
-        // No revocation is sent from here until the new grant is stored.
-        let _turn = self.grant_change_turn();
         let grant = google
             .client
             .exchange_code(code, &verifier)

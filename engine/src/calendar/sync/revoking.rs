@@ -8,8 +8,8 @@
 //! unsent (see [`crate::calendar::PendingRevocation`]). One whose expert
 //! still has event operations queued (their account closed: see `closing`)
 //! waits until the outbox has sent them with the grant. Every call to
-//! Google happens outside the store's write transactions, in the turn of
-//! `grant_change`.
+//! Google happens outside the store's write transactions, in the store-wide
+//! turn [`crate::store::TurnName::GrantChange`] (whichever node sends it).
 
 use droply_models::{Timestamp, UserId};
 use secrecy::ExposeSecret;
@@ -116,7 +116,7 @@ impl CalendarSync {
         Ok(())
     }
 
-    /// Sends revocation `id` (read again in the turn of `grant_change`)
+    /// Sends revocation `id` (read again in the grant-change turn)
     /// and records the outcome after the call: deleted when Google took it,
     /// else kept with its next attempt's time, or given up. With
     /// `wait_for_ops`, it waits while its expert's event operations are
@@ -129,7 +129,7 @@ impl CalendarSync {
         now: Timestamp,
         wait_for_ops: bool,
     ) -> Result<Revocation> {
-        let _turn = self.grant_change_turn();
+        let _turn = self.grant_change_turn(store)?;
         let Some(row) = store.get::<PendingRevocation>(id)? else {
             return Ok(Revocation::NotSent);
         };

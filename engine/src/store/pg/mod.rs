@@ -21,6 +21,7 @@ mod node_bus;
 mod pool;
 mod session;
 pub(crate) mod trees;
+pub(crate) mod turns;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
