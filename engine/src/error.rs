@@ -134,9 +134,13 @@ pub enum Error {
     /// asked of a service running without it.
     #[error("video (Daily.co) is not configured on this server")]
     VideoNotConfigured,
-    /// A request made no sense (bad cursor, bad reference, ...).
+    /// A request made no sense (bad reference, ...).
     #[error("invalid: {0}")]
     Invalid(String),
+    /// A well-formed page cursor that another list returned (another
+    /// person's, another role's or another kind's).
+    #[error("cursor is not one this list returned")]
+    InvalidCursor,
     /// A search filter cannot be parsed or names what cannot be filtered.
     #[error("{0}")]
     InvalidFilter(String),
@@ -183,6 +187,7 @@ impl Error {
                 | Error::SlotUnavailable
                 | Error::Model(_)
                 | Error::Invalid(_)
+                | Error::InvalidCursor
                 | Error::InvalidFilter(_)
                 | Error::InvalidFacets(_)
                 | Error::Unauthorized

@@ -372,3 +372,81 @@ fn saving_and_forgetting_in_a_loop_records_each_once_a_day() {
     let list = app.authed("GET", "/v1/favorites", &token, None);
     assert_eq!(list.body["experts"].as_array().map(Vec::len), Some(1));
 }
+
+/// Regression: a well-formed cursor of another list (here another person's)
+/// was refused as 400 `invalid_input` by the store, while a malformed one is
+/// 400 `invalid_parameter`; both are a bad `cursor` query parameter.
+#[test]
+fn a_cursor_of_another_list_is_an_invalid_parameter_like_a_malformed_cursor() {
+    let app = spawn_app();
+    let (_, carl) = app.register("carl");
+    let (_, dora) = app.register("dora");
+    for name in ["expert1", "expert2"] {
+        let (id, _) = app.register(name);
+        app.make_expert(id, "Europe/Berlin");
+        for token in [&carl, &dora] {
+            let saved = app.authed("POST", &format!("/v1/favorites/{id}"), token, None);
+            assert_eq!(saved.status, 201, "{}", saved.raw);
+        }
+    }
+    let first = app.authed("GET", "/v1/favorites?limit=1", &carl, None);
+    assert_eq!(first.status, 200, "{}", first.raw);
+    let carls = first.body["next_cursor"]
+        .as_str()
+        .expect("cursor")
+        .to_owned();
+    // Carl's cursor pages on through Carl's own list.
+    let own = app.authed(
+        "GET",
+        &format!("/v1/favorites?limit=1&cursor={carls}"),
+        &carl,
+        None,
+    );
+    assert_eq!(own.status, 200, "{}", own.raw);
+    // Dora sending it, to her favorites or her bookings, is refused as a
+    // malformed cursor is.
+    for path in [
+        format!("/v1/favorites?cursor={carls}"),
+        format!("/v1/bookings?cursor={carls}"),
+        format!("/v1/bookings?role=provider&cursor={carls}"),
+        "/v1/favorites?cursor=nonsense".to_owned(),
+    ] {
+        let refused = app.authed("GET", &path, &dora, None);
+        assert_eq!(
+            (refused.status, error_code(&refused).as_str()),
+            (400, "invalid_parameter"),
+            "{path}: {}",
+            refused.raw
+        );
+        assert!(
+            refused.body["message"]
+                .as_str()
+                .is_some_and(|message| message.contains("cursor")),
+            "{path}: {}",
+            refused.raw
+        );
+    }
+    app.assert_no_leaks();
+}
+
+/// Regression: `GET /v1/favorites` was the one list refusing a query
+/// parameter it does not know (400), where `/v1/bookings` and the other
+/// lists ignore it (a cache-buster such as `_=123`).
+#[test]
+fn favorites_list_ignores_unknown_query_parameters_like_the_other_lists() {
+    let app = spawn_app();
+    let (_, carl) = app.register("carl");
+    let (grace, _) = app.register("grace");
+    app.make_expert(grace, "Europe/Berlin");
+    let saved = app.authed("POST", &format!("/v1/favorites/{grace}"), &carl, None);
+    assert_eq!(saved.status, 201, "{}", saved.raw);
+    for path in ["/v1/favorites?limit=5&_=123", "/v1/bookings?limit=5&_=123"] {
+        let listed = app.authed("GET", path, &carl, None);
+        assert_eq!(listed.status, 200, "{path}: {}", listed.raw);
+    }
+    let listed = app.authed("GET", "/v1/favorites?limit=5&_=123", &carl, None);
+    let experts = listed.body["experts"].as_array().expect("experts");
+    assert_eq!(experts.len(), 1, "{}", listed.raw);
+    assert_eq!(experts[0]["id"].as_u64(), Some(grace));
+    app.assert_no_leaks();
+}

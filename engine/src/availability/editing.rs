@@ -11,7 +11,8 @@ use super::slot_finder::slot_span;
 use super::{
     ExpertCalendar, Interval, MAX_BOOKING_MINUTES, Slot, SlotPolicy, SlotQuery, find_slots,
 };
-use crate::store::{Cursor, IndexName, KeyBuilder, MAX_PAGE_SIZE, PageRequest, Record, Store, Txn};
+use crate::booking::{BookingRole, bookings_starting_within};
+use crate::store::{IndexName, MAX_PAGE_SIZE, PageRequest, Record, Store, Txn};
 use crate::{Error, Result};
 
 /// A new weekly rule, in the owner's time zone.
@@ -296,7 +297,8 @@ pub fn expert_calendar(store: &Store, expert: &User) -> Result<ExpertCalendar> {
 /// `hours`: those starting from the longest booking
 /// ([`MAX_BOOKING_MINUTES`]) plus the policy's buffer before it, to the
 /// buffer after it, read as key ranges of the start-time ordered booking
-/// indexes rather than the expert's whole history.
+/// indexes rather than the expert's whole history (the same window read
+/// booking re-checks a slot with, [`bookings_starting_within`]).
 fn calendar_over(
     store: &Store,
     expert: &User,
@@ -308,13 +310,14 @@ fn calendar_over(
         .start
         .plus_minutes(-buffer - i64::from(MAX_BOOKING_MINUTES));
     let to = hours.end.plus_minutes(buffer);
-    let mut bookings = starting_within(store, IndexName::BookingsByProvider, expert.id, from, to)?;
-    bookings.extend(starting_within(
+    let mut bookings =
+        bookings_starting_within(store, BookingRole::Provider, expert.id, from, Some(to))?;
+    bookings.extend(bookings_starting_within(
         store,
-        IndexName::BookingsByBooker,
+        BookingRole::Client,
         expert.id,
         from,
-        to,
+        Some(to),
     )?);
     calendar_with(store, expert, bookings)
 }
@@ -330,42 +333,9 @@ fn calendar_with(store: &Store, expert: &User, bookings: Vec<Booking>) -> Result
     })
 }
 
-/// Bookings read per page of a window.
-const WINDOW_PAGE: usize = 100;
-
-/// `owner`'s bookings in `index` (keyed by owner, start time, id) that start
-/// in `[from, to)`, page by page from the first key at `from`, stopping at
-/// the first page that reaches `to`.
-fn starting_within(
-    store: &Store,
-    index: IndexName,
-    owner: UserId,
-    from: Timestamp,
-    to: Timestamp,
-) -> Result<Vec<Booking>> {
-    // Every key of a booking starting at `from` or later sorts after
-    // `owner ++ from`, which is no key itself (keys end with an id).
-    let mut cursor = Some(Cursor(
-        KeyBuilder::new().u64(owner.get()).time(from).build(),
-    ));
-    let mut out = Vec::new();
-    loop {
-        let page = store.list_index::<Booking>(
-            index,
-            &owner.to_be_bytes(),
-            &PageRequest::first(WINDOW_PAGE).after(cursor),
-        )?;
-        let reached_end = page.items.iter().any(|b| b.start_time >= to);
-        out.extend(page.items.into_iter().filter(|b| b.start_time < to));
-        match page.next {
-            Some(next) if !reached_end => cursor = Some(next),
-            _ => return Ok(out),
-        }
-    }
-}
-
 /// The bookable slots of expert `id`; `NotFound` when `id` is no expert;
-/// none when they cannot be booked now ([`User::is_bookable`]).
+/// `Invalid` for a bad query (days, length) whether or not they can be
+/// booked; none when they cannot be booked now ([`User::is_bookable`]).
 pub fn expert_slots(
     store: &Store,
     id: UserId,
@@ -377,11 +347,6 @@ pub fn expert_slots(
         .find(id)?
         .filter(User::is_expert)
         .ok_or_else(|| not_found("expert", id.get()))?;
-    if !expert.is_bookable() {
-        // Not available, or priced without an active payout account: what
-        // is offered is what can be booked, so nothing.
-        return Ok(Vec::new());
-    }
     // The expert's own length unless another is asked; one they cannot be
     // booked for is refused, as booking it would be.
     let minutes = query.duration_minutes.unwrap_or(expert.session_duration);
@@ -391,9 +356,16 @@ pub fn expert_slots(
         ..*query
     };
     // Only the bookings that can touch the hours the slots are cut from.
+    // Checked before bookability, so a bad query is refused alike for
+    // every expert.
     let Some(span) = slot_span(&query, policy)? else {
         return Ok(Vec::new());
     };
+    if !expert.is_bookable() {
+        // Not available, or priced without an active payout account: what
+        // is offered is what can be booked, so nothing.
+        return Ok(Vec::new());
+    }
     find_slots(
         &calendar_over(store, &expert, span.hours, policy)?,
         &query,
@@ -406,7 +378,7 @@ mod tests {
     use droply_models::{BookingStatus, PaymentStatus, TimeZone};
 
     use super::*;
-    use crate::test_rows::{ann_and_bob, booking, monday_rule};
+    use crate::test_rows::{ann_and_bob, booking, monday_rule, user};
 
     fn at(text: &str) -> Timestamp {
         Timestamp::parse_rfc3339(text).expect("instant")
@@ -509,6 +481,72 @@ mod tests {
             starts.last(),
             Some(&at("2027-01-04T23:00:00Z")),
             "buffer after"
+        );
+    }
+
+    /// Regression: the slots of an expert who cannot be booked were answered
+    /// empty before the query was checked, so a range too long, a `to`
+    /// before `from` or a length the expert cannot be booked for was
+    /// accepted for them and refused for a bookable expert.
+    #[test]
+    fn slots_of_an_unbookable_expert_refuse_a_bad_query_like_those_of_a_bookable_one() {
+        let (store, ann, _bob) = ann_and_bob();
+        store
+            .availability_rules()
+            .create(monday_rule(ann.id))
+            .expect("rule");
+        let mut away = user("cara", "Tax Advisor");
+        away.is_available = false;
+        let away = store.users().create(away).expect("cara");
+        store
+            .availability_rules()
+            .create(monday_rule(away.id))
+            .expect("rule");
+        assert!(ann.is_bookable() && !away.is_bookable());
+        let policy = SlotPolicy::default();
+        let query = |from: &str, to: &str, minutes: Option<u16>| SlotQuery {
+            from: from.parse().expect("date"),
+            to: to.parse().expect("date"),
+            viewer_tz: TimeZone::UTC,
+            duration_minutes: minutes,
+            now: at("2027-01-01T00:00:00Z"),
+        };
+        let bad = [
+            (
+                "a year of days",
+                query("2027-01-01", "2027-12-31", Some(60)),
+            ),
+            (
+                "to before from",
+                query("2027-01-10", "2027-01-04", Some(60)),
+            ),
+            (
+                "not whole sessions",
+                query("2027-01-04", "2027-01-04", Some(7)),
+            ),
+            ("all three", query("2027-01-01", "2027-12-31", Some(7))),
+        ];
+        for (what, bad) in bad {
+            for expert in [&ann, &away] {
+                let answer = expert_slots(&store, expert.id, &bad, &policy);
+                // `Invalid` for the days, `Model` for the length: both 400.
+                assert!(
+                    matches!(answer, Err(Error::Invalid(_) | Error::Model(_))),
+                    "{what} for expert {}: {answer:?}",
+                    expert.id.get()
+                );
+            }
+        }
+        // A good query: slots for the bookable expert, none for the other.
+        let good = query("2027-01-04", "2027-01-04", None);
+        assert!(
+            !expert_slots(&store, ann.id, &good, &policy)
+                .expect("ann's slots")
+                .is_empty()
+        );
+        assert_eq!(
+            expert_slots(&store, away.id, &good, &policy).expect("cara's slots"),
+            Vec::new()
         );
     }
 }

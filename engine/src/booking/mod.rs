@@ -14,6 +14,7 @@ mod hold_sweep;
 mod ics;
 mod idempotency;
 mod reschedule;
+mod window;
 
 pub(crate) use access::role_of;
 pub use access::{BookingAction, BookingRole, act, booking_for, bookings_of, check_move};
@@ -23,6 +24,7 @@ pub use idempotency::{
     BookingIdempotency, BookingIdempotencyId, IdempotencyKey, MAX_KEY_LEN, book_idempotent,
 };
 pub use reschedule::{MoveHistory, move_history, reschedule};
+pub(crate) use window::bookings_starting_within;
 
 use droply_models::{
     Booking, BookingId, BookingStatus, Error as ModelError, InteractionType, Money, NewBooking,
@@ -31,7 +33,7 @@ use droply_models::{
 
 use crate::availability::{ExpertCalendar, MAX_BOOKING_MINUTES, SlotPolicy, fits_open_hours};
 use crate::payments::{ChargeTerms, Payment, charge_for_minutes, charge_refusal, payment_of};
-use crate::store::{IndexName, KeyBuilder, Store, Txn};
+use crate::store::{IndexName, Store, Txn};
 use crate::{Error, Result};
 
 /// What a client asks for.
@@ -167,9 +169,9 @@ pub(crate) fn book_in(
     let earliest_relevant = now
         .saturating_add(-chrono::TimeDelta::from_std(policy.unpaid_hold_ttl).unwrap_or_default())
         .plus_minutes(-i64::from(MAX_BOOKING_MINUTES));
-    let booker_bookings = owner_window(
-        txn,
-        IndexName::BookingsByBooker,
+    let booker_bookings = bookings_starting_within(
+        &*txn,
+        BookingRole::Client,
         booker.id,
         earliest_relevant,
         None,
@@ -185,9 +187,9 @@ pub(crate) fn book_in(
     }
     // The booker is busy in their own sessions on either side: as a client,
     // and as an expert giving one.
-    let booker_giving = owner_window(
-        txn,
-        IndexName::BookingsByProvider,
+    let booker_giving = bookings_starting_within(
+        &*txn,
+        BookingRole::Provider,
         booker.id,
         request.start.plus_minutes(-i64::from(MAX_BOOKING_MINUTES)),
         Some(end),
@@ -342,24 +344,6 @@ pub fn transition(
     })
 }
 
-/// The rows of `index` owned by `owner` whose time lies in `[from, to)`
-/// (`to`: none, every later one), read as a key range.
-fn owner_window(
-    txn: &Txn<'_>,
-    index: IndexName,
-    owner: UserId,
-    from: Timestamp,
-    to: Option<Timestamp>,
-) -> Result<Vec<Booking>> {
-    let lower = KeyBuilder::new().u64(owner.get()).time(from).build();
-    let upper = match to {
-        Some(to) => KeyBuilder::new().u64(owner.get()).time(to).build(),
-        // The next owner's first key.
-        None => KeyBuilder::new().u64(owner.get().saturating_add(1)).build(),
-    };
-    txn.list_index_range(index, &lower, &upper)
-}
-
 /// The expert's rules, exceptions, busy times, and the bookings that can touch
 /// `[start, end)` (what [`fits_open_hours`] looks at: a day either side,
 /// plus the longest booking that could reach in), as seen inside `txn`: the
@@ -378,9 +362,9 @@ pub fn calendar_around(
         timezone: expert.timezone,
         rules: txn.list_index(IndexName::RulesByUser, &owner)?,
         exceptions: txn.list_index(IndexName::ExceptionsByUser, &owner)?,
-        bookings: [IndexName::BookingsByProvider, IndexName::BookingsByBooker]
+        bookings: [BookingRole::Provider, BookingRole::Client]
             .into_iter()
-            .map(|index| owner_window(txn, index, expert.id, from, Some(to)))
+            .map(|side| bookings_starting_within(txn, side, expert.id, from, Some(to)))
             .collect::<Result<Vec<_>>>()?
             .concat(),
         busy: crate::calendar::busy_in(txn, expert.id)?,

@@ -149,7 +149,7 @@ impl MatchQuery {
                 return invalid(format!("{name}: at most {MAX_FILTER_VALUES} values"));
             }
             if values.iter().any(|v| v.trim().is_empty() || v.len() > 200) {
-                return invalid(format!("{name}: values must be 1 to 200 characters"));
+                return invalid(format!("{name}: values must be 1 to 200 bytes of UTF-8"));
             }
         }
         if f.categories.len() > MAX_FILTER_VALUES {

@@ -1,6 +1,7 @@
-//! Reads outside a transaction: one row, a page of a relationship index, a
-//! page of a whole entity tree, and unique-key lookups. They see every write
-//! committed before them and never wait for the writer.
+//! Reads outside a transaction: one row, a page of a relationship index or
+//! the rows of one key range of it, a page of a whole entity tree, and
+//! unique-key lookups. They see every write committed before them and never
+//! wait for the writer.
 
 use std::collections::VecDeque;
 use std::ops::Bound;
@@ -62,6 +63,40 @@ impl Store {
             items,
             next: keys.next,
         })
+    }
+
+    /// The rows of `index` whose keys lie in `[lower, upper)`, in key order
+    /// (an empty or inverted range holds nothing): the committed twin of
+    /// [`super::Txn::list_index_range`], for an index keyed by owner and
+    /// time, one owner's rows within a time window, read without paging
+    /// through the owner's whole history. As with [`Store::list_index`], the
+    /// keys and the rows are read one after the other: a row deleted in
+    /// between is left out.
+    pub fn list_index_range<R: Record>(
+        &self,
+        index: IndexName,
+        lower: &[u8],
+        upper: &[u8],
+    ) -> Result<Vec<R>> {
+        if lower >= upper {
+            return Ok(Vec::new());
+        }
+        let keys = self.inner.backend.range(
+            TreeId::Index(index),
+            (
+                Bound::Included(lower.to_vec()),
+                Bound::Excluded(upper.to_vec()),
+            ),
+            Order::Asc,
+            usize::MAX,
+        )?;
+        let mut rows = Vec::with_capacity(keys.len());
+        for (key, _) in &keys {
+            let id = trailing_u64(key)
+                .ok_or_else(|| Error::Corrupt(format!("short key in {}", index.name())))?;
+            rows.extend(self.get::<R>(R::Id::from_raw(id))?);
+        }
+        Ok(rows)
     }
 
     /// Counts the entries of `index` under `prefix`.
@@ -145,7 +180,7 @@ impl Store {
         if let Some(cursor) = &page.after
             && !cursor.0.starts_with(prefix)
         {
-            return Err(Error::Invalid("cursor belongs to another list".to_owned()));
+            return Err(Error::InvalidCursor);
         }
         let lower = match (&page.after, page.order) {
             (Some(cursor), Order::Asc) => Bound::Excluded(cursor.0.clone()),

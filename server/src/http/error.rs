@@ -297,6 +297,8 @@ impl From<droply_engine::Error> for ApiError {
                 ApiError::new(ErrorCode::InvalidInput, err.to_string()).with_field(field, reason)
             }
             E::Model(_) | E::Invalid(_) => ApiError::new(ErrorCode::InvalidInput, err.to_string()),
+            // A cursor is a query parameter, refused like a malformed one.
+            E::InvalidCursor => ApiError::new(ErrorCode::InvalidParameter, err.to_string()),
             E::Unauthorized => ApiError::new(ErrorCode::Unauthorized, err.to_string()),
             E::InvalidCredentials => ApiError::new(ErrorCode::InvalidCredentials, err.to_string()),
             E::TooManyAttempts { retry_after_secs } => {

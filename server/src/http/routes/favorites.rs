@@ -91,9 +91,9 @@ pub async fn remove_favorite_expert(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Query of `GET /v1/favorites`.
+/// Query of `GET /v1/favorites`; other parameters are ignored, as on
+/// every list route.
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListFavoritesQuery {
     /// Page size, 1 to 100 (default 20).

@@ -424,8 +424,8 @@ async fn my_bookings(
     let (booked, received) = match lists {
         Ok(lists) => lists,
         // A well-formed cursor of another list (another person's, or the
-        // other role's) is refused by the store as invalid input.
-        Err(err) if err.code() == ErrorCode::InvalidInput => return Err(broken_link()),
+        // other role's) is refused by the store as an invalid parameter.
+        Err(err) if err.code() == ErrorCode::InvalidParameter => return Err(broken_link()),
         Err(err) => return Err(PageError::from(err)),
     };
     // Each list's link to its older page keeps where the other list is.
