@@ -23,6 +23,8 @@
 //! other rows that clash with the store's is refused on them as ever.
 
 mod completed;
+#[cfg(test)]
+mod imported_balances_tests;
 mod loader;
 mod marker;
 mod row;

@@ -1,6 +1,8 @@
 //! One row of an import: the line format (`{"kind": "user", "row": {...}}`)
 //! and how a row is written under the id it carries, which no row of its
-//! kind may hold yet (an import adds rows, it never replaces one).
+//! kind may hold yet (an import adds rows, it never replaces one). A user's
+//! balance totals must be ones the ledger can open (in the user's currency,
+//! referral earnings and payouts within the earnings).
 
 use droply_models::{
     AiMatch, AvailabilityException, AvailabilityRule, Booking, Category, Content, ContentPurchase,
@@ -79,7 +81,12 @@ impl ImportRow {
     /// a replaced row's money would no longer agree with the ledger).
     pub fn put(self, txn: &mut Txn<'_>) -> Result<()> {
         match self {
-            ImportRow::User(row) => put_new(txn, row),
+            ImportRow::User(row) => {
+                // Its balances get ledger rows when the import ends: totals
+                // that could not be opened are refused here, with the line.
+                crate::payments::ledger::check_imported_totals(&row)?;
+                put_new(txn, row)
+            }
             ImportRow::Booking(row) => {
                 // A confirmed session still ahead gets its video room, as
                 // one confirmed here does.

@@ -35,6 +35,7 @@ pub use balances::{
     Balances, Split, available_in, available_now, check_ledger, recount_referral_earnings,
     split_now,
 };
+pub(crate) use opening::check_imported_totals;
 pub use opening::open_imported_balances;
 
 use super::payment::{Payment, PaymentId};

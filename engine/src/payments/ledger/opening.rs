@@ -4,8 +4,8 @@
 use droply_models::{Money, Payout, PayoutId, PayoutStatus, User, UserId};
 
 use super::{Balances, record_opening_balance, record_payout, write_referral_rows};
-use crate::Result;
 use crate::store::{IndexName, Store};
+use crate::{Error, Result};
 
 /// Gives users imported with balances but no ledger rows (the demo
 /// marketplace, `droply import`) the rows behind them: their
@@ -30,6 +30,34 @@ pub fn open_imported_balances(store: &Store) -> Result<usize> {
     Ok(opened)
 }
 
+/// Refuses imported totals the ledger cannot open, naming the user and the
+/// field: referral earnings or payouts above the earnings that include them
+/// (the opening balance would be negative, or more paid out than earned).
+/// The import checks each user row with it, so its line is named too.
+pub(crate) fn check_imported_totals(user: &User) -> Result<()> {
+    let earned = user.total_earnings;
+    for (field, amount, why) in [
+        (
+            "total_referral_earnings",
+            user.total_referral_earnings,
+            "which include it",
+        ),
+        (
+            "total_payouts",
+            user.total_payouts,
+            "more paid out than earned",
+        ),
+    ] {
+        if amount.currency == earned.currency && amount.amount_minor > earned.amount_minor {
+            return Err(Error::Invalid(format!(
+                "user {}: {field} {amount} is more than total_earnings {earned}, {why}",
+                user.id.get()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn open_batch(store: &Store, users: Vec<UserId>) -> Result<usize> {
     store.write(|txn| {
         let mut opened = 0;
@@ -38,6 +66,7 @@ fn open_batch(store: &Store, users: Vec<UserId>) -> Result<usize> {
             if txn.count_index(IndexName::LedgerByUser, &id.to_be_bytes())? > 0 {
                 continue;
             }
+            check_imported_totals(&user)?;
             let earned = user.total_earnings;
             let paid = user.total_payouts;
             let referred = user.total_referral_earnings;
