@@ -17,9 +17,18 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = PathBuf::from(tmp);
     write_synced(&tmp, bytes)?;
     std::fs::rename(&tmp, path).map_err(Error::file(path))?;
-    match path.parent() {
+    match directory_of(path) {
         Some(dir) => sync_dir(dir),
         None => Ok(()),
+    }
+}
+
+/// The directory holding `path`: a bare file name's parent is "", the
+/// current directory (opening "" fails, after the rename had succeeded).
+fn directory_of(path: &Path) -> Option<&Path> {
+    match path.parent() {
+        Some(dir) if dir.as_os_str().is_empty() => Some(Path::new(".")),
+        parent => parent,
     }
 }
 
@@ -49,5 +58,22 @@ mod tests {
         write_atomically(&path, b"new").expect("write");
         assert_eq!(std::fs::read(&path).expect("read"), b"new");
         assert!(!dir.path().join("manifest.json.tmp").exists());
+    }
+
+    /// Regression: a bare file name's rename was synced through its parent
+    /// "", which cannot be opened: the write happened and was reported failed.
+    #[test]
+    fn a_bare_file_names_directory_is_the_current_one() {
+        assert_eq!(
+            directory_of(Path::new("manifest.json")),
+            Some(Path::new("."))
+        );
+        assert_eq!(
+            directory_of(Path::new("search/manifest.json")),
+            Some(Path::new("search"))
+        );
+        assert_eq!(directory_of(Path::new("/")), None);
+        sync_dir(directory_of(Path::new("manifest.json")).expect("a directory"))
+            .expect("the current directory syncs");
     }
 }

@@ -209,8 +209,13 @@ impl DailyClient {
     }
 
     fn read<T: serde::de::DeserializeOwned>(reply: Value, what: &str) -> Result<T, DailyError> {
+        // Only the kind of error: serde's message quotes the value it
+        // refused, which could be a token or a link of Daily's answer.
         serde_json::from_value(reply).map_err(|err| DailyError {
-            message: format!("Daily's answer to {what} could not be read: {err}"),
+            message: format!(
+                "Daily's answer to {what} could not be read ({:?} error)",
+                err.classify()
+            ),
             retryable: true,
         })
     }
@@ -303,5 +308,26 @@ impl DailyClient {
                 .expires
                 .and_then(|secs| Timestamp::from_micros(secs.saturating_mul(1_000_000)).ok()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{DailyClient, LinkReply};
+
+    #[test]
+    fn an_answer_that_cannot_be_read_does_not_quote_its_values() {
+        let reply = json!({
+            "download_link": "https://daily.example/rec?token=secret-link",
+            "expires": "secret-link"
+        });
+        let err = DailyClient::read::<LinkReply>(reply, "a recording link")
+            .err()
+            .expect("a string where a number belongs is refused");
+        assert!(!err.message.contains("secret-link"), "{}", err.message);
+        assert!(err.message.contains("a recording link"), "{}", err.message);
+        assert!(err.retryable);
     }
 }

@@ -54,6 +54,12 @@ impl DataDirArgs {
                 layout.path().display()
             )));
         }
+        if matches!(access, Access::Derived) && self.store.is_none() && !layout.store().exists() {
+            return Err(Error::Config(format!(
+                "the data dir {} holds no store (a command that derives from one makes none)",
+                layout.path().display()
+            )));
+        }
         let lock = DataDirLock::take(&layout)?;
         let store = match &self.store {
             Some(location) => Store::open_at(location)?,
@@ -148,5 +154,30 @@ mod tests {
             "{refused}"
         );
         assert!(!typo.exists(), "the data dir was made");
+    }
+
+    /// Regression: `reindex --data-dir /srv/droply-dta` (a typo) made a
+    /// fresh, empty store there, indexed its 0 experts and exited 0.
+    #[test]
+    fn a_data_dir_without_a_store_is_refused_to_a_reindex() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let typo = dir.path().join("typo");
+        let args = data_dir(&["--data-dir", &typo.display().to_string()]);
+        let refused = args
+            .open_store(Access::Derived)
+            .expect_err("no store to derive from");
+        assert!(
+            refused.to_string().contains(&typo.display().to_string()),
+            "{refused}"
+        );
+        assert!(!typo.exists(), "the data dir was made");
+        // A data dir with its store is opened as for a write.
+        let real = dir.path().join("real");
+        let args = data_dir(&["--data-dir", &real.display().to_string()]);
+        drop(args.open_store(Access::Write).expect("made by a writer"));
+        drop(
+            args.open_store(Access::Derived)
+                .expect("its store is there"),
+        );
     }
 }

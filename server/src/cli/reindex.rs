@@ -33,7 +33,7 @@ pub struct ReindexArgs {
 
 /// Runs `droply reindex`.
 pub fn run(args: ReindexArgs) -> Result<()> {
-    let (_data_dir_lock, store) = args.data.open_store(Access::Write)?;
+    let (_data_dir_lock, store) = args.data.open_store(Access::Derived)?;
     let dir = model_dir(args.model_dir.as_deref(), &args.data.data_dir);
     let embedder = load_embedder(&dir, args.precision)?;
     let bar = ProgressBar::new(0).with_style(

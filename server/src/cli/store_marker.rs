@@ -38,6 +38,9 @@ pub enum Access {
     Write,
     /// It only reads (`verify`): an unmarked directory stays unmarked.
     ReadOnly,
+    /// It writes only what derives from the store (`reindex`): as `Write`,
+    /// but the store must exist already (a mistyped path makes none).
+    Derived,
 }
 
 /// Refuses to make a new sled store in `data_dir` (no `--store` given, and
