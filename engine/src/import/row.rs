@@ -1,8 +1,8 @@
 //! One row of an import: the line format (`{"kind": "user", "row": {...}}`)
 //! and how a row is written under the id it carries, which no row of its
 //! kind may hold yet (an import adds rows, it never replaces one). A user's
-//! balance totals must be ones the ledger can open (in the user's currency,
-//! referral earnings and payouts within the earnings).
+//! balance totals must be ones the ledger can open (its referral earnings
+//! within the earnings that include them).
 
 use droply_models::{
     AiMatch, AvailabilityException, AvailabilityRule, Booking, Category, Content, ContentPurchase,

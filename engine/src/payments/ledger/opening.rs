@@ -31,29 +31,18 @@ pub fn open_imported_balances(store: &Store) -> Result<usize> {
 }
 
 /// Refuses imported totals the ledger cannot open, naming the user and the
-/// field: referral earnings or payouts above the earnings that include them
-/// (the opening balance would be negative, or more paid out than earned).
-/// The import checks each user row with it, so its line is named too.
+/// field: referral earnings above the earnings that include them (the
+/// opening balance would be negative). Payouts above the earnings are a real
+/// state (a refund after a payout, owed back) and open as such. The import
+/// checks each user row with it, so its line is named too.
 pub(crate) fn check_imported_totals(user: &User) -> Result<()> {
-    let earned = user.total_earnings;
-    for (field, amount, why) in [
-        (
-            "total_referral_earnings",
-            user.total_referral_earnings,
-            "which include it",
-        ),
-        (
-            "total_payouts",
-            user.total_payouts,
-            "more paid out than earned",
-        ),
-    ] {
-        if amount.currency == earned.currency && amount.amount_minor > earned.amount_minor {
-            return Err(Error::Invalid(format!(
-                "user {}: {field} {amount} is more than total_earnings {earned}, {why}",
-                user.id.get()
-            )));
-        }
+    let (earned, referred) = (user.total_earnings, user.total_referral_earnings);
+    if referred.currency == earned.currency && referred.amount_minor > earned.amount_minor {
+        return Err(Error::Invalid(format!(
+            "user {}: total_referral_earnings {referred} is more than total_earnings {earned}, \
+             which include the referral earnings",
+            user.id.get()
+        )));
     }
     Ok(())
 }
