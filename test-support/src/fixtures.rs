@@ -62,7 +62,7 @@ pub fn full_user(name: &str) -> User {
     user.rating = Rating::from_parts(43, 9).expect("rating");
     user.is_available = false;
     user.is_featured_user = true;
-    user.stripe_account_id = Some("acct_1Example".to_owned());
+    user.stripe_account_id = Some(format!("acct_1{name}"));
     user.stripe_account_status = StripeAccountStatus::Active;
     user.payout_enabled = true;
     user.payout_schedule = PayoutSchedule::Monthly;

@@ -336,7 +336,7 @@ impl TestApp {
                     droply_models::Currency::USD,
                 ));
                 user.timezone = droply_models::TimeZone::parse(zone).expect("zone");
-                user.stripe_account_id = Some("acct_SECRET".to_owned());
+                user.stripe_account_id = Some(format!("acct_SECRET{id}"));
                 user.stripe_account_status = droply_models::StripeAccountStatus::Active;
                 user.payout_enabled = true;
                 Ok(())

@@ -219,3 +219,33 @@ fn migrate_carries_the_secret_key_and_an_unfinished_import() {
     let stats = import_lines(&copy, "users.jsonl", text.as_bytes(), |_| {}).expect("resumed");
     assert_eq!((stats.skipped, stats.rows), (BATCH_ROWS as u64, 1));
 }
+
+/// Regression: the copy's change feed is numbered anew, yet the data
+/// directory's search index manifest was left, so the next `serve` could
+/// trust an index that followed the source's feed. Migrate removes it (the
+/// next `serve` rebuilds) and leaves no in-progress marker on a copy that
+/// finished.
+#[test]
+fn migrate_removes_the_search_index_manifest_and_finishes_the_copy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (from_dir, to_dir) = (dir.path().join("from"), dir.path().join("to"));
+    {
+        let store = Store::open(&from_dir).expect("sled");
+        store.users().create(full_user("ann")).expect("ann");
+    }
+    let data = dir.path().join("data");
+    let search = droply_engine::DataDir::new(&data).search();
+    std::fs::create_dir_all(&search).expect("search dir");
+    let manifest = search.join("manifest.json");
+    std::fs::write(&manifest, b"{}").expect("a manifest");
+    migrate_with_files(
+        &format!("sled:{}", from_dir.display()),
+        &format!("sled:{}", to_dir.display()),
+        &data.display().to_string(),
+    )
+    .expect("migrate");
+    assert!(!manifest.exists(), "the manifest was kept");
+    let copy = Store::open(&to_dir).expect("the copy");
+    assert_eq!(copy.users().count(), 1);
+    droply_engine::records::refuse_unfinished_migration(&copy).expect("finished");
+}

@@ -28,7 +28,8 @@ pub fn secretive_expert(name: &str) -> User {
     user.skills_1 = Some("VAT".to_owned());
     user.hourly_rate = Some(Money::new(9_000, Currency::EUR));
     user.phone = Some(PhoneNumber::parse("+4915199999999").expect("phone"));
-    user.stripe_account_id = Some("acct_SECRETSTRIPE".to_owned());
+    // One connected account per user: the secret part is what no response shows.
+    user.stripe_account_id = Some(format!("acct_SECRETSTRIPE{name}"));
     user.google_calendar_token = Some("ya29.SECRETTOKEN".to_owned());
     user.google_calendar_refresh_token = Some("1//SECRETREFRESH".to_owned());
     // Earned and owed (the ledger's opening row makes it so on import).

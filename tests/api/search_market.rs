@@ -85,7 +85,7 @@ pub fn add_expert(app: &TestApp, name: &str, profile: &Profile) -> (u64, String)
                 .iter()
                 .map(|c| CategoryId::new(*c))
                 .collect();
-            user.stripe_account_id = Some("acct_SECRET".to_owned());
+            user.stripe_account_id = Some(format!("acct_SECRET{id}"));
             user.stripe_account_status = StripeAccountStatus::Active;
             Ok(())
         })

@@ -6,14 +6,25 @@
 //! row is read back from the copy and compared, byte for byte in the
 //! engine's codec, with the original.
 //!
-//! Four metadata values move with the rows, each through the function
+//! Five metadata values move with the rows, each through the function
 //! that owns its key: the instance key, so Stripe keeps recognising this
 //! store's objects; the store's secret key, before any row is written, in
 //! place of any key the target made of its own, so the sign-in throttle's
 //! and the counted views' rows, keyed under it, still match in the copy;
-//! and, once the rows are in, the import marker as it is, so an import cut
-//! short before the copy resumes against the copy, and the record of
-//! completed imports, so a file imported before is recognised by the copy.
+//! and, once the rows are in, the id counter, so that no id of a row the
+//! source deleted (still named by Stripe's metadata, links, file names) is
+//! given again, the import marker as it is, so an import cut short before
+//! the copy resumes against the copy, and the record of completed imports,
+//! so a file imported before is recognised by the copy.
+//!
+//! The source must stand still: a PostgreSQL source is refused while any
+//! node runs on it (one holds the jobs lease; the copy then takes it and
+//! keeps it for as long as the source's handle lives), and the copy fails
+//! if the source's change feed moved between its start and its end. The
+//! target carries an in-progress marker from the start to the end of the
+//! copy ([`StoreCopy::finish`]): a copy cut short leaves it, and such a
+//! store is refused to `serve` and to another copy
+//! ([`refuse_unfinished_migration`]) until it is emptied.
 
 use super::{EntityVisitor, for_every_entity};
 use crate::import::{ImportProgress, carry_completed_imports, carry_import_marker};
@@ -22,6 +33,13 @@ use crate::{Error, Result, Store};
 
 /// Rows written per transaction.
 const BATCH: usize = 500;
+
+/// The metadata key of the in-progress marker: the source's description
+/// (a PostgreSQL URL without its password).
+const META_MIGRATION: &str = "migration";
+
+/// Why a PostgreSQL source whose jobs lease another node holds is refused.
+const NODE_RUNNING: &str = "a node is running on this database; stop every node before migrating";
 
 /// What a copy did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -34,6 +52,9 @@ pub struct CopyReport {
     /// unfinished one is finished by running the same `droply import`
     /// against the copy. `None` when the source had none.
     pub import: Option<ImportProgress>,
+    /// The source's id counter, carried: the copy's next new row gets
+    /// this id or a later one, never the id of a row the source deleted.
+    pub next_id: u64,
 }
 
 impl CopyReport {
@@ -44,31 +65,146 @@ impl CopyReport {
 }
 
 /// Copies every row of `from` into `to`, which must hold none, then checks
-/// the copy row by row; `to` ends with `from`'s instance key, secret key and
-/// import marker. Run it before `to` is served: a holder of `to` that read
-/// its secret key before the copy keeps the key it read.
+/// the copy row by row; `to` ends with `from`'s instance key, secret key,
+/// id counter and import marker. Run it before `to` is served: a holder of
+/// `to` that read its secret key before the copy keeps the key it read.
+/// [`StoreCopy`] step by step, for a caller with more to copy (the content
+/// files) before the copy is done.
 pub fn copy_store(from: &Store, to: &Store) -> Result<CopyReport> {
-    let mut empty = Emptiness { store: to, rows: 0 };
-    for_every_entity(&mut empty)?;
-    if empty.rows > 0 {
-        return Err(Error::Invalid(format!(
-            "the target store already holds {} rows; copy into an empty one",
-            empty.rows
-        )));
+    let copy = StoreCopy::start(from, to)?;
+    let report = copy.copy_rows()?;
+    copy.finish()?;
+    Ok(report)
+}
+
+/// A copy under way: started ([`StoreCopy::start`]), its rows copied
+/// ([`StoreCopy::copy_rows`]), then, once the caller copied what else goes
+/// along, finished ([`StoreCopy::finish`]). A copy never finished leaves
+/// its target marked as unfinished.
+#[derive(Debug)]
+pub struct StoreCopy<'s> {
+    from: &'s Store,
+    to: &'s Store,
+    /// The source's change feed end when the copy started.
+    source_seq: u64,
+}
+
+impl<'s> StoreCopy<'s> {
+    /// Checks that the copy may start and marks `to` as a copy under way.
+    /// Refused: a store, either one, that an unfinished copy left; a
+    /// PostgreSQL `from` on which a node runs (the copy takes the jobs
+    /// lease instead, held until `from`'s last handle drops, so no node
+    /// starts leading meanwhile); a `to` that holds rows.
+    pub fn start(from: &'s Store, to: &'s Store) -> Result<StoreCopy<'s>> {
+        refuse_unfinished_migration(from)?;
+        refuse_unfinished_migration(to)?;
+        if from.is_postgres() && !from.leads_jobs()? {
+            return Err(Error::InvalidState(NODE_RUNNING.to_owned()));
+        }
+        let mut empty = Emptiness { store: to, rows: 0 };
+        for_every_entity(&mut empty)?;
+        if empty.rows > 0 {
+            return Err(Error::Invalid(format!(
+                "the target store already holds {} rows; copy into an empty one",
+                empty.rows
+            )));
+        }
+        let source_seq = from.stored_last_seq()?;
+        let source = from.describe().into_bytes();
+        to.write(|txn| {
+            txn.put_meta(META_MIGRATION, source);
+            Ok(())
+        })?;
+        Ok(StoreCopy {
+            from,
+            to,
+            source_seq,
+        })
     }
-    to.adopt_instance_key(&from.instance_key()?)?;
-    // Before any row: the throttle's and the views' rows are keyed under it.
-    to.adopt_secret_key_of(from)?;
-    let mut copy = Copy {
-        from,
-        to,
-        report: CopyReport::default(),
+
+    /// Copies every row and the metadata that goes with them, then reads
+    /// every row back and compares it; fails if the source moved meanwhile.
+    pub fn copy_rows(&self) -> Result<CopyReport> {
+        let (from, to) = (self.from, self.to);
+        to.adopt_instance_key(&from.instance_key()?)?;
+        // Before any row: the throttle's and the views' rows are keyed under it.
+        to.adopt_secret_key_of(from)?;
+        let mut copy = Copy {
+            from,
+            to,
+            report: CopyReport::default(),
+        };
+        for_every_entity(&mut copy)?;
+        // After the rows, which raised the counter to their largest id + 1:
+        // the source's counter is past the ids of rows it deleted too.
+        let next_id = from.next_id()?;
+        to.adopt_next_id(next_id)?;
+        copy.report.next_id = to.next_id()?;
+        // After the rows: the marker counts rows the copy now holds.
+        copy.report.import = carry_import_marker(from, to)?;
+        carry_completed_imports(from, to)?;
+        self.check_source_still()?;
+        Ok(copy.report)
+    }
+
+    /// Ends the copy: checks that the source did not move since the start,
+    /// then takes the in-progress marker off the target. Call it once
+    /// everything that goes along is copied and checked.
+    pub fn finish(self) -> Result<()> {
+        self.check_source_still()?;
+        self.to.write(|txn| {
+            txn.remove_meta(META_MIGRATION);
+            Ok(())
+        })
+    }
+
+    /// [`Error::InvalidState`] if the source's change feed moved since the
+    /// copy started: a write the copy may have missed, or kept when the
+    /// source deleted the row.
+    fn check_source_still(&self) -> Result<()> {
+        let now = self.from.stored_last_seq()?;
+        if now == self.source_seq {
+            return Ok(());
+        }
+        Err(Error::InvalidState(format!(
+            "the source store {} changed during the copy (its change feed moved from {} to \
+             {now}): something wrote to it, so the copy may miss or keep rows. Stop every \
+             process using it, empty the target ({}) and migrate again",
+            self.from.describe(),
+            self.source_seq,
+            emptying(self.to)
+        )))
+    }
+}
+
+/// [`Error::InvalidState`] naming the way out when `store` carries the
+/// in-progress marker of a copy that never finished (rows or content files
+/// may be missing from it); `Ok` otherwise. `serve` and `droply migrate`
+/// refuse such a store.
+pub fn refuse_unfinished_migration(store: &Store) -> Result<()> {
+    let Some(source) = store.write(|txn| txn.meta(META_MIGRATION))? else {
+        return Ok(());
     };
-    for_every_entity(&mut copy)?;
-    // After the rows: the marker counts rows the copy now holds.
-    copy.report.import = carry_import_marker(from, to)?;
-    carry_completed_imports(from, to)?;
-    Ok(copy.report)
+    Err(Error::InvalidState(format!(
+        "the store {} holds a copy that `droply migrate` (from {}) never finished: rows or \
+         content files may be missing from it. Empty it ({}) and run `droply migrate` again",
+        store.describe(),
+        String::from_utf8_lossy(&source),
+        emptying(store)
+    )))
+}
+
+/// How to empty `store`, in words.
+fn emptying(store: &Store) -> String {
+    if store.is_postgres() {
+        format!(
+            "drop every table of the PostgreSQL database {}, or drop the database and create \
+             it anew",
+            store.describe()
+        )
+    } else {
+        format!("delete the sled directory of {}", store.describe())
+    }
 }
 
 /// Counts the rows a store holds.

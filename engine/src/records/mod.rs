@@ -34,7 +34,7 @@ mod referral;
 mod repo;
 mod user;
 
-pub use copy::{CopyReport, copy_store};
+pub use copy::{CopyReport, StoreCopy, copy_store, refuse_unfinished_migration};
 use droply_models::{
     AiMatch, AiMatchId, AvailabilityException, AvailabilityExceptionId, AvailabilityRule,
     AvailabilityRuleId, Booking, BookingId, Category, CategoryId, Content, ContentId,
@@ -48,7 +48,7 @@ pub(crate) use expiring::on_both_backends;
 pub(crate) use expiring::{Expiring, LAPSE_BATCH, SWEEP_LIMIT, drop_first_lapsing, sweep_lapsed};
 
 pub use repo::{Deletable, Repo};
-pub(crate) use user::email_rekeys;
+pub(crate) use user::{email_rekeys, stripe_account_holders, stripe_account_key};
 
 use crate::Result;
 use crate::store::IntegrityCheck;

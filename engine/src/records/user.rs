@@ -1,6 +1,7 @@
-//! Users as records: unique username, email and referral code; lookups by
-//! each; the experts among them, in id order; and the re-keying of emails
-//! stored before they were kept in one Unicode form.
+//! Users as records: unique username, email, referral code and connected
+//! Stripe account; lookups by each; the experts among them, in id order;
+//! the re-keying of emails stored before they were kept in one Unicode
+//! form; and the keys of connected accounts held before they were unique.
 
 use std::collections::BTreeSet;
 
@@ -29,7 +30,7 @@ impl Record for User {
         }
     }
     fn unique_entries(&self) -> Vec<UniqueEntry> {
-        vec![
+        let mut entries = vec![
             UniqueEntry {
                 unique: UniqueName::Username,
                 key: username_key(&self.username),
@@ -45,9 +46,22 @@ impl Record for User {
                 key: self.referral_code.as_str().as_bytes().to_vec(),
                 shown: self.referral_code.as_str().to_owned(),
             },
-        ]
+        ];
+        if let Some(account) = &self.stripe_account_id {
+            entries.push(UniqueEntry {
+                unique: UniqueName::StripeAccount,
+                key: stripe_account_key(account),
+                // The account's id is kept out of errors and reports.
+                shown: STRIPE_ACCOUNT_SHOWN.to_owned(),
+            });
+        }
+        entries
     }
 }
+
+/// How a connected account is named in a conflict or an integrity report:
+/// not by its id, which the store keeps private.
+const STRIPE_ACCOUNT_SHOWN: &str = "the connected Stripe account";
 
 impl Deletable for User {}
 
@@ -57,6 +71,38 @@ fn username_key(username: &Username) -> Vec<u8> {
 
 fn email_key(email: &Email) -> Vec<u8> {
     email.normalized().into_bytes()
+}
+
+/// A connected Stripe account's key in [`UniqueName::StripeAccount`]: its
+/// id as Stripe gave it (ids are case-sensitive).
+pub(crate) fn stripe_account_key(account: &str) -> Vec<u8> {
+    account.as_bytes().to_vec()
+}
+
+/// The [`UniqueName::StripeAccount`] entries (key, holder) of the users of
+/// a store from before connected accounts were unique (sled schema 10,
+/// PostgreSQL version 12), given each user's id and account. Stripe makes
+/// one account per user, so no two should share one; where they do, as
+/// [`email_rekeys`] does with a clash, nothing is refused: the lowest id
+/// keeps the key and each later holder is logged by id (the integrity
+/// check names them too) rather than take it.
+pub(crate) fn stripe_account_holders(held: &[(u64, String)]) -> Vec<(Vec<u8>, u64)> {
+    let mut by_id: Vec<&(u64, String)> = held.iter().collect();
+    by_id.sort_by_key(|(user, _)| *user);
+    let mut keys: std::collections::BTreeMap<Vec<u8>, u64> = std::collections::BTreeMap::new();
+    for (user, account) in by_id {
+        let key = stripe_account_key(account);
+        if let Some(holder) = keys.get(&key) {
+            tracing::warn!(
+                user,
+                holder,
+                "two accounts hold one connected Stripe account; the later is left out of the index"
+            );
+            continue;
+        }
+        keys.insert(key, *user);
+    }
+    keys.into_iter().collect()
 }
 
 /// A user's email key to move: from the spelling it was stored under to
@@ -160,6 +206,22 @@ mod tests {
                 old: "jose\u{301}@example.com".as_bytes().to_vec(),
                 new: nfc.as_bytes().to_vec(),
             }]
+        );
+    }
+
+    /// Two users holding one connected account (which Stripe never makes)
+    /// must not fail the upgrade that indexes accounts: the lowest id keeps
+    /// the key, whatever order the rows come in.
+    #[test]
+    fn a_connected_account_held_twice_is_keyed_to_its_first_holder() {
+        let held = vec![
+            (7, "acct_shared".to_owned()),
+            (2, "acct_b".to_owned()),
+            (3, "acct_shared".to_owned()),
+        ];
+        assert_eq!(
+            stripe_account_holders(&held),
+            [(b"acct_b".to_vec(), 2), (b"acct_shared".to_vec(), 3)]
         );
     }
 }

@@ -30,7 +30,7 @@ mod turns;
 mod txn;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -47,6 +47,8 @@ pub use shared_files::SharedFiles;
 pub use tree_id::{EntityKind, IndexName, TreeId, UniqueName};
 pub use turns::{TURN_WAIT, TurnGuard, TurnName};
 pub use txn::{MAX_ID, Txn};
+
+use droply_models::Timestamp;
 
 use crate::Result;
 use backend::{Backend, Reader};
@@ -95,21 +97,49 @@ pub(crate) struct StoreInner {
     /// The last committed change, readable without the writer lock.
     committed_seq: AtomicU64,
     feed: FeedSignal,
+    /// sled: the instant the last commit ran at, in microseconds since the
+    /// epoch ([`NO_COMMIT`] when none is known), which the next write runs
+    /// after ([`Txn::now_after`]). PostgreSQL reads it from the database
+    /// in each write instead, since other nodes commit too.
+    last_commit_micros: AtomicI64,
 }
 
+/// [`StoreInner::last_commit_micros`] before any commit is known.
+const NO_COMMIT: i64 = i64::MIN;
+
 impl StoreInner {
-    fn new(backend: Backend, last_seq: u64) -> Arc<StoreInner> {
+    fn new(backend: Backend, last_seq: u64, last_commit: Option<Timestamp>) -> Arc<StoreInner> {
         Arc::new(StoreInner {
             backend,
             committed_seq: AtomicU64::new(last_seq),
             feed: FeedSignal::new(last_seq),
+            last_commit_micros: AtomicI64::new(last_commit.map_or(NO_COMMIT, Timestamp::as_micros)),
         })
+    }
+
+    /// The instant the last commit ran at, if known (sled).
+    fn last_commit(&self) -> Option<Timestamp> {
+        match self.last_commit_micros.load(Ordering::Acquire) {
+            NO_COMMIT => None,
+            micros => Timestamp::from_micros(micros).ok(),
+        }
     }
 
     /// Records that the feed now ends at `seq` (or later) and wakes its followers.
     fn published(&self, seq: u64) {
         self.committed_seq.fetch_max(seq, Ordering::AcqRel);
         self.feed.publish(seq);
+    }
+}
+
+/// The instant of the newest entry of a sled store's change feed, if it
+/// holds any: every commit's entries carry its instant, never backdated, so
+/// the store's write clock resumes after it when the store reopens. A feed
+/// pruned to nothing leaves it unknown (the wall clock then).
+fn newest_change_at(trees: &SledTrees) -> Result<Option<Timestamp>> {
+    match trees.tree(TreeId::Changes).last()? {
+        Some((key, value)) => Ok(Some(Change::decode(&key, &value)?.at)),
+        None => Ok(None),
     }
 }
 
@@ -150,8 +180,9 @@ impl Store {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .last_seq;
+        let last_commit = newest_change_at(&trees)?;
         let store = Store {
-            inner: StoreInner::new(Backend::Sled(Box::new(trees)), last_seq),
+            inner: StoreInner::new(Backend::Sled(Box::new(trees)), last_seq, last_commit),
         };
         if let Backend::Sled(trees) = &store.inner.backend {
             schema::check_and_migrate(&store, trees)?;
@@ -166,7 +197,7 @@ impl Store {
         let pg = pg::PgStore::open(url)?;
         let last_seq = pg.last_seq()?;
         let store = Store {
-            inner: StoreInner::new(Backend::Postgres(Box::new(pg)), last_seq),
+            inner: StoreInner::new(Backend::Postgres(Box::new(pg)), last_seq, None),
         };
         pg::spawn_listener(Arc::downgrade(&store.inner))?;
         Ok(store)
@@ -202,14 +233,18 @@ impl Store {
     ) -> Result<T> {
         let mut writer = trees.writer.lock().unwrap_or_else(|e| e.into_inner());
         trees.check_writable()?;
-        let mut txn = Txn::new(Reader::Sled(trees), writer.next_id);
+        let mut txn = Txn::new(
+            Reader::Sled(trees),
+            writer.next_id,
+            self.inner.last_commit(),
+        );
         let out = body(&mut txn)?;
-        let now = txn.now();
+        let committed_at = txn.committed_at();
         let (_, staged, changes, next_id) = txn.into_parts();
         if staged.is_empty() {
             return Ok(out);
         }
-        let entries = change_feed::entries(writer.last_seq, now, &changes);
+        let entries = change_feed::entries(writer.last_seq, committed_at, &changes);
         let seq = entries.last().map_or(writer.last_seq, |change| change.seq);
         let mut writes = staged;
         for change in &entries {
@@ -229,6 +264,10 @@ impl Store {
         trees.commit(&writes, &changes)?;
         writer.next_id = next_id;
         writer.last_seq = seq;
+        // The next write runs after this one, whatever the wall clock says.
+        self.inner
+            .last_commit_micros
+            .fetch_max(committed_at.as_micros(), Ordering::AcqRel);
         self.inner.committed_seq.store(seq, Ordering::Release);
         drop(writer);
         // Group commit: the sync runs outside the writer lock, so writers that
@@ -246,6 +285,56 @@ impl Store {
     pub fn last_seq(&self) -> u64 {
         // An atomic, not the writer lock: readers never wait behind a write.
         self.inner.committed_seq.load(Ordering::Acquire)
+    }
+
+    /// The last committed change's sequence number as the backend keeps
+    /// it: PostgreSQL's read from the database, where other nodes commit
+    /// too (a copy checks that its source did not move meanwhile).
+    pub(crate) fn stored_last_seq(&self) -> Result<u64> {
+        match &self.inner.backend {
+            Backend::Sled(trees) => Ok(trees
+                .writer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .last_seq),
+            Backend::Postgres(pg) => pg::off_runtime(|| pg.last_seq()),
+        }
+    }
+
+    /// The id the next new row gets: the store's id counter, which stays
+    /// past the ids of rows since deleted.
+    pub(crate) fn next_id(&self) -> Result<u64> {
+        match &self.inner.backend {
+            Backend::Sled(trees) => Ok(trees
+                .writer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .next_id),
+            Backend::Postgres(pg) => pg::off_runtime(|| pg.next_id()),
+        }
+    }
+
+    /// Raises the id counter to `at_least` (never lowers it), durably and
+    /// under the writer lock: no row created afterwards gets an id below
+    /// it. For a copy (`droply migrate`), whose ids must go on from the
+    /// source's counter, not from its largest remaining id.
+    pub(crate) fn adopt_next_id(&self, at_least: u64) -> Result<()> {
+        match &self.inner.backend {
+            Backend::Sled(trees) => {
+                let mut writer = trees.writer.lock().unwrap_or_else(|e| e.into_inner());
+                trees.check_writable()?;
+                if writer.next_id >= at_least {
+                    return Ok(());
+                }
+                trees
+                    .tree(TreeId::Meta)
+                    .insert(META_NEXT_ID, at_least.to_be_bytes().to_vec())?;
+                trees.sync()?;
+                writer.next_id = at_least;
+                Ok(())
+            }
+            Backend::Postgres(pg) => pg::off_runtime(|| pg.adopt_next_id(at_least)),
+        }
     }
 
     /// Change-feed entries after `after`, at most `limit`, in order.

@@ -18,7 +18,7 @@ use crate::payments::Payment;
 use crate::{Error, Result};
 
 /// The schema this build writes.
-pub const CURRENT_SCHEMA: u32 = 10;
+pub const CURRENT_SCHEMA: u32 = 11;
 
 const META_SCHEMA: &[u8] = b"schema_version";
 
@@ -90,6 +90,12 @@ const MIGRATIONS: &[Migration] = &[
         from: 9,
         run: |_, trees| backfill_index::<DropinParticipant>(trees, IndexName::ParticipantsByUser),
     },
+    // Schema 11: users by connected Stripe account, unique, so a bank
+    // payout's event reads its holder rather than every expert.
+    Migration {
+        from: 10,
+        run: |_, trees| index_stripe_accounts(trees),
+    },
 ];
 
 /// Moves each email key stored under another spelling than its address's
@@ -118,6 +124,27 @@ fn rekey_emails(trees: &SledTrees) -> Result<()> {
         batch.insert(rekey.new, &rekey.user.to_be_bytes());
     }
     Ok(keys.apply_batch(batch)?)
+}
+
+/// Keys each user's connected Stripe account to them
+/// (`crate::records::stripe_account_holders`: where two users hold one, the
+/// first keeps it and the others are logged), in one batch.
+fn index_stripe_accounts(trees: &SledTrees) -> Result<()> {
+    let mut held = Vec::new();
+    for row in trees.tree(User::KIND.tree()).iter() {
+        let (_, value) = row?;
+        let user = User::decode(&value)?;
+        if let Some(account) = user.stripe_account_id {
+            held.push((user.id.get(), account));
+        }
+    }
+    let mut batch = sled::Batch::default();
+    for (key, user) in crate::records::stripe_account_holders(&held) {
+        batch.insert(key, &user.to_be_bytes());
+    }
+    Ok(trees
+        .tree(TreeId::Unique(UniqueName::StripeAccount))
+        .apply_batch(batch)?)
 }
 
 /// Enters every existing row of `R` into `index`, a relationship index added
@@ -193,7 +220,7 @@ impl Store {
 #[cfg(test)]
 impl Store {
     /// One of a sled store's trees, for tests that make an old layout.
-    fn sled_tree(&self, id: TreeId) -> &sled::Tree {
+    pub(in crate::store) fn sled_tree(&self, id: TreeId) -> &sled::Tree {
         match &self.inner.backend {
             Backend::Sled(trees) => trees.tree(id),
             Backend::Postgres(_) => panic!("a sled store was expected"),
@@ -498,5 +525,68 @@ mod tests {
             })
             .expect("by user");
         assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), vec![row]);
+    }
+
+    /// Regression: a bank payout's event found its account's holder by
+    /// reading every expert (and missed a holder who was no longer one); a
+    /// schema-10 store has no key of connected accounts, so opening it must
+    /// key the accounts its users hold, and where two users hold one (which
+    /// Stripe never makes) keep the first's rather than refuse to open.
+    #[test]
+    fn opening_a_schema_10_store_keys_each_connected_account_to_its_holder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store");
+        let (ann, fay) = {
+            let store = Store::open(&path).expect("open");
+            let mut ann = user("ann", "Tax Advisor");
+            ann.stripe_account_id = Some("acct_ann".to_owned());
+            let ann = store.users().create(ann).expect("ann");
+            // A former expert: no profession, the account still theirs.
+            let mut fay = user("fay", "");
+            fay.stripe_account_id = Some("acct_fay".to_owned());
+            let fay = store.users().create(fay).expect("fay");
+            let mut bob = store.users().create(user("bob", "")).expect("bob");
+            // What a schema-10 store can hold: no key of connected
+            // accounts, and nothing that kept bob from holding ann's.
+            bob.stripe_account_id = ann.stripe_account_id.clone();
+            store
+                .sled_tree(User::KIND.tree())
+                .insert(bob.id.get().to_be_bytes(), bob.encode().expect("encode"))
+                .expect("bob's row");
+            store
+                .sled_tree(TreeId::Unique(UniqueName::StripeAccount))
+                .clear()
+                .expect("clear");
+            store
+                .sled_tree(TreeId::Meta)
+                .insert(META_SCHEMA, &10u32.to_be_bytes())
+                .expect("schema 10");
+            store.flush().expect("flush");
+            (ann.id, fay.id)
+        };
+        let store = Store::open(&path).expect("reopen");
+        assert_eq!(
+            store.schema_version().expect("version"),
+            Some(CURRENT_SCHEMA)
+        );
+        for (account, holder) in [("acct_ann", ann), ("acct_fay", fay)] {
+            assert_eq!(
+                store
+                    .lookup_unique(UniqueName::StripeAccount, account.as_bytes())
+                    .expect("lookup"),
+                Some(holder.get()),
+                "{account}"
+            );
+        }
+        let report = store.verify_integrity().expect("verify");
+        assert!(
+            !report.problems.is_empty()
+                && report
+                    .problems
+                    .iter()
+                    .all(|problem| problem.starts_with("stripe_account ")),
+            "only the shared account is reported: {:?}",
+            report.problems
+        );
     }
 }

@@ -392,11 +392,15 @@ pub enum UniqueName {
     LoginPair,
     /// `CountedView.view_key`: each (content, viewer, day) counted once.
     CountedView,
+    /// `User.stripe_account_id`: one connected Stripe account per user
+    /// (users without one have no entry). What a bank payout's event
+    /// finds its account's holder by.
+    StripeAccount,
 }
 
 impl UniqueName {
     /// Every unique key.
-    pub const ALL: [UniqueName; 17] = [
+    pub const ALL: [UniqueName; 18] = [
         UniqueName::Username,
         UniqueName::Email,
         UniqueName::ReferralCode,
@@ -414,6 +418,7 @@ impl UniqueName {
         UniqueName::OAuthState,
         UniqueName::LoginPair,
         UniqueName::CountedView,
+        UniqueName::StripeAccount,
     ];
 
     /// The field name shown in conflict errors, and the tree's name on disk after `uniq/`.
@@ -436,6 +441,7 @@ impl UniqueName {
             UniqueName::OAuthState => "oauth_state",
             UniqueName::LoginPair => "login_pair",
             UniqueName::CountedView => "counted_view",
+            UniqueName::StripeAccount => "stripe_account",
         }
     }
 }

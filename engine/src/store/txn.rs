@@ -25,6 +25,11 @@ pub const MAX_ID: u64 = i64::MAX as u64 - 1;
 /// A staged write: `None` removes the key.
 pub(crate) type Staged = BTreeMap<(TreeId, Vec<u8>), Option<Vec<u8>>>;
 
+/// How far ahead of a node's wall clock the last commit may be stamped for
+/// the write clock to follow it ([`Txn::now_after`]): clock steps and skew
+/// between nodes are seconds; a clock an hour ahead is a broken one.
+pub(crate) const MAX_CLOCK_LEAD_MICROS: i64 = 5 * 60 * 1_000_000;
+
 /// A write transaction; see the module docs. Made by [`super::Store::write`].
 pub struct Txn<'s> {
     reader: Reader<'s>,
@@ -32,17 +37,50 @@ pub struct Txn<'s> {
     changes: Vec<ChangedRow>,
     next_id: u64,
     now: Timestamp,
+    /// The instant it commits at, which [`Txn::backdate`] leaves alone.
+    committed_at: Timestamp,
 }
 
 impl<'s> Txn<'s> {
-    pub(crate) fn new(reader: Reader<'s>, next_id: u64) -> Self {
+    /// A transaction reading through `reader`, allocating ids from
+    /// `next_id`, running at [`Txn::now_after`] `floor`: the instant the
+    /// last commit ran at, as the store recorded it (`None` when unknown).
+    pub(crate) fn new(reader: Reader<'s>, next_id: u64, floor: Option<Timestamp>) -> Self {
+        let now = Txn::now_after(floor, wall_clock());
         Txn {
             reader,
             staged: BTreeMap::new(),
             changes: Vec::new(),
             next_id,
-            now: Timestamp::now(),
+            now,
+            committed_at: now,
         }
+    }
+
+    /// The instant a transaction runs at: the wall clock, unless it is not
+    /// past `floor` (the last commit's instant), then one microsecond past
+    /// it. Rows are stamped with it and listed oldest first by keyset
+    /// cursors, so a clock stepped back (NTP) or behind another node's
+    /// sharing the database must not stamp a new row before a committed
+    /// one: a reader past that one would skip it for good.
+    /// A floor more than [`MAX_CLOCK_LEAD_MICROS`] ahead of the wall clock
+    /// (a node whose clock ran far ahead committed it) is not followed: the
+    /// rules that read `now` (holds, sign-ins, seats) would run that far in
+    /// the future for every write until the wall clock caught up.
+    pub(crate) fn now_after(floor: Option<Timestamp>, wall: Timestamp) -> Timestamp {
+        let Some(floor) = floor else {
+            return wall;
+        };
+        let lead = floor.as_micros().saturating_sub(wall.as_micros());
+        if lead > MAX_CLOCK_LEAD_MICROS {
+            tracing::error!(
+                lead_seconds = lead / 1_000_000,
+                "the last commit is stamped far ahead of this node's clock; writing at the wall clock"
+            );
+            return wall;
+        }
+        let next = Timestamp::from_micros(floor.as_micros().saturating_add(1)).unwrap_or(floor);
+        wall.max(next)
     }
 
     /// The instant this transaction runs at; use it for `created_at` fields.
@@ -50,9 +88,17 @@ impl<'s> Txn<'s> {
         self.now
     }
 
+    /// The instant this transaction commits at, whatever it was backdated
+    /// to: its change-feed entries carry it, and the next transaction runs
+    /// after it, so the store's write clock never goes back.
+    pub(crate) fn committed_at(&self) -> Timestamp {
+        self.committed_at
+    }
+
     /// Runs the rest of this transaction as of `at`: for history imported
     /// from before the store, whose rows must carry the instant they
-    /// happened, not the import's.
+    /// happened, not the import's. The commit itself stays at its own
+    /// instant ([`Txn::committed_at`]).
     pub(crate) fn backdate(&mut self, at: Timestamp) {
         self.now = at;
     }
@@ -113,7 +159,7 @@ impl<'s> Txn<'s> {
             );
         }
         for entry in old.unique_entries() {
-            self.stage(TreeId::Unique(entry.unique), entry.key, None);
+            self.let_go_unique(entry.unique, entry.key, id.raw())?;
         }
         self.stage(R::KIND.tree(), key, None);
         self.changes.push(ChangedRow {
@@ -272,6 +318,17 @@ impl<'s> Txn<'s> {
         self.stage(TreeId::Meta, key.as_bytes().to_vec(), None);
     }
 
+    /// Removes `key` from a unique index if row `raw` holds it: a key another
+    /// row holds stays (an upgrade that met two rows with one value, such as
+    /// a Stripe account held twice, keyed it to the first; the second letting
+    /// the value go must not free the first's key).
+    fn let_go_unique(&mut self, unique: super::UniqueName, key: Vec<u8>, raw: u64) -> Result<()> {
+        if self.lookup_unique(unique, &key)? == Some(raw) {
+            self.stage(TreeId::Unique(unique), key, None);
+        }
+        Ok(())
+    }
+
     /// The id of the row holding `key` in a unique index, if any.
     pub fn lookup_unique(&self, unique: super::UniqueName, key: &[u8]) -> Result<Option<u64>> {
         Ok(self
@@ -307,7 +364,7 @@ impl<'s> Txn<'s> {
             }
         }
         for entry in old_unique.difference(&new_unique) {
-            self.stage(TreeId::Unique(entry.unique), entry.key.clone(), None);
+            self.let_go_unique(entry.unique, entry.key.clone(), raw)?;
         }
         for entry in new_unique.difference(&old_unique) {
             let value = raw.to_be_bytes().to_vec();
@@ -371,6 +428,21 @@ impl<'s> Txn<'s> {
     }
 }
 
+/// The wall clock a transaction starts from.
+#[cfg(not(test))]
+fn wall_clock() -> Timestamp {
+    Timestamp::now()
+}
+
+/// The wall clock a transaction starts from, moved as far ahead as this
+/// thread's tests set it (to play a clock that later steps back).
+#[cfg(test)]
+fn wall_clock() -> Timestamp {
+    let now = Timestamp::now();
+    let ahead = tests::WALL_CLOCK_AHEAD_MICROS.get();
+    Timestamp::from_micros(now.as_micros().saturating_add(ahead)).unwrap_or(now)
+}
+
 /// A row a transaction changed, for the change feed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ChangedRow {
@@ -391,3 +463,6 @@ pub(crate) fn index_key(prefix: &[u8], row: u64) -> Vec<u8> {
     key.extend_from_slice(&row.to_be_bytes());
     key
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,8 +1,12 @@
 //! `droply migrate`'s copy: a sled store copied into PostgreSQL and back
-//! keeps every row, id, index entry and the instance key; a target that
-//! already holds rows is refused.
+//! keeps every row, id, index entry, the instance key and the id counter; a
+//! target that already holds rows is refused, and so is a PostgreSQL source
+//! on which a node runs; a source that changes during the copy fails it; a
+//! copy cut short stays marked as unfinished.
 
-use droply_engine::records::copy_store;
+use std::time::{Duration, Instant};
+
+use droply_engine::records::{StoreCopy, copy_store, refuse_unfinished_migration};
 use droply_engine::store::Record;
 
 use crate::fixtures::*;
@@ -121,4 +125,125 @@ fn a_target_with_rows_is_refused() {
     let err = copy_store(&original, &target).expect_err("not empty");
     assert!(matches!(err, droply_engine::Error::Invalid(_)), "{err}");
     assert_eq!(target.count::<droply_models::User>(), 1, "nothing copied");
+}
+
+/// `store` with ten users, the last three deleted; returns the largest id
+/// the store ever gave.
+fn ten_users_three_deleted(store: &droply_engine::Store) -> u64 {
+    let users: Vec<droply_models::User> = (0..10)
+        .map(|n| {
+            store
+                .users()
+                .create(full_user(&format!("user{n}")))
+                .expect("user")
+        })
+        .collect();
+    for user in &users[7..] {
+        store.users().delete(user.id).expect("delete");
+    }
+    users.iter().map(|user| user.id.get()).max().expect("ids")
+}
+
+/// Regression: the copy's id counter went on from its largest remaining
+/// id, so a new row took the id of a row deleted before the copy, which
+/// Stripe's metadata, links and file names still named.
+#[test]
+fn ids_of_rows_deleted_before_a_copy_are_never_given_again_in_it() {
+    let sled = StorePlace::new(Backend::Sled);
+    let original = sled.open();
+    let old_max = ten_users_three_deleted(&original);
+    let postgres = StorePlace::new(Backend::Postgres);
+    let copied = postgres.open();
+    let report = copy_store(&original, &copied).expect("copy into PostgreSQL");
+    assert_eq!(report.total(), 7);
+    assert_eq!(report.next_id, old_max + 1);
+    let back_place = StorePlace::new(Backend::Sled);
+    let back = back_place.open();
+    let report = copy_store(&copied, &back).expect("copy back");
+    assert_eq!(report.next_id, old_max + 1);
+    for store in [&copied, &back] {
+        // A completed copy leaves no in-progress marker.
+        refuse_unfinished_migration(store).expect("finished");
+        let next = store.users().create(full_user("newcomer")).expect("new");
+        assert!(
+            next.id.get() > old_max,
+            "{} reuses an id of the source ({} <= {old_max})",
+            store.describe(),
+            next.id.get()
+        );
+    }
+    // The counter is kept: a reopened sled copy goes on past it too.
+    drop(back);
+    let reopened = back_place.open();
+    let next = reopened.users().create(full_user("later")).expect("new");
+    assert!(next.id.get() > old_max + 1, "{}", next.id.get());
+}
+
+/// Regression: rows written to the source while the copy ran were missed
+/// (or rows deleted kept), and the copy was reported checked.
+#[test]
+fn a_source_written_during_the_copy_fails_it_and_stays_marked_unfinished() {
+    for (source, target) in [
+        (Backend::Sled, Backend::Postgres),
+        (Backend::Postgres, Backend::Sled),
+    ] {
+        let source_place = StorePlace::new(source);
+        let from = filled(&source_place);
+        let target_place = StorePlace::new(target);
+        let to = target_place.open();
+        let copy = StoreCopy::start(&from, &to).expect("start");
+        copy.copy_rows().expect("rows");
+        // Another process writes to the source before the copy ends.
+        from.users()
+            .create(full_user("latecomer"))
+            .expect("a write meanwhile");
+        let err = copy.finish().expect_err("the source moved");
+        assert!(
+            matches!(err, droply_engine::Error::InvalidState(_))
+                && err.to_string().contains("changed during the copy"),
+            "{err}"
+        );
+        let refused = refuse_unfinished_migration(&to).expect_err("unfinished");
+        assert!(refused.to_string().contains("never finished"), "{refused}");
+        // Another copy into it is refused with the way out, not "holds rows".
+        let again = copy_store(&from, &to).expect_err("unfinished target");
+        assert!(again.to_string().contains("Empty it"), "{again}");
+    }
+}
+
+/// Regression: a PostgreSQL source was copied while its nodes kept
+/// writing to it, since only the data directory's lock was checked.
+#[test]
+fn a_postgres_source_on_which_a_node_runs_is_refused() {
+    let place = StorePlace::new(Backend::Postgres);
+    let from = filled(&place);
+    let node = place.open();
+    assert!(
+        node.leads_jobs().expect("lease"),
+        "the running node leads the jobs"
+    );
+    let target_place = StorePlace::new(Backend::Sled);
+    let to = target_place.open();
+    let err = copy_store(&from, &to).expect_err("a node is running");
+    assert!(
+        err.to_string()
+            .contains("a node is running on this database; stop every node before migrating"),
+        "{err}"
+    );
+    assert_eq!(to.count::<droply_models::User>(), 0, "nothing copied");
+    refuse_unfinished_migration(&to).expect("no marker: the copy never started");
+    // Once the node stops (its session, and the lease with it, goes).
+    drop(node);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let report = loop {
+        match copy_store(&from, &to) {
+            Ok(report) => break report,
+            Err(err) if Instant::now() < deadline => {
+                assert!(err.to_string().contains("a node is running"), "{err}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(err) => panic!("still refused once the node stopped: {err}"),
+        }
+    };
+    assert_eq!(report.total(), 19);
 }

@@ -50,11 +50,12 @@ fn pick<K: Copy, V>(map: &BTreeMap<K, V>, n: u8) -> Option<K> {
     map.keys().nth(n as usize % map.len()).copied()
 }
 
-/// A user whose email and referral code are unique by `serial`, so only the
-/// username can clash.
+/// A user whose email, referral code and connected account are unique by
+/// `serial`, so only the username can clash.
 fn user_named(name: &str, serial: i64) -> droply_models::User {
     let mut user = full_user(name);
     user.email = Email::parse(&format!("u{serial}@example.com")).expect("email");
+    user.stripe_account_id = Some(format!("acct_{serial}"));
     user.referral_code = ReferralCode::parse(&format!("RC{serial:06}")).expect("code");
     user
 }

@@ -145,6 +145,7 @@ fn changing_a_unique_value_frees_the_old_one(place: &StorePlace) {
     let mut newcomer = full_user("ada");
     newcomer.email = Email::parse("new@example.com").expect("email");
     newcomer.referral_code = ReferralCode::parse("NEWCOMER1").expect("code");
+    newcomer.stripe_account_id = Some("acct_newcomer".to_owned());
     store.users().create(newcomer).expect("old name is free");
     assert!(store.verify_integrity().expect("check").is_consistent());
 }
@@ -163,6 +164,57 @@ fn a_failed_write_leaves_nothing_behind(place: &StorePlace) {
     assert!(store.verify_integrity().expect("check").is_consistent());
 }
 
+/// One connected Stripe account belongs to one user: a second user given
+/// the same one is refused with a conflict naming the field (and not the
+/// account's id), users without one never clash, and an account let go is
+/// free again.
+fn a_connected_account_belongs_to_one_user(place: &StorePlace) {
+    let store = place.open();
+    let mut ada = full_user("ada");
+    ada.stripe_account_id = Some("acct_shared".to_owned());
+    let ada = store.users().create(ada).expect("ada");
+    for name in ["bob", "cyd"] {
+        let mut user = full_user(name);
+        user.stripe_account_id = None;
+        store.users().create(user).expect("no account, no clash");
+    }
+    let bob = store
+        .users()
+        .by_username(&Username::parse("bob").expect("name"))
+        .expect("lookup")
+        .expect("bob");
+    let take = |u: &mut droply_models::User| -> Result<(), Error> {
+        u.stripe_account_id = Some("acct_shared".to_owned());
+        Ok(())
+    };
+    let err = store
+        .users()
+        .modify(bob.id, take)
+        .expect_err("a second holder");
+    assert!(!err.to_string().contains("acct_shared"), "{err}");
+    assert_conflict(err, "stripe_account");
+    assert_eq!(
+        store.users().get(bob.id).expect("bob").stripe_account_id,
+        None,
+        "the refused write left nothing"
+    );
+    let mut twin = full_user("dee");
+    twin.stripe_account_id = Some("acct_shared".to_owned());
+    assert_conflict(
+        store.users().create(twin).expect_err("a new holder"),
+        "stripe_account",
+    );
+    store
+        .users()
+        .modify(ada.id, |u| {
+            u.stripe_account_id = None;
+            Ok(())
+        })
+        .expect("ada lets it go");
+    store.users().modify(bob.id, take).expect("free again");
+    assert!(store.verify_integrity().expect("check").is_consistent());
+}
+
 droply_test_support::on_both_backends!(
     username_is_unique_case_insensitively,
     email_is_unique_case_insensitively,
@@ -172,4 +224,5 @@ droply_test_support::on_both_backends!(
     a_user_favorites_an_expert_once,
     changing_a_unique_value_frees_the_old_one,
     a_failed_write_leaves_nothing_behind,
+    a_connected_account_belongs_to_one_user,
 );

@@ -5,12 +5,14 @@
 //!
 //! Opening one is the same for every command ([`DataDirArgs::open_store`]):
 //! take its lock ([`DataDirLock`]: one process at a time), open the store,
-//! and check that the directory is that store's ([`store_marker`]), all
-//! before anything in it is changed.
+//! and check that the directory is that store's ([`store_marker`]) and that
+//! the store is no copy `droply migrate` left unfinished, all before
+//! anything in it is changed.
 
 use std::path::PathBuf;
 
 use clap::Args;
+use droply_engine::records::refuse_unfinished_migration;
 use droply_engine::store::StoreLocation;
 use droply_engine::{DataDir, Engine, Store};
 
@@ -54,11 +56,20 @@ impl DataDirArgs {
                 layout.path().display()
             )));
         }
-        if matches!(access, Access::Derived) && self.store.is_none() && !layout.store().exists() {
-            return Err(Error::Config(format!(
-                "the data dir {} holds no store (a command that derives from one makes none)",
-                layout.path().display()
-            )));
+        if matches!(access, Access::Derived) {
+            // A command that derives from a store makes none: a mistyped path
+            // would be an empty store, indexed and reported done.
+            let missing = match &self.store {
+                None => (!layout.store().exists()).then(|| layout.path().to_path_buf()),
+                Some(StoreLocation::Sled(dir)) => (!dir.exists()).then(|| dir.clone()),
+                Some(StoreLocation::Postgres(_)) => None,
+            };
+            if let Some(place) = missing {
+                return Err(Error::Config(format!(
+                    "{} holds no store (a command that derives from one makes none)",
+                    place.display()
+                )));
+            }
         }
         let lock = DataDirLock::take(&layout)?;
         let store = match &self.store {
@@ -70,6 +81,8 @@ impl DataDirArgs {
                 Engine::open_store(&layout)?
             }
         };
+        // A copy `droply migrate` never finished may miss rows or files.
+        refuse_unfinished_migration(&store)?;
         store_marker::claim(&layout, &store, access)?;
         Ok((lock, store))
     }
@@ -179,5 +192,49 @@ mod tests {
             args.open_store(Access::Derived)
                 .expect("its store is there"),
         );
+        // Found by the review: the same through `--store` (a sled path).
+        let store_typo = dir.path().join("store-typo");
+        let args = data_dir(&[
+            "--data-dir",
+            &real.display().to_string(),
+            "--store",
+            &format!("sled:{}", store_typo.display()),
+        ]);
+        let refused = args
+            .open_store(Access::Derived)
+            .expect_err("no store at --store");
+        assert!(
+            refused
+                .to_string()
+                .contains(&store_typo.display().to_string()),
+            "{refused}"
+        );
+        assert!(!store_typo.exists(), "a store was made at --store");
+    }
+
+    /// Regression: a store that a `droply migrate` cut short left behind
+    /// (rows or content files missing) was served as if whole.
+    #[test]
+    fn a_store_a_migration_left_unfinished_is_refused_with_the_way_out() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("target");
+        {
+            let from = Store::open_temporary().expect("source");
+            let to = Store::open(&target).expect("target");
+            // Started, never finished: a crash in the middle.
+            let _cut_short = droply_engine::records::StoreCopy::start(&from, &to).expect("started");
+        }
+        let data = dir.path().join("data");
+        let store = format!("sled:{}", target.display());
+        let args = data_dir(&["--data-dir", &data.display().to_string(), "--store", &store]);
+        for access in [Access::Write, Access::ReadOnly] {
+            let refused = args.open_store(access).expect_err("an unfinished copy");
+            let message = refused.to_string();
+            assert!(message.contains("never finished"), "{message}");
+            assert!(
+                message.contains("delete the sled directory") && message.contains("migrate"),
+                "{message}"
+            );
+        }
     }
 }

@@ -3,7 +3,8 @@
 //! applied version is recorded in `schema_migrations`; nodes starting at the
 //! same time take turns on an advisory lock, so each file runs once. A
 //! version whose change needs the engine's own rules (version 6: email keys;
-//! version 10: the payments sweep's lists, keyed as the engine keys them)
+//! version 10: the payments sweep's lists, keyed as the engine keys them;
+//! version 13: the connected Stripe accounts' keys)
 //! has a Rust step, run after its file in the same transaction.
 
 use droply_models::{Email, PayoutStatus, Timestamp};
@@ -67,16 +68,24 @@ const MIGRATIONS: &[(i32, &str)] = &[
         12,
         include_str!("../../../migrations/postgres/0012_dropin_pass_sign_in.sql"),
     ),
+    (
+        13,
+        include_str!("../../../migrations/postgres/0013_stripe_account_keys.sql"),
+    ),
 ];
 
 /// The Rust steps, by the version they complete.
-const STEPS: &[(i32, Step)] = &[(6, rekey_emails), (10, list_sweep_work)];
+const STEPS: &[(i32, Step)] = &[
+    (6, rekey_emails),
+    (10, list_sweep_work),
+    (13, key_stripe_accounts),
+];
 
 /// The advisory lock migrations run under.
 const MIGRATION_LOCK: i64 = 0x6472_6f70_6c79_0001;
 
 /// The latest schema version this build knows.
-pub(crate) const LATEST: i32 = 12;
+pub(crate) const LATEST: i32 = 13;
 
 /// Applies every migration the database has not seen; returns the version it is at.
 pub(crate) fn run(client: &mut Client) -> Result<i32> {
@@ -133,6 +142,34 @@ fn rekey_emails(tx: &mut Transaction<'_>) -> Result<()> {
         tx.execute(
             "INSERT INTO uniq_email (key, id) VALUES ($1, $2)",
             &[&rekey.new, &rekey.user.cast_signed()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Keys each user's connected Stripe account to them
+/// (`crate::records::stripe_account_holders`: where two users hold one, the
+/// first keeps it and the others are logged). Only the column the key
+/// depends on is read.
+fn key_stripe_accounts(tx: &mut Transaction<'_>) -> Result<()> {
+    let rows = tx.query(
+        "SELECT id, stripe_account_id FROM \"user\"
+         WHERE stripe_account_id IS NOT NULL ORDER BY id",
+        &[],
+    )?;
+    let held: Vec<(u64, String)> = rows
+        .iter()
+        .map(|row| {
+            (
+                row.get::<_, i64>(0).cast_unsigned(),
+                row.get::<_, String>(1),
+            )
+        })
+        .collect();
+    for (key, user) in crate::records::stripe_account_holders(&held) {
+        tx.execute(
+            "INSERT INTO uniq_stripe_account (key, id) VALUES ($1, $2)",
+            &[&key, &user.cast_signed()],
         )?;
     }
     Ok(())
@@ -195,7 +232,12 @@ mod tests {
 
     use crate::Store;
 
-    /// SQL that takes a database at version 12 back to version 11's shape:
+    /// SQL that takes a database at version 13 back to version 12's shape:
+    /// the unique key of connected Stripe accounts, dropped.
+    const UNDO_VERSION_13: &str = "DROP TABLE uniq_stripe_account;";
+
+    /// SQL that takes a database at version 12 back to version 11's shape
+    /// (after [`UNDO_VERSION_13`]):
     /// the index of drop-in participants by user and the sign-in a pass
     /// names, dropped.
     const UNDO_VERSION_12: &str = "DROP TABLE idx_participants_by_user;
@@ -244,9 +286,10 @@ mod tests {
                 ],
             )
             .expect("old key");
-        // Back to version 5's shape: what versions 7 to 12 changed undone.
+        // Back to version 5's shape: what versions 7 to 13 changed undone.
         let undo = format!(
-            "{UNDO_VERSION_12}
+            "{UNDO_VERSION_13}
+             {UNDO_VERSION_12}
              {UNDO_VERSIONS_10_AND_11}
              DROP TABLE calendar_revocation;
              DELETE FROM entity_rows WHERE kind = 'calendar_revocation';
@@ -276,7 +319,7 @@ mod tests {
         write_owing_rows(&store, None, 20);
         // Back to version 9's shape: neither list yet (nor version 11's tables).
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-        let undo = format!("{UNDO_VERSION_12}\n{UNDO_VERSIONS_10_AND_11}");
+        let undo = format!("{UNDO_VERSION_13}\n{UNDO_VERSION_12}\n{UNDO_VERSIONS_10_AND_11}");
         back_to_version(&mut client, 9, &undo);
         drop(store);
         let store = Store::open_postgres(&url).expect("open at version 9");
@@ -330,7 +373,8 @@ mod tests {
             .expect("ann joins")
             .id;
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-        back_to_version(&mut client, 11, UNDO_VERSION_12);
+        let undo = format!("{UNDO_VERSION_13}\n{UNDO_VERSION_12}");
+        back_to_version(&mut client, 11, &undo);
         drop(store);
         let store = Store::open_postgres(&url).expect("open at version 11");
         let found: Vec<DropinParticipant> = store
@@ -344,5 +388,60 @@ mod tests {
         assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), vec![row]);
         let report = store.verify_integrity().expect("verify");
         assert!(report.is_consistent(), "{:?}", report.problems);
+    }
+
+    /// Regression: a bank payout's event found its account's holder by
+    /// reading every expert; a database from before the unique key of
+    /// connected accounts gets it filled with the accounts its users hold,
+    /// an expert's and a former expert's alike, and where two users hold
+    /// one (which Stripe never makes), the first keeps it and the upgrade
+    /// still succeeds.
+    #[test]
+    fn version_13_keys_each_connected_account_to_its_holder() {
+        use crate::store::UniqueName;
+
+        let url = droply_test_support::postgres::fresh_database();
+        let store = Store::open_postgres(&url).expect("open");
+        let mut ann = crate::test_rows::user("ann", "Tax advisor");
+        ann.stripe_account_id = Some("acct_ann".to_owned());
+        let ann = store.users().create(ann).expect("ann").id;
+        let mut fay = crate::test_rows::user("fay", "");
+        fay.stripe_account_id = Some("acct_fay".to_owned());
+        let fay = store.users().create(fay).expect("fay").id;
+        let bob = store
+            .users()
+            .create(crate::test_rows::user("bob", ""))
+            .expect("bob")
+            .id;
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        back_to_version(&mut client, 12, UNDO_VERSION_13);
+        // Version 12 did not keep bob from holding ann's account.
+        client
+            .execute(
+                "UPDATE \"user\" SET stripe_account_id = 'acct_ann' WHERE id = $1",
+                &[&i64::try_from(bob.get()).expect("id")],
+            )
+            .expect("bob holds ann's account");
+        drop(store);
+        let store = Store::open_postgres(&url).expect("open at version 12");
+        for (account, holder) in [("acct_ann", ann), ("acct_fay", fay)] {
+            assert_eq!(
+                store
+                    .lookup_unique(UniqueName::StripeAccount, account.as_bytes())
+                    .expect("lookup"),
+                Some(holder.get()),
+                "{account}"
+            );
+        }
+        let report = store.verify_integrity().expect("verify");
+        assert!(
+            !report.problems.is_empty()
+                && report
+                    .problems
+                    .iter()
+                    .all(|problem| problem.starts_with("stripe_account ")),
+            "only the shared account is reported: {:?}",
+            report.problems
+        );
     }
 }

@@ -112,6 +112,29 @@ impl PgStore {
         Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
     }
 
+    /// The id counter: the id the next new row gets.
+    pub(crate) fn next_id(&self) -> Result<u64> {
+        let row = self
+            .client()?
+            .row("SELECT next_id FROM store_counters", &[])?;
+        Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(1))
+    }
+
+    /// Raises the id counter to `at_least`, never lowering it, under the
+    /// write lock (no write transaction runs meanwhile).
+    pub(crate) fn adopt_next_id(&self, at_least: u64) -> Result<()> {
+        let at_least = as_bigint(at_least)?;
+        let mut conn = self.client()?;
+        let mut transaction = conn.transaction()?;
+        transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+        transaction.execute(
+            "UPDATE store_counters SET next_id = GREATEST(next_id, $1)",
+            &[&at_least],
+        )?;
+        transaction.commit()?;
+        Ok(())
+    }
+
     /// Runs `body` as the only writer of the database and commits what it
     /// staged; returns its result and the feed's new end, if it wrote.
     pub(crate) fn write<T>(
@@ -130,12 +153,30 @@ impl PgStore {
             .start()?;
         let mut session = TxnSession::new(transaction, statements);
         session.run("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
-        let counters = session.row("SELECT next_id, last_seq FROM store_counters", &[])?;
+        // With the counters, the instant the last commit ran at (any node's:
+        // its newest feed entry, found by the key), which this one runs
+        // after whatever this node's clock says. Entries carry their
+        // commit's instant, never a backdated one, so the newest is the
+        // latest; a feed pruned to nothing leaves it unknown (`NULL`).
+        let counters = session.row(
+            "SELECT next_id, last_seq,
+                    (SELECT (extract(epoch FROM at) * 1000000)::bigint
+                       FROM changes ORDER BY seq DESC LIMIT 1)
+               FROM store_counters",
+            &[],
+        )?;
         let next_id = u64::try_from(counters.get::<_, i64>(0)).unwrap_or(1);
         let last_seq = u64::try_from(counters.get::<_, i64>(1)).unwrap_or(0);
-        let mut txn = Txn::new(Reader::Postgres(RefCell::new(session)), next_id);
+        let last_commit = counters
+            .get::<_, Option<i64>>(2)
+            .and_then(|micros| Timestamp::from_micros(micros).ok());
+        let mut txn = Txn::new(
+            Reader::Postgres(RefCell::new(session)),
+            next_id,
+            last_commit,
+        );
         let out = body(&mut txn)?;
-        let now = txn.now();
+        let committed_at = txn.committed_at();
         let (reader, staged, changes, next_id) = txn.into_parts();
         let Reader::Postgres(session) = reader else {
             return Err(Error::Storage(
@@ -147,7 +188,7 @@ impl PgStore {
             return Ok((out, None));
         }
         trees::apply(&mut session, &staged, &self.row_writes)?;
-        let entries = super::change_feed::entries(last_seq, now, &changes);
+        let entries = super::change_feed::entries(last_seq, committed_at, &changes);
         let seq = entries.last().map_or(last_seq, |change| change.seq);
         insert_changes(&mut session, &entries)?;
         move_row_counts(&mut session, &changes)?;
