@@ -101,10 +101,11 @@ impl CalendarSync {
         Ok(self.google()?.client.config())
     }
 
-    /// Takes the turn to change a grant at Google, store-wide (every node
-    /// sharing `store` waits for it; `Overloaded` after a bounded wait).
-    fn grant_change_turn(&self, store: &Store) -> Result<TurnGuard> {
-        store.exclusive_turn(TurnName::GrantChange)
+    /// Takes the turn to change `user`'s grant at Google, store-wide (every
+    /// node sharing `store` waits for it; `Overloaded` after a bounded wait;
+    /// other experts' grant changes go on meanwhile).
+    fn grant_change_turn(&self, store: &Store, user: UserId) -> Result<TurnGuard> {
+        store.exclusive_turn(TurnName::GrantChange(user))
     }
 
     /// One pass: busy times of every connected expert, then the outbox,

@@ -13,6 +13,8 @@
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use droply_models::UserId;
+
 use super::Store;
 use super::backend::Backend;
 use super::pg;
@@ -29,16 +31,17 @@ const RETRY_AFTER_SECS: u64 = 5;
 /// The work a turn is for; each name is a turn of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TurnName {
-    /// A grant changing at Google: a consent code exchanged and its
-    /// connection stored, or a revocation of an old grant sent.
-    GrantChange,
+    /// A grant of this expert's changing at Google: a consent code
+    /// exchanged and its connection stored, or a revocation of an old grant
+    /// sent (one expert's exchange never waits for another's).
+    GrantChange(UserId),
 }
 
 impl TurnName {
     /// The turn in words (for errors and logs).
     pub fn describe(self) -> &'static str {
         match self {
-            TurnName::GrantChange => "a Google grant change",
+            TurnName::GrantChange(_) => "a Google grant change",
         }
     }
 }
@@ -159,12 +162,12 @@ mod tests {
         let ended = AtomicBool::new(false);
         let (taken_tx, taken_rx) = mpsc::channel::<()>();
         let first = store
-            .exclusive_turn(TurnName::GrantChange)
+            .exclusive_turn(TurnName::GrantChange(UserId::new(7)))
             .expect("the first turn");
         std::thread::scope(|scope| {
             let waiter = scope.spawn(|| {
                 let turn = other
-                    .exclusive_turn(TurnName::GrantChange)
+                    .exclusive_turn(TurnName::GrantChange(UserId::new(7)))
                     .expect("the turn, once the first ends");
                 // The first turn had ended when this one began.
                 let after_the_first = ended.load(Ordering::SeqCst);
@@ -187,7 +190,7 @@ mod tests {
         // Ended on both, the turn is free again.
         drop(
             store
-                .exclusive_turn(TurnName::GrantChange)
+                .exclusive_turn(TurnName::GrantChange(UserId::new(7)))
                 .expect("free again"),
         );
     }
@@ -197,22 +200,27 @@ mod tests {
     fn a_wait_for_a_turn_held_elsewhere_ends_in_a_busy_error(store: &Store, url: Option<&str>) {
         let other = another_node(store, url);
         let first = store
-            .exclusive_turn(TurnName::GrantChange)
+            .exclusive_turn(TurnName::GrantChange(UserId::new(7)))
             .expect("the first turn");
         let wait = Duration::from_millis(300);
         let started = Instant::now();
         let refused = std::thread::scope(|scope| {
             scope
-                .spawn(|| take(&other, TurnName::GrantChange, wait))
+                .spawn(|| take(&other, TurnName::GrantChange(UserId::new(7)), wait))
                 .join()
                 .expect("the waiter")
         });
-        let named = TurnName::GrantChange.describe();
+        let named = TurnName::GrantChange(UserId::new(7)).describe();
         assert!(
             matches!(refused, Err(Error::Overloaded { what, .. }) if what == named),
             "{refused:?}"
         );
         assert!(started.elapsed() >= wait, "it waited");
+        // Another expert's grant change does not wait for this one's.
+        drop(
+            take(&other, TurnName::GrantChange(UserId::new(8)), wait)
+                .expect("another expert's turn, at once"),
+        );
         assert!(
             started.elapsed() < TURN_WAIT,
             "it waited its own bound, not the default"
@@ -220,8 +228,12 @@ mod tests {
         drop(first);
         // The refused waiter holds nothing: the turn is taken at once.
         drop(
-            take(&other, TurnName::GrantChange, Duration::from_secs(5))
-                .expect("the turn, once the first ends"),
+            take(
+                &other,
+                TurnName::GrantChange(UserId::new(7)),
+                Duration::from_secs(5),
+            )
+            .expect("the turn, once the first ends"),
         );
     }
 

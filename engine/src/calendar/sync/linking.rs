@@ -93,7 +93,8 @@ impl CalendarSync {
         // No revocation is sent, from any node, until the new grant is
         // stored; taken before the state is spent, so that a busy answer
         // leaves the consent to be completed again.
-        let _turn = self.grant_change_turn(store)?;
+        // The caller's: a state of another account's is refused below.
+        let _turn = self.grant_change_turn(store, caller)?;
         // Single use: the state is deleted before anything else happens.
         let taken = store.write(|txn| {
             let Some(id) = txn.lookup_unique(UniqueName::OAuthState, hash.as_bytes())? else {

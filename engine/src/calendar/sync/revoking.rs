@@ -129,7 +129,12 @@ impl CalendarSync {
         now: Timestamp,
         wait_for_ops: bool,
     ) -> Result<Revocation> {
-        let _turn = self.grant_change_turn(store)?;
+        let Some(expert) = store.get::<PendingRevocation>(id)?.map(|row| row.user_id) else {
+            return Ok(Revocation::NotSent);
+        };
+        let _turn = self.grant_change_turn(store, expert)?;
+        // Read again in the turn: a consent exchanged meanwhile may have
+        // dropped it.
         let Some(row) = store.get::<PendingRevocation>(id)? else {
             return Ok(Revocation::NotSent);
         };

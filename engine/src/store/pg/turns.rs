@@ -18,14 +18,17 @@ use super::{PgStore, off_runtime};
 use crate::Result;
 use crate::store::turns::{TurnName, busy};
 
-/// The advisory lock of [`TurnName::GrantChange`] (a different key from
-/// migrations', writes' and the jobs lease's).
-const GRANT_CHANGE_LOCK: i64 = 0x6472_6f70_6c79_0004;
+/// The class of [`TurnName::GrantChange`]'s advisory locks: the first of
+/// the two-key form's keys, the expert's id the second. The two-key form's
+/// locks never meet the one-key locks of migrations, writes and the jobs
+/// lease (PostgreSQL keeps the two spaces apart).
+const GRANT_CHANGE_CLASS: i32 = 0x6472_0004;
 
-/// The advisory lock key of the turn `name`.
-fn lock_key(name: TurnName) -> i64 {
+/// The advisory lock keys of the turn `name`. An id past 2^32 shares its
+/// second key with a smaller one's: those two experts take turns, no more.
+fn lock_keys(name: TurnName) -> (i32, i32) {
     match name {
-        TurnName::GrantChange => GRANT_CHANGE_LOCK,
+        TurnName::GrantChange(user) => (GRANT_CHANGE_CLASS, user.get() as u32 as i32),
     }
 }
 
@@ -47,12 +50,12 @@ impl PgTurn {
 /// [`busy`]). It blocks on the database, so callers run it where that may
 /// block ([`off_runtime`]).
 pub(crate) fn take(pg: &PgStore, name: TurnName, wait: Duration) -> Result<PgTurn> {
-    let key = lock_key(name);
+    let (class, key) = lock_keys(name);
     let mut client = pg.connect()?;
     // `lock_timeout` 0 would wait for ever: at least a millisecond.
     let wait_ms = wait.as_millis().clamp(1, i32::MAX as u128);
     client.batch_execute(&format!("SET lock_timeout = {wait_ms}"))?;
-    match client.execute("SELECT pg_advisory_lock($1)", &[&key]) {
+    match client.execute("SELECT pg_advisory_lock($1, $2)", &[&class, &key]) {
         Ok(_) => {}
         Err(err) if err.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => return Err(busy(name)),
         Err(err) => return Err(err.into()),
@@ -70,10 +73,10 @@ impl Drop for PgTurn {
         let Some(mut client) = self.client.take() else {
             return;
         };
-        let key = lock_key(self.name);
+        let (class, key) = lock_keys(self.name);
         let turn = self.name.describe();
         off_runtime(move || {
-            match client.query_one("SELECT pg_advisory_unlock($1)", &[&key]) {
+            match client.query_one("SELECT pg_advisory_unlock($1, $2)", &[&class, &key]) {
                 Ok(row) if row.get::<_, bool>(0) => {}
                 Ok(_) => tracing::warn!(turn, "a store-wide turn's lock was gone before its end"),
                 Err(err) => tracing::warn!(
@@ -90,15 +93,15 @@ impl Drop for PgTurn {
 
 #[cfg(test)]
 mod tests {
+    use droply_models::UserId;
+
     use super::*;
 
     #[test]
-    fn turn_keys_differ_from_the_other_advisory_locks() {
-        let others = [
-            0x6472_6f70_6c79_0001, // migrations
-            super::super::WRITE_LOCK,
-            0x6472_6f70_6c79_0003, // the jobs lease
-        ];
-        assert!(!others.contains(&lock_key(TurnName::GrantChange)));
+    fn each_experts_grant_change_has_a_lock_of_its_own() {
+        let ann = lock_keys(TurnName::GrantChange(UserId::new(7)));
+        let bob = lock_keys(TurnName::GrantChange(UserId::new(8)));
+        assert_eq!(ann.0, bob.0, "one class");
+        assert_ne!(ann, bob);
     }
 }
