@@ -80,7 +80,8 @@ pub(crate) fn the_intent_given_up(payment: &Payment) -> String {
 /// The payments sweep cancels one intent, `intent`, at Stripe.
 pub(crate) fn assert_the_sweep_cancels(app: &TestApp, stripe: &IntentFake, intent: &str) {
     assert_eq!(
-        cancel_given_up_intents(app.engine.payments(), &app.store).expect("sweep"),
+        cancel_given_up_intents(app.engine.payments(), &app.store, app.engine.slot_policy())
+            .expect("sweep"),
         1
     );
     assert_eq!(stripe.intent(intent).expect("made")["status"], "canceled");

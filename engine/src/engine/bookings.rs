@@ -56,7 +56,13 @@ impl Engine {
         } else {
             Attempt::Repeat
         };
-        let payment = start_payment(self.payments(), self.store(), &booking, attempt)?;
+        let payment = start_payment(
+            self.payments(),
+            self.store(),
+            self.slot_policy(),
+            &booking,
+            attempt,
+        )?;
         Ok(BookingCreated {
             booking,
             created,
@@ -81,7 +87,13 @@ impl Engine {
                 "only the person who booked the session pays for it".to_owned(),
             ));
         }
-        start_payment(self.payments(), self.store(), &booking, Attempt::Repeat)
+        start_payment(
+            self.payments(),
+            self.store(),
+            self.slot_policy(),
+            &booking,
+            Attempt::Repeat,
+        )
     }
 
     /// Booking `id` as an iCalendar event, for its booker or provider: one

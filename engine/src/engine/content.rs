@@ -15,7 +15,7 @@ use super::Engine;
 use crate::content::{
     self, ContentEdit, ContentReads, FileRole, NewContent, StatusChange, Viewer, by_media_type,
 };
-use crate::payments::{PaymentStart, send_refund, start_purchase_payment};
+use crate::payments::{Attempt, PaymentStart, send_refund, start_purchase_payment};
 use crate::store::IndexName;
 use crate::{Error, Page, PageRequest, Result};
 
@@ -215,7 +215,12 @@ impl Engine {
         let (purchase, created) = self
             .store()
             .write(|txn| content::begin_purchase(txn, buyer, id, &terms))?;
-        let payment = start_purchase_payment(self.payments(), self.store(), &purchase)?;
+        let attempt = if created {
+            Attempt::First
+        } else {
+            Attempt::Repeat
+        };
+        let payment = start_purchase_payment(self.payments(), self.store(), &purchase, attempt)?;
         let purchase: ContentPurchase = self.store().require(purchase.id)?;
         let content = self.store().require(purchase.content_id)?;
         Ok(ContentBought {

@@ -57,9 +57,7 @@ use crate::calendar::CalendarSync;
 use crate::content::{ContentConfig, ContentFiles, ViewCounter, sweep_counted_views};
 use crate::dropins::end_overdue_dropins;
 use crate::matching::Matcher;
-use crate::payments::{
-    Payments, cancel_given_up_intents, payout_sweep, reward_sweep, scheduled_payouts,
-};
+use crate::payments::Payments;
 use crate::reviews::ReviewPolicy;
 use crate::store::SecretKeyCell;
 use crate::video::{DailyClient, VideoConfig, room_sweep};
@@ -219,16 +217,16 @@ impl Engine {
         }
         if let Some(every) = config.payments.sweep_every {
             let payments = engine.inner.payments.clone();
+            let policy = config.slot_policy;
             store_jobs.push(Job::store_wide(
                 "payments-sweep",
                 every,
                 store,
                 move |store| {
+                    // Each step runs even when another fails (a store error in
+                    // the payouts must not keep given-up intents payable).
                     let now = droply_models::Timestamp::now();
-                    payout_sweep(&payments, store, now)?;
-                    cancel_given_up_intents(&payments, store)?;
-                    reward_sweep(store, &payments.config().referrals, now)?;
-                    scheduled_payouts(&payments, store, now).map(drop)
+                    self::payments::payment_sweep(&payments, store, &policy, now).map(drop)
                 },
             )?);
         }

@@ -6,7 +6,11 @@
 use droply_models::{Money, Payout, Timestamp, User, UserId};
 
 use super::Engine;
-use crate::payments::{self, Balances, PayoutAccount, WebhookReceipt, handle_webhook, ledger};
+use crate::availability::SlotPolicy;
+use crate::payments::{
+    self, Balances, Payments, PayoutAccount, WebhookReceipt, handle_webhook, ledger,
+};
+use crate::store::Store;
 use crate::{Page, PageRequest, Result};
 
 /// An expert's money: the ledger's balances and what can be paid out now.
@@ -92,11 +96,63 @@ impl Engine {
         self.store().payouts().by_user(user, page)
     }
 
-    /// Repeats unfinished Stripe calls and makes scheduled payouts now (the
-    /// background job does this every `sweep_every`); how many calls.
+    /// Runs the whole payments sweep now, as the background job does every
+    /// `sweep_every` ([`payment_sweep`]): unfinished Stripe calls repeated,
+    /// given-up PaymentIntents cancelled, referral rewards settled,
+    /// scheduled payouts made; how many Stripe calls went through.
     pub fn run_payment_sweep(&self) -> Result<usize> {
-        let now = Timestamp::now();
-        let retried = payments::payout_sweep(self.payments(), self.store(), now)?;
-        Ok(retried + payments::scheduled_payouts(self.payments(), self.store(), now)?)
+        payment_sweep(
+            self.payments(),
+            self.store(),
+            self.slot_policy(),
+            Timestamp::now(),
+        )
+    }
+}
+
+/// The payments sweep at `now`: refunds and transfers retried, given-up
+/// PaymentIntents cancelled, referral rewards settled, scheduled payouts
+/// made; how many Stripe calls went through (retries, cancels, payouts).
+/// Each step runs whatever the others met: a step's error is logged and
+/// the next step runs; the first error is returned once all have run.
+pub(crate) fn payment_sweep(
+    payments: &Payments,
+    store: &Store,
+    policy: &SlotPolicy,
+    now: Timestamp,
+) -> Result<usize> {
+    let mut calls = 0;
+    let mut first_error = None;
+    let mut step = |name: &str, outcome: Result<usize>, counted: bool| match outcome {
+        Ok(done) if counted => calls += done,
+        Ok(_) => {}
+        Err(err) => {
+            tracing::warn!(step = name, error = %err, "a payments sweep step failed; the others still run");
+            first_error.get_or_insert(err);
+        }
+    };
+    step(
+        "payout-sweep",
+        payments::payout_sweep(payments, store, now),
+        true,
+    );
+    step(
+        "intent-cancels",
+        payments::cancel_given_up_intents(payments, store, policy),
+        true,
+    );
+    step(
+        "reward-sweep",
+        payments::reward_sweep(store, &payments.config().referrals, now),
+        false,
+    );
+    step(
+        "scheduled-payouts",
+        payments::scheduled_payouts(payments, store, now),
+        true,
+    );
+    match first_error {
+        Some(err) => Err(err),
+        None => Ok(calls),
     }
 }

@@ -16,9 +16,21 @@
 //! the hold sweep lapses it if nobody pays in time. Only a refusal that
 //! can never pass (Stripe refusing the request itself, an amount it cannot
 //! charge) gives the booking up on a repeat: the same request would be
-//! refused again, so the booking can never be paid. A content purchase is
-//! started the same way (always as a first start); if Stripe fails it is
-//! marked failed and can be bought again.
+//! refused again, so the booking can never be paid; and only the booking
+//! the request was made for (a payment moved to a rescheduled booking
+//! meanwhile gives nothing up). Stripe refusing the payment's key because
+//! it was first used with other parameters (400 `idempotency_error`) gives
+//! nothing up either: the intent's request holds only stable values (the
+//! payment id and the store's tag), so that refusal says nothing of the
+//! payment. A content purchase is started the same way: a Buy that made
+//! the purchase is a first start (if Stripe fails it is marked failed and
+//! can be bought again), a Buy repeated on the open purchase a repeat.
+//!
+//! A recorded intent's secret is answered only while the booking or
+//! purchase still waits for it (not cancelled, its hold not lapsed, read
+//! after Stripe answered) and Stripe still takes payment on it (not
+//! `canceled`, not `succeeded`): otherwise `InvalidState`, so no client
+//! pays for what is no longer sold.
 //!
 //! Two requests may start one payment at once (an `Idempotency-Key` retry
 //! of a booking, a double click on Buy). While the first is still waiting
@@ -32,7 +44,7 @@
 //! cancelled at Stripe by the payments sweep, and answers `InvalidState`
 //! instead of a secret that could still pay for it.
 
-use droply_models::{Booking, BookingStatus, ContentPurchase, Money, PaymentStatus};
+use droply_models::{Booking, BookingStatus, ContentPurchase, Money, PaymentStatus, Timestamp};
 
 use super::gateway::{Intent, IntentRequest};
 use super::subject::mirror_onto;
@@ -40,6 +52,7 @@ use super::{
     AmountUse, IntentCancel, META_PAYMENT, Payment, PaymentFor, PaymentId, Payments, payment_of,
     stored_payment_for, stored_payment_of, stripe_currency, to_stripe,
 };
+use crate::availability::SlotPolicy;
 use crate::store::{Store, Txn};
 use crate::{Error, Result};
 
@@ -75,9 +88,12 @@ pub enum Attempt {
 /// make the intent, the first start ([`Attempt::First`]) gives the booking
 /// up; a repeat ([`Attempt::Repeat`]) does so only when Stripe's refusal is
 /// final, and otherwise returns Stripe's error having written nothing.
+/// `policy` says when an unpaid hold lapses: a lapsed one is not paid for,
+/// whether or not the hold sweep has cancelled it yet.
 pub fn start_payment(
     payments: &Payments,
     store: &Store,
+    policy: &SlotPolicy,
     booking: &Booking,
     attempt: Attempt,
 ) -> Result<Option<PaymentStart>> {
@@ -87,17 +103,20 @@ pub fn start_payment(
     if payment.status.is_paid() || booking.status != BookingStatus::PendingPayment {
         return Ok(None);
     }
-    start(payments, store, payment, attempt).map(Some)
+    start(payments, store, payment, attempt, Some(policy)).map(Some)
 }
 
 /// Makes sure content `purchase`'s payment has a PaymentIntent and returns
 /// what the buyer needs to pay it; `None` when nothing is owed (free, paid,
 /// or given up). `InvalidState` while another request is still starting
 /// it, or when the purchase was given up while Stripe made its intent.
+/// `attempt`: [`Attempt::First`] for the Buy that made the purchase,
+/// [`Attempt::Repeat`] for one that found it open.
 pub fn start_purchase_payment(
     payments: &Payments,
     store: &Store,
     purchase: &ContentPurchase,
+    attempt: Attempt,
 ) -> Result<Option<PaymentStart>> {
     let Some(payment) = stored_payment_for(store, PaymentFor::Purchase(purchase.id))? else {
         return Ok(None);
@@ -105,7 +124,7 @@ pub fn start_purchase_payment(
     if payment.status.is_paid() || payment.status == PaymentStatus::Failed {
         return Ok(None);
     }
-    start(payments, store, payment, Attempt::First).map(Some)
+    start(payments, store, payment, attempt, None).map(Some)
 }
 
 /// Why no PaymentIntent came back from Stripe.
@@ -121,18 +140,22 @@ enum NoIntent {
     /// purchase keeps waiting for payment with its intent, and the caller
     /// gets Stripe's error (`PaymentProvider`, 502) to ask again.
     Unread(Error),
-    /// A repeat's creation failed for now (Stripe unreachable, a 5xx, ...):
-    /// nothing is given up (the first request may still be making the
+    /// A repeat's creation failed for now (Stripe unreachable, a 5xx, ...),
+    /// or Stripe refused the payment's key as first used with other
+    /// parameters (which says nothing of the payment itself): nothing is
+    /// given up (the first request may still be making the
     /// intent, or a later repeat will), and the caller gets Stripe's error
     /// (`PaymentProvider`, 502) to ask again.
     Unmade(Error),
 }
 
+/// `policy`: when a booking's unpaid hold lapses (none for a purchase).
 fn start(
     payments: &Payments,
     store: &Store,
     payment: Payment,
     attempt: Attempt,
+    policy: Option<&SlotPolicy>,
 ) -> Result<PaymentStart> {
     let gateway = payments.gateway()?;
     // An amount Stripe cannot take fails like a refusal from Stripe: the payment is
@@ -147,7 +170,7 @@ fn start(
                 .map_err(|err| {
                     if err.in_flight {
                         NoIntent::InFlight
-                    } else if err.retryable && attempt == Attempt::Repeat {
+                    } else if err.key_reused() || (err.retryable && attempt == Attempt::Repeat) {
                         NoIntent::Unmade(err.into())
                     } else {
                         NoIntent::Failed(err.into())
@@ -156,6 +179,7 @@ fn start(
             Err(err) => Err(NoIntent::Failed(err)),
         },
     };
+    let reused = payment.intent_id.is_some();
     let intent = match intent {
         Ok(intent) => intent,
         Err(NoIntent::InFlight) => {
@@ -179,7 +203,20 @@ fn start(
             return Err(err);
         }
     };
-    let stored = match store.write(|txn| record_intent(txn, payment.id, &intent.id))? {
+    if reused {
+        // Nothing to record: check, after Stripe answered, that the intent
+        // may still be paid and its booking or purchase still wants it.
+        let stored: Payment = store.require(payment.id)?;
+        let subject = Subject::read(store, stored.pays_for)?;
+        if let Some(why) = given_up_while_starting(&stored, &subject, policy, Timestamp::now())
+            .or_else(|| intent_closed(&intent, stored.pays_for))
+        {
+            tracing::info!(paying_for = %stored.pays_for, "a recorded PaymentIntent is no longer to be paid; no secret answered");
+            return Err(Error::InvalidState(why));
+        }
+        return start_with(intent, &stored);
+    }
+    let stored = match store.write(|txn| record_intent(txn, payment.id, &intent.id, policy))? {
         Recorded::Wanted(stored) => stored,
         Recorded::GivenUp(why) => {
             tracing::info!(paying_for = %payment.pays_for, "given up while its PaymentIntent was made; the intent is to be cancelled");
@@ -209,9 +246,15 @@ enum Recorded {
 /// one to cancel at Stripe (`IntentCancel::Requested`, listed for the
 /// payments sweep), so the secret Stripe made can never pay for what was
 /// given up.
-fn record_intent(txn: &mut Txn<'_>, id: PaymentId, intent: &str) -> Result<Recorded> {
+fn record_intent(
+    txn: &mut Txn<'_>,
+    id: PaymentId,
+    intent: &str,
+    policy: Option<&SlotPolicy>,
+) -> Result<Recorded> {
     let mut payment: Payment = txn.require(id)?;
-    let given_up = given_up_while_starting(txn, &payment)?;
+    let subject = Subject::read_in(txn, payment.pays_for)?;
+    let given_up = given_up_while_starting(&payment, &subject, policy, txn.now());
     if payment.intent_id.is_none() {
         payment.intent_id = Some(intent.to_owned());
         if given_up.is_some() {
@@ -226,44 +269,93 @@ fn record_intent(txn: &mut Txn<'_>, id: PaymentId, intent: &str) -> Result<Recor
     })
 }
 
-/// Why `payment`, unpaid, no longer waits for its PaymentIntent, if it does
-/// not: its booking is no longer awaiting payment (cancelled by a party,
-/// its hold lapsed, or its payment could not start), its purchase was given
-/// up (content taken off sale or repriced), it failed, or its intent was
-/// asked to be cancelled. `None` for a paid payment: nothing was given up.
-fn given_up_while_starting(txn: &Txn<'_>, payment: &Payment) -> Result<Option<String>> {
-    if payment.status.is_paid() {
-        return Ok(None);
+/// What a payment pays for, as read now.
+enum Subject {
+    Booking(Box<Booking>),
+    Purchase(ContentPurchase),
+}
+
+impl Subject {
+    /// `subject` read outside a transaction.
+    fn read(store: &Store, subject: PaymentFor) -> Result<Subject> {
+        Ok(match subject {
+            PaymentFor::Booking(id) => Subject::Booking(Box::new(store.require(id)?)),
+            PaymentFor::Purchase(id) => Subject::Purchase(store.require(id)?),
+        })
     }
-    match payment.pays_for {
-        PaymentFor::Booking(id) => {
-            let booking: Booking = txn.require(id)?;
+
+    /// `subject` read inside a transaction.
+    fn read_in(txn: &Txn<'_>, subject: PaymentFor) -> Result<Subject> {
+        Ok(match subject {
+            PaymentFor::Booking(id) => Subject::Booking(Box::new(txn.require(id)?)),
+            PaymentFor::Purchase(id) => Subject::Purchase(txn.require(id)?),
+        })
+    }
+}
+
+/// Why `payment`, unpaid, no longer waits for its PaymentIntent, if it does
+/// not: its booking (`subject`, as read now) is no longer awaiting payment
+/// (cancelled by a party, or its payment could not start) or its hold
+/// lapsed at `now` under `policy` (before the hold sweep cancels it), its
+/// purchase was given up (content taken off sale or repriced), it failed,
+/// or its intent was asked to be cancelled. `None` for a paid payment:
+/// nothing was given up.
+fn given_up_while_starting(
+    payment: &Payment,
+    subject: &Subject,
+    policy: Option<&SlotPolicy>,
+    now: Timestamp,
+) -> Option<String> {
+    if payment.status.is_paid() {
+        return None;
+    }
+    match subject {
+        Subject::Booking(booking) => {
             if booking.status != BookingStatus::PendingPayment {
-                return Ok(Some(format!(
+                return Some(format!(
                     "the booking is {} and can no longer be paid for",
                     booking.status.as_str()
-                )));
+                ));
+            }
+            if policy.is_some_and(|policy| policy.hold_lapsed(booking, now)) {
+                return Some(
+                    "the booking's hold has lapsed and it can no longer be paid for".to_owned(),
+                );
             }
         }
-        PaymentFor::Purchase(id) => {
-            let purchase: ContentPurchase = txn.require(id)?;
+        Subject::Purchase(purchase) => {
             if !matches!(
                 purchase.payment_status,
                 PaymentStatus::Pending | PaymentStatus::RequiresAction
             ) {
-                return Ok(Some(given_up_purchase()));
+                return Some(given_up_purchase());
             }
         }
     }
     if payment.status == PaymentStatus::Failed || payment.intent_cancel != IntentCancel::Wanted {
-        return Ok(Some(match payment.pays_for {
+        return Some(match payment.pays_for {
             PaymentFor::Booking(_) => {
                 "the booking's payment was given up while it was being started".to_owned()
             }
             PaymentFor::Purchase(_) => given_up_purchase(),
-        }));
+        });
     }
-    Ok(None)
+    None
+}
+
+/// Why `intent` (as Stripe has it now) takes no payment, if it does not:
+/// it was cancelled, or it was paid already (its event not applied yet).
+fn intent_closed(intent: &Intent, subject: PaymentFor) -> Option<String> {
+    let noun = subject_noun(subject);
+    match intent.status.as_str() {
+        "canceled" => Some(format!(
+            "the payment of this {noun} was cancelled and can no longer be paid"
+        )),
+        "succeeded" => Some(format!(
+            "this {noun} is paid already; its confirmation will follow in a moment"
+        )),
+        _ => None,
+    }
 }
 
 fn given_up_purchase() -> String {
@@ -294,20 +386,26 @@ fn intent_request(payments: &Payments, payment: &Payment) -> Result<IntentReques
     Ok(IntentRequest {
         amount: to_stripe(payment.amount, AmountUse::Charge)?,
         currency: stripe_currency(payment.amount.currency),
-        metadata: payments.metadata(&[
-            (META_PAYMENT, payment.id.to_string()),
-            payment.pays_for.metadata(),
-        ]),
+        // Only what never changes for the payment: the same key must come
+        // back with the same parameters, even after a reschedule moved the
+        // payment to another booking (webhooks find it by its id).
+        metadata: payments.metadata(&[(META_PAYMENT, payment.id.to_string())]),
     })
 }
 
 /// Gives up a payment that could not be started, unless it got an intent
 /// or was paid meanwhile: a booking is cancelled (its slot freed), a
-/// purchase marked failed (the buyer may try again).
+/// purchase marked failed (the buyer may try again). Only what the attempt
+/// was made for (`payment`'s subject as the attempt read it) is given up:
+/// a payment a reschedule moved to another booking meanwhile is left alone.
 fn give_up(store: &Store, payment: &Payment) -> Result<()> {
+    let attempted_for = payment.pays_for;
     store.write(|txn| {
         let mut payment: Payment = txn.require(payment.id)?;
-        if payment.intent_id.is_some() || payment.status.is_paid() {
+        if payment.intent_id.is_some()
+            || payment.status.is_paid()
+            || payment.pays_for != attempted_for
+        {
             return Ok(());
         }
         if let PaymentFor::Booking(id) = payment.pays_for {
@@ -328,4 +426,4 @@ fn give_up(store: &Store, payment: &Payment) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -20,12 +20,12 @@ use secrecy::ExposeSecret;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_connect::account::{CreateAccount, CreateAccountType, RetrieveAccount};
 use stripe_connect::account_link::{CreateAccountLink, CreateAccountLinkType};
-use stripe_connect::transfer::CreateTransfer;
+use stripe_connect::transfer::{CreateTransfer, ListTransfer};
 use stripe_core::charge::RetrieveCharge;
 use stripe_core::payment_intent::{
     CancelPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent,
 };
-use stripe_core::refund::CreateRefund;
+use stripe_core::refund::{CreateRefund, ListRefund};
 
 use super::config::StripeConfig;
 use crate::{Error, Result};
@@ -43,6 +43,20 @@ pub struct GatewayError {
     /// request's answer settles what the key makes.
     pub in_flight: bool,
 }
+
+impl GatewayError {
+    /// Whether Stripe refused the request because its idempotency key was
+    /// first used with other parameters (400 `idempotency_error`): the
+    /// request itself says nothing about what the key made, so it is
+    /// neither a final refusal of that nor worth sending again as is.
+    pub fn key_reused(&self) -> bool {
+        !self.retryable && self.message.contains(KEY_REUSED)
+    }
+}
+
+/// What Stripe says (in the message classify keeps) when an idempotency key
+/// comes back with other parameters.
+const KEY_REUSED: &str = "Keys for idempotent requests can only be used with the same parameters";
 
 impl From<GatewayError> for Error {
     fn from(err: GatewayError) -> Self {
@@ -196,6 +210,39 @@ struct LinkReply {
 pub struct TransferReply {
     /// `tr_...`.
     pub id: String,
+}
+
+/// A transfer as a list of them shows it, as far as we read it: its id and
+/// the metadata that tells whose it is.
+#[derive(Debug, Clone, miniserde::Deserialize)]
+pub struct TransferFound {
+    /// `tr_...`.
+    pub id: String,
+    /// Our ids and the store's tag, as the transfer was made with them.
+    pub metadata: Option<HashMap<String, String>>,
+}
+
+/// A page of a transfer list.
+#[derive(Debug, Clone, miniserde::Deserialize)]
+struct TransferPage {
+    data: Vec<TransferFound>,
+}
+
+/// A refund as a list of them shows it, as far as we read it.
+#[derive(Debug, Clone, miniserde::Deserialize)]
+pub struct RefundFound {
+    /// `re_...`.
+    pub id: String,
+    /// `pending`, `succeeded`, `failed`, `canceled`, `requires_action`.
+    pub status: Option<String>,
+    /// Our ids and the store's tag, as the refund was made with them.
+    pub metadata: Option<HashMap<String, String>>,
+}
+
+/// A page of a refund list.
+#[derive(Debug, Clone, miniserde::Deserialize)]
+struct RefundPage {
+    data: Vec<RefundFound>,
 }
 
 /// What a new PaymentIntent asks for.
@@ -395,7 +442,27 @@ impl Gateway {
         .metadata(metadata);
         self.send(&create, Some(key))
     }
+
+    /// The transfers of transfer group `group`, newest first (the first
+    /// [`LIST_LIMIT`]): what a transfer sent again after Stripe forgot its
+    /// idempotency key would make twice.
+    pub fn transfers_in_group(&self, group: &str) -> Result<Vec<TransferFound>, GatewayError> {
+        let list = ListTransfer::new().transfer_group(group).limit(LIST_LIMIT);
+        self.send::<TransferPage>(&list, None).map(|page| page.data)
+    }
+
+    /// The refunds of PaymentIntent `intent`'s charge, newest first (the
+    /// first [`LIST_LIMIT`]): what a refund sent again after Stripe forgot
+    /// its idempotency key would make twice.
+    pub fn refunds_of_intent(&self, intent: &str) -> Result<Vec<RefundFound>, GatewayError> {
+        let list = ListRefund::new().payment_intent(intent).limit(LIST_LIMIT);
+        self.send::<RefundPage>(&list, None).map(|page| page.data)
+    }
 }
+
+/// How many objects a list call asks Stripe for: its most, far more
+/// transfers than one payout's group or refunds than one payment holds.
+const LIST_LIMIT: i64 = 100;
 
 #[cfg(test)]
 mod tests {

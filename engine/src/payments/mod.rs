@@ -346,10 +346,6 @@ impl Payments {
 pub(crate) const META_INSTANCE: &str = "droply_instance";
 /// Metadata key of our payment id.
 pub(crate) const META_PAYMENT: &str = "droply_payment";
-/// Metadata key of our booking id.
-pub(crate) const META_BOOKING: &str = "droply_booking";
-/// Metadata key of our content purchase id.
-pub(crate) const META_PURCHASE: &str = "droply_purchase";
 /// Metadata key of our payout id.
 pub(crate) const META_PAYOUT: &str = "droply_payout";
 /// Metadata key of our user id.

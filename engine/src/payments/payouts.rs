@@ -7,18 +7,23 @@
 //! `in_transit` (or, refused, to `failed` with the money given back in the
 //! ledger). A payout left `pending` by a crash or a failed call is sent
 //! again by [`payout_sweep`] with the same key, so Stripe transfers it
-//! once. [`scheduled_payouts`] pays out experts on a daily, weekly or
-//! monthly schedule, counted from their newest payout Stripe did not
-//! refuse (a refused one paid nothing, so it does not start a period).
+//! once, while Stripe still keeps the key (24 hours): a payout older than
+//! [`KEYS_TRUSTED_HOURS`] first asks Stripe for the transfers of its
+//! transfer group and adopts the one made for it, if any, rather than send
+//! again under a key Stripe may have forgotten. [`scheduled_payouts`]
+//! pays out experts on a daily, weekly or monthly schedule, counted from
+//! their newest payout Stripe did not refuse (a refused one paid nothing,
+//! so it does not start a period).
 
 use droply_models::{
     Money, Payout, PayoutId, PayoutSchedule, PayoutStatus, Timestamp, User, UserId,
 };
 
 use super::due_calls::{payouts_to_send, refunds_to_send};
+use super::refunds::send_refund_at;
 use super::{
-    AmountUse, META_PAYOUT, Payments, ledger, round_down_for, send_refund, stripe_currency,
-    to_stripe,
+    AmountUse, Gateway, GatewayError, META_INSTANCE, META_PAYOUT, Payments, ledger, round_down_for,
+    stripe_currency, to_stripe,
 };
 use crate::store::{IndexName, KeyBuilder, PageRequest, Store, Txn};
 use crate::{Error, Result};
@@ -99,8 +104,35 @@ fn reserve(txn: &mut Txn<'_>, user: UserId, amount: Option<Money>) -> Result<Pay
     Ok(payout)
 }
 
+/// How long after a call that creates something was first made its
+/// idempotency key is trusted to make nothing twice. Stripe keeps keys 24
+/// hours, then takes the same key for a new request; the 4 hours less
+/// leave room for clocks apart and the call's own time. A payout or refund
+/// older than this is looked for at Stripe before it is sent again.
+pub(crate) const KEYS_TRUSTED_HOURS: i64 = 20;
+
+/// Whether a call first made at `made` may, sent again at `now`, find its
+/// idempotency key forgotten by Stripe ([`KEYS_TRUSTED_HOURS`]).
+pub(crate) fn key_may_be_forgotten(made: Timestamp, now: Timestamp) -> bool {
+    made < now.plus_minutes(-KEYS_TRUSTED_HOURS * 60)
+}
+
 /// Sends payout `id`'s transfer if it is still pending, and records the answer.
 pub fn send_transfer(payments: &Payments, store: &Store, id: PayoutId) -> Result<Payout> {
+    send_transfer_at(payments, store, id, Timestamp::now())
+}
+
+/// [`send_transfer`] at `now`: a payout made longer ago than
+/// [`KEYS_TRUSTED_HOURS`] adopts the transfer Stripe made for it (its
+/// first call timed out after Stripe made it) rather than send again under
+/// a key Stripe may have forgotten, which would pay the expert twice.
+/// While Stripe cannot be asked (a failure worth retrying) nothing is sent.
+fn send_transfer_at(
+    payments: &Payments,
+    store: &Store,
+    id: PayoutId,
+    now: Timestamp,
+) -> Result<Payout> {
     let payout: Payout = store.require(id)?;
     if payout.status != PayoutStatus::Pending {
         return Ok(payout);
@@ -109,24 +141,36 @@ pub fn send_transfer(payments: &Payments, store: &Store, id: PayoutId) -> Result
     let account = user.stripe_account_id.clone().ok_or_else(|| {
         Error::PayoutsNotEnabled(format!("user {} has no connected account", user.id))
     })?;
-    let answer = payments.gateway()?.transfer(
+    let gateway = payments.gateway()?;
+    let group = format!("payout-{}", payout.id);
+    if key_may_be_forgotten(payout.created_at, now) {
+        match transfer_made_for(gateway, payments.instance(), &group, id) {
+            Ok(Some(transfer)) => {
+                tracing::info!(payout = %id, transfer = %transfer, "payout's transfer found at Stripe; adopted, not sent again");
+                return record_transfer(store, id, &transfer);
+            }
+            Ok(None) => {}
+            Err(err) if err.retryable => {
+                tracing::warn!(payout = %id, error = %err.message, "payout's transfers could not be listed; it will be retried");
+                return Ok(payout);
+            }
+            // Stripe refused the list itself: the transfer's own call gets
+            // its own answer.
+            Err(err) => {
+                tracing::warn!(payout = %id, error = %err.message, "payout's transfers could not be listed; sent");
+            }
+        }
+    }
+    let answer = gateway.transfer(
         to_stripe(payout.amount, AmountUse::Payout)?,
         &stripe_currency(payout.amount.currency),
         &account,
-        &format!("payout-{}", payout.id),
+        &group,
         payments.metadata(&[(META_PAYOUT, payout.id.to_string())]),
         &format!("droply-{}-payout-{}", payments.instance(), payout.id),
     );
     match answer {
-        Ok(transfer) => store.write(|txn| {
-            let mut payout: Payout = txn.require(id)?;
-            if payout.status == PayoutStatus::Pending {
-                payout.status = PayoutStatus::InTransit;
-                payout.stripe_transfer_id = Some(transfer.id.clone());
-                payout = txn.update(payout)?;
-            }
-            Ok(payout)
-        }),
+        Ok(transfer) => record_transfer(store, id, &transfer.id),
         Err(err) if err.retryable => {
             tracing::warn!(payout = %id, error = %err.message, "payout transfer will be retried");
             Ok(payout)
@@ -147,6 +191,41 @@ pub fn send_transfer(payments: &Payments, store: &Store, id: PayoutId) -> Result
     }
 }
 
+/// The transfer Stripe made for payout `id` in transfer `group`, if any:
+/// one tagged with this store's instance and the payout's id.
+fn transfer_made_for(
+    gateway: &Gateway,
+    instance: &str,
+    group: &str,
+    id: PayoutId,
+) -> std::result::Result<Option<String>, GatewayError> {
+    let wanted = id.to_string();
+    Ok(gateway
+        .transfers_in_group(group)?
+        .into_iter()
+        .find(|transfer| {
+            transfer.metadata.as_ref().is_some_and(|metadata| {
+                metadata.get(META_PAYOUT) == Some(&wanted)
+                    && metadata.get(META_INSTANCE).map(String::as_str) == Some(instance)
+            })
+        })
+        .map(|transfer| transfer.id))
+}
+
+/// Records `transfer` as payout `id`'s, if it is still pending: it is in
+/// transit (the write of a transfer Stripe accepted).
+pub(crate) fn record_transfer(store: &Store, id: PayoutId, transfer: &str) -> Result<Payout> {
+    store.write(|txn| {
+        let mut payout: Payout = txn.require(id)?;
+        if payout.status == PayoutStatus::Pending {
+            payout.status = PayoutStatus::InTransit;
+            payout.stripe_transfer_id = Some(transfer.to_owned());
+            payout = txn.update(payout)?;
+        }
+        Ok(payout)
+    })
+}
+
 /// Repeats every Stripe call left unfinished for longer than the
 /// configured `retry_after`: pending payouts' transfers and requested
 /// refunds. Returns how many were sent again. Only the rows listed as
@@ -161,13 +240,13 @@ pub fn payout_sweep(payments: &Payments, store: &Store, now: Timestamp) -> Resul
     let mut retried = 0;
     for id in payouts_to_send(store, cutoff)? {
         retried += 1;
-        if let Err(err) = send_transfer(payments, store, id) {
+        if let Err(err) = send_transfer_at(payments, store, id, now) {
             tracing::warn!(payout = %id, %err, "payout retry failed");
         }
     }
     for order in refunds_to_send(store, cutoff)? {
         retried += 1;
-        if let Err(err) = send_refund(payments, store, order) {
+        if let Err(err) = send_refund_at(payments, store, order, now) {
             tracing::warn!(payment = %order.payment, %err, "refund retry failed");
         }
     }

@@ -3,14 +3,20 @@
 //! `requested` in the transaction that made the decision; [`send_refund`]
 //! then asks Stripe with the refund's own idempotency key and records the
 //! answer, writing the ledger rows once Stripe accepted it. A refund still
-//! `requested` after a crash or a failed call is sent again by the sweep.
+//! `requested` after a crash or a failed call is sent again by the sweep;
+//! one decided longer ago than
+//! [`KEYS_TRUSTED_HOURS`](super::payouts::KEYS_TRUSTED_HOURS) (Stripe keeps
+//! keys 24 hours) first looks for itself among its charge's refunds at
+//! Stripe and adopts the one tagged with its number, rather than refund
+//! twice under a key Stripe may have forgotten.
 
 use droply_models::{Booking, Money, Timestamp};
 
+use super::payouts::key_may_be_forgotten;
 use super::subject::mirror_onto;
 use super::{
-    AmountUse, META_PAYMENT, META_REFUND, Payment, PaymentId, Payments, RefundPolicy, RefundState,
-    ledger, payment_of, to_stripe,
+    AmountUse, Gateway, GatewayError, META_INSTANCE, META_PAYMENT, META_REFUND, Payment, PaymentId,
+    Payments, RefundPolicy, RefundState, ledger, payment_of, to_stripe,
 };
 use crate::booking::BookingRole;
 use crate::store::{Store, Txn};
@@ -180,6 +186,21 @@ pub(crate) fn mirror_status(txn: &mut Txn<'_>, payment: &mut Payment) -> Result<
 /// retrying leaves it requested (the sweep sends it again); a refusal marks
 /// it failed.
 pub fn send_refund(payments: &Payments, store: &Store, order: RefundOrder) -> Result<()> {
+    send_refund_at(payments, store, order, Timestamp::now())
+}
+
+/// [`send_refund`] at `now`: a refund decided longer ago than
+/// [`KEYS_TRUSTED_HOURS`](super::payouts::KEYS_TRUSTED_HOURS) adopts the
+/// refund Stripe made for it (its first call timed out after Stripe made
+/// it) rather than send again under a key Stripe may have forgotten, which
+/// would refund the client twice. While Stripe cannot be asked (a failure
+/// worth retrying) nothing is sent.
+pub(crate) fn send_refund_at(
+    payments: &Payments,
+    store: &Store,
+    order: RefundOrder,
+    now: Timestamp,
+) -> Result<()> {
     let payment: Payment = store.require(order.payment)?;
     let Some(refund) = payment.refunds.iter().find(|r| r.number == order.number) else {
         return Ok(());
@@ -194,6 +215,34 @@ pub fn send_refund(payments: &Payments, store: &Store, order: RefundOrder) -> Re
         ))
     })?;
     let gateway = payments.gateway()?;
+    if key_may_be_forgotten(refund.requested_at, now) {
+        match refund_made_for(
+            gateway,
+            payments.instance(),
+            &intent,
+            &payment,
+            order.number,
+        ) {
+            Ok(Some((id, state))) => {
+                store.write(|txn| {
+                    let payment: Payment = txn.require(order.payment)?;
+                    settle_refund(txn, payment, order.number, state, Some(&id)).map(drop)
+                })?;
+                tracing::info!(payment = %payment.id, refund = order.number, stripe_refund = %id, "refund found at Stripe; adopted, not sent again");
+                return Ok(());
+            }
+            Ok(None) => {}
+            Err(err) if err.retryable => {
+                tracing::warn!(payment = %payment.id, refund = order.number, error = %err.message, "refunds could not be listed; the refund will be retried");
+                return Ok(());
+            }
+            // Stripe refused the list itself: the refund's own call gets its
+            // own answer.
+            Err(err) => {
+                tracing::warn!(payment = %payment.id, refund = order.number, error = %err.message, "refunds could not be listed; sent");
+            }
+        }
+    }
     let metadata = payments.metadata(&[
         (META_PAYMENT, payment.id.to_string()),
         (META_REFUND, order.number.to_string()),
@@ -229,6 +278,31 @@ pub fn send_refund(payments: &Payments, store: &Store, order: RefundOrder) -> Re
     }
 }
 
+/// The refund Stripe made for refund `number` of `payment` (through its
+/// PaymentIntent `intent`), if any: its id and our state for its status.
+/// One tagged with this store's instance, the payment and the number.
+fn refund_made_for(
+    gateway: &Gateway,
+    instance: &str,
+    intent: &str,
+    payment: &Payment,
+    number: u32,
+) -> std::result::Result<Option<(String, RefundState)>, GatewayError> {
+    let payment_id = payment.id.to_string();
+    let number = number.to_string();
+    Ok(gateway
+        .refunds_of_intent(intent)?
+        .into_iter()
+        .find(|refund| {
+            refund.metadata.as_ref().is_some_and(|metadata| {
+                metadata.get(META_REFUND) == Some(&number)
+                    && metadata.get(META_PAYMENT) == Some(&payment_id)
+                    && metadata.get(META_INSTANCE).map(String::as_str) == Some(instance)
+            })
+        })
+        .map(|refund| (refund.id, refund_state(refund.status.as_deref()))))
+}
+
 /// Our state for Stripe's refund status.
 pub(crate) fn refund_state(status: Option<&str>) -> RefundState {
     match status {
@@ -237,3 +311,6 @@ pub(crate) fn refund_state(status: Option<&str>) -> RefundState {
         _ => RefundState::Pending,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,7 +10,6 @@ use droply_models::{
 use serde::{Deserialize, Serialize};
 
 use super::payment::Payment;
-use super::{META_BOOKING, META_PURCHASE};
 use crate::Result;
 use crate::store::{IndexEntry, IndexName, KeyBuilder, Txn};
 
@@ -49,14 +48,6 @@ impl PaymentFor {
         IndexEntry {
             index,
             prefix: KeyBuilder::new().u64(id).build(),
-        }
-    }
-
-    /// The metadata pair naming it on Stripe's objects.
-    pub(crate) fn metadata(self) -> (&'static str, String) {
-        match self {
-            PaymentFor::Booking(id) => (META_BOOKING, id.to_string()),
-            PaymentFor::Purchase(id) => (META_PURCHASE, id.to_string()),
         }
     }
 }

@@ -150,6 +150,27 @@ pub fn handle_webhook(
     Ok(receipt)
 }
 
+/// Inside a write: applies what a `payment_intent.succeeded` event applies,
+/// for `intent` (Stripe's PaymentIntent object) read from Stripe rather
+/// than delivered (the sweep found a given-up intent paid, and its event
+/// may never come): the one rule of a payment made, a late one refunded.
+/// The refund to send after the write, if one was requested.
+pub(super) fn apply_paid_intent(
+    txn: &mut Txn<'_>,
+    payments: &Payments,
+    policy: &SlotPolicy,
+    intent: &Value,
+) -> Result<Option<RefundOrder>> {
+    let context = Context {
+        payments,
+        policy,
+        account: None,
+    };
+    context
+        .intent_succeeded(txn, intent)
+        .map(|(_, order)| order)
+}
+
 /// Whose object this is: ours, another store's, or untagged.
 fn tag_of(payments: &Payments, object: &Value) -> Tag {
     match object
@@ -192,6 +213,7 @@ impl Context<'_> {
             | "charge.dispute.funds_reinstated"
             | "charge.dispute.closed" => self.dispute_changed(txn, kind, object),
             "account.updated" => self.account_updated(txn, object),
+            "transfer.created" => self.transfer_created(txn, object),
             "transfer.reversed" => self.transfer_reversed(txn, object),
             "payout.paid" | "payout.failed" => self.payout_settled(txn, object, kind),
             other => Ok((format!("ignored: {other} is not handled"), None)),

@@ -5,9 +5,15 @@
 //! key whose request was answered gets that answer again, and a key whose
 //! request is still running gets 409 `idempotency_error` /
 //! `idempotency_key_in_use` (which localstripe, ignoring keys, cannot
-//! show). [`IntentFake::hold_creates`] makes new intents (they exist at
-//! once, as at Stripe) but answers their requests only at
-//! [`IntentFake::release_creates`].
+//! show), and a key sent again with other parameters gets Stripe's 400
+//! `idempotency_error` ("Keys for idempotent requests can only be used
+//! with the same parameters they were first used with"). A cancel is
+//! refused (400) when the intent is `succeeded`, `processing` or
+//! `canceled`, and a cancel key answers its first answer again, refusal
+//! included, as at Stripe. [`IntentFake::set_status`] plays the client
+//! paying (or a payment attempt failing). [`IntentFake::hold_creates`]
+//! makes new intents (they exist at once, as at Stripe) but answers their
+//! requests only at [`IntentFake::release_creates`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -43,6 +49,10 @@ struct State {
     intents: HashMap<String, Value>,
     /// Idempotency keys seen on creations.
     keys: HashMap<String, KeyUse>,
+    /// The form parameters each creation key was first sent with.
+    key_params: HashMap<String, serde_json::Map<String, Value>>,
+    /// Each cancel key's answer (status and body), given again for it.
+    cancel_keys: HashMap<String, (u16, Value)>,
     /// Creation requests received (replays and refusals included).
     create_calls: usize,
     /// Creations refused because their key was in use.
@@ -149,6 +159,22 @@ async fn create_intent(
         let mut state = shared.lock();
         state.create_calls += 1;
         let seen = key.as_ref().and_then(|key| state.keys.get(key).cloned());
+        let first_params = key.as_ref().and_then(|key| state.key_params.get(key));
+        if let (Some(key), Some(first)) = (&key, first_params)
+            && *first != params
+        {
+            return respond(error(
+                400,
+                "idempotency_error",
+                None,
+                format!(
+                    "Keys for idempotent requests can only be used with the same parameters \
+                     they were first used with. Try using a key other than '{key}' if you meant \
+                     to execute a different request."
+                ),
+                None,
+            ));
+        }
         match seen {
             Some(KeyUse::Answered(intent)) => return respond((200, intent)),
             Some(KeyUse::Running) => {
@@ -173,6 +199,7 @@ async fn create_intent(
         state.intents.insert(id, intent.clone());
         let held = state.holding.then(|| shared.release.hold());
         if let Some(key) = &key {
+            state.key_params.insert(key.clone(), params.clone());
             let use_now = match held {
                 Some(_) => KeyUse::Running,
                 None => KeyUse::Answered(intent.clone()),
@@ -237,15 +264,49 @@ async fn get_intent(
     serve_intent(&shared, &headers, &id, |_| {})
 }
 
-/// `POST /v1/payment_intents/{id}/cancel`: the intent can no longer be paid.
+/// `POST /v1/payment_intents/{id}/cancel`: the intent can no longer be
+/// paid; Stripe's 400 for one `succeeded`, `processing` or `canceled`. A
+/// key seen before gets its first answer again.
 async fn cancel_intent(
     AxumState(shared): AxumState<Arc<Shared>>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    serve_intent(&shared, &headers, &id, |intent| {
+    if let Some(refused) = refuse_unless_authorized(&headers) {
+        return refused;
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let mut state = shared.lock();
+    if let Some(answer) = key.as_ref().and_then(|key| state.cancel_keys.get(key)) {
+        return respond(answer.clone());
+    }
+    let Some(intent) = state.intents.get_mut(&id) else {
+        return no_intent(&id);
+    };
+    let status = intent["status"].as_str().unwrap_or_default().to_owned();
+    let answer = if matches!(status.as_str(), "succeeded" | "processing" | "canceled") {
+        error(
+            400,
+            "invalid_request_error",
+            Some("payment_intent_unexpected_state"),
+            format!(
+                "You cannot cancel this PaymentIntent because it has a status of {status}. Only a \
+                 PaymentIntent with one of the following statuses may be canceled: \
+                 requires_payment_method, requires_capture, requires_confirmation, requires_action."
+            ),
+            None,
+        )
+    } else {
         intent["status"] = json!("canceled");
-    })
+        (200, intent.clone())
+    };
+    if let Some(key) = key {
+        state.cancel_keys.insert(key, answer.clone());
+    }
+    respond(answer)
 }
 
 impl IntentFake {
@@ -305,6 +366,18 @@ impl IntentFake {
     /// Intent `id` as the fake has it, if it made it.
     pub fn intent(&self, id: &str) -> Option<Value> {
         self.shared.lock().intents.get(id).cloned()
+    }
+
+    /// Sets intent `id`'s status, as the client paying (`succeeded`,
+    /// `processing`) or a payment attempt failing (`requires_payment_method`)
+    /// would; no event is sent.
+    ///
+    /// # Panics
+    /// When the fake made no intent `id`.
+    pub fn set_status(&self, id: &str, status: &str) {
+        let mut state = self.shared.lock();
+        let intent = state.intents.get_mut(id).expect("an intent the fake made");
+        intent["status"] = json!(status);
     }
 
     /// How many intents were made.

@@ -2,7 +2,9 @@
 //! made the booking gives it up, a repeat (pay now, an `Idempotency-Key`
 //! retry) gives nothing up, whether the first request died after saving the
 //! booking or is still waiting for Stripe, and a later repeat makes the
-//! intent.
+//! intent. What answers a recorded intent, a reschedule and a repeated Buy
+//! are in `answers` (the helpers here serve it and the intent cancels'
+//! tests).
 
 use std::time::Duration;
 
@@ -12,8 +14,10 @@ use super::*;
 use crate::payments::{PaymentsConfig, StripeConfig, create_payment};
 use crate::test_rows;
 
+mod answers;
+
 /// Payments over the Stripe at `api_base`.
-fn paying_through(store: &Store, api_base: String) -> Payments {
+pub(crate) fn paying_through(store: &Store, api_base: String) -> Payments {
     Payments::new(
         store,
         PaymentsConfig {
@@ -33,10 +37,16 @@ fn failing_stripe() -> StripeFake {
     StripeFake::start(Some("http://127.0.0.1:1/".to_owned()))
 }
 
+/// The default slot policy: its unpaid hold runs from the booking's making,
+/// and the test bookings are made in 2027, so their holds have not lapsed.
+pub(crate) fn policy() -> SlotPolicy {
+    SlotPolicy::default()
+}
+
 /// Bob's booking of ann awaiting payment, its payment saved without a
 /// PaymentIntent (as the request that made it leaves it before calling
 /// Stripe): the store and the booking.
-fn booking_awaiting_its_intent() -> (Store, Booking) {
+pub(crate) fn booking_awaiting_its_intent() -> (Store, Booking) {
     let (store, ann, bob) = test_rows::ann_and_bob();
     let terms = PaymentsConfig::default().terms();
     let booking = store
@@ -51,7 +61,7 @@ fn booking_awaiting_its_intent() -> (Store, Booking) {
 }
 
 /// Booking `booking` as stored now, with its payment.
-fn stored(store: &Store, booking: &Booking) -> (Booking, Payment) {
+pub(crate) fn stored(store: &Store, booking: &Booking) -> (Booking, Payment) {
     let row = store.bookings().get(booking.id).expect("booking");
     let payment = stored_payment_of(store, booking.id)
         .expect("read")
@@ -88,7 +98,13 @@ fn a_repeat_start_stripe_fails_for_now_gives_nothing_up_and_a_later_repeat_makes
     let stripe_down = failing_stripe();
     let failing = paying_through(&store, stripe_down.base_url());
 
-    assert_provider_error(start_payment(&failing, &store, &booking, Attempt::Repeat));
+    assert_provider_error(start_payment(
+        &failing,
+        &store,
+        &policy(),
+        &booking,
+        Attempt::Repeat,
+    ));
     assert_nothing_given_up(&store, &booking);
     let (_, payment) = stored(&store, &booking);
     let calls: Vec<_> = stripe_down
@@ -105,7 +121,7 @@ fn a_repeat_start_stripe_fails_for_now_gives_nothing_up_and_a_later_repeat_makes
 
     let intents = IntentFake::start();
     let working = paying_through(&store, intents.base_url());
-    let started = start_payment(&working, &store, &booking, Attempt::Repeat)
+    let started = start_payment(&working, &store, &policy(), &booking, Attempt::Repeat)
         .expect("the next repeat starts it")
         .expect("owed");
     let (row, payment) = stored(&store, &booking);
@@ -135,9 +151,11 @@ fn a_repeat_stripe_fails_while_the_first_request_waits_for_stripe_leaves_the_fir
     intents.hold_creates();
 
     let (repeat, first) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| start_payment(&working, &store, &booking, Attempt::First));
+        let first =
+            scope.spawn(|| start_payment(&working, &store, &policy(), &booking, Attempt::First));
         let held = intents.wait_for_held(1, Duration::from_secs(10));
-        let repeat = held.then(|| start_payment(&failing, &store, &booking, Attempt::Repeat));
+        let repeat =
+            held.then(|| start_payment(&failing, &store, &policy(), &booking, Attempt::Repeat));
         intents.release_creates();
         (repeat, first.join().expect("the first request"))
     });
@@ -163,7 +181,13 @@ fn the_first_start_stripe_fails_cancels_the_booking() {
     let stripe_down = failing_stripe();
     let failing = paying_through(&store, stripe_down.base_url());
 
-    assert_provider_error(start_payment(&failing, &store, &booking, Attempt::First));
+    assert_provider_error(start_payment(
+        &failing,
+        &store,
+        &policy(),
+        &booking,
+        Attempt::First,
+    ));
     let (row, payment) = stored(&store, &booking);
     assert_eq!(row.status, BookingStatus::Cancelled);
     assert_eq!(

@@ -318,7 +318,12 @@ fn the_sweep_still_sends_every_kind_of_call_owed() {
         2,
         "the transfer and the refund"
     );
-    cancel_given_up_intents(&payments, &store).expect("cancels");
+    cancel_given_up_intents(
+        &payments,
+        &store,
+        &crate::availability::SlotPolicy::default(),
+    )
+    .expect("cancels");
 
     // The calls are what is checked: the fake answers the cancel and the
     // refund 404 (it serves transfers only), and these rows pay for no

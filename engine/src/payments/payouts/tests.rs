@@ -1,6 +1,6 @@
 //! Payouts against a temporary store and the Stripe fake: calendar months
-//! and schedules, the overlap guard, and scheduled payouts after a refused
-//! or unsent transfer.
+//! and schedules, the overlap guard, scheduled payouts after a refused
+//! or unsent transfer, and a payout sent again after Stripe forgot its key.
 
 use droply_models::Currency;
 
@@ -241,4 +241,61 @@ fn a_scheduled_payout_left_pending_for_the_sweep_is_made() {
         1
     );
     assert_eq!(statuses(&store, expert), [PayoutStatus::Pending]);
+}
+
+/// Regression: a payout whose first transfer call timed out after Stripe
+/// made the transfer, and which could not be sent for more than a day after
+/// (every retry failing for now, or the jobs leader down), was sent again
+/// by the sweep under a key Stripe had forgotten (it keeps them 24 hours):
+/// a second transfer paid the expert twice, the ledger held one.
+#[test]
+fn a_payout_retried_after_stripe_forgot_its_key_adopts_the_transfer_made_instead_of_a_second() {
+    let fake = StripeFake::start(None);
+    let store = Store::open_temporary().expect("store");
+    let expert = expert_with_balance(&store, 5_000);
+    let payments = paying_through(&fake, &store, expert);
+
+    // The first call gets no usable answer: the payout stays pending.
+    fake.fail_transfers(500, 1);
+    let payout = request_payout(&payments, &store, expert, None).expect("requested");
+    assert_eq!(payout.status, PayoutStatus::Pending);
+    assert!(fake.transfers().is_empty());
+    // Yet Stripe made it (tr_1), under the payout's key, which it has
+    // forgotten by the next sweep: the fake holds it under another key.
+    let account = store
+        .require::<User>(expert)
+        .expect("expert")
+        .stripe_account_id
+        .expect("account");
+    let made = payments
+        .gateway()
+        .expect("gateway")
+        .transfer(
+            payout.amount.amount_minor,
+            "eur",
+            &account,
+            &format!("payout-{}", payout.id),
+            payments.metadata(&[(META_PAYOUT, payout.id.to_string())]),
+            "a-key-stripe-has-forgotten",
+        )
+        .expect("the transfer Stripe made");
+
+    let a_day_later = Timestamp::now().plus_minutes(25 * 60);
+    assert_eq!(
+        payout_sweep(&payments, &store, a_day_later).expect("sweep"),
+        1
+    );
+    assert_eq!(fake.transfers().len(), 1, "no second transfer");
+    let row: Payout = store.require(payout.id).expect("payout");
+    assert_eq!(row.status, PayoutStatus::InTransit);
+    assert_eq!(row.stripe_transfer_id.as_deref(), Some(made.id.as_str()));
+    let posted = fake
+        .requests()
+        .iter()
+        .filter(|request| request.method == "POST" && request.path == "/v1/transfers")
+        .count();
+    assert_eq!(
+        posted, 2,
+        "the first call and the transfer Stripe made, none since"
+    );
 }

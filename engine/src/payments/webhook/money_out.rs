@@ -1,6 +1,8 @@
 //! The webhook events of money going out and the accounts it goes to: `account.updated`
 //! (its state read from Stripe when the event arrives, since events come in any order),
-//! `transfer.reversed` (what came back, once) and `payout.paid` / `payout.failed`.
+//! `transfer.created` (a payout of ours still `pending` is in transit with it: our call
+//! may have timed out after Stripe made it), `transfer.reversed` (what came back, once)
+//! and `payout.paid` / `payout.failed`.
 //!
 //! A payout of ours is a Stripe transfer to the expert's connected account; the bank
 //! payouts from that account are made by Stripe on its own schedule and carry none of
@@ -26,7 +28,7 @@ use serde_json::Value;
 
 use super::{Applied, Context, Tag, amount_in, metadata_id, not_ours, tag_of, text};
 use crate::payments::{META_PAYOUT, META_USER, Payments, account_status_from, ledger};
-use crate::store::{IndexName, KeyBuilder, Store, Txn};
+use crate::store::{IndexName, KeyBuilder, Store, Txn, UniqueName};
 use crate::{Error, Result};
 
 /// How many times [`settle_account`] reads an account again before it gives up
@@ -172,6 +174,65 @@ impl Context<'_> {
                 id,
             })
             .map(Some)
+    }
+
+    /// Applies `transfer.created` of a transfer tagged with one of our payouts: the
+    /// payout, still `pending` (our call timed out, or its answer was lost, after Stripe
+    /// made the transfer), is in transit with it, as our call's answer would have made
+    /// it. A payout past `pending` is left as it is (never moved back); one that has
+    /// another transfer already was paid twice, which is logged for the operator.
+    pub(super) fn transfer_created(&self, txn: &mut Txn<'_>, transfer: &Value) -> Result<Applied> {
+        if transfer
+            .pointer(&format!("/metadata/{META_PAYOUT}"))
+            .is_none()
+        {
+            return Ok(("ignored: the transfer pays no payout".to_owned(), None));
+        }
+        let Some(mut payout) = self.payout_for(txn, transfer)? else {
+            return Ok(not_ours());
+        };
+        let transfer_id = text(transfer, "id")?;
+        match payout.stripe_transfer_id.as_deref() {
+            Some(known) if known == transfer_id => {
+                return Ok((
+                    format!("payout {} has transfer {transfer_id} already", payout.id),
+                    None,
+                ));
+            }
+            Some(known) => {
+                tracing::error!(
+                    payout = %payout.id,
+                    known,
+                    transfer = transfer_id,
+                    "a second transfer was made for one payout"
+                );
+                return Ok((
+                    format!(
+                        "payout {} has transfer {known}; {transfer_id} is another",
+                        payout.id
+                    ),
+                    None,
+                ));
+            }
+            None => {}
+        }
+        if payout.status != PayoutStatus::Pending {
+            return Ok((
+                format!(
+                    "payout {} is {}; left as it is",
+                    payout.id,
+                    payout.status.as_str()
+                ),
+                None,
+            ));
+        }
+        payout.status = PayoutStatus::InTransit;
+        payout.stripe_transfer_id = Some(transfer_id.to_owned());
+        let payout = txn.update(payout)?;
+        Ok((
+            format!("payout {} is in transit with {transfer_id}", payout.id),
+            None,
+        ))
     }
 
     pub(super) fn transfer_reversed(&self, txn: &mut Txn<'_>, transfer: &Value) -> Result<Applied> {
@@ -335,11 +396,15 @@ fn is_over(status: PayoutStatus) -> bool {
     matches!(status, PayoutStatus::Failed | PayoutStatus::Cancelled)
 }
 
-/// The user whose connected account is `account`, if any. Only experts are onboarded
-/// (`onboarding::start_onboarding`), so only they are read.
+/// The user whose connected account is `account`, if any: one read of the unique key
+/// of connected accounts and one of its holder (an expert who has since cleared their
+/// profession still holds the account and is still paid out). The row is checked to
+/// hold the account still.
 fn holder_of(txn: &Txn<'_>, account: &str) -> Result<Option<User>> {
-    Ok(txn
-        .list_index::<User>(IndexName::Experts, &[])?
-        .into_iter()
-        .find(|user| user.stripe_account_id.as_deref() == Some(account)))
+    let key = crate::records::stripe_account_key(account);
+    let Some(id) = txn.lookup_unique(UniqueName::StripeAccount, &key)? else {
+        return Ok(None);
+    };
+    let user: Option<User> = txn.get(UserId::new(id))?;
+    Ok(user.filter(|user| user.stripe_account_id.as_deref() == Some(account)))
 }

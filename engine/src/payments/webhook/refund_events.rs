@@ -5,6 +5,9 @@
 //! than counted again (`name_from_total`). A refund Stripe knows of that we
 //! did not ask for (made at Stripe, or a chargeback, see `disputes`) is
 //! appended to its payment and settled at once ([`add_settled_refund`]).
+//! A refund's event names ours by our number only while ours has no Stripe
+//! id yet: one with our number and another id is a second refund Stripe
+//! made of it (sent again after Stripe forgot its key), and counts.
 
 use droply_models::Money;
 use serde_json::Value;
@@ -83,19 +86,56 @@ impl Context<'_> {
         } else {
             (payment, None)
         };
+        let ours = refund
+            .pointer(&format!("/metadata/{META_REFUND}"))
+            .and_then(Value::as_str)
+            .and_then(|n| n.parse::<u32>().ok());
+        let named = payment
+            .refunds
+            .iter()
+            .any(|known| known.stripe_id.as_deref() == Some(refund_id));
+        if !named
+            && payment.refunds.iter().any(|known| {
+                Some(known.number) == ours
+                    && known.stripe_id.as_deref().is_some_and(|id| id != refund_id)
+            })
+        {
+            // Our refund of that number is another Stripe refund already:
+            // this one was made again under a key Stripe had forgotten (past
+            // its 24 hours). The money went back twice; the ledger follows,
+            // once: a charge's total that told of it already names it.
+            let payment = if state.counts() && payment.refunds.iter().any(is_unnamed_total) {
+                name_from_total(txn, payment, amount, refund_id, state)?
+            } else {
+                add_settled_refund(
+                    txn,
+                    payment,
+                    amount,
+                    Some(refund_id),
+                    state,
+                    REFUNDED_AGAIN_AT_STRIPE,
+                )?
+            };
+            tracing::warn!(payment = %payment.id, refund = refund_id, "a refund of ours was made twice at Stripe; both are counted");
+            return Ok((
+                format!(
+                    "payment {}: refund {refund_id} is {state:?}, made again at Stripe",
+                    payment.id
+                ),
+                order,
+            ));
+        }
         let number = payment
             .refunds
             .iter()
             .find(|known| known.stripe_id.as_deref() == Some(refund_id))
             .or_else(|| {
-                let ours = refund
-                    .pointer(&format!("/metadata/{META_REFUND}"))
-                    .and_then(Value::as_str)
-                    .and_then(|n| n.parse::<u32>().ok());
+                // By our number only while that refund has no Stripe id yet
+                // (one with this id was found above).
                 payment
                     .refunds
                     .iter()
-                    .find(|known| Some(known.number) == ours)
+                    .find(|known| Some(known.number) == ours && known.stripe_id.is_none())
             })
             .or_else(|| {
                 // By amount, only a refund still to be named: one of ours in
@@ -132,6 +172,10 @@ impl Context<'_> {
 
 /// Why a refund made at Stripe (not asked for here) is on a payment.
 const REFUNDED_AT_STRIPE: &str = "refunded at Stripe";
+
+/// Why a second Stripe refund of one refund of ours (sent again after
+/// Stripe forgot its idempotency key) is on a payment.
+const REFUNDED_AGAIN_AT_STRIPE: &str = "refunded again at Stripe";
 
 /// Whether `refund` is what a charge's `amount_refunded` told of before the
 /// refunds' own events came (`charge_refunded`): counted, with no name.

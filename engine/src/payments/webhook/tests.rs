@@ -1,7 +1,9 @@
 //! Webhook deliveries against a temporary store: events of connected accounts
 //! signed with the Connect endpoint's secret, the bank payouts Stripe makes from
 //! an expert's connected account (untagged `payout.paid` / `payout.failed`), and
-//! an `account.updated` for an account its user no longer holds.
+//! an `account.updated` for an account its user no longer holds, a
+//! `transfer.created` of a payout still `pending`, and a second Stripe refund
+//! carrying the number of one of ours.
 
 use droply_models::{Money, Payout, PayoutId, PayoutStatus, Timestamp, User, UserId};
 use droply_test_support::stripe::{SECRET_KEY, StripeFake, event, signature_header};
@@ -9,8 +11,12 @@ use serde_json::{Value, json};
 
 use super::{WebhookReceipt, handle_webhook};
 use crate::availability::SlotPolicy;
-use crate::payments::{META_INSTANCE, META_USER, Payments, PaymentsConfig, StripeConfig};
-use crate::store::Store;
+use crate::payments::{
+    IntentCancel, LedgerEntry, LedgerKind, META_INSTANCE, META_PAYMENT, META_PAYOUT, META_REFUND,
+    META_USER, Payment, PaymentFor, PaymentId, PaymentRefund, Payments, PaymentsConfig,
+    RefundState, StripeConfig,
+};
+use crate::store::{IndexName, PageRequest, Store};
 use crate::{Error, Result, test_rows};
 
 const ACCOUNT_SECRET: &str = "whsec_droply_tests";
@@ -212,6 +218,41 @@ fn an_untagged_bank_payout_paid_marks_the_experts_earlier_in_transit_payouts_pai
     assert_eq!(before, after);
 }
 
+/// Regression: a bank payout's holder was looked for among the experts only
+/// (every one of them read, in the webhook's write), so once the account's
+/// holder cleared their profession the event was ignored and their payouts
+/// stayed `in_transit` for ever.
+#[test]
+fn an_untagged_bank_payout_paid_of_a_holder_no_longer_an_expert_still_marks_their_in_transit_payouts_paid()
+ {
+    let store = Store::open_temporary().expect("store");
+    let payments = payments(&store, None);
+    let ann = expert(&store, "ann", "acct_ann");
+    let made = now_secs() - 7_200;
+    let sent = payout(&store, ann, at_secs(made - 600), PayoutStatus::InTransit);
+    store
+        .users()
+        .modify(ann, |user| {
+            user.profession = String::new();
+            Ok(())
+        })
+        .expect("ann is no longer an expert");
+    let former: User = store.require(ann).expect("ann");
+    assert!(!former.is_expert());
+    let paid = connect_event(
+        "evt_po_paid_former",
+        "payout.paid",
+        "acct_ann",
+        bank_payout("po_ann_3", made, "paid"),
+    );
+    let receipt = deliver(&payments, &store, &paid, Some(CONNECT_SECRET)).expect("applied");
+    assert!(receipt.applied, "{receipt:?}");
+    assert!(receipt.outcome.contains("paid 1"), "{}", receipt.outcome);
+    let payout = row(&store, sent);
+    assert_eq!(payout.status, PayoutStatus::Paid, "{payout:?}");
+    assert_eq!(payout.stripe_payout_id.as_deref(), Some("po_ann_3"));
+}
+
 /// An untagged `payout.failed` of a connected account: the money stays in the
 /// expert's Stripe balance and Stripe tries again, so none of our payouts moves.
 #[test]
@@ -262,4 +303,238 @@ fn account_updated_for_an_account_the_user_no_longer_holds_is_acknowledged_not_a
     );
     let again = deliver(&payments, &store, &updated, Some(CONNECT_SECRET)).expect("redelivered");
     assert!(!again.applied);
+}
+
+/// Regression: our transfer call may time out after Stripe made the transfer,
+/// and `transfer.created` was not handled, so the payout stayed `pending` and
+/// was sent again (past Stripe's 24 hours, under a forgotten key: a second
+/// transfer).
+#[test]
+fn transfer_created_with_our_payout_moves_a_pending_payout_in_transit_once() {
+    let store = Store::open_temporary().expect("store");
+    let payments = payments(&store, None);
+    let ann = expert(&store, "ann", "acct_ann");
+    let pending = payout(
+        &store,
+        ann,
+        at_secs(now_secs() - 3_600),
+        PayoutStatus::Pending,
+    );
+    let transfer = |id: &str| {
+        json!({
+            "id": id,
+            "object": "transfer",
+            "amount": 2_500,
+            "currency": "eur",
+            "destination": "acct_ann",
+            "transfer_group": format!("payout-{pending}"),
+            "metadata": {
+                META_INSTANCE: payments.instance(),
+                META_PAYOUT: pending.to_string(),
+            },
+        })
+    };
+
+    let created = event("evt_tr_created", "transfer.created", transfer("tr_made"));
+    let receipt = deliver(&payments, &store, &created, Some(ACCOUNT_SECRET)).expect("applied");
+    assert!(receipt.applied, "{receipt:?}");
+    let moved = row(&store, pending);
+    assert_eq!(moved.status, PayoutStatus::InTransit, "{moved:?}");
+    assert_eq!(moved.stripe_transfer_id.as_deref(), Some("tr_made"));
+
+    // A redelivery, the same event under another id, or another transfer
+    // of the payout change nothing.
+    let again = deliver(&payments, &store, &created, Some(ACCOUNT_SECRET)).expect("redelivered");
+    assert!(!again.applied, "{again:?}");
+    let others = [
+        ("evt_tr_created_2", "tr_made"),
+        ("evt_tr_other", "tr_other"),
+    ];
+    for (event_id, transfer_id) in others {
+        let other = event(event_id, "transfer.created", transfer(transfer_id));
+        deliver(&payments, &store, &other, Some(ACCOUNT_SECRET)).expect("acknowledged");
+        assert_eq!(row(&store, pending), moved, "{event_id}");
+    }
+}
+
+/// A paid booking of bob's with ann, its payment of 100 EUR (15 EUR fee)
+/// made through PaymentIntent `intent`, with refund 1 of 40 EUR requested
+/// at `requested_at`: the store, bob, and the payment.
+fn paid_payment_with_a_refund_requested(
+    intent: &str,
+    requested_at: Timestamp,
+) -> (Store, UserId, Payment) {
+    let (store, ann, bob) = test_rows::ann_and_bob();
+    let mut booking = test_rows::booking(bob.id, ann.id);
+    booking.payment_status = droply_models::PaymentStatus::Succeeded;
+    let booking = store.bookings().create(booking).expect("booking");
+    let eur = |minor| Money::new(minor, droply_models::Currency::EUR);
+    let payment = store
+        .write(|txn| {
+            let payment = txn.create(Payment {
+                id: PaymentId::new(0),
+                pays_for: PaymentFor::Booking(booking.id),
+                payer: bob.id,
+                payee: ann.id,
+                amount: eur(10_000),
+                fee: eur(1_500),
+                status: droply_models::PaymentStatus::Succeeded,
+                intent_id: Some(intent.to_owned()),
+                refunds: vec![PaymentRefund {
+                    number: 1,
+                    amount: eur(4_000),
+                    state: RefundState::Requested,
+                    stripe_id: None,
+                    reason: "cancelled by the expert".to_owned(),
+                    requested_at,
+                    disputed: None,
+                }],
+                earning_available_at: requested_at,
+                created_at: requested_at,
+                intent_cancel: IntentCancel::Wanted,
+            })?;
+            // Paid: its charge, fee and earning are in the ledger.
+            crate::payments::ledger::record_charge(txn, &payment)?;
+            Ok(payment)
+        })
+        .expect("payment");
+    (store, bob.id, payment)
+}
+
+/// How many refund rows the ledger holds for `payer`.
+fn refunds_in_ledger(store: &Store, payer: UserId) -> usize {
+    store
+        .list_index::<LedgerEntry>(
+            IndexName::LedgerByUser,
+            &payer.to_be_bytes(),
+            &PageRequest::first(100),
+        )
+        .expect("ledger")
+        .items
+        .iter()
+        .filter(|entry| entry.kind == LedgerKind::Refund)
+        .count()
+}
+
+/// Regression: a refund sent again after Stripe forgot its key (past its 24
+/// hours) is a second Stripe refund with our refund's number; its events were
+/// matched to our refund by that number although it had another Stripe id
+/// already, and lost: the client got the money back twice, the ledger once,
+/// and the expert kept an earning the platform no longer held.
+#[test]
+fn a_second_stripe_refund_with_the_number_of_one_of_ours_counts_as_another_refund() {
+    let (store, payer, payment) =
+        paid_payment_with_a_refund_requested("pi_twice", Timestamp::now().plus_days(-2));
+    let payments = payments(&store, None);
+    let refund = |id: &str| {
+        json!({
+            "id": id,
+            "object": "refund",
+            "amount": 4_000,
+            "currency": "eur",
+            "status": "succeeded",
+            "payment_intent": "pi_twice",
+            "metadata": {
+                META_INSTANCE: payments.instance(),
+                META_PAYMENT: payment.id.to_string(),
+                META_REFUND: "1",
+            },
+        })
+    };
+
+    let first = event("evt_re_1", "refund.created", refund("re_first"));
+    deliver(&payments, &store, &first, Some(ACCOUNT_SECRET)).expect("first");
+    let row: Payment = store.require(payment.id).expect("payment");
+    assert_eq!(row.refunds.len(), 1);
+    assert_eq!(row.refunds[0].stripe_id.as_deref(), Some("re_first"));
+    assert_eq!(row.refunds[0].state, RefundState::Succeeded);
+    assert_eq!(refunds_in_ledger(&store, payer), 1);
+
+    let second = event("evt_re_2", "refund.created", refund("re_second"));
+    deliver(&payments, &store, &second, Some(ACCOUNT_SECRET)).expect("second");
+    let updated = event("evt_re_2_updated", "refund.updated", refund("re_second"));
+    deliver(&payments, &store, &updated, Some(ACCOUNT_SECRET)).expect("updated");
+    let row: Payment = store.require(payment.id).expect("payment");
+    assert_eq!(row.refunds.len(), 2, "{:?}", row.refunds);
+    assert_eq!(row.refunds[0].stripe_id.as_deref(), Some("re_first"));
+    assert_eq!(row.refunds[1].stripe_id.as_deref(), Some("re_second"));
+    assert_eq!(row.refunds[1].state, RefundState::Succeeded);
+    assert_eq!(
+        row.refunded().expect("refunded"),
+        Money::new(8_000, droply_models::Currency::EUR)
+    );
+    assert_eq!(
+        refunds_in_ledger(&store, payer),
+        2,
+        "both refunds are in the ledger, once each"
+    );
+}
+
+/// Found by the review: with the charge's total delivered between the two
+/// Stripe refunds of our refund 1, the total named the second (an unnamed
+/// refund of its amount), and the second's own event then added it again:
+/// the money went back twice, the ledger said three times.
+#[test]
+fn a_second_stripe_refund_told_of_by_the_charges_total_first_counts_once() {
+    let (store, payer, payment) =
+        paid_payment_with_a_refund_requested("pi_total", Timestamp::now().plus_days(-2));
+    let payments = payments(&store, None);
+    let metadata = json!({
+        META_INSTANCE: payments.instance(),
+        META_PAYMENT: payment.id.to_string(),
+        META_REFUND: "1",
+    });
+    let refund = |id: &str| {
+        json!({
+            "id": id,
+            "object": "refund",
+            "amount": 4_000,
+            "currency": "eur",
+            "status": "succeeded",
+            "payment_intent": "pi_total",
+            "metadata": metadata,
+        })
+    };
+    let first = event("evt_t_1", "refund.created", refund("re_first"));
+    deliver(&payments, &store, &first, Some(ACCOUNT_SECRET)).expect("first");
+    let charge = json!({
+        "id": "ch_total",
+        "object": "charge",
+        "amount": 10_000,
+        "amount_refunded": 8_000,
+        "currency": "eur",
+        "payment_intent": "pi_total",
+        "metadata": {
+            META_INSTANCE: payments.instance(),
+            META_PAYMENT: payment.id.to_string(),
+        },
+    });
+    let total = event("evt_t_charge", "charge.refunded", charge);
+    deliver(&payments, &store, &total, Some(ACCOUNT_SECRET)).expect("the total");
+    assert_eq!(
+        refunds_in_ledger(&store, payer),
+        2,
+        "the total's unnamed refund"
+    );
+    let second = event("evt_t_2", "refund.created", refund("re_second"));
+    deliver(&payments, &store, &second, Some(ACCOUNT_SECRET)).expect("second");
+    let row: Payment = store.require(payment.id).expect("payment");
+    assert_eq!(
+        row.refunded().expect("refunded"),
+        Money::new(8_000, droply_models::Currency::EUR),
+        "{:?}",
+        row.refunds
+    );
+    assert_eq!(
+        refunds_in_ledger(&store, payer),
+        2,
+        "the second Stripe refund names the total, it is not counted again"
+    );
+    assert!(
+        row.refunds
+            .iter()
+            .any(|refund| refund.stripe_id.as_deref() == Some("re_second")),
+        "{:?}",
+        row.refunds
+    );
 }
