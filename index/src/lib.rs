@@ -20,4 +20,4 @@ pub use text::{
     ExpertDoc, ExpertFilters, ExpertTextIndex, FacetCounts, FacetField, PriceRange,
 };
 pub use text_embedder::TextEmbedder;
-pub use vector::{VectorConfig, VectorEntry, VectorHit, VectorIndex};
+pub use vector::{VectorConfig, VectorEntry, VectorHit, VectorIndex, has_direction};

@@ -266,10 +266,12 @@ impl Matcher {
         })
     }
 
-    /// The query's vector when meaning counts (`ratio` above 0).
+    /// The query's vector when meaning counts (`ratio` above 0) and it has one (a
+    /// query without meaning may embed to no direction: the words alone rank).
     pub(super) fn query_vector(&self, text: &str, ratio: f32) -> Result<Option<Vec<f32>>> {
         if ratio > 0.0 {
-            Ok(Some(self.index.embedder().embed_query_text(text)?))
+            let vector = self.index.embedder().embed_query_text(text)?;
+            Ok(droply_index::has_direction(&vector).then_some(vector))
         } else {
             Ok(None)
         }

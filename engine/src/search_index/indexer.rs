@@ -108,10 +108,7 @@ fn load_or_rebuild(shared: &Arc<Shared>) -> Result<Arc<Indexes>> {
                 experts = indexes.text.len(),
                 "search index loaded"
             );
-            // Installed before it is said to follow: `/ready` latches on
-            // `Following`, and search needs the installed index.
-            shared.install(Some(Arc::clone(&indexes)));
-            shared.set_state(IndexState::Following);
+            shared.start_following(&indexes);
             Ok(indexes)
         }
         Err(reason) => rebuild_now(shared, &reason),
@@ -160,9 +157,8 @@ fn rebuild_now(shared: &Arc<Shared>, reason: &str) -> Result<Arc<Indexes>> {
         &shared.config,
         &progress,
     )?);
-    shared.install(Some(Arc::clone(&indexes)));
     shared.set_error(None);
-    shared.set_state(IndexState::Following);
+    shared.start_following(&indexes);
     Ok(indexes)
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use droply_index::text::{CONTENT_SCHEMA_VERSION, EXPERT_SCHEMA_VERSION};
 use droply_index::{
     ContentDoc, ContentTextIndex, ExpertDoc, ExpertTextIndex, ExternalId, TextEmbedder,
-    VectorEntry, VectorIndex,
+    VectorEntry, VectorIndex, has_direction,
 };
 use droply_models::{Content, ContentId, User, UserId};
 
@@ -75,7 +75,9 @@ fn embed_stale<K: ExternalId>(
     }
     let texts: Vec<&str> = stale.iter().map(|(_, _, text)| text.as_str()).collect();
     let embedded = embedder.embed_texts(&texts)?;
-    let entries: Vec<VectorEntry<'_, K>> = stale
+    // A text without meaning may embed to no direction (all zeros): it has no
+    // vector (its old one, if any, goes), and the words alone find it.
+    let (entries, pointless): (Vec<VectorEntry<'_, K>>, Vec<VectorEntry<'_, K>>) = stale
         .iter()
         .zip(&embedded)
         .map(|((key, version, _), vector)| VectorEntry {
@@ -83,8 +85,12 @@ fn embed_stale<K: ExternalId>(
             version: *version,
             vector,
         })
-        .collect();
+        .partition(|entry| has_direction(entry.vector));
     vectors.upsert(&entries)?;
+    let gone: Vec<K> = pointless.iter().map(|entry| entry.key).collect();
+    if !gone.is_empty() {
+        vectors.remove(&gone)?;
+    }
     Ok(())
 }
 

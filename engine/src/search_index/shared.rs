@@ -70,11 +70,16 @@ impl Shared {
     }
 
     pub fn install(&self, indexes: Option<Arc<Indexes>>) {
-        let seq = indexes.as_ref().map(|i| i.applied_seq());
         *self.indexes.write().unwrap_or_else(PoisonError::into_inner) = indexes;
-        if let Some(seq) = seq {
-            self.publish_applied(seq);
-        }
+    }
+
+    /// Installs `indexes`, says the index follows the store, then publishes what
+    /// they applied, in that order: a caller woken by the number (`wait_until_applied`)
+    /// finds search answering and `/ready` latched, never a rebuild still reported.
+    pub fn start_following(&self, indexes: &Arc<Indexes>) {
+        self.install(Some(Arc::clone(indexes)));
+        self.set_state(IndexState::Following);
+        self.publish_applied(indexes.applied_seq());
     }
 
     pub fn publish_applied(&self, seq: u64) {

@@ -8,6 +8,7 @@ use droply_test_support::hash_embedder;
 
 mod content;
 mod freshness;
+mod no_meaning;
 mod parity;
 mod rebuild;
 mod support;

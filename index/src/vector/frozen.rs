@@ -297,6 +297,30 @@ impl Visited {
     }
 }
 
+/// [`FrozenGraph::freeze`], with a warning when it fails over a non-empty index:
+/// searches then scan exactly and every later write tries to freeze again, so a
+/// failure must not go unnoticed. `when` says which step froze.
+pub(crate) fn freeze_or_warn(
+    graph: &Graph,
+    len: usize,
+    vectors: &[f32],
+    dimension: usize,
+    when: &'static str,
+) -> Option<FrozenGraph> {
+    let frozen = FrozenGraph::freeze(graph, len, vectors, dimension);
+    if frozen.is_none() && len > 0 {
+        tracing::warn!(
+            when,
+            slots = len,
+            graph_points = graph.len(),
+            vector_values = vectors.len(),
+            dimension,
+            "the vector graph could not be frozen; searches scan exactly until it is"
+        );
+    }
+    frozen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

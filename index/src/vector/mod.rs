@@ -24,5 +24,5 @@ mod vector_index;
 mod wal;
 
 pub use config::VectorConfig;
-pub use distance::{dot, normalize};
+pub use distance::{dot, has_direction, normalize};
 pub use vector_index::{VectorEntry, VectorHit, VectorIndex, VectorStats};

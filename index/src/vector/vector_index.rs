@@ -22,8 +22,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use super::config::VectorConfig;
-use super::distance::normalize;
-use super::frozen::FrozenGraph;
+use super::distance::unit_vector;
+use super::frozen::{FrozenGraph, freeze_or_warn};
 use super::graph::{GRAPH_FILE, Graph};
 use super::snapshot::{STATE_FILE, SnapshotState, read_points, snapshot_dir};
 use super::wal::{Wal, WalRecord};
@@ -34,6 +34,8 @@ mod allowed_set;
 mod compaction;
 mod search;
 mod snapshotting;
+#[cfg(test)]
+mod tests;
 
 const WAL_FILE: &str = "wal.log";
 
@@ -147,7 +149,7 @@ impl<K: ExternalId> VectorIndex<K> {
         seq: u64,
     ) -> Self {
         let graph = graph.unwrap_or_else(|| Graph::new(&config));
-        let frozen = FrozenGraph::freeze(&graph, ids.len(), &vectors, dimension);
+        let frozen = freeze_or_warn(&graph, ids.len(), &vectors, dimension, "open");
         VectorIndex {
             dimension,
             points: RwLock::new(Points {
@@ -259,6 +261,23 @@ impl<K: ExternalId> VectorIndex<K> {
                     vector,
                 } => {
                     changes += 1;
+                    // Older versions logged vectors that cannot be normalised (NaN,
+                    // infinite, all zeros) as they came; such a record is no reason to
+                    // refuse to open. It replays as the key's removal: what a rebuild
+                    // does with a text that has no vector (not the key's older vector).
+                    if vector.len() == self.dimension
+                        && let Err(reason) = unit_vector(vector)
+                    {
+                        tracing::warn!(
+                            key = *key,
+                            version = *version,
+                            reason,
+                            "a logged vector that cannot be stored replays as its key's removal"
+                        );
+                        flush(&mut upserts)?;
+                        write(&self.points).ids.remove(K::from_raw(*key));
+                        continue;
+                    }
                     upserts.push((K::from_raw(*key), *version, vector.clone()));
                 }
                 WalRecord::Delete { key } => {
@@ -342,6 +361,11 @@ impl<K: ExternalId> VectorIndex<K> {
     }
 
     /// Inserts or replaces vectors. Durable after the next [`VectorIndex::commit`].
+    ///
+    /// The whole batch is refused, with nothing logged or stored, with an
+    /// [`Error::Invalid`] naming the first bad entry when a vector is not
+    /// [`VectorIndex::dimension`] long, holds a NaN or infinite value, or cannot be
+    /// normalised (all zeros, or values so large that its squared length overflows).
     pub fn upsert(&self, entries: &[VectorEntry<'_, K>]) -> Result<()> {
         let mut writer = self.lock_writer();
         let normalized = self.normalized(entries)?;
@@ -366,7 +390,8 @@ impl<K: ExternalId> VectorIndex<K> {
     fn normalized(&self, entries: &[VectorEntry<'_, K>]) -> Result<Vec<Vec<f32>>> {
         entries
             .iter()
-            .map(|entry| {
+            .enumerate()
+            .map(|(position, entry)| {
                 if entry.vector.len() != self.dimension {
                     return Err(Error::Invalid(format!(
                         "vector of {} values for {:?}, expected {}",
@@ -375,9 +400,12 @@ impl<K: ExternalId> VectorIndex<K> {
                         self.dimension
                     )));
                 }
-                let mut vector = entry.vector.to_vec();
-                normalize(&mut vector);
-                Ok(vector)
+                unit_vector(entry.vector).map_err(|reason| {
+                    Error::Invalid(format!(
+                        "the vector of entry {position} ({:?}) {reason}",
+                        entry.key
+                    ))
+                })
             })
             .collect()
     }
@@ -464,8 +492,13 @@ impl<K: ExternalId> VectorIndex<K> {
         let (len, frozen) = {
             let points = read(&self.points);
             let len = points.ids.len();
-            let frozen =
-                FrozenGraph::freeze(&read(&self.graph), len, &points.vectors, self.dimension);
+            let frozen = freeze_or_warn(
+                &read(&self.graph),
+                len,
+                &points.vectors,
+                self.dimension,
+                "refreeze",
+            );
             (len, frozen)
         };
         let mut points = write(&self.points);

@@ -5,4 +5,5 @@
 mod documents;
 mod expert_text;
 mod facets;
+mod vector_input;
 mod vectors;

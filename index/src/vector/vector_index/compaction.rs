@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use super::{Points, VectorIndex, read, write};
 use crate::ExternalId;
 use crate::id_map::{IdMap, Slot};
-use crate::vector::frozen::FrozenGraph;
+use crate::vector::frozen::freeze_or_warn;
 
 /// Sets a flag back to false when dropped.
 struct ClearOnDrop<'a>(&'a AtomicBool);
@@ -108,7 +108,7 @@ impl<K: ExternalId> VectorIndex<K> {
         for id in added {
             ids.publish(id);
         }
-        let frozen = FrozenGraph::freeze(&graph, ids.len(), &vectors, self.dimension);
+        let frozen = freeze_or_warn(&graph, ids.len(), &vectors, self.dimension, "compaction");
         let mut points = write(&self.points);
         let mut graph_slot = write(&self.graph);
         tracing::info!(

@@ -5,7 +5,7 @@
 
 use super::allowed_set::AllowedSet;
 use super::{Points, VectorHit, VectorIndex, read};
-use crate::vector::distance::normalize;
+use crate::vector::distance::unit_vector;
 use crate::vector::exact_scan::{top_k, top_k_coded};
 use crate::{Error, ExternalId, Result};
 
@@ -16,7 +16,9 @@ impl<K: ExternalId> VectorIndex<K> {
     /// The `k` live vectors closest to `query`, best first. With `allowed`, only those
     /// ids are considered. Small candidate sets (fewer than `exact_scan_below`, or under
     /// a fifth of the collection) are scanned exactly; larger ones walk the graph with
-    /// `ef_search` (at least `k`).
+    /// `ef_search` (at least `k`). A query that is not [`VectorIndex::dimension`] long,
+    /// holds a NaN or infinite value or cannot be normalised (all zeros) is an
+    /// [`Error::Invalid`].
     pub fn search(
         &self,
         query: &[f32],
@@ -41,8 +43,8 @@ impl<K: ExternalId> VectorIndex<K> {
                 self.dimension
             )));
         }
-        let mut query = query.to_vec();
-        normalize(&mut query);
+        let query = unit_vector(query)
+            .map_err(|reason| Error::Invalid(format!("the query vector {reason}")))?;
         let points = read(&self.points);
         if k == 0 || points.ids.live() == 0 {
             return Ok(Vec::new());
