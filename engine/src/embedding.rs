@@ -5,6 +5,6 @@
 
 pub use droply_index::embedder::{
     DEFAULT_BATCH_SIZE, ModelFiles, ModelSources, Precision, default_model_dir, ensure_model,
-    model_dir_in,
+    kernels, model_dir_in,
 };
 pub use droply_index::{DIMENSION, Embedder, Error, TextEmbedder};

@@ -3,8 +3,9 @@
 //!
 //! Input is read a window of lines at a time, so memory stays bounded whatever the input
 //! size; the embedder sorts each window by length into batches and the results are written
-//! back in input order. A bad line stops the command with its line number, after the lines
-//! before it have been written.
+//! back in input order. A bad line (not UTF-8, not a JSON object with a `text` string, or
+//! blank: a blank line is a bad line too) stops the command with its line number, after the
+//! lines before it have been written.
 
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
@@ -20,11 +21,18 @@ use crate::{Error, Result};
 /// every core busy.
 const BATCHES_PER_WINDOW: usize = 32;
 
+/// The largest `--batch-size`. Every text may be 256 tokens, and the batches of a window
+/// run in parallel, one per core: at 4096 texts a batch is about a million tokens, its
+/// 1536-wide feed-forward activations alone about 6 GB, and a dozen such batches in flight
+/// get the process killed for memory without a word. At 256 a batch stays in the hundreds
+/// of megabytes, and larger batches are no faster.
+pub const MAX_BATCH_SIZE: u64 = 256;
+
 /// Arguments of `droply embed`.
 #[derive(Debug, Args)]
 pub struct EmbedArgs {
-    /// Texts per forward pass.
-    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
+    /// Texts per forward pass, 1 to 256 (more holds too much memory at once).
+    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_BATCH_SIZE))]
     pub batch_size: usize,
     /// Directory of the model files, fetched there if missing
     /// [default: <data-dir>/models/all-MiniLM-L6-v2].
@@ -65,26 +73,49 @@ pub fn run(args: EmbedArgs) -> Result<()> {
 /// Reads `{"text": ...}` lines from `reader` and writes one `{"embedding": [...]}` line per
 /// input line to `writer`, in input order, holding at most `window` texts at a time.
 /// `embed` turns a window of texts into their embeddings, in the same order.
+///
+/// A line that is not UTF-8 or not a `{"text": ...}` object (a blank line included) stops
+/// the reading: the lines before it are embedded and written, and the error names it.
 pub(crate) fn embed_lines<R: BufRead, W: Write>(
-    reader: R,
+    mut reader: R,
     mut writer: W,
     window: usize,
     mut embed: impl FnMut(&[&str]) -> Result<Vec<Vec<f32>>>,
 ) -> Result<()> {
     let window = window.max(1);
     let mut texts: Vec<String> = Vec::with_capacity(window);
-    for (index, line) in reader.lines().enumerate() {
-        let line = line?;
-        match serde_json::from_str::<TextLine>(&line) {
+    let mut bytes = Vec::new();
+    let mut number: u64 = 0;
+    loop {
+        bytes.clear();
+        if reader.read_until(b'\n', &mut bytes)? == 0 {
+            break;
+        }
+        number += 1;
+        // The same line ends as `BufRead::lines`: `\n` or `\r\n`.
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+        }
+        let parsed = match std::str::from_utf8(&bytes) {
+            Ok(line) => serde_json::from_str::<TextLine>(line).map_err(|source| Error::Json {
+                line: number,
+                source,
+            }),
+            Err(err) => Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("line {number}: not UTF-8 ({err})"),
+            ))),
+        };
+        match parsed {
             Ok(input) => texts.push(input.text),
-            Err(source) => {
+            Err(err) => {
                 // Everything before the bad line is still embedded and written.
                 write_window(&mut texts, &mut writer, &mut embed)?;
                 writer.flush()?;
-                return Err(Error::Json {
-                    line: index as u64 + 1,
-                    source,
-                });
+                return Err(err);
             }
         }
         if texts.len() == window {
@@ -180,6 +211,62 @@ mod tests {
         let (result, lines) = run_lines("hello\n", 4);
         assert!(matches!(result, Err(Error::Json { line: 1, .. })));
         assert!(lines.is_empty());
+    }
+
+    /// Regression: a line that was not UTF-8 failed with a bare i/o error, without its
+    /// number, and the valid lines read before it were never written.
+    #[test]
+    fn a_line_that_is_not_utf8_is_reported_with_its_number_after_the_lines_before_it() {
+        let mut out = Vec::new();
+        let input: &[u8] = b"{\"text\":\"a\"}\n\xff\n";
+        let result = embed_lines(input, &mut out, 100, fake);
+        match result {
+            Err(Error::Io(err)) => {
+                assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+                assert!(err.to_string().contains("line 2"), "{err}");
+            }
+            other => panic!("expected an error naming line 2, got {other:?}"),
+        }
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "{\"embedding\":[1.0,0.0]}\n"
+        );
+    }
+
+    #[test]
+    fn a_blank_line_is_a_bad_line_and_crlf_endings_are_taken() {
+        let (result, lines) = run_lines("{\"text\": \"a\"}\r\n\n{\"text\": \"b\"}\n", 100);
+        assert!(
+            matches!(result, Err(Error::Json { line: 2, .. })),
+            "{result:?}"
+        );
+        assert_eq!(lines.len(), 1);
+        // The last line needs no line end.
+        let (result, lines) = run_lines("{\"text\": \"a\"}\n{\"text\": \"bc\"}", 100);
+        assert!(result.is_ok());
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[1]["embedding"][0], 2.0);
+    }
+
+    /// Regression: `--batch-size` went up to 4096, where the batches of one window in
+    /// flight together took more memory than a machine has and the process was killed.
+    #[test]
+    fn batch_size_is_capped_at_256() {
+        use clap::Parser;
+
+        #[derive(Debug, Parser)]
+        struct Command {
+            #[command(flatten)]
+            embed: EmbedArgs,
+        }
+        let most = Command::try_parse_from(["embed", "--batch-size", "256"]).expect("parse");
+        assert_eq!(most.embed.batch_size, 256);
+        for refused in ["257", "4096", "0"] {
+            assert!(
+                Command::try_parse_from(["embed", "--batch-size", refused]).is_err(),
+                "--batch-size {refused} was taken"
+            );
+        }
     }
 
     #[test]

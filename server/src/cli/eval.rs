@@ -9,7 +9,7 @@
 //!   (kept for the next run of the same size), indexes it and runs the domain evaluation
 //!   (search modes, signals, personalization).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -102,11 +102,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         || "dataset".to_owned(),
         |n| n.to_string_lossy().into_owned(),
     );
-    // Each precision caches its own document embeddings.
-    let cache = args.data.data_dir.join(match args.precision {
-        Precision::F32 => "eval",
-        Precision::Int8 => "eval-int8",
-    });
+    let cache = embedding_cache(&args.data.data_dir, embedder.precision());
     let indexes = BeirIndexes::build(&name, &data, &embedder, Some(&cache), &|done, total| {
         if done % 512 < 64 || done == total {
             eprintln!("embedded {done}/{total} documents");
@@ -120,6 +116,16 @@ pub fn run(args: EvalArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Where the document embeddings of the precision that runs are cached: `eval`, or
+/// `eval-int8` for int8. It is the precision the embedder runs, not the one asked for: on a
+/// CPU without VNNI an int8 request runs in f32, and its embeddings are f32 ones.
+fn embedding_cache(data_dir: &Path, running: Precision) -> PathBuf {
+    data_dir.join(match running {
+        Precision::F32 => "eval",
+        Precision::Int8 => "eval-int8",
+    })
 }
 
 fn run_demo(args: &EvalArgs, embedder: Arc<dyn TextEmbedder>) -> Result<()> {
@@ -185,9 +191,26 @@ fn run_demo(args: &EvalArgs, embedder: Arc<dyn TextEmbedder>) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
+    use std::path::Path;
 
+    use clap::Parser;
+    use droply_engine::embedding::Precision;
+
+    use super::embedding_cache;
     use crate::cli::Cli;
+
+    /// The cache folder is chosen by the precision that runs (the caller passes
+    /// `embedder.precision()`, not `--precision`: an int8 request that ran in f32, with
+    /// no VNNI, filed f32 embeddings under `eval-int8`).
+    #[test]
+    fn the_embedding_cache_follows_the_precision_that_runs() {
+        let data = Path::new("data");
+        assert_eq!(embedding_cache(data, Precision::F32), data.join("eval"));
+        assert_eq!(
+            embedding_cache(data, Precision::Int8),
+            data.join("eval-int8")
+        );
+    }
 
     /// Regression: `eval --demo-experts` had no bound, and a huge count
     /// overflowed in the generator.

