@@ -106,6 +106,15 @@ impl Default for Limits {
     }
 }
 
+/// Frames in a row a live connection may have refused, over its message
+/// rate or invalid (not JSON, an unknown type, a binary frame), before it
+/// is closed with 1008 (policy violation). Every data frame (text or
+/// binary; not pings, pongs or closes) counts against the message rate
+/// before it is read, so a flood of bad frames costs no more than good
+/// ones and ends here; a frame taken (or refused for another reason, such
+/// as a peer not yet connected) starts the run again.
+pub const MAX_REFUSED_FRAMES_IN_A_ROW: u32 = 20;
+
 /// The limits of live WebSocket connections: drop-in rooms and the WebRTC
 /// signal relay.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -100,6 +100,11 @@ impl LiveClient {
         self.ws.send(Message::Text(text.into())).await.is_ok()
     }
 
+    /// Sends a binary frame; `false` when the connection is gone.
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) -> bool {
+        self.ws.send(Message::Binary(bytes.into())).await.is_ok()
+    }
+
     /// The next JSON frame, or how the connection ended.
     pub async fn next(&mut self) -> Result<Value, Ended> {
         self.next_within(FRAME_WAIT).await

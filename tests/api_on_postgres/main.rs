@@ -33,6 +33,8 @@ mod bookings;
 mod calendar;
 #[path = "../api/calendar_sync.rs"]
 mod calendar_sync;
+#[path = "../api/connect_webhooks.rs"]
+mod connect_webhooks;
 #[path = "../api/content.rs"]
 mod content;
 #[path = "../api/content_purchases.rs"]
@@ -55,6 +57,8 @@ mod dropin_live_limits;
 mod dropin_presence;
 #[path = "../api/dropin_signed_out.rs"]
 mod dropin_signed_out;
+#[path = "../api/dropin_signout.rs"]
+mod dropin_signout;
 #[path = "../api/dropins.rs"]
 mod dropins;
 #[path = "../api/experts.rs"]
@@ -75,6 +79,8 @@ mod intents_given_up;
 mod limits;
 #[path = "../api/live_client.rs"]
 mod live_client;
+#[path = "../api/live_frame_limits.rs"]
+mod live_frame_limits;
 #[path = "../api/matches.rs"]
 mod matches;
 #[path = "../api/meeting_signal.rs"]
@@ -103,6 +109,8 @@ mod pages_profile;
 mod pages_schedule;
 #[path = "../api/pages_signup.rs"]
 mod pages_signup;
+#[path = "../api/pages_stripe_return.rs"]
+mod pages_stripe_return;
 #[path = "../api/password_change.rs"]
 mod password_change;
 #[path = "../api/payment_webhooks.rs"]

@@ -161,16 +161,26 @@ async fn checked(
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
-/// False when the browser says the request comes from another site: an
+/// False when the browser says the request comes from another site: a
+/// `Sec-Fetch-Site` of another site ([`sent_from_another_site`]), or an
 /// `Origin` that is not this site ([`origin_is_this_site`]).
 fn same_site(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
-    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-    if let Some(site) = header("sec-fetch-site")
-        && !matches!(site, "same-origin" | "none")
-    {
+    if sent_from_another_site(headers) {
         return false;
     }
     origin_is_this_site(headers, public_origin).unwrap_or(true)
+}
+
+/// Whether the browser's `Sec-Fetch-Site` says the request was started by
+/// another site (`cross-site`, `same-site`, or a value it does not know):
+/// only `same-origin` (this site's own pages) and `none` (typed, a
+/// bookmark) are this site; a browser that sends no `Sec-Fetch-Site` says
+/// nothing. The one rule the forms and the GET links that make something
+/// (joining a call) share.
+pub(crate) fn sent_from_another_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| !matches!(site.to_str(), Ok("same-origin" | "none")))
 }
 
 /// Whether the request's `Origin` is this site: the configured
@@ -268,6 +278,23 @@ mod tests {
             ]),
             public
         ));
+    }
+
+    #[test]
+    fn only_same_origin_none_or_no_sec_fetch_site_is_this_site() {
+        for other in ["cross-site", "same-site", "something-new"] {
+            let sent = headers(&[("sec-fetch-site", other)]);
+            assert!(sent_from_another_site(&sent), "{other}");
+        }
+        assert!(!sent_from_another_site(&headers(&[(
+            "sec-fetch-site",
+            "same-origin"
+        )])));
+        assert!(!sent_from_another_site(&headers(&[(
+            "sec-fetch-site",
+            "none"
+        )])));
+        assert!(!sent_from_another_site(&headers(&[("host", "a.test")])));
     }
 
     #[test]

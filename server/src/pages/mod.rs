@@ -29,6 +29,7 @@ mod payment_form;
 mod routes;
 mod security_headers;
 mod settings;
+mod stripe_return;
 mod theme;
 mod viewer;
 

@@ -19,8 +19,10 @@
 //! member past their few (4000), stays silent past the idle timeout (1001), loses
 //! its seat (4001: join again), loses the sign-in that admitted it (4002: the
 //! host signed out, signed out everywhere or closed their account; found at
-//! the next renewal, and every write refuses them from then on), or the
-//! session ends (1000).
+//! the next renewal, and every write refuses them from then on), sends a
+//! run of frames refused over its message rate or invalid (1008: every
+//! data frame counts against the rate as it comes in), or the session
+//! ends (1000).
 
 use axum::extract::ws::{Message, WebSocket};
 use droply_engine::Engine;
@@ -30,9 +32,9 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::hub::{RoomEvent, RoomFrame, Seat};
+use super::hub::{FrameGate, RoomEvent, RoomFrame, Seat};
 use super::socket::{Beat, Outbox, Pulse, close, error_frame};
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorCode};
 use crate::http::views::{AuthorView, MessageView};
 use crate::http::{AppState, blocking};
 
@@ -77,6 +79,9 @@ enum Ending {
     /// The sign-in session that admitted the member (the host's) is gone
     /// or expired: signed out, signed out everywhere, the account closed.
     SignedOut,
+    /// The client sent too many frames in a row that were refused, over
+    /// its message rate or invalid.
+    Flooding,
 }
 
 /// Serves `member` on `socket` in the room of `seat`, starting after
@@ -98,10 +103,9 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
     // A presence notice counts against the member's message rate, so a
     // client reconnecting in a loop cannot grow the history without bound:
     // past the rate the connection is served without notices.
-    let announced = state
-        .live
-        .check_message_rate(member.session.id.get(), member.participant.id.get())
-        .is_ok();
+    // The member's frames count against the same rate, each as it comes in.
+    let mut gate = FrameGate::new(member.session.id.get(), member.participant.id.get());
+    let announced = gate.admit(&state.live).is_ok();
     if announced {
         let joined = member.clone();
         // The session may have ended since the member was let in: then there
@@ -172,26 +176,27 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
                 incoming = stream.next() => {
                     let Some(Ok(message)) = incoming else { break Ending::Gone };
                     pulse.heard();
-                    match message {
-                        Message::Text(text) => {
-                            if let Err(err) = handle(&state, &member, text.as_str()).await {
-                                let frame = error_frame(&err);
-                                if !out.text(frame).await {
-                                    break Ending::Gone;
-                                }
-                            }
-                        }
-                        Message::Binary(_) => {
-                            let err = ApiError::new(
-                                crate::http::error::ErrorCode::InvalidInput,
-                                "send JSON text frames",
-                            );
-                            if !out.text(error_frame(&err)).await {
-                                break Ending::Gone;
-                            }
-                        }
+                    // Every data frame counts against the member's rate
+                    // before it is read; control frames do not.
+                    let answer: Result<(), ApiError> = match message {
+                        Message::Text(text) => match gate.admit(&state.live) {
+                            Ok(()) => handle(&state, &member, text.as_str()).await,
+                            Err(err) => Err(err),
+                        },
+                        Message::Binary(_) => gate.admit(&state.live).and_then(|()| {
+                            Err(ApiError::new(ErrorCode::InvalidInput, "send JSON text frames"))
+                        }),
                         Message::Close(_) => break Ending::Gone,
-                        Message::Ping(_) | Message::Pong(_) => {}
+                        Message::Ping(_) | Message::Pong(_) => continue,
+                    };
+                    let flooding = gate.answered(&answer);
+                    if let Err(err) = answer
+                        && !out.text(error_frame(&err)).await
+                    {
+                        break Ending::Gone;
+                    }
+                    if flooding {
+                        break Ending::Flooding;
                     }
                 },
                 () = seat.replaced.notified() => break Ending::Replaced,
@@ -227,6 +232,13 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
         Ending::SignedOut => {
             out.close(close::SIGNED_OUT, "signed out: sign in again")
                 .await
+        }
+        Ending::Flooding => {
+            out.close(
+                close::POLICY_VIOLATION,
+                "too many frames refused in a row: over the message rate or invalid",
+            )
+            .await;
         }
         Ending::Gone => {}
     }
@@ -280,7 +292,8 @@ async fn catch_up(state: &AppState, member: &Member, after: u64, out: &mut Outbo
     }
 }
 
-/// Checks, rate limits and stores one client frame.
+/// Checks and stores one client frame (counted against the member's
+/// message rate already, as it came in).
 async fn handle(state: &AppState, member: &Member, text: &str) -> Result<(), ApiError> {
     let frame: ClientFrame = serde_json::from_str(text).map_err(|err| {
         ApiError::new(
@@ -288,9 +301,6 @@ async fn handle(state: &AppState, member: &Member, text: &str) -> Result<(), Api
             format!("a message is {{\"type\", \"content\", \"reply_to\"?}}: {err}"),
         )
     })?;
-    state
-        .live
-        .check_message_rate(member.session.id.get(), member.participant.id.get())?;
     let member = member.clone();
     if frame.kind == "remove" {
         let target = frame.message_id.ok_or_else(|| {

@@ -29,7 +29,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, broadcast};
 use super::room_feed;
 use super::signal_relay::{Relay, RelayNote};
 use crate::http::error::{ApiError, ErrorCode};
-use crate::limits::LiveLimits;
+use crate::limits::{LiveLimits, MAX_REFUSED_FRAMES_IN_A_ROW};
 
 /// One stored message for a drop-in room: its id and its JSON.
 #[derive(Debug)]
@@ -359,6 +359,56 @@ impl LiveHub {
     }
 }
 
+/// The message rate of one live connection's sender, as its frames come
+/// in: every data frame (text or binary, good or bad; never a ping, pong
+/// or close) is counted against the rate before it is read ([`admit`]),
+/// so a flood of malformed frames is limited as messages are, and a run of
+/// [`MAX_REFUSED_FRAMES_IN_A_ROW`] frames refused over the rate or invalid
+/// ([`answered`]) ends the connection (1008).
+///
+/// [`admit`]: FrameGate::admit
+/// [`answered`]: FrameGate::answered
+#[derive(Debug)]
+pub struct FrameGate {
+    scope: u64,
+    who: u64,
+    refused_in_a_row: u32,
+}
+
+impl FrameGate {
+    /// The gate of `who`'s frames in `scope`, keyed as
+    /// [`LiveHub::check_message_rate`] keys them.
+    pub fn new(scope: u64, who: u64) -> Self {
+        FrameGate {
+            scope,
+            who,
+            refused_in_a_row: 0,
+        }
+    }
+
+    /// Counts one incoming data frame; `429 rate_limited` over the rate
+    /// (the frame is then not read).
+    pub fn admit(&self, hub: &LiveHub) -> Result<(), ApiError> {
+        hub.check_message_rate(self.scope, self.who)
+    }
+
+    /// Notes how a frame was answered; `true` when this was the
+    /// [`MAX_REFUSED_FRAMES_IN_A_ROW`]th frame in a row refused over the
+    /// rate or as invalid: the connection is then closed (1008).
+    pub fn answered(&mut self, answer: &Result<(), ApiError>) -> bool {
+        match answer {
+            Err(err) if matches!(err.code(), ErrorCode::RateLimited | ErrorCode::InvalidInput) => {
+                self.refused_in_a_row = self.refused_in_a_row.saturating_add(1);
+                self.refused_in_a_row >= MAX_REFUSED_FRAMES_IN_A_ROW
+            }
+            _ => {
+                self.refused_in_a_row = 0;
+                false
+            }
+        }
+    }
+}
+
 impl NodeListener for LiveHub {
     /// What another node says of a relay this node holds goes to it; what
     /// it answers goes back. Notes of relays not open here are not ours.
@@ -416,6 +466,40 @@ mod tests {
             hub.check_message_rate(2, 0).ok();
         }
         assert!(hub.tracked_senders() < 10, "{}", hub.tracked_senders());
+    }
+
+    /// Regression: malformed frames were parsed before the message rate was
+    /// checked, so a flood of them was never limited nor ended.
+    #[test]
+    fn every_frame_counts_against_the_rate_and_a_run_of_refused_ones_ends_the_connection() {
+        let hub = hub();
+        let burst = LiveLimits::default().message_rate.burst;
+        let invalid = || Err(ApiError::new(ErrorCode::InvalidInput, "not JSON"));
+        // Any frame spends the burst, as a message does.
+        let gate = FrameGate::new(3, 1);
+        for _ in 0..burst {
+            assert!(gate.admit(&hub).is_ok(), "within the burst");
+        }
+        let over = gate.admit(&hub).expect_err("over the rate");
+        assert_eq!(over.code().describe().0, "rate_limited");
+        // A run of refused frames ends the connection at the limit.
+        let mut gate = FrameGate::new(3, 2);
+        let mut flooding_at = None;
+        for n in 1..=MAX_REFUSED_FRAMES_IN_A_ROW + burst {
+            let answer = gate.admit(&hub).and_then(|()| invalid());
+            if gate.answered(&answer) {
+                flooding_at = Some(n);
+                break;
+            }
+        }
+        assert_eq!(flooding_at, Some(MAX_REFUSED_FRAMES_IN_A_ROW));
+        // A frame taken starts the run again; a ping never reaches the gate.
+        let mut gate = FrameGate::new(4, 1);
+        for _ in 1..MAX_REFUSED_FRAMES_IN_A_ROW {
+            assert!(!gate.answered(&invalid()));
+        }
+        assert!(!gate.answered(&Ok(())));
+        assert!(!gate.answered(&invalid()), "the run started again");
     }
 
     /// Regression: a relay was forgotten only by the connection that served

@@ -6,7 +6,9 @@
 //! the other is there (`{"type":"peer","present":true|false}`); a message
 //! is an object whose `type` is `offer`, `answer`, `ice` or `bye`, passed
 //! on to the other side with `from` (`client` or `provider`) added. The
-//! relay closes at the session's end (1000); limits are the drop-in rooms'.
+//! relay closes at the session's end (1000); limits are the drop-in rooms',
+//! every data frame counted against the party's message rate as it comes
+//! in, and a run of frames refused over it or invalid closes it (1008).
 //! Every few seconds each connection checks again, by the rule that let it
 //! in (`relay_access`), that its party may still hold it: a booking no
 //! longer joinable (cancelled or rescheduled, no longer confirmed, out of
@@ -32,14 +34,14 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
 use droply_engine::booking::BookingRole;
-use droply_models::{BookingId, Timestamp, UserId};
+use droply_models::{BookingId, Timestamp};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc::{self, error::TrySendError};
 
-use super::hub::{NodeNote, RelayLease};
+use super::hub::{FrameGate, NodeNote, RelayLease};
 use super::relay_access::{self, RECHECK_EVERY, RelayParty, Standing};
 use super::socket::{Beat, Outbox, Pulse, close, error_frame};
 use crate::http::error::{ApiError, ErrorCode};
@@ -326,6 +328,7 @@ pub async fn serve(
         tracing::warn!(error = ?err, "the other nodes were not told of a relay's new side");
     }
     let mut pulse = Pulse::new(&limits);
+    let mut gate = FrameGate::new(booking.get(), user.get());
     let mut closes_at = party.closes_at;
     let session_over = tokio::time::sleep(until(closes_at));
     tokio::pin!(session_over);
@@ -350,21 +353,35 @@ pub async fn serve(
             incoming = stream.next() => {
                 let Some(Ok(message)) = incoming else { break };
                 pulse.heard();
-                let answer = match message {
-                    Message::Text(text) => {
-                        match signal(&state, relay, booking, (user, holder), side, from, text.as_str()) {
+                // Every data frame counts against the party's rate before
+                // it is read; control frames do not.
+                let answer: Result<(), ApiError> = match message {
+                    Message::Text(text) => match gate.admit(&state.live) {
+                        Ok(()) => match signal(relay, booking, holder, side, from, text.as_str()) {
                             Ok(Some(note)) => tell_nodes(&state, note).await,
                             Ok(None) => Ok(()),
                             Err(err) => Err(err),
-                        }
-                    }
-                    Message::Binary(_) => Err(ApiError::new(ErrorCode::InvalidInput, "send JSON text frames")),
+                        },
+                        Err(err) => Err(err),
+                    },
+                    Message::Binary(_) => gate.admit(&state.live).and_then(|()| {
+                        Err(ApiError::new(ErrorCode::InvalidInput, "send JSON text frames"))
+                    }),
                     Message::Close(_) => break,
-                    Message::Ping(_) | Message::Pong(_) => Ok(()),
+                    Message::Ping(_) | Message::Pong(_) => continue,
                 };
+                let flooding = gate.answered(&answer);
                 if let Err(err) = answer
                     && !out.text(error_frame(&err)).await
                 {
+                    break;
+                }
+                if flooding {
+                    out.close(
+                        close::POLICY_VIOLATION,
+                        "too many frames refused in a row: over the message rate or invalid",
+                    )
+                    .await;
                     break;
                 }
             },
@@ -433,18 +450,17 @@ async fn tell_nodes(state: &AppState, note: RelayNote) -> Result<(), ApiError> {
     blocking(state, move |engine| engine.store().tell_nodes(&message)).await
 }
 
-/// Checks one client frame and passes it on; answers the note that takes
+/// Checks one client frame (counted against the party's message rate
+/// already, as it came in) and passes it on; answers the note that takes
 /// it to another node, when the other side is connected there.
 fn signal(
-    state: &AppState,
     relay: &Relay,
     booking: BookingId,
-    who: (UserId, Holder),
+    holder: Holder,
     side: usize,
     from: &str,
     text: &str,
 ) -> Result<Option<RelayNote>, ApiError> {
-    let (user, holder) = who;
     let invalid = |message: &str| ApiError::new(ErrorCode::InvalidInput, message.to_owned());
     let Ok(Value::Object(mut frame)) = serde_json::from_str::<Value>(text) else {
         return Err(invalid("a signal is a JSON object with a type"));
@@ -462,7 +478,6 @@ fn signal(
     if kind == "ice" && !frame.contains_key("candidate") {
         return Err(invalid("an ice message carries its candidate"));
     }
-    state.live.check_message_rate(booking.get(), user.get())?;
     frame.insert("from".to_owned(), Value::String(from.to_owned()));
     relay.pass(booking, side, holder, Value::Object(frame).to_string())
 }

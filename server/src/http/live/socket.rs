@@ -35,6 +35,8 @@ pub mod close {
     pub const NORMAL: u16 = 1000;
     /// The client was silent past the idle timeout.
     pub const GOING_AWAY: u16 = 1001;
+    /// Too many frames in a row refused, over the message rate or invalid.
+    pub const POLICY_VIOLATION: u16 = 1008;
     /// The client fell behind the room; reconnect with the last id seen.
     pub const TRY_AGAIN_LATER: u16 = 1013;
     /// Another connection of the same party took this one's place.

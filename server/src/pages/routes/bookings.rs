@@ -6,7 +6,8 @@
 //! the booking's open PaymentIntent, so leaving that page loses nothing),
 //! joining the call (`/bookings/{id}/join`: this person's Daily meeting
 //! token is made then, and the browser sent to the room with it; or to the
-//! call page of the WebRTC fallback, `call`), its iCalendar file
+//! call page of the WebRTC fallback, `call`; a link to it followed from
+//! another site only goes to the booking's page), its iCalendar file
 //! (`/bookings/{id}/calendar.ics`), and the list of one's bookings as
 //! client and as expert (`/account/bookings`: the latest start first, 50
 //! a time per role, each list with a link to its older ones carrying the
@@ -16,9 +17,9 @@
 //! answers.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use droply_engine::PageRequest;
@@ -30,9 +31,11 @@ use serde::Deserialize;
 
 use super::book::pay_page;
 use crate::http::{AppState, ErrorCode, blocking};
+use crate::pages::csrf::sent_from_another_site;
 use crate::pages::extract::{PagePath, PageQuery, path_id};
 use crate::pages::layout::{Head, csrf_field, page};
 use crate::pages::page::{PageError, html, see_other, url_encode};
+use crate::pages::stripe_return::leave_stripe_return;
 use crate::pages::viewer::Viewer;
 use crate::pages::{assets, format};
 
@@ -90,10 +93,16 @@ async fn booking_page(
     State(state): State<AppState>,
     viewer: Viewer,
     PagePath(raw): PagePath<String>,
+    RawQuery(query): RawQuery,
     PageQuery(arrival): PageQuery<Arrival>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&raw)?;
-    let me = viewer.require(&format!("/bookings/{}", id.get()))?.id;
+    let here = format!("/bookings/{}", id.get());
+    // Back from Stripe: the client secret leaves the address first.
+    if let Some(cleaned) = leave_stripe_return(&here, query.as_deref()) {
+        return Ok(cleaned);
+    }
+    let me = viewer.require(&here)?.id;
     let details = blocking(&state, move |engine| {
         let booking = engine.booking(id, me)?;
         let expert = engine.account(booking.provider_id)?;
@@ -287,27 +296,41 @@ fn status_text(status: BookingStatus) -> &'static str {
 /// `GET /bookings/{id}/join`: the call, for the booker or the provider,
 /// while it is open. A Daily room gets this person's meeting token now (in
 /// the redirect, never in a page: Daily's prebuilt room takes it as `t`);
-/// the WebRTC fallback is the call page.
+/// the WebRTC fallback is the call page. Joining makes things (the token,
+/// and a room not made yet falls back to WebRTC for good), so a link
+/// followed from another site (its `Sec-Fetch-Site` says so) does nothing
+/// and lands on the booking's page, whose "Join the call" the person can
+/// press; typed or bookmarked (`none`), or from an older browser, it joins.
 async fn join_call(
     State(state): State<AppState>,
     viewer: Viewer,
+    headers: HeaderMap,
     PagePath(raw): PagePath<String>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&raw)?;
+    let mut response = if sent_from_another_site(&headers) {
+        see_other(&format!("/bookings/{}", id.get()))
+    } else {
+        join_now(&state, &viewer, id).await?
+    };
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// The redirect that joins the call of booking `id`: made for the viewer now.
+async fn join_now(state: &AppState, viewer: &Viewer, id: BookingId) -> Result<Response, PageError> {
     let me = viewer.require(&format!("/bookings/{}/join", id.get()))?.id;
-    let access = blocking(&state, move |engine| engine.meeting(id, me)).await?;
-    let mut response = match access.path {
+    let access = blocking(state, move |engine| engine.meeting(id, me)).await?;
+    Ok(match access.path {
         MeetingPath::Daily { room_url, token } => {
             let join = if room_url.contains('?') { '&' } else { '?' };
             let token = url_encode(secrecy::ExposeSecret::expose_secret(&token));
             see_other(&format!("{room_url}{join}t={token}"))
         }
         MeetingPath::WebRtc { .. } => see_other(&format!("/bookings/{}/call", id.get())),
-    };
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    })
 }
 
 /// The booking as an iCalendar file to download.

@@ -9,7 +9,7 @@
 //! shows only to a viewer who can download it.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,6 +26,7 @@ use crate::pages::format;
 use crate::pages::layout::{Head, csrf_field, page};
 use crate::pages::page::{PageError, html, see_other};
 use crate::pages::payment_form::{PAY_SCRIPT, STRIPE_JS_V3, payment_form};
+use crate::pages::stripe_return::leave_stripe_return;
 use crate::pages::viewer::Viewer;
 
 /// `/c/{id}`, `/c/{id}/buy` and `/c/{id}/download`.
@@ -75,9 +76,15 @@ async fn show_content(
     viewer: Viewer,
     ClientAddr(address): ClientAddr,
     PagePath(id): PagePath<String>,
+    RawQuery(raw_query): RawQuery,
     PageQuery(query): PageQuery<BoughtQuery>,
 ) -> Result<Response, PageError> {
     let id = content_id(&id)?;
+    // Back from Stripe: the client secret leaves the address first.
+    let here = format!("/c/{}", id.get());
+    if let Some(cleaned) = leave_stripe_return(&here, raw_query.as_deref()) {
+        return Ok(cleaned);
+    }
     let (details, creator) = details(&state, &viewer, address, id).await?;
     let payments = state.pages.stripe_publishable_key.is_some();
     // Only a viewer who can download it is told it is theirs; a paid
