@@ -34,10 +34,24 @@ use crate::store::MAX_PAGE_SIZE;
 const ERASED_TEXT: &str = "erased";
 
 /// The ids of the participant rows that hold `user` (`user_id`), in every
-/// drop-in, open or over, as its host or not: the index of participants
-/// by user, read page by page outside any write.
+/// drop-in, open or over, as its host or not.
 pub(super) fn participant_rows_of(store: &Store, user: UserId) -> Result<Vec<DropinParticipantId>> {
     let mut rows = Vec::new();
+    each_row_of(store, user, |row| {
+        rows.push(row.id);
+        false
+    })?;
+    Ok(rows)
+}
+
+/// Calls `visit` with each participant row holding `user`, read page by
+/// page from the index of participants by user outside any write, until
+/// it answers true; whether one did.
+fn each_row_of(
+    store: &Store,
+    user: UserId,
+    mut visit: impl FnMut(&DropinParticipant) -> bool,
+) -> Result<bool> {
     let mut page = PageRequest::first(MAX_PAGE_SIZE);
     loop {
         let got = store.list_index::<DropinParticipant>(
@@ -45,15 +59,14 @@ pub(super) fn participant_rows_of(store: &Store, user: UserId) -> Result<Vec<Dro
             &user.to_be_bytes(),
             &page,
         )?;
-        rows.extend(
-            got.items
-                .iter()
-                .filter(|row| row.user_id == Some(user))
-                .map(|row| row.id),
-        );
+        for row in got.items.iter().filter(|row| row.user_id == Some(user)) {
+            if visit(row) {
+                return Ok(true);
+            }
+        }
         match got.next {
             Some(cursor) => page = PageRequest::first(MAX_PAGE_SIZE).after(Some(cursor)),
-            None => return Ok(rows),
+            None => return Ok(false),
         }
     }
 }
@@ -114,28 +127,9 @@ pub fn leave_open_dropins(store: &Store, user: UserId) -> Result<usize> {
     }
 }
 
-/// Whether a participant row of `session` holds `user`: their rows, by
-/// the index of participants by user, read page by page.
+/// Whether a participant row of `session` holds `user`.
 fn holds(store: &Store, session: &DropinSession, user: UserId) -> Result<bool> {
-    let mut page = PageRequest::first(MAX_PAGE_SIZE);
-    loop {
-        let got = store.list_index::<DropinParticipant>(
-            IndexName::ParticipantsByUser,
-            &user.to_be_bytes(),
-            &page,
-        )?;
-        if got
-            .items
-            .iter()
-            .any(|row| row.session_id == session.id && row.user_id == Some(user))
-        {
-            return Ok(true);
-        }
-        match got.next {
-            Some(cursor) => page = PageRequest::first(MAX_PAGE_SIZE).after(Some(cursor)),
-            None => return Ok(false),
-        }
-    }
+    each_row_of(store, user, |row| row.session_id == session.id)
 }
 
 /// Scrubs `rows`, `user`'s participant rows of drop-in `id`, inside `txn`.
