@@ -340,6 +340,17 @@ impl Payments {
         metadata.insert(META_INSTANCE.to_owned(), self.instance.clone());
         metadata
     }
+
+    /// Whether `metadata`, read back from an object at Stripe, is what
+    /// [`Payments::metadata`] made for `ids`: this store's tag and each id.
+    fn made_for(&self, metadata: Option<&HashMap<String, String>>, ids: &[(&str, String)]) -> bool {
+        metadata.is_some_and(|metadata| {
+            metadata.get(META_INSTANCE) == Some(&self.instance)
+                && ids
+                    .iter()
+                    .all(|(key, value)| metadata.get(*key) == Some(value))
+        })
+    }
 }
 
 /// Metadata key of the store tag.

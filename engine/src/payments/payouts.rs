@@ -22,7 +22,7 @@ use droply_models::{
 use super::due_calls::{payouts_to_send, refunds_to_send};
 use super::refunds::send_refund_at;
 use super::{
-    AmountUse, Gateway, GatewayError, META_INSTANCE, META_PAYOUT, Payments, ledger, round_down_for,
+    AmountUse, Gateway, GatewayError, META_PAYOUT, Payments, ledger, round_down_for,
     stripe_currency, to_stripe,
 };
 use crate::store::{IndexName, KeyBuilder, PageRequest, Store, Txn};
@@ -143,8 +143,9 @@ fn send_transfer_at(
     })?;
     let gateway = payments.gateway()?;
     let group = format!("payout-{}", payout.id);
+    let ids = [(META_PAYOUT, payout.id.to_string())];
     if key_may_be_forgotten(payout.created_at, now) {
-        match transfer_made_for(gateway, payments.instance(), &group, id) {
+        match transfer_made_for(payments, gateway, &group, &ids) {
             Ok(Some(transfer)) => {
                 tracing::info!(payout = %id, transfer = %transfer, "payout's transfer found at Stripe; adopted, not sent again");
                 return record_transfer(store, id, &transfer);
@@ -166,7 +167,7 @@ fn send_transfer_at(
         &stripe_currency(payout.amount.currency),
         &account,
         &group,
-        payments.metadata(&[(META_PAYOUT, payout.id.to_string())]),
+        payments.metadata(&ids),
         &format!("droply-{}-payout-{}", payments.instance(), payout.id),
     );
     match answer {
@@ -191,24 +192,18 @@ fn send_transfer_at(
     }
 }
 
-/// The transfer Stripe made for payout `id` in transfer `group`, if any:
-/// one tagged with this store's instance and the payout's id.
+/// The transfer Stripe made in transfer `group` with our metadata for
+/// `ids` (this store's tag and the payout's id), if any.
 fn transfer_made_for(
+    payments: &Payments,
     gateway: &Gateway,
-    instance: &str,
     group: &str,
-    id: PayoutId,
+    ids: &[(&str, String)],
 ) -> std::result::Result<Option<String>, GatewayError> {
-    let wanted = id.to_string();
     Ok(gateway
         .transfers_in_group(group)?
         .into_iter()
-        .find(|transfer| {
-            transfer.metadata.as_ref().is_some_and(|metadata| {
-                metadata.get(META_PAYOUT) == Some(&wanted)
-                    && metadata.get(META_INSTANCE).map(String::as_str) == Some(instance)
-            })
-        })
+        .find(|transfer| payments.made_for(transfer.metadata.as_ref(), ids))
         .map(|transfer| transfer.id))
 }
 

@@ -15,8 +15,8 @@ use droply_models::{Booking, Money, Timestamp};
 use super::payouts::key_may_be_forgotten;
 use super::subject::mirror_onto;
 use super::{
-    AmountUse, Gateway, GatewayError, META_INSTANCE, META_PAYMENT, META_REFUND, Payment, PaymentId,
-    Payments, RefundPolicy, RefundState, ledger, payment_of, to_stripe,
+    AmountUse, Gateway, GatewayError, META_PAYMENT, META_REFUND, Payment, PaymentId, Payments,
+    RefundPolicy, RefundState, ledger, payment_of, to_stripe,
 };
 use crate::booking::BookingRole;
 use crate::store::{Store, Txn};
@@ -215,14 +215,12 @@ pub(crate) fn send_refund_at(
         ))
     })?;
     let gateway = payments.gateway()?;
+    let ids = [
+        (META_PAYMENT, payment.id.to_string()),
+        (META_REFUND, order.number.to_string()),
+    ];
     if key_may_be_forgotten(refund.requested_at, now) {
-        match refund_made_for(
-            gateway,
-            payments.instance(),
-            &intent,
-            &payment,
-            order.number,
-        ) {
+        match refund_made_for(payments, gateway, &intent, &ids) {
             Ok(Some((id, state))) => {
                 store.write(|txn| {
                     let payment: Payment = txn.require(order.payment)?;
@@ -243,10 +241,7 @@ pub(crate) fn send_refund_at(
             }
         }
     }
-    let metadata = payments.metadata(&[
-        (META_PAYMENT, payment.id.to_string()),
-        (META_REFUND, order.number.to_string()),
-    ]);
+    let metadata = payments.metadata(&ids);
     let answer = gateway.refund(
         &intent,
         to_stripe(refund.amount, AmountUse::Charge)?,
@@ -278,28 +273,19 @@ pub(crate) fn send_refund_at(
     }
 }
 
-/// The refund Stripe made for refund `number` of `payment` (through its
-/// PaymentIntent `intent`), if any: its id and our state for its status.
-/// One tagged with this store's instance, the payment and the number.
+/// The refund of PaymentIntent `intent` Stripe made with our metadata for
+/// `ids` (this store's tag, the payment's id and the refund's number), if
+/// any, with its state.
 fn refund_made_for(
+    payments: &Payments,
     gateway: &Gateway,
-    instance: &str,
     intent: &str,
-    payment: &Payment,
-    number: u32,
+    ids: &[(&str, String)],
 ) -> std::result::Result<Option<(String, RefundState)>, GatewayError> {
-    let payment_id = payment.id.to_string();
-    let number = number.to_string();
     Ok(gateway
         .refunds_of_intent(intent)?
         .into_iter()
-        .find(|refund| {
-            refund.metadata.as_ref().is_some_and(|metadata| {
-                metadata.get(META_REFUND) == Some(&number)
-                    && metadata.get(META_PAYMENT) == Some(&payment_id)
-                    && metadata.get(META_INSTANCE).map(String::as_str) == Some(instance)
-            })
-        })
+        .find(|refund| payments.made_for(refund.metadata.as_ref(), ids))
         .map(|refund| (refund.id, refund_state(refund.status.as_deref()))))
 }
 

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::payments::{
-    IntentCancel, PaymentFor, PaymentRefund, PaymentsConfig, StripeConfig, payout_sweep,
+    IntentCancel, META_INSTANCE, PaymentFor, PaymentRefund, PaymentsConfig, StripeConfig,
+    payout_sweep,
 };
 use crate::test_rows;
 
