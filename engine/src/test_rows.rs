@@ -46,8 +46,20 @@ pub(crate) fn ann_and_bob() -> (Store, User, User) {
 /// [`ann_and_bob`] with bob's [`booking`] of ann, paid, in `status`: the
 /// store and the booking.
 pub(crate) fn paid_booking(status: BookingStatus) -> (Store, Booking) {
+    stored_paid(booking, status)
+}
+
+/// [`paid_booking`] with a [`booking_ahead`], for tests whose code reads
+/// the real clock (a session not over yet).
+pub(crate) fn paid_booking_ahead(status: BookingStatus) -> (Store, Booking) {
+    stored_paid(booking_ahead, status)
+}
+
+/// [`ann_and_bob`] with bob's booking of ann made by `make`, paid, in
+/// `status`: the store and the booking.
+fn stored_paid(make: fn(UserId, UserId) -> Booking, status: BookingStatus) -> (Store, Booking) {
     let (store, ann, bob) = ann_and_bob();
-    let mut row = booking(bob.id, ann.id);
+    let mut row = make(bob.id, ann.id);
     row.status = status;
     row.payment_status = PaymentStatus::Succeeded;
     let row = store.bookings().create(row).expect("booking");
@@ -68,17 +80,50 @@ pub(crate) fn monday_rule(owner: UserId) -> AvailabilityRule {
     }
 }
 
-/// A new, unpaid one-hour booking of `provider` by `booker` (EUR 125).
+/// A new, unpaid one-hour booking of `provider` by `booker` (EUR 125),
+/// made 2027-01-01T00:00Z for Monday 2027-01-04 09:00Z: fixed instants, for
+/// tests that pass their own `now`. A test whose code reads the real clock
+/// takes a [`booking_ahead`] instead.
 pub(crate) fn booking(booker: UserId, provider: UserId) -> Booking {
+    booking_at(
+        booker,
+        provider,
+        Timestamp::parse_rfc3339("2027-01-01T00:00:00Z").expect("instant"),
+        Timestamp::parse_rfc3339("2027-01-04T09:00:00Z").expect("instant"),
+    )
+}
+
+/// [`booking`] relative to the real clock, for tests whose code reads the
+/// real clock (a hold lapsing, a session ahead or over): made now, so its
+/// unpaid hold runs the default policy's 15 minutes from the test's start,
+/// and starting three days ahead on the whole UTC hour (on any slot grid,
+/// not necessarily a Monday of [`monday_rule`]).
+pub(crate) fn booking_ahead(booker: UserId, provider: UserId) -> Booking {
+    const HOUR_MICROS: i64 = 3_600_000_000;
+    let now = Timestamp::now();
+    let later = now.plus_days(3).as_micros();
+    let on_the_hour = later - later.rem_euclid(HOUR_MICROS);
+    let start = Timestamp::from_micros(on_the_hour).expect("instant");
+    booking_at(booker, provider, now, start)
+}
+
+/// A new, unpaid one-hour booking of `provider` by `booker` (EUR 125), made
+/// at `created_at`, starting at `start_time`.
+fn booking_at(
+    booker: UserId,
+    provider: UserId,
+    created_at: Timestamp,
+    start_time: Timestamp,
+) -> Booking {
     Booking::new(NewBooking {
         user_id: booker,
         provider_id: provider,
-        start_time: Timestamp::parse_rfc3339("2027-01-04T09:00:00Z").expect("instant"),
+        start_time,
         duration: 60,
         payment_amount: Money::new(12_500, Currency::EUR),
         client_name: "Bob".to_owned(),
         client_email: Email::parse("bob@example.com").expect("email"),
         client_message: None,
-        created_at: Timestamp::parse_rfc3339("2027-01-01T00:00:00Z").expect("instant"),
+        created_at,
     })
 }

@@ -28,10 +28,11 @@ use crate::availability::expert_working;
 use crate::bookings::held_then_completed;
 use crate::calendar::{consent_and_callback, free_expert, spawn_app_with_google};
 use crate::content::published_guide;
+use crate::dates;
 use crate::dropins::{join, open};
 use crate::page_cookies::set_cookies;
 use crate::pages_account::{browser, get_with, post_form};
-use crate::payments::{SLOT, assert_consistent, book, usd};
+use crate::payments::{assert_consistent, book, slot, usd};
 use crate::referral_rewards::sign_up_with;
 use crate::search_market::{Profile, add_expert, hit_ids, search};
 
@@ -73,7 +74,7 @@ fn an_expert_closing_is_erased_and_ends_what_they_run_while_others_keep_theirs()
     let (_, bob) = app.register("bob");
 
     // A future session carl paid for.
-    let booked = book(&app, &carl, grace, SLOT);
+    let booked = book(&app, &carl, grace, &slot());
     assert_eq!(booked.status, 201, "{}", booked.raw);
     let booking = booked.body["id"].as_u64().expect("id");
     app.pay_booking(booking);
@@ -104,7 +105,10 @@ fn an_expert_closing_is_erased_and_ends_what_they_run_while_others_keep_theirs()
     // A review grace wrote of a session ruth gave her.
     let taken = app.post_booking(
         &token,
-        &format!(r#"{{"provider_id":{ruth},"start_time":"2027-01-05T09:00:00Z","duration":60}}"#),
+        &format!(
+            r#"{{"provider_id":{ruth},"start_time":"{}","duration":60}}"#,
+            dates::at(1, "09:00")
+        ),
     );
     assert_eq!(taken.status, 201, "{}", taken.raw);
     let taken = taken.body["id"].as_u64().expect("id");
@@ -252,7 +256,7 @@ fn a_client_closing_cancels_their_sessions_leaves_their_dropins_and_frees_the_ad
     let (edna, edna_token) = expert_working(&app, "edna", "Europe/Berlin", "09:00", "17:00");
     app.make_free(edna);
     let (cleo, token) = app.register("cleo");
-    let booked = book(&app, &token, edna, SLOT);
+    let booked = book(&app, &token, edna, &slot());
     assert_eq!(booked.status, 201, "{}", booked.raw);
     assert_eq!(booked.body["status"], "confirmed");
     let booking = booked.body["id"].as_u64().expect("id");
@@ -558,7 +562,7 @@ fn a_closed_referrer_earns_no_referral_reward() {
     assert_eq!(closed.status, 204, "{}", closed.raw);
 
     // Carl's first paid session, completed: it would earn his referrer half the fee.
-    let booked = book(&app, &carl, ruth, SLOT);
+    let booked = book(&app, &carl, ruth, &slot());
     assert_eq!(booked.status, 201, "{}", booked.raw);
     let booking = booked.body["id"].as_u64().expect("id");
     app.pay_booking(booking);

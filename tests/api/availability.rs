@@ -2,7 +2,10 @@
 //! hidden, and slots across DST, in the viewer's zone and up to the booking
 //! horizon.
 
+use chrono::{Datelike, Days};
+
 use crate::app::{TestApp, error_code, spawn_app};
+use crate::dates;
 
 /// An expert in `zone` working `start`-`end` every day; returns (id, token).
 pub fn expert_working(
@@ -32,26 +35,36 @@ fn first_slot_on(slots: &serde_json::Value, day: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Berlin's 09:00 is 08:00Z in winter and 07:00Z in summer: the first slot
+/// moves an hour in UTC over the weekend Europe changes its clocks (forward
+/// in March, back in October, whichever comes next).
 #[test]
-fn berlin_nine_oclock_is_eight_then_seven_utc_across_dst() {
+fn berlin_nine_oclock_moves_an_hour_in_utc_across_dst() {
     let app = spawn_app();
     let (id, _) = expert_working(&app, "berta", "Europe/Berlin", "09:00", "17:00");
+    let sunday = dates::clock_change_sunday();
+    let (friday, saturday, monday) = (
+        (sunday - Days::new(2)).to_string(),
+        (sunday - Days::new(1)).to_string(),
+        (sunday + Days::new(1)).to_string(),
+    );
+    let (before, after) = if sunday.month() == 3 {
+        ("08:00", "07:00")
+    } else {
+        ("07:00", "08:00")
+    };
     let slots = app.get(&format!(
-        "/v1/experts/{id}/slots?from=2027-03-26&to=2027-03-29&tz=Europe/Berlin&duration=60"
+        "/v1/experts/{id}/slots?from={friday}&to={monday}&tz=Europe/Berlin&duration=60"
     ));
     assert_eq!(slots.status, 200, "{}", slots.raw);
-    assert_eq!(
-        first_slot_on(&slots.body, "2027-03-26").as_deref(),
-        Some("2027-03-26T08:00:00Z")
-    );
-    assert_eq!(
-        first_slot_on(&slots.body, "2027-03-27").as_deref(),
-        Some("2027-03-27T08:00:00Z")
-    );
-    assert_eq!(
-        first_slot_on(&slots.body, "2027-03-29").as_deref(),
-        Some("2027-03-29T07:00:00Z")
-    );
+    for (day, hour) in [(&friday, before), (&saturday, before), (&monday, after)] {
+        assert_eq!(
+            first_slot_on(&slots.body, day),
+            Some(format!("{day}T{hour}:00Z")),
+            "{}",
+            slots.raw
+        );
+    }
     app.assert_no_leaks();
 }
 
@@ -59,21 +72,23 @@ fn berlin_nine_oclock_is_eight_then_seven_utc_across_dst() {
 fn a_new_york_viewer_gets_the_new_york_day() {
     let app = spawn_app();
     let (id, _) = expert_working(&app, "uma", "UTC", "00:00", "24:00");
+    let tuesday = dates::day(1);
     let slots = app.get(&format!(
-        "/v1/experts/{id}/slots?from=2027-01-05&to=2027-01-05&tz=America/New_York&duration=60"
+        "/v1/experts/{id}/slots?from={tuesday}&to={tuesday}&tz=America/New_York&duration=60"
     ));
     assert_eq!(slots.status, 200, "{}", slots.raw);
     let list = slots.body["slots"].as_array().expect("slots");
     assert_eq!(
         list.first().and_then(|s| s["start"].as_str()),
-        Some("2027-01-05T05:00:00Z")
+        Some(dates::at(1, "05:00").as_str())
     );
     // A slot belongs to the day it starts on: the last starts at 23:30 New
     // York time and ends past its midnight.
+    let (last_start, last_end) = (dates::at(2, "04:30"), dates::at(2, "05:30"));
     assert_eq!(
         list.last()
             .map(|s| (s["start"].as_str(), s["end"].as_str())),
-        Some((Some("2027-01-06T04:30:00Z"), Some("2027-01-06T05:30:00Z")))
+        Some((Some(last_start.as_str()), Some(last_end.as_str())))
     );
 }
 
@@ -122,7 +137,11 @@ fn rules_and_exceptions_are_the_owners_own() {
         "POST",
         "/v1/availability/exceptions",
         &ann,
-        Some(r#"{"start":"2027-02-01T00:00:00Z","end":"2027-02-08T00:00:00Z","is_blocked":true,"reason":"Holiday"}"#),
+        Some(&format!(
+            r#"{{"start":"{}","end":"{}","is_blocked":true,"reason":"Holiday"}}"#,
+            dates::at(28, "00:00"),
+            dates::at(35, "00:00")
+        )),
     );
     assert_eq!(exception.status, 201, "{}", exception.raw);
     let exception_id = exception.body["id"].as_u64().expect("id");
@@ -173,6 +192,9 @@ fn rules_and_exceptions_are_the_owners_own() {
 fn bad_availability_input_gets_clear_errors() {
     let app = spawn_app();
     let (_, token) = app.register("ann");
+    let (day_28, day_29) = (dates::at(28, "00:00"), dates::at(29, "00:00"));
+    let backwards = format!(r#"{{"start":"{day_29}","end":"{day_28}","is_blocked":true}}"#);
+    let not_a_time = format!(r#"{{"start":"tomorrow","end":"{day_28}","is_blocked":true}}"#);
     let cases = [
         (
             "/v1/availability/rules",
@@ -206,12 +228,12 @@ fn bad_availability_input_gets_clear_errors() {
         ),
         (
             "/v1/availability/exceptions",
-            r#"{"start":"2027-02-02T00:00:00Z","end":"2027-02-01T00:00:00Z","is_blocked":true}"#,
+            backwards.as_str(),
             "invalid_input",
         ),
         (
             "/v1/availability/exceptions",
-            r#"{"start":"tomorrow","end":"2027-02-01T00:00:00Z","is_blocked":true}"#,
+            not_a_time.as_str(),
             "invalid_input",
         ),
         // Regression: exceptions over any span of time were taken (one all
@@ -278,6 +300,10 @@ fn bad_availability_input_gets_clear_errors() {
     assert_eq!(error_code(&too_big), "payload_too_large");
 
     let (expert, _) = expert_working(&app, "exp", "Europe/Berlin", "09:00", "17:00");
+    // These are refused before any day is read against the clock (a
+    // parameter that does not parse, `to` before `from`, a span over 62
+    // days, a length the expert is not booked for, no such expert), so
+    // fixed dates cannot age out of them.
     for query in [
         "from=2027-01-05",
         "from=2027-13-01&to=2027-13-02",
@@ -320,7 +346,7 @@ fn slots_come_in_the_experts_session_length_unless_a_bookable_multiple_is_asked(
             Ok(())
         })
         .expect("45-minute sessions");
-    let day = "2027-01-05";
+    let day = dates::day(1);
     let lengths = |query: &str| -> Vec<i64> {
         let answer = app.get(&format!(
             "/v1/experts/{expert}/slots?from={day}&to={day}{query}"
@@ -498,8 +524,9 @@ fn an_expert_off_the_hour_is_offered_and_booked_on_their_own_clock() {
     let app = spawn_app();
     let (expert, _) = expert_working(&app, "nima", "Asia/Kathmandu", "10:00", "11:00");
     app.make_free(expert);
+    let tuesday = dates::day(1);
     let slots = app.get(&format!(
-        "/v1/experts/{expert}/slots?from=2027-01-05&to=2027-01-05&tz=Asia/Kathmandu&duration=60"
+        "/v1/experts/{expert}/slots?from={tuesday}&to={tuesday}&tz=Asia/Kathmandu&duration=60"
     ));
     assert_eq!(slots.status, 200, "{}", slots.raw);
     let starts: Vec<&str> = slots.body["slots"]
@@ -508,11 +535,12 @@ fn an_expert_off_the_hour_is_offered_and_booked_on_their_own_clock() {
         .iter()
         .filter_map(|s| s["start"].as_str())
         .collect();
-    assert_eq!(starts, ["2027-01-05T04:15:00Z"], "10:00 in Kathmandu");
+    let ten_there = dates::at(1, "04:15");
+    assert_eq!(starts, [ten_there.as_str()], "10:00 in Kathmandu");
     let (_, client) = app.register("carla");
     let booked = app.post_booking(
         &client,
-        &format!(r#"{{"provider_id":{expert},"start_time":"2027-01-05T04:15:00Z","duration":60}}"#),
+        &format!(r#"{{"provider_id":{expert},"start_time":"{ten_there}","duration":60}}"#),
     );
     assert_eq!(booked.status, 201, "{}", booked.raw);
 }

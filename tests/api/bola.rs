@@ -16,9 +16,7 @@ use droply_test_support::daily_fake::{DAILY_API_KEY, DailyFake};
 
 use crate::app::{TestApp, spawn_app_paying_with};
 use crate::availability::expert_working;
-
-/// A Monday 10:00 in Berlin, on the slot grid.
-const SLOT: &str = "2027-01-04T09:00:00Z";
+use crate::dates;
 
 /// The rows of one route's world and who is who.
 struct World {
@@ -36,7 +34,9 @@ fn world_for(app: &TestApp, template: &str, n: usize) -> Option<World> {
         let (expert, provider) =
             expert_working(app, &name("provider"), "Europe/Berlin", "09:00", "17:00");
         let (_, client) = app.register(&name("client"));
-        let body = format!(r#"{{"provider_id":{expert},"start_time":"{SLOT}","duration":60}}"#);
+        // A Monday 10:00 in Berlin, on the slot grid.
+        let slot = dates::at(0, "09:00");
+        let body = format!(r#"{{"provider_id":{expert},"start_time":"{slot}","duration":60}}"#);
         let booked = app.post_booking(&client, &body);
         assert_eq!(booked.status, 201, "{}", booked.raw);
         let id = booked.body["id"].as_u64().expect("booking id");
@@ -66,16 +66,18 @@ fn world_for(app: &TestApp, template: &str, n: usize) -> Option<World> {
     {
         let (_, expert) = expert_working(app, &name("expert"), "Europe/Berlin", "09:00", "17:00");
         let body = match kind {
-            "rules" => r#"{"weekday":6,"start":"18:00","end":"19:00"}"#,
-            _ => {
-                r#"{"start":"2027-02-01T10:00:00Z","end":"2027-02-01T12:00:00Z","is_blocked":true}"#
-            }
+            "rules" => r#"{"weekday":6,"start":"18:00","end":"19:00"}"#.to_owned(),
+            _ => format!(
+                r#"{{"start":"{}","end":"{}","is_blocked":true}}"#,
+                dates::at(28, "10:00"),
+                dates::at(28, "12:00")
+            ),
         };
         let created = app.authed(
             "POST",
             &format!("/v1/availability/{kind}"),
             &expert,
-            Some(body),
+            Some(&body),
         );
         assert_eq!(created.status, 201, "{}", created.raw);
         return Some(World {
@@ -203,10 +205,12 @@ fn recording_of(n: usize) -> String {
 }
 
 /// A body the operation accepts in shape, so a refusal is about who asks.
-fn body_for(method: &str, template: &str) -> Option<&'static str> {
-    match (method, template.rsplit('/').next()) {
+fn body_for(method: &str, template: &str) -> Option<String> {
+    let body = match (method, template.rsplit('/').next()) {
         ("POST", Some("cancel")) => Some(r#"{"reason":"plans changed"}"#),
-        ("POST", Some("reschedule")) => Some(r#"{"start_time":"2027-01-04T13:00:00Z"}"#),
+        ("POST", Some("reschedule")) => {
+            return Some(format!(r#"{{"start_time":"{}"}}"#, dates::at(0, "13:00")));
+        }
         ("POST", Some("review")) => Some(r#"{"rating":4}"#),
         ("POST", Some("answer")) => Some(r#"{"answer":"thanks"}"#),
         ("PATCH", _) if template.contains("/rules/") => Some(r#"{"end":"19:30"}"#),
@@ -214,7 +218,8 @@ fn body_for(method: &str, template: &str) -> Option<&'static str> {
         ("PATCH", _) => Some(r#"{"reason":"moved"}"#),
         ("POST", _) => Some("{}"),
         _ => None,
-    }
+    };
+    body.map(str::to_owned)
 }
 
 /// (METHOD, template) of every signed-in operation whose path names a row.
@@ -262,6 +267,7 @@ fn every_row_route_answers_owner_other_party_stranger_and_anonymous_by_the_conve
             .replace("{expert_id}", &world.id.to_string())
             .replace("{recording_id}", &recording_of(n));
         let body = body_for(method, template);
+        let body = body.as_deref();
         let anonymous = app.request(method, &path, body);
         assert_eq!(
             anonymous.status, 401,

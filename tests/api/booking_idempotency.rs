@@ -11,7 +11,8 @@ use droply_test_support::stripe::IntentFake;
 
 use crate::app::{at_once, error_code, spawn_app_paying, spawn_app_paying_with};
 use crate::availability::expert_working;
-use crate::bookings::{SLOT, booking_body};
+use crate::bookings::{booking_body, slot};
+use crate::dates;
 use crate::held_intents::{
     assert_refused_without_a_secret, assert_the_sweep_cancels, spawn_app_on_intent_fake,
     the_intent_given_up, the_only, while_stripe_makes_the_intent,
@@ -24,7 +25,7 @@ fn fifty_concurrent_bookings_of_one_slot_make_exactly_one() {
     let clients: Vec<String> = (0..50)
         .map(|i| app.register(&format!("client{i}")).1)
         .collect();
-    let body = booking_body(expert, SLOT);
+    let body = booking_body(expert, &slot());
     let statuses: Vec<(u16, String)> = at_once(clients.len(), |i| {
         let r = app.post_booking(&clients[i], &body);
         let code = r.body["code"].as_str().unwrap_or_default().to_owned();
@@ -45,7 +46,7 @@ fn the_same_idempotency_key_returns_the_same_booking() {
     let app = spawn_app_paying();
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
-    let body = booking_body(expert, SLOT);
+    let body = booking_body(expert, &slot());
     let headers = [("Idempotency-Key", "order-42")];
     let first = app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers);
     assert_eq!(first.status, 201, "{}", first.raw);
@@ -78,7 +79,7 @@ fn a_retry_after_the_payment_could_not_start_books_again() {
     });
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
-    let body = booking_body(expert, SLOT);
+    let body = booking_body(expert, &slot());
     let headers = [("Idempotency-Key", "order-502")];
     for attempt in ["first", "retry"] {
         let answer = app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers);
@@ -100,16 +101,19 @@ fn an_idempotency_key_reused_with_a_different_request_is_refused() {
     let (other_expert, _) = expert_working(&app, "hedy", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let headers = [("Idempotency-Key", "order-7")];
-    let body = booking_body(expert, SLOT);
+    let body = booking_body(expert, &slot());
     let first = app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers);
     assert_eq!(first.status, 201, "{}", first.raw);
 
     let changed = [
-        booking_body(other_expert, SLOT),
-        booking_body(expert, "2027-01-04T10:00:00Z"),
+        booking_body(other_expert, &slot()),
+        booking_body(expert, &dates::at(0, "10:00")),
         body.replace(r#""duration":60"#, r#""duration":30"#),
         body.replace("Hi, VAT; please", "Hi, VAT please"),
-        format!(r#"{{"provider_id":{expert},"start_time":"{SLOT}","duration":60}}"#),
+        format!(
+            r#"{{"provider_id":{expert},"start_time":"{}","duration":60}}"#,
+            slot()
+        ),
     ];
     for other in &changed {
         let reused = app.send("POST", "/v1/bookings", Some(other), Some(&client), &headers);
@@ -125,9 +129,11 @@ fn an_idempotency_key_reused_with_a_different_request_is_refused() {
     let again = app.send("POST", "/v1/bookings", Some(&body), Some(&client), &headers);
     assert_eq!(again.status, 200, "{}", again.raw);
     assert_eq!(again.body["id"], first.body["id"]);
-    // The same request written differently (field order, spacing) is the same request.
+    // The same request written differently (field order, spacing, the
+    // start as Berlin's 10:00) is the same request.
+    let start = dates::at_offset(0, "10:00", "+01:00");
     let reordered = format!(
-        r#"{{ "duration": 60, "client_message": "Hi, VAT; please", "start_time": "2027-01-04T10:00:00+01:00", "provider_id": {expert} }}"#
+        r#"{{ "duration": 60, "client_message": "Hi, VAT; please", "start_time": "{start}", "provider_id": {expert} }}"#
     );
     let same = app.send(
         "POST",
@@ -153,7 +159,7 @@ fn a_retry_while_the_first_request_waits_for_stripe_cancels_nothing() {
     let app = spawn_app_on_intent_fake(&stripe);
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
-    let body = booking_body(expert, SLOT);
+    let body = booking_body(expert, &slot());
     let headers = [("Idempotency-Key", "order-twice")];
     let ((retry, during), first) = while_stripe_makes_the_intent(
         &stripe,
@@ -212,7 +218,7 @@ fn a_booking_cancelled_while_stripe_makes_its_intent_hands_out_no_secret() {
     let app = spawn_app_on_intent_fake(&stripe);
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
-    let body = booking_body(expert, SLOT);
+    let body = booking_body(expert, &slot());
     let headers = [("Idempotency-Key", "order-cancelled")];
     let (cancel, first) = while_stripe_makes_the_intent(
         &stripe,

@@ -11,7 +11,8 @@ use droply_models::{Booking, BookingId, Money, UserId};
 
 use crate::app::{error_code, spawn_app_paying, spawn_app_paying_with};
 use crate::availability::expert_working;
-use crate::bookings::{SLOT, booking_body};
+use crate::bookings::{booking_body, slot};
+use crate::dates;
 
 /// A request to book `expert` for `minutes` from `start`, without a message.
 fn booking_of(expert: u64, start: &str, minutes: u16) -> String {
@@ -56,13 +57,13 @@ fn a_one_minute_booking_inside_a_slot_is_refused() {
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     for (start, minutes) in [
-        ("2027-01-04T09:07:00Z", 1),
-        (SLOT, 1),
-        (SLOT, 30),
-        (SLOT, 90),
-        (SLOT, 300),
+        (dates::at(0, "09:07"), 1),
+        (slot(), 1),
+        (slot(), 30),
+        (slot(), 90),
+        (slot(), 300),
     ] {
-        let r = app.post_booking(&client, &booking_of(expert, start, minutes));
+        let r = app.post_booking(&client, &booking_of(expert, &start, minutes));
         assert_eq!(
             (r.status, error_code(&r).as_str()),
             (400, "invalid_input"),
@@ -74,7 +75,7 @@ fn a_one_minute_booking_inside_a_slot_is_refused() {
     }
     assert_eq!(app.store.bookings().count(), 0, "nothing was held");
     // Up to four whole sessions.
-    let long = app.post_booking(&client, &booking_of(expert, SLOT, 240));
+    let long = app.post_booking(&client, &booking_of(expert, &slot(), 240));
     assert_eq!(long.status, 201, "{}", long.raw);
     assert_eq!(long.body["payment_amount"]["amount_minor"], 36_000);
 }
@@ -85,11 +86,11 @@ fn a_start_off_the_slot_grid_is_refused() {
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     for start in [
-        "2027-01-04T09:07:00Z",
-        "2027-01-04T09:15:00Z",
-        "2027-01-04T09:00:30Z",
+        dates::at(0, "09:07"),
+        dates::at(0, "09:15"),
+        format!("{}T09:00:30Z", dates::day(0)),
     ] {
-        let r = app.post_booking(&client, &booking_of(expert, start, 60));
+        let r = app.post_booking(&client, &booking_of(expert, &start, 60));
         assert_eq!(
             (r.status, error_code(&r).as_str()),
             (400, "invalid_input"),
@@ -100,8 +101,9 @@ fn a_start_off_the_slot_grid_is_refused() {
         assert!(message.contains("start_time"), "{message}");
     }
     // What the slots offer can be booked.
+    let monday = dates::day(0);
     let slots = app.get(&format!(
-        "/v1/experts/{expert}/slots?from=2027-01-04&to=2027-01-04&tz=Europe/Berlin&duration=60"
+        "/v1/experts/{expert}/slots?from={monday}&to={monday}&tz=Europe/Berlin&duration=60"
     ));
     let offered: Vec<&str> = slots.body["slots"]
         .as_array()
@@ -109,8 +111,15 @@ fn a_start_off_the_slot_grid_is_refused() {
         .iter()
         .filter_map(|slot| slot["start"].as_str())
         .collect();
-    assert_eq!(offered.first(), Some(&"2027-01-04T08:00:00Z"));
-    assert_eq!(offered.get(1), Some(&"2027-01-04T08:30:00Z"));
+    // 09:00 and 09:30 in Berlin (UTC+1 in winter).
+    assert_eq!(
+        offered.first().copied(),
+        Some(dates::at(0, "08:00").as_str())
+    );
+    assert_eq!(
+        offered.get(1).copied(),
+        Some(dates::at(0, "08:30").as_str())
+    );
     let booked = app.post_booking(&client, &booking_of(expert, offered[1], 60));
     assert_eq!(booked.status, 201, "{}", booked.raw);
 }
@@ -122,10 +131,10 @@ fn a_booker_cannot_hold_more_than_three_unpaid_slots() {
     let (_, client) = app.register("carl");
     let (_, other) = app.register("olga");
     let starts = [
-        "2027-01-04T08:00:00Z",
-        "2027-01-04T09:00:00Z",
-        "2027-01-04T10:00:00Z",
-        "2027-01-04T11:00:00Z",
+        dates::at(0, "08:00"),
+        dates::at(0, "09:00"),
+        dates::at(0, "10:00"),
+        dates::at(0, "11:00"),
     ];
     let mut held = Vec::new();
     for start in &starts[..3] {
@@ -133,7 +142,7 @@ fn a_booker_cannot_hold_more_than_three_unpaid_slots() {
         assert_eq!(r.status, 201, "{}", r.raw);
         held.push(r.body["id"].as_u64().expect("id"));
     }
-    let fourth = app.post_booking(&client, &booking_of(expert, starts[3], 60));
+    let fourth = app.post_booking(&client, &booking_of(expert, &starts[3], 60));
     assert_eq!(
         (fourth.status, error_code(&fourth).as_str()),
         (409, "too_many_unpaid_bookings"),
@@ -141,7 +150,7 @@ fn a_booker_cannot_hold_more_than_three_unpaid_slots() {
         fourth.raw
     );
     // The limit is the booker's own.
-    let theirs = app.post_booking(&other, &booking_of(expert, starts[3], 60));
+    let theirs = app.post_booking(&other, &booking_of(expert, &starts[3], 60));
     assert_eq!(theirs.status, 201, "{}", theirs.raw);
     // Cancelling one hold makes room again.
     let cancelled = app.authed(
@@ -151,7 +160,7 @@ fn a_booker_cannot_hold_more_than_three_unpaid_slots() {
         Some(r#"{"reason":"wrong day"}"#),
     );
     assert_eq!(cancelled.status, 200, "{}", cancelled.raw);
-    let again = app.post_booking(&client, &booking_of(expert, "2027-01-04T12:00:00Z", 60));
+    let again = app.post_booking(&client, &booking_of(expert, &dates::at(0, "12:00"), 60));
     assert_eq!(again.status, 201, "{}", again.raw);
     app.assert_no_leaks();
 }
@@ -168,14 +177,14 @@ fn an_unpaid_hold_expires_and_frees_the_slot() {
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let (_, other) = app.register("olga");
-    let held = app.post_booking(&client, &booking_body(expert, SLOT));
+    let held = app.post_booking(&client, &booking_body(expert, &slot()));
     assert_eq!(held.status, 201, "{}", held.raw);
     let id = held.body["id"].as_u64().expect("id");
-    let taken = app.post_booking(&other, &booking_body(expert, SLOT));
+    let taken = app.post_booking(&other, &booking_body(expert, &slot()));
     assert_eq!(error_code(&taken), "slot_unavailable");
     std::thread::sleep(Duration::from_millis(1100));
     // The lapsed hold blocks nobody, swept or not.
-    let rebooked = app.post_booking(&other, &booking_body(expert, SLOT));
+    let rebooked = app.post_booking(&other, &booking_body(expert, &slot()));
     assert_eq!(rebooked.status, 201, "{}", rebooked.raw);
     // And the sweep cancels it.
     let started = Instant::now();
@@ -204,7 +213,7 @@ fn a_provider_cannot_confirm_an_unpaid_booking() {
     let app = spawn_app_paying();
     let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
-    let created = app.post_booking(&client, &booking_body(expert, SLOT));
+    let created = app.post_booking(&client, &booking_body(expert, &slot()));
     let id = created.body["id"].as_u64().expect("id");
     let path = format!("/v1/bookings/{id}/confirm");
     let unpaid = app.authed("POST", &path, &provider, None);
@@ -233,7 +242,7 @@ fn a_booking_cannot_be_completed_or_marked_no_show_before_it_starts() {
     let app = spawn_app_paying();
     let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
-    let created = app.post_booking(&client, &booking_body(expert, SLOT));
+    let created = app.post_booking(&client, &booking_body(expert, &slot()));
     let id = created.body["id"].as_u64().expect("id");
     let paid = app.pay_booking(id);
     assert_eq!(paid.status, droply_models::BookingStatus::Confirmed);
@@ -314,7 +323,7 @@ fn a_rate_too_low_for_stripe_to_charge_a_session_is_refused() {
         })
         .expect("an old rate");
     let (_, client) = app.register("carl");
-    let refused = app.post_booking(&client, &booking_of(legacy, SLOT, 15));
+    let refused = app.post_booking(&client, &booking_of(legacy, &slot(), 15));
     assert_eq!(
         (refused.status, error_code(&refused).as_str()),
         (400, "invalid_input"),

@@ -7,9 +7,13 @@ use droply_models::{BookingId, Timestamp};
 
 use crate::app::{TestApp, error_code, spawn_app_paying};
 use crate::availability::expert_working;
+use crate::dates;
 
-/// Monday 2027-01-04 10:00 in Berlin.
-pub(crate) const SLOT: &str = "2027-01-04T09:00:00Z";
+/// The hour most booking tests book: [`dates::winter_monday`] 09:00Z, which
+/// is 10:00 in Berlin.
+pub(crate) fn slot() -> String {
+    dates::at(0, "09:00")
+}
 
 pub(crate) fn booking_body(expert: u64, start: &str) -> String {
     format!(
@@ -43,7 +47,7 @@ fn only_the_booker_and_provider_see_and_move_a_booking() {
     let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let (_, stranger) = app.register("mallory");
-    let created = app.post_booking(&client, &booking_body(expert, SLOT));
+    let created = app.post_booking(&client, &booking_body(expert, &slot()));
     assert_eq!(created.status, 201, "{}", created.raw);
     assert_eq!(created.body["status"], "pending_payment");
     let id = created.body["id"].as_u64().expect("id");
@@ -147,21 +151,21 @@ fn rescheduling_links_a_new_booking_and_frees_the_old_slot() {
     let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let (_, other) = app.register("olga");
-    let first = app.post_booking(&client, &booking_body(expert, SLOT));
+    let first = app.post_booking(&client, &booking_body(expert, &slot()));
     let old_id = first.body["id"].as_u64().expect("id");
     let path = format!("/v1/bookings/{old_id}/reschedule");
     let stranger = app.authed(
         "POST",
         &path,
         &other,
-        Some(r#"{"start_time":"2027-01-04T11:00:00Z"}"#),
+        Some(&format!(r#"{{"start_time":"{}"}}"#, dates::at(0, "11:00"))),
     );
     assert_eq!(stranger.status, 404);
     let closed = app.authed(
         "POST",
         &path,
         &client,
-        Some(r#"{"start_time":"2027-01-04T20:00:00Z"}"#),
+        Some(&format!(r#"{{"start_time":"{}"}}"#, dates::at(0, "20:00"))),
     );
     assert_eq!(error_code(&closed), "slot_unavailable");
     let bad = app.authed("POST", &path, &client, Some(r#"{"start_time":42}"#));
@@ -170,14 +174,14 @@ fn rescheduling_links_a_new_booking_and_frees_the_old_slot() {
         "POST",
         &path,
         &client,
-        Some(r#"{"start_time":"2027-01-04T11:00:00Z"}"#),
+        Some(&format!(r#"{{"start_time":"{}"}}"#, dates::at(0, "11:00"))),
     );
     assert_eq!(moved.status, 201, "{}", moved.raw);
     assert_eq!(moved.body["rescheduled_from"], old_id);
     let old = app.authed("GET", &format!("/v1/bookings/{old_id}"), &provider, None);
     assert_eq!(old.body["status"], "cancelled");
     // The old time is open again.
-    let rebook = app.post_booking(&other, &booking_body(expert, SLOT));
+    let rebook = app.post_booking(&other, &booking_body(expert, &slot()));
     assert_eq!(rebook.status, 201, "{}", rebook.raw);
     assert!(app.store.verify_integrity().expect("check").is_consistent());
 }
@@ -187,9 +191,10 @@ fn bad_booking_requests_get_clear_errors() {
     let app = spawn_app_paying();
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (me, client) = app.register("carl");
+    let slot = slot();
     let cases = [
         (
-            booking_body(expert, "2027-01-04T20:00:00Z"),
+            booking_body(expert, &dates::at(0, "20:00")),
             409,
             "slot_unavailable",
         ),
@@ -198,10 +203,10 @@ fn bad_booking_requests_get_clear_errors() {
             409,
             "slot_unavailable",
         ),
-        (booking_body(999_999, SLOT), 404, "not_found"),
-        (booking_body(me, SLOT), 400, "invalid_input"),
+        (booking_body(999_999, &slot), 404, "not_found"),
+        (booking_body(me, &slot), 400, "invalid_input"),
         (
-            format!(r#"{{"provider_id":"{expert}","start_time":"{SLOT}","duration":60}}"#),
+            format!(r#"{{"provider_id":"{expert}","start_time":"{slot}","duration":60}}"#),
             400,
             "invalid_input",
         ),
@@ -211,19 +216,19 @@ fn bad_booking_requests_get_clear_errors() {
             "invalid_input",
         ),
         (
-            format!(r#"{{"provider_id":{expert},"start_time":"{SLOT}","duration":-5}}"#),
+            format!(r#"{{"provider_id":{expert},"start_time":"{slot}","duration":-5}}"#),
             400,
             "invalid_input",
         ),
         (
-            format!(r#"{{"provider_id":{expert},"start_time":"{SLOT}"}}"#),
+            format!(r#"{{"provider_id":{expert},"start_time":"{slot}"}}"#),
             400,
             "invalid_input",
         ),
         (format!(r#"{{"provider_id":{expert},"#), 400, "invalid_json"),
         (
             format!(
-                r#"{{"provider_id":{expert},"start_time":"{SLOT}","duration":60,"client_message":"{}"}}"#,
+                r#"{{"provider_id":{expert},"start_time":"{slot}","duration":60,"client_message":"{}"}}"#,
                 "x".repeat(70_000)
             ),
             413,
@@ -240,12 +245,12 @@ fn bad_booking_requests_get_clear_errors() {
             response.raw
         );
     }
-    let no_token = app.request("POST", "/v1/bookings", Some(&booking_body(expert, SLOT)));
+    let no_token = app.request("POST", "/v1/bookings", Some(&booking_body(expert, &slot)));
     assert_eq!(no_token.status, 401);
     let bad_key = app.send(
         "POST",
         "/v1/bookings",
-        Some(&booking_body(expert, SLOT)),
+        Some(&booking_body(expert, &slot)),
         Some(&client),
         &[("Idempotency-Key", &"k".repeat(300))],
     );
@@ -259,7 +264,7 @@ fn a_booking_exports_as_icalendar() {
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
     let (_, stranger) = app.register("mallory");
-    let created = app.post_booking(&client, &booking_body(expert, SLOT));
+    let created = app.post_booking(&client, &booking_body(expert, &slot()));
     let id = created.body["id"].as_u64().expect("id");
     let ics = app.authed("GET", &format!("/v1/bookings/{id}.ics"), &client, None);
     assert_eq!(ics.status, 200);
@@ -274,8 +279,15 @@ fn a_booking_exports_as_icalendar() {
         "{text}"
     );
     assert!(text.ends_with("END:VEVENT\r\nEND:VCALENDAR\r\n"), "{text}");
-    assert!(text.contains("\r\nDTSTART:20270104T090000Z\r\n"));
-    assert!(text.contains("\r\nDTEND:20270104T100000Z\r\n"));
+    let monday = dates::day(0).replace('-', "");
+    assert!(
+        text.contains(&format!("\r\nDTSTART:{monday}T090000Z\r\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("\r\nDTEND:{monday}T100000Z\r\n")),
+        "{text}"
+    );
     assert!(
         text.contains("DESCRIPTION:Hi\\, VAT\\; please\r\n"),
         "{text}"

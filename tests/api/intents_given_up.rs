@@ -16,6 +16,7 @@ use droply_test_support::stripe::{event, post_event};
 
 use crate::app::{TestApp, WEBHOOK_SECRET, spawn_app_paying, spawn_app_paying_with};
 use crate::content_purchases::wait_for_purchase;
+use crate::dates;
 use crate::payments::{assert_consistent, book, booked, url};
 
 fn sweep(app: &TestApp) -> usize {
@@ -51,7 +52,7 @@ fn an_unpaid_booking_cancelled_or_lapsed_can_no_longer_be_paid() {
     };
     let app = spawn_app_paying_with(|config| config.slot_policy = policy);
     let (expert, _, client, cancelled) = booked(&app);
-    let lapsing = book(&app, &client, expert, "2027-01-04T11:00:00Z");
+    let lapsing = book(&app, &client, expert, &dates::at(0, "11:00"));
     assert_eq!(lapsing.status, 201, "{}", lapsing.raw);
     let lapsing = lapsing.body["id"].as_u64().expect("id");
     let cancel = app.authed(

@@ -15,7 +15,8 @@ use droply_models::{BookingId, BookingStatus, Timestamp, UserId};
 
 use crate::app::{error_code, spawn_app_paying, spawn_app_paying_with};
 use crate::availability::expert_working;
-use crate::payments::{SLOT, assert_consistent, book, booked};
+use crate::dates;
+use crate::payments::{assert_consistent, book, booked};
 
 fn move_to(app: &crate::app::TestApp, id: u64, token: &str, start: &str) -> crate::app::Response {
     app.authed(
@@ -35,11 +36,11 @@ fn a_free_session_moved_after_the_expert_set_a_rate_stays_free_and_confirmed() {
     let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     app.make_free(expert);
     let (_, client) = app.register("carl");
-    let created = book(&app, &client, expert, SLOT);
+    let created = book(&app, &client, expert, &dates::at(0, "09:00"));
     assert_eq!(created.body["status"], "confirmed", "{}", created.raw);
     app.make_expert(expert, "Europe/Berlin");
     let id = created.body["id"].as_u64().expect("id");
-    let moved = move_to(&app, id, &client, "2027-01-04T11:00:00Z");
+    let moved = move_to(&app, id, &client, &dates::at(0, "11:00"));
     assert_eq!(moved.status, 201, "{}", moved.raw);
     assert_eq!(moved.body["status"], "confirmed", "{}", moved.raw);
     assert_eq!(
@@ -65,18 +66,19 @@ fn a_session_keeps_its_length_when_moved_after_the_expert_changed_theirs() {
     );
     assert_eq!(changed.status, 200, "{}", changed.raw);
     assert_eq!(changed.body["session_duration"], 45, "{}", changed.raw);
-    let moved = move_to(&app, id, &client, "2027-01-04T11:00:00Z");
+    let moved = move_to(&app, id, &client, &dates::at(0, "11:00"));
     assert_eq!(moved.status, 201, "{}", moved.raw);
     assert_eq!(moved.body["duration"], 60, "{}", moved.raw);
     assert_eq!(
-        moved.body["end_time"], "2027-01-04T12:00:00Z",
+        moved.body["end_time"],
+        dates::at(0, "12:00"),
         "{}",
         moved.raw
     );
     assert_eq!(moved.body["rescheduled_from"], id, "{}", moved.raw);
     // A new booking is held to the new length.
     let (_, dora) = app.register("dora");
-    let refused = book(&app, &dora, expert, "2027-01-04T13:00:00Z");
+    let refused = book(&app, &dora, expert, &dates::at(0, "13:00"));
     assert_eq!(
         (refused.status, error_code(&refused).as_str()),
         (400, "invalid_input"),
@@ -102,17 +104,18 @@ fn a_moved_session_is_the_same_calendar_event_with_a_higher_sequence() {
     let before = ics(first, &client);
     assert!(before.contains(&uid), "{before}");
     assert!(before.contains("\r\nSEQUENCE:0\r\n"), "{before}");
-    let once = move_to(&app, first, &client, "2027-01-04T11:00:00Z");
+    let once = move_to(&app, first, &client, &dates::at(0, "11:00"));
     assert_eq!(once.status, 201, "{}", once.raw);
     let once = once.body["id"].as_u64().expect("id");
-    let twice = move_to(&app, once, &provider, "2027-01-04T13:00:00Z");
+    let twice = move_to(&app, once, &provider, &dates::at(0, "13:00"));
     assert_eq!(twice.status, 201, "{}", twice.raw);
     let twice = twice.body["id"].as_u64().expect("id");
     let after = ics(twice, &provider);
     assert!(after.contains(&uid), "{after}");
     assert!(after.contains("\r\nSEQUENCE:2\r\n"), "{after}");
+    let monday = dates::day(0).replace('-', "");
     assert!(
-        after.contains("\r\nDTSTART:20270104T130000Z\r\n"),
+        after.contains(&format!("\r\nDTSTART:{monday}T130000Z\r\n")),
         "{after}"
     );
     assert!(after.contains("\r\nSTATUS:TENTATIVE\r\n"), "{after}");
@@ -131,16 +134,19 @@ fn a_moved_session_is_the_same_calendar_event_with_a_higher_sequence() {
 /// pay, so moving it every few minutes held a slot unpaid for good.
 #[test]
 fn a_moved_hold_keeps_its_time_to_pay() {
-    let app = spawn_app_paying_with(|config| {
-        config.slot_policy = SlotPolicy {
-            unpaid_hold_ttl: Duration::from_secs(2),
-            ..SlotPolicy::default()
-        };
+    // Five seconds to pay: the move (a call to Stripe) has nearly four to
+    // finish in after the pause, even on a loaded machine.
+    let policy = SlotPolicy {
+        unpaid_hold_ttl: Duration::from_secs(5),
+        ..SlotPolicy::default()
+    };
+    let app = spawn_app_paying_with(move |config| {
+        config.slot_policy = policy;
     });
     let (expert, _, client, id) = booked(&app);
     let first = app.store.bookings().get(BookingId::new(id)).expect("hold");
     std::thread::sleep(Duration::from_millis(1_200));
-    let moved = move_to(&app, id, &client, "2027-01-04T11:00:00Z");
+    let moved = move_to(&app, id, &client, &dates::at(0, "11:00"));
     assert_eq!(moved.status, 201, "{}", moved.raw);
     let new_id = moved.body["id"].as_u64().expect("id");
     let second = app
@@ -149,11 +155,14 @@ fn a_moved_hold_keeps_its_time_to_pay() {
         .get(BookingId::new(new_id))
         .expect("moved");
     assert_eq!(second.created_at, first.created_at);
-    // Two seconds after the first hold was made, the moved one has lapsed:
+    // Once the first hold's time is up, the moved one has lapsed too:
     // someone else can book its time.
-    std::thread::sleep(Duration::from_millis(1_000));
+    let lapses = policy.hold_expires_at(&second).expect("an unpaid hold");
+    if let Ok(left) = lapses.signed_duration_since(Timestamp::now()).to_std() {
+        std::thread::sleep(left + Duration::from_millis(200));
+    }
     let (_, dora) = app.register("dora");
-    let taken = book(&app, &dora, expert, "2027-01-04T11:00:00Z");
+    let taken = book(&app, &dora, expert, &dates::at(0, "11:00"));
     assert_eq!(taken.status, 201, "{}", taken.raw);
 }
 
@@ -165,7 +174,8 @@ fn an_expert_cannot_move_a_paid_session_into_the_no_refund_window() {
     // The deadline falls between now and the session: 12 hours after the
     // earlier start's deadline would be, so that start is inside the window
     // and the booked one (a day later) outside it.
-    let earlier = Timestamp::parse_rfc3339(SLOT).expect("slot");
+    let earlier_slot = dates::at(0, "09:00");
+    let earlier = Timestamp::parse_rfc3339(&earlier_slot).expect("slot");
     let hours = (earlier.as_micros() - Timestamp::now().as_micros()) / 3_600_000_000 + 12;
     let app = spawn_app_paying_with(move |config| {
         config.payments.refund_policy = RefundPolicy {
@@ -174,10 +184,10 @@ fn an_expert_cannot_move_a_paid_session_into_the_no_refund_window() {
     });
     let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
-    let created = book(&app, &client, expert, "2027-01-05T09:00:00Z");
+    let created = book(&app, &client, expert, &dates::at(1, "09:00"));
     let id = created.body["id"].as_u64().expect("id");
     app.pay_booking(id);
-    let refused = move_to(&app, id, &provider, SLOT);
+    let refused = move_to(&app, id, &provider, &earlier_slot);
     assert_eq!(refused.status, 409, "{}", refused.raw);
     assert_eq!(error_code(&refused), "invalid_state");
     let still = app
@@ -210,11 +220,13 @@ fn a_moved_paid_sessions_earning_waits_for_its_new_end() {
     let app = spawn_app_paying();
     let (expert, _, client, id) = booked(&app);
     app.pay_booking(id);
-    let moved = move_to(&app, id, &client, "2027-03-01T09:00:00Z");
+    // Four weeks on; an earning is due seven days after its session ends
+    // (10:00), so the old one a minute after that on day 7, the new on day 35.
+    let moved = move_to(&app, id, &client, &dates::at(28, "09:00"));
     assert_eq!(moved.status, 201, "{}", moved.raw);
     let expert = app.store.users().get(UserId::new(expert)).expect("expert");
-    let old_due = Timestamp::parse_rfc3339("2027-01-11T10:01:00Z").expect("old date");
-    let new_due = Timestamp::parse_rfc3339("2027-03-08T10:01:00Z").expect("new date");
+    let old_due = Timestamp::parse_rfc3339(&dates::at(7, "10:01")).expect("old date");
+    let new_due = Timestamp::parse_rfc3339(&dates::at(35, "10:01")).expect("new date");
     let available = |at| {
         ledger::available_now(&app.store, &expert, at)
             .expect("available")
@@ -244,14 +256,14 @@ fn a_paid_session_can_be_moved_while_the_expert_pauses_new_bookings() {
     );
     assert_eq!(paused.status, 200, "{}", paused.raw);
     assert_eq!(paused.body["is_available"], false, "{}", paused.raw);
-    let moved = move_to(&app, id, &client, "2027-01-04T11:00:00Z");
+    let moved = move_to(&app, id, &client, &dates::at(0, "11:00"));
     assert_eq!(moved.status, 201, "{}", moved.raw);
     assert_eq!(moved.body["status"], "confirmed", "{}", moved.raw);
     assert_eq!(moved.body["rescheduled_from"], id, "{}", moved.raw);
     let once = moved.body["id"].as_u64().expect("id");
     // A new booking with the paused expert is still refused.
     let (_, dora) = app.register("dora");
-    let refused = book(&app, &dora, expert, "2027-01-04T15:00:00Z");
+    let refused = book(&app, &dora, expert, &dates::at(0, "15:00"));
     assert_eq!(
         (refused.status, error_code(&refused).as_str()),
         (400, "invalid_input"),
@@ -260,7 +272,7 @@ fn a_paid_session_can_be_moved_while_the_expert_pauses_new_bookings() {
     );
     // Its Stripe account no longer active, the expert still moves it.
     crate::payouts::not_onboarded(&app, expert);
-    let again = move_to(&app, once, &provider, "2027-01-04T13:00:00Z");
+    let again = move_to(&app, once, &provider, &dates::at(0, "13:00"));
     assert_eq!(again.status, 201, "{}", again.raw);
     assert_eq!(again.body["status"], "confirmed", "{}", again.raw);
     assert_consistent(&app);

@@ -18,6 +18,7 @@ use droply_server::pages;
 use serde_json::Value;
 
 use crate::app::{TestApp, error_code, spawn_app, spawn_app_paying, spawn_router};
+use crate::dates;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
@@ -312,7 +313,11 @@ fn the_schemas_match_what_the_api_sends_and_takes() {
         "POST",
         "/v1/availability/exceptions",
         &token,
-        Some(r#"{"start":"2027-02-01T00:00:00Z","end":"2027-02-02T00:00:00Z","is_blocked":true,"reason":"ski"}"#),
+        Some(&format!(
+            r#"{{"start":"{}","end":"{}","is_blocked":true,"reason":"ski"}}"#,
+            dates::at(28, "00:00"),
+            dates::at(29, "00:00")
+        )),
     );
     assert_eq!(exception.status, 201, "{}", exception.raw);
     assert_eq!(
@@ -331,7 +336,8 @@ fn the_schemas_match_what_the_api_sends_and_takes() {
         "/v1/bookings",
         &client,
         Some(&format!(
-            r#"{{"provider_id":{expert},"start_time":"2027-01-04T09:00:00Z","duration":60}}"#
+            r#"{{"provider_id":{expert},"start_time":"{}","duration":60}}"#,
+            dates::at(0, "09:00")
         )),
     );
     assert_eq!(booking.status, 201, "{}", booking.raw);

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::app::{TestApp, WEBHOOK_SECRET, error_code, spawn_app, spawn_app_paying};
 use crate::availability::expert_working;
-use crate::payments::{SLOT, assert_consistent, book, booked, intent_of, url, usd};
+use crate::payments::{assert_consistent, book, booked, intent_of, slot, url, usd};
 use crate::payouts::not_onboarded;
 
 #[test]
@@ -377,6 +377,6 @@ fn racing_account_updates_keep_the_accounts_latest_state() {
         "the newest state at Stripe stands"
     );
     let (_, client) = app.register("carl");
-    let booked = book(&app, &client, expert, SLOT);
+    let booked = book(&app, &client, expert, &slot());
     assert_eq!(booked.status, 201, "{}", booked.raw);
 }

@@ -15,9 +15,13 @@ use droply_models::{BookingId, BookingStatus, Currency, Money, PaymentStatus, Ti
 
 use crate::app::{TestApp, error_code, spawn_app, spawn_app_paying, spawn_app_paying_with};
 use crate::availability::expert_working;
+use crate::dates;
 
-/// Monday 2027-01-04 10:00 in Berlin.
-pub(crate) const SLOT: &str = "2027-01-04T09:00:00Z";
+/// The hour the payment tests book: [`dates::winter_monday`] 09:00Z, which
+/// is 10:00 in Berlin.
+pub(crate) fn slot() -> String {
+    dates::at(0, "09:00")
+}
 
 pub(crate) fn usd(minor: i64) -> Money {
     Money::new(minor, Currency::USD)
@@ -35,7 +39,7 @@ pub(crate) fn book(app: &TestApp, client: &str, expert: u64, start: &str) -> cra
 pub(crate) fn booked(app: &TestApp) -> (u64, String, String, u64) {
     let (expert, provider) = expert_working(app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
-    let created = book(app, &client, expert, SLOT);
+    let created = book(app, &client, expert, &slot());
     assert_eq!(created.status, 201, "{}", created.raw);
     assert_eq!(created.body["status"], "pending_payment");
     assert_eq!(created.body["payment"]["amount"]["amount_minor"], 9_000);
@@ -193,7 +197,7 @@ fn a_client_cannot_move_a_paid_session_past_the_refund_deadline() {
     });
     let (_, provider, client, id) = booked(&app);
     app.pay_booking(id);
-    let later = "2027-01-05T09:00:00Z";
+    let later = dates::at(1, "09:00");
     let body = format!(r#"{{"start_time":"{later}"}}"#);
     let path = format!("/v1/bookings/{id}/reschedule");
     let refused = app.authed("POST", &path, &client, Some(&body));
@@ -223,7 +227,7 @@ fn a_client_cannot_move_a_paid_session_past_the_refund_deadline() {
         "POST",
         &format!("/v1/bookings/{new_id}/reschedule"),
         &provider,
-        Some(r#"{"start_time":"2027-01-06T09:00:00Z"}"#),
+        Some(&format!(r#"{{"start_time":"{}"}}"#, dates::at(2, "09:00"))),
     );
     assert_eq!(started.status, 409, "{}", started.raw);
     assert_eq!(error_code(&started), "invalid_state");
@@ -257,7 +261,7 @@ fn without_stripe_paid_sessions_and_payouts_answer_503_and_free_ones_confirm() {
     let app = spawn_app();
     let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("carl");
-    let paid = book(&app, &client, expert, SLOT);
+    let paid = book(&app, &client, expert, &slot());
     assert_eq!(
         (paid.status, error_code(&paid).as_str()),
         (503, "payments_not_configured")
@@ -284,7 +288,7 @@ fn without_stripe_paid_sessions_and_payouts_answer_503_and_free_ones_confirm() {
     );
     assert_eq!(error_code(&hook), "payments_not_configured");
     app.make_free(expert);
-    let free = book(&app, &client, expert, SLOT);
+    let free = book(&app, &client, expert, &slot());
     assert_eq!(free.status, 201, "{}", free.raw);
     assert_eq!(free.body["status"], "confirmed");
     assert!(free.body.get("payment").is_none());

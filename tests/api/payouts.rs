@@ -16,7 +16,7 @@ use crate::app::{
     spawn_app_paying_with,
 };
 use crate::availability::expert_working;
-use crate::payments::{SLOT, assert_consistent, book, url, usd};
+use crate::payments::{assert_consistent, book, slot, url, usd};
 
 /// An expert with a Stripe account at the fake, active, and `balance`
 /// available: (id, token, account id).
@@ -69,7 +69,7 @@ fn onboarding_creates_one_account_and_its_webhook_makes_the_expert_bookable() {
     let (expert, token) = expert_working(&app, "olga", "Europe/Berlin", "09:00", "17:00");
     not_onboarded(&app, expert);
     let (_, client) = app.register("carl");
-    let unbookable = book(&app, &client, expert, SLOT);
+    let unbookable = book(&app, &client, expert, &slot());
     assert_eq!(
         error_code(&unbookable),
         "invalid_input",
@@ -122,7 +122,7 @@ fn onboarding_creates_one_account_and_its_webhook_makes_the_expert_bookable() {
     let account = app.authed("GET", "/v1/payouts/account", &token, None);
     assert_eq!(account.body["status"], "active", "{}", account.raw);
     assert_eq!(account.body["payouts_enabled"], true);
-    let now_bookable = book(&app, &client, expert, SLOT);
+    let now_bookable = book(&app, &client, expert, &slot());
     assert_eq!(now_bookable.status, 201, "{}", now_bookable.raw);
     app.assert_no_leaks();
 }

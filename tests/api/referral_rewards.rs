@@ -16,6 +16,7 @@ use crate::app::{TestApp, WEBHOOK_SECRET, spawn_app_paying, spawn_app_paying_wit
 use crate::availability::expert_working;
 use crate::bookings::held_then_completed;
 use crate::content::published_guide;
+use crate::dates;
 
 pub(crate) fn sign_up_with(app: &TestApp, name: &str, code: &str) -> (u64, String) {
     let body = json!({"username": name, "email": format!("{name}@example.com"), "password": format!("password-{name}"),
@@ -74,7 +75,8 @@ fn referred_payments_earn_capped_rewards_once_credited_after_the_hold_and_taken_
     let booked = app.post_booking(
         &carl,
         &format!(
-            r#"{{"provider_id":{ruth_id},"start_time":"2027-01-04T09:00:00Z","duration":60}}"#
+            r#"{{"provider_id":{ruth_id},"start_time":"{}","duration":60}}"#,
+            dates::at(0, "09:00")
         ),
     );
     assert_eq!(booked.status, 201, "{}", booked.raw);
@@ -249,7 +251,8 @@ fn a_vnd_first_booking_earns_half_the_fee_not_ten_thousand_dong() {
     let booked = app.post_booking(
         &carl,
         &format!(
-            r#"{{"provider_id":{ruth_id},"start_time":"2027-01-04T09:00:00Z","duration":60}}"#
+            r#"{{"provider_id":{ruth_id},"start_time":"{}","duration":60}}"#,
+            dates::at(0, "09:00")
         ),
     );
     assert_eq!(booked.status, 201, "{}", booked.raw);

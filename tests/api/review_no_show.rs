@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::app::{TestApp, error_code, spawn_app, spawn_app_with_search};
 use crate::availability::expert_working;
+use crate::dates;
 use crate::search_market::{hit_ids, search};
 
 /// A free expert, a client, a session the client attended (completed three
@@ -21,8 +22,8 @@ fn attended_then_ended(app: &TestApp, n: usize) -> (u64, String, String, u64) {
     let (_, client) = app.register(&format!("carl{n}"));
     let mut ids = Vec::new();
     for (day, status, ended_minutes_ago) in [
-        ("2027-01-04", BookingStatus::Completed, 3 * 24 * 60),
-        ("2027-01-05", BookingStatus::Confirmed, 30),
+        (dates::day(0), BookingStatus::Completed, 3 * 24 * 60),
+        (dates::day(1), BookingStatus::Confirmed, 30),
     ] {
         let booked = app.post_booking(
             &client,

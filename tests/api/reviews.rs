@@ -8,6 +8,7 @@ use droply_models::{BookingId, Timestamp, UserId};
 use crate::app::{TestApp, error_code, spawn_app};
 use crate::availability::expert_working;
 use crate::bookings::held_then_completed;
+use crate::dates;
 
 /// A free expert (no rate), a client, and the client's booking that took
 /// place `days_ago` and was completed: (expert id, expert token, client
@@ -28,8 +29,9 @@ pub fn completed_session(app: &TestApp, n: usize, days_ago: i64) -> (u64, String
 }
 
 /// A free expert (no rate) `ruth{n}`, a client `carl{n}`, and the client's
-/// booking of Monday 2027-01-04 10:00 in Berlin, confirmed at once as a
-/// free session is: (expert id, expert token, client token, booking id).
+/// booking of Monday 10:00 in Berlin ([`dates::winter_monday`]), confirmed
+/// at once as a free session is: (expert id, expert token, client token,
+/// booking id).
 fn confirmed_free_session(app: &TestApp, n: usize) -> (u64, String, String, u64) {
     let (expert, provider) =
         expert_working(app, &format!("ruth{n}"), "Europe/Berlin", "09:00", "17:00");
@@ -37,7 +39,10 @@ fn confirmed_free_session(app: &TestApp, n: usize) -> (u64, String, String, u64)
     let (_, client) = app.register(&format!("carl{n}"));
     let booked = app.post_booking(
         &client,
-        &format!(r#"{{"provider_id":{expert},"start_time":"2027-01-04T09:00:00Z","duration":60}}"#),
+        &format!(
+            r#"{{"provider_id":{expert},"start_time":"{}","duration":60}}"#,
+            dates::at(0, "09:00")
+        ),
     );
     assert_eq!(booked.status, 201, "{}", booked.raw);
     assert_eq!(
@@ -187,7 +192,10 @@ fn reviews_are_listed_newest_first() {
     // A second session with the same expert, reviewed later.
     let booked = app.post_booking(
         &client,
-        &format!(r#"{{"provider_id":{expert},"start_time":"2027-01-05T09:00:00Z","duration":60}}"#),
+        &format!(
+            r#"{{"provider_id":{expert},"start_time":"{}","duration":60}}"#,
+            dates::at(1, "09:00")
+        ),
     );
     assert_eq!(booked.status, 201, "{}", booked.raw);
     let second = booked.body["id"].as_u64().expect("id");

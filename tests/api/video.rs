@@ -20,12 +20,15 @@ use droply_test_support::daily_fake::{DAILY_API_KEY, DAILY_WEBHOOK_SECRET, Daily
 
 use crate::app::{TestApp, error_code, spawn_app_paying_with, spawn_app_with};
 use crate::availability::expert_working;
+use crate::dates;
 
-/// A Monday 10:00 in Berlin, on the slot grid.
-pub(crate) const SLOT: &str = "2027-01-04T09:00:00Z";
+/// A Monday 10:00 in Berlin, on the slot grid: [`dates::winter_monday`] 09:00Z.
+pub(crate) fn slot() -> String {
+    dates::at(0, "09:00")
+}
 
 /// Daily on `fake`, with the meeting open for years before the start (the
-/// slot is far ahead) and a first retry 30 s after a failure.
+/// slot is weeks to months ahead) and a first retry 30 s after a failure.
 pub(crate) fn daily_config(fake: &DailyFake, config: &mut EngineConfig) {
     config.video.daily = Some(DailyConfig {
         api_base: fake.base_url(),
@@ -52,7 +55,7 @@ pub(crate) struct Session {
     pub(crate) stranger: String,
 }
 
-/// A free (so at once confirmed) one-hour booking at [`SLOT`].
+/// A free (so at once confirmed) one-hour booking at [`slot`].
 pub(crate) fn confirmed_session(app: &TestApp, n: &str) -> Session {
     let (expert, provider) = expert_working(
         app,
@@ -64,7 +67,8 @@ pub(crate) fn confirmed_session(app: &TestApp, n: &str) -> Session {
     app.make_free(expert);
     let (_, client) = app.register(&format!("client{n}"));
     let (_, stranger) = app.register(&format!("stranger{n}"));
-    let body = format!(r#"{{"provider_id":{expert},"start_time":"{SLOT}","duration":60}}"#);
+    let slot = slot();
+    let body = format!(r#"{{"provider_id":{expert},"start_time":"{slot}","duration":60}}"#);
     let booked = app.post_booking(&client, &body);
     assert_eq!(booked.status, 201, "{}", booked.raw);
     assert_eq!(booked.body["status"], "confirmed", "{}", booked.raw);
@@ -219,7 +223,8 @@ fn a_paid_booking_gets_its_room_once_stripe_confirms_it() {
     let app = spawn_app_paying_with(|config| daily_config(&fake, config));
     let (expert, _) = expert_working(&app, "paidprovider", "Europe/Berlin", "09:00", "17:00");
     let (_, client) = app.register("paidclient");
-    let body = format!(r#"{{"provider_id":{expert},"start_time":"{SLOT}","duration":60}}"#);
+    let slot = slot();
+    let body = format!(r#"{{"provider_id":{expert},"start_time":"{slot}","duration":60}}"#);
     let booked = app.post_booking(&client, &body);
     assert_eq!(booked.status, 201, "{}", booked.raw);
     let id = booked.body["id"].as_u64().expect("booking id");
@@ -302,12 +307,12 @@ fn a_cancelled_or_moved_sessions_room_is_deleted_at_daily() {
         Some(r#"{"reason":"ill"}"#),
     );
     assert_eq!(cancel.status, 200, "{}", cancel.raw);
-    // Moved two hours later (11:00 in Berlin): a new booking with a room of its own.
+    // Moved two hours later (11:00Z, 12:00 in Berlin): a new booking with a room of its own.
     let reschedule = app.authed(
         "POST",
         &format!("/v1/bookings/{}/reschedule", moved.booking),
         &moved.client,
-        Some(r#"{"start_time":"2027-01-04T11:00:00Z"}"#),
+        Some(&format!(r#"{{"start_time":"{}"}}"#, dates::at(0, "11:00"))),
     );
     assert_eq!(reschedule.status, 201, "{}", reschedule.raw);
     let new_booking = reschedule.body["id"].as_u64().expect("new booking");

@@ -12,8 +12,9 @@ use droply_test_support::daily_fake::{DAILY_WEBHOOK_SECRET, DailyFake, daily_eve
 use serde_json::json;
 
 use crate::app::{error_code, spawn_app_with};
+use crate::dates;
 use crate::video::{
-    SLOT, confirmed_session, daily_config, meeting, room_row, session_with_room,
+    confirmed_session, daily_config, meeting, room_row, session_with_room, slot,
     spawn_app_with_daily, webhook_url,
 };
 
@@ -39,7 +40,7 @@ fn meeting_tokens_go_to_the_booker_and_the_provider_only() {
             .as_str()
             .is_some_and(|u| u.ends_with(&room))
     );
-    assert_eq!(booker.body["starts_at"], SLOT);
+    assert_eq!(booker.body["starts_at"], slot());
 
     let provider = meeting(&app, session.booking, &session.provider);
     assert_eq!(provider.status, 200, "{}", provider.raw);
@@ -124,7 +125,7 @@ fn without_daily_the_meeting_is_webrtc_with_the_signal_url() {
             format!("/v1/bookings/{}/signal", session.booking)
         );
         assert!(answer.body.get("token").is_none() && answer.body.get("room_url").is_none());
-        assert_eq!(answer.body["ends_at"], "2027-01-04T10:00:00Z");
+        assert_eq!(answer.body["ends_at"], dates::at(0, "10:00"));
     }
     // Daily's webhook and recording links need Daily.
     let (status, body) = DailyFake::send_webhook(
@@ -166,7 +167,7 @@ fn a_room_not_made_when_a_party_asks_means_webrtc_for_both() {
 #[test]
 fn a_meeting_outside_its_window_or_of_an_unconfirmed_booking_is_refused() {
     let fake = DailyFake::start();
-    // The default window: 10 minutes before the start (in 2027).
+    // The default window: 10 minutes before the start (at least 14 days ahead).
     let app = spawn_app_with(|config| {
         daily_config(&fake, config);
         config.video.open_before = Duration::from_secs(600);
@@ -179,7 +180,7 @@ fn a_meeting_outside_its_window_or_of_an_unconfirmed_booking_is_refused() {
     assert!(
         early.body["message"]
             .as_str()
-            .is_some_and(|m| m.contains("2027-01-04T08:50:00")),
+            .is_some_and(|m| m.contains(&format!("{}T08:50:00", dates::day(0)))),
         "{}",
         early.raw
     );

@@ -15,6 +15,7 @@ use droply_test_support::daily_fake::{
 use serde_json::{Value, json};
 
 use crate::app::{TestApp, error_code};
+use crate::dates;
 use crate::video::{
     Session, booking_row, confirmed_session, room_row, session_with_room, spawn_app_with_daily,
     webhook_url,
@@ -26,7 +27,7 @@ fn daily_webhooks_record_the_call_once_in_any_order_and_only_when_signed() {
     let app = spawn_app_with_daily(&fake);
     let (session, room) = session_with_room(&app, "h");
     let url = webhook_url(&app);
-    let start = 1_799_053_200.25; // 2027-01-04T09:00:00.25Z
+    let start = dates::unix_seconds(0, "09:00") as f64 + 0.25; // the session's start, 09:00:00.25Z
     let end = start + 50.0 * 60.0 + 10.0;
 
     // A bad signature changes nothing.
@@ -78,12 +79,14 @@ fn daily_webhooks_record_the_call_once_in_any_order_and_only_when_signed() {
     );
     assert_eq!(view.status, 200, "{}", view.raw);
     assert_eq!(
-        view.body["meeting_started_at"], "2027-01-04T09:00:00.250Z",
+        view.body["meeting_started_at"],
+        format!("{}T09:00:00.250Z", dates::day(0)),
         "{}",
         view.raw
     );
     assert_eq!(
-        view.body["meeting_ended_at"], "2027-01-04T09:50:10.250Z",
+        view.body["meeting_ended_at"],
+        format!("{}T09:50:10.250Z", dates::day(0)),
         "{}",
         view.raw
     );
@@ -151,7 +154,7 @@ fn recordings_and_their_links_are_for_the_two_parties_only() {
         "ev-rec",
         "recording.ready-to-download",
         json!({"type": "cloud", "recording_id": recording_id, "room_name": room,
-               "start_ts": 1_799_053_200, "status": "finished", "duration": 1800,
+               "start_ts": dates::unix_seconds(0, "09:00"), "status": "finished", "duration": 1800,
                "s3_key": "droply/recording.mp4"}),
     );
     let (status, _) = DailyFake::send_webhook(&webhook_url(&app), DAILY_WEBHOOK_SECRET, &ready);
@@ -357,7 +360,7 @@ fn a_late_daily_event_of_a_cancelled_sessions_room_leaves_it_cancelled_without_a
         Some(r#"{"reason":"ill"}"#),
     );
     assert_eq!(cancel.status, 200, "{}", cancel.raw);
-    let start = 1_799_053_200.0; // 2027-01-04T09:00:00Z, the session's start
+    let start = dates::unix_seconds(0, "09:00") as f64; // the session's start
 
     // While the room is still to be deleted at Daily...
     assert_eq!(room_row(&app, session.booking).state, RoomState::Deleting);
@@ -380,16 +383,16 @@ fn a_late_daily_event_of_a_moved_sessions_old_room_changes_neither_booking() {
     let fake = DailyFake::start();
     let app = spawn_app_with_daily(&fake);
     let (moved, old_room) = session_with_room(&app, "y");
-    // Moved two hours later (11:00 in Berlin).
+    // Moved two hours later (11:00Z, 12:00 in Berlin).
     let reschedule = app.authed(
         "POST",
         &format!("/v1/bookings/{}/reschedule", moved.booking),
         &moved.client,
-        Some(r#"{"start_time":"2027-01-04T11:00:00Z"}"#),
+        Some(&format!(r#"{{"start_time":"{}"}}"#, dates::at(0, "11:00"))),
     );
     assert_eq!(reschedule.status, 201, "{}", reschedule.raw);
     let new_booking = reschedule.body["id"].as_u64().expect("new booking");
-    let start = 1_799_053_200.0; // the old start, 2027-01-04T09:00:00Z
+    let start = dates::unix_seconds(0, "09:00") as f64; // the old start, 09:00Z
 
     // Before the room job ran: the old room is being deleted, the new one
     // not made yet.

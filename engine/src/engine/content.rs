@@ -209,7 +209,10 @@ impl Engine {
     /// `buyer` buys content `id`: free content is theirs at once; content
     /// with a price gets a PaymentIntent (its client secret in `payment`)
     /// and becomes theirs when the payment succeeds. A purchase whose
-    /// payment is still open is returned again (`created: false`).
+    /// payment is still open is returned again (`created: false`); one
+    /// whose PaymentIntent Stripe reports paid before its webhook arrived
+    /// is recorded paid by the webhook's rule and returned theirs, with no
+    /// `payment` (see `start_purchase_payment`).
     pub fn buy_content(&self, id: ContentId, buyer: UserId) -> Result<ContentBought> {
         let terms = self.payments().terms();
         let (purchase, created) = self
@@ -220,7 +223,13 @@ impl Engine {
         } else {
             Attempt::Repeat
         };
-        let payment = start_purchase_payment(self.payments(), self.store(), &purchase, attempt)?;
+        let payment = start_purchase_payment(
+            self.payments(),
+            self.store(),
+            self.slot_policy(),
+            &purchase,
+            attempt,
+        )?;
         let purchase: ContentPurchase = self.store().require(purchase.id)?;
         let content = self.store().require(purchase.content_id)?;
         Ok(ContentBought {

@@ -22,15 +22,24 @@
 //! it was first used with other parameters (400 `idempotency_error`) gives
 //! nothing up either: the intent's request holds only stable values (the
 //! payment id and the store's tag), so that refusal says nothing of the
-//! payment. A content purchase is started the same way: a Buy that made
-//! the purchase is a first start (if Stripe fails it is marked failed and
-//! can be bought again), a Buy repeated on the open purchase a repeat.
+//! payment. Before that the request also named the booking or purchase:
+//! on that refusal the request is sent again in that earlier form under
+//! the same key, so a payment started before the change gets the intent
+//! its key made (Stripe keeps a key's answer for 24 hours). A content
+//! purchase is started the same way: a Buy that made the purchase is a
+//! first start (if Stripe fails it is marked failed and can be bought
+//! again), a Buy repeated on the open purchase a repeat.
 //!
 //! A recorded intent's secret is answered only while the booking or
 //! purchase still waits for it (not cancelled, its hold not lapsed, read
 //! after Stripe answered) and Stripe still takes payment on it (not
 //! `canceled`, not `succeeded`): otherwise `InvalidState`, so no client
-//! pays for what is no longer sold.
+//! pays for what is no longer sold. A booking's or purchase's intent
+//! Stripe reports `succeeded` before its `payment_intent.succeeded` event
+//! was applied is recorded paid now by the event's own rule (as the
+//! intent-cancel sweep does), in a write after the read: the booking is
+//! confirmed or the purchase granted, nothing is owed (`None`), and the
+//! event arriving later changes nothing.
 //!
 //! Two requests may start one payment at once (an `Idempotency-Key` retry
 //! of a booking, a double click on Buy). While the first is still waiting
@@ -46,11 +55,14 @@
 
 use droply_models::{Booking, BookingStatus, ContentPurchase, Money, PaymentStatus, Timestamp};
 
-use super::gateway::{Intent, IntentRequest};
+use super::gateway::{Gateway, GatewayError, Intent, IntentRequest};
+use super::intent_cancel::paid_event_object;
 use super::subject::mirror_onto;
+use super::webhook::apply_paid_intent;
 use super::{
-    AmountUse, IntentCancel, META_PAYMENT, Payment, PaymentFor, PaymentId, Payments, payment_of,
-    stored_payment_for, stored_payment_of, stripe_currency, to_stripe,
+    AmountUse, IntentCancel, META_BOOKING, META_PAYMENT, META_PURCHASE, Payment, PaymentFor,
+    PaymentId, Payments, payment_of, send_refund, stored_payment_for, stored_payment_of,
+    stripe_currency, to_stripe,
 };
 use crate::availability::SlotPolicy;
 use crate::store::{Store, Txn};
@@ -82,7 +94,9 @@ pub enum Attempt {
 }
 
 /// Makes sure `booking`'s payment has a PaymentIntent and returns what the
-/// booker needs to pay it; `None` when nothing is owed (free, or paid).
+/// booker needs to pay it; `None` when nothing is owed (free, or paid,
+/// including a recorded intent Stripe reports paid before its event: it is
+/// recorded paid now).
 /// `InvalidState` while another request is still starting it, or when the
 /// booking was given up while Stripe made its intent. When Stripe cannot
 /// make the intent, the first start ([`Attempt::First`]) gives the booking
@@ -103,18 +117,23 @@ pub fn start_payment(
     if payment.status.is_paid() || booking.status != BookingStatus::PendingPayment {
         return Ok(None);
     }
-    start(payments, store, payment, attempt, Some(policy)).map(Some)
+    start(payments, store, payment, attempt, policy)
 }
 
 /// Makes sure content `purchase`'s payment has a PaymentIntent and returns
-/// what the buyer needs to pay it; `None` when nothing is owed (free, paid,
-/// or given up). `InvalidState` while another request is still starting
-/// it, or when the purchase was given up while Stripe made its intent.
+/// what the buyer needs to pay it; `None` when nothing is owed (free,
+/// given up, or paid, including a recorded intent Stripe reports paid
+/// before its event: it is recorded paid now, as the event would).
+/// `InvalidState` while another request is still starting it, or when the
+/// purchase was given up while Stripe made its intent.
 /// `attempt`: [`Attempt::First`] for the Buy that made the purchase,
-/// [`Attempt::Repeat`] for one that found it open.
+/// [`Attempt::Repeat`] for one that found it open. `policy` is the
+/// engine's, which the webhook's rule of a paid intent takes (it reads it
+/// only for bookings).
 pub fn start_purchase_payment(
     payments: &Payments,
     store: &Store,
+    policy: &SlotPolicy,
     purchase: &ContentPurchase,
     attempt: Attempt,
 ) -> Result<Option<PaymentStart>> {
@@ -124,7 +143,7 @@ pub fn start_purchase_payment(
     if payment.status.is_paid() || payment.status == PaymentStatus::Failed {
         return Ok(None);
     }
-    start(payments, store, payment, attempt, None).map(Some)
+    start(payments, store, payment, attempt, policy)
 }
 
 /// Why no PaymentIntent came back from Stripe.
@@ -149,14 +168,16 @@ enum NoIntent {
     Unmade(Error),
 }
 
-/// `policy`: when a booking's unpaid hold lapses (none for a purchase).
+/// `policy`: when a booking's unpaid hold lapses (a purchase has no hold).
+/// `None` when the recorded intent was found paid at Stripe and recorded
+/// paid here (see [`record_paid_at_stripe`]): nothing is owed.
 fn start(
     payments: &Payments,
     store: &Store,
     payment: Payment,
     attempt: Attempt,
-    policy: Option<&SlotPolicy>,
-) -> Result<PaymentStart> {
+    policy: &SlotPolicy,
+) -> Result<Option<PaymentStart>> {
     let gateway = payments.gateway()?;
     // An amount Stripe cannot take fails like a refusal from Stripe: the payment is
     // given up, so the booking's slot is freed and the content can be bought again.
@@ -165,17 +186,15 @@ fn start(
             .intent(id)
             .map_err(|err| NoIntent::Unread(err.into())),
         None => match intent_request(payments, &payment) {
-            Ok(request) => gateway
-                .create_intent(&request, &payment.intent_key(payments.instance()))
-                .map_err(|err| {
-                    if err.in_flight {
-                        NoIntent::InFlight
-                    } else if err.key_reused() || (err.retryable && attempt == Attempt::Repeat) {
-                        NoIntent::Unmade(err.into())
-                    } else {
-                        NoIntent::Failed(err.into())
-                    }
-                }),
+            Ok(request) => create_intent(payments, gateway, &payment, &request).map_err(|err| {
+                if err.in_flight {
+                    NoIntent::InFlight
+                } else if err.key_reused() || (err.retryable && attempt == Attempt::Repeat) {
+                    NoIntent::Unmade(err.into())
+                } else {
+                    NoIntent::Failed(err.into())
+                }
+            }),
             Err(err) => Err(NoIntent::Failed(err)),
         },
     };
@@ -207,6 +226,10 @@ fn start(
         // Nothing to record: check, after Stripe answered, that the intent
         // may still be paid and its booking or purchase still wants it.
         let stored: Payment = store.require(payment.id)?;
+        if intent.status == PAID && record_paid_at_stripe(payments, store, policy, &stored, &intent)
+        {
+            return Ok(None);
+        }
         let subject = Subject::read(store, stored.pays_for)?;
         if let Some(why) = given_up_while_starting(&stored, &subject, policy, Timestamp::now())
             .or_else(|| intent_closed(&intent, stored.pays_for))
@@ -214,7 +237,7 @@ fn start(
             tracing::info!(paying_for = %stored.pays_for, "a recorded PaymentIntent is no longer to be paid; no secret answered");
             return Err(Error::InvalidState(why));
         }
-        return start_with(intent, &stored);
+        return start_with(intent, &stored).map(Some);
     }
     let stored = match store.write(|txn| record_intent(txn, payment.id, &intent.id, policy))? {
         Recorded::Wanted(stored) => stored,
@@ -227,9 +250,76 @@ fn start(
         // Two concurrent first requests each made an intent (only possible
         // where idempotency keys are not honoured): answer the recorded one.
         let id = stored.intent_id.as_deref().unwrap_or_default();
-        return start_with(gateway.intent(id).map_err(Error::from)?, &stored);
+        return start_with(gateway.intent(id).map_err(Error::from)?, &stored).map(Some);
     }
-    start_with(intent, &stored)
+    start_with(intent, &stored).map(Some)
+}
+
+/// Stripe's status of a PaymentIntent that was paid.
+const PAID: &str = "succeeded";
+
+/// Records payment `payment` paid, its recorded PaymentIntent `paid`
+/// having been read from Stripe as `succeeded` before its
+/// `payment_intent.succeeded` event was applied: the event's own rule
+/// ([`apply_paid_intent`], as the intent-cancel sweep applies an intent it
+/// finds paid) runs now, in a write with no call to Stripe inside (the
+/// payment recorded, its booking confirmed or its purchase granted, or a
+/// late refund requested for one given up meanwhile, sent after the
+/// write). The event arriving
+/// later finds the payment paid and changes nothing. False when it could
+/// not be applied (say, Stripe's amount is not the payment's): logged, and
+/// the caller answers as before the event.
+fn record_paid_at_stripe(
+    payments: &Payments,
+    store: &Store,
+    policy: &SlotPolicy,
+    payment: &Payment,
+    paid: &Intent,
+) -> bool {
+    let object = paid_event_object(payments, payment, paid);
+    match store.write(|txn| apply_paid_intent(txn, payments, policy, &object)) {
+        Ok(order) => {
+            tracing::info!(paying_for = %payment.pays_for, "a recorded PaymentIntent was paid at Stripe before its event: recorded paid");
+            if let Some(order) = order
+                && let Err(err) = send_refund(payments, store, order)
+            {
+                tracing::warn!(paying_for = %payment.pays_for, %err, "the late payment's refund failed; the sweep retries it");
+            }
+            true
+        }
+        Err(err) => {
+            tracing::warn!(paying_for = %payment.pays_for, %err, "a PaymentIntent paid at Stripe could not be recorded; its event will");
+            false
+        }
+    }
+}
+
+/// Creates `payment`'s PaymentIntent from `request` under the payment's
+/// key. Stripe refusing the key as first used with other parameters may
+/// mean the request that used it was made before intent metadata held only
+/// stable values (it also named the booking or purchase, see
+/// [`earlier_intent_request`]): the request is sent again in that form,
+/// under the same key, and Stripe answers the intent the key made (only
+/// that intent: the key is this store's and this payment's). If that is
+/// refused too, the first refusal is returned.
+fn create_intent(
+    payments: &Payments,
+    gateway: &Gateway,
+    payment: &Payment,
+    request: &IntentRequest,
+) -> Result<Intent, GatewayError> {
+    let key = payment.intent_key(payments.instance());
+    match gateway.create_intent(request, &key) {
+        Err(err) if err.key_reused() => {
+            let Ok(earlier) = earlier_intent_request(payments, payment) else {
+                return Err(err);
+            };
+            let made = gateway.create_intent(&earlier, &key).map_err(|_| err)?;
+            tracing::info!(paying_for = %payment.pays_for, "the payment's key answered an intent made in the earlier metadata form");
+            Ok(made)
+        }
+        made => made,
+    }
 }
 
 /// What recording a PaymentIntent found.
@@ -250,7 +340,7 @@ fn record_intent(
     txn: &mut Txn<'_>,
     id: PaymentId,
     intent: &str,
-    policy: Option<&SlotPolicy>,
+    policy: &SlotPolicy,
 ) -> Result<Recorded> {
     let mut payment: Payment = txn.require(id)?;
     let subject = Subject::read_in(txn, payment.pays_for)?;
@@ -303,7 +393,7 @@ impl Subject {
 fn given_up_while_starting(
     payment: &Payment,
     subject: &Subject,
-    policy: Option<&SlotPolicy>,
+    policy: &SlotPolicy,
     now: Timestamp,
 ) -> Option<String> {
     if payment.status.is_paid() {
@@ -317,7 +407,7 @@ fn given_up_while_starting(
                     booking.status.as_str()
                 ));
             }
-            if policy.is_some_and(|policy| policy.hold_lapsed(booking, now)) {
+            if policy.hold_lapsed(booking, now) {
                 return Some(
                     "the booking's hold has lapsed and it can no longer be paid for".to_owned(),
                 );
@@ -383,13 +473,41 @@ fn start_with(intent: Intent, payment: &Payment) -> Result<PaymentStart> {
 }
 
 fn intent_request(payments: &Payments, payment: &Payment) -> Result<IntentRequest> {
+    // Only what never changes for the payment: the same key must come
+    // back with the same parameters, even after a reschedule moved the
+    // payment to another booking (webhooks find it by its id).
+    request_with(payments, payment, &[(META_PAYMENT, payment.id.to_string())])
+}
+
+/// `payment`'s intent request as it was made before intent metadata held
+/// only stable values: it also named what the payment paid for
+/// (`droply_booking` or `droply_purchase`). Stripe answers a key with the
+/// intent it made for 24 hours, so a repeat of a payment started before
+/// that change still meets such a key; this form matches it while the
+/// payment pays for what it did then (a reschedule since moved it: the key
+/// stays refused, nothing is given up).
+fn earlier_intent_request(payments: &Payments, payment: &Payment) -> Result<IntentRequest> {
+    let subject = match payment.pays_for {
+        PaymentFor::Booking(id) => (META_BOOKING, id.to_string()),
+        PaymentFor::Purchase(id) => (META_PURCHASE, id.to_string()),
+    };
+    request_with(
+        payments,
+        payment,
+        &[(META_PAYMENT, payment.id.to_string()), subject],
+    )
+}
+
+/// `payment`'s intent request, its metadata `ids` and the store's tag.
+fn request_with(
+    payments: &Payments,
+    payment: &Payment,
+    ids: &[(&str, String)],
+) -> Result<IntentRequest> {
     Ok(IntentRequest {
         amount: to_stripe(payment.amount, AmountUse::Charge)?,
         currency: stripe_currency(payment.amount.currency),
-        // Only what never changes for the payment: the same key must come
-        // back with the same parameters, even after a reschedule moved the
-        // payment to another booking (webhooks find it by its id).
-        metadata: payments.metadata(&[(META_PAYMENT, payment.id.to_string())]),
+        metadata: payments.metadata(ids),
     })
 }
 

@@ -23,7 +23,7 @@
 //! the next sweep (the sweep's period is the backoff) tries again.
 
 use droply_models::Timestamp;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::due_calls::intents_to_cancel;
 use super::gateway::{Gateway, Intent};
@@ -179,15 +179,7 @@ fn apply_payment(
     paid: &Intent,
 ) {
     let id = payment.id;
-    // As the event would carry it: our tag and payment id in its metadata.
-    let object = json!({
-        "id": paid.id,
-        "object": "payment_intent",
-        "status": paid.status,
-        "amount": paid.amount,
-        "currency": paid.currency,
-        "metadata": payments.metadata(&[(META_PAYMENT, id.to_string())]),
-    });
+    let object = paid_event_object(payments, payment, paid);
     let applied = store.write(|txn| {
         let current: Payment = txn.require(id)?;
         if current.intent_cancel != IntentCancel::Requested {
@@ -211,6 +203,20 @@ fn apply_payment(
             tracing::warn!(payment = %id, %err, "a given-up PaymentIntent found paid could not be recorded; retried next sweep");
         }
     }
+}
+
+/// PaymentIntent `paid` of `payment`, read from Stripe, shaped as a
+/// `payment_intent.succeeded` event carries it (our tag and the payment's
+/// id in its metadata), for the webhook's rule (`apply_paid_intent`).
+pub(super) fn paid_event_object(payments: &Payments, payment: &Payment, paid: &Intent) -> Value {
+    json!({
+        "id": paid.id,
+        "object": "payment_intent",
+        "status": paid.status,
+        "amount": paid.amount,
+        "currency": paid.currency,
+        "metadata": payments.metadata(&[(META_PAYMENT, payment.id.to_string())]),
+    })
 }
 
 #[cfg(test)]

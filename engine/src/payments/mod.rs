@@ -357,6 +357,12 @@ impl Payments {
 pub(crate) const META_INSTANCE: &str = "droply_instance";
 /// Metadata key of our payment id.
 pub(crate) const META_PAYMENT: &str = "droply_payment";
+/// Metadata key of our booking id, on PaymentIntents requested before
+/// their metadata held only stable values (`checkout` still meets their
+/// idempotency keys for Stripe's 24 hours).
+pub(crate) const META_BOOKING: &str = "droply_booking";
+/// Metadata key of our content purchase id, as [`META_BOOKING`].
+pub(crate) const META_PURCHASE: &str = "droply_purchase";
 /// Metadata key of our payout id.
 pub(crate) const META_PAYOUT: &str = "droply_payout";
 /// Metadata key of our user id.

@@ -18,7 +18,7 @@ use crate::payments::Payment;
 use crate::{Error, Result};
 
 /// The schema this build writes.
-pub const CURRENT_SCHEMA: u32 = 11;
+pub const CURRENT_SCHEMA: u32 = 12;
 
 const META_SCHEMA: &[u8] = b"schema_version";
 
@@ -96,6 +96,12 @@ const MIGRATIONS: &[Migration] = &[
         from: 10,
         run: |_, trees| index_stripe_accounts(trees),
     },
+    // Schema 12: the drop-in participants still seated, by session, so a
+    // full room's take-back reads its seats, not every row it ever had.
+    Migration {
+        from: 11,
+        run: |_, trees| backfill_index::<DropinParticipant>(trees, IndexName::SeatedParticipants),
+    },
 ];
 
 /// Moves each email key stored under another spelling than its address's
@@ -154,7 +160,7 @@ fn index_stripe_accounts(trees: &SledTrees) -> Result<()> {
 /// old time-ordered keys are cleared, and the open drop-ins; schema 6 also
 /// queues video rooms, see `crate::video::enqueue_rooms_of_confirmed`; 9:
 /// payments owing Stripe a call and payouts not sent; 10: drop-in
-/// participants by user).
+/// participants by user; 12: the seated drop-in participants by session).
 /// Each row writes its own key, so running it twice is harmless.
 fn backfill_index<R: Record>(trees: &SledTrees, index: IndexName) -> Result<()> {
     let tree = trees.tree(TreeId::Index(index));
@@ -322,7 +328,8 @@ mod tests {
                 .create(user("ann", "Tax Advisor"))
                 .expect("ann");
             let bob = store.users().create(user("bob", "")).expect("bob");
-            let mut confirmed = crate::test_rows::booking(bob.id, ann.id);
+            // Ahead of the real clock, which the migration reads.
+            let mut confirmed = crate::test_rows::booking_ahead(bob.id, ann.id);
             confirmed.status = droply_models::BookingStatus::Confirmed;
             let ahead = store.bookings().create(confirmed.clone()).expect("ahead");
             confirmed.status = droply_models::BookingStatus::Cancelled;
@@ -525,6 +532,73 @@ mod tests {
             })
             .expect("by user");
         assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), vec![row]);
+    }
+
+    /// Regression: a full drop-in's take-back read every participant row
+    /// the session ever had; a schema-11 store has no index of the seated
+    /// ones, so opening it must enter the participants still in their
+    /// room, and none who left.
+    #[test]
+    fn opening_a_schema_11_store_indexes_the_seated_drop_in_participants() {
+        use droply_models::{DropinParticipant, DropinParticipantId, DropinSessionId, Timestamp};
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store");
+        let session = DropinSessionId::new(7);
+        let seated = {
+            let store = Store::open(&path).expect("open");
+            let participant = |is_active: bool| DropinParticipant {
+                id: DropinParticipantId::new(0),
+                session_id: session,
+                user_id: None,
+                anonymous_name: Some("Guest".to_owned()),
+                joined_at: Timestamp::now(),
+                left_at: (!is_active).then(Timestamp::now),
+                is_active,
+            };
+            let seated = store
+                .write(|txn| {
+                    txn.create(participant(false))?;
+                    let seated = txn.create(participant(true))?;
+                    txn.create(participant(false))?;
+                    Ok(seated)
+                })
+                .expect("rows")
+                .id;
+            // What a schema-11 store holds: no index of the seated.
+            store
+                .sled_tree(TreeId::Index(IndexName::SeatedParticipants))
+                .clear()
+                .expect("clear");
+            assert_eq!(
+                store
+                    .count_index(IndexName::SeatedParticipants, &session.to_be_bytes())
+                    .expect("count"),
+                0
+            );
+            store
+                .sled_tree(TreeId::Meta)
+                .insert(META_SCHEMA, &11u32.to_be_bytes())
+                .expect("schema 11");
+            store.flush().expect("flush");
+            seated
+        };
+        let store = Store::open(&path).expect("reopen");
+        assert_eq!(
+            store.schema_version().expect("version"),
+            Some(CURRENT_SCHEMA)
+        );
+        let found = store
+            .list_index::<DropinParticipant>(
+                IndexName::SeatedParticipants,
+                &session.to_be_bytes(),
+                &PageRequest::first(10),
+            )
+            .expect("seated");
+        assert_eq!(
+            found.items.iter().map(|p| p.id).collect::<Vec<_>>(),
+            vec![seated]
+        );
     }
 
     /// Regression: a bank payout's event found its account's holder by

@@ -291,12 +291,13 @@ mod tests {
     use super::*;
     use crate::booking::{BookingAction, act};
     use crate::payments::PaymentsConfig;
-    use crate::test_rows::paid_booking;
+    use crate::test_rows::paid_booking_ahead;
     use crate::video::{DailyConfig, RetryPolicy, meeting_for};
 
-    /// A store with a paid booking awaiting its provider's confirmation.
+    /// A store with a paid booking awaiting its provider's confirmation,
+    /// its session ahead of the real clock (the sweeps here run at now).
     fn paid_unconfirmed() -> (Store, Booking) {
-        paid_booking(BookingStatus::PendingPayment)
+        paid_booking_ahead(BookingStatus::PendingPayment)
     }
 
     /// Daily at an address where nothing listens: every call is a network

@@ -2,9 +2,10 @@
 //! made the booking gives it up, a repeat (pay now, an `Idempotency-Key`
 //! retry) gives nothing up, whether the first request died after saving the
 //! booking or is still waiting for Stripe, and a later repeat makes the
-//! intent. What answers a recorded intent, a reschedule and a repeated Buy
-//! are in `answers` (the helpers here serve it and the intent cancels'
-//! tests).
+//! intent. What answers a recorded intent (one paid at Stripe before its
+//! event included), a reschedule, a key first used before intent metadata
+//! held only stable values and a repeated Buy are in `answers` (the
+//! helpers here serve it and the intent cancels' tests).
 
 use std::time::Duration;
 
@@ -16,6 +17,9 @@ use crate::test_rows;
 
 mod answers;
 
+/// The webhook secret of [`paying_through`]'s payments.
+const WEBHOOK_SECRET: &str = "whsec_droply_tests";
+
 /// Payments over the Stripe at `api_base`.
 pub(crate) fn paying_through(store: &Store, api_base: String) -> Payments {
     Payments::new(
@@ -23,7 +27,7 @@ pub(crate) fn paying_through(store: &Store, api_base: String) -> Payments {
         PaymentsConfig {
             stripe: Some(StripeConfig {
                 api_base,
-                ..StripeConfig::new(SECRET_KEY.into(), "whsec_droply_tests".into())
+                ..StripeConfig::new(SECRET_KEY.into(), WEBHOOK_SECRET.into())
             }),
             ..PaymentsConfig::default()
         },
@@ -37,21 +41,23 @@ fn failing_stripe() -> StripeFake {
     StripeFake::start(Some("http://127.0.0.1:1/".to_owned()))
 }
 
-/// The default slot policy: its unpaid hold runs from the booking's making,
-/// and the test bookings are made in 2027, so their holds have not lapsed.
+/// The default slot policy: its unpaid hold runs 15 minutes from the
+/// booking's making, and the test bookings are made now
+/// ([`test_rows::booking_ahead`]: starting reads the real clock), so their
+/// holds have not lapsed while a test runs.
 pub(crate) fn policy() -> SlotPolicy {
     SlotPolicy::default()
 }
 
-/// Bob's booking of ann awaiting payment, its payment saved without a
-/// PaymentIntent (as the request that made it leaves it before calling
-/// Stripe): the store and the booking.
+/// Bob's booking of ann awaiting payment, made now (its hold open), its
+/// payment saved without a PaymentIntent (as the request that made it
+/// leaves it before calling Stripe): the store and the booking.
 pub(crate) fn booking_awaiting_its_intent() -> (Store, Booking) {
     let (store, ann, bob) = test_rows::ann_and_bob();
     let terms = PaymentsConfig::default().terms();
     let booking = store
         .write(|txn| {
-            let booking = txn.create(test_rows::booking(bob.id, ann.id))?;
+            let booking = txn.create(test_rows::booking_ahead(bob.id, ann.id))?;
             create_payment(txn, Payment::for_booking(&booking, &terms)?)?;
             Ok(booking)
         })

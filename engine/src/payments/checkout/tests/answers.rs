@@ -1,18 +1,24 @@
 //! What a start answers once its booking or purchase moved on: a recorded
 //! PaymentIntent's secret only while the booking still waits for it (not
-//! cancelled, its hold not lapsed) and Stripe still takes payment on it; a
+//! cancelled, its hold not lapsed) and Stripe still takes payment on it; an
+//! intent Stripe reports paid before its event is recorded paid by the
+//! event's rule (nothing owed), and the event changes nothing after; a
 //! repeat after a reschedule moved the payment answers its intent, Stripe
-//! seeing the same request under the same key; and a repeated Buy is a
-//! repeat, so Stripe failing for it gives the purchase up no more than a
-//! repeated booking.
+//! seeing the same request under the same key, and so does a repeat whose
+//! key was first used with the metadata of before (naming the booking);
+//! and a repeated Buy is a repeat, so Stripe failing for it gives the
+//! purchase up no more than a repeated booking, and one whose intent Stripe
+//! reports paid before its event records it paid as a booking's does.
 
 use std::time::Duration;
 
-use droply_models::{ContentPurchaseId, ContentType, Currency, Timestamp};
-use droply_test_support::stripe::{IntentFake, StripeFake};
+use droply_models::{Content, ContentPurchaseId, ContentType, Currency, Timestamp};
+use droply_test_support::stripe::{IntentFake, StripeFake, event, signature_header};
 
 use super::*;
 use crate::content::{NewContent, create};
+use crate::payments::{LedgerEntry, handle_webhook};
+use crate::store::{IndexName, PageRequest};
 
 /// [`booking_awaiting_its_intent`] whose payment was started (its intent
 /// recorded) through `intents`: the store, the booking as read then, the
@@ -88,11 +94,6 @@ fn a_recorded_intent_stripe_cancelled_or_saw_paid_answers_no_secret() {
     let intents = IntentFake::start();
     let (store, booking, payments, intent) = booking_with_its_intent(&intents);
 
-    intents.set_status(&intent, "succeeded");
-    assert_refused(
-        start_payment(&payments, &store, &policy(), &booking, Attempt::Repeat),
-        "paid already",
-    );
     intents.set_status(&intent, "canceled");
     assert_refused(
         start_payment(&payments, &store, &policy(), &booking, Attempt::Repeat),
@@ -103,6 +104,87 @@ fn a_recorded_intent_stripe_cancelled_or_saw_paid_answers_no_secret() {
         .expect("payable again")
         .expect("owed");
     assert!(started.client_secret.starts_with(&intent));
+    intents.set_status(&intent, "succeeded");
+    assert_eq!(
+        start_payment(&payments, &store, &policy(), &booking, Attempt::Repeat).expect("paid"),
+        None
+    );
+}
+
+/// How many ledger rows name `user`.
+fn ledger_rows_of(store: &Store, user: droply_models::UserId) -> usize {
+    store
+        .list_index::<LedgerEntry>(
+            IndexName::LedgerByUser,
+            &user.to_be_bytes(),
+            &PageRequest::first(100),
+        )
+        .expect("ledger")
+        .items
+        .len()
+}
+
+/// Delivers, signed, the `payment_intent.succeeded` event of `intent` as
+/// the fake Stripe has it now: whether it was applied (not a redelivery).
+fn deliver_paid_event(
+    store: &Store,
+    payments: &Payments,
+    intents: &IntentFake,
+    intent: &str,
+) -> bool {
+    let paid = intents.intent(intent).expect("at Stripe");
+    let payload = serde_json::to_vec(&event("evt_paid_late", "payment_intent.succeeded", paid))
+        .expect("json");
+    let header = signature_header(
+        WEBHOOK_SECRET,
+        Timestamp::now().as_micros() / 1_000_000,
+        &payload,
+    );
+    handle_webhook(payments, store, &policy(), &payload, Some(header.as_str()))
+        .expect("delivered")
+        .applied
+}
+
+/// Regression: the pay page repeated the start of a booking whose intent
+/// Stripe already reported `succeeded`, its `payment_intent.succeeded`
+/// webhook not arrived yet: the repeat answered 409 (`InvalidState`, "paid
+/// already") and the booking stayed awaiting payment until the event came.
+/// Now the event's rule records it paid (booking confirmed, the charge in
+/// the ledger), nothing is owed, and the event arriving later is applied
+/// as a no-op.
+#[test]
+fn a_repeat_of_a_payment_stripe_reports_paid_before_its_webhook_records_it_paid() {
+    let intents = IntentFake::start();
+    let (store, booking, payments, intent) = booking_with_its_intent(&intents);
+    intents.set_status(&intent, "succeeded");
+
+    let answer = start_payment(&payments, &store, &policy(), &booking, Attempt::Repeat)
+        .expect("a paid booking is not an error");
+    assert_eq!(answer, None, "nothing is owed");
+    let (row, payment) = stored(&store, &booking);
+    assert_eq!(row.status, BookingStatus::Confirmed);
+    assert_eq!(row.payment_status, PaymentStatus::Succeeded);
+    assert_eq!(payment.status, PaymentStatus::Succeeded);
+    assert_eq!(payment.intent_id.as_deref(), Some(intent.as_str()));
+    assert!(payment.refunds.is_empty(), "{:?}", payment.refunds);
+    let ledger = ledger_rows_of(&store, payment.payer);
+    assert!(ledger > 0, "the charge is in the ledger");
+
+    // The webhook arrives after: applied, and it changes nothing.
+    assert!(deliver_paid_event(&store, &payments, &intents, &intent));
+    let (after, paid_after) = stored(&store, &booking);
+    assert_eq!(after.status, BookingStatus::Confirmed);
+    assert_eq!(paid_after.status, PaymentStatus::Succeeded);
+    assert!(paid_after.refunds.is_empty());
+    assert_eq!(
+        ledger_rows_of(&store, payment.payer),
+        ledger,
+        "charged once"
+    );
+    assert_eq!(
+        start_payment(&payments, &store, &policy(), &after, Attempt::Repeat).expect("paid"),
+        None
+    );
 }
 
 /// Regression: the intent's request named the booking, which a reschedule
@@ -130,7 +212,7 @@ fn a_repeat_after_a_reschedule_moved_the_payment_answers_its_intent_and_cancels_
             let mut old: Booking = txn.require(booking.id)?;
             old.status = BookingStatus::Cancelled;
             txn.update(old)?;
-            let mut new = test_rows::booking(booking.user_id, booking.provider_id);
+            let mut new = test_rows::booking_ahead(booking.user_id, booking.provider_id);
             new.start_time = booking.start_time.plus_days(7);
             new.end_time = booking.end_time.plus_days(7);
             let new = txn.create(new)?;
@@ -153,6 +235,41 @@ fn a_repeat_after_a_reschedule_moved_the_payment_answers_its_intent_and_cancels_
         "nothing cancelled"
     );
     assert_eq!(row.cancellation_reason, None);
+    assert_eq!(payment.status, PaymentStatus::Pending);
+    assert_eq!(payment.intent_id.as_deref(), Some(made.id.as_str()));
+    assert_eq!(payment.intent_cancel, IntentCancel::Wanted);
+}
+
+/// Regression: a payment whose first request made its intent before the
+/// last deploy (metadata naming the booking as well as the payment) and
+/// died before recording it: a repeat within Stripe's 24 hours sent the
+/// payment's key with today's metadata, Stripe refused the key as first
+/// used with other parameters, and every repeat answered 502 until the
+/// booking's hold lapsed. The repeat now answers the intent the key made.
+#[test]
+fn a_repeat_whose_key_made_its_intent_with_the_earlier_metadata_answers_that_intent() {
+    let (store, booking) = booking_awaiting_its_intent();
+    let intents = IntentFake::start();
+    let payments = paying_through(&store, intents.base_url());
+    let (_, payment) = stored(&store, &booking);
+    // The request as made before: the booking named in the metadata too.
+    let mut before = intent_request(&payments, &payment).expect("request");
+    before
+        .metadata
+        .insert("droply_booking".to_owned(), booking.id.to_string());
+    let made = payments
+        .gateway()
+        .expect("gateway")
+        .create_intent(&before, &payment.intent_key(payments.instance()))
+        .expect("made");
+
+    let started = start_payment(&payments, &store, &policy(), &booking, Attempt::Repeat)
+        .expect("the repeat answers the intent")
+        .expect("owed");
+    assert!(started.client_secret.starts_with(&made.id));
+    assert_eq!(intents.intent_count(), 1, "no second intent");
+    let (row, payment) = stored(&store, &booking);
+    assert_eq!(row.status, BookingStatus::PendingPayment);
     assert_eq!(payment.status, PaymentStatus::Pending);
     assert_eq!(payment.intent_id.as_deref(), Some(made.id.as_str()));
     assert_eq!(payment.intent_cancel, IntentCancel::Wanted);
@@ -207,11 +324,13 @@ fn a_repeated_buy_stripe_fails_while_the_first_waits_for_stripe_leaves_the_purch
     intents.hold_creates();
 
     let (repeat, first) = std::thread::scope(|scope| {
-        let first =
-            scope.spawn(|| start_purchase_payment(&working, &store, &purchase, Attempt::First));
+        let first = scope.spawn(|| {
+            start_purchase_payment(&working, &store, &policy(), &purchase, Attempt::First)
+        });
         let held = intents.wait_for_held(1, Duration::from_secs(10));
-        let repeat =
-            held.then(|| start_purchase_payment(&failing, &store, &purchase, Attempt::Repeat));
+        let repeat = held.then(|| {
+            start_purchase_payment(&failing, &store, &policy(), &purchase, Attempt::Repeat)
+        });
         intents.release_creates();
         (repeat, first.join().expect("the first Buy"))
     });
@@ -233,4 +352,68 @@ fn a_repeated_buy_stripe_fails_while_the_first_waits_for_stripe_leaves_the_purch
     let intent = payment.intent_id.expect("the intent is recorded");
     assert!(started.client_secret.starts_with(&intent));
     assert_eq!(intents.intent_count(), 1);
+}
+
+/// Regression: a Buy repeated on an open purchase whose intent Stripe
+/// already reported `succeeded`, its `payment_intent.succeeded` webhook not
+/// arrived yet, answered 409 (`InvalidState`, "paid already") until the
+/// event came, where a booking's repeat records it paid: the purchase path
+/// had no slot policy to hand the event's rule. Now the event's rule
+/// records it paid (the purchase granted and counted, the charge in the
+/// ledger), nothing is owed, and the event arriving later changes nothing.
+#[test]
+fn a_repeated_buy_of_a_purchase_stripe_reports_paid_before_its_webhook_records_it_paid() {
+    let (store, purchase) = purchase_awaiting_its_intent();
+    let intents = IntentFake::start();
+    let payments = paying_through(&store, intents.base_url());
+    start_purchase_payment(&payments, &store, &policy(), &purchase, Attempt::First)
+        .expect("started")
+        .expect("owed");
+    let paying_for = PaymentFor::Purchase(purchase.id);
+    let payment = stored_payment_for(&store, paying_for)
+        .expect("read")
+        .expect("payment");
+    let intent = payment.intent_id.expect("recorded");
+    intents.set_status(&intent, "succeeded");
+
+    let answer = start_purchase_payment(&payments, &store, &policy(), &purchase, Attempt::Repeat)
+        .expect("a paid purchase is not an error");
+    assert_eq!(answer, None, "nothing is owed");
+    let row: ContentPurchase = store.require(purchase.id).expect("purchase");
+    assert_eq!(row.payment_status, PaymentStatus::Succeeded);
+    assert_eq!(
+        row.stripe_payment_intent_id.as_deref(),
+        Some(intent.as_str())
+    );
+    let payment = stored_payment_for(&store, paying_for)
+        .expect("read")
+        .expect("payment");
+    assert_eq!(payment.status, PaymentStatus::Succeeded);
+    assert!(payment.refunds.is_empty(), "{:?}", payment.refunds);
+    let content: Content = store.require(purchase.content_id).expect("content");
+    assert_eq!(content.purchases, 1, "the sale is counted");
+    let ledger = ledger_rows_of(&store, payment.payer);
+    assert!(ledger > 0, "the charge is in the ledger");
+
+    // The webhook arrives after: applied, and it changes nothing.
+    assert!(deliver_paid_event(&store, &payments, &intents, &intent));
+    let after: ContentPurchase = store.require(purchase.id).expect("purchase");
+    assert_eq!(after.payment_status, PaymentStatus::Succeeded);
+    let paid_after = stored_payment_for(&store, paying_for)
+        .expect("read")
+        .expect("payment");
+    assert_eq!(paid_after.status, PaymentStatus::Succeeded);
+    assert!(paid_after.refunds.is_empty());
+    let content: Content = store.require(purchase.content_id).expect("content");
+    assert_eq!(content.purchases, 1, "counted once");
+    assert_eq!(
+        ledger_rows_of(&store, payment.payer),
+        ledger,
+        "charged once"
+    );
+    assert_eq!(
+        start_purchase_payment(&payments, &store, &policy(), &after, Attempt::Repeat)
+            .expect("paid"),
+        None
+    );
 }
