@@ -25,6 +25,8 @@
 mod completed;
 #[cfg(test)]
 mod imported_balances_tests;
+#[cfg(test)]
+mod imported_bookings_tests;
 mod loader;
 mod marker;
 mod row;

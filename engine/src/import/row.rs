@@ -2,7 +2,10 @@
 //! and how a row is written under the id it carries, which no row of its
 //! kind may hold yet (an import adds rows, it never replaces one). A user's
 //! balance totals must be ones the ledger can open (its referral earnings
-//! within the earnings that include them).
+//! within the earnings that include them). A booking may last no longer
+//! than the booking path allows ([`MAX_BOOKING_MINUTES`]): the slot listing
+//! and the booking path look back that far for bookings still running, so a
+//! longer one would be missed by both.
 
 use droply_models::{
     AiMatch, AvailabilityException, AvailabilityRule, Booking, Category, Content, ContentPurchase,
@@ -11,6 +14,7 @@ use droply_models::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::availability::MAX_BOOKING_MINUTES;
 use crate::store::{EntityKind, Record, RecordId, Txn};
 use crate::{Error, Result};
 
@@ -88,6 +92,7 @@ impl ImportRow {
                 put_new(txn, row)
             }
             ImportRow::Booking(row) => {
+                check_booking_length(&row)?;
                 // A confirmed session still ahead gets its video room, as
                 // one confirmed here does.
                 let room = crate::video::wants_room(&row, txn.now()).then(|| row.clone());
@@ -110,6 +115,24 @@ impl ImportRow {
             ImportRow::Category(row) => put_new(txn, row),
         }
     }
+}
+
+/// Refuses an imported booking longer than any the booking path makes
+/// ([`MAX_BOOKING_MINUTES`]), naming the booking and the field: the slot
+/// listing and the booking path look back only that far for bookings still
+/// running, so they would offer and book its later hours again. (Its
+/// `end_time` must agree with its `duration`, which the row's own checks
+/// see to.)
+fn check_booking_length(booking: &Booking) -> Result<()> {
+    if booking.duration > MAX_BOOKING_MINUTES {
+        return Err(Error::Invalid(format!(
+            "booking {}: duration {} minutes is longer than a booking may last \
+             ({MAX_BOOKING_MINUTES} minutes)",
+            booking.id.get(),
+            booking.duration
+        )));
+    }
+    Ok(())
 }
 
 /// Writes `row` under its own id, which no row of its kind may hold yet.

@@ -2,6 +2,9 @@
 //! pay. Two rules, each a share of the platform's fee: the referred
 //! client's first completed paid booking, and their content purchases
 //! within some months of signing up; a referral earns at most a cap.
+//! A sale of the referrer's own (the referred client books them, or buys
+//! their content) earns no reward: they earn on it as its seller already,
+//! and the first-booking reward waits for a session with another expert.
 //! A reward is created exactly once per (rule, booking or purchase), in
 //! the transaction that completes the booking or applies the payment;
 //! it waits `pending` through the hold (the refund window), then the
@@ -166,14 +169,24 @@ fn pays_in(referrer: &User, currency: Currency) -> bool {
         && (balances.is_zero() || balances.total_earnings.currency == currency)
 }
 
+/// Creates `referral`'s reward of `amount` for a sale by `seller` (the
+/// booked expert or the content's creator), paid for by `source`: the one
+/// place every reward is made, for bookings, purchases and imported sales
+/// alike. None for a sale of the referrer's own: they earn as its seller,
+/// and a share of the fee on top would pay them twice for one sale.
 fn create(
     txn: &mut Txn<'_>,
     mut referral: Referral,
     kind: RewardType,
     amount: Money,
     source: PaymentFor,
+    seller: UserId,
 ) -> Result<()> {
     if !amount.is_positive() {
+        return Ok(());
+    }
+    if referral.referrer_id == seller {
+        tracing::debug!(referrer = %seller, %source, "no referral reward: the referrer is the seller");
         return Ok(());
     }
     let referrer: User = txn.require(referral.referrer_id)?;
@@ -205,8 +218,8 @@ fn create(
 }
 
 /// Inside the transaction completing `booking`: the first-booking reward
-/// of its client's referrer, when the session was paid and is the client's
-/// first to earn one.
+/// of its client's referrer, when the session was paid, is the client's
+/// first to earn one and is not with the referrer themselves.
 pub(crate) fn on_booking_completed(
     txn: &mut Txn<'_>,
     rules: &ReferralRules,
@@ -246,11 +259,13 @@ pub(crate) fn on_booking_completed(
         RewardType::FirstBooking,
         amount,
         payment.pays_for,
+        payment.payee,
     )
 }
 
 /// Inside the transaction granting `purchase` (paid by `payment`): the
-/// content-sale reward of its buyer's referrer, within the window.
+/// content-sale reward of its buyer's referrer, within the window, unless
+/// the referrer made the content.
 pub(crate) fn on_purchase_paid(
     txn: &mut Txn<'_>,
     rules: &ReferralRules,
@@ -286,6 +301,7 @@ pub(crate) fn on_purchase_paid(
         RewardType::ContentSale,
         amount,
         payment.pays_for,
+        payment.payee,
     )
 }
 
@@ -443,7 +459,12 @@ pub fn reward_sweep(store: &Store, rules: &ReferralRules, now: Timestamp) -> Res
 
 #[cfg(test)]
 mod tests {
+    use droply_models::{BookingId, BookingStatus, ContentPurchaseId, ContentType, ReferralId};
+
     use super::*;
+    use crate::content::NewContent;
+    use crate::payments::{PaymentsConfig, create_payment};
+    use crate::test_rows::{booking, user};
 
     fn money(minor: i64, code: &str) -> Money {
         Money::new(minor, Currency::parse(code).expect("currency"))
@@ -577,5 +598,142 @@ mod tests {
             money(0, "JPY")
         );
         assert_eq!(rules.cap_in(Currency::EUR), money(9_259, "EUR"));
+    }
+
+    /// A temporary store where ann, an expert, referred bob, a client;
+    /// eddie is another expert: the store, ann, bob and eddie.
+    fn ann_referred_bob() -> (Store, User, User, User) {
+        let store = Store::open_temporary().expect("store");
+        let (ann, bob, ed) = store
+            .write(|txn| {
+                let ann = txn.create(user("ann", "Tax Advisor"))?;
+                let bob = txn.create(user("bob", ""))?;
+                let ed = txn.create(user("eddie", "Tax Advisor"))?;
+                let now = txn.now();
+                txn.create(Referral {
+                    id: ReferralId::new(0),
+                    referrer_id: ann.id,
+                    referred_user_id: bob.id,
+                    referral_code: ann.referral_code.clone(),
+                    created_at: now,
+                    status: ReferralStatus::Pending,
+                })?;
+                Ok((ann, bob, ed))
+            })
+            .expect("rows");
+        (store, ann, bob, ed)
+    }
+
+    /// `client`'s paid session with `expert`, completed (its reward made as
+    /// completing a booking makes it): the booking's id.
+    fn a_completed_paid_session(store: &Store, client: UserId, expert: UserId) -> BookingId {
+        let terms = PaymentsConfig::default().terms();
+        store
+            .write(|txn| {
+                let mut session = booking(client, expert);
+                session.status = BookingStatus::Completed;
+                session.payment_status = PaymentStatus::Succeeded;
+                let session = txn.create(session)?;
+                let mut payment = Payment::for_booking(&session, &terms)?;
+                payment.status = PaymentStatus::Succeeded;
+                create_payment(txn, payment)?;
+                on_booking_completed(txn, &ReferralRules::default(), &session)?;
+                Ok(session.id)
+            })
+            .expect("session")
+    }
+
+    /// `buyer`'s paid purchase of a EUR 9 guide by `creator` (its reward
+    /// made as the webhook makes it): the purchase's id.
+    fn a_paid_purchase(store: &Store, buyer: UserId, creator: UserId) -> ContentPurchaseId {
+        let terms = PaymentsConfig::default().terms();
+        store
+            .write(|txn| {
+                let guide = crate::content::create(
+                    txn,
+                    creator,
+                    NewContent {
+                        title: "A guide".to_owned(),
+                        description: String::new(),
+                        content_type: ContentType::Document,
+                        price: Money::new(900, Currency::EUR),
+                        category_id: None,
+                    },
+                )?;
+                let now = txn.now();
+                let purchase = txn.create(ContentPurchase {
+                    id: ContentPurchaseId::new(0),
+                    buyer_id: buyer,
+                    content_id: guide.id,
+                    amount_paid: guide.price,
+                    payment_status: PaymentStatus::Succeeded,
+                    stripe_payment_intent_id: None,
+                    created_at: now,
+                })?;
+                let mut payment = Payment::for_purchase(&purchase, creator, &terms)?;
+                payment.status = PaymentStatus::Succeeded;
+                let payment = create_payment(txn, payment)?;
+                on_purchase_paid(txn, &ReferralRules::default(), &purchase, &payment)?;
+                Ok(purchase.id)
+            })
+            .expect("purchase")
+    }
+
+    /// Every reward in `store`.
+    fn all_rewards(store: &Store) -> Vec<ReferralReward> {
+        store
+            .iter::<ReferralReward>()
+            .map(|reward| reward.expect("reward"))
+            .collect()
+    }
+
+    /// Regression: a referrer earned a referral reward, a share of the
+    /// platform's fee, on their own sale (the client they referred booked
+    /// them or bought their content), on top of their earning as its seller.
+    #[test]
+    fn a_referrer_earns_no_reward_on_a_sale_of_their_own() {
+        let (store, ann, bob, _) = ann_referred_bob();
+        a_completed_paid_session(&store, bob.id, ann.id);
+        a_paid_purchase(&store, bob.id, ann.id);
+        let rewards = all_rewards(&store);
+        assert!(rewards.is_empty(), "{rewards:?}");
+        let referral: Vec<Referral> = store
+            .iter::<Referral>()
+            .map(|referral| referral.expect("referral"))
+            .collect();
+        assert_eq!(referral.len(), 1);
+        assert_eq!(
+            referral[0].status,
+            ReferralStatus::Pending,
+            "no reward qualifies it"
+        );
+    }
+
+    #[test]
+    fn a_referred_clients_sales_of_another_expert_still_earn_the_referrer() {
+        let (store, ann, bob, ed) = ann_referred_bob();
+        a_completed_paid_session(&store, bob.id, ann.id);
+        let session = a_completed_paid_session(&store, bob.id, ed.id);
+        a_paid_purchase(&store, bob.id, ann.id);
+        let purchase = a_paid_purchase(&store, bob.id, ed.id);
+        let rewards = all_rewards(&store);
+        assert_eq!(rewards.len(), 2, "{rewards:?}");
+        assert!(rewards.iter().all(|reward| reward.referrer_id == ann.id
+            && reward.referred_user_id == bob.id
+            && reward.status == RewardStatus::Pending));
+        let first = rewards
+            .iter()
+            .find(|reward| reward.reward_type == RewardType::FirstBooking)
+            .expect("the first booking with another expert earns it");
+        assert_eq!(first.booking_id, Some(session));
+        // Half the platform's 15 % of EUR 125.
+        assert_eq!(first.reward_amount, money(937, "EUR"));
+        let sale = rewards
+            .iter()
+            .find(|reward| reward.reward_type == RewardType::ContentSale)
+            .expect("another creator's guide earns it");
+        assert_eq!(sale.content_purchase_id, Some(purchase));
+        // A fifth of the platform's 15 % of EUR 9.
+        assert_eq!(sale.reward_amount, money(27, "EUR"));
     }
 }
