@@ -5,7 +5,9 @@
 //! nobody has renewed it for that long the seat lapses. A join that finds
 //! every seat taken first takes back the lapsed ones (their participants
 //! leave), so guests who join and never come, or who went away, cannot
-//! keep a room full.
+//! keep a room full. The take-back reads only the seated participants
+//! (`IndexName::SeatedParticipants`), never the departed rows a long
+//! session collects.
 
 use droply_models::{
     DropinParticipant, DropinParticipantId, DropinSession, DropinSessionId, Timestamp,
@@ -76,13 +78,19 @@ fn lapsed(txn: &Txn<'_>, participant: &DropinParticipant, now: Timestamp) -> Res
 
 /// Takes back the lapsed seats of `session` (not the host's): their
 /// participants leave. Answers the session with its count lowered.
+///
+/// Only the participants still seated are read (the index of seated
+/// participants, which a row leaves in the write that makes it leave), so
+/// the work is bounded by the seats, not by everyone who ever joined: a
+/// room open for hours keeps thousands of departed rows (their messages
+/// name them), and a join into a full room must not read them all.
 pub(crate) fn take_back_lapsed(
     txn: &mut Txn<'_>,
     mut session: DropinSession,
     now: Timestamp,
 ) -> Result<DropinSession> {
     let participants = txn.list_index::<DropinParticipant>(
-        IndexName::ParticipantsBySession,
+        IndexName::SeatedParticipants,
         &session.id.to_be_bytes(),
     )?;
     let mut freed = 0_u32;
@@ -127,4 +135,109 @@ pub fn renew_seat(
         hold_seat(txn, session, participant, now)?;
         Ok(true)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use droply_models::{DropinParticipant, DropinParticipantId};
+
+    use super::DropinSeat;
+    use crate::Error;
+    use crate::dropins::join_dropin;
+    use crate::dropins::tests::{joining, room};
+    use crate::store::{IndexName, PageRequest, Store};
+
+    /// Regression: a full room's take-back read every participant row the
+    /// session ever had, departed ones included (they stay: their messages
+    /// name them), so in a drop-in open for hours each join into a full
+    /// room read thousands of rows inside its write. It now reads the
+    /// seated participants only, and still frees the lapsed seats and
+    /// keeps the count right.
+    #[test]
+    fn a_join_into_a_full_room_reads_only_the_seated_participants() {
+        let (store, session, _, _) = room();
+        let prefix = session.id.to_be_bytes();
+        store
+            .write(|txn| {
+                let now = txn.now();
+                for n in 0..300 {
+                    txn.create(DropinParticipant {
+                        id: DropinParticipantId::new(0),
+                        session_id: session.id,
+                        user_id: None,
+                        anonymous_name: Some(format!("Gone {n}")),
+                        joined_at: now,
+                        left_at: Some(now),
+                        is_active: false,
+                    })?;
+                }
+                Ok(())
+            })
+            .expect("the rows of guests who left");
+        let seated: Vec<DropinParticipant> = (0..session.max_participants)
+            .map(|n| {
+                let name = format!("Guest {n}");
+                join_dropin(&store, &joining(&session, None, Some(name.as_str())))
+                    .expect("a seat")
+                    .participant
+            })
+            .collect();
+        let full = join_dropin(&store, &joining(&session, None, Some("Late")));
+        assert!(
+            matches!(full, Err(Error::DropinFull { max: 10 })),
+            "every seat is held: {full:?}"
+        );
+        let seated_entries = |store: &Store| {
+            store
+                .count_index(IndexName::SeatedParticipants, &prefix)
+                .expect("count")
+        };
+        assert_eq!(
+            seated_entries(&store),
+            11,
+            "the host and the ten seated guests, none of the 300 who left"
+        );
+        // Nobody renewed the first three seats: each lapsed when it was taken.
+        store
+            .write(|txn| {
+                for participant in &seated[..3] {
+                    txn.put(DropinSeat {
+                        participant_id: participant.id,
+                        session_id: session.id,
+                        held_until: participant.joined_at,
+                    })?;
+                }
+                Ok(())
+            })
+            .expect("three lapsed seats");
+
+        let late = join_dropin(&store, &joining(&session, None, Some("Late")))
+            .expect("a lapsed seat is taken back for the late guest");
+
+        assert_eq!(late.session.current_participants, 8, "10 - 3 + 1");
+        for participant in &seated[..3] {
+            let row: DropinParticipant = store.require(participant.id).expect("row");
+            assert!(!row.is_active && row.left_at.is_some(), "{row:?} left");
+        }
+        for participant in &seated[3..] {
+            let row: DropinParticipant = store.require(participant.id).expect("row");
+            assert!(row.is_active && row.left_at.is_none(), "{row:?} kept");
+        }
+        let listed: Vec<DropinParticipantId> = store
+            .list_index::<DropinParticipant>(
+                IndexName::SeatedParticipants,
+                &prefix,
+                &PageRequest::first(100),
+            )
+            .expect("seated")
+            .items
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(listed.len(), 9, "the host, seven guests and the late one");
+        assert!(listed.contains(&late.participant.id));
+        assert!(seated[..3].iter().all(|p| !listed.contains(&p.id)));
+        let report = store.verify_integrity().expect("verify");
+        assert!(report.is_consistent(), "{:?}", report.problems);
+    }
 }

@@ -1,5 +1,6 @@
 //! Drop-in Q&A sessions, participants and messages as records: sessions by
-//! host, the open ones (for search) and by unique session code; participants by session; messages by
+//! host, the open ones (for search) and by unique session code; participants by session, by user
+//! and, while in their room, among the seated of their session; messages by
 //! session in id order (the order a room delivers them in). Message rows of
 //! format 1 (before answers and removals) are read as format 2 with neither.
 
@@ -60,6 +61,12 @@ impl Record for DropinParticipant {
             entries.push(IndexEntry {
                 index: IndexName::ParticipantsByUser,
                 prefix: user.to_be_bytes().to_vec(),
+            });
+        }
+        if self.is_active {
+            entries.push(IndexEntry {
+                index: IndexName::SeatedParticipants,
+                prefix: self.session_id.to_be_bytes().to_vec(),
             });
         }
         entries

@@ -263,11 +263,16 @@ pub enum IndexName {
     /// Drop-in participants by the user they are (guests have no entry),
     /// in id order: a user's rows in one drop-in or in all of them.
     ParticipantsByUser,
+    /// Drop-in participants still in their room (active; one who left has
+    /// no entry), by session, in id order: what a full room's take-back of
+    /// lapsed seats reads, bounded by the seats rather than by everyone
+    /// who ever joined.
+    SeatedParticipants,
 }
 
 impl IndexName {
     /// Every index.
-    pub const ALL: [IndexName; 39] = [
+    pub const ALL: [IndexName; 40] = [
         IndexName::BookingsByBooker,
         IndexName::BookingsByProvider,
         IndexName::FavoritesByUser,
@@ -307,6 +312,7 @@ impl IndexName {
         IndexName::LoginAttemptsByExpiry,
         IndexName::CountedViewsByExpiry,
         IndexName::ParticipantsByUser,
+        IndexName::SeatedParticipants,
     ];
 
     /// The tree's name on disk.
@@ -351,6 +357,7 @@ impl IndexName {
             IndexName::LoginAttemptsByExpiry => "idx/login_attempts_by_expiry",
             IndexName::CountedViewsByExpiry => "idx/counted_views_by_expiry",
             IndexName::ParticipantsByUser => "idx/participants_by_user",
+            IndexName::SeatedParticipants => "idx/seated_participants",
         }
     }
 }

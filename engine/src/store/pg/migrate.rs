@@ -72,6 +72,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         13,
         include_str!("../../../migrations/postgres/0013_stripe_account_keys.sql"),
     ),
+    (
+        14,
+        include_str!("../../../migrations/postgres/0014_seated_participants.sql"),
+    ),
 ];
 
 /// The Rust steps, by the version they complete.
@@ -85,7 +89,7 @@ const STEPS: &[(i32, Step)] = &[
 const MIGRATION_LOCK: i64 = 0x6472_6f70_6c79_0001;
 
 /// The latest schema version this build knows.
-pub(crate) const LATEST: i32 = 13;
+pub(crate) const LATEST: i32 = 14;
 
 /// Applies every migration the database has not seen; returns the version it is at.
 pub(crate) fn run(client: &mut Client) -> Result<i32> {
@@ -232,7 +236,12 @@ mod tests {
 
     use crate::Store;
 
-    /// SQL that takes a database at version 13 back to version 12's shape:
+    /// SQL that takes a database at version 14 back to version 13's shape:
+    /// the index of seated drop-in participants, dropped.
+    const UNDO_VERSION_14: &str = "DROP TABLE idx_seated_participants;";
+
+    /// SQL that takes a database at version 13 back to version 12's shape
+    /// (after [`UNDO_VERSION_14`]):
     /// the unique key of connected Stripe accounts, dropped.
     const UNDO_VERSION_13: &str = "DROP TABLE uniq_stripe_account;";
 
@@ -286,9 +295,10 @@ mod tests {
                 ],
             )
             .expect("old key");
-        // Back to version 5's shape: what versions 7 to 13 changed undone.
+        // Back to version 5's shape: what versions 7 to 14 changed undone.
         let undo = format!(
-            "{UNDO_VERSION_13}
+            "{UNDO_VERSION_14}
+             {UNDO_VERSION_13}
              {UNDO_VERSION_12}
              {UNDO_VERSIONS_10_AND_11}
              DROP TABLE calendar_revocation;
@@ -319,7 +329,9 @@ mod tests {
         write_owing_rows(&store, None, 20);
         // Back to version 9's shape: neither list yet (nor version 11's tables).
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-        let undo = format!("{UNDO_VERSION_13}\n{UNDO_VERSION_12}\n{UNDO_VERSIONS_10_AND_11}");
+        let undo = format!(
+            "{UNDO_VERSION_14}\n{UNDO_VERSION_13}\n{UNDO_VERSION_12}\n{UNDO_VERSIONS_10_AND_11}"
+        );
         back_to_version(&mut client, 9, &undo);
         drop(store);
         let store = Store::open_postgres(&url).expect("open at version 9");
@@ -373,7 +385,7 @@ mod tests {
             .expect("ann joins")
             .id;
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-        let undo = format!("{UNDO_VERSION_13}\n{UNDO_VERSION_12}");
+        let undo = format!("{UNDO_VERSION_14}\n{UNDO_VERSION_13}\n{UNDO_VERSION_12}");
         back_to_version(&mut client, 11, &undo);
         drop(store);
         let store = Store::open_postgres(&url).expect("open at version 11");
@@ -414,7 +426,11 @@ mod tests {
             .expect("bob")
             .id;
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-        back_to_version(&mut client, 12, UNDO_VERSION_13);
+        back_to_version(
+            &mut client,
+            12,
+            &format!("{UNDO_VERSION_14}\n{UNDO_VERSION_13}"),
+        );
         // Version 12 did not keep bob from holding ann's account.
         client
             .execute(
@@ -443,5 +459,67 @@ mod tests {
             "only the shared account is reported: {:?}",
             report.problems
         );
+    }
+
+    /// Regression: a full drop-in's take-back read every participant row
+    /// the session ever had; a database from before the index of seated
+    /// participants gets it filled with those still in their room and none
+    /// who left (the integrity check compares every key).
+    #[test]
+    fn version_14_indexes_the_seated_drop_in_participants() {
+        use droply_models::{DropinParticipant, DropinParticipantId, DropinSessionId, Timestamp};
+
+        let url = droply_test_support::postgres::fresh_database();
+        let store = Store::open_postgres(&url).expect("open");
+        let host = store
+            .users()
+            .create(crate::test_rows::user("hana", "Tax advisor"))
+            .expect("hana");
+        let new = crate::dropins::NewDropin {
+            topic: "Ask me".to_owned(),
+            description: String::new(),
+            max_participants: 10,
+            is_anonymous: true,
+            starts_at: None,
+            duration_minutes: 60,
+        };
+        let session: DropinSessionId = crate::dropins::open_dropin(&store, host.id, &new)
+            .expect("open")
+            .id;
+        let guest = |is_active: bool| DropinParticipant {
+            id: DropinParticipantId::new(0),
+            session_id: session,
+            user_id: None,
+            anonymous_name: Some("Guest".to_owned()),
+            joined_at: Timestamp::now(),
+            left_at: (!is_active).then(Timestamp::now),
+            is_active,
+        };
+        let seated = store
+            .write(|txn| {
+                txn.create(guest(false))?;
+                txn.create(guest(true))
+            })
+            .expect("one guest left, one seated")
+            .id;
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        back_to_version(&mut client, 13, UNDO_VERSION_14);
+        drop(store);
+        let store = Store::open_postgres(&url).expect("open at version 13");
+        let found: Vec<DropinParticipantId> = store
+            .list_index::<DropinParticipant>(
+                crate::store::IndexName::SeatedParticipants,
+                &session.to_be_bytes(),
+                &crate::store::PageRequest::first(10),
+            )
+            .expect("seated")
+            .items
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(found.len(), 2, "the host and the seated guest: {found:?}");
+        assert!(found.contains(&seated));
+        let report = store.verify_integrity().expect("verify");
+        assert!(report.is_consistent(), "{:?}", report.problems);
     }
 }
