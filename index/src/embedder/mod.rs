@@ -12,8 +12,9 @@
 //! helper thread by `spin_join`) and one fused pass for everything in between; `simd`
 //! compiles those passes for the CPU's vector width; `precision`,
 //! `calibration`, `int8_matmul` and `int8_kernels` are the opt-in int8 batch path;
-//! `query_cache` keeps recent query embeddings; and `query_batch` runs concurrent queries'
-//! forward passes as one batch.
+//! `query_cache` keeps recent query embeddings; `query_batch` runs concurrent queries'
+//! forward passes as one batch; and `query_pool` runs them on a rayon pool of their own,
+//! apart from bulk embedding on the global pool.
 
 mod attention;
 #[cfg(target_arch = "x86_64")]
@@ -33,6 +34,7 @@ mod precision;
 mod pypi_wheel;
 mod query_batch;
 mod query_cache;
+mod query_pool;
 pub(crate) mod simd;
 mod small_matmul;
 mod spin_join;
@@ -159,7 +161,8 @@ impl Embedder {
     /// length (all zeros only for a text the model sees as empty of meaning, never NaN).
     ///
     /// The texts are sorted by length and cut into batches of similar lengths, and the
-    /// batches run in parallel on rayon's pool; the result does not depend on the batching.
+    /// batches run in parallel on rayon's global pool (queries have a pool of their own); the
+    /// result does not depend on the batching.
     pub fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         let sequences: Vec<Vec<u32>> = texts
             .par_iter()
@@ -223,11 +226,79 @@ impl Embedder {
     }
 }
 
-/// Runs a query's forward pass on one of rayon's workers. Concurrent queries batched
-/// together can have more rows than the few-row kernel takes, and then run candle's
-/// matmul, which splits its work on rayon's pool: called from a thread outside the pool,
-/// it would hand all of it to the pool and put the caller to sleep until it is done, two
-/// thread switches per matmul.
+/// Runs a query's forward pass on a worker of the query pool (`query_pool`), not on rayon's
+/// global pool, where it would wait behind bulk embedding's batches. On a worker rather than
+/// the caller's thread: concurrent queries batched together can have more rows than the
+/// few-row kernel takes, and then run candle's matmul, which splits its work on the current
+/// rayon pool: called from a thread outside the pool, it would hand all of it to the pool
+/// and put the caller to sleep until it is done, two thread switches per matmul.
 fn on_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
-    rayon::scope(|_| work())
+    query_pool::install(work)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::sync::{Arc, Condvar, Mutex, PoisonError};
+    use std::thread;
+    use std::time::Duration;
+
+    use super::{on_pool, query_pool};
+
+    /// Holds every worker of rayon's global pool until dropped, as a bulk `embed_batch`
+    /// does with batches of hundreds of milliseconds each.
+    struct BusyGlobalPool {
+        released: Arc<(Mutex<bool>, Condvar)>,
+    }
+
+    impl BusyGlobalPool {
+        fn occupy() -> Self {
+            let released = Arc::new((Mutex::new(false), Condvar::new()));
+            let workers = rayon::current_num_threads();
+            let (started_tx, started_rx) = mpsc::channel();
+            for _ in 0..workers {
+                let released = Arc::clone(&released);
+                let started = started_tx.clone();
+                rayon::spawn(move || {
+                    let _ = started.send(());
+                    let (lock, condvar) = &*released;
+                    let mut done = lock.lock().unwrap_or_else(PoisonError::into_inner);
+                    while !*done {
+                        done = condvar.wait(done).unwrap_or_else(PoisonError::into_inner);
+                    }
+                });
+            }
+            for _ in 0..workers {
+                started_rx.recv().expect("a global worker starts its job");
+            }
+            BusyGlobalPool { released }
+        }
+    }
+
+    impl Drop for BusyGlobalPool {
+        fn drop(&mut self) {
+            let (lock, condvar) = &*self.released;
+            *lock.lock().unwrap_or_else(PoisonError::into_inner) = true;
+            condvar.notify_all();
+        }
+    }
+
+    #[test]
+    fn a_query_forward_pass_runs_on_the_query_pool_not_behind_bulk_embedding() {
+        let busy = BusyGlobalPool::occupy();
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let ran_on = on_pool(|| thread::current().name().map(str::to_owned));
+            let _ = tx.send(ran_on);
+        });
+        let ran_on = rx.recv_timeout(Duration::from_secs(10));
+        drop(busy);
+        let ran_on = ran_on
+            .expect("the query's forward pass waited behind the busy global pool")
+            .expect("the forward pass ran on an unnamed thread");
+        assert!(
+            ran_on.starts_with(query_pool::THREAD_PREFIX),
+            "the forward pass ran on {ran_on}"
+        );
+    }
 }

@@ -11,7 +11,8 @@
 //!
 //! `DROPLY_SIMD=avx2` (or `baseline`) caps the level at start-up, VNNI included, so the
 //! kernels an AVX2-only CPU runs can be measured and tested on a wider one; it never
-//! raises the level above what the CPU reports.
+//! raises the level above what the CPU reports. Any other value caps nothing and is
+//! reported once with a `tracing` warning.
 
 /// Defines a function whose body is compiled for AVX-512, AVX2 + FMA and the baseline,
 /// and which runs the best version the CPU supports.
@@ -101,10 +102,7 @@ fn level() -> u8 {
         return known;
     }
     let detected = detected_level();
-    let cap = std::env::var("DROPLY_SIMD")
-        .ok()
-        .and_then(|name| parse_cap(&name));
-    let level = cap.map_or(detected as u8, |cap| (detected as u8).min(cap as u8));
+    let level = cap_from_env().map_or(detected as u8, |cap| (detected as u8).min(cap as u8));
     LEVEL.store(level, Ordering::Relaxed);
     level
 }
@@ -128,7 +126,30 @@ fn detected_level() -> Level {
     }
 }
 
-/// The level a `DROPLY_SIMD` value names; anything else caps nothing.
+/// The cap `DROPLY_SIMD` sets, if any. A value that names no level caps nothing (the
+/// binary keeps running with the CPU's own level) but is reported once with a warning, so
+/// a typo such as `avx-2` does not pass silently for a capped run.
+#[cfg(target_arch = "x86_64")]
+fn cap_from_env() -> Option<Level> {
+    let value = std::env::var("DROPLY_SIMD").ok()?;
+    if value.trim().is_empty() {
+        return None;
+    }
+    let cap = parse_cap(&value);
+    if cap.is_none() {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            tracing::warn!(
+                value = %value,
+                "DROPLY_SIMD names no level (avx512, avx2 or baseline); the dispatch is not capped"
+            );
+        });
+    }
+    cap
+}
+
+/// The level a `DROPLY_SIMD` value names (`avx512`, `avx2` or `baseline`, any case);
+/// anything else is `None`.
 #[cfg(target_arch = "x86_64")]
 fn parse_cap(name: &str) -> Option<Level> {
     match name.trim().to_ascii_lowercase().as_str() {
@@ -156,20 +177,41 @@ mod tests {
         assert!(matches!(parse_cap(" AVX512 "), Some(Level::Avx512)));
         assert!(matches!(parse_cap("baseline"), Some(Level::Baseline)));
         assert!(parse_cap("sse4").is_none());
+        assert!(parse_cap("avx-2").is_none());
         assert!(parse_cap("").is_none());
     }
 
     #[test]
     fn the_level_run_is_the_cpus_capped_by_droply_simd() {
         let detected = detected_level() as u8;
-        let expected = match std::env::var("DROPLY_SIMD")
-            .ok()
-            .and_then(|n| parse_cap(&n))
-        {
-            Some(cap) => detected.min(cap as u8),
-            None => detected,
-        };
-        assert_eq!(level(), expected);
-        assert_eq!(allows_vnni(), expected == detected);
+        let run = level();
+        match std::env::var("DROPLY_SIMD") {
+            Ok(value) if !value.trim().is_empty() => {
+                // A capped run (CI's "narrower kernels" step) must name a real level: a
+                // value that caps nothing would run the widest kernels and test nothing new.
+                let Some(cap) = parse_cap(&value) else {
+                    panic!("DROPLY_SIMD={value:?} names no level (avx512, avx2 or baseline)");
+                };
+                let cap = cap as u8;
+                println!(
+                    "DROPLY_SIMD={value}: cap {cap}, CPU {detected}, run {run} ({})",
+                    level_name()
+                );
+                assert!(run <= cap, "level {run} runs above the cap {cap}");
+                assert!(
+                    run <= detected,
+                    "level {run} runs above the CPU's {detected}"
+                );
+            }
+            _ => {
+                println!(
+                    "DROPLY_SIMD unset: CPU {detected}, run {run} ({})",
+                    level_name()
+                );
+                assert_eq!(run, detected);
+            }
+        }
+        assert!(run >= Level::Baseline as u8);
+        assert_eq!(allows_vnni(), run == detected);
     }
 }
