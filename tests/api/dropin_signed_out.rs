@@ -22,7 +22,7 @@ fn a_hosts_socket_is_closed_with_4002_once_the_host_signs_out_everywhere() {
     let (host, id, tokens) = anonymous_room(&app, "Signed out", &["Owl"]);
     let addr = app.addr;
     let rt = runtime();
-    let (mut host_client, owl, question) = rt.block_on(async {
+    let (mut host_client, mut owl, question) = rt.block_on(async {
         let mut host_client = connect(addr, &live_path(id), Some(&host))
             .await
             .expect("the host's bearer token");
@@ -61,8 +61,17 @@ fn a_hosts_socket_is_closed_with_4002_once_the_host_signs_out_everywhere() {
         };
         let remove = json!({"type": "remove", "message_id": question});
         let sent = host_client.send_text(remove.to_string()).await;
-        // Time for a removal to be stored, had it gone through.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // A later message, which must be stored: once it comes back through
+        // the room's feed, a removal sent before it (had the host's connection
+        // taken it) would have been handled by then.
+        owl.send(&json!({"type": "question", "content": "Anyone left?"}))
+            .await;
+        loop {
+            let frame = owl.next_kind("message").await;
+            if frame["type"] == "question" && frame["content"] == "Anyone left?" {
+                break;
+            }
+        }
         (ended, sent)
     });
     assert_eq!(

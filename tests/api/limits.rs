@@ -75,6 +75,53 @@ fn start_slow_request(app: &TestApp) -> TcpStream {
     stream
 }
 
+/// Sends `GET /health` on the kept-alive `stream` and waits for the start of
+/// its answer: proof that the server has accepted the connection, and the
+/// moment its request ended (its slot's last activity) is past.
+fn answer_health(stream: &mut TcpStream) {
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("send");
+    let mut first = [0u8; 12];
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    stream.read_exact(&mut first).expect("answer");
+    assert_eq!(&first, b"HTTP/1.1 200");
+}
+
+/// The gauge `name` as `/metrics` reports it now (0 when absent).
+fn gauge(app: &TestApp, name: &str) -> f64 {
+    app.get("/metrics")
+        .raw
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .unwrap_or(0.0)
+}
+
+/// Waits, with a deadline generous for a loaded machine, until `/metrics`
+/// (always answered) counts at least `want` requests in flight.
+fn wait_for_in_flight(app: &TestApp, want: f64) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = gauge(app, "droply_requests_in_flight");
+        if now >= want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{now} requests in flight, not {want}, after 15 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn read_answer(stream: &mut TcpStream) -> crate::app::Response {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -128,10 +175,12 @@ fn the_connection_cap_makes_room_by_closing_the_idlest_connection() {
         },
         |config| config,
     );
+    // Each connection answers a request before the next opens, so the server
+    // has accepted it and the younger one was active strictly later.
     let mut oldest = app.connect(None);
-    std::thread::sleep(Duration::from_millis(50));
-    let _younger = app.connect(None);
-    std::thread::sleep(Duration::from_millis(50));
+    answer_health(&mut oldest);
+    let mut younger = app.connect(None);
+    answer_health(&mut younger);
     // Both slots hold idle connections: a new one is served in place of the oldest.
     let health = app.get("/health");
     assert_eq!(health.status, 200, "{}", health.raw);
@@ -147,19 +196,34 @@ fn the_connection_cap_refuses_connections_when_every_one_is_busy() {
         },
         |config| config,
     );
+    // The first slow request is being handled once `/metrics` (on the other
+    // slot, closed again after) counts it in flight.
     let first = start_slow_request(&app);
-    let _second = start_slow_request(&app);
-    std::thread::sleep(Duration::from_millis(300));
-    let started = Instant::now();
-    let mut refused = app.connect(None);
-    let _ = refused.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    let mut answer = Vec::new();
-    refused
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("read timeout");
-    let _ = refused.read_to_end(&mut answer);
+    wait_for_in_flight(&app, 1.0);
+    // The second cannot be watched that way: with both slots taken, any probe
+    // is the third connection. While its headers are still being read it is
+    // idle, so the third connection takes its slot and is answered; then it
+    // is opened again (a fresh slow request), until the deadline.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let (_second, answer, took) = loop {
+        let second = start_slow_request(&app);
+        let started = Instant::now();
+        let mut refused = app.connect(None);
+        let _ = refused.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let mut answer = Vec::new();
+        refused
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("read timeout");
+        let _ = refused.read_to_end(&mut answer);
+        let took = started.elapsed();
+        if answer.is_empty() || Instant::now() >= deadline {
+            break (second, answer, took);
+        }
+        drop(second);
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
-    assert!(started.elapsed() < Duration::from_secs(2), "closed at once");
+    assert!(took < Duration::from_secs(2), "closed at once: {took:?}");
     // Once a busy connection goes, new ones are served again.
     drop(first);
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -186,7 +250,7 @@ fn a_saturated_server_answers_overloaded() {
         |config| config,
     );
     let _busy = [start_slow_request(&app), start_slow_request(&app)];
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_in_flight(&app, 2.0);
     let started = Instant::now();
     let refused = app.get("/v1/experts");
     assert_eq!(

@@ -3,7 +3,12 @@
 //! on the second store backend (`droply_test_support::postgres` gives the
 //! databases). Left out are the tests that are about one backend's files or
 //! already run on both: the command line's import and migrate, the two-node
-//! tests, and the search readiness tests (a sled store opened beside the app).
+//! tests (`multi_node`, `multi_node_live`, and `meeting_signal_close`, which
+//! needs their nodes and whose two-node test already runs over PostgreSQL),
+//! and the search readiness tests (a sled store opened beside the app). Also
+//! left out, as they test HTTP and page behaviour that does not depend on the
+//! store: `hsts_settings` (the `Strict-Transport-Security` header) and
+//! `socket_origin` (the live sockets' `Origin` check).
 #![allow(
     dead_code,
     reason = "the helpers only the left-out tests use are not called here"
@@ -43,6 +48,8 @@ mod content_purchases;
 mod content_sale_rules;
 #[path = "../api/cookie_prefix.rs"]
 mod cookie_prefix;
+#[path = "../api/dates.rs"]
+mod dates;
 #[path = "../api/dispute_refunds.rs"]
 mod dispute_refunds;
 #[path = "../api/disputes.rs"]
@@ -103,6 +110,8 @@ mod pages_content;
 mod pages_dropin;
 #[path = "../api/pages_form_errors.rs"]
 mod pages_form_errors;
+#[path = "../api/pages_navigation.rs"]
+mod pages_navigation;
 #[path = "../api/pages_profile.rs"]
 mod pages_profile;
 #[path = "../api/pages_schedule.rs"]
@@ -111,6 +120,8 @@ mod pages_schedule;
 mod pages_signup;
 #[path = "../api/pages_stripe_return.rs"]
 mod pages_stripe_return;
+#[path = "../api/pages_times.rs"]
+mod pages_times;
 #[path = "../api/password_change.rs"]
 mod password_change;
 #[path = "../api/payment_webhooks.rs"]

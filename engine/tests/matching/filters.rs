@@ -217,7 +217,22 @@ fn bookable_within_days_needs_an_open_slot_in_time() {
     let mut both = within(30);
     both.sort();
     assert_eq!(both, [open, blocked]);
-    assert!(days_from_now(14) > days_from_now(7));
+    // The blocked expert's first open slot is Tuesday 8 Dec 08:00 in Berlin (07:00 UTC):
+    // past a 13-day deadline (7 Dec 09:00 UTC), within a 14-day one (8 Dec 09:00 UTC).
+    let first_slot = at("2026-12-08T07:00:00Z");
+    assert!(days_from_now(13) < first_slot && first_slot <= days_from_now(14));
+    assert_eq!(
+        within(13),
+        [open],
+        "the first slot after the block is past 13 days"
+    );
+    let mut fourteen = within(14);
+    fourteen.sort();
+    assert_eq!(
+        fourteen,
+        [open, blocked],
+        "the first slot after the block is within 14 days"
+    );
 }
 
 #[test]
