@@ -6,6 +6,7 @@
 //! `limits` every limit enforced at the edge, `telemetry` installs the log
 //! subscriber, and `error` the crate's one error type.
 
+mod busy_body;
 pub mod cli;
 pub mod connection_slots;
 pub mod error;

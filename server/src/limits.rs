@@ -106,6 +106,11 @@ impl Default for Limits {
     }
 }
 
+/// How long a content upload may go without sending a byte before it is
+/// ended (`400 invalid_input`, nothing kept): a client trickling its body
+/// would otherwise hold a worker thread for the whole upload timeout.
+pub const UPLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Frames in a row a live connection may have refused, over its message
 /// rate or invalid (not JSON, an unknown type, a binary frame), before it
 /// is closed with 1008 (policy violation). Every data frame (text or
@@ -114,6 +119,15 @@ impl Default for Limits {
 /// ones and ends here; a frame taken (or refused for another reason, such
 /// as a peer not yet connected) starts the run again.
 pub const MAX_REFUSED_FRAMES_IN_A_ROW: u32 = 20;
+
+/// The burst of a booking call's signal relay, in frames: a WebRTC client
+/// trickles its ICE candidates one frame each, and a browser on a
+/// multi-homed machine gathers 10 to 40 of them within a second, besides
+/// its offer or answer, so the relay allows at least this many at once (or
+/// `--live-message-burst`, when larger) at the same sustained rate as
+/// drop-in rooms (`--live-message-rate`): a call's setup is never refused,
+/// and a flood is still limited and closed.
+pub const SIGNAL_RELAY_BURST: u32 = 64;
 
 /// The limits of live WebSocket connections: drop-in rooms and the WebRTC
 /// signal relay.

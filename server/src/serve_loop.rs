@@ -4,12 +4,19 @@
 //! read timeout (a connection that does not finish its request headers in
 //! time, also between requests on a kept-alive connection, is closed), and
 //! hands every request its peer address as axum's `ConnectInfo<SocketAddr>`
-//! (what the rate limits key on; forwarded headers are not trusted).
+//! (what the rate limits key on; forwarded headers are not trusted). A
+//! request counts as busy on its connection's slot until its response body
+//! is sent in full or dropped, so the cap never closes a connection that is
+//! still sending a download, unless its client stopped reading (no frame
+//! taken for [`crate::connection_slots::STALLED_SEND_LIMIT`]).
 //! [`bind`] makes a listener with a deep accept queue. A request may upgrade
 //! its connection (the live WebSocket routes): the upgraded connection then
-//! leaves the slot cap and counts against the live limits instead. When
-//! the shutdown future completes the loop stops accepting, lets requests in
-//! flight finish, and closes what is still open after the grace period.
+//! leaves the slot cap and counts against the live limits instead, and runs
+//! in a task of its own, which holds a place in [`UpgradedConnections`].
+//! When the shutdown future completes the loop stops accepting, tells the
+//! upgraded connections to close (each sends its close frame, 1001, and
+//! cleans up), lets requests in flight finish, waits for both, and closes
+//! what is still open after the grace period.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -28,9 +35,12 @@ use hyper::server::conn::http1::{Builder as Http1Builder, UpgradeableConnection}
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tokio_util::task::TaskTracker;
+use tokio_util::task::task_tracker::TaskTrackerToken;
 use tower::ServiceExt;
 
+use crate::busy_body::BusyBody;
 use crate::connection_slots::{ConnectionSlots, SlotHandle};
 
 /// The largest buffer a connection reads a request into; request headers
@@ -66,14 +76,60 @@ pub struct ConnectionSettings {
     pub shutdown_grace: Duration,
 }
 
+/// The connections upgraded off the loop (the live WebSockets). Once
+/// upgraded, a connection leaves hyper's and runs in a task of its own,
+/// which neither the loop's tracker nor its stop flag reaches: so each
+/// holds a place here ([`hold`](Self::hold), taken before the upgrade, let
+/// go when it ends) and watches [`stopping`](Self::stopping). When
+/// shutdown begins the loop tells them to close and waits for them within
+/// the grace period, so each sends its close frame (1001, going away) and
+/// runs its cleanup before the runtime stops.
+#[derive(Debug, Clone, Default)]
+pub struct UpgradedConnections {
+    stopping: CancellationToken,
+    open: TaskTracker,
+}
+
+impl UpgradedConnections {
+    /// None yet, shutdown not begun.
+    pub fn new() -> Self {
+        UpgradedConnections::default()
+    }
+
+    /// A place for one connection: shutdown waits (within the grace
+    /// period) until it is dropped.
+    pub fn hold(&self) -> TaskTrackerToken {
+        self.open.token()
+    }
+
+    /// Resolves once shutdown has begun (at once if it has): the
+    /// connection should close with 1001 and end.
+    pub fn stopping(&self) -> WaitForCancellationFuture<'_> {
+        self.stopping.cancelled()
+    }
+
+    /// Begins shutdown: every connection is told to close.
+    fn stop(&self) {
+        self.stopping.cancel();
+        self.open.close();
+    }
+
+    /// Resolves once shutdown has begun and no place is held.
+    async fn closed(&self) {
+        self.open.wait().await;
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` completes, each connection
-/// under a slot of `slots`; then lets the requests in flight finish, for at
+/// under a slot of `slots`; then tells the connections in `upgraded` to
+/// close and lets the requests in flight finish, waiting for both for at
 /// most the grace period.
 pub async fn serve_connections(
     listener: TcpListener,
     app: Router,
     slots: Arc<ConnectionSlots>,
     settings: ConnectionSettings,
+    upgraded: UpgradedConnections,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let mut http = Http1Builder::new();
@@ -108,7 +164,7 @@ pub async fn serve_connections(
             let served = tokio::select! {
                 biased;
                 () = lease.evicted() => {
-                    tracing::debug!(%peer, "idle connection closed to make room");
+                    tracing::debug!(%peer, "idle or stalled connection closed to make room");
                     Ok(())
                 }
                 served = &mut connection => served,
@@ -124,9 +180,13 @@ pub async fn serve_connections(
         });
     }
     drop(listener);
+    upgraded.stop();
     let _ = stopping.send(true);
     connections.close();
-    if tokio::time::timeout(settings.shutdown_grace, connections.wait())
+    let everything = async {
+        tokio::join!(connections.wait(), upgraded.closed());
+    };
+    if tokio::time::timeout(settings.shutdown_grace, everything)
         .await
         .is_err()
     {
@@ -153,7 +213,8 @@ fn serve_one(
 }
 
 /// The router as one connection's hyper service: every request gets the
-/// peer address and counts as busy on the connection's slot until answered.
+/// peer address and counts as busy on the connection's slot until its
+/// response body is sent (see [`answer`]).
 #[derive(Debug, Clone)]
 struct ConnectionService {
     app: Router,
@@ -162,19 +223,31 @@ struct ConnectionService {
 }
 
 impl hyper::service::Service<Request<Incoming>> for ConnectionService {
-    type Response = Response;
+    type Response = Response<BusyBody>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<BusyBody>, Infallible>> + Send>>;
 
     fn call(&self, mut request: Request<Incoming>) -> Self::Future {
         request.extensions_mut().insert(ConnectInfo(self.peer));
-        let busy = self.slot.busy();
-        let answer = self.app.clone().oneshot(request.map(Body::new));
-        Box::pin(async move {
-            let answer = answer.await;
-            drop(busy);
-            answer
-        })
+        Box::pin(answer(self.app.clone(), &self.slot, request.map(Body::new)))
+    }
+}
+
+/// `app`'s answer to `request`, counting as busy on `slot` from now until
+/// the response body has been sent in full or dropped, not only until the
+/// handler returns: a download still sending is not an idle connection the
+/// cap may close.
+fn answer(
+    app: Router,
+    slot: &SlotHandle,
+    request: Request<Body>,
+) -> impl Future<Output = Result<Response<BusyBody>, Infallible>> + Send + use<> {
+    let busy = slot.busy();
+    let handled = app.oneshot(request);
+    async move {
+        handled
+            .await
+            .map(|response| response.map(|body| BusyBody::new(body, busy)))
     }
 }
 
@@ -191,4 +264,66 @@ async fn wait_after_accept_error(err: &std::io::Error) {
     }
     tracing::error!(error = %err, "accept failed; retrying shortly");
     tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::HttpBody;
+    use axum::routing::get;
+
+    use super::*;
+    use crate::connection_slots::SlotLease;
+
+    /// Whether `lease`'s connection was told to close within a moment.
+    async fn told_to_close(lease: &SlotLease) -> bool {
+        tokio::time::timeout(Duration::from_millis(50), lease.evicted())
+            .await
+            .is_ok()
+    }
+
+    /// A router whose `/download` answers with a body streamed in two chunks.
+    fn download_app() -> Router {
+        Router::new().route(
+            "/download",
+            get(|| async {
+                Body::from_stream(futures_util::stream::iter([
+                    Ok::<_, Infallible>("first "),
+                    Ok("second"),
+                ]))
+            }),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_download_still_sending_is_not_closed_as_the_idlest_connection() {
+        let slots = ConnectionSlots::new(2);
+        let downloading = slots.admit().expect("first connection");
+        let request = Request::get("/download")
+            .body(Body::empty())
+            .expect("request");
+        let response = answer(download_app(), &downloading.handle(), request)
+            .await
+            .unwrap_or_else(|never| match never {});
+        // The handler has returned; the body is not sent yet.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let idle = slots.admit().expect("second connection");
+        let newcomer = slots.admit().expect("third connection");
+        assert!(told_to_close(&idle).await, "the idle connection makes room");
+        assert!(!told_to_close(&downloading).await, "the download goes on");
+
+        // Once the body is sent in full the connection is idle again.
+        let _newcomer_busy = newcomer.handle().busy();
+        assert!(slots.admit().is_none(), "both connections are busy");
+        let mut body = response.into_body();
+        let mut sent = Vec::new();
+        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+        {
+            if let Ok(data) = frame.expect("a frame").into_data() {
+                sent.extend_from_slice(&data);
+            }
+        }
+        assert_eq!(sent, b"first second");
+        assert!(slots.admit().is_some(), "the finished download makes room");
+        assert!(told_to_close(&downloading).await);
+    }
 }

@@ -15,7 +15,7 @@ use crate::connection_slots::ConnectionSlots;
 use crate::http::{AppState, router};
 use crate::limits::Limits;
 use crate::pages::PageSettings;
-use crate::serve_loop::{ConnectionSettings, serve_connections};
+use crate::serve_loop::{ConnectionSettings, UpgradedConnections, serve_connections};
 
 /// The whole HTTP application over `engine`, under `limits`' request and
 /// rate limits.
@@ -24,8 +24,8 @@ pub fn app(engine: Engine, limits: &Limits) -> Router {
 }
 
 /// Serves `engine` (and its pages, under `pages`) on `listener` under `limits` until `shutdown` completes,
-/// then lets requests in flight finish. `/metrics` also reports the
-/// connections.
+/// then closes the live connections (1001) and lets requests in flight
+/// finish. `/metrics` also reports the connections.
 pub async fn serve_until(
     listener: tokio::net::TcpListener,
     engine: Engine,
@@ -36,11 +36,13 @@ pub async fn serve_until(
     let state = AppState::with_limits(engine, limits).with_pages(pages);
     let slots = ConnectionSlots::new(limits.max_connections);
     crate::http::register_connection_gauges(&state.metrics, &slots);
+    let upgraded = state.live.upgraded().clone();
     serve_connections(
         listener,
         router(state),
         slots,
         connection_settings(limits),
+        upgraded,
         shutdown,
     )
     .await;
@@ -49,6 +51,8 @@ pub async fn serve_until(
 
 /// Serves `app` on `listener` under `limits`' connection limits until
 /// `shutdown` completes (tests serve a router they changed through this too).
+/// The loop does not know `app`'s state: its live connections are not told
+/// to close at shutdown (use [`serve_until`] for that).
 pub async fn serve_app(
     listener: tokio::net::TcpListener,
     app: Router,
@@ -56,7 +60,15 @@ pub async fn serve_app(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let slots = ConnectionSlots::new(limits.max_connections);
-    serve_connections(listener, app, slots, connection_settings(limits), shutdown).await;
+    serve_connections(
+        listener,
+        app,
+        slots,
+        connection_settings(limits),
+        UpgradedConnections::new(),
+        shutdown,
+    )
+    .await;
     Ok(())
 }
 

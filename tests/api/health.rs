@@ -10,7 +10,17 @@ fn health_and_ready_answer() {
     assert_eq!(health.body["status"], "ok");
     let ready = app.get("/ready");
     assert_eq!(ready.status, 200);
-    assert_eq!(ready.body["users"], 0);
+    assert_eq!(ready.body["status"], "ready");
+}
+
+/// `/ready` is answered to anyone: it told them how many users the store holds.
+#[test]
+fn ready_does_not_publish_the_user_count() {
+    let app = spawn_app();
+    app.register("carl");
+    let ready = app.get("/ready");
+    assert_eq!(ready.status, 200, "{}", ready.raw);
+    assert!(ready.body.get("users").is_none(), "{}", ready.raw);
 }
 
 #[test]

@@ -3,10 +3,14 @@
 //! call's signal relay alike: a flood of malformed text frames or of binary
 //! frames is answered `rate_limited` past the burst and then closed with
 //! 1008 after a run of refused frames, while a burst of valid messages
-//! within the rate all go through, each counted once.
+//! within the rate all go through, each counted once. The relay's burst is
+//! at least [`SIGNAL_RELAY_BURST`], so a client's ICE candidates trickled
+//! at once all reach the other party.
+
+use std::time::Duration;
 
 use droply_models::BookingStatus;
-use droply_server::limits::{MAX_REFUSED_FRAMES_IN_A_ROW, Rate};
+use droply_server::limits::{LiveLimits, MAX_REFUSED_FRAMES_IN_A_ROW, Rate, SIGNAL_RELAY_BURST};
 use serde_json::json;
 
 use crate::app::TestApp;
@@ -17,10 +21,12 @@ use crate::meeting_signal::{booking, signal_path};
 /// Frames a flooding client sends at once.
 const FLOOD: usize = 200;
 /// The burst of the apps here; the rate refills one message a minute, so
-/// nothing refills while a test runs.
+/// nothing refills while a test runs. A signal relay's is
+/// [`SIGNAL_RELAY_BURST`], larger.
 const BURST: u32 = 5;
 
-/// An app whose live message rate is [`BURST`] at once, then one a minute.
+/// An app whose live message rate is [`BURST`] at once, then one a minute
+/// ([`SIGNAL_RELAY_BURST`] at once on a signal relay).
 fn tight_app() -> TestApp {
     live_app(|live| {
         live.message_rate = Rate {
@@ -183,14 +189,22 @@ fn a_flood_of_malformed_frames_on_the_signal_relay_is_rate_limited_then_closed_w
             carl.next().await.expect("presence"),
             json!({"type": "peer", "present": false})
         );
+        // The relay's burst is larger than a run of refused frames: spend
+        // all but [`BURST`] of it with valid signals first (refused, as the
+        // other party is not there yet, which starts no run), so the flood
+        // meets the rate as on a drop-in socket.
+        for _ in BURST..SIGNAL_RELAY_BURST {
+            carl.send(&json!({"type": "bye"})).await;
+            assert_eq!(carl.next_kind("error").await["code"], "invalid_state");
+        }
         let (codes, end) = flood(&mut carl, Junk::Both).await;
         assert_flood_refused(&codes, end, BURST as usize);
     });
 }
 
 /// Every frame is counted once on the relay too: a burst of valid signals
-/// within the rate all reach the other party, and only the next one is
-/// refused.
+/// within the relay's burst all reach the other party, and only the next
+/// one is refused.
 #[test]
 fn a_burst_of_valid_signals_within_the_rate_all_reach_the_other_party() {
     let app = tight_app();
@@ -208,13 +222,14 @@ fn a_burst_of_valid_signals_within_the_rate_all_reach_the_other_party() {
             .expect("provider");
         assert_eq!(hana.next().await.expect("presence")["present"], true);
         assert_eq!(carl.next().await.expect("presence")["present"], true);
-        for n in 0..BURST {
+        for n in 0..SIGNAL_RELAY_BURST {
+            let port = 50_000 + n;
             let candidate =
-                json!({"candidate": format!("candidate:{n} 1 udp 1 10.0.0.2 5440{n} typ host")});
+                json!({"candidate": format!("candidate:{n} 1 udp 1 10.0.0.2 {port} typ host")});
             carl.send(&json!({"type": "ice", "candidate": candidate}))
                 .await;
         }
-        for n in 0..BURST {
+        for n in 0..SIGNAL_RELAY_BURST {
             let frame = hana.next().await.expect("ice");
             assert_eq!(frame["type"], "ice", "{frame}");
             assert_eq!(frame["from"], "client");
@@ -228,5 +243,79 @@ fn a_burst_of_valid_signals_within_the_rate_all_reach_the_other_party() {
         carl.send(&json!({"type": "ice", "candidate": {"candidate": "one too many"}}))
             .await;
         assert_eq!(carl.next_kind("error").await["code"], "rate_limited");
+    });
+}
+
+/// ICE candidates a browser on a multi-homed machine gathers within a
+/// second.
+const CANDIDATES: u32 = 40;
+
+/// Sends `description` (`offer` or `answer`) from `sender` and, at once,
+/// [`CANDIDATES`] ICE candidates, one a frame, as a trickling WebRTC client
+/// does; checks that `receiver` gets every one, in order, and `sender` no
+/// error.
+async fn trickle(sender: &mut LiveClient, receiver: &mut LiveClient, description: &str) {
+    sender
+        .send(&json!({"type": description, "sdp": format!("v=0 {description}")}))
+        .await;
+    for n in 0..CANDIDATES {
+        let port = 50_000 + n;
+        let candidate = json!({
+            "candidate": format!("candidate:{n} 1 udp 1 10.0.0.2 {port} typ host"),
+            "sdpMid": "0"
+        });
+        sender
+            .send(&json!({"type": "ice", "candidate": candidate}))
+            .await;
+    }
+    let frame = receiver.next().await.expect(description);
+    assert_eq!(frame["type"], description, "{frame}");
+    for n in 0..CANDIDATES {
+        let frame = receiver
+            .next()
+            .await
+            .unwrap_or_else(|end| panic!("candidate {n} never came: {end:?}"));
+        assert_eq!(frame["type"], "ice", "candidate {n}: {frame}");
+        assert!(
+            frame["candidate"]["candidate"]
+                .as_str()
+                .is_some_and(|c| c.starts_with(&format!("candidate:{n} "))),
+            "candidate {n}: {frame}"
+        );
+    }
+    assert_eq!(
+        sender.next_within(Duration::from_millis(300)).await,
+        Err(Ended::TimedOut),
+        "the sender was answered: refused or closed"
+    );
+}
+
+/// Regression: the signal relay had the drop-in rooms' burst (20 at the
+/// default rate), so a WebRTC client trickling its ICE candidates one a
+/// frame (a browser on a multi-homed machine gathers 10 to 40 within a
+/// second) was refused `rate_limited` past its 20th frame and, 20 refused
+/// frames on, closed with 1008: a third-party client's call never set up.
+#[test]
+fn a_burst_of_ice_candidates_through_the_signal_relay_is_relayed_not_closed() {
+    let app = live_app(|live| live.message_rate = LiveLimits::default().message_rate);
+    let (client_id, client) = app.register("carl");
+    let (provider_id, provider) = app.register("hana");
+    let id = booking(&app, client_id, provider_id, 5, BookingStatus::Confirmed);
+    let addr = app.addr;
+    runtime().block_on(async move {
+        let mut carl = connect(addr, &signal_path(id), Some(&client))
+            .await
+            .expect("client");
+        assert_eq!(carl.next().await.expect("presence")["present"], false);
+        let mut hana = connect(addr, &signal_path(id), Some(&provider))
+            .await
+            .expect("provider");
+        assert_eq!(hana.next().await.expect("presence")["present"], true);
+        assert_eq!(carl.next().await.expect("presence")["present"], true);
+        trickle(&mut hana, &mut carl, "offer").await;
+        trickle(&mut carl, &mut hana, "answer").await;
+        // Both sides are still connected.
+        carl.send(&json!({"type": "bye"})).await;
+        assert_eq!(hana.next().await.expect("bye")["type"], "bye");
     });
 }

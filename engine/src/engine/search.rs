@@ -28,12 +28,10 @@ pub enum Recommendation {
     },
 }
 
-/// What `/ready` reports: the store's users and, when search is on, how far
-/// the index has got.
+/// What `/ready` reports: when search is on, how far the index has got,
+/// and whether this node leads the store-wide jobs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Readiness {
-    /// Users in the store.
-    pub users: usize,
     /// The search index's position, when this engine serves search.
     pub search: Option<SearchReadinessInfo>,
     /// Whether this node runs the store-wide background jobs, when it has
@@ -122,11 +120,9 @@ impl Engine {
     /// [`Error::SearchUnavailable`] says what the index is doing until then.
     pub fn readiness(&self) -> Result<Readiness> {
         self.store().check_writable()?;
-        let users = self.store().users().count();
         let leads_store_jobs = self.leads_store_jobs()?;
         let Some(search) = &self.inner.search else {
             return Ok(Readiness {
-                users,
                 search: None,
                 leads_store_jobs,
             });
@@ -137,7 +133,6 @@ impl Engine {
             .map_err(Error::SearchUnavailable)?;
         let status = search.index.status();
         Ok(Readiness {
-            users,
             search: Some(SearchReadinessInfo {
                 applied_seq: status.applied_seq,
                 indexed_experts: status.text_documents,

@@ -17,6 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::limits::parse_interval;
 use super::secret_values::secret;
+use super::urls::parse_service_url;
 use crate::{Error, Result};
 
 /// The calendar flags.
@@ -29,16 +30,16 @@ pub struct CalendarArgs {
     #[arg(long, env = "DROPLY_GOOGLE_CLIENT_SECRET", hide_env_values = true, value_parser = secret())]
     pub google_client_secret: Option<SecretString>,
     /// Google's consent page.
-    #[arg(long, env = "DROPLY_GOOGLE_AUTH_URL", default_value = GOOGLE_AUTH_URL)]
+    #[arg(long, env = "DROPLY_GOOGLE_AUTH_URL", default_value = GOOGLE_AUTH_URL, value_parser = parse_service_url)]
     pub google_auth_url: String,
     /// Google's token endpoint.
-    #[arg(long, env = "DROPLY_GOOGLE_TOKEN_URL", default_value = GOOGLE_TOKEN_URL)]
+    #[arg(long, env = "DROPLY_GOOGLE_TOKEN_URL", default_value = GOOGLE_TOKEN_URL, value_parser = parse_service_url)]
     pub google_token_url: String,
     /// Google's token revocation endpoint.
-    #[arg(long, env = "DROPLY_GOOGLE_REVOKE_URL", default_value = GOOGLE_REVOKE_URL)]
+    #[arg(long, env = "DROPLY_GOOGLE_REVOKE_URL", default_value = GOOGLE_REVOKE_URL, value_parser = parse_service_url)]
     pub google_revoke_url: String,
     /// The Calendar API's base URL.
-    #[arg(long, env = "DROPLY_GOOGLE_API_BASE", default_value = GOOGLE_API_BASE)]
+    #[arg(long, env = "DROPLY_GOOGLE_API_BASE", default_value = GOOGLE_API_BASE, value_parser = parse_service_url)]
     pub google_api_base: String,
     /// Where Google sends the browser back after consent (the callback route).
     #[arg(
@@ -90,5 +91,40 @@ impl CalendarArgs {
         };
         config.validate()?;
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Flags {
+        #[command(flatten)]
+        calendar: CalendarArgs,
+    }
+
+    /// Regression: Google's endpoints took plain http to any host, so the
+    /// client secret and people's tokens could cross the network in clear.
+    #[test]
+    fn google_urls_over_plain_http_to_another_host_are_refused() {
+        for flag in [
+            "--google-auth-url",
+            "--google-token-url",
+            "--google-revoke-url",
+            "--google-api-base",
+        ] {
+            let err = Flags::try_parse_from(["droply", flag, "http://google.internal/x"])
+                .expect_err(flag)
+                .to_string();
+            assert!(err.contains(flag), "{err}");
+            Flags::try_parse_from(["droply", flag, "http://127.0.0.1:9/x"]).expect(flag);
+        }
+        let defaults = Flags::try_parse_from(["droply"])
+            .expect("defaults")
+            .calendar;
+        assert_eq!(defaults.google_api_base, GOOGLE_API_BASE);
     }
 }

@@ -3,7 +3,9 @@
 //! limits) and the engine's sign-in limits (password-hashing permits, the
 //! sign-in throttle). Each flag has a `DROPLY_...` variable; durations are
 //! written like `500ms`, `10s`, `15m` or `1h`; a rate of 0 turns that rate
-//! limit off. Every interval flag (`--*-every`: how often a job or a ping
+//! limit off (except `--live-message-rate`, which is at least 1). The
+//! combinations a server cannot run under are refused by
+//! [`LimitArgs::validate`]. Every interval flag (`--*-every`: how often a job or a ping
 //! runs) is read by [`parse_interval`], the one rule that keeps it at
 //! [`MIN_INTERVAL`] or more.
 
@@ -13,12 +15,13 @@ use clap::Args;
 use droply_engine::EngineConfig;
 use droply_engine::accounts::{HashingLimits, LoginThrottleConfig};
 
+use crate::Error;
 use crate::limits::{Limits, LiveLimits, Rate};
 
 /// The limit flags.
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
-    /// Connections served at once; when all are taken, the connection idle
+    /// Connections served at once (at least 1); when all are taken, the connection idle
     /// longest is closed to make room, or the new one when none is idle.
     #[arg(long, env = "DROPLY_MAX_CONNECTIONS", default_value_t = 2048)]
     pub max_connections: usize,
@@ -31,7 +34,7 @@ pub struct LimitArgs {
     /// How long a content upload may take (instead of the request timeout).
     #[arg(long, env = "DROPLY_UPLOAD_TIMEOUT", default_value = "15m", value_parser = parse_duration)]
     pub upload_timeout: Duration,
-    /// Requests handled at once; more are answered `503 overloaded`.
+    /// Requests handled at once (at least 1); more are answered `503 overloaded`.
     #[arg(long, env = "DROPLY_MAX_IN_FLIGHT", default_value_t = 512)]
     pub max_in_flight: usize,
     /// Sign-ups and sign-ins a minute per client address (0: no limit).
@@ -74,7 +77,7 @@ pub struct LimitArgs {
     /// The largest live message a client may send, in bytes.
     #[arg(long, env = "DROPLY_LIVE_MAX_FRAME_BYTES", default_value_t = 16 * 1024)]
     pub live_max_frame_bytes: usize,
-    /// Live messages a minute per participant.
+    /// Live messages a minute per participant (at least 1: always limited).
     #[arg(long, env = "DROPLY_LIVE_MESSAGE_RATE", default_value_t = 60)]
     pub live_message_rate: u32,
     /// Live messages in one burst per participant.
@@ -83,7 +86,8 @@ pub struct LimitArgs {
     /// How often an idle live connection is pinged.
     #[arg(long, env = "DROPLY_LIVE_PING_EVERY", default_value = "20s", value_parser = parse_interval)]
     pub live_ping_every: Duration,
-    /// A live connection silent this long (not even a pong) is closed.
+    /// A live connection silent this long (not even a pong) is closed;
+    /// longer than `--live-ping-every`.
     #[arg(long, env = "DROPLY_LIVE_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
     pub live_idle_timeout: Duration,
     /// Messages buffered for one slow live client before it is disconnected.
@@ -138,6 +142,52 @@ impl LimitArgs {
             },
             trusted_proxies: self.trust_forwarded_for.clone(),
         }
+    }
+
+    /// Refuses, naming the flag, the limits a server cannot run under: no
+    /// connection or request slot (`--max-connections`, `--max-in-flight`
+    /// 0), a zero timeout (`--header-read-timeout`, `--request-timeout`,
+    /// `--upload-timeout`), live messages that cannot be sent
+    /// (`--live-max-frame-bytes` 0; `--live-message-rate` 0: live messages
+    /// are always rate-limited, so 0 does not mean "no limit" there), and an
+    /// `--live-idle-timeout` not longer than `--live-ping-every` (a quiet
+    /// connection would be closed at its first tick, before it was pinged).
+    /// `droply serve` calls it before it binds its address.
+    pub fn validate(&self) -> Result<(), Error> {
+        let refuse = |rule: String| -> Result<(), Error> { Err(Error::Config(rule)) };
+        for (flag, count) in [
+            ("--max-connections", self.max_connections),
+            ("--max-in-flight", self.max_in_flight),
+            ("--live-max-frame-bytes", self.live_max_frame_bytes),
+        ] {
+            if count == 0 {
+                return refuse(format!("{flag} must be at least 1"));
+            }
+        }
+        for (flag, timeout) in [
+            ("--header-read-timeout", self.header_read_timeout),
+            ("--request-timeout", self.request_timeout),
+            ("--upload-timeout", self.upload_timeout),
+        ] {
+            if timeout.is_zero() {
+                return refuse(format!("{flag} must be longer than 0"));
+            }
+        }
+        if self.live_message_rate == 0 {
+            return refuse(
+                "--live-message-rate must be at least 1 a minute: live messages are always \
+                 rate-limited (0 turns off the other rate limits, not this one)"
+                    .to_owned(),
+            );
+        }
+        if self.live_idle_timeout <= self.live_ping_every {
+            return refuse(format!(
+                "--live-idle-timeout ({:?}) must be longer than --live-ping-every ({:?}): \
+                 a quiet live connection would be closed before it was pinged",
+                self.live_idle_timeout, self.live_ping_every
+            ));
+        }
+        Ok(())
     }
 
     /// `config` with the engine's sign-in limits set from the flags.
@@ -219,10 +269,68 @@ mod tests {
     fn the_flag_defaults_are_the_default_limits() {
         let parsed = Command::try_parse_from(["droply"]).expect("parse");
         assert_eq!(parsed.limits.limits(), Limits::default());
+        parsed.limits.validate().expect("the defaults are valid");
         let engine = parsed.limits.apply_to(EngineConfig::new("unused"));
         let defaults = EngineConfig::new("unused");
         assert_eq!(engine.login_throttle, defaults.login_throttle);
         assert_eq!(engine.password_hashing, defaults.password_hashing);
+    }
+
+    /// The limit flags `flags`, parsed and checked.
+    fn validated(flags: &[&str]) -> Result<(), String> {
+        let mut argv = vec!["droply"];
+        argv.extend_from_slice(flags);
+        let parsed = Command::try_parse_from(argv).expect("parse");
+        parsed.limits.validate().map_err(|err| err.to_string())
+    }
+
+    /// Regression: `--live-idle-timeout 20s` with the default 20s ping (or
+    /// any idle timeout not longer than the ping interval) was taken, and
+    /// every quiet WebSocket was closed at its first tick, before its ping.
+    #[test]
+    fn an_idle_timeout_not_longer_than_the_ping_interval_is_refused_at_start() {
+        let refused: [&[&str]; 4] = [
+            &["--live-idle-timeout", "20s"],
+            &["--live-idle-timeout", "5s"],
+            &["--live-ping-every", "2m"],
+            &["--live-idle-timeout", "0"],
+        ];
+        for flags in refused {
+            let err = validated(flags).expect_err("refused");
+            assert!(
+                err.contains("--live-idle-timeout") && err.contains("--live-ping-every"),
+                "{err}"
+            );
+        }
+        validated(&["--live-ping-every", "5s", "--live-idle-timeout", "6s"]).expect("longer");
+    }
+
+    /// Regression: `--max-connections 0` and `--max-in-flight 0` were raised
+    /// to 1 without a word, and zero timeouts or a zero frame size were taken
+    /// (every request timed out, every live message was too large).
+    #[test]
+    fn zero_slots_timeouts_and_frame_sizes_are_refused_at_start() {
+        for flag in [
+            "--max-connections",
+            "--max-in-flight",
+            "--live-max-frame-bytes",
+            "--header-read-timeout",
+            "--request-timeout",
+            "--upload-timeout",
+        ] {
+            let err = validated(&[flag, "0"]).expect_err(flag);
+            assert!(err.contains(flag), "{err}");
+            validated(&[flag, "1"]).expect(flag);
+        }
+    }
+
+    /// Regression: `--live-message-rate 0` silently became 60 a minute,
+    /// while 0 turns the other rate limits off.
+    #[test]
+    fn a_live_message_rate_of_zero_is_refused_at_start() {
+        let err = validated(&["--live-message-rate", "0"]).expect_err("refused");
+        assert!(err.contains("--live-message-rate"), "{err}");
+        validated(&["--live-message-rate", "1"]).expect("one a minute");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod reindex;
 mod secret_values;
 mod serve;
 mod store_marker;
+mod urls;
 mod verify;
 mod video;
 

@@ -15,6 +15,7 @@ use secrecy::SecretString;
 
 use super::limits::{parse_duration, parse_interval};
 use super::secret_values::secret;
+use super::urls::{PublicUrl, parse_service_url};
 use crate::pages::{ONBOARDING_REFRESH_PATH, ONBOARDING_RETURN_PATH, PageSettings};
 use crate::{Error, Result};
 
@@ -38,8 +39,9 @@ pub struct PaymentArgs {
     /// (Stripe.js is loaded only with payments configured and this set).
     #[arg(long, env = "DROPLY_STRIPE_PUBLISHABLE_KEY")]
     pub stripe_publishable_key: Option<String>,
-    /// Stripe's API base URL (tests point it at a fake on loopback).
-    #[arg(long, env = "DROPLY_STRIPE_API_BASE", default_value = STRIPE_API_BASE)]
+    /// Stripe's API base URL: https, or plain http to a loopback host only
+    /// (tests point it at a fake there).
+    #[arg(long, env = "DROPLY_STRIPE_API_BASE", default_value = STRIPE_API_BASE, value_parser = parse_service_url)]
     pub stripe_api_base: String,
     /// The platform's fee in basis points (1500 = 15 %).
     #[arg(long, env = "DROPLY_PLATFORM_FEE_BPS", default_value_t = 1500, value_parser = clap::value_parser!(u32).range(0..=10_000))]
@@ -80,13 +82,15 @@ pub struct PaymentArgs {
     /// Days a reward waits before it is credited.
     #[arg(long, env = "DROPLY_REFERRAL_HOLD_DAYS", default_value_t = ReferralRules::default().hold_days)]
     pub referral_hold_days: u32,
-    /// The service's public base URL, where Stripe's onboarding returns.
+    /// The service's public base URL (http or https, a host, no query),
+    /// where Stripe's onboarding returns; https makes cookies `Secure`.
     #[arg(
         long,
         env = "DROPLY_PUBLIC_URL",
-        default_value = crate::pages::DEFAULT_PUBLIC_ORIGIN
+        default_value = crate::pages::DEFAULT_PUBLIC_ORIGIN,
+        value_parser = PublicUrl::parse
     )]
-    pub public_url: String,
+    pub public_url: PublicUrl,
 }
 
 impl PaymentArgs {
@@ -97,7 +101,7 @@ impl PaymentArgs {
             .stripe_publishable_key
             .clone()
             .filter(|key| !key.trim().is_empty() && self.stripe_secret_key.is_some());
-        PageSettings::for_public_url(&self.public_url, publishable)
+        PageSettings::for_public_url(self.public_url.as_str(), publishable)
     }
 
     /// The engine's payment configuration; a key without a webhook secret
@@ -106,7 +110,7 @@ impl PaymentArgs {
     pub fn config(&self) -> Result<PaymentsConfig> {
         let stripe = match (&self.stripe_secret_key, &self.stripe_webhook_secret) {
             (Some(key), Some(webhook)) => {
-                let base = self.public_url.trim_end_matches('/');
+                let base = self.public_url.as_str();
                 Some(StripeConfig {
                     api_base: self.stripe_api_base.clone(),
                     onboarding_return_url: format!("{base}{ONBOARDING_RETURN_PATH}"),
@@ -213,6 +217,50 @@ mod tests {
         let stripe = without.stripe.as_ref().expect("stripe on");
         assert!(stripe.connect_webhook_secret.is_none());
         assert_eq!(stripe.webhook_secrets().len(), 1);
+    }
+
+    /// Regression: a `--public-url` with a space before it gave plain
+    /// cookies (the scheme was read untrimmed) but an HTTPS public origin,
+    /// and without a scheme it made relative onboarding links for Stripe.
+    #[test]
+    fn the_public_url_is_read_once_and_every_use_agrees() {
+        let args = flags(&[
+            "--stripe-secret-key",
+            "sk_test_key_123",
+            "--stripe-webhook-secret",
+            "whsec_account_456",
+            "--public-url",
+            " https://droply.example/ ",
+        ]);
+        let pages = args.page_settings();
+        assert!(pages.secure_cookies);
+        assert_eq!(
+            pages.public_origin.as_deref(),
+            Some("https://droply.example")
+        );
+        let config = args.config().expect("config");
+        let stripe = config.stripe.as_ref().expect("stripe on");
+        assert_eq!(
+            stripe.onboarding_return_url,
+            format!("https://droply.example{ONBOARDING_RETURN_PATH}")
+        );
+        for bad in ["droply.example", "https://droply.example/?next=1"] {
+            let err = Flags::try_parse_from(["droply", "--public-url", bad])
+                .expect_err(bad)
+                .to_string();
+            assert!(err.contains("--public-url"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_stripe_api_base_over_plain_http_to_another_host_is_refused() {
+        let err = Flags::try_parse_from(["droply", "--stripe-api-base", "http://stripe.internal/"])
+            .expect_err("plain http to another host")
+            .to_string();
+        assert!(err.contains("--stripe-api-base"), "{err}");
+        let fake = flags(&["--stripe-api-base", "http://127.0.0.1:8420/"]);
+        assert_eq!(fake.stripe_api_base, "http://127.0.0.1:8420/");
+        assert_eq!(flags(&[]).stripe_api_base, STRIPE_API_BASE);
     }
 
     #[test]

@@ -9,7 +9,14 @@
 //! payment sweep; with Daily.co configured, the video room job; with Google
 //! configured, the calendar sync), serves the HTTP API under the limits of
 //! its flags ([`LimitArgs`]) until Ctrl-C or SIGTERM, then shuts the engine
-//! down: the indexer stops and the store is flushed.
+//! down: the indexer stops and the store is flushed. Bad combinations of
+//! flags are refused before anything is bound ([`ServeArgs::validate`]).
+//! Ctrl-C and SIGTERM are caught from the moment the runtime exists: one
+//! during start-up stops it after the step under way (opening the store,
+//! the demo load, opening the engine) and flushes the store; while serving,
+//! the server stops accepting, lets requests finish for the grace period,
+//! drops what is left (open WebSockets among it), waits at most
+//! [`BLOCKING_WORK_GRACE`] for blocking work, then stops the engine.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,8 +28,9 @@ use clap::Args;
 use droply_engine::content::ContentConfig;
 use droply_engine::import::unfinished_import;
 use droply_engine::search_index::{RebuildProgress, SearchIndexConfig};
-use droply_engine::{Engine, EngineConfig, SearchSetup};
+use droply_engine::{Engine, EngineConfig, SearchSetup, Store};
 use droply_lab::demo::DemoConfig;
+use tokio_util::sync::CancellationToken;
 
 use super::calendar::CalendarArgs;
 use super::data_dir::DataDirArgs;
@@ -86,6 +94,13 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// Refuses, naming the flag, the settings `droply serve` cannot run
+    /// under ([`LimitArgs::validate`]; the URL flags were checked when they
+    /// were read); called before the address is bound.
+    pub fn validate(&self) -> Result<()> {
+        self.limits.validate()
+    }
+
     /// How the pages are served ([`PaymentArgs::page_settings`], with the
     /// call page's ICE servers and the HSTS policy); an HSTS `max-age` over
     /// two years is a configuration error.
@@ -109,8 +124,15 @@ const DROPIN_SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// How often the cached expert stats are saved for a warm restart.
 const STATS_SAVE_EVERY: Duration = Duration::from_secs(5 * 60);
 
+/// How long, once the HTTP side has stopped, shutdown waits for blocking
+/// work still running (a store write, a Stripe, Daily or Google call, an
+/// upload being written) before it stops the engine and flushes the store
+/// anyway; what is still running then is abandoned when the process exits.
+pub const BLOCKING_WORK_GRACE: Duration = Duration::from_secs(10);
+
 /// Runs `droply serve`.
 pub fn run(args: ServeArgs) -> Result<()> {
+    args.validate()?;
     let payments = args.payments.config()?;
     let video = args.video.config()?;
     let calendar = args.calendar.config()?;
@@ -118,6 +140,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // From here on Ctrl-C and SIGTERM stop start-up between its steps, or
+    // the serving, and the store is flushed either way.
+    let stop = listen_for_shutdown(&runtime);
     let listener = runtime
         .block_on(async { crate::serve_loop::bind(args.addr) })
         .map_err(|err| Error::Config(format!("cannot listen on {}: {err}", args.addr)))?;
@@ -134,6 +159,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
             %unfinished,
             "the store holds an unfinished import: run it again to finish it"
         );
+    }
+    if stop.is_cancelled() {
+        // A demo load cut short is finished by the next `serve --demo`.
+        return stopped_during_start_up(&store);
     }
     let config = args.limits.apply_to(EngineConfig {
         search: SearchSetup::Model(args.model_dir.clone()),
@@ -157,16 +186,33 @@ pub fn run(args: ServeArgs) -> Result<()> {
     });
     let limits = args.limits.limits();
     let engine = Engine::over(store, config)?;
-    let served = runtime.block_on(async {
-        tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data.data_dir.display(), "droply listening");
-        serve_until(listener, engine.clone(), &limits, pages, shutdown_signal()).await
-    });
-    // Let go of the request threads (and the state they hold) before stopping the
-    // engine, so that nothing searches a stopped index; stop it even if serving failed.
-    drop(runtime);
+    let served = if stop.is_cancelled() {
+        tracing::info!("stopped during start-up, before serving");
+        Ok(())
+    } else {
+        runtime.block_on(async {
+            tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data.data_dir.display(), "droply listening");
+            serve_until(listener, engine.clone(), &limits, pages, stop.cancelled_owned()).await
+        })
+    };
+    // Stop the runtime's tasks (and let go of the state they hold) before
+    // stopping the engine, so that nothing searches a stopped index; wait a
+    // bounded time for blocking work, so that a stuck call cannot keep the
+    // store from being flushed before an orchestrator's SIGKILL. Stop the
+    // engine even if serving failed.
+    runtime.shutdown_timeout(BLOCKING_WORK_GRACE);
     let stopped = engine.shutdown();
     served?;
     stopped?;
+    tracing::info!("store flushed, bye");
+    Ok(())
+}
+
+/// Ends a start-up a signal cut short before the engine was opened: the
+/// store is flushed (the lock is let go by the caller).
+fn stopped_during_start_up(store: &Store) -> Result<()> {
+    tracing::info!("stopped during start-up");
+    store.flush()?;
     tracing::info!("store flushed, bye");
     Ok(())
 }
@@ -188,26 +234,46 @@ fn log_rebuild_progress() -> impl Fn(RebuildProgress) + Send + Sync {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Listens for Ctrl-C and SIGTERM from now on, so that neither ends the
+/// process unflushed: the first one cancels the token returned, which
+/// start-up checks between its steps and serving stops on.
+fn listen_for_shutdown(runtime: &tokio::runtime::Runtime) -> CancellationToken {
+    let stop = CancellationToken::new();
+    // The signal streams are made now, in the runtime (they need its
+    // driver): a signal from this moment on is caught, not fatal.
+    let _entered = runtime.enter();
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (terminate, interrupt) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    let cancel = stop.clone();
+    runtime.spawn(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            () = received(terminate) => {},
+            () = received(interrupt) => {},
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+        cancel.cancel();
+    });
+    stop
+}
+
+/// Resolves when `signal` arrives; never when it could not be listened for.
+#[cfg(unix)]
+async fn received(signal: std::io::Result<tokio::signal::unix::Signal>) {
+    match signal {
+        Ok(mut signal) => {
+            signal.recv().await;
+        }
+        Err(_) => std::future::pending::<()>().await,
     }
-    tracing::info!("shutting down");
 }
 
 #[cfg(test)]
@@ -256,6 +322,43 @@ mod tests {
                 "--hsts-include-subdomains=false"
             ]),
             "max-age=63072000"
+        );
+    }
+
+    #[test]
+    fn the_default_serve_flags_are_valid() {
+        serve(&[]).validate().expect("defaults");
+    }
+
+    /// Regression: `droply serve --live-idle-timeout 20s` (the ping
+    /// interval) started, and closed every quiet WebSocket before its ping.
+    #[test]
+    fn an_idle_timeout_not_longer_than_the_ping_interval_is_refused_at_start() {
+        let err = serve(&["--live-idle-timeout", "20s"])
+            .validate()
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("--live-idle-timeout"), "{err}");
+        let err = serve(&["--max-connections", "0"])
+            .validate()
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("--max-connections"), "{err}");
+    }
+
+    #[test]
+    fn a_public_url_without_a_scheme_is_refused() {
+        let err = Cli::try_parse_from(["droply", "serve", "--public-url", "droply.example"])
+            .expect_err("no scheme")
+            .to_string();
+        assert!(err.contains("--public-url"), "{err}");
+        let pages = serve(&["--public-url", " https://droply.example"])
+            .page_settings()
+            .expect("page settings");
+        assert!(pages.secure_cookies);
+        assert_eq!(
+            pages.public_origin.as_deref(),
+            Some("https://droply.example")
         );
     }
 

@@ -12,6 +12,7 @@ use secrecy::SecretString;
 
 use super::limits::{parse_duration, parse_interval};
 use super::secret_values::{ice_servers, secret};
+use super::urls::parse_service_url;
 use crate::{Error, Result};
 
 /// The video flags.
@@ -20,8 +21,9 @@ pub struct VideoArgs {
     /// Daily.co API key; without it meetings use the WebRTC fallback.
     #[arg(long, env = "DROPLY_DAILY_API_KEY", hide_env_values = true, value_parser = secret())]
     pub daily_api_key: Option<SecretString>,
-    /// Daily's API base URL (tests point it at a fake on loopback).
-    #[arg(long, env = "DROPLY_DAILY_API_BASE", default_value = DAILY_API_BASE)]
+    /// Daily's API base URL: https, or plain http to a loopback host only
+    /// (tests point it at a fake there).
+    #[arg(long, env = "DROPLY_DAILY_API_BASE", default_value = DAILY_API_BASE, value_parser = parse_service_url)]
     pub daily_api_base: String,
     /// Daily's webhook signing secret (base64, as Daily shows it); without
     /// it `POST /v1/webhooks/daily` answers `video_not_configured`.
@@ -49,8 +51,8 @@ pub struct VideoArgs {
 
 impl VideoArgs {
     /// The engine's video configuration; a webhook secret without a key or
-    /// that is not base64, or an API base that is not http(s), is a
-    /// configuration error.
+    /// that is not base64 is a configuration error (the API base was
+    /// checked when the flags were read).
     pub fn config(&self) -> Result<VideoConfig> {
         let daily = match (&self.daily_api_key, &self.daily_webhook_secret) {
             (Some(key), secret) => Some(DailyConfig {
@@ -135,11 +137,11 @@ mod tests {
                 .config()
                 .is_err()
         );
-        assert!(
-            flags(&["--daily-api-key", "k", "--daily-api-base", "ftp://x"])
-                .config()
-                .is_err()
-        );
+        for base in ["ftp://x", "http://api.daily.example/v1"] {
+            let argv = ["droply", "--daily-api-key", "k", "--daily-api-base", base];
+            let err = Flags::try_parse_from(argv).expect_err(base).to_string();
+            assert!(err.contains("--daily-api-base"), "{err}");
+        }
         assert!(
             flags(&[
                 "--daily-api-key",

@@ -102,13 +102,13 @@ error_codes! {
     StoreUnavailable => "store_unavailable", "system", SERVICE_UNAVAILABLE,
         "the store takes no writes since a disk sync failed (nothing of the write is acknowledged); reads still answer, and `/ready` answers it until the server is restarted";
     RequestTimeout => "request_timeout", "system", SERVICE_UNAVAILABLE,
-        "the request was not answered within the request timeout (its body included)";
+        "the request took longer than the request timeout (its body included); a read was not answered, but a write (any method but `GET` and `HEAD`) may still complete: check before retrying, or retry with the same `Idempotency-Key`";
     PaymentsNotConfigured => "payments_not_configured", "system", SERVICE_UNAVAILABLE,
         "a paid booking or a payout on a server running without Stripe (free sessions still book)";
     InvalidSignature => "invalid_signature", "invalid_request", BAD_REQUEST,
         "a Stripe or Daily.co webhook whose signature (`Stripe-Signature`; `X-Webhook-Signature` with `X-Webhook-Timestamp`) is missing, malformed, stale (over 300 s) or does not match; nothing was changed";
     PaymentProviderError => "payment_provider_error", "system", BAD_GATEWAY,
-        "Stripe could not be reached or refused the call; a new booking whose payment could not start is cancelled (a retry or \"pay now\" that meets Stripe failing for now cancels nothing)";
+        "Stripe could not be reached or refused the call; a new booking whose payment could not start is cancelled (a retry or \"pay now\" that meets Stripe failing for now cancels nothing); the message is fixed, Stripe's own text goes to the log only";
     InsufficientBalance => "insufficient_balance", "invalid_request", CONFLICT,
         "a payout larger than what is available now (earnings past their hold, minus payouts)";
     PayoutsNotEnabled => "payouts_not_enabled", "invalid_request", CONFLICT,
@@ -122,7 +122,7 @@ error_codes! {
     InvalidOauthState => "invalid_oauth_state", "invalid_request", BAD_REQUEST,
         "a calendar callback whose `state` is unknown, expired or already used, or whose code Google refused; start connecting again";
     CalendarProviderError => "calendar_provider_error", "system", BAD_GATEWAY,
-        "Google could not be reached or refused the call";
+        "Google could not be reached or refused the call; the message is fixed, Google's own text goes to the log only";
     RangeNotSatisfiable => "range_not_satisfiable", "invalid_request", RANGE_NOT_SATISFIABLE,
         "a `Range` that starts past the end of the file; `Content-Range` gives the size";
     DropinFull => "dropin_full", "invalid_request", CONFLICT,
@@ -134,7 +134,7 @@ error_codes! {
     MeetingNotOpen => "meeting_not_open", "invalid_request", CONFLICT,
         "a booking's meeting asked before it opens (10 minutes before the start by default) or after the session's end";
     VideoProviderError => "video_provider_error", "system", BAD_GATEWAY,
-        "Daily.co could not be reached or refused the call (a meeting token or a recording link)";
+        "Daily.co could not be reached or refused the call (a meeting token or a recording link); the message is fixed, Daily's own text goes to the log only";
     VideoNotConfigured => "video_not_configured", "system", SERVICE_UNAVAILABLE,
         "a Daily.co webhook or a recording link on a server running without Daily (meetings then use the WebRTC fallback)";
 }
@@ -326,9 +326,11 @@ impl From<droply_engine::Error> for ApiError {
                 ApiError::new(ErrorCode::PaymentsNotConfigured, err.to_string())
             }
             E::InvalidSignature(_) => ApiError::new(ErrorCode::InvalidSignature, err.to_string()),
-            E::PaymentProvider(_) => {
-                ApiError::new(ErrorCode::PaymentProviderError, err.to_string())
-            }
+            E::PaymentProvider(_) => provider_error(
+                ErrorCode::PaymentProviderError,
+                "the payment provider could not complete the request; try again later",
+                &err,
+            ),
             E::InsufficientBalance { .. } => {
                 ApiError::new(ErrorCode::InsufficientBalance, err.to_string())
             }
@@ -344,20 +346,34 @@ impl From<droply_engine::Error> for ApiError {
                 ApiError::new(ErrorCode::BookingNotConfirmed, err.to_string())
             }
             E::MeetingNotOpen(_) => ApiError::new(ErrorCode::MeetingNotOpen, err.to_string()),
-            E::VideoProvider(_) => ApiError::new(ErrorCode::VideoProviderError, err.to_string()),
+            E::VideoProvider(_) => provider_error(
+                ErrorCode::VideoProviderError,
+                "the video provider could not complete the request; try again later",
+                &err,
+            ),
             E::VideoNotConfigured => ApiError::new(ErrorCode::VideoNotConfigured, err.to_string()),
             E::CalendarNotConfigured => {
                 ApiError::new(ErrorCode::CalendarNotConfigured, err.to_string())
             }
             E::InvalidOAuthState(_) => ApiError::new(ErrorCode::InvalidOauthState, err.to_string()),
-            E::CalendarProvider(_) => {
-                ApiError::new(ErrorCode::CalendarProviderError, err.to_string())
-            }
+            E::CalendarProvider(_) => provider_error(
+                ErrorCode::CalendarProviderError,
+                "the calendar provider could not complete the request; try again later",
+                &err,
+            ),
             E::SchemaTooNew { .. } | E::Corrupt(_) | E::Storage(_) | E::Io(_) | E::Config(_) => {
                 ApiError::internal(err)
             }
         }
     }
+}
+
+/// An outside service's failure: the client gets `message`, fixed for the
+/// code, never the provider's own text (it can name other accounts' objects
+/// or quote a masked key); that goes to the log.
+fn provider_error(code: ErrorCode, message: &str, err: &droply_engine::Error) -> ApiError {
+    tracing::warn!(code = code.describe().0, error = %err, "outside service failed");
+    ApiError::new(code, message)
 }
 
 impl IntoResponse for ApiError {
@@ -410,6 +426,42 @@ mod tests {
             readme.contains(&table),
             "README.md must hold the error-code table exactly as generated:\n\n{table}"
         );
+    }
+
+    /// Stripe's, Google's and Daily's own text went to the client: it can
+    /// quote a (masked) key or name another account's objects.
+    #[test]
+    fn a_payment_provider_error_does_not_pass_stripes_message_to_the_client() {
+        use droply_engine::Error as E;
+        let said = "Invalid API Key provided: sk_live_****1234; pi_3OtherAccount";
+        for (err, code) in [
+            (
+                E::PaymentProvider(said.to_owned()),
+                ErrorCode::PaymentProviderError,
+            ),
+            (
+                E::CalendarProvider(said.to_owned()),
+                ErrorCode::CalendarProviderError,
+            ),
+            (
+                E::VideoProvider(said.to_owned()),
+                ErrorCode::VideoProviderError,
+            ),
+        ] {
+            let answer = ApiError::from(err);
+            assert_eq!(answer.code(), code);
+            assert!(
+                !answer.message().contains("sk_live"),
+                "{}",
+                answer.message()
+            );
+            assert!(!answer.message().contains("pi_3"), "{}", answer.message());
+            assert!(
+                answer.message().contains("try again later"),
+                "{}",
+                answer.message()
+            );
+        }
     }
 
     #[test]

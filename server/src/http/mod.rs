@@ -22,6 +22,7 @@ mod live;
 mod middleware;
 mod router;
 mod routes;
+mod snapshot;
 mod views;
 
 use std::sync::Arc;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub live: Arc<live::LiveHub>,
     /// How the web pages are served.
     pub pages: Arc<PageSettings>,
+    /// `/ready`'s last answer, read from the engine at most once a second.
+    pub(crate) ready: Arc<routes::health::ReadySnapshot>,
 }
 
 impl AppState {
@@ -97,6 +100,7 @@ impl AppState {
             trusted_proxies: TrustedProxies(limits.trusted_proxies.clone().into()),
             live,
             pages: Arc::new(PageSettings::default()),
+            ready: Arc::new(snapshot::Snapshot::new(snapshot::SNAPSHOT_EVERY)),
         }
     }
 
@@ -113,14 +117,21 @@ impl AppState {
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Runs blocking engine work with the engine on the blocking pool, inside
-/// the request's span, and maps its errors.
+/// the request's span, and maps its errors. The work holds a share of the
+/// request's in-flight permit until it ends: a request timeout drops this
+/// future but cannot stop the work, which runs on (and may commit), and
+/// still counts against `max_in_flight` until it is done.
 pub(crate) async fn blocking<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&Engine) -> droply_engine::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     let engine = state.engine.clone();
     let span = tracing::Span::current();
-    let task = tokio::task::spawn_blocking(move || span.in_scope(|| work(&engine)));
+    let in_flight = middleware::request_budget::in_flight_share();
+    let task = tokio::task::spawn_blocking(move || {
+        let _in_flight = in_flight;
+        span.in_scope(|| work(&engine))
+    });
     match task.in_current_span().await {
         Ok(result) => result.map_err(ApiError::from),
         Err(join) => Err(ApiError::internal(format!("worker failed: {join}"))),

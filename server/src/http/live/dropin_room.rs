@@ -21,8 +21,9 @@
 //! host signed out, signed out everywhere or closed their account; found at
 //! the next renewal, and every write refuses them from then on), sends a
 //! run of frames refused over its message rate or invalid (1008: every
-//! data frame counts against the rate as it comes in), or the session
-//! ends (1000).
+//! data frame counts against the rate as it comes in), the session
+//! ends (1000), or the server shuts down (1001, reason `server shutting
+//! down`: reconnect with the last id seen, to another node if there is one).
 
 use axum::extract::ws::{Message, WebSocket};
 use droply_engine::Engine;
@@ -32,7 +33,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::hub::{FrameGate, RoomEvent, RoomFrame, Seat};
+use super::hub::{FrameGate, FrameRate, RoomEvent, RoomFrame, Seat};
 use super::socket::{Beat, Outbox, Pulse, close, error_frame};
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::views::{AuthorView, MessageView};
@@ -82,6 +83,8 @@ enum Ending {
     /// The client sent too many frames in a row that were refused, over
     /// its message rate or invalid.
     Flooding,
+    /// The server is shutting down.
+    ShuttingDown,
 }
 
 /// Serves `member` on `socket` in the room of `seat`, starting after
@@ -104,7 +107,11 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
     // client reconnecting in a loop cannot grow the history without bound:
     // past the rate the connection is served without notices.
     // The member's frames count against the same rate, each as it comes in.
-    let mut gate = FrameGate::new(member.session.id.get(), member.participant.id.get());
+    let mut gate = FrameGate::new(
+        FrameRate::Room,
+        member.session.id.get(),
+        member.participant.id.get(),
+    );
     let announced = gate.admit(&state.live).is_ok();
     if announced {
         let joined = member.clone();
@@ -200,6 +207,7 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
                     }
                 },
                 () = seat.replaced.notified() => break Ending::Replaced,
+                () = state.live.upgraded().stopping() => break Ending::ShuttingDown,
                 beat = pulse.beat() => match beat {
                     Beat::Ping => {
                         if !out.ping().await {
@@ -221,6 +229,7 @@ pub async fn serve(socket: WebSocket, state: AppState, member: Member, after: u6
             .await;
         }
         Ending::Silent => out.close(close::GOING_AWAY, "idle").await,
+        Ending::ShuttingDown => out.close(close::GOING_AWAY, close::SHUTTING_DOWN).await,
         Ending::SeatLost => {
             out.close(close::SEAT_LOST, "your seat was given up; join again")
                 .await;

@@ -9,10 +9,14 @@
 //! is dropped, never holding the room up. A relay's two sides may be
 //! connected to different nodes: the hub hears what the other nodes say of
 //! the relays it holds (a [`NodeListener`] of the store) and hands it to
-//! them (`signal_relay`). A room lives while someone holds a seat in it, a
-//! relay while someone holds a lease on it: both are let go when dropped,
-//! so an upgrade that never happens (the client hung up during the
-//! handshake) leaves nothing behind.
+//! them (`signal_relay`). A relay's frames are counted against a larger
+//! burst than a room's ([`SIGNAL_RELAY_BURST`], for ICE candidates trickled
+//! one a frame), at the same sustained rate. A room lives while someone
+//! holds a seat in it, a relay while someone holds a lease on it: both are
+//! let go when dropped, so an upgrade that never happens (the client hung
+//! up during the handshake) leaves nothing behind. Every live connection's
+//! permit also holds a place in the hub's [`UpgradedConnections`], which
+//! the accept loop tells to close when the server shuts down and waits for.
 
 use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
@@ -25,11 +29,13 @@ use droply_models::{BookingId, DropinParticipantId, DropinSessionId};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, broadcast};
+use tokio_util::task::task_tracker::TaskTrackerToken;
 
 use super::room_feed;
 use super::signal_relay::{Relay, RelayNote};
 use crate::http::error::{ApiError, ErrorCode};
-use crate::limits::{LiveLimits, MAX_REFUSED_FRAMES_IN_A_ROW};
+use crate::limits::{LiveLimits, MAX_REFUSED_FRAMES_IN_A_ROW, SIGNAL_RELAY_BURST};
+use crate::serve_loop::UpgradedConnections;
 
 /// One stored message for a drop-in room: its id and its JSON.
 #[derive(Debug)]
@@ -93,6 +99,14 @@ impl NodeNote {
     }
 }
 
+/// A live connection's place under the cap on live connections, and in
+/// the connections shutdown waits for: both let go when dropped.
+#[derive(Debug)]
+pub struct LivePermit {
+    _permit: OwnedSemaphorePermit,
+    _open: TaskTrackerToken,
+}
+
 /// A place in a room: while it is held the room stays, and the connection
 /// counts against the cap.
 #[derive(Debug)]
@@ -105,7 +119,7 @@ pub struct Seat {
     member: DropinParticipantId,
     connection: u64,
     hub: Arc<LiveHub>,
-    _permit: OwnedSemaphorePermit,
+    _permit: LivePermit,
 }
 
 impl Drop for Seat {
@@ -172,17 +186,23 @@ pub struct LiveHub {
     /// This node among those sharing the store (a random number).
     node: u64,
     connections: Arc<Semaphore>,
+    /// The live connections, as the accept loop sees them at shutdown.
+    upgraded: UpgradedConnections,
     rooms: Mutex<HashMap<DropinSessionId, RoomEntry>>,
     relays: Mutex<HashMap<BookingId, Arc<Relay>>>,
+    /// The message rate of drop-in rooms' members.
     messages: DefaultKeyedRateLimiter<(u64, u64)>,
-    /// Message checks so far (the limiter is pruned every [`PRUNE_EVERY`]).
+    /// The message rate of signal relays' parties: the same sustained rate,
+    /// a burst of at least [`SIGNAL_RELAY_BURST`].
+    signals: DefaultKeyedRateLimiter<(u64, u64)>,
+    /// Message checks so far (the limiters are pruned every [`PRUNE_EVERY`]).
     checks: AtomicU64,
 }
 
 /// Numbers each drop-in connection, to tell a member's apart.
 static CONNECTIONS: AtomicU64 = AtomicU64::new(1);
 
-/// Message checks between two prunings of the message limiter.
+/// Message checks between two prunings of the message limiters.
 const PRUNE_EVERY: u64 = 4096;
 
 impl LiveHub {
@@ -193,13 +213,17 @@ impl LiveHub {
     pub fn new(limits: &LiveLimits, store: &Store) -> Arc<LiveHub> {
         let per_minute = NonZeroU32::new(limits.message_rate.per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.message_rate.burst).unwrap_or(NonZeroU32::MIN);
+        let signal_burst = NonZeroU32::new(limits.message_rate.burst.max(SIGNAL_RELAY_BURST))
+            .unwrap_or(NonZeroU32::MIN);
         let hub = Arc::new(LiveHub {
             limits: limits.clone(),
             node: rand::random::<u64>(),
             connections: Arc::new(Semaphore::new(limits.max_connections)),
+            upgraded: UpgradedConnections::new(),
             rooms: Mutex::new(HashMap::new()),
             relays: Mutex::new(HashMap::new()),
             messages: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            signals: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(signal_burst)),
             checks: AtomicU64::new(0),
         });
         room_feed::follow(&hub, store);
@@ -218,11 +242,22 @@ impl LiveHub {
         &self.limits
     }
 
+    /// The live connections: told to close when the server shuts down
+    /// ([`crate::startup::serve_until`] hands them to the accept loop).
+    pub fn upgraded(&self) -> &UpgradedConnections {
+        &self.upgraded
+    }
+
     /// A live connection's permit; `503 overloaded` when every one is taken.
-    pub fn admit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        Arc::clone(&self.connections)
+    /// Shutdown waits for it to be dropped (within its grace period).
+    pub fn admit(&self) -> Result<LivePermit, ApiError> {
+        let permit = Arc::clone(&self.connections)
             .try_acquire_owned()
-            .map_err(|_| overloaded("live connections"))
+            .map_err(|_| overloaded("live connections"))?;
+        Ok(LivePermit {
+            _permit: permit,
+            _open: self.upgraded.hold(),
+        })
     }
 
     /// A seat for `member` in the room of drop-in `session`, opening the
@@ -325,22 +360,33 @@ impl LiveHub {
         self.relays().len()
     }
 
-    /// Senders the message limiter remembers now.
+    /// Senders the message limiters remember now.
     pub fn tracked_senders(&self) -> usize {
-        self.messages.len()
+        self.messages.len() + self.signals.len()
     }
 
     /// Counts a message from `who` (a participant id, a user id) in `scope`
-    /// (a drop-in's id, a booking's: ids are unique across kinds);
-    /// `429 rate_limited` over the rate.
-    pub fn check_message_rate(&self, scope: u64, who: u64) -> Result<(), ApiError> {
+    /// (a drop-in's id, a booking's: ids are unique across kinds) against
+    /// `rate`; `429 rate_limited` over it.
+    pub fn check_message_rate(
+        &self,
+        rate: FrameRate,
+        scope: u64,
+        who: u64,
+    ) -> Result<(), ApiError> {
         // Now and then forget the senders back at a full burst, so the
-        // limiter holds the recently active, not everyone ever seen.
+        // limiters hold the recently active, not everyone ever seen.
         if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            self.messages.retain_recent();
-            self.messages.shrink_to_fit();
+            for limiter in [&self.messages, &self.signals] {
+                limiter.retain_recent();
+                limiter.shrink_to_fit();
+            }
         }
-        self.messages
+        let limiter = match rate {
+            FrameRate::Room => &self.messages,
+            FrameRate::SignalRelay => &self.signals,
+        };
+        limiter
             .check_key(&(scope, who))
             .map_err(|_| ApiError::new(ErrorCode::RateLimited, "too many messages; slow down"))
     }
@@ -359,6 +405,17 @@ impl LiveHub {
     }
 }
 
+/// Which message rate a live connection's frames count against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameRate {
+    /// A drop-in room's: `--live-message-rate` and its burst as configured.
+    Room,
+    /// A booking call's signal relay: the same sustained rate, with a burst
+    /// of at least [`SIGNAL_RELAY_BURST`], so a WebRTC client trickling
+    /// its ICE candidates one a frame sets its call up unrefused.
+    SignalRelay,
+}
+
 /// The message rate of one live connection's sender, as its frames come
 /// in: every data frame (text or binary, good or bad; never a ping, pong
 /// or close) is counted against the rate before it is read ([`admit`]),
@@ -370,16 +427,18 @@ impl LiveHub {
 /// [`answered`]: FrameGate::answered
 #[derive(Debug)]
 pub struct FrameGate {
+    rate: FrameRate,
     scope: u64,
     who: u64,
     refused_in_a_row: u32,
 }
 
 impl FrameGate {
-    /// The gate of `who`'s frames in `scope`, keyed as
+    /// The gate of `who`'s frames in `scope` under `rate`, keyed as
     /// [`LiveHub::check_message_rate`] keys them.
-    pub fn new(scope: u64, who: u64) -> Self {
+    pub fn new(rate: FrameRate, scope: u64, who: u64) -> Self {
         FrameGate {
+            rate,
             scope,
             who,
             refused_in_a_row: 0,
@@ -389,7 +448,7 @@ impl FrameGate {
     /// Counts one incoming data frame; `429 rate_limited` over the rate
     /// (the frame is then not read).
     pub fn admit(&self, hub: &LiveHub) -> Result<(), ApiError> {
-        hub.check_message_rate(self.scope, self.who)
+        hub.check_message_rate(self.rate, self.scope, self.who)
     }
 
     /// Notes how a frame was answered; `true` when this was the
@@ -452,7 +511,8 @@ mod tests {
     fn the_message_limiter_forgets_senders_now_and_then() {
         let hub = hub();
         for who in 0..PRUNE_EVERY {
-            hub.check_message_rate(1, who).expect("under the rate");
+            hub.check_message_rate(FrameRate::Room, 1, who)
+                .expect("under the rate");
         }
         // Each sender sent one message: none is back at a full burst yet
         // (a burst refills at the rate), but the pruning ran and the map
@@ -463,7 +523,7 @@ mod tests {
             60 / u64::from(LiveLimits::default().message_rate.per_minute.max(1)) + 1,
         ));
         for _ in 0..PRUNE_EVERY {
-            hub.check_message_rate(2, 0).ok();
+            hub.check_message_rate(FrameRate::Room, 2, 0).ok();
         }
         assert!(hub.tracked_senders() < 10, "{}", hub.tracked_senders());
     }
@@ -476,14 +536,14 @@ mod tests {
         let burst = LiveLimits::default().message_rate.burst;
         let invalid = || Err(ApiError::new(ErrorCode::InvalidInput, "not JSON"));
         // Any frame spends the burst, as a message does.
-        let gate = FrameGate::new(3, 1);
+        let gate = FrameGate::new(FrameRate::Room, 3, 1);
         for _ in 0..burst {
             assert!(gate.admit(&hub).is_ok(), "within the burst");
         }
         let over = gate.admit(&hub).expect_err("over the rate");
         assert_eq!(over.code().describe().0, "rate_limited");
         // A run of refused frames ends the connection at the limit.
-        let mut gate = FrameGate::new(3, 2);
+        let mut gate = FrameGate::new(FrameRate::Room, 3, 2);
         let mut flooding_at = None;
         for n in 1..=MAX_REFUSED_FRAMES_IN_A_ROW + burst {
             let answer = gate.admit(&hub).and_then(|()| invalid());
@@ -494,12 +554,55 @@ mod tests {
         }
         assert_eq!(flooding_at, Some(MAX_REFUSED_FRAMES_IN_A_ROW));
         // A frame taken starts the run again; a ping never reaches the gate.
-        let mut gate = FrameGate::new(4, 1);
+        let mut gate = FrameGate::new(FrameRate::Room, 4, 1);
         for _ in 1..MAX_REFUSED_FRAMES_IN_A_ROW {
             assert!(!gate.answered(&invalid()));
         }
         assert!(!gate.answered(&Ok(())));
         assert!(!gate.answered(&invalid()), "the run started again");
+    }
+
+    /// Regression: the signal relay counted frames against the drop-in
+    /// rooms' burst (20), so a WebRTC client trickling its ICE candidates
+    /// (a browser on a multi-homed machine gathers 10 to 40 within a
+    /// second), besides its offer, was refused `rate_limited` past the 20th
+    /// frame and, 20 refused frames on, closed with 1008: its call never
+    /// set up.
+    #[test]
+    fn a_burst_of_ice_candidates_through_the_signal_relay_is_relayed_not_closed() {
+        let hub = hub();
+        let burst = LiveLimits::default().message_rate.burst;
+        // An offer and 40 candidates, sent at once.
+        let setup = 1 + 40;
+        assert!(setup > burst + MAX_REFUSED_FRAMES_IN_A_ROW);
+        let mut relay = FrameGate::new(FrameRate::SignalRelay, 9, 1);
+        for n in 1..=setup {
+            let answer = relay.admit(&hub);
+            assert!(answer.is_ok(), "frame {n} of the call's setup was refused");
+            assert!(!relay.answered(&answer), "closed at frame {n}");
+        }
+        // The relay's burst is SIGNAL_RELAY_BURST frames, no more.
+        for n in setup + 1..=SIGNAL_RELAY_BURST {
+            assert!(relay.admit(&hub).is_ok(), "frame {n} within the burst");
+        }
+        // The sustained rate is the rooms': past its burst the relay refuses
+        // every frame unread, and a flood is still closed.
+        let mut flooding_at = None;
+        for n in 1..=MAX_REFUSED_FRAMES_IN_A_ROW {
+            let answer = relay.admit(&hub);
+            let code = answer.as_ref().err().map(|err| err.code().describe().0);
+            assert_eq!(code, Some("rate_limited"), "frame {n} past the burst");
+            if relay.answered(&answer) {
+                flooding_at = Some(n);
+                break;
+            }
+        }
+        assert_eq!(flooding_at, Some(MAX_REFUSED_FRAMES_IN_A_ROW));
+        // A drop-in room keeps its own burst (and its own count: the same
+        // sender spent nothing of it on the relay).
+        let room = FrameGate::new(FrameRate::Room, 9, 1);
+        let taken = (0..setup).filter(|_| room.admit(&hub).is_ok()).count();
+        assert_eq!(taken, burst as usize);
     }
 
     /// Regression: a relay was forgotten only by the connection that served

@@ -8,13 +8,20 @@
 //! on to the other side with `from` (`client` or `provider`) added. The
 //! relay closes at the session's end (1000); limits are the drop-in rooms',
 //! every data frame counted against the party's message rate as it comes
-//! in, and a run of frames refused over it or invalid closes it (1008).
+//! in, and a run of frames refused over it or invalid closes it (1008),
+//! except the burst: at least [`SIGNAL_RELAY_BURST`] frames, as a WebRTC
+//! client may trickle dozens of ICE candidates, one a frame, within a
+//! second (our own call page sends none: its offer and answer carry every
+//! candidate gathered).
 //! Every few seconds each connection checks again, by the rule that let it
 //! in (`relay_access`), that its party may still hold it: a booking no
 //! longer joinable (cancelled or rescheduled, no longer confirmed, out of
 //! its window) closes it with 1000 as its end does, a credential that no
 //! longer names them (signed out, the session revoked, the account
-//! closed) with 4002; the other side is then told its peer left.
+//! closed) with 4002; the other side is then told its peer left. When the
+//! server shuts down each connection is closed with 1001 (going away; the
+//! party reconnects, to another node if there is one), and the other side
+//! is told its peer left.
 //!
 //! The two sides may be connected to different nodes sharing one
 //! PostgreSQL store. Each node's relay then tells the others, through the
@@ -38,17 +45,18 @@ use droply_models::{BookingId, Timestamp};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc::{self, error::TrySendError};
 
-use super::hub::{FrameGate, NodeNote, RelayLease};
+use super::hub::{FrameGate, FrameRate, LivePermit, NodeNote, RelayLease};
 use super::relay_access::{self, RECHECK_EVERY, RelayParty, Standing};
 use super::socket::{Beat, Outbox, Pulse, close, error_frame};
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::{AppState, blocking};
+use crate::limits::SIGNAL_RELAY_BURST;
 
-/// Frames waiting for one side.
-const INBOX: usize = 64;
+/// Frames waiting for one side: a whole burst of the other side's
+/// ([`SIGNAL_RELAY_BURST`], its ICE candidates sent at once) fits.
+const INBOX: usize = SIGNAL_RELAY_BURST as usize;
 /// The message types the relay passes on.
 const SIGNALS: [&str; 4] = ["offer", "answer", "ice", "bye"];
 
@@ -295,14 +303,14 @@ impl Relay {
 /// Serves `party`'s side of booking `booking`'s relay until the session
 /// ends at its `closes_at`, the client leaves, a newer connection replaces
 /// it, or a check every [`RECHECK_EVERY`] finds the booking no longer
-/// joinable or the party's credential gone.
+/// joinable or the party's credential gone, or the server shuts down.
 pub async fn serve(
     socket: WebSocket,
     state: AppState,
     booking: BookingId,
     party: RelayParty,
     lease: RelayLease,
-    permit: OwnedSemaphorePermit,
+    permit: LivePermit,
 ) {
     let relay = &lease.relay;
     let (user, role) = (party.user, party.role);
@@ -328,7 +336,7 @@ pub async fn serve(
         tracing::warn!(error = ?err, "the other nodes were not told of a relay's new side");
     }
     let mut pulse = Pulse::new(&limits);
-    let mut gate = FrameGate::new(booking.get(), user.get());
+    let mut gate = FrameGate::new(FrameRate::SignalRelay, booking.get(), user.get());
     let mut closes_at = party.closes_at;
     let session_over = tokio::time::sleep(until(closes_at));
     tokio::pin!(session_over);
@@ -398,6 +406,10 @@ pub async fn serve(
             },
             () = &mut session_over => {
                 out.close(close::NORMAL, "the session ended").await;
+                break;
+            }
+            () = state.live.upgraded().stopping() => {
+                out.close(close::GOING_AWAY, close::SHUTTING_DOWN).await;
                 break;
             }
             _ = recheck.tick() => {

@@ -33,8 +33,11 @@ use crate::pages::cookies::CookieName;
 pub mod close {
     /// The room ended.
     pub const NORMAL: u16 = 1000;
-    /// The client was silent past the idle timeout.
+    /// The client was silent past the idle timeout, or the server is
+    /// shutting down (reason [`SHUTTING_DOWN`]): reconnect.
     pub const GOING_AWAY: u16 = 1001;
+    /// The reason sent with [`GOING_AWAY`] when the server shuts down.
+    pub const SHUTTING_DOWN: &str = "server shutting down";
     /// Too many frames in a row refused, over the message rate or invalid.
     pub const POLICY_VIOLATION: u16 = 1008;
     /// The client fell behind the room; reconnect with the last id seen.
@@ -150,21 +153,39 @@ pub fn query_token_refused() -> ApiError {
     )
 }
 
-/// The upgrade, with the message size capped; `426 upgrade_required` when
-/// the request is not a WebSocket handshake.
+/// The upgrade, with the message size capped; refused as
+/// [`upgrade_refused`] says.
 pub fn upgrade(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     limits: &LiveLimits,
 ) -> Result<WebSocketUpgrade, ApiError> {
-    let upgrade = upgrade.map_err(|_| {
-        ApiError::new(
-            ErrorCode::UpgradeRequired,
-            "this route is a WebSocket: send an upgrade request",
-        )
-    })?;
+    let upgrade = upgrade.map_err(|rejection| upgrade_refused(&rejection))?;
     Ok(upgrade
         .max_message_size(limits.max_frame_bytes)
         .max_frame_size(limits.max_frame_bytes))
+}
+
+/// Why an upgrade was refused: `400 invalid_input` for a WebSocket
+/// handshake that is malformed (its `Sec-WebSocket-Version` is not 13, its
+/// `Sec-WebSocket-Key` is missing), `426 upgrade_required` for a request
+/// that is no WebSocket handshake at all (no `Connection: upgrade` and
+/// `Upgrade: websocket`, or a connection that cannot be upgraded).
+fn upgrade_refused(rejection: &WebSocketUpgradeRejection) -> ApiError {
+    match rejection {
+        WebSocketUpgradeRejection::InvalidWebSocketVersionHeader(_)
+        | WebSocketUpgradeRejection::WebSocketKeyHeaderMissing(_) => ApiError::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "a malformed WebSocket handshake ({}): send `Sec-WebSocket-Version: 13` and a \
+                 `Sec-WebSocket-Key`",
+                rejection.body_text()
+            ),
+        ),
+        _ => ApiError::new(
+            ErrorCode::UpgradeRequired,
+            "this route is a WebSocket: send an upgrade request",
+        ),
+    }
 }
 
 /// An `error` frame for one client: `{"kind":"error","code","message"}`
@@ -266,6 +287,7 @@ impl Pulse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::extract::FromRequestParts;
     use axum::http::HeaderValue;
 
     use crate::pages::cookies::{DROPIN, SESSION};
@@ -412,6 +434,58 @@ mod tests {
         );
         let err = live_credential(&none, None, None, COOKIES, &over_http()).expect_err("refused");
         assert_eq!(err.code().describe().0, "unauthorized");
+    }
+
+    /// What [`upgrade`] answers a request to a live route with `pairs` as
+    /// its headers (a test request has no connection to upgrade).
+    async fn upgrade_refusal(pairs: &[(&'static str, &'static str)]) -> (&'static str, u16) {
+        let mut request = axum::http::Request::get("/v1/live");
+        for (name, value) in pairs {
+            request = request.header(*name, *value);
+        }
+        let (mut parts, ()) = request.body(()).expect("request").into_parts();
+        let handshake =
+            <WebSocketUpgrade as FromRequestParts<()>>::from_request_parts(&mut parts, &()).await;
+        match upgrade(handshake, &LiveLimits::default()) {
+            Ok(_) => panic!("a test request cannot be upgraded"),
+            Err(err) => {
+                let (code, _, status) = err.code().describe();
+                (code, status.as_u16())
+            }
+        }
+    }
+
+    /// Regression: every refused upgrade was `426 upgrade_required`, also a
+    /// WebSocket handshake with a wrong `Sec-WebSocket-Version` or no
+    /// `Sec-WebSocket-Key`, which is a malformed request (400), not one
+    /// that should be sent as an upgrade.
+    #[tokio::test]
+    async fn a_malformed_handshake_is_invalid_input_and_a_plain_request_upgrade_required() {
+        assert_eq!(upgrade_refusal(&[]).await, ("upgrade_required", 426));
+        let handshake = [
+            ("connection", "Upgrade"),
+            ("upgrade", "websocket"),
+            ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ];
+        let old_version = [
+            handshake.as_slice(),
+            [("sec-websocket-version", "8")].as_slice(),
+        ]
+        .concat();
+        assert_eq!(upgrade_refusal(&old_version).await, ("invalid_input", 400));
+        let no_key = [
+            ("connection", "Upgrade"),
+            ("upgrade", "websocket"),
+            ("sec-websocket-version", "13"),
+        ];
+        assert_eq!(upgrade_refusal(&no_key).await, ("invalid_input", 400));
+        // Well formed, but nothing to upgrade (as over HTTP/1.0).
+        let whole = [
+            handshake.as_slice(),
+            [("sec-websocket-version", "13")].as_slice(),
+        ]
+        .concat();
+        assert_eq!(upgrade_refusal(&whole).await, ("upgrade_required", 426));
     }
 
     /// Regression: `?token=` was taken as any token, so clients put their

@@ -3,13 +3,18 @@
 //! template and status, and timed per route in a histogram with fixed
 //! buckets; routes are templates such as `/v1/bookings/{id}` (never raw paths,
 //! so ids cannot blow up the label set), and requests no route matched are
-//! `unmatched`. Gauges are registered by name: set to a value, or read at
-//! each scrape from a function (e.g. a cheap store statistic).
+//! `unmatched`. Gauges are registered by name: set to a value, or read from a
+//! function (e.g. a cheap store statistic). The functions are called with the
+//! registry unlocked, at most once a second whatever the number of scrapes (a
+//! [`Snapshot`]; `/metrics` is answered to anyone), so a function's gauge may
+//! be up to a second old.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use crate::http::snapshot::{SNAPSHOT_EVERY, Snapshot};
 
 /// The content type of the text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -22,13 +27,15 @@ pub const DURATION_BUCKETS: [f64; 11] = [
 /// The route label of requests no route matched.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
-type GaugeFn = Box<dyn Fn() -> f64 + Send + Sync>;
+type GaugeFn = Arc<dyn Fn() -> f64 + Send + Sync>;
 
+#[derive(Clone)]
 enum GaugeValue {
     Set(f64),
     Read(GaugeFn),
 }
 
+#[derive(Clone)]
 struct Gauge {
     help: &'static str,
     value: GaugeValue,
@@ -48,6 +55,8 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(&'static str, String, u16), u64>>,
     durations: Mutex<BTreeMap<String, Histogram>>,
     gauges: Mutex<BTreeMap<&'static str, Gauge>>,
+    /// The last values of the gauges read from a function, by name.
+    readings: Snapshot<BTreeMap<&'static str, f64>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -122,6 +131,7 @@ impl Metrics {
             requests: Mutex::new(BTreeMap::new()),
             durations: Mutex::new(BTreeMap::new()),
             gauges: Mutex::new(BTreeMap::new()),
+            readings: Snapshot::new(SNAPSHOT_EVERY),
         }
     }
 
@@ -154,8 +164,9 @@ impl Metrics {
         self.put_gauge(name, help, GaugeValue::Set(value));
     }
 
-    /// Registers gauge `name`, read from `read` at every scrape (which runs
-    /// off the async threads, so `read` may do cheap blocking work such as a
+    /// Registers gauge `name`, read from `read` by a scrape at most once a
+    /// second (scrapes run off the async threads, and call `read` with the
+    /// registry unlocked, so `read` may do cheap blocking work such as a
     /// store lookup). Replaces an earlier gauge of that name.
     pub fn gauge_fn(
         &self,
@@ -163,7 +174,7 @@ impl Metrics {
         help: &'static str,
         read: impl Fn() -> f64 + Send + Sync + 'static,
     ) {
-        self.put_gauge(name, help, GaugeValue::Read(Box::new(read)));
+        self.put_gauge(name, help, GaugeValue::Read(Arc::new(read)));
     }
 
     fn put_gauge(&self, name: &'static str, help: &'static str, value: GaugeValue) {
@@ -171,7 +182,12 @@ impl Metrics {
             tracing::warn!(name, "ignoring a gauge with an invalid metric name");
             return;
         }
+        let reads = matches!(value, GaugeValue::Read(_));
         lock(&self.gauges).insert(name, Gauge { help, value });
+        if reads {
+            // The next scrape reads the new function rather than an old reading.
+            self.readings.clear();
+        }
     }
 
     /// Every metric in the text exposition format.
@@ -196,10 +212,17 @@ impl Metrics {
             "droply_build_info{{version=\"{}\"}} 1",
             escape_label(env!("CARGO_PKG_VERSION"))
         );
-        for (name, gauge) in lock(&self.gauges).iter() {
+        // Copied out, so that no function runs with the registry locked.
+        let gauges: Vec<(&'static str, Gauge)> = lock(&self.gauges)
+            .iter()
+            .map(|(name, gauge)| (*name, gauge.clone()))
+            .collect();
+        let readings = self.readings.get(|| read_gauges(&gauges));
+        for (name, gauge) in &gauges {
             let value = match &gauge.value {
                 GaugeValue::Set(value) => *value,
-                GaugeValue::Read(read) => read(),
+                // Registered since the last reading (and before `clear`): read it now.
+                GaugeValue::Read(read) => readings.get(name).copied().unwrap_or_else(|| read()),
             };
             write_gauge_head(&mut out, name, gauge.help);
             let _ = writeln!(out, "{name} {}", sample(value));
@@ -253,6 +276,17 @@ impl Metrics {
             );
         }
     }
+}
+
+/// Calls every gauge function of `gauges`, by name.
+fn read_gauges(gauges: &[(&'static str, Gauge)]) -> BTreeMap<&'static str, f64> {
+    gauges
+        .iter()
+        .filter_map(|(name, gauge)| match &gauge.value {
+            GaugeValue::Set(_) => None,
+            GaugeValue::Read(read) => Some((*name, read())),
+        })
+        .collect()
 }
 
 fn write_gauge_head(out: &mut String, name: &str, help: &str) {
@@ -387,5 +421,51 @@ mod tests {
         assert!(!text.contains("bad name"));
         assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
         assert_eq!(sample(f64::INFINITY), "+Inf");
+    }
+
+    /// A gauge read the store with the registry locked, so concurrent
+    /// scrapes queued on the lock while each read the store again.
+    #[test]
+    fn a_gauge_is_read_with_the_registry_unlocked() {
+        let metrics = Arc::new(Metrics::new());
+        let registry = Arc::downgrade(&metrics);
+        metrics.gauge_fn(
+            "registry_unlocked",
+            "1 when the registry is unlocked.",
+            move || {
+                let unlocked = registry
+                    .upgrade()
+                    .is_some_and(|metrics| metrics.gauges.try_lock().is_ok());
+                f64::from(u8::from(unlocked))
+            },
+        );
+        let text = metrics.render();
+        assert!(text.contains("\nregistry_unlocked 1\n"), "{text}");
+    }
+
+    #[test]
+    fn a_burst_of_scrapes_reads_each_gauge_once_per_interval() {
+        let metrics = Arc::new(Metrics::new());
+        let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&reads);
+        metrics.gauge_fn("store_reads", "Reads of the store.", move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) as f64 + 1.0
+        });
+        let scrapes: Vec<_> = (0..8)
+            .map(|_| {
+                let metrics = Arc::clone(&metrics);
+                std::thread::spawn(move || metrics.render())
+            })
+            .collect();
+        for scrape in scrapes {
+            let text = scrape.join().expect("scrape");
+            assert!(text.contains("\nstore_reads 1\n"), "{text}");
+        }
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // A gauge set to a value is never stale.
+        metrics.set_gauge("answer", "The answer.", 41.0);
+        metrics.set_gauge("answer", "The answer.", 42.0);
+        assert!(metrics.render().contains("\nanswer 42\n"));
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

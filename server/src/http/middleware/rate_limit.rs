@@ -10,7 +10,9 @@
 //! connection's peer, or behind trusted proxies the forwarded address. IPv6
 //! clients are limited per /64, since one host may hold a
 //! whole /64. Limiters forget clients that are back to a full burst about
-//! once a minute, so their memory follows the active clients.
+//! once a minute, so their memory follows the active clients: the first
+//! request of each minute hands that sweep, a walk over every remembered
+//! client, to the blocking pool and goes on without waiting for it.
 
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -135,6 +137,8 @@ pub struct RateLimiters {
     created: Instant,
     /// Seconds after `created` of the last sweep.
     swept_at: AtomicU64,
+    /// How often the limiters are swept.
+    sweep_every: Duration,
 }
 
 impl RateLimiters {
@@ -148,13 +152,13 @@ impl RateLimiters {
             account_write: Limiter::new("write", limits.account_write_rate),
             created: Instant::now(),
             swept_at: AtomicU64::new(0),
+            sweep_every: SWEEP_EVERY,
         }
     }
 
     /// Counts a request of `class` from `client`; `429 rate_limited` when
     /// the client is over its limit.
     pub fn check_client(&self, class: RouteClass, client: IpAddr) -> Result<(), ApiError> {
-        self.sweep_now_and_then();
         let limiter = match class {
             RouteClass::Auth => &self.auth,
             RouteClass::Search => &self.search,
@@ -200,18 +204,22 @@ impl RateLimiters {
             + self.account_write.as_ref().map_or(0, Limiter::len)
     }
 
-    /// Forgets, about once a minute, the keys back to a full burst.
-    fn sweep_now_and_then(&self) {
+    /// Whether a sweep is due: true for one caller about once a minute,
+    /// which then owes [`RateLimiters::sweep`]. Cheap: one atomic.
+    fn sweep_due(&self) -> bool {
         let now = self.created.elapsed().as_secs();
         let last = self.swept_at.load(Ordering::Relaxed);
-        if now < last + SWEEP_EVERY.as_secs()
-            || self
+        now >= last + self.sweep_every.as_secs()
+            && self
                 .swept_at
                 .compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed)
-                .is_err()
-        {
-            return;
-        }
+                .is_ok()
+    }
+
+    /// Forgets the keys back to a full burst: a walk over every key, so it
+    /// runs on the blocking pool ([`sweep_in_the_background`]), never inside
+    /// a request.
+    fn sweep(&self) {
         for limiter in [&self.auth, &self.search, &self.write, &self.join]
             .into_iter()
             .flatten()
@@ -228,6 +236,16 @@ impl RateLimiters {
 /// key of the engine's sign-in lockout too).
 pub use droply_engine::accounts::client_network as client_key;
 
+/// Hands the limiters' sweep to the blocking pool when one is due, without
+/// waiting for it: the request that finds it due pays one atomic, not a walk
+/// over every client address.
+fn sweep_in_the_background(limiters: &Arc<RateLimiters>) {
+    if limiters.sweep_due() {
+        let limiters = Arc::clone(limiters);
+        drop(tokio::task::spawn_blocking(move || limiters.sweep()));
+    }
+}
+
 /// Checks the client's limit for the request's class before handling it.
 /// Added with `Router::layer`, so it sees the matched route; a request
 /// without a peer address (a router called directly) is not limited.
@@ -236,6 +254,7 @@ pub async fn limit_rate(
     request: Request,
     next: Next,
 ) -> Response {
+    sweep_in_the_background(&limiters);
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -317,5 +336,55 @@ mod tests {
         let elsewhere: IpAddr = "192.0.2.2".parse().expect("ip");
         assert!(limiters.check_client(RouteClass::Auth, elsewhere).is_ok());
         assert!(limiters.check_client(RouteClass::Read, client).is_ok());
+    }
+
+    /// The minute's sweep, a walk over every client address, ran inside
+    /// whichever request came first, on an async thread.
+    #[test]
+    fn checking_a_client_never_sweeps_the_limiters() {
+        // One request a millisecond: a client is back to a full burst at once.
+        let limits = Limits {
+            write_rate: Rate::new(60_000, 1),
+            ..Limits::default()
+        };
+        assert!(
+            !RateLimiters::new(&limits).sweep_due(),
+            "no sweep before the first minute"
+        );
+        let limiters = RateLimiters {
+            sweep_every: Duration::ZERO,
+            ..RateLimiters::new(&limits)
+        };
+        let first: IpAddr = "192.0.2.1".parse().expect("ip");
+        let second: IpAddr = "192.0.2.2".parse().expect("ip");
+        assert!(limiters.check_client(RouteClass::Write, first).is_ok());
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(limiters.check_client(RouteClass::Write, second).is_ok());
+        assert_eq!(limiters.tracked(), 2, "the request swept");
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(limiters.sweep_due());
+        limiters.sweep();
+        assert_eq!(limiters.tracked(), 0, "the sweep forgets idle clients");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_due_sweep_runs_on_the_blocking_pool() {
+        let limits = Limits {
+            write_rate: Rate::new(60_000, 1),
+            ..Limits::default()
+        };
+        let limiters = Arc::new(RateLimiters {
+            sweep_every: Duration::ZERO,
+            ..RateLimiters::new(&limits)
+        });
+        let client: IpAddr = "192.0.2.1".parse().expect("ip");
+        assert!(limiters.check_client(RouteClass::Write, client).is_ok());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        sweep_in_the_background(&limiters);
+        let started = Instant::now();
+        while limiters.tracked() > 0 {
+            assert!(started.elapsed() < Duration::from_secs(5), "never swept");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 }

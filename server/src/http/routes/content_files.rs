@@ -2,19 +2,22 @@
 //! body, streamed to disk on the blocking pool (never held whole in
 //! memory; the type is read from the bytes, not the `Content-Type`); the
 //! creator and buyers download the file, anyone the preview of published
-//! content, both with byte ranges.
+//! content, both with byte ranges. An upload that sends nothing for
+//! [`UPLOAD_IDLE_TIMEOUT`] is ended (`invalid_input`, nothing kept), so a
+//! trickling client cannot hold a worker thread.
 
 use std::io;
+use std::time::Duration;
 
 use axum::Json;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_LENGTH;
 use axum::response::Response;
 use droply_engine::content::{FileRole, Viewer};
 use droply_models::ContentId;
-use futures_util::TryStreamExt;
+use futures_util::{Stream, StreamExt};
 use tokio_util::io::{StreamReader, SyncIoBridge};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,6 +27,7 @@ use crate::http::extract::{ApiPath, MaybeSignedIn, SignedIn, parse_id};
 use crate::http::file_response::{Disposition, send_file};
 use crate::http::views::ContentView;
 use crate::http::{AppState, blocking};
+use crate::limits::UPLOAD_IDLE_TIMEOUT;
 
 /// `/v1/content/{id}/file`, `/v1/content/{id}/preview` and
 /// `/v1/content/{id}/download`.
@@ -46,7 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses(
         (status = 200, description = "The content with its file", body = ContentView),
-        (status = 400, description = "`invalid_parameter` or `invalid_input` (the upload broke off)", body = ErrorBody),
+        (status = 400, description = "`invalid_parameter` or `invalid_input` (the upload broke off, or sent nothing for 30 s)", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not the creator", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
@@ -77,7 +81,7 @@ pub async fn upload_file(
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses(
         (status = 200, description = "The content with its preview", body = ContentView),
-        (status = 400, description = "`invalid_parameter` or `invalid_input`", body = ErrorBody),
+        (status = 400, description = "`invalid_parameter` or `invalid_input` (the upload broke off, or sent nothing for 30 s)", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not the creator", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
@@ -109,14 +113,37 @@ async fn upload(
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    let stream = body.into_data_stream().map_err(io::Error::other);
-    let mut reader = SyncIoBridge::new(StreamReader::new(stream));
+    let stream = idle_bounded(body.into_data_stream(), UPLOAD_IDLE_TIMEOUT);
+    let mut reader = SyncIoBridge::new(StreamReader::new(Box::pin(stream)));
     let details = blocking(&state, move |engine| {
         engine.upload_content((id, user, role), declared, &mut reader)?;
         engine.view_content(id, Some(user), Viewer::User(user))
     })
     .await?;
     Ok(Json(ContentView::of(&details, Some(user))))
+}
+
+/// `body`'s chunks, each awaited at most `idle`: when none comes within it
+/// the stream ends with a `TimedOut` error (the upload is then refused and
+/// its partial file deleted), and it ends after any error.
+fn idle_bounded<S, E>(body: S, idle: Duration) -> impl Stream<Item = io::Result<Bytes>> + Send
+where
+    S: Stream<Item = Result<Bytes, E>> + Send,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + Send,
+{
+    futures_util::stream::unfold(Some(Box::pin(body)), move |body| async move {
+        let mut body = body?;
+        match tokio::time::timeout(idle, body.next()).await {
+            Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(body))),
+            Ok(Some(Err(err))) => Some((Err(io::Error::other(err)), None)),
+            Ok(None) => None,
+            Err(_) => {
+                let secs = idle.as_secs();
+                let why = format!("nothing arrived for {secs} s; send the file again");
+                Some((Err(io::Error::new(io::ErrorKind::TimedOut, why)), None))
+            }
+        }
+    })
 }
 
 /// `GET /v1/content/{id}/download`: the file, to its creator and buyers.
@@ -176,4 +203,75 @@ pub async fn get_preview(
     })
     .await?;
     send_file(file, &headers, Disposition::Inline)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::time::{Duration, Instant};
+
+    use axum::body::Bytes;
+    use droply_engine::Store;
+    use droply_engine::content::{CONTENT_DIR, ContentFiles, FileType};
+    use futures_util::StreamExt;
+    use tokio_util::io::{StreamReader, SyncIoBridge};
+
+    use super::idle_bounded;
+
+    fn any(_: FileType) -> droply_engine::Result<()> {
+        Ok(())
+    }
+
+    /// A client that sent a few bytes and then nothing held a worker
+    /// thread reading its body until the upload timeout (15 minutes), and
+    /// past it with no in-flight permit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_upload_that_stops_sending_is_ended_and_keeps_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open_temporary().expect("store");
+        let files = ContentFiles::open(dir.path(), &store).expect("files");
+        let start: io::Result<Bytes> = Ok(Bytes::from_static(b"%PDF-1.7 and then nothing"));
+        let stalls = futures_util::stream::iter([start]).chain(futures_util::stream::pending());
+        let idle = Duration::from_millis(200);
+        let mut body = SyncIoBridge::new(StreamReader::new(Box::pin(idle_bounded(stalls, idle))));
+        let started = Instant::now();
+        let received =
+            tokio::task::spawn_blocking(move || files.receive(&mut body, 1 << 20, &any).map(drop))
+                .await
+                .expect("worker");
+        let waited = started.elapsed();
+        match received {
+            Err(droply_engine::Error::Invalid(why)) => {
+                assert!(why.contains("nothing arrived"), "{why}");
+            }
+            other => panic!("the upload was not ended as stalled: {other:?}"),
+        }
+        assert!(
+            waited >= idle && waited < Duration::from_secs(5),
+            "{waited:?}"
+        );
+        let tmp = dir.path().join(CONTENT_DIR).join("tmp");
+        assert_eq!(
+            std::fs::read_dir(tmp).expect("tmp").count(),
+            0,
+            "no partial left"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_upload_that_keeps_sending_is_read_whole() {
+        let chunks: Vec<io::Result<Bytes>> = vec![
+            Ok(Bytes::from_static(b"one ")),
+            Ok(Bytes::from_static(b"two")),
+        ];
+        let read: Vec<io::Result<Bytes>> =
+            idle_bounded(futures_util::stream::iter(chunks), Duration::from_secs(1))
+                .collect()
+                .await;
+        let read: Vec<Bytes> = read
+            .into_iter()
+            .map(|chunk| chunk.expect("chunk"))
+            .collect();
+        assert_eq!(read.concat(), b"one two");
+    }
 }

@@ -23,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     path = "/metrics",
     tag = "operations",
     summary = "Prometheus metrics",
-    description = "Request counts by method, route template and status, request durations by route, uptime, build info and store gauges, in the Prometheus text exposition format 0.0.4.",
+    description = "Request counts by method, route template and status, request durations by route, uptime, build info and gauges (those read from the store or the limits are read at most once a second, whatever the number of scrapes, so they may be up to a second old), in the Prometheus text exposition format 0.0.4.",
     responses((status = 200, description = "The metrics", body = String, content_type = "text/plain; version=0.0.4"))
 )]
 pub async fn get_metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
