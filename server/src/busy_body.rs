@@ -1,8 +1,8 @@
 //! A response body that keeps its request counted as busy on the
-//! connection's slot (a [`BusyGuard`]) until the body has been sent in full
-//! or dropped (the client went away, the connection closed), as long as it
-//! moves. A handler returns as soon as its response starts, but a streamed
-//! body (a content download, a long search answer) is sent afterwards;
+//! connection's slot (a [`BusyGuard`]) until hyper has taken its last frame
+//! or dropped it (the client went away, the connection closed), as long as
+//! it moves. A handler returns as soon as its response starts, but a
+//! streamed body (a content download, 64 KiB a frame) is sent afterwards;
 //! while it is, the connection is not idle, so the connection cap must not
 //! close it to make room for a newcomer. But hyper has no write timeout: a
 //! client that stops reading would hold its slot for good. So every frame
@@ -10,7 +10,10 @@
 //! body that has had no frame taken for the stall limit leaves its
 //! connection replaceable like an idle one (see `connection_slots`). The
 //! guard stamps the time again when it is released, so a connection that
-//! just finished a long download counts as fresh.
+//! just finished a long download counts as fresh. What is not covered: the
+//! writing of the last frame taken (a whole answer of one frame, as JSON
+//! answers and pages are, or a download's last 64 KiB), during which the
+//! connection, just stamped, is the last an eviction would pick.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -77,14 +80,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::connection_slots::{ConnectionSlots, SlotLease};
-
-    /// Whether `lease`'s connection was told to close within a moment.
-    async fn told_to_close(lease: &SlotLease) -> bool {
-        tokio::time::timeout(Duration::from_millis(50), lease.evicted())
-            .await
-            .is_ok()
-    }
+    use crate::connection_slots::ConnectionSlots;
 
     fn two_chunks() -> Body {
         Body::from_stream(futures_util::stream::iter([
@@ -103,14 +99,14 @@ mod tests {
         // The cap is full: the newcomer takes the idle connection's slot,
         // not the one still sending, although its activity is older.
         let _newcomer = slots.admit().expect("third connection");
-        assert!(told_to_close(&idle).await);
-        assert!(!told_to_close(&sending).await);
+        assert!(idle.told_to_close().await);
+        assert!(!sending.told_to_close().await);
         drop(body);
     }
 
     #[tokio::test]
     async fn a_download_the_client_stopped_reading_can_be_closed_to_make_room() {
-        let stall_limit = Duration::from_millis(500);
+        let stall_limit = Duration::from_secs(2);
         let slots = ConnectionSlots::with_stall_limit(1, stall_limit);
         let downloading = slots.admit().expect("first connection");
         let mut body = BusyBody::new(two_chunks(), downloading.handle().busy());
@@ -118,20 +114,22 @@ mod tests {
         assert!(first.is_some_and(|frame| frame.is_ok()));
         // The client reads slowly: hyper takes the second frame later, and
         // the download, moving, keeps its slot past the stall limit.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
         let second = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
         assert!(second.is_some_and(|frame| frame.is_ok()));
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // A second since the last frame, under the limit by a second: a
+        // loaded machine oversleeping does not turn this into a stall.
+        tokio::time::sleep(Duration::from_secs(1)).await;
         assert!(
             slots.admit().is_none(),
             "a download that moves keeps its slot"
         );
-        assert!(!told_to_close(&downloading).await);
+        assert!(!downloading.told_to_close().await);
         // Then the client stops reading: hyper takes no frame (not even the
         // body's end), and after the stall limit the slot is given away.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         let _newcomer = slots.admit().expect("takes the stalled download's slot");
-        assert!(told_to_close(&downloading).await);
+        assert!(downloading.told_to_close().await);
         assert_eq!((slots.refused(), slots.evicted()), (1, 1));
         drop(body);
     }
@@ -152,7 +150,7 @@ mod tests {
         assert_eq!(sent, b"first second");
         // Sent in full (the body itself still alive): the connection is idle.
         let after_download = slots.admit().expect("replaces the finished download");
-        assert!(told_to_close(&sending).await);
+        assert!(sending.told_to_close().await);
 
         let unsent = BusyBody::new(two_chunks(), after_download.handle().busy());
         assert!(slots.admit().is_none(), "busy while the body is unsent");

@@ -226,6 +226,14 @@ impl SlotLease {
     pub async fn evicted(&self) {
         self.slot.evicted.notified().await;
     }
+
+    /// For tests: whether this connection was told to close within 50 ms.
+    #[cfg(test)]
+    pub(crate) async fn told_to_close(&self) -> bool {
+        tokio::time::timeout(Duration::from_millis(50), self.evicted())
+            .await
+            .is_ok()
+    }
 }
 
 impl SlotHandle {

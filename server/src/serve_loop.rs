@@ -272,14 +272,6 @@ mod tests {
     use axum::routing::get;
 
     use super::*;
-    use crate::connection_slots::SlotLease;
-
-    /// Whether `lease`'s connection was told to close within a moment.
-    async fn told_to_close(lease: &SlotLease) -> bool {
-        tokio::time::timeout(Duration::from_millis(50), lease.evicted())
-            .await
-            .is_ok()
-    }
 
     /// A router whose `/download` answers with a body streamed in two chunks.
     fn download_app() -> Router {
@@ -308,8 +300,8 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(2)).await;
         let idle = slots.admit().expect("second connection");
         let newcomer = slots.admit().expect("third connection");
-        assert!(told_to_close(&idle).await, "the idle connection makes room");
-        assert!(!told_to_close(&downloading).await, "the download goes on");
+        assert!(idle.told_to_close().await, "the idle connection makes room");
+        assert!(!downloading.told_to_close().await, "the download goes on");
 
         // Once the body is sent in full the connection is idle again.
         let _newcomer_busy = newcomer.handle().busy();
@@ -324,6 +316,6 @@ mod tests {
         }
         assert_eq!(sent, b"first second");
         assert!(slots.admit().is_some(), "the finished download makes room");
-        assert!(told_to_close(&downloading).await);
+        assert!(downloading.told_to_close().await);
     }
 }

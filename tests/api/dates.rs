@@ -3,15 +3,24 @@
 //! test as "the future" stops being bookable once the calendar reaches it;
 //! these are always inside that window, whatever day the tests run on.
 
+use std::sync::OnceLock;
+
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
+
+/// The day this test process started on (UTC), read once: a test running
+/// across midnight keeps the same days.
+fn today() -> NaiveDate {
+    static TODAY: OnceLock<NaiveDate> = OnceLock::new();
+    *TODAY.get_or_init(|| Utc::now().date_naive())
+}
 
 /// The Monday most booking tests use: the first Monday at least 14 days
 /// ahead that falls between 9 November and 20 February, so that its week and
 /// the week after keep standard time in Berlin (UTC+1) and New York (UTC-5):
-/// 09:00Z is 10:00 in Berlin. At most ~270 days ahead, so it and the weeks
+/// 09:00Z is 10:00 in Berlin. At most ~285 days ahead, so it and the weeks
 /// after it (the tests go up to five) stay inside the 365-day booking horizon.
 pub(crate) fn winter_monday() -> NaiveDate {
-    winter_monday_from(Utc::now().date_naive())
+    winter_monday_from(today())
 }
 
 fn winter_monday_from(today: NaiveDate) -> NaiveDate {
@@ -64,7 +73,7 @@ pub(crate) fn unix_seconds(days: u64, time: &str) -> i64 {
 /// Sunday of March) whose Friday is at least two days ahead: in Berlin and
 /// Paris 02:00-03:00 that night does not exist.
 pub(crate) fn spring_forward_sunday() -> NaiveDate {
-    spring_forward_sunday_from(Utc::now().date_naive())
+    spring_forward_sunday_from(today())
 }
 
 fn spring_forward_sunday_from(today: NaiveDate) -> NaiveDate {
@@ -94,7 +103,7 @@ fn last_sunday_of_march(year: i32) -> NaiveDate {
 /// before each March change; this one is at most about 221 days ahead, so
 /// slots from its Friday to its Monday can always be offered.
 pub(crate) fn clock_change_sunday() -> NaiveDate {
-    clock_change_sunday_from(Utc::now().date_naive())
+    clock_change_sunday_from(today())
 }
 
 fn clock_change_sunday_from(today: NaiveDate) -> NaiveDate {

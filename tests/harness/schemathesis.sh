@@ -40,6 +40,15 @@ export DROPLY_AUTH_RATE=1000000 DROPLY_AUTH_BURST=1000000 DROPLY_WRITE_RATE=1000
   DROPLY_WRITE_BURST=1000000 DROPLY_SEARCH_RATE=1000000 DROPLY_SEARCH_BURST=1000000 \
   DROPLY_ACCOUNT_WRITE_RATE=1000000 DROPLY_ACCOUNT_WRITE_BURST=1000000 \
   DROPLY_JOIN_RATE=1000000 DROPLY_JOIN_BURST=1000000
+# Something already answering on either port would be tested instead of
+# this build: refuse to start.
+for port in "$PORT" "$STRIPE_PORT"; do
+  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+    echo "port $port is taken; set DROPLY_HARNESS_PORT / DROPLY_HARNESS_STRIPE_PORT" >&2
+    rm -rf "$DATA"
+    exit 1
+  fi
+done
 "$LOCALSTRIPE" --port "$STRIPE_PORT" --from-scratch >"$DATA/localstripe.log" 2>&1 &
 STRIPE=$!
 export DROPLY_STRIPE_SECRET_KEY=sk_test_harness DROPLY_STRIPE_WEBHOOK_SECRET=whsec_harness \
@@ -66,6 +75,11 @@ for _ in $(seq 1 100); do
   if curl -fs -u sk_test_harness: "http://127.0.0.1:$STRIPE_PORT/v1/payment_intents" >/dev/null 2>&1; then break; fi
   sleep 0.1
 done
+if ! curl -fs -u sk_test_harness: "http://127.0.0.1:$STRIPE_PORT/v1/payment_intents" >/dev/null 2>&1; then
+  echo "localstripe did not start on port $STRIPE_PORT:" >&2
+  cat "$DATA/localstripe.log" >&2
+  exit 1
+fi
 
 for _ in $(seq 1 300); do
   if curl -fsS "$BASE/ready" >/dev/null 2>&1; then break; fi

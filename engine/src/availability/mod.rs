@@ -21,5 +21,5 @@ pub use editing::{
 pub use holds::awaits_payment;
 pub use interval::{Interval, IntervalSet};
 pub use open_hours::{ExpertCalendar, open_hours};
-pub use policy::{MAX_BOOKING_MINUTES, SlotPolicy};
+pub use policy::{MAX_BOOKING_MINUTES, SlotPolicy, is_booking_length};
 pub use slot_finder::{Slot, SlotQuery, find_slots, fits_open_hours};

@@ -51,6 +51,14 @@ pub struct SlotPolicy {
 /// The longest booking (and slot) in minutes, whatever the multiple.
 pub const MAX_BOOKING_MINUTES: u16 = 480;
 
+/// Whether any booking may last `minutes`, whatever its expert's session
+/// length: 1 to [`MAX_BOOKING_MINUTES`]. The one bound that booking,
+/// moving a booking and importing one all keep (the slot listing and the
+/// booking path look back only that far for bookings still running).
+pub const fn is_booking_length(minutes: u16) -> bool {
+    minutes > 0 && minutes <= MAX_BOOKING_MINUTES
+}
+
 impl Default for SlotPolicy {
     fn default() -> Self {
         SlotPolicy {
@@ -115,8 +123,7 @@ impl SlotPolicy {
     /// [`MAX_BOOKING_MINUTES`].
     pub fn allows_duration(&self, session_minutes: u16, minutes: u16) -> bool {
         session_minutes > 0
-            && minutes > 0
-            && minutes <= MAX_BOOKING_MINUTES
+            && is_booking_length(minutes)
             && minutes.is_multiple_of(session_minutes)
             && minutes / session_minutes <= self.max_sessions_per_booking.max(1)
     }
@@ -142,10 +149,10 @@ impl SlotPolicy {
 
     /// Whether a booking made for `minutes` may keep that length when it
     /// is moved: it was whole sessions when booked, and the expert may have
-    /// changed their session length since, so only [`MAX_BOOKING_MINUTES`]
+    /// changed their session length since, so only [`is_booking_length`]
     /// bounds it.
     pub fn allows_kept_duration(&self, minutes: u16) -> bool {
-        minutes > 0 && minutes <= MAX_BOOKING_MINUTES
+        is_booking_length(minutes)
     }
 
     /// [`SlotPolicy::allows_kept_duration`], or the error that says why not.

@@ -3,9 +3,10 @@
 //! kind may hold yet (an import adds rows, it never replaces one). A user's
 //! balance totals must be ones the ledger can open (its referral earnings
 //! within the earnings that include them). A booking may last no longer
-//! than the booking path allows ([`MAX_BOOKING_MINUTES`]): the slot listing
-//! and the booking path look back that far for bookings still running, so a
-//! longer one would be missed by both.
+//! than the booking path allows ([`is_booking_length`], at most
+//! [`MAX_BOOKING_MINUTES`]): the slot listing and the booking path look
+//! back that far for bookings still running, so a longer one would be
+//! missed by both.
 
 use droply_models::{
     AiMatch, AvailabilityException, AvailabilityRule, Booking, Category, Content, ContentPurchase,
@@ -14,7 +15,7 @@ use droply_models::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::availability::MAX_BOOKING_MINUTES;
+use crate::availability::{MAX_BOOKING_MINUTES, is_booking_length};
 use crate::store::{EntityKind, Record, RecordId, Txn};
 use crate::{Error, Result};
 
@@ -117,17 +118,17 @@ impl ImportRow {
     }
 }
 
-/// Refuses an imported booking longer than any the booking path makes
-/// ([`MAX_BOOKING_MINUTES`]), naming the booking and the field: the slot
-/// listing and the booking path look back only that far for bookings still
-/// running, so they would offer and book its later hours again. (Its
-/// `end_time` must agree with its `duration`, which the row's own checks
-/// see to.)
+/// Refuses an imported booking of a length the booking path never makes
+/// ([`is_booking_length`]: none, or longer than [`MAX_BOOKING_MINUTES`]),
+/// naming the booking and the field: the slot listing and the booking path
+/// look back only that far for bookings still running, so they would offer
+/// and book its later hours again. (Its `end_time` must agree with its
+/// `duration`, which the row's own checks see to.)
 fn check_booking_length(booking: &Booking) -> Result<()> {
-    if booking.duration > MAX_BOOKING_MINUTES {
+    if !is_booking_length(booking.duration) {
         return Err(Error::Invalid(format!(
-            "booking {}: duration {} minutes is longer than a booking may last \
-             ({MAX_BOOKING_MINUTES} minutes)",
+            "booking {}: duration {} minutes is not a length a booking may last \
+             (1 to {MAX_BOOKING_MINUTES} minutes)",
             booking.id.get(),
             booking.duration
         )));

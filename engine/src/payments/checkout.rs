@@ -300,8 +300,12 @@ fn record_paid_at_stripe(
 /// stable values (it also named the booking or purchase, see
 /// [`earlier_intent_request`]): the request is sent again in that form,
 /// under the same key, and Stripe answers the intent the key made (only
-/// that intent: the key is this store's and this payment's). If that is
-/// refused too, the first refusal is returned.
+/// that intent: the key is this store's and this payment's). If the resend
+/// fails too, its own error is returned (say, another request still holds
+/// the key: in flight), unless it is itself a key reuse, when the first
+/// refusal is returned. This resend only matters for payments started
+/// before the metadata change (Stripe keeps a key 24 hours), so it can be
+/// removed once none of those is open.
 fn create_intent(
     payments: &Payments,
     gateway: &Gateway,
@@ -314,7 +318,9 @@ fn create_intent(
             let Ok(earlier) = earlier_intent_request(payments, payment) else {
                 return Err(err);
             };
-            let made = gateway.create_intent(&earlier, &key).map_err(|_| err)?;
+            let made = gateway
+                .create_intent(&earlier, &key)
+                .map_err(|again| if again.key_reused() { err } else { again })?;
             tracing::info!(paying_for = %payment.pays_for, "the payment's key answered an intent made in the earlier metadata form");
             Ok(made)
         }

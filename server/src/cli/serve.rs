@@ -148,6 +148,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .map_err(|err| Error::Config(format!("cannot listen on {}: {err}", args.addr)))?;
     // Held until the end: the engine is shut down and the store flushed by then.
     let (_data_dir_lock, store) = args.data.open_store(Access::Write)?;
+    if stop.is_cancelled() {
+        return stopped_during_start_up(&store);
+    }
     if args.demo {
         let demo = DemoConfig {
             experts: args.demo_experts,
@@ -161,7 +164,6 @@ pub fn run(args: ServeArgs) -> Result<()> {
         );
     }
     if stop.is_cancelled() {
-        // A demo load cut short is finished by the next `serve --demo`.
         return stopped_during_start_up(&store);
     }
     let config = args.limits.apply_to(EngineConfig {
@@ -196,10 +198,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
         })
     };
     // Stop the runtime's tasks (and let go of the state they hold) before
-    // stopping the engine, so that nothing searches a stopped index; wait a
-    // bounded time for blocking work, so that a stuck call cannot keep the
-    // store from being flushed before an orchestrator's SIGKILL. Stop the
-    // engine even if serving failed.
+    // stopping the engine; wait a bounded time for blocking work, so that a
+    // stuck call cannot keep the store from being flushed before an
+    // orchestrator's SIGKILL. Blocking work still running after that is
+    // abandoned: it may meet a stopped index or engine and fail, and nothing
+    // it does was acknowledged. Stop the engine even if serving failed.
     runtime.shutdown_timeout(BLOCKING_WORK_GRACE);
     let stopped = engine.shutdown();
     served?;
@@ -243,36 +246,48 @@ fn listen_for_shutdown(runtime: &tokio::runtime::Runtime) -> CancellationToken {
     // driver): a signal from this moment on is caught, not fatal.
     let _entered = runtime.enter();
     #[cfg(unix)]
-    let (terminate, interrupt) = {
+    let (mut terminate, mut interrupt) = {
         use tokio::signal::unix::{SignalKind, signal};
         (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
         )
     };
     let cancel = stop.clone();
     runtime.spawn(async move {
         #[cfg(unix)]
         tokio::select! {
-            () = received(terminate) => {},
-            () = received(interrupt) => {},
+            () = received(&mut terminate) => {},
+            () = received(&mut interrupt) => {},
         }
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutting down");
+        tracing::info!("shutting down (a second Ctrl-C or SIGTERM exits at once)");
         cancel.cancel();
+        // A second signal: the operator does not want to wait for the
+        // grace period; every acknowledged write is already durable.
+        #[cfg(unix)]
+        tokio::select! {
+            () = received(&mut terminate) => {},
+            () = received(&mut interrupt) => {},
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::warn!("second signal: exiting without waiting");
+        std::process::exit(130);
     });
     stop
 }
 
-/// Resolves when `signal` arrives; never when it could not be listened for.
+/// Resolves when `signal` next arrives; never when it could not be
+/// listened for.
 #[cfg(unix)]
-async fn received(signal: std::io::Result<tokio::signal::unix::Signal>) {
+async fn received(signal: &mut Option<tokio::signal::unix::Signal>) {
     match signal {
-        Ok(mut signal) => {
+        Some(signal) => {
             signal.recv().await;
         }
-        Err(_) => std::future::pending::<()>().await,
+        None => std::future::pending::<()>().await,
     }
 }
 

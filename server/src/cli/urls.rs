@@ -47,7 +47,7 @@ impl fmt::Display for PublicUrl {
 
 /// An outside service's URL (`--stripe-api-base`, `--daily-api-base`,
 /// `--google-*-url`, `--google-api-base`), trimmed: `https`, or plain `http`
-/// to a loopback host only (`localhost`, `127.0.0.0/8`, `[::1]`).
+/// to a loopback host only (`localhost`, `127.0.0.0/8`, `[::1]`, `[::ffff:127.0.0.1]`).
 pub fn parse_service_url(text: &str) -> Result<String, String> {
     let text = text.trim();
     let (scheme, _rest, host) = split_url(text)?;
@@ -112,7 +112,9 @@ fn host_of(authority: &str) -> Option<&str> {
 /// Whether `host` is this machine: `localhost` or a loopback address.
 fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 #[cfg(test)]
@@ -176,6 +178,7 @@ mod tests {
             "http://127.0.0.1:8420/",
             "http://localhost:9/v1",
             "http://[::1]:9",
+            "http://[::ffff:127.0.0.1]:9",
             " http://127.0.0.2:9 ",
         ] {
             assert_eq!(

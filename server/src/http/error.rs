@@ -102,7 +102,7 @@ error_codes! {
     StoreUnavailable => "store_unavailable", "system", SERVICE_UNAVAILABLE,
         "the store takes no writes since a disk sync failed (nothing of the write is acknowledged); reads still answer, and `/ready` answers it until the server is restarted";
     RequestTimeout => "request_timeout", "system", SERVICE_UNAVAILABLE,
-        "the request took longer than the request timeout (its body included); a read was not answered, but a write (any method but `GET` and `HEAD`) may still complete: check before retrying, or retry with the same `Idempotency-Key`";
+        "the request took longer than the request timeout (its body included); a read was not answered, but a write (any method but `GET` and `HEAD`) may still complete: check before retrying (a booking retried with the same `Idempotency-Key` is not made twice)";
     PaymentsNotConfigured => "payments_not_configured", "system", SERVICE_UNAVAILABLE,
         "a paid booking or a payout on a server running without Stripe (free sessions still book)";
     InvalidSignature => "invalid_signature", "invalid_request", BAD_REQUEST,

@@ -4,14 +4,19 @@
 //! older than the interval reads again, and every other caller meanwhile is
 //! answered the last reading at once (only the very first reading is waited
 //! for). So a burst of unauthenticated probes or scrapes costs one store read
-//! per interval, never one per request, and a reading is at most the
-//! interval (plus the read itself) old.
+//! per interval, never one per request. A reading answered is at most the
+//! interval (plus the read itself) old, or up to three intervals while
+//! another caller's reading is under way; past that, callers wait for it.
 
 use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
 /// How long `/ready`'s answer and the `/metrics` gauges are reused.
 pub(crate) const SNAPSHOT_EVERY: Duration = Duration::from_secs(1);
+
+/// How many intervals old a reading may be and still be answered while
+/// another caller's reading is under way.
+const STALE_AFTER: u32 = 3;
 
 /// A value read at most once per interval; see the module docs.
 pub(crate) struct Snapshot<T> {
@@ -55,15 +60,22 @@ impl<T: Clone> Snapshot<T> {
         }
     }
 
-    /// The last reading, however old.
+    /// The last reading while it is younger than [`STALE_AFTER`] intervals.
     fn latest(&self) -> Option<T> {
-        lock(&self.last).as_ref().map(|(_, value)| value.clone())
+        match &*lock(&self.last) {
+            Some((at, value)) if at.elapsed() < self.every * STALE_AFTER => Some(value.clone()),
+            _ => None,
+        }
     }
 
     /// The value: the last reading while it is younger than the interval;
     /// else `read()` run by this caller, unless another caller is reading
-    /// already, when this one is answered the last reading (or, before the
-    /// first reading, waits for it). `read` may block.
+    /// already, when this one is answered the last reading while that is
+    /// younger than [`STALE_AFTER`] intervals, and otherwise waits for the
+    /// reading under way (before the first reading too). So a reading that
+    /// hangs (a store that stopped answering) is not hidden behind an old
+    /// "ready" for long: past that age, callers wait as the reader does, and
+    /// a probe's own timeout reports it. `read` may block.
     pub(crate) fn get(&self, read: impl FnOnce() -> T) -> T {
         if let Some(value) = self.fresh() {
             return value;
@@ -147,9 +159,10 @@ mod tests {
 
     #[test]
     fn callers_do_not_wait_for_a_slow_reading_once_there_is_one() {
-        let snapshot = Arc::new(Snapshot::new(Duration::from_millis(1)));
+        // Older than the interval, younger than three.
+        let snapshot = Arc::new(Snapshot::new(Duration::from_millis(200)));
         assert_eq!(snapshot.get(|| 1), 1);
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(250));
         let (entered, in_read) = mpsc::channel();
         let (release, may_finish) = mpsc::channel::<()>();
         let slow = {
@@ -168,5 +181,46 @@ mod tests {
         assert_eq!(snapshot.get(|| 3), 1);
         release.send(()).expect("release");
         assert_eq!(slow.join().expect("slow"), 2);
+    }
+
+    /// Regression (found by the review): while a reading hung (a store
+    /// that stopped answering), every probe was answered the last "ready"
+    /// however old, so the load balancer never saw the node go.
+    #[test]
+    fn a_reading_that_hangs_is_not_hidden_behind_an_old_answer_for_long() {
+        let snapshot = Arc::new(Snapshot::new(Duration::from_millis(20)));
+        assert_eq!(snapshot.get(|| 1), 1);
+        std::thread::sleep(Duration::from_millis(25));
+        let (entered, in_read) = mpsc::channel();
+        let (release, may_finish) = mpsc::channel::<()>();
+        let hung = {
+            let snapshot = Arc::clone(&snapshot);
+            std::thread::spawn(move || {
+                snapshot.get(|| {
+                    entered.send(()).expect("send");
+                    may_finish.recv().expect("released");
+                    2
+                })
+            })
+        };
+        in_read.recv().expect("the reading started");
+        // Past three intervals, a caller waits for the reading under way.
+        std::thread::sleep(Duration::from_millis(80));
+        let (answered, answer) = mpsc::channel();
+        let probe = {
+            let snapshot = Arc::clone(&snapshot);
+            std::thread::spawn(move || answered.send(snapshot.get(|| 3)).expect("send"))
+        };
+        assert!(
+            answer.recv_timeout(Duration::from_millis(200)).is_err(),
+            "a probe was answered the old reading while the store hung"
+        );
+        release.send(()).expect("release");
+        assert_eq!(hung.join().expect("reader"), 2);
+        // Then it is answered a new reading (the hung one's, or its own, as
+        // the hung one started more than an interval ago), never the old.
+        let answered = answer.recv().expect("answered");
+        assert!(answered == 2 || answered == 3, "{answered}");
+        probe.join().expect("probe");
     }
 }

@@ -2,7 +2,8 @@
 //! PaymentIntent's secret only while the booking still waits for it (not
 //! cancelled, its hold not lapsed) and Stripe still takes payment on it; an
 //! intent Stripe reports paid before its event is recorded paid by the
-//! event's rule (nothing owed), and the event changes nothing after; a
+//! event's rule (nothing owed), and the event changes nothing after (a
+//! booking whose hold lapsed stays released and is refunded in full); a
 //! repeat after a reschedule moved the payment answers its intent, Stripe
 //! seeing the same request under the same key, and so does a repeat whose
 //! key was first used with the metadata of before (naming the booking);
@@ -184,6 +185,81 @@ fn a_repeat_of_a_payment_stripe_reports_paid_before_its_webhook_records_it_paid(
     assert_eq!(
         start_payment(&payments, &store, &policy(), &after, Attempt::Repeat).expect("paid"),
         None
+    );
+}
+
+/// Regression guard: a repeat (the pay page) of a booking whose unpaid hold
+/// lapsed, the hold sweep not having run yet, whose recorded intent Stripe
+/// reports `succeeded`, its event not arrived. The repeat applies the
+/// webhook's rule for a late payment: the payment is recorded paid, the
+/// booking is not confirmed but released (cancelled as its hold lapsed),
+/// a full refund is requested and sent to Stripe once, and nothing is owed.
+#[test]
+fn a_repeat_of_a_lapsed_booking_whose_intent_stripe_reports_paid_records_it_and_refunds_it() {
+    let (store, booking) = booking_awaiting_its_intent();
+    let intents = IntentFake::start();
+    // Stripe as the engine sees it: the intents, and every call recorded.
+    let stripe = StripeFake::start(Some(intents.base_url()));
+    let payments = paying_through(&store, stripe.base_url());
+    start_payment(&payments, &store, &policy(), &booking, Attempt::First)
+        .expect("started")
+        .expect("owed");
+    let (_, payment) = stored(&store, &booking);
+    let intent = payment.intent_id.expect("recorded");
+    store
+        .write(|txn| {
+            let mut row: Booking = txn.require(booking.id)?;
+            row.created_at = Timestamp::parse_rfc3339("2020-01-01T00:00:00Z").expect("instant");
+            txn.update(row)?;
+            Ok(())
+        })
+        .expect("made long ago");
+    let (row, _) = stored(&store, &booking);
+    assert_eq!(row.status, BookingStatus::PendingPayment, "not swept");
+    intents.set_status(&intent, "succeeded");
+
+    let answer = start_payment(&payments, &store, &policy(), &row, Attempt::Repeat)
+        .expect("a late payment is not an error");
+    assert_eq!(answer, None, "nothing is owed");
+
+    let (after, payment) = stored(&store, &booking);
+    assert_eq!(
+        after.status,
+        BookingStatus::Cancelled,
+        "released, not confirmed"
+    );
+    assert_eq!(
+        after.cancellation_reason.as_deref(),
+        Some(crate::booking::EXPIRED_HOLD_REASON)
+    );
+    assert_eq!(
+        after.stripe_payment_intent_id.as_deref(),
+        Some(intent.as_str())
+    );
+    assert!(payment.status.is_paid(), "{:?}", payment.status);
+    assert_eq!(payment.intent_id.as_deref(), Some(intent.as_str()));
+    assert_eq!(payment.refunds.len(), 1, "{:?}", payment.refunds);
+    let refund = &payment.refunds[0];
+    assert_eq!(refund.amount, payment.amount, "refunded in full");
+    assert_eq!(refund.reason, crate::payments::webhook::LATE_PAYMENT_REASON);
+    let sent: Vec<_> = stripe
+        .requests()
+        .into_iter()
+        .filter(|seen| seen.method == "POST" && seen.path == "/v1/refunds")
+        .collect();
+    assert_eq!(sent.len(), 1, "the refund is sent once: {sent:?}");
+    assert_eq!(
+        sent[0].idempotency_key.as_deref(),
+        Some(
+            payment
+                .refund_key(payments.instance(), refund.number)
+                .as_str()
+        )
+    );
+    assert_eq!(sent[0].params()["payment_intent"], intent.as_str());
+    assert!(
+        ledger_rows_of(&store, payment.payer) > 0,
+        "the charge is in the ledger"
     );
 }
 
