@@ -255,24 +255,21 @@ fn listen_for_shutdown(runtime: &tokio::runtime::Runtime) -> CancellationToken {
     };
     let cancel = stop.clone();
     runtime.spawn(async move {
-        #[cfg(unix)]
-        tokio::select! {
-            () = received(&mut terminate) => {},
-            () = received(&mut interrupt) => {},
+        for first in [true, false] {
+            #[cfg(unix)]
+            tokio::select! {
+                () = received(&mut terminate) => {},
+                () = received(&mut interrupt) => {},
+            }
+            #[cfg(not(unix))]
+            let _ = tokio::signal::ctrl_c().await;
+            if first {
+                tracing::info!("shutting down (a second Ctrl-C or SIGTERM exits at once)");
+                cancel.cancel();
+            }
         }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutting down (a second Ctrl-C or SIGTERM exits at once)");
-        cancel.cancel();
         // A second signal: the operator does not want to wait for the
         // grace period; every acknowledged write is already durable.
-        #[cfg(unix)]
-        tokio::select! {
-            () = received(&mut terminate) => {},
-            () = received(&mut interrupt) => {},
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
         tracing::warn!("second signal: exiting without waiting");
         std::process::exit(130);
     });
