@@ -36,6 +36,7 @@ pub mod dropins;
 pub mod embedding;
 mod engine;
 pub mod error;
+pub mod idempotency_key;
 pub mod import;
 pub mod matching;
 pub mod payments;

@@ -239,6 +239,115 @@ fn payout_errors_are_clear_and_a_failed_transfer_is_retried_once() {
     app.assert_no_leaks();
 }
 
+/// Regression: a payout request sent again after its answer was lost (a
+/// mobile client's retry) reserved and transferred the amount a second
+/// time: two payouts, two transfers. With the same `Idempotency-Key` the
+/// repeat answers the first payout (also once its bank payout failed); the
+/// key with another amount is refused; a key whose transfer Stripe refused
+/// asks again; without a key each request is a payout of its own.
+#[test]
+fn a_payout_retried_with_its_idempotency_key_pays_once() {
+    let app = spawn_app_paying();
+    let (_, token, _) = payable_expert(&app, 5_000);
+    let stripe = app.stripe.as_ref().expect("stripe");
+    let body = r#"{"amount":{"amount_minor":1000,"currency":"USD"}}"#;
+    let key = [("Idempotency-Key", "payout-1")];
+    let first = app.send("POST", "/v1/payouts", Some(body), Some(&token), &key);
+    assert_eq!(first.status, 201, "{}", first.raw);
+    let again = app.send("POST", "/v1/payouts", Some(body), Some(&token), &key);
+    assert_eq!(again.status, 200, "{}", again.raw);
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(again.body["status"], "in_transit");
+    assert_eq!(stripe.fake.transfers().len(), 1);
+    let available = |app: &TestApp| {
+        app.authed("GET", "/v1/earnings", &token, None).body["available"]["amount_minor"]
+            .as_i64()
+            .expect("available")
+    };
+    assert_eq!(available(&app), 4_000);
+    // The bank payout fails after the transfer (the money stays in the
+    // expert's Stripe balance): the payout is `failed`, yet its key pays
+    // nothing again.
+    let mut bank_payout = stripe.fake.transfers()[0].clone();
+    bank_payout["id"] = json!("po_1");
+    bank_payout["object"] = json!("payout");
+    let (status, answer) = post_event(
+        &url(&app),
+        WEBHOOK_SECRET,
+        &event("evt_bank", "payout.failed", bank_payout),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let after_bank = app.send("POST", "/v1/payouts", Some(body), Some(&token), &key);
+    assert_eq!(after_bank.status, 200, "{}", after_bank.raw);
+    assert_eq!(after_bank.body["id"], first.body["id"]);
+    assert_eq!(after_bank.body["status"], "failed");
+    assert_eq!(stripe.fake.transfers().len(), 1);
+    assert_eq!(available(&app), 4_000);
+
+    // The same key with another amount: refused, nothing reserved.
+    let other = app.send(
+        "POST",
+        "/v1/payouts",
+        Some(r#"{"amount":{"amount_minor":2000,"currency":"USD"}}"#),
+        Some(&token),
+        &key,
+    );
+    assert_eq!(
+        (other.status, error_code(&other).as_str()),
+        (422, "idempotency_key_reused"),
+        "{}",
+        other.raw
+    );
+    assert_eq!(available(&app), 4_000);
+
+    // Refused by Stripe: the first answer is the error, the repeat asks again.
+    stripe.fake.fail_transfers(400, 1);
+    let refused_key = [("Idempotency-Key", "payout-2")];
+    let refused = app.send(
+        "POST",
+        "/v1/payouts",
+        Some(body),
+        Some(&token),
+        &refused_key,
+    );
+    assert_eq!(
+        error_code(&refused),
+        "payment_provider_error",
+        "{}",
+        refused.raw
+    );
+    let retried = app.send(
+        "POST",
+        "/v1/payouts",
+        Some(body),
+        Some(&token),
+        &refused_key,
+    );
+    assert_eq!(retried.status, 201, "{}", retried.raw);
+    assert_eq!(retried.body["status"], "in_transit");
+    assert_eq!(stripe.fake.transfers().len(), 2);
+    assert_eq!(available(&app), 3_000);
+
+    // A key that is not one is refused before anything is reserved.
+    let bad = app.send(
+        "POST",
+        "/v1/payouts",
+        Some(body),
+        Some(&token),
+        &[("Idempotency-Key", "has space")],
+    );
+    assert_eq!(bad.status, 400, "{}", bad.raw);
+    // Without a key, two requests are two payouts.
+    for _ in 0..2 {
+        let r = app.authed("POST", "/v1/payouts", &token, Some(body));
+        assert_eq!(r.status, 201, "{}", r.raw);
+    }
+    assert_eq!(stripe.fake.transfers().len(), 4);
+    assert_eq!(available(&app), 1_000);
+    assert_consistent(&app);
+    app.assert_no_leaks();
+}
+
 /// The child of the crash test: an engine over `DROPLY_CRASH_DIR` paying
 /// out through the fake at `DROPLY_CRASH_STRIPE`, killed by its parent
 /// while the transfer call hangs. Run only by
@@ -251,7 +360,7 @@ fn crash_child_pays_out() {
     let user = std::env::var("DROPLY_CRASH_USER").expect("DROPLY_CRASH_USER");
     let engine = Engine::open(paying_config(std::path::Path::new(&dir), &base)).expect("engine");
     let user = UserId::new(user.parse().expect("user id"));
-    let _ = engine.request_payout(user, Some(usd(2_500)));
+    let _ = engine.request_payout(user, Some(usd(2_500)), None);
     panic!("the transfer call was supposed to hang until this process is killed");
 }
 

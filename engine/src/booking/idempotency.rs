@@ -12,18 +12,17 @@ use sha2::{Digest, Sha256};
 
 use super::{BookingRequest, book_in};
 use crate::availability::SlotPolicy;
+pub use crate::idempotency_key::{IdempotencyKey, MAX_KEY_LEN};
+use crate::idempotency_key::{caller_key, check_key};
 use crate::payments::ChargeTerms;
 use crate::payments::PAYMENT_NOT_STARTED;
-use crate::store::{EntityKind, KeyBuilder, Record, Store, UniqueEntry, UniqueName, codec};
+use crate::store::{EntityKind, Record, Store, UniqueEntry, UniqueName, codec};
 use crate::{Error, Result};
 
 engine_record_id! {
     /// Identifies a [`BookingIdempotency`].
     pub struct BookingIdempotencyId;
 }
-
-/// The longest accepted key.
-pub const MAX_KEY_LEN: usize = 255;
 
 /// One (booker, key) pair and the booking it made. Engine-internal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,12 +71,6 @@ fn request_fingerprint(request: &BookingRequest) -> String {
     hex::encode(hasher.finalize())
 }
 
-fn unique_key(booker: UserId, key: &str) -> Vec<u8> {
-    let mut out = KeyBuilder::new().u64(booker.get()).build();
-    out.extend_from_slice(key.as_bytes());
-    out
-}
-
 impl Record for BookingIdempotency {
     type Id = BookingIdempotencyId;
     const KIND: EntityKind = EntityKind::BookingIdempotency;
@@ -95,7 +88,7 @@ impl Record for BookingIdempotency {
     fn unique_entries(&self) -> Vec<UniqueEntry> {
         vec![UniqueEntry {
             unique: UniqueName::IdempotencyKey,
-            key: unique_key(self.booker, &self.key),
+            key: caller_key(self.booker, &self.key),
             shown: self.key.clone(),
         }]
     }
@@ -118,33 +111,6 @@ impl Record for BookingIdempotency {
     }
 }
 
-/// An `Idempotency-Key` as a booker sent it, checked once: 1 to
-/// [`MAX_KEY_LEN`] visible ASCII characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyKey(String);
-
-impl IdempotencyKey {
-    /// The key in `raw`, or `Invalid` naming the rule it breaks.
-    pub fn parse(raw: &str) -> Result<Self> {
-        check_key(raw)?;
-        Ok(IdempotencyKey(raw.to_owned()))
-    }
-
-    /// The key as sent.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-fn check_key(key: &str) -> Result<()> {
-    if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(Error::Invalid(format!(
-            "Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"
-        )));
-    }
-    Ok(())
-}
-
 /// Books like [`super::book`]; with a key, a repeat of the same booker's key
 /// with the same request returns the booking the first request made, and
 /// with a different request fails with [`Error::IdempotencyKeyReused`]
@@ -162,7 +128,7 @@ pub fn book_idempotent(
     store.write(|txn| {
         if let Some(key) = key {
             let seen =
-                txn.lookup_unique(UniqueName::IdempotencyKey, &unique_key(request.booker, key))?;
+                txn.lookup_unique(UniqueName::IdempotencyKey, &caller_key(request.booker, key))?;
             if let Some(raw) = seen {
                 let record: BookingIdempotency = txn.require(BookingIdempotencyId::new(raw))?;
                 if record
@@ -217,22 +183,6 @@ mod tests {
             duration_minutes: 60,
             client_message: Some("hello".to_owned()),
         }
-    }
-
-    #[test]
-    fn a_key_is_one_to_255_visible_ascii_characters() {
-        assert_eq!(
-            IdempotencyKey::parse("order-42").expect("valid").as_str(),
-            "order-42"
-        );
-        assert!(IdempotencyKey::parse(&"k".repeat(MAX_KEY_LEN)).is_ok());
-        for bad in ["", "with space", "tab\t", "naïve"] {
-            assert!(
-                matches!(IdempotencyKey::parse(bad), Err(Error::Invalid(_))),
-                "{bad:?}"
-            );
-        }
-        assert!(IdempotencyKey::parse(&"k".repeat(MAX_KEY_LEN + 1)).is_err());
     }
 
     #[test]

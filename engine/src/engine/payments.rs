@@ -7,6 +7,7 @@ use droply_models::{Money, Payout, Timestamp, User, UserId};
 
 use super::Engine;
 use crate::availability::SlotPolicy;
+use crate::idempotency_key::IdempotencyKey;
 use crate::payments::{
     self, Balances, Payments, PayoutAccount, WebhookReceipt, handle_webhook, ledger,
 };
@@ -59,8 +60,16 @@ impl Engine {
     }
 
     /// Pays out `amount` (everything available when `None`) to `user`.
-    pub fn request_payout(&self, user: UserId, amount: Option<Money>) -> Result<Payout> {
-        payments::request_payout(self.payments(), self.store(), user, amount)
+    /// With a `key`, the same request sent again returns the first payout
+    /// (flag false) instead of a second; the same key with another amount
+    /// is `IdempotencyKeyReused`.
+    pub fn request_payout(
+        &self,
+        user: UserId,
+        amount: Option<Money>,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<(Payout, bool)> {
+        payments::request_payout(self.payments(), self.store(), user, amount, key)
     }
 
     /// Pays out like [`Engine::request_payout`] unless a payout of `user`'s

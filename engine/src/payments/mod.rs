@@ -59,7 +59,8 @@ pub use ledger::{Balances, LedgerEntry, LedgerEntryId, LedgerKind};
 pub use onboarding::{PayoutAccount, account_status_from, payout_account, start_onboarding};
 pub use payment::{IntentCancel, Payment, PaymentId, PaymentRefund, RefundState};
 pub use payouts::{
-    payout_sweep, request_payout, request_payout_unless_paid_since, scheduled_payouts,
+    PayoutIdempotency, PayoutIdempotencyId, payout_sweep, request_payout,
+    request_payout_unless_paid_since, scheduled_payouts,
 };
 pub(crate) use referral_rewards::on_booking_completed;
 pub use referral_rewards::{ReferralRules, reward_sweep};

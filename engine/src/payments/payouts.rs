@@ -25,21 +25,44 @@ use super::{
     AmountUse, Gateway, GatewayError, META_PAYOUT, Payments, ledger, round_down_for,
     stripe_currency, to_stripe,
 };
+use crate::idempotency_key::IdempotencyKey;
 use crate::store::{IndexName, KeyBuilder, PageRequest, Store, Txn};
 use crate::{Error, Result};
 
+mod idempotency;
+
+pub use idempotency::{PayoutIdempotency, PayoutIdempotencyId};
+
 /// Reserves a payout of `amount` (everything available when `None`) for
 /// `user` and sends it. `PayoutsNotEnabled` before onboarding finished,
-/// `InsufficientBalance` above what is available.
+/// `InsufficientBalance` above what is available. With a `key`, a repeat
+/// of the same request returns the payout the first one made (its
+/// transfer sent again under the payout's Stripe key if still pending)
+/// rather than paying out twice, and the same key with another amount is
+/// `IdempotencyKeyReused` ([`idempotency`]). The flag is true when this
+/// call made the payout.
 pub fn request_payout(
     payments: &Payments,
     store: &Store,
     user: UserId,
     amount: Option<Money>,
-) -> Result<Payout> {
+    key: Option<&IdempotencyKey>,
+) -> Result<(Payout, bool)> {
     payments.gateway()?;
-    let payout = store.write(|txn| reserve(txn, user, amount))?;
-    send_transfer(payments, store, payout.id)
+    let fingerprint = idempotency::request_fingerprint(amount);
+    let (payout, made) = store.write(|txn| {
+        if let Some(key) = key
+            && let Some(first) = idempotency::earlier_payout(txn, user, key, &fingerprint)?
+        {
+            return Ok((first, false));
+        }
+        let payout = reserve(txn, user, amount)?;
+        if let Some(key) = key {
+            idempotency::remember(txn, user, key, fingerprint.clone(), payout.id)?;
+        }
+        Ok((payout, true))
+    })?;
+    Ok((send_transfer(payments, store, payout.id)?, made))
 }
 
 /// Like [`request_payout`], for a request made from a form shown when

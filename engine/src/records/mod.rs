@@ -220,5 +220,6 @@ pub(crate) fn for_every_entity(visitor: &mut impl EntityVisitor) -> Result<()> {
     visitor.visit::<crate::calendar::CalendarEvent>()?;
     visitor.visit::<crate::calendar::PendingRevocation>()?;
     visitor.visit::<crate::accounts::LoginAttempts>()?;
-    visitor.visit::<crate::content::CountedView>()
+    visitor.visit::<crate::content::CountedView>()?;
+    visitor.visit::<crate::payments::PayoutIdempotency>()
 }

@@ -78,11 +78,13 @@ pub enum EntityKind {
     /// `CountedView`: a viewer's view of a content item already counted
     /// today, keyed by a keyed hash of the three (engine-internal).
     CountedView = 35,
+    /// `PayoutIdempotency`: an `Idempotency-Key` and the payout it made (engine-internal).
+    PayoutIdempotency = 36,
 }
 
 impl EntityKind {
     /// Every kind, in tag order.
-    pub const ALL: [EntityKind; 35] = [
+    pub const ALL: [EntityKind; 36] = [
         EntityKind::User,
         EntityKind::Booking,
         EntityKind::Favorite,
@@ -118,6 +120,7 @@ impl EntityKind {
         EntityKind::CalendarRevocation,
         EntityKind::LoginAttempts,
         EntityKind::CountedView,
+        EntityKind::PayoutIdempotency,
     ];
 
     /// The tree holding rows of this kind.
@@ -163,6 +166,7 @@ impl EntityKind {
             EntityKind::CalendarRevocation => "calendar_revocation",
             EntityKind::LoginAttempts => "login_attempts",
             EntityKind::CountedView => "counted_view",
+            EntityKind::PayoutIdempotency => "payout_idempotency",
         }
     }
 
@@ -403,11 +407,13 @@ pub enum UniqueName {
     /// (users without one have no entry). What a bank payout's event
     /// finds its account's holder by.
     StripeAccount,
+    /// `PayoutIdempotency`: one payout per (requester, `Idempotency-Key`).
+    PayoutIdempotencyKey,
 }
 
 impl UniqueName {
     /// Every unique key.
-    pub const ALL: [UniqueName; 18] = [
+    pub const ALL: [UniqueName; 19] = [
         UniqueName::Username,
         UniqueName::Email,
         UniqueName::ReferralCode,
@@ -426,6 +432,7 @@ impl UniqueName {
         UniqueName::LoginPair,
         UniqueName::CountedView,
         UniqueName::StripeAccount,
+        UniqueName::PayoutIdempotencyKey,
     ];
 
     /// The field name shown in conflict errors, and the tree's name on disk after `uniq/`.
@@ -449,6 +456,7 @@ impl UniqueName {
             UniqueName::LoginPair => "login_pair",
             UniqueName::CountedView => "counted_view",
             UniqueName::StripeAccount => "stripe_account",
+            UniqueName::PayoutIdempotencyKey => "payout_idempotency_key",
         }
     }
 }

@@ -272,7 +272,7 @@ fn rows_kept_as_json_by_version_1_become_columns_with_their_values() {
         .expect("version")
         .get(0);
     assert_eq!(
-        version, 14,
+        version, 15,
         "every migration applied, those after 0003 over these rows too"
     );
     let body_left: i64 = sql

@@ -84,7 +84,7 @@ error_codes! {
     InvalidState => "invalid_state", "invalid_request", CONFLICT,
         "the row's state does not allow this (e.g. this move of the booking)";
     IdempotencyKeyReused => "idempotency_key_reused", "invalid_request", UNPROCESSABLE_ENTITY,
-        "an `Idempotency-Key` sent again with a different booking request";
+        "an `Idempotency-Key` sent again with a different request (`POST /v1/bookings`, `POST /v1/payouts`)";
     LimitReached => "limit_reached", "invalid_request", CONFLICT,
         "the caller already holds as many rows of this kind as one may (e.g. availability rules)";
     TooManyUnpaidBookings => "too_many_unpaid_bookings", "invalid_request", CONFLICT,
@@ -102,7 +102,7 @@ error_codes! {
     StoreUnavailable => "store_unavailable", "system", SERVICE_UNAVAILABLE,
         "the store takes no writes since a disk sync failed (nothing of the write is acknowledged); reads still answer, and `/ready` answers it until the server is restarted";
     RequestTimeout => "request_timeout", "system", SERVICE_UNAVAILABLE,
-        "the request took longer than the request timeout (its body included); a read was not answered, but a write (any method but `GET` and `HEAD`) may still complete: check before retrying (a booking retried with the same `Idempotency-Key` is not made twice)";
+        "the request took longer than the request timeout (its body included); a read was not answered, but a write (any method but `GET` and `HEAD`) may still complete: check before retrying (a booking or a payout retried with the same `Idempotency-Key` is not made twice)";
     PaymentsNotConfigured => "payments_not_configured", "system", SERVICE_UNAVAILABLE,
         "a paid booking or a payout on a server running without Stripe (free sessions still book)";
     InvalidSignature => "invalid_signature", "invalid_request", BAD_REQUEST,

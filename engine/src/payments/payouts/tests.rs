@@ -257,7 +257,7 @@ fn a_payout_retried_after_stripe_forgot_its_key_adopts_the_transfer_made_instead
 
     // The first call gets no usable answer: the payout stays pending.
     fake.fail_transfers(500, 1);
-    let payout = request_payout(&payments, &store, expert, None).expect("requested");
+    let (payout, _) = request_payout(&payments, &store, expert, None, None).expect("requested");
     assert_eq!(payout.status, PayoutStatus::Pending);
     assert!(fake.transfers().is_empty());
     // Yet Stripe made it (tr_1), under the payout's key, which it has

@@ -76,6 +76,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         14,
         include_str!("../../../migrations/postgres/0014_seated_participants.sql"),
     ),
+    (
+        15,
+        include_str!("../../../migrations/postgres/0015_payout_idempotency.sql"),
+    ),
 ];
 
 /// The Rust steps, by the version they complete.
@@ -89,7 +93,7 @@ const STEPS: &[(i32, Step)] = &[
 const MIGRATION_LOCK: i64 = 0x6472_6f70_6c79_0001;
 
 /// The latest schema version this build knows.
-pub(crate) const LATEST: i32 = 14;
+pub(crate) const LATEST: i32 = 15;
 
 /// Applies every migration the database has not seen; returns the version it is at.
 pub(crate) fn run(client: &mut Client) -> Result<i32> {
@@ -236,7 +240,13 @@ mod tests {
 
     use crate::Store;
 
-    /// SQL that takes a database at version 14 back to version 13's shape:
+    /// SQL that takes a database at version 15 back to version 14's shape:
+    /// the payout requests' idempotency keys, dropped.
+    const UNDO_VERSION_15: &str = "DROP TABLE uniq_payout_idempotency_key, payout_idempotency;
+         DELETE FROM entity_rows WHERE kind = 'payout_idempotency';";
+
+    /// SQL that takes a database at version 14 back to version 13's shape
+    /// (after [`UNDO_VERSION_15`]):
     /// the index of seated drop-in participants, dropped.
     const UNDO_VERSION_14: &str = "DROP TABLE idx_seated_participants;";
 
@@ -295,9 +305,9 @@ mod tests {
                 ],
             )
             .expect("old key");
-        // Back to version 5's shape: what versions 7 to 14 changed undone.
+        // Back to version 5's shape: what versions 7 to 15 changed undone.
         let undo = format!(
-            "{UNDO_VERSION_14}
+            "{UNDO_VERSION_15}\n{UNDO_VERSION_14}
              {UNDO_VERSION_13}
              {UNDO_VERSION_12}
              {UNDO_VERSIONS_10_AND_11}
@@ -330,7 +340,7 @@ mod tests {
         // Back to version 9's shape: neither list yet (nor version 11's tables).
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
         let undo = format!(
-            "{UNDO_VERSION_14}\n{UNDO_VERSION_13}\n{UNDO_VERSION_12}\n{UNDO_VERSIONS_10_AND_11}"
+            "{UNDO_VERSION_15}\n{UNDO_VERSION_14}\n{UNDO_VERSION_13}\n{UNDO_VERSION_12}\n{UNDO_VERSIONS_10_AND_11}"
         );
         back_to_version(&mut client, 9, &undo);
         drop(store);
@@ -385,7 +395,8 @@ mod tests {
             .expect("ann joins")
             .id;
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-        let undo = format!("{UNDO_VERSION_14}\n{UNDO_VERSION_13}\n{UNDO_VERSION_12}");
+        let undo =
+            format!("{UNDO_VERSION_15}\n{UNDO_VERSION_14}\n{UNDO_VERSION_13}\n{UNDO_VERSION_12}");
         back_to_version(&mut client, 11, &undo);
         drop(store);
         let store = Store::open_postgres(&url).expect("open at version 11");
@@ -429,7 +440,7 @@ mod tests {
         back_to_version(
             &mut client,
             12,
-            &format!("{UNDO_VERSION_14}\n{UNDO_VERSION_13}"),
+            &format!("{UNDO_VERSION_15}\n{UNDO_VERSION_14}\n{UNDO_VERSION_13}"),
         );
         // Version 12 did not keep bob from holding ann's account.
         client
@@ -503,7 +514,11 @@ mod tests {
             .expect("one guest left, one seated")
             .id;
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-        back_to_version(&mut client, 13, UNDO_VERSION_14);
+        back_to_version(
+            &mut client,
+            13,
+            &format!("{UNDO_VERSION_15}\n{UNDO_VERSION_14}"),
+        );
         drop(store);
         let store = Store::open_postgres(&url).expect("open at version 13");
         let found: Vec<DropinParticipantId> = store

@@ -1,12 +1,13 @@
 //! What handlers take from a request, refused in the one error format: the
 //! signed-in user ([`SignedIn`], [`MaybeSignedIn`], [`BrowserOrBearer`]), the client's address
-//! ([`ClientAddr`]), a JSON body ([`ApiJson`]), a raw body ([`ApiBytes`]),
+//! ([`ClientAddr`]), an `Idempotency-Key` ([`IdempotencyKeyHeader`]), a JSON body ([`ApiJson`]), a raw body ([`ApiBytes`]),
 //! a query string ([`ApiQuery`]), path parameters ([`ApiPath`]) and the ids
 //! in them ([`parse_id`]), and page requests. No route lets one of axum's
 //! own extractors refuse a request: their rejections are plain text.
 
 mod bearer;
 mod client_addr;
+mod idempotency_key;
 mod json_body;
 mod paging;
 mod path;
@@ -15,6 +16,7 @@ mod raw_body;
 
 pub use bearer::{BearerToken, BrowserOrBearer, MaybeSignedIn, SignedIn};
 pub use client_addr::ClientAddr;
+pub use idempotency_key::IdempotencyKeyHeader;
 pub use json_body::ApiJson;
 pub use paging::page_request;
 pub use path::ApiPath;

@@ -144,7 +144,7 @@ fn timed_out(timeout: Duration, write: bool) -> String {
     let ms = timeout.as_millis();
     if write {
         format!(
-            "the request took too long to answer (over {ms} ms); it may still complete: check before retrying (a booking retried with the same Idempotency-Key is not made twice)"
+            "the request took too long to answer (over {ms} ms); it may still complete: check before retrying (a booking or a payout retried with the same Idempotency-Key is not made twice)"
         )
     } else {
         format!("the request was not answered within {ms} ms")

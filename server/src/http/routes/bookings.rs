@@ -3,9 +3,9 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use droply_engine::booking::{BookingAction, BookingRequest, BookingRole, IdempotencyKey};
+use droply_engine::booking::{BookingAction, BookingRequest, BookingRole};
 use droply_models::{BookingId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,7 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, SignedIn, page_request, parse_id};
+use crate::http::extract::{
+    ApiJson, ApiPath, ApiQuery, IdempotencyKeyHeader, SignedIn, page_request, parse_id,
+};
 use crate::http::views::{BookingView, CreatedBookingView, PaymentView};
 use crate::http::{AppState, blocking};
 
@@ -71,15 +73,9 @@ pub struct CreateBookingBody {
 pub async fn create_booking(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    headers: HeaderMap,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     ApiJson(body): ApiJson<CreateBookingBody>,
 ) -> Result<(StatusCode, Json<CreatedBookingView>), ApiError> {
-    let key = match headers.get("idempotency-key") {
-        Some(value) => Some(IdempotencyKey::parse(value.to_str().map_err(|_| {
-            ApiError::new(ErrorCode::InvalidParameter, "Idempotency-Key must be ASCII")
-        })?)?),
-        None => None,
-    };
     let request = BookingRequest {
         booker: user,
         provider: body.provider_id,
@@ -231,7 +227,7 @@ async fn run_action(
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "The booking's id")),
     responses(
-        (status = 200, description = "The confirmed booking", body = BookingView),
+        (status = 200, description = "The confirmed booking (a repeat of a confirm answers it too)", body = BookingView),
         (status = 403, description = "`forbidden`: only the provider confirms", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`invalid_state`", body = ErrorBody),
@@ -254,7 +250,7 @@ pub async fn confirm_booking(
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "The booking's id")),
     responses(
-        (status = 200, description = "The completed booking", body = BookingView),
+        (status = 200, description = "The completed booking (a repeat answers it too)", body = BookingView),
         (status = 403, description = "`forbidden`: only the provider completes", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`invalid_state`", body = ErrorBody),
@@ -277,7 +273,7 @@ pub async fn complete_booking(
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "The booking's id")),
     responses(
-        (status = 200, description = "The booking, marked no-show", body = BookingView),
+        (status = 200, description = "The booking, marked no-show (a repeat answers it too)", body = BookingView),
         (status = 403, description = "`forbidden`: only the provider marks a no-show", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`invalid_state`", body = ErrorBody),
@@ -309,7 +305,7 @@ pub struct CancelBody {
     params(("id" = u64, Path, description = "The booking's id")),
     request_body = CancelBody,
     responses(
-        (status = 200, description = "The cancelled booking", body = BookingView),
+        (status = 200, description = "The cancelled booking; a booking already cancelled (by either side or a lapsed hold) is answered as it stands; one a reschedule moved is 409 `invalid_state`", body = BookingView),
         (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`invalid_state`", body = ErrorBody),
@@ -334,21 +330,23 @@ pub struct RescheduleBody {
 }
 
 /// `POST /v1/bookings/{id}/reschedule` `{start_time}`: a new booking linked to
-/// the old one, which is cancelled in the same transaction.
+/// the old one, which is cancelled in the same transaction (201); a repeat
+/// to the same start answers the booking the first request made (200).
 #[utoipa::path(
     post,
     path = "/v1/bookings/{id}/reschedule",
     tag = "bookings",
     summary = "Reschedule a booking",
-    description = "A new booking linked by `rescheduled_from`; the old one is cancelled in the same transaction and its payment moves to the new one. A session that has started cannot be moved, nor can a client move a paid one after the refund policy's full-refund deadline (the expert can).",
+    description = "A new booking linked by `rescheduled_from`; the old one is cancelled in the same transaction and its payment moves to the new one. A session that has started cannot be moved, nor can a client move a paid one after the refund policy's full-refund deadline (the expert can). A repeat of a reschedule to the same start (an answer lost and the request resent) answers the booking the first one made, with 200.",
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "The booking's id")),
     request_body = RescheduleBody,
     responses(
         (status = 201, description = "The new booking", body = BookingView),
+        (status = 200, description = "The booking an earlier request moved this one to, at the same start", body = BookingView),
         (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`slot_unavailable`, or `invalid_state` (not active, started, or past the client's deadline)", body = ErrorBody),
+        (status = 409, description = "`slot_unavailable`, or `invalid_state` (not active, moved to another start, started, or past the client's deadline)", body = ErrorBody),
     )
 )]
 pub async fn reschedule_booking(
@@ -358,9 +356,14 @@ pub async fn reschedule_booking(
     ApiJson(body): ApiJson<RescheduleBody>,
 ) -> Result<(StatusCode, Json<BookingView>), ApiError> {
     let id: BookingId = parse_id(&id, "booking")?;
-    let booking = blocking(&state, move |engine| {
+    let moved = blocking(&state, move |engine| {
         engine.reschedule_booking(id, user, body.start_time)
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(BookingView::from(&booking))))
+    let status = if moved.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(BookingView::from(&moved.booking))))
 }

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, ApiQuery, SignedIn, page_request};
+use crate::http::extract::{ApiJson, ApiQuery, IdempotencyKeyHeader, SignedIn, page_request};
 use crate::http::views::model_schemas::MoneySchema;
 use crate::http::views::{EarningsView, PayoutAccountView, PayoutView};
 use crate::http::{AppState, blocking};
@@ -107,13 +107,16 @@ pub struct PayoutBody {
     path = "/v1/payouts",
     tag = "payouts",
     summary = "Pay out earnings",
-    description = "Reserves the amount (everything available when absent) in the ledger, then transfers it to the caller's Stripe account with an idempotency key from the payout's id. `in_transit` once Stripe took the transfer; `pending` while a failed call waits to be retried by the sweep.",
+    description = "Reserves the amount (everything available when absent) in the ledger, then transfers it to the caller's Stripe account with an idempotency key from the payout's id. `in_transit` once Stripe took the transfer; `pending` while a failed call waits to be retried by the sweep. With an `Idempotency-Key`, the same key and amount from the same expert answer 200 with the first payout (nothing reserved or transferred again); the same key with another amount answers 422 `idempotency_key_reused`; a key whose payout Stripe refused asks again.",
     security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters, unique per payout the caller means")),
     request_body = PayoutBody,
     responses(
         (status = 201, description = "The payout", body = PayoutView),
+        (status = 200, description = "The payout an earlier request with this Idempotency-Key made", body = PayoutView),
         (status = 400, description = "`invalid_input`", body = ErrorBody),
         (status = 409, description = "`insufficient_balance` or `payouts_not_enabled`", body = ErrorBody),
+        (status = 422, description = "`idempotency_key_reused`: the key came with another amount", body = ErrorBody),
         (status = 502, description = "`payment_provider_error`: Stripe refused the transfer (nothing was paid; the amount is available again)", body = ErrorBody),
         (status = 503, description = "`payments_not_configured`", body = ErrorBody),
     )
@@ -121,13 +124,19 @@ pub struct PayoutBody {
 pub async fn request_payout(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     ApiJson(body): ApiJson<PayoutBody>,
 ) -> Result<(StatusCode, Json<PayoutView>), ApiError> {
-    let payout = blocking(&state, move |engine| {
-        engine.request_payout(user, body.amount)
+    let (payout, made) = blocking(&state, move |engine| {
+        engine.request_payout(user, body.amount, key.as_ref())
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(PayoutView::from(&payout))))
+    let status = if made {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(PayoutView::from(&payout))))
 }
 
 /// Query of `GET /v1/payouts`.
