@@ -142,26 +142,62 @@ impl Money {
     pub const fn is_positive(self) -> bool {
         self.amount_minor > 0
     }
+
+    /// The amount as a decimal number of the currency's major unit, without
+    /// the currency: `"12.50"`, `"-0.05"`, `"500"` (JPY, no minor digits),
+    /// `"1.005"` (KWD, three). The minor units are split by integer
+    /// arithmetic, never through a float; [`Money::from_decimal_str`] reads
+    /// it back.
+    pub fn decimal_amount(self) -> String {
+        let sign = if self.is_negative() { "-" } else { "" };
+        format!("{sign}{}", self.magnitude(false))
+    }
+
+    /// The amount's magnitude (without its sign) as a decimal number of the
+    /// major unit, the whole part grouped in thousands by commas, for people
+    /// to read: `"1,234,567.89"`, `"900"` (JPY). The caller places the sign
+    /// (before a currency symbol, say).
+    pub fn grouped_magnitude(self) -> String {
+        self.magnitude(true)
+    }
+
+    /// The one place minor units become digits: the whole part (grouped in
+    /// thousands when `grouped`), then the fraction zero-padded to the
+    /// currency's minor digits, if it has any.
+    fn magnitude(self, grouped: bool) -> String {
+        let digits = u32::from(self.currency.minor_unit_digits());
+        let scale = 10_u64.pow(digits);
+        let abs = self.amount_minor.unsigned_abs();
+        let whole = abs / scale;
+        let whole = if grouped {
+            grouped_thousands(whole)
+        } else {
+            whole.to_string()
+        };
+        if digits == 0 {
+            return whole;
+        }
+        format!("{whole}.{:0width$}", abs % scale, width = digits as usize)
+    }
+}
+
+/// `795000` as `795,000`.
+fn grouped_thousands(number: u64) -> String {
+    let digits = number.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 impl fmt::Display for Money {
     /// `"EUR 12.50"`, `"JPY 500"`, `"EUR -0.05"`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let digits = u32::from(self.currency.minor_unit_digits());
-        let sign = if self.amount_minor < 0 { "-" } else { "" };
-        let abs = self.amount_minor.unsigned_abs();
-        if digits == 0 {
-            return write!(f, "{} {sign}{abs}", self.currency);
-        }
-        let scale = 10_u64.pow(digits);
-        write!(
-            f,
-            "{} {sign}{}.{:0width$}",
-            self.currency,
-            abs / scale,
-            abs % scale,
-            width = digits as usize
-        )
+        write!(f, "{} {}", self.currency, self.decimal_amount())
     }
 }
 
@@ -182,6 +218,48 @@ mod tests {
         let kwd = Currency::parse("KWD").expect("KWD");
         assert_eq!(Money::new(1_005, kwd).to_string(), "KWD 1.005");
         assert_eq!(eur(i64::MIN).to_string(), "EUR -92233720368547758.08");
+    }
+
+    #[test]
+    fn decimal_amount_has_the_currencys_minor_digits() {
+        let jpy = Currency::JPY;
+        let kwd = Currency::parse("KWD").expect("KWD");
+        assert_eq!(Money::zero(Currency::EUR).decimal_amount(), "0.00");
+        assert_eq!(eur(1250).decimal_amount(), "12.50");
+        assert_eq!(eur(-5).decimal_amount(), "-0.05");
+        assert_eq!(eur(123_456_789).decimal_amount(), "1234567.89");
+        assert_eq!(Money::zero(jpy).decimal_amount(), "0");
+        assert_eq!(Money::new(900, jpy).decimal_amount(), "900");
+        assert_eq!(Money::new(-900, jpy).decimal_amount(), "-900");
+        assert_eq!(Money::new(1_005, kwd).decimal_amount(), "1.005");
+        assert_eq!(Money::new(-7, kwd).decimal_amount(), "-0.007");
+        assert_eq!(eur(i64::MIN).decimal_amount(), "-92233720368547758.08");
+        for minor in [0, 5, -5, 1250, -1_005, 123_456_789] {
+            for currency in [Currency::EUR, jpy, kwd] {
+                let money = Money::new(minor, currency);
+                assert_eq!(
+                    Money::from_decimal_str(&money.decimal_amount(), currency),
+                    Ok(money)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn grouped_magnitude_groups_thousands_and_drops_the_sign() {
+        let jpy = Currency::JPY;
+        let kwd = Currency::parse("KWD").expect("KWD");
+        assert_eq!(Money::zero(Currency::EUR).grouped_magnitude(), "0.00");
+        assert_eq!(eur(99_999).grouped_magnitude(), "999.99");
+        assert_eq!(eur(123_456_789).grouped_magnitude(), "1,234,567.89");
+        assert_eq!(eur(-123_456_789).grouped_magnitude(), "1,234,567.89");
+        assert_eq!(Money::new(1_000, jpy).grouped_magnitude(), "1,000");
+        assert_eq!(Money::new(-900, jpy).grouped_magnitude(), "900");
+        assert_eq!(Money::new(1_234_005, kwd).grouped_magnitude(), "1,234.005");
+        assert_eq!(
+            eur(i64::MIN).grouped_magnitude(),
+            "92,233,720,368,547,758.08"
+        );
     }
 
     #[test]

@@ -90,15 +90,15 @@ impl SlotPolicy {
     /// midnight UTC, a zone 45 minutes off the hour, as Nepal's, had every
     /// slot at :15 or :45 and none at all in an hour's opening.)
     pub fn on_grid(&self, at: Timestamp, zone: TimeZone) -> bool {
-        (at.as_micros() + offset_micros(zone, at)).rem_euclid(self.grid_minutes() * MINUTE_MICROS)
-            == 0
+        let step = self.grid_minutes() * Timestamp::MINUTE_MICROS;
+        (at.as_micros() + offset_micros(zone, at)).rem_euclid(step) == 0
     }
 
     /// The first instant at or after `at` on the slot grid of an expert in
     /// `zone` (09:00, 09:30, ... on their clock for a 30-minute step), so
     /// slots read well where the expert is.
     pub fn align_up(&self, at: Timestamp, zone: TimeZone) -> Timestamp {
-        let step = self.grid_minutes() * MINUTE_MICROS;
+        let step = self.grid_minutes() * Timestamp::MINUTE_MICROS;
         let offset = offset_micros(zone, at);
         let local = at.as_micros() + offset;
         let aligned = local.div_euclid(step) * step;
@@ -167,8 +167,6 @@ impl SlotPolicy {
         .into())
     }
 }
-
-const MINUTE_MICROS: i64 = 60_000_000;
 
 /// `zone`'s offset from UTC at `at`, in microseconds.
 fn offset_micros(zone: TimeZone, at: Timestamp) -> i64 {

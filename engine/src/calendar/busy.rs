@@ -105,12 +105,12 @@ pub(crate) fn busy_past_the_window(
     read: ReadSpans,
     window_end: Timestamp,
 ) -> Result<Vec<BusySpan>> {
-    const DAY_MICROS: i64 = 86_400_000_000;
     let ReadSpans {
         mut spans,
         truncated,
     } = read;
-    let window_day = Timestamp::from_micros(window_end.utc_day().saturating_mul(DAY_MICROS))?;
+    let window_day =
+        Timestamp::from_micros(window_end.utc_day().saturating_mul(Timestamp::DAY_MICROS))?;
     let known_until = match spans.last() {
         Some(last) if truncated => last.end.min(window_day),
         _ => window_day,

@@ -36,9 +36,6 @@ use crate::store::{SecretKeyCell, Store, UniqueName};
 /// What the view hash is for: no hash made for another purpose matches it.
 const VIEW_LABEL: &str = "droply content view v1";
 
-/// Microseconds in a day.
-const DAY_MICROS: i64 = 86_400_000_000;
-
 /// Who viewed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Viewer {
@@ -82,7 +79,8 @@ impl ViewCounter {
         if self.already_counted(&key)? || !self.has_room(now)? {
             return Ok(None);
         }
-        let expires_at = Timestamp::from_micros(day.saturating_add(1).saturating_mul(DAY_MICROS))?;
+        let expires_at =
+            Timestamp::from_micros(day.saturating_add(1).saturating_mul(Timestamp::DAY_MICROS))?;
         self.store.write(|txn| {
             // Another node may have counted it since the read above.
             if txn

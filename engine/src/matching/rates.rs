@@ -104,17 +104,15 @@ impl RateTable {
         let converted = self
             .convert(amount.amount_minor, amount.currency, to)?
             .floor();
-        // 2^63, the first value past i64::MAX (a cast would saturate, not fail).
-        let limit = 2f64.powi(63);
-        if !converted.is_finite() || converted >= limit || converted < -limit {
-            return None;
-        }
-        Some(Money::new(converted as i64, to))
+        Some(Money::new(whole_minor(converted)?, to))
     }
 
     /// The budget as one hourly-rate range per currency: its own exactly, every other
     /// known currency converted and rounded outwards (a positive minimum to at least
-    /// one minor unit).
+    /// one minor unit). A bound that no longer fits in an `i64` once converted (a huge
+    /// budget read in a currency of much smaller units) is clamped to `i64::MAX` (or
+    /// `i64::MIN` below zero), outwards like the rounding: no price lies past it, so no
+    /// expert inside the budget is lost, and the range is never narrowed by overflow.
     pub fn ranges(&self, budget: &Budget) -> Vec<PriceRange> {
         let mut out = vec![*budget];
         if !self.per_unit.contains_key(&budget.currency) {
@@ -128,13 +126,17 @@ impl RateTable {
             // A positive minimum stays positive however small once converted: it
             // leaves free experts (priced at zero) out in every currency.
             let min_minor = budget.min_minor.and_then(|min| {
-                let floor = convert(min)?.floor() as i64;
+                let floor = clamped_minor(convert(min)?.floor());
                 Some(if min > 0 { floor.max(1) } else { floor })
             });
+            let max_minor = budget
+                .max_minor
+                .and_then(convert)
+                .map(|v| clamped_minor(v.ceil()));
             out.push(PriceRange {
                 currency,
                 min_minor,
-                max_minor: budget.max_minor.and_then(convert).map(|v| v.ceil() as i64),
+                max_minor,
             });
         }
         out
@@ -157,6 +159,24 @@ impl RateTable {
         budget.min_minor.is_none_or(|min| rate >= min as f64 - 0.5)
             && budget.max_minor.is_none_or(|max| rate <= max as f64 + 0.5)
     }
+}
+
+/// A converted amount, already rounded to a whole number of minor units, as an `i64`;
+/// `None` when it is not finite or lies outside the `i64` range (an `as` cast would
+/// saturate silently instead of failing).
+fn whole_minor(rounded: f64) -> Option<i64> {
+    // 2^63, the first value past i64::MAX; -2^63 is i64::MIN itself.
+    let limit = 2f64.powi(63);
+    if !rounded.is_finite() || rounded >= limit || rounded < -limit {
+        return None;
+    }
+    Some(rounded as i64)
+}
+
+/// [`whole_minor`] for a price-range bound: one past the `i64` range is clamped to
+/// the nearest end of it (outwards, see [`RateTable::ranges`]).
+fn clamped_minor(rounded: f64) -> i64 {
+    whole_minor(rounded).unwrap_or(if rounded > 0.0 { i64::MAX } else { i64::MIN })
 }
 
 #[cfg(test)]
@@ -204,6 +224,54 @@ mod tests {
         // 1.00 EUR = 0.333 USD -> 33 cents (down); 10.00 EUR = 3.333 USD -> 334 (up).
         assert_eq!(usd.min_minor, Some(33));
         assert_eq!(usd.max_minor, Some(334));
+    }
+
+    /// Regression: a bound past the `i64` range once converted went through a bare
+    /// `as i64`, clamped without a word; it is now checked by the same rule as
+    /// `convert_down` and clamped outwards on purpose, never narrowing the range.
+    #[test]
+    fn a_budget_bound_past_the_i64_range_once_converted_is_clamped_outwards() {
+        // One EUR is worth 10^6 USD: any amount past ~9.2e12 EUR cents overflows.
+        let rates = RateTable::from_json(r#"{"EUR": 1000000.0, "USD": 1.0}"#).expect("table");
+        let usd = |budget: &Budget| {
+            rates
+                .ranges(budget)
+                .into_iter()
+                .find(|r| r.currency == Currency::USD)
+                .expect("usd")
+        };
+        let huge = usd(&Budget {
+            currency: Currency::EUR,
+            min_minor: Some(i64::MAX / 2),
+            max_minor: Some(i64::MAX),
+        });
+        assert_eq!(huge.min_minor, Some(i64::MAX));
+        assert_eq!(huge.max_minor, Some(i64::MAX));
+        let negative = usd(&Budget {
+            currency: Currency::EUR,
+            min_minor: Some(i64::MIN),
+            max_minor: Some(-1_000_000_000_000_000),
+        });
+        assert_eq!(negative.min_minor, Some(i64::MIN));
+        assert_eq!(negative.max_minor, Some(i64::MIN));
+        // Within the range the bounds are converted and rounded as before.
+        let fitting = usd(&Budget {
+            currency: Currency::EUR,
+            min_minor: Some(100),
+            max_minor: Some(1_000),
+        });
+        assert_eq!(fitting.min_minor, Some(100_000_000));
+        assert_eq!(fitting.max_minor, Some(1_000_000_000));
+        // The same rule refuses the conversion of a limit past the range.
+        assert_eq!(
+            rates.convert_down(Money::new(i64::MAX, Currency::EUR), Currency::USD),
+            None
+        );
+        assert_eq!(whole_minor(f64::INFINITY), None);
+        assert_eq!(whole_minor(f64::NAN), None);
+        assert_eq!(whole_minor(2f64.powi(63)), None);
+        assert_eq!(whole_minor(-(2f64.powi(63))), Some(i64::MIN));
+        assert_eq!(clamped_minor(f64::NEG_INFINITY), i64::MIN);
     }
 
     #[test]

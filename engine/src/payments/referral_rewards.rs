@@ -146,19 +146,26 @@ fn amount_for(
     kind: RewardType,
 ) -> Result<Money> {
     let share = rules.share_of(kind, fee)?;
-    let left = cap_left(rules, earned, fee.currency);
+    let left = cap_left(rules, earned, fee.currency)?;
     Ok(Money::new(share.amount_minor.min(left), fee.currency))
 }
 
 /// What the referral's cap leaves, in minor units of `currency`, beside the
-/// rewards `earned` that still stand.
-fn cap_left(rules: &ReferralRules, earned: &[ReferralReward], currency: Currency) -> i64 {
-    let used: i64 = earned
+/// rewards `earned` that still stand (never below zero). Summed with checked
+/// money arithmetic, as every other sum of money: a total past the `i64`
+/// range is an overflow error, never a wrapped or saturated amount.
+fn cap_left(rules: &ReferralRules, earned: &[ReferralReward], currency: Currency) -> Result<i64> {
+    let used = earned
         .iter()
         .filter(|r| r.status != RewardStatus::Cancelled && r.reward_amount.currency == currency)
-        .map(|r| r.reward_amount.amount_minor)
-        .sum();
-    (rules.cap_in(currency).amount_minor - used).max(0)
+        .try_fold(Money::zero(currency), |sum, r| {
+            sum.checked_add(r.reward_amount)
+        })?;
+    Ok(rules
+        .cap_in(currency)
+        .checked_sub(used)?
+        .amount_minor
+        .max(0))
 }
 
 /// Whether `referrer` can be credited money in `currency`: their own
@@ -374,7 +381,7 @@ fn worth_now(txn: &Txn<'_>, rules: &ReferralRules, reward: &ReferralReward) -> R
     others.retain(|other| other.id != reward.id);
     worth.amount_minor = worth
         .amount_minor
-        .min(cap_left(rules, &others, worth.currency));
+        .min(cap_left(rules, &others, worth.currency)?);
     Ok(worth)
 }
 

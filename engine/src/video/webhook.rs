@@ -292,7 +292,8 @@ pub fn record_times(booking: &mut Booking, started: Option<Timestamp>, ended: Op
     booking.meeting_duration = match (booking.meeting_started_at, booking.meeting_ended_at) {
         (Some(start), Some(end)) if end >= start => {
             let micros = end.as_micros().saturating_sub(start.as_micros());
-            let minutes = micros.saturating_add(59_999_999) / 60_000_000;
+            let minutes =
+                micros.saturating_add(Timestamp::MINUTE_MICROS - 1) / Timestamp::MINUTE_MICROS;
             Some(u32::try_from(minutes).unwrap_or(u32::MAX))
         }
         _ => None,

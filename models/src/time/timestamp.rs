@@ -15,6 +15,12 @@ use crate::{Error, Result};
 pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {
+    /// Microseconds in a minute.
+    pub const MINUTE_MICROS: i64 = 60_000_000;
+
+    /// Microseconds in a (UTC) day: the length [`Timestamp::utc_day`] counts in.
+    pub const DAY_MICROS: i64 = 86_400_000_000;
+
     /// The current instant.
     pub fn now() -> Self {
         Self::from_datetime(Utc::now())
@@ -42,7 +48,7 @@ impl Timestamp {
     /// Whole days since the Unix epoch in UTC: two instants share it when
     /// they fall on the same UTC calendar day.
     pub fn utc_day(self) -> i64 {
-        self.as_micros().div_euclid(86_400_000_000)
+        self.as_micros().div_euclid(Self::DAY_MICROS)
     }
 
     /// The underlying `DateTime<Utc>`.

@@ -11,17 +11,8 @@ use droply_models::{Money, TimeZone, Timestamp};
 
 /// `$90.00`, `€12.50`, `¥900`, `CHF 90.00`.
 pub fn money(amount: Money) -> String {
-    let digits = u32::from(amount.currency.minor_unit_digits());
-    let scale = 10i64.pow(digits);
-    let sign = if amount.amount_minor < 0 { "-" } else { "" };
-    let abs = amount.amount_minor.unsigned_abs();
-    let whole = grouped(abs / scale.unsigned_abs());
-    let number = if digits == 0 {
-        whole
-    } else {
-        let fraction = abs % scale.unsigned_abs();
-        format!("{whole}.{fraction:0width$}", width = digits as usize)
-    };
+    let sign = if amount.is_negative() { "-" } else { "" };
+    let number = amount.grouped_magnitude();
     let code = amount.currency.as_str();
     match code {
         "USD" => format!("{sign}${number}"),
@@ -30,19 +21,6 @@ pub fn money(amount: Money) -> String {
         "JPY" => format!("{sign}¥{number}"),
         _ => format!("{sign}{code} {number}"),
     }
-}
-
-/// `795000` as `795,000`.
-fn grouped(number: u64) -> String {
-    let digits = number.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 fn in_zone(instant: Timestamp, zone: TimeZone) -> DateTime<chrono_tz::Tz> {

@@ -97,24 +97,6 @@ struct SavedQuery {
     saved: Option<String>,
 }
 
-/// `1234` minor units of a two-digit currency as `12.34` (no symbol).
-fn decimal(amount: Money) -> String {
-    let digits = u32::from(amount.currency.minor_unit_digits());
-    let scale = 10u64.pow(digits);
-    let abs = amount.amount_minor.unsigned_abs();
-    let sign = if amount.amount_minor < 0 { "-" } else { "" };
-    if digits == 0 {
-        format!("{sign}{abs}")
-    } else {
-        format!(
-            "{sign}{}.{:0width$}",
-            abs / scale,
-            abs % scale,
-            width = digits as usize
-        )
-    }
-}
-
 fn link(url: &Option<HttpUrl>) -> String {
     url.as_ref()
         .map(|u| u.as_str().to_owned())
@@ -139,7 +121,10 @@ impl ProfileForm {
             twitter_url: link(&user.twitter_url),
             timezone: user.timezone.as_str().to_owned(),
             currency: user.currency.as_str().to_owned(),
-            hourly_rate: user.hourly_rate.map(decimal).unwrap_or_default(),
+            hourly_rate: user
+                .hourly_rate
+                .map(Money::decimal_amount)
+                .unwrap_or_default(),
             rate_currency: user.currency.as_str().to_owned(),
             session_duration: user.session_duration.to_string(),
             service_description: user.service_description.clone(),
@@ -411,10 +396,10 @@ mod tests {
     #[test]
     fn rates_show_as_decimals_of_their_minor_units() {
         let usd = Currency::parse("USD").expect("valid");
-        assert_eq!(decimal(Money::new(9050, usd)), "90.50");
-        assert_eq!(decimal(Money::new(5, usd)), "0.05");
+        assert_eq!(Money::new(9050, usd).decimal_amount(), "90.50");
+        assert_eq!(Money::new(5, usd).decimal_amount(), "0.05");
         assert_eq!(
-            decimal(Money::new(900, Currency::parse("JPY").expect("valid"))),
+            Money::new(900, Currency::parse("JPY").expect("valid")).decimal_amount(),
             "900"
         );
     }
