@@ -1,5 +1,6 @@
-//! Bookings over HTTP: who sees and moves what, rescheduling, clear errors
-//! for bad requests, and the iCalendar export. The booking rules (the slot
+//! Bookings over HTTP: who sees and moves what, rescheduling, a move or a
+//! reschedule sent again (its answer lost) answered as the first was, clear
+//! errors for bad requests, and the iCalendar export. The booking rules (the slot
 //! grid, the horizon, unpaid holds, confirming, completing, a chargeable
 //! price) are in `booking_rules.rs`.
 
@@ -183,6 +184,135 @@ fn rescheduling_links_a_new_booking_and_frees_the_old_slot() {
     // The old time is open again.
     let rebook = app.post_booking(&other, &booking_body(expert, &slot()));
     assert_eq!(rebook.status, 201, "{}", rebook.raw);
+    assert!(app.store.verify_integrity().expect("check").is_consistent());
+}
+
+/// Regression: a cancel sent again (the answer to the first lost) answered
+/// 409 `invalid_state` ("a cancelled booking cannot become cancelled"); it
+/// now answers the cancelled booking, and Stripe refunds once.
+#[test]
+fn a_cancel_sent_twice_answers_the_cancelled_booking_and_refunds_once() {
+    let app = spawn_app_paying();
+    let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let created = app.post_booking(&client, &booking_body(expert, &slot()));
+    assert_eq!(created.status, 201, "{}", created.raw);
+    let id = created.body["id"].as_u64().expect("id");
+    let intent = app
+        .pay_booking(id)
+        .stripe_payment_intent_id
+        .expect("a PaymentIntent");
+    // The expert cancels: a full refund.
+    let cancel = || {
+        app.authed(
+            "POST",
+            &format!("/v1/bookings/{id}/cancel"),
+            &provider,
+            Some(r#"{"reason":"ill"}"#),
+        )
+    };
+    let first = cancel();
+    assert_eq!(first.status, 200, "{}", first.raw);
+    assert_eq!(first.body["status"], "cancelled");
+    assert_eq!(first.body["payment_status"], "refunded", "{}", first.raw);
+    let again = cancel();
+    assert_eq!(again.status, 200, "{}", again.raw);
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(again.body["status"], "cancelled");
+    assert_eq!(again.body["cancellation_reason"], "ill");
+    assert_eq!(again.body["payment_status"], "refunded");
+    // A refund left to send would go now: still one at Stripe.
+    app.engine.run_payment_sweep().expect("sweep");
+    let stripe = app.stripe.as_ref().expect("stripe");
+    let refunds = stripe
+        .local
+        .get(&format!("v1/refunds?payment_intent={intent}"));
+    assert_eq!(
+        refunds["data"].as_array().map(Vec::len),
+        Some(1),
+        "{refunds}"
+    );
+    assert!(app.store.verify_integrity().expect("check").is_consistent());
+    app.assert_no_leaks();
+}
+
+/// Regression: the expert's confirm of a booking already confirmed (by its
+/// payment, or by the same confirm whose answer was lost) answered 409
+/// `invalid_state`; it now answers the confirmed booking each time. The
+/// client still may not confirm.
+#[test]
+fn a_confirm_sent_twice_answers_200_both_times() {
+    let app = spawn_app_paying();
+    let (expert, provider) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let created = app.post_booking(&client, &booking_body(expert, &slot()));
+    assert_eq!(created.status, 201, "{}", created.raw);
+    let id = created.body["id"].as_u64().expect("id");
+    app.pay_booking(id);
+    let path = format!("/v1/bookings/{id}/confirm");
+    let first = app.authed("POST", &path, &provider, None);
+    assert_eq!(first.status, 200, "{}", first.raw);
+    assert_eq!(first.body["status"], "confirmed");
+    let again = app.authed("POST", &path, &provider, None);
+    assert_eq!(again.status, 200, "{}", again.raw);
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(again.body["status"], "confirmed");
+    assert_eq!(again.body["payment_status"], "succeeded");
+    let by_client = app.authed("POST", &path, &client, None);
+    assert_eq!(
+        (by_client.status, error_code(&by_client).as_str()),
+        (403, "forbidden")
+    );
+}
+
+/// Regression: a reschedule sent again (the answer to the first lost) was
+/// refused with 409 `invalid_state`, the first having cancelled the old
+/// booking; the same move now answers the booking the first made (200, not
+/// 201), while a move of the old booking to another start stays refused.
+#[test]
+fn a_reschedule_sent_twice_answers_the_same_new_booking() {
+    let app = spawn_app_paying();
+    let (expert, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    let (_, client) = app.register("carl");
+    let first = app.post_booking(&client, &booking_body(expert, &slot()));
+    assert_eq!(first.status, 201, "{}", first.raw);
+    let old_id = first.body["id"].as_u64().expect("id");
+    let path = format!("/v1/bookings/{old_id}/reschedule");
+    let to = |time: &str| format!(r#"{{"start_time":"{}"}}"#, dates::at(0, time));
+    let moved = app.authed("POST", &path, &client, Some(&to("11:00")));
+    assert_eq!(moved.status, 201, "{}", moved.raw);
+    let again = app.authed("POST", &path, &client, Some(&to("11:00")));
+    assert_eq!(again.status, 200, "{}", again.raw);
+    assert_eq!(again.body["id"], moved.body["id"]);
+    assert_eq!(again.body["rescheduled_from"], old_id);
+    let elsewhere = app.authed("POST", &path, &client, Some(&to("13:00")));
+    assert_eq!(
+        (elsewhere.status, error_code(&elsewhere).as_str()),
+        (409, "invalid_state"),
+        "{}",
+        elsewhere.raw
+    );
+    // The moved booking is not cancelled again as a repeat: its session goes
+    // on as the new booking, which a stale cancel must not seem to call off.
+    let stale_cancel = app.authed(
+        "POST",
+        &format!("/v1/bookings/{old_id}/cancel"),
+        &client,
+        Some(r#"{"reason":"cannot come"}"#),
+    );
+    assert_eq!(
+        (stale_cancel.status, error_code(&stale_cancel).as_str()),
+        (409, "invalid_state"),
+        "{}",
+        stale_cancel.raw
+    );
+    let mine = app.authed("GET", "/v1/bookings?role=client", &client, None);
+    assert_eq!(
+        mine.body["bookings"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        mine.raw
+    );
     assert!(app.store.verify_integrity().expect("check").is_consistent());
 }
 

@@ -5,6 +5,8 @@
 use droply_models::InteractionType;
 
 use crate::app::{TestApp, error_code, spawn_app};
+use crate::availability::expert_working;
+use crate::payments::{book, slot};
 
 fn interactions_of(app: &TestApp, user: u64) -> Vec<(u64, InteractionType)> {
     app.store
@@ -371,6 +373,35 @@ fn saving_and_forgetting_in_a_loop_records_each_once_a_day() {
     app.authed("POST", &format!("/v1/favorites/{grace}"), &token, None);
     let list = app.authed("GET", "/v1/favorites", &token, None);
     assert_eq!(list.body["experts"].as_array().map(Vec::len), Some(1));
+}
+
+/// Regression: every booking wrote a `book` interaction outside the daily
+/// bounds, so one account booking a free expert and cancelling, again and
+/// again, filled the newest interactions the ranking reads (the expert's
+/// 2,000, trending's 50,000) with its own rows, pushing out everyone
+/// else's. A booking's `book` counts once a day like every interaction.
+#[test]
+fn booking_and_cancelling_in_a_loop_records_one_book_a_day() {
+    let app = spawn_app();
+    let (grace, _) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    app.make_free(grace);
+    let (carl, token) = app.register("carl");
+    for _ in 0..10 {
+        let booked = book(&app, &token, grace, &slot());
+        assert_eq!(booked.status, 201, "{}", booked.raw);
+        let id = booked.body["id"].as_u64().expect("id");
+        let cancelled = app.authed(
+            "POST",
+            &format!("/v1/bookings/{id}/cancel"),
+            &token,
+            Some(r#"{"reason":"changed my mind"}"#),
+        );
+        assert_eq!(cancelled.status, 200, "{}", cancelled.raw);
+    }
+    assert_eq!(
+        interactions_of(&app, carl),
+        [(grace, InteractionType::Book)]
+    );
 }
 
 /// Regression: a well-formed cursor of another list (here another person's)

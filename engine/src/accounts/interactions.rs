@@ -14,8 +14,9 @@
 //! itself is kept). Both are checked on the user's rows of the day, read
 //! inside the writing transaction: so a flood of views or stored matches
 //! neither grows the store nor pushes other people's interactions out of
-//! the windows the ranking reads. Acting on one's own profile is recorded
-//! but counted by nothing.
+//! the windows the ranking reads (a booking's `book` too, so a loop of
+//! booking and cancelling writes one a day). Acting on one's own profile is
+//! recorded but counted by nothing.
 
 use droply_models::{
     Error as ModelError, InteractionType, Timestamp, User, UserId, UserInteraction,
@@ -122,10 +123,9 @@ pub(crate) fn interactions_today(
 
 /// The first instant of `now`'s UTC day and of the next.
 pub(crate) fn utc_day_bounds(now: Timestamp) -> Result<(Timestamp, Timestamp)> {
-    const DAY_MICROS: i64 = 86_400_000_000;
-    let start = now.utc_day().saturating_mul(DAY_MICROS);
+    let start = now.utc_day().saturating_mul(Timestamp::DAY_MICROS);
     Ok((
         Timestamp::from_micros(start)?,
-        Timestamp::from_micros(start.saturating_add(DAY_MICROS))?,
+        Timestamp::from_micros(start.saturating_add(Timestamp::DAY_MICROS))?,
     ))
 }

@@ -36,6 +36,7 @@ pub(crate) use auth_session::token_hash;
 pub use auth_session::{AuthSession, AuthSessionId, SESSION_DAYS};
 pub use favorites::{add_favorite, favorite_experts, remove_favorite};
 pub use hashing_permits::{HashingLimits, HashingPermit, HashingPermits};
+pub(crate) use interactions::record_within_bounds;
 pub use interactions::{CLIENT_INTERACTIONS, DAILY_INTERACTIONS, record_interaction};
 pub(crate) use login::live_session;
 pub use login::{IssuedToken, MAX_SESSIONS_PER_USER, authenticate, login, logout, logout_all};

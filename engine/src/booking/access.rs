@@ -115,6 +115,15 @@ pub fn check_move(booking: &Booking, next: BookingStatus, now: Timestamp) -> Res
 /// Applies `action` for `actor` in one transaction. `NotFound` for strangers,
 /// `Forbidden` for the wrong side, `InvalidState` when the lifecycle or the
 /// booking rules ([`check_move`]) forbid it.
+/// A repeat of the move the booking already made (a client resending a
+/// request whose answer was lost: the booking is already in the action's
+/// target status, and `actor` is on a side that may make that move) answers
+/// the booking as it stands and no refund order, writing nothing and doing
+/// none of the side effects below. A cancel of a booking already cancelled
+/// answers it the same way whoever or whatever cancelled it (the other side,
+/// a lapsed unpaid hold): there is nothing left to call off. A booking a
+/// reschedule moved is refused `InvalidState` instead: its session goes on
+/// as the new booking, which is the one to cancel.
 /// Cancelling a paid booking records the refund the refund policy grants,
 /// in the same transaction; the caller sends it
 /// ([`crate::payments::send_refund`]). Cancelling an unpaid one asks for its
@@ -132,6 +141,31 @@ pub fn act(
     reason: Option<String>,
     money: &PaymentsConfig,
 ) -> Result<(Booking, Option<RefundOrder>)> {
+    apply_action(store, id, actor, action, reason, money).map(|acted| (acted.booking, acted.refund))
+}
+
+/// What [`apply_action`] did.
+#[derive(Debug)]
+pub(crate) struct Acted {
+    /// The booking as it stands after the action.
+    pub(crate) booking: Booking,
+    /// The refund the move recorded, for the caller to send.
+    pub(crate) refund: Option<RefundOrder>,
+    /// False for a repeat of the move the booking had made already: nothing
+    /// was written. A caller that must know whether this call cancelled the
+    /// booking (the account closing) reads it here.
+    pub(crate) moved: bool,
+}
+
+/// [`act`], telling a move from a repeat of one ([`Acted::moved`]).
+pub(crate) fn apply_action(
+    store: &Store,
+    id: BookingId,
+    actor: UserId,
+    action: BookingAction,
+    reason: Option<String>,
+    money: &PaymentsConfig,
+) -> Result<Acted> {
     let reason = match action {
         BookingAction::Cancel => {
             let reason = reason.unwrap_or_default();
@@ -155,6 +189,21 @@ pub fn act(
             )));
         }
         let next = action.target();
+        if next == BookingStatus::Cancelled && super::reschedule::was_moved(&booking) {
+            // Not a repeat: the session goes on as the booking it was moved to.
+            return Err(Error::InvalidState(
+                "this booking was moved to another time: cancel the booking it was moved to"
+                    .to_owned(),
+            ));
+        }
+        if booking.status == next {
+            // Already made, by this request's first send or otherwise.
+            return Ok(Acted {
+                booking,
+                refund: None,
+                moved: false,
+            });
+        }
         if !booking.status.can_transition_to(next) {
             return Err(Error::InvalidState(format!(
                 "a {} booking cannot become {}",
@@ -186,6 +235,10 @@ pub fn act(
         if next == BookingStatus::Confirmed {
             crate::video::enqueue_room(txn, &booking)?;
         }
-        Ok((booking, refund))
+        Ok(Acted {
+            booking,
+            refund,
+            moved: true,
+        })
     })
 }

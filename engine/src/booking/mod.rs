@@ -16,19 +16,19 @@ mod idempotency;
 mod reschedule;
 mod window;
 
-pub(crate) use access::role_of;
 pub use access::{BookingAction, BookingRole, act, booking_for, bookings_of, check_move};
+pub(crate) use access::{apply_action, role_of};
 pub use hold_sweep::{EXPIRED_HOLD_REASON, SWEEP_BATCH, expire_unpaid_holds};
 pub use ics::to_ics;
 pub use idempotency::{
     BookingIdempotency, BookingIdempotencyId, IdempotencyKey, MAX_KEY_LEN, book_idempotent,
 };
-pub use reschedule::{MoveHistory, move_history, reschedule};
+pub use reschedule::{MoveHistory, Rescheduled, move_history, reschedule};
 pub(crate) use window::bookings_starting_within;
 
 use droply_models::{
-    Booking, BookingId, BookingStatus, Error as ModelError, InteractionType, Money, NewBooking,
-    StripeAccountStatus, TimeZone, Timestamp, User, UserId, UserInteraction,
+    Booking, BookingStatus, Error as ModelError, InteractionType, Money, NewBooking,
+    StripeAccountStatus, TimeZone, Timestamp, User, UserId,
 };
 
 use crate::availability::{ExpertCalendar, MAX_BOOKING_MINUTES, SlotPolicy, fits_open_hours};
@@ -284,12 +284,10 @@ pub(crate) fn book_in(
     }
     if replacing.is_none() {
         crate::calendar::booking_changed(txn, None, &booking)?;
-        txn.create(UserInteraction::new(
-            booker.id,
-            provider.id,
-            InteractionType::Book,
-            now,
-        ))?;
+        // Within the day's bounds like every interaction: a loop of booking and
+        // cancelling writes one `book` a day, not one each time, so it cannot push
+        // other people's interactions out of the windows the ranking reads.
+        crate::accounts::record_within_bounds(txn, booker.id, provider.id, InteractionType::Book)?;
     }
     Ok(booking)
 }
@@ -309,39 +307,6 @@ fn check_grid(start: Timestamp, zone: TimeZone, policy: &SlotPolicy) -> Result<(
         ),
     )
     .into())
-}
-
-/// Moves a booking to `next`, refusing transitions the lifecycle forbids
-/// (`Invalid`) and moves the booking rules forbid ([`check_move`]:
-/// `InvalidState`), whoever asks; the API goes through [`act`], which also
-/// checks who asks. A move to `NoShow` withdraws the client's review of the
-/// session in the same write, as [`act`] does.
-pub fn transition(
-    store: &Store,
-    id: BookingId,
-    next: BookingStatus,
-    reason: Option<String>,
-) -> Result<Booking> {
-    store.write(|txn| {
-        let mut booking: Booking = txn.require(id)?;
-        if !booking.status.can_transition_to(next) {
-            return Err(Error::Invalid(format!(
-                "a {} booking cannot become {}",
-                booking.status.as_str(),
-                next.as_str()
-            )));
-        }
-        check_move(&booking, next, txn.now())?;
-        booking.status = next;
-        if next == BookingStatus::Cancelled {
-            booking.cancellation_reason = reason;
-        }
-        let booking = txn.update(booking)?;
-        if next == BookingStatus::NoShow {
-            crate::reviews::withdraw_review_of_no_show(txn, &booking)?;
-        }
-        Ok(booking)
-    })
 }
 
 /// The expert's rules, exceptions, busy times, and the bookings that can touch

@@ -12,22 +12,48 @@
 //! session length changed) and an unpaid hold its time to pay; a
 //! paid one's earning waits for its new end. [`move_history`] follows the
 //! links back to the booking first made, so a calendar sees one event move.
+//! A repeat of a reschedule (a client resending a request whose answer was
+//! lost) to the same start answers the booking the first one made.
 
 use std::collections::HashSet;
 
 use droply_models::{Booking, BookingId, BookingStatus, Timestamp, UserId};
 
 use super::access::{BookingRole, role_of};
-use super::{BookingRequest, book_in};
+use super::{BookingRequest, book_in, bookings_starting_within};
 use crate::availability::SlotPolicy;
 use crate::payments::{ChargeTerms, RefundPolicy};
-use crate::store::Store;
+use crate::store::{Store, Txn};
 use crate::{Error, Result};
 
+/// The `cancellation_reason` of a booking [`reschedule`] moved.
+const RESCHEDULED_REASON: &str = "rescheduled";
+
+/// Whether `booking` was cancelled by a [`reschedule`] that moved it (its
+/// session goes on as another booking).
+pub(crate) fn was_moved(booking: &Booking) -> bool {
+    booking.status == BookingStatus::Cancelled
+        && booking.cancellation_reason.as_deref() == Some(RESCHEDULED_REASON)
+}
+
+/// What a reschedule answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rescheduled {
+    /// The new booking.
+    pub booking: Booking,
+    /// False when a repeat of an earlier reschedule (same booking, same new
+    /// start) returned the booking that one made.
+    pub created: bool,
+}
+
 /// Moves booking `id` to `new_start` (same length, same people) for `actor`,
-/// its booker or provider. Returns the new booking.
+/// its booker or provider. Returns the new booking (`created`).
 /// The length is the one it was booked for, even if the expert's session
 /// length has changed since (see `book_in`).
+/// A booking already moved to `new_start` (a repeat of the request that
+/// moved it) answers the booking that move made, unchanged and with
+/// `created: false`, for either side, whatever has become of it since; one
+/// moved to another start, or cancelled, is `InvalidState` as before.
 pub fn reschedule(
     store: &Store,
     id: BookingId,
@@ -36,7 +62,7 @@ pub fn reschedule(
     policy: &SlotPolicy,
     terms: &ChargeTerms,
     refunds: &RefundPolicy,
-) -> Result<Booking> {
+) -> Result<Rescheduled> {
     let not_found = || Error::NotFound {
         entity: "booking",
         id: id.get(),
@@ -44,6 +70,12 @@ pub fn reschedule(
     store.write(|txn| {
         let mut old: Booking = txn.get(id)?.ok_or_else(not_found)?;
         let role = role_of(&old, actor).ok_or_else(not_found)?;
+        if let Some(earlier) = earlier_move(txn, &old, new_start)? {
+            return Ok(Rescheduled {
+                booking: earlier,
+                created: false,
+            });
+        }
         if !old.status.blocks_slot() {
             return Err(Error::InvalidState(format!(
                 "a {} booking cannot be rescheduled",
@@ -72,7 +104,7 @@ pub fn reschedule(
         }
         let before = old.clone();
         old.status = BookingStatus::Cancelled;
-        old.cancellation_reason = Some("rescheduled".to_owned());
+        old.cancellation_reason = Some(RESCHEDULED_REASON.to_owned());
         let old = txn.update(old)?;
         // The new booking gets a room of its own; the old one's goes.
         crate::video::retire_room(txn, old.id)?;
@@ -95,8 +127,33 @@ pub fn reschedule(
             )));
         }
         crate::calendar::booking_rescheduled(txn, &before, &new)?;
-        Ok(new)
+        Ok(Rescheduled {
+            booking: new,
+            created: true,
+        })
     })
+}
+
+/// The booking an earlier [`reschedule`] of `old` to `new_start` made, if
+/// `old` was moved there: among the booker's bookings that start at
+/// `new_start` (one key range of their start-ordered index, as seen inside
+/// `txn`), the one linked back to `old` with `old`'s length.
+fn earlier_move(txn: &Txn<'_>, old: &Booking, new_start: Timestamp) -> Result<Option<Booking>> {
+    if !was_moved(old) {
+        return Ok(None);
+    }
+    let starting = bookings_starting_within(
+        txn,
+        BookingRole::Client,
+        old.user_id,
+        new_start,
+        Some(new_start.plus_minutes(1)),
+    )?;
+    Ok(starting.into_iter().find(|booking| {
+        booking.rescheduled_from == Some(old.id)
+            && booking.start_time == new_start
+            && booking.duration == old.duration
+    }))
 }
 
 /// Where a booking stands in its line of reschedules: one session, moved

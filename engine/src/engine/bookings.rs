@@ -11,7 +11,7 @@ use droply_models::{Booking, BookingId, Timestamp, UserId};
 
 use super::Engine;
 use crate::booking::{
-    self, BookingAction, BookingRequest, BookingRole, IdempotencyKey, book_idempotent,
+    self, BookingAction, BookingRequest, BookingRole, IdempotencyKey, Rescheduled, book_idempotent,
 };
 use crate::payments::{Attempt, PaymentStart, send_refund, start_payment};
 use crate::{Error, Page, PageRequest, Result};
@@ -126,7 +126,9 @@ impl Engine {
         booking::bookings_of(self.store(), user, role, page)
     }
 
-    /// `actor` moves booking `id` along its lifecycle.
+    /// `actor` moves booking `id` along its lifecycle. A repeat of the move
+    /// the booking already made answers it unchanged, refunding nothing
+    /// again (see [`booking::act`]).
     pub fn act_on_booking(
         &self,
         id: BookingId,
@@ -134,16 +136,29 @@ impl Engine {
         action: BookingAction,
         reason: Option<String>,
     ) -> Result<Booking> {
+        self.move_booking(id, actor, action, reason)
+            .map(|(booking, _)| booking)
+    }
+
+    /// [`Self::act_on_booking`], and whether this call made the move (false:
+    /// the booking had made it already, and nothing was done or refunded).
+    pub(crate) fn move_booking(
+        &self,
+        id: BookingId,
+        actor: UserId,
+        action: BookingAction,
+        reason: Option<String>,
+    ) -> Result<(Booking, bool)> {
         let money = self.payments().config();
-        let (booking, refund) = booking::act(self.store(), id, actor, action, reason, money)?;
-        let Some(order) = refund else {
-            return Ok(booking);
+        let acted = booking::apply_action(self.store(), id, actor, action, reason, money)?;
+        let Some(order) = acted.refund else {
+            return Ok((acted.booking, acted.moved));
         };
         if let Err(err) = send_refund(self.payments(), self.store(), order) {
             // Recorded as requested: the payment sweep sends it again.
-            tracing::warn!(booking = %booking.id, %err, "refund not sent yet");
+            tracing::warn!(booking = %acted.booking.id, %err, "refund not sent yet");
         }
-        self.store().bookings().get(booking.id)
+        Ok((self.store().bookings().get(acted.booking.id)?, acted.moved))
     }
 
     /// Cancels the bookings whose unpaid hold lapsed before now; how many.
@@ -151,13 +166,14 @@ impl Engine {
         booking::expire_unpaid_holds(self.store(), Timestamp::now(), self.slot_policy())
     }
 
-    /// `actor` moves booking `id` to `new_start`; the new booking.
+    /// `actor` moves booking `id` to `new_start`; the new booking, or
+    /// (`created: false`) the one an earlier move to `new_start` made.
     pub fn reschedule_booking(
         &self,
         id: BookingId,
         actor: UserId,
         new_start: Timestamp,
-    ) -> Result<Booking> {
+    ) -> Result<Rescheduled> {
         let terms = self.payments().terms();
         booking::reschedule(
             self.store(),

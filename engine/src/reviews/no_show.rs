@@ -13,7 +13,7 @@ use crate::store::{Txn, UniqueName};
 
 /// Withdraws the client's review of `booking`, if there is one, inside `txn`,
 /// the write that marks `booking` a no-show (every such write calls this:
-/// [`crate::booking::act`] and [`crate::booking::transition`]). The review is
+/// [`crate::booking::act`]). The review is
 /// deleted, which drops it from the expert's list and frees its
 /// `ReviewedBooking` key, and the expert's `rating` loses its stars in the
 /// same write, so the ranking and the search index (which follows the user's

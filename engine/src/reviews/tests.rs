@@ -1,12 +1,13 @@
 //! Reviews against no-shows on a temporary store: a session reviewed while
 //! confirmed and past its end, then marked a no-show, loses its review and
-//! its stars in the same write, whichever function marks it, and is never
-//! reviewed again; the client's review of a session they attended stays.
+//! its stars in the same write (once: a repeated no-show writes nothing), and
+//! is never reviewed again; the client's review of a session they attended
+//! stays.
 
 use droply_models::{PaymentStatus, Timestamp};
 
 use super::*;
-use crate::booking::{BookingAction, act, transition};
+use crate::booking::{BookingAction, act};
 use crate::payments::PaymentsConfig;
 use crate::store::{Change, ChangeOp, EntityKind};
 use crate::test_rows::{ann_and_bob, booking};
@@ -116,10 +117,12 @@ fn a_client_cannot_review_again_a_session_marked_a_no_show_after_their_review() 
     assert_eq!((unrated.rating_count(), unrated.rating()), (0, None));
 }
 
-/// Regression: a no-show made by [`transition`] (not through the API's
-/// [`act`]) must withdraw the review by the same rule.
+/// Regression: a no-show sent twice (the expert's app resending a request
+/// whose answer was lost) was refused with `InvalidState`; the repeat now
+/// answers the booking as it stands and writes nothing (no second
+/// withdrawal, no change to the expert's row).
 #[test]
-fn a_no_show_marked_by_transition_withdraws_the_review_too() {
+fn a_no_show_sent_twice_answers_the_booking_and_withdraws_the_review_once() {
     let (store, ann, bob) = ann_and_bob();
     let missed = ended_session(&store, &ann, &bob, BookingStatus::Confirmed, 30);
     review_booking(
@@ -130,12 +133,30 @@ fn a_no_show_marked_by_transition_withdraws_the_review_too() {
         &ReviewPolicy::default(),
     )
     .expect("reviewed");
-    let marked = transition(&store, missed.id, BookingStatus::NoShow, None).expect("no-show");
+    let mark = || {
+        act(
+            &store,
+            missed.id,
+            ann.id,
+            BookingAction::NoShow,
+            None,
+            &PaymentsConfig::default(),
+        )
+    };
+    let (marked, _) = mark().expect("no-show");
     assert_eq!(marked.status, BookingStatus::NoShow);
     let listed = reviews_of(&store, ann.id, &PageRequest::first(10)).expect("reviews");
     assert!(listed.items.is_empty(), "{:?}", listed.items);
     let unrated: User = store.require(ann.id).expect("ann");
     assert_eq!(unrated.rating_count(), 0);
+    let seen = store.last_seq();
+
+    let (again, refund) = mark().expect("the repeat answers the booking");
+    assert_eq!(again, marked);
+    assert!(refund.is_none());
+    assert_eq!(store.last_seq(), seen, "the repeat wrote nothing");
+    let still: User = store.require(ann.id).expect("ann");
+    assert_eq!(still, unrated);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::sync::{Arc, Barrier};
 
 use chrono::NaiveDate;
 use droply_engine::availability::{ExpertCalendar, SlotPolicy, SlotQuery, find_slots};
-use droply_engine::booking::{self, BookingAction, BookingRequest, transition};
+use droply_engine::booking::{self, BookingAction, BookingRequest};
 use droply_engine::payments::{ChargeTerms, PaymentsConfig};
 use droply_engine::{Error, Store};
 use droply_models::{Booking, BookingId, BookingStatus, TimeZone, Timestamp, User, UserId};
@@ -43,7 +43,8 @@ fn act(
     booking::act(store, id, actor, action, reason, &PaymentsConfig::default()).map(|(b, _)| b)
 }
 
-/// [`booking::reschedule`] under [`TERMS`] and the default refund policy.
+/// [`booking::reschedule`] under [`TERMS`] and the default refund policy,
+/// without whether it made the booking it answers.
 fn reschedule(
     store: &Store,
     id: BookingId,
@@ -60,6 +61,7 @@ fn reschedule(
         &TERMS,
         &PaymentsConfig::default().refund_policy,
     )
+    .map(|moved| moved.booking)
 }
 
 fn date(text: &str) -> NaiveDate {
@@ -359,23 +361,38 @@ fn bookings_follow_their_lifecycle() {
         book(&store, &request, &SlotPolicy::default()),
         Err(Error::SlotUnavailable)
     ));
-    // Confirmed once paid.
+    // Confirmed once paid, by the provider only; a repeat answers it as is.
     pay(&store, booking.id);
-    let confirmed =
-        transition(&store, booking.id, BookingStatus::Confirmed, None).expect("confirm");
-    assert_eq!(confirmed.status, BookingStatus::Confirmed);
     assert!(matches!(
-        transition(&store, booking.id, BookingStatus::PendingPayment, None),
-        Err(Error::Invalid(_))
+        act(
+            &store,
+            booking.id,
+            clients[0].id,
+            BookingAction::Confirm,
+            None
+        ),
+        Err(Error::Forbidden(_))
     ));
-    let cancelled = transition(
+    let confirmed =
+        act(&store, booking.id, expert.id, BookingAction::Confirm, None).expect("confirm");
+    assert_eq!(confirmed.status, BookingStatus::Confirmed);
+    let again = act(&store, booking.id, expert.id, BookingAction::Confirm, None).expect("repeat");
+    assert_eq!(again, confirmed);
+    let cancelled = act(
         &store,
         booking.id,
-        BookingStatus::Cancelled,
+        clients[0].id,
+        BookingAction::Cancel,
         Some("ill".to_owned()),
     )
     .expect("cancel");
+    assert_eq!(cancelled.status, BookingStatus::Cancelled);
     assert_eq!(cancelled.cancellation_reason.as_deref(), Some("ill"));
+    // A cancelled booking never comes back.
+    assert!(matches!(
+        act(&store, booking.id, expert.id, BookingAction::Confirm, None),
+        Err(Error::InvalidState(_))
+    ));
     // The slot is free again once cancelled.
     book(&store, &request, &SlotPolicy::default()).expect("rebook");
     // Outside working hours (03:00 Berlin) is never bookable.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use droply_engine::availability::{SlotPolicy, SlotQuery};
 use droply_engine::booking::{
-    BookingAction, BookingRequest, EXPIRED_HOLD_REASON, expire_unpaid_holds, transition,
+    BookingAction, BookingRequest, EXPIRED_HOLD_REASON, expire_unpaid_holds,
 };
 use droply_engine::{Engine, EngineConfig, Error, PageRequest, Store};
 use droply_models::{
@@ -318,10 +318,12 @@ fn a_provider_cannot_confirm_an_unpaid_booking() {
         Err(Error::InvalidState(message)) => assert!(message.contains("awaiting payment")),
         other => panic!("confirmed unpaid: {other:?}"),
     }
-    assert!(matches!(
-        transition(&store, unpaid.id, BookingStatus::Confirmed, None),
-        Err(Error::InvalidState(_))
-    ));
+    let refused = store.bookings().get(unpaid.id).expect("booking");
+    assert_eq!(
+        refused.status,
+        BookingStatus::PendingPayment,
+        "left as it was"
+    );
     pay(&store, unpaid.id);
     let confirmed = act(&store, unpaid.id, expert.id, BookingAction::Confirm, None).expect("paid");
     assert_eq!(confirmed.status, BookingStatus::Confirmed);
@@ -358,10 +360,8 @@ fn a_booking_cannot_be_completed_or_marked_no_show_before_it_starts() {
             other => panic!("{action:?} before the start: {other:?}"),
         }
     }
-    assert!(matches!(
-        transition(&store, upcoming.id, BookingStatus::Completed, None),
-        Err(Error::InvalidState(_))
-    ));
+    let refused = store.bookings().get(upcoming.id).expect("booking");
+    assert_eq!(refused.status, BookingStatus::Confirmed, "left as it was");
     // Once a session has started, it may be completed or marked a no-show.
     let past = |start: &str| {
         let mut booking = full_booking(client.id, expert.id, start);
@@ -382,6 +382,23 @@ fn a_booking_cannot_be_completed_or_marked_no_show_before_it_starts() {
     assert_eq!(done.status, BookingStatus::Completed);
     let absent = act(&store, missed.id, expert.id, BookingAction::NoShow, None).expect("no-show");
     assert_eq!(absent.status, BookingStatus::NoShow);
+    // A repeat of either move (an answer lost, the request resent) answers
+    // the booking as it stands; the other move stays refused.
+    let again = act(
+        &store,
+        took_place.id,
+        expert.id,
+        BookingAction::Complete,
+        None,
+    )
+    .expect("complete again");
+    assert_eq!(again, done);
+    let again = act(&store, missed.id, expert.id, BookingAction::NoShow, None).expect("again");
+    assert_eq!(again, absent);
+    assert!(matches!(
+        act(&store, missed.id, expert.id, BookingAction::Complete, None),
+        Err(Error::InvalidState(_))
+    ));
 }
 
 #[test]
@@ -445,4 +462,32 @@ fn rescheduling_a_paid_booking_keeps_its_payment() {
         .expect("a hold");
     let moved = reschedule(&store, unpaid.id, client.id, slot(8), &policy).expect("reschedule");
     assert!(policy.hold_expires_at(&moved).is_some());
+}
+
+/// Regression: a reschedule sent twice (its answer lost, the request resent)
+/// was refused with `InvalidState`, the first having cancelled the old
+/// booking; the repeat now answers the booking the first made and writes
+/// nothing, while a move of the old booking to another start stays refused.
+#[test]
+fn a_reschedule_sent_twice_answers_the_booking_the_first_made() {
+    let (_dir, store, expert, clients) = bookable_store(1);
+    let policy = SlotPolicy::default();
+    let client = &clients[0];
+    let slot = |n: i64| Timestamp::now_plus_days(2).plus_minutes(30 * n);
+    let booking = book(&store, &request(client, &expert, slot(0), 30), &policy).expect("book");
+    let moved = reschedule(&store, booking.id, client.id, slot(2), &policy).expect("reschedule");
+    let seen = store.last_seq();
+    let again = reschedule(&store, booking.id, client.id, slot(2), &policy).expect("the repeat");
+    assert_eq!(again, moved);
+    assert_eq!(store.last_seq(), seen, "the repeat wrote nothing");
+    assert!(matches!(
+        reschedule(&store, booking.id, client.id, slot(4), &policy),
+        Err(Error::InvalidState(_))
+    ));
+    let made = store
+        .bookings()
+        .by_booker(client.id, &PageRequest::first(10))
+        .expect("bookings")
+        .items;
+    assert_eq!(made.len(), 2, "{made:?}");
 }
