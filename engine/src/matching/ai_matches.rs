@@ -9,11 +9,12 @@
 //! or acted upon is the owner's alone and is recorded as a `view` or `click` interaction
 //! on the expert in the same transaction, so it feeds the popularity signal; that
 //! interaction keeps a client's bounds (once a day per expert, within the daily
-//! bound), while the match's flag is kept regardless.
+//! bound) and is written only while the matched user is still an expert, while
+//! the match's flag is kept regardless.
 
 use std::collections::HashSet;
 
-use droply_models::{AiMatch, AiMatchId, InteractionType, UserId, UserInteraction};
+use droply_models::{AiMatch, AiMatchId, InteractionType, User, UserId, UserInteraction};
 
 use super::ranker::RankedExpert;
 use crate::accounts::interactions::{
@@ -98,7 +99,9 @@ pub enum MatchFeedback {
 /// Idempotent: repeating it changes nothing and records no second interaction.
 /// The `view` / `click` interaction is written as a client's would be: not
 /// when `viewer` recorded the same one on the expert today (another match
-/// of them, or the client itself), nor past [`DAILY_INTERACTIONS`] today.
+/// of them, or the client itself), nor past [`DAILY_INTERACTIONS`] today,
+/// nor on a matched user who is no longer an expert (closed, or their
+/// profession cleared); the match's flag is set all the same.
 pub fn record_feedback(
     store: &Store,
     viewer: UserId,
@@ -130,7 +133,14 @@ pub fn record_feedback(
         };
         // Under a client's bounds: once a day per expert, within the day's
         // cap (past it the flag is still kept; only the interaction is not).
-        record_within_bounds(txn, viewer, row.matched_user_id, kind)?;
+        // Only on an expert, as `record_interaction` asks: one who closed their
+        // account or cleared their profession since gets no fresh activity.
+        let still_expert = txn
+            .get::<User>(row.matched_user_id)?
+            .is_some_and(|matched| matched.is_expert());
+        if still_expert {
+            record_within_bounds(txn, viewer, row.matched_user_id, kind)?;
+        }
         txn.update(row)
     })
 }
@@ -232,5 +242,26 @@ mod tests {
         assert!(store.ai_matches().get(rows[0].id).expect("row").is_viewed);
         assert_eq!(store.count::<UserInteraction>(), DAILY_INTERACTIONS);
         assert!(kinds_on(&store, ann).is_empty());
+    }
+
+    /// Regression: feedback on a match of an expert who has since cleared
+    /// their profession (or closed their account) wrote fresh activity
+    /// about them, which a client's own interaction may not.
+    #[test]
+    fn feedback_on_a_match_of_an_ex_expert_marks_it_and_records_no_interaction() {
+        let (store, bob, ann, rows) = matches_of_ann(1);
+        store
+            .users()
+            .modify(ann, |row| {
+                row.profession = String::new();
+                Ok(())
+            })
+            .expect("ann is no longer an expert");
+        let acted = record_feedback(&store, bob, rows[0].id, MatchFeedback::Acted).expect("acted");
+        assert!(acted.is_viewed && acted.is_acted_upon);
+        let stored = store.ai_matches().get(rows[0].id).expect("row");
+        assert!(stored.is_viewed && stored.is_acted_upon, "the match marked");
+        assert!(kinds_on(&store, ann).is_empty(), "no activity about ann");
+        assert_eq!(store.count::<UserInteraction>(), 0);
     }
 }

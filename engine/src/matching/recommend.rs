@@ -17,7 +17,7 @@ use droply_models::{UserId, UserInteraction};
 use super::fusion::{FusedHit, Fusion, fuse};
 use super::ranker::{Context, Matcher, RankedExpert};
 use super::signals::{Contribution, Signal};
-use super::stats::{OncePerDay, interest_weight};
+use super::stats::{Counted, age_in_days, interest_weight};
 use super::viewer::ViewerContext;
 use crate::store::{Cursor, PageRequest};
 use crate::{Error, Result};
@@ -181,10 +181,11 @@ impl Matcher {
         let now = self.now();
         let longest = TRENDING_WINDOWS_DAYS[TRENDING_WINDOWS_DAYS.len() - 1];
         let since = now.plus_days(-longest);
-        // (expert, age in days, weight) of every recent interaction on someone else,
-        // each user counted once a day per kind and expert.
+        // (expert, age in days, weight) of every recent interaction that counts, by the
+        // track records' rule (`Counted`): on someone else, not dated ahead, each user once
+        // a day per kind and expert, a save only while it stands.
         let mut recent: Vec<(UserId, f32, f32)> = Vec::new();
-        let mut counted = OncePerDay::default();
+        let mut counted = Counted::new(now);
         let mut after: Option<Cursor> = None;
         let mut read = 0;
         'pages: loop {
@@ -198,14 +199,10 @@ impl Matcher {
                 }
                 // Ids follow creation order only roughly (imports), so old rows are skipped,
                 // not taken as the end.
-                if interaction.created_at < since
-                    || interaction.created_at > now
-                    || interaction.is_self()
-                    || !counted.first(interaction)
-                {
+                if interaction.created_at < since || !counted.first(interaction) {
                     continue;
                 }
-                let age_days = now.minutes_since(interaction.created_at) as f32 / 1440.0;
+                let age_days = age_in_days(now, interaction.created_at);
                 recent.push((
                     interaction.target_user_id,
                     age_days,

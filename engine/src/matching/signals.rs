@@ -6,15 +6,17 @@
 //!   of reviews (Bayesian average), so 5 stars from 1 review do not beat 4.8 from 200.
 //! - **popularity**: recent engagement (views, clicks, saves, bookings, messages, each
 //!   user counted once a day per kind, decayed with a 30-day half-life), saturating; **click_through**: clicks per time
-//!   shown in results or matches, smoothed towards a 10% prior over 20 showings, so an
-//!   expert people keep passing over drifts down.
+//!   shown in results or matches (only the clicks of people the expert was shown to),
+//!   smoothed towards a 10% prior over 20 showings, so an expert people keep passing
+//!   over drifts down.
 //! - **bookings**: completed sessions and returning clients lift; sessions that did not
 //!   take place (a no-show, whoever missed it) pull down hard.
 //! - **personal**: closeness of the expert's profile vector to the other experts the
 //!   viewer saved, booked or viewed (its value counts the similar saved and booked ones,
 //!   `saved 2, booked 1`); **also_saved**: people who saved what the viewer saved saved
 //!   this expert too.
-//! - **availability**: an early open slot lifts; a fully blocked calendar pulls down.
+//! - **availability**: an open slot within two weeks lifts, the sooner the more; a later
+//!   one lifts nothing; no open slot in the coming weeks pulls down.
 //! - **featured** and **new_expert** (cold start: new and barely seen yet) lift a little.
 //!
 //! What a contribution says about itself (`value`) is shown to whoever asked, who is
@@ -23,8 +25,9 @@
 //! click-through "chosen more often than most", bookings "reliable"; never no-shows,
 //! completed sessions, returning clients or clicks. A co-save counts (lifts, is
 //! explained, brings an expert into "for you") only when at least
-//! [`CO_SAVE_MIN_PEOPLE`] people account for it, and is never explained with a number,
-//! so it cannot point at what one or two other users saved. The weights are exactly those of the
+//! [`CO_SAVE_MIN_PEOPLE`] people account for it, and is never explained with a number
+//! (its shown weight is rounded down to [`CO_SAVE_SHOWN_STEP`]), so it cannot point at
+//! what one or two other users saved, nor say how many saved it. The weights are exactly those of the
 //! ranking: only what is shown changed.
 
 use droply_models::{Timestamp, User};
@@ -113,12 +116,24 @@ pub struct Contribution {
 /// computed from how many people did something), fine enough to read.
 pub const SHOWN_WEIGHT_STEP: f32 = 0.01;
 
+/// The step a co-save's shown weight is rounded down to: its exact weight grows with
+/// the number of people behind it (`also_saved · p/(p+2)`), which the finer step
+/// would give away; with the default weight every co-save shows 0.1.
+pub const CO_SAVE_SHOWN_STEP: f32 = 0.1;
+
 impl Contribution {
     /// The weight as it may be shown (reasons, score details): rounded to
     /// [`SHOWN_WEIGHT_STEP`], and never to zero when it is not (a signal
-    /// that helped shows as helping). The score uses the exact weight.
+    /// that helped shows as helping). A co-save is rounded down to
+    /// [`CO_SAVE_SHOWN_STEP`] instead, so it names no number of people. The
+    /// score uses the exact weight.
     pub fn shown_weight(&self) -> f32 {
-        let steps = (self.weight / SHOWN_WEIGHT_STEP).round();
+        let steps = if self.signal == Signal::AlsoSaved {
+            let coarse = (self.weight / CO_SAVE_SHOWN_STEP).trunc() * CO_SAVE_SHOWN_STEP;
+            (coarse / SHOWN_WEIGHT_STEP).round()
+        } else {
+            (self.weight / SHOWN_WEIGHT_STEP).round()
+        };
         if steps == 0.0 && self.weight != 0.0 {
             SHOWN_WEIGHT_STEP.copysign(self.weight)
         } else {
@@ -201,6 +216,9 @@ pub const NEW_EXPERT_DAYS: i64 = 30;
 const NEW_EXPERT_ENGAGEMENT: f32 = 5.0;
 /// An earliest slot further than this many days lifts nothing.
 const SLOT_LIFT_DAYS: f32 = 14.0;
+/// The availability of a bookable expert with no open slot within the horizon: below
+/// any open slot, however far.
+const NO_SLOT: f32 = -0.5;
 /// Cosine above which an expert counts as similar to one the viewer saved or booked.
 pub const SIMILAR_ABOVE: f32 = 0.75;
 
@@ -298,8 +316,8 @@ pub fn expert_signals(
     );
     let availability = match stats.earliest_slot {
         _ if !expert.is_bookable() => -1.0,
-        Some(slot) => 1.0 - (slot.minutes_since(now).max(0) as f32 / 1440.0) / SLOT_LIFT_DAYS,
-        None => -0.5,
+        Some(slot) => slot_lift(slot.minutes_since(now)),
+        None => NO_SLOT,
     };
     push(
         &mut out,
@@ -321,6 +339,14 @@ pub fn expert_signals(
         );
     }
     out
+}
+
+/// The availability of an open slot `minutes` away: 1 now, falling to 0 at
+/// [`SLOT_LIFT_DAYS`] and staying there, so a far slot lifts nothing and never scores
+/// below having none ([`NO_SLOT`]).
+fn slot_lift(minutes: i64) -> f32 {
+    let days = minutes.max(0) as f32 / 1440.0;
+    (1.0 - days / SLOT_LIFT_DAYS).max(0.0)
 }
 
 /// The personal signals of an expert with profile `vector` for `viewer`.
@@ -391,6 +417,64 @@ mod tests {
         assert_eq!(shown(0.0), 0.0);
         // Two nearby exact weights (say from 41 and 42 bookings) look the same.
         assert_eq!(shown(0.2011), shown(0.2034));
+    }
+
+    /// Regression: a co-save's shown weight, `0.2·p/(p+2)` rounded to 0.01, told how
+    /// many people saved the expert (0.12 for 3, 0.13 for 4, 0.14 for 5...).
+    #[test]
+    fn a_co_saves_shown_weight_names_no_number_of_people() {
+        let expert = crate::test_rows::user("ann", "Tax Advisor");
+        let weights = SignalWeights::default();
+        let shown = |people: u32| -> f32 {
+            let mut viewer = ViewerContext::anonymous();
+            viewer.co_saved.insert(expert.id, people);
+            let contributions = personal_signals(&expert, None, &viewer, &weights);
+            let co_save = contributions
+                .iter()
+                .find(|c| c.signal == Signal::AlsoSaved)
+                .expect("a co-save");
+            assert!(co_save.weight > 0.0, "it still lifts: {co_save:?}");
+            co_save.shown_weight()
+        };
+        assert_eq!(shown(3), shown(4));
+        for people in 5..=50 {
+            assert_eq!(shown(3), shown(people), "{people} people");
+        }
+        assert!(shown(3) > 0.0, "a co-save shows as helping");
+    }
+
+    /// Regression: a slot scored `1 - days/14` down to -1, so an opening three weeks
+    /// or more away scored below having no open slot at all (-0.5).
+    #[test]
+    fn a_far_opening_scores_no_worse_than_no_opening() {
+        let expert = crate::test_rows::user("ann", "Tax Advisor");
+        assert!(expert.is_bookable());
+        let now = Timestamp::parse_rfc3339("2027-01-02T00:00:00Z").expect("time");
+        let weights = SignalWeights::default();
+        let availability = |earliest_slot: Option<Timestamp>| -> f32 {
+            let stats = ExpertStats {
+                earliest_slot,
+                ..ExpertStats::default()
+            };
+            expert_signals(&expert, &stats, now, &weights)
+                .iter()
+                .filter(|c| c.signal == Signal::Availability)
+                .map(|c| c.weight)
+                .sum()
+        };
+        let none = availability(None);
+        assert!(none < 0.0, "no open slot pulls down: {none}");
+        for days in [14, 21, 30, 59] {
+            let far = availability(Some(now.plus_days(days)));
+            assert!(far >= none, "{days} days: {far} vs {none}");
+            assert!(
+                far >= 0.0,
+                "{days} days away lifts nothing, pulls nothing: {far}"
+            );
+        }
+        let soon = availability(Some(now.plus_days(1)));
+        let later = availability(Some(now.plus_days(10)));
+        assert!(soon > later && later > 0.0, "{soon} vs {later}");
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! What the marketplace knows about an expert's track record ([`ExpertStats`]): recent
-//! engagement with recency decay, each user counted once a day per kind of interaction
-//! (so a flood of views from one account weighs what one view does), bookings by
-//! outcome, repeat clients, and the earliest open slot. Read from the store's
-//! relationship indexes and kept in a [`StatsCache`], aged as time passes, until a
-//! change touches the expert (see `freshness`), its earliest slot has passed, or the
-//! time to live runs out; `stats_snapshot` keeps the cache across restarts.
+//! engagement with recency decay, counted by [`Counted`] (each user once a day per kind
+//! of interaction, so a flood of views from one account weighs what one view does; none
+//! dated after the present; a save only while it stands), clicks from people the expert
+//! was shown to, bookings by outcome, repeat clients, and the earliest open slot. Read
+//! from the store's relationship indexes and kept in a [`StatsCache`], aged as time
+//! passes, until a change touches the expert (see `freshness`), its earliest slot can no
+//! longer be booked, or the time to live runs out; `stats_snapshot` keeps the cache
+//! across restarts.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -31,7 +33,8 @@ const CACHE_CAPACITY: usize = 200_000;
 /// An expert's track record.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ExpertStats {
-    /// Clicks in result lists (and acted-upon matches), decayed.
+    /// Clicks in result lists (and acted-upon matches) by people the expert was shown
+    /// to (who have a `search_impression` among the interactions read), decayed.
     pub clicks: f32,
     /// Times shown in results, decayed.
     pub impressions: f32,
@@ -56,15 +59,27 @@ impl ExpertStats {
         let interactions = store
             .interactions()
             .by_target(expert.id, &PageRequest::first(RECENT_INTERACTIONS).desc())?;
-        let mut counted = OncePerDay::default();
+        // Showings are written only with stored matches, clicks by any client: a click
+        // says the expert was chosen when shown only from someone they were shown to, so
+        // click-through counts the clicks of those people alone (and stays a rate).
+        let shown_to: HashSet<UserId> = interactions
+            .items
+            .iter()
+            .filter(|i| i.interaction_type == InteractionType::SearchImpression)
+            .filter(|i| happened_by(i, now))
+            .map(|i| i.user_id)
+            .collect();
+        let mut counted = Counted::new(now);
         for interaction in interactions.items {
-            if interaction.is_self() || !counted.first(&interaction) {
+            if !counted.first(&interaction) {
                 continue;
             }
-            let age_days = now.minutes_since(interaction.created_at).max(0) as f32 / 1440.0;
+            let age_days = age_in_days(now, interaction.created_at);
             let decay = 0.5f32.powf(age_days / HALF_LIFE_DAYS);
             match interaction.interaction_type {
-                InteractionType::Click => stats.clicks += decay,
+                InteractionType::Click if shown_to.contains(&interaction.user_id) => {
+                    stats.clicks += decay;
+                }
                 InteractionType::SearchImpression => stats.impressions += decay,
                 _ => {}
             }
@@ -121,7 +136,7 @@ impl ExpertStats {
 /// Which (user, target, kind, UTC day) were counted already: engagement, clicks and
 /// impressions count each user once a day per kind, however often they repeat it.
 #[derive(Debug, Default)]
-pub(crate) struct OncePerDay {
+struct OncePerDay {
     seen: HashSet<(UserId, UserId, InteractionType, i64)>,
 }
 
@@ -137,14 +152,77 @@ impl OncePerDay {
     }
 }
 
-/// How much one interaction says about interest in the expert.
+/// How many days before `now` `at` was, in fractions of a day; 0 for an instant
+/// after `now` (one within [`CLOCK_SKEW_MINUTES`] counts as new).
+pub(crate) fn age_in_days(now: Timestamp, at: Timestamp) -> f32 {
+    now.minutes_since(at).max(0) as f32 / 1440.0
+}
+
+/// How far after the present an interaction may be dated and still count (as new):
+/// the clocks of the nodes writing to one store differ by a little.
+const CLOCK_SKEW_MINUTES: i64 = 5;
+
+/// Whether `interaction` may count as of `now`: not on one's own profile, and not
+/// dated further after `now` than [`CLOCK_SKEW_MINUTES`] (a clock far ahead, an
+/// import): such a row would weigh as new for as long as it stays in the future.
+fn happened_by(interaction: &UserInteraction, now: Timestamp) -> bool {
+    !interaction.is_self() && interaction.created_at <= now.plus_minutes(CLOCK_SKEW_MINUTES)
+}
+
+/// Which interactions count towards engagement, read newest first as of `now`: the one
+/// rule of track records and trending. Those that [`happened_by`] `now`, each user once
+/// a UTC day per kind and expert ([`OncePerDay`]), and of a user's saves and unsaves of
+/// an expert only the newest recorded: a save counts once, at its own age, while it
+/// stands; a withdrawn one (newest is an unsave, which weighs nothing) not at all, so
+/// unsaving an old save takes away that save and nothing of other people's engagement.
+/// Saves and unsaves are recorded once a day each (`accounts::interactions`), so a save
+/// made again on the day it was withdrawn counts as withdrawn until a later day's save
+/// (as before, when the unsave's -4 cancelled the save's +4).
+#[derive(Debug)]
+pub(crate) struct Counted {
+    now: Timestamp,
+    once_a_day: OncePerDay,
+    saves_decided: HashSet<(UserId, UserId)>,
+}
+
+impl Counted {
+    /// Nothing counted yet, as of `now`.
+    pub(crate) fn new(now: Timestamp) -> Self {
+        Counted {
+            now,
+            once_a_day: OncePerDay::default(),
+            saves_decided: HashSet::new(),
+        }
+    }
+
+    /// True when `interaction` counts (interactions read newest first).
+    pub(crate) fn first(&mut self, interaction: &UserInteraction) -> bool {
+        if !happened_by(interaction, self.now) || !self.once_a_day.first(interaction) {
+            return false;
+        }
+        match interaction.interaction_type {
+            InteractionType::Favorite | InteractionType::Unfavorite => self
+                .saves_decided
+                .insert((interaction.user_id, interaction.target_user_id)),
+            InteractionType::View
+            | InteractionType::Click
+            | InteractionType::Book
+            | InteractionType::Message
+            | InteractionType::Share
+            | InteractionType::SearchImpression => true,
+        }
+    }
+}
+
+/// How much one interaction says about interest in the expert. An unsave weighs
+/// nothing: it withdraws the save before it (see [`Counted`]).
 pub(crate) fn interest_weight(kind: InteractionType) -> f32 {
     match kind {
         InteractionType::View => 1.0,
         InteractionType::Click => 2.0,
         InteractionType::Message | InteractionType::Share => 3.0,
         InteractionType::Favorite => 4.0,
-        InteractionType::Unfavorite => -4.0,
+        InteractionType::Unfavorite => 0.0,
         InteractionType::Book => 6.0,
         InteractionType::SearchImpression => 0.0,
     }
@@ -184,7 +262,8 @@ pub struct CachedStats {
 
 /// Stats of recently ranked experts. An entry is served aged to the present (its
 /// decayed counts decay on, without a read) until a change touches its expert (see
-/// `freshness`), its earliest slot passes, or it is older than the time to live.
+/// `freshness`), its earliest slot can no longer be booked (`Matcher::stats_of`), or
+/// it is older than the time to live.
 /// Stats read while a change to their expert committed are not kept (`feed_cache`).
 #[derive(Debug)]
 pub struct StatsCache {

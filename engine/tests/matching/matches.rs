@@ -1,8 +1,13 @@
 //! Stored matches: rows per returned expert with structured reasons; views and actions
 //! recorded once, by the owner only, and fed back as interactions.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use droply_engine::Error;
-use droply_engine::matching::{MatchFeedback, MatchQuery, record_feedback, record_matches};
+use droply_engine::matching::{
+    MatchFeedback, MatchQuery, Matcher, MatcherConfig, record_feedback, record_matches,
+};
 use droply_engine::store::PageRequest;
 use droply_models::{AiMatch, InteractionType};
 
@@ -90,6 +95,16 @@ fn feedback_is_recorded_once_and_only_by_the_owner() {
 #[test]
 fn acted_upon_matches_feed_popularity() {
     let mut m = Market::new();
+    // The feedback below is written at the real time, after the market's fixed `NOW`
+    // (rows dated after a matcher's present do not count): this matcher reads the clock.
+    m.matcher = Matcher::new(
+        m.store.clone(),
+        Arc::clone(&m.index),
+        MatcherConfig {
+            stats_ttl: Duration::ZERO,
+            ..MatcherConfig::default()
+        },
+    );
     let quiet = m.expert(&Profile::default());
     let clicked = m.expert(&Profile::default());
     let before = m.ids(&MatchQuery::text("rust engineer"));

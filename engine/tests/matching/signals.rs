@@ -3,10 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use droply_engine::matching::{MatchQuery, Matcher, MatcherConfig, Signal};
-use droply_models::{BookingStatus, UserId};
+use droply_engine::matching::{
+    MatchFilters, MatchQuery, MatchResults, Matcher, MatcherConfig, Signal,
+};
+use droply_models::{BookingStatus, InteractionType, Timestamp, UserId};
 
-use crate::fixtures::{at, exception, favorite, full_booking};
+use crate::fixtures::{at, exception, favorite, full_booking, interaction};
 use crate::market::{Market, NOW, Profile, days_from_now, rank_of, reasons_of};
 
 fn query(text: &str) -> MatchQuery {
@@ -37,6 +39,33 @@ fn garden_profile() -> Profile {
         bio: "Designs gardens for city courtyards.",
         ..Profile::default()
     }
+}
+
+/// The weight of `signal` in the score of `id` among `results` (0 when absent).
+fn weight_of(results: &MatchResults, id: UserId, signal: Signal) -> f32 {
+    results
+        .hits
+        .iter()
+        .find(|h| h.expert.id == id)
+        .expect("hit")
+        .contributions
+        .iter()
+        .filter(|c| c.signal == signal)
+        .map(|c| c.weight)
+        .sum()
+}
+
+/// The earliest open slot the availability signal of `id` was computed from.
+fn earliest_slot_of(results: &MatchResults, id: UserId) -> Option<Timestamp> {
+    results
+        .hits
+        .iter()
+        .find(|h| h.expert.id == id)
+        .expect("hit")
+        .contributions
+        .iter()
+        .find(|c| c.signal == Signal::Availability)
+        .and_then(|c| Timestamp::parse_rfc3339(&c.value).ok())
 }
 
 fn score(m: &Market, query: &MatchQuery, id: UserId) -> f32 {
@@ -409,5 +438,184 @@ fn experts_chosen_when_shown_rank_above_experts_passed_over() {
             .any(|r| r.text == "often passed over when shown"),
         "{:?}",
         reasons(passed_over)
+    );
+}
+
+/// Regression: click-through divided every click by the showings of stored matches
+/// only, while any client may post a click: one showing and clicks from six clients it
+/// was never shown to turned "often chosen when shown" fully on (a rate above 1).
+#[test]
+fn clicks_from_people_never_shown_the_expert_do_not_make_it_chosen_when_shown() {
+    let mut m = Market::new();
+    let expert = m.expert(&Profile::default());
+    let shown_to = m.client();
+    m.store
+        .interactions()
+        .create(interaction(
+            shown_to,
+            expert,
+            InteractionType::SearchImpression,
+            "2026-11-20T10:00:00Z",
+        ))
+        .expect("impression");
+    for day in 10..16 {
+        let clicker = m.client();
+        m.store
+            .interactions()
+            .create(interaction(
+                clicker,
+                expert,
+                InteractionType::Click,
+                &format!("2026-11-{day}T10:05:00Z"),
+            ))
+            .expect("click");
+    }
+    let results = m.search(&query("rust engineer"));
+    let click_through = weight_of(&results, expert, Signal::ClickThrough);
+    assert!(click_through <= 0.0, "{click_through}");
+    assert!(
+        !reasons_of(&results, expert)
+            .iter()
+            .any(|r| r.text == "often chosen when shown"),
+        "{:?}",
+        reasons_of(&results, expert)
+    );
+}
+
+/// Regression: an interaction dated after the present counted as brand new (full
+/// weight) in an expert's engagement, while trending skipped it.
+#[test]
+fn a_future_dated_view_adds_nothing() {
+    let mut m = Market::new();
+    let expert = m.expert(&Profile::default());
+    for day in 25..28 {
+        let viewer = m.client();
+        m.store
+            .interactions()
+            .create(interaction(
+                viewer,
+                expert,
+                InteractionType::View,
+                &format!("2026-11-{day}T10:00:00Z"),
+            ))
+            .expect("view");
+    }
+    let results = m.search(&query("rust engineer"));
+    assert_eq!(
+        weight_of(&results, expert, Signal::Popularity),
+        0.0,
+        "views dated after {NOW} are not engagement yet"
+    );
+    // A view dated a little ahead (another node's clock) counts as new.
+    let viewer = m.client();
+    m.store
+        .interactions()
+        .create(interaction(
+            viewer,
+            expert,
+            InteractionType::View,
+            "2026-11-24T09:02:00Z",
+        ))
+        .expect("view");
+    let results = m.search(&query("rust engineer"));
+    assert!(weight_of(&results, expert, Signal::Popularity) > 0.0);
+}
+
+/// Regression: an unsave weighed -4 at its own recent age while the save it undid had
+/// decayed over three months, so withdrawing an old save wiped out the engagement of
+/// everyone else. A withdrawn save now counts not at all, and nothing more.
+#[test]
+fn withdrawing_an_old_save_takes_away_only_that_save() {
+    let mut m = Market::new();
+    let unsaved = m.expert(&Profile::default());
+    let control = m.expert(&Profile::default());
+    let viewers = [m.client(), m.client(), m.client()];
+    let saver = m.client();
+    for expert in [unsaved, control] {
+        for (viewer, day) in viewers.iter().zip(20..23) {
+            m.store
+                .interactions()
+                .create(interaction(
+                    *viewer,
+                    expert,
+                    InteractionType::View,
+                    &format!("2026-11-{day}T10:00:00Z"),
+                ))
+                .expect("view");
+        }
+    }
+    for (kind, when) in [
+        (InteractionType::Favorite, "2026-08-26T09:00:00Z"),
+        (InteractionType::Unfavorite, "2026-11-24T08:00:00Z"),
+    ] {
+        m.store
+            .interactions()
+            .create(interaction(saver, unsaved, kind, when))
+            .expect("save");
+    }
+    let results = m.search(&query("rust engineer"));
+    let kept = weight_of(&results, control, Signal::Popularity);
+    assert!(kept > 0.0, "three views lift: {kept}");
+    let after_unsave = weight_of(&results, unsaved, Signal::Popularity);
+    assert!(
+        (after_unsave - kept).abs() < 1e-6,
+        "the views still count: {after_unsave} vs {kept}"
+    );
+}
+
+/// Regression: a cached earliest slot was served until it started, though the last
+/// hour before it (the slot policy's minimum notice) cannot be booked: the expert
+/// passed `bookable_within_days` (and read "free today") on a slot nobody could take.
+#[test]
+fn a_cached_slot_within_the_minimum_notice_no_longer_makes_the_expert_bookable() {
+    let mut m = Market::new();
+    let expert = m.expert(&Profile::default());
+    m.open_weekdays(expert);
+    // Open on Tuesday from 11:00 in Berlin (10:00 UTC, an hour after NOW) for one
+    // 90-minute session, then blocked until Friday.
+    let mut block = exception(expert, "2026-11-24T11:45:00Z", "2026-11-27T00:00:00Z");
+    block.is_blocked = true;
+    m.store
+        .availability_exceptions()
+        .create(block)
+        .expect("exception");
+    m.settle();
+    let within_a_day = MatchQuery {
+        filters: MatchFilters {
+            bookable_within_days: Some(1),
+            ..MatchFilters::default()
+        },
+        ..query("rust engineer")
+    };
+    let matcher_at = |now: Timestamp| {
+        Matcher::new(
+            m.store.clone(),
+            Arc::clone(&m.index),
+            MatcherConfig {
+                now: Some(now),
+                stats_ttl: Duration::from_secs(3600),
+                ..MatcherConfig::default()
+            },
+        )
+    };
+    let first_slot = at("2026-11-24T10:00:00Z");
+    let first = matcher_at(at(NOW));
+    let results = first.search(&within_a_day).expect("search");
+    assert_eq!(earliest_slot_of(&results, expert), Some(first_slot));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("stats.bin");
+    assert_eq!(first.save_stats(&path).expect("save"), 1);
+    // 59 minutes before that slot it can no longer be booked: the next slot is Friday's.
+    let later = matcher_at(first_slot.plus_minutes(-59));
+    assert_eq!(later.load_stats(&path).expect("load"), 1);
+    let results = later.search(&within_a_day).expect("search");
+    assert!(
+        results.hits.iter().all(|h| h.expert.id != expert),
+        "the cached slot within the notice is not bookable: {:?}",
+        results
+            .hits
+            .iter()
+            .map(|h| earliest_slot_of(&results, h.expert.id))
+            .collect::<Vec<_>>()
     );
 }

@@ -14,16 +14,19 @@ use crate::matching::stats_snapshot;
 
 impl Matcher {
     /// The stats of `expert`: cached (aged to the present) until a change touches the
-    /// expert or its earliest slot passes, else read from the store while `cold_left`
-    /// allows (one less each time); `None` once it is spent.
+    /// expert or its earliest slot can no longer be booked (it starts within the slot
+    /// policy's minimum notice, as the slot finder and booking see it), else read from
+    /// the store while `cold_left` allows (one less each time); `None` once it is spent.
+    /// Entries loaded from the stats snapshot are served by the same rule.
     pub(crate) fn stats_of(
         &self,
         expert: &User,
         cold_left: &mut usize,
     ) -> Result<Option<ExpertStats>> {
         let now = self.now();
+        let bookable_from = now.plus_minutes(i64::from(self.config.slot_policy.min_notice_minutes));
         if let Some(stats) = self.stats.get(expert.id, now, |stats| {
-            stats.earliest_slot.is_none_or(|slot| slot > now)
+            stats.earliest_slot.is_none_or(|slot| slot >= bookable_from)
         }) {
             return Ok(Some(stats));
         }
