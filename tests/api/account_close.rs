@@ -4,20 +4,25 @@
 //! drop-ins, future bookings with their refunds, content on sale,
 //! favorites, availability, the calendar link, search) while what others
 //! hold stays (the bought content, the booking, the review, now by "Closed
-//! account"); the address is free to sign up with again; money not paid out
+//! account"); purchases the user started and left unpaid are given up (one
+//! paid anyway is refunded in full); the address is free to sign up with again; money not paid out
 //! is refused with 409; the wrong passwords count against the sign-in
 //! throttle; and the page form needs its CSRF token and the password.
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use droply_engine::calendar::CalendarConnection;
+use droply_engine::content::holds;
 use droply_engine::dropins::{NewMessage, member_by_token, messages_after, post_message};
-use droply_engine::payments::{ledger, reward_sweep, stored_payment_of};
+use droply_engine::payments::{
+    ledger, reward_sweep, stored_payment_of, stored_payment_of_purchase,
+};
 use droply_engine::reviews::Review;
 use droply_models::{
-    AvailabilityRule, Booking, BookingId, BookingStatus, Content, ContentId, ContentStatus,
-    DropinMessageId, DropinMessageType, DropinParticipant, DropinSessionId, Favorite,
-    ReferralReward, RewardStatus, Timestamp, User, UserId, UserInteraction,
+    AvailabilityRule, Booking, BookingId, BookingStatus, Content, ContentId, ContentPurchase,
+    ContentPurchaseId, ContentStatus, DropinMessageId, DropinMessageType, DropinParticipant,
+    DropinSessionId, Favorite, PaymentStatus, ReferralReward, RewardStatus, Timestamp, User,
+    UserId, UserInteraction,
 };
 use serde_json::json;
 
@@ -28,6 +33,7 @@ use crate::availability::expert_working;
 use crate::bookings::held_then_completed;
 use crate::calendar::{consent_and_callback, free_expert, spawn_app_with_google};
 use crate::content::published_guide;
+use crate::content_purchases::wait_for_purchase;
 use crate::dates;
 use crate::dropins::{join, open};
 use crate::page_cookies::set_cookies;
@@ -584,5 +590,54 @@ fn a_closed_referrer_earns_no_referral_reward() {
     assert!(row.is_closed());
     assert_eq!(row.pending_balance.amount_minor, 0);
     assert_eq!(row.total_referral_earnings.amount_minor, 0);
+    assert_consistent(&app);
+}
+
+/// Regression: closing a buyer's account left the purchases they had started
+/// and not paid payable: a payment landing after the closing granted the
+/// content to the closed account, the buyer charged and nothing refunded.
+/// Closing now gives those purchases up, so such a payment is refunded in full.
+#[test]
+fn a_closing_gives_up_the_purchases_it_left_unpaid() {
+    let app = spawn_app_paying();
+    let (ann_id, ann) = app.register("ann");
+    app.make_expert(ann_id, "Europe/Berlin");
+    let (bob_id, bob) = app.register("bob");
+    let guide = published_guide(&app, &ann, "Unpaid guide", 1_900);
+    let started = app.authed("POST", &format!("/v1/content/{guide}/purchase"), &bob, None);
+    assert_eq!(started.status, 201, "{}", started.raw);
+    let purchase = started.body["id"].as_u64().expect("id");
+    let intent = wait_for_purchase(&app, purchase, |p| p.stripe_payment_intent_id.is_some())
+        .stripe_payment_intent_id
+        .expect("intent");
+
+    let closed = close(&app, &bob, "password-bob");
+    assert_eq!(closed.status, 204, "{}", closed.raw);
+    let row: ContentPurchase = app
+        .store
+        .require(ContentPurchaseId::new(purchase))
+        .expect("purchase");
+    assert_eq!(row.payment_status, PaymentStatus::Failed, "given up");
+
+    // The intent is paid anyway: refunded in full, nothing granted.
+    let stripe = app.stripe.as_ref().expect("stripe");
+    assert_eq!(stripe.local.pay(&intent)["status"], "succeeded");
+    let refunded = wait_for_purchase(&app, purchase, |p| {
+        p.payment_status == PaymentStatus::Refunded
+    });
+    assert_eq!(refunded.payment_status, PaymentStatus::Refunded);
+    let payment = stored_payment_of_purchase(&app.store, ContentPurchaseId::new(purchase))
+        .expect("read")
+        .expect("payment");
+    assert_eq!(payment.refunds.len(), 1, "{:?}", payment.refunds);
+    assert_eq!(
+        payment.committed_refunds().expect("sum"),
+        payment.amount,
+        "refunded in full"
+    );
+    assert!(
+        !holds(&app.store, UserId::new(bob_id), ContentId::new(guide)).expect("read"),
+        "no purchase granted to the closed account"
+    );
     assert_consistent(&app);
 }

@@ -5,6 +5,10 @@
 
 use std::path::PathBuf;
 
+use droply_engine::content::MAX_CONTENT_PER_CREATOR;
+use droply_models::{
+    Content, ContentId, ContentStatus, ContentType, Currency, Money, Timestamp, UserId,
+};
 use serde_json::{Value, json};
 
 use crate::app::{TestApp, error_code, spawn_app, spawn_app_with};
@@ -55,6 +59,43 @@ pub fn published_guide(app: &TestApp, token: &str, title: &str, price_minor: i64
     let published = app.authed("POST", &format!("/v1/content/{id}/publish"), token, None);
     assert_eq!(published.status, 200, "{}", published.raw);
     id
+}
+
+/// `count` free drafts of `creator` written straight to the store in one
+/// write, a minute apart and all before now (so before anything made over
+/// the API next): what creating them one by one would leave.
+fn drafts_in_store(app: &TestApp, creator: u64, count: usize) {
+    let oldest = Timestamp::now().plus_minutes(-(count as i64) - 1);
+    app.store
+        .write(|txn| {
+            for n in 0..count {
+                let at = oldest.plus_minutes(n as i64);
+                txn.create(Content {
+                    id: ContentId::new(0),
+                    user_id: UserId::new(creator),
+                    title: format!("Draft {n}"),
+                    description: String::new(),
+                    content_type: ContentType::Document,
+                    price: Money::zero(Currency::USD),
+                    file_path: String::new(),
+                    file_size: 0,
+                    thumbnail_path: None,
+                    preview_available: false,
+                    preview_path: None,
+                    status: ContentStatus::Draft,
+                    views: 0,
+                    purchases: 0,
+                    earnings: Money::zero(Currency::USD),
+                    created_at: at,
+                    updated_at: at,
+                    category_id: None,
+                    file_meta: None,
+                    preview_meta: None,
+                })?;
+            }
+            Ok(())
+        })
+        .expect("drafts written");
 }
 
 /// Every file under `<data-dir>/content/` (the temporary ones included).
@@ -365,4 +406,30 @@ fn content_without_buyers_is_deleted_with_its_files() {
     assert_eq!(deleted.status, 204, "{}", deleted.raw);
     assert!(stored_files(&app).is_empty(), "{:?}", stored_files(&app));
     assert_eq!(app.get(&format!("/v1/content/{id}")).status, 404);
+}
+
+/// Regression: a creator had no cap on content, so one account could write
+/// drafts at the write rate limit (tens of thousands a day) that every list
+/// of theirs then read through. At the cap a new draft is refused with 409
+/// `limit_reached`, other creators are not, and deleting one makes room.
+#[test]
+fn a_creator_past_the_content_cap_is_refused() {
+    let app = spawn_app();
+    let (ann, ann_token) = app.register("ann");
+    drafts_in_store(&app, ann, MAX_CONTENT_PER_CREATOR - 1);
+    let body = json!({"title": "One more", "content_type": "document",
+                      "price": {"amount_minor": 0, "currency": "USD"}});
+    let last = create(&app, &ann_token, body.clone());
+    let refused = app.authed("POST", "/v1/content", &ann_token, Some(&body.to_string()));
+    assert_eq!(
+        (refused.status, error_code(&refused).as_str()),
+        (409, "limit_reached"),
+        "{}",
+        refused.raw
+    );
+    let (_, bob_token) = app.register("bob");
+    create(&app, &bob_token, body.clone());
+    let deleted = app.authed("DELETE", &format!("/v1/content/{last}"), &ann_token, None);
+    assert_eq!(deleted.status, 204, "{}", deleted.raw);
+    create(&app, &ann_token, body);
 }

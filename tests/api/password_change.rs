@@ -3,7 +3,8 @@
 //! password stops signing in and the new one starts; every other session
 //! of the account ends while the caller's token keeps working; a wrong
 //! current password is 401 `invalid_credentials` and changes nothing,
-//! throttled as sign-ins are; a new password that breaks the sign-up rule
+//! throttled as sign-ins are, unless the new one already signs in (a
+//! retried change: 204 again); a new password that breaks the sign-up rule
 //! or repeats the current one is 400; no answer holds a password or a hash.
 
 use serde_json::json;
@@ -72,6 +73,30 @@ fn a_changed_password_ends_the_old_one_and_every_other_session_but_the_callers()
 }
 
 #[test]
+fn a_password_change_sent_twice_succeeds_both_times_and_the_new_password_signs_in() {
+    let app = spawn_app();
+    let (_, mine) = app.register("eve");
+    let first = change(&app, &mine, "password-eve", NEW);
+    assert_eq!(first.status, 204, "{}", first.raw);
+    // The first answer lost: the client sends the same change again, more
+    // times than the sign-in throttle allows failures.
+    for _ in 0..6 {
+        let again = change(&app, &mine, "password-eve", NEW);
+        assert_eq!(again.status, 204, "made already: {}", again.raw);
+        assert_no_secret(&again, &["password-eve", NEW]);
+    }
+    let new = login(&app, "eve", NEW);
+    assert_eq!(new.status, 200, "not locked out: {}", new.raw);
+    assert_eq!(
+        error_code(&login(&app, "eve", "password-eve")),
+        "invalid_credentials"
+    );
+    let own = app.authed("GET", "/v1/users/me", &mine, None);
+    assert_eq!(own.status, 200, "the caller stays signed in: {}", own.raw);
+    app.assert_no_leaks();
+}
+
+#[test]
 fn a_wrong_current_password_is_401_invalid_credentials_and_changes_nothing() {
     let app = spawn_app();
     let (_, mine) = app.register("bob");
@@ -104,10 +129,15 @@ fn a_wrong_current_password_is_401_invalid_credentials_and_changes_nothing() {
 fn wrong_current_passwords_count_against_the_sign_in_throttle() {
     let app = spawn_app();
     let (_, token) = app.register("tom");
-    for _ in 0..5 {
+    // Five attempts: each wrong change counts two (the current password's,
+    // then the new one's, checked in case the change was made already), so
+    // the third one's second is refused.
+    for _ in 0..2 {
         let wrong = change(&app, &token, "guessing-again", NEW);
         assert_eq!(error_code(&wrong), "invalid_credentials", "{}", wrong.raw);
     }
+    let used_up = change(&app, &token, "guessing-again", NEW);
+    assert_eq!(error_code(&used_up), "too_many_attempts", "{}", used_up.raw);
     let throttled = change(&app, &token, "password-tom", NEW);
     assert_eq!(
         (throttled.status, error_code(&throttled).as_str()),

@@ -2,6 +2,8 @@
 //! allowlist of settable fields, validation and refusal of system fields.
 
 use crate::app::{error_code, spawn_app};
+use crate::availability::expert_working;
+use crate::payments::{book, slot};
 
 #[test]
 fn the_owner_reads_their_own_account() {
@@ -480,4 +482,54 @@ fn the_public_profile_carries_the_branding_set_by_patch() {
             .iter()
             .any(|field| field == "branding")
     );
+}
+
+/// Regression: an expert cleared their profession with a session still
+/// ahead, which then could not be rescheduled (only experts are booked),
+/// left their `/@username` page 404 and refunded a client's late
+/// cancellation by the client's policy rather than in full.
+#[test]
+fn clearing_the_profession_with_a_session_ahead_is_refused() {
+    let app = spawn_app();
+    let (grace, token) = expert_working(&app, "grace", "Europe/Berlin", "09:00", "17:00");
+    app.make_free(grace);
+    let (_, carl) = app.register("carl");
+    let booked = book(&app, &carl, grace, &slot());
+    assert_eq!(booked.status, 201, "{}", booked.raw);
+    assert_eq!(booked.body["status"], "confirmed");
+    let booking = booked.body["id"].as_u64().expect("id");
+
+    let clear = r#"{"profession": ""}"#;
+    let refused = app.authed("PATCH", "/v1/users/me", &token, Some(clear));
+    assert_eq!(
+        (refused.status, error_code(&refused).as_str()),
+        (409, "invalid_state"),
+        "{}",
+        refused.raw
+    );
+    assert!(refused.raw.contains("profession"), "{}", refused.raw);
+    let profession = || {
+        app.store
+            .users()
+            .get(droply_models::UserId::new(grace))
+            .expect("user")
+            .profession
+    };
+    assert_eq!(profession(), "Tax Advisor");
+    assert_eq!(app.get(&format!("/v1/experts/{grace}")).status, 200);
+    assert_eq!(app.get("/@grace").status, 200);
+
+    // Once the session is cancelled nothing holds the profession.
+    let cancelled = app.authed(
+        "POST",
+        &format!("/v1/bookings/{booking}/cancel"),
+        &carl,
+        Some(r#"{"reason":"ill"}"#),
+    );
+    assert_eq!(cancelled.body["status"], "cancelled", "{}", cancelled.raw);
+    let cleared = app.authed("PATCH", "/v1/users/me", &token, Some(clear));
+    assert_eq!(cleared.status, 200, "{}", cleared.raw);
+    assert_eq!(profession(), "");
+    assert_eq!(app.get(&format!("/v1/experts/{grace}")).status, 404);
+    app.assert_no_leaks();
 }

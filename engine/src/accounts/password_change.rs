@@ -2,8 +2,14 @@
 //! where signing out everywhere alone lets the attacker sign in again.
 //!
 //! The current password is checked as closing an account checks it
-//! ([`confirm_password`]: counted by the sign-in throttle first, verified
-//! under a hashing permit, `InvalidCredentials` when wrong); the new one
+//! (`close::confirm_password_or_replacement`: counted by the sign-in throttle
+//! first, verified under a hashing permit, `InvalidCredentials` when
+//! wrong). When it does not match, the new one is checked as a guess of its
+//! own (a second attempt, counted like the first: guessing through a change
+//! costs an attempt a guess); when it matches, the change is made already:
+//! a retry whose first answer was lost. It answers as the first did, with
+//! no session ended this time, and the matching check forgets the pair's
+//! attempts as a sign-in does. The new one
 //! must pass the sign-up rule (`check_password`) and differ from the
 //! current one. The new hash is computed before the write, under a hashing
 //! permit; the write checks that the stored hash is still the one checked
@@ -19,7 +25,7 @@ use std::net::IpAddr;
 use droply_models::{User, UserId};
 
 use super::auth_session::{AuthSession, token_hash};
-use super::close::confirm_password;
+use super::close::{Confirmed, confirm_password_or_replacement};
 use super::hashing_permits::HashingPermits;
 use super::login_throttle::LoginThrottle;
 use super::password::{check_password, hash_password};
@@ -42,7 +48,8 @@ pub struct PasswordChange<'a> {
 /// Changes `user`'s password, asked from `client` (its address, when
 /// known), and ends every session of theirs but the one of
 /// `change.keep_token`, in the write that stores the new hash; returns how
-/// many sessions ended.
+/// many sessions ended. A change repeated once made (the current password
+/// no longer matches, the new one does) succeeds again, ending none: 0.
 ///
 /// `Model(Invalid)` on `new_password` when the new password breaks the
 /// sign-up rule or equals the current one (nothing counted);
@@ -76,7 +83,22 @@ pub fn change_password(
     // The hash the check below is of: read before it, so that a change
     // between this read and the check's own makes the write refuse.
     let checked: User = store.require(user)?;
-    confirm_password(store, throttle, hashing, client, user, change.current)?;
+    let confirmed = confirm_password_or_replacement(
+        store,
+        throttle,
+        hashing,
+        client,
+        user,
+        change.current,
+        Some(change.new),
+    )?;
+    match confirmed {
+        Confirmed::Password => {}
+        Confirmed::Replacement => {
+            tracing::info!(user = %user, "password change repeated: made already");
+            return Ok(0);
+        }
+    }
     // Hashing is the slow part: do it before taking the writer lock.
     let new_hash = {
         let mut permit = hashing.acquire()?;
@@ -212,10 +234,17 @@ mod tests {
     #[test]
     fn wrong_current_passwords_are_throttled_as_sign_ins_are() {
         let signed = signed_in_twice();
-        for _ in 0..LoginThrottleConfig::default().max_failures {
+        // A wrong change counts two attempts: the current password's, then
+        // the new one's (see `a_wrong_new_password_is_a_guess_counted_of_its_own`).
+        for _ in 0..LoginThrottleConfig::default().max_failures / 2 {
             let refused = change(&signed, "not the password", NEW).expect_err("wrong");
             assert!(matches!(refused, Error::InvalidCredentials), "{refused}");
         }
+        let used_up = change(&signed, "not the password", NEW).expect_err("used up");
+        assert!(
+            matches!(used_up, Error::TooManyAttempts { .. }),
+            "{used_up}"
+        );
         let locked = change(&signed, OLD, NEW).expect_err("locked");
         assert!(matches!(locked, Error::TooManyAttempts { .. }), "{locked}");
     }
@@ -251,6 +280,52 @@ mod tests {
             Err(Error::Unauthorized)
         ));
         assert_eq!(signed.store.count::<AuthSession>(), 1);
+    }
+
+    #[test]
+    fn a_change_sent_twice_succeeds_both_times_uncounted() {
+        let signed = signed_in_twice();
+        assert_eq!(change(&signed, OLD, NEW).expect("changed"), 1);
+        let changed = stored_hash(&signed);
+        // More retries than the throttle allows failures: none counts.
+        for _ in 0..LoginThrottleConfig::default().max_failures + 1 {
+            assert_eq!(change(&signed, OLD, NEW).expect("made already"), 0);
+        }
+        assert_eq!(stored_hash(&signed), changed, "not hashed again");
+        assert_eq!(
+            authenticate(&signed.store, &signed.mine).ok(),
+            Some(signed.ann)
+        );
+        assert!(sign_in(&signed, NEW).is_ok(), "not locked out");
+        // Neither password matching is still refused, and counted.
+        let refused = change(&signed, "not the password", "another new one").expect_err("wrong");
+        assert!(matches!(refused, Error::InvalidCredentials), "{refused}");
+    }
+
+    /// Regression (review): the new password was checked with the current
+    /// one in a single counted attempt, so someone holding a stolen token
+    /// tested two guesses for each attempt the throttle counted.
+    #[test]
+    fn a_wrong_new_password_is_a_guess_counted_of_its_own() {
+        let signed = signed_in_twice();
+        let max = LoginThrottleConfig::default().max_failures;
+        assert_eq!(max, 5, "the counts below assume five attempts");
+        for guess in 0..2 {
+            let refused = change(
+                &signed,
+                &format!("guess {guess}a"),
+                &format!("guess {guess}b"),
+            )
+            .expect_err("wrong");
+            assert!(matches!(refused, Error::InvalidCredentials), "{refused}");
+        }
+        // Four attempts counted: the fifth is the current password's, and the
+        // sixth, the new one's, is refused.
+        let refused = change(&signed, "guess 2a", "guess 2b").expect_err("used up");
+        assert!(
+            matches!(refused, Error::TooManyAttempts { .. }),
+            "{refused}"
+        );
     }
 
     #[test]

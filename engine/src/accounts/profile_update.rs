@@ -3,7 +3,8 @@
 //! transaction. Fields only the system sets (ratings, money totals, Stripe,
 //! Google, referral counts, the featured flag, credentials) have no place
 //! here, and unknown fields are refused when deserialising. Clearing an
-//! expert's profession ends the drop-ins they host in that transaction.
+//! expert's profession ends the drop-ins they host in that transaction, and
+//! is refused while a session they give is still ahead.
 
 use droply_models::{
     Currency, Error as ModelError, FontFamily, FontSize, HexColor, HttpUrl, LanguageCode, Money,
@@ -12,6 +13,7 @@ use droply_models::{
 use serde::{Deserialize, Deserializer};
 
 use crate::Result;
+use crate::store::Txn;
 
 /// A partial change to one's own profile. An absent field is left as it is;
 /// for the fields that may be empty (`skills_1..3`, `profile_picture`,
@@ -236,7 +238,9 @@ fn change_currency(user: &mut User, currency: Currency, rate_given: bool) -> Res
 /// the stored result. The currency does not change while money is on its way to
 /// or from them (`has_money_underway`). An expert whose change leaves them no
 /// profession stops hosting: their open and scheduled drop-ins end in the
-/// same transaction (`dropins::end_dropins_of_host`).
+/// same transaction (`dropins::end_dropins_of_host`); an expert with a
+/// session to give still ahead may not clear their profession
+/// (`InvalidState`, 409) until it is cancelled.
 pub fn update_profile(store: &crate::Store, user: UserId, update: ProfileUpdate) -> Result<User> {
     let now = Timestamp::now();
     store.write(|txn| {
@@ -258,10 +262,31 @@ pub fn update_profile(store: &crate::Store, user: UserId, update: ProfileUpdate)
             .into());
         }
         if was_expert && !row.is_expert() {
+            check_no_sessions_to_give(txn, user)?;
             crate::dropins::end_dropins_of_host(txn, user)?;
         }
         txn.update(row)
     })
+}
+
+/// `InvalidState` (409) while `user` has a session to give that is still
+/// ahead and holds its time (awaiting payment or confirmed), found as the
+/// account closing finds them (`close::future_bookings`): an expert who
+/// stopped being one could no longer have it rescheduled, their public page
+/// would be gone, and a client's late cancellation would be refunded by the
+/// client's policy rather than in full as the expert's own cancellation is.
+fn check_no_sessions_to_give(txn: &Txn<'_>, user: UserId) -> Result<()> {
+    let giving = super::close::future_bookings(txn, user)?
+        .iter()
+        .any(|booking| booking.provider_id == user);
+    if giving {
+        return Err(crate::Error::InvalidState(
+            "the profession cannot be cleared while a session you give is still ahead; \
+             cancel it first"
+                .to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

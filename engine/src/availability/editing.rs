@@ -139,10 +139,27 @@ fn check_room(
     Ok(())
 }
 
-/// Adds a weekly rule for `owner` (at most [`MAX_RULES`]).
-pub fn add_rule(store: &Store, owner: UserId, new: NewRule) -> Result<AvailabilityRule> {
+/// Adds a weekly rule for `owner` (at most [`MAX_RULES`]). When `owner`
+/// already has an active rule of the same weekday, start and end (a client
+/// resending after a lost answer), that rule is returned and nothing is
+/// written: a twin would keep the hours bookable after the expert switched
+/// off or deleted "the" rule. The flag is true when this call created the
+/// rule.
+pub fn add_rule(store: &Store, owner: UserId, new: NewRule) -> Result<(AvailabilityRule, bool)> {
     store.write(|txn| {
         txn.require::<User>(owner)?;
+        // The zone is the owner's, the same for all their rules; a new rule
+        // is active, so only an active one is the same rule.
+        let held: Vec<AvailabilityRule> =
+            txn.list_index(IndexName::RulesByUser, &owner.to_be_bytes())?;
+        if let Some(twin) = held.into_iter().find(|rule| {
+            rule.is_active
+                && rule.weekday == new.weekday
+                && rule.start == new.start
+                && rule.end == new.end
+        }) {
+            return Ok((twin, false));
+        }
         check_room(
             txn,
             IndexName::RulesByUser,
@@ -151,7 +168,7 @@ pub fn add_rule(store: &Store, owner: UserId, new: NewRule) -> Result<Availabili
             "availability rules",
         )?;
         let now = txn.now();
-        txn.create(AvailabilityRule {
+        let rule = txn.create(AvailabilityRule {
             id: AvailabilityRuleId::new(0),
             user_id: owner,
             weekday: new.weekday,
@@ -160,7 +177,8 @@ pub fn add_rule(store: &Store, owner: UserId, new: NewRule) -> Result<Availabili
             is_active: true,
             created_at: now,
             updated_at: now,
-        })
+        })?;
+        Ok((rule, true))
     })
 }
 
@@ -210,17 +228,31 @@ pub fn delete_rule(store: &Store, owner: UserId, id: AvailabilityRuleId) -> Resu
 
 /// Adds an exception for `owner` (at most [`MAX_EXCEPTIONS`], those past
 /// forgotten first; it must end in the future and start within
-/// [`EXCEPTION_DAYS_AHEAD`]).
+/// [`EXCEPTION_DAYS_AHEAD`]). When `owner` already has an exception of the
+/// same start, end, blocked flag and reason (a client resending after a
+/// lost answer), that one is returned and nothing is written: a blocked
+/// twin would keep the time blocked after the expert deleted "the"
+/// exception. The flag is true when this call created the exception.
 pub fn add_exception(
     store: &Store,
     owner: UserId,
     new: NewException,
-) -> Result<AvailabilityException> {
+) -> Result<(AvailabilityException, bool)> {
     store.write(|txn| {
         txn.require::<User>(owner)?;
         let now = txn.now();
         check_exception_window(new.start, new.end, now)?;
         forget_past_exceptions(txn, owner, now)?;
+        let held: Vec<AvailabilityException> =
+            txn.list_index(IndexName::ExceptionsByUser, &owner.to_be_bytes())?;
+        if let Some(twin) = held.into_iter().find(|x| {
+            x.start == new.start
+                && x.end == new.end
+                && x.is_blocked == new.is_blocked
+                && x.reason == new.reason
+        }) {
+            return Ok((twin, false));
+        }
         check_room(
             txn,
             IndexName::ExceptionsByUser,
@@ -228,7 +260,7 @@ pub fn add_exception(
             MAX_EXCEPTIONS,
             "availability exceptions",
         )?;
-        txn.create(AvailabilityException {
+        let exception = txn.create(AvailabilityException {
             id: AvailabilityExceptionId::new(0),
             user_id: owner,
             start: new.start,
@@ -236,7 +268,8 @@ pub fn add_exception(
             reason: new.reason,
             is_blocked: new.is_blocked,
             created_at: now,
-        })
+        })?;
+        Ok((exception, true))
     })
 }
 
@@ -547,6 +580,68 @@ mod tests {
         assert_eq!(
             expert_slots(&store, away.id, &good, &policy).expect("cara's slots"),
             Vec::new()
+        );
+    }
+
+    /// Regression: adding a rule or exception again (a client resending
+    /// after a lost answer) made a twin, which kept the hours bookable (or
+    /// blocked) after the expert deleted "the" row. The repeat answers the
+    /// row already held, so deleting it leaves nothing behind.
+    #[test]
+    fn the_same_rule_or_exception_added_twice_is_kept_once() {
+        let (store, ann, bob) = ann_and_bob();
+        let new = NewRule {
+            weekday: Weekday::new(0).expect("monday"),
+            start: LocalTime::parse("09:00").expect("start"),
+            end: LocalTime::parse("17:00").expect("end"),
+        };
+        let (first, created) = add_rule(&store, ann.id, new).expect("rule");
+        assert!(created);
+        let (again, created) = add_rule(&store, ann.id, new).expect("repeat");
+        assert!(!created);
+        assert_eq!(again, first);
+        assert_eq!(
+            list_rules(&store, ann.id).expect("rules"),
+            vec![first.clone()]
+        );
+        // Bob's identical rule is his own.
+        let (bobs, created) = add_rule(&store, bob.id, new).expect("bob's rule");
+        assert!(created && bobs.id != first.id);
+        delete_rule(&store, ann.id, first.id).expect("delete");
+        assert_eq!(list_rules(&store, ann.id).expect("rules"), Vec::new());
+        // A rule switched off is not the same as the active one asked for.
+        let (kept, _) = add_rule(&store, ann.id, new).expect("rule");
+        let off = RulePatch {
+            is_active: Some(false),
+            ..RulePatch::default()
+        };
+        update_rule(&store, ann.id, kept.id, off).expect("switch off");
+        let (active, created) = add_rule(&store, ann.id, new).expect("active rule");
+        assert!(created && active.id != kept.id && active.is_active);
+
+        let start = Timestamp::now().plus_days(7);
+        let holiday = NewException {
+            start,
+            end: start.plus_days(1),
+            is_blocked: true,
+            reason: Some("Holiday".to_owned()),
+        };
+        let (first, created) = add_exception(&store, ann.id, holiday.clone()).expect("exception");
+        assert!(created);
+        let (again, created) = add_exception(&store, ann.id, holiday.clone()).expect("repeat");
+        assert!(!created);
+        assert_eq!(again, first);
+        // Another reason is another exception.
+        let other = NewException {
+            reason: None,
+            ..holiday
+        };
+        let (other, created) = add_exception(&store, ann.id, other).expect("other");
+        assert!(created && other.id != first.id);
+        delete_exception(&store, ann.id, first.id).expect("delete");
+        assert_eq!(
+            list_exceptions(&store, ann.id).expect("exceptions"),
+            vec![other]
         );
     }
 }

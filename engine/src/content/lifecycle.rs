@@ -14,7 +14,7 @@ use droply_models::{
 use super::purchases::holds;
 use super::reads::ContentReads;
 use crate::payments::{charge_refusal, check_chargeable};
-use crate::store::{RecordId, Txn};
+use crate::store::{IndexName, RecordId, Txn};
 use crate::{Error, Result};
 
 /// What a creator fills in for new content.
@@ -102,9 +102,25 @@ fn not_found(id: ContentId) -> Error {
     }
 }
 
-/// Writes `creator`'s new draft.
+/// The most content items one creator may hold, drafts, published and
+/// archived alike (archived content is counted too: telling it apart needs
+/// every row read, while the creator index counts without reading one). No
+/// real creator makes this many; it bounds what one account can make every
+/// list of theirs page through (one could otherwise write drafts at the
+/// write rate limit, tens of thousands a day).
+pub const MAX_CONTENT_PER_CREATOR: usize = 2_000;
+
+/// Writes `creator`'s new draft; `LimitReached` when they already hold
+/// [`MAX_CONTENT_PER_CREATOR`] items (counted in this write, so drafts
+/// created at once cannot pass it together).
 pub fn create(txn: &mut Txn<'_>, creator: UserId, new: NewContent) -> Result<Content> {
     check_price(&txn.require(creator)?, new.price)?;
+    let held = txn.count_index(IndexName::ContentByCreator, &creator.to_be_bytes())?;
+    if held >= MAX_CONTENT_PER_CREATOR {
+        return Err(Error::LimitReached(format!(
+            "at most {MAX_CONTENT_PER_CREATOR} content items per creator; delete one first"
+        )));
+    }
     if let Some(category) = new.category_id {
         check_category(txn, category)?;
     }

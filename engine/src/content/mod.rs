@@ -19,13 +19,16 @@ mod views;
 pub use file_copy::{check_files_to_copy, copy_files};
 pub use files::{CONTENT_DIR, ContentFiles, FileRole};
 pub use lifecycle::{
-    ContentEdit, NewContent, StatusChange, change_status, create, delete, edit, owned, visible,
+    ContentEdit, MAX_CONTENT_PER_CREATOR, NewContent, StatusChange, change_status, create, delete,
+    edit, owned, visible,
 };
 pub use purchases::{begin_purchase, holds, refund_purchase};
 pub use reads::ContentReads;
 pub use sniff::{ALLOWED, FileType, by_media_type, sniff};
 pub use upload::upload;
 pub use views::{CountedView, CountedViewId, ViewCounter, Viewer, sweep_counted_views};
+
+pub(crate) use purchases::give_up_open_purchases_of_buyer;
 
 /// The limits of content files and view counting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

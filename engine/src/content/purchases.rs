@@ -5,7 +5,9 @@
 //! who holds the content is refused another purchase; one whose payment is
 //! still open gets that purchase back, so a retry never makes a second,
 //! unless the price changed meanwhile: then the open one is given up and a
-//! new one asks the price now shown. A purchase given up while Stripe is
+//! new one asks the price now shown. Open purchases are given up too when
+//! their content goes off sale and when their buyer closes the account. A
+//! purchase given up while Stripe is
 //! still making its PaymentIntent gets that intent cancelled once it is
 //! recorded, and the request that made it answers no client secret
 //! (`payments::checkout`).
@@ -93,8 +95,9 @@ pub fn begin_purchase(
     Ok((purchase, true))
 }
 
-/// Gives up `open`, a purchase still awaiting payment at a price the
-/// creator has since changed: its payment is marked failed, so the buyer is
+/// Gives up `open`, a purchase still awaiting payment (at a price the
+/// creator has since changed, of content gone off sale, or of a buyer
+/// closing their account): its payment is marked failed, so the buyer is
 /// charged the price now asked, and its intent is cancelled at Stripe.
 /// Should the old intent be paid before that, the webhook records that
 /// payment as it would any late one.
@@ -115,6 +118,21 @@ fn give_up_open(txn: &mut Txn<'_>, open: &ContentPurchase) -> Result<()> {
 pub(super) fn give_up_open_purchases(txn: &mut Txn<'_>, id: ContentId) -> Result<()> {
     let purchases: Vec<ContentPurchase> =
         txn.list_index(IndexName::PurchasesByContent, &id.to_be_bytes())?;
+    give_up_awaiting(txn, &purchases)
+}
+
+/// Inside the transaction closing `buyer`'s account: gives up every
+/// purchase they started that still awaits payment, so its PaymentIntent
+/// is cancelled, and one paid anyway is refunded in full by the webhook
+/// (as any given-up purchase's is), never granted to the closed account.
+pub(crate) fn give_up_open_purchases_of_buyer(txn: &mut Txn<'_>, buyer: UserId) -> Result<()> {
+    let purchases: Vec<ContentPurchase> =
+        txn.list_index(IndexName::PurchasesByBuyer, &buyer.to_be_bytes())?;
+    give_up_awaiting(txn, &purchases)
+}
+
+/// Gives up those of `purchases` still awaiting payment.
+fn give_up_awaiting(txn: &mut Txn<'_>, purchases: &[ContentPurchase]) -> Result<()> {
     for open in purchases
         .iter()
         .filter(|purchase| awaits_payment(purchase.payment_status))

@@ -16,7 +16,7 @@ use droply_models::{
 use super::authors::author_of;
 use super::messages::Posted;
 use crate::codes::random_code;
-use crate::store::{IndexName, Store, Txn};
+use crate::store::{IndexName, KeyBuilder, Store, Txn};
 use crate::{Error, Result};
 
 /// Join codes are this long: 32^8 codes, so guessing one is hopeless under
@@ -24,13 +24,21 @@ use crate::{Error, Result};
 const CODE_LEN: usize = 8;
 /// How far ahead a drop-in may be scheduled.
 const MAX_DAYS_AHEAD: i64 = 90;
+/// The longest planned session, in minutes.
+const LONGEST_MINUTES: u32 = 480;
 /// The shortest and longest planned session, in minutes.
-const MINUTES: std::ops::RangeInclusive<u32> = 5..=480;
+const MINUTES: std::ops::RangeInclusive<u32> = 5..=LONGEST_MINUTES;
 /// How many sessions one host may have open (upcoming or live) at once.
 pub const MAX_OPEN_PER_HOST: usize = 10;
 
-/// How many of a host's sessions one read of [`open_dropins_of`] takes.
-const OPEN_SCAN_PAGE: usize = 100;
+/// How long after it was opened a drop-in can still be open, in minutes: it
+/// starts at most [`MAX_DAYS_AHEAD`] days later and ends by itself its
+/// longest planned length and [`OVERTIME_MINUTES`] after its start. A
+/// host's sessions opened before that are over whether or not an end was
+/// recorded, so the host's open ones are read from this window of their
+/// sessions (by creation time), never from their whole history.
+const OPEN_AT_MOST_MINUTES: i64 =
+    MAX_DAYS_AHEAD * 24 * 60 + LONGEST_MINUTES as i64 + OVERTIME_MINUTES;
 
 /// What a host asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,8 +152,9 @@ fn open_in(
         Some(at) => at.max(now),
         None => now,
     };
+    let (lower, upper) = may_be_open(host, now);
     let open = txn
-        .list_index::<DropinSession>(IndexName::DropinsByHost, &host.to_be_bytes())?
+        .list_index_range::<DropinSession>(IndexName::DropinsByHost, &lower, &upper)?
         .into_iter()
         .filter(|s| state_of(s, now) != DropinState::Ended)
         .count();
@@ -241,11 +250,15 @@ pub fn end_overdue_dropins(store: &Store, now: Timestamp) -> Result<usize> {
 /// connections read it back at their next seat renewal and close, as they
 /// do for a drop-in the overdue sweep ended). One past the time it ends by
 /// itself is recorded as ended then. For a host who stops being an expert;
-/// how many ended.
+/// how many ended. Only the host's sessions that can still be open are read
+/// (`may_be_open`); one opened before that window is over already, and
+/// if the overdue sweep has not recorded its end yet, it will, at the same
+/// instant as here (the time it ended by itself).
 pub(crate) fn end_dropins_of_host(txn: &mut Txn<'_>, host: UserId) -> Result<usize> {
     let now = txn.now();
+    let (lower, upper) = may_be_open(host, now);
     let open: Vec<DropinSession> = txn
-        .list_index::<DropinSession>(IndexName::DropinsByHost, &host.to_be_bytes())?
+        .list_index_range::<DropinSession>(IndexName::DropinsByHost, &lower, &upper)?
         .into_iter()
         .filter(|s| s.is_active && s.ended_at.is_none())
         .collect();
@@ -255,6 +268,19 @@ pub(crate) fn end_dropins_of_host(txn: &mut Txn<'_>, host: UserId) -> Result<usi
         close(txn, session, at)?;
     }
     Ok(ended)
+}
+
+/// The key range of `IndexName::DropinsByHost` (host, then creation time)
+/// that holds every session of `host` that can still be open at `now`: those
+/// opened within [`OPEN_AT_MOST_MINUTES`] before it. The read is bounded by
+/// what the host opened in that window, not by everything they ever ran.
+fn may_be_open(host: UserId, now: Timestamp) -> (Vec<u8>, Vec<u8>) {
+    let lower = KeyBuilder::new()
+        .u64(host.get())
+        .time(now.plus_minutes(-OPEN_AT_MOST_MINUTES))
+        .build();
+    let upper = KeyBuilder::new().u64(host.get().saturating_add(1)).build();
+    (lower, upper)
 }
 
 /// Ends `session` at `now` inside `txn`: its length as run, every
@@ -317,9 +343,9 @@ fn close(
 /// The open (upcoming or live) drop-ins of expert `host`, soonest first.
 /// `NotFound` for a user who is not an expert (or none), as the expert is:
 /// a former expert's drop-ins are nobody's to list, whatever is still
-/// open. The host's sessions are read newest first, page by page, until
-/// all [`MAX_OPEN_PER_HOST`] open ones are found or none are left, so
-/// however many the host ran before, none open is missed.
+/// open. Only the host's sessions that can still be open are read
+/// (`may_be_open`), so however many the host ran before, none open is
+/// missed and the read does not grow with their history.
 pub fn open_dropins_of(store: &Store, host: UserId) -> Result<Vec<DropinSession>> {
     if !store
         .users()
@@ -332,24 +358,12 @@ pub fn open_dropins_of(store: &Store, host: UserId) -> Result<Vec<DropinSession>
         });
     }
     let now = Timestamp::now();
-    let mut page = crate::PageRequest {
-        limit: OPEN_SCAN_PAGE,
-        order: crate::store::Order::Desc,
-        ..crate::PageRequest::default()
-    };
-    let mut open = Vec::new();
-    loop {
-        let got = store.dropin_sessions().by_host(host, &page)?;
-        open.extend(
-            got.items
-                .into_iter()
-                .filter(|s| state_of(s, now) != DropinState::Ended),
-        );
-        match got.next {
-            Some(cursor) if open.len() < MAX_OPEN_PER_HOST => page = page.after(Some(cursor)),
-            _ => break,
-        }
-    }
+    let (lower, upper) = may_be_open(host, now);
+    let mut open: Vec<DropinSession> = store
+        .list_index_range::<DropinSession>(IndexName::DropinsByHost, &lower, &upper)?
+        .into_iter()
+        .filter(|s| state_of(s, now) != DropinState::Ended)
+        .collect();
     open.sort_by_key(|s| (s.started_at, s.id));
     Ok(open)
 }

@@ -204,8 +204,12 @@ fn sign_in_of(
     }
 }
 
-/// The active participant `user` already is in `session`, if any: their
-/// rows by the index of participants by user, not the whole room.
+/// The active participant `user` already is in `session`, if any. Only an
+/// active row is a returning one (someone who left joins anew, with a seat
+/// of their own), so the room's seated participants are read
+/// (`IndexName::SeatedParticipants`: at most its capacity and the host),
+/// not the user's rows in every drop-in they ever joined, which are never
+/// deleted and grew each join's write with the user's history.
 fn returning(
     txn: &Txn<'_>,
     session: &DropinSession,
@@ -215,7 +219,7 @@ fn returning(
         return Ok(None);
     };
     Ok(txn
-        .list_index::<DropinParticipant>(IndexName::ParticipantsByUser, &user.to_be_bytes())?
+        .list_index::<DropinParticipant>(IndexName::SeatedParticipants, &session.id.to_be_bytes())?
         .into_iter()
         .find(|p| p.is_active && p.session_id == session.id && p.user_id == Some(user)))
 }

@@ -2,7 +2,9 @@
 //! `messages`): a participant who left the room, or a host whose sign-in
 //! ended, is refused inside every write and at the next renewal; and of
 //! the names people join under (`joining`): the host's and a closed
-//! account's are reserved, and a returning participant keeps their first.
+//! account's are reserved, and a returning participant keeps their first;
+//! and that joining and the host's limit work however long the user's or
+//! the host's history (`joining`, `hosting`).
 
 use droply_models::{DropinMessageType, DropinParticipant, DropinSession, Timestamp, User, UserId};
 
@@ -331,4 +333,125 @@ fn joining_again_keeps_the_first_name() {
         .get(first.participant.id)
         .expect("row");
     assert_eq!(row.anonymous_name.as_deref(), Some("Owl"));
+}
+
+/// Regression: a join by someone signed in looked for their row among
+/// every participant row they ever had (rows are never deleted), inside the
+/// store's write. It now reads the room's seated participants. Which index
+/// is read is not observable here; what this checks is that among 200
+/// departed rows of theirs (in this room and another) and a seat in another
+/// room, a returning user gets their own seated row back, and one who left
+/// gets a new one.
+#[test]
+fn a_user_who_joined_and_left_many_times_rejoins_with_their_own_seated_row() {
+    let (store, session, _, _) = room();
+    let carl = store.users().create(user("carl", "")).expect("carl");
+    let ida = store
+        .users()
+        .create(user("ida", "Data analyst"))
+        .expect("ida");
+    let elsewhere = open_dropin(
+        &store,
+        ida.id,
+        &NewDropin {
+            topic: "Elsewhere".to_owned(),
+            description: String::new(),
+            max_participants: 10,
+            is_anonymous: false,
+            starts_at: None,
+            duration_minutes: 60,
+        },
+    )
+    .expect("another room");
+    store
+        .write(|txn| {
+            let now = txn.now();
+            for n in 0..200 {
+                let place = if n % 2 == 0 { &session } else { &elsewhere };
+                txn.create(DropinParticipant {
+                    id: droply_models::DropinParticipantId::new(0),
+                    session_id: place.id,
+                    user_id: Some(carl.id),
+                    anonymous_name: Some(format!("Owl {n}")),
+                    joined_at: now,
+                    left_at: Some(now),
+                    is_active: false,
+                })?;
+            }
+            Ok(())
+        })
+        .expect("carl's past rows");
+    let there = join_dropin(&store, &joining(&elsewhere, Some(carl.id), Some("Elk")))
+        .expect("a seat in the other room");
+
+    let first =
+        join_dropin(&store, &joining(&session, Some(carl.id), Some("Owl"))).expect("joins anew");
+    let again =
+        join_dropin(&store, &joining(&session, Some(carl.id), Some("Owl 2"))).expect("returns");
+
+    assert_ne!(
+        first.participant.id, there.participant.id,
+        "not the other room's"
+    );
+    assert_eq!(first.participant.session_id, session.id);
+    assert!(first.participant.is_active);
+    assert_eq!(
+        first.participant.anonymous_name.as_deref(),
+        Some("Owl"),
+        "a new row"
+    );
+    assert_eq!(
+        again.participant.id, first.participant.id,
+        "their own seated row"
+    );
+    assert_eq!(again.session.current_participants, 1, "one seat, not two");
+}
+
+/// Regression: the host's limit of open drop-ins counted them among every
+/// session the host ever ran, inside the store's write, and ending a former
+/// expert's drop-ins read the same whole history. Both now read only the
+/// sessions that can still be open (by creation time). Which rows are read
+/// is not observable here; what this checks is that a host who ran and
+/// ended 200 sessions still opens up to the limit (one of them scheduled
+/// 89 days ahead, which counts) and no more, and that all ten are listed
+/// and ended with the host's expertise.
+#[test]
+fn a_host_who_ended_200_sessions_still_opens_up_to_the_limit_and_no_more() {
+    let store = Store::open_temporary().expect("store");
+    let host = store
+        .users()
+        .create(user("hana", "Tax advisor"))
+        .expect("hana");
+    let new = |starts_at: Option<Timestamp>| NewDropin {
+        topic: "Ask me".to_owned(),
+        description: String::new(),
+        max_participants: 10,
+        is_anonymous: false,
+        starts_at,
+        duration_minutes: 60,
+    };
+    for _ in 0..200 {
+        let session = open_dropin(&store, host.id, &new(None)).expect("open");
+        super::end_dropin(&store, session.id, host.id).expect("end");
+    }
+    let far_ahead = open_dropin(&store, host.id, &new(Some(Timestamp::now().plus_days(89))))
+        .expect("scheduled ahead");
+    for n in 1..super::MAX_OPEN_PER_HOST {
+        open_dropin(&store, host.id, &new(None)).unwrap_or_else(|e| panic!("open {n}: {e}"));
+    }
+
+    let refused = open_dropin(&store, host.id, &new(None)).expect_err("over the limit");
+
+    assert!(matches!(refused, Error::LimitReached(_)), "{refused}");
+    let listed = super::open_dropins_of(&store, host.id).expect("listed");
+    assert_eq!(listed.len(), super::MAX_OPEN_PER_HOST);
+    assert!(
+        listed.iter().any(|s| s.id == far_ahead.id),
+        "the one 89 days ahead"
+    );
+    let ended = store
+        .write(|txn| super::end_dropins_of_host(txn, host.id))
+        .expect("end the host's drop-ins");
+    assert_eq!(ended, super::MAX_OPEN_PER_HOST);
+    open_dropin(&store, host.id, &new(None)).expect("room under the limit again");
 }

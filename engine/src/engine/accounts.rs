@@ -149,10 +149,11 @@ impl Engine {
         let mut cancelled = Vec::new();
         for id in close::bookings_to_cancel(store, user)? {
             let reason = Some(close::CLOSING_REASON.to_owned());
-            match self.act_on_booking(id, user, BookingAction::Cancel, reason) {
-                Ok(_) => cancelled.push(id),
-                // Cancelled meanwhile: the closing write checks again.
-                Err(Error::InvalidState(_)) => {}
+            match self.move_booking(id, user, BookingAction::Cancel, reason) {
+                Ok((_, true)) => cancelled.push(id),
+                // Cancelled meanwhile (answered as a repeat, nothing done),
+                // or moved on: the closing write checks again.
+                Ok((_, false)) | Err(Error::InvalidState(_)) => {}
                 Err(err) => return Err(err),
             }
         }

@@ -13,8 +13,10 @@ use crate::availability::{
 };
 
 impl Engine {
-    /// `owner` adds a weekly rule.
-    pub fn add_rule(&self, owner: UserId, new: NewRule) -> Result<AvailabilityRule> {
+    /// `owner` adds a weekly rule; an identical active rule of theirs is
+    /// returned instead, with `false` (the flag is true when this call
+    /// created the rule).
+    pub fn add_rule(&self, owner: UserId, new: NewRule) -> Result<(AvailabilityRule, bool)> {
         availability::add_rule(self.store(), owner, new)
     }
 
@@ -38,8 +40,14 @@ impl Engine {
         availability::delete_rule(self.store(), owner, id)
     }
 
-    /// `owner` adds an exception (extra or blocked time).
-    pub fn add_exception(&self, owner: UserId, new: NewException) -> Result<AvailabilityException> {
+    /// `owner` adds an exception (extra or blocked time); an identical
+    /// exception of theirs is returned instead, with `false` (the flag is
+    /// true when this call created the exception).
+    pub fn add_exception(
+        &self,
+        owner: UserId,
+        new: NewException,
+    ) -> Result<(AvailabilityException, bool)> {
         availability::add_exception(self.store(), owner, new)
     }
 

@@ -53,7 +53,7 @@ use super::login_throttle::LoginThrottle;
 use super::password::verify_password;
 use crate::calendar::{BusyTimes, CalendarConnection, OAuthState};
 use crate::codes::random_code;
-use crate::content::{StatusChange, change_status};
+use crate::content::{StatusChange, change_status, give_up_open_purchases_of_buyer};
 use crate::payments::ledger::{LedgerEntry, LedgerKind, available_in};
 use crate::payments::{
     CANCELLED_BY_EXPERT, Payment, PaymentFor, PaymentId, has_money_underway_besides, payment_of,
@@ -100,18 +100,70 @@ pub fn confirm_password(
     user: UserId,
     password: &str,
 ) -> Result<()> {
+    confirm_password_or_replacement(store, throttle, hashing, client, user, password, None)
+        .map(|_| ())
+}
+
+/// Which password [`confirm_password_or_replacement`] found stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Confirmed {
+    /// The password asked again: the attempt succeeded.
+    Password,
+    /// The replacement: the change asked for is made already (a retry of a
+    /// change whose first answer was lost). Its check succeeded, so the
+    /// pair's attempts are forgotten, the miss on the old password with them.
+    Replacement,
+}
+
+/// [`confirm_password`], and when `password` does not match, `replacement`
+/// (when given) checked as a guess of its own: a second attempt, counted by
+/// the throttle like the first (so guessing through a password change costs
+/// one attempt a guess, as through sign-in), forgotten with the pair's
+/// others when it matches ([`Confirmed::Replacement`]).
+pub(crate) fn confirm_password_or_replacement(
+    store: &Store,
+    throttle: &LoginThrottle,
+    hashing: &HashingPermits,
+    client: Option<IpAddr>,
+    user: UserId,
+    password: &str,
+    replacement: Option<&str>,
+) -> Result<Confirmed> {
     let row: User = store.require(user)?;
-    let attempt = throttle.begin(client, &row.email.normalized())?;
-    let checked = hashing
+    let email = row.email.normalized();
+    if checked_guess(throttle, hashing, client, &email, &row, password)? {
+        return Ok(Confirmed::Password);
+    }
+    match replacement {
+        Some(new) if checked_guess(throttle, hashing, client, &email, &row, new)? => {
+            Ok(Confirmed::Replacement)
+        }
+        _ => Err(Error::InvalidCredentials),
+    }
+}
+
+/// Whether `guess` is `row`'s password: an attempt counted by the throttle
+/// first (refused `TooManyAttempts` once the pair's are used up), verified
+/// under a hashing permit; a match forgets the pair's attempts, a miss stays
+/// counted, and an attempt never verified (no permit in time) is undone.
+fn checked_guess(
+    throttle: &LoginThrottle,
+    hashing: &HashingPermits,
+    client: Option<IpAddr>,
+    email: &str,
+    row: &User,
+    guess: &str,
+) -> Result<bool> {
+    let attempt = throttle.begin(client, email)?;
+    match hashing
         .acquire()
-        .map(|mut permit| verify_password(password, &row.password_hash, &mut permit));
-    match checked {
+        .map(|mut permit| verify_password(guess, &row.password_hash, &mut permit))
+    {
         Ok(true) => {
             throttle.succeeded(attempt);
-            Ok(())
+            Ok(true)
         }
-        // The attempt stays counted.
-        Ok(false) => Err(Error::InvalidCredentials),
+        Ok(false) => Ok(false),
         Err(err) => {
             throttle.undo(attempt);
             Err(err)
@@ -188,6 +240,9 @@ pub fn close(store: &Store, user: UserId, cancelled: &[BookingId]) -> Result<()>
                 change_status(txn, item.id, user, StatusChange::Archive)?;
             }
         }
+        // What they started buying and left unpaid: given up, so a payment
+        // that lands anyway is refunded in full, never granted to this account.
+        give_up_open_purchases_of_buyer(txn, user)?;
         delete_listed::<AuthSession>(txn, IndexName::SessionsByUser, &owner)?;
         delete_listed::<Favorite>(txn, IndexName::FavoritesByUser, &owner)?;
         delete_listed::<Favorite>(txn, IndexName::FavoritesByTarget, &owner)?;
@@ -232,7 +287,7 @@ pub fn close(store: &Store, user: UserId, cancelled: &[BookingId]) -> Result<()>
 /// `user`'s bookings, as client and as provider, that start after now and
 /// still hold their time (awaiting payment or confirmed), read as key
 /// ranges from now on.
-fn future_bookings(txn: &Txn<'_>, user: UserId) -> Result<Vec<Booking>> {
+pub(crate) fn future_bookings(txn: &Txn<'_>, user: UserId) -> Result<Vec<Booking>> {
     let now = txn.now();
     let lower = KeyBuilder::new().u64(user.get()).time(now).build();
     // The next owner's first key.

@@ -11,6 +11,12 @@
 
 use super::*;
 
+/// How long after it was sent a payout still in transit holds a closing:
+/// the bank payout lands within days, and a reversal of its transfer would
+/// credit the balance back. Past this it no longer holds it (with no
+/// Connect webhook nothing ever marks it paid).
+const IN_TRANSIT_HOLD_DAYS: i64 = 14;
+
 /// `InvalidState` while money is on its way to or from `user` (a booking
 /// awaiting its client's payment, a referral reward awaiting its hold, a
 /// refund of a payment to them that Stripe has not settled), leaving out
@@ -78,8 +84,9 @@ pub(super) fn refunded_by_closing(txn: &Txn<'_>, user: UserId, payment: &Payment
 /// ([`refunded_by_closing`]), should that one have stopped at its last
 /// write. Whatever else is owed to them (available to pay out, or still held
 /// after the sessions and sales it came from), owed by them (refunds after
-/// a payout), or on its way (a payout reserved but not sent yet) would be
-/// lost with the account.
+/// a payout), or on its way (a payout reserved but not sent yet, or sent
+/// and not arrived: a transfer reversed on the way credits the balance
+/// back) would be lost with the account.
 pub(super) fn check_money_settled(
     txn: &Txn<'_>,
     user: &User,
@@ -139,15 +146,32 @@ pub(super) fn check_money_settled(
         )));
     }
     let payouts: Vec<Payout> = txn.list_index(IndexName::PayoutsByUser, &user.id.to_be_bytes())?;
-    if let Some(payout) = payouts
-        .iter()
-        .find(|payout| payout.status == PayoutStatus::Pending)
-    {
-        return Err(Error::InvalidState(format!(
-            "a payout of {} is still being sent to your Stripe account; close the account once \
-             it is on its way",
-            payout.amount
-        )));
+    for payout in &payouts {
+        match payout.status {
+            PayoutStatus::Pending => {
+                return Err(Error::InvalidState(format!(
+                    "a payout of {} is still being sent to your Stripe account; close the \
+                     account once it has arrived",
+                    payout.amount
+                )));
+            }
+            // A transfer reversed on the way would credit the balance back.
+            // Bounded: without the Connect webhook nothing marks it paid, and
+            // an account must not stay unclosable for good.
+            PayoutStatus::InTransit
+                if payout.created_at > txn.now().plus_days(-IN_TRANSIT_HOLD_DAYS) =>
+            {
+                return Err(Error::InvalidState(format!(
+                    "a payout of {} is on its way to you; wait until it arrives, then close \
+                     the account",
+                    payout.amount
+                )));
+            }
+            PayoutStatus::InTransit
+            | PayoutStatus::Paid
+            | PayoutStatus::Failed
+            | PayoutStatus::Cancelled => {}
+        }
     }
     Ok(())
 }

@@ -2,8 +2,8 @@
 
 use droply_models::{
     DropinMessage, DropinMessageId, DropinMessageType, DropinParticipant, DropinParticipantId,
-    DropinSession, DropinSessionId, FavoriteId, InteractionType, PaymentStatus, PhoneNumber,
-    SessionCode,
+    DropinSession, DropinSessionId, FavoriteId, InteractionType, PaymentStatus, PayoutId,
+    PhoneNumber, SessionCode,
 };
 
 use super::*;
@@ -282,6 +282,81 @@ fn an_available_balance_is_paid_out_before_closing() {
     assert!(matches!(refused, Error::InvalidState(_)), "{refused}");
     let row: User = store.require(ed.id).expect("ed");
     assert!(!row.is_closed() && row.is_expert(), "nothing changed");
+}
+
+/// Regression: closing refused only while a payout was still being sent
+/// (`Pending`); one in transit let the account close, and a
+/// `transfer.reversed` for it then credited the closed account. A payout in
+/// transit now holds the closing until it arrives.
+#[test]
+fn a_payout_in_transit_holds_the_closing() {
+    let store = Store::open_temporary().expect("store");
+    let (ed, payout) = store
+        .write(|txn| {
+            let ed = txn.create(user("eddie", "Tax Advisor"))?;
+            let now = txn.now();
+            let payout = txn.create(Payout {
+                id: PayoutId::new(0),
+                user_id: ed.id,
+                amount: Money::new(2_500, ed.currency),
+                stripe_transfer_id: Some("tr_in_transit".to_owned()),
+                stripe_payout_id: None,
+                status: PayoutStatus::InTransit,
+                created_at: now,
+                paid_at: None,
+            })?;
+            Ok((ed.id, payout.id))
+        })
+        .expect("rows");
+    let refused = bookings_to_cancel(&store, ed).expect_err("a payout is on its way");
+    assert!(
+        matches!(&refused, Error::InvalidState(message) if message.contains("until it arrives")),
+        "{refused}"
+    );
+    let refused = close(&store, ed, &[]).expect_err("checked again");
+    assert!(matches!(refused, Error::InvalidState(_)), "{refused}");
+    assert!(!store.require::<User>(ed).expect("ed").is_closed());
+
+    // Arrived (as `payout.paid` records it): nothing is on its way now.
+    store
+        .write(|txn| {
+            let mut row: Payout = txn.require(payout)?;
+            row.status = PayoutStatus::Paid;
+            row.paid_at = Some(txn.now());
+            txn.update(row)?;
+            Ok(())
+        })
+        .expect("paid");
+    close(&store, ed, &[]).expect("closed once it arrived");
+    assert!(store.require::<User>(ed).expect("ed").is_closed());
+}
+
+/// Regression (review): a payout in transit held the closing until
+/// `payout.paid` marked it paid, which never comes without the Connect
+/// webhook: the account could never close. One sent over two weeks ago no
+/// longer holds it.
+#[test]
+fn a_payout_long_in_transit_no_longer_holds_the_closing() {
+    let store = Store::open_temporary().expect("store");
+    let ed = store
+        .write(|txn| {
+            let ed = txn.create(user("eddie", "Tax Advisor"))?;
+            let sent = txn.now().plus_days(-15);
+            txn.create(Payout {
+                id: PayoutId::new(0),
+                user_id: ed.id,
+                amount: Money::new(2_500, ed.currency),
+                stripe_transfer_id: Some("tr_long_ago".to_owned()),
+                stripe_payout_id: None,
+                status: PayoutStatus::InTransit,
+                created_at: sent,
+                paid_at: None,
+            })?;
+            Ok(ed.id)
+        })
+        .expect("rows");
+    close(&store, ed, &[]).expect("closed");
+    assert!(store.require::<User>(ed).expect("ed").is_closed());
 }
 
 /// A drop-in `host` runs, `anonymous` or not, joined with `code`: started

@@ -79,16 +79,28 @@ fn weekday(day: u8) -> Result<Weekday, ApiError> {
     Ok(Weekday::new(day).map_err(droply_engine::Error::from)?)
 }
 
-/// `POST /v1/availability/rules`: adds a weekly rule.
+/// 201 for a row this request made, 200 for the identical one answered instead.
+fn created_or_ok(created: bool) -> StatusCode {
+    if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// `POST /v1/availability/rules`: adds a weekly rule, or answers the
+/// caller's identical active rule (a resent request) with 200.
 #[utoipa::path(
     post,
     path = "/v1/availability/rules",
     tag = "availability",
     summary = "Add a weekly rule",
+    description = "When the caller already has an active rule of the same weekday, start and end (a request resent after a lost answer), that rule is answered with 200 and no second one is made.",
     security(("bearer" = [])),
     request_body = RuleBody,
     responses(
         (status = 201, description = "The new rule", body = AvailabilityRuleSchema),
+        (status = 200, description = "An identical rule already existed: that rule", body = AvailabilityRuleSchema),
         (status = 409, description = "`limit_reached`: the caller already has 50 rules", body = ErrorBody),
         (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
     )
@@ -103,8 +115,8 @@ pub async fn create_rule(
         start: time(&body.start)?,
         end: time(&body.end)?,
     };
-    let rule = blocking(&state, move |engine| engine.add_rule(user, new)).await?;
-    Ok((StatusCode::CREATED, Json(rule)))
+    let (rule, created) = blocking(&state, move |engine| engine.add_rule(user, new)).await?;
+    Ok((created_or_ok(created), Json(rule)))
 }
 
 /// `GET /v1/availability/rules`: the caller's rules.
@@ -233,17 +245,19 @@ pub struct ExceptionList {
     exceptions: Vec<AvailabilityException>,
 }
 
-/// `POST /v1/availability/exceptions`: blocks or opens a time range.
+/// `POST /v1/availability/exceptions`: blocks or opens a time range, or
+/// answers the caller's identical exception (a resent request) with 200.
 #[utoipa::path(
     post,
     path = "/v1/availability/exceptions",
     tag = "availability",
     summary = "Add an exception",
-    description = "Blocks (`is_blocked: true`) or opens a time range.",
+    description = "Blocks (`is_blocked: true`) or opens a time range. When the caller already has an exception of the same start, end, `is_blocked` and reason (a request resent after a lost answer), that exception is answered with 200 and no second one is made.",
     security(("bearer" = [])),
     request_body = ExceptionBody,
     responses(
         (status = 201, description = "The new exception", body = AvailabilityExceptionSchema),
+        (status = 200, description = "An identical exception already existed: that exception", body = AvailabilityExceptionSchema),
         (status = 409, description = "`limit_reached`: the caller already has 500 exceptions", body = ErrorBody),
         (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
     )
@@ -259,8 +273,9 @@ pub async fn create_exception(
         is_blocked: body.is_blocked,
         reason: body.reason,
     };
-    let exception = blocking(&state, move |engine| engine.add_exception(user, new)).await?;
-    Ok((StatusCode::CREATED, Json(exception)))
+    let (exception, created) =
+        blocking(&state, move |engine| engine.add_exception(user, new)).await?;
+    Ok((created_or_ok(created), Json(exception)))
 }
 
 /// `GET /v1/availability/exceptions`: the caller's exceptions.

@@ -60,13 +60,14 @@ pub struct NewContentBody {
     path = "/v1/content",
     tag = "content",
     summary = "Create content (a draft)",
-    description = "The draft is the caller's and visible only to them until published. Upload its file (`PUT /v1/content/{id}/file`) before publishing.",
+    description = "The draft is the caller's and visible only to them until published. Upload its file (`PUT /v1/content/{id}/file`) before publishing. A creator holds at most 2,000 content items, archived ones included; delete one to make room.",
     security(("bearer" = [])),
     request_body = NewContentBody,
     responses(
         (status = 201, description = "The draft", body = ContentView),
         (status = 400, description = "`invalid_input` (title, description, price, category) or `invalid_json`", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 409, description = "`limit_reached`: the caller already holds 2,000 content items (drafts, published and archived)", body = ErrorBody),
     )
 )]
 pub async fn create_content(

@@ -60,6 +60,7 @@ pub async fn get_own_account(
     responses(
         (status = 200, description = "The changed account", body = AccountView),
         (status = 400, description = "`invalid_input` or `invalid_json`", body = ErrorBody),
+        (status = 409, description = "`invalid_state`: the profession cleared while a session the expert gives is still ahead", body = ErrorBody),
     )
 )]
 pub async fn update_own_account(
