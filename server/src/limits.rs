@@ -72,6 +72,32 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// The default sign-up and sign-in rate per client address.
+    pub const DEFAULT_AUTH_RATE: Rate = Rate {
+        per_minute: 10,
+        burst: 20,
+    };
+    /// The default search rate per client address.
+    pub const DEFAULT_SEARCH_RATE: Rate = Rate {
+        per_minute: 600,
+        burst: 100,
+    };
+    /// The default rate of other writes per client address.
+    pub const DEFAULT_WRITE_RATE: Rate = Rate {
+        per_minute: 120,
+        burst: 60,
+    };
+    /// The default rate of other writes per signed-in account.
+    pub const DEFAULT_ACCOUNT_WRITE_RATE: Rate = Rate {
+        per_minute: 60,
+        burst: 30,
+    };
+    /// The default drop-in join rate per client address.
+    pub const DEFAULT_JOIN_RATE: Rate = Rate {
+        per_minute: 20,
+        burst: 10,
+    };
+
     /// The limits without any rate limit (the connection and request limits
     /// stay at their defaults): for tests that send many requests from one
     /// address, and for load measurements.
@@ -95,11 +121,11 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             upload_timeout: Duration::from_secs(15 * 60),
             max_in_flight: 512,
-            auth_rate: Rate::new(10, 20),
-            search_rate: Rate::new(600, 100),
-            write_rate: Rate::new(120, 60),
-            account_write_rate: Rate::new(60, 30),
-            join_rate: Rate::new(20, 10),
+            auth_rate: Some(Self::DEFAULT_AUTH_RATE),
+            search_rate: Some(Self::DEFAULT_SEARCH_RATE),
+            write_rate: Some(Self::DEFAULT_WRITE_RATE),
+            account_write_rate: Some(Self::DEFAULT_ACCOUNT_WRITE_RATE),
+            join_rate: Some(Self::DEFAULT_JOIN_RATE),
             live: LiveLimits::default(),
             trusted_proxies: Vec::new(),
         }

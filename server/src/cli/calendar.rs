@@ -17,7 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::limits::parse_interval;
 use super::secret_values::secret;
-use super::urls::parse_service_url;
+use super::urls::{parse_service_url, url_flag};
 use crate::{Error, Result};
 
 /// The calendar flags.
@@ -30,16 +30,16 @@ pub struct CalendarArgs {
     #[arg(long, env = "DROPLY_GOOGLE_CLIENT_SECRET", hide_env_values = true, value_parser = secret())]
     pub google_client_secret: Option<SecretString>,
     /// Google's consent page.
-    #[arg(long, env = "DROPLY_GOOGLE_AUTH_URL", default_value = GOOGLE_AUTH_URL, value_parser = parse_service_url)]
+    #[arg(long, env = "DROPLY_GOOGLE_AUTH_URL", default_value = GOOGLE_AUTH_URL, value_parser = url_flag(parse_service_url))]
     pub google_auth_url: String,
     /// Google's token endpoint.
-    #[arg(long, env = "DROPLY_GOOGLE_TOKEN_URL", default_value = GOOGLE_TOKEN_URL, value_parser = parse_service_url)]
+    #[arg(long, env = "DROPLY_GOOGLE_TOKEN_URL", default_value = GOOGLE_TOKEN_URL, value_parser = url_flag(parse_service_url))]
     pub google_token_url: String,
     /// Google's token revocation endpoint.
-    #[arg(long, env = "DROPLY_GOOGLE_REVOKE_URL", default_value = GOOGLE_REVOKE_URL, value_parser = parse_service_url)]
+    #[arg(long, env = "DROPLY_GOOGLE_REVOKE_URL", default_value = GOOGLE_REVOKE_URL, value_parser = url_flag(parse_service_url))]
     pub google_revoke_url: String,
     /// The Calendar API's base URL.
-    #[arg(long, env = "DROPLY_GOOGLE_API_BASE", default_value = GOOGLE_API_BASE, value_parser = parse_service_url)]
+    #[arg(long, env = "DROPLY_GOOGLE_API_BASE", default_value = GOOGLE_API_BASE, value_parser = url_flag(parse_service_url))]
     pub google_api_base: String,
     /// Where Google sends the browser back after consent (the callback route).
     #[arg(

@@ -23,7 +23,7 @@ use crate::limits::{Limits, LiveLimits, Rate};
 pub struct LimitArgs {
     /// Connections served at once (at least 1); when all are taken, the connection idle
     /// longest is closed to make room, or the new one when none is idle.
-    #[arg(long, env = "DROPLY_MAX_CONNECTIONS", default_value_t = 2048)]
+    #[arg(long, env = "DROPLY_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
     pub max_connections: usize,
     /// How long a connection may take to send a request's headers.
     #[arg(long, env = "DROPLY_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
@@ -35,53 +35,53 @@ pub struct LimitArgs {
     #[arg(long, env = "DROPLY_UPLOAD_TIMEOUT", default_value = "15m", value_parser = parse_duration)]
     pub upload_timeout: Duration,
     /// Requests handled at once (at least 1); more are answered `503 overloaded`.
-    #[arg(long, env = "DROPLY_MAX_IN_FLIGHT", default_value_t = 512)]
+    #[arg(long, env = "DROPLY_MAX_IN_FLIGHT", default_value_t = Limits::default().max_in_flight)]
     pub max_in_flight: usize,
     /// Sign-ups and sign-ins a minute per client address (0: no limit).
-    #[arg(long, env = "DROPLY_AUTH_RATE", default_value_t = 10)]
+    #[arg(long, env = "DROPLY_AUTH_RATE", default_value_t = Limits::DEFAULT_AUTH_RATE.per_minute)]
     pub auth_rate: u32,
     /// Sign-ups and sign-ins in one burst per client address.
-    #[arg(long, env = "DROPLY_AUTH_BURST", default_value_t = 20)]
+    #[arg(long, env = "DROPLY_AUTH_BURST", default_value_t = Limits::DEFAULT_AUTH_RATE.burst)]
     pub auth_burst: u32,
     /// Searches (search, matches, similar, recommendations) a minute per
     /// client address (0: no limit).
-    #[arg(long, env = "DROPLY_SEARCH_RATE", default_value_t = 600)]
+    #[arg(long, env = "DROPLY_SEARCH_RATE", default_value_t = Limits::DEFAULT_SEARCH_RATE.per_minute)]
     pub search_rate: u32,
     /// Searches in one burst per client address.
-    #[arg(long, env = "DROPLY_SEARCH_BURST", default_value_t = 100)]
+    #[arg(long, env = "DROPLY_SEARCH_BURST", default_value_t = Limits::DEFAULT_SEARCH_RATE.burst)]
     pub search_burst: u32,
     /// Other writes (POST, PUT, PATCH, DELETE) a minute per client address (0: no limit).
-    #[arg(long, env = "DROPLY_WRITE_RATE", default_value_t = 120)]
+    #[arg(long, env = "DROPLY_WRITE_RATE", default_value_t = Limits::DEFAULT_WRITE_RATE.per_minute)]
     pub write_rate: u32,
     /// Other writes in one burst per client address.
-    #[arg(long, env = "DROPLY_WRITE_BURST", default_value_t = 60)]
+    #[arg(long, env = "DROPLY_WRITE_BURST", default_value_t = Limits::DEFAULT_WRITE_RATE.burst)]
     pub write_burst: u32,
     /// Other writes a minute per signed-in account (0: no limit).
-    #[arg(long, env = "DROPLY_ACCOUNT_WRITE_RATE", default_value_t = 60)]
+    #[arg(long, env = "DROPLY_ACCOUNT_WRITE_RATE", default_value_t = Limits::DEFAULT_ACCOUNT_WRITE_RATE.per_minute)]
     pub account_write_rate: u32,
     /// Other writes in one burst per signed-in account.
-    #[arg(long, env = "DROPLY_ACCOUNT_WRITE_BURST", default_value_t = 30)]
+    #[arg(long, env = "DROPLY_ACCOUNT_WRITE_BURST", default_value_t = Limits::DEFAULT_ACCOUNT_WRITE_RATE.burst)]
     pub account_write_burst: u32,
     /// Drop-in joins a minute per client address (0: no limit).
-    #[arg(long, env = "DROPLY_JOIN_RATE", default_value_t = 20)]
+    #[arg(long, env = "DROPLY_JOIN_RATE", default_value_t = Limits::DEFAULT_JOIN_RATE.per_minute)]
     pub join_rate: u32,
     /// Drop-in joins in one burst per client address.
-    #[arg(long, env = "DROPLY_JOIN_BURST", default_value_t = 10)]
+    #[arg(long, env = "DROPLY_JOIN_BURST", default_value_t = Limits::DEFAULT_JOIN_RATE.burst)]
     pub join_burst: u32,
     /// Live connections (drop-in rooms, signal relays) open at once.
-    #[arg(long, env = "DROPLY_LIVE_MAX_CONNECTIONS", default_value_t = 10_000)]
+    #[arg(long, env = "DROPLY_LIVE_MAX_CONNECTIONS", default_value_t = LiveLimits::default().max_connections)]
     pub live_max_connections: usize,
     /// Drop-in rooms and signal relays with someone connected, at once.
-    #[arg(long, env = "DROPLY_LIVE_MAX_ROOMS", default_value_t = 1_000)]
+    #[arg(long, env = "DROPLY_LIVE_MAX_ROOMS", default_value_t = LiveLimits::default().max_rooms)]
     pub live_max_rooms: usize,
     /// The largest live message a client may send, in bytes.
-    #[arg(long, env = "DROPLY_LIVE_MAX_FRAME_BYTES", default_value_t = 16 * 1024)]
+    #[arg(long, env = "DROPLY_LIVE_MAX_FRAME_BYTES", default_value_t = LiveLimits::default().max_frame_bytes)]
     pub live_max_frame_bytes: usize,
     /// Live messages a minute per participant (at least 1: always limited).
-    #[arg(long, env = "DROPLY_LIVE_MESSAGE_RATE", default_value_t = 60)]
+    #[arg(long, env = "DROPLY_LIVE_MESSAGE_RATE", default_value_t = LiveLimits::default().message_rate.per_minute)]
     pub live_message_rate: u32,
     /// Live messages in one burst per participant.
-    #[arg(long, env = "DROPLY_LIVE_MESSAGE_BURST", default_value_t = 20)]
+    #[arg(long, env = "DROPLY_LIVE_MESSAGE_BURST", default_value_t = LiveLimits::default().message_rate.burst)]
     pub live_message_burst: u32,
     /// How often an idle live connection is pinged.
     #[arg(long, env = "DROPLY_LIVE_PING_EVERY", default_value = "20s", value_parser = parse_interval)]
@@ -91,7 +91,7 @@ pub struct LimitArgs {
     #[arg(long, env = "DROPLY_LIVE_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
     pub live_idle_timeout: Duration,
     /// Messages buffered for one slow live client before it is disconnected.
-    #[arg(long, env = "DROPLY_LIVE_SEND_BUFFER", default_value_t = 1024)]
+    #[arg(long, env = "DROPLY_LIVE_SEND_BUFFER", default_value_t = LiveLimits::default().send_buffer)]
     pub live_send_buffer: usize,
     /// Password hashes (sign-up, sign-in) running at once [default: twice the cores].
     #[arg(long, env = "DROPLY_HASH_PERMITS")]
@@ -100,13 +100,13 @@ pub struct LimitArgs {
     #[arg(long, env = "DROPLY_HASH_WAIT", default_value = "1s", value_parser = parse_duration)]
     pub hash_wait: Duration,
     /// Failed sign-ins allowed per (client address, email) within the login window.
-    #[arg(long, env = "DROPLY_LOGIN_FAILURES", default_value_t = 5)]
+    #[arg(long, env = "DROPLY_LOGIN_FAILURES", default_value_t = LoginThrottleConfig::default().max_failures)]
     pub login_failures: usize,
     /// How long a failed sign-in counts.
     #[arg(long, env = "DROPLY_LOGIN_WINDOW", default_value = "15m", value_parser = parse_duration)]
     pub login_window: Duration,
     /// (client address, email) pairs the sign-in throttle remembers at most.
-    #[arg(long, env = "DROPLY_LOGIN_TRACKED", default_value_t = 100_000)]
+    #[arg(long, env = "DROPLY_LOGIN_TRACKED", default_value_t = LoginThrottleConfig::default().max_tracked)]
     pub login_tracked: usize,
     /// Reverse proxies (IP addresses, comma-separated) whose
     /// `X-Forwarded-For` names the client; without any, forwarded headers
@@ -137,7 +137,7 @@ impl LimitArgs {
                     .unwrap_or(LiveLimits::default().message_rate),
                 ping_every: self.live_ping_every,
                 idle_timeout: self.live_idle_timeout,
-                send_buffer: self.live_send_buffer.max(1),
+                send_buffer: self.live_send_buffer,
                 ..LiveLimits::default()
             },
             trusted_proxies: self.trust_forwarded_for.clone(),
@@ -145,8 +145,9 @@ impl LimitArgs {
     }
 
     /// Refuses, naming the flag, the limits a server cannot run under: no
-    /// connection or request slot (`--max-connections`, `--max-in-flight`
-    /// 0), a zero timeout (`--header-read-timeout`, `--request-timeout`,
+    /// connection, request, send-buffer or hashing slot (`--max-connections`,
+    /// `--max-in-flight`, `--live-send-buffer`, `--hash-permits` 0), a burst
+    /// of 0 under a rate that is on (`--*-burst`), a zero timeout (`--header-read-timeout`, `--request-timeout`,
     /// `--upload-timeout`), live messages that cannot be sent
     /// (`--live-max-frame-bytes` 0; `--live-message-rate` 0: live messages
     /// are always rate-limited, so 0 does not mean "no limit" there), and an
@@ -159,9 +160,33 @@ impl LimitArgs {
             ("--max-connections", self.max_connections),
             ("--max-in-flight", self.max_in_flight),
             ("--live-max-frame-bytes", self.live_max_frame_bytes),
+            ("--live-send-buffer", self.live_send_buffer),
+            ("--hash-permits", self.hash_permits.unwrap_or(1)),
         ] {
             if count == 0 {
                 return refuse(format!("{flag} must be at least 1"));
+            }
+        }
+        for (flag, rate, burst) in [
+            ("--auth-burst", self.auth_rate, self.auth_burst),
+            ("--search-burst", self.search_rate, self.search_burst),
+            ("--write-burst", self.write_rate, self.write_burst),
+            (
+                "--account-write-burst",
+                self.account_write_rate,
+                self.account_write_burst,
+            ),
+            ("--join-burst", self.join_rate, self.join_burst),
+            (
+                "--live-message-burst",
+                self.live_message_rate,
+                self.live_message_burst,
+            ),
+        ] {
+            if rate > 0 && burst == 0 {
+                return refuse(format!(
+                    "{flag} must be at least 1 while its rate is on (0 would refuse every request)"
+                ));
             }
         }
         for (flag, timeout) in [
@@ -305,8 +330,9 @@ mod tests {
         validated(&["--live-ping-every", "5s", "--live-idle-timeout", "6s"]).expect("longer");
     }
 
-    /// Regression: `--max-connections 0` and `--max-in-flight 0` were raised
-    /// to 1 without a word, and zero timeouts or a zero frame size were taken
+    /// Regression: `--max-connections 0`, `--max-in-flight 0`,
+    /// `--live-send-buffer 0` and `--hash-permits 0` were raised to 1
+    /// without a word, and zero timeouts or a zero frame size were taken
     /// (every request timed out, every live message was too large).
     #[test]
     fn zero_slots_timeouts_and_frame_sizes_are_refused_at_start() {
@@ -314,6 +340,8 @@ mod tests {
             "--max-connections",
             "--max-in-flight",
             "--live-max-frame-bytes",
+            "--live-send-buffer",
+            "--hash-permits",
             "--header-read-timeout",
             "--request-timeout",
             "--upload-timeout",
@@ -331,6 +359,27 @@ mod tests {
         let err = validated(&["--live-message-rate", "0"]).expect_err("refused");
         assert!(err.contains("--live-message-rate"), "{err}");
         validated(&["--live-message-rate", "1"]).expect("one a minute");
+    }
+
+    /// Regression: a burst of 0 (`--live-message-burst 0`, `--search-burst
+    /// 0`, ...) was raised to 1 without a word.
+    #[test]
+    fn a_burst_of_zero_is_refused_while_its_rate_is_on() {
+        for (rate, burst) in [
+            ("--auth-rate", "--auth-burst"),
+            ("--search-rate", "--search-burst"),
+            ("--write-rate", "--write-burst"),
+            ("--account-write-rate", "--account-write-burst"),
+            ("--join-rate", "--join-burst"),
+            ("--live-message-rate", "--live-message-burst"),
+        ] {
+            let err = validated(&[burst, "0"]).expect_err(burst);
+            assert!(err.contains(burst), "{err}");
+            validated(&[burst, "1"]).expect(burst);
+            if rate != "--live-message-rate" {
+                validated(&[rate, "0", burst, "0"]).expect("no limit, no burst");
+            }
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use secrecy::SecretString;
 
 use super::limits::{parse_duration, parse_interval};
 use super::secret_values::secret;
-use super::urls::{PublicUrl, parse_service_url};
+use super::urls::{PublicUrl, parse_service_url, url_flag};
 use crate::pages::{ONBOARDING_REFRESH_PATH, ONBOARDING_RETURN_PATH, PageSettings};
 use crate::{Error, Result};
 
@@ -41,17 +41,17 @@ pub struct PaymentArgs {
     pub stripe_publishable_key: Option<String>,
     /// Stripe's API base URL: https, or plain http to a loopback host only
     /// (tests point it at a fake there).
-    #[arg(long, env = "DROPLY_STRIPE_API_BASE", default_value = STRIPE_API_BASE, value_parser = parse_service_url)]
+    #[arg(long, env = "DROPLY_STRIPE_API_BASE", default_value = STRIPE_API_BASE, value_parser = url_flag(parse_service_url))]
     pub stripe_api_base: String,
     /// The platform's fee in basis points (1500 = 15 %).
-    #[arg(long, env = "DROPLY_PLATFORM_FEE_BPS", default_value_t = 1500, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    #[arg(long, env = "DROPLY_PLATFORM_FEE_BPS", default_value_t = PaymentsConfig::default().platform_fee_bps, value_parser = clap::value_parser!(u32).range(0..=10_000))]
     pub platform_fee_bps: u32,
     /// Days after a session before its earning can be paid out.
-    #[arg(long, env = "DROPLY_EARNINGS_HOLD_DAYS", default_value_t = 7)]
+    #[arg(long, env = "DROPLY_EARNINGS_HOLD_DAYS", default_value_t = PaymentsConfig::default().earnings_hold_days)]
     pub earnings_hold_days: u32,
     /// A client cancelling at least this many hours ahead gets a full
     /// refund; later, none (an expert cancelling always refunds in full).
-    #[arg(long, env = "DROPLY_FULL_REFUND_HOURS", default_value_t = 24)]
+    #[arg(long, env = "DROPLY_FULL_REFUND_HOURS", default_value_t = RefundPolicy::default().full_refund_hours_before)]
     pub full_refund_hours: u32,
     /// How often unfinished Stripe calls are retried and scheduled payouts made.
     #[arg(long, env = "DROPLY_PAYMENTS_SWEEP_EVERY", default_value = "60s", value_parser = parse_interval)]
@@ -88,7 +88,7 @@ pub struct PaymentArgs {
         long,
         env = "DROPLY_PUBLIC_URL",
         default_value = crate::pages::DEFAULT_PUBLIC_ORIGIN,
-        value_parser = PublicUrl::parse
+        value_parser = url_flag(PublicUrl::parse)
     )]
     pub public_url: PublicUrl,
 }

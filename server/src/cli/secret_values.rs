@@ -5,7 +5,8 @@
 //! they refuse (`invalid value 'postgress://droply:s3cret@db/d'`), so these
 //! flags are read by [`Unechoed`] parsers, whose errors name the flag and
 //! what is wrong, never the value, whether it came from the command line or
-//! from the environment.
+//! from the environment. The URL flags are read by them too
+//! (`super::urls::url_flag`): no secret, but a URL may be written with one.
 
 use std::ffi::OsStr;
 
@@ -14,10 +15,35 @@ use clap::error::ErrorKind;
 use droply_engine::store::StoreLocation;
 use secrecy::SecretString;
 
-/// A value parser whose errors never repeat the value.
+/// A value parser whose errors never repeat the value: they name the flag
+/// and give `parse`'s reason, which quotes no more of it than it chooses
+/// (the URL flags' reasons quote a URL with its credentials masked:
+/// `super::urls::shown`).
 #[derive(Clone)]
 pub struct Unechoed<T> {
     parse: fn(&str) -> Result<T, String>,
+    /// Said after the flag's name: why the value is not quoted.
+    aside: &'static str,
+}
+
+/// The `aside` of a flag that may hold a secret.
+const MAY_HOLD_A_SECRET: &str = " (not shown, it may hold a secret)";
+
+impl<T> Unechoed<T> {
+    /// A parser of a flag that is no secret but may be written with one
+    /// (a URL with a user name and password): its refusals say only
+    /// `parse`'s reason.
+    pub fn new(parse: fn(&str) -> Result<T, String>) -> Self {
+        Unechoed { parse, aside: "" }
+    }
+
+    /// A parser of a flag that may hold a secret.
+    fn secret(parse: fn(&str) -> Result<T, String>) -> Self {
+        Unechoed {
+            parse,
+            aside: MAY_HOLD_A_SECRET,
+        }
+    }
 }
 
 impl<T: Clone + Send + Sync + 'static> TypedValueParser for Unechoed<T> {
@@ -33,7 +59,7 @@ impl<T: Clone + Send + Sync + 'static> TypedValueParser for Unechoed<T> {
             let flag = arg.map_or_else(|| "an argument".to_owned(), ToString::to_string);
             clap::Error::raw(
                 ErrorKind::ValueValidation,
-                format!("invalid value for '{flag}' (not shown, it may hold a secret): {why}\n"),
+                format!("invalid value for '{flag}'{}: {why}\n", self.aside),
             )
             .with_cmd(cmd)
         };
@@ -44,44 +70,38 @@ impl<T: Clone + Send + Sync + 'static> TypedValueParser for Unechoed<T> {
 
 /// A secret flag (a key, a webhook secret, a client secret): anything but blank.
 pub fn secret() -> Unechoed<SecretString> {
-    Unechoed {
-        parse: |text| {
-            if text.trim().is_empty() {
-                return Err("must not be empty".to_owned());
-            }
-            Ok(SecretString::from(text.to_owned()))
-        },
-    }
+    Unechoed::secret(|text| {
+        if text.trim().is_empty() {
+            return Err("must not be empty".to_owned());
+        }
+        Ok(SecretString::from(text.to_owned()))
+    })
 }
 
 /// A store: `sled:DIR` or a `postgres://` URL ([`StoreLocation::parse`]).
 pub fn store_location() -> Unechoed<StoreLocation> {
-    Unechoed {
-        parse: |text| {
-            StoreLocation::parse(text).map_err(|_| {
-                let scheme = text
-                    .trim()
-                    .split_once("://")
-                    .map(|(scheme, _)| scheme)
-                    .filter(|scheme| {
-                        scheme.len() <= 16 && scheme.bytes().all(|b| b.is_ascii_alphanumeric())
-                    });
-                match scheme {
-                    Some(scheme) => format!(
-                        "`{scheme}://` is not a store; a store is `sled:DIR` or a `postgres://` URL"
-                    ),
-                    None => "a store is `sled:DIR` or a `postgres://` URL".to_owned(),
-                }
-            })
-        },
-    }
+    Unechoed::secret(|text| {
+        StoreLocation::parse(text).map_err(|_| {
+            let scheme = text
+                .trim()
+                .split_once("://")
+                .map(|(scheme, _)| scheme)
+                .filter(|scheme| {
+                    scheme.len() <= 16 && scheme.bytes().all(|b| b.is_ascii_alphanumeric())
+                });
+            match scheme {
+                Some(scheme) => format!(
+                    "`{scheme}://` is not a store; a store is `sled:DIR` or a `postgres://` URL"
+                ),
+                None => "a store is `sled:DIR` or a `postgres://` URL".to_owned(),
+            }
+        })
+    })
 }
 
 /// The ICE servers of the call page, as JSON ([`crate::pages::ice_servers_json`]).
 pub fn ice_servers() -> Unechoed<String> {
-    Unechoed {
-        parse: crate::pages::ice_servers_json,
-    }
+    Unechoed::secret(crate::pages::ice_servers_json)
 }
 
 #[cfg(test)]

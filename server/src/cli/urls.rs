@@ -4,10 +4,13 @@
 //! dropped), and the base URLs of the outside services Droply calls with its
 //! secrets (Stripe, Daily.co, Google: [`parse_service_url`]), which are
 //! `https`, or plain `http` only to a loopback host (the tests' fakes), so
-//! that no key or token crosses the network in clear.
+//! that no key or token crosses the network in clear. A refusal never
+//! quotes credentials written into the URL ([`url_flag`], [`shown`]).
 
 use std::fmt;
 use std::net::IpAddr;
+
+use super::secret_values::Unechoed;
 
 /// The service's public base URL (`--public-url`), checked: the page
 /// settings (`Secure` cookies, the public origin) and Stripe's onboarding
@@ -53,36 +56,64 @@ pub fn parse_service_url(text: &str) -> Result<String, String> {
     let (scheme, _rest, host) = split_url(text)?;
     if scheme == "http" && !is_loopback(host) {
         return Err(format!(
-            "{text:?} is plain http to another machine: the keys and tokens sent there \
+            "{:?} is plain http to another machine: the keys and tokens sent there \
              would cross the network in clear; use https (plain http is for a loopback \
-             host only, such as a local fake)"
+             host only, such as a local fake)",
+            shown(text)
         ));
     }
     Ok(text.to_owned())
 }
 
+/// The clap parser of a URL flag: `parse` (such as [`parse_service_url`]
+/// or [`PublicUrl::parse`]) in an [`Unechoed`] parser, whose refusal names
+/// the flag but does not quote the value as clap's own message for a
+/// parser's refusal does (a URL written with credentials would be echoed to
+/// the terminal and the logs); `parse`'s messages quote the URL through
+/// [`shown`].
+pub fn url_flag<T>(parse: fn(&str) -> Result<T, String>) -> Unechoed<T> {
+    Unechoed::new(parse)
+}
+
+/// `text` as a refusal may quote it: anything between `://` and the last
+/// `@` before a query or fragment (a user name and password, which may hold
+/// an unescaped `/`) is replaced by `***`; an `@` in a path hides more than
+/// it must, never less.
+pub fn shown(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_owned();
+    };
+    let before_query = rest.find(['?', '#']).unwrap_or(rest.len());
+    match rest[..before_query].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => text.to_owned(),
+    }
+}
+
 /// `text`'s scheme (lowercased; `http` or `https`), what follows `://`,
 /// and the host (an IPv6 address without its brackets).
 fn split_url(text: &str) -> Result<(String, &str, &str), String> {
+    let quoted = shown(text);
     if text.chars().any(char::is_whitespace) {
-        return Err(format!("{text:?} holds a space"));
+        return Err(format!("{quoted:?} holds a space"));
     }
     let Some((scheme, rest)) = text.split_once("://") else {
         return Err(format!(
-            "{text:?} is not a URL: write it with its scheme, such as https://droply.example"
+            "{quoted:?} is not a URL: write it with its scheme, such as https://droply.example"
         ));
     };
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
-        return Err(format!("{text:?}: the scheme is http or https"));
+        return Err(format!("{quoted:?}: the scheme is http or https"));
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.contains('@') {
         return Err(format!(
-            "{text:?} holds credentials (user@): leave them out"
+            "{quoted:?} holds credentials (user@): leave them out"
         ));
     }
-    let host = host_of(authority).ok_or_else(|| format!("{text:?} has no host (or a bad port)"))?;
+    let host =
+        host_of(authority).ok_or_else(|| format!("{quoted:?} has no host (or a bad port)"))?;
     Ok((scheme, rest, host))
 }
 
@@ -157,6 +188,36 @@ mod tests {
         ] {
             assert!(PublicUrl::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    /// Regression: a URL flag's refusal quoted the value, so a URL written
+    /// with a user name and password printed them (clap's message and ours).
+    #[test]
+    fn a_refused_url_flag_does_not_print_the_credentials_written_in_it() {
+        use clap::Parser;
+
+        use crate::cli::Cli;
+        for (flag, url) in [
+            ("--stripe-api-base", "http://ops:hunter2@10.0.0.7/"),
+            ("--stripe-api-base", "https://ops:hunter2@api.stripe.com/"),
+            ("--daily-api-base", "https://ops:hunter2@ bad/"),
+            ("--google-token-url", "ftp://ops:hunter2@oauth2.example/"),
+            ("--public-url", "https://ops:hunter2@droply.example/?x"),
+            ("--stripe-api-base", "https://ops:hunt/er2@api.stripe.com/"),
+        ] {
+            let err = Cli::try_parse_from(["droply", "serve", flag, url])
+                .expect_err(url)
+                .to_string();
+            assert!(err.contains(flag), "{err}");
+            assert!(!err.contains("hunt"), "{err}");
+        }
+        assert_eq!(
+            shown("https://ops:hunter2@host:9/a"),
+            "https://***@host:9/a"
+        );
+        assert_eq!(shown("https://ops:pa/ss@host/"), "https://***@host/");
+        assert_eq!(shown("https://host/a?b=c@d"), "https://host/a?b=c@d");
+        assert_eq!(shown("https://host/a"), "https://host/a");
     }
 
     /// Regression: `--stripe-api-base http://stripe.internal/` was taken,

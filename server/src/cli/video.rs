@@ -12,7 +12,7 @@ use secrecy::SecretString;
 
 use super::limits::{parse_duration, parse_interval};
 use super::secret_values::{ice_servers, secret};
-use super::urls::parse_service_url;
+use super::urls::{parse_service_url, url_flag};
 use crate::{Error, Result};
 
 /// The video flags.
@@ -23,7 +23,7 @@ pub struct VideoArgs {
     pub daily_api_key: Option<SecretString>,
     /// Daily's API base URL: https, or plain http to a loopback host only
     /// (tests point it at a fake there).
-    #[arg(long, env = "DROPLY_DAILY_API_BASE", default_value = DAILY_API_BASE, value_parser = parse_service_url)]
+    #[arg(long, env = "DROPLY_DAILY_API_BASE", default_value = DAILY_API_BASE, value_parser = url_flag(parse_service_url))]
     pub daily_api_base: String,
     /// Daily's webhook signing secret (base64, as Daily shows it); without
     /// it `POST /v1/webhooks/daily` answers `video_not_configured`.
