@@ -125,6 +125,53 @@ fn trending_counts_each_user_once_a_day() {
     assert_eq!(ids, [liked, flooded], "three people beat one flood");
 }
 
+/// Of a user's saves and unsaves of an expert only the newest counts, and an
+/// unsave weighs nothing: a save taken back lifts nothing in trending and
+/// takes nothing from what others did. Before, each unsave weighed -4 at its
+/// own (newer, so heavier) age against its save's +4 at an older one, and
+/// three saves taken back sank the expert's two views below zero.
+#[test]
+fn a_save_taken_back_counts_for_nothing_in_trending() {
+    let mut m = Market::new();
+    let taken_back = m.expert(&Profile::default());
+    let viewed_thrice = m.expert(&Profile::default());
+    let viewed_once = m.expert(&Profile::default());
+    let mut rows = Vec::new();
+    for _ in 0..3 {
+        let client = m.client();
+        rows.push(interaction(
+            client,
+            taken_back,
+            InteractionType::Favorite,
+            "2026-11-19T10:00:00Z",
+        ));
+        rows.push(interaction(
+            client,
+            taken_back,
+            InteractionType::Unfavorite,
+            "2026-11-23T09:00:00Z",
+        ));
+    }
+    let views = [(taken_back, 2), (viewed_thrice, 3), (viewed_once, 1)];
+    for (expert, people) in views {
+        for _ in 0..people {
+            let client = m.client();
+            rows.push(interaction(
+                client,
+                expert,
+                InteractionType::View,
+                "2026-11-23T10:00:00Z",
+            ));
+        }
+    }
+    record_all(&m, rows);
+    m.settle();
+    let trending = m.matcher.trending(10, None).expect("trending");
+    let ids: Vec<UserId> = trending.iter().map(|h| h.expert.id).collect();
+    // Two views between three and one: the saves neither lift nor sink it.
+    assert_eq!(ids, [viewed_thrice, taken_back, viewed_once]);
+}
+
 #[test]
 fn recording_oneself_lifts_nothing() {
     let mut m = Market::new();

@@ -110,6 +110,27 @@ fn earlier_rewards_use_up_the_cap_in_their_currency() {
     );
 }
 
+/// Rewards whose sum passes the `i64` range (rows imported or written by
+/// hand: no rule makes them) are an overflow error, not a sum wrapped to a
+/// negative that would leave the whole cap, or more, to pay.
+#[test]
+fn rewards_summing_past_the_range_are_an_error_not_a_wrapped_cap() {
+    let rules = ReferralRules::default();
+    let huge = [earned(money(i64::MAX, "USD")), earned(money(1, "USD"))];
+    let refused = amount_for(&rules, &huge, money(10_000, "USD"), RewardType::ContentSale)
+        .expect_err("overflow");
+    assert!(
+        matches!(refused, Error::Model(droply_models::Error::Overflow { .. })),
+        "{refused:?}"
+    );
+    // The same rows in another currency use none of the cap in this one.
+    let euros = money(10_000, "EUR");
+    assert_eq!(
+        amount_for(&rules, &huge, euros, RewardType::ContentSale).expect("reward"),
+        amount_for(&rules, &[], euros, RewardType::ContentSale).expect("reward")
+    );
+}
+
 #[test]
 fn a_cap_in_another_base_currency_converts_too() {
     let rules = ReferralRules {
