@@ -7,9 +7,11 @@ const BACKEND: droply_test_support::fixtures::Backend =
     droply_test_support::fixtures::Backend::Sled;
 
 mod account_close;
+mod account_close_money;
 mod app;
 mod auth;
 mod availability;
+mod availability_repeats;
 mod bola;
 mod booking_idempotency;
 mod booking_rules;
@@ -68,6 +70,7 @@ mod pages_times;
 mod password_change;
 mod payment_webhooks;
 mod payments;
+mod payout_retries;
 mod payouts;
 mod profile;
 mod recommendations;

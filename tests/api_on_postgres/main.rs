@@ -20,12 +20,16 @@ const BACKEND: droply_test_support::fixtures::Backend =
 
 #[path = "../api/account_close.rs"]
 mod account_close;
+#[path = "../api/account_close_money.rs"]
+mod account_close_money;
 #[path = "../api/app.rs"]
 mod app;
 #[path = "../api/auth.rs"]
 mod auth;
 #[path = "../api/availability.rs"]
 mod availability;
+#[path = "../api/availability_repeats.rs"]
+mod availability_repeats;
 #[path = "../api/bola.rs"]
 mod bola;
 #[path = "../api/booking_idempotency.rs"]
@@ -128,6 +132,8 @@ mod password_change;
 mod payment_webhooks;
 #[path = "../api/payments.rs"]
 mod payments;
+#[path = "../api/payout_retries.rs"]
+mod payout_retries;
 #[path = "../api/payouts.rs"]
 mod payouts;
 #[path = "../api/profile.rs"]
